@@ -1,0 +1,128 @@
+/*
+** connector.h - sources and sinks: where records come from and go to.
+**
+** A connector is named in SQL as a table function, `file('x.json', format =>
+** 'json')` after FROM (a source) or after INTO (a sink).  The planner looks
+** the name up (sl_connector_find), hands it the call's options, and gets back
+** an sl_source or sl_sink behind a small vtable.  A connector moves bytes; the
+** format (format.h) turns them into rows.
+**
+** Options.  Every `name => value` of the call arrives in an sl_options; the
+** first positional argument is option "0" (the path, the topic).  A connector
+** reads the options it knows with sl_opt_*(), which marks them used, and then
+** calls sl_options_check(), which makes any option nobody read a bind error:
+** an unknown option is never silently ignored.
+*/
+#ifndef SLUICE_CONNECTOR_H
+#define SLUICE_CONNECTOR_H
+
+#include "format.h"
+
+/* ---- options ------------------------------------------------------------ */
+typedef struct sl_option {
+  char *name;     /* owned; "0", "1"... for positional arguments */
+  sl_value value; /* constant value, owns its bytes */
+  int line, col;  /* where it was written, for errors */
+  int used;       /* set when a connector read it */
+} sl_option;
+
+typedef struct sl_options {
+  int n;
+  sl_option *v; /* owned */
+  const char *fn; /* the call's name ("file"), for messages; borrowed */
+} sl_options;
+
+void sl_options_free(sl_options *o);
+/* Append a copy of value under name. */
+void sl_options_add(sl_options *o, const char *name, const sl_value *value, int line, int col);
+/* Look up by name (case-insensitive) and mark used; NULL if absent. */
+sl_option *sl_opt_find(sl_options *o, const char *name);
+/* Text of an option (or dflt if absent); a non-text value is rendered. */
+const char *sl_opt_str(sl_options *o, const char *name, const char *dflt);
+/* Boolean option: true/false, 1/0, 'true'/'false', 'yes'/'no'; -1 on a bad
+** value (err set). */
+int sl_opt_bool(sl_options *o, const char *name, int dflt, sl_err *err);
+int64_t sl_opt_int(sl_options *o, const char *name, int64_t dflt, sl_err *err);
+/* Error for the first option not marked used: "unknown option 'x' for file()". */
+int sl_options_check(sl_options *o, sl_err *err);
+
+/* ---- records ------------------------------------------------------------ */
+/* One record as read by a source.  Bytes are owned by the source and valid
+** until its next read call. */
+typedef struct sl_record {
+  const char *data; /* the record (a line without its newline, a message value) */
+  size_t len;
+  const char *key; /* message key or NULL */
+  size_t keylen;
+  int64_t pos;       /* file: 1-based line number of the record's start; kafka: offset */
+  int32_t partition; /* kafka partition, or -1 */
+  int64_t timestamp; /* ms since the epoch, or -1 when the source has none */
+} sl_record;
+
+/* ---- sources ------------------------------------------------------------ */
+typedef struct sl_source sl_source;
+
+#define SL_READ_END 0    /* bounded source exhausted */
+#define SL_READ_ERROR -1 /* err is set; the query stops */
+#define SL_READ_AGAIN -2 /* nothing within the timeout; call again */
+
+typedef struct sl_source_vt {
+  const char *name;
+  /* Read up to max records into recs; returns how many (> 0) or SL_READ_*.
+  ** May block up to timeout_ms (negative: until data or end). */
+  int (*read)(sl_source *s, sl_record *recs, int max, int timeout_ms, sl_err *err);
+  /* Append a human-readable position of rec for logs: "data.json:17". */
+  void (*position)(sl_source *s, const sl_record *rec, sl_buf *out);
+  void (*close)(sl_source *s); /* frees s */
+} sl_source_vt;
+
+struct sl_source {
+  const sl_source_vt *vt;
+  const sl_format *format; /* how records decode; never NULL (raw by default) */
+  sl_fmt_opts fmt_opts;    /* header, delimiter... (schema set by the planner) */
+  sl_schema schema;        /* the columns of this source: declared or open */
+  char *errors;            /* errors => 'skip' (default, NULL) | 'fail' */
+};
+
+/* ---- sinks -------------------------------------------------------------- */
+typedef struct sl_sink sl_sink;
+
+typedef struct sl_sink_vt {
+  const char *name;
+  /* Write n encoded records.  Record i is buf[ends[i-1] .. ends[i]) (ends[-1]
+  ** taken as 0) and ends with '\n'; a message sink drops the newline.  keys
+  ** is NULL or n (pointer, length) pairs for message keys.  Returns 0 or -1
+  ** with err set. */
+  int (*write)(sl_sink *s, const char *buf, const size_t *ends, int n, sl_err *err);
+  int (*flush)(sl_sink *s, sl_err *err);
+  void (*close)(sl_sink *s); /* flushes and frees s */
+} sl_sink_vt;
+
+struct sl_sink {
+  const sl_sink_vt *vt;
+  const sl_format *format; /* how rows encode */
+  sl_fmt_opts fmt_opts;
+};
+
+/* ---- the connector registry ---------------------------------------------- */
+typedef struct sl_connector {
+  const char *name; /* "file", "stdin", "stdout", "kafka" ... */
+  /* Open a source/sink from the call's options; NULL with err set if the
+  ** connector is not usable that way or the options are bad.  Both consume
+  ** the options they read and must call sl_options_check() at the end. */
+  sl_source *(*open_source)(sl_options *opts, sl_err *err);
+  sl_sink *(*open_sink)(sl_options *opts, sl_err *err);
+} sl_connector;
+
+const sl_connector *sl_connector_find(const char *name, size_t n);
+
+/* Shared by connectors: read `format`, `header`, `delimiter`, `columns` and
+** `errors` options into the source/sink fields (default format: dflt). */
+int sl_source_init_format(sl_source *s, sl_options *opts, const char *dflt, sl_err *err);
+int sl_sink_init_format(sl_sink *s, sl_options *opts, const char *dflt, sl_err *err);
+
+extern const sl_connector sl_conn_file;   /* conn_file.c: file('path') */
+extern const sl_connector sl_conn_stdin;  /* conn_file.c: stdin() */
+extern const sl_connector sl_conn_stdout; /* conn_file.c: stdout() */
+
+#endif /* SLUICE_CONNECTOR_H */

@@ -1,0 +1,110 @@
+/*
+** format.h - record formats: bytes to rows (decoders) and rows to bytes
+** (encoders), behind one vtable per format (fmt_json.c, fmt_csv.c,
+** fmt_raw.c).
+**
+** A connector (connector.h) delivers records: byte ranges, one per message or
+** per framed record in a file.  A decoder turns one record into the values of
+** one row, writing only the columns of its schema.  The schema is either
+** declared (CREATE STREAM s (a INT, b TEXT) / columns => '...') or open: for
+** JSON without a declared schema the binder adds a column for every field name
+** a query uses (sl_schema_need), so the decoder extracts just those fields and
+** skips the rest without building a tree.
+**
+** Row memory.  Decoded values borrow bytes from the record whenever they can
+** (a JSON string without escapes, a CSV field without quotes); bytes that had
+** to be rewritten (unescaped strings, vectors) go to the arena passed to
+** decode, which the caller resets once per batch.  So a row is valid until the
+** connector's next read or the arena's reset, whichever is first.
+*/
+#ifndef SLUICE_FORMAT_H
+#define SLUICE_FORMAT_H
+
+#include "value.h"
+
+/* A column of a schema. */
+typedef struct sl_column {
+  char *name;        /* owned; as declared or as first referenced */
+  char *decltype;    /* owned declared type text ("REAL", "TEXT"...), or NULL */
+  sl_affinity aff;   /* affinity implied by decltype; SL_AFF_NONE when undeclared */
+  int is_vector;     /* declared VECTOR */
+} sl_column;
+
+/* The columns a format produces.  open != 0: more columns may be added by
+** name while binding (schemaless JSON). */
+typedef struct sl_schema {
+  int ncol;
+  int cap;
+  sl_column *cols; /* owned */
+  int open;        /* columns can be added by sl_schema_need */
+} sl_schema;
+
+void sl_schema_init(sl_schema *s, int open);
+void sl_schema_free(sl_schema *s);
+/* Append a declared column; returns its index. */
+int sl_schema_add(sl_schema *s, const char *name, size_t n, const char *decltype);
+/* Index of the column named (case-sensitive match first, then ASCII
+** case-insensitive), or -1. */
+int sl_schema_find(const sl_schema *s, const char *name, size_t n);
+/* Find, or add when the schema is open; -1 if closed and absent. */
+int sl_schema_need(sl_schema *s, const char *name, size_t n);
+/* Parse a column list 'a REAL, b TEXT, c' into s (declared types optional).
+** Returns 0, or -1 with a message in err. */
+int sl_schema_parse(sl_schema *s, const char *spec, sl_err *err);
+void sl_schema_copy(sl_schema *dst, const sl_schema *src);
+
+/* Options given to a format, from the source/sink call (name => value). */
+typedef struct sl_fmt_opts {
+  int header;          /* csv: first line is a header (source: skipped / names; sink: written) */
+  char delim;          /* csv: field delimiter, default ',' */
+  const sl_schema *schema; /* source: the columns to produce (borrowed, outlives the decoder) */
+} sl_fmt_opts;
+
+typedef struct sl_decoder sl_decoder;
+typedef struct sl_encoder sl_encoder;
+
+typedef struct sl_format {
+  const char *name; /* "json", "csv", "raw" */
+
+  /* Frame the next record in buf[0..len): return its length including the
+  ** terminator (newline), setting *rec_len to the record's length without it;
+  ** return 0 if buf holds no complete record yet.  At eof a final record
+  ** without terminator is returned whole.  NULL: one record per message. */
+  size_t (*frame)(const char *buf, size_t len, int eof, size_t *rec_len);
+
+  /* Create a decoder producing the columns of opts->schema (which may still
+  ** grow until the first decode). */
+  sl_decoder *(*decoder_new)(const sl_fmt_opts *opts, sl_err *err);
+  /* Decode one record into row[0..schema.ncol).  Columns absent from the
+  ** record become NULL.  Returns 0, or -1 with a short reason in *why
+  ** (a static string or text in the arena), the row then being undefined. */
+  int (*decode)(sl_decoder *d, const char *rec, size_t len, sl_value *row, sl_arena *arena,
+                const char **why);
+  void (*decoder_free)(sl_decoder *d);
+
+  /* Create an encoder for rows with these column names. */
+  sl_encoder *(*encoder_new)(int ncol, const char *const *names, const sl_fmt_opts *opts,
+                             sl_err *err);
+  /* Append what goes before the first row (csv header), if anything. */
+  void (*begin)(sl_encoder *e, sl_buf *out);
+  /* Append one row as one record, without the record terminator. */
+  void (*encode)(sl_encoder *e, sl_value *row, sl_buf *out);
+  void (*encoder_free)(sl_encoder *e);
+} sl_format;
+
+extern const sl_format sl_fmt_json;
+extern const sl_format sl_fmt_csv;
+extern const sl_format sl_fmt_raw;
+/* Look a format up by name (case-insensitive); NULL if unknown. */
+const sl_format *sl_format_find(const char *name);
+
+/* JSON text helpers shared by formats and JSON functions (fmt_json.c). */
+/* Append v as a JSON value: INTEGER as an integer, REAL with the shortest
+** round-trip digits and a '.' or exponent (NaN/Inf as null), TEXT as a string
+** (or verbatim if SL_F_JSON), NULL as null, VECTOR as an array, BLOB as a
+** string of hex digits. */
+void sl_json_append_value(sl_buf *out, sl_value *v);
+/* Append z[0..n) as a quoted, escaped JSON string. */
+void sl_json_append_string(sl_buf *out, const char *z, size_t n);
+
+#endif /* SLUICE_FORMAT_H */

@@ -1,0 +1,259 @@
+/*
+** util.c - checked allocation, growable buffers, arenas, sticky errors and
+** string helpers (see util.h for the contracts).
+*/
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void oom(size_t n) {
+  fprintf(stderr, "sluice: out of memory (allocating %zu bytes)\n", n);
+  abort();
+}
+
+void *sl_malloc(size_t n) {
+  void *p = malloc(n ? n : 1);
+  if (!p) oom(n);
+  return p;
+}
+
+void *sl_calloc(size_t count, size_t n) {
+  void *p = calloc(count ? count : 1, n ? n : 1);
+  if (!p) oom(count * n);
+  return p;
+}
+
+void *sl_realloc(void *p, size_t n) {
+  void *q = realloc(p, n ? n : 1);
+  if (!q) oom(n);
+  return q;
+}
+
+char *sl_strndup(const char *z, size_t n) {
+  char *p = sl_malloc(n + 1);
+  memcpy(p, z, n);
+  p[n] = 0;
+  return p;
+}
+
+char *sl_strdup(const char *z) {
+  return sl_strndup(z, strlen(z));
+}
+
+char *sl_vmprintf(const char *fmt, va_list ap) {
+  sl_buf b;
+  sl_buf_init(&b);
+  sl_buf_vprintf(&b, fmt, ap);
+  if (!b.z) return sl_strdup("");
+  return b.z;
+}
+
+char *sl_mprintf(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *z = sl_vmprintf(fmt, ap);
+  va_end(ap);
+  return z;
+}
+
+/* ---- sl_buf ---------------------------------------------------------------- */
+
+void sl_buf_init(sl_buf *b) {
+  b->z = NULL;
+  b->n = 0;
+  b->cap = 0;
+}
+
+void sl_buf_free(sl_buf *b) {
+  free(b->z);
+  sl_buf_init(b);
+}
+
+void sl_buf_reserve(sl_buf *b, size_t extra) {
+  size_t need = b->n + extra + 1;
+  if (need <= b->cap) return;
+  size_t cap = b->cap ? b->cap : 64;
+  while (cap < need) cap *= 2;
+  b->z = sl_realloc(b->z, cap);
+  b->cap = cap;
+}
+
+void sl_buf_append(sl_buf *b, const void *p, size_t n) {
+  sl_buf_reserve(b, n);
+  if (n) memcpy(b->z + b->n, p, n);
+  b->n += n;
+  b->z[b->n] = 0;
+}
+
+void sl_buf_puts(sl_buf *b, const char *z) {
+  sl_buf_append(b, z, strlen(z));
+}
+
+void sl_buf_vprintf(sl_buf *b, const char *fmt, va_list ap) {
+  va_list ap2;
+  va_copy(ap2, ap);
+  char tmp[256];
+  int n = vsnprintf(tmp, sizeof tmp, fmt, ap2);
+  va_end(ap2);
+  if (n < 0) return;
+  if ((size_t)n < sizeof tmp) {
+    sl_buf_append(b, tmp, (size_t)n);
+    return;
+  }
+  sl_buf_reserve(b, (size_t)n);
+  vsnprintf(b->z + b->n, (size_t)n + 1, fmt, ap);
+  b->n += (size_t)n;
+}
+
+void sl_buf_printf(sl_buf *b, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  sl_buf_vprintf(b, fmt, ap);
+  va_end(ap);
+}
+
+/* ---- sl_arena -------------------------------------------------------------- */
+
+#define SL_ARENA_CHUNK 65536
+
+struct sl_arena_chunk {
+  sl_arena_chunk *next;
+  size_t size; /* usable bytes in data */
+  char data[];
+};
+
+void sl_arena_init(sl_arena *a) {
+  a->head = NULL;
+  a->free = NULL;
+  a->used = 0;
+}
+
+static void free_chain(sl_arena_chunk *c) {
+  while (c) {
+    sl_arena_chunk *next = c->next;
+    free(c);
+    c = next;
+  }
+}
+
+void sl_arena_free(sl_arena *a) {
+  free_chain(a->head);
+  free_chain(a->free);
+  sl_arena_init(a);
+}
+
+void sl_arena_reset(sl_arena *a) {
+  /* Keep every chunk: move the used chain onto the free list. */
+  while (a->head) {
+    sl_arena_chunk *next = a->head->next;
+    a->head->next = a->free;
+    a->free = a->head;
+    a->head = next;
+  }
+  a->used = 0;
+}
+
+void *sl_arena_alloc(sl_arena *a, size_t n) {
+  n = (n + 7) & ~(size_t)7;
+  if (!a->head || a->used + n > a->head->size) {
+    sl_arena_chunk *c = NULL;
+    /* Reuse a kept chunk that is big enough. */
+    for (sl_arena_chunk **pp = &a->free; *pp; pp = &(*pp)->next) {
+      if ((*pp)->size >= n) {
+        c = *pp;
+        *pp = c->next;
+        break;
+      }
+    }
+    if (!c) {
+      size_t size = n > SL_ARENA_CHUNK ? n : SL_ARENA_CHUNK;
+      c = sl_malloc(sizeof(sl_arena_chunk) + size);
+      c->size = size;
+    }
+    c->next = a->head;
+    a->head = c;
+    a->used = 0;
+  }
+  void *p = a->head->data + a->used;
+  a->used += n;
+  return p;
+}
+
+char *sl_arena_strndup(sl_arena *a, const char *z, size_t n) {
+  char *p = sl_arena_alloc(a, n + 1);
+  if (n) memcpy(p, z, n);
+  p[n] = 0;
+  return p;
+}
+
+/* ---- sl_err ------------------------------------------------------------------ */
+
+static void err_vset(sl_err *e, int code, int line, int col, const char *fmt, va_list ap) {
+  if (e->code) return; /* sticky: the first error wins */
+  e->code = code;
+  e->line = line;
+  e->col = col;
+  e->msg = sl_vmprintf(fmt, ap);
+}
+
+void sl_err_set(sl_err *e, int code, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  err_vset(e, code, 0, 0, fmt, ap);
+  va_end(ap);
+}
+
+void sl_err_setpos(sl_err *e, int code, int line, int col, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  err_vset(e, code, line, col, fmt, ap);
+  va_end(ap);
+}
+
+void sl_err_clear(sl_err *e) {
+  free(e->msg);
+  e->msg = NULL;
+  e->code = 0;
+  e->line = e->col = 0;
+}
+
+void sl_err_move(sl_err *dst, sl_err *src) {
+  sl_err_clear(dst);
+  *dst = *src;
+  src->msg = NULL;
+  src->code = 0;
+  src->line = src->col = 0;
+}
+
+/* ---- strings ------------------------------------------------------------------ */
+
+static inline int lower(int c) {
+  return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+}
+
+int sl_stricmp(const char *a, const char *b) {
+  for (;; a++, b++) {
+    int ca = lower((unsigned char)*a), cb = lower((unsigned char)*b);
+    if (ca != cb || !ca) return ca - cb;
+  }
+}
+
+int sl_strnicmp(const char *a, const char *b, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    int ca = lower((unsigned char)a[i]), cb = lower((unsigned char)b[i]);
+    if (ca != cb || !ca) return ca - cb;
+  }
+  return 0;
+}
+
+uint64_t sl_hash(const char *z, size_t n, int fold) {
+  uint64_t h = 1469598103934665603ULL;
+  for (size_t i = 0; i < n; i++) {
+    unsigned c = (unsigned char)z[i];
+    if (fold) c = (unsigned)lower((int)c);
+    h = (h ^ c) * 1099511628211ULL;
+  }
+  return h;
+}
