@@ -98,13 +98,4 @@ extern const sl_format sl_fmt_raw;
 /* Look a format up by name (case-insensitive); NULL if unknown. */
 const sl_format *sl_format_find(const char *name);
 
-/* JSON text helpers shared by formats and JSON functions (fmt_json.c). */
-/* Append v as a JSON value: INTEGER as an integer, REAL with the shortest
-** round-trip digits and a '.' or exponent (NaN/Inf as null), TEXT as a string
-** (or verbatim if SL_F_JSON), NULL as null, VECTOR as an array, BLOB as a
-** string of hex digits. */
-void sl_json_append_value(sl_buf *out, sl_value *v);
-/* Append z[0..n) as a quoted, escaped JSON string. */
-void sl_json_append_string(sl_buf *out, const char *z, size_t n);
-
 #endif /* SLUICE_FORMAT_H */
