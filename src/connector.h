@@ -74,6 +74,11 @@ typedef struct sl_source_vt {
   /* Append a human-readable position of rec for logs: "data.json:17". */
   void (*position)(sl_source *s, const sl_record *rec, sl_buf *out);
   void (*close)(sl_source *s); /* frees s */
+  /* Optional, for sources of typed rows (tables): fill up to max rows of
+  ** ncol values directly (bytes borrowed from the source, valid until the
+  ** next call) instead of records; same return values as read.  A source
+  ** with read_rows has no format. */
+  int (*read_rows)(sl_source *s, sl_value *rows, int ncol, int max, sl_err *err);
 } sl_source_vt;
 
 struct sl_source {

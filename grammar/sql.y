@@ -1,0 +1,314 @@
+/*
+** sql.y - the grammar of sluice's SQL dialect, for the lemon parser generator.
+**
+** Actions are one line that calls a builder in ast.c; the parser never
+** prints and never allocates except through the parse context's arena, so
+** no %destructor is needed (the arena frees the whole tree at once).
+** Precedence follows SQLite's (lang_expr.html "Operators").
+*/
+%token_prefix TK_
+%token_type {sl_token}
+%default_type {sl_token}
+%extra_argument {sl_parse *pParse}
+%name sl_parser
+
+%include {
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ast.h"
+#define YYNOERRORRECOVERY 1
+#define YYPARSEFREENEVERNULL 1
+}
+
+%syntax_error {
+  sl_parse_error(pParse, &TOKEN, NULL);
+}
+%stack_overflow {
+  sl_parse_error(pParse, NULL, "expression nested too deeply");
+}
+
+/* Tokens the tokenizer produces that the grammar itself never uses. */
+%token SPACE ILLEGAL.
+
+/* Keywords that can also be used as identifiers. */
+%fallback ID
+  ABORT ASC BY CAST COLUMNS DESC DESCRIBE DISTINCT DROP EMIT END EXISTS EXPLAIN
+  FILTER FIRST FUNCTIONS GLOB IF INTERVAL KEY LAST LIKE_KW LIMIT MATCH MODEL MODELS OFFSET
+  QUERIES QUERY REPLACE SET SHOW STREAM STREAMS TABLE TABLES TEMP WATERMARK WINDOW
+  CHANGES CLOSE ALL.
+
+%left OR.
+%left AND.
+%right NOT.
+%left IS MATCH LIKE_KW BETWEEN IN ISNULL NOTNULL NE EQ.
+%left GT LE LT GE.
+%right ESCAPE.
+%left BITAND BITOR LSHIFT RSHIFT.
+%left PLUS MINUS.
+%left STAR SLASH REM.
+%left CONCAT PTR.
+%left COLLATE.
+%right BITNOT.
+
+/* ---- a script is a list of statements separated by semicolons ---- */
+input ::= cmdlist.
+cmdlist ::= cmdlist ecmd.
+cmdlist ::= ecmd.
+ecmd ::= SEMI.
+ecmd ::= cmd(S) SEMI(E). { sl_parse_stmt_done(pParse, S, E.z); }
+
+%type cmd {sl_stmt*}
+%type select {sl_select*}
+%type selectcore {sl_select*}
+
+cmd(S) ::= select(X). { S = sl_stmt_new(pParse, S_SELECT); S->select = X; }
+cmd(S) ::= INSERT INTO tcall(K) select(X). { S = sl_stmt_new(pParse, S_SELECT); S->select = X; X->into = K; }
+cmd(S) ::= EXPLAIN cmd(X). { S = sl_stmt_new(pParse, S_EXPLAIN); S->inner = X; }
+
+/* ---- SELECT ---- */
+select(S) ::= SELECT distinct(D) sclist(C) from(F) where(W) groupby(G) having(H) emit(M) limit(L) into(I).
+  { S = sl_arena_alloc(&pParse->arena, sizeof *S); memset(S, 0, sizeof *S);
+    S->distinct = D; S->cols = C; S->from = F; S->where = W; S->group = G; S->having = H;
+    S->emit_changes = M; S->limit = L; S->into = I; }
+
+%type distinct {int}
+distinct(D) ::= DISTINCT. { D = 1; }
+distinct(D) ::= ALL. { D = 0; }
+distinct(D) ::= . { D = 0; }
+
+%type sclist {sl_exprlist*}
+sclist(L) ::= sclist(A) COMMA scitem(B). { L = A; sl_list_append(pParse, L, B.e, B.alias.n ? &B.alias : NULL); }
+sclist(L) ::= scitem(B). { L = sl_list_append(pParse, NULL, B.e, B.alias.n ? &B.alias : NULL); }
+
+%type scitem {sl_scitem}
+%include {
+typedef struct sl_scitem { sl_expr *e; sl_token alias; } sl_scitem;
+}
+scitem(I) ::= expr(E) as(A). { I.e = E; I.alias = A; }
+scitem(I) ::= STAR(T). { I.e = sl_expr_new(pParse, E_STAR, &T); I.alias.n = 0; I.alias.z = 0; }
+scitem(I) ::= nm(T) DOT STAR. { I.e = sl_expr_new(pParse, E_STAR, &T); I.e->tab = sl_token_name(pParse, &T); I.alias.n = 0; I.alias.z = 0; }
+
+%type as {sl_token}
+as(A) ::= AS nm(N). { A = N; }
+as(A) ::= ID(N). { A = N; }
+as(A) ::= STRING(N). { A = N; }
+as(A) ::= . { A.n = 0; A.z = 0; A.line = 0; A.col = 0; }
+
+%type from {sl_call*}
+from(F) ::= . { F = NULL; }
+from(F) ::= FROM tcall(C). { F = C; }
+
+%type tcall {sl_call*}
+tcall(C) ::= nm(N). { C = sl_call_new(pParse, &N, NULL, 1); }
+tcall(C) ::= nm(N) LP RP. { C = sl_call_new(pParse, &N, NULL, 0); }
+tcall(C) ::= nm(N) LP targs(A) RP. { C = sl_call_new(pParse, &N, A, 0); }
+
+%type targs {sl_exprlist*}
+targs(L) ::= targs(A) COMMA targ(B). { L = sl_list_append(pParse, A, B, NULL); }
+targs(L) ::= targ(B). { L = sl_list_append(pParse, NULL, B, NULL); }
+%type targ {sl_expr*}
+targ(E) ::= expr(X). { E = X; }
+targ(E) ::= nm(N) ARROW expr(X). { E = sl_expr_option(pParse, &N, X); }
+targ(E) ::= STRING(N) ARROW expr(X). { E = sl_expr_option(pParse, &N, X); }
+
+%type where {sl_expr*}
+where(W) ::= . { W = NULL; }
+where(W) ::= WHERE expr(X). { W = X; }
+
+%type groupby {sl_exprlist*}
+groupby(G) ::= . { G = NULL; }
+groupby(G) ::= GROUP BY nexprlist(L). { G = L; }
+
+%type having {sl_expr*}
+having(H) ::= . { H = NULL; }
+having(H) ::= HAVING expr(X). { H = X; }
+
+%type emit {int}
+emit(M) ::= . { M = 0; }
+emit(M) ::= EMIT CHANGES. { M = 1; }
+emit(M) ::= EMIT ON CLOSE. { M = 0; }
+
+%type limit {sl_expr*}
+limit(L) ::= . { L = NULL; }
+limit(L) ::= LIMIT expr(X). { L = X; }
+
+%type into {sl_call*}
+into(I) ::= . { I = NULL; }
+into(I) ::= INTO tcall(C). { I = C; }
+
+/* ---- DDL and commands ---- */
+cmd(S) ::= CREATE orreplace(R) STREAM ifnotexists(I) nm(N) LP coldefs(C) RP FROM tcall(F) watermark(W).
+  { S = C; S->kind = S_CREATE_STREAM; S->name = sl_token_name(pParse, &N); S->source = F;
+    S->watermark = W; S->or_replace = R; S->if_exists = I; }
+cmd(S) ::= CREATE orreplace(R) STREAM ifnotexists(I) nm(N) FROM tcall(F) watermark(W).
+  { S = sl_stmt_new(pParse, S_CREATE_STREAM); S->name = sl_token_name(pParse, &N); S->source = F;
+    S->watermark = W; S->or_replace = R; S->if_exists = I; }
+cmd(S) ::= CREATE orreplace(R) STREAM ifnotexists(I) nm(N) AS select(X).
+  { S = sl_stmt_new(pParse, S_CREATE_STREAM); S->name = sl_token_name(pParse, &N); S->select = X;
+    S->or_replace = R; S->if_exists = I; }
+cmd(S) ::= CREATE temp TABLE ifnotexists(I) nm(N) LP coldefs(C) RP.
+  { S = C; S->kind = S_CREATE_TABLE; S->name = sl_token_name(pParse, &N); S->if_exists = I; }
+
+temp ::= .
+temp ::= TEMP.
+
+%type orreplace {int}
+orreplace(R) ::= . { R = 0; }
+orreplace(R) ::= OR REPLACE. { R = 1; }
+
+%type ifnotexists {int}
+ifnotexists(I) ::= . { I = 0; }
+ifnotexists(I) ::= IF NOT EXISTS. { I = 1; }
+
+%type watermark {sl_expr*}
+watermark(W) ::= . { W = NULL; }
+watermark(W) ::= WATERMARK expr(X). { W = X; }
+
+%type coldefs {sl_stmt*}
+coldefs(S) ::= coldefs(A) COMMA coldef(C). { S = A; sl_stmt_add_col(pParse, S, &C.name, C.type); }
+coldefs(S) ::= coldef(C). { S = sl_stmt_new(pParse, S_CREATE_TABLE); sl_stmt_add_col(pParse, S, &C.name, C.type); }
+
+%type coldef {sl_coldef_tok}
+%include {
+typedef struct sl_coldef_tok { sl_token name; const char *type; } sl_coldef_tok;
+}
+coldef(C) ::= nm(N) typetoken(T) colconstraints. { C.name = N; C.type = T; }
+
+%type typetoken {const char*}
+typetoken(T) ::= . { T = NULL; }
+typetoken(T) ::= typename(X). { T = sl_arena_strndup(&pParse->arena, X.z, (size_t)X.n); }
+typetoken(T) ::= typename(X) LP signed RP(E). { T = sl_arena_strndup(&pParse->arena, X.z, (size_t)(E.z + 1 - X.z)); }
+typetoken(T) ::= typename(X) LP signed COMMA signed RP(E). { T = sl_arena_strndup(&pParse->arena, X.z, (size_t)(E.z + 1 - X.z)); }
+%type typename {sl_token}
+typename(A) ::= ID|STRING(X). { A = X; }
+typename(A) ::= typename(X) ID|STRING(Y). { A = X; A.n = (int)(Y.z + Y.n - X.z); }
+signed ::= INTEGER.
+signed ::= PLUS INTEGER.
+signed ::= MINUS INTEGER.
+
+colconstraints ::= .
+colconstraints ::= colconstraints colconstraint.
+colconstraint ::= PRIMARY KEY.
+colconstraint ::= NOT NULL.
+colconstraint ::= NULL.
+
+cmd(S) ::= INSERT INTO nm(N) VALUES rowlist(L).
+  { S = L; S->kind = S_INSERT_VALUES; S->name = sl_token_name(pParse, &N); }
+
+%type rowlist {sl_stmt*}
+rowlist(S) ::= rowlist(A) COMMA LP nexprlist(L) RP. { S = A; sl_stmt_add_row(pParse, S, L); }
+rowlist(S) ::= LP nexprlist(L) RP. { S = sl_stmt_new(pParse, S_INSERT_VALUES); sl_stmt_add_row(pParse, S, L); }
+
+cmd(S) ::= DROP STREAM ifexists(I) nm(N). { S = sl_stmt_new(pParse, S_DROP); S->name = sl_token_name(pParse, &N); S->if_exists = I; S->or_replace = 0; }
+cmd(S) ::= DROP TABLE ifexists(I) nm(N). { S = sl_stmt_new(pParse, S_DROP); S->name = sl_token_name(pParse, &N); S->if_exists = I; S->or_replace = 1; }
+%type ifexists {int}
+ifexists(I) ::= . { I = 0; }
+ifexists(I) ::= IF EXISTS. { I = 1; }
+
+cmd(S) ::= SET setname(N) EQ expr(X). { S = sl_stmt_new(pParse, S_SET); S->name = sl_arena_strndup(&pParse->arena, N.z, (size_t)N.n); S->value = X; }
+cmd(S) ::= SET setname(N) TO expr(X). { S = sl_stmt_new(pParse, S_SET); S->name = sl_arena_strndup(&pParse->arena, N.z, (size_t)N.n); S->value = X; }
+%type setname {sl_token}
+setname(A) ::= nm(X). { A = X; }
+setname(A) ::= setname(X) DOT nm(Y). { A = X; A.n = (int)(Y.z + Y.n - X.z); }
+setname(A) ::= STRING(X). { A = X; A.z++; A.n -= 2; }
+
+cmd(S) ::= SHOW nm(N). { S = sl_stmt_new(pParse, S_SHOW); S->name = sl_token_name(pParse, &N); }
+cmd(S) ::= DESCRIBE nm(N). { S = sl_stmt_new(pParse, S_DESCRIBE); S->name = sl_token_name(pParse, &N); }
+
+/* ---- expressions ---- */
+%type expr {sl_expr*}
+%type term {sl_expr*}
+%type nexprlist {sl_exprlist*}
+%type exprlist {sl_exprlist*}
+
+nm(A) ::= ID(X). { A = X; }
+
+expr(A) ::= term(X). { A = X; }
+expr(A) ::= LP(L) expr(X) RP(R). { A = X; sl_expr_span(pParse, A, L.z, R.z + 1); }
+expr(A) ::= nm(N). { A = sl_expr_column(pParse, NULL, &N); }
+expr(A) ::= nm(T) DOT nm(N). { A = sl_expr_column(pParse, &T, &N); }
+term(A) ::= NULL(X). { A = sl_expr_literal(pParse, TK_NULL, &X); }
+term(A) ::= FLOAT(X). { A = sl_expr_literal(pParse, TK_FLOAT, &X); }
+term(A) ::= BLOB(X). { A = sl_expr_literal(pParse, TK_BLOB, &X); }
+term(A) ::= STRING(X). { A = sl_expr_literal(pParse, TK_STRING, &X); }
+term(A) ::= INTEGER(X). { A = sl_expr_literal(pParse, TK_INTEGER, &X); }
+term(A) ::= TRUE(X). { A = sl_expr_literal(pParse, TK_TRUE, &X); }
+term(A) ::= FALSE(X). { A = sl_expr_literal(pParse, TK_FALSE, &X); }
+
+expr(A) ::= CAST(C) LP expr(E) AS typetoken(T) RP(R).
+  { A = sl_expr_new(pParse, E_CAST, &C); A->left = E; A->z = T ? T : ""; sl_expr_span(pParse, A, C.z, R.z + 1); }
+expr(A) ::= nm(N) LP(L) distinct(D) exprlist(Y) RP(R) filter(F).
+  { A = sl_expr_call(pParse, &N, Y, D, 0); A->right = F; sl_expr_span(pParse, A, N.z, R.z + 1); (void)L; }
+expr(A) ::= nm(N) LP STAR RP(R) filter(F).
+  { A = sl_expr_call(pParse, &N, NULL, 0, 1); A->right = F; sl_expr_span(pParse, A, N.z, R.z + 1); }
+%type filter {sl_expr*}
+filter(F) ::= . { F = NULL; }
+filter(F) ::= FILTER LP WHERE expr(X) RP. { F = X; }
+
+expr(A) ::= INTERVAL(I) term(X) nm(U). { A = sl_expr_interval(pParse, X, &U, &I); }
+
+expr(A) ::= expr(X) AND expr(Y). { A = sl_expr_binary(pParse, E_AND, TK_AND, X, Y); }
+expr(A) ::= expr(X) OR expr(Y). { A = sl_expr_binary(pParse, E_OR, TK_OR, X, Y); }
+expr(A) ::= expr(X) LT|GT|GE|LE(O) expr(Y). { A = sl_expr_binary(pParse, E_BINARY, @O, X, Y); }
+expr(A) ::= expr(X) EQ|NE(O) expr(Y). { A = sl_expr_binary(pParse, E_BINARY, @O, X, Y); }
+expr(A) ::= expr(X) BITAND|BITOR|LSHIFT|RSHIFT(O) expr(Y). { A = sl_expr_binary(pParse, E_BINARY, @O, X, Y); }
+expr(A) ::= expr(X) PLUS|MINUS(O) expr(Y). { A = sl_expr_binary(pParse, E_BINARY, @O, X, Y); }
+expr(A) ::= expr(X) STAR|SLASH|REM(O) expr(Y). { A = sl_expr_binary(pParse, E_BINARY, @O, X, Y); }
+expr(A) ::= expr(X) CONCAT(O) expr(Y). { A = sl_expr_binary(pParse, E_BINARY, @O, X, Y); }
+expr(A) ::= expr(X) PTR(O) expr(Y). { A = sl_expr_binary(pParse, E_BINARY, TK_PTR, X, Y); A->n = O.n; }
+
+%type likeop {sl_token}
+likeop(A) ::= LIKE_KW|MATCH(X). { A = X; A.line = 0; }
+likeop(A) ::= NOT LIKE_KW|MATCH(X). { A = X; A.line = -1; }
+expr(A) ::= expr(X) likeop(O) expr(Y). [LIKE_KW]
+  { A = sl_expr_binary(pParse, E_LIKE, 0, X, Y); A->not_ = O.line < 0; A->name = sl_token_name(pParse, &O); }
+expr(A) ::= expr(X) likeop(O) expr(Y) ESCAPE expr(E). [LIKE_KW]
+  { A = sl_expr_binary(pParse, E_LIKE, 0, X, Y); A->not_ = O.line < 0; A->name = sl_token_name(pParse, &O);
+    A->list = sl_list_append(pParse, NULL, E, NULL); }
+
+expr(A) ::= expr(X) ISNULL|NOTNULL(O). { A = sl_expr_binary(pParse, E_ISNULL, 0, X, NULL); A->not_ = @O == TK_NOTNULL; }
+expr(A) ::= expr(X) NOT NULL. { A = sl_expr_binary(pParse, E_ISNULL, 0, X, NULL); A->not_ = 1; }
+expr(A) ::= expr(X) IS expr(Y). { A = sl_expr_binary(pParse, E_IS, 0, X, Y); }
+expr(A) ::= expr(X) IS NOT expr(Y). { A = sl_expr_binary(pParse, E_IS, 0, X, Y); A->not_ = 1; }
+expr(A) ::= expr(X) IS NOT DISTINCT FROM expr(Y). [IS] { A = sl_expr_binary(pParse, E_IS, 0, X, Y); }
+expr(A) ::= expr(X) IS DISTINCT FROM expr(Y). [IS] { A = sl_expr_binary(pParse, E_IS, 0, X, Y); A->not_ = 1; }
+
+expr(A) ::= NOT(B) expr(X). { A = sl_expr_unary(pParse, TK_NOT, X, &B); }
+expr(A) ::= BITNOT(B) expr(X). { A = sl_expr_unary(pParse, TK_BITNOT, X, &B); }
+expr(A) ::= PLUS|MINUS(B) expr(X). [BITNOT] { A = sl_expr_unary(pParse, @B, X, &B); }
+
+%type between_op {int}
+between_op(A) ::= BETWEEN. { A = 0; }
+between_op(A) ::= NOT BETWEEN. { A = 1; }
+expr(A) ::= expr(X) between_op(N) expr(Y) AND expr(Z). [BETWEEN]
+  { A = sl_expr_binary(pParse, E_BETWEEN, 0, X, NULL); A->not_ = N;
+    A->list = sl_list_append(pParse, sl_list_append(pParse, NULL, Y, NULL), Z, NULL); }
+
+%type in_op {int}
+in_op(A) ::= IN. { A = 0; }
+in_op(A) ::= NOT IN. { A = 1; }
+expr(A) ::= expr(X) in_op(N) LP exprlist(Y) RP(E). [IN]
+  { A = sl_expr_binary(pParse, E_IN, 0, X, NULL); A->not_ = N; A->list = Y; sl_expr_span(pParse, A, A->span, E.z + 1); }
+
+expr(A) ::= CASE(C) case_operand(X) case_exprlist(Y) case_else(Z) END(E).
+  { A = sl_expr_new(pParse, E_CASE, &C); A->left = X; A->list = Y; A->right = Z; sl_expr_span(pParse, A, C.z, E.z + E.n); }
+%type case_exprlist {sl_exprlist*}
+case_exprlist(A) ::= case_exprlist(X) WHEN expr(Y) THEN expr(Z).
+  { A = sl_list_append(pParse, sl_list_append(pParse, X, Y, NULL), Z, NULL); }
+case_exprlist(A) ::= WHEN expr(Y) THEN expr(Z).
+  { A = sl_list_append(pParse, sl_list_append(pParse, NULL, Y, NULL), Z, NULL); }
+%type case_else {sl_expr*}
+case_else(A) ::= ELSE expr(X). { A = X; }
+case_else(A) ::= . { A = NULL; }
+%type case_operand {sl_expr*}
+case_operand(A) ::= expr(X). { A = X; }
+case_operand(A) ::= . { A = NULL; }
+
+expr(A) ::= expr(X) COLLATE ID|STRING(C).
+  { A = sl_expr_new(pParse, E_COLLATE, &C); A->left = X; A->name = sl_token_name(pParse, &C); sl_expr_span(pParse, A, X->span, C.z + C.n); }
+
+exprlist(A) ::= nexprlist(X). { A = X; }
+exprlist(A) ::= . { A = NULL; }
+nexprlist(A) ::= nexprlist(X) COMMA expr(Y). { A = sl_list_append(pParse, X, Y, NULL); }
+nexprlist(A) ::= expr(Y). { A = sl_list_append(pParse, NULL, Y, NULL); }

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# scripts/test.sh - the whole test suite from a fresh clone: installs what the
+# build needs, builds with AddressSanitizer + UndefinedBehaviorSanitizer, and
+# runs `make check`.  Prints "N passed, M failed" at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+builddir=build-asan
+[ -f configure ] || autoreconf -fi >/dev/null
+mkdir -p "$builddir"
+cd "$builddir"
+if [ ! -f Makefile ]; then
+  ../configure --enable-sanitizers --enable-debug CFLAGS="-O1" >/dev/null
+fi
+make -j2 >/dev/null
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+status=0
+make -j2 check || status=$?
+for log in tests/*.log; do
+  case "$log" in */test-suite.log) continue ;; esac
+  echo "== $log"; tail -n 3 "$log"
+done
+pass=$(grep -h '^# PASS:' test-suite.log | awk '{print $3}')
+fail=$(grep -h '^# FAIL:' test-suite.log | awk '{print $3}')
+errs=$(grep -h '^# ERROR:' test-suite.log | awk '{print $3}')
+skip=$(grep -h '^# SKIP:' test-suite.log | awk '{print $3}')
+echo "${pass:-0} passed, $(( ${fail:-0} + ${errs:-0} )) failed, ${skip:-0} skipped"
+exit $status

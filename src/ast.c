@@ -1,0 +1,317 @@
+/*
+** ast.c - builders for the syntax tree, called from the grammar's actions.
+**
+** Every node is allocated in the parse context's arena (see ast.h).  The
+** builders also record each expression's source span, used for the default
+** names of result columns (SELECT a+1 -> column "a+1", as in SQLite).
+*/
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ast.h"
+#include "parse.h"
+
+static void *node(sl_parse *p, size_t n) {
+  void *x = sl_arena_alloc(&p->arena, n);
+  memset(x, 0, n);
+  return x;
+}
+
+sl_expr *sl_expr_new(sl_parse *p, int kind, const sl_token *at) {
+  sl_expr *e = node(p, sizeof *e);
+  e->kind = (uint8_t)kind;
+  e->agg = -1;
+  e->col = -1;
+  if (at) {
+    e->line = at->line;
+    e->pos_col = at->col;
+    e->span = at->z;
+    e->spanlen = at->n;
+  }
+  return e;
+}
+
+void sl_expr_span(sl_parse *p, sl_expr *e, const char *start, const char *end) {
+  (void)p;
+  if (!start || !end || end < start) return;
+  e->span = start;
+  e->spanlen = (int)(end - start);
+}
+
+/* The span end of e (one past its last byte), or NULL. */
+static const char *span_end(const sl_expr *e) {
+  return e && e->span ? e->span + e->spanlen : NULL;
+}
+
+sl_expr *sl_expr_binary(sl_parse *p, int kind, int op, sl_expr *l, sl_expr *r) {
+  sl_expr *e = node(p, sizeof *e);
+  e->kind = (uint8_t)kind;
+  e->op = op;
+  e->agg = -1;
+  e->col = -1;
+  e->left = l;
+  e->right = r;
+  e->line = l->line;
+  e->pos_col = l->pos_col;
+  sl_expr_span(p, e, l->span, r ? span_end(r) : span_end(l));
+  return e;
+}
+
+sl_expr *sl_expr_unary(sl_parse *p, int op, sl_expr *x, const sl_token *at) {
+  /* -9223372036854775808 is the one integer literal that only fits negated. */
+  if (op == TK_MINUS && x->kind == E_REAL && x->op == TK_INTEGER && x->n == 1) {
+    sl_expr *e = sl_expr_new(p, E_INT, at);
+    e->i = INT64_MIN;
+    sl_expr_span(p, e, at->z, span_end(x));
+    return e;
+  }
+  sl_expr *e = sl_expr_new(p, E_UNARY, at);
+  e->op = op;
+  e->left = x;
+  sl_expr_span(p, e, at->z, span_end(x));
+  return e;
+}
+
+static int hexval(int c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return c - 'A' + 10;
+}
+
+sl_expr *sl_expr_literal(sl_parse *p, int tk, const sl_token *t) {
+  sl_expr *e;
+  switch (tk) {
+  case TK_NULL: return sl_expr_new(p, E_NULL, t);
+  case TK_TRUE:
+  case TK_FALSE:
+    e = sl_expr_new(p, E_INT, t);
+    e->i = tk == TK_TRUE;
+    return e;
+  case TK_STRING:
+    e = sl_expr_new(p, E_STRING, t);
+    e->z = sl_token_str(p, t);
+    e->n = (int)strlen(e->z);
+    return e;
+  case TK_BLOB: {
+    e = sl_expr_new(p, E_BLOB, t);
+    int nhex = t->n - 3;
+    char *b = sl_arena_alloc(&p->arena, (size_t)nhex / 2 + 1);
+    for (int i = 0; i < nhex / 2; i++)
+      b[i] = (char)(hexval(t->z[2 + 2 * i]) * 16 + hexval(t->z[3 + 2 * i]));
+    e->z = b;
+    e->n = nhex / 2;
+    return e;
+  }
+  case TK_FLOAT:
+    e = sl_expr_new(p, E_REAL, t);
+    e->r = strtod(sl_arena_strndup(&p->arena, t->z, (size_t)t->n), NULL);
+    return e;
+  default: { /* TK_INTEGER */
+    const char *z = t->z;
+    int n = t->n;
+    if (n > 2 && z[0] == '0' && (z[1] == 'x' || z[1] == 'X')) {
+      uint64_t u = 0;
+      int i = 2;
+      while (i < n && z[i] == '0') i++;
+      if (n - i > 16) {
+        sl_parse_error(p, t, "hex literal too big");
+        return sl_expr_new(p, E_NULL, t);
+      }
+      for (; i < n; i++) u = u * 16 + (uint64_t)hexval(z[i]);
+      e = sl_expr_new(p, E_INT, t);
+      e->i = (int64_t)u;
+      return e;
+    }
+    uint64_t u = 0;
+    int overflow = 0;
+    for (int i = 0; i < n; i++) {
+      unsigned d = (unsigned)(z[i] - '0');
+      if (u > (UINT64_MAX - d) / 10) overflow = 1;
+      u = u * 10 + d;
+    }
+    if (!overflow && u <= (uint64_t)INT64_MAX) {
+      e = sl_expr_new(p, E_INT, t);
+      e->i = (int64_t)u;
+      return e;
+    }
+    /* Too big for an integer: a REAL, as SQLite does.  Remember the
+    ** spelling 9223372036854775808 so that unary minus can make INT64_MIN. */
+    e = sl_expr_new(p, E_REAL, t);
+    e->r = strtod(sl_arena_strndup(&p->arena, z, (size_t)n), NULL);
+    e->op = TK_INTEGER;
+    e->n = (!overflow && u == (uint64_t)INT64_MAX + 1) ? 1 : 0;
+    return e;
+  }
+  }
+}
+
+sl_expr *sl_expr_column(sl_parse *p, const sl_token *tab, const sl_token *name) {
+  sl_expr *e = sl_expr_new(p, E_COLUMN, tab ? tab : name);
+  e->name = sl_token_name(p, name);
+  if (tab) {
+    e->tab = sl_token_name(p, tab);
+    sl_expr_span(p, e, tab->z, name->z + name->n);
+  }
+  return e;
+}
+
+sl_expr *sl_expr_call(sl_parse *p, const sl_token *name, sl_exprlist *args, int distinct,
+                      int star) {
+  sl_expr *e = sl_expr_new(p, E_CALL, name);
+  e->name = sl_token_name(p, name);
+  e->list = args;
+  e->distinct = (uint8_t)distinct;
+  e->star = (uint8_t)star;
+  return e;
+}
+
+sl_expr *sl_expr_option(sl_parse *p, const sl_token *name, sl_expr *value) {
+  sl_expr *e = sl_expr_new(p, E_OPTION, name);
+  e->name = name->z[0] == '\'' ? sl_token_str(p, name) : sl_token_name(p, name);
+  e->left = value;
+  return e;
+}
+
+/* Milliseconds in one unit of an INTERVAL, or 0 if the unit is unknown. */
+static int64_t unit_ms(const char *u) {
+  static const struct {
+    const char *name;
+    int64_t ms;
+  } units[] = {{"millisecond", 1}, {"second", 1000},        {"minute", 60000},
+               {"hour", 3600000},  {"day", 86400000},       {"week", 604800000}};
+  size_t n = strlen(u);
+  if (n > 1 && (u[n - 1] == 's' || u[n - 1] == 'S')) n--; /* plural */
+  for (size_t i = 0; i < SL_ARRAY_SIZE(units); i++)
+    if (strlen(units[i].name) == n && sl_strnicmp(u, units[i].name, n) == 0) return units[i].ms;
+  return 0;
+}
+
+sl_expr *sl_expr_interval(sl_parse *p, sl_expr *amount, const sl_token *unit, const sl_token *at) {
+  sl_expr *e = sl_expr_new(p, E_INTERVAL, at);
+  e->left = amount;
+  e->name = sl_token_name(p, unit);
+  int64_t ms = unit_ms(e->name);
+  if (!ms) {
+    sl_parse_error(p, unit, "unknown INTERVAL unit");
+    return e;
+  }
+  double n;
+  if (amount->kind == E_INT)
+    n = (double)amount->i;
+  else if (amount->kind == E_REAL)
+    n = amount->r;
+  else if (amount->kind == E_STRING)
+    n = strtod(amount->z, NULL);
+  else {
+    sl_parse_error(p, at, "INTERVAL needs a constant amount");
+    return e;
+  }
+  e->i = (int64_t)llround(n * (double)ms);
+  sl_expr_span(p, e, at->z, unit->z + unit->n);
+  return e;
+}
+
+sl_exprlist *sl_list_append(sl_parse *p, sl_exprlist *l, sl_expr *e, const sl_token *alias) {
+  if (!l) l = node(p, sizeof *l);
+  if (l->n == l->cap) {
+    int cap = l->cap ? l->cap * 2 : 4;
+    sl_expr **a = sl_arena_alloc(&p->arena, sizeof(*a) * (size_t)cap);
+    char **names = sl_arena_alloc(&p->arena, sizeof(*names) * (size_t)cap);
+    memset(names, 0, sizeof(*names) * (size_t)cap);
+    if (l->n) {
+      memcpy(a, l->a, sizeof(*a) * (size_t)l->n);
+      memcpy(names, l->names, sizeof(*names) * (size_t)l->n);
+    }
+    l->a = a;
+    l->names = names;
+    l->cap = cap;
+  }
+  l->names[l->n] = alias ? (alias->z[0] == '\'' ? sl_token_str(p, alias) : sl_token_name(p, alias))
+                         : NULL;
+  l->a[l->n++] = e;
+  return l;
+}
+
+char *sl_token_name(sl_parse *p, const sl_token *t) {
+  const char *z = t->z;
+  int n = t->n;
+  char q = z[0];
+  if (q == '[') return sl_arena_strndup(&p->arena, z + 1, (size_t)n - 2);
+  if (q == '"' || q == '`' || q == '\'') {
+    char *out = sl_arena_alloc(&p->arena, (size_t)n);
+    int j = 0;
+    for (int i = 1; i < n - 1; i++) {
+      out[j++] = z[i];
+      if (z[i] == q) i++; /* doubled quote */
+    }
+    out[j] = 0;
+    return out;
+  }
+  return sl_arena_strndup(&p->arena, z, (size_t)n);
+}
+
+char *sl_token_str(sl_parse *p, const sl_token *t) {
+  return sl_token_name(p, t);
+}
+
+sl_call *sl_call_new(sl_parse *p, const sl_token *name, sl_exprlist *args, int bare) {
+  sl_call *c = node(p, sizeof *c);
+  c->name = sl_token_name(p, name);
+  c->line = name->line;
+  c->col = name->col;
+  c->args = args;
+  c->bare = bare;
+  return c;
+}
+
+sl_stmt *sl_stmt_new(sl_parse *p, int kind) {
+  sl_stmt *s = node(p, sizeof *s);
+  s->kind = (sl_stmt_kind)kind;
+  s->line = p->stmt_line;
+  s->col = p->stmt_col;
+  return s;
+}
+
+void sl_stmt_add_col(sl_parse *p, sl_stmt *s, const sl_token *name, const char *type) {
+  sl_coldef *cols = sl_arena_alloc(&p->arena, sizeof(*cols) * (size_t)(s->ncols + 1));
+  if (s->ncols) memcpy(cols, s->cols, sizeof(*cols) * (size_t)s->ncols);
+  cols[s->ncols].name = sl_token_name(p, name);
+  cols[s->ncols].type = type;
+  s->cols = cols;
+  s->ncols++;
+}
+
+void sl_stmt_add_row(sl_parse *p, sl_stmt *s, sl_exprlist *row) {
+  sl_exprlist **rows = sl_arena_alloc(&p->arena, sizeof(*rows) * (size_t)(s->nrows + 1));
+  if (s->nrows) memcpy(rows, s->values, sizeof(*rows) * (size_t)s->nrows);
+  rows[s->nrows++] = row;
+  s->values = rows;
+}
+
+void sl_parse_stmt_done(sl_parse *p, sl_stmt *s, const char *end) {
+  if (!s) return;
+  s->line = p->stmt_line;
+  s->col = p->stmt_col;
+  s->sql = p->stmt_start;
+  s->sqllen = (int)(end - p->stmt_start);
+  if (p->last)
+    p->last->next = s;
+  else
+    p->first = s;
+  p->last = s;
+}
+
+void sl_parse_error(sl_parse *p, const sl_token *t, const char *msg) {
+  if (p->err.code) return;
+  if (!t) {
+    sl_err_set(&p->err, SL_ESYNTAX, "%s", msg);
+    return;
+  }
+  if (t->n == 0)
+    sl_err_setpos(&p->err, SL_ESYNTAX, t->line, t->col, "incomplete input%s%s", msg ? ": " : "",
+                  msg ? msg : "");
+  else
+    sl_err_setpos(&p->err, SL_ESYNTAX, t->line, t->col, "near \"%.*s\": %s", t->n, t->z,
+                  msg ? msg : "syntax error");
+}

@@ -1,0 +1,187 @@
+/*
+** ast.h - the syntax tree built by the parser (grammar/sql.y) and annotated by
+** the binder (bind.c).
+**
+** Memory: every node, list and string of a parsed script lives in the arena of
+** its sl_parse, freed all at once by sl_parse_free.  Nothing in the tree is
+** freed on its own, which is why the grammar needs no %destructor for memory.
+** The binder writes its results into the nodes (affinity, resolved column or
+** function) so the compiler reads one tree.
+*/
+#ifndef SLUICE_AST_H
+#define SLUICE_AST_H
+
+#include "func.h"
+#include "util.h"
+
+/* A token as the tokenizer produces it. */
+typedef struct sl_token {
+  const char *z; /* start in the SQL text (not terminated) */
+  int n;         /* length in bytes */
+  int line, col; /* 1-based position of the first byte */
+} sl_token;
+
+typedef enum sl_expr_kind {
+  E_NULL,
+  E_INT,      /* i */
+  E_REAL,     /* r */
+  E_STRING,   /* z, n (unescaped) */
+  E_BLOB,     /* z, n (decoded bytes) */
+  E_COLUMN,   /* name (and table qualifier in tab); bound: col */
+  E_STAR,     /* `*` in a select list or count(*) */
+  E_UNARY,    /* op in {'-', '+', '~', TK_NOT}; left */
+  E_BINARY,   /* op is a TK_* code; left, right */
+  E_AND,      /* left AND right */
+  E_OR,       /* left OR right */
+  E_IS,       /* left IS right (not = IS NOT); also IS [NOT] DISTINCT FROM */
+  E_ISNULL,   /* left IS NULL (not = NOTNULL) */
+  E_BETWEEN,  /* left BETWEEN list[0] AND list[1] (not) */
+  E_IN,       /* left IN (list) (not) */
+  E_LIKE,     /* left LIKE/GLOB right [ESCAPE list[0]] (not); op TK_LIKE_KW variant */
+  E_CAST,     /* CAST(left AS typename in z) */
+  E_CASE,     /* CASE [left] WHEN list[2i] THEN list[2i+1] ... [ELSE right] END */
+  E_CALL,     /* name(list) [FILTER (WHERE right)]; distinct; star for f(*) */
+  E_COLLATE,  /* left COLLATE name */
+  E_INTERVAL, /* INTERVAL 'n' unit: left is the amount, name the unit; i = milliseconds */
+  E_OPTION    /* name => left, in a table-function call */
+} sl_expr_kind;
+
+typedef struct sl_expr sl_expr;
+typedef struct sl_exprlist sl_exprlist;
+
+struct sl_exprlist {
+  int n, cap;
+  sl_expr **a;
+  char **names; /* select list: alias (or NULL) per item; NULL array otherwise */
+};
+
+struct sl_expr {
+  uint8_t kind;   /* sl_expr_kind */
+  uint8_t not_;   /* negated form (NOT BETWEEN, NOT IN, IS NOT, NOT LIKE...) */
+  uint8_t distinct;
+  uint8_t star;   /* f(*) */
+  int op;         /* operator token code for E_UNARY / E_BINARY / E_LIKE */
+  int line, pos_col; /* position of the expression's first token */
+  sl_expr *left, *right;
+  sl_exprlist *list;
+  const char *name; /* E_COLUMN / E_CALL / E_COLLATE / E_INTERVAL / E_OPTION name */
+  const char *tab;  /* E_COLUMN qualifier, or NULL */
+  const char *z;    /* E_STRING / E_BLOB bytes (arena), E_CAST type name */
+  int n;            /* bytes at z */
+  int64_t i;        /* E_INT */
+  double r;         /* E_REAL */
+  const char *span; /* the expression's source text (for default column names) */
+  int spanlen;
+
+  /* ---- filled in by the binder ---- */
+  int col;              /* E_COLUMN: input column index */
+  int agg;              /* E_CALL of an aggregate: index into the query's aggregates, else -1 */
+  const sl_func *func;  /* E_CALL: resolved function */
+  uint8_t aff;          /* sl_affinity of the expression's value */
+  uint8_t coll;         /* sl_coll attached by COLLATE or the column */
+  uint8_t has_coll;     /* an explicit COLLATE appears (takes precedence) */
+  uint8_t is_const;     /* no column reference and only deterministic calls */
+};
+
+/* A table function call: file('x', format => 'json'), or a bare name. */
+typedef struct sl_call {
+  const char *name;
+  int line, col;
+  sl_exprlist *args; /* positional exprs and E_OPTION items; NULL for a bare name */
+  int bare;          /* written without parentheses (a stream/table name, or stdout) */
+} sl_call;
+
+typedef enum sl_stmt_kind {
+  S_SELECT,        /* SELECT ... [FROM src] [WHERE] [GROUP BY] [HAVING] [INTO sink] */
+  S_CREATE_STREAM, /* CREATE STREAM name (cols) FROM src | AS SELECT */
+  S_CREATE_TABLE,  /* CREATE TABLE name (cols) */
+  S_INSERT_VALUES, /* INSERT INTO table [(cols)] VALUES (...), ... */
+  S_DROP,          /* DROP STREAM|TABLE [IF EXISTS] name */
+  S_SET,           /* SET name = value */
+  S_SHOW,          /* SHOW FUNCTIONS|STREAMS|TABLES|QUERIES */
+  S_DESCRIBE,      /* DESCRIBE name */
+  S_EXPLAIN        /* EXPLAIN stmt */
+} sl_stmt_kind;
+
+typedef struct sl_select {
+  sl_exprlist *cols; /* result columns with aliases */
+  sl_call *from;     /* NULL: SELECT without FROM */
+  sl_expr *where;
+  sl_exprlist *group;
+  sl_expr *having;
+  sl_call *into;     /* NULL: rows go to the caller */
+  sl_expr *limit;
+  int distinct;
+  int emit_changes;  /* EMIT CHANGES */
+} sl_select;
+
+typedef struct sl_coldef {
+  const char *name;
+  const char *type; /* declared type text or NULL */
+} sl_coldef;
+
+typedef struct sl_stmt sl_stmt;
+struct sl_stmt {
+  sl_stmt_kind kind;
+  int line, col;        /* first token */
+  const char *sql;      /* the statement's text (in the script) */
+  int sqllen;
+  sl_select *select;    /* S_SELECT, S_CREATE_STREAM AS, S_EXPLAIN of a select */
+  const char *name;     /* CREATE/DROP/DESCRIBE/SET/SHOW target */
+  int if_exists;        /* DROP ... IF EXISTS / CREATE ... IF NOT EXISTS */
+  int or_replace;       /* CREATE OR REPLACE */
+  sl_coldef *cols;      /* CREATE STREAM/TABLE column list */
+  int ncols;
+  sl_call *source;      /* CREATE STREAM ... FROM source */
+  sl_expr *watermark;   /* CREATE STREAM ... WATERMARK expr */
+  int nrows;            /* S_INSERT_VALUES: number of rows */
+  sl_exprlist **values; /* S_INSERT_VALUES: the rows (arena array of nrows lists) */
+  sl_expr *value;       /* S_SET value */
+  sl_stmt *inner;       /* S_EXPLAIN */
+  sl_stmt *next;        /* next statement of the script */
+};
+
+/* The parse context: what the grammar's actions build into. */
+typedef struct sl_parse {
+  sl_arena arena;   /* owns the whole tree */
+  const char *sql;  /* the script text (borrowed) */
+  sl_stmt *first, *last;
+  sl_err err;       /* first syntax error, with line:column */
+  const char *stmt_start; /* start of the statement being parsed */
+  int stmt_line, stmt_col;
+} sl_parse;
+
+/* Parse a whole script.  Returns 0 and fills p (statements in order), or -1
+** with p->err set ("near \"x\": syntax error").  p must be freed with
+** sl_parse_free either way; the script text must outlive p. */
+int sl_parse_script(sl_parse *p, const char *sql);
+void sl_parse_free(sl_parse *p);
+
+/* ---- builders called from grammar actions (ast.c) ---- */
+sl_expr *sl_expr_new(sl_parse *p, int kind, const sl_token *at);
+sl_expr *sl_expr_binary(sl_parse *p, int kind, int op, sl_expr *l, sl_expr *r);
+sl_expr *sl_expr_unary(sl_parse *p, int op, sl_expr *e, const sl_token *at);
+sl_expr *sl_expr_literal(sl_parse *p, int tk, const sl_token *t);
+sl_expr *sl_expr_column(sl_parse *p, const sl_token *tab, const sl_token *name);
+sl_expr *sl_expr_call(sl_parse *p, const sl_token *name, sl_exprlist *args, int distinct, int star);
+sl_expr *sl_expr_option(sl_parse *p, const sl_token *name, sl_expr *value);
+sl_expr *sl_expr_interval(sl_parse *p, sl_expr *amount, const sl_token *unit, const sl_token *at);
+sl_exprlist *sl_list_append(sl_parse *p, sl_exprlist *l, sl_expr *e, const sl_token *alias);
+void sl_expr_span(sl_parse *p, sl_expr *e, const char *start, const char *end);
+char *sl_token_name(sl_parse *p, const sl_token *t); /* identifier text, dequoted */
+char *sl_token_str(sl_parse *p, const sl_token *t);  /* string literal text, unescaped */
+sl_call *sl_call_new(sl_parse *p, const sl_token *name, sl_exprlist *args, int bare);
+sl_stmt *sl_stmt_new(sl_parse *p, int kind);
+void sl_stmt_add_col(sl_parse *p, sl_stmt *s, const sl_token *name, const char *type);
+void sl_stmt_add_row(sl_parse *p, sl_stmt *s, sl_exprlist *row);
+void sl_parse_stmt_done(sl_parse *p, sl_stmt *s, const char *end);
+void sl_parse_error(sl_parse *p, const sl_token *t, const char *msg);
+
+/* ---- tokenizer (tokenize.c) ---- */
+/* Read the token at z; sets *tk to its TK_* code (TK_SPACE for whitespace and
+** comments, TK_ILLEGAL for garbage) and returns its length in bytes. */
+int sl_get_token(const char *z, int *tk);
+/* Keyword code for an identifier-like word, or TK_ID. */
+int sl_keyword_code(const char *z, int n);
+
+#endif /* SLUICE_AST_H */

@@ -1,0 +1,239 @@
+/*
+** bind.c - name resolution for expressions.
+**
+** Walks a parsed expression and resolves column names against the input
+** schema (adding fields to an open schema, which is how a schemaless JSON
+** source learns which fields to decode), function names against the function
+** table (checking argument counts), and collation names.  It also records,
+** per node, the affinity SQLite would give the expression and whether it is
+** constant.  Errors carry the line:column of the offending name.
+*/
+#include <string.h>
+
+#include "expr.h"
+#include "parse.h"
+
+/* Functions the compiler evaluates inline (lazily), not through a call. */
+static int is_inline_func(const char *name) {
+  return sl_stricmp(name, "coalesce") == 0 || sl_stricmp(name, "ifnull") == 0 ||
+         sl_stricmp(name, "iif") == 0;
+}
+
+static int bind_list(sl_bind *b, sl_exprlist *l) {
+  if (!l) return 0;
+  for (int i = 0; i < l->n; i++)
+    if (sl_bind_expr(b, l->a[i])) return -1;
+  return 0;
+}
+
+static int list_const(const sl_exprlist *l) {
+  if (!l) return 1;
+  for (int i = 0; i < l->n; i++)
+    if (!l->a[i]->is_const) return 0;
+  return 1;
+}
+
+static int bind_column(sl_bind *b, sl_expr *e) {
+  if (!b->schema) {
+    sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col, "no such column: %s", e->name);
+    return -1;
+  }
+  if (e->tab && b->srcname && sl_stricmp(e->tab, b->srcname) != 0) {
+    sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col, "no such column: %s.%s", e->tab, e->name);
+    return -1;
+  }
+  int idx = sl_schema_need(b->schema, e->name, strlen(e->name));
+  if (idx < 0) {
+    sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col, "no such column: %s", e->name);
+    return -1;
+  }
+  e->col = idx;
+  e->aff = (uint8_t)b->schema->cols[idx].aff;
+  e->is_const = 0;
+  return 0;
+}
+
+static int bind_call(sl_bind *b, sl_expr *e) {
+  int argc = e->star ? 0 : (e->list ? e->list->n : 0);
+  if (e->list)
+    for (int i = 0; i < e->list->n; i++)
+      if (e->list->a[i]->kind == E_OPTION) {
+        sl_err_setpos(b->err, SL_EBIND, e->list->a[i]->line, e->list->a[i]->pos_col,
+                      "named argument %s => is only allowed in source and sink calls",
+                      e->list->a[i]->name);
+        return -1;
+      }
+  if (is_inline_func(e->name)) {
+    int want_min = sl_stricmp(e->name, "coalesce") == 0 ? 2 : sl_stricmp(e->name, "iif") == 0 ? 3 : 2;
+    int want_max = sl_stricmp(e->name, "coalesce") == 0 ? 1 << 20 : want_min;
+    if (argc < want_min || argc > want_max) {
+      sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col, "wrong number of arguments to function %s()",
+                    e->name);
+      return -1;
+    }
+    if (bind_list(b, e->list)) return -1;
+    e->is_const = (uint8_t)list_const(e->list);
+    e->aff = SL_AFF_NONE;
+    return 0;
+  }
+  int known = 0;
+  const sl_func *f = sl_functab_find(b->funcs, e->name, strlen(e->name), argc, &known);
+  if (!f && e->star && !known) f = NULL;
+  if (!f) {
+    if (known)
+      sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col, "wrong number of arguments to function %s()",
+                    e->name);
+    else
+      sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col, "no such function: %s", e->name);
+    return -1;
+  }
+  if (e->star && !(f->flags & SL_FUNC_COUNTSTAR) && !(f->flags & SL_FUNC_AGGREGATE && argc == 0)) {
+    sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col, "%s(*) is not allowed", e->name);
+    return -1;
+  }
+  e->func = f;
+  if (f->flags & SL_FUNC_AGGREGATE) {
+    if (b->in_agg) {
+      sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col, "misuse of aggregate function %s()",
+                    e->name);
+      return -1;
+    }
+    if (!b->allow_agg) {
+      sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col, "misuse of aggregate: %s()", e->name);
+      return -1;
+    }
+    b->in_agg = 1;
+    int rc = bind_list(b, e->list);
+    if (!rc && e->right) rc = sl_bind_expr(b, e->right); /* FILTER (WHERE ...) */
+    b->in_agg = 0;
+    if (rc) return -1;
+    e->agg = b->naggs++;
+    e->is_const = 0;
+    e->aff = SL_AFF_NONE;
+    return 0;
+  }
+  if (e->distinct || e->right) {
+    sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col, "%s is not an aggregate function",
+                  e->name);
+    return -1;
+  }
+  if (bind_list(b, e->list)) return -1;
+  e->is_const = (uint8_t)((f->flags & SL_FUNC_DETERMINISTIC) && list_const(e->list));
+  /* likely()/unlikely()/likelihood() keep their argument's affinity, as in SQLite. */
+  if (e->list && e->list->n >= 1 &&
+      (sl_stricmp(e->name, "likely") == 0 || sl_stricmp(e->name, "unlikely") == 0 ||
+       sl_stricmp(e->name, "likelihood") == 0))
+    e->aff = e->list->a[0]->aff;
+  else
+    e->aff = SL_AFF_NONE;
+  return 0;
+}
+
+int sl_bind_expr(sl_bind *b, sl_expr *e) {
+  if (!e) return 0;
+  switch (e->kind) {
+  case E_NULL:
+  case E_INT:
+  case E_REAL:
+  case E_STRING:
+  case E_BLOB:
+  case E_INTERVAL:
+    e->is_const = 1;
+    e->aff = SL_AFF_NONE;
+    return 0;
+  case E_COLUMN: return bind_column(b, e);
+  case E_STAR:
+    sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col, "* is only allowed in a select list");
+    return -1;
+  case E_OPTION:
+    sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col, "unexpected named argument %s =>", e->name);
+    return -1;
+  case E_CALL: return bind_call(b, e);
+  case E_CAST:
+    if (sl_bind_expr(b, e->left)) return -1;
+    e->aff = (uint8_t)sl_affinity_of_typename(e->z, strlen(e->z));
+    e->is_const = e->left->is_const;
+    return 0;
+  case E_COLLATE: {
+    if (sl_bind_expr(b, e->left)) return -1;
+    if (sl_stricmp(e->name, "binary") == 0)
+      e->coll = SL_COLL_BINARY;
+    else if (sl_stricmp(e->name, "nocase") == 0)
+      e->coll = SL_COLL_NOCASE;
+    else if (sl_stricmp(e->name, "rtrim") == 0)
+      e->coll = SL_COLL_RTRIM;
+    else {
+      sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col, "no such collation sequence: %s",
+                    e->name);
+      return -1;
+    }
+    e->has_coll = 1;
+    e->aff = e->left->aff;
+    e->is_const = e->left->is_const;
+    return 0;
+  }
+  default:
+    break;
+  }
+  /* Operators: bind the operands, then work out affinity and constness. */
+  if (sl_bind_expr(b, e->left) || sl_bind_expr(b, e->right) || bind_list(b, e->list)) return -1;
+  e->is_const = (uint8_t)((!e->left || e->left->is_const) && (!e->right || e->right->is_const) &&
+                          list_const(e->list));
+  e->aff = SL_AFF_NONE;
+  if (e->kind == E_BINARY && (e->op == TK_PTR)) {
+    int known = 0;
+    const char *fname = e->n == 3 ? "->>" : "->";
+    e->func = sl_functab_find(b->funcs, fname, strlen(fname), 2, &known);
+    if (!e->func) {
+      sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col, "no such function: %s", fname);
+      return -1;
+    }
+  }
+  if (e->kind == E_LIKE) {
+    const char *fname = e->name;
+    int argc = e->list ? 3 : 2;
+    int known = 0;
+    e->func = sl_functab_find(b->funcs, fname, strlen(fname), argc, &known);
+    if (!e->func) {
+      sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col, "no such function: %s", fname);
+      return -1;
+    }
+    e->is_const = (uint8_t)(e->is_const && (e->func->flags & SL_FUNC_DETERMINISTIC));
+  }
+  return 0;
+}
+
+static int is_numeric_aff(int a) {
+  return a >= SL_AFF_NUMERIC;
+}
+
+sl_affinity sl_compare_affinity(const sl_expr *l, const sl_expr *r) {
+  int a1 = l->aff, a2 = r->aff;
+  if (a1 > SL_AFF_NONE && a2 > SL_AFF_NONE) {
+    if (is_numeric_aff(a1) || is_numeric_aff(a2)) return SL_AFF_NUMERIC;
+    return SL_AFF_NONE;
+  }
+  return (sl_affinity)(a1 > SL_AFF_NONE ? a1 : a2);
+}
+
+/* The collation explicitly attached to e (through COLLATE), if any. */
+static int explicit_coll(const sl_expr *e, sl_coll *out) {
+  while (e) {
+    if (e->kind == E_COLLATE) {
+      *out = (sl_coll)e->coll;
+      return 1;
+    }
+    if (e->kind == E_CAST || (e->kind == E_UNARY && e->op == TK_PLUS))
+      e = e->left;
+    else
+      break;
+  }
+  return 0;
+}
+
+sl_coll sl_compare_coll(const sl_expr *l, const sl_expr *r) {
+  sl_coll c;
+  if (explicit_coll(l, &c)) return c;
+  if (explicit_coll(r, &c)) return c;
+  return SL_COLL_BINARY;
+}

@@ -1,0 +1,60 @@
+/*
+** catalog.h - what an engine knows by name: streams, tables, functions and
+** settings.
+**
+** Streams and tables keep pointers into the parsed scripts that defined them;
+** the engine keeps every parsed script alive for its own lifetime, so those
+** pointers stay valid.  Tables hold their rows as owned values (they are
+** small: lookup data, test fixtures).
+*/
+#ifndef SLUICE_CATALOG_H
+#define SLUICE_CATALOG_H
+
+#include "ast.h"
+#include "format.h"
+
+typedef struct sl_table {
+  char *name;       /* owned */
+  sl_schema schema; /* declared columns */
+  sl_value *rows;   /* nrow * schema.ncol owned values */
+  int nrow, cap;
+  struct sl_table *next;
+} sl_table;
+
+typedef struct sl_stream {
+  char *name;          /* owned */
+  const sl_stmt *def;  /* the CREATE STREAM statement (in a kept parse) */
+  sl_schema schema;    /* its columns: declared, open (schemaless source) or the select's */
+  struct sl_stream *next;
+} sl_stream;
+
+typedef struct sl_setting {
+  char *name;  /* owned, lower case */
+  sl_value value;
+  struct sl_setting *next;
+} sl_setting;
+
+typedef struct sl_catalog {
+  sl_table *tables;
+  sl_stream *streams;
+  sl_setting *settings;
+  sl_functab *funcs;
+} sl_catalog;
+
+void sl_catalog_init(sl_catalog *c);
+void sl_catalog_free(sl_catalog *c);
+sl_table *sl_catalog_table(sl_catalog *c, const char *name);
+sl_stream *sl_catalog_stream(sl_catalog *c, const char *name);
+/* Add a table/stream (the name must be free). */
+sl_table *sl_catalog_add_table(sl_catalog *c, const char *name);
+sl_stream *sl_catalog_add_stream(sl_catalog *c, const char *name, const sl_stmt *def);
+/* Remove by name; returns 1 if something was removed. */
+int sl_catalog_drop_table(sl_catalog *c, const char *name);
+int sl_catalog_drop_stream(sl_catalog *c, const char *name);
+/* Settings: set (copying v) and get (NULL when unset). */
+void sl_catalog_set(sl_catalog *c, const char *name, const sl_value *v);
+const sl_value *sl_catalog_get(sl_catalog *c, const char *name);
+/* Append a row (ncol values copied, column affinity applied). */
+void sl_table_insert(sl_table *t, sl_value *row);
+
+#endif /* SLUICE_CATALOG_H */

@@ -1,0 +1,397 @@
+/*
+** engine.c - statement execution and the public embedding API (sluice.h).
+**
+** sl_engine_exec parses a script and executes its statements in order: DDL
+** changes the catalog, SET changes settings, SHOW/DESCRIBE/EXPLAIN return
+** rows, and a SELECT becomes a continuous query (planned by plan.c) that
+** either runs to completion at once or, in deferred mode (`sluice run`), is
+** collected and started with the others when the script has been read.
+*/
+#include "engine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "expr.h"
+
+/* ---- public API ------------------------------------------------------------ */
+
+sluice *sluice_open(void) {
+  sluice *db = sl_calloc(1, sizeof *db);
+  sl_catalog_init(&db->cat);
+  sl_buf_init(&db->stats);
+  return db;
+}
+
+void sluice_close(sluice *db) {
+  if (!db) return;
+  sl_run_free(db->pending);
+  sl_catalog_free(&db->cat);
+  while (db->parses) {
+    sl_parse_node *n = db->parses->next;
+    sl_parse_free(&db->parses->parse);
+    free(db->parses->sql);
+    free(db->parses);
+    db->parses = n;
+  }
+  sl_buf_free(&db->stats);
+  free(db);
+}
+
+void sluice_interrupt(sluice *db) {
+  db->interrupted = 1;
+}
+
+int sluice_exec(sluice *db, const char *sql, sluice_row_cb cb, void *ud, char **errmsg) {
+  sl_err err = {0};
+  int rc = sl_engine_exec(db, sql, 0, (sl_row_fn)cb, ud, &err);
+  if (errmsg) *errmsg = NULL;
+  if (rc) {
+    if (errmsg) {
+      if (err.line)
+        *errmsg = sl_mprintf("%d:%d: %s", err.line, err.col, err.msg ? err.msg : "error");
+      else
+        *errmsg = sl_mprintf("%s", err.msg ? err.msg : "error");
+    }
+  }
+  sl_err_clear(&err);
+  return rc;
+}
+
+int sluice_value_type(sluice_value *v) {
+  return v->type;
+}
+int64_t sluice_value_int64(sluice_value *v) {
+  return sl_value_as_int(v);
+}
+double sluice_value_double(sluice_value *v) {
+  return sl_value_as_real(v);
+}
+const char *sluice_value_text(sluice_value *v, size_t *n) {
+  const char *z = sl_value_cstr(v);
+  if (n) *n = z ? strlen(z) : 0;
+  if (z && v->type == SL_TEXT && n) *n = v->n;
+  return z;
+}
+
+/* ---- rows for SHOW / DESCRIBE / EXPLAIN ------------------------------------- */
+
+/* Send one row of text cells (NULL pointers become NULL values). */
+static int text_row(sl_row_fn fn, void *ud, int ncol, const char *const *names,
+                    const char *const *cells) {
+  if (!fn) return 0;
+  sl_value vals[8];
+  sl_value *ptrs[8];
+  for (int i = 0; i < ncol && i < 8; i++) {
+    memset(&vals[i], 0, sizeof vals[i]);
+    if (cells[i]) sl_value_borrow_text(&vals[i], cells[i], strlen(cells[i]), 0);
+    ptrs[i] = &vals[i];
+  }
+  return fn(ud, ncol, names, ptrs);
+}
+
+typedef struct show_ctx {
+  sl_row_fn fn;
+  void *ud;
+} show_ctx;
+
+static void show_func(void *ud, const sl_func *f) {
+  show_ctx *s = ud;
+  static const char *const names[] = {"name", "args", "kind", "description"};
+  char args[16];
+  if (f->nargs >= 0)
+    snprintf(args, sizeof args, "%d", f->nargs);
+  else if (f->nargs == -1)
+    snprintf(args, sizeof args, "any");
+  else
+    snprintf(args, sizeof args, "%d+", -(f->nargs + 2));
+  const char *cells[] = {f->name, args, (f->flags & SL_FUNC_AGGREGATE) ? "aggregate" : "scalar",
+                         f->doc ? f->doc : ""};
+  text_row(s->fn, s->ud, 4, names, cells);
+}
+
+static int exec_show(sluice *db, const sl_stmt *st, sl_row_fn fn, void *ud, sl_err *err) {
+  const char *what = st->name;
+  if (sl_stricmp(what, "functions") == 0) {
+    show_ctx s = {fn, ud};
+    sl_functab_foreach(db->cat.funcs, show_func, &s);
+    return 0;
+  }
+  if (sl_stricmp(what, "streams") == 0) {
+    static const char *const names[] = {"name", "definition"};
+    for (sl_stream *s = db->cat.streams; s; s = s->next) {
+      char *def = sl_strndup(s->def->sql, (size_t)s->def->sqllen);
+      const char *cells[] = {s->name, def};
+      text_row(fn, ud, 2, names, cells);
+      free(def);
+    }
+    return 0;
+  }
+  if (sl_stricmp(what, "tables") == 0) {
+    static const char *const names[] = {"name", "rows"};
+    for (sl_table *t = db->cat.tables; t; t = t->next) {
+      char n[24];
+      snprintf(n, sizeof n, "%d", t->nrow);
+      const char *cells[] = {t->name, n};
+      text_row(fn, ud, 2, names, cells);
+    }
+    return 0;
+  }
+  if (sl_stricmp(what, "queries") == 0) {
+    static const char *const names[] = {"id", "state"};
+    if (db->pending) {
+      for (int i = 0; i < sl_run_nqueries(db->pending); i++) {
+        char id[16];
+        snprintf(id, sizeof id, "q%d", i + 1);
+        const char *cells[] = {id, "pending"};
+        text_row(fn, ud, 2, names, cells);
+      }
+    }
+    return 0;
+  }
+  if (sl_stricmp(what, "settings") == 0) {
+    static const char *const names[] = {"name", "value"};
+    for (sl_setting *s = db->cat.settings; s; s = s->next) {
+      sl_value v = SL_VALUE_INIT;
+      sl_value_copy(&v, &s->value);
+      const char *cells[] = {s->name, sl_value_cstr(&v)};
+      text_row(fn, ud, 2, names, cells);
+      sl_value_free(&v);
+    }
+    return 0;
+  }
+  sl_err_setpos(err, SL_EBIND, st->line, st->col,
+                "SHOW what? (FUNCTIONS, STREAMS, TABLES, QUERIES or SETTINGS)");
+  return -1;
+}
+
+static int describe_schema(const sl_schema *s, sl_row_fn fn, void *ud) {
+  static const char *const names[] = {"column", "type"};
+  for (int i = 0; i < s->ncol; i++) {
+    const char *cells[] = {s->cols[i].name, s->cols[i].decltype ? s->cols[i].decltype : ""};
+    text_row(fn, ud, 2, names, cells);
+  }
+  return 0;
+}
+
+static int exec_describe(sluice *db, const sl_stmt *st, sl_row_fn fn, void *ud, sl_err *err) {
+  sl_table *t = sl_catalog_table(&db->cat, st->name);
+  if (t) return describe_schema(&t->schema, fn, ud);
+  sl_stream *s = sl_catalog_stream(&db->cat, st->name);
+  if (s) {
+    if (s->schema.open && !s->schema.ncol) {
+      static const char *const names[] = {"column", "type"};
+      const char *cells[] = {"(schemaless: any field)", ""};
+      return text_row(fn, ud, 2, names, cells);
+    }
+    return describe_schema(&s->schema, fn, ud);
+  }
+  sl_err_setpos(err, SL_EBIND, st->line, st->col, "no such stream or table: %s", st->name);
+  return -1;
+}
+
+/* ---- DDL ----------------------------------------------------------------------- */
+
+static int exec_create_stream(sluice *db, const sl_stmt *st, sl_err *err) {
+  if (sl_catalog_stream(&db->cat, st->name) || sl_catalog_table(&db->cat, st->name)) {
+    if (st->if_exists) return 0;
+    if (!st->or_replace || sl_catalog_table(&db->cat, st->name)) {
+      sl_err_setpos(err, SL_EBIND, st->line, st->col, "%s already exists", st->name);
+      return -1;
+    }
+    sl_catalog_drop_stream(&db->cat, st->name);
+  }
+  sl_stream *s = sl_catalog_add_stream(&db->cat, st->name, st);
+  /* Plan it once now: validates the definition and gives its columns. */
+  sl_run *run = sl_run_new(db);
+  int rc = 0;
+  if (st->select) {
+    sl_stmt tmp = *st;
+    tmp.kind = S_SELECT;
+    int saved = db->nquery;
+    sl_query *q = sl_plan_query(run, &tmp, NULL, NULL, err);
+    db->nquery = saved;
+    if (!q) {
+      rc = -1;
+    } else {
+      const char *const *names;
+      const uint8_t *affs;
+      int n = sl_query_columns(q, &names, &affs);
+      for (int i = 0; i < n; i++) {
+        int idx = sl_schema_add(&s->schema, names[i], strlen(names[i]), NULL);
+        s->schema.cols[idx].aff = affs[i];
+      }
+    }
+  } else {
+    for (int i = 0; i < st->ncols; i++)
+      sl_schema_add(&s->schema, st->cols[i].name, strlen(st->cols[i].name), st->cols[i].type);
+    s->schema.open = st->ncols == 0;
+  }
+  sl_run_free(run);
+  if (rc) sl_catalog_drop_stream(&db->cat, st->name);
+  return rc;
+}
+
+static int exec_create_table(sluice *db, const sl_stmt *st, sl_err *err) {
+  if (sl_catalog_table(&db->cat, st->name) || sl_catalog_stream(&db->cat, st->name)) {
+    if (st->if_exists) return 0;
+    sl_err_setpos(err, SL_EBIND, st->line, st->col, "table %s already exists", st->name);
+    return -1;
+  }
+  sl_table *t = sl_catalog_add_table(&db->cat, st->name);
+  for (int i = 0; i < st->ncols; i++)
+    sl_schema_add(&t->schema, st->cols[i].name, strlen(st->cols[i].name), st->cols[i].type);
+  return 0;
+}
+
+static int exec_insert(sluice *db, const sl_stmt *st, sl_err *err) {
+  sl_table *t = sl_catalog_table(&db->cat, st->name);
+  if (!t) {
+    sl_err_setpos(err, SL_EBIND, st->line, st->col, "no such table: %s", st->name);
+    return -1;
+  }
+  int ncol = t->schema.ncol;
+  sl_value *row = sl_calloc((size_t)ncol, sizeof(sl_value));
+  int rc = 0;
+  for (int r = 0; r < st->nrows && !rc; r++) {
+    sl_exprlist *l = st->values[r];
+    if (l->n != ncol) {
+      sl_err_setpos(err, SL_EBIND, st->line, st->col, "table %s has %d columns but %d values were supplied",
+                    st->name, ncol, l->n);
+      rc = -1;
+      break;
+    }
+    for (int c = 0; c < ncol && !rc; c++) {
+      sl_bind b = {NULL, NULL, db->cat.funcs, err, 0, 0, 0};
+      if (sl_bind_expr(&b, l->a[c]) || sl_expr_eval_const(l->a[c], &row[c], err)) rc = -1;
+    }
+    if (!rc) sl_table_insert(t, row);
+  }
+  for (int c = 0; c < ncol; c++) sl_value_free(&row[c]);
+  free(row);
+  return rc;
+}
+
+static int exec_set(sluice *db, const sl_stmt *st, sl_err *err) {
+  sl_bind b = {NULL, NULL, db->cat.funcs, err, 0, 0, 0};
+  sl_value v = SL_VALUE_INIT;
+  /* A bare word (SET x = earliest) is taken as text. */
+  if (st->value->kind == E_COLUMN) {
+    sl_value_borrow_text(&v, st->value->name, strlen(st->value->name), 0);
+  } else if (sl_bind_expr(&b, st->value) || sl_expr_eval_const(st->value, &v, err)) {
+    return -1;
+  }
+  sl_catalog_set(&db->cat, st->name, &v);
+  if (sl_stricmp(st->name, "vm_trace") == 0) db->vm_trace = (int)sl_value_as_int(&v);
+  sl_value_free(&v);
+  return 0;
+}
+
+/* ---- queries ------------------------------------------------------------------- */
+
+static int exec_select(sluice *db, const sl_stmt *st, int deferred, sl_row_fn fn, void *ud,
+                       sl_err *err) {
+  if (deferred) {
+    if (!db->pending) db->pending = sl_run_new(db);
+    return sl_plan_query(db->pending, st, fn, ud, err) ? 0 : -1;
+  }
+  sl_run *run = sl_run_new(db);
+  int rc = sl_plan_query(run, st, fn, ud, err) ? 0 : -1;
+  if (!rc) rc = sl_run_execute(run, 0, err);
+  sl_buf_reset(&db->stats);
+  sl_run_stats(run, &db->stats, NULL);
+  sl_run_free(run);
+  return rc;
+}
+
+static int exec_explain(sluice *db, const sl_stmt *st, sl_row_fn fn, void *ud, sl_err *err) {
+  const sl_stmt *inner = st->inner;
+  if (inner->kind != S_SELECT) {
+    sl_err_setpos(err, SL_EBIND, st->line, st->col, "EXPLAIN takes a query");
+    return -1;
+  }
+  sl_run *run = sl_run_new(db);
+  int saved = db->nquery;
+  int rc = sl_plan_query(run, inner, NULL, NULL, err) ? 0 : -1;
+  db->nquery = saved;
+  if (!rc) {
+    sl_buf out;
+    sl_buf_init(&out);
+    sl_run_explain(run, &out);
+    static const char *const names[] = {"plan"};
+    char *line = out.z;
+    while (line && *line) {
+      char *nl = strchr(line, '\n');
+      if (nl) *nl = 0;
+      const char *cells[] = {line};
+      text_row(fn, ud, 1, names, cells);
+      line = nl ? nl + 1 : NULL;
+    }
+    sl_buf_free(&out);
+  }
+  sl_run_free(run);
+  return rc;
+}
+
+static int exec_stmt(sluice *db, const sl_stmt *st, int deferred, sl_row_fn fn, void *ud,
+                     sl_err *err) {
+  switch (st->kind) {
+  case S_SELECT: return exec_select(db, st, deferred, fn, ud, err);
+  case S_CREATE_STREAM: return exec_create_stream(db, st, err);
+  case S_CREATE_TABLE: return exec_create_table(db, st, err);
+  case S_INSERT_VALUES: return exec_insert(db, st, err);
+  case S_DROP: {
+    int ok = st->or_replace ? sl_catalog_drop_table(&db->cat, st->name)
+                            : sl_catalog_drop_stream(&db->cat, st->name);
+    if (!ok && !st->if_exists) {
+      sl_err_setpos(err, SL_EBIND, st->line, st->col, "no such %s: %s",
+                    st->or_replace ? "table" : "stream", st->name);
+      return -1;
+    }
+    return 0;
+  }
+  case S_SET: return exec_set(db, st, err);
+  case S_SHOW: return exec_show(db, st, fn, ud, err);
+  case S_DESCRIBE: return exec_describe(db, st, fn, ud, err);
+  case S_EXPLAIN: return exec_explain(db, st, fn, ud, err);
+  }
+  return 0;
+}
+
+int sl_engine_exec(sluice *db, const char *sql, int deferred, sl_row_fn fn, void *ud, sl_err *err) {
+  sl_parse_node *node = sl_calloc(1, sizeof *node);
+  node->sql = sl_strdup(sql);
+  if (sl_parse_script(&node->parse, node->sql)) {
+    sl_err_move(err, &node->parse.err);
+    sl_parse_free(&node->parse);
+    free(node->sql);
+    free(node);
+    return -1;
+  }
+  /* Keep the tree: streams defined here point into it. */
+  node->next = db->parses;
+  db->parses = node;
+  db->interrupted = 0;
+  for (const sl_stmt *st = node->parse.first; st; st = st->next) {
+    if (exec_stmt(db, st, deferred, fn, ud, err)) {
+      if (!err->line) {
+        err->line = st->line;
+        err->col = st->col;
+      }
+      return -1;
+    }
+  }
+  return 0;
+}
+
+int sl_engine_run_pending(sluice *db, sl_err *err) {
+  if (!db->pending) return 0;
+  sl_run *run = db->pending;
+  db->pending = NULL;
+  int rc = sl_run_execute(run, 1, err);
+  sl_buf_reset(&db->stats);
+  sl_run_stats(run, &db->stats, NULL);
+  sl_run_free(run);
+  return rc;
+}

@@ -1,0 +1,41 @@
+/*
+** engine.h - the engine behind the public handle `sluice`: the catalog, the
+** parsed scripts it keeps alive, settings, and statement execution.
+*/
+#ifndef SLUICE_ENGINE_H
+#define SLUICE_ENGINE_H
+
+#include <signal.h>
+
+#include "catalog.h"
+#include "plan.h"
+#include "sluice.h"
+
+typedef struct sl_parse_node {
+  sl_parse parse;
+  char *sql; /* owned copy of the script text */
+  struct sl_parse_node *next;
+} sl_parse_node;
+
+struct sluice {
+  sl_catalog cat;
+  sl_parse_node *parses;          /* every parsed script, kept for the catalog's pointers */
+  volatile sig_atomic_t interrupted;
+  sl_run *pending;                /* deferred mode: queries collected to start together */
+  int nquery;                     /* queries planned so far (for ids q1, q2, ...) */
+  int vm_trace;                   /* SET vm_trace = 1 (debug builds) */
+  int show_stats;                 /* print per-query counts after each run */
+  sl_buf stats;                   /* the last run's per-query counts */
+};
+
+/* Execute every statement of sql.  In deferred mode continuous queries are
+** only planned into db->pending (started by sl_engine_run_pending);
+** otherwise each runs to completion before the next statement.  Rows of
+** SELECTs without INTO and of SHOW/DESCRIBE/EXPLAIN go to fn.  Returns 0, or
+** -1 with err set ("line:col: message" positions in err->line/col). */
+int sl_engine_exec(sluice *db, const char *sql, int deferred, sl_row_fn fn, void *ud, sl_err *err);
+/* Run the queries collected in deferred mode, each source on its own thread,
+** until all finish.  Returns 0 or -1 with err set. */
+int sl_engine_run_pending(sluice *db, sl_err *err);
+
+#endif /* SLUICE_ENGINE_H */

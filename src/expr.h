@@ -1,0 +1,55 @@
+/*
+** expr.h - binding expressions to names and compiling them to VM programs.
+**
+** bind.c resolves the names in an expression tree (input columns, functions,
+** collations), finds aggregates, and annotates every node with its affinity
+** and constness.  expr.c turns bound trees into instructions of a program
+** (vm.h), folding constant subtrees at compile time.
+*/
+#ifndef SLUICE_EXPR_H
+#define SLUICE_EXPR_H
+
+#include "ast.h"
+#include "format.h"
+#include "vm.h"
+
+typedef struct sl_bind {
+  sl_schema *schema;      /* input columns (may grow if open), NULL without FROM */
+  const char *srcname;    /* name the input may be qualified with, or NULL */
+  const sl_functab *funcs;
+  sl_err *err;
+  int allow_agg;          /* aggregates are allowed in this clause */
+  int in_agg;             /* binding the arguments of an aggregate */
+  int naggs;              /* aggregates found so far (each E_CALL gets ->agg) */
+} sl_bind;
+
+/* Bind e and its children.  Returns 0, or -1 with b->err set to an error
+** with the offending name's line:column. */
+int sl_bind_expr(sl_bind *b, sl_expr *e);
+
+/* The affinity to apply when comparing l and r (SQLite's rules). */
+sl_affinity sl_compare_affinity(const sl_expr *l, const sl_expr *r);
+/* The collation for comparing l and r. */
+sl_coll sl_compare_coll(const sl_expr *l, const sl_expr *r);
+
+typedef struct sl_compiler {
+  sl_program *prog;
+  int nreg;        /* next free register */
+  sl_err *err;
+  int no_fold;     /* disable constant folding (EXPLAIN of folding itself) */
+} sl_compiler;
+
+/* Compile e so that its value ends up in register target.  Returns 0 or -1
+** (err set).  Temporary registers above c->nreg are reused afterwards. */
+int sl_expr_code(sl_compiler *c, sl_expr *e, int target);
+/* Allocate n consecutive registers; returns the first. */
+int sl_reg_alloc(sl_compiler *c, int n);
+
+/* Evaluate a bound constant expression now.  Returns 0 with the value in
+** out (owned by the caller's value), or -1 with err set. */
+int sl_expr_eval_const(sl_expr *e, sl_value *out, sl_err *err);
+
+/* Default result-column name for e: alias, column name, or source text. */
+char *sl_expr_colname(const sl_expr *e, const char *alias);
+
+#endif /* SLUICE_EXPR_H */

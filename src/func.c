@@ -1,0 +1,147 @@
+/*
+** func.c - the function table (one descriptor for every SQL function) and the
+** result helpers shared by all functions.
+**
+** The table is an open hash of chains keyed by the case-folded name.  It does
+** not own descriptors; it owns only its chain nodes.
+*/
+#include "func.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+void sl_result_real(sl_fctx *ctx, double r) {
+  if (isnan(r))
+    sl_value_set_null(ctx->out);
+  else
+    sl_value_set_real(ctx->out, r);
+}
+
+void sl_result_error(sl_fctx *ctx, const char *fmt, ...) {
+  if (ctx->failed) return;
+  ctx->failed = 1;
+  if (ctx->errmsg) {
+    va_list ap;
+    va_start(ap, fmt);
+    sl_buf_reset(ctx->errmsg);
+    sl_buf_vprintf(ctx->errmsg, fmt, ap);
+    va_end(ap);
+  }
+  sl_value_set_null(ctx->out);
+}
+
+typedef struct fnode {
+  struct fnode *next;
+  const sl_func *f;
+  uint64_t h;
+} fnode;
+
+#define FT_BUCKETS 256
+
+struct sl_functab {
+  fnode *b[FT_BUCKETS];
+  int count;
+};
+
+sl_functab *sl_functab_new(void) {
+  return sl_calloc(1, sizeof(sl_functab));
+}
+
+void sl_functab_free(sl_functab *t) {
+  if (!t) return;
+  for (int i = 0; i < FT_BUCKETS; i++) {
+    fnode *n = t->b[i];
+    while (n) {
+      fnode *next = n->next;
+      if (n->f->xDestroy) n->f->xDestroy(n->f->user);
+      free(n);
+      n = next;
+    }
+  }
+  free(t);
+}
+
+void sl_functab_add(sl_functab *t, const sl_func *f) {
+  uint64_t h = sl_hash(f->name, strlen(f->name), 1);
+  fnode **pp = &t->b[h % FT_BUCKETS];
+  for (fnode *n = *pp; n; n = n->next) {
+    if (n->h == h && n->f->nargs == f->nargs && sl_stricmp(n->f->name, f->name) == 0) {
+      if (n->f->xDestroy && n->f != f) n->f->xDestroy(n->f->user);
+      n->f = f;
+      return;
+    }
+  }
+  fnode *n = sl_malloc(sizeof *n);
+  n->f = f;
+  n->h = h;
+  n->next = *pp;
+  *pp = n;
+  t->count++;
+}
+
+void sl_functab_add_all(sl_functab *t, const sl_func *fs) {
+  for (; fs->name; fs++) sl_functab_add(t, fs);
+}
+
+int sl_functab_remove(sl_functab *t, const char *name) {
+  uint64_t h = sl_hash(name, strlen(name), 1);
+  int removed = 0;
+  for (fnode **pp = &t->b[h % FT_BUCKETS]; *pp;) {
+    fnode *n = *pp;
+    if (n->h == h && sl_stricmp(n->f->name, name) == 0) {
+      *pp = n->next;
+      if (n->f->xDestroy) n->f->xDestroy(n->f->user);
+      free(n);
+      removed++;
+      t->count--;
+    } else {
+      pp = &n->next;
+    }
+  }
+  return removed;
+}
+
+/* How well f accepts argc arguments: 2 exact, 1 variadic, 0 not at all. */
+static int arity_score(const sl_func *f, int argc) {
+  if (f->nargs == argc) return 2;
+  if (f->nargs == -1) return 1;
+  if (f->nargs <= -2 && argc >= -(f->nargs + 2)) return 1;
+  return 0;
+}
+
+const sl_func *sl_functab_find(const sl_functab *t, const char *name, size_t namelen, int argc,
+                               int *name_known) {
+  uint64_t h = sl_hash(name, namelen, 1);
+  const sl_func *best = NULL;
+  int best_score = 0;
+  if (name_known) *name_known = 0;
+  for (fnode *n = t->b[h % FT_BUCKETS]; n; n = n->next) {
+    if (n->h != h || strlen(n->f->name) != namelen || sl_strnicmp(n->f->name, name, namelen))
+      continue;
+    if (name_known) *name_known = 1;
+    int s = arity_score(n->f, argc);
+    if (s > best_score) {
+      best = n->f;
+      best_score = s;
+    }
+  }
+  return best;
+}
+
+static int cmp_func(const void *a, const void *b) {
+  const sl_func *fa = *(const sl_func *const *)a, *fb = *(const sl_func *const *)b;
+  int c = strcmp(fa->name, fb->name);
+  return c ? c : fa->nargs - fb->nargs;
+}
+
+void sl_functab_foreach(const sl_functab *t, void (*cb)(void *ud, const sl_func *f), void *ud) {
+  const sl_func **all = sl_malloc(sizeof(*all) * (size_t)(t->count + 1));
+  int n = 0;
+  for (int i = 0; i < FT_BUCKETS; i++)
+    for (fnode *x = t->b[i]; x; x = x->next) all[n++] = x->f;
+  qsort(all, (size_t)n, sizeof(*all), cmp_func);
+  for (int i = 0; i < n; i++) cb(ud, all[i]);
+  free(all);
+}

@@ -1,0 +1,66 @@
+/*
+** op_fanout.c - one named stream, many readers: pushes every batch of the
+** stream to the first operator of each query that reads it, so the stream
+** is computed once however many queries use it.  The fanout does not own
+** its children (each belongs to its query); finish is passed to all.
+*/
+#include <stdlib.h>
+
+#include "operator.h"
+
+typedef struct op_fanout {
+  sl_operator base;
+  sl_operator **kids; /* borrowed */
+  int nkid;
+} op_fanout;
+
+static int fanout_push(sl_operator *base, sl_batch *in, sl_err *err) {
+  op_fanout *f = (op_fanout *)base;
+  for (int i = 0; i < f->nkid; i++) {
+    sl_batch b = *in; /* children must not see each other's changes */
+    int rc = f->kids[i]->vt->push(f->kids[i], &b, err);
+    if (rc < 0) return rc;
+  }
+  return 0;
+}
+
+static int fanout_time(sl_operator *base, int64_t wm, int64_t now, sl_err *err) {
+  op_fanout *f = (op_fanout *)base;
+  for (int i = 0; i < f->nkid; i++)
+    if (f->kids[i]->vt->on_time(f->kids[i], wm, now, err)) return -1;
+  return 0;
+}
+
+static int fanout_finish(sl_operator *base, sl_err *err) {
+  op_fanout *f = (op_fanout *)base;
+  int rc = 0;
+  for (int i = 0; i < f->nkid; i++)
+    if (f->kids[i]->vt->finish(f->kids[i], err)) rc = -1;
+  return rc;
+}
+
+static void fanout_explain(sl_operator *base, sl_buf *out) {
+  op_fanout *f = (op_fanout *)base;
+  sl_buf_printf(out, "fanout: %d reader%s\n", f->nkid, f->nkid == 1 ? "" : "s");
+}
+
+static void fanout_free(sl_operator *base) {
+  op_fanout *f = (op_fanout *)base;
+  free(f->kids);
+  free(f);
+}
+
+static const sl_op_vt fanout_vt = {"fanout", fanout_push, fanout_time, fanout_finish,
+                                   fanout_explain, fanout_free};
+
+sl_operator *sl_op_fanout_new(void) {
+  op_fanout *f = sl_calloc(1, sizeof *f);
+  f->base.vt = &fanout_vt;
+  return &f->base;
+}
+
+void sl_op_fanout_add(sl_operator *base, sl_operator *child) {
+  op_fanout *f = (op_fanout *)base;
+  f->kids = sl_realloc(f->kids, sizeof(*f->kids) * (size_t)(f->nkid + 1));
+  f->kids[f->nkid++] = child;
+}

@@ -1,0 +1,65 @@
+/*
+** op_result.c - the last operator of a query whose rows go back to the
+** caller (a SELECT without INTO run through sluice_exec or the shell): hands
+** each row to a callback.  The callback may stop the query by returning
+** non-zero; push then returns 1, which stops the query without an error.
+*/
+#include <stdlib.h>
+
+#include "operator.h"
+
+typedef struct op_result {
+  sl_operator base;
+  int ncol;
+  char **names;      /* owned */
+  sl_value **ptrs;   /* scratch row of pointers */
+  sl_row_fn fn;
+  void *ud;
+  int stopped;
+} op_result;
+
+static int result_push(sl_operator *base, sl_batch *in, sl_err *err) {
+  op_result *r = (op_result *)base;
+  for (int i = 0; i < in->nrow && !r->stopped; i++) {
+    sl_value *row = in->rows + (size_t)i * (size_t)in->ncol;
+    for (int c = 0; c < r->ncol; c++) r->ptrs[c] = &row[c];
+    base->stats->out++;
+    if (r->fn && r->fn(r->ud, r->ncol, (const char *const *)r->names, r->ptrs)) {
+      r->stopped = 1;
+      return 1; /* the consumer had enough: stop the query, not an error */
+    }
+  }
+  return 0;
+}
+
+static int result_finish(sl_operator *base, sl_err *err) {
+  return 0;
+}
+
+static void result_explain(sl_operator *base, sl_buf *out) {
+  op_result *r = (op_result *)base;
+  sl_buf_printf(out, "result: %d column%s to the caller\n", r->ncol, r->ncol == 1 ? "" : "s");
+}
+
+static void result_free(sl_operator *base) {
+  op_result *r = (op_result *)base;
+  for (int i = 0; i < r->ncol; i++) free(r->names[i]);
+  free(r->names);
+  free(r->ptrs);
+  free(r);
+}
+
+static const sl_op_vt result_vt = {"result", result_push, sl_op_pass_time, result_finish,
+                                   result_explain, result_free};
+
+sl_operator *sl_op_result_new(int ncol, const char *const *names, sl_row_fn fn, void *ud) {
+  op_result *r = sl_calloc(1, sizeof *r);
+  r->base.vt = &result_vt;
+  r->ncol = ncol;
+  r->names = sl_calloc((size_t)(ncol ? ncol : 1), sizeof(char *));
+  for (int i = 0; i < ncol; i++) r->names[i] = sl_strdup(names[i]);
+  r->ptrs = sl_calloc((size_t)(ncol ? ncol : 1), sizeof(sl_value *));
+  r->fn = fn;
+  r->ud = ud;
+  return &r->base;
+}

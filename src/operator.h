@@ -1,0 +1,92 @@
+/*
+** operator.h - the one small vtable every operator of a pipeline implements,
+** and the batch of rows that flows between operators.
+**
+** A query is a chain of operators fed by a source task: the task decodes a
+** batch of records into rows and pushes it into the first operator; each
+** operator processes the batch and pushes its own output batch to the next
+** one, synchronously.  So a batch (and everything its values borrow: record
+** bytes, the producer's arena) is valid exactly for the duration of the push
+** call.  Operators never read a clock: `now` and the watermark are arguments
+** of on_time().  The plan (immutable) lives in the operator's constructor
+** arguments; runtime state is the operator's own.
+*/
+#ifndef SLUICE_OPERATOR_H
+#define SLUICE_OPERATOR_H
+
+#include "connector.h"
+#include "value.h"
+
+/* Per-query counters, shared by the operators of one query. */
+typedef struct sl_stats {
+  int64_t in;       /* records read from the source */
+  int64_t out;      /* rows delivered to the sink or caller */
+  int64_t rejected; /* records rejected: malformed or failing evaluation */
+  int64_t logged;   /* rejections logged so far (the first few are) */
+  int64_t bytes_in; /* bytes of records read */
+} sl_stats;
+
+/* A batch of rows: nrow rows of ncol values, row-major.  recs (when not NULL)
+** gives each row's source record, for error positions. */
+typedef struct sl_batch {
+  int ncol;
+  int nrow;
+  sl_value *rows;          /* nrow * ncol values, borrowed for the push */
+  const sl_record **recs;  /* per-row record, or NULL */
+  sl_source *src;          /* for positions, or NULL */
+} sl_batch;
+
+typedef struct sl_operator sl_operator;
+
+typedef struct sl_op_vt {
+  const char *name;
+  /* Process one batch; push results to op->next.  Returns 0; -1 with err
+  ** set when the query must stop on an error; 1 when a consumer asked to
+  ** stop (not an error).  Whatever a downstream push returns is passed up. */
+  int (*push)(sl_operator *op, sl_batch *in, sl_err *err);
+  /* Time moved on (event-time watermark and processing time, ms). */
+  int (*on_time)(sl_operator *op, int64_t watermark, int64_t now, sl_err *err);
+  /* The input ended: emit what is pending, flush, pass finish downstream. */
+  int (*finish)(sl_operator *op, sl_err *err);
+  /* Append a one-line description (and its programs) for EXPLAIN. */
+  void (*explain)(sl_operator *op, sl_buf *out);
+  void (*free)(sl_operator *op); /* frees op (not op->next) */
+} sl_op_vt;
+
+struct sl_operator {
+  const sl_op_vt *vt;
+  sl_operator *next;  /* downstream, or NULL for the last operator */
+  sl_stats *stats;    /* the query's counters (owned by the query) */
+  const char *qname;  /* query id for log lines (owned by the query) */
+};
+
+/* Push to the next operator (no-op at the end of the chain). */
+static inline int sl_op_emit(sl_operator *op, sl_batch *b, sl_err *err) {
+  return op->next ? op->next->vt->push(op->next, b, err) : 0;
+}
+static inline int sl_op_finish_next(sl_operator *op, sl_err *err) {
+  return op->next ? op->next->vt->finish(op->next, err) : 0;
+}
+/* Default on_time: pass it on. */
+int sl_op_pass_time(sl_operator *op, int64_t watermark, int64_t now, sl_err *err);
+
+/* Count a rejected row and log the first few with their position. */
+void sl_op_reject(sl_operator *op, const sl_batch *b, int row, const char *why);
+
+/* Row callback used by op_result: return non-zero to stop the query. */
+typedef int (*sl_row_fn)(void *ud, int ncol, const char *const *names, sl_value **row);
+
+/* ---- the operators (one file each) ---- */
+struct sl_program;
+/* op_project.c: run prog over every row (WHERE + select list); takes ownership of prog. */
+sl_operator *sl_op_project_new(struct sl_program *prog, int ncol_out);
+/* op_sink.c: encode rows with the sink's format and write them; takes ownership of sink. */
+sl_operator *sl_op_sink_new(sl_sink *sink, int ncol, const char *const *names, sl_err *err);
+/* op_result.c: hand rows to a callback; names are copied. */
+sl_operator *sl_op_result_new(int ncol, const char *const *names, sl_row_fn fn, void *ud);
+/* op_fanout.c: push every batch to several chains (a named stream read by
+** many queries).  Children are added before the stream starts. */
+sl_operator *sl_op_fanout_new(void);
+void sl_op_fanout_add(sl_operator *fanout, sl_operator *child);
+
+#endif /* SLUICE_OPERATOR_H */

@@ -1,0 +1,573 @@
+/*
+** plan.c - builds pipelines from SELECT statements and runs them (plan.h).
+**
+** Planning a query:
+**   1. the input: FROM a connector call (a task is created for it), a table,
+**      a named stream (its instance in this run is created on first use and
+**      shared through a fanout), or nothing (one empty row);
+**   2. binding: the select list (with * expanded), WHERE, against the input's
+**      schema;
+**   3. one program for WHERE + select list (op_project);
+**   4. the output: INTO a connector (op_sink), or the caller (op_result).
+** Running: each task loops read -> decode -> push until its source ends.
+*/
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "expr.h"
+#include "vm.h"
+
+#define BATCH_ROWS 1024
+#define LOG_REJECTS 5
+
+typedef struct sl_task {
+  char *name;          /* the query id it was created for, or the stream name */
+  sl_source *src;      /* owned */
+  sl_decoder *dec;     /* owned, created at start */
+  sl_operator *head;   /* first operator fed (borrowed: owned by a query or the run) */
+  sl_stats stats;      /* records in, decode rejections */
+  sl_err err;
+  int fail_on_error;   /* errors => 'fail' */
+  sluice *db;
+  pthread_t thread;
+} sl_task;
+
+struct sl_query {
+  char *id;              /* "q1" */
+  sl_stats stats;        /* out, evaluation rejections */
+  sl_task *task;         /* the task feeding it (possibly through streams) */
+  sl_operator **ops;     /* the chain, owned, in order */
+  int nops;
+  int ncol;
+  char **names;          /* output column names, owned */
+  uint8_t *affs;         /* output column affinities */
+};
+
+typedef struct stream_inst {
+  const sl_stream *def;
+  sl_operator *fanout; /* owned by the run */
+  sl_schema *schema;   /* what readers bind against (owned by the task's source or here) */
+  sl_schema own;       /* for AS SELECT streams: the select's output columns */
+  sl_task *task;
+} stream_inst;
+
+struct sl_run {
+  sluice *db;
+  sl_task **tasks;
+  int ntask;
+  sl_query **queries;
+  int nquery;
+  stream_inst **streams;
+  int nstream;
+  sl_arena arena; /* expressions made while planning (expanded *) */
+};
+
+sl_run *sl_run_new(sluice *db) {
+  sl_run *r = sl_calloc(1, sizeof *r);
+  r->db = db;
+  sl_arena_init(&r->arena);
+  return r;
+}
+
+int sl_run_nqueries(const sl_run *run) {
+  return run->nquery;
+}
+
+/* ---- logging rejected records ------------------------------------------ */
+
+void sl_log_reject(sl_stats *st, const char *qname, sl_source *src, const sl_record *rec,
+                   const char *why) {
+  st->rejected++;
+  if (st->logged >= LOG_REJECTS) return;
+  st->logged++;
+  sl_buf pos;
+  sl_buf_init(&pos);
+  if (src && rec && src->vt->position) src->vt->position(src, rec, &pos);
+  fprintf(stderr, "sluice: %s: %s%s%s (record skipped)%s\n", qname ? qname : "query",
+          pos.n ? pos.z : "", pos.n ? ": " : "", why,
+          st->logged == LOG_REJECTS ? "; further rejections are counted, not logged" : "");
+  sl_buf_free(&pos);
+}
+
+void sl_op_reject(sl_operator *op, const sl_batch *b, int row, const char *why) {
+  sl_log_reject(op->stats, op->qname, b->src, b->recs ? b->recs[row] : NULL, why);
+}
+
+int sl_op_pass_time(sl_operator *op, int64_t watermark, int64_t now, sl_err *err) {
+  return op->next ? op->next->vt->on_time(op->next, watermark, now, err) : 0;
+}
+
+/* ---- tasks --------------------------------------------------------------- */
+
+static sl_task *task_new(sl_run *run, const char *name, sl_source *src) {
+  sl_task *t = sl_calloc(1, sizeof *t);
+  t->name = sl_strdup(name);
+  t->src = src;
+  t->db = run->db;
+  t->fail_on_error = src->errors && sl_stricmp(src->errors, "fail") == 0;
+  run->tasks = sl_realloc(run->tasks, sizeof(*run->tasks) * (size_t)(run->ntask + 1));
+  run->tasks[run->ntask++] = t;
+  return t;
+}
+
+static void task_free(sl_task *t) {
+  if (t->dec) t->src->format->decoder_free(t->dec);
+  if (t->src) t->src->vt->close(t->src);
+  sl_err_clear(&t->err);
+  free(t->name);
+  free(t);
+}
+
+/* Drive one task: read, decode, push, until the source ends. */
+static void task_run(sl_task *t) {
+  sl_source *src = t->src;
+  int ncol = src->schema.ncol;
+  size_t ncells = (size_t)BATCH_ROWS * (size_t)(ncol ? ncol : 1);
+  sl_value *rows = sl_calloc(ncells, sizeof(sl_value));
+  sl_record *recs = sl_calloc(BATCH_ROWS, sizeof(sl_record));
+  const sl_record **recp = sl_calloc(BATCH_ROWS, sizeof(*recp));
+  sl_arena arena;
+  sl_arena_init(&arena);
+  int typed = src->vt->read_rows != NULL;
+  if (!typed && !t->dec) {
+    sl_fmt_opts opts = src->fmt_opts;
+    opts.schema = &src->schema;
+    t->dec = src->format->decoder_new(&opts, &t->err);
+    if (!t->dec) goto done;
+  }
+  while (!t->db->interrupted) {
+    int n, nrow = 0;
+    if (typed) {
+      n = src->vt->read_rows(src, rows, ncol, BATCH_ROWS, &t->err);
+    } else {
+      n = src->vt->read(src, recs, BATCH_ROWS, 200, &t->err);
+    }
+    if (n == SL_READ_AGAIN) continue;
+    if (n == SL_READ_END) break;
+    if (n < 0) {
+      if (!t->err.code) sl_err_set(&t->err, SL_EIO, "source failed");
+      break;
+    }
+    t->stats.in += n;
+    if (typed) {
+      nrow = n;
+    } else {
+      sl_arena_reset(&arena);
+      for (int i = 0; i < n; i++) {
+        sl_value *row = rows + (size_t)nrow * (size_t)ncol;
+        const char *why = NULL;
+        t->stats.bytes_in += (int64_t)recs[i].len;
+        if (src->format->decode(t->dec, recs[i].data, recs[i].len, row, &arena, &why)) {
+          if (t->fail_on_error) {
+            sl_buf pos;
+            sl_buf_init(&pos);
+            src->vt->position(src, &recs[i], &pos);
+            sl_err_set(&t->err, SL_EFORMAT, "%s: %s (errors => 'fail')", pos.z ? pos.z : "?",
+                       why ? why : "malformed record");
+            sl_buf_free(&pos);
+            t->stats.rejected++;
+            goto done;
+          }
+          sl_log_reject(&t->stats, t->name, src, &recs[i], why ? why : "malformed record");
+          continue;
+        }
+        recp[nrow++] = &recs[i];
+      }
+    }
+    if (!nrow) continue;
+    sl_batch b = {ncol, nrow, rows, typed ? NULL : recp, src};
+    int rc = t->head->vt->push(t->head, &b, &t->err);
+    if (rc < 0) goto done;
+    if (rc > 0) break; /* a consumer has had enough */
+  }
+  if (!t->err.code) t->head->vt->finish(t->head, &t->err);
+done:
+  sl_arena_free(&arena);
+  free(rows);
+  free(recs);
+  free(recp);
+}
+
+static void *task_thread(void *arg) {
+  task_run(arg);
+  return NULL;
+}
+
+int sl_run_execute(sl_run *run, int threaded, sl_err *err) {
+  if (threaded && run->ntask > 1) {
+    for (int i = 0; i < run->ntask; i++)
+      if (pthread_create(&run->tasks[i]->thread, NULL, task_thread, run->tasks[i])) {
+        sl_err_set(err, SL_EINTERNAL, "cannot start a thread");
+        run->ntask = i; /* only join what started */
+        break;
+      }
+    for (int i = 0; i < run->ntask; i++) pthread_join(run->tasks[i]->thread, NULL);
+  } else {
+    for (int i = 0; i < run->ntask; i++) task_run(run->tasks[i]);
+  }
+  for (int i = 0; i < run->ntask; i++) {
+    sl_task *t = run->tasks[i];
+    if (t->err.code && !err->code) {
+      sl_err_set(err, t->err.code, "%s: %s", t->name, t->err.msg ? t->err.msg : "failed");
+    }
+  }
+  return err->code ? -1 : 0;
+}
+
+/* ---- options of connector calls ----------------------------------------- */
+
+/* Evaluate the arguments of a connector call into options. */
+static int call_options(sluice *db, const sl_call *call, sl_options *o, sl_err *err) {
+  memset(o, 0, sizeof *o);
+  o->fn = call->name;
+  int pos = 0;
+  for (int i = 0; call->args && i < call->args->n; i++) {
+    sl_expr *a = call->args->a[i];
+    sl_expr *v = a->kind == E_OPTION ? a->left : a;
+    sl_bind b = {NULL, NULL, db->cat.funcs, err, 0, 0, 0};
+    if (sl_bind_expr(&b, v)) return -1;
+    if (!v->is_const) {
+      sl_err_setpos(err, SL_EBIND, v->line, v->pos_col, "arguments of %s() must be constants",
+                    call->name);
+      return -1;
+    }
+    sl_value val = SL_VALUE_INIT;
+    if (sl_expr_eval_const(v, &val, err)) return -1;
+    char name[16];
+    if (a->kind != E_OPTION) snprintf(name, sizeof name, "%d", pos++);
+    sl_options_add(o, a->kind == E_OPTION ? a->name : name, &val, a->line, a->pos_col);
+    sl_value_free(&val);
+  }
+  return 0;
+}
+
+/* Open a connector call as a source or a sink. */
+static void *open_connector(sluice *db, const sl_call *call, int sink, sl_err *err) {
+  const sl_connector *c = sl_connector_find(call->name, strlen(call->name));
+  if (!c || !(sink ? (void *)c->open_sink : (void *)c->open_source)) {
+    sl_err_setpos(err, SL_EBIND, call->line, call->col, c ? "%s() cannot be used as a %s"
+                                                          : "no such %2$s: %1$s",
+                  call->name, sink ? "sink" : "source");
+    return NULL;
+  }
+  sl_options o;
+  if (call_options(db, call, &o, err)) {
+    sl_options_free(&o);
+    return NULL;
+  }
+  sl_err e2 = {0};
+  void *r = sink ? (void *)c->open_sink(&o, &e2) : (void *)c->open_source(&o, &e2);
+  if (!r) {
+    if (!e2.line) {
+      e2.line = call->line;
+      e2.col = call->col;
+    }
+    sl_err_move(err, &e2);
+  }
+  sl_err_clear(&e2);
+  sl_options_free(&o);
+  return r;
+}
+
+/* ---- inputs --------------------------------------------------------------- */
+
+/* Where a query's first operator goes, and what it binds against. */
+typedef struct input {
+  sl_task *task;       /* the task feeding (directly or through streams) */
+  sl_operator *fanout; /* attach here when reading a stream */
+  sl_schema *schema;   /* columns to bind against, NULL for no columns */
+  const char *name;    /* qualifier the columns may be written with */
+} input;
+
+static sl_query *plan_select(sl_run *run, const sl_select *sel, const char *id, sl_operator *out,
+                             sl_row_fn fn, void *ud, sl_err *err);
+
+static int plan_stream(sl_run *run, const sl_stream *s, input *in, sl_err *err) {
+  for (int i = 0; i < run->nstream; i++) {
+    stream_inst *si = run->streams[i];
+    if (si->def == s) {
+      in->task = si->task;
+      in->fanout = si->fanout;
+      in->schema = si->schema;
+      return 0;
+    }
+  }
+  stream_inst *si = sl_calloc(1, sizeof *si);
+  si->def = s;
+  si->fanout = sl_op_fanout_new();
+  sl_schema_init(&si->own, 0);
+  run->streams = sl_realloc(run->streams, sizeof(*run->streams) * (size_t)(run->nstream + 1));
+  run->streams[run->nstream++] = si;
+  const sl_stmt *d = s->def;
+  if (d->select) {
+    sl_query *q = plan_select(run, d->select, s->name, si->fanout, NULL, NULL, err);
+    if (!q) return -1;
+    for (int c = 0; c < q->ncol; c++) {
+      int idx = sl_schema_add(&si->own, q->names[c], strlen(q->names[c]), NULL);
+      si->own.cols[idx].aff = q->affs[c];
+    }
+    si->schema = &si->own;
+    si->task = q->task;
+  } else {
+    sl_source *src = open_connector(run->db, d->source, 0, err);
+    if (!src) return -1;
+    if (d->ncols) {
+      sl_schema_free(&src->schema);
+      sl_schema_copy(&src->schema, &s->schema);
+    }
+    si->task = task_new(run, s->name, src);
+    si->task->head = si->fanout;
+    si->schema = &src->schema;
+  }
+  in->task = si->task;
+  in->fanout = si->fanout;
+  in->schema = si->schema;
+  in->name = s->name;
+  return 0;
+}
+
+static int plan_input(sl_run *run, const sl_call *from, const char *id, input *in, sl_err *err) {
+  memset(in, 0, sizeof *in);
+  if (!from) {
+    in->task = task_new(run, id, sl_table_source_new(NULL));
+    in->schema = NULL;
+    return 0;
+  }
+  if (from->bare) {
+    sl_table *t = sl_catalog_table(&run->db->cat, from->name);
+    if (t) {
+      in->task = task_new(run, id, sl_table_source_new(t));
+      in->schema = &in->task->src->schema;
+      in->name = t->name;
+      return 0;
+    }
+    sl_stream *s = sl_catalog_stream(&run->db->cat, from->name);
+    if (s) return plan_stream(run, s, in, err);
+    if (!sl_connector_find(from->name, strlen(from->name))) {
+      sl_err_setpos(err, SL_EBIND, from->line, from->col, "no such stream or table: %s", from->name);
+      return -1;
+    }
+  }
+  sl_source *src = open_connector(run->db, from, 0, err);
+  if (!src) return -1;
+  in->task = task_new(run, id, src);
+  in->schema = &src->schema;
+  in->name = from->name;
+  return 0;
+}
+
+/* ---- queries -------------------------------------------------------------- */
+
+static void query_add_op(sl_query *q, sl_operator *op) {
+  op->stats = &q->stats;
+  op->qname = q->id;
+  if (q->nops) q->ops[q->nops - 1]->next = op;
+  q->ops = sl_realloc(q->ops, sizeof(*q->ops) * (size_t)(q->nops + 1));
+  q->ops[q->nops++] = op;
+}
+
+static void query_free(sl_query *q) {
+  for (int i = 0; i < q->nops; i++) q->ops[i]->vt->free(q->ops[i]);
+  for (int i = 0; i < q->ncol; i++) free(q->names[i]);
+  free(q->names);
+  free(q->affs);
+  free(q->ops);
+  free(q->id);
+  free(q);
+}
+
+/* Expand `*` in the select list into column references. */
+static sl_exprlist *expand_star(sl_run *run, const sl_exprlist *cols, const input *in, sl_err *err) {
+  int has_star = 0;
+  for (int i = 0; i < cols->n; i++) has_star |= cols->a[i]->kind == E_STAR;
+  if (!has_star) return (sl_exprlist *)cols;
+  sl_exprlist *l = sl_arena_alloc(&run->arena, sizeof *l);
+  memset(l, 0, sizeof *l);
+  int cap = cols->n + (in->schema ? in->schema->ncol : 0);
+  l->a = sl_arena_alloc(&run->arena, sizeof(*l->a) * (size_t)cap);
+  l->names = sl_arena_alloc(&run->arena, sizeof(*l->names) * (size_t)cap);
+  for (int i = 0; i < cols->n; i++) {
+    sl_expr *e = cols->a[i];
+    if (e->kind != E_STAR) {
+      l->names[l->n] = cols->names[i];
+      l->a[l->n++] = e;
+      continue;
+    }
+    if (!in->schema) {
+      sl_err_setpos(err, SL_EBIND, e->line, e->pos_col, "no tables specified");
+      return NULL;
+    }
+    if (in->schema->open) {
+      sl_err_setpos(err, SL_EBIND, e->line, e->pos_col,
+                    "SELECT * needs declared columns: name the fields, or declare them with "
+                    "columns => 'a TEXT, b REAL' or CREATE STREAM s (a TEXT, ...) FROM ...");
+      return NULL;
+    }
+    for (int c = 0; c < in->schema->ncol; c++) {
+      sl_expr *x = sl_arena_alloc(&run->arena, sizeof *x);
+      memset(x, 0, sizeof *x);
+      x->kind = E_COLUMN;
+      x->name = in->schema->cols[c].name;
+      x->line = e->line;
+      x->pos_col = e->pos_col;
+      x->agg = -1;
+      l->names[l->n] = NULL;
+      l->a[l->n++] = x;
+    }
+  }
+  return l;
+}
+
+static sl_query *plan_select(sl_run *run, const sl_select *sel, const char *id, sl_operator *out,
+                             sl_row_fn fn, void *ud, sl_err *err) {
+  sluice *db = run->db;
+  if (sel->group || sel->having || sel->distinct || sel->limit || sel->emit_changes) {
+    sl_err_set(err, SL_EBIND, "%s is not supported yet",
+               sel->group ? "GROUP BY" : sel->having ? "HAVING" : sel->distinct ? "SELECT DISTINCT"
+                                       : sel->limit ? "LIMIT" : "EMIT CHANGES");
+    return NULL;
+  }
+  input in;
+  if (plan_input(run, sel->from, id, &in, err)) return NULL;
+  sl_exprlist *cols = expand_star(run, sel->cols, &in, err);
+  if (!cols) return NULL;
+
+  sl_query *q = sl_calloc(1, sizeof *q);
+  q->id = sl_strdup(id);
+  q->task = in.task;
+  run->queries = sl_realloc(run->queries, sizeof(*run->queries) * (size_t)(run->nquery + 1));
+  run->queries[run->nquery++] = q;
+
+  /* Bind. Aggregates are allowed only without FROM (one row). */
+  sl_bind b = {in.schema, in.name, db->cat.funcs, err, sel->from == NULL, 0, 0};
+  for (int i = 0; i < cols->n; i++)
+    if (sl_bind_expr(&b, cols->a[i])) return NULL;
+  if (b.naggs && sel->from) {
+    sl_err_set(err, SL_EBIND, "aggregates over a stream need GROUP BY windows (not supported yet)");
+    return NULL;
+  }
+  if (sel->where) {
+    sl_bind bw = b;
+    bw.allow_agg = 0;
+    if (sl_bind_expr(&bw, sel->where)) return NULL;
+  }
+
+  /* Compile WHERE + select list into one program. */
+  sl_program *prog = sl_program_new();
+  sl_compiler c = {prog, 0, err, 0};
+  int result = sl_reg_alloc(&c, cols->n);
+  prog->result_reg = result;
+  prog->nresult = cols->n;
+  if (sel->where) {
+    int w = sl_reg_alloc(&c, 1);
+    if (sl_expr_code(&c, sel->where, w)) goto fail_prog;
+    int jump = sl_program_add(prog, OP_IfNot, w, 0, 1);
+    c.nreg = result + cols->n;
+    int halt = sl_program_add(prog, OP_Goto, 0, 0, 0);
+    prog->ops[jump].p2 = prog->nop;
+    sl_program_add(prog, OP_Halt, 1, 0, 0);
+    prog->ops[halt].p2 = prog->nop;
+  }
+  q->ncol = cols->n;
+  q->names = sl_calloc((size_t)(cols->n ? cols->n : 1), sizeof(char *));
+  q->affs = sl_calloc((size_t)(cols->n ? cols->n : 1), 1);
+  for (int i = 0; i < cols->n; i++) {
+    if (sl_expr_code(&c, cols->a[i], result + i)) goto fail_prog;
+    q->names[i] = sl_expr_colname(cols->a[i], cols->names[i]);
+    q->affs[i] = cols->a[i]->aff;
+  }
+  sl_program_add(prog, OP_Result, result, cols->n, 0);
+  query_add_op(q, sl_op_project_new(prog, cols->n));
+
+  /* Output. */
+  if (out) {
+    q->ops[q->nops - 1]->next = out; /* a stream's fanout, owned by the run */
+  } else if (sel->into) {
+    sl_sink *sink = NULL;
+    if (sel->into->bare && !sl_connector_find(sel->into->name, strlen(sel->into->name))) {
+      sl_err_setpos(err, SL_EBIND, sel->into->line, sel->into->col, "no such sink: %s",
+                    sel->into->name);
+      return NULL;
+    }
+    sink = open_connector(db, sel->into, 1, err);
+    if (!sink) return NULL;
+    sl_operator *op = sl_op_sink_new(sink, q->ncol, (const char *const *)q->names, err);
+    if (!op) return NULL;
+    query_add_op(q, op);
+  } else {
+    query_add_op(q, sl_op_result_new(q->ncol, (const char *const *)q->names, fn, ud));
+  }
+
+  /* Attach to the input. */
+  if (in.fanout)
+    sl_op_fanout_add(in.fanout, q->ops[0]);
+  else
+    in.task->head = q->ops[0];
+  return q;
+
+fail_prog:
+  sl_program_free(prog);
+  return NULL;
+}
+
+sl_query *sl_plan_query(sl_run *run, const sl_stmt *stmt, sl_row_fn fn, void *ud, sl_err *err) {
+  char id[32];
+  snprintf(id, sizeof id, "q%d", ++run->db->nquery);
+  return plan_select(run, stmt->select, id, NULL, fn, ud, err);
+}
+
+int sl_query_columns(const sl_query *q, const char *const **names, const uint8_t **affs) {
+  if (names) *names = (const char *const *)q->names;
+  if (affs) *affs = q->affs;
+  return q->ncol;
+}
+
+void sl_run_explain(sl_run *run, sl_buf *out) {
+  for (int i = 0; i < run->ntask; i++) {
+    sl_task *t = run->tasks[i];
+    sl_buf_printf(out, "task %s: source %s", t->name, t->src->vt->name);
+    if (!t->src->vt->read_rows) sl_buf_printf(out, ", format %s", t->src->format->name);
+    sl_buf_printf(out, ", %d column%s", t->src->schema.ncol, t->src->schema.ncol == 1 ? "" : "s");
+    for (int c = 0; c < t->src->schema.ncol; c++)
+      sl_buf_printf(out, "%s%s", c ? ", " : " (", t->src->schema.cols[c].name);
+    sl_buf_printf(out, "%s\n", t->src->schema.ncol ? ")" : "");
+  }
+  for (int i = 0; i < run->nstream; i++) sl_buf_printf(out, "stream %s: computed once, fanout\n", run->streams[i]->def->name);
+  for (int i = 0; i < run->nquery; i++) {
+    sl_query *q = run->queries[i];
+    sl_buf_printf(out, "query %s:\n", q->id);
+    for (int k = 0; k < q->nops; k++) q->ops[k]->vt->explain(q->ops[k], out);
+  }
+}
+
+void sl_run_stats(sl_run *run, sl_buf *out, int64_t *rejected_total) {
+  int64_t total = 0;
+  for (int i = 0; i < run->nquery; i++) {
+    sl_query *q = run->queries[i];
+    sl_task *t = q->task;
+    int64_t rej = q->stats.rejected + (t ? t->stats.rejected : 0);
+    total += rej;
+    sl_buf_printf(out, "%s: %lld in, %lld out, %lld rejected\n", q->id,
+                  (long long)(t ? t->stats.in : 0), (long long)q->stats.out, (long long)rej);
+  }
+  if (rejected_total) *rejected_total = total;
+}
+
+void sl_run_free(sl_run *run) {
+  if (!run) return;
+  for (int i = 0; i < run->nquery; i++) query_free(run->queries[i]);
+  for (int i = 0; i < run->nstream; i++) {
+    run->streams[i]->fanout->vt->free(run->streams[i]->fanout);
+    sl_schema_free(&run->streams[i]->own);
+    free(run->streams[i]);
+  }
+  for (int i = 0; i < run->ntask; i++) task_free(run->tasks[i]);
+  free(run->queries);
+  free(run->streams);
+  free(run->tasks);
+  sl_arena_free(&run->arena);
+  free(run);
+}

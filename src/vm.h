@@ -1,0 +1,104 @@
+/*
+** vm.h - the register virtual machine that evaluates compiled expressions.
+**
+** A program (sl_program) is built once by the expression compiler (expr.c)
+** and is immutable afterwards; a machine (sl_vm) holds the registers of one
+** running copy.  One run evaluates one input row: it reads input columns
+** (OP_Column), computes into registers, and either stops at OP_Result with
+** the output in consecutive registers, or stops early because a WHERE clause
+** filtered the row out, or fails (a function error), leaving a message.
+**
+** Instruction layout:
+**
+**     opcode | p5 | p1 | p2 | p3 | p4 (integer, real, constant value or call site)
+**
+** Registers own their buffers and reuse them, so evaluating numeric
+** expressions never allocates, and text only allocates while a register's
+** buffer grows.
+*/
+#ifndef SLUICE_VM_H
+#define SLUICE_VM_H
+
+#include "func.h"
+
+enum {
+#define OPCODE(name, syn) OP_##name,
+#include "opcodes.def"
+#undef OPCODE
+  OP__COUNT
+};
+
+/* A function call site: the descriptor and a prepared argument vector. */
+typedef struct sl_callsite {
+  const sl_func *func;
+  int nargs;
+  int first_arg; /* register of the first argument */
+  sl_coll coll;  /* collation for SL_FUNC_NEEDCOLL */
+} sl_callsite;
+
+typedef struct sl_op {
+  uint8_t opcode;
+  uint8_t p5;
+  int p1, p2, p3;
+  union {
+    int64_t i;
+    double r;
+    sl_value *v;       /* OP_Const: owned by the program's constant pool */
+    sl_callsite *call; /* OP_Function, OP_AggStep, OP_AggFinal: owned by the program */
+  } p4;
+  const char *comment; /* EXPLAIN annotation, or NULL (static or owned by the program) */
+} sl_op;
+
+typedef struct sl_program {
+  sl_op *ops;
+  int nop, cap;
+  int nreg;        /* registers used */
+  int nagg;        /* aggregate state blocks (single-row aggregates) */
+  sl_value **consts; /* constant pool, owned */
+  int nconst;
+  sl_callsite **calls; /* call sites, owned */
+  int ncall;
+  char **strings;  /* owned strings referred to by comments */
+  int nstring;
+  int result_reg;  /* first output register */
+  int nresult;     /* output columns */
+} sl_program;
+
+sl_program *sl_program_new(void);
+void sl_program_free(sl_program *p);
+/* Append an instruction; returns its address. */
+int sl_program_add(sl_program *p, int opcode, int p1, int p2, int p3);
+/* Add a constant (deep-copied into the pool) and return its pointer. */
+sl_value *sl_program_const(sl_program *p, const sl_value *v);
+sl_callsite *sl_program_call(sl_program *p, const sl_func *f, int nargs, int first_arg);
+/* Append the EXPLAIN listing of the program. */
+void sl_program_explain(const sl_program *p, sl_buf *out);
+/* Name of an opcode. */
+const char *sl_opcode_name(int op);
+
+/* Results of sl_vm_run. */
+#define SL_VM_ROW 1    /* an output row is in r[result_reg ..] */
+#define SL_VM_SKIP 2   /* the row was filtered out */
+#define SL_VM_ERROR 3  /* evaluation failed: message in vm->errmsg */
+
+typedef struct sl_vm {
+  const sl_program *prog;
+  sl_value *reg;    /* prog->nreg registers, owned */
+  void **aggstate;  /* prog->nagg state blocks, owned */
+  sl_value **argv;  /* scratch argument vector, owned */
+  int argv_cap;
+  sl_value scratch[2]; /* for comparisons with affinity */
+  sl_buf errmsg;    /* message of the last failure */
+  int trace;        /* print each instruction to stderr (debug builds) */
+} sl_vm;
+
+/* Prepare a machine for prog (which must outlive it). */
+void sl_vm_init(sl_vm *vm, const sl_program *prog);
+void sl_vm_free(sl_vm *vm);
+/* Evaluate prog over the input row (prog's OP_Column reads row[]).  Returns
+** SL_VM_ROW, SL_VM_SKIP or SL_VM_ERROR. */
+int sl_vm_run(sl_vm *vm, sl_value *row);
+/* Reset single-row aggregate states (zero them, after finalizing). */
+void sl_vm_reset_aggs(sl_vm *vm);
+
+#endif /* SLUICE_VM_H */

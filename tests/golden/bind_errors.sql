@@ -1,0 +1,1 @@
+SELECT nosuchfunc(1);

@@ -1,0 +1,10 @@
+CREATE STREAM p (name TEXT, age INTEGER) FROM file('data/people.json');
+CREATE TABLE t (a INTEGER, b TEXT);
+INSERT INTO t VALUES (1, 'x'), (2 + 3, upper('y'));
+SHOW STREAMS;
+SHOW TABLES;
+DESCRIBE p;
+SELECT a * 10, b FROM t WHERE a > 1;
+EXPLAIN SELECT name, 1 + 2 * 3 AS c FROM p WHERE age > 20;
+SET kafka.brokers = 'localhost:9092';
+SHOW SETTINGS;

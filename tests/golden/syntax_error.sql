@@ -1,0 +1,3 @@
+SELECT 1;
+SELECT a,
+  FROM file('data/people.json');
