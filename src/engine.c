@@ -292,14 +292,15 @@ static int exec_set(sluice *db, const sl_stmt *st, sl_err *err) {
 
 static int exec_select(sluice *db, const sl_stmt *st, int deferred, sl_row_fn fn, void *ud,
                        sl_err *err) {
-  if (deferred) {
+  /* Only queries into sinks are collected to start together (they may share
+  ** named streams); a SELECT whose rows are printed runs now, in order. */
+  if (deferred && st->select->into) {
     if (!db->pending) db->pending = sl_run_new(db);
     return sl_plan_query(db->pending, st, fn, ud, err) ? 0 : -1;
   }
   sl_run *run = sl_run_new(db);
   int rc = sl_plan_query(run, st, fn, ud, err) ? 0 : -1;
   if (!rc) rc = sl_run_execute(run, 0, err);
-  sl_buf_reset(&db->stats);
   sl_run_stats(run, &db->stats, NULL);
   sl_run_free(run);
   return rc;
@@ -390,7 +391,6 @@ int sl_engine_run_pending(sluice *db, sl_err *err) {
   sl_run *run = db->pending;
   db->pending = NULL;
   int rc = sl_run_execute(run, 1, err);
-  sl_buf_reset(&db->stats);
   sl_run_stats(run, &db->stats, NULL);
   sl_run_free(run);
   return rc;

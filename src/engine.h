@@ -25,12 +25,13 @@ struct sluice {
   int nquery;                     /* queries planned so far (for ids q1, q2, ...) */
   int vm_trace;                   /* SET vm_trace = 1 (debug builds) */
   int show_stats;                 /* print per-query counts after each run */
-  sl_buf stats;                   /* the last run's per-query counts */
+  sl_buf stats;                   /* per-query counts of the queries run (the caller resets it) */
 };
 
-/* Execute every statement of sql.  In deferred mode continuous queries are
-** only planned into db->pending (started by sl_engine_run_pending);
-** otherwise each runs to completion before the next statement.  Rows of
+/* Execute every statement of sql.  In deferred mode continuous queries with
+** INTO are only planned into db->pending (started together by
+** sl_engine_run_pending); every other query runs to completion before the
+** next statement.  Rows of
 ** SELECTs without INTO and of SHOW/DESCRIBE/EXPLAIN go to fn.  Returns 0, or
 ** -1 with err set ("line:col: message" positions in err->line/col). */
 int sl_engine_exec(sluice *db, const char *sql, int deferred, sl_row_fn fn, void *ud, sl_err *err);

@@ -24,6 +24,7 @@ typedef struct op_project {
   const sl_record **recs; /* output row -> source record */
   int cap;
   sl_arena arena; /* pinned bytes of the current output batch */
+  int strict;     /* evaluation errors fail the query */
 } op_project;
 
 static int project_push(sl_operator *base, sl_batch *in, sl_err *err) {
@@ -39,6 +40,10 @@ static int project_push(sl_operator *base, sl_batch *in, sl_err *err) {
   for (int i = 0; i < in->nrow; i++) {
     int rc = sl_vm_run(&p->vm, in->rows + (size_t)i * (size_t)in->ncol);
     if (rc == SL_VM_SKIP) continue;
+    if (rc == SL_VM_ERROR && p->strict) {
+      sl_err_set(err, SL_ERUNTIME, "%s", p->vm.errmsg.z ? p->vm.errmsg.z : "evaluation failed");
+      return -1;
+    }
     if (rc == SL_VM_ERROR) {
       sl_op_reject(base, in, i, p->vm.errmsg.z ? p->vm.errmsg.z : "evaluation failed");
       continue;
@@ -84,12 +89,14 @@ static void project_free(sl_operator *base) {
 static const sl_op_vt project_vt = {"project", project_push, sl_op_pass_time, project_finish,
                                     project_explain, project_free};
 
-sl_operator *sl_op_project_new(sl_program *prog, int ncol_out) {
+sl_operator *sl_op_project_new(sl_program *prog, int ncol_out, int trace, int strict) {
   op_project *p = sl_calloc(1, sizeof *p);
   p->base.vt = &project_vt;
   p->prog = prog;
   p->ncol = ncol_out;
   sl_vm_init(&p->vm, prog);
+  p->vm.trace = trace;
+  p->strict = strict;
   sl_arena_init(&p->arena);
   return &p->base;
 }

@@ -12,7 +12,8 @@ typedef struct op_result {
   sl_operator base;
   int ncol;
   char **names;      /* owned */
-  sl_value **ptrs;   /* scratch row of pointers */
+  sl_value *cells;   /* per column: the row's value, referenced (owns only its buf) */
+  sl_value **ptrs;   /* pointers to cells, as the callback takes them */
   sl_row_fn fn;
   void *ud;
   int stopped;
@@ -22,7 +23,9 @@ static int result_push(sl_operator *base, sl_batch *in, sl_err *err) {
   op_result *r = (op_result *)base;
   for (int i = 0; i < in->nrow && !r->stopped; i++) {
     sl_value *row = in->rows + (size_t)i * (size_t)in->ncol;
-    for (int c = 0; c < r->ncol; c++) r->ptrs[c] = &row[c];
+    /* The callback may convert values (sluice_value_text renders numbers
+    ** into the value's buffer): hand it cells whose buffers we own. */
+    for (int c = 0; c < r->ncol; c++) sl_value_ref(&r->cells[c], &row[c]);
     base->stats->out++;
     if (r->fn && r->fn(r->ud, r->ncol, (const char *const *)r->names, r->ptrs)) {
       r->stopped = 1;
@@ -43,8 +46,12 @@ static void result_explain(sl_operator *base, sl_buf *out) {
 
 static void result_free(sl_operator *base) {
   op_result *r = (op_result *)base;
-  for (int i = 0; i < r->ncol; i++) free(r->names[i]);
+  for (int i = 0; i < r->ncol; i++) {
+    free(r->names[i]);
+    sl_value_free(&r->cells[i]);
+  }
   free(r->names);
+  free(r->cells);
   free(r->ptrs);
   free(r);
 }
@@ -58,7 +65,9 @@ sl_operator *sl_op_result_new(int ncol, const char *const *names, sl_row_fn fn, 
   r->ncol = ncol;
   r->names = sl_calloc((size_t)(ncol ? ncol : 1), sizeof(char *));
   for (int i = 0; i < ncol; i++) r->names[i] = sl_strdup(names[i]);
+  r->cells = sl_calloc((size_t)(ncol ? ncol : 1), sizeof(sl_value));
   r->ptrs = sl_calloc((size_t)(ncol ? ncol : 1), sizeof(sl_value *));
+  for (int i = 0; i < ncol; i++) r->ptrs[i] = &r->cells[i];
   r->fn = fn;
   r->ud = ud;
   return &r->base;

@@ -78,8 +78,11 @@ typedef int (*sl_row_fn)(void *ud, int ncol, const char *const *names, sl_value 
 
 /* ---- the operators (one file each) ---- */
 struct sl_program;
-/* op_project.c: run prog over every row (WHERE + select list); takes ownership of prog. */
-sl_operator *sl_op_project_new(struct sl_program *prog, int ncol_out);
+/* op_project.c: run prog over every row (WHERE + select list); takes
+** ownership of prog.  trace: print each instruction (debug builds).
+** strict: an evaluation error fails the query (a constant SELECT) instead of
+** rejecting the row. */
+sl_operator *sl_op_project_new(struct sl_program *prog, int ncol_out, int trace, int strict);
 /* op_sink.c: encode rows with the sink's format and write them; takes ownership of sink. */
 sl_operator *sl_op_sink_new(sl_sink *sink, int ncol, const char *const *names, sl_err *err);
 /* op_result.c: hand rows to a callback; names are copied. */

@@ -211,7 +211,8 @@ int sl_run_execute(sl_run *run, int threaded, sl_err *err) {
   for (int i = 0; i < run->ntask; i++) {
     sl_task *t = run->tasks[i];
     if (t->err.code && !err->code) {
-      sl_err_set(err, t->err.code, "%s: %s", t->name, t->err.msg ? t->err.msg : "failed");
+      sl_err_set(err, t->err.code, "%s%s%s", t->name, t->name[0] ? ": " : "",
+                 t->err.msg ? t->err.msg : "failed");
     }
   }
   return err->code ? -1 : 0;
@@ -332,7 +333,8 @@ static int plan_stream(sl_run *run, const sl_stream *s, input *in, sl_err *err) 
 static int plan_input(sl_run *run, const sl_call *from, const char *id, input *in, sl_err *err) {
   memset(in, 0, sizeof *in);
   if (!from) {
-    in->task = task_new(run, id, sl_table_source_new(NULL));
+    /* A constant SELECT: its errors are the statement's own, unprefixed. */
+    in->task = task_new(run, "", sl_table_source_new(NULL));
     in->schema = NULL;
     return 0;
   }
@@ -424,7 +426,9 @@ static sl_exprlist *expand_star(sl_run *run, const sl_exprlist *cols, const inpu
 static sl_query *plan_select(sl_run *run, const sl_select *sel, const char *id, sl_operator *out,
                              sl_row_fn fn, void *ud, sl_err *err) {
   sluice *db = run->db;
-  if (sel->group || sel->having || sel->distinct || sel->limit || sel->emit_changes) {
+  /* DISTINCT over one row (no FROM) changes nothing; over a stream it needs state. */
+  if (sel->group || sel->having || (sel->distinct && sel->from) || sel->limit ||
+      sel->emit_changes) {
     sl_err_set(err, SL_EBIND, "%s is not supported yet",
                sel->group ? "GROUP BY" : sel->having ? "HAVING" : sel->distinct ? "SELECT DISTINCT"
                                        : sel->limit ? "LIMIT" : "EMIT CHANGES");
@@ -480,7 +484,7 @@ static sl_query *plan_select(sl_run *run, const sl_select *sel, const char *id, 
     q->affs[i] = cols->a[i]->aff;
   }
   sl_program_add(prog, OP_Result, result, cols->n, 0);
-  query_add_op(q, sl_op_project_new(prog, cols->n));
+  query_add_op(q, sl_op_project_new(prog, cols->n, db->vm_trace, sel->from == NULL));
 
   /* Output. */
   if (out) {

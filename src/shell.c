@@ -58,6 +58,7 @@ static void print_stats(sluice *db, int always) {
 
 int sl_run_script(sluice *db, const char *label, const char *sql, sl_printer *out, int show_stats) {
   sl_err err = {0};
+  sl_buf_reset(&db->stats);
   int rc = sl_engine_exec(db, sql, 1, sl_printer_row, out, &err);
   if (rc) {
     print_error(label, &err);
@@ -165,6 +166,7 @@ int sl_shell_run(sluice *db, sl_printer *out) {
     add_history(stmt.z);
     sl_err err = {0};
     db->interrupted = 0;
+    sl_buf_reset(&db->stats);
     if (sl_engine_exec(db, stmt.z, 0, sl_printer_row, out, &err)) {
       print_error(NULL, &err);
       sl_err_clear(&err);

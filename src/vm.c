@@ -219,8 +219,12 @@ int sl_vm_run(sl_vm *vm, sl_value *row) {
     case OP_Subtract:
     case OP_Multiply: {
       sl_value *a = &r[op->p1], *b = &r[op->p2], *o = &r[op->p3];
-      if (a->type == SL_REAL && b->type == SL_REAL) {
-        double x = a->u.r, y = b->u.r;
+      if ((a->type == SL_REAL || b->type == SL_REAL) &&
+          (a->type == SL_REAL || a->type == SL_INTEGER) &&
+          (b->type == SL_REAL || b->type == SL_INTEGER)) {
+        /* REAL op REAL, or a mix: computed in doubles, as SQLite does. */
+        double x = a->type == SL_REAL ? a->u.r : (double)a->u.i;
+        double y = b->type == SL_REAL ? b->u.r : (double)b->u.i;
         double z = op->opcode == OP_Add ? x + y : op->opcode == OP_Subtract ? x - y : x * y;
         if (z == z) { /* not NaN (inf - inf): value.c turns NaN into NULL */
           sl_value_set_real(o, z);
@@ -245,8 +249,12 @@ int sl_vm_run(sl_vm *vm, sl_value *row) {
     /* Opcode: Divide P1 P2 P3 / r[P3] = r[P1] / r[P2]. */
     case OP_Divide: {
       sl_value *a = &r[op->p1], *b = &r[op->p2];
-      if (a->type == SL_REAL && b->type == SL_REAL && b->u.r != 0.0) {
-        double z = a->u.r / b->u.r;
+      if ((a->type == SL_REAL || b->type == SL_REAL) &&
+          (a->type == SL_REAL || a->type == SL_INTEGER) &&
+          (b->type == SL_REAL || b->type == SL_INTEGER)) {
+        double x = a->type == SL_REAL ? a->u.r : (double)a->u.i;
+        double y = b->type == SL_REAL ? b->u.r : (double)b->u.i;
+        double z = y != 0.0 ? x / y : 0.0 / 0.0; /* x/0 is NULL: value.c decides */
         if (z == z) {
           sl_value_set_real(&r[op->p3], z);
           break;

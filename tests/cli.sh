@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# cli.sh - the command line and the shell: usage, exit codes, output modes,
+# -e, run FILE, scripts on stdin, error positions, --stats, and the
+# interactive shell driven through a pseudo-terminal (script(1)).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+sluice=${SLUICE:-$here/../sluice}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+pass=0 fail=0
+
+# check NAME EXPECTED ACTUAL
+check() {
+  if [ "$2" = "$3" ]; then
+    pass=$((pass + 1))
+  else
+    fail=$((fail + 1))
+    printf 'FAIL: %s\n--- expected\n%s\n--- actual\n%s\n' "$1" "$2" "$3"
+  fi
+}
+# contains NAME NEEDLE HAYSTACK
+contains() {
+  case "$3" in
+  *"$2"*) pass=$((pass + 1)) ;;
+  *) fail=$((fail + 1)); printf 'FAIL: %s: %s not in:\n%s\n' "$1" "$2" "$3" ;;
+  esac
+}
+
+out=$("$sluice" --help); check "help exit" 0 $?
+contains "help text" "sluice run FILE.sql" "$out"
+out=$("$sluice" --version); check "version" "sluice 0.1.0" "$out"
+"$sluice" --bogus >/dev/null 2>&1; check "bad option exit" 2 $?
+"$sluice" run >/dev/null 2>&1; check "run without file" 2 $?
+
+out=$("$sluice" --format json -e "SELECT 1 + 1 AS two, 'x' AS s, 2.5 AS r, NULL AS n")
+check "-e json" '{"two":2,"s":"x","r":2.5,"n":null}' "$out"
+out=$("$sluice" --format csv -e "SELECT 1 AS a, 'x,y' AS b, NULL AS c")
+check "-e csv" $'a,b,c\n1,"x,y",' "$out"
+out=$("$sluice" --format table -e "SELECT 1 AS a, 'hello' AS b")
+check "-e table" $'a | b    \n--+------\n1 | hello' "$out"
+
+out=$(echo "SELECT 40 + 2 AS answer;" | "$sluice" --format json)
+check "script on stdin" '{"answer":42}' "$out"
+
+printf 'SELECT 1;\nSELECT 2 +\n  FROM x;\n' > "$work/bad.sql"
+err=$("$sluice" run "$work/bad.sql" 2>&1 >/dev/null); code=$?
+check "syntax error exit" 1 $code
+contains "syntax error position" "bad.sql:3:3: error: near \"FROM\": syntax error" "$err"
+err=$("$sluice" -e "SELECT nosuch(1)" 2>&1); check "unknown function exit" 1 $?
+contains "unknown function" "1:8: error: no such function: nosuch" "$err"
+err=$("$sluice" -e "SELECT 1 FROM file('$work/missing.json')" 2>&1); check "missing file exit" 1 $?
+contains "missing file" "missing.json" "$err"
+err=$("$sluice" run "$work/nope.sql" 2>&1); check "missing script exit" 1 $?
+
+printf '{"a": 1}\n{"a": \n{"a": 3}\n' > "$work/in.json"
+out=$("$sluice" --format json --stats -e "SELECT a FROM file('$work/in.json')" 2>"$work/err")
+check "bad record skipped" $'{"a":1}\n{"a":3}' "$out"
+contains "rejection logged with position" "in.json:2" "$(cat "$work/err")"
+contains "stats line" "3 in, 2 out, 1 rejected" "$(cat "$work/err")"
+
+# The shell, on a pseudo-terminal: multi-line statements, dot-commands, errors.
+if command -v script >/dev/null 2>&1; then
+  printf 'SELECT 1 +\n  2 AS three;\n.mode json\nSELECT upper('"'"'abc'"'"') AS u;\nSELECT oops(;\n.help\n.quit\n' > "$work/shell.in"
+  out=$(HOME=$work script -qec "$sluice" /dev/null < "$work/shell.in" 2>&1 | tr -d '\r')
+  contains "shell banner" "Enter .help for help" "$out"
+  contains "shell multi-line" "    3" "$out"
+  contains "shell json mode" '{"u":"ABC"}' "$out"
+  contains "shell error goes on" 'error: near ";": syntax error' "$out"
+  contains "shell help" ".read FILE" "$out"
+else
+  echo "script(1) not available: shell test skipped"
+fi
+
+echo "cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
