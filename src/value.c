@@ -1,0 +1,805 @@
+/*
+** value.c - SQLite's rules for values: conversions, affinity, comparison,
+** arithmetic and text rendering (see value.h for every contract).
+**
+** The behaviour mirrors SQLite 3 as observed through the sqlite3 library,
+** which the test suite uses as the oracle (tests/difftest.c): text to number
+** conversion takes the longest numeric prefix, integer arithmetic overflows
+** into REAL, x/0 is NULL, REAL renders with 15 significant digits and a ".0"
+** when integral, and so on.
+*/
+#include "value.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- storage -------------------------------------------------------------- */
+
+void sl_value_free(sl_value *v) {
+  free(v->buf);
+  memset(v, 0, sizeof *v);
+}
+
+/* Make v->buf hold at least n bytes (keeping its contents). */
+static char *reserve(sl_value *v, size_t n) {
+  if (n > v->cap) {
+    size_t cap = v->cap ? v->cap : 32;
+    while (cap < n) cap *= 2;
+    v->buf = sl_realloc(v->buf, cap);
+    v->cap = (uint32_t)cap;
+  }
+  return v->buf;
+}
+
+/* Copy n bytes at z into v's buffer with a terminator; z may point into it. */
+static void set_bytes(sl_value *v, int type, const void *z, size_t n) {
+  if (v->buf && (const char *)z >= v->buf && (const char *)z < v->buf + v->cap) {
+    size_t off = (size_t)((const char *)z - v->buf);
+    reserve(v, off + n + 1);
+    memmove(v->buf, v->buf + off, n);
+  } else {
+    reserve(v, n + 1);
+    if (n) memcpy(v->buf, z, n);
+  }
+  v->buf[n] = 0;
+  v->type = (uint8_t)type;
+  v->flags = SL_F_OWNBUF | SL_F_TERM;
+  v->n = (uint32_t)n;
+  v->u.z = v->buf;
+}
+
+void sl_value_set_text(sl_value *v, const char *z, size_t n) {
+  set_bytes(v, SL_TEXT, z, n);
+}
+
+void sl_value_set_blob(sl_value *v, const void *z, size_t n) {
+  set_bytes(v, SL_BLOB, z, n);
+}
+
+void sl_value_borrow_blob(sl_value *v, const void *z, size_t n) {
+  v->type = SL_BLOB;
+  v->flags = 0;
+  v->n = (uint32_t)n;
+  v->u.z = z;
+}
+
+void sl_value_set_vector(sl_value *v, const double *x, size_t n) {
+  set_bytes(v, SL_VECTOR, x, n * sizeof(double));
+  v->n = (uint32_t)n;
+  v->flags = SL_F_OWNBUF;
+  v->u.v = (const double *)(void *)v->buf;
+}
+
+void sl_value_borrow_vector(sl_value *v, const double *x, size_t n) {
+  v->type = SL_VECTOR;
+  v->flags = 0;
+  v->n = (uint32_t)n;
+  v->u.v = x;
+}
+
+char *sl_value_text_space(sl_value *v, size_t n) {
+  return reserve(v, n + 1);
+}
+
+void sl_value_commit_text(sl_value *v, size_t n) {
+  v->buf[n] = 0;
+  v->type = SL_TEXT;
+  v->flags = SL_F_OWNBUF | SL_F_TERM;
+  v->n = (uint32_t)n;
+  v->u.z = v->buf;
+}
+
+static size_t byte_len(const sl_value *v) {
+  return v->type == SL_VECTOR ? (size_t)v->n * sizeof(double) : v->n;
+}
+
+void sl_value_copy(sl_value *dst, const sl_value *src) {
+  if (dst == src) return;
+  if (src->type == SL_TEXT || src->type == SL_BLOB || src->type == SL_VECTOR) {
+    uint8_t fl = src->flags & SL_F_JSON;
+    uint32_t n = src->n;
+    set_bytes(dst, src->type, src->u.z, byte_len(src));
+    dst->n = n;
+    if (src->type == SL_VECTOR) dst->flags = SL_F_OWNBUF;
+    dst->flags |= fl;
+    return;
+  }
+  dst->type = src->type;
+  dst->flags = 0;
+  dst->n = src->n;
+  dst->u = src->u;
+}
+
+void sl_value_ref(sl_value *dst, const sl_value *src) {
+  if (dst == src) return;
+  dst->type = src->type;
+  dst->flags = src->flags & (uint8_t)~SL_F_OWNBUF;
+  dst->n = src->n;
+  dst->u = src->u;
+}
+
+void sl_value_own(sl_value *v) {
+  if ((v->type == SL_TEXT || v->type == SL_BLOB || v->type == SL_VECTOR) &&
+      !(v->flags & SL_F_OWNBUF)) {
+    sl_value tmp = *v;
+    sl_value_copy(v, &tmp);
+    v->flags |= tmp.flags & SL_F_JSON;
+  }
+}
+
+void sl_value_pin(sl_value *v, sl_arena *a) {
+  if (v->type != SL_TEXT && v->type != SL_BLOB && v->type != SL_VECTOR) return;
+  size_t n = byte_len(v);
+  char *p = sl_arena_alloc(a, n + 1);
+  if (n) memcpy(p, v->u.z, n);
+  p[n] = 0;
+  v->u.z = p;
+  v->flags = (uint8_t)((v->flags & ~SL_F_OWNBUF) | (v->type == SL_VECTOR ? 0 : SL_F_TERM));
+}
+
+/* ---- parsing numbers -------------------------------------------------------- */
+
+static int is_space(int c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\v' || c == '\r';
+}
+static int is_digit(int c) {
+  return c >= '0' && c <= '9';
+}
+
+/* Scan a numeric prefix of z[0..n): returns its length (0 if none) and sets
+** *real when it has a '.' or an exponent, *whole when only spaces follow. */
+static size_t scan_number(const char *z, size_t n, int *real, int *whole) {
+  size_t i = 0, start, digits = 0;
+  *real = 0;
+  while (i < n && is_space((unsigned char)z[i])) i++;
+  start = i;
+  if (i < n && (z[i] == '+' || z[i] == '-')) i++;
+  while (i < n && is_digit((unsigned char)z[i])) i++, digits++;
+  if (i < n && z[i] == '.') {
+    size_t j = i + 1, frac = 0;
+    while (j < n && is_digit((unsigned char)z[j])) j++, frac++;
+    if (digits + frac > 0) {
+      i = j;
+      digits += frac;
+      *real = 1;
+    }
+  }
+  if (!digits) {
+    *whole = 0;
+    return 0;
+  }
+  if (i < n && (z[i] == 'e' || z[i] == 'E')) {
+    size_t j = i + 1;
+    if (j < n && (z[j] == '+' || z[j] == '-')) j++;
+    if (j < n && is_digit((unsigned char)z[j])) {
+      while (j < n && is_digit((unsigned char)z[j])) j++;
+      i = j;
+      *real = 1;
+    }
+  }
+  size_t end = i;
+  while (i < n && is_space((unsigned char)z[i])) i++;
+  *whole = i == n;
+  (void)start;
+  return end;
+}
+
+int sl_atof(const char *z, size_t n, double *r) {
+  int real, whole;
+  size_t len = scan_number(z, n, &real, &whole);
+  if (!len) {
+    *r = 0.0;
+    return 0;
+  }
+  char tmp[64];
+  char *p = len < sizeof tmp ? tmp : sl_malloc(len + 1);
+  memcpy(p, z, len);
+  p[len] = 0;
+  *r = strtod(p, NULL);
+  if (p != tmp) free(p);
+  return whole;
+}
+
+int sl_atoi64(const char *z, size_t n, int64_t *out) {
+  size_t i = 0;
+  int neg = 0;
+  while (i < n && is_space((unsigned char)z[i])) i++;
+  if (i < n && (z[i] == '-' || z[i] == '+')) neg = z[i++] == '-';
+  size_t start = i;
+  while (i < n && z[i] == '0') i++;
+  size_t dstart = i;
+  uint64_t u = 0;
+  while (i < n && is_digit((unsigned char)z[i])) {
+    u = u * 10 + (uint64_t)(z[i] - '0');
+    i++;
+  }
+  size_t ndig = i - dstart;
+  size_t j = i;
+  while (j < n && is_space((unsigned char)z[j])) j++;
+  int rc = (j < n || i == start) ? 1 : 0; /* trailing text, or no digits at all */
+  if (ndig > 19 || (ndig == 19 && (memcmp(z + dstart, "9223372036854775808", 19) > 0))) {
+    *out = neg ? INT64_MIN : INT64_MAX;
+    return 2;
+  }
+  if (ndig == 19 && memcmp(z + dstart, "9223372036854775808", 19) == 0) {
+    if (neg) {
+      *out = INT64_MIN;
+      return rc;
+    }
+    *out = INT64_MAX;
+    return rc ? 2 : 3;
+  }
+  *out = neg ? -(int64_t)u : (int64_t)u;
+  return rc;
+}
+
+/* REAL to INTEGER as SQLite does it: truncate toward zero, saturating. */
+static int64_t real_to_int(double r) {
+  if (r != r) return 0;
+  if (r <= -9223372036854775808.0) return INT64_MIN;
+  if (r >= 9223372036854775807.0) return INT64_MAX;
+  return (int64_t)r;
+}
+
+/* Text (or blob) as a number the way arithmetic sees it. */
+static void text_to_number(const char *z, size_t n, sl_value *out) {
+  int real, whole;
+  size_t len = scan_number(z, n, &real, &whole);
+  if (!len) {
+    sl_value_set_int(out, 0);
+    return;
+  }
+  if (!real) {
+    int64_t i;
+    int rc = sl_atoi64(z, len, &i);
+    if (rc <= 1) {
+      sl_value_set_int(out, i);
+      return;
+    }
+  }
+  double r;
+  sl_atof(z, len, &r);
+  sl_value_set_real(out, r);
+}
+
+void sl_value_numerify(const sl_value *v, sl_value *out) {
+  switch (v->type) {
+  case SL_INTEGER: sl_value_set_int(out, v->u.i); break;
+  case SL_REAL: sl_value_set_real(out, v->u.r); break;
+  case SL_TEXT:
+  case SL_BLOB: text_to_number(v->u.z, v->n, out); break;
+  case SL_NULL: sl_value_set_null(out); break;
+  default: sl_value_set_int(out, 0); break;
+  }
+}
+
+int64_t sl_value_as_int(const sl_value *v) {
+  switch (v->type) {
+  case SL_INTEGER: return v->u.i;
+  case SL_REAL: return real_to_int(v->u.r);
+  case SL_TEXT:
+  case SL_BLOB: {
+    int64_t i;
+    sl_atoi64(v->u.z, v->n, &i);
+    return i;
+  }
+  default: return 0;
+  }
+}
+
+double sl_value_as_real(const sl_value *v) {
+  switch (v->type) {
+  case SL_INTEGER: return (double)v->u.i;
+  case SL_REAL: return v->u.r;
+  case SL_TEXT:
+  case SL_BLOB: {
+    double r;
+    sl_atof(v->u.z, v->n, &r);
+    return r;
+  }
+  default: return 0.0;
+  }
+}
+
+/* ---- rendering ---------------------------------------------------------------- */
+
+/* Make a %g rendering look like a REAL: add ".0" when it has no '.' or
+** exponent mantissa point.  buf holds n bytes; returns the new length. */
+static int add_point(char *buf, int n) {
+  if (strchr(buf, '.') || strchr(buf, 'n') || strchr(buf, 'N')) return n; /* inf, nan */
+  char *e = strchr(buf, 'e');
+  if (!e) {
+    memcpy(buf + n, ".0", 3);
+    return n + 2;
+  }
+  size_t tail = strlen(e);
+  memmove(e + 2, e, tail + 1);
+  e[0] = '.';
+  e[1] = '0';
+  return n + 2;
+}
+
+int sl_real_to_text(double r, char *out) {
+  if (r == 0.0) {
+    memcpy(out, "0.0", 4);
+    return 3;
+  }
+  if (isinf(r)) {
+    strcpy(out, r < 0 ? "-Inf" : "Inf");
+    return r < 0 ? 4 : 3;
+  }
+  int n = snprintf(out, 28, "%.15g", r);
+  return add_point(out, n);
+}
+
+int sl_real_to_shortest(double r, char *out) {
+  if (r == 0.0) {
+    strcpy(out, signbit(r) ? "-0.0" : "0.0");
+    return signbit(r) ? 4 : 3;
+  }
+  if (!isfinite(r)) {
+    strcpy(out, r != r ? "NaN" : r < 0 ? "-Infinity" : "Infinity");
+    return (int)strlen(out);
+  }
+  int n = 0;
+  for (int prec = 15; prec <= 17; prec++) {
+    n = snprintf(out, 28, "%.*g", prec, r);
+    if (prec == 17 || strtod(out, NULL) == r) break;
+  }
+  return add_point(out, n);
+}
+
+const char *sl_value_text(sl_value *v, size_t *n) {
+  char tmp[40];
+  int len;
+  switch (v->type) {
+  case SL_NULL: *n = 0; return NULL;
+  case SL_TEXT:
+  case SL_BLOB: *n = v->n; return v->u.z;
+  case SL_INTEGER: len = snprintf(tmp, sizeof tmp, "%lld", (long long)v->u.i); break;
+  case SL_REAL: len = sl_real_to_text(v->u.r, tmp); break;
+  default: { /* VECTOR as a JSON array */
+    sl_buf b;
+    sl_buf_init(&b);
+    sl_buf_putc(&b, '[');
+    for (uint32_t i = 0; i < v->n; i++) {
+      char d[40];
+      int k = sl_real_to_shortest(v->u.v[i], d);
+      if (i) sl_buf_putc(&b, ',');
+      sl_buf_append(&b, d, (size_t)k);
+    }
+    sl_buf_putc(&b, ']');
+    /* v->u.v may point into v->buf: copy the text after the data. */
+    size_t need = byte_len(v) + b.n + 1;
+    if (v->flags & SL_F_OWNBUF) {
+      size_t off = byte_len(v);
+      reserve(v, need);
+      v->u.v = (const double *)(void *)v->buf;
+      memcpy(v->buf + off, b.z, b.n + 1);
+      *n = b.n;
+      sl_buf_free(&b);
+      return v->buf + off;
+    }
+    reserve(v, b.n + 1);
+    memcpy(v->buf, b.z, b.n + 1);
+    *n = b.n;
+    sl_buf_free(&b);
+    return v->buf;
+  }
+  }
+  reserve(v, (size_t)len + 1);
+  memcpy(v->buf, tmp, (size_t)len + 1);
+  *n = (size_t)len;
+  return v->buf;
+}
+
+const char *sl_value_cstr(sl_value *v) {
+  size_t n;
+  if ((v->type == SL_TEXT || v->type == SL_BLOB) && !(v->flags & SL_F_TERM)) {
+    if (v->flags & SL_F_OWNBUF) {
+      reserve(v, v->n + 1);
+      v->u.z = v->buf;
+      v->buf[v->n] = 0;
+      v->flags |= SL_F_TERM;
+      return v->buf;
+    }
+    reserve(v, v->n + 1);
+    memcpy(v->buf, v->u.z, v->n);
+    v->buf[v->n] = 0;
+    return v->buf; /* v still borrows u.z; buf holds a terminated copy */
+  }
+  return sl_value_text(v, &n);
+}
+
+int sl_value_truth(const sl_value *v) {
+  switch (v->type) {
+  case SL_NULL: return -1;
+  case SL_INTEGER: return v->u.i != 0;
+  case SL_REAL: return v->u.r != 0.0;
+  case SL_VECTOR: return v->n > 0;
+  default: return sl_value_as_real(v) != 0.0;
+  }
+}
+
+/* ---- affinity and CAST ------------------------------------------------------------ */
+
+/* Convert TEXT that is entirely a number into INTEGER or REAL (numeric
+** affinity); try_int also turns integral REALs into INTEGERs. */
+static void numeric_affinity(sl_value *v, int try_int) {
+  if (v->type == SL_TEXT) {
+    int real, whole;
+    size_t len = scan_number(v->u.z, v->n, &real, &whole);
+    if (!len || !whole) return;
+    sl_value num = SL_VALUE_INIT;
+    text_to_number(v->u.z, v->n, &num);
+    if (num.type == SL_REAL && try_int) {
+      double r = num.u.r;
+      if (r >= -9223372036854775808.0 && r < 9223372036854775808.0 && (double)(int64_t)r == r)
+        sl_value_set_int(&num, (int64_t)r);
+    }
+    v->type = num.type;
+    v->flags = 0;
+    v->u = num.u;
+    return;
+  }
+  if (v->type == SL_REAL && try_int) {
+    double r = v->u.r;
+    if (r >= -9223372036854775808.0 && r < 9223372036854775808.0 && (double)(int64_t)r == r)
+      sl_value_set_int(v, (int64_t)r);
+  }
+}
+
+static void to_text(sl_value *v) {
+  if (v->type == SL_INTEGER || v->type == SL_REAL) {
+    size_t n;
+    const char *z = sl_value_text(v, &n);
+    set_bytes(v, SL_TEXT, z, n);
+  }
+}
+
+void sl_value_apply_affinity(sl_value *v, sl_affinity aff) {
+  switch (aff) {
+  case SL_AFF_TEXT: to_text(v); break;
+  case SL_AFF_NUMERIC:
+  case SL_AFF_INTEGER: numeric_affinity(v, 1); break;
+  case SL_AFF_REAL:
+    numeric_affinity(v, 0);
+    if (v->type == SL_INTEGER) sl_value_set_real(v, (double)v->u.i);
+    break;
+  default: break;
+  }
+}
+
+void sl_value_cast(sl_value *v, sl_affinity aff) {
+  if (v->type == SL_NULL) return;
+  switch (aff) {
+  case SL_AFF_INTEGER: sl_value_set_int(v, sl_value_as_int(v)); break;
+  case SL_AFF_REAL: sl_value_set_real(v, sl_value_as_real(v)); break;
+  case SL_AFF_NUMERIC:
+    if (v->type == SL_TEXT || v->type == SL_BLOB) {
+      /* Like arithmetic, but a REAL that is small and integral becomes an
+      ** INTEGER (SQLite's sqlite3RealSameAsInt: |i| < 2^51). */
+      sl_value num = SL_VALUE_INIT;
+      text_to_number(v->u.z, v->n, &num);
+      if (num.type == SL_REAL) {
+        double r = num.u.r;
+        if (r == 0.0)
+          sl_value_set_int(&num, 0);
+        else if (r > -2251799813685248.0 && r < 2251799813685248.0 && (double)(int64_t)r == r)
+          sl_value_set_int(&num, (int64_t)r);
+      }
+      v->type = num.type;
+      v->flags = 0;
+      v->u = num.u;
+    }
+    break;
+  case SL_AFF_TEXT:
+    if (v->type == SL_BLOB) {
+      v->type = SL_TEXT;
+    } else if (v->type == SL_VECTOR) {
+      size_t n;
+      const char *z = sl_value_text(v, &n);
+      sl_value tmp = SL_VALUE_INIT;
+      sl_value_set_text(&tmp, z, n);
+      sl_value_copy(v, &tmp);
+      sl_value_free(&tmp);
+    } else {
+      to_text(v);
+    }
+    break;
+  default: /* BLOB */
+    if (v->type == SL_TEXT) {
+      v->type = SL_BLOB;
+      v->flags &= (uint8_t)~SL_F_JSON;
+    } else if (v->type == SL_INTEGER || v->type == SL_REAL) {
+      to_text(v);
+      v->type = SL_BLOB;
+    }
+    break;
+  }
+}
+
+sl_affinity sl_affinity_of_typename(const char *z, size_t n) {
+  /* SQLite's rules, in order (datatype3.html section 3.1). */
+  char up[64];
+  size_t m = n < sizeof up - 1 ? n : sizeof up - 1;
+  for (size_t i = 0; i < m; i++) up[i] = (char)((z[i] >= 'a' && z[i] <= 'z') ? z[i] - 32 : z[i]);
+  up[m] = 0;
+  if (strstr(up, "INT")) return SL_AFF_INTEGER;
+  if (strstr(up, "CHAR") || strstr(up, "CLOB") || strstr(up, "TEXT")) return SL_AFF_TEXT;
+  if (m == 0 || strstr(up, "BLOB")) return SL_AFF_NONE;
+  if (strstr(up, "REAL") || strstr(up, "FLOA") || strstr(up, "DOUB")) return SL_AFF_REAL;
+  return SL_AFF_NUMERIC;
+}
+
+const char *sl_type_name(int type) {
+  static const char *const names[] = {"null", "integer", "real", "text", "blob", "vector"};
+  return type >= 0 && type <= SL_VECTOR ? names[type] : "?";
+}
+
+/* ---- operators ------------------------------------------------------------------------ */
+
+/* Number view of a value for arithmetic: INTEGER or REAL (NULL stays NULL). */
+static void num_of(const sl_value *v, sl_value *out) {
+  if (v->type == SL_VECTOR) {
+    sl_value_set_null(out);
+    return;
+  }
+  sl_value_numerify(v, out);
+}
+
+static void set_real_or_null(sl_value *out, double r) {
+  if (r != r)
+    sl_value_set_null(out);
+  else
+    sl_value_set_real(out, r);
+}
+
+void sl_value_arith(sl_arith_op op, const sl_value *a, const sl_value *b, sl_value *out) {
+  if (a->type == SL_NULL || b->type == SL_NULL) {
+    sl_value_set_null(out);
+    return;
+  }
+  if (op >= SL_OP_BITAND) {
+    if (a->type == SL_VECTOR || b->type == SL_VECTOR) {
+      sl_value_set_null(out);
+      return;
+    }
+    int64_t x = sl_value_as_int(a), y = sl_value_as_int(b), z;
+    if (op == SL_OP_BITAND)
+      z = x & y;
+    else if (op == SL_OP_BITOR)
+      z = x | y;
+    else {
+      int left = op == SL_OP_SHL;
+      if (y < 0) {
+        left = !left;
+        y = y > -64 ? -y : 64;
+      }
+      if (y >= 64)
+        z = (left || x >= 0) ? 0 : -1;
+      else if (left)
+        z = (int64_t)((uint64_t)x << y);
+      else
+        z = x >= 0 ? x >> y : ~((~x) >> y);
+    }
+    sl_value_set_int(out, z);
+    return;
+  }
+  sl_value na = SL_VALUE_INIT, nb = SL_VALUE_INIT;
+  num_of(a, &na);
+  num_of(b, &nb);
+  if (na.type == SL_NULL || nb.type == SL_NULL) {
+    sl_value_set_null(out);
+    return;
+  }
+  if (na.type == SL_INTEGER && nb.type == SL_INTEGER) {
+    int64_t x = na.u.i, y = nb.u.i, z;
+    switch (op) {
+    case SL_OP_ADD:
+      if (!__builtin_add_overflow(x, y, &z)) {
+        sl_value_set_int(out, z);
+        return;
+      }
+      break;
+    case SL_OP_SUB:
+      if (!__builtin_sub_overflow(x, y, &z)) {
+        sl_value_set_int(out, z);
+        return;
+      }
+      break;
+    case SL_OP_MUL:
+      if (!__builtin_mul_overflow(x, y, &z)) {
+        sl_value_set_int(out, z);
+        return;
+      }
+      break;
+    case SL_OP_DIV:
+      if (y == 0) {
+        sl_value_set_null(out);
+        return;
+      }
+      if (x == INT64_MIN && y == -1) break; /* overflows: REAL */
+      sl_value_set_int(out, x / y);
+      return;
+    default: /* REM */
+      if (y == 0) {
+        sl_value_set_null(out);
+        return;
+      }
+      if (y == -1) y = 1;
+      sl_value_set_int(out, x % y);
+      return;
+    }
+  }
+  if (op == SL_OP_REM) {
+    int64_t x = sl_value_as_int(&na), y = sl_value_as_int(&nb);
+    if (y == 0) {
+      sl_value_set_null(out);
+      return;
+    }
+    if (y == -1) y = 1;
+    sl_value_set_real(out, (double)(x % y));
+    return;
+  }
+  double x = sl_value_as_real(&na), y = sl_value_as_real(&nb);
+  switch (op) {
+  case SL_OP_ADD: set_real_or_null(out, x + y); break;
+  case SL_OP_SUB: set_real_or_null(out, x - y); break;
+  case SL_OP_MUL: set_real_or_null(out, x * y); break;
+  default:
+    if (y == 0.0)
+      sl_value_set_null(out);
+    else
+      set_real_or_null(out, x / y);
+    break;
+  }
+}
+
+void sl_value_negate(const sl_value *a, sl_value *out) {
+  sl_value n = SL_VALUE_INIT;
+  if (a->type == SL_NULL || a->type == SL_VECTOR) {
+    sl_value_set_null(out);
+    return;
+  }
+  num_of(a, &n);
+  if (n.type == SL_INTEGER) {
+    if (n.u.i == INT64_MIN)
+      sl_value_set_real(out, 9223372036854775808.0);
+    else
+      sl_value_set_int(out, -n.u.i);
+  } else {
+    sl_value_set_real(out, -n.u.r);
+  }
+}
+
+void sl_value_bitnot(const sl_value *a, sl_value *out) {
+  if (a->type == SL_NULL || a->type == SL_VECTOR) {
+    sl_value_set_null(out);
+    return;
+  }
+  sl_value_set_int(out, ~sl_value_as_int(a));
+}
+
+void sl_value_not(const sl_value *a, sl_value *out) {
+  int t = sl_value_truth(a);
+  if (t < 0)
+    sl_value_set_null(out);
+  else
+    sl_value_set_int(out, !t);
+}
+
+void sl_value_concat(sl_value *a, sl_value *b, sl_value *out) {
+  if (a->type == SL_NULL || b->type == SL_NULL) {
+    sl_value_set_null(out);
+    return;
+  }
+  size_t na, nb;
+  const char *za = sl_value_text(a, &na);
+  /* a's text may live in a->buf; render b first into its own buffer. */
+  const char *zb = sl_value_text(b, &nb);
+  za = sl_value_text(a, &na);
+  char stack[256];
+  char *tmp = na + nb <= sizeof stack ? stack : sl_malloc(na + nb);
+  memcpy(tmp, za, na);
+  memcpy(tmp + na, zb, nb);
+  sl_value_set_text(out, tmp, na + nb);
+  if (tmp != stack) free(tmp);
+}
+
+/* ---- comparison ------------------------------------------------------------------ */
+
+static int int_real_cmp(int64_t i, double r) {
+  if (r < -9223372036854775808.0) return 1;
+  if (r >= 9223372036854775808.0) return -1;
+  int64_t y = (int64_t)r;
+  if (i < y) return -1;
+  if (i > y) return 1;
+  double s = (double)i;
+  if (s < r) return -1;
+  if (s > r) return 1;
+  return 0;
+}
+
+static int lower(int c) {
+  return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+}
+
+static int text_cmp(const char *a, size_t na, const char *b, size_t nb, sl_coll coll) {
+  if (coll == SL_COLL_RTRIM) {
+    while (na && a[na - 1] == ' ') na--;
+    while (nb && b[nb - 1] == ' ') nb--;
+  }
+  size_t n = na < nb ? na : nb;
+  int c;
+  if (coll == SL_COLL_NOCASE) {
+    c = 0;
+    for (size_t i = 0; i < n && !c; i++) c = lower((unsigned char)a[i]) - lower((unsigned char)b[i]);
+  } else {
+    c = n ? memcmp(a, b, n) : 0;
+  }
+  if (c) return c;
+  return na < nb ? -1 : na > nb;
+}
+
+/* Rank of a storage class in SQLite's sort order. */
+static int type_rank(int t) {
+  switch (t) {
+  case SL_NULL: return 0;
+  case SL_INTEGER:
+  case SL_REAL: return 1;
+  case SL_TEXT: return 2;
+  case SL_BLOB: return 3;
+  default: return 4;
+  }
+}
+
+int sl_value_compare(const sl_value *a, const sl_value *b, sl_coll coll) {
+  int ra = type_rank(a->type), rb = type_rank(b->type);
+  if (ra != rb) return ra < rb ? -1 : 1;
+  switch (ra) {
+  case 0: return 0;
+  case 1:
+    if (a->type == SL_INTEGER && b->type == SL_INTEGER) return a->u.i < b->u.i ? -1 : a->u.i > b->u.i;
+    if (a->type == SL_REAL && b->type == SL_REAL) return a->u.r < b->u.r ? -1 : a->u.r > b->u.r;
+    if (a->type == SL_INTEGER) return int_real_cmp(a->u.i, b->u.r);
+    return -int_real_cmp(b->u.i, a->u.r);
+  case 2: return text_cmp(a->u.z, a->n, b->u.z, b->n, coll);
+  case 3: return text_cmp(a->u.z, a->n, b->u.z, b->n, SL_COLL_BINARY);
+  default:
+    for (uint32_t i = 0; i < a->n && i < b->n; i++)
+      if (a->u.v[i] != b->u.v[i]) return a->u.v[i] < b->u.v[i] ? -1 : 1;
+    return a->n < b->n ? -1 : a->n > b->n;
+  }
+}
+
+int sl_value_compare_aff(const sl_value *a, const sl_value *b, sl_affinity aff, sl_coll coll,
+                         sl_value *s1, sl_value *s2) {
+  if (a->type == SL_NULL || b->type == SL_NULL) return -2;
+  if (aff >= SL_AFF_NUMERIC) {
+    if (a->type == SL_TEXT) {
+      sl_value_ref(s1, a);
+      numeric_affinity(s1, 0);
+      a = s1;
+    }
+    if (b->type == SL_TEXT) {
+      sl_value_ref(s2, b);
+      numeric_affinity(s2, 0);
+      b = s2;
+    }
+  } else if (aff == SL_AFF_TEXT) {
+    if (a->type == SL_INTEGER || a->type == SL_REAL) {
+      sl_value_ref(s1, a);
+      to_text(s1);
+      a = s1;
+    }
+    if (b->type == SL_INTEGER || b->type == SL_REAL) {
+      sl_value_ref(s2, b);
+      to_text(s2);
+      b = s2;
+    }
+  }
+  return sl_value_compare(a, b, coll);
+}
