@@ -95,6 +95,13 @@ typedef struct sl_format {
 extern const sl_format sl_fmt_json;
 extern const sl_format sl_fmt_csv;
 extern const sl_format sl_fmt_raw;
+/* Split one CSV record (RFC 4180) into fields, calling put(ud, index, bytes,
+** length, quoted) for each; fields with "" are unescaped into the arena.
+** Returns the number of fields, or -1 if the record is malformed or put
+** returned non-zero. */
+int sl_csv_split(const char *rec, size_t len, char delim, sl_arena *arena,
+                 int (*put)(void *ud, int i, const char *z, size_t n, int quoted), void *ud);
+
 /* Look a format up by name (case-insensitive); NULL if unknown. */
 const sl_format *sl_format_find(const char *name);
 

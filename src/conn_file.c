@@ -1,0 +1,293 @@
+/*
+** conn_file.c - files and the standard streams: file('path') as a source
+** (bounded: it ends at end of file) and as a sink, stdin() as a source and
+** stdout() as a sink.
+**
+** The reader fills a buffer with large read() calls and lets the format
+** frame records in it (a line, or a CSV record that may span lines); records
+** point into the buffer and stay valid until the next read call, which is
+** when the buffer is compacted or grown.  Each record carries the line
+** number where it starts, for error messages ("people.json:17").
+*/
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "connector.h"
+
+#define READ_CHUNK (1 << 20)
+
+typedef struct file_source {
+  sl_source base;
+  char *path; /* owned; "stdin" for standard input */
+  int fd;
+  int own_fd;      /* close fd at the end */
+  char *buf;       /* read buffer, owned */
+  size_t cap, start, end;
+  int eof;
+  int64_t line;    /* line number of the next record */
+  int skip_header; /* the next record is a CSV header to skip */
+} file_source;
+
+/* Read more bytes (compacting first).  Returns bytes read, 0 at EOF, -1 on error. */
+static ssize_t fill(file_source *f, sl_err *err) {
+  if (f->start > 0) {
+    memmove(f->buf, f->buf + f->start, f->end - f->start);
+    f->end -= f->start;
+    f->start = 0;
+  }
+  if (f->end == f->cap) {
+    f->cap = f->cap ? f->cap * 2 : READ_CHUNK;
+    f->buf = sl_realloc(f->buf, f->cap);
+  }
+  for (;;) {
+    ssize_t r = read(f->fd, f->buf + f->end, f->cap - f->end);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      sl_err_set(err, SL_EIO, "cannot read '%s': %s", f->path, strerror(errno));
+      return -1;
+    }
+    f->end += (size_t)r;
+    if (r == 0) f->eof = 1;
+    return r;
+  }
+}
+
+static int file_read(sl_source *s, sl_record *recs, int max, int timeout_ms, sl_err *err) {
+  file_source *f = (file_source *)s;
+  int n = 0;
+  while (n < max) {
+    size_t rlen = 0;
+    size_t flen = f->end > f->start
+                      ? s->format->frame(f->buf + f->start, f->end - f->start, f->eof, &rlen)
+                      : 0;
+    if (!flen) {
+      if (f->eof || n > 0) break; /* records of this call point into buf: no compaction */
+      if (fill(f, err) < 0) return SL_READ_ERROR;
+      continue;
+    }
+    const char *rec = f->buf + f->start;
+    int64_t line = f->line;
+    for (const char *p = rec; (p = memchr(p, '\n', (size_t)(rec + flen - p))); p++) f->line++;
+    if (flen == rlen && !memchr(rec, '\n', flen)) f->line++; /* last line without newline */
+    f->start += flen;
+    if (f->skip_header) {
+      f->skip_header = 0;
+      continue;
+    }
+    sl_record *r = &recs[n++];
+    memset(r, 0, sizeof *r);
+    r->data = rec;
+    r->len = rlen;
+    r->pos = line;
+    r->partition = -1;
+    r->timestamp = -1;
+  }
+  return n ? n : SL_READ_END;
+}
+
+static void file_position(sl_source *s, const sl_record *rec, sl_buf *out) {
+  file_source *f = (file_source *)s;
+  sl_buf_printf(out, "%s:%lld", f->path, (long long)rec->pos);
+}
+
+static void file_close(sl_source *s) {
+  file_source *f = (file_source *)s;
+  if (f->own_fd && f->fd >= 0) close(f->fd);
+  sl_schema_free(&s->schema);
+  free(s->errors);
+  free(f->buf);
+  free(f->path);
+  free(f);
+}
+
+static const sl_source_vt file_source_vt = {"file", file_read, file_position, file_close, NULL};
+
+/* The default format for a path: by its extension. */
+static const char *format_for(const char *path) {
+  const char *dot = strrchr(path, '.');
+  if (dot && (!sl_stricmp(dot, ".json") || !sl_stricmp(dot, ".jsonl") || !sl_stricmp(dot, ".ndjson")))
+    return "json";
+  if (dot && !sl_stricmp(dot, ".csv")) return "csv";
+  return "raw";
+}
+
+typedef struct header_ctx {
+  sl_schema *schema;
+} header_ctx;
+
+static int header_field(void *ud, int i, const char *z, size_t n, int quoted) {
+  header_ctx *h = ud;
+  sl_schema_add(h->schema, z, n, NULL);
+  return 0;
+}
+
+/* CSV with header => true and no declared columns: the header names them. */
+static int read_header(file_source *f, sl_err *err) {
+  sl_record rec;
+  f->skip_header = 0;
+  int n = file_read(&f->base, &rec, 1, -1, err);
+  if (n == SL_READ_ERROR) return -1;
+  if (n < 1) {
+    sl_err_set(err, SL_EFORMAT, "%s: empty file, no CSV header", f->path);
+    return -1;
+  }
+  sl_arena a;
+  sl_arena_init(&a);
+  header_ctx h = {&f->base.schema};
+  int nf = sl_csv_split(rec.data, rec.len, f->base.fmt_opts.delim, &a, header_field, &h);
+  sl_arena_free(&a);
+  if (nf <= 0) {
+    sl_err_set(err, SL_EFORMAT, "%s:1: malformed CSV header", f->path);
+    return -1;
+  }
+  return 0;
+}
+
+static sl_source *open_reader(sl_options *opts, const char *path, int fd, int own, const char *dflt,
+                              sl_err *err) {
+  file_source *f = sl_calloc(1, sizeof *f);
+  f->base.vt = &file_source_vt;
+  f->path = sl_strdup(path);
+  f->fd = fd;
+  f->own_fd = own;
+  f->line = 1;
+  if (sl_source_init_format(&f->base, opts, dflt, err) || sl_options_check(opts, err)) {
+    file_close(&f->base);
+    return NULL;
+  }
+  if (f->base.format == &sl_fmt_csv) {
+    if (f->base.fmt_opts.header && f->base.schema.ncol == 0) {
+      if (read_header(f, err)) {
+        file_close(&f->base);
+        return NULL;
+      }
+    } else if (f->base.fmt_opts.header) {
+      f->skip_header = 1;
+    } else if (f->base.schema.ncol == 0) {
+      sl_err_set(err, SL_EBIND, "csv needs columns => 'a TEXT, b REAL, ...' or header => true");
+      file_close(&f->base);
+      return NULL;
+    }
+  }
+  return &f->base;
+}
+
+static sl_source *file_open_source(sl_options *opts, sl_err *err) {
+  const char *path = sl_opt_str(opts, "0", NULL);
+  if (!path) path = sl_opt_str(opts, "path", NULL);
+  if (!path) {
+    sl_err_set(err, SL_EBIND, "file() needs a path: file('data.json')");
+    return NULL;
+  }
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    sl_err_set(err, SL_EIO, "cannot open '%s': %s", path, strerror(errno));
+    return NULL;
+  }
+  return open_reader(opts, path, fd, 1, format_for(path), err);
+}
+
+static sl_source *stdin_open_source(sl_options *opts, sl_err *err) {
+  return open_reader(opts, "stdin", 0, 0, "raw", err);
+}
+
+/* ---- sinks -------------------------------------------------------------------- */
+
+typedef struct file_sink {
+  sl_sink base;
+  char *path;
+  int fd;
+  int own_fd;
+  pthread_mutex_t *lock; /* stdout: shared by every query writing to it */
+} file_sink;
+
+static pthread_mutex_t stdout_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int write_all(int fd, const char *p, size_t n) {
+  while (n) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) return -1;
+    p += w;
+    n -= (size_t)w;
+  }
+  return 0;
+}
+
+static int file_write(sl_sink *s, const char *buf, const size_t *ends, int n, sl_err *err) {
+  file_sink *f = (file_sink *)s;
+  if (!n) return 0;
+  if (f->lock) pthread_mutex_lock(f->lock);
+  int rc = write_all(f->fd, buf, ends[n - 1]);
+  if (f->lock) pthread_mutex_unlock(f->lock);
+  if (rc) {
+    sl_err_set(err, SL_EIO, "cannot write '%s': %s", f->path, strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
+static int file_flush(sl_sink *s, sl_err *err) {
+  return 0; /* write() goes straight to the kernel */
+}
+
+static void file_sink_close(sl_sink *s) {
+  file_sink *f = (file_sink *)s;
+  if (f->own_fd && f->fd >= 0) close(f->fd);
+  free(f->path);
+  free(f);
+}
+
+static const sl_sink_vt file_sink_vt = {"file", file_write, file_flush, file_sink_close};
+
+static sl_sink *file_open_sink(sl_options *opts, sl_err *err) {
+  const char *path = sl_opt_str(opts, "0", NULL);
+  if (!path) path = sl_opt_str(opts, "path", NULL);
+  if (!path) {
+    sl_err_set(err, SL_EBIND, "file() needs a path: file('out.json')");
+    return NULL;
+  }
+  const char *mode = sl_opt_str(opts, "mode", "overwrite");
+  int append = sl_stricmp(mode, "append") == 0;
+  if (!append && sl_stricmp(mode, "overwrite") != 0) {
+    sl_err_set(err, SL_EBIND, "mode => takes 'overwrite' or 'append', not '%s'", mode);
+    return NULL;
+  }
+  file_sink *f = sl_calloc(1, sizeof *f);
+  f->base.vt = &file_sink_vt;
+  f->path = sl_strdup(path);
+  f->fd = -1;
+  f->own_fd = 1;
+  if (sl_sink_init_format(&f->base, opts, format_for(path), err) || sl_options_check(opts, err)) {
+    file_sink_close(&f->base);
+    return NULL;
+  }
+  f->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0644);
+  if (f->fd < 0) {
+    sl_err_set(err, SL_EIO, "cannot open '%s' for writing: %s", path, strerror(errno));
+    file_sink_close(&f->base);
+    return NULL;
+  }
+  return &f->base;
+}
+
+static sl_sink *stdout_open_sink(sl_options *opts, sl_err *err) {
+  file_sink *f = sl_calloc(1, sizeof *f);
+  f->base.vt = &file_sink_vt;
+  f->path = sl_strdup("stdout");
+  f->fd = 1;
+  f->lock = &stdout_lock;
+  if (sl_sink_init_format(&f->base, opts, "json", err) || sl_options_check(opts, err)) {
+    file_sink_close(&f->base);
+    return NULL;
+  }
+  return &f->base;
+}
+
+const sl_connector sl_conn_file = {"file", file_open_source, file_open_sink};
+const sl_connector sl_conn_stdin = {"stdin", stdin_open_source, NULL};
+const sl_connector sl_conn_stdout = {"stdout", NULL, stdout_open_sink};
