@@ -265,10 +265,10 @@ expr(A) ::= expr(X) likeop(O) expr(Y). [LIKE_KW]
   { A = sl_expr_binary(pParse, E_LIKE, 0, X, Y); A->not_ = O.line < 0; A->name = sl_token_name(pParse, &O); }
 expr(A) ::= expr(X) likeop(O) expr(Y) ESCAPE expr(E). [LIKE_KW]
   { A = sl_expr_binary(pParse, E_LIKE, 0, X, Y); A->not_ = O.line < 0; A->name = sl_token_name(pParse, &O);
-    A->list = sl_list_append(pParse, NULL, E, NULL); }
+    A->list = sl_list_append(pParse, NULL, E, NULL); sl_expr_span(pParse, A, X->span, E->span + E->spanlen); }
 
-expr(A) ::= expr(X) ISNULL|NOTNULL(O). { A = sl_expr_binary(pParse, E_ISNULL, 0, X, NULL); A->not_ = @O == TK_NOTNULL; }
-expr(A) ::= expr(X) NOT NULL. { A = sl_expr_binary(pParse, E_ISNULL, 0, X, NULL); A->not_ = 1; }
+expr(A) ::= expr(X) ISNULL|NOTNULL(O). { A = sl_expr_binary(pParse, E_ISNULL, 0, X, NULL); A->not_ = @O == TK_NOTNULL; sl_expr_span(pParse, A, X->span, O.z + O.n); }
+expr(A) ::= expr(X) NOT NULL(E). { A = sl_expr_binary(pParse, E_ISNULL, 0, X, NULL); A->not_ = 1; sl_expr_span(pParse, A, X->span, E.z + E.n); }
 expr(A) ::= expr(X) IS expr(Y). { A = sl_expr_binary(pParse, E_IS, 0, X, Y); }
 expr(A) ::= expr(X) IS NOT expr(Y). { A = sl_expr_binary(pParse, E_IS, 0, X, Y); A->not_ = 1; }
 expr(A) ::= expr(X) IS NOT DISTINCT FROM expr(Y). [IS] { A = sl_expr_binary(pParse, E_IS, 0, X, Y); }
@@ -283,7 +283,8 @@ between_op(A) ::= BETWEEN. { A = 0; }
 between_op(A) ::= NOT BETWEEN. { A = 1; }
 expr(A) ::= expr(X) between_op(N) expr(Y) AND expr(Z). [BETWEEN]
   { A = sl_expr_binary(pParse, E_BETWEEN, 0, X, NULL); A->not_ = N;
-    A->list = sl_list_append(pParse, sl_list_append(pParse, NULL, Y, NULL), Z, NULL); }
+    A->list = sl_list_append(pParse, sl_list_append(pParse, NULL, Y, NULL), Z, NULL);
+    sl_expr_span(pParse, A, X->span, Z->span + Z->spanlen); }
 
 %type in_op {int}
 in_op(A) ::= IN. { A = 0; }

@@ -465,15 +465,13 @@ static sl_query *plan_select(sl_run *run, const sl_select *sel, const char *id, 
   int result = sl_reg_alloc(&c, cols->n);
   prog->result_reg = result;
   prog->nresult = cols->n;
+  int filter_jump = -1;
   if (sel->where) {
     int w = sl_reg_alloc(&c, 1);
     if (sl_expr_code(&c, sel->where, w)) goto fail_prog;
-    int jump = sl_program_add(prog, OP_IfNot, w, 0, 1);
+    /* false or NULL: jump to the Halt placed after Result */
+    filter_jump = sl_program_add(prog, OP_IfNot, w, 0, 1);
     c.nreg = result + cols->n;
-    int halt = sl_program_add(prog, OP_Goto, 0, 0, 0);
-    prog->ops[jump].p2 = prog->nop;
-    sl_program_add(prog, OP_Halt, 1, 0, 0);
-    prog->ops[halt].p2 = prog->nop;
   }
   q->ncol = cols->n;
   q->names = sl_calloc((size_t)(cols->n ? cols->n : 1), sizeof(char *));
@@ -484,6 +482,10 @@ static sl_query *plan_select(sl_run *run, const sl_select *sel, const char *id, 
     q->affs[i] = cols->a[i]->aff;
   }
   sl_program_add(prog, OP_Result, result, cols->n, 0);
+  if (filter_jump >= 0) {
+    prog->ops[filter_jump].p2 = prog->nop;
+    sl_program_add(prog, OP_Halt, 1, 0, 0);
+  }
   query_add_op(q, sl_op_project_new(prog, cols->n, db->vm_trace, sel->from == NULL));
 
   /* Output. */

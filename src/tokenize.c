@@ -337,13 +337,15 @@ int sl_parse_script(sl_parse *p, const char *sql) {
       break;
     }
     if (tk != TK_SPACE) {
+      /* The parser reduces the previous statement only when it sees the
+      ** first token of the next one: record the new start after that. */
+      sl_parser(parser, tk, t, p);
       if (need_start) {
         p->stmt_start = z;
         p->stmt_line = line;
         p->stmt_col = col;
         need_start = 0;
       }
-      sl_parser(parser, tk, t, p);
       last = tk;
       if (tk == TK_SEMI) need_start = 1;
     }

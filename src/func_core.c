@@ -1,0 +1,842 @@
+/*
+** func_core.c - SQLite's core scalar functions: strings, conversions, math
+** and the small utilities (typeof, quote, nullif, ...), as sl_func
+** descriptors in sl_builtin_core[].  Also the LIKE and GLOB matchers.
+**
+** Each function follows SQLite 3's results, types included; tests compare
+** them with the sqlite3 library (tests/difftest.c).  Text is UTF-8 and
+** "characters" are code points; upper/lower fold ASCII only (SQLite without
+** ICU).
+*/
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "func.h"
+
+#define DET SL_FUNC_DETERMINISTIC
+
+/* ---- helpers ----------------------------------------------------------------- */
+
+/* Text of an argument (rendering numbers), or NULL for a NULL argument. */
+static const char *arg_text(sl_value *v, size_t *n) {
+  return sl_value_text(v, n);
+}
+
+static size_t utf8_len(const char *z, size_t n) {
+  size_t c = 0;
+  for (size_t i = 0; i < n; i++) c += ((unsigned char)z[i] & 0xC0) != 0x80;
+  return c;
+}
+
+/* Byte offset of the k-th character (or n). */
+static size_t utf8_skip(const char *z, size_t n, size_t k) {
+  size_t i = 0;
+  while (i < n && k > 0) {
+    i++;
+    while (i < n && ((unsigned char)z[i] & 0xC0) == 0x80) i++;
+    k--;
+  }
+  return i;
+}
+
+/* Decode one UTF-8 character at z (n bytes available); *len gets its size. */
+static unsigned utf8_decode(const unsigned char *z, size_t n, size_t *len) {
+  unsigned c = z[0];
+  size_t k = 1;
+  if (c >= 0xC0) {
+    int extra = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : 1;
+    c &= (0x3F >> extra);
+    while (extra-- > 0 && k < n && (z[k] & 0xC0) == 0x80) c = (c << 6) | (z[k++] & 0x3F);
+  }
+  *len = k;
+  return c;
+}
+
+static size_t utf8_encode(unsigned c, char *out) {
+  if (c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) c = 0xFFFD;
+  if (c < 0x80) {
+    out[0] = (char)c;
+    return 1;
+  }
+  if (c < 0x800) {
+    out[0] = (char)(0xC0 | (c >> 6));
+    out[1] = (char)(0x80 | (c & 0x3F));
+    return 2;
+  }
+  if (c < 0x10000) {
+    out[0] = (char)(0xE0 | (c >> 12));
+    out[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+    out[2] = (char)(0x80 | (c & 0x3F));
+    return 3;
+  }
+  out[0] = (char)(0xF0 | (c >> 18));
+  out[1] = (char)(0x80 | ((c >> 12) & 0x3F));
+  out[2] = (char)(0x80 | ((c >> 6) & 0x3F));
+  out[3] = (char)(0x80 | (c & 0x3F));
+  return 4;
+}
+
+/* The numeric value of an argument as sqlite3_value_numeric_type sees it:
+** 1 with *out set when the value is (or entirely reads as) a number. */
+static int numeric_arg(const sl_value *v, sl_value *out) {
+  if (v->type == SL_INTEGER || v->type == SL_REAL) {
+    *out = *v;
+    out->buf = NULL;
+    return 1;
+  }
+  if (v->type != SL_TEXT) return 0;
+  sl_value tmp = SL_VALUE_INIT;
+  sl_value_ref(&tmp, v);
+  sl_value_apply_affinity(&tmp, SL_AFF_NUMERIC);
+  if (tmp.type == SL_TEXT) return 0;
+  /* NUMERIC affinity turns '2.0' into 2; the math functions see 2.0. */
+  int real = 0, whole = 0;
+  for (uint32_t i = 0; i < v->n; i++)
+    if (v->u.z[i] == '.' || v->u.z[i] == 'e' || v->u.z[i] == 'E') real = 1;
+  (void)whole;
+  if (real && tmp.type == SL_INTEGER) sl_value_set_real(&tmp, (double)tmp.u.i);
+  *out = tmp;
+  out->buf = NULL;
+  return 1;
+}
+
+/* ---- strings ------------------------------------------------------------------------ */
+
+static void f_length(sl_fctx *ctx, int argc, sl_value **argv) {
+  sl_value *v = argv[0];
+  size_t n;
+  if (v->type == SL_NULL) return;
+  if (v->type == SL_BLOB) {
+    sl_result_int(ctx, v->n);
+    return;
+  }
+  const char *z = arg_text(v, &n);
+  const char *nul = memchr(z, 0, n);
+  if (nul) n = (size_t)(nul - z);
+  sl_result_int(ctx, (int64_t)utf8_len(z, n));
+}
+
+static void case_fold(sl_fctx *ctx, sl_value *v, int up) {
+  size_t n;
+  if (v->type == SL_NULL) return;
+  const char *z = arg_text(v, &n);
+  char *out = sl_value_text_space(ctx->out, n);
+  for (size_t i = 0; i < n; i++) {
+    char c = z[i];
+    if (up && c >= 'a' && c <= 'z') c -= 32;
+    if (!up && c >= 'A' && c <= 'Z') c += 32;
+    out[i] = c;
+  }
+  sl_value_commit_text(ctx->out, n);
+}
+
+static void f_upper(sl_fctx *ctx, int argc, sl_value **argv) {
+  case_fold(ctx, argv[0], 1);
+}
+static void f_lower(sl_fctx *ctx, int argc, sl_value **argv) {
+  case_fold(ctx, argv[0], 0);
+}
+
+static void f_hex(sl_fctx *ctx, int argc, sl_value **argv) {
+  static const char hx[] = "0123456789ABCDEF";
+  size_t n;
+  sl_value *v = argv[0];
+  const char *z = v->type == SL_NULL ? "" : arg_text(v, &n);
+  if (v->type == SL_NULL) n = 0;
+  char *out = sl_value_text_space(ctx->out, 2 * n);
+  for (size_t i = 0; i < n; i++) {
+    out[2 * i] = hx[(unsigned char)z[i] >> 4];
+    out[2 * i + 1] = hx[(unsigned char)z[i] & 15];
+  }
+  sl_value_commit_text(ctx->out, 2 * n);
+}
+
+static void f_instr(sl_fctx *ctx, int argc, sl_value **argv) {
+  if (argv[0]->type == SL_NULL || argv[1]->type == SL_NULL) return;
+  int blobs = argv[0]->type == SL_BLOB && argv[1]->type == SL_BLOB;
+  size_t nh, nn;
+  const char *h = arg_text(argv[0], &nh);
+  const char *nd = arg_text(argv[1], &nn);
+  if (nn == 0) {
+    sl_result_int(ctx, 1);
+    return;
+  }
+  for (size_t i = 0; i + nn <= nh; i++) {
+    if (memcmp(h + i, nd, nn) == 0) {
+      sl_result_int(ctx, blobs ? (int64_t)i + 1 : (int64_t)utf8_len(h, i) + 1);
+      return;
+    }
+  }
+  sl_result_int(ctx, 0);
+}
+
+static void f_substr(sl_fctx *ctx, int argc, sl_value **argv) {
+  for (int i = 0; i < argc; i++)
+    if (argv[i]->type == SL_NULL) return;
+  sl_value *v = argv[0];
+  int blob = v->type == SL_BLOB;
+  size_t n;
+  const char *z = arg_text(v, &n);
+  int64_t p1 = (int)sl_value_as_int(argv[1]);
+  int64_t p2;
+  int neg = 0;
+  if (argc == 3) {
+    p2 = (int)sl_value_as_int(argv[2]);
+    if (p2 < 0) {
+      p2 = -p2;
+      neg = 1;
+    }
+  } else {
+    p2 = 1000000000;
+  }
+  int64_t len = blob ? (int64_t)n : (int64_t)utf8_len(z, n);
+  if (p1 < 0) {
+    p1 += len;
+    if (p1 < 0) {
+      p2 += p1;
+      if (p2 < 0) p2 = 0;
+      p1 = 0;
+    }
+  } else if (p1 > 0) {
+    p1--;
+  } else if (p2 > 0) {
+    p2--;
+  }
+  if (neg) {
+    p1 -= p2;
+    if (p1 < 0) {
+      p2 += p1;
+      p1 = 0;
+    }
+  }
+  if (blob) {
+    if (p1 > (int64_t)n) p1 = (int64_t)n;
+    if (p1 + p2 > (int64_t)n) p2 = (int64_t)n - p1;
+    sl_result_blob(ctx, z + p1, (size_t)p2);
+    return;
+  }
+  size_t a = utf8_skip(z, n, (size_t)p1);
+  size_t b = a + utf8_skip(z + a, n - a, (size_t)p2);
+  sl_result_text(ctx, z + a, b - a);
+}
+
+/* Is the character at z (len bytes) one of the characters of set? */
+static int in_set(const char *z, size_t len, const char *set, size_t nset) {
+  for (size_t i = 0; i < nset;) {
+    size_t k;
+    utf8_decode((const unsigned char *)set + i, nset - i, &k);
+    if (k == len && memcmp(set + i, z, len) == 0) return 1;
+    i += k;
+  }
+  return 0;
+}
+
+static void trim(sl_fctx *ctx, int argc, sl_value **argv, int left, int right) {
+  if (argv[0]->type == SL_NULL || (argc > 1 && argv[1]->type == SL_NULL)) return;
+  size_t n, nset = 1;
+  const char *z = arg_text(argv[0], &n);
+  const char *set = " ";
+  if (argc > 1) set = arg_text(argv[1], &nset);
+  size_t a = 0, b = n;
+  if (left) {
+    while (a < b) {
+      size_t k;
+      utf8_decode((const unsigned char *)z + a, b - a, &k);
+      if (!in_set(z + a, k, set, nset)) break;
+      a += k;
+    }
+  }
+  if (right) {
+    while (b > a) {
+      size_t s = b - 1;
+      while (s > a && ((unsigned char)z[s] & 0xC0) == 0x80) s--;
+      if (!in_set(z + s, b - s, set, nset)) break;
+      b = s;
+    }
+  }
+  sl_result_text(ctx, z + a, b - a);
+}
+
+static void f_trim(sl_fctx *ctx, int argc, sl_value **argv) {
+  trim(ctx, argc, argv, 1, 1);
+}
+static void f_ltrim(sl_fctx *ctx, int argc, sl_value **argv) {
+  trim(ctx, argc, argv, 1, 0);
+}
+static void f_rtrim(sl_fctx *ctx, int argc, sl_value **argv) {
+  trim(ctx, argc, argv, 0, 1);
+}
+
+static void f_replace(sl_fctx *ctx, int argc, sl_value **argv) {
+  for (int i = 0; i < 3; i++)
+    if (argv[i]->type == SL_NULL) return;
+  size_t n, nf, nt;
+  const char *z = arg_text(argv[0], &n);
+  const char *from = arg_text(argv[1], &nf);
+  if (nf == 0) {
+    sl_result_value(ctx, argv[0]);
+    return;
+  }
+  const char *to = arg_text(argv[2], &nt);
+  sl_buf b;
+  sl_buf_init(&b);
+  size_t i = 0;
+  while (i < n) {
+    if (i + nf <= n && memcmp(z + i, from, nf) == 0) {
+      sl_buf_append(&b, to, nt);
+      i += nf;
+    } else {
+      sl_buf_putc(&b, z[i++]);
+    }
+  }
+  sl_result_text(ctx, b.z ? b.z : "", b.n);
+  sl_buf_free(&b);
+}
+
+static void f_char(sl_fctx *ctx, int argc, sl_value **argv) {
+  char *out = sl_value_text_space(ctx->out, (size_t)argc * 4);
+  size_t k = 0;
+  for (int i = 0; i < argc; i++) {
+    int64_t c = sl_value_as_int(argv[i]);
+    if (c < 0 || c > 0x10FFFF) c = 0xFFFD;
+    k += utf8_encode((unsigned)c, out + k);
+  }
+  sl_value_commit_text(ctx->out, k);
+}
+
+static void f_unicode(sl_fctx *ctx, int argc, sl_value **argv) {
+  size_t n, k;
+  if (argv[0]->type == SL_NULL) return;
+  const char *z = arg_text(argv[0], &n);
+  if (!n) return;
+  sl_result_int(ctx, utf8_decode((const unsigned char *)z, n, &k));
+}
+
+static void f_quote(sl_fctx *ctx, int argc, sl_value **argv) {
+  sl_value *v = argv[0];
+  char tmp[64];
+  switch (v->type) {
+  case SL_NULL: sl_result_text(ctx, "NULL", 4); return;
+  case SL_INTEGER: sl_result_text(ctx, tmp, (size_t)snprintf(tmp, sizeof tmp, "%lld", (long long)v->u.i)); return;
+  case SL_REAL: {
+    int k = sl_real_to_text(v->u.r, tmp);
+    if (strtod(tmp, NULL) != v->u.r && isfinite(v->u.r)) k = snprintf(tmp, sizeof tmp, "%.20e", v->u.r);
+    if (isinf(v->u.r)) k = snprintf(tmp, sizeof tmp, "%s", v->u.r < 0 ? "-9.0e+999" : "9.0e+999");
+    sl_result_text(ctx, tmp, (size_t)k);
+    return;
+  }
+  case SL_BLOB: {
+    static const char hx[] = "0123456789ABCDEF";
+    char *out = sl_value_text_space(ctx->out, 2 * v->n + 3);
+    out[0] = 'X';
+    out[1] = '\'';
+    for (uint32_t i = 0; i < v->n; i++) {
+      out[2 + 2 * i] = hx[(unsigned char)v->u.z[i] >> 4];
+      out[3 + 2 * i] = hx[(unsigned char)v->u.z[i] & 15];
+    }
+    out[2 + 2 * v->n] = '\'';
+    sl_value_commit_text(ctx->out, 2 * v->n + 3);
+    return;
+  }
+  default: {
+    size_t n;
+    const char *z = arg_text(v, &n);
+    sl_buf b;
+    sl_buf_init(&b);
+    sl_buf_putc(&b, '\'');
+    for (size_t i = 0; i < n && z[i]; i++) {
+      if (z[i] == '\'') sl_buf_putc(&b, '\'');
+      sl_buf_putc(&b, z[i]);
+    }
+    sl_buf_putc(&b, '\'');
+    sl_result_text(ctx, b.z, b.n);
+    sl_buf_free(&b);
+  }
+  }
+}
+
+static void f_typeof(sl_fctx *ctx, int argc, sl_value **argv) {
+  const char *t = sl_type_name(argv[0]->type);
+  sl_result_static_text(ctx, t, strlen(t));
+}
+
+static void f_nullif(sl_fctx *ctx, int argc, sl_value **argv) {
+  if (argv[0]->type != SL_NULL && argv[1]->type != SL_NULL &&
+      sl_value_compare(argv[0], argv[1], ctx->coll) == 0)
+    return;
+  sl_result_value(ctx, argv[0]);
+}
+
+static void f_first(sl_fctx *ctx, int argc, sl_value **argv) {
+  sl_result_value(ctx, argv[0]); /* likely(), unlikely(), likelihood() */
+}
+
+static void f_coalesce(sl_fctx *ctx, int argc, sl_value **argv) {
+  for (int i = 0; i < argc; i++)
+    if (argv[i]->type != SL_NULL) {
+      sl_result_value(ctx, argv[i]);
+      return;
+    }
+}
+
+static void f_iif(sl_fctx *ctx, int argc, sl_value **argv) {
+  sl_result_value(ctx, sl_value_truth(argv[0]) == 1 ? argv[1] : argv[2]);
+}
+
+static void minmax(sl_fctx *ctx, int argc, sl_value **argv, int want_max) {
+  int best = 0;
+  for (int i = 0; i < argc; i++)
+    if (argv[i]->type == SL_NULL) return;
+  for (int i = 1; i < argc; i++) {
+    int c = sl_value_compare(argv[i], argv[best], ctx->coll);
+    if (want_max ? c > 0 : c < 0) best = i;
+  }
+  sl_result_value(ctx, argv[best]);
+}
+static void f_max(sl_fctx *ctx, int argc, sl_value **argv) {
+  minmax(ctx, argc, argv, 1);
+}
+static void f_min(sl_fctx *ctx, int argc, sl_value **argv) {
+  minmax(ctx, argc, argv, 0);
+}
+
+static void f_zeroblob(sl_fctx *ctx, int argc, sl_value **argv) {
+  int64_t n = sl_value_as_int(argv[0]);
+  if (n < 0) n = 0;
+  if (n > 1000000000) {
+    sl_result_error(ctx, "string or blob too big");
+    return;
+  }
+  char *p = sl_value_text_space(ctx->out, (size_t)n);
+  memset(p, 0, (size_t)n);
+  sl_value_commit_text(ctx->out, (size_t)n);
+  ctx->out->type = SL_BLOB;
+}
+
+/* A xorshift generator seeded once per thread; random() need not be secure. */
+static uint64_t next_random(void) {
+  static _Thread_local uint64_t s;
+  if (!s) s = (uint64_t)(uintptr_t)&s ^ 0x9E3779B97F4A7C15ULL ^ (uint64_t)rand();
+  s ^= s << 13;
+  s ^= s >> 7;
+  s ^= s << 17;
+  return s;
+}
+
+static void f_random(sl_fctx *ctx, int argc, sl_value **argv) {
+  sl_result_int(ctx, (int64_t)next_random());
+}
+
+static void f_randomblob(sl_fctx *ctx, int argc, sl_value **argv) {
+  int64_t n = sl_value_as_int(argv[0]);
+  if (n < 1) n = 1;
+  if (n > 1000000000) {
+    sl_result_error(ctx, "string or blob too big");
+    return;
+  }
+  char *p = sl_value_text_space(ctx->out, (size_t)n);
+  for (int64_t i = 0; i < n; i++) p[i] = (char)next_random();
+  sl_value_commit_text(ctx->out, (size_t)n);
+  ctx->out->type = SL_BLOB;
+}
+
+/* ---- LIKE and GLOB ------------------------------------------------------------ */
+
+static unsigned fold(unsigned c) {
+  return c < 0x80 && c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+/* Match pattern p against s.  like: '%', '_', ASCII case folding, esc;
+** glob: '*', '?', '[...]', case-sensitive. */
+static int match(const unsigned char *p, size_t np, const unsigned char *s, size_t ns, int like,
+                 unsigned esc) {
+  size_t i = 0, j = 0, k;
+  while (i < np) {
+    unsigned c = utf8_decode(p + i, np - i, &k);
+    if ((like && c == '%' && c != esc) || (!like && c == '*')) {
+      /* Collapse runs of wildcards; '_' / '?' inside consume a character. */
+      while (i < np) {
+        c = utf8_decode(p + i, np - i, &k);
+        if ((like && c == '%' && c != esc) || (!like && c == '*')) {
+          i += k;
+        } else if ((like && c == '_' && c != esc) || (!like && c == '?')) {
+          if (j >= ns) return 0;
+          size_t m;
+          utf8_decode(s + j, ns - j, &m);
+          j += m;
+          i += k;
+        } else {
+          break;
+        }
+      }
+      if (i >= np) return 1;
+      while (j <= ns) {
+        if (match(p + i, np - i, s + j, ns - j, like, esc)) return 1;
+        if (j >= ns) break;
+        size_t m;
+        utf8_decode(s + j, ns - j, &m);
+        j += m;
+      }
+      return 0;
+    }
+    if (j >= ns) return 0;
+    size_t m;
+    unsigned sc = utf8_decode(s + j, ns - j, &m);
+    if ((like && c == '_' && c != esc) || (!like && c == '?')) {
+      i += k;
+      j += m;
+      continue;
+    }
+    if (!like && c == '[') {
+      size_t q = i + 1;
+      int neg = 0, hit = 0;
+      unsigned prev = 0;
+      if (q < np && p[q] == '^') {
+        neg = 1;
+        q++;
+      }
+      if (q < np && p[q] == ']') {
+        hit |= sc == ']';
+        prev = ']';
+        q++;
+      }
+      while (q < np && p[q] != ']') {
+        size_t kk;
+        unsigned pc = utf8_decode(p + q, np - q, &kk);
+        if (pc == '-' && prev && q + 1 < np && p[q + 1] != ']') {
+          size_t k2;
+          unsigned hi = utf8_decode(p + q + 1, np - q - 1, &k2);
+          if (sc >= prev && sc <= hi) hit = 1;
+          q += 1 + k2;
+          prev = 0;
+          continue;
+        }
+        if (pc == sc) hit = 1;
+        prev = pc;
+        q += kk;
+      }
+      if (q >= np) return 0; /* unterminated set */
+      if (hit == neg) return 0;
+      i = q + 1;
+      j += m;
+      continue;
+    }
+    if (like && esc && c == esc) {
+      i += k;
+      if (i >= np) return 0;
+      c = utf8_decode(p + i, np - i, &k);
+    }
+    if (like ? fold(c) != fold(sc) : c != sc) return 0;
+    i += k;
+    j += m;
+  }
+  return j == ns;
+}
+
+int sl_like(const char *pat, size_t np, const char *str, size_t ns, unsigned esc) {
+  return match((const unsigned char *)pat, np, (const unsigned char *)str, ns, 1, esc);
+}
+
+int sl_glob(const char *pat, size_t np, const char *str, size_t ns) {
+  return match((const unsigned char *)pat, np, (const unsigned char *)str, ns, 0, 0);
+}
+
+static void f_like(sl_fctx *ctx, int argc, sl_value **argv) {
+  for (int i = 0; i < argc; i++)
+    if (argv[i]->type == SL_NULL) return;
+  size_t np, ns;
+  unsigned esc = 0;
+  if (argc == 3) {
+    size_t ne, k;
+    const char *e = arg_text(argv[2], &ne);
+    if (utf8_len(e, ne) != 1) {
+      sl_result_error(ctx, "ESCAPE expression must be a single character");
+      return;
+    }
+    esc = utf8_decode((const unsigned char *)e, ne, &k);
+  }
+  const char *p = arg_text(argv[0], &np);
+  const char *s = arg_text(argv[1], &ns);
+  if (np > 50000) {
+    sl_result_error(ctx, "LIKE or GLOB pattern too complex");
+    return;
+  }
+  sl_result_int(ctx, sl_like(p, np, s, ns, esc));
+}
+
+static void f_glob(sl_fctx *ctx, int argc, sl_value **argv) {
+  if (argv[0]->type == SL_NULL || argv[1]->type == SL_NULL) return;
+  size_t np, ns;
+  const char *p = arg_text(argv[0], &np);
+  const char *s = arg_text(argv[1], &ns);
+  sl_result_int(ctx, sl_glob(p, np, s, ns));
+}
+
+/* ---- numbers ----------------------------------------------------------------------- */
+
+static void f_abs(sl_fctx *ctx, int argc, sl_value **argv) {
+  sl_value *v = argv[0];
+  switch (v->type) {
+  case SL_NULL: return;
+  case SL_INTEGER:
+    if (v->u.i == INT64_MIN) {
+      sl_result_error(ctx, "integer overflow");
+      return;
+    }
+    sl_result_int(ctx, v->u.i < 0 ? -v->u.i : v->u.i);
+    return;
+  default: sl_result_real(ctx, fabs(sl_value_as_real(v))); return;
+  }
+}
+
+static void f_sign(sl_fctx *ctx, int argc, sl_value **argv) {
+  sl_value n;
+  if (!numeric_arg(argv[0], &n)) return;
+  double r = n.type == SL_INTEGER ? (double)n.u.i : n.u.r;
+  sl_result_int(ctx, r > 0 ? 1 : r < 0 ? -1 : 0);
+}
+
+/* round(X, N) as SQLite: through "%.*f" of its own printf, whose rounding
+** adds 0.5 * 10^-N in long double before truncating the digits. */
+static void f_round(sl_fctx *ctx, int argc, sl_value **argv) {
+  int64_t n = 0;
+  if (argc == 2) {
+    if (argv[1]->type == SL_NULL) return;
+    n = sl_value_as_int(argv[1]);
+    if (n > 30) n = 30;
+    if (n < 0) n = 0;
+  }
+  if (argv[0]->type == SL_NULL) return;
+  double r = sl_value_as_real(argv[0]);
+  if (n == 0 && r >= 0 && r < 9223372036854775806.0) {
+    r = (double)(int64_t)(r + 0.5);
+  } else if (n == 0 && r < 0 && -r < 9223372036854775806.0) {
+    r = -(double)(int64_t)(-r + 0.5);
+  } else if (isfinite(r)) {
+    long double v = fabsl((long double)r), rounder = 0.5L;
+    for (int64_t i = 0; i < n; i++) rounder *= 0.1L;
+    v += rounder;
+    long double scale = powl(10.0L, (long double)n);
+    long double digits = floorl(v * scale);
+    char buf[400];
+    int k = snprintf(buf, sizeof buf, "%.0Lf", digits);
+    if (k > 0 && k < (int)sizeof buf - 40) {
+      /* Put the decimal point n digits from the right. */
+      char out[440];
+      int lead = k - (int)n;
+      int o = 0;
+      if (r < 0) out[o++] = '-';
+      if (lead <= 0) {
+        out[o++] = '0';
+        out[o++] = '.';
+        for (int i = 0; i < -lead; i++) out[o++] = '0';
+        memcpy(out + o, buf, (size_t)k);
+        o += k;
+      } else {
+        memcpy(out + o, buf, (size_t)lead);
+        o += lead;
+        out[o++] = '.';
+        memcpy(out + o, buf + lead, (size_t)n);
+        o += (int)n;
+      }
+      out[o] = 0;
+      r = strtod(out, NULL);
+    }
+  }
+  sl_result_real(ctx, r);
+}
+
+/* Math functions take numbers (or text that is entirely a number); anything
+** else, and a domain error, gives NULL. */
+typedef double (*math1)(double);
+
+static void math_unary(sl_fctx *ctx, sl_value *arg, math1 f) {
+  sl_value n;
+  if (!numeric_arg(arg, &n)) return;
+  double x = n.type == SL_INTEGER ? (double)n.u.i : n.u.r;
+  double r = f(x);
+  if (r != r) return;
+  sl_result_real(ctx, r);
+}
+
+#define MATH1(name, expr)                                                                          \
+  static double m_##name(double x) {                                                               \
+    return expr;                                                                                   \
+  }                                                                                                \
+  static void f_##name(sl_fctx *ctx, int argc, sl_value **argv) {                                  \
+    math_unary(ctx, argv[0], m_##name);                                                            \
+  }
+
+MATH1(acos, acos(x))
+MATH1(acosh, acosh(x))
+MATH1(asin, asin(x))
+MATH1(asinh, asinh(x))
+MATH1(atan, atan(x))
+MATH1(atanh, atanh(x))
+MATH1(cos, cos(x))
+MATH1(cosh, cosh(x))
+MATH1(sin, sin(x))
+MATH1(sinh, sinh(x))
+MATH1(tan, tan(x))
+MATH1(tanh, tanh(x))
+MATH1(exp, exp(x))
+MATH1(sqrt, sqrt(x))
+MATH1(degrees, x * 180.0 / M_PI)
+MATH1(radians, x * M_PI / 180.0)
+MATH1(ln, x > 0 ? log(x) : NAN)
+MATH1(log10, x > 0 ? log10(x) : NAN)
+MATH1(log2, x > 0 ? log2(x) : NAN)
+
+/* exp() is the hot function of logistic models: a direct path for numbers. */
+static void f_exp_fast(sl_fctx *ctx, int argc, sl_value **argv) {
+  sl_value *v = argv[0];
+  if (v->type == SL_REAL) {
+    sl_result_real(ctx, exp(v->u.r));
+    return;
+  }
+  f_exp(ctx, argc, argv);
+}
+
+/* ceil/floor/trunc keep INTEGER input as it is. */
+static void rounding(sl_fctx *ctx, sl_value *arg, double (*f)(double)) {
+  sl_value n;
+  if (!numeric_arg(arg, &n)) return;
+  if (n.type == SL_INTEGER) {
+    sl_result_int(ctx, n.u.i);
+    return;
+  }
+  sl_result_real(ctx, f(n.u.r));
+}
+static void f_ceil(sl_fctx *ctx, int argc, sl_value **argv) {
+  rounding(ctx, argv[0], ceil);
+}
+static void f_floor(sl_fctx *ctx, int argc, sl_value **argv) {
+  rounding(ctx, argv[0], floor);
+}
+static void f_trunc(sl_fctx *ctx, int argc, sl_value **argv) {
+  rounding(ctx, argv[0], trunc);
+}
+
+/* Two numeric arguments, or NULL. */
+static int math2(sl_value **argv, double *x, double *y) {
+  sl_value a, b;
+  if (!numeric_arg(argv[0], &a) || !numeric_arg(argv[1], &b)) return 0;
+  *x = a.type == SL_INTEGER ? (double)a.u.i : a.u.r;
+  *y = b.type == SL_INTEGER ? (double)b.u.i : b.u.r;
+  return 1;
+}
+
+static void f_log(sl_fctx *ctx, int argc, sl_value **argv) {
+  if (argc == 1) {
+    math_unary(ctx, argv[0], m_log10);
+    return;
+  }
+  double b, x;
+  if (!math2(argv, &b, &x)) return;
+  if (b <= 0 || x <= 0 || b == 1.0) return;
+  sl_result_real(ctx, log(x) / log(b));
+}
+
+static void f_pow(sl_fctx *ctx, int argc, sl_value **argv) {
+  double x, y;
+  if (!math2(argv, &x, &y)) return;
+  sl_result_real(ctx, pow(x, y));
+}
+
+static void f_atan2(sl_fctx *ctx, int argc, sl_value **argv) {
+  double x, y;
+  if (!math2(argv, &y, &x)) return;
+  sl_result_real(ctx, atan2(y, x));
+}
+
+static void f_mod(sl_fctx *ctx, int argc, sl_value **argv) {
+  double x, y;
+  if (!math2(argv, &x, &y)) return;
+  sl_result_real(ctx, fmod(x, y));
+}
+
+static void f_pi(sl_fctx *ctx, int argc, sl_value **argv) {
+  sl_result_real(ctx, M_PI);
+}
+
+/* ---- the table --------------------------------------------------------------------- */
+
+#define F(name, n, fn, doc)                                                                        \
+  { name, n, DET, NULL, fn, NULL, NULL, NULL, NULL, 0, NULL, doc }
+#define FC(name, n, fn, doc)                                                                       \
+  { name, n, DET | SL_FUNC_NEEDCOLL, NULL, fn, NULL, NULL, NULL, NULL, 0, NULL, doc }
+
+const sl_func sl_builtin_core[] = {
+    F("abs", 1, f_abs, "absolute value"),
+    F("char", -1, f_char, "text from unicode code points"),
+    F("coalesce", -1, f_coalesce, "first non-NULL argument"),
+    F("glob", 2, f_glob, "glob(P, X): X GLOB P"),
+    F("hex", 1, f_hex, "upper-case hex of the bytes"),
+    F("ifnull", 2, f_coalesce, "first non-NULL of two"),
+    F("iif", 3, f_iif, "iif(cond, then, else)"),
+    F("instr", 2, f_instr, "1-based position of Y in X, 0 if absent"),
+    F("length", 1, f_length, "characters of text, bytes of a blob"),
+    F("like", 2, f_like, "like(P, X): X LIKE P"),
+    F("like", 3, f_like, "like(P, X, E): X LIKE P ESCAPE E"),
+    F("likelihood", 2, f_first, "X (a planner hint in SQLite)"),
+    F("likely", 1, f_first, "X (a planner hint in SQLite)"),
+    F("lower", 1, f_lower, "ASCII lower case"),
+    F("ltrim", 1, f_ltrim, "remove leading spaces"),
+    F("ltrim", 2, f_ltrim, "remove leading characters of Y"),
+    FC("max", -4, f_max, "largest argument (NULL if any is NULL)"),
+    FC("min", -4, f_min, "smallest argument (NULL if any is NULL)"),
+    FC("nullif", 2, f_nullif, "NULL if X = Y, else X"),
+    F("quote", 1, f_quote, "SQL literal text of X"),
+    {"random", 0, 0, NULL, f_random, NULL, NULL, NULL, NULL, 0, NULL, "a random 64-bit integer"},
+    {"randomblob", 1, 0, NULL, f_randomblob, NULL, NULL, NULL, NULL, 0, NULL, "N random bytes"},
+    F("replace", 3, f_replace, "replace every Y in X by Z"),
+    F("round", 1, f_round, "round to an integral REAL"),
+    F("round", 2, f_round, "round to N decimal digits"),
+    F("rtrim", 1, f_rtrim, "remove trailing spaces"),
+    F("rtrim", 2, f_rtrim, "remove trailing characters of Y"),
+    F("sign", 1, f_sign, "-1, 0 or 1"),
+    F("substr", 2, f_substr, "substring from Y"),
+    F("substr", 3, f_substr, "Z characters from Y"),
+    F("substring", 2, f_substr, "substring from Y"),
+    F("substring", 3, f_substr, "Z characters from Y"),
+    F("trim", 1, f_trim, "remove surrounding spaces"),
+    F("trim", 2, f_trim, "remove surrounding characters of Y"),
+    F("typeof", 1, f_typeof, "storage class: null, integer, real, text, blob, vector"),
+    F("unicode", 1, f_unicode, "code point of the first character"),
+    F("unlikely", 1, f_first, "X (a planner hint in SQLite)"),
+    F("upper", 1, f_upper, "ASCII upper case"),
+    F("zeroblob", 1, f_zeroblob, "N zero bytes"),
+    F("acos", 1, f_acos, "arc cosine"),
+    F("acosh", 1, f_acosh, "inverse hyperbolic cosine"),
+    F("asin", 1, f_asin, "arc sine"),
+    F("asinh", 1, f_asinh, "inverse hyperbolic sine"),
+    F("atan", 1, f_atan, "arc tangent"),
+    F("atan2", 2, f_atan2, "arc tangent of Y/X"),
+    F("atanh", 1, f_atanh, "inverse hyperbolic tangent"),
+    F("ceil", 1, f_ceil, "smallest integral value >= X"),
+    F("ceiling", 1, f_ceil, "smallest integral value >= X"),
+    F("cos", 1, f_cos, "cosine"),
+    F("cosh", 1, f_cosh, "hyperbolic cosine"),
+    F("degrees", 1, f_degrees, "radians to degrees"),
+    F("exp", 1, f_exp_fast, "e to the power X"),
+    F("floor", 1, f_floor, "largest integral value <= X"),
+    F("ln", 1, f_ln, "natural logarithm"),
+    F("log", 1, f_log, "base-10 logarithm"),
+    F("log", 2, f_log, "log(B, X): logarithm of X in base B"),
+    F("log10", 1, f_log10, "base-10 logarithm"),
+    F("log2", 1, f_log2, "base-2 logarithm"),
+    F("mod", 2, f_mod, "remainder of X/Y (REAL)"),
+    F("pi", 0, f_pi, "3.14159..."),
+    F("pow", 2, f_pow, "X to the power Y"),
+    F("power", 2, f_pow, "X to the power Y"),
+    F("radians", 1, f_radians, "degrees to radians"),
+    F("sin", 1, f_sin, "sine"),
+    F("sinh", 1, f_sinh, "hyperbolic sine"),
+    F("sqrt", 1, f_sqrt, "square root"),
+    F("tan", 1, f_tan, "tangent"),
+    F("tanh", 1, f_tanh, "hyperbolic tangent"),
+    F("trunc", 1, f_trunc, "integral part"),
+    {NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL},
+};
