@@ -370,20 +370,29 @@ int sl_engine_exec(sluice *db, const char *sql, int deferred, sl_row_fn fn, void
     free(node);
     return -1;
   }
-  /* Keep the tree: streams defined here point into it. */
-  node->next = db->parses;
-  db->parses = node;
   db->interrupted = 0;
+  int rc = 0, keep = 0;
   for (const sl_stmt *st = node->parse.first; st; st = st->next) {
     if (exec_stmt(db, st, deferred, fn, ud, err)) {
       if (!err->line) {
         err->line = st->line;
         err->col = st->col;
       }
-      return -1;
+      rc = -1;
+      break;
     }
+    /* Streams and pending queries point into the tree: keep it then. */
+    if (st->kind == S_CREATE_STREAM || (deferred && st->kind == S_SELECT)) keep = 1;
   }
-  return 0;
+  if (keep || (db->pending && deferred)) {
+    node->next = db->parses;
+    db->parses = node;
+  } else {
+    sl_parse_free(&node->parse);
+    free(node->sql);
+    free(node);
+  }
+  return rc;
 }
 
 int sl_engine_run_pending(sluice *db, sl_err *err) {

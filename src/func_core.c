@@ -177,6 +177,7 @@ static void f_substr(sl_fctx *ctx, int argc, sl_value **argv) {
     if (argv[i]->type == SL_NULL) return;
   sl_value *v = argv[0];
   int blob = v->type == SL_BLOB;
+  if (blob && v->n == 0) return; /* SQLite: no bytes, no result */
   size_t n;
   const char *z = arg_text(v, &n);
   int64_t p1 = (int)sl_value_as_int(argv[1]);
@@ -270,15 +271,15 @@ static void f_rtrim(sl_fctx *ctx, int argc, sl_value **argv) {
 }
 
 static void f_replace(sl_fctx *ctx, int argc, sl_value **argv) {
-  for (int i = 0; i < 3; i++)
-    if (argv[i]->type == SL_NULL) return;
+  if (argv[0]->type == SL_NULL || argv[1]->type == SL_NULL) return;
   size_t n, nf, nt;
   const char *z = arg_text(argv[0], &n);
   const char *from = arg_text(argv[1], &nf);
-  if (nf == 0) {
+  if (nf == 0 || from[0] == 0) { /* an empty pattern (as C text) leaves X as it is */
     sl_result_value(ctx, argv[0]);
     return;
   }
+  if (argv[2]->type == SL_NULL) return;
   const char *to = arg_text(argv[2], &nt);
   sl_buf b;
   sl_buf_init(&b);
@@ -321,10 +322,14 @@ static void f_quote(sl_fctx *ctx, int argc, sl_value **argv) {
   case SL_NULL: sl_result_text(ctx, "NULL", 4); return;
   case SL_INTEGER: sl_result_text(ctx, tmp, (size_t)snprintf(tmp, sizeof tmp, "%lld", (long long)v->u.i)); return;
   case SL_REAL: {
-    int k = sl_real_to_text(v->u.r, tmp);
-    if (strtod(tmp, NULL) != v->u.r && isfinite(v->u.r)) k = snprintf(tmp, sizeof tmp, "%.20e", v->u.r);
-    if (isinf(v->u.r)) k = snprintf(tmp, sizeof tmp, "%s", v->u.r < 0 ? "-9.0e+999" : "9.0e+999");
-    sl_result_text(ctx, tmp, (size_t)k);
+    /* "%!.15g", or "%!.20e" when 15 digits do not read back exactly */
+    char big[420];
+    int k = sl_real_to_text(v->u.r, big);
+    double back;
+    sl_atof(big, (size_t)k, &back);
+    if (isfinite(v->u.r) && back != v->u.r) k = sl_real_format(big, v->u.r, 'e', 20, SL_FMT_ALT2);
+    sl_result_text(ctx, big, (size_t)k);
+    (void)tmp;
     return;
   }
   case SL_BLOB: {
@@ -389,9 +394,11 @@ static void minmax(sl_fctx *ctx, int argc, sl_value **argv, int want_max) {
   int best = 0;
   for (int i = 0; i < argc; i++)
     if (argv[i]->type == SL_NULL) return;
+  /* Ties go to the later argument for min() and the earlier one for max(),
+  ** as in SQLite. */
   for (int i = 1; i < argc; i++) {
     int c = sl_value_compare(argv[i], argv[best], ctx->coll);
-    if (want_max ? c > 0 : c < 0) best = i;
+    if (want_max ? c > 0 : c <= 0) best = i;
   }
   sl_result_value(ctx, argv[best]);
 }
@@ -543,7 +550,17 @@ int sl_glob(const char *pat, size_t np, const char *str, size_t ns) {
   return match((const unsigned char *)pat, np, (const unsigned char *)str, ns, 0, 0);
 }
 
+/* LIKE and GLOB never match a BLOB (SQLite built with
+** SQLITE_LIKE_DOESNT_MATCH_BLOBS, as Debian's library is): 0, even
+** against NULL. */
+static int blob_arg(sl_fctx *ctx, sl_value **argv) {
+  if (argv[0]->type != SL_BLOB && argv[1]->type != SL_BLOB) return 0;
+  sl_result_int(ctx, 0);
+  return 1;
+}
+
 static void f_like(sl_fctx *ctx, int argc, sl_value **argv) {
+  if (blob_arg(ctx, argv)) return;
   for (int i = 0; i < argc; i++)
     if (argv[i]->type == SL_NULL) return;
   size_t np, ns;
@@ -567,6 +584,7 @@ static void f_like(sl_fctx *ctx, int argc, sl_value **argv) {
 }
 
 static void f_glob(sl_fctx *ctx, int argc, sl_value **argv) {
+  if (blob_arg(ctx, argv)) return;
   if (argv[0]->type == SL_NULL || argv[1]->type == SL_NULL) return;
   size_t np, ns;
   const char *p = arg_text(argv[0], &np);
@@ -598,52 +616,27 @@ static void f_sign(sl_fctx *ctx, int argc, sl_value **argv) {
   sl_result_int(ctx, r > 0 ? 1 : r < 0 ? -1 : 0);
 }
 
-/* round(X, N) as SQLite: through "%.*f" of its own printf, whose rounding
-** adds 0.5 * 10^-N in long double before truncating the digits. */
+/* round(X, N) as SQLite: N (a 32-bit int) is kept in 0..30; values beyond
+** 2^52 are already integral; otherwise the value goes through SQLite's own
+** "%.*f" and back (its 16 significant digits decide the last bit). */
 static void f_round(sl_fctx *ctx, int argc, sl_value **argv) {
-  int64_t n = 0;
+  int n = 0;
   if (argc == 2) {
     if (argv[1]->type == SL_NULL) return;
-    n = sl_value_as_int(argv[1]);
+    n = (int)(uint32_t)(uint64_t)sl_value_as_int(argv[1]);
     if (n > 30) n = 30;
     if (n < 0) n = 0;
   }
   if (argv[0]->type == SL_NULL) return;
   double r = sl_value_as_real(argv[0]);
-  if (n == 0 && r >= 0 && r < 9223372036854775806.0) {
-    r = (double)(int64_t)(r + 0.5);
-  } else if (n == 0 && r < 0 && -r < 9223372036854775806.0) {
-    r = -(double)(int64_t)(-r + 0.5);
-  } else if (isfinite(r)) {
-    long double v = fabsl((long double)r), rounder = 0.5L;
-    for (int64_t i = 0; i < n; i++) rounder *= 0.1L;
-    v += rounder;
-    long double scale = powl(10.0L, (long double)n);
-    long double digits = floorl(v * scale);
-    char buf[400];
-    int k = snprintf(buf, sizeof buf, "%.0Lf", digits);
-    if (k > 0 && k < (int)sizeof buf - 40) {
-      /* Put the decimal point n digits from the right. */
-      char out[440];
-      int lead = k - (int)n;
-      int o = 0;
-      if (r < 0) out[o++] = '-';
-      if (lead <= 0) {
-        out[o++] = '0';
-        out[o++] = '.';
-        for (int i = 0; i < -lead; i++) out[o++] = '0';
-        memcpy(out + o, buf, (size_t)k);
-        o += k;
-      } else {
-        memcpy(out + o, buf, (size_t)lead);
-        o += lead;
-        out[o++] = '.';
-        memcpy(out + o, buf + lead, (size_t)n);
-        o += (int)n;
-      }
-      out[o] = 0;
-      r = strtod(out, NULL);
-    }
+  if (r < -4503599627370496.0 || r > 4503599627370496.0) {
+    /* beyond 2^52 there is no fractional part to round */
+  } else if (n == 0) {
+    r = (double)(int64_t)(r + (r < 0 ? -0.5 : 0.5));
+  } else {
+    char buf[420];
+    int k = sl_real_format(buf, r, 'f', n, 0);
+    sl_atof(buf, (size_t)k, &r);
   }
   sl_result_real(ctx, r);
 }
@@ -683,11 +676,11 @@ MATH1(tan, tan(x))
 MATH1(tanh, tanh(x))
 MATH1(exp, exp(x))
 MATH1(sqrt, sqrt(x))
-MATH1(degrees, x * 180.0 / M_PI)
-MATH1(radians, x * M_PI / 180.0)
+MATH1(degrees, x * (180.0 / M_PI))
+MATH1(radians, x * (M_PI / 180.0))
 MATH1(ln, x > 0 ? log(x) : NAN)
-MATH1(log10, x > 0 ? log10(x) : NAN)
-MATH1(log2, x > 0 ? log2(x) : NAN)
+MATH1(log10, x > 0 ? log(x) / M_LN10 : NAN)
+MATH1(log2, x > 0 ? log(x) / M_LN2 : NAN)
 
 /* exp() is the hot function of logistic models: a direct path for numbers. */
 static void f_exp_fast(sl_fctx *ctx, int argc, sl_value **argv) {
@@ -733,9 +726,12 @@ static void f_log(sl_fctx *ctx, int argc, sl_value **argv) {
     math_unary(ctx, argv[0], m_log10);
     return;
   }
-  double b, x;
-  if (!math2(argv, &b, &x)) return;
-  if (b <= 0 || x <= 0 || b == 1.0) return;
+  /* As SQLite: the base must be a number above 1; X is taken as a double. */
+  sl_value nb;
+  if (!numeric_arg(argv[0], &nb) || argv[1]->type == SL_NULL) return;
+  double b = nb.type == SL_INTEGER ? (double)nb.u.i : nb.u.r;
+  double x = sl_value_as_real(argv[1]);
+  if (b <= 0 || x <= 0 || log(b) <= 0) return;
   sl_result_real(ctx, log(x) / log(b));
 }
 

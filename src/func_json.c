@@ -17,7 +17,7 @@
 
 /* Append v as SQLite's JSON functions render it (REAL with 15 digits). */
 static int append_sql_json(sl_fctx *ctx, sl_buf *out, sl_value *v) {
-  char tmp[40];
+  char tmp[420];
   switch (v->type) {
   case SL_REAL: {
     if (isinf(v->u.r)) {

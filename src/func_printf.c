@@ -144,44 +144,26 @@ void sl_value_printf(sl_buf *out, const char *fmt, size_t fmtlen, int argc, sl_v
     case 'g':
     case 'G': {
       double v = arg ? sl_value_as_real(arg) : 0.0;
-      if (prec < 0) prec = 6;
-      if (prec > 350) prec = 350;
-      snprintf(spec, sizeof spec, "%%%s%s%s%s.%d%c", plus ? "+" : "", space ? " " : "",
-               (alt || bang) ? "#" : "", (zero_pad && !left) ? "0" : "", prec, conv);
-      char *num;
-      if (zero_pad && !left) {
-        snprintf(spec, sizeof spec, "%%%s%s%s0%d.%d%c", plus ? "+" : "", space ? " " : "",
-                 (alt || bang) ? "#" : "", width, prec, conv);
+      char num[440];
+      int flags = (alt ? SL_FMT_ALT : 0) | (bang ? SL_FMT_ALT2 : 0) | (plus ? SL_FMT_PLUS : 0) |
+                  (space ? SL_FMT_SPACE : 0);
+      int n = sl_real_format(num, v, conv, prec, flags);
+      if (comma) commas(num), n = (int)strlen(num);
+      if (zero_pad && !left && n < width && isfinite(v)) {
+        int sign = num[0] == '-' || num[0] == '+' || num[0] == ' ';
+        if (sign) sl_buf_putc(out, num[0]);
+        for (int z = n; z < width; z++) sl_buf_putc(out, '0');
+        sl_buf_append(out, num + sign, (size_t)(n - sign));
+      } else {
+        pad(out, num, (size_t)n, width, left, ' ');
       }
-      num = sl_mprintf(spec, v);
-      if (bang && (conv == 'g' || conv == 'G')) {
-        /* '!': drop trailing zeros but keep one digit after the point */
-        char *e = strpbrk(num, "eE");
-        char *dot = strchr(num, '.');
-        if (dot) {
-          char *end = e ? e : num + strlen(num);
-          char *q = end;
-          while (q > dot + 2 && q[-1] == '0') q--;
-          memmove(q, end, strlen(end) + 1);
-        }
-      }
-      if (isinf(v) || v != v) {
-        free(num);
-        num = sl_strdup(v != v ? "NaN" : v < 0 ? "-Inf" : (plus ? "+Inf" : "Inf"));
-      }
-      if (comma) {
-        num = sl_realloc(num, strlen(num) * 2 + 2);
-        commas(num);
-      }
-      pad(out, num, strlen(num), width, left, ' ');
-      free(num);
       break;
     }
     case 'c': {
       size_t n = 0;
       const char *z = arg ? sl_value_text(arg, &n) : NULL;
       char ch[4] = {0};
-      size_t cl = 0;
+      size_t cl = 1; /* an empty or NULL argument gives a NUL character, as SQLite */
       if (z && n) {
         cl = 1;
         while (cl < n && cl < 4 && ((unsigned char)z[cl] & 0xC0) == 0x80) cl++;
@@ -220,8 +202,11 @@ void sl_value_printf(sl_buf *out, const char *fmt, size_t fmtlen, int argc, sl_v
     case 'Q':
     case 'w': {
       char q = conv == 'w' ? '"' : '\'';
-      if (conv == 'Q' && (!arg || arg->type == SL_NULL)) {
-        pad(out, "NULL", 4, width, left, ' ');
+      if (!arg || arg->type == SL_NULL) { /* %Q: NULL; %q, %w: (NULL) */
+        if (conv == 'Q')
+          pad(out, "NULL", 4, width, left, ' ');
+        else
+          pad(out, "(NULL)", 6, width, left, ' ');
         break;
       }
       size_t n = 0;

@@ -125,13 +125,15 @@ static void task_free(sl_task *t) {
 static void task_run(sl_task *t) {
   sl_source *src = t->src;
   int ncol = src->schema.ncol;
-  size_t ncells = (size_t)BATCH_ROWS * (size_t)(ncol ? ncol : 1);
+  int typed = src->vt->read_rows != NULL;
+  /* Tables are small (and a constant SELECT is one row): small batches. */
+  int batch = typed ? 64 : BATCH_ROWS;
+  size_t ncells = (size_t)batch * (size_t)(ncol ? ncol : 1);
   sl_value *rows = sl_calloc(ncells, sizeof(sl_value));
-  sl_record *recs = sl_calloc(BATCH_ROWS, sizeof(sl_record));
-  const sl_record **recp = sl_calloc(BATCH_ROWS, sizeof(*recp));
+  sl_record *recs = typed ? NULL : sl_calloc((size_t)batch, sizeof(sl_record));
+  const sl_record **recp = typed ? NULL : sl_calloc((size_t)batch, sizeof(*recp));
   sl_arena arena;
   sl_arena_init(&arena);
-  int typed = src->vt->read_rows != NULL;
   if (!typed && !t->dec) {
     sl_fmt_opts opts = src->fmt_opts;
     opts.schema = &src->schema;
@@ -141,9 +143,9 @@ static void task_run(sl_task *t) {
   while (!t->db->interrupted) {
     int n, nrow = 0;
     if (typed) {
-      n = src->vt->read_rows(src, rows, ncol, BATCH_ROWS, &t->err);
+      n = src->vt->read_rows(src, rows, ncol, batch, &t->err);
     } else {
-      n = src->vt->read(src, recs, BATCH_ROWS, 200, &t->err);
+      n = src->vt->read(src, recs, batch, 200, &t->err);
     }
     if (n == SL_READ_AGAIN) continue;
     if (n == SL_READ_END) break;

@@ -168,7 +168,10 @@ void *sl_arena_alloc(sl_arena *a, size_t n) {
       }
     }
     if (!c) {
-      size_t size = n > SL_ARENA_CHUNK ? n : SL_ARENA_CHUNK;
+      /* Start small (most arenas hold one statement or one batch of a few
+      ** rows) and use full chunks once the arena has grown. */
+      size_t chunk = a->head ? SL_ARENA_CHUNK : 4096 - sizeof(sl_arena_chunk);
+      size_t size = n > chunk ? n : chunk;
       c = sl_malloc(sizeof(sl_arena_chunk) + size);
       c->size = size;
     }

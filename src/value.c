@@ -186,6 +186,94 @@ static size_t scan_number(const char *z, size_t n, int *real, int *whole) {
   return end;
 }
 
+/* The value of the decimal number in z[0..len) (already scanned: optional
+** sign, digits, optional fraction and exponent), computed the way SQLite's
+** sqlite3AtoF does: up to 18-19 significant digits in a 64-bit integer, then
+** scaled by a power of ten in long double.  Matching SQLite here matters
+** beyond the 17th digit, where correctly rounded parsing would differ. */
+static double decimal_value(const char *z, size_t len) {
+  size_t i = 0;
+  int sign = 1, esign = 1;
+  int64_t s = 0;
+  int d = 0, e = 0;
+  const int64_t big = (INT64_MAX - 9) / 10;
+  while (i < len && is_space((unsigned char)z[i])) i++;
+  if (i < len && (z[i] == '-' || z[i] == '+')) sign = z[i++] == '-' ? -1 : 1;
+  while (i < len && is_digit((unsigned char)z[i])) {
+    s = s * 10 + (z[i++] - '0');
+    if (s >= big)
+      while (i < len && is_digit((unsigned char)z[i])) i++, d++;
+  }
+  if (i < len && z[i] == '.') {
+    i++;
+    while (i < len && is_digit((unsigned char)z[i])) {
+      if (s < big) {
+        s = s * 10 + (z[i] - '0');
+        d--;
+      }
+      i++;
+    }
+  }
+  if (i < len && (z[i] == 'e' || z[i] == 'E')) {
+    i++;
+    if (i < len && (z[i] == '-' || z[i] == '+')) esign = z[i++] == '-' ? -1 : 1;
+    while (i < len && is_digit((unsigned char)z[i])) {
+      e = e < 10000 ? e * 10 + (z[i] - '0') : e;
+      i++;
+    }
+  }
+  e = e * esign + d;
+  if (e < 0) {
+    esign = -1;
+    e = -e;
+  } else {
+    esign = 1;
+  }
+  if (s == 0) return sign < 0 ? -0.0 : 0.0;
+  while (e > 0) {
+    if (esign > 0) {
+      if (s >= INT64_MAX / 10) break;
+      s *= 10;
+    } else {
+      if (s % 10 != 0) break;
+      s /= 10;
+    }
+    e--;
+  }
+  s = sign < 0 ? -s : s;
+  if (e == 0) return (double)s;
+  long double scale = 1.0L;
+  double result;
+  if (e > 307) {
+    if (e < 342) {
+      while (e % 308) {
+        scale *= 1.0e+1L;
+        e -= 1;
+      }
+      if (esign < 0) {
+        result = (double)(s / scale);
+        result /= 1.0e+308;
+      } else {
+        result = (double)(s * scale);
+        result *= 1.0e+308;
+      }
+    } else {
+      result = esign < 0 ? 0.0 * (double)s : INFINITY * (double)s;
+    }
+  } else {
+    while (e % 22) {
+      scale *= 1.0e+1L;
+      e -= 1;
+    }
+    while (e > 0) {
+      scale *= 1.0e+22L;
+      e -= 22;
+    }
+    result = esign < 0 ? (double)(s / scale) : (double)(s * scale);
+  }
+  return result;
+}
+
 int sl_atof(const char *z, size_t n, double *r) {
   int real, whole;
   size_t len = scan_number(z, n, &real, &whole);
@@ -193,12 +281,7 @@ int sl_atof(const char *z, size_t n, double *r) {
     *r = 0.0;
     return 0;
   }
-  char tmp[64];
-  char *p = len < sizeof tmp ? tmp : sl_malloc(len + 1);
-  memcpy(p, z, len);
-  p[len] = 0;
-  *r = strtod(p, NULL);
-  if (p != tmp) free(p);
+  *r = decimal_value(z, len);
   return whole;
 }
 
@@ -321,17 +404,133 @@ static int add_point(char *buf, int n) {
   return n + 2;
 }
 
-int sl_real_to_text(double r, char *out) {
-  if (r == 0.0) {
-    memcpy(out, "0.0", 4);
+/* One digit of a long double being printed, as SQLite's et_getdigit: after
+** *cnt significant digits every digit is '0'. */
+/* (The constants below are doubles widened to long double, exactly as in
+** SQLite's C code; long double literals would give other digits.) */
+static char get_digit(long double *val, int *cnt) {
+  if (*cnt <= 0) return '0';
+  (*cnt)--;
+  int digit = (int)*val;
+  long double d = digit;
+  *val = (*val - d) * 10.0L;
+  return (char)('0' + digit);
+}
+
+int sl_real_format(char *out, double r, int conv, int prec, int flags) {
+  int generic = conv == 'g' || conv == 'G', expo = conv == 'e' || conv == 'E';
+  int upper = conv == 'E' || conv == 'G';
+  int alt = (flags & SL_FMT_ALT) != 0, alt2 = (flags & SL_FMT_ALT2) != 0;
+  char prefix = (flags & SL_FMT_PLUS) ? '+' : (flags & SL_FMT_SPACE) ? ' ' : 0;
+  long double v = r;
+  char *p = out;
+  if (prec < 0) prec = 6;
+  if (prec > 350) prec = 350;
+  if (v < 0) {
+    v = -v;
+    prefix = '-';
+  }
+  if (generic && prec > 0) prec--;
+  double rounder = 0.5;
+  for (int i = prec; i > 0; i--) rounder *= 0.1;
+  if (!generic && !expo) v += rounder;
+  int exp = 0;
+  if (r != r) {
+    memcpy(out, "NaN", 4);
     return 3;
   }
-  if (isinf(r)) {
-    strcpy(out, r < 0 ? "-Inf" : "Inf");
-    return r < 0 ? 4 : 3;
+  if (v > 0.0L) {
+    long double scale = 1.0L;
+    while (v >= (long double)1e100 * scale && exp <= 350) {
+      scale *= (long double)1e100;
+      exp += 100;
+    }
+    while (v >= (long double)1e10 * scale && exp <= 350) {
+      scale *= (long double)1e10;
+      exp += 10;
+    }
+    while (v >= 10.0L * scale && exp <= 350) {
+      scale *= 10.0L;
+      exp++;
+    }
+    v /= scale;
+    while (v < (long double)1e-8) {
+      v *= (long double)1e8;
+      exp -= 8;
+    }
+    while (v < 1.0L) {
+      v *= 10.0L;
+      exp--;
+    }
+    if (exp > 350) {
+      if (prefix) *p++ = prefix;
+      memcpy(p, "Inf", 4);
+      return (int)(p - out) + 3;
+    }
   }
-  int n = snprintf(out, 28, "%.15g", r);
-  return add_point(out, n);
+  int rtz;
+  if (generic || expo) {
+    v += rounder;
+    if (v >= 10.0L) {
+      v *= (long double)0.1;
+      exp++;
+    }
+  }
+  if (generic) {
+    rtz = !alt;
+    if (exp < -4 || exp > prec) {
+      expo = 1;
+    } else {
+      prec -= exp;
+      expo = 0;
+    }
+  } else {
+    rtz = alt2;
+  }
+  int e2 = expo ? 0 : exp;
+  int nsd = 16 + alt2 * 10;
+  int dp = prec > 0 || alt || alt2;
+  if (prefix) *p++ = prefix;
+  char *digits = p;
+  if (e2 < 0) {
+    *p++ = '0';
+  } else {
+    for (; e2 >= 0; e2--) *p++ = get_digit(&v, &nsd);
+  }
+  if (dp) *p++ = '.';
+  for (e2++; e2 < 0 && prec > 0; prec--, e2++) *p++ = '0';
+  while (prec-- > 0) *p++ = get_digit(&v, &nsd);
+  if (rtz && dp) {
+    while (p[-1] == '0') p--;
+    if (p[-1] == '.') {
+      if (alt2)
+        *p++ = '0';
+      else
+        p--;
+    }
+  }
+  (void)digits;
+  if (expo) {
+    *p++ = upper ? 'E' : 'e';
+    if (exp < 0) {
+      *p++ = '-';
+      exp = -exp;
+    } else {
+      *p++ = '+';
+    }
+    if (exp >= 100) {
+      *p++ = (char)(exp / 100 + '0');
+      exp %= 100;
+    }
+    *p++ = (char)(exp / 10 + '0');
+    *p++ = (char)(exp % 10 + '0');
+  }
+  *p = 0;
+  return (int)(p - out);
+}
+
+int sl_real_to_text(double r, char *out) {
+  return sl_real_format(out, r, 'g', 15, SL_FMT_ALT2);
 }
 
 int sl_real_to_shortest(double r, char *out) {
@@ -635,7 +834,9 @@ void sl_value_arith(sl_arith_op op, const sl_value *a, const sl_value *b, sl_val
     }
   }
   if (op == SL_OP_REM) {
-    int64_t x = sl_value_as_int(&na), y = sl_value_as_int(&nb);
+    /* SQLite takes the integer value of the operands as given: text '1e3'
+    ** is 1 here, although it is 1000.0 as a number. */
+    int64_t x = sl_value_as_int(a), y = sl_value_as_int(b);
     if (y == 0) {
       sl_value_set_null(out);
       return;
@@ -740,7 +941,7 @@ static int text_cmp(const char *a, size_t na, const char *b, size_t nb, sl_coll 
   } else {
     c = n ? memcmp(a, b, n) : 0;
   }
-  if (c) return c;
+  if (c) return c < 0 ? -1 : 1;
   return na < nb ? -1 : na > nb;
 }
 

@@ -158,6 +158,15 @@ int sl_atoi64(const char *z, size_t n, int64_t *i);
 ** integral values, "Inf"/"-Inf", NaN as NULL is the caller's business).
 ** out must have room for 32 bytes; returns the length. */
 int sl_real_to_text(double r, char *out);
+/* SQLite's own floating-point formatting (its printf engine), which
+** sluice reproduces digit for digit: conv is 'f', 'e', 'E', 'g' or 'G';
+** prec < 0 means 6; flags are SL_FMT_*.  Writes at most 400 bytes plus a
+** terminator to out (precision is capped at 350); returns the length. */
+#define SL_FMT_ALT 0x01   /* '#' */
+#define SL_FMT_ALT2 0x02  /* '!' : ".0" kept, up to 26 significant digits */
+#define SL_FMT_PLUS 0x04  /* '+' */
+#define SL_FMT_SPACE 0x08 /* ' ' */
+int sl_real_format(char *out, double r, int conv, int prec, int flags);
 /* Render a REAL with the fewest digits that read back to the same double and
 ** always a '.' or exponent (JSON output: 0.1, 1.0, 1e+300).  32 bytes. */
 int sl_real_to_shortest(double r, char *out);
