@@ -362,7 +362,7 @@ static void run_file(const char *path, counts *total) {
       } else {
         int ncol = (int)strlen(types);
         if (got.ncol && got.ncol != ncol) ok = 0;
-        if (!strcmp(sortmode, "rowsort") && ncol > 0 && got.n % ncol == 0) {
+        if (!strcmp(sortmode, "rowsort") && ncol > 0 && got.n > 0 && got.n % ncol == 0) {
           ncol_sort = ncol;
           /* sort rows: build an array of row pointers */
           int nrow = got.n / ncol;
@@ -374,7 +374,7 @@ static void run_file(const char *path, counts *total) {
           memcpy(got.v, rows, sizeof(char *) * (size_t)got.n);
           free(rows);
           free(rp);
-        } else if (!strcmp(sortmode, "valuesort")) {
+        } else if (!strcmp(sortmode, "valuesort") && got.n > 0) {
           qsort(got.v, (size_t)got.n, sizeof(char *), cmp_str);
         }
         md5 m;
