@@ -66,6 +66,7 @@ def check(out_path, ids, preds):
 
 
 def main():
+    """Checks every OUTPUT against REFERENCE; exits 0 when all pass, 1 otherwise."""
     ref_path, count, outputs = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
     ids, preds = read_reference(ref_path)
     status = 0

@@ -18,6 +18,7 @@ from sklearn.linear_model import LogisticRegression
 
 
 def main():
+    """Fits the model on the CSV named by argv[1] and prints weights.txt."""
     with open(sys.argv[1], newline="") as f:
         rows = list(csv.reader(f))
     data = np.array(rows[1:], dtype=float)

@@ -61,7 +61,8 @@ linear() {
   awk -v colfmt="$1" '
     /^w[0-9]+[ \t]/ { w[substr($1, 2) + 0] = $2 }
     END {
-      for (i = 0; i <= 10; i++) if (!(i in w)) { print "weights.txt: no w" i > "/dev/stderr"; exit 1 }
+      for (i = 0; i <= 10; i++)
+        if (!(i in w)) { print "weights.txt: no w" i > "/dev/stderr"; exit 1 }
       s = w[0]
       for (i = 1; i <= 10; i++) {
         v = w[i]; op = " + "
@@ -147,6 +148,11 @@ for e in $engines; do
 done
 
 echo "S1: $N records, $REPEAT run(s) per engine; data in $data"
+if [ -f Makefile ] && grep -Eq '^AX_CFLAGS = .*(-fsanitize|-O0)' Makefile; then
+  echo "warning: this build directory is a debug or sanitizer build (see AX_CFLAGS in"
+  echo "  Makefile): sluice and bench/s1_cjson are not optimized, so the numbers are not"
+  echo "  representative; benchmark from a build configured without --enable-debug/sanitizers"
+fi
 for ((round = 1; round <= REPEAT; round++)); do
   for e in "${active[@]}"; do
     [ "${status[$e]}" = ran ] || continue
@@ -186,6 +192,10 @@ if [ "${status[python]}" = ran ]; then
       status[$e]="WRONG"
     fi
   done
+else
+  for e in "${active[@]}"; do
+    [ "${status[$e]}" = ran ] && status[$e]="unchecked (no Python reference)"
+  done
 fi
 for e in $engines; do
   case ${status[$e]} in ran | "not built") ;; *) failed=1 ;; esac
@@ -194,7 +204,7 @@ done
 # ---- table --------------------------------------------------------------------------
 # stats TIMES: prints "min_s median_s best_rps median_rps" for a list of seconds.
 stats() {
-  printf '%s\n' $1 | sort -g | awk -v n="$N" '
+  tr ' ' '\n' <<<"$1" | grep . | sort -g | awk -v n="$N" '
     { t[NR] = $1 }
     END {
       med = (NR % 2) ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2
@@ -216,7 +226,7 @@ for e in $engines; do
   read -r tmin tmed best med <<<"$(stats "${times[$e]}")"
   check=ok
   if [ "${status[$e]}" = ran ]; then median_rps[$e]=$med; else check=${status[$e]}; fi
-  nruns=$(printf '%s\n' ${times[$e]} | wc -l)
+  nruns=$(wc -w <<<"${times[$e]}")
   printf '%-14s %5d %9s %9s %13s %13s  %s\n' "$e" "$nruns" "$tmin" "$tmed" "$best" "$med" "$check"
 done
 

@@ -27,6 +27,7 @@ def read_weights(path):
 
 
 def main():
+    """Scores every line of IN into OUT (arguments: WEIGHTS IN OUT)."""
     weights_path, in_path, out_path = sys.argv[1:4]
     w0, w1, w2, w3, w4, w5, w6, w7, w8, w9, w10 = read_weights(weights_path)
     loads, dumps, exp = json.loads, json.dumps, math.exp
