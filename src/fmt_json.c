@@ -107,8 +107,19 @@ static int json_decode(sl_decoder *dd, const char *rec, size_t len, sl_value *ro
     int c = find_col(d, pos++, key, klen);
     if (c < 0) continue;
     sl_value *out = &row[c];
-    if (kind == SL_JSON_ARRAY && sl_json_to_vector(rec + v, ve - v, out, arena) == 0) continue;
-    if (sl_json_to_value(rec + v, ve - v, out, arena)) {
+    /* Fast paths for the common values: a string without escapes is
+    ** borrowed, a short integer is read here. */
+    if (kind == SL_JSON_STRING && !memchr(rec + v + 1, '\\', ve - v - 2)) {
+      sl_value_borrow_text(out, rec + v + 1, ve - v - 2, 0);
+    } else if (kind == SL_JSON_INT && ve - v <= 18) {
+      size_t p = v;
+      int neg = rec[p] == '-';
+      int64_t x = 0;
+      for (p += (size_t)neg; p < ve; p++) x = x * 10 + (rec[p] - '0');
+      sl_value_set_int(out, neg ? -x : x);
+    } else if (kind == SL_JSON_ARRAY && sl_json_to_vector(rec + v, ve - v, out, arena) == 0) {
+      continue;
+    } else if (sl_json_to_value(rec + v, ve - v, out, arena)) {
       *why = "malformed JSON string";
       return -1;
     }

@@ -1,7 +1,20 @@
 /*
-** json.c - JSON text without trees (see json.h): a strict RFC 8259 scanner
-** used by the record decoder and by the JSON SQL functions, conversion of
-** JSON values to SQL values, paths, and JSON output of values.
+** json.c - JSON text without trees (see json.h): a strict scanner used by the
+** record decoder and by the JSON SQL functions, conversion of JSON values to
+** SQL values, paths, and JSON output of values.
+**
+** What is accepted is exactly what SQLite 3.40.1's json_valid() accepts
+** (checked in tests/format_test.c): RFC 8259 with no extensions.  Whitespace
+** is space, tab, LF and CR only; strings may not hold bytes below 0x20; escapes
+** are \" \\ \/ \b \f \n \r \t and \u with four hex digits (lone surrogates
+** are accepted, as SQLite does); numbers have no leading zeros, no leading
+** '+' or '.', and digits after '.' and 'e'; no trailing commas; nesting up to
+** SL_JSON_MAX_DEPTH arrays and objects.
+**
+** Speed matters: the record decoder runs these loops over every byte of every
+** input record.  Strings are skipped eight bytes at a time when they hold
+** nothing that needs a look (a quote, a backslash or a control byte), and
+** whitespace tests are a table lookup.  No scanner reads z[n] or beyond.
 */
 #include "json.h"
 
@@ -12,11 +25,15 @@
 
 #define BAD ((size_t)-1)
 
-size_t sl_json_ws(const char *z, size_t n, size_t i) {
-  while (i < n && (z[i] == ' ' || z[i] == '\t' || z[i] == '\n' || z[i] == '\r')) i++;
-  return i;
-}
+/* 1 for the four JSON whitespace bytes. */
+static const uint8_t ws_tab[256] = {[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1};
 
+/* 1 for bytes that end a run of plain string bytes: '"', '\\', controls. */
+static const uint8_t str_stop[256] = {1, 1, 1, 1, 1, 1, 1, 1, 1,         1,         1, 1,
+                                      1, 1, 1, 1, 1, 1, 1, 1, 1,         1,         1, 1,
+                                      1, 1, 1, 1, 1, 1, 1, 1, ['"'] = 1, ['\\'] = 1};
+
+/* Value of a hex digit, or -1. */
 static int hexv(int c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -24,33 +41,71 @@ static int hexv(int c) {
   return -1;
 }
 
-/* Skip a string starting at the opening quote; index after the closing quote. */
-static size_t skip_string(const char *z, size_t n, size_t i, int *esc) {
-  i++;
-  while (i < n) {
-    unsigned char c = (unsigned char)z[i];
-    if (c == '"') return i + 1;
-    if (c < 0x20) return BAD;
-    if (c == '\\') {
-      if (esc) *esc = 1;
-      if (i + 1 >= n) return BAD;
-      char e = z[i + 1];
-      if (e == 'u') {
-        if (i + 5 >= n) return BAD;
-        for (int k = 2; k < 6; k++)
-          if (hexv((unsigned char)z[i + k]) < 0) return BAD;
-        i += 6;
-        continue;
-      }
-      if (!strchr("\"\\/bfnrt", e) || !e) return BAD;
-      i += 2;
-      continue;
-    }
+/* Index of the first non-whitespace byte at or after i (n if none). */
+size_t sl_json_ws(const char *z, size_t n, size_t i) {
+  while (i < n && ws_tab[(uint8_t)z[i]])
     i++;
-  }
-  return BAD;
+  return i;
 }
 
+/* Skip whitespace inline: the common case is no whitespace at all. */
+#define SKIP_WS(z, n, i)                                                                           \
+  do {                                                                                             \
+    while ((i) < (n) && ws_tab[(uint8_t)(z)[i]])                                                   \
+      (i)++;                                                                                       \
+  } while (0)
+
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* Nonzero if any byte of the 8-byte word w is '"', '\\' or below 0x20
+** (bytes >= 0x80 never count: UTF-8 passes through). */
+static inline uint64_t word_has_stop(uint64_t w) {
+  uint64_t q = w ^ (ONES * '"'), b = w ^ (ONES * '\\');
+  uint64_t zq = (q - ONES) & ~q, zb = (b - ONES) & ~b, lt = (w - ONES * 0x20) & ~w;
+  return (zq | zb | lt) & HIGHS;
+}
+
+/* Skip the string whose opening quote is z[i]; return the index after its
+** closing quote, or BAD.  *esc (if given) is set to 1 when it has escapes. */
+static size_t skip_string(const char *z, size_t n, size_t i, int *esc) {
+  i++;
+  for (;;) {
+    while (i + 8 <= n) {
+      uint64_t w;
+      memcpy(&w, z + i, 8);
+      if (word_has_stop(w)) break;
+      i += 8;
+    }
+    while (i < n && !str_stop[(uint8_t)z[i]])
+      i++;
+    if (i >= n) return BAD;
+    char c = z[i];
+    if (c == '"') return i + 1;
+    if (c != '\\') return BAD; /* a control character */
+    if (esc) *esc = 1;
+    if (i + 1 >= n) return BAD;
+    switch (z[i + 1]) {
+    case '"':
+    case '\\':
+    case '/':
+    case 'b':
+    case 'f':
+    case 'n':
+    case 'r':
+    case 't': i += 2; break;
+    case 'u':
+      if (n - i < 6) return BAD;
+      for (int k = 2; k < 6; k++)
+        if (hexv((uint8_t)z[i + k]) < 0) return BAD;
+      i += 6;
+      break;
+    default: return BAD;
+    }
+  }
+}
+
+/* Skip the number at z[i]; BAD if it is not one.  *kind gets INT or REAL. */
 static size_t skip_number(const char *z, size_t n, size_t i, sl_json_kind *kind) {
   *kind = SL_JSON_INT;
   if (i < n && z[i] == '-') i++;
@@ -58,84 +113,92 @@ static size_t skip_number(const char *z, size_t n, size_t i, sl_json_kind *kind)
   if (z[i] == '0') {
     i++;
   } else if (z[i] >= '1' && z[i] <= '9') {
-    while (i < n && z[i] >= '0' && z[i] <= '9') i++;
+    i++;
+    while (i < n && (unsigned)(z[i] - '0') < 10)
+      i++;
   } else {
     return BAD;
   }
   if (i < n && z[i] == '.') {
     i++;
-    if (i >= n || z[i] < '0' || z[i] > '9') return BAD;
-    while (i < n && z[i] >= '0' && z[i] <= '9') i++;
+    if (i >= n || (unsigned)(z[i] - '0') >= 10) return BAD;
+    while (i < n && (unsigned)(z[i] - '0') < 10)
+      i++;
     *kind = SL_JSON_REAL;
   }
   if (i < n && (z[i] == 'e' || z[i] == 'E')) {
     i++;
     if (i < n && (z[i] == '+' || z[i] == '-')) i++;
-    if (i >= n || z[i] < '0' || z[i] > '9') return BAD;
-    while (i < n && z[i] >= '0' && z[i] <= '9') i++;
+    if (i >= n || (unsigned)(z[i] - '0') >= 10) return BAD;
+    while (i < n && (unsigned)(z[i] - '0') < 10)
+      i++;
     *kind = SL_JSON_REAL;
   }
   return i;
 }
 
+/* 1 if z[i..) starts with the literal lit of length len. */
+static inline int has_lit(const char *z, size_t n, size_t i, const char *lit, size_t len) {
+  return n - i >= len && memcmp(z + i, lit, len) == 0;
+}
+
+/* Skip the value at z[i] (i < n is not required); depth is the number of
+** arrays and objects around it.  Returns the index after it, or BAD. */
 static size_t skip_value(const char *z, size_t n, size_t i, sl_json_kind *kind, int depth) {
   if (i >= n) return BAD;
-  if (depth > SL_JSON_MAX_DEPTH) return BAD;
   switch (z[i]) {
   case '"': *kind = SL_JSON_STRING; return skip_string(z, n, i, NULL);
   case '{': {
     *kind = SL_JSON_OBJECT;
-    i = sl_json_ws(z, n, i + 1);
+    if (depth >= SL_JSON_MAX_DEPTH) return BAD;
+    i++;
+    SKIP_WS(z, n, i);
     if (i < n && z[i] == '}') return i + 1;
     for (;;) {
       if (i >= n || z[i] != '"') return BAD;
       i = skip_string(z, n, i, NULL);
       if (i == BAD) return BAD;
-      i = sl_json_ws(z, n, i);
+      SKIP_WS(z, n, i);
       if (i >= n || z[i] != ':') return BAD;
-      i = sl_json_ws(z, n, i + 1);
+      i++;
+      SKIP_WS(z, n, i);
       sl_json_kind k;
       i = skip_value(z, n, i, &k, depth + 1);
       if (i == BAD) return BAD;
-      i = sl_json_ws(z, n, i);
-      if (i < n && z[i] == ',') {
-        i = sl_json_ws(z, n, i + 1);
-        continue;
-      }
-      if (i < n && z[i] == '}') return i + 1;
-      return BAD;
+      SKIP_WS(z, n, i);
+      if (i >= n) return BAD;
+      if (z[i] == '}') return i + 1;
+      if (z[i] != ',') return BAD;
+      i++;
+      SKIP_WS(z, n, i);
     }
   }
   case '[': {
     *kind = SL_JSON_ARRAY;
-    i = sl_json_ws(z, n, i + 1);
+    if (depth >= SL_JSON_MAX_DEPTH) return BAD;
+    i++;
+    SKIP_WS(z, n, i);
     if (i < n && z[i] == ']') return i + 1;
     for (;;) {
       sl_json_kind k;
       i = skip_value(z, n, i, &k, depth + 1);
       if (i == BAD) return BAD;
-      i = sl_json_ws(z, n, i);
-      if (i < n && z[i] == ',') {
-        i = sl_json_ws(z, n, i + 1);
-        continue;
-      }
-      if (i < n && z[i] == ']') return i + 1;
-      return BAD;
+      SKIP_WS(z, n, i);
+      if (i >= n) return BAD;
+      if (z[i] == ']') return i + 1;
+      if (z[i] != ',') return BAD;
+      i++;
+      SKIP_WS(z, n, i);
     }
   }
-  case 't':
-    *kind = SL_JSON_TRUE;
-    return (n - i >= 4 && memcmp(z + i, "true", 4) == 0) ? i + 4 : BAD;
-  case 'f':
-    *kind = SL_JSON_FALSE;
-    return (n - i >= 5 && memcmp(z + i, "false", 5) == 0) ? i + 5 : BAD;
-  case 'n':
-    *kind = SL_JSON_NULL;
-    return (n - i >= 4 && memcmp(z + i, "null", 4) == 0) ? i + 4 : BAD;
+  case 't': *kind = SL_JSON_TRUE; return has_lit(z, n, i, "true", 4) ? i + 4 : BAD;
+  case 'f': *kind = SL_JSON_FALSE; return has_lit(z, n, i, "false", 5) ? i + 5 : BAD;
+  case 'n': *kind = SL_JSON_NULL; return has_lit(z, n, i, "null", 4) ? i + 4 : BAD;
   default: return skip_number(z, n, i, kind);
   }
 }
 
+/* Validate the value at z[i]; see json.h. */
 size_t sl_json_skip(const char *z, size_t n, size_t i, sl_json_kind *kind) {
   sl_json_kind k = SL_JSON_BAD;
   size_t r = skip_value(z, n, i, &k, 0);
@@ -143,19 +206,52 @@ size_t sl_json_skip(const char *z, size_t n, size_t i, sl_json_kind *kind) {
   return r;
 }
 
+/* 1 if z[0..n) is one JSON value with optional whitespace around it. */
 int sl_json_valid(const char *z, size_t n) {
   size_t i = sl_json_ws(z, n, 0);
   size_t e = sl_json_skip(z, n, i, NULL);
   return e != BAD && sl_json_ws(z, n, e) == n;
 }
 
-int sl_json_member(const char *z, size_t n, size_t *ip, const char **key, size_t *key_len,
-                   int *key_esc, size_t *v, size_t *v_end, sl_json_kind *kind) {
-  size_t i = sl_json_ws(z, n, *ip);
-  if (i < n && z[i] == ',') i = sl_json_ws(z, n, i + 1);
-  if (i < n && z[i] == '}') {
+/* Where an iteration over members or elements stands at *ip: 1 if *ip is
+** just after the opening bracket (z[*ip-1] is open), else 0 (after a member
+** *ip is at the ',' or closing bracket that followed it; a value never ends
+** with an opening bracket, so the two cannot be confused). */
+static inline int at_start(const char *z, size_t i, char open) {
+  return i > 0 && z[i - 1] == open;
+}
+
+/* Move i to the start of the next member or element, or report the end:
+** returns 1 (i at the next item), 0 (i just after the closing bracket) or
+** -1 (a missing or extra comma). */
+static inline int next_item(const char *z, size_t n, size_t *ip, char open, char close) {
+  size_t i = *ip;
+  int first = at_start(z, i, open);
+  SKIP_WS(z, n, i);
+  if (i >= n) return -1;
+  if (z[i] == close) {
     *ip = i + 1;
     return 0;
+  }
+  if (!first) {
+    if (z[i] != ',') return -1;
+    i++;
+    SKIP_WS(z, n, i);
+  }
+  *ip = i;
+  return 1;
+}
+
+/* The next member of an object; see json.h for the protocol.  A member must
+** be followed by ',' or '}' (checked here, so a caller that stops early has
+** still seen well-formed text up to *ip). */
+int sl_json_member(const char *z, size_t n, size_t *ip, const char **key, size_t *key_len,
+                   int *key_esc, size_t *v, size_t *v_end, sl_json_kind *kind) {
+  size_t i = *ip;
+  int rc = next_item(z, n, &i, '{', '}');
+  if (rc <= 0) {
+    if (rc == 0) *ip = i;
+    return rc;
   }
   if (i >= n || z[i] != '"') return -1;
   int esc = 0;
@@ -164,38 +260,46 @@ int sl_json_member(const char *z, size_t n, size_t *ip, const char **key, size_t
   *key = z + i + 1;
   *key_len = e - i - 2;
   *key_esc = esc;
-  i = sl_json_ws(z, n, e);
+  i = e;
+  SKIP_WS(z, n, i);
   if (i >= n || z[i] != ':') return -1;
-  i = sl_json_ws(z, n, i + 1);
+  i++;
+  SKIP_WS(z, n, i);
   *v = i;
-  i = sl_json_skip(z, n, i, kind);
+  sl_json_kind k = SL_JSON_BAD;
+  i = skip_value(z, n, i, &k, 1);
   if (i == BAD) return -1;
+  *kind = k;
   *v_end = i;
-  i = sl_json_ws(z, n, i);
-  if (i < n && z[i] != ',' && z[i] != '}') return -1;
+  SKIP_WS(z, n, i);
+  if (i >= n || (z[i] != ',' && z[i] != '}')) return -1;
   *ip = i;
   return 1;
 }
 
+/* The next element of an array; same protocol as sl_json_member. */
 int sl_json_element(const char *z, size_t n, size_t *ip, size_t *v, size_t *v_end,
                     sl_json_kind *kind) {
-  size_t i = sl_json_ws(z, n, *ip);
-  if (i < n && z[i] == ',') i = sl_json_ws(z, n, i + 1);
-  if (i < n && z[i] == ']') {
-    *ip = i + 1;
-    return 0;
+  size_t i = *ip;
+  int rc = next_item(z, n, &i, '[', ']');
+  if (rc <= 0) {
+    if (rc == 0) *ip = i;
+    return rc;
   }
   *v = i;
-  i = sl_json_skip(z, n, i, kind);
+  sl_json_kind k = SL_JSON_BAD;
+  i = skip_value(z, n, i, &k, 1);
   if (i == BAD) return -1;
+  *kind = k;
   *v_end = i;
-  i = sl_json_ws(z, n, i);
-  if (i < n && z[i] != ',' && z[i] != ']') return -1;
+  SKIP_WS(z, n, i);
+  if (i >= n || (z[i] != ',' && z[i] != ']')) return -1;
   *ip = i;
   return 1;
 }
 
-/* Append code point c as UTF-8 at out; returns bytes written. */
+/* Write code point c as UTF-8 at out (surrogates too, as SQLite does: three
+** bytes each); returns the number of bytes written. */
 static size_t put_utf8(char *out, unsigned c) {
   if (c < 0x80) {
     out[0] = (char)c;
@@ -219,68 +323,129 @@ static size_t put_utf8(char *out, unsigned c) {
   return 4;
 }
 
-static unsigned hex4(const char *s) {
-  return (unsigned)(hexv((unsigned char)s[0]) << 12 | hexv((unsigned char)s[1]) << 8 |
-                    hexv((unsigned char)s[2]) << 4 | hexv((unsigned char)s[3]));
+/* The value of four hex digits at s, or -1 if one is not a hex digit. */
+static int hex4(const char *s) {
+  int a = hexv((uint8_t)s[0]), b = hexv((uint8_t)s[1]), c = hexv((uint8_t)s[2]),
+      d = hexv((uint8_t)s[3]);
+  if ((a | b | c | d) < 0) return -1;
+  return a << 12 | b << 8 | c << 4 | d;
 }
 
+/* Unescape a string body into out; see json.h.  A high surrogate followed by
+** a low one is one code point; any other surrogate is written as is (three
+** bytes), which is what SQLite does.  \uXXXX (6 bytes) never gives more than
+** 4, a surrogate pair (12 bytes) 4, so out needs at most len bytes. */
 size_t sl_json_unescape(const char *s, size_t len, char *out) {
-  size_t j = 0;
-  for (size_t i = 0; i < len; i++) {
-    if (s[i] != '\\') {
-      out[j++] = s[i];
-      continue;
-    }
+  size_t j = 0, i = 0;
+  while (i < len) {
+    const char *bs = memchr(s + i, '\\', len - i);
+    size_t run = bs ? (size_t)(bs - (s + i)) : len - i;
+    memmove(out + j, s + i, run); /* out may be s itself */
+    j += run;
+    i += run;
+    if (i >= len) break;
     if (++i >= len) return BAD;
-    switch (s[i]) {
+    switch (s[i++]) {
+    case '"': out[j++] = '"'; break;
+    case '\\': out[j++] = '\\'; break;
+    case '/': out[j++] = '/'; break;
     case 'b': out[j++] = '\b'; break;
     case 'f': out[j++] = '\f'; break;
     case 'n': out[j++] = '\n'; break;
     case 'r': out[j++] = '\r'; break;
     case 't': out[j++] = '\t'; break;
     case 'u': {
-      if (i + 4 >= len) return BAD; /* four hex digits at s[i+1..i+4] */
-      unsigned c = hex4(s + i + 1);
+      if (len - i < 4) return BAD;
+      int c = hex4(s + i);
+      if (c < 0) return BAD;
       i += 4;
-      /* A high surrogate followed by \uDC00-\uDFFF is one code point. */
-      if (c >= 0xD800 && c < 0xDC00 && i + 6 < len && s[i + 1] == '\\' && s[i + 2] == 'u') {
-        unsigned lo = hex4(s + i + 3);
+      if (c >= 0xD800 && c < 0xDC00 && len - i >= 6 && s[i] == '\\' && s[i + 1] == 'u') {
+        int lo = hex4(s + i + 2);
         if (lo >= 0xDC00 && lo < 0xE000) {
           c = 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00);
           i += 6;
         }
       }
-      j += put_utf8(out + j, c); /* \uXXXX is 6 bytes: never longer than 4 out */
+      j += put_utf8(out + j, (unsigned)c);
       break;
     }
-    default: out[j++] = s[i]; break;
+    default: return BAD;
     }
   }
   return j;
 }
 
-void sl_json_minify(const char *z, size_t n, sl_buf *out) {
+/* Minify z[0..n) into out (room for n bytes); returns the length. */
+static size_t minify_into(const char *z, size_t n, char *out) {
+  size_t j = 0;
   int in_str = 0;
   for (size_t i = 0; i < n; i++) {
     char c = z[i];
     if (in_str) {
-      sl_buf_putc(out, c);
-      if (c == '\\' && i + 1 < n) sl_buf_putc(out, z[++i]);
-      else if (c == '"') in_str = 0;
+      out[j++] = c;
+      if (c == '\\' && i + 1 < n)
+        out[j++] = z[++i];
+      else if (c == '"')
+        in_str = 0;
     } else if (c == '"') {
       in_str = 1;
-      sl_buf_putc(out, c);
-    } else if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
-      sl_buf_putc(out, c);
+      out[j++] = c;
+    } else if (!ws_tab[(uint8_t)c]) {
+      out[j++] = c;
     }
   }
+  return j;
 }
 
-/* Room for n bytes: in the arena, or in out's own buffer. */
+/* Append z[0..n) minified; see json.h. */
+void sl_json_minify(const char *z, size_t n, sl_buf *out) {
+  sl_buf_reserve(out, n);
+  out->n += minify_into(z, n, out->z + out->n);
+  out->z[out->n] = 0;
+}
+
+/* Room for n bytes plus a terminator: in the arena, or in out's own buffer. */
 static char *space(sl_value *out, sl_arena *arena, size_t n) {
   return arena ? sl_arena_alloc(arena, n + 1) : sl_value_text_space(out, n);
 }
 
+/* Make out the TEXT p[0..m) just written by space(): borrowed from the arena
+** or committed in out's buffer; flags adds SL_F_JSON or 0. */
+static void text_done(sl_value *out, sl_arena *arena, char *p, size_t m, int flags) {
+  if (arena) {
+    p[m] = 0;
+    sl_value_borrow_text(out, p, m, SL_F_TERM | flags);
+  } else {
+    sl_value_commit_text(out, m);
+    out->flags |= (uint8_t)flags;
+  }
+}
+
+/* The INTEGER or REAL of the JSON number z[0..n) as json_extract gives it: an
+** integer that fits in 64 bits is an INTEGER, a bigger one a REAL. */
+static void number_value(const char *z, size_t n, sl_json_kind kind, sl_value *out) {
+  if (kind == SL_JSON_INT) {
+    size_t i = z[0] == '-';
+    if (n - i <= 18) { /* cannot overflow: the common case, done here */
+      int64_t x = 0;
+      for (; i < n; i++)
+        x = x * 10 + (z[i] - '0');
+      sl_value_set_int(out, z[0] == '-' ? -x : x);
+      return;
+    }
+    int64_t x;
+    if (sl_atoi64(z, n, &x) == 0) {
+      sl_value_set_int(out, x);
+      return;
+    }
+  }
+  double r;
+  sl_atof(z, n, &r);
+  sl_value_set_real(out, r);
+}
+
+/* The SQL value of the JSON value z[0..n); see json.h.  As in SQLite, a string
+** ends at an escaped NUL (\u0000). */
 int sl_json_to_value(const char *z, size_t n, sl_value *out, sl_arena *arena) {
   sl_json_kind kind;
   size_t e = sl_json_skip(z, n, 0, &kind);
@@ -289,21 +454,8 @@ int sl_json_to_value(const char *z, size_t n, sl_value *out, sl_arena *arena) {
   case SL_JSON_NULL: sl_value_set_null(out); return 0;
   case SL_JSON_TRUE: sl_value_set_int(out, 1); return 0;
   case SL_JSON_FALSE: sl_value_set_int(out, 0); return 0;
-  case SL_JSON_INT: {
-    int64_t i;
-    if (sl_atoi64(z, e, &i) == 0) {
-      sl_value_set_int(out, i);
-      return 0;
-    }
-  }
-    /* too big for an integer: a REAL */
-    __attribute__((fallthrough));
-  case SL_JSON_REAL: {
-    double r;
-    sl_atof(z, e, &r);
-    sl_value_set_real(out, r);
-    return 0;
-  }
+  case SL_JSON_INT:
+  case SL_JSON_REAL: number_value(z, e, kind, out); return 0;
   case SL_JSON_STRING: {
     const char *s = z + 1;
     size_t len = e - 2;
@@ -311,8 +463,7 @@ int sl_json_to_value(const char *z, size_t n, sl_value *out, sl_arena *arena) {
       if (arena) {
         sl_value_borrow_text(out, s, len, 0);
       } else {
-        char *p = sl_value_text_space(out, len);
-        memcpy(p, s, len);
+        memcpy(sl_value_text_space(out, len), s, len);
         sl_value_commit_text(out, len);
       }
       return 0;
@@ -320,40 +471,27 @@ int sl_json_to_value(const char *z, size_t n, sl_value *out, sl_arena *arena) {
     char *p = space(out, arena, len);
     size_t m = sl_json_unescape(s, len, p);
     if (m == BAD) return -1;
-    if (arena) {
-      p[m] = 0;
-      sl_value_borrow_text(out, p, m, SL_F_TERM);
-    } else {
-      sl_value_commit_text(out, m);
-    }
+    const char *nul = memchr(p, 0, m);
+    if (nul) m = (size_t)(nul - p);
+    text_done(out, arena, p, m, 0);
     return 0;
   }
   default: { /* array or object: minified JSON text */
     int has_ws = 0;
     for (size_t i = 0; i < e && !has_ws; i++)
-      has_ws = z[i] == ' ' || z[i] == '\t' || z[i] == '\n' || z[i] == '\r';
+      has_ws = ws_tab[(uint8_t)z[i]];
     if (!has_ws && arena) {
       sl_value_borrow_text(out, z, e, SL_F_JSON);
       return 0;
     }
-    sl_buf b;
-    sl_buf_init(&b);
-    sl_json_minify(z, e, &b);
-    char *p = space(out, arena, b.n);
-    memcpy(p, b.z, b.n);
-    if (arena) {
-      p[b.n] = 0;
-      sl_value_borrow_text(out, p, b.n, SL_F_JSON | SL_F_TERM);
-    } else {
-      sl_value_commit_text(out, b.n);
-      out->flags |= SL_F_JSON;
-    }
-    sl_buf_free(&b);
+    char *p = space(out, arena, e);
+    text_done(out, arena, p, minify_into(z, e, p), SL_F_JSON);
     return 0;
   }
   }
 }
 
+/* A JSON array of numbers as a VECTOR; see json.h. */
 int sl_json_to_vector(const char *z, size_t n, sl_value *out, sl_arena *arena) {
   if (!n || z[0] != '[') return -1;
   size_t count = 0, i = 1, v, ve;
@@ -364,8 +502,9 @@ int sl_json_to_vector(const char *z, size_t n, sl_value *out, sl_arena *arena) {
     count++;
   }
   if (rc < 0) return -1;
-  double *x = arena ? sl_arena_alloc(arena, count * sizeof(double) + 1)
-                    : (double *)(void *)sl_value_text_space(out, count * sizeof(double));
+  size_t bytes = count * sizeof(double);
+  double *x =
+      arena ? sl_arena_alloc(arena, bytes + 1) : (double *)(void *)sl_value_text_space(out, bytes);
   i = 1;
   for (size_t c = 0; c < count; c++) {
     sl_json_element(z, n, &i, &v, &ve, &k);
@@ -410,8 +549,8 @@ static int object_find(const char *z, size_t n, const char *key, size_t klen, si
   return rc < 0 ? -2 : found;
 }
 
-int sl_json_path(const char *z, size_t n, const char *path, size_t plen, size_t *v,
-                 size_t *v_end, const char **why) {
+int sl_json_path(const char *z, size_t n, const char *path, size_t plen, size_t *v, size_t *v_end,
+                 const char **why) {
   size_t s = sl_json_ws(z, n, 0);
   sl_json_kind kind;
   size_t e = sl_json_skip(z, n, s, &kind);
@@ -428,7 +567,8 @@ int sl_json_path(const char *z, size_t n, const char *path, size_t plen, size_t 
       size_t klen;
       if (p < plen && path[p] == '"') {
         size_t q = p + 1;
-        while (q < plen && path[q] != '"') q++;
+        while (q < plen && path[q] != '"')
+          q++;
         if (q >= plen) {
           *why = "JSON path error";
           return -1;
@@ -438,7 +578,8 @@ int sl_json_path(const char *z, size_t n, const char *path, size_t plen, size_t 
         p = q + 1;
       } else {
         size_t q = p;
-        while (q < plen && path[q] != '.' && path[q] != '[') q++;
+        while (q < plen && path[q] != '.' && path[q] != '[')
+          q++;
         key = path + p;
         klen = q - p;
         p = q;
@@ -461,7 +602,8 @@ int sl_json_path(const char *z, size_t n, const char *path, size_t plen, size_t 
       if (q < plen && path[q] == '#') {
         from_end = 1;
         q++;
-        if (q < plen && path[q] == '-') q++;
+        if (q < plen && path[q] == '-')
+          q++;
         else if (q < plen && path[q] == ']') {
           *why = "JSON path error";
           return -1;
@@ -469,7 +611,8 @@ int sl_json_path(const char *z, size_t n, const char *path, size_t plen, size_t 
       }
       size_t d0 = q;
       int64_t idx = 0;
-      while (q < plen && path[q] >= '0' && path[q] <= '9') idx = idx * 10 + (path[q++] - '0');
+      while (q < plen && path[q] >= '0' && path[q] <= '9')
+        idx = idx * 10 + (path[q++] - '0');
       if (q >= plen || path[q] != ']' || (q == d0 && !from_end)) {
         *why = "JSON path error";
         return -1;
@@ -483,7 +626,8 @@ int sl_json_path(const char *z, size_t n, const char *path, size_t plen, size_t 
       size_t an = e - s;
       if (from_end) {
         int64_t count = 0;
-        while (sl_json_element(a, an, &i, &vs, &vend, &k) == 1) count++;
+        while (sl_json_element(a, an, &i, &vs, &vend, &k) == 1)
+          count++;
         idx = count - idx;
         if (idx < 0) return 0;
         i = 1;
@@ -511,6 +655,8 @@ int sl_json_path(const char *z, size_t n, const char *path, size_t plen, size_t 
   return 1;
 }
 
+/* Append z[0..n) as a JSON string; see json.h.  Runs of plain bytes are
+** copied whole. */
 void sl_json_append_string(sl_buf *out, const char *z, size_t n) {
   static const char hex[] = "0123456789abcdef";
   sl_buf_reserve(out, n + 2);
@@ -518,7 +664,7 @@ void sl_json_append_string(sl_buf *out, const char *z, size_t n) {
   size_t start = 0;
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)z[i];
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    if (!str_stop[c]) continue;
     sl_buf_append(out, z + start, i - start);
     start = i + 1;
     switch (c) {
@@ -539,22 +685,33 @@ void sl_json_append_string(sl_buf *out, const char *z, size_t n) {
   sl_buf_putc(out, '"');
 }
 
+/* Write the decimal digits of i at out (room for 21 bytes); returns the length. */
+static int int_to_text(int64_t i, char *out) {
+  char tmp[24];
+  int k = 0;
+  uint64_t u = i < 0 ? 0 - (uint64_t)i : (uint64_t)i;
+  do {
+    tmp[k++] = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  int j = 0;
+  if (i < 0) out[j++] = '-';
+  while (k)
+    out[j++] = tmp[--k];
+  return j;
+}
+
+/* Append v as JSON; see json.h. */
 void sl_json_append_value(sl_buf *out, sl_value *v) {
   char tmp[40];
-  int k;
   switch (v->type) {
   case SL_NULL: sl_buf_append(out, "null", 4); break;
-  case SL_INTEGER:
-    k = snprintf(tmp, sizeof tmp, "%lld", (long long)v->u.i);
-    sl_buf_append(out, tmp, (size_t)k);
-    break;
+  case SL_INTEGER: sl_buf_append(out, tmp, (size_t)int_to_text(v->u.i, tmp)); break;
   case SL_REAL:
-    if (!isfinite(v->u.r)) {
+    if (!isfinite(v->u.r))
       sl_buf_append(out, "null", 4);
-      break;
-    }
-    k = sl_real_to_shortest(v->u.r, tmp);
-    sl_buf_append(out, tmp, (size_t)k);
+    else
+      sl_buf_append(out, tmp, (size_t)sl_real_to_shortest(v->u.r, tmp));
     break;
   case SL_TEXT:
     if (v->flags & SL_F_JSON)
@@ -564,6 +721,7 @@ void sl_json_append_value(sl_buf *out, sl_value *v) {
     break;
   case SL_BLOB: {
     static const char hex[] = "0123456789ABCDEF";
+    sl_buf_reserve(out, 2 * (size_t)v->n + 2);
     sl_buf_putc(out, '"');
     for (uint32_t i = 0; i < v->n; i++) {
       unsigned char c = (unsigned char)v->u.z[i];
@@ -573,18 +731,17 @@ void sl_json_append_value(sl_buf *out, sl_value *v) {
     sl_buf_putc(out, '"');
     break;
   }
-  default:
+  case SL_VECTOR:
     sl_buf_putc(out, '[');
     for (uint32_t i = 0; i < v->n; i++) {
       if (i) sl_buf_putc(out, ',');
-      if (!isfinite(v->u.v[i])) {
+      if (!isfinite(v->u.v[i]))
         sl_buf_append(out, "null", 4);
-        continue;
-      }
-      k = sl_real_to_shortest(v->u.v[i], tmp);
-      sl_buf_append(out, tmp, (size_t)k);
+      else
+        sl_buf_append(out, tmp, (size_t)sl_real_to_shortest(v->u.v[i], tmp));
     }
     sl_buf_putc(out, ']');
     break;
+  default: sl_buf_append(out, "null", 4); break;
   }
 }

@@ -15,7 +15,7 @@
 
 #include "value.h"
 
-#define SL_JSON_MAX_DEPTH 1000
+#define SL_JSON_MAX_DEPTH 2000 /* as SQLite 3.40.1 */
 
 typedef enum sl_json_kind {
   SL_JSON_BAD = 0, /* not a JSON value */

@@ -1,72 +1,190 @@
 /*
-** op_sink.c - the last operator of a query with INTO: encodes each row with
-** the sink's format into one buffer per batch (records separated by '\n',
-** their ends noted) and hands the whole batch to the sink in one write.
-** The buffer and the ends array are reused across batches.
+** op_sink.c - the last operator of a query with INTO: encodes rows with the
+** sink's format and writes them, one write per batch.
+**
+** Encoding (JSON numbers and strings, CSV quoting) costs about as much as
+** decoding and evaluating, so it runs on a thread of its own: push() copies
+** the batch into one of two slots (values, and their bytes into the slot's
+** arena, so nothing borrowed from the producer is kept) and hands it to the
+** encoder thread; while that thread encodes and writes one slot, the task
+** fills the other.  The two slots bound the memory held.  A write error is
+** kept by the encoder thread and returned by the next push or by finish.
+** Slots, buffers and arenas are reused, so steady state allocates nothing.
 */
+#include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "operator.h"
 
+#define NSLOT 2
+
+typedef struct slot {
+  sl_value *rows; /* nrow * ncol copied values; bytes in arena */
+  int nrow, cap;
+  sl_arena arena;
+} slot;
+
 typedef struct op_sink {
   sl_operator base;
-  sl_sink *sink;     /* owned */
-  sl_encoder *enc;   /* owned */
-  sl_buf buf;        /* encoded records of the current batch */
-  size_t *ends;      /* end offset of each record in buf */
-  int cap;
-  int begun;         /* begin() written (csv header) */
+  sl_sink *sink;   /* owned */
+  sl_encoder *enc; /* owned; used by the encoder thread only */
+  int ncol;
+  sl_buf buf;      /* encoder thread: records of the slot being written */
+  size_t *ends;    /* encoder thread: end offset of each record in buf */
+  int ends_cap;
+  int begun;       /* begin() (a csv header) written */
+
+  slot slots[NSLOT];
+  int head;        /* next slot the encoder takes */
+  int filled;      /* slots waiting for the encoder (0..NSLOT) */
+  int busy;        /* the encoder is working on a slot */
+  int stop;        /* no more batches: the encoder exits when idle */
+  int started;     /* the thread exists */
+  pthread_t thread;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  sl_err werr;     /* first write error (encoder thread) */
 } op_sink;
 
-static int sink_push(sl_operator *base, sl_batch *in, sl_err *err) {
-  op_sink *s = (op_sink *)base;
+/* Encode and write n rows; called by the encoder thread (or by finish). */
+static int encode_write(op_sink *s, sl_value *rows, int n) {
   const sl_format *f = s->sink->format;
-  if (in->nrow > s->cap) {
-    s->cap = in->nrow;
-    s->ends = sl_realloc(s->ends, sizeof(size_t) * (size_t)s->cap);
-  }
   sl_buf_reset(&s->buf);
-  int n = 0;
   if (!s->begun) {
     s->begun = 1;
     if (f->begin) {
       f->begin(s->enc, &s->buf);
       if (s->buf.n) {
-        /* The header goes out as a record of its own. */
-        size_t end = s->buf.n;
-        if (s->sink->vt->write(s->sink, s->buf.z, &end, 1, err)) return -1;
+        size_t end = s->buf.n; /* the header goes out as a record of its own */
+        if (s->sink->vt->write(s->sink, s->buf.z, &end, 1, &s->werr)) return -1;
         sl_buf_reset(&s->buf);
       }
     }
   }
-  for (int i = 0; i < in->nrow; i++) {
-    f->encode(s->enc, in->rows + (size_t)i * (size_t)in->ncol, &s->buf);
-    sl_buf_putc(&s->buf, '\n');
-    s->ends[n++] = s->buf.n;
+  if (n > s->ends_cap) {
+    s->ends_cap = n;
+    s->ends = sl_realloc(s->ends, sizeof(size_t) * (size_t)n);
   }
-  base->stats->out += n;
-  if (n && s->sink->vt->write(s->sink, s->buf.z, s->ends, n, err)) return -1;
+  for (int i = 0; i < n; i++) {
+    f->encode(s->enc, rows + (size_t)i * (size_t)s->ncol, &s->buf);
+    sl_buf_putc(&s->buf, '\n');
+    s->ends[i] = s->buf.n;
+  }
+  return n ? s->sink->vt->write(s->sink, s->buf.z, s->ends, n, &s->werr) : 0;
+}
+
+static void *encoder_main(void *arg) {
+  op_sink *s = arg;
+  pthread_mutex_lock(&s->mu);
+  for (;;) {
+    while (!s->filled && !s->stop) pthread_cond_wait(&s->cv, &s->mu);
+    if (!s->filled) break; /* stop, and nothing left */
+    slot *sl = &s->slots[s->head];
+    s->busy = 1;
+    int failed = s->werr.code != 0;
+    pthread_mutex_unlock(&s->mu);
+    if (!failed) encode_write(s, sl->rows, sl->nrow);
+    pthread_mutex_lock(&s->mu);
+    s->busy = 0;
+    s->head = (s->head + 1) % NSLOT;
+    s->filled--;
+    pthread_cond_broadcast(&s->cv);
+  }
+  pthread_mutex_unlock(&s->mu);
+  return NULL;
+}
+
+/* Copy a batch into sl (values, and their bytes into sl's arena). */
+static void copy_batch(op_sink *s, slot *sl, const sl_batch *in) {
+  size_t ncell = (size_t)in->nrow * (size_t)s->ncol;
+  if (in->nrow > sl->cap) {
+    sl->cap = in->nrow;
+    sl->rows = sl_realloc(sl->rows, sizeof(sl_value) * (ncell ? ncell : 1));
+  }
+  sl_arena_reset(&sl->arena);
+  for (int i = 0; i < in->nrow; i++) {
+    const sl_value *src = in->rows + (size_t)i * (size_t)in->ncol;
+    sl_value *dst = sl->rows + (size_t)i * (size_t)s->ncol;
+    for (int c = 0; c < s->ncol; c++) {
+      dst[c] = src[c];
+      dst[c].buf = NULL;
+      dst[c].cap = 0;
+      sl_value_pin(&dst[c], &sl->arena);
+    }
+  }
+  sl->nrow = in->nrow;
+}
+
+static int sink_push(sl_operator *base, sl_batch *in, sl_err *err) {
+  op_sink *s = (op_sink *)base;
+  if (!in->nrow) return 0;
+  pthread_mutex_lock(&s->mu);
+  if (!s->started) {
+    if (pthread_create(&s->thread, NULL, encoder_main, s)) {
+      pthread_mutex_unlock(&s->mu);
+      sl_err_set(err, SL_EINTERNAL, "cannot start the encoder thread");
+      return -1;
+    }
+    s->started = 1;
+  }
+  while (s->filled == NSLOT && !s->werr.code) pthread_cond_wait(&s->cv, &s->mu);
+  if (s->werr.code) {
+    sl_err_set(err, s->werr.code, "%s", s->werr.msg ? s->werr.msg : "write failed");
+    pthread_mutex_unlock(&s->mu);
+    return -1;
+  }
+  slot *sl = &s->slots[(s->head + s->filled) % NSLOT];
+  pthread_mutex_unlock(&s->mu);
+  copy_batch(s, sl, in); /* the slot is ours until it is counted as filled */
+  pthread_mutex_lock(&s->mu);
+  s->filled++;
+  pthread_cond_broadcast(&s->cv);
+  pthread_mutex_unlock(&s->mu);
+  base->stats->out += in->nrow;
   return 0;
+}
+
+/* Wait for the encoder to finish everything and stop it. */
+static void stop_encoder(op_sink *s) {
+  if (!s->started) return;
+  pthread_mutex_lock(&s->mu);
+  s->stop = 1;
+  pthread_cond_broadcast(&s->cv);
+  pthread_mutex_unlock(&s->mu);
+  pthread_join(s->thread, NULL);
+  s->started = 0;
 }
 
 static int sink_finish(sl_operator *base, sl_err *err) {
   op_sink *s = (op_sink *)base;
-  if (!s->begun && s->sink->format->begin) { /* an empty result still gets its header */
-    sl_batch empty = {0, 0, NULL, NULL, NULL};
-    if (sink_push(base, &empty, err)) return -1;
+  stop_encoder(s);
+  if (!s->werr.code && !s->begun) encode_write(s, NULL, 0); /* an empty result gets its header */
+  if (s->werr.code) {
+    sl_err_set(err, s->werr.code, "%s", s->werr.msg ? s->werr.msg : "write failed");
+    return -1;
   }
   return s->sink->vt->flush ? s->sink->vt->flush(s->sink, err) : 0;
 }
 
 static void sink_explain(sl_operator *base, sl_buf *out) {
   op_sink *s = (op_sink *)base;
-  sl_buf_printf(out, "sink: %s, format %s\n", s->sink->vt->name, s->sink->format->name);
+  sl_buf_printf(out, "sink: %s, format %s (encoded on its own thread)\n", s->sink->vt->name,
+                s->sink->format->name);
 }
 
 static void sink_free(sl_operator *base) {
   op_sink *s = (op_sink *)base;
+  stop_encoder(s);
   if (s->enc) s->sink->format->encoder_free(s->enc);
   s->sink->vt->close(s->sink);
+  for (int i = 0; i < NSLOT; i++) {
+    free(s->slots[i].rows);
+    sl_arena_free(&s->slots[i].arena);
+  }
+  pthread_mutex_destroy(&s->mu);
+  pthread_cond_destroy(&s->cv);
+  sl_err_clear(&s->werr);
   sl_buf_free(&s->buf);
   free(s->ends);
   free(s);
@@ -85,6 +203,10 @@ sl_operator *sl_op_sink_new(sl_sink *sink, int ncol, const char *const *names, s
   s->base.vt = &sink_vt;
   s->sink = sink;
   s->enc = enc;
+  s->ncol = ncol;
   sl_buf_init(&s->buf);
+  for (int i = 0; i < NSLOT; i++) sl_arena_init(&s->slots[i].arena);
+  pthread_mutex_init(&s->mu, NULL);
+  pthread_cond_init(&s->cv, NULL);
   return &s->base;
 }

@@ -533,7 +533,112 @@ int sl_real_to_text(double r, char *out) {
   return sl_real_format(out, r, 'g', 15, SL_FMT_ALT2);
 }
 
+static const uint64_t pow10_64[] = {1ULL,
+                                    10ULL,
+                                    100ULL,
+                                    1000ULL,
+                                    10000ULL,
+                                    100000ULL,
+                                    1000000ULL,
+                                    10000000ULL,
+                                    100000000ULL,
+                                    1000000000ULL,
+                                    10000000000ULL,
+                                    100000000000ULL,
+                                    1000000000000ULL,
+                                    10000000000000ULL,
+                                    100000000000000ULL,
+                                    1000000000000000ULL,
+                                    10000000000000000ULL,
+                                    100000000000000000ULL,
+                                    1000000000000000000ULL,
+                                    10000000000000000000ULL};
+
+/* 10^k for 0 <= k <= 38 in 128 bits. */
+static unsigned __int128 pow10_128(int k) {
+  if (k <= 19) return pow10_64[k];
+  return (unsigned __int128)pow10_64[19] * pow10_64[k - 19];
+}
+
+/* Shortest round-trip digits for 1e-5 <= |r| < 1e16, exactly, in integers:
+** r = m * 2^e is scaled by 10^k so that it has 17 integer digits; the
+** decimals that read back as r form the interval [V - Hlow, V + H] in units
+** of 2^(e-2) * 10^-k (V = 4 m 10^k); the first digit count with a multiple
+** of its step inside wins, the one nearest r among them.  Returns the length
+** written, or 0 when r is outside the fast range. */
+static int shortest_fast(double r, char *out) {
+  double a = fabs(r);
+  if (!(a >= 1e-5 && a < 1e16)) return 0;
+  uint64_t bits;
+  memcpy(&bits, &a, sizeof bits);
+  int be = (int)(bits >> 52);
+  uint64_t m = (bits & ((1ULL << 52) - 1)) | (1ULL << 52);
+  int e = be - 1075;
+  if (e > 1 || e < -72) return 0;
+  int sh = 2 - e; /* units: V / 2^sh is r * 10^k */
+  /* log10(2) ~ 0.30103: an estimate the loop corrects */
+  int k = 16 - (int)floor((be - 1023) * 0.30102999566398114);
+  unsigned __int128 V;
+  uint64_t q;
+  for (;;) {
+    if (k < 0 || k > 21) return 0;
+    V = (unsigned __int128)m * 4 * pow10_128(k);
+    q = (uint64_t)(V >> sh);
+    if (q >= pow10_64[17])
+      k--;
+    else if (q < pow10_64[16])
+      k++;
+    else
+      break;
+  }
+  unsigned __int128 H = 2 * pow10_128(k);
+  unsigned __int128 Hlow = (m == (1ULL << 52) && be > 1) ? pow10_128(k) : H;
+  unsigned odd = (unsigned)(m & 1);
+  unsigned __int128 mask = ((unsigned __int128)1 << sh) - 1;
+  uint64_t hi = (uint64_t)((V + H - odd) >> sh);
+  uint64_t lo = (uint64_t)((V - Hlow + odd + mask) >> sh);
+  unsigned __int128 rem = V & mask;
+  uint64_t best = q;
+  for (int n = 1; n <= 17; n++) {
+    uint64_t step = pow10_64[17 - n];
+    uint64_t top = hi / step * step;
+    if (top < lo) continue;
+    /* the multiple of step nearest to r, if inside; else the top one */
+    uint64_t base = q / step * step;
+    unsigned __int128 twice = ((unsigned __int128)(q - base) << (sh + 1)) + (rem << 1);
+    uint64_t t = twice >= ((unsigned __int128)step << sh) ? base + step : base;
+    best = (t >= lo && t <= hi) ? t : top;
+    break;
+  }
+  /* best has 17 digits (18 when rounding reached 10^17) */
+  char dig[24];
+  int nd = 0;
+  for (uint64_t x = best; x; x /= 10) dig[nd++] = (char)('0' + (int)(x % 10));
+  int point = nd - k; /* digits before the decimal point */
+  int last = 0;       /* lowest digit kept (trailing zeros dropped) */
+  while (last < nd - 1 && dig[last] == '0') last++;
+  char *o = out;
+  if (r < 0) *o++ = '-';
+  if (point > 0) {
+    for (int i = nd - 1; i >= nd - point; i--) *o++ = i >= last ? dig[i] : '0';
+    *o++ = '.';
+    if (nd - point - 1 < last)
+      *o++ = '0';
+    else
+      for (int i = nd - point - 1; i >= last; i--) *o++ = dig[i];
+  } else {
+    *o++ = '0';
+    *o++ = '.';
+    for (int i = 0; i < -point; i++) *o++ = '0';
+    for (int i = nd - 1; i >= last; i--) *o++ = dig[i];
+  }
+  *o = 0;
+  return (int)(o - out);
+}
+
 int sl_real_to_shortest(double r, char *out) {
+  int fast = shortest_fast(r, out);
+  if (fast) return fast;
   if (r == 0.0) {
     strcpy(out, signbit(r) ? "-0.0" : "0.0");
     return signbit(r) ? 4 : 3;
