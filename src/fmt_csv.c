@@ -145,11 +145,11 @@ static int csv_decode(sl_decoder *dd, const char *rec, size_t len, sl_value *row
   put_ctx p = {d, row, d->schema->ncol, 0};
   int nf = sl_csv_split(rec, len, d->delim, arena, put_field, &p);
   if (nf < 0 || nf != p.ncol) {
-    sl_buf_reset(&d->why);
-    if (p.bad == 2) {
+    if (p.bad == 2) { /* put_field wrote the message */
       *why = d->why.z;
       return -1;
     }
+    sl_buf_reset(&d->why);
     if (nf < 0 && !p.bad)
       sl_buf_printf(&d->why, "malformed CSV (unbalanced quotes)");
     else

@@ -1,0 +1,2 @@
+-- unknown options are errors, not ignored
+SELECT a FROM file('data/people.json', formt => 'json');
