@@ -52,6 +52,11 @@ err=$("$sluice" -e "SELECT 1 FROM file('$work/missing.json')" 2>&1); check "miss
 contains "missing file" "missing.json" "$err"
 err=$("$sluice" run "$work/nope.sql" 2>&1); check "missing script exit" 1 $?
 
+out=$(printf 'one\ntwo, three\n' | "$sluice" --format csv -e "SELECT upper(value) AS v FROM stdin()")
+check "stdin() source" $'v\nONE\n"TWO, THREE"' "$out"
+out=$(printf '{"x": 2}\n{"x": 5}\n' | "$sluice" --format json -e "SELECT x * 10 AS y FROM stdin(format => 'json') INTO stdout")
+check "stdin() to stdout()" $'{"y":20}\n{"y":50}' "$out"
+
 printf '{"a": 1}\n{"a": \n{"a": 3}\n' > "$work/in.json"
 out=$("$sluice" --format json --stats -e "SELECT a FROM file('$work/in.json')" 2>"$work/err")
 check "bad record skipped" $'{"a":1}\n{"a":3}' "$out"

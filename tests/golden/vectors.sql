@@ -1,0 +1,9 @@
+/* VECTOR values: a JSON array of numbers becomes a VECTOR;
+   other arrays stay JSON text */
+SELECT id, typeof(featuresVector) AS t, vector_len(featuresVector) AS n,
+       featuresVector -> 1 AS second, vector_dot(featuresVector, featuresVector) AS sq,
+       featuresVector AS v
+FROM file('data/vectors.json') WHERE typeof(featuresVector) = 'vector';  -- trailing comment
+SELECT id, typeof(featuresVector) AS t, featuresVector ->> 0 AS first
+FROM file('data/vectors.json') WHERE typeof(featuresVector) <> 'vector';
+SELECT vector(1, 2.5) AS v, vector('[3, 4]') AS w, vector_norm(vector('[3, 4]')) AS norm;
