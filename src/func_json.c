@@ -1,13 +1,33 @@
 /*
-** func_json.c - SQLite's JSON functions (json, json_valid, json_type,
-** json_array_length, json_extract, ->, ->>, json_array, json_object,
-** json_quote) and sluice's VECTOR functions (vector, vector_len,
-** vector_get, vector_dot, vector_norm), working on JSON text in place with
-** json.c.  Results that are JSON carry the JSON flag so that another JSON
-** function embeds them as JSON rather than as a string, as SQLite's JSON
-** subtype does.
+** func_json.c - SQLite 3.40's JSON functions and sluice's VECTOR functions.
+**
+** JSON: json, json_valid, json_type, json_array_length, json_extract, the
+** operators -> and ->> (registered as functions of those names), json_array,
+** json_object and json_quote.  They work on JSON text in place with the
+** tree-free scanner of json.c; nothing builds a tree.  Behaviour follows
+** SQLite 3.40.1 as observed (tests/printf_json_test.c compares the two):
+**
+**  - JSON input is the argument's text up to its first NUL byte (numbers are
+**    read as their text); NULL gives NULL; malformed text is the error
+**    "malformed JSON", whatever else the call would have done.
+**  - Paths are evaluated lazily, one step at a time, the way SQLite walks
+**    its parse tree: a step that cannot apply (".a" on an array) ends the
+**    walk with "nothing there" before the rest of the path is read, so a
+**    syntax error later in the path is only reported when the walk gets
+**    there ("JSON path error near '<rest of path>'").  Object keys are
+**    compared with the key as written in the JSON text (escapes and all),
+**    and the first of duplicate keys wins.  "[#]" and "[#-N]" count from the
+**    end of an array.
+**  - Results that are JSON text carry SL_F_JSON (SQLite's JSON subtype), and
+**    TEXT arguments carrying it are embedded as JSON, not as strings.  REALs
+**    are embedded with their SQL text ("%!.15g": 1.0, 1.0e+100, Inf).
+**
+** VECTOR (sluice's numeric arrays): vector(X) from a JSON array of numbers or
+** vector(a, b, ...) from numbers; vector_len, vector_get (0-based), vector_dot,
+** vector_norm; V -> i and V ->> i give element i as a REAL.
 */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,293 +35,445 @@
 #include "func.h"
 #include "json.h"
 
-/* Append v as SQLite's JSON functions render it (REAL with 15 digits). */
-static int append_sql_json(sl_fctx *ctx, sl_buf *out, sl_value *v) {
-  char tmp[420];
-  switch (v->type) {
-  case SL_REAL: {
-    if (isinf(v->u.r)) {
-      sl_buf_puts(out, v->u.r < 0 ? "-9.0e+999" : "9.0e+999");
-      return 0;
-    }
-    int k = sl_real_to_text(v->u.r, tmp);
-    sl_buf_append(out, tmp, (size_t)k);
-    return 0;
-  }
-  case SL_BLOB: sl_result_error(ctx, "JSON cannot hold BLOB values"); return -1;
-  default: sl_json_append_value(out, v); return 0;
-  }
-}
+/* ---- helpers ------------------------------------------------------------- */
 
-/* JSON text of an argument: its bytes, or NULL (error set) if malformed. */
-static const char *json_arg(sl_fctx *ctx, sl_value *v, size_t *n) {
-  const char *z = sl_value_text(v, n);
-  if (!sl_json_valid(z, *n)) {
-    sl_result_error(ctx, "malformed JSON");
-    return NULL;
-  }
+/* The text of v as a C string would see it (cut at the first NUL), or NULL
+** for SQL NULL.  Numbers are rendered into v's own buffer. */
+static const char *cstr_arg(sl_value *v, size_t *n) {
+  *n = 0;
+  if (v->type == SL_NULL) return NULL;
+  size_t len;
+  const char *z = sl_value_text(v, &len);
+  if (!z) return NULL;
+  const char *nul = memchr(z, 0, len);
+  *n = nul ? (size_t)(nul - z) : len;
   return z;
 }
 
-static void result_json(sl_fctx *ctx, const char *z, size_t n) {
+/* The JSON text of argument v with leading and trailing whitespace trimmed:
+** returns NULL with *err = 0 for SQL NULL, NULL with *err = 1 (the error
+** already set on ctx) when the text is malformed. */
+static const char *json_arg(sl_fctx *ctx, sl_value *v, size_t *n, int *err) {
+  *err = 0;
+  size_t len;
+  const char *z = cstr_arg(v, &len);
+  if (!z) return NULL;
+  if (!sl_json_valid(z, len)) {
+    sl_result_error(ctx, "malformed JSON");
+    *err = 1;
+    return NULL;
+  }
+  size_t s = sl_json_ws(z, len, 0);
+  size_t e = len;
+  while (e > s && (z[e - 1] == ' ' || z[e - 1] == '\t' || z[e - 1] == '\n' || z[e - 1] == '\r'))
+    e--;
+  *n = e - s;
+  return z + s;
+}
+
+/* Fail the call with SQLite's path error, quoting the path from `at` on with
+** single quotes doubled (its %q). */
+static void path_error(sl_fctx *ctx, const char *at, size_t n) {
   sl_buf b;
   sl_buf_init(&b);
-  sl_json_minify(z, n, &b);
-  sl_result_text(ctx, b.z ? b.z : "", b.n);
-  ctx->out->flags |= SL_F_JSON;
+  for (size_t i = 0; i < n; i++) {
+    if (at[i] == '\'') sl_buf_putc(&b, '\'');
+    sl_buf_putc(&b, at[i]);
+  }
+  sl_result_error(ctx, "JSON path error near '%s'", b.z ? b.z : "");
   sl_buf_free(&b);
 }
 
-static void f_json(sl_fctx *ctx, int argc, sl_value **argv) {
-  size_t n;
-  if (argv[0]->type == SL_NULL) return;
-  const char *z = json_arg(ctx, argv[0], &n);
-  if (z) result_json(ctx, z + sl_json_ws(z, n, 0), n - sl_json_ws(z, n, 0));
+static int is_digit(char c) {
+  return c >= '0' && c <= '9';
 }
 
-static void f_json_valid(sl_fctx *ctx, int argc, sl_value **argv) {
-  size_t n;
-  if (argv[0]->type == SL_NULL) return;
-  const char *z = sl_value_text(argv[0], &n);
-  sl_result_int(ctx, argv[0]->type != SL_BLOB && sl_json_valid(z, n));
+/* Walk path[0..plen) over the valid JSON value z[0..n) (no surrounding
+** whitespace).  Returns 1 and the span [*vs, *ve) of the value found, 0 if
+** nothing is there, or -1 after setting the path error on ctx. */
+static int walk(sl_fctx *ctx, const char *z, size_t n, const char *path, size_t plen, size_t *vs,
+                size_t *ve) {
+  size_t s = 0, e = n;
+  if (plen == 0 || path[0] != '$') {
+    path_error(ctx, path, plen);
+    return -1;
+  }
+  size_t p = 1;
+  while (p < plen) {
+    const char *step = path + p;
+    size_t rest = plen - p;
+    if (path[p] == '.') {
+      if (z[s] != '{') return 0;
+      p++;
+      const char *key;
+      size_t klen, next;
+      if (p < plen && path[p] == '"') {
+        size_t q = p + 1;
+        while (q < plen && path[q] != '"')
+          q++;
+        if (q >= plen) {
+          path_error(ctx, path + p, plen - p);
+          return -1;
+        }
+        key = path + p + 1;
+        klen = q - p - 1;
+        next = q + 1;
+      } else {
+        size_t q = p;
+        while (q < plen && path[q] != '.' && path[q] != '[')
+          q++;
+        if (q == p) {
+          path_error(ctx, path + p, plen - p);
+          return -1;
+        }
+        key = path + p;
+        klen = q - p;
+        next = q;
+      }
+      size_t i = s + 1, a, b;
+      const char *k;
+      size_t kl;
+      int esc, rc, found = 0;
+      sl_json_kind kind;
+      while ((rc = sl_json_member(z, e, &i, &k, &kl, &esc, &a, &b, &kind)) == 1) {
+        if (kl == klen && memcmp(k, key, klen) == 0) {
+          found = 1;
+          break;
+        }
+      }
+      if (!found) return 0;
+      s = a;
+      e = b;
+      p = next;
+    } else if (path[p] == '[') {
+      uint32_t idx = 0;
+      size_t j = 1;
+      while (j < rest && is_digit(step[j]))
+        idx = idx * 10 + (uint32_t)(step[j++] - '0');
+      if (j < 2 || j >= rest || step[j] != ']') {
+        if (rest > 1 && step[1] == '#') {
+          if (z[s] != '[') return 0;
+          size_t i = s + 1, a, b;
+          sl_json_kind kind;
+          while (sl_json_element(z, e, &i, &a, &b, &kind) == 1)
+            idx++;
+          j = 2;
+          if (rest > 3 && step[2] == '-' && is_digit(step[3])) {
+            uint32_t x = 0;
+            j = 3;
+            do {
+              x = x * 10 + (uint32_t)(step[j++] - '0');
+            } while (j < rest && is_digit(step[j]));
+            if (x > idx) return 0;
+            idx -= x;
+          }
+          if (j >= rest || step[j] != ']') {
+            path_error(ctx, step, rest);
+            return -1;
+          }
+        } else {
+          path_error(ctx, step, rest);
+          return -1;
+        }
+      }
+      if (z[s] != '[') return 0;
+      p += j + 1;
+      size_t i = s + 1, a = 0, b = 0;
+      sl_json_kind kind;
+      uint32_t c = 0;
+      int found = 0;
+      while (sl_json_element(z, e, &i, &a, &b, &kind) == 1) {
+        if (c++ == idx) {
+          found = 1;
+          break;
+        }
+      }
+      if (!found) return 0;
+      s = a;
+      e = b;
+    } else {
+      path_error(ctx, step, rest);
+      return -1;
+    }
+  }
+  *vs = s;
+  *ve = e;
+  return 1;
 }
 
-/* Find the value path P names in JSON X: 1 found, 0 absent, -1 error set. */
-static int locate(sl_fctx *ctx, sl_value *x, sl_value *p, const char **z, size_t *v, size_t *ve) {
-  size_t n, pn;
-  const char *json = sl_value_text(x, &n);
-  const char *path = sl_value_text(p, &pn);
-  const char *why = NULL;
-  int rc = sl_json_path(json, n, path, pn, v, ve, &why);
-  if (rc == -2) {
+/* Set the result to JSON text (minified) flagged SL_F_JSON. */
+static void result_json(sl_fctx *ctx, const char *z, size_t n) {
+  char *p = sl_value_text_space(ctx->out, n);
+  sl_buf b = {p, 0, (size_t)n + 1};
+  sl_json_minify(z, n, &b); /* never grows: minified text is not longer */
+  sl_value_commit_text(ctx->out, b.n);
+  ctx->out->flags |= SL_F_JSON;
+}
+
+/* Set the result to the SQL value of the JSON value z[0..n) (json_extract's
+** conversion); arrays and objects are minified text flagged SL_F_JSON unless
+** plain is set (->> gives them without the flag). */
+static void result_sql(sl_fctx *ctx, const char *z, size_t n, int plain) {
+  if (sl_json_to_value(z, n, ctx->out, NULL)) {
     sl_result_error(ctx, "malformed JSON");
-    return -1;
-  }
-  if (rc == -1) {
-    sl_result_error(ctx, "JSON path error near '%.*s'", (int)(pn > 20 ? 20 : pn), path);
-    return -1;
-  }
-  *z = json;
-  return rc;
-}
-
-static const char *kind_name(sl_json_kind k) {
-  static const char *const names[] = {"?",       "null", "true", "false", "integer",
-                                      "real", "text", "array", "object"};
-  return names[k];
-}
-
-static void f_json_type(sl_fctx *ctx, int argc, sl_value **argv) {
-  if (argv[0]->type == SL_NULL || (argc > 1 && argv[1]->type == SL_NULL)) return;
-  const char *z;
-  size_t v, ve, n;
-  sl_json_kind k;
-  if (argc == 1) {
-    z = json_arg(ctx, argv[0], &n);
-    if (!z) return;
-    v = sl_json_ws(z, n, 0);
-    ve = n;
-  } else if (locate(ctx, argv[0], argv[1], &z, &v, &ve) != 1) {
     return;
   }
-  sl_json_skip(z, ve, v, &k);
-  const char *t = kind_name(k);
+  if (plain) ctx->out->flags &= (uint8_t)~SL_F_JSON;
+}
+
+/* Append SQL value v as SQLite's JSON functions embed it: NULL null, numbers
+** as their SQL text, TEXT as a string (as is when flagged SL_F_JSON).  A
+** BLOB fails the call (returns -1). */
+static int append_sql_value(sl_fctx *ctx, sl_buf *out, sl_value *v) {
+  size_t n;
+  switch (v->type) {
+  case SL_NULL: sl_buf_append(out, "null", 4); return 0;
+  case SL_INTEGER:
+  case SL_REAL: {
+    const char *z = sl_value_text(v, &n);
+    sl_buf_append(out, z, n);
+    return 0;
+  }
+  case SL_TEXT:
+    if (v->flags & SL_F_JSON)
+      sl_buf_append(out, v->u.z, v->n);
+    else
+      sl_json_append_string(out, v->u.z, v->n);
+    return 0;
+  case SL_VECTOR: sl_json_append_value(out, v); return 0;
+  default: sl_result_error(ctx, "JSON cannot hold BLOB values"); return -1;
+  }
+}
+
+/* Per-thread scratch buffer for building results (reused: no allocation per
+** row once warm).  Callers reset it before use. */
+static sl_buf *scratch(void) {
+  static _Thread_local sl_buf b;
+  sl_buf_reset(&b);
+  return &b;
+}
+
+/* Copy the scratch buffer into the result as JSON text. */
+static void result_buf_json(sl_fctx *ctx, sl_buf *b) {
+  sl_result_text(ctx, b->z ? b->z : "", b->n);
+  ctx->out->flags |= SL_F_JSON;
+}
+
+/* ---- JSON functions -------------------------------------------------------- */
+
+/* json(X): X validated and minified. */
+static void f_json(sl_fctx *ctx, int argc, sl_value **argv) {
+  size_t n;
+  int err;
+  const char *z = json_arg(ctx, argv[0], &n, &err);
+  if (z) result_json(ctx, z, n);
+}
+
+/* json_valid(X): 1 if X is well-formed JSON, else 0 (NULL gives 0). */
+static void f_json_valid(sl_fctx *ctx, int argc, sl_value **argv) {
+  size_t n;
+  const char *z = cstr_arg(argv[0], &n);
+  sl_result_int(ctx, z != NULL && sl_json_valid(z, n));
+}
+
+/* Locate the value json_type / json_array_length look at: X itself, or the
+** value at path P.  Returns 1 with the span, 0 for a NULL result, -1 on error. */
+static int locate(sl_fctx *ctx, int argc, sl_value **argv, const char **zp, size_t *vs,
+                  size_t *ve) {
+  size_t n, pn;
+  int err;
+  const char *z = json_arg(ctx, argv[0], &n, &err);
+  if (!z) return err ? -1 : 0;
+  *zp = z;
+  if (argc < 2) {
+    *vs = 0;
+    *ve = n;
+    return 1;
+  }
+  const char *path = cstr_arg(argv[1], &pn);
+  if (!path) return 0;
+  return walk(ctx, z, n, path, pn, vs, ve);
+}
+
+static const char *const type_names[] = {"null", "null", "true",  "false", "integer",
+                                         "real", "text", "array", "object"};
+
+/* json_type(X) and json_type(X, P). */
+static void f_json_type(sl_fctx *ctx, int argc, sl_value **argv) {
+  const char *z;
+  size_t vs, ve;
+  if (locate(ctx, argc, argv, &z, &vs, &ve) != 1) return;
+  sl_json_kind k;
+  sl_json_skip(z, ve, vs, &k);
+  const char *t = type_names[k];
   sl_result_static_text(ctx, t, strlen(t));
 }
 
+/* json_array_length(X) and json_array_length(X, P): 0 for a non-array. */
 static void f_json_array_length(sl_fctx *ctx, int argc, sl_value **argv) {
-  if (argv[0]->type == SL_NULL || (argc > 1 && argv[1]->type == SL_NULL)) return;
   const char *z;
-  size_t v, ve, n;
-  if (argc == 1) {
-    z = json_arg(ctx, argv[0], &n);
-    if (!z) return;
-    v = sl_json_ws(z, n, 0);
-    ve = n;
-  } else if (locate(ctx, argv[0], argv[1], &z, &v, &ve) != 1) {
-    return;
-  }
-  if (z[v] != '[') {
-    sl_result_int(ctx, 0);
-    return;
-  }
-  size_t i = 1, a, b;
-  sl_json_kind k;
+  size_t vs, ve;
+  if (locate(ctx, argc, argv, &z, &vs, &ve) != 1) return;
   int64_t count = 0;
-  while (sl_json_element(z + v, ve - v, &i, &a, &b, &k) == 1) count++;
+  if (z[vs] == '[') {
+    size_t i = vs + 1, a, b;
+    sl_json_kind k;
+    while (sl_json_element(z, ve, &i, &a, &b, &k) == 1)
+      count++;
+  }
   sl_result_int(ctx, count);
 }
 
-/* The SQL value of JSON text (json_extract semantics) into the result. */
-static void result_value(sl_fctx *ctx, const char *z, size_t n) {
-  if (sl_json_to_value(z, n, ctx->out, NULL)) sl_result_error(ctx, "malformed JSON");
-}
-
+/* json_extract(X, P): the SQL value at P.  json_extract(X, P1, P2, ...): a
+** JSON array of the values (null where nothing is; a NULL path finds
+** nothing). */
 static void f_json_extract(sl_fctx *ctx, int argc, sl_value **argv) {
-  if (argv[0]->type == SL_NULL) return;
+  size_t n, pn, vs, ve;
+  int err;
+  const char *z = json_arg(ctx, argv[0], &n, &err);
+  if (!z) return;
   if (argc == 2) {
-    if (argv[1]->type == SL_NULL) return;
-    const char *z;
-    size_t v, ve;
-    if (locate(ctx, argv[0], argv[1], &z, &v, &ve) == 1) result_value(ctx, z + v, ve - v);
+    const char *path = cstr_arg(argv[1], &pn);
+    if (!path) return;
+    if (walk(ctx, z, n, path, pn, &vs, &ve) == 1) result_sql(ctx, z + vs, ve - vs, 0);
     return;
   }
-  sl_buf b;
-  sl_buf_init(&b);
-  sl_buf_putc(&b, '[');
+  sl_buf *b = scratch();
+  sl_buf_putc(b, '[');
   for (int i = 1; i < argc; i++) {
-    if (argv[i]->type == SL_NULL) {
-      sl_buf_free(&b);
-      return;
-    }
-    const char *z;
-    size_t v, ve;
-    int rc = locate(ctx, argv[0], argv[i], &z, &v, &ve);
-    if (rc < 0) {
-      sl_buf_free(&b);
-      return;
-    }
-    if (i > 1) sl_buf_putc(&b, ',');
+    const char *path = cstr_arg(argv[i], &pn);
+    int rc = path ? walk(ctx, z, n, path, pn, &vs, &ve) : 0;
+    if (rc < 0) return;
+    if (i > 1) sl_buf_putc(b, ',');
     if (rc == 1)
-      sl_json_minify(z + v, ve - v, &b);
+      sl_json_minify(z + vs, ve - vs, b);
     else
-      sl_buf_puts(&b, "null");
+      sl_buf_append(b, "null", 4);
   }
-  sl_buf_putc(&b, ']');
-  sl_result_text(ctx, b.z, b.n);
-  ctx->out->flags |= SL_F_JSON;
-  sl_buf_free(&b);
+  sl_buf_putc(b, ']');
+  result_buf_json(ctx, b);
 }
 
-/* The right operand of -> / ->> as a path: '$...' as is, a label 'a' as
-** '$.a', an integer N as '$[N]'. */
-static void arrow_path(sl_value *p, sl_buf *out) {
-  size_t n;
-  if (p->type == SL_INTEGER) {
-    sl_buf_printf(out, "$[%lld]", (long long)p->u.i);
-    return;
-  }
-  const char *z = sl_value_text(p, &n);
-  if (n && z[0] == '$') {
-    sl_buf_append(out, z, n);
-    return;
-  }
-  sl_buf_puts(out, "$.\"");
-  sl_buf_append(out, z, n);
-  sl_buf_putc(out, '"');
-}
-
+/* X -> P and X ->> P.  P is a path, or an abbreviation as SQLite 3.40 takes
+** it: text starting with a digit (an integer operand is such text) is an
+** array index "$[P]", text starting with '[' is "$P", other text a key path
+** "$.P".  A VECTOR on the left is indexed: element P as a REAL. */
 static void arrow(sl_fctx *ctx, sl_value **argv, int sql_value) {
-  if (argv[0]->type == SL_NULL || argv[1]->type == SL_NULL) return;
-  if (argv[0]->type == SL_VECTOR) { /* V -> i, V ->> i: element i as REAL */
+  if (argv[0]->type == SL_VECTOR) {
+    if (argv[1]->type == SL_NULL) return;
     int64_t i = sl_value_as_int(argv[1]);
     if (i >= 0 && i < (int64_t)argv[0]->n) sl_result_real(ctx, argv[0]->u.v[i]);
     return;
   }
-  sl_buf path;
-  sl_buf_init(&path);
-  arrow_path(argv[1], &path);
-  sl_value pv = SL_VALUE_INIT;
-  sl_value_borrow_text(&pv, path.z, path.n, SL_F_TERM);
-  const char *z;
-  size_t v, ve;
-  if (locate(ctx, argv[0], &pv, &z, &v, &ve) == 1) {
-    if (sql_value) {
-      result_value(ctx, z + v, ve - v);
+  size_t n, pn, vs, ve;
+  int err;
+  const char *z = json_arg(ctx, argv[0], &n, &err);
+  if (!z) return;
+  const char *path = cstr_arg(argv[1], &pn);
+  if (!path) return;
+  sl_buf *b = NULL;
+  if (pn == 0 || path[0] != '$') {
+    b = scratch();
+    if (pn > 0 && is_digit(path[0])) {
+      sl_buf_append(b, "$[", 2);
+      sl_buf_append(b, path, pn);
+      sl_buf_putc(b, ']');
     } else {
-      result_json(ctx, z + v, ve - v);
+      sl_buf_append(b, "$.", (pn > 0 && path[0] == '[') ? 1 : 2);
+      sl_buf_append(b, path, pn);
     }
+    path = b->z;
+    pn = b->n;
   }
-  sl_buf_free(&path);
+  if (walk(ctx, z, n, path, pn, &vs, &ve) != 1) return;
+  if (sql_value)
+    result_sql(ctx, z + vs, ve - vs, 1);
+  else
+    result_json(ctx, z + vs, ve - vs);
 }
 
 static void f_arrow(sl_fctx *ctx, int argc, sl_value **argv) {
   arrow(ctx, argv, 0);
 }
+
 static void f_arrow2(sl_fctx *ctx, int argc, sl_value **argv) {
   arrow(ctx, argv, 1);
 }
 
+/* json_array(...): a JSON array of the arguments. */
 static void f_json_array(sl_fctx *ctx, int argc, sl_value **argv) {
-  sl_buf b;
-  sl_buf_init(&b);
-  sl_buf_putc(&b, '[');
+  sl_buf *b = scratch();
+  sl_buf_putc(b, '[');
   for (int i = 0; i < argc; i++) {
-    if (i) sl_buf_putc(&b, ',');
-    if (append_sql_json(ctx, &b, argv[i])) {
-      sl_buf_free(&b);
-      return;
-    }
+    if (i) sl_buf_putc(b, ',');
+    if (append_sql_value(ctx, b, argv[i])) return;
   }
-  sl_buf_putc(&b, ']');
-  sl_result_text(ctx, b.z, b.n);
-  ctx->out->flags |= SL_F_JSON;
-  sl_buf_free(&b);
+  sl_buf_putc(b, ']');
+  result_buf_json(ctx, b);
 }
 
+/* json_object(label, value, ...): labels must be TEXT. */
 static void f_json_object(sl_fctx *ctx, int argc, sl_value **argv) {
-  if (argc % 2) {
+  if (argc & 1) {
     sl_result_error(ctx, "json_object() requires an even number of arguments");
     return;
   }
-  sl_buf b;
-  sl_buf_init(&b);
-  sl_buf_putc(&b, '{');
+  sl_buf *b = scratch();
+  sl_buf_putc(b, '{');
   for (int i = 0; i < argc; i += 2) {
     if (argv[i]->type != SL_TEXT) {
       sl_result_error(ctx, "json_object() labels must be TEXT");
-      sl_buf_free(&b);
       return;
     }
-    if (i) sl_buf_putc(&b, ',');
-    sl_json_append_string(&b, argv[i]->u.z, argv[i]->n);
-    sl_buf_putc(&b, ':');
-    if (append_sql_json(ctx, &b, argv[i + 1])) {
-      sl_buf_free(&b);
-      return;
-    }
+    if (i) sl_buf_putc(b, ',');
+    sl_json_append_string(b, argv[i]->u.z, argv[i]->n);
+    sl_buf_putc(b, ':');
+    if (append_sql_value(ctx, b, argv[i + 1])) return;
   }
-  sl_buf_putc(&b, '}');
-  sl_result_text(ctx, b.z, b.n);
-  ctx->out->flags |= SL_F_JSON;
-  sl_buf_free(&b);
+  sl_buf_putc(b, '}');
+  result_buf_json(ctx, b);
 }
 
+/* json_quote(X): X as a JSON value. */
 static void f_json_quote(sl_fctx *ctx, int argc, sl_value **argv) {
-  sl_buf b;
-  sl_buf_init(&b);
-  if (append_sql_json(ctx, &b, argv[0]) == 0) {
-    sl_result_text(ctx, b.z, b.n);
-    ctx->out->flags |= SL_F_JSON;
-  }
-  sl_buf_free(&b);
+  sl_buf *b = scratch();
+  if (append_sql_value(ctx, b, argv[0]) == 0) result_buf_json(ctx, b);
 }
 
 /* ---- VECTOR ---------------------------------------------------------------- */
 
+/* vector(X): X a JSON array of numbers (or already a VECTOR);
+** vector(a, b, ...): the numbers given.  NULL in, NULL out. */
 static void f_vector(sl_fctx *ctx, int argc, sl_value **argv) {
+  if (argc == 1 && argv[0]->type == SL_NULL) return;
   if (argc == 1 && argv[0]->type == SL_VECTOR) {
     sl_result_value(ctx, argv[0]);
     return;
   }
   if (argc == 1 && argv[0]->type == SL_TEXT) {
-    if (sl_json_to_vector(argv[0]->u.z, argv[0]->n, ctx->out, NULL))
+    size_t s = sl_json_ws(argv[0]->u.z, argv[0]->n, 0), e = argv[0]->n;
+    while (e > s && strchr(" \t\n\r", argv[0]->u.z[e - 1]))
+      e--;
+    if (sl_json_to_vector(argv[0]->u.z + s, e - s, ctx->out, NULL))
       sl_result_error(ctx, "vector(): not a JSON array of numbers");
     return;
   }
-  double *x = sl_malloc(sizeof(double) * (size_t)(argc ? argc : 1));
-  for (int i = 0; i < argc; i++) {
+  for (int i = 0; i < argc; i++)
     if (argv[i]->type != SL_INTEGER && argv[i]->type != SL_REAL) {
-      free(x);
       sl_result_error(ctx, "vector(): argument %d is not a number", i + 1);
       return;
     }
+  /* build the elements in the result's own buffer */
+  double *x = (double *)(void *)sl_value_text_space(ctx->out, sizeof(double) * (size_t)argc);
+  for (int i = 0; i < argc; i++)
     x[i] = sl_value_as_real(argv[i]);
-  }
-  sl_value_set_vector(ctx->out, x, (size_t)argc);
-  free(x);
+  ctx->out->type = SL_VECTOR;
+  ctx->out->flags = SL_F_OWNBUF;
+  ctx->out->n = (uint32_t)argc;
+  ctx->out->u.v = x;
 }
 
+/* 1 if v is a VECTOR; 0 if not (an error unless v is NULL, which gives NULL). */
 static int need_vector(sl_fctx *ctx, sl_value *v) {
   if (v->type == SL_VECTOR) return 1;
   if (v->type != SL_NULL) sl_result_error(ctx, "not a VECTOR");
@@ -312,8 +484,9 @@ static void f_vector_len(sl_fctx *ctx, int argc, sl_value **argv) {
   if (need_vector(ctx, argv[0])) sl_result_int(ctx, argv[0]->n);
 }
 
+/* vector_get(V, i): element i (0-based) as a REAL; NULL when out of range. */
 static void f_vector_get(sl_fctx *ctx, int argc, sl_value **argv) {
-  if (!need_vector(ctx, argv[0])) return;
+  if (!need_vector(ctx, argv[0]) || argv[1]->type == SL_NULL) return;
   int64_t i = sl_value_as_int(argv[1]);
   if (i >= 0 && i < (int64_t)argv[0]->n) sl_result_real(ctx, argv[0]->u.v[i]);
 }
@@ -325,14 +498,16 @@ static void f_vector_dot(sl_fctx *ctx, int argc, sl_value **argv) {
     return;
   }
   double s = 0;
-  for (uint32_t i = 0; i < argv[0]->n; i++) s += argv[0]->u.v[i] * argv[1]->u.v[i];
+  for (uint32_t i = 0; i < argv[0]->n; i++)
+    s += argv[0]->u.v[i] * argv[1]->u.v[i];
   sl_result_real(ctx, s);
 }
 
 static void f_vector_norm(sl_fctx *ctx, int argc, sl_value **argv) {
   if (!need_vector(ctx, argv[0])) return;
   double s = 0;
-  for (uint32_t i = 0; i < argv[0]->n; i++) s += argv[0]->u.v[i] * argv[0]->u.v[i];
+  for (uint32_t i = 0; i < argv[0]->n; i++)
+    s += argv[0]->u.v[i] * argv[0]->u.v[i];
   sl_result_real(ctx, sqrt(s));
 }
 
@@ -340,22 +515,22 @@ static void f_vector_norm(sl_fctx *ctx, int argc, sl_value **argv) {
   { name, n, SL_FUNC_DETERMINISTIC | (flags), NULL, fn, NULL, NULL, NULL, NULL, 0, NULL, doc }
 
 const sl_func sl_builtin_json[] = {
-    J("json", 1, f_json, SL_FUNC_JSONRESULT, "validate and minify JSON"),
-    J("json_valid", 1, f_json_valid, 0, "1 if X is well-formed JSON"),
-    J("json_type", 1, f_json_type, 0, "type of the JSON value"),
-    J("json_type", 2, f_json_type, 0, "type of the value at path P"),
-    J("json_array_length", 1, f_json_array_length, 0, "elements of a JSON array"),
-    J("json_array_length", 2, f_json_array_length, 0, "elements of the array at path P"),
+    J("json", 1, f_json, SL_FUNC_JSONRESULT, "json(X): X validated and minified"),
+    J("json_valid", 1, f_json_valid, 0, "json_valid(X): 1 if X is well-formed JSON"),
+    J("json_type", 1, f_json_type, 0, "json_type(X): type of the JSON value"),
+    J("json_type", 2, f_json_type, 0, "json_type(X, P): type of the value at path P"),
+    J("json_array_length", 1, f_json_array_length, 0, "json_array_length(X): elements"),
+    J("json_array_length", 2, f_json_array_length, 0, "json_array_length(X, P)"),
     J("json_extract", -4, f_json_extract, 0, "json_extract(X, P, ...): values at paths"),
     J("->", 2, f_arrow, SL_FUNC_JSONRESULT, "X -> P: JSON text at P"),
     J("->>", 2, f_arrow2, 0, "X ->> P: SQL value at P"),
-    J("json_array", -1, f_json_array, SL_FUNC_JSONRESULT, "a JSON array of the arguments"),
+    J("json_array", -1, f_json_array, SL_FUNC_JSONRESULT, "json_array(...): a JSON array"),
     J("json_object", -1, f_json_object, SL_FUNC_JSONRESULT, "json_object(label, value, ...)"),
-    J("json_quote", 1, f_json_quote, SL_FUNC_JSONRESULT, "X as a JSON value"),
-    J("vector", -1, f_vector, 0, "a VECTOR from numbers or a JSON array"),
-    J("vector_len", 1, f_vector_len, 0, "number of elements"),
-    J("vector_get", 2, f_vector_get, 0, "element I (0-based) as REAL"),
-    J("vector_dot", 2, f_vector_dot, 0, "dot product"),
-    J("vector_norm", 1, f_vector_norm, 0, "Euclidean norm"),
+    J("json_quote", 1, f_json_quote, SL_FUNC_JSONRESULT, "json_quote(X): X as a JSON value"),
+    J("vector", -1, f_vector, 0, "vector(X) or vector(a, b, ...): a VECTOR"),
+    J("vector_len", 1, f_vector_len, 0, "vector_len(V): number of elements"),
+    J("vector_get", 2, f_vector_get, 0, "vector_get(V, i): element i (0-based) as REAL"),
+    J("vector_dot", 2, f_vector_dot, 0, "vector_dot(A, B): dot product"),
+    J("vector_norm", 1, f_vector_norm, 0, "vector_norm(V): Euclidean norm"),
     {NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL},
 };

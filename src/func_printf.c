@@ -1,250 +1,608 @@
 /*
 ** func_printf.c - SQLite's printf() / format() SQL function.
 **
-** Conversions: %d %i %u %x %X %o %c %s %z %q %Q %w %f %e %E %g %G %p %n %%,
-** with the flags - + space 0 # , ! and width/precision (including *).
-** Arguments are taken in order and converted as SQLite does (a missing
-** argument is 0 or ''); numbers are formatted by the C library, strings and
-** SQL quoting here.
+** sl_value_printf() renders a format string over sl_value arguments exactly as
+** SQLite 3.40's printf() SQL function does (its sqlite3_str_vappendf in
+** "SQL function" mode), byte for byte:
+**
+**   conversions  %d %i %u %r(ordinal) %x %X %o %p %f %e %E %g %G %c %s %z
+**                %q %Q %w %n(no output) %%; %T and %S (internal to SQLite)
+**                and any unknown conversion end the output there;
+**   flags        - + space 0 # ! (alternate form 2: ".0" kept, 26 digits,
+**                widths and precisions of strings in characters) and ','
+**                (thousands separators for %d %i %u);
+**   width and precision, either of which may be '*' (taken from the next
+**   argument); l and ll length modifiers are accepted and ignored.
+**
+** Arguments are taken in order and converted with value.c's accessors the
+** way sqlite3_value_int64 / _double / _text convert them; a missing argument
+** is 0, 0.0 or a NULL string.  Text arguments are C strings to SQLite, so
+** they end at their first NUL byte.  Floating-point numbers are rendered
+** here with SQLite 3.40's own digit generator (long double arithmetic,
+** 16 significant digits), reproduced from its observed behaviour.
 */
 #include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "func.h"
 
-/* Append z[0..n) padded to width (left-justified when left). */
-static void pad(sl_buf *out, const char *z, size_t n, int width, int left, char fill) {
-  int padn = width > (int)n ? width - (int)n : 0;
-  if (!left)
-    for (int i = 0; i < padn; i++) sl_buf_putc(out, fill);
-  sl_buf_append(out, z, n);
-  if (left)
-    for (int i = 0; i < padn; i++) sl_buf_putc(out, ' ');
+/* The arguments of one printf() call and how many have been consumed. */
+typedef struct pf_args {
+  int argc;        /* number of arguments after the format */
+  int used;        /* arguments consumed so far */
+  sl_value **argv; /* the arguments */
+} pf_args;
+
+/* Where the output goes.  `touched` records whether anything was appended
+** (even zero bytes): SQLite's printf() returns NULL when nothing was. */
+typedef struct pf_out {
+  sl_buf *b;   /* output buffer, appended to */
+  int touched; /* 1 once any append happened */
+} pf_out;
+
+/* Next argument as an INTEGER (sqlite3_value_int64); 0 when none is left. */
+static int64_t arg_int(pf_args *a) {
+  if (a->used >= a->argc) return 0;
+  return sl_value_as_int(a->argv[a->used++]);
 }
 
-/* Insert thousands separators into the digits of a decimal number text. */
-static void commas(char *s) {
-  char *d = s;
-  if (*d == '-' || *d == '+' || *d == ' ') d++;
-  size_t nd = strspn(d, "0123456789");
-  if (nd <= 3) return;
-  size_t extra = (nd - 1) / 3;
-  size_t tail = strlen(d + nd);
-  memmove(d + nd + extra, d + nd, tail + 1);
-  char *src = d + nd - 1, *dst = d + nd + extra - 1;
-  for (size_t k = 0; k < nd; k++) {
-    *dst-- = *src--;
-    if (k % 3 == 2 && k + 1 < nd) *dst-- = ',';
-  }
+/* Next argument as a REAL (sqlite3_value_double); 0.0 when none is left. */
+static double arg_real(pf_args *a) {
+  if (a->used >= a->argc) return 0.0;
+  return sl_value_as_real(a->argv[a->used++]);
 }
 
-void sl_value_printf(sl_buf *out, const char *fmt, size_t fmtlen, int argc, sl_value **argv) {
-  int ai = 0;
-  sl_value zero = SL_VALUE_INIT;
-  sl_value_set_int(&zero, 0);
-  for (size_t i = 0; i < fmtlen; i++) {
-    if (fmt[i] != '%') {
-      sl_buf_putc(out, fmt[i]);
-      continue;
-    }
-    if (++i >= fmtlen) break;
-    int left = 0, plus = 0, space = 0, zero_pad = 0, alt = 0, comma = 0, bang = 0;
-    for (;; i++) {
-      if (i >= fmtlen) return;
-      char c = fmt[i];
-      if (c == '-') left = 1;
-      else if (c == '+') plus = 1;
-      else if (c == ' ') space = 1;
-      else if (c == '0') zero_pad = 1;
-      else if (c == '#') alt = 1;
-      else if (c == ',') comma = 1;
-      else if (c == '!') bang = 1;
-      else break;
-    }
-    int width = 0, prec = -1;
-    if (fmt[i] == '*') {
-      width = ai < argc ? (int)sl_value_as_int(argv[ai++]) : 0;
-      if (width < 0) {
-        left = 1;
-        width = width == -2147483647 - 1 ? 0 : -width;
-      }
-      i++;
+/* Next argument as a C string (sqlite3_value_text): NULL for SQL NULL or
+** when none is left; otherwise the text, whose length up to its first NUL
+** byte goes to *n.  The bytes belong to the argument value. */
+static const char *arg_text(pf_args *a, size_t *n) {
+  *n = 0;
+  if (a->used >= a->argc) return NULL;
+  sl_value *v = a->argv[a->used++];
+  if (v->type == SL_NULL) return NULL;
+  size_t len = 0;
+  const char *z = sl_value_text(v, &len);
+  if (!z) return NULL;
+  const char *nul = memchr(z, 0, len);
+  *n = nul ? (size_t)(nul - z) : len;
+  return z;
+}
+
+/* Append n bytes at z. */
+static void emit(pf_out *o, const char *z, size_t n) {
+  o->touched = 1;
+  sl_buf_append(o->b, z, n);
+}
+
+/* Append n copies of the byte c (nothing when n <= 0). */
+static void emit_repeat(pf_out *o, int64_t n, char c) {
+  o->touched = 1;
+  if (n <= 0) return;
+  sl_buf_reserve(o->b, (size_t)n);
+  memset(o->b->z + o->b->n, c, (size_t)n);
+  o->b->n += (size_t)n;
+  o->b->z[o->b->n] = 0;
+}
+
+/* Append z[0..n) in a field of `width` bytes, right-aligned with spaces
+** unless left (the final step of every conversion in SQLite). */
+static void emit_field(pf_out *o, const char *z, size_t n, int64_t width, int left) {
+  int64_t pad = width - (int64_t)n;
+  if (pad > 0 && !left) emit_repeat(o, pad, ' ');
+  emit(o, z, n);
+  if (pad > 0 && left) emit_repeat(o, pad, ' ');
+}
+
+/* Number of UTF-8 continuation bytes in z[0..n): what SQLite adds to the
+** width under the '!' flag so that the width counts characters. */
+static int64_t continuation_bytes(const char *z, size_t n) {
+  int64_t k = 0;
+  for (size_t i = 0; i < n; i++)
+    if (((unsigned char)z[i] & 0xc0) == 0x80) k++;
+  return k;
+}
+
+/* The integer conversions (%d %i %u %r %x %X %o %p).  `conv` is the
+** conversion letter; the other arguments are the parsed field.  The text is
+** [alternate prefix][sign][zeros to the precision][digits][ordinal suffix],
+** with thousands separators over zeros and digits when requested. */
+static void format_integer(pf_out *o, pf_args *a, char conv, int64_t width, int64_t prec, int left,
+                           char flag_prefix, int alt, int zeropad, int comma) {
+  int is_signed = conv == 'd' || conv == 'i' || conv == 'r';
+  unsigned base = conv == 'o' ? 8 : (conv == 'x' || conv == 'X' || conv == 'p') ? 16 : 10;
+  const char *digits = conv == 'x' ? "0123456789abcdef" : "0123456789ABCDEF";
+  const char *altpre = conv == 'o' ? "0" : conv == 'X' ? "0X" : base == 16 ? "0x" : "";
+  if (conv != 'd' && conv != 'i' && conv != 'u') comma = 0;
+  uint64_t u;
+  char sign = 0;
+  if (is_signed) {
+    int64_t v = arg_int(a);
+    if (v < 0) {
+      u = ~(uint64_t)v + 1;
+      sign = '-';
     } else {
-      while (i < fmtlen && fmt[i] >= '0' && fmt[i] <= '9') width = width * 10 + (fmt[i++] - '0');
+      u = (uint64_t)v;
+      sign = flag_prefix;
     }
-    if (i < fmtlen && fmt[i] == '.') {
-      i++;
-      prec = 0;
-      if (i < fmtlen && fmt[i] == '*') {
-        prec = ai < argc ? (int)sl_value_as_int(argv[ai++]) : 0;
-        if (prec < 0) prec = -prec;
+  } else {
+    u = (uint64_t)arg_int(a);
+  }
+  if (u == 0) alt = 0;
+  if (zeropad && prec < width - (sign != 0)) prec = width - (sign != 0);
+
+  /* digits and suffix, built backwards */
+  char tmp[32];
+  char *p = tmp + sizeof tmp;
+  if (conv == 'r') {
+    static const char ord[] = "thstndrd";
+    int x = (int)(u % 10);
+    if (x >= 4 || (u / 10) % 10 == 1) x = 0;
+    *--p = ord[x * 2 + 1];
+    *--p = ord[x * 2];
+  }
+  do {
+    *--p = digits[u % base];
+    u /= base;
+  } while (u > 0);
+  int64_t ndig = (int64_t)(tmp + sizeof tmp - p);
+  int64_t zeros = prec > ndig ? prec - ndig : 0;
+  int64_t body = zeros + ndig;
+  int64_t ncomma = comma ? (body - 1) / 3 : 0;
+  size_t npre = alt ? strlen(altpre) : 0;
+  int64_t total = (int64_t)npre + (sign != 0) + body + ncomma;
+
+  if (!left && width > total) emit_repeat(o, width - total, ' ');
+  if (npre) emit(o, altpre, npre);
+  if (sign) emit(o, &sign, 1);
+  if (!comma) {
+    emit_repeat(o, zeros, '0');
+    emit(o, p, (size_t)ndig);
+  } else {
+    /* a separator after every character whose distance from the end is a
+    ** non-zero multiple of three */
+    o->touched = 1;
+    sl_buf_reserve(o->b, (size_t)(body + ncomma));
+    for (int64_t k = 0; k < body; k++) {
+      sl_buf_putc(o->b, k < zeros ? '0' : p[k - zeros]);
+      int64_t rest = body - 1 - k;
+      if (rest > 0 && rest % 3 == 0) sl_buf_putc(o->b, ',');
+    }
+  }
+  if (left && width > total) emit_repeat(o, width - total, ' ');
+}
+
+/* Rounding amounts 0.5 * 10^-k for k = 0..9, as SQLite tabulates them. */
+static const double round_table[] = {5.0e-01, 5.0e-02, 5.0e-03, 5.0e-04, 5.0e-05,
+                                     5.0e-06, 5.0e-07, 5.0e-08, 5.0e-09, 5.0e-10};
+
+/* One decimal digit of *val (in [0, 10)), which is then scaled up for the
+** next one; after *cnt significant digits every digit is '0'. */
+static char next_digit(long double *val, int *cnt) {
+  if (*cnt <= 0) return '0';
+  (*cnt)--;
+  int digit = (int)*val;
+  long double d = digit;
+  *val = (*val - d) * 10.0;
+  return (char)('0' + digit);
+}
+
+/* Render r for conversion conv ('f' 'e' 'E' 'g' 'G') into out, which has
+** room for prec + 340 bytes, and return the length.  This is SQLite 3.40's
+** algorithm: the value is widened to long double, rounded by adding half a
+** unit of the last digit (for %f nudged by 3e-16 of the value when fewer
+** than 15 digits are asked for, so that 2.675 gives 2.68), normalised to
+** [1, 10) with an exponent, and then read out digit by digit, with at most 16
+** significant digits (26 under '!').  *sign_len gets 1 if the text starts
+** with a sign or space.  Infinity is "Inf" with its sign. */
+static int64_t render_real(char *out, double r, char conv, int64_t prec, int alt, int alt2,
+                           char flag_prefix, int *sign_len, int *special) {
+  int xtype = conv == 'f' ? 'f' : (conv == 'e' || conv == 'E') ? 'e' : 'g';
+  char echar = (conv == 'E' || conv == 'G') ? 'E' : 'e';
+  long double v = r;
+  char prefix;
+  char *p = out;
+  *special = 0;
+  if (prec < 0) prec = 6;
+  if (prec > 100000000) prec = 100000000;
+  if (v < 0.0) {
+    v = -v;
+    prefix = '-';
+  } else {
+    prefix = flag_prefix;
+  }
+  *sign_len = prefix != 0;
+  if (xtype == 'g' && prec > 0) prec--;
+  int idx = (int)(prec & 0xfff);
+  double rounder = round_table[idx % 10];
+  while (idx >= 10) {
+    rounder *= 1.0e-10;
+    idx -= 10;
+  }
+  if (xtype == 'f') {
+    double rx = (double)v;
+    uint64_t u;
+    memcpy(&u, &rx, sizeof u);
+    int ex = -1023 + (int)((u >> 52) & 0x7ff);
+    if (prec + ex / 3 < 15) rounder += v * 3e-16;
+    v += rounder;
+  }
+  int exp = 0;
+  if (isnan((double)v)) {
+    *special = 1;
+    *sign_len = 0;
+    memcpy(out, "NaN", 3);
+    return 3;
+  }
+  if (v > 0.0) {
+    long double scale = 1.0;
+    while (v >= 1e100 * scale && exp <= 350) {
+      scale *= 1e100;
+      exp += 100;
+    }
+    while (v >= 1e10 * scale && exp <= 350) {
+      scale *= 1e10;
+      exp += 10;
+    }
+    while (v >= 10.0 * scale && exp <= 350) {
+      scale *= 10.0;
+      exp++;
+    }
+    v /= scale;
+    while (v < 1e-8) {
+      v *= 1e8;
+      exp -= 8;
+    }
+    while (v < 1.0) {
+      v *= 10.0;
+      exp--;
+    }
+    if (exp > 350) {
+      *special = 1;
+      if (prefix) *p++ = prefix;
+      memcpy(p, "Inf", 3);
+      return (int64_t)(p - out) + 3;
+    }
+  }
+  if (xtype != 'f') {
+    v += rounder;
+    if (v >= 10.0) {
+      v *= 0.1;
+      exp++;
+    }
+  }
+  int rtz;
+  if (xtype == 'g') {
+    rtz = !alt;
+    if (exp < -4 || exp > prec) {
+      xtype = 'e';
+    } else {
+      prec -= exp;
+      xtype = 'f';
+    }
+  } else {
+    rtz = alt2;
+  }
+  int64_t e2 = xtype == 'e' ? 0 : exp;
+  int nsd = 16 + alt2 * 10;
+  int dp = prec > 0 || alt || alt2;
+  if (prefix) *p++ = prefix;
+  if (e2 < 0) {
+    *p++ = '0';
+  } else {
+    for (; e2 >= 0; e2--)
+      *p++ = next_digit(&v, &nsd);
+  }
+  if (dp) *p++ = '.';
+  for (e2++; e2 < 0 && prec > 0; prec--, e2++)
+    *p++ = '0';
+  while (prec-- > 0)
+    *p++ = next_digit(&v, &nsd);
+  if (rtz && dp) {
+    while (p[-1] == '0')
+      p--;
+    if (p[-1] == '.') {
+      if (alt2)
+        *p++ = '0';
+      else
+        p--;
+    }
+  }
+  if (xtype == 'e') {
+    *p++ = echar;
+    if (exp < 0) {
+      *p++ = '-';
+      exp = -exp;
+    } else {
+      *p++ = '+';
+    }
+    if (exp >= 100) {
+      *p++ = (char)(exp / 100 + '0');
+      exp %= 100;
+    }
+    *p++ = (char)(exp / 10 + '0');
+    *p++ = (char)(exp % 10 + '0');
+  }
+  return (int64_t)(p - out);
+}
+
+/* The floating-point conversions (%f %e %E %g %G), rendered straight into
+** the output buffer.  Zero padding goes after the sign; infinities are
+** padded with spaces, as in SQLite. */
+static void format_real(pf_out *o, pf_args *a, char conv, int64_t width, int64_t prec, int left,
+                        char flag_prefix, int alt, int alt2, int zeropad) {
+  double r = arg_real(a);
+  int64_t p = prec < 0 ? 6 : prec > 100000000 ? 100000000 : prec;
+  size_t need = (size_t)p + 340 + (size_t)width;
+  o->touched = 1;
+  sl_buf_reserve(o->b, need);
+  char *z = o->b->z + o->b->n;
+  int sign_len, special;
+  int64_t len = render_real(z, r, conv, prec, alt, alt2, flag_prefix, &sign_len, &special);
+  if (len < width) {
+    int64_t pad = width - len;
+    if (left) {
+      memset(z + len, ' ', (size_t)pad);
+    } else if (!zeropad || special) {
+      memmove(z + pad, z, (size_t)len);
+      memset(z, ' ', (size_t)pad);
+    } else {
+      memmove(z + pad + sign_len, z + sign_len, (size_t)(len - sign_len));
+      memset(z + sign_len, '0', (size_t)pad);
+    }
+    len = width;
+  }
+  o->b->n += (size_t)len;
+  o->b->z[o->b->n] = 0;
+}
+
+/* %c: the first character (up to 4 UTF-8 bytes) of the text argument, a NUL
+** byte for NULL or ''.  A precision repeats it; the width counts characters. */
+static void format_char(pf_out *o, pf_args *a, int64_t width, int64_t prec, int left) {
+  size_t n;
+  const char *z = arg_text(a, &n);
+  char ch[4] = {0};
+  size_t len = 1;
+  if (z && n) {
+    ch[0] = z[0];
+    if (((unsigned char)ch[0] & 0xc0) == 0xc0)
+      while (len < 4 && len < n && ((unsigned char)z[len] & 0xc0) == 0x80) {
+        ch[len] = z[len];
+        len++;
+      }
+  }
+  if (prec > 1) {
+    width -= prec - 1;
+    if (width > 1 && !left) {
+      emit_repeat(o, width - 1, ' ');
+      width = 0;
+    }
+    for (int64_t k = 1; k < prec; k++)
+      emit(o, ch, len);
+  }
+  if (width > 0) width += continuation_bytes(ch, len);
+  emit_field(o, ch, len, width, left);
+}
+
+/* %s and %z: the text argument ('' for NULL), cut to `prec` bytes (or
+** characters under '!'). */
+static void format_string(pf_out *o, pf_args *a, int64_t width, int64_t prec, int left, int alt2) {
+  size_t n;
+  const char *z = arg_text(a, &n);
+  if (!z) z = "", n = 0;
+  size_t len = n;
+  if (prec >= 0) {
+    if (alt2) {
+      size_t i = 0;
+      while (prec-- > 0 && i < n) {
+        if ((unsigned char)z[i++] >= 0xc0)
+          while (i < n && ((unsigned char)z[i] & 0xc0) == 0x80)
+            i++;
+      }
+      len = i;
+    } else if ((uint64_t)prec < n) {
+      len = (size_t)prec;
+    }
+  }
+  if (alt2 && width > 0) width += continuation_bytes(z, len);
+  emit_field(o, z, len, width, left);
+}
+
+/* %q, %Q and %w: the text with the quote character (' or ") doubled; %Q
+** adds the quotes and renders NULL as NULL; %q and %w render it as (NULL).
+** The precision counts bytes (characters under '!') of the input. */
+static void format_quoted(pf_out *o, pf_args *a, char conv, int64_t width, int64_t prec, int left,
+                          int alt2) {
+  char q = conv == 'w' ? '"' : '\'';
+  size_t n;
+  const char *z = arg_text(a, &n);
+  int isnull = z == NULL;
+  if (isnull) {
+    z = conv == 'Q' ? "NULL" : "(NULL)";
+    n = strlen(z);
+  }
+  /* bytes of the input used */
+  size_t i = 0;
+  for (int64_t k = prec; k != 0 && i < n; i++, k--) {
+    if (alt2 && ((unsigned char)z[i] & 0xc0) == 0xc0)
+      while (i + 1 < n && ((unsigned char)z[i + 1] & 0xc0) == 0x80)
         i++;
-      } else {
-        while (i < fmtlen && fmt[i] >= '0' && fmt[i] <= '9') prec = prec * 10 + (fmt[i++] - '0');
-      }
+  }
+  int quote = !isnull && conv == 'Q';
+  size_t nq = 0;
+  for (size_t k = 0; k < i; k++)
+    if (z[k] == q) nq++;
+  int64_t len = (int64_t)(i + nq) + (quote ? 2 : 0);
+  if (alt2 && width > 0) width += continuation_bytes(z, i);
+  int64_t pad = width - len;
+  if (pad > 0 && !left) emit_repeat(o, pad, ' ');
+  if (quote) emit(o, &q, 1);
+  size_t from = 0;
+  for (size_t k = 0; k < i; k++) {
+    if (z[k] == q) {
+      emit(o, z + from, k + 1 - from);
+      from = k;
     }
-    /* Length modifiers are accepted and ignored. */
-    while (i < fmtlen && (fmt[i] == 'l' || fmt[i] == 'h')) i++;
-    if (i >= fmtlen) break;
-    char conv = fmt[i];
-    if (width > 100000) width = 100000;
-    if (prec > 100000) prec = 100000;
-    if (conv == '%') {
-      sl_buf_putc(out, '%');
-      continue;
+  }
+  emit(o, z + from, i - from);
+  if (quote) emit(o, &q, 1);
+  if (pad > 0 && left) emit_repeat(o, pad, ' ');
+}
+
+/* Render fmt[0..fmtlen) (ending early at a NUL byte, as SQLite's C string
+** does) over the arguments into o.  Returns when the format ends or at an
+** invalid conversion, which ends the output as SQLite does. */
+static void format_all(pf_out *o, const char *fmt, size_t fmtlen, pf_args *a) {
+  const char *nul = memchr(fmt, 0, fmtlen);
+  const char *end = nul ? nul : fmt + fmtlen;
+  const char *f = fmt;
+#define NEXT() (++f < end ? *f : 0)
+  while (f < end) {
+    if (*f != '%') {
+      const char *s = f;
+      while (f < end && *f != '%')
+        f++;
+      emit(o, s, (size_t)(f - s));
+      if (f >= end) break;
     }
-    if (conv == 'n') continue;
-    sl_value *arg = ai < argc ? argv[ai++] : NULL;
-    char spec[32], tmp[512];
-    int k;
-    switch (conv) {
-    case 'd':
-    case 'i': {
-      int64_t v = arg ? sl_value_as_int(arg) : 0;
-      k = snprintf(spec, sizeof spec, "%%%s%s%s.%dlld", plus ? "+" : "", space ? " " : "",
-                   "", prec < 0 ? 1 : prec);
-      char *num = sl_mprintf(spec, (long long)v);
-      if (comma) {
-        num = sl_realloc(num, strlen(num) * 2 + 2);
-        commas(num);
-      }
-      size_t n = strlen(num);
-      if (zero_pad && !left && (int)n < width) {
-        /* zero padding goes after the sign */
-        int sign = num[0] == '-' || num[0] == '+' || num[0] == ' ';
-        if (sign) sl_buf_putc(out, num[0]);
-        for (int p = (int)n; p < width; p++) sl_buf_putc(out, '0');
-        sl_buf_append(out, num + sign, n - (size_t)sign);
-      } else {
-        pad(out, num, n, width, left, ' ');
-      }
-      free(num);
+    /* f is at '%' */
+    char c = NEXT();
+    if (c == 0) {
+      emit(o, "%", 1);
       break;
     }
+    int left = 0, alt = 0, alt2 = 0, zeropad = 0, comma = 0, done = 0;
+    char flag_prefix = 0;
+    int64_t width = 0, prec = -1;
+    do {
+      switch (c) {
+      case '-': left = 1; break;
+      case '+': flag_prefix = '+'; break;
+      case ' ': flag_prefix = ' '; break;
+      case '#': alt = 1; break;
+      case '!': alt2 = 1; break;
+      case '0': zeropad = 1; break;
+      case ',': comma = 1; break;
+      case 'l':
+        c = NEXT();
+        if (c == 'l') c = NEXT();
+        done = 1;
+        break;
+      case '1':
+      case '2':
+      case '3':
+      case '4':
+      case '5':
+      case '6':
+      case '7':
+      case '8':
+      case '9': {
+        unsigned wx = (unsigned)(c - '0');
+        while ((c = NEXT()) >= '0' && c <= '9')
+          wx = wx * 10 + (unsigned)(c - '0');
+        width = wx & 0x7fffffff;
+        if (c != '.' && c != 'l')
+          done = 1;
+        else
+          f--; /* read the '.' or 'l' again */
+        break;
+      }
+      case '*': {
+        width = (int)arg_int(a);
+        if (width < 0) {
+          left = 1;
+          width = width >= -2147483647 ? -width : 0;
+        }
+        char nx = f + 1 < end ? f[1] : 0;
+        if (nx != '.' && nx != 'l') {
+          c = NEXT();
+          done = 1;
+        }
+        break;
+      }
+      case '.': {
+        c = NEXT();
+        if (c == '*') {
+          prec = (int)arg_int(a);
+          if (prec < 0) prec = prec >= -2147483647 ? -prec : -1;
+          c = NEXT();
+        } else {
+          unsigned px = 0;
+          while (c >= '0' && c <= '9') {
+            px = px * 10 + (unsigned)(c - '0');
+            c = NEXT();
+          }
+          prec = px & 0x7fffffff;
+        }
+        if (c == 'l')
+          f--;
+        else
+          done = 1;
+        break;
+      }
+      default: done = 1; break;
+      }
+    } while (!done && (c = NEXT()) != 0);
+
+    switch (c) {
+    case 'd':
+    case 'i':
     case 'u':
+    case 'r':
     case 'x':
     case 'X':
     case 'o':
-    case 'p': {
-      uint64_t v = arg ? (uint64_t)sl_value_as_int(arg) : 0;
-      const char *c = conv == 'u' ? "llu" : conv == 'o' ? "llo" : conv == 'X' ? "llX" : "llx";
-      snprintf(spec, sizeof spec, "%%%s%s.%d%s", (alt && conv != 'u') ? "#" : "", zero_pad && !left && prec < 0 ? "0" : "",
-               prec < 0 ? 1 : prec, c);
-      if (zero_pad && !left && prec < 0) snprintf(spec, sizeof spec, "%%%s0%d%s", alt ? "#" : "", width, c);
-      k = snprintf(tmp, sizeof tmp, spec, (unsigned long long)v);
-      if (comma && conv == 'u') commas(tmp), k = (int)strlen(tmp);
-      pad(out, tmp, (size_t)k, width, left, ' ');
-      break;
-    }
+    case 'p': format_integer(o, a, c, width, prec, left, flag_prefix, alt, zeropad, comma); break;
     case 'f':
     case 'e':
     case 'E':
     case 'g':
-    case 'G': {
-      double v = arg ? sl_value_as_real(arg) : 0.0;
-      char num[440];
-      int flags = (alt ? SL_FMT_ALT : 0) | (bang ? SL_FMT_ALT2 : 0) | (plus ? SL_FMT_PLUS : 0) |
-                  (space ? SL_FMT_SPACE : 0);
-      int n = sl_real_format(num, v, conv, prec, flags);
-      if (comma) commas(num), n = (int)strlen(num);
-      if (zero_pad && !left && n < width && isfinite(v)) {
-        int sign = num[0] == '-' || num[0] == '+' || num[0] == ' ';
-        if (sign) sl_buf_putc(out, num[0]);
-        for (int z = n; z < width; z++) sl_buf_putc(out, '0');
-        sl_buf_append(out, num + sign, (size_t)(n - sign));
-      } else {
-        pad(out, num, (size_t)n, width, left, ' ');
-      }
-      break;
-    }
-    case 'c': {
-      size_t n = 0;
-      const char *z = arg ? sl_value_text(arg, &n) : NULL;
-      char ch[4] = {0};
-      size_t cl = 1; /* an empty or NULL argument gives a NUL character, as SQLite */
-      if (z && n) {
-        cl = 1;
-        while (cl < n && cl < 4 && ((unsigned char)z[cl] & 0xC0) == 0x80) cl++;
-        memcpy(ch, z, cl);
-      }
-      int reps = prec > 1 ? prec : 1;
-      sl_buf rep;
-      sl_buf_init(&rep);
-      for (int r = 0; r < reps; r++) sl_buf_append(&rep, ch, cl);
-      pad(out, rep.z ? rep.z : "", rep.n, width, left, ' ');
-      sl_buf_free(&rep);
-      break;
-    }
+    case 'G': format_real(o, a, c, width, prec, left, flag_prefix, alt, alt2, zeropad); break;
+    case 'c': format_char(o, a, width, prec, left); break;
     case 's':
-    case 'z': {
-      size_t n = 0;
-      const char *z = (arg && arg->type != SL_NULL) ? sl_value_text(arg, &n) : "";
-      if (prec >= 0) {
-        if (bang) { /* precision in characters */
-          size_t b = 0;
-          int chars = 0;
-          while (b < n && chars < prec) {
-            b++;
-            while (b < n && ((unsigned char)z[b] & 0xC0) == 0x80) b++;
-            chars++;
-          }
-          n = b;
-        } else if ((size_t)prec < n) {
-          n = (size_t)prec;
-        }
-      }
-      pad(out, z, n, width, left, ' ');
-      break;
-    }
+    case 'z': format_string(o, a, width, prec, left, alt2); break;
     case 'q':
     case 'Q':
-    case 'w': {
-      char q = conv == 'w' ? '"' : '\'';
-      if (!arg || arg->type == SL_NULL) { /* %Q: NULL; %q, %w: (NULL) */
-        if (conv == 'Q')
-          pad(out, "NULL", 4, width, left, ' ');
-        else
-          pad(out, "(NULL)", 6, width, left, ' ');
-        break;
-      }
-      size_t n = 0;
-      const char *z = (arg && arg->type != SL_NULL) ? sl_value_text(arg, &n) : "";
-      if (prec >= 0 && (size_t)prec < n) n = (size_t)prec;
-      sl_buf b;
-      sl_buf_init(&b);
-      if (conv == 'Q') sl_buf_putc(&b, q);
-      for (size_t j = 0; j < n; j++) {
-        if (z[j] == q) sl_buf_putc(&b, q);
-        sl_buf_putc(&b, z[j]);
-      }
-      if (conv == 'Q') sl_buf_putc(&b, q);
-      pad(out, b.z ? b.z : "", b.n, width, left, ' ');
-      sl_buf_free(&b);
-      break;
+    case 'w': format_quoted(o, a, c, width, prec, left, alt2); break;
+    case 'n': emit(o, "", 0); break;
+    case '%': emit_field(o, "%", 1, width, left); break;
+    default: return; /* %T, %S (internal to SQLite) and unknown conversions */
     }
-    default:
-      /* An unknown conversion stops the output, as in SQLite. */
-      return;
-    }
-    (void)k;
+    f++;
   }
+#undef NEXT
 }
 
+void sl_value_printf(sl_buf *out, const char *fmt, size_t fmtlen, int argc, sl_value **argv) {
+  pf_out o = {out, 0};
+  pf_args a = {argc, 0, argv};
+  format_all(&o, fmt, fmtlen, &a);
+}
+
+/* printf(FORMAT, ...) and format(FORMAT, ...): NULL when the format is NULL
+** or when nothing at all was output (an empty format, or one that starts with
+** an invalid conversion), as in SQLite.  The text is rendered into a
+** per-thread scratch buffer that is reused (no allocation per row once warm),
+** then copied into the result. */
 static void f_printf(sl_fctx *ctx, int argc, sl_value **argv) {
+  static _Thread_local sl_buf scratch;
   if (argc < 1 || argv[0]->type == SL_NULL) return;
   size_t n;
   const char *fmt = sl_value_text(argv[0], &n);
-  /* The format string lives in argv[0]'s buffer: copy it before arguments
-  ** are rendered (argv[0] may be rendered again). */
-  char *f = sl_strndup(fmt, n);
-  sl_buf b;
-  sl_buf_init(&b);
-  sl_value_printf(&b, f, n, argc - 1, argv + 1);
-  sl_result_text(ctx, b.z ? b.z : "", b.n);
-  sl_buf_free(&b);
-  free(f);
+  char copy[64];
+  if (argv[0]->type != SL_TEXT && argv[0]->type != SL_BLOB) {
+    /* a number rendered into argv[0]'s own buffer, which rendering the same
+    ** register again as an argument would rewrite: keep a copy */
+    if (n >= sizeof copy) n = sizeof copy - 1;
+    memcpy(copy, fmt, n);
+    fmt = copy;
+  }
+  sl_buf_reset(&scratch);
+  pf_out o = {&scratch, 0};
+  pf_args a = {argc - 1, 0, argv + 1};
+  format_all(&o, fmt, n, &a);
+  if (!o.touched) return;
+  sl_result_text(ctx, scratch.z ? scratch.z : "", scratch.n);
 }
 
 const sl_func sl_builtin_printf[] = {

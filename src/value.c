@@ -278,7 +278,10 @@ int sl_atof(const char *z, size_t n, double *r) {
   int real, whole;
   size_t len = scan_number(z, n, &real, &whole);
   if (!len) {
-    *r = 0.0;
+    /* no digits: zero, negative when a '-' follows the leading spaces */
+    size_t i = 0;
+    while (i < n && is_space((unsigned char)z[i])) i++;
+    *r = i < n && z[i] == '-' ? -0.0 : 0.0;
     return 0;
   }
   *r = decimal_value(z, len);
@@ -431,9 +434,24 @@ int sl_real_format(char *out, double r, int conv, int prec, int flags) {
     prefix = '-';
   }
   if (generic && prec > 0) prec--;
-  double rounder = 0.5;
-  for (int i = prec; i > 0; i--) rounder *= 0.1;
-  if (!generic && !expo) v += rounder;
+  /* 0.5 * 10^-prec from SQLite's table of rounding amounts; for %f nudged
+  ** up by 3e-16 of the value when few digits are asked for (2.675 -> 2.68) */
+  static const double round_table[] = {5.0e-01, 5.0e-02, 5.0e-03, 5.0e-04, 5.0e-05,
+                                       5.0e-06, 5.0e-07, 5.0e-08, 5.0e-09, 5.0e-10};
+  int idx = prec & 0xfff;
+  double rounder = round_table[idx % 10];
+  while (idx >= 10) {
+    rounder *= 1.0e-10;
+    idx -= 10;
+  }
+  if (!generic && !expo) {
+    double rx = (double)v;
+    uint64_t u;
+    memcpy(&u, &rx, sizeof u);
+    int ex = -1023 + (int)((u >> 52) & 0x7ff);
+    if (prec + ex / 3 < 15) rounder += (double)(v * 3e-16L);
+    v += rounder;
+  }
   int exp = 0;
   if (r != r) {
     memcpy(out, "NaN", 4);
@@ -560,7 +578,7 @@ static unsigned __int128 pow10_128(int k) {
   return (unsigned __int128)pow10_64[19] * pow10_64[k - 19];
 }
 
-/* Shortest round-trip digits for 1e-5 <= |r| < 1e16, exactly, in integers:
+/* Shortest round-trip digits for 1e-4 <= |r| < 1e16, exactly, in integers:
 ** r = m * 2^e is scaled by 10^k so that it has 17 integer digits; the
 ** decimals that read back as r form the interval [V - Hlow, V + H] in units
 ** of 2^(e-2) * 10^-k (V = 4 m 10^k); the first digit count with a multiple
@@ -568,7 +586,7 @@ static unsigned __int128 pow10_128(int k) {
 ** written, or 0 when r is outside the fast range. */
 static int shortest_fast(double r, char *out) {
   double a = fabs(r);
-  if (!(a >= 1e-5 && a < 1e16)) return 0;
+  if (!(a >= 1e-4 && a < 1e16)) return 0;
   uint64_t bits;
   memcpy(&bits, &a, sizeof bits);
   int be = (int)(bits >> 52);
@@ -647,8 +665,12 @@ int sl_real_to_shortest(double r, char *out) {
     strcpy(out, r != r ? "NaN" : r < 0 ? "-Infinity" : "Infinity");
     return (int)strlen(out);
   }
+  /* Outside the fast range the form is exponential (as Python's repr).  For
+  ** a normal double, 15 correctly rounded digits (zeros trimmed by %g) are
+  ** the shortest form whenever one of 15 or fewer digits exists; subnormals
+  ** have fewer significant bits and may need fewer digits still. */
   int n = 0;
-  for (int prec = 15; prec <= 17; prec++) {
+  for (int prec = fabs(r) < 2.2250738585072014e-308 ? 1 : 15; prec <= 17; prec++) {
     n = snprintf(out, 28, "%.*g", prec, r);
     if (prec == 17 || strtod(out, NULL) == r) break;
   }
@@ -729,6 +751,12 @@ int sl_value_truth(const sl_value *v) {
 
 /* ---- affinity and CAST ------------------------------------------------------------ */
 
+/* Whether numeric affinity turns the REAL r into an INTEGER: it is integral
+** and strictly inside the 64-bit range (SQLite keeps -2^63 and 2^63 as REAL). */
+static int real_is_int(double r) {
+  return r > -9223372036854775808.0 && r < 9223372036854775808.0 && (double)(int64_t)r == r;
+}
+
 /* Convert TEXT that is entirely a number into INTEGER or REAL (numeric
 ** affinity); try_int also turns integral REALs into INTEGERs. */
 static void numeric_affinity(sl_value *v, int try_int) {
@@ -740,8 +768,7 @@ static void numeric_affinity(sl_value *v, int try_int) {
     text_to_number(v->u.z, v->n, &num);
     if (num.type == SL_REAL && try_int) {
       double r = num.u.r;
-      if (r >= -9223372036854775808.0 && r < 9223372036854775808.0 && (double)(int64_t)r == r)
-        sl_value_set_int(&num, (int64_t)r);
+      if (real_is_int(r)) sl_value_set_int(&num, (int64_t)r);
     }
     v->type = num.type;
     v->flags = 0;
@@ -750,8 +777,7 @@ static void numeric_affinity(sl_value *v, int try_int) {
   }
   if (v->type == SL_REAL && try_int) {
     double r = v->u.r;
-    if (r >= -9223372036854775808.0 && r < 9223372036854775808.0 && (double)(int64_t)r == r)
-      sl_value_set_int(v, (int64_t)r);
+    if (real_is_int(r)) sl_value_set_int(v, (int64_t)r);
   }
 }
 
@@ -771,6 +797,8 @@ void sl_value_apply_affinity(sl_value *v, sl_affinity aff) {
   case SL_AFF_REAL:
     numeric_affinity(v, 0);
     if (v->type == SL_INTEGER) sl_value_set_real(v, (double)v->u.i);
+    /* SQLite stores an integral REAL as an integer: -0.0 comes back as 0.0 */
+    if (v->type == SL_REAL && v->u.r == 0.0) v->u.r = 0.0;
     break;
   default: break;
   }
@@ -950,7 +978,9 @@ void sl_value_arith(sl_arith_op op, const sl_value *a, const sl_value *b, sl_val
     sl_value_set_real(out, (double)(x % y));
     return;
   }
-  double x = sl_value_as_real(&na), y = sl_value_as_real(&nb);
+  /* Like SQLite, the REAL value of a text operand is parsed afresh: '-0' and
+  ** '-' are the integer 0 above but -0.0 here. */
+  double x = sl_value_as_real(a), y = sl_value_as_real(b);
   switch (op) {
   case SL_OP_ADD: set_real_or_null(out, x + y); break;
   case SL_OP_SUB: set_real_or_null(out, x - y); break;
@@ -965,20 +995,10 @@ void sl_value_arith(sl_arith_op op, const sl_value *a, const sl_value *b, sl_val
 }
 
 void sl_value_negate(const sl_value *a, sl_value *out) {
-  sl_value n = SL_VALUE_INIT;
-  if (a->type == SL_NULL || a->type == SL_VECTOR) {
-    sl_value_set_null(out);
-    return;
-  }
-  num_of(a, &n);
-  if (n.type == SL_INTEGER) {
-    if (n.u.i == INT64_MIN)
-      sl_value_set_real(out, 9223372036854775808.0);
-    else
-      sl_value_set_int(out, -n.u.i);
-  } else {
-    sl_value_set_real(out, -n.u.r);
-  }
+  /* SQLite codes -x as 0 - x: -(0.0) is 0.0, -(-2^63) is REAL 2^63. */
+  sl_value zero = SL_VALUE_INIT;
+  sl_value_set_int(&zero, 0);
+  sl_value_arith(SL_OP_SUB, &zero, a, out);
 }
 
 void sl_value_bitnot(const sl_value *a, sl_value *out) {

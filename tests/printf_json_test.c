@@ -67,7 +67,9 @@ static void show(const sl_value *v, char *out, size_t n) {
   case SL_NULL: snprintf(out, n, "NULL"); break;
   case SL_INTEGER: snprintf(out, n, "INTEGER %lld", (long long)v->u.i); break;
   case SL_REAL: snprintf(out, n, "REAL %.17g", v->u.r); break;
-  case SL_TEXT: snprintf(out, n, "TEXT[%u] '%.*s'", v->n, (int)(v->n > 300 ? 300 : v->n), v->u.z); break;
+  case SL_TEXT:
+    snprintf(out, n, "TEXT[%u] '%.*s'", v->n, (int)(v->n > 300 ? 300 : v->n), v->u.z);
+    break;
   case SL_BLOB: snprintf(out, n, "BLOB[%u]", v->n); break;
   default: snprintf(out, n, "VECTOR[%u]", v->n); break;
   }
@@ -164,23 +166,51 @@ static void compare(const char *label, sqlite3_stmt *st, const char *name, int a
   sl_buf_free(&err);
 }
 
-/* Is the SQL expression e a call of a function whose result SQLite marks
-** with the JSON subtype (so that sluice should see SL_F_JSON)? */
-static int is_json_expr(const char *e) {
-  static const char *const fns[] = {"json(",        "json_array(",   "json_object(",
-                                    "json_quote(",  "json_set(",     "json_insert(",
+/* Is the SQL expression e (whose value is v) a call of a function whose
+** result SQLite marks with the JSON subtype (so that sluice should see
+** SL_F_JSON)? */
+static int is_json_expr(const char *e, const sl_value *v) {
+  static const char *const fns[] = {"json(",         "json_array(",  "json_object(",
+                                    "json_quote(",   "json_set(",    "json_insert(",
                                     "json_replace(", "json_remove(", "json_patch("};
   for (size_t i = 0; i < SL_ARRAY_SIZE(fns); i++)
     if (strncmp(e, fns[i], strlen(fns[i])) == 0) return 1;
+  /* json_extract(X, P) gives arrays and objects as JSON; X -> P always */
+  if (v->n > 0 && (v->u.z[0] == '[' || v->u.z[0] == '{') && strncmp(e, "json_extract(", 13) == 0)
+    return 1;
+  if (strstr(e, "->") && !strstr(e, "->>")) return 1;
   return 0;
 }
 
 #define MAXARGS 12
 
+/* Check that a TEXT result carries the JSON flag exactly when SQLite's
+** carries the JSON subtype: compare json_array(call) in both. */
+static void check_subtype(const char *call, const char *name, int argc, sl_value **argv) {
+  sl_value got = SL_VALUE_INIT;
+  sl_buf err;
+  sl_buf_init(&err);
+  if (call_sluice(name, argc, argv, &got, &err) == 0 && got.type == SL_TEXT) {
+    sl_buf sql;
+    sl_buf_init(&sql);
+    sl_buf_printf(&sql, "SELECT json_array(%s)", call);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql.z, -1, &st, NULL) == SQLITE_OK) {
+      sl_value *a[1] = {&got};
+      compare(sql.z, st, "json_array", 1, a);
+    }
+    sqlite3_finalize(st);
+    sl_buf_free(&sql);
+  }
+  sl_value_free(&got);
+  sl_buf_free(&err);
+}
+
 /* A hand-written case: name(args...) with the arguments as SQL text. */
 static void check_expr(const char *name, const char *const *args) {
   int argc = 0;
-  while (argc < MAXARGS && args[argc]) argc++;
+  while (argc < MAXARGS && args[argc])
+    argc++;
   sl_buf sql, argsql;
   sl_buf_init(&sql);
   sl_buf_init(&argsql);
@@ -189,11 +219,13 @@ static void check_expr(const char *name, const char *const *args) {
     sl_buf_printf(&sql, "SELECT (%s) %s (%s)", args[0], name, args[1]);
   } else {
     sl_buf_printf(&sql, "SELECT %s(", name);
-    for (int i = 0; i < argc; i++) sl_buf_printf(&sql, "%s%s", i ? ", " : "", args[i]);
+    for (int i = 0; i < argc; i++)
+      sl_buf_printf(&sql, "%s%s", i ? ", " : "", args[i]);
     sl_buf_puts(&sql, ")");
   }
   sl_buf_puts(&argsql, "SELECT ");
-  for (int i = 0; i < argc; i++) sl_buf_printf(&argsql, "%s%s", i ? ", " : "", args[i]);
+  for (int i = 0; i < argc; i++)
+    sl_buf_printf(&argsql, "%s%s", i ? ", " : "", args[i]);
   if (!argc) sl_buf_puts(&argsql, "1");
   sqlite3_stmt *st = NULL, *ast = NULL;
   if (sqlite3_prepare_v2(db, sql.z, -1, &st, NULL) != SQLITE_OK ||
@@ -208,11 +240,14 @@ static void check_expr(const char *name, const char *const *args) {
       sl_value init = SL_VALUE_INIT;
       vals[i] = init;
       from_column(ast, i, &vals[i]);
-      if (vals[i].type == SL_TEXT && is_json_expr(args[i])) vals[i].flags |= SL_F_JSON;
+      if (vals[i].type == SL_TEXT && is_json_expr(args[i], &vals[i])) vals[i].flags |= SL_F_JSON;
       argv[i] = &vals[i];
     }
     compare(sql.z, st, name, argc, argv);
-    for (int i = 0; i < argc; i++) sl_value_free(&vals[i]);
+    if (strcmp(name, "printf") && strcmp(name, "format"))
+      check_subtype(sql.z + 7, name, argc, argv);
+    for (int i = 0; i < argc; i++)
+      sl_value_free(&vals[i]);
   }
   sqlite3_finalize(st);
   sqlite3_finalize(ast);
@@ -222,7 +257,7 @@ static void check_expr(const char *name, const char *const *args) {
 
 #define E(name, ...)                                                                               \
   do {                                                                                             \
-    static const char *const a_[] = {__VA_ARGS__, NULL};                                           \
+    const char *const a_[] = {__VA_ARGS__, NULL};                                                  \
     check_expr(name, a_);                                                                          \
   } while (0)
 
@@ -312,7 +347,8 @@ static void printf_cases(void) {
   E("printf", "'%c'", "''");
   E("printf", "'%c'", "NULL");
   E("printf", "'%5c|%-5c|%5c|'", "'x'", "'x'", "'é'");
-  E("printf", "'%5.3c|%-5.3c|%.3c|%2.3c|%4.3c|%.1c|%.0c'", "'x'", "'x'", "'x'", "'x'", "'x'", "'x'", "'x'");
+  E("printf", "'%5.3c|%-5.3c|%.3c|%2.3c|%4.3c|%.1c|%.0c'", "'x'", "'x'", "'x'", "'x'", "'x'", "'x'",
+    "'x'");
   E("printf", "'%6.3c|%-6.3c|'", "'é'", "'€'");
   E("printf", "'%c'", "123");
   E("printf", "'%q|%Q|%w'", "'it''s'", "'it''s'", "'say \"hi\"'");
@@ -333,12 +369,15 @@ static void printf_cases(void) {
   E("printf", "'%!.20f|%!.20e|%!.20g'", "0.1", "0.1", "0.1");
   E("printf", "'%!f|%!e|%!g|%!.0f'", "1.0", "1.0", "1.0", "1.0");
   E("printf", "'%#g|%#.3g|%!.3g|%!g'", "1.0", "1.0", "1.0", "1e20");
-  E("printf", "'%010.3f|%-10.3f|%+010.3f|% 010.3f|%010.3f'", "3.14159", "3.14159", "3.14159", "3.14159", "-3.14159");
+  E("printf", "'%010.3f|%-10.3f|%+010.3f|% 010.3f|%010.3f'", "3.14159", "3.14159", "3.14159",
+    "3.14159", "-3.14159");
   E("printf", "'%010e|%-12e|%+e|%012g'", "-314.5", "314.5", "314.5", "-1e-300");
-  E("printf", "'%010f|%-10f|%+f|% f|%f|%010f'", "1e400", "-1e400", "1e400", "1e400", "-1e400", "-1e400");
+  E("printf", "'%010f|%-10f|%+f|% f|%f|%010f'", "1e400", "-1e400", "1e400", "1e400", "-1e400",
+    "-1e400");
   E("printf", "'%e|%g|%E|%G'", "1e400", "-1e400", "1e400", "-1e400");
   E("printf", "'%f'", "1e300");
-  E("printf", "'%f|%g|%e'", "1.7976931348623157e308", "1.7976931348623157e308", "1.7976931348623157e308");
+  E("printf", "'%f|%g|%e'", "1.7976931348623157e308", "1.7976931348623157e308",
+    "1.7976931348623157e308");
   E("printf", "'%g|%e|%.30e'", "4.9e-324", "4.9e-324", "4.9e-324");
   E("printf", "'%g %g %g %g %g'", "100000", "1000000", "0.0001", "0.00001", "123456789");
   E("printf", "'%.3g|%.10g|%.17g|%.25g'", "1234.5678", "1234.5678", "0.1", "0.1");
@@ -382,8 +421,8 @@ static void printf_cases(void) {
 /* Every combination of some flags, widths, precisions and conversions over
 ** a spread of values, bound as parameters. */
 static void printf_generated(void) {
-  static const char *const flagsets[] = {"", "-", "+", " ", "0", "#", "!", ",", "-0", "+0",
-                                         "#0", "!#", "-+", " 0", "0,", "+,", "-!", "#+"};
+  static const char *const flagsets[] = {"",   "-",  "+",  " ",  "0",  "#",  "!",  ",",  "-0",
+                                         "+0", "#0", "!#", "-+", " 0", "0,", "+,", "-!", "#+"};
   static const char *const widths[] = {"", "1", "5", "12", "25", "*"};
   static const char *const precs[] = {"", ".", ".0", ".1", ".3", ".12", ".20", ".*"};
   static const char convs[] = "diurxXopfeEgGcsqQw";
@@ -427,10 +466,12 @@ static void printf_generated(void) {
             sl_value *argv[4] = {&fv, NULL, NULL, NULL};
             int argc = 1;
             sl_value_set_int(&star, (int64_t)(vi % 4) * 7 - 5);
-            for (int s = 0; s < nstar; s++) argv[argc++] = &star;
+            for (int s = 0; s < nstar; s++)
+              argv[argc++] = &star;
             argv[argc++] = &vals[vi];
             sqlite3_stmt *st = argc == 2 ? st2 : argc == 3 ? st3 : st4;
-            for (int k = 0; k < argc; k++) bind_value(st, k + 1, argv[k]);
+            for (int k = 0; k < argc; k++)
+              bind_value(st, k + 1, argv[k]);
             char label[128];
             snprintf(label, sizeof label, "printf('%s', value #%zu)", fmt, vi);
             compare(label, st, "printf", argc, argv);
@@ -439,7 +480,293 @@ static void printf_generated(void) {
   sqlite3_finalize(st2);
   sqlite3_finalize(st3);
   sqlite3_finalize(st4);
-  for (size_t i = 0; i < SL_ARRAY_SIZE(vals); i++) sl_value_free(&vals[i]);
+  for (size_t i = 0; i < SL_ARRAY_SIZE(vals); i++)
+    sl_value_free(&vals[i]);
+}
+
+/* ---- JSON: hand-picked cases ---------------------------------------------- */
+
+static void json_cases(void) {
+  static const char *const docs[] = {
+      "'{\"a\":1,\"b\":[1,2,{\"c\":\"x\"}],\"d\":{\"e\":null,\"f\":true,\"g\":false},\"h\":1.5e3}'",
+      "' [ 1 , 2.0 , \"three\" , [ ] , { } , -0 , 1E2 , 9223372036854775807 , "
+      "9223372036854775808 , -9223372036854775808 , -9223372036854775809 ] '",
+      "'{\"a\\u0062\":1,\"ab\":2,\"a\":3,\"a\":4,\"x y\":5,\"q\\\"\":6,\"\":7}'",
+      "'\"str\\n\\u00e9\\ud83d\\ude00\\u0041\"'",
+      "'\"a\\u0000b\"'",
+      "'[{\"k\":[[1,2],[3,4]]},\"\\/\",\"\\\\\"]'",
+      "'{\"-1\":\"neg\",\"1\":\"one\",\"a.b\":\"dot\"}'",
+      "'123'",
+      "'-1.5e-7'",
+      "'null'",
+      "'true'",
+      "'false'",
+      "'[]'",
+      "'{}'",
+  };
+  static const char *const paths[] = {"'$'",
+                                      "'$.a'",
+                                      "'$.b'",
+                                      "'$.b[2].c'",
+                                      "'$.b[#-1]'",
+                                      "'$.b[#]'",
+                                      "'$.b[#-3]'",
+                                      "'$.b[#-4]'",
+                                      "'$.d.e'",
+                                      "'$.d.f'",
+                                      "'$.h'",
+                                      "'$[0]'",
+                                      "'$[1]'",
+                                      "'$[2]'",
+                                      "'$[5]'",
+                                      "'$[6]'",
+                                      "'$[7]'",
+                                      "'$[8]'",
+                                      "'$[9]'",
+                                      "'$[10]'",
+                                      "'$[99]'",
+                                      "'$[#-1]'",
+                                      "'$.ab'",
+                                      "'$.\"a\\u0062\"'",
+                                      "'$.\"x y\"'",
+                                      "'$.x y'",
+                                      "'$.\"q\\\"\"'",
+                                      "'$.\"\"'",
+                                      "'$.\"a'",
+                                      "'$.'",
+                                      "'$x'",
+                                      "'x'",
+                                      "''",
+                                      "'$[1x]'",
+                                      "'$[]'",
+                                      "'$[#'",
+                                      "'$[#-]'",
+                                      "'$[#+1]'",
+                                      "'$[-1]'",
+                                      "'$.a[0]'",
+                                      "'$.a.b'",
+                                      "'$[0].k[1][0]'",
+                                      "'$[0].k[1]'",
+                                      "'$[1]'",
+                                      "'$.\"-1\"'",
+                                      "'$.\"a.b\"'",
+                                      "'$.a.'",
+                                      "'$[0]x'",
+                                      "'$[0][0]'",
+                                      "'$.d.e.f'",
+                                      "'$.d[0]'",
+                                      "'$[4294967296]'",
+                                      "'$.a''b'",
+                                      "NULL",
+                                      "1",
+                                      "'$[01]'"};
+  for (size_t d = 0; d < SL_ARRAY_SIZE(docs); d++) {
+    E("json", docs[d]);
+    E("json_valid", docs[d]);
+    E("json_type", docs[d]);
+    E("json_array_length", docs[d]);
+    for (size_t p = 0; p < SL_ARRAY_SIZE(paths); p++) {
+      E("json_extract", docs[d], paths[p]);
+      E("json_type", docs[d], paths[p]);
+      E("json_array_length", docs[d], paths[p]);
+      E("->", docs[d], paths[p]);
+      E("->>", docs[d], paths[p]);
+    }
+    E("json_extract", docs[d], "'$[0]'", "'$.a'", "'$[1]'");
+    E("json_extract", docs[d], "'$.b'", "NULL", "'$.nope'");
+    E("json_extract", docs[d], "'$.b'", "'bad'");
+    static const char *const abbrev[] = {"'a'",  "'b'",     "'a.b'", "'b[1]'", "'[1]'",    "'1'",
+                                         "0",    "1",       "2",     "-1",     "'-1'",     "'x y'",
+                                         "'1x'", "'[#-1]'", "1.5",   "'d.f'",  "'\"a.b\"'"};
+    for (size_t p = 0; p < SL_ARRAY_SIZE(abbrev); p++) {
+      E("->", docs[d], abbrev[p]);
+      E("->>", docs[d], abbrev[p]);
+    }
+  }
+  /* inputs that are not JSON text */
+  static const char *const odd[] = {"NULL",
+                                    "''",
+                                    "' '",
+                                    "'[1,]'",
+                                    "'{\"a\":1,}'",
+                                    "'[01]'",
+                                    "'[1.]'",
+                                    "'[.5]'",
+                                    "'[+1]'",
+                                    "'[1e]'",
+                                    "'\"a\tb\"'",
+                                    "'[1] x'",
+                                    "'[\"\\x\"]'",
+                                    "'[\"\\u12g4\"]'",
+                                    "'tru'",
+                                    "'nulll'",
+                                    "'[1]' || char(0) || 'junk'",
+                                    "x'5b315d'",
+                                    "x'5b315d00ff'",
+                                    "123",
+                                    "1.5",
+                                    "-0.0",
+                                    "'\f[1]'",
+                                    "'[1]\n'",
+                                    "'[\"a\",\"b\"'",
+                                    "'{\"a\" 1}'",
+                                    "'{1:2}'",
+                                    "'[1 2]'",
+                                    "'[\"\\ud800\"]'",
+                                    "'NaN'",
+                                    "'Infinity'",
+                                    "'[-]'",
+                                    "'[1e+]'",
+                                    "'[1E-2]'",
+                                    "'[0e0]'",
+                                    "'[-0.0e-0]'"};
+  for (size_t i = 0; i < SL_ARRAY_SIZE(odd); i++) {
+    E("json", odd[i]);
+    E("json_valid", odd[i]);
+    E("json_type", odd[i]);
+    E("json_array_length", odd[i]);
+    E("json_extract", odd[i], "'$'");
+    E("json_extract", odd[i], "'$[0]'");
+    E("->", odd[i], "'$'");
+    E("->>", odd[i], "0");
+    E("json_quote", odd[i]);
+    E("json_array", odd[i]);
+  }
+  /* constructors */
+  E("json_array", "1");
+  E("json_array", "1", "2.5", "'x'", "NULL", "1e100", "-0.0", "1e400", "-1e400", "0.1");
+  E("json_array", "'a\"b\\\\c'", "char(1, 8, 9, 10, 12, 13, 31, 127)", "'é€😀'");
+  E("json_array", "json('[1, 2]')", "json_array(1)", "json_object('a', 1)", "'[1]'");
+  E("json_array", "json_quote('x')", "json_extract('{\"a\":[1]}', '$.a')");
+  E("json_array", "('{\"a\":[1]}' -> '$.a')", "('{\"a\":[1]}' ->> '$.a')");
+  E("json_array", "x'00'");
+  E("json_array", "1", "x'01'");
+  E("json_object", NULL);
+  E("json_object", "'a'", "1", "'b'", "'x'", "'c'", "NULL", "'d'", "json('{\"e\":2}')");
+  E("json_object", "'a'");
+  E("json_object", "1", "2");
+  E("json_object", "NULL", "2");
+  E("json_object", "x'61'", "2");
+  E("json_object", "'a\"b'", "'c\nd'");
+  E("json_object", "'a'", "1", "'a'", "2");
+  E("json_object", "'a'", "x'00'");
+  E("json_object", "'a'", "1.0", "'b'", "json_array()");
+  E("json_quote", "1");
+  E("json_quote", "1.5");
+  E("json_quote", "'a\"b'");
+  E("json_quote", "'[1]'");
+  E("json_quote", "json('[1, 2]')");
+  E("json_quote", "NULL");
+  E("json_quote", "x'00'");
+  E("json_quote", "1e300");
+  E("json_quote", "char(0) || 'a'");
+  E("json", "json_array(1, 'two')");
+  E("json_extract", "json_object('a', json_array(1, 2))", "'$.a[1]'");
+  E("json_type", "json_object('a', 1.0)", "'$.a'");
+}
+
+/* ---- VECTOR ---------------------------------------------------------------- */
+
+/* Check a VECTOR function result against an expected REAL/INTEGER/NULL. */
+static void expect(const char *label, int failed, const sl_value *got, const sl_value *want) {
+  if (!failed && same(got, want)) {
+    npass++;
+    return;
+  }
+  char a[400], b[400];
+  show(want, a, sizeof a);
+  show(got, b, sizeof b);
+  nfail++;
+  printf("FAIL %s\n  expected: %s\n  sluice:   %s%s\n", label, a, b, failed ? " (failed)" : "");
+}
+
+static void vector_cases(void) {
+  sl_value t = SL_VALUE_INIT, v = SL_VALUE_INIT, w = SL_VALUE_INIT, out = SL_VALUE_INIT,
+           want = SL_VALUE_INIT, i = SL_VALUE_INIT;
+  sl_buf err;
+  sl_buf_init(&err);
+  sl_value *argv[3];
+  /* vector('[1, 2.5, -3]') */
+  sl_value_set_text(&t, " [1, 2.5, -3e0] ", 16);
+  argv[0] = &t;
+  int failed = call_sluice("vector", 1, argv, &v, &err);
+  double x3[3] = {1, 2.5, -3};
+  sl_value_set_vector(&want, x3, 3);
+  expect("vector(' [1, 2.5, -3e0] ')", failed, &v, &want);
+  /* vector(1, 2.5, -3) */
+  sl_value a1 = SL_VALUE_INIT, a2 = SL_VALUE_INIT, a3 = SL_VALUE_INIT;
+  sl_value_set_int(&a1, 1);
+  sl_value_set_real(&a2, 2.5);
+  sl_value_set_int(&a3, -3);
+  sl_value *nums[3] = {&a1, &a2, &a3};
+  failed = call_sluice("vector", 3, nums, &w, &err);
+  expect("vector(1, 2.5, -3)", failed, &w, &want);
+  /* vector_len */
+  argv[0] = &v;
+  failed = call_sluice("vector_len", 1, argv, &out, &err);
+  sl_value_set_int(&want, 3);
+  expect("vector_len(v)", failed, &out, &want);
+  /* vector_get / -> / ->> */
+  static const char *const getters[] = {"vector_get", "->", "->>"};
+  for (size_t g = 0; g < 3; g++)
+    for (int k = -1; k <= 3; k++) {
+      char label[64];
+      snprintf(label, sizeof label, "%s(v, %d)", getters[g], k);
+      sl_value_set_int(&i, k);
+      argv[0] = &v;
+      argv[1] = &i;
+      failed = call_sluice(getters[g], 2, argv, &out, &err);
+      if (k >= 0 && k < 3)
+        sl_value_set_real(&want, x3[k]);
+      else
+        sl_value_set_null(&want);
+      expect(label, failed, &out, &want);
+    }
+  /* vector_dot, vector_norm */
+  argv[0] = &v;
+  argv[1] = &w;
+  failed = call_sluice("vector_dot", 2, argv, &out, &err);
+  sl_value_set_real(&want, 1 + 6.25 + 9);
+  expect("vector_dot(v, w)", failed, &out, &want);
+  failed = call_sluice("vector_norm", 1, argv, &out, &err);
+  sl_value_set_real(&want, sqrt(1 + 6.25 + 9));
+  expect("vector_norm(v)", failed, &out, &want);
+  /* errors and NULLs */
+  sl_value_set_text(&t, "[1, \"x\"]", 8);
+  argv[0] = &t;
+  failed = call_sluice("vector", 1, argv, &out, &err);
+  if (failed)
+    npass++;
+  else
+    nfail++, printf("FAIL vector('[1, \"x\"]') should fail\n");
+  sl_value_set_null(&t);
+  failed = call_sluice("vector_len", 1, argv, &out, &err);
+  sl_value_set_null(&want);
+  expect("vector_len(NULL)", failed, &out, &want);
+  sl_value_set_text(&t, "[1]", 3);
+  failed = call_sluice("vector_norm", 1, argv, &out, &err);
+  if (failed)
+    npass++;
+  else
+    nfail++, printf("FAIL vector_norm('[1]') should fail\n");
+  double x2[2] = {1, 2};
+  sl_value_set_vector(&w, x2, 2);
+  argv[0] = &v;
+  argv[1] = &w;
+  failed = call_sluice("vector_dot", 2, argv, &out, &err);
+  if (failed)
+    npass++;
+  else
+    nfail++, printf("FAIL vector_dot of 3 and 2 elements should fail\n");
+  /* a VECTOR embedded in JSON */
+  argv[0] = &v;
+  failed = call_sluice("json_array", 1, argv, &out, &err);
+  sl_value_set_text(&want, "[[1.0,2.5,-3.0]]", 16);
+  expect("json_array(v)", failed, &out, &want);
+  sl_value *all[] = {&t, &v, &w, &out, &want, &i, &a1, &a2, &a3};
+  for (size_t k = 0; k < SL_ARRAY_SIZE(all); k++)
+    sl_value_free(all[k]);
+  sl_buf_free(&err);
 }
 
 int main(int argc, char **argv) {
@@ -451,7 +778,8 @@ int main(int argc, char **argv) {
     printf_generated();
   }
   if (!only_printf) {
-    extern void json_cases(void);
+    json_cases();
+    vector_cases();
   }
   sqlite3_close(db);
   printf("%d passed, %d failed\n", npass, nfail);
