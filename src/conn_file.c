@@ -71,8 +71,12 @@ static int file_read(sl_source *s, sl_record *recs, int max, int timeout_ms, sl_
     }
     const char *rec = f->buf + f->start;
     int64_t line = f->line;
-    for (const char *p = rec; (p = memchr(p, '\n', (size_t)(rec + flen - p))); p++) f->line++;
-    if (flen == rlen && !memchr(rec, '\n', flen)) f->line++; /* last line without newline */
+    if (s->format == &sl_fmt_csv) { /* a quoted field may hold newlines */
+      for (const char *p = rec; (p = memchr(p, '\n', (size_t)(rec + flen - p))); p++) f->line++;
+      if (flen == rlen && !memchr(rec, '\n', flen)) f->line++; /* last line, no newline */
+    } else { /* other formats frame exactly one line */
+      f->line++;
+    }
     f->start += flen;
     if (f->skip_header) {
       f->skip_header = 0;

@@ -138,6 +138,7 @@ void sl_schema_copy(sl_schema *dst, const sl_schema *src) {
   for (int i = 0; i < src->ncol; i++) {
     int k = sl_schema_add(dst, src->cols[i].name, strlen(src->cols[i].name), src->cols[i].decltype);
     dst->cols[k].aff = src->cols[i].aff;
+    dst->cols[k].is_vector = src->cols[i].is_vector;
   }
 }
 

@@ -1,29 +1,60 @@
 /*
-** fmt_json.c - JSON lines: one object per record.
+** fmt_json.c - JSON lines: one object per record, one record per line.
 **
-** The decoder does not build a tree.  It walks the object's members once
-** (json.c's scanner validates as it goes) and converts only the values of
-** members whose key names a column of the schema; everything else is
-** skipped.  Keys usually come in the same order in every record, so the
-** column that matched the k-th key last time is tried first.
-** The encoder writes {"col":value,...} with the column names quoted once.
+** The decoder never builds a tree.  It walks the top-level object's members
+** once with sl_json_member (json.c's scanner validates every byte as it goes,
+** so a malformed record is always rejected, wherever the damage is) and
+** converts only the values whose key names a column of the schema; every
+** other value is skipped without conversion.  Keys usually come in the same
+** order in every record, so the decoder remembers, per key position, which
+** key it saw there and which column it matched: the common case is one
+** length check and one 8-byte compare per key.
+**
+** Values: strings without escapes borrow the record's bytes; escaped strings
+** are unescaped into the arena; numbers become INTEGER (REAL when they do not
+** fit) or REAL, true/false 1/0, null NULL; an array whose elements are all
+** numbers becomes a VECTOR, other arrays and objects TEXT flagged SL_F_JSON
+** (minified).  A column with a declared type gets its affinity applied.
+** Duplicate keys: the last one wins.  Keys match column names exactly first,
+** then ASCII case-insensitively (SQL names are case-insensitive).
+**
+** The encoder writes {"col":value,...} with each column's quoted key
+** prepared once.
 */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "format.h"
 #include "json.h"
 
+/* A column's name, ready for fast comparison with keys. */
+typedef struct col_key {
+  const char *name; /* borrowed from the schema */
+  size_t len;
+  uint64_t pre; /* the first (up to) 8 bytes of the name, zero-padded */
+} col_key;
+
+/* What the key at one position was last time, and what it matched. */
+typedef struct key_slot {
+  size_t len;   /* key length; (size_t)-1: slot unused */
+  uint64_t pre; /* first 8 bytes, zero-padded */
+  uint64_t h;   /* hash of the whole key when longer than 8 bytes */
+  int col;      /* the column it matched, or -1 */
+} key_slot;
+
+#define NSLOT 64 /* key positions remembered */
+
 typedef struct json_decoder {
   const sl_schema *schema; /* borrowed; may grow until the first decode */
-  int ncol;                /* columns known when lookup was built */
-  size_t *len;             /* name length per column */
-  int *guess;              /* key position -> column it matched last time */
-  int nguess;
-  char *keybuf;            /* unescaped key scratch */
+  int ncol;                /* columns known when keys was built; -1 before */
+  col_key *keys;           /* per column */
+  key_slot slots[NSLOT];
+  char *keybuf; /* scratch for unescaped keys */
   size_t keycap;
 } json_decoder;
 
+/* Frame one line; a CR before the LF is not part of the record. */
 static size_t json_frame(const char *buf, size_t len, int eof, size_t *rec_len) {
   const char *nl = memchr(buf, '\n', len);
   if (!nl) {
@@ -36,6 +67,26 @@ static size_t json_frame(const char *buf, size_t len, int eof, size_t *rec_len) 
   return n + 1;
 }
 
+/* The first min(n, 8) bytes of z as a word, zero-padded.  may_overread:
+** z[0..8) is readable even when n < 8 (then one load and a mask). */
+static inline uint64_t prefix8(const char *z, size_t n, int may_overread) {
+  uint64_t w = 0;
+  if (n >= 8) {
+    memcpy(&w, z, 8);
+    return w;
+  }
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (may_overread) {
+    memcpy(&w, z, 8);
+    return w & ((1ULL << (8 * n)) - 1);
+  }
+#endif
+  for (size_t i = 0; i < n; i++)
+    ((unsigned char *)&w)[i] = (unsigned char)z[i];
+  return w;
+}
+
+/* Create a decoder for opts->schema (borrowed: it must outlive the decoder). */
 static sl_decoder *json_decoder_new(const sl_fmt_opts *opts, sl_err *err) {
   json_decoder *d = sl_calloc(1, sizeof *d);
   d->schema = opts->schema;
@@ -45,48 +96,212 @@ static sl_decoder *json_decoder_new(const sl_fmt_opts *opts, sl_err *err) {
 
 static void json_decoder_free(sl_decoder *dd) {
   json_decoder *d = (json_decoder *)dd;
-  free(d->len);
-  free(d->guess);
+  free(d->keys);
   free(d->keybuf);
   free(d);
 }
 
-static void build_lookup(json_decoder *d) {
-  d->ncol = d->schema->ncol;
-  d->len = sl_calloc((size_t)(d->ncol ? d->ncol : 1), sizeof(size_t));
-  for (int i = 0; i < d->ncol; i++) d->len[i] = strlen(d->schema->cols[i].name);
-  d->nguess = 64;
-  d->guess = sl_malloc(sizeof(int) * (size_t)d->nguess);
-  for (int i = 0; i < d->nguess; i++) d->guess[i] = -1;
-}
-
-/* Column for a key (exact match, then ASCII case-insensitive), or -1. */
-static int find_col(json_decoder *d, int pos, const char *key, size_t klen) {
-  const sl_column *cols = d->schema->cols;
-  if (pos < d->nguess) {
-    int g = d->guess[pos];
-    if (g >= 0 && d->len[g] == klen && memcmp(cols[g].name, key, klen) == 0) return g;
+/* (Re)build the per-column keys from the schema and forget remembered keys. */
+static void build_keys(json_decoder *d) {
+  d->ncol = d->schema ? d->schema->ncol : 0;
+  free(d->keys);
+  d->keys = sl_calloc((size_t)(d->ncol ? d->ncol : 1), sizeof(col_key));
+  for (int c = 0; c < d->ncol; c++) {
+    col_key *k = &d->keys[c];
+    k->name = d->schema->cols[c].name;
+    k->len = strlen(k->name);
+    k->pre = prefix8(k->name, k->len, 0);
   }
-  int found = -1;
-  for (int i = 0; i < d->ncol && found < 0; i++)
-    if (d->len[i] == klen && memcmp(cols[i].name, key, klen) == 0) found = i;
-  for (int i = 0; i < d->ncol && found < 0; i++)
-    if (d->len[i] == klen && sl_strnicmp(cols[i].name, key, klen) == 0) found = i;
-  if (pos < d->nguess) d->guess[pos] = found;
-  return found;
+  for (int s = 0; s < NSLOT; s++)
+    d->slots[s].len = (size_t)-1;
 }
 
+/* The column the key names, without remembering: exact match first, then
+** ASCII case-insensitive; -1 if none. */
+static int lookup(json_decoder *d, const char *key, size_t klen, uint64_t pre) {
+  for (int c = 0; c < d->ncol; c++) {
+    const col_key *k = &d->keys[c];
+    if (k->len == klen && k->pre == pre && (klen <= 8 || !memcmp(k->name + 8, key + 8, klen - 8)))
+      return c;
+  }
+  for (int c = 0; c < d->ncol; c++)
+    if (d->keys[c].len == klen && sl_strnicmp(d->keys[c].name, key, klen) == 0) return c;
+  return -1;
+}
+
+/* The column for the key at member position pos (see the file comment).
+** key[0..klen) is unescaped; readable8: key[0..8) may be read. */
+static int find_col(json_decoder *d, int pos, const char *key, size_t klen, int readable8) {
+  uint64_t pre = prefix8(key, klen, readable8);
+  if (pos >= NSLOT) return lookup(d, key, klen, pre);
+  key_slot *s = &d->slots[pos];
+  if (s->len == klen && s->pre == pre) {
+    if (klen <= 8) return s->col;
+    if (s->col >= 0) {
+      if (!memcmp(d->keys[s->col].name + 8, key + 8, klen - 8)) return s->col;
+    } else if (s->h == sl_hash(key, klen, 0)) {
+      return -1;
+    }
+  }
+  s->len = klen;
+  s->pre = pre;
+  s->h = klen > 8 ? sl_hash(key, klen, 0) : 0;
+  s->col = lookup(d, key, klen, pre);
+  return s->col;
+}
+
+/* Index of the first byte that makes the value at z[i] malformed (n if the
+** text ends too soon).  Only called for values sl_json_skip rejected. */
+static size_t bad_at(const char *z, size_t n, size_t i, int depth) {
+  if (i >= n) return n;
+  char c = z[i];
+  if (c == '{' || c == '[') {
+    char close = c == '{' ? '}' : ']';
+    if (depth >= SL_JSON_MAX_DEPTH) return i;
+    i = sl_json_ws(z, n, i + 1);
+    if (i < n && z[i] == close) return n; /* cannot happen: the value was bad */
+    for (;;) {
+      if (c == '{') {
+        if (i >= n) return n;
+        if (z[i] != '"') return i;
+        size_t e = sl_json_skip(z, n, i, NULL);
+        if (e == (size_t)-1) return bad_at(z, n, i, depth + 1);
+        i = sl_json_ws(z, n, e);
+        if (i >= n) return n;
+        if (z[i] != ':') return i;
+        i = sl_json_ws(z, n, i + 1);
+      }
+      size_t e = sl_json_skip(z, n, i, NULL);
+      if (e == (size_t)-1) return bad_at(z, n, i, depth + 1);
+      i = sl_json_ws(z, n, e);
+      if (i >= n) return n;
+      if (z[i] == close) return n;
+      if (z[i] != ',') return i;
+      i = sl_json_ws(z, n, i + 1);
+    }
+  }
+  if (c == '"') {
+    for (i++; i < n; i++) {
+      unsigned char b = (unsigned char)z[i];
+      if (b == '"') return n;
+      if (b < 0x20) return i;
+      if (b == '\\') {
+        size_t e = i + 1;
+        if (e >= n) return n;
+        if (z[e] == 'u') {
+          for (e = i + 2; e < i + 6; e++) {
+            if (e >= n) return n;
+            if (!strchr("0123456789abcdefABCDEF", z[e]) || !z[e]) return e;
+          }
+          i += 5;
+        } else if (!strchr("\"\\/bfnrt", z[e]) || !z[e]) {
+          return e;
+        } else {
+          i++;
+        }
+      }
+    }
+    return n;
+  }
+  if (c == 't' || c == 'f' || c == 'n') { /* the first byte that differs */
+    const char *lit = c == 't' ? "true" : c == 'f' ? "false" : "null";
+    for (size_t k = 0; lit[k]; k++) {
+      if (i + k >= n) return n;
+      if (z[i + k] != lit[k]) return i + k;
+    }
+    return i + strlen(lit);
+  }
+  /* A number: follow its grammar to the first byte that breaks it. */
+  if (c == '-') i++;
+  if (i >= n) return n;
+  if (z[i] == '0') {
+    i++;
+  } else if (z[i] >= '1' && z[i] <= '9') {
+    while (i < n && z[i] >= '0' && z[i] <= '9')
+      i++;
+  } else {
+    return i;
+  }
+  if (i < n && z[i] == '.') {
+    if (++i >= n) return n;
+    if (z[i] < '0' || z[i] > '9') return i;
+    while (i < n && z[i] >= '0' && z[i] <= '9')
+      i++;
+  }
+  if (i < n && (z[i] == 'e' || z[i] == 'E')) {
+    if (++i < n && (z[i] == '+' || z[i] == '-')) i++;
+    if (i >= n) return n;
+    if (z[i] < '0' || z[i] > '9') return i;
+    while (i < n && z[i] >= '0' && z[i] <= '9')
+      i++;
+  }
+  return i;
+}
+
+/* "malformed JSON at byte N" (N 1-based) or "malformed JSON: truncated after N
+** bytes" in the arena, or a static string without an arena. */
+static const char *malformed(const char *rec, size_t len, size_t at, sl_arena *arena) {
+  if (!arena) return "malformed JSON";
+  char *m = sl_arena_alloc(arena, 64);
+  if (at >= len)
+    snprintf(m, 64, "malformed JSON: truncated after %zu bytes", len);
+  else
+    snprintf(m, 64, "malformed JSON at byte %zu", at + 1);
+  return m;
+}
+
+/* Convert the member value rec[v..ve) of the given kind into out; a
+** non-empty array of numbers becomes a VECTOR when vec != 0. */
+static int convert(const char *rec, size_t v, size_t ve, sl_json_kind kind, int vec, sl_value *out,
+                   sl_arena *arena) {
+  const char *z = rec + v;
+  size_t n = ve - v;
+  switch (kind) {
+  case SL_JSON_INT: {
+    size_t i = z[0] == '-';
+    if (n - i > 18) break; /* may not fit: json.c decides */
+    int64_t x = 0;
+    for (; i < n; i++)
+      x = x * 10 + (z[i] - '0');
+    sl_value_set_int(out, z[0] == '-' ? -x : x);
+    return 0;
+  }
+  case SL_JSON_STRING:
+    if (memchr(z + 1, '\\', n - 2)) break;
+    sl_value_borrow_text(out, z + 1, n - 2, 0);
+    return 0;
+  case SL_JSON_NULL: sl_value_set_null(out); return 0;
+  case SL_JSON_TRUE: sl_value_set_int(out, 1); return 0;
+  case SL_JSON_FALSE: sl_value_set_int(out, 0); return 0;
+  case SL_JSON_ARRAY:
+    if (vec && sl_json_to_vector(z, n, out, arena) == 0 && out->n > 0) return 0;
+    break;
+  default: break;
+  }
+  return sl_json_to_value(z, n, out, arena);
+}
+
+/* Decode one record into row[0..ncol); see format.h. */
 static int json_decode(sl_decoder *dd, const char *rec, size_t len, sl_value *row, sl_arena *arena,
                        const char **why) {
   json_decoder *d = (json_decoder *)dd;
-  if (d->ncol < 0) build_lookup(d);
-  for (int i = 0; i < d->ncol; i++) row[i].type = SL_NULL;
+  if (d->ncol != (d->schema ? d->schema->ncol : 0)) build_keys(d);
+  const sl_column *cols = d->ncol ? d->schema->cols : NULL;
+  for (int c = 0; c < d->ncol; c++)
+    sl_value_set_null(&row[c]);
   size_t i = sl_json_ws(rec, len, 0);
   if (i >= len) {
     *why = "empty record";
     return -1;
   }
   if (rec[i] != '{') {
+    sl_json_kind k;
+    size_t e = sl_json_skip(rec, len, i, &k);
+    if (e == (size_t)-1 || sl_json_ws(rec, len, e) != len) {
+      *why = malformed(rec, len, e == (size_t)-1 ? bad_at(rec, len, i, 0) : sl_json_ws(rec, len, e),
+                       arena);
+      return -1;
+    }
     *why = "not a JSON object";
     return -1;
   }
@@ -96,40 +311,36 @@ static int json_decode(sl_decoder *dd, const char *rec, size_t len, sl_value *ro
   int esc, rc, pos = 0;
   sl_json_kind kind;
   while ((rc = sl_json_member(rec, len, &i, &key, &klen, &esc, &v, &ve, &kind)) == 1) {
+    int readable8 = (size_t)(key - rec) + 8 <= len;
     if (esc) {
-      if (klen > d->keycap) {
-        d->keycap = klen;
-        d->keybuf = sl_realloc(d->keybuf, klen + 1);
+      if (klen + 8 > d->keycap) {
+        d->keycap = klen + 8;
+        d->keybuf = sl_realloc(d->keybuf, d->keycap);
       }
       klen = sl_json_unescape(key, klen, d->keybuf);
       key = d->keybuf;
+      readable8 = 1;
     }
-    int c = find_col(d, pos++, key, klen);
+    int c = find_col(d, pos++, key, klen, readable8);
     if (c < 0) continue;
     sl_value *out = &row[c];
-    /* Fast paths for the common values: a string without escapes is
-    ** borrowed, a short integer is read here. */
-    if (kind == SL_JSON_STRING && !memchr(rec + v + 1, '\\', ve - v - 2)) {
-      sl_value_borrow_text(out, rec + v + 1, ve - v - 2, 0);
-    } else if (kind == SL_JSON_INT && ve - v <= 18) {
-      size_t p = v;
-      int neg = rec[p] == '-';
-      int64_t x = 0;
-      for (p += (size_t)neg; p < ve; p++) x = x * 10 + (rec[p] - '0');
-      sl_value_set_int(out, neg ? -x : x);
-    } else if (kind == SL_JSON_ARRAY && sl_json_to_vector(rec + v, ve - v, out, arena) == 0) {
-      continue;
-    } else if (sl_json_to_value(rec + v, ve - v, out, arena)) {
-      *why = "malformed JSON string";
+    if (convert(rec, v, ve, kind, cols[c].aff != SL_AFF_TEXT, out,
+                arena)) { /* cannot happen: validated */
+      *why = malformed(rec, len, v, arena);
       return -1;
     }
-    if (d->schema->cols[c].aff != SL_AFF_NONE) sl_value_apply_affinity(out, d->schema->cols[c].aff);
+    if (cols[c].aff != SL_AFF_NONE && out->type != SL_VECTOR)
+      sl_value_apply_affinity(out, cols[c].aff);
   }
-  if (rc < 0 || sl_json_ws(rec, len, i) != len) {
-    sl_buf msg;
-    sl_buf_init(&msg);
-    *why = "malformed JSON";
-    sl_buf_free(&msg);
+  if (rc < 0) {
+    /* Find the first bad byte: re-scan from the object's start. */
+    size_t s = sl_json_ws(rec, len, 0);
+    *why = malformed(rec, len, bad_at(rec, len, s, 0), arena);
+    return -1;
+  }
+  i = sl_json_ws(rec, len, i);
+  if (i != len) {
+    *why = malformed(rec, len, i, arena);
     return -1;
   }
   return 0;
@@ -137,10 +348,11 @@ static int json_decode(sl_decoder *dd, const char *rec, size_t len, sl_value *ro
 
 typedef struct json_encoder {
   int ncol;
-  char **keys; /* "\"name\":" per column, JSON-escaped */
+  char **keys; /* ",\"name\":" per column (the first without the comma), owned */
   size_t *klen;
 } json_encoder;
 
+/* Create an encoder writing objects keyed by names (copied). */
 static sl_encoder *json_encoder_new(int ncol, const char *const *names, const sl_fmt_opts *opts,
                                     sl_err *err) {
   json_encoder *e = sl_calloc(1, sizeof *e);
@@ -150,6 +362,7 @@ static sl_encoder *json_encoder_new(int ncol, const char *const *names, const sl
   for (int i = 0; i < ncol; i++) {
     sl_buf b;
     sl_buf_init(&b);
+    sl_buf_putc(&b, i ? ',' : '{');
     sl_json_append_string(&b, names[i], strlen(names[i]));
     sl_buf_putc(&b, ':');
     e->keys[i] = b.z;
@@ -158,11 +371,11 @@ static sl_encoder *json_encoder_new(int ncol, const char *const *names, const sl
   return (sl_encoder *)e;
 }
 
+/* Append row as one object (no newline). */
 static void json_encode(sl_encoder *ee, sl_value *row, sl_buf *out) {
   json_encoder *e = (json_encoder *)ee;
-  sl_buf_putc(out, '{');
+  if (!e->ncol) sl_buf_putc(out, '{');
   for (int i = 0; i < e->ncol; i++) {
-    if (i) sl_buf_putc(out, ',');
     sl_buf_append(out, e->keys[i], e->klen[i]);
     sl_json_append_value(out, &row[i]);
   }
@@ -171,12 +384,13 @@ static void json_encode(sl_encoder *ee, sl_value *row, sl_buf *out) {
 
 static void json_encoder_free(sl_encoder *ee) {
   json_encoder *e = (json_encoder *)ee;
-  for (int i = 0; i < e->ncol; i++) free(e->keys[i]);
+  for (int i = 0; i < e->ncol; i++)
+    free(e->keys[i]);
   free(e->keys);
   free(e->klen);
   free(e);
 }
 
-const sl_format sl_fmt_json = {"json",         json_frame,       json_decoder_new,
-                               json_decode,    json_decoder_free, json_encoder_new,
-                               NULL,           json_encode,      json_encoder_free};
+const sl_format sl_fmt_json = {"json",      json_frame,        json_decoder_new,
+                               json_decode, json_decoder_free, json_encoder_new,
+                               NULL,        json_encode,       json_encoder_free};

@@ -71,15 +71,26 @@ static inline uint64_t word_has_stop(uint64_t w) {
 static size_t skip_string(const char *z, size_t n, size_t i, int *esc) {
   i++;
   for (;;) {
+    /* Eight bytes at a time: the lowest flagged byte of the mask is exact
+    ** (flags above a real hit may be false, and are never looked at). */
     while (i + 8 <= n) {
       uint64_t w;
       memcpy(&w, z + i, 8);
-      if (word_has_stop(w)) break;
+      uint64_t m = word_has_stop(w);
+      if (m) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        break; /* the exact flag is the last byte in memory: scan bytes */
+#else
+        i += (size_t)__builtin_ctzll(m) / 8;
+        goto stop;
+#endif
+      }
       i += 8;
     }
     while (i < n && !str_stop[(uint8_t)z[i]])
       i++;
     if (i >= n) return BAD;
+  stop:;
     char c = z[i];
     if (c == '"') return i + 1;
     if (c != '\\') return BAD; /* a control character */
