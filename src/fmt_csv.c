@@ -161,7 +161,7 @@ static int csv_decode(sl_decoder *dd, const char *rec, size_t len, sl_value *row
   return 0;
 }
 
-static void csv_field(sl_buf *out, const char *z, size_t n, char delim) {
+void sl_csv_append_field(sl_buf *out, const char *z, size_t n, char delim) {
   int quote = 0;
   for (size_t i = 0; i < n && !quote; i++)
     quote = z[i] == delim || z[i] == '"' || z[i] == '\n' || z[i] == '\r';
@@ -193,7 +193,7 @@ static void csv_begin(sl_encoder *ee, sl_buf *out) {
   if (!e->header) return;
   for (int i = 0; i < e->ncol; i++) {
     if (i) sl_buf_putc(out, e->delim);
-    csv_field(out, e->names[i], strlen(e->names[i]), e->delim);
+    sl_csv_append_field(out, e->names[i], strlen(e->names[i]), e->delim);
   }
   sl_buf_putc(out, '\n');
 }
@@ -206,7 +206,7 @@ static void csv_encode(sl_encoder *ee, sl_value *row, sl_buf *out) {
     sl_value_ref(&e->scratch, &row[i]);
     size_t n;
     const char *z = sl_value_text(&e->scratch, &n);
-    csv_field(out, z, n, e->delim);
+    sl_csv_append_field(out, z, n, e->delim);
   }
 }
 

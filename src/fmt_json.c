@@ -54,19 +54,6 @@ typedef struct json_decoder {
   size_t keycap;
 } json_decoder;
 
-/* Frame one line; a CR before the LF is not part of the record. */
-static size_t json_frame(const char *buf, size_t len, int eof, size_t *rec_len) {
-  const char *nl = memchr(buf, '\n', len);
-  if (!nl) {
-    if (!eof || !len) return 0;
-    *rec_len = len;
-    return len;
-  }
-  size_t n = (size_t)(nl - buf);
-  *rec_len = n && buf[n - 1] == '\r' ? n - 1 : n;
-  return n + 1;
-}
-
 /* The first min(n, 8) bytes of z as a word, zero-padded.  may_overread:
 ** z[0..8) is readable even when n < 8 (then one load and a mask). */
 static inline uint64_t prefix8(const char *z, size_t n, int may_overread) {
@@ -391,6 +378,6 @@ static void json_encoder_free(sl_encoder *ee) {
   free(e);
 }
 
-const sl_format sl_fmt_json = {"json",      json_frame,        json_decoder_new,
+const sl_format sl_fmt_json = {"json",      sl_frame_line,        json_decoder_new,
                                json_decode, json_decoder_free, json_encoder_new,
                                NULL,        json_encode,       json_encoder_free};

@@ -12,7 +12,7 @@ typedef struct raw_coder {
   sl_value scratch; /* encoder: renders numbers without allocating per row */
 } raw_coder;
 
-static size_t raw_frame(const char *buf, size_t len, int eof, size_t *rec_len) {
+size_t sl_frame_line(const char *buf, size_t len, int eof, size_t *rec_len) {
   const char *nl = memchr(buf, '\n', len);
   if (!nl) {
     if (!eof || !len) return 0;
@@ -65,5 +65,5 @@ static void raw_encoder_free(sl_encoder *ee) {
   free(e);
 }
 
-const sl_format sl_fmt_raw = {"raw",      raw_frame, raw_decoder_new, raw_decode,     raw_free,
+const sl_format sl_fmt_raw = {"raw",      sl_frame_line, raw_decoder_new, raw_decode,     raw_free,
                               raw_encoder_new, NULL, raw_encode,      raw_encoder_free};

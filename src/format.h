@@ -95,6 +95,13 @@ typedef struct sl_format {
 extern const sl_format sl_fmt_json;
 extern const sl_format sl_fmt_csv;
 extern const sl_format sl_fmt_raw;
+/* Frame one line (the frame function of line-based formats): a CR before the
+** LF is not part of the record; at eof a last line without LF is a record. */
+size_t sl_frame_line(const char *buf, size_t len, int eof, size_t *rec_len);
+/* Append z[0..n) as a CSV field, quoted (with "" for ") only when it holds
+** the delimiter, a quote or a line break. */
+void sl_csv_append_field(sl_buf *out, const char *z, size_t n, char delim);
+
 /* Split one CSV record (RFC 4180) into fields, calling put(ud, index, bytes,
 ** length, quoted) for each; fields with "" are unescaped into the arena.
 ** Returns the number of fields, or -1 if the record is malformed or put

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "format.h"
 #include "json.h"
 
 void sl_printer_init(sl_printer *p, sl_outfmt fmt, FILE *f) {
@@ -41,20 +42,6 @@ void sl_printer_end(sl_printer *p) {
   pthread_mutex_unlock(&p->mu);
 }
 
-static void csv_field(sl_buf *b, const char *z, size_t n) {
-  int quote = n == 0 ? 0 : (strpbrk(z, ",\"\r\n") != NULL || z[0] == ' ' || z[n - 1] == ' ');
-  if (!quote) {
-    sl_buf_append(b, z, n);
-    return;
-  }
-  sl_buf_putc(b, '"');
-  for (size_t i = 0; i < n; i++) {
-    if (z[i] == '"') sl_buf_putc(b, '"');
-    sl_buf_putc(b, z[i]);
-  }
-  sl_buf_putc(b, '"');
-}
-
 /* Text of a cell for table and csv modes ("NULL" shown only in tables). */
 static const char *cell(sl_value *v, size_t *n, int table) {
   if (v->type == SL_NULL) {
@@ -82,7 +69,7 @@ static void header(sl_printer *p, int ncol, const char *const *names, sl_value *
   if (p->fmt == SL_OUT_CSV) {
     for (int i = 0; i < ncol; i++) {
       if (i) sl_buf_putc(b, ',');
-      csv_field(b, names[i], strlen(names[i]));
+      sl_csv_append_field(b, names[i], strlen(names[i]), ',');
     }
     sl_buf_putc(b, '\n');
     return;
@@ -118,7 +105,7 @@ int sl_printer_row(void *ud, int ncol, const char *const *names, sl_value **row)
       size_t n;
       const char *z = cell(row[i], &n, 0);
       if (i) sl_buf_putc(b, ',');
-      csv_field(b, z, n);
+      sl_csv_append_field(b, z, n, ',');
     }
     sl_buf_putc(b, '\n');
     break;
