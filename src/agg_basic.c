@@ -1,50 +1,102 @@
 /*
 ** agg_basic.c - SQLite's basic aggregates as sl_func descriptors with a
 ** per-group state block: count(*), count(X), sum, total, avg, min, max,
-** group_concat.  Each has xStep and xFinal; the sums and counts also have
-** xInverse (removing a row, for sliding windows) and xValue.
+** group_concat.  Every one has xStep, xInverse (remove one row, for sliding
+** windows), xValue (the current result, state kept) and xFinal (the result;
+** releases whatever the state owns).  State blocks arrive zero-initialised.
 **
-** sum() follows SQLite: an INTEGER sum that overflows is an error; any
-** non-integer input makes the result REAL; no non-NULL input gives NULL.
+** Results follow SQLite 3.40.1, types included (tests/func_test.c compares
+** them with the sqlite3 library, as aggregates and as window functions):
+** sum() keeps an exact INTEGER sum until a REAL or non-numeric input, an
+** INTEGER overflow is the error "integer overflow", no non-NULL input gives
+** NULL; total() is always REAL; avg() is REAL.  As in SQLite, xInverse
+** removes the oldest row still in the frame (group_concat relies on that);
+** min/max accept any row.
 */
 #include <stdlib.h>
 #include <string.h>
 
 #include "func.h"
 
+/* ---- helpers ------------------------------------------------------------ */
+
+/* The numeric class of v as sqlite3_value_numeric_type gives it: SL_INTEGER
+** with *i, SL_REAL with *r (numbers, and text that entirely reads as a
+** number: '12' is INTEGER, '2.0' and '1e3' are REAL), otherwise v's own type
+** (NULL, non-numeric TEXT, BLOB). */
+static int numeric_type(const sl_value *v, int64_t *i, double *r) {
+  if (v->type == SL_INTEGER) {
+    *i = v->u.i;
+    return SL_INTEGER;
+  }
+  if (v->type == SL_REAL) {
+    *r = v->u.r;
+    return SL_REAL;
+  }
+  if (v->type != SL_TEXT) return v->type;
+  sl_value tmp = SL_VALUE_INIT;
+  sl_value_ref(&tmp, v);
+  sl_value_apply_affinity(&tmp, SL_AFF_NUMERIC);
+  int t = tmp.type;
+  if (t == SL_INTEGER) {
+    *i = tmp.u.i;
+    for (uint32_t k = 0; k < v->n; k++)
+      if (v->u.z[k] == '.' || v->u.z[k] == 'e' || v->u.z[k] == 'E') {
+        *r = (double)tmp.u.i;
+        t = SL_REAL;
+        break;
+      }
+  } else if (t == SL_REAL) {
+    *r = tmp.u.r;
+  } else {
+    t = SL_TEXT;
+  }
+  sl_value_free(&tmp);
+  return t;
+}
+
+/* ---- sum, total, avg ------------------------------------------------------ */
+
 typedef struct sum_state {
-  int64_t cnt;  /* non-NULL inputs */
+  int64_t cnt;  /* non-NULL inputs in the frame */
   int64_t isum; /* integer sum while exact */
   double rsum;  /* sum as REAL */
-  int approx;   /* a non-integer was seen */
-  int overflow; /* the integer sum overflowed */
+  int approx;   /* a non-integer was seen, or the integer sum overflowed */
+  int overflow; /* the integer sum overflowed (sticky, as in SQLite) */
 } sum_state;
 
+/* Add one value: an exact integer sum while every input is an integer, and
+** always a REAL sum (SQLite's sumStep). */
 static void sum_step(sl_fctx *ctx, int argc, sl_value **argv) {
   sum_state *s = sl_fctx_state(ctx);
-  sl_value *v = argv[0];
-  if (v->type == SL_NULL) return;
+  int64_t i = 0;
+  double r = 0;
+  int t = numeric_type(argv[0], &i, &r);
+  if (t == SL_NULL) return;
   s->cnt++;
-  if (v->type == SL_INTEGER) {
-    s->rsum += (double)v->u.i;
-    if (!s->approx && !s->overflow && __builtin_add_overflow(s->isum, v->u.i, &s->isum))
-      s->overflow = 1;
+  if (t == SL_INTEGER) {
+    s->rsum += (double)i;
+    if (!s->approx && !s->overflow && __builtin_add_overflow(s->isum, i, &s->isum))
+      s->approx = s->overflow = 1;
   } else {
-    s->rsum += sl_value_as_real(v);
+    s->rsum += t == SL_REAL ? r : sl_value_as_real(argv[0]);
     s->approx = 1;
   }
 }
 
+/* Remove one value (SQLite's sumInverse; an overflow stays sticky). */
 static void sum_inverse(sl_fctx *ctx, int argc, sl_value **argv) {
   sum_state *s = sl_fctx_state(ctx);
-  sl_value *v = argv[0];
-  if (v->type == SL_NULL) return;
+  int64_t i = 0;
+  double r = 0;
+  int t = numeric_type(argv[0], &i, &r);
+  if (t == SL_NULL) return;
   s->cnt--;
-  if (v->type == SL_INTEGER) {
-    s->rsum -= (double)v->u.i;
-    if (!s->approx && !s->overflow) s->isum -= v->u.i;
+  if (t == SL_INTEGER && !s->approx) {
+    s->rsum -= (double)i;
+    s->isum = (int64_t)((uint64_t)s->isum - (uint64_t)i);
   } else {
-    s->rsum -= sl_value_as_real(v);
+    s->rsum -= t == SL_INTEGER ? (double)i : t == SL_REAL ? r : sl_value_as_real(argv[0]);
   }
 }
 
@@ -69,10 +121,13 @@ static void avg_value(sl_fctx *ctx) {
   if (s->cnt) sl_result_real(ctx, s->rsum / (double)s->cnt);
 }
 
+/* ---- count ---------------------------------------------------------------- */
+
 typedef struct count_state {
   int64_t n;
 } count_state;
 
+/* count(*) (no argument) counts rows; count(X) counts non-NULL values. */
 static void count_step(sl_fctx *ctx, int argc, sl_value **argv) {
   count_state *s = sl_fctx_state(ctx);
   if (argc == 0 || argv[0]->type != SL_NULL) s->n++;
@@ -88,77 +143,239 @@ static void count_value(sl_fctx *ctx) {
   sl_result_int(ctx, s->n);
 }
 
+/* ---- min, max -------------------------------------------------------------- */
+
+/* min/max keep a multiset of the values in the frame so that xInverse can
+** remove any row: a sorted array of distinct values with their counts.
+** Values that compare equal but differ (1 and 1.0, or 'a' and 'A' under
+** NOCASE) are separate entries kept in order of arrival, so the result is
+** the first of the equal extremes, as SQLite's aggregate gives it. */
+typedef struct ms_entry {
+  sl_value v;    /* owns its bytes */
+  int64_t count; /* rows holding exactly this value */
+} ms_entry;
+
 typedef struct minmax_state {
-  sl_value best; /* owns its bytes */
-  int has;
+  ms_entry *e; /* sorted by sl_value_compare, ties by arrival */
+  size_t n, cap;
 } minmax_state;
 
-static void minmax_step(sl_fctx *ctx, sl_value *v, int want_max) {
-  minmax_state *s = sl_fctx_state(ctx);
-  if (v->type == SL_NULL) return;
-  if (s->has) {
-    int c = sl_value_compare(v, &s->best, ctx->coll);
-    if (want_max ? c <= 0 : c >= 0) return;
+/* Same storage class and same bytes: the very same value. */
+static int identical(const sl_value *a, const sl_value *b) {
+  if (a->type != b->type) return 0;
+  switch (a->type) {
+  case SL_INTEGER: return a->u.i == b->u.i;
+  case SL_REAL: return memcmp(&a->u.r, &b->u.r, sizeof(double)) == 0;
+  case SL_TEXT:
+  case SL_BLOB: return a->n == b->n && memcmp(a->u.z, b->u.z, a->n) == 0;
+  case SL_VECTOR: return a->n == b->n && memcmp(a->u.v, b->u.v, a->n * sizeof(double)) == 0;
+  default: return 1;
   }
-  sl_value_copy(&s->best, v);
-  sl_value_own(&s->best);
-  s->has = 1;
 }
 
-static void max_step(sl_fctx *ctx, int argc, sl_value **argv) {
-  minmax_step(ctx, argv[0], 1);
-}
-static void min_step(sl_fctx *ctx, int argc, sl_value **argv) {
-  minmax_step(ctx, argv[0], 0);
+/* First index whose value compares >= v (lo) and first that compares > v
+** (*hi): the range of entries equal to v. */
+static size_t ms_range(const minmax_state *s, const sl_value *v, sl_coll coll, size_t *hi) {
+  size_t a = 0, b = s->n;
+  while (a < b) {
+    size_t m = (a + b) / 2;
+    if (sl_value_compare(&s->e[m].v, v, coll) < 0)
+      a = m + 1;
+    else
+      b = m;
+  }
+  size_t lo = a;
+  b = s->n;
+  while (a < b) {
+    size_t m = (a + b) / 2;
+    if (sl_value_compare(&s->e[m].v, v, coll) <= 0)
+      a = m + 1;
+    else
+      b = m;
+  }
+  *hi = a;
+  return lo;
 }
 
-static void minmax_value(sl_fctx *ctx) {
+static void minmax_step(sl_fctx *ctx, int argc, sl_value **argv) {
   minmax_state *s = sl_fctx_state(ctx);
-  if (s->has) sl_result_value(ctx, &s->best);
+  sl_value *v = argv[0];
+  if (v->type == SL_NULL) return;
+  size_t hi, lo = ms_range(s, v, ctx->coll, &hi);
+  for (size_t k = lo; k < hi; k++)
+    if (identical(&s->e[k].v, v)) {
+      s->e[k].count++;
+      return;
+    }
+  if (s->n == s->cap) {
+    s->cap = s->cap ? 2 * s->cap : 8;
+    s->e = sl_realloc(s->e, s->cap * sizeof(ms_entry));
+  }
+  memmove(s->e + hi + 1, s->e + hi, (s->n - hi) * sizeof(ms_entry));
+  memset(&s->e[hi], 0, sizeof(ms_entry));
+  sl_value_copy(&s->e[hi].v, v);
+  s->e[hi].count = 1;
+  s->n++;
 }
 
-static void minmax_final(sl_fctx *ctx) {
+static void minmax_inverse(sl_fctx *ctx, int argc, sl_value **argv) {
   minmax_state *s = sl_fctx_state(ctx);
-  minmax_value(ctx);
-  sl_value_free(&s->best);
-  s->has = 0;
+  sl_value *v = argv[0];
+  if (v->type == SL_NULL) return;
+  size_t hi, lo = ms_range(s, v, ctx->coll, &hi);
+  if (lo == hi) return; /* not in the frame: nothing to remove */
+  size_t k = lo;
+  while (k < hi && !identical(&s->e[k].v, v))
+    k++;
+  if (k == hi) k = lo;
+  if (--s->e[k].count > 0) return;
+  sl_value_free(&s->e[k].v);
+  memmove(s->e + k, s->e + k + 1, (s->n - k - 1) * sizeof(ms_entry));
+  s->n--;
 }
 
+static void min_value(sl_fctx *ctx) {
+  minmax_state *s = sl_fctx_state(ctx);
+  if (s->n) sl_result_value(ctx, &s->e[0].v);
+}
+
+static void max_value(sl_fctx *ctx) {
+  minmax_state *s = sl_fctx_state(ctx);
+  if (!s->n) return;
+  size_t k = s->n - 1;
+  while (k > 0 && sl_value_compare(&s->e[k - 1].v, &s->e[s->n - 1].v, ctx->coll) == 0)
+    k--;
+  sl_result_value(ctx, &s->e[k].v);
+}
+
+static void minmax_free(minmax_state *s) {
+  for (size_t k = 0; k < s->n; k++)
+    sl_value_free(&s->e[k].v);
+  free(s->e);
+  memset(s, 0, sizeof *s);
+}
+
+static void min_final(sl_fctx *ctx) {
+  min_value(ctx);
+  minmax_free(sl_fctx_state(ctx));
+}
+
+static void max_final(sl_fctx *ctx) {
+  max_value(ctx);
+  minmax_free(sl_fctx_state(ctx));
+}
+
+/* ---- group_concat ----------------------------------------------------------- */
+
+/* The joined text and, for xInverse, what SQLite 3.40 keeps to cut the
+** oldest value and its separator off the front: the number of values, the
+** length of the separator given with the first value, and once separators
+** of different lengths were seen, the length of the separator after each
+** value (a queue sep[head .. head+nacc)). */
 typedef struct concat_state {
-  sl_buf b;
-  int has;
+  sl_buf b;         /* the text so far */
+  int has;          /* a value was added since the text was last empty */
+  int tracking;     /* sep[] is in use */
+  int64_t nacc;     /* values in the text */
+  size_t first_sep; /* separator length when no sep[] */
+  size_t *sep;      /* separator lengths, from sep[head] */
+  size_t head, cap;
 } concat_state;
 
+/* Make room for sep[head + need - 1]. */
+static void sep_room(concat_state *s, size_t need) {
+  if (s->head + need <= s->cap) return;
+  if (s->head > 0) {
+    memmove(s->sep, s->sep + s->head, (s->cap - s->head) * sizeof(size_t));
+    s->head = 0;
+    if (need <= s->cap) return;
+  }
+  while (s->cap < need)
+    s->cap = s->cap ? 2 * s->cap : 8;
+  s->sep = sl_realloc(s->sep, s->cap * sizeof(size_t));
+}
+
+/* Append X, preceded (except for the first) by the separator: ',' for
+** group_concat(X), the text of Y for group_concat(X, Y) (nothing if Y is
+** NULL).  NULL values are skipped. */
 static void concat_step(sl_fctx *ctx, int argc, sl_value **argv) {
   concat_state *s = sl_fctx_state(ctx);
   if (argv[0]->type == SL_NULL) return;
-  size_t n;
-  if (s->has) {
-    if (argc == 2) {
-      if (argv[1]->type != SL_NULL) {
-        const char *sep = sl_value_text(argv[1], &n);
-        sl_buf_append(&s->b, sep, n);
-      }
-    } else {
+  int first = !s->has;
+  size_t n, nsep = 0;
+  s->has = 1;
+  if (argc == 1) {
+    if (!first)
       sl_buf_putc(&s->b, ',');
+    else
+      s->first_sep = 1;
+  } else if (!first) {
+    if (argv[1]->type != SL_NULL) {
+      const char *sep = sl_value_text(argv[1], &nsep);
+      sl_buf_append(&s->b, sep, nsep);
     }
+    if ((nsep != s->first_sep || s->tracking) && s->nacc > 0) {
+      if (!s->tracking) {
+        s->head = 0;
+        sep_room(s, (size_t)s->nacc);
+        for (int64_t i = 0; i + 1 < s->nacc; i++)
+          s->sep[i] = s->first_sep;
+        s->tracking = 1;
+      }
+      sep_room(s, (size_t)s->nacc);
+      s->sep[s->head + (size_t)s->nacc - 1] = nsep;
+    }
+  } else {
+    if (argv[1]->type != SL_NULL) sl_value_text(argv[1], &nsep);
+    s->first_sep = nsep;
   }
+  s->nacc++;
   const char *z = sl_value_text(argv[0], &n);
   sl_buf_append(&s->b, z, n);
-  s->has = 1;
 }
 
+/* Remove the oldest value and the separator after it. */
+static void concat_inverse(sl_fctx *ctx, int argc, sl_value **argv) {
+  concat_state *s = sl_fctx_state(ctx);
+  if (argv[0]->type == SL_NULL) return;
+  size_t cut;
+  sl_value_text(argv[0], &cut);
+  s->nacc--;
+  if (s->tracking) {
+    if (s->nacc > 0) cut += s->sep[s->head++];
+  } else {
+    cut += s->first_sep;
+  }
+  if (cut >= s->b.n) {
+    sl_buf_reset(&s->b);
+  } else {
+    memmove(s->b.z, s->b.z + cut, s->b.n - cut);
+    s->b.n -= cut;
+    s->b.z[s->b.n] = 0;
+  }
+  if (s->b.n == 0) { /* as SQLite: start afresh, the next value gets no separator */
+    s->has = 0;
+    s->tracking = 0;
+    s->head = 0;
+  }
+}
+
+/* The current text; as SQLite's window function, NULL while it is empty. */
 static void concat_value(sl_fctx *ctx) {
   concat_state *s = sl_fctx_state(ctx);
-  if (s->has) sl_result_text(ctx, s->b.z ? s->b.z : "", s->b.n);
+  if (s->b.n) sl_result_text(ctx, s->b.z, s->b.n);
 }
 
+/* The final text: '' when only empty values were added, NULL for none. */
 static void concat_final(sl_fctx *ctx) {
   concat_state *s = sl_fctx_state(ctx);
-  concat_value(ctx);
+  if (s->has) sl_result_text(ctx, s->b.z ? s->b.z : "", s->b.n);
   sl_buf_free(&s->b);
-  s->has = 0;
+  free(s->sep);
+  memset(s, 0, sizeof *s);
 }
+
+/* ---- the table -------------------------------------------------------------- */
 
 #define AGG(name, n, flags, step, inv, value, final, state, doc)                                   \
   {                                                                                                \
@@ -176,13 +393,13 @@ const sl_func sl_builtin_aggregate[] = {
     AGG("total", 1, 0, sum_step, sum_inverse, total_value, total_value, sum_state,
         "sum as REAL (0.0 for no values)"),
     AGG("avg", 1, 0, sum_step, sum_inverse, avg_value, avg_value, sum_state, "average (REAL)"),
-    AGG("max", 1, SL_FUNC_NEEDCOLL, max_step, NULL, minmax_value, minmax_final, minmax_state,
+    AGG("max", 1, SL_FUNC_NEEDCOLL, minmax_step, minmax_inverse, max_value, max_final, minmax_state,
         "largest value"),
-    AGG("min", 1, SL_FUNC_NEEDCOLL, min_step, NULL, minmax_value, minmax_final, minmax_state,
+    AGG("min", 1, SL_FUNC_NEEDCOLL, minmax_step, minmax_inverse, min_value, min_final, minmax_state,
         "smallest value"),
-    AGG("group_concat", 1, 0, concat_step, NULL, concat_value, concat_final, concat_state,
+    AGG("group_concat", 1, 0, concat_step, concat_inverse, concat_value, concat_final, concat_state,
         "values joined with ','"),
-    AGG("group_concat", 2, 0, concat_step, NULL, concat_value, concat_final, concat_state,
+    AGG("group_concat", 2, 0, concat_step, concat_inverse, concat_value, concat_final, concat_state,
         "values joined with a separator"),
     {NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL},
 };

@@ -4,7 +4,7 @@
 ** descriptors in sl_builtin_core[].  Also the LIKE and GLOB matchers.
 **
 ** Each function follows SQLite 3's results, types included; tests compare
-** them with the sqlite3 library (tests/difftest.c).  Text is UTF-8 and
+** them with the sqlite3 library (tests/func_test.c, tests/difftest.c).  Text is UTF-8 and
 ** "characters" are code points; upper/lower fold ASCII only (SQLite without
 ** ICU).
 */
@@ -19,43 +19,69 @@
 
 /* ---- helpers ----------------------------------------------------------------- */
 
-/* Text of an argument (rendering numbers), or NULL for a NULL argument. */
+/* Text of an argument (rendering numbers), or NULL for a NULL argument.  The
+** bytes live in v (see sl_value_text). */
 static const char *arg_text(sl_value *v, size_t *n) {
   return sl_value_text(v, n);
 }
 
-static size_t utf8_len(const char *z, size_t n) {
-  size_t c = 0;
-  for (size_t i = 0; i < n; i++) c += ((unsigned char)z[i] & 0xC0) != 0x80;
-  return c;
+/* The length of z[0..n) up to its first NUL: the part of a text that SQLite's
+** C-string based functions (substr, length, like, trim's set...) see. */
+static size_t cstr_len(const char *z, size_t n) {
+  const char *nul = memchr(z, 0, n);
+  return nul ? (size_t)(nul - z) : n;
 }
 
-/* Byte offset of the k-th character (or n). */
-static size_t utf8_skip(const char *z, size_t n, size_t k) {
-  size_t i = 0;
-  while (i < n && k > 0) {
-    i++;
-    while (i < n && ((unsigned char)z[i] & 0xC0) == 0x80) i++;
-    k--;
-  }
+/* Index after the character starting at z[i], as SQLite steps through UTF-8:
+** a lead byte of 0xC0 or more takes every continuation byte that follows;
+** any other byte is a character by itself. */
+static size_t char_next(const char *z, size_t i, size_t n) {
+  if ((unsigned char)z[i++] >= 0xC0)
+    while (i < n && ((unsigned char)z[i] & 0xC0) == 0x80)
+      i++;
   return i;
 }
 
-/* Decode one UTF-8 character at z (n bytes available); *len gets its size. */
-static unsigned utf8_decode(const unsigned char *z, size_t n, size_t *len) {
+/* Number of characters in z[0..n). */
+static size_t utf8_len(const char *z, size_t n) {
+  size_t c = 0;
+  for (size_t i = 0; i < n; c++)
+    i = char_next(z, i, n);
+  return c;
+}
+
+/* Byte offset of the k-th character of z[0..n) (or n). */
+static size_t utf8_skip(const char *z, size_t n, size_t k) {
+  size_t i = 0;
+  for (; i < n && k > 0; k--)
+    i = char_next(z, i, n);
+  return i;
+}
+
+/* Decode the character at z[0..n) (n >= 1) as SQLite's sqlite3Utf8Read:
+** overlong forms, surrogates and U+FFFE/U+FFFF read as U+FFFD; a stray
+** continuation byte reads as itself.  *len receives its size in bytes. */
+static unsigned utf8_read(const unsigned char *z, size_t n, size_t *len) {
   unsigned c = z[0];
   size_t k = 1;
   if (c >= 0xC0) {
-    int extra = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : 1;
-    c &= (0x3F >> extra);
-    while (extra-- > 0 && k < n && (z[k] & 0xC0) == 0x80) c = (c << 6) | (z[k++] & 0x3F);
+    c = c < 0xE0   ? c - 0xC0
+        : c < 0xF0 ? c - 0xE0
+        : c < 0xF8 ? c - 0xF0
+        : c < 0xFC ? c - 0xF8
+        : c < 0xFE ? c - 0xFC
+                   : 0;
+    while (k < n && (z[k] & 0xC0) == 0x80)
+      c = (c << 6) + (z[k++] & 0x3F);
+    if (c < 0x80 || (c & 0xFFFFF800) == 0xD800 || (c & 0xFFFFFFFE) == 0xFFFE) c = 0xFFFD;
   }
   *len = k;
   return c;
 }
 
+/* Encode code point c (at most 0x1FFFFF) as UTF-8 the way SQLite's char()
+** writes it (surrogates are written as they are); returns the bytes used. */
 static size_t utf8_encode(unsigned c, char *out) {
-  if (c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) c = 0xFFFD;
   if (c < 0x80) {
     out[0] = (char)c;
     return 1;
@@ -71,7 +97,7 @@ static size_t utf8_encode(unsigned c, char *out) {
     out[2] = (char)(0x80 | (c & 0x3F));
     return 3;
   }
-  out[0] = (char)(0xF0 | (c >> 18));
+  out[0] = (char)(0xF0 | ((c >> 18) & 0x07));
   out[1] = (char)(0x80 | ((c >> 12) & 0x3F));
   out[2] = (char)(0x80 | ((c >> 6) & 0x3F));
   out[3] = (char)(0x80 | (c & 0x3F));
@@ -79,31 +105,44 @@ static size_t utf8_encode(unsigned c, char *out) {
 }
 
 /* The numeric value of an argument as sqlite3_value_numeric_type sees it:
-** 1 with *out set when the value is (or entirely reads as) a number. */
+** returns 1 with *out set (no buffer) when the value is a number or a text
+** that entirely reads as one ('12' -> 12, ' 2.0 ' -> 2.0, '1e3' -> 1000.0);
+** 0 for NULL, BLOB and other text. */
 static int numeric_arg(const sl_value *v, sl_value *out) {
   if (v->type == SL_INTEGER || v->type == SL_REAL) {
     *out = *v;
     out->buf = NULL;
+    out->cap = 0;
     return 1;
   }
   if (v->type != SL_TEXT) return 0;
   sl_value tmp = SL_VALUE_INIT;
   sl_value_ref(&tmp, v);
   sl_value_apply_affinity(&tmp, SL_AFF_NUMERIC);
-  if (tmp.type == SL_TEXT) return 0;
-  /* NUMERIC affinity turns '2.0' into 2; the math functions see 2.0. */
-  int real = 0, whole = 0;
-  for (uint32_t i = 0; i < v->n; i++)
-    if (v->u.z[i] == '.' || v->u.z[i] == 'e' || v->u.z[i] == 'E') real = 1;
-  (void)whole;
-  if (real && tmp.type == SL_INTEGER) sl_value_set_real(&tmp, (double)tmp.u.i);
+  if (tmp.type != SL_INTEGER && tmp.type != SL_REAL) {
+    sl_value_free(&tmp);
+    return 0;
+  }
+  /* NUMERIC affinity turns '2.0' into 2; sqlite3_value_numeric_type keeps
+  ** text with a '.' or an exponent REAL. */
+  if (tmp.type == SL_INTEGER) {
+    for (uint32_t i = 0; i < v->n; i++)
+      if (v->u.z[i] == '.' || v->u.z[i] == 'e' || v->u.z[i] == 'E') {
+        sl_value_set_real(&tmp, (double)tmp.u.i);
+        break;
+      }
+  }
   *out = tmp;
+  sl_value_free(&tmp);
   out->buf = NULL;
+  out->cap = 0;
   return 1;
 }
 
 /* ---- strings ------------------------------------------------------------------------ */
 
+/* length(X): characters of text up to a NUL, bytes of a blob, characters of
+** a number's text; NULL for NULL. */
 static void f_length(sl_fctx *ctx, int argc, sl_value **argv) {
   sl_value *v = argv[0];
   size_t n;
@@ -113,11 +152,18 @@ static void f_length(sl_fctx *ctx, int argc, sl_value **argv) {
     return;
   }
   const char *z = arg_text(v, &n);
-  const char *nul = memchr(z, 0, n);
-  if (nul) n = (size_t)(nul - z);
-  sl_result_int(ctx, (int64_t)utf8_len(z, n));
+  sl_result_int(ctx, (int64_t)utf8_len(z, cstr_len(z, n)));
 }
 
+/* octet_length(X): bytes of X's text (or blob) representation. */
+static void f_octet_length(sl_fctx *ctx, int argc, sl_value **argv) {
+  size_t n;
+  if (argv[0]->type == SL_NULL) return;
+  arg_text(argv[0], &n);
+  sl_result_int(ctx, (int64_t)n);
+}
+
+/* upper/lower: ASCII letters only, every byte of the text (NULs included). */
 static void case_fold(sl_fctx *ctx, sl_value *v, int up) {
   size_t n;
   if (v->type == SL_NULL) return;
@@ -139,12 +185,12 @@ static void f_lower(sl_fctx *ctx, int argc, sl_value **argv) {
   case_fold(ctx, argv[0], 0);
 }
 
+/* hex(X): upper-case hex of the bytes of X's blob or text; '' for NULL. */
 static void f_hex(sl_fctx *ctx, int argc, sl_value **argv) {
   static const char hx[] = "0123456789ABCDEF";
-  size_t n;
+  size_t n = 0;
   sl_value *v = argv[0];
   const char *z = v->type == SL_NULL ? "" : arg_text(v, &n);
-  if (v->type == SL_NULL) n = 0;
   char *out = sl_value_text_space(ctx->out, 2 * n);
   for (size_t i = 0; i < n; i++) {
     out[2 * i] = hx[(unsigned char)z[i] >> 4];
@@ -153,33 +199,38 @@ static void f_hex(sl_fctx *ctx, int argc, sl_value **argv) {
   sl_value_commit_text(ctx->out, 2 * n);
 }
 
+/* instr(X, Y): 1-based character (byte for two blobs) position of the first
+** Y in X, 0 when absent, NULL if either is NULL. */
 static void f_instr(sl_fctx *ctx, int argc, sl_value **argv) {
   if (argv[0]->type == SL_NULL || argv[1]->type == SL_NULL) return;
   int blobs = argv[0]->type == SL_BLOB && argv[1]->type == SL_BLOB;
   size_t nh, nn;
   const char *h = arg_text(argv[0], &nh);
   const char *nd = arg_text(argv[1], &nn);
-  if (nn == 0) {
-    sl_result_int(ctx, 1);
-    return;
+  int64_t pos = 1;
+  size_t i = 0;
+  while (nn <= nh - i && memcmp(h + i, nd, nn) != 0) {
+    pos++;
+    do
+      i++;
+    while (!blobs && i < nh && ((unsigned char)h[i] & 0xC0) == 0x80);
   }
-  for (size_t i = 0; i + nn <= nh; i++) {
-    if (memcmp(h + i, nd, nn) == 0) {
-      sl_result_int(ctx, blobs ? (int64_t)i + 1 : (int64_t)utf8_len(h, i) + 1);
-      return;
-    }
-  }
-  sl_result_int(ctx, 0);
+  if (nn > nh - i) pos = 0;
+  sl_result_int(ctx, pos);
 }
 
+/* substr(X, Y [, Z]) as SQLite: Y and Z are taken as 32-bit integers;
+** characters of text (up to a NUL), bytes of a blob; a negative Y counts
+** from the end, a negative Z takes characters before Y. */
 static void f_substr(sl_fctx *ctx, int argc, sl_value **argv) {
   for (int i = 0; i < argc; i++)
     if (argv[i]->type == SL_NULL) return;
   sl_value *v = argv[0];
   int blob = v->type == SL_BLOB;
-  if (blob && v->n == 0) return; /* SQLite: no bytes, no result */
   size_t n;
   const char *z = arg_text(v, &n);
+  if (blob && n == 0) return; /* SQLite: no bytes, no result */
+  if (!blob) n = cstr_len(z, n);
   int64_t p1 = (int)sl_value_as_int(argv[1]);
   int64_t p2;
   int neg = 0;
@@ -223,38 +274,37 @@ static void f_substr(sl_fctx *ctx, int argc, sl_value **argv) {
   sl_result_text(ctx, z + a, b - a);
 }
 
-/* Is the character at z (len bytes) one of the characters of set? */
-static int in_set(const char *z, size_t len, const char *set, size_t nset) {
-  for (size_t i = 0; i < nset;) {
-    size_t k;
-    utf8_decode((const unsigned char *)set + i, nset - i, &k);
-    if (k == len && memcmp(set + i, z, len) == 0) return 1;
-    i += k;
-  }
-  return 0;
-}
-
+/* trim/ltrim/rtrim(X [, Y]): remove from the ends of X every character of
+** the set Y (up to a NUL; default ' ').  As SQLite, the characters of Y are
+** matched as byte strings against the start or the end of X. */
 static void trim(sl_fctx *ctx, int argc, sl_value **argv, int left, int right) {
   if (argv[0]->type == SL_NULL || (argc > 1 && argv[1]->type == SL_NULL)) return;
   size_t n, nset = 1;
   const char *z = arg_text(argv[0], &n);
   const char *set = " ";
-  if (argc > 1) set = arg_text(argv[1], &nset);
-  size_t a = 0, b = n;
-  if (left) {
-    while (a < b) {
-      size_t k;
-      utf8_decode((const unsigned char *)z + a, b - a, &k);
-      if (!in_set(z + a, k, set, nset)) break;
-      a += k;
-    }
+  if (argc > 1) {
+    set = arg_text(argv[1], &nset);
+    nset = cstr_len(set, nset);
   }
-  if (right) {
-    while (b > a) {
-      size_t s = b - 1;
-      while (s > a && ((unsigned char)z[s] & 0xC0) == 0x80) s--;
-      if (!in_set(z + s, b - s, set, nset)) break;
-      b = s;
+  size_t a = 0, b = n;
+  if (nset > 0) {
+    while (left && a < b) {
+      size_t i = 0, k = 0;
+      for (; i < nset; i = k) {
+        k = char_next(set, i, nset);
+        if (k - i <= b - a && memcmp(z + a, set + i, k - i) == 0) break;
+      }
+      if (i >= nset) break;
+      a += k - i;
+    }
+    while (right && b > a) {
+      size_t i = 0, k = 0;
+      for (; i < nset; i = k) {
+        k = char_next(set, i, nset);
+        if (k - i <= b - a && memcmp(z + b - (k - i), set + i, k - i) == 0) break;
+      }
+      if (i >= nset) break;
+      b -= k - i;
     }
   }
   sl_result_text(ctx, z + a, b - a);
@@ -270,32 +320,48 @@ static void f_rtrim(sl_fctx *ctx, int argc, sl_value **argv) {
   trim(ctx, argc, argv, 0, 1);
 }
 
+/* replace(X, Y, Z): every Y in X replaced by Z.  As SQLite: NULL if X or Y is
+** NULL; an empty Y (as a C string) gives X itself (a blob X becomes text);
+** otherwise NULL if Z is NULL. */
 static void f_replace(sl_fctx *ctx, int argc, sl_value **argv) {
   if (argv[0]->type == SL_NULL || argv[1]->type == SL_NULL) return;
   size_t n, nf, nt;
   const char *z = arg_text(argv[0], &n);
   const char *from = arg_text(argv[1], &nf);
-  if (nf == 0 || from[0] == 0) { /* an empty pattern (as C text) leaves X as it is */
-    sl_result_value(ctx, argv[0]);
+  if (nf == 0 || from[0] == 0) {
+    if (argv[0]->type == SL_BLOB)
+      sl_result_text(ctx, z, n);
+    else
+      sl_result_value(ctx, argv[0]);
     return;
   }
   if (argv[2]->type == SL_NULL) return;
   const char *to = arg_text(argv[2], &nt);
-  sl_buf b;
-  sl_buf_init(&b);
-  size_t i = 0;
-  while (i < n) {
-    if (i + nf <= n && memcmp(z + i, from, nf) == 0) {
-      sl_buf_append(&b, to, nt);
+  size_t count = 0;
+  for (size_t i = 0; i + nf <= n;) {
+    if (memcmp(z + i, from, nf) == 0) {
+      count++;
       i += nf;
     } else {
-      sl_buf_putc(&b, z[i++]);
+      i++;
     }
   }
-  sl_result_text(ctx, b.z ? b.z : "", b.n);
-  sl_buf_free(&b);
+  size_t total = n - count * nf + count * nt;
+  char *out = sl_value_text_space(ctx->out, total);
+  size_t i = 0, k = 0;
+  while (i < n) {
+    if (i + nf <= n && memcmp(z + i, from, nf) == 0) {
+      memcpy(out + k, to, nt);
+      k += nt;
+      i += nf;
+    } else {
+      out[k++] = z[i++];
+    }
+  }
+  sl_value_commit_text(ctx->out, k);
 }
 
+/* char(X, ...): the text of these code points (out of range -> U+FFFD). */
 static void f_char(sl_fctx *ctx, int argc, sl_value **argv) {
   char *out = sl_value_text_space(ctx->out, (size_t)argc * 4);
   size_t k = 0;
@@ -307,12 +373,49 @@ static void f_char(sl_fctx *ctx, int argc, sl_value **argv) {
   sl_value_commit_text(ctx->out, k);
 }
 
+/* unicode(X): code point of the first character; NULL for NULL or ''. */
 static void f_unicode(sl_fctx *ctx, int argc, sl_value **argv) {
   size_t n, k;
   if (argv[0]->type == SL_NULL) return;
   const char *z = arg_text(argv[0], &n);
-  if (!n) return;
-  sl_result_int(ctx, utf8_decode((const unsigned char *)z, n, &k));
+  if (!n || !z[0]) return;
+  sl_result_int(ctx, utf8_read((const unsigned char *)z, n, &k));
+}
+
+/* concat(X, ...): the texts of the non-NULL arguments joined; concat_ws(S,
+** X, ...) joins them with S (NULL if S is NULL).  As SQLite 3.44. */
+static void concat_args(sl_fctx *ctx, int argc, sl_value **argv, const char *sep, size_t nsep) {
+  size_t total = 0, n, k = 0;
+  int parts = 0;
+  for (int i = 0; i < argc; i++) {
+    if (argv[i]->type == SL_NULL) continue;
+    arg_text(argv[i], &n);
+    total += n + (parts++ ? nsep : 0);
+  }
+  char *out = sl_value_text_space(ctx->out, total);
+  parts = 0;
+  for (int i = 0; i < argc; i++) {
+    if (argv[i]->type == SL_NULL) continue;
+    const char *z = arg_text(argv[i], &n);
+    if (parts++ && nsep) {
+      memcpy(out + k, sep, nsep);
+      k += nsep;
+    }
+    memcpy(out + k, z, n);
+    k += n;
+  }
+  sl_value_commit_text(ctx->out, k);
+}
+
+static void f_concat(sl_fctx *ctx, int argc, sl_value **argv) {
+  concat_args(ctx, argc, argv, "", 0);
+}
+
+static void f_concat_ws(sl_fctx *ctx, int argc, sl_value **argv) {
+  size_t nsep;
+  if (argv[0]->type == SL_NULL) return;
+  const char *sep = arg_text(argv[0], &nsep);
+  concat_args(ctx, argc - 1, argv + 1, sep, nsep);
 }
 
 static void f_quote(sl_fctx *ctx, int argc, sl_value **argv) {
@@ -320,7 +423,9 @@ static void f_quote(sl_fctx *ctx, int argc, sl_value **argv) {
   char tmp[64];
   switch (v->type) {
   case SL_NULL: sl_result_text(ctx, "NULL", 4); return;
-  case SL_INTEGER: sl_result_text(ctx, tmp, (size_t)snprintf(tmp, sizeof tmp, "%lld", (long long)v->u.i)); return;
+  case SL_INTEGER:
+    sl_result_text(ctx, tmp, (size_t)snprintf(tmp, sizeof tmp, "%lld", (long long)v->u.i));
+    return;
   case SL_REAL: {
     /* "%!.15g", or "%!.20e" when 15 digits do not read back exactly */
     char big[420];
@@ -444,148 +549,189 @@ static void f_randomblob(sl_fctx *ctx, int argc, sl_value **argv) {
     return;
   }
   char *p = sl_value_text_space(ctx->out, (size_t)n);
-  for (int64_t i = 0; i < n; i++) p[i] = (char)next_random();
+  for (int64_t i = 0; i < n; i++)
+    p[i] = (char)next_random();
   sl_value_commit_text(ctx->out, (size_t)n);
   ctx->out->type = SL_BLOB;
 }
 
 /* ---- LIKE and GLOB ------------------------------------------------------------ */
 
-static unsigned fold(unsigned c) {
-  return c < 0x80 && c >= 'A' && c <= 'Z' ? c + 32 : c;
+/* A pattern or subject being matched: bytes up to `end` or the first NUL. */
+typedef struct mstr {
+  const unsigned char *z, *end;
+} mstr;
+
+/* Next character of s (0 at the end), advancing s. */
+static unsigned mread(mstr *s) {
+  if (s->z >= s->end || !*s->z) return 0;
+  size_t k;
+  unsigned c = utf8_read(s->z, (size_t)(s->end - s->z), &k);
+  s->z += k;
+  return c;
 }
 
-/* Match pattern p against s.  like: '%', '_', ASCII case folding, esc;
-** glob: '*', '?', '[...]', case-sensitive. */
-static int match(const unsigned char *p, size_t np, const unsigned char *s, size_t ns, int like,
-                 unsigned esc) {
-  size_t i = 0, j = 0, k;
-  while (i < np) {
-    unsigned c = utf8_decode(p + i, np - i, &k);
-    if ((like && c == '%' && c != esc) || (!like && c == '*')) {
-      /* Collapse runs of wildcards; '_' / '?' inside consume a character. */
-      while (i < np) {
-        c = utf8_decode(p + i, np - i, &k);
-        if ((like && c == '%' && c != esc) || (!like && c == '*')) {
-          i += k;
-        } else if ((like && c == '_' && c != esc) || (!like && c == '?')) {
-          if (j >= ns) return 0;
-          size_t m;
-          utf8_decode(s + j, ns - j, &m);
-          j += m;
-          i += k;
+static unsigned ascii_lower(unsigned c) {
+  return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+/* The matching rules shared by LIKE and GLOB. */
+typedef struct mrules {
+  unsigned all;   /* '%' or '*'; 0 when it is the escape character */
+  unsigned one;   /* '_' or '?'; 0 when it is the escape character */
+  unsigned other; /* GLOB: '[' starts a set; LIKE: the escape character (or 0) */
+  int glob;       /* 1: `other` is '[' */
+  int nocase;     /* ASCII case folding */
+} mrules;
+
+enum { M_MATCH = 0, M_NOMATCH = 1, M_NOWILD = 2 };
+
+/* Match pattern p against string s.  M_NOWILD says that no later position of
+** the string can match either (stops useless backtracking), as SQLite. */
+static int pmatch(mstr p, mstr s, const mrules *r) {
+  unsigned c, c2;
+  const unsigned char *escaped = NULL; /* pattern position after an escape */
+  while ((c = mread(&p)) != 0) {
+    if (c == r->all) {
+      /* a run of wildcards; each '?' / '_' in it consumes a character */
+      while (((c = mread(&p)) != 0 && c == r->all) || (c == r->one && c != 0))
+        if (c == r->one && mread(&s) == 0) return M_NOWILD;
+      if (c == 0) return M_MATCH;
+      if (c == r->other) {
+        if (!r->glob) {
+          c = mread(&p); /* the escaped character is taken literally */
+          if (c == 0) return M_NOWILD;
         } else {
-          break;
+          /* '[...]' right after '*': try every position */
+          mstr p2 = {p.z - 1, p.end};
+          while (s.z < s.end && *s.z) {
+            int m = pmatch(p2, s, r);
+            if (m != M_NOMATCH) return m;
+            mread(&s);
+          }
+          return M_NOWILD;
         }
       }
-      if (i >= np) return 1;
-      while (j <= ns) {
-        if (match(p + i, np - i, s + j, ns - j, like, esc)) return 1;
-        if (j >= ns) break;
-        size_t m;
-        utf8_decode(s + j, ns - j, &m);
-        j += m;
-      }
-      return 0;
-    }
-    if (j >= ns) return 0;
-    size_t m;
-    unsigned sc = utf8_decode(s + j, ns - j, &m);
-    if ((like && c == '_' && c != esc) || (!like && c == '?')) {
-      i += k;
-      j += m;
-      continue;
-    }
-    if (!like && c == '[') {
-      size_t q = i + 1;
-      int neg = 0, hit = 0;
-      unsigned prev = 0;
-      if (q < np && p[q] == '^') {
-        neg = 1;
-        q++;
-      }
-      if (q < np && p[q] == ']') {
-        hit |= sc == ']';
-        prev = ']';
-        q++;
-      }
-      while (q < np && p[q] != ']') {
-        size_t kk;
-        unsigned pc = utf8_decode(p + q, np - q, &kk);
-        if (pc == '-' && prev && q + 1 < np && p[q + 1] != ']') {
-          size_t k2;
-          unsigned hi = utf8_decode(p + q + 1, np - q - 1, &k2);
-          if (sc >= prev && sc <= hi) hit = 1;
-          q += 1 + k2;
-          prev = 0;
+      /* find c in the string, then match the rest of the pattern from there */
+      for (;;) {
+        c2 = mread(&s);
+        if (c2 == 0) break;
+        if (c2 != c && !(r->nocase && c < 0x80 && c2 < 0x80 && ascii_lower(c) == ascii_lower(c2)))
           continue;
-        }
-        if (pc == sc) hit = 1;
-        prev = pc;
-        q += kk;
+        int m = pmatch(p, s, r);
+        if (m != M_NOMATCH) return m;
       }
-      if (q >= np) return 0; /* unterminated set */
-      if (hit == neg) return 0;
-      i = q + 1;
-      j += m;
-      continue;
+      return M_NOWILD;
     }
-    if (like && esc && c == esc) {
-      i += k;
-      if (i >= np) return 0;
-      c = utf8_decode(p + i, np - i, &k);
+    if (c == r->other && r->other) {
+      if (!r->glob) {
+        c = mread(&p);
+        if (c == 0) return M_NOMATCH;
+        escaped = p.z;
+      } else {
+        /* a set: [abc] [a-z] [^...] with ']' first taken literally */
+        unsigned prior = 0;
+        int seen = 0, invert = 0;
+        c = mread(&s);
+        if (c == 0) return M_NOMATCH;
+        c2 = mread(&p);
+        if (c2 == '^') {
+          invert = 1;
+          c2 = mread(&p);
+        }
+        if (c2 == ']') {
+          if (c == ']') seen = 1;
+          c2 = mread(&p);
+        }
+        while (c2 && c2 != ']') {
+          if (c2 == '-' && p.z < p.end && p.z[0] != ']' && p.z[0] != 0 && prior > 0) {
+            c2 = mread(&p);
+            if (c >= prior && c <= c2) seen = 1;
+            prior = 0;
+          } else {
+            if (c == c2) seen = 1;
+            prior = c2;
+          }
+          c2 = mread(&p);
+        }
+        if (c2 == 0 || (seen ^ invert) == 0) return M_NOMATCH;
+        continue;
+      }
     }
-    if (like ? fold(c) != fold(sc) : c != sc) return 0;
-    i += k;
-    j += m;
+    c2 = mread(&s);
+    if (c == c2) continue;
+    if (r->nocase && c < 0x80 && c2 < 0x80 && ascii_lower(c) == ascii_lower(c2)) continue;
+    if (c == r->one && p.z != escaped && c2 != 0) continue;
+    return M_NOMATCH;
   }
-  return j == ns;
+  return (s.z >= s.end || !*s.z) ? M_MATCH : M_NOMATCH;
 }
 
+/* LIKE: ASCII case-insensitive, '%' and '_', optional escape character esc
+** (which then loses any wildcard meaning).  Both texts end at n bytes or at
+** their first NUL, as in SQLite.  Returns 1 on a match. */
 int sl_like(const char *pat, size_t np, const char *str, size_t ns, unsigned esc) {
-  return match((const unsigned char *)pat, np, (const unsigned char *)str, ns, 1, esc);
+  mrules r = {'%', '_', esc, 0, 1};
+  if (esc == '%') r.all = 0;
+  if (esc == '_') r.one = 0;
+  mstr p = {(const unsigned char *)pat, (const unsigned char *)pat + np};
+  mstr s = {(const unsigned char *)str, (const unsigned char *)str + ns};
+  return pmatch(p, s, &r) == M_MATCH;
 }
 
+/* GLOB: case-sensitive, '*', '?' and '[...]' sets with ranges and '^'. */
 int sl_glob(const char *pat, size_t np, const char *str, size_t ns) {
-  return match((const unsigned char *)pat, np, (const unsigned char *)str, ns, 0, 0);
+  mrules r = {'*', '?', '[', 1, 0};
+  mstr p = {(const unsigned char *)pat, (const unsigned char *)pat + np};
+  mstr s = {(const unsigned char *)str, (const unsigned char *)str + ns};
+  return pmatch(p, s, &r) == M_MATCH;
 }
 
-/* LIKE and GLOB never match a BLOB (SQLite built with
-** SQLITE_LIKE_DOESNT_MATCH_BLOBS, as Debian's library is): 0, even
-** against NULL. */
-static int blob_arg(sl_fctx *ctx, sl_value **argv) {
-  if (argv[0]->type != SL_BLOB && argv[1]->type != SL_BLOB) return 0;
-  sl_result_int(ctx, 0);
-  return 1;
+/* Shared front of like() and glob(), in SQLite's order: a BLOB argument
+** gives 0 (SQLite built with SQLITE_LIKE_DOESNT_MATCH_BLOBS, as Debian's
+** library is); a pattern over 50000 bytes is an error; then the escape (a
+** NULL escape gives NULL, anything but one character is an error); then NULL
+** operands give NULL.  Returns 1 when the result is already decided. */
+static int like_prologue(sl_fctx *ctx, int argc, sl_value **argv, unsigned *esc) {
+  size_t np;
+  if (argv[0]->type == SL_BLOB || argv[1]->type == SL_BLOB) {
+    sl_result_int(ctx, 0);
+    return 1;
+  }
+  if (argv[0]->type != SL_NULL) {
+    arg_text(argv[0], &np);
+    if (np > 50000) {
+      sl_result_error(ctx, "LIKE or GLOB pattern too complex");
+      return 1;
+    }
+  }
+  *esc = 0;
+  if (argc == 3) {
+    size_t ne, k;
+    if (argv[2]->type == SL_NULL) return 1;
+    const char *e = arg_text(argv[2], &ne);
+    ne = cstr_len(e, ne);
+    if (utf8_len(e, ne) != 1) {
+      sl_result_error(ctx, "ESCAPE expression must be a single character");
+      return 1;
+    }
+    *esc = utf8_read((const unsigned char *)e, ne, &k);
+  }
+  return argv[0]->type == SL_NULL || argv[1]->type == SL_NULL;
 }
 
 static void f_like(sl_fctx *ctx, int argc, sl_value **argv) {
-  if (blob_arg(ctx, argv)) return;
-  for (int i = 0; i < argc; i++)
-    if (argv[i]->type == SL_NULL) return;
+  unsigned esc;
+  if (like_prologue(ctx, argc, argv, &esc)) return;
   size_t np, ns;
-  unsigned esc = 0;
-  if (argc == 3) {
-    size_t ne, k;
-    const char *e = arg_text(argv[2], &ne);
-    if (utf8_len(e, ne) != 1) {
-      sl_result_error(ctx, "ESCAPE expression must be a single character");
-      return;
-    }
-    esc = utf8_decode((const unsigned char *)e, ne, &k);
-  }
   const char *p = arg_text(argv[0], &np);
   const char *s = arg_text(argv[1], &ns);
-  if (np > 50000) {
-    sl_result_error(ctx, "LIKE or GLOB pattern too complex");
-    return;
-  }
   sl_result_int(ctx, sl_like(p, np, s, ns, esc));
 }
 
 static void f_glob(sl_fctx *ctx, int argc, sl_value **argv) {
-  if (blob_arg(ctx, argv)) return;
-  if (argv[0]->type == SL_NULL || argv[1]->type == SL_NULL) return;
+  unsigned esc;
+  if (like_prologue(ctx, argc, argv, &esc)) return;
   size_t np, ns;
   const char *p = arg_text(argv[0], &np);
   const char *s = arg_text(argv[1], &ns);
@@ -605,7 +751,11 @@ static void f_abs(sl_fctx *ctx, int argc, sl_value **argv) {
     }
     sl_result_int(ctx, v->u.i < 0 ? -v->u.i : v->u.i);
     return;
-  default: sl_result_real(ctx, fabs(sl_value_as_real(v))); return;
+  default: {
+    double r = sl_value_as_real(v); /* as SQLite: -0.0 stays -0.0 */
+    sl_result_real(ctx, r < 0 ? -r : r);
+    return;
+  }
   }
 }
 
@@ -676,8 +826,8 @@ MATH1(tan, tan(x))
 MATH1(tanh, tanh(x))
 MATH1(exp, exp(x))
 MATH1(sqrt, sqrt(x))
-MATH1(degrees, x * (180.0 / M_PI))
-MATH1(radians, x * (M_PI / 180.0))
+MATH1(degrees, x *(180.0 / M_PI))
+MATH1(radians, x *(M_PI / 180.0))
 MATH1(ln, x > 0 ? log(x) : NAN)
 MATH1(log10, x > 0 ? log(x) / M_LN10 : NAN)
 MATH1(log2, x > 0 ? log(x) / M_LN2 : NAN)
@@ -768,6 +918,8 @@ const sl_func sl_builtin_core[] = {
     F("abs", 1, f_abs, "absolute value"),
     F("char", -1, f_char, "text from unicode code points"),
     F("coalesce", -1, f_coalesce, "first non-NULL argument"),
+    F("concat", -3, f_concat, "texts of the non-NULL arguments joined"),
+    F("concat_ws", -4, f_concat_ws, "concat_ws(S, X, ...): non-NULL arguments joined with S"),
     F("glob", 2, f_glob, "glob(P, X): X GLOB P"),
     F("hex", 1, f_hex, "upper-case hex of the bytes"),
     F("ifnull", 2, f_coalesce, "first non-NULL of two"),
@@ -784,6 +936,7 @@ const sl_func sl_builtin_core[] = {
     FC("max", -4, f_max, "largest argument (NULL if any is NULL)"),
     FC("min", -4, f_min, "smallest argument (NULL if any is NULL)"),
     FC("nullif", 2, f_nullif, "NULL if X = Y, else X"),
+    F("octet_length", 1, f_octet_length, "bytes of the text or blob representation"),
     F("quote", 1, f_quote, "SQL literal text of X"),
     {"random", 0, 0, NULL, f_random, NULL, NULL, NULL, NULL, 0, NULL, "a random 64-bit integer"},
     {"randomblob", 1, 0, NULL, f_randomblob, NULL, NULL, NULL, NULL, 0, NULL, "N random bytes"},
