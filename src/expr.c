@@ -53,6 +53,7 @@ int sl_expr_eval_const(sl_expr *e, sl_value *out, sl_err *err) {
   int rc = sl_expr_code(&c, e, target);
   if (rc == 0) {
     sl_program_add(p, OP_Result, target, 1, 0);
+    sl_program_finish(p);
     sl_vm vm;
     sl_vm_init(&vm, p);
     int r = sl_vm_run(&vm, NULL);
@@ -114,6 +115,38 @@ static int arith_opcode(int tk) {
   case TK_CONCAT: return OP_Concat;
   default: return -1;
   }
+}
+
+/* The register holding e's value for use as an operand: a hoisted
+** constant register when e is a literal or folds to a constant (no
+** instruction per row), else a fresh temporary that e is compiled into.
+** Returns -1 on error. */
+static int operand(sl_compiler *c, sl_expr *e) {
+  if (e->is_const && !c->no_fold) {
+    sl_value v = SL_VALUE_INIT;
+    int ok = 1;
+    switch (e->kind) {
+    case E_NULL: break;
+    case E_INT:
+    case E_INTERVAL: sl_value_set_int(&v, e->i); break;
+    case E_REAL: sl_value_set_real(&v, e->r); break;
+    case E_STRING: sl_value_borrow_text(&v, e->z, (size_t)e->n, 0); break;
+    case E_BLOB: sl_value_borrow_blob(&v, e->z, (size_t)e->n); break;
+    default: {
+      sl_err err = {0};
+      ok = sl_expr_eval_const(e, &v, &err) == 0;
+      sl_err_clear(&err);
+    }
+    }
+    if (ok) {
+      int r = sl_program_hoist(c->prog, &v);
+      sl_value_free(&v);
+      return r;
+    }
+    sl_value_free(&v);
+  }
+  int r = sl_reg_alloc(c, 1);
+  return sl_expr_code(c, e, r) ? -1 : r;
 }
 
 /* Emit a comparison of registers ra and rb (holding l and r) into target. */
@@ -337,8 +370,9 @@ int sl_expr_code(sl_compiler *c, sl_expr *e, int target) {
       sl_expr *args[2] = {e->left, e->right};
       return code_call(c, e->func, args, 2, target, SL_COLL_BINARY);
     }
-    int ra = sl_reg_alloc(c, 1), rb = sl_reg_alloc(c, 1);
-    if (sl_expr_code(c, e->left, ra) || sl_expr_code(c, e->right, rb)) return -1;
+    int ra = operand(c, e->left);
+    int rb = ra < 0 ? -1 : operand(c, e->right);
+    if (ra < 0 || rb < 0) return -1;
     if (e->kind == E_AND || e->kind == E_OR) {
       add(c, e->kind == E_AND ? OP_And : OP_Or, ra, rb, target);
     } else if (e->kind == E_IS) {

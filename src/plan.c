@@ -488,6 +488,7 @@ static sl_query *plan_select(sl_run *run, const sl_select *sel, const char *id, 
     prog->ops[filter_jump].p2 = prog->nop;
     sl_program_add(prog, OP_Halt, 1, 0, 0);
   }
+  sl_program_finish(prog);
   query_add_op(q, sl_op_project_new(prog, cols->n, db->vm_trace, sel->from == NULL));
 
   /* Output. */

@@ -43,6 +43,11 @@ void sl_program_free(sl_program *p) {
   }
   for (int i = 0; i < p->ncall; i++) free(p->calls[i]);
   for (int i = 0; i < p->nstring; i++) free(p->strings[i]);
+  for (int i = 0; i < p->nhoist; i++) {
+    sl_value_free(p->hoist[i]);
+    free(p->hoist[i]);
+  }
+  free(p->hoist);
   free(p->consts);
   free(p->calls);
   free(p->strings);
@@ -72,6 +77,23 @@ sl_value *sl_program_const(sl_program *p, const sl_value *v) {
   return c;
 }
 
+int sl_program_hoist(sl_program *p, const sl_value *v) {
+  sl_value *c = sl_calloc(1, sizeof *c);
+  sl_value_copy(c, v);
+  p->hoist = sl_realloc(p->hoist, sizeof(*p->hoist) * (size_t)(p->nhoist + 1));
+  p->hoist[p->nhoist] = c;
+  return SL_HOIST_BASE + p->nhoist++;
+}
+
+void sl_program_finish(sl_program *p) {
+  for (int i = 0; i < p->nop; i++) {
+    sl_op *op = &p->ops[i];
+    if (op->p1 >= SL_HOIST_BASE) op->p1 = p->nreg + (op->p1 - SL_HOIST_BASE);
+    if (op->p2 >= SL_HOIST_BASE) op->p2 = p->nreg + (op->p2 - SL_HOIST_BASE);
+  }
+  p->nreg += p->nhoist;
+}
+
 sl_callsite *sl_program_call(sl_program *p, const sl_func *f, int nargs, int first_arg) {
   sl_callsite *c = sl_calloc(1, sizeof *c);
   c->func = f;
@@ -83,6 +105,16 @@ sl_callsite *sl_program_call(sl_program *p, const sl_func *f, int nargs, int fir
 }
 
 void sl_program_explain(const sl_program *p, sl_buf *out) {
+  for (int i = 0; i < p->nhoist; i++) {
+    sl_value tmp = SL_VALUE_INIT;
+    sl_value_copy(&tmp, p->hoist[i]);
+    size_t n;
+    const char *z = sl_value_text(&tmp, &n);
+    sl_buf_printf(out, "r[%d] = %s%.*s%s (constant, loaded once)\n", p->nreg - p->nhoist + i,
+                  tmp.type == SL_TEXT ? "'" : "", z ? (int)(n > 40 ? 40 : n) : 4, z ? z : "NULL",
+                  tmp.type == SL_TEXT ? "'" : "");
+    sl_value_free(&tmp);
+  }
   sl_buf_printf(out, "addr  opcode        p1    p2    p3    p4               p5  comment\n");
   sl_buf_printf(out, "----  ------------  ----  ----  ----  ---------------  --  -------\n");
   for (int i = 0; i < p->nop; i++) {
@@ -129,6 +161,9 @@ void sl_vm_init(sl_vm *vm, const sl_program *prog) {
   vm->prog = prog;
   vm->reg = sl_calloc((size_t)(prog->nreg ? prog->nreg : 1), sizeof(sl_value));
   if (prog->nagg) vm->aggstate = sl_calloc((size_t)prog->nagg, sizeof(void *));
+  /* Hoisted constants sit in the last registers (see sl_program_finish). */
+  for (int i = 0; i < prog->nhoist; i++)
+    sl_value_ref(&vm->reg[prog->nreg - prog->nhoist + i], prog->hoist[i]);
   sl_buf_init(&vm->errmsg);
 }
 
@@ -208,7 +243,15 @@ int sl_vm_run(sl_vm *vm, sl_value *row) {
     /* Opcode: Const * P2 * P4 / r[P2] = constant (bytes borrowed from the pool). */
     case OP_Const: sl_value_ref(&r[op->p2], op->p4.v); break;
     /* Opcode: Column P1 P2 / r[P2] = row[P1], borrowed from the row. */
-    case OP_Column: sl_value_ref(&r[op->p2], &row[op->p1]); break;
+    case OP_Column: {
+      sl_value *d = &r[op->p2];
+      const sl_value *src = &row[op->p1];
+      d->type = src->type;
+      d->flags = src->flags & (uint8_t)~SL_F_OWNBUF;
+      d->n = src->n;
+      d->u = src->u;
+      break;
+    }
     /* Opcode: Copy P1 P2 / deep copy. */
     case OP_Copy: sl_value_copy(&r[op->p2], &r[op->p1]); break;
     /* Opcode: SCopy P1 P2 / shallow copy. */

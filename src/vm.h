@@ -60,6 +60,8 @@ typedef struct sl_program {
   int ncall;
   char **strings;  /* owned strings referred to by comments */
   int nstring;
+  sl_value **hoist; /* constants loaded into registers once, at sl_vm_init (owned) */
+  int nhoist;
   int result_reg;  /* first output register */
   int nresult;     /* output columns */
 } sl_program;
@@ -71,6 +73,15 @@ int sl_program_add(sl_program *p, int opcode, int p1, int p2, int p3);
 /* Add a constant (deep-copied into the pool) and return its pointer. */
 sl_value *sl_program_const(sl_program *p, const sl_value *v);
 sl_callsite *sl_program_call(sl_program *p, const sl_func *f, int nargs, int first_arg);
+/* Constant operands are hoisted: the compiler numbers their registers
+** SL_HOIST_BASE + i while it works (it does not know how many registers the
+** program needs yet), and sl_program_finish moves them after the others.
+** The VM loads them once; no instruction writes them. */
+#define SL_HOIST_BASE (1 << 24)
+/* Register of a new hoisted constant (v is deep-copied). */
+int sl_program_hoist(sl_program *p, const sl_value *v);
+/* Renumber hoisted registers once the program is complete. */
+void sl_program_finish(sl_program *p);
 /* Append the EXPLAIN listing of the program. */
 void sl_program_explain(const sl_program *p, sl_buf *out);
 /* Name of an opcode. */
