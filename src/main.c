@@ -47,7 +47,7 @@ static char *read_all(FILE *f) {
 int main(int argc, char **argv) {
   const char *file = NULL, *sql = NULL;
   int fmt = isatty(1) ? SL_OUT_TABLE : SL_OUT_JSON;
-  int stats = 0;
+  int stats = 0, run = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -71,18 +71,20 @@ int main(int argc, char **argv) {
         return 2;
       }
       sql = argv[++i];
-    } else if (!strcmp(a, "run")) {
-      if (i + 1 >= argc) {
-        fprintf(stderr, "sluice: run needs a FILE.sql\n%s", usage);
-        return 2;
-      }
-      file = argv[++i];
+    } else if (!strcmp(a, "run") && !run) {
+      run = 1; /* the file is the next argument that is not an option */
+    } else if (run && !file && a[0] != '-') {
+      file = a;
     } else {
       fprintf(stderr, "sluice: unknown argument '%s'\n%s", a, usage);
       return 2;
     }
   }
 
+  if (run && !file) {
+    fprintf(stderr, "sluice: run needs a FILE.sql\n%s", usage);
+    return 2;
+  }
   sluice *db = sluice_open();
   g_db = db;
   struct sigaction sa;

@@ -42,6 +42,10 @@ check "-e table" $'a | b    \n--+------\n1 | hello' "$out"
 out=$(echo "SELECT 40 + 2 AS answer;" | "$sluice" --format json)
 check "script on stdin" '{"answer":42}' "$out"
 
+printf 'SELECT 6 * 7 AS v;\n' > "$work/ok.sql"
+out=$("$sluice" run --format csv "$work/ok.sql"); check "run with options after run" $'v\n42' "$out"
+out=$("$sluice" --format csv run "$work/ok.sql" --stats 2>&1); check "run with --stats" $'v\n42\nq1: 1 in, 1 out, 0 rejected' "$out"
+
 printf 'SELECT 1;\nSELECT 2 +\n  FROM x;\n' > "$work/bad.sql"
 err=$("$sluice" run "$work/bad.sql" 2>&1 >/dev/null); code=$?
 check "syntax error exit" 1 $code
