@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ast.h"
+#include "value.h"
 #include "parse.h"
 
 static void *node(sl_parse *p, size_t n) {
@@ -104,8 +105,9 @@ sl_expr *sl_expr_literal(sl_parse *p, int tk, const sl_token *t) {
     return e;
   }
   case TK_FLOAT:
+    /* SQLite's own decimal conversion, so literals read as SQLite reads them */
     e = sl_expr_new(p, E_REAL, t);
-    e->r = strtod(sl_arena_strndup(&p->arena, t->z, (size_t)t->n), NULL);
+    sl_atof(t->z, (size_t)t->n, &e->r);
     return e;
   default: { /* TK_INTEGER */
     const char *z = t->z;
@@ -138,7 +140,7 @@ sl_expr *sl_expr_literal(sl_parse *p, int tk, const sl_token *t) {
     /* Too big for an integer: a REAL, as SQLite does.  Remember the
     ** spelling 9223372036854775808 so that unary minus can make INT64_MIN. */
     e = sl_expr_new(p, E_REAL, t);
-    e->r = strtod(sl_arena_strndup(&p->arena, z, (size_t)n), NULL);
+    sl_atof(z, (size_t)n, &e->r);
     e->op = TK_INTEGER;
     e->n = (!overflow && u == (uint64_t)INT64_MAX + 1) ? 1 : 0;
     return e;

@@ -357,6 +357,15 @@ int sl_expr_code(sl_compiler *c, sl_expr *e, int target) {
     return 0;
   case E_UNARY: {
     if (e->op == TK_PLUS) return sl_expr_code(c, e->left, target);
+    if (e->op == TK_MINUS && e->left->kind != E_INT && e->left->kind != E_REAL) {
+      /* As SQLite: -x is 0 - x (so -(0.0 + 0) is +0.0); only a numeric
+      ** literal is negated directly (-0.0 stays negative zero). */
+      int zero = sl_program_hoist(c->prog, &(sl_value){.type = SL_INTEGER});
+      int rx = operand(c, e->left);
+      if (rx < 0) return -1;
+      add(c, OP_Subtract, zero, rx, target);
+      return 0;
+    }
     if (sl_expr_code(c, e->left, target)) return -1;
     int op = e->op == TK_MINUS ? OP_Negative : e->op == TK_BITNOT ? OP_BitNot : OP_Not;
     add(c, op, target, target, 0);

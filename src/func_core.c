@@ -128,7 +128,9 @@ static int numeric_arg(const sl_value *v, sl_value *out) {
   if (tmp.type == SL_INTEGER) {
     for (uint32_t i = 0; i < v->n; i++)
       if (v->u.z[i] == '.' || v->u.z[i] == 'e' || v->u.z[i] == 'E') {
-        sl_value_set_real(&tmp, (double)tmp.u.i);
+        double r; /* read the text itself: '-0.0' keeps its sign */
+        sl_atof(v->u.z, v->n, &r);
+        sl_value_set_real(&tmp, r);
         break;
       }
   }

@@ -3,7 +3,8 @@
 ** arithmetic and text rendering (see value.h for every contract).
 **
 ** The behaviour mirrors SQLite 3 as observed through the sqlite3 library,
-** which the test suite uses as the oracle (tests/difftest.c): text to number
+** which the test suite uses as the oracle (tests/value_test.c checks every
+** function here, tests/difftest.c whole expressions): text to number
 ** conversion takes the longest numeric prefix, integer arithmetic overflows
 ** into REAL, x/0 is NULL, REAL renders with 15 significant digits and a ".0"
 ** when integral, and so on.
@@ -26,7 +27,8 @@ void sl_value_free(sl_value *v) {
 static char *reserve(sl_value *v, size_t n) {
   if (n > v->cap) {
     size_t cap = v->cap ? v->cap : 32;
-    while (cap < n) cap *= 2;
+    while (cap < n)
+      cap *= 2;
     v->buf = sl_realloc(v->buf, cap);
     v->cap = (uint32_t)cap;
   }
@@ -153,13 +155,16 @@ static int is_digit(int c) {
 static size_t scan_number(const char *z, size_t n, int *real, int *whole) {
   size_t i = 0, start, digits = 0;
   *real = 0;
-  while (i < n && is_space((unsigned char)z[i])) i++;
+  while (i < n && is_space((unsigned char)z[i]))
+    i++;
   start = i;
   if (i < n && (z[i] == '+' || z[i] == '-')) i++;
-  while (i < n && is_digit((unsigned char)z[i])) i++, digits++;
+  while (i < n && is_digit((unsigned char)z[i]))
+    i++, digits++;
   if (i < n && z[i] == '.') {
     size_t j = i + 1, frac = 0;
-    while (j < n && is_digit((unsigned char)z[j])) j++, frac++;
+    while (j < n && is_digit((unsigned char)z[j]))
+      j++, frac++;
     if (digits + frac > 0) {
       i = j;
       digits += frac;
@@ -174,13 +179,15 @@ static size_t scan_number(const char *z, size_t n, int *real, int *whole) {
     size_t j = i + 1;
     if (j < n && (z[j] == '+' || z[j] == '-')) j++;
     if (j < n && is_digit((unsigned char)z[j])) {
-      while (j < n && is_digit((unsigned char)z[j])) j++;
+      while (j < n && is_digit((unsigned char)z[j]))
+        j++;
       i = j;
       *real = 1;
     }
   }
   size_t end = i;
-  while (i < n && is_space((unsigned char)z[i])) i++;
+  while (i < n && is_space((unsigned char)z[i]))
+    i++;
   *whole = i == n;
   (void)start;
   return end;
@@ -197,12 +204,14 @@ static double decimal_value(const char *z, size_t len) {
   int64_t s = 0;
   int d = 0, e = 0;
   const int64_t big = (INT64_MAX - 9) / 10;
-  while (i < len && is_space((unsigned char)z[i])) i++;
+  while (i < len && is_space((unsigned char)z[i]))
+    i++;
   if (i < len && (z[i] == '-' || z[i] == '+')) sign = z[i++] == '-' ? -1 : 1;
   while (i < len && is_digit((unsigned char)z[i])) {
     s = s * 10 + (z[i++] - '0');
     if (s >= big)
-      while (i < len && is_digit((unsigned char)z[i])) i++, d++;
+      while (i < len && is_digit((unsigned char)z[i]))
+        i++, d++;
   }
   if (i < len && z[i] == '.') {
     i++;
@@ -280,7 +289,8 @@ int sl_atof(const char *z, size_t n, double *r) {
   if (!len) {
     /* no digits: zero, negative when a '-' follows the leading spaces */
     size_t i = 0;
-    while (i < n && is_space((unsigned char)z[i])) i++;
+    while (i < n && is_space((unsigned char)z[i]))
+      i++;
     *r = i < n && z[i] == '-' ? -0.0 : 0.0;
     return 0;
   }
@@ -291,10 +301,12 @@ int sl_atof(const char *z, size_t n, double *r) {
 int sl_atoi64(const char *z, size_t n, int64_t *out) {
   size_t i = 0;
   int neg = 0;
-  while (i < n && is_space((unsigned char)z[i])) i++;
+  while (i < n && is_space((unsigned char)z[i]))
+    i++;
   if (i < n && (z[i] == '-' || z[i] == '+')) neg = z[i++] == '-';
   size_t start = i;
-  while (i < n && z[i] == '0') i++;
+  while (i < n && z[i] == '0')
+    i++;
   size_t dstart = i;
   uint64_t u = 0;
   while (i < n && is_digit((unsigned char)z[i])) {
@@ -303,7 +315,8 @@ int sl_atoi64(const char *z, size_t n, int64_t *out) {
   }
   size_t ndig = i - dstart;
   size_t j = i;
-  while (j < n && is_space((unsigned char)z[j])) j++;
+  while (j < n && is_space((unsigned char)z[j]))
+    j++;
   int rc = (j < n || i == start) ? 1 : 0; /* trailing text, or no digits at all */
   if (ndig > 19 || (ndig == 19 && (memcmp(z + dstart, "9223372036854775808", 19) > 0))) {
     *out = neg ? INT64_MIN : INT64_MAX;
@@ -513,13 +526,17 @@ int sl_real_format(char *out, double r, int conv, int prec, int flags) {
   if (e2 < 0) {
     *p++ = '0';
   } else {
-    for (; e2 >= 0; e2--) *p++ = get_digit(&v, &nsd);
+    for (; e2 >= 0; e2--)
+      *p++ = get_digit(&v, &nsd);
   }
   if (dp) *p++ = '.';
-  for (e2++; e2 < 0 && prec > 0; prec--, e2++) *p++ = '0';
-  while (prec-- > 0) *p++ = get_digit(&v, &nsd);
+  for (e2++; e2 < 0 && prec > 0; prec--, e2++)
+    *p++ = '0';
+  while (prec-- > 0)
+    *p++ = get_digit(&v, &nsd);
   if (rtz && dp) {
-    while (p[-1] == '0') p--;
+    while (p[-1] == '0')
+      p--;
     if (p[-1] == '.') {
       if (alt2)
         *p++ = '0';
@@ -616,47 +633,234 @@ static int shortest_fast(double r, char *out) {
   uint64_t hi = (uint64_t)((V + H - odd) >> sh);
   uint64_t lo = (uint64_t)((V - Hlow + odd + mask) >> sh);
   unsigned __int128 rem = V & mask;
-  uint64_t best = q;
-  for (int n = 1; n <= 17; n++) {
-    uint64_t step = pow10_64[17 - n];
-    uint64_t top = hi / step * step;
-    if (top < lo) continue;
-    /* the multiple of step nearest to r, if inside; else the top one */
-    uint64_t base = q / step * step;
+  uint64_t best = q; /* the digits, as best_d * 10^zeros */
+  int zeros = 0;
+  if (lo >= 1 && lo <= hi) {
+    /* the coarsest step 10^j with a multiple in [lo, hi]: floor(hi / 10^j) >
+    ** floor((lo - 1) / 10^j); dividing by the constant 10 is cheap */
+    uint64_t h = hi, l = lo - 1, qj = q;
+    int j = 0;
+    while (j < 16 && h / 10 > l / 10) {
+      h /= 10;
+      l /= 10;
+      qj /= 10;
+      j++;
+    }
+    uint64_t step = pow10_64[j], base = qj * step;
+    /* the multiple of step nearest to r, if inside; else the top one (h) */
     unsigned __int128 twice = ((unsigned __int128)(q - base) << (sh + 1)) + (rem << 1);
     uint64_t t = twice >= ((unsigned __int128)step << sh) ? base + step : base;
-    best = (t >= lo && t <= hi) ? t : top;
-    break;
+    best = (t >= lo && t <= hi) ? (t == base ? qj : qj + 1) : h;
+    zeros = j;
   }
-  /* best has 17 digits (18 when rounding reached 10^17) */
+  /* best * 10^zeros has 17 digits (18 when rounding reached 10^17) */
   char dig[24];
-  int nd = 0;
-  for (uint64_t x = best; x; x /= 10) dig[nd++] = (char)('0' + (int)(x % 10));
+  int nd = zeros;
+  memset(dig, '0', (size_t)zeros);
+  for (uint64_t x = best; x; x /= 10)
+    dig[nd++] = (char)('0' + (int)(x % 10));
   int point = nd - k; /* digits before the decimal point */
-  int last = 0;       /* lowest digit kept (trailing zeros dropped) */
-  while (last < nd - 1 && dig[last] == '0') last++;
+  int last = zeros;   /* lowest digit kept (trailing zeros dropped) */
+  while (last < nd - 1 && dig[last] == '0')
+    last++;
   char *o = out;
   if (r < 0) *o++ = '-';
   if (point > 0) {
-    for (int i = nd - 1; i >= nd - point; i--) *o++ = i >= last ? dig[i] : '0';
+    for (int i = nd - 1; i >= nd - point; i--)
+      *o++ = i >= last ? dig[i] : '0';
     *o++ = '.';
     if (nd - point - 1 < last)
       *o++ = '0';
     else
-      for (int i = nd - point - 1; i >= last; i--) *o++ = dig[i];
+      for (int i = nd - point - 1; i >= last; i--)
+        *o++ = dig[i];
   } else {
     *o++ = '0';
     *o++ = '.';
-    for (int i = 0; i < -point; i++) *o++ = '0';
-    for (int i = nd - 1; i >= last; i--) *o++ = dig[i];
+    for (int i = 0; i < -point; i++)
+      *o++ = '0';
+    for (int i = nd - 1; i >= last; i--)
+      *o++ = dig[i];
   }
   *o = 0;
   return (int)(o - out);
 }
 
+/* Powers of ten for the wide range: 10^k ~ p10_c[k] * 2^p10_q[k] with p10_c
+** in [2^63, 2^64), rounded to nearest, for P10_MIN <= k <= P10_MAX.  They are
+** computed once, before main, from exact big integers. */
+#define P10_MIN (-300)
+#define P10_MAX 345
+static uint64_t p10_c[P10_MAX - P10_MIN + 1];
+static int16_t p10_q[P10_MAX - P10_MIN + 1];
+
+/* The top 64 bits of the big integer w[0..nw) (base 2^32, little end first),
+** rounded; *top receives the bit position of their lowest bit. */
+static uint64_t big_top64(const uint32_t *w, int nw, int *top) {
+  while (nw > 0 && w[nw - 1] == 0)
+    nw--;
+  int hb = (nw - 1) * 32 + 31 - __builtin_clz(w[nw - 1]); /* highest set bit */
+  uint64_t c = 0;
+  for (int b = hb; b > hb - 64; b--) {
+    c <<= 1;
+    if (b >= 0) c |= (w[b / 32] >> (b % 32)) & 1;
+  }
+  int rb = hb - 64; /* rounding bit */
+  *top = hb - 63;
+  if (rb >= 0 && ((w[rb / 32] >> (rb % 32)) & 1)) {
+    if (++c == 0) {
+      c = 1ULL << 63;
+      (*top)++;
+    }
+  }
+  return c;
+}
+
+/* Fill p10_c and p10_q: 10^k for k >= 0 by exact multiplication, 10^-k as
+** floor(2^1400 / 10^k) by exact division.  Runs before main (so threads never
+** race it) and costs well under a millisecond. */
+__attribute__((constructor)) static void p10_init(void) {
+  enum { NW = 44 }; /* 1408 bits: 10^345 and 2^1400 / 10^300 with 128 bits to spare */
+  uint32_t w[NW];
+  int top;
+  memset(w, 0, sizeof w);
+  w[0] = 1;
+  for (int k = 0; k <= P10_MAX; k++) {
+    p10_c[k - P10_MIN] = big_top64(w, NW, &top);
+    p10_q[k - P10_MIN] = (int16_t)top;
+    uint64_t carry = 0;
+    for (int i = 0; i < NW; i++) {
+      uint64_t x = (uint64_t)w[i] * 10 + carry;
+      w[i] = (uint32_t)x;
+      carry = x >> 32;
+    }
+  }
+  memset(w, 0, sizeof w);
+  w[NW - 1] = 1u << 24; /* 2^1400 */
+  for (int k = -1; k >= P10_MIN; k--) {
+    uint64_t rem = 0;
+    for (int i = NW - 1; i >= 0; i--) {
+      uint64_t x = (rem << 32) | w[i];
+      w[i] = (uint32_t)(x / 10);
+      rem = x % 10;
+    }
+    p10_c[k - P10_MIN] = big_top64(w, NW, &top);
+    p10_q[k - P10_MIN] = (int16_t)(top - 1400);
+  }
+}
+
+/* Shortest round-trip digits for any other finite nonzero r, in exponential
+** form: the rounding interval of r scaled by 10^k (to 17 integer digits)
+** is computed in 128-bit fixed point from the cached 10^k, whose error is
+** bounded; when a decision falls within that error of a boundary (about
+** 0.3% of random doubles), it returns 0 and the caller takes the slow path.
+** 17-digit values in [1e16, 1e17) are written positionally, which is shorter. */
+static int shortest_wide(double r, char *out) {
+  typedef unsigned __int128 u128;
+  uint64_t bits;
+  memcpy(&bits, &r, sizeof bits);
+  int be = (int)((bits >> 52) & 0x7ff);
+  uint64_t m = bits & ((1ULL << 52) - 1);
+  int e = be ? be - 1075 : -1074;
+  if (be) m |= 1ULL << 52;
+  if (!m || be == 0x7ff) return 0;
+  if (!p10_c[-P10_MIN]) p10_init();                      /* called before the constructor ran */
+  uint64_t dlow = (m == (1ULL << 52) && be > 1) ? 1 : 2; /* lower half-gap, in quarter ulps */
+  int b2 = e + 63 - __builtin_clzll(m);                  /* floor(log2 |r|) */
+  int k = 16 - (int)floor(b2 * 0.30102999566398114);
+  int s = 0;
+  u128 Vm = 0;
+  uint64_t c = 0, qm = 0;
+  for (int tries = 0;; tries++) {
+    if (tries == 3 || k < P10_MIN || k > P10_MAX) return 0;
+    c = p10_c[k - P10_MIN];
+    s = 2 - e - p10_q[k - P10_MIN]; /* X * c / 2^s = X * 2^(e-2) * 10^k */
+    if (s <= 0 || s > 72) return 0;
+    Vm = (u128)(4 * m) * c;
+    qm = (uint64_t)(Vm >> s);
+    if (qm >= pow10_64[17])
+      k--;
+    else if (qm < pow10_64[16])
+      k++;
+    else
+      break;
+  }
+  u128 one = (u128)1 << s, mask = one - 1;
+  u128 Vu = (u128)(4 * m + 2) * c, Vl = (u128)(4 * m - dlow) * c;
+  /* |computed - exact| <= X * |c - 10^k / 2^q| <= X * (1/2 + 2^-60) < X + 1 */
+  u128 err = (u128)(4 * m + 3); /* in units of 2^-s */
+  uint64_t hi_in = (uint64_t)((Vu - err - 1) >> s), lo_in = (uint64_t)((Vl + err + one) >> s);
+  uint64_t hi_out = (uint64_t)((Vu + err) >> s), lo_out = (uint64_t)((Vl - err + mask) >> s);
+  u128 rem = Vm & mask;
+  uint64_t best = 0;
+  for (int n = 1; n <= 17; n++) {
+    uint64_t step = pow10_64[17 - n];
+    if (hi_out / step * step < lo_out) continue;                /* certainly no n-digit decimal */
+    if (hi_in < lo_in || hi_in / step * step < lo_in) return 0; /* uncertain */
+    /* the multiple of step nearest to r, when that is certain */
+    uint64_t base = qm / step * step;
+    u128 twice = ((u128)(qm - base) << (s + 1)) + (rem << 1), half = (u128)step << s;
+    u128 gap = twice > half ? twice - half : half - twice;
+    if (gap <= 2 * err) return 0;
+    uint64_t t = twice > half ? base + step : base;
+    if (t < lo_out)
+      t += step;
+    else if (t > hi_out)
+      t -= step;
+    else if (t < lo_in || t > hi_in)
+      return 0;
+    if (t < lo_in || t > hi_in) return 0;
+    best = t;
+    break;
+  }
+  if (!best) return 0;
+  char dig[24];
+  int nd = 0;
+  for (uint64_t x = best; x; x /= 10)
+    dig[nd++] = (char)('0' + (int)(x % 10));
+  int last = 0; /* lowest digit kept: trailing zeros go */
+  while (last < nd - 1 && dig[last] == '0')
+    last++;
+  int x10 = nd - 1 - k; /* decimal exponent of the first digit */
+  char *o = out;
+  if (r < 0) *o++ = '-';
+  if (x10 == 16 && k == 0 && nd - last >= 15) {
+    /* 17 integer digits: positional is the shorter form (and %.17g's) */
+    for (int i = nd - 1; i >= 0; i--)
+      *o++ = i >= last ? dig[i] : '0';
+    memcpy(o, ".0", 3);
+    return (int)(o + 2 - out);
+  }
+  *o++ = dig[nd - 1];
+  *o++ = '.';
+  if (last == nd - 1)
+    *o++ = '0';
+  else
+    for (int i = nd - 2; i >= last; i--)
+      *o++ = dig[i];
+  *o++ = 'e';
+  *o++ = x10 < 0 ? '-' : '+';
+  if (x10 < 0) x10 = -x10;
+  if (x10 >= 100) *o++ = (char)('0' + x10 / 100);
+  *o++ = (char)('0' + x10 / 10 % 10);
+  *o++ = (char)('0' + x10 % 10);
+  *o = 0;
+  return (int)(o - out);
+}
+
+/* Fewest significant digits that read back as r (see value.h): positional
+** for 1e-4 <= |r| < 1e16 ("0.1", "100.0"), exponential otherwise ("1.5e-07",
+** "1.0e+300", as %g writes it plus the ".0" sluice's golden output keeps).
+** Exact integer paths cover nearly every double; the rest (about 0.3% of
+** random bit patterns, and NaN/Inf) go through snprintf and strtod.  out
+** must hold 32 bytes; it is NUL-terminated; returns the length. */
 int sl_real_to_shortest(double r, char *out) {
   int fast = shortest_fast(r, out);
   if (fast) return fast;
+  if (r != 0.0 && isfinite(r)) {
+    fast = shortest_wide(r, out);
+    if (fast) return fast;
+  }
   if (r == 0.0) {
     strcpy(out, signbit(r) ? "-0.0" : "0.0");
     return signbit(r) ? 4 : 3;
@@ -857,7 +1061,8 @@ sl_affinity sl_affinity_of_typename(const char *z, size_t n) {
   /* SQLite's rules, in order (datatype3.html section 3.1). */
   char up[64];
   size_t m = n < sizeof up - 1 ? n : sizeof up - 1;
-  for (size_t i = 0; i < m; i++) up[i] = (char)((z[i] >= 'a' && z[i] <= 'z') ? z[i] - 32 : z[i]);
+  for (size_t i = 0; i < m; i++)
+    up[i] = (char)((z[i] >= 'a' && z[i] <= 'z') ? z[i] - 32 : z[i]);
   up[m] = 0;
   if (strstr(up, "INT")) return SL_AFF_INTEGER;
   if (strstr(up, "CHAR") || strstr(up, "CLOB") || strstr(up, "TEXT")) return SL_AFF_TEXT;
@@ -1055,14 +1260,17 @@ static int lower(int c) {
 
 static int text_cmp(const char *a, size_t na, const char *b, size_t nb, sl_coll coll) {
   if (coll == SL_COLL_RTRIM) {
-    while (na && a[na - 1] == ' ') na--;
-    while (nb && b[nb - 1] == ' ') nb--;
+    while (na && a[na - 1] == ' ')
+      na--;
+    while (nb && b[nb - 1] == ' ')
+      nb--;
   }
   size_t n = na < nb ? na : nb;
   int c;
   if (coll == SL_COLL_NOCASE) {
     c = 0;
-    for (size_t i = 0; i < n && !c; i++) c = lower((unsigned char)a[i]) - lower((unsigned char)b[i]);
+    for (size_t i = 0; i < n && !c; i++)
+      c = lower((unsigned char)a[i]) - lower((unsigned char)b[i]);
   } else {
     c = n ? memcmp(a, b, n) : 0;
   }
@@ -1088,7 +1296,8 @@ int sl_value_compare(const sl_value *a, const sl_value *b, sl_coll coll) {
   switch (ra) {
   case 0: return 0;
   case 1:
-    if (a->type == SL_INTEGER && b->type == SL_INTEGER) return a->u.i < b->u.i ? -1 : a->u.i > b->u.i;
+    if (a->type == SL_INTEGER && b->type == SL_INTEGER)
+      return a->u.i < b->u.i ? -1 : a->u.i > b->u.i;
     if (a->type == SL_REAL && b->type == SL_REAL) return a->u.r < b->u.r ? -1 : a->u.r > b->u.r;
     if (a->type == SL_INTEGER) return int_real_cmp(a->u.i, b->u.r);
     return -int_real_cmp(b->u.i, a->u.r);

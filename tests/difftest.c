@@ -1,18 +1,38 @@
 /*
-** difftest.c - the differential test: random SQL expressions evaluated by
-** sluice and by the sqlite3 library, compared for value AND type.
+** difftest.c - the differential test of sluice's expressions against the
+** sqlite3 library (the oracle).
 **
-** A seeded generator builds expressions over integers (small, large, near
-** the 64-bit limits), reals (fractions, exponents, negative zero), text
-** (numeric-looking or not, empty, with spaces) and NULL, nested with the
-** operators and functions of SQLite's expression language.  Each is run as
-** `SELECT <expr>` in both engines.  Results match when both fail, or both
-** give the same storage class and the same value (REAL bit for bit, TEXT and
-** BLOB byte for byte).
+** It generates random constant expressions (seeded, so a run is reproduced
+** by its --seed and --count) over integers (small, large, near the int64
+** limits), reals (fractions, exponents, negative zero, huge), text (numeric
+** looking and not, empty, spaces, UTF-8, JSON), blobs and NULL, nested to a
+** random depth with the operators, CAST, CASE, BETWEEN, IN, LIKE/GLOB and the
+** scalar functions of the table `constructs` below.  Each is run as
+** `SELECT <expr>` in SQLite (sqlite3_prepare/step) and in the engine under
+** test (sluice_exec), and the results must agree:
+**   - both fail (an error at prepare or run time), or
+**   - both give one row whose value has the same storage class and the same
+**     value: INTEGER equal, REAL bit for bit (so 0.0 and -0.0 differ), TEXT
+**     and BLOB byte for byte.
+** REAL results that differ only by one unit in the last place are reported
+** as "float-ulp" mismatches, counted apart; they are failures unless
+** --allow-ulp is given.
 **
-** usage: difftest [--seed N] [--count N] [--engine sluice|sqlite] [-v]
-** (--engine sqlite compares sqlite with itself: a check of the harness.)
-** Ends with "N passed, M failed"; exits 0 only when M == 0.
+** Not generated, because they are undefined or deliberately different (see
+** docs/differences.md): random()/randomblob(); empty IN lists; NUL
+** characters (char(), printf's %c); functions newer than SQLite 3.40.
+**
+** usage: difftest [--seed N] [--count N] [--engine sluice|sqlite]
+**                 [--allow-ulp] [-v] [--print]
+** --engine sqlite compares sqlite with itself: a check of the generator and
+** the harness (must give 0 mismatches).  -v prints every mismatch (not just
+** the first 20) and how often each construct was generated; --print only
+** prints the generated expressions.  The last line is "N passed, M failed";
+** the exit status is 0 only when M == 0.
+**
+** Build: links the engine (libsluice.a) and -lsqlite3.  With
+** -DSLT_SQLITE_ONLY the sluice engine is left out and only --engine
+** sqlite works (to check the harness before the engine links).
 */
 #include <math.h>
 #include <sqlite3.h>
@@ -21,12 +41,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifndef SLT_SQLITE_ONLY
 #include "sluice.h"
+#endif
 
-/* ---- generator --------------------------------------------------------- */
+/* ---- random numbers --------------------------------------------------------- */
 
-static uint64_t rng;
+static uint64_t rng; /* xorshift64 state, never 0 */
 
+/* The next pseudo-random 64-bit number. */
 static uint64_t rnd(void) {
   rng ^= rng << 13;
   rng ^= rng >> 7;
@@ -34,335 +57,677 @@ static uint64_t rnd(void) {
   return rng;
 }
 
+/* A pseudo-random number in 0..n-1 (n > 0). */
 static int pick(int n) {
   return (int)(rnd() % (uint64_t)n);
 }
 
+#define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* ---- a growing string ----------------------------------------------------------- */
+
+/* A NUL-terminated string that grows; z is owned (free it). */
 typedef struct buf {
   char *z;
   size_t n, cap;
 } buf;
 
+/* Append s to b. */
 static void put(buf *b, const char *s) {
   size_t l = strlen(s);
   if (b->n + l + 1 > b->cap) {
     b->cap = (b->n + l + 1) * 2;
     b->z = realloc(b->z, b->cap);
+    if (!b->z) abort();
   }
   memcpy(b->z + b->n, s, l + 1);
   b->n += l;
 }
 
-static const char *const ints[] = {"0", "1", "-1", "2", "3", "7", "-7", "10", "42", "-100", "255",
-                                   "9223372036854775807", "-9223372036854775808",
-                                   "9223372036854775806", "4611686018427387904", "2147483648",
-                                   "-2147483649", "9007199254740993", "1000000"};
-static const char *const reals[] = {"0.0",  "-0.0",  "0.5",    "1.5",     "-2.5",   "3.14159",
-                                    "1e10", "1.0e-5", "-1e300", "2.0",     "100.25", "1e308",
-                                    "0.1",  "-0.75", "123456.789", "9.2233720368547758e18"};
-static const char *const texts[] = {"''",    "'abc'",  "'12'",   "' 7 '",   "'1e3'",  "'3.5x'",
-                                    "'-4'",  "'0x10'", "'ABC'",  "'a%c'",   "'hello world'",
-                                    "'9223372036854775808'", "'  '",  "'1.0'", "'-0'", "'x_y'",
-                                    "'{\"a\":1,\"b\":[2,3.5,\"t\"],\"c\":{\"d\":null}}'", "'[1,2,3]'"};
+/* ---- leaves ------------------------------------------------------------------------ */
 
-static void gen(buf *b, int depth);
+static const char *const ints[] = {"0",
+                                   "1",
+                                   "-1",
+                                   "2",
+                                   "3",
+                                   "7",
+                                   "-7",
+                                   "10",
+                                   "42",
+                                   "-100",
+                                   "255",
+                                   "256",
+                                   "65535",
+                                   "1000000",
+                                   "2147483647",
+                                   "2147483648",
+                                   "-2147483648",
+                                   "-2147483649",
+                                   "4294967296",
+                                   "9007199254740993",
+                                   "4611686018427387904",
+                                   "9223372036854775807",
+                                   "9223372036854775806",
+                                   "-9223372036854775808",
+                                   "-9223372036854775807",
+                                   "9223372036854775808",
+                                   "0x7fffffffffffffff",
+                                   "0xff",
+                                   "-0x10"};
+static const char *const reals[] = {"0.0",
+                                    "-0.0",
+                                    "0.5",
+                                    "-0.5",
+                                    "1.5",
+                                    "-2.5",
+                                    "2.0",
+                                    "3.14159",
+                                    "0.1",
+                                    "-0.75",
+                                    "100.25",
+                                    "1e10",
+                                    "1.0e-5",
+                                    "-1e300",
+                                    "1e308",
+                                    "1.7976931348623157e308",
+                                    "4.9e-324",
+                                    "2.2250738585072014e-308",
+                                    "123456.789",
+                                    "9.2233720368547758e18",
+                                    "-9.2233720368547758e18",
+                                    "1e19",
+                                    "0.333333333333333",
+                                    "1e-7",
+                                    "12345678901234567890.0",
+                                    "2.5",
+                                    "3.5",
+                                    "-3.5",
+                                    ".5",
+                                    "5.",
+                                    "1e2",
+                                    "1E-2"};
+static const char *const texts[] = {"''",
+                                    "'abc'",
+                                    "'ABC'",
+                                    "'Hello World'",
+                                    "'12'",
+                                    "' 7 '",
+                                    "'1e3'",
+                                    "'3.5x'",
+                                    "'-4'",
+                                    "'+5'",
+                                    "'0x10'",
+                                    "'.5'",
+                                    "'5.'",
+                                    "' -12.5e-1 '",
+                                    "'1.0'",
+                                    "'-0'",
+                                    "'-0.0'",
+                                    "'9223372036854775807'",
+                                    "'9223372036854775808'",
+                                    "'-9223372036854775809'",
+                                    "'1e400'",
+                                    "'  '",
+                                    "' a b '",
+                                    "'a%c'",
+                                    "'x_y'",
+                                    "'Ab_%'",
+                                    "'*a?[bc]'",
+                                    "'naïve café'",
+                                    "'ÄÖÜ'",
+                                    "'%'",
+                                    "'_'",
+                                    "'abcabc'",
+                                    "'NULL'",
+                                    "'inf'"};
+/* JSON documents for json_extract, -> and ->>. */
+static const char *const jsons[] = {
+    "'{\"a\":1,\"b\":[2,3.5,\"t\",null,true],\"c\":{\"d\":null,\"e\":\"x y\"},\"f\":-0.0}'",
+    "'[1,2.5,\"three\",[4],{\"five\":5}]'", "'{\"a\":\"12\",\"b\":1e3,\"c\":9223372036854775807}'",
+    "'{\"big\":18446744073709551616,\"neg\":-9223372036854775808,\"s\":\"\\u00e9\"}'"};
+static const char *const json_paths[] = {
+    "'$'",     "'$.a'",   "'$.b'",  "'$.b[1]'",    "'$.b[#-1]'", "'$.c'",
+    "'$.c.d'", "'$.c.e'", "'$[0]'", "'$[4].five'", "'$.nope'",   "'$.f'",
+    "'$.big'", "'$.neg'", "'$.s'",  "'a'",         "'$[1]'",     "'$.b[9]'"};
+static const char *const blobs[] = {"X''", "X'41'", "X'616263'", "X'3132'", "X'C3A9'"};
+static const char *const formats[] = {
+    "'%d'",    "'%5d|%-5d|'", "'%05d'",   "'%+d'",  "'%s'", "'%10s|%-10s|'", "'%.2s'",
+    "'%x'",    "'%X'",        "'%o'",     "'%%'",   "'%q'", "'%Q'",          "'%w'",
+    "'%f'",    "'%.2f'",      "'%10.4f'", "'%.0f'", "'%e'", "'%.3e'",        "'%g'",
+    "'%.10g'", "'%!.3g'",     "'%,d'",    "'%i'",   "'%u'", "'%lld'",        "'abc'"};
 
+/* Append a random literal to b. */
 static void leaf(buf *b) {
-  switch (pick(10)) {
+  char tmp[64];
+  switch (pick(20)) {
   case 0:
   case 1:
   case 2:
-  case 3: put(b, ints[pick((int)(sizeof ints / sizeof *ints))]); break;
-  case 4:
-  case 5:
-  case 6: put(b, reals[pick((int)(sizeof reals / sizeof *reals))]); break;
+  case 3:
+  case 4: put(b, ints[pick(COUNT(ints))]); break;
+  case 5: snprintf(tmp, sizeof tmp, "%d", pick(41) - 20), put(b, tmp); break;
+  case 6: snprintf(tmp, sizeof tmp, "%lld", (long long)rnd()), put(b, tmp); break;
   case 7:
-  case 8: put(b, texts[pick((int)(sizeof texts / sizeof *texts))]); break;
+  case 8:
+  case 9:
+  case 10: put(b, reals[pick(COUNT(reals))]); break;
+  case 11:
+    /* a random fraction with 15 significant digits */
+    snprintf(tmp, sizeof tmp, "%.15g", (double)(int64_t)(rnd() % 2000001) / (1 + pick(999)));
+    if (!strpbrk(tmp, ".e")) strcat(tmp, ".5");
+    put(b, tmp);
+    break;
+  case 12:
+  case 13:
+  case 14:
+  case 15: put(b, texts[pick(COUNT(texts))]); break;
+  case 16: put(b, blobs[pick(COUNT(blobs))]); break;
   default: put(b, "NULL"); break;
   }
 }
 
-static void call(buf *b, const char *name, int nargs, int depth) {
-  put(b, name);
-  put(b, "(");
-  for (int i = 0; i < nargs; i++) {
+/* ---- constructs ----------------------------------------------------------------------- */
+
+/* How a construct is written. */
+enum kind {
+  K_BINARY,  /* (x OP y); text is " OP " */
+  K_PREFIX,  /* (OP x) */
+  K_POSTFIX, /* (x OP) */
+  K_FUNC,    /* name(x, ...) with minarg..maxarg arguments */
+  K_CAST,    /* CAST(x AS text) */
+  K_CASE,    /* CASE x WHEN ... END */
+  K_SCASE,   /* CASE WHEN ... END */
+  K_BETWEEN, /* (x text y AND z) */
+  K_IN,      /* (x text (y, ...)), never empty */
+  K_ESCAPE,  /* (x LIKE y ESCAPE '!') */
+  K_PRINTF,  /* name(format, x, ...) */
+  K_JSON,    /* json_extract(doc, path) */
+  K_JSONOP   /* (doc OP path) */
+};
+
+/* One generated construct: its name in reports, how to write it, and how
+** often this run generated it. */
+typedef struct construct {
+  const char *name; /* as reported */
+  enum kind kind;
+  const char *text; /* operator text, function name or type */
+  int minarg, maxarg;
+  long uses;
+} construct;
+
+static construct constructs[] = {
+    {"+", K_BINARY, " + ", 0, 0, 0},
+    {"-", K_BINARY, " - ", 0, 0, 0},
+    {"*", K_BINARY, " * ", 0, 0, 0},
+    {"/", K_BINARY, " / ", 0, 0, 0},
+    {"%", K_BINARY, " % ", 0, 0, 0},
+    {"&", K_BINARY, " & ", 0, 0, 0},
+    {"|", K_BINARY, " | ", 0, 0, 0},
+    {"<<", K_BINARY, " << ", 0, 0, 0},
+    {">>", K_BINARY, " >> ", 0, 0, 0},
+    {"||", K_BINARY, " || ", 0, 0, 0},
+    {"=", K_BINARY, " = ", 0, 0, 0},
+    {"==", K_BINARY, " == ", 0, 0, 0},
+    {"<", K_BINARY, " < ", 0, 0, 0},
+    {"<=", K_BINARY, " <= ", 0, 0, 0},
+    {">", K_BINARY, " > ", 0, 0, 0},
+    {">=", K_BINARY, " >= ", 0, 0, 0},
+    {"<>", K_BINARY, " <> ", 0, 0, 0},
+    {"!=", K_BINARY, " != ", 0, 0, 0},
+    {"IS", K_BINARY, " IS ", 0, 0, 0},
+    {"IS NOT", K_BINARY, " IS NOT ", 0, 0, 0},
+    {"IS DISTINCT FROM", K_BINARY, " IS DISTINCT FROM ", 0, 0, 0},
+    {"IS NOT DISTINCT FROM", K_BINARY, " IS NOT DISTINCT FROM ", 0, 0, 0},
+    {"AND", K_BINARY, " AND ", 0, 0, 0},
+    {"OR", K_BINARY, " OR ", 0, 0, 0},
+    {"LIKE", K_BINARY, " LIKE ", 0, 0, 0},
+    {"NOT LIKE", K_BINARY, " NOT LIKE ", 0, 0, 0},
+    {"GLOB", K_BINARY, " GLOB ", 0, 0, 0},
+    {"NOT GLOB", K_BINARY, " NOT GLOB ", 0, 0, 0},
+    {"LIKE ESCAPE", K_ESCAPE, " LIKE ", 0, 0, 0},
+    {"unary -", K_PREFIX, "-", 0, 0, 0},
+    {"unary +", K_PREFIX, "+", 0, 0, 0},
+    {"~", K_PREFIX, "~", 0, 0, 0},
+    {"NOT", K_PREFIX, "NOT ", 0, 0, 0},
+    {"IS NULL", K_POSTFIX, " IS NULL", 0, 0, 0},
+    {"IS NOT NULL", K_POSTFIX, " IS NOT NULL", 0, 0, 0},
+    {"ISNULL", K_POSTFIX, " ISNULL", 0, 0, 0},
+    {"NOTNULL", K_POSTFIX, " NOTNULL", 0, 0, 0},
+    {"BETWEEN", K_BETWEEN, " BETWEEN ", 0, 0, 0},
+    {"NOT BETWEEN", K_BETWEEN, " NOT BETWEEN ", 0, 0, 0},
+    {"IN", K_IN, " IN ", 0, 0, 0},
+    {"NOT IN", K_IN, " NOT IN ", 0, 0, 0},
+    {"CASE x WHEN", K_CASE, "", 0, 0, 0},
+    {"CASE WHEN", K_SCASE, "", 0, 0, 0},
+    {"CAST AS INTEGER", K_CAST, "INTEGER", 0, 0, 0},
+    {"CAST AS REAL", K_CAST, "REAL", 0, 0, 0},
+    {"CAST AS TEXT", K_CAST, "TEXT", 0, 0, 0},
+    {"CAST AS NUMERIC", K_CAST, "NUMERIC", 0, 0, 0},
+    {"CAST AS BLOB", K_CAST, "BLOB", 0, 0, 0},
+    {"coalesce", K_FUNC, "coalesce", 2, 4, 0},
+    {"ifnull", K_FUNC, "ifnull", 2, 2, 0},
+    {"nullif", K_FUNC, "nullif", 2, 2, 0},
+    {"iif", K_FUNC, "iif", 3, 3, 0},
+    {"abs", K_FUNC, "abs", 1, 1, 0},
+    {"length", K_FUNC, "length", 1, 1, 0},
+    {"lower", K_FUNC, "lower", 1, 1, 0},
+    {"upper", K_FUNC, "upper", 1, 1, 0},
+    {"substr", K_FUNC, "substr", 2, 3, 0},
+    {"substring", K_FUNC, "substring", 2, 3, 0},
+    {"trim", K_FUNC, "trim", 1, 2, 0},
+    {"ltrim", K_FUNC, "ltrim", 1, 2, 0},
+    {"rtrim", K_FUNC, "rtrim", 1, 2, 0},
+    {"replace", K_FUNC, "replace", 3, 3, 0},
+    {"round", K_FUNC, "round", 1, 2, 0},
+    {"typeof", K_FUNC, "typeof", 1, 1, 0},
+    {"hex", K_FUNC, "hex", 1, 1, 0},
+    {"quote", K_FUNC, "quote", 1, 1, 0},
+    {"unicode", K_FUNC, "unicode", 1, 1, 0},
+    {"instr", K_FUNC, "instr", 2, 2, 0},
+    {"like()", K_FUNC, "like", 2, 2, 0},
+    {"glob()", K_FUNC, "glob", 2, 2, 0},
+    {"min", K_FUNC, "min", 2, 3, 0},
+    {"max", K_FUNC, "max", 2, 3, 0},
+    {"sign", K_FUNC, "sign", 1, 1, 0},
+    {"sqrt", K_FUNC, "sqrt", 1, 1, 0},
+    {"exp", K_FUNC, "exp", 1, 1, 0},
+    {"ln", K_FUNC, "ln", 1, 1, 0},
+    {"log", K_FUNC, "log", 1, 2, 0},
+    {"log10", K_FUNC, "log10", 1, 1, 0},
+    {"pow", K_FUNC, "pow", 2, 2, 0},
+    {"power", K_FUNC, "power", 2, 2, 0},
+    {"floor", K_FUNC, "floor", 1, 1, 0},
+    {"ceil", K_FUNC, "ceil", 1, 1, 0},
+    {"ceiling", K_FUNC, "ceiling", 1, 1, 0},
+    {"trunc", K_FUNC, "trunc", 1, 1, 0},
+    {"mod", K_FUNC, "mod", 2, 2, 0},
+    {"atan2", K_FUNC, "atan2", 2, 2, 0},
+    {"sin", K_FUNC, "sin", 1, 1, 0},
+    {"degrees", K_FUNC, "degrees", 1, 1, 0},
+    {"printf", K_PRINTF, "printf", 1, 2, 0},
+    {"format", K_PRINTF, "format", 1, 2, 0},
+    {"json_extract", K_JSON, "json_extract", 0, 0, 0},
+    {"->", K_JSONOP, " -> ", 0, 0, 0},
+    {"->>", K_JSONOP, " ->> ", 0, 0, 0},
+};
+
+static void gen(buf *b, int depth);
+
+/* Append n comma-separated random expressions of the given depth. */
+static void args(buf *b, int n, int depth) {
+  for (int i = 0; i < n; i++) {
     if (i) put(b, ", ");
-    gen(b, depth - 1);
+    gen(b, depth);
   }
-  put(b, ")");
 }
 
+/* Append a random expression of at most `depth` levels of operators to b:
+** a literal, or one construct (counted in its `uses`) over sub-expressions. */
 static void gen(buf *b, int depth) {
   if (depth <= 0 || pick(4) == 0) {
     leaf(b);
     return;
   }
-  static const char *const binops[] = {" + ", " - ",  " * ",  " / ",  " % ",   " & ",  " | ",
-                                       " << ", " >> ", " || ", " = ",  " == ", " <> ", " != ",
-                                       " < ",  " <= ", " > ",  " >= ", " AND ", " OR ", " IS ",
-                                       " IS NOT ", " IS DISTINCT FROM ", " IS NOT DISTINCT FROM "};
-  static const char *const types[] = {"INTEGER", "REAL", "TEXT", "NUMERIC", "BLOB"};
-  static const char *const f1[] = {"abs", "length", "lower", "upper", "trim", "ltrim", "rtrim",
-                                   "typeof", "hex", "sign", "sqrt", "exp", "ln", "floor", "ceil",
-                                   "round", "quote", "unicode", "log10", "trunc", "degrees"};
-  static const char *const f2[] = {"substr", "instr", "round", "pow", "nullif", "ifnull", "trim",
-                                   "mod", "atan2", "log", "max", "min", "glob", "like"};
-  switch (pick(18)) {
-  case 0:
-  case 1:
-  case 2:
-  case 3:
-  case 4:
+  construct *c = &constructs[pick(COUNT(constructs))];
+  c->uses++;
+  int d = depth - 1;
+  switch (c->kind) {
+  case K_BINARY:
     put(b, "(");
-    gen(b, depth - 1);
-    put(b, binops[pick((int)(sizeof binops / sizeof *binops))]);
-    gen(b, depth - 1);
+    gen(b, d);
+    put(b, c->text);
+    gen(b, d);
     put(b, ")");
     break;
-  case 5: {
-    static const char *const un[] = {"-", "+", "~", "NOT "};
+  case K_ESCAPE:
     put(b, "(");
-    put(b, un[pick(4)]);
-    gen(b, depth - 1);
+    gen(b, d);
+    put(b, " LIKE ");
+    put(b, pick(2) ? "'a!%'" : pick(2) ? "'!_%'" : "'%!!%'");
+    put(b, " ESCAPE '!')");
+    break;
+  case K_PREFIX:
+    put(b, "(");
+    put(b, c->text);
+    gen(b, d);
     put(b, ")");
     break;
-  }
-  case 6:
-    put(b, "CAST(");
-    gen(b, depth - 1);
-    put(b, " AS ");
-    put(b, types[pick(5)]);
+  case K_POSTFIX:
+    put(b, "(");
+    gen(b, d);
+    put(b, c->text);
     put(b, ")");
     break;
-  case 7:
-    put(b, "(CASE ");
-    if (pick(2)) gen(b, depth - 1);
-    for (int i = 0, n = 1 + pick(2); i < n; i++) {
-      put(b, " WHEN ");
-      gen(b, depth - 1);
-      put(b, " THEN ");
-      gen(b, depth - 1);
-    }
-    if (pick(2)) {
-      put(b, " ELSE ");
-      gen(b, depth - 1);
-    }
-    put(b, " END)");
-    break;
-  case 8:
+  case K_BETWEEN:
     put(b, "(");
-    gen(b, depth - 1);
-    put(b, pick(2) ? " BETWEEN " : " NOT BETWEEN ");
-    gen(b, depth - 1);
+    gen(b, d);
+    put(b, c->text);
+    gen(b, d);
     put(b, " AND ");
-    gen(b, depth - 1);
+    gen(b, d);
     put(b, ")");
     break;
-  case 9:
+  case K_IN:
     put(b, "(");
-    gen(b, depth - 1);
-    put(b, pick(2) ? " IN (" : " NOT IN (");
-    /* at least one element: see docs/differences.md on `x IS (y IN ())` */
-    for (int i = 0, n = 1 + pick(3); i < n; i++) {
-      if (i) put(b, ", ");
-      gen(b, depth - 1);
-    }
+    gen(b, d);
+    put(b, c->text);
+    put(b, "(");
+    args(b, 1 + pick(3), d); /* never empty: see docs/differences.md */
     put(b, "))");
     break;
-  case 10:
-    put(b, "(");
-    gen(b, depth - 1);
-    put(b, pick(2) ? " LIKE " : pick(2) ? " NOT LIKE " : " GLOB ");
-    gen(b, depth - 1);
+  case K_CASE:
+  case K_SCASE:
+    put(b, "CASE");
+    if (c->kind == K_CASE) put(b, " "), gen(b, d);
+    for (int i = 0, n = 1 + pick(3); i < n; i++) {
+      put(b, " WHEN ");
+      gen(b, d);
+      put(b, " THEN ");
+      gen(b, d);
+    }
+    if (pick(2)) put(b, " ELSE "), gen(b, d);
+    put(b, " END");
+    break;
+  case K_CAST:
+    put(b, "CAST(");
+    gen(b, d);
+    put(b, " AS ");
+    put(b, c->text);
     put(b, ")");
     break;
-  case 11:
+  case K_FUNC:
+    put(b, c->text);
     put(b, "(");
-    gen(b, depth - 1);
-    put(b, pick(2) ? " IS NULL)" : " NOTNULL)");
+    args(b, c->minarg + pick(c->maxarg - c->minarg + 1), d);
+    put(b, ")");
     break;
-  case 12: call(b, f1[pick((int)(sizeof f1 / sizeof *f1))], 1, depth); break;
-  case 13: call(b, f2[pick((int)(sizeof f2 / sizeof *f2))], 2, depth); break;
-  case 14:
-    call(b, pick(2) ? "coalesce" : "iif", pick(2) ? 3 : 3, depth);
-    break;
-  case 15:
-    call(b, pick(3) ? "substr" : "replace", 3, depth);
-    break;
-  case 16: {
-    /* no %c: see docs/differences.md on NUL characters */
-    static const char *const fmts[] = {"'%d'",  "'%s'",   "'%x'",   "'%5d|%-5s|'", "'%%'",
-                                       "'%q'",  "'%Q'",   "'%o'",   "'%3s'",       "'%.2f'",
-                                       "'%e'",  "'%g'",   "'%!.3g'", "'%10.4f'",   "'%,d'"};
-    put(b, "printf(");
-    put(b, fmts[pick((int)(sizeof fmts / sizeof *fmts))]);
+  case K_PRINTF:
+    put(b, c->text);
+    put(b, "(");
+    put(b, formats[pick(COUNT(formats))]);
     put(b, ", ");
-    gen(b, depth - 1);
+    args(b, c->minarg + pick(c->maxarg - c->minarg + 1), d);
     put(b, ")");
     break;
-  }
-  default: {
-    static const char *const paths[] = {"'$.a'", "'$.b[1]'", "'$.c'", "'$.c.d'", "'$.b'",
-                                        "'$[0]'", "'$.nope'", "'$.b[#-1]'"};
-    const char *json = texts[16 + pick(2)];
-    const char *path = paths[pick((int)(sizeof paths / sizeof *paths))];
-    int form = pick(3);
-    put(b, form == 0 ? "json_extract(" : "(");
-    put(b, json);
-    put(b, form == 0 ? ", " : form == 1 ? " ->> " : " -> ");
-    put(b, path);
+  case K_JSON:
+  case K_JSONOP:
+    if (c->kind == K_JSON)
+      put(b, "json_extract(");
+    else
+      put(b, "(");
+    /* mostly a document, sometimes any expression (usually malformed JSON) */
+    if (pick(5))
+      put(b, jsons[pick(COUNT(jsons))]);
+    else
+      gen(b, d);
+    put(b, c->kind == K_JSON ? ", " : c->text);
+    if (pick(8))
+      put(b, json_paths[pick(COUNT(json_paths))]);
+    else
+      gen(b, d);
     put(b, ")");
     break;
-  }
   }
 }
 
-/* ---- engines ---------------------------------------------------------------- */
+/* ---- engines --------------------------------------------------------------------------- */
 
+/* One result: an error, or one value (or a wrong number of rows). */
 typedef struct val {
-  int failed;
-  int type; /* SLUICE_* / SQLITE_* share numbering 1..5 */
-  long long i;
+  int failed; /* the statement failed */
+  char *err;  /* its message, owned (may be NULL) */
+  int rows;   /* rows returned */
+  int type;   /* 0 NULL, then SQLITE_/SLUICE_ INTEGER 1, FLOAT 2, TEXT 3, BLOB 4 */
+  int64_t i;
   double r;
-  char *bytes;
+  char *bytes; /* TEXT or BLOB content, owned, NUL-terminated */
   size_t n;
 } val;
 
+/* Free what v owns and clear it. */
 static void val_free(val *v) {
   free(v->bytes);
+  free(v->err);
   memset(v, 0, sizeof *v);
 }
 
+/* Keep a copy of n bytes p as v's content. */
+static void val_bytes(val *v, const void *p, size_t n) {
+  v->n = n;
+  v->bytes = malloc(n + 1);
+  if (!v->bytes) abort();
+  if (n) memcpy(v->bytes, p, n);
+  v->bytes[n] = 0;
+}
+
+/* Run sql in SQLite and record its first row's first value in *out. */
 static void eval_sqlite(sqlite3 *db, const char *sql, val *out) {
-  sqlite3_stmt *st;
+  sqlite3_stmt *st = NULL;
   memset(out, 0, sizeof *out);
-  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK || !st) {
     out->failed = 1;
-    return;
-  }
-  int rc = sqlite3_step(st);
-  if (rc != SQLITE_ROW) {
-    out->failed = 1;
+    out->err = strdup(sqlite3_errmsg(db));
     sqlite3_finalize(st);
     return;
   }
-  int t = sqlite3_column_type(st, 0);
-  out->type = t == SQLITE_NULL ? 0 : t;
-  if (t == SQLITE_INTEGER) out->i = sqlite3_column_int64(st, 0);
-  if (t == SQLITE_FLOAT) out->r = sqlite3_column_double(st, 0);
-  if (t == SQLITE_TEXT || t == SQLITE_BLOB) {
-    const void *p = t == SQLITE_TEXT ? (const void *)sqlite3_column_text(st, 0) : sqlite3_column_blob(st, 0);
-    out->n = (size_t)sqlite3_column_bytes(st, 0);
-    out->bytes = malloc(out->n + 1);
-    if (out->n) memcpy(out->bytes, p, out->n);
-    out->bytes[out->n] = 0;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (out->rows++) continue;
+    int t = sqlite3_column_type(st, 0);
+    out->type = t == SQLITE_NULL ? 0 : t;
+    if (t == SQLITE_INTEGER) out->i = sqlite3_column_int64(st, 0);
+    if (t == SQLITE_FLOAT) out->r = sqlite3_column_double(st, 0);
+    if (t == SQLITE_TEXT) {
+      const unsigned char *z = sqlite3_column_text(st, 0);
+      val_bytes(out, z, (size_t)sqlite3_column_bytes(st, 0));
+    }
+    if (t == SQLITE_BLOB) {
+      const void *p = sqlite3_column_blob(st, 0);
+      val_bytes(out, p, (size_t)sqlite3_column_bytes(st, 0));
+    }
   }
-  if (sqlite3_step(st) == SQLITE_ERROR) out->failed = 1;
+  if (rc != SQLITE_DONE) {
+    out->failed = 1;
+    out->err = strdup(sqlite3_errmsg(db));
+  }
   sqlite3_finalize(st);
 }
 
+#ifndef SLT_SQLITE_ONLY
+/* sluice row callback: record the first value of the first row in ud. */
 static int sluice_cb(void *ud, int ncol, const char *const *names, sluice_value **row) {
   val *out = ud;
+  if (out->rows++ || ncol < 1) return 0;
   int t = sluice_value_type(row[0]);
-  out->type = t;
+  out->type = t == SLUICE_NULL ? 0 : t;
   if (t == SLUICE_INTEGER) out->i = sluice_value_int64(row[0]);
   if (t == SLUICE_FLOAT) out->r = sluice_value_double(row[0]);
   if (t == SLUICE_TEXT || t == SLUICE_BLOB) {
-    size_t n;
+    size_t n = 0;
     const char *z = sluice_value_text(row[0], &n);
-    out->n = n;
-    out->bytes = malloc(n + 1);
-    if (n) memcpy(out->bytes, z, n);
-    out->bytes[n] = 0;
+    val_bytes(out, z, z ? n : 0);
   }
   return 0;
 }
 
+/* Run sql in sluice and record its first row's first value in *out. */
 static void eval_sluice(sluice *db, const char *sql, val *out) {
   memset(out, 0, sizeof *out);
-  char *err = NULL;
-  if (sluice_exec(db, sql, sluice_cb, out, &err)) out->failed = 1;
-  free(err);
+  if (sluice_exec(db, sql, sluice_cb, out, &out->err)) out->failed = 1;
 }
+#endif
 
-static int same(const val *a, const val *b) {
-  if (a->failed || b->failed) return a->failed == b->failed;
-  if (a->type != b->type) return 0;
+/* ---- comparison ----------------------------------------------------------------------- */
+
+enum verdict { SAME, FLOAT_ULP, DIFFERENT };
+
+/* Compare the oracle's result a with the engine's b. */
+static enum verdict compare(const val *a, const val *b) {
+  if (a->failed || b->failed) return a->failed && b->failed ? SAME : DIFFERENT;
+  if (a->rows != b->rows || a->type != b->type) return DIFFERENT;
   switch (a->type) {
-  case 0: return 1;
-  case 1: return a->i == b->i;
-  case 2: return memcmp(&a->r, &b->r, sizeof a->r) == 0 || (a->r == b->r && a->r == 0);
-  default: return a->n == b->n && (a->n == 0 || memcmp(a->bytes, b->bytes, a->n) == 0);
+  case 0: return SAME;
+  case 1: return a->i == b->i ? SAME : DIFFERENT;
+  case 2: {
+    uint64_t x, y;
+    memcpy(&x, &a->r, sizeof x);
+    memcpy(&y, &b->r, sizeof y);
+    if (x == y) return SAME;
+    /* one ulp apart: same sign, both finite and non-zero, adjacent bits */
+    if (isfinite(a->r) && isfinite(b->r) && a->r != 0 && b->r != 0 &&
+        !signbit(a->r) == !signbit(b->r) && (x - y == 1 || y - x == 1))
+      return FLOAT_ULP;
+    return DIFFERENT;
+  }
+  default:
+    return a->n == b->n && (a->n == 0 || !memcmp(a->bytes, b->bytes, a->n)) ? SAME : DIFFERENT;
   }
 }
 
+/* Print one result for a mismatch report. */
 static void show(const char *who, const val *v) {
+  printf("    %-7s ", who);
   if (v->failed) {
-    fprintf(stderr, "    %s: error\n", who);
+    printf("error: %s\n", v->err ? v->err : "(no message)");
     return;
   }
+  if (v->rows != 1) printf("[%d rows] ", v->rows);
   switch (v->type) {
-  case 0: fprintf(stderr, "    %s: NULL\n", who); break;
-  case 1: fprintf(stderr, "    %s: integer %lld\n", who, v->i); break;
-  case 2: fprintf(stderr, "    %s: real %.17g\n", who, v->r); break;
-  case 3: fprintf(stderr, "    %s: text '%s'\n", who, v->bytes); break;
-  default: fprintf(stderr, "    %s: blob of %zu bytes\n", who, v->n); break;
+  case 0: printf("NULL\n"); break;
+  case 1: printf("INTEGER %lld\n", (long long)v->i); break;
+  case 2: {
+    uint64_t x;
+    memcpy(&x, &v->r, sizeof x);
+    printf("REAL %.17g (0x%016llx)\n", v->r, (unsigned long long)x);
+    break;
+  }
+  default:
+    printf("%s '", v->type == 3 ? "TEXT" : "BLOB");
+    for (size_t k = 0; k < v->n; k++) {
+      unsigned char ch = (unsigned char)v->bytes[k];
+      if (v->type == 3 && ch >= ' ' && ch != 0x7f)
+        putchar(ch);
+      else
+        printf("\\x%02x", ch);
+    }
+    printf("' (%zu bytes)\n", v->n);
+    break;
   }
 }
 
+/* ---- main ------------------------------------------------------------------------------- */
+
+/* Parse the options, generate and compare --count expressions, report. */
 int main(int argc, char **argv) {
   unsigned long long seed = 1;
   long count = 10000;
-  int self = 0, verbose = 0;
+  int self = 0, verbose = 0, print_only = 0, allow_ulp = 0;
   for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--seed") && i + 1 < argc)
+    if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
       seed = strtoull(argv[++i], NULL, 10);
-    else if (!strcmp(argv[i], "--count") && i + 1 < argc)
+    } else if (!strcmp(argv[i], "--count") && i + 1 < argc) {
       count = atol(argv[++i]);
-    else if (!strcmp(argv[i], "--engine") && i + 1 < argc)
-      self = !strcmp(argv[++i], "sqlite");
-    else if (!strcmp(argv[i], "-v"))
+    } else if (!strcmp(argv[i], "--engine") && i + 1 < argc) {
+      const char *e = argv[++i];
+      if (strcmp(e, "sqlite") && strcmp(e, "sluice")) {
+        fprintf(stderr, "difftest: unknown engine '%s' (sluice or sqlite)\n", e);
+        return 2;
+      }
+      self = !strcmp(e, "sqlite");
+    } else if (!strcmp(argv[i], "--allow-ulp")) {
+      allow_ulp = 1;
+    } else if (!strcmp(argv[i], "--print")) {
+      print_only = 1;
+    } else if (!strcmp(argv[i], "-v")) {
       verbose = 1;
-    else {
-      fprintf(stderr, "usage: difftest [--seed N] [--count N] [--engine sluice|sqlite] [-v]\n");
+    } else {
+      fprintf(stderr, "usage: difftest [--seed N] [--count N] [--engine sluice|sqlite] "
+                      "[--allow-ulp] [-v] [--print]\n");
       return 2;
     }
   }
-  rng = seed * 2654435761ULL + 88172645463325252ULL;
+#ifdef SLT_SQLITE_ONLY
+  if (!self && !print_only) {
+    fprintf(stderr, "difftest: built with SLT_SQLITE_ONLY: only --engine sqlite works\n");
+    return 2;
+  }
+#endif
+  rng = seed * 0x9E3779B97F4A7C15ULL ^ 0x2545F4914F6CDD1DULL;
+  if (!rng) rng = 1;
+  for (int i = 0; i < 8; i++)
+    rnd();
+
   sqlite3 *qdb;
-  sqlite3_open(":memory:", &qdb);
-  sluice *sdb = sluice_open();
-  long pass = 0, fail = 0, errors_both = 0;
+  if (sqlite3_open(":memory:", &qdb) != SQLITE_OK) {
+    fprintf(stderr, "difftest: cannot open sqlite3\n");
+    return 2;
+  }
+#ifndef SLT_SQLITE_ONLY
+  sluice *sdb = self || print_only ? NULL : sluice_open();
+#endif
+  long pass = 0, fail = 0, ulp = 0, both_errors = 0;
   buf b = {0};
   for (long k = 0; k < count; k++) {
     b.n = 0;
     put(&b, "SELECT ");
-    gen(&b, 1 + pick(4));
+    gen(&b, 1 + pick(5));
+    if (print_only) {
+      printf("%s;\n", b.z);
+      continue;
+    }
     val want, got;
     eval_sqlite(qdb, b.z, &want);
-    if (self)
-      eval_sqlite(qdb, b.z, &got);
+    if (self) eval_sqlite(qdb, b.z, &got);
+#ifndef SLT_SQLITE_ONLY
     else
       eval_sluice(sdb, b.z, &got);
-    if (same(&want, &got)) {
+#endif
+    enum verdict v = compare(&want, &got);
+    if (v == SAME || (v == FLOAT_ULP && allow_ulp)) {
       pass++;
-      errors_both += want.failed;
+      both_errors += want.failed;
     } else {
       fail++;
-      if (fail <= 20 || verbose) {
-        fprintf(stderr, "MISMATCH %s\n", b.z);
-        show("sqlite", &want);
-        show("sluice", &got);
-      }
+      ulp += v == FLOAT_ULP;
+    }
+    if (v != SAME && (fail <= 20 || verbose)) {
+      printf("%s #%ld: %s\n", v == FLOAT_ULP ? "FLOAT-ULP" : "MISMATCH", k + 1, b.z);
+      show("sqlite", &want);
+      show(self ? "sqlite" : "sluice", &got);
     }
     val_free(&want);
     val_free(&got);
   }
-  printf("difftest seed %llu: %ld expressions, %ld of them errors in both engines\n", seed, count,
-         errors_both);
-  printf("%ld passed, %ld failed\n", pass, fail);
   free(b.z);
-  sluice_close(sdb);
   sqlite3_close(qdb);
+#ifndef SLT_SQLITE_ONLY
+  if (sdb) sluice_close(sdb);
+#endif
+  if (print_only) return 0;
+
+  int missing = 0;
+  for (int i = 0; i < COUNT(constructs); i++)
+    missing += constructs[i].uses == 0;
+  if (verbose) {
+    printf("constructs generated:\n");
+    for (int i = 0; i < COUNT(constructs); i++)
+      printf("  %-22s %ld\n", constructs[i].name, constructs[i].uses);
+  }
+  printf("difftest --seed %llu --count %ld against %s: %ld both errors; "
+         "%d of %d constructs exercised\n",
+         seed, count, self ? "sqlite (self-check)" : "sluice", both_errors,
+         COUNT(constructs) - missing, COUNT(constructs));
+  if (missing) {
+    printf("not exercised:");
+    for (int i = 0; i < COUNT(constructs); i++)
+      if (!constructs[i].uses) printf(" [%s]", constructs[i].name);
+    printf("\n");
+  }
+  if (ulp)
+    printf("float-ulp: %ld of the failures are REAL results 1 ulp apart (--allow-ulp "
+           "accepts them)\n",
+           ulp);
+  printf("%ld passed, %ld failed\n", pass, fail);
   return fail ? 1 : 0;
 }
