@@ -25,8 +25,8 @@ extern "C" {
 #define SLUICE_VERSION "0.1.0"
 #define SLUICE_VERSION_NUMBER 1000
 
-typedef struct sluice sluice;             /* an engine: catalog, settings, queries */
-typedef struct sl_value sluice_value;     /* a dynamically typed value */
+typedef struct sluice sluice;         /* an engine: catalog, settings, queries */
+typedef struct sl_value sluice_value; /* a dynamically typed value */
 
 /* Storage classes, numbered as SQLite's (plus VECTOR). */
 #define SLUICE_NULL 0

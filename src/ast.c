@@ -115,12 +115,14 @@ sl_expr *sl_expr_literal(sl_parse *p, int tk, const sl_token *t) {
     if (n > 2 && z[0] == '0' && (z[1] == 'x' || z[1] == 'X')) {
       uint64_t u = 0;
       int i = 2;
-      while (i < n && z[i] == '0') i++;
+      while (i < n && z[i] == '0')
+        i++;
       if (n - i > 16) {
         sl_parse_error(p, t, "hex literal too big");
         return sl_expr_new(p, E_NULL, t);
       }
-      for (; i < n; i++) u = u * 16 + (uint64_t)hexval(z[i]);
+      for (; i < n; i++)
+        u = u * 16 + (uint64_t)hexval(z[i]);
       e = sl_expr_new(p, E_INT, t);
       e->i = (int64_t)u;
       return e;
@@ -180,8 +182,8 @@ static int64_t unit_ms(const char *u) {
   static const struct {
     const char *name;
     int64_t ms;
-  } units[] = {{"millisecond", 1}, {"second", 1000},        {"minute", 60000},
-               {"hour", 3600000},  {"day", 86400000},       {"week", 604800000}};
+  } units[] = {{"millisecond", 1}, {"second", 1000},  {"minute", 60000},
+               {"hour", 3600000},  {"day", 86400000}, {"week", 604800000}};
   size_t n = strlen(u);
   if (n > 1 && (u[n - 1] == 's' || u[n - 1] == 'S')) n--; /* plural */
   for (size_t i = 0; i < SL_ARRAY_SIZE(units); i++)
@@ -229,8 +231,8 @@ sl_exprlist *sl_list_append(sl_parse *p, sl_exprlist *l, sl_expr *e, const sl_to
     l->names = names;
     l->cap = cap;
   }
-  l->names[l->n] = alias ? (alias->z[0] == '\'' ? sl_token_str(p, alias) : sl_token_name(p, alias))
-                         : NULL;
+  l->names[l->n] =
+      alias ? (alias->z[0] == '\'' ? sl_token_str(p, alias) : sl_token_name(p, alias)) : NULL;
   l->a[l->n++] = e;
   return l;
 }

@@ -56,11 +56,11 @@ struct sl_exprlist {
 };
 
 struct sl_expr {
-  uint8_t kind;   /* sl_expr_kind */
-  uint8_t not_;   /* negated form (NOT BETWEEN, NOT IN, IS NOT, NOT LIKE...) */
+  uint8_t kind; /* sl_expr_kind */
+  uint8_t not_; /* negated form (NOT BETWEEN, NOT IN, IS NOT, NOT LIKE...) */
   uint8_t distinct;
-  uint8_t star;   /* f(*) */
-  int op;         /* operator token code for E_UNARY / E_BINARY / E_LIKE */
+  uint8_t star;      /* f(*) */
+  int op;            /* operator token code for E_UNARY / E_BINARY / E_LIKE */
   int line, pos_col; /* position of the expression's first token */
   sl_expr *left, *right;
   sl_exprlist *list;
@@ -74,13 +74,13 @@ struct sl_expr {
   int spanlen;
 
   /* ---- filled in by the binder ---- */
-  int col;              /* E_COLUMN: input column index */
-  int agg;              /* E_CALL of an aggregate: index into the query's aggregates, else -1 */
-  const sl_func *func;  /* E_CALL: resolved function */
-  uint8_t aff;          /* sl_affinity of the expression's value */
-  uint8_t coll;         /* sl_coll attached by COLLATE or the column */
-  uint8_t has_coll;     /* an explicit COLLATE appears (takes precedence) */
-  uint8_t is_const;     /* no column reference and only deterministic calls */
+  int col;             /* E_COLUMN: input column index */
+  int agg;             /* E_CALL of an aggregate: index into the query's aggregates, else -1 */
+  const sl_func *func; /* E_CALL: resolved function */
+  uint8_t aff;         /* sl_affinity of the expression's value */
+  uint8_t coll;        /* sl_coll attached by COLLATE or the column */
+  uint8_t has_coll;    /* an explicit COLLATE appears (takes precedence) */
+  uint8_t is_const;    /* no column reference and only deterministic calls */
 };
 
 /* A table function call: file('x', format => 'json'), or a bare name. */
@@ -109,10 +109,10 @@ typedef struct sl_select {
   sl_expr *where;
   sl_exprlist *group;
   sl_expr *having;
-  sl_call *into;     /* NULL: rows go to the caller */
+  sl_call *into; /* NULL: rows go to the caller */
   sl_expr *limit;
   int distinct;
-  int emit_changes;  /* EMIT CHANGES */
+  int emit_changes; /* EMIT CHANGES */
 } sl_select;
 
 typedef struct sl_coldef {
@@ -123,14 +123,14 @@ typedef struct sl_coldef {
 typedef struct sl_stmt sl_stmt;
 struct sl_stmt {
   sl_stmt_kind kind;
-  int line, col;        /* first token */
-  const char *sql;      /* the statement's text (in the script) */
+  int line, col;   /* first token */
+  const char *sql; /* the statement's text (in the script) */
   int sqllen;
-  sl_select *select;    /* S_SELECT, S_CREATE_STREAM AS, S_EXPLAIN of a select */
-  const char *name;     /* CREATE/DROP/DESCRIBE/SET/SHOW target */
-  int if_exists;        /* DROP ... IF EXISTS / CREATE ... IF NOT EXISTS */
-  int or_replace;       /* CREATE OR REPLACE */
-  sl_coldef *cols;      /* CREATE STREAM/TABLE column list */
+  sl_select *select; /* S_SELECT, S_CREATE_STREAM AS, S_EXPLAIN of a select */
+  const char *name;  /* CREATE/DROP/DESCRIBE/SET/SHOW target */
+  int if_exists;     /* DROP ... IF EXISTS / CREATE ... IF NOT EXISTS */
+  int or_replace;    /* CREATE OR REPLACE */
+  sl_coldef *cols;   /* CREATE STREAM/TABLE column list */
   int ncols;
   sl_call *source;      /* CREATE STREAM ... FROM source */
   sl_expr *watermark;   /* CREATE STREAM ... WATERMARK expr */
@@ -143,10 +143,10 @@ struct sl_stmt {
 
 /* The parse context: what the grammar's actions build into. */
 typedef struct sl_parse {
-  sl_arena arena;   /* owns the whole tree */
-  const char *sql;  /* the script text (borrowed) */
+  sl_arena arena;  /* owns the whole tree */
+  const char *sql; /* the script text (borrowed) */
   sl_stmt *first, *last;
-  sl_err err;       /* first syntax error, with line:column */
+  sl_err err;             /* first syntax error, with line:column */
   const char *stmt_start; /* start of the statement being parsed */
   int stmt_line, stmt_col;
 } sl_parse;

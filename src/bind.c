@@ -64,11 +64,13 @@ static int bind_call(sl_bind *b, sl_expr *e) {
         return -1;
       }
   if (is_inline_func(e->name)) {
-    int want_min = sl_stricmp(e->name, "coalesce") == 0 ? 2 : sl_stricmp(e->name, "iif") == 0 ? 3 : 2;
+    int want_min = sl_stricmp(e->name, "coalesce") == 0 ? 2
+                   : sl_stricmp(e->name, "iif") == 0    ? 3
+                                                        : 2;
     int want_max = sl_stricmp(e->name, "coalesce") == 0 ? 1 << 20 : want_min;
     if (argc < want_min || argc > want_max) {
-      sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col, "wrong number of arguments to function %s()",
-                    e->name);
+      sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col,
+                    "wrong number of arguments to function %s()", e->name);
       return -1;
     }
     if (bind_list(b, e->list)) return -1;
@@ -81,8 +83,8 @@ static int bind_call(sl_bind *b, sl_expr *e) {
   if (!f && e->star && !known) f = NULL;
   if (!f) {
     if (known)
-      sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col, "wrong number of arguments to function %s()",
-                    e->name);
+      sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col,
+                    "wrong number of arguments to function %s()", e->name);
     else
       sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col, "no such function: %s", e->name);
     return -1;
@@ -146,7 +148,8 @@ int sl_bind_expr(sl_bind *b, sl_expr *e) {
     sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col, "* is only allowed in a select list");
     return -1;
   case E_OPTION:
-    sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col, "unexpected named argument %s =>", e->name);
+    sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col, "unexpected named argument %s =>",
+                  e->name);
     return -1;
   case E_CALL: return bind_call(b, e);
   case E_CAST:
@@ -172,8 +175,7 @@ int sl_bind_expr(sl_bind *b, sl_expr *e) {
     e->is_const = e->left->is_const;
     return 0;
   }
-  default:
-    break;
+  default: break;
   }
   /* Operators: bind the operands, then work out affinity and constness. */
   if (sl_bind_expr(b, e->left) || sl_bind_expr(b, e->right) || bind_list(b, e->list)) return -1;

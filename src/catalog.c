@@ -18,7 +18,8 @@ void sl_catalog_init(sl_catalog *c) {
 }
 
 static void table_free(sl_table *t) {
-  for (int i = 0; i < t->nrow * t->schema.ncol; i++) sl_value_free(&t->rows[i]);
+  for (int i = 0; i < t->nrow * t->schema.ncol; i++)
+    sl_value_free(&t->rows[i]);
   free(t->rows);
   sl_schema_free(&t->schema);
   free(t->name);
@@ -81,7 +82,8 @@ sl_stream *sl_catalog_add_stream(sl_catalog *c, const char *name, const sl_stmt 
   sl_schema_init(&s->schema, 0);
   /* Keep definition order: append. */
   sl_stream **pp = &c->streams;
-  while (*pp) pp = &(*pp)->next;
+  while (*pp)
+    pp = &(*pp)->next;
   *pp = s;
   return s;
 }
@@ -117,7 +119,8 @@ void sl_catalog_set(sl_catalog *c, const char *name, const sl_value *v) {
   if (!s) {
     s = sl_calloc(1, sizeof *s);
     s->name = sl_strdup(name);
-    for (char *p = s->name; *p; p++) *p = (char)tolower((unsigned char)*p);
+    for (char *p = s->name; *p; p++)
+      *p = (char)tolower((unsigned char)*p);
     s->next = c->settings;
     c->settings = s;
   }

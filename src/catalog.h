@@ -22,14 +22,14 @@ typedef struct sl_table {
 } sl_table;
 
 typedef struct sl_stream {
-  char *name;          /* owned */
-  const sl_stmt *def;  /* the CREATE STREAM statement (in a kept parse) */
-  sl_schema schema;    /* its columns: declared, open (schemaless source) or the select's */
+  char *name;         /* owned */
+  const sl_stmt *def; /* the CREATE STREAM statement (in a kept parse) */
+  sl_schema schema;   /* its columns: declared, open (schemaless source) or the select's */
   struct sl_stream *next;
 } sl_stream;
 
 typedef struct sl_setting {
-  char *name;  /* owned, lower case */
+  char *name; /* owned, lower case */
   sl_value value;
   struct sl_setting *next;
 } sl_setting;

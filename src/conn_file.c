@@ -24,8 +24,8 @@ typedef struct file_source {
   sl_source base;
   char *path; /* owned; "stdin" for standard input */
   int fd;
-  int own_fd;      /* close fd at the end */
-  char *buf;       /* read buffer, owned */
+  int own_fd; /* close fd at the end */
+  char *buf;  /* read buffer, owned */
   size_t cap, start, end;
   int eof;
   int64_t line;    /* line number of the next record */
@@ -72,7 +72,8 @@ static int file_read(sl_source *s, sl_record *recs, int max, int timeout_ms, sl_
     const char *rec = f->buf + f->start;
     int64_t line = f->line;
     if (s->format == &sl_fmt_csv) { /* a quoted field may hold newlines */
-      for (const char *p = rec; (p = memchr(p, '\n', (size_t)(rec + flen - p))); p++) f->line++;
+      for (const char *p = rec; (p = memchr(p, '\n', (size_t)(rec + flen - p))); p++)
+        f->line++;
       if (flen == rlen && !memchr(rec, '\n', flen)) f->line++; /* last line, no newline */
     } else { /* other formats frame exactly one line */
       f->line++;
@@ -113,7 +114,8 @@ static const sl_source_vt file_source_vt = {"file", file_read, file_position, fi
 /* The default format for a path: by its extension. */
 static const char *format_for(const char *path) {
   const char *dot = strrchr(path, '.');
-  if (dot && (!sl_stricmp(dot, ".json") || !sl_stricmp(dot, ".jsonl") || !sl_stricmp(dot, ".ndjson")))
+  if (dot &&
+      (!sl_stricmp(dot, ".json") || !sl_stricmp(dot, ".jsonl") || !sl_stricmp(dot, ".ndjson")))
     return "json";
   if (dot && !sl_stricmp(dot, ".csv")) return "csv";
   return "raw";

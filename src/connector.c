@@ -145,18 +145,21 @@ void sl_schema_copy(sl_schema *dst, const sl_schema *src) {
 int sl_schema_parse(sl_schema *s, const char *spec, sl_err *err) {
   const char *p = spec;
   while (*p) {
-    while (isspace((unsigned char)*p)) p++;
+    while (isspace((unsigned char)*p))
+      p++;
     const char *name = p;
     if (*p == '"' || *p == '`') {
       char q = *p++;
       name = p;
-      while (*p && *p != q) p++;
+      while (*p && *p != q)
+        p++;
       if (!*p) {
         sl_err_set(err, SL_EBIND, "columns => '%s': unterminated quoted name", spec);
         return -1;
       }
     } else {
-      while (*p && (isalnum((unsigned char)*p) || *p == '_' || (unsigned char)*p >= 0x80)) p++;
+      while (*p && (isalnum((unsigned char)*p) || *p == '_' || (unsigned char)*p >= 0x80))
+        p++;
     }
     size_t nlen = (size_t)(p - name);
     if (*p == '"' || *p == '`') p++;
@@ -164,7 +167,8 @@ int sl_schema_parse(sl_schema *s, const char *spec, sl_err *err) {
       sl_err_set(err, SL_EBIND, "columns => '%s': expected a column name", spec);
       return -1;
     }
-    while (isspace((unsigned char)*p)) p++;
+    while (isspace((unsigned char)*p))
+      p++;
     const char *type = p;
     int depth = 0;
     while (*p && (depth || *p != ',')) {
@@ -173,7 +177,8 @@ int sl_schema_parse(sl_schema *s, const char *spec, sl_err *err) {
       p++;
     }
     const char *tend = p;
-    while (tend > type && isspace((unsigned char)tend[-1])) tend--;
+    while (tend > type && isspace((unsigned char)tend[-1]))
+      tend--;
     char *t = tend > type ? sl_strndup(type, (size_t)(tend - type)) : NULL;
     if (sl_schema_find(s, name, nlen) >= 0) {
       sl_err_set(err, SL_EBIND, "columns => '%s': duplicate column %.*s", spec, (int)nlen, name);

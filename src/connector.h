@@ -28,7 +28,7 @@ typedef struct sl_option {
 
 typedef struct sl_options {
   int n;
-  sl_option *v; /* owned */
+  sl_option *v;   /* owned */
   const char *fn; /* the call's name ("file"), for messages; borrowed */
 } sl_options;
 

@@ -257,8 +257,8 @@ static int exec_insert(sluice *db, const sl_stmt *st, sl_err *err) {
   for (int r = 0; r < st->nrows && !rc; r++) {
     sl_exprlist *l = st->values[r];
     if (l->n != ncol) {
-      sl_err_setpos(err, SL_EBIND, st->line, st->col, "table %s has %d columns but %d values were supplied",
-                    st->name, ncol, l->n);
+      sl_err_setpos(err, SL_EBIND, st->line, st->col,
+                    "table %s has %d columns but %d values were supplied", st->name, ncol, l->n);
       rc = -1;
       break;
     }
@@ -268,7 +268,8 @@ static int exec_insert(sluice *db, const sl_stmt *st, sl_err *err) {
     }
     if (!rc) sl_table_insert(t, row);
   }
-  for (int c = 0; c < ncol; c++) sl_value_free(&row[c]);
+  for (int c = 0; c < ncol; c++)
+    sl_value_free(&row[c]);
   free(row);
   return rc;
 }

@@ -19,13 +19,13 @@ typedef struct sl_parse_node {
 
 struct sluice {
   sl_catalog cat;
-  sl_parse_node *parses;          /* every parsed script, kept for the catalog's pointers */
+  sl_parse_node *parses; /* every parsed script, kept for the catalog's pointers */
   volatile sig_atomic_t interrupted;
-  sl_run *pending;                /* deferred mode: queries collected to start together */
-  int nquery;                     /* queries planned so far (for ids q1, q2, ...) */
-  int vm_trace;                   /* SET vm_trace = 1 (debug builds) */
-  int show_stats;                 /* print per-query counts after each run */
-  sl_buf stats;                   /* per-query counts of the queries run (the caller resets it) */
+  sl_run *pending; /* deferred mode: queries collected to start together */
+  int nquery;      /* queries planned so far (for ids q1, q2, ...) */
+  int vm_trace;    /* SET vm_trace = 1 (debug builds) */
+  int show_stats;  /* print per-query counts after each run */
+  sl_buf stats;    /* per-query counts of the queries run (the caller resets it) */
 };
 
 /* Execute every statement of sql.  In deferred mode continuous queries with

@@ -60,7 +60,8 @@ int sl_expr_eval_const(sl_expr *e, sl_value *out, sl_err *err) {
     if (r == SL_VM_ROW) {
       sl_value_copy(out, &vm.reg[target]);
     } else {
-      sl_err_setpos(err, SL_ERUNTIME, e->line, e->pos_col, "%s", vm.errmsg.z ? vm.errmsg.z : "error");
+      sl_err_setpos(err, SL_ERUNTIME, e->line, e->pos_col, "%s",
+                    vm.errmsg.z ? vm.errmsg.z : "error");
       rc = -1;
     }
     sl_vm_free(&vm);
@@ -200,7 +201,8 @@ static int code_case(sl_compiler *c, sl_expr *e, int target) {
   } else {
     add(c, OP_Null, 0, target, 0);
   }
-  for (int i = 0; i < nfix; i++) c->prog->ops[fix[i]].p2 = c->prog->nop;
+  for (int i = 0; i < nfix; i++)
+    c->prog->ops[fix[i]].p2 = c->prog->nop;
   free(fix);
   c->nreg = save;
   return 0;
@@ -220,7 +222,8 @@ static int code_coalesce(sl_compiler *c, sl_expr *e, int target) {
     }
     if (i + 1 < n) fix[i] = add(c, OP_IfNotNull, target, 0, 0);
   }
-  for (int i = 0; i + 1 < n; i++) c->prog->ops[fix[i]].p2 = c->prog->nop;
+  for (int i = 0; i + 1 < n; i++)
+    c->prog->ops[fix[i]].p2 = c->prog->nop;
   free(fix);
   return 0;
 }

@@ -14,13 +14,13 @@
 #include "vm.h"
 
 typedef struct sl_bind {
-  sl_schema *schema;      /* input columns (may grow if open), NULL without FROM */
-  const char *srcname;    /* name the input may be qualified with, or NULL */
+  sl_schema *schema;   /* input columns (may grow if open), NULL without FROM */
+  const char *srcname; /* name the input may be qualified with, or NULL */
   const sl_functab *funcs;
   sl_err *err;
-  int allow_agg;          /* aggregates are allowed in this clause */
-  int in_agg;             /* binding the arguments of an aggregate */
-  int naggs;              /* aggregates found so far (each E_CALL gets ->agg) */
+  int allow_agg; /* aggregates are allowed in this clause */
+  int in_agg;    /* binding the arguments of an aggregate */
+  int naggs;     /* aggregates found so far (each E_CALL gets ->agg) */
 } sl_bind;
 
 /* Bind e and its children.  Returns 0, or -1 with b->err set to an error
@@ -34,9 +34,9 @@ sl_coll sl_compare_coll(const sl_expr *l, const sl_expr *r);
 
 typedef struct sl_compiler {
   sl_program *prog;
-  int nreg;        /* next free register */
+  int nreg; /* next free register */
   sl_err *err;
-  int no_fold;     /* disable constant folding (EXPLAIN of folding itself) */
+  int no_fold; /* disable constant folding (EXPLAIN of folding itself) */
 } sl_compiler;
 
 /* Compile e so that its value ends up in register target.  Returns 0 or -1

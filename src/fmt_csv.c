@@ -98,7 +98,8 @@ int sl_csv_split(const char *rec, size_t len, char delim, sl_arena *arena,
       if (put(ud, f++, z, n, 1)) return -1;
     } else {
       size_t start = i;
-      while (i < len && rec[i] != delim) i++;
+      while (i < len && rec[i] != delim)
+        i++;
       if (put(ud, f++, rec + start, i - start, 0)) return -1;
     }
     if (i >= len) break;
@@ -153,8 +154,8 @@ static int csv_decode(sl_decoder *dd, const char *rec, size_t len, sl_value *row
     if (nf < 0 && !p.bad)
       sl_buf_printf(&d->why, "malformed CSV (unbalanced quotes)");
     else
-      sl_buf_printf(&d->why, "expected %d fields, found %s%d", p.ncol, p.bad == 1 ? "more than " : "",
-                    p.bad == 1 ? p.ncol : nf);
+      sl_buf_printf(&d->why, "expected %d fields, found %s%d", p.ncol,
+                    p.bad == 1 ? "more than " : "", p.bad == 1 ? p.ncol : nf);
     *why = d->why.z;
     return -1;
   }
@@ -184,7 +185,8 @@ static sl_encoder *csv_encoder_new(int ncol, const char *const *names, const sl_
   e->delim = opts->delim ? opts->delim : ',';
   e->header = opts->header;
   e->names = sl_calloc((size_t)(ncol ? ncol : 1), sizeof(char *));
-  for (int i = 0; i < ncol; i++) e->names[i] = sl_strdup(names[i]);
+  for (int i = 0; i < ncol; i++)
+    e->names[i] = sl_strdup(names[i]);
   return (sl_encoder *)e;
 }
 
@@ -212,12 +214,13 @@ static void csv_encode(sl_encoder *ee, sl_value *row, sl_buf *out) {
 
 static void csv_encoder_free(sl_encoder *ee) {
   csv_encoder *e = (csv_encoder *)ee;
-  for (int i = 0; i < e->ncol; i++) free(e->names[i]);
+  for (int i = 0; i < e->ncol; i++)
+    free(e->names[i]);
   free(e->names);
   sl_value_free(&e->scratch);
   free(e);
 }
 
-const sl_format sl_fmt_csv = {"csv",           csv_frame,  csv_decoder_new, csv_decode,
-                              csv_decoder_free, csv_encoder_new, csv_begin, csv_encode,
-                              csv_encoder_free};
+const sl_format sl_fmt_csv = {"csv",      csv_frame,        csv_decoder_new,
+                              csv_decode, csv_decoder_free, csv_encoder_new,
+                              csv_begin,  csv_encode,       csv_encoder_free};

@@ -35,7 +35,8 @@ static int raw_decode(sl_decoder *dd, const char *rec, size_t len, sl_value *row
   raw_coder *d = (raw_coder *)dd;
   if (d->ncol < 1) return 0;
   sl_value_borrow_text(&row[0], rec, len, 0);
-  for (int i = 1; i < d->ncol; i++) row[i].type = SL_NULL;
+  for (int i = 1; i < d->ncol; i++)
+    row[i].type = SL_NULL;
   return 0;
 }
 
@@ -65,5 +66,6 @@ static void raw_encoder_free(sl_encoder *ee) {
   free(e);
 }
 
-const sl_format sl_fmt_raw = {"raw",      sl_frame_line, raw_decoder_new, raw_decode,     raw_free,
-                              raw_encoder_new, NULL, raw_encode,      raw_encoder_free};
+const sl_format sl_fmt_raw = {"raw",      sl_frame_line, raw_decoder_new,
+                              raw_decode, raw_free,      raw_encoder_new,
+                              NULL,       raw_encode,    raw_encoder_free};

@@ -24,10 +24,10 @@
 
 /* A column of a schema. */
 typedef struct sl_column {
-  char *name;        /* owned; as declared or as first referenced */
-  char *decltype;    /* owned declared type text ("REAL", "TEXT"...), or NULL */
-  sl_affinity aff;   /* affinity implied by decltype; SL_AFF_NONE when undeclared */
-  int is_vector;     /* declared VECTOR */
+  char *name;      /* owned; as declared or as first referenced */
+  char *decltype;  /* owned declared type text ("REAL", "TEXT"...), or NULL */
+  sl_affinity aff; /* affinity implied by decltype; SL_AFF_NONE when undeclared */
+  int is_vector;   /* declared VECTOR */
 } sl_column;
 
 /* The columns a format produces.  open != 0: more columns may be added by
@@ -55,8 +55,8 @@ void sl_schema_copy(sl_schema *dst, const sl_schema *src);
 
 /* Options given to a format, from the source/sink call (name => value). */
 typedef struct sl_fmt_opts {
-  int header;          /* csv: first line is a header (source: skipped / names; sink: written) */
-  char delim;          /* csv: field delimiter, default ',' */
+  int header; /* csv: first line is a header (source: skipped / names; sink: written) */
+  char delim; /* csv: field delimiter, default ',' */
   const sl_schema *schema; /* source: the columns to produce (borrowed, outlives the decoder) */
 } sl_fmt_opts;
 

@@ -82,7 +82,8 @@ void sl_functab_add(sl_functab *t, const sl_func *f) {
 }
 
 void sl_functab_add_all(sl_functab *t, const sl_func *fs) {
-  for (; fs->name; fs++) sl_functab_add(t, fs);
+  for (; fs->name; fs++)
+    sl_functab_add(t, fs);
 }
 
 int sl_functab_remove(sl_functab *t, const char *name) {
@@ -140,8 +141,10 @@ void sl_functab_foreach(const sl_functab *t, void (*cb)(void *ud, const sl_func 
   const sl_func **all = sl_malloc(sizeof(*all) * (size_t)(t->count + 1));
   int n = 0;
   for (int i = 0; i < FT_BUCKETS; i++)
-    for (fnode *x = t->b[i]; x; x = x->next) all[n++] = x->f;
+    for (fnode *x = t->b[i]; x; x = x->next)
+      all[n++] = x->f;
   qsort(all, (size_t)n, sizeof(*all), cmp_func);
-  for (int i = 0; i < n; i++) cb(ud, all[i]);
+  for (int i = 0; i < n; i++)
+    cb(ud, all[i]);
   free(all);
 }

@@ -36,18 +36,18 @@ typedef void (*sl_xfinal)(sl_fctx *ctx);
 #define SL_FUNC_COUNTSTAR 0x10     /* count(*): called with zero arguments */
 
 struct sl_func {
-  const char *name;    /* lower-case name as written in SQL */
-  int nargs;           /* exact argument count, or -1 for any, or -(N+2) for "at least N" */
-  unsigned flags;      /* SL_FUNC_* */
-  void *user;          /* user data, returned by sl_fctx_user() */
-  sl_xfunc xFunc;      /* scalar: compute the result */
-  sl_xfunc xStep;      /* aggregate: add one row */
-  sl_xfunc xInverse;   /* aggregate: remove one row (sliding windows), or NULL */
-  sl_xfinal xValue;    /* aggregate: current value without finishing, or NULL */
-  sl_xfinal xFinal;    /* aggregate: final value; must release what the state owns */
-  size_t state_size;   /* aggregate: bytes of per-group state, zero-initialised */
+  const char *name;  /* lower-case name as written in SQL */
+  int nargs;         /* exact argument count, or -1 for any, or -(N+2) for "at least N" */
+  unsigned flags;    /* SL_FUNC_* */
+  void *user;        /* user data, returned by sl_fctx_user() */
+  sl_xfunc xFunc;    /* scalar: compute the result */
+  sl_xfunc xStep;    /* aggregate: add one row */
+  sl_xfunc xInverse; /* aggregate: remove one row (sliding windows), or NULL */
+  sl_xfinal xValue;  /* aggregate: current value without finishing, or NULL */
+  sl_xfinal xFinal;  /* aggregate: final value; must release what the state owns */
+  size_t state_size; /* aggregate: bytes of per-group state, zero-initialised */
   void (*xDestroy)(void *user); /* called on `user` when the function is dropped */
-  const char *doc;     /* one line for SHOW FUNCTIONS */
+  const char *doc;              /* one line for SHOW FUNCTIONS */
 };
 
 /* The call context, prepared by the VM for each call site. */
@@ -117,10 +117,11 @@ const sl_func *sl_functab_find(const sl_functab *t, const char *name, size_t nam
 void sl_functab_foreach(const sl_functab *t, void (*cb)(void *ud, const sl_func *f), void *ud);
 
 /* Built-in tables, each terminated by an entry with name == NULL. */
-extern const sl_func sl_builtin_core[];      /* func_core.c: strings, math, conversion, misc */
-extern const sl_func sl_builtin_printf[];    /* func_printf.c: printf / format */
-extern const sl_func sl_builtin_json[];      /* func_json.c: JSON and VECTOR functions */
-extern const sl_func sl_builtin_aggregate[]; /* agg_basic.c: count, sum, total, avg, min, max, group_concat */
+extern const sl_func sl_builtin_core[];   /* func_core.c: strings, math, conversion, misc */
+extern const sl_func sl_builtin_printf[]; /* func_printf.c: printf / format */
+extern const sl_func sl_builtin_json[];   /* func_json.c: JSON and VECTOR functions */
+extern const sl_func
+    sl_builtin_aggregate[]; /* agg_basic.c: count, sum, total, avg, min, max, group_concat */
 
 /* SQLite's printf engine (%d %i %u %f %e %E %g %G %x %X %o %s %z %q %Q %w %c %%
 ** %!, flags, width, precision, '*'), over sl_value arguments as printf()

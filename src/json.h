@@ -22,8 +22,8 @@ typedef enum sl_json_kind {
   SL_JSON_NULL,
   SL_JSON_TRUE,
   SL_JSON_FALSE,
-  SL_JSON_INT,    /* a number without fraction or exponent */
-  SL_JSON_REAL,   /* a number with fraction or exponent */
+  SL_JSON_INT,  /* a number without fraction or exponent */
+  SL_JSON_REAL, /* a number with fraction or exponent */
   SL_JSON_STRING,
   SL_JSON_ARRAY,
   SL_JSON_OBJECT
@@ -73,8 +73,8 @@ void sl_json_minify(const char *z, size_t n, sl_buf *out);
 ** on the JSON text z[0..n).  Sets the span of the value found and returns 1,
 ** returns 0 if nothing is there, -1 if the path is malformed (message in
 ** *why, a static string), -2 if the JSON is malformed. */
-int sl_json_path(const char *z, size_t n, const char *path, size_t plen, size_t *v,
-                 size_t *v_end, const char **why);
+int sl_json_path(const char *z, size_t n, const char *path, size_t plen, size_t *v, size_t *v_end,
+                 const char **why);
 
 /* Append v as a JSON value: INTEGER as an integer, REAL with the shortest
 ** round-trip digits and a '.' or exponent (NaN/Inf as null), TEXT as a string

@@ -39,7 +39,8 @@ static char *read_all(FILE *f) {
   sl_buf_init(&b);
   char tmp[65536];
   size_t n;
-  while ((n = fread(tmp, 1, sizeof tmp, f)) > 0) sl_buf_append(&b, tmp, n);
+  while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
+    sl_buf_append(&b, tmp, n);
   if (!b.z) return sl_strdup("");
   return b.z;
 }

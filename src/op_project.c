@@ -31,7 +31,8 @@ static int project_push(sl_operator *base, sl_batch *in, sl_err *err) {
   op_project *p = (op_project *)base;
   if (in->nrow > p->cap) {
     p->cap = in->nrow;
-    p->rows = sl_realloc(p->rows, sizeof(sl_value) * (size_t)p->cap * (size_t)(p->ncol ? p->ncol : 1));
+    p->rows =
+        sl_realloc(p->rows, sizeof(sl_value) * (size_t)p->cap * (size_t)(p->ncol ? p->ncol : 1));
     p->recs = sl_realloc(p->recs, sizeof(*p->recs) * (size_t)p->cap);
   }
   sl_arena_reset(&p->arena);
@@ -86,8 +87,8 @@ static void project_free(sl_operator *base) {
   free(p);
 }
 
-static const sl_op_vt project_vt = {"project", project_push, sl_op_pass_time, project_finish,
-                                    project_explain, project_free};
+static const sl_op_vt project_vt = {"project",      project_push,    sl_op_pass_time,
+                                    project_finish, project_explain, project_free};
 
 sl_operator *sl_op_project_new(sl_program *prog, int ncol_out, int trace, int strict) {
   op_project *p = sl_calloc(1, sizeof *p);

@@ -11,9 +11,9 @@
 typedef struct op_result {
   sl_operator base;
   int ncol;
-  char **names;      /* owned */
-  sl_value *cells;   /* per column: the row's value, referenced (owns only its buf) */
-  sl_value **ptrs;   /* pointers to cells, as the callback takes them */
+  char **names;    /* owned */
+  sl_value *cells; /* per column: the row's value, referenced (owns only its buf) */
+  sl_value **ptrs; /* pointers to cells, as the callback takes them */
   sl_row_fn fn;
   void *ud;
   int stopped;
@@ -25,7 +25,8 @@ static int result_push(sl_operator *base, sl_batch *in, sl_err *err) {
     sl_value *row = in->rows + (size_t)i * (size_t)in->ncol;
     /* The callback may convert values (sluice_value_text renders numbers
     ** into the value's buffer): hand it cells whose buffers we own. */
-    for (int c = 0; c < r->ncol; c++) sl_value_ref(&r->cells[c], &row[c]);
+    for (int c = 0; c < r->ncol; c++)
+      sl_value_ref(&r->cells[c], &row[c]);
     base->stats->out++;
     if (r->fn && r->fn(r->ud, r->ncol, (const char *const *)r->names, r->ptrs)) {
       r->stopped = 1;
@@ -56,18 +57,20 @@ static void result_free(sl_operator *base) {
   free(r);
 }
 
-static const sl_op_vt result_vt = {"result", result_push, sl_op_pass_time, result_finish,
-                                   result_explain, result_free};
+static const sl_op_vt result_vt = {"result",      result_push,    sl_op_pass_time,
+                                   result_finish, result_explain, result_free};
 
 sl_operator *sl_op_result_new(int ncol, const char *const *names, sl_row_fn fn, void *ud) {
   op_result *r = sl_calloc(1, sizeof *r);
   r->base.vt = &result_vt;
   r->ncol = ncol;
   r->names = sl_calloc((size_t)(ncol ? ncol : 1), sizeof(char *));
-  for (int i = 0; i < ncol; i++) r->names[i] = sl_strdup(names[i]);
+  for (int i = 0; i < ncol; i++)
+    r->names[i] = sl_strdup(names[i]);
   r->cells = sl_calloc((size_t)(ncol ? ncol : 1), sizeof(sl_value));
   r->ptrs = sl_calloc((size_t)(ncol ? ncol : 1), sizeof(sl_value *));
-  for (int i = 0; i < ncol; i++) r->ptrs[i] = &r->cells[i];
+  for (int i = 0; i < ncol; i++)
+    r->ptrs[i] = &r->cells[i];
   r->fn = fn;
   r->ud = ud;
   return &r->base;

@@ -30,21 +30,21 @@ typedef struct op_sink {
   sl_sink *sink;   /* owned */
   sl_encoder *enc; /* owned; used by the encoder thread only */
   int ncol;
-  sl_buf buf;      /* encoder thread: records of the slot being written */
-  size_t *ends;    /* encoder thread: end offset of each record in buf */
+  sl_buf buf;   /* encoder thread: records of the slot being written */
+  size_t *ends; /* encoder thread: end offset of each record in buf */
   int ends_cap;
-  int begun;       /* begin() (a csv header) written */
+  int begun; /* begin() (a csv header) written */
 
   slot slots[NSLOT];
-  int head;        /* next slot the encoder takes */
-  int filled;      /* slots waiting for the encoder (0..NSLOT) */
-  int busy;        /* the encoder is working on a slot */
-  int stop;        /* no more batches: the encoder exits when idle */
-  int started;     /* the thread exists */
+  int head;    /* next slot the encoder takes */
+  int filled;  /* slots waiting for the encoder (0..NSLOT) */
+  int busy;    /* the encoder is working on a slot */
+  int stop;    /* no more batches: the encoder exits when idle */
+  int started; /* the thread exists */
   pthread_t thread;
   pthread_mutex_t mu;
   pthread_cond_t cv;
-  sl_err werr;     /* first write error (encoder thread) */
+  sl_err werr; /* first write error (encoder thread) */
 } op_sink;
 
 /* Encode and write n rows; called by the encoder thread (or by finish). */
@@ -78,7 +78,8 @@ static void *encoder_main(void *arg) {
   op_sink *s = arg;
   pthread_mutex_lock(&s->mu);
   for (;;) {
-    while (!s->filled && !s->stop) pthread_cond_wait(&s->cv, &s->mu);
+    while (!s->filled && !s->stop)
+      pthread_cond_wait(&s->cv, &s->mu);
     if (!s->filled) break; /* stop, and nothing left */
     slot *sl = &s->slots[s->head];
     s->busy = 1;
@@ -128,7 +129,8 @@ static int sink_push(sl_operator *base, sl_batch *in, sl_err *err) {
     }
     s->started = 1;
   }
-  while (s->filled == NSLOT && !s->werr.code) pthread_cond_wait(&s->cv, &s->mu);
+  while (s->filled == NSLOT && !s->werr.code)
+    pthread_cond_wait(&s->cv, &s->mu);
   if (s->werr.code) {
     sl_err_set(err, s->werr.code, "%s", s->werr.msg ? s->werr.msg : "write failed");
     pthread_mutex_unlock(&s->mu);
@@ -190,8 +192,8 @@ static void sink_free(sl_operator *base) {
   free(s);
 }
 
-static const sl_op_vt sink_vt = {"sink", sink_push, sl_op_pass_time, sink_finish, sink_explain,
-                                 sink_free};
+static const sl_op_vt sink_vt = {"sink",      sink_push,    sl_op_pass_time,
+                                 sink_finish, sink_explain, sink_free};
 
 sl_operator *sl_op_sink_new(sl_sink *sink, int ncol, const char *const *names, sl_err *err) {
   sl_encoder *enc = sink->format->encoder_new(ncol, names, &sink->fmt_opts, err);
@@ -205,7 +207,8 @@ sl_operator *sl_op_sink_new(sl_sink *sink, int ncol, const char *const *names, s
   s->enc = enc;
   s->ncol = ncol;
   sl_buf_init(&s->buf);
-  for (int i = 0; i < NSLOT; i++) sl_arena_init(&s->slots[i].arena);
+  for (int i = 0; i < NSLOT; i++)
+    sl_arena_init(&s->slots[i].arena);
   pthread_mutex_init(&s->mu, NULL);
   pthread_cond_init(&s->cv, NULL);
   return &s->base;

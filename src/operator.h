@@ -31,9 +31,9 @@ typedef struct sl_stats {
 typedef struct sl_batch {
   int ncol;
   int nrow;
-  sl_value *rows;          /* nrow * ncol values, borrowed for the push */
-  const sl_record **recs;  /* per-row record, or NULL */
-  sl_source *src;          /* for positions, or NULL */
+  sl_value *rows;         /* nrow * ncol values, borrowed for the push */
+  const sl_record **recs; /* per-row record, or NULL */
+  sl_source *src;         /* for positions, or NULL */
 } sl_batch;
 
 typedef struct sl_operator sl_operator;
@@ -55,9 +55,9 @@ typedef struct sl_op_vt {
 
 struct sl_operator {
   const sl_op_vt *vt;
-  sl_operator *next;  /* downstream, or NULL for the last operator */
-  sl_stats *stats;    /* the query's counters (owned by the query) */
-  const char *qname;  /* query id for log lines (owned by the query) */
+  sl_operator *next; /* downstream, or NULL for the last operator */
+  sl_stats *stats;   /* the query's counters (owned by the query) */
+  const char *qname; /* query id for log lines (owned by the query) */
 };
 
 /* Push to the next operator (no-op at the end of the chain). */

@@ -74,11 +74,13 @@ static void header(sl_printer *p, int ncol, const char *const *names, sl_value *
     sl_buf_putc(b, '\n');
     return;
   }
-  for (int i = 0; i < ncol; i++) sl_buf_printf(b, "%s%-*s", i ? " | " : "", p->widths[i], names[i]);
+  for (int i = 0; i < ncol; i++)
+    sl_buf_printf(b, "%s%-*s", i ? " | " : "", p->widths[i], names[i]);
   sl_buf_putc(b, '\n');
   for (int i = 0; i < ncol; i++) {
     if (i) sl_buf_puts(b, "-+-");
-    for (int k = 0; k < p->widths[i]; k++) sl_buf_putc(b, '-');
+    for (int k = 0; k < p->widths[i]; k++)
+      sl_buf_putc(b, '-');
   }
   sl_buf_putc(b, '\n');
 }
@@ -116,9 +118,11 @@ int sl_printer_row(void *ud, int ncol, const char *const *names, sl_value **row)
       int right = row[i]->type == SL_INTEGER || row[i]->type == SL_REAL;
       int pad = p->widths[i] - (int)n;
       if (i) sl_buf_puts(b, " | ");
-      for (int k = 0; right && k < pad; k++) sl_buf_putc(b, ' ');
+      for (int k = 0; right && k < pad; k++)
+        sl_buf_putc(b, ' ');
       sl_buf_append(b, z, n);
-      for (int k = 0; !right && k < pad && i + 1 < ncol; k++) sl_buf_putc(b, ' ');
+      for (int k = 0; !right && k < pad && i + 1 < ncol; k++)
+        sl_buf_putc(b, ' ');
     }
     sl_buf_putc(b, '\n');
     break;

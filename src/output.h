@@ -15,11 +15,11 @@ typedef enum sl_outfmt { SL_OUT_TABLE, SL_OUT_CSV, SL_OUT_JSON } sl_outfmt;
 typedef struct sl_printer {
   sl_outfmt fmt;
   FILE *f;
-  pthread_mutex_t mu;           /* rows of concurrent queries do not interleave */
-  const char *const *names;     /* names of the current result (identity marks a new result) */
+  pthread_mutex_t mu;       /* rows of concurrent queries do not interleave */
+  const char *const *names; /* names of the current result (identity marks a new result) */
   int ncol;
-  int *widths;                  /* table mode column widths, owned */
-  sl_buf line;                  /* scratch */
+  int *widths; /* table mode column widths, owned */
+  sl_buf line; /* scratch */
 } sl_printer;
 
 void sl_printer_init(sl_printer *p, sl_outfmt fmt, FILE *f);

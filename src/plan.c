@@ -24,26 +24,26 @@
 #define LOG_REJECTS 5
 
 typedef struct sl_task {
-  char *name;          /* the query id it was created for, or the stream name */
-  sl_source *src;      /* owned */
-  sl_decoder *dec;     /* owned, created at start */
-  sl_operator *head;   /* first operator fed (borrowed: owned by a query or the run) */
-  sl_stats stats;      /* records in, decode rejections */
+  char *name;        /* the query id it was created for, or the stream name */
+  sl_source *src;    /* owned */
+  sl_decoder *dec;   /* owned, created at start */
+  sl_operator *head; /* first operator fed (borrowed: owned by a query or the run) */
+  sl_stats stats;    /* records in, decode rejections */
   sl_err err;
-  int fail_on_error;   /* errors => 'fail' */
+  int fail_on_error; /* errors => 'fail' */
   sluice *db;
   pthread_t thread;
 } sl_task;
 
 struct sl_query {
-  char *id;              /* "q1" */
-  sl_stats stats;        /* out, evaluation rejections */
-  sl_task *task;         /* the task feeding it (possibly through streams) */
-  sl_operator **ops;     /* the chain, owned, in order */
+  char *id;          /* "q1" */
+  sl_stats stats;    /* out, evaluation rejections */
+  sl_task *task;     /* the task feeding it (possibly through streams) */
+  sl_operator **ops; /* the chain, owned, in order */
   int nops;
   int ncol;
-  char **names;          /* output column names, owned */
-  uint8_t *affs;         /* output column affinities */
+  char **names;  /* output column names, owned */
+  uint8_t *affs; /* output column affinities */
 };
 
 typedef struct stream_inst {
@@ -206,9 +206,11 @@ int sl_run_execute(sl_run *run, int threaded, sl_err *err) {
         run->ntask = i; /* only join what started */
         break;
       }
-    for (int i = 0; i < run->ntask; i++) pthread_join(run->tasks[i]->thread, NULL);
+    for (int i = 0; i < run->ntask; i++)
+      pthread_join(run->tasks[i]->thread, NULL);
   } else {
-    for (int i = 0; i < run->ntask; i++) task_run(run->tasks[i]);
+    for (int i = 0; i < run->ntask; i++)
+      task_run(run->tasks[i]);
   }
   for (int i = 0; i < run->ntask; i++) {
     sl_task *t = run->tasks[i];
@@ -251,9 +253,9 @@ static int call_options(sluice *db, const sl_call *call, sl_options *o, sl_err *
 static void *open_connector(sluice *db, const sl_call *call, int sink, sl_err *err) {
   const sl_connector *c = sl_connector_find(call->name, strlen(call->name));
   if (!c || !(sink ? (void *)c->open_sink : (void *)c->open_source)) {
-    sl_err_setpos(err, SL_EBIND, call->line, call->col, c ? "%s() cannot be used as a %s"
-                                                          : "no such %2$s: %1$s",
-                  call->name, sink ? "sink" : "source");
+    sl_err_setpos(err, SL_EBIND, call->line, call->col,
+                  c ? "%s() cannot be used as a %s" : "no such %2$s: %1$s", call->name,
+                  sink ? "sink" : "source");
     return NULL;
   }
   sl_options o;
@@ -351,7 +353,8 @@ static int plan_input(sl_run *run, const sl_call *from, const char *id, input *i
     sl_stream *s = sl_catalog_stream(&run->db->cat, from->name);
     if (s) return plan_stream(run, s, in, err);
     if (!sl_connector_find(from->name, strlen(from->name))) {
-      sl_err_setpos(err, SL_EBIND, from->line, from->col, "no such stream or table: %s", from->name);
+      sl_err_setpos(err, SL_EBIND, from->line, from->col, "no such stream or table: %s",
+                    from->name);
       return -1;
     }
   }
@@ -374,8 +377,10 @@ static void query_add_op(sl_query *q, sl_operator *op) {
 }
 
 static void query_free(sl_query *q) {
-  for (int i = 0; i < q->nops; i++) q->ops[i]->vt->free(q->ops[i]);
-  for (int i = 0; i < q->ncol; i++) free(q->names[i]);
+  for (int i = 0; i < q->nops; i++)
+    q->ops[i]->vt->free(q->ops[i]);
+  for (int i = 0; i < q->ncol; i++)
+    free(q->names[i]);
   free(q->names);
   free(q->affs);
   free(q->ops);
@@ -384,9 +389,11 @@ static void query_free(sl_query *q) {
 }
 
 /* Expand `*` in the select list into column references. */
-static sl_exprlist *expand_star(sl_run *run, const sl_exprlist *cols, const input *in, sl_err *err) {
+static sl_exprlist *expand_star(sl_run *run, const sl_exprlist *cols, const input *in,
+                                sl_err *err) {
   int has_star = 0;
-  for (int i = 0; i < cols->n; i++) has_star |= cols->a[i]->kind == E_STAR;
+  for (int i = 0; i < cols->n; i++)
+    has_star |= cols->a[i]->kind == E_STAR;
   if (!has_star) return (sl_exprlist *)cols;
   sl_exprlist *l = sl_arena_alloc(&run->arena, sizeof *l);
   memset(l, 0, sizeof *l);
@@ -432,8 +439,11 @@ static sl_query *plan_select(sl_run *run, const sl_select *sel, const char *id, 
   if (sel->group || sel->having || (sel->distinct && sel->from) || sel->limit ||
       sel->emit_changes) {
     sl_err_set(err, SL_EBIND, "%s is not supported yet",
-               sel->group ? "GROUP BY" : sel->having ? "HAVING" : sel->distinct ? "SELECT DISTINCT"
-                                       : sel->limit ? "LIMIT" : "EMIT CHANGES");
+               sel->group      ? "GROUP BY"
+               : sel->having   ? "HAVING"
+               : sel->distinct ? "SELECT DISTINCT"
+               : sel->limit    ? "LIMIT"
+                               : "EMIT CHANGES");
     return NULL;
   }
   input in;
@@ -544,11 +554,13 @@ void sl_run_explain(sl_run *run, sl_buf *out) {
       sl_buf_printf(out, "%s%s", c ? ", " : " (", t->src->schema.cols[c].name);
     sl_buf_printf(out, "%s\n", t->src->schema.ncol ? ")" : "");
   }
-  for (int i = 0; i < run->nstream; i++) sl_buf_printf(out, "stream %s: computed once, fanout\n", run->streams[i]->def->name);
+  for (int i = 0; i < run->nstream; i++)
+    sl_buf_printf(out, "stream %s: computed once, fanout\n", run->streams[i]->def->name);
   for (int i = 0; i < run->nquery; i++) {
     sl_query *q = run->queries[i];
     sl_buf_printf(out, "query %s:\n", q->id);
-    for (int k = 0; k < q->nops; k++) q->ops[k]->vt->explain(q->ops[k], out);
+    for (int k = 0; k < q->nops; k++)
+      q->ops[k]->vt->explain(q->ops[k], out);
   }
 }
 
@@ -567,13 +579,15 @@ void sl_run_stats(sl_run *run, sl_buf *out, int64_t *rejected_total) {
 
 void sl_run_free(sl_run *run) {
   if (!run) return;
-  for (int i = 0; i < run->nquery; i++) query_free(run->queries[i]);
+  for (int i = 0; i < run->nquery; i++)
+    query_free(run->queries[i]);
   for (int i = 0; i < run->nstream; i++) {
     run->streams[i]->fanout->vt->free(run->streams[i]->fanout);
     sl_schema_free(&run->streams[i]->own);
     free(run->streams[i]);
   }
-  for (int i = 0; i < run->ntask; i++) task_free(run->tasks[i]);
+  for (int i = 0; i < run->ntask; i++)
+    task_free(run->tasks[i]);
   free(run->queries);
   free(run->streams);
   free(run->tasks);

@@ -43,7 +43,8 @@ static int has_rejections(const char *stats) {
     const char *r = strstr(l, " rejected\n");
     if (!r) break;
     const char *p = r;
-    while (p > l && p[-1] != ' ') p--;
+    while (p > l && p[-1] != ' ')
+      p--;
     if (atoll(p) > 0) return 1;
     l = r + 10;
   }
@@ -52,8 +53,7 @@ static int has_rejections(const char *stats) {
 
 static void print_stats(sluice *db, int always) {
   if (!db->stats.n) return;
-  if (always || has_rejections(db->stats.z))
-    fprintf(stderr, "%s", db->stats.z);
+  if (always || has_rejections(db->stats.z)) fprintf(stderr, "%s", db->stats.z);
 }
 
 int sl_run_script(sluice *db, const char *label, const char *sql, sl_printer *out, int show_stats) {
@@ -98,11 +98,14 @@ static const char *help_text =
 /* Run one dot-command; returns 1 to quit. */
 static int dot_command(sluice *db, sl_printer *out, char *line, int *stats) {
   char *arg = line + 1;
-  while (*arg && *arg != ' ' && *arg != '\t') arg++;
+  while (*arg && *arg != ' ' && *arg != '\t')
+    arg++;
   if (*arg) *arg++ = 0;
-  while (*arg == ' ' || *arg == '\t') arg++;
+  while (*arg == ' ' || *arg == '\t')
+    arg++;
   char *end = arg + strlen(arg);
-  while (end > arg && (end[-1] == ' ' || end[-1] == '\n' || end[-1] == '\r')) *--end = 0;
+  while (end > arg && (end[-1] == ' ' || end[-1] == '\n' || end[-1] == '\r'))
+    *--end = 0;
   const char *cmd = line + 1;
   if (!strcmp(cmd, "quit") || !strcmp(cmd, "exit") || !strcmp(cmd, "q")) return 1;
   if (!strcmp(cmd, "help")) {
@@ -117,7 +120,8 @@ static int dot_command(sluice *db, sl_printer *out, char *line, int *stats) {
     sl_buf_init(&b);
     char tmp[65536];
     size_t n;
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0) sl_buf_append(&b, tmp, n);
+    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
+      sl_buf_append(&b, tmp, n);
     fclose(f);
     sl_run_script(db, arg, b.z ? b.z : "", out, *stats);
     sl_buf_free(&b);

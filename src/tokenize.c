@@ -201,9 +201,7 @@ int sl_get_token(const char *z, int *tk) {
     }
     *tk = TK_GT;
     return 1;
-  case '!':
-    *tk = s[1] == '=' ? TK_NE : TK_ILLEGAL;
-    return 2 - (s[1] != '=');
+  case '!': *tk = s[1] == '=' ? TK_NE : TK_ILLEGAL; return 2 - (s[1] != '=');
   case '|':
     if (s[1] == '|') {
       *tk = TK_CONCAT;
@@ -274,7 +272,8 @@ int sl_get_token(const char *z, int *tk) {
     }
     /* A number glued to identifier characters ("12abc") is illegal. */
     if (is_idchar(s[i])) {
-      while (is_idchar(s[i])) i++;
+      while (is_idchar(s[i]))
+        i++;
       *tk = TK_ILLEGAL;
     }
     return i;
@@ -285,7 +284,8 @@ int sl_get_token(const char *z, int *tk) {
       for (i = 2; isxdigit(s[i]); i++) {
       }
       if (s[i] != '\'' || (i % 2) != 0) {
-        while (s[i] && s[i] != '\'') i++;
+        while (s[i] && s[i] != '\'')
+          i++;
         *tk = TK_ILLEGAL;
         return s[i] ? i + 1 : i;
       }

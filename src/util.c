@@ -75,7 +75,8 @@ void sl_buf_reserve(sl_buf *b, size_t extra) {
   size_t need = b->n + extra + 1;
   if (need <= b->cap) return;
   size_t cap = b->cap ? b->cap : 64;
-  while (cap < need) cap *= 2;
+  while (cap < need)
+    cap *= 2;
   b->z = sl_realloc(b->z, cap);
   b->cap = cap;
 }

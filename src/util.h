@@ -80,11 +80,11 @@ typedef struct sl_err {
 
 enum {
   SL_OK = 0,
-  SL_ESYNTAX = 1, /* SQL syntax error */
-  SL_EBIND = 2,   /* unknown name, wrong argument count, type error at bind */
-  SL_ERUNTIME = 3,/* error while evaluating (function error, I/O) */
-  SL_EIO = 4,     /* file or network I/O */
-  SL_EFORMAT = 5, /* malformed input record */
+  SL_ESYNTAX = 1,  /* SQL syntax error */
+  SL_EBIND = 2,    /* unknown name, wrong argument count, type error at bind */
+  SL_ERUNTIME = 3, /* error while evaluating (function error, I/O) */
+  SL_EIO = 4,      /* file or network I/O */
+  SL_EFORMAT = 5,  /* malformed input record */
   SL_EINTERNAL = 6
 };
 

@@ -66,7 +66,8 @@ typedef enum sl_coll { SL_COLL_BINARY = 0, SL_COLL_NOCASE = 1, SL_COLL_RTRIM = 2
 
 /* ---- life cycle ------------------------------------------------------- */
 /* A zeroed sl_value is a valid NULL. */
-#define SL_VALUE_INIT {0, 0, 0, {0}, NULL, 0}
+#define SL_VALUE_INIT                                                                              \
+  { 0, 0, 0, {0}, NULL, 0 }
 void sl_value_free(sl_value *v); /* releases buf; v becomes NULL */
 
 /* ---- setters (never fail; may grow buf) -------------------------------- */

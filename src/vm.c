@@ -41,8 +41,10 @@ void sl_program_free(sl_program *p) {
     sl_value_free(p->consts[i]);
     free(p->consts[i]);
   }
-  for (int i = 0; i < p->ncall; i++) free(p->calls[i]);
-  for (int i = 0; i < p->nstring; i++) free(p->strings[i]);
+  for (int i = 0; i < p->ncall; i++)
+    free(p->calls[i]);
+  for (int i = 0; i < p->nstring; i++)
+    free(p->strings[i]);
   for (int i = 0; i < p->nhoist; i++) {
     sl_value_free(p->hoist[i]);
     free(p->hoist[i]);
@@ -129,8 +131,8 @@ void sl_program_explain(const sl_program *p, sl_buf *out) {
       size_t n;
       const char *z = sl_value_text(&tmp, &n);
       if (z)
-        snprintf(p4, sizeof p4, "%s%.*s%s", tmp.type == SL_TEXT ? "'" : "",
-                 (int)(n > 40 ? 40 : n), z, tmp.type == SL_TEXT ? "'" : "");
+        snprintf(p4, sizeof p4, "%s%.*s%s", tmp.type == SL_TEXT ? "'" : "", (int)(n > 40 ? 40 : n),
+                 z, tmp.type == SL_TEXT ? "'" : "");
       else
         snprintf(p4, sizeof p4, "NULL");
       sl_value_free(&tmp);
@@ -138,7 +140,9 @@ void sl_program_explain(const sl_program *p, sl_buf *out) {
     }
     case OP_Function:
     case OP_AggStep:
-    case OP_AggFinal: snprintf(p4, sizeof p4, "%s(%d)", op->p4.call->func->name, op->p4.call->nargs); break;
+    case OP_AggFinal:
+      snprintf(p4, sizeof p4, "%s(%d)", op->p4.call->func->name, op->p4.call->nargs);
+      break;
     case OP_Eq:
     case OP_Ne:
     case OP_Lt:
@@ -150,7 +154,8 @@ void sl_program_explain(const sl_program *p, sl_buf *out) {
     default: break;
     }
     sl_buf_printf(out, "%-4d  %-12s  %-4d  %-4d  %-4d  %-15s  %-2d  %s\n", i, opnames[op->opcode],
-                  op->p1, op->p2, op->p3, p4, op->p5, op->comment ? op->comment : opsyn[op->opcode]);
+                  op->p1, op->p2, op->p3, p4, op->p5,
+                  op->comment ? op->comment : opsyn[op->opcode]);
   }
 }
 
@@ -176,7 +181,8 @@ void sl_vm_reset_aggs(sl_vm *vm) {
 
 void sl_vm_free(sl_vm *vm) {
   if (!vm->prog) return;
-  for (int i = 0; i < vm->prog->nreg; i++) sl_value_free(&vm->reg[i]);
+  for (int i = 0; i < vm->prog->nreg; i++)
+    sl_value_free(&vm->reg[i]);
   sl_vm_reset_aggs(vm);
   free(vm->aggstate);
   free(vm->reg);
@@ -193,7 +199,8 @@ static sl_value **call_args(sl_vm *vm, const sl_callsite *c) {
     vm->argv_cap = c->nargs;
     vm->argv = sl_realloc(vm->argv, sizeof(*vm->argv) * (size_t)vm->argv_cap);
   }
-  for (int i = 0; i < c->nargs; i++) vm->argv[i] = &vm->reg[c->first_arg + i];
+  for (int i = 0; i < c->nargs; i++)
+    vm->argv[i] = &vm->reg[c->first_arg + i];
   return vm->argv;
 }
 
@@ -234,7 +241,8 @@ int sl_vm_run(sl_vm *vm, sl_value *row) {
     case OP_Goto: pc = op->p2; continue;
     /* Opcode: Null * P2 P3 / r[P2..P2+P3] = NULL. */
     case OP_Null:
-      for (int i = 0; i <= op->p3; i++) sl_value_set_null(&r[op->p2 + i]);
+      for (int i = 0; i <= op->p3; i++)
+        sl_value_set_null(&r[op->p2 + i]);
       break;
     /* Opcode: Integer * P2 * P4 / r[P2] = P4.i. */
     case OP_Integer: sl_value_set_int(&r[op->p2], op->p4.i); break;

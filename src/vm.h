@@ -52,18 +52,18 @@ typedef struct sl_op {
 typedef struct sl_program {
   sl_op *ops;
   int nop, cap;
-  int nreg;        /* registers used */
-  int nagg;        /* aggregate state blocks (single-row aggregates) */
+  int nreg;          /* registers used */
+  int nagg;          /* aggregate state blocks (single-row aggregates) */
   sl_value **consts; /* constant pool, owned */
   int nconst;
   sl_callsite **calls; /* call sites, owned */
   int ncall;
-  char **strings;  /* owned strings referred to by comments */
+  char **strings; /* owned strings referred to by comments */
   int nstring;
   sl_value **hoist; /* constants loaded into registers once, at sl_vm_init (owned) */
   int nhoist;
-  int result_reg;  /* first output register */
-  int nresult;     /* output columns */
+  int result_reg; /* first output register */
+  int nresult;    /* output columns */
 } sl_program;
 
 sl_program *sl_program_new(void);
@@ -88,19 +88,19 @@ void sl_program_explain(const sl_program *p, sl_buf *out);
 const char *sl_opcode_name(int op);
 
 /* Results of sl_vm_run. */
-#define SL_VM_ROW 1    /* an output row is in r[result_reg ..] */
-#define SL_VM_SKIP 2   /* the row was filtered out */
-#define SL_VM_ERROR 3  /* evaluation failed: message in vm->errmsg */
+#define SL_VM_ROW 1   /* an output row is in r[result_reg ..] */
+#define SL_VM_SKIP 2  /* the row was filtered out */
+#define SL_VM_ERROR 3 /* evaluation failed: message in vm->errmsg */
 
 typedef struct sl_vm {
   const sl_program *prog;
-  sl_value *reg;    /* prog->nreg registers, owned */
-  void **aggstate;  /* prog->nagg state blocks, owned */
-  sl_value **argv;  /* scratch argument vector, owned */
+  sl_value *reg;   /* prog->nreg registers, owned */
+  void **aggstate; /* prog->nagg state blocks, owned */
+  sl_value **argv; /* scratch argument vector, owned */
   int argv_cap;
   sl_value scratch[2]; /* for comparisons with affinity */
-  sl_buf errmsg;    /* message of the last failure */
-  int trace;        /* print each instruction to stderr (debug builds) */
+  sl_buf errmsg;       /* message of the last failure */
+  int trace;           /* print each instruction to stderr (debug builds) */
 } sl_vm;
 
 /* Prepare a machine for prog (which must outlive it). */
