@@ -34,17 +34,6 @@ static void on_signal(int sig) {
   if (g_db) sluice_interrupt(g_db);
 }
 
-static char *read_all(FILE *f) {
-  sl_buf b;
-  sl_buf_init(&b);
-  char tmp[65536];
-  size_t n;
-  while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-    sl_buf_append(&b, tmp, n);
-  if (!b.z) return sl_strdup("");
-  return b.z;
-}
-
 int main(int argc, char **argv) {
   const char *file = NULL, *sql = NULL;
   int fmt = isatty(1) ? SL_OUT_TABLE : SL_OUT_JSON;
@@ -102,7 +91,7 @@ int main(int argc, char **argv) {
       fprintf(stderr, "sluice: cannot open '%s': %s\n", file, strerror(errno));
       rc = 1;
     } else {
-      char *text = read_all(f);
+      char *text = sl_read_all(f);
       fclose(f);
       rc = sl_run_script(db, file, text, &out, stats);
       free(text);
@@ -110,7 +99,7 @@ int main(int argc, char **argv) {
   } else if (sql) {
     rc = sl_run_script(db, NULL, sql, &out, stats);
   } else if (!isatty(0)) {
-    char *text = read_all(stdin);
+    char *text = sl_read_all(stdin);
     rc = sl_run_script(db, "stdin", text, &out, stats);
     free(text);
   } else {

@@ -116,15 +116,10 @@ static int dot_command(sluice *db, sl_printer *out, char *line, int *stats) {
       fprintf(stderr, "error: cannot open '%s': %s\n", arg, strerror(errno));
       return 0;
     }
-    sl_buf b;
-    sl_buf_init(&b);
-    char tmp[65536];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-      sl_buf_append(&b, tmp, n);
+    char *text = sl_read_all(f);
     fclose(f);
-    sl_run_script(db, arg, b.z ? b.z : "", out, *stats);
-    sl_buf_free(&b);
+    sl_run_script(db, arg, text, out, *stats);
+    free(text);
   } else if (!strcmp(cmd, "mode") || !strcmp(cmd, "format")) {
     int f = sl_outfmt_parse(arg);
     if (f < 0)

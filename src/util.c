@@ -231,6 +231,16 @@ void sl_err_move(sl_err *dst, sl_err *src) {
   src->line = src->col = 0;
 }
 
+char *sl_read_all(FILE *f) {
+  sl_buf b;
+  sl_buf_init(&b);
+  char tmp[65536];
+  size_t n;
+  while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
+    sl_buf_append(&b, tmp, n);
+  return b.z ? b.z : sl_strdup("");
+}
+
 /* ---- strings ------------------------------------------------------------------ */
 
 static inline int lower(int c) {

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Checked allocation: abort with a message when the system is out of memory.
 ** Every allocation in sluice goes through these, so out-of-memory is one
@@ -94,6 +95,9 @@ void sl_err_setpos(sl_err *e, int code, int line, int col, const char *fmt, ...)
 void sl_err_clear(sl_err *e);
 /* Move src into dst (dst cleared first); src is left empty. */
 void sl_err_move(sl_err *dst, sl_err *src);
+
+/* Read everything from f into a fresh NUL-terminated string (caller frees). */
+char *sl_read_all(FILE *f);
 
 /* ASCII case-insensitive comparisons (SQL identifiers are ASCII-folded). */
 int sl_stricmp(const char *a, const char *b);

@@ -420,120 +420,132 @@ static int add_point(char *buf, int n) {
   return n + 2;
 }
 
-/* One digit of a long double being printed, as SQLite's et_getdigit: after
-** *cnt significant digits every digit is '0'. */
-/* (The constants below are doubles widened to long double, exactly as in
-** SQLite's C code; long double literals would give other digits.) */
-static char get_digit(long double *val, int *cnt) {
+/* Rounding amounts 0.5 * 10^-k for k = 0..9, as SQLite tabulates them. */
+static const double round_table[] = {5.0e-01, 5.0e-02, 5.0e-03, 5.0e-04, 5.0e-05,
+                                     5.0e-06, 5.0e-07, 5.0e-08, 5.0e-09, 5.0e-10};
+
+/* One decimal digit of *val (in [0, 10)), which is then scaled up for the
+** next one; after *cnt significant digits every digit is '0'. */
+static char next_digit(long double *val, int *cnt) {
   if (*cnt <= 0) return '0';
   (*cnt)--;
   int digit = (int)*val;
   long double d = digit;
-  *val = (*val - d) * 10.0L;
+  *val = (*val - d) * 10.0;
   return (char)('0' + digit);
 }
 
-int sl_real_format(char *out, double r, int conv, int prec, int flags) {
-  int generic = conv == 'g' || conv == 'G', expo = conv == 'e' || conv == 'E';
-  int upper = conv == 'E' || conv == 'G';
-  int alt = (flags & SL_FMT_ALT) != 0, alt2 = (flags & SL_FMT_ALT2) != 0;
-  char prefix = (flags & SL_FMT_PLUS) ? '+' : (flags & SL_FMT_SPACE) ? ' ' : 0;
+/* Render r for conversion conv ('f' 'e' 'E' 'g' 'G') into out, which has
+** room for prec + 340 bytes, and return the length.  This is SQLite 3.40's
+** algorithm: the value is widened to long double, rounded by adding half a
+** unit of the last digit (for %f nudged by 3e-16 of the value when fewer
+** than 15 digits are asked for, so that 2.675 gives 2.68), normalised to
+** [1, 10) with an exponent, and then read out digit by digit, with at most 16
+** significant digits (26 under '!').  *sign_len gets 1 if the text starts
+** with a sign or space.  Infinity is "Inf" with its sign. */
+int64_t sl_real_render(char *out, double r, char conv, int64_t prec, int alt, int alt2,
+                       char flag_prefix, int *sign_len, int *special) {
+  int xtype = conv == 'f' ? 'f' : (conv == 'e' || conv == 'E') ? 'e' : 'g';
+  char echar = (conv == 'E' || conv == 'G') ? 'E' : 'e';
   long double v = r;
+  char prefix;
   char *p = out;
+  *special = 0;
   if (prec < 0) prec = 6;
-  if (prec > 350) prec = 350;
-  if (v < 0) {
+  if (prec > 100000000) prec = 100000000;
+  if (v < 0.0) {
     v = -v;
     prefix = '-';
+  } else {
+    prefix = flag_prefix;
   }
-  if (generic && prec > 0) prec--;
-  /* 0.5 * 10^-prec from SQLite's table of rounding amounts; for %f nudged
-  ** up by 3e-16 of the value when few digits are asked for (2.675 -> 2.68) */
-  static const double round_table[] = {5.0e-01, 5.0e-02, 5.0e-03, 5.0e-04, 5.0e-05,
-                                       5.0e-06, 5.0e-07, 5.0e-08, 5.0e-09, 5.0e-10};
-  int idx = prec & 0xfff;
+  *sign_len = prefix != 0;
+  if (xtype == 'g' && prec > 0) prec--;
+  int idx = (int)(prec & 0xfff);
   double rounder = round_table[idx % 10];
   while (idx >= 10) {
     rounder *= 1.0e-10;
     idx -= 10;
   }
-  if (!generic && !expo) {
+  if (xtype == 'f') {
     double rx = (double)v;
     uint64_t u;
     memcpy(&u, &rx, sizeof u);
     int ex = -1023 + (int)((u >> 52) & 0x7ff);
-    if (prec + ex / 3 < 15) rounder += (double)(v * 3e-16L);
+    if (prec + ex / 3 < 15) rounder += v * 3e-16;
     v += rounder;
   }
   int exp = 0;
-  if (r != r) {
-    memcpy(out, "NaN", 4);
+  if (isnan((double)v)) {
+    *special = 1;
+    *sign_len = 0;
+    memcpy(out, "NaN", 3);
     return 3;
   }
-  if (v > 0.0L) {
-    long double scale = 1.0L;
-    while (v >= (long double)1e100 * scale && exp <= 350) {
-      scale *= (long double)1e100;
+  if (v > 0.0) {
+    long double scale = 1.0;
+    while (v >= 1e100 * scale && exp <= 350) {
+      scale *= 1e100;
       exp += 100;
     }
-    while (v >= (long double)1e10 * scale && exp <= 350) {
-      scale *= (long double)1e10;
+    while (v >= 1e10 * scale && exp <= 350) {
+      scale *= 1e10;
       exp += 10;
     }
-    while (v >= 10.0L * scale && exp <= 350) {
-      scale *= 10.0L;
+    while (v >= 10.0 * scale && exp <= 350) {
+      scale *= 10.0;
       exp++;
     }
     v /= scale;
-    while (v < (long double)1e-8) {
-      v *= (long double)1e8;
+    while (v < 1e-8) {
+      v *= 1e8;
       exp -= 8;
     }
-    while (v < 1.0L) {
-      v *= 10.0L;
+    while (v < 1.0) {
+      v *= 10.0;
       exp--;
     }
     if (exp > 350) {
+      *special = 1;
       if (prefix) *p++ = prefix;
-      memcpy(p, "Inf", 4);
-      return (int)(p - out) + 3;
+      memcpy(p, "Inf", 3);
+      return (int64_t)(p - out) + 3;
     }
   }
-  int rtz;
-  if (generic || expo) {
+  if (xtype != 'f') {
     v += rounder;
-    if (v >= 10.0L) {
-      v *= (long double)0.1;
+    if (v >= 10.0) {
+      v *= 0.1;
       exp++;
     }
   }
-  if (generic) {
+  int rtz;
+  if (xtype == 'g') {
     rtz = !alt;
     if (exp < -4 || exp > prec) {
-      expo = 1;
+      xtype = 'e';
     } else {
       prec -= exp;
-      expo = 0;
+      xtype = 'f';
     }
   } else {
     rtz = alt2;
   }
-  int e2 = expo ? 0 : exp;
+  int64_t e2 = xtype == 'e' ? 0 : exp;
   int nsd = 16 + alt2 * 10;
   int dp = prec > 0 || alt || alt2;
   if (prefix) *p++ = prefix;
-  char *digits = p;
   if (e2 < 0) {
     *p++ = '0';
   } else {
     for (; e2 >= 0; e2--)
-      *p++ = get_digit(&v, &nsd);
+      *p++ = next_digit(&v, &nsd);
   }
   if (dp) *p++ = '.';
   for (e2++; e2 < 0 && prec > 0; prec--, e2++)
     *p++ = '0';
   while (prec-- > 0)
-    *p++ = get_digit(&v, &nsd);
+    *p++ = next_digit(&v, &nsd);
   if (rtz && dp) {
     while (p[-1] == '0')
       p--;
@@ -544,9 +556,8 @@ int sl_real_format(char *out, double r, int conv, int prec, int flags) {
         p--;
     }
   }
-  (void)digits;
-  if (expo) {
-    *p++ = upper ? 'E' : 'e';
+  if (xtype == 'e') {
+    *p++ = echar;
     if (exp < 0) {
       *p++ = '-';
       exp = -exp;
@@ -560,8 +571,17 @@ int sl_real_format(char *out, double r, int conv, int prec, int flags) {
     *p++ = (char)(exp / 10 + '0');
     *p++ = (char)(exp % 10 + '0');
   }
-  *p = 0;
-  return (int)(p - out);
+  return (int64_t)(p - out);
+}
+
+int sl_real_format(char *out, double r, int conv, int prec, int flags) {
+  int sign_len, special;
+  char prefix = (flags & SL_FMT_PLUS) ? '+' : (flags & SL_FMT_SPACE) ? ' ' : 0;
+  if (prec > 350) prec = 350; /* the 400-byte contract of value.h */
+  int n = (int)sl_real_render(out, r, (char)conv, prec, (flags & SL_FMT_ALT) != 0,
+                              (flags & SL_FMT_ALT2) != 0, prefix, &sign_len, &special);
+  out[n] = 0; /* sl_real_render does not terminate */
+  return n;
 }
 
 int sl_real_to_text(double r, char *out) {

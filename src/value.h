@@ -168,6 +168,12 @@ int sl_real_to_text(double r, char *out);
 #define SL_FMT_PLUS 0x04  /* '+' */
 #define SL_FMT_SPACE 0x08 /* ' ' */
 int sl_real_format(char *out, double r, int conv, int prec, int flags);
+/* The engine behind sl_real_format, for printf(): any precision (out needs
+** prec + 340 bytes), the flags as separate arguments, flag_prefix '+', ' '
+** or 0; *sign_len gets 1 when the text starts with a sign or space and
+** *special 1 for NaN/Inf.  Returns the length. */
+int64_t sl_real_render(char *out, double r, char conv, int64_t prec, int alt, int alt2,
+                       char flag_prefix, int *sign_len, int *special);
 /* Render a REAL with the fewest digits that read back to the same double and
 ** always a '.' or exponent (JSON output: 0.1, 1.0, 1e+300).  32 bytes. */
 int sl_real_to_shortest(double r, char *out);
