@@ -109,7 +109,8 @@ static void file_close(sl_source *s) {
   free(f);
 }
 
-static const sl_source_vt file_source_vt = {"file", file_read, file_position, file_close, NULL};
+static const sl_source_vt file_source_vt = {"file",     file_read, file_position,
+                                            file_close, NULL,      NULL};
 
 /* The default format for a path: by its extension. */
 static const char *format_for(const char *path) {

@@ -4,6 +4,7 @@
 ** format.h for the contracts).
 */
 #include "connector.h"
+#include "kafka.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -39,6 +40,12 @@ sl_option *sl_opt_find(sl_options *o, const char *name) {
       return &o->v[i];
     }
   }
+  return NULL;
+}
+
+sl_option *sl_opt_find_unused(sl_options *o, const char *name) {
+  for (int i = 0; i < o->n; i++)
+    if (sl_stricmp(o->v[i].name, name) == 0) return &o->v[i];
   return NULL;
 }
 
@@ -194,7 +201,8 @@ int sl_schema_parse(sl_schema *s, const char *spec, sl_err *err) {
 
 /* ---- the registry ------------------------------------------------------------ */
 
-static const sl_connector *const connectors[] = {&sl_conn_file, &sl_conn_stdin, &sl_conn_stdout};
+static const sl_connector *const connectors[] = {&sl_conn_file, &sl_conn_stdin, &sl_conn_stdout,
+                                                 &sl_conn_kafka};
 
 const sl_connector *sl_connector_find(const char *name, size_t n) {
   for (size_t i = 0; i < SL_ARRAY_SIZE(connectors); i++)

@@ -37,6 +37,8 @@ void sl_options_free(sl_options *o);
 void sl_options_add(sl_options *o, const char *name, const sl_value *value, int line, int col);
 /* Look up by name (case-insensitive) and mark used; NULL if absent. */
 sl_option *sl_opt_find(sl_options *o, const char *name);
+/* Look up by name without marking it used. */
+sl_option *sl_opt_find_unused(sl_options *o, const char *name);
 /* Text of an option (or dflt if absent); a non-text value is rendered. */
 const char *sl_opt_str(sl_options *o, const char *name, const char *dflt);
 /* Boolean option: true/false, 1/0, 'true'/'false', 'yes'/'no'; -1 on a bad
@@ -79,6 +81,10 @@ typedef struct sl_source_vt {
   ** next call) instead of records; same return values as read.  A source
   ** with read_rows has no format. */
   int (*read_rows)(sl_source *s, sl_value *rows, int ncol, int max, sl_err *err);
+  /* Optional: make what was read so far durable as consumed (Kafka offsets).
+  ** The task calls it only after everything derived from those records has
+  ** been written and flushed by the sinks: at-least-once. */
+  int (*commit)(sl_source *s, sl_err *err);
 } sl_source_vt;
 
 struct sl_source {

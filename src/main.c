@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "kafka.h"
 #include "output.h"
 #include "shell.h"
 
@@ -25,19 +26,61 @@ static const char *usage =
     "  --format table|csv|json   how rows of a SELECT without INTO are printed\n"
     "                            (default: table on a terminal, json otherwise)\n"
     "  --stats                   print per-query counts (in, out, rejected) at the end\n"
+    "  --brokers HOST:PORT       Kafka bootstrap servers (the same as SET kafka.brokers)\n"
+    "  --dev-broker              run an embedded Kafka broker (librdkafka's mock cluster)\n"
+    "                            on 127.0.0.1 and point every kafka() at it\n"
+    "\n"
+    "  sluice broker [--topics NAME:PARTITIONS,...]\n"
+    "                            run the embedded broker alone, for other clients, until\n"
+    "                            SIGINT/SIGTERM; prints its bootstrap address\n"
     "  --help, --version\n";
 
 static sluice *g_db;
 
+static volatile sig_atomic_t g_stop;
+
 static void on_signal(int sig) {
   (void)sig;
+  g_stop = 1;
   if (g_db) sluice_interrupt(g_db);
+}
+
+/* `sluice broker`: the dev broker alone, with the topics asked for, until a
+** signal.  The bootstrap address goes to stdout (one line) for scripts. */
+static int run_broker(const char *topics) {
+  sl_err err = {0};
+  const char *boot = sl_dev_broker_start(&err);
+  if (!boot) {
+    fprintf(stderr, "sluice: %s\n", err.msg);
+    sl_err_clear(&err);
+    return 1;
+  }
+  for (const char *p = topics; p && *p;) {
+    const char *end = strchr(p, ',');
+    size_t n = end ? (size_t)(end - p) : strlen(p);
+    char *spec = sl_strndup(p, n);
+    char *colon = strchr(spec, ':');
+    int parts = colon ? atoi(colon + 1) : 1;
+    if (colon) *colon = 0;
+    if (*spec && sl_dev_broker_topic(spec, parts > 0 ? parts : 1))
+      fprintf(stderr, "sluice: cannot create topic %s\n", spec);
+    free(spec);
+    p = end ? end + 1 : NULL;
+  }
+  printf("%s\n", boot);
+  fflush(stdout);
+  fprintf(stderr, "sluice: dev broker at %s (Ctrl-C stops it)\n", boot);
+  while (!g_stop)
+    pause();
+  sl_dev_broker_stop();
+  return 0;
 }
 
 int main(int argc, char **argv) {
   const char *file = NULL, *sql = NULL;
   int fmt = isatty(1) ? SL_OUT_TABLE : SL_OUT_JSON;
-  int stats = 0, run = 0;
+  int stats = 0, run = 0, dev = 0, broker = 0;
+  const char *brokers = NULL, *topics = NULL;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -55,6 +98,16 @@ int main(int argc, char **argv) {
         fprintf(stderr, "sluice: --format takes table, csv or json, not '%s'\n", v);
         return 2;
       }
+    } else if (!strcmp(a, "--brokers") || !strncmp(a, "--brokers=", 10)) {
+      brokers = a[9] == '=' ? a + 10 : (i + 1 < argc ? argv[++i] : "");
+    } else if (!strcmp(a, "--dev-broker") || !strncmp(a, "--dev-broker=", 13)) {
+      dev = 1;
+    } else if (!strcmp(a, "broker") && !run && !broker) {
+      broker = 1;
+    } else if (broker && (!strcmp(a, "--topics") || !strncmp(a, "--topics=", 9))) {
+      topics = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[++i] : "");
+    } else if (broker && (!strcmp(a, "--port") || !strncmp(a, "--port=", 7))) {
+      if (a[6] != '=') i++; /* the mock cluster picks its own port (librdkafka 2.0) */
     } else if (!strcmp(a, "-e")) {
       if (i + 1 >= argc) {
         fprintf(stderr, "sluice: -e needs SQL\n%s", usage);
@@ -75,13 +128,33 @@ int main(int argc, char **argv) {
     fprintf(stderr, "sluice: run needs a FILE.sql\n%s", usage);
     return 2;
   }
-  sluice *db = sluice_open();
-  g_db = db;
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
+  if (broker) return run_broker(topics);
+  sluice *db = sluice_open();
+  if (brokers) {
+    sl_value v = SL_VALUE_INIT;
+    sl_value_borrow_text(&v, brokers, strlen(brokers), SL_F_TERM);
+    sl_catalog_set(&db->cat, "kafka.brokers", &v);
+  }
+  if (dev) {
+    sl_err err = {0};
+    const char *boot = sl_dev_broker_start(&err);
+    if (!boot) {
+      fprintf(stderr, "sluice: %s\n", err.msg);
+      sl_err_clear(&err);
+      sluice_close(db);
+      return 1;
+    }
+    fprintf(stderr, "sluice: dev broker at %s\n", boot);
+    sl_value v = SL_VALUE_INIT;
+    sl_value_borrow_text(&v, boot, strlen(boot), SL_F_TERM);
+    sl_catalog_set(&db->cat, "kafka.brokers", &v);
+  }
+  g_db = db;
   sl_printer out;
   sl_printer_init(&out, (sl_outfmt)fmt, stdout);
   int rc;
@@ -108,5 +181,6 @@ int main(int argc, char **argv) {
   fflush(stdout);
   sl_printer_free(&out);
   sluice_close(db);
+  sl_dev_broker_stop();
   return rc;
 }

@@ -185,7 +185,10 @@ static void task_run(sl_task *t) {
     if (rc < 0) goto done;
     if (rc > 0) break; /* a consumer has had enough */
   }
-  if (!t->err.code) t->head->vt->finish(t->head, &t->err);
+  /* Everything read has been written and flushed downstream: only now is
+  ** it consumed (at-least-once). */
+  if (!t->err.code && t->head->vt->finish(t->head, &t->err) == 0 && src->vt->commit)
+    src->vt->commit(src, &t->err);
 done:
   sl_arena_free(&arena);
   free(rows);
@@ -262,6 +265,14 @@ static void *open_connector(sluice *db, const sl_call *call, int sink, sl_err *e
   if (call_options(db, call, &o, err)) {
     sl_options_free(&o);
     return NULL;
+  }
+  /* SET kafka.brokers = 'h:p' is the default brokers => of every kafka() call,
+  ** and SET kafka.some.property a default librdkafka property. */
+  size_t plen = strlen(c->name);
+  for (sl_setting *st = db->cat.settings; st; st = st->next) {
+    if (strlen(st->name) > plen + 1 && sl_strnicmp(st->name, c->name, plen) == 0 &&
+        st->name[plen] == '.' && !sl_opt_find_unused(&o, st->name + plen + 1))
+      sl_options_add(&o, st->name + plen + 1, &st->value, call->line, call->col);
   }
   sl_err e2 = {0};
   void *r = sink ? (void *)c->open_sink(&o, &e2) : (void *)c->open_source(&o, &e2);

@@ -1,0 +1,563 @@
+/*
+** conn_kafka.c - Kafka sources and sinks on librdkafka, and the embedded
+** dev broker (librdkafka's in-process mock cluster).
+**
+** Source kafka('topic', ...): a consumer assigned every partition of the
+** topic, starting at offset => 'earliest' | 'latest' | 'committed'.  With
+** stop => 'end' it reads up to the end offsets seen when it starts and then
+** ends (a bounded source).  Without a format a record is one row of the
+** columns key, value, topic, partition, offset, timestamp, headers; with
+** format => 'json' | 'csv' | 'raw' the value is decoded into columns exactly
+** as for files.  Offsets are committed (to group => 'name', default
+** "sluice-<topic>") only through commit(), which the task calls once every
+** output derived from the records read has been delivered: at-least-once.
+**
+** Sink kafka('topic', ...): an idempotent producer; each encoded record is
+** one message; every delivery report is checked, and flush() waits for all.
+**
+** Options: brokers => 'host:port' (default: SET kafka.brokers), and any
+** librdkafka property by its dotted name ('security.protocol' => 'SSL');
+** librdkafka's own error message is the bind error for a bad one.
+**
+** Message memory: a read returns records that point into the messages of
+** that read; they are destroyed at the next read or at close.
+*/
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "connector.h"
+#include "json.h"
+#include "kafka.h"
+
+/* ---- the dev broker (one per process) -------------------------------------- */
+
+static pthread_mutex_t dev_mu = PTHREAD_MUTEX_INITIALIZER;
+static rd_kafka_t *dev_rk;
+static rd_kafka_mock_cluster_t *dev_mc;
+static char dev_bootstrap[256];
+
+const char *sl_dev_broker_start(sl_err *err) {
+  pthread_mutex_lock(&dev_mu);
+  if (!dev_mc) {
+    char errstr[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "log_level", "3", NULL, 0);
+    dev_rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    if (!dev_rk) {
+      pthread_mutex_unlock(&dev_mu);
+      sl_err_set(err, SL_EIO, "dev broker: %s", errstr);
+      return NULL;
+    }
+    dev_mc = rd_kafka_mock_cluster_new(dev_rk, 1);
+    if (!dev_mc) {
+      rd_kafka_destroy(dev_rk);
+      dev_rk = NULL;
+      pthread_mutex_unlock(&dev_mu);
+      sl_err_set(err, SL_EIO, "dev broker: cannot start the mock cluster");
+      return NULL;
+    }
+    snprintf(dev_bootstrap, sizeof dev_bootstrap, "%s", rd_kafka_mock_cluster_bootstraps(dev_mc));
+  }
+  pthread_mutex_unlock(&dev_mu);
+  return dev_bootstrap;
+}
+
+void sl_dev_broker_stop(void) {
+  pthread_mutex_lock(&dev_mu);
+  if (dev_mc) rd_kafka_mock_cluster_destroy(dev_mc);
+  if (dev_rk) rd_kafka_destroy(dev_rk);
+  dev_mc = NULL;
+  dev_rk = NULL;
+  dev_bootstrap[0] = 0;
+  pthread_mutex_unlock(&dev_mu);
+}
+
+int sl_dev_broker_topic(const char *topic, int partitions) {
+  pthread_mutex_lock(&dev_mu);
+  int rc = 0;
+  if (dev_mc) {
+    rd_kafka_resp_err_t e = rd_kafka_mock_topic_create(dev_mc, topic, partitions, 1);
+    rc = (e == RD_KAFKA_RESP_ERR_NO_ERROR || e == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) ? 0 : -1;
+  }
+  pthread_mutex_unlock(&dev_mu);
+  return rc;
+}
+
+/* ---- configuration ------------------------------------------------------------- */
+
+/* A librdkafka configuration from the call's options: brokers, and every
+** dotted property.  NULL with err set when librdkafka refuses one. */
+static rd_kafka_conf_t *make_conf(sl_options *o, sl_err *err) {
+  char errstr[512];
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  const char *brokers = sl_opt_str(o, "brokers", NULL);
+  if (!brokers) {
+    rd_kafka_conf_destroy(conf);
+    sl_err_set(err, SL_EBIND,
+               "%s(): no brokers: give brokers => 'host:port', SET kafka.brokers, "
+               "--brokers or --dev-broker",
+               o->fn ? o->fn : "kafka");
+    return NULL;
+  }
+  rd_kafka_conf_set(conf, "bootstrap.servers", brokers, NULL, 0);
+  rd_kafka_conf_set(conf, "log_level", "3", NULL, 0);
+  for (int i = 0; i < o->n; i++) {
+    sl_option *opt = &o->v[i];
+    if (!strchr(opt->name, '.')) continue;
+    opt->used = 1;
+    if (rd_kafka_conf_set(conf, opt->name, sl_value_cstr(&opt->value), errstr, sizeof errstr) !=
+        RD_KAFKA_CONF_OK) {
+      sl_err_setpos(err, SL_EBIND, opt->line, opt->col, "%s", errstr);
+      rd_kafka_conf_destroy(conf);
+      return NULL;
+    }
+  }
+  return conf;
+}
+
+/* ---- source ---------------------------------------------------------------------- */
+
+enum { KC_KEY, KC_VALUE, KC_TOPIC, KC_PARTITION, KC_OFFSET, KC_TIMESTAMP, KC_HEADERS, KC_NCOL };
+static const char *const kafka_columns[KC_NCOL] = {"key",    "value",     "topic",  "partition",
+                                                   "offset", "timestamp", "headers"};
+static const char *const kafka_types[KC_NCOL] = {"TEXT",    "TEXT",    "TEXT", "INTEGER",
+                                                 "INTEGER", "INTEGER", "TEXT"};
+
+typedef struct kafka_source {
+  sl_source base;
+  rd_kafka_t *rk;
+  rd_kafka_queue_t *q;
+  char *topic;
+  int nparts;
+  int64_t *end;  /* stop => 'end': first offset past the end, per partition */
+  int64_t *next; /* next offset expected per partition (-1: nothing read yet) */
+  int bounded;
+  int typed;                 /* no format: rows of kafka_columns */
+  rd_kafka_message_t **msgs; /* messages of the last read, destroyed at the next */
+  int nmsgs, cap;
+  sl_buf headers; /* typed rows: headers as JSON, per message (offsets into it) */
+  size_t *hoff;
+} kafka_source;
+
+static void drop_messages(kafka_source *k) {
+  for (int i = 0; i < k->nmsgs; i++)
+    rd_kafka_message_destroy(k->msgs[i]);
+  k->nmsgs = 0;
+}
+
+/* All partitions read up to their end offsets? */
+static int all_done(kafka_source *k) {
+  for (int p = 0; p < k->nparts; p++)
+    if (k->next[p] < k->end[p]) return 0;
+  return 1;
+}
+
+/* Fetch a batch of messages into k->msgs; returns how many were kept, or
+** SL_READ_* . */
+static int fetch(kafka_source *k, int max, int timeout_ms, sl_err *err) {
+  drop_messages(k);
+  if (k->bounded && all_done(k)) return SL_READ_END;
+  if (max > k->cap) {
+    k->cap = max;
+    k->msgs = sl_realloc(k->msgs, sizeof(*k->msgs) * (size_t)max);
+  }
+  if (timeout_ms < 0) timeout_ms = 1000;
+  ssize_t n = rd_kafka_consume_batch_queue(k->q, timeout_ms, k->msgs, (size_t)max);
+  if (n < 0) {
+    sl_err_set(err, SL_EIO, "kafka: %s", rd_kafka_err2str(rd_kafka_last_error()));
+    return SL_READ_ERROR;
+  }
+  int kept = 0;
+  for (ssize_t i = 0; i < n; i++) {
+    rd_kafka_message_t *m = k->msgs[i];
+    if (m->err) {
+      if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF && rd_kafka_fatal_error(k->rk, NULL, 0)) {
+        sl_err_set(err, SL_EIO, "kafka: %s", rd_kafka_message_errstr(m));
+        for (ssize_t j = i; j < n; j++)
+          rd_kafka_message_destroy(k->msgs[j]);
+        return SL_READ_ERROR;
+      }
+      if (m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
+          m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) {
+        sl_err_set(err, SL_EIO, "kafka: %s", rd_kafka_message_errstr(m));
+        for (ssize_t j = i; j < n; j++)
+          rd_kafka_message_destroy(k->msgs[j]);
+        return SL_READ_ERROR;
+      }
+      rd_kafka_message_destroy(m); /* retriable: librdkafka retries */
+      continue;
+    }
+    int p = m->partition;
+    if (p < 0 || p >= k->nparts || (k->bounded && m->offset >= k->end[p])) {
+      rd_kafka_message_destroy(m); /* past the end snapshot */
+      continue;
+    }
+    k->next[p] = m->offset + 1;
+    k->msgs[kept++] = m;
+  }
+  k->nmsgs = kept;
+  if (!kept) return (k->bounded && all_done(k)) ? SL_READ_END : SL_READ_AGAIN;
+  return kept;
+}
+
+static int kafka_read(sl_source *s, sl_record *recs, int max, int timeout_ms, sl_err *err) {
+  kafka_source *k = (kafka_source *)s;
+  int n = fetch(k, max, timeout_ms, err);
+  for (int i = 0; i < n; i++) {
+    rd_kafka_message_t *m = k->msgs[i];
+    sl_record *r = &recs[i];
+    r->data = m->payload ? m->payload : "";
+    r->len = m->len;
+    r->key = m->key;
+    r->keylen = m->key_len;
+    r->pos = m->offset;
+    r->partition = m->partition;
+    r->timestamp = rd_kafka_message_timestamp(m, NULL);
+  }
+  return n;
+}
+
+/* Headers of m as a JSON object appended to b ({} when none). */
+static void headers_json(rd_kafka_message_t *m, sl_buf *b) {
+  rd_kafka_headers_t *h = NULL;
+  sl_buf_putc(b, '{');
+  if (rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const char *name;
+    const void *val;
+    size_t len;
+    for (size_t i = 0; rd_kafka_header_get_all(h, i, &name, &val, &len) == 0; i++) {
+      if (i) sl_buf_putc(b, ',');
+      sl_json_append_string(b, name, strlen(name));
+      sl_buf_putc(b, ':');
+      if (val)
+        sl_json_append_string(b, val, len);
+      else
+        sl_buf_puts(b, "null");
+    }
+  }
+  sl_buf_putc(b, '}');
+}
+
+static int kafka_read_rows(sl_source *s, sl_value *rows, int ncol, int max, sl_err *err) {
+  kafka_source *k = (kafka_source *)s;
+  int n = fetch(k, max, 1000, err);
+  if (n <= 0) return n;
+  sl_buf_reset(&k->headers);
+  k->hoff = sl_realloc(k->hoff, sizeof(size_t) * (size_t)(n + 1));
+  for (int i = 0; i < n; i++) {
+    k->hoff[i] = k->headers.n;
+    headers_json(k->msgs[i], &k->headers);
+  }
+  k->hoff[n] = k->headers.n;
+  for (int i = 0; i < n; i++) {
+    rd_kafka_message_t *m = k->msgs[i];
+    sl_value *row = rows + (size_t)i * (size_t)ncol;
+    for (int c = 0; c < ncol; c++) {
+      sl_value *v = &row[c];
+      switch (c) {
+      case KC_KEY:
+        if (m->key)
+          sl_value_borrow_text(v, m->key, m->key_len, 0);
+        else
+          sl_value_set_null(v);
+        break;
+      case KC_VALUE:
+        if (m->payload)
+          sl_value_borrow_text(v, m->payload, m->len, 0);
+        else
+          sl_value_set_null(v);
+        break;
+      case KC_TOPIC: sl_value_borrow_text(v, k->topic, strlen(k->topic), SL_F_TERM); break;
+      case KC_PARTITION: sl_value_set_int(v, m->partition); break;
+      case KC_OFFSET: sl_value_set_int(v, m->offset); break;
+      case KC_TIMESTAMP: sl_value_set_int(v, rd_kafka_message_timestamp(m, NULL)); break;
+      case KC_HEADERS:
+        sl_value_borrow_text(v, k->headers.z + k->hoff[i], k->hoff[i + 1] - k->hoff[i], SL_F_JSON);
+        break;
+      default: sl_value_set_null(v); break;
+      }
+    }
+  }
+  return n;
+}
+
+static void kafka_position(sl_source *s, const sl_record *rec, sl_buf *out) {
+  kafka_source *k = (kafka_source *)s;
+  sl_buf_printf(out, "%s[%d]@%lld", k->topic, rec->partition, (long long)rec->pos);
+}
+
+static int kafka_commit(sl_source *s, sl_err *err) {
+  kafka_source *k = (kafka_source *)s;
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(k->nparts);
+  for (int p = 0; p < k->nparts; p++)
+    if (k->next[p] >= 0) rd_kafka_topic_partition_list_add(l, k->topic, p)->offset = k->next[p];
+  rd_kafka_resp_err_t e = l->cnt ? rd_kafka_commit(k->rk, l, 0) : RD_KAFKA_RESP_ERR_NO_ERROR;
+  rd_kafka_topic_partition_list_destroy(l);
+  if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+    sl_err_set(err, SL_EIO, "kafka: committing offsets of %s: %s", k->topic, rd_kafka_err2str(e));
+    return -1;
+  }
+  return 0;
+}
+
+static void kafka_close(sl_source *s) {
+  kafka_source *k = (kafka_source *)s;
+  drop_messages(k);
+  if (k->q) rd_kafka_queue_destroy(k->q);
+  if (k->rk) {
+    rd_kafka_consumer_close(k->rk);
+    rd_kafka_destroy(k->rk);
+  }
+  sl_schema_free(&s->schema);
+  free(s->errors);
+  free(k->msgs);
+  free(k->end);
+  free(k->next);
+  free(k->hoff);
+  sl_buf_free(&k->headers);
+  free(k->topic);
+  free(k);
+}
+
+static const sl_source_vt kafka_source_vt = {"kafka",     kafka_read, kafka_position,
+                                             kafka_close, NULL,       kafka_commit};
+static const sl_source_vt kafka_typed_vt = {
+    "kafka", NULL, kafka_position, kafka_close, kafka_read_rows, kafka_commit};
+
+static sl_source *kafka_open_source(sl_options *o, sl_err *err) {
+  const char *topic = sl_opt_str(o, "0", NULL);
+  if (!topic) {
+    sl_err_set(err, SL_EBIND, "kafka() needs a topic: kafka('events')");
+    return NULL;
+  }
+  kafka_source *k = sl_calloc(1, sizeof *k);
+  k->topic = sl_strdup(topic);
+  sl_buf_init(&k->headers);
+  k->base.vt = &kafka_source_vt;
+  int typed = !sl_opt_find(o, "format");
+  if (sl_source_init_format(&k->base, o, "raw", err)) goto fail;
+  if (typed) {
+    /* no format: the message columns */
+    k->typed = 1;
+    k->base.vt = &kafka_typed_vt;
+    sl_schema_free(&k->base.schema);
+    sl_schema_init(&k->base.schema, 0);
+    for (int c = 0; c < KC_NCOL; c++)
+      sl_schema_add(&k->base.schema, kafka_columns[c], strlen(kafka_columns[c]), kafka_types[c]);
+  }
+  const char *offset = sl_opt_str(o, "offset", "earliest");
+  const char *stop = sl_opt_str(o, "stop", NULL);
+  int64_t partitions = sl_opt_int(o, "partitions", 1, err);
+  char group[300];
+  snprintf(group, sizeof group, "sluice-%s", topic);
+  const char *grp = sl_opt_str(o, "group", group);
+  if (err->code) goto fail;
+  if (sl_stricmp(offset, "earliest") && sl_stricmp(offset, "latest") &&
+      sl_stricmp(offset, "committed")) {
+    sl_err_set(err, SL_EBIND, "offset => takes 'earliest', 'latest' or 'committed', not '%s'",
+               offset);
+    goto fail;
+  }
+  if (stop && sl_stricmp(stop, "end")) {
+    sl_err_set(err, SL_EBIND, "stop => takes 'end', not '%s'", stop);
+    goto fail;
+  }
+  k->bounded = stop != NULL;
+  rd_kafka_conf_t *conf = make_conf(o, err);
+  if (!conf) goto fail;
+  if (sl_options_check(o, err)) {
+    rd_kafka_conf_destroy(conf);
+    goto fail;
+  }
+  sl_dev_broker_topic(topic, (int)partitions);
+  rd_kafka_conf_set(conf, "group.id", grp, NULL, 0);
+  rd_kafka_conf_set(conf, "enable.auto.commit", "false", NULL, 0);
+  rd_kafka_conf_set(conf, "auto.offset.reset", sl_stricmp(offset, "latest") ? "earliest" : "latest",
+                    NULL, 0);
+  char errstr[512];
+  k->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+  if (!k->rk) {
+    sl_err_set(err, SL_EIO, "kafka: %s", errstr);
+    goto fail;
+  }
+  rd_kafka_poll_set_consumer(k->rk);
+  /* every partition of the topic */
+  const struct rd_kafka_metadata *md = NULL;
+  rd_kafka_topic_t *rkt = rd_kafka_topic_new(k->rk, topic, NULL);
+  rd_kafka_resp_err_t e = rd_kafka_metadata(k->rk, 0, rkt, &md, 10000);
+  rd_kafka_topic_destroy(rkt);
+  if (e || !md || md->topic_cnt < 1 || md->topics[0].err) {
+    sl_err_set(err, SL_EIO, "kafka: topic %s: %s", topic,
+               rd_kafka_err2str(e                     ? e
+                                : md && md->topic_cnt ? md->topics[0].err
+                                                      : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC));
+    if (md) rd_kafka_metadata_destroy(md);
+    goto fail;
+  }
+  k->nparts = md->topics[0].partition_cnt;
+  rd_kafka_metadata_destroy(md);
+  k->end = sl_calloc((size_t)k->nparts, sizeof(int64_t));
+  k->next = sl_calloc((size_t)k->nparts, sizeof(int64_t));
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(k->nparts);
+  for (int p = 0; p < k->nparts; p++) {
+    int64_t lo = 0, hi = 0;
+    k->next[p] = -1;
+    if (k->bounded) {
+      e = rd_kafka_query_watermark_offsets(k->rk, topic, p, &lo, &hi, 10000);
+      if (e) {
+        sl_err_set(err, SL_EIO, "kafka: end offsets of %s: %s", topic, rd_kafka_err2str(e));
+        rd_kafka_topic_partition_list_destroy(l);
+        goto fail;
+      }
+      k->end[p] = hi;
+    }
+    int64_t start = !sl_stricmp(offset, "earliest") ? RD_KAFKA_OFFSET_BEGINNING
+                    : !sl_stricmp(offset, "latest") ? RD_KAFKA_OFFSET_END
+                                                    : RD_KAFKA_OFFSET_STORED;
+    if (k->bounded && (start == RD_KAFKA_OFFSET_END || hi == lo)) k->next[p] = hi; /* nothing */
+    if (k->bounded && start == RD_KAFKA_OFFSET_BEGINNING) k->next[p] = k->next[p] < 0 ? lo : hi;
+    rd_kafka_topic_partition_list_add(l, topic, p)->offset = start;
+  }
+  if (k->bounded && !sl_stricmp(offset, "committed")) {
+    /* where the group stands decides what is left to read */
+    if (rd_kafka_committed(k->rk, l, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR)
+      for (int p = 0; p < l->cnt; p++) {
+        int64_t c = l->elems[p].offset;
+        k->next[p] = c >= 0 ? c : 0;
+        l->elems[p].offset = c >= 0 ? c : RD_KAFKA_OFFSET_BEGINNING;
+      }
+  }
+  e = rd_kafka_assign(k->rk, l);
+  rd_kafka_topic_partition_list_destroy(l);
+  if (e) {
+    sl_err_set(err, SL_EIO, "kafka: assign %s: %s", topic, rd_kafka_err2str(e));
+    goto fail;
+  }
+  k->q = rd_kafka_queue_get_consumer(k->rk);
+  return &k->base;
+fail:
+  kafka_close(&k->base);
+  return NULL;
+}
+
+/* ---- sink ------------------------------------------------------------------------ */
+
+typedef struct kafka_sink {
+  sl_sink base;
+  rd_kafka_t *rk;
+  rd_kafka_topic_t *rkt;
+  char *topic;
+  pthread_mutex_t mu;
+  int64_t failed; /* messages whose delivery failed */
+  char failure[512];
+} kafka_sink;
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+  kafka_sink *k = opaque;
+  if (!m->err) return;
+  pthread_mutex_lock(&k->mu);
+  if (!k->failed++)
+    snprintf(k->failure, sizeof k->failure, "kafka: delivery to %s failed: %s", k->topic,
+             rd_kafka_err2str(m->err));
+  pthread_mutex_unlock(&k->mu);
+}
+
+static int delivery_error(kafka_sink *k, sl_err *err) {
+  pthread_mutex_lock(&k->mu);
+  int failed = k->failed > 0;
+  if (failed) sl_err_set(err, SL_EIO, "%s", k->failure);
+  pthread_mutex_unlock(&k->mu);
+  return failed ? -1 : 0;
+}
+
+static int kafka_write(sl_sink *s, const char *buf, const size_t *ends, int n, sl_err *err) {
+  kafka_sink *k = (kafka_sink *)s;
+  size_t start = 0;
+  for (int i = 0; i < n; i++) {
+    size_t len = ends[i] - start;
+    if (len && buf[start + len - 1] == '\n') len--;
+    for (;;) {
+      if (rd_kafka_produce(k->rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
+                           (void *)(buf + start), len, NULL, 0, NULL) == 0)
+        break;
+      rd_kafka_resp_err_t e = rd_kafka_last_error();
+      if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        sl_err_set(err, SL_EIO, "kafka: producing to %s: %s", k->topic, rd_kafka_err2str(e));
+        return -1;
+      }
+      rd_kafka_poll(k->rk, 100); /* wait for room */
+    }
+    start = ends[i];
+  }
+  rd_kafka_poll(k->rk, 0);
+  return delivery_error(k, err);
+}
+
+static int kafka_flush(sl_sink *s, sl_err *err) {
+  kafka_sink *k = (kafka_sink *)s;
+  while (rd_kafka_flush(k->rk, 1000) == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+    if (delivery_error(k, err)) return -1;
+    char fe[256];
+    if (rd_kafka_fatal_error(k->rk, fe, sizeof fe)) {
+      sl_err_set(err, SL_EIO, "kafka: %s", fe);
+      return -1;
+    }
+  }
+  return delivery_error(k, err);
+}
+
+static void kafka_sink_close(sl_sink *s) {
+  kafka_sink *k = (kafka_sink *)s;
+  if (k->rkt) rd_kafka_topic_destroy(k->rkt);
+  if (k->rk) {
+    rd_kafka_flush(k->rk, 10000);
+    rd_kafka_destroy(k->rk);
+  }
+  pthread_mutex_destroy(&k->mu);
+  free(k->topic);
+  free(k);
+}
+
+static const sl_sink_vt kafka_sink_vt = {"kafka", kafka_write, kafka_flush, kafka_sink_close};
+
+static sl_sink *kafka_open_sink(sl_options *o, sl_err *err) {
+  const char *topic = sl_opt_str(o, "0", NULL);
+  if (!topic) {
+    sl_err_set(err, SL_EBIND, "kafka() needs a topic: kafka('preds')");
+    return NULL;
+  }
+  kafka_sink *k = sl_calloc(1, sizeof *k);
+  k->base.vt = &kafka_sink_vt;
+  k->topic = sl_strdup(topic);
+  pthread_mutex_init(&k->mu, NULL);
+  int64_t partitions = sl_opt_int(o, "partitions", 1, err);
+  if (err->code || sl_sink_init_format(&k->base, o, "json", err)) goto fail;
+  rd_kafka_conf_t *conf = make_conf(o, err);
+  if (!conf) goto fail;
+  if (sl_options_check(o, err)) {
+    rd_kafka_conf_destroy(conf);
+    goto fail;
+  }
+  sl_dev_broker_topic(topic, (int)partitions);
+  rd_kafka_conf_set(conf, "enable.idempotence", "true", NULL, 0);
+  rd_kafka_conf_set(conf, "linger.ms", "5", NULL, 0);
+  rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+  rd_kafka_conf_set_opaque(conf, k);
+  char errstr[512];
+  k->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+  if (!k->rk) {
+    sl_err_set(err, SL_EIO, "kafka: %s", errstr);
+    goto fail;
+  }
+  k->rkt = rd_kafka_topic_new(k->rk, topic, NULL);
+  return &k->base;
+fail:
+  kafka_sink_close(&k->base);
+  return NULL;
+}
+
+const sl_connector sl_conn_kafka = {"kafka", kafka_open_source, kafka_open_sink};
