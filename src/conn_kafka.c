@@ -292,6 +292,16 @@ static void kafka_position(sl_source *s, const sl_record *rec, sl_buf *out) {
 
 static int kafka_commit(sl_source *s, sl_err *err) {
   kafka_source *k = (kafka_source *)s;
+  if (!k->bounded) {
+    /* group mode: the offsets of every message handed to the task */
+    rd_kafka_resp_err_t ge = rd_kafka_commit(k->rk, NULL, 0);
+    if (ge && ge != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+      sl_err_set(err, SL_EIO, "kafka: committing offsets of %s: %s", k->topic,
+                 rd_kafka_err2str(ge));
+      return -1;
+    }
+    return 0;
+  }
   rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(k->nparts);
   for (int p = 0; p < k->nparts; p++)
     if (k->next[p] >= 0) rd_kafka_topic_partition_list_add(l, k->topic, p)->offset = k->next[p];
@@ -431,10 +441,20 @@ static sl_source *kafka_open_source(sl_options *o, sl_err *err) {
         l->elems[p].offset = c >= 0 ? c : RD_KAFKA_OFFSET_BEGINNING;
       }
   }
-  e = rd_kafka_assign(k->rk, l);
+  if (k->bounded) {
+    /* a bounded read takes every partition itself */
+    e = rd_kafka_assign(k->rk, l);
+  } else {
+    /* a continuous query joins the consumer group, which shares the
+    ** partitions among every sluice with the same group */
+    rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(sub, topic, RD_KAFKA_PARTITION_UA);
+    e = rd_kafka_subscribe(k->rk, sub);
+    rd_kafka_topic_partition_list_destroy(sub);
+  }
   rd_kafka_topic_partition_list_destroy(l);
   if (e) {
-    sl_err_set(err, SL_EIO, "kafka: assign %s: %s", topic, rd_kafka_err2str(e));
+    sl_err_set(err, SL_EIO, "kafka: consuming %s: %s", topic, rd_kafka_err2str(e));
     goto fail;
   }
   k->q = rd_kafka_queue_get_consumer(k->rk);

@@ -158,6 +158,22 @@ static void stop_encoder(op_sink *s) {
   s->started = 0;
 }
 
+/* Time passed: a barrier.  Wait until the encoder has written every slot,
+** then flush the sink (a Kafka sink waits for its delivery reports), so the
+** task may commit what it has read. */
+static int sink_on_time(sl_operator *base, int64_t watermark, int64_t now, sl_err *err) {
+  op_sink *s = (op_sink *)base;
+  pthread_mutex_lock(&s->mu);
+  while ((s->filled || s->busy) && !s->werr.code)
+    pthread_cond_wait(&s->cv, &s->mu);
+  pthread_mutex_unlock(&s->mu);
+  if (s->werr.code) {
+    sl_err_set(err, s->werr.code, "%s", s->werr.msg ? s->werr.msg : "write failed");
+    return -1;
+  }
+  return s->sink->vt->flush ? s->sink->vt->flush(s->sink, err) : 0;
+}
+
 static int sink_finish(sl_operator *base, sl_err *err) {
   op_sink *s = (op_sink *)base;
   stop_encoder(s);
@@ -192,7 +208,7 @@ static void sink_free(sl_operator *base) {
   free(s);
 }
 
-static const sl_op_vt sink_vt = {"sink",      sink_push,    sl_op_pass_time,
+static const sl_op_vt sink_vt = {"sink",      sink_push,    sink_on_time,
                                  sink_finish, sink_explain, sink_free};
 
 sl_operator *sl_op_sink_new(sl_sink *sink, int ncol, const char *const *names, sl_err *err) {

@@ -12,6 +12,7 @@
 ** Running: each task loops read -> decode -> push until its source ends.
 */
 #include <pthread.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@ typedef struct sl_task {
   sl_stats stats;    /* records in, decode rejections */
   sl_err err;
   int fail_on_error; /* errors => 'fail' */
+  int64_t commit_ms; /* how often a source's offsets are committed */
   sluice *db;
   pthread_t thread;
 } sl_task;
@@ -76,6 +78,13 @@ int sl_run_nqueries(const sl_run *run) {
   return run->nquery;
 }
 
+/* Monotonic milliseconds: the task's clock (operators get time from it). */
+static int64_t sl_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* ---- logging rejected records ------------------------------------------ */
 
 void sl_log_reject(sl_stats *st, const char *qname, sl_source *src, const sl_record *rec,
@@ -108,6 +117,8 @@ static sl_task *task_new(sl_run *run, const char *name, sl_source *src) {
   t->src = src;
   t->db = run->db;
   t->fail_on_error = src->errors && sl_stricmp(src->errors, "fail") == 0;
+  const sl_value *ci = sl_catalog_get(&run->db->cat, "commit_interval_ms");
+  t->commit_ms = ci ? sl_value_as_int(ci) : 1000;
   run->tasks = sl_realloc(run->tasks, sizeof(*run->tasks) * (size_t)(run->ntask + 1));
   run->tasks[run->ntask++] = t;
   return t;
@@ -140,8 +151,17 @@ static void task_run(sl_task *t) {
     t->dec = src->format->decoder_new(&opts, &t->err);
     if (!t->dec) goto done;
   }
+  int64_t last_commit = sl_now_ms();
   while (!t->db->interrupted) {
     int n, nrow = 0;
+    /* A source with offsets commits them periodically, behind a barrier:
+    ** on_time makes the sinks deliver and flush everything pushed so far. */
+    if (src->vt->commit && sl_now_ms() - last_commit >= t->commit_ms) {
+      int64_t now = sl_now_ms();
+      if (t->head->vt->on_time(t->head, INT64_MIN, now, &t->err) || src->vt->commit(src, &t->err))
+        goto done;
+      last_commit = now;
+    }
     if (typed) {
       n = src->vt->read_rows(src, rows, ncol, batch, &t->err);
     } else {

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# kafka_group.sh - a multi-partition topic read by two sluice processes in one
+# consumer group: the group splits the partitions between them, and together
+# they produce every output exactly once (no failures injected).  Both are
+# continuous queries stopped with SIGTERM, which drains, commits and exits 0.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+sluice=${SLUICE:-$here/../sluice}
+py=/usr/bin/python3
+if ! $py -c 'import kafka' 2>/dev/null; then echo "python3-kafka missing: skipped"; exit 77; fi
+work=$(mktemp -d)
+"$sluice" broker --topics events:4,out:1 > "$work/boot" 2> "$work/broker.log" &
+bpid=$!
+pids=""
+trap 'kill $bpid $pids 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 50); do [ -s "$work/boot" ] && break; sleep 0.1; done
+boot=$(head -n 1 "$work/boot")
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+sql="SELECT n, n * 2 AS twice FROM kafka('events', format => 'json', group => 'g1') INTO kafka('out', format => 'json');"
+for i in 1 2; do
+  "$sluice" --brokers "$boot" --stats -e "$sql" 2> "$work/s$i.err" &
+  pids="$pids $!"
+done
+sleep 6 # both join the group and share the partitions before data flows
+
+$py - "$boot" <<'PY' || bad "producer"
+import json, sys
+from kafka import KafkaProducer
+p = KafkaProducer(bootstrap_servers=sys.argv[1], value_serializer=lambda v: json.dumps(v).encode())
+for i in range(2000):
+    p.send('events', {"n": i}, partition=i % 4)
+p.flush()
+PY
+
+$py - "$boot" <<'PY' && ok || bad "every output exactly once"
+import json, sys, collections
+from kafka import KafkaConsumer
+c = KafkaConsumer('out', bootstrap_servers=sys.argv[1], auto_offset_reset='earliest',
+                  consumer_timeout_ms=20000, value_deserializer=lambda v: json.loads(v.decode()))
+seen = collections.Counter()
+for m in c:
+    assert m.value["twice"] == 2 * m.value["n"]
+    seen[m.value["n"]] += 1
+    if len(seen) == 2000:
+        break
+missing = [n for n in range(2000) if n not in seen]
+dups = sum(v - 1 for v in seen.values())
+print("group: %d distinct outputs, %d missing, %d duplicates" % (len(seen), len(missing), dups))
+sys.exit(1 if missing or dups else 0)
+PY
+
+kill -TERM $pids
+for p in $pids; do wait $p && ok || bad "sluice $p did not exit 0 on SIGTERM"; done
+pids=""
+in1=$(grep -o '[0-9]* in' "$work/s1.err" | cut -d' ' -f1)
+in2=$(grep -o '[0-9]* in' "$work/s2.err" | cut -d' ' -f1)
+echo "process 1 read ${in1:-?} records, process 2 read ${in2:-?}"
+[ "${in1:-0}" -gt 0 ] && [ "${in2:-0}" -gt 0 ] && ok || { bad "the partitions were not shared"; cat "$work"/s*.err; }
+[ $(( ${in1:-0} + ${in2:-0} )) -eq 2000 ] && ok || bad "records read: ${in1:-0} + ${in2:-0}, not 2000"
+echo "kafka_group: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
