@@ -296,9 +296,15 @@ static int kafka_commit(sl_source *s, sl_err *err) {
     /* group mode: the offsets of every message handed to the task */
     rd_kafka_resp_err_t ge = rd_kafka_commit(k->rk, NULL, 0);
     if (ge && ge != RD_KAFKA_RESP_ERR__NO_OFFSET) {
-      sl_err_set(err, SL_EIO, "kafka: committing offsets of %s: %s", k->topic,
-                 rd_kafka_err2str(ge));
-      return -1;
+      char fatal[256];
+      if (rd_kafka_fatal_error(k->rk, fatal, sizeof fatal)) {
+        sl_err_set(err, SL_EIO, "kafka: %s", fatal);
+        return -1;
+      }
+      /* A rebalance or a coordinator that moved: the records stay
+      ** uncommitted and will be read again (at-least-once), so go on. */
+      fprintf(stderr, "sluice: kafka: offsets of %s not committed this time: %s\n", k->topic,
+              rd_kafka_err2str(ge));
     }
     return 0;
   }

@@ -53,7 +53,11 @@ sys.exit(1 if missing or dups else 0)
 PY
 
 kill -TERM $pids
-for p in $pids; do wait $p && ok || bad "sluice $p did not exit 0 on SIGTERM"; done
+i=0
+for p in $pids; do
+  i=$((i + 1))
+  if wait $p; then ok; else bad "sluice $i exited $? on SIGTERM"; cat "$work/s$i.err"; fi
+done
 pids=""
 in1=$(grep -o '[0-9]* in' "$work/s1.err" | cut -d' ' -f1)
 in2=$(grep -o '[0-9]* in' "$work/s2.err" | cut -d' ' -f1)
