@@ -76,6 +76,56 @@ void sl_dev_broker_stop(void) {
   pthread_mutex_unlock(&dev_mu);
 }
 
+int sl_dev_broker_control(const char *line, sl_buf *reply) {
+  char cmd[32] = "";
+  int a = 0, b = 0;
+  int n = sscanf(line, "%31s %d %d", cmd, &a, &b);
+  pthread_mutex_lock(&dev_mu);
+  int rc = 0;
+  if (!dev_mc) {
+    sl_buf_puts(reply, "no dev broker");
+    rc = -1;
+  } else if (n >= 1 && !strcmp(cmd, "down")) {
+    rd_kafka_mock_broker_set_down(dev_mc, 1);
+    sl_buf_puts(reply, "broker down");
+  } else if (n >= 1 && !strcmp(cmd, "up")) {
+    rd_kafka_mock_broker_set_up(dev_mc, 1);
+    sl_buf_puts(reply, "broker up");
+  } else if (n >= 3 && !strcmp(cmd, "errors")) {
+    /* errors APIKEY COUNT CODE...: the next COUNT requests fail, in turn, with
+    ** the codes listed (the last one repeats) */
+    const char *p = line;
+    for (int skip = 0; skip < 3 && p; skip++) {
+      p = strchr(p, ' ');
+      while (p && *p == ' ')
+        p++;
+    }
+    rd_kafka_resp_err_t errs[64];
+    size_t ne = 0;
+    while (p && *p && ne < 64) {
+      errs[ne++] = (rd_kafka_resp_err_t)atoi(p);
+      p = strchr(p, ' ');
+      while (p && *p == ' ')
+        p++;
+    }
+    if (!ne || b <= 0 || b > 64) {
+      sl_buf_puts(reply, "usage: errors APIKEY COUNT CODE...");
+      rc = -1;
+    } else {
+      rd_kafka_resp_err_t all[64];
+      for (int i = 0; i < b; i++)
+        all[i] = errs[(size_t)i < ne ? (size_t)i : ne - 1];
+      rd_kafka_mock_push_request_errors_array(dev_mc, (int16_t)a, (size_t)b, all);
+      sl_buf_printf(reply, "next %d requests of api %d fail", b, a);
+    }
+  } else {
+    sl_buf_puts(reply, "commands: down | up | errors APIKEY COUNT CODE...");
+    rc = -1;
+  }
+  pthread_mutex_unlock(&dev_mu);
+  return rc;
+}
+
 int sl_dev_broker_topic(const char *topic, int partitions) {
   pthread_mutex_lock(&dev_mu);
   int rc = 0;

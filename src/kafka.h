@@ -18,4 +18,9 @@ void sl_dev_broker_stop(void);
 ** 0 when done or when there is no dev broker, -1 on failure. */
 int sl_dev_broker_topic(const char *topic, int partitions);
 
+/* Inject a fault into the dev broker, for tests: "down", "up", or "errors
+** APIKEY COUNT CODE..." (the next COUNT requests of that Kafka API fail with
+** those error codes).  A reply for people goes to reply.  0 or -1. */
+int sl_dev_broker_control(const char *line, sl_buf *reply);
+
 #endif /* SLUICE_KAFKA_H */

@@ -32,7 +32,8 @@ static const char *usage =
     "\n"
     "  sluice broker [--topics NAME:PARTITIONS,...]\n"
     "                            run the embedded broker alone, for other clients, until\n"
-    "                            SIGINT/SIGTERM; prints its bootstrap address\n"
+    "                            SIGINT/SIGTERM; prints its bootstrap address.  Lines on\n"
+    "                            stdin inject faults: down | up | errors APIKEY COUNT CODE...\n"
     "  --help, --version\n";
 
 static sluice *g_db;
@@ -70,6 +71,18 @@ static int run_broker(const char *topics) {
   printf("%s\n", boot);
   fflush(stdout);
   fprintf(stderr, "sluice: dev broker at %s (Ctrl-C stops it)\n", boot);
+  /* Commands on standard input inject faults (tests drive them); at end of
+  ** input just wait for the signal. */
+  char line[512];
+  while (!g_stop && fgets(line, sizeof line, stdin)) {
+    line[strcspn(line, "\r\n")] = 0;
+    if (!line[0]) continue;
+    sl_buf reply;
+    sl_buf_init(&reply);
+    sl_dev_broker_control(line, &reply);
+    fprintf(stderr, "sluice broker: %s\n", reply.z ? reply.z : "");
+    sl_buf_free(&reply);
+  }
   while (!g_stop)
     pause();
   sl_dev_broker_stop();
