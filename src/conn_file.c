@@ -225,7 +225,8 @@ static int write_all(int fd, const char *p, size_t n) {
   return 0;
 }
 
-static int file_write(sl_sink *s, const char *buf, const size_t *ends, int n, sl_err *err) {
+static int file_write(sl_sink *s, const char *buf, const size_t *ends, int n, const char *keys,
+                      const size_t *kends, sl_err *err) {
   file_sink *f = (file_sink *)s;
   if (!n) return 0;
   if (f->lock) pthread_mutex_lock(f->lock);

@@ -550,15 +550,20 @@ static int delivery_error(kafka_sink *k, sl_err *err) {
   return failed ? -1 : 0;
 }
 
-static int kafka_write(sl_sink *s, const char *buf, const size_t *ends, int n, sl_err *err) {
+static int kafka_write(sl_sink *s, const char *buf, const size_t *ends, int n, const char *keys,
+                       const size_t *kends, sl_err *err) {
   kafka_sink *k = (kafka_sink *)s;
-  size_t start = 0;
+  size_t start = 0, kstart = 0;
   for (int i = 0; i < n; i++) {
     size_t len = ends[i] - start;
     if (len && buf[start + len - 1] == '\n') len--;
+    const char *key = keys ? keys + kstart : NULL;
+    size_t klen = keys ? kends[i] - kstart : 0;
+    if (keys) kstart = kends[i];
     for (;;) {
+      /* partitioned by key (librdkafka's consistent-random partitioner) */
       if (rd_kafka_produce(k->rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
-                           (void *)(buf + start), len, NULL, 0, NULL) == 0)
+                           (void *)(buf + start), len, klen ? key : NULL, klen, NULL) == 0)
         break;
       rd_kafka_resp_err_t e = rd_kafka_last_error();
       if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
@@ -594,6 +599,7 @@ static void kafka_sink_close(sl_sink *s) {
     rd_kafka_destroy(k->rk);
   }
   pthread_mutex_destroy(&k->mu);
+  free(k->base.key_col);
   free(k->topic);
   free(k);
 }
@@ -611,6 +617,11 @@ static sl_sink *kafka_open_sink(sl_options *o, sl_err *err) {
   k->topic = sl_strdup(topic);
   pthread_mutex_init(&k->mu, NULL);
   int64_t partitions = sl_opt_int(o, "partitions", 1, err);
+  /* key => 'column' names the key column (it stays in the value too); else a
+  ** selected column named key is the key (and not part of the value) */
+  const char *key_col = sl_opt_str(o, "key", NULL);
+  k->base.key_col = sl_strdup(key_col ? key_col : "key");
+  k->base.key_implicit = key_col == NULL;
   if (err->code || sl_sink_init_format(&k->base, o, "json", err)) goto fail;
   rd_kafka_conf_t *conf = make_conf(o, err);
   if (!conf) goto fail;

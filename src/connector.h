@@ -102,15 +102,20 @@ typedef struct sl_sink_vt {
   const char *name;
   /* Write n encoded records.  Record i is buf[ends[i-1] .. ends[i]) (ends[-1]
   ** taken as 0) and ends with '\n'; a message sink drops the newline.  keys
-  ** is NULL or n (pointer, length) pairs for message keys.  Returns 0 or -1
-  ** with err set. */
-  int (*write)(sl_sink *s, const char *buf, const size_t *ends, int n, sl_err *err);
+  ** is NULL, or message keys laid out the same way in keys[kends[i-1] ..
+  ** kends[i]) (an empty key is no key); sinks without keys ignore them.
+  ** Returns 0 or -1 with err set. */
+  int (*write)(sl_sink *s, const char *buf, const size_t *ends, int n, const char *keys,
+               const size_t *kends, sl_err *err);
   int (*flush)(sl_sink *s, sl_err *err);
   void (*close)(sl_sink *s); /* flushes and frees s */
 } sl_sink_vt;
 
 struct sl_sink {
   const sl_sink_vt *vt;
+  char *key_col;           /* the column giving message keys (owned), or NULL */
+  int key_implicit;        /* key_col is the default "key": used only if present, and
+                              then left out of the value */
   const sl_format *format; /* how rows encode */
   sl_fmt_opts fmt_opts;
 };

@@ -33,7 +33,13 @@ typedef struct op_sink {
   sl_buf buf;   /* encoder thread: records of the slot being written */
   size_t *ends; /* encoder thread: end offset of each record in buf */
   int ends_cap;
-  int begun; /* begin() (a csv header) written */
+  int begun;         /* begin() (a csv header) written */
+  int key_col;       /* message keys from this column, or -1 */
+  int drop_key;      /* the key column is not part of the value */
+  sl_value *vrow;    /* encoder thread: a row without the key column */
+  sl_buf keys;       /* encoder thread: the keys of the slot */
+  size_t *kends;     /* end of each key in keys */
+  sl_value kscratch; /* renders non-text keys */
 
   slot slots[NSLOT];
   int head;    /* next slot the encoder takes */
@@ -57,7 +63,7 @@ static int encode_write(op_sink *s, sl_value *rows, int n) {
       f->begin(s->enc, &s->buf);
       if (s->buf.n) {
         size_t end = s->buf.n; /* the header goes out as a record of its own */
-        if (s->sink->vt->write(s->sink, s->buf.z, &end, 1, &s->werr)) return -1;
+        if (s->sink->vt->write(s->sink, s->buf.z, &end, 1, NULL, NULL, &s->werr)) return -1;
         sl_buf_reset(&s->buf);
       }
     }
@@ -65,13 +71,31 @@ static int encode_write(op_sink *s, sl_value *rows, int n) {
   if (n > s->ends_cap) {
     s->ends_cap = n;
     s->ends = sl_realloc(s->ends, sizeof(size_t) * (size_t)n);
+    s->kends = sl_realloc(s->kends, sizeof(size_t) * (size_t)n);
   }
+  sl_buf_reset(&s->keys);
   for (int i = 0; i < n; i++) {
-    f->encode(s->enc, rows + (size_t)i * (size_t)s->ncol, &s->buf);
+    sl_value *row = rows + (size_t)i * (size_t)s->ncol;
+    if (s->key_col >= 0) {
+      sl_value_ref(&s->kscratch, &row[s->key_col]);
+      size_t kn = 0;
+      const char *kz = sl_value_text(&s->kscratch, &kn);
+      if (kz) sl_buf_append(&s->keys, kz, kn);
+      s->kends[i] = s->keys.n;
+    }
+    if (s->drop_key) {
+      for (int c = 0, o = 0; c < s->ncol; c++)
+        if (c != s->key_col) s->vrow[o++] = row[c];
+      row = s->vrow;
+    }
+    f->encode(s->enc, row, &s->buf);
     sl_buf_putc(&s->buf, '\n');
     s->ends[i] = s->buf.n;
   }
-  return n ? s->sink->vt->write(s->sink, s->buf.z, s->ends, n, &s->werr) : 0;
+  if (!n) return 0;
+  return s->sink->vt->write(s->sink, s->buf.z, s->ends, n,
+                            s->key_col >= 0 ? (s->keys.z ? s->keys.z : "") : NULL, s->kends,
+                            &s->werr);
 }
 
 static void *encoder_main(void *arg) {
@@ -204,6 +228,10 @@ static void sink_free(sl_operator *base) {
   pthread_cond_destroy(&s->cv);
   sl_err_clear(&s->werr);
   sl_buf_free(&s->buf);
+  sl_buf_free(&s->keys);
+  sl_value_free(&s->kscratch);
+  free(s->vrow);
+  free(s->kends);
   free(s->ends);
   free(s);
 }
@@ -211,8 +239,15 @@ static void sink_free(sl_operator *base) {
 static const sl_op_vt sink_vt = {"sink",      sink_push,    sink_on_time,
                                  sink_finish, sink_explain, sink_free};
 
-sl_operator *sl_op_sink_new(sl_sink *sink, int ncol, const char *const *names, sl_err *err) {
-  sl_encoder *enc = sink->format->encoder_new(ncol, names, &sink->fmt_opts, err);
+sl_operator *sl_op_sink_new(sl_sink *sink, int ncol, const char *const *names, int key_col,
+                            int drop_key, sl_err *err) {
+  /* the value's columns: all, or all but the key */
+  const char **vnames = sl_calloc((size_t)(ncol ? ncol : 1), sizeof(char *));
+  int nv = 0;
+  for (int c = 0; c < ncol; c++)
+    if (!(drop_key && c == key_col)) vnames[nv++] = names[c];
+  sl_encoder *enc = sink->format->encoder_new(nv, vnames, &sink->fmt_opts, err);
+  free(vnames);
   if (!enc) {
     sink->vt->close(sink);
     return NULL;
@@ -222,6 +257,10 @@ sl_operator *sl_op_sink_new(sl_sink *sink, int ncol, const char *const *names, s
   s->sink = sink;
   s->enc = enc;
   s->ncol = ncol;
+  s->key_col = key_col;
+  s->drop_key = drop_key && key_col >= 0;
+  s->vrow = sl_calloc((size_t)(ncol ? ncol : 1), sizeof(sl_value));
+  sl_buf_init(&s->keys);
   sl_buf_init(&s->buf);
   for (int i = 0; i < NSLOT; i++)
     sl_arena_init(&s->slots[i].arena);

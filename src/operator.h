@@ -83,8 +83,11 @@ struct sl_program;
 ** strict: an evaluation error fails the query (a constant SELECT) instead of
 ** rejecting the row. */
 sl_operator *sl_op_project_new(struct sl_program *prog, int ncol_out, int trace, int strict);
-/* op_sink.c: encode rows with the sink's format and write them; takes ownership of sink. */
-sl_operator *sl_op_sink_new(sl_sink *sink, int ncol, const char *const *names, sl_err *err);
+/* op_sink.c: encode rows with the sink's format and write them; takes
+** ownership of sink.  key_col >= 0 gives message keys from that column,
+** left out of the encoded value when drop_key. */
+sl_operator *sl_op_sink_new(sl_sink *sink, int ncol, const char *const *names, int key_col,
+                            int drop_key, sl_err *err);
 /* op_result.c: hand rows to a callback; names are copied. */
 sl_operator *sl_op_result_new(int ncol, const char *const *names, sl_row_fn fn, void *ud);
 /* op_fanout.c: push every batch to several chains (a named stream read by

@@ -544,7 +544,19 @@ static sl_query *plan_select(sl_run *run, const sl_select *sel, const char *id, 
     }
     sink = open_connector(db, sel->into, 1, err);
     if (!sink) return NULL;
-    sl_operator *op = sl_op_sink_new(sink, q->ncol, (const char *const *)q->names, err);
+    int key_col = -1;
+    if (sink->key_col) {
+      for (int c = 0; c < q->ncol && key_col < 0; c++)
+        if (sl_stricmp(q->names[c], sink->key_col) == 0) key_col = c;
+      if (key_col < 0 && !sink->key_implicit) {
+        sl_err_setpos(err, SL_EBIND, sel->into->line, sel->into->col,
+                      "key => '%s': no such column in the query's result", sink->key_col);
+        sink->vt->close(sink);
+        return NULL;
+      }
+    }
+    sl_operator *op = sl_op_sink_new(sink, q->ncol, (const char *const *)q->names, key_col,
+                                     sink->key_implicit, err);
     if (!op) return NULL;
     query_add_op(q, op);
   } else {

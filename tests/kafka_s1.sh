@@ -17,7 +17,7 @@ py=/usr/bin/python3
 if ! $py -c 'import kafka, sklearn' 2>/dev/null; then echo "python3-kafka/sklearn missing: skipped"; exit 77; fi
 if [ ! -f "$shared/data/games-expand.csv" ]; then echo "no ../shared/data: skipped"; exit 77; fi
 work=$(mktemp -d)
-"$sluice" broker --topics dsp:3,preds:1,raw:1 > "$work/boot" 2> "$work/broker.log" &
+"$sluice" broker --topics dsp:3,preds:1,raw:1,keyed:3,keyed2:1 > "$work/boot" 2> "$work/broker.log" &
 bpid=$!
 trap 'kill $bpid 2>/dev/null; wait $bpid 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 50); do [ -s "$work/boot" ] && break; sleep 0.1; done
@@ -93,6 +93,38 @@ grep -q "raw\[0\]@1: malformed JSON" "$work/run3.err" && ok || { bad "bad record
 grep -q "unknown option 'ofset' for kafka()" "$work/e1" && ok || { bad "unknown option message"; cat "$work/e1"; }
 "$sluice" --brokers "$boot" -e "SELECT 1 FROM kafka('dsp', stop => 'end', 'no.such.property' => 'x')" 2> "$work/e2" && bad "bad property accepted" || ok
 grep -q "No such configuration property" "$work/e2" && ok || { bad "property message"; cat "$work/e2"; }
+
+# 7. message keys: a selected column named key is the key (not in the value);
+#    key => 'column' names one (kept in the value); messages are partitioned by key
+"$sluice" --brokers "$boot" -e "SELECT User_ID AS key, G1 FROM kafka('dsp', format => 'json', stop => 'end', group => 'k1')
+  INTO kafka('keyed', format => 'json', partitions => 3);
+  SELECT User_ID, G2 FROM kafka('dsp', format => 'json', stop => 'end', group => 'k2')
+  INTO kafka('keyed2', format => 'json', key => 'User_ID');" 2> "$work/k.err" && ok || { bad "keyed run"; cat "$work/k.err"; }
+$py - "$boot" <<'PY' && ok || bad "message keys"
+import json, sys, collections
+from kafka import KafkaConsumer
+def read(topic):
+    c = KafkaConsumer(topic, bootstrap_servers=sys.argv[1], auto_offset_reset='earliest',
+                      consumer_timeout_ms=5000)
+    out = []
+    for m in c:
+        out.append((m.key.decode() if m.key else None, json.loads(m.value), m.partition))
+        if len(out) == 1000:
+            break
+    return out
+a = read('keyed')
+assert len(a) == 1000 and all(k and set(v) == {"G1"} for k, v, p in a), a[:3]
+parts = collections.defaultdict(set)
+for k, v, p in a:
+    parts[k].add(p)
+assert all(len(ps) == 1 for ps in parts.values())
+assert len({p for k, v, p in a}) > 1, "all keys in one partition"
+b = read('keyed2')
+assert len(b) == 1000 and all(k == v["User_ID"] for k, v, p in b), b[:3]
+print("keys: ok, %d partitions used" % len({p for k, v, p in a}))
+PY
+"$sluice" --brokers "$boot" -e "SELECT G1 FROM kafka('dsp', format => 'json', stop => 'end') INTO kafka('x', key => 'nope')" 2> "$work/e3" && bad "missing key column accepted" || ok
+grep -q "key => 'nope': no such column" "$work/e3" && ok || { bad "key column message"; cat "$work/e3"; }
 
 echo "kafka_s1: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
