@@ -22,12 +22,18 @@
 ** Message memory: a read returns records that point into the messages of
 ** that read; they are destroyed at the next read or at close.
 */
+#include <arpa/inet.h>
+#include <errno.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "connector.h"
 #include "json.h"
@@ -124,6 +130,89 @@ int sl_dev_broker_control(const char *line, sl_buf *reply) {
   }
   pthread_mutex_unlock(&dev_mu);
   return rc;
+}
+
+/* The mock cluster listens on a port of its own choosing.  To offer a fixed
+** bootstrap port (9092 by default) a forwarder accepts there and relays each
+** connection to the mock broker; clients then learn the broker's own address
+** from the metadata and connect to it directly. */
+static int fwd_fd = -1;
+static char mock_host[64];
+static int mock_port;
+
+static void *relay(void *arg) {
+  int a = (int)(intptr_t)arg;
+  int b = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)mock_port)};
+  inet_pton(AF_INET, mock_host, &sa.sin_addr);
+  if (b < 0 || connect(b, (struct sockaddr *)&sa, sizeof sa) < 0) {
+    close(a);
+    if (b >= 0) close(b);
+    return NULL;
+  }
+  struct pollfd p[2] = {{a, POLLIN, 0}, {b, POLLIN, 0}};
+  char buf[65536];
+  for (;;) {
+    if (poll(p, 2, -1) < 0 && errno != EINTR) break;
+    int from = (p[0].revents & (POLLIN | POLLHUP | POLLERR)) ? 0 : 1;
+    if (!(p[from].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+    ssize_t n = read(p[from].fd, buf, sizeof buf);
+    if (n <= 0) break;
+    ssize_t off = 0;
+    while (off < n) {
+      ssize_t w = write(p[1 - from].fd, buf + off, (size_t)(n - off));
+      if (w <= 0) goto done;
+      off += w;
+    }
+  }
+done:
+  close(a);
+  close(b);
+  return NULL;
+}
+
+static void *forwarder(void *arg) {
+  (void)arg;
+  for (;;) {
+    int c = accept(fwd_fd, NULL, NULL);
+    if (c < 0) {
+      if (errno == EINTR) continue;
+      return NULL;
+    }
+    pthread_t t;
+    if (pthread_create(&t, NULL, relay, (void *)(intptr_t)c) == 0)
+      pthread_detach(t);
+    else
+      close(c);
+  }
+}
+
+const char *sl_dev_broker_listen(int port) {
+  static char addr[64];
+  const char *boot = dev_bootstrap;
+  const char *colon = strrchr(boot, ':');
+  if (!colon || fwd_fd >= 0) return NULL;
+  snprintf(mock_host, sizeof mock_host, "%.*s", (int)(colon - boot), boot);
+  mock_port = atoi(colon + 1);
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 64) < 0) {
+    if (fd >= 0) close(fd);
+    return NULL; /* busy: the mock's own port serves */
+  }
+  fwd_fd = fd;
+  pthread_t t;
+  if (pthread_create(&t, NULL, forwarder, NULL)) {
+    close(fd);
+    fwd_fd = -1;
+    return NULL;
+  }
+  pthread_detach(t);
+  snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
+  return addr;
 }
 
 int sl_dev_broker_topic(const char *topic, int partitions) {

@@ -12,6 +12,10 @@ extern const sl_connector sl_conn_kafka;
 ** broker on 127.0.0.1) if it is not running; returns its bootstrap address
 ** (static storage), or NULL with err set. */
 const char *sl_dev_broker_start(sl_err *err);
+/* Accept clients on 127.0.0.1:port too (relayed to the mock broker, whose
+** own port is chosen by librdkafka).  Returns "127.0.0.1:port", or NULL when
+** the port is taken (the mock's own address still works). */
+const char *sl_dev_broker_listen(int port);
 /* Stop it (no-op when not running). */
 void sl_dev_broker_stop(void);
 /* Create topic on the dev broker when it runs (and leave an existing one);

@@ -27,10 +27,11 @@ static const char *usage =
     "                            (default: table on a terminal, json otherwise)\n"
     "  --stats                   print per-query counts (in, out, rejected) at the end\n"
     "  --brokers HOST:PORT       Kafka bootstrap servers (the same as SET kafka.brokers)\n"
-    "  --dev-broker              run an embedded Kafka broker (librdkafka's mock cluster)\n"
-    "                            on 127.0.0.1 and point every kafka() at it\n"
+    "  --dev-broker[=PORT]       run an embedded Kafka broker (librdkafka's mock cluster)\n"
+    "                            on 127.0.0.1 (port 9092 when free) and point every\n"
+    "                            kafka() at it\n"
     "\n"
-    "  sluice broker [--topics NAME:PARTITIONS,...]\n"
+    "  sluice broker [--port N] [--topics NAME:PARTITIONS,...]\n"
     "                            run the embedded broker alone, for other clients, until\n"
     "                            SIGINT/SIGTERM; prints its bootstrap address.  Lines on\n"
     "                            stdin inject faults: down | up | errors APIKEY COUNT CODE...\n"
@@ -48,7 +49,7 @@ static void on_signal(int sig) {
 
 /* `sluice broker`: the dev broker alone, with the topics asked for, until a
 ** signal.  The bootstrap address goes to stdout (one line) for scripts. */
-static int run_broker(const char *topics) {
+static int run_broker(const char *topics, int port) {
   sl_err err = {0};
   const char *boot = sl_dev_broker_start(&err);
   if (!boot) {
@@ -56,6 +57,8 @@ static int run_broker(const char *topics) {
     sl_err_clear(&err);
     return 1;
   }
+  const char *fixed = port > 0 ? sl_dev_broker_listen(port) : NULL;
+  if (fixed) boot = fixed;
   for (const char *p = topics; p && *p;) {
     const char *end = strchr(p, ',');
     size_t n = end ? (size_t)(end - p) : strlen(p);
@@ -92,7 +95,7 @@ static int run_broker(const char *topics) {
 int main(int argc, char **argv) {
   const char *file = NULL, *sql = NULL;
   int fmt = isatty(1) ? SL_OUT_TABLE : SL_OUT_JSON;
-  int stats = 0, run = 0, dev = 0, broker = 0;
+  int stats = 0, run = 0, dev = 0, broker = 0, port = 9092;
   const char *brokers = NULL, *topics = NULL;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -115,12 +118,13 @@ int main(int argc, char **argv) {
       brokers = a[9] == '=' ? a + 10 : (i + 1 < argc ? argv[++i] : "");
     } else if (!strcmp(a, "--dev-broker") || !strncmp(a, "--dev-broker=", 13)) {
       dev = 1;
+      if (a[12] == '=') port = atoi(a + 13);
     } else if (!strcmp(a, "broker") && !run && !broker) {
       broker = 1;
     } else if (broker && (!strcmp(a, "--topics") || !strncmp(a, "--topics=", 9))) {
       topics = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[++i] : "");
     } else if (broker && (!strcmp(a, "--port") || !strncmp(a, "--port=", 7))) {
-      if (a[6] != '=') i++; /* the mock cluster picks its own port (librdkafka 2.0) */
+      port = atoi(a[6] == '=' ? a + 7 : (i + 1 < argc ? argv[++i] : "0"));
     } else if (!strcmp(a, "-e")) {
       if (i + 1 >= argc) {
         fprintf(stderr, "sluice: -e needs SQL\n%s", usage);
@@ -146,7 +150,7 @@ int main(int argc, char **argv) {
   sa.sa_handler = on_signal;
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
-  if (broker) return run_broker(topics);
+  if (broker) return run_broker(topics, port);
   sluice *db = sluice_open();
   if (brokers) {
     sl_value v = SL_VALUE_INIT;
@@ -162,6 +166,8 @@ int main(int argc, char **argv) {
       sluice_close(db);
       return 1;
     }
+    const char *fixed = port > 0 ? sl_dev_broker_listen(port) : NULL;
+    if (fixed) boot = fixed;
     fprintf(stderr, "sluice: dev broker at %s\n", boot);
     sl_value v = SL_VALUE_INIT;
     sl_value_borrow_text(&v, boot, strlen(boot), SL_F_TERM);

@@ -126,5 +126,9 @@ PY
 "$sluice" --brokers "$boot" -e "SELECT G1 FROM kafka('dsp', format => 'json', stop => 'end') INTO kafka('x', key => 'nope')" 2> "$work/e3" && bad "missing key column accepted" || ok
 grep -q "key => 'nope': no such column" "$work/e3" && ok || { bad "key column message"; cat "$work/e3"; }
 
+# 8. --dev-broker: a run with its own embedded broker (sink delivery checked)
+printf 'one\ntwo\n' | "$sluice" --dev-broker=0 --stats -e "SELECT upper(value) AS v FROM stdin() INTO kafka('echo', format => 'raw')" 2> "$work/dev.err" && ok || { bad "--dev-broker run"; cat "$work/dev.err"; }
+grep -q "dev broker at 127.0.0.1:" "$work/dev.err" && grep -q "2 in, 2 out, 0 rejected" "$work/dev.err" && ok || { bad "--dev-broker output"; cat "$work/dev.err"; }
+
 echo "kafka_s1: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
