@@ -543,7 +543,17 @@ static sl_source *kafka_open_source(sl_options *o, sl_err *err) {
   /* every partition of the topic */
   const struct rd_kafka_metadata *md = NULL;
   rd_kafka_topic_t *rkt = rd_kafka_topic_new(k->rk, topic, NULL);
-  rd_kafka_resp_err_t e = rd_kafka_metadata(k->rk, 0, rkt, &md, 10000);
+  rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR_NO_ERROR;
+  for (int attempt = 0; attempt < 20; attempt++) {
+    /* a topic being created has no leader yet: ask again */
+    if (md) rd_kafka_metadata_destroy(md);
+    md = NULL;
+    e = rd_kafka_metadata(k->rk, 0, rkt, &md, 10000);
+    if (e || !md || md->topic_cnt < 1 ||
+        md->topics[0].err != RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE)
+      break;
+    rd_kafka_poll(k->rk, 250);
+  }
   rd_kafka_topic_destroy(rkt);
   if (e || !md || md->topic_cnt < 1 || md->topics[0].err) {
     sl_err_set(err, SL_EIO, "kafka: topic %s: %s", topic,
@@ -719,7 +729,12 @@ static sl_sink *kafka_open_sink(sl_options *o, sl_err *err) {
     goto fail;
   }
   sl_dev_broker_topic(topic, (int)partitions);
-  rd_kafka_conf_set(conf, "enable.idempotence", "true", NULL, 0);
+  /* idempotent unless the user decides, or talks to a pre-0.11 broker
+  ** (api.version.request => 'false' with an old broker.version.fallback) */
+  const sl_option *legacy = sl_opt_find_unused(o, "api.version.request");
+  if (!sl_opt_find_unused(o, "enable.idempotence") &&
+      !(legacy && !strcmp(sl_value_cstr((sl_value *)&legacy->value), "false")))
+    rd_kafka_conf_set(conf, "enable.idempotence", "true", NULL, 0);
   rd_kafka_conf_set(conf, "linger.ms", "5", NULL, 0);
   rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
   rd_kafka_conf_set_opaque(conf, k);
