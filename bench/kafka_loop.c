@@ -5,12 +5,22 @@
 ** start) and produces each value unchanged to topic OUT, then waits for all
 ** deliveries.  Prints the number of messages.
 **
-** usage: kafka_loop BROKERS IN OUT
+** With "follow" it starts at the end of IN instead and copies each message
+** as soon as it arrives, until SIGTERM or SIGINT (for the latency benchmark).
+**
+** usage: kafka_loop BROKERS IN OUT [follow]
 */
 #include <librdkafka/rdkafka.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+static volatile sig_atomic_t stop;
+static void on_signal(int sig) {
+  (void)sig;
+  stop = 1;
+}
 
 static void die(const char *what, const char *why) {
   fprintf(stderr, "kafka_loop: %s: %s\n", what, why);
@@ -18,18 +28,25 @@ static void die(const char *what, const char *why) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 4) die("usage", "kafka_loop BROKERS IN OUT");
+  int follow = argc == 5 && !strcmp(argv[4], "follow");
+  if (argc != 4 && !follow) die("usage", "kafka_loop BROKERS IN OUT [follow]");
+  signal(SIGTERM, on_signal);
+  signal(SIGINT, on_signal);
   char errstr[512];
   rd_kafka_conf_t *cc = rd_kafka_conf_new();
   rd_kafka_conf_set(cc, "bootstrap.servers", argv[1], NULL, 0);
   rd_kafka_conf_set(cc, "group.id", "kafka-loop", NULL, 0);
   rd_kafka_conf_set(cc, "enable.auto.commit", "false", NULL, 0);
+  /* the dev broker holds an empty fetch for the whole wait: keep it short */
+  if (follow) rd_kafka_conf_set(cc, "fetch.wait.max.ms", "10", NULL, 0);
   rd_kafka_t *c = rd_kafka_new(RD_KAFKA_CONSUMER, cc, errstr, sizeof errstr);
   if (!c) die("consumer", errstr);
   rd_kafka_conf_t *pc = rd_kafka_conf_new();
   rd_kafka_conf_set(pc, "bootstrap.servers", argv[1], NULL, 0);
   rd_kafka_conf_set(pc, "enable.idempotence", "true", NULL, 0);
   rd_kafka_conf_set(pc, "linger.ms", "5", NULL, 0);
+  /* spread evenly, as the benchmark's sluice sink is told to */
+  rd_kafka_conf_set(pc, "sticky.partitioning.linger.ms", "0", NULL, 0);
   rd_kafka_t *p = rd_kafka_new(RD_KAFKA_PRODUCER, pc, errstr, sizeof errstr);
   if (!p) die("producer", errstr);
   rd_kafka_poll_set_consumer(c);
@@ -46,7 +63,8 @@ int main(int argc, char **argv) {
     rd_kafka_query_watermark_offsets(c, argv[2], i, &lo, &hi, 10000);
     end[i] = hi;
     next[i] = lo;
-    rd_kafka_topic_partition_list_add(l, argv[2], i)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_topic_partition_list_add(l, argv[2], i)->offset =
+        follow ? hi : RD_KAFKA_OFFSET_BEGINNING;
   }
   rd_kafka_assign(c, l);
   rd_kafka_topic_partition_list_destroy(l);
@@ -54,7 +72,18 @@ int main(int argc, char **argv) {
   rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(c);
   rd_kafka_message_t *msgs[1024];
   long n = 0;
-  for (;;) {
+  while (follow && !stop) {
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(c, 100);
+    if (m && !m->err) {
+      while (rd_kafka_produce(out, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, m->payload, m->len,
+                              m->key, m->key_len, NULL) == -1)
+        rd_kafka_poll(p, 100);
+      n++;
+    }
+    if (m) rd_kafka_message_destroy(m);
+    rd_kafka_poll(p, 0);
+  }
+  while (!follow) {
     int done = 1;
     for (int i = 0; i < np; i++)
       done &= next[i] >= end[i];

@@ -1,15 +1,26 @@
 #!/usr/bin/env bash
-# bench/kafka_run.sh - S1 through Kafka on the dev broker (`make bench`):
-# N S1 messages on a 1-partition topic, scored by sluice into another topic,
-# (N defaults to 25,000: librdkafka 2.0's mock cluster keeps only the last
-# ~33,000 messages of a partition, so a larger input would be cut short),
-# against the bare librdkafka consume -> produce loop (bench/kafka_loop.c),
-# which does no processing and is the ceiling.  Same broker, same run;
-# BENCH_REPEAT rounds, min and median messages/s and the ratio (target:
-# sluice >= 70% of the bare loop).  Run from the build directory.
+# bench/kafka_run.sh - S1 through Kafka on the dev broker (`make bench`).
+#
+# Throughput: N S1 messages (default 1,000,000) on a 50-partition topic,
+# scored by sluice into another topic, against the bare librdkafka consume ->
+# produce loop (bench/kafka_loop.c), which does no processing and is the
+# ceiling.  (librdkafka 2.0's mock cluster keeps about 5 MB per partition, so
+# the messages are spread evenly over 50 partitions to keep all of them.)
+# Target: sluice >= 70% of the bare loop.
+#
+# Latency: bench/kafka_latency.c produces S1 messages stamped with their send
+# time at RATE/s for SECS seconds while the pipeline runs continuously (sluice,
+# then the bare loop in follow mode), and measures send -> receipt of the
+# output.  Both consumers use fetch.wait.max.ms=10, because the mock broker
+# holds an empty fetch for the whole wait.  Target: sluice p99 <= 2x the loop's.
+#
+# Same broker, same run; BENCH_REPEAT rounds, min and median.  Run from the
+# build directory.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-N=${BENCH_KAFKA_RECORDS:-25000}
+N=${BENCH_KAFKA_RECORDS:-1000000}
+RATE=${BENCH_LATENCY_RATE:-2000}
+SECS=${BENCH_LATENCY_SECS:-10}
 REPEAT=${BENCH_REPEAT:-3}
 SLUICE=${SLUICE:-./sluice}
 data=${BENCH_DATA:-bench-data}
@@ -20,6 +31,10 @@ loop=$data/bin/kafka_loop
 if [ ! -x "$loop" ] || [ "$here/kafka_loop.c" -nt "$loop" ]; then
   ${CC:-cc} -O2 -o "$loop" "$here/kafka_loop.c" $(pkg-config --cflags --libs rdkafka)
 fi
+lat=$data/bin/kafka_latency
+if [ ! -x "$lat" ] || [ "$here/kafka_latency.c" -nt "$lat" ]; then
+  ${CC:-cc} -O2 -o "$lat" "$here/kafka_latency.c" $(pkg-config --cflags --libs rdkafka) -lpthread
+fi
 gen=$data/bin/gen_s1
 [ -x "$gen" ] || ${CC:-cc} -O2 -o "$gen" "$here/gen_s1.c"
 input=$data/s1-kafka-$N.jsonl
@@ -28,8 +43,9 @@ w=$(grep -v '^#' "$here/weights.txt" | awk '{print $2}' | tr '\n' ' ')
 read -r w0 w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 <<< "$w"
 linear="$w0 + $w1*G1 + $w2*G2 + $w3*G3 + $w4*G4 + $w5*G5 + $w6*G6 + $w7*G7 + $w8*G8 + $w9*G9 + $w10*G10"
 
-topics="s1in:1"
-for r in $(seq "$REPEAT"); do topics="$topics,outs$r:1,outb$r:1"; done
+P=50
+topics="s1in:$P"
+for r in $(seq "$REPEAT"); do topics="$topics,outs$r:$P,outb$r:$P,lis$r:4,los$r:4,lib$r:4,lob$r:4"; done
 "$SLUICE" broker --topics "$topics" > "$data/broker.boot" 2> "$data/broker.log" &
 bpid=$!
 trap 'kill $bpid 2>/dev/null; wait $bpid 2>/dev/null' EXIT
@@ -37,7 +53,7 @@ for _ in $(seq 50); do [ -s "$data/broker.boot" ] && break; sleep 0.1; done
 boot=$(head -n 1 "$data/broker.boot")
 echo "Kafka S1: $N messages on the dev broker at $boot, $REPEAT round(s)"
 "$SLUICE" --brokers "$boot" -e "SELECT value FROM file('$input', format => 'raw')
-  INTO kafka('s1in', format => 'raw')"
+  INTO kafka('s1in', format => 'raw', 'sticky.partitioning.linger.ms' => '0')"
 
 now() { date +%s.%N; }
 ts=() tb=()
@@ -45,7 +61,7 @@ for r in $(seq "$REPEAT"); do
   t0=$(now)
   "$SLUICE" --brokers "$boot" -e "SELECT User_ID, 1/(1+exp(-($linear))) AS pred
     FROM kafka('s1in', format => 'json', stop => 'end', group => 's$r')
-    INTO kafka('outs$r', format => 'json')"
+    INTO kafka('outs$r', format => 'json', 'sticky.partitioning.linger.ms' => '0')"
   t1=$(now)
   "$loop" "$boot" s1in "outb$r" > /dev/null
   t2=$(now)
@@ -62,3 +78,34 @@ read -r bmin bmed <<< "$(stats "${tb[@]}")"
 printf '%-10s min %.3f s  median %.3f s  median %.0f msg/s\n' sluice "$smin" "$smed" "$(echo "$N / $smed" | bc -l)"
 printf '%-10s min %.3f s  median %.3f s  median %.0f msg/s\n' bare-loop "$bmin" "$bmed" "$(echo "$N / $bmed" | bc -l)"
 printf 'sluice / bare loop throughput: %.0f%% (target >= 70%%)\n' "$(echo "100 * $bmed / $smed" | bc -l)"
+
+echo
+echo "Latency: $RATE messages/s for $SECS s, $REPEAT round(s)"
+ls=() lb=() l50s=() l50b=()
+for r in $(seq "$REPEAT"); do
+  "$SLUICE" --brokers "$boot" -e "SELECT User_ID, 1/(1+exp(-($linear))) AS pred, ts
+    FROM kafka('lis$r', format => 'json', group => 'lat$r', 'fetch.wait.max.ms' => '10')
+    INTO kafka('los$r', format => 'json')" &
+  spid=$!
+  out=$("$lat" "$boot" "lis$r" "los$r" "$RATE" "$SECS")
+  kill -TERM $spid
+  wait $spid || true
+  echo "  round $r  sluice     $out"
+  ls+=("$(echo "$out" | awk '{print $9}')")
+  l50s+=("$(echo "$out" | awk '{print $6}')")
+  "$loop" "$boot" "lib$r" "lob$r" follow > /dev/null &
+  lpid=$!
+  out=$("$lat" "$boot" "lib$r" "lob$r" "$RATE" "$SECS")
+  kill -TERM $lpid
+  wait $lpid || true
+  echo "  round $r  bare loop  $out"
+  lb+=("$(echo "$out" | awk '{print $9}')")
+  l50b+=("$(echo "$out" | awk '{print $6}')")
+done
+read -r s50min s50med <<< "$(stats "${l50s[@]}")"
+read -r b50min b50med <<< "$(stats "${l50b[@]}")"
+read -r smin smed <<< "$(stats "${ls[@]}")"
+read -r bmin bmed <<< "$(stats "${lb[@]}")"
+printf '%-10s p50 min %.2f ms  median %.2f ms   p99 min %.2f ms  median %.2f ms\n' sluice "$s50min" "$s50med" "$smin" "$smed"
+printf '%-10s p50 min %.2f ms  median %.2f ms   p99 min %.2f ms  median %.2f ms\n' bare-loop "$b50min" "$b50med" "$bmin" "$bmed"
+printf 'sluice / bare loop p99: %.2fx (target <= 2x)\n' "$(echo "$smed / $bmed" | bc -l)"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/test.sh - the whole test suite from a fresh clone: installs what the
 # build needs, builds with AddressSanitizer + UndefinedBehaviorSanitizer, and
-# runs `make check`.  Prints "N passed, M failed" at the end.
+# runs `make check` and `make check-kafka09`.  Prints "N passed, M failed" at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -17,6 +17,10 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 status=0
 make -j2 check || status=$?
+# S1 against a real Kafka 0.9.0.1 broker (skipped without java/npm)
+k09=pass
+make check-kafka09 > kafka09.out 2>&1 || { k09=fail; status=1; }
+grep -q "check-kafka09: skipped" kafka09.out && k09=skip
 for log in tests/*.log; do
   case "$log" in */test-suite.log) continue ;; esac
   echo "== $log"; tail -n 3 "$log"
@@ -25,5 +29,7 @@ pass=$(grep -h '^# PASS:' test-suite.log | awk '{print $3}')
 fail=$(grep -h '^# FAIL:' test-suite.log | awk '{print $3}')
 errs=$(grep -h '^# ERROR:' test-suite.log | awk '{print $3}')
 skip=$(grep -h '^# SKIP:' test-suite.log | awk '{print $3}')
+echo "== check-kafka09 ($k09)"; tail -n 3 kafka09.out
+case $k09 in pass) pass=$(( ${pass:-0} + 1 )) ;; fail) fail=$(( ${fail:-0} + 1 )) ;; skip) skip=$(( ${skip:-0} + 1 )) ;; esac
 echo "${pass:-0} passed, $(( ${fail:-0} + ${errs:-0} )) failed, ${skip:-0} skipped"
 exit $status

@@ -124,8 +124,22 @@ int sl_dev_broker_control(const char *line, sl_buf *reply) {
       rd_kafka_mock_push_request_errors_array(dev_mc, (int16_t)a, (size_t)b, all);
       sl_buf_printf(reply, "next %d requests of api %d fail", b, a);
     }
+  } else if (n >= 1 && !strcmp(cmd, "topic-error")) {
+    /* topic-error TOPIC CODE: metadata for TOPIC answers with CODE (0 clears),
+    ** e.g. 29 TOPIC_AUTHORIZATION_FAILED */
+    char topic[256] = "";
+    int code = -1;
+    if (sscanf(line, "%*s %255s %d", topic, &code) != 2 || code < 0) {
+      sl_buf_puts(reply, "usage: topic-error TOPIC CODE");
+      rc = -1;
+    } else {
+      rd_kafka_mock_topic_set_error(dev_mc, topic, (rd_kafka_resp_err_t)code);
+      sl_buf_printf(reply, "metadata of %s answers %s", topic,
+                    rd_kafka_err2str((rd_kafka_resp_err_t)code));
+    }
   } else {
-    sl_buf_puts(reply, "commands: down | up | errors APIKEY COUNT CODE...");
+    sl_buf_puts(reply,
+                "commands: down | up | errors APIKEY COUNT CODE... | topic-error TOPIC CODE");
     rc = -1;
   }
   pthread_mutex_unlock(&dev_mu);
@@ -305,7 +319,13 @@ static int fetch(kafka_source *k, int max, int timeout_ms, sl_err *err) {
     k->msgs = sl_realloc(k->msgs, sizeof(*k->msgs) * (size_t)max);
   }
   if (timeout_ms < 0) timeout_ms = 1000;
-  ssize_t n = rd_kafka_consume_batch_queue(k->q, timeout_ms, k->msgs, (size_t)max);
+  /* Wait for one message, then take whatever else is already there: waiting
+  ** for a full batch would hold the first record back at low rates. */
+  ssize_t n = rd_kafka_consume_batch_queue(k->q, timeout_ms, k->msgs, 1);
+  if (n == 1 && max > 1) {
+    ssize_t more = rd_kafka_consume_batch_queue(k->q, 0, k->msgs + 1, (size_t)max - 1);
+    if (more > 0) n += more;
+  }
   if (n < 0) {
     sl_err_set(err, SL_EIO, "kafka: %s", rd_kafka_err2str(rd_kafka_last_error()));
     return SL_READ_ERROR;

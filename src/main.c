@@ -35,6 +35,7 @@ static const char *usage =
     "                            run the embedded broker alone, for other clients, until\n"
     "                            SIGINT/SIGTERM; prints its bootstrap address.  Lines on\n"
     "                            stdin inject faults: down | up | errors APIKEY COUNT CODE...\n"
+    "                            | topic-error TOPIC CODE\n"
     "  --help, --version\n";
 
 static sluice *g_db;
