@@ -147,6 +147,9 @@ cmd(S) ::= CREATE orreplace(R) STREAM ifnotexists(I) nm(N) FROM tcall(F) waterma
 cmd(S) ::= CREATE orreplace(R) STREAM ifnotexists(I) nm(N) AS select(X).
   { S = sl_stmt_new(pParse, S_CREATE_STREAM); S->name = sl_token_name(pParse, &N); S->select = X;
     S->or_replace = R; S->if_exists = I; }
+cmd(S) ::= CREATE orreplace(R) MODEL ifnotexists(I) nm(N) FROM STRING(P).
+  { S = sl_stmt_new(pParse, S_CREATE_MODEL); S->name = sl_token_name(pParse, &N); S->or_replace = R;
+    S->if_exists = I; S->value = sl_expr_literal(pParse, TK_STRING, &P); }
 cmd(S) ::= CREATE temp TABLE ifnotexists(I) nm(N) LP coldefs(C) RP.
   { S = C; S->kind = S_CREATE_TABLE; S->name = sl_token_name(pParse, &N); S->if_exists = I; }
 
@@ -202,6 +205,7 @@ rowlist(S) ::= LP nexprlist(L) RP. { S = sl_stmt_new(pParse, S_INSERT_VALUES); s
 
 cmd(S) ::= DROP STREAM ifexists(I) nm(N). { S = sl_stmt_new(pParse, S_DROP); S->name = sl_token_name(pParse, &N); S->if_exists = I; S->or_replace = 0; }
 cmd(S) ::= DROP TABLE ifexists(I) nm(N). { S = sl_stmt_new(pParse, S_DROP); S->name = sl_token_name(pParse, &N); S->if_exists = I; S->or_replace = 1; }
+cmd(S) ::= DROP MODEL ifexists(I) nm(N). { S = sl_stmt_new(pParse, S_DROP_MODEL); S->name = sl_token_name(pParse, &N); S->if_exists = I; }
 %type ifexists {int}
 ifexists(I) ::= . { I = 0; }
 ifexists(I) ::= IF EXISTS. { I = 1; }

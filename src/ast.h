@@ -76,6 +76,7 @@ struct sl_expr {
   /* ---- filled in by the binder ---- */
   int col;             /* E_COLUMN: input column index */
   int agg;             /* E_CALL of an aggregate: index into the query's aggregates, else -1 */
+  int mcall;           /* E_CALL of a model function: index into the query's model calls, else -1 */
   const sl_func *func; /* E_CALL: resolved function */
   uint8_t aff;         /* sl_affinity of the expression's value */
   uint8_t coll;        /* sl_coll attached by COLLATE or the column */
@@ -100,7 +101,9 @@ typedef enum sl_stmt_kind {
   S_SET,           /* SET name = value */
   S_SHOW,          /* SHOW FUNCTIONS|STREAMS|TABLES|QUERIES */
   S_DESCRIBE,      /* DESCRIBE name */
-  S_EXPLAIN        /* EXPLAIN stmt */
+  S_EXPLAIN,       /* EXPLAIN stmt */
+  S_CREATE_MODEL,  /* CREATE [OR REPLACE] MODEL [IF NOT EXISTS] name FROM 'path' (value) */
+  S_DROP_MODEL     /* DROP MODEL [IF EXISTS] name */
 } sl_stmt_kind;
 
 typedef struct sl_select {

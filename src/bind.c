@@ -8,9 +8,12 @@
 ** per node, the affinity SQLite would give the expression and whether it is
 ** constant.  Errors carry the line:column of the offending name.
 */
+#include <stdlib.h>
 #include <string.h>
 
+#include "catalog.h"
 #include "expr.h"
+#include "model.h"
 #include "parse.h"
 
 /* Functions the compiler evaluates inline (lazily), not through a call. */
@@ -53,6 +56,116 @@ static int bind_column(sl_bind *b, sl_expr *e) {
   return 0;
 }
 
+void sl_mcalls_free(sl_mcalls *l) {
+  for (int i = 0; i < l->n; i++)
+    sl_model_slot_release(l->a[i].slot);
+  free(l->a);
+  l->a = NULL;
+  l->n = 0;
+}
+
+/* The model functions taking a model name first. */
+static const struct {
+  const char *name;
+  sl_mcall_mode mode;
+} model_funcs[] = {{"predict", SL_MC_PREDICT},
+                   {"predict_label", SL_MC_LABEL},
+                   {"predict_proba", SL_MC_PROBA},
+                   {"transform", SL_MC_TRANSFORM},
+                   {"decision_function", SL_MC_DECISION}};
+
+/* A call of a model (m(...), predict(m, ...), ...): record it in b->mcalls
+** and give e its index.  Returns 1 when e is not a model call, 0 when bound,
+** -1 on error.  The feature count is checked against the current version;
+** a VECTOR's length is checked per record by op_score. */
+static int bind_model_call(sl_bind *b, sl_expr *e) {
+  int argc = e->list ? e->list->n : 0;
+  sl_expr **args = e->list ? e->list->a : NULL;
+  sl_model_slot *slot = sl_catalog_model(b->cat, e->name);
+  sl_mcall_mode mode = SL_MC_PREDICT;
+  const char *fname = e->name;
+  if (!slot) {
+    size_t i = 0;
+    while (i < SL_ARRAY_SIZE(model_funcs) && sl_stricmp(model_funcs[i].name, e->name) != 0)
+      i++;
+    if (i == SL_ARRAY_SIZE(model_funcs)) return 1;
+    mode = model_funcs[i].mode;
+    fname = model_funcs[i].name;
+    if (argc < 1 || args[0]->kind != E_COLUMN || args[0]->tab ||
+        !(slot = sl_catalog_model(b->cat, args[0]->name))) {
+      sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col,
+                    argc >= 1 && args[0]->kind == E_COLUMN
+                        ? "%s(): no such model: %s"
+                        : "%s(): the first argument must be a model name%s",
+                    fname, argc >= 1 && args[0]->kind == E_COLUMN ? args[0]->name : "");
+      return -1;
+    }
+    args++;
+    argc--;
+  }
+  if (b->in_agg || b->in_model || e->distinct || e->right || e->star) {
+    sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col,
+                  b->in_agg     ? "%s(): a model inside an aggregate is not supported yet"
+                  : b->in_model ? "%s(): a model call inside another model call's arguments"
+                                  " is not supported (use a named stream)"
+                                : "%s(): not an aggregate",
+                  fname);
+    return -1;
+  }
+  sl_model *m = sl_model_slot_acquire(slot);
+  int nf = m->n_in;
+  sl_mcall mc = {slot, mode, args, argc, 0, NULL, fname, e->line, e->pos_col};
+  const char *bad = NULL;
+  if (mode == SL_MC_PROBA && (argc == nf + 1 || (argc == 2 && nf > 2))) {
+    mc.mode = SL_MC_PROBA1;
+    mc.cls = args[argc - 1];
+    mc.nargs = --argc;
+  }
+  if (argc == nf)
+    mc.vector = 0;
+  else if (argc == 1)
+    mc.vector = 1;
+  else
+    bad = "count";
+  if (!bad && (mc.mode == SL_MC_LABEL) && !m->classes) bad = "predict_label() needs a classifier";
+  if (!bad && (mc.mode == SL_MC_PROBA || mc.mode == SL_MC_PROBA1) && m->out != SL_OUT_PROBA)
+    bad = "predict_proba() needs a classifier with probabilities";
+  if (!bad && mc.mode == SL_MC_TRANSFORM && m->out != SL_OUT_TRANSFORM && m->out != SL_OUT_DISTANCE)
+    bad = "transform() needs a transformer or k-means";
+  if (!bad && mc.mode == SL_MC_DECISION && !m->vt->decision)
+    bad = "decision_function() needs a linear model";
+  sl_model_release(m);
+  if (bad) {
+    if (!strcmp(bad, "count"))
+      sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col,
+                    "model %s takes %d features (or one VECTOR of them); %d given", slot->name, nf,
+                    argc);
+    else
+      sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col, "model %s: %s", slot->name, bad);
+    return -1;
+  }
+  b->in_model = 1;
+  for (int i = 0; i < argc; i++)
+    if (sl_bind_expr(b, args[i])) {
+      b->in_model = 0;
+      return -1;
+    }
+  if (mc.cls && sl_bind_expr(b, mc.cls)) {
+    b->in_model = 0;
+    return -1;
+  }
+  b->in_model = 0;
+  sl_model_slot_retain(slot);
+  sl_mcalls *l = b->mcalls;
+  l->a = sl_realloc(l->a, sizeof(*l->a) * (size_t)(l->n + 1));
+  l->a[l->n] = mc;
+  e->mcall = l->n++;
+  e->func = NULL;
+  e->is_const = 0;
+  e->aff = SL_AFF_NONE;
+  return 0;
+}
+
 static int bind_call(sl_bind *b, sl_expr *e) {
   int argc = e->star ? 0 : (e->list ? e->list->n : 0);
   if (e->list)
@@ -63,6 +176,17 @@ static int bind_call(sl_bind *b, sl_expr *e) {
                       e->list->a[i]->name);
         return -1;
       }
+  if (b->cat) {
+    int r = bind_model_call(b, e);
+    if (r <= 0) return r;
+  } else if (sl_functab_find(b->funcs, e->name, strlen(e->name), argc, NULL) == NULL) {
+    for (size_t i = 0; i < SL_ARRAY_SIZE(model_funcs); i++)
+      if (sl_stricmp(model_funcs[i].name, e->name) == 0) {
+        sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col,
+                      "%s(): model functions are not allowed here", e->name);
+        return -1;
+      }
+  }
   if (is_inline_func(e->name)) {
     int want_min = sl_stricmp(e->name, "coalesce") == 0 ? 2
                    : sl_stricmp(e->name, "iif") == 0    ? 3

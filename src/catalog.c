@@ -3,6 +3,7 @@
 ** Lists are short (a handful of objects), so they are plain linked lists.
 */
 #include "catalog.h"
+#include "model.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -32,7 +33,37 @@ static void stream_free(sl_stream *s) {
   free(s);
 }
 
+sl_model_slot *sl_catalog_model(sl_catalog *c, const char *name) {
+  for (int i = 0; i < c->nmodel; i++)
+    if (sl_stricmp(c->models[i]->name, name) == 0) return c->models[i];
+  return NULL;
+}
+
+void sl_catalog_put_model(sl_catalog *c, const char *name, sl_model *m) {
+  sl_model_slot *s = sl_catalog_model(c, name);
+  if (s) {
+    sl_model_slot_swap(s, m);
+    return;
+  }
+  c->models = sl_realloc(c->models, sizeof(*c->models) * (size_t)(c->nmodel + 1));
+  c->models[c->nmodel++] = sl_model_slot_new(name, m);
+}
+
+int sl_catalog_drop_model(sl_catalog *c, const char *name) {
+  for (int i = 0; i < c->nmodel; i++)
+    if (sl_stricmp(c->models[i]->name, name) == 0) {
+      sl_model_slot_release(c->models[i]);
+      memmove(c->models + i, c->models + i + 1, sizeof(*c->models) * (size_t)(c->nmodel - i - 1));
+      c->nmodel--;
+      return 1;
+    }
+  return 0;
+}
+
 void sl_catalog_free(sl_catalog *c) {
+  for (int i = 0; i < c->nmodel; i++)
+    sl_model_slot_release(c->models[i]);
+  free(c->models);
   while (c->tables) {
     sl_table *n = c->tables->next;
     table_free(c->tables);

@@ -34,7 +34,12 @@ typedef struct sl_setting {
   struct sl_setting *next;
 } sl_setting;
 
+typedef struct sl_model_slot sl_model_slot;
+typedef struct sl_model sl_model;
+
 typedef struct sl_catalog {
+  sl_model_slot **models; /* one reference each (model.h) */
+  int nmodel;
   sl_table *tables;
   sl_stream *streams;
   sl_setting *settings;
@@ -54,6 +59,12 @@ int sl_catalog_drop_stream(sl_catalog *c, const char *name);
 /* Settings: set (copying v) and get (NULL when unset). */
 void sl_catalog_set(sl_catalog *c, const char *name, const sl_value *v);
 const sl_value *sl_catalog_get(sl_catalog *c, const char *name);
+/* Models: find a slot by name (NULL if none); add a model under a new name
+** or swap it into the existing slot (takes m's reference); drop by name
+** (1 if removed; running queries keep their reference). */
+sl_model_slot *sl_catalog_model(sl_catalog *c, const char *name);
+void sl_catalog_put_model(sl_catalog *c, const char *name, sl_model *m);
+int sl_catalog_drop_model(sl_catalog *c, const char *name);
 /* Append a row (ncol values copied, column affinity applied). */
 void sl_table_insert(sl_table *t, sl_value *row);
 

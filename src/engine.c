@@ -14,12 +14,16 @@
 #include <string.h>
 
 #include "expr.h"
+#include "model.h"
+
+#include <cblas.h>
 
 /* ---- public API ------------------------------------------------------------ */
 
 sluice *sluice_open(void) {
   sluice *db = sl_calloc(1, sizeof *db);
   sl_catalog_init(&db->cat);
+  openblas_set_num_threads(1); /* a query scores on its own thread */
   sl_buf_init(&db->stats);
   return db;
 }
@@ -128,6 +132,20 @@ static int exec_show(sluice *db, const sl_stmt *st, sl_row_fn fn, void *ud, sl_e
     }
     return 0;
   }
+  if (sl_stricmp(what, "models") == 0) {
+    static const char *const names[] = {"name", "kind", "inputs", "version", "file"};
+    for (int i = 0; i < db->cat.nmodel; i++) {
+      sl_model_slot *slot = db->cat.models[i];
+      sl_model *m = sl_model_slot_acquire(slot);
+      char nin[16], ver[16];
+      snprintf(nin, sizeof nin, "%d", m->n_in);
+      snprintf(ver, sizeof ver, "%d", slot->version);
+      const char *cells[] = {slot->name, m->kind_desc, nin, ver, m->path};
+      text_row(fn, ud, 5, names, cells);
+      sl_model_release(m);
+    }
+    return 0;
+  }
   if (sl_stricmp(what, "tables") == 0) {
     static const char *const names[] = {"name", "rows"};
     for (sl_table *t = db->cat.tables; t; t = t->next) {
@@ -175,7 +193,22 @@ static int describe_schema(const sl_schema *s, sl_row_fn fn, void *ud) {
   return 0;
 }
 
+static void describe_prop(void *ud, const char *k, const char *v) {
+  show_ctx *s = ud;
+  static const char *const names[] = {"property", "value"};
+  const char *cells[] = {k, v};
+  text_row(s->fn, s->ud, 2, names, cells);
+}
+
 static int exec_describe(sluice *db, const sl_stmt *st, sl_row_fn fn, void *ud, sl_err *err) {
+  sl_model_slot *ms = sl_catalog_model(&db->cat, st->name);
+  if (ms) {
+    sl_model *m = sl_model_slot_acquire(ms);
+    show_ctx s = {fn, ud};
+    sl_model_describe(m, describe_prop, &s);
+    sl_model_release(m);
+    return 0;
+  }
   sl_table *t = sl_catalog_table(&db->cat, st->name);
   if (t) return describe_schema(&t->schema, fn, ud);
   sl_stream *s = sl_catalog_stream(&db->cat, st->name);
@@ -187,11 +220,35 @@ static int exec_describe(sluice *db, const sl_stmt *st, sl_row_fn fn, void *ud, 
     }
     return describe_schema(&s->schema, fn, ud);
   }
-  sl_err_setpos(err, SL_EBIND, st->line, st->col, "no such stream or table: %s", st->name);
+  sl_err_setpos(err, SL_EBIND, st->line, st->col, "no such stream, table or model: %s", st->name);
   return -1;
 }
 
 /* ---- DDL ----------------------------------------------------------------------- */
+
+/* CREATE [OR REPLACE] MODEL name FROM 'path': the file is loaded and checked
+** completely before the catalog changes; a replacement is swapped in under
+** running queries (their next batch uses it). */
+static int exec_create_model(sluice *db, const sl_stmt *st, sl_err *err) {
+  sl_model_slot *old = sl_catalog_model(&db->cat, st->name);
+  if (old && st->if_exists) return 0;
+  if (old && !st->or_replace) {
+    sl_err_setpos(err, SL_EBIND, st->line, st->col,
+                  "model %s already exists (CREATE OR REPLACE MODEL swaps it)", st->name);
+    return -1;
+  }
+  char *path = sl_strndup(st->value->z, (size_t)st->value->n);
+  sl_err e = {0};
+  sl_model *m = sl_model_load(path, &e);
+  free(path);
+  if (!m) {
+    sl_err_setpos(err, SL_EBIND, st->line, st->col, "%s", e.msg ? e.msg : "cannot load model");
+    sl_err_clear(&e);
+    return -1;
+  }
+  sl_catalog_put_model(&db->cat, st->name, m);
+  return 0;
+}
 
 static int exec_create_stream(sluice *db, const sl_stmt *st, sl_err *err) {
   if (sl_catalog_stream(&db->cat, st->name) || sl_catalog_table(&db->cat, st->name)) {
@@ -263,7 +320,7 @@ static int exec_insert(sluice *db, const sl_stmt *st, sl_err *err) {
       break;
     }
     for (int c = 0; c < ncol && !rc; c++) {
-      sl_bind b = {NULL, NULL, db->cat.funcs, err, 0, 0, 0};
+      sl_bind b = {NULL, NULL, db->cat.funcs, err, 0, 0, 0, NULL, NULL, 0};
       if (sl_bind_expr(&b, l->a[c]) || sl_expr_eval_const(l->a[c], &row[c], err)) rc = -1;
     }
     if (!rc) sl_table_insert(t, row);
@@ -275,7 +332,7 @@ static int exec_insert(sluice *db, const sl_stmt *st, sl_err *err) {
 }
 
 static int exec_set(sluice *db, const sl_stmt *st, sl_err *err) {
-  sl_bind b = {NULL, NULL, db->cat.funcs, err, 0, 0, 0};
+  sl_bind b = {NULL, NULL, db->cat.funcs, err, 0, 0, 0, NULL, NULL, 0};
   sl_value v = SL_VALUE_INIT;
   /* A bare word (SET x = earliest) is taken as text. */
   if (st->value->kind == E_COLUMN) {
@@ -353,6 +410,13 @@ static int exec_stmt(sluice *db, const sl_stmt *st, int deferred, sl_row_fn fn, 
     }
     return 0;
   }
+  case S_CREATE_MODEL: return exec_create_model(db, st, err);
+  case S_DROP_MODEL:
+    if (!sl_catalog_drop_model(&db->cat, st->name) && !st->if_exists) {
+      sl_err_setpos(err, SL_EBIND, st->line, st->col, "no such model: %s", st->name);
+      return -1;
+    }
+    return 0;
   case S_SET: return exec_set(db, st, err);
   case S_SHOW: return exec_show(db, st, fn, ud, err);
   case S_DESCRIBE: return exec_describe(db, st, fn, ud, err);

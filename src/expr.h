@@ -13,14 +13,49 @@
 #include "format.h"
 #include "vm.h"
 
+/* A model function call found by the binder (predict(m, ...), m(...), ...),
+** scored by op_score.c for a whole batch before the rest of the query. */
+typedef enum sl_mcall_mode {
+  SL_MC_PREDICT,   /* m(...) / predict(m, ...): the primary output */
+  SL_MC_LABEL,     /* predict_label */
+  SL_MC_PROBA,     /* predict_proba: all classes as a JSON object */
+  SL_MC_PROBA1,    /* predict_proba(m, ..., class): one class */
+  SL_MC_TRANSFORM, /* transform: a VECTOR */
+  SL_MC_DECISION   /* decision_function */
+} sl_mcall_mode;
+
+typedef struct sl_model_slot sl_model_slot;
+typedef struct sl_catalog sl_catalog;
+
+typedef struct sl_mcall {
+  sl_model_slot *slot; /* a reference owned by whoever owns the list */
+  sl_mcall_mode mode;
+  sl_expr **args; /* the features: n_in scalars, or one VECTOR */
+  int nargs;
+  int vector;   /* args[0] is a VECTOR of features */
+  sl_expr *cls; /* SL_MC_PROBA1: the class */
+  const char *fname;
+  int line, col;
+} sl_mcall;
+
+typedef struct sl_mcalls {
+  sl_mcall *a;
+  int n;
+} sl_mcalls;
+/* Release the slots and the array. */
+void sl_mcalls_free(sl_mcalls *l);
+
 typedef struct sl_bind {
   sl_schema *schema;   /* input columns (may grow if open), NULL without FROM */
   const char *srcname; /* name the input may be qualified with, or NULL */
   const sl_functab *funcs;
   sl_err *err;
-  int allow_agg; /* aggregates are allowed in this clause */
-  int in_agg;    /* binding the arguments of an aggregate */
-  int naggs;     /* aggregates found so far (each E_CALL gets ->agg) */
+  int allow_agg;     /* aggregates are allowed in this clause */
+  int in_agg;        /* binding the arguments of an aggregate */
+  int naggs;         /* aggregates found so far (each E_CALL gets ->agg) */
+  sl_catalog *cat;   /* models by name; NULL: model calls are not allowed here */
+  sl_mcalls *mcalls; /* where model calls are collected (each E_CALL gets ->mcall) */
+  int in_model;      /* binding a model call's arguments */
 } sl_bind;
 
 /* Bind e and its children.  Returns 0, or -1 with b->err set to an error
@@ -36,7 +71,8 @@ typedef struct sl_compiler {
   sl_program *prog;
   int nreg; /* next free register */
   sl_err *err;
-  int no_fold; /* disable constant folding (EXPLAIN of folding itself) */
+  int no_fold;    /* disable constant folding (EXPLAIN of folding itself) */
+  int mcall_base; /* input column of model call 0's result (op_score appends them) */
 } sl_compiler;
 
 /* Compile e so that its value ends up in register target.  Returns 0 or -1

@@ -83,6 +83,12 @@ struct sl_program;
 ** strict: an evaluation error fails the query (a constant SELECT) instead of
 ** rejecting the row. */
 sl_operator *sl_op_project_new(struct sl_program *prog, int ncol_out, int trace, int strict);
+/* Batched model scoring (op_score.c): prog computes the filter and every
+** call's arguments (call i's from register arg_reg[i]); outputs rows of the
+** first ncol_in input columns plus one column per call.  Takes the calls. */
+struct sl_mcalls;
+sl_operator *sl_op_score_new(struct sl_program *prog, int ncol_in, struct sl_mcalls *calls,
+                             const int *arg_reg, int trace, int strict);
 /* op_sink.c: encode rows with the sink's format and write them; takes
 ** ownership of sink.  key_col >= 0 gives message keys from that column,
 ** left out of the encoded value when drop_key. */

@@ -32,6 +32,7 @@ typedef struct sl_task {
   sl_stats stats;    /* records in, decode rejections */
   sl_err err;
   int fail_on_error; /* errors => 'fail' */
+  int reported;      /* its failure was reported when it happened */
   int64_t commit_ms; /* how often a source's offsets are committed */
   sluice *db;
   pthread_t thread;
@@ -216,8 +217,16 @@ done:
   free(recp);
 }
 
+/* A task on a thread of its own: when it fails, say so at once, since the
+** others go on (a continuous query may run for days). */
 static void *task_thread(void *arg) {
-  task_run(arg);
+  sl_task *t = arg;
+  task_run(t);
+  if (t->err.code) {
+    fprintf(stderr, "sluice: %s stopped: %s\n", t->name[0] ? t->name : "query",
+            t->err.msg ? t->err.msg : "failed");
+    t->reported = 1;
+  }
   return NULL;
 }
 
@@ -235,13 +244,18 @@ int sl_run_execute(sl_run *run, int threaded, sl_err *err) {
     for (int i = 0; i < run->ntask; i++)
       task_run(run->tasks[i]);
   }
+  int nreported = 0;
   for (int i = 0; i < run->ntask; i++) {
     sl_task *t = run->tasks[i];
-    if (t->err.code && !err->code) {
+    nreported += t->reported;
+    if (t->err.code && !t->reported && !err->code) {
       sl_err_set(err, t->err.code, "%s%s%s", t->name, t->name[0] ? ": " : "",
                  t->err.msg ? t->err.msg : "failed");
     }
   }
+  if (nreported && !err->code)
+    sl_err_set(err, SL_EIO, "%d quer%s stopped with an error (reported above)", nreported,
+               nreported == 1 ? "y" : "ies");
   return err->code ? -1 : 0;
 }
 
@@ -255,7 +269,7 @@ static int call_options(sluice *db, const sl_call *call, sl_options *o, sl_err *
   for (int i = 0; call->args && i < call->args->n; i++) {
     sl_expr *a = call->args->a[i];
     sl_expr *v = a->kind == E_OPTION ? a->left : a;
-    sl_bind b = {NULL, NULL, db->cat.funcs, err, 0, 0, 0};
+    sl_bind b = {NULL, NULL, db->cat.funcs, err, 0, 0, 0, NULL, NULL, 0};
     if (sl_bind_expr(&b, v)) return -1;
     if (!v->is_const) {
       sl_err_setpos(err, SL_EBIND, v->line, v->pos_col, "arguments of %s() must be constants",
@@ -489,27 +503,82 @@ static sl_query *plan_select(sl_run *run, const sl_select *sel, const char *id, 
   run->queries[run->nquery++] = q;
 
   /* Bind. Aggregates are allowed only without FROM (one row). */
-  sl_bind b = {in.schema, in.name, db->cat.funcs, err, sel->from == NULL, 0, 0};
+  sl_mcalls mcalls = {0};
+  sl_bind b = {in.schema, in.name, db->cat.funcs, err,     sel->from == NULL,
+               0,         0,       &db->cat,      &mcalls, 0};
   for (int i = 0; i < cols->n; i++)
-    if (sl_bind_expr(&b, cols->a[i])) return NULL;
+    if (sl_bind_expr(&b, cols->a[i])) goto fail_bind;
   if (b.naggs && sel->from) {
     sl_err_set(err, SL_EBIND, "aggregates over a stream need GROUP BY windows (not supported yet)");
-    return NULL;
+    goto fail_bind;
   }
+  int where_models = 0;
   if (sel->where) {
     sl_bind bw = b;
     bw.allow_agg = 0;
-    if (sl_bind_expr(&bw, sel->where)) return NULL;
+    int before = mcalls.n;
+    if (sl_bind_expr(&bw, sel->where)) goto fail_bind;
+    where_models = mcalls.n > before;
   }
+  int ncol_in = in.schema ? in.schema->ncol : 0;
+  /* Model calls: scored per batch by op_score, which also applies a WHERE
+  ** that uses no model (so rows it drops are not scored). */
+  int where_in_score = mcalls.n && sel->where && !where_models;
+  if (mcalls.n) {
+    sl_program *sp = sl_program_new();
+    sl_compiler sc = {sp, 0, err, 0, 0};
+    int total = 0;
+    for (int i = 0; i < mcalls.n; i++)
+      total += mcalls.a[i].nargs + (mcalls.a[i].cls != NULL);
+    int res = sl_reg_alloc(&sc, total ? total : 1);
+    sp->result_reg = res;
+    sp->nresult = total;
+    int fj = -1;
+    if (where_in_score) {
+      int w = sl_reg_alloc(&sc, 1);
+      if (sl_expr_code(&sc, sel->where, w)) goto fail_score;
+      fj = sl_program_add(sp, OP_IfNot, w, 0, 1);
+    }
+    int *arg_reg = sl_malloc(sizeof(int) * (size_t)mcalls.n);
+    int off = res;
+    for (int i = 0; i < mcalls.n; i++) {
+      const sl_mcall *mc = &mcalls.a[i];
+      arg_reg[i] = off;
+      for (int j = 0; j < mc->nargs; j++)
+        if (sl_expr_code(&sc, mc->args[j], off + j)) {
+          free(arg_reg);
+          goto fail_score;
+        }
+      if (mc->cls && sl_expr_code(&sc, mc->cls, off + mc->nargs)) {
+        free(arg_reg);
+        goto fail_score;
+      }
+      off += mc->nargs + (mc->cls != NULL);
+    }
+    sl_program_add(sp, OP_Result, res, total, 0);
+    if (fj >= 0) {
+      sp->ops[fj].p2 = sp->nop;
+      sl_program_add(sp, OP_Halt, 1, 0, 0);
+    }
+    sl_program_finish(sp);
+    query_add_op(q,
+                 sl_op_score_new(sp, ncol_in, &mcalls, arg_reg, db->vm_trace, sel->from == NULL));
+    free(arg_reg);
+    goto scored;
+  fail_score:
+    sl_program_free(sp);
+    goto fail_bind;
+  }
+scored:;
 
   /* Compile WHERE + select list into one program. */
   sl_program *prog = sl_program_new();
-  sl_compiler c = {prog, 0, err, 0};
+  sl_compiler c = {prog, 0, err, 0, ncol_in};
   int result = sl_reg_alloc(&c, cols->n);
   prog->result_reg = result;
   prog->nresult = cols->n;
   int filter_jump = -1;
-  if (sel->where) {
+  if (sel->where && !where_in_score) {
     int w = sl_reg_alloc(&c, 1);
     if (sl_expr_code(&c, sel->where, w)) goto fail_prog;
     /* false or NULL: jump to the Halt placed after Result */
@@ -572,6 +641,9 @@ static sl_query *plan_select(sl_run *run, const sl_select *sel, const char *id, 
 
 fail_prog:
   sl_program_free(prog);
+  return NULL;
+fail_bind:
+  sl_mcalls_free(&mcalls);
   return NULL;
 }
 

@@ -1,0 +1,133 @@
+/*
+** model.h - machine-learning models: loading, batched scoring, versions.
+**
+** A model is loaded from a file (the sluice model JSON format or an XGBoost
+** JSON model, docs/models.md) into an immutable sl_model.  Scoring is by
+** batch: sl_model_score() takes a row-major matrix of n rows of n_in
+** features and writes n rows of n_out doubles, whose meaning is the model's
+** `out` kind (probabilities, a regression value, distances, transformed
+** features, or decision values).  The SQL functions (predict, predict_label,
+** predict_proba, transform, decision_function, and the model's own name) are
+** computed from those rows by op_score.c, which scores a whole batch in one
+** call.
+**
+** Versions: the catalog holds a model in an sl_model_slot.  CREATE OR REPLACE
+** loads and checks the new file completely and then swaps the slot's pointer
+** under its mutex; a query takes a reference to the current version for one
+** batch (sl_model_slot_acquire / sl_model_release), so a batch is scored by
+** one version only, and an old version is freed by whoever drops the last
+** reference.  Slots are reference-counted too: the catalog holds one, each
+** query using the model another, so DROP MODEL does not pull a model from
+** under a running query.
+*/
+#ifndef SLUICE_MODEL_H
+#define SLUICE_MODEL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "util.h"
+#include "value.h"
+
+typedef struct cJSON cJSON;
+
+/* What a row of model output holds. */
+typedef enum sl_model_out {
+  SL_OUT_VALUE,     /* one regression value */
+  SL_OUT_PROBA,     /* one probability per class (n_out == nclass) */
+  SL_OUT_DECISION,  /* a classifier without probabilities: decision values */
+  SL_OUT_DISTANCE,  /* k-means: distance to each centre */
+  SL_OUT_TRANSFORM, /* a transformer's output features */
+} sl_model_out;
+
+typedef struct sl_model sl_model;
+
+/* One kind of model (linear, trees, mlp, ...): the scoring routines. */
+typedef struct sl_model_vt {
+  const char *kind;
+  /* Score n rows: x is n x m->n_in (row-major), out is n x m->n_out.  scratch
+  ** holds m->scratch_per_row * n doubles for the model's own use. */
+  void (*score)(const sl_model *m, const double *x, int n, double *out, double *scratch);
+  /* Decision values (n x m->n_decision), or NULL when the kind has none. */
+  void (*decision)(const sl_model *m, const double *x, int n, double *out, double *scratch);
+  void (*free)(sl_model *m); /* free the kind's own data (not the sl_model) */
+} sl_model_vt;
+
+struct sl_model {
+  const sl_model_vt *vt;
+  void *impl;          /* the kind's data */
+  int n_in;            /* features per row */
+  int n_out;           /* doubles per output row */
+  int n_decision;      /* doubles per decision row (vt->decision) */
+  sl_model_out out;    /* meaning of the output row */
+  int scratch_per_row; /* doubles of scratch per scored row */
+  int missing_ok;      /* NaN features are missing values (XGBoost), else an error */
+  /* classifiers: the labels, in the library's order; NULL otherwise */
+  int nclass;
+  sl_value *classes;    /* INTEGER or TEXT values; text owned by the model */
+  char **feature_names; /* n_in names or NULL */
+  char *kind_desc;      /* "sklearn LogisticRegression (binary)" for DESCRIBE */
+  char *path;           /* the file it came from */
+  atomic_int ref;
+};
+
+/* Load a model file.  Returns the model with one reference, or NULL with err
+** naming the file and the problem. */
+sl_model *sl_model_load(const char *path, sl_err *err);
+void sl_model_retain(sl_model *m);
+void sl_model_release(sl_model *m);
+
+/* Score n rows (see sl_model_vt.score); scratch as there. */
+static inline void sl_model_score(const sl_model *m, const double *x, int n, double *out,
+                                  double *scratch) {
+  m->vt->score(m, x, n, out, scratch);
+}
+/* Index of the predicted class (first maximum probability, or the decision
+** rule of a classifier without probabilities), from one output row. */
+int sl_model_argmax(const sl_model *m, const double *row);
+
+/* A named, swappable model in the catalog. */
+typedef struct sl_model_slot {
+  char *name;
+  pthread_mutex_t mu;
+  sl_model *cur; /* the current version (one reference held by the slot) */
+  int version;   /* 1, 2, ... per CREATE OR REPLACE */
+  atomic_int ref;
+} sl_model_slot;
+
+sl_model_slot *sl_model_slot_new(const char *name, sl_model *m); /* takes m's reference */
+/* Swap in a new version (takes m's reference); the old one is released. */
+void sl_model_slot_swap(sl_model_slot *s, sl_model *m);
+/* The current version with a reference for the caller. */
+sl_model *sl_model_slot_acquire(sl_model_slot *s);
+void sl_model_slot_retain(sl_model_slot *s);
+void sl_model_slot_release(sl_model_slot *s);
+
+/* Describe a model for DESCRIBE: one (property, value) pair per call of cb. */
+void sl_model_describe(const sl_model *m, void (*cb)(void *ud, const char *k, const char *v),
+                       void *ud);
+
+/* ---- for the kinds (model_*.c) ------------------------------------------ */
+/* Read helpers: each returns 0, or -1 with err set to "FIELD: problem". */
+int sl_mj_int(const cJSON *o, const char *field, int *out, sl_err *err);
+int sl_mj_num(const cJSON *o, const char *field, double *out, sl_err *err);
+const char *sl_mj_str(const cJSON *o, const char *field, sl_err *err);
+/* An array of n numbers (n < 0: any length, stored in *n_out) into a new
+** array; NaN/infinite values are an error. */
+double *sl_mj_vec(const cJSON *o, const char *field, int n, int *n_out, sl_err *err);
+/* A matrix rows x cols (rows/cols < 0: any), row-major into a new array. */
+double *sl_mj_mat(const cJSON *o, const char *field, int rows, int cols, int *rows_out,
+                  int *cols_out, sl_err *err);
+
+/* Loaders: fill m (vt, impl, n_out, out, ...) from the object; n_in is set. */
+int sl_model_linear_load(sl_model *m, const cJSON *o, sl_err *err);
+int sl_model_trees_load(sl_model *m, const cJSON *o, sl_err *err);
+int sl_model_xgb_load(sl_model *m, const cJSON *o, sl_err *err);
+int sl_model_mlp_load(sl_model *m, const cJSON *o, sl_err *err);
+int sl_model_kmeans_load(sl_model *m, const cJSON *o, sl_err *err);
+int sl_model_scaler_load(sl_model *m, const cJSON *o, int minmax, sl_err *err);
+int sl_model_pipeline_load(sl_model *m, const cJSON *o, sl_err *err);
+/* Load one model object of the sluice format (a pipeline step too). */
+int sl_model_load_object(sl_model *m, const cJSON *o, sl_err *err);
+
+#endif /* SLUICE_MODEL_H */

@@ -1,0 +1,190 @@
+/*
+** model_mlp.c - multi-layer perceptrons (kind "mlp", docs/models.md):
+** scikit-learn's MLPClassifier and MLPRegressor.
+**
+** h = x; per layer h = act(h @ W + b), the last layer with the output
+** activation, in scikit-learn's order (product, then bias, then activation).
+** A batch goes through each layer as one cblas_dgemm (OpenBLAS, single
+** threaded); the activations live in the caller's scratch space, two
+** buffers of the widest layer per row, used in turn.
+*/
+#include <cblas.h>
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+
+typedef enum { A_IDENTITY, A_RELU, A_TANH, A_LOGISTIC, A_SOFTMAX } act_kind;
+
+typedef struct layer {
+  double *w; /* n_in x n_out */
+  double *b; /* n_out */
+  int n_in, n_out;
+} layer;
+
+typedef struct mlp {
+  layer *layers;
+  int nlayers;
+  int widest;
+  act_kind hidden, output;
+  int binary; /* one logistic output: probabilities [1 - p, p] */
+} mlp;
+
+static void activate(act_kind a, double *h, int n, int w) {
+  size_t len = (size_t)n * (size_t)w;
+  switch (a) {
+  case A_IDENTITY: break;
+  case A_RELU:
+    for (size_t i = 0; i < len; i++)
+      if (h[i] < 0) h[i] = 0;
+    break;
+  case A_TANH:
+    for (size_t i = 0; i < len; i++)
+      h[i] = tanh(h[i]);
+    break;
+  case A_LOGISTIC:
+    for (size_t i = 0; i < len; i++)
+      h[i] = 1.0 / (1.0 + exp(-h[i]));
+    break;
+  case A_SOFTMAX:
+    for (int r = 0; r < n; r++) {
+      double *p = h + (size_t)r * (size_t)w;
+      double mx = p[0];
+      for (int j = 1; j < w; j++)
+        if (p[j] > mx) mx = p[j];
+      double s = 0;
+      for (int j = 0; j < w; j++) {
+        p[j] = exp(p[j] - mx);
+        s += p[j];
+      }
+      for (int j = 0; j < w; j++)
+        p[j] /= s;
+    }
+    break;
+  }
+}
+
+static void mlp_score(const sl_model *m, const double *x, int n, double *out, double *scratch) {
+  const mlp *p = m->impl;
+  double *buf[2] = {scratch, scratch + (size_t)n * (size_t)p->widest};
+  const double *h = x;
+  int w = m->n_in;
+  for (int l = 0; l < p->nlayers; l++) {
+    const layer *ly = &p->layers[l];
+    double *o = buf[l & 1];
+    if (n == 1) {
+      for (int j = 0; j < ly->n_out; j++)
+        o[j] = 0;
+      for (int i = 0; i < w; i++) {
+        double hi = h[i];
+        const double *wr = ly->w + (size_t)i * (size_t)ly->n_out;
+        for (int j = 0; j < ly->n_out; j++)
+          o[j] += hi * wr[j];
+      }
+    } else {
+      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, ly->n_out, w, 1.0, h, w, ly->w,
+                  ly->n_out, 0.0, o, ly->n_out);
+    }
+    for (int r = 0; r < n; r++) {
+      double *orow = o + (size_t)r * (size_t)ly->n_out;
+      for (int j = 0; j < ly->n_out; j++)
+        orow[j] += ly->b[j];
+    }
+    activate(l == p->nlayers - 1 ? p->output : p->hidden, o, n, ly->n_out);
+    h = o;
+    w = ly->n_out;
+  }
+  for (int r = 0; r < n; r++) {
+    if (p->binary) {
+      double p1 = h[r];
+      out[2 * (size_t)r] = 1.0 - p1;
+      out[2 * (size_t)r + 1] = p1;
+    } else {
+      memcpy(out + (size_t)r * (size_t)m->n_out, h + (size_t)r * (size_t)w,
+             sizeof(double) * (size_t)w);
+    }
+  }
+}
+
+static void mlp_free(sl_model *m) {
+  mlp *p = m->impl;
+  if (!p) return;
+  for (int l = 0; l < p->nlayers; l++) {
+    free(p->layers[l].w);
+    free(p->layers[l].b);
+  }
+  free(p->layers);
+  free(p);
+}
+
+static const sl_model_vt mlp_vt = {"mlp", mlp_score, NULL, mlp_free};
+
+static int parse_act(const char *s, act_kind *a) {
+  static const char *names[] = {"identity", "relu", "tanh", "logistic", "softmax"};
+  for (int i = 0; i < 5; i++)
+    if (!strcmp(s, names[i])) {
+      *a = (act_kind)i;
+      return 0;
+    }
+  return -1;
+}
+
+int sl_model_mlp_load(sl_model *m, const cJSON *o, sl_err *err) {
+  mlp *p = sl_calloc(1, sizeof *p);
+  m->vt = &mlp_vt;
+  m->impl = p;
+  const char *hid = sl_mj_str(o, "activation", err);
+  if (!hid) return -1;
+  const char *outa = sl_mj_str(o, "out_activation", err);
+  if (!outa) return -1;
+  if (parse_act(hid, &p->hidden) || p->hidden == A_SOFTMAX || parse_act(outa, &p->output)) {
+    sl_err_set(err, SL_EBIND, "activation: unknown \"%s\" / \"%s\"", hid, outa);
+    return -1;
+  }
+  const cJSON *cs = cJSON_GetObjectItemCaseSensitive(o, "coefs");
+  const cJSON *is = cJSON_GetObjectItemCaseSensitive(o, "intercepts");
+  int nl = cJSON_IsArray(cs) ? cJSON_GetArraySize(cs) : 0;
+  if (nl < 1 || !cJSON_IsArray(is) || cJSON_GetArraySize(is) != nl) {
+    sl_err_set(err, SL_EBIND, "coefs/intercepts: missing or of different lengths");
+    return -1;
+  }
+  p->layers = sl_calloc((size_t)nl, sizeof(layer));
+  int w = m->n_in;
+  for (int l = 0; l < nl; l++) {
+    /* wrap the l-th matrix and vector as fields of a temporary object */
+    cJSON *tmp = cJSON_CreateObject();
+    cJSON_AddItemReferenceToObject(tmp, "coefs", cJSON_GetArrayItem(cs, l));
+    cJSON_AddItemReferenceToObject(tmp, "intercepts", cJSON_GetArrayItem(is, l));
+    layer *ly = &p->layers[l];
+    ly->w = sl_mj_mat(tmp, "coefs", w, -1, NULL, &ly->n_out, err);
+    ly->b = ly->w ? sl_mj_vec(tmp, "intercepts", ly->n_out, NULL, err) : NULL;
+    cJSON_Delete(tmp);
+    p->nlayers++;
+    if (!ly->b) return -1; /* err says which field and shape */
+    ly->n_in = w;
+    w = ly->n_out;
+    if (w > p->widest) p->widest = w;
+  }
+  m->scratch_per_row = 2 * p->widest;
+  if (p->output == A_IDENTITY) {
+    if (w != 1) {
+      sl_err_set(err, SL_EBIND, "a regressor with %d outputs (one is supported)", w);
+      return -1;
+    }
+    m->out = SL_OUT_VALUE;
+    m->n_out = 1;
+  } else if (p->output == A_LOGISTIC && w == 1) {
+    p->binary = 1;
+    m->out = SL_OUT_PROBA;
+    m->n_out = 2;
+  } else if (p->output == A_SOFTMAX) {
+    m->out = SL_OUT_PROBA;
+    m->n_out = w;
+  } else {
+    sl_err_set(err, SL_EBIND, "out_activation \"%s\" with %d outputs is not supported", outa, w);
+    return -1;
+  }
+  return 0;
+}

@@ -1,0 +1,522 @@
+/*
+** model_trees.c - tree ensembles: scikit-learn's decision trees, random
+** forests, extra trees and gradient boosting (kind "tree_ensemble",
+** docs/models.md), and XGBoost gbtree models read from xgboost's own JSON.
+**
+** Both are one flat node array per tree.  They differ only in how a record
+** goes down a tree, and each follows its library bit for bit:
+**   scikit-learn: x is rounded to float32 and compared in double:
+**                 (double)(float)x <= threshold goes left;
+**   XGBoost:      x and the split are float32, x < split goes left, a
+**                 missing value (NULL/NaN) takes default_left; leaf values are
+**                 summed in float32 as xgboost's CPU predictor does.
+** The combination (mean of class probabilities, mean, boosting with a link)
+** is computed in the same order as the library.
+*/
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+
+typedef struct tnode {
+  int32_t left, right; /* children; left < 0 at a leaf */
+  int32_t feature;
+  uint8_t default_left; /* XGBoost: where a missing value goes */
+  double threshold;     /* scikit-learn: double; XGBoost: a float32 value */
+} tnode;
+
+typedef struct tree {
+  tnode *nodes;
+  double *value; /* nnodes x nv */
+  int nnodes;
+  int output; /* output column it adds to (boosting) */
+} tree;
+
+typedef enum { C_PROBA_MEAN, C_MEAN, C_BOOST, C_XGB } combine_kind;
+typedef enum { K_IDENTITY, K_LOGISTIC, K_SOFTMAX } link_kind;
+
+typedef struct ensemble {
+  tree *trees;
+  int ntrees;
+  int nv; /* values per node */
+  combine_kind combine;
+  link_kind link;
+  int nraw;     /* raw outputs (boosting) */
+  double *init; /* boosting: nraw starting scores */
+  double lr;
+} ensemble;
+
+/* The leaf a record reaches in t. */
+static const double *leaf_sklearn(const tree *t, const double *x, int nv) {
+  int i = 0;
+  const tnode *nd = t->nodes;
+  while (nd[i].left >= 0)
+    i = (double)(float)x[nd[i].feature] <= nd[i].threshold ? nd[i].left : nd[i].right;
+  return t->value + (size_t)i * (size_t)nv;
+}
+
+static float leaf_xgb(const tree *t, const double *x) {
+  int i = 0;
+  const tnode *nd = t->nodes;
+  while (nd[i].left >= 0) {
+    double v = x[nd[i].feature];
+    if (isnan(v))
+      i = nd[i].default_left ? nd[i].left : nd[i].right;
+    else
+      i = (float)v < (float)nd[i].threshold ? nd[i].left : nd[i].right;
+  }
+  return (float)t->value[i];
+}
+
+static double expit(double v) {
+  return 1.0 / (1.0 + exp(-v));
+}
+
+static void score_row(const sl_model *m, const ensemble *e, const double *x, double *p) {
+  switch (e->combine) {
+  case C_PROBA_MEAN: {
+    int k = m->n_out;
+    for (int j = 0; j < k; j++)
+      p[j] = 0;
+    for (int t = 0; t < e->ntrees; t++) {
+      const double *v = leaf_sklearn(&e->trees[t], x, e->nv);
+      double s = 0;
+      for (int j = 0; j < k; j++)
+        s += v[j];
+      if (s == 0) s = 1;
+      for (int j = 0; j < k; j++)
+        p[j] += v[j] / s;
+    }
+    for (int j = 0; j < k; j++)
+      p[j] /= (double)e->ntrees;
+    return;
+  }
+  case C_MEAN: {
+    double s = 0;
+    for (int t = 0; t < e->ntrees; t++)
+      s += leaf_sklearn(&e->trees[t], x, e->nv)[0];
+    p[0] = s / (double)e->ntrees;
+    return;
+  }
+  case C_BOOST: {
+    double raw[e->nraw];
+    for (int j = 0; j < e->nraw; j++)
+      raw[j] = e->init[j];
+    for (int t = 0; t < e->ntrees; t++)
+      raw[e->trees[t].output] += e->lr * leaf_sklearn(&e->trees[t], x, e->nv)[0];
+    if (e->link == K_IDENTITY) {
+      p[0] = raw[0];
+    } else if (e->link == K_LOGISTIC) {
+      double p1 = expit(raw[0]);
+      p[0] = 1.0 - p1;
+      p[1] = p1;
+    } else { /* exp(raw - logsumexp(raw)), as scipy computes logsumexp */
+      double mx = raw[0];
+      for (int j = 1; j < e->nraw; j++)
+        if (raw[j] > mx) mx = raw[j];
+      double s = 0;
+      for (int j = 0; j < e->nraw; j++)
+        s += exp(raw[j] - mx);
+      double lse = log(s) + mx;
+      for (int j = 0; j < e->nraw; j++)
+        p[j] = exp(raw[j] - lse);
+    }
+    return;
+  }
+  case C_XGB: {
+    float raw[e->nraw];
+    for (int j = 0; j < e->nraw; j++)
+      raw[j] = (float)e->init[j];
+    for (int t = 0; t < e->ntrees; t++)
+      raw[e->trees[t].output] += leaf_xgb(&e->trees[t], x);
+    if (e->link == K_IDENTITY) {
+      p[0] = raw[0];
+    } else if (e->link == K_LOGISTIC) {
+      float p1 = 1.0f / (1.0f + expf(-raw[0]));
+      p[0] = 1.0 - (double)p1;
+      p[1] = p1;
+    } else {
+      float mx = raw[0];
+      for (int j = 1; j < e->nraw; j++)
+        if (raw[j] > mx) mx = raw[j];
+      double s = 0;
+      for (int j = 0; j < e->nraw; j++) {
+        raw[j] = expf(raw[j] - mx);
+        s += raw[j];
+      }
+      for (int j = 0; j < e->nraw; j++)
+        p[j] = (float)(raw[j] / s);
+    }
+    return;
+  }
+  }
+}
+
+static void trees_score(const sl_model *m, const double *x, int n, double *out, double *scratch) {
+  (void)scratch;
+  const ensemble *e = m->impl;
+  for (int i = 0; i < n; i++)
+    score_row(m, e, x + (size_t)i * (size_t)m->n_in, out + (size_t)i * (size_t)m->n_out);
+}
+
+static void trees_free(sl_model *m) {
+  ensemble *e = m->impl;
+  if (!e) return;
+  for (int t = 0; t < e->ntrees; t++) {
+    free(e->trees[t].nodes);
+    free(e->trees[t].value);
+  }
+  free(e->trees);
+  free(e->init);
+  free(e);
+}
+
+static const sl_model_vt trees_vt = {"tree_ensemble", trees_score, NULL, trees_free};
+
+/* Check that the nodes of t form a tree rooted at 0 whose features are in
+** range: every child index is later than its parent (so there is no cycle). */
+static int check_tree(const tree *t, int n_in, int ti, sl_err *err) {
+  for (int i = 0; i < t->nnodes; i++) {
+    const tnode *nd = &t->nodes[i];
+    if (nd->left < 0) continue;
+    if (nd->left <= i || nd->right <= i || nd->left >= t->nnodes || nd->right >= t->nnodes) {
+      sl_err_set(err, SL_EBIND, "tree %d: node %d has children out of range", ti, i);
+      return -1;
+    }
+    if (nd->feature < 0 || nd->feature >= n_in) {
+      sl_err_set(err, SL_EBIND, "tree %d: node %d splits on feature %d of %d", ti, i, nd->feature,
+                 n_in);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+/* An int array field of n elements into out[i].field (via a setter). */
+static int read_ints(const cJSON *o, const char *field, int n, int *out, sl_err *err) {
+  const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, field);
+  if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != n) {
+    sl_err_set(err, SL_EBIND, "%s: not an array of %d integers", field, n);
+    return -1;
+  }
+  int i = 0;
+  const cJSON *e;
+  cJSON_ArrayForEach(e, a) {
+    if (cJSON_IsBool(e))
+      out[i++] = cJSON_IsTrue(e);
+    else if (cJSON_IsNumber(e))
+      out[i++] = (int)e->valuedouble;
+    else {
+      sl_err_set(err, SL_EBIND, "%s: element %d is not an integer", field, i);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+/* One scikit-learn tree object. */
+static int load_sk_tree(tree *t, const cJSON *o, int nv, int ti, int n_in, sl_err *err) {
+  const cJSON *l = cJSON_GetObjectItemCaseSensitive(o, "left");
+  int n = cJSON_IsArray(l) ? cJSON_GetArraySize(l) : 0;
+  if (n < 1) {
+    sl_err_set(err, SL_EBIND, "tree %d: left: missing or empty", ti);
+    return -1;
+  }
+  t->nnodes = n;
+  t->nodes = sl_calloc((size_t)n, sizeof(tnode));
+  int *tmp = sl_malloc(sizeof(int) * (size_t)n);
+  int rc = -1;
+  double *thr = NULL;
+  if (read_ints(o, "left", n, tmp, err)) goto done;
+  for (int i = 0; i < n; i++)
+    t->nodes[i].left = tmp[i];
+  if (read_ints(o, "right", n, tmp, err)) goto done;
+  for (int i = 0; i < n; i++)
+    t->nodes[i].right = tmp[i];
+  if (read_ints(o, "feature", n, tmp, err)) goto done;
+  for (int i = 0; i < n; i++)
+    t->nodes[i].feature = tmp[i];
+  /* thresholds of leaves are -2 in scikit-learn: finite, fine */
+  thr = sl_mj_vec(o, "threshold", n, NULL, err);
+  if (!thr) goto done;
+  for (int i = 0; i < n; i++)
+    t->nodes[i].threshold = thr[i];
+  int rows = 0;
+  t->value = sl_mj_mat(o, "value", n, nv, &rows, NULL, err);
+  if (!t->value) goto done;
+  const cJSON *out = cJSON_GetObjectItemCaseSensitive(o, "output");
+  t->output = cJSON_IsNumber(out) ? (int)out->valuedouble : 0;
+  rc = check_tree(t, n_in, ti, err);
+done:
+  free(tmp);
+  free(thr);
+  return rc;
+}
+
+int sl_model_trees_load(sl_model *m, const cJSON *o, sl_err *err) {
+  ensemble *e = sl_calloc(1, sizeof *e);
+  m->vt = &trees_vt;
+  m->impl = e;
+  const char *comb = sl_mj_str(o, "combine", err);
+  if (!comb) return -1;
+  int nout = 1;
+  if (sl_mj_int(o, "n_outputs", &nout, err)) return -1;
+  if (!strcmp(comb, "proba_mean")) {
+    e->combine = C_PROBA_MEAN;
+    if (!m->classes || nout != m->nclass) {
+      sl_err_set(err, SL_EBIND, "n_outputs: %d does not match %d classes", nout, m->nclass);
+      return -1;
+    }
+    e->nv = nout;
+    m->out = SL_OUT_PROBA;
+    m->n_out = nout;
+  } else if (!strcmp(comb, "mean")) {
+    e->combine = C_MEAN;
+    e->nv = 1;
+    m->out = SL_OUT_VALUE;
+    m->n_out = 1;
+  } else if (!strcmp(comb, "boost")) {
+    e->combine = C_BOOST;
+    e->nv = 1;
+    const char *link = sl_mj_str(o, "link", err);
+    if (!link || sl_mj_num(o, "learning_rate", &e->lr, err)) return -1;
+    e->nraw = nout;
+    e->init = sl_mj_vec(o, "init", nout, NULL, err);
+    if (!e->init) return -1;
+    if (!strcmp(link, "identity") && nout == 1) {
+      e->link = K_IDENTITY;
+      m->out = SL_OUT_VALUE;
+      m->n_out = 1;
+    } else if (!strcmp(link, "logistic") && nout == 1 && m->nclass == 2) {
+      e->link = K_LOGISTIC;
+      m->out = SL_OUT_PROBA;
+      m->n_out = 2;
+    } else if (!strcmp(link, "softmax") && nout == m->nclass && nout > 2) {
+      e->link = K_SOFTMAX;
+      m->out = SL_OUT_PROBA;
+      m->n_out = nout;
+    } else {
+      sl_err_set(err, SL_EBIND, "link \"%s\" with %d outputs and %d classes is not supported", link,
+                 nout, m->nclass);
+      return -1;
+    }
+  } else {
+    sl_err_set(err, SL_EBIND, "combine: unknown \"%s\"", comb);
+    return -1;
+  }
+  const cJSON *ts = cJSON_GetObjectItemCaseSensitive(o, "trees");
+  if (!cJSON_IsArray(ts) || cJSON_GetArraySize(ts) < 1) {
+    sl_err_set(err, SL_EBIND, "trees: missing or empty");
+    return -1;
+  }
+  e->trees = sl_calloc((size_t)cJSON_GetArraySize(ts), sizeof(tree));
+  const cJSON *t;
+  cJSON_ArrayForEach(t, ts) {
+    if (load_sk_tree(&e->trees[e->ntrees], t, e->nv, e->ntrees, m->n_in, err)) {
+      e->ntrees++;
+      return -1;
+    }
+    if (e->trees[e->ntrees].output < 0 ||
+        e->trees[e->ntrees].output >= (e->combine == C_BOOST ? e->nraw : 1)) {
+      sl_err_set(err, SL_EBIND, "tree %d: output %d out of range", e->ntrees,
+                 e->trees[e->ntrees].output);
+      e->ntrees++;
+      return -1;
+    }
+    e->ntrees++;
+  }
+  return 0;
+}
+
+/* ---- XGBoost ------------------------------------------------------------- */
+
+/* A number xgboost writes as a string: "5E-1" or "[5E-1]". */
+static int xgb_number(const cJSON *o, const char *field, double *out, sl_err *err) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, field);
+  if (cJSON_IsNumber(v)) {
+    *out = v->valuedouble;
+    return 0;
+  }
+  if (!cJSON_IsString(v)) {
+    sl_err_set(err, SL_EBIND, "learner_model_param.%s: missing", field);
+    return -1;
+  }
+  const char *s = v->valuestring;
+  while (*s == '[' || *s == ' ')
+    s++;
+  char *end;
+  *out = strtod(s, &end);
+  while (*end == ']' || *end == ' ')
+    end++;
+  if (end == s || *end || !isfinite(*out)) {
+    sl_err_set(err, SL_EBIND, "learner_model_param.%s: \"%s\" is not a number", field,
+               v->valuestring);
+    return -1;
+  }
+  return 0;
+}
+
+static int load_xgb_tree(tree *t, const cJSON *o, int ti, int n_in, sl_err *err) {
+  const cJSON *l = cJSON_GetObjectItemCaseSensitive(o, "left_children");
+  int n = cJSON_IsArray(l) ? cJSON_GetArraySize(l) : 0;
+  if (n < 1) {
+    sl_err_set(err, SL_EBIND, "tree %d: left_children: missing or empty", ti);
+    return -1;
+  }
+  t->nnodes = n;
+  t->nodes = sl_calloc((size_t)n, sizeof(tnode));
+  t->value = sl_calloc((size_t)n, sizeof(double));
+  int *tmp = sl_malloc(sizeof(int) * (size_t)n);
+  double *cond = NULL;
+  int rc = -1;
+  if (read_ints(o, "left_children", n, tmp, err)) goto done;
+  for (int i = 0; i < n; i++)
+    t->nodes[i].left = tmp[i];
+  if (read_ints(o, "right_children", n, tmp, err)) goto done;
+  for (int i = 0; i < n; i++)
+    t->nodes[i].right = tmp[i];
+  if (read_ints(o, "split_indices", n, tmp, err)) goto done;
+  for (int i = 0; i < n; i++)
+    t->nodes[i].feature = tmp[i];
+  if (read_ints(o, "default_left", n, tmp, err)) goto done;
+  for (int i = 0; i < n; i++)
+    t->nodes[i].default_left = (uint8_t)(tmp[i] != 0);
+  const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "split_type");
+  if (cJSON_IsArray(st)) {
+    const cJSON *x;
+    cJSON_ArrayForEach(x, st) if (cJSON_IsNumber(x) && x->valuedouble != 0) {
+      sl_err_set(err, SL_EBIND, "tree %d: categorical splits are not supported", ti);
+      goto done;
+    }
+  }
+  cond = sl_mj_vec(o, "split_conditions", n, NULL, err);
+  if (!cond) goto done;
+  for (int i = 0; i < n; i++) {
+    /* a leaf's split_condition is its value */
+    t->nodes[i].threshold = (float)cond[i];
+    t->value[i] = (float)cond[i];
+  }
+  rc = check_tree(t, n_in, ti, err);
+done:
+  free(tmp);
+  free(cond);
+  return rc;
+}
+
+int sl_model_xgb_load(sl_model *m, const cJSON *root, sl_err *err) {
+  ensemble *e = sl_calloc(1, sizeof *e);
+  m->vt = &trees_vt;
+  m->impl = e;
+  e->combine = C_XGB;
+  e->nv = 1;
+  m->missing_ok = 1;
+  const cJSON *ln = cJSON_GetObjectItemCaseSensitive(root, "learner");
+  const cJSON *mp = cJSON_GetObjectItemCaseSensitive(ln, "learner_model_param");
+  const cJSON *gb = cJSON_GetObjectItemCaseSensitive(ln, "gradient_booster");
+  const cJSON *obj = cJSON_GetObjectItemCaseSensitive(ln, "objective");
+  if (!cJSON_IsObject(mp) || !cJSON_IsObject(gb) || !cJSON_IsObject(obj)) {
+    sl_err_set(err, SL_EBIND,
+               "not an XGBoost JSON model (learner_model_param, "
+               "gradient_booster or objective missing)");
+    return -1;
+  }
+  const char *gname = sl_mj_str(gb, "name", err);
+  if (!gname) return -1;
+  if (strcmp(gname, "gbtree") != 0) {
+    sl_err_set(err, SL_EBIND, "XGBoost booster \"%s\" is not supported (gbtree is)", gname);
+    return -1;
+  }
+  const char *oname = sl_mj_str(obj, "name", err);
+  if (!oname) return -1;
+  double base = 0.5, nf = 0, nc = 0;
+  if (xgb_number(mp, "base_score", &base, err) || xgb_number(mp, "num_feature", &nf, err) ||
+      xgb_number(mp, "num_class", &nc, err))
+    return -1;
+  m->n_in = (int)nf;
+  if (m->n_in < 1) {
+    sl_err_set(err, SL_EBIND, "num_feature: %d", m->n_in);
+    return -1;
+  }
+  int ncls = (int)nc;
+  if (!strcmp(oname, "binary:logistic")) {
+    if (!(base > 0 && base < 1)) {
+      sl_err_set(err, SL_EBIND, "base_score %g is not a probability", base);
+      return -1;
+    }
+    e->link = K_LOGISTIC;
+    e->nraw = 1;
+    e->init = sl_malloc(sizeof(double));
+    e->init[0] = -logf(1.0f / (float)base - 1.0f); /* xgboost's ProbToMargin */
+    ncls = 2;
+    m->out = SL_OUT_PROBA;
+    m->n_out = 2;
+  } else if (!strncmp(oname, "reg:", 4) && strcmp(oname, "reg:logistic") != 0 &&
+             strcmp(oname, "reg:gamma") != 0 && strcmp(oname, "reg:tweedie") != 0) {
+    e->link = K_IDENTITY;
+    e->nraw = 1;
+    e->init = sl_malloc(sizeof(double));
+    e->init[0] = (float)base;
+    ncls = 0;
+    m->out = SL_OUT_VALUE;
+    m->n_out = 1;
+  } else if (!strcmp(oname, "multi:softprob") || !strcmp(oname, "multi:softmax")) {
+    if (ncls < 2) {
+      sl_err_set(err, SL_EBIND, "num_class %d for %s", ncls, oname);
+      return -1;
+    }
+    e->link = K_SOFTMAX;
+    e->nraw = ncls;
+    e->init = sl_malloc(sizeof(double) * (size_t)ncls);
+    for (int k = 0; k < ncls; k++)
+      e->init[k] = (float)base;
+    m->out = SL_OUT_PROBA;
+    m->n_out = ncls;
+  } else {
+    sl_err_set(err, SL_EBIND, "XGBoost objective \"%s\" is not supported", oname);
+    return -1;
+  }
+  if (ncls) {
+    m->nclass = ncls;
+    m->classes = sl_calloc((size_t)ncls, sizeof(sl_value));
+    for (int k = 0; k < ncls; k++)
+      sl_value_set_int(&m->classes[k], k);
+  }
+  const cJSON *fn = cJSON_GetObjectItemCaseSensitive(ln, "feature_names");
+  if (cJSON_IsArray(fn) && cJSON_GetArraySize(fn) == m->n_in) {
+    m->feature_names = sl_calloc((size_t)m->n_in, sizeof(char *));
+    int i = 0;
+    const cJSON *x;
+    cJSON_ArrayForEach(x, fn) m->feature_names[i++] =
+        sl_strdup(cJSON_IsString(x) ? x->valuestring : "?");
+  }
+  m->kind_desc = sl_malloc(strlen(oname) + 16);
+  strcpy(m->kind_desc, "XGBoost ");
+  strcat(m->kind_desc, oname);
+  const cJSON *model = cJSON_GetObjectItemCaseSensitive(gb, "model");
+  const cJSON *ts = cJSON_GetObjectItemCaseSensitive(model, "trees");
+  const cJSON *info = cJSON_GetObjectItemCaseSensitive(model, "tree_info");
+  int nt = cJSON_IsArray(ts) ? cJSON_GetArraySize(ts) : 0;
+  if (nt < 1 || !cJSON_IsArray(info) || cJSON_GetArraySize(info) != nt) {
+    sl_err_set(err, SL_EBIND, "gradient_booster.model: trees or tree_info missing");
+    return -1;
+  }
+  e->trees = sl_calloc((size_t)nt, sizeof(tree));
+  int *cls = sl_malloc(sizeof(int) * (size_t)nt);
+  int rc = read_ints(model, "tree_info", nt, cls, err);
+  const cJSON *t;
+  cJSON_ArrayForEach(t, ts) {
+    if (rc) break;
+    tree *tr = &e->trees[e->ntrees];
+    rc = load_xgb_tree(tr, t, e->ntrees, m->n_in, err);
+    tr->output = cls[e->ntrees];
+    e->ntrees++;
+    if (!rc && (tr->output < 0 || tr->output >= e->nraw)) {
+      sl_err_set(err, SL_EBIND, "tree_info: class %d out of range", tr->output);
+      rc = -1;
+    }
+  }
+  free(cls);
+  return rc;
+}
