@@ -301,6 +301,19 @@ void sl_model_release(sl_model *m) {
   if (m && atomic_fetch_sub(&m->ref, 1) == 1) model_free(m);
 }
 
+void sl_softmax(double *p, int k) {
+  double mx = p[0];
+  for (int j = 1; j < k; j++)
+    if (p[j] > mx) mx = p[j];
+  double s = 0;
+  for (int j = 0; j < k; j++) {
+    p[j] = exp(p[j] - mx);
+    s += p[j];
+  }
+  for (int j = 0; j < k; j++)
+    p[j] /= s;
+}
+
 int sl_model_argmax(const sl_model *m, const double *row) {
   if (m->out == SL_OUT_DECISION && m->n_out == 1) return row[0] > 0;
   if (m->out == SL_OUT_DISTANCE) {

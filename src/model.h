@@ -23,6 +23,7 @@
 #ifndef SLUICE_MODEL_H
 #define SLUICE_MODEL_H
 
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -108,6 +109,13 @@ void sl_model_describe(const sl_model *m, void (*cb)(void *ud, const char *k, co
                        void *ud);
 
 /* ---- for the kinds (model_*.c) ------------------------------------------ */
+/* scikit-learn's (scipy's) expit: 1 / (1 + exp(-v)). */
+static inline double sl_expit(double v) {
+  return 1.0 / (1.0 + exp(-v));
+}
+/* scikit-learn's softmax over p[0..k), in place: subtract the maximum,
+** exponentiate, divide by the sum. */
+void sl_softmax(double *p, int k);
 /* Read helpers: each returns 0, or -1 with err set to "FIELD: problem". */
 int sl_mj_int(const cJSON *o, const char *field, int *out, sl_err *err);
 int sl_mj_num(const cJSON *o, const char *field, double *out, sl_err *err);

@@ -52,24 +52,6 @@ static void decide(const sl_model *m, const double *x, int n, double *d) {
   }
 }
 
-static double expit(double v) {
-  return 1.0 / (1.0 + exp(-v));
-}
-
-/* In place over p[0..k): scikit-learn's softmax. */
-static void softmax(double *p, int k) {
-  double mx = p[0];
-  for (int j = 1; j < k; j++)
-    if (p[j] > mx) mx = p[j];
-  double s = 0;
-  for (int j = 0; j < k; j++) {
-    p[j] = exp(p[j] - mx);
-    s += p[j];
-  }
-  for (int j = 0; j < k; j++)
-    p[j] /= s;
-}
-
 static void linear_decision(const sl_model *m, const double *x, int n, double *out,
                             double *scratch) {
   (void)scratch;
@@ -89,7 +71,7 @@ static void linear_score(const sl_model *m, const double *x, int n, double *out,
     case L_IDENTITY:
     case L_NONE: break;
     case L_LOGISTIC: {
-      double p1 = expit(scratch[i]);
+      double p1 = sl_expit(scratch[i]);
       p[0] = 1.0 - p1;
       p[1] = p1;
       break;
@@ -100,12 +82,12 @@ static void linear_score(const sl_model *m, const double *x, int n, double *out,
         p[0] = -d;
         p[1] = d;
       }
-      softmax(p, m->n_out);
+      sl_softmax(p, m->n_out);
       break;
     case L_OVR: {
       double s = 0;
       for (int j = 0; j < m->n_out; j++) {
-        p[j] = expit(p[j]);
+        p[j] = sl_expit(p[j]);
         s += p[j];
       }
       for (int j = 0; j < m->n_out; j++)

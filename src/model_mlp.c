@@ -46,22 +46,11 @@ static void activate(act_kind a, double *h, int n, int w) {
     break;
   case A_LOGISTIC:
     for (size_t i = 0; i < len; i++)
-      h[i] = 1.0 / (1.0 + exp(-h[i]));
+      h[i] = sl_expit(h[i]);
     break;
   case A_SOFTMAX:
-    for (int r = 0; r < n; r++) {
-      double *p = h + (size_t)r * (size_t)w;
-      double mx = p[0];
-      for (int j = 1; j < w; j++)
-        if (p[j] > mx) mx = p[j];
-      double s = 0;
-      for (int j = 0; j < w; j++) {
-        p[j] = exp(p[j] - mx);
-        s += p[j];
-      }
-      for (int j = 0; j < w; j++)
-        p[j] /= s;
-    }
+    for (int r = 0; r < n; r++)
+      sl_softmax(h + (size_t)r * (size_t)w, w);
     break;
   }
 }

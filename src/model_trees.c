@@ -70,10 +70,6 @@ static float leaf_xgb(const tree *t, const double *x) {
   return (float)t->value[i];
 }
 
-static double expit(double v) {
-  return 1.0 / (1.0 + exp(-v));
-}
-
 static void score_row(const sl_model *m, const ensemble *e, const double *x, double *p) {
   switch (e->combine) {
   case C_PROBA_MEAN: {
@@ -109,7 +105,7 @@ static void score_row(const sl_model *m, const ensemble *e, const double *x, dou
     if (e->link == K_IDENTITY) {
       p[0] = raw[0];
     } else if (e->link == K_LOGISTIC) {
-      double p1 = expit(raw[0]);
+      double p1 = sl_expit(raw[0]);
       p[0] = 1.0 - p1;
       p[1] = p1;
     } else { /* exp(raw - logsumexp(raw)), as scipy computes logsumexp */
