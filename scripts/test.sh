@@ -20,7 +20,7 @@ make -j2 check || status=$?
 # S1 against a real Kafka 0.9.0.1 broker (skipped without java/npm)
 k09=pass
 make check-kafka09 > kafka09.out 2>&1 || { k09=fail; status=1; }
-grep -q "check-kafka09: skipped" kafka09.out && k09=skip
+grep -qx "check-kafka09: skipped" kafka09.out && k09=skip
 for log in tests/*.log; do
   case "$log" in */test-suite.log) continue ;; esac
   echo "== $log"; tail -n 3 "$log"

@@ -20,12 +20,16 @@
 
 #include "model.h"
 
+/* 16 bytes.  Records are compared as float32 values: scikit-learn rounds x
+** to float32 and compares x <= t in double, which for a float x is the same
+** as x <= the largest float not above t, stored here; XGBoost's splits are
+** float32 already. */
 typedef struct tnode {
   int32_t left, right; /* children; left < 0 at a leaf */
-  int32_t feature;
-  uint8_t default_left; /* XGBoost: where a missing value goes */
-  double threshold;     /* scikit-learn: double; XGBoost: a float32 value */
+  uint32_t feature;    /* feature index; bit 31: XGBoost's default_left */
+  float threshold;
 } tnode;
+#define DEFAULT_LEFT 0x80000000u
 
 typedef struct tree {
   tnode *nodes;
@@ -48,113 +52,139 @@ typedef struct ensemble {
   double lr;
 } ensemble;
 
-/* The leaf a record reaches in t. */
-static const double *leaf_sklearn(const tree *t, const double *x, int nv) {
-  int i = 0;
+/* The leaves that rows xf[0..k) (features as float32, row-major) reach in
+** t, into leaf[0..k).  lt = 0: scikit-learn
+** (x <= threshold goes left); lt = 1: XGBoost (x < split goes left, NaN
+** takes default_left). */
+static inline void leaves(const tree *t, const float *xf, size_t nin, int k, int lt, int *leaf) {
   const tnode *nd = t->nodes;
-  while (nd[i].left >= 0)
-    i = (double)(float)x[nd[i].feature] <= nd[i].threshold ? nd[i].left : nd[i].right;
-  return t->value + (size_t)i * (size_t)nv;
-}
-
-static float leaf_xgb(const tree *t, const double *x) {
-  int i = 0;
-  const tnode *nd = t->nodes;
-  while (nd[i].left >= 0) {
-    double v = x[nd[i].feature];
-    if (isnan(v))
-      i = nd[i].default_left ? nd[i].left : nd[i].right;
-    else
-      i = (float)v < (float)nd[i].threshold ? nd[i].left : nd[i].right;
-  }
-  return (float)t->value[i];
-}
-
-static void score_row(const sl_model *m, const ensemble *e, const double *x, double *p) {
-  switch (e->combine) {
-  case C_PROBA_MEAN: {
-    int k = m->n_out;
-    for (int j = 0; j < k; j++)
-      p[j] = 0;
-    for (int t = 0; t < e->ntrees; t++) {
-      const double *v = leaf_sklearn(&e->trees[t], x, e->nv);
-      double s = 0;
-      for (int j = 0; j < k; j++)
-        s += v[j];
-      if (s == 0) s = 1;
-      for (int j = 0; j < k; j++)
-        p[j] += v[j] / s;
+  for (int r = 0; r < k; r++) {
+    const float *xr = xf + (size_t)r * nin;
+    int i = 0;
+    if (lt) {
+      while (nd[i].left >= 0) {
+        float v = xr[nd[i].feature & ~DEFAULT_LEFT];
+        i = v < nd[i].threshold || (v != v && (nd[i].feature & DEFAULT_LEFT)) ? nd[i].left
+                                                                              : nd[i].right;
+      }
+    } else {
+      while (nd[i].left >= 0)
+        i = xr[nd[i].feature] <= nd[i].threshold ? nd[i].left : nd[i].right;
     }
-    for (int j = 0; j < k; j++)
-      p[j] /= (double)e->ntrees;
-    return;
+    leaf[r] = i;
   }
+}
+
+/* Score n rows tree by tree (a tree's nodes stay in cache over the batch).
+** scratch: n * n_in doubles for the rounded features, then n * nraw for the
+** raw sums.  Leaf values were scaled at load time exactly as the library
+** scales them (normalised class counts, learning_rate * value), so each
+** row's sums are added in the library's order. */
+static void trees_score(const sl_model *m, const double *x, int n, double *out, double *scratch) {
+  const ensemble *e = m->impl;
+  size_t nin = (size_t)m->n_in, nout = (size_t)m->n_out;
+  float *xf = (float *)scratch;
+  for (size_t i = 0; i < (size_t)n * nin; i++)
+    xf[i] = (float)x[i];
+  int leaf[8];
+  switch (e->combine) {
+  case C_PROBA_MEAN:
   case C_MEAN: {
-    double s = 0;
-    for (int t = 0; t < e->ntrees; t++)
-      s += leaf_sklearn(&e->trees[t], x, e->nv)[0];
-    p[0] = s / (double)e->ntrees;
+    for (size_t i = 0; i < (size_t)n * nout; i++)
+      out[i] = 0;
+    for (int t = 0; t < e->ntrees; t++) {
+      const tree *tr = &e->trees[t];
+      for (int r0 = 0; r0 < n; r0 += 8) {
+        int k = n - r0 < 8 ? n - r0 : 8;
+        leaves(tr, xf + (size_t)r0 * nin, nin, k, 0, leaf);
+        for (int r = 0; r < k; r++) {
+          const double *v = tr->value + (size_t)leaf[r] * (size_t)e->nv;
+          double *p = out + (size_t)(r0 + r) * nout;
+          for (int j = 0; j < e->nv; j++)
+            p[j] += v[j];
+        }
+      }
+    }
+    for (size_t i = 0; i < (size_t)n * nout; i++)
+      out[i] /= (double)e->ntrees;
     return;
   }
   case C_BOOST: {
-    double raw[e->nraw];
-    for (int j = 0; j < e->nraw; j++)
-      raw[j] = e->init[j];
-    for (int t = 0; t < e->ntrees; t++)
-      raw[e->trees[t].output] += e->lr * leaf_sklearn(&e->trees[t], x, e->nv)[0];
-    if (e->link == K_IDENTITY) {
-      p[0] = raw[0];
-    } else if (e->link == K_LOGISTIC) {
-      double p1 = sl_expit(raw[0]);
-      p[0] = 1.0 - p1;
-      p[1] = p1;
-    } else { /* exp(raw - logsumexp(raw)), as scipy computes logsumexp */
-      double mx = raw[0];
-      for (int j = 1; j < e->nraw; j++)
-        if (raw[j] > mx) mx = raw[j];
-      double s = 0;
+    double *raw = scratch + (size_t)n * ((nin + 1) / 2);
+    for (int r = 0; r < n; r++)
       for (int j = 0; j < e->nraw; j++)
-        s += exp(raw[j] - mx);
-      double lse = log(s) + mx;
-      for (int j = 0; j < e->nraw; j++)
-        p[j] = exp(raw[j] - lse);
+        raw[(size_t)r * (size_t)e->nraw + (size_t)j] = e->init[j];
+    for (int t = 0; t < e->ntrees; t++) {
+      const tree *tr = &e->trees[t];
+      for (int r0 = 0; r0 < n; r0 += 8) {
+        int k = n - r0 < 8 ? n - r0 : 8;
+        leaves(tr, xf + (size_t)r0 * nin, nin, k, 0, leaf);
+        for (int r = 0; r < k; r++)
+          raw[(size_t)(r0 + r) * (size_t)e->nraw + (size_t)tr->output] += tr->value[leaf[r]];
+      }
+    }
+    for (int r = 0; r < n; r++) {
+      const double *rw = raw + (size_t)r * (size_t)e->nraw;
+      double *p = out + (size_t)r * nout;
+      if (e->link == K_IDENTITY) {
+        p[0] = rw[0];
+      } else if (e->link == K_LOGISTIC) {
+        double p1 = sl_expit(rw[0]);
+        p[0] = 1.0 - p1;
+        p[1] = p1;
+      } else { /* exp(raw - logsumexp(raw)), as scipy computes logsumexp */
+        double mx = rw[0];
+        for (int j = 1; j < e->nraw; j++)
+          if (rw[j] > mx) mx = rw[j];
+        double s = 0;
+        for (int j = 0; j < e->nraw; j++)
+          s += exp(rw[j] - mx);
+        double lse = log(s) + mx;
+        for (int j = 0; j < e->nraw; j++)
+          p[j] = exp(rw[j] - lse);
+      }
     }
     return;
   }
   case C_XGB: {
-    float raw[e->nraw];
-    for (int j = 0; j < e->nraw; j++)
-      raw[j] = (float)e->init[j];
-    for (int t = 0; t < e->ntrees; t++)
-      raw[e->trees[t].output] += leaf_xgb(&e->trees[t], x);
-    if (e->link == K_IDENTITY) {
-      p[0] = raw[0];
-    } else if (e->link == K_LOGISTIC) {
-      float p1 = 1.0f / (1.0f + expf(-raw[0]));
-      p[0] = 1.0 - (double)p1;
-      p[1] = p1;
-    } else {
-      float mx = raw[0];
-      for (int j = 1; j < e->nraw; j++)
-        if (raw[j] > mx) mx = raw[j];
-      double s = 0;
-      for (int j = 0; j < e->nraw; j++) {
-        raw[j] = expf(raw[j] - mx);
-        s += raw[j];
-      }
+    float *raw = (float *)(scratch + (size_t)n * ((nin + 1) / 2));
+    for (int r = 0; r < n; r++)
       for (int j = 0; j < e->nraw; j++)
-        p[j] = (float)(raw[j] / s);
+        raw[(size_t)r * (size_t)e->nraw + (size_t)j] = (float)e->init[j];
+    for (int t = 0; t < e->ntrees; t++) {
+      const tree *tr = &e->trees[t];
+      for (int r0 = 0; r0 < n; r0 += 8) {
+        int k = n - r0 < 8 ? n - r0 : 8;
+        leaves(tr, xf + (size_t)r0 * nin, nin, k, 1, leaf);
+        for (int r = 0; r < k; r++)
+          raw[(size_t)(r0 + r) * (size_t)e->nraw + (size_t)tr->output] += (float)tr->value[leaf[r]];
+      }
+    }
+    for (int r = 0; r < n; r++) {
+      float *rw = raw + (size_t)r * (size_t)e->nraw;
+      double *p = out + (size_t)r * nout;
+      if (e->link == K_IDENTITY) {
+        p[0] = rw[0];
+      } else if (e->link == K_LOGISTIC) {
+        float p1 = 1.0f / (1.0f + expf(-rw[0]));
+        p[0] = 1.0 - (double)p1;
+        p[1] = p1;
+      } else {
+        float mx = rw[0];
+        for (int j = 1; j < e->nraw; j++)
+          if (rw[j] > mx) mx = rw[j];
+        double s = 0;
+        for (int j = 0; j < e->nraw; j++) {
+          rw[j] = expf(rw[j] - mx);
+          s += rw[j];
+        }
+        for (int j = 0; j < e->nraw; j++)
+          p[j] = (float)(rw[j] / s);
+      }
     }
     return;
   }
   }
-}
-
-static void trees_score(const sl_model *m, const double *x, int n, double *out, double *scratch) {
-  (void)scratch;
-  const ensemble *e = m->impl;
-  for (int i = 0; i < n; i++)
-    score_row(m, e, x + (size_t)i * (size_t)m->n_in, out + (size_t)i * (size_t)m->n_out);
 }
 
 static void trees_free(sl_model *m) {
@@ -181,9 +211,9 @@ static int check_tree(const tree *t, int n_in, int ti, sl_err *err) {
       sl_err_set(err, SL_EBIND, "tree %d: node %d has children out of range", ti, i);
       return -1;
     }
-    if (nd->feature < 0 || nd->feature >= n_in) {
-      sl_err_set(err, SL_EBIND, "tree %d: node %d splits on feature %d of %d", ti, i, nd->feature,
-                 n_in);
+    int f = (int)(nd->feature & ~DEFAULT_LEFT);
+    if (f >= n_in) {
+      sl_err_set(err, SL_EBIND, "tree %d: node %d splits on feature %d of %d", ti, i, f, n_in);
       return -1;
     }
   }
@@ -233,12 +263,19 @@ static int load_sk_tree(tree *t, const cJSON *o, int nv, int ti, int n_in, sl_er
     t->nodes[i].right = tmp[i];
   if (read_ints(o, "feature", n, tmp, err)) goto done;
   for (int i = 0; i < n; i++)
-    t->nodes[i].feature = tmp[i];
+    if (tmp[i] < 0 && t->nodes[i].left >= 0) {
+      sl_err_set(err, SL_EBIND, "tree %d: node %d splits on feature %d", ti, i, tmp[i]);
+      goto done;
+    } else
+      t->nodes[i].feature = tmp[i] < 0 ? 0 : (uint32_t)tmp[i]; /* leaves: -2 */
   /* thresholds of leaves are -2 in scikit-learn: finite, fine */
   thr = sl_mj_vec(o, "threshold", n, NULL, err);
   if (!thr) goto done;
-  for (int i = 0; i < n; i++)
-    t->nodes[i].threshold = thr[i];
+  for (int i = 0; i < n; i++) {
+    float f = (float)thr[i]; /* the largest float not above the threshold */
+    if ((double)f > thr[i]) f = nextafterf(f, -INFINITY);
+    t->nodes[i].threshold = f;
+  }
   int rows = 0;
   t->value = sl_mj_mat(o, "value", n, nv, &rows, NULL, err);
   if (!t->value) goto done;
@@ -249,6 +286,25 @@ done:
   free(tmp);
   free(thr);
   return rc;
+}
+
+/* Scale a tree's leaf values as the library does before adding them:
+** class counts divided by their sum (a zero sum counts as 1) for
+** proba_mean, learning_rate * value for boosting. */
+static void scale_leaves(const ensemble *e, tree *t) {
+  for (int i = 0; i < t->nnodes; i++) {
+    double *v = t->value + (size_t)i * (size_t)e->nv;
+    if (e->combine == C_PROBA_MEAN) {
+      double s = 0;
+      for (int j = 0; j < e->nv; j++)
+        s += v[j];
+      if (s == 0) s = 1;
+      for (int j = 0; j < e->nv; j++)
+        v[j] /= s;
+    } else if (e->combine == C_BOOST) {
+      v[0] = e->lr * v[0];
+    }
+  }
 }
 
 int sl_model_trees_load(sl_model *m, const cJSON *o, sl_err *err) {
@@ -307,6 +363,7 @@ int sl_model_trees_load(sl_model *m, const cJSON *o, sl_err *err) {
     sl_err_set(err, SL_EBIND, "trees: missing or empty");
     return -1;
   }
+  m->scratch_per_row = (m->n_in + 1) / 2 + e->nraw; /* float features, raw sums */
   e->trees = sl_calloc((size_t)cJSON_GetArraySize(ts), sizeof(tree));
   const cJSON *t;
   cJSON_ArrayForEach(t, ts) {
@@ -321,6 +378,7 @@ int sl_model_trees_load(sl_model *m, const cJSON *o, sl_err *err) {
       e->ntrees++;
       return -1;
     }
+    scale_leaves(e, &e->trees[e->ntrees]);
     e->ntrees++;
   }
   return 0;
@@ -375,10 +433,14 @@ static int load_xgb_tree(tree *t, const cJSON *o, int ti, int n_in, sl_err *err)
     t->nodes[i].right = tmp[i];
   if (read_ints(o, "split_indices", n, tmp, err)) goto done;
   for (int i = 0; i < n; i++)
-    t->nodes[i].feature = tmp[i];
+    if (tmp[i] < 0 && t->nodes[i].left >= 0) {
+      sl_err_set(err, SL_EBIND, "tree %d: node %d splits on feature %d", ti, i, tmp[i]);
+      goto done;
+    } else
+      t->nodes[i].feature = tmp[i] < 0 ? 0 : (uint32_t)tmp[i];
   if (read_ints(o, "default_left", n, tmp, err)) goto done;
   for (int i = 0; i < n; i++)
-    t->nodes[i].default_left = (uint8_t)(tmp[i] != 0);
+    if (tmp[i]) t->nodes[i].feature |= DEFAULT_LEFT;
   const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "split_type");
   if (cJSON_IsArray(st)) {
     const cJSON *x;
@@ -498,6 +560,7 @@ int sl_model_xgb_load(sl_model *m, const cJSON *root, sl_err *err) {
     sl_err_set(err, SL_EBIND, "gradient_booster.model: trees or tree_info missing");
     return -1;
   }
+  m->scratch_per_row = (m->n_in + 1) / 2 + e->nraw; /* float features, raw sums */
   e->trees = sl_calloc((size_t)nt, sizeof(tree));
   int *cls = sl_malloc(sizeof(int) * (size_t)nt);
   int rc = read_ints(model, "tree_info", nt, cls, err);

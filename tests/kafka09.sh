@@ -31,7 +31,18 @@ printf 'broker.id=0\nlisteners=PLAINTEXT://127.0.0.1:%s\nadvertised.listeners=PL
 jopts=(-cp "$kp/libs/*" -Dlog4j.configuration="file:$kp/config/log4j.properties" -Dkafka.logs.dir="$work/logs")
 java -Xmx256m "${jopts[@]}" org.apache.zookeeper.server.quorum.QuorumPeerMain "$work/zk.properties" > "$work/zk.log" 2>&1 &
 zpid=$!
-trap 'kill $kpid $zpid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+# Stop Kafka first (its shutdown waits for ZooKeeper), then ZooKeeper;
+# whatever is still up after a few seconds is killed outright.
+stop_all() {
+  for p in $kpid $zpid; do
+    kill "$p" 2>/dev/null
+    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done
+    kill -9 "$p" 2>/dev/null
+  done
+  wait 2>/dev/null
+  rm -rf "$work"
+}
+trap stop_all EXIT
 kpid=
 sleep 2
 java -Xmx512m "${jopts[@]}" kafka.Kafka "$work/k.properties" > "$work/k.log" 2>&1 &

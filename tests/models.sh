@@ -162,6 +162,34 @@ PY
 "$sluice" -e "CREATE MODEL b FROM '$m/inf.json'" 2> "$work/inf.err"
 grep -qF "model $m/inf.json: intercept: element 0 is not finite (NaN or infinite weight)" "$work/inf.err" &&
   ok || { bad "infinite weight"; cat "$work/inf.err"; }
+# the exporter's command line: a pickled pipeline -> JSON -> sluice
+$py - "$work/pipe.pkl" <<'PY'
+import pickle, sys
+import numpy as np
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.linear_model import LogisticRegression
+rng = np.random.RandomState(3)
+X = rng.normal(size=(200, 3))
+y = np.where(X[:, 0] + X[:, 1] > 0, "yes", "no")
+pickle.dump(make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y), open(sys.argv[1], "wb"))
+PY
+$py "$here/../udf/export/sluice_export.py" "$work/pipe.pkl" "$work/pipe.json" --feature-names a,b,c &&
+  "$sluice" --format csv -e "CREATE MODEL p FROM '$work/pipe.json';
+    SELECT predict_label(p, 2.0, 1.0, 0.0) AS l, round(predict_proba(p, 2.0, 1.0, 0.0, 'yes'), 12) AS y;
+    DESCRIBE p" > "$work/pipe.out" 2>&1
+$py - "$work/pipe.pkl" "$work/pipe.out" <<'PY' && ok || { bad "exporter command line"; cat "$work/pipe.out"; }
+import pickle, sys
+m = pickle.load(open(sys.argv[1], "rb"))
+out = open(sys.argv[2]).read()
+label = m.predict([[2.0, 1.0, 0.0]])[0]
+p = m.predict_proba([[2.0, 1.0, 0.0]])[0][list(m.classes_).index("yes")]
+ok = ("%s,%s" % (label, repr(round(p, 12)))) in out and "inputs,\"3: a, b, c\"" in out
+sys.exit(0 if ok else 1)
+PY
+$py "$here/../udf/export/sluice_export.py" "$work/nope.pkl" "$work/x.json" 2> "$work/exp.err"
+[ $? -ne 0 ] && [ ! -f "$work/x.json" ] && ok || bad "exporter: a missing input is an error"
+
 # DESCRIBE / SHOW MODELS / DROP MODEL
 "$sluice" -e "CREATE MODEL iris FROM '$work/fid/iris_rf.json'; DESCRIBE iris; SHOW MODELS;
   DROP MODEL iris; SHOW MODELS; DROP MODEL IF EXISTS iris" > "$work/d.out" 2> "$work/d.err"
