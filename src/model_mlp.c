@@ -4,8 +4,9 @@
 **
 ** h = x; per layer h = act(h @ W + b), the last layer with the output
 ** activation, in scikit-learn's order (product, then bias, then activation).
-** A batch goes through each layer as one cblas_dgemm (OpenBLAS, single
-** threaded); the activations live in the caller's scratch space, two
+** A batch goes through each layer as one cblas_dgemm, a single row as one
+** cblas_dgemv (OpenBLAS, single threaded, its kernels chosen for the CPU at
+** run time); the activations live in the caller's scratch space, two
 ** buffers of the widest layer per row, used in turn.
 */
 #include <cblas.h>
@@ -64,14 +65,7 @@ static void mlp_score(const sl_model *m, const double *x, int n, double *out, do
     const layer *ly = &p->layers[l];
     double *o = buf[l & 1];
     if (n == 1) {
-      for (int j = 0; j < ly->n_out; j++)
-        o[j] = 0;
-      for (int i = 0; i < w; i++) {
-        double hi = h[i];
-        const double *wr = ly->w + (size_t)i * (size_t)ly->n_out;
-        for (int j = 0; j < ly->n_out; j++)
-          o[j] += hi * wr[j];
-      }
+      cblas_dgemv(CblasRowMajor, CblasTrans, w, ly->n_out, 1.0, ly->w, ly->n_out, h, 1, 0.0, o, 1);
     } else {
       cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, ly->n_out, w, 1.0, h, w, ly->w,
                   ly->n_out, 0.0, o, ly->n_out);
