@@ -1,7 +1,9 @@
 /*
 ** agg_basic.c - SQLite's basic aggregates as sl_func descriptors with a
 ** per-group state block: count(*), count(X), sum, total, avg, min, max,
-** group_concat.  Every one has xStep, xInverse (remove one row, for sliding
+** group_concat, and the variances and standard deviations (var_samp,
+** variance, var_pop, stddev_samp, stddev, stddev_pop) and top_k.  Every one has xStep, xInverse (remove one
+*row, for sliding
 ** windows), xValue (the current result, state kept) and xFinal (the result;
 ** releases whatever the state owns).  State blocks arrive zero-initialised.
 **
@@ -13,10 +15,12 @@
 ** removes the oldest row still in the frame (group_concat relies on that);
 ** min/max accept any row.
 */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "func.h"
+#include "json.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -377,6 +381,153 @@ static void concat_final(sl_fctx *ctx) {
 
 /* ---- the table -------------------------------------------------------------- */
 
+/* ---- variance and standard deviation ---------------------------------------- */
+
+/* Welford's running mean and sum of squared deviations; numbers (and text
+** that reads entirely as a number) count, anything else is skipped.
+** xInverse removes a value exactly as it was added (sliding windows). */
+typedef struct var_state {
+  int64_t n;
+  double mean, m2;
+} var_state;
+
+static void var_step(sl_fctx *ctx, int argc, sl_value **argv) {
+  (void)argc;
+  int64_t i;
+  double x;
+  int t = numeric_type(argv[0], &i, &x);
+  if (t != SL_INTEGER && t != SL_REAL) return;
+  if (t == SL_INTEGER) x = (double)i;
+  var_state *s = sl_fctx_state(ctx);
+  s->n++;
+  double d = x - s->mean;
+  s->mean += d / (double)s->n;
+  s->m2 += d * (x - s->mean);
+}
+
+static void var_inverse(sl_fctx *ctx, int argc, sl_value **argv) {
+  (void)argc;
+  int64_t i;
+  double x;
+  int t = numeric_type(argv[0], &i, &x);
+  if (t != SL_INTEGER && t != SL_REAL) return;
+  if (t == SL_INTEGER) x = (double)i;
+  var_state *s = sl_fctx_state(ctx);
+  if (s->n <= 1) {
+    memset(s, 0, sizeof *s);
+    return;
+  }
+  double old = s->mean;
+  s->mean = (s->mean * (double)s->n - x) / (double)(s->n - 1);
+  s->m2 -= (x - old) * (x - s->mean);
+  if (s->m2 < 0) s->m2 = 0;
+  s->n--;
+}
+
+static void var_samp_value(sl_fctx *ctx) {
+  var_state *s = sl_fctx_state(ctx);
+  if (s->n > 1) sl_result_real(ctx, s->m2 / (double)(s->n - 1));
+}
+static void var_pop_value(sl_fctx *ctx) {
+  var_state *s = sl_fctx_state(ctx);
+  if (s->n > 0) sl_result_real(ctx, s->m2 / (double)s->n);
+}
+static void stddev_samp_value(sl_fctx *ctx) {
+  var_state *s = sl_fctx_state(ctx);
+  if (s->n > 1) sl_result_real(ctx, sqrt(s->m2 / (double)(s->n - 1)));
+}
+static void stddev_pop_value(sl_fctx *ctx) {
+  var_state *s = sl_fctx_state(ctx);
+  if (s->n > 0) sl_result_real(ctx, sqrt(s->m2 / (double)s->n));
+}
+
+/* ---- top_k --------------------------------------------------------------- */
+
+/* top_k(x, k): the k most frequent non-NULL values with their counts, as a
+** JSON array [{"value": v, "count": n}, ...], most frequent first, ties in
+** ascending value order (so the result does not depend on arrival order).
+** The state owns a table of distinct values and counts. */
+typedef struct topk_entry {
+  sl_value v;
+  int64_t n;
+} topk_entry;
+typedef struct topk_state {
+  topk_entry *e;
+  int n, cap;
+  int64_t k;
+} topk_state;
+
+static topk_entry *topk_find(topk_state *s, const sl_value *v) {
+  for (int i = 0; i < s->n; i++)
+    if (s->e[i].v.type == v->type || (v->type <= SL_REAL && s->e[i].v.type <= SL_REAL))
+      if (sl_value_compare(&s->e[i].v, v, SL_COLL_BINARY) == 0) return &s->e[i];
+  return NULL;
+}
+
+static void topk_step(sl_fctx *ctx, int argc, sl_value **argv) {
+  topk_state *s = sl_fctx_state(ctx);
+  if (argc != 2 || argv[0]->type == SL_NULL) return;
+  s->k = sl_value_as_int(argv[1]);
+  if (s->k < 1) {
+    sl_result_error(ctx, "top_k(x, k): k must be at least 1");
+    return;
+  }
+  topk_entry *e = topk_find(s, argv[0]);
+  if (!e) {
+    if (s->n == s->cap) {
+      s->cap = s->cap ? 2 * s->cap : 8;
+      s->e = realloc(s->e, sizeof(topk_entry) * (size_t)s->cap);
+    }
+    e = &s->e[s->n++];
+    memset(e, 0, sizeof *e);
+    sl_value_copy(&e->v, argv[0]);
+  }
+  e->n++;
+}
+
+static void topk_inverse(sl_fctx *ctx, int argc, sl_value **argv) {
+  topk_state *s = sl_fctx_state(ctx);
+  if (argc != 2 || argv[0]->type == SL_NULL) return;
+  topk_entry *e = topk_find(s, argv[0]);
+  if (e && e->n > 0) e->n--;
+}
+
+static int topk_cmp(const void *a, const void *b) {
+  const topk_entry *x = a, *y = b;
+  if (x->n != y->n) return x->n > y->n ? -1 : 1;
+  return sl_value_compare(&x->v, &y->v, SL_COLL_BINARY);
+}
+
+static void topk_value(sl_fctx *ctx) {
+  topk_state *s = sl_fctx_state(ctx);
+  if (!s->n) return;
+  qsort(s->e, (size_t)s->n, sizeof(topk_entry), topk_cmp);
+  sl_buf b;
+  sl_buf_init(&b);
+  sl_buf_putc(&b, '[');
+  int shown = 0;
+  for (int i = 0; i < s->n && shown < s->k; i++) {
+    if (!s->e[i].n) continue;
+    if (shown++) sl_buf_putc(&b, ',');
+    sl_buf_puts(&b, "{\"value\":");
+    sl_json_append_value(&b, &s->e[i].v);
+    sl_buf_printf(&b, ",\"count\":%lld}", (long long)s->e[i].n);
+  }
+  sl_buf_putc(&b, ']');
+  sl_result_text(ctx, b.z, b.n);
+  ctx->out->flags |= SL_F_JSON;
+  sl_buf_free(&b);
+}
+
+static void topk_final(sl_fctx *ctx) {
+  topk_value(ctx);
+  topk_state *s = sl_fctx_state(ctx);
+  for (int i = 0; i < s->n; i++)
+    sl_value_free(&s->e[i].v);
+  free(s->e);
+  memset(s, 0, sizeof *s);
+}
+
 #define AGG(name, n, flags, step, inv, value, final, state, doc)                                   \
   {                                                                                                \
     name, n, SL_FUNC_AGGREGATE | SL_FUNC_DETERMINISTIC | (flags), NULL, NULL, step, inv, value,    \
@@ -401,5 +552,19 @@ const sl_func sl_builtin_aggregate[] = {
         "values joined with ','"),
     AGG("group_concat", 2, 0, concat_step, concat_inverse, concat_value, concat_final, concat_state,
         "values joined with a separator"),
+    AGG("var_samp", 1, 0, var_step, var_inverse, var_samp_value, var_samp_value, var_state,
+        "sample variance (REAL; NULL for fewer than 2 values)"),
+    AGG("variance", 1, 0, var_step, var_inverse, var_samp_value, var_samp_value, var_state,
+        "sample variance, as var_samp"),
+    AGG("var_pop", 1, 0, var_step, var_inverse, var_pop_value, var_pop_value, var_state,
+        "population variance (REAL)"),
+    AGG("stddev_samp", 1, 0, var_step, var_inverse, stddev_samp_value, stddev_samp_value, var_state,
+        "sample standard deviation (REAL)"),
+    AGG("stddev", 1, 0, var_step, var_inverse, stddev_samp_value, stddev_samp_value, var_state,
+        "sample standard deviation, as stddev_samp"),
+    AGG("stddev_pop", 1, 0, var_step, var_inverse, stddev_pop_value, stddev_pop_value, var_state,
+        "population standard deviation (REAL)"),
+    AGG("top_k", 2, SL_FUNC_JSONRESULT, topk_step, topk_inverse, topk_value, topk_final,
+        topk_state, "top_k(x, k): the k most frequent values with their counts (JSON)"),
     {NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL},
 };

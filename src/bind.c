@@ -37,6 +37,13 @@ static int list_const(const sl_exprlist *l) {
 }
 
 static int bind_column(sl_bind *b, sl_expr *e) {
+  if (b->window_cols && !e->tab &&
+      (!sl_stricmp(e->name, "window_start") || !sl_stricmp(e->name, "window_end"))) {
+    e->col = sl_stricmp(e->name, "window_start") == 0 ? SL_COL_WSTART : SL_COL_WEND;
+    e->aff = SL_AFF_INTEGER;
+    e->is_const = 0;
+    return 0;
+  }
   if (!b->schema) {
     sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col, "no such column: %s", e->name);
     return -1;
@@ -54,6 +61,37 @@ static int bind_column(sl_bind *b, sl_expr *e) {
   e->aff = (uint8_t)b->schema->cols[idx].aff;
   e->is_const = 0;
   return 0;
+}
+
+static int list_equal(const sl_exprlist *a, const sl_exprlist *b) {
+  if (!a || !b) return a == b || (!a && b->n == 0) || (!b && a->n == 0);
+  if (a->n != b->n) return 0;
+  for (int i = 0; i < a->n; i++)
+    if (!sl_expr_equal(a->a[i], b->a[i])) return 0;
+  return 1;
+}
+
+static int str_equal(const char *a, const char *b) {
+  return a == b || (a && b && sl_stricmp(a, b) == 0);
+}
+
+int sl_expr_equal(const sl_expr *a, const sl_expr *b) {
+  if (!a || !b) return a == b;
+  if (a->kind != b->kind || a->op != b->op || a->not_ != b->not_ || a->distinct != b->distinct ||
+      a->star != b->star)
+    return 0;
+  switch (a->kind) {
+  case E_COLUMN: return a->col == b->col;
+  case E_INT:
+  case E_INTERVAL: return a->i == b->i;
+  case E_REAL: return a->r == b->r || (a->r != a->r && b->r != b->r);
+  case E_STRING:
+  case E_BLOB: return a->n == b->n && memcmp(a->z, b->z, (size_t)a->n) == 0;
+  case E_CAST: return str_equal(a->z, b->z) && sl_expr_equal(a->left, b->left);
+  default: break;
+  }
+  return str_equal(a->name, b->name) && sl_expr_equal(a->left, b->left) &&
+         sl_expr_equal(a->right, b->right) && list_equal(a->list, b->list);
 }
 
 void sl_mcalls_free(sl_mcalls *l) {

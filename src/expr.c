@@ -48,7 +48,7 @@ static void code_const(sl_compiler *c, const sl_value *v, int target) {
 
 int sl_expr_eval_const(sl_expr *e, sl_value *out, sl_err *err) {
   sl_program *p = sl_program_new();
-  sl_compiler c = {p, 0, err, 1, 0};
+  sl_compiler c = {p, 0, err, 1, 0, NULL, 0};
   int target = sl_reg_alloc(&c, 1);
   int rc = sl_expr_code(&c, e, target);
   if (rc == 0) {
@@ -299,7 +299,38 @@ static int code_aggregate(sl_compiler *c, sl_expr *e, int target) {
   return 0;
 }
 
+/* Over group rows: a GROUP BY term, an aggregate or a window bound is a
+** column of the row; returns 1 when e was one (coded), 0 if not, -1 on a
+** column that is neither grouped nor aggregated. */
+static int code_grouped(sl_compiler *c, sl_expr *e, int target) {
+  int nk = c->group ? c->group->n : 0;
+  int col = -1;
+  if (e->kind == E_CALL && e->agg >= 0)
+    col = nk + 2 + e->agg;
+  else if (e->kind == E_COLUMN && e->col == SL_COL_WSTART)
+    col = nk;
+  else if (e->kind == E_COLUMN && e->col == SL_COL_WEND)
+    col = nk + 1;
+  for (int i = 0; col < 0 && i < nk; i++)
+    if (sl_expr_equal(e, c->group->a[i])) col = i;
+  if (col >= 0) {
+    int a = add(c, OP_Column, col, target, 0);
+    c->prog->ops[a].comment = e->name ? e->name : "group term";
+    return 1;
+  }
+  if (e->kind == E_COLUMN) {
+    sl_err_setpos(c->err, SL_EBIND, e->line, e->pos_col,
+                  "column %s must appear in GROUP BY or be used in an aggregate", e->name);
+    return -1;
+  }
+  return 0;
+}
+
 int sl_expr_code(sl_compiler *c, sl_expr *e, int target) {
+  if (c->grouped) {
+    int g = code_grouped(c, e, target);
+    if (g) return g < 0 ? -1 : 0;
+  }
   if (try_fold(c, e, target)) return 0;
   int save = c->nreg;
   switch (e->kind) {

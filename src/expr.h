@@ -56,7 +56,15 @@ typedef struct sl_bind {
   sl_catalog *cat;   /* models by name; NULL: model calls are not allowed here */
   sl_mcalls *mcalls; /* where model calls are collected (each E_CALL gets ->mcall) */
   int in_model;      /* binding a model call's arguments */
+  int window_cols;   /* window_start / window_end name the group's window */
 } sl_bind;
+
+/* Columns of a grouped query's window (E_COLUMN col values). */
+#define SL_COL_WSTART (-2)
+#define SL_COL_WEND (-3)
+
+/* 1 if a and b are the same expression (for matching GROUP BY terms). */
+int sl_expr_equal(const sl_expr *a, const sl_expr *b);
 
 /* Bind e and its children.  Returns 0, or -1 with b->err set to an error
 ** with the offending name's line:column. */
@@ -73,6 +81,10 @@ typedef struct sl_compiler {
   sl_err *err;
   int no_fold;    /* disable constant folding (EXPLAIN of folding itself) */
   int mcall_base; /* input column of model call 0's result (op_score appends them) */
+  /* A grouped query's output program reads a group row instead of input:
+  ** [group keys..., window_start, window_end, aggregate values...]. */
+  const sl_exprlist *group; /* the GROUP BY keys (without the window), or NULL */
+  int grouped;              /* compiling over group rows */
 } sl_compiler;
 
 /* Compile e so that its value ends up in register target.  Returns 0 or -1

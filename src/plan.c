@@ -19,6 +19,7 @@
 
 #include "engine.h"
 #include "expr.h"
+#include "op_aggregate.h"
 #include "vm.h"
 
 #define BATCH_ROWS 1024
@@ -138,8 +139,12 @@ static void task_run(sl_task *t) {
   sl_source *src = t->src;
   int ncol = src->schema.ncol;
   int typed = src->vt->read_rows != NULL;
-  /* Tables are small (and a constant SELECT is one row): small batches. */
+  /* Tables are small (and a constant SELECT is one row): small batches.
+  ** SET batch_size = N caps the records per batch (tests of determinism). */
   int batch = typed ? 64 : BATCH_ROWS;
+  const sl_value *bs = sl_catalog_get(&t->db->cat, "batch_size");
+  if (bs && sl_value_as_int(bs) >= 1 && sl_value_as_int(bs) < batch)
+    batch = (int)sl_value_as_int(bs);
   size_t ncells = (size_t)batch * (size_t)(ncol ? ncol : 1);
   sl_value *rows = sl_calloc(ncells, sizeof(sl_value));
   sl_record *recs = typed ? NULL : sl_calloc((size_t)batch, sizeof(sl_record));
@@ -269,7 +274,7 @@ static int call_options(sluice *db, const sl_call *call, sl_options *o, sl_err *
   for (int i = 0; call->args && i < call->args->n; i++) {
     sl_expr *a = call->args->a[i];
     sl_expr *v = a->kind == E_OPTION ? a->left : a;
-    sl_bind b = {NULL, NULL, db->cat.funcs, err, 0, 0, 0, NULL, NULL, 0};
+    sl_bind b = {NULL, NULL, db->cat.funcs, err, 0, 0, 0, NULL, NULL, 0, 0};
     if (sl_bind_expr(&b, v)) return -1;
     if (!v->is_const) {
       sl_err_setpos(err, SL_EBIND, v->line, v->pos_col, "arguments of %s() must be constants",
@@ -330,6 +335,7 @@ typedef struct input {
   sl_operator *fanout; /* attach here when reading a stream */
   sl_schema *schema;   /* columns to bind against, NULL for no columns */
   const char *name;    /* qualifier the columns may be written with */
+  int64_t lateness;    /* the stream's WATERMARK ts - INTERVAL: allowed lateness (ms) */
 } input;
 
 static sl_query *plan_select(sl_run *run, const sl_select *sel, const char *id, sl_operator *out,
@@ -342,6 +348,10 @@ static int plan_stream(sl_run *run, const sl_stream *s, input *in, sl_err *err) 
       in->task = si->task;
       in->fanout = si->fanout;
       in->schema = si->schema;
+      in->name = s->name;
+      const sl_expr *wm = s->def->watermark;
+      if (wm && wm->kind == E_BINARY && wm->right && wm->right->kind == E_INTERVAL)
+        in->lateness = wm->right->i;
       return 0;
     }
   }
@@ -376,6 +386,9 @@ static int plan_stream(sl_run *run, const sl_stream *s, input *in, sl_err *err) 
   in->fanout = si->fanout;
   in->schema = si->schema;
   in->name = s->name;
+  const sl_expr *wm = d->watermark; /* ts - INTERVAL '5' SECOND */
+  if (wm && wm->kind == E_BINARY && wm->right && wm->right->kind == E_INTERVAL)
+    in->lateness = wm->right->i;
   return 0;
 }
 
@@ -477,18 +490,203 @@ static sl_exprlist *expand_star(sl_run *run, const sl_exprlist *cols, const inpu
   return l;
 }
 
+/* Collect the aggregate calls of e by their index (e->agg). */
+static void collect_aggs(sl_expr *e, sl_expr **aggs) {
+  if (!e) return;
+  if (e->kind == E_CALL && e->agg >= 0) {
+    aggs[e->agg] = e;
+    return;
+  }
+  collect_aggs(e->left, aggs);
+  collect_aggs(e->right, aggs);
+  if (e->list)
+    for (int i = 0; i < e->list->n; i++)
+      collect_aggs(e->list->a[i], aggs);
+}
+
+/* A window size or slide: an INTERVAL or a number of milliseconds. */
+static int window_ms(sl_expr *e, int64_t *ms, sl_err *err) {
+  if (e->kind == E_INTERVAL || e->kind == E_INT) {
+    *ms = e->i;
+    if (*ms > 0) return 0;
+  }
+  sl_err_setpos(err, SL_EBIND, e->line, e->pos_col,
+                "a window size must be a positive INTERVAL (or milliseconds)");
+  return -1;
+}
+
+/* GROUP BY [keys], [TUMBLE(ts, size) | HOP(ts, slide, size)]: bind, compile
+** the step and output programs, and add op_aggregate to q. */
+static int plan_grouped(sl_run *run, const sl_select *sel, sl_query *q, input *in,
+                        sl_exprlist *cols, sl_err *err) {
+  sluice *db = run->db;
+  sl_agg_spec spec;
+  memset(&spec, 0, sizeof spec);
+  sl_exprlist keys = {0, 0, NULL, NULL};
+  sl_expr *win = NULL;
+  sl_expr **aggs = NULL;
+  int rc = -1;
+  for (int i = 0; sel->group && i < sel->group->n; i++) {
+    sl_expr *g = sel->group->a[i];
+    if (g->kind == E_CALL && (!sl_stricmp(g->name, "tumble") || !sl_stricmp(g->name, "hop") ||
+                              !sl_stricmp(g->name, "session"))) {
+      if (win) {
+        sl_err_setpos(err, SL_EBIND, g->line, g->pos_col, "GROUP BY has one window at most");
+        goto done;
+      }
+      win = g;
+      continue;
+    }
+    keys.a = sl_realloc(keys.a, sizeof(sl_expr *) * (size_t)(keys.n + 1));
+    keys.a[keys.n++] = g;
+  }
+  sl_bind b = {in->schema, in->name, db->cat.funcs, err, 0, 0, 0, NULL, NULL, 0, 0};
+  for (int i = 0; i < keys.n; i++)
+    if (sl_bind_expr(&b, keys.a[i])) goto done;
+  if (win) {
+    int n = win->list ? win->list->n : 0;
+    int hop = !sl_stricmp(win->name, "hop");
+    if (!sl_stricmp(win->name, "session")) {
+      sl_err_setpos(err, SL_EBIND, win->line, win->pos_col,
+                    "SESSION windows are not supported yet");
+      goto done;
+    }
+    if (n != (hop ? 3 : 2)) {
+      sl_err_setpos(err, SL_EBIND, win->line, win->pos_col, "%s(time, %s)", hop ? "HOP" : "TUMBLE",
+                    hop ? "slide, size" : "size");
+      goto done;
+    }
+    if (sl_bind_expr(&b, win->list->a[0])) goto done;
+    if (window_ms(win->list->a[1], hop ? &spec.slide : &spec.size, err)) goto done;
+    if (hop && window_ms(win->list->a[2], &spec.size, err)) goto done;
+    if (!hop) spec.slide = spec.size;
+    if (spec.size % spec.slide) {
+      sl_err_setpos(err, SL_EBIND, win->line, win->pos_col,
+                    "HOP: the size must be a multiple of the slide");
+      goto done;
+    }
+    spec.wkind = hop ? SL_WIN_HOP : SL_WIN_TUMBLE;
+    spec.lateness = in->lateness;
+  }
+  if (sel->where) {
+    sl_bind bw = b;
+    if (sl_bind_expr(&bw, sel->where)) goto done;
+  }
+  sl_bind ba = b;
+  ba.allow_agg = 1;
+  ba.window_cols = win != NULL;
+  for (int i = 0; i < cols->n; i++)
+    if (sl_bind_expr(&ba, cols->a[i])) goto done;
+  if (sel->having && sl_bind_expr(&ba, sel->having)) goto done;
+  spec.naggs = ba.naggs;
+  aggs = sl_calloc((size_t)(spec.naggs ? spec.naggs : 1), sizeof(sl_expr *));
+  for (int i = 0; i < cols->n; i++)
+    collect_aggs(cols->a[i], aggs);
+  collect_aggs(sel->having, aggs);
+
+  /* per row: WHERE, keys, event time, each aggregate's arguments and FILTER */
+  spec.step = sl_program_new();
+  sl_compiler sc = {spec.step, 0, err, 0, 0, NULL, 0};
+  int total = keys.n + 1;
+  for (int a = 0; a < spec.naggs; a++)
+    total += (aggs[a]->star || !aggs[a]->list ? 0 : aggs[a]->list->n) + (aggs[a]->right != NULL);
+  int res = sl_reg_alloc(&sc, total);
+  spec.step->result_reg = res;
+  spec.step->nresult = total;
+  int fj = -1;
+  if (sel->where) {
+    int w = sl_reg_alloc(&sc, 1);
+    if (sl_expr_code(&sc, sel->where, w)) goto done;
+    fj = sl_program_add(spec.step, OP_IfNot, w, 0, 1);
+  }
+  spec.key_reg = res;
+  spec.nkeys = keys.n;
+  for (int i = 0; i < keys.n; i++)
+    if (sl_expr_code(&sc, keys.a[i], res + i)) goto done;
+  spec.ts_reg = res + keys.n;
+  if (win && sl_expr_code(&sc, win->list->a[0], spec.ts_reg)) goto done;
+  spec.aggs = sl_calloc((size_t)(spec.naggs ? spec.naggs : 1), sizeof(sl_agg_call));
+  int off = res + keys.n + 1;
+  for (int a = 0; a < spec.naggs; a++) {
+    sl_expr *e = aggs[a];
+    sl_agg_call *ac = &spec.aggs[a];
+    ac->func = e->func;
+    ac->nargs = e->star || !e->list ? 0 : e->list->n;
+    ac->arg_reg = off;
+    ac->distinct = e->distinct;
+    spec.has_distinct |= e->distinct;
+    ac->coll = ac->nargs ? sl_compare_coll(e->list->a[0], e->list->a[0]) : SL_COLL_BINARY;
+    if (ac->distinct && ac->nargs != 1) {
+      sl_err_setpos(err, SL_EBIND, e->line, e->pos_col, "DISTINCT aggregates take one argument");
+      goto done;
+    }
+    for (int k = 0; k < ac->nargs; k++)
+      if (sl_expr_code(&sc, e->list->a[k], off + k)) goto done;
+    off += ac->nargs;
+    ac->filter_reg = -1;
+    if (e->right) {
+      if (sl_expr_code(&sc, e->right, off)) goto done;
+      ac->filter_reg = off++;
+    }
+  }
+  sl_program_add(spec.step, OP_Result, res, total, 0);
+  if (fj >= 0) {
+    spec.step->ops[fj].p2 = spec.step->nop;
+    sl_program_add(spec.step, OP_Halt, 1, 0, 0);
+  }
+  sl_program_finish(spec.step);
+
+  /* per group: HAVING and the select list over [keys, window, aggregates] */
+  spec.out = sl_program_new();
+  sl_compiler oc = {spec.out, 0, err, 0, 0, &keys, 1};
+  int ores = sl_reg_alloc(&oc, cols->n ? cols->n : 1);
+  spec.out->result_reg = ores;
+  spec.out->nresult = cols->n;
+  int hj = -1;
+  if (sel->having) {
+    int h = sl_reg_alloc(&oc, 1);
+    if (sl_expr_code(&oc, sel->having, h)) goto done;
+    hj = sl_program_add(spec.out, OP_IfNot, h, 0, 1);
+  }
+  for (int i = 0; i < cols->n; i++)
+    if (sl_expr_code(&oc, cols->a[i], ores + i)) goto done;
+  sl_program_add(spec.out, OP_Result, ores, cols->n, 0);
+  if (hj >= 0) {
+    spec.out->ops[hj].p2 = spec.out->nop;
+    sl_program_add(spec.out, OP_Halt, 1, 0, 0);
+  }
+  sl_program_finish(spec.out);
+  spec.ncol = cols->n;
+  spec.emit_changes = sel->emit_changes || !win;
+  q->ncol = cols->n;
+  q->names = sl_calloc((size_t)(cols->n ? cols->n : 1), sizeof(char *));
+  q->affs = sl_calloc((size_t)(cols->n ? cols->n : 1), 1);
+  for (int i = 0; i < cols->n; i++) {
+    q->names[i] = sl_expr_colname(cols->a[i], cols->names[i]);
+    q->affs[i] = cols->a[i]->aff;
+  }
+  query_add_op(q, sl_op_aggregate_new(&spec));
+  rc = 0;
+done:
+  sl_program_free(spec.step);
+  sl_program_free(spec.out);
+  free(spec.aggs);
+  free(aggs);
+  free(keys.a);
+  return rc;
+}
+
 static sl_query *plan_select(sl_run *run, const sl_select *sel, const char *id, sl_operator *out,
                              sl_row_fn fn, void *ud, sl_err *err) {
   sluice *db = run->db;
   /* DISTINCT over one row (no FROM) changes nothing; over a stream it needs state. */
-  if (sel->group || sel->having || (sel->distinct && sel->from) || sel->limit ||
-      sel->emit_changes) {
+  if ((sel->distinct && sel->from) || sel->limit || (!sel->group && sel->emit_changes) ||
+      (sel->having && !sel->group)) {
     sl_err_set(err, SL_EBIND, "%s is not supported yet",
-               sel->group      ? "GROUP BY"
-               : sel->having   ? "HAVING"
-               : sel->distinct ? "SELECT DISTINCT"
-               : sel->limit    ? "LIMIT"
-                               : "EMIT CHANGES");
+               sel->distinct ? "SELECT DISTINCT"
+               : sel->limit  ? "LIMIT"
+               : sel->having ? "HAVING without GROUP BY"
+                             : "EMIT CHANGES without GROUP BY");
     return NULL;
   }
   input in;
@@ -502,14 +700,22 @@ static sl_query *plan_select(sl_run *run, const sl_select *sel, const char *id, 
   run->queries = sl_realloc(run->queries, sizeof(*run->queries) * (size_t)(run->nquery + 1));
   run->queries[run->nquery++] = q;
 
+  if (sel->group) {
+    if (!sel->from) {
+      sl_err_set(err, SL_EBIND, "GROUP BY needs FROM");
+      return NULL;
+    }
+    if (plan_grouped(run, sel, q, &in, cols, err)) return NULL;
+    goto output;
+  }
   /* Bind. Aggregates are allowed only without FROM (one row). */
   sl_mcalls mcalls = {0};
-  sl_bind b = {in.schema, in.name, db->cat.funcs, err,     sel->from == NULL,
-               0,         0,       &db->cat,      &mcalls, 0};
+  sl_bind b = {in.schema, in.name, db->cat.funcs, err, sel->from == NULL, 0, 0, &db->cat, &mcalls,
+               0,         0};
   for (int i = 0; i < cols->n; i++)
     if (sl_bind_expr(&b, cols->a[i])) goto fail_bind;
   if (b.naggs && sel->from) {
-    sl_err_set(err, SL_EBIND, "aggregates over a stream need GROUP BY windows (not supported yet)");
+    sl_err_set(err, SL_EBIND, "aggregates over a stream need GROUP BY (a key, a window, or both)");
     goto fail_bind;
   }
   int where_models = 0;
@@ -526,7 +732,7 @@ static sl_query *plan_select(sl_run *run, const sl_select *sel, const char *id, 
   int where_in_score = mcalls.n && sel->where && !where_models;
   if (mcalls.n) {
     sl_program *sp = sl_program_new();
-    sl_compiler sc = {sp, 0, err, 0, 0};
+    sl_compiler sc = {sp, 0, err, 0, 0, NULL, 0};
     int total = 0;
     for (int i = 0; i < mcalls.n; i++)
       total += mcalls.a[i].nargs + (mcalls.a[i].cls != NULL);
@@ -573,7 +779,7 @@ scored:;
 
   /* Compile WHERE + select list into one program. */
   sl_program *prog = sl_program_new();
-  sl_compiler c = {prog, 0, err, 0, ncol_in};
+  sl_compiler c = {prog, 0, err, 0, ncol_in, NULL, 0};
   int result = sl_reg_alloc(&c, cols->n);
   prog->result_reg = result;
   prog->nresult = cols->n;
@@ -602,6 +808,7 @@ scored:;
   query_add_op(q, sl_op_project_new(prog, cols->n, db->vm_trace, sel->from == NULL));
 
   /* Output. */
+output:
   if (out) {
     q->ops[q->nops - 1]->next = out; /* a stream's fanout, owned by the run */
   } else if (sel->into) {

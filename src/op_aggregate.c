@@ -1,0 +1,545 @@
+/*
+** op_aggregate.c - GROUP BY with incremental aggregates, optionally over
+** event-time windows (TUMBLE, HOP).
+**
+** Per input row a "step" program (expr.c) computes the WHERE clause, the
+** group keys, the event time and every aggregate's arguments and FILTER
+** condition.  The row is added to its group(s): one per window it falls in
+** (HOP: size/slide windows), found in a hash table keyed by window start and
+** key values; each aggregate's xStep updates the group's state block (the
+** same sl_func descriptors as everywhere, agg_*.c).
+**
+** Output: a group row [keys..., window_start, window_end, aggregate
+** values...] goes through an "output" program (HAVING and the select list,
+** compiled over group rows).
+**   EMIT CHANGES (and every unwindowed GROUP BY, a running table): after
+**   each input batch, the groups it changed, with xValue (a changelog);
+**   EMIT ON CLOSE (the default for windows): a window's groups once, when
+**   the watermark passes its end, with xFinal; and every open window when a
+**   bounded input ends.
+** The watermark is the smallest, over the input partitions seen, of the
+** largest event time seen there, minus the allowed lateness.  A record for
+** a window that has closed is late: counted, logged and dropped.  Nothing
+** here reads a clock: event times come from the records, so a replay gives
+** the same output.
+**
+** Memory: a group holds its key values, its window and its aggregate
+** states; windows are freed when they close.  DISTINCT aggregates keep the
+** distinct values of their group.
+*/
+#include <stdlib.h>
+#include <string.h>
+
+#include "operator.h"
+#include "vm.h"
+
+#include "op_aggregate.h"
+
+typedef struct group group;
+struct group {
+  group *hnext; /* hash chain */
+  group *wnext; /* next group of the same window, in arrival order */
+  group *dnext; /* next changed group of this batch */
+  uint64_t hash;
+  int64_t wstart; /* the window (0 without windows) */
+  int dirty;
+  sl_value *keys;     /* nk owned values */
+  sl_value **dvals;   /* per aggregate: distinct values seen (DISTINCT), owned */
+  int *ndval, *capdv; /* their counts */
+  unsigned char *state;
+};
+
+typedef struct window {
+  int64_t start, end;
+  group *first, *last;
+} window;
+
+typedef struct part_time {
+  int32_t part;
+  int64_t max_ts;
+} part_time;
+
+typedef struct op_aggregate {
+  sl_operator base;
+  sl_agg_spec spec; /* programs and layout, owned */
+  sl_vm vstep, vout;
+  size_t *state_off; /* per aggregate: offset in a group's state block */
+  size_t state_size;
+  group **buckets;
+  size_t nbuckets, ngroups;
+  window *wins; /* open windows, by end then start */
+  int nwin, capwin;
+  group *dirty, *dirty_tail;
+  part_time *parts;
+  int nparts;
+  int64_t watermark; /* INT64_MIN until a record arrives */
+  sl_value *grow;    /* a group row for the output program */
+  sl_value *out;     /* output rows, cap of ncol */
+  int nout, cap;
+  sl_arena arena;
+  sl_buf msg;
+} op_aggregate;
+
+/* ---- hashing of group keys ------------------------------------------------ */
+
+static uint64_t mix(uint64_t h, uint64_t x) {
+  h ^= x + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+  return h;
+}
+
+/* Equal values (as GROUP BY compares them: 1 and 1.0 are one group, NULLs
+** are one group) hash alike. */
+static uint64_t value_hash(const sl_value *v) {
+  switch (v->type) {
+  case SL_NULL: return 1;
+  case SL_INTEGER:
+  case SL_REAL: {
+    double d = v->type == SL_INTEGER ? (double)v->u.i : v->u.r;
+    uint64_t b;
+    memcpy(&b, &d, sizeof b);
+    return d == 0 ? 2 : b;
+  }
+  default: {
+    uint64_t h = 1469598103934665603ull;
+    for (uint32_t i = 0; i < v->n; i++)
+      h = (h ^ (unsigned char)v->u.z[i]) * 1099511628211ull;
+    return h ^ ((uint64_t)v->type << 60);
+  }
+  }
+}
+
+static int value_same(const sl_value *a, const sl_value *b) {
+  if (a->type == SL_NULL || b->type == SL_NULL) return a->type == b->type;
+  return sl_value_compare(a, b, SL_COLL_BINARY) == 0;
+}
+
+/* ---- windows ---------------------------------------------------------------- */
+
+static window *find_window(op_aggregate *p, int64_t start, int64_t end) {
+  int lo = 0, hi = p->nwin;
+  while (lo < hi) { /* first window not before (end, start) */
+    int mid = (lo + hi) / 2;
+    window *w = &p->wins[mid];
+    if (w->end < end || (w->end == end && w->start < start))
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  if (lo < p->nwin && p->wins[lo].start == start && p->wins[lo].end == end) return &p->wins[lo];
+  if (p->nwin == p->capwin) {
+    p->capwin = p->capwin ? 2 * p->capwin : 8;
+    p->wins = sl_realloc(p->wins, sizeof(window) * (size_t)p->capwin);
+  }
+  memmove(p->wins + lo + 1, p->wins + lo, sizeof(window) * (size_t)(p->nwin - lo));
+  p->nwin++;
+  window *w = &p->wins[lo];
+  w->start = start;
+  w->end = end;
+  w->first = w->last = NULL;
+  return w;
+}
+
+/* The group of (window, keys), created when new. */
+static group *find_group(op_aggregate *p, int64_t wstart, int64_t wend, const sl_value *keys) {
+  int nk = p->spec.nkeys;
+  uint64_t h = mix(0, (uint64_t)wstart);
+  for (int i = 0; i < nk; i++)
+    h = mix(h, value_hash(&keys[i]));
+  size_t b = h & (p->nbuckets - 1);
+  for (group *g = p->buckets[b]; g; g = g->hnext) {
+    if (g->hash != h || g->wstart != wstart) continue;
+    int same = 1;
+    for (int i = 0; i < nk && same; i++)
+      same = value_same(&g->keys[i], &keys[i]);
+    if (same) return g;
+  }
+  group *g = sl_calloc(1, sizeof *g);
+  g->hash = h;
+  g->wstart = wstart;
+  g->keys = sl_calloc((size_t)(nk ? nk : 1), sizeof(sl_value));
+  for (int i = 0; i < nk; i++)
+    sl_value_copy(&g->keys[i], &keys[i]);
+  g->state = sl_calloc(1, p->state_size ? p->state_size : 1);
+  if (p->spec.has_distinct) {
+    g->dvals = sl_calloc((size_t)p->spec.naggs, sizeof(sl_value *));
+    g->ndval = sl_calloc((size_t)p->spec.naggs, sizeof(int));
+    g->capdv = sl_calloc((size_t)p->spec.naggs, sizeof(int));
+  }
+  g->hnext = p->buckets[b];
+  p->buckets[b] = g;
+  window *w = find_window(p, wstart, wend);
+  if (w->last)
+    w->last->wnext = g;
+  else
+    w->first = g;
+  w->last = g;
+  if (++p->ngroups > p->nbuckets) { /* grow the table */
+    size_t nb = p->nbuckets * 2;
+    group **nbk = sl_calloc(nb, sizeof(group *));
+    for (size_t i = 0; i < p->nbuckets; i++)
+      for (group *x = p->buckets[i], *next; x; x = next) {
+        next = x->hnext;
+        x->hnext = nbk[x->hash & (nb - 1)];
+        nbk[x->hash & (nb - 1)] = x;
+      }
+    free(p->buckets);
+    p->buckets = nbk;
+    p->nbuckets = nb;
+  }
+  return g;
+}
+
+/* 1 if v is new among the distinct values of aggregate a in g (and keep it). */
+static int distinct_new(group *g, int a, const sl_value *v) {
+  for (int i = 0; i < g->ndval[a]; i++)
+    if (value_same(&g->dvals[a][i], v)) return 0;
+  if (g->ndval[a] == g->capdv[a]) {
+    g->capdv[a] = g->capdv[a] ? 2 * g->capdv[a] : 4;
+    g->dvals[a] = sl_realloc(g->dvals[a], sizeof(sl_value) * (size_t)g->capdv[a]);
+  }
+  sl_value *d = &g->dvals[a][g->ndval[a]++];
+  memset(d, 0, sizeof *d);
+  sl_value_copy(d, v);
+  return 1;
+}
+
+/* ---- output ---------------------------------------------------------------- */
+
+static int flush_out(op_aggregate *p, const sl_batch *in, sl_err *err) {
+  if (!p->nout) return 0;
+  sl_batch b = {p->spec.ncol, p->nout, p->out, NULL, in ? in->src : NULL};
+  int rc = sl_op_emit(&p->base, &b, err);
+  p->nout = 0;
+  sl_arena_reset(&p->arena);
+  return rc;
+}
+
+/* Run the output program over group g (final: xFinal, else xValue). */
+static int emit_group(op_aggregate *p, group *g, int64_t wend, int final, sl_err *err) {
+  int nk = p->spec.nkeys;
+  sl_value *r = p->grow;
+  for (int i = 0; i < nk; i++) {
+    sl_value_free(&r[i]);
+    r[i] = g->keys[i];
+    r[i].buf = NULL;
+    r[i].cap = 0;
+    r[i].flags &= (uint8_t)~SL_F_OWNBUF;
+  }
+  if (p->spec.wkind == SL_WIN_NONE) {
+    sl_value_set_null(&r[nk]);
+    sl_value_set_null(&r[nk + 1]);
+  } else {
+    sl_value_set_int(&r[nk], g->wstart);
+    sl_value_set_int(&r[nk + 1], wend);
+  }
+  for (int a = 0; a < p->spec.naggs; a++) {
+    const sl_agg_call *ac = &p->spec.aggs[a];
+    sl_value *v = &r[nk + 2 + a];
+    sl_value_set_null(v);
+    sl_fctx ctx = {ac->func, v, g->state + p->state_off[a], ac->coll, 0, &p->msg};
+    if (final)
+      ac->func->xFinal(&ctx);
+    else if (ac->func->xValue)
+      ac->func->xValue(&ctx);
+  }
+  int rc = sl_vm_run(&p->vout, r);
+  for (int i = 0; i < nk; i++) /* keys were borrowed from the group */
+    memset(&r[i], 0, sizeof r[i]);
+  if (rc == SL_VM_SKIP) return 0;
+  if (rc == SL_VM_ERROR) {
+    sl_err_set(err, SL_ERUNTIME, "%s", p->vout.errmsg.z ? p->vout.errmsg.z : "evaluation failed");
+    return -1;
+  }
+  if (p->nout == p->cap) {
+    p->cap = p->cap ? 2 * p->cap : 256;
+    p->out = sl_realloc(p->out, sizeof(sl_value) * (size_t)p->cap * (size_t)p->spec.ncol);
+  }
+  sl_value *o = p->out + (size_t)p->nout * (size_t)p->spec.ncol;
+  const sl_value *res = &p->vout.reg[p->vout.prog->result_reg];
+  for (int c = 0; c < p->spec.ncol; c++) {
+    o[c] = res[c];
+    o[c].buf = NULL;
+    o[c].cap = 0;
+    o[c].flags &= (uint8_t)~SL_F_OWNBUF;
+    sl_value_pin(&o[c], &p->arena); /* the row must outlive the group */
+  }
+  p->nout++;
+  return 0;
+}
+
+static void group_free(op_aggregate *p, group *g, int finalized) {
+  if (!finalized)
+    for (int a = 0; a < p->spec.naggs; a++) {
+      const sl_agg_call *ac = &p->spec.aggs[a];
+      sl_value v = SL_VALUE_INIT;
+      sl_fctx ctx = {ac->func, &v, g->state + p->state_off[a], ac->coll, 0, &p->msg};
+      ac->func->xFinal(&ctx);
+      sl_value_free(&v);
+    }
+  for (int i = 0; i < p->spec.nkeys; i++)
+    sl_value_free(&g->keys[i]);
+  if (g->dvals) {
+    for (int a = 0; a < p->spec.naggs; a++) {
+      for (int i = 0; i < g->ndval[a]; i++)
+        sl_value_free(&g->dvals[a][i]);
+      free(g->dvals[a]);
+    }
+    free(g->dvals);
+    free(g->ndval);
+    free(g->capdv);
+  }
+  free(g->keys);
+  free(g->state);
+  free(g);
+}
+
+/* Unlink g from the hash table. */
+static void unhash(op_aggregate *p, group *g) {
+  group **pp = &p->buckets[g->hash & (p->nbuckets - 1)];
+  while (*pp != g)
+    pp = &(*pp)->hnext;
+  *pp = g->hnext;
+  p->ngroups--;
+}
+
+/* Close the windows ending at or before wm (all when wm == INT64_MAX):
+** emit their groups (unless the changelog already did) and free them. */
+static int close_windows(op_aggregate *p, int64_t wm, const sl_batch *in, sl_err *err) {
+  int closed = 0;
+  int rc = 0;
+  while (closed < p->nwin && p->wins[closed].end <= wm && (wm == INT64_MAX || p->spec.wkind)) {
+    window *w = &p->wins[closed];
+    for (group *g = w->first, *next; g; g = next) {
+      next = g->wnext;
+      int emitted = 0;
+      if (!rc && !p->spec.emit_changes) {
+        rc = emit_group(p, g, w->end, 1, err);
+        emitted = 1;
+      }
+      unhash(p, g);
+      group_free(p, g, emitted);
+    }
+    closed++;
+    if (!rc && p->nout >= 1024) rc = flush_out(p, in, err);
+  }
+  if (closed) {
+    memmove(p->wins, p->wins + closed, sizeof(window) * (size_t)(p->nwin - closed));
+    p->nwin -= closed;
+  }
+  if (!rc) rc = flush_out(p, in, err);
+  return rc;
+}
+
+/* ---- input ----------------------------------------------------------------- */
+
+/* The event time of v in milliseconds: INTEGER/REAL as milliseconds since
+** the epoch, TEXT as 'YYYY-MM-DD HH:MM:SS[.fff]' (or with 'T') in UTC. */
+static int event_time(const sl_value *v, int64_t *ms) {
+  if (v->type == SL_INTEGER) {
+    *ms = v->u.i;
+    return 0;
+  }
+  if (v->type == SL_REAL) {
+    *ms = (int64_t)v->u.r;
+    return 0;
+  }
+  if (v->type != SL_TEXT || v->n < 19) return -1;
+  const char *z = v->u.z;
+  int Y, M, D, h, m, s, n = 0;
+  char sep;
+  char buf[40];
+  size_t len = v->n < sizeof buf - 1 ? v->n : sizeof buf - 1;
+  memcpy(buf, z, len);
+  buf[len] = 0;
+  if (sscanf(buf, "%4d-%2d-%2d%c%2d:%2d:%2d%n", &Y, &M, &D, &sep, &h, &m, &s, &n) != 7 ||
+      (sep != ' ' && sep != 'T'))
+    return -1;
+  int frac = 0, digits = 0;
+  if (buf[n] == '.')
+    for (int i = n + 1; buf[i] >= '0' && buf[i] <= '9'; i++)
+      if (digits < 3) frac = frac * 10 + (buf[i] - '0'), digits++;
+  while (digits < 3)
+    frac *= 10, digits++;
+  /* days from civil (proleptic Gregorian) */
+  int y = Y - (M <= 2);
+  int era = (y >= 0 ? y : y - 399) / 400;
+  int yoe = y - era * 400;
+  int doy = (153 * (M + (M > 2 ? -3 : 9)) + 2) / 5 + D - 1;
+  int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  int64_t days = (int64_t)era * 146097 + doe - 719468;
+  *ms = ((days * 24 + h) * 60 + m) * 60000 + (int64_t)s * 1000 + frac;
+  return 0;
+}
+
+static int64_t floor_div(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+static void note_time(op_aggregate *p, int32_t part, int64_t ts) {
+  for (int i = 0; i < p->nparts; i++)
+    if (p->parts[i].part == part) {
+      if (ts > p->parts[i].max_ts) p->parts[i].max_ts = ts;
+      return;
+    }
+  p->parts = sl_realloc(p->parts, sizeof(part_time) * (size_t)(p->nparts + 1));
+  p->parts[p->nparts].part = part;
+  p->parts[p->nparts].max_ts = ts;
+  p->nparts++;
+}
+
+/* Recompute the watermark (the slowest partition's latest event time minus
+** the lateness) and close the windows it passed. */
+static int advance_watermark(op_aggregate *p, const sl_batch *in, sl_err *err) {
+  int64_t wm = INT64_MAX;
+  for (int i = 0; i < p->nparts; i++)
+    if (p->parts[i].max_ts < wm) wm = p->parts[i].max_ts;
+  if (!p->nparts || wm - p->spec.lateness <= p->watermark) return 0;
+  p->watermark = wm - p->spec.lateness;
+  if (!p->nwin || p->wins[0].end > p->watermark) return 0;
+  return close_windows(p, p->watermark, in, err);
+}
+
+static int aggregate_push(sl_operator *base, sl_batch *in, sl_err *err) {
+  op_aggregate *p = (op_aggregate *)base;
+  const sl_agg_spec *sp = &p->spec;
+  for (int r = 0; r < in->nrow; r++) {
+    int rc = sl_vm_run(&p->vstep, in->rows + (size_t)r * (size_t)in->ncol);
+    if (rc == SL_VM_SKIP) continue;
+    if (rc == SL_VM_ERROR) {
+      sl_op_reject(base, in, r, p->vstep.errmsg.z ? p->vstep.errmsg.z : "evaluation failed");
+      continue;
+    }
+    sl_value *reg = p->vstep.reg;
+    int64_t ts = 0, first = 0, last = 0;
+    if (sp->wkind != SL_WIN_NONE) {
+      if (event_time(&reg[sp->ts_reg], &ts)) {
+        sl_op_reject(base, in, r, "the event time is NULL or not a time");
+        continue;
+      }
+      /* windows [s, s + size) with s a multiple of slide and s <= ts < s + size */
+      last = floor_div(ts, sp->slide) * sp->slide;
+      first = floor_div(ts - sp->size, sp->slide) * sp->slide + sp->slide;
+      if (last + sp->size <= p->watermark) {
+        sl_op_reject(base, in, r, "late record: its window has closed (watermark passed)");
+        continue;
+      }
+      note_time(p, in->recs && in->recs[r] ? in->recs[r]->partition : 0, ts);
+    }
+    for (int64_t ws = first; ws <= last; ws += sp->wkind == SL_WIN_NONE ? 1 : sp->slide) {
+      if (sp->wkind != SL_WIN_NONE && ws + sp->size <= p->watermark) continue; /* closed */
+      group *g = find_group(p, ws, sp->wkind == SL_WIN_NONE ? INT64_MAX : ws + sp->size,
+                            &reg[sp->key_reg]);
+      for (int a = 0; a < sp->naggs; a++) {
+        const sl_agg_call *ac = &sp->aggs[a];
+        if (ac->filter_reg >= 0 && !sl_value_truth(&reg[ac->filter_reg])) continue;
+        sl_value *argv[8];
+        for (int k = 0; k < ac->nargs && k < 8; k++)
+          argv[k] = &reg[ac->arg_reg + k];
+        if (ac->distinct &&
+            (reg[ac->arg_reg].type == SL_NULL || !distinct_new(g, a, &reg[ac->arg_reg])))
+          continue;
+        sl_value dummy = SL_VALUE_INIT;
+        sl_fctx ctx = {ac->func, &dummy, g->state + p->state_off[a], ac->coll, 0, &p->msg};
+        ac->func->xStep(&ctx, ac->nargs, argv);
+        sl_value_free(&dummy);
+        if (ctx.failed) {
+          sl_op_reject(base, in, r, p->msg.z ? p->msg.z : "aggregate failed");
+          break;
+        }
+      }
+      if (sp->emit_changes && !g->dirty) {
+        g->dirty = 1;
+        g->dnext = NULL;
+        if (p->dirty_tail)
+          p->dirty_tail->dnext = g;
+        else
+          p->dirty = g;
+        p->dirty_tail = g;
+      }
+    }
+    /* the watermark moves per record, so what is late does not depend on
+    ** how the input was cut into batches */
+    if (sp->wkind != SL_WIN_NONE && advance_watermark(p, in, err)) return -1;
+  }
+  /* the changelog of this batch */
+  for (group *g = p->dirty; g; g = g->dnext) {
+    g->dirty = 0;
+    int64_t wend = sp->wkind == SL_WIN_NONE ? 0 : g->wstart + sp->size;
+    if (emit_group(p, g, wend, 0, err)) return -1;
+    if (p->nout >= 1024 && flush_out(p, in, err)) return -1;
+  }
+  p->dirty = p->dirty_tail = NULL;
+  if (flush_out(p, in, err)) return -1;
+  return 0;
+}
+
+static int aggregate_finish(sl_operator *base, sl_err *err) {
+  op_aggregate *p = (op_aggregate *)base;
+  if (close_windows(p, INT64_MAX, NULL, err)) return -1;
+  return sl_op_finish_next(base, err);
+}
+
+static void aggregate_explain(sl_operator *base, sl_buf *out) {
+  op_aggregate *p = (op_aggregate *)base;
+  static const char *kinds[] = {"none", "TUMBLE", "HOP"};
+  sl_buf_printf(out, "aggregate: %d key%s, %d aggregate%s, window %s", p->spec.nkeys,
+                p->spec.nkeys == 1 ? "" : "s", p->spec.naggs, p->spec.naggs == 1 ? "" : "s",
+                kinds[p->spec.wkind]);
+  if (p->spec.wkind)
+    sl_buf_printf(out, " (size %lld ms, slide %lld ms, lateness %lld ms)", (long long)p->spec.size,
+                  (long long)p->spec.slide, (long long)p->spec.lateness);
+  sl_buf_printf(out, ", emit %s\nper row:\n", p->spec.emit_changes ? "changes" : "on close");
+  sl_program_explain(p->spec.step, out);
+  sl_buf_puts(out, "per group:\n");
+  sl_program_explain(p->spec.out, out);
+}
+
+static void aggregate_free(sl_operator *base) {
+  op_aggregate *p = (op_aggregate *)base;
+  for (int w = 0; w < p->nwin; w++)
+    for (group *g = p->wins[w].first, *next; g; g = next) {
+      next = g->wnext;
+      group_free(p, g, 0);
+    }
+  free(p->wins);
+  free(p->buckets);
+  free(p->parts);
+  int ng = p->spec.nkeys + 2 + p->spec.naggs;
+  for (int i = 0; i < ng; i++)
+    sl_value_free(&p->grow[i]);
+  free(p->grow);
+  free(p->out);
+  free(p->state_off);
+  sl_vm_free(&p->vstep);
+  sl_vm_free(&p->vout);
+  sl_program_free(p->spec.step);
+  sl_program_free(p->spec.out);
+  free(p->spec.aggs);
+  sl_arena_free(&p->arena);
+  sl_buf_free(&p->msg);
+  free(p);
+}
+
+static const sl_op_vt aggregate_vt = {"aggregate",      aggregate_push,    sl_op_pass_time,
+                                      aggregate_finish, aggregate_explain, aggregate_free};
+
+sl_operator *sl_op_aggregate_new(sl_agg_spec *spec) {
+  op_aggregate *p = sl_calloc(1, sizeof *p);
+  p->base.vt = &aggregate_vt;
+  p->spec = *spec;
+  memset(spec, 0, sizeof *spec);
+  p->state_off = sl_calloc((size_t)(p->spec.naggs ? p->spec.naggs : 1), sizeof(size_t));
+  for (int a = 0; a < p->spec.naggs; a++) {
+    p->state_off[a] = p->state_size;
+    p->state_size += (p->spec.aggs[a].func->state_size + 15) & ~(size_t)15;
+  }
+  p->nbuckets = 64;
+  p->buckets = sl_calloc(p->nbuckets, sizeof(group *));
+  p->watermark = INT64_MIN;
+  p->grow = sl_calloc((size_t)(p->spec.nkeys + 2 + p->spec.naggs), sizeof(sl_value));
+  sl_vm_init(&p->vstep, p->spec.step);
+  sl_vm_init(&p->vout, p->spec.out);
+  sl_arena_init(&p->arena);
+  return &p->base;
+}

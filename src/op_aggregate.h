@@ -1,0 +1,43 @@
+/*
+** op_aggregate.h - what the planner hands op_aggregate.c: the compiled
+** programs of a GROUP BY query and where things are in their registers.
+*/
+#ifndef SLUICE_OP_AGGREGATE_H
+#define SLUICE_OP_AGGREGATE_H
+
+#include "func.h"
+#include "operator.h"
+#include "vm.h"
+
+typedef enum sl_win_kind { SL_WIN_NONE = 0, SL_WIN_TUMBLE = 1, SL_WIN_HOP = 2 } sl_win_kind;
+
+/* One aggregate call of the query, in the step program's registers. */
+typedef struct sl_agg_call {
+  const sl_func *func;
+  int nargs;
+  int arg_reg;    /* first argument register */
+  int filter_reg; /* FILTER (WHERE ...) result register, or -1 */
+  int distinct;   /* DISTINCT: each value once per group */
+  sl_coll coll;
+} sl_agg_call;
+
+typedef struct sl_agg_spec {
+  sl_program *step; /* per input row: WHERE (skips), keys, event time, arguments */
+  sl_program *out;  /* per group row: HAVING (skips) and the select list */
+  int key_reg;      /* step: the first of nkeys group key registers */
+  int nkeys;
+  int ts_reg; /* step: the event time (windows) */
+  sl_win_kind wkind;
+  int64_t size, slide; /* window size and slide in ms (TUMBLE: slide == size) */
+  int64_t lateness;    /* allowed lateness in ms (the stream's WATERMARK) */
+  sl_agg_call *aggs;   /* owned */
+  int naggs;
+  int has_distinct;
+  int emit_changes; /* a changelog after every batch (always for no window) */
+  int ncol;         /* output columns */
+} sl_agg_spec;
+
+/* Takes the programs and the aggregate array (spec is zeroed). */
+sl_operator *sl_op_aggregate_new(sl_agg_spec *spec);
+
+#endif /* SLUICE_OP_AGGREGATE_H */
