@@ -2,8 +2,8 @@
 ** agg_basic.c - SQLite's basic aggregates as sl_func descriptors with a
 ** per-group state block: count(*), count(X), sum, total, avg, min, max,
 ** group_concat, and the variances and standard deviations (var_samp,
-** variance, var_pop, stddev_samp, stddev, stddev_pop) and top_k.  Every one has xStep, xInverse (remove one
-*row, for sliding
+** variance, var_pop, stddev_samp, stddev, stddev_pop) and top_k.  Every one has xStep, xInverse
+*(remove one row, for sliding
 ** windows), xValue (the current result, state kept) and xFinal (the result;
 ** releases whatever the state owns).  State blocks arrive zero-initialised.
 **
@@ -564,7 +564,7 @@ const sl_func sl_builtin_aggregate[] = {
         "sample standard deviation, as stddev_samp"),
     AGG("stddev_pop", 1, 0, var_step, var_inverse, stddev_pop_value, stddev_pop_value, var_state,
         "population standard deviation (REAL)"),
-    AGG("top_k", 2, SL_FUNC_JSONRESULT, topk_step, topk_inverse, topk_value, topk_final,
-        topk_state, "top_k(x, k): the k most frequent values with their counts (JSON)"),
+    AGG("top_k", 2, SL_FUNC_JSONRESULT, topk_step, topk_inverse, topk_value, topk_final, topk_state,
+        "top_k(x, k): the k most frequent values with their counts (JSON)"),
     {NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL},
 };

@@ -138,6 +138,7 @@ int sl_source_init_format(sl_source *s, sl_options *opts, const char *dflt, sl_e
 int sl_sink_init_format(sl_sink *s, sl_options *opts, const char *dflt, sl_err *err);
 
 extern const sl_connector sl_conn_file;   /* conn_file.c: file('path') */
+extern const sl_connector sl_conn_socket; /* conn_socket.c: socket('host:port') */
 extern const sl_connector sl_conn_stdin;  /* conn_file.c: stdin() */
 extern const sl_connector sl_conn_stdout; /* conn_file.c: stdout() */
 

@@ -57,6 +57,7 @@ typedef struct window {
 typedef struct part_time {
   int32_t part;
   int64_t max_ts;
+  int64_t seen; /* processing time of its last record */
 } part_time;
 
 typedef struct op_aggregate {
@@ -73,6 +74,7 @@ typedef struct op_aggregate {
   part_time *parts;
   int nparts;
   int64_t watermark; /* INT64_MIN until a record arrives */
+  int64_t now;       /* the latest processing time the task handed in */
   sl_value *grow;    /* a group row for the output program */
   sl_value *out;     /* output rows, cap of ncol */
   int nout, cap;
@@ -207,7 +209,7 @@ static int distinct_new(group *g, int a, const sl_value *v) {
 
 static int flush_out(op_aggregate *p, const sl_batch *in, sl_err *err) {
   if (!p->nout) return 0;
-  sl_batch b = {p->spec.ncol, p->nout, p->out, NULL, in ? in->src : NULL};
+  sl_batch b = {p->spec.ncol, p->nout, p->out, NULL, in ? in->src : NULL, p->now};
   int rc = sl_op_emit(&p->base, &b, err);
   p->nout = 0;
   sl_arena_reset(&p->arena);
@@ -380,20 +382,29 @@ static void note_time(op_aggregate *p, int32_t part, int64_t ts) {
   for (int i = 0; i < p->nparts; i++)
     if (p->parts[i].part == part) {
       if (ts > p->parts[i].max_ts) p->parts[i].max_ts = ts;
+      p->parts[i].seen = p->now;
       return;
     }
   p->parts = sl_realloc(p->parts, sizeof(part_time) * (size_t)(p->nparts + 1));
   p->parts[p->nparts].part = part;
   p->parts[p->nparts].max_ts = ts;
+  p->parts[p->nparts].seen = p->now;
   p->nparts++;
 }
 
 /* Recompute the watermark (the slowest partition's latest event time minus
 ** the lateness) and close the windows it passed. */
 static int advance_watermark(op_aggregate *p, const sl_batch *in, sl_err *err) {
-  int64_t wm = INT64_MAX;
-  for (int i = 0; i < p->nparts; i++)
+  int64_t wm = INT64_MAX, busiest = INT64_MIN;
+  for (int i = 0; i < p->nparts; i++) {
+    /* an idle partition (no record for idle_ms of processing time while
+    ** others have them) does not hold the windows open */
+    if (p->nparts > 1 && p->now - p->parts[i].seen > p->spec.idle_ms) continue;
     if (p->parts[i].max_ts < wm) wm = p->parts[i].max_ts;
+  }
+  for (int i = 0; i < p->nparts; i++)
+    if (p->parts[i].max_ts > busiest) busiest = p->parts[i].max_ts;
+  if (wm == INT64_MAX) wm = busiest; /* all idle: the latest time seen */
   if (!p->nparts || wm - p->spec.lateness <= p->watermark) return 0;
   p->watermark = wm - p->spec.lateness;
   if (!p->nwin || p->wins[0].end > p->watermark) return 0;
@@ -403,6 +414,7 @@ static int advance_watermark(op_aggregate *p, const sl_batch *in, sl_err *err) {
 static int aggregate_push(sl_operator *base, sl_batch *in, sl_err *err) {
   op_aggregate *p = (op_aggregate *)base;
   const sl_agg_spec *sp = &p->spec;
+  if (in->now > p->now) p->now = in->now;
   for (int r = 0; r < in->nrow; r++) {
     int rc = sl_vm_run(&p->vstep, in->rows + (size_t)r * (size_t)in->ncol);
     if (rc == SL_VM_SKIP) continue;
@@ -413,7 +425,9 @@ static int aggregate_push(sl_operator *base, sl_batch *in, sl_err *err) {
     sl_value *reg = p->vstep.reg;
     int64_t ts = 0, first = 0, last = 0;
     if (sp->wkind != SL_WIN_NONE) {
-      if (event_time(&reg[sp->ts_reg], &ts)) {
+      if (sp->proctime)
+        ts = in->now;
+      else if (event_time(&reg[sp->ts_reg], &ts)) {
         sl_op_reject(base, in, r, "the event time is NULL or not a time");
         continue;
       }
@@ -424,7 +438,7 @@ static int aggregate_push(sl_operator *base, sl_batch *in, sl_err *err) {
         sl_op_reject(base, in, r, "late record: its window has closed (watermark passed)");
         continue;
       }
-      note_time(p, in->recs && in->recs[r] ? in->recs[r]->partition : 0, ts);
+      note_time(p, sp->proctime || !in->recs || !in->recs[r] ? 0 : in->recs[r]->partition, ts);
     }
     for (int64_t ws = first; ws <= last; ws += sp->wkind == SL_WIN_NONE ? 1 : sp->slide) {
       if (sp->wkind != SL_WIN_NONE && ws + sp->size <= p->watermark) continue; /* closed */
@@ -474,6 +488,18 @@ static int aggregate_push(sl_operator *base, sl_batch *in, sl_err *err) {
   return 0;
 }
 
+/* Time passes without records: processing-time windows close, and idle
+** partitions stop holding event-time windows open. */
+static int aggregate_on_time(sl_operator *base, int64_t wm, int64_t now, sl_err *err) {
+  op_aggregate *p = (op_aggregate *)base;
+  if (now > p->now) p->now = now;
+  if (p->spec.wkind != SL_WIN_NONE) {
+    if (p->spec.proctime) note_time(p, 0, now);
+    if (advance_watermark(p, NULL, err)) return -1;
+  }
+  return sl_op_pass_time(base, wm, now, err);
+}
+
 static int aggregate_finish(sl_operator *base, sl_err *err) {
   op_aggregate *p = (op_aggregate *)base;
   if (close_windows(p, INT64_MAX, NULL, err)) return -1;
@@ -521,7 +547,7 @@ static void aggregate_free(sl_operator *base) {
   free(p);
 }
 
-static const sl_op_vt aggregate_vt = {"aggregate",      aggregate_push,    sl_op_pass_time,
+static const sl_op_vt aggregate_vt = {"aggregate",      aggregate_push,    aggregate_on_time,
                                       aggregate_finish, aggregate_explain, aggregate_free};
 
 sl_operator *sl_op_aggregate_new(sl_agg_spec *spec) {

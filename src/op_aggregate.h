@@ -30,6 +30,8 @@ typedef struct sl_agg_spec {
   sl_win_kind wkind;
   int64_t size, slide; /* window size and slide in ms (TUMBLE: slide == size) */
   int64_t lateness;    /* allowed lateness in ms (the stream's WATERMARK) */
+  int proctime;        /* windows on processing time (TUMBLE(proctime(), ...)) */
+  int64_t idle_ms;     /* a partition silent this long does not hold the watermark */
   sl_agg_call *aggs;   /* owned */
   int naggs;
   int has_distinct;

@@ -63,7 +63,7 @@ static int project_push(sl_operator *base, sl_batch *in, sl_err *err) {
     nout++;
   }
   if (!nout) return 0;
-  sl_batch b = {p->ncol, nout, p->rows, in->recs ? p->recs : NULL, in->src};
+  sl_batch b = {p->ncol, nout, p->rows, in->recs ? p->recs : NULL, in->src, in->now};
   return sl_op_emit(base, &b, err);
 }
 

@@ -34,6 +34,7 @@ typedef struct sl_batch {
   sl_value *rows;         /* nrow * ncol values, borrowed for the push */
   const sl_record **recs; /* per-row record, or NULL */
   sl_source *src;         /* for positions, or NULL */
+  int64_t now;            /* when the task read it: ms since the epoch (processing time) */
 } sl_batch;
 
 typedef struct sl_operator sl_operator;

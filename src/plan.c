@@ -87,6 +87,14 @@ static int64_t sl_now_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Wall-clock milliseconds since the epoch: processing time, read by the
+** task and handed to the operators (they never read a clock). */
+static int64_t sl_wall_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* ---- logging rejected records ------------------------------------------ */
 
 void sl_log_reject(sl_stats *st, const char *qname, sl_source *src, const sl_record *rec,
@@ -160,11 +168,13 @@ static void task_run(sl_task *t) {
   int64_t last_commit = sl_now_ms();
   while (!t->db->interrupted) {
     int n, nrow = 0;
-    /* A source with offsets commits them periodically, behind a barrier:
-    ** on_time makes the sinks deliver and flush everything pushed so far. */
-    if (src->vt->commit && sl_now_ms() - last_commit >= t->commit_ms) {
+    /* Periodically, behind a barrier, on_time makes the sinks deliver and
+    ** flush everything pushed so far (and processing-time windows close);
+    ** then a source with offsets commits them. */
+    if (sl_now_ms() - last_commit >= t->commit_ms) {
       int64_t now = sl_now_ms();
-      if (t->head->vt->on_time(t->head, INT64_MIN, now, &t->err) || src->vt->commit(src, &t->err))
+      if (t->head->vt->on_time(t->head, INT64_MIN, sl_wall_ms(), &t->err) ||
+          (src->vt->commit && src->vt->commit(src, &t->err)))
         goto done;
       last_commit = now;
     }
@@ -206,7 +216,7 @@ static void task_run(sl_task *t) {
       }
     }
     if (!nrow) continue;
-    sl_batch b = {ncol, nrow, rows, typed ? NULL : recp, src};
+    sl_batch b = {ncol, nrow, rows, typed ? NULL : recp, src, sl_wall_ms()};
     int rc = t->head->vt->push(t->head, &b, &t->err);
     if (rc < 0) goto done;
     if (rc > 0) break; /* a consumer has had enough */
@@ -556,7 +566,11 @@ static int plan_grouped(sl_run *run, const sl_select *sel, sl_query *q, input *i
                     hop ? "slide, size" : "size");
       goto done;
     }
-    if (sl_bind_expr(&b, win->list->a[0])) goto done;
+    sl_expr *te = win->list->a[0];
+    if (te->kind == E_CALL && !sl_stricmp(te->name, "proctime") && (!te->list || !te->list->n))
+      spec.proctime = 1; /* the task's clock, not an expression */
+    else if (sl_bind_expr(&b, te))
+      goto done;
     if (window_ms(win->list->a[1], hop ? &spec.slide : &spec.size, err)) goto done;
     if (hop && window_ms(win->list->a[2], &spec.size, err)) goto done;
     if (!hop) spec.slide = spec.size;
@@ -566,7 +580,9 @@ static int plan_grouped(sl_run *run, const sl_select *sel, sl_query *q, input *i
       goto done;
     }
     spec.wkind = hop ? SL_WIN_HOP : SL_WIN_TUMBLE;
-    spec.lateness = in->lateness;
+    spec.lateness = spec.proctime ? 0 : in->lateness;
+    const sl_value *idle = sl_catalog_get(&db->cat, "idle_timeout_ms");
+    spec.idle_ms = idle ? sl_value_as_int(idle) : 10000;
   }
   if (sel->where) {
     sl_bind bw = b;
@@ -604,7 +620,7 @@ static int plan_grouped(sl_run *run, const sl_select *sel, sl_query *q, input *i
   for (int i = 0; i < keys.n; i++)
     if (sl_expr_code(&sc, keys.a[i], res + i)) goto done;
   spec.ts_reg = res + keys.n;
-  if (win && sl_expr_code(&sc, win->list->a[0], spec.ts_reg)) goto done;
+  if (win && !spec.proctime && sl_expr_code(&sc, win->list->a[0], spec.ts_reg)) goto done;
   spec.aggs = sl_calloc((size_t)(spec.naggs ? spec.naggs : 1), sizeof(sl_agg_call));
   int off = res + keys.n + 1;
   for (int a = 0; a < spec.naggs; a++) {
