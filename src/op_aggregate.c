@@ -54,6 +54,25 @@ typedef struct window {
   group *first, *last;
 } window;
 
+/* SESSION windows: per key, the open sessions, each [first event, last
+** event + gap), with its rows buffered (the aggregates' arguments) until it
+** closes, because two sessions merge when an event falls between them. */
+typedef struct session session;
+struct session {
+  session *next;
+  int64_t start, end;
+  sl_value *rows; /* nrows * nbuf owned values */
+  int nrows, cap;
+};
+typedef struct skey skey;
+struct skey {
+  skey *hnext;
+  uint64_t hash;
+  int64_t seq; /* arrival order of the key: a stable output order */
+  sl_value *keys;
+  session *sessions;
+};
+
 typedef struct part_time {
   int32_t part;
   int64_t max_ts;
@@ -80,6 +99,14 @@ typedef struct op_aggregate {
   int nout, cap;
   sl_arena arena;
   sl_buf msg;
+  /* SESSION windows */
+  skey **sbuckets;
+  size_t nsbuckets, nskeys;
+  int64_t kseq;
+  int64_t min_end;   /* no session ends before this */
+  int buf_first;     /* first step register buffered per row */
+  int nbuf;          /* registers buffered per row */
+  sl_value *fakereg; /* buffered rows are replayed from here */
 } op_aggregate;
 
 /* ---- hashing of group keys ------------------------------------------------ */
@@ -203,6 +230,28 @@ static int distinct_new(group *g, int a, const sl_value *v) {
   memset(d, 0, sizeof *d);
   sl_value_copy(d, v);
   return 1;
+}
+
+/* Add one row (the step program's registers reg) to g's aggregates.  NULL,
+** or why an aggregate failed. */
+static const char *step_group(op_aggregate *p, group *g, sl_value *reg) {
+  const sl_agg_spec *sp = &p->spec;
+  for (int a = 0; a < sp->naggs; a++) {
+    const sl_agg_call *ac = &sp->aggs[a];
+    if (ac->filter_reg >= 0 && !sl_value_truth(&reg[ac->filter_reg])) continue;
+    sl_value *argv[8];
+    for (int k = 0; k < ac->nargs && k < 8; k++)
+      argv[k] = &reg[ac->arg_reg + k];
+    if (ac->distinct &&
+        (reg[ac->arg_reg].type == SL_NULL || !distinct_new(g, a, &reg[ac->arg_reg])))
+      continue;
+    sl_value dummy = SL_VALUE_INIT;
+    sl_fctx ctx = {ac->func, &dummy, g->state + p->state_off[a], ac->coll, 0, &p->msg};
+    ac->func->xStep(&ctx, ac->nargs, argv);
+    sl_value_free(&dummy);
+    if (ctx.failed) return p->msg.z ? p->msg.z : "aggregate failed";
+  }
+  return NULL;
 }
 
 /* ---- output ---------------------------------------------------------------- */
@@ -332,6 +381,196 @@ static int close_windows(op_aggregate *p, int64_t wm, const sl_batch *in, sl_err
   return rc;
 }
 
+/* ---- sessions ---------------------------------------------------------------- */
+
+static skey *find_skey(op_aggregate *p, const sl_value *keys) {
+  int nk = p->spec.nkeys;
+  uint64_t h = 7;
+  for (int i = 0; i < nk; i++)
+    h = mix(h, value_hash(&keys[i]));
+  size_t b = h & (p->nsbuckets - 1);
+  for (skey *k = p->sbuckets[b]; k; k = k->hnext) {
+    if (k->hash != h) continue;
+    int same = 1;
+    for (int i = 0; i < nk && same; i++)
+      same = value_same(&k->keys[i], &keys[i]);
+    if (same) return k;
+  }
+  skey *k = sl_calloc(1, sizeof *k);
+  k->hash = h;
+  k->seq = p->kseq++;
+  k->keys = sl_calloc((size_t)(nk ? nk : 1), sizeof(sl_value));
+  for (int i = 0; i < nk; i++)
+    sl_value_copy(&k->keys[i], &keys[i]);
+  k->hnext = p->sbuckets[b];
+  p->sbuckets[b] = k;
+  if (++p->nskeys > p->nsbuckets) {
+    size_t nb = p->nsbuckets * 2;
+    skey **nbk = sl_calloc(nb, sizeof(skey *));
+    for (size_t i = 0; i < p->nsbuckets; i++)
+      for (skey *x = p->sbuckets[i], *next; x; x = next) {
+        next = x->hnext;
+        x->hnext = nbk[x->hash & (nb - 1)];
+        nbk[x->hash & (nb - 1)] = x;
+      }
+    free(p->sbuckets);
+    p->sbuckets = nbk;
+    p->nsbuckets = nb;
+  }
+  return k;
+}
+
+static void session_free(op_aggregate *p, session *s) {
+  for (int i = 0; i < s->nrows * p->nbuf; i++)
+    sl_value_free(&s->rows[i]);
+  free(s->rows);
+  free(s);
+}
+
+/* Add the event at ts (its registers in reg) to k: into the session it
+** falls in, merging the sessions it joins, or a new one. */
+static void session_add(op_aggregate *p, skey *k, int64_t ts, const sl_value *reg) {
+  int64_t gap = p->spec.size;
+  session *into = NULL;
+  for (session **pp = &k->sessions; *pp;) {
+    session *x = *pp;
+    if (ts < x->end && ts + gap > x->start) { /* the event touches x */
+      if (!into) {
+        into = x;
+        pp = &x->next;
+        continue;
+      }
+      /* x joins into: rows appended, bounds widened */
+      if (into->nrows + x->nrows > into->cap) {
+        into->cap = into->nrows + x->nrows;
+        into->rows = sl_realloc(into->rows, sizeof(sl_value) * (size_t)into->cap * (size_t)p->nbuf);
+      }
+      memcpy(into->rows + (size_t)into->nrows * (size_t)p->nbuf, x->rows,
+             sizeof(sl_value) * (size_t)x->nrows * (size_t)p->nbuf);
+      into->nrows += x->nrows;
+      if (x->start < into->start) into->start = x->start;
+      if (x->end > into->end) into->end = x->end;
+      *pp = x->next;
+      free(x->rows);
+      free(x);
+      continue;
+    }
+    pp = &x->next;
+  }
+  if (!into) {
+    into = sl_calloc(1, sizeof *into);
+    into->start = ts;
+    into->end = ts + gap;
+    into->next = k->sessions;
+    k->sessions = into;
+  }
+  if (ts < into->start) into->start = ts;
+  if (ts + gap > into->end) into->end = ts + gap;
+  if (into->nrows == into->cap) {
+    into->cap = into->cap ? 2 * into->cap : 4;
+    into->rows = sl_realloc(into->rows, sizeof(sl_value) * (size_t)into->cap * (size_t)p->nbuf);
+  }
+  sl_value *row = into->rows + (size_t)into->nrows++ * (size_t)p->nbuf;
+  for (int i = 0; i < p->nbuf; i++) {
+    memset(&row[i], 0, sizeof row[i]);
+    sl_value_copy(&row[i], &reg[p->buf_first + i]);
+  }
+  if (into->end < p->min_end) p->min_end = into->end;
+}
+
+typedef struct closing {
+  skey *k;
+  session *s;
+} closing;
+
+static int closing_cmp(const void *a, const void *b) {
+  const closing *x = a, *y = b;
+  if (x->s->end != y->s->end) return x->s->end < y->s->end ? -1 : 1;
+  if (x->s->start != y->s->start) return x->s->start < y->s->start ? -1 : 1;
+  return x->k->seq < y->k->seq ? -1 : x->k->seq > y->k->seq;
+}
+
+/* Emit and free the sessions ending at or before wm, in order of end, start
+** and key arrival; keys left without sessions are dropped. */
+static int close_sessions(op_aggregate *p, int64_t wm, const sl_batch *in, sl_err *err) {
+  if (wm < p->min_end) return 0;
+  closing *c = NULL;
+  int nc = 0, cap = 0, rc = 0;
+  p->min_end = INT64_MAX;
+  for (size_t b = 0; b < p->nsbuckets; b++)
+    for (skey *k = p->sbuckets[b]; k; k = k->hnext)
+      for (session **pp = &k->sessions; *pp;) {
+        session *s = *pp;
+        if (s->end <= wm) {
+          if (nc == cap) {
+            cap = cap ? 2 * cap : 16;
+            c = sl_realloc(c, sizeof(closing) * (size_t)cap);
+          }
+          c[nc].k = k;
+          c[nc++].s = s;
+          *pp = s->next;
+          continue;
+        }
+        if (s->end < p->min_end) p->min_end = s->end;
+        pp = &s->next;
+      }
+  if (nc) qsort(c, (size_t)nc, sizeof(closing), closing_cmp);
+  for (int i = 0; i < nc; i++) {
+    session *s = c[i].s;
+    if (!rc) {
+      /* replay the rows into a group of its own, then emit it */
+      group g;
+      memset(&g, 0, sizeof g);
+      g.wstart = s->start;
+      g.keys = c[i].k->keys;
+      g.state = sl_calloc(1, p->state_size ? p->state_size : 1);
+      if (p->spec.has_distinct) {
+        g.dvals = sl_calloc((size_t)p->spec.naggs, sizeof(sl_value *));
+        g.ndval = sl_calloc((size_t)p->spec.naggs, sizeof(int));
+        g.capdv = sl_calloc((size_t)p->spec.naggs, sizeof(int));
+      }
+      for (int r = 0; r < s->nrows; r++) {
+        memcpy(p->fakereg + p->buf_first, s->rows + (size_t)r * (size_t)p->nbuf,
+               sizeof(sl_value) * (size_t)p->nbuf);
+        step_group(p, &g, p->fakereg);
+      }
+      memset(p->fakereg + p->buf_first, 0, sizeof(sl_value) * (size_t)p->nbuf);
+      rc = emit_group(p, &g, s->end, 1, err);
+      if (g.dvals) {
+        for (int a = 0; a < p->spec.naggs; a++) {
+          for (int j = 0; j < g.ndval[a]; j++)
+            sl_value_free(&g.dvals[a][j]);
+          free(g.dvals[a]);
+        }
+        free(g.dvals);
+        free(g.ndval);
+        free(g.capdv);
+      }
+      free(g.state);
+      if (!rc && p->nout >= 1024) rc = flush_out(p, in, err);
+    }
+    session_free(p, s);
+  }
+  free(c);
+  /* drop keys without sessions (their memory is the keys) */
+  for (size_t b = 0; b < p->nsbuckets; b++)
+    for (skey **kp = &p->sbuckets[b]; *kp;) {
+      skey *k = *kp;
+      if (k->sessions) {
+        kp = &k->hnext;
+        continue;
+      }
+      *kp = k->hnext;
+      for (int i = 0; i < p->spec.nkeys; i++)
+        sl_value_free(&k->keys[i]);
+      free(k->keys);
+      free(k);
+      p->nskeys--;
+    }
+  if (!rc) rc = flush_out(p, in, err);
+  return rc;
+}
+
 /* ---- input ----------------------------------------------------------------- */
 
 /* The event time of v in milliseconds: INTEGER/REAL as milliseconds since
@@ -407,6 +646,7 @@ static int advance_watermark(op_aggregate *p, const sl_batch *in, sl_err *err) {
   if (wm == INT64_MAX) wm = busiest; /* all idle: the latest time seen */
   if (!p->nparts || wm - p->spec.lateness <= p->watermark) return 0;
   p->watermark = wm - p->spec.lateness;
+  if (p->spec.wkind == SL_WIN_SESSION) return close_sessions(p, p->watermark, in, err);
   if (!p->nwin || p->wins[0].end > p->watermark) return 0;
   return close_windows(p, p->watermark, in, err);
 }
@@ -431,6 +671,16 @@ static int aggregate_push(sl_operator *base, sl_batch *in, sl_err *err) {
         sl_op_reject(base, in, r, "the event time is NULL or not a time");
         continue;
       }
+      if (sp->wkind == SL_WIN_SESSION) {
+        if (ts + sp->size <= p->watermark) {
+          sl_op_reject(base, in, r, "late record: its session has closed (watermark passed)");
+          continue;
+        }
+        note_time(p, !in->recs || !in->recs[r] ? 0 : in->recs[r]->partition, ts);
+        session_add(p, find_skey(p, &reg[sp->key_reg]), ts, reg);
+        if (advance_watermark(p, in, err)) return -1;
+        continue;
+      }
       /* windows [s, s + size) with s a multiple of slide and s <= ts < s + size */
       last = floor_div(ts, sp->slide) * sp->slide;
       first = floor_div(ts - sp->size, sp->slide) * sp->slide + sp->slide;
@@ -444,24 +694,8 @@ static int aggregate_push(sl_operator *base, sl_batch *in, sl_err *err) {
       if (sp->wkind != SL_WIN_NONE && ws + sp->size <= p->watermark) continue; /* closed */
       group *g = find_group(p, ws, sp->wkind == SL_WIN_NONE ? INT64_MAX : ws + sp->size,
                             &reg[sp->key_reg]);
-      for (int a = 0; a < sp->naggs; a++) {
-        const sl_agg_call *ac = &sp->aggs[a];
-        if (ac->filter_reg >= 0 && !sl_value_truth(&reg[ac->filter_reg])) continue;
-        sl_value *argv[8];
-        for (int k = 0; k < ac->nargs && k < 8; k++)
-          argv[k] = &reg[ac->arg_reg + k];
-        if (ac->distinct &&
-            (reg[ac->arg_reg].type == SL_NULL || !distinct_new(g, a, &reg[ac->arg_reg])))
-          continue;
-        sl_value dummy = SL_VALUE_INIT;
-        sl_fctx ctx = {ac->func, &dummy, g->state + p->state_off[a], ac->coll, 0, &p->msg};
-        ac->func->xStep(&ctx, ac->nargs, argv);
-        sl_value_free(&dummy);
-        if (ctx.failed) {
-          sl_op_reject(base, in, r, p->msg.z ? p->msg.z : "aggregate failed");
-          break;
-        }
-      }
+      const char *why = step_group(p, g, reg);
+      if (why) sl_op_reject(base, in, r, why);
       if (sp->emit_changes && !g->dirty) {
         g->dirty = 1;
         g->dnext = NULL;
@@ -502,13 +736,15 @@ static int aggregate_on_time(sl_operator *base, int64_t wm, int64_t now, sl_err 
 
 static int aggregate_finish(sl_operator *base, sl_err *err) {
   op_aggregate *p = (op_aggregate *)base;
-  if (close_windows(p, INT64_MAX, NULL, err)) return -1;
+  if (p->spec.wkind == SL_WIN_SESSION ? close_sessions(p, INT64_MAX, NULL, err)
+                                      : close_windows(p, INT64_MAX, NULL, err))
+    return -1;
   return sl_op_finish_next(base, err);
 }
 
 static void aggregate_explain(sl_operator *base, sl_buf *out) {
   op_aggregate *p = (op_aggregate *)base;
-  static const char *kinds[] = {"none", "TUMBLE", "HOP"};
+  static const char *kinds[] = {"none", "TUMBLE", "HOP", "SESSION"};
   sl_buf_printf(out, "aggregate: %d key%s, %d aggregate%s, window %s", p->spec.nkeys,
                 p->spec.nkeys == 1 ? "" : "s", p->spec.naggs, p->spec.naggs == 1 ? "" : "s",
                 kinds[p->spec.wkind]);
@@ -528,6 +764,20 @@ static void aggregate_free(sl_operator *base) {
       next = g->wnext;
       group_free(p, g, 0);
     }
+  for (size_t b = 0; b < p->nsbuckets; b++)
+    for (skey *k = p->sbuckets[b], *next; k; k = next) {
+      next = k->hnext;
+      for (session *x = k->sessions, *xn; x; x = xn) {
+        xn = x->next;
+        session_free(p, x);
+      }
+      for (int i = 0; i < p->spec.nkeys; i++)
+        sl_value_free(&k->keys[i]);
+      free(k->keys);
+      free(k);
+    }
+  free(p->sbuckets);
+  free(p->fakereg);
   free(p->wins);
   free(p->buckets);
   free(p->parts);
@@ -563,6 +813,13 @@ sl_operator *sl_op_aggregate_new(sl_agg_spec *spec) {
   p->nbuckets = 64;
   p->buckets = sl_calloc(p->nbuckets, sizeof(group *));
   p->watermark = INT64_MIN;
+  p->min_end = INT64_MAX;
+  p->nsbuckets = 64;
+  p->sbuckets = sl_calloc(p->nsbuckets, sizeof(skey *));
+  p->buf_first = p->spec.ts_reg + 1; /* the aggregates' arguments and filters */
+  p->nbuf = p->spec.step->result_reg + p->spec.step->nresult - p->buf_first;
+  p->fakereg =
+      sl_calloc((size_t)(p->spec.step->result_reg + p->spec.step->nresult + 1), sizeof(sl_value));
   p->grow = sl_calloc((size_t)(p->spec.nkeys + 2 + p->spec.naggs), sizeof(sl_value));
   sl_vm_init(&p->vstep, p->spec.step);
   sl_vm_init(&p->vout, p->spec.out);

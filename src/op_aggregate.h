@@ -9,7 +9,12 @@
 #include "operator.h"
 #include "vm.h"
 
-typedef enum sl_win_kind { SL_WIN_NONE = 0, SL_WIN_TUMBLE = 1, SL_WIN_HOP = 2 } sl_win_kind;
+typedef enum sl_win_kind {
+  SL_WIN_NONE = 0,
+  SL_WIN_TUMBLE = 1,
+  SL_WIN_HOP = 2,
+  SL_WIN_SESSION = 3 /* size is the gap */
+} sl_win_kind;
 
 /* One aggregate call of the query, in the step program's registers. */
 typedef struct sl_agg_call {

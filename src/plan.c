@@ -556,14 +556,20 @@ static int plan_grouped(sl_run *run, const sl_select *sel, sl_query *q, input *i
   if (win) {
     int n = win->list ? win->list->n : 0;
     int hop = !sl_stricmp(win->name, "hop");
-    if (!sl_stricmp(win->name, "session")) {
-      sl_err_setpos(err, SL_EBIND, win->line, win->pos_col,
-                    "SESSION windows are not supported yet");
+    int session = !sl_stricmp(win->name, "session");
+    if (n != (hop ? 3 : 2)) {
+      sl_err_setpos(err, SL_EBIND, win->line, win->pos_col, "%s(time, %s)",
+                    hop       ? "HOP"
+                    : session ? "SESSION"
+                              : "TUMBLE",
+                    hop       ? "slide, size"
+                    : session ? "gap"
+                              : "size");
       goto done;
     }
-    if (n != (hop ? 3 : 2)) {
-      sl_err_setpos(err, SL_EBIND, win->line, win->pos_col, "%s(time, %s)", hop ? "HOP" : "TUMBLE",
-                    hop ? "slide, size" : "size");
+    if (session && sel->emit_changes) {
+      sl_err_setpos(err, SL_EBIND, win->line, win->pos_col,
+                    "SESSION windows emit on close (EMIT CHANGES is not supported for them)");
       goto done;
     }
     sl_expr *te = win->list->a[0];
@@ -579,7 +585,7 @@ static int plan_grouped(sl_run *run, const sl_select *sel, sl_query *q, input *i
                     "HOP: the size must be a multiple of the slide");
       goto done;
     }
-    spec.wkind = hop ? SL_WIN_HOP : SL_WIN_TUMBLE;
+    spec.wkind = hop ? SL_WIN_HOP : session ? SL_WIN_SESSION : SL_WIN_TUMBLE;
     spec.lateness = spec.proctime ? 0 : in->lateness;
     const sl_value *idle = sl_catalog_get(&db->cat, "idle_timeout_ms");
     spec.idle_ms = idle ? sl_value_as_int(idle) : 10000;

@@ -9,6 +9,8 @@
 #     a FILTER, HAVING, window_start/window_end; stddev/variance and top_k
 #     checked in Python (sqlite3 has none);
 #   HOP(ts, 5 s, 15 s) per product;
+#   SESSION(ts, 1.5 s) per user (sessions merge as out-of-order events
+#     bridge them), checked against sessions computed in Python;
 #   an unwindowed GROUP BY (a changelog): the last row per user equals the
 #     final GROUP BY.
 # sqlite3 computes each window as a GROUP BY over (ts / slide) arithmetic.
@@ -54,6 +56,10 @@ FROM purchases GROUP BY product, HOP(ts, INTERVAL '5' SECOND, INTERVAL '15' SECO
 INTO file('$work/hop.jsonl', format => 'json');
 SELECT user, count(*) AS n, total(price) AS revenue FROM purchases GROUP BY user EMIT CHANGES
 INTO file('$work/changes.jsonl', format => 'json');
+SELECT user, window_start, window_end, count(*) AS n, total(price) AS revenue,
+       count(DISTINCT product) AS products
+FROM purchases GROUP BY user, SESSION(ts, INTERVAL '1500' MILLISECOND)
+INTO file('$work/sessions.jsonl', format => 'json');
 EOF
 "$sluice" --stats run "$work/q.sql" 2> "$work/q.err" && ok || { bad "run"; cat "$work/q.err"; }
 grep -q " 0 rejected" "$work/q.err" && ! grep -q "[1-9][0-9]* rejected" "$work/q.err" && ok ||
@@ -126,7 +132,33 @@ if set(last) != set(want): fails += 1
 for u, g in last.items():
     if not (g["n"] == want[u][0] and close(g["revenue"], want[u][1])):
         fails += 1; print("changelog mismatch", u, g, want[u])
-print("windows: tumble, hop and changelog checked against sqlite3: %d mismatches" % fails)
+# sessions: per user, events closer than the gap chain into one session
+# [first, last + gap); computed here by sorting, sluice merges as they come
+by_user = {}
+for e in evs:
+    by_user.setdefault(e["user"], []).append(e)
+want = {}
+for u, es in by_user.items():
+    es.sort(key=lambda e: e["ts"])
+    cur = None
+    for e in es:
+        if cur and e["ts"] < cur["end"]:
+            cur["end"] = e["ts"] + 1500
+            cur["rows"].append(e)
+        else:
+            cur = {"start": e["ts"], "end": e["ts"] + 1500, "rows": [e]}
+            want[(u, cur["start"])] = cur
+got = [json.loads(l) for l in open(w + "/sessions.jsonl")]
+if len(got) != len(want):
+    print("sessions: %d, want %d" % (len(got), len(want))); fails += 1
+for g in got:
+    c = want.get((g["user"], g["window_start"]))
+    if (not c or g["window_end"] != c["end"] or g["n"] != len(c["rows"])
+            or not close(g["revenue"], sum(e["price"] for e in c["rows"]))
+            or g["products"] != len({e["product"] for e in c["rows"]})):
+        fails += 1
+        if fails < 5: print("session mismatch", g, c and (c["end"], len(c["rows"])))
+print("windows: tumble, hop, sessions and changelog checked against sqlite3/Python: %d mismatches" % fails)
 sys.exit(1 if fails else 0)
 PY
 
