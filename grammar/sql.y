@@ -31,12 +31,14 @@
 /* Tokens the tokenizer produces that the grammar itself never uses. */
 %token SPACE ILLEGAL.
 
-/* Keywords that can also be used as identifiers. */
+/* Keywords that can also be used as identifiers.  Not those that may follow
+** a FROM item (GROUP, EMIT, LIMIT, JOIN, INNER, LEFT, OUTER): there an
+** identifier is the item's alias, and lemon would take the keyword for one. */
 %fallback ID
-  ABORT ASC BY CAST COLUMNS DESC DESCRIBE DISTINCT DROP EMIT END EXISTS EXPLAIN
-  FILTER FIRST FUNCTIONS GLOB IF INTERVAL KEY LAST LIKE_KW LIMIT MATCH MODEL MODELS OFFSET
+  ABORT ASC BY CAST COLUMNS DESC DESCRIBE DISTINCT DROP END EXISTS EXPLAIN
+  FILTER FIRST FUNCTIONS GLOB IF INTERVAL KEY LAST LIKE_KW MATCH MODEL MODELS OFFSET
   QUERIES QUERY REPLACE SET SHOW STREAM STREAMS TABLE TABLES TEMP WATERMARK WINDOW
-  CHANGES CLOSE ALL GROUP.
+  CHANGES CLOSE ALL.
 
 %left OR.
 %left AND.
@@ -97,7 +99,15 @@ as(A) ::= . { A.n = 0; A.z = 0; A.line = 0; A.col = 0; }
 
 %type from {sl_call*}
 from(F) ::= . { F = NULL; }
-from(F) ::= FROM tcall(C). { F = C; }
+from(F) ::= FROM tcall(C) as(A). { F = C; if (A.n) C->alias = sl_token_name(pParse, &A); }
+from(F) ::= FROM tcall(C) as(A) joinop(J) tcall(D) as(B) ON expr(E).
+  { F = C; if (A.n) C->alias = sl_token_name(pParse, &A); C->join = D; C->on = E; C->left_join = J;
+    if (B.n) D->alias = sl_token_name(pParse, &B); }
+%type joinop {int}
+joinop(J) ::= JOIN. { J = 0; }
+joinop(J) ::= INNER JOIN. { J = 0; }
+joinop(J) ::= LEFT JOIN. { J = 1; }
+joinop(J) ::= LEFT OUTER JOIN. { J = 1; }
 
 %type tcall {sl_call*}
 tcall(C) ::= nm(N). { C = sl_call_new(pParse, &N, NULL, 1); }
@@ -111,6 +121,13 @@ targs(L) ::= targ(B). { L = sl_list_append(pParse, NULL, B, NULL); }
 targ(E) ::= expr(X). { E = X; }
 targ(E) ::= nm(N) ARROW expr(X). { E = sl_expr_option(pParse, &N, X); }
 targ(E) ::= STRING(N) ARROW expr(X). { E = sl_expr_option(pParse, &N, X); }
+/* keywords that are not identifiers elsewhere, as option names: group => 'g' */
+targ(E) ::= optkw(N) ARROW expr(X). { E = sl_expr_option(pParse, &N, X); }
+%type optkw {sl_token}
+optkw(A) ::= GROUP(X). { A = X; }
+optkw(A) ::= LIMIT(X). { A = X; }
+optkw(A) ::= EMIT(X). { A = X; }
+optkw(A) ::= LEFT(X). { A = X; }
 
 %type where {sl_expr*}
 where(W) ::= . { W = NULL; }

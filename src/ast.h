@@ -88,8 +88,12 @@ struct sl_expr {
 typedef struct sl_call {
   const char *name;
   int line, col;
-  sl_exprlist *args; /* positional exprs and E_OPTION items; NULL for a bare name */
-  int bare;          /* written without parentheses (a stream/table name, or stdout) */
+  sl_exprlist *args;    /* positional exprs and E_OPTION items; NULL for a bare name */
+  int bare;             /* written without parentheses (a stream/table name, or stdout) */
+  const char *alias;    /* FROM x AS alias, or NULL */
+  struct sl_call *join; /* FROM x [LEFT] JOIN join ON on: the table joined, or NULL */
+  struct sl_expr *on;
+  int left_join;
 } sl_call;
 
 typedef enum sl_stmt_kind {

@@ -44,6 +44,26 @@ static int bind_column(sl_bind *b, sl_expr *e) {
     e->is_const = 0;
     return 0;
   }
+  if (b->schema2) { /* a join: the table's columns, by qualifier or by name */
+    int t = sl_schema_find(b->schema2, e->name, strlen(e->name));
+    int qual2 = e->tab && b->srcname2 && sl_stricmp(e->tab, b->srcname2) == 0;
+    if (qual2 && t < 0) {
+      sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col, "no such column: %s.%s", e->tab,
+                    e->name);
+      return -1;
+    }
+    if (t >= 0 && !e->tab && b->schema && !b->schema->open &&
+        sl_schema_find(b->schema, e->name, strlen(e->name)) >= 0) {
+      sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col, "ambiguous column name: %s", e->name);
+      return -1;
+    }
+    if (qual2 || (t >= 0 && !e->tab)) {
+      e->col = t;
+      e->aff = (uint8_t)b->schema2->cols[t].aff;
+      e->is_const = 0;
+      return 0;
+    }
+  }
   if (!b->schema) {
     sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col, "no such column: %s", e->name);
     return -1;
@@ -57,7 +77,7 @@ static int bind_column(sl_bind *b, sl_expr *e) {
     sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col, "no such column: %s", e->name);
     return -1;
   }
-  e->col = idx;
+  e->col = idx + b->base1;
   e->aff = (uint8_t)b->schema->cols[idx].aff;
   e->is_const = 0;
   return 0;

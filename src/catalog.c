@@ -18,7 +18,7 @@ void sl_catalog_init(sl_catalog *c) {
   sl_functab_add_all(c->funcs, sl_builtin_aggregate);
 }
 
-static void table_free(sl_table *t) {
+void sl_table_free(sl_table *t) {
   for (int i = 0; i < t->nrow * t->schema.ncol; i++)
     sl_value_free(&t->rows[i]);
   free(t->rows);
@@ -66,7 +66,7 @@ void sl_catalog_free(sl_catalog *c) {
   free(c->models);
   while (c->tables) {
     sl_table *n = c->tables->next;
-    table_free(c->tables);
+    sl_table_free(c->tables);
     c->tables = n;
   }
   while (c->streams) {
@@ -124,7 +124,7 @@ int sl_catalog_drop_table(sl_catalog *c, const char *name) {
     if (sl_stricmp((*pp)->name, name) == 0) {
       sl_table *t = *pp;
       *pp = t->next;
-      table_free(t);
+      sl_table_free(t);
       return 1;
     }
   }

@@ -65,6 +65,8 @@ const sl_value *sl_catalog_get(sl_catalog *c, const char *name);
 sl_model_slot *sl_catalog_model(sl_catalog *c, const char *name);
 void sl_catalog_put_model(sl_catalog *c, const char *name, sl_model *m);
 int sl_catalog_drop_model(sl_catalog *c, const char *name);
+/* Free a table that is not in a catalog (its rows and schema). */
+void sl_table_free(sl_table *t);
 /* Append a row (ncol values copied, column affinity applied). */
 void sl_table_insert(sl_table *t, sl_value *row);
 

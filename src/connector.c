@@ -201,8 +201,8 @@ int sl_schema_parse(sl_schema *s, const char *spec, sl_err *err) {
 
 /* ---- the registry ------------------------------------------------------------ */
 
-static const sl_connector *const connectors[] = {&sl_conn_file, &sl_conn_stdin, &sl_conn_stdout,
-                                                 &sl_conn_kafka, &sl_conn_socket};
+static const sl_connector *const connectors[] = {&sl_conn_file,  &sl_conn_stdin,  &sl_conn_stdout,
+                                                 &sl_conn_kafka, &sl_conn_socket, &sl_conn_sqlite};
 
 const sl_connector *sl_connector_find(const char *name, size_t n) {
   for (size_t i = 0; i < SL_ARRAY_SIZE(connectors); i++)

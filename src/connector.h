@@ -139,6 +139,7 @@ int sl_sink_init_format(sl_sink *s, sl_options *opts, const char *dflt, sl_err *
 
 extern const sl_connector sl_conn_file;   /* conn_file.c: file('path') */
 extern const sl_connector sl_conn_socket; /* conn_socket.c: socket('host:port') */
+extern const sl_connector sl_conn_sqlite; /* conn_sqlite.c: sqlite('db', 'table') */
 extern const sl_connector sl_conn_stdin;  /* conn_file.c: stdin() */
 extern const sl_connector sl_conn_stdout; /* conn_file.c: stdout() */
 

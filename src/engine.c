@@ -320,7 +320,7 @@ static int exec_insert(sluice *db, const sl_stmt *st, sl_err *err) {
       break;
     }
     for (int c = 0; c < ncol && !rc; c++) {
-      sl_bind b = {NULL, NULL, db->cat.funcs, err, 0, 0, 0, NULL, NULL, 0, 0};
+      sl_bind b = {.funcs = db->cat.funcs, .err = err};
       if (sl_bind_expr(&b, l->a[c]) || sl_expr_eval_const(l->a[c], &row[c], err)) rc = -1;
     }
     if (!rc) sl_table_insert(t, row);
@@ -332,7 +332,7 @@ static int exec_insert(sluice *db, const sl_stmt *st, sl_err *err) {
 }
 
 static int exec_set(sluice *db, const sl_stmt *st, sl_err *err) {
-  sl_bind b = {NULL, NULL, db->cat.funcs, err, 0, 0, 0, NULL, NULL, 0, 0};
+  sl_bind b = {.funcs = db->cat.funcs, .err = err};
   sl_value v = SL_VALUE_INIT;
   /* A bare word (SET x = earliest) is taken as text. */
   if (st->value->kind == E_COLUMN) {

@@ -57,6 +57,11 @@ typedef struct sl_bind {
   sl_mcalls *mcalls; /* where model calls are collected (each E_CALL gets ->mcall) */
   int in_model;      /* binding a model call's arguments */
   int window_cols;   /* window_start / window_end name the group's window */
+  /* A stream-table join: the table's columns come first in the joined row
+  ** (indexes 0..n-1), the input's after them (offset base1). */
+  const sl_schema *schema2;
+  const char *srcname2;
+  int base1;
 } sl_bind;
 
 /* Columns of a grouped query's window (E_COLUMN col values). */

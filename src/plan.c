@@ -20,6 +20,8 @@
 #include "engine.h"
 #include "expr.h"
 #include "op_aggregate.h"
+#include "op_join.h"
+#include "parse.h"
 #include "vm.h"
 
 #define BATCH_ROWS 1024
@@ -284,7 +286,7 @@ static int call_options(sluice *db, const sl_call *call, sl_options *o, sl_err *
   for (int i = 0; call->args && i < call->args->n; i++) {
     sl_expr *a = call->args->a[i];
     sl_expr *v = a->kind == E_OPTION ? a->left : a;
-    sl_bind b = {NULL, NULL, db->cat.funcs, err, 0, 0, 0, NULL, NULL, 0, 0};
+    sl_bind b = {.funcs = db->cat.funcs, .err = err};
     if (sl_bind_expr(&b, v)) return -1;
     if (!v->is_const) {
       sl_err_setpos(err, SL_EBIND, v->line, v->pos_col, "arguments of %s() must be constants",
@@ -346,6 +348,10 @@ typedef struct input {
   sl_schema *schema;   /* columns to bind against, NULL for no columns */
   const char *name;    /* qualifier the columns may be written with */
   int64_t lateness;    /* the stream's WATERMARK ts - INTERVAL: allowed lateness (ms) */
+  /* FROM s JOIN t: t's columns come first in the joined rows */
+  const sl_schema *schema2;
+  const char *name2;
+  int base1;
 } input;
 
 static sl_query *plan_select(sl_run *run, const sl_select *sel, const char *id, sl_operator *out,
@@ -402,7 +408,17 @@ static int plan_stream(sl_run *run, const sl_stream *s, input *in, sl_err *err) 
   return 0;
 }
 
+static int plan_input1(sl_run *run, const sl_call *from, const char *id, input *in, sl_err *err);
+
+/* The input of a query: its source, stream or table (named by its alias if
+** it has one). */
 static int plan_input(sl_run *run, const sl_call *from, const char *id, input *in, sl_err *err) {
+  if (plan_input1(run, from, id, in, err)) return -1;
+  if (from && from->alias) in->name = from->alias;
+  return 0;
+}
+
+static int plan_input1(sl_run *run, const sl_call *from, const char *id, input *in, sl_err *err) {
   memset(in, 0, sizeof *in);
   if (!from) {
     /* A constant SELECT: its errors are the statement's own, unprefixed. */
@@ -500,6 +516,208 @@ static sl_exprlist *expand_star(sl_run *run, const sl_exprlist *cols, const inpu
   return l;
 }
 
+/* ---- joins ---------------------------------------------------------------- */
+
+/* Load a bounded input (a catalog table, a file, sqlite(...)) completely
+** into a new table with owned values. */
+static sl_table *load_table(sl_run *run, const sl_call *c, sl_err *err) {
+  sl_table *t = sl_calloc(1, sizeof *t);
+  t->name = sl_strdup(c->alias ? c->alias : c->name);
+  sl_schema_init(&t->schema, 0);
+  sl_table *cat = c->bare ? sl_catalog_table(&run->db->cat, c->name) : NULL;
+  if (cat) {
+    sl_schema_copy(&t->schema, &cat->schema);
+    for (int r = 0; r < cat->nrow; r++)
+      sl_table_insert(t, cat->rows + (size_t)r * (size_t)cat->schema.ncol);
+    return t;
+  }
+  if (c->bare && !sl_connector_find(c->name, strlen(c->name))) {
+    sl_err_setpos(err, SL_EBIND, c->line, c->col, "no such table: %s", c->name);
+    goto fail;
+  }
+  sl_source *src = open_connector(run->db, c, 0, err);
+  if (!src) goto fail;
+  if (src->schema.ncol == 0) {
+    sl_err_setpos(err, SL_EBIND, c->line, c->col,
+                  "the joined table needs known columns (columns => '...', a CSV header, "
+                  "or a sqlite table)");
+    src->vt->close(src);
+    goto fail;
+  }
+  sl_schema_copy(&t->schema, &src->schema);
+  int ncol = src->schema.ncol, cap = 256;
+  sl_value *rows = sl_calloc((size_t)cap * (size_t)ncol, sizeof(sl_value));
+  sl_record recs[256];
+  sl_arena arena;
+  sl_arena_init(&arena);
+  sl_decoder *dec = NULL;
+  int rc = 0;
+  if (!src->vt->read_rows) {
+    sl_fmt_opts opts = src->fmt_opts;
+    opts.schema = &src->schema;
+    dec = src->format->decoder_new(&opts, err);
+    if (!dec) rc = -1;
+  }
+  while (!rc) {
+    int n = src->vt->read_rows ? src->vt->read_rows(src, rows, ncol, cap, err)
+                               : src->vt->read(src, recs, cap, -1, err);
+    if (n == SL_READ_END) break;
+    if (n == SL_READ_AGAIN) continue;
+    if (n < 0) {
+      rc = -1;
+      break;
+    }
+    sl_arena_reset(&arena);
+    for (int i = 0; i < n; i++) {
+      sl_value *row = rows + (size_t)i * (size_t)ncol;
+      const char *why = NULL;
+      if (dec && src->format->decode(dec, recs[i].data, recs[i].len, row, &arena, &why)) {
+        sl_buf pos;
+        sl_buf_init(&pos);
+        src->vt->position(src, &recs[i], &pos);
+        sl_err_set(err, SL_EFORMAT, "%s: %s", pos.z ? pos.z : "?", why ? why : "malformed");
+        sl_buf_free(&pos);
+        rc = -1;
+        break;
+      }
+      sl_table_insert(t, row);
+    }
+  }
+  if (dec) src->format->decoder_free(dec);
+  sl_arena_free(&arena);
+  free(rows);
+  src->vt->close(src);
+  if (rc) goto fail;
+  return t;
+fail:
+  sl_table_free(t);
+  return NULL;
+}
+
+/* Columns of e: 1 when e reads table columns only (col < nt), 2 when input
+** columns only, 3 for both, 0 for none. */
+static int join_sides(const sl_expr *e, int nt) {
+  if (!e) return 0;
+  int m = 0;
+  if (e->kind == E_COLUMN && e->col >= 0) m |= e->col < nt ? 1 : 2;
+  m |= join_sides(e->left, nt) | join_sides(e->right, nt);
+  if (e->list)
+    for (int i = 0; i < e->list->n; i++)
+      m |= join_sides(e->list->a[i], nt);
+  return m;
+}
+
+static void split_and(sl_expr *e, sl_expr ***v, int *n) {
+  if (e->kind == E_AND) {
+    split_and(e->left, v, n);
+    split_and(e->right, v, n);
+    return;
+  }
+  *v = sl_realloc(*v, sizeof(sl_expr *) * (size_t)(*n + 1));
+  (*v)[(*n)++] = e;
+}
+
+/* FROM s [LEFT] JOIN t ON ...: load t, bind ON, and add op_join, which
+** looks each record's key up in t (a hash on t's key columns: the ON
+** equalities between a column of t and an expression of s) and emits the
+** joined rows [t's columns, s's columns]. */
+static int plan_join(sl_run *run, const sl_call *from, sl_query *q, input *in, sl_err *err) {
+  sl_table *t = load_table(run, from->join, err);
+  if (!t) return -1;
+  in->schema2 = &t->schema;
+  in->name2 = t->name;
+  in->base1 = t->schema.ncol;
+  sl_bind b = {.schema = in->schema,
+               .srcname = in->name,
+               .funcs = run->db->cat.funcs,
+               .err = err,
+               .schema2 = in->schema2,
+               .srcname2 = in->name2,
+               .base1 = in->base1};
+  sl_join_spec js;
+  memset(&js, 0, sizeof js);
+  js.table = t;
+  js.left = from->left_join;
+  sl_expr **conj = NULL;
+  int nconj = 0, rc = -1;
+  if (sl_bind_expr(&b, from->on)) goto done;
+  split_and(from->on, &conj, &nconj);
+  int nt = t->schema.ncol;
+  js.tkey = sl_calloc((size_t)nconj, sizeof(int));
+  sl_expr **skey = sl_calloc((size_t)nconj, sizeof(sl_expr *));
+  sl_expr **resid = sl_calloc((size_t)nconj, sizeof(sl_expr *));
+  int nres = 0;
+  for (int i = 0; i < nconj; i++) {
+    sl_expr *c = conj[i];
+    if (c->kind == E_BINARY && c->op == TK_EQ) {
+      sl_expr *l = c->left, *r = c->right;
+      if (r->kind == E_COLUMN && r->col >= 0 && r->col < nt && join_sides(l, nt) == 2) {
+        sl_expr *x = l;
+        l = r;
+        r = x;
+      }
+      if (l->kind == E_COLUMN && l->col >= 0 && l->col < nt && join_sides(r, nt) == 2) {
+        js.tkey[js.nkeys] = l->col;
+        skey[js.nkeys++] = r;
+        continue;
+      }
+    }
+    resid[nres++] = c;
+  }
+  if (!js.nkeys) {
+    sl_err_setpos(err, SL_EBIND, from->on->line, from->on->pos_col,
+                  "JOIN ... ON needs an equality between a column of %s and the input", t->name);
+    goto done2;
+  }
+  /* the input's side of each key, over the joined row */
+  js.keyprog = sl_program_new();
+  sl_compiler kc = {.prog = js.keyprog, .err = err};
+  int kr = sl_reg_alloc(&kc, js.nkeys);
+  js.keyprog->result_reg = kr;
+  js.keyprog->nresult = js.nkeys;
+  for (int i = 0; i < js.nkeys; i++)
+    if (sl_expr_code(&kc, skey[i], kr + i)) goto done2;
+  sl_program_add(js.keyprog, OP_Result, kr, js.nkeys, 0);
+  sl_program_finish(js.keyprog);
+  if (nres) { /* the rest of ON decides whether a matching row joins */
+    js.residual = sl_program_new();
+    sl_compiler rcmp = {.prog = js.residual, .err = err};
+    int w = sl_reg_alloc(&rcmp, 1);
+    int *jumps = sl_calloc((size_t)nres, sizeof(int));
+    for (int i = 0; i < nres; i++) {
+      if (sl_expr_code(&rcmp, resid[i], w)) {
+        free(jumps);
+        goto done2;
+      }
+      jumps[i] = sl_program_add(js.residual, OP_IfNot, w, 0, 1);
+    }
+    js.residual->result_reg = w;
+    js.residual->nresult = 0;
+    sl_program_add(js.residual, OP_Result, w, 0, 0);
+    for (int i = 0; i < nres; i++)
+      js.residual->ops[jumps[i]].p2 = js.residual->nop;
+    sl_program_add(js.residual, OP_Halt, 1, 0, 0);
+    free(jumps);
+    sl_program_finish(js.residual);
+  }
+  query_add_op(q, sl_op_join_new(&js));
+  t = NULL; /* the operator owns it */
+  rc = 0;
+done2:
+  free(skey);
+  free(resid);
+done:
+  free(conj);
+  sl_program_free(js.keyprog);
+  sl_program_free(js.residual);
+  free(js.tkey);
+  if (t) {
+    in->schema2 = NULL;
+    sl_table_free(t);
+  }
+  return rc;
+}
+
 /* Collect the aggregate calls of e by their index (e->agg). */
 static void collect_aggs(sl_expr *e, sl_expr **aggs) {
   if (!e) return;
@@ -550,7 +768,13 @@ static int plan_grouped(sl_run *run, const sl_select *sel, sl_query *q, input *i
     keys.a = sl_realloc(keys.a, sizeof(sl_expr *) * (size_t)(keys.n + 1));
     keys.a[keys.n++] = g;
   }
-  sl_bind b = {in->schema, in->name, db->cat.funcs, err, 0, 0, 0, NULL, NULL, 0, 0};
+  sl_bind b = {.schema = in->schema,
+               .srcname = in->name,
+               .funcs = db->cat.funcs,
+               .err = err,
+               .schema2 = in->schema2,
+               .srcname2 = in->name2,
+               .base1 = in->base1};
   for (int i = 0; i < keys.n; i++)
     if (sl_bind_expr(&b, keys.a[i])) goto done;
   if (win) {
@@ -722,6 +946,7 @@ static sl_query *plan_select(sl_run *run, const sl_select *sel, const char *id, 
   run->queries = sl_realloc(run->queries, sizeof(*run->queries) * (size_t)(run->nquery + 1));
   run->queries[run->nquery++] = q;
 
+  if (sel->from && sel->from->join && plan_join(run, sel->from, q, &in, err)) return NULL;
   if (sel->group) {
     if (!sel->from) {
       sl_err_set(err, SL_EBIND, "GROUP BY needs FROM");
@@ -732,8 +957,16 @@ static sl_query *plan_select(sl_run *run, const sl_select *sel, const char *id, 
   }
   /* Bind. Aggregates are allowed only without FROM (one row). */
   sl_mcalls mcalls = {0};
-  sl_bind b = {in.schema, in.name, db->cat.funcs, err, sel->from == NULL, 0, 0, &db->cat, &mcalls,
-               0,         0};
+  sl_bind b = {.schema = in.schema,
+               .srcname = in.name,
+               .funcs = db->cat.funcs,
+               .err = err,
+               .allow_agg = sel->from == NULL,
+               .cat = &db->cat,
+               .mcalls = &mcalls,
+               .schema2 = in.schema2,
+               .srcname2 = in.name2,
+               .base1 = in.base1};
   for (int i = 0; i < cols->n; i++)
     if (sl_bind_expr(&b, cols->a[i])) goto fail_bind;
   if (b.naggs && sel->from) {
@@ -748,7 +981,7 @@ static sl_query *plan_select(sl_run *run, const sl_select *sel, const char *id, 
     if (sl_bind_expr(&bw, sel->where)) goto fail_bind;
     where_models = mcalls.n > before;
   }
-  int ncol_in = in.schema ? in.schema->ncol : 0;
+  int ncol_in = in.base1 + (in.schema ? in.schema->ncol : 0);
   /* Model calls: scored per batch by op_score, which also applies a WHERE
   ** that uses no model (so rows it drops are not scored). */
   int where_in_score = mcalls.n && sel->where && !where_models;

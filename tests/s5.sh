@@ -22,7 +22,7 @@ free_port() { $py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0))
 wait_listen() { for _ in $(seq 100); do grep -q listening "$1" 2>/dev/null && return 0; sleep 0.05; done; return 1; }
 
 port=$(free_port)
-$py "$top/sql-examples/s5_gen.py" --port "$port" --seconds 600 --seed 11 --fast \
+timeout 60 $py "$top/sql-examples/s5_gen.py" --port "$port" --seconds 600 --seed 11 --fast \
   --start-ms 1700000000000 --log "$work/events.csv" > "$work/gen.out" &
 pids=$!
 wait_listen "$work/gen.out" || { echo "generator did not start"; exit 1; }
@@ -107,7 +107,7 @@ spid=$!
 pids=$spid
 sleep 1
 for seed in 1 2; do
-  $py "$top/sql-examples/s5_gen.py" --port "$port" --seconds 50 --seed $seed --fast \
+  timeout 30 $py "$top/sql-examples/s5_gen.py" --port "$port" --seconds 50 --seed $seed --fast \
     --start-ms $((1700000000000 + seed * 100000)) --log "$work/ev$seed.csv" > "$work/gen$seed.out" &
   gpid=$!
   pids="$spid $gpid"

@@ -1,0 +1,225 @@
+/*
+** op_join.c - stream-table join: FROM s [LEFT] JOIN t ON s.k = t.k [AND ...].
+**
+** t is loaded completely when the query starts (a catalog table, a file,
+** sqlite('db', 'table')) and indexed by a hash on its key columns.  For each
+** input record the key program computes the record's key values (over the
+** joined row, t's part still NULL); each value takes the affinity of its t
+** column, as SQLite's comparison would; every row of t with equal keys
+** (NULL never matches) and passing the rest of ON gives one joined row
+** [t's columns, the record's columns].  LEFT JOIN: a record with no match
+** gives one row with t's columns NULL.  t's values are owned here; the
+** record's are borrowed for the push.
+*/
+#include <stdlib.h>
+#include <string.h>
+
+#include "op_join.h"
+
+typedef struct op_join {
+  sl_operator base;
+  sl_join_spec spec;
+  sl_vm vkey, vres;
+  int nt;         /* columns of t */
+  int *head;      /* hash buckets: first row, -1 */
+  int *chain;     /* next row in the bucket */
+  uint64_t *hash; /* per row */
+  size_t nbuckets;
+  sl_value *keys; /* the record's key values, with t's affinities */
+  sl_value *jrow; /* the joined row being built */
+  int jcap;
+  sl_value *out;
+  const sl_record **recs;
+  int cap, nout, ncol;
+} op_join;
+
+static uint64_t hash_value(const sl_value *v) {
+  if (v->type == SL_INTEGER || v->type == SL_REAL) {
+    double d = v->type == SL_INTEGER ? (double)v->u.i : v->u.r;
+    uint64_t b;
+    memcpy(&b, &d, sizeof b);
+    return d == 0 ? 2 : b * 0x9e3779b97f4a7c15ull;
+  }
+  uint64_t h = 1469598103934665603ull ^ v->type;
+  for (uint32_t i = 0; i < v->n; i++)
+    h = (h ^ (unsigned char)v->u.z[i]) * 1099511628211ull;
+  return h;
+}
+
+static uint64_t hash_keys(const sl_value *k, int n) {
+  uint64_t h = 7;
+  for (int i = 0; i < n; i++)
+    h = h * 31 + hash_value(&k[i]);
+  return h;
+}
+
+static int key_equal(const sl_value *a, const sl_value *b) {
+  if (a->type == SL_NULL || b->type == SL_NULL) return 0;
+  return sl_value_compare(a, b, SL_COLL_BINARY) == 0;
+}
+
+static void reserve(op_join *p, int n) {
+  if (n <= p->cap) return;
+  p->cap = n;
+  p->out = sl_realloc(p->out, sizeof(sl_value) * (size_t)n * (size_t)p->ncol);
+  p->recs = sl_realloc(p->recs, sizeof(*p->recs) * (size_t)n);
+}
+
+/* Append the joined row to the output (t row r, or NULLs when r < 0). */
+static void add_row(op_join *p, const sl_batch *in, int i, int r) {
+  reserve(p, p->nout + 1 > 2 * p->cap ? p->nout + 1 : (p->nout + 1 > p->cap ? 2 * p->cap : p->cap));
+  sl_value *o = p->out + (size_t)p->nout * (size_t)p->ncol;
+  const sl_table *t = p->spec.table;
+  for (int c = 0; c < p->nt; c++) {
+    if (r < 0) {
+      memset(&o[c], 0, sizeof o[c]);
+    } else {
+      o[c] = t->rows[(size_t)r * (size_t)p->nt + (size_t)c];
+      o[c].buf = NULL;
+      o[c].cap = 0;
+      o[c].flags &= (uint8_t)~SL_F_OWNBUF;
+    }
+  }
+  memcpy(o + p->nt, in->rows + (size_t)i * (size_t)in->ncol, sizeof(sl_value) * (size_t)in->ncol);
+  for (int c = p->nt; c < p->ncol; c++) {
+    o[c].buf = NULL;
+    o[c].cap = 0;
+    o[c].flags &= (uint8_t)~SL_F_OWNBUF;
+  }
+  p->recs[p->nout++] = in->recs ? in->recs[i] : NULL;
+}
+
+static int join_push(sl_operator *base, sl_batch *in, sl_err *err) {
+  op_join *p = (op_join *)base;
+  const sl_table *t = p->spec.table;
+  int nk = p->spec.nkeys;
+  p->ncol = p->nt + in->ncol;
+  if (p->ncol > p->jcap) {
+    p->jcap = p->ncol;
+    p->jrow = sl_realloc(p->jrow, sizeof(sl_value) * (size_t)p->jcap);
+    free(p->out);
+    p->out = NULL;
+    p->cap = 0;
+  }
+  reserve(p, in->nrow ? in->nrow : 1);
+  p->nout = 0;
+  for (int i = 0; i < in->nrow; i++) {
+    sl_value *j = p->jrow;
+    memset(j, 0, sizeof(sl_value) * (size_t)p->nt);
+    memcpy(j + p->nt, in->rows + (size_t)i * (size_t)in->ncol, sizeof(sl_value) * (size_t)in->ncol);
+    int rc = sl_vm_run(&p->vkey, j);
+    if (rc == SL_VM_ERROR) {
+      sl_op_reject(base, in, i, p->vkey.errmsg.z ? p->vkey.errmsg.z : "evaluation failed");
+      continue;
+    }
+    int has_null = 0;
+    for (int k = 0; k < nk; k++) {
+      sl_value_copy(&p->keys[k], &p->vkey.reg[p->spec.keyprog->result_reg + k]);
+      sl_value_apply_affinity(&p->keys[k], t->schema.cols[p->spec.tkey[k]].aff);
+      has_null |= p->keys[k].type == SL_NULL;
+    }
+    int matched = 0;
+    if (!has_null) {
+      uint64_t h = hash_keys(p->keys, nk);
+      for (int r = p->head[h % p->nbuckets]; r >= 0; r = p->chain[r]) {
+        if (p->hash[r] != h) continue;
+        int eq = 1;
+        for (int k = 0; k < nk && eq; k++)
+          eq =
+              key_equal(&t->rows[(size_t)r * (size_t)p->nt + (size_t)p->spec.tkey[k]], &p->keys[k]);
+        if (!eq) continue;
+        if (p->spec.residual) {
+          memcpy(j, t->rows + (size_t)r * (size_t)p->nt, sizeof(sl_value) * (size_t)p->nt);
+          for (int c = 0; c < p->nt; c++) {
+            j[c].buf = NULL;
+            j[c].cap = 0;
+            j[c].flags &= (uint8_t)~SL_F_OWNBUF;
+          }
+          int rr = sl_vm_run(&p->vres, j);
+          if (rr == SL_VM_ERROR) {
+            sl_op_reject(base, in, i, p->vres.errmsg.z ? p->vres.errmsg.z : "evaluation failed");
+            break;
+          }
+          if (rr == SL_VM_SKIP) continue;
+        }
+        add_row(p, in, i, r);
+        matched = 1;
+      }
+    }
+    if (!matched && p->spec.left) add_row(p, in, i, -1);
+  }
+  if (!p->nout) return 0;
+  sl_batch b = {p->ncol, p->nout, p->out, in->recs ? p->recs : NULL, in->src, in->now};
+  return sl_op_emit(base, &b, err);
+}
+
+static int join_finish(sl_operator *base, sl_err *err) {
+  return sl_op_finish_next(base, err);
+}
+
+static void join_explain(sl_operator *base, sl_buf *out) {
+  op_join *p = (op_join *)base;
+  sl_buf_printf(out,
+                "join: %s%s, %d rows, %d key%s; joined row = %d columns of %s, then the input\n",
+                p->spec.left ? "LEFT JOIN " : "JOIN ", p->spec.table->name, p->spec.table->nrow,
+                p->spec.nkeys, p->spec.nkeys == 1 ? "" : "s", p->nt, p->spec.table->name);
+  sl_buf_puts(out, "input key:\n");
+  sl_program_explain(p->spec.keyprog, out);
+  if (p->spec.residual) {
+    sl_buf_puts(out, "rest of ON:\n");
+    sl_program_explain(p->spec.residual, out);
+  }
+}
+
+static void join_free(sl_operator *base) {
+  op_join *p = (op_join *)base;
+  sl_vm_free(&p->vkey);
+  if (p->spec.residual) sl_vm_free(&p->vres);
+  sl_program_free(p->spec.keyprog);
+  sl_program_free(p->spec.residual);
+  for (int k = 0; k < p->spec.nkeys; k++)
+    sl_value_free(&p->keys[k]);
+  free(p->keys);
+  free(p->spec.tkey);
+  sl_table_free(p->spec.table);
+  free(p->head);
+  free(p->chain);
+  free(p->hash);
+  free(p->jrow);
+  free(p->out);
+  free(p->recs);
+  free(p);
+}
+
+static const sl_op_vt join_vt = {"join",      join_push,    sl_op_pass_time,
+                                 join_finish, join_explain, join_free};
+
+sl_operator *sl_op_join_new(sl_join_spec *spec) {
+  op_join *p = sl_calloc(1, sizeof *p);
+  p->base.vt = &join_vt;
+  p->spec = *spec;
+  memset(spec, 0, sizeof *spec);
+  const sl_table *t = p->spec.table;
+  p->nt = t->schema.ncol;
+  p->keys = sl_calloc((size_t)p->spec.nkeys, sizeof(sl_value));
+  sl_vm_init(&p->vkey, p->spec.keyprog);
+  if (p->spec.residual) sl_vm_init(&p->vres, p->spec.residual);
+  /* index t by its key columns */
+  p->nbuckets = (size_t)t->nrow * 2 + 1;
+  p->head = sl_malloc(sizeof(int) * p->nbuckets);
+  for (size_t b = 0; b < p->nbuckets; b++)
+    p->head[b] = -1;
+  p->chain = sl_malloc(sizeof(int) * (size_t)(t->nrow ? t->nrow : 1));
+  p->hash = sl_malloc(sizeof(uint64_t) * (size_t)(t->nrow ? t->nrow : 1));
+  sl_value *k = sl_calloc((size_t)p->spec.nkeys, sizeof(sl_value));
+  for (int r = t->nrow - 1; r >= 0; r--) { /* chains keep the table's order */
+    for (int i = 0; i < p->spec.nkeys; i++)
+      k[i] = t->rows[(size_t)r * (size_t)p->nt + (size_t)p->spec.tkey[i]];
+    p->hash[r] = hash_keys(k, p->spec.nkeys);
+    size_t b = p->hash[r] % p->nbuckets;
+    p->chain[r] = p->head[b];
+    p->head[b] = r;
+  }
+  free(k);
+  return &p->base;
+}

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# joins.sh - stream-table joins against the sqlite3 library (Python's sqlite3
+# module) over the same data: 5,000 purchase events (JSON lines) enriched
+# from a users table read two ways: sqlite('users.db', 'users') and a CSV
+# file with a header.  Inner join, LEFT JOIN with a
+# condition on the table in ON, a key expression on the stream side
+# (lower(name) = t.name), an INTEGER key met by TEXT, and a join feeding a
+# GROUP BY.  Rows are compared as multisets.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+sluice=${SLUICE:-$here/../sluice}
+py=/usr/bin/python3
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+$py - "$work" <<'PY'
+import json, random, sqlite3, sys
+w = sys.argv[1]
+random.seed(9)
+db = sqlite3.connect(w + "/users.db")
+db.execute("CREATE TABLE users(id INTEGER, name TEXT, country TEXT, tier TEXT)")
+users = [(i, "u%02d" % i, random.choice(["FR", "DE", "US", None]), random.choice(["gold", "silver"]))
+         for i in range(30)]  # ids 30..39 of the events have no user
+db.executemany("INSERT INTO users VALUES (?,?,?,?)", users)
+db.commit()
+with open(w + "/users.csv", "w") as f:
+    f.write("id,name,country,tier\n")
+    for u in users:
+        f.write("%d,%s,%s,%s\n" % (u[0], u[1], u[2] or "", u[3]))
+with open(w + "/ev.jsonl", "w") as f:
+    for i in range(5000):
+        uid = random.randrange(40)
+        ev = {"uid": uid if i % 7 else str(uid), "name": ("U%02d" % uid), "price": random.choice([1.5, 2, 7.25]), "n": i}
+        f.write(json.dumps(ev) + "\n")
+PY
+
+ev="file('$work/ev.jsonl', format => 'json', columns => 'uid INTEGER, name TEXT, price REAL, n INTEGER')"
+cat > "$work/q.sql" <<EOF
+SELECT e.n, u.name, u.country, e.price FROM $ev AS e JOIN sqlite('$work/users.db', 'users') AS u
+  ON e.uid = u.id INTO file('$work/inner.jsonl', format => 'json');
+SELECT e.n, u.tier FROM $ev AS e LEFT JOIN sqlite('$work/users.db', 'users') AS u
+  ON u.id = e.uid AND u.tier = 'gold' INTO file('$work/left.jsonl', format => 'json');
+SELECT e.n, u.id FROM $ev AS e JOIN file('$work/users.csv', format => 'csv', header => true,
+  columns => 'id INTEGER, name TEXT, country TEXT, tier TEXT') AS u
+  ON u.name = lower(e.name) INTO file('$work/expr.jsonl', format => 'json');
+SELECT u.country, count(*) AS n, sum(e.price) AS revenue
+  FROM $ev AS e JOIN sqlite('$work/users.db', 'users') AS u ON e.uid = u.id
+  GROUP BY u.country INTO file('$work/agg.jsonl', format => 'json');
+EOF
+"$sluice" --stats run "$work/q.sql" 2> "$work/q.err" && ok || { bad "run"; cat "$work/q.err"; }
+
+$py - "$work" <<'PY' && ok || bad "joins against sqlite3"
+import collections, json, sqlite3, sys
+w = sys.argv[1]
+db = sqlite3.connect(w + "/users.db")
+db.execute("CREATE TEMP TABLE e(uid INTEGER, name TEXT, price REAL, n INTEGER)")
+db.executemany("INSERT INTO e VALUES (?,?,?,?)",
+               [(r["uid"], r["name"], r["price"], r["n"]) for r in map(json.loads, open(w + "/ev.jsonl"))])
+fails = 0
+def check(name, sql, cols, changelog=False):
+    global fails
+    want = collections.Counter(tuple(r) for r in db.execute(sql))
+    rows = [tuple(r[c] for c in cols) for r in map(json.loads, open(w + "/" + name + ".jsonl"))]
+    if changelog:  # the last row per key
+        rows = list({r[0]: r for r in rows}.values())
+    got = collections.Counter(rows)
+    if want != got:
+        fails += 1
+        print("%s: %d rows, sqlite3 %d; e.g. only sluice %s, only sqlite3 %s" % (
+            name, sum(got.values()), sum(want.values()), list((got - want).items())[:2],
+            list((want - got).items())[:2]))
+    else:
+        print("%s: %d rows, same as sqlite3" % (name, sum(got.values())))
+check("inner", "SELECT e.n, u.name, u.country, e.price FROM e JOIN users u ON e.uid = u.id",
+      ["n", "name", "country", "price"])
+check("left", "SELECT e.n, u.tier FROM e LEFT JOIN users u ON u.id = e.uid AND u.tier = 'gold'",
+      ["n", "tier"])
+check("expr", "SELECT e.n, u.id FROM e JOIN users u ON u.name = lower(e.name)", ["n", "id"])
+check("agg", "SELECT u.country, count(*), sum(e.price) FROM e JOIN users u ON e.uid = u.id GROUP BY u.country",
+      ["country", "n", "revenue"], changelog=True)
+sys.exit(1 if fails else 0)
+PY
+# errors: no equality, an unknown table, ambiguous names
+"$sluice" -e "SELECT n FROM $ev AS e JOIN sqlite('$work/users.db', 'users') AS u ON e.price > 1" 2> "$work/e1.err"
+grep -q "JOIN ... ON needs an equality" "$work/e1.err" && ok || { bad "ON without equality"; cat "$work/e1.err"; }
+"$sluice" -e "SELECT n FROM $ev AS e JOIN nosuch AS u ON e.uid = u.id" 2> "$work/e2.err"
+grep -q "no such table: nosuch" "$work/e2.err" && ok || { bad "unknown table"; cat "$work/e2.err"; }
+"$sluice" -e "SELECT name FROM $ev AS e JOIN sqlite('$work/users.db', 'users') AS u ON e.uid = u.id" 2> "$work/e3.err"
+grep -q "ambiguous column name: name" "$work/e3.err" && ok || { bad "ambiguous"; cat "$work/e3.err"; }
+echo "joins: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
