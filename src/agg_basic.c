@@ -2,8 +2,9 @@
 ** agg_basic.c - SQLite's basic aggregates as sl_func descriptors with a
 ** per-group state block: count(*), count(X), sum, total, avg, min, max,
 ** group_concat, and the variances and standard deviations (var_samp,
-** variance, var_pop, stddev_samp, stddev, stddev_pop) and top_k.  Every one has xStep, xInverse
-*(remove one row, for sliding
+** variance, var_pop, stddev_samp, stddev, stddev_pop), top_k, max_by and
+** min_by (no xInverse for the last two: sliding frames cannot use them).  Every one has xStep,
+*xInverse (remove one row, for sliding
 ** windows), xValue (the current result, state kept) and xFinal (the result;
 ** releases whatever the state owns).  State blocks arrive zero-initialised.
 **
@@ -381,6 +382,42 @@ static void concat_final(sl_fctx *ctx) {
 
 /* ---- the table -------------------------------------------------------------- */
 
+/* ---- running min / max (no xInverse) ---------------------------------------- */
+
+/* For GROUP BY and windows, which never remove a row: just the extreme so
+** far (the first of equal extremes, as SQLite keeps it).  O(1) a row where
+** the multiset above is O(distinct values). */
+typedef struct run_state {
+  int has;
+  sl_value v; /* owned */
+} run_state;
+
+static void run_step(sl_fctx *ctx, sl_value **argv, int sign) {
+  run_state *s = sl_fctx_state(ctx);
+  if (argv[0]->type == SL_NULL) return;
+  if (s->has && sign * sl_value_compare(argv[0], &s->v, ctx->coll) <= 0) return;
+  sl_value_copy(&s->v, argv[0]);
+  s->has = 1;
+}
+static void run_max_step(sl_fctx *ctx, int argc, sl_value **argv) {
+  (void)argc;
+  run_step(ctx, argv, 1);
+}
+static void run_min_step(sl_fctx *ctx, int argc, sl_value **argv) {
+  (void)argc;
+  run_step(ctx, argv, -1);
+}
+static void run_value(sl_fctx *ctx) {
+  run_state *s = sl_fctx_state(ctx);
+  if (s->has) sl_result_value(ctx, &s->v);
+}
+static void run_final(sl_fctx *ctx) {
+  run_value(ctx);
+  run_state *s = sl_fctx_state(ctx);
+  sl_value_free(&s->v);
+  memset(s, 0, sizeof *s);
+}
+
 /* ---- variance and standard deviation ---------------------------------------- */
 
 /* Welford's running mean and sum of squared deviations; numbers (and text
@@ -455,13 +492,44 @@ typedef struct topk_state {
   topk_entry *e;
   int n, cap;
   int64_t k;
+  int *idx; /* open addressing over e: entry + 1, 0 empty; 2 * cap slots */
 } topk_state;
 
+static uint64_t topk_hash(const sl_value *v) {
+  if (v->type == SL_INTEGER || v->type == SL_REAL) {
+    double d = v->type == SL_INTEGER ? (double)v->u.i : v->u.r;
+    uint64_t b;
+    memcpy(&b, &d, sizeof b);
+    if (d == 0) b = 0;
+    /* a full mix (murmur3's finaliser): the index uses the low bits */
+    b ^= b >> 33;
+    b *= 0xff51afd7ed558ccdull;
+    b ^= b >> 33;
+    b *= 0xc4ceb9fe1a85ec53ull;
+    return b ^ (b >> 33);
+  }
+  uint64_t h = 1469598103934665603ull;
+  for (uint32_t i = 0; i < v->n; i++)
+    h = (h ^ (unsigned char)v->u.z[i]) * 1099511628211ull;
+  return h ^ (h >> 29);
+}
+
+static int topk_same(const sl_value *a, const sl_value *b) {
+  if ((a->type <= SL_REAL) != (b->type <= SL_REAL)) return 0;
+  return sl_value_compare(a, b, SL_COLL_BINARY) == 0;
+}
+
+/* The slot of v in the index: its entry's, or the empty one it would take. */
+static int *topk_slot(topk_state *s, const sl_value *v) {
+  size_t mask = (size_t)s->cap * 2 - 1;
+  for (size_t i = topk_hash(v) & mask;; i = (i + 1) & mask)
+    if (!s->idx[i] || topk_same(&s->e[s->idx[i] - 1].v, v)) return &s->idx[i];
+}
+
 static topk_entry *topk_find(topk_state *s, const sl_value *v) {
-  for (int i = 0; i < s->n; i++)
-    if (s->e[i].v.type == v->type || (v->type <= SL_REAL && s->e[i].v.type <= SL_REAL))
-      if (sl_value_compare(&s->e[i].v, v, SL_COLL_BINARY) == 0) return &s->e[i];
-  return NULL;
+  if (!s->cap) return NULL;
+  int *slot = topk_slot(s, v);
+  return *slot ? &s->e[*slot - 1] : NULL;
 }
 
 static void topk_step(sl_fctx *ctx, int argc, sl_value **argv) {
@@ -474,13 +542,18 @@ static void topk_step(sl_fctx *ctx, int argc, sl_value **argv) {
   }
   topk_entry *e = topk_find(s, argv[0]);
   if (!e) {
-    if (s->n == s->cap) {
+    if (s->n == s->cap) { /* grow, and index everything again */
       s->cap = s->cap ? 2 * s->cap : 8;
       s->e = realloc(s->e, sizeof(topk_entry) * (size_t)s->cap);
+      free(s->idx);
+      s->idx = calloc((size_t)s->cap * 2, sizeof(int));
+      for (int i = 0; i < s->n; i++)
+        *topk_slot(s, &s->e[i].v) = i + 1;
     }
     e = &s->e[s->n++];
     memset(e, 0, sizeof *e);
     sl_value_copy(&e->v, argv[0]);
+    *topk_slot(s, argv[0]) = s->n;
   }
   e->n++;
 }
@@ -501,19 +574,36 @@ static int topk_cmp(const void *a, const void *b) {
 static void topk_value(sl_fctx *ctx) {
   topk_state *s = sl_fctx_state(ctx);
   if (!s->n) return;
-  qsort(s->e, (size_t)s->n, sizeof(topk_entry), topk_cmp);
+  /* the k best by a partial selection (the index keeps the entries' order) */
+  int64_t k = s->k < s->n ? s->k : s->n;
+  topk_entry *best = malloc(sizeof(topk_entry) * (size_t)k);
+  int nb = 0;
+  for (int i = 0; i < s->n; i++) {
+    if (!s->e[i].n) continue;
+    if (nb < k) {
+      best[nb++] = s->e[i];
+    } else if (topk_cmp(&s->e[i], &best[nb - 1]) < 0) {
+      best[nb - 1] = s->e[i];
+    } else {
+      continue;
+    }
+    for (int j = nb - 1; j > 0 && topk_cmp(&best[j], &best[j - 1]) < 0; j--) {
+      topk_entry t = best[j];
+      best[j] = best[j - 1];
+      best[j - 1] = t;
+    }
+  }
   sl_buf b;
   sl_buf_init(&b);
   sl_buf_putc(&b, '[');
-  int shown = 0;
-  for (int i = 0; i < s->n && shown < s->k; i++) {
-    if (!s->e[i].n) continue;
-    if (shown++) sl_buf_putc(&b, ',');
+  for (int i = 0; i < nb; i++) {
+    if (i) sl_buf_putc(&b, ',');
     sl_buf_puts(&b, "{\"value\":");
-    sl_json_append_value(&b, &s->e[i].v);
-    sl_buf_printf(&b, ",\"count\":%lld}", (long long)s->e[i].n);
+    sl_json_append_value(&b, &best[i].v);
+    sl_buf_printf(&b, ",\"count\":%lld}", (long long)best[i].n);
   }
   sl_buf_putc(&b, ']');
+  free(best);
   sl_result_text(ctx, b.z, b.n);
   ctx->out->flags |= SL_F_JSON;
   sl_buf_free(&b);
@@ -525,6 +615,44 @@ static void topk_final(sl_fctx *ctx) {
   for (int i = 0; i < s->n; i++)
     sl_value_free(&s->e[i].v);
   free(s->e);
+  free(s->idx);
+  memset(s, 0, sizeof *s);
+}
+
+/* ---- max_by / min_by ---------------------------------------------------- */
+
+/* max_by(x, y): x of the row with the largest y (the first such row on
+** ties; rows with NULL y are skipped); min_by likewise with the smallest. */
+typedef struct by_state {
+  int has;
+  sl_value x, y; /* owned copies */
+} by_state;
+
+static void by_step(sl_fctx *ctx, sl_value **argv, int sign) {
+  by_state *s = sl_fctx_state(ctx);
+  if (argv[1]->type == SL_NULL) return;
+  if (s->has && sign * sl_value_compare(argv[1], &s->y, SL_COLL_BINARY) <= 0) return;
+  sl_value_copy(&s->x, argv[0]);
+  sl_value_copy(&s->y, argv[1]);
+  s->has = 1;
+}
+static void max_by_step(sl_fctx *ctx, int argc, sl_value **argv) {
+  (void)argc;
+  by_step(ctx, argv, 1);
+}
+static void min_by_step(sl_fctx *ctx, int argc, sl_value **argv) {
+  (void)argc;
+  by_step(ctx, argv, -1);
+}
+static void by_value(sl_fctx *ctx) {
+  by_state *s = sl_fctx_state(ctx);
+  if (s->has) sl_result_value(ctx, &s->x);
+}
+static void by_final(sl_fctx *ctx) {
+  by_value(ctx);
+  by_state *s = sl_fctx_state(ctx);
+  sl_value_free(&s->x);
+  sl_value_free(&s->y);
   memset(s, 0, sizeof *s);
 }
 
@@ -533,6 +661,37 @@ static void topk_final(sl_fctx *ctx) {
     name, n, SL_FUNC_AGGREGATE | SL_FUNC_DETERMINISTIC | (flags), NULL, NULL, step, inv, value,    \
         final, sizeof(state), NULL, doc                                                            \
   }
+
+static const sl_func running_max = {"max",
+                                    1,
+                                    SL_FUNC_AGGREGATE | SL_FUNC_DETERMINISTIC | SL_FUNC_NEEDCOLL,
+                                    NULL,
+                                    NULL,
+                                    run_max_step,
+                                    NULL,
+                                    run_value,
+                                    run_final,
+                                    sizeof(run_state),
+                                    NULL,
+                                    "largest value"};
+static const sl_func running_min = {"min",
+                                    1,
+                                    SL_FUNC_AGGREGATE | SL_FUNC_DETERMINISTIC | SL_FUNC_NEEDCOLL,
+                                    NULL,
+                                    NULL,
+                                    run_min_step,
+                                    NULL,
+                                    run_value,
+                                    run_final,
+                                    sizeof(run_state),
+                                    NULL,
+                                    "smallest value"};
+
+const sl_func *sl_agg_no_inverse(const sl_func *f) {
+  if (f->xStep == minmax_step && f->xFinal == max_final) return &running_max;
+  if (f->xStep == minmax_step && f->xFinal == min_final) return &running_min;
+  return f;
+}
 
 const sl_func sl_builtin_aggregate[] = {
     AGG("count", 0, SL_FUNC_COUNTSTAR, count_step, count_inverse, count_value, count_value,
@@ -564,6 +723,10 @@ const sl_func sl_builtin_aggregate[] = {
         "sample standard deviation, as stddev_samp"),
     AGG("stddev_pop", 1, 0, var_step, var_inverse, stddev_pop_value, stddev_pop_value, var_state,
         "population standard deviation (REAL)"),
+    AGG("max_by", 2, 0, max_by_step, NULL, by_value, by_final, by_state,
+        "max_by(x, y): x of the row with the largest y"),
+    AGG("min_by", 2, 0, min_by_step, NULL, by_value, by_final, by_state,
+        "min_by(x, y): x of the row with the smallest y"),
     AGG("top_k", 2, SL_FUNC_JSONRESULT, topk_step, topk_inverse, topk_value, topk_final, topk_state,
         "top_k(x, k): the k most frequent values with their counts (JSON)"),
     {NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL},

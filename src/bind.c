@@ -44,9 +44,10 @@ static int bind_column(sl_bind *b, sl_expr *e) {
     e->is_const = 0;
     return 0;
   }
-  if (b->schema2) { /* a join: the table's columns, by qualifier or by name */
-    int t = sl_schema_find(b->schema2, e->name, strlen(e->name));
+  if (b->schema2) { /* a join: the other side's columns, by qualifier or by name */
     int qual2 = e->tab && b->srcname2 && sl_stricmp(e->tab, b->srcname2) == 0;
+    int t = qual2 ? sl_schema_need(b->schema2, e->name, strlen(e->name))
+                  : sl_schema_find(b->schema2, e->name, strlen(e->name));
     if (qual2 && t < 0) {
       sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col, "no such column: %s.%s", e->tab,
                     e->name);
@@ -58,7 +59,7 @@ static int bind_column(sl_bind *b, sl_expr *e) {
       return -1;
     }
     if (qual2 || (t >= 0 && !e->tab)) {
-      e->col = t;
+      e->col = t + b->base2;
       e->aff = (uint8_t)b->schema2->cols[t].aff;
       e->is_const = 0;
       return 0;

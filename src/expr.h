@@ -57,11 +57,14 @@ typedef struct sl_bind {
   sl_mcalls *mcalls; /* where model calls are collected (each E_CALL gets ->mcall) */
   int in_model;      /* binding a model call's arguments */
   int window_cols;   /* window_start / window_end name the group's window */
-  /* A stream-table join: the table's columns come first in the joined row
-  ** (indexes 0..n-1), the input's after them (offset base1). */
-  const sl_schema *schema2;
+  /* A join: the other side's columns (schema2, named srcname2) at offset
+  ** base2 in the joined row, this input's at base1.  Stream-table: the
+  ** table's first (base2 0, base1 = its width); interval join: the left
+  ** input's first, the right's at a provisional base2 remapped after
+  ** binding (the left's open schema may still grow). */
+  sl_schema *schema2;
   const char *srcname2;
-  int base1;
+  int base1, base2;
 } sl_bind;
 
 /* Columns of a grouped query's window (E_COLUMN col values). */

@@ -123,6 +123,11 @@ extern const sl_func sl_builtin_json[];   /* func_json.c: JSON and VECTOR functi
 extern const sl_func
     sl_builtin_aggregate[]; /* agg_basic.c: count, sum, total, avg, min, max, group_concat */
 
+/* The cheaper descriptor to use where rows are never removed (GROUP BY,
+** windows): running min/max instead of the multiset that xInverse needs;
+** f itself for every other function. */
+const sl_func *sl_agg_no_inverse(const sl_func *f);
+
 /* SQLite's printf engine (%d %i %u %f %e %E %g %G %x %X %o %s %z %q %Q %w %c %%
 ** %!, flags, width, precision, '*'), over sl_value arguments as printf()
 ** takes them.  Appends to out.  Used by printf() / format(). */

@@ -113,7 +113,7 @@ typedef struct op_aggregate {
 
 static uint64_t mix(uint64_t h, uint64_t x) {
   h ^= x + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
-  return h;
+  return h ^ (h >> 31);
 }
 
 /* Equal values (as GROUP BY compares them: 1 and 1.0 are one group, NULLs
@@ -126,7 +126,12 @@ static uint64_t value_hash(const sl_value *v) {
     double d = v->type == SL_INTEGER ? (double)v->u.i : v->u.r;
     uint64_t b;
     memcpy(&b, &d, sizeof b);
-    return d == 0 ? 2 : b;
+    if (d == 0) b = 2;
+    b ^= b >> 33; /* the low bits of a small integer's double are zeros: mix */
+    b *= 0xff51afd7ed558ccdull;
+    b ^= b >> 33;
+    b *= 0xc4ceb9fe1a85ec53ull;
+    return b ^ (b >> 33);
   }
   default: {
     uint64_t h = 1469598103934665603ull;
@@ -140,6 +145,32 @@ static uint64_t value_hash(const sl_value *v) {
 static int value_same(const sl_value *a, const sl_value *b) {
   if (a->type == SL_NULL || b->type == SL_NULL) return a->type == b->type;
   return sl_value_compare(a, b, SL_COLL_BINARY) == 0;
+}
+
+/* ---- memory accounting (reported by --stats) ------------------------------- */
+
+static int64_t value_bytes(const sl_value *v) {
+  int64_t n = (int64_t)sizeof(sl_value);
+  if (v->type == SL_TEXT || v->type == SL_BLOB) n += v->n;
+  if (v->type == SL_VECTOR) n += (int64_t)v->n * (int64_t)sizeof(double);
+  return n;
+}
+
+/* Add (or with a negative sign, remove) bytes of state and groups. */
+static void account(op_aggregate *p, int64_t bytes, int groups) {
+  sl_stats *st = p->base.stats;
+  if (!st) return;
+  st->state_bytes += bytes;
+  st->groups += groups;
+  if (st->state_bytes > st->state_peak) st->state_peak = st->state_bytes;
+  if (st->groups > st->groups_peak) st->groups_peak = st->groups;
+}
+
+static int64_t group_bytes(op_aggregate *p, const sl_value *keys) {
+  int64_t n = (int64_t)sizeof(group) + (int64_t)p->state_size;
+  for (int i = 0; i < p->spec.nkeys; i++)
+    n += value_bytes(&keys[i]);
+  return n;
 }
 
 /* ---- windows ---------------------------------------------------------------- */
@@ -189,6 +220,7 @@ static group *find_group(op_aggregate *p, int64_t wstart, int64_t wend, const sl
   for (int i = 0; i < nk; i++)
     sl_value_copy(&g->keys[i], &keys[i]);
   g->state = sl_calloc(1, p->state_size ? p->state_size : 1);
+  account(p, group_bytes(p, keys), 1);
   if (p->spec.has_distinct) {
     g->dvals = sl_calloc((size_t)p->spec.naggs, sizeof(sl_value *));
     g->ndval = sl_calloc((size_t)p->spec.naggs, sizeof(int));
@@ -219,7 +251,7 @@ static group *find_group(op_aggregate *p, int64_t wstart, int64_t wend, const sl
 }
 
 /* 1 if v is new among the distinct values of aggregate a in g (and keep it). */
-static int distinct_new(group *g, int a, const sl_value *v) {
+static int distinct_new(op_aggregate *p, group *g, int a, const sl_value *v) {
   for (int i = 0; i < g->ndval[a]; i++)
     if (value_same(&g->dvals[a][i], v)) return 0;
   if (g->ndval[a] == g->capdv[a]) {
@@ -229,6 +261,7 @@ static int distinct_new(group *g, int a, const sl_value *v) {
   sl_value *d = &g->dvals[a][g->ndval[a]++];
   memset(d, 0, sizeof *d);
   sl_value_copy(d, v);
+  account(p, value_bytes(d), 0);
   return 1;
 }
 
@@ -243,7 +276,7 @@ static const char *step_group(op_aggregate *p, group *g, sl_value *reg) {
     for (int k = 0; k < ac->nargs && k < 8; k++)
       argv[k] = &reg[ac->arg_reg + k];
     if (ac->distinct &&
-        (reg[ac->arg_reg].type == SL_NULL || !distinct_new(g, a, &reg[ac->arg_reg])))
+        (reg[ac->arg_reg].type == SL_NULL || !distinct_new(p, g, a, &reg[ac->arg_reg])))
       continue;
     sl_value dummy = SL_VALUE_INIT;
     sl_fctx ctx = {ac->func, &dummy, g->state + p->state_off[a], ac->coll, 0, &p->msg};
@@ -319,6 +352,11 @@ static int emit_group(op_aggregate *p, group *g, int64_t wend, int final, sl_err
 }
 
 static void group_free(op_aggregate *p, group *g, int finalized) {
+  account(p, -group_bytes(p, g->keys), -1);
+  if (g->dvals)
+    for (int a = 0; a < p->spec.naggs; a++)
+      for (int i = 0; i < g->ndval[a]; i++)
+        account(p, -value_bytes(&g->dvals[a][i]), 0);
   if (!finalized)
     for (int a = 0; a < p->spec.naggs; a++) {
       const sl_agg_call *ac = &p->spec.aggs[a];
@@ -402,6 +440,7 @@ static skey *find_skey(op_aggregate *p, const sl_value *keys) {
   k->keys = sl_calloc((size_t)(nk ? nk : 1), sizeof(sl_value));
   for (int i = 0; i < nk; i++)
     sl_value_copy(&k->keys[i], &keys[i]);
+  account(p, (int64_t)sizeof(skey) + group_bytes(p, keys) - (int64_t)sizeof(group), 1);
   k->hnext = p->sbuckets[b];
   p->sbuckets[b] = k;
   if (++p->nskeys > p->nsbuckets) {
@@ -421,8 +460,10 @@ static skey *find_skey(op_aggregate *p, const sl_value *keys) {
 }
 
 static void session_free(op_aggregate *p, session *s) {
-  for (int i = 0; i < s->nrows * p->nbuf; i++)
+  for (int i = 0; i < s->nrows * p->nbuf; i++) {
+    account(p, -value_bytes(&s->rows[i]), 0);
     sl_value_free(&s->rows[i]);
+  }
   free(s->rows);
   free(s);
 }
@@ -474,6 +515,7 @@ static void session_add(op_aggregate *p, skey *k, int64_t ts, const sl_value *re
   for (int i = 0; i < p->nbuf; i++) {
     memset(&row[i], 0, sizeof row[i]);
     sl_value_copy(&row[i], &reg[p->buf_first + i]);
+    account(p, value_bytes(&row[i]), 0);
   }
   if (into->end < p->min_end) p->min_end = into->end;
 }
@@ -538,8 +580,10 @@ static int close_sessions(op_aggregate *p, int64_t wm, const sl_batch *in, sl_er
       rc = emit_group(p, &g, s->end, 1, err);
       if (g.dvals) {
         for (int a = 0; a < p->spec.naggs; a++) {
-          for (int j = 0; j < g.ndval[a]; j++)
+          for (int j = 0; j < g.ndval[a]; j++) {
+            account(p, -value_bytes(&g.dvals[a][j]), 0);
             sl_value_free(&g.dvals[a][j]);
+          }
           free(g.dvals[a]);
         }
         free(g.dvals);
@@ -561,6 +605,7 @@ static int close_sessions(op_aggregate *p, int64_t wm, const sl_batch *in, sl_er
         continue;
       }
       *kp = k->hnext;
+      account(p, -((int64_t)sizeof(skey) + group_bytes(p, k->keys) - (int64_t)sizeof(group)), -1);
       for (int i = 0; i < p->spec.nkeys; i++)
         sl_value_free(&k->keys[i]);
       free(k->keys);
@@ -665,14 +710,21 @@ static int aggregate_push(sl_operator *base, sl_batch *in, sl_err *err) {
     sl_value *reg = p->vstep.reg;
     int64_t ts = 0, first = 0, last = 0;
     if (sp->wkind != SL_WIN_NONE) {
-      if (sp->proctime)
+      if (sp->proctime) {
         ts = in->now;
-      else if (event_time(&reg[sp->ts_reg], &ts)) {
+      } else if (sp->rowtime) {
+        ts = in->recs && in->recs[r] ? in->recs[r]->timestamp : -1;
+        if (ts < 0) {
+          sl_op_reject(base, in, r, "rowtime(): the record has no timestamp");
+          continue;
+        }
+      } else if (event_time(&reg[sp->ts_reg], &ts)) {
         sl_op_reject(base, in, r, "the event time is NULL or not a time");
         continue;
       }
       if (sp->wkind == SL_WIN_SESSION) {
         if (ts + sp->size <= p->watermark) {
+          base->stats->late++;
           sl_op_reject(base, in, r, "late record: its session has closed (watermark passed)");
           continue;
         }
@@ -685,6 +737,7 @@ static int aggregate_push(sl_operator *base, sl_batch *in, sl_err *err) {
       last = floor_div(ts, sp->slide) * sp->slide;
       first = floor_div(ts - sp->size, sp->slide) * sp->slide + sp->slide;
       if (last + sp->size <= p->watermark) {
+        base->stats->late++;
         sl_op_reject(base, in, r, "late record: its window has closed (watermark passed)");
         continue;
       }

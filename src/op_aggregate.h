@@ -36,6 +36,7 @@ typedef struct sl_agg_spec {
   int64_t size, slide; /* window size and slide in ms (TUMBLE: slide == size) */
   int64_t lateness;    /* allowed lateness in ms (the stream's WATERMARK) */
   int proctime;        /* windows on processing time (TUMBLE(proctime(), ...)) */
+  int rowtime;         /* event time from the record (a Kafka message's timestamp) */
   int64_t idle_ms;     /* a partition silent this long does not hold the watermark */
   sl_agg_call *aggs;   /* owned */
   int naggs;

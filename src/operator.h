@@ -19,11 +19,14 @@
 
 /* Per-query counters, shared by the operators of one query. */
 typedef struct sl_stats {
-  int64_t in;       /* records read from the source */
-  int64_t out;      /* rows delivered to the sink or caller */
-  int64_t rejected; /* records rejected: malformed or failing evaluation */
-  int64_t logged;   /* rejections logged so far (the first few are) */
-  int64_t bytes_in; /* bytes of records read */
+  int64_t in;                      /* records read from the source */
+  int64_t out;                     /* rows delivered to the sink or caller */
+  int64_t rejected;                /* records rejected: malformed or failing evaluation */
+  int64_t logged;                  /* rejections logged so far (the first few are) */
+  int64_t bytes_in;                /* bytes of records read */
+  int64_t late;                    /* of the rejected: late for their windows */
+  int64_t groups, groups_peak;     /* open groups (GROUP BY state) now and at most */
+  int64_t state_bytes, state_peak; /* their memory (keys, aggregate states, kept rows) */
 } sl_stats;
 
 /* A batch of rows: nrow rows of ncol values, row-major.  recs (when not NULL)

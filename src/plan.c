@@ -20,6 +20,7 @@
 #include "engine.h"
 #include "expr.h"
 #include "op_aggregate.h"
+#include "op_ijoin.h"
 #include "op_join.h"
 #include "parse.h"
 #include "vm.h"
@@ -348,10 +349,10 @@ typedef struct input {
   sl_schema *schema;   /* columns to bind against, NULL for no columns */
   const char *name;    /* qualifier the columns may be written with */
   int64_t lateness;    /* the stream's WATERMARK ts - INTERVAL: allowed lateness (ms) */
-  /* FROM s JOIN t: t's columns come first in the joined rows */
-  const sl_schema *schema2;
+  /* FROM s JOIN t: where t's columns and s's are in the joined rows */
+  sl_schema *schema2;
   const char *name2;
-  int base1;
+  int base1, base2;
 } input;
 
 static sl_query *plan_select(sl_run *run, const sl_select *sel, const char *id, sl_operator *out,
@@ -617,6 +618,160 @@ static void split_and(sl_expr *e, sl_expr ***v, int *n) {
   (*v)[(*n)++] = e;
 }
 
+/* Columns a query names on each side of an interval join, added to open
+** schemas before binding, so that the left side's width is known: a
+** qualified name goes to its side, an unqualified one to the left unless
+** the right has it. */
+static void grow_sides(const sl_expr *e, sl_schema *l, const char *lname, sl_schema *r,
+                       const char *rname) {
+  if (!e) return;
+  if (e->kind == E_COLUMN && e->name && sl_stricmp(e->name, "window_start") &&
+      sl_stricmp(e->name, "window_end")) {
+    size_t n = strlen(e->name);
+    if (e->tab && rname && !sl_stricmp(e->tab, rname)) {
+      if (r->open) sl_schema_need(r, e->name, n);
+    } else if (e->tab ? (lname && !sl_stricmp(e->tab, lname)) : sl_schema_find(r, e->name, n) < 0) {
+      if (l->open) sl_schema_need(l, e->name, n);
+    }
+  }
+  grow_sides(e->left, l, lname, r, rname);
+  grow_sides(e->right, l, lname, r, rname);
+  if (e->list)
+    for (int i = 0; i < e->list->n; i++)
+      grow_sides(e->list->a[i], l, lname, r, rname);
+}
+
+static void grow_list(const sl_exprlist *x, sl_schema *l, const char *lname, sl_schema *r,
+                      const char *rname) {
+  for (int i = 0; x && i < x->n; i++)
+    grow_sides(x->a[i], l, lname, r, rname);
+}
+
+/* e is t or t + INTERVAL / t - INTERVAL (a constant in ms): *base = t, *off. */
+static void split_offset(sl_expr *e, sl_expr **base, int64_t *off) {
+  *base = e;
+  *off = 0;
+  if (e->kind == E_BINARY && (e->op == TK_PLUS || e->op == TK_MINUS) && e->right &&
+      (e->right->kind == E_INTERVAL || e->right->kind == E_INT)) {
+    *base = e->left;
+    *off = e->op == TK_PLUS ? e->right->i : -e->right->i;
+  }
+}
+
+/* FROM a JOIN b ON a.k = b.k AND b.ts BETWEEN a.ts [+ lo] AND a.ts + hi:
+** plan b's input too, bind ON over the joined row [a's columns, b's],
+** compile each side's keys and time, and add op_ijoin (a feeds it; b feeds
+** its right port). */
+static int plan_ijoin(sl_run *run, const sl_select *sel, sl_query *q, input *in, sl_err *err) {
+  const sl_call *from = sel->from;
+  input rin;
+  if (plan_input(run, from->join, q->id, &rin, err)) return -1;
+  if (!in->schema || !rin.schema) {
+    sl_err_setpos(err, SL_EBIND, from->line, from->col, "an interval join needs two streams");
+    return -1;
+  }
+  grow_list(sel->cols, in->schema, in->name, rin.schema, rin.name);
+  grow_sides(sel->where, in->schema, in->name, rin.schema, rin.name);
+  grow_list(sel->group, in->schema, in->name, rin.schema, rin.name);
+  grow_sides(sel->having, in->schema, in->name, rin.schema, rin.name);
+  grow_sides(from->on, in->schema, in->name, rin.schema, rin.name);
+  sl_ijoin_spec js;
+  memset(&js, 0, sizeof js);
+  js.na = in->schema->ncol;
+  js.nb = rin.schema->ncol;
+  js.lateness[0] = in->lateness;
+  js.lateness[1] = rin.lateness;
+  in->schema2 = rin.schema;
+  in->name2 = rin.name;
+  in->base1 = 0;
+  in->base2 = js.na;
+  sl_bind b = {.schema = in->schema,
+               .srcname = in->name,
+               .funcs = run->db->cat.funcs,
+               .err = err,
+               .schema2 = in->schema2,
+               .srcname2 = in->name2,
+               .base2 = in->base2};
+  sl_expr **conj = NULL, **akey = NULL, **bkey = NULL;
+  sl_expr *ta = NULL, *tb = NULL;
+  int nconj = 0, rc = -1, have_time = 0;
+  if (sl_bind_expr(&b, from->on)) goto done;
+  split_and(from->on, &conj, &nconj);
+  akey = sl_calloc((size_t)nconj, sizeof(sl_expr *));
+  bkey = sl_calloc((size_t)nconj, sizeof(sl_expr *));
+  for (int i = 0; i < nconj; i++) {
+    sl_expr *c = conj[i];
+    if (c->kind == E_BINARY && c->op == TK_EQ) {
+      int l = join_sides(c->left, js.na), r = join_sides(c->right, js.na);
+      if ((l == 1 && r == 2) || (l == 2 && r == 1)) {
+        akey[js.nkeys] = l == 1 ? c->left : c->right;
+        bkey[js.nkeys++] = l == 1 ? c->right : c->left;
+        continue;
+      }
+    }
+    if (c->kind == E_BETWEEN && !c->not_ && !have_time && join_sides(c->left, js.na) == 2) {
+      sl_expr *b1, *b2;
+      split_offset(c->list->a[0], &b1, &js.lo);
+      split_offset(c->list->a[1], &b2, &js.hi);
+      if (sl_expr_equal(b1, b2) && join_sides(b1, js.na) == 1 && js.lo <= js.hi) {
+        ta = b1;
+        tb = c->left;
+        have_time = 1;
+        continue;
+      }
+    }
+    sl_err_setpos(err, SL_EBIND, c->line, c->pos_col,
+                  "a stream-stream JOIN's ON takes key equalities and one time bound "
+                  "(b.ts BETWEEN a.ts AND a.ts + INTERVAL ...); put other conditions in WHERE");
+    goto done;
+  }
+  if (!have_time || !js.nkeys) {
+    sl_err_setpos(err, SL_EBIND, from->on->line, from->on->pos_col,
+                  "a stream-stream JOIN needs a key equality and a time bound: ON a.k = b.k AND "
+                  "b.ts BETWEEN a.ts AND a.ts + INTERVAL '...'");
+    goto done;
+  }
+  for (int k = 0; k < 2; k++) {
+    sl_program *pg = sl_program_new();
+    sl_compiler c = {.prog = pg, .err = err};
+    int r0 = sl_reg_alloc(&c, js.nkeys + 1);
+    pg->result_reg = r0;
+    pg->nresult = js.nkeys + 1;
+    if (k)
+      js.bprog = pg;
+    else
+      js.aprog = pg;
+    for (int i = 0; i < js.nkeys; i++)
+      if (sl_expr_code(&c, k ? bkey[i] : akey[i], r0 + i)) goto done;
+    if (sl_expr_code(&c, k ? tb : ta, r0 + js.nkeys)) goto done;
+    sl_program_add(pg, OP_Result, r0, js.nkeys + 1, 0);
+    sl_program_finish(pg);
+  }
+  sl_operator *right = NULL;
+  query_add_op(q, sl_op_ijoin_new(&js, &right));
+  right->stats = &q->stats;
+  right->qname = q->id;
+  if (rin.fanout)
+    sl_op_fanout_add(rin.fanout, right);
+  else
+    rin.task->head = right;
+  rc = 0;
+done:
+  free(conj);
+  free(akey);
+  free(bkey);
+  sl_program_free(js.aprog);
+  sl_program_free(js.bprog);
+  return rc;
+}
+
+/* 1 if the ON condition has a BETWEEN at its top level (an interval join). */
+static int on_has_between(const sl_expr *e) {
+  if (!e) return 0;
+  if (e->kind == E_AND) return on_has_between(e->left) || on_has_between(e->right);
+  return e->kind == E_BETWEEN;
+}
+
 /* FROM s [LEFT] JOIN t ON ...: load t, bind ON, and add op_join, which
 ** looks each record's key up in t (a hash on t's key columns: the ON
 ** equalities between a column of t and an expression of s) and emits the
@@ -633,7 +788,8 @@ static int plan_join(sl_run *run, const sl_call *from, sl_query *q, input *in, s
                .err = err,
                .schema2 = in->schema2,
                .srcname2 = in->name2,
-               .base1 = in->base1};
+               .base1 = in->base1,
+               .base2 = in->base2};
   sl_join_spec js;
   memset(&js, 0, sizeof js);
   js.table = t;
@@ -774,7 +930,8 @@ static int plan_grouped(sl_run *run, const sl_select *sel, sl_query *q, input *i
                .err = err,
                .schema2 = in->schema2,
                .srcname2 = in->name2,
-               .base1 = in->base1};
+               .base1 = in->base1,
+               .base2 = in->base2};
   for (int i = 0; i < keys.n; i++)
     if (sl_bind_expr(&b, keys.a[i])) goto done;
   if (win) {
@@ -799,6 +956,8 @@ static int plan_grouped(sl_run *run, const sl_select *sel, sl_query *q, input *i
     sl_expr *te = win->list->a[0];
     if (te->kind == E_CALL && !sl_stricmp(te->name, "proctime") && (!te->list || !te->list->n))
       spec.proctime = 1; /* the task's clock, not an expression */
+    else if (te->kind == E_CALL && !sl_stricmp(te->name, "rowtime") && (!te->list || !te->list->n))
+      spec.rowtime = 1; /* the record's own timestamp (Kafka) */
     else if (sl_bind_expr(&b, te))
       goto done;
     if (window_ms(win->list->a[1], hop ? &spec.slide : &spec.size, err)) goto done;
@@ -850,13 +1009,14 @@ static int plan_grouped(sl_run *run, const sl_select *sel, sl_query *q, input *i
   for (int i = 0; i < keys.n; i++)
     if (sl_expr_code(&sc, keys.a[i], res + i)) goto done;
   spec.ts_reg = res + keys.n;
-  if (win && !spec.proctime && sl_expr_code(&sc, win->list->a[0], spec.ts_reg)) goto done;
+  if (win && !spec.proctime && !spec.rowtime && sl_expr_code(&sc, win->list->a[0], spec.ts_reg))
+    goto done;
   spec.aggs = sl_calloc((size_t)(spec.naggs ? spec.naggs : 1), sizeof(sl_agg_call));
   int off = res + keys.n + 1;
   for (int a = 0; a < spec.naggs; a++) {
     sl_expr *e = aggs[a];
     sl_agg_call *ac = &spec.aggs[a];
-    ac->func = e->func;
+    ac->func = sl_agg_no_inverse(e->func);
     ac->nargs = e->star || !e->list ? 0 : e->list->n;
     ac->arg_reg = off;
     ac->distinct = e->distinct;
@@ -946,7 +1106,16 @@ static sl_query *plan_select(sl_run *run, const sl_select *sel, const char *id, 
   run->queries = sl_realloc(run->queries, sizeof(*run->queries) * (size_t)(run->nquery + 1));
   run->queries[run->nquery++] = q;
 
-  if (sel->from && sel->from->join && plan_join(run, sel->from, q, &in, err)) return NULL;
+  if (sel->from && sel->from->join) {
+    int ij = on_has_between(sel->from->on);
+    if (ij && sel->from->left_join) {
+      sl_err_setpos(err, SL_EBIND, sel->from->line, sel->from->col,
+                    "LEFT JOIN of two streams is not supported (an inner interval join is)");
+      return NULL;
+    }
+    if (ij ? plan_ijoin(run, sel, q, &in, err) : plan_join(run, sel->from, q, &in, err))
+      return NULL;
+  }
   if (sel->group) {
     if (!sel->from) {
       sl_err_set(err, SL_EBIND, "GROUP BY needs FROM");
@@ -966,7 +1135,8 @@ static sl_query *plan_select(sl_run *run, const sl_select *sel, const char *id, 
                .mcalls = &mcalls,
                .schema2 = in.schema2,
                .srcname2 = in.name2,
-               .base1 = in.base1};
+               .base1 = in.base1,
+               .base2 = in.base2};
   for (int i = 0; i < cols->n; i++)
     if (sl_bind_expr(&b, cols->a[i])) goto fail_bind;
   if (b.naggs && sel->from) {
@@ -982,6 +1152,7 @@ static sl_query *plan_select(sl_run *run, const sl_select *sel, const char *id, 
     where_models = mcalls.n > before;
   }
   int ncol_in = in.base1 + (in.schema ? in.schema->ncol : 0);
+  if (in.schema2 && in.base2 + in.schema2->ncol > ncol_in) ncol_in = in.base2 + in.schema2->ncol;
   /* Model calls: scored per batch by op_score, which also applies a WHERE
   ** that uses no model (so rows it drops are not scored). */
   int where_in_score = mcalls.n && sel->where && !where_models;
@@ -1148,8 +1319,14 @@ void sl_run_stats(sl_run *run, sl_buf *out, int64_t *rejected_total) {
     sl_task *t = q->task;
     int64_t rej = q->stats.rejected + (t ? t->stats.rejected : 0);
     total += rej;
-    sl_buf_printf(out, "%s: %lld in, %lld out, %lld rejected\n", q->id,
+    sl_buf_printf(out, "%s: %lld in, %lld out, %lld rejected", q->id,
                   (long long)(t ? t->stats.in : 0), (long long)q->stats.out, (long long)rej);
+    if (q->stats.late) sl_buf_printf(out, " (%lld late)", (long long)q->stats.late);
+    if (q->stats.groups_peak)
+      sl_buf_printf(out, "; state: at most %lld groups or kept records, %lld bytes (%lld each)",
+                    (long long)q->stats.groups_peak, (long long)q->stats.state_peak,
+                    (long long)(q->stats.state_peak / q->stats.groups_peak));
+    sl_buf_putc(out, '\n');
   }
   if (rejected_total) *rejected_total = total;
 }

@@ -5,7 +5,8 @@
 # file with a header.  Inner join, LEFT JOIN with a
 # condition on the table in ON, a key expression on the stream side
 # (lower(name) = t.name), an INTEGER key met by TEXT, and a join feeding a
-# GROUP BY.  Rows are compared as multisets.
+# GROUP BY; and a stream-stream interval join (clicks within 5 s of an
+# impression).  Rows are compared as multisets.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 sluice=${SLUICE:-$here/../sluice}
@@ -83,6 +84,44 @@ check("agg", "SELECT u.country, count(*), sum(e.price) FROM e JOIN users u ON e.
       ["country", "n", "revenue"], changelog=True)
 sys.exit(1 if fails else 0)
 PY
+# stream-stream interval join: impressions and clicks, two files read by two
+# tasks (two threads); a click joins the impressions of its ad in the 5 s
+# before it
+$py - "$work" <<'PY'
+import json, random, sys
+w = sys.argv[1]
+random.seed(12)
+t = 1700000000000
+with open(w + "/imp.jsonl", "w") as f:
+    for i in range(4000):
+        t += random.randrange(0, 40)
+        f.write(json.dumps({"ad": random.randrange(50), "ts": t, "imp": i}) + "\n")
+t = 1700000000000
+with open(w + "/clk.jsonl", "w") as f:
+    for i in range(1500):
+        t += random.randrange(0, 100)
+        f.write(json.dumps({"ad": random.randrange(50), "ts": t, "clk": i}) + "\n")
+PY
+"$sluice" --stats -e "SELECT i.imp, c.clk, c.ts - i.ts AS delay
+  FROM file('$work/imp.jsonl', format => 'json') AS i
+  JOIN file('$work/clk.jsonl', format => 'json') AS c
+    ON i.ad = c.ad AND c.ts BETWEEN i.ts AND i.ts + INTERVAL '5' SECOND
+  INTO file('$work/ij.jsonl', format => 'json')" 2> "$work/ij.err" && ok || { bad "interval join run"; cat "$work/ij.err"; }
+$py - "$work" <<'PY' && ok || bad "interval join against sqlite3"
+import collections, json, sqlite3, sys
+w = sys.argv[1]
+db = sqlite3.connect(":memory:")
+db.execute("CREATE TABLE i(ad, ts, imp)")
+db.execute("CREATE TABLE c(ad, ts, clk)")
+db.executemany("INSERT INTO i VALUES (:ad, :ts, :imp)", map(json.loads, open(w + "/imp.jsonl")))
+db.executemany("INSERT INTO c VALUES (:ad, :ts, :clk)", map(json.loads, open(w + "/clk.jsonl")))
+want = collections.Counter(db.execute(
+    "SELECT i.imp, c.clk, c.ts - i.ts FROM i JOIN c ON i.ad = c.ad AND c.ts BETWEEN i.ts AND i.ts + 5000"))
+got = collections.Counter((r["imp"], r["clk"], r["delay"]) for r in map(json.loads, open(w + "/ij.jsonl")))
+print("interval join: %d rows, sqlite3 %d" % (sum(got.values()), sum(want.values())))
+sys.exit(0 if got == want else 1)
+PY
+
 # errors: no equality, an unknown table, ambiguous names
 "$sluice" -e "SELECT n FROM $ev AS e JOIN sqlite('$work/users.db', 'users') AS u ON e.price > 1" 2> "$work/e1.err"
 grep -q "JOIN ... ON needs an equality" "$work/e1.err" && ok || { bad "ON without equality"; cat "$work/e1.err"; }

@@ -57,5 +57,18 @@ kcat -b "$boot" -C -t suspicious -e -q > "$work/sus.jsonl" 2> /dev/null
 kcat -b "$boot" -C -t normal -e -q > "$work/nor.jsonl" 2> /dev/null
 $py "$here/models/check_s4.py" sql-examples/models/fraud.xgb.json sql-examples/data/fraud.jsonl \
   "$work/sus.jsonl" "$work/nor.jsonl" && ok || bad "S4 scores and split"
+# event time from the Kafka timestamp: rowtime()
+"$sluice" --brokers "$boot" --format csv -e "SELECT window_start, count(*) AS n
+  FROM kafka('fraud-input', format => 'json', stop => 'end', group => 'rt')
+  GROUP BY TUMBLE(rowtime(), INTERVAL '1' HOUR)" > "$work/rt.csv" 2> "$work/rt.err"
+$py - "$work/rt.csv" <<'PY' && ok || { bad "rowtime() windows"; cat "$work/rt.csv" "$work/rt.err"; }
+import csv, sys, time
+rows = list(csv.DictReader(open(sys.argv[1])))
+now = time.time() * 1000
+ok = sum(int(r["n"]) for r in rows) == 1000 and all(
+    int(r["window_start"]) % 3600000 == 0 and abs(int(r["window_start"]) - now) < 2 * 3600000
+    for r in rows)
+sys.exit(0 if ok else 1)
+PY
 echo "kafka_s3_s4: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

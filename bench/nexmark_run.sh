@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# bench/nexmark_run.sh - Nexmark q0, q1, q2, q5, q7, q8 (`make bench`):
+# events/s of sluice over N generated events (default 1,000,000, from a
+# file; sql-examples/nexmark/), each query run alone, BENCH_REPEAT rounds,
+# min and median.  sluice's task and its output encoder use up to two cores;
+# the figures are per run.  For scale, Flink's published per-core rates
+# (shared/nexmark/flink GUIDE_V1/V2): q0-q2 about 150-400K/s, q5 22-75K/s,
+# q7 12-23K/s, q8 about 150K/s.  Run from the build directory.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+N=${BENCH_NEXMARK_EVENTS:-1000000}
+REPEAT=${BENCH_REPEAT:-3}
+SLUICE=$(cd "$(dirname "${SLUICE:-./sluice}")" && pwd)/$(basename "${SLUICE:-./sluice}")
+PYTHON=${PYTHON:-/usr/bin/python3}
+data=${BENCH_DATA:-bench-data}/nexmark
+mkdir -p "$data"
+data=$(cd "$data" && pwd)
+nx=$here/../sql-examples/nexmark
+[ -f "$data/nexmark-$N.jsonl" ] ||
+  "$PYTHON" "$nx/gen.py" "$data/nexmark-$N.jsonl" "$N" --persons "$data/persons-$N.jsonl"
+cd "$data"
+ln -sf "nexmark-$N.jsonl" nexmark.jsonl
+ln -sf "persons-$N.jsonl" persons.jsonl
+now() { date +%s.%N; }
+stats() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {printf "%s %s", a[1], a[int((NR+1)/2)]}'; }
+echo "Nexmark: $N events, $REPEAT round(s)"
+for q in q0 q1 q2 q5 q7 q8; do
+  cat "$nx/events.sql" "$nx/$q.sql" > "$q.sql"
+  ts=()
+  for _ in $(seq "$REPEAT"); do
+    t0=$(now); "$SLUICE" run "$q.sql"; t1=$(now)
+    ts+=("$(echo "$t1 - $t0" | bc -l)")
+  done
+  read -r tmin tmed <<< "$(stats "${ts[@]}")"
+  printf '%-3s min %.3f s  median %.3f s  median %8.0f events/s  (%d rows out)\n' "$q" "$tmin" "$tmed" \
+    "$(echo "$N / $tmed" | bc -l)" "$(wc -l < "$q.jsonl")"
+done

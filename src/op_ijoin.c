@@ -1,0 +1,365 @@
+/*
+** op_ijoin.c - stream-stream interval join:
+**   FROM a JOIN b ON a.k = b.k AND b.ts BETWEEN a.ts + lo AND a.ts + hi
+**
+** The two inputs are two tasks, usually on two threads: the operator's own
+** push takes a's records, a small port operator (owned here) takes b's; one
+** mutex serialises both, and everything downstream is called under it.
+** Each side keeps its records (owned copies) in a hash on the key; a new
+** record probes the other side's and emits one joined row [a's columns,
+** b's columns] per match in the time bound, then is kept itself.  State is
+** expired by the watermarks: an a record at t can match no b once b's
+** watermark passes t + hi, a b record at t no a once a's passes t - lo.
+** Watermarks are per side: the largest event time seen minus the side's
+** allowed lateness.  The join finishes downstream when both inputs have.
+** The joined rows are the same whatever the threads do; their order across
+** the two inputs is not fixed.
+*/
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "op_ijoin.h"
+
+typedef struct jrec jrec;
+struct jrec {
+  jrec *next; /* same bucket */
+  uint64_t hash;
+  int64_t ts;
+  sl_value *keys; /* nkeys owned */
+  sl_value *row;  /* the side's ncol owned values */
+};
+
+typedef struct side {
+  sl_vm vm;       /* keys and time over a joined row */
+  jrec **buckets; /* nbuckets */
+  size_t nbuckets, n;
+  int ncol;       /* columns kept */
+  int64_t max_ts; /* INT64_MIN until a record */
+  int done;
+} side;
+
+typedef struct op_ijoin op_ijoin;
+
+typedef struct port {
+  sl_operator base;
+  op_ijoin *join;
+} port;
+
+struct op_ijoin {
+  sl_operator base;
+  sl_ijoin_spec spec;
+  side s[2];
+  port right; /* b's entry point */
+  pthread_mutex_t mu;
+  sl_value *jrow; /* a joined row being built: na + nb */
+  sl_value *out;  /* output rows */
+  int nout, cap;
+  sl_buf msg;
+};
+
+static uint64_t hash_value(const sl_value *v) {
+  if (v->type == SL_INTEGER || v->type == SL_REAL) {
+    double d = v->type == SL_INTEGER ? (double)v->u.i : v->u.r;
+    uint64_t b;
+    memcpy(&b, &d, sizeof b);
+    if (d == 0) b = 0;
+    b ^= b >> 33;
+    b *= 0xff51afd7ed558ccdull;
+    b ^= b >> 33;
+    return b;
+  }
+  uint64_t h = 1469598103934665603ull ^ v->type;
+  for (uint32_t i = 0; i < v->n; i++)
+    h = (h ^ (unsigned char)v->u.z[i]) * 1099511628211ull;
+  return h ^ (h >> 29);
+}
+
+static int width(const op_ijoin *p) {
+  return p->spec.na + p->spec.nb;
+}
+
+/* Place side k's input row into the joined row (the other part NULL). */
+static void place(op_ijoin *p, int k, const sl_value *row, int ncol) {
+  sl_value *j = p->jrow;
+  memset(j, 0, sizeof(sl_value) * (size_t)width(p));
+  int off = k ? p->spec.na : 0, n = k ? p->spec.nb : p->spec.na;
+  for (int c = 0; c < n && c < ncol; c++) {
+    j[off + c] = row[c];
+    j[off + c].buf = NULL;
+    j[off + c].cap = 0;
+    j[off + c].flags &= (uint8_t)~SL_F_OWNBUF;
+  }
+}
+
+static int emit_pending(op_ijoin *p, const sl_batch *in, sl_err *err) {
+  if (!p->nout) return 0;
+  sl_batch b = {width(p), p->nout, p->out, NULL, in ? in->src : NULL, in ? in->now : 0};
+  int rc = sl_op_emit(&p->base, &b, err);
+  for (int i = 0; i < p->nout * width(p); i++)
+    memset(&p->out[i], 0, sizeof p->out[i]);
+  p->nout = 0;
+  return rc;
+}
+
+/* One joined row from a's values and b's (both owned by kept records or
+** borrowed from the batch being pushed: valid through the emit). */
+static void add_out(op_ijoin *p, const sl_value *a, const sl_value *b) {
+  if (p->nout == p->cap) {
+    p->cap = p->cap ? 2 * p->cap : 256;
+    p->out = sl_realloc(p->out, sizeof(sl_value) * (size_t)p->cap * (size_t)width(p));
+  }
+  sl_value *o = p->out + (size_t)p->nout++ * (size_t)width(p);
+  for (int c = 0; c < p->spec.na; c++) {
+    o[c] = a[c];
+    o[c].buf = NULL;
+    o[c].cap = 0;
+    o[c].flags &= (uint8_t)~SL_F_OWNBUF;
+  }
+  for (int c = 0; c < p->spec.nb; c++) {
+    o[p->spec.na + c] = b[c];
+    o[p->spec.na + c].buf = NULL;
+    o[p->spec.na + c].cap = 0;
+    o[p->spec.na + c].flags &= (uint8_t)~SL_F_OWNBUF;
+  }
+}
+
+/* Memory of a kept record, for --stats. */
+static int64_t rec_bytes(const op_ijoin *p, int k, const jrec *r) {
+  int64_t n =
+      (int64_t)sizeof(jrec) + (int64_t)(p->spec.nkeys + p->s[k].ncol) * (int64_t)sizeof(sl_value);
+  for (int c = 0; c < p->s[k].ncol; c++)
+    if (r->row[c].type == SL_TEXT || r->row[c].type == SL_BLOB) n += r->row[c].n;
+  return n;
+}
+
+static void account(op_ijoin *p, int64_t bytes, int recs) {
+  sl_stats *st = p->base.stats;
+  if (!st) return;
+  st->state_bytes += bytes;
+  st->groups += recs;
+  if (st->state_bytes > st->state_peak) st->state_peak = st->state_bytes;
+  if (st->groups > st->groups_peak) st->groups_peak = st->groups;
+}
+
+static void jrec_free(op_ijoin *p, int k, jrec *r) {
+  for (int i = 0; i < p->spec.nkeys; i++)
+    sl_value_free(&r->keys[i]);
+  for (int c = 0; c < p->s[k].ncol; c++)
+    sl_value_free(&r->row[c]);
+  free(r->keys);
+  free(r->row);
+  free(r);
+}
+
+/* Drop side k's records that can no longer match: a's at t once b's
+** watermark passes t + hi, b's at t once a's passes t - lo. */
+static void expire(op_ijoin *p, int k) {
+  side *o = &p->s[!k];
+  if (o->max_ts == INT64_MIN) return;
+  int64_t wm = o->max_ts - p->spec.lateness[!k];
+  side *s = &p->s[k];
+  for (size_t b = 0; b < s->nbuckets; b++)
+    for (jrec **pp = &s->buckets[b]; *pp;) {
+      jrec *r = *pp;
+      int dead = k == 0 ? r->ts + p->spec.hi < wm : r->ts - p->spec.lo < wm;
+      if (dead) {
+        *pp = r->next;
+        account(p, -rec_bytes(p, k, r), -1);
+        jrec_free(p, k, r);
+        s->n--;
+      } else {
+        pp = &r->next;
+      }
+    }
+}
+
+static int side_push(op_ijoin *p, int k, sl_batch *in, sl_err *err) {
+  side *s = &p->s[k], *o = &p->s[!k];
+  int nk = p->spec.nkeys;
+  const sl_program *prog = k ? p->spec.bprog : p->spec.aprog;
+  int rc = 0;
+  pthread_mutex_lock(&p->mu);
+  for (int i = 0; i < in->nrow && !rc; i++) {
+    const sl_value *row = in->rows + (size_t)i * (size_t)in->ncol;
+    place(p, k, row, in->ncol);
+    int vr = sl_vm_run(&s->vm, p->jrow);
+    if (vr == SL_VM_ERROR) {
+      sl_op_reject(k ? &p->right.base : &p->base, in, i,
+                   s->vm.errmsg.z ? s->vm.errmsg.z : "evaluation failed");
+      continue;
+    }
+    const sl_value *reg = &s->vm.reg[prog->result_reg];
+    const sl_value *tsv = &reg[nk];
+    if (tsv->type != SL_INTEGER && tsv->type != SL_REAL) {
+      sl_op_reject(k ? &p->right.base : &p->base, in, i, "the join's time is NULL or not a number");
+      continue;
+    }
+    int64_t ts = tsv->type == SL_INTEGER ? tsv->u.i : (int64_t)tsv->u.r;
+    int has_null = 0;
+    uint64_t h = 7;
+    for (int j = 0; j < nk; j++) {
+      has_null |= reg[j].type == SL_NULL;
+      h = h * 31 + hash_value(&reg[j]);
+    }
+    if (ts > s->max_ts) s->max_ts = ts;
+    if (has_null) continue;
+    /* probe the other side: b.ts in [a.ts + lo, a.ts + hi] */
+    for (jrec *r = o->buckets[h & (o->nbuckets - 1)]; r; r = r->next) {
+      if (r->hash != h) continue;
+      int eq = 1;
+      for (int j = 0; j < nk && eq; j++)
+        eq = sl_value_compare(&r->keys[j], &reg[j], SL_COLL_BINARY) == 0;
+      if (!eq) continue;
+      int64_t ta = k ? r->ts : ts, tb = k ? ts : r->ts;
+      if (tb < ta + p->spec.lo || tb > ta + p->spec.hi) continue;
+      const sl_value *mine = row;
+      if (k == 0)
+        add_out(p, mine, r->row);
+      else
+        add_out(p, r->row, mine);
+      if (p->nout >= 1024) rc = emit_pending(p, in, err);
+    }
+    /* keep it, unless the other side is already past what it could meet */
+    int64_t owm = o->max_ts == INT64_MIN ? INT64_MIN : o->max_ts - p->spec.lateness[!k];
+    if (owm != INT64_MIN && (k == 0 ? ts + p->spec.hi < owm : ts - p->spec.lo < owm)) continue;
+    jrec *nr = sl_calloc(1, sizeof *nr);
+    nr->hash = h;
+    nr->ts = ts;
+    nr->keys = sl_calloc((size_t)(nk ? nk : 1), sizeof(sl_value));
+    for (int j = 0; j < nk; j++)
+      sl_value_copy(&nr->keys[j], &reg[j]);
+    nr->row = sl_calloc((size_t)(s->ncol ? s->ncol : 1), sizeof(sl_value));
+    for (int c = 0; c < s->ncol && c < in->ncol; c++)
+      sl_value_copy(&nr->row[c], &row[c]);
+    account(p, rec_bytes(p, k, nr), 1);
+    size_t bk = h & (s->nbuckets - 1);
+    nr->next = s->buckets[bk];
+    s->buckets[bk] = nr;
+    if (++s->n > 2 * s->nbuckets) { /* grow the table */
+      size_t nb = s->nbuckets * 4;
+      jrec **nbk = sl_calloc(nb, sizeof(jrec *));
+      for (size_t b = 0; b < s->nbuckets; b++)
+        for (jrec *x = s->buckets[b], *next; x; x = next) {
+          next = x->next;
+          x->next = nbk[x->hash & (nb - 1)];
+          nbk[x->hash & (nb - 1)] = x;
+        }
+      free(s->buckets);
+      s->buckets = nbk;
+      s->nbuckets = nb;
+    }
+  }
+  if (!rc) rc = emit_pending(p, in, err);
+  if (!rc) expire(p, !k); /* this side's watermark moved */
+  pthread_mutex_unlock(&p->mu);
+  return rc;
+}
+
+static int ijoin_push(sl_operator *base, sl_batch *in, sl_err *err) {
+  return side_push((op_ijoin *)base, 0, in, err);
+}
+
+static int port_push(sl_operator *base, sl_batch *in, sl_err *err) {
+  return side_push(((port *)base)->join, 1, in, err);
+}
+
+static int side_time(op_ijoin *p, int64_t wm, int64_t now, sl_err *err) {
+  pthread_mutex_lock(&p->mu);
+  int rc = sl_op_pass_time(&p->base, wm, now, err);
+  pthread_mutex_unlock(&p->mu);
+  return rc;
+}
+
+static int ijoin_time(sl_operator *base, int64_t wm, int64_t now, sl_err *err) {
+  return side_time((op_ijoin *)base, wm, now, err);
+}
+
+static int port_time(sl_operator *base, int64_t wm, int64_t now, sl_err *err) {
+  return side_time(((port *)base)->join, wm, now, err);
+}
+
+/* The second input to finish finishes downstream. */
+static int side_finish(op_ijoin *p, int k, sl_err *err) {
+  pthread_mutex_lock(&p->mu);
+  p->s[k].done = 1;
+  int rc = p->s[!k].done ? sl_op_finish_next(&p->base, err) : 0;
+  pthread_mutex_unlock(&p->mu);
+  return rc;
+}
+
+static int ijoin_finish(sl_operator *base, sl_err *err) {
+  return side_finish((op_ijoin *)base, 0, err);
+}
+
+static int port_finish(sl_operator *base, sl_err *err) {
+  return side_finish(((port *)base)->join, 1, err);
+}
+
+static void ijoin_explain(sl_operator *base, sl_buf *out) {
+  op_ijoin *p = (op_ijoin *)base;
+  sl_buf_printf(out,
+                "interval join: %d key%s, right time in [left time %+lld ms, %+lld ms]; "
+                "joined row = %d left columns, then %d right\nleft keys and time:\n",
+                p->spec.nkeys, p->spec.nkeys == 1 ? "" : "s", (long long)p->spec.lo,
+                (long long)p->spec.hi, p->spec.na, p->spec.nb);
+  sl_program_explain(p->spec.aprog, out);
+  sl_buf_puts(out, "right keys and time:\n");
+  sl_program_explain(p->spec.bprog, out);
+}
+
+static void port_explain(sl_operator *base, sl_buf *out) {
+  (void)base;
+  sl_buf_puts(out, "interval join: right input\n");
+}
+
+static void ijoin_free(sl_operator *base) {
+  op_ijoin *p = (op_ijoin *)base;
+  for (int k = 0; k < 2; k++) {
+    side *s = &p->s[k];
+    for (size_t b = 0; b < s->nbuckets; b++)
+      for (jrec *r = s->buckets[b], *next; r; r = next) {
+        next = r->next;
+        jrec_free(p, k, r);
+      }
+    free(s->buckets);
+    sl_vm_free(&s->vm);
+  }
+  sl_program_free(p->spec.aprog);
+  sl_program_free(p->spec.bprog);
+  pthread_mutex_destroy(&p->mu);
+  free(p->jrow);
+  free(p->out);
+  sl_buf_free(&p->msg);
+  free(p);
+}
+
+static void port_free(sl_operator *base) {
+  (void)base; /* owned by the join */
+}
+
+static const sl_op_vt ijoin_vt = {"interval join", ijoin_push,    ijoin_time,
+                                  ijoin_finish,    ijoin_explain, ijoin_free};
+static const sl_op_vt port_vt = {
+    "interval join (right)", port_push, port_time, port_finish, port_explain, port_free};
+
+sl_operator *sl_op_ijoin_new(sl_ijoin_spec *spec, sl_operator **right) {
+  op_ijoin *p = sl_calloc(1, sizeof *p);
+  p->base.vt = &ijoin_vt;
+  p->spec = *spec;
+  memset(spec, 0, sizeof *spec);
+  p->right.base.vt = &port_vt;
+  p->right.join = p;
+  pthread_mutex_init(&p->mu, NULL);
+  p->jrow = sl_calloc((size_t)(width(p) ? width(p) : 1), sizeof(sl_value));
+  for (int k = 0; k < 2; k++) {
+    side *s = &p->s[k];
+    sl_vm_init(&s->vm, k ? p->spec.bprog : p->spec.aprog);
+    s->nbuckets = 64;
+    s->buckets = sl_calloc(s->nbuckets, sizeof(jrec *));
+    s->ncol = k ? p->spec.nb : p->spec.na;
+    s->max_ts = INT64_MIN;
+  }
+  *right = &p->right.base;
+  return &p->base;
+}

@@ -1,0 +1,26 @@
+/*
+** op_ijoin.h - what the planner hands op_ijoin.c for an interval join of
+** two streams (FROM a JOIN b ON a.k = b.k AND b.ts BETWEEN a.ts + lo AND
+** a.ts + hi).
+*/
+#ifndef SLUICE_OP_IJOIN_H
+#define SLUICE_OP_IJOIN_H
+
+#include "operator.h"
+#include "vm.h"
+
+typedef struct sl_ijoin_spec {
+  /* over a joined row with only that side filled: the nkeys key values,
+  ** then the side's time (ms), in result registers */
+  sl_program *aprog, *bprog;
+  int nkeys;
+  int64_t lo, hi;      /* b.ts - a.ts must be in [lo, hi] */
+  int64_t lateness[2]; /* each side's allowed lateness (its stream's WATERMARK) */
+  int na, nb;          /* columns of a and of b in a joined row (a's first) */
+} sl_ijoin_spec;
+
+/* Takes the programs (spec is zeroed).  Returns the operator fed by a; *right
+** is the one b's input feeds (owned by the join). */
+sl_operator *sl_op_ijoin_new(sl_ijoin_spec *spec, sl_operator **right);
+
+#endif /* SLUICE_OP_IJOIN_H */
