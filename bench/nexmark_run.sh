@@ -2,8 +2,8 @@
 # bench/nexmark_run.sh - Nexmark q0, q1, q2, q5, q7, q8 (`make bench`):
 # events/s of sluice over N generated events (default 1,000,000, from a
 # file; sql-examples/nexmark/), each query run alone, BENCH_REPEAT rounds,
-# min and median.  sluice's task and its output encoder use up to two cores;
-# the figures are per run.  For scale, Flink's published per-core rates
+# min and median, on one core (taskset -c 0: the task and its output encoder
+# share it).  For scale, Flink's published per-core rates
 # (shared/nexmark/flink GUIDE_V1/V2): q0-q2 about 150-400K/s, q5 22-75K/s,
 # q7 12-23K/s, q8 about 150K/s.  Run from the build directory.
 set -euo pipefail
@@ -22,13 +22,15 @@ cd "$data"
 ln -sf "nexmark-$N.jsonl" nexmark.jsonl
 ln -sf "persons-$N.jsonl" persons.jsonl
 now() { date +%s.%N; }
+pin=""
+command -v taskset > /dev/null && pin="taskset -c 0"
 stats() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {printf "%s %s", a[1], a[int((NR+1)/2)]}'; }
-echo "Nexmark: $N events, $REPEAT round(s)"
+echo "Nexmark: $N events, $REPEAT round(s), ${pin:-no taskset: all cores}"
 for q in q0 q1 q2 q5 q7 q8; do
   cat "$nx/events.sql" "$nx/$q.sql" > "$q.sql"
   ts=()
   for _ in $(seq "$REPEAT"); do
-    t0=$(now); "$SLUICE" run "$q.sql"; t1=$(now)
+    t0=$(now); $pin "$SLUICE" run "$q.sql"; t1=$(now)
     ts+=("$(echo "$t1 - $t0" | bc -l)")
   done
   read -r tmin tmed <<< "$(stats "${ts[@]}")"

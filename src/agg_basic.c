@@ -382,42 +382,6 @@ static void concat_final(sl_fctx *ctx) {
 
 /* ---- the table -------------------------------------------------------------- */
 
-/* ---- running min / max (no xInverse) ---------------------------------------- */
-
-/* For GROUP BY and windows, which never remove a row: just the extreme so
-** far (the first of equal extremes, as SQLite keeps it).  O(1) a row where
-** the multiset above is O(distinct values). */
-typedef struct run_state {
-  int has;
-  sl_value v; /* owned */
-} run_state;
-
-static void run_step(sl_fctx *ctx, sl_value **argv, int sign) {
-  run_state *s = sl_fctx_state(ctx);
-  if (argv[0]->type == SL_NULL) return;
-  if (s->has && sign * sl_value_compare(argv[0], &s->v, ctx->coll) <= 0) return;
-  sl_value_copy(&s->v, argv[0]);
-  s->has = 1;
-}
-static void run_max_step(sl_fctx *ctx, int argc, sl_value **argv) {
-  (void)argc;
-  run_step(ctx, argv, 1);
-}
-static void run_min_step(sl_fctx *ctx, int argc, sl_value **argv) {
-  (void)argc;
-  run_step(ctx, argv, -1);
-}
-static void run_value(sl_fctx *ctx) {
-  run_state *s = sl_fctx_state(ctx);
-  if (s->has) sl_result_value(ctx, &s->v);
-}
-static void run_final(sl_fctx *ctx) {
-  run_value(ctx);
-  run_state *s = sl_fctx_state(ctx);
-  sl_value_free(&s->v);
-  memset(s, 0, sizeof *s);
-}
-
 /* ---- variance and standard deviation ---------------------------------------- */
 
 /* Welford's running mean and sum of squared deviations; numbers (and text
@@ -428,13 +392,18 @@ typedef struct var_state {
   double mean, m2;
 } var_state;
 
+/* v as a double when it is a number (or text reading as one): 1, else 0. */
+static int number_of(const sl_value *v, double *x) {
+  int64_t i;
+  int t = numeric_type(v, &i, x);
+  if (t == SL_INTEGER) *x = (double)i;
+  return t == SL_INTEGER || t == SL_REAL;
+}
+
 static void var_step(sl_fctx *ctx, int argc, sl_value **argv) {
   (void)argc;
-  int64_t i;
   double x;
-  int t = numeric_type(argv[0], &i, &x);
-  if (t != SL_INTEGER && t != SL_REAL) return;
-  if (t == SL_INTEGER) x = (double)i;
+  if (!number_of(argv[0], &x)) return;
   var_state *s = sl_fctx_state(ctx);
   s->n++;
   double d = x - s->mean;
@@ -444,11 +413,8 @@ static void var_step(sl_fctx *ctx, int argc, sl_value **argv) {
 
 static void var_inverse(sl_fctx *ctx, int argc, sl_value **argv) {
   (void)argc;
-  int64_t i;
   double x;
-  int t = numeric_type(argv[0], &i, &x);
-  if (t != SL_INTEGER && t != SL_REAL) return;
-  if (t == SL_INTEGER) x = (double)i;
+  if (!number_of(argv[0], &x)) return;
   var_state *s = sl_fctx_state(ctx);
   if (s->n <= 1) {
     memset(s, 0, sizeof *s);
@@ -495,25 +461,6 @@ typedef struct topk_state {
   int *idx; /* open addressing over e: entry + 1, 0 empty; 2 * cap slots */
 } topk_state;
 
-static uint64_t topk_hash(const sl_value *v) {
-  if (v->type == SL_INTEGER || v->type == SL_REAL) {
-    double d = v->type == SL_INTEGER ? (double)v->u.i : v->u.r;
-    uint64_t b;
-    memcpy(&b, &d, sizeof b);
-    if (d == 0) b = 0;
-    /* a full mix (murmur3's finaliser): the index uses the low bits */
-    b ^= b >> 33;
-    b *= 0xff51afd7ed558ccdull;
-    b ^= b >> 33;
-    b *= 0xc4ceb9fe1a85ec53ull;
-    return b ^ (b >> 33);
-  }
-  uint64_t h = 1469598103934665603ull;
-  for (uint32_t i = 0; i < v->n; i++)
-    h = (h ^ (unsigned char)v->u.z[i]) * 1099511628211ull;
-  return h ^ (h >> 29);
-}
-
 static int topk_same(const sl_value *a, const sl_value *b) {
   if ((a->type <= SL_REAL) != (b->type <= SL_REAL)) return 0;
   return sl_value_compare(a, b, SL_COLL_BINARY) == 0;
@@ -522,7 +469,7 @@ static int topk_same(const sl_value *a, const sl_value *b) {
 /* The slot of v in the index: its entry's, or the empty one it would take. */
 static int *topk_slot(topk_state *s, const sl_value *v) {
   size_t mask = (size_t)s->cap * 2 - 1;
-  for (size_t i = topk_hash(v) & mask;; i = (i + 1) & mask)
+  for (size_t i = sl_value_hash(v) & mask;; i = (i + 1) & mask)
     if (!s->idx[i] || topk_same(&s->e[s->idx[i] - 1].v, v)) return &s->idx[i];
 }
 
@@ -628,21 +575,32 @@ typedef struct by_state {
   sl_value x, y; /* owned copies */
 } by_state;
 
-static void by_step(sl_fctx *ctx, sl_value **argv, int sign) {
+static void by_step(sl_fctx *ctx, sl_value *x, sl_value *y, int sign, sl_coll coll) {
   by_state *s = sl_fctx_state(ctx);
-  if (argv[1]->type == SL_NULL) return;
-  if (s->has && sign * sl_value_compare(argv[1], &s->y, SL_COLL_BINARY) <= 0) return;
-  sl_value_copy(&s->x, argv[0]);
-  sl_value_copy(&s->y, argv[1]);
+  if (y->type == SL_NULL) return;
+  if (s->has && sign * sl_value_compare(y, &s->y, coll) <= 0) return;
+  sl_value_copy(&s->x, x);
+  sl_value_copy(&s->y, y);
   s->has = 1;
 }
 static void max_by_step(sl_fctx *ctx, int argc, sl_value **argv) {
   (void)argc;
-  by_step(ctx, argv, 1);
+  by_step(ctx, argv[0], argv[1], 1, SL_COLL_BINARY);
 }
 static void min_by_step(sl_fctx *ctx, int argc, sl_value **argv) {
   (void)argc;
-  by_step(ctx, argv, -1);
+  by_step(ctx, argv[0], argv[1], -1, SL_COLL_BINARY);
+}
+/* Running min/max, for GROUP BY and windows, which never remove a row: the
+** extreme so far (the first of equal extremes, as SQLite keeps it), O(1) a
+** row where the multiset that xInverse needs is O(distinct values). */
+static void run_max_step(sl_fctx *ctx, int argc, sl_value **argv) {
+  (void)argc;
+  by_step(ctx, argv[0], argv[0], 1, ctx->coll);
+}
+static void run_min_step(sl_fctx *ctx, int argc, sl_value **argv) {
+  (void)argc;
+  by_step(ctx, argv[0], argv[0], -1, ctx->coll);
 }
 static void by_value(sl_fctx *ctx) {
   by_state *s = sl_fctx_state(ctx);
@@ -662,30 +620,10 @@ static void by_final(sl_fctx *ctx) {
         final, sizeof(state), NULL, doc                                                            \
   }
 
-static const sl_func running_max = {"max",
-                                    1,
-                                    SL_FUNC_AGGREGATE | SL_FUNC_DETERMINISTIC | SL_FUNC_NEEDCOLL,
-                                    NULL,
-                                    NULL,
-                                    run_max_step,
-                                    NULL,
-                                    run_value,
-                                    run_final,
-                                    sizeof(run_state),
-                                    NULL,
-                                    "largest value"};
-static const sl_func running_min = {"min",
-                                    1,
-                                    SL_FUNC_AGGREGATE | SL_FUNC_DETERMINISTIC | SL_FUNC_NEEDCOLL,
-                                    NULL,
-                                    NULL,
-                                    run_min_step,
-                                    NULL,
-                                    run_value,
-                                    run_final,
-                                    sizeof(run_state),
-                                    NULL,
-                                    "smallest value"};
+static const sl_func running_max = AGG("max", 1, SL_FUNC_NEEDCOLL, run_max_step, NULL, by_value,
+                                       by_final, by_state, "largest value");
+static const sl_func running_min = AGG("min", 1, SL_FUNC_NEEDCOLL, run_min_step, NULL, by_value,
+                                       by_final, by_state, "smallest value");
 
 const sl_func *sl_agg_no_inverse(const sl_func *f) {
   if (f->xStep == minmax_step && f->xFinal == max_final) return &running_max;

@@ -116,32 +116,6 @@ static uint64_t mix(uint64_t h, uint64_t x) {
   return h ^ (h >> 31);
 }
 
-/* Equal values (as GROUP BY compares them: 1 and 1.0 are one group, NULLs
-** are one group) hash alike. */
-static uint64_t value_hash(const sl_value *v) {
-  switch (v->type) {
-  case SL_NULL: return 1;
-  case SL_INTEGER:
-  case SL_REAL: {
-    double d = v->type == SL_INTEGER ? (double)v->u.i : v->u.r;
-    uint64_t b;
-    memcpy(&b, &d, sizeof b);
-    if (d == 0) b = 2;
-    b ^= b >> 33; /* the low bits of a small integer's double are zeros: mix */
-    b *= 0xff51afd7ed558ccdull;
-    b ^= b >> 33;
-    b *= 0xc4ceb9fe1a85ec53ull;
-    return b ^ (b >> 33);
-  }
-  default: {
-    uint64_t h = 1469598103934665603ull;
-    for (uint32_t i = 0; i < v->n; i++)
-      h = (h ^ (unsigned char)v->u.z[i]) * 1099511628211ull;
-    return h ^ ((uint64_t)v->type << 60);
-  }
-  }
-}
-
 static int value_same(const sl_value *a, const sl_value *b) {
   if (a->type == SL_NULL || b->type == SL_NULL) return a->type == b->type;
   return sl_value_compare(a, b, SL_COLL_BINARY) == 0;
@@ -204,7 +178,7 @@ static group *find_group(op_aggregate *p, int64_t wstart, int64_t wend, const sl
   int nk = p->spec.nkeys;
   uint64_t h = mix(0, (uint64_t)wstart);
   for (int i = 0; i < nk; i++)
-    h = mix(h, value_hash(&keys[i]));
+    h = mix(h, sl_value_hash(&keys[i]));
   size_t b = h & (p->nbuckets - 1);
   for (group *g = p->buckets[b]; g; g = g->hnext) {
     if (g->hash != h || g->wstart != wstart) continue;
@@ -425,7 +399,7 @@ static skey *find_skey(op_aggregate *p, const sl_value *keys) {
   int nk = p->spec.nkeys;
   uint64_t h = 7;
   for (int i = 0; i < nk; i++)
-    h = mix(h, value_hash(&keys[i]));
+    h = mix(h, sl_value_hash(&keys[i]));
   size_t b = h & (p->nsbuckets - 1);
   for (skey *k = p->sbuckets[b]; k; k = k->hnext) {
     if (k->hash != h) continue;

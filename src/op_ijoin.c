@@ -58,23 +58,6 @@ struct op_ijoin {
   sl_buf msg;
 };
 
-static uint64_t hash_value(const sl_value *v) {
-  if (v->type == SL_INTEGER || v->type == SL_REAL) {
-    double d = v->type == SL_INTEGER ? (double)v->u.i : v->u.r;
-    uint64_t b;
-    memcpy(&b, &d, sizeof b);
-    if (d == 0) b = 0;
-    b ^= b >> 33;
-    b *= 0xff51afd7ed558ccdull;
-    b ^= b >> 33;
-    return b;
-  }
-  uint64_t h = 1469598103934665603ull ^ v->type;
-  for (uint32_t i = 0; i < v->n; i++)
-    h = (h ^ (unsigned char)v->u.z[i]) * 1099511628211ull;
-  return h ^ (h >> 29);
-}
-
 static int width(const op_ijoin *p) {
   return p->spec.na + p->spec.nb;
 }
@@ -200,7 +183,7 @@ static int side_push(op_ijoin *p, int k, sl_batch *in, sl_err *err) {
     uint64_t h = 7;
     for (int j = 0; j < nk; j++) {
       has_null |= reg[j].type == SL_NULL;
-      h = h * 31 + hash_value(&reg[j]);
+      h = h * 31 + sl_value_hash(&reg[j]);
     }
     if (ts > s->max_ts) s->max_ts = ts;
     if (has_null) continue;

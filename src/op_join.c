@@ -33,23 +33,10 @@ typedef struct op_join {
   int cap, nout, ncol;
 } op_join;
 
-static uint64_t hash_value(const sl_value *v) {
-  if (v->type == SL_INTEGER || v->type == SL_REAL) {
-    double d = v->type == SL_INTEGER ? (double)v->u.i : v->u.r;
-    uint64_t b;
-    memcpy(&b, &d, sizeof b);
-    return d == 0 ? 2 : b * 0x9e3779b97f4a7c15ull;
-  }
-  uint64_t h = 1469598103934665603ull ^ v->type;
-  for (uint32_t i = 0; i < v->n; i++)
-    h = (h ^ (unsigned char)v->u.z[i]) * 1099511628211ull;
-  return h;
-}
-
 static uint64_t hash_keys(const sl_value *k, int n) {
   uint64_t h = 7;
   for (int i = 0; i < n; i++)
-    h = h * 31 + hash_value(&k[i]);
+    h = h * 31 + sl_value_hash(&k[i]);
   return h;
 }
 

@@ -1358,3 +1358,30 @@ int sl_value_compare_aff(const sl_value *a, const sl_value *b, sl_affinity aff, 
   }
   return sl_value_compare(a, b, coll);
 }
+
+uint64_t sl_value_hash(const sl_value *v) {
+  uint64_t b;
+  switch (v->type) {
+  case SL_NULL: return 0x51ed27a4b1c3d5e7ull;
+  case SL_INTEGER:
+  case SL_REAL: {
+    double d = v->type == SL_INTEGER ? (double)v->u.i : v->u.r;
+    if (d == 0) d = 0; /* -0.0 == 0.0 */
+    memcpy(&b, &d, sizeof b);
+    break;
+  }
+  case SL_VECTOR: b = 0xcbf29ce484222325ull ^ v->n; break;
+  default: { /* TEXT, BLOB: FNV-1a over the bytes */
+    b = 0xcbf29ce484222325ull ^ v->type;
+    for (uint32_t i = 0; i < v->n; i++)
+      b = (b ^ (unsigned char)v->u.z[i]) * 0x100000001b3ull;
+    break;
+  }
+  }
+  /* murmur3's finaliser: the low bits depend on all of them */
+  b ^= b >> 33;
+  b *= 0xff51afd7ed558ccdull;
+  b ^= b >> 33;
+  b *= 0xc4ceb9fe1a85ec53ull;
+  return b ^ (b >> 33);
+}

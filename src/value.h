@@ -206,6 +206,10 @@ void sl_value_concat(sl_value *a, sl_value *b, sl_value *out);
 ** blobs by memcmp then length; vectors after blobs, elementwise).  Returns
 ** <0, 0, >0.  No affinity is applied: see sl_value_compare_aff. */
 int sl_value_compare(const sl_value *a, const sl_value *b, sl_coll coll);
+/* A hash of v that agrees with sl_value_compare(.., SL_COLL_BINARY) == 0:
+** numbers hash by their double value (1 and 1.0 alike), text and blobs by
+** their bytes, NULL alike.  Mixed for power-of-two tables (low bits). */
+uint64_t sl_value_hash(const sl_value *v);
 /* The comparison operators of SQL: apply SQLite's comparison affinity rules
 ** (section 4.2 of datatype3: aff is the affinity to apply to both operands,
 ** computed by the compiler from the operands' affinities) to copies of a and
