@@ -37,9 +37,9 @@ static void activate(act_kind a, double *h, int n, int w) {
   size_t len = (size_t)n * (size_t)w;
   switch (a) {
   case A_IDENTITY: break;
-  case A_RELU:
+  case A_RELU: /* without a branch (a mispredicted one per value costs more than the math) */
     for (size_t i = 0; i < len; i++)
-      if (h[i] < 0) h[i] = 0;
+      h[i] *= (double)(h[i] > 0); /* no branch: x or (-)0 */
     break;
   case A_TANH:
     for (size_t i = 0; i < len; i++)

@@ -25,8 +25,9 @@
 ** as x <= the largest float not above t, stored here; XGBoost's splits are
 ** float32 already. */
 typedef struct tnode {
-  int32_t left, right; /* children; left < 0 at a leaf */
-  uint32_t feature;    /* feature index; bit 31: XGBoost's default_left */
+  int32_t kid[2];   /* children: [1] where x goes when the test holds (left),
+                    ** [0] otherwise (right); kid[1] < 0 at a leaf */
+  uint32_t feature; /* feature index; bit 31: XGBoost's default_left */
   float threshold;
 } tnode;
 #define DEFAULT_LEFT 0x80000000u
@@ -35,6 +36,7 @@ typedef struct tree {
   tnode *nodes;
   double *value; /* nnodes x nv */
   int nnodes;
+  int depth;  /* longest root-to-leaf path (leaves point to themselves) */
   int output; /* output column it adds to (boosting) */
 } tree;
 
@@ -52,30 +54,86 @@ typedef struct ensemble {
   double lr;
 } ensemble;
 
-/* The leaves that rows xf[0..k) (features as float32, row-major) reach in
-** t, into leaf[0..k).  lt = 0: scikit-learn
-** (x <= threshold goes left); lt = 1: XGBoost (x < split goes left, NaN
-** takes default_left). */
-static inline void leaves(const tree *t, const float *xf, size_t nin, int k, int lt, int *leaf) {
-  const tnode *nd = t->nodes;
-  for (int r = 0; r < k; r++) {
-    const float *xr = xf + (size_t)r * nin;
-    int i = 0;
-    if (lt) {
-      while (nd[i].left >= 0) {
-        float v = xr[nd[i].feature & ~DEFAULT_LEFT];
-        i = v < nd[i].threshold || (v != v && (nd[i].feature & DEFAULT_LEFT)) ? nd[i].left
-                                                                              : nd[i].right;
-      }
-    } else {
-      while (nd[i].left >= 0)
-        i = xr[nd[i].feature] <= nd[i].threshold ? nd[i].left : nd[i].right;
+/* One walk down a tree for one row. */
+typedef struct walk {
+  const tree *t;
+  const float *x; /* the row's features as float32 */
+} walk;
+
+/* The leaves the k (<= 8) walks w reach, into leaf.  They go down together,
+** one level per step, without a branch on the data: the test indexes kid,
+** and a leaf points to itself, so a shallower tree waits at its leaf; the k
+** chains of loads overlap.  lt = 0: scikit-learn (x <= threshold goes
+** left); lt = 1: XGBoost (x < split goes left, NaN takes default_left). */
+static inline void walk_leaves(const walk *w, int k, int lt, int *leaf) {
+  int depth = 0;
+  for (int j = 0; j < k; j++) {
+    leaf[j] = 0;
+    if (w[j].t->depth > depth) depth = w[j].t->depth;
+  }
+  for (int d = 0; d < depth; d++)
+    for (int j = 0; j < k; j++) {
+      const tnode *nd = &w[j].t->nodes[leaf[j]];
+      float v = w[j].x[nd->feature & ~DEFAULT_LEFT];
+      int go =
+          lt ? (v < nd->threshold) | ((v != v) & (int)(nd->feature >> 31)) : v <= nd->threshold;
+      leaf[j] = nd->kid[go];
     }
-    leaf[r] = i;
+}
+
+/* Add the leaf of tree t for row r to the row's sums, as the library does. */
+static inline void accumulate(const sl_model *m, const ensemble *e, int t, int leaf, int r,
+                              double *out, void *raw) {
+  const tree *tr = &e->trees[t];
+  switch (e->combine) {
+  case C_PROBA_MEAN:
+  case C_MEAN: {
+    const double *v = tr->value + (size_t)leaf * (size_t)e->nv;
+    double *p = out + (size_t)r * (size_t)m->n_out;
+    for (int j = 0; j < e->nv; j++)
+      p[j] += v[j];
+    break;
+  }
+  case C_BOOST:
+    ((double *)raw)[(size_t)r * (size_t)e->nraw + (size_t)tr->output] += tr->value[leaf];
+    break;
+  case C_XGB:
+    ((float *)raw)[(size_t)r * (size_t)e->nraw + (size_t)tr->output] += (float)tr->value[leaf];
+    break;
   }
 }
 
-/* Score n rows tree by tree (a tree's nodes stay in cache over the batch).
+/* Every (row, tree) of the batch, each row's trees in order: one row walks
+** eight trees at a time; a batch walks each tree eight rows at a time. */
+static void walk_all(const sl_model *m, const ensemble *e, const float *xf, int n, double *out,
+                     void *raw) {
+  size_t nin = (size_t)m->n_in;
+  int lt = e->combine == C_XGB;
+  walk w[8];
+  int leaf[8];
+  if (n == 1) {
+    for (int t0 = 0; t0 < e->ntrees; t0 += 8) {
+      int k = e->ntrees - t0 < 8 ? e->ntrees - t0 : 8;
+      for (int j = 0; j < k; j++)
+        w[j] = (walk){&e->trees[t0 + j], xf};
+      walk_leaves(w, k, lt, leaf);
+      for (int j = 0; j < k; j++)
+        accumulate(m, e, t0 + j, leaf[j], 0, out, raw);
+    }
+    return;
+  }
+  for (int t = 0; t < e->ntrees; t++)
+    for (int r0 = 0; r0 < n; r0 += 8) {
+      int k = n - r0 < 8 ? n - r0 : 8;
+      for (int j = 0; j < k; j++)
+        w[j] = (walk){&e->trees[t], xf + (size_t)(r0 + j) * nin};
+      walk_leaves(w, k, lt, leaf);
+      for (int j = 0; j < k; j++)
+        accumulate(m, e, t, leaf[j], r0 + j, out, raw);
+    }
+}
+
+/* Score n rows (see walk_all).
 ** scratch: n * n_in doubles for the rounded features, then n * nraw for the
 ** raw sums.  Leaf values were scaled at load time exactly as the library
 ** scales them (normalised class counts, learning_rate * value), so each
@@ -86,25 +144,12 @@ static void trees_score(const sl_model *m, const double *x, int n, double *out, 
   float *xf = (float *)scratch;
   for (size_t i = 0; i < (size_t)n * nin; i++)
     xf[i] = (float)x[i];
-  int leaf[8];
   switch (e->combine) {
   case C_PROBA_MEAN:
   case C_MEAN: {
     for (size_t i = 0; i < (size_t)n * nout; i++)
       out[i] = 0;
-    for (int t = 0; t < e->ntrees; t++) {
-      const tree *tr = &e->trees[t];
-      for (int r0 = 0; r0 < n; r0 += 8) {
-        int k = n - r0 < 8 ? n - r0 : 8;
-        leaves(tr, xf + (size_t)r0 * nin, nin, k, 0, leaf);
-        for (int r = 0; r < k; r++) {
-          const double *v = tr->value + (size_t)leaf[r] * (size_t)e->nv;
-          double *p = out + (size_t)(r0 + r) * nout;
-          for (int j = 0; j < e->nv; j++)
-            p[j] += v[j];
-        }
-      }
-    }
+    walk_all(m, e, xf, n, out, NULL);
     for (size_t i = 0; i < (size_t)n * nout; i++)
       out[i] /= (double)e->ntrees;
     return;
@@ -114,15 +159,7 @@ static void trees_score(const sl_model *m, const double *x, int n, double *out, 
     for (int r = 0; r < n; r++)
       for (int j = 0; j < e->nraw; j++)
         raw[(size_t)r * (size_t)e->nraw + (size_t)j] = e->init[j];
-    for (int t = 0; t < e->ntrees; t++) {
-      const tree *tr = &e->trees[t];
-      for (int r0 = 0; r0 < n; r0 += 8) {
-        int k = n - r0 < 8 ? n - r0 : 8;
-        leaves(tr, xf + (size_t)r0 * nin, nin, k, 0, leaf);
-        for (int r = 0; r < k; r++)
-          raw[(size_t)(r0 + r) * (size_t)e->nraw + (size_t)tr->output] += tr->value[leaf[r]];
-      }
-    }
+    walk_all(m, e, xf, n, out, raw);
     for (int r = 0; r < n; r++) {
       const double *rw = raw + (size_t)r * (size_t)e->nraw;
       double *p = out + (size_t)r * nout;
@@ -151,15 +188,7 @@ static void trees_score(const sl_model *m, const double *x, int n, double *out, 
     for (int r = 0; r < n; r++)
       for (int j = 0; j < e->nraw; j++)
         raw[(size_t)r * (size_t)e->nraw + (size_t)j] = (float)e->init[j];
-    for (int t = 0; t < e->ntrees; t++) {
-      const tree *tr = &e->trees[t];
-      for (int r0 = 0; r0 < n; r0 += 8) {
-        int k = n - r0 < 8 ? n - r0 : 8;
-        leaves(tr, xf + (size_t)r0 * nin, nin, k, 1, leaf);
-        for (int r = 0; r < k; r++)
-          raw[(size_t)(r0 + r) * (size_t)e->nraw + (size_t)tr->output] += (float)tr->value[leaf[r]];
-      }
-    }
+    walk_all(m, e, xf, n, out, raw);
     for (int r = 0; r < n; r++) {
       float *rw = raw + (size_t)r * (size_t)e->nraw;
       double *p = out + (size_t)r * nout;
@@ -206,8 +235,8 @@ static const sl_model_vt trees_vt = {"tree_ensemble", trees_score, NULL, trees_f
 static int check_tree(const tree *t, int n_in, int ti, sl_err *err) {
   for (int i = 0; i < t->nnodes; i++) {
     const tnode *nd = &t->nodes[i];
-    if (nd->left < 0) continue;
-    if (nd->left <= i || nd->right <= i || nd->left >= t->nnodes || nd->right >= t->nnodes) {
+    if (nd->kid[1] < 0) continue;
+    if (nd->kid[1] <= i || nd->kid[0] <= i || nd->kid[1] >= t->nnodes || nd->kid[0] >= t->nnodes) {
       sl_err_set(err, SL_EBIND, "tree %d: node %d has children out of range", ti, i);
       return -1;
     }
@@ -218,6 +247,24 @@ static int check_tree(const tree *t, int n_in, int ti, sl_err *err) {
     }
   }
   return 0;
+}
+
+/* Make every leaf point to itself and measure the depth (children come
+** after their parents: check_tree made sure). */
+static void finish_tree(tree *t) {
+  int *d = sl_calloc((size_t)t->nnodes, sizeof(int));
+  t->depth = 0;
+  for (int i = 0; i < t->nnodes; i++) {
+    tnode *nd = &t->nodes[i];
+    if (nd->kid[1] < 0) {
+      nd->kid[0] = nd->kid[1] = i;
+      nd->feature = 0;
+      if (d[i] > t->depth) t->depth = d[i];
+    } else {
+      d[nd->kid[1]] = d[nd->kid[0]] = d[i] + 1;
+    }
+  }
+  free(d);
 }
 
 /* An int array field of n elements into out[i].field (via a setter). */
@@ -257,13 +304,13 @@ static int load_sk_tree(tree *t, const cJSON *o, int nv, int ti, int n_in, sl_er
   double *thr = NULL;
   if (read_ints(o, "left", n, tmp, err)) goto done;
   for (int i = 0; i < n; i++)
-    t->nodes[i].left = tmp[i];
+    t->nodes[i].kid[1] = tmp[i];
   if (read_ints(o, "right", n, tmp, err)) goto done;
   for (int i = 0; i < n; i++)
-    t->nodes[i].right = tmp[i];
+    t->nodes[i].kid[0] = tmp[i];
   if (read_ints(o, "feature", n, tmp, err)) goto done;
   for (int i = 0; i < n; i++)
-    if (tmp[i] < 0 && t->nodes[i].left >= 0) {
+    if (tmp[i] < 0 && t->nodes[i].kid[1] >= 0) {
       sl_err_set(err, SL_EBIND, "tree %d: node %d splits on feature %d", ti, i, tmp[i]);
       goto done;
     } else
@@ -282,6 +329,7 @@ static int load_sk_tree(tree *t, const cJSON *o, int nv, int ti, int n_in, sl_er
   const cJSON *out = cJSON_GetObjectItemCaseSensitive(o, "output");
   t->output = cJSON_IsNumber(out) ? (int)out->valuedouble : 0;
   rc = check_tree(t, n_in, ti, err);
+  if (!rc) finish_tree(t);
 done:
   free(tmp);
   free(thr);
@@ -427,13 +475,13 @@ static int load_xgb_tree(tree *t, const cJSON *o, int ti, int n_in, sl_err *err)
   int rc = -1;
   if (read_ints(o, "left_children", n, tmp, err)) goto done;
   for (int i = 0; i < n; i++)
-    t->nodes[i].left = tmp[i];
+    t->nodes[i].kid[1] = tmp[i];
   if (read_ints(o, "right_children", n, tmp, err)) goto done;
   for (int i = 0; i < n; i++)
-    t->nodes[i].right = tmp[i];
+    t->nodes[i].kid[0] = tmp[i];
   if (read_ints(o, "split_indices", n, tmp, err)) goto done;
   for (int i = 0; i < n; i++)
-    if (tmp[i] < 0 && t->nodes[i].left >= 0) {
+    if (tmp[i] < 0 && t->nodes[i].kid[1] >= 0) {
       sl_err_set(err, SL_EBIND, "tree %d: node %d splits on feature %d", ti, i, tmp[i]);
       goto done;
     } else
@@ -457,6 +505,7 @@ static int load_xgb_tree(tree *t, const cJSON *o, int ti, int n_in, sl_err *err)
     t->value[i] = (float)cond[i];
   }
   rc = check_tree(t, n_in, ti, err);
+  if (!rc) finish_tree(t);
 done:
   free(tmp);
   free(cond);
