@@ -61,8 +61,8 @@ static void activate(act_kind a, double *h, int n, int w) {
 /* o[0..nout) = h[0..nin) @ W (nin x nout, row-major), one row: with AVX2 and
 ** FMA (checked at run time), eight accumulators of four outputs each stay
 ** in registers while h is read once; else OpenBLAS's dgemv. */
-__attribute__((target("avx2,fma"))) static void vecmat_avx2(const double *h, int nin,
-                                                            const double *W, int nout, double *o) {
+__attribute__((target("avx2,fma"))) static void
+vecmat_avx2(const double *h, int nin, const double *W, int nout, const double *bias, double *o) {
   int j0 = 0;
   for (; j0 + 32 <= nout; j0 += 32) {
     __m256d a0 = _mm256_setzero_pd(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
@@ -78,37 +78,76 @@ __attribute__((target("avx2,fma"))) static void vecmat_avx2(const double *h, int
       a6 = _mm256_fmadd_pd(b, _mm256_loadu_pd(w + 24), a6);
       a7 = _mm256_fmadd_pd(b, _mm256_loadu_pd(w + 28), a7);
     }
-    _mm256_storeu_pd(o + j0, a0);
-    _mm256_storeu_pd(o + j0 + 4, a1);
-    _mm256_storeu_pd(o + j0 + 8, a2);
-    _mm256_storeu_pd(o + j0 + 12, a3);
-    _mm256_storeu_pd(o + j0 + 16, a4);
-    _mm256_storeu_pd(o + j0 + 20, a5);
-    _mm256_storeu_pd(o + j0 + 24, a6);
-    _mm256_storeu_pd(o + j0 + 28, a7);
+    /* the product, then the bias, as scikit-learn adds them */
+    const double *b = bias + j0;
+    _mm256_storeu_pd(o + j0, _mm256_add_pd(a0, _mm256_loadu_pd(b)));
+    _mm256_storeu_pd(o + j0 + 4, _mm256_add_pd(a1, _mm256_loadu_pd(b + 4)));
+    _mm256_storeu_pd(o + j0 + 8, _mm256_add_pd(a2, _mm256_loadu_pd(b + 8)));
+    _mm256_storeu_pd(o + j0 + 12, _mm256_add_pd(a3, _mm256_loadu_pd(b + 12)));
+    _mm256_storeu_pd(o + j0 + 16, _mm256_add_pd(a4, _mm256_loadu_pd(b + 16)));
+    _mm256_storeu_pd(o + j0 + 20, _mm256_add_pd(a5, _mm256_loadu_pd(b + 20)));
+    _mm256_storeu_pd(o + j0 + 24, _mm256_add_pd(a6, _mm256_loadu_pd(b + 24)));
+    _mm256_storeu_pd(o + j0 + 28, _mm256_add_pd(a7, _mm256_loadu_pd(b + 28)));
   }
   for (; j0 + 4 <= nout; j0 += 4) {
     __m256d a = _mm256_setzero_pd();
     for (int i = 0; i < nin; i++)
       a = _mm256_fmadd_pd(_mm256_broadcast_sd(&h[i]),
                           _mm256_loadu_pd(W + (size_t)i * (size_t)nout + j0), a);
-    _mm256_storeu_pd(o + j0, a);
+    _mm256_storeu_pd(o + j0, _mm256_add_pd(a, _mm256_loadu_pd(bias + j0)));
   }
   for (; j0 < nout; j0++) {
     double a = 0;
     for (int i = 0; i < nin; i++)
       a += h[i] * W[(size_t)i * (size_t)nout + j0];
-    o[j0] = a;
+    o[j0] = a + bias[j0];
   }
 }
 
-static void vecmat(const double *h, int nin, const double *W, int nout, double *o) {
+/* n rows of width w: add the bias to each, and with relu apply it (max(x, 0))
+** in the same pass, four values at a time. */
+__attribute__((target("avx2"))) static void bias_act_avx2(double *o, int n, int w,
+                                                          const double *bias, int relu) {
+  __m256d zero = _mm256_setzero_pd();
+  for (int r = 0; r < n; r++) {
+    double *row = o + (size_t)r * (size_t)w;
+    int j = 0;
+    for (; j + 4 <= w; j += 4) {
+      __m256d v = _mm256_add_pd(_mm256_loadu_pd(row + j), _mm256_loadu_pd(bias + j));
+      _mm256_storeu_pd(row + j, relu ? _mm256_max_pd(v, zero) : v);
+    }
+    for (; j < w; j++) {
+      double v = row[j] + bias[j];
+      row[j] = relu && !(v > 0) ? 0 : v;
+    }
+  }
+}
+
+__attribute__((target("avx2"))) static void relu_avx2(double *o, int w) {
+  __m256d zero = _mm256_setzero_pd();
+  int j = 0;
+  for (; j + 4 <= w; j += 4)
+    _mm256_storeu_pd(o + j, _mm256_max_pd(_mm256_loadu_pd(o + j), zero));
+  for (; j < w; j++)
+    o[j] = o[j] > 0 ? o[j] : 0;
+}
+
+static int have_avx2(void) {
   static int avx2 = -1;
   if (avx2 < 0) avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  if (avx2)
-    vecmat_avx2(h, nin, W, nout, o);
-  else
-    cblas_dgemv(CblasRowMajor, CblasTrans, nin, nout, 1.0, W, nout, h, 1, 0.0, o, 1);
+  return avx2;
+}
+
+/* o = h @ W + bias for one row. */
+static void vecmat(const double *h, int nin, const double *W, int nout, const double *bias,
+                   double *o) {
+  if (have_avx2()) {
+    vecmat_avx2(h, nin, W, nout, bias, o);
+    return;
+  }
+  cblas_dgemv(CblasRowMajor, CblasTrans, nin, nout, 1.0, W, nout, h, 1, 0.0, o, 1);
+  for (int j = 0; j < nout; j++)
+    o[j] += bias[j];
 }
 
 static void mlp_score(const sl_model *m, const double *x, int n, double *out, double *scratch) {
@@ -119,18 +158,28 @@ static void mlp_score(const sl_model *m, const double *x, int n, double *out, do
   for (int l = 0; l < p->nlayers; l++) {
     const layer *ly = &p->layers[l];
     double *o = buf[l & 1];
+    act_kind act = l == p->nlayers - 1 ? p->output : p->hidden;
     if (n == 1) {
-      vecmat(h, w, ly->w, ly->n_out, o);
+      vecmat(h, w, ly->w, ly->n_out, ly->b, o);
+      if (act == A_RELU && have_avx2()) {
+        relu_avx2(o, ly->n_out);
+        act = A_IDENTITY; /* done */
+      }
     } else {
       cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, ly->n_out, w, 1.0, h, w, ly->w,
                   ly->n_out, 0.0, o, ly->n_out);
+      if (have_avx2()) {
+        bias_act_avx2(o, n, ly->n_out, ly->b, act == A_RELU);
+        if (act == A_RELU) act = A_IDENTITY; /* done */
+      } else {
+        for (int r = 0; r < n; r++) {
+          double *orow = o + (size_t)r * (size_t)ly->n_out;
+          for (int j = 0; j < ly->n_out; j++)
+            orow[j] += ly->b[j];
+        }
+      }
     }
-    for (int r = 0; r < n; r++) {
-      double *orow = o + (size_t)r * (size_t)ly->n_out;
-      for (int j = 0; j < ly->n_out; j++)
-        orow[j] += ly->b[j];
-    }
-    activate(l == p->nlayers - 1 ? p->output : p->hidden, o, n, ly->n_out);
+    activate(act, o, n, ly->n_out);
     h = o;
     w = ly->n_out;
   }
