@@ -11,8 +11,8 @@
 #                     out, end to end (decode, score in batches, encode)
 #   sluice evaluator per row / batched - the model code alone
 #                     (bench/model_score.c), and libxgboost's C API for XGBoost
-# Target: sluice scoring record by record (the end-to-end stream, and the
-# evaluator called with one row) faster than the library batched.
+# Target: sluice scoring one row at a time (the evaluator called with one
+# row) faster than the library batched.  Medians of BENCH_REPEAT runs.
 # BENCH_REPEAT rounds of the sluice run; min and median.  Run from the build
 # directory.
 set -euo pipefail
@@ -54,5 +54,22 @@ PY
   printf '%-4s python per row %9.0f rows/s   python batched %10.0f rows/s\n' "$m" "$py_row" "$py_batch"
   printf '     sluice run     %9.0f rows/s (median; best %.0f)  max |diff| %s   = %.1fx python batched, %.0fx per row\n' \
     "$s_rate" "$(echo "$N / $tmin" | bc -l)" "$maxd" "$(echo "$s_rate / $py_batch" | bc -l)" "$(echo "$s_rate / $py_row" | bc -l)"
-  ./bench/model_score "$data/$m.json" "$data/x.csv" "$data/$m.expected"
+  # the evaluator alone, BENCH_REPEAT times: the median of each figure
+  for _ in $(seq "$REPEAT"); do
+    ./bench/model_score "$data/$m.json" "$data/x.csv" "$data/$m.expected"
+  done > "$data/$m.eval"
+  "$PYTHON" - "$data/$m.eval" "$py_batch" <<'PY'
+import re, statistics, sys
+lines = open(sys.argv[1]).read().splitlines()
+batch = float(sys.argv[2])
+for kind in ("sluice evaluator", "libxgboost C API"):
+    rows = [l for l in lines if kind in l]
+    if not rows:
+        continue
+    per = statistics.median(float(re.search(r"per_row (\d+)", l).group(1)) for l in rows)
+    bat = statistics.median(float(re.search(r"batched (\d+)", l).group(1)) for l in rows)
+    extra = re.search(r"max \|diff\| \S+", rows[0])
+    print("  %-17s per row %9.0f rows/s (%.1fx python batched)  batched %9.0f rows/s  %s"
+          % (kind, per, per / batch, bat, extra.group(0) if extra else ""))
+PY
 done
