@@ -19,12 +19,14 @@ pass=0 fail=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 
-sql="SELECT n, n * 2 AS twice FROM kafka('events', format => 'json', group => 'g1') INTO kafka('out', format => 'json');"
+sql="SELECT n, n * 2 AS twice FROM kafka('events', format => 'json', group => 'g1')
+  INTO kafka('out', format => 'json');"
 for i in 1 2; do
   "$sluice" --brokers "$boot" --stats -e "$sql" 2> "$work/s$i.err" &
   pids="$pids $!"
+  sleep 2 # one joins, then the other: the group rebalances once
 done
-sleep 6 # both join the group and share the partitions before data flows
+sleep 6 # both share the partitions before data flows
 
 $py - "$boot" <<'PY' || bad "producer"
 import json, sys
