@@ -123,6 +123,21 @@ void sl_mcalls_free(sl_mcalls *l) {
   l->n = 0;
 }
 
+const char *sl_mcall_misfit(sl_mcall_mode mode, const sl_model *m) {
+  switch (mode) {
+  case SL_MC_LABEL: return m->classes ? NULL : "predict_label() needs a classifier";
+  case SL_MC_PROBA:
+  case SL_MC_PROBA1:
+    return m->out == SL_OUT_PROBA ? NULL : "predict_proba() needs a classifier with probabilities";
+  case SL_MC_TRANSFORM:
+    return m->out == SL_OUT_TRANSFORM || m->out == SL_OUT_DISTANCE
+               ? NULL
+               : "transform() needs a transformer or k-means";
+  case SL_MC_DECISION: return m->vt->decision ? NULL : "decision_function() needs a linear model";
+  default: return NULL;
+  }
+}
+
 /* The model functions taking a model name first. */
 static const struct {
   const char *name;
@@ -186,13 +201,7 @@ static int bind_model_call(sl_bind *b, sl_expr *e) {
     mc.vector = 1;
   else
     bad = "count";
-  if (!bad && (mc.mode == SL_MC_LABEL) && !m->classes) bad = "predict_label() needs a classifier";
-  if (!bad && (mc.mode == SL_MC_PROBA || mc.mode == SL_MC_PROBA1) && m->out != SL_OUT_PROBA)
-    bad = "predict_proba() needs a classifier with probabilities";
-  if (!bad && mc.mode == SL_MC_TRANSFORM && m->out != SL_OUT_TRANSFORM && m->out != SL_OUT_DISTANCE)
-    bad = "transform() needs a transformer or k-means";
-  if (!bad && mc.mode == SL_MC_DECISION && !m->vt->decision)
-    bad = "decision_function() needs a linear model";
+  if (!bad) bad = sl_mcall_misfit(mc.mode, m);
   sl_model_release(m);
   if (bad) {
     if (!strcmp(bad, "count"))

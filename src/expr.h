@@ -44,6 +44,10 @@ typedef struct sl_mcalls {
 } sl_mcalls;
 /* Release the slots and the array. */
 void sl_mcalls_free(sl_mcalls *l);
+/* Why model m cannot serve a call in this mode (predict_label of a
+** regressor...), or NULL.  At bind time, and per batch after a replace. */
+struct sl_model;
+const char *sl_mcall_misfit(sl_mcall_mode mode, const struct sl_model *m);
 
 typedef struct sl_bind {
   sl_schema *schema;   /* input columns (may grow if open), NULL without FROM */

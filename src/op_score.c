@@ -143,22 +143,6 @@ static const char *fill(op_score *p, int i, int k) {
   return NULL;
 }
 
-/* Why version m cannot serve call mc (the kind changed under a replace). */
-static const char *incompatible(const sl_mcall *mc, const sl_model *m) {
-  switch (mc->mode) {
-  case SL_MC_LABEL: return m->classes ? NULL : "predict_label() needs a classifier";
-  case SL_MC_PROBA:
-  case SL_MC_PROBA1:
-    return m->out == SL_OUT_PROBA ? NULL : "predict_proba() needs a classifier with probabilities";
-  case SL_MC_TRANSFORM:
-    return m->out == SL_OUT_TRANSFORM || m->out == SL_OUT_DISTANCE
-               ? NULL
-               : "transform() needs a transformer or k-means";
-  case SL_MC_DECISION: return m->vt->decision ? NULL : "decision_function() needs a linear model";
-  default: return NULL;
-  }
-}
-
 /* Make room for n rows in every buffer. */
 static void reserve(op_score *p, int n) {
   if (n > p->cap) {
@@ -273,7 +257,7 @@ static int score_push(sl_operator *base, sl_batch *in, sl_err *err) {
   op_score *p = (op_score *)base;
   for (int i = 0; i < p->calls.n; i++) {
     p->cs[i].m = sl_model_slot_acquire(p->calls.a[i].slot);
-    p->cs[i].broken = incompatible(&p->calls.a[i], p->cs[i].m);
+    p->cs[i].broken = sl_mcall_misfit(p->calls.a[i].mode, p->cs[i].m);
   }
   reserve(p, in->nrow);
   sl_arena_reset(&p->arena);
