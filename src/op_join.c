@@ -54,7 +54,7 @@ static void reserve(op_join *p, int n) {
 
 /* Append the joined row to the output (t row r, or NULLs when r < 0). */
 static void add_row(op_join *p, const sl_batch *in, int i, int r) {
-  reserve(p, p->nout + 1 > 2 * p->cap ? p->nout + 1 : (p->nout + 1 > p->cap ? 2 * p->cap : p->cap));
+  if (p->nout == p->cap) reserve(p, p->cap ? 2 * p->cap : 256); /* a record may match many */
   sl_value *o = p->out + (size_t)p->nout * (size_t)p->ncol;
   const sl_table *t = p->spec.table;
   for (int c = 0; c < p->nt; c++) {
