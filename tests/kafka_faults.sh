@@ -19,9 +19,7 @@ pids=""
 trap 'exec 3>&-; kill $bpid $pids 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 50); do [ -s "$work/boot" ] && break; sleep 0.1; done
 boot=$(head -n 1 "$work/boot")
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$here/lib.sh"
 
 produce() { # produce FROM TO
   $py - "$boot" "$1" "$2" <<'PY'
@@ -74,5 +72,4 @@ kill -TERM $qpid
 if wait $qpid; then ok; else bad "sluice exited $? on SIGTERM"; cat "$work/q.err"; fi
 pids=""
 grep -q "broker down" "$work/broker.log" && grep -q "broker up" "$work/broker.log" && ok || { bad "faults not injected"; cat "$work/broker.log"; }
-echo "kafka_faults: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish kafka_faults

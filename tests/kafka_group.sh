@@ -15,9 +15,7 @@ pids=""
 trap 'kill $bpid $pids 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 50); do [ -s "$work/boot" ] && break; sleep 0.1; done
 boot=$(head -n 1 "$work/boot")
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$here/lib.sh"
 
 sql="SELECT n, n * 2 AS twice FROM kafka('events', format => 'json', group => 'g1')
   INTO kafka('out', format => 'json');"
@@ -66,5 +64,4 @@ in2=$(grep -o '[0-9]* in' "$work/s2.err" | cut -d' ' -f1)
 echo "process 1 read ${in1:-?} records, process 2 read ${in2:-?}"
 [ "${in1:-0}" -gt 0 ] && [ "${in2:-0}" -gt 0 ] && ok || { bad "the partitions were not shared"; cat "$work"/s*.err; }
 [ $(( ${in1:-0} + ${in2:-0} )) -eq 2000 ] && ok || bad "records read: ${in1:-0} + ${in2:-0}, not 2000"
-echo "kafka_group: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish kafka_group

@@ -23,9 +23,7 @@ trap 'kill $bpid 2>/dev/null; wait $bpid 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 50); do [ -s "$work/boot" ] && break; sleep 0.1; done
 boot=$(head -n 1 "$work/boot")
 [ -n "$boot" ] || { echo "broker did not start"; cat "$work/broker.log"; exit 1; }
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$here/lib.sh"
 
 # 1. the seed's producer
 $py - "$boot" "$top/sql-examples/data/dsp.jsonl" <<'PY' || bad "producer"
@@ -130,5 +128,4 @@ grep -q "key => 'nope': no such column" "$work/e3" && ok || { bad "key column me
 printf 'one\ntwo\n' | "$sluice" --dev-broker=0 --stats -e "SELECT upper(value) AS v FROM stdin() INTO kafka('echo', format => 'raw')" 2> "$work/dev.err" && ok || { bad "--dev-broker run"; cat "$work/dev.err"; }
 grep -q "dev broker at 127.0.0.1:" "$work/dev.err" && grep -q "2 in, 2 out, 0 rejected" "$work/dev.err" && ok || { bad "--dev-broker output"; cat "$work/dev.err"; }
 
-echo "kafka_s1: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish kafka_s1

@@ -19,9 +19,7 @@ for _ in $(seq 100); do [ -s "$work/boot" ] && break; sleep 0.1; done
 boot=$(head -n 1 "$work/boot")
 [ -n "$boot" ] || { echo "broker did not start"; cat "$work/broker.log"; exit 1; }
 cd "$top"
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$here/lib.sh"
 
 # S3: one partition's order is kept; with two, compare as sets of lines
 $py - "$boot" sql-examples/data/iris.csv sql-examples/data/fraud.jsonl <<'PY' || bad "producers"
@@ -70,5 +68,4 @@ ok = sum(int(r["n"]) for r in rows) == 1000 and all(
     for r in rows)
 sys.exit(0 if ok else 1)
 PY
-echo "kafka_s3_s4: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish kafka_s3_s4

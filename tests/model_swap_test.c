@@ -84,7 +84,9 @@ static double wait_for(int n) {
 }
 
 int main(void) {
-  snprintf(dir, sizeof dir, "/tmp/sluice-swap-XXXXXX");
+  const char *tmp = getenv("TMPDIR");
+  /* mkdtemp replaces the last six characters, which must be X */
+  snprintf(dir, sizeof dir, "%s/sluice-swap-%s", tmp && *tmp ? tmp : "/tmp", "XXXXXX");
   if (!mkdtemp(dir)) return 1;
   snprintf(fifo, sizeof fifo, "%s/in", dir);
   if (mkfifo(fifo, 0600)) return 1;

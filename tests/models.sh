@@ -21,9 +21,7 @@ py=/usr/bin/python3
 $py -c 'import sklearn, xgboost' 2>/dev/null || { echo "python3-sklearn/xgboost missing: skipped"; exit 77; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$here/lib.sh"
 
 $py "$here/models/gen_fidelity.py" "$work/fid" > "$work/gen.log" 2>&1 || { cat "$work/gen.log"; exit 1; }
 
@@ -196,5 +194,4 @@ $py "$here/../udf/export/sluice_export.py" "$work/nope.pkl" "$work/x.json" 2> "$
 grep -q '"classes","value":"Iris-setosa, Iris-versicolor, Iris-virginica"\|"value":"Iris-setosa, Iris-versicolor, Iris-virginica"' "$work/d.out" &&
   [ "$(grep -c '"name":"iris"' "$work/d.out")" -eq 1 ] && ok || { bad "DESCRIBE/SHOW/DROP MODEL"; cat "$work/d.out" "$work/d.err"; }
 
-echo "models: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish models

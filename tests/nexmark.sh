@@ -10,9 +10,7 @@ sluice=${SLUICE:-$here/../sluice}
 py=/usr/bin/python3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$here/lib.sh"
 nx=$top/sql-examples/nexmark
 cd "$work"
 $py "$nx/gen.py" nexmark.jsonl 200000 --persons persons.jsonl --seed 4 || exit 1
@@ -85,5 +83,4 @@ got = {(x["id"], x["name"], x["window_start"]) for x in rows("q8")}
 report("q8", got == want, "%d rows" % len(got))
 raise SystemExit(1 if fails else 0)
 PY
-echo "nexmark: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish nexmark

@@ -11,9 +11,7 @@ $py -c 'import sklearn, xgboost' 2>/dev/null || { echo "python3-sklearn/xgboost 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$top"
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$here/lib.sh"
 
 sed "s|'iris-out.csv'|'$work/iris-out.csv'|" sql-examples/s3_iris.sql > "$work/s3.sql"
 "$sluice" --stats run "$work/s3.sql" 2> "$work/s3.err" && ok || { bad "s3 run"; cat "$work/s3.err"; }
@@ -25,5 +23,4 @@ sed -e "s|'suspicious.jsonl'|'$work/suspicious.jsonl'|" -e "s|'normal.jsonl'|'$w
 "$sluice" --stats run "$work/s4.sql" 2> "$work/s4.err" && ok || { bad "s4 run"; cat "$work/s4.err"; }
 $py "$here/models/check_s4.py" sql-examples/models/fraud.xgb.json sql-examples/data/fraud.jsonl \
   "$work/suspicious.jsonl" "$work/normal.jsonl" && ok || bad "S4 scores and split"
-echo "s3_s4: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish s3_s4

@@ -15,10 +15,7 @@ py=/usr/bin/python3
 work=$(mktemp -d)
 pids=""
 trap 'kill $pids 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-free_port() { $py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+. "$here/lib.sh"
 wait_listen() { for _ in $(seq 100); do grep -q listening "$1" 2>/dev/null && return 0; sleep 0.05; done; return 1; }
 
 port=$(free_port)
@@ -125,5 +122,4 @@ for l in open(sys.argv[1]):
     r = json.loads(l); last[r["user"]] = r["n"]
 print(sum(last.values()))' "$work/re.jsonl")
 [ "$got" = "$want" ] && ok || { bad "after reconnecting: $got events counted of $want"; cat "$work/re.err"; }
-echo "s5: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish s5

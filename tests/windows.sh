@@ -22,9 +22,7 @@ sluice=${SLUICE:-$here/../sluice}
 py=/usr/bin/python3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$here/lib.sh"
 
 $py - "$work/ev.jsonl" <<'PY'
 import json, random, sys
@@ -177,5 +175,4 @@ late=$(grep -o "[0-9]* rejected" "$work/late.err" | head -n 1 | cut -d' ' -f1)
 # the same with one record per batch: byte for byte the same output
 "$sluice" --stats -e "SET batch_size = 1; $(cat "$work/late.sql" | sed "s|late.jsonl|late1.jsonl|")" 2> "$work/late1.err"
 cmp -s "$work/late.jsonl" "$work/late1.jsonl" && ok || bad "output depends on the batch size"
-echo "windows: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish windows

@@ -1,0 +1,15 @@
+# tests/lib.sh - sourced by the shell tests: a tally of checks and small
+# helpers.  ok / bad "what" count a check; finish NAME prints the tally and
+# exits 0 only when nothing failed.
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+finish() {
+  echo "$1: $pass passed, $fail failed"
+  [ "$fail" -eq 0 ]
+  exit $?
+}
+# A TCP port free on the loopback now.
+free_port() {
+  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
