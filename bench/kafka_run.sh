@@ -86,24 +86,24 @@ printf 'sluice / bare loop throughput: %.0f%% (target >= 70%%)\n' "$(echo "100 *
 
 echo
 echo "Latency: $RATE messages/s for $SECS s, $REPEAT round(s)"
+# measure PID LABEL IN OUT: the latency through the pipeline PID (already
+# started, reading IN and writing OUT) into $out, then stop the pipeline
+measure() {
+  out=$("$lat" "$boot" "$3" "$4" "$RATE" "$SECS")
+  kill -TERM "$1"
+  wait "$1" || true
+  echo "  round $r  $(printf '%-10s' "$2") $out"
+}
 ls=() lb=() l50s=() l50b=()
 for r in $(seq "$REPEAT"); do
   "$SLUICE" --brokers "$boot" -e "SELECT User_ID, 1/(1+exp(-($linear))) AS pred, ts
     FROM kafka('lis$r', format => 'json', group => 'lat$r', 'fetch.wait.max.ms' => '10')
     INTO kafka('los$r', format => 'json')" &
-  spid=$!
-  out=$("$lat" "$boot" "lis$r" "los$r" "$RATE" "$SECS")
-  kill -TERM $spid
-  wait $spid || true
-  echo "  round $r  sluice     $out"
+  measure $! sluice "lis$r" "los$r"
   ls+=("$(echo "$out" | awk '{print $9}')")
   l50s+=("$(echo "$out" | awk '{print $6}')")
   "$loop" "$boot" "lib$r" "lob$r" follow > /dev/null &
-  lpid=$!
-  out=$("$lat" "$boot" "lib$r" "lob$r" "$RATE" "$SECS")
-  kill -TERM $lpid
-  wait $lpid || true
-  echo "  round $r  bare loop  $out"
+  measure $! "bare loop" "lib$r" "lob$r"
   lb+=("$(echo "$out" | awk '{print $9}')")
   l50b+=("$(echo "$out" | awk '{print $6}')")
 done
@@ -111,6 +111,8 @@ read -r s50min s50med <<< "$(stats "${l50s[@]}")"
 read -r b50min b50med <<< "$(stats "${l50b[@]}")"
 read -r smin smed <<< "$(stats "${ls[@]}")"
 read -r bmin bmed <<< "$(stats "${lb[@]}")"
-printf '%-10s p50 min %.2f ms  median %.2f ms   p99 min %.2f ms  median %.2f ms\n' sluice "$s50min" "$s50med" "$smin" "$smed"
-printf '%-10s p50 min %.2f ms  median %.2f ms   p99 min %.2f ms  median %.2f ms\n' bare-loop "$b50min" "$b50med" "$bmin" "$bmed"
+for who in sluice bare-loop; do
+  if [ $who = sluice ]; then set -- "$s50min" "$s50med" "$smin" "$smed"; else set -- "$b50min" "$b50med" "$bmin" "$bmed"; fi
+  printf '%-10s p50 min %.2f ms  median %.2f ms   p99 min %.2f ms  median %.2f ms\n' $who "$@"
+done
 printf 'sluice / bare loop p99: %.2fx (target <= 2x)\n' "$(echo "$smed / $bmed" | bc -l)"
