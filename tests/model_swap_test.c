@@ -85,8 +85,9 @@ static double wait_for(int n) {
 
 int main(void) {
   const char *tmp = getenv("TMPDIR");
-  /* mkdtemp replaces the last six characters, which must be X */
-  snprintf(dir, sizeof dir, "%s/sluice-swap-%s", tmp && *tmp ? tmp : "/tmp", "XXXXXX");
+  char pattern[7] = {0}; /* mkdtemp's: six X, replaced by a unique name */
+  memset(pattern, 'X', 6);
+  snprintf(dir, sizeof dir, "%s/sluice-swap-%s", tmp && *tmp ? tmp : "/tmp", pattern);
   if (!mkdtemp(dir)) return 1;
   snprintf(fifo, sizeof fifo, "%s/in", dir);
   if (mkfifo(fifo, 0600)) return 1;
