@@ -36,7 +36,7 @@
 ** identifier is the item's alias, and lemon would take the keyword for one. */
 %fallback ID
   ABORT ASC BY CAST COLUMNS DESC DESCRIBE DISTINCT DROP END EXISTS EXPLAIN
-  FILTER FIRST FUNCTIONS GLOB IF INTERVAL KEY LAST LIKE_KW MATCH MODEL MODELS OFFSET
+  FILTER FIRST FUNCTIONS GLOB IF INTERVAL KEY LAST LIKE_KW LOAD MATCH MODEL MODELS OFFSET
   QUERIES QUERY REPLACE SET SHOW STREAM STREAMS TABLE TABLES TEMP WATERMARK WINDOW
   CHANGES CLOSE ALL.
 
@@ -233,6 +233,8 @@ cmd(S) ::= SET setname(N) TO expr(X). { S = sl_stmt_new(pParse, S_SET); S->name 
 setname(A) ::= nm(X). { A = X; }
 setname(A) ::= setname(X) DOT nm(Y). { A = X; A.n = (int)(Y.z + Y.n - X.z); }
 setname(A) ::= STRING(X). { A = X; A.z++; A.n -= 2; }
+
+cmd(S) ::= LOAD STRING(P). { S = sl_stmt_new(pParse, S_LOAD); S->value = sl_expr_literal(pParse, TK_STRING, &P); }
 
 cmd(S) ::= SHOW nm(N). { S = sl_stmt_new(pParse, S_SHOW); S->name = sl_token_name(pParse, &N); }
 cmd(S) ::= DESCRIBE nm(N). { S = sl_stmt_new(pParse, S_DESCRIBE); S->name = sl_token_name(pParse, &N); }

@@ -617,7 +617,7 @@ static void by_final(sl_fctx *ctx) {
 #define AGG(name, n, flags, step, inv, value, final, state, doc)                                   \
   {                                                                                                \
     name, n, SL_FUNC_AGGREGATE | SL_FUNC_DETERMINISTIC | (flags), NULL, NULL, step, inv, value,    \
-        final, sizeof(state), NULL, doc                                                            \
+        final, sizeof(state), NULL, doc, NULL                                                      \
   }
 
 static const sl_func running_max = AGG("max", 1, SL_FUNC_NEEDCOLL, run_max_step, NULL, by_value,
@@ -667,5 +667,5 @@ const sl_func sl_builtin_aggregate[] = {
         "min_by(x, y): x of the row with the smallest y"),
     AGG("top_k", 2, SL_FUNC_JSONRESULT, topk_step, topk_inverse, topk_value, topk_final, topk_state,
         "top_k(x, k): the k most frequent values with their counts (JSON)"),
-    {NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL},
+    {NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL},
 };

@@ -24,6 +24,7 @@ sl_expr *sl_expr_new(sl_parse *p, int kind, const sl_token *at) {
   e->kind = (uint8_t)kind;
   e->agg = -1;
   e->mcall = -1;
+  e->bcall = -1;
   e->col = -1;
   if (at) {
     e->line = at->line;
@@ -52,6 +53,7 @@ sl_expr *sl_expr_binary(sl_parse *p, int kind, int op, sl_expr *l, sl_expr *r) {
   e->op = op;
   e->agg = -1;
   e->mcall = -1;
+  e->bcall = -1;
   e->col = -1;
   e->left = l;
   e->right = r;

@@ -77,6 +77,7 @@ struct sl_expr {
   int col;             /* E_COLUMN: input column index */
   int agg;             /* E_CALL of an aggregate: index into the query's aggregates, else -1 */
   int mcall;           /* E_CALL of a model function: index into the query's model calls, else -1 */
+  int bcall;           /* E_CALL evaluated by op_project for a whole batch: its index, else -1 */
   const sl_func *func; /* E_CALL: resolved function */
   uint8_t aff;         /* sl_affinity of the expression's value */
   uint8_t coll;        /* sl_coll attached by COLLATE or the column */
@@ -107,7 +108,8 @@ typedef enum sl_stmt_kind {
   S_DESCRIBE,      /* DESCRIBE name */
   S_EXPLAIN,       /* EXPLAIN stmt */
   S_CREATE_MODEL,  /* CREATE [OR REPLACE] MODEL [IF NOT EXISTS] name FROM 'path' (value) */
-  S_DROP_MODEL     /* DROP MODEL [IF EXISTS] name */
+  S_DROP_MODEL,    /* DROP MODEL [IF EXISTS] name */
+  S_LOAD           /* LOAD 'path' (value): an extension of C functions */
 } sl_stmt_kind;
 
 typedef struct sl_select {

@@ -8,6 +8,7 @@
 ** per node, the affinity SQLite would give the expression and whether it is
 ** constant.  Errors carry the line:column of the offending name.
 */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -138,15 +139,25 @@ const char *sl_mcall_misfit(sl_mcall_mode mode, const sl_model *m) {
   }
 }
 
-/* The model functions taking a model name first. */
-static const struct {
-  const char *name;
-  sl_mcall_mode mode;
-} model_funcs[] = {{"predict", SL_MC_PREDICT},
-                   {"predict_label", SL_MC_LABEL},
-                   {"predict_proba", SL_MC_PROBA},
-                   {"transform", SL_MC_TRANSFORM},
-                   {"decision_function", SL_MC_DECISION}};
+/* The model functions, which take a model name first.  They are registered
+** like every function (SHOW FUNCTIONS lists them) but never called: the
+** binder sends each call to op_score, which scores a whole batch.  `user`
+** holds the call's sl_mcall_mode. */
+#define MODEL_FN(name, mode, doc)                                                                  \
+  {                                                                                                \
+    name, -3, SL_FUNC_MODEL, (void *)(uintptr_t)(mode), NULL, NULL, NULL, NULL, NULL, 0, NULL,     \
+        doc, NULL                                                                                  \
+  }
+const sl_func sl_builtin_model[] = {
+    MODEL_FN("predict", SL_MC_PREDICT, "predict(M, ...): model M's prediction (also M(...))"),
+    MODEL_FN("predict_label", SL_MC_LABEL, "predict_label(M, ...): a classifier's class"),
+    MODEL_FN("predict_proba", SL_MC_PROBA,
+             "predict_proba(M, ... [, class]): class probabilities as JSON, or one class's"),
+    MODEL_FN("transform", SL_MC_TRANSFORM, "transform(M, ...): a transformer's output VECTOR"),
+    MODEL_FN("decision_function", SL_MC_DECISION,
+             "decision_function(M, ...): a linear model's decision values"),
+    {NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL},
+};
 
 /* A call of a model (m(...), predict(m, ...), ...): record it in b->mcalls
 ** and give e its index.  Returns 1 when e is not a model call, 0 when bound,
@@ -159,12 +170,10 @@ static int bind_model_call(sl_bind *b, sl_expr *e) {
   sl_mcall_mode mode = SL_MC_PREDICT;
   const char *fname = e->name;
   if (!slot) {
-    size_t i = 0;
-    while (i < SL_ARRAY_SIZE(model_funcs) && sl_stricmp(model_funcs[i].name, e->name) != 0)
-      i++;
-    if (i == SL_ARRAY_SIZE(model_funcs)) return 1;
-    mode = model_funcs[i].mode;
-    fname = model_funcs[i].name;
+    const sl_func *f = sl_functab_find(b->funcs, e->name, strlen(e->name), argc, NULL);
+    if (!f || !(f->flags & SL_FUNC_MODEL)) return 1;
+    mode = (sl_mcall_mode)(uintptr_t)f->user;
+    fname = f->name;
     if (argc < 1 || args[0]->kind != E_COLUMN || args[0]->tab ||
         !(slot = sl_catalog_model(b->cat, args[0]->name))) {
       sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col,
@@ -244,16 +253,10 @@ static int bind_call(sl_bind *b, sl_expr *e) {
                       e->list->a[i]->name);
         return -1;
       }
+  e->bcall = -1;
   if (b->cat) {
     int r = bind_model_call(b, e);
     if (r <= 0) return r;
-  } else if (sl_functab_find(b->funcs, e->name, strlen(e->name), argc, NULL) == NULL) {
-    for (size_t i = 0; i < SL_ARRAY_SIZE(model_funcs); i++)
-      if (sl_stricmp(model_funcs[i].name, e->name) == 0) {
-        sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col,
-                      "%s(): model functions are not allowed here", e->name);
-        return -1;
-      }
   }
   if (is_inline_func(e->name)) {
     int want_min = sl_stricmp(e->name, "coalesce") == 0 ? 2
@@ -279,6 +282,11 @@ static int bind_call(sl_bind *b, sl_expr *e) {
                     "wrong number of arguments to function %s()", e->name);
     else
       sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col, "no such function: %s", e->name);
+    return -1;
+  }
+  if (f->flags & SL_FUNC_MODEL) {
+    sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col,
+                  "%s(): model functions are not allowed here", e->name);
     return -1;
   }
   if (e->star && !(f->flags & SL_FUNC_COUNTSTAR) && !(f->flags & SL_FUNC_AGGREGATE && argc == 0)) {

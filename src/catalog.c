@@ -3,6 +3,7 @@
 ** Lists are short (a handful of objects), so they are plain linked lists.
 */
 #include "catalog.h"
+#include "extension.h"
 #include "model.h"
 
 #include <ctype.h>
@@ -16,6 +17,7 @@ void sl_catalog_init(sl_catalog *c) {
   sl_functab_add_all(c->funcs, sl_builtin_printf);
   sl_functab_add_all(c->funcs, sl_builtin_json);
   sl_functab_add_all(c->funcs, sl_builtin_aggregate);
+  sl_functab_add_all(c->funcs, sl_builtin_model);
 }
 
 void sl_table_free(sl_table *t) {
@@ -83,6 +85,8 @@ void sl_catalog_free(sl_catalog *c) {
   }
   sl_functab_free(c->funcs);
   c->funcs = NULL;
+  sl_ext_free_all(c->exts); /* after the table: it points at their descriptors */
+  c->exts = NULL;
 }
 
 sl_table *sl_catalog_table(sl_catalog *c, const char *name) {

@@ -37,6 +37,8 @@ typedef struct sl_setting {
 typedef struct sl_model_slot sl_model_slot;
 typedef struct sl_model sl_model;
 
+struct sluice_ext;
+
 typedef struct sl_catalog {
   sl_model_slot **models; /* one reference each (model.h) */
   int nmodel;
@@ -44,6 +46,8 @@ typedef struct sl_catalog {
   sl_stream *streams;
   sl_setting *settings;
   sl_functab *funcs;
+  struct sluice_ext *exts; /* loaded extensions (extension.c), owning their functions */
+  int load_path_fixed;     /* load_path was set by --load-path: SET cannot change it */
 } sl_catalog;
 
 void sl_catalog_init(sl_catalog *c);

@@ -2,10 +2,11 @@
 ** engine.c - statement execution and the public embedding API (sluice.h).
 **
 ** sl_engine_exec parses a script and executes its statements in order: DDL
-** changes the catalog, SET changes settings, SHOW/DESCRIBE/EXPLAIN return
-** rows, and a SELECT becomes a continuous query (planned by plan.c) that
-** either runs to completion at once or, in deferred mode (`sluice run`), is
-** collected and started with the others when the script has been read.
+** changes the catalog, SET changes settings, LOAD adds C functions
+** (extension.c), SHOW/DESCRIBE/EXPLAIN return rows, and a SELECT becomes a
+** continuous query (planned by plan.c) that either runs to completion at
+** once or, in deferred mode (`sluice run`), is collected and started with
+** the others when the script has been read.
 */
 #include "engine.h"
 
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "expr.h"
+#include "extension.h"
 #include "model.h"
 
 #include <cblas.h>
@@ -63,22 +65,6 @@ int sluice_exec(sluice *db, const char *sql, sluice_row_cb cb, void *ud, char **
   return rc;
 }
 
-int sluice_value_type(sluice_value *v) {
-  return v->type;
-}
-int64_t sluice_value_int64(sluice_value *v) {
-  return sl_value_as_int(v);
-}
-double sluice_value_double(sluice_value *v) {
-  return sl_value_as_real(v);
-}
-const char *sluice_value_text(sluice_value *v, size_t *n) {
-  const char *z = sl_value_cstr(v);
-  if (n) *n = z ? strlen(z) : 0;
-  if (z && v->type == SL_TEXT && n) *n = v->n;
-  return z;
-}
-
 /* ---- rows for SHOW / DESCRIBE / EXPLAIN ------------------------------------- */
 
 /* Send one row of text cells (NULL pointers become NULL values). */
@@ -110,8 +96,12 @@ static void show_func(void *ud, const sl_func *f) {
     snprintf(args, sizeof args, "any");
   else
     snprintf(args, sizeof args, "%d+", -(f->nargs + 2));
-  const char *cells[] = {f->name, args, (f->flags & SL_FUNC_AGGREGATE) ? "aggregate" : "scalar",
-                         f->doc ? f->doc : ""};
+  const char *kind = (f->flags & SL_FUNC_AGGREGATE) ? "aggregate"
+                     : (f->flags & SL_FUNC_MODEL)   ? "model"
+                     : !f->xBatch                   ? "scalar"
+                     : f->xFunc                     ? "scalar, batch"
+                                                    : "batch";
+  const char *cells[] = {f->name, args, kind, f->doc ? f->doc : ""};
   text_row(s->fn, s->ud, 4, names, cells);
 }
 
@@ -332,6 +322,10 @@ static int exec_insert(sluice *db, const sl_stmt *st, sl_err *err) {
 }
 
 static int exec_set(sluice *db, const sl_stmt *st, sl_err *err) {
+  if (db->cat.load_path_fixed && sl_stricmp(st->name, "load_path") == 0) {
+    sl_err_setpos(err, SL_EBIND, st->line, st->col, "load_path is fixed by --load-path");
+    return -1;
+  }
   sl_bind b = {.funcs = db->cat.funcs, .err = err};
   sl_value v = SL_VALUE_INIT;
   /* A bare word (SET x = earliest) is taken as text. */
@@ -418,6 +412,12 @@ static int exec_stmt(sluice *db, const sl_stmt *st, int deferred, sl_row_fn fn, 
     }
     return 0;
   case S_SET: return exec_set(db, st, err);
+  case S_LOAD: {
+    char *path = sl_strndup(st->value->z, (size_t)st->value->n);
+    int rc = sl_ext_load(&db->cat, path, err);
+    free(path);
+    return rc;
+  }
   case S_SHOW: return exec_show(db, st, fn, ud, err);
   case S_DESCRIBE: return exec_describe(db, st, fn, ud, err);
   case S_EXPLAIN: return exec_explain(db, st, fn, ud, err);

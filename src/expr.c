@@ -367,6 +367,11 @@ int sl_expr_code(sl_compiler *c, sl_expr *e, int target) {
     add(c, OP_Cast, target, (int)sl_affinity_of_typename(e->z, strlen(e->z)), 0);
     return 0;
   case E_CALL:
+    if (e->bcall >= 0) { /* computed for the whole batch by op_project */
+      int a = add(c, OP_BatchResult, e->bcall, target, 0);
+      c->prog->ops[a].comment = e->name;
+      return 0;
+    }
     if (e->mcall >= 0) { /* scored by op_score, appended to the input row */
       int a = add(c, OP_Column, c->mcall_base + e->mcall, target, 0);
       c->prog->ops[a].comment = e->name;

@@ -4,6 +4,10 @@
 **
 ** The table is an open hash of chains keyed by the case-folded name.  It does
 ** not own descriptors; it owns only its chain nodes.
+**
+** The batch form: sl_fbatch_call runs a function's xBatch over columns of
+** arguments and collects results and per-row failures (the accessors a
+** batch function calls are in func_api.c).
 */
 #include "func.h"
 
@@ -19,17 +23,101 @@ void sl_result_real(sl_fctx *ctx, double r) {
     sl_value_set_real(ctx->out, r);
 }
 
-void sl_result_error(sl_fctx *ctx, const char *fmt, ...) {
+void sl_result_verror(sl_fctx *ctx, const char *fmt, va_list ap) {
+  sl_fbatch *b = ctx->batch;
+  if (b) { /* a batch call fails one row */
+    int r = b->row;
+    if (b->failed[r]) return;
+    b->failed[r] = 1;
+    b->why[r] = sl_vmprintf(fmt, ap);
+    b->nfailed++;
+    sl_value_set_null(&b->out[r]);
+    return;
+  }
   if (ctx->failed) return;
   ctx->failed = 1;
   if (ctx->errmsg) {
-    va_list ap;
-    va_start(ap, fmt);
     sl_buf_reset(ctx->errmsg);
     sl_buf_vprintf(ctx->errmsg, fmt, ap);
-    va_end(ap);
   }
   sl_value_set_null(ctx->out);
+}
+
+void sl_result_error(sl_fctx *ctx, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  sl_result_verror(ctx, fmt, ap);
+  va_end(ap);
+}
+
+/* ---- the batch form --------------------------------------------------------- */
+
+/* Grow b's scratch to nrow rows of argc arguments. */
+static void fbatch_reserve(sl_fbatch *b, int nrow, int argc) {
+  if (nrow <= b->cap && argc <= b->argcap) return;
+  int cap = nrow > b->cap ? nrow : b->cap;
+  int ac = argc > b->argcap ? argc : b->argcap;
+  if (ac < 1) ac = 1;
+  b->failed = sl_realloc(b->failed, (size_t)cap);
+  b->why = sl_realloc(b->why, sizeof(char *) * (size_t)cap);
+  memset(b->why, 0, sizeof(char *) * (size_t)cap); /* no message is pending here */
+  b->dres = sl_realloc(b->dres, sizeof(double) * (size_t)cap);
+  b->ires = sl_realloc(b->ires, sizeof(int64_t) * (size_t)cap);
+  b->dcol = sl_realloc(b->dcol, sizeof(double) * (size_t)cap * (size_t)ac);
+  b->icol = sl_realloc(b->icol, sizeof(int64_t) * (size_t)cap * (size_t)ac);
+  b->have = sl_realloc(b->have, (size_t)ac);
+  b->cap = cap;
+  b->argcap = ac;
+}
+
+/* Free the messages of the previous call's failed rows. */
+static void fbatch_clear_failures(sl_fbatch *b) {
+  for (int i = 0; b->nfailed && i < b->nrow; i++)
+    if (b->why[i]) {
+      free(b->why[i]);
+      b->why[i] = NULL;
+      b->nfailed--;
+    }
+  b->nfailed = 0;
+}
+
+void sl_fbatch_call(const sl_func *f, sl_fbatch *b, int nrow, sl_coll coll) {
+  fbatch_clear_failures(b);
+  if (nrow <= 0) return;
+  fbatch_reserve(b, nrow, b->argc);
+  b->nrow = nrow;
+  b->row = 0;
+  b->res_kind = 0;
+  memset(b->failed, 0, (size_t)nrow);
+  memset(b->have, 0, (size_t)(b->argc > 0 ? b->argc : 1));
+  for (int i = 0; i < nrow; i++)
+    sl_value_set_null(&b->out[i]);
+  sl_fctx ctx = {f, &b->out[0], NULL, coll, 0, NULL, b};
+  f->xBatch(&ctx, nrow, b->argc);
+  if (b->res_kind == 1) {
+    for (int i = 0; i < nrow; i++)
+      if (!b->failed[i]) {
+        if (isnan(b->dres[i]))
+          sl_value_set_null(&b->out[i]);
+        else
+          sl_value_set_real(&b->out[i], b->dres[i]);
+      }
+  } else if (b->res_kind == 2) {
+    for (int i = 0; i < nrow; i++)
+      if (!b->failed[i]) sl_value_set_int(&b->out[i], b->ires[i]);
+  }
+}
+
+void sl_fbatch_free(sl_fbatch *b) {
+  fbatch_clear_failures(b);
+  free(b->failed);
+  free(b->why);
+  free(b->dres);
+  free(b->ires);
+  free(b->dcol);
+  free(b->icol);
+  free(b->have);
+  memset(b, 0, sizeof *b);
 }
 
 typedef struct fnode {

@@ -2,10 +2,12 @@
 ** func.h - the one descriptor for every SQL function in sluice.
 **
 ** Built-in scalar functions (func_*.c), aggregates (agg_*.c), model functions
-** and C UDFs loaded from shared libraries are all described by an sl_func and
-** registered in the catalog's function table (sl_functab).  The VM calls them
-** the same way: a scalar through xFunc, an aggregate through xStep / xInverse /
-** xValue / xFinal on a per-group state block of `state_size` bytes.
+** (bind.c) and C UDFs loaded from shared libraries (extension.c) are all
+** described by an sl_func and registered in the catalog's function table
+** (sl_functab).  The VM calls them the same way: a scalar through xFunc (or
+** its batch form xBatch with one row), an aggregate through xStep / xInverse
+** / xValue / xFinal on a per-group state block of `state_size` bytes.
+** op_project calls a function's batch form once for a whole batch of rows.
 **
 ** Calling convention (like SQLite's):
 **   void xFunc(sl_fctx *ctx, int argc, sl_value **argv);
@@ -19,6 +21,8 @@
 #ifndef SLUICE_FUNC_H
 #define SLUICE_FUNC_H
 
+#include <stdarg.h>
+
 #include "value.h"
 
 typedef struct sl_fctx sl_fctx;
@@ -27,6 +31,9 @@ typedef struct sl_func sl_func;
 typedef void (*sl_xfunc)(sl_fctx *ctx, int argc, sl_value **argv);
 /* Aggregate callbacks: the state block is sl_fctx_state(ctx). */
 typedef void (*sl_xfinal)(sl_fctx *ctx);
+/* The batch form: nrow rows at once, arguments and results in ctx->batch
+** (read and written with the sluice_batch_* accessors of sluice.h). */
+typedef void (*sl_xbatch)(sl_fctx *ctx, int nrow, int argc);
 
 /* function flags */
 #define SL_FUNC_DETERMINISTIC 0x01 /* same args -> same result: may be constant-folded */
@@ -34,6 +41,7 @@ typedef void (*sl_xfinal)(sl_fctx *ctx);
 #define SL_FUNC_NEEDCOLL 0x04      /* receives the collation of its first argument */
 #define SL_FUNC_JSONRESULT 0x08    /* result TEXT is JSON (sets SL_F_JSON) */
 #define SL_FUNC_COUNTSTAR 0x10     /* count(*): called with zero arguments */
+#define SL_FUNC_MODEL 0x20         /* a model function: scored by op_score, never called */
 
 struct sl_func {
   const char *name;  /* lower-case name as written in SQL */
@@ -48,7 +56,35 @@ struct sl_func {
   size_t state_size; /* aggregate: bytes of per-group state, zero-initialised */
   void (*xDestroy)(void *user); /* called on `user` when the function is dropped */
   const char *doc;              /* one line for SHOW FUNCTIONS */
+  sl_xbatch xBatch;             /* scalar: the batch form, or NULL (xFunc then) */
 };
+
+/* The arguments and results of one batch call (xBatch) of nrow rows.  The
+** caller points args and out at its columns; the rest is scratch the batch
+** owns and reuses (sl_fbatch_free releases it), so a call allocates nothing
+** once buffers have grown. */
+typedef struct sl_fbatch {
+  int nrow, argc;
+  sl_value **args; /* args[a]: argument a of every row (nrow values), the caller's */
+  sl_value *out;   /* nrow results, the caller's; NULL before the call */
+  uint8_t *failed; /* per row: the function failed it (sl_result_error) */
+  char **why;      /* per failed row: the message (owned) */
+  int nfailed;
+  int row;         /* the row sl_result_* write (sluice_batch_row) */
+  double *dcol;    /* argc columns of cap doubles (sluice_batch_double) */
+  int64_t *icol;   /* argc columns of cap integers */
+  uint8_t *have;   /* per argument: 1 doubles converted, 2 integers */
+  double *dres;    /* results as doubles (sluice_batch_result_double) */
+  int64_t *ires;   /* results as integers */
+  int res_kind;    /* 0 row by row, 1 dres, 2 ires */
+  int cap, argcap; /* rows and arguments the buffers hold */
+} sl_fbatch;
+
+/* Call f's batch form over b's nrow rows (args and out set by the caller;
+** out is set to NULL first).  Rows the function failed have failed[row]
+** and why[row] set; b->nfailed counts them. */
+void sl_fbatch_call(const sl_func *f, sl_fbatch *b, int nrow, sl_coll coll);
+void sl_fbatch_free(sl_fbatch *b);
 
 /* The call context, prepared by the VM for each call site. */
 struct sl_fctx {
@@ -58,6 +94,7 @@ struct sl_fctx {
   sl_coll coll;       /* collation of the first argument (SL_FUNC_NEEDCOLL) */
   int failed;         /* set by sl_result_error */
   sl_buf *errmsg;     /* message of the failure */
+  sl_fbatch *batch;   /* a batch call (xBatch): its columns, or NULL */
 };
 
 static inline void *sl_fctx_user(sl_fctx *ctx) {
@@ -91,8 +128,10 @@ static inline void sl_result_blob(sl_fctx *ctx, const void *z, size_t n) {
 static inline void sl_result_value(sl_fctx *ctx, const sl_value *v) {
   sl_value_copy(ctx->out, v);
 }
-/* Fail the call with a message (printf-style). */
+/* Fail the call with a message (printf-style); in a batch call, fail the
+** current row (sluice_batch_row). */
 void sl_result_error(sl_fctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sl_result_verror(sl_fctx *ctx, const char *fmt, va_list ap);
 
 /* ---- the function table ----------------------------------------------- */
 /* A hash table of descriptors keyed by case-folded name; several entries may
@@ -122,6 +161,7 @@ extern const sl_func sl_builtin_printf[]; /* func_printf.c: printf / format */
 extern const sl_func sl_builtin_json[];   /* func_json.c: JSON and VECTOR functions */
 extern const sl_func
     sl_builtin_aggregate[]; /* agg_basic.c: count, sum, total, avg, min, max, group_concat */
+extern const sl_func sl_builtin_model[]; /* bind.c: predict, predict_label, ... (SL_FUNC_MODEL) */
 
 /* The cheaper descriptor to use where rows are never removed (GROUP BY,
 ** windows): running min/max instead of the multiset that xInverse needs;

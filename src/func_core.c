@@ -912,9 +912,9 @@ static void f_pi(sl_fctx *ctx, int argc, sl_value **argv) {
 /* ---- the table --------------------------------------------------------------------- */
 
 #define F(name, n, fn, doc)                                                                        \
-  { name, n, DET, NULL, fn, NULL, NULL, NULL, NULL, 0, NULL, doc }
+  { name, n, DET, NULL, fn, NULL, NULL, NULL, NULL, 0, NULL, doc, NULL }
 #define FC(name, n, fn, doc)                                                                       \
-  { name, n, DET | SL_FUNC_NEEDCOLL, NULL, fn, NULL, NULL, NULL, NULL, 0, NULL, doc }
+  { name, n, DET | SL_FUNC_NEEDCOLL, NULL, fn, NULL, NULL, NULL, NULL, 0, NULL, doc, NULL }
 
 const sl_func sl_builtin_core[] = {
     F("abs", 1, f_abs, "absolute value"),
@@ -940,8 +940,10 @@ const sl_func sl_builtin_core[] = {
     FC("nullif", 2, f_nullif, "NULL if X = Y, else X"),
     F("octet_length", 1, f_octet_length, "bytes of the text or blob representation"),
     F("quote", 1, f_quote, "SQL literal text of X"),
-    {"random", 0, 0, NULL, f_random, NULL, NULL, NULL, NULL, 0, NULL, "a random 64-bit integer"},
-    {"randomblob", 1, 0, NULL, f_randomblob, NULL, NULL, NULL, NULL, 0, NULL, "N random bytes"},
+    {"random", 0, 0, NULL, f_random, NULL, NULL, NULL, NULL, 0, NULL, "a random 64-bit integer",
+     NULL},
+    {"randomblob", 1, 0, NULL, f_randomblob, NULL, NULL, NULL, NULL, 0, NULL, "N random bytes",
+     NULL},
     F("replace", 3, f_replace, "replace every Y in X by Z"),
     F("round", 1, f_round, "round to an integral REAL"),
     F("round", 2, f_round, "round to N decimal digits"),
@@ -989,5 +991,5 @@ const sl_func sl_builtin_core[] = {
     F("tan", 1, f_tan, "tangent"),
     F("tanh", 1, f_tanh, "hyperbolic tangent"),
     F("trunc", 1, f_trunc, "integral part"),
-    {NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL},
+    {NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL},
 };

@@ -253,7 +253,7 @@ static const char *step_group(op_aggregate *p, group *g, sl_value *reg) {
         (reg[ac->arg_reg].type == SL_NULL || !distinct_new(p, g, a, &reg[ac->arg_reg])))
       continue;
     sl_value dummy = SL_VALUE_INIT;
-    sl_fctx ctx = {ac->func, &dummy, g->state + p->state_off[a], ac->coll, 0, &p->msg};
+    sl_fctx ctx = {ac->func, &dummy, g->state + p->state_off[a], ac->coll, 0, &p->msg, NULL};
     ac->func->xStep(&ctx, ac->nargs, argv);
     sl_value_free(&dummy);
     if (ctx.failed) return p->msg.z ? p->msg.z : "aggregate failed";
@@ -294,7 +294,7 @@ static int emit_group(op_aggregate *p, group *g, int64_t wend, int final, sl_err
     const sl_agg_call *ac = &p->spec.aggs[a];
     sl_value *v = &r[nk + 2 + a];
     sl_value_set_null(v);
-    sl_fctx ctx = {ac->func, v, g->state + p->state_off[a], ac->coll, 0, &p->msg};
+    sl_fctx ctx = {ac->func, v, g->state + p->state_off[a], ac->coll, 0, &p->msg, NULL};
     if (final)
       ac->func->xFinal(&ctx);
     else if (ac->func->xValue)
@@ -335,7 +335,7 @@ static void group_free(op_aggregate *p, group *g, int finalized) {
     for (int a = 0; a < p->spec.naggs; a++) {
       const sl_agg_call *ac = &p->spec.aggs[a];
       sl_value v = SL_VALUE_INIT;
-      sl_fctx ctx = {ac->func, &v, g->state + p->state_off[a], ac->coll, 0, &p->msg};
+      sl_fctx ctx = {ac->func, &v, g->state + p->state_off[a], ac->coll, 0, &p->msg, NULL};
       ac->func->xFinal(&ctx);
       sl_value_free(&v);
     }

@@ -8,12 +8,30 @@
 ** borrowed, which is safe because the input outlives the synchronous push.
 ** A row whose evaluation fails (a function error) is rejected: counted,
 ** logged with its position, and skipped.
+**
+** Batch calls.  Calls of a function with a batch form (func.h) that every
+** row evaluates are taken out of the program by the planner and made here,
+** once per batch: a first program computes, per row, the WHERE clause (when
+** it has no batch call itself) and the calls' arguments, which are gathered
+** into one column per argument; each function then runs once over its
+** columns (sl_fbatch_call); finally the main program runs per kept row and
+** reads call k's result for its row with OP_BatchResult.  A row a batch
+** function failed is rejected like any other failing row.  Columns and
+** results are the operator's and grow to the largest batch: no allocation
+** per row.
 */
 #include <stdlib.h>
 #include <string.h>
 
 #include "operator.h"
 #include "vm.h"
+
+/* One batch call's columns. */
+typedef struct bstate {
+  sl_fbatch fb;    /* the call's scratch */
+  sl_value **args; /* nargs columns of cap values (owned, buffers reused) */
+  sl_value *out;   /* cap results (owned, buffers reused) */
+} bstate;
 
 typedef struct op_project {
   sl_operator base;
@@ -25,42 +43,132 @@ typedef struct op_project {
   int cap;
   sl_arena arena; /* pinned bytes of the current output batch */
   int strict;     /* evaluation errors fail the query */
+  /* batch calls (sl_op_project_batch), or ncall == 0 */
+  sl_program *pre; /* the filter and the calls' arguments (owned) */
+  sl_vm vpre;
+  sl_bcall *calls; /* owned copy */
+  int ncall;
+  bstate *bs;      /* per call */
+  sl_value **bres; /* per call: its results (bs[k].out), read by OP_BatchResult */
+  int *keep;       /* kept row -> input row */
+  int bcap;        /* rows the columns hold */
 } op_project;
 
-static int project_push(sl_operator *base, sl_batch *in, sl_err *err) {
-  op_project *p = (op_project *)base;
-  if (in->nrow > p->cap) {
-    p->cap = in->nrow;
+/* Grow the output batch (and the batch calls' columns) to n rows. */
+static void reserve(op_project *p, int n) {
+  if (n > p->cap) {
+    p->cap = n;
     p->rows =
         sl_realloc(p->rows, sizeof(sl_value) * (size_t)p->cap * (size_t)(p->ncol ? p->ncol : 1));
     p->recs = sl_realloc(p->recs, sizeof(*p->recs) * (size_t)p->cap);
   }
-  sl_arena_reset(&p->arena);
-  int nout = 0;
-  int rr = p->prog->result_reg;
-  for (int i = 0; i < in->nrow; i++) {
-    int rc = sl_vm_run(&p->vm, in->rows + (size_t)i * (size_t)in->ncol);
-    if (rc == SL_VM_SKIP) continue;
-    if (rc == SL_VM_ERROR && p->strict) {
-      sl_err_set(err, SL_ERUNTIME, "%s", p->vm.errmsg.z ? p->vm.errmsg.z : "evaluation failed");
-      return -1;
+  if (!p->ncall || n <= p->bcap) return;
+  size_t add = (size_t)(n - p->bcap);
+  for (int k = 0; k < p->ncall; k++) {
+    bstate *b = &p->bs[k];
+    for (int j = 0; j < p->calls[k].nargs; j++) {
+      b->args[j] = sl_realloc(b->args[j], sizeof(sl_value) * (size_t)n);
+      memset(b->args[j] + p->bcap, 0, sizeof(sl_value) * add);
     }
+    b->out = sl_realloc(b->out, sizeof(sl_value) * (size_t)n);
+    memset(b->out + p->bcap, 0, sizeof(sl_value) * add);
+    p->bres[k] = b->out;
+  }
+  p->keep = sl_realloc(p->keep, sizeof(int) * (size_t)n);
+  p->bcap = n;
+}
+
+/* Input row i failed with why: the query fails (strict, -1 with err set)
+** or the row is rejected (0). */
+static int fail_row(op_project *p, sl_batch *in, int i, const char *why, sl_err *err) {
+  if (!why) why = "evaluation failed";
+  if (p->strict) {
+    sl_err_set(err, SL_ERUNTIME, "%s", why);
+    return -1;
+  }
+  sl_op_reject(&p->base, in, i, why);
+  return 0;
+}
+
+/* Run the main program over input row i and append its output row, if any.
+** Returns 0, or -1 when the query must stop (err set). */
+static int project_row(op_project *p, sl_batch *in, int i, int *nout, sl_err *err) {
+  int rc = sl_vm_run(&p->vm, in->rows + (size_t)i * (size_t)in->ncol);
+  if (rc == SL_VM_SKIP) return 0;
+  if (rc == SL_VM_ERROR) return fail_row(p, in, i, p->vm.errmsg.z, err);
+  sl_value *out = p->rows + (size_t)*nout * (size_t)p->ncol;
+  const sl_value *res = &p->vm.reg[p->prog->result_reg];
+  for (int c = 0; c < p->ncol; c++) {
+    const sl_value *r = &res[c];
+    sl_value *o = &out[c];
+    *o = *r;
+    o->buf = NULL;
+    o->cap = 0;
+    o->flags &= (uint8_t)~SL_F_OWNBUF;
+    if (r->flags & SL_F_OWNBUF) sl_value_pin(o, &p->arena);
+  }
+  p->recs[*nout] = in->recs ? in->recs[i] : NULL;
+  (*nout)++;
+  return 0;
+}
+
+/* The batch calls over the batch: the first program per row, gathering
+** the arguments of the rows it keeps into columns, then each function once.
+** Sets *nkeep.  Returns 0, or -1 when the query must stop. */
+static int batch_calls(op_project *p, sl_batch *in, int *nkeep, sl_err *err) {
+  int n = 0;
+  for (int i = 0; i < in->nrow; i++) {
+    int rc = sl_vm_run(&p->vpre, in->rows + (size_t)i * (size_t)in->ncol);
+    if (rc == SL_VM_SKIP) continue;
     if (rc == SL_VM_ERROR) {
-      sl_op_reject(base, in, i, p->vm.errmsg.z ? p->vm.errmsg.z : "evaluation failed");
+      if (fail_row(p, in, i, p->vpre.errmsg.z, err)) return -1;
       continue;
     }
-    sl_value *out = p->rows + (size_t)nout * (size_t)p->ncol;
-    for (int c = 0; c < p->ncol; c++) {
-      const sl_value *r = &p->vm.reg[rr + c];
-      sl_value *o = &out[c];
-      *o = *r;
-      o->buf = NULL;
-      o->cap = 0;
-      o->flags &= (uint8_t)~SL_F_OWNBUF;
-      if (r->flags & SL_F_OWNBUF) sl_value_pin(o, &p->arena);
+    for (int k = 0; k < p->ncall; k++) {
+      const sl_value *a = &p->vpre.reg[p->calls[k].arg_reg];
+      for (int j = 0; j < p->calls[k].nargs; j++) {
+        sl_value *d = &p->bs[k].args[j][n];
+        if (a[j].flags & SL_F_OWNBUF)
+          sl_value_copy(d, &a[j]); /* the register's buffer is reused by the next row */
+        else
+          sl_value_ref(d, &a[j]); /* borrows the input or a constant: valid for the push */
+      }
     }
-    p->recs[nout] = in->recs ? in->recs[i] : NULL;
-    nout++;
+    p->keep[n++] = i;
+  }
+  for (int k = 0; k < p->ncall && n; k++) {
+    bstate *b = &p->bs[k];
+    b->fb.argc = p->calls[k].nargs;
+    b->fb.args = b->args;
+    b->fb.out = b->out;
+    sl_fbatch_call(p->calls[k].func, &b->fb, n, p->calls[k].coll);
+  }
+  *nkeep = n;
+  return 0;
+}
+
+static int project_push(sl_operator *base, sl_batch *in, sl_err *err) {
+  op_project *p = (op_project *)base;
+  reserve(p, in->nrow);
+  sl_arena_reset(&p->arena);
+  int nout = 0;
+  if (!p->ncall) {
+    for (int i = 0; i < in->nrow; i++)
+      if (project_row(p, in, i, &nout, err)) return -1;
+  } else {
+    int n;
+    if (batch_calls(p, in, &n, err)) return -1;
+    for (int k = 0; k < n; k++) {
+      const char *why = NULL;
+      for (int c = 0; c < p->ncall && !why; c++)
+        if (p->bs[c].fb.nfailed && p->bs[c].fb.failed[k]) why = p->bs[c].fb.why[k];
+      if (why) {
+        if (fail_row(p, in, p->keep[k], why, err)) return -1;
+        continue;
+      }
+      p->vm.brow = k;
+      if (project_row(p, in, p->keep[k], &nout, err)) return -1;
+    }
   }
   if (!nout) return 0;
   sl_batch b = {p->ncol, nout, p->rows, in->recs ? p->recs : NULL, in->src, in->now};
@@ -74,6 +182,15 @@ static int project_finish(sl_operator *base, sl_err *err) {
 static void project_explain(sl_operator *base, sl_buf *out) {
   op_project *p = (op_project *)base;
   sl_buf_printf(out, "project: %d column%s\n", p->ncol, p->ncol == 1 ? "" : "s");
+  if (p->ncall) {
+    sl_buf_printf(out, "  %d batch call%s, each once per batch:", p->ncall,
+                  p->ncall == 1 ? "" : "s");
+    for (int k = 0; k < p->ncall; k++)
+      sl_buf_printf(out, " [%d] %s(%d)", k, p->calls[k].func->name, p->calls[k].nargs);
+    sl_buf_printf(out, "\n  per row, before the batch calls (their arguments):\n");
+    sl_program_explain(p->pre, out);
+    sl_buf_printf(out, "  per row, after them:\n");
+  }
   sl_program_explain(p->prog, out);
 }
 
@@ -81,6 +198,27 @@ static void project_free(sl_operator *base) {
   op_project *p = (op_project *)base;
   sl_vm_free(&p->vm);
   sl_program_free(p->prog);
+  if (p->ncall) {
+    sl_vm_free(&p->vpre);
+    sl_program_free(p->pre);
+    for (int k = 0; k < p->ncall; k++) {
+      bstate *b = &p->bs[k];
+      for (int j = 0; j < p->calls[k].nargs; j++) {
+        for (int r = 0; r < p->bcap; r++)
+          sl_value_free(&b->args[j][r]);
+        free(b->args[j]);
+      }
+      for (int r = 0; r < p->bcap; r++)
+        sl_value_free(&b->out[r]);
+      free(b->args);
+      free(b->out);
+      sl_fbatch_free(&b->fb);
+    }
+    free(p->bs);
+    free(p->bres);
+    free(p->calls);
+    free(p->keep);
+  }
   sl_arena_free(&p->arena);
   free(p->rows);
   free(p->recs);
@@ -100,4 +238,19 @@ sl_operator *sl_op_project_new(sl_program *prog, int ncol_out, int trace, int st
   p->strict = strict;
   sl_arena_init(&p->arena);
   return &p->base;
+}
+
+void sl_op_project_batch(sl_operator *op, sl_program *pre, const sl_bcall *calls, int ncall) {
+  op_project *p = (op_project *)op;
+  p->pre = pre;
+  sl_vm_init(&p->vpre, pre);
+  p->vpre.trace = p->vm.trace;
+  p->ncall = ncall;
+  p->calls = sl_malloc(sizeof(*calls) * (size_t)ncall);
+  memcpy(p->calls, calls, sizeof(*calls) * (size_t)ncall);
+  p->bs = sl_calloc((size_t)ncall, sizeof(bstate));
+  p->bres = sl_calloc((size_t)ncall, sizeof(sl_value *));
+  for (int k = 0; k < ncall; k++)
+    p->bs[k].args = sl_calloc((size_t)(calls[k].nargs ? calls[k].nargs : 1), sizeof(sl_value *));
+  p->vm.bres = p->bres;
 }

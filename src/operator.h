@@ -87,6 +87,18 @@ struct sl_program;
 ** strict: an evaluation error fails the query (a constant SELECT) instead of
 ** rejecting the row. */
 sl_operator *sl_op_project_new(struct sl_program *prog, int ncol_out, int trace, int strict);
+/* A call op_project makes once per batch with the function's batch form. */
+typedef struct sl_bcall {
+  const struct sl_func *func;
+  int nargs;
+  int arg_reg; /* its first argument's register in the first program */
+  sl_coll coll;
+} sl_bcall;
+/* Give a project operator batch calls: pre computes, per row, the filter
+** (when the main program does not) and every call's arguments; the main
+** program reads call k's result with OP_BatchResult k.  Takes pre; copies
+** calls. */
+void sl_op_project_batch(sl_operator *op, struct sl_program *pre, const sl_bcall *calls, int ncall);
 /* Batched model scoring (op_score.c): prog computes the filter and every
 ** call's arguments (call i's from register arg_reg[i]); outputs rows of the
 ** first ncol_in input columns plus one column per call.  Takes the calls. */

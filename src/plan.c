@@ -355,6 +355,64 @@ typedef struct input {
   int base1, base2;
 } input;
 
+/* A program that skips the row unless where holds (when where is not
+** NULL) and computes the n expressions e[] into consecutive registers from
+** its result_reg: the first stage of op_score (model calls) and of
+** op_project's batch calls.  mcall_base: see sl_compiler.  NULL with err
+** set on a compile error. */
+static sl_program *args_program(sl_expr *where, sl_expr **e, int n, int mcall_base, sl_err *err) {
+  sl_program *p = sl_program_new();
+  sl_compiler c = {p, 0, err, 0, mcall_base, NULL, 0};
+  int res = sl_reg_alloc(&c, n ? n : 1);
+  p->result_reg = res;
+  p->nresult = n;
+  int skip = -1;
+  if (where) {
+    int w = sl_reg_alloc(&c, 1);
+    if (sl_expr_code(&c, where, w)) goto fail;
+    skip = sl_program_add(p, OP_IfNot, w, 0, 1);
+  }
+  for (int i = 0; i < n; i++)
+    if (sl_expr_code(&c, e[i], res + i)) goto fail;
+  sl_program_add(p, OP_Result, res, n, 0);
+  if (skip >= 0) {
+    p->ops[skip].p2 = p->nop;
+    sl_program_add(p, OP_Halt, 1, 0, 0);
+  }
+  sl_program_finish(p);
+  return p;
+fail:
+  sl_program_free(p);
+  return NULL;
+}
+
+typedef struct exprs {
+  sl_expr **a;
+  int n;
+} exprs;
+
+/* Collect into l the calls under e that op_project can make once per batch:
+** calls of a function with a batch form that every row evaluates (not
+** under CASE, COALESCE, IFNULL or IIF, which may skip them; not constant,
+** which are folded; not model calls, made by op_score).  The outermost such
+** call is taken, its arguments evaluated per row; each gets e->bcall. */
+static void collect_batch_calls(sl_expr *e, exprs *l) {
+  if (!e || e->kind == E_CASE) return;
+  if (e->kind == E_CALL) {
+    if (e->mcall >= 0 || e->agg >= 0 || !e->func) return;
+    if (e->func->xBatch && !e->is_const) {
+      e->bcall = l->n;
+      l->a = sl_realloc(l->a, sizeof(*l->a) * (size_t)(l->n + 1));
+      l->a[l->n++] = e;
+      return;
+    }
+  }
+  collect_batch_calls(e->left, l);
+  collect_batch_calls(e->right, l);
+  for (int i = 0; e->list && i < e->list->n; i++)
+    collect_batch_calls(e->list->a[i], l);
+}
+
 static sl_query *plan_select(sl_run *run, const sl_select *sel, const char *id, sl_operator *out,
                              sl_row_fn fn, void *ud, sl_err *err);
 
@@ -1157,51 +1215,70 @@ static sl_query *plan_select(sl_run *run, const sl_select *sel, const char *id, 
   ** that uses no model (so rows it drops are not scored). */
   int where_in_score = mcalls.n && sel->where && !where_models;
   if (mcalls.n) {
-    sl_program *sp = sl_program_new();
-    sl_compiler sc = {sp, 0, err, 0, 0, NULL, 0};
     int total = 0;
     for (int i = 0; i < mcalls.n; i++)
       total += mcalls.a[i].nargs + (mcalls.a[i].cls != NULL);
-    int res = sl_reg_alloc(&sc, total ? total : 1);
-    sp->result_reg = res;
-    sp->nresult = total;
-    int fj = -1;
-    if (where_in_score) {
-      int w = sl_reg_alloc(&sc, 1);
-      if (sl_expr_code(&sc, sel->where, w)) goto fail_score;
-      fj = sl_program_add(sp, OP_IfNot, w, 0, 1);
-    }
+    sl_expr **args = sl_malloc(sizeof(sl_expr *) * (size_t)(total ? total : 1));
     int *arg_reg = sl_malloc(sizeof(int) * (size_t)mcalls.n);
-    int off = res;
+    int off = 0;
     for (int i = 0; i < mcalls.n; i++) {
       const sl_mcall *mc = &mcalls.a[i];
       arg_reg[i] = off;
       for (int j = 0; j < mc->nargs; j++)
-        if (sl_expr_code(&sc, mc->args[j], off + j)) {
-          free(arg_reg);
-          goto fail_score;
-        }
-      if (mc->cls && sl_expr_code(&sc, mc->cls, off + mc->nargs)) {
-        free(arg_reg);
-        goto fail_score;
-      }
-      off += mc->nargs + (mc->cls != NULL);
+        args[off++] = mc->args[j];
+      if (mc->cls) args[off++] = mc->cls;
     }
-    sl_program_add(sp, OP_Result, res, total, 0);
-    if (fj >= 0) {
-      sp->ops[fj].p2 = sp->nop;
-      sl_program_add(sp, OP_Halt, 1, 0, 0);
+    sl_program *sp = args_program(where_in_score ? sel->where : NULL, args, total, 0, err);
+    free(args);
+    if (!sp) {
+      free(arg_reg);
+      goto fail_bind;
     }
-    sl_program_finish(sp);
+    for (int i = 0; i < mcalls.n; i++)
+      arg_reg[i] += sp->result_reg;
     query_add_op(q,
                  sl_op_score_new(sp, ncol_in, &mcalls, arg_reg, db->vm_trace, sel->from == NULL));
     free(arg_reg);
-    goto scored;
-  fail_score:
-    sl_program_free(sp);
-    goto fail_bind;
   }
-scored:;
+
+  /* Batch calls: made by op_project once per batch.  Taken from WHERE when
+  ** it has some (the select list's calls then run per row: a row WHERE drops
+  ** must not reach them), else from the select list, after WHERE. */
+  int where_here = sel->where && !where_in_score;
+  exprs bcalls = {0};
+  if (where_here) collect_batch_calls(sel->where, &bcalls);
+  int where_batched = bcalls.n > 0;
+  for (int i = 0; i < cols->n && !where_batched; i++)
+    collect_batch_calls(cols->a[i], &bcalls);
+  sl_program *pre = NULL;
+  sl_bcall *bc = NULL;
+  if (bcalls.n) {
+    int total = 0;
+    for (int k = 0; k < bcalls.n; k++)
+      total += bcalls.a[k]->list ? bcalls.a[k]->list->n : 0;
+    sl_expr **args = sl_malloc(sizeof(sl_expr *) * (size_t)(total ? total : 1));
+    bc = sl_calloc((size_t)bcalls.n, sizeof *bc);
+    int off = 0;
+    for (int k = 0; k < bcalls.n; k++) {
+      sl_expr *e = bcalls.a[k];
+      bc[k].func = e->func;
+      bc[k].nargs = e->list ? e->list->n : 0;
+      bc[k].arg_reg = off;
+      bc[k].coll = bc[k].nargs ? sl_compare_coll(e->list->a[0], e->list->a[0]) : SL_COLL_BINARY;
+      for (int j = 0; j < bc[k].nargs; j++)
+        args[off++] = e->list->a[j];
+    }
+    pre = args_program(where_here && !where_batched ? sel->where : NULL, args, total, ncol_in, err);
+    free(args);
+    if (!pre) {
+      free(bc);
+      free(bcalls.a);
+      return NULL;
+    }
+    for (int k = 0; k < bcalls.n; k++)
+      bc[k].arg_reg += pre->result_reg;
+    if (!where_batched) where_here = 0; /* the first program applies it */
+  }
 
   /* Compile WHERE + select list into one program. */
   sl_program *prog = sl_program_new();
@@ -1210,7 +1287,7 @@ scored:;
   prog->result_reg = result;
   prog->nresult = cols->n;
   int filter_jump = -1;
-  if (sel->where && !where_in_score) {
+  if (where_here) {
     int w = sl_reg_alloc(&c, 1);
     if (sl_expr_code(&c, sel->where, w)) goto fail_prog;
     /* false or NULL: jump to the Halt placed after Result */
@@ -1231,7 +1308,11 @@ scored:;
     sl_program_add(prog, OP_Halt, 1, 0, 0);
   }
   sl_program_finish(prog);
-  query_add_op(q, sl_op_project_new(prog, cols->n, db->vm_trace, sel->from == NULL));
+  sl_operator *proj = sl_op_project_new(prog, cols->n, db->vm_trace, sel->from == NULL);
+  if (bcalls.n) sl_op_project_batch(proj, pre, bc, bcalls.n);
+  free(bc);
+  free(bcalls.a);
+  query_add_op(q, proj);
 
   /* Output. */
 output:
@@ -1274,6 +1355,9 @@ output:
 
 fail_prog:
   sl_program_free(prog);
+  sl_program_free(pre);
+  free(bc);
+  free(bcalls.a);
   return NULL;
 fail_bind:
   sl_mcalls_free(&mcalls);

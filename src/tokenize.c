@@ -73,6 +73,7 @@ static const kw keywords[] = {
     {"LEFT", TK_LEFT},
     {"LIKE", TK_LIKE_KW},
     {"LIMIT", TK_LIMIT},
+    {"LOAD", TK_LOAD},
     {"MATCH", TK_MATCH},
     {"MODEL", TK_MODEL},
     {"MODELS", TK_MODELS},

@@ -141,7 +141,8 @@ void sl_program_explain(const sl_program *p, sl_buf *out) {
     case OP_Function:
     case OP_AggStep:
     case OP_AggFinal:
-      snprintf(p4, sizeof p4, "%s(%d)", op->p4.call->func->name, op->p4.call->nargs);
+      snprintf(p4, sizeof p4, "%s(%d)%s", op->p4.call->func->name, op->p4.call->nargs,
+               op->opcode == OP_Function && !op->p4.call->func->xFunc ? " 1-row batch" : "");
       break;
     case OP_Eq:
     case OP_Ne:
@@ -190,6 +191,7 @@ void sl_vm_free(sl_vm *vm) {
   sl_value_free(&vm->scratch[0]);
   sl_value_free(&vm->scratch[1]);
   sl_buf_free(&vm->errmsg);
+  sl_fbatch_free(&vm->one);
   memset(vm, 0, sizeof *vm);
 }
 
@@ -202,6 +204,26 @@ static sl_value **call_args(sl_vm *vm, const sl_callsite *c) {
   for (int i = 0; i < c->nargs; i++)
     vm->argv[i] = &vm->reg[c->first_arg + i];
   return vm->argv;
+}
+
+/* Call a scalar: xFunc, or the batch form over a one-row batch (the
+** arguments are columns of one value each). */
+static void call_scalar(sl_vm *vm, sl_fctx *ctx, const sl_callsite *c) {
+  sl_value **argv = call_args(vm, c);
+  if (c->func->xFunc) {
+    c->func->xFunc(ctx, c->nargs, argv);
+    return;
+  }
+  sl_fbatch *b = &vm->one;
+  b->argc = c->nargs;
+  b->args = argv;
+  b->out = ctx->out;
+  sl_fbatch_call(c->func, b, 1, c->coll);
+  if (b->nfailed) {
+    ctx->failed = 1;
+    sl_buf_reset(&vm->errmsg);
+    sl_buf_puts(&vm->errmsg, b->why[0]);
+  }
 }
 
 /* The state block of aggregate slot i, created zeroed on first use. */
@@ -420,27 +442,30 @@ int sl_vm_run(sl_vm *vm, sl_value *row) {
     /* Opcode: Function P1 P2 P3 P4 / r[P3] = f(r[P2] .. r[P2+P1-1]). */
     case OP_Function: {
       const sl_callsite *c = op->p4.call;
-      sl_fctx ctx = {c->func, &r[op->p3], NULL, c->coll, 0, &vm->errmsg};
+      sl_fctx ctx = {c->func, &r[op->p3], NULL, c->coll, 0, &vm->errmsg, NULL};
       /* The result register may be an argument register: compute into a
       ** scratch value first only when they overlap. */
       if (op->p3 >= c->first_arg && op->p3 < c->first_arg + c->nargs) {
         sl_value tmp = SL_VALUE_INIT;
         ctx.out = &tmp;
-        c->func->xFunc(&ctx, c->nargs, call_args(vm, c));
+        call_scalar(vm, &ctx, c);
         sl_value_copy(&r[op->p3], &tmp);
         sl_value_free(&tmp);
       } else {
         sl_value_set_null(&r[op->p3]);
-        c->func->xFunc(&ctx, c->nargs, call_args(vm, c));
+        call_scalar(vm, &ctx, c);
       }
       if (ctx.failed) goto abort_due_to_error;
       break;
     }
+    /* Opcode: BatchResult P1 P2 / r[P2] = batch call P1's result for this row. */
+    case OP_BatchResult: sl_value_ref(&r[op->p2], &vm->bres[op->p1][vm->brow]); break;
     /* Opcode: AggStep P1 P2 P3 P4 / step aggregate P4 on state slot P3. */
     case OP_AggStep: {
       const sl_callsite *c = op->p4.call;
       sl_value dummy = SL_VALUE_INIT;
-      sl_fctx ctx = {c->func, &dummy, agg_state(vm, op->p3, c->func), c->coll, 0, &vm->errmsg};
+      sl_fctx ctx = {c->func,     &dummy, agg_state(vm, op->p3, c->func), c->coll, 0,
+                     &vm->errmsg, NULL};
       c->func->xStep(&ctx, c->nargs, call_args(vm, c));
       sl_value_free(&dummy);
       if (ctx.failed) goto abort_due_to_error;
@@ -449,7 +474,8 @@ int sl_vm_run(sl_vm *vm, sl_value *row) {
     /* Opcode: AggFinal * P2 P3 P4 / r[P2] = final value of state slot P3. */
     case OP_AggFinal: {
       const sl_callsite *c = op->p4.call;
-      sl_fctx ctx = {c->func, &r[op->p2], agg_state(vm, op->p3, c->func), c->coll, 0, &vm->errmsg};
+      sl_fctx ctx = {c->func,     &r[op->p2], agg_state(vm, op->p3, c->func), c->coll, 0,
+                     &vm->errmsg, NULL};
       sl_value_set_null(&r[op->p2]);
       c->func->xFinal(&ctx);
       free(vm->aggstate[op->p3]);

@@ -15,6 +15,11 @@
 ** Registers own their buffers and reuse them, so evaluating numeric
 ** expressions never allocates, and text only allocates while a register's
 ** buffer grows.
+**
+** Batch calls: op_project may evaluate some calls for a whole batch before
+** running the program per row (their batch form, func.h); the program then
+** reads call k's result for the current row with OP_BatchResult from
+** bres[k][brow], which the operator sets.
 */
 #ifndef SLUICE_VM_H
 #define SLUICE_VM_H
@@ -101,6 +106,9 @@ typedef struct sl_vm {
   sl_value scratch[2]; /* for comparisons with affinity */
   sl_buf errmsg;       /* message of the last failure */
   int trace;           /* print each instruction to stderr (debug builds) */
+  sl_fbatch one;       /* a one-row batch, for functions with only a batch form */
+  sl_value **bres;     /* batch calls' results (the operator's), for OP_BatchResult */
+  int brow;            /* the row of bres the program reads */
 } sl_vm;
 
 /* Prepare a machine for prog (which must outlive it). */
