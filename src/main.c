@@ -1,6 +1,7 @@
 /*
 ** main.c - the sluice command line: `sluice run FILE.sql`, `sluice -e SQL`,
-** `sluice < file.sql`, and the interactive shell when run on a terminal.
+** `sluice < file.sql`, and the interactive shell when run on a terminal;
+** --load and --load-path for extensions of C functions.
 */
 #include <errno.h>
 #include <signal.h>
@@ -30,6 +31,10 @@ static const char *usage =
     "  --dev-broker[=PORT]       run an embedded Kafka broker (librdkafka's mock cluster)\n"
     "                            on 127.0.0.1 (port 9092 when free) and point every\n"
     "                            kafka() at it\n"
+    "  --load LIB.so             load an extension of C functions first (as LOAD 'LIB.so';\n"
+    "                            may be repeated)\n"
+    "  --load-path DIR[:DIR...]  LOAD only from these directories (a name without '/' is\n"
+    "                            looked up in them); SET load_path cannot change it\n"
     "\n"
     "  sluice broker [--port N] [--topics NAME:PARTITIONS,...]\n"
     "                            run the embedded broker alone, for other clients, until\n"
@@ -97,7 +102,9 @@ int main(int argc, char **argv) {
   const char *file = NULL, *sql = NULL;
   int fmt = isatty(1) ? SL_OUT_TABLE : SL_OUT_JSON;
   int stats = 0, run = 0, dev = 0, broker = 0, port = 9092;
-  const char *brokers = NULL, *topics = NULL;
+  const char *brokers = NULL, *topics = NULL, *load_path = NULL;
+  const char *loads[32]; /* --load LIB, in order */
+  int nload = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -120,6 +127,14 @@ int main(int argc, char **argv) {
     } else if (!strcmp(a, "--dev-broker") || !strncmp(a, "--dev-broker=", 13)) {
       dev = 1;
       if (a[12] == '=') port = atoi(a + 13);
+    } else if (!strcmp(a, "--load") || !strncmp(a, "--load=", 7)) {
+      if (nload == (int)SL_ARRAY_SIZE(loads)) {
+        fprintf(stderr, "sluice: at most %d --load options\n", nload);
+        return 2;
+      }
+      loads[nload++] = a[6] == '=' ? a + 7 : (i + 1 < argc ? argv[++i] : "");
+    } else if (!strcmp(a, "--load-path") || !strncmp(a, "--load-path=", 12)) {
+      load_path = a[11] == '=' ? a + 12 : (i + 1 < argc ? argv[++i] : "");
     } else if (!strcmp(a, "broker") && !run && !broker) {
       broker = 1;
     } else if (broker && (!strcmp(a, "--topics") || !strncmp(a, "--topics=", 9))) {
@@ -173,6 +188,22 @@ int main(int argc, char **argv) {
     sl_value v = SL_VALUE_INIT;
     sl_value_borrow_text(&v, boot, strlen(boot), SL_F_TERM);
     sl_catalog_set(&db->cat, "kafka.brokers", &v);
+  }
+  if (load_path) {
+    sl_value v = SL_VALUE_INIT;
+    sl_value_borrow_text(&v, load_path, strlen(load_path), SL_F_TERM);
+    sl_catalog_set(&db->cat, "load_path", &v);
+    db->cat.load_path_fixed = 1;
+  }
+  for (int i = 0; i < nload; i++) {
+    char *msg = NULL;
+    if (sluice_load_extension(db, loads[i], &msg)) {
+      fprintf(stderr, "sluice: --load: %s\n", msg);
+      free(msg);
+      sluice_close(db);
+      sl_dev_broker_stop();
+      return 1;
+    }
   }
   g_db = db;
   sl_printer out;

@@ -1,0 +1,45 @@
+/*
+** udf_bad.c - libraries that LOAD must refuse with a clear message, one per
+** macro (tests/udf.sh):
+**   BAD_FUTURE  built for a newer extension API version than this sluice's
+**   BAD_FAIL    registers a function, then fails: nothing may be kept
+**   BAD_NODECL  returns success without declaring its API version
+**   BAD_NOINIT  a shared library without sluice_extension_init
+**   BAD_NOEXT   calls sluice_create_function without SLUICE_EXTENSION
+**   BAD_DEF     a definition with both scalar and aggregate callbacks
+*/
+#ifdef BAD_FUTURE
+#define SLUICE_USE_API_VERSION 99
+#endif
+#ifndef BAD_NOEXT
+#define SLUICE_EXTENSION
+#endif
+#include <sluice.h>
+
+#ifdef BAD_NOINIT
+int not_an_extension(void) {
+  return 42;
+}
+#elif defined BAD_NODECL
+int sluice_extension_init(sluice_ext *ext, const sluice_api *api) {
+  return 0;
+}
+#else
+static void one(sluice_context *ctx, int argc, sluice_value **argv) {
+  sluice_result_int64(ctx, 1);
+}
+
+int sluice_extension_init(sluice_ext *ext, const sluice_api *api) {
+  SLUICE_EXTENSION_INIT(ext, api);
+  sluice_function def = {.name = "bad_fn", .nargs = 0, .scalar = one};
+#ifdef BAD_DEF
+  def.step = one;
+#endif
+  if (sluice_create_function(ext, &def)) return 1;
+#ifdef BAD_FAIL
+  sluice_extension_error(ext, "deliberate failure after registering bad_fn");
+  return 1;
+#endif
+  return 0;
+}
+#endif
