@@ -58,6 +58,13 @@ static void fbatch_reserve(sl_fbatch *b, int nrow, int argc) {
   int cap = nrow > b->cap ? nrow : b->cap;
   int ac = argc > b->argcap ? argc : b->argcap;
   if (ac < 1) ac = 1;
+  /* The value copies keep their buffers: move them column by column. */
+  sl_value *vcol = sl_calloc((size_t)cap * (size_t)ac, sizeof(sl_value));
+  for (int a = 0; a < b->argcap; a++)
+    memcpy(vcol + (size_t)a * (size_t)cap, b->vcol + (size_t)a * (size_t)b->cap,
+           sizeof(sl_value) * (size_t)b->cap);
+  free(b->vcol);
+  b->vcol = vcol;
   b->failed = sl_realloc(b->failed, (size_t)cap);
   b->why = sl_realloc(b->why, sizeof(char *) * (size_t)cap);
   memset(b->why, 0, sizeof(char *) * (size_t)cap); /* no message is pending here */
@@ -88,28 +95,27 @@ void sl_fbatch_call(const sl_func *f, sl_fbatch *b, int nrow, sl_coll coll) {
   b->nrow = nrow;
   b->row = 0;
   b->res_kind = 0;
+  b->nulled = 0;
   memset(b->failed, 0, (size_t)nrow);
   memset(b->have, 0, (size_t)(b->argc > 0 ? b->argc : 1));
-  for (int i = 0; i < nrow; i++)
-    sl_value_set_null(&b->out[i]);
+  sl_value_set_null(&b->out[0]);
   sl_fctx ctx = {f, &b->out[0], NULL, coll, 0, NULL, b};
   f->xBatch(&ctx, nrow, b->argc);
-  if (b->res_kind == 1) {
-    for (int i = 0; i < nrow; i++)
-      if (!b->failed[i]) {
-        if (isnan(b->dres[i]))
-          sl_value_set_null(&b->out[i]);
-        else
-          sl_value_set_real(&b->out[i], b->dres[i]);
-      }
-  } else if (b->res_kind == 2) {
-    for (int i = 0; i < nrow; i++)
-      if (!b->failed[i]) sl_value_set_int(&b->out[i], b->ires[i]);
-  }
+  if (b->res_kind == 0) sl_fbatch_null_rest(b);
+}
+
+void sl_fbatch_null_rest(sl_fbatch *b) {
+  if (b->nulled) return;
+  b->nulled = 1;
+  for (int i = 1; i < b->nrow; i++)
+    sl_value_set_null(&b->out[i]);
 }
 
 void sl_fbatch_free(sl_fbatch *b) {
   fbatch_clear_failures(b);
+  for (size_t i = 0; i < (size_t)b->cap * (size_t)b->argcap; i++)
+    sl_value_free(&b->vcol[i]);
+  free(b->vcol);
   free(b->failed);
   free(b->why);
   free(b->dres);

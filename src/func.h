@@ -59,32 +59,70 @@ struct sl_func {
   sl_xbatch xBatch;             /* scalar: the batch form, or NULL (xFunc then) */
 };
 
-/* The arguments and results of one batch call (xBatch) of nrow rows.  The
-** caller points args and out at its columns; the rest is scratch the batch
-** owns and reuses (sl_fbatch_free releases it), so a call allocates nothing
-** once buffers have grown. */
+/* The arguments and results of one batch call (xBatch) of nrow rows.
+** Arguments are read where the caller has them, without a copy: argument a
+** of row k is args[a][i * stride[a]] with i = rows ? rows[k] : k (so a
+** column of the input batch is read in place, and rows skips the rows a
+** filter dropped).  Results are the caller's out values when set row by
+** row, else the dres / ires arrays (res_kind): sl_fbatch_result reads
+** either.  The rest is scratch the batch owns and reuses (sl_fbatch_free
+** releases it): a call allocates nothing once buffers have grown. */
 typedef struct sl_fbatch {
   int nrow, argc;
-  sl_value **args; /* args[a]: argument a of every row (nrow values), the caller's */
-  sl_value *out;   /* nrow results, the caller's; NULL before the call */
-  uint8_t *failed; /* per row: the function failed it (sl_result_error) */
-  char **why;      /* per failed row: the message (owned) */
+  const sl_value *const *args; /* per argument: its values (the caller's, read-only) */
+  const int *stride;           /* per argument: values from one row to the next; NULL: 1 */
+  const int *rows;             /* row k's index in the columns, or NULL (k) */
+  sl_value *out;               /* nrow results set row by row (the caller's) */
+  int nulled;                  /* out[1 ..] were set to NULL (out[0] always is) */
+  uint8_t *failed;             /* per row: the function failed it (sl_result_error) */
+  char **why;                  /* per failed row: the message (owned) */
   int nfailed;
   int row;         /* the row sl_result_* write (sluice_batch_row) */
   double *dcol;    /* argc columns of cap doubles (sluice_batch_double) */
   int64_t *icol;   /* argc columns of cap integers */
-  uint8_t *have;   /* per argument: 1 doubles converted, 2 integers */
+  sl_value *vcol;  /* argc columns of cap values (sluice_batch_value's copies) */
+  uint8_t *have;   /* per argument: 1 doubles converted, 2 integers, 4 values copied */
   double *dres;    /* results as doubles (sluice_batch_result_double) */
   int64_t *ires;   /* results as integers */
   int res_kind;    /* 0 row by row, 1 dres, 2 ires */
   int cap, argcap; /* rows and arguments the buffers hold */
 } sl_fbatch;
 
-/* Call f's batch form over b's nrow rows (args and out set by the caller;
-** out is set to NULL first).  Rows the function failed have failed[row]
-** and why[row] set; b->nfailed counts them. */
+/* Argument a of row k. */
+static inline const sl_value *sl_fbatch_arg(const sl_fbatch *b, int a, int k) {
+  size_t i = (size_t)(b->rows ? b->rows[k] : k);
+  return &b->args[a][i * (size_t)(b->stride ? b->stride[a] : 1)];
+}
+
+/* Call f's batch form over b's nrow rows (args, stride, rows and out set by
+** the caller).  Rows the function failed have failed[row] and why[row]
+** set; b->nfailed counts them. */
 void sl_fbatch_call(const sl_func *f, sl_fbatch *b, int nrow, sl_coll coll);
+/* Make the results set row by row complete: the rows the function did not
+** set are NULL.  (sl_fbatch_call leaves that to the first sluice_batch_row,
+** so that a function filling dres never pays for it.) */
+void sl_fbatch_null_rest(sl_fbatch *b);
 void sl_fbatch_free(sl_fbatch *b);
+
+/* Row k's result of the last call into dst: from dres / ires, or a shallow
+** reference to out[k] (valid until the next call). */
+static inline void sl_fbatch_result(const sl_fbatch *b, int k, sl_value *dst) {
+  if (b->res_kind == 1) {
+    double r = b->dres[k];
+    if (r != r) /* NaN is NULL */
+      sl_value_set_null(dst);
+    else
+      sl_value_set_real(dst, r);
+  } else if (b->res_kind == 2) {
+    sl_value_set_int(dst, b->ires[k]);
+  } else {
+    const sl_value *s = &b->out[k];
+    dst->type = s->type;
+    dst->flags = s->flags & (uint8_t)~SL_F_OWNBUF;
+    dst->n = s->n;
+    dst->u = s->u;
+  }
+}
 
 /* The call context, prepared by the VM for each call site. */
 struct sl_fctx {

@@ -75,7 +75,10 @@ void sluice_result_int64(sluice_context *ctx, int64_t i) {
 }
 
 void sluice_result_double(sluice_context *ctx, double r) {
-  sl_result_real(ctx, r);
+  if (r != r) /* NaN */
+    sl_value_set_null(ctx->out);
+  else
+    sl_value_set_real(ctx->out, r);
 }
 
 void sluice_result_text(sluice_context *ctx, const char *z, size_t n) {
@@ -112,10 +115,9 @@ const double *sluice_batch_double(sluice_context *ctx, int arg) {
   if (!b || arg < 0 || arg >= b->argc) return NULL;
   double *d = b->dcol + (size_t)arg * (size_t)b->cap;
   if (!(b->have[arg] & 1)) {
-    const sl_value *col = b->args[arg];
-    for (int i = 0; i < b->nrow; i++) {
-      const sl_value *v = &col[i];
-      d[i] = v->type == SL_REAL      ? v->u.r
+    for (int k = 0; k < b->nrow; k++) {
+      const sl_value *v = sl_fbatch_arg(b, arg, k);
+      d[k] = v->type == SL_REAL      ? v->u.r
              : v->type == SL_INTEGER ? (double)v->u.i
              : v->type == SL_NULL    ? NAN
                                      : sl_value_as_real(v);
@@ -130,18 +132,33 @@ const int64_t *sluice_batch_int64(sluice_context *ctx, int arg) {
   if (!b || arg < 0 || arg >= b->argc) return NULL;
   int64_t *x = b->icol + (size_t)arg * (size_t)b->cap;
   if (!(b->have[arg] & 2)) {
-    const sl_value *col = b->args[arg];
-    for (int i = 0; i < b->nrow; i++)
-      x[i] = col[i].type == SL_INTEGER ? col[i].u.i : sl_value_as_int(&col[i]);
+    for (int k = 0; k < b->nrow; k++) {
+      const sl_value *v = sl_fbatch_arg(b, arg, k);
+      x[k] = v->type == SL_INTEGER ? v->u.i : sl_value_as_int(v);
+    }
     b->have[arg] |= 2;
   }
   return x;
 }
 
+/* The arguments are the caller's and read-only, and accessors may convert
+** a value in place: a function gets copies (made once per call and
+** argument, buffers reused). */
 sluice_value *sluice_batch_value(sluice_context *ctx, int arg, int row) {
   sl_fbatch *b = ctx->batch;
   if (!b || arg < 0 || arg >= b->argc || row < 0 || row >= b->nrow) return NULL;
-  return &b->args[arg][row];
+  sl_value *col = b->vcol + (size_t)arg * (size_t)b->cap;
+  if (!(b->have[arg] & 4)) {
+    for (int k = 0; k < b->nrow; k++) {
+      const sl_value *v = sl_fbatch_arg(b, arg, k);
+      col[k].type = v->type; /* a shallow copy that keeps col[k]'s own buffer */
+      col[k].flags = v->flags & (uint8_t)~SL_F_OWNBUF;
+      col[k].n = v->n;
+      col[k].u = v->u;
+    }
+    b->have[arg] |= 4;
+  }
+  return &col[row];
 }
 
 double *sluice_batch_result_double(sluice_context *ctx) {
@@ -161,6 +178,7 @@ int64_t *sluice_batch_result_int64(sluice_context *ctx) {
 void sluice_batch_row(sluice_context *ctx, int row) {
   sl_fbatch *b = ctx->batch;
   if (!b || row < 0 || row >= b->nrow) return;
+  sl_fbatch_null_rest(b); /* rows never set are NULL */
   b->row = row;
   ctx->out = &b->out[row];
 }

@@ -11,14 +11,15 @@
 **
 ** Batch calls.  Calls of a function with a batch form (func.h) that every
 ** row evaluates are taken out of the program by the planner and made here,
-** once per batch: a first program computes, per row, the WHERE clause (when
-** it has no batch call itself) and the calls' arguments, which are gathered
-** into one column per argument; each function then runs once over its
-** columns (sl_fbatch_call); finally the main program runs per kept row and
-** reads call k's result for its row with OP_BatchResult.  A row a batch
-** function failed is rejected like any other failing row.  Columns and
-** results are the operator's and grow to the largest batch: no allocation
-** per row.
+** once per batch.  Their arguments are gathered into one column each: a
+** plain input column is read from the row as it is, anything else is
+** computed per row by a first program, which also applies the WHERE clause
+** (when WHERE has no batch call itself) so that dropped rows never reach a
+** function.  Each function then runs once over its columns
+** (sl_fbatch_call); finally the main program runs per kept row and reads
+** call k's result for its row with OP_BatchResult.  A row a batch function
+** failed is rejected like any other failing row.  Columns and results are
+** the operator's and grow to the largest batch: no allocation per row.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -26,11 +27,10 @@
 #include "operator.h"
 #include "vm.h"
 
-/* One batch call's columns. */
+/* One batch call's scratch and results. */
 typedef struct bstate {
-  sl_fbatch fb;    /* the call's scratch */
-  sl_value **args; /* nargs columns of cap values (owned, buffers reused) */
-  sl_value *out;   /* cap results (owned, buffers reused) */
+  sl_fbatch fb;  /* the call's scratch */
+  sl_value *out; /* cap results set row by row (owned, buffers reused) */
 } bstate;
 
 typedef struct op_project {
@@ -44,14 +44,19 @@ typedef struct op_project {
   sl_arena arena; /* pinned bytes of the current output batch */
   int strict;     /* evaluation errors fail the query */
   /* batch calls (sl_op_project_batch), or ncall == 0 */
-  sl_program *pre; /* the filter and the calls' arguments (owned) */
+  sl_program *pre; /* the filter and the computed arguments (owned), or NULL */
   sl_vm vpre;
   sl_bcall *calls; /* owned copy */
   int ncall;
-  bstate *bs;      /* per call */
-  sl_value **bres; /* per call: its results (bs[k].out), read by OP_BatchResult */
-  int *keep;       /* kept row -> input row */
-  int bcap;        /* rows the columns hold */
+  sl_barg *args; /* every call's arguments, in order (owned copy) */
+  int narg;
+  const sl_value **acol; /* per argument: where its values are (the input, or comp) */
+  int *astride;          /* per argument: values from one row to the next */
+  sl_value **comp;       /* per computed argument: bcap values, by input row (owned) */
+  bstate *bs;            /* per call */
+  sl_fbatch **bres;      /* per call: &bs[k].fb, read by OP_BatchResult */
+  int *keep;             /* kept row -> input row (with pre) */
+  int bcap;              /* rows the buffers hold */
 } op_project;
 
 /* Grow the output batch (and the batch calls' columns) to n rows. */
@@ -64,15 +69,15 @@ static void reserve(op_project *p, int n) {
   }
   if (!p->ncall || n <= p->bcap) return;
   size_t add = (size_t)(n - p->bcap);
+  for (int a = 0; a < p->narg; a++)
+    if (p->args[a].col < 0) {
+      p->comp[a] = sl_realloc(p->comp[a], sizeof(sl_value) * (size_t)n);
+      memset(p->comp[a] + p->bcap, 0, sizeof(sl_value) * add);
+    }
   for (int k = 0; k < p->ncall; k++) {
     bstate *b = &p->bs[k];
-    for (int j = 0; j < p->calls[k].nargs; j++) {
-      b->args[j] = sl_realloc(b->args[j], sizeof(sl_value) * (size_t)n);
-      memset(b->args[j] + p->bcap, 0, sizeof(sl_value) * add);
-    }
     b->out = sl_realloc(b->out, sizeof(sl_value) * (size_t)n);
     memset(b->out + p->bcap, 0, sizeof(sl_value) * add);
-    p->bres[k] = b->out;
   }
   p->keep = sl_realloc(p->keep, sizeof(int) * (size_t)n);
   p->bcap = n;
@@ -112,36 +117,50 @@ static int project_row(op_project *p, sl_batch *in, int i, int *nout, sl_err *er
   return 0;
 }
 
-/* The batch calls over the batch: the first program per row, gathering
-** the arguments of the rows it keeps into columns, then each function once.
-** Sets *nkeep.  Returns 0, or -1 when the query must stop. */
+/* The batch calls over the batch: each function once, its arguments read
+** in place - input columns from the batch, computed ones from comp, where
+** the first program (if any) leaves them for the rows it keeps.  Sets
+** *nkeep; with a first program, row k of the results is input row
+** keep[k].  Returns 0, or -1 when the query must stop. */
 static int batch_calls(op_project *p, sl_batch *in, int *nkeep, sl_err *err) {
-  int n = 0;
-  for (int i = 0; i < in->nrow; i++) {
-    int rc = sl_vm_run(&p->vpre, in->rows + (size_t)i * (size_t)in->ncol);
-    if (rc == SL_VM_SKIP) continue;
-    if (rc == SL_VM_ERROR) {
-      if (fail_row(p, in, i, p->vpre.errmsg.z, err)) return -1;
-      continue;
-    }
-    for (int k = 0; k < p->ncall; k++) {
-      const sl_value *a = &p->vpre.reg[p->calls[k].arg_reg];
-      for (int j = 0; j < p->calls[k].nargs; j++) {
-        sl_value *d = &p->bs[k].args[j][n];
-        if (a[j].flags & SL_F_OWNBUF)
-          sl_value_copy(d, &a[j]); /* the register's buffer is reused by the next row */
-        else
-          sl_value_ref(d, &a[j]); /* borrows the input or a constant: valid for the push */
+  int n = in->nrow;
+  if (p->pre) {
+    n = 0;
+    for (int i = 0; i < in->nrow; i++) {
+      int rc = sl_vm_run(&p->vpre, in->rows + (size_t)i * (size_t)in->ncol);
+      if (rc == SL_VM_SKIP) continue;
+      if (rc == SL_VM_ERROR) {
+        if (fail_row(p, in, i, p->vpre.errmsg.z, err)) return -1;
+        continue;
       }
+      for (int a = 0; a < p->narg; a++) {
+        if (p->args[a].col >= 0) continue;
+        const sl_value *s = &p->vpre.reg[p->args[a].reg];
+        sl_value *d = &p->comp[a][i];
+        if (s->flags & SL_F_OWNBUF) {
+          sl_value_copy(d, s); /* a register's buffer: reused by the next row */
+        } else {               /* borrows the input or a constant, valid for the push */
+          d->type = s->type;
+          d->flags = s->flags;
+          d->n = s->n;
+          d->u = s->u;
+        }
+      }
+      p->keep[n++] = i;
     }
-    p->keep[n++] = i;
+  }
+  for (int a = 0; a < p->narg; a++) {
+    p->acol[a] = p->args[a].col >= 0 ? in->rows + p->args[a].col : p->comp[a];
+    p->astride[a] = p->args[a].col >= 0 ? in->ncol : 1;
   }
   for (int k = 0; k < p->ncall && n; k++) {
-    bstate *b = &p->bs[k];
-    b->fb.argc = p->calls[k].nargs;
-    b->fb.args = b->args;
-    b->fb.out = b->out;
-    sl_fbatch_call(p->calls[k].func, &b->fb, n, p->calls[k].coll);
+    sl_fbatch *fb = &p->bs[k].fb;
+    fb->argc = p->calls[k].nargs;
+    fb->args = p->acol + p->calls[k].first_arg;
+    fb->stride = p->astride + p->calls[k].first_arg;
+    fb->rows = p->pre ? p->keep : NULL;
+    fb->out = p->bs[k].out;
+    sl_fbatch_call(p->calls[k].func, fb, n, p->calls[k].coll);
   }
   *nkeep = n;
   return 0;
@@ -162,12 +181,13 @@ static int project_push(sl_operator *base, sl_batch *in, sl_err *err) {
       const char *why = NULL;
       for (int c = 0; c < p->ncall && !why; c++)
         if (p->bs[c].fb.nfailed && p->bs[c].fb.failed[k]) why = p->bs[c].fb.why[k];
+      int i = p->pre ? p->keep[k] : k;
       if (why) {
-        if (fail_row(p, in, p->keep[k], why, err)) return -1;
+        if (fail_row(p, in, i, why, err)) return -1;
         continue;
       }
       p->vm.brow = k;
-      if (project_row(p, in, p->keep[k], &nout, err)) return -1;
+      if (project_row(p, in, i, &nout, err)) return -1;
     }
   }
   if (!nout) return 0;
@@ -187,8 +207,15 @@ static void project_explain(sl_operator *base, sl_buf *out) {
                   p->ncall == 1 ? "" : "s");
     for (int k = 0; k < p->ncall; k++)
       sl_buf_printf(out, " [%d] %s(%d)", k, p->calls[k].func->name, p->calls[k].nargs);
-    sl_buf_printf(out, "\n  per row, before the batch calls (their arguments):\n");
-    sl_program_explain(p->pre, out);
+    sl_buf_printf(out, "\n  arguments:");
+    for (int a = 0; a < p->narg; a++)
+      sl_buf_printf(out, p->args[a].col >= 0 ? " row[%d]" : " r[%d]",
+                    p->args[a].col >= 0 ? p->args[a].col : p->args[a].reg);
+    sl_buf_printf(out, "\n");
+    if (p->pre) {
+      sl_buf_printf(out, "  per row, before the batch calls:\n");
+      sl_program_explain(p->pre, out);
+    }
     sl_buf_printf(out, "  per row, after them:\n");
   }
   sl_program_explain(p->prog, out);
@@ -199,21 +226,24 @@ static void project_free(sl_operator *base) {
   sl_vm_free(&p->vm);
   sl_program_free(p->prog);
   if (p->ncall) {
-    sl_vm_free(&p->vpre);
+    if (p->pre) sl_vm_free(&p->vpre);
     sl_program_free(p->pre);
+    for (int a = 0; a < p->narg; a++) {
+      for (int r = 0; p->comp[a] && r < p->bcap; r++)
+        sl_value_free(&p->comp[a][r]);
+      free(p->comp[a]);
+    }
     for (int k = 0; k < p->ncall; k++) {
       bstate *b = &p->bs[k];
-      for (int j = 0; j < p->calls[k].nargs; j++) {
-        for (int r = 0; r < p->bcap; r++)
-          sl_value_free(&b->args[j][r]);
-        free(b->args[j]);
-      }
       for (int r = 0; r < p->bcap; r++)
         sl_value_free(&b->out[r]);
-      free(b->args);
       free(b->out);
       sl_fbatch_free(&b->fb);
     }
+    free(p->acol);
+    free(p->astride);
+    free(p->comp);
+    free(p->args);
     free(p->bs);
     free(p->bres);
     free(p->calls);
@@ -240,17 +270,26 @@ sl_operator *sl_op_project_new(sl_program *prog, int ncol_out, int trace, int st
   return &p->base;
 }
 
-void sl_op_project_batch(sl_operator *op, sl_program *pre, const sl_bcall *calls, int ncall) {
+void sl_op_project_batch(sl_operator *op, sl_program *pre, const sl_bcall *calls, int ncall,
+                         const sl_barg *args, int narg) {
   op_project *p = (op_project *)op;
   p->pre = pre;
-  sl_vm_init(&p->vpre, pre);
-  p->vpre.trace = p->vm.trace;
+  if (pre) {
+    sl_vm_init(&p->vpre, pre);
+    p->vpre.trace = p->vm.trace;
+  }
   p->ncall = ncall;
   p->calls = sl_malloc(sizeof(*calls) * (size_t)ncall);
   memcpy(p->calls, calls, sizeof(*calls) * (size_t)ncall);
+  p->narg = narg;
+  p->args = sl_malloc(sizeof(*args) * (size_t)(narg ? narg : 1));
+  if (narg) memcpy(p->args, args, sizeof(*args) * (size_t)narg);
+  p->acol = sl_calloc((size_t)(narg ? narg : 1), sizeof(const sl_value *));
+  p->astride = sl_calloc((size_t)(narg ? narg : 1), sizeof(int));
+  p->comp = sl_calloc((size_t)(narg ? narg : 1), sizeof(sl_value *));
   p->bs = sl_calloc((size_t)ncall, sizeof(bstate));
-  p->bres = sl_calloc((size_t)ncall, sizeof(sl_value *));
+  p->bres = sl_calloc((size_t)ncall, sizeof(sl_fbatch *));
   for (int k = 0; k < ncall; k++)
-    p->bs[k].args = sl_calloc((size_t)(calls[k].nargs ? calls[k].nargs : 1), sizeof(sl_value *));
+    p->bres[k] = &p->bs[k].fb;
   p->vm.bres = p->bres;
 }

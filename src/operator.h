@@ -91,14 +91,21 @@ sl_operator *sl_op_project_new(struct sl_program *prog, int ncol_out, int trace,
 typedef struct sl_bcall {
   const struct sl_func *func;
   int nargs;
-  int arg_reg; /* its first argument's register in the first program */
+  int first_arg; /* its arguments are args[first_arg ...] of sl_op_project_batch */
   sl_coll coll;
 } sl_bcall;
-/* Give a project operator batch calls: pre computes, per row, the filter
-** (when the main program does not) and every call's arguments; the main
-** program reads call k's result with OP_BatchResult k.  Takes pre; copies
-** calls. */
-void sl_op_project_batch(sl_operator *op, struct sl_program *pre, const sl_bcall *calls, int ncall);
+/* Where a batch call's argument comes from, row by row: an input column
+** (col >= 0, read as it is) or a register of the first program (reg). */
+typedef struct sl_barg {
+  int col;
+  int reg;
+} sl_barg;
+/* Give a project operator batch calls: pre (NULL when not needed)
+** computes, per row, the filter (when the main program does not) and the
+** arguments that are not plain columns; the main program reads call k's
+** result with OP_BatchResult k.  Takes pre; copies calls and args. */
+void sl_op_project_batch(sl_operator *op, struct sl_program *pre, const sl_bcall *calls, int ncall,
+                         const sl_barg *args, int nargs);
 /* Batched model scoring (op_score.c): prog computes the filter and every
 ** call's arguments (call i's from register arg_reg[i]); outputs rows of the
 ** first ncol_in input columns plus one column per call.  Takes the calls. */

@@ -1252,31 +1252,45 @@ static sl_query *plan_select(sl_run *run, const sl_select *sel, const char *id, 
     collect_batch_calls(cols->a[i], &bcalls);
   sl_program *pre = NULL;
   sl_bcall *bc = NULL;
+  sl_barg *barg = NULL;
+  int nbarg = 0;
   if (bcalls.n) {
-    int total = 0;
     for (int k = 0; k < bcalls.n; k++)
-      total += bcalls.a[k]->list ? bcalls.a[k]->list->n : 0;
-    sl_expr **args = sl_malloc(sizeof(sl_expr *) * (size_t)(total ? total : 1));
+      nbarg += bcalls.a[k]->list ? bcalls.a[k]->list->n : 0;
+    /* A plain column is read from the row; the rest is computed by pre. */
+    sl_expr **computed = sl_malloc(sizeof(sl_expr *) * (size_t)(nbarg ? nbarg : 1));
+    int ncomputed = 0;
+    barg = sl_calloc((size_t)(nbarg ? nbarg : 1), sizeof *barg);
     bc = sl_calloc((size_t)bcalls.n, sizeof *bc);
     int off = 0;
     for (int k = 0; k < bcalls.n; k++) {
       sl_expr *e = bcalls.a[k];
       bc[k].func = e->func;
       bc[k].nargs = e->list ? e->list->n : 0;
-      bc[k].arg_reg = off;
+      bc[k].first_arg = off;
       bc[k].coll = bc[k].nargs ? sl_compare_coll(e->list->a[0], e->list->a[0]) : SL_COLL_BINARY;
-      for (int j = 0; j < bc[k].nargs; j++)
-        args[off++] = e->list->a[j];
+      for (int j = 0; j < bc[k].nargs; j++, off++) {
+        sl_expr *a = e->list->a[j];
+        barg[off].col = a->kind == E_COLUMN && a->col >= 0 ? a->col : -1;
+        if (barg[off].col < 0) {
+          barg[off].reg = ncomputed;
+          computed[ncomputed++] = a;
+        }
+      }
     }
-    pre = args_program(where_here && !where_batched ? sel->where : NULL, args, total, ncol_in, err);
-    free(args);
-    if (!pre) {
+    sl_expr *pre_where = where_here && !where_batched ? sel->where : NULL;
+    if (pre_where || ncomputed) {
+      pre = args_program(pre_where, computed, ncomputed, ncol_in, err);
+      for (int i = 0; pre && i < nbarg; i++)
+        if (barg[i].col < 0) barg[i].reg += pre->result_reg;
+    }
+    free(computed);
+    if ((pre_where || ncomputed) && !pre) {
       free(bc);
+      free(barg);
       free(bcalls.a);
       return NULL;
     }
-    for (int k = 0; k < bcalls.n; k++)
-      bc[k].arg_reg += pre->result_reg;
     if (!where_batched) where_here = 0; /* the first program applies it */
   }
 
@@ -1309,8 +1323,9 @@ static sl_query *plan_select(sl_run *run, const sl_select *sel, const char *id, 
   }
   sl_program_finish(prog);
   sl_operator *proj = sl_op_project_new(prog, cols->n, db->vm_trace, sel->from == NULL);
-  if (bcalls.n) sl_op_project_batch(proj, pre, bc, bcalls.n);
+  if (bcalls.n) sl_op_project_batch(proj, pre, bc, bcalls.n, barg, nbarg);
   free(bc);
+  free(barg);
   free(bcalls.a);
   query_add_op(q, proj);
 
@@ -1357,6 +1372,7 @@ fail_prog:
   sl_program_free(prog);
   sl_program_free(pre);
   free(bc);
+  free(barg);
   free(bcalls.a);
   return NULL;
 fail_bind:

@@ -216,9 +216,10 @@ static void call_scalar(sl_vm *vm, sl_fctx *ctx, const sl_callsite *c) {
   }
   sl_fbatch *b = &vm->one;
   b->argc = c->nargs;
-  b->args = argv;
+  b->args = (const sl_value *const *)argv;
   b->out = ctx->out;
   sl_fbatch_call(c->func, b, 1, c->coll);
+  if (b->res_kind) sl_fbatch_result(b, 0, ctx->out);
   if (b->nfailed) {
     ctx->failed = 1;
     sl_buf_reset(&vm->errmsg);
@@ -459,7 +460,7 @@ int sl_vm_run(sl_vm *vm, sl_value *row) {
       break;
     }
     /* Opcode: BatchResult P1 P2 / r[P2] = batch call P1's result for this row. */
-    case OP_BatchResult: sl_value_ref(&r[op->p2], &vm->bres[op->p1][vm->brow]); break;
+    case OP_BatchResult: sl_fbatch_result(vm->bres[op->p1], vm->brow, &r[op->p2]); break;
     /* Opcode: AggStep P1 P2 P3 P4 / step aggregate P4 on state slot P3. */
     case OP_AggStep: {
       const sl_callsite *c = op->p4.call;

@@ -18,8 +18,8 @@
 **
 ** Batch calls: op_project may evaluate some calls for a whole batch before
 ** running the program per row (their batch form, func.h); the program then
-** reads call k's result for the current row with OP_BatchResult from
-** bres[k][brow], which the operator sets.
+** reads call k's result for the current row with OP_BatchResult from the
+** batch bres[k], row brow, which the operator sets.
 */
 #ifndef SLUICE_VM_H
 #define SLUICE_VM_H
@@ -107,7 +107,7 @@ typedef struct sl_vm {
   sl_buf errmsg;       /* message of the last failure */
   int trace;           /* print each instruction to stderr (debug builds) */
   sl_fbatch one;       /* a one-row batch, for functions with only a batch form */
-  sl_value **bres;     /* batch calls' results (the operator's), for OP_BatchResult */
+  sl_fbatch **bres;    /* batch calls (the operator's), for OP_BatchResult */
   int brow;            /* the row of bres the program reads */
 } sl_vm;
 

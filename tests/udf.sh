@@ -99,6 +99,11 @@ check "aggregate arguments: one row" "1" \
   "$(q "$probe SELECT max(batch_rows(x)) FROM file('$work/x.jsonl') GROUP BY 1 = 1" | sort -u)"
 check "batch integers" "2,6000" \
   "$(q "$probe SELECT min(twice(x)), max(twice(x)) FROM file('$work/x.jsonl') GROUP BY 1 = 1" | tail -1)"
+check "computed arguments" $'1000,20002\n2000,40002\n3000,60002' \
+  "$(q "$probe SELECT x, twice(x * 10 + 1) FROM file('$work/x.jsonl') WHERE x % 1000 = 0")"
+check "computed text arguments" $'W1-1\nW2-2\nW3-3' \
+  "$(q "$probe SELECT shout(s || '-' || x) FROM file('$work/x.jsonl') WHERE x <= 3")"
+check "computed, no WHERE" "6000" "$(q "$probe SELECT twice(x + 0) FROM file('$work/x.jsonl')" | tail -1)"
 explain=$(q "$probe EXPLAIN SELECT twice(x) + 1 FROM file('$work/x.jsonl') WHERE x > 2")
 contains "EXPLAIN shows the batch call" "1 batch call, each once per batch: [0] twice(1)" "$explain"
 contains "EXPLAIN shows BatchResult" "BatchResult" "$explain"
