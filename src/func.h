@@ -34,6 +34,7 @@ typedef void (*sl_xfinal)(sl_fctx *ctx);
 #define SL_FUNC_NEEDCOLL 0x04      /* receives the collation of its first argument */
 #define SL_FUNC_JSONRESULT 0x08    /* result TEXT is JSON (sets SL_F_JSON) */
 #define SL_FUNC_COUNTSTAR 0x10     /* count(*): called with zero arguments */
+#define SL_FUNC_MODELARG 0x20 /* train(m, ...): the first argument names the model (not passed) */
 
 struct sl_func {
   const char *name;  /* lower-case name as written in SQL */
@@ -58,6 +59,8 @@ struct sl_fctx {
   sl_coll coll;       /* collation of the first argument (SL_FUNC_NEEDCOLL) */
   int failed;         /* set by sl_result_error */
   sl_buf *errmsg;     /* message of the failure */
+  int64_t wend;       /* xFinal/xValue of a window's group: the window's end (ms), else 0 */
+  int discard;        /* xFinal only to release the state: the group is dropped unfinished */
 };
 
 static inline void *sl_fctx_user(sl_fctx *ctx) {

@@ -18,6 +18,7 @@
 */
 #include "json.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -754,5 +755,35 @@ void sl_json_append_value(sl_buf *out, sl_value *v) {
     sl_buf_putc(out, ']');
     break;
   default: sl_buf_append(out, "null", 4); break;
+  }
+}
+
+int sl_parse_numlist(const char *z, size_t n, double *out, int cap) {
+  size_t i = 0;
+  while (i < n && isspace((unsigned char)z[i]))
+    i++;
+  while (n > i && isspace((unsigned char)z[n - 1]))
+    n--;
+  if (i < n && z[i] == '[') {
+    if (z[n - 1] != ']') return -1;
+    i++;
+    n--;
+  }
+  int count = 0;
+  for (;;) {
+    while (i < n && isspace((unsigned char)z[i]))
+      i++;
+    size_t s = i;
+    while (i < n && z[i] != ',' && !isspace((unsigned char)z[i]))
+      i++;
+    if (i == s) return count == 0 && i >= n ? 0 : -1; /* "" or "[]"; else an empty field */
+    double v;
+    if (!sl_atof(z + s, i - s, &v)) return -1;
+    if (count < cap) out[count] = v;
+    count++;
+    while (i < n && isspace((unsigned char)z[i]))
+      i++;
+    if (i >= n) return count;
+    if (z[i++] != ',') return -1;
   }
 }
