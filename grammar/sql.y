@@ -38,7 +38,7 @@
   ABORT ASC BY CAST COLUMNS DESC DESCRIBE DISTINCT DROP END EXISTS EXPLAIN
   FILTER FIRST FUNCTIONS GLOB IF INTERVAL KEY LAST LIKE_KW LOAD MATCH MODEL MODELS OFFSET
   QUERIES QUERY REPLACE SET SHOW STREAM STREAMS TABLE TABLES TEMP WATERMARK WINDOW
-  CHANGES CLOSE ALL.
+  CHANGES CLOSE ALL EXPORT TYPE WITH.
 
 %left OR.
 %left AND.
@@ -167,6 +167,16 @@ cmd(S) ::= CREATE orreplace(R) STREAM ifnotexists(I) nm(N) AS select(X).
 cmd(S) ::= CREATE orreplace(R) MODEL ifnotexists(I) nm(N) FROM STRING(P).
   { S = sl_stmt_new(pParse, S_CREATE_MODEL); S->name = sl_token_name(pParse, &N); S->or_replace = R;
     S->if_exists = I; S->value = sl_expr_literal(pParse, TK_STRING, &P); }
+cmd(S) ::= CREATE orreplace(R) MODEL ifnotexists(I) nm(N) TYPE nm(T) modelwith(A).
+  { S = sl_stmt_new(pParse, S_CREATE_MODEL); S->name = sl_token_name(pParse, &N); S->or_replace = R;
+    S->if_exists = I; S->source = sl_call_new(pParse, &T, A, 0); }
+%type modelwith {sl_exprlist*}
+modelwith(A) ::= . { A = NULL; }
+modelwith(A) ::= WITH LP RP. { A = NULL; }
+modelwith(A) ::= WITH LP targs(L) RP. { A = L; }
+cmd(S) ::= EXPORT MODEL nm(N) TO STRING(P).
+  { S = sl_stmt_new(pParse, S_EXPORT_MODEL); S->name = sl_token_name(pParse, &N);
+    S->value = sl_expr_literal(pParse, TK_STRING, &P); }
 cmd(S) ::= CREATE temp TABLE ifnotexists(I) nm(N) LP coldefs(C) RP.
   { S = C; S->kind = S_CREATE_TABLE; S->name = sl_token_name(pParse, &N); S->if_exists = I; }
 

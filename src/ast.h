@@ -107,8 +107,10 @@ typedef enum sl_stmt_kind {
   S_SHOW,          /* SHOW FUNCTIONS|STREAMS|TABLES|QUERIES */
   S_DESCRIBE,      /* DESCRIBE name */
   S_EXPLAIN,       /* EXPLAIN stmt */
-  S_CREATE_MODEL,  /* CREATE [OR REPLACE] MODEL [IF NOT EXISTS] name FROM 'path' (value) */
+  S_CREATE_MODEL,  /* CREATE [OR REPLACE] MODEL [IF NOT EXISTS] name FROM 'path' (value)
+                      | TYPE type [WITH (options)] (source: the type and options as a call) */
   S_DROP_MODEL,    /* DROP MODEL [IF EXISTS] name */
+  S_EXPORT_MODEL,  /* EXPORT MODEL name TO 'path' (value) */
   S_LOAD           /* LOAD 'path' (value): an extension of C functions */
 } sl_stmt_kind;
 

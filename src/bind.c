@@ -116,6 +116,14 @@ int sl_expr_equal(const sl_expr *a, const sl_expr *b) {
          sl_expr_equal(a->right, b->right) && list_equal(a->list, b->list);
 }
 
+void sl_held_free(sl_held *h) {
+  for (int i = 0; i < h->n; i++)
+    sl_model_slot_release(h->a[i]);
+  free(h->a);
+  h->a = NULL;
+  h->n = 0;
+}
+
 void sl_mcalls_free(sl_mcalls *l) {
   for (int i = 0; i < l->n; i++)
     sl_model_slot_release(l->a[i].slot);
@@ -186,9 +194,9 @@ static int bind_model_call(sl_bind *b, sl_expr *e) {
     args++;
     argc--;
   }
-  if (b->in_agg || b->in_model || e->distinct || e->right || e->star) {
+  if ((b->in_agg && !b->agg_models) || b->in_model || e->distinct || e->right || e->star) {
     sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col,
-                  b->in_agg     ? "%s(): a model inside an aggregate is not supported yet"
+                  b->in_agg && !b->agg_models ? "%s(): a model inside an aggregate needs GROUP BY"
                   : b->in_model ? "%s(): a model call inside another model call's arguments"
                                   " is not supported (use a named stream)"
                                 : "%s(): not an aggregate",
@@ -204,7 +212,7 @@ static int bind_model_call(sl_bind *b, sl_expr *e) {
     mc.cls = args[argc - 1];
     mc.nargs = --argc;
   }
-  if (argc == nf)
+  if (argc == nf || (nf == 0 && argc > 1)) /* nf 0: a trainable model, untrained */
     mc.vector = 0;
   else if (argc == 1)
     mc.vector = 1;
@@ -243,6 +251,57 @@ static int bind_model_call(sl_bind *b, sl_expr *e) {
   return 0;
 }
 
+/* train(m, [label,] features...): the aggregate of trainable model m, in a
+** grouped query (b->held); m's slot is held for the query's life. */
+static int bind_train(sl_bind *b, sl_expr *e) {
+  int argc = e->list ? e->list->n : 0;
+  sl_expr **args = e->list ? e->list->a : NULL;
+  int named = argc >= 1 && args[0]->kind == E_COLUMN && !args[0]->tab;
+  sl_model_slot *slot = named && b->cat ? sl_catalog_model(b->cat, args[0]->name) : NULL;
+  if (!slot) {
+    sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col,
+                  named ? "train(): no such model: %s"
+                        : "train(): the first argument must be a model name%s",
+                  named ? args[0]->name : "");
+    return -1;
+  }
+  if (!slot->trainer) {
+    sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col,
+                  "train(): model %s does not learn (CREATE MODEL %s TYPE linear_sgd | "
+                  "logistic_sgd | kmeans_stream makes one that does)",
+                  slot->name, slot->name);
+    return -1;
+  }
+  int nl = sl_trainer_nlabel(slot->trainer);
+  if (argc < 2 + nl || e->star || e->distinct) {
+    sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col, "train(%s, %sfeatures...)%s", slot->name,
+                  nl ? "label, " : "", e->distinct ? ": DISTINCT is not allowed" : "");
+    return -1;
+  }
+  if (!b->held || !b->allow_agg || b->in_agg) {
+    sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col,
+                  b->in_agg ? "misuse of aggregate function train()"
+                            : "train() is an aggregate: it needs GROUP BY a window "
+                              "(each window is one mini-batch)");
+    return -1;
+  }
+  b->in_agg = 1;
+  int rc = 0;
+  for (int i = 1; i < argc && !rc; i++)
+    rc = sl_bind_expr(b, args[i]);
+  if (!rc && e->right) rc = sl_bind_expr(b, e->right); /* FILTER (WHERE ...) */
+  b->in_agg = 0;
+  if (rc) return -1;
+  sl_model_slot_retain(slot);
+  b->held->a = sl_realloc(b->held->a, sizeof(*b->held->a) * (size_t)(b->held->n + 1));
+  b->held->a[b->held->n++] = slot;
+  e->func = sl_trainer_func(slot->trainer);
+  e->agg = b->naggs++;
+  e->is_const = 0;
+  e->aff = SL_AFF_NONE;
+  return 0;
+}
+
 static int bind_call(sl_bind *b, sl_expr *e) {
   int argc = e->star ? 0 : (e->list ? e->list->n : 0);
   if (e->list)
@@ -254,6 +313,7 @@ static int bind_call(sl_bind *b, sl_expr *e) {
         return -1;
       }
   e->bcall = -1;
+  if (sl_stricmp(e->name, "train") == 0) return bind_train(b, e);
   if (b->cat) {
     int r = bind_model_call(b, e);
     if (r <= 0) return r;

@@ -47,8 +47,12 @@ void sl_catalog_put_model(sl_catalog *c, const char *name, sl_model *m) {
     sl_model_slot_swap(s, m);
     return;
   }
+  sl_catalog_add_model(c, sl_model_slot_new(name, m));
+}
+
+void sl_catalog_add_model(sl_catalog *c, sl_model_slot *s) {
   c->models = sl_realloc(c->models, sizeof(*c->models) * (size_t)(c->nmodel + 1));
-  c->models[c->nmodel++] = sl_model_slot_new(name, m);
+  c->models[c->nmodel++] = s;
 }
 
 int sl_catalog_drop_model(sl_catalog *c, const char *name) {

@@ -68,6 +68,8 @@ const sl_value *sl_catalog_get(sl_catalog *c, const char *name);
 ** (1 if removed; running queries keep their reference). */
 sl_model_slot *sl_catalog_model(sl_catalog *c, const char *name);
 void sl_catalog_put_model(sl_catalog *c, const char *name, sl_model *m);
+/* Add a slot under its name, taking its reference (the name must be free). */
+void sl_catalog_add_model(sl_catalog *c, sl_model_slot *s);
 int sl_catalog_drop_model(sl_catalog *c, const char *name);
 /* Free a table that is not in a catalog (its rows and schema). */
 void sl_table_free(sl_table *t);

@@ -251,6 +251,8 @@ int sl_source_init_format(sl_source *s, sl_options *opts, const char *dflt, sl_e
   sl_schema_init(&s->schema, 0);
   if (cols) {
     if (sl_schema_parse(&s->schema, cols, err)) return -1;
+  } else if (opts->declared && opts->declared->ncol) {
+    sl_schema_copy(&s->schema, opts->declared);
   } else if (s->format == &sl_fmt_raw) {
     sl_schema_add(&s->schema, "value", 5, "TEXT");
   } else if (s->format == &sl_fmt_json) {

@@ -30,6 +30,9 @@ typedef struct sl_options {
   int n;
   sl_option *v;   /* owned */
   const char *fn; /* the call's name ("file"), for messages; borrowed */
+  /* CREATE STREAM s (cols) FROM ...: the declared columns (borrowed), the
+  ** default of `columns =>` for formats that need columns (csv) */
+  const struct sl_schema *declared;
 } sl_options;
 
 void sl_options_free(sl_options *o);

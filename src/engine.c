@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "connector.h"
 #include "expr.h"
 #include "extension.h"
 #include "model.h"
@@ -197,6 +198,7 @@ static int exec_describe(sluice *db, const sl_stmt *st, sl_row_fn fn, void *ud, 
     show_ctx s = {fn, ud};
     sl_model_describe(m, describe_prop, &s);
     sl_model_release(m);
+    if (ms->trainer) sl_trainer_describe(ms->trainer, describe_prop, &s);
     return 0;
   }
   sl_table *t = sl_catalog_table(&db->cat, st->name);
@@ -216,6 +218,46 @@ static int exec_describe(sluice *db, const sl_stmt *st, sl_row_fn fn, void *ud, 
 
 /* ---- DDL ----------------------------------------------------------------------- */
 
+/* CREATE [OR REPLACE] MODEL name TYPE t [WITH (options)]: a model that
+** learns (model_train.c).  A replacement is a new slot: queries running on
+** the old one keep it, new queries get the new one. */
+static int create_trainable(sluice *db, const sl_stmt *st, sl_err *err) {
+  sl_options o;
+  sl_err e = {0};
+  sl_trainer *t = NULL;
+  if (sl_call_options(db, st->source, &o, &e) == 0) t = sl_trainer_new(st->source->name, &o, &e);
+  sl_options_free(&o);
+  if (!t) {
+    if (!e.line) {
+      e.line = st->source->line;
+      e.col = st->source->col;
+    }
+    sl_err_move(err, &e);
+    return -1;
+  }
+  sl_catalog_drop_model(&db->cat, st->name);
+  sl_catalog_add_model(&db->cat, sl_trainer_slot(t, st->name));
+  return 0;
+}
+
+/* EXPORT MODEL name TO 'path'. */
+static int exec_export_model(sluice *db, const sl_stmt *st, sl_err *err) {
+  sl_model_slot *ms = sl_catalog_model(&db->cat, st->name);
+  if (!ms) {
+    sl_err_setpos(err, SL_EBIND, st->line, st->col, "no such model: %s", st->name);
+    return -1;
+  }
+  char *path = sl_strndup(st->value->z, (size_t)st->value->n);
+  sl_err e = {0};
+  int rc = sl_model_export(ms, path, &e);
+  free(path);
+  if (rc) {
+    sl_err_setpos(err, e.code, st->line, st->col, "%s", e.msg);
+    sl_err_clear(&e);
+  }
+  return rc;
+}
+
 /* CREATE [OR REPLACE] MODEL name FROM 'path': the file is loaded and checked
 ** completely before the catalog changes; a replacement is swapped in under
 ** running queries (their next batch uses it). */
@@ -227,6 +269,7 @@ static int exec_create_model(sluice *db, const sl_stmt *st, sl_err *err) {
                   "model %s already exists (CREATE OR REPLACE MODEL swaps it)", st->name);
     return -1;
   }
+  if (st->source) return create_trainable(db, st, err);
   char *path = sl_strndup(st->value->z, (size_t)st->value->n);
   sl_err e = {0};
   sl_model *m = sl_model_load(path, &e);
@@ -405,6 +448,7 @@ static int exec_stmt(sluice *db, const sl_stmt *st, int deferred, sl_row_fn fn, 
     return 0;
   }
   case S_CREATE_MODEL: return exec_create_model(db, st, err);
+  case S_EXPORT_MODEL: return exec_export_model(db, st, err);
   case S_DROP_MODEL:
     if (!sl_catalog_drop_model(&db->cat, st->name) && !st->if_exists) {
       sl_err_setpos(err, SL_EBIND, st->line, st->col, "no such model: %s", st->name);

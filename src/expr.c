@@ -318,9 +318,12 @@ static int code_grouped(sl_compiler *c, sl_expr *e, int target) {
     c->prog->ops[a].comment = e->name ? e->name : "group term";
     return 1;
   }
-  if (e->kind == E_COLUMN) {
+  if (e->kind == E_COLUMN || (e->kind == E_CALL && e->mcall >= 0)) {
     sl_err_setpos(c->err, SL_EBIND, e->line, e->pos_col,
-                  "column %s must appear in GROUP BY or be used in an aggregate", e->name);
+                  e->kind == E_COLUMN
+                      ? "column %s must appear in GROUP BY or be used in an aggregate"
+                      : "%s(): a model call must appear in GROUP BY or be used in an aggregate",
+                  e->name);
     return -1;
   }
   return 0;

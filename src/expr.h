@@ -49,6 +49,13 @@ void sl_mcalls_free(sl_mcalls *l);
 struct sl_model;
 const char *sl_mcall_misfit(sl_mcall_mode mode, const struct sl_model *m);
 
+/* Model slots a query holds a reference to (train()'s models). */
+typedef struct sl_held {
+  struct sl_model_slot **a;
+  int n;
+} sl_held;
+void sl_held_free(sl_held *h); /* releases each reference */
+
 typedef struct sl_bind {
   sl_schema *schema;   /* input columns (may grow if open), NULL without FROM */
   const char *srcname; /* name the input may be qualified with, or NULL */
@@ -60,6 +67,8 @@ typedef struct sl_bind {
   sl_catalog *cat;   /* models by name; NULL: model calls are not allowed here */
   sl_mcalls *mcalls; /* where model calls are collected (each E_CALL gets ->mcall) */
   int in_model;      /* binding a model call's arguments */
+  int agg_models;    /* model calls may be aggregate arguments (op_score runs first) */
+  sl_held *held;     /* train(m, ...) is allowed; m's slot is held here */
   int window_cols;   /* window_start / window_end name the group's window */
   /* A join: the other side's columns (schema2, named srcname2) at offset
   ** base2 in the joined row, this input's at base1.  Stream-table: the

@@ -41,7 +41,8 @@ typedef void (*sl_xbatch)(sl_fctx *ctx, int nrow, int argc);
 #define SL_FUNC_NEEDCOLL 0x04      /* receives the collation of its first argument */
 #define SL_FUNC_JSONRESULT 0x08    /* result TEXT is JSON (sets SL_F_JSON) */
 #define SL_FUNC_COUNTSTAR 0x10     /* count(*): called with zero arguments */
-#define SL_FUNC_MODEL 0x20         /* a model function: scored by op_score, never called */
+#define SL_FUNC_MODELARG 0x20 /* train(m, ...): the first argument names the model (not passed) */
+#define SL_FUNC_MODEL 0x40    /* a model function: scored by op_score, never called */
 
 struct sl_func {
   const char *name;  /* lower-case name as written in SQL */
@@ -132,6 +133,8 @@ struct sl_fctx {
   sl_coll coll;       /* collation of the first argument (SL_FUNC_NEEDCOLL) */
   int failed;         /* set by sl_result_error */
   sl_buf *errmsg;     /* message of the failure */
+  int64_t wend;       /* xFinal/xValue of a window's group: the window's end (ms), else 0 */
+  int discard;        /* xFinal only to release the state: the group is dropped unfinished */
   sl_fbatch *batch;   /* a batch call (xBatch): its columns, or NULL */
 };
 

@@ -442,7 +442,19 @@ static void f_json_quote(sl_fctx *ctx, int argc, sl_value **argv) {
 
 /* ---- VECTOR ---------------------------------------------------------------- */
 
-/* vector(X): X a JSON array of numbers (or already a VECTOR);
+/* Make the result a VECTOR of n elements in its own buffer; returns them
+** for the caller to fill. */
+static double *vector_result(sl_fctx *ctx, int n) {
+  double *x = (double *)(void *)sl_value_text_space(ctx->out, sizeof(double) * (size_t)n);
+  ctx->out->type = SL_VECTOR;
+  ctx->out->flags = SL_F_OWNBUF;
+  ctx->out->n = (uint32_t)n;
+  ctx->out->u.v = x;
+  return x;
+}
+
+/* vector(X): X a JSON array of numbers, a comma-separated list of them, or
+** already a VECTOR;
 ** vector(a, b, ...): the numbers given.  NULL in, NULL out. */
 static void f_vector(sl_fctx *ctx, int argc, sl_value **argv) {
   if (argc == 1 && argv[0]->type == SL_NULL) return;
@@ -454,8 +466,14 @@ static void f_vector(sl_fctx *ctx, int argc, sl_value **argv) {
     size_t s = sl_json_ws(argv[0]->u.z, argv[0]->n, 0), e = argv[0]->n;
     while (e > s && strchr(" \t\n\r", argv[0]->u.z[e - 1]))
       e--;
-    if (sl_json_to_vector(argv[0]->u.z + s, e - s, ctx->out, NULL))
-      sl_result_error(ctx, "vector(): not a JSON array of numbers");
+    if (sl_json_to_vector(argv[0]->u.z + s, e - s, ctx->out, NULL) == 0) return;
+    /* "1,2,3" or "[1, 2, 3]" as Spark writes vectors */
+    int cnt = sl_parse_numlist(argv[0]->u.z, argv[0]->n, NULL, 0);
+    if (cnt < 0) {
+      sl_result_error(ctx, "vector(): not a list of numbers");
+      return;
+    }
+    sl_parse_numlist(argv[0]->u.z, argv[0]->n, vector_result(ctx, cnt), cnt);
     return;
   }
   for (int i = 0; i < argc; i++)
@@ -463,14 +481,9 @@ static void f_vector(sl_fctx *ctx, int argc, sl_value **argv) {
       sl_result_error(ctx, "vector(): argument %d is not a number", i + 1);
       return;
     }
-  /* build the elements in the result's own buffer */
-  double *x = (double *)(void *)sl_value_text_space(ctx->out, sizeof(double) * (size_t)argc);
+  double *x = vector_result(ctx, argc);
   for (int i = 0; i < argc; i++)
     x[i] = sl_value_as_real(argv[i]);
-  ctx->out->type = SL_VECTOR;
-  ctx->out->flags = SL_F_OWNBUF;
-  ctx->out->n = (uint32_t)argc;
-  ctx->out->u.v = x;
 }
 
 /* 1 if v is a VECTOR; 0 if not (an error unless v is NULL, which gives NULL). */
@@ -527,7 +540,8 @@ const sl_func sl_builtin_json[] = {
     J("json_array", -1, f_json_array, SL_FUNC_JSONRESULT, "json_array(...): a JSON array"),
     J("json_object", -1, f_json_object, SL_FUNC_JSONRESULT, "json_object(label, value, ...)"),
     J("json_quote", 1, f_json_quote, SL_FUNC_JSONRESULT, "json_quote(X): X as a JSON value"),
-    J("vector", -1, f_vector, 0, "vector(X) or vector(a, b, ...): a VECTOR"),
+    J("vector", -1, f_vector, 0,
+      "vector(X) or vector(a, b, ...): a VECTOR from a JSON array, '1,2,3' or numbers"),
     J("vector_len", 1, f_vector_len, 0, "vector_len(V): number of elements"),
     J("vector_get", 2, f_vector_get, 0, "vector_get(V, i): element i (0-based) as REAL"),
     J("vector_dot", 2, f_vector_dot, 0, "vector_dot(A, B): dot product"),

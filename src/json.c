@@ -18,6 +18,7 @@
 */
 #include "json.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -754,5 +755,88 @@ void sl_json_append_value(sl_buf *out, sl_value *v) {
     sl_buf_putc(out, ']');
     break;
   default: sl_buf_append(out, "null", 4); break;
+  }
+}
+
+static int list_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* The number at z[*at..n) when it is a plain decimal ([-+]digits[.digits]
+** [e[-+]digits]) of at most 15 significant digits and a power of ten within
+** 1e22: then (double)digits and 1e|e| are exact and one division or
+** multiplication rounds correctly (as strtod and NumPy do).  Returns 1 with
+** *at past it, or 0 for anything else (the caller falls back to sl_atof). */
+static int fast_double(const char *z, size_t n, size_t *at, double *out) {
+  static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                               1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                               1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  size_t i = *at;
+  int neg = 0, nd = 0, e = 0;
+  uint64_t s = 0;
+  if (i < n && (z[i] == '-' || z[i] == '+')) neg = z[i++] == '-';
+  size_t d0 = i;
+  for (; i < n && z[i] >= '0' && z[i] <= '9'; i++) {
+    nd += s != 0 || z[i] != '0'; /* significant digits: not the leading zeros */
+    s = s * 10 + (uint64_t)(z[i] - '0');
+  }
+  size_t ni = i - d0;
+  if (i < n && z[i] == '.') {
+    size_t f0 = ++i;
+    for (; i < n && z[i] >= '0' && z[i] <= '9'; i++) {
+      nd += s != 0 || z[i] != '0';
+      s = s * 10 + (uint64_t)(z[i] - '0');
+    }
+    e = -(int)(i - f0);
+    ni += i - f0;
+  }
+  if (ni == 0 || nd > 15) return 0;
+  if (i < n && (z[i] == 'e' || z[i] == 'E')) {
+    int es = 1, x = 0;
+    i++;
+    if (i < n && (z[i] == '-' || z[i] == '+')) es = z[i++] == '-' ? -1 : 1;
+    size_t e0 = i;
+    for (; i < n && z[i] >= '0' && z[i] <= '9' && x < 1000; i++)
+      x = x * 10 + (z[i] - '0');
+    if (i == e0) return 0;
+    e += es * x;
+  }
+  if ((i < n && z[i] != ',' && !list_space(z[i])) || e < -22 || e > 22) return 0;
+  double v = (double)s;
+  v = e < 0 ? v / p10[-e] : v * p10[e];
+  *out = neg ? -v : v;
+  *at = i;
+  return 1;
+}
+
+int sl_parse_numlist(const char *z, size_t n, double *out, int cap) {
+  size_t i = 0;
+  while (i < n && list_space(z[i]))
+    i++;
+  while (n > i && list_space(z[n - 1]))
+    n--;
+  if (i < n && z[i] == '[') {
+    if (z[n - 1] != ']') return -1;
+    i++;
+    n--;
+  }
+  int count = 0;
+  for (;;) {
+    while (i < n && list_space(z[i]))
+      i++;
+    double v;
+    if (!fast_double(z, n, &i, &v)) { /* anything else sl_atof reads */
+      size_t s = i;
+      while (i < n && z[i] != ',' && !list_space(z[i]))
+        i++;
+      if (i == s) return count == 0 && i >= n ? 0 : -1; /* "" or "[]"; else an empty field */
+      if (!sl_atof(z + s, i - s, &v)) return -1;
+    }
+    if (count < cap) out[count] = v;
+    count++;
+    while (i < n && list_space(z[i]))
+      i++;
+    if (i >= n) return count;
+    if (z[i++] != ',') return -1;
   }
 }

@@ -66,6 +66,12 @@ int sl_json_to_value(const char *z, size_t n, sl_value *out, sl_arena *arena);
 ** sets out to a VECTOR.  Returns 0, or -1 if z is not an array of numbers. */
 int sl_json_to_vector(const char *z, size_t n, sl_value *out, sl_arena *arena);
 
+/* A list of numbers written as text: "[1, 2.5, -3]" or "1,2.5,-3" (commas,
+** optional spaces, optional brackets; Spark's dense vector text).  Stores
+** the first cap numbers in out (out may be NULL when cap is 0) and returns
+** how many there are, or -1 when z is not such a list. */
+int sl_parse_numlist(const char *z, size_t n, double *out, int cap);
+
 /* Append z[0..n) minified (whitespace outside strings removed). */
 void sl_json_minify(const char *z, size_t n, sl_buf *out);
 

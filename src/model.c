@@ -260,9 +260,25 @@ sl_model *sl_model_load(const char *path, sl_err *err) {
     return NULL;
   }
   free(text);
+  sl_err e = {0};
+  sl_model *m = sl_model_from_object(o, path, &e);
+  cJSON_Delete(o);
+  if (!m) {
+    sl_err_set(err, SL_EBIND, "model %s: %s", path, e.msg ? e.msg : "cannot load");
+    sl_err_clear(&e);
+  }
+  return m;
+}
+
+sl_model *sl_model_new(void) {
   sl_model *m = sl_calloc(1, sizeof *m);
   atomic_init(&m->ref, 1);
-  m->path = sl_strdup(path);
+  return m;
+}
+
+sl_model *sl_model_from_object(const cJSON *o, const char *origin, sl_err *err) {
+  sl_model *m = sl_model_new();
+  m->path = sl_strdup(origin);
   sl_err e = {0};
   int rc;
   if (cJSON_GetObjectItemCaseSensitive(o, "learner")) {
@@ -283,9 +299,8 @@ sl_model *sl_model_load(const char *path, sl_err *err) {
     } else
       rc = sl_model_load_object(m, o, &e);
   }
-  cJSON_Delete(o);
   if (rc) {
-    sl_err_set(err, SL_EBIND, "model %s: %s", path, e.msg ? e.msg : "cannot load");
+    sl_err_move(err, &e);
     sl_err_clear(&e);
     model_free(m);
     return NULL;
@@ -340,13 +355,14 @@ sl_model_slot *sl_model_slot_new(const char *name, sl_model *m) {
   return s;
 }
 
-void sl_model_slot_swap(sl_model_slot *s, sl_model *m) {
+int sl_model_slot_swap(sl_model_slot *s, sl_model *m) {
   pthread_mutex_lock(&s->mu);
   sl_model *old = s->cur;
   s->cur = m;
-  s->version++;
+  int v = ++s->version;
   pthread_mutex_unlock(&s->mu);
   sl_model_release(old);
+  return v;
 }
 
 sl_model *sl_model_slot_acquire(sl_model_slot *s) {
@@ -363,6 +379,7 @@ void sl_model_slot_retain(sl_model_slot *s) {
 
 void sl_model_slot_release(sl_model_slot *s) {
   if (!s || atomic_fetch_sub(&s->ref, 1) != 1) return;
+  sl_trainer_free(s->trainer);
   sl_model_release(s->cur);
   pthread_mutex_destroy(&s->mu);
   free(s->name);
@@ -408,4 +425,51 @@ void sl_model_describe(const sl_model *m, void (*cb)(void *ud, const char *k, co
   cb(ud, "primary output", primary);
   cb(ud, "missing values", m->missing_ok ? "NULL/NaN follow each split's default" : "rejected");
   sl_buf_free(&b);
+}
+
+/* ---- EXPORT MODEL ---------------------------------------------------------- */
+
+/* Write n bytes to path atomically: a temporary file beside it, renamed. */
+static int write_atomic(const char *path, const char *z, size_t n, sl_err *err) {
+  size_t plen = strlen(path);
+  char *tmp = sl_malloc(plen + 8);
+  memcpy(tmp, path, plen);
+  memcpy(tmp + plen, ".tmp", 5);
+  FILE *f = fopen(tmp, "wb");
+  int ok = f && fwrite(z, 1, n, f) == n;
+  if (f && fclose(f) != 0) ok = 0;
+  if (ok && rename(tmp, path) != 0) ok = 0;
+  if (!ok) {
+    sl_err_set(err, SL_EIO, "EXPORT MODEL: cannot write %s: %s", path, strerror(errno));
+    remove(tmp);
+  }
+  free(tmp);
+  return ok ? 0 : -1;
+}
+
+int sl_model_export(sl_model_slot *s, const char *path, sl_err *err) {
+  char *text = NULL;
+  if (s->trainer) {
+    cJSON *o = sl_trainer_json(s->trainer);
+    text = cJSON_Print(o);
+    cJSON_Delete(o);
+  } else {
+    sl_model *m = sl_model_slot_acquire(s);
+    FILE *f = fopen(m->path, "rb");
+    if (f) {
+      text = sl_read_all(f);
+      fclose(f);
+    }
+    if (!text)
+      sl_err_set(err, SL_EIO, "EXPORT MODEL %s: cannot read %s, the file it was loaded from",
+                 s->name, m->path);
+    sl_model_release(m);
+    if (!text) return -1;
+  }
+  size_t n = strlen(text);
+  text = sl_realloc(text, n + 2);
+  text[n++] = '\n';
+  int rc = write_atomic(path, text, n, err);
+  free(text);
+  return rc;
 }

@@ -88,17 +88,20 @@ static inline void sl_model_score(const sl_model *m, const double *x, int n, dou
 int sl_model_argmax(const sl_model *m, const double *row);
 
 /* A named, swappable model in the catalog. */
+typedef struct sl_trainer sl_trainer;
 typedef struct sl_model_slot {
   char *name;
   pthread_mutex_t mu;
-  sl_model *cur; /* the current version (one reference held by the slot) */
-  int version;   /* 1, 2, ... per CREATE OR REPLACE */
+  sl_model *cur;       /* the current version (one reference held by the slot) */
+  int version;         /* 1, 2, ... per CREATE OR REPLACE and per training update */
+  sl_trainer *trainer; /* a trainable model's learning state (owned), or NULL */
   atomic_int ref;
 } sl_model_slot;
 
 sl_model_slot *sl_model_slot_new(const char *name, sl_model *m); /* takes m's reference */
-/* Swap in a new version (takes m's reference); the old one is released. */
-void sl_model_slot_swap(sl_model_slot *s, sl_model *m);
+/* Swap in a new version (takes m's reference); the old one is released.
+** Returns the new version number. */
+int sl_model_slot_swap(sl_model_slot *s, sl_model *m);
 /* The current version with a reference for the caller. */
 sl_model *sl_model_slot_acquire(sl_model_slot *s);
 void sl_model_slot_retain(sl_model_slot *s);
@@ -108,7 +111,43 @@ void sl_model_slot_release(sl_model_slot *s);
 void sl_model_describe(const sl_model *m, void (*cb)(void *ud, const char *k, const char *v),
                        void *ud);
 
+/* Write the current version of a slot's model to path in the sluice model
+** format (a trained model), or copy the file it was loaded from.  0, or -1
+** with err set. */
+int sl_model_export(sl_model_slot *s, const char *path, sl_err *err);
+
+/* ---- online learning (model_train.c) -------------------------------------- */
+/* A trainable model (CREATE MODEL m TYPE linear_sgd | logistic_sgd |
+** kmeans_stream WITH (...)) keeps its learning state in an sl_trainer owned
+** by its slot.  train(m, ...) is an aggregate whose every finished group is
+** one mini-batch: its xFinal applies Spark MLlib's update rule to the state
+** and swaps a new immutable version into the slot, which predict() and the
+** other model functions then use.  docs/models.md has the rules. */
+struct sl_options;
+/* A trainer of `type` from the WITH options (unknown options are errors).
+** Returns NULL with err set. */
+sl_trainer *sl_trainer_new(const char *type, struct sl_options *opts, sl_err *err);
+/* A new slot named name that owns t, holding t's first version (one
+** reference, for the caller). */
+sl_model_slot *sl_trainer_slot(sl_trainer *t, const char *name);
+void sl_trainer_free(sl_trainer *t);
+/* The train() aggregate of this trainer (lives as long as the trainer). */
+const struct sl_func *sl_trainer_func(sl_trainer *t);
+/* How many arguments train(m, ...) has before the features (1: the label). */
+int sl_trainer_nlabel(const sl_trainer *t);
+/* Properties for DESCRIBE: type, parameters, version, updates, state. */
+void sl_trainer_describe(sl_trainer *t, void (*cb)(void *ud, const char *k, const char *v),
+                         void *ud);
+/* The current state as a model object in the sluice format (caller frees
+** with cJSON_Delete). */
+cJSON *sl_trainer_json(sl_trainer *t);
+
 /* ---- for the kinds (model_*.c) ------------------------------------------ */
+/* A model built from a sluice-format object (not a file); origin is shown by
+** DESCRIBE as its file.  NULL with err set. */
+sl_model *sl_model_from_object(const cJSON *o, const char *origin, sl_err *err);
+/* An empty model with one reference, for kinds built in code. */
+sl_model *sl_model_new(void);
 /* scikit-learn's (scipy's) expit: 1 / (1 + exp(-v)). */
 static inline double sl_expit(double v) {
   return 1.0 / (1.0 + exp(-v));

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model.h"
 #include "operator.h"
 #include "vm.h"
 
@@ -107,6 +108,7 @@ typedef struct op_aggregate {
   int buf_first;     /* first step register buffered per row */
   int nbuf;          /* registers buffered per row */
   sl_value *fakereg; /* buffered rows are replayed from here */
+  sl_value **argv;   /* an aggregate call's arguments (room for the most) */
 } op_aggregate;
 
 /* ---- hashing of group keys ------------------------------------------------ */
@@ -246,14 +248,14 @@ static const char *step_group(op_aggregate *p, group *g, sl_value *reg) {
   for (int a = 0; a < sp->naggs; a++) {
     const sl_agg_call *ac = &sp->aggs[a];
     if (ac->filter_reg >= 0 && !sl_value_truth(&reg[ac->filter_reg])) continue;
-    sl_value *argv[8];
-    for (int k = 0; k < ac->nargs && k < 8; k++)
+    sl_value **argv = p->argv;
+    for (int k = 0; k < ac->nargs; k++)
       argv[k] = &reg[ac->arg_reg + k];
     if (ac->distinct &&
         (reg[ac->arg_reg].type == SL_NULL || !distinct_new(p, g, a, &reg[ac->arg_reg])))
       continue;
     sl_value dummy = SL_VALUE_INIT;
-    sl_fctx ctx = {ac->func, &dummy, g->state + p->state_off[a], ac->coll, 0, &p->msg, NULL};
+    sl_fctx ctx = {ac->func, &dummy, g->state + p->state_off[a], ac->coll, 0, &p->msg, 0, 0, NULL};
     ac->func->xStep(&ctx, ac->nargs, argv);
     sl_value_free(&dummy);
     if (ctx.failed) return p->msg.z ? p->msg.z : "aggregate failed";
@@ -294,7 +296,8 @@ static int emit_group(op_aggregate *p, group *g, int64_t wend, int final, sl_err
     const sl_agg_call *ac = &p->spec.aggs[a];
     sl_value *v = &r[nk + 2 + a];
     sl_value_set_null(v);
-    sl_fctx ctx = {ac->func, v, g->state + p->state_off[a], ac->coll, 0, &p->msg, NULL};
+    sl_fctx ctx = {ac->func, v, g->state + p->state_off[a], ac->coll, 0, &p->msg, 0, 0, NULL};
+    if (p->spec.wkind != SL_WIN_NONE) ctx.wend = wend;
     if (final)
       ac->func->xFinal(&ctx);
     else if (ac->func->xValue)
@@ -335,7 +338,7 @@ static void group_free(op_aggregate *p, group *g, int finalized) {
     for (int a = 0; a < p->spec.naggs; a++) {
       const sl_agg_call *ac = &p->spec.aggs[a];
       sl_value v = SL_VALUE_INIT;
-      sl_fctx ctx = {ac->func, &v, g->state + p->state_off[a], ac->coll, 0, &p->msg, NULL};
+      sl_fctx ctx = {ac->func, &v, g->state + p->state_off[a], ac->coll, 0, &p->msg, 0, 1, NULL};
       ac->func->xFinal(&ctx);
       sl_value_free(&v);
     }
@@ -805,6 +808,10 @@ static void aggregate_free(sl_operator *base) {
     }
   free(p->sbuckets);
   free(p->fakereg);
+  free(p->argv);
+  for (int i = 0; i < p->spec.nheld; i++)
+    sl_model_slot_release(p->spec.held[i]);
+  free(p->spec.held);
   free(p->wins);
   free(p->buckets);
   free(p->parts);
@@ -833,10 +840,13 @@ sl_operator *sl_op_aggregate_new(sl_agg_spec *spec) {
   p->spec = *spec;
   memset(spec, 0, sizeof *spec);
   p->state_off = sl_calloc((size_t)(p->spec.naggs ? p->spec.naggs : 1), sizeof(size_t));
+  int maxargs = 1;
   for (int a = 0; a < p->spec.naggs; a++) {
+    if (p->spec.aggs[a].nargs > maxargs) maxargs = p->spec.aggs[a].nargs;
     p->state_off[a] = p->state_size;
     p->state_size += (p->spec.aggs[a].func->state_size + 15) & ~(size_t)15;
   }
+  p->argv = sl_calloc((size_t)maxargs, sizeof(sl_value *));
   p->nbuckets = 64;
   p->buckets = sl_calloc(p->nbuckets, sizeof(group *));
   p->watermark = INT64_MIN;

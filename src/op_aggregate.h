@@ -43,6 +43,10 @@ typedef struct sl_agg_spec {
   int has_distinct;
   int emit_changes; /* a changelog after every batch (always for no window) */
   int ncol;         /* output columns */
+  /* trainable models whose train() this query calls: one slot reference
+  ** each, released with the operator (their trainers must outlive it) */
+  struct sl_model_slot **held;
+  int nheld;
 } sl_agg_spec;
 
 /* Takes the programs and the aggregate array (spec is zeroed). */

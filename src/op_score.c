@@ -52,7 +52,6 @@ typedef struct op_score {
   double *scratch;
   size_t scratch_cap;
   sl_arena arena; /* JSON text of this batch */
-  sl_arena vec_arena;
   sl_buf msg;
   int strict; /* a rejected row fails the query (a constant SELECT) */
 } op_score;
@@ -73,6 +72,14 @@ static const char *feature(const sl_value *v, int missing_ok, double *out) {
   }
 }
 
+/* The message for a VECTOR of n features given to model m. */
+static const char *vector_misfit(op_score *p, const sl_mcall *mc, const sl_model *m, int n) {
+  sl_buf_reset(&p->msg);
+  sl_buf_printf(&p->msg, "model %s takes %d features; the VECTOR has %d", mc->slot->name, m->n_in,
+                n);
+  return p->msg.z;
+}
+
 /* Fill row k of call i's matrix from the program's registers; NULL or why
 ** the record is rejected. */
 static const char *fill(op_score *p, int i, int k) {
@@ -81,21 +88,22 @@ static const char *fill(op_score *p, int i, int k) {
   const sl_model *m = c->m;
   double *x = c->x + (size_t)k * (size_t)m->n_in;
   sl_value *r = &p->vm.reg[c->arg_reg];
+  if (m->n_in == 0) return NULL; /* a trainable model before its first update: NULL */
   if (mc->vector) {
     sl_value *v = &r[0];
-    if (v->type == SL_TEXT && sl_json_to_vector(v->u.z, v->n, v, &p->vec_arena))
-      return "the features are text, not a numeric array";
-    if (v->type != SL_VECTOR) {
+    if (v->type == SL_TEXT) { /* a JSON array, or "1,2,3" */
+      int n = sl_parse_numlist(v->u.z, v->n, x, m->n_in);
+      if (n < 0) return "the features are text, not a list of numbers";
+      if (n != m->n_in) return vector_misfit(p, mc, m, n);
+      for (int j = 0; j < n; j++)
+        if (isnan(x[j]) && !m->missing_ok)
+          return "a NaN feature (this model has no missing values)";
+    } else if (v->type != SL_VECTOR) {
       if (m->n_in != 1) return "the features are not a VECTOR (a JSON array of numbers)";
       const char *why = feature(v, m->missing_ok, x);
       if (why) return why;
     } else {
-      if ((int)v->n != m->n_in) {
-        sl_buf_reset(&p->msg);
-        sl_buf_printf(&p->msg, "model %s takes %d features; the VECTOR has %u", mc->slot->name,
-                      m->n_in, v->n);
-        return p->msg.z;
-      }
+      if ((int)v->n != m->n_in) return vector_misfit(p, mc, m, (int)v->n);
       for (int j = 0; j < m->n_in; j++) {
         x[j] = v->u.v[j];
         if (isnan(x[j]) && !m->missing_ok)
@@ -210,6 +218,10 @@ static void result(op_score *p, int i, int k, sl_value *v) {
   int width = mc->mode == SL_MC_DECISION ? m->n_decision : m->n_out;
   const double *row = c->out + (size_t)k * (size_t)width;
   sl_mcall_mode mode = mc->mode;
+  if (m->n_in == 0) {
+    sl_value_set_null(v);
+    return;
+  }
   if (mode == SL_MC_PREDICT) {
     switch (m->out) {
     case SL_OUT_VALUE: sl_value_set_real(v, row[0]); return;
@@ -261,7 +273,6 @@ static int score_push(sl_operator *base, sl_batch *in, sl_err *err) {
   }
   reserve(p, in->nrow);
   sl_arena_reset(&p->arena);
-  sl_arena_reset(&p->vec_arena);
   int n = 0, rc = 0;
   for (int r = 0; r < in->nrow; r++) {
     rc = sl_vm_run(&p->vm, in->rows + (size_t)r * (size_t)in->ncol);
@@ -364,7 +375,6 @@ static void score_free(sl_operator *base) {
   free(p->keep);
   free(p->scratch);
   sl_arena_free(&p->arena);
-  sl_arena_free(&p->vec_arena);
   sl_buf_free(&p->msg);
   free(p);
 }
@@ -388,6 +398,5 @@ sl_operator *sl_op_score_new(sl_program *prog, int ncol_in, sl_mcalls *calls, co
   p->vm.trace = trace;
   p->strict = strict;
   sl_arena_init(&p->arena);
-  sl_arena_init(&p->vec_arena);
   return &p->base;
 }

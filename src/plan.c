@@ -279,8 +279,7 @@ int sl_run_execute(sl_run *run, int threaded, sl_err *err) {
 
 /* ---- options of connector calls ----------------------------------------- */
 
-/* Evaluate the arguments of a connector call into options. */
-static int call_options(sluice *db, const sl_call *call, sl_options *o, sl_err *err) {
+int sl_call_options(sluice *db, const sl_call *call, sl_options *o, sl_err *err) {
   memset(o, 0, sizeof *o);
   o->fn = call->name;
   int pos = 0;
@@ -305,7 +304,8 @@ static int call_options(sluice *db, const sl_call *call, sl_options *o, sl_err *
 }
 
 /* Open a connector call as a source or a sink. */
-static void *open_connector(sluice *db, const sl_call *call, int sink, sl_err *err) {
+static void *open_connector(sluice *db, const sl_call *call, int sink, const sl_schema *declared,
+                            sl_err *err) {
   const sl_connector *c = sl_connector_find(call->name, strlen(call->name));
   if (!c || !(sink ? (void *)c->open_sink : (void *)c->open_source)) {
     sl_err_setpos(err, SL_EBIND, call->line, call->col,
@@ -314,10 +314,11 @@ static void *open_connector(sluice *db, const sl_call *call, int sink, sl_err *e
     return NULL;
   }
   sl_options o;
-  if (call_options(db, call, &o, err)) {
+  if (sl_call_options(db, call, &o, err)) {
     sl_options_free(&o);
     return NULL;
   }
+  o.declared = declared;
   /* SET kafka.brokers = 'h:p' is the default brokers => of every kafka() call,
   ** and SET kafka.some.property a default librdkafka property. */
   size_t plen = strlen(c->name);
@@ -447,7 +448,7 @@ static int plan_stream(sl_run *run, const sl_stream *s, input *in, sl_err *err) 
     si->schema = &si->own;
     si->task = q->task;
   } else {
-    sl_source *src = open_connector(run->db, d->source, 0, err);
+    sl_source *src = open_connector(run->db, d->source, 0, d->ncols ? &s->schema : NULL, err);
     if (!src) return -1;
     if (d->ncols) {
       sl_schema_free(&src->schema);
@@ -501,7 +502,7 @@ static int plan_input1(sl_run *run, const sl_call *from, const char *id, input *
       return -1;
     }
   }
-  sl_source *src = open_connector(run->db, from, 0, err);
+  sl_source *src = open_connector(run->db, from, 0, NULL, err);
   if (!src) return -1;
   in->task = task_new(run, id, src);
   in->schema = &src->schema;
@@ -594,7 +595,7 @@ static sl_table *load_table(sl_run *run, const sl_call *c, sl_err *err) {
     sl_err_setpos(err, SL_EBIND, c->line, c->col, "no such table: %s", c->name);
     goto fail;
   }
-  sl_source *src = open_connector(run->db, c, 0, err);
+  sl_source *src = open_connector(run->db, c, 0, NULL, err);
   if (!src) goto fail;
   if (src->schema.ncol == 0) {
     sl_err_setpos(err, SL_EBIND, c->line, c->col,
@@ -957,6 +958,50 @@ static int window_ms(sl_expr *e, int64_t *ms, sl_err *err) {
   return -1;
 }
 
+/* Columns of the input's rows (both sides of a join), once binding is done
+** (an open schema grows while binding). */
+static int input_width(const input *in) {
+  int n = in->base1 + (in->schema ? in->schema->ncol : 0);
+  if (in->schema2 && in->base2 + in->schema2->ncol > n) n = in->base2 + in->schema2->ncol;
+  return n;
+}
+
+/* Add op_score to q for the model calls collected while binding: its program
+** computes every call's arguments (and where, when given: a WHERE that uses
+** no model, so rows it drops are not scored).  Takes mcalls' slot references
+** on success (mcalls is zeroed); on failure the caller frees them. */
+static int add_score(sluice *db, sl_query *q, sl_mcalls *mcalls, sl_expr *where, int ncol_in,
+                     int strict, sl_err *err) {
+  int total = 0;
+  for (int i = 0; i < mcalls->n; i++)
+    total += mcalls->a[i].nargs + (mcalls->a[i].cls != NULL);
+  sl_expr **args = sl_malloc(sizeof(sl_expr *) * (size_t)(total ? total : 1));
+  int *arg_reg = sl_malloc(sizeof(int) * (size_t)mcalls->n);
+  int off = 0;
+  for (int i = 0; i < mcalls->n; i++) {
+    const sl_mcall *mc = &mcalls->a[i];
+    arg_reg[i] = off;
+    for (int j = 0; j < mc->nargs; j++)
+      args[off++] = mc->args[j];
+    if (mc->cls) args[off++] = mc->cls;
+  }
+  sl_program *sp = args_program(where, args, total, 0, err);
+  free(args);
+  if (sp) {
+    for (int i = 0; i < mcalls->n; i++)
+      arg_reg[i] += sp->result_reg;
+    query_add_op(q, sl_op_score_new(sp, ncol_in, mcalls, arg_reg, db->vm_trace, strict));
+  }
+  free(arg_reg);
+  return sp ? 0 : -1;
+}
+
+/* Arguments an aggregate call passes (train(m, ...) does not pass m). */
+static int agg_nargs(const sl_expr *e) {
+  int n = e->star || !e->list ? 0 : e->list->n;
+  return e->func->flags & SL_FUNC_MODELARG ? n - 1 : n;
+}
+
 /* GROUP BY [keys], [TUMBLE(ts, size) | HOP(ts, slide, size)]: bind, compile
 ** the step and output programs, and add op_aggregate to q. */
 static int plan_grouped(sl_run *run, const sl_select *sel, sl_query *q, input *in,
@@ -967,6 +1012,8 @@ static int plan_grouped(sl_run *run, const sl_select *sel, sl_query *q, input *i
   sl_exprlist keys = {0, 0, NULL, NULL};
   sl_expr *win = NULL;
   sl_expr **aggs = NULL;
+  sl_mcalls mcalls = {0};
+  sl_held held = {0};
   int rc = -1;
   for (int i = 0; sel->group && i < sel->group->n; i++) {
     sl_expr *g = sel->group->a[i];
@@ -982,10 +1029,16 @@ static int plan_grouped(sl_run *run, const sl_select *sel, sl_query *q, input *i
     keys.a = sl_realloc(keys.a, sizeof(sl_expr *) * (size_t)(keys.n + 1));
     keys.a[keys.n++] = g;
   }
+  /* model calls anywhere (op_score runs first and appends their results);
+  ** train() holds its model's slot for the operator's life */
   sl_bind b = {.schema = in->schema,
                .srcname = in->name,
                .funcs = db->cat.funcs,
                .err = err,
+               .cat = &db->cat,
+               .mcalls = &mcalls,
+               .agg_models = 1,
+               .held = &held,
                .schema2 = in->schema2,
                .srcname2 = in->name2,
                .base1 = in->base1,
@@ -1046,13 +1099,23 @@ static int plan_grouped(sl_run *run, const sl_select *sel, sl_query *q, input *i
   for (int i = 0; i < cols->n; i++)
     collect_aggs(cols->a[i], aggs);
   collect_aggs(sel->having, aggs);
+  for (int a = 0; a < spec.naggs; a++)
+    if (aggs[a]->func->flags & SL_FUNC_MODELARG && (!win || sel->emit_changes)) {
+      sl_err_setpos(err, SL_EBIND, aggs[a]->line, aggs[a]->pos_col,
+                    "%s() learns once per window: it needs GROUP BY a TUMBLE, HOP or SESSION "
+                    "window and EMIT ON CLOSE",
+                    aggs[a]->name);
+      goto done;
+    }
+  int ncol_in = input_width(in);
+  if (mcalls.n && add_score(db, q, &mcalls, NULL, ncol_in, 0, err)) goto done;
 
   /* per row: WHERE, keys, event time, each aggregate's arguments and FILTER */
   spec.step = sl_program_new();
-  sl_compiler sc = {spec.step, 0, err, 0, 0, NULL, 0};
+  sl_compiler sc = {spec.step, 0, err, 0, ncol_in, NULL, 0};
   int total = keys.n + 1;
   for (int a = 0; a < spec.naggs; a++)
-    total += (aggs[a]->star || !aggs[a]->list ? 0 : aggs[a]->list->n) + (aggs[a]->right != NULL);
+    total += agg_nargs(aggs[a]) + (aggs[a]->right != NULL);
   int res = sl_reg_alloc(&sc, total);
   spec.step->result_reg = res;
   spec.step->nresult = total;
@@ -1075,7 +1138,8 @@ static int plan_grouped(sl_run *run, const sl_select *sel, sl_query *q, input *i
     sl_expr *e = aggs[a];
     sl_agg_call *ac = &spec.aggs[a];
     ac->func = sl_agg_no_inverse(e->func);
-    ac->nargs = e->star || !e->list ? 0 : e->list->n;
+    ac->nargs = agg_nargs(e);
+    int skip = e->func->flags & SL_FUNC_MODELARG ? 1 : 0; /* train(m, ...): m is bound */
     ac->arg_reg = off;
     ac->distinct = e->distinct;
     spec.has_distinct |= e->distinct;
@@ -1085,7 +1149,7 @@ static int plan_grouped(sl_run *run, const sl_select *sel, sl_query *q, input *i
       goto done;
     }
     for (int k = 0; k < ac->nargs; k++)
-      if (sl_expr_code(&sc, e->list->a[k], off + k)) goto done;
+      if (sl_expr_code(&sc, e->list->a[k + skip], off + k)) goto done;
     off += ac->nargs;
     ac->filter_reg = -1;
     if (e->right) {
@@ -1129,9 +1193,15 @@ static int plan_grouped(sl_run *run, const sl_select *sel, sl_query *q, input *i
     q->names[i] = sl_expr_colname(cols->a[i], cols->names[i]);
     q->affs[i] = cols->a[i]->aff;
   }
+  spec.held = held.a;
+  spec.nheld = held.n;
+  held.a = NULL;
+  held.n = 0;
   query_add_op(q, sl_op_aggregate_new(&spec));
   rc = 0;
 done:
+  sl_mcalls_free(&mcalls);
+  sl_held_free(&held);
   sl_program_free(spec.step);
   sl_program_free(spec.out);
   free(spec.aggs);
@@ -1209,37 +1279,13 @@ static sl_query *plan_select(sl_run *run, const sl_select *sel, const char *id, 
     if (sl_bind_expr(&bw, sel->where)) goto fail_bind;
     where_models = mcalls.n > before;
   }
-  int ncol_in = in.base1 + (in.schema ? in.schema->ncol : 0);
-  if (in.schema2 && in.base2 + in.schema2->ncol > ncol_in) ncol_in = in.base2 + in.schema2->ncol;
+  int ncol_in = input_width(&in);
   /* Model calls: scored per batch by op_score, which also applies a WHERE
   ** that uses no model (so rows it drops are not scored). */
   int where_in_score = mcalls.n && sel->where && !where_models;
-  if (mcalls.n) {
-    int total = 0;
-    for (int i = 0; i < mcalls.n; i++)
-      total += mcalls.a[i].nargs + (mcalls.a[i].cls != NULL);
-    sl_expr **args = sl_malloc(sizeof(sl_expr *) * (size_t)(total ? total : 1));
-    int *arg_reg = sl_malloc(sizeof(int) * (size_t)mcalls.n);
-    int off = 0;
-    for (int i = 0; i < mcalls.n; i++) {
-      const sl_mcall *mc = &mcalls.a[i];
-      arg_reg[i] = off;
-      for (int j = 0; j < mc->nargs; j++)
-        args[off++] = mc->args[j];
-      if (mc->cls) args[off++] = mc->cls;
-    }
-    sl_program *sp = args_program(where_in_score ? sel->where : NULL, args, total, 0, err);
-    free(args);
-    if (!sp) {
-      free(arg_reg);
-      goto fail_bind;
-    }
-    for (int i = 0; i < mcalls.n; i++)
-      arg_reg[i] += sp->result_reg;
-    query_add_op(q,
-                 sl_op_score_new(sp, ncol_in, &mcalls, arg_reg, db->vm_trace, sel->from == NULL));
-    free(arg_reg);
-  }
+  if (mcalls.n && add_score(db, q, &mcalls, where_in_score ? sel->where : NULL, ncol_in,
+                            sel->from == NULL, err))
+    goto fail_bind;
 
   /* Batch calls: made by op_project once per batch.  Taken from WHERE when
   ** it has some (the select list's calls then run per row: a row WHERE drops
@@ -1340,7 +1386,7 @@ output:
                     sel->into->name);
       return NULL;
     }
-    sink = open_connector(db, sel->into, 1, err);
+    sink = open_connector(db, sel->into, 1, NULL, err);
     if (!sink) return NULL;
     int key_col = -1;
     if (sink->key_col) {

@@ -38,6 +38,11 @@ void sl_run_explain(sl_run *run, sl_buf *out);
 /* Append "q1: 10 in, 9 out, 1 rejected" lines, one per query. */
 void sl_run_stats(sl_run *run, sl_buf *out, int64_t *rejected_total);
 int sl_run_nqueries(const sl_run *run);
+struct sl_options;
+/* Evaluate the arguments of a call (a connector's, or CREATE MODEL ... WITH)
+** into options: constants only; positional arguments are named "0", "1"...
+** Returns 0, or -1 with err set (o may hold some options: free it). */
+int sl_call_options(struct sluice *db, const sl_call *call, struct sl_options *o, sl_err *err);
 void sl_run_free(sl_run *run);
 
 /* conn_table.c: a source over a table's rows, or (t == NULL) over one empty

@@ -51,6 +51,7 @@ static const kw keywords[] = {
     {"ESCAPE", TK_ESCAPE},
     {"EXISTS", TK_EXISTS},
     {"EXPLAIN", TK_EXPLAIN},
+    {"EXPORT", TK_EXPORT},
     {"FALSE", TK_FALSE},
     {"FILTER", TK_FILTER},
     {"FIRST", TK_FIRST},
@@ -101,11 +102,13 @@ static const kw keywords[] = {
     {"THEN", TK_THEN},
     {"TO", TK_TO},
     {"TRUE", TK_TRUE},
+    {"TYPE", TK_TYPE},
     {"VALUES", TK_VALUES},
     {"WATERMARK", TK_WATERMARK},
     {"WHEN", TK_WHEN},
     {"WHERE", TK_WHERE},
     {"WINDOW", TK_WINDOW},
+    {"WITH", TK_WITH},
 };
 
 int sl_keyword_code(const char *z, int n) {

@@ -443,7 +443,7 @@ int sl_vm_run(sl_vm *vm, sl_value *row) {
     /* Opcode: Function P1 P2 P3 P4 / r[P3] = f(r[P2] .. r[P2+P1-1]). */
     case OP_Function: {
       const sl_callsite *c = op->p4.call;
-      sl_fctx ctx = {c->func, &r[op->p3], NULL, c->coll, 0, &vm->errmsg, NULL};
+      sl_fctx ctx = {c->func, &r[op->p3], NULL, c->coll, 0, &vm->errmsg, 0, 0, NULL};
       /* The result register may be an argument register: compute into a
       ** scratch value first only when they overlap. */
       if (op->p3 >= c->first_arg && op->p3 < c->first_arg + c->nargs) {
@@ -465,8 +465,8 @@ int sl_vm_run(sl_vm *vm, sl_value *row) {
     case OP_AggStep: {
       const sl_callsite *c = op->p4.call;
       sl_value dummy = SL_VALUE_INIT;
-      sl_fctx ctx = {c->func,     &dummy, agg_state(vm, op->p3, c->func), c->coll, 0,
-                     &vm->errmsg, NULL};
+      sl_fctx ctx = {c->func, &dummy, agg_state(vm, op->p3, c->func), c->coll, 0, &vm->errmsg, 0,
+                     0,       NULL};
       c->func->xStep(&ctx, c->nargs, call_args(vm, c));
       sl_value_free(&dummy);
       if (ctx.failed) goto abort_due_to_error;
@@ -475,8 +475,8 @@ int sl_vm_run(sl_vm *vm, sl_value *row) {
     /* Opcode: AggFinal * P2 P3 P4 / r[P2] = final value of state slot P3. */
     case OP_AggFinal: {
       const sl_callsite *c = op->p4.call;
-      sl_fctx ctx = {c->func,     &r[op->p2], agg_state(vm, op->p3, c->func), c->coll, 0,
-                     &vm->errmsg, NULL};
+      sl_fctx ctx = {
+          c->func, &r[op->p2], agg_state(vm, op->p3, c->func), c->coll, 0, &vm->errmsg, 0, 0, NULL};
       sl_value_set_null(&r[op->p2]);
       c->func->xFinal(&ctx);
       free(vm->aggstate[op->p3]);
