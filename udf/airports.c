@@ -59,6 +59,11 @@ static table *table_load(sluice_ext *ext, const char *path) {
     return NULL;
   }
   table *t = calloc(1, sizeof *t);
+  if (!t) {
+    sluice_extension_error(ext, "out of memory");
+    fclose(f);
+    return NULL;
+  }
   char line[512];
   int cap = 0, lineno = 0;
   while (fgets(line, sizeof line, f)) {
@@ -74,20 +79,30 @@ static table *table_load(sluice_ext *ext, const char *path) {
       return NULL;
     }
     if (t->n == cap) {
+      airport *grown = realloc(t->a, sizeof(airport) * (size_t)(cap ? 2 * cap : 64));
+      if (!grown) goto out_of_memory;
+      t->a = grown;
       cap = cap ? 2 * cap : 64;
-      t->a = realloc(t->a, sizeof(airport) * (size_t)cap);
     }
+    size_t n = strlen(name) + 1;
+    char *copy = malloc(n);
+    if (!copy) goto out_of_memory;
     airport *ap = &t->a[t->n++];
     memset(ap->code, 0, sizeof ap->code);
     for (int i = 0; code[i]; i++)
       ap->code[i] = (char)toupper((unsigned char)code[i]);
     ap->lat = lat;
     ap->lon = lon;
-    ap->name = strdup(name);
+    ap->name = memcpy(copy, name, n);
   }
   fclose(f);
   qsort(t->a, (size_t)t->n, sizeof(airport), cmp_code);
   return t;
+out_of_memory:
+  sluice_extension_error(ext, "out of memory reading %s", path);
+  fclose(f);
+  table_free(t);
+  return NULL;
 }
 
 /* The airport whose code is the argument, or NULL. */
