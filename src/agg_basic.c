@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpoint.h"
 #include "func.h"
 #include "json.h"
 
@@ -614,16 +615,141 @@ static void by_final(sl_fctx *ctx) {
   memset(s, 0, sizeof *s);
 }
 
-#define AGG(name, n, flags, step, inv, value, final, state, doc)                                   \
+/* ---- checkpoints: the states that hold pointers ------------------------------ */
+
+/* 0 when r read exactly its bytes, else -1. */
+static int read_done(const sl_ckrd *r) {
+  return r->bad || r->p != r->end ? -1 : 0;
+}
+
+static void by_save(const void *state, sl_buf *out) {
+  const by_state *s = state;
+  sl_ck_i64(out, s->has);
+  sl_ck_value(out, &s->x);
+  sl_ck_value(out, &s->y);
+}
+
+static int by_load(void *state, const void *z, size_t n) {
+  by_state *s = state;
+  sl_ckrd r;
+  sl_ckrd_init(&r, z, n);
+  s->has = (int)sl_ckr_i64(&r);
+  sl_ckr_value(&r, &s->x);
+  sl_ckr_value(&r, &s->y);
+  return read_done(&r);
+}
+
+/* min/max's multiset, and top_k's table: (value, count) entries in order. */
+static void entries_save(sl_buf *out, const void *e, size_t stride, int64_t n) {
+  sl_ck_i64(out, n);
+  for (int64_t i = 0; i < n; i++) {
+    const char *at = (const char *)e + (size_t)i * stride;
+    sl_ck_value(out, (const sl_value *)(const void *)at);
+    int64_t c;
+    memcpy(&c, at + sizeof(sl_value), sizeof c);
+    sl_ck_i64(out, c);
+  }
+}
+
+static void minmax_save(const void *state, sl_buf *out) {
+  const minmax_state *s = state;
+  entries_save(out, s->e, sizeof(ms_entry), (int64_t)s->n);
+}
+
+static int minmax_load(void *state, const void *z, size_t n) {
+  minmax_state *s = state;
+  sl_ckrd r;
+  sl_ckrd_init(&r, z, n);
+  int64_t cnt = sl_ckr_i64(&r);
+  if (cnt < 0 || cnt > (int64_t)n) return -1;
+  s->cap = s->n = (size_t)cnt;
+  s->e = sl_calloc(s->cap ? s->cap : 1, sizeof(ms_entry));
+  for (size_t i = 0; i < s->n; i++) {
+    sl_ckr_value(&r, &s->e[i].v);
+    s->e[i].count = sl_ckr_i64(&r);
+  }
+  return read_done(&r);
+}
+
+static void topk_save(const void *state, sl_buf *out) {
+  const topk_state *s = state;
+  sl_ck_i64(out, s->k);
+  entries_save(out, s->e, sizeof(topk_entry), s->n);
+}
+
+static int topk_load(void *state, const void *z, size_t n) {
+  topk_state *s = state;
+  sl_ckrd r;
+  sl_ckrd_init(&r, z, n);
+  s->k = sl_ckr_i64(&r);
+  int64_t cnt = sl_ckr_i64(&r);
+  if (cnt < 0 || cnt > (int64_t)n) return -1;
+  s->cap = 0; /* a power of two, as topk_step grows it: the index masks with it */
+  while (s->cap < cnt)
+    s->cap = s->cap ? 2 * s->cap : 8;
+  s->n = 0;
+  if (s->cap) {
+    s->e = realloc(s->e, sizeof(topk_entry) * (size_t)s->cap);
+    s->idx = calloc((size_t)s->cap * 2, sizeof(int));
+  }
+  for (int64_t i = 0; i < cnt && !r.bad; i++) {
+    topk_entry *e = &s->e[s->n];
+    memset(e, 0, sizeof *e);
+    sl_ckr_value(&r, &e->v);
+    e->n = sl_ckr_i64(&r);
+    s->n++;
+    *topk_slot(s, &e->v) = s->n;
+  }
+  return read_done(&r);
+}
+
+static void concat_save(const void *state, sl_buf *out) {
+  const concat_state *s = state;
+  sl_ck_bytes(out, s->b.z, s->b.n);
+  sl_ck_i64(out, s->has);
+  sl_ck_i64(out, s->nacc);
+  sl_ck_i64(out, (int64_t)s->first_sep);
+  int64_t nsep = s->tracking && s->nacc > 0 ? s->nacc - 1 : -1;
+  sl_ck_i64(out, nsep);
+  for (int64_t i = 0; i < nsep; i++)
+    sl_ck_i64(out, (int64_t)s->sep[s->head + (size_t)i]);
+}
+
+static int concat_load(void *state, const void *z, size_t n) {
+  concat_state *s = state;
+  sl_ckrd r;
+  sl_ckrd_init(&r, z, n);
+  size_t len;
+  const void *text = sl_ckr_bytes(&r, &len);
+  sl_buf_append(&s->b, text, len);
+  s->has = (int)sl_ckr_i64(&r);
+  s->nacc = sl_ckr_i64(&r);
+  s->first_sep = (size_t)sl_ckr_i64(&r);
+  int64_t nsep = sl_ckr_i64(&r);
+  if (nsep > (int64_t)n) return -1;
+  s->tracking = nsep >= 0;
+  if (nsep > 0) {
+    sep_room(s, (size_t)nsep + 1);
+    for (int64_t i = 0; i < nsep; i++)
+      s->sep[i] = (size_t)sl_ckr_i64(&r);
+  }
+  return read_done(&r);
+}
+
+/* An aggregate whose state is plain bytes (AGG), or holds pointers and has
+** its own checkpoint functions (AGGX). */
+#define AGGX(name, n, flags, step, inv, value, final, state, save, load, doc)                      \
   {                                                                                                \
     name, n, SL_FUNC_AGGREGATE | SL_FUNC_DETERMINISTIC | (flags), NULL, NULL, step, inv, value,    \
-        final, sizeof(state), NULL, doc, NULL                                                      \
+        final, sizeof(state), NULL, doc, NULL, save, load                                          \
   }
+#define AGG(name, n, flags, step, inv, value, final, state, doc)                                   \
+  AGGX(name, n, SL_FUNC_PLAINSTATE | (flags), step, inv, value, final, state, NULL, NULL, doc)
 
-static const sl_func running_max = AGG("max", 1, SL_FUNC_NEEDCOLL, run_max_step, NULL, by_value,
-                                       by_final, by_state, "largest value");
-static const sl_func running_min = AGG("min", 1, SL_FUNC_NEEDCOLL, run_min_step, NULL, by_value,
-                                       by_final, by_state, "smallest value");
+static const sl_func running_max = AGGX("max", 1, SL_FUNC_NEEDCOLL, run_max_step, NULL, by_value,
+                                        by_final, by_state, by_save, by_load, "largest value");
+static const sl_func running_min = AGGX("min", 1, SL_FUNC_NEEDCOLL, run_min_step, NULL, by_value,
+                                        by_final, by_state, by_save, by_load, "smallest value");
 
 const sl_func *sl_agg_no_inverse(const sl_func *f) {
   if (f->xStep == minmax_step && f->xFinal == max_final) return &running_max;
@@ -641,14 +767,14 @@ const sl_func sl_builtin_aggregate[] = {
     AGG("total", 1, 0, sum_step, sum_inverse, total_value, total_value, sum_state,
         "sum as REAL (0.0 for no values)"),
     AGG("avg", 1, 0, sum_step, sum_inverse, avg_value, avg_value, sum_state, "average (REAL)"),
-    AGG("max", 1, SL_FUNC_NEEDCOLL, minmax_step, minmax_inverse, max_value, max_final, minmax_state,
-        "largest value"),
-    AGG("min", 1, SL_FUNC_NEEDCOLL, minmax_step, minmax_inverse, min_value, min_final, minmax_state,
-        "smallest value"),
-    AGG("group_concat", 1, 0, concat_step, concat_inverse, concat_value, concat_final, concat_state,
-        "values joined with ','"),
-    AGG("group_concat", 2, 0, concat_step, concat_inverse, concat_value, concat_final, concat_state,
-        "values joined with a separator"),
+    AGGX("max", 1, SL_FUNC_NEEDCOLL, minmax_step, minmax_inverse, max_value, max_final,
+         minmax_state, minmax_save, minmax_load, "largest value"),
+    AGGX("min", 1, SL_FUNC_NEEDCOLL, minmax_step, minmax_inverse, min_value, min_final,
+         minmax_state, minmax_save, minmax_load, "smallest value"),
+    AGGX("group_concat", 1, 0, concat_step, concat_inverse, concat_value, concat_final,
+         concat_state, concat_save, concat_load, "values joined with ','"),
+    AGGX("group_concat", 2, 0, concat_step, concat_inverse, concat_value, concat_final,
+         concat_state, concat_save, concat_load, "values joined with a separator"),
     AGG("var_samp", 1, 0, var_step, var_inverse, var_samp_value, var_samp_value, var_state,
         "sample variance (REAL; NULL for fewer than 2 values)"),
     AGG("variance", 1, 0, var_step, var_inverse, var_samp_value, var_samp_value, var_state,
@@ -661,11 +787,12 @@ const sl_func sl_builtin_aggregate[] = {
         "sample standard deviation, as stddev_samp"),
     AGG("stddev_pop", 1, 0, var_step, var_inverse, stddev_pop_value, stddev_pop_value, var_state,
         "population standard deviation (REAL)"),
-    AGG("max_by", 2, 0, max_by_step, NULL, by_value, by_final, by_state,
-        "max_by(x, y): x of the row with the largest y"),
-    AGG("min_by", 2, 0, min_by_step, NULL, by_value, by_final, by_state,
-        "min_by(x, y): x of the row with the smallest y"),
-    AGG("top_k", 2, SL_FUNC_JSONRESULT, topk_step, topk_inverse, topk_value, topk_final, topk_state,
-        "top_k(x, k): the k most frequent values with their counts (JSON)"),
-    {NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL},
+    AGGX("max_by", 2, 0, max_by_step, NULL, by_value, by_final, by_state, by_save, by_load,
+         "max_by(x, y): x of the row with the largest y"),
+    AGGX("min_by", 2, 0, min_by_step, NULL, by_value, by_final, by_state, by_save, by_load,
+         "min_by(x, y): x of the row with the smallest y"),
+    AGGX("top_k", 2, SL_FUNC_JSONRESULT, topk_step, topk_inverse, topk_value, topk_final,
+         topk_state, topk_save, topk_load,
+         "top_k(x, k): the k most frequent values with their counts (JSON)"),
+    {NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL},
 };

@@ -154,7 +154,7 @@ const char *sl_mcall_misfit(sl_mcall_mode mode, const sl_model *m) {
 #define MODEL_FN(name, mode, doc)                                                                  \
   {                                                                                                \
     name, -3, SL_FUNC_MODEL, (void *)(uintptr_t)(mode), NULL, NULL, NULL, NULL, NULL, 0, NULL,     \
-        doc, NULL                                                                                  \
+        doc, NULL, NULL, NULL                                                                      \
   }
 const sl_func sl_builtin_model[] = {
     MODEL_FN("predict", SL_MC_PREDICT, "predict(M, ...): model M's prediction (also M(...))"),
@@ -164,7 +164,7 @@ const sl_func sl_builtin_model[] = {
     MODEL_FN("transform", SL_MC_TRANSFORM, "transform(M, ...): a transformer's output VECTOR"),
     MODEL_FN("decision_function", SL_MC_DECISION,
              "decision_function(M, ...): a linear model's decision values"),
-    {NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL},
+    {NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL},
 };
 
 /* A call of a model (m(...), predict(m, ...), ...): record it in b->mcalls

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checkpoint.h"
 #include "connector.h"
 
 #define READ_CHUNK (1 << 20)
@@ -27,6 +28,7 @@ typedef struct file_source {
   int own_fd; /* close fd at the end */
   char *buf;  /* read buffer, owned */
   size_t cap, start, end;
+  int64_t buf_off; /* file offset of buf[0] */
   int eof;
   int64_t line;    /* line number of the next record */
   int skip_header; /* the next record is a CSV header to skip */
@@ -37,6 +39,7 @@ static ssize_t fill(file_source *f, sl_err *err) {
   if (f->start > 0) {
     memmove(f->buf, f->buf + f->start, f->end - f->start);
     f->end -= f->start;
+    f->buf_off += (int64_t)f->start;
     f->start = 0;
   }
   if (f->end == f->cap) {
@@ -99,6 +102,39 @@ static void file_position(sl_source *s, const sl_record *rec, sl_buf *out) {
   sl_buf_printf(out, "%s:%lld", f->path, (long long)rec->pos);
 }
 
+/* Position: the byte offset and line number after the last record handed
+** out, and whether a CSV header is still to be skipped. */
+static int file_save_pos(sl_source *s, sl_buf *out, sl_err *err) {
+  (void)err;
+  file_source *f = (file_source *)s;
+  sl_ck_i64(out, f->buf_off + (int64_t)f->start);
+  sl_ck_i64(out, f->line);
+  sl_ck_i64(out, f->skip_header);
+  return 0;
+}
+
+static int file_load_pos(sl_source *s, const void *z, size_t n, sl_err *err) {
+  file_source *f = (file_source *)s;
+  sl_ckrd r;
+  sl_ckrd_init(&r, z, n);
+  int64_t off = sl_ckr_i64(&r), line = sl_ckr_i64(&r), skip = sl_ckr_i64(&r);
+  if (r.bad || off < 0) {
+    sl_err_set(err, SL_EIO, "%s: the checkpointed position is corrupt", f->path);
+    return -1;
+  }
+  if (lseek(f->fd, (off_t)off, SEEK_SET) != (off_t)off) {
+    sl_err_set(err, SL_EIO, "%s: cannot resume at byte %lld: %s", f->path, (long long)off,
+               strerror(errno));
+    return -1;
+  }
+  f->buf_off = off;
+  f->start = f->end = 0;
+  f->eof = 0;
+  f->line = line;
+  f->skip_header = (int)skip;
+  return 0;
+}
+
 static void file_close(sl_source *s) {
   file_source *f = (file_source *)s;
   if (f->own_fd && f->fd >= 0) close(f->fd);
@@ -109,8 +145,8 @@ static void file_close(sl_source *s) {
   free(f);
 }
 
-static const sl_source_vt file_source_vt = {"file",     file_read, file_position,
-                                            file_close, NULL,      NULL};
+static const sl_source_vt file_source_vt = {"file", file_read, file_position, file_close,
+                                            NULL,   NULL,      file_save_pos, file_load_pos};
 
 /* The default format for a path: by its extension. */
 static const char *format_for(const char *path) {
@@ -210,6 +246,10 @@ typedef struct file_sink {
   int fd;
   int own_fd;
   pthread_mutex_t *lock; /* stdout: shared by every query writing to it */
+  /* opened to be resumed (a state directory): until a checkpoint's length is
+  ** loaded, the first write first empties the file (overwrite) or goes to
+  ** its end (append) */
+  int pending; /* 0 nothing to do, 1 empty it, 2 go to the end */
 } file_sink;
 
 static pthread_mutex_t stdout_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -225,10 +265,50 @@ static int write_all(int fd, const char *p, size_t n) {
   return 0;
 }
 
+/* Carry out what opening for a resume left pending (no checkpoint came). */
+static int settle(file_sink *f, sl_err *err) {
+  int empty = f->pending == 1;
+  f->pending = 0;
+  if ((empty && ftruncate(f->fd, 0) != 0) || lseek(f->fd, 0, empty ? SEEK_SET : SEEK_END) < 0) {
+    sl_err_set(err, SL_EIO, "'%s': %s", f->path, strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
+/* Position: the length written (-1 for stdout, which cannot be cut back). */
+static int file_sink_save_pos(sl_sink *s, sl_buf *out, sl_err *err) {
+  file_sink *f = (file_sink *)s;
+  if (f->pending && settle(f, err)) return -1;
+  off_t at = f->own_fd ? lseek(f->fd, 0, SEEK_CUR) : -1;
+  sl_ck_i64(out, (int64_t)at);
+  return 0;
+}
+
+static int file_sink_load_pos(sl_sink *s, const void *z, size_t n, sl_err *err) {
+  file_sink *f = (file_sink *)s;
+  sl_ckrd r;
+  sl_ckrd_init(&r, z, n);
+  int64_t len = sl_ckr_i64(&r);
+  if (r.bad) {
+    sl_err_set(err, SL_EIO, "'%s': the checkpointed length is corrupt", f->path);
+    return -1;
+  }
+  if (len < 0 || !f->own_fd) return 0;
+  f->pending = 0;
+  if (ftruncate(f->fd, (off_t)len) != 0 || lseek(f->fd, (off_t)len, SEEK_SET) != (off_t)len) {
+    sl_err_set(err, SL_EIO, "'%s': cannot cut back to its checkpointed %lld bytes: %s", f->path,
+               (long long)len, strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
 static int file_write(sl_sink *s, const char *buf, const size_t *ends, int n, const char *keys,
                       const size_t *kends, sl_err *err) {
   file_sink *f = (file_sink *)s;
   if (!n) return 0;
+  if (f->pending && settle(f, err)) return -1;
   if (f->lock) pthread_mutex_lock(f->lock);
   int rc = write_all(f->fd, buf, ends[n - 1]);
   if (f->lock) pthread_mutex_unlock(f->lock);
@@ -245,12 +325,18 @@ static int file_flush(sl_sink *s, sl_err *err) {
 
 static void file_sink_close(sl_sink *s) {
   file_sink *f = (file_sink *)s;
+  if (f->pending && f->fd >= 0) {
+    sl_err e = {0};
+    settle(f, &e); /* nothing was written: still the state it promised */
+    sl_err_clear(&e);
+  }
   if (f->own_fd && f->fd >= 0) close(f->fd);
   free(f->path);
   free(f);
 }
 
-static const sl_sink_vt file_sink_vt = {"file", file_write, file_flush, file_sink_close};
+static const sl_sink_vt file_sink_vt = {"file",          file_write,         file_flush,
+                                        file_sink_close, file_sink_save_pos, file_sink_load_pos};
 
 static sl_sink *file_open_sink(sl_options *opts, sl_err *err) {
   const char *path = sl_opt_str(opts, "0", NULL);
@@ -274,7 +360,9 @@ static sl_sink *file_open_sink(sl_options *opts, sl_err *err) {
     file_sink_close(&f->base);
     return NULL;
   }
-  f->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0644);
+  int how = opts->resume ? 0 : append ? O_APPEND : O_TRUNC;
+  f->pending = opts->resume ? (append ? 2 : 1) : 0;
+  f->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | how, 0644);
   if (f->fd < 0) {
     sl_err_set(err, SL_EIO, "cannot open '%s' for writing: %s", path, strerror(errno));
     file_sink_close(&f->base);

@@ -35,6 +35,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "checkpoint.h"
 #include "connector.h"
 #include "json.h"
 #include "kafka.h"
@@ -286,8 +287,9 @@ typedef struct kafka_source {
   rd_kafka_queue_t *q;
   char *topic;
   int nparts;
-  int64_t *end;  /* stop => 'end': first offset past the end, per partition */
-  int64_t *next; /* next offset expected per partition (-1: nothing read yet) */
+  int64_t *end;    /* stop => 'end': first offset past the end, per partition */
+  int64_t *next;   /* next offset expected per partition (-1: nothing read yet) */
+  int64_t *resume; /* from a checkpoint: where each partition goes on (-1: the group's offset) */
   int bounded;
   int typed;                 /* no format: rows of kafka_columns */
   rd_kafka_message_t **msgs; /* messages of the last read, destroyed at the next */
@@ -479,6 +481,70 @@ static int kafka_commit(sl_source *s, sl_err *err) {
   return 0;
 }
 
+/* Position: the next offset of every partition (-1 where nothing was read). */
+static int kafka_save_pos(sl_source *s, sl_buf *out, sl_err *err) {
+  (void)err;
+  kafka_source *k = (kafka_source *)s;
+  sl_ck_i64(out, k->nparts);
+  for (int p = 0; p < k->nparts; p++)
+    sl_ck_i64(out, k->next[p] >= 0 ? k->next[p] : (k->resume ? k->resume[p] : -1));
+  return 0;
+}
+
+/* Go on from a checkpoint: a bounded read is reassigned at once; in a
+** consumer group the partitions this consumer is given start there
+** (rebalance()), others at the group's committed offsets. */
+static int kafka_load_pos(sl_source *s, const void *z, size_t n, sl_err *err) {
+  kafka_source *k = (kafka_source *)s;
+  sl_ckrd r;
+  sl_ckrd_init(&r, z, n);
+  int64_t np = sl_ckr_i64(&r);
+  if (r.bad || np != k->nparts) {
+    sl_err_set(err, SL_EIO,
+               "kafka: %s has %d partitions, the checkpoint %lld: --reset-state starts afresh",
+               k->topic, k->nparts, (long long)np);
+    return -1;
+  }
+  k->resume = sl_malloc(sizeof(int64_t) * (size_t)k->nparts);
+  for (int p = 0; p < k->nparts; p++)
+    k->resume[p] = sl_ckr_i64(&r);
+  if (r.bad) {
+    sl_err_set(err, SL_EIO, "kafka: %s: the checkpointed position is corrupt", k->topic);
+    return -1;
+  }
+  if (!k->bounded) return 0;
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(k->nparts);
+  for (int p = 0; p < k->nparts; p++) {
+    int64_t at = k->resume[p] >= 0 ? k->resume[p] : RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_topic_partition_list_add(l, k->topic, p)->offset = at;
+    if (k->resume[p] >= 0) k->next[p] = k->resume[p];
+  }
+  rd_kafka_resp_err_t e = rd_kafka_assign(k->rk, l);
+  rd_kafka_topic_partition_list_destroy(l);
+  if (e) {
+    sl_err_set(err, SL_EIO, "kafka: resuming %s: %s", k->topic, rd_kafka_err2str(e));
+    return -1;
+  }
+  return 0;
+}
+
+/* Consumer group rebalances: take the partitions given, starting where a
+** checkpoint says when there is one; give them all back when revoked. */
+static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_partition_list_t *l,
+                      void *opaque) {
+  kafka_source *k = opaque;
+  if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    for (int i = 0; i < l->cnt && k->resume; i++) {
+      int p = l->elems[i].partition;
+      if (p >= 0 && p < k->nparts && k->resume[p] >= 0 && k->next[p] < 0)
+        l->elems[i].offset = k->resume[p];
+    }
+    rd_kafka_assign(rk, l);
+  } else {
+    rd_kafka_assign(rk, NULL);
+  }
+}
+
 static void kafka_close(sl_source *s) {
   kafka_source *k = (kafka_source *)s;
   drop_messages(k);
@@ -492,16 +558,18 @@ static void kafka_close(sl_source *s) {
   free(k->msgs);
   free(k->end);
   free(k->next);
+  free(k->resume);
   free(k->hoff);
   sl_buf_free(&k->headers);
   free(k->topic);
   free(k);
 }
 
-static const sl_source_vt kafka_source_vt = {"kafka",     kafka_read, kafka_position,
-                                             kafka_close, NULL,       kafka_commit};
+static const sl_source_vt kafka_source_vt = {"kafka", kafka_read,   kafka_position, kafka_close,
+                                             NULL,    kafka_commit, kafka_save_pos, kafka_load_pos};
 static const sl_source_vt kafka_typed_vt = {
-    "kafka", NULL, kafka_position, kafka_close, kafka_read_rows, kafka_commit};
+    "kafka",         NULL,         kafka_position, kafka_close,
+    kafka_read_rows, kafka_commit, kafka_save_pos, kafka_load_pos};
 
 static sl_source *kafka_open_source(sl_options *o, sl_err *err) {
   const char *topic = sl_opt_str(o, "0", NULL);
@@ -550,6 +618,8 @@ static sl_source *kafka_open_source(sl_options *o, sl_err *err) {
   }
   sl_dev_broker_topic(topic, (int)partitions);
   rd_kafka_conf_set(conf, "group.id", grp, NULL, 0);
+  rd_kafka_conf_set_opaque(conf, k);
+  rd_kafka_conf_set_rebalance_cb(conf, rebalance);
   rd_kafka_conf_set(conf, "enable.auto.commit", "false", NULL, 0);
   rd_kafka_conf_set(conf, "auto.offset.reset", sl_stricmp(offset, "latest") ? "earliest" : "latest",
                     NULL, 0);
@@ -723,7 +793,8 @@ static void kafka_sink_close(sl_sink *s) {
   free(k);
 }
 
-static const sl_sink_vt kafka_sink_vt = {"kafka", kafka_write, kafka_flush, kafka_sink_close};
+static const sl_sink_vt kafka_sink_vt = {"kafka",          kafka_write, kafka_flush,
+                                         kafka_sink_close, NULL,        NULL};
 
 static sl_sink *kafka_open_sink(sl_options *o, sl_err *err) {
   const char *topic = sl_opt_str(o, "0", NULL);

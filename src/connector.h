@@ -33,6 +33,9 @@ typedef struct sl_options {
   /* CREATE STREAM s (cols) FROM ...: the declared columns (borrowed), the
   ** default of `columns =>` for formats that need columns (csv) */
   const struct sl_schema *declared;
+  /* the engine checkpoints (a state directory): a sink must not discard what
+  ** is there when it opens, as a checkpoint may resume it (load_pos) */
+  int resume;
 } sl_options;
 
 void sl_options_free(sl_options *o);
@@ -88,6 +91,12 @@ typedef struct sl_source_vt {
   ** The task calls it only after everything derived from those records has
   ** been written and flushed by the sinks: at-least-once. */
   int (*commit)(sl_source *s, sl_err *err);
+  /* Checkpoints (optional; NULL: the source cannot be replayed, as a socket
+  ** or stdin).  save_pos appends the position after the last record handed
+  ** to the task; load_pos, before the first read, makes the source go on
+  ** from a saved position.  0, or -1 with err set. */
+  int (*save_pos)(sl_source *s, sl_buf *out, sl_err *err);
+  int (*load_pos)(sl_source *s, const void *z, size_t n, sl_err *err);
 } sl_source_vt;
 
 struct sl_source {
@@ -112,6 +121,12 @@ typedef struct sl_sink_vt {
                const size_t *kends, sl_err *err);
   int (*flush)(sl_sink *s, sl_err *err);
   void (*close)(sl_sink *s); /* flushes and frees s */
+  /* Checkpoints (optional).  save_pos appends what has been written (after
+  ** a flush); load_pos, before the first write, drops whatever was written
+  ** after that (a file is cut back to its checkpointed length): replayed
+  ** output then replaces it, exactly once.  0, or -1 with err set. */
+  int (*save_pos)(sl_sink *s, sl_buf *out, sl_err *err);
+  int (*load_pos)(sl_sink *s, const void *z, size_t n, sl_err *err);
 } sl_sink_vt;
 
 struct sl_sink {

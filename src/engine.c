@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpoint.h"
 #include "connector.h"
 #include "expr.h"
 #include "extension.h"
@@ -34,6 +35,8 @@ sluice *sluice_open(void) {
 void sluice_close(sluice *db) {
   if (!db) return;
   sl_run_free(db->pending);
+  sl_ckpt_close(db->ckpt);
+  free(db->ckpt_dir);
   sl_catalog_free(&db->cat);
   while (db->parses) {
     sl_parse_node *n = db->parses->next;
@@ -381,6 +384,40 @@ static int exec_set(sluice *db, const sl_stmt *st, sl_err *err) {
   if (sl_stricmp(st->name, "vm_trace") == 0) db->vm_trace = (int)sl_value_as_int(&v);
   sl_value_free(&v);
   return 0;
+}
+
+/* ---- checkpoints -------------------------------------------------------------- */
+
+sl_ckpt *sl_engine_state(sluice *db, sl_err *err) {
+  const sl_value *d = sl_catalog_get(&db->cat, "state_dir");
+  const char *dir = d ? sl_value_cstr((sl_value *)d) : NULL;
+  if (!dir || !*dir) return NULL;
+  if (db->ckpt && !strcmp(db->ckpt_dir, dir)) return db->ckpt;
+  sl_ckpt_close(db->ckpt);
+  free(db->ckpt_dir);
+  db->ckpt_dir = NULL;
+  const sl_value *r = sl_catalog_get(&db->cat, "reset_state");
+  db->ckpt = sl_ckpt_open(dir, r && sl_value_truth(r), err);
+  if (db->ckpt) db->ckpt_dir = sl_strdup(dir);
+  return db->ckpt;
+}
+
+int64_t sl_interval_ms(const sl_value *v) {
+  if (v->type == SL_INTEGER) return v->u.i;
+  if (v->type == SL_REAL) return (int64_t)v->u.r;
+  if (v->type != SL_TEXT) return -1;
+  char *end;
+  double x = strtod(v->u.z, &end);
+  while (*end == ' ')
+    end++;
+  double unit = !*end || !strcmp(end, "ms")                     ? 1
+                : !strcmp(end, "s") || !strcmp(end, "second")   ? 1000
+                : !strcmp(end, "seconds")                       ? 1000
+                : !strcmp(end, "min") || !strcmp(end, "minute") ? 60000
+                : !strcmp(end, "minutes") || !strcmp(end, "m")  ? 60000
+                                                                : -1;
+  if (end == v->u.z || unit < 0 || x < 0) return -1;
+  return (int64_t)(x * unit);
 }
 
 /* ---- queries ------------------------------------------------------------------- */

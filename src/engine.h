@@ -21,11 +21,13 @@ struct sluice {
   sl_catalog cat;
   sl_parse_node *parses; /* every parsed script, kept for the catalog's pointers */
   volatile sig_atomic_t interrupted;
-  sl_run *pending; /* deferred mode: queries collected to start together */
-  int nquery;      /* queries planned so far (for ids q1, q2, ...) */
-  int vm_trace;    /* SET vm_trace = 1 (debug builds) */
-  int show_stats;  /* print per-query counts after each run */
-  sl_buf stats;    /* per-query counts of the queries run (the caller resets it) */
+  sl_run *pending;      /* deferred mode: queries collected to start together */
+  int nquery;           /* queries planned so far (for ids q1, q2, ...) */
+  int vm_trace;         /* SET vm_trace = 1 (debug builds) */
+  int show_stats;       /* print per-query counts after each run */
+  sl_buf stats;         /* per-query counts of the queries run (the caller resets it) */
+  struct sl_ckpt *ckpt; /* the checkpoint store of SET state_dir, opened at the first run */
+  char *ckpt_dir;       /* the directory it was opened for */
 };
 
 /* Execute every statement of sql.  In deferred mode continuous queries with
@@ -38,5 +40,13 @@ int sl_engine_exec(sluice *db, const char *sql, int deferred, sl_row_fn fn, void
 /* Run the queries collected in deferred mode, each source on its own thread,
 ** until all finish.  Returns 0 or -1 with err set. */
 int sl_engine_run_pending(sluice *db, sl_err *err);
+/* The checkpoint store of SET state_dir (--state-dir), opened (or reopened
+** for a new directory) on first use; SET reset_state = 1 (--reset-state)
+** discards what it holds when it opens.  NULL without a state directory
+** (err untouched) or when it cannot be opened (err set). */
+struct sl_ckpt *sl_engine_state(sluice *db, sl_err *err);
+/* A duration setting in milliseconds: a number is milliseconds; text may
+** carry a unit: '500ms', '2s', '1min'.  -1 when it is not a duration. */
+int64_t sl_interval_ms(const sl_value *v);
 
 #endif /* SLUICE_ENGINE_H */

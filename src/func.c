@@ -242,3 +242,30 @@ void sl_functab_foreach(const sl_functab *t, void (*cb)(void *ud, const sl_func 
     cb(ud, all[i]);
   free(all);
 }
+
+/* ---- aggregate checkpoints ------------------------------------------------ */
+
+int sl_agg_save(const sl_func *f, const void *state, sl_buf *out, sl_err *err) {
+  if (f->xSave) {
+    f->xSave(state, out);
+    return 0;
+  }
+  if (f->flags & SL_FUNC_PLAINSTATE) {
+    sl_buf_append(out, state, f->state_size);
+    return 0;
+  }
+  sl_err_set(err, SL_EBIND, "aggregate %s() cannot be checkpointed (it has no xSave)", f->name);
+  return -1;
+}
+
+int sl_agg_load(const sl_func *f, void *state, const void *z, size_t n, sl_err *err) {
+  int rc = -1;
+  if (f->xLoad)
+    rc = f->xLoad(state, z, n);
+  else if ((f->flags & SL_FUNC_PLAINSTATE) && n == f->state_size) {
+    memcpy(state, z, n);
+    rc = 0;
+  }
+  if (rc) sl_err_set(err, SL_EIO, "aggregate %s(): the checkpointed state does not fit", f->name);
+  return rc;
+}

@@ -41,8 +41,9 @@ typedef void (*sl_xbatch)(sl_fctx *ctx, int nrow, int argc);
 #define SL_FUNC_NEEDCOLL 0x04      /* receives the collation of its first argument */
 #define SL_FUNC_JSONRESULT 0x08    /* result TEXT is JSON (sets SL_F_JSON) */
 #define SL_FUNC_COUNTSTAR 0x10     /* count(*): called with zero arguments */
-#define SL_FUNC_MODELARG 0x20 /* train(m, ...): the first argument names the model (not passed) */
-#define SL_FUNC_MODEL 0x40    /* a model function: scored by op_score, never called */
+#define SL_FUNC_MODELARG 0x20   /* train(m, ...): the first argument names the model (not passed) */
+#define SL_FUNC_MODEL 0x40      /* a model function: scored by op_score, never called */
+#define SL_FUNC_PLAINSTATE 0x80 /* aggregate state without pointers: checkpointed as bytes */
 
 struct sl_func {
   const char *name;  /* lower-case name as written in SQL */
@@ -58,6 +59,12 @@ struct sl_func {
   void (*xDestroy)(void *user); /* called on `user` when the function is dropped */
   const char *doc;              /* one line for SHOW FUNCTIONS */
   sl_xbatch xBatch;             /* scalar: the batch form, or NULL (xFunc then) */
+  /* aggregate checkpoints: xSave appends what the state block holds
+  ** (checkpoint.h encoding); xLoad restores it into a zeroed block (0, or -1
+  ** when the bytes are not its).  An aggregate without them checkpoints
+  ** only with SL_FUNC_PLAINSTATE (its block is copied as it is). */
+  void (*xSave)(const void *state, sl_buf *out);
+  int (*xLoad)(void *state, const void *z, size_t n);
 };
 
 /* The arguments and results of one batch call (xBatch) of nrow rows.
@@ -203,6 +210,12 @@ extern const sl_func sl_builtin_json[];   /* func_json.c: JSON and VECTOR functi
 extern const sl_func
     sl_builtin_aggregate[]; /* agg_basic.c: count, sum, total, avg, min, max, group_concat */
 extern const sl_func sl_builtin_model[]; /* bind.c: predict, predict_label, ... (SL_FUNC_MODEL) */
+
+/* Checkpoint an aggregate's state block (xSave, or the bytes with
+** SL_FUNC_PLAINSTATE) / restore it into a zeroed block.  0, or -1 with err
+** set: the aggregate cannot be checkpointed, or the bytes do not fit. */
+int sl_agg_save(const sl_func *f, const void *state, sl_buf *out, sl_err *err);
+int sl_agg_load(const sl_func *f, void *state, const void *z, size_t n, sl_err *err);
 
 /* The cheaper descriptor to use where rows are never removed (GROUP BY,
 ** windows): running min/max instead of the multiset that xInverse needs;

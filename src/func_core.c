@@ -912,9 +912,12 @@ static void f_pi(sl_fctx *ctx, int argc, sl_value **argv) {
 /* ---- the table --------------------------------------------------------------------- */
 
 #define F(name, n, fn, doc)                                                                        \
-  { name, n, DET, NULL, fn, NULL, NULL, NULL, NULL, 0, NULL, doc, NULL }
+  { name, n, DET, NULL, fn, NULL, NULL, NULL, NULL, 0, NULL, doc, NULL, NULL, NULL }
 #define FC(name, n, fn, doc)                                                                       \
-  { name, n, DET | SL_FUNC_NEEDCOLL, NULL, fn, NULL, NULL, NULL, NULL, 0, NULL, doc, NULL }
+  {                                                                                                \
+    name, n, DET | SL_FUNC_NEEDCOLL, NULL, fn, NULL, NULL, NULL, NULL, 0, NULL, doc, NULL, NULL,   \
+        NULL                                                                                       \
+  }
 
 const sl_func sl_builtin_core[] = {
     F("abs", 1, f_abs, "absolute value"),
@@ -941,9 +944,9 @@ const sl_func sl_builtin_core[] = {
     F("octet_length", 1, f_octet_length, "bytes of the text or blob representation"),
     F("quote", 1, f_quote, "SQL literal text of X"),
     {"random", 0, 0, NULL, f_random, NULL, NULL, NULL, NULL, 0, NULL, "a random 64-bit integer",
-     NULL},
+     NULL, NULL, NULL},
     {"randomblob", 1, 0, NULL, f_randomblob, NULL, NULL, NULL, NULL, 0, NULL, "N random bytes",
-     NULL},
+     NULL, NULL, NULL},
     F("replace", 3, f_replace, "replace every Y in X by Z"),
     F("round", 1, f_round, "round to an integral REAL"),
     F("round", 2, f_round, "round to N decimal digits"),
@@ -991,5 +994,5 @@ const sl_func sl_builtin_core[] = {
     F("tan", 1, f_tan, "tangent"),
     F("tanh", 1, f_tanh, "hyperbolic tangent"),
     F("trunc", 1, f_trunc, "integral part"),
-    {NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL},
+    {NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL},
 };

@@ -525,7 +525,10 @@ static void f_vector_norm(sl_fctx *ctx, int argc, sl_value **argv) {
 }
 
 #define J(name, n, fn, flags, doc)                                                                 \
-  { name, n, SL_FUNC_DETERMINISTIC | (flags), NULL, fn, NULL, NULL, NULL, NULL, 0, NULL, doc, NULL }
+  {                                                                                                \
+    name, n, SL_FUNC_DETERMINISTIC | (flags), NULL, fn, NULL, NULL, NULL, NULL, 0, NULL, doc,      \
+        NULL, NULL, NULL                                                                           \
+  }
 
 const sl_func sl_builtin_json[] = {
     J("json", 1, f_json, SL_FUNC_JSONRESULT, "json(X): X validated and minified"),
@@ -546,5 +549,5 @@ const sl_func sl_builtin_json[] = {
     J("vector_get", 2, f_vector_get, 0, "vector_get(V, i): element i (0-based) as REAL"),
     J("vector_dot", 2, f_vector_dot, 0, "vector_dot(A, B): dot product"),
     J("vector_norm", 1, f_vector_norm, 0, "vector_norm(V): Euclidean norm"),
-    {NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL},
+    {NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL},
 };

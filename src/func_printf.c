@@ -453,8 +453,8 @@ static void f_printf(sl_fctx *ctx, int argc, sl_value **argv) {
 
 const sl_func sl_builtin_printf[] = {
     {"printf", -1, SL_FUNC_DETERMINISTIC, NULL, f_printf, NULL, NULL, NULL, NULL, 0, NULL,
-     "printf(FORMAT, ...): SQLite's printf", NULL},
+     "printf(FORMAT, ...): SQLite's printf", NULL, NULL, NULL},
     {"format", -1, SL_FUNC_DETERMINISTIC, NULL, f_printf, NULL, NULL, NULL, NULL, 0, NULL,
-     "format(FORMAT, ...): the same as printf", NULL},
-    {NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL},
+     "format(FORMAT, ...): the same as printf", NULL, NULL, NULL},
+    {NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL},
 };

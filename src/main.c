@@ -28,6 +28,8 @@ static const char *usage =
     "                            (default: table on a terminal, json otherwise)\n"
     "  --stats                   print per-query counts (in, out, rejected) at the end\n"
     "  --brokers HOST:PORT       Kafka bootstrap servers (the same as SET kafka.brokers)\n"
+    "  --state-dir DIR           checkpoint queries in DIR and resume from it (SET state_dir)\n"
+    "  --reset-state             discard the checkpoints in the state directory first\n"
     "  --dev-broker[=PORT]       run an embedded Kafka broker (librdkafka's mock cluster)\n"
     "                            on 127.0.0.1 (port 9092 when free) and point every\n"
     "                            kafka() at it\n"
@@ -102,9 +104,9 @@ int main(int argc, char **argv) {
   const char *file = NULL, *sql = NULL;
   int fmt = isatty(1) ? SL_OUT_TABLE : SL_OUT_JSON;
   int stats = 0, run = 0, dev = 0, broker = 0, port = 9092;
-  const char *brokers = NULL, *topics = NULL, *load_path = NULL;
+  const char *brokers = NULL, *topics = NULL, *load_path = NULL, *state_dir = NULL;
   const char *loads[32]; /* --load LIB, in order */
-  int nload = 0;
+  int nload = 0, reset_state = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -124,6 +126,10 @@ int main(int argc, char **argv) {
       }
     } else if (!strcmp(a, "--brokers") || !strncmp(a, "--brokers=", 10)) {
       brokers = a[9] == '=' ? a + 10 : (i + 1 < argc ? argv[++i] : "");
+    } else if (!strcmp(a, "--state-dir") || !strncmp(a, "--state-dir=", 12)) {
+      state_dir = a[11] == '=' ? a + 12 : (i + 1 < argc ? argv[++i] : "");
+    } else if (!strcmp(a, "--reset-state")) {
+      reset_state = 1;
     } else if (!strcmp(a, "--dev-broker") || !strncmp(a, "--dev-broker=", 13)) {
       dev = 1;
       if (a[12] == '=') port = atoi(a + 13);
@@ -172,6 +178,16 @@ int main(int argc, char **argv) {
     sl_value v = SL_VALUE_INIT;
     sl_value_borrow_text(&v, brokers, strlen(brokers), SL_F_TERM);
     sl_catalog_set(&db->cat, "kafka.brokers", &v);
+  }
+  if (state_dir) {
+    sl_value v = SL_VALUE_INIT;
+    sl_value_borrow_text(&v, state_dir, strlen(state_dir), SL_F_TERM);
+    sl_catalog_set(&db->cat, "state_dir", &v);
+  }
+  if (reset_state) {
+    sl_value v = SL_VALUE_INIT;
+    sl_value_set_int(&v, 1);
+    sl_catalog_set(&db->cat, "reset_state", &v);
   }
   if (dev) {
     sl_err err = {0};

@@ -138,6 +138,11 @@ int sl_trainer_nlabel(const sl_trainer *t);
 /* Properties for DESCRIBE: type, parameters, version, updates, state. */
 void sl_trainer_describe(sl_trainer *t, void (*cb)(void *ud, const char *k, const char *v),
                          void *ud);
+/* Checkpoints: the learning state (weights or centres and cluster weights,
+** counters); load restores it into a trainer of the same type and options
+** and swaps in its version.  0, or -1 with err set when it does not fit. */
+void sl_trainer_save(sl_trainer *t, sl_buf *out);
+int sl_trainer_load(sl_trainer *t, const void *z, size_t n, sl_err *err);
 /* The current state as a model object in the sluice format (caller frees
 ** with cJSON_Delete). */
 cJSON *sl_trainer_json(sl_trainer *t);

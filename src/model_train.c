@@ -50,6 +50,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpoint.h"
 #include "connector.h"
 #include "func.h"
 #include "json.h"
@@ -249,6 +250,7 @@ typedef struct tbatch {
   double *x;
   int64_t n, cap; /* rows */
   int dim;        /* features per row; 0 until the first row */
+  int width;      /* doubles per row: the label (when there is one) and dim */
 } tbatch;
 
 static double dot(const double *a, const double *b, int n) {
@@ -432,7 +434,7 @@ static void train_step(sl_fctx *ctx, int argc, sl_value **argv) {
     }
     b->dim = n;
   }
-  int width = b->dim + nl;
+  int width = b->width = b->dim + nl;
   double *row = batch_row(b, width);
   const char *why = NULL;
   int n = features(argc - nl, argv + nl, row + nl, b->dim, &why);
@@ -518,6 +520,33 @@ static void train_final(sl_fctx *ctx) {
 done:
   free(b->x);
   memset(b, 0, sizeof *b);
+}
+
+/* Checkpoints of a group's batch: its rows as they are. */
+static void train_save(const void *state, sl_buf *out) {
+  const tbatch *b = state;
+  sl_ck_i64(out, b->dim);
+  sl_ck_i64(out, b->n);
+  sl_ck_i64(out, b->width);
+  for (int64_t i = 0; i < b->n * b->width; i++)
+    sl_ck_f64(out, b->x[i]);
+}
+
+static int train_load(void *state, const void *z, size_t n) {
+  tbatch *b = state;
+  sl_ckrd r;
+  sl_ckrd_init(&r, z, n);
+  b->dim = (int)sl_ckr_i64(&r);
+  int64_t rows = sl_ckr_i64(&r), width = sl_ckr_i64(&r);
+  if (r.bad || rows < 0 || width < 0 ||
+      (rows && (width < 1 || width > (int64_t)n || rows > (int64_t)n / 8 / width)))
+    return -1;
+  b->n = b->cap = rows;
+  b->width = (int)width;
+  b->x = sl_malloc(sizeof(double) * (size_t)(rows * width > 0 ? rows * width : 1));
+  for (int64_t i = 0; i < rows * width; i++)
+    b->x[i] = sl_ckr_f64(&r);
+  return r.bad || r.p != r.end ? -1 : 0;
 }
 
 /* ---- creation -------------------------------------------------------------- */
@@ -713,6 +742,8 @@ sl_trainer *sl_trainer_new(const char *type, sl_options *opts, sl_err *err) {
   f->xStep = train_step;
   f->xFinal = train_final;
   f->state_size = sizeof(tbatch);
+  f->xSave = train_save;
+  f->xLoad = train_load;
   f->doc = "train(model, [label,] features): one update of a trainable model per group";
   return t;
 }
@@ -735,6 +766,91 @@ void sl_trainer_free(sl_trainer *t) {
   free(t->cw);
   free(t->scratch);
   free(t);
+}
+
+/* ---- checkpoints ------------------------------------------------------------ */
+
+static void save_array(sl_buf *out, const double *x, int64_t n) {
+  sl_ck_i64(out, x ? n : -1);
+  for (int64_t i = 0; x && i < n; i++)
+    sl_ck_f64(out, x[i]);
+}
+
+/* n doubles into a new array (NULL when saved absent); *ok = 0 on a misfit. */
+static double *load_array(sl_ckrd *r, int64_t want, int *ok) {
+  int64_t n = sl_ckr_i64(r);
+  if (n < 0) return NULL;
+  if (n != want || n > (int64_t)(r->end - r->p) / 8) {
+    *ok = 0;
+    return NULL;
+  }
+  double *x = sl_malloc(sizeof(double) * (size_t)(n ? n : 1));
+  for (int64_t i = 0; i < n; i++)
+    x[i] = sl_ckr_f64(r);
+  return x;
+}
+
+void sl_trainer_save(sl_trainer *t, sl_buf *out) {
+  pthread_mutex_lock(&t->mu);
+  sl_ck_i64(out, t->kind);
+  sl_ck_i64(out, t->dim);
+  sl_ck_i64(out, t->k);
+  sl_ck_i64(out, t->intercept);
+  sl_ck_i64(out, t->updates);
+  sl_ck_i64(out, t->seen);
+  sl_ck_i64(out, t->last_count);
+  sl_ck_i64(out, t->last_time);
+  pthread_mutex_lock(&t->slot->mu);
+  sl_ck_i64(out, t->slot->version);
+  pthread_mutex_unlock(&t->slot->mu);
+  save_array(out, t->w, t->dim ? nweights(t) : 0);
+  save_array(out, t->centers, (int64_t)t->k * t->dim);
+  save_array(out, t->cw, t->k);
+  pthread_mutex_unlock(&t->mu);
+}
+
+int sl_trainer_load(sl_trainer *t, const void *z, size_t n, sl_err *err) {
+  sl_ckrd r;
+  sl_ckrd_init(&r, z, n);
+  int kind = (int)sl_ckr_i64(&r), dim = (int)sl_ckr_i64(&r), k = (int)sl_ckr_i64(&r);
+  int intercept = (int)sl_ckr_i64(&r);
+  int ok = !r.bad && kind == (int)t->kind && k == t->k && intercept == t->intercept && dim >= 0 &&
+           (!t->dim || dim == t->dim);
+  int64_t updates = sl_ckr_i64(&r), seen = sl_ckr_i64(&r), last_count = sl_ckr_i64(&r),
+          last_time = sl_ckr_i64(&r), version = sl_ckr_i64(&r);
+  double *w = NULL, *centers = NULL, *cw = NULL;
+  if (ok) {
+    w = load_array(&r, dim + (intercept ? 1 : 0), &ok);
+    centers = load_array(&r, (int64_t)k * dim, &ok);
+    cw = load_array(&r, k, &ok);
+  }
+  if (!ok || r.bad || r.p != r.end) {
+    free(w);
+    free(centers);
+    free(cw);
+    sl_err_set(err, SL_EIO, "model %s: the checkpointed learning state does not fit it",
+               t->slot->name);
+    return -1;
+  }
+  pthread_mutex_lock(&t->mu);
+  free(t->w);
+  free(t->centers);
+  free(t->cw);
+  t->w = w;
+  t->centers = centers;
+  t->cw = cw;
+  t->updates = updates;
+  t->seen = seen;
+  t->last_count = last_count;
+  t->last_time = last_time;
+  if (dim) init_state(t, dim); /* the scratch space; the arrays are there */
+  sl_model *m = state_model(t);
+  pthread_mutex_lock(&t->slot->mu);
+  t->slot->version = (int)version - 1; /* the swap makes it the saved one */
+  pthread_mutex_unlock(&t->slot->mu);
+  sl_model_slot_swap(t->slot, m);
+  pthread_mutex_unlock(&t->mu);
+  return 0;
 }
 
 const sl_func *sl_trainer_func(sl_trainer *t) {

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpoint.h"
 #include "model.h"
 #include "operator.h"
 #include "vm.h"
@@ -831,8 +832,182 @@ static void aggregate_free(sl_operator *base) {
   free(p);
 }
 
+/* ---- checkpoints ------------------------------------------------------------ */
+
+/* A group's keys, distinct values and aggregate states. */
+static int save_group(op_aggregate *p, const group *g, sl_buf *out, sl_err *err) {
+  for (int i = 0; i < p->spec.nkeys; i++)
+    sl_ck_value(out, &g->keys[i]);
+  for (int a = 0; a < p->spec.naggs; a++) {
+    int nd = g->dvals ? g->ndval[a] : 0;
+    sl_ck_i64(out, nd);
+    for (int i = 0; i < nd; i++)
+      sl_ck_value(out, &g->dvals[a][i]);
+    size_t at = out->n;
+    sl_ck_i64(out, 0); /* the state's length, filled in below */
+    if (sl_agg_save(p->spec.aggs[a].func, g->state + p->state_off[a], out, err)) return -1;
+    int64_t len = (int64_t)(out->n - at - 8);
+    for (int b = 0; b < 8; b++)
+      out->z[at + (size_t)b] = (char)((uint64_t)len >> (8 * b));
+  }
+  return 0;
+}
+
+/* The operator's state at a barrier between batches: watermarks, then the
+** open windows' groups in window order (or the sessions with their rows),
+** then the learning state of the models this query trains. */
+static int aggregate_save(sl_operator *base, sl_buf *out, sl_err *err) {
+  op_aggregate *p = (op_aggregate *)base;
+  sl_ck_i64(out, p->watermark);
+  sl_ck_i64(out, p->now);
+  sl_ck_i64(out, p->nparts);
+  for (int i = 0; i < p->nparts; i++) {
+    sl_ck_i64(out, p->parts[i].part);
+    sl_ck_i64(out, p->parts[i].max_ts);
+    sl_ck_i64(out, p->parts[i].seen);
+  }
+  sl_ck_i64(out, p->nwin);
+  for (int w = 0; w < p->nwin; w++) {
+    const window *win = &p->wins[w];
+    int64_t n = 0;
+    for (const group *g = win->first; g; g = g->wnext)
+      n++;
+    sl_ck_i64(out, win->start);
+    sl_ck_i64(out, win->end);
+    sl_ck_i64(out, n);
+    for (const group *g = win->first; g; g = g->wnext)
+      if (save_group(p, g, out, err)) return -1;
+  }
+  sl_ck_i64(out, (int64_t)p->nskeys);
+  sl_ck_i64(out, p->kseq);
+  for (size_t b = 0; b < p->nsbuckets; b++)
+    for (const skey *k = p->sbuckets[b]; k; k = k->hnext) {
+      sl_ck_i64(out, k->seq);
+      for (int i = 0; i < p->spec.nkeys; i++)
+        sl_ck_value(out, &k->keys[i]);
+      int64_t ns = 0;
+      for (const session *x = k->sessions; x; x = x->next)
+        ns++;
+      sl_ck_i64(out, ns);
+      for (const session *x = k->sessions; x; x = x->next) {
+        sl_ck_i64(out, x->start);
+        sl_ck_i64(out, x->end);
+        sl_ck_i64(out, x->nrows);
+        for (int i = 0; i < x->nrows * p->nbuf; i++)
+          sl_ck_value(out, &x->rows[i]);
+      }
+    }
+  sl_ck_i64(out, p->spec.nheld);
+  for (int i = 0; i < p->spec.nheld; i++) {
+    size_t at = out->n;
+    sl_ck_i64(out, 0);
+    sl_trainer_save(p->spec.held[i]->trainer, out);
+    int64_t len = (int64_t)(out->n - at - 8);
+    for (int b = 0; b < 8; b++)
+      out->z[at + (size_t)b] = (char)((uint64_t)len >> (8 * b));
+  }
+  return 0;
+}
+
+static int aggregate_load(sl_operator *base, const void *z, size_t n, sl_err *err) {
+  op_aggregate *p = (op_aggregate *)base;
+  sl_ckrd r;
+  sl_ckrd_init(&r, z, n);
+  int nk = p->spec.nkeys;
+  sl_value *keys = sl_calloc((size_t)(nk ? nk : 1), sizeof(sl_value));
+  sl_value v = SL_VALUE_INIT;
+  int rc = -1;
+  p->watermark = sl_ckr_i64(&r);
+  p->now = sl_ckr_i64(&r);
+  int64_t np = sl_ckr_i64(&r);
+  for (int64_t i = 0; i < np && !r.bad; i++) {
+    int32_t part = (int32_t)sl_ckr_i64(&r);
+    int64_t max_ts = sl_ckr_i64(&r), seen = sl_ckr_i64(&r);
+    p->parts = sl_realloc(p->parts, sizeof(part_time) * (size_t)(p->nparts + 1));
+    p->parts[p->nparts++] = (part_time){part, max_ts, seen};
+  }
+  int64_t nw = sl_ckr_i64(&r);
+  for (int64_t w = 0; w < nw && !r.bad; w++) {
+    int64_t start = sl_ckr_i64(&r), end = sl_ckr_i64(&r), ng = sl_ckr_i64(&r);
+    for (int64_t k = 0; k < ng && !r.bad; k++) {
+      for (int i = 0; i < nk; i++)
+        sl_ckr_value(&r, &keys[i]);
+      if (r.bad) break;
+      group *g = find_group(p, start, end, keys);
+      for (int a = 0; a < p->spec.naggs && !r.bad; a++) {
+        int64_t nd = sl_ckr_i64(&r);
+        for (int64_t i = 0; i < nd && !r.bad; i++) {
+          sl_ckr_value(&r, &v);
+          if (g->dvals) distinct_new(p, g, a, &v);
+        }
+        size_t len;
+        const void *st = sl_ckr_bytes(&r, &len);
+        if (!r.bad && sl_agg_load(p->spec.aggs[a].func, g->state + p->state_off[a], st, len, err))
+          goto done;
+      }
+    }
+  }
+  int64_t nsk = sl_ckr_i64(&r);
+  int64_t kseq = sl_ckr_i64(&r);
+  for (int64_t k = 0; k < nsk && !r.bad; k++) {
+    int64_t seq = sl_ckr_i64(&r);
+    for (int i = 0; i < nk; i++)
+      sl_ckr_value(&r, &keys[i]);
+    if (r.bad) break;
+    skey *sk = find_skey(p, keys);
+    sk->seq = seq;
+    int64_t ns = sl_ckr_i64(&r);
+    session **tail = &sk->sessions;
+    for (int64_t j = 0; j < ns && !r.bad; j++) {
+      session *x = sl_calloc(1, sizeof *x);
+      x->start = sl_ckr_i64(&r);
+      x->end = sl_ckr_i64(&r);
+      int64_t nr = sl_ckr_i64(&r);
+      if (nr < 0 || nr > (int64_t)(r.end - r.p)) r.bad = 1;
+      x->nrows = x->cap = r.bad ? 0 : (int)nr;
+      x->rows = sl_calloc((size_t)(x->cap ? x->cap : 1) * (size_t)p->nbuf, sizeof(sl_value));
+      for (int i = 0; i < x->nrows * p->nbuf; i++) {
+        sl_ckr_value(&r, &x->rows[i]);
+        account(p, value_bytes(&x->rows[i]), 0);
+      }
+      if (x->end < p->min_end) p->min_end = x->end;
+      *tail = x;
+      tail = &x->next;
+    }
+  }
+  p->kseq = kseq > p->kseq ? kseq : p->kseq;
+  int64_t nheld = sl_ckr_i64(&r);
+  if (!r.bad && nheld != p->spec.nheld) r.bad = 1;
+  for (int i = 0; i < p->spec.nheld && !r.bad; i++) {
+    size_t len;
+    const void *st = sl_ckr_bytes(&r, &len);
+    if (!r.bad && sl_trainer_load(p->spec.held[i]->trainer, st, len, err)) goto done;
+  }
+  rc = 0;
+done:
+  if (!rc && (r.bad || r.p != r.end)) {
+    sl_err_set(err, SL_EIO, "aggregate: the checkpointed state is corrupt");
+    rc = -1;
+  }
+  for (int i = 0; i < nk; i++)
+    sl_value_free(&keys[i]);
+  free(keys);
+  sl_value_free(&v);
+  return rc;
+}
+
+const char *sl_op_aggregate_uncheckpointable(sl_operator *base) {
+  op_aggregate *p = (op_aggregate *)base;
+  for (int a = 0; a < p->spec.naggs; a++) {
+    const sl_func *f = p->spec.aggs[a].func;
+    if (!f->xSave && !(f->flags & SL_FUNC_PLAINSTATE)) return f->name;
+  }
+  return NULL;
+}
+
 static const sl_op_vt aggregate_vt = {"aggregate",      aggregate_push,    aggregate_on_time,
-                                      aggregate_finish, aggregate_explain, aggregate_free};
+                                      aggregate_finish, aggregate_explain, aggregate_free,
+                                      aggregate_save,   aggregate_load};
 
 sl_operator *sl_op_aggregate_new(sl_agg_spec *spec) {
   op_aggregate *p = sl_calloc(1, sizeof *p);

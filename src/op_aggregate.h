@@ -51,5 +51,8 @@ typedef struct sl_agg_spec {
 
 /* Takes the programs and the aggregate array (spec is zeroed). */
 sl_operator *sl_op_aggregate_new(sl_agg_spec *spec);
+/* The name of an aggregate of op whose state cannot be checkpointed (a C
+** function without xSave), or NULL. */
+const char *sl_op_aggregate_uncheckpointable(sl_operator *op);
 
 #endif /* SLUICE_OP_AGGREGATE_H */

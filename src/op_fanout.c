@@ -50,8 +50,8 @@ static void fanout_free(sl_operator *base) {
   free(f);
 }
 
-static const sl_op_vt fanout_vt = {"fanout",      fanout_push,    fanout_time,
-                                   fanout_finish, fanout_explain, fanout_free};
+static const sl_op_vt fanout_vt = {"fanout",       fanout_push, fanout_time, fanout_finish,
+                                   fanout_explain, fanout_free, NULL,        NULL};
 
 sl_operator *sl_op_fanout_new(void) {
   op_fanout *f = sl_calloc(1, sizeof *f);

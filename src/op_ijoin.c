@@ -321,10 +321,16 @@ static void port_free(sl_operator *base) {
   (void)base; /* owned by the join */
 }
 
-static const sl_op_vt ijoin_vt = {"interval join", ijoin_push,    ijoin_time,
-                                  ijoin_finish,    ijoin_explain, ijoin_free};
-static const sl_op_vt port_vt = {
-    "interval join (right)", port_push, port_time, port_finish, port_explain, port_free};
+static const sl_op_vt ijoin_vt = {"interval join", ijoin_push, ijoin_time, ijoin_finish,
+                                  ijoin_explain,   ijoin_free, NULL,       NULL};
+static const sl_op_vt port_vt = {"interval join (right)",
+                                 port_push,
+                                 port_time,
+                                 port_finish,
+                                 port_explain,
+                                 port_free,
+                                 NULL,
+                                 NULL};
 
 sl_operator *sl_op_ijoin_new(sl_ijoin_spec *spec, sl_operator **right) {
   op_ijoin *p = sl_calloc(1, sizeof *p);

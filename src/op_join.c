@@ -178,8 +178,8 @@ static void join_free(sl_operator *base) {
   free(p);
 }
 
-static const sl_op_vt join_vt = {"join",      join_push,    sl_op_pass_time,
-                                 join_finish, join_explain, join_free};
+static const sl_op_vt join_vt = {
+    "join", join_push, sl_op_pass_time, join_finish, join_explain, join_free, NULL, NULL};
 
 sl_operator *sl_op_join_new(sl_join_spec *spec) {
   op_join *p = sl_calloc(1, sizeof *p);

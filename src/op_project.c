@@ -255,8 +255,9 @@ static void project_free(sl_operator *base) {
   free(p);
 }
 
-static const sl_op_vt project_vt = {"project",      project_push,    sl_op_pass_time,
-                                    project_finish, project_explain, project_free};
+static const sl_op_vt project_vt = {
+    "project", project_push, sl_op_pass_time, project_finish, project_explain, project_free,
+    NULL,      NULL};
 
 sl_operator *sl_op_project_new(sl_program *prog, int ncol_out, int trace, int strict) {
   op_project *p = sl_calloc(1, sizeof *p);

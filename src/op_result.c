@@ -57,8 +57,8 @@ static void result_free(sl_operator *base) {
   free(r);
 }
 
-static const sl_op_vt result_vt = {"result",      result_push,    sl_op_pass_time,
-                                   result_finish, result_explain, result_free};
+static const sl_op_vt result_vt = {
+    "result", result_push, sl_op_pass_time, result_finish, result_explain, result_free, NULL, NULL};
 
 sl_operator *sl_op_result_new(int ncol, const char *const *names, sl_row_fn fn, void *ud) {
   op_result *r = sl_calloc(1, sizeof *r);

@@ -379,8 +379,8 @@ static void score_free(sl_operator *base) {
   free(p);
 }
 
-static const sl_op_vt score_vt = {"score",      score_push,    sl_op_pass_time,
-                                  score_finish, score_explain, score_free};
+static const sl_op_vt score_vt = {
+    "score", score_push, sl_op_pass_time, score_finish, score_explain, score_free, NULL, NULL};
 
 sl_operator *sl_op_score_new(sl_program *prog, int ncol_in, sl_mcalls *calls, const int *arg_reg,
                              int trace, int strict) {

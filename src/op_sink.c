@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpoint.h"
 #include "operator.h"
 
 #define NSLOT 2
@@ -236,8 +237,31 @@ static void sink_free(sl_operator *base) {
   free(s);
 }
 
-static const sl_op_vt sink_vt = {"sink",      sink_push,    sink_on_time,
-                                 sink_finish, sink_explain, sink_free};
+/* Checkpoint (after the barrier of on_time: everything is written): whether
+** the header went out, and the sink's own position. */
+static int sink_save(sl_operator *base, sl_buf *out, sl_err *err) {
+  op_sink *s = (op_sink *)base;
+  sl_ck_i64(out, s->begun);
+  sl_ck_i64(out, s->sink->vt->save_pos != NULL);
+  return s->sink->vt->save_pos ? s->sink->vt->save_pos(s->sink, out, err) : 0;
+}
+
+static int sink_load(sl_operator *base, const void *z, size_t n, sl_err *err) {
+  op_sink *s = (op_sink *)base;
+  sl_ckrd r;
+  sl_ckrd_init(&r, z, n);
+  int begun = (int)sl_ckr_i64(&r), has_pos = (int)sl_ckr_i64(&r);
+  if (r.bad) {
+    sl_err_set(err, SL_EIO, "sink: the checkpointed state is corrupt");
+    return -1;
+  }
+  s->begun = begun;
+  if (!has_pos || !s->sink->vt->load_pos) return 0;
+  return s->sink->vt->load_pos(s->sink, r.p, (size_t)(r.end - r.p), err);
+}
+
+static const sl_op_vt sink_vt = {"sink",       sink_push, sink_on_time, sink_finish,
+                                 sink_explain, sink_free, sink_save,    sink_load};
 
 sl_operator *sl_op_sink_new(sl_sink *sink, int ncol, const char *const *names, int key_col,
                             int drop_key, sl_err *err) {

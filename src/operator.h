@@ -55,6 +55,11 @@ typedef struct sl_op_vt {
   /* Append a one-line description (and its programs) for EXPLAIN. */
   void (*explain)(sl_operator *op, sl_buf *out);
   void (*free)(sl_operator *op); /* frees op (not op->next) */
+  /* Checkpoints (optional; NULL: no state).  save appends the operator's
+  ** state to out (checkpoint.h encoding) at a barrier between batches; load
+  ** restores it before the first batch.  Both return 0 or -1 with err set. */
+  int (*save)(sl_operator *op, sl_buf *out, sl_err *err);
+  int (*load)(sl_operator *op, const void *z, size_t n, sl_err *err);
 } sl_op_vt;
 
 struct sl_operator {

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpoint.h"
 #include "engine.h"
 #include "expr.h"
 #include "op_aggregate.h"
@@ -40,10 +41,20 @@ typedef struct sl_task {
   int64_t commit_ms; /* how often a source's offsets are committed */
   sluice *db;
   pthread_t thread;
+  /* checkpoints (a state directory) */
+  char fp[17];          /* fingerprint of the statement that made the source */
+  sl_ckpt *ckpt;        /* the store (the engine's), or NULL */
+  int64_t ckpt_ms;      /* how often */
+  struct sl_query **qs; /* the queries it feeds (their operators' state) */
+  int nq;
+  int64_t nckpt, nfailed;      /* checkpoints written, failed */
+  int64_t ckpt_bytes, ckpt_us; /* the last one's size and duration */
+  int resumed;                 /* started from a checkpoint */
 } sl_task;
 
 struct sl_query {
   char *id;          /* "q1" */
+  char fp[17];       /* fingerprint of its statement (checkpoints) */
   sl_stats stats;    /* out, evaluation rejections */
   sl_task *task;     /* the task feeding it (possibly through streams) */
   sl_operator **ops; /* the chain, owned, in order */
@@ -70,6 +81,7 @@ struct sl_run {
   stream_inst **streams;
   int nstream;
   sl_arena arena; /* expressions made while planning (expanded *) */
+  char fp[17];    /* fingerprint of the statement being planned */
 };
 
 sl_run *sl_run_new(sluice *db) {
@@ -88,6 +100,13 @@ static int64_t sl_now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Monotonic microseconds, for measuring durations. */
+static int64_t sl_now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* Wall-clock milliseconds since the epoch: processing time, read by the
@@ -132,6 +151,7 @@ static sl_task *task_new(sl_run *run, const char *name, sl_source *src) {
   t->fail_on_error = src->errors && sl_stricmp(src->errors, "fail") == 0;
   const sl_value *ci = sl_catalog_get(&run->db->cat, "commit_interval_ms");
   t->commit_ms = ci ? sl_value_as_int(ci) : 1000;
+  memcpy(t->fp, run->fp, sizeof t->fp);
   run->tasks = sl_realloc(run->tasks, sizeof(*run->tasks) * (size_t)(run->ntask + 1));
   run->tasks[run->ntask++] = t;
   return t;
@@ -141,8 +161,105 @@ static void task_free(sl_task *t) {
   if (t->dec) t->src->format->decoder_free(t->dec);
   if (t->src) t->src->vt->close(t->src);
   sl_err_clear(&t->err);
+  free(t->qs);
   free(t->name);
   free(t);
+}
+
+/* ---- checkpoints ------------------------------------------------------------ */
+
+/* Write one checkpoint of t: its source's position and the state of every
+** operator of the queries it feeds, in one transaction.  Called at a
+** barrier (everything pushed has been written and flushed).  A failure
+** (disk full, read-only) is reported and the task goes on: the last good
+** checkpoint stays the one a restart uses. */
+static void task_checkpoint(sl_task *t) {
+  int64_t t0 = sl_now_us();
+  sl_buf b = {0};
+  sl_err e = {0};
+  char key[32];
+  int64_t bytes = 0;
+  if (sl_ckpt_begin(t->ckpt, &e)) goto failed;
+  if (t->src->vt->save_pos) {
+    if (t->src->vt->save_pos(t->src, &b, &e) ||
+        sl_ckpt_put(t->ckpt, t->name, "source", t->fp, b.z, b.n, &e))
+      goto abort;
+    bytes += (int64_t)b.n;
+  }
+  for (int i = 0; i < t->nq; i++) {
+    struct sl_query *q = t->qs[i];
+    for (int k = 0; k < q->nops; k++) {
+      sl_operator *op = q->ops[k];
+      if (!op->vt->save) continue;
+      sl_buf_reset(&b);
+      snprintf(key, sizeof key, "op%d", k);
+      if (op->vt->save(op, &b, &e) || sl_ckpt_put(t->ckpt, q->id, key, q->fp, b.z, b.n, &e))
+        goto abort;
+      bytes += (int64_t)b.n;
+    }
+  }
+  if (sl_ckpt_commit(t->ckpt, &e)) goto failed;
+  t->nckpt++;
+  t->ckpt_bytes = bytes;
+  t->ckpt_us = sl_now_us() - t0;
+  sl_buf_free(&b);
+  return;
+abort:
+  sl_ckpt_abort(t->ckpt);
+failed:
+  if (t->nfailed++ < 5 || t->nfailed % 100 == 0)
+    fprintf(stderr,
+            "sluice: %s: checkpoint failed (%lld so far; a restart uses the last good one, "
+            "%lld written): %s\n",
+            t->name[0] ? t->name : "query", (long long)t->nfailed, (long long)t->nckpt,
+            e.msg ? e.msg : "?");
+  sl_err_clear(&e);
+  sl_buf_free(&b);
+}
+
+/* Before the first batch: load t's last checkpoint (source position and
+** operator states), if there is one.  0, or -1 with err set. */
+static int task_restore(sl_task *t, sl_err *err) {
+  sl_buf b = {0};
+  char key[32];
+  int rc = 0, found;
+  if (t->src->vt->save_pos) {
+    found = sl_ckpt_get(t->ckpt, t->name, "source", t->fp, &b, err);
+    if (found < 0 || (found && t->src->vt->load_pos(t->src, b.z, b.n, err))) rc = -1;
+    t->resumed |= found > 0;
+  }
+  for (int i = 0; i < t->nq && !rc; i++) {
+    struct sl_query *q = t->qs[i];
+    for (int k = 0; k < q->nops && !rc; k++) {
+      sl_operator *op = q->ops[k];
+      const char *bad =
+          !strcmp(op->vt->name, "aggregate") ? sl_op_aggregate_uncheckpointable(op) : NULL;
+      if (bad) {
+        sl_err_set(err, SL_EBIND,
+                   "%s: aggregate %s() cannot be checkpointed (a C function without xSave): run "
+                   "it without a state directory",
+                   q->id, bad);
+        rc = -1;
+        continue;
+      }
+      if (!op->vt->load) {
+        if (!strcmp(op->vt->name, "interval join")) {
+          sl_err_set(err, SL_EBIND,
+                     "%s: the state of interval joins is not checkpointed yet: run it without a "
+                     "state directory",
+                     q->id);
+          rc = -1;
+        }
+        continue;
+      }
+      snprintf(key, sizeof key, "op%d", k);
+      found = sl_ckpt_get(t->ckpt, q->id, key, q->fp, &b, err);
+      if (found < 0 || (found && op->vt->load(op, b.z, b.n, err))) rc = -1;
+      t->resumed |= found > 0;
+    }
+  }
+  sl_buf_free(&b);
+  return rc;
 }
 
 /* Drive one task: read, decode, push, until the source ends. */
@@ -168,17 +285,22 @@ static void task_run(sl_task *t) {
     t->dec = src->format->decoder_new(&opts, &t->err);
     if (!t->dec) goto done;
   }
-  int64_t last_commit = sl_now_ms();
+  int64_t last_commit = sl_now_ms(), last_ckpt = last_commit;
   while (!t->db->interrupted) {
     int n, nrow = 0;
     /* Periodically, behind a barrier, on_time makes the sinks deliver and
     ** flush everything pushed so far (and processing-time windows close);
-    ** then a source with offsets commits them. */
-    if (sl_now_ms() - last_commit >= t->commit_ms) {
-      int64_t now = sl_now_ms();
-      if (t->head->vt->on_time(t->head, INT64_MIN, sl_wall_ms(), &t->err) ||
-          (src->vt->commit && src->vt->commit(src, &t->err)))
-        goto done;
+    ** then the task checkpoints (when due) and a source with offsets
+    ** commits them. */
+    int64_t now = sl_now_ms();
+    int ckpt_due = t->ckpt && now - last_ckpt >= t->ckpt_ms;
+    if (ckpt_due || now - last_commit >= t->commit_ms) {
+      if (t->head->vt->on_time(t->head, INT64_MIN, sl_wall_ms(), &t->err)) goto done;
+      if (ckpt_due) {
+        task_checkpoint(t);
+        last_ckpt = now;
+      }
+      if (src->vt->commit && src->vt->commit(src, &t->err)) goto done;
       last_commit = now;
     }
     if (typed) {
@@ -224,10 +346,21 @@ static void task_run(sl_task *t) {
     if (rc < 0) goto done;
     if (rc > 0) break; /* a consumer has had enough */
   }
+  if (t->db->interrupted && t->ckpt && !t->err.code) {
+    /* a clean stop of a checkpointed query: everything written, then the
+    ** state as it is (open windows stay open, to go on after a restart) */
+    if (t->head->vt->on_time(t->head, INT64_MIN, sl_wall_ms(), &t->err) == 0) {
+      task_checkpoint(t);
+      if (src->vt->commit) src->vt->commit(src, &t->err);
+    }
+    goto done;
+  }
   /* Everything read has been written and flushed downstream: only now is
   ** it consumed (at-least-once). */
-  if (!t->err.code && t->head->vt->finish(t->head, &t->err) == 0 && src->vt->commit)
-    src->vt->commit(src, &t->err);
+  if (!t->err.code && t->head->vt->finish(t->head, &t->err) == 0) {
+    if (t->ckpt) task_checkpoint(t); /* the end: a restart has nothing left to do */
+    if (src->vt->commit) src->vt->commit(src, &t->err);
+  }
 done:
   sl_arena_free(&arena);
   free(rows);
@@ -248,7 +381,29 @@ static void *task_thread(void *arg) {
   return NULL;
 }
 
+/* With a state directory: give every task its store and queries, and load
+** its last checkpoint.  0, or -1 with err set. */
+static int run_restore(sl_run *run, sl_err *err) {
+  sl_ckpt *c = sl_engine_state(run->db, err);
+  if (!c) return err->code ? -1 : 0;
+  const sl_value *iv = sl_catalog_get(&run->db->cat, "checkpoint_interval");
+  int64_t every = iv ? sl_interval_ms(iv) : 5000;
+  for (int i = 0; i < run->ntask; i++) {
+    sl_task *t = run->tasks[i];
+    t->ckpt = c;
+    t->ckpt_ms = every > 0 ? every : 5000;
+    for (int k = 0; k < run->nquery; k++)
+      if (run->queries[k]->task == t) {
+        t->qs = sl_realloc(t->qs, sizeof(*t->qs) * (size_t)(t->nq + 1));
+        t->qs[t->nq++] = run->queries[k];
+      }
+    if (task_restore(t, err)) return -1;
+  }
+  return 0;
+}
+
 int sl_run_execute(sl_run *run, int threaded, sl_err *err) {
+  if (run_restore(run, err)) return -1;
   if (threaded && run->ntask > 1) {
     for (int i = 0; i < run->ntask; i++)
       if (pthread_create(&run->tasks[i]->thread, NULL, task_thread, run->tasks[i])) {
@@ -319,6 +474,7 @@ static void *open_connector(sluice *db, const sl_call *call, int sink, const sl_
     return NULL;
   }
   o.declared = declared;
+  o.resume = sink && sl_catalog_get(&db->cat, "state_dir") != NULL;
   /* SET kafka.brokers = 'h:p' is the default brokers => of every kafka() call,
   ** and SET kafka.some.property a default librdkafka property. */
   size_t plen = strlen(c->name);
@@ -417,6 +573,33 @@ static void collect_batch_calls(sl_expr *e, exprs *l) {
 static sl_query *plan_select(sl_run *run, const sl_select *sel, const char *id, sl_operator *out,
                              sl_row_fn fn, void *ud, sl_err *err);
 
+/* Plan what a stream is made of: its query (AS SELECT) or its source. */
+static int plan_stream_def(sl_run *run, const sl_stream *s, stream_inst *si, const sl_stmt *d,
+                           sl_err *err) {
+  if (d->select) {
+    sl_query *q = plan_select(run, d->select, s->name, si->fanout, NULL, NULL, err);
+    if (!q) return -1;
+    memcpy(q->fp, run->fp, sizeof q->fp);
+    for (int c = 0; c < q->ncol; c++) {
+      int idx = sl_schema_add(&si->own, q->names[c], strlen(q->names[c]), NULL);
+      si->own.cols[idx].aff = q->affs[c];
+    }
+    si->schema = &si->own;
+    si->task = q->task;
+    return 0;
+  }
+  sl_source *src = open_connector(run->db, d->source, 0, d->ncols ? &s->schema : NULL, err);
+  if (!src) return -1;
+  if (d->ncols) {
+    sl_schema_free(&src->schema);
+    sl_schema_copy(&src->schema, &s->schema);
+  }
+  si->task = task_new(run, s->name, src);
+  si->task->head = si->fanout;
+  si->schema = &src->schema;
+  return 0;
+}
+
 static int plan_stream(sl_run *run, const sl_stream *s, input *in, sl_err *err) {
   for (int i = 0; i < run->nstream; i++) {
     stream_inst *si = run->streams[i];
@@ -438,26 +621,13 @@ static int plan_stream(sl_run *run, const sl_stream *s, input *in, sl_err *err) 
   run->streams = sl_realloc(run->streams, sizeof(*run->streams) * (size_t)(run->nstream + 1));
   run->streams[run->nstream++] = si;
   const sl_stmt *d = s->def;
-  if (d->select) {
-    sl_query *q = plan_select(run, d->select, s->name, si->fanout, NULL, NULL, err);
-    if (!q) return -1;
-    for (int c = 0; c < q->ncol; c++) {
-      int idx = sl_schema_add(&si->own, q->names[c], strlen(q->names[c]), NULL);
-      si->own.cols[idx].aff = q->affs[c];
-    }
-    si->schema = &si->own;
-    si->task = q->task;
-  } else {
-    sl_source *src = open_connector(run->db, d->source, 0, d->ncols ? &s->schema : NULL, err);
-    if (!src) return -1;
-    if (d->ncols) {
-      sl_schema_free(&src->schema);
-      sl_schema_copy(&src->schema, &s->schema);
-    }
-    si->task = task_new(run, s->name, src);
-    si->task->head = si->fanout;
-    si->schema = &src->schema;
-  }
+  /* the stream's own statement is what its task and query are made from */
+  char saved[17];
+  memcpy(saved, run->fp, sizeof saved);
+  sl_ckpt_fingerprint(d->sql, (size_t)d->sqllen, run->fp);
+  int rc = plan_stream_def(run, s, si, d, err);
+  memcpy(run->fp, saved, sizeof saved);
+  if (rc) return -1;
   in->task = si->task;
   in->fanout = si->fanout;
   in->schema = si->schema;
@@ -1230,6 +1400,7 @@ static sl_query *plan_select(sl_run *run, const sl_select *sel, const char *id, 
 
   sl_query *q = sl_calloc(1, sizeof *q);
   q->id = sl_strdup(id);
+  memcpy(q->fp, run->fp, sizeof q->fp);
   q->task = in.task;
   run->queries = sl_realloc(run->queries, sizeof(*run->queries) * (size_t)(run->nquery + 1));
   run->queries[run->nquery++] = q;
@@ -1429,6 +1600,7 @@ fail_bind:
 sl_query *sl_plan_query(sl_run *run, const sl_stmt *stmt, sl_row_fn fn, void *ud, sl_err *err) {
   char id[32];
   snprintf(id, sizeof id, "q%d", ++run->db->nquery);
+  sl_ckpt_fingerprint(stmt->sql, (size_t)stmt->sqllen, run->fp);
   return plan_select(run, stmt->select, id, NULL, fn, ud, err);
 }
 
@@ -1473,6 +1645,15 @@ void sl_run_stats(sl_run *run, sl_buf *out, int64_t *rejected_total) {
                     (long long)q->stats.groups_peak, (long long)q->stats.state_peak,
                     (long long)(q->stats.state_peak / q->stats.groups_peak));
     sl_buf_putc(out, '\n');
+  }
+  for (int i = 0; i < run->ntask; i++) {
+    sl_task *t = run->tasks[i];
+    if (!t->ckpt) continue;
+    sl_buf_printf(
+        out, "checkpoints of %s: %lld written%s, %lld failed; the last %lld bytes in %.1f ms\n",
+        t->name[0] ? t->name : "query", (long long)t->nckpt,
+        t->resumed ? " (resumed from one)" : "", (long long)t->nfailed, (long long)t->ckpt_bytes,
+        (double)t->ckpt_us / 1000.0);
   }
   if (rejected_total) *rejected_total = total;
 }

@@ -1,0 +1,319 @@
+/*
+** checkpoint.c - the checkpoint store on SQLite and the state encoding (see
+** checkpoint.h for the contracts).
+**
+** Schema (one database per state directory, DIR/sluice-state.db):
+**   meta(k PRIMARY KEY, v)      format version
+**   state(owner, key, fingerprint, written_ms, data, PRIMARY KEY(owner, key))
+** WAL journal with synchronous=FULL: a committed checkpoint survives the
+** process being killed (kill -9) and the machine losing power.
+*/
+#include <errno.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "checkpoint.h"
+
+#define STATE_FORMAT 1
+
+struct sl_ckpt {
+  sqlite3 *db;
+  sqlite3_stmt *put, *get;
+  pthread_mutex_t mu;
+  char *path;
+};
+
+static int db_error(sl_ckpt *c, sl_err *err, const char *what) {
+  sl_err_set(err, SL_EIO, "state %s: %s: %s", c->path, what, sqlite3_errmsg(c->db));
+  return -1;
+}
+
+static int exec(sl_ckpt *c, const char *sql, sl_err *err) {
+  if (sqlite3_exec(c->db, sql, NULL, NULL, NULL) == SQLITE_OK) return 0;
+  return db_error(c, err, sql);
+}
+
+sl_ckpt *sl_ckpt_open(const char *dir, int reset, sl_err *err) {
+  if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+    sl_err_set(err, SL_EIO, "state directory %s: %s", dir, strerror(errno));
+    return NULL;
+  }
+  sl_ckpt *c = sl_calloc(1, sizeof *c);
+  sl_buf p = {0};
+  sl_buf_printf(&p, "%s/sluice-state.db", dir);
+  c->path = sl_strndup(p.z, p.n);
+  sl_buf_free(&p);
+  pthread_mutex_init(&c->mu, NULL);
+  if (reset) { /* start afresh: the database and its WAL go, corrupt or not */
+    static const char *const ext[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+      sl_buf f = {0};
+      sl_buf_printf(&f, "%s%s", c->path, ext[i]);
+      if (unlink(f.z) != 0 && errno != ENOENT) {
+        sl_err_set(err, SL_EIO, "--reset-state: cannot remove %s: %s", f.z, strerror(errno));
+        sl_buf_free(&f);
+        goto fail;
+      }
+      sl_buf_free(&f);
+    }
+  }
+  if (sqlite3_open_v2(c->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+      SQLITE_OK) {
+    db_error(c, err, "cannot open");
+    goto fail;
+  }
+  sqlite3_busy_timeout(c->db, 5000);
+  /* A file that is not a database fails the first statement that reads it. */
+  int ok = sqlite3_exec(c->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) == SQLITE_OK &&
+           sqlite3_exec(c->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL) == SQLITE_OK &&
+           sqlite3_exec(c->db,
+                        "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v);"
+                        "CREATE TABLE IF NOT EXISTS state(owner TEXT, key TEXT, fingerprint "
+                        "TEXT, written_ms INTEGER, data BLOB, PRIMARY KEY(owner, key));",
+                        NULL, NULL, NULL) == SQLITE_OK;
+  if (!ok) {
+    int code = sqlite3_errcode(c->db);
+    sl_err_set(err, SL_EIO, "state %s: %s%s", c->path, sqlite3_errmsg(c->db),
+               code == SQLITE_NOTADB || code == SQLITE_CORRUPT
+                   ? " (the checkpoint database is corrupt: --reset-state starts afresh)"
+                   : "");
+    goto fail;
+  }
+  sqlite3_stmt *st;
+  int version = -1;
+  if (sqlite3_prepare_v2(c->db, "SELECT v FROM meta WHERE k = 'format'", -1, &st, NULL) ==
+      SQLITE_OK) {
+    if (sqlite3_step(st) == SQLITE_ROW) version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+  }
+  if (version < 0 && exec(c, "INSERT OR REPLACE INTO meta VALUES('format', 1)", err)) goto fail;
+  if (version > STATE_FORMAT) {
+    sl_err_set(err, SL_EIO, "state %s: format %d is newer than this sluice reads (%d)", c->path,
+               version, STATE_FORMAT);
+    goto fail;
+  }
+  if (sqlite3_prepare_v2(c->db, "INSERT OR REPLACE INTO state VALUES(?1, ?2, ?3, ?4, ?5)", -1,
+                         &c->put, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(c->db, "SELECT fingerprint, data FROM state WHERE owner = ?1 AND key = ?2",
+                         -1, &c->get, NULL) != SQLITE_OK) {
+    db_error(c, err, "prepare");
+    goto fail;
+  }
+  return c;
+fail:
+  sl_ckpt_close(c);
+  return NULL;
+}
+
+void sl_ckpt_close(sl_ckpt *c) {
+  if (!c) return;
+  sqlite3_finalize(c->put);
+  sqlite3_finalize(c->get);
+  sqlite3_close(c->db);
+  pthread_mutex_destroy(&c->mu);
+  free(c->path);
+  free(c);
+}
+
+const char *sl_ckpt_path(const sl_ckpt *c) {
+  return c->path;
+}
+
+int sl_ckpt_begin(sl_ckpt *c, sl_err *err) {
+  pthread_mutex_lock(&c->mu);
+  if (exec(c, "BEGIN IMMEDIATE", err)) {
+    pthread_mutex_unlock(&c->mu);
+    return -1;
+  }
+  return 0;
+}
+
+int sl_ckpt_put(sl_ckpt *c, const char *owner, const char *key, const char *fingerprint,
+                const void *data, size_t n, sl_err *err) {
+  sqlite3_reset(c->put);
+  sqlite3_bind_text(c->put, 1, owner, -1, SQLITE_STATIC);
+  sqlite3_bind_text(c->put, 2, key, -1, SQLITE_STATIC);
+  sqlite3_bind_text(c->put, 3, fingerprint, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(c->put, 4, (int64_t)time(NULL) * 1000);
+  sqlite3_bind_blob64(c->put, 5, n ? data : "", n, SQLITE_STATIC);
+  int rc = sqlite3_step(c->put);
+  sqlite3_reset(c->put);
+  return rc == SQLITE_DONE ? 0 : db_error(c, err, "writing a checkpoint");
+}
+
+int sl_ckpt_commit(sl_ckpt *c, sl_err *err) {
+  int rc = exec(c, "COMMIT", err);
+  if (rc) sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+  pthread_mutex_unlock(&c->mu);
+  return rc;
+}
+
+void sl_ckpt_abort(sl_ckpt *c) {
+  sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+  pthread_mutex_unlock(&c->mu);
+}
+
+int sl_ckpt_get(sl_ckpt *c, const char *owner, const char *key, const char *fingerprint,
+                sl_buf *out, sl_err *err) {
+  sl_buf_reset(out);
+  pthread_mutex_lock(&c->mu);
+  sqlite3_reset(c->get);
+  sqlite3_bind_text(c->get, 1, owner, -1, SQLITE_STATIC);
+  sqlite3_bind_text(c->get, 2, key, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(c->get), found = 0;
+  if (rc == SQLITE_ROW) {
+    const char *fp = (const char *)sqlite3_column_text(c->get, 0);
+    if (!fp || strcmp(fp, fingerprint) != 0) {
+      sl_err_set(err, SL_EBIND,
+                 "the state of %s in %s was written by a different query or source (changed "
+                 "since its last checkpoint): start with --reset-state to discard it",
+                 owner, c->path);
+      found = -1;
+    } else {
+      const void *z = sqlite3_column_blob(c->get, 1);
+      size_t n = (size_t)sqlite3_column_bytes(c->get, 1);
+      sl_buf_append(out, z, n);
+      found = 1;
+    }
+  } else if (rc != SQLITE_DONE) {
+    found = db_error(c, err, "reading a checkpoint");
+  }
+  sqlite3_reset(c->get);
+  pthread_mutex_unlock(&c->mu);
+  return found;
+}
+
+void sl_ckpt_fingerprint(const char *sql, size_t n, char out[17]) {
+  uint64_t h = 1469598103934665603ULL; /* FNV-1a over the text, blanks collapsed */
+  int space = 0;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char ch = (unsigned char)sql[i];
+    if (ch == '-' && i + 1 < n && sql[i + 1] == '-') { /* a -- comment */
+      while (i < n && sql[i] != '\n')
+        i++;
+      space = 1;
+      continue;
+    }
+    if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') {
+      space = 1;
+      continue;
+    }
+    if (space) {
+      h = (h ^ ' ') * 1099511628211ULL;
+      space = 0;
+    }
+    h = (h ^ ch) * 1099511628211ULL;
+  }
+  snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+/* ---- encoding ------------------------------------------------------------ */
+
+void sl_ck_i64(sl_buf *b, int64_t v) {
+  unsigned char x[8];
+  uint64_t u = (uint64_t)v;
+  for (int i = 0; i < 8; i++)
+    x[i] = (unsigned char)(u >> (8 * i));
+  sl_buf_append(b, (const char *)x, 8);
+}
+
+void sl_ck_f64(sl_buf *b, double v) {
+  int64_t i;
+  memcpy(&i, &v, 8);
+  sl_ck_i64(b, i);
+}
+
+void sl_ck_bytes(sl_buf *b, const void *z, size_t n) {
+  sl_ck_i64(b, (int64_t)n);
+  if (n) sl_buf_append(b, z, n);
+}
+
+void sl_ck_value(sl_buf *b, const sl_value *v) {
+  sl_buf_putc(b, (char)v->type);
+  sl_buf_putc(b, (char)(v->flags & SL_F_JSON));
+  switch (v->type) {
+  case SL_INTEGER: sl_ck_i64(b, v->u.i); break;
+  case SL_REAL: sl_ck_f64(b, v->u.r); break;
+  case SL_TEXT:
+  case SL_BLOB: sl_ck_bytes(b, v->u.z, v->n); break;
+  case SL_VECTOR: sl_ck_bytes(b, v->u.v, sizeof(double) * v->n); break;
+  default: break;
+  }
+}
+
+int64_t sl_ckr_i64(sl_ckrd *r) {
+  if (r->bad || r->end - r->p < 8) {
+    r->bad = 1;
+    return 0;
+  }
+  uint64_t u = 0;
+  for (int i = 0; i < 8; i++)
+    u |= (uint64_t)r->p[i] << (8 * i);
+  r->p += 8;
+  return (int64_t)u;
+}
+
+double sl_ckr_f64(sl_ckrd *r) {
+  int64_t i = sl_ckr_i64(r);
+  double v;
+  memcpy(&v, &i, 8);
+  return v;
+}
+
+const void *sl_ckr_bytes(sl_ckrd *r, size_t *n) {
+  int64_t len = sl_ckr_i64(r);
+  if (r->bad || len < 0 || len > r->end - r->p) {
+    r->bad = 1;
+    *n = 0;
+    return "";
+  }
+  const void *z = r->p;
+  r->p += len;
+  *n = (size_t)len;
+  return z;
+}
+
+void sl_ckr_value(sl_ckrd *r, sl_value *out) {
+  sl_value_set_null(out);
+  if (r->bad || r->end - r->p < 2) {
+    r->bad = 1;
+    return;
+  }
+  int type = r->p[0], flags = r->p[1];
+  r->p += 2;
+  size_t n;
+  const void *z;
+  switch (type) {
+  case SL_NULL: break;
+  case SL_INTEGER: sl_value_set_int(out, sl_ckr_i64(r)); break;
+  case SL_REAL: sl_value_set_real(out, sl_ckr_f64(r)); break;
+  case SL_TEXT:
+    z = sl_ckr_bytes(r, &n);
+    sl_value_set_text(out, z, n);
+    out->flags |= (uint8_t)(flags & SL_F_JSON);
+    break;
+  case SL_BLOB:
+    z = sl_ckr_bytes(r, &n);
+    sl_value_set_blob(out, z, n);
+    break;
+  case SL_VECTOR: {
+    z = sl_ckr_bytes(r, &n);
+    if (n % sizeof(double)) {
+      r->bad = 1;
+      break;
+    }
+    double *x = sl_malloc(n ? n : 1); /* an aligned copy of the elements */
+    memcpy(x, z, n);
+    sl_value_set_vector(out, x, n / sizeof(double));
+    free(x);
+    break;
+  }
+  default: r->bad = 1;
+  }
+}

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# recovery.sh - checkpoints and crash recovery on files: each pipeline runs
+# with --state-dir and is killed with SIGKILL at random moments, ROUNDS times,
+# then run to its end; its output must equal a failure-free run's:
+#   - stateless (S1-like projection): every input once, in order (files are
+#     cut back to their checkpointed length, so replay writes exactly once);
+#   - event-time tumbling windows (count, sum, max, DISTINCT, top_k): every
+#     window's result equal, and the file byte for byte;
+#   - running per-key totals (EMIT CHANGES): the last value per key equal;
+#   - online learning (train()): the model versions equal.
+# Then the faults: a changed query (clear error; --reset-state discards), a
+# corrupt state database (clear error; --reset-state recovers), a full disk
+# (checkpoints fail, the query goes on and reports it).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+sluice=${SLUICE:-$here/../sluice}
+py=/usr/bin/python3
+ROUNDS=${RECOVERY_ROUNDS:-5}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+. "$here/lib.sh"
+
+$py - <<'PY'
+import json, random
+random.seed(5)
+with open("in.jsonl", "w") as f:
+    for i in range(600000):
+        f.write(json.dumps({"id": i, "g": [i % 2, (i // 2) % 2, i % 3 == 0]}) + "\n")
+t = 0
+with open("ev.jsonl", "w") as f:
+    for i in range(600000):
+        t += random.randrange(3)
+        f.write(json.dumps({"user": "u%d" % random.randrange(40), "v": random.randrange(100),
+                            "ts": t + random.randrange(-300, 1)}) + "\n")
+with open("pts.tsv", "w") as f:
+    w = [random.gauss(0, 1) for _ in range(5)]
+    for i in range(150000):
+        x = [round(random.gauss(0, 1), 6) for _ in range(5)]
+        f.write("%d\t%r\t%s\n" % (i, sum(a * b for a, b in zip(w, x)), ",".join(map(repr, x))))
+PY
+
+cat > s1.sql <<'EOF'
+SET checkpoint_interval = '100ms';
+SELECT id, g ->> 0 + 2 * (g ->> 1) AS code, iif(g ->> 2, 'third', 'other') AS kind
+FROM file('in.jsonl') INTO file('s1-out.json');
+EOF
+cat > agg.sql <<'EOF'
+SET checkpoint_interval = '100ms';
+CREATE STREAM ev (user TEXT, v INTEGER, ts INTEGER) FROM file('ev.jsonl')
+  WATERMARK ts - INTERVAL '1' SECOND;
+SELECT user, window_start, count(*) AS n, sum(v) AS s, max(v) AS mx,
+       count(DISTINCT v % 7) AS d, top_k(v % 3, 2) AS tk
+FROM ev GROUP BY user, TUMBLE(ts, INTERVAL '10' SECOND) INTO file('win-out.json');
+SELECT user, count(*) AS n, sum(v) AS total FROM ev GROUP BY user EMIT CHANGES
+INTO file('run-out.json');
+EOF
+cat > train.sql <<'EOF'
+SET checkpoint_interval = '100ms';
+CREATE MODEL m TYPE linear_sgd WITH (step => 0.05, iterations => 3, features => 5);
+CREATE STREAM pts (ts INTEGER, label REAL, f TEXT)
+  FROM file('pts.tsv', format => 'csv', delimiter => char(9));
+SELECT window_end, train(m, label, f) AS v FROM pts GROUP BY TUMBLE(ts, INTERVAL '1' SECOND)
+INTO file('train-out.json');
+EOF
+
+# crash NAME: failure-free reference (NAME.ref/), then ROUNDS kills, then the end
+crash() {
+  name=$1
+  mkdir -p ref && (cd ref && ln -sf ../in.jsonl ../ev.jsonl ../pts.tsv . && "$sluice" run "../$name.sql") ||
+    bad "$name: reference run"
+  rm -rf "st-$name"
+  kills=0
+  # each round is killed after a random 10-30% of the failure-free run's time
+  t0=$(date +%s%N)
+  (cd ref && "$sluice" run "../$name.sql")
+  total=$((($(date +%s%N) - t0) / 1000000))
+  for r in $(seq "$ROUNDS"); do
+    ms=$((total / 10 + RANDOM % (total / 5 + 1)))
+    "$sluice" --state-dir "st-$name" run "$name.sql" 2> "$name.err$r" &
+    pid=$!
+    sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
+    kill -KILL $pid 2>/dev/null && kills=$((kills + 1))
+    wait $pid 2>/dev/null
+  done
+  "$sluice" --stats --state-dir "st-$name" run "$name.sql" 2> "$name.final" && ok ||
+    { bad "$name: final run"; cat "$name.final"; }
+  echo "$name: $kills of $ROUNDS runs killed with SIGKILL; $(grep -h 'checkpoints of' "$name.final")"
+}
+
+crash s1
+$py - <<'PY' && ok || bad "s1: every input exactly once"
+import json
+ids = [json.loads(l)["id"] for l in open("s1-out.json")]
+ref = [json.loads(l)["id"] for l in open("ref/s1-out.json")]
+dups = len(ids) - len(set(ids))
+missing = len(set(ref) - set(ids))
+print("s1: %d outputs for %d inputs: %d missing, %d duplicates, malformed: %s"
+      % (len(ids), len(ref), missing, dups, "none" if open("s1-out.json").read() == open("ref/s1-out.json").read() else "DIFFERENT"))
+assert open("s1-out.json").read() == open("ref/s1-out.json").read()
+PY
+
+crash agg
+cmp -s win-out.json ref/win-out.json && ok || bad "agg: window results differ from the failure-free run"
+$py - <<'PY' && ok || bad "agg: last running total per key"
+import json
+def last(p):
+    d = {}
+    for l in open(p):
+        r = json.loads(l)
+        d[r["user"]] = (r["n"], r["total"])
+    return d
+a, b = last("run-out.json"), last("ref/run-out.json")
+print("agg: %d windows equal the failure-free run's; %d keys' last totals %s"
+      % (sum(1 for _ in open("win-out.json")), len(b), "equal" if a == b else "DIFFER"))
+assert a == b
+PY
+
+crash train
+cmp -s train-out.json ref/train-out.json && ok || bad "train: model versions differ from the failure-free run"
+echo "train: $(wc -l < train-out.json) model versions equal the failure-free run's"
+
+# a changed query is refused; --reset-state starts afresh
+sed 's/count(DISTINCT v % 7) AS d/count(DISTINCT v % 5) AS d/' agg.sql > agg2.sql
+"$sluice" --state-dir st-agg run agg2.sql 2> changed.err && bad "a changed query ran on old state" ||
+  { grep -q "written by a different query" changed.err && ok || { bad "changed query message"; cat changed.err; }; }
+"$sluice" --state-dir st-agg --reset-state run agg2.sql 2> reset.err && ok ||
+  { bad "--reset-state"; cat reset.err; }
+
+# a corrupt state database: a clear error, and --reset-state recovers
+head -c 4096 /dev/urandom > st-s1/sluice-state.db
+rm -f st-s1/sluice-state.db-wal st-s1/sluice-state.db-shm
+"$sluice" --state-dir st-s1 run s1.sql 2> corrupt.err && bad "ran on a corrupt state database" ||
+  { grep -q "corrupt" corrupt.err && grep -q -- "--reset-state" corrupt.err && ok ||
+    { bad "corrupt database message"; cat corrupt.err; }; }
+"$sluice" --state-dir st-s1 --reset-state run s1.sql 2> corrupt2.err && cmp -s s1-out.json ref/s1-out.json && ok ||
+  { bad "--reset-state after corruption"; cat corrupt2.err; }
+
+# a full disk: a file size limit (ulimit -f, SIGXFSZ ignored: writes past
+# it fail with EFBIG) stops the state database growing, while the output goes
+# to a pipe; checkpoints fail, the query runs to its end and says so
+rm -rf st-full
+sed "s/INTO file('s1-out.json')/INTO stdout/; s/'100ms'/'10ms'/" s1.sql > full.sql
+( trap '' XFSZ; ulimit -f 256; exec "$sluice" --stats --state-dir st-full run full.sql ) 2> full.err |
+  cat > full-out.json
+cmp -s full-out.json ref/s1-out.json && ok || { bad "full disk: the query must go on"; cat full.err; }
+grep -q "checkpoint failed" full.err && ok || { bad "full disk: checkpoint failures reported"; cat full.err; }
+echo "full disk: $(grep -h 'checkpoints of' full.err); first failure: $(grep -m1 'checkpoint failed' full.err | cut -c1-160)"
+finish recovery
