@@ -290,6 +290,7 @@ typedef struct kafka_source {
   int64_t *end;    /* stop => 'end': first offset past the end, per partition */
   int64_t *next;   /* next offset expected per partition (-1: nothing read yet) */
   int64_t *resume; /* from a checkpoint: where each partition goes on (-1: the group's offset) */
+  unsigned char *assigned; /* group mode: the partitions the group gave this consumer */
   int bounded;
   int typed;                 /* no format: rows of kafka_columns */
   rd_kafka_message_t **msgs; /* messages of the last read, destroyed at the next */
@@ -528,12 +529,31 @@ static int kafka_load_pos(sl_source *s, const void *z, size_t n, sl_err *err) {
   return 0;
 }
 
+/* Partitions with records still to give: a bounded read's not yet at their
+** end, or a group member's assigned ones. */
+static int kafka_partitions(sl_source *s, int32_t *out, int max) {
+  kafka_source *k = (kafka_source *)s;
+  int n = 0;
+  for (int p = 0; p < k->nparts; p++) {
+    int live = k->bounded ? k->next[p] < k->end[p] : k->assigned && k->assigned[p];
+    if (!live) continue;
+    if (n < max) out[n] = p;
+    n++;
+  }
+  return n;
+}
+
 /* Consumer group rebalances: take the partitions given, starting where a
 ** checkpoint says when there is one; give them all back when revoked. */
 static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_partition_list_t *l,
                       void *opaque) {
   kafka_source *k = opaque;
+  if (!k->assigned) k->assigned = sl_calloc((size_t)(k->nparts ? k->nparts : 1), 1);
+  memset(k->assigned, 0, (size_t)k->nparts);
   if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    for (int i = 0; i < l->cnt; i++)
+      if (l->elems[i].partition >= 0 && l->elems[i].partition < k->nparts)
+        k->assigned[l->elems[i].partition] = 1;
     for (int i = 0; i < l->cnt && k->resume; i++) {
       int p = l->elems[i].partition;
       if (p >= 0 && p < k->nparts && k->resume[p] >= 0 && k->next[p] < 0)
@@ -559,17 +579,19 @@ static void kafka_close(sl_source *s) {
   free(k->end);
   free(k->next);
   free(k->resume);
+  free(k->assigned);
   free(k->hoff);
   sl_buf_free(&k->headers);
   free(k->topic);
   free(k);
 }
 
-static const sl_source_vt kafka_source_vt = {"kafka", kafka_read,   kafka_position, kafka_close,
-                                             NULL,    kafka_commit, kafka_save_pos, kafka_load_pos};
+static const sl_source_vt kafka_source_vt = {"kafka",        kafka_read,     kafka_position,
+                                             kafka_close,    NULL,           kafka_commit,
+                                             kafka_save_pos, kafka_load_pos, kafka_partitions};
 static const sl_source_vt kafka_typed_vt = {
-    "kafka",         NULL,         kafka_position, kafka_close,
-    kafka_read_rows, kafka_commit, kafka_save_pos, kafka_load_pos};
+    "kafka",      NULL,           kafka_position, kafka_close,     kafka_read_rows,
+    kafka_commit, kafka_save_pos, kafka_load_pos, kafka_partitions};
 
 static sl_source *kafka_open_source(sl_options *o, sl_err *err) {
   const char *topic = sl_opt_str(o, "0", NULL);
@@ -719,7 +741,61 @@ typedef struct kafka_sink {
   pthread_mutex_t mu;
   int64_t failed; /* messages whose delivery failed */
   char failure[512];
+  /* exactly once (processing.guarantee): every message carries the header
+  ** sluice-id "<query fingerprint>:<output id>"; after a restart, the ids
+  ** found past the checkpointed end offsets are not written again */
+  int exactly_once;
+  char *query_fp;
+  uint64_t *seen;     /* open addressing set of those ids (0: empty) */
+  unsigned char *hit; /* per slot: the replay has come to it (skipped it) */
+  size_t nseen, capseen;
+  int64_t pending; /* ids of the set the replay has not come to yet */
+  int64_t *from;   /* while pending: the checkpointed end offsets, saved again */
+  int nfrom;
+  int64_t skipped; /* outputs not written again */
+  sl_buf idbuf;
+  rd_kafka_conf_t *rconf; /* the user's settings, for the read-back consumer */
 } kafka_sink;
+
+/* ---- exactly once: the set of ids written after the last checkpoint -------- */
+
+/* The slot of id in the set, or -1. */
+static long seen_slot(const kafka_sink *k, uint64_t id) {
+  if (!k->capseen) return -1;
+  id |= 1; /* 0 marks an empty slot */
+  for (size_t i = id & (k->capseen - 1);; i = (i + 1) & (k->capseen - 1)) {
+    if (!k->seen[i]) return -1;
+    if (k->seen[i] == id) return (long)i;
+  }
+}
+
+static int seen_has(const kafka_sink *k, uint64_t id) {
+  return seen_slot(k, id) >= 0;
+}
+
+static void seen_add(kafka_sink *k, uint64_t id) {
+  if (seen_has(k, id)) return;
+  if (2 * (k->nseen + 1) > k->capseen) {
+    size_t cap = k->capseen ? 2 * k->capseen : 1024;
+    uint64_t *old = k->seen;
+    size_t oldcap = k->capseen;
+    free(k->hit);
+    k->hit = sl_calloc(cap, 1);
+    k->seen = sl_calloc(cap, sizeof(uint64_t));
+    k->capseen = cap;
+    k->nseen = 0;
+    for (size_t i = 0; i < oldcap; i++)
+      if (old[i]) seen_add(k, old[i]);
+    free(old);
+  }
+  id |= 1;
+  size_t i = id & (k->capseen - 1);
+  while (k->seen[i])
+    i = (i + 1) & (k->capseen - 1);
+  k->seen[i] = id;
+  k->nseen++;
+  k->pending++;
+}
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
   kafka_sink *k = opaque;
@@ -740,7 +816,7 @@ static int delivery_error(kafka_sink *k, sl_err *err) {
 }
 
 static int kafka_write(sl_sink *s, const char *buf, const size_t *ends, int n, const char *keys,
-                       const size_t *kends, sl_err *err) {
+                       const size_t *kends, const uint64_t *ids, sl_err *err) {
   kafka_sink *k = (kafka_sink *)s;
   size_t start = 0, kstart = 0;
   for (int i = 0; i < n; i++) {
@@ -749,12 +825,33 @@ static int kafka_write(sl_sink *s, const char *buf, const size_t *ends, int n, c
     const char *key = keys ? keys + kstart : NULL;
     size_t klen = keys ? kends[i] - kstart : 0;
     if (keys) kstart = kends[i];
+    long slot = k->exactly_once && ids ? seen_slot(k, ids[i]) : -1;
+    if (slot >= 0) { /* written before the crash */
+      if (!k->hit[slot]) {
+        k->hit[slot] = 1;
+        k->pending--;
+      }
+      k->skipped++;
+      start = ends[i];
+      continue;
+    }
     for (;;) {
       /* partitioned by key (librdkafka's consistent-random partitioner) */
-      if (rd_kafka_produce(k->rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
-                           (void *)(buf + start), len, klen ? key : NULL, klen, NULL) == 0)
-        break;
-      rd_kafka_resp_err_t e = rd_kafka_last_error();
+      rd_kafka_resp_err_t e;
+      if (k->exactly_once && ids) {
+        sl_buf_reset(&k->idbuf);
+        sl_buf_printf(&k->idbuf, "%s:%016llx", k->query_fp, (unsigned long long)(ids[i] | 1));
+        e = rd_kafka_producev(
+            k->rk, RD_KAFKA_V_RKT(k->rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_VALUE((void *)(buf + start), len), RD_KAFKA_V_KEY(klen ? key : NULL, klen),
+            RD_KAFKA_V_HEADER("sluice-id", k->idbuf.z, (ssize_t)k->idbuf.n), RD_KAFKA_V_END);
+      } else {
+        e = rd_kafka_produce(k->rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
+                             (void *)(buf + start), len, klen ? key : NULL, klen, NULL) == 0
+                ? RD_KAFKA_RESP_ERR_NO_ERROR
+                : rd_kafka_last_error();
+      }
+      if (!e) break;
       if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         sl_err_set(err, SL_EIO, "kafka: producing to %s: %s", k->topic, rd_kafka_err2str(e));
         return -1;
@@ -780,8 +877,155 @@ static int kafka_flush(sl_sink *s, sl_err *err) {
   return delivery_error(k, err);
 }
 
+/* Checkpoint (after a flush): the end offset of every partition of the
+** topic, past which a restart looks for what it wrote. */
+static int kafka_sink_save_pos(sl_sink *s, sl_buf *out, sl_err *err) {
+  kafka_sink *k = (kafka_sink *)s;
+  if (!k->exactly_once) {
+    sl_ck_i64(out, -1);
+    return 0;
+  }
+  const struct rd_kafka_metadata *md = NULL;
+  rd_kafka_resp_err_t e = rd_kafka_metadata(k->rk, 0, k->rkt, &md, 10000);
+  if (e || !md || md->topic_cnt < 1 || md->topics[0].err) {
+    sl_err_set(err, SL_EIO, "kafka: end offsets of %s: %s", k->topic,
+               rd_kafka_err2str(e                     ? e
+                                : md && md->topic_cnt ? md->topics[0].err
+                                                      : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC));
+    if (md) rd_kafka_metadata_destroy(md);
+    return -1;
+  }
+  int np = md->topics[0].partition_cnt;
+  rd_kafka_metadata_destroy(md);
+  if (k->pending > 0) {
+    /* the replay has not yet come to every output the crashed run wrote:
+    ** a crash now must still find them, so the old offsets stay */
+    sl_ck_i64(out, k->nfrom);
+    for (int p = 0; p < k->nfrom; p++)
+      sl_ck_i64(out, k->from[p]);
+    return 0;
+  }
+  sl_ck_i64(out, np);
+  for (int p = 0; p < np; p++) {
+    int64_t lo = 0, hi = 0;
+    e = rd_kafka_query_watermark_offsets(k->rk, k->topic, p, &lo, &hi, 10000);
+    if (e) {
+      sl_err_set(err, SL_EIO, "kafka: end offsets of %s: %s", k->topic, rd_kafka_err2str(e));
+      return -1;
+    }
+    sl_ck_i64(out, hi);
+  }
+  return 0;
+}
+
+/* Restart: read what this query wrote past the checkpointed end offsets
+** (messages with its sluice-id header) into the set of ids not to write
+** again. */
+static int kafka_sink_load_pos(sl_sink *s, const void *z, size_t n, sl_err *err) {
+  kafka_sink *k = (kafka_sink *)s;
+  sl_ckrd r;
+  sl_ckrd_init(&r, z, n);
+  int64_t np = sl_ckr_i64(&r);
+  if (np < 0 || !k->exactly_once) return r.bad ? -1 : 0;
+  if (np > 100000) r.bad = 1;
+  int64_t *from = sl_calloc((size_t)(np ? np : 1), sizeof(int64_t));
+  for (int64_t p = 0; p < np; p++)
+    from[p] = sl_ckr_i64(&r);
+  if (r.bad) {
+    free(from);
+    sl_err_set(err, SL_EIO, "kafka: %s: the checkpointed end offsets are corrupt", k->topic);
+    return -1;
+  }
+  char errstr[512];
+  rd_kafka_conf_t *conf = rd_kafka_conf_dup(k->rconf);
+  rd_kafka_conf_set(conf, "group.id", "sluice-exactly-once-readback", NULL, 0);
+  rd_kafka_conf_set(conf, "enable.auto.commit", "false", NULL, 0);
+  rd_kafka_t *c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+  if (!c) {
+    free(from);
+    sl_err_set(err, SL_EIO, "kafka: reading back %s: %s", k->topic, errstr);
+    return -1;
+  }
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)np);
+  int64_t *to = sl_calloc((size_t)(np ? np : 1), sizeof(int64_t));
+  int rc = 0, left = 0;
+  for (int p = 0; p < np && !rc; p++) {
+    int64_t lo = 0, hi = 0;
+    rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(c, k->topic, p, &lo, &hi, 10000);
+    if (e) {
+      sl_err_set(err, SL_EIO, "kafka: end offsets of %s: %s", k->topic, rd_kafka_err2str(e));
+      rc = -1;
+    }
+    to[p] = hi;
+    if (from[p] < lo) from[p] = lo;
+    if (from[p] < hi) {
+      rd_kafka_topic_partition_list_add(l, k->topic, p)->offset = from[p];
+      left++;
+    }
+  }
+  if (!rc && left) rc = rd_kafka_assign(c, l) ? -1 : 0;
+  size_t plen = strlen(k->query_fp);
+  int64_t found = 0;
+  while (!rc && left) {
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(c, 10000);
+    if (!m) {
+      sl_err_set(err, SL_EIO, "kafka: reading back %s: no message within 10 s", k->topic);
+      rc = -1;
+      break;
+    }
+    if (m->err) {
+      if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        sl_err_set(err, SL_EIO, "kafka: reading back %s: %s", k->topic, rd_kafka_message_errstr(m));
+        rc = -1;
+      }
+      rd_kafka_message_destroy(m);
+      continue;
+    }
+    rd_kafka_headers_t *h = NULL;
+    const void *v;
+    size_t vn;
+    if (!rd_kafka_message_headers(m, &h) && !rd_kafka_header_get_last(h, "sluice-id", &v, &vn) &&
+        vn > plen + 1 && !memcmp(v, k->query_fp, plen) && ((const char *)v)[plen] == ':') {
+      char hex[17];
+      size_t hn = vn - plen - 1 < 16 ? vn - plen - 1 : 16;
+      memcpy(hex, (const char *)v + plen + 1, hn);
+      hex[hn] = 0;
+      seen_add(k, strtoull(hex, NULL, 16));
+      found++;
+    }
+    int p = m->partition;
+    if (p >= 0 && p < np && m->offset + 1 >= to[p] && to[p] > from[p]) {
+      to[p] = from[p]; /* done with this partition */
+      left--;
+    }
+    rd_kafka_message_destroy(m);
+  }
+  rd_kafka_topic_partition_list_destroy(l);
+  rd_kafka_consumer_close(c);
+  rd_kafka_destroy(c);
+  free(k->from);
+  k->from = from;
+  k->nfrom = (int)np;
+  free(to);
+  if (!rc && found)
+    fprintf(stderr,
+            "sluice: kafka: %s: %lld outputs were written after the last checkpoint; "
+            "they are not written again\n",
+            k->topic, (long long)found);
+  return rc;
+}
+
 static void kafka_sink_close(sl_sink *s) {
   kafka_sink *k = (kafka_sink *)s;
+  if (k->skipped)
+    fprintf(stderr, "sluice: kafka: %s: %lld replayed outputs skipped (exactly once)\n", k->topic,
+            (long long)k->skipped);
+  free(k->seen);
+  free(k->hit);
+  free(k->from);
+  free(k->query_fp);
+  if (k->rconf) rd_kafka_conf_destroy(k->rconf);
+  sl_buf_free(&k->idbuf);
   if (k->rkt) rd_kafka_topic_destroy(k->rkt);
   if (k->rk) {
     rd_kafka_flush(k->rk, 10000);
@@ -793,8 +1037,8 @@ static void kafka_sink_close(sl_sink *s) {
   free(k);
 }
 
-static const sl_sink_vt kafka_sink_vt = {"kafka",          kafka_write, kafka_flush,
-                                         kafka_sink_close, NULL,        NULL};
+static const sl_sink_vt kafka_sink_vt = {
+    "kafka", kafka_write, kafka_flush, kafka_sink_close, kafka_sink_save_pos, kafka_sink_load_pos};
 
 static sl_sink *kafka_open_sink(sl_options *o, sl_err *err) {
   const char *topic = sl_opt_str(o, "0", NULL);
@@ -812,6 +1056,10 @@ static sl_sink *kafka_open_sink(sl_options *o, sl_err *err) {
   const char *key_col = sl_opt_str(o, "key", NULL);
   k->base.key_col = sl_strdup(key_col ? key_col : "key");
   k->base.key_implicit = key_col == NULL;
+  if (o->exactly_once) {
+    k->exactly_once = k->base.by_id = 1;
+    k->query_fp = sl_strdup(o->query_fp ? o->query_fp : "sluice");
+  }
   if (err->code || sl_sink_init_format(&k->base, o, "json", err)) goto fail;
   rd_kafka_conf_t *conf = make_conf(o, err);
   if (!conf) goto fail;
@@ -820,6 +1068,7 @@ static sl_sink *kafka_open_sink(sl_options *o, sl_err *err) {
     goto fail;
   }
   sl_dev_broker_topic(topic, (int)partitions);
+  if (k->exactly_once) k->rconf = rd_kafka_conf_dup(conf);
   /* idempotent unless the user decides, or talks to a pre-0.11 broker
   ** (api.version.request => 'false' with an old broker.version.fallback) */
   const sl_option *legacy = sl_opt_find_unused(o, "api.version.request");

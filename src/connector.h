@@ -36,6 +36,10 @@ typedef struct sl_options {
   /* the engine checkpoints (a state directory): a sink must not discard what
   ** is there when it opens, as a checkpoint may resume it (load_pos) */
   int resume;
+  /* processing.guarantee = 'exactly_once': the sink writes each id once;
+  ** query_fp (borrowed) marks this query's outputs */
+  int exactly_once;
+  const char *query_fp;
 } sl_options;
 
 void sl_options_free(sl_options *o);
@@ -97,6 +101,11 @@ typedef struct sl_source_vt {
   ** from a saved position.  0, or -1 with err set. */
   int (*save_pos)(sl_source *s, sl_buf *out, sl_err *err);
   int (*load_pos)(sl_source *s, const void *z, size_t n, sl_err *err);
+  /* Optional: the partitions that still have records to give (up to max
+  ** into out; returns how many there are).  Event-time windows wait for
+  ** every one of them (until it is idle), not only for those seen so far,
+  ** so that results do not depend on which partition happens to come first. */
+  int (*partitions)(sl_source *s, int32_t *out, int max);
 } sl_source_vt;
 
 struct sl_source {
@@ -116,9 +125,11 @@ typedef struct sl_sink_vt {
   ** taken as 0) and ends with '\n'; a message sink drops the newline.  keys
   ** is NULL, or message keys laid out the same way in keys[kends[i-1] ..
   ** kends[i]) (an empty key is no key); sinks without keys ignore them.
+  ** ids is NULL, or each record's identity (sl_batch.ids) for a sink that
+  ** writes exactly once by id (Kafka with exactly_once).
   ** Returns 0 or -1 with err set. */
   int (*write)(sl_sink *s, const char *buf, const size_t *ends, int n, const char *keys,
-               const size_t *kends, sl_err *err);
+               const size_t *kends, const uint64_t *ids, sl_err *err);
   int (*flush)(sl_sink *s, sl_err *err);
   void (*close)(sl_sink *s); /* flushes and frees s */
   /* Checkpoints (optional).  save_pos appends what has been written (after
@@ -136,6 +147,7 @@ struct sl_sink {
                               then left out of the value */
   const sl_format *format; /* how rows encode */
   sl_fmt_opts fmt_opts;
+  int by_id; /* writes each output once by its id (exactly once): write() needs ids */
 };
 
 /* ---- the connector registry ---------------------------------------------- */

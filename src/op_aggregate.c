@@ -79,6 +79,7 @@ typedef struct part_time {
   int32_t part;
   int64_t max_ts;
   int64_t seen; /* processing time of its last record */
+  int done;     /* the source has no more records of it (or gave it to another consumer) */
 } part_time;
 
 typedef struct op_aggregate {
@@ -98,6 +99,7 @@ typedef struct op_aggregate {
   int64_t now;       /* the latest processing time the task handed in */
   sl_value *grow;    /* a group row for the output program */
   sl_value *out;     /* output rows, cap of ncol */
+  uint64_t *ids;     /* per output row: its group's identity (keys and window) */
   int nout, cap;
   sl_arena arena;
   sl_buf msg;
@@ -268,7 +270,13 @@ static const char *step_group(op_aggregate *p, group *g, sl_value *reg) {
 
 static int flush_out(op_aggregate *p, const sl_batch *in, sl_err *err) {
   if (!p->nout) return 0;
-  sl_batch b = {p->spec.ncol, p->nout, p->out, NULL, in ? in->src : NULL, p->now};
+  sl_batch b = {p->spec.ncol,
+                p->nout,
+                p->out,
+                NULL,
+                in ? in->src : NULL,
+                p->now,
+                p->spec.emit_changes ? NULL : p->ids};
   int rc = sl_op_emit(&p->base, &b, err);
   p->nout = 0;
   sl_arena_reset(&p->arena);
@@ -315,7 +323,12 @@ static int emit_group(op_aggregate *p, group *g, int64_t wend, int final, sl_err
   if (p->nout == p->cap) {
     p->cap = p->cap ? 2 * p->cap : 256;
     p->out = sl_realloc(p->out, sizeof(sl_value) * (size_t)p->cap * (size_t)p->spec.ncol);
+    p->ids = sl_realloc(p->ids, sizeof(uint64_t) * (size_t)p->cap);
   }
+  uint64_t id = mix(mix(0x5eed, (uint64_t)g->wstart), (uint64_t)wend);
+  for (int i = 0; i < nk; i++)
+    id = mix(id, sl_value_hash(&g->keys[i]));
+  p->ids[p->nout] = id;
   sl_value *o = p->out + (size_t)p->nout * (size_t)p->spec.ncol;
   const sl_value *res = &p->vout.reg[p->vout.prog->result_reg];
   for (int c = 0; c < p->spec.ncol; c++) {
@@ -651,6 +664,7 @@ static void note_time(op_aggregate *p, int32_t part, int64_t ts) {
   p->parts[p->nparts].part = part;
   p->parts[p->nparts].max_ts = ts;
   p->parts[p->nparts].seen = p->now;
+  p->parts[p->nparts].done = 0;
   p->nparts++;
 }
 
@@ -662,22 +676,52 @@ static int advance_watermark(op_aggregate *p, const sl_batch *in, sl_err *err) {
     /* an idle partition (no record for idle_ms of processing time while
     ** others have them) does not hold the windows open */
     if (p->nparts > 1 && p->now - p->parts[i].seen > p->spec.idle_ms) continue;
+    if (p->parts[i].done) continue;
     if (p->parts[i].max_ts < wm) wm = p->parts[i].max_ts;
   }
   for (int i = 0; i < p->nparts; i++)
     if (p->parts[i].max_ts > busiest) busiest = p->parts[i].max_ts;
   if (wm == INT64_MAX) wm = busiest; /* all idle: the latest time seen */
-  if (!p->nparts || wm - p->spec.lateness <= p->watermark) return 0;
+  if (!p->nparts || wm == INT64_MIN || wm - p->spec.lateness <= p->watermark) return 0;
   p->watermark = wm - p->spec.lateness;
   if (p->spec.wkind == SL_WIN_SESSION) return close_sessions(p, p->watermark, in, err);
   if (!p->nwin || p->wins[0].end > p->watermark) return 0;
   return close_windows(p, p->watermark, in, err);
 }
 
+/* Event time: make every partition the source still reads hold the
+** watermark from the start (max_ts INT64_MIN until its first record, or
+** until it has been idle for idle_ms), not only the partitions seen; after
+** a batch (after != 0), let go of the partitions the source has finished. */
+static void expect_partitions(op_aggregate *p, sl_source *src, int after) {
+  if (!src || !src->vt->partitions || p->spec.wkind == SL_WIN_NONE || p->spec.proctime) return;
+  int32_t parts[256];
+  int n = src->vt->partitions(src, parts, 256);
+  if (n > 256) return; /* too many to follow: the partitions seen decide */
+  if (after) {         /* after a batch: those the source has finished no longer count */
+    for (int j = 0; j < p->nparts; j++) {
+      int live = 0;
+      for (int i = 0; i < n && !live; i++)
+        live = p->parts[j].part == parts[i];
+      p->parts[j].done = !live;
+    }
+    return;
+  }
+  for (int i = 0; i < n; i++) {
+    int known = 0;
+    for (int j = 0; j < p->nparts && !known; j++)
+      known = p->parts[j].part == parts[i];
+    if (known) continue;
+    p->parts = sl_realloc(p->parts, sizeof(part_time) * (size_t)(p->nparts + 1));
+    p->parts[p->nparts++] = (part_time){parts[i], INT64_MIN, p->now, 0};
+  }
+}
+
 static int aggregate_push(sl_operator *base, sl_batch *in, sl_err *err) {
   op_aggregate *p = (op_aggregate *)base;
   const sl_agg_spec *sp = &p->spec;
   if (in->now > p->now) p->now = in->now;
+  expect_partitions(p, in->src, 0);
   for (int r = 0; r < in->nrow; r++) {
     int rc = sl_vm_run(&p->vstep, in->rows + (size_t)r * (size_t)in->ncol);
     if (rc == SL_VM_SKIP) continue;
@@ -749,6 +793,10 @@ static int aggregate_push(sl_operator *base, sl_batch *in, sl_err *err) {
     if (p->nout >= 1024 && flush_out(p, in, err)) return -1;
   }
   p->dirty = p->dirty_tail = NULL;
+  if (sp->wkind != SL_WIN_NONE && in->src && in->src->vt->partitions) {
+    expect_partitions(p, in->src, 1);
+    if (advance_watermark(p, in, err)) return -1;
+  }
   if (flush_out(p, in, err)) return -1;
   return 0;
 }
@@ -821,6 +869,7 @@ static void aggregate_free(sl_operator *base) {
     sl_value_free(&p->grow[i]);
   free(p->grow);
   free(p->out);
+  free(p->ids);
   free(p->state_off);
   sl_vm_free(&p->vstep);
   sl_vm_free(&p->vout);
@@ -924,7 +973,7 @@ static int aggregate_load(sl_operator *base, const void *z, size_t n, sl_err *er
     int32_t part = (int32_t)sl_ckr_i64(&r);
     int64_t max_ts = sl_ckr_i64(&r), seen = sl_ckr_i64(&r);
     p->parts = sl_realloc(p->parts, sizeof(part_time) * (size_t)(p->nparts + 1));
-    p->parts[p->nparts++] = (part_time){part, max_ts, seen};
+    p->parts[p->nparts++] = (part_time){part, max_ts, seen, 0};
   }
   int64_t nw = sl_ckr_i64(&r);
   for (int64_t w = 0; w < nw && !r.bad; w++) {

@@ -136,7 +136,7 @@ static int join_push(sl_operator *base, sl_batch *in, sl_err *err) {
     if (!matched && p->spec.left) add_row(p, in, i, -1);
   }
   if (!p->nout) return 0;
-  sl_batch b = {p->ncol, p->nout, p->out, in->recs ? p->recs : NULL, in->src, in->now};
+  sl_batch b = {p->ncol, p->nout, p->out, in->recs ? p->recs : NULL, in->src, in->now, NULL};
   return sl_op_emit(base, &b, err);
 }
 

@@ -334,7 +334,7 @@ static int score_push(sl_operator *base, sl_batch *in, sl_err *err) {
   }
   rc = 0;
   if (n) {
-    sl_batch b = {p->ncol_out, n, p->rows, in->recs ? p->recs : NULL, in->src, in->now};
+    sl_batch b = {p->ncol_out, n, p->rows, in->recs ? p->recs : NULL, in->src, in->now, NULL};
     rc = sl_op_emit(base, &b, err);
   }
 done:

@@ -22,6 +22,7 @@
 
 typedef struct slot {
   sl_value *rows; /* nrow * ncol copied values; bytes in arena */
+  uint64_t *ids;  /* nrow output identities (want_ids) */
   int nrow, cap;
   sl_arena arena;
 } slot;
@@ -35,6 +36,7 @@ typedef struct op_sink {
   size_t *ends; /* encoder thread: end offset of each record in buf */
   int ends_cap;
   int begun;         /* begin() (a csv header) written */
+  int want_ids;      /* the sink writes exactly once by id: give it every row's */
   int key_col;       /* message keys from this column, or -1 */
   int drop_key;      /* the key column is not part of the value */
   sl_value *vrow;    /* encoder thread: a row without the key column */
@@ -54,8 +56,9 @@ typedef struct op_sink {
   sl_err werr; /* first write error (encoder thread) */
 } op_sink;
 
-/* Encode and write n rows; called by the encoder thread (or by finish). */
-static int encode_write(op_sink *s, sl_value *rows, int n) {
+/* Encode and write n rows (ids: theirs, or NULL); called by the encoder
+** thread (or by finish). */
+static int encode_write(op_sink *s, sl_value *rows, const uint64_t *ids, int n) {
   const sl_format *f = s->sink->format;
   sl_buf_reset(&s->buf);
   if (!s->begun) {
@@ -64,7 +67,7 @@ static int encode_write(op_sink *s, sl_value *rows, int n) {
       f->begin(s->enc, &s->buf);
       if (s->buf.n) {
         size_t end = s->buf.n; /* the header goes out as a record of its own */
-        if (s->sink->vt->write(s->sink, s->buf.z, &end, 1, NULL, NULL, &s->werr)) return -1;
+        if (s->sink->vt->write(s->sink, s->buf.z, &end, 1, NULL, NULL, NULL, &s->werr)) return -1;
         sl_buf_reset(&s->buf);
       }
     }
@@ -95,7 +98,7 @@ static int encode_write(op_sink *s, sl_value *rows, int n) {
   }
   if (!n) return 0;
   return s->sink->vt->write(s->sink, s->buf.z, s->ends, n,
-                            s->key_col >= 0 ? (s->keys.z ? s->keys.z : "") : NULL, s->kends,
+                            s->key_col >= 0 ? (s->keys.z ? s->keys.z : "") : NULL, s->kends, ids,
                             &s->werr);
 }
 
@@ -110,7 +113,7 @@ static void *encoder_main(void *arg) {
     s->busy = 1;
     int failed = s->werr.code != 0;
     pthread_mutex_unlock(&s->mu);
-    if (!failed) encode_write(s, sl->rows, sl->nrow);
+    if (!failed) encode_write(s, sl->rows, s->want_ids ? sl->ids : NULL, sl->nrow);
     pthread_mutex_lock(&s->mu);
     s->busy = 0;
     s->head = (s->head + 1) % NSLOT;
@@ -121,13 +124,40 @@ static void *encoder_main(void *arg) {
   return NULL;
 }
 
+/* Each row's identity as an output: the batch's (a closed window), else
+** from the record it came from (source partition and position) and its
+** rank among that record's rows; 0 when there is neither. */
+static void row_ids(const sl_batch *in, uint64_t *ids) {
+  const sl_record *prev = NULL;
+  uint64_t rank = 0;
+  for (int i = 0; i < in->nrow; i++) {
+    if (in->ids) {
+      ids[i] = in->ids[i];
+      continue;
+    }
+    const sl_record *r = in->recs ? in->recs[i] : NULL;
+    if (!r) {
+      ids[i] = 0;
+      continue;
+    }
+    rank = r == prev ? rank + 1 : 0;
+    prev = r;
+    uint64_t h = 0x9e3779b97f4a7c15ull * ((uint64_t)(uint32_t)r->partition + 1);
+    h ^= (uint64_t)r->pos * 0xbf58476d1ce4e5b9ull;
+    h ^= (h >> 29) ^ (rank * 0x94d049bb133111ebull);
+    ids[i] = h ^ (h >> 32);
+  }
+}
+
 /* Copy a batch into sl (values, and their bytes into sl's arena). */
 static void copy_batch(op_sink *s, slot *sl, const sl_batch *in) {
   size_t ncell = (size_t)in->nrow * (size_t)s->ncol;
   if (in->nrow > sl->cap) {
     sl->cap = in->nrow;
     sl->rows = sl_realloc(sl->rows, sizeof(sl_value) * (ncell ? ncell : 1));
+    if (s->want_ids) sl->ids = sl_realloc(sl->ids, sizeof(uint64_t) * (size_t)in->nrow);
   }
+  if (s->want_ids) row_ids(in, sl->ids);
   sl_arena_reset(&sl->arena);
   for (int i = 0; i < in->nrow; i++) {
     const sl_value *src = in->rows + (size_t)i * (size_t)in->ncol;
@@ -202,7 +232,8 @@ static int sink_on_time(sl_operator *base, int64_t watermark, int64_t now, sl_er
 static int sink_finish(sl_operator *base, sl_err *err) {
   op_sink *s = (op_sink *)base;
   stop_encoder(s);
-  if (!s->werr.code && !s->begun) encode_write(s, NULL, 0); /* an empty result gets its header */
+  if (!s->werr.code && !s->begun)
+    encode_write(s, NULL, NULL, 0); /* an empty result gets its header */
   if (s->werr.code) {
     sl_err_set(err, s->werr.code, "%s", s->werr.msg ? s->werr.msg : "write failed");
     return -1;
@@ -223,6 +254,7 @@ static void sink_free(sl_operator *base) {
   s->sink->vt->close(s->sink);
   for (int i = 0; i < NSLOT; i++) {
     free(s->slots[i].rows);
+    free(s->slots[i].ids);
     sl_arena_free(&s->slots[i].arena);
   }
   pthread_mutex_destroy(&s->mu);
@@ -283,6 +315,7 @@ sl_operator *sl_op_sink_new(sl_sink *sink, int ncol, const char *const *names, i
   s->ncol = ncol;
   s->key_col = key_col;
   s->drop_key = drop_key && key_col >= 0;
+  s->want_ids = sink->by_id;
   s->vrow = sl_calloc((size_t)(ncol ? ncol : 1), sizeof(sl_value));
   sl_buf_init(&s->keys);
   sl_buf_init(&s->buf);

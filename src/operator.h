@@ -38,6 +38,10 @@ typedef struct sl_batch {
   const sl_record **recs; /* per-row record, or NULL */
   sl_source *src;         /* for positions, or NULL */
   int64_t now;            /* when the task read it: ms since the epoch (processing time) */
+  /* per row: its identity as an output, the same every time the input is
+  ** replayed (a closed window's group), or NULL; exactly-once sinks skip
+  ** outputs already written by id */
+  const uint64_t *ids;
 } sl_batch;
 
 typedef struct sl_operator sl_operator;

@@ -285,6 +285,10 @@ static void task_run(sl_task *t) {
     t->dec = src->format->decoder_new(&opts, &t->err);
     if (!t->dec) goto done;
   }
+  /* A first checkpoint before any output: a crash before the first
+  ** periodic one then resumes from here, and an exactly-once sink knows
+  ** where its output of this run starts. */
+  if (t->ckpt) task_checkpoint(t);
   int64_t last_commit = sl_now_ms(), last_ckpt = last_commit;
   while (!t->db->interrupted) {
     int n, nrow = 0;
@@ -341,7 +345,7 @@ static void task_run(sl_task *t) {
       }
     }
     if (!nrow) continue;
-    sl_batch b = {ncol, nrow, rows, typed ? NULL : recp, src, sl_wall_ms()};
+    sl_batch b = {ncol, nrow, rows, typed ? NULL : recp, src, sl_wall_ms(), NULL};
     int rc = t->head->vt->push(t->head, &b, &t->err);
     if (rc < 0) goto done;
     if (rc > 0) break; /* a consumer has had enough */
@@ -384,6 +388,24 @@ static void *task_thread(void *arg) {
 /* With a state directory: give every task its store and queries, and load
 ** its last checkpoint.  0, or -1 with err set. */
 static int run_restore(sl_run *run, sl_err *err) {
+  const sl_value *g = sl_catalog_get(&run->db->cat, "processing.guarantee");
+  const char *gz = g ? sl_value_cstr((sl_value *)g) : NULL;
+  if (gz && sl_stricmp(gz, "exactly_once") && sl_stricmp(gz, "at_least_once")) {
+    sl_err_set(err, SL_EBIND,
+               "processing.guarantee takes 'at_least_once' or 'exactly_once', not '%s'", gz);
+    return -1;
+  }
+  for (int i = 0; gz && !sl_stricmp(gz, "exactly_once") && i < run->nquery; i++) {
+    sl_query *q = run->queries[i];
+    if (q->nops && !strcmp(q->ops[q->nops - 1]->vt->name, "sink") && q->task &&
+        !q->task->src->vt->save_pos) {
+      sl_err_set(err, SL_EBIND,
+                 "processing.guarantee = 'exactly_once' needs sources that can be replayed "
+                 "(kafka or a file), not %s()",
+                 q->task->src->vt->name);
+      return -1;
+    }
+  }
   sl_ckpt *c = sl_engine_state(run->db, err);
   if (!c) return err->code ? -1 : 0;
   const sl_value *iv = sl_catalog_get(&run->db->cat, "checkpoint_interval");
@@ -458,9 +480,27 @@ int sl_call_options(sluice *db, const sl_call *call, sl_options *o, sl_err *err)
   return 0;
 }
 
+/* SET processing.guarantee = 'exactly_once' (else at-least-once). */
+static int exactly_once(sluice *db) {
+  const sl_value *g = sl_catalog_get(&db->cat, "processing.guarantee");
+  const char *z = g ? sl_value_cstr((sl_value *)g) : NULL;
+  return z && !sl_stricmp(z, "exactly_once");
+}
+
+/* A GROUP BY with a TUMBLE, HOP or SESSION window. */
+static int has_window(const sl_select *sel) {
+  for (int i = 0; sel->group && i < sel->group->n; i++) {
+    const sl_expr *g = sel->group->a[i];
+    if (g->kind == E_CALL && (!sl_stricmp(g->name, "tumble") || !sl_stricmp(g->name, "hop") ||
+                              !sl_stricmp(g->name, "session")))
+      return 1;
+  }
+  return 0;
+}
+
 /* Open a connector call as a source or a sink. */
 static void *open_connector(sluice *db, const sl_call *call, int sink, const sl_schema *declared,
-                            sl_err *err) {
+                            const char *query_fp, sl_err *err) {
   const sl_connector *c = sl_connector_find(call->name, strlen(call->name));
   if (!c || !(sink ? (void *)c->open_sink : (void *)c->open_source)) {
     sl_err_setpos(err, SL_EBIND, call->line, call->col,
@@ -475,6 +515,8 @@ static void *open_connector(sluice *db, const sl_call *call, int sink, const sl_
   }
   o.declared = declared;
   o.resume = sink && sl_catalog_get(&db->cat, "state_dir") != NULL;
+  o.exactly_once = sink && exactly_once(db);
+  o.query_fp = query_fp;
   /* SET kafka.brokers = 'h:p' is the default brokers => of every kafka() call,
   ** and SET kafka.some.property a default librdkafka property. */
   size_t plen = strlen(c->name);
@@ -588,7 +630,7 @@ static int plan_stream_def(sl_run *run, const sl_stream *s, stream_inst *si, con
     si->task = q->task;
     return 0;
   }
-  sl_source *src = open_connector(run->db, d->source, 0, d->ncols ? &s->schema : NULL, err);
+  sl_source *src = open_connector(run->db, d->source, 0, d->ncols ? &s->schema : NULL, NULL, err);
   if (!src) return -1;
   if (d->ncols) {
     sl_schema_free(&src->schema);
@@ -672,7 +714,7 @@ static int plan_input1(sl_run *run, const sl_call *from, const char *id, input *
       return -1;
     }
   }
-  sl_source *src = open_connector(run->db, from, 0, NULL, err);
+  sl_source *src = open_connector(run->db, from, 0, NULL, NULL, err);
   if (!src) return -1;
   in->task = task_new(run, id, src);
   in->schema = &src->schema;
@@ -765,7 +807,7 @@ static sl_table *load_table(sl_run *run, const sl_call *c, sl_err *err) {
     sl_err_setpos(err, SL_EBIND, c->line, c->col, "no such table: %s", c->name);
     goto fail;
   }
-  sl_source *src = open_connector(run->db, c, 0, NULL, err);
+  sl_source *src = open_connector(run->db, c, 0, NULL, NULL, err);
   if (!src) goto fail;
   if (src->schema.ncol == 0) {
     sl_err_setpos(err, SL_EBIND, c->line, c->col,
@@ -1557,7 +1599,19 @@ output:
                     sel->into->name);
       return NULL;
     }
-    sink = open_connector(db, sel->into, 1, NULL, err);
+    if (exactly_once(db) && !sl_catalog_get(&db->cat, "state_dir")) {
+      sl_err_setpos(err, SL_EBIND, sel->into->line, sel->into->col,
+                    "processing.guarantee = 'exactly_once' needs a state directory (--state-dir "
+                    "or SET state_dir)");
+      return NULL;
+    }
+    if (exactly_once(db) && sel->group && (sel->emit_changes || !has_window(sel))) {
+      sl_err_setpos(err, SL_EBIND, sel->into->line, sel->into->col,
+                    "processing.guarantee = 'exactly_once' needs results that are the same on "
+                    "replay: a changelog (EMIT CHANGES, GROUP BY without a window) is not");
+      return NULL;
+    }
+    sink = open_connector(db, sel->into, 1, NULL, q->fp, err);
     if (!sink) return NULL;
     int key_col = -1;
     if (sink->key_col) {

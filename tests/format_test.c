@@ -840,7 +840,7 @@ static void sink_rows(sl_sink *k, int append_rows) {
     sl_buf_putc(&b, '\n');
     ends[i] = b.n;
   }
-  CHECK(k->vt->write(k, b.z, ends, append_rows, NULL, NULL, &err) == 0, "sink write: %s", err.msg);
+  CHECK(k->vt->write(k, b.z, ends, append_rows, NULL, NULL, NULL, &err) == 0, "sink write: %s", err.msg);
   CHECK(k->vt->flush(k, &err) == 0, "flush");
   for (int i = 0; i < 2; i++)
     sl_value_free(&row[i]);

@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# kafka_recovery.sh - crash recovery over Kafka (a `sluice broker` of its own,
+# so that killing the engine does not take the broker with it).  Each query
+# runs with --state-dir, is killed with SIGKILL at random moments ROUNDS
+# times, then runs to the end of its input (stop => 'end'); kafka-python
+# reads what it wrote:
+#   - S1-style, at-least-once: every input has its output, none malformed;
+#     duplicates counted and reported;
+#   - the same with processing.guarantee = 'exactly_once': 0 duplicates and
+#     0 missing;
+#   - event-time windows, at-least-once: the last result of every window
+#     equals the failure-free run's; and exactly-once: every window once.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+sluice=${SLUICE:-$here/../sluice}
+py=/usr/bin/python3
+ROUNDS=${RECOVERY_ROUNDS:-4}
+if ! $py -c 'import kafka' 2>/dev/null; then echo "python3-kafka missing: skipped"; exit 77; fi
+work=$(mktemp -d)
+"$sluice" broker --topics in:4,ev:2,alo:4,eo:4,win_ref:2,win_alo:2,win_eo:2 > "$work/boot" \
+  2> "$work/broker.log" &
+bpid=$!
+trap 'kill $bpid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 50); do [ -s "$work/boot" ] && break; sleep 0.1; done
+boot=$(head -n 1 "$work/boot")
+cd "$work"
+. "$here/lib.sh"
+
+N=${KAFKA_RECOVERY_RECORDS:-100000}
+$py - "$boot" "$N" <<'PY' || bad "producer"
+import json, random, sys, uuid
+from kafka import KafkaProducer
+p = KafkaProducer(bootstrap_servers=sys.argv[1], linger_ms=20, retries=10,
+                  request_timeout_ms=300000, batch_size=262144,
+                  value_serializer=lambda v: json.dumps(v).encode())
+failed = [0]
+def count_failure(e):
+    failed[0] += 1
+random.seed(3)
+n = int(sys.argv[2])
+for i in range(n):
+    p.send('in', key=str(i).encode(), value={"n": i, "User_ID": str(uuid.UUID(int=i)),
+                                            **{"G%d" % g: random.randrange(2) for g in range(1, 11)}}
+           ).add_errback(count_failure)
+t = 1700000000000
+for i in range(n):
+    t += random.randrange(20)
+    p.send('ev', key=str(i % 7).encode(),
+           value={"user": "u%d" % (i % 7), "v": i % 100, "ts": t + random.randrange(-500, 1)}
+           ).add_errback(count_failure)
+p.flush()
+if failed[0]:
+    sys.exit("producer: %d messages not delivered" % failed[0])
+PY
+
+s1_sql() { # OUT-TOPIC [exactly_once]
+  echo "SET checkpoint_interval = '200ms';"
+  [ -n "${2:-}" ] && echo "SET processing.guarantee = 'exactly_once';"
+  echo "SELECT n, User_ID, G1 + G2 + G3 + G4 + G5 + G6 + G7 + G8 + G9 + G10 AS owned
+FROM kafka('in', format => 'json', stop => 'end', group => 'g-$1') INTO kafka('$1', format => 'json');"
+}
+win_sql() { # OUT-TOPIC [exactly_once]
+  echo "SET checkpoint_interval = '200ms';"
+  [ -n "${2:-}" ] && echo "SET processing.guarantee = 'exactly_once';"
+  echo "CREATE STREAM ev (user TEXT, v INTEGER, ts INTEGER)
+  FROM kafka('ev', format => 'json', stop => 'end', group => 'g-$1') WATERMARK ts - INTERVAL '1' SECOND;
+SELECT user, window_start, count(*) AS n, sum(v) AS s FROM ev
+GROUP BY user, TUMBLE(ts, INTERVAL '5' SECOND) INTO kafka('$1', format => 'json');"
+}
+
+# crash NAME: ROUNDS runs killed after a random 20-50% of a clean run's time, then the end
+crash() {
+  name=$1 total=$2
+  kills=0
+  for r in $(seq "$ROUNDS"); do
+    ms=$((total / 5 + RANDOM % (total * 3 / 10 + 1)))
+    "$sluice" --brokers "$boot" --state-dir "st-$name" run "$name.sql" 2> "$name.err$r" &
+    pid=$!
+    sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
+    kill -KILL $pid 2>/dev/null && kills=$((kills + 1))
+    wait $pid 2>/dev/null
+  done
+  "$sluice" --brokers "$boot" --stats --state-dir "st-$name" run "$name.sql" 2> "$name.final" && ok ||
+    { bad "$name: final run"; cat "$name.final"; }
+  echo "$name: $kills of $ROUNDS runs killed with SIGKILL; $(grep -h 'checkpoints of' "$name.final" | head -1)"
+}
+
+# how long a clean run takes (ms), writing into a topic of its own
+t0=$(date +%s%N)
+win_sql win_ref > win_ref.sql
+"$sluice" --brokers "$boot" run win_ref.sql 2> ref.err || { bad "reference run"; cat ref.err; }
+total=$((($(date +%s%N) - t0) / 1000000))
+echo "a clean run takes $total ms"
+
+s1_sql alo > alo.sql && crash alo "$total"
+s1_sql eo exactly_once > eo.sql && crash eo "$total"
+win_sql win_alo > win_alo.sql && crash win_alo "$total"
+win_sql win_eo exactly_once > win_eo.sql && crash win_eo "$total"
+grep -h "written after the last checkpoint\|replayed outputs skipped" eo.err* eo.final win_eo.* 2>/dev/null | head -3
+
+$py - "$boot" "$N" <<'PY' && ok || bad "counts"
+import collections, json, sys
+from kafka import KafkaConsumer
+boot, n = sys.argv[1], int(sys.argv[2])
+def read(topic):
+    # every message up to the end offsets (a timeout alone could stop early)
+    from kafka.structs import TopicPartition
+    c = KafkaConsumer(bootstrap_servers=boot, group_id=None, consumer_timeout_ms=30000)
+    parts = [TopicPartition(topic, p) for p in sorted(c.partitions_for_topic(topic))]
+    c.assign(parts)
+    c.seek_to_beginning()
+    end = c.end_offsets(parts)
+    out = []
+    for m in c:
+        out.append(m.value)
+        if all(c.position(tp) >= end[tp] for tp in parts):
+            break
+    c.close()
+    assert all(c2 >= 0 for c2 in end.values())
+    return out
+ok = True
+inputs = {json.loads(v)["n"] for v in read("in")}
+if len(inputs) != n:
+    print("note: the producer delivered %d of its %d messages" % (len(inputs), n))
+for topic, exact in (("alo", False), ("eo", True)):
+    seen, bad = collections.Counter(), 0
+    for v in read(topic):
+        try:
+            r = json.loads(v)
+            seen[r["n"]] += 1
+            assert r["User_ID"] and 0 <= r["owned"] <= 10
+        except Exception:
+            bad += 1
+    missing = sum(1 for i in inputs if i not in seen)
+    dups = sum(c - 1 for c in seen.values())
+    print("%s (%s): %d inputs, %d outputs: %d missing, %d duplicates, %d malformed"
+          % (topic, "exactly once" if exact else "at least once", len(inputs), sum(seen.values()), missing, dups, bad))
+    ok &= missing == 0 and bad == 0 and (dups == 0 or not exact)
+def windows(topic):
+    last, count = {}, collections.Counter()
+    for v in read(topic):
+        r = json.loads(v)
+        k = (r["user"], r["window_start"])
+        last[k] = (r["n"], r["s"])
+        count[k] += 1
+    return last, count
+ref, _ = windows("win_ref")
+for topic, exact in (("win_alo", False), ("win_eo", True)):
+    last, count = windows(topic)
+    dups = sum(c - 1 for c in count.values())
+    print("%s (%s): %d windows (reference %d), %s the failure-free run's, %d duplicates"
+          % (topic, "exactly once" if exact else "at least once", len(last), len(ref),
+             "equal to" if last == ref else "DIFFERENT from", dups))
+    ok &= last == ref and (dups == 0 or not exact)
+sys.exit(0 if ok else 1)
+PY
+finish kafka_recovery
