@@ -9,7 +9,9 @@
 #   - the same with processing.guarantee = 'exactly_once': 0 duplicates and
 #     0 missing;
 #   - event-time windows, at-least-once: the last result of every window
-#     equals the failure-free run's; and exactly-once: every window once.
+#     equals the failure-free run's; and exactly-once: every window once;
+#   - exactly-once while the broker goes away for 2 s and comes back (the
+#     checkpoints wait for it): 0 duplicates, 0 missing.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 sluice=${SLUICE:-$here/../sluice}
@@ -17,10 +19,12 @@ py=/usr/bin/python3
 ROUNDS=${RECOVERY_ROUNDS:-4}
 if ! $py -c 'import kafka' 2>/dev/null; then echo "python3-kafka missing: skipped"; exit 77; fi
 work=$(mktemp -d)
-"$sluice" broker --topics in:4,ev:2,alo:4,eo:4,win_ref:2,win_alo:2,win_eo:2 > "$work/boot" \
-  2> "$work/broker.log" &
+mkfifo "$work/ctl"
+"$sluice" broker --topics in:4,ev:2,alo:4,eo:4,eo_down:4,win_ref:2,win_alo:2,win_eo:2 \
+  < "$work/ctl" > "$work/boot" 2> "$work/broker.log" &
 bpid=$!
-trap 'kill $bpid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+exec 3> "$work/ctl" # keep the control pipe open: `down` and `up` stop and start the broker
+trap 'exec 3>&-; kill $bpid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 50); do [ -s "$work/boot" ] && break; sleep 0.1; done
 boot=$(head -n 1 "$work/boot")
 cd "$work"
@@ -96,6 +100,17 @@ s1_sql alo > alo.sql && crash alo "$total"
 s1_sql eo exactly_once > eo.sql && crash eo "$total"
 win_sql win_alo > win_alo.sql && crash win_alo "$total"
 win_sql win_eo exactly_once > win_eo.sql && crash win_eo "$total"
+# the broker away while an exactly-once query checkpoints (every 100 ms)
+s1_sql eo_down exactly_once | sed "s/'200ms'/'100ms'/" > eo_down.sql
+"$sluice" --brokers "$boot" --stats --state-dir st-eo_down run eo_down.sql 2> eo_down.err &
+pid=$!
+sleep 0.3
+echo down >&3
+sleep 2
+echo up >&3
+wait $pid && ok || { bad "eo_down: the query must survive the broker going away"; cat eo_down.err; }
+grep -q "broker down" broker.log && grep -q "broker up" broker.log && ok || bad "broker not stopped"
+echo "eo_down: $(grep -h 'checkpoints of' eo_down.err)"
 grep -h "written after the last checkpoint\|replayed outputs skipped" eo.err* eo.final win_eo.* 2>/dev/null | head -3
 
 $py - "$boot" "$N" <<'PY' && ok || bad "counts"
@@ -122,7 +137,7 @@ ok = True
 inputs = {json.loads(v)["n"] for v in read("in")}
 if len(inputs) != n:
     print("note: the producer delivered %d of its %d messages" % (len(inputs), n))
-for topic, exact in (("alo", False), ("eo", True)):
+for topic, exact in (("alo", False), ("eo", True), ("eo_down", True)):
     seen, bad = collections.Counter(), 0
     for v in read(topic):
         try:
