@@ -247,6 +247,18 @@ void sl_ck_value(sl_buf *b, const sl_value *v) {
   }
 }
 
+size_t sl_ck_open(sl_buf *b) {
+  size_t at = b->n;
+  sl_ck_i64(b, 0);
+  return at;
+}
+
+void sl_ck_close(sl_buf *b, size_t at) {
+  uint64_t len = (uint64_t)(b->n - at - 8);
+  for (int i = 0; i < 8; i++)
+    b->z[at + (size_t)i] = (char)(len >> (8 * i));
+}
+
 int64_t sl_ckr_i64(sl_ckrd *r) {
   if (r->bad || r->end - r->p < 8) {
     r->bad = 1;

@@ -56,6 +56,11 @@ void sl_ck_i64(sl_buf *b, int64_t v);
 void sl_ck_f64(sl_buf *b, double v);
 void sl_ck_bytes(sl_buf *b, const void *z, size_t n);
 void sl_ck_value(sl_buf *b, const sl_value *v); /* type tag, then the payload */
+/* Length-prefixed bytes written in place: sl_ck_open reserves the length
+** and returns where; sl_ck_close fills it in with what was appended since
+** (read back with sl_ckr_bytes). */
+size_t sl_ck_open(sl_buf *b);
+void sl_ck_close(sl_buf *b, size_t at);
 
 /* A reader over encoded bytes; any overrun sets bad (values read then are 0). */
 typedef struct sl_ckrd {

@@ -892,12 +892,9 @@ static int save_group(op_aggregate *p, const group *g, sl_buf *out, sl_err *err)
     sl_ck_i64(out, nd);
     for (int i = 0; i < nd; i++)
       sl_ck_value(out, &g->dvals[a][i]);
-    size_t at = out->n;
-    sl_ck_i64(out, 0); /* the state's length, filled in below */
+    size_t at = sl_ck_open(out);
     if (sl_agg_save(p->spec.aggs[a].func, g->state + p->state_off[a], out, err)) return -1;
-    int64_t len = (int64_t)(out->n - at - 8);
-    for (int b = 0; b < 8; b++)
-      out->z[at + (size_t)b] = (char)((uint64_t)len >> (8 * b));
+    sl_ck_close(out, at);
   }
   return 0;
 }
@@ -948,12 +945,9 @@ static int aggregate_save(sl_operator *base, sl_buf *out, sl_err *err) {
     }
   sl_ck_i64(out, p->spec.nheld);
   for (int i = 0; i < p->spec.nheld; i++) {
-    size_t at = out->n;
-    sl_ck_i64(out, 0);
+    size_t at = sl_ck_open(out);
     sl_trainer_save(p->spec.held[i]->trainer, out);
-    int64_t len = (int64_t)(out->n - at - 8);
-    for (int b = 0; b < 8; b++)
-      out->z[at + (size_t)b] = (char)((uint64_t)len >> (8 * b));
+    sl_ck_close(out, at);
   }
   return 0;
 }
