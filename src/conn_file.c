@@ -336,8 +336,9 @@ static void file_sink_close(sl_sink *s) {
   free(f);
 }
 
-static const sl_sink_vt file_sink_vt = {"file",          file_write,         file_flush,
-                                        file_sink_close, file_sink_save_pos, file_sink_load_pos};
+static const sl_sink_vt file_sink_vt = {
+    "file", file_write, file_flush, file_sink_close, file_sink_save_pos, file_sink_load_pos,
+    NULL,   NULL};
 
 static sl_sink *file_open_sink(sl_options *opts, sl_err *err) {
   const char *path = sl_opt_str(opts, "0", NULL);

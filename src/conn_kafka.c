@@ -289,6 +289,7 @@ typedef struct kafka_source {
   int nparts;
   int64_t *end;    /* stop => 'end': first offset past the end, per partition */
   int64_t *next;   /* next offset expected per partition (-1: nothing read yet) */
+  int64_t *snap;   /* next[] as it was at the last SL_COMMIT_NOTE */
   int64_t *resume; /* from a checkpoint: where each partition goes on (-1: the group's offset) */
   unsigned char *assigned; /* group mode: the partitions the group gave this consumer */
   int bounded;
@@ -452,33 +453,31 @@ static void kafka_position(sl_source *s, const sl_record *rec, sl_buf *out) {
   sl_buf_printf(out, "%s[%d]@%lld", k->topic, rec->partition, (long long)rec->pos);
 }
 
-static int kafka_commit(sl_source *s, sl_err *err) {
+static int kafka_commit(sl_source *s, int what, sl_err *err) {
   kafka_source *k = (kafka_source *)s;
-  if (!k->bounded) {
-    /* group mode: the offsets of every message handed to the task */
-    rd_kafka_resp_err_t ge = rd_kafka_commit(k->rk, NULL, 0);
-    if (ge && ge != RD_KAFKA_RESP_ERR__NO_OFFSET) {
-      char fatal[256];
-      if (rd_kafka_fatal_error(k->rk, fatal, sizeof fatal)) {
-        sl_err_set(err, SL_EIO, "kafka: %s", fatal);
-        return -1;
-      }
-      /* A rebalance or a coordinator that moved: the records stay
-      ** uncommitted and will be read again (at-least-once), so go on. */
-      fprintf(stderr, "sluice: kafka: offsets of %s not committed this time: %s\n", k->topic,
-              rd_kafka_err2str(ge));
-    }
+  if (what == SL_COMMIT_NOTE) {
+    memcpy(k->snap, k->next, sizeof(int64_t) * (size_t)k->nparts);
     return 0;
   }
+  const int64_t *at = what == SL_COMMIT_NOTED ? k->snap : k->next;
+  /* a consumer group member commits the partitions it has; a bounded read all */
   rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(k->nparts);
   for (int p = 0; p < k->nparts; p++)
-    if (k->next[p] >= 0) rd_kafka_topic_partition_list_add(l, k->topic, p)->offset = k->next[p];
+    if (at[p] >= 0 && (k->bounded || (k->assigned && k->assigned[p])))
+      rd_kafka_topic_partition_list_add(l, k->topic, p)->offset = at[p];
   rd_kafka_resp_err_t e = l->cnt ? rd_kafka_commit(k->rk, l, 0) : RD_KAFKA_RESP_ERR_NO_ERROR;
   rd_kafka_topic_partition_list_destroy(l);
-  if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET) {
-    sl_err_set(err, SL_EIO, "kafka: committing offsets of %s: %s", k->topic, rd_kafka_err2str(e));
+  if (!e || e == RD_KAFKA_RESP_ERR__NO_OFFSET) return 0;
+  char fatal[256];
+  if (k->bounded || rd_kafka_fatal_error(k->rk, fatal, sizeof fatal)) {
+    sl_err_set(err, SL_EIO, "kafka: committing offsets of %s: %s", k->topic,
+               k->bounded ? rd_kafka_err2str(e) : fatal);
     return -1;
   }
+  /* A rebalance or a coordinator that moved: the records stay uncommitted
+  ** and will be read again (at-least-once), so go on. */
+  fprintf(stderr, "sluice: kafka: offsets of %s not committed this time: %s\n", k->topic,
+          rd_kafka_err2str(e));
   return 0;
 }
 
@@ -578,6 +577,7 @@ static void kafka_close(sl_source *s) {
   free(k->msgs);
   free(k->end);
   free(k->next);
+  free(k->snap);
   free(k->resume);
   free(k->assigned);
   free(k->hoff);
@@ -679,6 +679,9 @@ static sl_source *kafka_open_source(sl_options *o, sl_err *err) {
   rd_kafka_metadata_destroy(md);
   k->end = sl_calloc((size_t)k->nparts, sizeof(int64_t));
   k->next = sl_calloc((size_t)k->nparts, sizeof(int64_t));
+  k->snap = sl_calloc((size_t)k->nparts, sizeof(int64_t));
+  for (int p = 0; p < k->nparts; p++)
+    k->snap[p] = -1;
   rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(k->nparts);
   for (int p = 0; p < k->nparts; p++) {
     int64_t lo = 0, hi = 0;
@@ -741,6 +744,12 @@ typedef struct kafka_sink {
   pthread_mutex_t mu;
   int64_t failed; /* messages whose delivery failed */
   char failure[512];
+  /* acknowledgements, for committing without draining (produced/acked):
+  ** message seq (its opaque) 0, 1, ...; every seq below low is acknowledged;
+  ** ring marks those above it that are, by seq % ACK_RING (under mu; only
+  ** write() changes produced) */
+  int64_t produced, low;
+  unsigned char *ring;
   /* exactly once (processing.guarantee): every message carries the header
   ** sluice-id "<query fingerprint>:<output id>"; after a restart, the ids
   ** found past the checkpointed end offsets are not written again */
@@ -797,9 +806,22 @@ static void seen_add(kafka_sink *k, uint64_t id) {
   k->pending++;
 }
 
+#define ACK_RING (1 << 17)
+
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+  (void)rk;
   kafka_sink *k = opaque;
-  if (!m->err) return;
+  if (!m->err) {
+    int64_t seq = (int64_t)(intptr_t)m->_private;
+    pthread_mutex_lock(&k->mu);
+    k->ring[seq % ACK_RING] = 1;
+    while (k->low < k->produced && k->ring[k->low % ACK_RING]) {
+      k->ring[k->low % ACK_RING] = 0;
+      k->low++;
+    }
+    pthread_mutex_unlock(&k->mu);
+    return;
+  }
   pthread_mutex_lock(&k->mu);
   if (!k->failed++)
     snprintf(k->failure, sizeof k->failure, "kafka: delivery to %s failed: %s", k->topic,
@@ -835,6 +857,15 @@ static int kafka_write(sl_sink *s, const char *buf, const size_t *ends, int n, c
       start = ends[i];
       continue;
     }
+    for (;;) { /* at most ACK_RING messages unacknowledged */
+      pthread_mutex_lock(&k->mu);
+      int full = k->produced - k->low >= ACK_RING;
+      pthread_mutex_unlock(&k->mu);
+      if (!full) break;
+      if (delivery_error(k, err)) return -1;
+      rd_kafka_poll(k->rk, 100);
+    }
+    void *seq = (void *)(intptr_t)k->produced;
     for (;;) {
       /* partitioned by key (librdkafka's consistent-random partitioner) */
       rd_kafka_resp_err_t e;
@@ -844,14 +875,20 @@ static int kafka_write(sl_sink *s, const char *buf, const size_t *ends, int n, c
         e = rd_kafka_producev(
             k->rk, RD_KAFKA_V_RKT(k->rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
             RD_KAFKA_V_VALUE((void *)(buf + start), len), RD_KAFKA_V_KEY(klen ? key : NULL, klen),
-            RD_KAFKA_V_HEADER("sluice-id", k->idbuf.z, (ssize_t)k->idbuf.n), RD_KAFKA_V_END);
+            RD_KAFKA_V_HEADER("sluice-id", k->idbuf.z, (ssize_t)k->idbuf.n), RD_KAFKA_V_OPAQUE(seq),
+            RD_KAFKA_V_END);
       } else {
         e = rd_kafka_produce(k->rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
-                             (void *)(buf + start), len, klen ? key : NULL, klen, NULL) == 0
+                             (void *)(buf + start), len, klen ? key : NULL, klen, seq) == 0
                 ? RD_KAFKA_RESP_ERR_NO_ERROR
                 : rd_kafka_last_error();
       }
-      if (!e) break;
+      if (!e) {
+        pthread_mutex_lock(&k->mu);
+        k->produced++;
+        pthread_mutex_unlock(&k->mu);
+        break;
+      }
       if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         sl_err_set(err, SL_EIO, "kafka: producing to %s: %s", k->topic, rd_kafka_err2str(e));
         return -1;
@@ -862,6 +899,24 @@ static int kafka_write(sl_sink *s, const char *buf, const size_t *ends, int n, c
   }
   rd_kafka_poll(k->rk, 0);
   return delivery_error(k, err);
+}
+
+static int64_t kafka_produced(sl_sink *s) {
+  kafka_sink *k = (kafka_sink *)s;
+  pthread_mutex_lock(&k->mu);
+  int64_t n = k->produced;
+  pthread_mutex_unlock(&k->mu);
+  return n;
+}
+
+static int kafka_acked(sl_sink *s, int64_t n, sl_err *err) {
+  kafka_sink *k = (kafka_sink *)s;
+  rd_kafka_poll(k->rk, 0); /* serve the delivery reports that have come */
+  if (delivery_error(k, err)) return -1;
+  pthread_mutex_lock(&k->mu);
+  int done = k->low >= n;
+  pthread_mutex_unlock(&k->mu);
+  return done;
 }
 
 static int kafka_flush(sl_sink *s, sl_err *err) {
@@ -1021,6 +1076,7 @@ static void kafka_sink_close(sl_sink *s) {
     fprintf(stderr, "sluice: kafka: %s: %lld replayed outputs skipped (exactly once)\n", k->topic,
             (long long)k->skipped);
   free(k->seen);
+  free(k->ring);
   free(k->hit);
   free(k->from);
   free(k->query_fp);
@@ -1037,8 +1093,9 @@ static void kafka_sink_close(sl_sink *s) {
   free(k);
 }
 
-static const sl_sink_vt kafka_sink_vt = {
-    "kafka", kafka_write, kafka_flush, kafka_sink_close, kafka_sink_save_pos, kafka_sink_load_pos};
+static const sl_sink_vt kafka_sink_vt = {"kafka",          kafka_write,         kafka_flush,
+                                         kafka_sink_close, kafka_sink_save_pos, kafka_sink_load_pos,
+                                         kafka_produced,   kafka_acked};
 
 static sl_sink *kafka_open_sink(sl_options *o, sl_err *err) {
   const char *topic = sl_opt_str(o, "0", NULL);
@@ -1050,6 +1107,7 @@ static sl_sink *kafka_open_sink(sl_options *o, sl_err *err) {
   k->base.vt = &kafka_sink_vt;
   k->topic = sl_strdup(topic);
   pthread_mutex_init(&k->mu, NULL);
+  k->ring = sl_calloc(ACK_RING, 1);
   int64_t partitions = sl_opt_int(o, "partitions", 1, err);
   /* key => 'column' names the key column (it stays in the value too); else a
   ** selected column named key is the key (and not part of the value) */

@@ -78,6 +78,10 @@ typedef struct sl_source sl_source;
 #define SL_READ_ERROR -1 /* err is set; the query stops */
 #define SL_READ_AGAIN -2 /* nothing within the timeout; call again */
 
+#define SL_COMMIT_NOW 0
+#define SL_COMMIT_NOTE 1
+#define SL_COMMIT_NOTED 2
+
 typedef struct sl_source_vt {
   const char *name;
   /* Read up to max records into recs; returns how many (> 0) or SL_READ_*.
@@ -91,10 +95,13 @@ typedef struct sl_source_vt {
   ** next call) instead of records; same return values as read.  A source
   ** with read_rows has no format. */
   int (*read_rows)(sl_source *s, sl_value *rows, int ncol, int max, sl_err *err);
-  /* Optional: make what was read so far durable as consumed (Kafka offsets).
-  ** The task calls it only after everything derived from those records has
-  ** been written and flushed by the sinks: at-least-once. */
-  int (*commit)(sl_source *s, sl_err *err);
+  /* Optional: make positions durable as consumed (Kafka offsets): what =
+  ** SL_COMMIT_NOW everything read so far; SL_COMMIT_NOTE only remember the
+  ** positions read so far; SL_COMMIT_NOTED commit the ones last remembered.
+  ** The task commits positions only once everything derived from the records
+  ** before them has been written and acknowledged by the sinks:
+  ** at-least-once. */
+  int (*commit)(sl_source *s, int what, sl_err *err);
   /* Checkpoints (optional; NULL: the source cannot be replayed, as a socket
   ** or stdin).  save_pos appends the position after the last record handed
   ** to the task; load_pos, before the first read, makes the source go on
@@ -138,6 +145,12 @@ typedef struct sl_sink_vt {
   ** output then replaces it, exactly once.  0, or -1 with err set. */
   int (*save_pos)(sl_sink *s, sl_buf *out, sl_err *err);
   int (*load_pos)(sl_sink *s, const void *z, size_t n, sl_err *err);
+  /* Optional, for sinks that acknowledge writes later (Kafka): produced()
+  ** counts the records written so far; acked(s, n, err) is 1 once the first
+  ** n are acknowledged, 0 while not yet, -1 (err set) when a delivery
+  ** failed.  Without them a write is durable when write() returns. */
+  int64_t (*produced)(sl_sink *s);
+  int (*acked)(sl_sink *s, int64_t n, sl_err *err);
 } sl_sink_vt;
 
 struct sl_sink {

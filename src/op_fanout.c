@@ -26,9 +26,13 @@ static int fanout_push(sl_operator *base, sl_batch *in, sl_err *err) {
 
 static int fanout_time(sl_operator *base, int64_t wm, int64_t now, sl_err *err) {
   op_fanout *f = (op_fanout *)base;
-  for (int i = 0; i < f->nkid; i++)
-    if (f->kids[i]->vt->on_time(f->kids[i], wm, now, err)) return -1;
-  return 0;
+  int pending = 0; /* SL_TIME_CHECK: not durable while any reader's sink is not */
+  for (int i = 0; i < f->nkid; i++) {
+    int rc = f->kids[i]->vt->on_time(f->kids[i], wm, now, err);
+    if (rc < 0) return -1;
+    pending |= rc > 0;
+  }
+  return pending;
 }
 
 static int fanout_finish(sl_operator *base, sl_err *err) {

@@ -54,6 +54,11 @@ typedef struct op_sink {
   pthread_mutex_t mu;
   pthread_cond_t cv;
   sl_err werr; /* first write error (encoder thread) */
+  /* SL_TIME_MARK / SL_TIME_CHECK: durability without a barrier */
+  int64_t pushed;    /* rows pushed (task thread) */
+  int64_t written;   /* rows written to the sink (encoder thread, under mu) */
+  int64_t mark_rows; /* the rows pushed at the last mark (-1: none) */
+  int64_t mark_seq;  /* the sink's produced() once those were written (-1: not yet) */
 } op_sink;
 
 /* Encode and write n rows (ids: theirs, or NULL); called by the encoder
@@ -115,6 +120,9 @@ static void *encoder_main(void *arg) {
     pthread_mutex_unlock(&s->mu);
     if (!failed) encode_write(s, sl->rows, s->want_ids ? sl->ids : NULL, sl->nrow);
     pthread_mutex_lock(&s->mu);
+    s->written += sl->nrow;
+    if (s->mark_rows >= 0 && s->mark_seq < 0 && s->written >= s->mark_rows)
+      s->mark_seq = s->sink->vt->produced ? s->sink->vt->produced(s->sink) : 0;
     s->busy = 0;
     s->head = (s->head + 1) % NSLOT;
     s->filled--;
@@ -199,6 +207,7 @@ static int sink_push(sl_operator *base, sl_batch *in, sl_err *err) {
   pthread_cond_broadcast(&s->cv);
   pthread_mutex_unlock(&s->mu);
   base->stats->out += in->nrow;
+  s->pushed += in->nrow;
   return 0;
 }
 
@@ -213,11 +222,39 @@ static void stop_encoder(op_sink *s) {
   s->started = 0;
 }
 
+/* SL_TIME_MARK: note the rows pushed so far (the encoder notes the sink's
+** produced() count once it has written them).  SL_TIME_CHECK: 1 while the
+** rows noted are not all acknowledged, 0 once they are, -1 on a failure. */
+static int sink_durable(op_sink *s, int64_t what, sl_err *err) {
+  pthread_mutex_lock(&s->mu);
+  if (what == SL_TIME_MARK) {
+    s->mark_rows = s->pushed;
+    s->mark_seq = -1;
+    if (s->written >= s->mark_rows)
+      s->mark_seq = s->sink->vt->produced ? s->sink->vt->produced(s->sink) : 0;
+    pthread_mutex_unlock(&s->mu);
+    return 0;
+  }
+  int64_t seq = s->mark_seq;
+  int werr = s->werr.code != 0;
+  if (werr) sl_err_set(err, s->werr.code, "%s", s->werr.msg ? s->werr.msg : "write failed");
+  pthread_mutex_unlock(&s->mu);
+  if (werr) return -1;
+  if (seq < 0) return 1; /* the encoder has not written them yet */
+  if (!s->sink->vt->acked) return 0;
+  int rc = s->sink->vt->acked(s->sink, seq, err);
+  return rc < 0 ? -1 : !rc;
+}
+
 /* Time passed: a barrier.  Wait until the encoder has written every slot,
 ** then flush the sink (a Kafka sink waits for its delivery reports), so the
 ** task may commit what it has read. */
 static int sink_on_time(sl_operator *base, int64_t watermark, int64_t now, sl_err *err) {
   op_sink *s = (op_sink *)base;
+  (void)now;
+  if (watermark == SL_TIME_ONLY) return 0;
+  if (watermark == SL_TIME_MARK || watermark == SL_TIME_CHECK)
+    return sink_durable(s, watermark, err);
   pthread_mutex_lock(&s->mu);
   while ((s->filled || s->busy) && !s->werr.code)
     pthread_cond_wait(&s->cv, &s->mu);
@@ -316,6 +353,7 @@ sl_operator *sl_op_sink_new(sl_sink *sink, int ncol, const char *const *names, i
   s->key_col = key_col;
   s->drop_key = drop_key && key_col >= 0;
   s->want_ids = sink->by_id;
+  s->mark_rows = s->mark_seq = -1;
   s->vrow = sl_calloc((size_t)(ncol ? ncol : 1), sizeof(sl_value));
   sl_buf_init(&s->keys);
   sl_buf_init(&s->buf);

@@ -46,13 +46,22 @@ typedef struct sl_batch {
 
 typedef struct sl_operator sl_operator;
 
+/* What on_time asks of the sinks (the task's codes; operators keep their own
+** event-time watermarks): */
+#define SL_TIME_FLUSH INT64_MIN       /* a barrier: write and flush everything given so far */
+#define SL_TIME_ONLY (INT64_MIN + 1)  /* time passed, nothing more */
+#define SL_TIME_MARK (INT64_MIN + 2)  /* note what has been given so far (does not wait) */
+#define SL_TIME_CHECK (INT64_MIN + 3) /* 1 while part of what was noted is not yet durable */
+
 typedef struct sl_op_vt {
   const char *name;
   /* Process one batch; push results to op->next.  Returns 0; -1 with err
   ** set when the query must stop on an error; 1 when a consumer asked to
   ** stop (not an error).  Whatever a downstream push returns is passed up. */
   int (*push)(sl_operator *op, sl_batch *in, sl_err *err);
-  /* Time moved on (event-time watermark and processing time, ms). */
+  /* Time moved on (processing time now, ms).  The task passes one of the
+  ** SL_TIME_* codes below as watermark; operators pass it on unchanged.
+  ** Returns 0, -1 with err set, or (SL_TIME_CHECK) 1 while not durable. */
   int (*on_time)(sl_operator *op, int64_t watermark, int64_t now, sl_err *err);
   /* The input ended: emit what is pending, flush, pass finish downstream. */
   int (*finish)(sl_operator *op, sl_err *err);

@@ -290,22 +290,34 @@ static void task_run(sl_task *t) {
   ** where its output of this run starts. */
   if (t->ckpt) task_checkpoint(t);
   int64_t last_commit = sl_now_ms(), last_ckpt = last_commit;
+  int marked = 0; /* positions noted, their outputs not yet all acknowledged */
   while (!t->db->interrupted) {
     int n, nrow = 0;
-    /* Periodically, behind a barrier, on_time makes the sinks deliver and
-    ** flush everything pushed so far (and processing-time windows close);
-    ** then the task checkpoints (when due) and a source with offsets
-    ** commits them. */
     int64_t now = sl_now_ms();
-    int ckpt_due = t->ckpt && now - last_ckpt >= t->ckpt_ms;
-    if (ckpt_due || now - last_commit >= t->commit_ms) {
-      if (t->head->vt->on_time(t->head, INT64_MIN, sl_wall_ms(), &t->err)) goto done;
-      if (ckpt_due) {
-        task_checkpoint(t);
-        last_ckpt = now;
+    if (t->ckpt && now - last_ckpt >= t->ckpt_ms) {
+      /* a checkpoint: behind a barrier (the sinks write and flush all they
+      ** were given), then the state, then the source's offsets */
+      if (t->head->vt->on_time(t->head, SL_TIME_FLUSH, sl_wall_ms(), &t->err)) goto done;
+      task_checkpoint(t);
+      if (src->vt->commit && src->vt->commit(src, SL_COMMIT_NOW, &t->err)) goto done;
+      last_ckpt = last_commit = now;
+      marked = 0;
+    } else if (!marked && now - last_commit >= t->commit_ms) {
+      /* a commit without stopping: note the positions and what the sinks
+      ** were given (time passes for the operators too); commit once all of
+      ** that is acknowledged, while the task reads on */
+      if (t->head->vt->on_time(t->head, SL_TIME_MARK, sl_wall_ms(), &t->err) < 0) goto done;
+      if (src->vt->commit && src->vt->commit(src, SL_COMMIT_NOTE, &t->err)) goto done;
+      marked = 1;
+    }
+    if (marked) {
+      int rc = t->head->vt->on_time(t->head, SL_TIME_CHECK, sl_wall_ms(), &t->err);
+      if (rc < 0) goto done;
+      if (rc == 0) {
+        if (src->vt->commit && src->vt->commit(src, SL_COMMIT_NOTED, &t->err)) goto done;
+        marked = 0;
+        last_commit = now;
       }
-      if (src->vt->commit && src->vt->commit(src, &t->err)) goto done;
-      last_commit = now;
     }
     if (typed) {
       n = src->vt->read_rows(src, rows, ncol, batch, &t->err);
@@ -353,9 +365,9 @@ static void task_run(sl_task *t) {
   if (t->db->interrupted && t->ckpt && !t->err.code) {
     /* a clean stop of a checkpointed query: everything written, then the
     ** state as it is (open windows stay open, to go on after a restart) */
-    if (t->head->vt->on_time(t->head, INT64_MIN, sl_wall_ms(), &t->err) == 0) {
+    if (t->head->vt->on_time(t->head, SL_TIME_FLUSH, sl_wall_ms(), &t->err) == 0) {
       task_checkpoint(t);
-      if (src->vt->commit) src->vt->commit(src, &t->err);
+      if (src->vt->commit) src->vt->commit(src, SL_COMMIT_NOW, &t->err);
     }
     goto done;
   }
@@ -363,7 +375,7 @@ static void task_run(sl_task *t) {
   ** it consumed (at-least-once). */
   if (!t->err.code && t->head->vt->finish(t->head, &t->err) == 0) {
     if (t->ckpt) task_checkpoint(t); /* the end: a restart has nothing left to do */
-    if (src->vt->commit) src->vt->commit(src, &t->err);
+    if (src->vt->commit) src->vt->commit(src, SL_COMMIT_NOW, &t->err);
   }
 done:
   sl_arena_free(&arena);
