@@ -13,6 +13,7 @@
 #include "engine.h"
 #include "kafka.h"
 #include "output.h"
+#include "serve.h"
 #include "shell.h"
 
 static const char *usage =
@@ -43,6 +44,10 @@ static const char *usage =
     "                            SIGINT/SIGTERM; prints its bootstrap address.  Lines on\n"
     "                            stdin inject faults: down | up | errors APIKEY COUNT CODE...\n"
     "                            | topic-error TOPIC CODE\n"
+    "  sluice serve [--listen 127.0.0.1:PORT] [--token T]\n"
+    "                            run an engine behind an HTTP JSON API (docs/serve.md)\n"
+    "                            until SIGINT/SIGTERM; any other address than loopback\n"
+    "                            needs --token (or SLUICE_TOKEN)\n"
     "  --help, --version\n";
 
 static sluice *g_db;
@@ -103,7 +108,8 @@ static int run_broker(const char *topics, int port) {
 int main(int argc, char **argv) {
   const char *file = NULL, *sql = NULL;
   int fmt = isatty(1) ? SL_OUT_TABLE : SL_OUT_JSON;
-  int stats = 0, run = 0, dev = 0, broker = 0, port = 9092;
+  int stats = 0, run = 0, dev = 0, broker = 0, port = 9092, serve = 0;
+  const char *listen = "127.0.0.1:8080", *token = getenv("SLUICE_TOKEN");
   const char *brokers = NULL, *topics = NULL, *load_path = NULL, *state_dir = NULL;
   const char *loads[32]; /* --load LIB, in order */
   int nload = 0, reset_state = 0;
@@ -141,6 +147,12 @@ int main(int argc, char **argv) {
       loads[nload++] = a[6] == '=' ? a + 7 : (i + 1 < argc ? argv[++i] : "");
     } else if (!strcmp(a, "--load-path") || !strncmp(a, "--load-path=", 12)) {
       load_path = a[11] == '=' ? a + 12 : (i + 1 < argc ? argv[++i] : "");
+    } else if (!strcmp(a, "serve") && !run && !broker && !serve) {
+      serve = 1;
+    } else if (serve && (!strcmp(a, "--listen") || !strncmp(a, "--listen=", 9))) {
+      listen = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[++i] : "");
+    } else if (serve && (!strcmp(a, "--token") || !strncmp(a, "--token=", 8))) {
+      token = a[7] == '=' ? a + 8 : (i + 1 < argc ? argv[++i] : "");
     } else if (!strcmp(a, "broker") && !run && !broker) {
       broker = 1;
     } else if (broker && (!strcmp(a, "--topics") || !strncmp(a, "--topics=", 9))) {
@@ -225,7 +237,9 @@ int main(int argc, char **argv) {
   sl_printer out;
   sl_printer_init(&out, (sl_outfmt)fmt, stdout);
   int rc;
-  if (file) {
+  if (serve) {
+    rc = sl_serve(db, listen, token, &g_stop);
+  } else if (file) {
     FILE *f = fopen(file, "rb");
     if (!f) {
       fprintf(stderr, "sluice: cannot open '%s': %s\n", file, strerror(errno));

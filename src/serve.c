@@ -1,0 +1,275 @@
+/*
+** serve.c - `sluice serve`: one engine holding the catalog, with statements
+** submitted over HTTP (libmicrohttpd, one thread per connection).  Each
+** submission's continuous queries run together on a thread of their own.
+** Endpoints: POST /statements, GET /queries, GET /metrics (see docs/serve.md).
+*/
+#include <arpa/inet.h>
+#include <cjson/cJSON.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "serve.h"
+
+#define SL_SERVE_MAX_BODY (1u << 20) /* larger request bodies get 413 */
+
+/* One submission whose continuous queries run on their own thread. */
+typedef struct sl_job {
+  int id;
+  char *sql;   /* owned */
+  sl_run *run; /* owned by the thread until it finishes */
+  int state;   /* 0 running, 1 finished, 2 failed */
+  char *stats; /* owned: per-query counts once finished */
+  char *error; /* owned: the failure, if any */
+  pthread_t thread;
+  struct sl_job *next;
+} sl_job;
+
+typedef struct {
+  sluice *db;
+  const char *token;  /* NULL: no authentication (loopback only) */
+  pthread_mutex_t mu; /* guards db's catalog during exec and the job list */
+  sl_job *jobs;
+  int njob;
+} sl_server;
+
+/* The body of one request, collected across calls. */
+typedef struct {
+  char *z;
+  size_t n;
+  int too_big;
+} sl_req;
+
+/* Thread body: run one job's queries to the end, then record the outcome. */
+static void *job_main(void *arg) {
+  sl_job *j = arg;
+  sl_err err = {0};
+  int rc = sl_run_execute(j->run, 1, &err);
+  sl_buf st;
+  sl_buf_init(&st);
+  sl_run_stats(j->run, &st, NULL);
+  j->stats = sl_strndup(st.z ? st.z : "", st.z ? strlen(st.z) : 0);
+  sl_buf_free(&st);
+  if (rc) j->error = sl_strndup(err.msg ? err.msg : "error", strlen(err.msg ? err.msg : "error"));
+  sl_err_clear(&err);
+  __atomic_store_n(&j->state, rc ? 2 : 1, __ATOMIC_RELEASE);
+  return NULL;
+}
+
+/* Queue a response of JSON (takes ownership of json, a cJSON tree). */
+static enum MHD_Result reply_json(struct MHD_Connection *c, unsigned status, cJSON *json) {
+  char *s = cJSON_PrintUnformatted(json);
+  cJSON_Delete(json);
+  struct MHD_Response *r = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
+  MHD_add_response_header(r, "Content-Type", "application/json");
+  enum MHD_Result ret = MHD_queue_response(c, status, r);
+  MHD_destroy_response(r);
+  return ret;
+}
+
+/* A JSON error {"error": msg} with the given status. */
+static enum MHD_Result reply_error(struct MHD_Connection *c, unsigned status, const char *msg) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "error", msg);
+  return reply_json(c, status, o);
+}
+
+/* Rows of SELECTs without INTO have nowhere to go in a server: dropped. */
+static int drop_rows(void *ud, int ncol, const char *const *names, sl_value **row) {
+  return 0;
+}
+
+/* POST /statements: execute body (SQL) in deferred mode; the continuous
+** queries it planned start on a new job thread.  Called with s->mu free. */
+static enum MHD_Result do_statements(sl_server *s, struct MHD_Connection *c, const char *sql) {
+  sl_err err = {0};
+  pthread_mutex_lock(&s->mu);
+  int rc = sl_engine_exec(s->db, sql, 1, drop_rows, NULL, &err);
+  sl_run *run = s->db->pending;
+  s->db->pending = NULL;
+  if (rc) {
+    pthread_mutex_unlock(&s->mu);
+    if (run) sl_run_free(run);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "error", err.msg ? err.msg : "error");
+    cJSON_AddNumberToObject(o, "line", err.line);
+    cJSON_AddNumberToObject(o, "column", err.col);
+    sl_err_clear(&err);
+    return reply_json(c, MHD_HTTP_BAD_REQUEST, o);
+  }
+  cJSON *o = cJSON_CreateObject();
+  if (run) {
+    sl_job *j = calloc(1, sizeof *j);
+    j->id = ++s->njob;
+    j->sql = sl_strndup(sql, strlen(sql));
+    j->run = run;
+    if (pthread_create(&j->thread, NULL, job_main, j)) {
+      sl_run_free(run);
+      free(j->sql);
+      free(j);
+      pthread_mutex_unlock(&s->mu);
+      cJSON_Delete(o);
+      return reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot start a thread");
+    }
+    j->next = s->jobs;
+    s->jobs = j;
+    cJSON_AddNumberToObject(o, "job", j->id);
+  }
+  pthread_mutex_unlock(&s->mu);
+  cJSON_AddStringToObject(o, "status", "ok");
+  return reply_json(c, MHD_HTTP_OK, o);
+}
+
+static const char *state_name(int st) {
+  return st == 0 ? "running" : st == 1 ? "finished" : "failed";
+}
+
+/* GET /queries: every job with its SQL, state and (once done) counts. */
+static enum MHD_Result do_queries(sl_server *s, struct MHD_Connection *c) {
+  cJSON *a = cJSON_CreateArray();
+  pthread_mutex_lock(&s->mu);
+  for (sl_job *j = s->jobs; j; j = j->next) {
+    int st = __atomic_load_n(&j->state, __ATOMIC_ACQUIRE);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "id", j->id);
+    cJSON_AddStringToObject(o, "sql", j->sql);
+    cJSON_AddStringToObject(o, "state", state_name(st));
+    if (st) cJSON_AddStringToObject(o, "stats", j->stats);
+    if (st == 2) cJSON_AddStringToObject(o, "error", j->error);
+    cJSON_AddItemToArray(a, o);
+  }
+  pthread_mutex_unlock(&s->mu);
+  return reply_json(c, MHD_HTTP_OK, a);
+}
+
+/* GET /metrics: Prometheus text with the jobs per state. */
+static enum MHD_Result do_metrics(sl_server *s, struct MHD_Connection *c) {
+  int n[3] = {0, 0, 0};
+  pthread_mutex_lock(&s->mu);
+  for (sl_job *j = s->jobs; j; j = j->next)
+    n[__atomic_load_n(&j->state, __ATOMIC_ACQUIRE)]++;
+  pthread_mutex_unlock(&s->mu);
+  char *t = malloc(512);
+  snprintf(t, 512,
+           "# HELP sluice_jobs Submissions with continuous queries, by state.\n"
+           "# TYPE sluice_jobs gauge\n"
+           "sluice_jobs{state=\"running\"} %d\n"
+           "sluice_jobs{state=\"finished\"} %d\n"
+           "sluice_jobs{state=\"failed\"} %d\n",
+           n[0], n[1], n[2]);
+  struct MHD_Response *r = MHD_create_response_from_buffer(strlen(t), t, MHD_RESPMEM_MUST_FREE);
+  MHD_add_response_header(r, "Content-Type", "text/plain; version=0.0.4");
+  enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+  MHD_destroy_response(r);
+  return ret;
+}
+
+/* libmicrohttpd's request handler: collect the body (at most
+** SL_SERVE_MAX_BODY bytes), check the token, dispatch on method and URL. */
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *data,
+                                  size_t *size, void **con_cls) {
+  sl_server *s = cls;
+  sl_req *rq = *con_cls;
+  if (!rq) {
+    rq = calloc(1, sizeof *rq);
+    *con_cls = rq;
+    return MHD_YES;
+  }
+  if (*size) {
+    if (!rq->too_big && rq->n + *size <= SL_SERVE_MAX_BODY) {
+      rq->z = realloc(rq->z, rq->n + *size + 1);
+      memcpy(rq->z + rq->n, data, *size);
+      rq->n += *size;
+      rq->z[rq->n] = 0;
+    } else {
+      rq->too_big = 1;
+    }
+    *size = 0;
+    return MHD_YES;
+  }
+  if (s->token) {
+    const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    if (!auth || strncmp(auth, "Bearer ", 7) || strcmp(auth + 7, s->token))
+      return reply_error(c, MHD_HTTP_UNAUTHORIZED, "missing or wrong token");
+  }
+  if (rq->too_big) return reply_error(c, 413, "request body over 1 MiB");
+  if (!strcmp(url, "/statements")) {
+    if (strcmp(method, "POST")) return reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use POST");
+    if (!rq->n || memchr(rq->z, 0, rq->n))
+      return reply_error(c, MHD_HTTP_BAD_REQUEST, "empty or binary body");
+    return do_statements(s, c, rq->z);
+  }
+  if (strcmp(method, "GET")) return reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET");
+  if (!strcmp(url, "/queries")) return do_queries(s, c);
+  if (!strcmp(url, "/metrics")) return do_metrics(s, c);
+  return reply_error(c, MHD_HTTP_NOT_FOUND, "no such endpoint");
+}
+
+/* Free the per-request state of on_request. */
+static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
+                    enum MHD_RequestTerminationCode tc) {
+  sl_req *rq = *con_cls;
+  if (rq) {
+    free(rq->z);
+    free(rq);
+  }
+  *con_cls = NULL;
+}
+
+int sl_serve(sluice *db, const char *listen, const char *token, volatile sig_atomic_t *stop) {
+  char host[64] = "127.0.0.1";
+  const char *colon = listen ? strrchr(listen, ':') : NULL;
+  int port = colon ? atoi(colon + 1) : (listen ? atoi(listen) : 8080);
+  if (colon && colon > listen) {
+    size_t n = (size_t)(colon - listen);
+    if (n >= sizeof host) n = sizeof host - 1;
+    memcpy(host, listen, n);
+    host[n] = 0;
+  }
+  struct sockaddr_in sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons((uint16_t)port);
+  if (port <= 0 || port > 65535 || inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+    fprintf(stderr, "sluice serve: bad --listen address '%s' (HOST:PORT, IPv4)\n",
+            listen ? listen : "");
+    return 2;
+  }
+  if (token && !*token) token = NULL;
+  if ((ntohl(sa.sin_addr.s_addr) >> 24) != 127 && !token) {
+    fprintf(stderr, "sluice serve: listening on %s needs --token or SLUICE_TOKEN\n", host);
+    return 2;
+  }
+  sl_server s = {.db = db, .token = token};
+  pthread_mutex_init(&s.mu, NULL);
+  struct MHD_Daemon *d =
+      MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL,
+                       NULL, on_request, &s, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_NOTIFY_COMPLETED,
+                       on_done, NULL, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
+  if (!d) {
+    fprintf(stderr, "sluice serve: cannot listen on %s:%d\n", host, port);
+    pthread_mutex_destroy(&s.mu);
+    return 1;
+  }
+  fprintf(stderr, "sluice serve: listening on http://%s:%d\n", host, port);
+  while (!*stop)
+    usleep(100 * 1000);
+  MHD_stop_daemon(d);
+  sluice_interrupt(db);
+  for (sl_job *j = s.jobs, *next; j; j = next) {
+    next = j->next;
+    pthread_join(j->thread, NULL);
+    sl_run_free(j->run);
+    free(j->sql);
+    free(j->stats);
+    free(j->error);
+    free(j);
+  }
+  pthread_mutex_destroy(&s.mu);
+  return 0;
+}

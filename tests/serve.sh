@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# serve.sh - `sluice serve` over HTTP on a free loopback port: submit a file
+# query, list it, metrics, SQL errors with line:column, bad requests (huge
+# body, unknown endpoint, wrong method, wrong token), concurrent submissions,
+# and the refusal to listen beyond loopback without a token.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+sluice=${SLUICE:-$here/../sluice}
+work=$(mktemp -d)
+spid=""
+trap '[ -n "$spid" ] && kill $spid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+. "$here/lib.sh"
+cd "$work" || exit 1
+command -v curl > /dev/null || { echo "serve: curl missing (scripts/setup.sh)"; exit 77; }
+printf '{"a":1}\n{"a":2}\n{"a":3}\n' > in.jsonl
+
+# start_server ARGS...: sluice serve on a new free port; sets url and spid.
+start_server() {
+  port=$(free_port)
+  url=http://127.0.0.1:$port
+  "$sluice" serve --listen "127.0.0.1:$port" "$@" 2> serve.err &
+  spid=$!
+  for _ in $(seq 100); do grep -q listening serve.err 2>/dev/null && return 0; sleep 0.05; done
+  return 1
+}
+stop_server() { kill "$spid"; wait "$spid"; rc=$?; spid=""; return $rc; }
+post() { curl -s -X POST --data-binary "$1" "$url/statements"; }
+code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+
+start_server && ok || { bad "server started"; cat serve.err; finish serve; }
+r=$(post "SELECT a * 2 AS b FROM file('in.jsonl', format => 'json') INTO file('out.jsonl', format => 'json');")
+[ "$r" = '{"job":1,"status":"ok"}' ] && ok || bad "submit: $r"
+for _ in $(seq 100); do curl -s "$url/queries" | grep -q finished && break; sleep 0.05; done
+q=$(curl -s "$url/queries")
+echo "$q" | grep -q '"state":"finished","stats":"q1: 3 in, 3 out, 0 rejected' && ok || bad "queries: $q"
+[ "$(tr -d '\n' < out.jsonl)" = '{"b":2}{"b":4}{"b":6}' ] && ok || bad "output rows"
+
+r=$(post $'SELECT\n  nosuch(1;')
+echo "$r" | grep -q '"line":2,"column":11' && ok || bad "SQL error position: $r"
+[ "$(code -X POST --data-binary 'SELEC 1;' "$url/statements")" = 400 ] && ok || bad "SQL error is 400"
+head -c 2000000 /dev/zero | tr '\0' a > big
+[ "$(code -X POST --data-binary @big "$url/statements")" = 413 ] && ok || bad "huge body 413"
+[ "$(code -X POST "$url/statements")" = 400 ] && ok || bad "empty body 400"
+[ "$(code "$url/nope")" = 404 ] && ok || bad "unknown endpoint 404"
+[ "$(code "$url/statements")" = 405 ] && ok || bad "GET /statements 405"
+[ "$(code -X DELETE "$url/metrics")" = 405 ] && ok || bad "DELETE /metrics 405"
+
+# Concurrent submissions: each writes its own file; all finish with 3 rows.
+for i in 1 2 3 4 5; do
+  post "SELECT a FROM file('in.jsonl', format => 'json') INTO file('c$i.jsonl', format => 'json');" > "sub$i" &
+done
+wait $(jobs -p | grep -v "^$spid$")
+for _ in $(seq 100); do [ "$(curl -s "$url/queries" | grep -o finished | wc -l)" -eq 6 ] && break; sleep 0.05; done
+n=0
+for i in 1 2 3 4 5; do [ "$(wc -l < "c$i.jsonl" 2>/dev/null)" = 3 ] && n=$((n + 1)); done
+[ "$n" = 5 ] && ok || bad "concurrent submissions: $n of 5 wrote 3 rows"
+
+# Metrics: Prometheus text, parsed.
+curl -s "$url/metrics" > metrics.txt
+/usr/bin/python3 - metrics.txt <<'PY' && ok || bad "metrics parsed"
+import re, sys
+vals = {}
+for line in open(sys.argv[1]):
+    if line.startswith("#") or not line.strip():
+        continue
+    m = re.fullmatch(r'([a-z_]+)(\{[^}]*\})? (\S+)\n', line)
+    assert m, line
+    vals[m.group(1) + (m.group(2) or "")] = float(m.group(3))
+assert vals['sluice_jobs{state="finished"}'] == 6, vals
+assert vals['sluice_jobs{state="running"}'] == 0, vals
+PY
+stop_server && ok || bad "clean stop"
+
+# A token, when given, is checked on every request.
+start_server --token s3cret && ok || bad "server with token"
+[ "$(code "$url/queries")" = 401 ] && ok || bad "no token 401"
+[ "$(code -H 'Authorization: Bearer wrong' "$url/queries")" = 401 ] && ok || bad "wrong token 401"
+[ "$(code -H 'Authorization: Bearer s3cret' "$url/queries")" = 200 ] && ok || bad "right token 200"
+stop_server && ok || bad "clean stop (token)"
+
+# Beyond loopback without a token: refused.
+SLUICE_TOKEN= "$sluice" serve --listen 0.0.0.0:$(free_port) 2> refuse.err
+[ $? = 2 ] && grep -q token refuse.err && ok || bad "non-loopback without token refused"
+
+finish serve
