@@ -20,11 +20,12 @@
 /* One submission whose continuous queries run on their own thread. */
 typedef struct sl_job {
   int id;
-  char *sql;   /* owned */
-  sl_run *run; /* owned by the thread until it finishes */
-  int state;   /* 0 running, 1 finished, 2 failed */
-  char *stats; /* owned: per-query counts once finished */
-  char *error; /* owned: the failure, if any */
+  char *sql;      /* owned */
+  sl_run *run;    /* owned by the thread until it finishes */
+  int state;      /* 0 running, 1 finished, 2 failed */
+  int terminated; /* DELETE /queries/ID asked it to stop */
+  char *stats;    /* owned: per-query counts once finished */
+  char *error;    /* owned: the failure, if any */
   pthread_t thread;
   struct sl_job *next;
 } sl_job;
@@ -124,8 +125,31 @@ static enum MHD_Result do_statements(sl_server *s, struct MHD_Connection *c, con
   return reply_json(c, MHD_HTTP_OK, o);
 }
 
-static const char *state_name(int st) {
+static const char *state_name(const sl_job *j, int st) {
+  if (st == 1 && j->terminated) return "terminated";
   return st == 0 ? "running" : st == 1 ? "finished" : "failed";
+}
+
+/* DELETE /queries/ID: stop that job's queries only (they end as after an
+** interrupt, checkpointed when a state directory is set). */
+static enum MHD_Result do_terminate(sl_server *s, struct MHD_Connection *c, const char *idtext) {
+  char *end;
+  long id = strtol(idtext, &end, 10);
+  if (!*idtext || *end || id <= 0) return reply_error(c, MHD_HTTP_BAD_REQUEST, "bad query id");
+  pthread_mutex_lock(&s->mu);
+  sl_job *j = s->jobs;
+  while (j && j->id != id)
+    j = j->next;
+  if (j) {
+    j->terminated = 1;
+    sl_run_stop(j->run);
+  }
+  pthread_mutex_unlock(&s->mu);
+  if (!j) return reply_error(c, MHD_HTTP_NOT_FOUND, "no such query");
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddNumberToObject(o, "id", (double)id);
+  cJSON_AddStringToObject(o, "status", "terminating");
+  return reply_json(c, MHD_HTTP_OK, o);
 }
 
 /* GET /queries: every job with its SQL, state and (once done) counts. */
@@ -137,7 +161,7 @@ static enum MHD_Result do_queries(sl_server *s, struct MHD_Connection *c) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "id", j->id);
     cJSON_AddStringToObject(o, "sql", j->sql);
-    cJSON_AddStringToObject(o, "state", state_name(st));
+    cJSON_AddStringToObject(o, "state", state_name(j, st));
     if (st) cJSON_AddStringToObject(o, "stats", j->stats);
     if (st == 2) cJSON_AddStringToObject(o, "error", j->error);
     cJSON_AddItemToArray(a, o);
@@ -203,6 +227,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (!rq->n || memchr(rq->z, 0, rq->n))
       return reply_error(c, MHD_HTTP_BAD_REQUEST, "empty or binary body");
     return do_statements(s, c, rq->z);
+  }
+  if (!strncmp(url, "/queries/", 9)) {
+    if (strcmp(method, "DELETE")) return reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use DELETE");
+    return do_terminate(s, c, url + 9);
   }
   if (strcmp(method, "GET")) return reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET");
   if (!strcmp(url, "/queries")) return do_queries(s, c);

@@ -2,7 +2,8 @@
 # serve.sh - `sluice serve` over HTTP on a free loopback port: submit a file
 # query, list it, metrics, SQL errors with line:column, bad requests (huge
 # body, unknown endpoint, wrong method, wrong token), concurrent submissions,
-# and the refusal to listen beyond loopback without a token.
+# terminating one of two running socket queries (the other runs on), and the
+# refusal to listen beyond loopback without a token.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 sluice=${SLUICE:-$here/../sluice}
@@ -69,7 +70,41 @@ for line in open(sys.argv[1]):
 assert vals['sluice_jobs{state="finished"}'] == 6, vals
 assert vals['sluice_jobs{state="running"}'] == 0, vals
 PY
+
+# Two endless socket queries; terminating the first leaves the second running.
+cat > gen.py <<'PY'
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(4); print("listening", flush=True)
+c, _ = s.accept()
+try:
+    for i in range(20000):
+        c.sendall(b"%d\n" % i); time.sleep(0.01)
+except OSError:
+    pass
+PY
+gpids=""
+for g in 1 2; do
+  gport[$g]=$(free_port)
+  timeout 60 /usr/bin/python3 gen.py "${gport[$g]}" > "gen$g.out" &
+  gpids="$gpids $!"
+  for _ in $(seq 100); do grep -q listening "gen$g.out" && break; sleep 0.05; done
+  post "SELECT n FROM socket('127.0.0.1:${gport[$g]}', format => 'csv', columns => 'n INTEGER') INTO file('s$g.csv', format => 'csv');" > /dev/null
+done
+sleep 1
+[ "$(curl -s "$url/queries" | grep -o '"state":"running"' | wc -l)" = 2 ] && ok || bad "two running"
+r=$(curl -s -X DELETE "$url/queries/7")
+[ "$r" = '{"id":7,"status":"terminating"}' ] && ok || bad "terminate: $r"
+for _ in $(seq 100); do curl -s "$url/queries" | grep -q terminated && break; sleep 0.05; done
+q=$(curl -s "$url/queries")
+echo "$q" | grep -q '"id":7,[^}]*"state":"terminated"' && ok || bad "terminated: $q"
+echo "$q" | grep -q '"id":8,[^}]*"state":"running"' && ok || bad "the other runs on: $q"
+n8=$(wc -l < s2.csv); sleep 0.5
+[ "$(wc -l < s2.csv)" -gt "$n8" ] && ok || bad "the other still writes"
+[ "$(code -X DELETE "$url/queries/99")" = 404 ] && ok || bad "terminate unknown 404"
+[ "$(code -X DELETE "$url/queries/x")" = 400 ] && ok || bad "terminate bad id 400"
 stop_server && ok || bad "clean stop"
+kill $gpids 2>/dev/null
 
 # A token, when given, is checked on every request.
 start_server --token s3cret && ok || bad "server with token"
