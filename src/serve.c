@@ -2,9 +2,13 @@
 ** serve.c - `sluice serve`: one engine holding the catalog, with statements
 ** submitted over HTTP (libmicrohttpd, one thread per connection).  Each
 ** submission's continuous queries run together on a thread of their own.
-** Endpoints: POST /statements, GET /queries, GET /metrics (see docs/serve.md).
+** Endpoints: POST /statements, GET /queries, DELETE /queries/ID, GET
+** /metrics (see docs/serve.md).  Also the thin clients' HTTP/1.1 request over
+** a plain socket.
 */
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <cjson/cJSON.h>
 #include <microhttpd.h>
 #include <pthread.h>
@@ -300,4 +304,63 @@ int sl_serve(sluice *db, const char *listen, const char *token, volatile sig_ato
   }
   pthread_mutex_destroy(&s.mu);
   return 0;
+}
+
+int sl_client_request(const char *url, const char *token, const char *method, const char *path,
+                      const char *body) {
+  char host[64];
+  int port = 0;
+  if (strncmp(url, "http://", 7) || sscanf(url + 7, "%63[^:/]:%d", host, &port) != 2 || port <= 0 ||
+      port > 65535) {
+    fprintf(stderr, "sluice: bad server URL '%s' (http://HOST:PORT)\n", url);
+    return 1;
+  }
+  struct sockaddr_in sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons((uint16_t)port);
+  if (!strcmp(host, "localhost")) snprintf(host, sizeof host, "127.0.0.1");
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (inet_pton(AF_INET, host, &sa.sin_addr) != 1 || fd < 0 ||
+      connect(fd, (struct sockaddr *)&sa, sizeof sa)) {
+    fprintf(stderr, "sluice: cannot reach %s\n", url);
+    if (fd >= 0) close(fd);
+    return 1;
+  }
+  size_t nbody = body ? strlen(body) : 0;
+  sl_buf req;
+  sl_buf_init(&req);
+  sl_buf_printf(&req,
+                "%s %s HTTP/1.1\r\nHost: %s:%d\r\nConnection: close\r\nContent-Length: %zu\r\n",
+                method, path, host, port, nbody);
+  if (token && *token) sl_buf_printf(&req, "Authorization: Bearer %s\r\n", token);
+  sl_buf_printf(&req, "\r\n");
+  int rc = 1;
+  size_t off = 0;
+  const char *parts[2] = {req.z, body};
+  size_t lens[2] = {strlen(req.z), nbody};
+  for (int k = 0; k < 2; k++)
+    for (off = 0; off < lens[k];) {
+      ssize_t w = send(fd, parts[k] + off, lens[k] - off, MSG_NOSIGNAL);
+      if (w <= 0) goto done;
+      off += (size_t)w;
+    }
+  sl_buf_reset(&req);
+  char chunk[4096];
+  ssize_t r;
+  while ((r = recv(fd, chunk, sizeof chunk, 0)) > 0)
+    sl_buf_append(&req, chunk, (size_t)r);
+  int status = 0;
+  const char *sep = req.z ? strstr(req.z, "\r\n\r\n") : NULL;
+  if (!sep || sscanf(req.z, "HTTP/1.%*d %d", &status) != 1) {
+    fprintf(stderr, "sluice: no HTTP answer from %s\n", url);
+    goto done;
+  }
+  fputs(sep + 4, stdout);
+  if (sep[4] && req.z[req.n - 1] != '\n') fputc('\n', stdout);
+  rc = status >= 200 && status < 300 ? 0 : 1;
+done:
+  close(fd);
+  sl_buf_free(&req);
+  return rc;
 }

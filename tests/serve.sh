@@ -36,6 +36,17 @@ q=$(curl -s "$url/queries")
 echo "$q" | grep -q '"state":"finished","stats":"q1: 3 in, 3 out, 0 rejected' && ok || bad "queries: $q"
 [ "$(tr -d '\n' < out.jsonl)" = '{"b":2}{"b":4}{"b":6}' ] && ok || bad "output rows"
 
+# The thin clients.
+printf "SELECT a FROM file('in.jsonl', format => 'json') INTO file('cl.jsonl', format => 'json');\n" > ok.sql
+"$sluice" submit ok.sql --server "$url" > sub.out && grep -q '"status":"ok"' sub.out && ok || bad "sluice submit: $(cat sub.out)"
+printf 'SELECT 1;\nSELECT nosuch(;\n' > err.sql
+"$sluice" submit err.sql --server "$url" > sub.out
+[ $? = 1 ] && grep -q '"line":2' sub.out && ok || bad "sluice submit of an error: $(cat sub.out)"
+SLUICE_SERVER=$url "$sluice" queries | grep -q '"id":2' && ok || bad "sluice queries"
+"$sluice" terminate 99 --server "$url" > /dev/null; [ $? = 1 ] && ok || bad "sluice terminate unknown"
+"$sluice" queries --server http://127.0.0.1:1 2> /dev/null; [ $? = 1 ] && ok || bad "unreachable server"
+for _ in $(seq 100); do [ "$(curl -s "$url/queries" | grep -o finished | wc -l)" -eq 2 ] && break; sleep 0.05; done
+
 r=$(post $'SELECT\n  nosuch(1;')
 echo "$r" | grep -q '"line":2,"column":11' && ok || bad "SQL error position: $r"
 [ "$(code -X POST --data-binary 'SELEC 1;' "$url/statements")" = 400 ] && ok || bad "SQL error is 400"
@@ -51,7 +62,7 @@ for i in 1 2 3 4 5; do
   post "SELECT a FROM file('in.jsonl', format => 'json') INTO file('c$i.jsonl', format => 'json');" > "sub$i" &
 done
 wait $(jobs -p | grep -v "^$spid$")
-for _ in $(seq 100); do [ "$(curl -s "$url/queries" | grep -o finished | wc -l)" -eq 6 ] && break; sleep 0.05; done
+for _ in $(seq 100); do [ "$(curl -s "$url/queries" | grep -o finished | wc -l)" -eq 7 ] && break; sleep 0.05; done
 n=0
 for i in 1 2 3 4 5; do [ "$(wc -l < "c$i.jsonl" 2>/dev/null)" = 3 ] && n=$((n + 1)); done
 [ "$n" = 5 ] && ok || bad "concurrent submissions: $n of 5 wrote 3 rows"
@@ -67,7 +78,7 @@ for line in open(sys.argv[1]):
     m = re.fullmatch(r'([a-z_]+)(\{[^}]*\})? (\S+)\n', line)
     assert m, line
     vals[m.group(1) + (m.group(2) or "")] = float(m.group(3))
-assert vals['sluice_jobs{state="finished"}'] == 6, vals
+assert vals['sluice_jobs{state="finished"}'] == 7, vals
 assert vals['sluice_jobs{state="running"}'] == 0, vals
 PY
 
@@ -93,12 +104,12 @@ for g in 1 2; do
 done
 sleep 1
 [ "$(curl -s "$url/queries" | grep -o '"state":"running"' | wc -l)" = 2 ] && ok || bad "two running"
-r=$(curl -s -X DELETE "$url/queries/7")
-[ "$r" = '{"id":7,"status":"terminating"}' ] && ok || bad "terminate: $r"
+r=$(curl -s -X DELETE "$url/queries/8")
+[ "$r" = '{"id":8,"status":"terminating"}' ] && ok || bad "terminate: $r"
 for _ in $(seq 100); do curl -s "$url/queries" | grep -q terminated && break; sleep 0.05; done
 q=$(curl -s "$url/queries")
-echo "$q" | grep -q '"id":7,[^}]*"state":"terminated"' && ok || bad "terminated: $q"
-echo "$q" | grep -q '"id":8,[^}]*"state":"running"' && ok || bad "the other runs on: $q"
+echo "$q" | grep -q '"id":8,[^}]*"state":"terminated"' && ok || bad "terminated: $q"
+echo "$q" | grep -q '"id":9,[^}]*"state":"running"' && ok || bad "the other runs on: $q"
 n8=$(wc -l < s2.csv); sleep 0.5
 [ "$(wc -l < s2.csv)" -gt "$n8" ] && ok || bad "the other still writes"
 [ "$(code -X DELETE "$url/queries/99")" = 404 ] && ok || bad "terminate unknown 404"
@@ -111,6 +122,8 @@ start_server --token s3cret && ok || bad "server with token"
 [ "$(code "$url/queries")" = 401 ] && ok || bad "no token 401"
 [ "$(code -H 'Authorization: Bearer wrong' "$url/queries")" = 401 ] && ok || bad "wrong token 401"
 [ "$(code -H 'Authorization: Bearer s3cret' "$url/queries")" = 200 ] && ok || bad "right token 200"
+"$sluice" queries --server "$url" --token s3cret > /dev/null && ok || bad "sluice queries --token"
+SLUICE_TOKEN=nope "$sluice" queries --server "$url" > /dev/null; [ $? = 1 ] && ok || bad "client wrong token"
 stop_server && ok || bad "clean stop (token)"
 
 # Beyond loopback without a token: refused.
