@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <cjson/cJSON.h>
 #include <microhttpd.h>
 #include <pthread.h>
@@ -28,6 +29,7 @@ typedef struct sl_job {
   sl_run *run;    /* owned by the thread until it finishes */
   int state;      /* 0 running, 1 finished, 2 failed */
   int terminated; /* DELETE /queries/ID asked it to stop */
+  int started;    /* its thread was started (and must be joined) */
   char *stats;    /* owned: per-query counts once finished */
   char *error;    /* owned: the failure, if any */
   pthread_t thread;
@@ -40,7 +42,25 @@ typedef struct {
   pthread_mutex_t mu; /* guards db's catalog during exec and the job list */
   sl_job *jobs;
   int njob;
+  FILE *log; /* the submissions log in the state directory, or NULL */
 } sl_server;
+
+/* Append one record to the submissions log: "S LEN JOB" and a submitted text
+** (JOB: the job it made, 0 for none), or "T LEN 0" and "ID NQUERIES" of a
+** terminated job; flushed to disk before the request is answered.  A no-op
+** without a state directory.  Called with s->mu held. */
+static void log_record(sl_server *s, char kind, const char *text, int job) {
+  if (!s->log) return;
+  fprintf(s->log, "%c %zu %d\n%s\n", kind, strlen(text), job, text);
+  fflush(s->log);
+  fsync(fileno(s->log));
+}
+
+/* Execute sql in deferred mode and start the queries it planned as a new
+** job (terminated: planned, to keep ids and catalog as they were, but not
+** started).  Returns the job (NULL when no query was planned) with *rc 0, or
+** NULL with *rc -1 and err set.  Called with s->mu held. */
+static sl_job *submit(sl_server *s, const char *sql, int terminated, int *rc, sl_err *err);
 
 /* The body of one request, collected across calls. */
 typedef struct {
@@ -92,41 +112,125 @@ static int drop_rows(void *ud, int ncol, const char *const *names, sl_value **ro
 ** queries it planned start on a new job thread.  Called with s->mu free. */
 static enum MHD_Result do_statements(sl_server *s, struct MHD_Connection *c, const char *sql) {
   sl_err err = {0};
+  int rc;
   pthread_mutex_lock(&s->mu);
-  int rc = sl_engine_exec(s->db, sql, 1, drop_rows, NULL, &err);
-  sl_run *run = s->db->pending;
-  s->db->pending = NULL;
+  sl_job *j = submit(s, sql, 0, &rc, &err);
+  if (!rc) log_record(s, 'S', sql, j ? j->id : 0);
+  int id = j ? j->id : 0;
+  pthread_mutex_unlock(&s->mu);
+  cJSON *o = cJSON_CreateObject();
   if (rc) {
-    pthread_mutex_unlock(&s->mu);
-    if (run) sl_run_free(run);
-    cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "error", err.msg ? err.msg : "error");
     cJSON_AddNumberToObject(o, "line", err.line);
     cJSON_AddNumberToObject(o, "column", err.col);
     sl_err_clear(&err);
     return reply_json(c, MHD_HTTP_BAD_REQUEST, o);
   }
-  cJSON *o = cJSON_CreateObject();
-  if (run) {
-    sl_job *j = calloc(1, sizeof *j);
-    j->id = ++s->njob;
-    j->sql = sl_strndup(sql, strlen(sql));
-    j->run = run;
-    if (pthread_create(&j->thread, NULL, job_main, j)) {
-      sl_run_free(run);
-      free(j->sql);
-      free(j);
-      pthread_mutex_unlock(&s->mu);
-      cJSON_Delete(o);
-      return reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot start a thread");
-    }
-    j->next = s->jobs;
-    s->jobs = j;
-    cJSON_AddNumberToObject(o, "job", j->id);
-  }
-  pthread_mutex_unlock(&s->mu);
+  if (id) cJSON_AddNumberToObject(o, "job", id);
   cJSON_AddStringToObject(o, "status", "ok");
   return reply_json(c, MHD_HTTP_OK, o);
+}
+
+static sl_job *submit(sl_server *s, const char *sql, int terminated, int *rc, sl_err *err) {
+  *rc = sl_engine_exec(s->db, sql, 1, drop_rows, NULL, err);
+  sl_run *run = s->db->pending;
+  s->db->pending = NULL;
+  if (*rc || !run) {
+    if (run) sl_run_free(run);
+    return NULL;
+  }
+  sl_job *j = sl_calloc(1, sizeof *j);
+  j->id = ++s->njob;
+  j->sql = sl_strdup(sql);
+  j->run = run;
+  j->next = s->jobs;
+  s->jobs = j;
+  if (terminated) {
+    j->terminated = 1;
+    j->state = 1;
+    j->stats = sl_strdup("");
+  } else if (pthread_create(&j->thread, NULL, job_main, j)) {
+    j->state = 2;
+    j->stats = sl_strdup("");
+    j->error = sl_strdup("cannot start a thread");
+  } else {
+    j->started = 1;
+  }
+  return j;
+}
+
+/* Re-apply the submissions of the log at path in their order, so that the
+** catalog, the query ids and thus the checkpoints are as before; the
+** terminated ones are planned but not started.  A truncated last record (a
+** crash while writing) ends the log.  Called before serving. */
+static void replay_log(sl_server *s, const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return;
+  char *text = sl_read_all(f);
+  fclose(f);
+  size_t total = strlen(text);
+  for (int pass = 0; pass < 2; pass++) {
+    const char *p = text;
+    int nsub = 0;
+    while (p < text + total) {
+      char kind;
+      size_t n;
+      int used = 0, job = 0; /* T records (pass 0) become markers: jobs with id -ID */
+      if (sscanf(p, "%c %zu %d\n%n", &kind, &n, &job, &used) != 3 || !used ||
+          (size_t)(text + total - p - used) < n + 1)
+        break;
+      const char *body = p + used;
+      char *one = sl_strndup(body, n);
+      p = body + n + 1;
+      if (pass == 0 && kind == 'T') {
+        int id = 0, nq = 0;
+        sscanf(one, "%d %d", &id, &nq);
+        sl_job *m = sl_calloc(1, sizeof *m); /* a marker: -id, and its query count */
+        m->id = -id;
+        m->state = nq;
+        m->next = s->jobs;
+        s->jobs = m;
+      } else if (pass == 1 && kind == 'S') {
+        sl_job *term = NULL;
+        for (sl_job *m = s->jobs; m; m = m->next)
+          if (job && m->id == -job) term = m;
+        if (term) {
+          /* not executed again (planning would already open its sinks):
+          ** its id and its queries' ids stay taken */
+          sl_job *j = sl_calloc(1, sizeof *j);
+          j->id = ++s->njob;
+          j->sql = sl_strdup(one);
+          j->state = 1;
+          j->terminated = 1;
+          j->stats = sl_strdup("");
+          s->db->nquery += term->state;
+          j->next = s->jobs;
+          s->jobs = j;
+        } else {
+          sl_err err = {0};
+          int rc;
+          submit(s, one, 0, &rc, &err);
+          if (rc)
+            fprintf(stderr, "sluice serve: submission %d of the state directory fails now: %s\n",
+                    nsub + 1, err.msg ? err.msg : "error");
+          sl_err_clear(&err);
+        }
+        nsub++;
+      }
+      free(one);
+    }
+  }
+  /* drop the markers */
+  for (sl_job **pp = &s->jobs; *pp;) {
+    if ((*pp)->id < 0) {
+      sl_job *m = *pp;
+      *pp = m->next;
+      free(m);
+    } else {
+      pp = &(*pp)->next;
+    }
+  }
+  free(text);
 }
 
 static const char *state_name(const sl_job *j, int st) {
@@ -144,9 +248,12 @@ static enum MHD_Result do_terminate(sl_server *s, struct MHD_Connection *c, cons
   sl_job *j = s->jobs;
   while (j && j->id != id)
     j = j->next;
-  if (j) {
+  if (j && !j->terminated) {
     j->terminated = 1;
     sl_run_stop(j->run);
+    char rec[64];
+    snprintf(rec, sizeof rec, "%ld %d", id, sl_run_nqueries(j->run));
+    log_record(s, 'T', rec, 0);
   }
   pthread_mutex_unlock(&s->mu);
   if (!j) return reply_error(c, MHD_HTTP_NOT_FOUND, "no such query");
@@ -279,6 +386,29 @@ int sl_serve(sluice *db, const char *listen, const char *token, volatile sig_ato
   }
   sl_server s = {.db = db, .token = token};
   pthread_mutex_init(&s.mu, NULL);
+  const sl_value *dir = sl_catalog_get(&db->cat, "state_dir");
+  const char *dirz = dir ? sl_value_cstr((sl_value *)dir) : NULL;
+  if (dirz && *dirz) {
+    sl_buf path;
+    sl_buf_init(&path);
+    mkdir(dirz, 0755); /* the checkpoint store may not have made it yet */
+    sl_buf_printf(&path, "%s/serve-submissions.log", dirz);
+    /* open the checkpoint store now: the job threads then share it rather
+    ** than race to open it */
+    sl_err err = {0};
+    if (!sl_engine_state(db, &err)) {
+      fprintf(stderr, "sluice serve: %s\n", err.msg ? err.msg : "cannot open the state directory");
+      sl_err_clear(&err);
+      sl_buf_free(&path);
+      pthread_mutex_destroy(&s.mu);
+      return 1;
+    }
+    replay_log(&s, path.z);
+    s.log = fopen(path.z, "ab");
+    if (!s.log)
+      fprintf(stderr, "sluice serve: cannot write %s: submissions are not kept\n", path.z);
+    sl_buf_free(&path);
+  }
   struct MHD_Daemon *d =
       MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL,
                        NULL, on_request, &s, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_NOTIFY_COMPLETED,
@@ -295,13 +425,14 @@ int sl_serve(sluice *db, const char *listen, const char *token, volatile sig_ato
   sluice_interrupt(db);
   for (sl_job *j = s.jobs, *next; j; j = next) {
     next = j->next;
-    pthread_join(j->thread, NULL);
-    sl_run_free(j->run);
+    if (j->started) pthread_join(j->thread, NULL);
+    if (j->run) sl_run_free(j->run);
     free(j->sql);
     free(j->stats);
     free(j->error);
     free(j);
   }
+  if (s.log) fclose(s.log);
   pthread_mutex_destroy(&s.mu);
   return 0;
 }

@@ -2,8 +2,10 @@
 # serve.sh - `sluice serve` over HTTP on a free loopback port: submit a file
 # query, list it, metrics, SQL errors with line:column, bad requests (huge
 # body, unknown endpoint, wrong method, wrong token), concurrent submissions,
-# terminating one of two running socket queries (the other runs on), and the
-# refusal to listen beyond loopback without a token.
+# terminating one of two running socket queries (the other runs on), a
+# restart (clean and kill -9) with a state directory that runs the same
+# queries again from their checkpoints, and the refusal to listen beyond
+# loopback without a token.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 sluice=${SLUICE:-$here/../sluice}
@@ -125,6 +127,30 @@ start_server --token s3cret && ok || bad "server with token"
 "$sluice" queries --server "$url" --token s3cret > /dev/null && ok || bad "sluice queries --token"
 SLUICE_TOKEN=nope "$sluice" queries --server "$url" > /dev/null; [ $? = 1 ] && ok || bad "client wrong token"
 stop_server && ok || bad "clean stop (token)"
+
+# A state directory: the submissions run again after a restart, with the
+# same ids, from their checkpoints (nothing read twice); a terminated one
+# stays terminated.
+start_server --state-dir st && ok || bad "server with a state dir"
+post "CREATE STREAM s1 FROM file('in.jsonl', format => 'json');" > /dev/null
+post "SELECT a * 2 AS b FROM s1 INTO file('r1.jsonl', format => 'json');" > /dev/null
+post "SELECT a FROM file('in.jsonl', format => 'json') INTO file('r2.jsonl', format => 'json');" > /dev/null
+post "SELECT a FROM file('in.jsonl', format => 'json') INTO file('r3.jsonl', format => 'json');" > /dev/null
+for _ in $(seq 100); do [ "$(curl -s "$url/queries" | grep -o finished | wc -l)" -eq 3 ] && break; sleep 0.05; done
+curl -s -X DELETE "$url/queries/2" > /dev/null
+q=$(curl -s "$url/queries")
+echo "$q" | grep -q '"id":3,[^}]*"state":"finished","stats":"q3: 3 in' && ok || bad "before restart: $q"
+stop_server && ok || bad "clean stop (state dir)"
+for how in TERM KILL; do
+  start_server --state-dir st && ok || bad "restart ($how)"
+  for _ in $(seq 100); do [ "$(curl -s "$url/queries" | grep -o finished | wc -l)" -eq 2 ] && break; sleep 0.05; done
+  q=$(curl -s "$url/queries")
+  echo "$q" | grep -q '"id":1,[^}]*"state":"finished","stats":"q1: 0 in' && ok || bad "q1 resumed ($how): $q"
+  echo "$q" | grep -q '"id":2,[^}]*"state":"terminated"' && ok || bad "2 stays terminated ($how): $q"
+  echo "$q" | grep -q '"id":3,[^}]*"state":"finished","stats":"q3: 0 in' && ok || bad "q3 resumed ($how): $q"
+  kill -$how "$spid"; wait "$spid"; spid=""
+done
+[ "$(cat r1.jsonl r2.jsonl r3.jsonl | wc -l)" = 9 ] && ok || bad "outputs once: $(wc -l r?.jsonl)"
 
 # Beyond loopback without a token: refused.
 SLUICE_TOKEN= "$sluice" serve --listen 0.0.0.0:$(free_port) 2> refuse.err
