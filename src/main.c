@@ -13,6 +13,7 @@
 #include "engine.h"
 #include "kafka.h"
 #include "output.h"
+#include "serve.h"
 #include "shell.h"
 
 static const char *usage =
@@ -43,6 +44,13 @@ static const char *usage =
     "                            SIGINT/SIGTERM; prints its bootstrap address.  Lines on\n"
     "                            stdin inject faults: down | up | errors APIKEY COUNT CODE...\n"
     "                            | topic-error TOPIC CODE\n"
+    "  sluice serve [--listen 127.0.0.1:PORT] [--token T]\n"
+    "                            run an engine behind an HTTP JSON API (docs/serve.md)\n"
+    "                            until SIGINT/SIGTERM; any other address than loopback\n"
+    "                            needs --token (or SLUICE_TOKEN)\n"
+    "  sluice submit FILE.sql | queries | terminate ID   [--server URL] [--token T]\n"
+    "                            thin clients of a running `sluice serve` (URL default\n"
+    "                            http://127.0.0.1:8080, or SLUICE_SERVER); print its JSON\n"
     "  --help, --version\n";
 
 static sluice *g_db;
@@ -100,10 +108,56 @@ static int run_broker(const char *topics, int port) {
   return 0;
 }
 
+/* `sluice submit FILE | queries | terminate ID [--server URL] [--token T]`:
+** one request to a running server.  Returns the exit status. */
+static int run_client(int argc, char **argv) {
+  const char *server = getenv("SLUICE_SERVER"), *token = getenv("SLUICE_TOKEN"), *arg = NULL;
+  if (!server || !*server) server = "http://127.0.0.1:8080";
+  for (int i = 2; i < argc; i++) {
+    const char *a = argv[i];
+    if (!strcmp(a, "--server") || !strncmp(a, "--server=", 9))
+      server = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[++i] : "");
+    else if (!strcmp(a, "--token") || !strncmp(a, "--token=", 8))
+      token = a[7] == '=' ? a + 8 : (i + 1 < argc ? argv[++i] : "");
+    else if (!arg && a[0] != '-')
+      arg = a;
+    else {
+      fprintf(stderr, "sluice: unknown argument '%s'\n%s", a, usage);
+      return 2;
+    }
+  }
+  const char *cmd = argv[1];
+  if (!strcmp(cmd, "queries")) return sl_client_request(server, token, "GET", "/queries", NULL);
+  if (!arg) {
+    fprintf(stderr, "sluice: %s needs %s\n", cmd,
+            !strcmp(cmd, "submit") ? "a FILE.sql" : "a query ID");
+    return 2;
+  }
+  if (!strcmp(cmd, "terminate")) {
+    char path[128];
+    snprintf(path, sizeof path, "/queries/%.100s", arg);
+    return sl_client_request(server, token, "DELETE", path, NULL);
+  }
+  FILE *f = fopen(arg, "rb");
+  if (!f) {
+    fprintf(stderr, "sluice: cannot open '%s': %s\n", arg, strerror(errno));
+    return 1;
+  }
+  char *text = sl_read_all(f);
+  fclose(f);
+  int rc = sl_client_request(server, token, "POST", "/statements", text);
+  free(text);
+  return rc;
+}
+
 int main(int argc, char **argv) {
+  if (argc > 1 &&
+      (!strcmp(argv[1], "submit") || !strcmp(argv[1], "queries") || !strcmp(argv[1], "terminate")))
+    return run_client(argc, argv);
   const char *file = NULL, *sql = NULL;
   int fmt = isatty(1) ? SL_OUT_TABLE : SL_OUT_JSON;
-  int stats = 0, run = 0, dev = 0, broker = 0, port = 9092;
+  int stats = 0, run = 0, dev = 0, broker = 0, port = 9092, serve = 0;
+  const char *listen = "127.0.0.1:8080", *token = getenv("SLUICE_TOKEN");
   const char *brokers = NULL, *topics = NULL, *load_path = NULL, *state_dir = NULL;
   const char *loads[32]; /* --load LIB, in order */
   int nload = 0, reset_state = 0;
@@ -141,6 +195,12 @@ int main(int argc, char **argv) {
       loads[nload++] = a[6] == '=' ? a + 7 : (i + 1 < argc ? argv[++i] : "");
     } else if (!strcmp(a, "--load-path") || !strncmp(a, "--load-path=", 12)) {
       load_path = a[11] == '=' ? a + 12 : (i + 1 < argc ? argv[++i] : "");
+    } else if (!strcmp(a, "serve") && !run && !broker && !serve) {
+      serve = 1;
+    } else if (serve && (!strcmp(a, "--listen") || !strncmp(a, "--listen=", 9))) {
+      listen = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[++i] : "");
+    } else if (serve && (!strcmp(a, "--token") || !strncmp(a, "--token=", 8))) {
+      token = a[7] == '=' ? a + 8 : (i + 1 < argc ? argv[++i] : "");
     } else if (!strcmp(a, "broker") && !run && !broker) {
       broker = 1;
     } else if (broker && (!strcmp(a, "--topics") || !strncmp(a, "--topics=", 9))) {
@@ -225,7 +285,9 @@ int main(int argc, char **argv) {
   sl_printer out;
   sl_printer_init(&out, (sl_outfmt)fmt, stdout);
   int rc;
-  if (file) {
+  if (serve) {
+    rc = sl_serve(db, listen, token, &g_stop);
+  } else if (file) {
     FILE *f = fopen(file, "rb");
     if (!f) {
       fprintf(stderr, "sluice: cannot open '%s': %s\n", file, strerror(errno));

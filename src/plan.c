@@ -40,6 +40,7 @@ typedef struct sl_task {
   int reported;      /* its failure was reported when it happened */
   int64_t commit_ms; /* how often a source's offsets are committed */
   sluice *db;
+  volatile sig_atomic_t *stop; /* the run's own stop flag (sl_run_stop) */
   pthread_t thread;
   /* checkpoints (a state directory) */
   char fp[17];          /* fingerprint of the statement that made the source */
@@ -80,9 +81,14 @@ struct sl_run {
   int nquery;
   stream_inst **streams;
   int nstream;
-  sl_arena arena; /* expressions made while planning (expanded *) */
-  char fp[17];    /* fingerprint of the statement being planned */
+  sl_arena arena;             /* expressions made while planning (expanded *) */
+  char fp[17];                /* fingerprint of the statement being planned */
+  volatile sig_atomic_t stop; /* sl_run_stop: this run only */
 };
+
+void sl_run_stop(sl_run *run) {
+  run->stop = 1;
+}
 
 sl_run *sl_run_new(sluice *db) {
   sl_run *r = sl_calloc(1, sizeof *r);
@@ -148,6 +154,7 @@ static sl_task *task_new(sl_run *run, const char *name, sl_source *src) {
   t->name = sl_strdup(name);
   t->src = src;
   t->db = run->db;
+  t->stop = &run->stop;
   t->fail_on_error = src->errors && sl_stricmp(src->errors, "fail") == 0;
   const sl_value *ci = sl_catalog_get(&run->db->cat, "commit_interval_ms");
   t->commit_ms = ci ? sl_value_as_int(ci) : 1000;
@@ -291,7 +298,7 @@ static void task_run(sl_task *t) {
   if (t->ckpt) task_checkpoint(t);
   int64_t last_commit = sl_now_ms(), last_ckpt = last_commit;
   int marked = 0; /* positions noted, their outputs not yet all acknowledged */
-  while (!t->db->interrupted) {
+  while (!t->db->interrupted && !*t->stop) {
     int n, nrow = 0;
     int64_t now = sl_now_ms();
     if (t->ckpt && now - last_ckpt >= t->ckpt_ms) {
@@ -362,7 +369,7 @@ static void task_run(sl_task *t) {
     if (rc < 0) goto done;
     if (rc > 0) break; /* a consumer has had enough */
   }
-  if (t->db->interrupted && t->ckpt && !t->err.code) {
+  if ((t->db->interrupted || *t->stop) && t->ckpt && !t->err.code) {
     /* a clean stop of a checkpointed query: everything written, then the
     ** state as it is (open windows stay open, to go on after a restart) */
     if (t->head->vt->on_time(t->head, SL_TIME_FLUSH, sl_wall_ms(), &t->err) == 0) {

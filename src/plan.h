@@ -33,6 +33,9 @@ int sl_query_columns(const sl_query *q, const char *const **names, const uint8_t
 ** threaded != 0 each task runs on its own thread.  Returns 0, or -1 with the
 ** first task error in err ("q1: data.json:3: ..."). */
 int sl_run_execute(sl_run *run, int threaded, sl_err *err);
+/* Ask the tasks of run (only this run) to stop as an interrupt does; safe
+** from another thread while sl_run_execute runs; it then returns 0. */
+void sl_run_stop(sl_run *run);
 /* Append the EXPLAIN text of every query of the run. */
 void sl_run_explain(sl_run *run, sl_buf *out);
 /* Append "q1: 10 in, 9 out, 1 rejected" lines, one per query. */
