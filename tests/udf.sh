@@ -11,7 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top_srcdir=${top_srcdir:-$here/..}
 top_builddir=${top_builddir:-$here/..}
 sluice=${SLUICE:-$top_builddir/sluice}
-work=$(mktemp -d "${TMPDIR:-/tmp}/sluice-udf.XXXXXX")
+work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$top_builddir" || exit 1
 
@@ -72,7 +72,7 @@ contains "batch: failing rows counted" "1000 in, 899 out, 101 rejected" "$out"
 check "batch = one row at a time" "899" "$(q "$batch SELECT count(*) FROM file('$work/p.jsonl') WHERE p > 0 AND
   logistic(p) = CASE WHEN p > 0 THEN logistic(p) END GROUP BY 1 = 1")"
 
-check "airports lookup" "London Heathrow,,5833.5" "$(q "$airports $geo SELECT airport_name('lhr'), airport_name('XXX'),
+check "airports lookup" "London Heathrow,,5833.5" "$(q "$airports $geo SELECT airport_name('lhr'), airport_name('ZZZ'),
   round(haversine(airport_lat('CDG'), airport_lon('CDG'), airport_lat('JFK'), airport_lon('JFK')), 1)")"
 contains "airports: the setting is needed" "SET airports.file = 'path/to/airports.csv' before LOAD" \
   "$(err "LOAD 'udf/libairports.so'")"
