@@ -564,6 +564,26 @@ static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_part
   }
 }
 
+/* Consumer lag: per partition read (a bounded read's unfinished ones, a
+** group member's assigned ones), the high watermark librdkafka last saw in
+** a fetch answer minus the next offset to read (a partition not read from
+** yet counts once its first record arrives).  -1 before any answer. */
+static int64_t kafka_lag(sl_source *s) {
+  kafka_source *k = (kafka_source *)s;
+  int64_t lag = 0;
+  int known = 0;
+  for (int p = 0; p < k->nparts; p++) {
+    int live = k->bounded ? k->next[p] < k->end[p] : k->assigned && k->assigned[p];
+    int64_t lo, hi;
+    if (!live || k->next[p] < 0 || rd_kafka_get_watermark_offsets(k->rk, k->topic, p, &lo, &hi) ||
+        hi < 0)
+      continue;
+    if (hi > k->next[p]) lag += hi - k->next[p];
+    known = 1;
+  }
+  return known ? lag : -1;
+}
+
 static void kafka_close(sl_source *s) {
   kafka_source *k = (kafka_source *)s;
   drop_messages(k);
@@ -586,12 +606,12 @@ static void kafka_close(sl_source *s) {
   free(k);
 }
 
-static const sl_source_vt kafka_source_vt = {"kafka",        kafka_read,     kafka_position,
-                                             kafka_close,    NULL,           kafka_commit,
-                                             kafka_save_pos, kafka_load_pos, kafka_partitions};
+static const sl_source_vt kafka_source_vt = {
+    "kafka",      kafka_read,     kafka_position, kafka_close,      NULL,
+    kafka_commit, kafka_save_pos, kafka_load_pos, kafka_partitions, kafka_lag};
 static const sl_source_vt kafka_typed_vt = {
-    "kafka",      NULL,           kafka_position, kafka_close,     kafka_read_rows,
-    kafka_commit, kafka_save_pos, kafka_load_pos, kafka_partitions};
+    "kafka",      NULL,           kafka_position, kafka_close,      kafka_read_rows,
+    kafka_commit, kafka_save_pos, kafka_load_pos, kafka_partitions, kafka_lag};
 
 static sl_source *kafka_open_source(sl_options *o, sl_err *err) {
   const char *topic = sl_opt_str(o, "0", NULL);

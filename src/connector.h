@@ -113,6 +113,11 @@ typedef struct sl_source_vt {
   ** every one of them (until it is idle), not only for those seen so far,
   ** so that results do not depend on which partition happens to come first. */
   int (*partitions)(sl_source *s, int32_t *out, int max);
+  /* Optional: how many records the source's broker holds past what was
+  ** read (Kafka consumer lag, summed over the partitions read), from what
+  ** the client already knows (no request); -1 when it does not know yet.
+  ** Called by the task between reads. */
+  int64_t (*lag)(sl_source *s);
 } sl_source_vt;
 
 struct sl_source {

@@ -2,7 +2,10 @@
 ** op_fanout.c - one named stream, many readers: pushes every batch of the
 ** stream to the first operator of each query that reads it, so the stream
 ** is computed once however many queries use it.  The fanout does not own
-** its children (each belongs to its query); finish is passed to all.
+** its children (each belongs to its query); finish is passed to all.  A
+** child whose query was terminated alone (sl_op_halted) gets nothing more
+** but the barriers that make what it was given durable (flush, mark,
+** check): no rows, no time; at the end a flush instead of finish.
 */
 #include <stdlib.h>
 
@@ -17,6 +20,7 @@ typedef struct op_fanout {
 static int fanout_push(sl_operator *base, sl_batch *in, sl_err *err) {
   op_fanout *f = (op_fanout *)base;
   for (int i = 0; i < f->nkid; i++) {
+    if (sl_op_halted(f->kids[i])) continue;
     sl_batch b = *in; /* children must not see each other's changes */
     int rc = f->kids[i]->vt->push(f->kids[i], &b, err);
     if (rc < 0) return rc;
@@ -27,7 +31,9 @@ static int fanout_push(sl_operator *base, sl_batch *in, sl_err *err) {
 static int fanout_time(sl_operator *base, int64_t wm, int64_t now, sl_err *err) {
   op_fanout *f = (op_fanout *)base;
   int pending = 0; /* SL_TIME_CHECK: not durable while any reader's sink is not */
+  int barrier = wm == SL_TIME_FLUSH || wm == SL_TIME_MARK || wm == SL_TIME_CHECK;
   for (int i = 0; i < f->nkid; i++) {
+    if (!barrier && sl_op_halted(f->kids[i])) continue;
     int rc = f->kids[i]->vt->on_time(f->kids[i], wm, now, err);
     if (rc < 0) return -1;
     pending |= rc > 0;
@@ -38,8 +44,12 @@ static int fanout_time(sl_operator *base, int64_t wm, int64_t now, sl_err *err) 
 static int fanout_finish(sl_operator *base, sl_err *err) {
   op_fanout *f = (op_fanout *)base;
   int rc = 0;
-  for (int i = 0; i < f->nkid; i++)
-    if (f->kids[i]->vt->finish(f->kids[i], err)) rc = -1;
+  for (int i = 0; i < f->nkid; i++) {
+    sl_operator *k = f->kids[i];
+    /* a halted reader's open windows stay open: only flush what it has */
+    int r = sl_op_halted(k) ? k->vt->on_time(k, SL_TIME_FLUSH, 0, err) : k->vt->finish(k, err);
+    if (r < 0) rc = -1;
+  }
   return rc;
 }
 

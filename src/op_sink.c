@@ -102,6 +102,8 @@ static int encode_write(op_sink *s, sl_value *rows, const uint64_t *ids, int n) 
     s->ends[i] = s->buf.n;
   }
   if (!n) return 0;
+  /* read by the server's metrics from another thread */
+  __atomic_fetch_add(&s->base.stats->bytes_out, (int64_t)s->buf.n, __ATOMIC_RELAXED);
   return s->sink->vt->write(s->sink, s->buf.z, s->ends, n,
                             s->key_col >= 0 ? (s->keys.z ? s->keys.z : "") : NULL, s->kends, ids,
                             &s->werr);

@@ -24,6 +24,7 @@ typedef struct sl_stats {
   int64_t rejected;                /* records rejected: malformed or failing evaluation */
   int64_t logged;                  /* rejections logged so far (the first few are) */
   int64_t bytes_in;                /* bytes of records read */
+  int64_t bytes_out;               /* bytes encoded into the sink (op_sink) */
   int64_t late;                    /* of the rejected: late for their windows */
   int64_t groups, groups_peak;     /* open groups (GROUP BY state) now and at most */
   int64_t state_bytes, state_peak; /* their memory (keys, aggregate states, kept rows) */
@@ -80,7 +81,16 @@ struct sl_operator {
   sl_operator *next; /* downstream, or NULL for the last operator */
   sl_stats *stats;   /* the query's counters (owned by the query) */
   const char *qname; /* query id for log lines (owned by the query) */
+  /* A query's first operator (and an interval join's right port): its
+  ** query's terminated flag, or NULL.  A fanout stops feeding a child whose
+  ** flag is set (the other readers of the stream go on). */
+  const int *halt;
 };
+
+/* 1 when op belongs to a query that was terminated on its own. */
+static inline int sl_op_halted(const sl_operator *op) {
+  return op->halt && __atomic_load_n(op->halt, __ATOMIC_ACQUIRE);
+}
 
 /* Push to the next operator (no-op at the end of the chain). */
 static inline int sl_op_emit(sl_operator *op, sl_batch *b, sl_err *err) {

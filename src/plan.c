@@ -11,6 +11,7 @@
 **   4. the output: INTO a connector (op_sink), or the caller (op_result).
 ** Running: each task loops read -> decode -> push until its source ends.
 */
+#include <math.h>
 #include <pthread.h>
 #include <time.h>
 #include <stdio.h>
@@ -51,10 +52,25 @@ typedef struct sl_task {
   int64_t nckpt, nfailed;      /* checkpoints written, failed */
   int64_t ckpt_bytes, ckpt_us; /* the last one's size and duration */
   int resumed;                 /* started from a checkpoint */
+  int64_t ckpt_wall;           /* when the last one was written (epoch ms), 0: none */
+  /* the queries of the run's callers it feeds: when every one of them was
+  ** terminated alone (sl_run_terminate), the task stops */
+  struct sl_query **tops;
+  int ntop;
+  int batch; /* records per batch (SET batch_size caps it), fixed when planned */
+  /* live counters, read by other threads (sl_run_query_info) */
+  int done;                /* the task has ended (its err is then final) */
+  int64_t lag;             /* the source's lag as last seen, -1 unknown */
+  uint64_t lat[SL_LAT_NB]; /* batches by how long decode + push took */
+  int64_t lat_us, nbatch;  /* their total duration, count */
 } sl_task;
 
 struct sl_query {
   char *id;          /* "q1" */
+  const char *sql;   /* its statement's text (in the engine's kept parse), or NULL */
+  int sqllen;        /* for streams' own queries */
+  int stopped;       /* terminated alone (sl_run_terminate); read by the task threads */
+  sl_task *task2;    /* an interval join's right input, or NULL */
   char fp[17];       /* fingerprint of its statement (checkpoints) */
   sl_stats stats;    /* out, evaluation rejections */
   sl_task *task;     /* the task feeding it (possibly through streams) */
@@ -84,7 +100,14 @@ struct sl_run {
   sl_arena arena;             /* expressions made while planning (expanded *) */
   char fp[17];                /* fingerprint of the statement being planned */
   volatile sig_atomic_t stop; /* sl_run_stop: this run only */
+  int transient;              /* never checkpointed (sl_run_set_transient) */
+  int prepared;               /* sl_run_prepare has run */
+  sl_query **tops;            /* the queries planned by sl_plan_query, in order */
+  int ntop;
 };
+
+const double sl_lat_bounds[SL_LAT_NB] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                         0.01,   0.025,   0.05,   0.1,   1,      HUGE_VAL};
 
 void sl_run_stop(sl_run *run) {
   run->stop = 1;
@@ -158,6 +181,14 @@ static sl_task *task_new(sl_run *run, const char *name, sl_source *src) {
   t->fail_on_error = src->errors && sl_stricmp(src->errors, "fail") == 0;
   const sl_value *ci = sl_catalog_get(&run->db->cat, "commit_interval_ms");
   t->commit_ms = ci ? sl_value_as_int(ci) : 1000;
+  /* Tables are small (and a constant SELECT is one row): small batches.
+  ** SET batch_size = N caps the records per batch (tests of determinism).
+  ** Read here, while the caller holds the catalog, not on the task's thread. */
+  t->batch = src->vt->read_rows ? 64 : BATCH_ROWS;
+  const sl_value *bs = sl_catalog_get(&run->db->cat, "batch_size");
+  if (bs && sl_value_as_int(bs) >= 1 && sl_value_as_int(bs) < t->batch)
+    t->batch = (int)sl_value_as_int(bs);
+  t->lag = -1;
   memcpy(t->fp, run->fp, sizeof t->fp);
   run->tasks = sl_realloc(run->tasks, sizeof(*run->tasks) * (size_t)(run->ntask + 1));
   run->tasks[run->ntask++] = t;
@@ -169,6 +200,7 @@ static void task_free(sl_task *t) {
   if (t->src) t->src->vt->close(t->src);
   sl_err_clear(&t->err);
   free(t->qs);
+  free(t->tops);
   free(t->name);
   free(t);
 }
@@ -207,6 +239,7 @@ static void task_checkpoint(sl_task *t) {
   }
   if (sl_ckpt_commit(t->ckpt, &e)) goto failed;
   t->nckpt++;
+  __atomic_store_n(&t->ckpt_wall, sl_wall_ms(), __ATOMIC_RELAXED);
   t->ckpt_bytes = bytes;
   t->ckpt_us = sl_now_us() - t0;
   sl_buf_free(&b);
@@ -269,17 +302,33 @@ static int task_restore(sl_task *t, sl_err *err) {
   return rc;
 }
 
+/* 1 when t is to stop as at an interrupt: the engine was interrupted, its
+** run stopped, or every query it feeds terminated alone. */
+static int task_stopping(const sl_task *t) {
+  if (t->db->interrupted || *t->stop) return 1;
+  if (!t->ntop) return 0;
+  for (int i = 0; i < t->ntop; i++)
+    if (!__atomic_load_n(&t->tops[i]->stopped, __ATOMIC_ACQUIRE)) return 0;
+  return 1;
+}
+
+/* Count one batch that took us microseconds into t's histogram (only t's
+** thread writes; sl_run_query_info reads). */
+static void task_time_batch(sl_task *t, int64_t us) {
+  int k = 0;
+  while (k < SL_LAT_NB - 1 && (double)us > sl_lat_bounds[k] * 1e6)
+    k++;
+  __atomic_fetch_add(&t->lat[k], 1, __ATOMIC_RELAXED);
+  __atomic_fetch_add(&t->lat_us, us, __ATOMIC_RELAXED);
+  __atomic_fetch_add(&t->nbatch, 1, __ATOMIC_RELAXED);
+}
+
 /* Drive one task: read, decode, push, until the source ends. */
 static void task_run(sl_task *t) {
   sl_source *src = t->src;
   int ncol = src->schema.ncol;
   int typed = src->vt->read_rows != NULL;
-  /* Tables are small (and a constant SELECT is one row): small batches.
-  ** SET batch_size = N caps the records per batch (tests of determinism). */
-  int batch = typed ? 64 : BATCH_ROWS;
-  const sl_value *bs = sl_catalog_get(&t->db->cat, "batch_size");
-  if (bs && sl_value_as_int(bs) >= 1 && sl_value_as_int(bs) < batch)
-    batch = (int)sl_value_as_int(bs);
+  int batch = t->batch;
   size_t ncells = (size_t)batch * (size_t)(ncol ? ncol : 1);
   sl_value *rows = sl_calloc(ncells, sizeof(sl_value));
   sl_record *recs = typed ? NULL : sl_calloc((size_t)batch, sizeof(sl_record));
@@ -296,11 +345,15 @@ static void task_run(sl_task *t) {
   ** periodic one then resumes from here, and an exactly-once sink knows
   ** where its output of this run starts. */
   if (t->ckpt) task_checkpoint(t);
-  int64_t last_commit = sl_now_ms(), last_ckpt = last_commit;
+  int64_t last_commit = sl_now_ms(), last_ckpt = last_commit, last_lag = 0;
   int marked = 0; /* positions noted, their outputs not yet all acknowledged */
-  while (!t->db->interrupted && !*t->stop) {
+  while (!task_stopping(t)) {
     int n, nrow = 0;
     int64_t now = sl_now_ms();
+    if (src->vt->lag && now - last_lag >= 1000) {
+      __atomic_store_n(&t->lag, src->vt->lag(src), __ATOMIC_RELAXED);
+      last_lag = now;
+    }
     if (t->ckpt && now - last_ckpt >= t->ckpt_ms) {
       /* a checkpoint: behind a barrier (the sinks write and flush all they
       ** were given), then the state, then the source's offsets */
@@ -337,6 +390,7 @@ static void task_run(sl_task *t) {
       if (!t->err.code) sl_err_set(&t->err, SL_EIO, "source failed");
       break;
     }
+    int64_t t0 = sl_now_us();
     t->stats.in += n;
     if (typed) {
       nrow = n;
@@ -366,10 +420,11 @@ static void task_run(sl_task *t) {
     if (!nrow) continue;
     sl_batch b = {ncol, nrow, rows, typed ? NULL : recp, src, sl_wall_ms(), NULL};
     int rc = t->head->vt->push(t->head, &b, &t->err);
+    task_time_batch(t, sl_now_us() - t0);
     if (rc < 0) goto done;
     if (rc > 0) break; /* a consumer has had enough */
   }
-  if ((t->db->interrupted || *t->stop) && t->ckpt && !t->err.code) {
+  if (task_stopping(t) && t->ckpt && !t->err.code) {
     /* a clean stop of a checkpointed query: everything written, then the
     ** state as it is (open windows stay open, to go on after a restart) */
     if (t->head->vt->on_time(t->head, SL_TIME_FLUSH, sl_wall_ms(), &t->err) == 0) {
@@ -389,6 +444,7 @@ done:
   free(rows);
   free(recs);
   free(recp);
+  __atomic_store_n(&t->done, 1, __ATOMIC_RELEASE);
 }
 
 /* A task on a thread of its own: when it fails, say so at once, since the
@@ -404,9 +460,19 @@ static void *task_thread(void *arg) {
   return NULL;
 }
 
-/* With a state directory: give every task its store and queries, and load
-** its last checkpoint.  0, or -1 with err set. */
+/* Give every task the queries it feeds and, with a state directory (and a
+** run that is not transient), its store, and load its last checkpoint.
+** 0, or -1 with err set. */
 static int run_restore(sl_run *run, sl_err *err) {
+  for (int i = 0; i < run->ntask; i++) {
+    sl_task *t = run->tasks[i];
+    for (int k = 0; k < run->nquery; k++)
+      if (run->queries[k]->task == t) {
+        t->qs = sl_realloc(t->qs, sizeof(*t->qs) * (size_t)(t->nq + 1));
+        t->qs[t->nq++] = run->queries[k];
+      }
+  }
+  if (run->transient) return 0;
   const sl_value *g = sl_catalog_get(&run->db->cat, "processing.guarantee");
   const char *gz = g ? sl_value_cstr((sl_value *)g) : NULL;
   if (gz && sl_stricmp(gz, "exactly_once") && sl_stricmp(gz, "at_least_once")) {
@@ -433,18 +499,19 @@ static int run_restore(sl_run *run, sl_err *err) {
     sl_task *t = run->tasks[i];
     t->ckpt = c;
     t->ckpt_ms = every > 0 ? every : 5000;
-    for (int k = 0; k < run->nquery; k++)
-      if (run->queries[k]->task == t) {
-        t->qs = sl_realloc(t->qs, sizeof(*t->qs) * (size_t)(t->nq + 1));
-        t->qs[t->nq++] = run->queries[k];
-      }
     if (task_restore(t, err)) return -1;
   }
   return 0;
 }
 
+int sl_run_prepare(sl_run *run, sl_err *err) {
+  if (run->prepared) return 0;
+  run->prepared = 1;
+  return run_restore(run, err);
+}
+
 int sl_run_execute(sl_run *run, int threaded, sl_err *err) {
-  if (run_restore(run, err)) return -1;
+  if (!run->prepared && sl_run_prepare(run, err)) return -1;
   if (threaded && run->ntask > 1) {
     for (int i = 0; i < run->ntask; i++)
       if (pthread_create(&run->tasks[i]->thread, NULL, task_thread, run->tasks[i])) {
@@ -1041,6 +1108,8 @@ static int plan_ijoin(sl_run *run, const sl_select *sel, sl_query *q, input *in,
   query_add_op(q, sl_op_ijoin_new(&js, &right));
   right->stats = &q->stats;
   right->qname = q->id;
+  right->halt = &q->stopped;
+  q->task2 = rin.task;
   if (rin.fanout)
     sl_op_fanout_add(rin.fanout, right);
   else
@@ -1670,11 +1739,101 @@ fail_bind:
   return NULL;
 }
 
+/* Note that task t feeds the caller's query q (once). */
+static void task_add_top(sl_task *t, sl_query *q) {
+  if (!t) return;
+  for (int i = 0; i < t->ntop; i++)
+    if (t->tops[i] == q) return;
+  t->tops = sl_realloc(t->tops, sizeof(*t->tops) * (size_t)(t->ntop + 1));
+  t->tops[t->ntop++] = q;
+}
+
 sl_query *sl_plan_query(sl_run *run, const sl_stmt *stmt, sl_row_fn fn, void *ud, sl_err *err) {
   char id[32];
   snprintf(id, sizeof id, "q%d", ++run->db->nquery);
   sl_ckpt_fingerprint(stmt->sql, (size_t)stmt->sqllen, run->fp);
-  return plan_select(run, stmt->select, id, NULL, fn, ud, err);
+  int nt0 = run->ntask;
+  sl_query *q = plan_select(run, stmt->select, id, NULL, fn, ud, err);
+  if (!q) return NULL;
+  q->sql = stmt->sql;
+  q->sqllen = stmt->sqllen;
+  q->ops[0]->halt = &q->stopped;
+  /* the tasks it feeds: those made for it, and a shared stream's */
+  for (int i = nt0; i < run->ntask; i++)
+    task_add_top(run->tasks[i], q);
+  task_add_top(q->task, q);
+  task_add_top(q->task2, q);
+  run->tops = sl_realloc(run->tops, sizeof(*run->tops) * (size_t)(run->ntop + 1));
+  run->tops[run->ntop++] = q;
+  return q;
+}
+
+void sl_run_set_transient(sl_run *run) {
+  run->transient = 1;
+}
+
+int sl_run_ntop(const sl_run *run) {
+  return run->ntop;
+}
+
+/* The state of one task as seen from another thread: 0 running, 1 ended,
+** 2 failed. */
+static int task_state(const sl_task *t) {
+  if (!t || !__atomic_load_n(&t->done, __ATOMIC_ACQUIRE)) return 0;
+  return t->err.code ? 2 : 1;
+}
+
+void sl_run_query_info(sl_run *run, int i, sl_query_info *qi) {
+  sl_query *q = run->tops[i];
+  sl_task *t = q->task;
+  memset(qi, 0, sizeof *qi);
+  qi->id = q->id;
+  qi->sql = q->sql;
+  qi->sqllen = q->sqllen;
+  qi->sink = q->nops && !strcmp(q->ops[q->nops - 1]->vt->name, "sink");
+  int a = task_state(t), b = q->task2 ? task_state(q->task2) : 1;
+  qi->state = __atomic_load_n(&q->stopped, __ATOMIC_ACQUIRE) ? SL_QUERY_TERMINATED
+              : a == 2 || b == 2                             ? SL_QUERY_FAILED
+              : a == 1 && b == 1                             ? SL_QUERY_FINISHED
+                                                             : SL_QUERY_RUNNING;
+  if (a == 2 || b == 2) {
+    const sl_task *bad = a == 2 ? t : q->task2;
+    qi->error = bad->err.msg ? bad->err.msg : "failed";
+  }
+  qi->out = __atomic_load_n(&q->stats.out, __ATOMIC_RELAXED);
+  qi->rejected = __atomic_load_n(&q->stats.rejected, __ATOMIC_RELAXED);
+  qi->bytes_out = __atomic_load_n(&q->stats.bytes_out, __ATOMIC_RELAXED);
+  qi->groups = __atomic_load_n(&q->stats.groups, __ATOMIC_RELAXED);
+  qi->lag = -1;
+  qi->ckpt_age_ms = -1;
+  for (int k = 0; k < 2; k++) {
+    sl_task *x = k ? q->task2 : t;
+    if (!x) continue;
+    qi->in += __atomic_load_n(&x->stats.in, __ATOMIC_RELAXED);
+    qi->rejected += __atomic_load_n(&x->stats.rejected, __ATOMIC_RELAXED);
+    qi->bytes_in += __atomic_load_n(&x->stats.bytes_in, __ATOMIC_RELAXED);
+    int64_t lag = __atomic_load_n(&x->lag, __ATOMIC_RELAXED);
+    if (lag >= 0) qi->lag = (qi->lag < 0 ? 0 : qi->lag) + lag;
+    int64_t w = __atomic_load_n(&x->ckpt_wall, __ATOMIC_RELAXED);
+    if (w > 0) {
+      int64_t age = sl_wall_ms() - w;
+      if (age < 0) age = 0;
+      if (qi->ckpt_age_ms < 0 || age > qi->ckpt_age_ms) qi->ckpt_age_ms = age;
+    }
+    for (int j = 0; j < SL_LAT_NB; j++)
+      qi->lat[j] += __atomic_load_n(&x->lat[j], __ATOMIC_RELAXED);
+    qi->lat_us += __atomic_load_n(&x->lat_us, __ATOMIC_RELAXED);
+    qi->nbatch += __atomic_load_n(&x->nbatch, __ATOMIC_RELAXED);
+  }
+}
+
+int sl_run_terminate(sl_run *run, const char *id) {
+  for (int i = 0; i < run->ntop; i++)
+    if (!strcmp(run->tops[i]->id, id)) {
+      __atomic_store_n(&run->tops[i]->stopped, 1, __ATOMIC_RELEASE);
+      return 1;
+    }
+  return 0;
 }
 
 int sl_query_columns(const sl_query *q, const char *const **names, const uint8_t **affs) {
@@ -1743,6 +1902,7 @@ void sl_run_free(sl_run *run) {
   for (int i = 0; i < run->ntask; i++)
     task_free(run->tasks[i]);
   free(run->queries);
+  free(run->tops);
   free(run->streams);
   free(run->tasks);
   sl_arena_free(&run->arena);

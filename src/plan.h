@@ -41,6 +41,43 @@ void sl_run_explain(sl_run *run, sl_buf *out);
 /* Append "q1: 10 in, 9 out, 1 rejected" lines, one per query. */
 void sl_run_stats(sl_run *run, sl_buf *out, int64_t *rejected_total);
 int sl_run_nqueries(const sl_run *run);
+/* Load the run's checkpoints (a state directory) and settle what its tasks
+** read of the catalog, without starting anything: a server calls it while
+** it holds the catalog, then sl_run_execute on another thread.  Idempotent;
+** sl_run_execute calls it when nobody did.  0, or -1 with err set. */
+int sl_run_prepare(sl_run *run, sl_err *err);
+/* Mark run as never checkpointed (a server's interactive SELECT). */
+void sl_run_set_transient(sl_run *run);
+
+/* ---- one query of a running run, for a server (any thread) ---- */
+enum { SL_QUERY_RUNNING, SL_QUERY_FINISHED, SL_QUERY_FAILED, SL_QUERY_TERMINATED };
+#define SL_LAT_NB 12
+/* Upper bounds (seconds) of the batch latency histogram's buckets; the
+** last is +Inf. */
+extern const double sl_lat_bounds[SL_LAT_NB];
+typedef struct sl_query_info {
+  const char *id;  /* "q3" (owned by the run) */
+  const char *sql; /* its statement's text, sqllen bytes (not terminated) */
+  int sqllen;
+  int sink;          /* it writes INTO a sink (else rows go to a callback) */
+  int state;         /* SL_QUERY_* */
+  const char *error; /* why it failed (owned by the run), else NULL */
+  int64_t in, out, rejected, bytes_in, bytes_out, groups;
+  int64_t lag;             /* consumer lag of its Kafka sources, -1 unknown */
+  int64_t ckpt_age_ms;     /* since its source's last checkpoint, -1 none */
+  uint64_t lat[SL_LAT_NB]; /* batches by decode + push time (not cumulative) */
+  int64_t lat_us, nbatch;
+} sl_query_info;
+/* How many queries the caller planned into run (sl_plan_query), and a
+** snapshot of query i of them, read while the run's tasks run: counters are
+** read without stopping them (each exact, not all at one instant). */
+int sl_run_ntop(const sl_run *run);
+void sl_run_query_info(sl_run *run, int i, sl_query_info *qi);
+/* Terminate one query of run, by id, while the run goes on: it gets no more
+** rows, its sink flushes what it has, and a task that feeds only
+** terminated queries stops as after an interrupt (checkpointed).  Safe from
+** any thread.  1 if run has that query, else 0. */
+int sl_run_terminate(sl_run *run, const char *id);
 struct sl_options;
 /* Evaluate the arguments of a call (a connector's, or CREATE MODEL ... WITH)
 ** into options: constants only; positional arguments are named "0", "1"...
@@ -48,7 +85,8 @@ struct sl_options;
 int sl_call_options(struct sluice *db, const sl_call *call, struct sl_options *o, sl_err *err);
 void sl_run_free(sl_run *run);
 
-/* conn_table.c: a source over a table's rows, or (t == NULL) over one empty
+/* conn_table.c: a source over a copy of a table's rows as they are now, or (t == NULL) over one
+*empty
 ** row, which is what a SELECT without FROM evaluates. */
 sl_source *sl_table_source_new(const sl_table *t);
 
