@@ -38,7 +38,7 @@
   ABORT ASC BY CAST COLUMNS DESC DESCRIBE DISTINCT DROP END EXISTS EXPLAIN
   FILTER FIRST FUNCTIONS GLOB IF INTERVAL KEY LAST LIKE_KW LOAD MATCH MODEL MODELS OFFSET
   QUERIES QUERY REPLACE SET SHOW STREAM STREAMS TABLE TABLES TEMP WATERMARK WINDOW
-  CHANGES CLOSE ALL EXPORT TYPE WITH.
+  CHANGES CLOSE ALL EXPORT TYPE WITH TERMINATE.
 
 %left OR.
 %left AND.
@@ -248,6 +248,8 @@ cmd(S) ::= LOAD STRING(P). { S = sl_stmt_new(pParse, S_LOAD); S->value = sl_expr
 
 cmd(S) ::= SHOW nm(N). { S = sl_stmt_new(pParse, S_SHOW); S->name = sl_token_name(pParse, &N); }
 cmd(S) ::= DESCRIBE nm(N). { S = sl_stmt_new(pParse, S_DESCRIBE); S->name = sl_token_name(pParse, &N); }
+cmd(S) ::= TERMINATE nm(N). { S = sl_stmt_new(pParse, S_TERMINATE); S->name = sl_token_name(pParse, &N); }
+cmd(S) ::= TERMINATE ALL. { S = sl_stmt_new(pParse, S_TERMINATE); S->name = "ALL"; }
 
 /* ---- expressions ---- */
 %type expr {sl_expr*}

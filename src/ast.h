@@ -111,7 +111,8 @@ typedef enum sl_stmt_kind {
                       | TYPE type [WITH (options)] (source: the type and options as a call) */
   S_DROP_MODEL,    /* DROP MODEL [IF EXISTS] name */
   S_EXPORT_MODEL,  /* EXPORT MODEL name TO 'path' (value) */
-  S_LOAD           /* LOAD 'path' (value): an extension of C functions */
+  S_LOAD,          /* LOAD 'path' (value): an extension of C functions */
+  S_TERMINATE      /* TERMINATE id | ALL (name "ALL"): queries of a running engine */
 } sl_stmt_kind;
 
 typedef struct sl_select {

@@ -71,9 +71,8 @@ int sluice_exec(sluice *db, const char *sql, sluice_row_cb cb, void *ud, char **
 
 /* ---- rows for SHOW / DESCRIBE / EXPLAIN ------------------------------------- */
 
-/* Send one row of text cells (NULL pointers become NULL values). */
-static int text_row(sl_row_fn fn, void *ud, int ncol, const char *const *names,
-                    const char *const *cells) {
+int sl_engine_text_row(sl_row_fn fn, void *ud, int ncol, const char *const *names,
+                       const char *const *cells) {
   if (!fn) return 0;
   sl_value vals[8];
   sl_value *ptrs[8];
@@ -106,7 +105,7 @@ static void show_func(void *ud, const sl_func *f) {
                      : f->xFunc                     ? "scalar, batch"
                                                     : "batch";
   const char *cells[] = {f->name, args, kind, f->doc ? f->doc : ""};
-  text_row(s->fn, s->ud, 4, names, cells);
+  sl_engine_text_row(s->fn, s->ud, 4, names, cells);
 }
 
 static int exec_show(sluice *db, const sl_stmt *st, sl_row_fn fn, void *ud, sl_err *err) {
@@ -121,7 +120,7 @@ static int exec_show(sluice *db, const sl_stmt *st, sl_row_fn fn, void *ud, sl_e
     for (sl_stream *s = db->cat.streams; s; s = s->next) {
       char *def = sl_strndup(s->def->sql, (size_t)s->def->sqllen);
       const char *cells[] = {s->name, def};
-      text_row(fn, ud, 2, names, cells);
+      sl_engine_text_row(fn, ud, 2, names, cells);
       free(def);
     }
     return 0;
@@ -135,7 +134,7 @@ static int exec_show(sluice *db, const sl_stmt *st, sl_row_fn fn, void *ud, sl_e
       snprintf(nin, sizeof nin, "%d", m->n_in);
       snprintf(ver, sizeof ver, "%d", slot->version);
       const char *cells[] = {slot->name, m->kind_desc, nin, ver, m->path};
-      text_row(fn, ud, 5, names, cells);
+      sl_engine_text_row(fn, ud, 5, names, cells);
       sl_model_release(m);
     }
     return 0;
@@ -146,18 +145,22 @@ static int exec_show(sluice *db, const sl_stmt *st, sl_row_fn fn, void *ud, sl_e
       char n[24];
       snprintf(n, sizeof n, "%d", t->nrow);
       const char *cells[] = {t->name, n};
-      text_row(fn, ud, 2, names, cells);
+      sl_engine_text_row(fn, ud, 2, names, cells);
     }
     return 0;
   }
   if (sl_stricmp(what, "queries") == 0) {
     static const char *const names[] = {"id", "state"};
+    if (db->hooks) {
+      db->hooks->show_queries(db->hooks->ud, fn, ud);
+      return 0;
+    }
     if (db->pending) {
       for (int i = 0; i < sl_run_nqueries(db->pending); i++) {
         char id[16];
         snprintf(id, sizeof id, "q%d", i + 1);
         const char *cells[] = {id, "pending"};
-        text_row(fn, ud, 2, names, cells);
+        sl_engine_text_row(fn, ud, 2, names, cells);
       }
     }
     return 0;
@@ -168,7 +171,7 @@ static int exec_show(sluice *db, const sl_stmt *st, sl_row_fn fn, void *ud, sl_e
       sl_value v = SL_VALUE_INIT;
       sl_value_copy(&v, &s->value);
       const char *cells[] = {s->name, sl_value_cstr(&v)};
-      text_row(fn, ud, 2, names, cells);
+      sl_engine_text_row(fn, ud, 2, names, cells);
       sl_value_free(&v);
     }
     return 0;
@@ -182,7 +185,7 @@ static int describe_schema(const sl_schema *s, sl_row_fn fn, void *ud) {
   static const char *const names[] = {"column", "type"};
   for (int i = 0; i < s->ncol; i++) {
     const char *cells[] = {s->cols[i].name, s->cols[i].decltype ? s->cols[i].decltype : ""};
-    text_row(fn, ud, 2, names, cells);
+    sl_engine_text_row(fn, ud, 2, names, cells);
   }
   return 0;
 }
@@ -191,7 +194,7 @@ static void describe_prop(void *ud, const char *k, const char *v) {
   show_ctx *s = ud;
   static const char *const names[] = {"property", "value"};
   const char *cells[] = {k, v};
-  text_row(s->fn, s->ud, 2, names, cells);
+  sl_engine_text_row(s->fn, s->ud, 2, names, cells);
 }
 
 static int exec_describe(sluice *db, const sl_stmt *st, sl_row_fn fn, void *ud, sl_err *err) {
@@ -211,11 +214,29 @@ static int exec_describe(sluice *db, const sl_stmt *st, sl_row_fn fn, void *ud, 
     if (s->schema.open && !s->schema.ncol) {
       static const char *const names[] = {"column", "type"};
       const char *cells[] = {"(schemaless: any field)", ""};
-      return text_row(fn, ud, 2, names, cells);
+      return sl_engine_text_row(fn, ud, 2, names, cells);
     }
     return describe_schema(&s->schema, fn, ud);
   }
-  sl_err_setpos(err, SL_EBIND, st->line, st->col, "no such stream, table or model: %s", st->name);
+  if (db->hooks && db->hooks->describe(db->hooks->ud, st->name, fn, ud)) return 0;
+  sl_err_setpos(err, SL_EBIND, st->line, st->col, "no such stream, table%s or model: %s",
+                db->hooks ? ", query" : "", st->name);
+  return -1;
+}
+
+/* TERMINATE id | ALL: a running engine's queries (sluice serve). */
+static int exec_terminate(sluice *db, const sl_stmt *st, sl_row_fn fn, void *ud, sl_err *err) {
+  if (!db->hooks) {
+    sl_err_setpos(err, SL_EBIND, st->line, st->col,
+                  "TERMINATE stops a query of a running engine (sluice serve; attach with "
+                  "sluice --connect URL); here queries run until they end or Ctrl-C");
+    return -1;
+  }
+  if (db->hooks->terminate(db->hooks->ud, st->name, fn, ud, err) == 0) return 0;
+  if (!err->line) {
+    err->line = st->line;
+    err->col = st->col;
+  }
   return -1;
 }
 
@@ -426,7 +447,13 @@ static int exec_select(sluice *db, const sl_stmt *st, int deferred, sl_row_fn fn
                        sl_err *err) {
   /* Only queries into sinks are collected to start together (they may share
   ** named streams); a SELECT whose rows are printed runs now, in order. */
-  if (deferred && st->select->into) {
+  if (deferred == 2 && !st->select->into && !fn) {
+    sl_err_setpos(err, SL_EBIND, st->line, st->col,
+                  "a query without INTO has nowhere to send its rows here: add INTO a sink, "
+                  "or stream its rows from the shell (sluice --connect)");
+    return -1;
+  }
+  if (deferred == 2 || (deferred && st->select->into)) {
     if (!db->pending) db->pending = sl_run_new(db);
     return sl_plan_query(db->pending, st, fn, ud, err) ? 0 : -1;
   }
@@ -458,7 +485,7 @@ static int exec_explain(sluice *db, const sl_stmt *st, sl_row_fn fn, void *ud, s
       char *nl = strchr(line, '\n');
       if (nl) *nl = 0;
       const char *cells[] = {line};
-      text_row(fn, ud, 1, names, cells);
+      sl_engine_text_row(fn, ud, 1, names, cells);
       line = nl ? nl + 1 : NULL;
     }
     sl_buf_free(&out);
@@ -502,6 +529,7 @@ static int exec_stmt(sluice *db, const sl_stmt *st, int deferred, sl_row_fn fn, 
   case S_SHOW: return exec_show(db, st, fn, ud, err);
   case S_DESCRIBE: return exec_describe(db, st, fn, ud, err);
   case S_EXPLAIN: return exec_explain(db, st, fn, ud, err);
+  case S_TERMINATE: return exec_terminate(db, st, fn, ud, err);
   }
   return 0;
 }

@@ -99,6 +99,7 @@ static const kw keywords[] = {
     {"TABLES", TK_TABLES},
     {"TEMP", TK_TEMP},
     {"TEMPORARY", TK_TEMP},
+    {"TERMINATE", TK_TERMINATE},
     {"THEN", TK_THEN},
     {"TO", TK_TO},
     {"TRUE", TK_TRUE},
