@@ -12,9 +12,9 @@ packages=(
   build-essential autoconf automake libtool pkg-config lemon
   librdkafka-dev libcjson-dev libopenblas-dev libsqlite3-dev libedit-dev
   libmicrohttpd-dev
-  # tests (the sqlite3 oracle, script(1) for the shell test), benchmarks (sqlite3 and
+  # tests (the sqlite3 oracle, script(1) for the shell test, a Prometheus text parser), benchmarks (sqlite3 and
   # Python peers, hyperfine) and formatting
-  sqlite3 bsdutils curl python3-numpy python3-sklearn python3-xgboost hyperfine clang-format
+  sqlite3 bsdutils curl python3-prometheus-client python3-numpy python3-sklearn python3-xgboost hyperfine clang-format
   # demo: Kafka clients on the other side of the pipeline
   python3-kafka kcat
 )

@@ -3,6 +3,7 @@
 ** `sluice < file.sql`, and the interactive shell when run on a terminal;
 ** --load and --load-path for extensions of C functions.
 */
+#include <ctype.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -48,7 +49,8 @@ static const char *usage =
     "                            run an engine behind an HTTP JSON API (docs/serve.md)\n"
     "                            until SIGINT/SIGTERM; any other address than loopback\n"
     "                            needs --token (or SLUICE_TOKEN)\n"
-    "  sluice submit FILE.sql | queries | terminate ID   [--server URL] [--token T]\n"
+    "  sluice submit FILE.sql | queries | terminate ID | describe NAME\n"
+    "                            [--server URL] [--token T]\n"
     "                            thin clients of a running `sluice serve` (URL default\n"
     "                            http://127.0.0.1:8080, or SLUICE_SERVER); print its JSON\n"
     "  --help, --version\n";
@@ -108,7 +110,8 @@ static int run_broker(const char *topics, int port) {
   return 0;
 }
 
-/* `sluice submit FILE | queries | terminate ID [--server URL] [--token T]`:
+/* `sluice submit FILE | queries | terminate ID | describe NAME [--server URL]
+** [--token T]`:
 ** one request to a running server.  Returns the exit status. */
 static int run_client(int argc, char **argv) {
   const char *server = getenv("SLUICE_SERVER"), *token = getenv("SLUICE_TOKEN"), *arg = NULL;
@@ -130,8 +133,20 @@ static int run_client(int argc, char **argv) {
   if (!strcmp(cmd, "queries")) return sl_client_request(server, token, "GET", "/queries", NULL);
   if (!arg) {
     fprintf(stderr, "sluice: %s needs %s\n", cmd,
-            !strcmp(cmd, "submit") ? "a FILE.sql" : "a query ID");
+            !strcmp(cmd, "submit")     ? "a FILE.sql"
+            : !strcmp(cmd, "describe") ? "a NAME (stream, table, model or query id)"
+                                       : "a query ID");
     return 2;
+  }
+  if (!strcmp(cmd, "describe")) {
+    /* the name percent-encoded into the path */
+    char path[400] = "/describe/";
+    size_t n = strlen(path);
+    for (const unsigned char *p = (const unsigned char *)arg; *p && n + 4 < sizeof path; p++)
+      n += (size_t)snprintf(path + n, sizeof path - n,
+                            isalnum(*p) || *p == '_' || *p == '-' || *p == '.' ? "%c" : "%%%02X",
+                            *p);
+    return sl_client_request(server, token, "GET", path, NULL);
   }
   if (!strcmp(cmd, "terminate")) {
     char path[128];
@@ -151,8 +166,8 @@ static int run_client(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
-  if (argc > 1 &&
-      (!strcmp(argv[1], "submit") || !strcmp(argv[1], "queries") || !strcmp(argv[1], "terminate")))
+  if (argc > 1 && (!strcmp(argv[1], "submit") || !strcmp(argv[1], "queries") ||
+                   !strcmp(argv[1], "terminate") || !strcmp(argv[1], "describe")))
     return run_client(argc, argv);
   const char *file = NULL, *sql = NULL;
   int fmt = isatty(1) ? SL_OUT_TABLE : SL_OUT_JSON;

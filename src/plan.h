@@ -85,9 +85,9 @@ struct sl_options;
 int sl_call_options(struct sluice *db, const sl_call *call, struct sl_options *o, sl_err *err);
 void sl_run_free(sl_run *run);
 
-/* conn_table.c: a source over a copy of a table's rows as they are now, or (t == NULL) over one
-*empty
-** row, which is what a SELECT without FROM evaluates. */
+/* conn_table.c: a source over a copy of a table's rows as they are now, or
+** (t == NULL) over one empty row, which is what a SELECT without FROM
+** evaluates. */
 sl_source *sl_table_source_new(const sl_table *t);
 
 /* Count a rejected record and log the first few to stderr with the query id

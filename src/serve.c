@@ -1,15 +1,30 @@
 /*
 ** serve.c - `sluice serve`: one engine holding the catalog, with statements
-** submitted over HTTP (libmicrohttpd, one thread per connection).  Each
-** submission's continuous queries run together on a thread of their own.
-** Endpoints: POST /statements, GET /queries, DELETE /queries/ID, GET
-** /metrics (see docs/serve.md).  Also the thin clients' HTTP/1.1 request over
-** a plain socket.
+** submitted over HTTP (libmicrohttpd, one thread per connection).
+**
+** A submission (POST /statements) is executed with every query only planned
+** (sl_engine_exec mode 2); its continuous queries then run together on a
+** thread of their own (a job), each query with its own id (q1, q2, ...:
+** the engine's), terminated alone (DELETE /queries/q3, TERMINATE q3) while
+** the others run on.  POST /query is the shell's (sluice --connect): its
+** statements' rows, and the rows of one SELECT without INTO (a transient
+** query, bound to the connection), stream back as NDJSON lines.  Also GET
+** /queries, GET /describe/NAME, GET /metrics (Prometheus text), and the
+** submissions log of a state directory, applied again at start (see
+** docs/serve.md).  Also the thin clients' HTTP/1.1 request over a socket.
+**
+** Locking: s->mu is the catalog lock.  Every statement executes under it,
+** and so does everything that reads or changes the job list; a job's run is
+** read under it (its counters without stopping its tasks: plan.h).
 */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <malloc.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <cjson/cJSON.h>
 #include <microhttpd.h>
 #include <pthread.h>
@@ -18,37 +33,72 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "json.h"
+#include "model.h"
 #include "serve.h"
 
 #define SL_SERVE_MAX_BODY (1u << 20) /* larger request bodies get 413 */
+#define SL_STREAM_HIGH (1u << 20)    /* rows a slow client has not read: the query waits */
+#define SL_STREAM_HEARTBEAT_MS 1000  /* an idle stream sends an empty line this often */
 
-/* One submission whose continuous queries run on their own thread. */
+/* The queries of one job, as they were when its run ended and was freed. */
+typedef struct sl_final {
+  sl_query_info qi; /* id, sql and error point into the strings below */
+  char *id, *sql, *error;
+} sl_final;
+
+/* One submission whose continuous queries run on a thread of their own, or
+** (transient) the one streaming SELECT of a POST /query. */
 typedef struct sl_job {
-  int id;
-  char *sql;      /* owned */
-  sl_run *run;    /* owned by the thread until it finishes */
-  int state;      /* 0 running, 1 finished, 2 failed */
-  int terminated; /* DELETE /queries/ID asked it to stop */
-  int started;    /* its thread was started (and must be joined) */
-  char *stats;    /* owned: per-query counts once finished */
-  char *error;    /* owned: the failure, if any */
+  int id;          /* the submission's number; 0 for a transient query */
+  char *sql;       /* owned: the submitted text */
+  sl_run *run;     /* owned; freed when a persistent job ends (see final) */
+  sl_final *final; /* owned: its queries once the run was freed */
+  int nfinal;
+  int transient; /* streams to one connection (struct sl_rowpipe) */
+  int done;      /* its thread has finished (atomic) */
+  int started;   /* its thread was started (and must be joined) */
+  char *error;   /* owned: why the run could not start or stopped, or NULL */
   pthread_t thread;
+  struct sl_server *server;
+  struct sl_rowpipe *stream; /* transient: where its rows go */
   struct sl_job *next;
 } sl_job;
 
-typedef struct {
+typedef struct sl_server {
   sluice *db;
-  const char *token;  /* NULL: no authentication (loopback only) */
-  pthread_mutex_t mu; /* guards db's catalog during exec and the job list */
-  sl_job *jobs;
-  int njob;
-  FILE *log; /* the submissions log in the state directory, or NULL */
+  const char *token;    /* NULL: no authentication (loopback only) */
+  pthread_mutex_t mu;   /* the catalog lock: db during exec, and the job list */
+  sl_job *jobs, **tail; /* oldest first */
+  int njob;             /* submissions numbered so far */
+  FILE *log;            /* the submissions log in the state directory, or NULL */
+  sl_engine_hooks hooks;
+  int64_t started_ms;
 } sl_server;
 
-/* Append one record to the submissions log: "S LEN JOB" and a submitted text
-** (JOB: the job it made, 0 for none), or "T LEN 0" and "ID NQUERIES" of a
-** terminated job; flushed to disk before the request is answered.  A no-op
-** without a state directory.  Called with s->mu held. */
+/* Rows of a POST /query: NDJSON lines queued for the connection.  Filled
+** by the executing statements (under s->mu) and then by a transient
+** query's task thread; drained by libmicrohttpd's content reader on the
+** connection's thread. */
+typedef struct sl_rowpipe {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  sl_buf q; /* queued bytes; q.z[off..q.n) not yet sent */
+  size_t off;
+  int closed;               /* the client went away: the query stops */
+  int ended;                /* the last line is queued */
+  const char *const *names; /* the columns line was sent for these */
+  int ncol;
+  sl_job *job; /* the transient query, or NULL */
+} sl_rowpipe;
+
+/* ---- the submissions log -------------------------------------------------- */
+
+/* Append one record to the submissions log: "KIND LEN JOB\nTEXT\n".  S: a
+** submitted text (JOB: the submission number it got, 0 for none); Q: query
+** TEXT (an id) of submission JOB was terminated; N: TEXT query ids were
+** taken by a transient query.  Flushed to disk before the request is
+** answered.  A no-op without a state directory.  Called with s->mu held. */
 static void log_record(sl_server *s, char kind, const char *text, int job) {
   if (!s->log) return;
   fprintf(s->log, "%c %zu %d\n%s\n", kind, strlen(text), job, text);
@@ -56,34 +106,428 @@ static void log_record(sl_server *s, char kind, const char *text, int job) {
   fsync(fileno(s->log));
 }
 
-/* Execute sql in deferred mode and start the queries it planned as a new
-** job (terminated: planned, to keep ids and catalog as they were, but not
-** started).  Returns the job (NULL when no query was planned) with *rc 0, or
-** NULL with *rc -1 and err set.  Called with s->mu held. */
-static sl_job *submit(sl_server *s, const char *sql, int terminated, int *rc, sl_err *err);
+/* ---- jobs -------------------------------------------------------------------- */
 
-/* The body of one request, collected across calls. */
-typedef struct {
-  char *z;
-  size_t n;
-  int too_big;
-} sl_req;
+/* Query i of job j (live from its run, or as it ended). */
+static int job_nqueries(const sl_job *j) {
+  return j->run ? sl_run_ntop(j->run) : j->nfinal;
+}
+static void job_query(sl_job *j, int i, sl_query_info *qi) {
+  if (j->run)
+    sl_run_query_info(j->run, i, qi);
+  else
+    *qi = j->final[i].qi;
+}
 
-/* Thread body: run one job's queries to the end, then record the outcome. */
+/* Keep a copy of every query's last state and free the run (its sources'
+** and sinks' connections and buffers).  Called with s->mu held, once the
+** run has ended. */
+static void job_finalize(sl_job *j) {
+  int n = sl_run_ntop(j->run);
+  j->final = sl_calloc((size_t)(n ? n : 1), sizeof *j->final);
+  for (int i = 0; i < n; i++) {
+    sl_final *f = &j->final[i];
+    sl_run_query_info(j->run, i, &f->qi);
+    f->id = sl_strdup(f->qi.id);
+    f->sql = f->qi.sql ? sl_strndup(f->qi.sql, (size_t)f->qi.sqllen) : NULL;
+    f->error = f->qi.error ? sl_strdup(f->qi.error) : NULL;
+    if (f->qi.state == SL_QUERY_RUNNING) {
+      /* its run ended without it: stopped by the server's shutdown or an
+      ** error of the run's own */
+      f->qi.state = j->error ? SL_QUERY_FAILED : SL_QUERY_TERMINATED;
+      if (j->error && !f->error) f->error = sl_strdup(j->error);
+    }
+    f->qi.id = f->id;
+    f->qi.sql = f->sql;
+    f->qi.error = f->error;
+  }
+  j->nfinal = n;
+  sl_run_free(j->run);
+  j->run = NULL;
+}
+
+static void job_free(sl_job *j) {
+  if (j->run) sl_run_free(j->run);
+  for (int i = 0; i < j->nfinal; i++) {
+    free(j->final[i].id);
+    free(j->final[i].sql);
+    free(j->final[i].error);
+  }
+  free(j->final);
+  free(j->sql);
+  free(j->error);
+  free(j);
+}
+
+static void stream_end(sl_rowpipe *st, const char *error);
+
+/* Thread body: run one job's queries to the end.  A persistent job then
+** keeps its queries' last state and frees its run; a transient one queues
+** its last line for the connection (which frees it). */
 static void *job_main(void *arg) {
   sl_job *j = arg;
   sl_err err = {0};
   int rc = sl_run_execute(j->run, 1, &err);
-  sl_buf st;
-  sl_buf_init(&st);
-  sl_run_stats(j->run, &st, NULL);
-  j->stats = sl_strndup(st.z ? st.z : "", st.z ? strlen(st.z) : 0);
-  sl_buf_free(&st);
-  if (rc) j->error = sl_strndup(err.msg ? err.msg : "error", strlen(err.msg ? err.msg : "error"));
+  if (rc) j->error = sl_strdup(err.msg ? err.msg : "error");
   sl_err_clear(&err);
-  __atomic_store_n(&j->state, rc ? 2 : 1, __ATOMIC_RELEASE);
+  if (j->transient) {
+    stream_end(j->stream, j->error);
+  } else {
+    pthread_mutex_lock(&j->server->mu);
+    job_finalize(j);
+    pthread_mutex_unlock(&j->server->mu);
+  }
+  __atomic_store_n(&j->done, 1, __ATOMIC_RELEASE);
   return NULL;
 }
+
+/* Make a job of run (taken), numbered when it is a submission, and add it
+** to the list; not started.  Called with s->mu held. */
+static sl_job *job_new(sl_server *s, sl_run *run, const char *sql, int transient) {
+  sl_job *j = sl_calloc(1, sizeof *j);
+  j->id = transient ? 0 : ++s->njob;
+  j->sql = sl_strdup(sql);
+  j->run = run;
+  j->transient = transient;
+  j->server = s;
+  *s->tail = j;
+  s->tail = &j->next;
+  return j;
+}
+
+/* Unlink j from the list.  Called with s->mu held. */
+static void job_unlink(sl_server *s, sl_job *j) {
+  for (sl_job **pp = &s->jobs; *pp; pp = &(*pp)->next)
+    if (*pp == j) {
+      *pp = j->next;
+      if (s->tail == &j->next) s->tail = pp;
+      return;
+    }
+}
+
+/* Settle j's run (checkpoints loaded, settings read) and start its thread.
+** A run that cannot start fails alone: the job keeps why.  Called with
+** s->mu held. */
+static void job_start(sl_job *j) {
+  sl_err err = {0};
+  if (sl_run_prepare(j->run, &err)) {
+    j->error = sl_strdup(err.msg ? err.msg : "error");
+    sl_err_clear(&err);
+  } else if (pthread_create(&j->thread, NULL, job_main, j)) {
+    j->error = sl_strdup("cannot start a thread");
+  } else {
+    j->started = 1;
+    return;
+  }
+  if (j->transient) {
+    stream_end(j->stream, j->error);
+  } else {
+    job_finalize(j);
+    for (int i = 0; i < j->nfinal; i++)
+      j->final[i].qi.state = SL_QUERY_FAILED;
+  }
+  j->done = 1;
+}
+
+/* Find the job with query id; NULL if none.  Called with s->mu held. */
+static sl_job *find_query(sl_server *s, const char *id, int *index) {
+  for (sl_job *j = s->jobs; j; j = j->next)
+    for (int i = 0; i < job_nqueries(j); i++) {
+      sl_query_info qi;
+      job_query(j, i, &qi);
+      if (!strcmp(qi.id, id)) {
+        if (index) *index = i;
+        return j;
+      }
+    }
+  return NULL;
+}
+
+/* Terminate query id (as an interrupt would: checkpointed with a state
+** directory; the other queries run on) and log it.  1 if it was running,
+** 0 if it had already ended, -1 if there is no such query.  Called with
+** s->mu held. */
+static int terminate_query(sl_server *s, const char *id) {
+  int i;
+  sl_job *j = find_query(s, id, &i);
+  if (!j) return -1;
+  sl_query_info qi;
+  job_query(j, i, &qi);
+  if (!j->run || qi.state != SL_QUERY_RUNNING) return 0;
+  sl_run_terminate(j->run, id);
+  if (!j->transient) log_record(s, 'Q', id, j->id);
+  return 1;
+}
+
+static const char *state_name(int state) {
+  switch (state) {
+  case SL_QUERY_RUNNING: return "running";
+  case SL_QUERY_FINISHED: return "finished";
+  case SL_QUERY_FAILED: return "failed";
+  default: return "terminated";
+  }
+}
+
+/* ---- the engine's hooks: SHOW QUERIES, DESCRIBE qN, TERMINATE ------------ */
+
+/* Called from sl_engine_exec, so with s->mu held. */
+static void hook_show_queries(void *ud, sl_row_fn fn, void *fud) {
+  sl_server *s = ud;
+  static const char *const names[] = {"id",          "state",    "kind", "records_in",
+                                      "records_out", "rejected", "sql"};
+  for (sl_job *j = s->jobs; j; j = j->next)
+    for (int i = 0; i < job_nqueries(j); i++) {
+      sl_query_info qi;
+      job_query(j, i, &qi);
+      char in[24], out[24], rej[24];
+      snprintf(in, sizeof in, "%lld", (long long)qi.in);
+      snprintf(out, sizeof out, "%lld", (long long)qi.out);
+      snprintf(rej, sizeof rej, "%lld", (long long)qi.rejected);
+      char *sql = qi.sql ? sl_strndup(qi.sql, (size_t)qi.sqllen) : NULL;
+      const char *cells[] = {
+          qi.id, state_name(qi.state), j->transient ? "transient" : "persistent", in, out, rej,
+          sql};
+      sl_engine_text_row(fn, fud, 7, names, cells);
+      free(sql);
+    }
+}
+
+/* Append query qi's properties as (name, value) text cells to a cJSON
+** object or as rows to fn (exactly one of the two is non-NULL). */
+static void query_props(const sl_job *j, const sl_query_info *qi, cJSON *o, sl_row_fn fn,
+                        void *fud) {
+  static const char *const names[] = {"property", "value"};
+  char sub[16];
+  snprintf(sub, sizeof sub, "%d", j->id);
+  char *sql = qi->sql ? sl_strndup(qi->sql, (size_t)qi->sqllen) : NULL;
+  const char *text[][2] = {{"id", qi->id},
+                           {"state", state_name(qi->state)},
+                           {"kind", j->transient ? "transient" : "persistent"},
+                           {"sql", sql},
+                           {"error", qi->error}};
+  for (size_t k = 0; k < sizeof text / sizeof text[0]; k++) {
+    if (!text[k][1]) continue;
+    if (o)
+      cJSON_AddStringToObject(o, text[k][0], text[k][1]);
+    else
+      sl_engine_text_row(fn, fud, 2, names, text[k]);
+  }
+  const struct {
+    const char *name;
+    int64_t v;
+  } num[] = {{"submission", j->id},
+             {"records_in", qi->in},
+             {"records_out", qi->out},
+             {"rejected", qi->rejected},
+             {"bytes_in", qi->bytes_in},
+             {"bytes_out", qi->bytes_out},
+             {"batches", qi->nbatch},
+             {"consumer_lag", qi->lag},
+             {"checkpoint_age_ms", qi->ckpt_age_ms}};
+  for (size_t k = 0; k < sizeof num / sizeof num[0]; k++) {
+    if (num[k].v < 0 || (!j->id && !k)) continue; /* unknown, or no submission */
+    if (o) {
+      cJSON_AddNumberToObject(o, num[k].name, (double)num[k].v);
+    } else {
+      char v[24];
+      snprintf(v, sizeof v, "%lld", (long long)num[k].v);
+      const char *cells[] = {num[k].name, v};
+      sl_engine_text_row(fn, fud, 2, names, cells);
+    }
+  }
+  free(sql);
+}
+
+static int hook_describe(void *ud, const char *name, sl_row_fn fn, void *fud) {
+  sl_server *s = ud;
+  int i;
+  sl_job *j = find_query(s, name, &i);
+  if (!j) return 0;
+  sl_query_info qi;
+  job_query(j, i, &qi);
+  query_props(j, &qi, NULL, fn, fud);
+  return 1;
+}
+
+static int hook_terminate(void *ud, const char *id, sl_row_fn fn, void *fud, sl_err *err) {
+  sl_server *s = ud;
+  static const char *const names[] = {"id", "status"};
+  if (!strcmp(id, "ALL")) {
+    for (sl_job *j = s->jobs; j; j = j->next)
+      for (int i = 0; i < job_nqueries(j); i++) {
+        sl_query_info qi;
+        job_query(j, i, &qi);
+        if (j->transient || qi.state != SL_QUERY_RUNNING) continue;
+        const char *cells[] = {qi.id, "terminating"};
+        char *qid = sl_strdup(qi.id);
+        terminate_query(s, qid);
+        sl_engine_text_row(fn, fud, 2, names, cells);
+        free(qid);
+      }
+    return 0;
+  }
+  int rc = terminate_query(s, id);
+  if (rc < 0) {
+    sl_err_set(err, SL_EBIND, "no such query: %s", id);
+    return -1;
+  }
+  const char *cells[] = {id, rc ? "terminating" : "already ended"};
+  sl_engine_text_row(fn, fud, 2, names, cells);
+  return 0;
+}
+
+/* ---- NDJSON rows ---------------------------------------------------------------- */
+
+/* Append v as the wire protocol has it: an INTEGER as a JSON integer, a REAL
+** always with '.' or an exponent (infinities as +-1e999), TEXT always as a
+** string, a BLOB as {"blob": "HEX"}, NULL as null. */
+static void wire_value(sl_buf *b, sl_value *v) {
+  if (v->type == SL_TEXT) {
+    sl_json_append_string(b, v->u.z, v->n);
+  } else if (v->type == SL_BLOB) {
+    sl_buf_puts(b, "{\"blob\":");
+    sl_json_append_value(b, v);
+    sl_buf_putc(b, '}');
+  } else if (v->type == SL_REAL && !isfinite(v->u.r)) {
+    sl_buf_puts(b, v->u.r > 0 ? "1e999" : "-1e999");
+  } else {
+    sl_json_append_value(b, v);
+  }
+}
+
+/* Append one row as NDJSON to st->q, after a columns line when the columns
+** changed (a new statement's rows).  Called with st->mu held. */
+static void stream_append_row(sl_rowpipe *st, int ncol, const char *const *names, sl_value **row) {
+  sl_buf *b = &st->q;
+  if (names != st->names || ncol != st->ncol) {
+    st->names = names;
+    st->ncol = ncol;
+    sl_buf_puts(b, "{\"columns\":[");
+    for (int i = 0; i < ncol; i++) {
+      if (i) sl_buf_putc(b, ',');
+      sl_json_append_string(b, names[i], strlen(names[i]));
+    }
+    sl_buf_puts(b, "]}\n");
+  }
+  sl_buf_puts(b, "{\"row\":[");
+  for (int i = 0; i < ncol; i++) {
+    if (i) sl_buf_putc(b, ',');
+    wire_value(b, row[i]);
+  }
+  sl_buf_puts(b, "]}\n");
+}
+
+/* sl_row_fn of POST /query: rows of SHOW/DESCRIBE/EXPLAIN (under s->mu) and
+** of the transient query (its task's thread), which waits while the client
+** has more than SL_STREAM_HIGH bytes unread.  Returns 1 (stop) once the
+** client has gone. */
+static int stream_row(void *ud, int ncol, const char *const *names, sl_value **row) {
+  sl_rowpipe *st = ud;
+  pthread_mutex_lock(&st->mu);
+  while (st->q.n - st->off > SL_STREAM_HIGH && !st->closed)
+    pthread_cond_wait(&st->cv, &st->mu);
+  int closed = st->closed;
+  if (!closed) stream_append_row(st, ncol, names, row);
+  pthread_cond_broadcast(&st->cv);
+  pthread_mutex_unlock(&st->mu);
+  return closed;
+}
+
+/* Queue a line of text (a whole JSON object and its newline). */
+static void stream_line(sl_rowpipe *st, const char *line) {
+  pthread_mutex_lock(&st->mu);
+  sl_buf_puts(&st->q, line);
+  pthread_cond_broadcast(&st->cv);
+  pthread_mutex_unlock(&st->mu);
+}
+
+/* Queue the last line ({"status": "ok"} or {"error": ...}) and end the
+** stream. */
+static void stream_end(sl_rowpipe *st, const char *error) {
+  cJSON *o = cJSON_CreateObject();
+  if (error)
+    cJSON_AddStringToObject(o, "error", error);
+  else
+    cJSON_AddStringToObject(o, "status", "ok");
+  char *z = cJSON_PrintUnformatted(o);
+  cJSON_Delete(o);
+  pthread_mutex_lock(&st->mu);
+  sl_buf_puts(&st->q, z);
+  sl_buf_putc(&st->q, '\n');
+  st->ended = 1;
+  pthread_cond_broadcast(&st->cv);
+  pthread_mutex_unlock(&st->mu);
+  free(z);
+}
+
+/* libmicrohttpd's content reader of a streamed answer (the connection's
+** thread): what is queued, an empty line after SL_STREAM_HEARTBEAT_MS of
+** nothing (so that a client gone away is noticed by the failed write), or
+** the end once the last line is sent. */
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
+  sl_rowpipe *st = cls;
+  pthread_mutex_lock(&st->mu);
+  if (st->q.n == st->off && !st->ended) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += SL_STREAM_HEARTBEAT_MS / 1000;
+    while (st->q.n == st->off && !st->ended)
+      if (pthread_cond_timedwait(&st->cv, &st->mu, &until) == ETIMEDOUT) break;
+  }
+  ssize_t n;
+  if (st->q.n > st->off) {
+    size_t k = st->q.n - st->off;
+    if (k > max) k = max;
+    memcpy(buf, st->q.z + st->off, k);
+    st->off += k;
+    if (st->off == st->q.n) {
+      sl_buf_reset(&st->q);
+      st->off = 0;
+    }
+    n = (ssize_t)k;
+  } else if (st->ended) {
+    n = MHD_CONTENT_READER_END_OF_STREAM;
+  } else {
+    buf[0] = '\n';
+    n = 1;
+  }
+  pthread_cond_broadcast(&st->cv); /* room for a waiting query */
+  pthread_mutex_unlock(&st->mu);
+  return n;
+}
+
+/* libmicrohttpd frees the streamed answer (sent, or the client went away):
+** stop the transient query, wait for its thread, drop it from the list. */
+static void stream_free(void *cls) {
+  sl_rowpipe *st = cls;
+  pthread_mutex_lock(&st->mu);
+  st->closed = 1;
+  pthread_cond_broadcast(&st->cv);
+  pthread_mutex_unlock(&st->mu);
+  sl_job *j = st->job;
+  if (j) {
+    sl_run_stop(j->run);
+    if (j->started) pthread_join(j->thread, NULL);
+    pthread_mutex_lock(&j->server->mu);
+    job_unlink(j->server, j);
+    pthread_mutex_unlock(&j->server->mu);
+    job_free(j);
+  }
+  sl_buf_free(&st->q);
+  pthread_cond_destroy(&st->cv);
+  pthread_mutex_destroy(&st->mu);
+  free(st);
+}
+
+static sl_rowpipe *stream_new(void) {
+  sl_rowpipe *st = sl_calloc(1, sizeof *st);
+  pthread_mutex_init(&st->mu, NULL);
+  pthread_cond_init(&st->cv, NULL);
+  sl_buf_init(&st->q);
+  return st;
+}
+
+/* ---- HTTP answers ---------------------------------------------------------------- */
 
 /* Queue a response of JSON (takes ownership of json, a cJSON tree). */
 static enum MHD_Result reply_json(struct MHD_Connection *c, unsigned status, cJSON *json) {
@@ -103,205 +547,388 @@ static enum MHD_Result reply_error(struct MHD_Connection *c, unsigned status, co
   return reply_json(c, status, o);
 }
 
-/* Rows of SELECTs without INTO have nowhere to go in a server: dropped. */
-static int drop_rows(void *ud, int ncol, const char *const *names, sl_value **row) {
+/* 400 {"error", "line", "column"} for a failed statement (clears err). */
+static enum MHD_Result reply_sql_error(struct MHD_Connection *c, sl_err *err) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "error", err->msg ? err->msg : "error");
+  if (err->line) {
+    cJSON_AddNumberToObject(o, "line", err->line);
+    cJSON_AddNumberToObject(o, "column", err->col);
+  }
+  sl_err_clear(err);
+  return reply_json(c, MHD_HTTP_BAD_REQUEST, o);
+}
+
+/* The ids of run's queries as a JSON array. */
+static cJSON *query_ids(sl_run *run) {
+  cJSON *a = cJSON_CreateArray();
+  for (int i = 0; run && i < sl_run_ntop(run); i++) {
+    sl_query_info qi;
+    sl_run_query_info(run, i, &qi);
+    cJSON_AddItemToArray(a, cJSON_CreateString(qi.id));
+  }
+  return a;
+}
+
+/* Execute sql as a submission: CREATE statements and settings apply, every
+** query is planned (one without INTO is an error: rows has nowhere to go
+** unless rows is given) and, when some were, they become a job, not yet
+** started.  Returns 0 with *job set (NULL: no query), or -1 with err set.
+** Called with s->mu held. */
+static int submit(sl_server *s, const char *sql, sl_row_fn rows, void *ud, sl_job **job,
+                  sl_err *err) {
+  *job = NULL;
+  int nquery = s->db->nquery;
+  int rc = sl_engine_exec(s->db, sql, 2, rows, ud, err);
+  sl_run *run = s->db->pending;
+  s->db->pending = NULL;
+  if (rc) s->db->nquery = nquery; /* ids of queries that never ran are free again */
+  if (rc || !run) {
+    if (run) sl_run_free(run);
+    return rc;
+  }
+  *job = job_new(s, run, sql, 0);
   return 0;
 }
 
-/* POST /statements: execute body (SQL) in deferred mode; the continuous
-** queries it planned start on a new job thread.  Called with s->mu free. */
+/* POST /statements: execute body (SQL) as a submission; its continuous
+** queries start on a new job thread.  Called with s->mu free. */
 static enum MHD_Result do_statements(sl_server *s, struct MHD_Connection *c, const char *sql) {
   sl_err err = {0};
-  int rc;
+  sl_job *j;
   pthread_mutex_lock(&s->mu);
-  sl_job *j = submit(s, sql, 0, &rc, &err);
-  if (!rc) log_record(s, 'S', sql, j ? j->id : 0);
-  int id = j ? j->id : 0;
-  pthread_mutex_unlock(&s->mu);
-  cJSON *o = cJSON_CreateObject();
-  if (rc) {
-    cJSON_AddStringToObject(o, "error", err.msg ? err.msg : "error");
-    cJSON_AddNumberToObject(o, "line", err.line);
-    cJSON_AddNumberToObject(o, "column", err.col);
-    sl_err_clear(&err);
-    return reply_json(c, MHD_HTTP_BAD_REQUEST, o);
+  int rc = submit(s, sql, NULL, NULL, &j, &err);
+  cJSON *o = NULL;
+  if (!rc) {
+    log_record(s, 'S', sql, j ? j->id : 0);
+    o = cJSON_CreateObject();
+    if (j) {
+      cJSON_AddNumberToObject(o, "submission", j->id);
+      cJSON_AddItemToObject(o, "queries", query_ids(j->run));
+      job_start(j);
+    }
+    cJSON_AddStringToObject(o, "status", "ok");
   }
-  if (id) cJSON_AddNumberToObject(o, "job", id);
-  cJSON_AddStringToObject(o, "status", "ok");
+  pthread_mutex_unlock(&s->mu);
+  if (rc) return reply_sql_error(c, &err);
   return reply_json(c, MHD_HTTP_OK, o);
 }
 
-static sl_job *submit(sl_server *s, const char *sql, int terminated, int *rc, sl_err *err) {
-  *rc = sl_engine_exec(s->db, sql, 1, drop_rows, NULL, err);
+/* POST /query (the shell's): execute body; rows of SHOW, DESCRIBE and
+** EXPLAIN, the ids of persistent queries started, and the rows of a SELECT
+** without INTO (a transient query: it runs until it ends or the client
+** goes away) stream back as NDJSON lines, the last one {"status": "ok"} or
+** {"error": ...}.  An error before anything ran is a 400.  Called with s->mu
+** free. */
+static enum MHD_Result do_query(sl_server *s, struct MHD_Connection *c, const char *sql) {
+  sl_rowpipe *st = stream_new();
+  sl_err err = {0};
+  pthread_mutex_lock(&s->mu);
+  int nquery = s->db->nquery;
+  int rc = sl_engine_exec(s->db, sql, 2, stream_row, st, &err);
   sl_run *run = s->db->pending;
   s->db->pending = NULL;
-  if (*rc || !run) {
+  int transient = 0, persistent = 0;
+  for (int i = 0; run && i < sl_run_ntop(run); i++) {
+    sl_query_info qi;
+    sl_run_query_info(run, i, &qi);
+    if (qi.sink)
+      persistent++;
+    else
+      transient++;
+  }
+  if (!rc && transient && (persistent || transient > 1)) {
+    sl_err_set(&err, SL_EBIND,
+               "a SELECT without INTO streams its rows to this connection: send it on its own");
+    rc = -1;
+  }
+  if (rc) {
     if (run) sl_run_free(run);
-    return NULL;
+    s->db->nquery = nquery;
+    pthread_mutex_unlock(&s->mu);
+    stream_free(st);
+    return reply_sql_error(c, &err);
   }
-  sl_job *j = sl_calloc(1, sizeof *j);
-  j->id = ++s->njob;
-  j->sql = sl_strdup(sql);
-  j->run = run;
-  j->next = s->jobs;
-  s->jobs = j;
-  if (terminated) {
-    j->terminated = 1;
-    j->state = 1;
-    j->stats = sl_strdup("");
-  } else if (pthread_create(&j->thread, NULL, job_main, j)) {
-    j->state = 2;
-    j->stats = sl_strdup("");
-    j->error = sl_strdup("cannot start a thread");
+  /* X: replayed for the catalog and the query ids, never run again */
+  log_record(s, transient ? 'X' : 'S', sql, persistent ? s->njob + 1 : 0);
+  if (!run) {
+    stream_end(st, NULL);
+  } else if (persistent) {
+    sl_job *j = job_new(s, run, sql, 0);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddItemToObject(o, "started", query_ids(run));
+    char *z = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    stream_line(st, z);
+    stream_line(st, "\n");
+    free(z);
+    job_start(j);
+    stream_end(st, NULL);
   } else {
-    j->started = 1;
-  }
-  return j;
-}
-
-/* Re-apply the submissions of the log at path in their order, so that the
-** catalog, the query ids and thus the checkpoints are as before; the
-** terminated ones are planned but not started.  A truncated last record (a
-** crash while writing) ends the log.  Called before serving. */
-static void replay_log(sl_server *s, const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return;
-  char *text = sl_read_all(f);
-  fclose(f);
-  size_t total = strlen(text);
-  for (int pass = 0; pass < 2; pass++) {
-    const char *p = text;
-    int nsub = 0;
-    while (p < text + total) {
-      char kind;
-      size_t n;
-      int used = 0, job = 0; /* T records (pass 0) become markers: jobs with id -ID */
-      if (sscanf(p, "%c %zu %d\n%n", &kind, &n, &job, &used) != 3 || !used ||
-          (size_t)(text + total - p - used) < n + 1)
-        break;
-      const char *body = p + used;
-      char *one = sl_strndup(body, n);
-      p = body + n + 1;
-      if (pass == 0 && kind == 'T') {
-        int id = 0, nq = 0;
-        sscanf(one, "%d %d", &id, &nq);
-        sl_job *m = sl_calloc(1, sizeof *m); /* a marker: -id, and its query count */
-        m->id = -id;
-        m->state = nq;
-        m->next = s->jobs;
-        s->jobs = m;
-      } else if (pass == 1 && kind == 'S') {
-        sl_job *term = NULL;
-        for (sl_job *m = s->jobs; m; m = m->next)
-          if (job && m->id == -job) term = m;
-        if (term) {
-          /* not executed again (planning would already open its sinks):
-          ** its id and its queries' ids stay taken */
-          sl_job *j = sl_calloc(1, sizeof *j);
-          j->id = ++s->njob;
-          j->sql = sl_strdup(one);
-          j->state = 1;
-          j->terminated = 1;
-          j->stats = sl_strdup("");
-          s->db->nquery += term->state;
-          j->next = s->jobs;
-          s->jobs = j;
-        } else {
-          sl_err err = {0};
-          int rc;
-          submit(s, one, 0, &rc, &err);
-          if (rc)
-            fprintf(stderr, "sluice serve: submission %d of the state directory fails now: %s\n",
-                    nsub + 1, err.msg ? err.msg : "error");
-          sl_err_clear(&err);
-        }
-        nsub++;
-      }
-      free(one);
-    }
-  }
-  /* drop the markers */
-  for (sl_job **pp = &s->jobs; *pp;) {
-    if ((*pp)->id < 0) {
-      sl_job *m = *pp;
-      *pp = m->next;
-      free(m);
-    } else {
-      pp = &(*pp)->next;
-    }
-  }
-  free(text);
-}
-
-static const char *state_name(const sl_job *j, int st) {
-  if (st == 1 && j->terminated) return "terminated";
-  return st == 0 ? "running" : st == 1 ? "finished" : "failed";
-}
-
-/* DELETE /queries/ID: stop that job's queries only (they end as after an
-** interrupt, checkpointed when a state directory is set). */
-static enum MHD_Result do_terminate(sl_server *s, struct MHD_Connection *c, const char *idtext) {
-  char *end;
-  long id = strtol(idtext, &end, 10);
-  if (!*idtext || *end || id <= 0) return reply_error(c, MHD_HTTP_BAD_REQUEST, "bad query id");
-  pthread_mutex_lock(&s->mu);
-  sl_job *j = s->jobs;
-  while (j && j->id != id)
-    j = j->next;
-  if (j && !j->terminated) {
-    j->terminated = 1;
-    sl_run_stop(j->run);
-    char rec[64];
-    snprintf(rec, sizeof rec, "%ld %d", id, sl_run_nqueries(j->run));
-    log_record(s, 'T', rec, 0);
+    sl_run_set_transient(run);
+    sl_job *j = job_new(s, run, sql, 1);
+    j->stream = st;
+    st->job = j;
+    sl_query_info qi;
+    sl_run_query_info(run, 0, &qi);
+    char line[64];
+    snprintf(line, sizeof line, "{\"query\":\"%s\"}\n", qi.id);
+    stream_line(st, line);
+    job_start(j);
   }
   pthread_mutex_unlock(&s->mu);
-  if (!j) return reply_error(c, MHD_HTTP_NOT_FOUND, "no such query");
+  struct MHD_Response *r =
+      MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, stream_read, st, stream_free);
+  if (!r) {
+    stream_free(st);
+    return MHD_NO;
+  }
+  MHD_add_response_header(r, "Content-Type", "application/x-ndjson");
+  enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+  MHD_destroy_response(r);
+  return ret;
+}
+
+/* Rows of DESCRIBE, collected into {"columns": [...], "rows": [[...]]}. */
+static int describe_row(void *ud, int ncol, const char *const *names, sl_value **row) {
+  cJSON *o = ud;
+  if (!cJSON_GetObjectItem(o, "columns")) {
+    cJSON *cols = cJSON_AddArrayToObject(o, "columns");
+    for (int i = 0; i < ncol; i++)
+      cJSON_AddItemToArray(cols, cJSON_CreateString(names[i]));
+  }
+  cJSON *r = cJSON_CreateArray();
+  for (int i = 0; i < ncol; i++) {
+    sl_value *v = row[i];
+    cJSON_AddItemToArray(r, v->type == SL_NULL ? cJSON_CreateNull()
+                                               : cJSON_CreateString(sl_value_cstr(v)));
+  }
+  cJSON_AddItemToArray(cJSON_GetObjectItem(o, "rows"), r);
+  return 0;
+}
+
+/* GET /describe/NAME: the rows of DESCRIBE "NAME" (a stream, table, model
+** or query), or 404.  Called with s->mu free. */
+static enum MHD_Result do_describe(sl_server *s, struct MHD_Connection *c, const char *name) {
+  size_t n = strlen(name);
+  if (!n || n > 256) return reply_error(c, MHD_HTTP_BAD_REQUEST, "bad name");
+  sl_buf sql;
+  sl_buf_init(&sql);
+  sl_buf_puts(&sql, "DESCRIBE \"");
+  for (const char *p = name; *p; p++) {
+    if (*p == '"') sl_buf_putc(&sql, '"');
+    sl_buf_putc(&sql, *p);
+  }
+  sl_buf_puts(&sql, "\";");
   cJSON *o = cJSON_CreateObject();
-  cJSON_AddNumberToObject(o, "id", (double)id);
-  cJSON_AddStringToObject(o, "status", "terminating");
+  cJSON_AddStringToObject(o, "name", name);
+  cJSON_AddArrayToObject(o, "rows");
+  sl_err err = {0};
+  pthread_mutex_lock(&s->mu);
+  int rc = sl_engine_exec(s->db, sql.z, 2, describe_row, o, &err);
+  pthread_mutex_unlock(&s->mu);
+  sl_buf_free(&sql);
+  if (rc) {
+    cJSON_Delete(o);
+    enum MHD_Result ret = reply_error(c, MHD_HTTP_NOT_FOUND, err.msg ? err.msg : "not found");
+    sl_err_clear(&err);
+    return ret;
+  }
+  if (!cJSON_GetObjectItem(o, "columns")) cJSON_AddArrayToObject(o, "columns");
   return reply_json(c, MHD_HTTP_OK, o);
 }
 
-/* GET /queries: every job with its SQL, state and (once done) counts. */
+/* DELETE /queries/ID: stop query ID ("q3") only, or (a number) every query
+** of submission ID; they end as after an interrupt, checkpointed when a
+** state directory is set. */
+static enum MHD_Result do_terminate(sl_server *s, struct MHD_Connection *c, const char *id) {
+  char *end;
+  long sub = strtol(id, &end, 10);
+  int isq = id[0] == 'q' && id[1] >= '1' && id[1] <= '9' &&
+            strspn(id + 1, "0123456789") == strlen(id + 1);
+  if (!isq && (!*id || *end || sub <= 0))
+    return reply_error(c, MHD_HTTP_BAD_REQUEST, "bad query id (q3, or a submission number)");
+  cJSON *o = cJSON_CreateObject();
+  int found = 0;
+  pthread_mutex_lock(&s->mu);
+  if (isq) {
+    int rc = terminate_query(s, id);
+    found = rc >= 0;
+    cJSON_AddStringToObject(o, "id", id);
+    cJSON_AddStringToObject(o, "status", rc > 0 ? "terminating" : "already ended");
+  } else {
+    cJSON *a = cJSON_CreateArray();
+    for (sl_job *j = s->jobs; j; j = j->next) {
+      if (j->id != sub) continue;
+      found = 1;
+      for (int i = 0; i < job_nqueries(j); i++) {
+        sl_query_info qi;
+        job_query(j, i, &qi);
+        char *qid = sl_strdup(qi.id);
+        if (terminate_query(s, qid) > 0) cJSON_AddItemToArray(a, cJSON_CreateString(qid));
+        free(qid);
+      }
+    }
+    cJSON_AddNumberToObject(o, "submission", (double)sub);
+    cJSON_AddItemToObject(o, "terminating", a);
+  }
+  pthread_mutex_unlock(&s->mu);
+  if (!found) {
+    cJSON_Delete(o);
+    return reply_error(c, MHD_HTTP_NOT_FOUND, "no such query");
+  }
+  return reply_json(c, MHD_HTTP_OK, o);
+}
+
+/* GET /queries: every query, oldest first, with its state and counters. */
 static enum MHD_Result do_queries(sl_server *s, struct MHD_Connection *c) {
   cJSON *a = cJSON_CreateArray();
   pthread_mutex_lock(&s->mu);
-  for (sl_job *j = s->jobs; j; j = j->next) {
-    int st = __atomic_load_n(&j->state, __ATOMIC_ACQUIRE);
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "id", j->id);
-    cJSON_AddStringToObject(o, "sql", j->sql);
-    cJSON_AddStringToObject(o, "state", state_name(j, st));
-    if (st) cJSON_AddStringToObject(o, "stats", j->stats);
-    if (st == 2) cJSON_AddStringToObject(o, "error", j->error);
-    cJSON_AddItemToArray(a, o);
-  }
+  for (sl_job *j = s->jobs; j; j = j->next)
+    for (int i = 0; i < job_nqueries(j); i++) {
+      sl_query_info qi;
+      job_query(j, i, &qi);
+      cJSON *o = cJSON_CreateObject();
+      query_props(j, &qi, o, NULL, NULL);
+      cJSON_AddItemToArray(a, o);
+    }
   pthread_mutex_unlock(&s->mu);
   return reply_json(c, MHD_HTTP_OK, a);
 }
 
-/* GET /metrics: Prometheus text with the jobs per state. */
+/* The resident set of this process in bytes (Linux), or -1. */
+static int64_t rss_bytes(void) {
+  FILE *f = fopen("/proc/self/statm", "r");
+  long long pages = -1, rss = -1;
+  if (f) {
+    if (fscanf(f, "%lld %lld", &pages, &rss) != 2) rss = -1;
+    fclose(f);
+  }
+  return rss < 0 ? -1 : rss * (int64_t)sysconf(_SC_PAGESIZE);
+}
+
+/* One metric family's HELP and TYPE lines. */
+static void metric_head(sl_buf *b, const char *name, const char *type, const char *help) {
+  sl_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* GET /metrics: Prometheus text format 0.0.4: per query its state,
+** counters, consumer lag, checkpoint age and batch latency histogram; per
+** engine queries by state, memory, models, uptime. */
 static enum MHD_Result do_metrics(sl_server *s, struct MHD_Connection *c) {
-  int n[3] = {0, 0, 0};
+  sl_buf b;
+  sl_buf_init(&b);
   pthread_mutex_lock(&s->mu);
+  int nq = 0;
   for (sl_job *j = s->jobs; j; j = j->next)
-    n[__atomic_load_n(&j->state, __ATOMIC_ACQUIRE)]++;
+    nq += job_nqueries(j);
+  sl_query_info *qs = sl_calloc((size_t)(nq ? nq : 1), sizeof *qs);
+  int *sub = sl_calloc((size_t)(nq ? nq : 1), sizeof *sub);
+  int k = 0;
+  for (sl_job *j = s->jobs; j; j = j->next)
+    for (int i = 0; i < job_nqueries(j); i++, k++) {
+      job_query(j, i, &qs[k]);
+      sub[k] = j->id;
+    }
+  int by_state[4] = {0, 0, 0, 0};
+  for (int i = 0; i < nq; i++)
+    by_state[qs[i].state]++;
+  metric_head(&b, "sluice_queries", "gauge", "Continuous queries by state.");
+  for (int st = 0; st < 4; st++)
+    sl_buf_printf(&b, "sluice_queries{state=\"%s\"} %d\n", state_name(st), by_state[st]);
+  metric_head(&b, "sluice_query_info", "gauge", "One per query: its state and submission.");
+  for (int i = 0; i < nq; i++)
+    sl_buf_printf(&b, "sluice_query_info{query=\"%s\",state=\"%s\",submission=\"%d\"} 1\n",
+                  qs[i].id, state_name(qs[i].state), sub[i]);
+  static const struct {
+    const char *name, *help;
+    size_t off;
+  } counters[] = {
+      {"sluice_query_records_in_total", "Records read by the query's sources.",
+       offsetof(sl_query_info, in)},
+      {"sluice_query_records_out_total", "Rows the query delivered.", offsetof(sl_query_info, out)},
+      {"sluice_query_records_rejected_total", "Records rejected (malformed or failing).",
+       offsetof(sl_query_info, rejected)},
+      {"sluice_query_bytes_in_total", "Bytes of records read.", offsetof(sl_query_info, bytes_in)},
+      {"sluice_query_bytes_out_total", "Bytes encoded into the query's sink.",
+       offsetof(sl_query_info, bytes_out)},
+  };
+  for (size_t m = 0; m < sizeof counters / sizeof counters[0]; m++) {
+    metric_head(&b, counters[m].name, "counter", counters[m].help);
+    for (int i = 0; i < nq; i++)
+      sl_buf_printf(&b, "%s{query=\"%s\"} %lld\n", counters[m].name, qs[i].id,
+                    (long long)*(const int64_t *)((const char *)&qs[i] + counters[m].off));
+  }
+  metric_head(&b, "sluice_query_consumer_lag", "gauge",
+              "Records the Kafka brokers hold past what the query read.");
+  for (int i = 0; i < nq; i++)
+    if (qs[i].lag >= 0)
+      sl_buf_printf(&b, "sluice_query_consumer_lag{query=\"%s\"} %lld\n", qs[i].id,
+                    (long long)qs[i].lag);
+  metric_head(&b, "sluice_query_checkpoint_age_seconds", "gauge",
+              "Time since the query's last checkpoint.");
+  for (int i = 0; i < nq; i++)
+    if (qs[i].ckpt_age_ms >= 0)
+      sl_buf_printf(&b, "sluice_query_checkpoint_age_seconds{query=\"%s\"} %.3f\n", qs[i].id,
+                    (double)qs[i].ckpt_age_ms / 1000.0);
+  metric_head(&b, "sluice_query_batch_duration_seconds", "histogram",
+              "Time to decode and process one batch of records.");
+  for (int i = 0; i < nq; i++) {
+    uint64_t cum = 0;
+    for (int l = 0; l < SL_LAT_NB; l++) {
+      cum += qs[i].lat[l];
+      if (l == SL_LAT_NB - 1)
+        sl_buf_printf(&b,
+                      "sluice_query_batch_duration_seconds_bucket{query=\"%s\",le=\"+Inf\"} %llu\n",
+                      qs[i].id, (unsigned long long)cum);
+      else
+        sl_buf_printf(&b,
+                      "sluice_query_batch_duration_seconds_bucket{query=\"%s\",le=\"%g\"} %llu\n",
+                      qs[i].id, sl_lat_bounds[l], (unsigned long long)cum);
+    }
+    sl_buf_printf(&b, "sluice_query_batch_duration_seconds_sum{query=\"%s\"} %.6f\n", qs[i].id,
+                  (double)qs[i].lat_us / 1e6);
+    sl_buf_printf(&b, "sluice_query_batch_duration_seconds_count{query=\"%s\"} %lld\n", qs[i].id,
+                  (long long)qs[i].nbatch);
+  }
+  int nmodel = s->db->cat.nmodel;
+  int njob = s->njob;
   pthread_mutex_unlock(&s->mu);
-  char *t = malloc(512);
-  snprintf(t, 512,
-           "# HELP sluice_jobs Submissions with continuous queries, by state.\n"
-           "# TYPE sluice_jobs gauge\n"
-           "sluice_jobs{state=\"running\"} %d\n"
-           "sluice_jobs{state=\"finished\"} %d\n"
-           "sluice_jobs{state=\"failed\"} %d\n",
-           n[0], n[1], n[2]);
-  struct MHD_Response *r = MHD_create_response_from_buffer(strlen(t), t, MHD_RESPMEM_MUST_FREE);
+  free(qs);
+  free(sub);
+  metric_head(&b, "sluice_submissions_total", "counter", "Submissions that started queries.");
+  sl_buf_printf(&b, "sluice_submissions_total %d\n", njob);
+  metric_head(&b, "sluice_models", "gauge", "Models in the catalog.");
+  sl_buf_printf(&b, "sluice_models %d\n", nmodel);
+  int64_t rss = rss_bytes();
+  if (rss >= 0) {
+    metric_head(&b, "sluice_memory_resident_bytes", "gauge", "Resident memory of the engine.");
+    sl_buf_printf(&b, "sluice_memory_resident_bytes %lld\n", (long long)rss);
+  }
+  struct mallinfo2 mi = mallinfo2();
+  metric_head(&b, "sluice_memory_heap_bytes", "gauge", "Heap memory in use (malloc).");
+  sl_buf_printf(&b, "sluice_memory_heap_bytes %llu\n",
+                (unsigned long long)(mi.uordblks + mi.hblkhd));
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  metric_head(&b, "sluice_uptime_seconds", "gauge", "Time since the engine started serving.");
+  sl_buf_printf(&b, "sluice_uptime_seconds %.3f\n",
+                (double)((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - s->started_ms) /
+                    1000.0);
+  struct MHD_Response *r =
+      MHD_create_response_from_buffer(b.n, b.z, MHD_RESPMEM_MUST_FREE); /* takes b.z */
   MHD_add_response_header(r, "Content-Type", "text/plain; version=0.0.4");
   enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
   MHD_destroy_response(r);
   return ret;
 }
+
+/* The body of one request, collected across calls. */
+typedef struct {
+  char *z;
+  size_t n;
+  int too_big;
+} sl_req;
 
 /* libmicrohttpd's request handler: collect the body (at most
 ** SL_SERVE_MAX_BODY bytes), check the token, dispatch on method and URL. */
@@ -312,12 +939,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
   sl_req *rq = *con_cls;
   if (!rq) {
     rq = calloc(1, sizeof *rq);
+    if (!rq) return MHD_NO;
     *con_cls = rq;
     return MHD_YES;
   }
   if (*size) {
     if (!rq->too_big && rq->n + *size <= SL_SERVE_MAX_BODY) {
-      rq->z = realloc(rq->z, rq->n + *size + 1);
+      char *z = realloc(rq->z, rq->n + *size + 1);
+      if (!z) return MHD_NO;
+      rq->z = z;
       memcpy(rq->z + rq->n, data, *size);
       rq->n += *size;
       rq->z[rq->n] = 0;
@@ -333,11 +963,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
       return reply_error(c, MHD_HTTP_UNAUTHORIZED, "missing or wrong token");
   }
   if (rq->too_big) return reply_error(c, 413, "request body over 1 MiB");
-  if (!strcmp(url, "/statements")) {
+  int post_sql = !strcmp(url, "/statements") || !strcmp(url, "/query");
+  if (post_sql) {
     if (strcmp(method, "POST")) return reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use POST");
     if (!rq->n || memchr(rq->z, 0, rq->n))
       return reply_error(c, MHD_HTTP_BAD_REQUEST, "empty or binary body");
-    return do_statements(s, c, rq->z);
+    return url[1] == 's' ? do_statements(s, c, rq->z) : do_query(s, c, rq->z);
   }
   if (!strncmp(url, "/queries/", 9)) {
     if (strcmp(method, "DELETE")) return reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use DELETE");
@@ -346,6 +977,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
   if (strcmp(method, "GET")) return reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET");
   if (!strcmp(url, "/queries")) return do_queries(s, c);
   if (!strcmp(url, "/metrics")) return do_metrics(s, c);
+  if (!strncmp(url, "/describe/", 10)) return do_describe(s, c, url + 10);
   return reply_error(c, MHD_HTTP_NOT_FOUND, "no such endpoint");
 }
 
@@ -358,6 +990,123 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
     free(rq);
   }
   *con_cls = NULL;
+}
+
+/* Rows of statements applied again from the log go nowhere. */
+static int drop_rows(void *ud, int ncol, const char *const *names, sl_value **row) {
+  return 0;
+}
+
+/* One record of the submissions log (see log_record). */
+typedef struct sl_logrec {
+  char kind;
+  int job;
+  char *text; /* owned */
+} sl_logrec;
+
+/* Read the records of the log at path; a truncated last record (a crash
+** while writing) ends it.  Returns how many (*out owned by the caller). */
+static int read_log(const char *path, sl_logrec **out) {
+  *out = NULL;
+  FILE *f = fopen(path, "rb");
+  if (!f) return 0;
+  char *text = sl_read_all(f);
+  fclose(f);
+  size_t total = strlen(text);
+  const char *p = text;
+  int n = 0;
+  while (p < text + total) {
+    char kind;
+    size_t len;
+    int used = 0, job = 0;
+    if (sscanf(p, "%c %zu %d\n%n", &kind, &len, &job, &used) != 3 || !used ||
+        (size_t)(text + total - p - used) < len + 1)
+      break;
+    *out = sl_realloc(*out, sizeof **out * (size_t)(n + 1));
+    (*out)[n].kind = kind;
+    (*out)[n].job = job;
+    (*out)[n].text = sl_strndup(p + used, len);
+    n++;
+    p += used + len + 1;
+  }
+  free(text);
+  return n;
+}
+
+/* Apply the log at path again, in its order, so that the catalog, the
+** submission numbers and the query ids (and so the checkpoints) are as
+** before: S records are executed and their queries started, except those
+** terminated since (Q: one query; T, the log of earlier versions: a whole
+** submission), which are planned and stopped at once; X records (an
+** interactive SELECT) are executed for their statements and the ids their
+** query took, never run.  Called before serving, with the hooks in place. */
+static void replay_log(sl_server *s, const char *path) {
+  sl_logrec *r;
+  int n = read_log(path, &r);
+  int nsub = 0;
+  for (int i = 0; i < n; i++) {
+    if (r[i].kind != 'S' && r[i].kind != 'X') continue;
+    nsub++;
+    sl_err err = {0};
+    sl_job *j = NULL;
+    int rc;
+    if (r[i].kind == 'X') {
+      rc = sl_engine_exec(s->db, r[i].text, 2, drop_rows, NULL, &err);
+      sl_run_free(s->db->pending);
+      s->db->pending = NULL;
+    } else {
+      rc = submit(s, r[i].text, NULL, NULL, &j, &err);
+    }
+    if (rc)
+      fprintf(stderr, "sluice serve: submission %d of the state directory fails now: %s\n", nsub,
+              err.msg ? err.msg : "error");
+    sl_err_clear(&err);
+    if (!j) continue;
+    for (int k = 0; k < n; k++) {
+      if (r[k].kind == 'Q' && r[k].job == j->id) sl_run_terminate(j->run, r[k].text);
+      if (r[k].kind == 'T' && atoi(r[k].text) == j->id)
+        for (int q = 0; q < sl_run_ntop(j->run); q++) {
+          sl_query_info qi;
+          sl_run_query_info(j->run, q, &qi);
+          sl_run_terminate(j->run, qi.id);
+        }
+    }
+    job_start(j);
+  }
+  for (int i = 0; i < n; i++)
+    free(r[i].text);
+  free(r);
+}
+
+/* Monotonic milliseconds. */
+static int64_t mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Open the state directory's checkpoint store (the job threads then share
+** it rather than race to open it), apply its submissions log again and
+** open it for appending.  0, or -1 (reported). */
+static int open_state(sl_server *s, const char *dir) {
+  sl_buf path;
+  sl_buf_init(&path);
+  mkdir(dir, 0755); /* the checkpoint store may not have made it yet */
+  sl_buf_printf(&path, "%s/serve-submissions.log", dir);
+  sl_err err = {0};
+  if (!sl_engine_state(s->db, &err)) {
+    fprintf(stderr, "sluice serve: %s\n", err.msg ? err.msg : "cannot open the state directory");
+    sl_err_clear(&err);
+    sl_buf_free(&path);
+    return -1;
+  }
+  pthread_mutex_lock(&s->mu);
+  replay_log(s, path.z);
+  pthread_mutex_unlock(&s->mu);
+  s->log = fopen(path.z, "ab");
+  if (!s->log) fprintf(stderr, "sluice serve: cannot write %s: submissions are not kept\n", path.z);
+  sl_buf_free(&path);
+  return 0;
 }
 
 int sl_serve(sluice *db, const char *listen, const char *token, volatile sig_atomic_t *stop) {
@@ -384,57 +1133,46 @@ int sl_serve(sluice *db, const char *listen, const char *token, volatile sig_ato
     fprintf(stderr, "sluice serve: listening on %s needs --token or SLUICE_TOKEN\n", host);
     return 2;
   }
-  sl_server s = {.db = db, .token = token};
+  sl_server s = {.db = db, .token = token, .started_ms = mono_ms()};
+  s.tail = &s.jobs;
+  s.hooks = (sl_engine_hooks){&s, hook_show_queries, hook_describe, hook_terminate};
   pthread_mutex_init(&s.mu, NULL);
+  db->hooks = &s.hooks;
   const sl_value *dir = sl_catalog_get(&db->cat, "state_dir");
   const char *dirz = dir ? sl_value_cstr((sl_value *)dir) : NULL;
-  if (dirz && *dirz) {
-    sl_buf path;
-    sl_buf_init(&path);
-    mkdir(dirz, 0755); /* the checkpoint store may not have made it yet */
-    sl_buf_printf(&path, "%s/serve-submissions.log", dirz);
-    /* open the checkpoint store now: the job threads then share it rather
-    ** than race to open it */
-    sl_err err = {0};
-    if (!sl_engine_state(db, &err)) {
-      fprintf(stderr, "sluice serve: %s\n", err.msg ? err.msg : "cannot open the state directory");
-      sl_err_clear(&err);
-      sl_buf_free(&path);
-      pthread_mutex_destroy(&s.mu);
-      return 1;
-    }
-    replay_log(&s, path.z);
-    s.log = fopen(path.z, "ab");
-    if (!s.log)
-      fprintf(stderr, "sluice serve: cannot write %s: submissions are not kept\n", path.z);
-    sl_buf_free(&path);
+  int rc = 0;
+  struct MHD_Daemon *d = NULL;
+  if (dirz && *dirz && open_state(&s, dirz)) {
+    rc = 1;
+    goto done;
   }
-  struct MHD_Daemon *d =
-      MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL,
+  d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL,
                        NULL, on_request, &s, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_NOTIFY_COMPLETED,
                        on_done, NULL, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
   if (!d) {
     fprintf(stderr, "sluice serve: cannot listen on %s:%d\n", host, port);
-    pthread_mutex_destroy(&s.mu);
-    return 1;
+    rc = 1;
+    goto done;
   }
   fprintf(stderr, "sluice serve: listening on http://%s:%d\n", host, port);
   while (!*stop)
     usleep(100 * 1000);
-  MHD_stop_daemon(d);
-  sluice_interrupt(db);
-  for (sl_job *j = s.jobs, *next; j; j = next) {
-    next = j->next;
+done:
+  sluice_interrupt(db);      /* every query stops as at Ctrl-C (checkpointed) */
+  if (d) MHD_stop_daemon(d); /* the streams end, their transient queries with them */
+  for (;;) {
+    pthread_mutex_lock(&s.mu);
+    sl_job *j = s.jobs;
+    if (j) job_unlink(&s, j);
+    pthread_mutex_unlock(&s.mu);
+    if (!j) break;
     if (j->started) pthread_join(j->thread, NULL);
-    if (j->run) sl_run_free(j->run);
-    free(j->sql);
-    free(j->stats);
-    free(j->error);
-    free(j);
+    job_free(j);
   }
   if (s.log) fclose(s.log);
+  db->hooks = NULL;
   pthread_mutex_destroy(&s.mu);
-  return 0;
+  return rc;
 }
 
 int sl_client_request(const char *url, const char *token, const char *method, const char *path,
