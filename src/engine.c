@@ -521,6 +521,13 @@ static int exec_stmt(sluice *db, const sl_stmt *st, int deferred, sl_row_fn fn, 
     return 0;
   case S_SET: return exec_set(db, st, err);
   case S_LOAD: {
+    if (db->hooks && !db->cat.load_path_fixed) {
+      /* a server's clients are remote: they load only what its owner allowed */
+      sl_err_setpos(err, SL_EBIND, st->line, st->col,
+                    "LOAD on a running engine needs its --load-path DIRS (the directories it "
+                    "may load from)");
+      return -1;
+    }
     char *path = sl_strndup(st->value->z, (size_t)st->value->n);
     int rc = sl_ext_load(&db->cat, path, err);
     free(path);

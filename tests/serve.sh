@@ -247,6 +247,21 @@ start_server --token s3cret && ok || bad "server with token"
 "$sluice" queries --server "$url" --token s3cret > /dev/null && ok || bad "sluice queries --token"
 SLUICE_TOKEN=nope "$sluice" queries --server "$url" > /dev/null; [ $? = 1 ] && ok || bad "client wrong token"
 stop_server && ok || bad "clean stop (token)"
+start_server && ok || bad "server again"
+
+# LOAD from a client: refused unless --load-path names where from.
+udf=${top_builddir:-$here/..}/udf
+r=$(post "LOAD '$udf/libgeo.so';")
+echo "$r" | grep -q 'needs its --load-path' && ok || bad "LOAD refused without --load-path: $r"
+stop_server
+start_server --load-path "$udf" && ok || bad "server with --load-path"
+r=$(post "LOAD '$udf/libgeo.so';")
+[ "$r" = '{"status":"ok"}' ] && ok || bad "LOAD inside --load-path: $r"
+r=$(query "SELECT round(haversine(0, 0, 0, 1), 1) AS km;")
+echo "$r" | grep -q '"row":\[111.2\]' && ok || bad "the loaded function: $r"
+r=$(post "LOAD '$sluice';")
+echo "$r" | grep -q 'load_path' && ok || bad "LOAD outside --load-path: $r"
+stop_server
 
 # A state directory: the submissions run again after a restart, with the
 # same ids, from their checkpoints (nothing read twice); a terminated query
