@@ -699,9 +699,15 @@ static int describe_row(void *ud, int ncol, const char *const *names, sl_value *
   }
   cJSON *r = cJSON_CreateArray();
   for (int i = 0; i < ncol; i++) {
+    /* DESCRIBE's cells are text (borrowed: copied, never converted in place) */
     sl_value *v = row[i];
-    cJSON_AddItemToArray(r, v->type == SL_NULL ? cJSON_CreateNull()
-                                               : cJSON_CreateString(sl_value_cstr(v)));
+    if (v->type != SL_TEXT) {
+      cJSON_AddItemToArray(r, cJSON_CreateNull());
+      continue;
+    }
+    char *z = sl_strndup(v->u.z, v->n);
+    cJSON_AddItemToArray(r, cJSON_CreateString(z));
+    free(z);
   }
   cJSON_AddItemToArray(cJSON_GetObjectItem(o, "rows"), r);
   return 0;

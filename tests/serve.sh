@@ -33,7 +33,7 @@ start_server() {
   for _ in $(seq 100); do grep -q listening serve.err 2>/dev/null && return 0; sleep 0.05; done
   return 1
 }
-stop_server() { kill "$spid"; wait "$spid"; rc=$?; spid=""; return $rc; }
+stop_server() { kill "$spid"; wait "$spid"; rc=$?; spid=""; [ $rc = 0 ] || tail -n 40 serve.err; return $rc; }
 post() { curl -s -X POST --data-binary "$1" "$url/statements"; }
 query() { curl -s -N -X POST --data-binary "$1" "$url/query"; }
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
