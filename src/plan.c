@@ -350,10 +350,12 @@ static void task_run(sl_task *t) {
   while (!task_stopping(t)) {
     int n, nrow = 0;
     int64_t now = sl_now_ms();
-    if (src->vt->lag && now - last_lag >= 1000) {
+    if (src->vt->lag && now - last_lag >= 100) {
+      /* while idle too: the broker may have been written to since */
       __atomic_store_n(&t->lag, src->vt->lag(src), __ATOMIC_RELAXED);
       last_lag = now;
     }
+
     if (t->ckpt && now - last_ckpt >= t->ckpt_ms) {
       /* a checkpoint: behind a barrier (the sinks write and flush all they
       ** were given), then the state, then the source's offsets */
@@ -391,6 +393,11 @@ static void task_run(sl_task *t) {
       break;
     }
     int64_t t0 = sl_now_us();
+    if (src->vt->lag) {
+      /* after each read, before the push (which may wait on a slow consumer) */
+      __atomic_store_n(&t->lag, src->vt->lag(src), __ATOMIC_RELAXED);
+      last_lag = t0 / 1000;
+    }
     t->stats.in += n;
     if (typed) {
       nrow = n;

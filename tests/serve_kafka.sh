@@ -8,6 +8,8 @@
 #   2. consumer lag in /metrics falls to 0 once the other query has read
 #      what kafka-python produced; its records in/out, in /queries and in
 #      /metrics, match what was produced and what kcat reads back;
+#      a streamed SELECT whose client reads nothing falls behind: its lag
+#      is what it has not read, until the client goes away;
 #   3. checkpoint age: with a state directory, every running query reports
 #      one, and it stays below the checkpoint interval plus slack.
 set -u
@@ -18,7 +20,7 @@ if ! $py -c 'import kafka' 2>/dev/null; then echo "python3-kafka missing: skippe
 command -v kcat > /dev/null || { echo "kcat missing: skipped"; exit 77; }
 work=$(mktemp -d)
 mkfifo "$work/ctl"
-"$sluice" broker --port 0 --topics in:2,out:1,in2:2,out2:1 < "$work/ctl" > "$work/boot" \
+"$sluice" broker --port 0 --topics in:2,out:1,in2:2,out2:1,big:1 < "$work/ctl" > "$work/boot" \
   2> "$work/broker.log" &
 bpid=$!
 exec 3> "$work/ctl"
@@ -87,6 +89,33 @@ for _ in $(seq 200); do [ "$(count out2)" -ge 3000 ] && break; sleep 0.1; done
 for _ in $(seq 50); do [ "$(metric sluice_query_consumer_lag q2)" = 0 ] && break; sleep 0.1; done
 [ "$(metric sluice_query_consumer_lag q2)" = 0 ] && ok || bad "q2's lag: $(metric sluice_query_consumer_lag q2)"
 [ "$(metric sluice_query_records_out_total q2)" = 3000 ] && ok || bad "records out in /metrics"
+
+# A streamed SELECT whose client reads nothing is held back (1 MiB queued):
+# its lag shows what it has not read, until the client goes away.
+produce big 0 20000 || bad "producer"
+$py - "$port" > slow.out <<'PY' &
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+q = b"SELECT n, printf('%.2000c', 'x') AS pad FROM kafka('big', format => 'json', group => 'g3');"
+s.sendall(b"POST /query HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(q), q))
+time.sleep(0.5); print(s.recv(300), flush=True)
+time.sleep(8)
+s.close()
+PY
+slow=$!
+lag=""
+for _ in $(seq 100); do
+  lag=$(metric sluice_query_consumer_lag q3)
+  [ -n "$lag" ] && [ "$lag" -gt 0 ] && break; sleep 0.1
+done
+in=$(field q3 records_in)
+[ -n "$lag" ] && [ "$lag" -gt 0 ] && [ "$in" -lt 20000 ] && [ $((lag + in)) -le 20000 ] && ok ||
+  bad "a held-back query's lag: lag $lag, read $in: $(curl -s "$url/queries" | tail -c 500)"
+[ "$(field q3 kind)" = transient ] && ok || bad "q3 is transient"
+wait $slow
+for _ in $(seq 100); do [ -z "$(field q3 state)" ] && break; sleep 0.1; done
+[ -z "$(field q3 state)" ] && ok || bad "q3 gone with its client: $(field q3 state)"
 
 # ---- 3. checkpoint age -----------------------------------------------------
 age=$(curl -s "$url/metrics" | $py -c '
