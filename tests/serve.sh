@@ -4,8 +4,8 @@
 # body, unknown endpoint, wrong method, wrong token), concurrent submissions,
 # terminating one of two running socket queries (the other runs on), a
 # restart (clean and kill -9) with a state directory that runs the same
-# queries again from their checkpoints, and the refusal to listen beyond
-# loopback without a token.
+# queries again from their checkpoints, a submission with an error that
+# changes nothing, and the refusal to listen beyond loopback without a token.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 sluice=${SLUICE:-$here/../sluice}
@@ -133,6 +133,14 @@ stop_server && ok || bad "clean stop (token)"
 # stays terminated.
 start_server --state-dir st && ok || bad "server with a state dir"
 post "CREATE STREAM s1 FROM file('in.jsonl', format => 'json');" > /dev/null
+# A submission with an error changes nothing: no stream, no output file, no
+# query id taken (the ids checked below stay q1 to q3, before and after the
+# restart, which applies the logged submissions only).
+r=$(post $'CREATE STREAM s9 FROM file(\'in.jsonl\', format => \'json\');\nSELECT a FROM s9 INTO file(\'half.jsonl\', format => \'json\');\nSELECT\n  nosuch(a) FROM s9 INTO file(\'half.jsonl\');')
+echo "$r" | grep -q '"error":"no such function: nosuch","line":4,"column":3' && ok || bad "failed submission: $r"
+[ ! -e half.jsonl ] && ok || bad "the failed submission created its output file"
+r=$(post "CREATE STREAM s9 FROM file('in.jsonl', format => 'json');")
+[ "$r" = '{"status":"ok"}' ] && ok || bad "the failed submission's stream is not there: $r"
 post "SELECT a * 2 AS b FROM s1 INTO file('r1.jsonl', format => 'json');" > /dev/null
 post "SELECT a FROM file('in.jsonl', format => 'json') INTO file('r2.jsonl', format => 'json');" > /dev/null
 post "SELECT a FROM file('in.jsonl', format => 'json') INTO file('r3.jsonl', format => 'json');" > /dev/null
