@@ -1,12 +1,19 @@
 /*
 ** catalog.c - named streams, tables and settings of an engine (catalog.h).
 ** Lists are short (a handful of objects), so they are plain linked lists.
+**
+** The savepoint's journal is a stack of undo entries, the latest first:
+** each change made while c->saving records the one entry that reverses
+** it, and a rollback pops and applies them.  Nothing an entry refers to is
+** freed before the savepoint closes: a dropped object waits in its entry,
+** and model slots and versions keep a reference there.
 */
 #include "catalog.h"
 #include "extension.h"
 #include "model.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +42,196 @@ static void stream_free(sl_stream *s) {
   free(s);
 }
 
+/* ---- the journal ------------------------------------------------------------ */
+
+typedef enum undo_kind {
+  U_ADD_TABLE,   /* obj: the table added */
+  U_DROP_TABLE,  /* obj: the table dropped (owned here), at: its position in the list */
+  U_ROWS,        /* obj: the table, at: its row count before */
+  U_ADD_STREAM,  /* obj: the stream added */
+  U_DROP_STREAM, /* obj: the stream dropped (owned here), at: its position */
+  U_ADD_MODEL,   /* obj: the slot added */
+  U_DROP_MODEL,  /* obj: the slot dropped (the catalog's reference), at: its index */
+  U_SWAP_MODEL,  /* obj: the slot (a reference), model: the version swapped out (a
+                    reference), at: its number */
+  U_TRAINING,    /* obj: the slot (a reference), state: its learning state, at: its version */
+  U_SET,         /* name, value: the old value, at: 1 if the setting existed */
+  U_FUNC,        /* func: the descriptor added, old_func: the one it replaced, or NULL */
+  U_EXT,         /* obj: the extension loaded */
+  U_UNDONE,      /* applied by a rollback: holds nothing any more */
+} undo_kind;
+
+struct sl_undo {
+  undo_kind kind;
+  int at;
+  void *obj;
+  sl_model *model;
+  const sl_func *func, *old_func;
+  char *name;
+  sl_value value;
+  sl_buf state;
+  sl_undo *next;
+};
+
+/* A new entry of kind k on top of c's journal, or NULL when no savepoint is
+** open (nothing to record). */
+static sl_undo *journal(sl_catalog *c, undo_kind k, void *obj) {
+  if (!c->saving) return NULL;
+  sl_undo *u = sl_calloc(1, sizeof *u);
+  u->kind = k;
+  u->obj = obj;
+  u->next = c->journal;
+  c->journal = u;
+  return u;
+}
+
+/* Free an entry and what it still holds: the objects a drop moved aside,
+** the references to slots and to versions swapped out. */
+static void undo_free(sl_undo *u) {
+  switch (u->kind) {
+  case U_DROP_TABLE: sl_table_free(u->obj); break;
+  case U_DROP_STREAM: stream_free(u->obj); break;
+  case U_DROP_MODEL: sl_model_slot_release(u->obj); break;
+  case U_SWAP_MODEL:
+    sl_model_release(u->model);
+    sl_model_slot_release(u->obj);
+    break;
+  case U_TRAINING: sl_model_slot_release(u->obj); break;
+  default: break;
+  }
+  free(u->name);
+  sl_value_free(&u->value);
+  sl_buf_free(&u->state);
+  free(u);
+}
+
+/* Put p at position at of a list (through the next field at offset off). */
+static void list_insert(void **head, void *p, int at, size_t off) {
+  void **pp = head;
+  for (int i = 0; i < at && *pp; i++)
+    pp = (void **)((char *)*pp + off);
+  *(void **)((char *)p + off) = *pp;
+  *pp = p;
+}
+
+/* Take p out of a list (through the next field at offset off). */
+static void list_unlink(void **head, void *p, size_t off) {
+  for (void **pp = head; *pp; pp = (void **)((char *)*pp + off))
+    if (*pp == p) {
+      *pp = *(void **)((char *)p + off);
+      return;
+    }
+}
+
+/* Reverse one change; the entry holds nothing afterwards (undo_free then
+** frees only the entry itself). */
+static void undo_one(sl_catalog *c, sl_undo *u) {
+  switch (u->kind) {
+  case U_ADD_TABLE:
+    list_unlink((void **)&c->tables, u->obj, offsetof(sl_table, next));
+    sl_table_free(u->obj);
+    break;
+  case U_DROP_TABLE:
+    list_insert((void **)&c->tables, u->obj, u->at, offsetof(sl_table, next));
+    break;
+  case U_ROWS: {
+    sl_table *t = u->obj;
+    for (int i = u->at * t->schema.ncol; i < t->nrow * t->schema.ncol; i++)
+      sl_value_free(&t->rows[i]);
+    t->nrow = u->at;
+    break;
+  }
+  case U_ADD_STREAM:
+    list_unlink((void **)&c->streams, u->obj, offsetof(sl_stream, next));
+    stream_free(u->obj);
+    break;
+  case U_DROP_STREAM:
+    list_insert((void **)&c->streams, u->obj, u->at, offsetof(sl_stream, next));
+    break;
+  case U_ADD_MODEL:
+    for (int i = 0; i < c->nmodel; i++)
+      if (c->models[i] == u->obj) {
+        memmove(c->models + i, c->models + i + 1, sizeof(*c->models) * (size_t)(c->nmodel - i - 1));
+        c->nmodel--;
+        break;
+      }
+    sl_model_slot_release(u->obj);
+    break;
+  case U_DROP_MODEL:
+    c->models = sl_realloc(c->models, sizeof(*c->models) * (size_t)(c->nmodel + 1));
+    memmove(c->models + u->at + 1, c->models + u->at,
+            sizeof(*c->models) * (size_t)(c->nmodel - u->at));
+    c->models[u->at] = u->obj;
+    c->nmodel++;
+    break;
+  case U_SWAP_MODEL:
+    sl_model_slot_restore(u->obj, u->model, u->at);
+    u->model = NULL;
+    sl_model_slot_release(u->obj);
+    break;
+  case U_TRAINING: {
+    sl_model_slot *s = u->obj;
+    pthread_mutex_lock(&s->mu);
+    int trained = s->version != u->at;
+    pthread_mutex_unlock(&s->mu);
+    sl_err e = {0};
+    /* the bytes are this trainer's own: they always fit */
+    if (trained) sl_trainer_restore(s->trainer, u->state.z, u->state.n, &e);
+    sl_err_clear(&e);
+    sl_model_slot_release(s);
+    break;
+  }
+  case U_SET:
+    for (sl_setting **pp = &c->settings; *pp; pp = &(*pp)->next) {
+      sl_setting *st = *pp;
+      if (sl_stricmp(st->name, u->name)) continue;
+      if (u->at) {
+        sl_value_copy(&st->value, &u->value);
+        sl_value_own(&st->value);
+      } else {
+        *pp = st->next;
+        sl_value_free(&st->value);
+        free(st->name);
+        free(st);
+      }
+      break;
+    }
+    break;
+  case U_FUNC:
+    if (u->old_func)
+      sl_functab_put(c->funcs, u->old_func); /* it takes u->func's place again */
+    else
+      sl_functab_take(c->funcs, u->func);
+    break;
+  case U_EXT: sl_ext_unload(c, u->obj); break;
+  case U_UNDONE: break;
+  }
+  u->kind = U_UNDONE; /* what it held is back in the catalog, or freed */
+}
+
+void sl_catalog_savepoint(sl_catalog *c) {
+  c->saving = 1;
+}
+
+void sl_catalog_rollback(sl_catalog *c) {
+  while (c->journal) {
+    sl_undo *u = c->journal;
+    c->journal = u->next;
+    undo_one(c, u);
+    undo_free(u);
+  }
+  c->saving = 0;
+}
+
+void sl_catalog_release(sl_catalog *c) {
+  while (c->journal) {
+    sl_undo *u = c->journal;
+    c->journal = u->next;
+    undo_free(u);
+  }
+  c->saving = 0;
+}
+
 sl_model_slot *sl_catalog_model(sl_catalog *c, const char *name) {
   for (int i = 0; i < c->nmodel; i++)
     if (sl_stricmp(c->models[i]->name, name) == 0) return c->models[i];
@@ -43,30 +240,71 @@ sl_model_slot *sl_catalog_model(sl_catalog *c, const char *name) {
 
 void sl_catalog_put_model(sl_catalog *c, const char *name, sl_model *m) {
   sl_model_slot *s = sl_catalog_model(c, name);
-  if (s) {
+  if (!s) {
+    sl_catalog_add_model(c, sl_model_slot_new(name, m));
+    return;
+  }
+  if (!c->saving) {
     sl_model_slot_swap(s, m);
     return;
   }
-  sl_catalog_add_model(c, sl_model_slot_new(name, m));
+  sl_undo *u = journal(c, U_SWAP_MODEL, s);
+  sl_model_slot_retain(s);
+  u->model = sl_model_slot_replace(s, m, &u->at);
 }
 
 void sl_catalog_add_model(sl_catalog *c, sl_model_slot *s) {
   c->models = sl_realloc(c->models, sizeof(*c->models) * (size_t)(c->nmodel + 1));
   c->models[c->nmodel++] = s;
+  journal(c, U_ADD_MODEL, s);
 }
 
 int sl_catalog_drop_model(sl_catalog *c, const char *name) {
   for (int i = 0; i < c->nmodel; i++)
     if (sl_stricmp(c->models[i]->name, name) == 0) {
-      sl_model_slot_release(c->models[i]);
+      sl_model_slot *s = c->models[i];
       memmove(c->models + i, c->models + i + 1, sizeof(*c->models) * (size_t)(c->nmodel - i - 1));
       c->nmodel--;
+      sl_undo *u = journal(c, U_DROP_MODEL, s); /* keeps the catalog's reference */
+      if (u)
+        u->at = i;
+      else
+        sl_model_slot_release(s);
       return 1;
     }
   return 0;
 }
 
+void sl_catalog_note_training(sl_catalog *c, sl_model_slot *s) {
+  if (!c->saving || !s->trainer) return;
+  for (sl_undo *u = c->journal; u; u = u->next)
+    if (u->obj == s && (u->kind == U_TRAINING || u->kind == U_ADD_MODEL))
+      return; /* saved already, or made since the savepoint (a rollback drops it) */
+  sl_undo *u = journal(c, U_TRAINING, s);
+  sl_model_slot_retain(s);
+  sl_buf_init(&u->state);
+  pthread_mutex_lock(&s->mu);
+  u->at = s->version;
+  pthread_mutex_unlock(&s->mu);
+  sl_trainer_save(s->trainer, &u->state);
+}
+
+void sl_catalog_add_func(sl_catalog *c, const sl_func *f) {
+  if (!c->saving) {
+    sl_functab_add(c->funcs, f);
+    return;
+  }
+  sl_undo *u = journal(c, U_FUNC, NULL);
+  u->func = f;
+  u->old_func = sl_functab_put(c->funcs, f);
+}
+
+void sl_catalog_note_ext(sl_catalog *c, struct sluice_ext *x) {
+  journal(c, U_EXT, x);
+}
+
 void sl_catalog_free(sl_catalog *c) {
+  sl_catalog_release(c); /* what a drop set aside */
   for (int i = 0; i < c->nmodel; i++)
     sl_model_slot_release(c->models[i]);
   free(c->models);
@@ -111,6 +349,7 @@ sl_table *sl_catalog_add_table(sl_catalog *c, const char *name) {
   sl_schema_init(&t->schema, 0);
   t->next = c->tables;
   c->tables = t;
+  journal(c, U_ADD_TABLE, t);
   return t;
 }
 
@@ -124,15 +363,21 @@ sl_stream *sl_catalog_add_stream(sl_catalog *c, const char *name, const sl_stmt 
   while (*pp)
     pp = &(*pp)->next;
   *pp = s;
+  journal(c, U_ADD_STREAM, s);
   return s;
 }
 
 int sl_catalog_drop_table(sl_catalog *c, const char *name) {
-  for (sl_table **pp = &c->tables; *pp; pp = &(*pp)->next) {
+  int at = 0;
+  for (sl_table **pp = &c->tables; *pp; pp = &(*pp)->next, at++) {
     if (sl_stricmp((*pp)->name, name) == 0) {
       sl_table *t = *pp;
       *pp = t->next;
-      sl_table_free(t);
+      sl_undo *u = journal(c, U_DROP_TABLE, t); /* set aside until the savepoint closes */
+      if (u)
+        u->at = at;
+      else
+        sl_table_free(t);
       return 1;
     }
   }
@@ -140,11 +385,16 @@ int sl_catalog_drop_table(sl_catalog *c, const char *name) {
 }
 
 int sl_catalog_drop_stream(sl_catalog *c, const char *name) {
-  for (sl_stream **pp = &c->streams; *pp; pp = &(*pp)->next) {
+  int at = 0;
+  for (sl_stream **pp = &c->streams; *pp; pp = &(*pp)->next, at++) {
     if (sl_stricmp((*pp)->name, name) == 0) {
       sl_stream *s = *pp;
       *pp = s->next;
-      stream_free(s);
+      sl_undo *u = journal(c, U_DROP_STREAM, s);
+      if (u)
+        u->at = at;
+      else
+        stream_free(s);
       return 1;
     }
   }
@@ -155,6 +405,15 @@ void sl_catalog_set(sl_catalog *c, const char *name, const sl_value *v) {
   sl_setting *s;
   for (s = c->settings; s; s = s->next)
     if (sl_stricmp(s->name, name) == 0) break;
+  sl_undo *u = journal(c, U_SET, NULL);
+  if (u) {
+    u->name = sl_strdup(name);
+    u->at = s != NULL;
+    if (s) {
+      sl_value_copy(&u->value, &s->value);
+      sl_value_own(&u->value);
+    }
+  }
   if (!s) {
     s = sl_calloc(1, sizeof *s);
     s->name = sl_strdup(name);
@@ -171,6 +430,13 @@ const sl_value *sl_catalog_get(sl_catalog *c, const char *name) {
   for (sl_setting *s = c->settings; s; s = s->next)
     if (sl_stricmp(s->name, name) == 0) return &s->value;
   return NULL;
+}
+
+void sl_catalog_insert(sl_catalog *c, sl_table *t, sl_value *row) {
+  sl_undo *top = c->journal;
+  if (c->saving && !(top && top->kind == U_ROWS && top->obj == t))
+    journal(c, U_ROWS, t)->at = t->nrow;
+  sl_table_insert(t, row);
 }
 
 void sl_table_insert(sl_table *t, sl_value *row) {

@@ -246,10 +246,14 @@ typedef struct file_sink {
   int fd;
   int own_fd;
   pthread_mutex_t *lock; /* stdout: shared by every query writing to it */
-  /* opened to be resumed (a state directory): until a checkpoint's length is
-  ** loaded, the first write first empties the file (overwrite) or goes to
-  ** its end (append) */
+  /* Nothing is done to the file before the query uses the sink (its first
+  ** write, flush or checkpoint), so a query planned but never started (its
+  ** script failed further on) leaves the file as it was.  Until then fd is
+  ** -1 if the file does not exist yet, and the first use empties it
+  ** (overwrite) or goes to its end (append) - unless, when resuming, a
+  ** checkpoint's length is loaded first. */
   int pending; /* 0 nothing to do, 1 empty it, 2 go to the end */
+  int oflags;  /* O_APPEND for mode => 'append' (not when resuming: a checkpoint cuts back) */
 } file_sink;
 
 static pthread_mutex_t stdout_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -265,8 +269,23 @@ static int write_all(int fd, const char *p, size_t n) {
   return 0;
 }
 
-/* Carry out what opening for a resume left pending (no checkpoint came). */
+/* Open (create) the file if it did not exist when the sink was opened.
+** 0, or -1 with err set. */
+static int ensure_open(file_sink *f, sl_err *err) {
+  if (f->fd >= 0) return 0;
+  f->fd = open(f->path, O_WRONLY | O_CREAT | O_CLOEXEC | f->oflags, 0644);
+  if (f->fd < 0) {
+    sl_err_set(err, SL_EIO, "cannot open '%s' for writing: %s", f->path, strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
+/* Carry out what opening left pending, at the sink's first use: create the
+** file, then empty it or go to its end.  0, or -1 with err set. */
 static int settle(file_sink *f, sl_err *err) {
+  if (ensure_open(f, err)) return -1;
+  if (!f->pending) return 0;
   int empty = f->pending == 1;
   f->pending = 0;
   if ((empty && ftruncate(f->fd, 0) != 0) || lseek(f->fd, 0, empty ? SEEK_SET : SEEK_END) < 0) {
@@ -276,10 +295,15 @@ static int settle(file_sink *f, sl_err *err) {
   return 0;
 }
 
+/* The sink is used: settle what opening left pending, if anything. */
+static int ready(file_sink *f, sl_err *err) {
+  return f->pending || f->fd < 0 ? settle(f, err) : 0;
+}
+
 /* Position: the length written (-1 for stdout, which cannot be cut back). */
 static int file_sink_save_pos(sl_sink *s, sl_buf *out, sl_err *err) {
   file_sink *f = (file_sink *)s;
-  if (f->pending && settle(f, err)) return -1;
+  if (ready(f, err)) return -1;
   off_t at = f->own_fd ? lseek(f->fd, 0, SEEK_CUR) : -1;
   sl_ck_i64(out, (int64_t)at);
   return 0;
@@ -295,6 +319,7 @@ static int file_sink_load_pos(sl_sink *s, const void *z, size_t n, sl_err *err) 
     return -1;
   }
   if (len < 0 || !f->own_fd) return 0;
+  if (ensure_open(f, err)) return -1;
   f->pending = 0;
   if (ftruncate(f->fd, (off_t)len) != 0 || lseek(f->fd, (off_t)len, SEEK_SET) != (off_t)len) {
     sl_err_set(err, SL_EIO, "'%s': cannot cut back to its checkpointed %lld bytes: %s", f->path,
@@ -309,7 +334,7 @@ static int file_write(sl_sink *s, const char *buf, const size_t *ends, int n, co
   (void)ids; /* a file is cut back to its checkpointed length instead */
   file_sink *f = (file_sink *)s;
   if (!n) return 0;
-  if (f->pending && settle(f, err)) return -1;
+  if (ready(f, err)) return -1;
   if (f->lock) pthread_mutex_lock(f->lock);
   int rc = write_all(f->fd, buf, ends[n - 1]);
   if (f->lock) pthread_mutex_unlock(f->lock);
@@ -320,17 +345,16 @@ static int file_write(sl_sink *s, const char *buf, const size_t *ends, int n, co
   return 0;
 }
 
+/* write() goes straight to the kernel: a flush only makes sure that a
+** query that ran but wrote nothing leaves the file it promised (empty). */
 static int file_flush(sl_sink *s, sl_err *err) {
-  return 0; /* write() goes straight to the kernel */
+  return ready((file_sink *)s, err);
 }
 
+/* Close without touching the file: a sink never used (its query never
+** started) leaves it as it was. */
 static void file_sink_close(sl_sink *s) {
   file_sink *f = (file_sink *)s;
-  if (f->pending && f->fd >= 0) {
-    sl_err e = {0};
-    settle(f, &e); /* nothing was written: still the state it promised */
-    sl_err_clear(&e);
-  }
   if (f->own_fd && f->fd >= 0) close(f->fd);
   free(f->path);
   free(f);
@@ -339,6 +363,20 @@ static void file_sink_close(sl_sink *s) {
 static const sl_sink_vt file_sink_vt = {
     "file", file_write, file_flush, file_sink_close, file_sink_save_pos, file_sink_load_pos,
     NULL,   NULL};
+
+/* Whether a file could be created at path: its directory is writable and
+** searchable (errno set when not). */
+static int dir_writable(const char *path) {
+  const char *slash = strrchr(path, '/');
+  char *dir = !slash          ? sl_strdup(".")
+              : slash == path ? sl_strdup("/")
+                              : sl_strndup(path, (size_t)(slash - path));
+  int ok = access(dir, W_OK | X_OK) == 0;
+  int e = errno;
+  free(dir);
+  errno = e;
+  return ok;
+}
 
 static sl_sink *file_open_sink(sl_options *opts, sl_err *err) {
   const char *path = sl_opt_str(opts, "0", NULL);
@@ -362,10 +400,13 @@ static sl_sink *file_open_sink(sl_options *opts, sl_err *err) {
     file_sink_close(&f->base);
     return NULL;
   }
-  int how = opts->resume ? 0 : append ? O_APPEND : O_TRUNC;
-  f->pending = opts->resume ? (append ? 2 : 1) : 0;
-  f->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | how, 0644);
-  if (f->fd < 0) {
+  f->oflags = append && !opts->resume ? O_APPEND : 0;
+  f->pending = append ? 2 : 1;
+  /* Check now that the file can be written (the error then has the
+  ** statement's position), but change nothing: an existing file is opened
+  ** as it is, a new one only created at the first use. */
+  f->fd = open(path, O_WRONLY | O_CLOEXEC | f->oflags);
+  if (f->fd < 0 && (errno != ENOENT || !dir_writable(path))) {
     sl_err_set(err, SL_EIO, "cannot open '%s' for writing: %s", path, strerror(errno));
     file_sink_close(&f->base);
     return NULL;

@@ -7,6 +7,11 @@
 ** continuous query (planned by plan.c) that either runs to completion at
 ** once or, in deferred mode (`sluice run`), is collected and started with
 ** the others when the script has been read.
+**
+** All or nothing: a deferred (or SL_EXEC_ATOMIC) script runs under one
+** savepoint of the catalog, any other script under one per statement; a
+** failure rolls the savepoint back (catalog.h) after the queries planned
+** since have been freed, so nothing the failed part created is visible.
 */
 #include "engine.h"
 
@@ -380,7 +385,7 @@ static int exec_insert(sluice *db, const sl_stmt *st, sl_err *err) {
       sl_bind b = {.funcs = db->cat.funcs, .err = err};
       if (sl_bind_expr(&b, l->a[c]) || sl_expr_eval_const(l->a[c], &row[c], err)) rc = -1;
     }
-    if (!rc) sl_table_insert(t, row);
+    if (!rc) sl_catalog_insert(&db->cat, t, row);
   }
   for (int c = 0; c < ncol; c++)
     sl_value_free(&row[c]);
@@ -443,20 +448,62 @@ int64_t sl_interval_ms(const sl_value *v) {
 
 /* ---- queries ------------------------------------------------------------------- */
 
-static int exec_select(sluice *db, const sl_stmt *st, int deferred, sl_row_fn fn, void *ud,
+static void note_training_select(sluice *db, const sl_select *sel, int depth);
+
+/* The trainable models train(m, ...) calls in e name: their learning state
+** goes into the savepoint (sl_catalog_note_training). */
+static void note_training_expr(sluice *db, const sl_expr *e) {
+  if (!e) return;
+  if (e->kind == E_CALL && sl_stricmp(e->name, "train") == 0 && e->list && e->list->n >= 1 &&
+      e->list->a[0]->kind == E_COLUMN && !e->list->a[0]->tab) {
+    sl_model_slot *s = sl_catalog_model(&db->cat, e->list->a[0]->name);
+    if (s) sl_catalog_note_training(&db->cat, s);
+  }
+  note_training_expr(db, e->left);
+  note_training_expr(db, e->right);
+  for (int i = 0; e->list && i < e->list->n; i++)
+    note_training_expr(db, e->list->a[i]);
+}
+
+/* The same for every expression of a FROM clause (joins too), and for the
+** definitions of the named streams it reads (depth bounds the nesting). */
+static void note_training_from(sluice *db, const sl_call *c, int depth) {
+  for (; c; c = c->join) {
+    for (int i = 0; c->args && i < c->args->n; i++)
+      note_training_expr(db, c->args->a[i]);
+    note_training_expr(db, c->on);
+    const sl_stream *s = c->bare ? sl_catalog_stream(&db->cat, c->name) : NULL;
+    if (s && s->def->select && depth < 32) note_training_select(db, s->def->select, depth + 1);
+  }
+}
+
+/* Before a query runs inside a script's savepoint: save the learning state
+** of every model it may train, so that a rollback restores it. */
+static void note_training_select(sluice *db, const sl_select *sel, int depth) {
+  for (int i = 0; sel->cols && i < sel->cols->n; i++)
+    note_training_expr(db, sel->cols->a[i]);
+  for (int i = 0; sel->group && i < sel->group->n; i++)
+    note_training_expr(db, sel->group->a[i]);
+  note_training_expr(db, sel->where);
+  note_training_expr(db, sel->having);
+  note_training_from(db, sel->from, depth);
+}
+
+static int exec_select(sluice *db, const sl_stmt *st, int mode, sl_row_fn fn, void *ud,
                        sl_err *err) {
   /* Only queries into sinks are collected to start together (they may share
   ** named streams); a SELECT whose rows are printed runs now, in order. */
-  if (deferred == 2 && !st->select->into && !fn) {
+  if ((mode & SL_EXEC_PLAN_ALL) && !st->select->into && !fn) {
     sl_err_setpos(err, SL_EBIND, st->line, st->col,
                   "a query without INTO has nowhere to send its rows here: add INTO a sink, "
                   "or stream its rows from the shell (sluice --connect)");
     return -1;
   }
-  if (deferred == 2 || (deferred && st->select->into)) {
+  if ((mode & SL_EXEC_PLAN_ALL) || ((mode & SL_EXEC_DEFERRED) && st->select->into)) {
     if (!db->pending) db->pending = sl_run_new(db);
     return sl_plan_query(db->pending, st, fn, ud, err) ? 0 : -1;
   }
+  if (mode) note_training_select(db, st->select, 0); /* it runs inside the script's savepoint */
   sl_run *run = sl_run_new(db);
   int rc = sl_plan_query(run, st, fn, ud, err) ? 0 : -1;
   if (!rc) rc = sl_run_execute(run, 0, err);
@@ -494,10 +541,10 @@ static int exec_explain(sluice *db, const sl_stmt *st, sl_row_fn fn, void *ud, s
   return rc;
 }
 
-static int exec_stmt(sluice *db, const sl_stmt *st, int deferred, sl_row_fn fn, void *ud,
-                     sl_err *err) {
+/* Execute one statement (mode as sl_engine_exec's).  0, or -1 with err set. */
+static int exec_stmt(sluice *db, const sl_stmt *st, int mode, sl_row_fn fn, void *ud, sl_err *err) {
   switch (st->kind) {
-  case S_SELECT: return exec_select(db, st, deferred, fn, ud, err);
+  case S_SELECT: return exec_select(db, st, mode, fn, ud, err);
   case S_CREATE_STREAM: return exec_create_stream(db, st, err);
   case S_CREATE_TABLE: return exec_create_table(db, st, err);
   case S_INSERT_VALUES: return exec_insert(db, st, err);
@@ -541,7 +588,14 @@ static int exec_stmt(sluice *db, const sl_stmt *st, int deferred, sl_row_fn fn, 
   return 0;
 }
 
-int sl_engine_exec(sluice *db, const char *sql, int deferred, sl_row_fn fn, void *ud, sl_err *err) {
+int sl_engine_exec(sluice *db, const char *sql, int mode, sl_row_fn fn, void *ud, sl_err *err) {
+  int deferred = (mode & SL_EXEC_DEFERRED) != 0;
+  int atomic = deferred || (mode & SL_EXEC_ATOMIC);
+  if (deferred && db->pending) {
+    /* a failure would have to take this script's queries out of that run */
+    sl_err_set(err, SL_EINTERNAL, "the queries of the previous script are still pending");
+    return -1;
+  }
   sl_parse_node *node = sl_calloc(1, sizeof *node);
   node->sql = sl_strdup(sql);
   if (sl_parse_script(&node->parse, node->sql)) {
@@ -551,10 +605,39 @@ int sl_engine_exec(sluice *db, const char *sql, int deferred, sl_row_fn fn, void
     free(node);
     return -1;
   }
+  if ((mode & SL_EXEC_PLAN_ALL) && fn) {
+    /* a server streams the rows of a query without INTO to its one client:
+    ** such a query is the script's only query */
+    int nsel = 0, nbare = 0;
+    for (const sl_stmt *st = node->parse.first; st; st = st->next) {
+      if (st->kind != S_SELECT) continue;
+      nsel++;
+      nbare += !st->select->into;
+      if (nsel > 1 && nbare) {
+        sl_err_setpos(err, SL_EBIND, st->line, st->col,
+                      "a SELECT without INTO streams its rows to this connection: send it as "
+                      "the only query of its request");
+        sl_parse_free(&node->parse);
+        free(node->sql);
+        free(node);
+        return -1;
+      }
+    }
+  }
   db->interrupted = 0;
   int rc = 0, keep = 0;
+  int nquery = db->nquery, vm_trace = db->vm_trace;
+  if (atomic) sl_catalog_savepoint(&db->cat);
   for (const sl_stmt *st = node->parse.first; st; st = st->next) {
-    if (exec_stmt(db, st, deferred, fn, ud, err)) {
+    /* One statement's savepoint; a query changes no definition, and it may
+    ** run for long while another thread executes statements (the journal
+    ** is the catalog's, one at a time). */
+    int own = !atomic && st->kind != S_SELECT;
+    if (own) sl_catalog_savepoint(&db->cat);
+    int failed = exec_stmt(db, st, atomic ? mode | SL_EXEC_ATOMIC : 0, fn, ud, err) != 0;
+    if (own && failed) sl_catalog_rollback(&db->cat); /* the statement's own changes */
+    if (own && !failed) sl_catalog_release(&db->cat);
+    if (failed) {
       if (!err->line) {
         err->line = st->line;
         err->col = st->col;
@@ -564,6 +647,19 @@ int sl_engine_exec(sluice *db, const char *sql, int deferred, sl_row_fn fn, void
     }
     /* Streams and pending queries point into the tree: keep it then. */
     if (st->kind == S_CREATE_STREAM || (deferred && st->kind == S_SELECT)) keep = 1;
+  }
+  if (atomic && rc) {
+    /* first what holds references into the catalog, then the catalog */
+    if (deferred) {
+      sl_run_free(db->pending);
+      db->pending = NULL;
+    }
+    sl_catalog_rollback(&db->cat);
+    db->nquery = nquery;
+    db->vm_trace = vm_trace;
+    keep = 0; /* nothing that points into the tree is left */
+  } else if (atomic) {
+    sl_catalog_release(&db->cat);
   }
   if (keep || (db->pending && deferred)) {
     node->next = db->parses;

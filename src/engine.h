@@ -45,14 +45,31 @@ struct sluice {
   const sl_engine_hooks *hooks; /* a server's, or NULL */
 };
 
-/* Execute every statement of sql.  In deferred mode (1) continuous queries
-** with INTO are only planned into db->pending (started together by
-** sl_engine_run_pending); every other query runs to completion before the
-** next statement.  In mode 2 (a server) every query is only planned into
-** db->pending, with or without INTO.  Rows of
-** SELECTs without INTO and of SHOW/DESCRIBE/EXPLAIN go to fn.  Returns 0, or
-** -1 with err set ("line:col: message" positions in err->line/col). */
-int sl_engine_exec(sluice *db, const char *sql, int deferred, sl_row_fn fn, void *ud, sl_err *err);
+/* Modes of sl_engine_exec, or-ed. */
+#define SL_EXEC_DEFERRED 1 /* queries with INTO wait in db->pending; implies SL_EXEC_ATOMIC */
+#define SL_EXEC_ATOMIC 2   /* the whole script or nothing (immediate mode too) */
+#define SL_EXEC_PLAN_ALL 4 /* with DEFERRED (a server): every query waits, with or without INTO */
+
+/* Execute every statement of sql.  In deferred mode (`sluice run`, serve)
+** continuous queries with INTO are only planned into db->pending (started
+** together by sl_engine_run_pending); every other query runs to completion
+** before the next statement; with SL_EXEC_PLAN_ALL every query is only
+** planned, its rows (without INTO) going to fn once it runs.  Rows of SELECTs without INTO and of
+** SHOW/DESCRIBE/EXPLAIN go to fn.  Returns 0, or -1 with err set
+** ("line:col: message" positions in err->line/col).
+**
+** All or nothing: in deferred mode, or with SL_EXEC_ATOMIC, the script runs
+** under a savepoint of the catalog (catalog.h).  When a statement fails, the
+** queries the script planned are freed (db->pending is NULL again), the
+** catalog is rolled back - streams, tables and their rows, models and
+** their versions and learning state, settings, the functions of a LOAD -
+** and db->nquery and vm_trace are as before: the script changed nothing.
+** Not undone are the effects of queries that already ran (rows handed to
+** fn; in immediate mode a SELECT ... INTO's output) and the file an EXPORT
+** MODEL wrote.  Deferred mode needs db->pending NULL on entry (callers run
+** or take it after each script).  Without either mode each statement is
+** all or nothing by itself; the statements before a failing one stay. */
+int sl_engine_exec(sluice *db, const char *sql, int mode, sl_row_fn fn, void *ud, sl_err *err);
 /* Run the queries collected in deferred mode, each source on its own thread,
 ** until all finish.  Returns 0 or -1 with err set. */
 int sl_engine_run_pending(sluice *db, sl_err *err);

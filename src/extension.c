@@ -223,11 +223,23 @@ static int ext_run(sluice_ext *x, sluice_extension_init_fn init, sl_err *err) {
     return -1;
   }
   sl_arena_reset(&x->scratch);
-  for (int i = 0; i < x->nfunc; i++)
-    sl_functab_add(x->cat->funcs, &x->funcs[i]->f);
+  /* x joins the list before its functions enter the table, so that a
+  ** rollback (undoing in reverse) takes them out before it frees x */
   x->next = x->cat->exts;
   x->cat->exts = x;
+  sl_catalog_note_ext(x->cat, x);
+  for (int i = 0; i < x->nfunc; i++)
+    sl_catalog_add_func(x->cat, &x->funcs[i]->f);
   return 0;
+}
+
+void sl_ext_unload(sl_catalog *cat, sluice_ext *x) {
+  for (sluice_ext **pp = &cat->exts; *pp; pp = &(*pp)->next)
+    if (*pp == x) {
+      *pp = x->next;
+      break;
+    }
+  ext_free(x);
 }
 
 int sl_ext_register(sl_catalog *cat, const char *name, sluice_extension_init_fn init, sl_err *err) {

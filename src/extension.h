@@ -8,7 +8,9 @@
 ** catalog owns the loaded extensions (their descriptors and libraries) for
 ** its whole life: a function replaced by a later LOAD stays valid for the
 ** queries already planned with it, and destroy callbacks run only when the
-** catalog is freed.
+** catalog is freed - or when the catalog's savepoint rolls back the LOAD
+** (catalog.h), which takes the functions out of the table again, puts back
+** those they replaced, and unloads the library.
 */
 #ifndef SLUICE_EXTENSION_H
 #define SLUICE_EXTENSION_H
@@ -28,5 +30,9 @@ int sl_ext_register(sl_catalog *cat, const char *name, sluice_extension_init_fn 
 /* Free a catalog's extensions, after its function table: run the destroy
 ** callbacks, free the descriptors, close the libraries. */
 void sl_ext_free_all(struct sluice_ext *list);
+/* Take x out of cat's extensions and free it as sl_ext_free_all does (the
+** rollback of the LOAD that brought it; its functions must already be out
+** of the function table and in no planned query). */
+void sl_ext_unload(sl_catalog *cat, struct sluice_ext *x);
 
 #endif /* SLUICE_EXTENSION_H */

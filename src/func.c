@@ -198,6 +198,33 @@ int sl_functab_remove(sl_functab *t, const char *name) {
   return removed;
 }
 
+const sl_func *sl_functab_put(sl_functab *t, const sl_func *f) {
+  uint64_t h = sl_hash(f->name, strlen(f->name), 1);
+  for (fnode *n = t->b[h % FT_BUCKETS]; n; n = n->next) {
+    if (n->h == h && n->f->nargs == f->nargs && sl_stricmp(n->f->name, f->name) == 0) {
+      const sl_func *old = n->f;
+      n->f = f;
+      return old;
+    }
+  }
+  sl_functab_add(t, f);
+  return NULL;
+}
+
+int sl_functab_take(sl_functab *t, const sl_func *f) {
+  uint64_t h = sl_hash(f->name, strlen(f->name), 1);
+  for (fnode **pp = &t->b[h % FT_BUCKETS]; *pp; pp = &(*pp)->next) {
+    fnode *n = *pp;
+    if (n->f == f) {
+      *pp = n->next;
+      free(n);
+      t->count--;
+      return 1;
+    }
+  }
+  return 0;
+}
+
 /* How well f accepts argc arguments: 2 exact, 1 variadic, 0 not at all. */
 static int arity_score(const sl_func *f, int argc) {
   if (f->nargs == argc) return 2;

@@ -195,6 +195,14 @@ void sl_functab_add(sl_functab *t, const sl_func *f);
 void sl_functab_add_all(sl_functab *t, const sl_func *fs);
 /* Remove every entry with this name; returns how many. */
 int sl_functab_remove(sl_functab *t, const char *name);
+/* Add f, or put it in the place of the entry with the same name and nargs:
+** that entry's descriptor is returned (NULL when there was none) and, unlike
+** sl_functab_add, not destroyed: its owner still has it (the catalog's
+** savepoint puts it back). */
+const sl_func *sl_functab_put(sl_functab *t, const sl_func *f);
+/* Take the descriptor f itself (not others of its name) out of the table,
+** without destroying it; returns 1 if it was there. */
+int sl_functab_take(sl_functab *t, const sl_func *f);
 /* Find the best entry for name and argc: exact nargs first, then variadic.
 ** Returns NULL if the name is unknown; sets *name_known when the name exists
 ** but no entry takes argc arguments (for a clear bind error). */

@@ -365,6 +365,24 @@ int sl_model_slot_swap(sl_model_slot *s, sl_model *m) {
   return v;
 }
 
+sl_model *sl_model_slot_replace(sl_model_slot *s, sl_model *m, int *old_version) {
+  pthread_mutex_lock(&s->mu);
+  sl_model *old = s->cur;
+  s->cur = m;
+  *old_version = s->version++;
+  pthread_mutex_unlock(&s->mu);
+  return old;
+}
+
+void sl_model_slot_restore(sl_model_slot *s, sl_model *m, int version) {
+  pthread_mutex_lock(&s->mu);
+  sl_model *displaced = s->cur;
+  s->cur = m;
+  s->version = version;
+  pthread_mutex_unlock(&s->mu);
+  sl_model_release(displaced);
+}
+
 sl_model *sl_model_slot_acquire(sl_model_slot *s) {
   pthread_mutex_lock(&s->mu);
   sl_model *m = s->cur;

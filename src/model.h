@@ -18,7 +18,10 @@
 ** one version only, and an old version is freed by whoever drops the last
 ** reference.  Slots are reference-counted too: the catalog holds one, each
 ** query using the model another, so DROP MODEL does not pull a model from
-** under a running query.
+** under a running query.  A script that fails after a CREATE OR REPLACE
+** swaps the old version back into the same slot (the catalog's savepoint:
+** sl_model_slot_replace / sl_model_slot_restore), so queries holding the
+** slot go on with it.
 */
 #ifndef SLUICE_MODEL_H
 #define SLUICE_MODEL_H
@@ -102,6 +105,14 @@ sl_model_slot *sl_model_slot_new(const char *name, sl_model *m); /* takes m's re
 /* Swap in a new version (takes m's reference); the old one is released.
 ** Returns the new version number. */
 int sl_model_slot_swap(sl_model_slot *s, sl_model *m);
+/* Swap in a new version (takes m's reference) like sl_model_slot_swap, but
+** hand the old version's reference to the caller, with its version number
+** in *old_version: the catalog's savepoint keeps it to put it back. */
+sl_model *sl_model_slot_replace(sl_model_slot *s, sl_model *m, int *old_version);
+/* Put back a version that sl_model_slot_replace took out (takes m's
+** reference), numbered version again; the version it displaces is
+** released.  Queries holding the slot score with m from their next batch. */
+void sl_model_slot_restore(sl_model_slot *s, sl_model *m, int version);
 /* The current version with a reference for the caller. */
 sl_model *sl_model_slot_acquire(sl_model_slot *s);
 void sl_model_slot_retain(sl_model_slot *s);
@@ -143,6 +154,10 @@ void sl_trainer_describe(sl_trainer *t, void (*cb)(void *ud, const char *k, cons
 ** and swaps in its version.  0, or -1 with err set when it does not fit. */
 void sl_trainer_save(sl_trainer *t, sl_buf *out);
 int sl_trainer_load(sl_trainer *t, const void *z, size_t n, sl_err *err);
+/* Roll t back to a state sl_trainer_save took of t itself (the catalog's
+** savepoint): like sl_trainer_load, but the dimension may change, back to
+** unknown too. */
+int sl_trainer_restore(sl_trainer *t, const void *z, size_t n, sl_err *err);
 /* The current state as a model object in the sluice format (caller frees
 ** with cJSON_Delete). */
 cJSON *sl_trainer_json(sl_trainer *t);

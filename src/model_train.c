@@ -809,13 +809,17 @@ void sl_trainer_save(sl_trainer *t, sl_buf *out) {
   pthread_mutex_unlock(&t->mu);
 }
 
-int sl_trainer_load(sl_trainer *t, const void *z, size_t n, sl_err *err) {
+/* Load a state saved by sl_trainer_save into t and swap in its version.
+** With any_dim the saved dimension replaces t's whatever it is (0: back to
+** untrained), else it must be t's (or t's still unknown).  0, or -1 with err
+** set (t unchanged) when the bytes do not fit t. */
+static int load_state(sl_trainer *t, const void *z, size_t n, int any_dim, sl_err *err) {
   sl_ckrd r;
   sl_ckrd_init(&r, z, n);
   int kind = (int)sl_ckr_i64(&r), dim = (int)sl_ckr_i64(&r), k = (int)sl_ckr_i64(&r);
   int intercept = (int)sl_ckr_i64(&r);
   int ok = !r.bad && kind == (int)t->kind && k == t->k && intercept == t->intercept && dim >= 0 &&
-           (!t->dim || dim == t->dim);
+           (any_dim || !t->dim || dim == t->dim);
   int64_t updates = sl_ckr_i64(&r), seen = sl_ckr_i64(&r), last_count = sl_ckr_i64(&r),
           last_time = sl_ckr_i64(&r), version = sl_ckr_i64(&r);
   double *w = NULL, *centers = NULL, *cw = NULL;
@@ -843,6 +847,7 @@ int sl_trainer_load(sl_trainer *t, const void *z, size_t n, sl_err *err) {
   t->seen = seen;
   t->last_count = last_count;
   t->last_time = last_time;
+  t->dim = dim;
   if (dim) init_state(t, dim); /* the scratch space; the arrays are there */
   sl_model *m = state_model(t);
   pthread_mutex_lock(&t->slot->mu);
@@ -851,6 +856,14 @@ int sl_trainer_load(sl_trainer *t, const void *z, size_t n, sl_err *err) {
   sl_model_slot_swap(t->slot, m);
   pthread_mutex_unlock(&t->mu);
   return 0;
+}
+
+int sl_trainer_load(sl_trainer *t, const void *z, size_t n, sl_err *err) {
+  return load_state(t, z, n, 0, err);
+}
+
+int sl_trainer_restore(sl_trainer *t, const void *z, size_t n, sl_err *err) {
+  return load_state(t, z, n, 1, err);
 }
 
 const sl_func *sl_trainer_func(sl_trainer *t) {

@@ -40,6 +40,8 @@
 #define SL_SERVE_MAX_BODY (1u << 20) /* larger request bodies get 413 */
 #define SL_STREAM_HIGH (1u << 20)    /* rows a slow client has not read: the query waits */
 #define SL_STREAM_HEARTBEAT_MS 1000  /* an idle stream sends an empty line this often */
+/* every statement all or nothing, every query planned for a job to run */
+#define SERVE_EXEC (SL_EXEC_DEFERRED | SL_EXEC_PLAN_ALL)
 
 /* The queries of one job, as they were when its run ended and was freed. */
 typedef struct sl_final {
@@ -578,11 +580,9 @@ static cJSON *query_ids(sl_run *run) {
 static int submit(sl_server *s, const char *sql, sl_row_fn rows, void *ud, sl_job **job,
                   sl_err *err) {
   *job = NULL;
-  int nquery = s->db->nquery;
-  int rc = sl_engine_exec(s->db, sql, 2, rows, ud, err);
+  int rc = sl_engine_exec(s->db, sql, SERVE_EXEC, rows, ud, err);
   sl_run *run = s->db->pending;
   s->db->pending = NULL;
-  if (rc) s->db->nquery = nquery; /* ids of queries that never ran are free again */
   if (rc || !run) {
     if (run) sl_run_free(run);
     return rc;
@@ -624,8 +624,7 @@ static enum MHD_Result do_query(sl_server *s, struct MHD_Connection *c, const ch
   sl_rowpipe *st = stream_new();
   sl_err err = {0};
   pthread_mutex_lock(&s->mu);
-  int nquery = s->db->nquery;
-  int rc = sl_engine_exec(s->db, sql, 2, stream_row, st, &err);
+  int rc = sl_engine_exec(s->db, sql, SERVE_EXEC, stream_row, st, &err);
   sl_run *run = s->db->pending;
   s->db->pending = NULL;
   int transient = 0, persistent = 0;
@@ -637,14 +636,8 @@ static enum MHD_Result do_query(sl_server *s, struct MHD_Connection *c, const ch
     else
       transient++;
   }
-  if (!rc && transient && (persistent || transient > 1)) {
-    sl_err_set(&err, SL_EBIND,
-               "a SELECT without INTO streams its rows to this connection: send it on its own");
-    rc = -1;
-  }
   if (rc) {
     if (run) sl_run_free(run);
-    s->db->nquery = nquery;
     pthread_mutex_unlock(&s->mu);
     stream_free(st);
     return reply_sql_error(c, &err);
@@ -731,7 +724,7 @@ static enum MHD_Result do_describe(sl_server *s, struct MHD_Connection *c, const
   cJSON_AddArrayToObject(o, "rows");
   sl_err err = {0};
   pthread_mutex_lock(&s->mu);
-  int rc = sl_engine_exec(s->db, sql.z, 2, describe_row, o, &err);
+  int rc = sl_engine_exec(s->db, sql.z, SERVE_EXEC, describe_row, o, &err);
   pthread_mutex_unlock(&s->mu);
   sl_buf_free(&sql);
   if (rc) {
@@ -1057,7 +1050,7 @@ static void replay_log(sl_server *s, const char *path) {
     sl_job *j = NULL;
     int rc;
     if (r[i].kind == 'X') {
-      rc = sl_engine_exec(s->db, r[i].text, 2, drop_rows, NULL, &err);
+      rc = sl_engine_exec(s->db, r[i].text, SERVE_EXEC, drop_rows, NULL, &err);
       sl_run_free(s->db->pending);
       s->db->pending = NULL;
     } else {

@@ -50,6 +50,16 @@ printf 'SELECT 1;\nSELECT 2 +\n  FROM x;\n' > "$work/bad.sql"
 err=$("$sluice" run "$work/bad.sql" 2>&1 >/dev/null); code=$?
 check "syntax error exit" 1 $code
 contains "syntax error position" "bad.sql:3:3: error: near \"FROM\": syntax error" "$err"
+# A file with an error runs nothing of itself: the query planned before the
+# error never starts, and its output file is left as it was.
+printf 'old\n' > "$work/half.json"
+printf "SELECT 1 AS a INTO file('%s');\nSELECT 2 AS b,\n  nosuch(1) AS c INTO file('%s');\n" "$work/half.json" "$work/half.json" > "$work/half.sql"
+err=$("$sluice" run "$work/half.sql" 2>&1); check "a file with an error: exit" 1 $?
+contains "a file with an error: position" "half.sql:3:3: error: no such function: nosuch" "$err"
+check "a file with an error: output untouched" "old" "$(cat "$work/half.json")"
+printf "SELECT 1 AS a INTO file('%s');\nSELECT nosuch(1) AS c INTO file('%s');\n" "$work/new.json" "$work/new.json" > "$work/new.sql"
+"$sluice" run "$work/new.sql" 2>/dev/null
+check "a file with an error: no output created" "no" "$([ -e "$work/new.json" ] && echo yes || echo no)"
 err=$("$sluice" -e "SELECT nosuch(1)" 2>&1); check "unknown function exit" 1 $?
 contains "unknown function" "1:8: error: no such function: nosuch" "$err"
 err=$("$sluice" -e "SELECT 1 FROM file('$work/missing.json')" 2>&1); check "missing file exit" 1 $?

@@ -234,7 +234,7 @@ for _ in $(seq 60); do grep -q closed gen3.out && break; sleep 0.05; done
 grep -q closed gen3.out && ok || bad "the streamed query stopped with its client"
 [ -z "$(field q13 state)" ] && ok || bad "a transient query is gone with its client"
 r=$(query "SELECT 1 AS one; SELECT 2 AS two;")
-echo "$r" | grep -q 'send it on its own' && ok || bad "two streamed SELECTs at once: $r"
+echo "$r" | grep -q 'the only query of its request' && ok || bad "two streamed SELECTs at once: $r"
 stop_server && ok || bad "clean stop"
 kill $gpids 2>/dev/null; gpids=""
 
@@ -268,6 +268,14 @@ stop_server
 # stays terminated; the id a streamed SELECT took stays taken.
 start_server --state-dir st && ok || bad "server with a state dir"
 post "CREATE STREAM s1 FROM file('in.jsonl', format => 'json');" > /dev/null
+# A submission with an error changes nothing: no stream, no output file, no
+# query id taken (the ids checked below stay as they are, before and after
+# the restart, which applies the logged submissions only).
+r=$(post $'CREATE STREAM s9 FROM file(\'in.jsonl\', format => \'json\');\nSELECT a FROM s9 INTO file(\'half.jsonl\', format => \'json\');\nSELECT\n  nosuch(a) FROM s9 INTO file(\'half.jsonl\');')
+echo "$r" | grep -q '"error":"no such function: nosuch","line":4,"column":3' && ok || bad "failed submission: $r"
+[ ! -e half.jsonl ] && ok || bad "the failed submission created its output file"
+r=$(post "CREATE STREAM s9 FROM file('in.jsonl', format => 'json');")
+[ "$r" = '{"status":"ok"}' ] && ok || bad "the failed submission's stream is not there: $r"
 post "SELECT a * 2 AS b FROM s1 INTO file('r1.jsonl', format => 'json');" > /dev/null
 query "SELECT 1 AS one;" > /dev/null
 start_gen 4
