@@ -401,7 +401,7 @@ int sl_http_request(const char *url, const char *token, const char *method, cons
       break;
     }
     int f = feed(&r, chunk, (size_t)got);
-    if (r.body != BODY_NONE && fn(ud, r.status, NULL, 0)) f = 2;
+    if (r.body != BODY_NONE && fn(ud, r.status, NULL, 0) && f == 0) f = 2;
     if (f == 0) continue;
     if (f < 0) sl_err_set(err, SL_EIO, "from %s: %s", url, r.bad);
     result = f == 1 ? SL_HTTP_DONE : f == 2 ? SL_HTTP_CALLER : SL_HTTP_FAILED;
@@ -462,7 +462,7 @@ static int members(const char *z, size_t n, member *ms) {
   return rc < 0 ? -1 : 0;
 }
 
-/* A fresh copy of the JSON string z[v..ve) unescaped (caller frees), or NULL
+/* A fresh copy of the JSON string m in z, unescaped (caller frees), or NULL
 ** when it is not a string. */
 static char *string_of(const char *z, const member *m) {
   if (!m->has || m->kind != SL_JSON_STRING) return NULL;
