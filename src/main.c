@@ -1,7 +1,8 @@
 /*
 ** main.c - the sluice command line: `sluice run FILE.sql`, `sluice -e SQL`,
 ** `sluice < file.sql`, and the interactive shell when run on a terminal;
-** --load and --load-path for extensions of C functions.
+** --load and --load-path for extensions of C functions; the same shell and
+** scripts sent to a running server with --connect URL.
 */
 #include <ctype.h>
 #include <errno.h>
@@ -24,6 +25,10 @@ static const char *usage =
     "  sluice -e 'SQL'       run SQL given on the command line\n"
     "  sluice < FILE.sql     run statements read from standard input\n"
     "  sluice                the interactive shell (on a terminal)\n"
+    "  sluice --connect URL [--token T] [run FILE.sql | -e SQL]\n"
+    "                        the same, attached to a running `sluice serve` at URL\n"
+    "                        (http://HOST:PORT): every statement runs on the server\n"
+    "                        and its rows are printed here as they arrive\n"
     "\n"
     "options:\n"
     "  --format table|csv|json   how rows of a SELECT without INTO are printed\n"
@@ -39,6 +44,10 @@ static const char *usage =
     "                            may be repeated)\n"
     "  --load-path DIR[:DIR...]  LOAD only from these directories (a name without '/' is\n"
     "                            looked up in them); SET load_path cannot change it\n"
+    "  --connect URL             run the statements on a `sluice serve` at URL instead\n"
+    "                            (the engine options above then belong to the server)\n"
+    "  --token T                 with serve and --connect: the bearer token (default\n"
+    "                            SLUICE_TOKEN)\n"
     "\n"
     "  sluice broker [--port N] [--topics NAME:PARTITIONS,...]\n"
     "                            run the embedded broker alone, for other clients, until\n"
@@ -165,6 +174,39 @@ static int run_client(int argc, char **argv) {
   return rc;
 }
 
+/* `sluice --connect URL`: FILE, SQL, a script on stdin when it is not a
+** terminal, or else the interactive shell, each sent to the server at url
+** (token: NULL or empty for none), the rows printed in format fmt.  Returns
+** the exit status. */
+static int run_connected(const char *url, const char *token, const char *file, const char *sql,
+                         int fmt) {
+  sl_printer out;
+  sl_printer_init(&out, (sl_outfmt)fmt, stdout);
+  int rc = 0;
+  char *text = NULL;
+  const char *label = file ? file : sql ? NULL : "stdin";
+  if (file) {
+    FILE *f = fopen(file, "rb");
+    if (!f) {
+      fprintf(stderr, "sluice: cannot open '%s': %s\n", file, strerror(errno));
+      rc = 1;
+    } else {
+      text = sl_read_all(f);
+      fclose(f);
+    }
+  } else if (!sql && !isatty(0)) {
+    text = sl_read_all(stdin);
+  }
+  if (text || sql)
+    rc = sl_remote_script(url, token, label, text ? text : sql, &out, &g_stop);
+  else if (!rc)
+    rc = sl_shell_remote(url, token, &out);
+  free(text);
+  fflush(stdout);
+  sl_printer_free(&out);
+  return rc;
+}
+
 int main(int argc, char **argv) {
   if (argc > 1 && (!strcmp(argv[1], "submit") || !strcmp(argv[1], "queries") ||
                    !strcmp(argv[1], "terminate") || !strcmp(argv[1], "describe")))
@@ -174,7 +216,9 @@ int main(int argc, char **argv) {
   int stats = 0, run = 0, dev = 0, broker = 0, port = 9092, serve = 0;
   const char *listen = "127.0.0.1:8080", *token = getenv("SLUICE_TOKEN");
   const char *brokers = NULL, *topics = NULL, *load_path = NULL, *state_dir = NULL;
-  const char *loads[32]; /* --load LIB, in order */
+  const char *connect = NULL;    /* --connect URL */
+  const char *local_only = NULL; /* an option given that configures a local engine */
+  const char *loads[32];         /* --load LIB, in order */
   int nload = 0, reset_state = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -186,6 +230,7 @@ int main(int argc, char **argv) {
       return 0;
     } else if (!strcmp(a, "--stats")) {
       stats = 1;
+      local_only = a;
     } else if (!strcmp(a, "--format") || !strncmp(a, "--format=", 9)) {
       const char *v = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[++i] : "");
       fmt = sl_outfmt_parse(v);
@@ -195,12 +240,16 @@ int main(int argc, char **argv) {
       }
     } else if (!strcmp(a, "--brokers") || !strncmp(a, "--brokers=", 10)) {
       brokers = a[9] == '=' ? a + 10 : (i + 1 < argc ? argv[++i] : "");
+      local_only = "--brokers";
     } else if (!strcmp(a, "--state-dir") || !strncmp(a, "--state-dir=", 12)) {
       state_dir = a[11] == '=' ? a + 12 : (i + 1 < argc ? argv[++i] : "");
+      local_only = "--state-dir";
     } else if (!strcmp(a, "--reset-state")) {
       reset_state = 1;
+      local_only = a;
     } else if (!strcmp(a, "--dev-broker") || !strncmp(a, "--dev-broker=", 13)) {
       dev = 1;
+      local_only = "--dev-broker";
       if (a[12] == '=') port = atoi(a + 13);
     } else if (!strcmp(a, "--load") || !strncmp(a, "--load=", 7)) {
       if (nload == (int)SL_ARRAY_SIZE(loads)) {
@@ -208,16 +257,22 @@ int main(int argc, char **argv) {
         return 2;
       }
       loads[nload++] = a[6] == '=' ? a + 7 : (i + 1 < argc ? argv[++i] : "");
+      local_only = "--load";
     } else if (!strcmp(a, "--load-path") || !strncmp(a, "--load-path=", 12)) {
       load_path = a[11] == '=' ? a + 12 : (i + 1 < argc ? argv[++i] : "");
+      local_only = "--load-path";
+    } else if (!strcmp(a, "--connect") || !strncmp(a, "--connect=", 10)) {
+      connect = a[9] == '=' ? a + 10 : (i + 1 < argc ? argv[++i] : "");
     } else if (!strcmp(a, "serve") && !run && !broker && !serve) {
       serve = 1;
+      local_only = a;
     } else if (serve && (!strcmp(a, "--listen") || !strncmp(a, "--listen=", 9))) {
       listen = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[++i] : "");
-    } else if (serve && (!strcmp(a, "--token") || !strncmp(a, "--token=", 8))) {
+    } else if (!strcmp(a, "--token") || !strncmp(a, "--token=", 8)) {
       token = a[7] == '=' ? a + 8 : (i + 1 < argc ? argv[++i] : "");
     } else if (!strcmp(a, "broker") && !run && !broker) {
       broker = 1;
+      local_only = a;
     } else if (broker && (!strcmp(a, "--topics") || !strncmp(a, "--topics=", 9))) {
       topics = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[++i] : "");
     } else if (broker && (!strcmp(a, "--port") || !strncmp(a, "--port=", 7))) {
@@ -242,11 +297,22 @@ int main(int argc, char **argv) {
     fprintf(stderr, "sluice: run needs a FILE.sql\n%s", usage);
     return 2;
   }
+  if (connect && !*connect) {
+    fprintf(stderr, "sluice: --connect needs a URL (http://HOST:PORT)\n");
+    return 2;
+  }
+  if (connect && local_only) {
+    fprintf(stderr,
+            "sluice: %s is for a local engine, not with --connect (give it to the server)\n",
+            local_only);
+    return 2;
+  }
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
+  if (connect) return run_connected(connect, token, file, sql, fmt);
   if (broker) return run_broker(topics, port);
   sluice *db = sluice_open();
   if (brokers) {

@@ -1,7 +1,9 @@
 /*
 ** shell.c - the interactive shell (libedit): history, multi-line statements
-** ending in ';', dot-commands, and rows printed as they arrive.  Also the
-** script runner shared by `sluice run FILE`, `-e` and `sluice < file`.
+** ending in ';', dot-commands, and rows printed as they arrive; the same
+** loop runs statements in the local engine or sends them to a running server
+** (`sluice --connect URL`, through client.c).  Also the script runners shared
+** by `sluice run FILE`, `-e` and `sluice < file`, locally and remotely.
 */
 #include "shell.h"
 
@@ -12,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client.h"
 #include "parse.h"
 
 int sl_sql_complete(const char *text) {
@@ -78,11 +81,26 @@ int sl_run_script(sluice *db, const char *label, const char *sql, sl_printer *ou
   return 0;
 }
 
-static sluice *g_db; /* for the SIGINT handler */
+/* What the shell runs statements with: the local engine or a server. */
+typedef struct sl_shell_exec {
+  /* Run sql, rows through out, errors printed on stderr; label names a file
+  ** for .read (script 1: a whole file's statements) or is NULL (script 0:
+  ** one statement as the shell collected it).  Returns 0 or 1. */
+  int (*run)(struct sl_shell_exec *ex, const char *label, const char *sql, int script,
+             sl_printer *out);
+  volatile sig_atomic_t *interrupted; /* set by SIGINT, cleared before each run */
+  const char *where;                  /* for the banner: NULL, or the server's URL */
+  int can_stats;                      /* .stats applies */
+  int stats;                          /* .stats on */
+  sluice *db;                         /* the local engine */
+  const char *url, *token;            /* the server */
+} sl_shell_exec;
+
+static volatile sig_atomic_t *g_interrupted; /* for the SIGINT handler */
 
 static void on_sigint(int sig) {
   (void)sig;
-  if (g_db) sluice_interrupt(g_db);
+  if (g_interrupted) *g_interrupted = 1;
 }
 
 static const char *help_text =
@@ -92,11 +110,12 @@ static const char *help_text =
     ".quit / .exit      leave the shell\n"
     ".read FILE         run the statements of FILE\n"
     ".mode table|csv|json   how rows are shown\n"
-    ".stats on|off      show per-query counts after each query\n"
+    ".stats on|off      show per-query counts after each query (local engine only)\n"
     "SHOW FUNCTIONS; SHOW STREAMS; SHOW TABLES; DESCRIBE name; EXPLAIN query;\n";
 
-/* Run one dot-command; returns 1 to quit. */
-static int dot_command(sluice *db, sl_printer *out, char *line, int *stats) {
+/* Run one dot-command (line, writable, starts with '.') with ex; returns 1
+** to quit. */
+static int dot_command(sl_shell_exec *ex, sl_printer *out, char *line) {
   char *arg = line + 1;
   while (*arg && *arg != ' ' && *arg != '\t')
     arg++;
@@ -118,7 +137,9 @@ static int dot_command(sluice *db, sl_printer *out, char *line, int *stats) {
     }
     char *text = sl_read_all(f);
     fclose(f);
-    sl_run_script(db, arg, text, out, *stats);
+    *ex->interrupted = 0;
+    ex->run(ex, arg, text, 1, out);
+    sl_printer_end(out);
     free(text);
   } else if (!strcmp(cmd, "mode") || !strcmp(cmd, "format")) {
     int f = sl_outfmt_parse(arg);
@@ -126,16 +147,21 @@ static int dot_command(sluice *db, sl_printer *out, char *line, int *stats) {
       fprintf(stderr, "error: .mode takes table, csv or json\n");
     else
       out->fmt = (sl_outfmt)f;
+  } else if (!strcmp(cmd, "stats") && ex->can_stats) {
+    ex->stats = strcmp(arg, "off") != 0;
   } else if (!strcmp(cmd, "stats")) {
-    *stats = strcmp(arg, "off") != 0;
+    fprintf(stderr,
+            "error: .stats is for the local engine (the server's counts: sluice queries)\n");
   } else {
     fprintf(stderr, "error: unknown command .%s (try .help)\n", cmd);
   }
   return 0;
 }
 
-int sl_shell_run(sluice *db, sl_printer *out) {
-  g_db = db;
+/* The shell's loop on the terminal with ex: prompt, history, statements
+** collected up to ';' and run, dot-commands.  Returns the exit status. */
+static int shell_loop(sl_shell_exec *ex, sl_printer *out) {
+  g_interrupted = ex->interrupted;
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_sigint;
@@ -144,16 +170,16 @@ int sl_shell_run(sluice *db, sl_printer *out) {
   char *hist = home ? sl_mprintf("%s/.sluice_history", home) : NULL;
   using_history();
   if (hist) read_history(hist);
-  printf("sluice %s - streaming SQL.  Enter .help for help.\n", SLUICE_VERSION);
+  printf("sluice %s - streaming SQL%s%s.  Enter .help for help.\n", SLUICE_VERSION,
+         ex->where ? " on " : "", ex->where ? ex->where : "");
   sl_buf stmt;
   sl_buf_init(&stmt);
-  int stats = 0;
   for (;;) {
     char *line = readline(stmt.n ? "   ...> " : "sluice> ");
     if (!line) break;
     if (!stmt.n && line[0] == '.') {
       add_history(line);
-      int quit = dot_command(db, out, line, &stats);
+      int quit = dot_command(ex, out, line);
       free(line);
       if (quit) break;
       continue;
@@ -163,16 +189,9 @@ int sl_shell_run(sluice *db, sl_printer *out) {
     free(line);
     if (!sl_sql_complete(stmt.z)) continue;
     add_history(stmt.z);
-    sl_err err = {0};
-    db->interrupted = 0;
-    sl_buf_reset(&db->stats);
-    if (sl_engine_exec(db, stmt.z, 0, sl_printer_row, out, &err)) {
-      print_error(NULL, &err);
-      sl_err_clear(&err);
-    }
+    *ex->interrupted = 0;
+    ex->run(ex, NULL, stmt.z, 0, out);
     sl_printer_end(out);
-    fflush(out->f);
-    print_stats(db, stats);
     sl_buf_reset(&stmt);
   }
   if (hist) {
@@ -181,5 +200,55 @@ int sl_shell_run(sluice *db, sl_printer *out) {
   }
   sl_buf_free(&stmt);
   printf("\n");
+  g_interrupted = NULL;
   return 0;
+}
+
+/* The local engine's run: a statement runs at once (continuous queries in
+** the foreground), a file as `sluice run` runs it. */
+static int run_local(sl_shell_exec *ex, const char *label, const char *sql, int script,
+                     sl_printer *out) {
+  sluice *db = ex->db;
+  if (script) return sl_run_script(db, label, sql, out, ex->stats);
+  sl_err err = {0};
+  sl_buf_reset(&db->stats);
+  int rc = sl_engine_exec(db, sql, 0, sl_printer_row, out, &err);
+  if (rc) {
+    print_error(NULL, &err);
+    sl_err_clear(&err);
+  }
+  fflush(out->f);
+  print_stats(db, ex->stats);
+  return rc ? 1 : 0;
+}
+
+int sl_shell_run(sluice *db, sl_printer *out) {
+  sl_shell_exec ex = {.run = run_local, .interrupted = &db->interrupted, .can_stats = 1, .db = db};
+  return shell_loop(&ex, out);
+}
+
+int sl_remote_script(const char *url, const char *token, const char *label, const char *sql,
+                     sl_printer *out, volatile sig_atomic_t *stop) {
+  sl_err err = {0};
+  int rc = sl_client_query(url, token, sql, out, stop, &err);
+  if (rc < 0) {
+    print_error(label, &err);
+    sl_err_clear(&err);
+  }
+  return rc < 0 ? 1 : 0;
+}
+
+/* The server's run: every statement, or a file's text whole, is one POST
+** /query. */
+static int run_remote(sl_shell_exec *ex, const char *label, const char *sql, int script,
+                      sl_printer *out) {
+  (void)script;
+  return sl_remote_script(ex->url, ex->token, label, sql, out, ex->interrupted);
+}
+
+int sl_shell_remote(const char *url, const char *token, sl_printer *out) {
+  static volatile sig_atomic_t interrupted;
+  sl_shell_exec ex = {
+      .run = run_remote, .interrupted = &interrupted, .where = url, .url = url, .token = token};
+  return shell_loop(&ex, out);
 }

@@ -1,8 +1,12 @@
 /*
-** shell.h - the interactive SQL shell of the sluice command line.
+** shell.h - the interactive SQL shell of the sluice command line, on the
+** local engine or attached to a running `sluice serve`, and the script
+** runners of `sluice run FILE`, `-e` and `sluice < file`.
 */
 #ifndef SLUICE_SHELL_H
 #define SLUICE_SHELL_H
+
+#include <signal.h>
 
 #include "engine.h"
 #include "output.h"
@@ -16,5 +20,18 @@ int sl_sql_complete(const char *text);
 /* Run a script file through the engine as `sluice run` does (deferred
 ** start).  Prints errors as "file:line:col: message".  Returns 0 or 1. */
 int sl_run_script(sluice *db, const char *label, const char *sql, sl_printer *out, int show_stats);
+
+/* The interactive shell attached to the server at url (`sluice --connect`):
+** the same loop and dot-commands, every statement sent as POST /query with
+** token (NULL or empty: none) and its answer printed as it arrives; Ctrl-C
+** stops a streaming answer and returns to the prompt.  Returns the process
+** exit status.  out stays owned by the caller. */
+int sl_shell_remote(const char *url, const char *token, sl_printer *out);
+/* Send sql (a script's text, whole) to the server at url as one POST /query
+** and print its answer; errors are printed as sl_run_script prints them
+** ("label:line:col: error: message").  *stop (may be NULL; a SIGINT flag)
+** ends the request.  Returns 0 (also when stopped) or 1 on an error. */
+int sl_remote_script(const char *url, const char *token, const char *label, const char *sql,
+                     sl_printer *out, volatile sig_atomic_t *stop);
 
 #endif /* SLUICE_SHELL_H */
