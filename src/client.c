@@ -694,3 +694,27 @@ int sl_client_query(const char *url, const char *token, const char *sql, sl_prin
   sl_buf_free(&a.blob);
   return result;
 }
+
+/* The sl_http_line_fn of sl_client_request: each line of the body to stdout. */
+static int print_line(void *ud, int status, char *line, size_t n) {
+  if (line) {
+    fwrite(line, 1, n, stdout);
+    fputc('\n', stdout);
+  }
+  return 0;
+}
+
+int sl_client_request(const char *url, const char *token, const char *method, const char *path,
+                      const char *body) {
+  sl_err err = {0};
+  int status = 0;
+  int rc = sl_http_request(url, token, method, path, body, body ? strlen(body) : 0, NULL,
+                           print_line, NULL, &status, &err);
+  fflush(stdout);
+  if (rc == SL_HTTP_FAILED) {
+    fprintf(stderr, "sluice: %s\n", err.msg ? err.msg : "no answer");
+    sl_err_clear(&err);
+    return 1;
+  }
+  return status >= 200 && status < 300 ? 0 : 1;
+}

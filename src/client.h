@@ -53,4 +53,12 @@ int sl_http_request(const char *url, const char *token, const char *method, cons
 int sl_client_query(const char *url, const char *token, const char *sql, sl_printer *out,
                     volatile sig_atomic_t *stop, sl_err *err);
 
+/* One request of the thin clients (sluice submit/queries/terminate/describe)
+** to a server at url: method on path with body (NULL: none) and, when token
+** is non-empty, "Authorization: Bearer token".  The answer's body goes to
+** stdout (ending in a newline).  Returns 0 for a 2xx answer, 1 for any other
+** answer or when the server cannot be reached (a message on stderr). */
+int sl_client_request(const char *url, const char *token, const char *method, const char *path,
+                      const char *body);
+
 #endif /* SLUICE_CLIENT_H */

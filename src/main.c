@@ -15,6 +15,7 @@
 #include "engine.h"
 #include "kafka.h"
 #include "output.h"
+#include "client.h"
 #include "serve.h"
 #include "shell.h"
 
