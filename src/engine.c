@@ -543,6 +543,9 @@ static int exec_explain(sluice *db, const sl_stmt *st, sl_row_fn fn, void *ud, s
 
 /* Execute one statement (mode as sl_engine_exec's).  0, or -1 with err set. */
 static int exec_stmt(sluice *db, const sl_stmt *st, int mode, sl_row_fn fn, void *ud, sl_err *err) {
+  if (st->kind != S_SHOW && st->kind != S_DESCRIBE && st->kind != S_EXPLAIN &&
+      st->kind != S_TERMINATE)
+    db->nchange++;
   switch (st->kind) {
   case S_SELECT: return exec_select(db, st, mode, fn, ud, err);
   case S_CREATE_STREAM: return exec_create_stream(db, st, err);

@@ -43,6 +43,7 @@ struct sluice {
   struct sl_ckpt *ckpt;         /* the checkpoint store of SET state_dir, opened at the first run */
   char *ckpt_dir;               /* the directory it was opened for */
   const sl_engine_hooks *hooks; /* a server's, or NULL */
+  int64_t nchange; /* statements executed that may change the catalog or plan a query */
 };
 
 /* Modes of sl_engine_exec, or-ed. */

@@ -597,10 +597,11 @@ static enum MHD_Result do_statements(sl_server *s, struct MHD_Connection *c, con
   sl_err err = {0};
   sl_job *j;
   pthread_mutex_lock(&s->mu);
+  int64_t nchange = s->db->nchange;
   int rc = submit(s, sql, NULL, NULL, &j, &err);
   cJSON *o = NULL;
   if (!rc) {
-    log_record(s, 'S', sql, j ? j->id : 0);
+    if (s->db->nchange != nchange) log_record(s, 'S', sql, j ? j->id : 0);
     o = cJSON_CreateObject();
     if (j) {
       cJSON_AddNumberToObject(o, "submission", j->id);
@@ -624,6 +625,7 @@ static enum MHD_Result do_query(sl_server *s, struct MHD_Connection *c, const ch
   sl_rowpipe *st = stream_new();
   sl_err err = {0};
   pthread_mutex_lock(&s->mu);
+  int64_t nchange = s->db->nchange;
   int rc = sl_engine_exec(s->db, sql, SERVE_EXEC, stream_row, st, &err);
   sl_run *run = s->db->pending;
   s->db->pending = NULL;
@@ -643,7 +645,8 @@ static enum MHD_Result do_query(sl_server *s, struct MHD_Connection *c, const ch
     return reply_sql_error(c, &err);
   }
   /* X: replayed for the catalog and the query ids, never run again */
-  log_record(s, transient ? 'X' : 'S', sql, persistent ? s->njob + 1 : 0);
+  if (s->db->nchange != nchange) /* not a body of SHOW, DESCRIBE, EXPLAIN, TERMINATE only */
+    log_record(s, transient ? 'X' : 'S', sql, persistent ? s->njob + 1 : 0);
   if (!run) {
     stream_end(st, NULL);
   } else if (persistent) {

@@ -284,6 +284,10 @@ SELECT n FROM socket('127.0.0.1:${gport[4]}', format => 'csv', columns => 'n INT
 wait_state q3 finished && wait_state q4 running && ok || bad "before restart: $(curl -s "$url/queries")"
 curl -s -X DELETE "$url/queries/q4" > /dev/null
 wait_state q4 terminated && ok || bad "q4 terminated before restart"
+query "SHOW QUERIES;" > /dev/null
+query "DESCRIBE q4;" > /dev/null
+kinds=$(grep -o '^[SQXT] [0-9]* [0-9]*$' st/serve-submissions.log | cut -c1 | tr -d '\n')
+[ "$kinds" = SSSXSQ ] && ok || bad "what the log keeps (no SHOW, no DESCRIBE): $kinds"
 stop_server && ok || bad "clean stop (state dir)"
 for how in TERM KILL; do
   start_server --state-dir st && ok || bad "restart ($how)"
