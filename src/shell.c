@@ -175,7 +175,15 @@ static int shell_loop(sl_shell_exec *ex, sl_printer *out) {
   sl_buf stmt;
   sl_buf_init(&stmt);
   for (;;) {
+    *ex->interrupted = 0;
     char *line = readline(stmt.n ? "   ...> " : "sluice> ");
+    if (!line && *ex->interrupted) {
+      /* Ctrl-C at the prompt drops the statement being typed, as in
+      ** sqlite3 and psql; end of input (Ctrl-D) leaves */
+      printf("^C\n");
+      sl_buf_reset(&stmt);
+      continue;
+    }
     if (!line) break;
     if (!stmt.n && line[0] == '.') {
       add_history(line);

@@ -86,6 +86,10 @@ if command -v script >/dev/null 2>&1; then
   contains "shell json mode" '{"u":"ABC"}' "$out"
   contains "shell error goes on" 'error: near ";": syntax error' "$out"
   contains "shell help" ".read FILE" "$out"
+  # Ctrl-C at the prompt drops the statement being typed; the shell goes on.
+  out=$({ printf 'SELECT\n'; sleep 0.5; printf '\003'; sleep 0.5; printf 'SELECT 5 AS five;\n'; sleep 0.3; printf '.quit\n'; } |
+    HOME=$work timeout 20 script -qec "$sluice --format csv" /dev/null 2>&1 | tr -d '\r')
+  contains "Ctrl-C at the prompt" $'   ...> ^C\nsluice> SELECT 5 AS five;\nfive\n5\nsluice> .quit' "$out"
 else
   echo "script(1) not available: shell test skipped"
 fi
