@@ -70,6 +70,7 @@ struct sl_query {
   const char *sql;   /* its statement's text (in the engine's kept parse), or NULL */
   int sqllen;        /* for streams' own queries */
   int stopped;       /* terminated alone (sl_run_terminate); read by the task threads */
+  int64_t in_at_stop, bytes_at_stop; /* its sources' counts when it was terminated */
   sl_task *task2;    /* an interval join's right input, or NULL */
   char fp[17];       /* fingerprint of its statement (checkpoints) */
   sl_stats stats;    /* out, evaluation rejections */
@@ -1799,7 +1800,8 @@ void sl_run_query_info(sl_run *run, int i, sl_query_info *qi) {
   qi->sqllen = q->sqllen;
   qi->sink = q->nops && !strcmp(q->ops[q->nops - 1]->vt->name, "sink");
   int a = task_state(t), b = q->task2 ? task_state(q->task2) : 1;
-  qi->state = __atomic_load_n(&q->stopped, __ATOMIC_ACQUIRE) ? SL_QUERY_TERMINATED
+  int stopped = __atomic_load_n(&q->stopped, __ATOMIC_ACQUIRE);
+  qi->state = stopped ? SL_QUERY_TERMINATED
               : a == 2 || b == 2                             ? SL_QUERY_FAILED
               : a == 1 && b == 1                             ? SL_QUERY_FINISHED
                                                              : SL_QUERY_RUNNING;
@@ -1832,12 +1834,30 @@ void sl_run_query_info(sl_run *run, int i, sl_query_info *qi) {
     qi->lat_us += __atomic_load_n(&x->lat_us, __ATOMIC_RELAXED);
     qi->nbatch += __atomic_load_n(&x->nbatch, __ATOMIC_RELAXED);
   }
+  if (stopped) {
+    /* what its sources had read when it stopped: they may read on for the
+    ** other readers of a shared stream, and lag for them */
+    qi->in = __atomic_load_n(&q->in_at_stop, __ATOMIC_RELAXED);
+    qi->bytes_in = __atomic_load_n(&q->bytes_at_stop, __ATOMIC_RELAXED);
+    qi->lag = -1;
+  }
 }
 
 int sl_run_terminate(sl_run *run, const char *id) {
   for (int i = 0; i < run->ntop; i++)
     if (!strcmp(run->tops[i]->id, id)) {
-      __atomic_store_n(&run->tops[i]->stopped, 1, __ATOMIC_RELEASE);
+      sl_query *q = run->tops[i];
+      if (__atomic_load_n(&q->stopped, __ATOMIC_ACQUIRE)) return 1;
+      int64_t in = 0, bytes = 0;
+      for (int k = 0; k < 2; k++) {
+        sl_task *x = k ? q->task2 : q->task;
+        if (!x) continue;
+        in += __atomic_load_n(&x->stats.in, __ATOMIC_RELAXED);
+        bytes += __atomic_load_n(&x->stats.bytes_in, __ATOMIC_RELAXED);
+      }
+      __atomic_store_n(&q->in_at_stop, in, __ATOMIC_RELAXED);
+      __atomic_store_n(&q->bytes_at_stop, bytes, __ATOMIC_RELAXED);
+      __atomic_store_n(&q->stopped, 1, __ATOMIC_RELEASE);
       return 1;
     }
   return 0;

@@ -190,6 +190,9 @@ sleep 1
 [ "$(curl -s -X DELETE "$url/queries/q8")" = '{"id":"q8","status":"terminating"}' ] && ok || bad "terminate q8"
 wait_state q8 terminated && ok || bad "q8 terminated"
 [ "$(field q9 state)" = running ] && ok || bad "q9 runs on"
+in8=$(field q8 records_in); sleep 0.3
+[ "$(field q8 records_in)" = "$in8" ] && [ "$(field q9 records_in)" -gt "$in8" ] && ok ||
+  bad "a terminated reader's count stays: $in8, $(field q8 records_in), q9 $(field q9 records_in)"
 n1=$(wc -l < s1.csv); n2=$(wc -l < s2.csv); sleep 0.5
 [ "$(wc -l < s1.csv)" = "$n1" ] && [ "$(wc -l < s2.csv)" -gt "$n2" ] && ok || bad "q8 stopped writing, q9 writes on"
 $py - s1.csv s2.csv <<'PY' && ok || bad "what q8 and q9 wrote is whole"
