@@ -38,6 +38,7 @@
 #include "serve.h"
 
 #define SL_SERVE_MAX_BODY (1u << 20) /* larger request bodies get 413 */
+#define SL_SERVE_MAX_CONN 256u       /* connections at once (a thread each); more are refused */
 #define SL_STREAM_HIGH (1u << 20)    /* rows a slow client has not read: the query waits */
 #define SL_STREAM_HEARTBEAT_MS 1000  /* an idle stream sends an empty line this often */
 /* every statement all or nothing, every query planned for a job to run */
@@ -1150,7 +1151,8 @@ int sl_serve(sluice *db, const char *listen, const char *token, volatile sig_ato
   }
   d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL,
                        NULL, on_request, &s, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_NOTIFY_COMPLETED,
-                       on_done, NULL, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
+                       on_done, NULL, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+                       MHD_OPTION_CONNECTION_LIMIT, SL_SERVE_MAX_CONN, MHD_OPTION_END);
   if (!d) {
     fprintf(stderr, "sluice serve: cannot listen on %s:%d\n", host, port);
     rc = 1;

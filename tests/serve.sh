@@ -238,6 +238,23 @@ grep -q closed gen3.out && ok || bad "the streamed query stopped with its client
 [ -z "$(field q13 state)" ] && ok || bad "a transient query is gone with its client"
 r=$(query "SELECT 1 AS one; SELECT 2 AS two;")
 echo "$r" | grep -q 'the only query of its request' && ok || bad "two streamed SELECTs at once: $r"
+# Many shell clients at once, while submissions come in: each gets its own
+# stream, whole, and its own query id.
+for i in $(seq 12); do
+  query "SELECT $i AS i, 'c$i' AS c;" > "st$i" &
+  [ $((i % 4)) = 0 ] && post "SELECT a FROM file('in.jsonl', format => 'json') INTO file('d$i.jsonl', format => 'json');" > "dsub$i" &
+done
+wait $(jobs -p | grep -v "^$spid$")
+n=0
+for i in $(seq 12); do
+  [ "$(sed -n 3p "st$i")" = "{\"row\":[$i,\"c$i\"]}" ] && [ "$(tail -n 1 "st$i")" = '{"status":"ok"}' ] && n=$((n + 1))
+done
+[ "$n" = 12 ] && ok || bad "12 streams at once: $n whole ($(cat st1))"
+ids=$(cat st[0-9]* | grep -o '"query":"q[0-9]*"' | sort -u | wc -l)
+[ "$ids" = 12 ] && ok || bad "12 ids: $ids"
+for _ in $(seq 100); do [ "$(cat d4.jsonl d8.jsonl d12.jsonl 2>/dev/null | wc -l)" = 9 ] && break; sleep 0.05; done
+[ "$(cat d4.jsonl d8.jsonl d12.jsonl | wc -l)" = 9 ] && ok || bad "submissions among the streams"
+
 stop_server && ok || bad "clean stop"
 kill $gpids 2>/dev/null; gpids=""
 
