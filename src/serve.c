@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "json.h"
@@ -971,6 +972,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (strcmp(method, "POST")) return reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use POST");
     if (!rq->n || memchr(rq->z, 0, rq->n))
       return reply_error(c, MHD_HTTP_BAD_REQUEST, "empty or binary body");
+    const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+    if (ct && !strncasecmp(ct, "application/json", 16)) {
+      /* {"sql": "..."} (or ksqlDB's {"ksql": "..."}) instead of plain SQL */
+      cJSON *o = cJSON_ParseWithLength(rq->z, rq->n);
+      cJSON *q = cJSON_GetObjectItemCaseSensitive(o, "sql");
+      if (!q) q = cJSON_GetObjectItemCaseSensitive(o, "ksql");
+      if (!cJSON_IsString(q) || !*q->valuestring) {
+        enum MHD_Result r = reply_error(c, MHD_HTTP_BAD_REQUEST,
+                                        o ? "a JSON body is an object with \"sql\": \"statements\""
+                                          : "malformed JSON body");
+        cJSON_Delete(o);
+        return r;
+      }
+      char *sql = sl_strdup(q->valuestring);
+      cJSON_Delete(o);
+      enum MHD_Result r = url[1] == 's' ? do_statements(s, c, sql) : do_query(s, c, sql);
+      free(sql);
+      return r;
+    }
     return url[1] == 's' ? do_statements(s, c, rq->z) : do_query(s, c, rq->z);
   }
   if (!strncmp(url, "/queries/", 9)) {

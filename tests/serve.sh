@@ -112,6 +112,16 @@ head -c 2000000 /dev/zero | tr '\0' a > big
 printf 'SELECT 1\0;' > nul.bin
 [ "$(code -X POST --data-binary @nul.bin "$url/query")" = 400 ] && ok || bad "binary body 400"
 [ "$(code "$url/nope")" = 404 ] && ok || bad "unknown endpoint 404"
+json() { curl -s -H 'Content-Type: application/json' -X POST --data-binary "$1" "$url/statements"; }
+r=$(json '{"sql": "SELECT 1 + "}')
+[ "$r" = '{"error":"incomplete input","line":1,"column":12}' ] && ok || bad "JSON body with an SQL error: $r"
+r=$(json '{"sql": "CREATE STREAM js FROM file('"'in.jsonl'"', format => '"'json'"');"}')
+[ "$r" = '{"status":"ok"}' ] && ok || bad "a JSON body: $r"
+r=$(json '{"sql": "SELECT 1",')
+[ "$r" = '{"error":"malformed JSON body"}' ] && ok || bad "malformed JSON: $r"
+r=$(json '[1, 2]')
+echo "$r" | grep -q 'an object with' && ok || bad "JSON of the wrong shape: $r"
+[ "$(code -H 'Content-Type: application/json' -X POST --data-binary '{"ksql": 5}' "$url/query")" = 400 ] && ok || bad "JSON without SQL 400"
 [ "$(code "$url/statements")" = 405 ] && ok || bad "GET /statements 405"
 [ "$(code -X DELETE "$url/metrics")" = 405 ] && ok || bad "DELETE /metrics 405"
 [ "$(code -X DELETE "$url/queries/x")" = 400 ] && ok || bad "terminate bad id 400"
