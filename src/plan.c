@@ -66,16 +66,16 @@ typedef struct sl_task {
 } sl_task;
 
 struct sl_query {
-  char *id;          /* "q1" */
-  const char *sql;   /* its statement's text (in the engine's kept parse), or NULL */
-  int sqllen;        /* for streams' own queries */
-  int stopped;       /* terminated alone (sl_run_terminate); read by the task threads */
+  char *id;        /* "q1" */
+  const char *sql; /* its statement's text (in the engine's kept parse), or NULL */
+  int sqllen;      /* for streams' own queries */
+  int stopped;     /* terminated alone (sl_run_terminate); read by the task threads */
   int64_t in_at_stop, bytes_at_stop; /* its sources' counts when it was terminated */
-  sl_task *task2;    /* an interval join's right input, or NULL */
-  char fp[17];       /* fingerprint of its statement (checkpoints) */
-  sl_stats stats;    /* out, evaluation rejections */
-  sl_task *task;     /* the task feeding it (possibly through streams) */
-  sl_operator **ops; /* the chain, owned, in order */
+  sl_task *task2;                    /* an interval join's right input, or NULL */
+  char fp[17];                       /* fingerprint of its statement (checkpoints) */
+  sl_stats stats;                    /* out, evaluation rejections */
+  sl_task *task;                     /* the task feeding it (possibly through streams) */
+  sl_operator **ops;                 /* the chain, owned, in order */
   int nops;
   int ncol;
   char **names;  /* output column names, owned */
@@ -1801,10 +1801,10 @@ void sl_run_query_info(sl_run *run, int i, sl_query_info *qi) {
   qi->sink = q->nops && !strcmp(q->ops[q->nops - 1]->vt->name, "sink");
   int a = task_state(t), b = q->task2 ? task_state(q->task2) : 1;
   int stopped = __atomic_load_n(&q->stopped, __ATOMIC_ACQUIRE);
-  qi->state = stopped ? SL_QUERY_TERMINATED
-              : a == 2 || b == 2                             ? SL_QUERY_FAILED
-              : a == 1 && b == 1                             ? SL_QUERY_FINISHED
-                                                             : SL_QUERY_RUNNING;
+  qi->state = stopped            ? SL_QUERY_TERMINATED
+              : a == 2 || b == 2 ? SL_QUERY_FAILED
+              : a == 1 && b == 1 ? SL_QUERY_FINISHED
+                                 : SL_QUERY_RUNNING;
   if (a == 2 || b == 2) {
     const sl_task *bad = a == 2 ? t : q->task2;
     qi->error = bad->err.msg ? bad->err.msg : "failed";
