@@ -95,7 +95,7 @@ if command -v script > /dev/null 2>&1; then
   {
     printf "SELECT n FROM socket('127.0.0.1:$gport', format => 'csv', columns => 'n INTEGER') WHERE n %% 100 = 0;\n"
     for _ in $(seq 100); do [ "$(grep -c closed gen.out)" -ge 1 ] && curl -s "$url/queries" | grep -q '"transient"' && break; sleep 0.05; done
-    sleep 1.5
+    sleep 2.5
     printf '\003'
     for _ in $(seq 100); do [ "$(grep -c closed gen.out)" -ge 2 ] && break; sleep 0.05; done
     sleep 0.3
