@@ -248,9 +248,7 @@ static int append_sql_value(sl_fctx *ctx, sl_buf *out, sl_value *v) {
 /* Per-thread scratch buffer for building results (reused: no allocation per
 ** row once warm).  Callers reset it before use. */
 static sl_buf *scratch(void) {
-  static _Thread_local sl_buf b;
-  sl_buf_reset(&b);
-  return &b;
+  return sl_scratch(SL_SCRATCH_JSON);
 }
 
 /* Copy the scratch buffer into the result as JSON text. */

@@ -431,7 +431,6 @@ void sl_value_printf(sl_buf *out, const char *fmt, size_t fmtlen, int argc, sl_v
 ** per-thread scratch buffer that is reused (no allocation per row once warm),
 ** then copied into the result. */
 static void f_printf(sl_fctx *ctx, int argc, sl_value **argv) {
-  static _Thread_local sl_buf scratch;
   if (argc < 1 || argv[0]->type == SL_NULL) return;
   size_t n;
   const char *fmt = sl_value_text(argv[0], &n);
@@ -443,12 +442,12 @@ static void f_printf(sl_fctx *ctx, int argc, sl_value **argv) {
     memcpy(copy, fmt, n);
     fmt = copy;
   }
-  sl_buf_reset(&scratch);
-  pf_out o = {&scratch, 0};
+  sl_buf *scratch = sl_scratch(SL_SCRATCH_PRINTF);
+  pf_out o = {scratch, 0};
   pf_args a = {argc - 1, 0, argv + 1};
   format_all(&o, fmt, n, &a);
   if (!o.touched) return;
-  sl_result_text(ctx, scratch.z ? scratch.z : "", scratch.n);
+  sl_result_text(ctx, scratch->z ? scratch->z : "", scratch->n);
 }
 
 const sl_func sl_builtin_printf[] = {

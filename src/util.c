@@ -4,6 +4,7 @@
 */
 #include "util.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +107,34 @@ void sl_buf_vprintf(sl_buf *b, const char *fmt, va_list ap) {
   sl_buf_reserve(b, (size_t)n);
   vsnprintf(b->z + b->n, (size_t)n + 1, fmt, ap);
   b->n += (size_t)n;
+}
+
+/* This thread's scratch buffers (allocated on first use), and the key whose
+** destructor frees them when the thread exits. */
+static _Thread_local sl_buf *t_scratch;
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_free(void *p) {
+  sl_buf *b = p;
+  for (int i = 0; i < SL_SCRATCH_N; i++)
+    sl_buf_free(&b[i]);
+  free(b);
+}
+
+static void scratch_key_init(void) {
+  if (pthread_key_create(&scratch_key, scratch_free) != 0) oom(0);
+}
+
+sl_buf *sl_scratch(int slot) {
+  if (!t_scratch) {
+    pthread_once(&scratch_once, scratch_key_init);
+    t_scratch = sl_calloc(SL_SCRATCH_N, sizeof *t_scratch);
+    pthread_setspecific(scratch_key, t_scratch);
+  }
+  sl_buf *b = &t_scratch[slot];
+  sl_buf_reset(b);
+  return b;
 }
 
 void sl_buf_printf(sl_buf *b, const char *fmt, ...) {

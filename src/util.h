@@ -52,6 +52,14 @@ static inline void sl_buf_putc(sl_buf *b, char c) {
 void sl_buf_printf(sl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sl_buf_vprintf(sl_buf *b, const char *fmt, va_list ap);
 
+/* Per-thread scratch buffers for functions that build a result before copying
+** it out (no allocation per row once warm).  sl_scratch(slot) returns this
+** thread's buffer for slot, reset to empty; it stays valid on this thread
+** until the next sl_scratch(slot) call.  The buffers belong to the thread and
+** are freed when it exits (a server's connection threads come and go). */
+enum { SL_SCRATCH_PRINTF, SL_SCRATCH_JSON, SL_SCRATCH_N };
+sl_buf *sl_scratch(int slot);
+
 /* A chunked arena: sl_arena_alloc returns memory that stays valid until
 ** sl_arena_reset or sl_arena_free.  Reset keeps the chunks for reuse, so an
 ** arena reset once per batch allocates nothing in steady state. */

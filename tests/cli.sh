@@ -80,7 +80,7 @@ contains "stats line" "3 in, 2 out, 1 rejected" "$(cat "$work/err")"
 # The shell, on a pseudo-terminal: multi-line statements, dot-commands, errors.
 if command -v script >/dev/null 2>&1; then
   printf 'SELECT 1 +\n  2 AS three;\n.mode json\nSELECT upper('"'"'abc'"'"') AS u;\nSELECT oops(;\n.help\n.quit\n' > "$work/shell.in"
-  out=$(HOME=$work script -qec "$sluice" /dev/null < "$work/shell.in" 2>&1 | tr -d '\r')
+  out=$(HOME=$work SHELL=/bin/sh script -qec "exec $sluice" /dev/null < "$work/shell.in" 2>&1 | tr -d '\r')
   contains "shell banner" "Enter .help for help" "$out"
   contains "shell multi-line" "    3" "$out"
   contains "shell json mode" '{"u":"ABC"}' "$out"
@@ -88,7 +88,7 @@ if command -v script >/dev/null 2>&1; then
   contains "shell help" ".read FILE" "$out"
   # Ctrl-C at the prompt drops the statement being typed; the shell goes on.
   out=$({ printf 'SELECT\n'; sleep 0.5; printf '\003'; sleep 0.5; printf 'SELECT 5 AS five;\n'; sleep 0.3; printf '.quit\n'; } |
-    HOME=$work timeout 20 script -qec "$sluice --format csv" /dev/null 2>&1 | tr -d '\r')
+    HOME=$work SHELL=/bin/sh timeout 20 script -qec "exec $sluice --format csv" /dev/null 2>&1 | tr -d '\r')
   contains "Ctrl-C at the prompt" $'   ...> ^C\nsluice> SELECT 5 AS five;\nfive\n5\nsluice> .quit' "$out"
 else
   echo "script(1) not available: shell test skipped"

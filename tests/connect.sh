@@ -100,7 +100,7 @@ if command -v script > /dev/null 2>&1; then
     for _ in $(seq 100); do [ "$(grep -c closed gen.out)" -ge 2 ] && break; sleep 0.05; done
     sleep 0.3
     printf 'SELECT 40 + 2 AS answer;\n.quit\n'
-  } | HOME=$work timeout 30 script -qec "'$sluice' --connect $url --format csv" /dev/null > shell.raw 2>&1
+  } | HOME=$work SHELL=/bin/sh timeout 30 script -qec "exec '$sluice' --connect $url --format csv" /dev/null > shell.raw 2>&1
   rc=$?
   tr -d '\r' < shell.raw > shell.out
   [ $rc = 0 ] && ok || bad "shell exit $rc: $(cat shell.out)"

@@ -135,7 +135,7 @@ if command -v script > /dev/null 2>&1; then
     wait_log "closed q7"
     sleep 0.3
     printf 'SELECT two;\n.quit\n'
-  } | HOME=$work timeout 30 script -qec "'$sluice' --connect $url --format table" /dev/null > shell.raw 2>&1
+  } | HOME=$work SHELL=/bin/sh timeout 30 script -qec "exec '$sluice' --connect $url --format table" /dev/null > shell.raw 2>&1
   rc=$?
   tr -d '\r' < shell.raw > shell.out
   out=$(cat shell.out)

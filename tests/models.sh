@@ -128,7 +128,7 @@ command -v script >/dev/null || { echo "script(1) missing"; exit 1; }
   echo "SELECT round(m(1, 0, 0, 0, 0, 0, 0, 0), 6) AS still;"
   echo "SHOW MODELS;"
 } > "$work/shell.in"
-HOME=$work script -qec "$sluice --format csv" /dev/null < "$work/shell.in" > "$work/shell.out" 2>&1
+HOME=$work SHELL=/bin/sh script -qec "exec $sluice --format csv" /dev/null < "$work/shell.in" > "$work/shell.out" 2>&1
 tr -d '\r' < "$work/shell.out" > "$work/shell.txt"
 want() { # want TEXT: a line of the shell's output contains it
   grep -qF -- "$1" "$work/shell.txt" && ok || bad "shell output lacks: $1"

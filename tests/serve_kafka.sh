@@ -127,5 +127,5 @@ for f in text_string_to_metric_families(sys.stdin.read()):
             print(s.value)')
 $py -c "import sys; a = float(sys.argv[1]); assert 0 <= a < 3, a" "${age:-x}" && ok || bad "checkpoint age: ${age:-none}"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$url/queries")" = 200 ] && ok || bad "still serving"
-kill "$spid"; wait "$spid"; spid=""
+kill "$spid"; wait "$spid" && ok || bad "clean stop: $(tail -n 40 serve.err)"; spid=""
 finish serve_kafka
