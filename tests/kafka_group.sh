@@ -17,7 +17,12 @@ for _ in $(seq 50); do [ -s "$work/boot" ] && break; sleep 0.1; done
 boot=$(head -n 1 "$work/boot")
 . "$here/lib.sh"
 
-sql="SELECT n, n * 2 AS twice FROM kafka('events', format => 'json', group => 'g1')
+# A short session timeout: the mock broker's coordinator waits up to the
+# session timeout (45 s by default) for every member to rejoin after a
+# rebalance, longer than a client's request timeouts on a loaded machine,
+# which can then leave the group formed by no one.
+sql="SELECT n, n * 2 AS twice FROM kafka('events', format => 'json', group => 'g1',
+  'session.timeout.ms' => '6000', 'heartbeat.interval.ms' => '500')
   INTO kafka('out', format => 'json');"
 for i in 1 2; do
   "$sluice" --brokers "$boot" --stats -e "$sql" 2> "$work/s$i.err" &
