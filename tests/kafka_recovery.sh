@@ -114,6 +114,7 @@ echo up >&3
 wait $pid && ok || { bad "eo_down: the query must survive the broker going away"; cat eo_down.err; }
 grep -q "broker down" broker.log && grep -q "broker up" broker.log && ok || bad "broker not stopped"
 echo "eo_down: $(grep -h ' in, .* out' eo_down.err | head -1); $(grep -h 'checkpoints of' eo_down.err)"
+grep -h '^sluice: ' eo_down.err | head -5
 grep -h "written after the last checkpoint\|replayed outputs skipped" eo.err* eo.final win_eo.* 2>/dev/null | head -3
 
 $py - "$boot" "$N" <<'PY' && ok || bad "counts"
@@ -194,6 +195,16 @@ for topic, exact, outage in (("alo", False, False), ("eo", True, False), ("eo_do
             retried = 0
     print("%s (%s): %d inputs, %d outputs: %d missing, %d duplicates, %d malformed"
           % (topic, "exactly once" if exact else "at least once", len(inputs), sum(seen.values()), missing, dups, bad))
+    if missing:
+        # where the log stands: per partition, its offsets read and any gap
+        byp = collections.defaultdict(list)
+        for m in msgs:
+            byp[m.partition].append(m.offset)
+        for p, offs in sorted(byp.items()):
+            offs.sort()
+            gaps = [(a, b) for a, b in zip(offs, offs[1:]) if b != a + 1]
+            print("  %s [%d]: offsets %d..%d, %d messages, gaps %s"
+                  % (topic, p, offs[0], offs[-1], len(offs), gaps[:5]))
     ok &= missing == 0 and bad == 0 and (dups == retried or not exact)
 def windows(topic):
     last, count = {}, collections.Counter()
