@@ -40,6 +40,14 @@ typedef struct sl_options {
   ** query_fp (borrowed) marks this query's outputs */
   int exactly_once;
   const char *query_fp;
+  /* Planning (the planner opens nothing): read and check every option and
+  ** fill in what the planner inspects (schema, format, fmt_opts, errors,
+  ** key_col, key_implicit) exactly as a real open would, but do no I/O: open
+  ** no file or socket, start no thread, create no client handle, contact no
+  ** broker.  The only exception is local metadata a schema is made of (a
+  ** CSV file's header line, a SQLite table's columns), read when present.
+  ** The result is inspected and closed, never read from or written to. */
+  int check_only;
 } sl_options;
 
 void sl_options_free(sl_options *o);
