@@ -28,6 +28,7 @@ void sl_catalog_init(sl_catalog *c) {
 }
 
 void sl_table_free(sl_table *t) {
+  if (!t) return;
   for (int i = 0; i < t->nrow * t->schema.ncol; i++)
     sl_value_free(&t->rows[i]);
   free(t->rows);

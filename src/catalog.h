@@ -113,7 +113,7 @@ void sl_catalog_rollback(sl_catalog *c);
 ** swapped out are released. */
 void sl_catalog_release(sl_catalog *c);
 
-/* Free a table that is not in a catalog (its rows and schema). */
+/* Free a table that is not in a catalog (its rows and schema); NULL is a no-op. */
 void sl_table_free(sl_table *t);
 /* Append a row (ncol values copied, column affinity applied). */
 void sl_table_insert(sl_table *t, sl_value *row);

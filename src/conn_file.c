@@ -203,7 +203,7 @@ static sl_source *open_reader(sl_options *opts, const char *path, int fd, int ow
     return NULL;
   }
   if (f->base.format == &sl_fmt_csv) {
-    if (f->base.fmt_opts.header && f->base.schema.ncol == 0) {
+    if (f->base.fmt_opts.header && f->base.schema.ncol == 0 && fd >= 0) {
       if (read_header(f, err)) {
         file_close(&f->base);
         return NULL;
@@ -219,6 +219,22 @@ static sl_source *open_reader(sl_options *opts, const char *path, int fd, int ow
   return &f->base;
 }
 
+/* 1 when the columns of file path come from its CSV header: format csv
+** (given, or by the extension), header => true, no columns => and no
+** declared columns.  Reads the options without marking them used. */
+static int needs_header(sl_options *opts, const char *path) {
+  sl_option *f = sl_opt_find_unused(opts, "format");
+  const char *fmt = f ? sl_value_cstr(&f->value) : format_for(path);
+  sl_option *h = sl_opt_find_unused(opts, "header");
+  int header = h && (h->value.type == SL_INTEGER
+                         ? h->value.u.i != 0
+                         : h->value.type == SL_TEXT &&
+                               (!sl_stricmp(h->value.u.z, "true") ||
+                                !sl_stricmp(h->value.u.z, "yes") || !strcmp(h->value.u.z, "1")));
+  return fmt && !sl_stricmp(fmt, "csv") && header && !sl_opt_find_unused(opts, "columns") &&
+         !(opts->declared && opts->declared->ncol);
+}
+
 static sl_source *file_open_source(sl_options *opts, sl_err *err) {
   const char *path = sl_opt_str(opts, "0", NULL);
   if (!path) path = sl_opt_str(opts, "path", NULL);
@@ -226,15 +242,29 @@ static sl_source *file_open_source(sl_options *opts, sl_err *err) {
     sl_err_set(err, SL_EBIND, "file() needs a path: file('data.json')");
     return NULL;
   }
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    sl_err_set(err, SL_EIO, "cannot open '%s': %s", path, strerror(errno));
-    return NULL;
+  int fd = -1;
+  /* Planning opens nothing, but for a CSV header that names the columns:
+  ** that line is read (without blocking: a fifo is not waited for) */
+  if (!opts->check_only || needs_header(opts, path)) {
+    fd = open(path, O_RDONLY | O_CLOEXEC | (opts->check_only ? O_NONBLOCK : 0));
+    if (fd < 0) {
+      sl_err_set(err, SL_EIO, "cannot open '%s'%s: %s", path,
+                 opts->check_only ? " to read the CSV header that names its columns" : "",
+                 strerror(errno));
+      return NULL;
+    }
   }
   return open_reader(opts, path, fd, 1, format_for(path), err);
 }
 
+/* stdin: planning reads nothing of it, so its CSV columns are declared. */
 static sl_source *stdin_open_source(sl_options *opts, sl_err *err) {
+  if (needs_header(opts, "stdin")) {
+    sl_err_set(err, SL_EBIND,
+               "stdin() is read only when the query runs: name its CSV columns with "
+               "columns => 'a TEXT, b REAL, ...' (header => true then skips the header line)");
+    return NULL;
+  }
   return open_reader(opts, "stdin", 0, 0, "raw", err);
 }
 
@@ -402,6 +432,7 @@ static sl_sink *file_open_sink(sl_options *opts, sl_err *err) {
   }
   f->oflags = append && !opts->resume ? O_APPEND : 0;
   f->pending = append ? 2 : 1;
+  if (opts->check_only) return &f->base; /* planning: the file is not touched */
   /* Check now that the file can be written (the error then has the
   ** statement's position), but change nothing: an existing file is opened
   ** as it is, a new one only created at the first use. */

@@ -1,14 +1,14 @@
 /*
-** conn_table.c - sources of rows that are already values: an in-memory
-** table (CREATE TABLE / INSERT ... VALUES) and the single empty row that a
-** SELECT without FROM is evaluated over.  Both are bounded.
+** conn_table.c - tables and sources: sources of rows that are already
+** values (an in-memory table made by CREATE TABLE / INSERT ... VALUES, and
+** the single empty row that a SELECT without FROM is evaluated over; both
+** bounded), and a bounded source read into a table (a join's table side).
 */
 #include <stdlib.h>
 #include <string.h>
 
 #include "catalog.h"
 #include "connector.h"
-#include "plan.h"
 
 typedef struct table_source {
   sl_source base;
@@ -84,4 +84,73 @@ sl_source *sl_table_source_new(const sl_table *t) {
       sl_value_copy(&s->rows[i], &t->rows[i]);
   }
   return &s->base;
+}
+
+/* Decode the n records of recs into rows of t.  0, or -1 with err set at
+** the first malformed record. */
+static int load_records(sl_source *src, sl_decoder *dec, sl_record *recs, int n, sl_value *row,
+                        sl_arena *arena, sl_table *t, sl_err *err) {
+  for (int i = 0; i < n; i++) {
+    const char *why = NULL;
+    if (src->format->decode(dec, recs[i].data, recs[i].len, row, arena, &why)) {
+      sl_buf pos;
+      sl_buf_init(&pos);
+      src->vt->position(src, &recs[i], &pos);
+      sl_err_set(err, SL_EFORMAT, "%s: %s", pos.z ? pos.z : "?", why ? why : "malformed");
+      sl_buf_free(&pos);
+      return -1;
+    }
+    sl_table_insert(t, row);
+  }
+  return 0;
+}
+
+sl_table *sl_source_load(const sl_connector *c, const sl_options *opts, const char *name,
+                         sl_err *err) {
+  sl_options o;
+  sl_options_copy(&o, opts);
+  o.check_only = 0;
+  sl_source *src = c->open_source(&o, err);
+  sl_options_free(&o);
+  if (!src) return NULL;
+  sl_table *t = sl_calloc(1, sizeof *t);
+  t->name = sl_strdup(name);
+  sl_schema_init(&t->schema, 0);
+  sl_schema_copy(&t->schema, &src->schema);
+  int ncol = src->schema.ncol, cap = 256, rc = 0;
+  sl_value *rows = sl_calloc((size_t)cap * (size_t)(ncol ? ncol : 1), sizeof(sl_value));
+  sl_record recs[256];
+  sl_arena arena;
+  sl_arena_init(&arena);
+  sl_decoder *dec = NULL;
+  if (!src->vt->read_rows) {
+    sl_fmt_opts fo = src->fmt_opts;
+    fo.schema = &src->schema;
+    dec = src->format->decoder_new(&fo, err);
+    if (!dec) rc = -1;
+  }
+  while (!rc) {
+    int n = src->vt->read_rows ? src->vt->read_rows(src, rows, ncol, cap, err)
+                               : src->vt->read(src, recs, cap, -1, err);
+    if (n == SL_READ_END) break;
+    if (n == SL_READ_AGAIN) continue;
+    if (n < 0) {
+      rc = -1;
+      break;
+    }
+    if (src->vt->read_rows) {
+      for (int i = 0; i < n; i++)
+        sl_table_insert(t, rows + (size_t)i * (size_t)ncol);
+      continue;
+    }
+    sl_arena_reset(&arena);
+    rc = load_records(src, dec, recs, n, rows, &arena, t, err);
+  }
+  if (dec) src->format->decoder_free(dec);
+  sl_arena_free(&arena);
+  free(rows);
+  src->vt->close(src);
+  if (!rc) return t;
+  sl_table_free(t);
+  return NULL;
 }

@@ -22,6 +22,14 @@ void sl_options_free(sl_options *o) {
   o->n = 0;
 }
 
+void sl_options_copy(sl_options *dst, const sl_options *src) {
+  *dst = *src;
+  dst->n = 0;
+  dst->v = NULL;
+  for (int i = 0; i < src->n; i++)
+    sl_options_add(dst, src->v[i].name, &src->v[i].value, src->v[i].line, src->v[i].col);
+}
+
 void sl_options_add(sl_options *o, const char *name, const sl_value *value, int line, int col) {
   o->v = sl_realloc(o->v, sizeof(*o->v) * (size_t)(o->n + 1));
   sl_option *opt = &o->v[o->n++];

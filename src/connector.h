@@ -51,6 +51,9 @@ typedef struct sl_options {
 } sl_options;
 
 void sl_options_free(sl_options *o);
+/* dst = a copy of src: the options (deep, none marked used) and the flags
+** and borrowed pointers as they are. */
+void sl_options_copy(sl_options *dst, const sl_options *src);
 /* Append a copy of value under name. */
 void sl_options_add(sl_options *o, const char *name, const sl_value *value, int line, int col);
 /* Look up by name (case-insensitive) and mark used; NULL if absent. */
@@ -192,6 +195,18 @@ const sl_connector *sl_connector_find(const char *name, size_t n);
 ** `errors` options into the source/sink fields (default format: dflt). */
 int sl_source_init_format(sl_source *s, sl_options *opts, const char *dflt, sl_err *err);
 int sl_sink_init_format(sl_sink *s, sl_options *opts, const char *dflt, sl_err *err);
+
+/* conn_table.c: a source over a copy of a table's rows as they are now, or
+** (t == NULL) over one empty row, which is what a SELECT without FROM
+** evaluates. */
+struct sl_table;
+sl_source *sl_table_source_new(const struct sl_table *t);
+/* conn_table.c: read a bounded source (c opened with a copy of opts) to its
+** end into a new table named name with owned values: the table side of a
+** stream-table join.  A malformed record is an error (with its position).
+** NULL with err set. */
+struct sl_table *sl_source_load(const sl_connector *c, const sl_options *opts, const char *name,
+                                sl_err *err);
 
 extern const sl_connector sl_conn_file;   /* conn_file.c: file('path') */
 extern const sl_connector sl_conn_socket; /* conn_socket.c: socket('host:port') */

@@ -40,6 +40,7 @@ sluice *sluice_open(void) {
 void sluice_close(sluice *db) {
   if (!db) return;
   sl_run_free(db->pending);
+  sl_plan_free(db->planning);
   sl_ckpt_close(db->ckpt);
   free(db->ckpt_dir);
   sl_catalog_free(&db->cat);
@@ -160,8 +161,8 @@ static int exec_show(sluice *db, const sl_stmt *st, sl_row_fn fn, void *ud, sl_e
       db->hooks->show_queries(db->hooks->ud, fn, ud);
       return 0;
     }
-    if (db->pending) {
-      for (int i = 0; i < sl_run_nqueries(db->pending); i++) {
+    if (db->planning) {
+      for (int i = 0; i < sl_plan_ntop(db->planning); i++) {
         char id[16];
         snprintf(id, sizeof id, "q%d", i + 1);
         const char *cells[] = {id, "pending"};
@@ -245,6 +246,31 @@ static int exec_terminate(sluice *db, const sl_stmt *st, sl_row_fn fn, void *ud,
   return -1;
 }
 
+/* ---- plans and runs ------------------------------------------------------------ */
+
+/* A new plan over the engine's catalog. */
+static sl_plan *engine_plan(sluice *db) {
+  sl_plan_ctx ctx = {&db->cat, &db->nquery, db->vm_trace};
+  return sl_plan_new(&ctx);
+}
+
+/* A run of plan (taken) with the engine's checkpoint store (SET state_dir),
+** unless transient (a server's SELECT without INTO: never checkpointed).
+** NULL with err set. */
+static sl_run *engine_run(sluice *db, sl_plan *plan, int transient, sl_err *err) {
+  sl_run_cfg cfg = {NULL, 5000, &db->interrupted};
+  if (!transient) {
+    cfg.ckpt = sl_engine_state(db, err);
+    if (!cfg.ckpt && err->code) {
+      sl_plan_free(plan);
+      return NULL;
+    }
+    const sl_value *iv = sl_catalog_get(&db->cat, "checkpoint_interval");
+    cfg.ckpt_ms = iv ? sl_interval_ms(iv) : 5000;
+  }
+  return sl_run_new(plan, &cfg, err);
+}
+
 /* ---- DDL ----------------------------------------------------------------------- */
 
 /* CREATE [OR REPLACE] MODEL name TYPE t [WITH (options)]: a model that
@@ -254,7 +280,8 @@ static int create_trainable(sluice *db, const sl_stmt *st, sl_err *err) {
   sl_options o;
   sl_err e = {0};
   sl_trainer *t = NULL;
-  if (sl_call_options(db, st->source, &o, &e) == 0) t = sl_trainer_new(st->source->name, &o, &e);
+  if (sl_call_options(db->cat.funcs, st->source, &o, &e) == 0)
+    t = sl_trainer_new(st->source->name, &o, &e);
   sl_options_free(&o);
   if (!t) {
     if (!e.line) {
@@ -322,32 +349,30 @@ static int exec_create_stream(sluice *db, const sl_stmt *st, sl_err *err) {
     sl_catalog_drop_stream(&db->cat, st->name);
   }
   sl_stream *s = sl_catalog_add_stream(&db->cat, st->name, st);
-  /* Plan it once now: validates the definition and gives its columns. */
-  sl_run *run = sl_run_new(db);
   int rc = 0;
   if (st->select) {
+    /* Plan it once now: validates the definition and gives its columns. */
     sl_stmt tmp = *st;
     tmp.kind = S_SELECT;
     int saved = db->nquery;
-    sl_query *q = sl_plan_query(run, &tmp, NULL, NULL, err);
+    sl_plan *plan = engine_plan(db);
+    int qi = sl_plan_query(plan, &tmp, NULL, NULL, err);
     db->nquery = saved;
-    if (!q) {
+    if (qi < 0) {
       rc = -1;
     } else {
-      const char *const *names;
-      const uint8_t *affs;
-      int n = sl_query_columns(q, &names, &affs);
-      for (int i = 0; i < n; i++) {
-        int idx = sl_schema_add(&s->schema, names[i], strlen(names[i]), NULL);
-        s->schema.cols[idx].aff = affs[i];
+      const sl_pquery *q = plan->queries[qi];
+      for (int i = 0; i < q->ncol; i++) {
+        int idx = sl_schema_add(&s->schema, q->names[i], strlen(q->names[i]), NULL);
+        s->schema.cols[idx].aff = q->affs[i];
       }
     }
+    sl_plan_free(plan);
   } else {
     for (int i = 0; i < st->ncols; i++)
       sl_schema_add(&s->schema, st->cols[i].name, strlen(st->cols[i].name), st->cols[i].type);
     s->schema.open = st->ncols == 0;
   }
-  sl_run_free(run);
   if (rc) sl_catalog_drop_stream(&db->cat, st->name);
   return rc;
 }
@@ -500,13 +525,18 @@ static int exec_select(sluice *db, const sl_stmt *st, int mode, sl_row_fn fn, vo
     return -1;
   }
   if ((mode & SL_EXEC_PLAN_ALL) || ((mode & SL_EXEC_DEFERRED) && st->select->into)) {
-    if (!db->pending) db->pending = sl_run_new(db);
-    return sl_plan_query(db->pending, st, fn, ud, err) ? 0 : -1;
+    if (!db->planning) db->planning = engine_plan(db);
+    return sl_plan_query(db->planning, st, fn, ud, err) < 0 ? -1 : 0;
   }
   if (mode) note_training_select(db, st->select, 0); /* it runs inside the script's savepoint */
-  sl_run *run = sl_run_new(db);
-  int rc = sl_plan_query(run, st, fn, ud, err) ? 0 : -1;
-  if (!rc) rc = sl_run_execute(run, 0, err);
+  sl_plan *plan = engine_plan(db);
+  if (sl_plan_query(plan, st, fn, ud, err) < 0) {
+    sl_plan_free(plan);
+    return -1;
+  }
+  sl_run *run = engine_run(db, plan, 0, err);
+  if (!run) return -1;
+  int rc = sl_run_execute(run, 0, err);
   sl_run_stats(run, &db->stats, NULL);
   sl_run_free(run);
   return rc;
@@ -518,14 +548,14 @@ static int exec_explain(sluice *db, const sl_stmt *st, sl_row_fn fn, void *ud, s
     sl_err_setpos(err, SL_EBIND, st->line, st->col, "EXPLAIN takes a query");
     return -1;
   }
-  sl_run *run = sl_run_new(db);
+  sl_plan *plan = engine_plan(db);
   int saved = db->nquery;
-  int rc = sl_plan_query(run, inner, NULL, NULL, err) ? 0 : -1;
+  int rc = sl_plan_query(plan, inner, NULL, NULL, err) < 0 ? -1 : 0;
   db->nquery = saved;
   if (!rc) {
     sl_buf out;
     sl_buf_init(&out);
-    sl_run_explain(run, &out);
+    sl_plan_explain(plan, &out);
     static const char *const names[] = {"plan"};
     char *line = out.z;
     while (line && *line) {
@@ -537,7 +567,7 @@ static int exec_explain(sluice *db, const sl_stmt *st, sl_row_fn fn, void *ud, s
     }
     sl_buf_free(&out);
   }
-  sl_run_free(run);
+  sl_plan_free(plan);
   return rc;
 }
 
@@ -588,6 +618,13 @@ static int exec_stmt(sluice *db, const sl_stmt *st, int mode, sl_row_fn fn, void
   case S_EXPLAIN: return exec_explain(db, st, fn, ud, err);
   case S_TERMINATE: return exec_terminate(db, st, fn, ud, err);
   }
+  return 0;
+}
+
+/* 1 when a query of plan writes INTO a sink. */
+static int plan_has_sink(const sl_plan *plan) {
+  for (int i = 0; i < plan->nquery; i++)
+    if (plan->queries[i]->into) return 1;
   return 0;
 }
 
@@ -651,9 +688,20 @@ int sl_engine_exec(sluice *db, const char *sql, int mode, sl_row_fn fn, void *ud
     /* Streams and pending queries point into the tree: keep it then. */
     if (st->kind == S_CREATE_STREAM || (deferred && st->kind == S_SELECT)) keep = 1;
   }
+  if (deferred && !rc && db->planning) {
+    /* the script's queries, made live while its savepoint is open: a source
+    ** or sink that cannot be opened fails the script */
+    sl_plan *plan = db->planning;
+    db->planning = NULL;
+    int transient = (mode & SL_EXEC_PLAN_ALL) && !plan_has_sink(plan);
+    db->pending = engine_run(db, plan, transient, err);
+    if (!db->pending) rc = -1;
+  }
   if (atomic && rc) {
     /* first what holds references into the catalog, then the catalog */
     if (deferred) {
+      sl_plan_free(db->planning);
+      db->planning = NULL;
       sl_run_free(db->pending);
       db->pending = NULL;
     }

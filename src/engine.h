@@ -9,6 +9,7 @@
 
 #include "catalog.h"
 #include "plan.h"
+#include "run.h"
 #include "sluice.h"
 
 typedef struct sl_parse_node {
@@ -35,7 +36,8 @@ struct sluice {
   sl_catalog cat;
   sl_parse_node *parses; /* every parsed script, kept for the catalog's pointers */
   volatile sig_atomic_t interrupted;
-  sl_run *pending;              /* deferred mode: queries collected to start together */
+  sl_plan *planning;            /* deferred mode: the script's queries, planned so far */
+  sl_run *pending;              /* deferred mode: the last script's queries, ready to start */
   int nquery;                   /* queries planned so far (for ids q1, q2, ...) */
   int vm_trace;                 /* SET vm_trace = 1 (debug builds) */
   int show_stats;               /* print per-query counts after each run */
@@ -52,8 +54,10 @@ struct sluice {
 #define SL_EXEC_PLAN_ALL 4 /* with DEFERRED (a server): every query waits, with or without INTO */
 
 /* Execute every statement of sql.  In deferred mode (`sluice run`, serve)
-** continuous queries with INTO are only planned into db->pending (started
-** together by sl_engine_run_pending); every other query runs to completion
+** continuous queries with INTO are only planned, into one plan; when the
+** script has succeeded, a run is made of it (connectors opened, checkpoints
+** loaded: a failure there fails the script) and left in db->pending, to be
+** started by sl_engine_run_pending or a server; every other query runs to completion
 ** before the next statement; with SL_EXEC_PLAN_ALL every query is only
 ** planned, its rows (without INTO) going to fn once it runs.  Rows of SELECTs without INTO and of
 ** SHOW/DESCRIBE/EXPLAIN go to fn.  Returns 0, or -1 with err set

@@ -84,7 +84,7 @@ typedef struct part_time {
 
 typedef struct op_aggregate {
   sl_operator base;
-  sl_agg_spec spec; /* programs and layout, owned */
+  sl_agg_spec spec; /* a shallow copy of the plan's: programs and layout, borrowed */
   sl_vm vstep, vout;
   size_t *state_off; /* per aggregate: offset in a group's state block */
   size_t state_size;
@@ -137,12 +137,7 @@ static int64_t value_bytes(const sl_value *v) {
 
 /* Add (or with a negative sign, remove) bytes of state and groups. */
 static void account(op_aggregate *p, int64_t bytes, int groups) {
-  sl_stats *st = p->base.stats;
-  if (!st) return;
-  st->state_bytes += bytes;
-  st->groups += groups;
-  if (st->state_bytes > st->state_peak) st->state_peak = st->state_bytes;
-  if (st->groups > st->groups_peak) st->groups_peak = st->groups;
+  sl_op_account(&p->base, bytes, groups);
 }
 
 static int64_t group_bytes(op_aggregate *p, const sl_value *keys) {
@@ -803,14 +798,14 @@ static int aggregate_push(sl_operator *base, sl_batch *in, sl_err *err) {
 
 /* Time passes without records: processing-time windows close, and idle
 ** partitions stop holding event-time windows open. */
-static int aggregate_on_time(sl_operator *base, int64_t wm, int64_t now, sl_err *err) {
+static int aggregate_tick(sl_operator *base, int64_t now, sl_err *err) {
   op_aggregate *p = (op_aggregate *)base;
   if (now > p->now) p->now = now;
   if (p->spec.wkind != SL_WIN_NONE) {
     if (p->spec.proctime) note_time(p, 0, now);
     if (advance_watermark(p, NULL, err)) return -1;
   }
-  return sl_op_pass_time(base, wm, now, err);
+  return sl_op_pass_tick(base, now, err);
 }
 
 static int aggregate_finish(sl_operator *base, sl_err *err) {
@@ -821,19 +816,18 @@ static int aggregate_finish(sl_operator *base, sl_err *err) {
   return sl_op_finish_next(base, err);
 }
 
-static void aggregate_explain(sl_operator *base, sl_buf *out) {
-  op_aggregate *p = (op_aggregate *)base;
+static void aggregate_explain(const void *spec, sl_buf *out) {
+  const sl_agg_spec *sp = spec;
   static const char *kinds[] = {"none", "TUMBLE", "HOP", "SESSION"};
-  sl_buf_printf(out, "aggregate: %d key%s, %d aggregate%s, window %s", p->spec.nkeys,
-                p->spec.nkeys == 1 ? "" : "s", p->spec.naggs, p->spec.naggs == 1 ? "" : "s",
-                kinds[p->spec.wkind]);
-  if (p->spec.wkind)
-    sl_buf_printf(out, " (size %lld ms, slide %lld ms, lateness %lld ms)", (long long)p->spec.size,
-                  (long long)p->spec.slide, (long long)p->spec.lateness);
-  sl_buf_printf(out, ", emit %s\nper row:\n", p->spec.emit_changes ? "changes" : "on close");
-  sl_program_explain(p->spec.step, out);
+  sl_buf_printf(out, "aggregate: %d key%s, %d aggregate%s, window %s", sp->nkeys,
+                sp->nkeys == 1 ? "" : "s", sp->naggs, sp->naggs == 1 ? "" : "s", kinds[sp->wkind]);
+  if (sp->wkind)
+    sl_buf_printf(out, " (size %lld ms, slide %lld ms, lateness %lld ms)", (long long)sp->size,
+                  (long long)sp->slide, (long long)sp->lateness);
+  sl_buf_printf(out, ", emit %s\nper row:\n", sp->emit_changes ? "changes" : "on close");
+  sl_program_explain(sp->step, out);
   sl_buf_puts(out, "per group:\n");
-  sl_program_explain(p->spec.out, out);
+  sl_program_explain(sp->out, out);
 }
 
 static void aggregate_free(sl_operator *base) {
@@ -858,9 +852,6 @@ static void aggregate_free(sl_operator *base) {
   free(p->sbuckets);
   free(p->fakereg);
   free(p->argv);
-  for (int i = 0; i < p->spec.nheld; i++)
-    sl_model_slot_release(p->spec.held[i]);
-  free(p->spec.held);
   free(p->wins);
   free(p->buckets);
   free(p->parts);
@@ -873,9 +864,6 @@ static void aggregate_free(sl_operator *base) {
   free(p->state_off);
   sl_vm_free(&p->vstep);
   sl_vm_free(&p->vout);
-  sl_program_free(p->spec.step);
-  sl_program_free(p->spec.out);
-  free(p->spec.aggs);
   sl_arena_free(&p->arena);
   sl_buf_free(&p->msg);
   free(p);
@@ -1039,24 +1027,29 @@ done:
   return rc;
 }
 
-const char *sl_op_aggregate_uncheckpointable(sl_operator *base) {
-  op_aggregate *p = (op_aggregate *)base;
-  for (int a = 0; a < p->spec.naggs; a++) {
-    const sl_func *f = p->spec.aggs[a].func;
-    if (!f->xSave && !(f->flags & SL_FUNC_PLAINSTATE)) return f->name;
+/* An aggregate whose state cannot be checkpointed (a C function without
+** xSave). */
+static int aggregate_no_checkpoint(const void *spec, sl_buf *why) {
+  const sl_agg_spec *sp = spec;
+  for (int a = 0; a < sp->naggs; a++) {
+    const sl_func *f = sp->aggs[a].func;
+    if (!f->xSave && !(f->flags & SL_FUNC_PLAINSTATE)) {
+      sl_buf_printf(why, "aggregate %s() cannot be checkpointed (a C function without xSave)",
+                    f->name);
+      return 1;
+    }
   }
-  return NULL;
+  return 0;
 }
 
-static const sl_op_vt aggregate_vt = {"aggregate",      aggregate_push,    aggregate_on_time,
-                                      aggregate_finish, aggregate_explain, aggregate_free,
-                                      aggregate_save,   aggregate_load};
+static const sl_op_vt aggregate_vt = {"aggregate",        aggregate_push,   aggregate_tick,
+                                      sl_op_pass_barrier, aggregate_finish, aggregate_free,
+                                      aggregate_save,     aggregate_load};
 
-sl_operator *sl_op_aggregate_new(sl_agg_spec *spec) {
+static sl_operator *aggregate_make(const void *spec, sl_err *err) {
   op_aggregate *p = sl_calloc(1, sizeof *p);
   p->base.vt = &aggregate_vt;
-  p->spec = *spec;
-  memset(spec, 0, sizeof *spec);
+  p->spec = *(const sl_agg_spec *)spec;
   p->state_off = sl_calloc((size_t)(p->spec.naggs ? p->spec.naggs : 1), sizeof(size_t));
   int maxargs = 1;
   for (int a = 0; a < p->spec.naggs; a++) {
@@ -1081,3 +1074,17 @@ sl_operator *sl_op_aggregate_new(sl_agg_spec *spec) {
   sl_arena_init(&p->arena);
   return &p->base;
 }
+
+static void aggregate_free_spec(void *spec) {
+  sl_agg_spec *sp = spec;
+  for (int i = 0; i < sp->nheld; i++)
+    sl_model_slot_release(sp->held[i]);
+  free(sp->held);
+  sl_program_free(sp->step);
+  sl_program_free(sp->out);
+  free(sp->aggs);
+  free(sp);
+}
+
+const sl_op_kind sl_op_aggregate = {"aggregate", aggregate_make, aggregate_explain,
+                                    aggregate_free_spec, aggregate_no_checkpoint};

@@ -49,10 +49,7 @@ typedef struct sl_agg_spec {
   int nheld;
 } sl_agg_spec;
 
-/* Takes the programs and the aggregate array (spec is zeroed). */
-sl_operator *sl_op_aggregate_new(sl_agg_spec *spec);
-/* The name of an aggregate of op whose state cannot be checkpointed (a C
-** function without xSave), or NULL. */
-const char *sl_op_aggregate_uncheckpointable(sl_operator *op);
-
+/* The operator's kind: a spec (owned by the plan, with its programs,
+** aggregate array and held slots) to a live aggregate. */
+extern const sl_op_kind sl_op_aggregate;
 #endif /* SLUICE_OP_AGGREGATE_H */

@@ -28,13 +28,23 @@ static int fanout_push(sl_operator *base, sl_batch *in, sl_err *err) {
   return 0;
 }
 
-static int fanout_time(sl_operator *base, int64_t wm, int64_t now, sl_err *err) {
+/* Ticks go to the readers still fed. */
+static int fanout_tick(sl_operator *base, int64_t now, sl_err *err) {
   op_fanout *f = (op_fanout *)base;
-  int pending = 0; /* SL_TIME_CHECK: not durable while any reader's sink is not */
-  int barrier = wm == SL_TIME_FLUSH || wm == SL_TIME_MARK || wm == SL_TIME_CHECK;
   for (int i = 0; i < f->nkid; i++) {
-    if (!barrier && sl_op_halted(f->kids[i])) continue;
-    int rc = f->kids[i]->vt->on_time(f->kids[i], wm, now, err);
+    if (sl_op_halted(f->kids[i])) continue;
+    if (f->kids[i]->vt->tick(f->kids[i], now, err) < 0) return -1;
+  }
+  return 0;
+}
+
+/* Barriers go to every reader, halted ones too: their sinks must end
+** durable.  CHECK: not durable (1) while any reader's sink is not. */
+static int fanout_barrier(sl_operator *base, sl_barrier what, sl_err *err) {
+  op_fanout *f = (op_fanout *)base;
+  int pending = 0;
+  for (int i = 0; i < f->nkid; i++) {
+    int rc = f->kids[i]->vt->barrier(f->kids[i], what, err);
     if (rc < 0) return -1;
     pending |= rc > 0;
   }
@@ -47,15 +57,10 @@ static int fanout_finish(sl_operator *base, sl_err *err) {
   for (int i = 0; i < f->nkid; i++) {
     sl_operator *k = f->kids[i];
     /* a halted reader's open windows stay open: only flush what it has */
-    int r = sl_op_halted(k) ? k->vt->on_time(k, SL_TIME_FLUSH, 0, err) : k->vt->finish(k, err);
+    int r = sl_op_halted(k) ? k->vt->barrier(k, SL_BARRIER_FLUSH, err) : k->vt->finish(k, err);
     if (r < 0) rc = -1;
   }
   return rc;
-}
-
-static void fanout_explain(sl_operator *base, sl_buf *out) {
-  op_fanout *f = (op_fanout *)base;
-  sl_buf_printf(out, "fanout: %d reader%s\n", f->nkid, f->nkid == 1 ? "" : "s");
 }
 
 static void fanout_free(sl_operator *base) {
@@ -64,8 +69,8 @@ static void fanout_free(sl_operator *base) {
   free(f);
 }
 
-static const sl_op_vt fanout_vt = {"fanout",       fanout_push, fanout_time, fanout_finish,
-                                   fanout_explain, fanout_free, NULL,        NULL};
+static const sl_op_vt fanout_vt = {"fanout",      fanout_push, fanout_tick, fanout_barrier,
+                                   fanout_finish, fanout_free, NULL,        NULL};
 
 sl_operator *sl_op_fanout_new(void) {
   op_fanout *f = sl_calloc(1, sizeof *f);

@@ -116,15 +116,6 @@ static int64_t rec_bytes(const op_ijoin *p, int k, const jrec *r) {
   return n;
 }
 
-static void account(op_ijoin *p, int64_t bytes, int recs) {
-  sl_stats *st = p->base.stats;
-  if (!st) return;
-  st->state_bytes += bytes;
-  st->groups += recs;
-  if (st->state_bytes > st->state_peak) st->state_peak = st->state_bytes;
-  if (st->groups > st->groups_peak) st->groups_peak = st->groups;
-}
-
 static void jrec_free(op_ijoin *p, int k, jrec *r) {
   for (int i = 0; i < p->spec.nkeys; i++)
     sl_value_free(&r->keys[i]);
@@ -148,7 +139,7 @@ static void expire(op_ijoin *p, int k) {
       int dead = k == 0 ? r->ts + p->spec.hi < wm : r->ts - p->spec.lo < wm;
       if (dead) {
         *pp = r->next;
-        account(p, -rec_bytes(p, k, r), -1);
+        sl_op_account(&p->base, -rec_bytes(p, k, r), -1);
         jrec_free(p, k, r);
         s->n--;
       } else {
@@ -215,7 +206,7 @@ static int side_push(op_ijoin *p, int k, sl_batch *in, sl_err *err) {
     nr->row = sl_calloc((size_t)(s->ncol ? s->ncol : 1), sizeof(sl_value));
     for (int c = 0; c < s->ncol && c < in->ncol; c++)
       sl_value_copy(&nr->row[c], &row[c]);
-    account(p, rec_bytes(p, k, nr), 1);
+    sl_op_account(&p->base, rec_bytes(p, k, nr), 1);
     size_t bk = h & (s->nbuckets - 1);
     nr->next = s->buckets[bk];
     s->buckets[bk] = nr;
@@ -247,22 +238,35 @@ static int port_push(sl_operator *base, sl_batch *in, sl_err *err) {
   return side_push(((port *)base)->join, 1, in, err);
 }
 
-static int side_time(op_ijoin *p, int64_t wm, int64_t now, sl_err *err) {
+/* Ticks and barriers from either input go downstream under the mutex. */
+static int side_tick(op_ijoin *p, int64_t now, sl_err *err) {
   pthread_mutex_lock(&p->mu);
-  int rc = sl_op_pass_time(&p->base, wm, now, err);
+  int rc = sl_op_pass_tick(&p->base, now, err);
   pthread_mutex_unlock(&p->mu);
   return rc;
 }
 
-static int ijoin_time(sl_operator *base, int64_t wm, int64_t now, sl_err *err) {
-  return side_time((op_ijoin *)base, wm, now, err);
+static int side_barrier(op_ijoin *p, sl_barrier what, sl_err *err) {
+  pthread_mutex_lock(&p->mu);
+  int rc = sl_op_pass_barrier(&p->base, what, err);
+  pthread_mutex_unlock(&p->mu);
+  return rc;
 }
 
-static int port_time(sl_operator *base, int64_t wm, int64_t now, sl_err *err) {
-  return side_time(((port *)base)->join, wm, now, err);
+static int ijoin_tick(sl_operator *base, int64_t now, sl_err *err) {
+  return side_tick((op_ijoin *)base, now, err);
+}
+static int port_tick(sl_operator *base, int64_t now, sl_err *err) {
+  return side_tick(((port *)base)->join, now, err);
+}
+static int ijoin_barrier(sl_operator *base, sl_barrier what, sl_err *err) {
+  return side_barrier((op_ijoin *)base, what, err);
+}
+static int port_barrier(sl_operator *base, sl_barrier what, sl_err *err) {
+  return side_barrier(((port *)base)->join, what, err);
 }
 
-/* The second input to finish finishes downstream. */
+/* Side k's input ended; the join finishes downstream when both have. */
 static int side_finish(op_ijoin *p, int k, sl_err *err) {
   pthread_mutex_lock(&p->mu);
   p->s[k].done = 1;
@@ -279,21 +283,16 @@ static int port_finish(sl_operator *base, sl_err *err) {
   return side_finish(((port *)base)->join, 1, err);
 }
 
-static void ijoin_explain(sl_operator *base, sl_buf *out) {
-  op_ijoin *p = (op_ijoin *)base;
+static void ijoin_explain(const void *spec, sl_buf *out) {
+  const sl_ijoin_spec *p = spec;
   sl_buf_printf(out,
                 "interval join: %d key%s, right time in [left time %+lld ms, %+lld ms]; "
                 "joined row = %d left columns, then %d right\nleft keys and time:\n",
-                p->spec.nkeys, p->spec.nkeys == 1 ? "" : "s", (long long)p->spec.lo,
-                (long long)p->spec.hi, p->spec.na, p->spec.nb);
-  sl_program_explain(p->spec.aprog, out);
+                p->nkeys, p->nkeys == 1 ? "" : "s", (long long)p->lo, (long long)p->hi, p->na,
+                p->nb);
+  sl_program_explain(p->aprog, out);
   sl_buf_puts(out, "right keys and time:\n");
-  sl_program_explain(p->spec.bprog, out);
-}
-
-static void port_explain(sl_operator *base, sl_buf *out) {
-  (void)base;
-  sl_buf_puts(out, "interval join: right input\n");
+  sl_program_explain(p->bprog, out);
 }
 
 static void ijoin_free(sl_operator *base) {
@@ -308,8 +307,6 @@ static void ijoin_free(sl_operator *base) {
     free(s->buckets);
     sl_vm_free(&s->vm);
   }
-  sl_program_free(p->spec.aprog);
-  sl_program_free(p->spec.bprog);
   pthread_mutex_destroy(&p->mu);
   free(p->jrow);
   free(p->out);
@@ -321,24 +318,25 @@ static void port_free(sl_operator *base) {
   (void)base; /* owned by the join */
 }
 
-static const sl_op_vt ijoin_vt = {"interval join", ijoin_push, ijoin_time, ijoin_finish,
-                                  ijoin_explain,   ijoin_free, NULL,       NULL};
+static const sl_op_vt ijoin_vt = {"interval join", ijoin_push, ijoin_tick, ijoin_barrier,
+                                  ijoin_finish,    ijoin_free, NULL,       NULL};
 static const sl_op_vt port_vt = {"interval join (right)",
                                  port_push,
-                                 port_time,
+                                 port_tick,
+                                 port_barrier,
                                  port_finish,
-                                 port_explain,
                                  port_free,
                                  NULL,
                                  NULL};
 
-sl_operator *sl_op_ijoin_new(sl_ijoin_spec *spec, sl_operator **right) {
+/* The live join; its right input is base.port. */
+static sl_operator *ijoin_make(const void *spec, sl_err *err) {
   op_ijoin *p = sl_calloc(1, sizeof *p);
   p->base.vt = &ijoin_vt;
-  p->spec = *spec;
-  memset(spec, 0, sizeof *spec);
+  p->spec = *(const sl_ijoin_spec *)spec;
   p->right.base.vt = &port_vt;
   p->right.join = p;
+  p->base.port = &p->right.base;
   pthread_mutex_init(&p->mu, NULL);
   p->jrow = sl_calloc((size_t)(width(p) ? width(p) : 1), sizeof(sl_value));
   for (int k = 0; k < 2; k++) {
@@ -349,6 +347,22 @@ sl_operator *sl_op_ijoin_new(sl_ijoin_spec *spec, sl_operator **right) {
     s->ncol = k ? p->spec.nb : p->spec.na;
     s->max_ts = INT64_MIN;
   }
-  *right = &p->right.base;
   return &p->base;
 }
+
+static void ijoin_free_spec(void *spec) {
+  sl_ijoin_spec *p = spec;
+  sl_program_free(p->aprog);
+  sl_program_free(p->bprog);
+  free(p);
+}
+
+/* Its kept records are not checkpointed yet. */
+static int ijoin_no_checkpoint(const void *spec, sl_buf *why) {
+  (void)spec;
+  sl_buf_puts(why, "the state of interval joins is not checkpointed yet");
+  return 1;
+}
+
+const sl_op_kind sl_op_ijoin = {"interval join", ijoin_make, ijoin_explain, ijoin_free_spec,
+                                ijoin_no_checkpoint};

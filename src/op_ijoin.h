@@ -19,8 +19,7 @@ typedef struct sl_ijoin_spec {
   int na, nb;          /* columns of a and of b in a joined row (a's first) */
 } sl_ijoin_spec;
 
-/* Takes the programs (spec is zeroed).  Returns the operator fed by a; *right
-** is the one b's input feeds (owned by the join). */
-sl_operator *sl_op_ijoin_new(sl_ijoin_spec *spec, sl_operator **right);
-
+/* The operator's kind: a spec (owned by the plan) to a live join, fed by a;
+** b feeds its port (sl_operator.port). */
+extern const sl_op_kind sl_op_ijoin;
 #endif /* SLUICE_OP_IJOIN_H */

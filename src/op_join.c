@@ -18,7 +18,8 @@
 
 typedef struct op_join {
   sl_operator base;
-  sl_join_spec spec;
+  sl_join_spec spec; /* a shallow copy of the plan's; its table may be ours */
+  sl_table *own;     /* t when it was loaded here (owned), else NULL */
   sl_vm vkey, vres;
   int nt;         /* columns of t */
   int *head;      /* hash buckets: first row, -1 */
@@ -144,17 +145,20 @@ static int join_finish(sl_operator *base, sl_err *err) {
   return sl_op_finish_next(base, err);
 }
 
-static void join_explain(sl_operator *base, sl_buf *out) {
-  op_join *p = (op_join *)base;
-  sl_buf_printf(out,
-                "join: %s%s, %d rows, %d key%s; joined row = %d columns of %s, then the input\n",
-                p->spec.left ? "LEFT JOIN " : "JOIN ", p->spec.table->name, p->spec.table->nrow,
-                p->spec.nkeys, p->spec.nkeys == 1 ? "" : "s", p->nt, p->spec.table->name);
+static void join_explain(const void *spec, sl_buf *out) {
+  const sl_join_spec *p = spec;
+  sl_buf_printf(out, "join: %s%s, ", p->left ? "LEFT JOIN " : "JOIN ", p->tname);
+  if (p->table)
+    sl_buf_printf(out, "%d rows", p->table->nrow);
+  else
+    sl_buf_printf(out, "%s() read when the query starts", p->conn->name);
+  sl_buf_printf(out, ", %d key%s; joined row = %d columns of %s, then the input\n", p->nkeys,
+                p->nkeys == 1 ? "" : "s", p->schema.ncol, p->tname);
   sl_buf_puts(out, "input key:\n");
-  sl_program_explain(p->spec.keyprog, out);
-  if (p->spec.residual) {
+  sl_program_explain(p->keyprog, out);
+  if (p->residual) {
     sl_buf_puts(out, "rest of ON:\n");
-    sl_program_explain(p->spec.residual, out);
+    sl_program_explain(p->residual, out);
   }
 }
 
@@ -162,13 +166,10 @@ static void join_free(sl_operator *base) {
   op_join *p = (op_join *)base;
   sl_vm_free(&p->vkey);
   if (p->spec.residual) sl_vm_free(&p->vres);
-  sl_program_free(p->spec.keyprog);
-  sl_program_free(p->spec.residual);
   for (int k = 0; k < p->spec.nkeys; k++)
     sl_value_free(&p->keys[k]);
   free(p->keys);
-  free(p->spec.tkey);
-  sl_table_free(p->spec.table);
+  sl_table_free(p->own);
   free(p->head);
   free(p->chain);
   free(p->hash);
@@ -179,19 +180,11 @@ static void join_free(sl_operator *base) {
 }
 
 static const sl_op_vt join_vt = {
-    "join", join_push, sl_op_pass_time, join_finish, join_explain, join_free, NULL, NULL};
+    "join", join_push, sl_op_pass_tick, sl_op_pass_barrier, join_finish, join_free, NULL, NULL};
 
-sl_operator *sl_op_join_new(sl_join_spec *spec) {
-  op_join *p = sl_calloc(1, sizeof *p);
-  p->base.vt = &join_vt;
-  p->spec = *spec;
-  memset(spec, 0, sizeof *spec);
+/* Index t by its key columns. */
+static void index_table(op_join *p) {
   const sl_table *t = p->spec.table;
-  p->nt = t->schema.ncol;
-  p->keys = sl_calloc((size_t)p->spec.nkeys, sizeof(sl_value));
-  sl_vm_init(&p->vkey, p->spec.keyprog);
-  if (p->spec.residual) sl_vm_init(&p->vres, p->spec.residual);
-  /* index t by its key columns */
   p->nbuckets = (size_t)t->nrow * 2 + 1;
   p->head = sl_malloc(sizeof(int) * p->nbuckets);
   for (size_t b = 0; b < p->nbuckets; b++)
@@ -208,5 +201,45 @@ sl_operator *sl_op_join_new(sl_join_spec *spec) {
     p->head[b] = r;
   }
   free(k);
+}
+
+/* The live join: t loaded (unless the plan holds its rows) and indexed. */
+static sl_operator *join_make(const void *spec, sl_err *err) {
+  const sl_join_spec *sp = spec;
+  sl_table *own = NULL;
+  if (!sp->table) {
+    own = sl_source_load(sp->conn, &sp->opts, sp->tname, err);
+    if (!own) return NULL;
+    if (own->schema.ncol != sp->schema.ncol) {
+      sl_err_set(err, SL_EBIND, "%s: has %d columns now, %d when the query was planned", sp->tname,
+                 own->schema.ncol, sp->schema.ncol);
+      sl_table_free(own);
+      return NULL;
+    }
+  }
+  op_join *p = sl_calloc(1, sizeof *p);
+  p->base.vt = &join_vt;
+  p->spec = *sp;
+  p->own = own;
+  if (own) p->spec.table = own;
+  p->nt = p->spec.table->schema.ncol;
+  p->keys = sl_calloc((size_t)p->spec.nkeys, sizeof(sl_value));
+  sl_vm_init(&p->vkey, p->spec.keyprog);
+  if (p->spec.residual) sl_vm_init(&p->vres, p->spec.residual);
+  index_table(p);
   return &p->base;
 }
+
+static void join_free_spec(void *spec) {
+  sl_join_spec *p = spec;
+  sl_table_free(p->table);
+  sl_options_free(&p->opts);
+  free(p->tname);
+  sl_schema_free(&p->schema);
+  free(p->tkey);
+  sl_program_free(p->keyprog);
+  sl_program_free(p->residual);
+  free(p);
+}
+
+const sl_op_kind sl_op_join = {"join", join_make, join_explain, join_free_spec, NULL};

@@ -9,15 +9,20 @@
 #include "vm.h"
 
 typedef struct sl_join_spec {
-  sl_table *table; /* the rows of t, owned */
-  int *tkey;       /* t's key columns */
+  /* t: a copy of a catalog table's rows (owned), or NULL: t is read from
+  ** conn with opts (owned) when the query starts, and must then have the
+  ** columns it was planned with */
+  sl_table *table;
+  const sl_connector *conn;
+  sl_options opts;
+  char *tname;      /* t's name (or alias), owned */
+  sl_schema schema; /* t's columns as planned (owned) */
+  int *tkey;        /* t's key columns (owned) */
   int nkeys;
   sl_program *keyprog;  /* over a joined row (t's part NULL): the input's key values */
   sl_program *residual; /* the rest of ON over a joined row (skips when false), or NULL */
   int left;             /* LEFT JOIN: a record without a match joins NULLs */
 } sl_join_spec;
-
-/* Takes everything in spec (which is zeroed). */
-sl_operator *sl_op_join_new(sl_join_spec *spec);
-
+/* The operator's kind: a spec (owned by the plan) to a live join. */
+extern const sl_op_kind sl_op_join;
 #endif /* SLUICE_OP_JOIN_H */

@@ -35,7 +35,7 @@ typedef struct bstate {
 
 typedef struct op_project {
   sl_operator base;
-  sl_program *prog; /* owned */
+  const sl_program *prog; /* the spec's */
   sl_vm vm;
   int ncol;               /* output columns */
   sl_value *rows;         /* output values, cap rows of ncol */
@@ -44,11 +44,11 @@ typedef struct op_project {
   sl_arena arena; /* pinned bytes of the current output batch */
   int strict;     /* evaluation errors fail the query */
   /* batch calls (sl_op_project_batch), or ncall == 0 */
-  sl_program *pre; /* the filter and the computed arguments (owned), or NULL */
+  const sl_program *pre; /* the filter and the computed arguments (the spec's), or NULL */
   sl_vm vpre;
-  sl_bcall *calls; /* owned copy */
+  const sl_bcall *calls; /* the spec's */
   int ncall;
-  sl_barg *args; /* every call's arguments, in order (owned copy) */
+  const sl_barg *args; /* every call's arguments, in order (the spec's) */
   int narg;
   const sl_value **acol; /* per argument: where its values are (the input, or comp) */
   int *astride;          /* per argument: values from one row to the next */
@@ -199,8 +199,8 @@ static int project_finish(sl_operator *base, sl_err *err) {
   return sl_op_finish_next(base, err);
 }
 
-static void project_explain(sl_operator *base, sl_buf *out) {
-  op_project *p = (op_project *)base;
+static void project_explain(const void *spec, sl_buf *out) {
+  const sl_project_spec *p = spec;
   sl_buf_printf(out, "project: %d column%s\n", p->ncol, p->ncol == 1 ? "" : "s");
   if (p->ncall) {
     sl_buf_printf(out, "  %d batch call%s, each once per batch:", p->ncall,
@@ -224,10 +224,8 @@ static void project_explain(sl_operator *base, sl_buf *out) {
 static void project_free(sl_operator *base) {
   op_project *p = (op_project *)base;
   sl_vm_free(&p->vm);
-  sl_program_free(p->prog);
   if (p->ncall) {
     if (p->pre) sl_vm_free(&p->vpre);
-    sl_program_free(p->pre);
     for (int a = 0; a < p->narg; a++) {
       for (int r = 0; p->comp[a] && r < p->bcap; r++)
         sl_value_free(&p->comp[a][r]);
@@ -243,10 +241,8 @@ static void project_free(sl_operator *base) {
     free(p->acol);
     free(p->astride);
     free(p->comp);
-    free(p->args);
     free(p->bs);
     free(p->bres);
-    free(p->calls);
     free(p->keep);
   }
   sl_arena_free(&p->arena);
@@ -256,35 +252,21 @@ static void project_free(sl_operator *base) {
 }
 
 static const sl_op_vt project_vt = {
-    "project", project_push, sl_op_pass_time, project_finish, project_explain, project_free,
+    "project", project_push, sl_op_pass_tick, sl_op_pass_barrier, project_finish, project_free,
     NULL,      NULL};
 
-sl_operator *sl_op_project_new(sl_program *prog, int ncol_out, int trace, int strict) {
-  op_project *p = sl_calloc(1, sizeof *p);
-  p->base.vt = &project_vt;
-  p->prog = prog;
-  p->ncol = ncol_out;
-  sl_vm_init(&p->vm, prog);
-  p->vm.trace = trace;
-  p->strict = strict;
-  sl_arena_init(&p->arena);
-  return &p->base;
-}
-
-void sl_op_project_batch(sl_operator *op, sl_program *pre, const sl_bcall *calls, int ncall,
-                         const sl_barg *args, int narg) {
-  op_project *p = (op_project *)op;
-  p->pre = pre;
-  if (pre) {
-    sl_vm_init(&p->vpre, pre);
+/* The batch calls' scratch: a column per argument, a state per call. */
+static void init_batch_calls(op_project *p, const sl_project_spec *sp) {
+  int narg = sp->narg, ncall = sp->ncall;
+  p->pre = sp->pre;
+  if (p->pre) {
+    sl_vm_init(&p->vpre, p->pre);
     p->vpre.trace = p->vm.trace;
   }
   p->ncall = ncall;
-  p->calls = sl_malloc(sizeof(*calls) * (size_t)ncall);
-  memcpy(p->calls, calls, sizeof(*calls) * (size_t)ncall);
+  p->calls = sp->calls;
   p->narg = narg;
-  p->args = sl_malloc(sizeof(*args) * (size_t)(narg ? narg : 1));
-  if (narg) memcpy(p->args, args, sizeof(*args) * (size_t)narg);
+  p->args = sp->args;
   p->acol = sl_calloc((size_t)(narg ? narg : 1), sizeof(const sl_value *));
   p->astride = sl_calloc((size_t)(narg ? narg : 1), sizeof(int));
   p->comp = sl_calloc((size_t)(narg ? narg : 1), sizeof(sl_value *));
@@ -294,3 +276,29 @@ void sl_op_project_batch(sl_operator *op, sl_program *pre, const sl_bcall *calls
     p->bres[k] = &p->bs[k].fb;
   p->vm.bres = p->bres;
 }
+
+static sl_operator *project_make(const void *spec, sl_err *err) {
+  const sl_project_spec *sp = spec;
+  op_project *p = sl_calloc(1, sizeof *p);
+  p->base.vt = &project_vt;
+  p->prog = sp->prog;
+  p->ncol = sp->ncol;
+  sl_vm_init(&p->vm, p->prog);
+  p->vm.trace = sp->trace;
+  p->strict = sp->strict;
+  sl_arena_init(&p->arena);
+  if (sp->ncall) init_batch_calls(p, sp);
+  return &p->base;
+}
+
+static void project_free_spec(void *spec) {
+  sl_project_spec *p = spec;
+  sl_program_free(p->prog);
+  sl_program_free(p->pre);
+  free(p->calls);
+  free(p->args);
+  free(p);
+}
+
+const sl_op_kind sl_op_project = {"project", project_make, project_explain, project_free_spec,
+                                  NULL};

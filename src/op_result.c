@@ -11,9 +11,9 @@
 typedef struct op_result {
   sl_operator base;
   int ncol;
-  char **names;    /* owned */
-  sl_value *cells; /* per column: the row's value, referenced (owns only its buf) */
-  sl_value **ptrs; /* pointers to cells, as the callback takes them */
+  char *const *names; /* the spec's */
+  sl_value *cells;    /* per column: the row's value, referenced (owns only its buf) */
+  sl_value **ptrs;    /* pointers to cells, as the callback takes them */
   sl_row_fn fn;
   void *ud;
   int stopped;
@@ -40,38 +40,45 @@ static int result_finish(sl_operator *base, sl_err *err) {
   return 0;
 }
 
-static void result_explain(sl_operator *base, sl_buf *out) {
-  op_result *r = (op_result *)base;
+static void result_explain(const void *spec, sl_buf *out) {
+  const sl_result_spec *r = spec;
   sl_buf_printf(out, "result: %d column%s to the caller\n", r->ncol, r->ncol == 1 ? "" : "s");
 }
 
 static void result_free(sl_operator *base) {
   op_result *r = (op_result *)base;
-  for (int i = 0; i < r->ncol; i++) {
-    free(r->names[i]);
+  for (int i = 0; i < r->ncol; i++)
     sl_value_free(&r->cells[i]);
-  }
-  free(r->names);
   free(r->cells);
   free(r->ptrs);
   free(r);
 }
 
 static const sl_op_vt result_vt = {
-    "result", result_push, sl_op_pass_time, result_finish, result_explain, result_free, NULL, NULL};
+    "result", result_push, sl_op_pass_tick, sl_op_pass_barrier, result_finish, result_free,
+    NULL,     NULL};
 
-sl_operator *sl_op_result_new(int ncol, const char *const *names, sl_row_fn fn, void *ud) {
+static sl_operator *result_make(const void *spec, sl_err *err) {
+  const sl_result_spec *sp = spec;
   op_result *r = sl_calloc(1, sizeof *r);
   r->base.vt = &result_vt;
-  r->ncol = ncol;
-  r->names = sl_calloc((size_t)(ncol ? ncol : 1), sizeof(char *));
-  for (int i = 0; i < ncol; i++)
-    r->names[i] = sl_strdup(names[i]);
-  r->cells = sl_calloc((size_t)(ncol ? ncol : 1), sizeof(sl_value));
-  r->ptrs = sl_calloc((size_t)(ncol ? ncol : 1), sizeof(sl_value *));
-  for (int i = 0; i < ncol; i++)
+  r->ncol = sp->ncol;
+  r->names = sp->names;
+  r->cells = sl_calloc((size_t)(r->ncol ? r->ncol : 1), sizeof(sl_value));
+  r->ptrs = sl_calloc((size_t)(r->ncol ? r->ncol : 1), sizeof(sl_value *));
+  for (int i = 0; i < r->ncol; i++)
     r->ptrs[i] = &r->cells[i];
-  r->fn = fn;
-  r->ud = ud;
+  r->fn = sp->fn;
+  r->ud = sp->ud;
   return &r->base;
 }
+
+static void result_free_spec(void *spec) {
+  sl_result_spec *r = spec;
+  for (int i = 0; i < r->ncol; i++)
+    free(r->names[i]);
+  free(r->names);
+  free(r);
+}
+
+const sl_op_kind sl_op_result = {"result", result_make, result_explain, result_free_spec, NULL};

@@ -39,9 +39,9 @@ typedef struct call_state {
 
 typedef struct op_score {
   sl_operator base;
-  sl_program *prog; /* owned */
+  const sl_program *prog; /* the spec's */
   sl_vm vm;
-  sl_mcalls calls; /* owned (slot references) */
+  sl_mcalls calls; /* a shallow copy of the spec's (it holds the slot references) */
   call_state *cs;
   int ncol_in;  /* input columns the rest of the query reads */
   int ncol_out; /* ncol_in + calls.n */
@@ -349,12 +349,13 @@ static int score_finish(sl_operator *base, sl_err *err) {
   return sl_op_finish_next(base, err);
 }
 
-static void score_explain(sl_operator *base, sl_buf *out) {
-  op_score *p = (op_score *)base;
-  sl_buf_printf(out, "score: %d model call%s, batched\n", p->calls.n, p->calls.n == 1 ? "" : "s");
-  for (int i = 0; i < p->calls.n; i++)
-    sl_buf_printf(out, "  [%d] %s(%s%s) -> column %d\n", i, p->calls.a[i].fname,
-                  p->calls.a[i].slot->name, p->calls.a[i].vector ? ", VECTOR" : ", ...",
+static void score_explain(const void *spec, sl_buf *out) {
+  const sl_score_spec *p = spec;
+  const sl_mcalls *calls = p->calls;
+  sl_buf_printf(out, "score: %d model call%s, batched\n", calls->n, calls->n == 1 ? "" : "s");
+  for (int i = 0; i < calls->n; i++)
+    sl_buf_printf(out, "  [%d] %s(%s%s) -> column %d\n", i, calls->a[i].fname,
+                  calls->a[i].slot->name, calls->a[i].vector ? ", VECTOR" : ", ...",
                   p->ncol_in + i);
   sl_program_explain(p->prog, out);
 }
@@ -362,14 +363,12 @@ static void score_explain(sl_operator *base, sl_buf *out) {
 static void score_free(sl_operator *base) {
   op_score *p = (op_score *)base;
   sl_vm_free(&p->vm);
-  sl_program_free(p->prog);
   for (int i = 0; i < p->calls.n; i++) {
     free(p->cs[i].x);
     free(p->cs[i].out);
     free(p->cs[i].cls);
   }
   free(p->cs);
-  sl_mcalls_free(&p->calls);
   free(p->rows);
   free(p->recs);
   free(p->keep);
@@ -380,23 +379,33 @@ static void score_free(sl_operator *base) {
 }
 
 static const sl_op_vt score_vt = {
-    "score", score_push, sl_op_pass_time, score_finish, score_explain, score_free, NULL, NULL};
+    "score", score_push, sl_op_pass_tick, sl_op_pass_barrier, score_finish, score_free, NULL, NULL};
 
-sl_operator *sl_op_score_new(sl_program *prog, int ncol_in, sl_mcalls *calls, const int *arg_reg,
-                             int trace, int strict) {
+static sl_operator *score_make(const void *spec, sl_err *err) {
+  const sl_score_spec *sp = spec;
   op_score *p = sl_calloc(1, sizeof *p);
   p->base.vt = &score_vt;
-  p->prog = prog;
-  p->calls = *calls;
-  memset(calls, 0, sizeof *calls);
-  p->cs = sl_calloc((size_t)p->calls.n, sizeof(call_state));
+  p->prog = sp->prog;
+  p->calls = *sp->calls;
+  p->cs = sl_calloc((size_t)(p->calls.n ? p->calls.n : 1), sizeof(call_state));
   for (int i = 0; i < p->calls.n; i++)
-    p->cs[i].arg_reg = arg_reg[i];
-  p->ncol_in = ncol_in;
-  p->ncol_out = ncol_in + p->calls.n;
-  sl_vm_init(&p->vm, prog);
-  p->vm.trace = trace;
-  p->strict = strict;
+    p->cs[i].arg_reg = sp->arg_reg[i];
+  p->ncol_in = sp->ncol_in;
+  p->ncol_out = sp->ncol_in + p->calls.n;
+  sl_vm_init(&p->vm, p->prog);
+  p->vm.trace = sp->trace;
+  p->strict = sp->strict;
   sl_arena_init(&p->arena);
   return &p->base;
 }
+
+static void score_free_spec(void *spec) {
+  sl_score_spec *p = spec;
+  sl_program_free(p->prog);
+  if (p->calls) sl_mcalls_free(p->calls);
+  free(p->calls);
+  free(p->arg_reg);
+  free(p);
+}
+
+const sl_op_kind sl_op_score = {"score", score_make, score_explain, score_free_spec, NULL};

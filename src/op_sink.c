@@ -54,7 +54,7 @@ typedef struct op_sink {
   pthread_mutex_t mu;
   pthread_cond_t cv;
   sl_err werr; /* first write error (encoder thread) */
-  /* SL_TIME_MARK / SL_TIME_CHECK: durability without a barrier */
+  /* SL_BARRIER_MARK / SL_BARRIER_CHECK: durability without waiting */
   int64_t pushed;    /* rows pushed (task thread) */
   int64_t written;   /* rows written to the sink (encoder thread, under mu) */
   int64_t mark_rows; /* the rows pushed at the last mark (-1: none) */
@@ -224,12 +224,13 @@ static void stop_encoder(op_sink *s) {
   s->started = 0;
 }
 
-/* SL_TIME_MARK: note the rows pushed so far (the encoder notes the sink's
-** produced() count once it has written them).  SL_TIME_CHECK: 1 while the
-** rows noted are not all acknowledged, 0 once they are, -1 on a failure. */
-static int sink_durable(op_sink *s, int64_t what, sl_err *err) {
+/* SL_BARRIER_MARK: note the rows pushed so far (the encoder notes the
+** sink's produced() count once it has written them).  SL_BARRIER_CHECK: 1
+** while the rows noted are not all acknowledged, 0 once they are, -1 on a
+** failure. */
+static int sink_durable(op_sink *s, sl_barrier what, sl_err *err) {
   pthread_mutex_lock(&s->mu);
-  if (what == SL_TIME_MARK) {
+  if (what == SL_BARRIER_MARK) {
     s->mark_rows = s->pushed;
     s->mark_seq = -1;
     if (s->written >= s->mark_rows)
@@ -248,15 +249,20 @@ static int sink_durable(op_sink *s, int64_t what, sl_err *err) {
   return rc < 0 ? -1 : !rc;
 }
 
-/* Time passed: a barrier.  Wait until the encoder has written every slot,
-** then flush the sink (a Kafka sink waits for its delivery reports), so the
-** task may commit what it has read. */
-static int sink_on_time(sl_operator *base, int64_t watermark, int64_t now, sl_err *err) {
-  op_sink *s = (op_sink *)base;
+/* Nothing here depends on the clock. */
+static int sink_tick(sl_operator *base, int64_t now, sl_err *err) {
+  (void)base;
   (void)now;
-  if (watermark == SL_TIME_ONLY) return 0;
-  if (watermark == SL_TIME_MARK || watermark == SL_TIME_CHECK)
-    return sink_durable(s, watermark, err);
+  (void)err;
+  return 0;
+}
+
+/* SL_BARRIER_FLUSH: wait until the encoder has written every slot, then
+** flush the sink (a Kafka sink waits for its delivery reports), so the task
+** may commit what it has read.  MARK and CHECK: see sink_durable. */
+static int sink_barrier(sl_operator *base, sl_barrier what, sl_err *err) {
+  op_sink *s = (op_sink *)base;
+  if (what != SL_BARRIER_FLUSH) return sink_durable(s, what, err);
   pthread_mutex_lock(&s->mu);
   while ((s->filled || s->busy) && !s->werr.code)
     pthread_cond_wait(&s->cv, &s->mu);
@@ -280,10 +286,10 @@ static int sink_finish(sl_operator *base, sl_err *err) {
   return s->sink->vt->flush ? s->sink->vt->flush(s->sink, err) : 0;
 }
 
-static void sink_explain(sl_operator *base, sl_buf *out) {
-  op_sink *s = (op_sink *)base;
-  sl_buf_printf(out, "sink: %s, format %s (encoded on its own thread)\n", s->sink->vt->name,
-                s->sink->format->name);
+static void sink_explain(const void *spec, sl_buf *out) {
+  const sl_sink_spec *s = spec;
+  sl_buf_printf(out, "sink: %s, format %s (encoded on its own thread)\n", s->conn_name,
+                s->format->name);
 }
 
 static void sink_free(sl_operator *base) {
@@ -308,7 +314,7 @@ static void sink_free(sl_operator *base) {
   free(s);
 }
 
-/* Checkpoint (after the barrier of on_time: everything is written): whether
+/* Checkpoint (after a flush barrier: everything is written): whether
 ** the header went out, and the sink's own position. */
 static int sink_save(sl_operator *base, sl_buf *out, sl_err *err) {
   op_sink *s = (op_sink *)base;
@@ -331,16 +337,24 @@ static int sink_load(sl_operator *base, const void *z, size_t n, sl_err *err) {
   return s->sink->vt->load_pos(s->sink, r.p, (size_t)(r.end - r.p), err);
 }
 
-static const sl_op_vt sink_vt = {"sink",       sink_push, sink_on_time, sink_finish,
-                                 sink_explain, sink_free, sink_save,    sink_load};
+static const sl_op_vt sink_vt = {"sink",      sink_push, sink_tick, sink_barrier,
+                                 sink_finish, sink_free, sink_save, sink_load};
 
-sl_operator *sl_op_sink_new(sl_sink *sink, int ncol, const char *const *names, int key_col,
-                            int drop_key, sl_err *err) {
+/* The live operator: opens the sink from the spec's options (a copy: an
+** open marks the options it reads) and makes its encoder. */
+static sl_operator *sink_make(const void *spec, sl_err *err) {
+  const sl_sink_spec *sp = spec;
+  sl_options o;
+  sl_options_copy(&o, &sp->opts);
+  sl_sink *sink = sp->conn->open_sink(&o, err);
+  sl_options_free(&o);
+  if (!sink) return NULL;
+  int ncol = sp->ncol, key_col = sp->key_col, drop_key = sp->drop_key;
   /* the value's columns: all, or all but the key */
   const char **vnames = sl_calloc((size_t)(ncol ? ncol : 1), sizeof(char *));
   int nv = 0;
   for (int c = 0; c < ncol; c++)
-    if (!(drop_key && c == key_col)) vnames[nv++] = names[c];
+    if (!(drop_key && c == key_col)) vnames[nv++] = sp->names[c];
   sl_encoder *enc = sink->format->encoder_new(nv, vnames, &sink->fmt_opts, err);
   free(vnames);
   if (!enc) {
@@ -365,3 +379,14 @@ sl_operator *sl_op_sink_new(sl_sink *sink, int ncol, const char *const *names, i
   pthread_cond_init(&s->cv, NULL);
   return &s->base;
 }
+
+static void sink_free_spec(void *spec) {
+  sl_sink_spec *s = spec;
+  sl_options_free(&s->opts);
+  for (int i = 0; i < s->ncol; i++)
+    free(s->names[i]);
+  free(s->names);
+  free(s);
+}
+
+const sl_op_kind sl_op_sink = {"sink", sink_make, sink_explain, sink_free_spec, NULL};

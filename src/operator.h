@@ -1,15 +1,18 @@
 /*
 ** operator.h - the one small vtable every operator of a pipeline implements,
-** and the batch of rows that flows between operators.
+** the batch of rows that flows between operators, and the spec each
+** operator is planned as.
 **
 ** A query is a chain of operators fed by a source task: the task decodes a
 ** batch of records into rows and pushes it into the first operator; each
 ** operator processes the batch and pushes its own output batch to the next
 ** one, synchronously.  So a batch (and everything its values borrow: record
 ** bytes, the producer's arena) is valid exactly for the duration of the push
-** call.  Operators never read a clock: `now` and the watermark are arguments
-** of on_time().  The plan (immutable) lives in the operator's constructor
-** arguments; runtime state is the operator's own.
+** call.  Between batches the task sends ticks (processing time) and
+** barriers (the commit and checkpoint protocol) down the chain: operators
+** never read a clock.  The planner makes a spec per operator (sl_opspec:
+** immutable, owned by the plan); a run makes the live operator from it
+** (sl_op_kind.make), whose state is its own.
 */
 #ifndef SLUICE_OPERATOR_H
 #define SLUICE_OPERATOR_H
@@ -47,27 +50,30 @@ typedef struct sl_batch {
 
 typedef struct sl_operator sl_operator;
 
-/* What on_time asks of the sinks (the task's codes; operators keep their own
-** event-time watermarks): */
-#define SL_TIME_FLUSH INT64_MIN       /* a barrier: write and flush everything given so far */
-#define SL_TIME_ONLY (INT64_MIN + 1)  /* time passed, nothing more */
-#define SL_TIME_MARK (INT64_MIN + 2)  /* note what has been given so far (does not wait) */
-#define SL_TIME_CHECK (INT64_MIN + 3) /* 1 while part of what was noted is not yet durable */
+/* A barrier between two batches, sent down a chain by its task (the commit
+** and checkpoint protocol, task.c).  Operators pass every barrier on; sinks
+** act on them. */
+typedef enum sl_barrier {
+  SL_BARRIER_FLUSH, /* write and flush everything given so far (then 0 or -1) */
+  SL_BARRIER_MARK,  /* note what has been given so far; does not wait */
+  SL_BARRIER_CHECK  /* 1 while part of what was noted is not yet durable, else 0 */
+} sl_barrier;
 
+/* A live operator's entries.  Every entry returns 0, or -1 with err set when
+** the query must stop on an error; push may also return 1 when a consumer
+** asked to stop (not an error), and barrier(SL_BARRIER_CHECK) 1 while not
+** durable.  Whatever a downstream call returns is passed up. */
 typedef struct sl_op_vt {
   const char *name;
-  /* Process one batch; push results to op->next.  Returns 0; -1 with err
-  ** set when the query must stop on an error; 1 when a consumer asked to
-  ** stop (not an error).  Whatever a downstream push returns is passed up. */
+  /* Process one batch; push results to op->next. */
   int (*push)(sl_operator *op, sl_batch *in, sl_err *err);
-  /* Time moved on (processing time now, ms).  The task passes one of the
-  ** SL_TIME_* codes below as watermark; operators pass it on unchanged.
-  ** Returns 0, -1 with err set, or (SL_TIME_CHECK) 1 while not durable. */
-  int (*on_time)(sl_operator *op, int64_t watermark, int64_t now, sl_err *err);
+  /* Processing time is now `now` (ms since the epoch): processing-time
+  ** windows close, idle partitions stop holding event time.  Pass it on. */
+  int (*tick)(sl_operator *op, int64_t now, sl_err *err);
+  /* A barrier (see sl_barrier): pass it on; sinks write, flush, note. */
+  int (*barrier)(sl_operator *op, sl_barrier what, sl_err *err);
   /* The input ended: emit what is pending, flush, pass finish downstream. */
   int (*finish)(sl_operator *op, sl_err *err);
-  /* Append a one-line description (and its programs) for EXPLAIN. */
-  void (*explain)(sl_operator *op, sl_buf *out);
   void (*free)(sl_operator *op); /* frees op (not op->next) */
   /* Checkpoints (optional; NULL: no state).  save appends the operator's
   ** state to out (checkpoint.h encoding) at a barrier between batches; load
@@ -85,6 +91,9 @@ struct sl_operator {
   ** query's terminated flag, or NULL.  A fanout stops feeding a child whose
   ** flag is set (the other readers of the stream go on). */
   const int *halt;
+  /* An operator with a second input (an interval join): the operator that
+  ** input feeds (owned by this one), else NULL. */
+  sl_operator *port;
 };
 
 /* 1 when op belongs to a query that was terminated on its own. */
@@ -99,27 +108,58 @@ static inline int sl_op_emit(sl_operator *op, sl_batch *b, sl_err *err) {
 static inline int sl_op_finish_next(sl_operator *op, sl_err *err) {
   return op->next ? op->next->vt->finish(op->next, err) : 0;
 }
-/* Default on_time: pass it on. */
-int sl_op_pass_time(sl_operator *op, int64_t watermark, int64_t now, sl_err *err);
 
-/* Count a rejected row and log the first few with their position. */
+/* ---- operator.c: what every operator shares ---- */
+/* Default tick and barrier: pass them on to op->next (0 at the end). */
+int sl_op_pass_tick(sl_operator *op, int64_t now, sl_err *err);
+int sl_op_pass_barrier(sl_operator *op, sl_barrier what, sl_err *err);
+/* Count a rejected row of b and log the first few with their position. */
 void sl_op_reject(sl_operator *op, const sl_batch *b, int row, const char *why);
+/* Count a rejected record (st->rejected) and log the first few to stderr
+** with the query or task name qname and the record's position (src and rec
+** may be NULL). */
+void sl_log_reject(sl_stats *st, const char *qname, sl_source *src, const sl_record *rec,
+                   const char *why);
+/* State accounting for --stats and metrics: bytes and groups (or kept
+** records) added, or removed with negative counts; peaks follow. */
+void sl_op_account(sl_operator *op, int64_t bytes, int64_t groups);
 
 /* Row callback used by op_result: return non-zero to stop the query. */
 typedef int (*sl_row_fn)(void *ud, int ncol, const char *const *names, sl_value **row);
 
+/* ---- operators as planned ----------------------------------------------
+** The planner describes each operator of a query by a spec (the compiled
+** programs and parameters, immutable, owned by the plan) and the kind that
+** reads it.  A run makes a live operator of each; several runs may make
+** operators of one plan, which outlives them. */
+typedef struct sl_op_kind {
+  const char *name;
+  /* A live operator reading spec (borrowed: it must outlive the operator).
+  ** This is where an operator does its I/O (a sink opens its connector, a
+  ** join loads its table).  NULL with err set. */
+  sl_operator *(*make)(const void *spec, sl_err *err);
+  /* Append a description and the programs of spec, for EXPLAIN. */
+  void (*explain)(const void *spec, sl_buf *out);
+  void (*free_spec)(void *spec);
+  /* Optional: 1 when its state cannot be checkpointed (why appended to
+  ** why), else 0. */
+  int (*no_checkpoint)(const void *spec, sl_buf *why);
+} sl_op_kind;
+
+typedef struct sl_opspec {
+  const sl_op_kind *kind;
+  void *spec; /* owned; freed by kind->free_spec */
+} sl_opspec;
+
 /* ---- the operators (one file each) ---- */
 struct sl_program;
-/* op_project.c: run prog over every row (WHERE + select list); takes
-** ownership of prog.  trace: print each instruction (debug builds).
-** strict: an evaluation error fails the query (a constant SELECT) instead of
-** rejecting the row. */
-sl_operator *sl_op_project_new(struct sl_program *prog, int ncol_out, int trace, int strict);
+struct sl_mcalls;
+
 /* A call op_project makes once per batch with the function's batch form. */
 typedef struct sl_bcall {
   const struct sl_func *func;
   int nargs;
-  int first_arg; /* its arguments are args[first_arg ...] of sl_op_project_batch */
+  int first_arg; /* its arguments are args[first_arg ...] of the spec */
   sl_coll coll;
 } sl_bcall;
 /* Where a batch call's argument comes from, row by row: an input column
@@ -128,27 +168,63 @@ typedef struct sl_barg {
   int col;
   int reg;
 } sl_barg;
-/* Give a project operator batch calls: pre (NULL when not needed)
-** computes, per row, the filter (when the main program does not) and the
-** arguments that are not plain columns; the main program reads call k's
-** result with OP_BatchResult k.  Takes pre; copies calls and args. */
-void sl_op_project_batch(sl_operator *op, struct sl_program *pre, const sl_bcall *calls, int ncall,
-                         const sl_barg *args, int nargs);
-/* Batched model scoring (op_score.c): prog computes the filter and every
-** call's arguments (call i's from register arg_reg[i]); outputs rows of the
-** first ncol_in input columns plus one column per call.  Takes the calls. */
-struct sl_mcalls;
-sl_operator *sl_op_score_new(struct sl_program *prog, int ncol_in, struct sl_mcalls *calls,
-                             const int *arg_reg, int trace, int strict);
-/* op_sink.c: encode rows with the sink's format and write them; takes
-** ownership of sink.  key_col >= 0 gives message keys from that column,
-** left out of the encoded value when drop_key. */
-sl_operator *sl_op_sink_new(sl_sink *sink, int ncol, const char *const *names, int key_col,
-                            int drop_key, sl_err *err);
-/* op_result.c: hand rows to a callback; names are copied. */
-sl_operator *sl_op_result_new(int ncol, const char *const *names, sl_row_fn fn, void *ud);
+
+/* op_project.c: WHERE and the select list over every row. */
+typedef struct sl_project_spec {
+  struct sl_program *prog; /* WHERE + select list (owned) */
+  int ncol;                /* output columns */
+  int trace;               /* print each instruction (debug builds) */
+  int strict;              /* an evaluation error fails the query (a constant SELECT) */
+  /* Batch calls (ncall 0: none).  pre (owned, or NULL when not needed)
+  ** computes, per row, the filter (when prog does not) and the arguments
+  ** that are not plain columns; prog reads call k's result with
+  ** OP_BatchResult k. */
+  struct sl_program *pre;
+  sl_bcall *calls; /* owned */
+  int ncall;
+  sl_barg *args; /* every call's arguments, in order (owned) */
+  int narg;
+} sl_project_spec;
+extern const sl_op_kind sl_op_project;
+
+/* op_score.c: batched model scoring.  prog computes the filter and every
+** call's arguments (call i's from register arg_reg[i]); the operator
+** outputs rows of the first ncol_in input columns plus one column per call. */
+typedef struct sl_score_spec {
+  struct sl_program *prog; /* owned */
+  int ncol_in;
+  struct sl_mcalls *calls; /* owned (each holds a model slot reference) */
+  int *arg_reg;            /* per call (owned) */
+  int trace, strict;       /* as sl_project_spec's */
+} sl_score_spec;
+extern const sl_op_kind sl_op_score;
+
+/* op_sink.c: encode rows with the sink's format and write them.  The sink
+** is opened when the operator is made. */
+typedef struct sl_sink_spec {
+  const sl_connector *conn;
+  sl_options opts;         /* the INTO call's options, evaluated (owned) */
+  const char *conn_name;   /* the sink's kind, for EXPLAIN (static) */
+  const sl_format *format; /* its format, for EXPLAIN */
+  int ncol;
+  char **names; /* output column names (owned) */
+  int key_col;  /* message keys from this column, or -1 */
+  int drop_key; /* the key column is left out of the encoded value */
+} sl_sink_spec;
+extern const sl_op_kind sl_op_sink;
+
+/* op_result.c: hand rows to a callback. */
+typedef struct sl_result_spec {
+  int ncol;
+  char **names; /* owned */
+  sl_row_fn fn;
+  void *ud;
+} sl_result_spec;
+extern const sl_op_kind sl_op_result;
+
 /* op_fanout.c: push every batch to several chains (a named stream read by
-** many queries).  Children are added before the stream starts. */
+** many queries).  Made by a run for each stream; children are added before
+** the stream starts. */
 sl_operator *sl_op_fanout_new(void);
 void sl_op_fanout_add(sl_operator *fanout, sl_operator *child);
 

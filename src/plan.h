@@ -1,14 +1,21 @@
 /*
-** plan.h - the planner: statements to pipelines, and running them.
+** plan.h - the planner: statements to plans (plan.c, plan_expr.c,
+** plan_group.c, plan_join.c).
 **
-** A run (sl_run) is a set of continuous queries started together.  Each
-** query is a chain of operators (operator.h); each source is driven by a
-** task that reads records, decodes them into rows of the source's schema and
-** pushes batches into the chain.  A named stream read by several queries in
-** one run gets one task whose chain ends in a fanout to every reader, so it
-** is computed once.  The planner binds names while it builds the chains;
-** decoders are created when the run starts, once every query has told an
-** open (schemaless) source which fields it needs.
+** A plan is what a set of continuous queries started together will do,
+** decided and checked in full before anything runs: per query, the chain
+** of operator specs (operator.h: compiled programs and parameters) and
+** where its rows go; per source, the connector call that will open it (its
+** options evaluated and checked) and the schema the queries bound against;
+** per named stream read by several queries, one source computed once and
+** fanned out.  Planning does no I/O and starts nothing: connectors are
+** checked with check_only (connector.h), which contacts no broker and opens
+** no file but to read a schema's local metadata (a CSV header, a SQLite
+** table's columns); so EXPLAIN, which prints a plan, answers at once.
+**
+** The runtime (run.h) reads a plan's structures below to make live
+** operators and tasks, and calls nothing of the planner.  A plan is
+** immutable once planned, and outlives every run made of it.
 */
 #ifndef SLUICE_PLAN_H
 #define SLUICE_PLAN_H
@@ -16,83 +23,101 @@
 #include "catalog.h"
 #include "operator.h"
 
-typedef struct sl_run sl_run;
-typedef struct sl_query sl_query;
-struct sluice;
+/* What the planner reads of the engine: the catalog (streams, tables,
+** models, functions, settings; the caller holds it while planning) and the
+** engine's query counter, which gives queries their ids (q1, q2, ...). */
+typedef struct sl_plan_ctx {
+  sl_catalog *cat;
+  int *nquery;
+  int vm_trace; /* SET vm_trace = 1: programs print each instruction (debug builds) */
+} sl_plan_ctx;
 
-/* A new, empty run of the engine db. */
-sl_run *sl_run_new(struct sluice *db);
-/* Plan a SELECT statement (stmt->select) as a query of the run.  Rows of a
-** SELECT without INTO go to fn(ud, ...).  Returns the query (owned by the
-** run), or NULL with err set (line:column of the offending name). */
-sl_query *sl_plan_query(sl_run *run, const sl_stmt *stmt, sl_row_fn fn, void *ud, sl_err *err);
-/* Output columns of a planned query (names owned by the query). */
-int sl_query_columns(const sl_query *q, const char *const **names, const uint8_t **affs);
-/* Start every task of the run and wait until all have finished (bounded
-** sources ended, a consumer stopped, an error, or an interrupt).  With
-** threaded != 0 each task runs on its own thread.  Returns 0, or -1 with the
-** first task error in err ("q1: data.json:3: ..."). */
-int sl_run_execute(sl_run *run, int threaded, sl_err *err);
-/* Ask the tasks of run (only this run) to stop as an interrupt does; safe
-** from another thread while sl_run_execute runs; it then returns 0. */
-void sl_run_stop(sl_run *run);
-/* Append the EXPLAIN text of every query of the run. */
-void sl_run_explain(sl_run *run, sl_buf *out);
-/* Append "q1: 10 in, 9 out, 1 rejected" lines, one per query. */
-void sl_run_stats(sl_run *run, sl_buf *out, int64_t *rejected_total);
-int sl_run_nqueries(const sl_run *run);
-/* Load the run's checkpoints (a state directory) and settle what its tasks
-** read of the catalog, without starting anything: a server calls it while
-** it holds the catalog, then sl_run_execute on another thread.  Idempotent;
-** sl_run_execute calls it when nobody did.  0, or -1 with err set. */
-int sl_run_prepare(sl_run *run, sl_err *err);
-/* Mark run as never checkpointed (a server's interactive SELECT). */
-void sl_run_set_transient(sl_run *run);
+/* Where a source's batches go first. */
+typedef enum sl_head_kind {
+  SL_HEAD_QUERY,  /* the first operator of query `index` */
+  SL_HEAD_STREAM, /* the fanout of stream `index` */
+  SL_HEAD_PORT    /* the second input (sl_operator.port) of query `index`'s first operator */
+} sl_head_kind;
 
-/* ---- one query of a running run, for a server (any thread) ---- */
-enum { SL_QUERY_RUNNING, SL_QUERY_FINISHED, SL_QUERY_FAILED, SL_QUERY_TERMINATED };
-#define SL_LAT_NB 12
-/* Upper bounds (seconds) of the batch latency histogram's buckets; the
-** last is +Inf. */
-extern const double sl_lat_bounds[SL_LAT_NB];
-typedef struct sl_query_info {
-  const char *id;  /* "q3" (owned by the run) */
-  const char *sql; /* its statement's text, sqllen bytes (not terminated) */
+/* One source of a plan: a task of a run reads it. */
+typedef struct sl_psource {
+  char *name;               /* the query id or stream name it was planned for (owned) */
+  char fp[17];              /* fingerprint of the statement that made it (checkpoints) */
+  const sl_connector *conn; /* the connector to open, or NULL for a table snapshot */
+  sl_options opts;          /* its call's options, evaluated (owned) */
+  int declared;             /* it was opened with a CREATE STREAM's columns: a run opens it
+                               with desc's schema as the declared columns */
+  sl_table *table;   /* conn NULL: the rows to read (owned copy), or NULL for one empty row */
+  sl_source *desc;   /* the source as checked, never read: its vtable, format, options and
+                        the schema queries bind against (open schemas grow) (owned) */
+  int batch;         /* records per batch */
+  int64_t commit_ms; /* how often its positions are committed */
+  int fail_on_error; /* errors => 'fail' */
+  sl_head_kind head;
+  int head_index;
+  int *tops; /* the caller's queries it feeds (indexes into queries) (owned) */
+  int ntop;
+} sl_psource;
+
+/* One query of a plan: the caller's (sl_plan_query) or a stream's own. */
+typedef struct sl_pquery {
+  char *id;        /* "q1", or a stream's name for its own query (owned) */
+  const char *sql; /* its statement's text (borrowed from the engine's kept parse) */
   int sqllen;
-  int sink;          /* it writes INTO a sink (else rows go to a callback) */
-  int state;         /* SL_QUERY_* */
-  const char *error; /* why it failed (owned by the run), else NULL */
-  int64_t in, out, rejected, bytes_in, bytes_out, groups;
-  int64_t lag;             /* consumer lag of its Kafka sources, -1 unknown */
-  int64_t ckpt_age_ms;     /* since its source's last checkpoint, -1 none */
-  uint64_t lat[SL_LAT_NB]; /* batches by decode + push time (not cumulative) */
-  int64_t lat_us, nbatch;
-} sl_query_info;
-/* How many queries the caller planned into run (sl_plan_query), and a
-** snapshot of query i of them, read while the run's tasks run: counters are
-** read without stopping them (each exact, not all at one instant). */
-int sl_run_ntop(const sl_run *run);
-void sl_run_query_info(sl_run *run, int i, sl_query_info *qi);
-/* Terminate one query of run, by id, while the run goes on: it gets no more
-** rows, its sink flushes what it has, and a task that feeds only
-** terminated queries stops as after an interrupt (checkpointed).  Safe from
-** any thread.  1 if run has that query, else 0. */
-int sl_run_terminate(sl_run *run, const char *id);
-struct sl_options;
+  char fp[17];    /* fingerprint of its statement (checkpoints) */
+  int top;        /* planned by the caller, not a stream's own query */
+  sl_opspec *ops; /* the chain, in order (owned) */
+  int nops;
+  int out_stream; /* >= 0: the chain goes on into that stream's fanout */
+  int into;       /* it writes INTO a sink */
+  int source;     /* the source feeding it, directly or through streams */
+  int source2;    /* an interval join's right input, or -1 */
+  int in_stream;  /* >= 0: the stream whose fanout feeds its first operator */
+  int in_stream2; /* >= 0: the stream whose fanout feeds its first operator's port */
+  int ncol;
+  char **names;  /* output column names (owned) */
+  uint8_t *affs; /* output column affinities (owned) */
+} sl_pquery;
+
+/* A named stream read in this plan: one fanout to its readers. */
+typedef struct sl_pstream {
+  const sl_stream *def;
+  int source;       /* its source (its own query's, for AS SELECT streams) */
+  int query;        /* its own query (AS SELECT), or -1 */
+  int64_t lateness; /* its WATERMARK's allowed lateness (ms) */
+  sl_schema own;    /* an AS SELECT stream's columns */
+  int nreader;
+} sl_pstream;
+
+typedef struct sl_plan {
+  sl_plan_ctx ctx;
+  sl_psource **sources;
+  int nsource;
+  sl_pquery **queries;
+  int nquery;
+  sl_pstream **streams;
+  int nstream;
+  sl_arena arena; /* expressions made while planning (an expanded *) */
+  char fp[17];    /* fingerprint of the statement being planned */
+} sl_plan;
+
+/* A new, empty plan reading ctx (copied; its pointers borrowed). */
+sl_plan *sl_plan_new(const sl_plan_ctx *ctx);
+/* Plan a SELECT statement (stmt->select) as a query of plan.  Rows of a
+** SELECT without INTO go to fn(ud, ...) once a run of the plan runs.
+** Returns the query's index, or -1 with err set (line:column of the
+** offending name); on failure the plan may hold part of the query, so the
+** caller frees it. */
+int sl_plan_query(sl_plan *plan, const sl_stmt *stmt, sl_row_fn fn, void *ud, sl_err *err);
+/* Append the EXPLAIN text of every query of plan. */
+void sl_plan_explain(const sl_plan *plan, sl_buf *out);
+/* How many queries the caller planned (streams' own not counted). */
+int sl_plan_ntop(const sl_plan *plan);
+void sl_plan_free(sl_plan *plan);
+
 /* Evaluate the arguments of a call (a connector's, or CREATE MODEL ... WITH)
 ** into options: constants only; positional arguments are named "0", "1"...
 ** Returns 0, or -1 with err set (o may hold some options: free it). */
-int sl_call_options(struct sluice *db, const sl_call *call, struct sl_options *o, sl_err *err);
-void sl_run_free(sl_run *run);
-
-/* conn_table.c: a source over a copy of a table's rows as they are now, or
-** (t == NULL) over one empty row, which is what a SELECT without FROM
-** evaluates. */
-sl_source *sl_table_source_new(const sl_table *t);
-
-/* Count a rejected record and log the first few to stderr with the query id
-** and the record's position. */
-void sl_log_reject(sl_stats *st, const char *qname, sl_source *src, const sl_record *rec,
-                   const char *why);
+int sl_call_options(sl_functab *funcs, const sl_call *call, sl_options *o, sl_err *err);
 
 #endif /* SLUICE_PLAN_H */

@@ -209,20 +209,15 @@ static void job_unlink(sl_server *s, sl_job *j) {
     }
 }
 
-/* Settle j's run (checkpoints loaded, settings read) and start its thread.
-** A run that cannot start fails alone: the job keeps why.  Called with
-** s->mu held. */
+/* Start j's run (made, opened and restored by the engine) on a thread of
+** its own.  A run that cannot start fails alone: the job keeps why.  Called
+** with s->mu held. */
 static void job_start(sl_job *j) {
-  sl_err err = {0};
-  if (sl_run_prepare(j->run, &err)) {
-    j->error = sl_strdup(err.msg ? err.msg : "error");
-    sl_err_clear(&err);
-  } else if (pthread_create(&j->thread, NULL, job_main, j)) {
-    j->error = sl_strdup("cannot start a thread");
-  } else {
+  if (!pthread_create(&j->thread, NULL, job_main, j)) {
     j->started = 1;
     return;
   }
+  j->error = sl_strdup("cannot start a thread");
   if (j->transient) {
     stream_end(j->stream, j->error);
   } else {
@@ -663,8 +658,7 @@ static enum MHD_Result do_query(sl_server *s, struct MHD_Connection *c, const ch
     job_start(j);
     stream_end(st, NULL);
   } else {
-    sl_run_set_transient(run);
-    sl_job *j = job_new(s, run, sql, 1);
+    sl_job *j = job_new(s, run, sql, 1); /* the engine made it transient: no sink */
     j->stream = st;
     st->job = j;
     sl_query_info qi;

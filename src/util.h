@@ -113,6 +113,12 @@ int sl_strnicmp(const char *a, const char *b, size_t n);
 /* FNV-1a hash of n bytes, ASCII-folded to lower case when fold != 0. */
 uint64_t sl_hash(const char *z, size_t n, int fold);
 
+/* Clocks: monotonic milliseconds and microseconds (durations, intervals),
+** and wall-clock milliseconds since the epoch (processing time). */
+int64_t sl_clock_ms(void);
+int64_t sl_clock_us(void);
+int64_t sl_wall_ms(void);
+
 #define SL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define SL_UNUSED(x) (void)(x)
 

@@ -1,0 +1,48 @@
+/*
+** operator.c - what every operator shares (operator.h): passing ticks and
+** barriers down the chain, rejecting a row (counted, the first few logged
+** with their position), and accounting for the state an operator keeps.
+**
+** Operators call these and nothing above them: the runtime (run.c,
+** task.c) drives operators, never the other way round.
+*/
+#include <stdio.h>
+
+#include "operator.h"
+
+#define LOG_REJECTS 5
+
+int sl_op_pass_tick(sl_operator *op, int64_t now, sl_err *err) {
+  return op->next ? op->next->vt->tick(op->next, now, err) : 0;
+}
+
+int sl_op_pass_barrier(sl_operator *op, sl_barrier what, sl_err *err) {
+  return op->next ? op->next->vt->barrier(op->next, what, err) : 0;
+}
+
+void sl_log_reject(sl_stats *st, const char *qname, sl_source *src, const sl_record *rec,
+                   const char *why) {
+  st->rejected++;
+  if (st->logged >= LOG_REJECTS) return;
+  st->logged++;
+  sl_buf pos;
+  sl_buf_init(&pos);
+  if (src && rec && src->vt->position) src->vt->position(src, rec, &pos);
+  fprintf(stderr, "sluice: %s: %s%s%s (record skipped)%s\n", qname ? qname : "query",
+          pos.n ? pos.z : "", pos.n ? ": " : "", why,
+          st->logged == LOG_REJECTS ? "; further rejections are counted, not logged" : "");
+  sl_buf_free(&pos);
+}
+
+void sl_op_reject(sl_operator *op, const sl_batch *b, int row, const char *why) {
+  sl_log_reject(op->stats, op->qname, b->src, b->recs ? b->recs[row] : NULL, why);
+}
+
+void sl_op_account(sl_operator *op, int64_t bytes, int64_t groups) {
+  sl_stats *st = op->stats;
+  if (!st) return;
+  st->state_bytes += bytes;
+  st->groups += groups;
+  if (st->state_bytes > st->state_peak) st->state_peak = st->state_bytes;
+  if (st->groups > st->groups_peak) st->groups_peak = st->groups;
+}

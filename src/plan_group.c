@@ -1,0 +1,279 @@
+/*
+** plan_group.c - planning GROUP BY (plan_int.h): keys and an optional
+** TUMBLE, HOP or SESSION window, bound and compiled into op_aggregate's two
+** programs: the "step" program per input row (WHERE, keys, event time, each
+** aggregate's arguments and FILTER) and the "output" program per group row
+** (HAVING and the select list over [keys, window_start, window_end,
+** aggregate values]).  Model calls anywhere go to an op_score before it.
+*/
+#include <stdlib.h>
+#include <string.h>
+
+#include "op_aggregate.h"
+#include "plan_int.h"
+#include "vm.h"
+
+/* 1 if g is a window call of GROUP BY. */
+static int is_window(const sl_expr *g) {
+  return g->kind == E_CALL && (!sl_stricmp(g->name, "tumble") || !sl_stricmp(g->name, "hop") ||
+                               !sl_stricmp(g->name, "session"));
+}
+
+/* GROUP BY's terms: keys (keys->a owned by the caller) and the window
+** (*win, or NULL).  0, or -1 with err set. */
+static int split_group(const sl_select *sel, sl_exprlist *keys, sl_expr **win, sl_err *err) {
+  *win = NULL;
+  for (int i = 0; sel->group && i < sel->group->n; i++) {
+    sl_expr *g = sel->group->a[i];
+    if (is_window(g)) {
+      if (*win) {
+        sl_err_setpos(err, SL_EBIND, g->line, g->pos_col, "GROUP BY has one window at most");
+        return -1;
+      }
+      *win = g;
+      continue;
+    }
+    keys->a = sl_realloc(keys->a, sizeof(sl_expr *) * (size_t)(keys->n + 1));
+    keys->a[keys->n++] = g;
+  }
+  return 0;
+}
+
+/* A window size or slide: an INTERVAL or a number of milliseconds. */
+static int window_ms(sl_expr *e, int64_t *ms, sl_err *err) {
+  if (e->kind == E_INTERVAL || e->kind == E_INT) {
+    *ms = e->i;
+    if (*ms > 0) return 0;
+  }
+  sl_err_setpos(err, SL_EBIND, e->line, e->pos_col,
+                "a window size must be a positive INTERVAL (or milliseconds)");
+  return -1;
+}
+
+/* The window win into spec: its kind, time (bound with b), size, slide,
+** lateness and idle timeout.  0, or -1 with err set. */
+static int plan_window(const sl_plan *plan, const sl_select *sel, const sl_input *in, sl_bind *b,
+                       sl_expr *win, sl_agg_spec *spec, sl_err *err) {
+  int n = win->list ? win->list->n : 0;
+  int hop = !sl_stricmp(win->name, "hop");
+  int session = !sl_stricmp(win->name, "session");
+  if (n != (hop ? 3 : 2)) {
+    sl_err_setpos(err, SL_EBIND, win->line, win->pos_col, "%s(time, %s)",
+                  hop       ? "HOP"
+                  : session ? "SESSION"
+                            : "TUMBLE",
+                  hop       ? "slide, size"
+                  : session ? "gap"
+                            : "size");
+    return -1;
+  }
+  if (session && sel->emit_changes) {
+    sl_err_setpos(err, SL_EBIND, win->line, win->pos_col,
+                  "SESSION windows emit on close (EMIT CHANGES is not supported for them)");
+    return -1;
+  }
+  sl_expr *te = win->list->a[0];
+  int noargs = te->kind == E_CALL && (!te->list || !te->list->n);
+  if (noargs && !sl_stricmp(te->name, "proctime"))
+    spec->proctime = 1; /* the task's clock, not an expression */
+  else if (noargs && !sl_stricmp(te->name, "rowtime"))
+    spec->rowtime = 1; /* the record's own timestamp (Kafka) */
+  else if (sl_bind_expr(b, te))
+    return -1;
+  if (window_ms(win->list->a[1], hop ? &spec->slide : &spec->size, err)) return -1;
+  if (hop && window_ms(win->list->a[2], &spec->size, err)) return -1;
+  if (!hop) spec->slide = spec->size;
+  if (spec->size % spec->slide) {
+    sl_err_setpos(err, SL_EBIND, win->line, win->pos_col,
+                  "HOP: the size must be a multiple of the slide");
+    return -1;
+  }
+  spec->wkind = hop ? SL_WIN_HOP : session ? SL_WIN_SESSION : SL_WIN_TUMBLE;
+  spec->lateness = spec->proctime ? 0 : in->lateness;
+  spec->idle_ms = sl_plan_setting_int(plan, "idle_timeout_ms", 10000);
+  return 0;
+}
+
+/* Collect the aggregate calls of e by their index (e->agg). */
+static void collect_aggs(sl_expr *e, sl_expr **aggs) {
+  if (!e) return;
+  if (e->kind == E_CALL && e->agg >= 0) {
+    aggs[e->agg] = e;
+    return;
+  }
+  collect_aggs(e->left, aggs);
+  collect_aggs(e->right, aggs);
+  if (e->list)
+    for (int i = 0; i < e->list->n; i++)
+      collect_aggs(e->list->a[i], aggs);
+}
+
+/* Arguments an aggregate call passes (train(m, ...) does not pass m). */
+static int agg_nargs(const sl_expr *e) {
+  int n = e->star || !e->list ? 0 : e->list->n;
+  return e->func->flags & SL_FUNC_MODELARG ? n - 1 : n;
+}
+
+/* Aggregate a of the step program: its descriptor, arguments from register
+** *off on (then its FILTER's), compiled with sc. */
+static int step_agg(sl_compiler *sc, sl_expr *e, sl_agg_call *ac, int *off, sl_err *err) {
+  ac->func = sl_agg_no_inverse(e->func);
+  ac->nargs = agg_nargs(e);
+  int skip = e->func->flags & SL_FUNC_MODELARG ? 1 : 0; /* train(m, ...): m is bound */
+  ac->arg_reg = *off;
+  ac->distinct = e->distinct;
+  ac->coll = ac->nargs ? sl_compare_coll(e->list->a[0], e->list->a[0]) : SL_COLL_BINARY;
+  if (ac->distinct && ac->nargs != 1) {
+    sl_err_setpos(err, SL_EBIND, e->line, e->pos_col, "DISTINCT aggregates take one argument");
+    return -1;
+  }
+  for (int k = 0; k < ac->nargs; k++)
+    if (sl_expr_code(sc, e->list->a[k + skip], *off + k)) return -1;
+  *off += ac->nargs;
+  ac->filter_reg = -1;
+  if (e->right) {
+    if (sl_expr_code(sc, e->right, *off)) return -1;
+    ac->filter_reg = (*off)++;
+  }
+  return 0;
+}
+
+/* The step program: per input row WHERE (skips), keys, event time (win's),
+** each aggregate's arguments and FILTER.  0, or -1 with err set. */
+static int step_program(sl_agg_spec *spec, sl_expr *where, const sl_exprlist *keys, sl_expr *win,
+                        sl_expr **aggs, int ncol_in, sl_err *err) {
+  spec->step = sl_program_new();
+  sl_compiler sc = {spec->step, 0, err, 0, ncol_in, NULL, 0};
+  int total = keys->n + 1;
+  for (int a = 0; a < spec->naggs; a++)
+    total += agg_nargs(aggs[a]) + (aggs[a]->right != NULL);
+  int res = sl_reg_alloc(&sc, total);
+  spec->step->result_reg = res;
+  spec->step->nresult = total;
+  int fj = -1;
+  if (where) {
+    int w = sl_reg_alloc(&sc, 1);
+    if (sl_expr_code(&sc, where, w)) return -1;
+    fj = sl_program_add(spec->step, OP_IfNot, w, 0, 1);
+  }
+  spec->key_reg = res;
+  spec->nkeys = keys->n;
+  for (int i = 0; i < keys->n; i++)
+    if (sl_expr_code(&sc, keys->a[i], res + i)) return -1;
+  spec->ts_reg = res + keys->n;
+  if (win && !spec->proctime && !spec->rowtime && sl_expr_code(&sc, win->list->a[0], spec->ts_reg))
+    return -1;
+  spec->aggs = sl_calloc((size_t)(spec->naggs ? spec->naggs : 1), sizeof(sl_agg_call));
+  int off = res + keys->n + 1;
+  for (int a = 0; a < spec->naggs; a++) {
+    if (step_agg(&sc, aggs[a], &spec->aggs[a], &off, err)) return -1;
+    spec->has_distinct |= spec->aggs[a].distinct;
+  }
+  sl_program_add(spec->step, OP_Result, res, total, 0);
+  if (fj >= 0) {
+    spec->step->ops[fj].p2 = spec->step->nop;
+    sl_program_add(spec->step, OP_Halt, 1, 0, 0);
+  }
+  sl_program_finish(spec->step);
+  return 0;
+}
+
+/* The output program: per group row HAVING (skips) and the select list. */
+static int out_program(sl_agg_spec *spec, sl_expr *having, const sl_exprlist *keys,
+                       const sl_exprlist *cols, sl_err *err) {
+  spec->out = sl_program_new();
+  sl_compiler oc = {spec->out, 0, err, 0, 0, keys, 1};
+  int ores = sl_reg_alloc(&oc, cols->n ? cols->n : 1);
+  spec->out->result_reg = ores;
+  spec->out->nresult = cols->n;
+  int hj = -1;
+  if (having) {
+    int h = sl_reg_alloc(&oc, 1);
+    if (sl_expr_code(&oc, having, h)) return -1;
+    hj = sl_program_add(spec->out, OP_IfNot, h, 0, 1);
+  }
+  for (int i = 0; i < cols->n; i++)
+    if (sl_expr_code(&oc, cols->a[i], ores + i)) return -1;
+  sl_program_add(spec->out, OP_Result, ores, cols->n, 0);
+  if (hj >= 0) {
+    spec->out->ops[hj].p2 = spec->out->nop;
+    sl_program_add(spec->out, OP_Halt, 1, 0, 0);
+  }
+  sl_program_finish(spec->out);
+  spec->ncol = cols->n;
+  return 0;
+}
+
+/* Bind keys, window, WHERE, the select list and HAVING with b (model calls
+** and held models collected there), and collect the aggregates into
+** *aggs (owned by the caller).  0, or -1 with err set. */
+static int bind_grouped(const sl_plan *plan, const sl_select *sel, const sl_input *in, sl_bind *b,
+                        const sl_exprlist *keys, sl_expr *win, sl_exprlist *cols, sl_agg_spec *spec,
+                        sl_expr ***aggs, sl_err *err) {
+  for (int i = 0; i < keys->n; i++)
+    if (sl_bind_expr(b, keys->a[i])) return -1;
+  if (win && plan_window(plan, sel, in, b, win, spec, err)) return -1;
+  if (sel->where) {
+    sl_bind bw = *b;
+    if (sl_bind_expr(&bw, sel->where)) return -1;
+  }
+  sl_bind ba = *b;
+  ba.allow_agg = 1;
+  ba.window_cols = win != NULL;
+  for (int i = 0; i < cols->n; i++)
+    if (sl_bind_expr(&ba, cols->a[i])) return -1;
+  if (sel->having && sl_bind_expr(&ba, sel->having)) return -1;
+  spec->naggs = ba.naggs;
+  *aggs = sl_calloc((size_t)(spec->naggs ? spec->naggs : 1), sizeof(sl_expr *));
+  for (int i = 0; i < cols->n; i++)
+    collect_aggs(cols->a[i], *aggs);
+  collect_aggs(sel->having, *aggs);
+  for (int a = 0; a < spec->naggs; a++)
+    if ((*aggs)[a]->func->flags & SL_FUNC_MODELARG && (!win || sel->emit_changes)) {
+      sl_err_setpos(err, SL_EBIND, (*aggs)[a]->line, (*aggs)[a]->pos_col,
+                    "%s() learns once per window: it needs GROUP BY a TUMBLE, HOP or SESSION "
+                    "window and EMIT ON CLOSE",
+                    (*aggs)[a]->name);
+      return -1;
+    }
+  return 0;
+}
+
+int sl_plan_grouped(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_input *in,
+                    sl_exprlist *cols, sl_err *err) {
+  sl_agg_spec *spec = sl_calloc(1, sizeof *spec);
+  sl_exprlist keys = {0, 0, NULL, NULL};
+  sl_expr *win = NULL, **aggs = NULL;
+  sl_mcalls mcalls = {0};
+  sl_held held = {0};
+  int rc = -1;
+  if (split_group(sel, &keys, &win, err)) goto done;
+  /* model calls anywhere (op_score runs first and appends their results);
+  ** train() holds its model's slot for the operator's life */
+  sl_bind b = sl_plan_binder(plan, in, err);
+  b.cat = plan->ctx.cat;
+  b.mcalls = &mcalls;
+  b.agg_models = 1;
+  b.held = &held;
+  if (bind_grouped(plan, sel, in, &b, &keys, win, cols, spec, &aggs, err)) goto done;
+  int ncol_in = sl_plan_input_width(in);
+  if (mcalls.n && sl_plan_score(plan, q, &mcalls, NULL, ncol_in, 0, err)) goto done;
+  if (step_program(spec, sel->where, &keys, win, aggs, ncol_in, err) ||
+      out_program(spec, sel->having, &keys, cols, err))
+    goto done;
+  spec->emit_changes = sel->emit_changes || !win;
+  sl_plan_set_columns(q, cols);
+  spec->held = held.a;
+  spec->nheld = held.n;
+  memset(&held, 0, sizeof held);
+  sl_plan_add_op(q, &sl_op_aggregate, spec);
+  spec = NULL;
+  rc = 0;
+done:
+  sl_mcalls_free(&mcalls);
+  sl_held_free(&held);
+  if (spec) sl_op_aggregate.free_spec(spec);
+  free(aggs);
+  free(keys.a);
+  return rc;
+}

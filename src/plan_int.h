@@ -1,0 +1,80 @@
+/*
+** plan_int.h - what the planner's files share (plan.c, plan_expr.c,
+** plan_group.c, plan_join.c); nothing outside the planner includes it.
+*/
+#ifndef SLUICE_PLAN_INT_H
+#define SLUICE_PLAN_INT_H
+
+#include "expr.h"
+#include "plan.h"
+
+/* Where a query's first operator goes, and what it binds against. */
+typedef struct sl_input {
+  int source;        /* the source feeding (directly or through streams) */
+  int stream;        /* >= 0: the stream whose fanout feeds the query */
+  sl_schema *schema; /* columns to bind against, NULL for no columns */
+  const char *name;  /* qualifier the columns may be written with */
+  int64_t lateness;  /* the stream's WATERMARK ts - INTERVAL: allowed lateness (ms) */
+  /* FROM s JOIN t: where t's columns and s's are in the joined rows */
+  sl_schema *schema2;
+  const char *name2;
+  int base1, base2;
+} sl_input;
+
+/* A list of expressions (collected calls, arguments). */
+typedef struct sl_exprs {
+  sl_expr **a;
+  int n;
+} sl_exprs;
+
+/* ---- plan.c ---- */
+/* Plan the input of a query: its source, stream or table (named by its
+** alias if it has one).  0, or -1 with err set. */
+int sl_plan_input(sl_plan *plan, const sl_call *from, const char *id, sl_input *in, sl_err *err);
+/* Append an operator spec (owned from now on) to q's chain. */
+void sl_plan_add_op(sl_pquery *q, const sl_op_kind *kind, void *spec);
+/* A binder over in's columns with the catalog's functions (the rest zero). */
+sl_bind sl_plan_binder(const sl_plan *plan, const sl_input *in, sl_err *err);
+/* Columns of the input's rows (both sides of a join), once binding is done
+** (an open schema grows while binding). */
+int sl_plan_input_width(const sl_input *in);
+/* q's output columns: names and affinities of cols. */
+void sl_plan_set_columns(sl_pquery *q, const sl_exprlist *cols);
+/* Evaluate a connector call's options (with the connector's SET defaults)
+** and check them by opening it with check_only: returns the descriptor (a
+** source or sink, never read or written; the caller closes it) and leaves
+** the evaluated options in keep (the caller frees them).  NULL with err set. */
+void *sl_plan_check(sl_plan *plan, const sl_call *call, int sink, const sl_schema *declared,
+                    sl_options *keep, sl_err *err);
+/* An integer setting, or dflt when it is not set. */
+int64_t sl_plan_setting_int(const sl_plan *plan, const char *name, int64_t dflt);
+
+/* ---- plan_expr.c ---- */
+/* A program that skips the row unless where holds (when where is not NULL)
+** and computes the n expressions e[] into consecutive registers from its
+** result_reg.  mcall_base: see sl_compiler.  NULL with err set. */
+sl_program *sl_plan_args_program(sl_expr *where, sl_expr **e, int n, int mcall_base, sl_err *err);
+/* Add op_score to q for the model calls collected while binding (and where,
+** a WHERE that uses no model, so rows it drops are not scored).  Takes
+** mcalls' slot references on success (mcalls is zeroed); on failure the
+** caller frees them. */
+int sl_plan_score(const sl_plan *plan, sl_pquery *q, sl_mcalls *mcalls, sl_expr *where, int ncol_in,
+                  int strict, sl_err *err);
+/* A SELECT without GROUP BY: bind the select list and WHERE, add op_score
+** for model calls and op_project.  0, or -1 with err set. */
+int sl_plan_project(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_input *in,
+                    sl_exprlist *cols, sl_err *err);
+
+/* ---- plan_group.c ---- */
+/* GROUP BY [keys], [TUMBLE | HOP | SESSION]: bind, compile the step and
+** output programs, and add op_aggregate (and op_score) to q. */
+int sl_plan_grouped(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_input *in,
+                    sl_exprlist *cols, sl_err *err);
+
+/* ---- plan_join.c ---- */
+/* FROM s [LEFT] JOIN t ON ... (a stream-table join), or FROM a JOIN b ON
+** ... AND b.ts BETWEEN ... (an interval join of two streams): plan the other
+** side, bind ON, add the join operator.  0, or -1 with err set. */
+int sl_plan_join(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_input *in, sl_err *err);
+
+#endif /* SLUICE_PLAN_INT_H */

@@ -1,0 +1,299 @@
+/*
+** run.c - a plan made live (run.h): operators made from their specs and
+** chained, sources opened into tasks, streams' fanouts, checkpoints
+** restored; then the tasks run, on threads of their own, while other
+** threads read their counters and terminate queries.
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "run.h"
+
+struct sl_run {
+  sl_plan *plan;   /* owned */
+  sl_task **tasks; /* one per plan source, same index (owned) */
+  int ntask;
+  sl_lquery **queries; /* one per plan query, same index (owned) */
+  int nquery;
+  sl_operator **fanouts; /* one per plan stream, same index (owned) */
+  int nstream;
+  int *tops; /* indexes of the caller's queries, in order */
+  int ntop;
+  volatile sig_atomic_t stop; /* sl_run_stop: this run only */
+};
+
+void sl_run_stop(sl_run *run) {
+  run->stop = 1;
+}
+
+int sl_run_ntop(const sl_run *run) {
+  return run->ntop;
+}
+
+/* ---- making a run ------------------------------------------------------------ */
+
+/* Query qi's live operators, chained.  0, or -1 with err set. */
+static int make_query(sl_run *run, int qi, sl_err *err) {
+  const sl_pquery *pq = run->plan->queries[qi];
+  sl_lquery *q = run->queries[qi] = sl_calloc(1, sizeof *q);
+  q->plan = pq;
+  q->ops = sl_calloc((size_t)(pq->nops ? pq->nops : 1), sizeof(*q->ops));
+  for (int k = 0; k < pq->nops; k++) {
+    sl_operator *op = pq->ops[k].kind->make(pq->ops[k].spec, err);
+    if (!op) return -1;
+    op->stats = &q->stats;
+    op->qname = pq->id;
+    if (op->port) {
+      op->port->stats = &q->stats;
+      op->port->qname = pq->id;
+      op->port->halt = &q->stopped;
+    }
+    if (k) q->ops[k - 1]->next = op;
+    q->ops[q->nops++] = op;
+  }
+  if (pq->top && q->nops) q->ops[0]->halt = &q->stopped;
+  if (pq->out_stream >= 0 && q->nops) q->ops[q->nops - 1]->next = run->fanouts[pq->out_stream];
+  return 0;
+}
+
+/* Open source i of the plan as the run's task i.  0, or -1 with err set. */
+static int make_task(sl_run *run, int i, const sl_run_cfg *cfg, sl_err *err) {
+  const sl_psource *ps = run->plan->sources[i];
+  sl_source *src;
+  if (ps->conn) {
+    sl_options o;
+    sl_options_copy(&o, &ps->opts);
+    o.declared = ps->declared ? &ps->desc->schema : NULL;
+    src = ps->conn->open_source(&o, err);
+    sl_options_free(&o);
+    if (!src) return -1;
+    /* the columns as planned: an open schema grew while queries were bound */
+    sl_schema_free(&src->schema);
+    sl_schema_copy(&src->schema, &ps->desc->schema);
+  } else {
+    src = sl_table_source_new(ps->table);
+  }
+  sl_task *t = run->tasks[i] = sl_task_new(ps, src);
+  t->stop = &run->stop;
+  t->interrupted = cfg->interrupted;
+  t->head = ps->head == SL_HEAD_STREAM ? run->fanouts[ps->head_index]
+            : ps->head == SL_HEAD_PORT ? run->queries[ps->head_index]->ops[0]->port
+                                       : run->queries[ps->head_index]->ops[0];
+  t->tops = sl_calloc((size_t)(ps->ntop ? ps->ntop : 1), sizeof(*t->tops));
+  for (int k = 0; k < ps->ntop; k++)
+    t->tops[t->ntop++] = run->queries[ps->tops[k]];
+  return 0;
+}
+
+/* Every query fed by a task (directly or through streams) is checkpointed
+** with it; every query knows its tasks. */
+static void link_tasks(sl_run *run) {
+  for (int k = 0; k < run->nquery; k++) {
+    sl_lquery *q = run->queries[k];
+    sl_task *t = run->tasks[q->plan->source];
+    q->task = t;
+    if (q->plan->source2 >= 0) q->task2 = run->tasks[q->plan->source2];
+    t->qs = sl_realloc(t->qs, sizeof(*t->qs) * (size_t)(t->nq + 1));
+    t->qs[t->nq++] = q;
+  }
+}
+
+/* The readers of each stream: the first operator (or its port) of every
+** query reading it, in the order they were planned. */
+static void attach_readers(sl_run *run) {
+  for (int k = 0; k < run->nquery; k++) {
+    const sl_pquery *pq = run->plan->queries[k];
+    sl_lquery *q = run->queries[k];
+    if (pq->in_stream >= 0) sl_op_fanout_add(run->fanouts[pq->in_stream], q->ops[0]);
+    if (pq->in_stream2 >= 0) sl_op_fanout_add(run->fanouts[pq->in_stream2], q->ops[0]->port);
+  }
+}
+
+sl_run *sl_run_new(sl_plan *plan, const sl_run_cfg *cfg, sl_err *err) {
+  sl_run *run = sl_calloc(1, sizeof *run);
+  run->plan = plan;
+  run->nstream = plan->nstream;
+  run->fanouts = sl_calloc((size_t)(plan->nstream ? plan->nstream : 1), sizeof(*run->fanouts));
+  for (int k = 0; k < plan->nstream; k++)
+    run->fanouts[k] = sl_op_fanout_new();
+  run->queries = sl_calloc((size_t)(plan->nquery ? plan->nquery : 1), sizeof(*run->queries));
+  run->tops = sl_calloc((size_t)(plan->nquery ? plan->nquery : 1), sizeof(int));
+  for (; run->nquery < plan->nquery; run->nquery++) {
+    if (plan->queries[run->nquery]->top) run->tops[run->ntop++] = run->nquery;
+    if (make_query(run, run->nquery, err)) goto fail;
+  }
+  attach_readers(run);
+  run->tasks = sl_calloc((size_t)(plan->nsource ? plan->nsource : 1), sizeof(*run->tasks));
+  for (; run->ntask < plan->nsource; run->ntask++)
+    if (make_task(run, run->ntask, cfg, err)) goto fail;
+  link_tasks(run);
+  for (int i = 0; cfg->ckpt && i < run->ntask; i++) {
+    sl_task *t = run->tasks[i];
+    t->ckpt = cfg->ckpt;
+    t->ckpt_ms = cfg->ckpt_ms > 0 ? cfg->ckpt_ms : 5000;
+    if (sl_task_restore(t, err)) goto fail;
+  }
+  return run;
+fail:
+  sl_run_free(run);
+  return NULL;
+}
+
+/* ---- running ------------------------------------------------------------------- */
+
+int sl_run_execute(sl_run *run, int threaded, sl_err *err) {
+  if (threaded && run->ntask > 1) {
+    int started = 0;
+    for (; started < run->ntask; started++)
+      if (pthread_create(&run->tasks[started]->thread, NULL, sl_task_thread, run->tasks[started])) {
+        sl_err_set(err, SL_EINTERNAL, "cannot start a thread");
+        run->stop = 1; /* the others stop too */
+        break;
+      }
+    for (int i = 0; i < started; i++)
+      pthread_join(run->tasks[i]->thread, NULL);
+  } else {
+    for (int i = 0; i < run->ntask; i++)
+      sl_task_run(run->tasks[i]);
+  }
+  int nreported = 0;
+  for (int i = 0; i < run->ntask; i++) {
+    sl_task *t = run->tasks[i];
+    nreported += t->reported;
+    if (t->err.code && !t->reported && !err->code)
+      sl_err_set(err, t->err.code, "%s%s%s", t->plan->name, t->plan->name[0] ? ": " : "",
+                 t->err.msg ? t->err.msg : "failed");
+  }
+  if (nreported && !err->code)
+    sl_err_set(err, SL_EIO, "%d quer%s stopped with an error (reported above)", nreported,
+               nreported == 1 ? "y" : "ies");
+  return err->code ? -1 : 0;
+}
+
+/* ---- queries seen from other threads ------------------------------------------- */
+
+/* Add task x's live counters to qi. */
+static void add_task_info(const sl_task *x, sl_query_info *qi) {
+  qi->in += __atomic_load_n(&x->stats.in, __ATOMIC_RELAXED);
+  qi->rejected += __atomic_load_n(&x->stats.rejected, __ATOMIC_RELAXED);
+  qi->bytes_in += __atomic_load_n(&x->stats.bytes_in, __ATOMIC_RELAXED);
+  int64_t lag = __atomic_load_n(&x->lag, __ATOMIC_RELAXED);
+  if (lag >= 0) qi->lag = (qi->lag < 0 ? 0 : qi->lag) + lag;
+  int64_t w = __atomic_load_n(&x->ckpt_wall, __ATOMIC_RELAXED);
+  if (w > 0) {
+    int64_t age = sl_wall_ms() - w;
+    if (age < 0) age = 0;
+    if (qi->ckpt_age_ms < 0 || age > qi->ckpt_age_ms) qi->ckpt_age_ms = age;
+  }
+  for (int j = 0; j < SL_LAT_NB; j++)
+    qi->lat[j] += __atomic_load_n(&x->lat[j], __ATOMIC_RELAXED);
+  qi->lat_us += __atomic_load_n(&x->lat_us, __ATOMIC_RELAXED);
+  qi->nbatch += __atomic_load_n(&x->nbatch, __ATOMIC_RELAXED);
+}
+
+void sl_run_query_info(sl_run *run, int i, sl_query_info *qi) {
+  sl_lquery *q = run->queries[run->tops[i]];
+  memset(qi, 0, sizeof *qi);
+  qi->id = q->plan->id;
+  qi->sql = q->plan->sql;
+  qi->sqllen = q->plan->sqllen;
+  qi->sink = q->plan->into;
+  int a = sl_task_state(q->task), b = q->task2 ? sl_task_state(q->task2) : 1;
+  int stopped = __atomic_load_n(&q->stopped, __ATOMIC_ACQUIRE);
+  qi->state = stopped            ? SL_QUERY_TERMINATED
+              : a == 2 || b == 2 ? SL_QUERY_FAILED
+              : a == 1 && b == 1 ? SL_QUERY_FINISHED
+                                 : SL_QUERY_RUNNING;
+  if (a == 2 || b == 2) {
+    const sl_task *bad = a == 2 ? q->task : q->task2;
+    qi->error = bad->err.msg ? bad->err.msg : "failed";
+  }
+  qi->out = __atomic_load_n(&q->stats.out, __ATOMIC_RELAXED);
+  qi->rejected = __atomic_load_n(&q->stats.rejected, __ATOMIC_RELAXED);
+  qi->bytes_out = __atomic_load_n(&q->stats.bytes_out, __ATOMIC_RELAXED);
+  qi->groups = __atomic_load_n(&q->stats.groups, __ATOMIC_RELAXED);
+  qi->lag = -1;
+  qi->ckpt_age_ms = -1;
+  add_task_info(q->task, qi);
+  if (q->task2) add_task_info(q->task2, qi);
+  if (stopped) {
+    /* what its sources had read when it stopped: they may read on for the
+    ** other readers of a shared stream, and lag for them */
+    qi->in = __atomic_load_n(&q->in_at_stop, __ATOMIC_RELAXED);
+    qi->bytes_in = __atomic_load_n(&q->bytes_at_stop, __ATOMIC_RELAXED);
+    qi->lag = -1;
+  }
+}
+
+int sl_run_terminate(sl_run *run, const char *id) {
+  for (int i = 0; i < run->ntop; i++) {
+    sl_lquery *q = run->queries[run->tops[i]];
+    if (strcmp(q->plan->id, id)) continue;
+    if (__atomic_load_n(&q->stopped, __ATOMIC_ACQUIRE)) return 1;
+    int64_t in = 0, bytes = 0;
+    for (int k = 0; k < 2; k++) {
+      sl_task *x = k ? q->task2 : q->task;
+      if (!x) continue;
+      in += __atomic_load_n(&x->stats.in, __ATOMIC_RELAXED);
+      bytes += __atomic_load_n(&x->stats.bytes_in, __ATOMIC_RELAXED);
+    }
+    __atomic_store_n(&q->in_at_stop, in, __ATOMIC_RELAXED);
+    __atomic_store_n(&q->bytes_at_stop, bytes, __ATOMIC_RELAXED);
+    __atomic_store_n(&q->stopped, 1, __ATOMIC_RELEASE);
+    return 1;
+  }
+  return 0;
+}
+
+/* ---- the end ------------------------------------------------------------------- */
+
+void sl_run_stats(sl_run *run, sl_buf *out, int64_t *rejected_total) {
+  int64_t total = 0;
+  for (int i = 0; i < run->nquery; i++) {
+    sl_lquery *q = run->queries[i];
+    sl_task *t = q->task;
+    int64_t rej = q->stats.rejected + (t ? t->stats.rejected : 0);
+    total += rej;
+    sl_buf_printf(out, "%s: %lld in, %lld out, %lld rejected", q->plan->id,
+                  (long long)(t ? t->stats.in : 0), (long long)q->stats.out, (long long)rej);
+    if (q->stats.late) sl_buf_printf(out, " (%lld late)", (long long)q->stats.late);
+    if (q->stats.groups_peak)
+      sl_buf_printf(out, "; state: at most %lld groups or kept records, %lld bytes (%lld each)",
+                    (long long)q->stats.groups_peak, (long long)q->stats.state_peak,
+                    (long long)(q->stats.state_peak / q->stats.groups_peak));
+    sl_buf_putc(out, '\n');
+  }
+  for (int i = 0; i < run->ntask; i++) {
+    sl_task *t = run->tasks[i];
+    if (!t->ckpt) continue;
+    sl_buf_printf(
+        out, "checkpoints of %s: %lld written%s, %lld failed; the last %lld bytes in %.1f ms\n",
+        t->plan->name[0] ? t->plan->name : "query", (long long)t->nckpt,
+        t->resumed ? " (resumed from one)" : "", (long long)t->nfailed, (long long)t->ckpt_bytes,
+        (double)t->ckpt_us / 1000.0);
+  }
+  if (rejected_total) *rejected_total = total;
+}
+
+void sl_run_free(sl_run *run) {
+  if (!run) return;
+  for (int i = 0; i < run->plan->nquery; i++) {
+    sl_lquery *q = run->queries[i];
+    if (!q) continue;
+    for (int k = 0; k < q->nops; k++)
+      q->ops[k]->vt->free(q->ops[k]);
+    free(q->ops);
+    free(q);
+  }
+  for (int k = 0; k < run->nstream; k++)
+    run->fanouts[k]->vt->free(run->fanouts[k]);
+  for (int i = 0; i < run->ntask; i++)
+    sl_task_free(run->tasks[i]);
+  free(run->queries);
+  free(run->fanouts);
+  free(run->tasks);
+  free(run->tops);
+  sl_plan_free(run->plan);
+  free(run);
+}

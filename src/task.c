@@ -1,0 +1,373 @@
+/*
+** task.c - the task loop (task.h): read, decode, push, until the source
+** ends; and between batches, the commit and checkpoint protocol.
+**
+** The protocol, at-least-once, with positions made durable only after
+** everything derived from the records before them is:
+**   - a checkpoint (a state directory, every ckpt_ms): a FLUSH barrier (the
+**     sinks write and flush all they were given), then the source position
+**     and every operator's state in one transaction, then the source's
+**     offsets committed;
+**   - a commit without stopping (every commit_ms otherwise): a MARK barrier
+**     (the sinks note what they were given) and the source's positions
+**     noted; then, while the task reads on, a CHECK barrier between batches
+**     until the sinks say all of it is acknowledged, and the noted
+**     positions are committed.
+** Ticks (processing time) go down the chains every TICK_MS and with every
+** barrier.  A clean stop of a checkpointed task flushes and checkpoints the
+** state as it is (open windows stay open, to go on after a restart); the end
+** of a bounded source finishes the chains, then checkpoints and commits.
+*/
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "task.h"
+
+#define TICK_MS 100
+
+const double sl_lat_bounds[SL_LAT_NB] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                         0.01,   0.025,   0.05,   0.1,   1,      HUGE_VAL};
+
+sl_task *sl_task_new(const sl_psource *plan, sl_source *src) {
+  sl_task *t = sl_calloc(1, sizeof *t);
+  t->plan = plan;
+  t->src = src;
+  t->lag = -1;
+  return t;
+}
+
+void sl_task_free(sl_task *t) {
+  if (t->dec) t->src->format->decoder_free(t->dec);
+  if (t->src) t->src->vt->close(t->src);
+  sl_err_clear(&t->err);
+  free(t->qs);
+  free(t->tops);
+  free(t);
+}
+
+/* The task's name in messages: its query id or stream name ("query" for a
+** constant SELECT's). */
+static const char *task_name(const sl_task *t) {
+  return t->plan->name[0] ? t->plan->name : "query";
+}
+
+/* ---- checkpoints ------------------------------------------------------------ */
+
+/* Every operator state of t's queries into the open checkpoint; b is
+** scratch.  0, or -1 with e set. */
+static int put_states(sl_task *t, sl_buf *b, int64_t *bytes, sl_err *e) {
+  char key[32];
+  for (int i = 0; i < t->nq; i++) {
+    sl_lquery *q = t->qs[i];
+    for (int k = 0; k < q->nops; k++) {
+      sl_operator *op = q->ops[k];
+      if (!op->vt->save) continue;
+      sl_buf_reset(b);
+      snprintf(key, sizeof key, "op%d", k);
+      if (op->vt->save(op, b, e) ||
+          sl_ckpt_put(t->ckpt, q->plan->id, key, q->plan->fp, b->z, b->n, e))
+        return -1;
+      *bytes += (int64_t)b->n;
+    }
+  }
+  return 0;
+}
+
+/* Write one checkpoint of t: its source's position and the state of every
+** operator of the queries it feeds, in one transaction.  Called at a
+** barrier (everything pushed has been written and flushed).  A failure
+** (disk full, read-only) is reported and the task goes on: the last good
+** checkpoint stays the one a restart uses. */
+static void task_checkpoint(sl_task *t) {
+  int64_t t0 = sl_clock_us(), bytes = 0;
+  sl_buf b = {0};
+  sl_err e = {0};
+  if (sl_ckpt_begin(t->ckpt, &e)) goto failed;
+  if (t->src->vt->save_pos) {
+    if (t->src->vt->save_pos(t->src, &b, &e) ||
+        sl_ckpt_put(t->ckpt, t->plan->name, "source", t->plan->fp, b.z, b.n, &e))
+      goto abort;
+    bytes += (int64_t)b.n;
+  }
+  if (put_states(t, &b, &bytes, &e)) goto abort;
+  if (sl_ckpt_commit(t->ckpt, &e)) goto failed;
+  t->nckpt++;
+  __atomic_store_n(&t->ckpt_wall, sl_wall_ms(), __ATOMIC_RELAXED);
+  t->ckpt_bytes = bytes;
+  t->ckpt_us = sl_clock_us() - t0;
+  sl_buf_free(&b);
+  return;
+abort:
+  sl_ckpt_abort(t->ckpt);
+failed:
+  if (t->nfailed++ < 5 || t->nfailed % 100 == 0)
+    fprintf(stderr,
+            "sluice: %s: checkpoint failed (%lld so far; a restart uses the last good one, "
+            "%lld written): %s\n",
+            task_name(t), (long long)t->nfailed, (long long)t->nckpt, e.msg ? e.msg : "?");
+  sl_err_clear(&e);
+  sl_buf_free(&b);
+}
+
+/* Load one query's operator states.  0, or -1 with err set. */
+static int restore_query(sl_task *t, sl_lquery *q, sl_buf *b, sl_err *err) {
+  char key[32];
+  for (int k = 0; k < q->nops; k++) {
+    const sl_opspec *os = &q->plan->ops[k];
+    sl_buf why = {0};
+    if (os->kind->no_checkpoint && os->kind->no_checkpoint(os->spec, &why)) {
+      sl_err_set(err, SL_EBIND, "%s: %s: run it without a state directory", q->plan->id, why.z);
+      sl_buf_free(&why);
+      return -1;
+    }
+    sl_operator *op = q->ops[k];
+    if (!op->vt->load) continue;
+    snprintf(key, sizeof key, "op%d", k);
+    int found = sl_ckpt_get(t->ckpt, q->plan->id, key, q->plan->fp, b, err);
+    if (found < 0 || (found && op->vt->load(op, b->z, b->n, err))) return -1;
+    t->resumed |= found > 0;
+  }
+  return 0;
+}
+
+int sl_task_restore(sl_task *t, sl_err *err) {
+  sl_buf b = {0};
+  int rc = 0;
+  if (t->src->vt->save_pos) {
+    int found = sl_ckpt_get(t->ckpt, t->plan->name, "source", t->plan->fp, &b, err);
+    if (found < 0 || (found && t->src->vt->load_pos(t->src, b.z, b.n, err))) rc = -1;
+    t->resumed |= found > 0;
+  }
+  for (int i = 0; i < t->nq && !rc; i++)
+    rc = restore_query(t, t->qs[i], &b, err);
+  sl_buf_free(&b);
+  return rc;
+}
+
+/* ---- the loop ---------------------------------------------------------------- */
+
+/* 1 when t is to stop as at an interrupt: the engine was interrupted, its
+** run stopped, or every query it feeds terminated alone. */
+static int task_stopping(const sl_task *t) {
+  if ((t->interrupted && *t->interrupted) || (t->stop && *t->stop)) return 1;
+  if (!t->ntop) return 0;
+  for (int i = 0; i < t->ntop; i++)
+    if (!__atomic_load_n(&t->tops[i]->stopped, __ATOMIC_ACQUIRE)) return 0;
+  return 1;
+}
+
+/* Count one batch that took us microseconds into t's histogram (only t's
+** thread writes; other threads read). */
+static void task_time_batch(sl_task *t, int64_t us) {
+  int k = 0;
+  while (k < SL_LAT_NB - 1 && (double)us > sl_lat_bounds[k] * 1e6)
+    k++;
+  __atomic_fetch_add(&t->lat[k], 1, __ATOMIC_RELAXED);
+  __atomic_fetch_add(&t->lat_us, us, __ATOMIC_RELAXED);
+  __atomic_fetch_add(&t->nbatch, 1, __ATOMIC_RELAXED);
+}
+
+/* What a task reads into and decodes with, reused for every batch. */
+typedef struct task_bufs {
+  int ncol, batch, typed;
+  sl_value *rows;         /* batch rows of ncol values */
+  sl_record *recs;        /* batch records (untyped sources) */
+  const sl_record **recp; /* the record of each decoded row */
+  sl_arena arena;         /* decoded bytes of the batch */
+} task_bufs;
+
+/* Allocate the buffers and the decoder.  0, or -1 with t->err set. */
+static int task_begin(sl_task *t, task_bufs *b) {
+  sl_source *src = t->src;
+  b->ncol = src->schema.ncol;
+  b->typed = src->vt->read_rows != NULL;
+  b->batch = t->plan->batch;
+  b->rows = sl_calloc((size_t)b->batch * (size_t)(b->ncol ? b->ncol : 1), sizeof(sl_value));
+  b->recs = b->typed ? NULL : sl_calloc((size_t)b->batch, sizeof(sl_record));
+  b->recp = b->typed ? NULL : sl_calloc((size_t)b->batch, sizeof(*b->recp));
+  sl_arena_init(&b->arena);
+  if (b->typed || t->dec) return 0;
+  sl_fmt_opts opts = src->fmt_opts;
+  opts.schema = &src->schema;
+  t->dec = src->format->decoder_new(&opts, &t->err);
+  return t->dec ? 0 : -1;
+}
+
+static void task_bufs_free(task_bufs *b) {
+  sl_arena_free(&b->arena);
+  free(b->rows);
+  free(b->recs);
+  free(b->recp);
+}
+
+/* Decode the n records read into rows; rejected ones are counted and
+** logged, or (errors => 'fail') fail the task.  Rows made, or -1. */
+static int task_decode(sl_task *t, task_bufs *b, int n) {
+  sl_source *src = t->src;
+  int nrow = 0;
+  sl_arena_reset(&b->arena);
+  for (int i = 0; i < n; i++) {
+    sl_value *row = b->rows + (size_t)nrow * (size_t)b->ncol;
+    const char *why = NULL;
+    t->stats.bytes_in += (int64_t)b->recs[i].len;
+    if (!src->format->decode(t->dec, b->recs[i].data, b->recs[i].len, row, &b->arena, &why)) {
+      b->recp[nrow++] = &b->recs[i];
+      continue;
+    }
+    if (t->plan->fail_on_error) {
+      sl_buf pos;
+      sl_buf_init(&pos);
+      src->vt->position(src, &b->recs[i], &pos);
+      sl_err_set(&t->err, SL_EFORMAT, "%s: %s (errors => 'fail')", pos.z ? pos.z : "?",
+                 why ? why : "malformed record");
+      sl_buf_free(&pos);
+      t->stats.rejected++;
+      return -1;
+    }
+    sl_log_reject(&t->stats, t->plan->name, src, &b->recs[i], why ? why : "malformed record");
+  }
+  return nrow;
+}
+
+/* The source's lag, read after every read and every 100 ms while idle. */
+static void task_poll_lag(sl_task *t, int64_t now, int64_t *last) {
+  if (!t->src->vt->lag || now - *last < 100) return;
+  __atomic_store_n(&t->lag, t->src->vt->lag(t->src), __ATOMIC_RELAXED);
+  *last = now;
+}
+
+/* The protocol's state between batches. */
+typedef struct commit_state {
+  int64_t last_commit, last_ckpt, last_tick;
+  int marked; /* positions noted, their outputs not yet all acknowledged */
+} commit_state;
+
+/* A barrier down the chain, after a tick.  What the barrier returns. */
+static int task_barrier(sl_task *t, sl_barrier what) {
+  if (t->head->vt->tick(t->head, sl_wall_ms(), &t->err) < 0) return -1;
+  return t->head->vt->barrier(t->head, what, &t->err);
+}
+
+/* The source's commit (when it has one): what is SL_COMMIT_*. */
+static int task_commit(sl_task *t, int what) {
+  return t->src->vt->commit ? t->src->vt->commit(t->src, what, &t->err) : 0;
+}
+
+/* Between two batches: ticks, checkpoints and commits as they fall due
+** (see the top of the file).  0, or -1 when the task fails (t->err). */
+static int task_between(sl_task *t, commit_state *cs, int64_t now) {
+  if (t->ckpt && now - cs->last_ckpt >= t->ckpt_ms) {
+    if (task_barrier(t, SL_BARRIER_FLUSH)) return -1;
+    task_checkpoint(t);
+    if (task_commit(t, SL_COMMIT_NOW)) return -1;
+    cs->last_ckpt = cs->last_commit = cs->last_tick = now;
+    cs->marked = 0;
+  } else if (!cs->marked && now - cs->last_commit >= t->plan->commit_ms) {
+    if (task_barrier(t, SL_BARRIER_MARK) < 0 || task_commit(t, SL_COMMIT_NOTE)) return -1;
+    cs->marked = 1;
+    cs->last_tick = now;
+  } else if (now - cs->last_tick >= TICK_MS) {
+    if (t->head->vt->tick(t->head, sl_wall_ms(), &t->err) < 0) return -1;
+    cs->last_tick = now;
+  }
+  if (!cs->marked) return 0;
+  int rc = t->head->vt->barrier(t->head, SL_BARRIER_CHECK, &t->err);
+  if (rc < 0) return -1;
+  if (rc == 0) {
+    if (task_commit(t, SL_COMMIT_NOTED)) return -1;
+    cs->marked = 0;
+    cs->last_commit = now;
+  }
+  return 0;
+}
+
+/* The end of the loop: a clean stop of a checkpointed task keeps its state
+** as it is; else everything read is finished, written and flushed
+** downstream, and only then consumed (at-least-once). */
+static void task_end(sl_task *t) {
+  if (t->err.code) return;
+  if (task_stopping(t) && t->ckpt) {
+    if (task_barrier(t, SL_BARRIER_FLUSH) == 0) {
+      task_checkpoint(t);
+      task_commit(t, SL_COMMIT_NOW);
+    }
+    return;
+  }
+  if (t->head->vt->finish(t->head, &t->err)) return;
+  if (t->ckpt) task_checkpoint(t); /* the end: a restart has nothing left to do */
+  task_commit(t, SL_COMMIT_NOW);
+}
+
+/* Read one batch into b: records (or rows) read, 0 when none came within
+** the timeout, -1 at the end of the source (t->err set when it failed). */
+static int task_read(sl_task *t, task_bufs *b) {
+  int n = b->typed ? t->src->vt->read_rows(t->src, b->rows, b->ncol, b->batch, &t->err)
+                   : t->src->vt->read(t->src, b->recs, b->batch, 200, &t->err);
+  if (n == SL_READ_AGAIN) return 0;
+  if (n == SL_READ_END) return -1;
+  if (n < 0) {
+    if (!t->err.code) sl_err_set(&t->err, SL_EIO, "source failed");
+    return -1;
+  }
+  t->stats.in += n;
+  return n;
+}
+
+void sl_task_run(sl_task *t) {
+  task_bufs b = {0};
+  if (task_begin(t, &b)) goto done;
+  /* A first checkpoint before any output: a crash before the first
+  ** periodic one then resumes from here, and an exactly-once sink knows
+  ** where its output of this run starts. */
+  if (t->ckpt) task_checkpoint(t);
+  int64_t last_lag = 0;
+  commit_state cs = {sl_clock_ms(), 0, 0, 0};
+  cs.last_ckpt = cs.last_tick = cs.last_commit;
+  while (!task_stopping(t)) {
+    int64_t now = sl_clock_ms();
+    task_poll_lag(t, now, &last_lag); /* while idle too: the broker may have been written to */
+    if (task_between(t, &cs, now)) goto done;
+    int n = task_read(t, &b);
+    if (n < 0) {
+      if (t->err.code) goto done;
+      break;
+    }
+    if (!n) continue;
+    int64_t t0 = sl_clock_us();
+    /* after each read, before the push (which may wait on a slow consumer) */
+    last_lag = 0;
+    task_poll_lag(t, t0 / 1000, &last_lag);
+    int nrow = b.typed ? n : task_decode(t, &b, n);
+    if (nrow < 0) goto done;
+    if (!nrow) continue;
+    const sl_record **recs = b.typed ? NULL : b.recp;
+    sl_batch batch = {b.ncol, nrow, b.rows, recs, t->src, sl_wall_ms(), NULL};
+    int rc = t->head->vt->push(t->head, &batch, &t->err);
+    task_time_batch(t, sl_clock_us() - t0);
+    if (rc < 0) goto done;
+    if (rc > 0) break; /* a consumer has had enough */
+  }
+  task_end(t);
+done:
+  task_bufs_free(&b);
+  __atomic_store_n(&t->done, 1, __ATOMIC_RELEASE);
+}
+
+void *sl_task_thread(void *arg) {
+  sl_task *t = arg;
+  sl_task_run(t);
+  if (t->err.code) {
+    /* a task on a thread of its own says so at once, since the others go
+    ** on (a continuous query may run for days) */
+    fprintf(stderr, "sluice: %s stopped: %s\n", task_name(t), t->err.msg ? t->err.msg : "failed");
+    t->reported = 1;
+  }
+  return NULL;
+}
+
+int sl_task_state(const sl_task *t) {
+  if (!t || !__atomic_load_n(&t->done, __ATOMIC_ACQUIRE)) return 0;
+  return t->err.code ? 2 : 1;
+}

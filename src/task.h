@@ -1,0 +1,81 @@
+/*
+** task.h - a task drives one source of a run: it reads records, decodes
+** them into rows of the source's schema and pushes batches into the first
+** operator its source feeds; between batches it sends ticks and the
+** barriers of the commit and checkpoint protocol down the chains (task.c).
+** The run (run.c) makes tasks and the live queries they feed.
+*/
+#ifndef SLUICE_TASK_H
+#define SLUICE_TASK_H
+
+#include <pthread.h>
+#include <signal.h>
+
+#include "checkpoint.h"
+#include "plan.h"
+
+#define SL_LAT_NB 12
+/* Upper bounds (seconds) of the batch latency histogram's buckets; the
+** last is +Inf. */
+extern const double sl_lat_bounds[SL_LAT_NB];
+
+typedef struct sl_task sl_task;
+
+/* A query of a run: its live operators, made from its plan. */
+typedef struct sl_lquery {
+  const sl_pquery *plan;
+  sl_operator **ops; /* the chain, in order (owned) */
+  int nops;
+  sl_stats stats;                    /* out, evaluation rejections, state */
+  int stopped;                       /* terminated alone; read by the task threads */
+  int64_t in_at_stop, bytes_at_stop; /* its sources' counts when it was terminated */
+  sl_task *task, *task2;             /* the tasks feeding it (task2: an interval join's right) */
+} sl_lquery;
+
+struct sl_task {
+  const sl_psource *plan; /* what it reads (the run's plan) */
+  sl_source *src;         /* owned */
+  sl_decoder *dec;        /* owned, created when it starts */
+  sl_operator *head;      /* the first operator fed (owned by a query or the run) */
+  sl_stats stats;         /* records in, decode rejections */
+  sl_err err;
+  int reported; /* its failure was reported when it happened */
+  /* stops as at an interrupt when either is set (the engine's, the run's) */
+  volatile sig_atomic_t *interrupted, *stop;
+  pthread_t thread;
+  /* checkpoints (a state directory) */
+  sl_ckpt *ckpt;   /* the store, or NULL */
+  int64_t ckpt_ms; /* how often */
+  sl_lquery **qs;  /* the queries it feeds (their operators' state) */
+  int nq;
+  int64_t nckpt, nfailed;      /* checkpoints written, failed */
+  int64_t ckpt_bytes, ckpt_us; /* the last one's size and duration */
+  int resumed;                 /* started from a checkpoint */
+  int64_t ckpt_wall;           /* when the last one was written (epoch ms), 0: none */
+  /* the caller's queries it feeds: when every one of them was terminated
+  ** alone, the task stops */
+  sl_lquery **tops;
+  int ntop;
+  /* live counters, read by other threads (sl_run_query_info) */
+  int done;                /* the task has ended (its err is then final) */
+  int64_t lag;             /* the source's lag as last seen, -1 unknown */
+  uint64_t lat[SL_LAT_NB]; /* batches by how long decode + push took */
+  int64_t lat_us, nbatch;  /* their total duration, count */
+};
+
+/* A task reading src (taken) as plan describes it. */
+sl_task *sl_task_new(const sl_psource *plan, sl_source *src);
+void sl_task_free(sl_task *t);
+/* Load t's last checkpoint (source position and the state of every
+** operator of t->qs) from t->ckpt, before its first batch.  0, or -1 with
+** err set (also when an operator's state cannot be checkpointed). */
+int sl_task_restore(sl_task *t, sl_err *err);
+/* Drive t until its source ends, a consumer stops, it fails (t->err) or is
+** stopped; then t->done.  sl_task_thread is the same for pthread_create,
+** and reports a failure at once on stderr. */
+void sl_task_run(sl_task *t);
+void *sl_task_thread(void *arg);
+/* The state of t seen from another thread: 0 running, 1 ended, 2 failed. */
+int sl_task_state(const sl_task *t);
+
+#endif /* SLUICE_TASK_H */
