@@ -12,6 +12,10 @@
 ** 'host:port' (default: SET kafka.brokers, which --brokers and --dev-broker
 ** set), and any librdkafka property by its dotted name ('security.protocol'
 ** => 'SSL'); librdkafka's own message is the bind error for a bad one.
+**
+** Planning (sl_options.check_only): both opens read and check every option,
+** properties included (a local rd_kafka_conf_t does no I/O), and fill the
+** schema and format, but create no client handle: nothing is contacted.
 */
 #ifndef SLUICE_KAFKA_H
 #define SLUICE_KAFKA_H

@@ -373,8 +373,8 @@ static const sl_sink_vt kafka_sink_vt = {"kafka",          kafka_write,         
                                          kafka_sink_close, kafka_sink_save_pos, kafka_sink_load_pos,
                                          kafka_produced,   kafka_acked};
 
-/* Open the sink (connector.h): check the options, then make the idempotent
-** producer.  NULL with err set. */
+/* Open the sink (connector.h): check the options, then (unless planning)
+** make the idempotent producer.  NULL with err set. */
 sl_sink *sl_kafka_open_sink(sl_options *o, sl_err *err) {
   const char *topic = sl_kafka_topic(o, "preds", err);
   if (!topic) return NULL;
@@ -394,9 +394,11 @@ sl_sink *sl_kafka_open_sink(sl_options *o, sl_err *err) {
   if (sl_sink_init_format(&k->base, o, "json", err)) goto fail;
   rd_kafka_conf_t *conf = sl_kafka_conf(o, err);
   if (!conf) goto fail;
-  if (sl_options_check(o, err)) {
+  if (sl_options_check(o, err) || o->check_only) {
+    /* planning: every option is checked, nothing is contacted */
     rd_kafka_conf_destroy(conf);
-    goto fail;
+    if (err->code) goto fail;
+    return &k->base;
   }
   k->ring = sl_calloc(ACK_RING, 1);
   if (k->exactly_once) k->rconf = rd_kafka_conf_dup(conf);

@@ -366,8 +366,8 @@ static const sl_source_vt kafka_typed_vt = {
     "kafka",      NULL,           kafka_position, kafka_close,      kafka_read_rows,
     kafka_commit, kafka_save_pos, kafka_load_pos, kafka_partitions, kafka_lag};
 
-/* Open the source (connector.h): check the options, then make the consumer, learn the topic's
-*partitions and their end offsets
+/* Open the source (connector.h): check the options, then (unless planning)
+** make the consumer, learn the topic's partitions and their end offsets
 ** (bounded) and assign them, or subscribe to the group.  NULL with err set:
 ** a bind error for a bad option, an I/O error for the broker's answer. */
 sl_source *sl_kafka_open_source(sl_options *o, sl_err *err) {
@@ -406,9 +406,11 @@ sl_source *sl_kafka_open_source(sl_options *o, sl_err *err) {
   k->bounded = stop != NULL;
   rd_kafka_conf_t *conf = sl_kafka_conf(o, err);
   if (!conf) goto fail;
-  if (sl_options_check(o, err)) {
+  if (sl_options_check(o, err) || o->check_only) {
+    /* planning: every option is checked, nothing is contacted */
     rd_kafka_conf_destroy(conf);
-    goto fail;
+    if (err->code) goto fail;
+    return &k->base;
   }
   rd_kafka_conf_set(conf, "group.id", grp, NULL, 0);
   rd_kafka_conf_set_opaque(conf, k);
