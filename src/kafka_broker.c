@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,8 +266,14 @@ const char *sl_dev_broker_listen(int port) {
     return NULL; /* busy: the mock's own port serves */
   }
   fwd_fd = fd;
+  /* the forwarder and its relays take no signals: they are the caller's */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
   pthread_t t;
-  if (pthread_create(&t, NULL, forwarder, NULL)) {
+  int rc = pthread_create(&t, NULL, forwarder, NULL);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (rc) {
     close(fd);
     fwd_fd = -1;
     return NULL;

@@ -113,8 +113,18 @@ static int run_broker(const char *topics, int port) {
     fprintf(stderr, "sluice broker: %s\n", reply.z ? reply.z : "");
     sl_buf_free(&reply);
   }
+  /* Wait for the signal.  It is blocked from the test of g_stop until
+  ** sigsuspend() unblocks it and waits, at once: pause() missed a signal
+  ** that came between the two (a test closing stdin and then sending
+  ** SIGTERM could wait for ever). */
+  sigset_t block, old;
+  sigemptyset(&block);
+  sigaddset(&block, SIGINT);
+  sigaddset(&block, SIGTERM);
+  sigprocmask(SIG_BLOCK, &block, &old);
   while (!g_stop)
-    pause();
+    sigsuspend(&old);
+  sigprocmask(SIG_SETMASK, &old, NULL);
   sl_dev_broker_stop();
   return 0;
 }
