@@ -1,7 +1,8 @@
 /*
 ** kafka.c - what the Kafka source (kafka_source.c) and sink (kafka_sink.c)
 ** share: the connector entry, the topic option, the librdkafka
-** configuration made from a call's options, and a topic's partition count.
+** configuration made from a call's options, and what the brokers say of a
+** topic (its partition count, a partition's watermarks).
 */
 #include <string.h>
 
@@ -63,4 +64,12 @@ int sl_kafka_partition_count(rd_kafka_t *rk, const char *topic, const char *what
   if (md) rd_kafka_metadata_destroy(md);
   if (e) sl_err_set(err, SL_EIO, "kafka: %s%s: %s", what, topic, rd_kafka_err2str(e));
   return n;
+}
+
+int sl_kafka_watermarks(rd_kafka_t *rk, const char *topic, int p, int64_t *lo, int64_t *hi,
+                        sl_err *err) {
+  rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(rk, topic, p, lo, hi, 10000);
+  if (!e) return 0;
+  sl_err_set(err, SL_EIO, "kafka: end offsets of %s: %s", topic, rd_kafka_err2str(e));
+  return -1;
 }

@@ -46,4 +46,10 @@ rd_kafka_conf_t *sl_kafka_conf(sl_options *o, sl_err *err);
 ** with err set ("kafka: <what> <topic>: <reason>"). */
 int sl_kafka_partition_count(rd_kafka_t *rk, const char *topic, const char *what, sl_err *err);
 
+/* The watermarks of partition p of topic, asked of the brokers through rk:
+** *lo the first offset kept, *hi the first past the end.  0, or -1 with err
+** set ("kafka: end offsets of <topic>: <reason>"). */
+int sl_kafka_watermarks(rd_kafka_t *rk, const char *topic, int p, int64_t *lo, int64_t *hi,
+                        sl_err *err);
+
 #endif /* SLUICE_KAFKA_H */

@@ -239,11 +239,7 @@ static int kafka_sink_save_pos(sl_sink *s, sl_buf *out, sl_err *err) {
   sl_ck_i64(out, np);
   for (int p = 0; p < np; p++) {
     int64_t lo = 0, hi = 0;
-    rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(k->rk, k->topic, p, &lo, &hi, 10000);
-    if (e) {
-      sl_err_set(err, SL_EIO, "kafka: end offsets of %s: %s", k->topic, rd_kafka_err2str(e));
-      return -1;
-    }
+    if (sl_kafka_watermarks(k->rk, k->topic, p, &lo, &hi, err)) return -1;
     sl_ck_i64(out, hi);
   }
   return 0;
@@ -282,11 +278,7 @@ static int kafka_sink_load_pos(sl_sink *s, const void *z, size_t n, sl_err *err)
   int rc = 0, left = 0;
   for (int p = 0; p < np && !rc; p++) {
     int64_t lo = 0, hi = 0;
-    rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(c, k->topic, p, &lo, &hi, 10000);
-    if (e) {
-      sl_err_set(err, SL_EIO, "kafka: end offsets of %s: %s", k->topic, rd_kafka_err2str(e));
-      rc = -1;
-    }
+    if (sl_kafka_watermarks(c, k->topic, p, &lo, &hi, err)) rc = -1;
     to[p] = hi;
     if (from[p] < lo) from[p] = lo;
     if (from[p] < hi) {

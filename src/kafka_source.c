@@ -442,9 +442,7 @@ sl_source *sl_kafka_open_source(sl_options *o, sl_err *err) {
     int64_t lo = 0, hi = 0;
     k->next[p] = -1;
     if (k->bounded) {
-      e = rd_kafka_query_watermark_offsets(k->rk, topic, p, &lo, &hi, 10000);
-      if (e) {
-        sl_err_set(err, SL_EIO, "kafka: end offsets of %s: %s", topic, rd_kafka_err2str(e));
+      if (sl_kafka_watermarks(k->rk, topic, p, &lo, &hi, err)) {
         rd_kafka_topic_partition_list_destroy(l);
         goto fail;
       }
