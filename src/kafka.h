@@ -1,30 +1,55 @@
 /*
-** kafka.h - the Kafka connector (conn_kafka.c) and the embedded dev broker.
+** kafka.h - the Kafka connector, kafka('topic', ...), on librdkafka.
+**
+** Three files make it: kafka_source.c (the consumer), kafka_sink.c (the
+** producer, with its exactly-once id set) and kafka.c (what both share: the
+** connector entry, the librdkafka configuration made from a call's options,
+** the topic's partition count).  The connector talks to brokers only through
+** the Kafka protocol: it knows nothing of the dev broker (kafka_broker.h),
+** which behaves as any broker does (a topic a producer names is created).
+**
+** Options shared by source and sink: the topic (positional), brokers =>
+** 'host:port' (default: SET kafka.brokers, which --brokers and --dev-broker
+** set), and any librdkafka property by its dotted name ('security.protocol'
+** => 'SSL'); librdkafka's own message is the bind error for a bad one.
+**
+** Planning (sl_options.check_only): both opens read and check every option,
+** properties included (a local rd_kafka_conf_t does no I/O), and fill the
+** schema and format, but create no client handle: nothing is contacted.
 */
 #ifndef SLUICE_KAFKA_H
 #define SLUICE_KAFKA_H
+
+#include <librdkafka/rdkafka.h>
 
 #include "connector.h"
 
 extern const sl_connector sl_conn_kafka;
 
-/* Start the process's dev broker (librdkafka's in-process mock cluster, one
-** broker on 127.0.0.1) if it is not running; returns its bootstrap address
-** (static storage), or NULL with err set. */
-const char *sl_dev_broker_start(sl_err *err);
-/* Accept clients on 127.0.0.1:port too (relayed to the mock broker, whose
-** own port is chosen by librdkafka).  Returns "127.0.0.1:port", or NULL when
-** the port is taken (the mock's own address still works). */
-const char *sl_dev_broker_listen(int port);
-/* Stop it (no-op when not running). */
-void sl_dev_broker_stop(void);
-/* Create topic on the dev broker when it runs (and leave an existing one);
-** 0 when done or when there is no dev broker, -1 on failure. */
-int sl_dev_broker_topic(const char *topic, int partitions);
+/* The opens behind sl_conn_kafka (kafka_source.c, kafka_sink.c); the
+** connector contract of connector.h. */
+sl_source *sl_kafka_open_source(sl_options *o, sl_err *err);
+sl_sink *sl_kafka_open_sink(sl_options *o, sl_err *err);
 
-/* Inject a fault into the dev broker, for tests: "down", "up", or "errors
-** APIKEY COUNT CODE..." (the next COUNT requests of that Kafka API fail with
-** those error codes).  A reply for people goes to reply.  0 or -1. */
-int sl_dev_broker_control(const char *line, sl_buf *reply);
+/* The topic, option "0": NULL with a bind error naming an example
+** (kafka('<example>')) when it is missing.  Borrowed from o. */
+const char *sl_kafka_topic(sl_options *o, const char *example, sl_err *err);
+
+/* A librdkafka configuration from the call's options: brokers, and every
+** dotted option as a property (each marked used).  The caller owns the
+** result.  NULL with a bind error (at the option) when brokers are missing
+** or librdkafka refuses a property.  No I/O. */
+rd_kafka_conf_t *sl_kafka_conf(sl_options *o, sl_err *err);
+
+/* The number of partitions of topic, asked of the brokers through rk (a
+** topic being created has no leader yet: asked again for up to 5 s).  -1
+** with err set ("kafka: <what> <topic>: <reason>"). */
+int sl_kafka_partition_count(rd_kafka_t *rk, const char *topic, const char *what, sl_err *err);
+
+/* The watermarks of partition p of topic, asked of the brokers through rk:
+** *lo the first offset kept, *hi the first past the end.  0, or -1 with err
+** set ("kafka: end offsets of <topic>: <reason>"). */
+int sl_kafka_watermarks(rd_kafka_t *rk, const char *topic, int p, int64_t *lo, int64_t *hi,
+                        sl_err *err);
 
 #endif /* SLUICE_KAFKA_H */

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "engine.h"
-#include "kafka.h"
+#include "kafka_broker.h"
 #include "output.h"
 #include "client.h"
 #include "serve.h"
@@ -40,7 +40,11 @@ static const char *usage =
     "  --reset-state             discard the checkpoints in the state directory first\n"
     "  --dev-broker[=PORT]       run an embedded Kafka broker (librdkafka's mock cluster)\n"
     "                            on 127.0.0.1 (port 9092 when free) and point every\n"
-    "                            kafka() at it\n"
+    "                            kafka() at it; a topic a producer names is created\n"
+    "                            (4 partitions)\n"
+    "  --topics NAME:PARTITIONS,...\n"
+    "                            with --dev-broker or `sluice broker`: create these\n"
+    "                            topics first\n"
     "  --load LIB.so             load an extension of C functions first (as LOAD 'LIB.so';\n"
     "                            may be repeated)\n"
     "  --load-path DIR[:DIR...]  LOAD only from these directories (a name without '/' is\n"
@@ -54,7 +58,8 @@ static const char *usage =
     "                            run the embedded broker alone, for other clients, until\n"
     "                            SIGINT/SIGTERM; prints its bootstrap address.  Lines on\n"
     "                            stdin inject faults: down | up | errors APIKEY COUNT CODE...\n"
-    "                            | topic-error TOPIC CODE\n"
+    "                            | topic-error TOPIC CODE; topics NAME:PARTITIONS,... makes\n"
+    "                            topics\n"
     "  sluice serve [--listen 127.0.0.1:PORT] [--token T]\n"
     "                            run an engine behind an HTTP JSON API (docs/serve.md)\n"
     "                            until SIGINT/SIGTERM; any other address than loopback\n"
@@ -87,17 +92,11 @@ static int run_broker(const char *topics, int port) {
   }
   const char *fixed = port > 0 ? sl_dev_broker_listen(port) : NULL;
   if (fixed) boot = fixed;
-  for (const char *p = topics; p && *p;) {
-    const char *end = strchr(p, ',');
-    size_t n = end ? (size_t)(end - p) : strlen(p);
-    char *spec = sl_strndup(p, n);
-    char *colon = strchr(spec, ':');
-    int parts = colon ? atoi(colon + 1) : 1;
-    if (colon) *colon = 0;
-    if (*spec && sl_dev_broker_topic(spec, parts > 0 ? parts : 1))
-      fprintf(stderr, "sluice: cannot create topic %s\n", spec);
-    free(spec);
-    p = end ? end + 1 : NULL;
+  if (topics && sl_dev_broker_topics(topics, &err)) {
+    fprintf(stderr, "sluice: %s\n", err.msg);
+    sl_err_clear(&err);
+    sl_dev_broker_stop();
+    return 1;
   }
   printf("%s\n", boot);
   fflush(stdout);
@@ -114,8 +113,18 @@ static int run_broker(const char *topics, int port) {
     fprintf(stderr, "sluice broker: %s\n", reply.z ? reply.z : "");
     sl_buf_free(&reply);
   }
+  /* Wait for the signal.  It is blocked from the test of g_stop until
+  ** sigsuspend() unblocks it and waits, at once: pause() missed a signal
+  ** that came between the two (a test closing stdin and then sending
+  ** SIGTERM could wait for ever). */
+  sigset_t block, old;
+  sigemptyset(&block);
+  sigaddset(&block, SIGINT);
+  sigaddset(&block, SIGTERM);
+  sigprocmask(SIG_BLOCK, &block, &old);
   while (!g_stop)
-    pause();
+    sigsuspend(&old);
+  sigprocmask(SIG_SETMASK, &old, NULL);
   sl_dev_broker_stop();
   return 0;
 }
@@ -274,7 +283,7 @@ int main(int argc, char **argv) {
     } else if (!strcmp(a, "broker") && !run && !broker) {
       broker = 1;
       local_only = a;
-    } else if (broker && (!strcmp(a, "--topics") || !strncmp(a, "--topics=", 9))) {
+    } else if (!strcmp(a, "--topics") || !strncmp(a, "--topics=", 9)) {
       topics = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[++i] : "");
     } else if (broker && (!strcmp(a, "--port") || !strncmp(a, "--port=", 7))) {
       port = atoi(a[6] == '=' ? a + 7 : (i + 1 < argc ? argv[++i] : "0"));
@@ -294,6 +303,10 @@ int main(int argc, char **argv) {
     }
   }
 
+  if (topics && !broker && !dev) {
+    fprintf(stderr, "sluice: --topics is for `sluice broker` and --dev-broker\n");
+    return 2;
+  }
   if (run && !file) {
     fprintf(stderr, "sluice: run needs a FILE.sql\n%s", usage);
     return 2;
@@ -342,6 +355,13 @@ int main(int argc, char **argv) {
     }
     const char *fixed = port > 0 ? sl_dev_broker_listen(port) : NULL;
     if (fixed) boot = fixed;
+    if (topics && sl_dev_broker_topics(topics, &err)) {
+      fprintf(stderr, "sluice: %s\n", err.msg);
+      sl_err_clear(&err);
+      sluice_close(db);
+      sl_dev_broker_stop();
+      return 1;
+    }
     fprintf(stderr, "sluice: dev broker at %s\n", boot);
     sl_value v = SL_VALUE_INIT;
     sl_value_borrow_text(&v, boot, strlen(boot), SL_F_TERM);

@@ -60,11 +60,17 @@ if failed[0]:
     sys.exit("producer: %d messages not delivered" % failed[0])
 PY
 
+# The outputs are spread evenly over the partitions: the mock broker keeps at
+# most 5 MB of a partition (librdkafka 2.0.2, rdkafka_mock.c) and drops the
+# oldest messages past that, and the sticky partitioner, which fills one
+# partition a batch at a time, once put 52,027 of eo's outputs in one of four
+# (10,920 of them dropped, reported as missing).
 s1_sql() { # OUT-TOPIC [exactly_once]
   echo "SET checkpoint_interval = '200ms';"
   [ -n "${2:-}" ] && echo "SET processing.guarantee = 'exactly_once';"
   echo "SELECT n, User_ID, G1 + G2 + G3 + G4 + G5 + G6 + G7 + G8 + G9 + G10 AS owned
-FROM kafka('in', format => 'json', stop => 'end', group => 'g-$1') INTO kafka('$1', format => 'json');"
+FROM kafka('in', format => 'json', stop => 'end', group => 'g-$1')
+INTO kafka('$1', format => 'json', 'sticky.partitioning.linger.ms' => '0');"
 }
 win_sql() { # OUT-TOPIC [exactly_once]
   echo "SET checkpoint_interval = '200ms';"

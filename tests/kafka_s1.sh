@@ -95,7 +95,7 @@ grep -q "No such configuration property" "$work/e2" && ok || { bad "property mes
 # 7. message keys: a selected column named key is the key (not in the value);
 #    key => 'column' names one (kept in the value); messages are partitioned by key
 "$sluice" --brokers "$boot" -e "SELECT User_ID AS key, G1 FROM kafka('dsp', format => 'json', stop => 'end', group => 'k1')
-  INTO kafka('keyed', format => 'json', partitions => 3);
+  INTO kafka('keyed', format => 'json');
   SELECT User_ID, G2 FROM kafka('dsp', format => 'json', stop => 'end', group => 'k2')
   INTO kafka('keyed2', format => 'json', key => 'User_ID');" 2> "$work/k.err" && ok || { bad "keyed run"; cat "$work/k.err"; }
 $py - "$boot" <<'PY' && ok || bad "message keys"

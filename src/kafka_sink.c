@@ -1,0 +1,417 @@
+/*
+** kafka_sink.c - the Kafka sink, kafka('topic', ...) after INTO: an
+** idempotent producer; each encoded record is one message, partitioned by
+** its key (key => 'column', or a selected column named key).
+**
+** Every delivery report is checked: a failed delivery stops the query.
+** produced()/acked() let the task commit its source's offsets once the
+** outputs derived from them are acknowledged, without draining the
+** producer; flush() waits for all.
+**
+** Exactly once (processing.guarantee = 'exactly_once'): every message
+** carries the header sluice-id "<query fingerprint>:<output id>".  A
+** checkpoint saves the topic's end offsets (save_pos); after a crash,
+** load_pos reads back what this query wrote past them into a set of ids,
+** and the replay skips the outputs whose ids are in it.
+*/
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkpoint.h"
+#include "kafka.h"
+
+typedef struct kafka_sink {
+  sl_sink base;
+  rd_kafka_t *rk;
+  rd_kafka_topic_t *rkt;
+  char *topic;
+  pthread_mutex_t mu;
+  int64_t failed; /* messages whose delivery failed */
+  char failure[512];
+  /* acknowledgements, for committing without draining (produced/acked):
+  ** message seq (its opaque) 0, 1, ...; every seq below low is acknowledged;
+  ** ring marks those above it that are, by seq % ACK_RING (under mu; only
+  ** write() changes produced) */
+  int64_t produced, low;
+  unsigned char *ring;
+  /* exactly once (processing.guarantee): every message carries the header
+  ** sluice-id "<query fingerprint>:<output id>"; after a restart, the ids
+  ** found past the checkpointed end offsets are not written again */
+  int exactly_once;
+  char *query_fp;
+  uint64_t *seen;     /* open addressing set of those ids (0: empty) */
+  unsigned char *hit; /* per slot: the replay has come to it (skipped it) */
+  size_t nseen, capseen;
+  int64_t pending; /* ids of the set the replay has not come to yet */
+  int64_t *from;   /* while pending: the checkpointed end offsets, saved again */
+  int nfrom;
+  int64_t skipped; /* outputs not written again */
+  sl_buf idbuf;
+  rd_kafka_conf_t *rconf; /* the user's settings, for the read-back consumer */
+} kafka_sink;
+
+/* ---- exactly once: the set of ids written after the last checkpoint -------- */
+
+/* The slot of id in the set, or -1. */
+static long seen_slot(const kafka_sink *k, uint64_t id) {
+  if (!k->capseen) return -1;
+  id |= 1; /* 0 marks an empty slot */
+  for (size_t i = id & (k->capseen - 1);; i = (i + 1) & (k->capseen - 1)) {
+    if (!k->seen[i]) return -1;
+    if (k->seen[i] == id) return (long)i;
+  }
+}
+
+static int seen_has(const kafka_sink *k, uint64_t id) {
+  return seen_slot(k, id) >= 0;
+}
+
+static void seen_add(kafka_sink *k, uint64_t id) {
+  if (seen_has(k, id)) return;
+  if (2 * (k->nseen + 1) > k->capseen) {
+    size_t cap = k->capseen ? 2 * k->capseen : 1024;
+    uint64_t *old = k->seen;
+    size_t oldcap = k->capseen;
+    free(k->hit);
+    k->hit = sl_calloc(cap, 1);
+    k->seen = sl_calloc(cap, sizeof(uint64_t));
+    k->capseen = cap;
+    k->nseen = 0;
+    for (size_t i = 0; i < oldcap; i++)
+      if (old[i]) seen_add(k, old[i]);
+    free(old);
+  }
+  id |= 1;
+  size_t i = id & (k->capseen - 1);
+  while (k->seen[i])
+    i = (i + 1) & (k->capseen - 1);
+  k->seen[i] = id;
+  k->nseen++;
+  k->pending++;
+}
+
+#define ACK_RING (1 << 17)
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+  (void)rk;
+  kafka_sink *k = opaque;
+  if (!m->err) {
+    int64_t seq = (int64_t)(intptr_t)m->_private;
+    pthread_mutex_lock(&k->mu);
+    k->ring[seq % ACK_RING] = 1;
+    while (k->low < k->produced && k->ring[k->low % ACK_RING]) {
+      k->ring[k->low % ACK_RING] = 0;
+      k->low++;
+    }
+    pthread_mutex_unlock(&k->mu);
+    return;
+  }
+  pthread_mutex_lock(&k->mu);
+  if (!k->failed++)
+    snprintf(k->failure, sizeof k->failure, "kafka: delivery to %s failed: %s", k->topic,
+             rd_kafka_err2str(m->err));
+  pthread_mutex_unlock(&k->mu);
+}
+
+static int delivery_error(kafka_sink *k, sl_err *err) {
+  pthread_mutex_lock(&k->mu);
+  int failed = k->failed > 0;
+  if (failed) sl_err_set(err, SL_EIO, "%s", k->failure);
+  pthread_mutex_unlock(&k->mu);
+  return failed ? -1 : 0;
+}
+
+static int kafka_write(sl_sink *s, const char *buf, const size_t *ends, int n, const char *keys,
+                       const size_t *kends, const uint64_t *ids, sl_err *err) {
+  kafka_sink *k = (kafka_sink *)s;
+  size_t start = 0, kstart = 0;
+  for (int i = 0; i < n; i++) {
+    size_t len = ends[i] - start;
+    if (len && buf[start + len - 1] == '\n') len--;
+    const char *key = keys ? keys + kstart : NULL;
+    size_t klen = keys ? kends[i] - kstart : 0;
+    if (keys) kstart = kends[i];
+    long slot = k->exactly_once && ids ? seen_slot(k, ids[i]) : -1;
+    if (slot >= 0) { /* written before the crash */
+      if (!k->hit[slot]) {
+        k->hit[slot] = 1;
+        k->pending--;
+      }
+      k->skipped++;
+      start = ends[i];
+      continue;
+    }
+    for (;;) { /* at most ACK_RING messages unacknowledged */
+      pthread_mutex_lock(&k->mu);
+      int full = k->produced - k->low >= ACK_RING;
+      pthread_mutex_unlock(&k->mu);
+      if (!full) break;
+      if (delivery_error(k, err)) return -1;
+      rd_kafka_poll(k->rk, 100);
+    }
+    void *seq = (void *)(intptr_t)k->produced;
+    for (;;) {
+      /* partitioned by key (librdkafka's consistent-random partitioner) */
+      rd_kafka_resp_err_t e;
+      if (k->exactly_once && ids) {
+        sl_buf_reset(&k->idbuf);
+        sl_buf_printf(&k->idbuf, "%s:%016llx", k->query_fp, (unsigned long long)(ids[i] | 1));
+        e = rd_kafka_producev(
+            k->rk, RD_KAFKA_V_RKT(k->rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_VALUE((void *)(buf + start), len), RD_KAFKA_V_KEY(klen ? key : NULL, klen),
+            RD_KAFKA_V_HEADER("sluice-id", k->idbuf.z, (ssize_t)k->idbuf.n), RD_KAFKA_V_OPAQUE(seq),
+            RD_KAFKA_V_END);
+      } else {
+        e = rd_kafka_produce(k->rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
+                             (void *)(buf + start), len, klen ? key : NULL, klen, seq) == 0
+                ? RD_KAFKA_RESP_ERR_NO_ERROR
+                : rd_kafka_last_error();
+      }
+      if (!e) {
+        pthread_mutex_lock(&k->mu);
+        k->produced++;
+        pthread_mutex_unlock(&k->mu);
+        break;
+      }
+      if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        sl_err_set(err, SL_EIO, "kafka: producing to %s: %s", k->topic, rd_kafka_err2str(e));
+        return -1;
+      }
+      rd_kafka_poll(k->rk, 100); /* wait for room */
+    }
+    start = ends[i];
+  }
+  rd_kafka_poll(k->rk, 0);
+  return delivery_error(k, err);
+}
+
+static int64_t kafka_produced(sl_sink *s) {
+  kafka_sink *k = (kafka_sink *)s;
+  pthread_mutex_lock(&k->mu);
+  int64_t n = k->produced;
+  pthread_mutex_unlock(&k->mu);
+  return n;
+}
+
+static int kafka_acked(sl_sink *s, int64_t n, sl_err *err) {
+  kafka_sink *k = (kafka_sink *)s;
+  rd_kafka_poll(k->rk, 0); /* serve the delivery reports that have come */
+  if (delivery_error(k, err)) return -1;
+  pthread_mutex_lock(&k->mu);
+  int done = k->low >= n;
+  pthread_mutex_unlock(&k->mu);
+  return done;
+}
+
+static int kafka_flush(sl_sink *s, sl_err *err) {
+  kafka_sink *k = (kafka_sink *)s;
+  while (rd_kafka_flush(k->rk, 1000) == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+    if (delivery_error(k, err)) return -1;
+    char fe[256];
+    if (rd_kafka_fatal_error(k->rk, fe, sizeof fe)) {
+      sl_err_set(err, SL_EIO, "kafka: %s", fe);
+      return -1;
+    }
+  }
+  return delivery_error(k, err);
+}
+
+/* Checkpoint (after a flush): the end offset of every partition of the
+** topic, past which a restart looks for what it wrote. */
+static int kafka_sink_save_pos(sl_sink *s, sl_buf *out, sl_err *err) {
+  kafka_sink *k = (kafka_sink *)s;
+  if (!k->exactly_once) {
+    sl_ck_i64(out, -1);
+    return 0;
+  }
+  int np = sl_kafka_partition_count(k->rk, k->topic, "end offsets of ", err);
+  if (np < 0) return -1;
+  if (k->pending > 0) {
+    /* the replay has not yet come to every output the crashed run wrote:
+    ** a crash now must still find them, so the old offsets stay */
+    sl_ck_i64(out, k->nfrom);
+    for (int p = 0; p < k->nfrom; p++)
+      sl_ck_i64(out, k->from[p]);
+    return 0;
+  }
+  sl_ck_i64(out, np);
+  for (int p = 0; p < np; p++) {
+    int64_t lo = 0, hi = 0;
+    if (sl_kafka_watermarks(k->rk, k->topic, p, &lo, &hi, err)) return -1;
+    sl_ck_i64(out, hi);
+  }
+  return 0;
+}
+
+/* Restart: read what this query wrote past the checkpointed end offsets
+** (messages with its sluice-id header) into the set of ids not to write
+** again. */
+static int kafka_sink_load_pos(sl_sink *s, const void *z, size_t n, sl_err *err) {
+  kafka_sink *k = (kafka_sink *)s;
+  sl_ckrd r;
+  sl_ckrd_init(&r, z, n);
+  int64_t np = sl_ckr_i64(&r);
+  if (np < 0 || !k->exactly_once) return r.bad ? -1 : 0;
+  if (np > 100000) r.bad = 1;
+  int64_t *from = sl_calloc((size_t)(np ? np : 1), sizeof(int64_t));
+  for (int64_t p = 0; p < np; p++)
+    from[p] = sl_ckr_i64(&r);
+  if (r.bad) {
+    free(from);
+    sl_err_set(err, SL_EIO, "kafka: %s: the checkpointed end offsets are corrupt", k->topic);
+    return -1;
+  }
+  char errstr[512];
+  rd_kafka_conf_t *conf = rd_kafka_conf_dup(k->rconf);
+  rd_kafka_conf_set(conf, "group.id", "sluice-exactly-once-readback", NULL, 0);
+  rd_kafka_conf_set(conf, "enable.auto.commit", "false", NULL, 0);
+  rd_kafka_t *c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+  if (!c) {
+    free(from);
+    sl_err_set(err, SL_EIO, "kafka: reading back %s: %s", k->topic, errstr);
+    return -1;
+  }
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)np);
+  int64_t *to = sl_calloc((size_t)(np ? np : 1), sizeof(int64_t));
+  int rc = 0, left = 0;
+  for (int p = 0; p < np && !rc; p++) {
+    int64_t lo = 0, hi = 0;
+    if (sl_kafka_watermarks(c, k->topic, p, &lo, &hi, err)) rc = -1;
+    to[p] = hi;
+    if (from[p] < lo) from[p] = lo;
+    if (from[p] < hi) {
+      rd_kafka_topic_partition_list_add(l, k->topic, p)->offset = from[p];
+      left++;
+    }
+  }
+  if (!rc && left) rc = rd_kafka_assign(c, l) ? -1 : 0;
+  size_t plen = strlen(k->query_fp);
+  int64_t found = 0;
+  while (!rc && left) {
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(c, 10000);
+    if (!m) {
+      sl_err_set(err, SL_EIO, "kafka: reading back %s: no message within 10 s", k->topic);
+      rc = -1;
+      break;
+    }
+    if (m->err) {
+      if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        sl_err_set(err, SL_EIO, "kafka: reading back %s: %s", k->topic, rd_kafka_message_errstr(m));
+        rc = -1;
+      }
+      rd_kafka_message_destroy(m);
+      continue;
+    }
+    rd_kafka_headers_t *h = NULL;
+    const void *v;
+    size_t vn;
+    if (!rd_kafka_message_headers(m, &h) && !rd_kafka_header_get_last(h, "sluice-id", &v, &vn) &&
+        vn > plen + 1 && !memcmp(v, k->query_fp, plen) && ((const char *)v)[plen] == ':') {
+      char hex[17];
+      size_t hn = vn - plen - 1 < 16 ? vn - plen - 1 : 16;
+      memcpy(hex, (const char *)v + plen + 1, hn);
+      hex[hn] = 0;
+      seen_add(k, strtoull(hex, NULL, 16));
+      found++;
+    }
+    int p = m->partition;
+    if (p >= 0 && p < np && m->offset + 1 >= to[p] && to[p] > from[p]) {
+      to[p] = from[p]; /* done with this partition */
+      left--;
+    }
+    rd_kafka_message_destroy(m);
+  }
+  rd_kafka_topic_partition_list_destroy(l);
+  rd_kafka_consumer_close(c);
+  rd_kafka_destroy(c);
+  free(k->from);
+  k->from = from;
+  k->nfrom = (int)np;
+  free(to);
+  if (!rc && found)
+    fprintf(stderr,
+            "sluice: kafka: %s: %lld outputs were written after the last checkpoint; "
+            "they are not written again\n",
+            k->topic, (long long)found);
+  return rc;
+}
+
+static void kafka_sink_close(sl_sink *s) {
+  kafka_sink *k = (kafka_sink *)s;
+  if (k->skipped)
+    fprintf(stderr, "sluice: kafka: %s: %lld replayed outputs skipped (exactly once)\n", k->topic,
+            (long long)k->skipped);
+  free(k->seen);
+  free(k->ring);
+  free(k->hit);
+  free(k->from);
+  free(k->query_fp);
+  if (k->rconf) rd_kafka_conf_destroy(k->rconf);
+  sl_buf_free(&k->idbuf);
+  if (k->rkt) rd_kafka_topic_destroy(k->rkt);
+  if (k->rk) {
+    rd_kafka_flush(k->rk, 10000);
+    rd_kafka_destroy(k->rk);
+  }
+  pthread_mutex_destroy(&k->mu);
+  free(k->base.key_col);
+  free(k->topic);
+  free(k);
+}
+
+static const sl_sink_vt kafka_sink_vt = {"kafka",          kafka_write,         kafka_flush,
+                                         kafka_sink_close, kafka_sink_save_pos, kafka_sink_load_pos,
+                                         kafka_produced,   kafka_acked};
+
+/* Open the sink (connector.h): check the options, then (unless planning)
+** make the idempotent producer.  NULL with err set. */
+sl_sink *sl_kafka_open_sink(sl_options *o, sl_err *err) {
+  const char *topic = sl_kafka_topic(o, "preds", err);
+  if (!topic) return NULL;
+  kafka_sink *k = sl_calloc(1, sizeof *k);
+  k->base.vt = &kafka_sink_vt;
+  k->topic = sl_strdup(topic);
+  pthread_mutex_init(&k->mu, NULL);
+  /* key => 'column' names the key column (it stays in the value too); else a
+  ** selected column named key is the key (and not part of the value) */
+  const char *key_col = sl_opt_str(o, "key", NULL);
+  k->base.key_col = sl_strdup(key_col ? key_col : "key");
+  k->base.key_implicit = key_col == NULL;
+  if (o->exactly_once) {
+    k->exactly_once = k->base.by_id = 1;
+    k->query_fp = sl_strdup(o->query_fp ? o->query_fp : "sluice");
+  }
+  if (sl_sink_init_format(&k->base, o, "json", err)) goto fail;
+  rd_kafka_conf_t *conf = sl_kafka_conf(o, err);
+  if (!conf) goto fail;
+  if (sl_options_check(o, err) || o->check_only) {
+    /* planning: every option is checked, nothing is contacted */
+    rd_kafka_conf_destroy(conf);
+    if (err->code) goto fail;
+    return &k->base;
+  }
+  k->ring = sl_calloc(ACK_RING, 1);
+  if (k->exactly_once) k->rconf = rd_kafka_conf_dup(conf);
+  /* idempotent unless the user decides, or talks to a pre-0.11 broker
+  ** (api.version.request => 'false' with an old broker.version.fallback) */
+  const sl_option *legacy = sl_opt_find_unused(o, "api.version.request");
+  if (!sl_opt_find_unused(o, "enable.idempotence") &&
+      !(legacy && !strcmp(sl_value_cstr((sl_value *)&legacy->value), "false")))
+    rd_kafka_conf_set(conf, "enable.idempotence", "true", NULL, 0);
+  rd_kafka_conf_set(conf, "linger.ms", "5", NULL, 0);
+  rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+  rd_kafka_conf_set_opaque(conf, k);
+  char errstr[512];
+  k->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+  if (!k->rk) {
+    sl_err_set(err, SL_EIO, "kafka: %s", errstr);
+    goto fail;
+  }
+  k->rkt = rd_kafka_topic_new(k->rk, topic, NULL);
+  return &k->base;
+fail:
+  kafka_sink_close(&k->base);
+  return NULL;
+}

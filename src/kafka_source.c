@@ -1,0 +1,488 @@
+/*
+** kafka_source.c - the Kafka source, kafka('topic', ...) after FROM: a
+** consumer of every partition of the topic.
+**
+** offset => 'earliest' | 'latest' | 'committed' says where it starts.  With
+** stop => 'end' it takes every partition itself and reads up to the end
+** offsets seen when it opens, then ends (a bounded source); without, it
+** joins the consumer group (group => 'name', default "sluice-<topic>"),
+** which shares the partitions among every sluice reading with that group
+** (rebalance()).  Without a format a record is one row of the columns key,
+** value, topic, partition, offset, timestamp, headers; with format => 'json'
+** | 'csv' | 'raw' the value is decoded into columns exactly as for files.
+**
+** Offsets are committed to the group only through commit(), which the task
+** calls once every output derived from the records read has been delivered:
+** at-least-once.  Checkpoints save the next offset of every partition
+** (save_pos) and go on from there (load_pos).  lag() is the consumer lag
+** from the watermarks librdkafka already knows.
+**
+** Message memory: a read returns records that point into the messages of
+** that read; they are destroyed at the next read or at close.
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkpoint.h"
+#include "json.h"
+#include "kafka.h"
+
+enum { KC_KEY, KC_VALUE, KC_TOPIC, KC_PARTITION, KC_OFFSET, KC_TIMESTAMP, KC_HEADERS, KC_NCOL };
+static const char *const kafka_columns[KC_NCOL] = {"key",    "value",     "topic",  "partition",
+                                                   "offset", "timestamp", "headers"};
+static const char *const kafka_types[KC_NCOL] = {"TEXT",    "TEXT",    "TEXT", "INTEGER",
+                                                 "INTEGER", "INTEGER", "TEXT"};
+
+typedef struct kafka_source {
+  sl_source base;
+  rd_kafka_t *rk;
+  rd_kafka_queue_t *q;
+  char *topic;
+  int nparts;
+  int64_t *end;    /* stop => 'end': first offset past the end, per partition */
+  int64_t *next;   /* next offset expected per partition (-1: nothing read yet) */
+  int64_t *snap;   /* next[] as it was at the last SL_COMMIT_NOTE */
+  int64_t *resume; /* from a checkpoint: where each partition goes on (-1: the group's offset) */
+  unsigned char *assigned; /* group mode: the partitions the group gave this consumer */
+  int bounded;
+  int typed;                 /* no format: rows of kafka_columns */
+  rd_kafka_message_t **msgs; /* messages of the last read, destroyed at the next */
+  int nmsgs, cap;
+  sl_buf headers; /* typed rows: headers as JSON, per message (offsets into it) */
+  size_t *hoff;
+} kafka_source;
+
+static void drop_messages(kafka_source *k) {
+  for (int i = 0; i < k->nmsgs; i++)
+    rd_kafka_message_destroy(k->msgs[i]);
+  k->nmsgs = 0;
+}
+
+/* All partitions read up to their end offsets? */
+static int all_done(kafka_source *k) {
+  for (int p = 0; p < k->nparts; p++)
+    if (k->next[p] < k->end[p]) return 0;
+  return 1;
+}
+
+/* Fetch a batch of messages into k->msgs; returns how many were kept, or
+** SL_READ_* . */
+static int fetch(kafka_source *k, int max, int timeout_ms, sl_err *err) {
+  drop_messages(k);
+  if (k->bounded && all_done(k)) return SL_READ_END;
+  if (max > k->cap) {
+    k->cap = max;
+    k->msgs = sl_realloc(k->msgs, sizeof(*k->msgs) * (size_t)max);
+  }
+  if (timeout_ms < 0) timeout_ms = 1000;
+  /* Wait for one message, then take whatever else is already there: waiting
+  ** for a full batch would hold the first record back at low rates. */
+  ssize_t n = rd_kafka_consume_batch_queue(k->q, timeout_ms, k->msgs, 1);
+  if (n == 1 && max > 1) {
+    ssize_t more = rd_kafka_consume_batch_queue(k->q, 0, k->msgs + 1, (size_t)max - 1);
+    if (more > 0) n += more;
+  }
+  if (n < 0) {
+    sl_err_set(err, SL_EIO, "kafka: %s", rd_kafka_err2str(rd_kafka_last_error()));
+    return SL_READ_ERROR;
+  }
+  int kept = 0;
+  for (ssize_t i = 0; i < n; i++) {
+    rd_kafka_message_t *m = k->msgs[i];
+    if (m->err) {
+      if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF && rd_kafka_fatal_error(k->rk, NULL, 0)) {
+        sl_err_set(err, SL_EIO, "kafka: %s", rd_kafka_message_errstr(m));
+        for (ssize_t j = i; j < n; j++)
+          rd_kafka_message_destroy(k->msgs[j]);
+        return SL_READ_ERROR;
+      }
+      if (m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
+          m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) {
+        sl_err_set(err, SL_EIO, "kafka: %s", rd_kafka_message_errstr(m));
+        for (ssize_t j = i; j < n; j++)
+          rd_kafka_message_destroy(k->msgs[j]);
+        return SL_READ_ERROR;
+      }
+      rd_kafka_message_destroy(m); /* retriable: librdkafka retries */
+      continue;
+    }
+    int p = m->partition;
+    if (p < 0 || p >= k->nparts || (k->bounded && m->offset >= k->end[p])) {
+      rd_kafka_message_destroy(m); /* past the end snapshot */
+      continue;
+    }
+    k->next[p] = m->offset + 1;
+    k->msgs[kept++] = m;
+  }
+  k->nmsgs = kept;
+  if (!kept) return (k->bounded && all_done(k)) ? SL_READ_END : SL_READ_AGAIN;
+  return kept;
+}
+
+static int kafka_read(sl_source *s, sl_record *recs, int max, int timeout_ms, sl_err *err) {
+  kafka_source *k = (kafka_source *)s;
+  int n = fetch(k, max, timeout_ms, err);
+  for (int i = 0; i < n; i++) {
+    rd_kafka_message_t *m = k->msgs[i];
+    sl_record *r = &recs[i];
+    r->data = m->payload ? m->payload : "";
+    r->len = m->len;
+    r->key = m->key;
+    r->keylen = m->key_len;
+    r->pos = m->offset;
+    r->partition = m->partition;
+    r->timestamp = rd_kafka_message_timestamp(m, NULL);
+  }
+  return n;
+}
+
+/* Headers of m as a JSON object appended to b ({} when none). */
+static void headers_json(rd_kafka_message_t *m, sl_buf *b) {
+  rd_kafka_headers_t *h = NULL;
+  sl_buf_putc(b, '{');
+  if (rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const char *name;
+    const void *val;
+    size_t len;
+    for (size_t i = 0; rd_kafka_header_get_all(h, i, &name, &val, &len) == 0; i++) {
+      if (i) sl_buf_putc(b, ',');
+      sl_json_append_string(b, name, strlen(name));
+      sl_buf_putc(b, ':');
+      if (val)
+        sl_json_append_string(b, val, len);
+      else
+        sl_buf_puts(b, "null");
+    }
+  }
+  sl_buf_putc(b, '}');
+}
+
+static int kafka_read_rows(sl_source *s, sl_value *rows, int ncol, int max, sl_err *err) {
+  kafka_source *k = (kafka_source *)s;
+  int n = fetch(k, max, 1000, err);
+  if (n <= 0) return n;
+  sl_buf_reset(&k->headers);
+  k->hoff = sl_realloc(k->hoff, sizeof(size_t) * (size_t)(n + 1));
+  for (int i = 0; i < n; i++) {
+    k->hoff[i] = k->headers.n;
+    headers_json(k->msgs[i], &k->headers);
+  }
+  k->hoff[n] = k->headers.n;
+  for (int i = 0; i < n; i++) {
+    rd_kafka_message_t *m = k->msgs[i];
+    sl_value *row = rows + (size_t)i * (size_t)ncol;
+    for (int c = 0; c < ncol; c++) {
+      sl_value *v = &row[c];
+      switch (c) {
+      case KC_KEY:
+        if (m->key)
+          sl_value_borrow_text(v, m->key, m->key_len, 0);
+        else
+          sl_value_set_null(v);
+        break;
+      case KC_VALUE:
+        if (m->payload)
+          sl_value_borrow_text(v, m->payload, m->len, 0);
+        else
+          sl_value_set_null(v);
+        break;
+      case KC_TOPIC: sl_value_borrow_text(v, k->topic, strlen(k->topic), SL_F_TERM); break;
+      case KC_PARTITION: sl_value_set_int(v, m->partition); break;
+      case KC_OFFSET: sl_value_set_int(v, m->offset); break;
+      case KC_TIMESTAMP: sl_value_set_int(v, rd_kafka_message_timestamp(m, NULL)); break;
+      case KC_HEADERS:
+        sl_value_borrow_text(v, k->headers.z + k->hoff[i], k->hoff[i + 1] - k->hoff[i], SL_F_JSON);
+        break;
+      default: sl_value_set_null(v); break;
+      }
+    }
+  }
+  return n;
+}
+
+static void kafka_position(sl_source *s, const sl_record *rec, sl_buf *out) {
+  kafka_source *k = (kafka_source *)s;
+  sl_buf_printf(out, "%s[%d]@%lld", k->topic, rec->partition, (long long)rec->pos);
+}
+
+static int kafka_commit(sl_source *s, int what, sl_err *err) {
+  kafka_source *k = (kafka_source *)s;
+  if (what == SL_COMMIT_NOTE) {
+    memcpy(k->snap, k->next, sizeof(int64_t) * (size_t)k->nparts);
+    return 0;
+  }
+  const int64_t *at = what == SL_COMMIT_NOTED ? k->snap : k->next;
+  /* a consumer group member commits the partitions it has; a bounded read all */
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(k->nparts);
+  for (int p = 0; p < k->nparts; p++)
+    if (at[p] >= 0 && (k->bounded || (k->assigned && k->assigned[p])))
+      rd_kafka_topic_partition_list_add(l, k->topic, p)->offset = at[p];
+  rd_kafka_resp_err_t e = l->cnt ? rd_kafka_commit(k->rk, l, 0) : RD_KAFKA_RESP_ERR_NO_ERROR;
+  rd_kafka_topic_partition_list_destroy(l);
+  if (!e || e == RD_KAFKA_RESP_ERR__NO_OFFSET) return 0;
+  char fatal[256];
+  if (k->bounded || rd_kafka_fatal_error(k->rk, fatal, sizeof fatal)) {
+    sl_err_set(err, SL_EIO, "kafka: committing offsets of %s: %s", k->topic,
+               k->bounded ? rd_kafka_err2str(e) : fatal);
+    return -1;
+  }
+  /* A rebalance or a coordinator that moved: the records stay uncommitted
+  ** and will be read again (at-least-once), so go on. */
+  fprintf(stderr, "sluice: kafka: offsets of %s not committed this time: %s\n", k->topic,
+          rd_kafka_err2str(e));
+  return 0;
+}
+
+/* Position: the next offset of every partition (-1 where nothing was read). */
+static int kafka_save_pos(sl_source *s, sl_buf *out, sl_err *err) {
+  (void)err;
+  kafka_source *k = (kafka_source *)s;
+  sl_ck_i64(out, k->nparts);
+  for (int p = 0; p < k->nparts; p++)
+    sl_ck_i64(out, k->next[p] >= 0 ? k->next[p] : (k->resume ? k->resume[p] : -1));
+  return 0;
+}
+
+/* Go on from a checkpoint: a bounded read is reassigned at once; in a
+** consumer group the partitions this consumer is given start there
+** (rebalance()), others at the group's committed offsets. */
+static int kafka_load_pos(sl_source *s, const void *z, size_t n, sl_err *err) {
+  kafka_source *k = (kafka_source *)s;
+  sl_ckrd r;
+  sl_ckrd_init(&r, z, n);
+  int64_t np = sl_ckr_i64(&r);
+  if (r.bad || np != k->nparts) {
+    sl_err_set(err, SL_EIO,
+               "kafka: %s has %d partitions, the checkpoint %lld: --reset-state starts afresh",
+               k->topic, k->nparts, (long long)np);
+    return -1;
+  }
+  k->resume = sl_malloc(sizeof(int64_t) * (size_t)k->nparts);
+  for (int p = 0; p < k->nparts; p++)
+    k->resume[p] = sl_ckr_i64(&r);
+  if (r.bad) {
+    sl_err_set(err, SL_EIO, "kafka: %s: the checkpointed position is corrupt", k->topic);
+    return -1;
+  }
+  if (!k->bounded) return 0;
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(k->nparts);
+  for (int p = 0; p < k->nparts; p++) {
+    int64_t at = k->resume[p] >= 0 ? k->resume[p] : RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_topic_partition_list_add(l, k->topic, p)->offset = at;
+    if (k->resume[p] >= 0) k->next[p] = k->resume[p];
+  }
+  rd_kafka_resp_err_t e = rd_kafka_assign(k->rk, l);
+  rd_kafka_topic_partition_list_destroy(l);
+  if (e) {
+    sl_err_set(err, SL_EIO, "kafka: resuming %s: %s", k->topic, rd_kafka_err2str(e));
+    return -1;
+  }
+  return 0;
+}
+
+/* Partitions with records still to give: a bounded read's not yet at their
+** end, or a group member's assigned ones. */
+static int kafka_partitions(sl_source *s, int32_t *out, int max) {
+  kafka_source *k = (kafka_source *)s;
+  int n = 0;
+  for (int p = 0; p < k->nparts; p++) {
+    int live = k->bounded ? k->next[p] < k->end[p] : k->assigned && k->assigned[p];
+    if (!live) continue;
+    if (n < max) out[n] = p;
+    n++;
+  }
+  return n;
+}
+
+/* Consumer group rebalances: take the partitions given, starting where a
+** checkpoint says when there is one; give them all back when revoked. */
+static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_partition_list_t *l,
+                      void *opaque) {
+  kafka_source *k = opaque;
+  if (!k->assigned) k->assigned = sl_calloc((size_t)(k->nparts ? k->nparts : 1), 1);
+  memset(k->assigned, 0, (size_t)k->nparts);
+  if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    for (int i = 0; i < l->cnt; i++)
+      if (l->elems[i].partition >= 0 && l->elems[i].partition < k->nparts)
+        k->assigned[l->elems[i].partition] = 1;
+    for (int i = 0; i < l->cnt && k->resume; i++) {
+      int p = l->elems[i].partition;
+      if (p >= 0 && p < k->nparts && k->resume[p] >= 0 && k->next[p] < 0)
+        l->elems[i].offset = k->resume[p];
+    }
+    rd_kafka_assign(rk, l);
+  } else {
+    rd_kafka_assign(rk, NULL);
+  }
+}
+
+/* Consumer lag: per partition read (a bounded read's unfinished ones, a
+** group member's assigned ones), the high watermark librdkafka last saw in
+** a fetch answer minus the next offset to read (a partition not read from
+** yet counts once its first record arrives).  -1 before any answer. */
+static int64_t kafka_lag(sl_source *s) {
+  kafka_source *k = (kafka_source *)s;
+  int64_t lag = 0;
+  int known = 0;
+  for (int p = 0; p < k->nparts; p++) {
+    int live = k->bounded ? k->next[p] < k->end[p] : k->assigned && k->assigned[p];
+    int64_t lo, hi;
+    if (!live || k->next[p] < 0 || rd_kafka_get_watermark_offsets(k->rk, k->topic, p, &lo, &hi) ||
+        hi < 0)
+      continue;
+    if (hi > k->next[p]) lag += hi - k->next[p];
+    known = 1;
+  }
+  return known ? lag : -1;
+}
+
+static void kafka_close(sl_source *s) {
+  kafka_source *k = (kafka_source *)s;
+  drop_messages(k);
+  if (k->q) rd_kafka_queue_destroy(k->q);
+  if (k->rk) {
+    rd_kafka_consumer_close(k->rk);
+    rd_kafka_destroy(k->rk);
+  }
+  sl_schema_free(&s->schema);
+  free(s->errors);
+  free(k->msgs);
+  free(k->end);
+  free(k->next);
+  free(k->snap);
+  free(k->resume);
+  free(k->assigned);
+  free(k->hoff);
+  sl_buf_free(&k->headers);
+  free(k->topic);
+  free(k);
+}
+
+static const sl_source_vt kafka_source_vt = {
+    "kafka",      kafka_read,     kafka_position, kafka_close,      NULL,
+    kafka_commit, kafka_save_pos, kafka_load_pos, kafka_partitions, kafka_lag};
+static const sl_source_vt kafka_typed_vt = {
+    "kafka",      NULL,           kafka_position, kafka_close,      kafka_read_rows,
+    kafka_commit, kafka_save_pos, kafka_load_pos, kafka_partitions, kafka_lag};
+
+/* Open the source (connector.h): check the options, then (unless planning)
+** make the consumer, learn the topic's partitions and their end offsets
+** (bounded) and assign them, or subscribe to the group.  NULL with err set:
+** a bind error for a bad option, an I/O error for the broker's answer. */
+sl_source *sl_kafka_open_source(sl_options *o, sl_err *err) {
+  const char *topic = sl_kafka_topic(o, "events", err);
+  if (!topic) return NULL;
+  kafka_source *k = sl_calloc(1, sizeof *k);
+  k->topic = sl_strdup(topic);
+  sl_buf_init(&k->headers);
+  k->base.vt = &kafka_source_vt;
+  int typed = !sl_opt_find(o, "format");
+  if (sl_source_init_format(&k->base, o, "raw", err)) goto fail;
+  if (typed) {
+    /* no format: the message columns */
+    k->typed = 1;
+    k->base.vt = &kafka_typed_vt;
+    sl_schema_free(&k->base.schema);
+    sl_schema_init(&k->base.schema, 0);
+    for (int c = 0; c < KC_NCOL; c++)
+      sl_schema_add(&k->base.schema, kafka_columns[c], strlen(kafka_columns[c]), kafka_types[c]);
+  }
+  const char *offset = sl_opt_str(o, "offset", "earliest");
+  const char *stop = sl_opt_str(o, "stop", NULL);
+  char group[300];
+  snprintf(group, sizeof group, "sluice-%s", topic);
+  const char *grp = sl_opt_str(o, "group", group);
+  if (sl_stricmp(offset, "earliest") && sl_stricmp(offset, "latest") &&
+      sl_stricmp(offset, "committed")) {
+    sl_err_set(err, SL_EBIND, "offset => takes 'earliest', 'latest' or 'committed', not '%s'",
+               offset);
+    goto fail;
+  }
+  if (stop && sl_stricmp(stop, "end")) {
+    sl_err_set(err, SL_EBIND, "stop => takes 'end', not '%s'", stop);
+    goto fail;
+  }
+  k->bounded = stop != NULL;
+  rd_kafka_conf_t *conf = sl_kafka_conf(o, err);
+  if (!conf) goto fail;
+  if (sl_options_check(o, err) || o->check_only) {
+    /* planning: every option is checked, nothing is contacted */
+    rd_kafka_conf_destroy(conf);
+    if (err->code) goto fail;
+    return &k->base;
+  }
+  rd_kafka_conf_set(conf, "group.id", grp, NULL, 0);
+  rd_kafka_conf_set_opaque(conf, k);
+  rd_kafka_conf_set_rebalance_cb(conf, rebalance);
+  rd_kafka_conf_set(conf, "enable.auto.commit", "false", NULL, 0);
+  rd_kafka_conf_set(conf, "auto.offset.reset", sl_stricmp(offset, "latest") ? "earliest" : "latest",
+                    NULL, 0);
+  char errstr[512];
+  k->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+  if (!k->rk) {
+    sl_err_set(err, SL_EIO, "kafka: %s", errstr);
+    goto fail;
+  }
+  rd_kafka_poll_set_consumer(k->rk);
+  /* every partition of the topic */
+  k->nparts = sl_kafka_partition_count(k->rk, topic, "topic ", err);
+  if (k->nparts < 0) {
+    k->nparts = 0;
+    goto fail;
+  }
+  rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR_NO_ERROR;
+  k->end = sl_calloc((size_t)k->nparts, sizeof(int64_t));
+  k->next = sl_calloc((size_t)k->nparts, sizeof(int64_t));
+  k->snap = sl_calloc((size_t)k->nparts, sizeof(int64_t));
+  for (int p = 0; p < k->nparts; p++)
+    k->snap[p] = -1;
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(k->nparts);
+  for (int p = 0; p < k->nparts; p++) {
+    int64_t lo = 0, hi = 0;
+    k->next[p] = -1;
+    if (k->bounded) {
+      if (sl_kafka_watermarks(k->rk, topic, p, &lo, &hi, err)) {
+        rd_kafka_topic_partition_list_destroy(l);
+        goto fail;
+      }
+      k->end[p] = hi;
+    }
+    int64_t start = !sl_stricmp(offset, "earliest") ? RD_KAFKA_OFFSET_BEGINNING
+                    : !sl_stricmp(offset, "latest") ? RD_KAFKA_OFFSET_END
+                                                    : RD_KAFKA_OFFSET_STORED;
+    if (k->bounded && (start == RD_KAFKA_OFFSET_END || hi == lo)) k->next[p] = hi; /* nothing */
+    if (k->bounded && start == RD_KAFKA_OFFSET_BEGINNING) k->next[p] = k->next[p] < 0 ? lo : hi;
+    rd_kafka_topic_partition_list_add(l, topic, p)->offset = start;
+  }
+  if (k->bounded && !sl_stricmp(offset, "committed")) {
+    /* where the group stands decides what is left to read */
+    if (rd_kafka_committed(k->rk, l, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR)
+      for (int p = 0; p < l->cnt; p++) {
+        int64_t c = l->elems[p].offset;
+        k->next[p] = c >= 0 ? c : 0;
+        l->elems[p].offset = c >= 0 ? c : RD_KAFKA_OFFSET_BEGINNING;
+      }
+  }
+  if (k->bounded) {
+    /* a bounded read takes every partition itself */
+    e = rd_kafka_assign(k->rk, l);
+  } else {
+    /* a continuous query joins the consumer group, which shares the
+    ** partitions among every sluice with the same group */
+    rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(sub, topic, RD_KAFKA_PARTITION_UA);
+    e = rd_kafka_subscribe(k->rk, sub);
+    rd_kafka_topic_partition_list_destroy(sub);
+  }
+  rd_kafka_topic_partition_list_destroy(l);
+  if (e) {
+    sl_err_set(err, SL_EIO, "kafka: consuming %s: %s", topic, rd_kafka_err2str(e));
+    goto fail;
+  }
+  k->q = rd_kafka_queue_get_consumer(k->rk);
+  return &k->base;
+fail:
+  kafka_close(&k->base);
+  return NULL;
+}

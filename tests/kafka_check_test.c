@@ -1,0 +1,190 @@
+/*
+** kafka_check_test.c - the Kafka connector's planning open
+** (sl_options.check_only, connector.h) does no I/O.  Against a broker
+** address nobody listens on (127.0.0.1:1), a source and a sink open at once
+** (well under 50 ms; a real open waits 10 s for that broker) with the
+** schema, format and keys a real open gives, start no thread, and close.
+** Every bad option is still an error with the same message as a real open:
+** an unknown option, a property librdkafka does not know or refuses, a bad
+** offset => or stop =>, no brokers, no topic.  Needs no broker.
+*/
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kafka.h"
+
+static int nfail, ncheck;
+
+#define CHECK(cond, ...)                                                                           \
+  do {                                                                                             \
+    ncheck++;                                                                                      \
+    if (!(cond)) {                                                                                 \
+      nfail++;                                                                                     \
+      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                         \
+      fprintf(stderr, __VA_ARGS__);                                                                \
+      fputc('\n', stderr);                                                                         \
+    }                                                                                              \
+  } while (0)
+
+/* Options of a kafka() call planned with check_only: pairs of name and text
+** value, ending with NULL.  The caller frees them (sl_options_free). */
+static sl_options opts(const char *name, ...) {
+  sl_options o = {0};
+  o.fn = "kafka";
+  o.check_only = 1;
+  va_list ap;
+  va_start(ap, name);
+  for (const char *n = name; n; n = va_arg(ap, const char *)) {
+    const char *z = va_arg(ap, const char *);
+    sl_value v = SL_VALUE_INIT;
+    sl_value_borrow_text(&v, z, strlen(z), SL_F_TERM);
+    sl_options_add(&o, n, &v, 1, 1);
+  }
+  va_end(ap);
+  return o;
+}
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* The threads of this process (entries of /proc/self/task), or -1. */
+static int threads(void) {
+  DIR *d = opendir("/proc/self/task");
+  if (!d) return -1;
+  int n = 0;
+  for (struct dirent *e; (e = readdir(d));)
+    if (e->d_name[0] != '.') n++;
+  closedir(d);
+  return n;
+}
+
+/* Open a source (sink != 0: a sink) with check_only; the result (NULL on
+** error, err set) and how long the open took. */
+static void *open_check(sl_options *o, int sink, double *ms, sl_err *err) {
+  double t0 = now_ms();
+  void *r =
+      sink ? (void *)sl_conn_kafka.open_sink(o, err) : (void *)sl_conn_kafka.open_source(o, err);
+  *ms = now_ms() - t0;
+  return r;
+}
+
+/* A planning open of o fails with a message containing want. */
+static void expect_error(sl_options o, int sink, const char *want, int line) {
+  sl_err err = {0};
+  double ms;
+  void *r = open_check(&o, sink, &ms, &err);
+  CHECK(!r && err.code && err.msg && strstr(err.msg, want),
+        "line %d: want an error with \"%s\", got %s", line, want, err.msg ? err.msg : "none");
+  CHECK(ms < 50, "line %d: the failing open took %.1f ms", line, ms);
+  if (r && sink) ((sl_sink *)r)->vt->close(r);
+  if (r && !sink) ((sl_source *)r)->vt->close(r);
+  sl_err_clear(&err);
+  sl_options_free(&o);
+}
+
+static const char *const msg_columns[] = {"key",    "value",     "topic",  "partition",
+                                          "offset", "timestamp", "headers"};
+
+int main(void) {
+  const char *nobody = "127.0.0.1:1";
+  int threads0 = threads();
+  sl_err err = {0};
+  double ms;
+
+  /* a source without format: the message columns */
+  sl_options o = opts("0", "t", "brokers", nobody, NULL);
+  sl_source *s = open_check(&o, 0, &ms, &err);
+  CHECK(s, "source: %s", err.msg ? err.msg : "NULL");
+  CHECK(ms < 50, "the source's planning open took %.1f ms", ms);
+  if (s) {
+    CHECK(s->schema.ncol == 7, "source columns: %d", s->schema.ncol);
+    for (int c = 0; c < 7 && c < s->schema.ncol; c++)
+      CHECK(!strcmp(s->schema.cols[c].name, msg_columns[c]), "column %d is %s", c,
+            s->schema.cols[c].name);
+    CHECK(s->vt->read_rows && !s->vt->read, "a source without format reads typed rows");
+    CHECK(threads() == threads0, "threads: %d before, %d with the source open", threads0,
+          threads());
+    s->vt->close(s);
+  }
+  sl_options_free(&o);
+  sl_err_clear(&err);
+
+  /* a source with a format, every source option, and librdkafka properties */
+  o = opts("0", "t", "brokers", nobody, "format", "csv", "columns", "a INTEGER, b TEXT", "offset",
+           "committed", "stop", "end", "group", "g", "fetch.wait.max.ms", "10", "security.protocol",
+           "plaintext", NULL);
+  s = open_check(&o, 0, &ms, &err);
+  CHECK(s, "csv source: %s", err.msg ? err.msg : "NULL");
+  CHECK(ms < 50, "the csv source's planning open took %.1f ms", ms);
+  if (s) {
+    CHECK(!strcmp(s->format->name, "csv"), "format %s", s->format->name);
+    CHECK(s->schema.ncol == 2 && !strcmp(s->schema.cols[1].name, "b"), "csv columns: %d",
+          s->schema.ncol);
+    s->vt->close(s);
+  }
+  sl_options_free(&o);
+  sl_err_clear(&err);
+
+  /* a sink: json by default, the implicit key column */
+  o = opts("0", "out", "brokers", nobody, NULL);
+  sl_sink *k = open_check(&o, 1, &ms, &err);
+  CHECK(k, "sink: %s", err.msg ? err.msg : "NULL");
+  CHECK(ms < 50, "the sink's planning open took %.1f ms", ms);
+  if (k) {
+    CHECK(!strcmp(k->format->name, "json"), "sink format %s", k->format->name);
+    CHECK(k->key_col && !strcmp(k->key_col, "key") && k->key_implicit, "implicit key column");
+    CHECK(!k->by_id, "at least once: no ids");
+    CHECK(threads() == threads0, "threads: %d before, %d with the sink open", threads0, threads());
+    k->vt->close(k);
+  }
+  sl_options_free(&o);
+  sl_err_clear(&err);
+
+  /* a sink with a key column, a format and exactly once */
+  o = opts("0", "out", "brokers", nobody, "key", "id", "format", "raw", "linger.ms", "1", NULL);
+  o.exactly_once = 1;
+  o.query_fp = "q";
+  k = open_check(&o, 1, &ms, &err);
+  CHECK(k, "keyed sink: %s", err.msg ? err.msg : "NULL");
+  if (k) {
+    CHECK(!strcmp(k->format->name, "raw"), "sink format %s", k->format->name);
+    CHECK(!strcmp(k->key_col, "id") && !k->key_implicit, "key => 'id'");
+    CHECK(k->by_id, "exactly once: writes by id");
+    k->vt->close(k);
+  }
+  sl_options_free(&o);
+  sl_err_clear(&err);
+
+  /* bad options are errors, found without a broker */
+  for (int sink = 0; sink <= 1; sink++) {
+    expect_error(opts("0", "t", "brokers", nobody, "ofset", "x", NULL), sink,
+                 "unknown option 'ofset' for kafka()", __LINE__);
+    expect_error(opts("0", "t", "brokers", nobody, "partitions", "3", NULL), sink,
+                 "unknown option 'partitions' for kafka()", __LINE__);
+    expect_error(opts("0", "t", "brokers", nobody, "no.such.property", "x", NULL), sink,
+                 "No such configuration property", __LINE__);
+    expect_error(opts("0", "t", "brokers", nobody, "message.max.bytes", "big", NULL), sink,
+                 "Invalid value for configuration property \"message.max.bytes\"", __LINE__);
+    expect_error(opts("0", "t", NULL), sink, "no brokers", __LINE__);
+    expect_error(opts("brokers", nobody, NULL), sink, "needs a topic", __LINE__);
+    expect_error(opts("0", "t", "brokers", nobody, "format", "xml", NULL), sink, "xml", __LINE__);
+  }
+  expect_error(opts("0", "t", "brokers", nobody, "offset", "middle", NULL), 0,
+               "offset => takes 'earliest', 'latest' or 'committed', not 'middle'", __LINE__);
+  expect_error(opts("0", "t", "brokers", nobody, "stop", "never", NULL), 0,
+               "stop => takes 'end', not 'never'", __LINE__);
+  /* source options are not sink options */
+  expect_error(opts("0", "t", "brokers", nobody, "group", "g", NULL), 1,
+               "unknown option 'group' for kafka()", __LINE__);
+
+  CHECK(threads() == threads0, "threads: %d at the start, %d at the end", threads0, threads());
+  printf("kafka_check_test: %d passed, %d failed\n", ncheck - nfail, nfail);
+  return nfail ? 1 : 0;
+}
