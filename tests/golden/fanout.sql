@@ -1,4 +1,5 @@
--- a named stream computed once, read by two queries (fan-out)
+-- a script's queries into sinks start together, after every statement of
+-- the script ran: two read one named stream, each gets the rows meant for it
 CREATE STREAM adults AS
   SELECT name, age FROM file('data/people.json') WHERE age >= 18;
 CREATE STREAM people (name TEXT, age INTEGER) FROM file('data/people.json', format => 'json');
