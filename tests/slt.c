@@ -88,6 +88,9 @@
 **                             missing feature, REASON says which); it counts
 **                             as an expected failure, and fails the run when
 **                             it passes.
+** In the SQL of a statement or query, ${NAME} is replaced by the environment
+** variable NAME (tests/sql.sh sets top_srcdir and top_builddir); a NAME that
+** is not set fails the record.
 ** A block (file, output, stderr) ends at a blank line; with <<END it ends at
 ** a line "END" instead and may hold blank lines.  A record that runs longer
 ** than SLT_TIMEOUT seconds (default 300) is interrupted and fails.
@@ -801,6 +804,33 @@ static char *join_lines(const script *s, int first, int n) {
   return buf_take(&b);
 }
 
+/* .slt: replace every ${NAME} of sql by the environment variable NAME (the
+** build directory of the extensions a test loads, say).  Returns a malloc'ed
+** string, or NULL with *missing set to the first NAME that is not set
+** (malloc'ed). */
+static char *substitute_env(const char *sql, char **missing) {
+  buf b = {0};
+  *missing = NULL;
+  for (const char *p = sql; *p;) {
+    const char *end = p[0] == '$' && p[1] == '{' ? strchr(p + 2, '}') : NULL;
+    if (!end) {
+      buf_add(&b, p++, 1);
+      continue;
+    }
+    char *name = xstrndup(p + 2, (size_t)(end - p - 2));
+    const char *v = getenv(name);
+    if (!v) {
+      *missing = name;
+      free(b.z);
+      return NULL;
+    }
+    buf_puts(&b, v);
+    free(name);
+    p = end + 1;
+  }
+  return buf_take(&b);
+}
+
 /* ---- expected failures (FILE.expect) ------------------------------------------- */
 
 /* A group of FILE.expect: records that fail for one reason, one way. */
@@ -1476,10 +1506,19 @@ static void run_file(const char *path, counts *total) {
       free(f.captured);
       f.captured = NULL;
       sql = join_lines(&s, r->body, r->nbody);
-      if (r->kind == R_STATEMENT)
-        run_statement(&f, r, sql, capture, &o);
-      else
-        run_query(&f, r, sql, capture, &o);
+      char *missing = NULL, *text = slt_dialect ? substitute_env(sql, &missing) : xstrdup(sql);
+      if (!text) {
+        buf m = {0};
+        buf_printf(&m, "${%s}: the environment variable %s is not set", missing, missing);
+        fail_with(&o, FAIL_BAD, m.z);
+        free(m.z);
+        free(missing);
+      } else if (r->kind == R_STATEMENT) {
+        run_statement(&f, r, text, capture, &o);
+      } else {
+        run_query(&f, r, text, capture, &o);
+      }
+      free(text);
     } else if (r->kind == R_FILE) {
       run_file_record(&f, r, &o);
     } else if (r->kind == R_OUTPUT) {

@@ -11,6 +11,11 @@ if [ ! -x "$slt" ]; then
   echo "sql.sh: $slt is not built"
   exit 99
 fi
+# the .slt files name built files as ${top_builddir}/...: absolute paths,
+# since each file runs in a temporary directory
+top_srcdir=$(cd "$top" && pwd)
+top_builddir=$(cd "${top_builddir:-$here/..}" && pwd)
+export top_srcdir top_builddir
 cd "$top" || exit 99
 files=$(find tests/sql -name '*.slt' | LC_ALL=C sort)
 [ -n "$files" ] || { echo "sql.sh: no .slt files in tests/sql"; exit 99; }
