@@ -1023,11 +1023,18 @@ typedef struct outcome {
   buf detail; /* the whole story for the report: SQL, results got and wanted */
 } outcome;
 
-/* Set o to a failure with a copy of msg. */
-static void fail_with(outcome *o, int status, const char *msg) {
+/* Set o to a failure whose message is printf(fmt, ...). */
+static void fail_with(outcome *o, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void fail_with(outcome *o, int status, const char *fmt, ...) {
+  char tmp[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(tmp, sizeof tmp, fmt, ap);
+  va_end(ap);
   o->status = status;
   free(o->msg);
-  o->msg = xstrdup(msg);
+  o->msg = xstrdup(tmp);
 }
 
 /* A file being run: its records, expectations, labels and the stderr the
@@ -1065,10 +1072,7 @@ static void compare_lines(outcome *o, const char *what, strv *got, strv *want, i
   for (int i = 0; same && i < got->n; i++)
     same = !strcmp(got->v[i], want->v[i]);
   if (same) return;
-  buf m = {0};
-  buf_printf(&m, "wrong %s", what);
-  fail_with(o, FAIL_WRONG, m.z);
-  free(m.z);
+  fail_with(o, FAIL_WRONG, "wrong %s", what);
   show_lines(&o->detail, "got", got->v, got->n);
   show_lines(&o->detail, "want", want->v, want->n);
 }
@@ -1107,12 +1111,12 @@ static void run_statement(runfile *f, const record *r, const char *sql, int capt
   char *err = NULL;
   int failed = engine_exec(sql, NULL, &err, capture ? &f->captured : NULL);
   if (!want_error && failed) {
-    fail_with(o, FAIL_ERROR, err);
+    fail_with(o, FAIL_ERROR, "%s", err);
   } else if (want_error && !failed) {
     fail_with(o, FAIL_WRONG, "statement ran without error");
     if (text) buf_printf(&o->detail, "  wanted an error with: %s\n", text);
   } else if (want_error && text && !error_matches(err, text)) {
-    fail_with(o, FAIL_ERROR, err);
+    fail_with(o, FAIL_ERROR, "%s", err);
     buf_printf(&o->detail, "  wanted an error with: %s\n", text);
   }
   free(err);
@@ -1185,7 +1189,7 @@ static void check_test_result(runfile *f, const record *r, result *got, int ncol
 static void check_slt_result(runfile *f, const record *r, result *got, int ncol,
                              const char *sortmode, int colnames, outcome *o) {
   if (got->type_err) {
-    fail_with(o, FAIL_WRONG, got->type_err);
+    fail_with(o, FAIL_WRONG, "%s", got->type_err);
     return;
   }
   strv want = {0}, lines = {0};
@@ -1253,7 +1257,7 @@ static void run_query(runfile *f, const record *r, const char *sql, int capture,
   got.types = types;
   char *err = NULL;
   if (engine_exec(sql, &got, &err, capture ? &f->captured : NULL)) {
-    fail_with(o, FAIL_ERROR, err);
+    fail_with(o, FAIL_ERROR, "%s", err);
   } else if (got.ncol >= 0 && got.ncol != ncol) {
     fail_with(o, FAIL_WRONG, "wrong number of columns");
     buf_printf(&o->detail, "  got %d columns, the type string has %d\n", got.ncol, ncol);
@@ -1293,10 +1297,7 @@ static void run_file_record(runfile *f, const record *r, outcome *o) {
   }
   FILE *out = fopen(name, "wb");
   if (!out) {
-    buf m = {0};
-    buf_printf(&m, "cannot write %s: %s", name, strerror(errno));
-    fail_with(o, FAIL_ERROR, m.z);
-    free(m.z);
+    fail_with(o, FAIL_ERROR, "cannot write %s: %s", name, strerror(errno));
   } else {
     for (int i = 0; i < r->nbody; i++)
       fprintf(out, "%s\n", f->s->line[r->body + i]);
@@ -1311,10 +1312,7 @@ static void run_output(runfile *f, const record *r, outcome *o) {
   if (!name) return;
   FILE *in = fopen(name, "rb");
   if (!in) {
-    buf m = {0};
-    buf_printf(&m, "cannot read %s: %s", name, strerror(errno));
-    fail_with(o, FAIL_WRONG, m.z);
-    free(m.z);
+    fail_with(o, FAIL_WRONG, "cannot read %s: %s", name, strerror(errno));
   } else {
     size_t n;
     char *text = read_stream(in, &n);
@@ -1502,17 +1500,14 @@ static void run_file(const char *path, counts *total) {
     int capture = i + 1 < nrec && rec[i + 1].kind == R_STDERR;
     int ours = slt_dialect || r->kind == R_STATEMENT || r->kind == R_QUERY;
     if (r->bad || !ours) {
-      fail_with(&o, FAIL_BAD, r->bad ? r->bad : "file, output and stderr are for .slt files");
+      fail_with(&o, FAIL_BAD, "%s", r->bad ? r->bad : "file, output and stderr are for .slt files");
     } else if (r->kind == R_STATEMENT || r->kind == R_QUERY) {
       free(f.captured);
       f.captured = NULL;
       sql = join_lines(&s, r->body, r->nbody);
       char *missing = NULL, *text = slt_dialect ? substitute_env(sql, &missing) : xstrdup(sql);
       if (!text) {
-        buf m = {0};
-        buf_printf(&m, "${%s}: the environment variable %s is not set", missing, missing);
-        fail_with(&o, FAIL_BAD, m.z);
-        free(m.z);
+        fail_with(&o, FAIL_BAD, "${%s}: the environment variable %s is not set", missing, missing);
         free(missing);
       } else if (r->kind == R_STATEMENT) {
         run_statement(&f, r, text, capture, &o);
