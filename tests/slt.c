@@ -38,7 +38,7 @@
 ** its rows, as in the reference runner, which recorded the expected results
 ** that way.
 **
-** Expected failures: FILE.expect beside FILE (read unless --engine sqlite)
+** Expected failures: NAME.expect beside NAME.test (read unless --engine sqlite)
 ** lists the records sluice does not pass yet, in groups:
 **   reason WHY                 why these records fail (a missing feature, a bug)
 **   error TEXT | wrong         how: an error whose message contains TEXT, or a
@@ -47,7 +47,7 @@
 **   LINE LINE ...              the records, by the line of their head
 ** '#' lines are comments.  A listed record must fail the way its group says;
 ** a record that fails otherwise, fails unlisted, or passes while listed fails
-** the run (the last: "passes now: remove it").  --update rewrites FILE.expect:
+** the run (the last: "passes now: remove it").  --update rewrites NAME.expect:
 ** records that pass are removed, failing records whose error fits a group's
 ** TEXT are added to it, empty groups are dropped; a failure no group fits
 ** (and every wrong result) is reported as needing a reason and fails the run.
@@ -832,9 +832,9 @@ static char *substitute_env(const char *sql, char **missing) {
   return buf_take(&b);
 }
 
-/* ---- expected failures (FILE.expect) ------------------------------------------- */
+/* ---- expected failures (NAME.expect) ------------------------------------------- */
 
-/* A group of FILE.expect: records that fail for one reason, one way. */
+/* A group of NAME.expect: records that fail for one reason, one way. */
 typedef struct xgroup {
   char *reason;
   char *error;      /* the records fail with an error containing this; NULL: wrong results */
@@ -843,7 +843,7 @@ typedef struct xgroup {
   int *keep, nkeep; /* --update: the records the rewritten group lists */
 } xgroup;
 
-/* FILE.expect of one test file. */
+/* NAME.expect of one test file NAME.test. */
 typedef struct expect {
   char *path;
   int present; /* the file exists */

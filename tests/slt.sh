@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # slt.sh - SQLite's sqllogictest files, vendored in tests/slt/, through sluice
 # (tests/slt.c), run by `make check`.  Every record of every file must pass,
-# except those its FILE.expect lists with a reason (features sluice does not
+# except those its NAME.expect (for NAME.test) lists with a reason (features sluice does not
 # have yet): a listed record must fail the way the list says, and one that
 # passes must be taken off the list (tests/slt/README.md).
 set -u
