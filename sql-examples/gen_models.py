@@ -8,7 +8,7 @@
 #       data/fraud.jsonl       1000 records {"recordID", "featuresVector"}
 # Paths are relative to this file, so it runs from any directory:
 #   /usr/bin/python3 sql-examples/gen_models.py [--games PATH/games-expand.csv]
-# (default: ../../shared/data/games-expand.csv from here).  Needs Debian's
+# (default: ../tests/data/games-expand.csv from here).  Needs Debian's
 # python3-sklearn 1.2 and python3-xgboost 1.7 (/usr/bin/python3).
 """Train and write the S1, S3 and S4 example models and data."""
 
@@ -31,7 +31,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "udf", "export"))
 
 import sluice_export  # noqa: E402
 
-GAMES_CSV = os.path.join(HERE, "..", "..", "shared", "data", "games-expand.csv")
+GAMES_CSV = os.path.join(HERE, "..", "tests", "data", "games-expand.csv")
 
 IRIS_LABELS = ["Iris-setosa", "Iris-versicolor", "Iris-virginica"]
 IRIS_SEED = 0  # checked: the forest gives the article's three answers

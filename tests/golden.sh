@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# golden.sh - golden SQL tests kept as data: for every tests/golden/NAME.sql,
-# run `sluice --format json run NAME.sql` in tests/golden (so relative paths
-# name the data files there), capture stdout and stderr together plus the
-# exit status, and compare with NAME.out.  SLUICE_BLESS=1 rewrites the .out
-# files (review the diff before committing).
+# golden.sh - what the command line prints for a script: for every
+# tests/golden/NAME.sql, run `sluice --format json run NAME.sql` in
+# tests/golden (so relative paths name the data files there), capture stdout
+# and stderr together plus the exit status and the files written to out/,
+# and compare with NAME.out.  SLUICE_BLESS=1 rewrites the .out files (review
+# the diff before committing).  The SQL behaviour itself is tested in
+# tests/sql/*.slt (one engine, record by record); these are the few cases
+# about the CLI's own output: JSON rows, the log of rejected records and the
+# counts line, queries of a script starting together.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 sluice=${SLUICE:-$here/../sluice}

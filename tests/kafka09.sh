@@ -12,7 +12,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=${top_srcdir:-$here/..}
 build=${top_builddir:-$here/..}
 sluice=${SLUICE:-$build/sluice}
-shared=$top/../shared
 py=/usr/bin/python3
 command -v java >/dev/null && command -v npm >/dev/null || { echo "no java or npm: skipped"; exit 77; }
 $py -c 'import kafka, sklearn' 2>/dev/null || { echo "python3-kafka/sklearn missing: skipped"; exit 77; }
@@ -66,7 +65,7 @@ legacy="SET kafka.api.version.request = 'false'; SET kafka.broker.version.fallba
 "$sluice" --brokers "$boot" --stats -e "$legacy $(cat sql-examples/s1_kafka.sql)" 2> "$work/run.err" && ok || { bad "sluice"; cat "$work/run.err"; }
 grep -q "1000 in, 1000 out, 0 rejected" "$work/run.err" && ok || { bad "counts"; cat "$work/run.err"; }
 kcat -b "$boot" -X api.version.request=false -X broker.version.fallback=0.9.0.1 -C -t preds -e -q > "$work/preds.jsonl" 2>/dev/null
-$py "$here/s1_check.py" "$shared/data/games-expand.csv" sql-examples/data/dsp.jsonl "$work/preds.jsonl" kafka09-preds && ok || bad "predictions"
+$py "$here/s1_check.py" "$here/data/games-expand.csv" sql-examples/data/dsp.jsonl "$work/preds.jsonl" kafka09-preds && ok || bad "predictions"
 "$sluice" --brokers "$boot" --stats -e "$legacy $(cat sql-examples/s1_kafka.sql)" 2> "$work/run2.err"
 grep -q "0 in, 0 out" "$work/run2.err" && ok || { bad "committed offsets on Kafka 0.9"; cat "$work/run2.err"; }
 finish kafka09

@@ -12,10 +12,8 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=${top_srcdir:-$here/..}
 sluice=${SLUICE:-$here/../sluice}
-shared=$top/../shared
 py=/usr/bin/python3
 if ! $py -c 'import kafka, sklearn' 2>/dev/null; then echo "python3-kafka/sklearn missing: skipped"; exit 77; fi
-if [ ! -f "$shared/data/games-expand.csv" ]; then echo "no ../shared/data: skipped"; exit 77; fi
 work=$(mktemp -d)
 "$sluice" broker --topics dsp:3,preds:1,raw:1,keyed:3,keyed2:1 > "$work/boot" 2> "$work/broker.log" &
 bpid=$!
@@ -41,7 +39,7 @@ if "$sluice" --brokers "$boot" --stats run sql-examples/s1_kafka.sql 2> "$work/r
 grep -q "1000 in, 1000 out, 0 rejected" "$work/run1.err" && ok || { bad "counts of run 1"; cat "$work/run1.err"; }
 
 # 3. the seed's consumer, checked against scikit-learn
-$py - "$boot" "$shared/data/games-expand.csv" sql-examples/data/dsp.jsonl <<'PY' && ok || bad "consumer check"
+$py - "$boot" "$here/data/games-expand.csv" sql-examples/data/dsp.jsonl <<'PY' && ok || bad "consumer check"
 import csv, json, sys
 import numpy as np
 from kafka import KafkaConsumer

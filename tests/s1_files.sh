@@ -7,19 +7,18 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=${top_srcdir:-$here/..}
 sluice=${SLUICE:-$here/../sluice}
-shared=$top/../shared
-if [ ! -f "$shared/data/games-expand.csv" ]; then echo "no ../shared/data: skipped"; exit 77; fi
+games=$here/data/games-expand.csv
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$top"
 sed "s|'preds.jsonl'|'$work/preds.jsonl'|" sql-examples/s1_files.sql > "$work/s1.sql"
 "$sluice" run "$work/s1.sql"
-/usr/bin/python3 "$here/s1_check.py" "$shared/data/games-expand.csv" sql-examples/data/dsp.jsonl \
+/usr/bin/python3 "$here/s1_check.py" "$games" sql-examples/data/dsp.jsonl \
   "$work/preds.jsonl" s1_files || exit 1
 # P(class 1) too: the model's own name gives it (its primary output)
 "$sluice" -e "CREATE MODEL churn FROM 'sql-examples/models/churn_lr.json';
   SELECT User_ID, churn(G1, G2, G3, G4, G5, G6, G7, G8, G9, G10) AS p1
   FROM file('sql-examples/data/dsp.jsonl', format => 'json')
   INTO file('$work/p1.jsonl', format => 'json')"
-/usr/bin/python3 "$here/s1_check.py" "$shared/data/games-expand.csv" sql-examples/data/dsp.jsonl \
+/usr/bin/python3 "$here/s1_check.py" "$games" sql-examples/data/dsp.jsonl \
   "$work/p1.jsonl" s1_files_class1 p1 1

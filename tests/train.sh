@@ -2,7 +2,8 @@
 # train.sh - online learning fidelity: train() over fixed batches against a
 # NumPy implementation of Spark MLlib's streaming update rules
 # (tests/train/spark_ref.py), to 1e-9; predict() with the last version;
-# EXPORT MODEL round trip; bad records and bind errors (check_train.py).
+# EXPORT MODEL round trip; bad records (check_train.py).  The bind errors of
+# CREATE MODEL ... TYPE and train() are in tests/sql/models.slt.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 sluice=${SLUICE:-$here/../sluice}

@@ -1,1 +1,0 @@
-SELECT nosuchfunc(1);

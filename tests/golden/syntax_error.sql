@@ -1,3 +1,0 @@
-SELECT 1;
-SELECT a,
-  FROM file('data/people.json');
