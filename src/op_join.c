@@ -209,7 +209,13 @@ static sl_operator *join_make(const void *spec, sl_err *err) {
   sl_table *own = NULL;
   if (!sp->table) {
     own = sl_source_load(sp->conn, &sp->opts, sp->tname, err);
-    if (!own) return NULL;
+    if (!own) {
+      if (!err->line) {
+        err->line = sp->line;
+        err->col = sp->col;
+      }
+      return NULL;
+    }
     if (own->schema.ncol != sp->schema.ncol) {
       sl_err_set(err, SL_EBIND, "%s: has %d columns now, %d when the query was planned", sp->tname,
                  own->schema.ncol, sp->schema.ncol);

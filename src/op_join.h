@@ -17,6 +17,7 @@ typedef struct sl_join_spec {
   sl_options opts;
   char *tname;      /* t's name (or alias), owned */
   sl_schema schema; /* t's columns as planned (owned) */
+  int line, col;    /* where t was written, for errors when it is read */
   int *tkey;        /* t's key columns (owned) */
   int nkeys;
   sl_program *keyprog;  /* over a joined row (t's part NULL): the input's key values */

@@ -348,7 +348,13 @@ static sl_operator *sink_make(const void *spec, sl_err *err) {
   sl_options_copy(&o, &sp->opts);
   sl_sink *sink = sp->conn->open_sink(&o, err);
   sl_options_free(&o);
-  if (!sink) return NULL;
+  if (!sink) {
+    if (!err->line) {
+      err->line = sp->line;
+      err->col = sp->col;
+    }
+    return NULL;
+  }
   int ncol = sp->ncol, key_col = sp->key_col, drop_key = sp->drop_key;
   /* the value's columns: all, or all but the key */
   const char **vnames = sl_calloc((size_t)(ncol ? ncol : 1), sizeof(char *));

@@ -210,6 +210,7 @@ typedef struct sl_sink_spec {
   char **names; /* output column names (owned) */
   int key_col;  /* message keys from this column, or -1 */
   int drop_key; /* the key column is left out of the encoded value */
+  int line, col; /* where the INTO call was written, for errors when it opens */
 } sl_sink_spec;
 extern const sl_op_kind sl_op_sink;
 

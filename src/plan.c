@@ -171,6 +171,8 @@ static int add_connector_source(sl_plan *plan, const char *name, const sl_call *
   }
   int k = add_source(plan, name, sl_connector_find(c->name, strlen(c->name)), &o, desc, NULL);
   plan->sources[k]->declared = declared && declared->ncol;
+  plan->sources[k]->line = c->line;
+  plan->sources[k]->col = c->col;
   return k;
 }
 
@@ -448,6 +450,8 @@ static int plan_sink(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_err *
                     "key => '%s': no such column in the query's result", desc->key_col);
   }
   sp->conn = sl_connector_find(into->name, strlen(into->name));
+  sp->line = into->line;
+  sp->col = into->col;
   sp->opts.query_fp = q->fp;
   sp->ncol = q->ncol;
   sp->names = sl_calloc((size_t)(q->ncol ? q->ncol : 1), sizeof(char *));

@@ -59,6 +59,8 @@ static int on_has_between(const sl_expr *e) {
 ** connector checked now and read when the query starts.  0, or -1. */
 static int join_table(sl_plan *plan, const sl_call *c, sl_join_spec *js, sl_err *err) {
   js->tname = sl_strdup(c->alias ? c->alias : c->name);
+  js->line = c->line;
+  js->col = c->col;
   sl_schema_init(&js->schema, 0);
   sl_table *cat = c->bare ? sl_catalog_table(plan->ctx.cat, c->name) : NULL;
   if (cat) {

@@ -67,7 +67,13 @@ static int make_task(sl_run *run, int i, const sl_run_cfg *cfg, sl_err *err) {
     o.declared = ps->declared ? &ps->desc->schema : NULL;
     src = ps->conn->open_source(&o, err);
     sl_options_free(&o);
-    if (!src) return -1;
+    if (!src) {
+      if (!err->line) {
+        err->line = ps->line;
+        err->col = ps->col;
+      }
+      return -1;
+    }
     /* the columns as planned: an open schema grew while queries were bound */
     sl_schema_free(&src->schema);
     sl_schema_copy(&src->schema, &ps->desc->schema);
