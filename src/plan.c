@@ -35,89 +35,6 @@ int sl_plan_ntop(const sl_plan *plan) {
   return n;
 }
 
-int64_t sl_plan_setting_int(const sl_plan *plan, const char *name, int64_t dflt) {
-  const sl_value *v = sl_catalog_get(plan->ctx.cat, name);
-  return v ? sl_value_as_int(v) : dflt;
-}
-
-/* SET processing.guarantee = 'exactly_once' (else at-least-once). */
-static int exactly_once(const sl_plan *plan) {
-  const sl_value *g = sl_catalog_get(plan->ctx.cat, "processing.guarantee");
-  const char *z = g ? sl_value_cstr((sl_value *)g) : NULL;
-  return z && !sl_stricmp(z, "exactly_once");
-}
-
-/* ---- options of connector calls ----------------------------------------- */
-
-int sl_call_options(sl_functab *funcs, const sl_call *call, sl_options *o, sl_err *err) {
-  memset(o, 0, sizeof *o);
-  o->fn = call->name;
-  int pos = 0;
-  for (int i = 0; call->args && i < call->args->n; i++) {
-    sl_expr *a = call->args->a[i];
-    sl_expr *v = a->kind == E_OPTION ? a->left : a;
-    sl_bind b = {.funcs = funcs, .err = err};
-    if (sl_bind_expr(&b, v)) return -1;
-    if (!v->is_const) {
-      sl_err_setpos(err, SL_EBIND, v->line, v->pos_col, "arguments of %s() must be constants",
-                    call->name);
-      return -1;
-    }
-    sl_value val = SL_VALUE_INIT;
-    if (sl_expr_eval_const(v, &val, err)) return -1;
-    char name[16];
-    if (a->kind != E_OPTION) snprintf(name, sizeof name, "%d", pos++);
-    sl_options_add(o, a->kind == E_OPTION ? a->name : name, &val, a->line, a->pos_col);
-    sl_value_free(&val);
-  }
-  return 0;
-}
-
-/* SET kafka.brokers = 'h:p' is the default brokers => of every kafka() call,
-** and SET kafka.some.property a default librdkafka property: add the
-** settings named <connector>.<option> that the call does not give. */
-static void connector_defaults(const sl_plan *plan, const sl_connector *c, const sl_call *call,
-                               sl_options *o) {
-  size_t plen = strlen(c->name);
-  for (sl_setting *st = plan->ctx.cat->settings; st; st = st->next) {
-    if (strlen(st->name) > plen + 1 && sl_strnicmp(st->name, c->name, plen) == 0 &&
-        st->name[plen] == '.' && !sl_opt_find_unused(o, st->name + plen + 1))
-      sl_options_add(o, st->name + plen + 1, &st->value, call->line, call->col);
-  }
-}
-
-void *sl_plan_check(sl_plan *plan, const sl_call *call, int sink, const sl_schema *declared,
-                    sl_options *keep, sl_err *err) {
-  memset(keep, 0, sizeof *keep);
-  const sl_connector *c = sl_connector_find(call->name, strlen(call->name));
-  if (!c || !(sink ? (void *)c->open_sink : (void *)c->open_source)) {
-    sl_err_setpos(err, SL_EBIND, call->line, call->col,
-                  c ? "%s() cannot be used as a %s" : "no such %2$s: %1$s", call->name,
-                  sink ? "sink" : "source");
-    return NULL;
-  }
-  if (sl_call_options(plan->ctx.cat->funcs, call, keep, err)) return NULL;
-  keep->declared = declared;
-  keep->resume = sink && sl_catalog_get(plan->ctx.cat, "state_dir") != NULL;
-  keep->exactly_once = sink && exactly_once(plan);
-  connector_defaults(plan, c, call, keep);
-  sl_options o;
-  sl_options_copy(&o, keep);
-  o.check_only = 1;
-  sl_err e2 = {0};
-  void *r = sink ? (void *)c->open_sink(&o, &e2) : (void *)c->open_source(&o, &e2);
-  if (!r) {
-    if (!e2.line) {
-      e2.line = call->line;
-      e2.col = call->col;
-    }
-    sl_err_move(err, &e2);
-  }
-  sl_err_clear(&e2);
-  sl_options_free(&o);
-  return r;
-}
-
 /* ---- sources ---------------------------------------------------------------- */
 
 /* A new source of plan named name: a connector's (desc checked, opts the
@@ -198,22 +115,6 @@ static sl_pquery *new_query(sl_plan *plan, const char *id, int top) {
   return q;
 }
 
-void sl_plan_add_op(sl_pquery *q, const sl_op_kind *kind, void *spec) {
-  q->ops = sl_realloc(q->ops, sizeof(*q->ops) * (size_t)(q->nops + 1));
-  q->ops[q->nops].kind = kind;
-  q->ops[q->nops++].spec = spec;
-}
-
-void sl_plan_set_columns(sl_pquery *q, const sl_exprlist *cols) {
-  q->ncol = cols->n;
-  q->names = sl_calloc((size_t)(cols->n ? cols->n : 1), sizeof(char *));
-  q->affs = sl_calloc((size_t)(cols->n ? cols->n : 1), 1);
-  for (int i = 0; i < cols->n; i++) {
-    q->names[i] = sl_expr_colname(cols->a[i], cols->names[i]);
-    q->affs[i] = cols->a[i]->aff;
-  }
-}
-
 static void query_free(sl_pquery *q) {
   for (int i = 0; i < q->nops; i++)
     q->ops[i].kind->free_spec(q->ops[i].spec);
@@ -224,24 +125,6 @@ static void query_free(sl_pquery *q) {
   free(q->ops);
   free(q->id);
   free(q);
-}
-
-sl_bind sl_plan_binder(const sl_plan *plan, const sl_input *in, sl_err *err) {
-  sl_bind b = {.schema = in->schema,
-               .srcname = in->name,
-               .funcs = plan->ctx.cat->funcs,
-               .err = err,
-               .schema2 = in->schema2,
-               .srcname2 = in->name2,
-               .base1 = in->base1,
-               .base2 = in->base2};
-  return b;
-}
-
-int sl_plan_input_width(const sl_input *in) {
-  int n = in->base1 + (in->schema ? in->schema->ncol : 0);
-  if (in->schema2 && in->base2 + in->schema2->ncol > n) n = in->base2 + in->schema2->ncol;
-  return n;
 }
 
 /* ---- inputs: streams, tables, connectors -------------------------------------- */
@@ -348,7 +231,10 @@ static int plan_input1(sl_plan *plan, const sl_call *from, const char *id, sl_in
   return 0;
 }
 
-int sl_plan_input(sl_plan *plan, const sl_call *from, const char *id, sl_input *in, sl_err *err) {
+/* The input of a query: its source, stream or table (named by its alias if
+** it has one).  0, or -1 with err set. */
+static int plan_input(sl_plan *plan, const sl_call *from, const char *id, sl_input *in,
+                      sl_err *err) {
   if (plan_input1(plan, from, id, in, err)) return -1;
   if (from && from->alias) in->name = from->alias;
   return 0;
@@ -419,20 +305,20 @@ static int plan_sink(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_err *
     sl_err_setpos(err, SL_EBIND, into->line, into->col, "no such sink: %s", into->name);
     return -1;
   }
-  if (exactly_once(plan) && !sl_catalog_get(plan->ctx.cat, "state_dir")) {
+  if (sl_plan_exactly_once(plan) && !sl_catalog_get(plan->ctx.cat, "state_dir")) {
     sl_err_setpos(err, SL_EBIND, into->line, into->col,
                   "processing.guarantee = 'exactly_once' needs a state directory (--state-dir "
                   "or SET state_dir)");
     return -1;
   }
-  if (exactly_once(plan) && sel->group && (sel->emit_changes || !has_window(sel))) {
+  if (sl_plan_exactly_once(plan) && sel->group && (sel->emit_changes || !has_window(sel))) {
     sl_err_setpos(err, SL_EBIND, into->line, into->col,
                   "processing.guarantee = 'exactly_once' needs results that are the same on "
                   "replay: a changelog (EMIT CHANGES, GROUP BY without a window) is not");
     return -1;
   }
   const sl_source *src = plan->sources[q->source]->desc;
-  if (exactly_once(plan) && !src->vt->save_pos) {
+  if (sl_plan_exactly_once(plan) && !src->vt->save_pos) {
     sl_err_set(err, SL_EBIND,
                "processing.guarantee = 'exactly_once' needs sources that can be replayed "
                "(kafka or a file), not %s()",
@@ -510,8 +396,11 @@ static int unsupported(const sl_select *sel, sl_err *err) {
 ** query's index, or -1 with err set. */
 static int plan_select(sl_plan *plan, const sl_select *sel, const char *id, int top, int out_stream,
                        sl_row_fn fn, void *ud, sl_err *err) {
-  sl_input in;
-  if (unsupported(sel, err) || sl_plan_input(plan, sel->from, id, &in, err)) return -1;
+  sl_input in, rin;
+  int ij = sl_plan_is_interval_join(sel);
+  if (unsupported(sel, err) || plan_input(plan, sel->from, id, &in, err) ||
+      (ij && plan_input(plan, sel->from->join, id, &rin, err)))
+    return -1;
   sl_exprlist *cols = expand_star(plan, sel->cols, &in, err);
   if (!cols) return -1;
   sl_pquery *q = new_query(plan, id, top);
@@ -522,7 +411,8 @@ static int plan_select(sl_plan *plan, const sl_select *sel, const char *id, int 
     plan->sources[in.source]->head_index = qi;
   }
   q->in_stream = in.stream;
-  if (sel->from && sel->from->join && sl_plan_join(plan, sel, q, &in, err)) return -1;
+  if (sel->from && sel->from->join && sl_plan_join(plan, sel, qi, &in, ij ? &rin : NULL, err))
+    return -1;
   if (sel->group && !sel->from) {
     sl_err_set(err, SL_EBIND, "GROUP BY needs FROM");
     return -1;

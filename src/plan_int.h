@@ -27,10 +27,7 @@ typedef struct sl_exprs {
   int n;
 } sl_exprs;
 
-/* ---- plan.c ---- */
-/* Plan the input of a query: its source, stream or table (named by its
-** alias if it has one).  0, or -1 with err set. */
-int sl_plan_input(sl_plan *plan, const sl_call *from, const char *id, sl_input *in, sl_err *err);
+/* ---- plan_util.c (below the other planner files) ---- */
 /* Append an operator spec (owned from now on) to q's chain. */
 void sl_plan_add_op(sl_pquery *q, const sl_op_kind *kind, void *spec);
 /* A binder over in's columns with the catalog's functions (the rest zero). */
@@ -46,6 +43,8 @@ void sl_plan_set_columns(sl_pquery *q, const sl_exprlist *cols);
 ** the evaluated options in keep (the caller frees them).  NULL with err set. */
 void *sl_plan_check(sl_plan *plan, const sl_call *call, int sink, const sl_schema *declared,
                     sl_options *keep, sl_err *err);
+/* SET processing.guarantee = 'exactly_once' (else at-least-once). */
+int sl_plan_exactly_once(const sl_plan *plan);
 /* An integer setting, or dflt when it is not set. */
 int64_t sl_plan_setting_int(const sl_plan *plan, const char *name, int64_t dflt);
 
@@ -72,9 +71,14 @@ int sl_plan_grouped(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_input 
                     sl_exprlist *cols, sl_err *err);
 
 /* ---- plan_join.c ---- */
-/* FROM s [LEFT] JOIN t ON ... (a stream-table join), or FROM a JOIN b ON
-** ... AND b.ts BETWEEN ... (an interval join of two streams): plan the other
-** side, bind ON, add the join operator.  0, or -1 with err set. */
-int sl_plan_join(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_input *in, sl_err *err);
+/* 1 when sel's FROM joins two streams within a time bound (its ON has a
+** BETWEEN at the top level), else 0 (a stream-table join, or no join). */
+int sl_plan_is_interval_join(const sl_select *sel);
+/* FROM s [LEFT] JOIN t ON ... (a stream-table join; rin NULL), or FROM a
+** JOIN b ON ... AND b.ts BETWEEN ... (an interval join of two streams; rin
+** the right input, already planned, feeding query qi's port): plan t, bind
+** ON, add the join operator.  0, or -1 with err set. */
+int sl_plan_join(sl_plan *plan, const sl_select *sel, int qi, sl_input *in, sl_input *rin,
+                 sl_err *err);
 
 #endif /* SLUICE_PLAN_INT_H */

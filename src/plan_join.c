@@ -294,10 +294,8 @@ fail:
 }
 
 /* b's input feeds the join's port: directly, or through its stream. */
-static void attach_right(sl_plan *plan, sl_pquery *q, const sl_input *rin) {
-  int qi = 0;
-  while (plan->queries[qi] != q)
-    qi++;
+static void attach_right(sl_plan *plan, int qi, const sl_input *rin) {
+  sl_pquery *q = plan->queries[qi];
   q->source2 = rin->source;
   if (rin->stream >= 0) {
     q->in_stream2 = rin->stream;
@@ -310,16 +308,16 @@ static void attach_right(sl_plan *plan, sl_pquery *q, const sl_input *rin) {
 /* FROM a JOIN b ON a.k = b.k AND b.ts BETWEEN a.ts [+ lo] AND a.ts + hi:
 ** plan b's input too, bind ON over the joined row [a's columns, b's],
 ** compile each side's keys and time, and add op_ijoin. */
-static int plan_ijoin(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_input *in,
+static int plan_ijoin(sl_plan *plan, const sl_select *sel, int qi, sl_input *in, sl_input *r,
                       sl_err *err) {
   const sl_call *from = sel->from;
-  sl_input rin;
-  if (sl_plan_input(plan, from->join, q->id, &rin, err)) return -1;
+  sl_pquery *q = plan->queries[qi];
+  sl_input rin = *r;
   if (!in->schema || !rin.schema) {
     sl_err_setpos(err, SL_EBIND, from->line, from->col, "an interval join needs two streams");
     return -1;
   }
-  attach_right(plan, q, &rin);
+  attach_right(plan, qi, &rin);
   grow_all(sel, in, &rin);
   sl_ijoin_spec *js = sl_calloc(1, sizeof *js);
   sl_plan_add_op(q, &sl_op_ijoin, js); /* freed with the query, also on failure */
@@ -355,12 +353,17 @@ done:
   return rc;
 }
 
-int sl_plan_join(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_input *in, sl_err *err) {
-  int ij = on_has_between(sel->from->on);
-  if (ij && sel->from->left_join) {
+int sl_plan_is_interval_join(const sl_select *sel) {
+  return sel->from && sel->from->join && on_has_between(sel->from->on);
+}
+
+int sl_plan_join(sl_plan *plan, const sl_select *sel, int qi, sl_input *in, sl_input *rin,
+                 sl_err *err) {
+  if (rin && sel->from->left_join) {
     sl_err_setpos(err, SL_EBIND, sel->from->line, sel->from->col,
                   "LEFT JOIN of two streams is not supported (an inner interval join is)");
     return -1;
   }
-  return ij ? plan_ijoin(plan, sel, q, in, err) : plan_table_join(plan, sel->from, q, in, err);
+  return rin ? plan_ijoin(plan, sel, qi, in, rin, err)
+             : plan_table_join(plan, sel->from, plan->queries[qi], in, err);
 }
