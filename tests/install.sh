@@ -25,18 +25,6 @@ trap 'rm -rf "$work"' EXIT
 root=$work/root
 cd "$top_builddir" || exit 1
 
-# check NAME EXPECTED ACTUAL
-check() {
-  if [ "$2" = "$3" ]; then ok; else bad "$1"$'\n--- expected\n'"$2"$'\n--- actual\n'"$3"; fi
-}
-# contains NAME NEEDLE HAYSTACK
-contains() {
-  case "$3" in
-  *"$2"*) ok ;;
-  *) bad "$1: '$2' not in: $3" ;;
-  esac
-}
-
 # ---- make install ----------------------------------------------------------------
 if ! $make install DESTDIR="$root" > "$work/install.log" 2>&1; then
   bad "make install DESTDIR=$root failed:"$'\n'"$(tail -n 30 "$work/install.log")"
