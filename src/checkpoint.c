@@ -25,9 +25,24 @@
 struct sl_ckpt {
   sqlite3 *db;
   sqlite3_stmt *put, *get;
-  pthread_mutex_t mu;
+  pthread_mutex_t mu; /* held from begin to commit/abort; error-checking in debug builds */
   char *path;
+  int in_txn; /* between begin and commit/abort (written under mu) */
 };
+
+/* Lock / unlock the store.  Debug builds use an error-checking mutex, so a
+** thread that locks it twice (sl_ckpt_get or begin inside its own
+** checkpoint) or unlocks it without holding it fails an assertion instead of
+** waiting forever or corrupting the lock. */
+static void store_lock(sl_ckpt *c) {
+  int rc = pthread_mutex_lock(&c->mu);
+  SL_ASSERT(rc == 0);
+}
+
+static void store_unlock(sl_ckpt *c) {
+  int rc = pthread_mutex_unlock(&c->mu);
+  SL_ASSERT(rc == 0);
+}
 
 static int db_error(sl_ckpt *c, sl_err *err, const char *what) {
   sl_err_set(err, SL_EIO, "state %s: %s: %s", c->path, what, sqlite3_errmsg(c->db));
@@ -49,7 +64,15 @@ sl_ckpt *sl_ckpt_open(const char *dir, int reset, sl_err *err) {
   sl_buf_printf(&p, "%s/sluice-state.db", dir);
   c->path = sl_strndup(p.z, p.n);
   sl_buf_free(&p);
+#ifdef SL_DEBUG
+  pthread_mutexattr_t attr;
+  pthread_mutexattr_init(&attr);
+  pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
+  pthread_mutex_init(&c->mu, &attr);
+  pthread_mutexattr_destroy(&attr);
+#else
   pthread_mutex_init(&c->mu, NULL);
+#endif
   if (reset) { /* start afresh: the database and its WAL go, corrupt or not */
     static const char *const ext[] = {"", "-wal", "-shm"};
     for (int i = 0; i < 3; i++) {
@@ -126,16 +149,18 @@ const char *sl_ckpt_path(const sl_ckpt *c) {
 }
 
 int sl_ckpt_begin(sl_ckpt *c, sl_err *err) {
-  pthread_mutex_lock(&c->mu);
+  store_lock(c);
   if (exec(c, "BEGIN IMMEDIATE", err)) {
-    pthread_mutex_unlock(&c->mu);
+    store_unlock(c);
     return -1;
   }
+  c->in_txn = 1;
   return 0;
 }
 
 int sl_ckpt_put(sl_ckpt *c, const char *owner, const char *key, const char *fingerprint,
                 const void *data, size_t n, sl_err *err) {
+  SL_ASSERT(c->in_txn); /* between sl_ckpt_begin and commit */
   sqlite3_reset(c->put);
   sqlite3_bind_text(c->put, 1, owner, -1, SQLITE_STATIC);
   sqlite3_bind_text(c->put, 2, key, -1, SQLITE_STATIC);
@@ -148,21 +173,25 @@ int sl_ckpt_put(sl_ckpt *c, const char *owner, const char *key, const char *fing
 }
 
 int sl_ckpt_commit(sl_ckpt *c, sl_err *err) {
+  SL_ASSERT(c->in_txn);
   int rc = exec(c, "COMMIT", err);
   if (rc) sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-  pthread_mutex_unlock(&c->mu);
+  c->in_txn = 0;
+  store_unlock(c);
   return rc;
 }
 
 void sl_ckpt_abort(sl_ckpt *c) {
+  SL_ASSERT(c->in_txn);
   sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-  pthread_mutex_unlock(&c->mu);
+  c->in_txn = 0;
+  store_unlock(c);
 }
 
 int sl_ckpt_get(sl_ckpt *c, const char *owner, const char *key, const char *fingerprint,
                 sl_buf *out, sl_err *err) {
   sl_buf_reset(out);
-  pthread_mutex_lock(&c->mu);
+  store_lock(c);
   sqlite3_reset(c->get);
   sqlite3_bind_text(c->get, 1, owner, -1, SQLITE_STATIC);
   sqlite3_bind_text(c->get, 2, key, -1, SQLITE_STATIC);
@@ -185,7 +214,7 @@ int sl_ckpt_get(sl_ckpt *c, const char *owner, const char *key, const char *fing
     found = db_error(c, err, "reading a checkpoint");
   }
   sqlite3_reset(c->get);
-  pthread_mutex_unlock(&c->mu);
+  store_unlock(c);
   return found;
 }
 
@@ -235,6 +264,7 @@ void sl_ck_bytes(sl_buf *b, const void *z, size_t n) {
 }
 
 void sl_ck_value(sl_buf *b, const sl_value *v) {
+  SL_ASSERT(v->type <= SL_VECTOR); /* a type tag sl_ckr_value reads back */
   sl_buf_putc(b, (char)v->type);
   sl_buf_putc(b, (char)(v->flags & SL_F_JSON));
   switch (v->type) {
@@ -254,12 +284,14 @@ size_t sl_ck_open(sl_buf *b) {
 }
 
 void sl_ck_close(sl_buf *b, size_t at) {
+  SL_ASSERT(at + 8 <= b->n); /* at is what sl_ck_open returned for b */
   uint64_t len = (uint64_t)(b->n - at - 8);
   for (int i = 0; i < 8; i++)
     b->z[at + (size_t)i] = (char)(len >> (8 * i));
 }
 
 int64_t sl_ckr_i64(sl_ckrd *r) {
+  SL_ASSERT(r->p <= r->end);
   if (r->bad || r->end - r->p < 8) {
     r->bad = 1;
     return 0;

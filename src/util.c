@@ -1,6 +1,7 @@
 /*
-** util.c - checked allocation, growable buffers, arenas, sticky errors and
-** string helpers (see util.h for the contracts).
+** util.c - checked allocation, growable buffers, arenas, sticky errors,
+** string helpers and the failure path of SL_ASSERT (see util.h for the
+** contracts).
 */
 #include "util.h"
 
@@ -12,6 +13,11 @@
 
 static void oom(size_t n) {
   fprintf(stderr, "sluice: out of memory (allocating %zu bytes)\n", n);
+  abort();
+}
+
+void sl_assert_fail(const char *cond, const char *file, int line, const char *func) {
+  fprintf(stderr, "sluice: %s:%d: %s: assertion failed: %s\n", file, line, func, cond);
   abort();
 }
 
@@ -62,6 +68,12 @@ char *sl_mprintf(const char *fmt, ...) {
 
 /* ---- sl_buf ---------------------------------------------------------------- */
 
+/* The invariant of a buffer: empty and unallocated, or n bytes plus the
+** terminator inside cap. */
+static inline int buf_ok(const sl_buf *b) {
+  return b->z ? b->n < b->cap : b->n == 0 && b->cap == 0;
+}
+
 void sl_buf_init(sl_buf *b) {
   b->z = NULL;
   b->n = 0;
@@ -74,7 +86,9 @@ void sl_buf_free(sl_buf *b) {
 }
 
 void sl_buf_reserve(sl_buf *b, size_t extra) {
+  SL_ASSERT(buf_ok(b));
   size_t need = b->n + extra + 1;
+  SL_ASSERT(need > b->n); /* no wrap-around */
   if (need <= b->cap) return;
   size_t cap = b->cap ? b->cap : 64;
   while (cap < need)
@@ -88,6 +102,7 @@ void sl_buf_append(sl_buf *b, const void *p, size_t n) {
   if (n) memcpy(b->z + b->n, p, n);
   b->n += n;
   b->z[b->n] = 0;
+  SL_ASSERT(buf_ok(b));
 }
 
 void sl_buf_puts(sl_buf *b, const char *z) {
@@ -106,7 +121,8 @@ void sl_buf_vprintf(sl_buf *b, const char *fmt, va_list ap) {
     return;
   }
   sl_buf_reserve(b, (size_t)n);
-  vsnprintf(b->z + b->n, (size_t)n + 1, fmt, ap);
+  int again = vsnprintf(b->z + b->n, (size_t)n + 1, fmt, ap);
+  SL_ASSERT(again == n); /* the same arguments give the same text */
   b->n += (size_t)n;
 }
 
@@ -128,6 +144,7 @@ static void scratch_key_init(void) {
 }
 
 sl_buf *sl_scratch(int slot) {
+  SL_ASSERT(slot >= 0 && slot < SL_SCRATCH_N);
   if (!t_scratch) {
     pthread_once(&scratch_once, scratch_key_init);
     t_scratch = sl_calloc(SL_SCRATCH_N, sizeof *t_scratch);
@@ -187,6 +204,8 @@ void sl_arena_reset(sl_arena *a) {
 }
 
 void *sl_arena_alloc(sl_arena *a, size_t n) {
+  SL_ASSERT(n <= SIZE_MAX - sizeof(sl_arena_chunk) - 7);
+  SL_ASSERT(!a->head || a->used <= a->head->size);
   n = (n + 7) & ~(size_t)7;
   if (!a->head || a->used + n > a->head->size) {
     sl_arena_chunk *c = NULL;
@@ -212,6 +231,8 @@ void *sl_arena_alloc(sl_arena *a, size_t n) {
   }
   void *p = a->head->data + a->used;
   a->used += n;
+  SL_ASSERT(a->used <= a->head->size);
+  SL_ASSERT(((uintptr_t)p & 7) == 0);
   return p;
 }
 
@@ -225,7 +246,8 @@ char *sl_arena_strndup(sl_arena *a, const char *z, size_t n) {
 /* ---- sl_err ------------------------------------------------------------------ */
 
 static void err_vset(sl_err *e, int code, int line, int col, const char *fmt, va_list ap) {
-  if (e->code) return; /* sticky: the first error wins */
+  SL_ASSERT(code != SL_OK); /* an error without a code would be no error */
+  if (e->code) return;      /* sticky: the first error wins */
   e->code = code;
   e->line = line;
   e->col = col;
@@ -254,6 +276,7 @@ void sl_err_clear(sl_err *e) {
 }
 
 void sl_err_move(sl_err *dst, sl_err *src) {
+  SL_ASSERT(dst != src);
   sl_err_clear(dst);
   *dst = *src;
   src->msg = NULL;

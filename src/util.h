@@ -2,8 +2,8 @@
 ** util.h - small infrastructure shared by every layer of sluice.
 **
 ** Growable byte buffers (sl_buf), a chunked arena whose pointers stay valid
-** until it is reset (sl_arena), a sticky error record (sl_err), and checked
-** allocation.  Nothing here knows about SQL.
+** until it is reset (sl_arena), a sticky error record (sl_err), checked
+** allocation, and SL_ASSERT for invariants.  Nothing here knows about SQL.
 */
 #ifndef SLUICE_UTIL_H
 #define SLUICE_UTIL_H
@@ -12,6 +12,20 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+/* SL_ASSERT(cond): an invariant of the code, never a check of input (bad
+** input gets an error).  Debug builds (--enable-debug defines SL_DEBUG)
+** print "sluice: FILE:LINE: FUNCTION: assertion failed: COND" and abort
+** when cond is false.  Release builds compile cond but never evaluate it, so
+** it must not have side effects the program needs.  Checks too costly for a
+** release build but worth a debug one go inside #ifdef SL_DEBUG. */
+#ifdef SL_DEBUG
+#define SL_ASSERT(cond) ((cond) ? (void)0 : sl_assert_fail(#cond, __FILE__, __LINE__, __func__))
+#else
+#define SL_ASSERT(cond) ((void)sizeof(!(cond)))
+#endif
+/* What a failed SL_ASSERT calls: the message above, then abort(). */
+_Noreturn void sl_assert_fail(const char *cond, const char *file, int line, const char *func);
 
 /* Checked allocation: abort with a message when the system is out of memory.
 ** Every allocation in sluice goes through these, so out-of-memory is one

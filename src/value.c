@@ -35,6 +35,25 @@ static char *reserve(sl_value *v, size_t n) {
   return v->buf;
 }
 
+static size_t byte_len(const sl_value *v) {
+  return v->type == SL_VECTOR ? (size_t)v->n * sizeof(double) : v->n;
+}
+
+/* The invariant of a value, for SL_ASSERT: a known type; SL_F_OWNBUF only on
+** TEXT, BLOB or VECTOR whose bytes start at buf and fit in it, with room for
+** the terminator; SL_F_TERM only on TEXT or BLOB, whose byte n is then 0. */
+static inline int value_ok(const sl_value *v) {
+  int bytes = v->type == SL_TEXT || v->type == SL_BLOB || v->type == SL_VECTOR;
+  if (v->type > SL_VECTOR) return 0;
+  if ((v->flags & SL_F_OWNBUF) &&
+      !(bytes && v->buf && v->u.z == v->buf && byte_len(v) < (size_t)v->cap))
+    return 0;
+  if ((v->flags & SL_F_TERM) &&
+      !((v->type == SL_TEXT || v->type == SL_BLOB) && v->u.z && v->u.z[v->n] == 0))
+    return 0;
+  return 1;
+}
+
 /* Copy n bytes at z into v's buffer with a terminator; z may point into it. */
 static void set_bytes(sl_value *v, int type, const void *z, size_t n) {
   if (v->buf && (const char *)z >= v->buf && (const char *)z < v->buf + v->cap) {
@@ -86,6 +105,7 @@ char *sl_value_text_space(sl_value *v, size_t n) {
 }
 
 void sl_value_commit_text(sl_value *v, size_t n) {
+  SL_ASSERT(v->buf && n < v->cap); /* within sl_value_text_space's room */
   v->buf[n] = 0;
   v->type = SL_TEXT;
   v->flags = SL_F_OWNBUF | SL_F_TERM;
@@ -93,11 +113,8 @@ void sl_value_commit_text(sl_value *v, size_t n) {
   v->u.z = v->buf;
 }
 
-static size_t byte_len(const sl_value *v) {
-  return v->type == SL_VECTOR ? (size_t)v->n * sizeof(double) : v->n;
-}
-
 void sl_value_copy(sl_value *dst, const sl_value *src) {
+  SL_ASSERT(value_ok(src));
   if (dst == src) return;
   if (src->type == SL_TEXT || src->type == SL_BLOB || src->type == SL_VECTOR) {
     uint8_t fl = src->flags & SL_F_JSON;
@@ -106,6 +123,7 @@ void sl_value_copy(sl_value *dst, const sl_value *src) {
     dst->n = n;
     if (src->type == SL_VECTOR) dst->flags = SL_F_OWNBUF;
     dst->flags |= fl;
+    SL_ASSERT(value_ok(dst));
     return;
   }
   dst->type = src->type;
@@ -115,6 +133,7 @@ void sl_value_copy(sl_value *dst, const sl_value *src) {
 }
 
 void sl_value_ref(sl_value *dst, const sl_value *src) {
+  SL_ASSERT(value_ok(src));
   if (dst == src) return;
   dst->type = src->type;
   dst->flags = src->flags & (uint8_t)~SL_F_OWNBUF;
@@ -123,6 +142,7 @@ void sl_value_ref(sl_value *dst, const sl_value *src) {
 }
 
 void sl_value_own(sl_value *v) {
+  SL_ASSERT(value_ok(v));
   if ((v->type == SL_TEXT || v->type == SL_BLOB || v->type == SL_VECTOR) &&
       !(v->flags & SL_F_OWNBUF)) {
     sl_value tmp = *v;
@@ -132,6 +152,7 @@ void sl_value_own(sl_value *v) {
 }
 
 void sl_value_pin(sl_value *v, sl_arena *a) {
+  SL_ASSERT(value_ok(v));
   if (v->type != SL_TEXT && v->type != SL_BLOB && v->type != SL_VECTOR) return;
   size_t n = byte_len(v);
   char *p = sl_arena_alloc(a, n + 1);
@@ -904,6 +925,7 @@ int sl_real_to_shortest(double r, char *out) {
 const char *sl_value_text(sl_value *v, size_t *n) {
   char tmp[40];
   int len;
+  SL_ASSERT(value_ok(v));
   switch (v->type) {
   case SL_NULL: *n = 0; return NULL;
   case SL_TEXT:
@@ -947,6 +969,7 @@ const char *sl_value_text(sl_value *v, size_t *n) {
 
 const char *sl_value_cstr(sl_value *v) {
   size_t n;
+  SL_ASSERT(value_ok(v));
   if ((v->type == SL_TEXT || v->type == SL_BLOB) && !(v->flags & SL_F_TERM)) {
     if (v->flags & SL_F_OWNBUF) {
       reserve(v, v->n + 1);
@@ -1311,6 +1334,7 @@ static int type_rank(int t) {
 }
 
 int sl_value_compare(const sl_value *a, const sl_value *b, sl_coll coll) {
+  SL_ASSERT(value_ok(a) && value_ok(b));
   int ra = type_rank(a->type), rb = type_rank(b->type);
   if (ra != rb) return ra < rb ? -1 : 1;
   switch (ra) {

@@ -162,7 +162,93 @@ void sl_program_explain(const sl_program *p, sl_buf *out) {
 
 /* ---- machines ------------------------------------------------------------ */
 
+#ifdef SL_DEBUG
+/* Registers r[first .. first+n-1] exist (n may be 0). */
+#define REGS_OK(p, first, n) ((n) == 0 || ((first) >= 0 && (n) > 0 && (first) + (n) <= (p)->nreg))
+#define REG_OK(p, r) REGS_OK(p, r, 1)
+
+/* A call site's arguments are registers of the program. */
+static void check_call(const sl_program *p, const sl_callsite *c) {
+  SL_ASSERT(c && c->func);
+  SL_ASSERT(c->nargs >= 0 && REGS_OK(p, c->first_arg, c->nargs));
+}
+
+/* Debug builds check a program once, when a machine is made for it: every
+** operand names a register, a column, a jump target or an aggregate slot
+** that exists, as opcodes.def describes them; the program is finished
+** (no hoisted numbering left) and cannot run past its end. */
+static void program_check(const sl_program *p) {
+  SL_ASSERT(p->nop > 0 && p->nreg >= p->nhoist);
+  int last = p->ops[p->nop - 1].opcode;
+  SL_ASSERT(last == OP_Halt || last == OP_Result || last == OP_Goto);
+  for (int i = 0; i < p->nop; i++) {
+    const sl_op *op = &p->ops[i];
+    switch (op->opcode) {
+    case OP_Halt: break;
+    case OP_Goto: SL_ASSERT(op->p2 >= 0 && op->p2 < p->nop); break;
+    case OP_Null: SL_ASSERT(op->p3 >= 0 && REGS_OK(p, op->p2, op->p3 + 1)); break;
+    case OP_Integer:
+    case OP_Real: SL_ASSERT(REG_OK(p, op->p2)); break;
+    case OP_Const: SL_ASSERT(REG_OK(p, op->p2) && op->p4.v); break;
+    case OP_Column: SL_ASSERT(op->p1 >= 0 && REG_OK(p, op->p2)); break;
+    case OP_Copy:
+    case OP_SCopy:
+    case OP_Negative:
+    case OP_BitNot:
+    case OP_Not:
+    case OP_IsNull:
+    case OP_NotNull: SL_ASSERT(REG_OK(p, op->p1) && REG_OK(p, op->p2)); break;
+    case OP_If:
+    case OP_IfNot:
+    case OP_IfNull:
+    case OP_IfNotNull: SL_ASSERT(REG_OK(p, op->p1) && op->p2 >= 0 && op->p2 < p->nop); break;
+    case OP_Cast:
+      SL_ASSERT(REG_OK(p, op->p1) && op->p2 >= SL_AFF_NONE && op->p2 <= SL_AFF_REAL);
+      break;
+    case OP_Function:
+      check_call(p, op->p4.call);
+      SL_ASSERT(REG_OK(p, op->p3));
+      break;
+    case OP_BatchResult: SL_ASSERT(op->p1 >= 0 && REG_OK(p, op->p2)); break;
+    case OP_AggStep:
+      check_call(p, op->p4.call);
+      SL_ASSERT(op->p3 >= 0 && op->p3 < p->nagg);
+      break;
+    case OP_AggFinal:
+      check_call(p, op->p4.call);
+      SL_ASSERT(REG_OK(p, op->p2) && op->p3 >= 0 && op->p3 < p->nagg);
+      break;
+    case OP_Result: SL_ASSERT(op->p2 >= 0 && REGS_OK(p, op->p1, op->p2)); break;
+    case OP_Add:
+    case OP_Subtract:
+    case OP_Multiply:
+    case OP_Divide:
+    case OP_Remainder:
+    case OP_BitAnd:
+    case OP_BitOr:
+    case OP_ShiftLeft:
+    case OP_ShiftRight:
+    case OP_Concat:
+    case OP_Eq:
+    case OP_Ne:
+    case OP_Lt:
+    case OP_Le:
+    case OP_Gt:
+    case OP_Ge:
+    case OP_Is:
+    case OP_IsNot:
+    case OP_And:
+    case OP_Or: SL_ASSERT(REG_OK(p, op->p1) && REG_OK(p, op->p2) && REG_OK(p, op->p3)); break;
+    default: SL_ASSERT(!"an opcode program_check does not know (opcodes.def)"); break;
+    }
+  }
+}
+#endif
+
 void sl_vm_init(sl_vm *vm, const sl_program *prog) {
+#ifdef SL_DEBUG
+  program_check(prog);
+#endif
   memset(vm, 0, sizeof *vm);
   vm->prog = prog;
   vm->reg = sl_calloc((size_t)(prog->nreg ? prog->nreg : 1), sizeof(sl_value));
@@ -252,6 +338,7 @@ int sl_vm_run(sl_vm *vm, sl_value *row) {
   sl_value *r = vm->reg;
   int pc = 0;
   for (;;) {
+    SL_ASSERT(pc >= 0 && pc < vm->prog->nop);
     const sl_op *op = &ops[pc];
 #ifdef SL_DEBUG
     if (vm->trace)
@@ -460,7 +547,10 @@ int sl_vm_run(sl_vm *vm, sl_value *row) {
       break;
     }
     /* Opcode: BatchResult P1 P2 / r[P2] = batch call P1's result for this row. */
-    case OP_BatchResult: sl_fbatch_result(vm->bres[op->p1], vm->brow, &r[op->p2]); break;
+    case OP_BatchResult:
+      SL_ASSERT(vm->bres && vm->bres[op->p1] && vm->brow >= 0 && vm->brow < vm->bres[op->p1]->nrow);
+      sl_fbatch_result(vm->bres[op->p1], vm->brow, &r[op->p2]);
+      break;
     /* Opcode: AggStep P1 P2 P3 P4 / step aggregate P4 on state slot P3. */
     case OP_AggStep: {
       const sl_callsite *c = op->p4.call;

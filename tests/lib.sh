@@ -1,9 +1,20 @@
 # tests/lib.sh - sourced by the shell tests: a tally of checks and small
-# helpers.  ok / bad "what" count a check; finish NAME prints the tally and
-# exits 0 only when nothing failed.
+# helpers.  ok / bad "what" count a check; check and contains compare;
+# finish NAME prints the tally and exits 0 only when nothing failed.
 pass=0 fail=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+# check NAME EXPECTED ACTUAL: ACTUAL is EXPECTED (both shown when not).
+check() {
+  if [ "$2" = "$3" ]; then ok; else bad "$1"$'\n--- expected\n'"$2"$'\n--- actual\n'"$3"; fi
+}
+# contains NAME NEEDLE HAYSTACK: HAYSTACK holds NEEDLE.
+contains() {
+  case "$3" in
+  *"$2"*) ok ;;
+  *) bad "$1: '$2' not in: $3" ;;
+  esac
+}
 finish() {
   echo "$1: $pass passed, $fail failed"
   [ "$fail" -eq 0 ]

@@ -17,17 +17,6 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$top_builddir" || exit 1
 
-# check NAME EXPECTED ACTUAL
-check() {
-  if [ "$2" = "$3" ]; then ok; else bad "$1"$'\n--- expected\n'"$2"$'\n--- actual\n'"$3"; fi
-}
-# contains NAME NEEDLE HAYSTACK
-contains() {
-  case "$3" in
-  *"$2"*) ok ;;
-  *) bad "$1: '$2' not in: $3" ;;
-  esac
-}
 # q SQL...: the rows (csv, no header) of running the statements.
 q() { "$sluice" --format csv -e "$*" 2>&1 | tail -n +2; }
 # err SQL...: what a failing statement prints, and that it fails.
