@@ -43,6 +43,7 @@ void sl_op_account(sl_operator *op, int64_t bytes, int64_t groups) {
   if (!st) return;
   st->state_bytes += bytes;
   st->groups += groups;
+  SL_ASSERT(st->state_bytes >= 0 && st->groups >= 0); /* never more removed than added */
   if (st->state_bytes > st->state_peak) st->state_peak = st->state_bytes;
   if (st->groups > st->groups_peak) st->groups_peak = st->groups;
 }

@@ -453,6 +453,7 @@ int sl_plan_query(sl_plan *plan, const sl_stmt *stmt, sl_row_fn fn, void *ud, sl
   int qi = plan_select(plan, stmt->select, id, 1, -1, fn, ud, err);
   if (qi < 0) return -1;
   sl_pquery *q = plan->queries[qi];
+  SL_ASSERT(q->top && q->nops > 0 && q->source >= 0);
   q->sql = stmt->sql;
   q->sqllen = stmt->sqllen;
   /* the sources it feeds: those made for it, and a shared stream's */

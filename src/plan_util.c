@@ -92,6 +92,7 @@ void *sl_plan_check(sl_plan *plan, const sl_call *call, int sink, const sl_schem
 }
 
 void sl_plan_add_op(sl_pquery *q, const sl_op_kind *kind, void *spec) {
+  SL_ASSERT(kind && kind->make && kind->explain && kind->free_spec && spec);
   q->ops = sl_realloc(q->ops, sizeof(*q->ops) * (size_t)(q->nops + 1));
   q->ops[q->nops].kind = kind;
   q->ops[q->nops++].spec = spec;

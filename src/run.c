@@ -80,12 +80,15 @@ static int make_task(sl_run *run, int i, const sl_run_cfg *cfg, sl_err *err) {
   } else {
     src = sl_table_source_new(ps->table);
   }
+  SL_ASSERT(ps->head_index >= 0 &&
+            ps->head_index < (ps->head == SL_HEAD_STREAM ? run->nstream : run->plan->nquery));
   sl_task *t = run->tasks[i] = sl_task_new(ps, src);
   t->stop = &run->stop;
   t->interrupted = cfg->interrupted;
   t->head = ps->head == SL_HEAD_STREAM ? run->fanouts[ps->head_index]
             : ps->head == SL_HEAD_PORT ? run->queries[ps->head_index]->ops[0]->port
                                        : run->queries[ps->head_index]->ops[0];
+  SL_ASSERT(t->head != NULL); /* every source feeds something */
   t->tops = sl_calloc((size_t)(ps->ntop ? ps->ntop : 1), sizeof(*t->tops));
   for (int k = 0; k < ps->ntop; k++)
     t->tops[t->ntop++] = run->queries[ps->tops[k]];
@@ -97,6 +100,7 @@ static int make_task(sl_run *run, int i, const sl_run_cfg *cfg, sl_err *err) {
 static void link_tasks(sl_run *run) {
   for (int k = 0; k < run->nquery; k++) {
     sl_lquery *q = run->queries[k];
+    SL_ASSERT(q->plan->source >= 0 && q->plan->source < run->ntask);
     sl_task *t = run->tasks[q->plan->source];
     q->task = t;
     if (q->plan->source2 >= 0) q->task2 = run->tasks[q->plan->source2];
@@ -112,6 +116,7 @@ static void attach_readers(sl_run *run) {
     const sl_pquery *pq = run->plan->queries[k];
     sl_lquery *q = run->queries[k];
     if (pq->in_stream >= 0) sl_op_fanout_add(run->fanouts[pq->in_stream], q->ops[0]);
+    SL_ASSERT(pq->in_stream2 < 0 || q->ops[0]->port);
     if (pq->in_stream2 >= 0) sl_op_fanout_add(run->fanouts[pq->in_stream2], q->ops[0]->port);
   }
 }

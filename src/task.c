@@ -258,6 +258,7 @@ static int task_commit(sl_task *t, int what) {
 /* Between two batches: ticks, checkpoints and commits as they fall due
 ** (see the top of the file).  0, or -1 when the task fails (t->err). */
 static int task_between(sl_task *t, commit_state *cs, int64_t now) {
+  SL_ASSERT(!t->ckpt || t->ckpt_ms > 0);
   if (t->ckpt && now - cs->last_ckpt >= t->ckpt_ms) {
     if (task_barrier(t, SL_BARRIER_FLUSH)) return -1;
     task_checkpoint(t);
@@ -342,6 +343,7 @@ void sl_task_run(sl_task *t) {
     int nrow = b.typed ? n : task_decode(t, &b, n);
     if (nrow < 0) goto done;
     if (!nrow) continue;
+    SL_ASSERT(nrow <= b.batch && (!b.typed || nrow == n));
     const sl_record **recs = b.typed ? NULL : b.recp;
     sl_batch batch = {b.ncol, nrow, b.rows, recs, t->src, sl_wall_ms(), NULL};
     int rc = t->head->vt->push(t->head, &batch, &t->err);
