@@ -245,7 +245,7 @@ static const char *step_group(op_aggregate *p, group *g, sl_value *reg) {
   const sl_agg_spec *sp = &p->spec;
   for (int a = 0; a < sp->naggs; a++) {
     const sl_agg_call *ac = &sp->aggs[a];
-    if (ac->filter_reg >= 0 && !sl_value_truth(&reg[ac->filter_reg])) continue;
+    if (ac->filter_reg >= 0 && sl_value_truth(&reg[ac->filter_reg]) != 1) continue; /* NULL: no */
     sl_value **argv = p->argv;
     for (int k = 0; k < ac->nargs; k++)
       argv[k] = &reg[ac->arg_reg + k];
