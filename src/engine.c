@@ -87,7 +87,10 @@ int sl_engine_text_row(sl_row_fn fn, void *ud, int ncol, const char *const *name
     if (cells[i]) sl_value_borrow_text(&vals[i], cells[i], strlen(cells[i]), 0);
     ptrs[i] = &vals[i];
   }
-  return fn(ud, ncol, names, ptrs);
+  int rc = fn(ud, ncol, names, ptrs);
+  for (int i = 0; i < ncol && i < 8; i++)
+    sl_value_free(&vals[i]); /* fn may have rendered into a value's buffer */
+  return rc;
 }
 
 typedef struct show_ctx {

@@ -316,7 +316,9 @@ static int json_decode(sl_decoder *dd, const char *rec, size_t len, sl_value *ro
       *why = malformed(rec, len, v, arena);
       return -1;
     }
-    if (cols[c].aff != SL_AFF_NONE && out->type != SL_VECTOR)
+    if (cols[c].aff == SL_AFF_TEXT)
+      sl_value_text_in(out, arena); /* a number's text in the batch's arena: nothing owned */
+    else if (cols[c].aff != SL_AFF_NONE && out->type != SL_VECTOR)
       sl_value_apply_affinity(out, cols[c].aff);
   }
   if (rc < 0) {

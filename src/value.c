@@ -1036,6 +1036,20 @@ static void to_text(sl_value *v) {
   }
 }
 
+void sl_value_text_in(sl_value *v, sl_arena *arena) {
+  char tmp[40];
+  int len;
+  if (v->type == SL_INTEGER)
+    len = snprintf(tmp, sizeof tmp, "%lld", (long long)v->u.i);
+  else if (v->type == SL_REAL)
+    len = sl_real_to_text(v->u.r, tmp);
+  else
+    return;
+  char *p = sl_arena_alloc(arena, (size_t)len + 1);
+  memcpy(p, tmp, (size_t)len + 1);
+  sl_value_borrow_text(v, p, (size_t)len, SL_F_TERM);
+}
+
 void sl_value_apply_affinity(sl_value *v, sl_affinity aff) {
   switch (aff) {
   case SL_AFF_TEXT: to_text(v); break;

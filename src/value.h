@@ -139,6 +139,10 @@ int sl_value_truth(const sl_value *v);
 ** affinity or comparing against one (TEXT that looks numeric becomes a
 ** number under NUMERIC/INTEGER/REAL; numbers become text under TEXT). */
 void sl_value_apply_affinity(sl_value *v, sl_affinity aff);
+/* TEXT affinity for a value a decoder made: an INTEGER or REAL becomes its
+** text (as sl_value_apply_affinity renders it) with the bytes in arena, so
+** that the value owns nothing; other values are left as they are. */
+void sl_value_text_in(sl_value *v, sl_arena *arena);
 /* CAST(v AS type) in place, type given as an affinity (SL_AFF_NONE = BLOB). */
 void sl_value_cast(sl_value *v, sl_affinity aff);
 /* Convert TEXT/BLOB to a number the way arithmetic does (longest numeric

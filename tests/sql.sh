@@ -16,8 +16,6 @@ fi
 top_srcdir=$(cd "$top" && pwd)
 top_builddir=$(cd "${top_builddir:-$here/..}" && pwd)
 export top_srcdir top_builddir
-# known engine leaks, each with its reason (lsan.supp); no report of their use
-export LSAN_OPTIONS="suppressions=$top_srcdir/tests/sql/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 cd "$top" || exit 99
 files=$(find tests/sql -name '*.slt' | LC_ALL=C sort)
 [ -n "$files" ] || { echo "sql.sh: no .slt files in tests/sql"; exit 99; }
