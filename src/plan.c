@@ -470,7 +470,7 @@ void sl_plan_explain(const sl_plan *plan, sl_buf *out) {
   for (int i = 0; i < plan->nsource; i++) {
     const sl_psource *s = plan->sources[i];
     const sl_source *d = s->desc;
-    sl_buf_printf(out, "task %s: source %s", s->name, d->vt->name);
+    sl_buf_printf(out, "task%s%s: source %s", s->name[0] ? " " : "", s->name, d->vt->name);
     if (!d->vt->read_rows) sl_buf_printf(out, ", format %s", d->format->name);
     sl_buf_printf(out, ", %d column%s", d->schema.ncol, d->schema.ncol == 1 ? "" : "s");
     for (int c = 0; c < d->schema.ncol; c++)
