@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "checkpoint.h"
-#include "engine.h"
+#include "engine_int.h"
 #include "expr.h"
 #include "op_aggregate.h"
 #include "op_ijoin.h"
@@ -180,15 +180,13 @@ static sl_task *task_new(sl_run *run, const char *name, sl_source *src) {
   t->db = run->db;
   t->stop = &run->stop;
   t->fail_on_error = src->errors && sl_stricmp(src->errors, "fail") == 0;
-  const sl_value *ci = sl_catalog_get(&run->db->cat, "commit_interval_ms");
-  t->commit_ms = ci ? sl_value_as_int(ci) : 1000;
+  t->commit_ms = sl_setting_int(&run->db->cat, SL_SET_COMMIT_INTERVAL);
   /* Tables are small (and a constant SELECT is one row): small batches.
   ** SET batch_size = N caps the records per batch (tests of determinism).
   ** Read here, while the caller holds the catalog, not on the task's thread. */
   t->batch = src->vt->read_rows ? 64 : BATCH_ROWS;
-  const sl_value *bs = sl_catalog_get(&run->db->cat, "batch_size");
-  if (bs && sl_value_as_int(bs) >= 1 && sl_value_as_int(bs) < t->batch)
-    t->batch = (int)sl_value_as_int(bs);
+  int64_t bs = sl_setting_int(&run->db->cat, SL_SET_BATCH_SIZE);
+  if (bs < t->batch) t->batch = (int)bs;
   t->lag = -1;
   memcpy(t->fp, run->fp, sizeof t->fp);
   run->tasks = sl_realloc(run->tasks, sizeof(*run->tasks) * (size_t)(run->ntask + 1));
@@ -481,14 +479,8 @@ static int run_restore(sl_run *run, sl_err *err) {
       }
   }
   if (run->transient) return 0;
-  const sl_value *g = sl_catalog_get(&run->db->cat, "processing.guarantee");
-  const char *gz = g ? sl_value_cstr((sl_value *)g) : NULL;
-  if (gz && sl_stricmp(gz, "exactly_once") && sl_stricmp(gz, "at_least_once")) {
-    sl_err_set(err, SL_EBIND,
-               "processing.guarantee takes 'at_least_once' or 'exactly_once', not '%s'", gz);
-    return -1;
-  }
-  for (int i = 0; gz && !sl_stricmp(gz, "exactly_once") && i < run->nquery; i++) {
+  int eo = sl_setting_int(&run->db->cat, SL_SET_GUARANTEE) == SL_GUARANTEE_EXACTLY_ONCE;
+  for (int i = 0; eo && i < run->nquery; i++) {
     sl_query *q = run->queries[i];
     if (q->nops && !strcmp(q->ops[q->nops - 1]->vt->name, "sink") && q->task &&
         !q->task->src->vt->save_pos) {
@@ -501,8 +493,7 @@ static int run_restore(sl_run *run, sl_err *err) {
   }
   sl_ckpt *c = sl_engine_state(run->db, err);
   if (!c) return err->code ? -1 : 0;
-  const sl_value *iv = sl_catalog_get(&run->db->cat, "checkpoint_interval");
-  int64_t every = iv ? sl_interval_ms(iv) : 5000;
+  int64_t every = sl_setting_int(&run->db->cat, SL_SET_CHECKPOINT_INTERVAL);
   for (int i = 0; i < run->ntask; i++) {
     sl_task *t = run->tasks[i];
     t->ckpt = c;
@@ -576,9 +567,7 @@ int sl_call_options(sluice *db, const sl_call *call, sl_options *o, sl_err *err)
 
 /* SET processing.guarantee = 'exactly_once' (else at-least-once). */
 static int exactly_once(sluice *db) {
-  const sl_value *g = sl_catalog_get(&db->cat, "processing.guarantee");
-  const char *z = g ? sl_value_cstr((sl_value *)g) : NULL;
-  return z && !sl_stricmp(z, "exactly_once");
+  return sl_setting_int(&db->cat, SL_SET_GUARANTEE) == SL_GUARANTEE_EXACTLY_ONCE;
 }
 
 /* A GROUP BY with a TUMBLE, HOP or SESSION window. */
@@ -608,7 +597,7 @@ static void *open_connector(sluice *db, const sl_call *call, int sink, const sl_
     return NULL;
   }
   o.declared = declared;
-  o.resume = sink && sl_catalog_get(&db->cat, "state_dir") != NULL;
+  o.resume = sink && sl_setting_text(&db->cat, SL_SET_STATE_DIR) != NULL;
   o.exactly_once = sink && exactly_once(db);
   o.query_fp = query_fp;
   /* SET kafka.brokers = 'h:p' is the default brokers => of every kafka() call,
@@ -1298,7 +1287,8 @@ static int add_score(sluice *db, sl_query *q, sl_mcalls *mcalls, sl_expr *where,
   if (sp) {
     for (int i = 0; i < mcalls->n; i++)
       arg_reg[i] += sp->result_reg;
-    query_add_op(q, sl_op_score_new(sp, ncol_in, mcalls, arg_reg, db->vm_trace, strict));
+    query_add_op(q, sl_op_score_new(sp, ncol_in, mcalls, arg_reg,
+                                    (int)sl_setting_int(&db->cat, SL_SET_VM_TRACE), strict));
   }
   free(arg_reg);
   return sp ? 0 : -1;
@@ -1389,8 +1379,7 @@ static int plan_grouped(sl_run *run, const sl_select *sel, sl_query *q, input *i
     }
     spec.wkind = hop ? SL_WIN_HOP : session ? SL_WIN_SESSION : SL_WIN_TUMBLE;
     spec.lateness = spec.proctime ? 0 : in->lateness;
-    const sl_value *idle = sl_catalog_get(&db->cat, "idle_timeout_ms");
-    spec.idle_ms = idle ? sl_value_as_int(idle) : 10000;
+    spec.idle_ms = sl_setting_int(&db->cat, SL_SET_IDLE_TIMEOUT);
   }
   if (sel->where) {
     sl_bind bw = b;
@@ -1677,7 +1666,8 @@ static sl_query *plan_select(sl_run *run, const sl_select *sel, const char *id, 
     sl_program_add(prog, OP_Halt, 1, 0, 0);
   }
   sl_program_finish(prog);
-  sl_operator *proj = sl_op_project_new(prog, cols->n, db->vm_trace, sel->from == NULL);
+  sl_operator *proj = sl_op_project_new(
+      prog, cols->n, (int)sl_setting_int(&db->cat, SL_SET_VM_TRACE), sel->from == NULL);
   if (bcalls.n) sl_op_project_batch(proj, pre, bc, bcalls.n, barg, nbarg);
   free(bc);
   free(barg);
@@ -1695,7 +1685,7 @@ output:
                     sel->into->name);
       return NULL;
     }
-    if (exactly_once(db) && !sl_catalog_get(&db->cat, "state_dir")) {
+    if (exactly_once(db) && !sl_setting_text(&db->cat, SL_SET_STATE_DIR)) {
       sl_err_setpos(err, SL_EBIND, sel->into->line, sel->into->col,
                     "processing.guarantee = 'exactly_once' needs a state directory (--state-dir "
                     "or SET state_dir)");
