@@ -34,20 +34,6 @@ enum { C_LOCAL, C_RUN, C_SERVE, C_BROKER, C_SUBMIT, C_QUERIES, C_TERMINATE, C_DE
 #define CLIENTS (CMD(C_SUBMIT) | CMD(C_QUERIES) | CMD(C_TERMINATE) | CMD(C_DESCRIBE))
 #define ALL ((1u << C_N) - 1)
 
-/* What the command line asked for. */
-typedef struct cli {
-  int cmd;         /* C_* */
-  const char *arg; /* the command's operand (FILE, ID, NAME), or NULL */
-  const char *sql; /* -e SQL */
-  int fmt, stats, reset_state, dev, port;
-  const char *listen, *brokers, *topics, *load_path, *state_dir;
-  sl_remote remote;      /* --connect (url NULL: a local engine) or --server, --token, --cacert */
-  const char *loads[32]; /* --load LIB, in order */
-  int nload;
-  unsigned char given[24]; /* per opt_defs entry: 1 when the option was given */
-  int help;
-} cli;
-
 /* ---- the options -------------------------------------------------------- */
 
 enum {
@@ -119,6 +105,20 @@ static const opt_def opt_defs[] = {
     {"help", no_argument, 'h', ALL, 0, NULL, "this text (sluice COMMAND --help: the command's)"},
     {"version", no_argument, O_VERSION, ALL, 0, NULL, "print the version"},
 };
+
+/* What the command line asked for. */
+typedef struct cli {
+  int cmd;         /* C_* */
+  const char *arg; /* the command's operand (FILE, ID, NAME), or NULL */
+  const char *sql; /* -e SQL */
+  int fmt, stats, reset_state, dev, port;
+  const char *listen, *brokers, *topics, *load_path, *state_dir;
+  sl_remote remote;      /* --connect (url NULL: a local engine) or --server, --token, --cacert */
+  const char *loads[32]; /* --load LIB, in order */
+  int nload;
+  unsigned char given[SL_ARRAY_SIZE(opt_defs)]; /* 1 for each option given */
+  int help;
+} cli;
 
 /* ---- the commands ----------------------------------------------------- */
 
@@ -236,6 +236,17 @@ static int misuse(const cli *c, const char *fmt, ...) {
   return 2;
 }
 
+/* The port of --port N or --dev-broker=N into c.  Returns 0, or 2 after a
+** message. */
+static int take_port(cli *c, const opt_def *o) {
+  char *end;
+  long port = strtol(optarg, &end, 10);
+  if (end == optarg || *end || port < 0 || port > 65535)
+    return misuse(c, "--%s takes a port (0 to 65535), not '%s'", o->name, optarg);
+  c->port = (int)port;
+  return 0;
+}
+
 /* Take option o (its argument in optarg) into c.  Returns 0, or 2 after a
 ** message. */
 static int take_option(cli *c, const opt_def *o) {
@@ -253,7 +264,7 @@ static int take_option(cli *c, const opt_def *o) {
   case O_RESET_STATE: c->reset_state = 1; break;
   case O_DEV_BROKER:
     c->dev = 1;
-    if (optarg) c->port = atoi(optarg);
+    if (optarg) return take_port(c, o);
     break;
   case O_LOAD:
     if (c->nload == (int)SL_ARRAY_SIZE(c->loads))
@@ -266,7 +277,7 @@ static int take_option(cli *c, const opt_def *o) {
   case O_LISTEN: c->listen = optarg; break;
   case O_TOKEN: c->remote.token = optarg; break;
   case O_CACERT: c->remote.cacert = optarg; break;
-  case O_PORT: c->port = atoi(optarg); break;
+  case O_PORT: return take_port(c, o);
   case O_TOPICS: c->topics = optarg; break;
   }
   return 0;
@@ -321,11 +332,12 @@ static int parse_args(int argc, char **argv, cli *c) {
   c->remote.token = getenv("SLUICE_TOKEN");
   struct option longopts[SL_ARRAY_SIZE(opt_defs) + 1];
   memset(longopts, 0, sizeof longopts);
-  for (size_t i = 0; i < SL_ARRAY_SIZE(opt_defs); i++)
-    longopts[i] = (struct option){opt_defs[i].name, opt_defs[i].has_arg, NULL, opt_defs[i].code};
+  for (size_t i = 0, n = 0; i < SL_ARRAY_SIZE(opt_defs); i++)
+    if (opt_defs[i].name[1]) /* -e is a short option only */
+      longopts[n++] =
+          (struct option){opt_defs[i].name, opt_defs[i].has_arg, NULL, opt_defs[i].code};
   opterr = 0; /* the messages are ours */
-  for (int code, index = -1; (code = getopt_long(argc, argv, ":he:", longopts, &index)) != -1;
-       index = -1) {
+  for (int code; (code = getopt_long(argc, argv, ":he:", longopts, NULL)) != -1;) {
     if (code == '?' || code == ':') {
       char shortopt[3] = {'-', (char)optopt, 0};
       const char *bad = optopt > 0 && optopt < 256 ? shortopt : argv[optind - 1];
