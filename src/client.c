@@ -82,20 +82,24 @@ static int set_url(CURLU *u, const char *base, const char *path, sl_err *err) {
   return ok ? 0 : -1;
 }
 
-/* The answer being read: its body cut into lines. */
-typedef struct reader {
+/* One request and the answer being read: its body cut into lines. */
+typedef struct request {
   CURL *h;
+  CURLU *u;
+  struct curl_slist *hdrs;
+  char *noproxy;
+  char errbuf[CURL_ERROR_SIZE];
   sl_http_line_fn fn;
   void *ud;
   int status;      /* HTTP status, once the body starts */
   sl_buf line;     /* body bytes not yet ending a line */
   int stopped;     /* the callback asked to stop */
   const char *bad; /* why the answer was refused (static text) */
-} reader;
+} request;
 
 /* Hand the line z[0..n) to the callback after dropping a final '\r' and
 ** terminating it (z[n] must be writable).  Returns the callback's answer. */
-static int emit(reader *r, char *z, size_t n) {
+static int emit(request *r, char *z, size_t n) {
   if (n && z[n - 1] == '\r') n--;
   z[n] = 0;
   return r->fn(r->ud, r->status, z, n);
@@ -105,7 +109,7 @@ static int emit(reader *r, char *z, size_t n) {
 ** read, every line they complete handed over.  Returns n, or 0 to stop the
 ** transfer (the callback asked to, or a line grew beyond SL_HTTP_MAX_LINE). */
 static size_t on_body(char *p, size_t size, size_t nmemb, void *ud) {
-  reader *r = ud;
+  request *r = ud;
   size_t n = size * nmemb, start = 0, scan = r->line.n;
   long status = 0;
   curl_easy_getinfo(r->h, CURLINFO_RESPONSE_CODE, &status);
@@ -135,8 +139,92 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *ud) {
   return n;
 }
 
+/* The hosts never reached through a proxy (caller frees): the
+** environment's NO_PROXY (or no_proxy) and loopback. */
+static char *no_proxy(void) {
+  const char *env = getenv("NO_PROXY");
+  if (!env || !*env) env = getenv("no_proxy");
+  if (env && !strcmp(env, "*")) return sl_strdup("*"); /* only alone does it mean every host */
+  return env && *env ? sl_mprintf("%s,%s", env, SL_HTTP_NO_PROXY) : sl_strdup(SL_HTTP_NO_PROXY);
+}
+
+/* Prepare r to send method on path (below rm's URL) with body[0..nbody)
+** (POST when body is not NULL), rm's token and CA file, the answer's lines
+** to fn(ud, ...).  Returns 0, or -1 with err set (a bad URL); either way
+** request_free(r) releases it. */
+static int request_init(request *r, const sl_remote *rm, const char *method, const char *path,
+                        const char *body, size_t nbody, sl_http_line_fn fn, void *ud, sl_err *err) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, global_init);
+  memset(r, 0, sizeof *r);
+  r->fn = fn;
+  r->ud = ud;
+  r->u = curl_url();
+  if (set_url(r->u, rm->url, path, err)) return -1;
+  r->h = curl_easy_init();
+  r->hdrs = curl_slist_append(NULL, "Expect:");
+  if (body) r->hdrs = curl_slist_append(r->hdrs, "Content-Type: text/plain; charset=utf-8");
+  if (rm->token && *rm->token) {
+    char *auth = sl_mprintf("Authorization: Bearer %s", rm->token);
+    r->hdrs = curl_slist_append(r->hdrs, auth); /* copied */
+    free(auth);
+  }
+  r->noproxy = no_proxy();
+  curl_easy_setopt(r->h, CURLOPT_CURLU, r->u);
+  curl_easy_setopt(r->h, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(r->h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(r->h, CURLOPT_NOPROXY, r->noproxy);
+  curl_easy_setopt(r->h, CURLOPT_CONNECTTIMEOUT_MS, (long)SL_HTTP_CONNECT_MS);
+  curl_easy_setopt(r->h, CURLOPT_USERAGENT, "sluice/" SLUICE_VERSION);
+  curl_easy_setopt(r->h, CURLOPT_HTTPHEADER, r->hdrs);
+  curl_easy_setopt(r->h, CURLOPT_ERRORBUFFER, r->errbuf);
+  curl_easy_setopt(r->h, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(r->h, CURLOPT_WRITEDATA, r);
+  if (rm->cacert && *rm->cacert) curl_easy_setopt(r->h, CURLOPT_CAINFO, rm->cacert);
+  if (body) {
+    curl_easy_setopt(r->h, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(r->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)nbody);
+  }
+  if (strcmp(method, body ? "POST" : "GET")) curl_easy_setopt(r->h, CURLOPT_CUSTOMREQUEST, method);
+  return 0;
+}
+
+/* Release what request_init made (the connection is closed). */
+static void request_free(request *r) {
+  curl_easy_cleanup(r->h);
+  curl_url_cleanup(r->u);
+  curl_slist_free_all(r->hdrs);
+  free(r->noproxy);
+  sl_buf_free(&r->line);
+}
+
+/* Run the transfer of r to its end, or until *stop (may be NULL) is
+** non-zero, looked at every SL_HTTP_TICK_MS.  Returns SL_HTTP_STOPPED, or
+** SL_HTTP_DONE with *code libcurl's result; SL_HTTP_FAILED when libcurl
+** itself failed. */
+static int request_run(request *r, volatile sig_atomic_t *stop, CURLcode *code) {
+  CURLM *m = curl_multi_init();
+  curl_multi_add_handle(m, r->h);
+  int running = 1, result = SL_HTTP_DONE;
+  while (running && result == SL_HTTP_DONE) {
+    if (stop && *stop)
+      result = SL_HTTP_STOPPED;
+    else if (curl_multi_perform(m, &running) != CURLM_OK ||
+             (running && curl_multi_poll(m, NULL, 0, SL_HTTP_TICK_MS, NULL) != CURLM_OK))
+      result = SL_HTTP_FAILED;
+  }
+  *code = CURLE_OK;
+  CURLMsg *msg;
+  int left;
+  while ((msg = curl_multi_info_read(m, &left)))
+    if (msg->msg == CURLMSG_DONE) *code = msg->data.result;
+  curl_multi_remove_handle(m, r->h);
+  curl_multi_cleanup(m);
+  return result;
+}
+
 /* The error of a transfer that ended with code c (msg: libcurl's words). */
-static void transfer_error(const char *url, CURLcode c, const char *msg, const reader *r,
+static void transfer_error(const char *url, CURLcode c, const char *msg, const request *r,
                            sl_err *err) {
   if (r->bad)
     sl_err_set(err, SL_EIO, "from %s: %s", url, r->bad);
@@ -149,91 +237,37 @@ static void transfer_error(const char *url, CURLcode c, const char *msg, const r
     sl_err_set(err, SL_EIO, "no HTTP answer from %s: %s", url, msg);
 }
 
-/* Send one request to the server r names: method on path (below its URL)
-** with body[0..nbody) (POST when body is not NULL), the token and the CA
-** file of r.  The body of the answer goes to fn line by line as it arrives;
-** *status gets the HTTP status (0 if none was read).  While waiting, *stop
-** (may be NULL) is checked at least every SL_HTTP_TICK_MS and, once
-** non-zero, ends the request.  Returns one of SL_HTTP_*; err is set only for
-** SL_HTTP_FAILED.  Nothing is printed. */
+/* Send one request to the server rm names: method on path (below its URL)
+** with body[0..nbody) (POST when body is not NULL).  The body of the answer
+** goes to fn line by line as it arrives; *status gets the HTTP status (0 if
+** none was read).  *stop (may be NULL) ends the request once non-zero.
+** Returns one of SL_HTTP_*; err is set only for SL_HTTP_FAILED.  Nothing is
+** printed. */
 static int http_request(const sl_remote *rm, const char *method, const char *path, const char *body,
                         size_t nbody, volatile sig_atomic_t *stop, sl_http_line_fn fn, void *ud,
                         int *status, sl_err *err) {
-  static pthread_once_t once = PTHREAD_ONCE_INIT;
-  pthread_once(&once, global_init);
-  *status = 0;
-  CURLU *u = curl_url();
-  if (set_url(u, rm->url, path, err)) {
-    curl_url_cleanup(u);
-    return SL_HTTP_FAILED;
-  }
-  reader r = {.h = curl_easy_init(), .fn = fn, .ud = ud};
-  sl_buf_init(&r.line);
-  char errbuf[CURL_ERROR_SIZE] = "";
-  struct curl_slist *hdrs = curl_slist_append(NULL, "Expect:");
-  if (body) hdrs = curl_slist_append(hdrs, "Content-Type: text/plain; charset=utf-8");
-  char *auth = rm->token && *rm->token ? sl_mprintf("Authorization: Bearer %s", rm->token) : NULL;
-  if (auth) hdrs = curl_slist_append(hdrs, auth);
-  /* NO_PROXY of the environment, and loopback always */
-  const char *env = getenv("NO_PROXY");
-  if (!env || !*env) env = getenv("no_proxy");
-  char *noproxy = env && !strcmp(env, "*") ? sl_strdup("*")
-                  : env && *env            ? sl_mprintf("%s,%s", env, SL_HTTP_NO_PROXY)
-                                           : sl_strdup(SL_HTTP_NO_PROXY);
-  curl_easy_setopt(r.h, CURLOPT_CURLU, u);
-  curl_easy_setopt(r.h, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(r.h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(r.h, CURLOPT_NOPROXY, noproxy);
-  curl_easy_setopt(r.h, CURLOPT_CONNECTTIMEOUT_MS, (long)SL_HTTP_CONNECT_MS);
-  curl_easy_setopt(r.h, CURLOPT_USERAGENT, "sluice/" SLUICE_VERSION);
-  curl_easy_setopt(r.h, CURLOPT_HTTPHEADER, hdrs);
-  curl_easy_setopt(r.h, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(r.h, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(r.h, CURLOPT_WRITEDATA, &r);
-  if (rm->cacert && *rm->cacert) curl_easy_setopt(r.h, CURLOPT_CAINFO, rm->cacert);
-  if (body) {
-    curl_easy_setopt(r.h, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(r.h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)nbody);
-  }
-  if (strcmp(method, body ? "POST" : "GET")) curl_easy_setopt(r.h, CURLOPT_CUSTOMREQUEST, method);
-  CURLM *m = curl_multi_init();
-  curl_multi_add_handle(m, r.h);
-  int running = 1, result = SL_HTTP_FAILED;
+  request r;
+  int result = SL_HTTP_FAILED;
   CURLcode code = CURLE_OK;
-  while (running) {
-    if (stop && *stop) {
-      result = SL_HTTP_STOPPED;
-      break;
-    }
-    if (curl_multi_perform(m, &running) != CURLM_OK) break;
-    if (running && curl_multi_poll(m, NULL, 0, SL_HTTP_TICK_MS, NULL) != CURLM_OK) break;
-  }
-  CURLMsg *msg;
-  int left;
-  while ((msg = curl_multi_info_read(m, &left)))
-    if (msg->msg == CURLMSG_DONE) code = msg->data.result;
-  if (result != SL_HTTP_STOPPED && !running) {
+  if (!request_init(&r, rm, method, path, body, nbody, fn, ud, err))
+    result = request_run(&r, stop, &code);
+  if (result == SL_HTTP_DONE) {
     long st = 0;
     curl_easy_getinfo(r.h, CURLINFO_RESPONSE_CODE, &st);
     r.status = (int)st;
-    if (r.stopped)
+    if (r.stopped) {
       result = SL_HTTP_CALLER;
-    else if (code != CURLE_OK)
-      transfer_error(rm->url, code, *errbuf ? errbuf : curl_easy_strerror(code), &r, err);
-    else /* the body ended: a last line without '\n' */
-      result = r.line.n && emit(&r, r.line.z, r.line.n) ? SL_HTTP_CALLER : SL_HTTP_DONE;
-  } else if (result != SL_HTTP_STOPPED) {
+    } else if (code != CURLE_OK) {
+      transfer_error(rm->url, code, *r.errbuf ? r.errbuf : curl_easy_strerror(code), &r, err);
+      result = SL_HTTP_FAILED;
+    } else if (r.line.n && emit(&r, r.line.z, r.line.n)) { /* a last line without '\n' */
+      result = SL_HTTP_CALLER;
+    }
+  } else if (result == SL_HTTP_FAILED && !err->code) {
     sl_err_set(err, SL_EINTERNAL, "libcurl failed on %s", rm->url);
   }
   *status = r.status;
-  curl_multi_remove_handle(m, r.h);
-  curl_easy_cleanup(r.h); /* closes the connection */
-  curl_multi_cleanup(m);
-  curl_url_cleanup(u);
-  curl_slist_free_all(hdrs);
-  free(auth);
-  free(noproxy);
-  sl_buf_free(&r.line);
+  request_free(&r);
   return result;
 }
 

@@ -19,6 +19,25 @@
 
 #define MS_MAX INT64_C(1000000000000) /* durations: at most ~31 years */
 
+typedef enum sl_setting_type {
+  SL_STYPE_INT,      /* an integer within [min, max] */
+  SL_STYPE_BOOL,     /* true/false, on/off, yes/no, 1/0 */
+  SL_STYPE_DURATION, /* milliseconds: a number, or text with a unit ('500ms', '2s', '1min') */
+  SL_STYPE_TEXT,     /* any text */
+  SL_STYPE_PATH,     /* a file system path (or a ':'-separated list of them) */
+  SL_STYPE_ENUM      /* one of the words of choices */
+} sl_setting_type;
+
+typedef struct sl_setting_def {
+  const char *name; /* lower case */
+  sl_setting_type type;
+  int64_t dflt;               /* INT, BOOL, DURATION (ms), ENUM (index): the default */
+  const char *dflt_text;      /* TEXT, PATH: the default, or NULL for none */
+  int64_t min, max;           /* INT, DURATION: the allowed range */
+  const char *const *choices; /* ENUM: the words, NULL-terminated */
+  const char *doc;            /* one line */
+} sl_setting_def;
+
 static const char *const guarantees[] = {"at_least_once", "exactly_once", NULL};
 
 /* The registry, indexed by sl_setting_id (alphabetical: SHOW SETTINGS order). */
@@ -55,11 +74,8 @@ static const sl_setting_def registry[SL_SET_N] = {
                          "trace every VM instruction on stderr (debug builds)"},
 };
 
-const sl_setting_def *sl_setting_def_of(sl_setting_id id) {
-  return &registry[id];
-}
-
-int sl_setting_lookup(const char *name) {
+/* The registered setting named name (any case), or -1. */
+static int lookup(const char *name) {
   for (int i = 0; i < SL_SET_N; i++)
     if (!sl_stricmp(registry[i].name, name)) return i;
   return -1;
@@ -319,7 +335,7 @@ static int passthrough_ok(const char *name) {
 /* ---- SET -------------------------------------------------------------------- */
 
 int sl_setting_set(sl_catalog *c, const char *name, const sl_value *v, sl_err *err) {
-  int id = sl_setting_lookup(name);
+  int id = lookup(name);
   if (id < 0 && !passthrough_ok(name)) {
     unknown_name(name, err);
     return -1;
@@ -403,11 +419,11 @@ void sl_setting_foreach(sl_catalog *c, sl_setting_row_fn fn, void *ud) {
   /* the passthrough settings that are set, by name */
   int n = 0;
   for (sl_setting *s = c->settings; s; s = s->next)
-    n += sl_setting_lookup(s->name) < 0;
+    n += lookup(s->name) < 0;
   sl_setting **set = sl_calloc((size_t)(n ? n : 1), sizeof *set);
   n = 0;
   for (sl_setting *s = c->settings; s; s = s->next)
-    if (sl_setting_lookup(s->name) < 0) set[n++] = s;
+    if (lookup(s->name) < 0) set[n++] = s;
   qsort(set, (size_t)n, sizeof *set, by_name);
   for (int i = 0; i < n; i++) {
     size_t plen = prefix_len(set[i]->name);

@@ -42,30 +42,6 @@ typedef enum sl_setting_id {
 /* The values of processing.guarantee, as sl_setting_int returns them. */
 enum { SL_GUARANTEE_AT_LEAST_ONCE, SL_GUARANTEE_EXACTLY_ONCE };
 
-typedef enum sl_setting_type {
-  SL_STYPE_INT,      /* an integer within [min, max] */
-  SL_STYPE_BOOL,     /* true/false, on/off, yes/no, 1/0 */
-  SL_STYPE_DURATION, /* milliseconds: a number, or text with a unit ('500ms', '2s', '1min') */
-  SL_STYPE_TEXT,     /* any text */
-  SL_STYPE_PATH,     /* a file system path (or a ':'-separated list of them) */
-  SL_STYPE_ENUM      /* one of the words of choices */
-} sl_setting_type;
-
-typedef struct sl_setting_def {
-  const char *name; /* lower case */
-  sl_setting_type type;
-  int64_t dflt;               /* INT, BOOL, DURATION (ms), ENUM (index): the default */
-  const char *dflt_text;      /* TEXT, PATH: the default, or NULL for none */
-  int64_t min, max;           /* INT, DURATION: the allowed range */
-  const char *const *choices; /* ENUM: the words, NULL-terminated */
-  const char *doc;            /* one line */
-} sl_setting_def;
-
-/* The definition of a registered setting. */
-const sl_setting_def *sl_setting_def_of(sl_setting_id id);
-/* The registered setting named name (any case), or -1. */
-int sl_setting_lookup(const char *name);
-
 /* SET name = v on c: check name and v as the header says and store the
 ** value (journaled by the catalog); v NULL, a NULL value or '' returns the
 ** setting to its default (a passthrough setting is removed).  A setting
