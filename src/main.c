@@ -393,14 +393,20 @@ static char *script_text(const cli *c, int *rc) {
   return c->sql || isatty(0) ? NULL : sl_read_all(stdin);
 }
 
+/* Start the dev broker, on port when it is free (port 0: any).  Returns its
+** bootstrap address, or NULL with err set. */
+static const char *dev_broker_up(int port, sl_err *err) {
+  const char *boot = sl_dev_broker_start(err);
+  const char *fixed = boot && port > 0 ? sl_dev_broker_listen(port) : NULL;
+  return fixed ? fixed : boot;
+}
+
 /* Start the dev broker (--dev-broker) and point kafka.brokers at it.
 ** Returns 0, or 1 after a message. */
 static int start_dev_broker(const cli *c, sluice *db) {
   sl_err err = {0};
-  const char *boot = sl_dev_broker_start(&err);
+  const char *boot = dev_broker_up(c->port, &err);
   if (boot) {
-    const char *fixed = c->port > 0 ? sl_dev_broker_listen(c->port) : NULL;
-    if (fixed) boot = fixed;
     fprintf(stderr, "sluice: dev broker at %s\n", boot);
     sl_engine_set(db, "kafka.brokers", boot, &err);
   }
@@ -505,14 +511,12 @@ static void create_topics(const char *topics) {
 ** lines on standard input are fault injection commands (tests drive them). */
 static int cmd_broker(cli *c) {
   sl_err err = {0};
-  const char *boot = sl_dev_broker_start(&err);
+  const char *boot = dev_broker_up(c->port, &err);
   if (!boot) {
     fprintf(stderr, "sluice: %s\n", err.msg);
     sl_err_clear(&err);
     return 1;
   }
-  const char *fixed = c->port > 0 ? sl_dev_broker_listen(c->port) : NULL;
-  if (fixed) boot = fixed;
   create_topics(c->topics);
   printf("%s\n", boot);
   fflush(stdout);

@@ -1175,6 +1175,15 @@ static int split_listen(const char *listen, char *host, size_t hostcap, char *po
   return 0;
 }
 
+/* 1 when an entry of list before a holds a's address (a name listed twice
+** in /etc/hosts). */
+static int listed_before(const struct addrinfo *list, const struct addrinfo *a) {
+  for (; list != a; list = list->ai_next)
+    if (list->ai_addrlen == a->ai_addrlen && !memcmp(list->ai_addr, a->ai_addr, a->ai_addrlen))
+      return 1;
+  return 0;
+}
+
 /* Bind and listen on every address listen names (a host name may have
 ** several: localhost may be ::1 and 127.0.0.1).  An address family the
 ** machine lacks is skipped; any other failure, or no address at all, is an
@@ -1200,6 +1209,7 @@ static int open_listener(const char *where, sl_listener *l) {
   l->loopback = 1;
   for (struct addrinfo *a = ai; a && !rc && l->n < SL_SERVE_MAX_ADDR; a = a->ai_next) {
     l->loopback &= is_loopback(a->ai_addr);
+    if (listed_before(ai, a)) continue;
     int fd = socket(a->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), one = 1;
     if (fd >= 0 && !setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) &&
         !bind(fd, a->ai_addr, a->ai_addrlen) && !listen(fd, 64)) {
