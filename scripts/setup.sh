@@ -11,7 +11,7 @@ packages=(
   # build
   build-essential autoconf automake libtool pkg-config lemon
   librdkafka-dev libcjson-dev libopenblas-dev libsqlite3-dev libedit-dev
-  libmicrohttpd-dev
+  libmicrohttpd-dev libcurl4-openssl-dev
   # tests (the sqlite3 oracle, script(1) for the shell test, a Prometheus text parser), benchmarks (sqlite3 and
   # Python peers, hyperfine) and formatting
   sqlite3 bsdutils curl python3-prometheus-client python3-numpy python3-sklearn python3-xgboost hyperfine clang-format

@@ -56,7 +56,7 @@ typedef enum undo_kind {
   U_SWAP_MODEL,  /* obj: the slot (a reference), model: the version swapped out (a
                     reference), at: its number */
   U_TRAINING,    /* obj: the slot (a reference), state: its learning state, at: its version */
-  U_SET,         /* name, value: the old value, at: 1 if the setting existed */
+  U_SET,         /* name, value: the old value, at: its position + 1 if it existed, else 0 */
   U_FUNC,        /* func: the descriptor added, old_func: the one it replaced, or NULL */
   U_EXT,         /* obj: the extension loaded */
   U_UNDONE,      /* applied by a rollback: holds nothing any more */
@@ -182,22 +182,29 @@ static void undo_one(sl_catalog *c, sl_undo *u) {
     sl_model_slot_release(s);
     break;
   }
-  case U_SET:
-    for (sl_setting **pp = &c->settings; *pp; pp = &(*pp)->next) {
-      sl_setting *st = *pp;
-      if (sl_stricmp(st->name, u->name)) continue;
-      if (u->at) {
-        sl_value_copy(&st->value, &u->value);
-        sl_value_own(&st->value);
-      } else {
-        *pp = st->next;
-        sl_value_free(&st->value);
-        free(st->name);
-        free(st);
-      }
-      break;
+  case U_SET: {
+    sl_setting **pp = &c->settings;
+    while (*pp && sl_stricmp((*pp)->name, u->name))
+      pp = &(*pp)->next;
+    sl_setting *st = *pp;
+    if (st && u->at) { /* it had a value: back to it */
+      sl_value_copy(&st->value, &u->value);
+      sl_value_own(&st->value);
+    } else if (st) { /* it was added */
+      *pp = st->next;
+      sl_value_free(&st->value);
+      free(st->name);
+      free(st);
+    } else if (u->at) { /* it was removed: back in its place */
+      st = sl_calloc(1, sizeof *st);
+      st->name = u->name; /* already lower case */
+      u->name = NULL;
+      sl_value_copy(&st->value, &u->value);
+      sl_value_own(&st->value);
+      list_insert((void **)&c->settings, st, u->at - 1, offsetof(sl_setting, next));
     }
     break;
+  }
   case U_FUNC:
     if (u->old_func)
       sl_functab_put(c->funcs, u->old_func); /* it takes u->func's place again */
@@ -403,17 +410,29 @@ int sl_catalog_drop_stream(sl_catalog *c, const char *name) {
 }
 
 void sl_catalog_set(sl_catalog *c, const char *name, const sl_value *v) {
-  sl_setting *s;
-  for (s = c->settings; s; s = s->next)
-    if (sl_stricmp(s->name, name) == 0) break;
+  sl_setting **pp = &c->settings;
+  int pos = 1;
+  for (; *pp && sl_stricmp((*pp)->name, name); pp = &(*pp)->next)
+    pos++;
+  sl_setting *s = *pp;
+  if (!s && !v) return; /* nothing to remove */
   sl_undo *u = journal(c, U_SET, NULL);
   if (u) {
     u->name = sl_strdup(name);
-    u->at = s != NULL;
+    for (char *p = u->name; *p; p++)
+      *p = (char)tolower((unsigned char)*p);
+    u->at = s ? pos : 0;
     if (s) {
       sl_value_copy(&u->value, &s->value);
       sl_value_own(&u->value);
     }
+  }
+  if (!v) { /* remove it */
+    *pp = s->next;
+    sl_value_free(&s->value);
+    free(s->name);
+    free(s);
+    return;
   }
   if (!s) {
     s = sl_calloc(1, sizeof *s);

@@ -61,7 +61,7 @@ typedef struct sl_catalog {
   sl_setting *settings;
   sl_functab *funcs;
   struct sluice_ext *exts; /* loaded extensions (extension.c), owning their functions */
-  int load_path_fixed;     /* load_path was set by --load-path: SET cannot change it */
+  unsigned fixed;          /* bit i: setting i (settings.h) was fixed by the command line */
   int saving;              /* a savepoint is open: changes are journaled */
   sl_undo *journal;        /* its undo entries, the latest first (owned) */
 } sl_catalog;
@@ -76,7 +76,8 @@ sl_stream *sl_catalog_add_stream(sl_catalog *c, const char *name, const sl_stmt 
 /* Remove by name; returns 1 if something was removed. */
 int sl_catalog_drop_table(sl_catalog *c, const char *name);
 int sl_catalog_drop_stream(sl_catalog *c, const char *name);
-/* Settings: set (copying v) and get (NULL when unset). */
+/* Settings, by name (any case; settings.h checks names and values): set
+** (copying v; v NULL removes the setting) and get (NULL when unset). */
 void sl_catalog_set(sl_catalog *c, const char *name, const sl_value *v);
 const sl_value *sl_catalog_get(sl_catalog *c, const char *name);
 /* Models: find a slot by name (NULL if none); add a model under a new name

@@ -1,13 +1,12 @@
 /*
-** client.c - the client side of `sluice --connect` (see client.h).
+** client.c - the client side of a running `sluice serve` (see client.h).
 **
-** The transport: a non-blocking IPv4 socket, the request written whole, and
-** the answer read as it comes: the status line and headers, then the body,
-** decoded from chunked transfer encoding (or taken by Content-Length, or up
-** to the close) and cut into lines.  Every wait is a poll of at most
-** SL_HTTP_TICK_MS, so a flag set by a SIGINT handler ends a request that is
-** connecting, sending or streaming within that time (the socket is closed:
-** the server sees the client go away).
+** The transport is libcurl: one easy handle per request, driven by a multi
+** handle whose waits last at most SL_HTTP_TICK_MS, so that a flag set by a
+** SIGINT handler ends a request that is resolving, connecting, sending or
+** streaming within that time (the handle is cleaned up, which closes the
+** connection: the server sees the client go away).  The body of the answer
+** is cut into lines as it arrives and each line handed on at once.
 **
 ** On top of it, POST /query: one NDJSON object per line (columns, rows,
 ** query ids, a final status or error), rows converted to sl_values of the
@@ -16,158 +15,112 @@
 */
 #include "client.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
+#include <curl/curl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "json.h"
+#include "sluice.h"
 
 #define SL_HTTP_TICK_MS 100          /* how often *stop is looked at while waiting */
-#define SL_HTTP_CONNECT_MS 10000     /* how long a connect may take */
-#define SL_HTTP_MAX_HEAD (64u << 10) /* status line and headers */
-#define SL_HTTP_MAX_LINE (64u << 20) /* one line of a body, or a chunk-size line */
+#define SL_HTTP_CONNECT_MS 10000     /* how long resolving and connecting may take */
+#define SL_HTTP_MAX_LINE (64u << 20) /* one line of a body */
 #define SL_HTTP_MAX_ERROR (1u << 20) /* the body of an error answer */
 
-/* ---- waiting, connecting, sending ------------------------------------- */
+/* Never through a proxy, whatever the environment says. */
+#define SL_HTTP_NO_PROXY "localhost,127.0.0.0/8,::1"
 
-/* Wait until fd is ready for events (POLLIN or POLLOUT; an error or hangup
-** counts as ready), looking at *stop (may be NULL) every tick.  timeout_ms < 0
-** waits without limit.  Returns 1 ready, 0 timed out, -1 stopped, -2 when poll
-** failed (errno set). */
-static int wait_fd(int fd, short events, volatile sig_atomic_t *stop, int timeout_ms) {
-  int waited = 0;
-  for (;;) {
-    if (stop && *stop) return -1;
-    if (timeout_ms >= 0 && waited >= timeout_ms) return 0;
-    struct pollfd p = {.fd = fd, .events = events};
-    int r = poll(&p, 1, SL_HTTP_TICK_MS);
-    if (r > 0) return 1;
-    if (r < 0 && errno != EINTR) return -2;
-    if (r == 0) waited += SL_HTTP_TICK_MS;
-  }
+/* How http_request ended. */
+enum {
+  SL_HTTP_FAILED = -1, /* no answer, or the answer broke off (err set) */
+  SL_HTTP_DONE = 0,    /* the whole body was read */
+  SL_HTTP_STOPPED = 1, /* *stop became non-zero: the connection was closed */
+  SL_HTTP_CALLER = 2   /* the line callback asked to stop */
+};
+
+/* Called with each line of an answer's body as it arrives: status is the
+** answer's HTTP status, line the bytes without "\n" or "\r\n" (NUL-terminated,
+** writable, valid during the call only; a last line without "\n" counts too).
+** Also called with line NULL after each piece of the body received, a moment
+** to flush output.  Returns 0 to read on, non-zero to stop. */
+typedef int (*sl_http_line_fn)(void *ud, int status, char *line, size_t n);
+
+/* ---- the transport ------------------------------------------------------- */
+
+static void global_init(void) {
+  curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-/* Parse url ("http://HOST:PORT" and an optional "/"; HOST an IPv4 address or
-** localhost) into sa and the Host header's text host (hostcap bytes).
-** Returns 0, or -1 with err set. */
-static int parse_url(const char *url, struct sockaddr_in *sa, char *host, size_t hostcap,
-                     sl_err *err) {
-  char name[64];
-  int port = 0, used = 0;
-  if (strncmp(url, "http://", 7) || sscanf(url + 7, "%63[^:/]:%d%n", name, &port, &used) != 2 ||
-      port <= 0 || port > 65535 || (url[7 + used] && strcmp(url + 7 + used, "/"))) {
-    sl_err_set(err, SL_EIO, "bad server URL '%s' (http://HOST:PORT)", url);
-    return -1;
+/* The URL of path below base (http:// or https://, no query or fragment) in
+** u.  Returns 0, or -1 with err set. */
+static int set_url(CURLU *u, const char *base, const char *path, sl_err *err) {
+  char *scheme = NULL, *old = NULL;
+  int ok = curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK &&
+           curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+           (!strcmp(scheme, "http") || !strcmp(scheme, "https")) &&
+           curl_url_get(u, CURLUPART_QUERY, &old, 0) == CURLUE_NO_QUERY &&
+           curl_url_get(u, CURLUPART_FRAGMENT, &old, 0) == CURLUE_NO_FRAGMENT &&
+           curl_url_get(u, CURLUPART_PATH, &old, 0) == CURLUE_OK;
+  if (ok) { /* the base's path, without a final '/', then path */
+    size_t n = strlen(old);
+    while (n && old[n - 1] == '/')
+      n--;
+    char *full = sl_mprintf("%.*s%s", (int)n, old, path);
+    ok = curl_url_set(u, CURLUPART_PATH, full, 0) == CURLUE_OK;
+    free(full);
   }
-  memset(sa, 0, sizeof *sa);
-  sa->sin_family = AF_INET;
-  sa->sin_port = htons((uint16_t)port);
-  const char *ip = !strcmp(name, "localhost") ? "127.0.0.1" : name;
-  if (inet_pton(AF_INET, ip, &sa->sin_addr) != 1) {
-    sl_err_set(err, SL_EIO, "bad server URL '%s': HOST is an IPv4 address or localhost", url);
-    return -1;
-  }
-  snprintf(host, hostcap, "%s:%d", name, port);
-  return 0;
+  curl_free(scheme);
+  curl_free(old);
+  if (!ok)
+    sl_err_set(err, SL_EIO,
+               "bad server URL '%s' (http://HOST:PORT, https://HOST[:PORT][/PATH], "
+               "http://[IPV6]:PORT)",
+               base);
+  return ok ? 0 : -1;
 }
 
-/* Open a non-blocking connection to sa (at most SL_HTTP_CONNECT_MS).
-** Returns the socket (the caller closes it), -1 with err set, or -2 when
-** *stop ended the wait. */
-static int open_conn(const struct sockaddr_in *sa, const char *url, volatile sig_atomic_t *stop,
-                     sl_err *err) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0 || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
-    sl_err_set(err, SL_EIO, "socket: %s", strerror(errno));
-    if (fd >= 0) close(fd);
-    return -1;
-  }
-  int e = 0;
-  if (connect(fd, (const struct sockaddr *)sa, sizeof *sa) < 0) {
-    e = errno;
-    if (e == EINPROGRESS || e == EINTR) {
-      int w = wait_fd(fd, POLLOUT, stop, SL_HTTP_CONNECT_MS);
-      socklen_t len = sizeof e;
-      if (w == -1) {
-        close(fd);
-        return -2;
-      }
-      if (w == 0)
-        e = ETIMEDOUT;
-      else if (w < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) < 0)
-        e = errno;
-    }
-  }
-  if (e) {
-    sl_err_set(err, SL_EIO, "cannot reach %s: %s", url, strerror(e));
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-/* Write z[0..n) to fd.  Returns 0, -1 when the connection failed (errno set),
-** -2 when *stop ended the wait. */
-static int send_all(int fd, const char *z, size_t n, volatile sig_atomic_t *stop) {
-  while (n) {
-    ssize_t w = send(fd, z, n, MSG_NOSIGNAL);
-    if (w > 0) {
-      z += w;
-      n -= (size_t)w;
-      continue;
-    }
-    if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return -1;
-    int r = wait_fd(fd, POLLOUT, stop, -1);
-    if (r == -1) return -2;
-    if (r < 0) return -1;
-  }
-  return 0;
-}
-
-/* ---- reading the answer ------------------------------------------------- */
-
-enum { BODY_NONE, BODY_CHUNKED, BODY_LENGTH, BODY_CLOSE };
-enum { CH_SIZE, CH_DATA, CH_DATA_END, CH_TRAILER };
-
-/* The answer being read: the head, then the body's framing and its lines. */
-typedef struct {
+/* One request and the answer being read: its body cut into lines. */
+typedef struct request {
+  CURL *h;
+  CURLU *u;
+  struct curl_slist *hdrs;
+  char *noproxy;
+  char errbuf[CURL_ERROR_SIZE];
   sl_http_line_fn fn;
   void *ud;
-  int status;      /* HTTP status, once the head is read */
-  int body;        /* BODY_*: BODY_NONE while the head is read */
-  int chunk;       /* CH_*: where in the chunked encoding */
-  uint64_t left;   /* bytes left in the current chunk, or of the body */
-  sl_buf head;     /* the head, then a chunk-size or trailer line being read */
+  int status;      /* HTTP status, once the body starts */
   sl_buf line;     /* body bytes not yet ending a line */
-  const char *bad; /* why the framing is malformed (static text) */
-} reader;
+  int stopped;     /* the callback asked to stop */
+  const char *bad; /* why the answer was refused (static text) */
+} request;
 
 /* Hand the line z[0..n) to the callback after dropping a final '\r' and
 ** terminating it (z[n] must be writable).  Returns the callback's answer. */
-static int emit(reader *r, char *z, size_t n) {
+static int emit(request *r, char *z, size_t n) {
   if (n && z[n - 1] == '\r') n--;
   z[n] = 0;
   return r->fn(r->ud, r->status, z, n);
 }
 
-/* Take n bytes of body: append them to the line being read and hand over
-** every line they complete.  Returns 0, 2 when the callback asked to stop, -1
-** when a line grows beyond SL_HTTP_MAX_LINE. */
-static int body_bytes(reader *r, const char *p, size_t n) {
-  if (!n) return 0;
-  size_t start = 0, scan = r->line.n;
+/* libcurl's write callback: n bytes of body appended to the line being
+** read, every line they complete handed over.  Returns n, or 0 to stop the
+** transfer (the callback asked to, or a line grew beyond SL_HTTP_MAX_LINE). */
+static size_t on_body(char *p, size_t size, size_t nmemb, void *ud) {
+  request *r = ud;
+  size_t n = size * nmemb, start = 0, scan = r->line.n;
+  long status = 0;
+  curl_easy_getinfo(r->h, CURLINFO_RESPONSE_CODE, &status);
+  r->status = (int)status;
   sl_buf_append(&r->line, p, n);
   for (char *nl; (nl = memchr(r->line.z + scan, '\n', r->line.n - scan));) {
     size_t end = (size_t)(nl - r->line.z);
-    if (emit(r, r->line.z + start, end - start)) return 2;
+    if (emit(r, r->line.z + start, end - start)) {
+      r->stopped = 1;
+      return 0;
+    }
     start = scan = end + 1;
   }
   if (start) {
@@ -177,69 +130,145 @@ static int body_bytes(reader *r, const char *p, size_t n) {
   }
   if (r->line.n > SL_HTTP_MAX_LINE) {
     r->bad = "a line of the answer is too long";
-    return -1;
+    return 0;
   }
+  if (r->fn(r->ud, r->status, NULL, 0)) {
+    r->stopped = 1;
+    return 0;
+  }
+  return n;
+}
+
+/* The hosts never reached through a proxy (caller frees): the
+** environment's NO_PROXY (or no_proxy) and loopback. */
+static char *no_proxy(void) {
+  const char *env = getenv("NO_PROXY");
+  if (!env || !*env) env = getenv("no_proxy");
+  if (env && !strcmp(env, "*")) return sl_strdup("*"); /* only alone does it mean every host */
+  return env && *env ? sl_mprintf("%s,%s", env, SL_HTTP_NO_PROXY) : sl_strdup(SL_HTTP_NO_PROXY);
+}
+
+/* Prepare r to send method on path (below rm's URL) with body[0..nbody)
+** (POST when body is not NULL), rm's token and CA file, the answer's lines
+** to fn(ud, ...).  Returns 0, or -1 with err set (a bad URL); either way
+** request_free(r) releases it. */
+static int request_init(request *r, const sl_remote *rm, const char *method, const char *path,
+                        const char *body, size_t nbody, sl_http_line_fn fn, void *ud, sl_err *err) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, global_init);
+  memset(r, 0, sizeof *r);
+  r->fn = fn;
+  r->ud = ud;
+  r->u = curl_url();
+  if (set_url(r->u, rm->url, path, err)) return -1;
+  r->h = curl_easy_init();
+  r->hdrs = curl_slist_append(NULL, "Expect:");
+  if (body) r->hdrs = curl_slist_append(r->hdrs, "Content-Type: text/plain; charset=utf-8");
+  if (rm->token && *rm->token) {
+    char *auth = sl_mprintf("Authorization: Bearer %s", rm->token);
+    r->hdrs = curl_slist_append(r->hdrs, auth); /* copied */
+    free(auth);
+  }
+  r->noproxy = no_proxy();
+  curl_easy_setopt(r->h, CURLOPT_CURLU, r->u);
+  curl_easy_setopt(r->h, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(r->h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(r->h, CURLOPT_NOPROXY, r->noproxy);
+  curl_easy_setopt(r->h, CURLOPT_CONNECTTIMEOUT_MS, (long)SL_HTTP_CONNECT_MS);
+  curl_easy_setopt(r->h, CURLOPT_USERAGENT, "sluice/" SLUICE_VERSION);
+  curl_easy_setopt(r->h, CURLOPT_HTTPHEADER, r->hdrs);
+  curl_easy_setopt(r->h, CURLOPT_ERRORBUFFER, r->errbuf);
+  curl_easy_setopt(r->h, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(r->h, CURLOPT_WRITEDATA, r);
+  if (rm->cacert && *rm->cacert) curl_easy_setopt(r->h, CURLOPT_CAINFO, rm->cacert);
+  if (body) {
+    curl_easy_setopt(r->h, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(r->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)nbody);
+  }
+  if (strcmp(method, body ? "POST" : "GET")) curl_easy_setopt(r->h, CURLOPT_CUSTOMREQUEST, method);
   return 0;
 }
 
-/* The body ended: hand over a last line that has no '\n'.  Returns 0 or 2
-** (the callback asked to stop). */
-static int body_end(reader *r) {
-  if (!r->line.n) return 0;
-  size_t n = r->line.n;
-  r->line.n = 0;
-  return emit(r, r->line.z, n) ? 2 : 0;
+/* Release what request_init made (the connection is closed). */
+static void request_free(request *r) {
+  curl_easy_cleanup(r->h);
+  curl_url_cleanup(r->u);
+  curl_slist_free_all(r->hdrs);
+  free(r->noproxy);
+  sl_buf_free(&r->line);
 }
 
-/* Case-insensitive: does the header line h (NUL-terminated) name `name`?
-** Returns its value with leading space skipped, or NULL. */
-static const char *header_value(const char *h, const char *name) {
-  size_t n = strlen(name);
-  if (sl_strnicmp(h, name, n) || h[n] != ':') return NULL;
-  h += n + 1;
-  while (*h == ' ' || *h == '\t')
-    h++;
-  return h;
-}
-
-/* Parse the complete head in r->head (up to and without the blank line):
-** the status and how the body is framed.  Returns 0 or -1 (r->bad set). */
-static int parse_head(reader *r) {
-  char *z = r->head.z;
-  if (sscanf(z, "HTTP/1.%*d %d", &r->status) != 1 || r->status < 100 || r->status > 999) {
-    r->bad = "no HTTP answer";
-    return -1;
+/* Run the transfer of r to its end, or until *stop (may be NULL) is
+** non-zero, looked at every SL_HTTP_TICK_MS.  Returns SL_HTTP_STOPPED, or
+** SL_HTTP_DONE with *code libcurl's result; SL_HTTP_FAILED when libcurl
+** itself failed. */
+static int request_run(request *r, volatile sig_atomic_t *stop, CURLcode *code) {
+  CURLM *m = curl_multi_init();
+  curl_multi_add_handle(m, r->h);
+  int running = 1, result = SL_HTTP_DONE;
+  while (running && result == SL_HTTP_DONE) {
+    if (stop && *stop)
+      result = SL_HTTP_STOPPED;
+    else if (curl_multi_perform(m, &running) != CURLM_OK ||
+             (running && curl_multi_poll(m, NULL, 0, SL_HTTP_TICK_MS, NULL) != CURLM_OK))
+      result = SL_HTTP_FAILED;
   }
-  r->body = BODY_CLOSE;
-  int chunked = 0, has_length = 0;
-  for (char *h = strchr(z, '\n'); h && *++h;) {
-    char *end = strchr(h, '\n');
-    if (end) *end = 0;
-    size_t len = strlen(h);
-    if (len && h[len - 1] == '\r') h[len - 1] = 0;
-    const char *v;
-    if ((v = header_value(h, "Transfer-Encoding")) && strstr(v, "chunked")) chunked = 1;
-    if ((v = header_value(h, "Content-Length"))) {
-      char *e;
-      errno = 0;
-      unsigned long long x = strtoull(v, &e, 10);
-      if (e == v || errno) {
-        r->bad = "a bad Content-Length";
-        return -1;
-      }
-      r->left = x;
-      has_length = 1;
+  *code = CURLE_OK;
+  CURLMsg *msg;
+  int left;
+  while ((msg = curl_multi_info_read(m, &left)))
+    if (msg->msg == CURLMSG_DONE) *code = msg->data.result;
+  curl_multi_remove_handle(m, r->h);
+  curl_multi_cleanup(m);
+  return result;
+}
+
+/* The error of a transfer that ended with code c (msg: libcurl's words). */
+static void transfer_error(const char *url, CURLcode c, const char *msg, const request *r,
+                           sl_err *err) {
+  if (r->bad)
+    sl_err_set(err, SL_EIO, "from %s: %s", url, r->bad);
+  else if (c == CURLE_COULDNT_CONNECT || c == CURLE_COULDNT_RESOLVE_HOST ||
+           c == CURLE_COULDNT_RESOLVE_PROXY || (c == CURLE_OPERATION_TIMEDOUT && !r->status))
+    sl_err_set(err, SL_EIO, "cannot reach %s: %s", url, msg);
+  else if (r->status)
+    sl_err_set(err, SL_EIO, "the answer from %s broke off: %s", url, msg);
+  else
+    sl_err_set(err, SL_EIO, "no HTTP answer from %s: %s", url, msg);
+}
+
+/* Send one request to the server rm names: method on path (below its URL)
+** with body[0..nbody) (POST when body is not NULL).  The body of the answer
+** goes to fn line by line as it arrives; *status gets the HTTP status (0 if
+** none was read).  *stop (may be NULL) ends the request once non-zero.
+** Returns one of SL_HTTP_*; err is set only for SL_HTTP_FAILED.  Nothing is
+** printed. */
+static int http_request(const sl_remote *rm, const char *method, const char *path, const char *body,
+                        size_t nbody, volatile sig_atomic_t *stop, sl_http_line_fn fn, void *ud,
+                        int *status, sl_err *err) {
+  request r;
+  int result = SL_HTTP_FAILED;
+  CURLcode code = CURLE_OK;
+  if (!request_init(&r, rm, method, path, body, nbody, fn, ud, err))
+    result = request_run(&r, stop, &code);
+  if (result == SL_HTTP_DONE) {
+    long st = 0;
+    curl_easy_getinfo(r.h, CURLINFO_RESPONSE_CODE, &st);
+    r.status = (int)st;
+    if (r.stopped) {
+      result = SL_HTTP_CALLER;
+    } else if (code != CURLE_OK) {
+      transfer_error(rm->url, code, *r.errbuf ? r.errbuf : curl_easy_strerror(code), &r, err);
+      result = SL_HTTP_FAILED;
+    } else if (r.line.n && emit(&r, r.line.z, r.line.n)) { /* a last line without '\n' */
+      result = SL_HTTP_CALLER;
     }
-    if (!end) break;
-    h = end;
+  } else if (result == SL_HTTP_FAILED && !err->code) {
+    sl_err_set(err, SL_EINTERNAL, "libcurl failed on %s", rm->url);
   }
-  if (chunked) {
-    r->body = BODY_CHUNKED;
-    r->chunk = CH_SIZE;
-  } else if (has_length) {
-    r->body = BODY_LENGTH;
-  }
-  return 0;
+  *status = r.status;
+  request_free(&r);
+  return result;
 }
 
 /* The value of the hex digit c, or -1. */
@@ -248,171 +277,6 @@ static int hex_digit(char c) {
          : c >= 'a' && c <= 'f' ? c - 'a' + 10
          : c >= 'A' && c <= 'F' ? c - 'A' + 10
                                 : -1;
-}
-
-/* The value of a chunk-size line (hex digits, then maybe ";extension").
-** Returns the size, or -1 when it is not one. */
-static int64_t chunk_size(const char *z) {
-  int64_t x = 0;
-  int digits = 0, d;
-  for (; (d = hex_digit(*z)) >= 0; z++, digits++) {
-    if (digits == 15) return -1;
-    x = x * 16 + d;
-  }
-  if (!digits || (*z && *z != ';' && *z != ' ' && *z != '\t')) return -1;
-  return x;
-}
-
-/* Feed n bytes read from the socket.  Returns 0 to read on, 1 when the body
-** is complete, 2 when the callback asked to stop, -1 on malformed framing
-** (r->bad set). */
-static int feed(reader *r, const char *p, size_t n) {
-  while (r->body == BODY_NONE) { /* the head: up to an empty line */
-    size_t old = r->head.n;
-    sl_buf_append(&r->head, p, n);
-    char *z = r->head.z, *sep = NULL;
-    size_t from = old > 3 ? old - 3 : 0, seplen = 0;
-    for (size_t i = from; i < r->head.n && !sep; i++)
-      if (z[i] == '\n' && i + 1 < r->head.n && z[i + 1] == '\n')
-        sep = z + i, seplen = 2;
-      else if (z[i] == '\n' && i + 2 < r->head.n && z[i + 1] == '\r' && z[i + 2] == '\n')
-        sep = z + i, seplen = 3;
-    if (!sep) {
-      if (r->head.n > SL_HTTP_MAX_HEAD) {
-        r->bad = "the answer's headers are too long";
-        return -1;
-      }
-      return 0;
-    }
-    *sep = 0;
-    size_t used = (size_t)(sep - z) + seplen - old; /* bytes of p in the head */
-    p += used;
-    n -= used;
-    if (parse_head(r)) return -1;
-    sl_buf_reset(&r->head);
-    if (r->status < 200) r->body = BODY_NONE; /* 1xx: the real answer follows */
-  }
-  if (r->body == BODY_CLOSE) return body_bytes(r, p, n) ? (r->bad ? -1 : 2) : 0;
-  if (r->body == BODY_LENGTH) {
-    size_t m = n < r->left ? n : (size_t)r->left;
-    r->left -= m;
-    int rc = body_bytes(r, p, m);
-    if (rc) return r->bad ? -1 : 2;
-    return r->left ? 0 : (body_end(r) ? 2 : 1);
-  }
-  while (n) { /* chunked */
-    if (r->chunk == CH_DATA) {
-      size_t m = n < r->left ? n : (size_t)r->left;
-      if (body_bytes(r, p, m)) return r->bad ? -1 : 2;
-      p += m;
-      n -= m;
-      r->left -= m;
-      if (!r->left) r->chunk = CH_DATA_END;
-      continue;
-    }
-    /* A line of the framing: a chunk size, the end of a chunk's data, a trailer. */
-    const char *nl = memchr(p, '\n', n);
-    size_t m = nl ? (size_t)(nl - p) : n;
-    sl_buf_append(&r->head, p, m);
-    if (r->head.n > SL_HTTP_MAX_HEAD) {
-      r->bad = "a malformed chunk";
-      return -1;
-    }
-    if (!nl) return 0;
-    p += m + 1;
-    n -= m + 1;
-    if (r->head.n && r->head.z[r->head.n - 1] == '\r') r->head.z[--r->head.n] = 0;
-    int empty = r->head.n == 0;
-    if (r->chunk == CH_SIZE) {
-      int64_t size = chunk_size(r->head.z ? r->head.z : "");
-      if (size < 0) {
-        r->bad = "a malformed chunk size";
-        return -1;
-      }
-      r->left = (uint64_t)size;
-      r->chunk = size ? CH_DATA : CH_TRAILER;
-    } else if (r->chunk == CH_DATA_END) {
-      if (!empty) {
-        r->bad = "a chunk longer than its size";
-        return -1;
-      }
-      r->chunk = CH_SIZE;
-    } else if (empty) { /* CH_TRAILER: the blank line ends the body */
-      return body_end(r) ? 2 : 1;
-    }
-    sl_buf_reset(&r->head);
-  }
-  return 0;
-}
-
-int sl_http_request(const char *url, const char *token, const char *method, const char *path,
-                    const char *body, size_t nbody, volatile sig_atomic_t *stop, sl_http_line_fn fn,
-                    void *ud, int *status, sl_err *err) {
-  struct sockaddr_in sa;
-  char host[96];
-  *status = 0;
-  if (parse_url(url, &sa, host, sizeof host, err)) return SL_HTTP_FAILED;
-  int fd = open_conn(&sa, url, stop, err);
-  if (fd == -2) return SL_HTTP_STOPPED;
-  if (fd < 0) return SL_HTTP_FAILED;
-  reader r = {.fn = fn, .ud = ud};
-  sl_buf_init(&r.head);
-  sl_buf_init(&r.line);
-  sl_buf_printf(&r.head,
-                "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\nContent-Length: %zu\r\n",
-                method, path, host, nbody);
-  if (token && *token) sl_buf_printf(&r.head, "Authorization: Bearer %s\r\n", token);
-  sl_buf_puts(&r.head, "\r\n");
-  int rc = send_all(fd, r.head.z, r.head.n, stop);
-  if (!rc && nbody) rc = send_all(fd, body, nbody, stop);
-  /* A failed send still reads on: the server may have answered (413) and
-  ** closed before taking the whole body. */
-  int send_failed = rc == -1, send_errno = errno;
-  sl_buf_reset(&r.head);
-  int result = SL_HTTP_FAILED;
-  if (rc == -2) {
-    result = SL_HTTP_STOPPED;
-    goto done;
-  }
-  char chunk[16384];
-  for (;;) {
-    int w = wait_fd(fd, POLLIN, stop, -1);
-    if (w == -1) {
-      result = SL_HTTP_STOPPED;
-      break;
-    }
-    ssize_t got = w < 0 ? -1 : recv(fd, chunk, sizeof chunk, 0);
-    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) continue;
-    if (got <= 0) { /* the close, or a failed connection */
-      int e = got < 0 ? errno : 0;
-      if (r.body == BODY_CLOSE) {
-        result = body_end(&r) ? SL_HTTP_CALLER : SL_HTTP_DONE;
-      } else if (r.body == BODY_NONE) {
-        if (send_failed)
-          sl_err_set(err, SL_EIO, "connection to %s lost: %s", url, strerror(send_errno));
-        else if (e)
-          sl_err_set(err, SL_EIO, "connection to %s lost: %s", url, strerror(e));
-        else
-          sl_err_set(err, SL_EIO, "no HTTP answer from %s", url);
-      } else {
-        sl_err_set(err, SL_EIO, "the answer from %s broke off%s%s", url, e ? ": " : "",
-                   e ? strerror(e) : "");
-      }
-      break;
-    }
-    int f = feed(&r, chunk, (size_t)got);
-    if (r.body != BODY_NONE && fn(ud, r.status, NULL, 0) && f == 0) f = 2;
-    if (f == 0) continue;
-    if (f < 0) sl_err_set(err, SL_EIO, "from %s: %s", url, r.bad);
-    result = f == 1 ? SL_HTTP_DONE : f == 2 ? SL_HTTP_CALLER : SL_HTTP_FAILED;
-    break;
-  }
-done:
-  *status = r.status;
-  close(fd);
-  sl_buf_free(&r.head);
-  sl_buf_free(&r.line);
-  return result;
 }
 
 /* ---- POST /query: the NDJSON answer --------------------------------------- */
@@ -662,14 +526,13 @@ static int on_line(void *ud, int status, char *line, size_t n) {
   return 0;
 }
 
-int sl_client_query(const char *url, const char *token, const char *sql, sl_printer *out,
+int sl_client_query(const sl_remote *r, const char *sql, sl_printer *out,
                     volatile sig_atomic_t *stop, sl_err *err) {
   answer a = {.out = out, .err = err};
   sl_buf_init(&a.body);
   sl_buf_init(&a.blob);
   int status;
-  int rc = sl_http_request(url, token, "POST", "/query", sql, strlen(sql), stop, on_line, &a,
-                           &status, err);
+  int rc = http_request(r, "POST", "/query", sql, strlen(sql), stop, on_line, &a, &status, err);
   fflush(out->f);
   int result = -1;
   if (rc == SL_HTTP_STOPPED) {
@@ -686,7 +549,7 @@ int sl_client_query(const char *url, const char *token, const char *sql, sl_prin
   } else if (a.final == 1) {
     result = 0;
   } else if (!a.final) {
-    sl_err_set(err, SL_EIO, "the answer from %s ended without a status", url);
+    sl_err_set(err, SL_EIO, "the answer from %s ended without a status", r->url);
   }
   sl_printer_end(out);
   drop_columns(&a);
@@ -704,12 +567,11 @@ static int print_line(void *ud, int status, char *line, size_t n) {
   return 0;
 }
 
-int sl_client_request(const char *url, const char *token, const char *method, const char *path,
-                      const char *body) {
+int sl_client_request(const sl_remote *r, const char *method, const char *path, const char *body) {
   sl_err err = {0};
   int status = 0;
-  int rc = sl_http_request(url, token, method, path, body, body ? strlen(body) : 0, NULL,
-                           print_line, NULL, &status, &err);
+  int rc = http_request(r, method, path, body, body ? strlen(body) : 0, NULL, print_line, NULL,
+                        &status, &err);
   fflush(stdout);
   if (rc == SL_HTTP_FAILED) {
     fprintf(stderr, "sluice: %s\n", err.msg ? err.msg : "no answer");

@@ -13,7 +13,7 @@
 ** failure rolls the savepoint back (catalog.h) after the queries planned
 ** since have been freed, so nothing the failed part created is visible.
 */
-#include "engine.h"
+#include "engine_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,7 +61,7 @@ void sluice_interrupt(sluice *db) {
 
 int sluice_exec(sluice *db, const char *sql, sluice_row_cb cb, void *ud, char **errmsg) {
   sl_err err = {0};
-  int rc = sl_engine_exec(db, sql, 0, (sl_row_fn)cb, ud, &err);
+  int rc = sl_engine_exec(db, sql, SL_EXEC_IMMEDIATE, (sl_row_fn)cb, ud, &err);
   if (errmsg) *errmsg = NULL;
   if (rc) {
     if (errmsg) {
@@ -114,6 +114,15 @@ static void show_func(void *ud, const sl_func *f) {
                      : f->xFunc                     ? "scalar, batch"
                                                     : "batch";
   const char *cells[] = {f->name, args, kind, f->doc ? f->doc : ""};
+  sl_engine_text_row(s->fn, s->ud, 4, names, cells);
+}
+
+/* A row of SHOW SETTINGS (settings.h). */
+static void show_setting(void *ud, const char *name, const char *value, const char *dflt,
+                         const char *doc) {
+  show_ctx *s = ud;
+  static const char *const names[] = {"name", "value", "default", "description"};
+  const char *cells[] = {name, value, dflt, doc};
   sl_engine_text_row(s->fn, s->ud, 4, names, cells);
 }
 
@@ -175,14 +184,8 @@ static int exec_show(sluice *db, const sl_stmt *st, sl_row_fn fn, void *ud, sl_e
     return 0;
   }
   if (sl_stricmp(what, "settings") == 0) {
-    static const char *const names[] = {"name", "value"};
-    for (sl_setting *s = db->cat.settings; s; s = s->next) {
-      sl_value v = SL_VALUE_INIT;
-      sl_value_copy(&v, &s->value);
-      const char *cells[] = {s->name, sl_value_cstr(&v)};
-      sl_engine_text_row(fn, ud, 2, names, cells);
-      sl_value_free(&v);
-    }
+    show_ctx s = {fn, ud};
+    sl_setting_foreach(&db->cat, show_setting, &s);
     return 0;
   }
   sl_err_setpos(err, SL_EBIND, st->line, st->col,
@@ -253,7 +256,7 @@ static int exec_terminate(sluice *db, const sl_stmt *st, sl_row_fn fn, void *ud,
 
 /* A new plan over the engine's catalog. */
 static sl_plan *engine_plan(sluice *db) {
-  sl_plan_ctx ctx = {&db->cat, &db->nquery, db->vm_trace};
+  sl_plan_ctx ctx = {&db->cat, &db->nquery};
   return sl_plan_new(&ctx);
 }
 
@@ -268,8 +271,7 @@ static sl_run *engine_run(sluice *db, sl_plan *plan, int transient, sl_err *err)
       sl_plan_free(plan);
       return NULL;
     }
-    const sl_value *iv = sl_catalog_get(&db->cat, "checkpoint_interval");
-    cfg.ckpt_ms = iv ? sl_interval_ms(iv) : 5000;
+    cfg.ckpt_ms = sl_setting_int(&db->cat, SL_SET_CHECKPOINT_INTERVAL);
   }
   return sl_run_new(plan, &cfg, err);
 }
@@ -421,11 +423,10 @@ static int exec_insert(sluice *db, const sl_stmt *st, sl_err *err) {
   return rc;
 }
 
+/* SET name = value: through the registry (settings.h).  An unknown name is
+** an error at the statement, a value the setting does not take at the
+** value. */
 static int exec_set(sluice *db, const sl_stmt *st, sl_err *err) {
-  if (db->cat.load_path_fixed && sl_stricmp(st->name, "load_path") == 0) {
-    sl_err_setpos(err, SL_EBIND, st->line, st->col, "load_path is fixed by --load-path");
-    return -1;
-  }
   sl_bind b = {.funcs = db->cat.funcs, .err = err};
   sl_value v = SL_VALUE_INIT;
   /* A bare word (SET x = earliest) is taken as text. */
@@ -434,44 +435,68 @@ static int exec_set(sluice *db, const sl_stmt *st, sl_err *err) {
   } else if (sl_bind_expr(&b, st->value) || sl_expr_eval_const(st->value, &v, err)) {
     return -1;
   }
-  sl_catalog_set(&db->cat, st->name, &v);
-  if (sl_stricmp(st->name, "vm_trace") == 0) db->vm_trace = (int)sl_value_as_int(&v);
+  sl_err e = {0};
+  int rc = sl_setting_set(&db->cat, st->name, &v, &e);
   sl_value_free(&v);
-  return 0;
+  if (rc == 0) return 0;
+  int line = rc == -2 ? st->value->line : st->line, col = rc == -2 ? st->value->pos_col : st->col;
+  sl_err_setpos(err, e.code, line, col, "%s", e.msg);
+  sl_err_clear(&e);
+  return -1;
 }
 
 /* ---- checkpoints -------------------------------------------------------------- */
 
 sl_ckpt *sl_engine_state(sluice *db, sl_err *err) {
-  const sl_value *d = sl_catalog_get(&db->cat, "state_dir");
-  const char *dir = d ? sl_value_cstr((sl_value *)d) : NULL;
-  if (!dir || !*dir) return NULL;
+  const char *dir = sl_setting_text(&db->cat, SL_SET_STATE_DIR);
+  if (!dir) return NULL;
   if (db->ckpt && !strcmp(db->ckpt_dir, dir)) return db->ckpt;
   sl_ckpt_close(db->ckpt);
   free(db->ckpt_dir);
   db->ckpt_dir = NULL;
-  const sl_value *r = sl_catalog_get(&db->cat, "reset_state");
-  db->ckpt = sl_ckpt_open(dir, r && sl_value_truth(r), err);
+  db->ckpt = sl_ckpt_open(dir, sl_setting_int(&db->cat, SL_SET_RESET_STATE) != 0, err);
   if (db->ckpt) db->ckpt_dir = sl_strdup(dir);
   return db->ckpt;
 }
 
-int64_t sl_interval_ms(const sl_value *v) {
-  if (v->type == SL_INTEGER) return v->u.i;
-  if (v->type == SL_REAL) return (int64_t)v->u.r;
-  if (v->type != SL_TEXT) return -1;
-  char *end;
-  double x = strtod(v->u.z, &end);
-  while (*end == ' ')
-    end++;
-  double unit = !*end || !strcmp(end, "ms")                     ? 1
-                : !strcmp(end, "s") || !strcmp(end, "second")   ? 1000
-                : !strcmp(end, "seconds")                       ? 1000
-                : !strcmp(end, "min") || !strcmp(end, "minute") ? 60000
-                : !strcmp(end, "minutes") || !strcmp(end, "m")  ? 60000
-                                                                : -1;
-  if (end == v->u.z || unit < 0 || x < 0) return -1;
-  return (int64_t)(x * unit);
+/* ---- the narrow API of engine.h ---------------------------------------------- */
+
+sl_run *sl_engine_take_pending(sluice *db) {
+  sl_run *run = db->pending;
+  db->pending = NULL;
+  return run;
+}
+
+int sl_engine_set(sluice *db, const char *name, const char *text, sl_err *err) {
+  return sl_setting_set_text(&db->cat, name, text, err);
+}
+
+void sl_engine_fix_setting(sluice *db, sl_setting_id id) {
+  sl_setting_fix(&db->cat, id);
+}
+
+const char *sl_engine_setting_text(sluice *db, sl_setting_id id) {
+  return sl_setting_text(&db->cat, id);
+}
+
+const char *sl_engine_stats(sluice *db) {
+  return db->stats.z ? db->stats.z : "";
+}
+
+void sl_engine_stats_reset(sluice *db) {
+  sl_buf_reset(&db->stats);
+}
+
+int64_t sl_engine_changes(const sluice *db) {
+  return db->nchange;
+}
+
+int sl_engine_nmodels(const sluice *db) {
+  return db->cat.nmodel;
+}
+
+void sl_engine_set_hooks(sluice *db, const sl_engine_hooks *h) {
+  db->hooks = h;
 }
 
 /* ---- queries ------------------------------------------------------------------- */
@@ -604,7 +629,7 @@ static int exec_stmt(sluice *db, const sl_stmt *st, int mode, sl_row_fn fn, void
     return 0;
   case S_SET: return exec_set(db, st, err);
   case S_LOAD: {
-    if (db->hooks && !db->cat.load_path_fixed) {
+    if (db->hooks && !sl_setting_fixed(&db->cat, SL_SET_LOAD_PATH)) {
       /* a server's clients are remote: they load only what its owner allowed */
       sl_err_setpos(err, SL_EBIND, st->line, st->col,
                     "LOAD on a running engine needs its --load-path DIRS (the directories it "
@@ -669,7 +694,7 @@ int sl_engine_exec(sluice *db, const char *sql, int mode, sl_row_fn fn, void *ud
   }
   db->interrupted = 0;
   int rc = 0, keep = 0;
-  int nquery = db->nquery, vm_trace = db->vm_trace;
+  int nquery = db->nquery;
   if (atomic) sl_catalog_savepoint(&db->cat);
   for (const sl_stmt *st = node->parse.first; st; st = st->next) {
     /* One statement's savepoint; a query changes no definition, and it may
@@ -677,7 +702,8 @@ int sl_engine_exec(sluice *db, const char *sql, int mode, sl_row_fn fn, void *ud
     ** is the catalog's, one at a time). */
     int own = !atomic && st->kind != S_SELECT;
     if (own) sl_catalog_savepoint(&db->cat);
-    int failed = exec_stmt(db, st, atomic ? mode | SL_EXEC_ATOMIC : 0, fn, ud, err) != 0;
+    int failed =
+        exec_stmt(db, st, atomic ? mode | SL_EXEC_ATOMIC : SL_EXEC_IMMEDIATE, fn, ud, err) != 0;
     if (own && failed) sl_catalog_rollback(&db->cat); /* the statement's own changes */
     if (own && !failed) sl_catalog_release(&db->cat);
     if (failed) {
@@ -710,7 +736,6 @@ int sl_engine_exec(sluice *db, const char *sql, int mode, sl_row_fn fn, void *ud
     }
     sl_catalog_rollback(&db->cat);
     db->nquery = nquery;
-    db->vm_trace = vm_trace;
     keep = 0; /* nothing that points into the tree is left */
   } else if (atomic) {
     sl_catalog_release(&db->cat);

@@ -1,22 +1,18 @@
 /*
-** engine.h - the engine behind the public handle `sluice`: the catalog, the
-** parsed scripts it keeps alive, settings, and statement execution.
+** engine.h - the engine behind the public handle `sluice`, as the command
+** line, the shell and the server see it: statement execution, settings,
+** the queries a deferred script planned, counts, and the hooks a server
+** lends.  struct sluice itself is private to the engine (engine_int.h).
 */
 #ifndef SLUICE_ENGINE_H
 #define SLUICE_ENGINE_H
 
-#include <signal.h>
+#include <stdint.h>
 
-#include "catalog.h"
 #include "plan.h"
 #include "run.h"
+#include "settings.h"
 #include "sluice.h"
-
-typedef struct sl_parse_node {
-  sl_parse parse;
-  char *sql; /* owned copy of the script text */
-  struct sl_parse_node *next;
-} sl_parse_node;
 
 /* What a server (serve.c) lends the statements that concern its running
 ** queries.  Called from sl_engine_exec, so with whatever lock the caller
@@ -32,52 +28,70 @@ typedef struct sl_engine_hooks {
   int (*terminate)(void *ud, const char *id, sl_row_fn fn, void *fud, sl_err *err);
 } sl_engine_hooks;
 
-struct sluice {
-  sl_catalog cat;
-  sl_parse_node *parses; /* every parsed script, kept for the catalog's pointers */
-  volatile sig_atomic_t interrupted;
-  sl_plan *planning;            /* deferred mode: the script's queries, planned so far */
-  sl_run *pending;              /* deferred mode: the last script's queries, ready to start */
-  int nquery;                   /* queries planned so far (for ids q1, q2, ...) */
-  int vm_trace;                 /* SET vm_trace = 1 (debug builds) */
-  int show_stats;               /* print per-query counts after each run */
-  sl_buf stats;                 /* per-query counts of the queries run (the caller resets it) */
-  struct sl_ckpt *ckpt;         /* the checkpoint store of SET state_dir, opened at the first run */
-  char *ckpt_dir;               /* the directory it was opened for */
-  const sl_engine_hooks *hooks; /* a server's, or NULL */
-  int64_t nchange; /* statements executed that may change the catalog or plan a query */
-};
-
 /* Modes of sl_engine_exec, or-ed. */
-#define SL_EXEC_DEFERRED 1 /* queries with INTO wait in db->pending; implies SL_EXEC_ATOMIC */
-#define SL_EXEC_ATOMIC 2   /* the whole script or nothing (immediate mode too) */
-#define SL_EXEC_PLAN_ALL 4 /* with DEFERRED (a server): every query waits, with or without INTO */
+#define SL_EXEC_IMMEDIATE 0 /* each statement runs (a query to its end) before the next */
+#define SL_EXEC_DEFERRED 1  /* queries with INTO wait in the engine's pending run; implies ATOMIC  \
+                             */
+#define SL_EXEC_ATOMIC 2    /* the whole script or nothing (immediate mode too) */
+#define SL_EXEC_PLAN_ALL 4  /* with DEFERRED (a server): every query waits, with or without INTO */
 
 /* Execute every statement of sql.  In deferred mode (`sluice run`, serve)
 ** continuous queries with INTO are only planned, into one plan; when the
 ** script has succeeded, a run is made of it (connectors opened, checkpoints
-** loaded: a failure there fails the script) and left in db->pending, to be
-** started by sl_engine_run_pending or a server; every other query runs to completion
-** before the next statement; with SL_EXEC_PLAN_ALL every query is only
-** planned, its rows (without INTO) going to fn once it runs.  Rows of SELECTs without INTO and of
-** SHOW/DESCRIBE/EXPLAIN go to fn.  Returns 0, or -1 with err set
+** loaded: a failure there fails the script) and kept as the engine's
+** pending run, to be started by sl_engine_run_pending or taken by
+** sl_engine_take_pending; every other query runs to completion before the
+** next statement; with SL_EXEC_PLAN_ALL every query is only planned, its
+** rows (without INTO) going to fn once it runs.  Rows of SELECTs without
+** INTO and of SHOW/DESCRIBE/EXPLAIN go to fn.  Returns 0, or -1 with err set
 ** ("line:col: message" positions in err->line/col).
 **
 ** All or nothing: in deferred mode, or with SL_EXEC_ATOMIC, the script runs
 ** under a savepoint of the catalog (catalog.h).  When a statement fails, the
-** queries the script planned are freed (db->pending is NULL again), the
+** queries the script planned are freed (nothing is pending again), the
 ** catalog is rolled back - streams, tables and their rows, models and
 ** their versions and learning state, settings, the functions of a LOAD -
-** and db->nquery and vm_trace are as before: the script changed nothing.
+** and the query ids are as before: the script changed nothing.
 ** Not undone are the effects of queries that already ran (rows handed to
 ** fn; in immediate mode a SELECT ... INTO's output) and the file an EXPORT
-** MODEL wrote.  Deferred mode needs db->pending NULL on entry (callers run
+** MODEL wrote.  Deferred mode needs nothing pending on entry (callers run
 ** or take it after each script).  Without either mode each statement is
-** all or nothing by itself; the statements before a failing one stay. */
+** all or nothing by itself; the statements before a failing one stay.
+** Clears the interrupt flag (sluice_interrupt) first. */
 int sl_engine_exec(sluice *db, const char *sql, int mode, sl_row_fn fn, void *ud, sl_err *err);
 /* Run the queries collected in deferred mode, each source on its own thread,
-** until all finish.  Returns 0 or -1 with err set. */
+** until all finish; their counts are added to sl_engine_stats.  Returns 0 or
+** -1 with err set. */
 int sl_engine_run_pending(sluice *db, sl_err *err);
+/* The queries collected in deferred mode, handed to the caller (who frees
+** the run, or runs it: run.h); NULL when none.  Nothing is pending after. */
+sl_run *sl_engine_take_pending(sluice *db);
+
+/* SET name = text from the command line (--state-dir and the like): the
+** registry's checks (settings.h), the text read as the setting's type reads
+** text.  Returns 0, or -1 with err set. */
+int sl_engine_set(sluice *db, const char *name, const char *text, sl_err *err);
+/* From now on a SET of setting id fails: the command line fixed it. */
+void sl_engine_fix_setting(sluice *db, sl_setting_id id);
+/* The value of a text or path setting (settings.h: sl_setting_text), NULL
+** when none; valid until the setting changes. */
+const char *sl_engine_setting_text(sluice *db, sl_setting_id id);
+
+/* The per-query counts ("q1: 3 in, 3 out, 0 rejected\n" lines) of the
+** queries run since the last sl_engine_stats_reset; "" when none.  Valid
+** until the next statement executes. */
+const char *sl_engine_stats(sluice *db);
+void sl_engine_stats_reset(sluice *db);
+/* How many statements that may change the catalog or plan a query have
+** executed (SHOW, DESCRIBE, EXPLAIN and TERMINATE do not count): a caller
+** compares two readings to tell whether a script changed anything. */
+int64_t sl_engine_changes(const sluice *db);
+/* Models in the catalog. */
+int sl_engine_nmodels(const sluice *db);
+/* A server's hooks for SHOW QUERIES, DESCRIBE qN and TERMINATE (NULL: none;
+** h stays the caller's and must outlive its use). */
+void sl_engine_set_hooks(sluice *db, const sl_engine_hooks *h);
+
 /* The checkpoint store of SET state_dir (--state-dir), opened (or reopened
 ** for a new directory) on first use; SET reset_state = 1 (--reset-state)
 ** discards what it holds when it opens.  NULL without a state directory
@@ -88,8 +102,5 @@ struct sl_ckpt *sl_engine_state(sluice *db, sl_err *err);
 ** Returns what fn returns. */
 int sl_engine_text_row(sl_row_fn fn, void *ud, int ncol, const char *const *names,
                        const char *const *cells);
-/* A duration setting in milliseconds: a number is milliseconds; text may
-** carry a unit: '500ms', '2s', '1min'.  -1 when it is not a duration. */
-int64_t sl_interval_ms(const sl_value *v);
 
 #endif /* SLUICE_ENGINE_H */

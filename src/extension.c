@@ -27,7 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine.h"
+#include "engine_int.h"
 
 /* A function an extension registered: its descriptor and what it owns. */
 typedef struct ext_func {
@@ -262,14 +262,7 @@ static int inside(const char *real, const char *dir) {
 ** load_path (a ':'-separated list; unset or empty: anything loads).  NULL
 ** with err set when there is no such file or it is not allowed. */
 static char *resolve(sl_catalog *cat, const char *path, sl_err *err) {
-  const sl_value *lp = sl_catalog_get(cat, "load_path");
-  sl_value dirs_v = SL_VALUE_INIT;
-  const char *dirs = NULL;
-  if (lp && lp->type != SL_NULL) {
-    sl_value_copy(&dirs_v, lp);
-    dirs = sl_value_cstr(&dirs_v);
-    if (dirs && !*dirs) dirs = NULL;
-  }
+  const char *dirs = sl_setting_text(cat, SL_SET_LOAD_PATH);
   char *file = NULL;
   int bare = strchr(path, '/') == NULL;
   /* A bare name is looked for in each directory of load_path, in order. */
@@ -289,7 +282,6 @@ static char *resolve(sl_catalog *cat, const char *path, sl_err *err) {
     sl_err_set(err, SL_EIO, "LOAD '%s': no such file%s%s%s", path, dirs && bare ? " in " : "",
                dirs && bare ? "load_path " : "", dirs && bare ? dirs : "");
     free(file);
-    sl_value_free(&dirs_v);
     return NULL;
   }
   if (dirs) {
@@ -308,7 +300,6 @@ static char *resolve(sl_catalog *cat, const char *path, sl_err *err) {
     }
   }
   free(file);
-  sl_value_free(&dirs_v);
   return real; /* the real path: what was checked is what gets loaded */
 }
 

@@ -1,78 +1,376 @@
 /*
-** main.c - the sluice command line: `sluice run FILE.sql`, `sluice -e SQL`,
-** `sluice < file.sql`, and the interactive shell when run on a terminal;
-** --load and --load-path for extensions of C functions; the same shell and
-** scripts sent to a running server with --connect URL.
+** main.c - the sluice command line.  The options are parsed with
+** getopt_long (anywhere on the line: `sluice run --format csv f.sql`), the
+** first operand names the command, and a small function runs each command:
+** statements on a local engine (`sluice run FILE`, `-e SQL`, a script on
+** standard input, the interactive shell), the same sent to a running server
+** (--connect URL), `serve`, `broker`, and the thin clients of a server
+** (`submit`, `queries`, `terminate`, `describe`).  One table describes the
+** options (which commands take them and their help) and one the commands,
+** so that `sluice --help` and `sluice COMMAND --help` say what is accepted.
 */
 #include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "client.h"
 #include "engine.h"
 #include "kafka_broker.h"
 #include "output.h"
-#include "client.h"
 #include "serve.h"
 #include "shell.h"
 
-static const char *usage =
-    "usage: sluice [OPTIONS] [run FILE.sql | -e SQL]\n"
-    "\n"
-    "  sluice run FILE.sql   run the statements of FILE; continuous queries start together\n"
-    "  sluice -e 'SQL'       run SQL given on the command line\n"
-    "  sluice < FILE.sql     run statements read from standard input\n"
-    "  sluice                the interactive shell (on a terminal)\n"
-    "  sluice --connect URL [--token T] [run FILE.sql | -e SQL]\n"
-    "                        the same, attached to a running `sluice serve` at URL\n"
-    "                        (http://HOST:PORT): every statement runs on the server\n"
-    "                        and its rows are printed here as they arrive\n"
-    "\n"
-    "options:\n"
-    "  --format table|csv|json   how rows of a SELECT without INTO are printed\n"
-    "                            (default: table on a terminal, json otherwise)\n"
-    "  --stats                   print per-query counts (in, out, rejected) at the end\n"
-    "  --brokers HOST:PORT       Kafka bootstrap servers (the same as SET kafka.brokers)\n"
-    "  --state-dir DIR           checkpoint queries in DIR and resume from it (SET state_dir)\n"
-    "  --reset-state             discard the checkpoints in the state directory first\n"
-    "  --dev-broker[=PORT]       run an embedded Kafka broker (librdkafka's mock cluster)\n"
-    "                            on 127.0.0.1 (port 9092 when free) and point every\n"
-    "                            kafka() at it; a topic a producer names is created\n"
-    "                            (4 partitions)\n"
-    "  --topics NAME:PARTITIONS,...\n"
-    "                            with --dev-broker or `sluice broker`: create these\n"
-    "                            topics first\n"
-    "  --load LIB.so             load an extension of C functions first (as LOAD 'LIB.so';\n"
-    "                            may be repeated)\n"
-    "  --load-path DIR[:DIR...]  LOAD only from these directories (a name without '/' is\n"
-    "                            looked up in them); SET load_path cannot change it\n"
-    "  --connect URL             run the statements on a `sluice serve` at URL instead\n"
-    "                            (the engine options above then belong to the server)\n"
-    "  --token T                 with serve and --connect: the bearer token (default\n"
-    "                            SLUICE_TOKEN)\n"
-    "\n"
-    "  sluice broker [--port N] [--topics NAME:PARTITIONS,...]\n"
-    "                            run the embedded broker alone, for other clients, until\n"
-    "                            SIGINT/SIGTERM; prints its bootstrap address.  Lines on\n"
-    "                            stdin inject faults: down | up | errors APIKEY COUNT CODE...\n"
-    "                            | topic-error TOPIC CODE; topics NAME:PARTITIONS,... makes\n"
-    "                            topics\n"
-    "  sluice serve [--listen 127.0.0.1:PORT] [--token T]\n"
-    "                            run an engine behind an HTTP JSON API (docs/serve.md)\n"
-    "                            until SIGINT/SIGTERM; any other address than loopback\n"
-    "                            needs --token (or SLUICE_TOKEN)\n"
-    "  sluice submit FILE.sql | queries | terminate ID | describe NAME\n"
-    "                            [--server URL] [--token T]\n"
-    "                            thin clients of a running `sluice serve` (URL default\n"
-    "                            http://127.0.0.1:8080, or SLUICE_SERVER); print its JSON\n"
-    "  --help, --version\n";
+/* The commands; C_LOCAL is the line without a command word. */
+enum { C_LOCAL, C_RUN, C_SERVE, C_BROKER, C_SUBMIT, C_QUERIES, C_TERMINATE, C_DESCRIBE, C_N };
+#define CMD(c) (1u << (c))
+#define SCRIPT (CMD(C_LOCAL) | CMD(C_RUN)) /* statements */
+#define ENGINE (SCRIPT | CMD(C_SERVE))     /* a local engine */
+#define CLIENTS (CMD(C_SUBMIT) | CMD(C_QUERIES) | CMD(C_TERMINATE) | CMD(C_DESCRIBE))
+#define ALL ((1u << C_N) - 1)
 
-static sluice *g_db;
+/* ---- the options -------------------------------------------------------- */
 
-static volatile sig_atomic_t g_stop;
+enum {
+  O_FORMAT = 256,
+  O_STATS,
+  O_BROKERS,
+  O_STATE_DIR,
+  O_RESET_STATE,
+  O_DEV_BROKER,
+  O_LOAD,
+  O_LOAD_PATH,
+  O_CONNECT,
+  O_LISTEN,
+  O_TOKEN,
+  O_CACERT,
+  O_SERVER,
+  O_PORT,
+  O_TOPICS,
+  O_VERSION
+};
+
+typedef struct opt_def {
+  const char *name; /* the long name ("e": the short option -e) */
+  int has_arg;      /* getopt's no_argument, required_argument, optional_argument */
+  int code;         /* what getopt_long returns for it */
+  unsigned cmds;    /* the commands that take it */
+  int local;        /* it configures a local engine: not with --connect */
+  const char *arg;  /* its argument in the help, or NULL */
+  const char *help;
+} opt_def;
+
+static const opt_def opt_defs[] = {
+    {"e", required_argument, 'e', CMD(C_LOCAL), 0, "SQL", "run SQL given on the command line"},
+    {"format", required_argument, O_FORMAT, SCRIPT, 0, "table|csv|json",
+     "how rows of a SELECT without INTO are printed (default: table on a terminal, json "
+     "otherwise)"},
+    {"stats", no_argument, O_STATS, SCRIPT, 1, NULL,
+     "print per-query counts (in, out, rejected) at the end"},
+    {"brokers", required_argument, O_BROKERS, ENGINE, 1, "HOST:PORT",
+     "Kafka bootstrap servers (the same as SET kafka.brokers)"},
+    {"state-dir", required_argument, O_STATE_DIR, ENGINE, 1, "DIR",
+     "checkpoint queries in DIR and resume from it (SET state_dir)"},
+    {"reset-state", no_argument, O_RESET_STATE, ENGINE, 1, NULL,
+     "discard the checkpoints in the state directory first"},
+    {"dev-broker", optional_argument, O_DEV_BROKER, ENGINE, 1, "[=PORT]",
+     "run an embedded Kafka broker (librdkafka's mock cluster) on 127.0.0.1 (port 9092 when "
+     "free) and point every kafka() at it"},
+    {"load", required_argument, O_LOAD, ENGINE, 1, "LIB.so",
+     "load an extension of C functions first (as LOAD 'LIB.so'; may be repeated)"},
+    {"load-path", required_argument, O_LOAD_PATH, ENGINE, 1, "DIR[:DIR...]",
+     "LOAD only from these directories (a name without '/' is looked up in them); SET "
+     "load_path cannot change it"},
+    {"connect", required_argument, O_CONNECT, SCRIPT, 0, "URL",
+     "run the statements on a `sluice serve` at URL instead (http://HOST:PORT, "
+     "http://[::1]:PORT, https://...); the engine options then belong to the server"},
+    {"listen", required_argument, O_LISTEN, CMD(C_SERVE), 0, "HOST:PORT",
+     "where to listen: 127.0.0.1:8080 by default, localhost:PORT, [::1]:PORT, or any address "
+     "with --token"},
+    {"token", required_argument, O_TOKEN, SCRIPT | CMD(C_SERVE) | CLIENTS, 0, "T",
+     "the bearer token of the server (default: SLUICE_TOKEN)"},
+    {"cacert", required_argument, O_CACERT, SCRIPT | CLIENTS, 0, "FILE",
+     "https: trust the CA certificates in FILE (default: the system's)"},
+    {"server", required_argument, O_SERVER, CLIENTS, 0, "URL",
+     "the server (default: SLUICE_SERVER, else http://127.0.0.1:8080)"},
+    {"port", required_argument, O_PORT, CMD(C_BROKER), 0, "N",
+     "the broker's port (default 9092 when free; 0: any)"},
+    {"topics", required_argument, O_TOPICS, CMD(C_BROKER) | ENGINE, 1, "NAME:PARTITIONS,...",
+     "with --dev-broker or `sluice broker`: create these topics first (a topic a producer "
+     "names is created with 4 partitions)"},
+    {"help", no_argument, 'h', ALL, 0, NULL, "this text (sluice COMMAND --help: the command's)"},
+    {"version", no_argument, O_VERSION, ALL, 0, NULL, "print the version"},
+};
+
+/* What the command line asked for. */
+typedef struct cli {
+  int cmd;         /* C_* */
+  const char *arg; /* the command's operand (FILE, ID, NAME), or NULL */
+  const char *sql; /* -e SQL */
+  int fmt, stats, reset_state, dev, port;
+  const char *listen, *brokers, *topics, *load_path, *state_dir;
+  sl_remote remote;      /* --connect (url NULL: a local engine) or --server, --token, --cacert */
+  const char *loads[32]; /* --load LIB, in order */
+  int nload;
+  unsigned char given[SL_ARRAY_SIZE(opt_defs)]; /* 1 for each option given */
+  int help;
+} cli;
+
+/* ---- the commands ----------------------------------------------------- */
+
+static int cmd_statements(cli *c);
+static int cmd_serve(cli *c);
+static int cmd_broker(cli *c);
+static int cmd_client(cli *c);
+
+typedef struct command {
+  const char *name;    /* the command word (NULL: none) */
+  int (*run)(cli *c);  /* returns the exit status */
+  const char *operand; /* what it takes after its name, or NULL */
+  const char *synopsis;
+  const char *help;
+} command;
+
+static const command commands[C_N] = {
+    [C_LOCAL] = {NULL, cmd_statements, NULL, "sluice [-e SQL | < FILE.sql]",
+                 "Run SQL given with -e, or a script read from standard input; on a terminal, "
+                 "the interactive shell (.help).  With --connect URL, on that server."},
+    [C_RUN] = {"run", cmd_statements, "FILE.sql", "sluice run FILE.sql",
+               "Run the statements of FILE; its continuous queries start together.  With "
+               "--connect URL, on that server."},
+    [C_SERVE] = {"serve", cmd_serve, NULL, "sluice serve [--listen HOST:PORT]",
+                 "Run an engine behind an HTTP JSON API until SIGINT/SIGTERM (docs/serve.md)."},
+    [C_BROKER] = {"broker", cmd_broker, NULL,
+                  "sluice broker [--port N] [--topics NAME:PARTITIONS,...]",
+                  "Run the embedded Kafka broker alone, for other clients, until "
+                  "SIGINT/SIGTERM; print its bootstrap address.  Lines on stdin inject faults: "
+                  "down | up | errors APIKEY COUNT CODE... | topic-error TOPIC CODE."},
+    [C_SUBMIT] = {"submit", cmd_client, "FILE.sql", "sluice submit FILE.sql [--server URL]",
+                  "Start a file's queries on a running `sluice serve`; print its JSON answer."},
+    [C_QUERIES] = {"queries", cmd_client, NULL, "sluice queries [--server URL]",
+                   "Print the queries of a running `sluice serve` (JSON)."},
+    [C_TERMINATE] = {"terminate", cmd_client, "ID", "sluice terminate ID [--server URL]",
+                     "Stop query ID of a running `sluice serve`."},
+    [C_DESCRIBE] = {"describe", cmd_client, "NAME", "sluice describe NAME [--server URL]",
+                    "Describe a stream, table, model or query of a running `sluice serve`."},
+};
+
+/* Print text indented by indent columns, wrapped at 79, starting at column
+** col of the current line. */
+static void wrap(FILE *f, const char *text, int indent, int col) {
+  while (*text) {
+    size_t n = strcspn(text, " ");
+    if (col > indent && col + 1 + (int)n > 79) {
+      fprintf(f, "\n%*s", indent, "");
+      col = indent;
+    } else if (col > indent) {
+      fputc(' ', f);
+      col++;
+    }
+    fwrite(text, 1, n, f);
+    col += (int)n;
+    text += n;
+    while (*text == ' ')
+      text++;
+  }
+  fputc('\n', f);
+}
+
+/* The help of the options command cmd takes (every option: cmd < 0). */
+static void print_options(FILE *f, int cmd) {
+  for (size_t i = 0; i < SL_ARRAY_SIZE(opt_defs); i++) {
+    const opt_def *o = &opt_defs[i];
+    if (cmd >= 0 && !(o->cmds & CMD(cmd))) continue;
+    int col = fprintf(f, "  -%s%s%s%s", o->name[1] ? "-" : "", o->name,
+                      o->arg && o->arg[0] != '[' ? " " : "", o->arg ? o->arg : "");
+    if (col >= 30) {
+      fputc('\n', f);
+      col = 0;
+    }
+    fprintf(f, "%*s", 30 - col, "");
+    wrap(f, o->help, 30, 30);
+  }
+}
+
+/* `sluice --help` (cmd C_LOCAL: every command and option) or `sluice
+** COMMAND --help` (its synopsis, what it does, its options). */
+static void usage(FILE *f, int cmd) {
+  if (cmd != C_LOCAL) {
+    fprintf(f, "usage: %s [OPTIONS]\n\n", commands[cmd].synopsis);
+    wrap(f, commands[cmd].help, 0, 0);
+    fprintf(f, "\noptions:\n");
+    print_options(f, cmd);
+    return;
+  }
+  fprintf(f, "usage: sluice [COMMAND ARGS] [OPTIONS]   (options go anywhere on the line)\n\n"
+             "commands:\n");
+  for (int i = 0; i < C_N; i++) {
+    fprintf(f, "  %s\n%6s", commands[i].synopsis, "");
+    wrap(f, commands[i].help, 6, 6);
+  }
+  fprintf(f, "\noptions (sluice COMMAND --help lists those of a command):\n");
+  print_options(f, -1);
+}
+
+/* ---- parsing ------------------------------------------------------------ */
+
+/* A usage error: the message, then the usage lines of the command (of every
+** command without one) and where the rest is.  Returns 2. */
+static int misuse(const cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int misuse(const cli *c, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "sluice: ");
+  vfprintf(stderr, fmt, ap);
+  fprintf(stderr, "\n");
+  va_end(ap);
+  for (int i = 0; i < C_N; i++)
+    if (!c->cmd || i == c->cmd)
+      fprintf(stderr, "%s %s\n", i == c->cmd ? "usage:" : "      ", commands[i].synopsis);
+  const char *name = commands[c->cmd].name;
+  fprintf(stderr, "(sluice%s%s --help tells more)\n", name ? " " : "", name ? name : "");
+  return 2;
+}
+
+/* The port of --port N or --dev-broker=N into c.  Returns 0, or 2 after a
+** message. */
+static int take_port(cli *c, const opt_def *o) {
+  char *end;
+  long port = strtol(optarg, &end, 10);
+  if (end == optarg || *end || port < 0 || port > 65535)
+    return misuse(c, "--%s takes a port (0 to 65535), not '%s'", o->name, optarg);
+  c->port = (int)port;
+  return 0;
+}
+
+/* Take option o (its argument in optarg) into c.  Returns 0, or 2 after a
+** message. */
+static int take_option(cli *c, const opt_def *o) {
+  c->given[o - opt_defs] = 1;
+  switch (o->code) {
+  case 'e': c->sql = optarg; break;
+  case 'h': c->help = 1; break;
+  case O_FORMAT:
+    c->fmt = sl_outfmt_parse(optarg);
+    if (c->fmt < 0) return misuse(c, "--format takes table, csv or json, not '%s'", optarg);
+    break;
+  case O_STATS: c->stats = 1; break;
+  case O_BROKERS: c->brokers = optarg; break;
+  case O_STATE_DIR: c->state_dir = optarg; break;
+  case O_RESET_STATE: c->reset_state = 1; break;
+  case O_DEV_BROKER:
+    c->dev = 1;
+    if (optarg) return take_port(c, o);
+    break;
+  case O_LOAD:
+    if (c->nload == (int)SL_ARRAY_SIZE(c->loads))
+      return misuse(c, "at most %d --load options", c->nload);
+    c->loads[c->nload++] = optarg;
+    break;
+  case O_LOAD_PATH: c->load_path = optarg; break;
+  case O_CONNECT:
+  case O_SERVER: c->remote.url = optarg; break;
+  case O_LISTEN: c->listen = optarg; break;
+  case O_TOKEN: c->remote.token = optarg; break;
+  case O_CACERT: c->remote.cacert = optarg; break;
+  case O_PORT: return take_port(c, o);
+  case O_TOPICS: c->topics = optarg; break;
+  }
+  return 0;
+}
+
+/* The command and its operand from the operands argv[0..n).  Returns 0, or
+** 2 after a message. */
+static int take_operands(cli *c, int n, char **argv) {
+  int k = 0;
+  if (n > 0)
+    for (int i = C_RUN; i < C_N && !c->cmd; i++)
+      if (!strcmp(argv[0], commands[i].name)) c->cmd = i, k = 1;
+  if (n > 0 && !c->cmd)
+    return misuse(c,
+                  "unknown command '%s' (run, serve, broker, submit, queries, terminate, "
+                  "describe)",
+                  argv[0]);
+  if (commands[c->cmd].operand && k < n) c->arg = argv[k++];
+  if (k < n) return misuse(c, "unexpected argument '%s'", argv[k]);
+  return 0;
+}
+
+/* Check the options given against the command.  Returns 0, or 2 after a
+** message. */
+static int check_options(cli *c) {
+  for (size_t i = 0; i < SL_ARRAY_SIZE(opt_defs); i++) {
+    const opt_def *o = &opt_defs[i];
+    if (!c->given[i]) continue;
+    const char *dash = o->name[1] ? "--" : "-";
+    if (!(o->cmds & CMD(c->cmd)))
+      return misuse(c, "%s%s is not an option of sluice%s%s", dash, o->name,
+                    c->cmd ? " " : " without a command", c->cmd ? commands[c->cmd].name : "");
+    if (o->local && c->remote.url && (CMD(c->cmd) & SCRIPT))
+      return misuse(c, "%s%s is for a local engine, not with --connect (give it to the server)",
+                    dash, o->name);
+    if ((o->code == O_TOKEN || o->code == O_CACERT) && !c->remote.url && (CMD(c->cmd) & SCRIPT))
+      return misuse(c, "%s%s goes with --connect URL", dash, o->name);
+  }
+  if (c->topics && c->cmd != C_BROKER && !c->dev)
+    return misuse(c, "--topics goes with --dev-broker (or sluice broker)");
+  if (commands[c->cmd].operand && !c->arg && !c->help)
+    return misuse(c, "%s needs %s", commands[c->cmd].name, commands[c->cmd].operand);
+  if (c->remote.url && !*c->remote.url)
+    return misuse(c, "--%s needs a URL (http://HOST:PORT)", c->cmd ? "server" : "connect");
+  return 0;
+}
+
+/* Parse the command line into c.  Returns -1 to go on and run c's command,
+** or the exit status: 0 after --help or --version, 2 after a usage error. */
+static int parse_args(int argc, char **argv, cli *c) {
+  memset(c, 0, sizeof *c);
+  c->fmt = isatty(1) ? SL_OUT_TABLE : SL_OUT_JSON;
+  c->port = 9092;
+  c->remote.token = getenv("SLUICE_TOKEN");
+  struct option longopts[SL_ARRAY_SIZE(opt_defs) + 1];
+  memset(longopts, 0, sizeof longopts);
+  for (size_t i = 0, n = 0; i < SL_ARRAY_SIZE(opt_defs); i++)
+    if (opt_defs[i].name[1]) /* -e is a short option only */
+      longopts[n++] =
+          (struct option){opt_defs[i].name, opt_defs[i].has_arg, NULL, opt_defs[i].code};
+  opterr = 0; /* the messages are ours */
+  for (int code; (code = getopt_long(argc, argv, ":he:", longopts, NULL)) != -1;) {
+    if (code == '?' || code == ':') {
+      char shortopt[3] = {'-', (char)optopt, 0};
+      const char *bad = optopt > 0 && optopt < 256 ? shortopt : argv[optind - 1];
+      return misuse(c, code == '?' ? "unknown option '%s'" : "%s needs an argument", bad);
+    }
+    if (code == O_VERSION) {
+      printf("sluice %s\n", SLUICE_VERSION);
+      return 0;
+    }
+    size_t i = 0;
+    while (opt_defs[i].code != code)
+      i++;
+    if (take_option(c, &opt_defs[i])) return 2;
+  }
+  if (take_operands(c, argc - optind, argv + optind) || check_options(c)) return 2;
+  if (c->help) {
+    usage(stdout, c->cmd);
+    return 0;
+  }
+  if (c->cmd >= C_SUBMIT && !c->remote.url) {
+    c->remote.url = getenv("SLUICE_SERVER");
+    if (!c->remote.url || !*c->remote.url) c->remote.url = "http://127.0.0.1:8080";
+  }
+  return -1;
+}
+
+/* ---- running the commands --------------------------------------------------- */
+
+static sluice *g_db;                 /* interrupted by SIGINT/SIGTERM */
+static volatile sig_atomic_t g_stop; /* set by SIGINT/SIGTERM */
 
 static void on_signal(int sig) {
   (void)sig;
@@ -80,29 +378,140 @@ static void on_signal(int sig) {
   if (g_db) sluice_interrupt(g_db);
 }
 
-/* `sluice broker`: the dev broker alone, with the topics asked for, until a
-** signal.  The bootstrap address goes to stdout (one line) for scripts. */
-static int run_broker(const char *topics, int port) {
+/* The text of the script c names: its FILE, or standard input when it is
+** not a terminal.  NULL when neither (the shell then), or when FILE cannot
+** be read (*rc = 1 after a message).  The caller frees it. */
+static char *script_text(const cli *c, int *rc) {
+  if (c->arg) {
+    FILE *f = fopen(c->arg, "rb");
+    if (!f) {
+      fprintf(stderr, "sluice: cannot open '%s': %s\n", c->arg, strerror(errno));
+      *rc = 1;
+      return NULL;
+    }
+    char *text = sl_read_all(f);
+    fclose(f);
+    return text;
+  }
+  return c->sql || isatty(0) ? NULL : sl_read_all(stdin);
+}
+
+/* Start the dev broker, on port when it is free (port 0: any), with the
+** topics of --topics ("NAME:PARTITIONS,...", or NULL).  Returns its
+** bootstrap address, or NULL with err set (and no broker running). */
+static const char *dev_broker_up(int port, const char *topics, sl_err *err) {
+  const char *boot = sl_dev_broker_start(err);
+  const char *fixed = boot && port > 0 ? sl_dev_broker_listen(port) : NULL;
+  if (boot && topics && sl_dev_broker_topics(topics, err)) {
+    sl_dev_broker_stop();
+    return NULL;
+  }
+  return fixed ? fixed : boot;
+}
+
+/* Start the dev broker (--dev-broker) and point kafka.brokers at it.
+** Returns 0, or 1 after a message. */
+static int start_dev_broker(const cli *c, sluice *db) {
   sl_err err = {0};
-  const char *boot = sl_dev_broker_start(&err);
+  const char *boot = dev_broker_up(c->port, c->topics, &err);
+  if (boot) {
+    fprintf(stderr, "sluice: dev broker at %s\n", boot);
+    sl_engine_set(db, "kafka.brokers", boot, &err);
+  }
+  if (!err.code) return 0;
+  fprintf(stderr, "sluice: %s\n", err.msg);
+  sl_err_clear(&err);
+  return 1;
+}
+
+/* A local engine configured by c's engine options (settings, the dev
+** broker, extensions), or NULL after a message. */
+static sluice *open_engine(const cli *c) {
+  sluice *db = sluice_open();
+  sl_err err = {0};
+  const struct {
+    const char *name, *text;
+  } sets[] = {{"kafka.brokers", c->brokers},
+              {"state_dir", c->state_dir},
+              {"reset_state", c->reset_state ? "true" : NULL},
+              {"load_path", c->load_path}};
+  for (size_t i = 0; i < SL_ARRAY_SIZE(sets) && !err.code; i++)
+    if (sets[i].text) sl_engine_set(db, sets[i].name, sets[i].text, &err);
+  if (c->load_path) sl_engine_fix_setting(db, SL_SET_LOAD_PATH);
+  int failed = err.code != 0;
+  if (failed) fprintf(stderr, "sluice: %s\n", err.msg);
+  sl_err_clear(&err);
+  if (!failed && c->dev) failed = start_dev_broker(c, db);
+  for (int i = 0; i < c->nload && !failed; i++) {
+    char *msg = NULL;
+    failed = sluice_load_extension(db, c->loads[i], &msg) != 0;
+    if (failed) fprintf(stderr, "sluice: --load: %s\n", msg);
+    free(msg);
+  }
+  if (!failed) return db;
+  sluice_close(db);
+  sl_dev_broker_stop();
+  return NULL;
+}
+
+/* No command, or run: statements (-e SQL, run FILE, a script on stdin, the
+** shell) on a local engine or, with --connect, on a server. */
+static int cmd_statements(cli *c) {
+  int rc = 0;
+  char *text = script_text(c, &rc);
+  if (rc) return rc;
+  const char *sql = text ? text : c->sql;
+  const char *label = c->arg ? c->arg : text ? "stdin" : NULL;
+  sl_printer out;
+  sl_printer_init(&out, (sl_outfmt)c->fmt, stdout);
+  sluice *db = c->remote.url ? NULL : open_engine(c);
+  g_db = db;
+  if (c->remote.url)
+    rc = sql ? sl_remote_script(&c->remote, label, sql, &out, &g_stop)
+             : sl_shell_remote(&c->remote, &out);
+  else if (!db)
+    rc = 1;
+  else if (sql)
+    rc = sl_run_script(db, label, sql, &out, c->stats);
+  else
+    rc = sl_shell_run(db, &out);
+  fflush(stdout);
+  sl_printer_free(&out);
+  free(text);
+  g_db = NULL;
+  if (db) {
+    sluice_close(db);
+    sl_dev_broker_stop();
+  }
+  return rc;
+}
+
+/* sluice serve: the engine behind its HTTP API until a signal. */
+static int cmd_serve(cli *c) {
+  sluice *db = open_engine(c);
+  if (!db) return 1;
+  g_db = db;
+  int rc = sl_serve(db, c->listen, c->remote.token, &g_stop);
+  g_db = NULL;
+  sluice_close(db);
+  sl_dev_broker_stop();
+  return rc;
+}
+
+/* sluice broker: the dev broker alone, with the topics asked for, until a
+** signal.  The bootstrap address goes to stdout (one line) for scripts;
+** lines on standard input are fault injection commands (tests drive them). */
+static int cmd_broker(cli *c) {
+  sl_err err = {0};
+  const char *boot = dev_broker_up(c->port, c->topics, &err);
   if (!boot) {
     fprintf(stderr, "sluice: %s\n", err.msg);
     sl_err_clear(&err);
     return 1;
   }
-  const char *fixed = port > 0 ? sl_dev_broker_listen(port) : NULL;
-  if (fixed) boot = fixed;
-  if (topics && sl_dev_broker_topics(topics, &err)) {
-    fprintf(stderr, "sluice: %s\n", err.msg);
-    sl_err_clear(&err);
-    sl_dev_broker_stop();
-    return 1;
-  }
   printf("%s\n", boot);
   fflush(stdout);
   fprintf(stderr, "sluice: dev broker at %s (Ctrl-C stops it)\n", boot);
-  /* Commands on standard input inject faults (tests drive them); at end of
-  ** input just wait for the signal. */
   char line[512];
   while (!g_stop && fgets(line, sizeof line, stdin)) {
     line[strcspn(line, "\r\n")] = 0;
@@ -113,10 +522,10 @@ static int run_broker(const char *topics, int port) {
     fprintf(stderr, "sluice broker: %s\n", reply.z ? reply.z : "");
     sl_buf_free(&reply);
   }
-  /* Wait for the signal.  It is blocked from the test of g_stop until
-  ** sigsuspend() unblocks it and waits, at once: pause() missed a signal
-  ** that came between the two (a test closing stdin and then sending
-  ** SIGTERM could wait for ever). */
+  /* At the end of input, wait for the signal.  It is blocked from the test
+  ** of g_stop until sigsuspend() unblocks it and waits, at once: pause()
+  ** missed a signal that came between the two (a test closing stdin and
+  ** then sending SIGTERM could wait for ever). */
   sigset_t block, old;
   sigemptyset(&block);
   sigaddset(&block, SIGINT);
@@ -129,289 +538,39 @@ static int run_broker(const char *topics, int port) {
   return 0;
 }
 
-/* `sluice submit FILE | queries | terminate ID | describe NAME [--server URL]
-** [--token T]`:
-** one request to a running server.  Returns the exit status. */
-static int run_client(int argc, char **argv) {
-  const char *server = getenv("SLUICE_SERVER"), *token = getenv("SLUICE_TOKEN"), *arg = NULL;
-  if (!server || !*server) server = "http://127.0.0.1:8080";
-  for (int i = 2; i < argc; i++) {
-    const char *a = argv[i];
-    if (!strcmp(a, "--server") || !strncmp(a, "--server=", 9))
-      server = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[++i] : "");
-    else if (!strcmp(a, "--token") || !strncmp(a, "--token=", 8))
-      token = a[7] == '=' ? a + 8 : (i + 1 < argc ? argv[++i] : "");
-    else if (!arg && a[0] != '-')
-      arg = a;
-    else {
-      fprintf(stderr, "sluice: unknown argument '%s'\n%s", a, usage);
-      return 2;
-    }
-  }
-  const char *cmd = argv[1];
-  if (!strcmp(cmd, "queries")) return sl_client_request(server, token, "GET", "/queries", NULL);
-  if (!arg) {
-    fprintf(stderr, "sluice: %s needs %s\n", cmd,
-            !strcmp(cmd, "submit")     ? "a FILE.sql"
-            : !strcmp(cmd, "describe") ? "a NAME (stream, table, model or query id)"
-                                       : "a query ID");
-    return 2;
-  }
-  if (!strcmp(cmd, "describe")) {
-    /* the name percent-encoded into the path */
-    char path[400] = "/describe/";
-    size_t n = strlen(path);
-    for (const unsigned char *p = (const unsigned char *)arg; *p && n + 4 < sizeof path; p++)
+/* sluice submit FILE | queries | terminate ID | describe NAME: one request
+** to a running server, its JSON answer on stdout. */
+static int cmd_client(cli *c) {
+  char path[400];
+  switch (c->cmd) {
+  case C_QUERIES: return sl_client_request(&c->remote, "GET", "/queries", NULL);
+  case C_TERMINATE:
+  case C_DESCRIBE: { /* the operand percent-encoded into the path */
+    size_t n =
+        (size_t)snprintf(path, sizeof path, c->cmd == C_DESCRIBE ? "/describe/" : "/queries/");
+    for (const unsigned char *p = (const unsigned char *)c->arg; *p && n + 4 < sizeof path; p++)
       n += (size_t)snprintf(path + n, sizeof path - n,
                             isalnum(*p) || *p == '_' || *p == '-' || *p == '.' ? "%c" : "%%%02X",
                             *p);
-    return sl_client_request(server, token, "GET", path, NULL);
+    return sl_client_request(&c->remote, c->cmd == C_DESCRIBE ? "GET" : "DELETE", path, NULL);
   }
-  if (!strcmp(cmd, "terminate")) {
-    char path[128];
-    snprintf(path, sizeof path, "/queries/%.100s", arg);
-    return sl_client_request(server, token, "DELETE", path, NULL);
   }
-  FILE *f = fopen(arg, "rb");
-  if (!f) {
-    fprintf(stderr, "sluice: cannot open '%s': %s\n", arg, strerror(errno));
-    return 1;
-  }
-  char *text = sl_read_all(f);
-  fclose(f);
-  int rc = sl_client_request(server, token, "POST", "/statements", text);
-  free(text);
-  return rc;
-}
-
-/* `sluice --connect URL`: FILE, SQL, a script on stdin when it is not a
-** terminal, or else the interactive shell, each sent to the server at url
-** (token: NULL or empty for none), the rows printed in format fmt.  Returns
-** the exit status. */
-static int run_connected(const char *url, const char *token, const char *file, const char *sql,
-                         int fmt) {
-  sl_printer out;
-  sl_printer_init(&out, (sl_outfmt)fmt, stdout);
   int rc = 0;
-  char *text = NULL;
-  const char *label = file ? file : sql ? NULL : "stdin";
-  if (file) {
-    FILE *f = fopen(file, "rb");
-    if (!f) {
-      fprintf(stderr, "sluice: cannot open '%s': %s\n", file, strerror(errno));
-      rc = 1;
-    } else {
-      text = sl_read_all(f);
-      fclose(f);
-    }
-  } else if (!sql && !isatty(0)) {
-    text = sl_read_all(stdin);
-  }
-  if (text || sql)
-    rc = sl_remote_script(url, token, label, text ? text : sql, &out, &g_stop);
-  else if (!rc)
-    rc = sl_shell_remote(url, token, &out);
+  char *text = script_text(c, &rc);
+  if (rc) return rc;
+  rc = sl_client_request(&c->remote, "POST", "/statements", text);
   free(text);
-  fflush(stdout);
-  sl_printer_free(&out);
   return rc;
 }
 
 int main(int argc, char **argv) {
-  if (argc > 1 && (!strcmp(argv[1], "submit") || !strcmp(argv[1], "queries") ||
-                   !strcmp(argv[1], "terminate") || !strcmp(argv[1], "describe")))
-    return run_client(argc, argv);
-  const char *file = NULL, *sql = NULL;
-  int fmt = isatty(1) ? SL_OUT_TABLE : SL_OUT_JSON;
-  int stats = 0, run = 0, dev = 0, broker = 0, port = 9092, serve = 0;
-  const char *listen = "127.0.0.1:8080", *token = getenv("SLUICE_TOKEN");
-  const char *brokers = NULL, *topics = NULL, *load_path = NULL, *state_dir = NULL;
-  const char *connect = NULL;    /* --connect URL */
-  const char *local_only = NULL; /* an option given that configures a local engine */
-  const char *loads[32];         /* --load LIB, in order */
-  int nload = 0, reset_state = 0;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-      fputs(usage, stdout);
-      return 0;
-    } else if (!strcmp(a, "--version")) {
-      printf("sluice %s\n", SLUICE_VERSION);
-      return 0;
-    } else if (!strcmp(a, "--stats")) {
-      stats = 1;
-      local_only = a;
-    } else if (!strcmp(a, "--format") || !strncmp(a, "--format=", 9)) {
-      const char *v = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[++i] : "");
-      fmt = sl_outfmt_parse(v);
-      if (fmt < 0) {
-        fprintf(stderr, "sluice: --format takes table, csv or json, not '%s'\n", v);
-        return 2;
-      }
-    } else if (!strcmp(a, "--brokers") || !strncmp(a, "--brokers=", 10)) {
-      brokers = a[9] == '=' ? a + 10 : (i + 1 < argc ? argv[++i] : "");
-      local_only = "--brokers";
-    } else if (!strcmp(a, "--state-dir") || !strncmp(a, "--state-dir=", 12)) {
-      state_dir = a[11] == '=' ? a + 12 : (i + 1 < argc ? argv[++i] : "");
-      local_only = "--state-dir";
-    } else if (!strcmp(a, "--reset-state")) {
-      reset_state = 1;
-      local_only = a;
-    } else if (!strcmp(a, "--dev-broker") || !strncmp(a, "--dev-broker=", 13)) {
-      dev = 1;
-      local_only = "--dev-broker";
-      if (a[12] == '=') port = atoi(a + 13);
-    } else if (!strcmp(a, "--load") || !strncmp(a, "--load=", 7)) {
-      if (nload == (int)SL_ARRAY_SIZE(loads)) {
-        fprintf(stderr, "sluice: at most %d --load options\n", nload);
-        return 2;
-      }
-      loads[nload++] = a[6] == '=' ? a + 7 : (i + 1 < argc ? argv[++i] : "");
-      local_only = "--load";
-    } else if (!strcmp(a, "--load-path") || !strncmp(a, "--load-path=", 12)) {
-      load_path = a[11] == '=' ? a + 12 : (i + 1 < argc ? argv[++i] : "");
-      local_only = "--load-path";
-    } else if (!strcmp(a, "--connect") || !strncmp(a, "--connect=", 10)) {
-      connect = a[9] == '=' ? a + 10 : (i + 1 < argc ? argv[++i] : "");
-    } else if (!strcmp(a, "serve") && !run && !broker && !serve) {
-      serve = 1;
-      local_only = a;
-    } else if (serve && (!strcmp(a, "--listen") || !strncmp(a, "--listen=", 9))) {
-      listen = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[++i] : "");
-    } else if (!strcmp(a, "--token") || !strncmp(a, "--token=", 8)) {
-      token = a[7] == '=' ? a + 8 : (i + 1 < argc ? argv[++i] : "");
-    } else if (!strcmp(a, "broker") && !run && !broker) {
-      broker = 1;
-      local_only = a;
-    } else if (!strcmp(a, "--topics") || !strncmp(a, "--topics=", 9)) {
-      topics = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[++i] : "");
-    } else if (broker && (!strcmp(a, "--port") || !strncmp(a, "--port=", 7))) {
-      port = atoi(a[6] == '=' ? a + 7 : (i + 1 < argc ? argv[++i] : "0"));
-    } else if (!strcmp(a, "-e")) {
-      if (i + 1 >= argc) {
-        fprintf(stderr, "sluice: -e needs SQL\n%s", usage);
-        return 2;
-      }
-      sql = argv[++i];
-    } else if (!strcmp(a, "run") && !run) {
-      run = 1; /* the file is the next argument that is not an option */
-    } else if (run && !file && a[0] != '-') {
-      file = a;
-    } else {
-      fprintf(stderr, "sluice: unknown argument '%s'\n%s", a, usage);
-      return 2;
-    }
-  }
-
-  if (topics && !broker && !dev) {
-    fprintf(stderr, "sluice: --topics is for `sluice broker` and --dev-broker\n");
-    return 2;
-  }
-  if (run && !file) {
-    fprintf(stderr, "sluice: run needs a FILE.sql\n%s", usage);
-    return 2;
-  }
-  if (connect && !*connect) {
-    fprintf(stderr, "sluice: --connect needs a URL (http://HOST:PORT)\n");
-    return 2;
-  }
-  if (connect && local_only) {
-    fprintf(stderr,
-            "sluice: %s is for a local engine, not with --connect (give it to the server)\n",
-            local_only);
-    return 2;
-  }
+  cli c;
+  int rc = parse_args(argc, argv, &c);
+  if (rc >= 0) return rc;
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
-  if (connect) return run_connected(connect, token, file, sql, fmt);
-  if (broker) return run_broker(topics, port);
-  sluice *db = sluice_open();
-  if (brokers) {
-    sl_value v = SL_VALUE_INIT;
-    sl_value_borrow_text(&v, brokers, strlen(brokers), SL_F_TERM);
-    sl_catalog_set(&db->cat, "kafka.brokers", &v);
-  }
-  if (state_dir) {
-    sl_value v = SL_VALUE_INIT;
-    sl_value_borrow_text(&v, state_dir, strlen(state_dir), SL_F_TERM);
-    sl_catalog_set(&db->cat, "state_dir", &v);
-  }
-  if (reset_state) {
-    sl_value v = SL_VALUE_INIT;
-    sl_value_set_int(&v, 1);
-    sl_catalog_set(&db->cat, "reset_state", &v);
-  }
-  if (dev) {
-    sl_err err = {0};
-    const char *boot = sl_dev_broker_start(&err);
-    if (!boot) {
-      fprintf(stderr, "sluice: %s\n", err.msg);
-      sl_err_clear(&err);
-      sluice_close(db);
-      return 1;
-    }
-    const char *fixed = port > 0 ? sl_dev_broker_listen(port) : NULL;
-    if (fixed) boot = fixed;
-    if (topics && sl_dev_broker_topics(topics, &err)) {
-      fprintf(stderr, "sluice: %s\n", err.msg);
-      sl_err_clear(&err);
-      sluice_close(db);
-      sl_dev_broker_stop();
-      return 1;
-    }
-    fprintf(stderr, "sluice: dev broker at %s\n", boot);
-    sl_value v = SL_VALUE_INIT;
-    sl_value_borrow_text(&v, boot, strlen(boot), SL_F_TERM);
-    sl_catalog_set(&db->cat, "kafka.brokers", &v);
-  }
-  if (load_path) {
-    sl_value v = SL_VALUE_INIT;
-    sl_value_borrow_text(&v, load_path, strlen(load_path), SL_F_TERM);
-    sl_catalog_set(&db->cat, "load_path", &v);
-    db->cat.load_path_fixed = 1;
-  }
-  for (int i = 0; i < nload; i++) {
-    char *msg = NULL;
-    if (sluice_load_extension(db, loads[i], &msg)) {
-      fprintf(stderr, "sluice: --load: %s\n", msg);
-      free(msg);
-      sluice_close(db);
-      sl_dev_broker_stop();
-      return 1;
-    }
-  }
-  g_db = db;
-  sl_printer out;
-  sl_printer_init(&out, (sl_outfmt)fmt, stdout);
-  int rc;
-  if (serve) {
-    rc = sl_serve(db, listen, token, &g_stop);
-  } else if (file) {
-    FILE *f = fopen(file, "rb");
-    if (!f) {
-      fprintf(stderr, "sluice: cannot open '%s': %s\n", file, strerror(errno));
-      rc = 1;
-    } else {
-      char *text = sl_read_all(f);
-      fclose(f);
-      rc = sl_run_script(db, file, text, &out, stats);
-      free(text);
-    }
-  } else if (sql) {
-    rc = sl_run_script(db, NULL, sql, &out, stats);
-  } else if (!isatty(0)) {
-    char *text = sl_read_all(stdin);
-    rc = sl_run_script(db, "stdin", text, &out, stats);
-    free(text);
-  } else {
-    rc = sl_shell_run(db, &out);
-  }
-  fflush(stdout);
-  sl_printer_free(&out);
-  sluice_close(db);
-  sl_dev_broker_stop();
-  return rc;
+  return commands[c.cmd].run(&c);
 }

@@ -61,11 +61,11 @@ static int add_source(sl_plan *plan, const char *name, const sl_connector *conn,
   }
   s->desc = desc ? desc : sl_table_source_new(s->table);
   s->fail_on_error = s->desc->errors && sl_stricmp(s->desc->errors, "fail") == 0;
-  s->commit_ms = sl_plan_setting_int(plan, "commit_interval_ms", 1000);
+  s->commit_ms = sl_setting_int(plan->ctx.cat, SL_SET_COMMIT_INTERVAL);
   /* Tables are small (and a constant SELECT is one row): small batches.
   ** SET batch_size = N caps the records per batch (tests of determinism). */
   s->batch = s->desc->vt->read_rows ? 64 : BATCH_ROWS;
-  int64_t bs = sl_plan_setting_int(plan, "batch_size", 0);
+  int64_t bs = sl_setting_int(plan->ctx.cat, SL_SET_BATCH_SIZE);
   if (bs >= 1 && bs < s->batch) s->batch = (int)bs;
   plan->sources = sl_realloc(plan->sources, sizeof(*plan->sources) * (size_t)(plan->nsource + 1));
   plan->sources[plan->nsource] = s;
@@ -305,7 +305,7 @@ static int plan_sink(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_err *
     sl_err_setpos(err, SL_EBIND, into->line, into->col, "no such sink: %s", into->name);
     return -1;
   }
-  if (sl_plan_exactly_once(plan) && !sl_catalog_get(plan->ctx.cat, "state_dir")) {
+  if (sl_plan_exactly_once(plan) && !sl_setting_text(plan->ctx.cat, SL_SET_STATE_DIR)) {
     sl_err_setpos(err, SL_EBIND, into->line, into->col,
                   "processing.guarantee = 'exactly_once' needs a state directory (--state-dir "
                   "or SET state_dir)");
@@ -432,20 +432,7 @@ static void source_add_top(sl_psource *s, int qi) {
   s->tops[s->ntop++] = qi;
 }
 
-/* processing.guarantee, when set, is one of the two it can be. */
-static int check_guarantee(const sl_plan *plan, sl_err *err) {
-  const sl_value *g = sl_catalog_get(plan->ctx.cat, "processing.guarantee");
-  const char *gz = g ? sl_value_cstr((sl_value *)g) : NULL;
-  if (gz && sl_stricmp(gz, "exactly_once") && sl_stricmp(gz, "at_least_once")) {
-    sl_err_set(err, SL_EBIND,
-               "processing.guarantee takes 'at_least_once' or 'exactly_once', not '%s'", gz);
-    return -1;
-  }
-  return 0;
-}
-
 int sl_plan_query(sl_plan *plan, const sl_stmt *stmt, sl_row_fn fn, void *ud, sl_err *err) {
-  if (check_guarantee(plan, err)) return -1;
   char id[32];
   snprintf(id, sizeof id, "q%d", ++*plan->ctx.nquery);
   sl_ckpt_fingerprint(stmt->sql, (size_t)stmt->sqllen, plan->fp);

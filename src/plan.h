@@ -29,7 +29,6 @@
 typedef struct sl_plan_ctx {
   sl_catalog *cat;
   int *nquery;
-  int vm_trace; /* SET vm_trace = 1: programs print each instruction (debug builds) */
 } sl_plan_ctx;
 
 /* Where a source's batches go first. */

@@ -66,7 +66,7 @@ int sl_plan_score(const sl_plan *plan, sl_pquery *q, sl_mcalls *mcalls, sl_expr 
   *s->calls = *mcalls;
   memset(mcalls, 0, sizeof *mcalls);
   s->arg_reg = arg_reg;
-  s->trace = plan->ctx.vm_trace;
+  s->trace = (int)sl_setting_int(plan->ctx.cat, SL_SET_VM_TRACE);
   s->strict = strict;
   sl_plan_add_op(q, &sl_op_score, s);
   return 0;
@@ -215,7 +215,7 @@ int sl_plan_project(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_input 
   sl_project_spec *sp = sl_calloc(1, sizeof *sp);
   sl_plan_add_op(q, &sl_op_project, sp); /* freed with the query, also on failure */
   sp->ncol = cols->n;
-  sp->trace = plan->ctx.vm_trace;
+  sp->trace = (int)sl_setting_int(plan->ctx.cat, SL_SET_VM_TRACE);
   sp->strict = sel->from == NULL;
   int rc = 0;
   if (bc.n) {

@@ -90,7 +90,7 @@ static int plan_window(const sl_plan *plan, const sl_select *sel, const sl_input
   }
   spec->wkind = hop ? SL_WIN_HOP : session ? SL_WIN_SESSION : SL_WIN_TUMBLE;
   spec->lateness = spec->proctime ? 0 : in->lateness;
-  spec->idle_ms = sl_plan_setting_int(plan, "idle_timeout_ms", 10000);
+  spec->idle_ms = sl_setting_int(plan->ctx.cat, SL_SET_IDLE_TIMEOUT);
   return 0;
 }
 

@@ -7,6 +7,7 @@
 
 #include "expr.h"
 #include "plan.h"
+#include "settings.h"
 
 /* Where a query's first operator goes, and what it binds against. */
 typedef struct sl_input {
@@ -45,8 +46,6 @@ void *sl_plan_check(sl_plan *plan, const sl_call *call, int sink, const sl_schem
                     sl_options *keep, sl_err *err);
 /* SET processing.guarantee = 'exactly_once' (else at-least-once). */
 int sl_plan_exactly_once(const sl_plan *plan);
-/* An integer setting, or dflt when it is not set. */
-int64_t sl_plan_setting_int(const sl_plan *plan, const char *name, int64_t dflt);
 
 /* ---- plan_expr.c ---- */
 /* A program that skips the row unless where holds (when where is not NULL)

@@ -9,15 +9,8 @@
 
 #include "plan_int.h"
 
-int64_t sl_plan_setting_int(const sl_plan *plan, const char *name, int64_t dflt) {
-  const sl_value *v = sl_catalog_get(plan->ctx.cat, name);
-  return v ? sl_value_as_int(v) : dflt;
-}
-
 int sl_plan_exactly_once(const sl_plan *plan) {
-  const sl_value *g = sl_catalog_get(plan->ctx.cat, "processing.guarantee");
-  const char *z = g ? sl_value_cstr((sl_value *)g) : NULL;
-  return z && !sl_stricmp(z, "exactly_once");
+  return sl_setting_int(plan->ctx.cat, SL_SET_GUARANTEE) == SL_GUARANTEE_EXACTLY_ONCE;
 }
 
 /* ---- options of connector calls ----------------------------------------- */
@@ -71,7 +64,7 @@ void *sl_plan_check(sl_plan *plan, const sl_call *call, int sink, const sl_schem
   }
   if (sl_call_options(plan->ctx.cat->funcs, call, keep, err)) return NULL;
   keep->declared = declared;
-  keep->resume = sink && sl_catalog_get(plan->ctx.cat, "state_dir") != NULL;
+  keep->resume = sink && sl_setting_text(plan->ctx.cat, SL_SET_STATE_DIR) != NULL;
   keep->exactly_once = sink && sl_plan_exactly_once(plan);
   connector_defaults(plan, c, call, keep);
   sl_options o;

@@ -3,7 +3,7 @@
 ** submitted over HTTP (libmicrohttpd, one thread per connection).
 **
 ** A submission (POST /statements) is executed with every query only planned
-** (sl_engine_exec mode 2); its continuous queries then run together on a
+** (sl_engine_exec with SL_EXEC_PLAN_ALL); its continuous queries then run together on a
 ** thread of their own (a job), each query with its own id (q1, q2, ...:
 ** the engine's), terminated alone (DELETE /queries/q3, TERMINATE q3) while
 ** the others run on.  POST /query is the shell's (sluice --connect): its
@@ -11,7 +11,8 @@
 ** query, bound to the connection), stream back as NDJSON lines.  Also GET
 ** /queries, GET /describe/NAME, GET /metrics (Prometheus text), and the
 ** submissions log of a state directory, applied again at start (see
-** docs/serve.md).  Also the thin clients' HTTP/1.1 request over a socket.
+** docs/serve.md).  --listen names an IPv4 or IPv6 address or a host name;
+** every address it resolves to gets a socket and a daemon of its own.
 **
 ** Locking: s->mu is the catalog lock.  Every statement executes under it,
 ** and so does everything that reads or changes the job list; a job's run is
@@ -21,6 +22,7 @@
 #include <errno.h>
 #include <malloc.h>
 #include <math.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -578,8 +580,7 @@ static int submit(sl_server *s, const char *sql, sl_row_fn rows, void *ud, sl_jo
                   sl_err *err) {
   *job = NULL;
   int rc = sl_engine_exec(s->db, sql, SERVE_EXEC, rows, ud, err);
-  sl_run *run = s->db->pending;
-  s->db->pending = NULL;
+  sl_run *run = sl_engine_take_pending(s->db);
   if (rc || !run) {
     if (run) sl_run_free(run);
     return rc;
@@ -594,11 +595,11 @@ static enum MHD_Result do_statements(sl_server *s, struct MHD_Connection *c, con
   sl_err err = {0};
   sl_job *j;
   pthread_mutex_lock(&s->mu);
-  int64_t nchange = s->db->nchange;
+  int64_t nchange = sl_engine_changes(s->db);
   int rc = submit(s, sql, NULL, NULL, &j, &err);
   cJSON *o = NULL;
   if (!rc) {
-    if (s->db->nchange != nchange) log_record(s, 'S', sql, j ? j->id : 0);
+    if (sl_engine_changes(s->db) != nchange) log_record(s, 'S', sql, j ? j->id : 0);
     o = cJSON_CreateObject();
     if (j) {
       cJSON_AddNumberToObject(o, "submission", j->id);
@@ -622,10 +623,9 @@ static enum MHD_Result do_query(sl_server *s, struct MHD_Connection *c, const ch
   sl_rowpipe *st = stream_new();
   sl_err err = {0};
   pthread_mutex_lock(&s->mu);
-  int64_t nchange = s->db->nchange;
+  int64_t nchange = sl_engine_changes(s->db);
   int rc = sl_engine_exec(s->db, sql, SERVE_EXEC, stream_row, st, &err);
-  sl_run *run = s->db->pending;
-  s->db->pending = NULL;
+  sl_run *run = sl_engine_take_pending(s->db);
   int transient = 0, persistent = 0;
   for (int i = 0; run && i < sl_run_ntop(run); i++) {
     sl_query_info qi;
@@ -642,7 +642,7 @@ static enum MHD_Result do_query(sl_server *s, struct MHD_Connection *c, const ch
     return reply_sql_error(c, &err);
   }
   /* X: replayed for the catalog and the query ids, never run again */
-  if (s->db->nchange != nchange) /* not a body of SHOW, DESCRIBE, EXPLAIN, TERMINATE only */
+  if (sl_engine_changes(s->db) != nchange) /* not only SHOW, DESCRIBE, EXPLAIN, TERMINATE */
     log_record(s, transient ? 'X' : 'S', sql, persistent ? s->njob + 1 : 0);
   if (!run) {
     stream_end(st, NULL);
@@ -889,7 +889,7 @@ static enum MHD_Result do_metrics(sl_server *s, struct MHD_Connection *c) {
     sl_buf_printf(&b, "sluice_query_batch_duration_seconds_count{query=\"%s\"} %lld\n", qs[i].id,
                   (long long)qs[i].nbatch);
   }
-  int nmodel = s->db->cat.nmodel;
+  int nmodel = sl_engine_nmodels(s->db);
   int njob = s->njob;
   pthread_mutex_unlock(&s->mu);
   free(qs);
@@ -1069,8 +1069,7 @@ static void replay_log(sl_server *s, const char *path) {
     int rc;
     if (r[i].kind == 'X') {
       rc = sl_engine_exec(s->db, r[i].text, SERVE_EXEC, drop_rows, NULL, &err);
-      sl_run_free(s->db->pending);
-      s->db->pending = NULL;
+      sl_run_free(sl_engine_take_pending(s->db));
     } else {
       rc = submit(s, r[i].text, NULL, NULL, &j, &err);
     }
@@ -1126,58 +1125,155 @@ static int open_state(sl_server *s, const char *dir) {
   return 0;
 }
 
-int sl_serve(sluice *db, const char *listen, const char *token, volatile sig_atomic_t *stop) {
-  char host[64] = "127.0.0.1";
-  const char *colon = listen ? strrchr(listen, ':') : NULL;
-  int port = colon ? atoi(colon + 1) : (listen ? atoi(listen) : 8080);
-  if (colon && colon > listen) {
-    size_t n = (size_t)(colon - listen);
-    if (n >= sizeof host) n = sizeof host - 1;
-    memcpy(host, listen, n);
-    host[n] = 0;
+/* The listening sockets of a server: one per address its --listen names. */
+#define SL_SERVE_MAX_ADDR 8
+
+typedef struct sl_listener {
+  int fds[SL_SERVE_MAX_ADDR];
+  int n;
+  char shown[300]; /* "http://HOST:PORT" of the first, for the log */
+  int loopback;    /* every address is a loopback one */
+} sl_listener;
+
+/* 1 when a is a loopback address (127.0.0.0/8, ::1, ::ffff:127.x.y.z). */
+static int is_loopback(const struct sockaddr *a) {
+  if (a->sa_family == AF_INET)
+    return (ntohl(((const struct sockaddr_in *)a)->sin_addr.s_addr) >> 24) == 127;
+  if (a->sa_family != AF_INET6) return 0;
+  const struct in6_addr *x = &((const struct sockaddr_in6 *)a)->sin6_addr;
+  return IN6_IS_ADDR_LOOPBACK(x) || (IN6_IS_ADDR_V4MAPPED(x) && x->s6_addr[12] == 127);
+}
+
+/* Split listen ("HOST:PORT", "[IPV6]:PORT", ":PORT" or "PORT"; no HOST:
+** 127.0.0.1) into host (hostcap bytes) and port (text, portcap bytes).
+** Returns 0, or -1 when it is none of these. */
+static int split_listen(const char *listen, char *host, size_t hostcap, char *port,
+                        size_t portcap) {
+  const char *colon = strrchr(listen, ':'), *h = listen, *hend = colon ? colon : listen;
+  if (listen[0] == '[') { /* [IPv6]:PORT */
+    const char *close = strchr(listen, ']');
+    if (!close || close[1] != ':') return -1;
+    h = listen + 1;
+    hend = close;
+    colon = close + 1;
+  } else if (colon && memchr(listen, ':', (size_t)(colon - listen))) {
+    return -1; /* an IPv6 address without brackets: where does the port start? */
   }
-  struct sockaddr_in sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons((uint16_t)port);
-  if (port <= 0 || port > 65535 || inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
-    fprintf(stderr, "sluice serve: bad --listen address '%s' (HOST:PORT, IPv4)\n",
-            listen ? listen : "");
+  const char *p = colon ? colon + 1 : listen;
+  if ((size_t)(hend - h) >= hostcap || strlen(p) >= portcap || !*p ||
+      strspn(p, "0123456789") != strlen(p) || atoi(p) < 1 || atoi(p) > 65535)
+    return -1;
+  snprintf(host, hostcap, "%.*s", (int)(hend - h), h);
+  if (!*host) snprintf(host, hostcap, "127.0.0.1");
+  snprintf(port, portcap, "%s", p);
+  return 0;
+}
+
+/* 1 when an entry of list before a holds a's address (a name listed twice
+** in /etc/hosts). */
+static int listed_before(const struct addrinfo *list, const struct addrinfo *a) {
+  for (; list != a; list = list->ai_next)
+    if (list->ai_addrlen == a->ai_addrlen && !memcmp(list->ai_addr, a->ai_addr, a->ai_addrlen))
+      return 1;
+  return 0;
+}
+
+/* Bind and listen on every address listen names (a host name may have
+** several: localhost may be ::1 and 127.0.0.1).  An address family the
+** machine lacks is skipped; any other failure, or no address at all, is an
+** error.  Returns 0, or 2 (bad address) or 1 (cannot listen) with a message
+** on stderr and no socket left open. */
+static int open_listener(const char *where, sl_listener *l) {
+  char host[256], port[8];
+  memset(l, 0, sizeof *l);
+  if (split_listen(where, host, sizeof host, port, sizeof port)) {
+    fprintf(stderr, "sluice serve: bad --listen address '%s' (HOST:PORT, [IPV6]:PORT or PORT)\n",
+            where);
     return 2;
   }
+  struct addrinfo hints = {
+      .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
+  struct addrinfo *ai = NULL;
+  int e = getaddrinfo(host, port, &hints, &ai);
+  if (e) {
+    fprintf(stderr, "sluice serve: --listen %s: %s\n", where, gai_strerror(e));
+    return 2;
+  }
+  int rc = 0;
+  l->loopback = 1;
+  for (struct addrinfo *a = ai; a && !rc && l->n < SL_SERVE_MAX_ADDR; a = a->ai_next) {
+    l->loopback &= is_loopback(a->ai_addr);
+    if (listed_before(ai, a)) continue;
+    int fd = socket(a->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), one = 1;
+    if (fd >= 0 && !setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) &&
+        !bind(fd, a->ai_addr, a->ai_addrlen) && !listen(fd, 64)) {
+      l->fds[l->n++] = fd;
+      continue;
+    }
+    int err = errno;
+    if (fd >= 0) close(fd);
+    if (err == EAFNOSUPPORT || err == EADDRNOTAVAIL) continue; /* no such family here */
+    fprintf(stderr, "sluice serve: cannot listen on %s: %s\n", where, strerror(err));
+    rc = 1;
+  }
+  freeaddrinfo(ai);
+  if (!rc && !l->n) {
+    fprintf(stderr, "sluice serve: cannot listen on %s: no usable address\n", where);
+    rc = 1;
+  }
+  if (rc)
+    while (l->n)
+      close(l->fds[--l->n]);
+  int v6 = strchr(host, ':') != NULL;
+  snprintf(l->shown, sizeof l->shown, "http://%s%s%s:%s", v6 ? "[" : "", host, v6 ? "]" : "", port);
+  return rc;
+}
+
+int sl_serve(sluice *db, const char *listen, const char *token, volatile sig_atomic_t *stop) {
+  sl_listener l;
+  int rc = open_listener(listen && *listen ? listen : "127.0.0.1:8080", &l);
+  if (rc) return rc;
   if (token && !*token) token = NULL;
-  if ((ntohl(sa.sin_addr.s_addr) >> 24) != 127 && !token) {
-    fprintf(stderr, "sluice serve: listening on %s needs --token or SLUICE_TOKEN\n", host);
+  if (!l.loopback && !token) {
+    fprintf(stderr, "sluice serve: listening on %s needs --token or SLUICE_TOKEN\n", listen);
+    while (l.n)
+      close(l.fds[--l.n]);
     return 2;
   }
   sl_server s = {.db = db, .token = token, .started_ms = mono_ms()};
   s.tail = &s.jobs;
   s.hooks = (sl_engine_hooks){&s, hook_show_queries, hook_describe, hook_terminate};
   pthread_mutex_init(&s.mu, NULL);
-  db->hooks = &s.hooks;
-  const sl_value *dir = sl_catalog_get(&db->cat, "state_dir");
-  const char *dirz = dir ? sl_value_cstr((sl_value *)dir) : NULL;
-  int rc = 0;
-  struct MHD_Daemon *d = NULL;
-  if (dirz && *dirz && open_state(&s, dirz)) {
+  sl_engine_set_hooks(db, &s.hooks);
+  const char *dir = sl_engine_setting_text(db, SL_SET_STATE_DIR);
+  struct MHD_Daemon *d[SL_SERVE_MAX_ADDR] = {0};
+  int nd = 0;
+  if (dir && open_state(&s, dir)) {
     rc = 1;
     goto done;
   }
-  d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL,
-                       NULL, on_request, &s, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_NOTIFY_COMPLETED,
-                       on_done, NULL, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-                       MHD_OPTION_CONNECTION_LIMIT, SL_SERVE_MAX_CONN, MHD_OPTION_END);
-  if (!d) {
-    fprintf(stderr, "sluice serve: cannot listen on %s:%d\n", host, port);
-    rc = 1;
-    goto done;
+  /* a daemon per socket (each closes its own when stopped) */
+  for (; nd < l.n; nd++) {
+    d[nd] =
+        MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL,
+                         NULL, on_request, &s, MHD_OPTION_LISTEN_SOCKET, l.fds[nd],
+                         MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
+                         30u, MHD_OPTION_CONNECTION_LIMIT, SL_SERVE_MAX_CONN, MHD_OPTION_END);
+    if (!d[nd]) {
+      fprintf(stderr, "sluice serve: cannot serve on %s\n", listen);
+      rc = 1;
+      goto done;
+    }
   }
-  fprintf(stderr, "sluice serve: listening on http://%s:%d\n", host, port);
+  fprintf(stderr, "sluice serve: listening on %s\n", l.shown);
   while (!*stop)
     usleep(100 * 1000);
 done:
-  sluice_interrupt(db);      /* every query stops as at Ctrl-C (checkpointed) */
-  if (d) MHD_stop_daemon(d); /* the streams end, their transient queries with them */
+  sluice_interrupt(db);        /* every query stops as at Ctrl-C (checkpointed) */
+  for (int i = 0; i < nd; i++) /* the streams end, their transient queries with them */
+    MHD_stop_daemon(d[i]);
+  for (int i = nd; i < l.n; i++) /* sockets no daemon took */
+    close(l.fds[i]);
   for (;;) {
     pthread_mutex_lock(&s.mu);
     sl_job *j = s.jobs;
@@ -1188,7 +1284,7 @@ done:
     job_free(j);
   }
   if (s.log) fclose(s.log);
-  db->hooks = NULL;
+  sl_engine_set_hooks(db, NULL);
   pthread_mutex_destroy(&s.mu);
   return rc;
 }

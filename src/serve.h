@@ -4,6 +4,8 @@
 #ifndef SLUICE_SERVE_H
 #define SLUICE_SERVE_H
 
+#include <signal.h>
+
 #include "engine.h"
 
 /* Serve db on listen ("HOST:PORT", 127.0.0.1 when HOST is empty) until *stop

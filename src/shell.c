@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "client.h"
 #include "parse.h"
 
 int sl_sql_complete(const char *text) {
@@ -54,20 +53,19 @@ static int has_rejections(const char *stats) {
   return 0;
 }
 
+/* Print the engine's per-query counts: always, or when records were rejected. */
 static void print_stats(sluice *db, int always) {
-  if (!db->stats.n) return;
-  if (always || has_rejections(db->stats.z)) fprintf(stderr, "%s", db->stats.z);
+  const char *stats = sl_engine_stats(db);
+  if (*stats && (always || has_rejections(stats))) fprintf(stderr, "%s", stats);
 }
 
 int sl_run_script(sluice *db, const char *label, const char *sql, sl_printer *out, int show_stats) {
   sl_err err = {0};
-  sl_buf_reset(&db->stats);
-  int rc = sl_engine_exec(db, sql, 1, sl_printer_row, out, &err);
-  if (rc) {
+  sl_engine_stats_reset(db);
+  int rc = sl_engine_exec(db, sql, SL_EXEC_DEFERRED, sl_printer_row, out, &err);
+  if (rc) { /* nothing of the script is pending */
     print_error(label, &err);
     sl_err_clear(&err);
-    sl_run_free(db->pending);
-    db->pending = NULL;
     return 1;
   }
   rc = sl_engine_run_pending(db, &err);
@@ -93,14 +91,16 @@ typedef struct sl_shell_exec {
   int can_stats;                      /* .stats applies */
   int stats;                          /* .stats on */
   sluice *db;                         /* the local engine */
-  const char *url, *token;            /* the server */
+  const sl_remote *remote;            /* the server */
 } sl_shell_exec;
 
 static volatile sig_atomic_t *g_interrupted; /* for the SIGINT handler */
+static sluice *g_db;                         /* the local engine, interrupted too */
 
 static void on_sigint(int sig) {
   (void)sig;
   if (g_interrupted) *g_interrupted = 1;
+  if (g_db) sluice_interrupt(g_db);
 }
 
 static const char *help_text =
@@ -162,6 +162,7 @@ static int dot_command(sl_shell_exec *ex, sl_printer *out, char *line) {
 ** collected up to ';' and run, dot-commands.  Returns the exit status. */
 static int shell_loop(sl_shell_exec *ex, sl_printer *out) {
   g_interrupted = ex->interrupted;
+  g_db = ex->db;
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_sigint;
@@ -209,6 +210,7 @@ static int shell_loop(sl_shell_exec *ex, sl_printer *out) {
   sl_buf_free(&stmt);
   printf("\n");
   g_interrupted = NULL;
+  g_db = NULL;
   return 0;
 }
 
@@ -219,8 +221,8 @@ static int run_local(sl_shell_exec *ex, const char *label, const char *sql, int 
   sluice *db = ex->db;
   if (script) return sl_run_script(db, label, sql, out, ex->stats);
   sl_err err = {0};
-  sl_buf_reset(&db->stats);
-  int rc = sl_engine_exec(db, sql, 0, sl_printer_row, out, &err);
+  sl_engine_stats_reset(db);
+  int rc = sl_engine_exec(db, sql, SL_EXEC_IMMEDIATE, sl_printer_row, out, &err);
   if (rc) {
     print_error(NULL, &err);
     sl_err_clear(&err);
@@ -231,14 +233,15 @@ static int run_local(sl_shell_exec *ex, const char *label, const char *sql, int 
 }
 
 int sl_shell_run(sluice *db, sl_printer *out) {
-  sl_shell_exec ex = {.run = run_local, .interrupted = &db->interrupted, .can_stats = 1, .db = db};
+  static volatile sig_atomic_t interrupted;
+  sl_shell_exec ex = {.run = run_local, .interrupted = &interrupted, .can_stats = 1, .db = db};
   return shell_loop(&ex, out);
 }
 
-int sl_remote_script(const char *url, const char *token, const char *label, const char *sql,
-                     sl_printer *out, volatile sig_atomic_t *stop) {
+int sl_remote_script(const sl_remote *r, const char *label, const char *sql, sl_printer *out,
+                     volatile sig_atomic_t *stop) {
   sl_err err = {0};
-  int rc = sl_client_query(url, token, sql, out, stop, &err);
+  int rc = sl_client_query(r, sql, out, stop, &err);
   if (rc < 0) {
     print_error(label, &err);
     sl_err_clear(&err);
@@ -251,12 +254,11 @@ int sl_remote_script(const char *url, const char *token, const char *label, cons
 static int run_remote(sl_shell_exec *ex, const char *label, const char *sql, int script,
                       sl_printer *out) {
   (void)script;
-  return sl_remote_script(ex->url, ex->token, label, sql, out, ex->interrupted);
+  return sl_remote_script(ex->remote, label, sql, out, ex->interrupted);
 }
 
-int sl_shell_remote(const char *url, const char *token, sl_printer *out) {
+int sl_shell_remote(const sl_remote *r, sl_printer *out) {
   static volatile sig_atomic_t interrupted;
-  sl_shell_exec ex = {
-      .run = run_remote, .interrupted = &interrupted, .where = url, .url = url, .token = token};
+  sl_shell_exec ex = {.run = run_remote, .interrupted = &interrupted, .where = r->url, .remote = r};
   return shell_loop(&ex, out);
 }

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "engine.h"
+#include "engine_int.h"
 #include "model.h"
 #include "sluice.h"
 
@@ -44,7 +44,7 @@ static int collect(void *ud, int ncol, const char *const *names, sl_value **row)
 ** message appended then). */
 static int run(sluice *db, const char *sql, sl_buf *out) {
   sl_err err = {0};
-  int rc = sl_engine_exec(db, sql, 0, collect, out, &err);
+  int rc = sl_engine_exec(db, sql, SL_EXEC_IMMEDIATE, collect, out, &err);
   if (rc) sl_buf_printf(out, "ERROR %d:%d: %s\n", err.line, err.col, err.msg);
   sl_err_clear(&err);
   return rc;
@@ -129,7 +129,8 @@ static void test_failed_script(void) {
            "CREATE STREAM s0 (x INTEGER) FROM file('%s');\n"
            "CREATE TABLE t0 (k INTEGER, v TEXT);\n"
            "INSERT INTO t0 VALUES (1, 'one');\n"
-           "SET greeting = 'hello';\n"
+           "SET probe.greeting = 'hello';\n"
+           "SET batch_size = 7;\n"
            "CREATE MODEL m FROM '%s';\n"
            "CREATE MODEL gone FROM '%s';\n"
            "CREATE MODEL tm TYPE linear_sgd WITH (step => 0.5, iterations => 5, features => 1);\n",
@@ -146,8 +147,10 @@ static void test_failed_script(void) {
            "CREATE TABLE t (k INTEGER);\n"
            "INSERT INTO t VALUES (1), (2);\n"
            "INSERT INTO t0 VALUES (2, 'two'), (3, 'three');\n"
-           "SET greeting = 'changed';\n"
-           "SET newsetting = 1;\n"
+           "SET probe.greeting = 'changed';\n"
+           "SET batch_size = NULL;\n"
+           "SET checkpoint_interval = '2s';\n"
+           "SET kafka.brokers = 'h:1';\n"
            "CREATE OR REPLACE MODEL m FROM '%s';\n"
            "DROP MODEL gone;\n"
            "CREATE MODEL gone TYPE kmeans_stream WITH (k => 2);\n"
@@ -166,7 +169,7 @@ static void test_failed_script(void) {
   sl_buf_reset(&tmp);
   int rc = sl_engine_exec(db, script, SL_EXEC_DEFERRED, collect, &tmp, &err);
   CHECK(rc == -1, "the script did not fail");
-  CHECK(err.line == 18 && err.col == 3 && err.msg && strstr(err.msg, "nosuchcol"),
+  CHECK(err.line == 20 && err.col == 3 && err.msg && strstr(err.msg, "nosuchcol"),
         "error %d:%d: %s", err.line, err.col, err.msg ? err.msg : "(none)");
   CHECK(strstr(tmp.z ? tmp.z : "", "\"version\": 2"), "the training query did not run: %s",
         tmp.z ? tmp.z : "");
@@ -224,21 +227,29 @@ static void test_failed_statement(void) {
   CHECK(run(db, "SHOW STREAMS", &out) == 0 &&
             strstr(out.z, "name=s0|definition=CREATE STREAM s0 (x"),
         "streams after a failed replacement: %s", out.z);
-  /* the statements before a failing one stay */
+  /* the statements before a failing one stay; a value of the wrong type
+  ** fails the statement and leaves the setting as it was */
   sl_buf_reset(&out);
-  CHECK(run(db, "SET a = 1; SET b = nosuch(1)", &out) == -1, "set");
-  CHECK(run(db, "SHOW SETTINGS", &out) == 0 && strstr(out.z, "name=a|value=1\n") &&
-            !strstr(out.z, "name=b"),
+  CHECK(run(db, "SET batch_size = 5; SET idle_timeout_ms = nosuch(1)", &out) == -1, "set");
+  CHECK(run(db, "SET idle_timeout_ms = '2s'; SET idle_timeout_ms = 'banana'", &out) == -1,
+        "set a bad value");
+  CHECK(run(db, "SHOW SETTINGS", &out) == 0 && strstr(out.z, "name=batch_size|value=5|") &&
+            strstr(out.z, "name=idle_timeout_ms|value=2s|"),
         "settings: %s", out.z);
-  /* SL_EXEC_ATOMIC asks for all or nothing in immediate mode too */
+  /* SL_EXEC_ATOMIC asks for all or nothing in immediate mode too: a
+  ** setting changed, one returned to its default, one added come back */
   sl_buf_reset(&out);
   sl_err err = {0};
-  CHECK(sl_engine_exec(db, "SET c = 1; SELECT 1 AS one; SET d = nosuch(1)", SL_EXEC_ATOMIC, collect,
-                       &out, &err) == -1 &&
-            err.line == 1 && err.col == 37,
+  CHECK(sl_engine_exec(db,
+                       "SET commit_interval_ms = 7; SET batch_size = NULL; SET x.y = 1; "
+                       "SELECT 1 AS one; SET vm_trace = nosuch(1)",
+                       SL_EXEC_ATOMIC, collect, &out, &err) == -1 &&
+            err.line == 1 && err.col == 97,
         "atomic: %d:%d %s", err.line, err.col, err.msg ? err.msg : "");
   sl_err_clear(&err);
-  CHECK(run(db, "SHOW SETTINGS", &out) == 0 && strstr(out.z, "one=1\n") && !strstr(out.z, "name=c"),
+  CHECK(run(db, "SHOW SETTINGS", &out) == 0 && strstr(out.z, "one=1\n") &&
+            strstr(out.z, "name=commit_interval_ms|value=1s|") &&
+            strstr(out.z, "name=batch_size|value=5|") && !strstr(out.z, "name=x.y"),
         "atomic settings: %s", out.z);
   sl_buf_free(&out);
   sluice_close(db);

@@ -6,7 +6,8 @@
 # their position; then on a pseudo-terminal a SELECT without INTO over an
 # endless socket source streams its rows until a real Ctrl-C, after which
 # the server has stopped that query (its socket closed, gone from the list)
-# and the shell goes on.
+# and the shell goes on.  Last, servers listening on localhost and on the
+# IPv6 loopback, reached by the shell and the thin clients.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 sluice=${SLUICE:-$here/../sluice}
@@ -113,4 +114,40 @@ else
   echo "script(1) not available: shell test skipped"
 fi
 kill "$spid"; wait "$spid" && ok || bad "clean stop"; spid=""
+
+# serve_on HOST:PORT: a server there; 0 once it listens (serve.err tells).
+serve_on() {
+  "$sluice" serve --listen "$1" 2> serve.err &
+  spid=$!
+  for _ in $(seq 100); do grep -q listening serve.err 2>/dev/null && return 0; sleep 0.05; done
+  return 1
+}
+port=$(free_port)
+serve_on "localhost:$port" && ok || bad "serve --listen localhost: $(cat serve.err)"
+has() { case "$3" in *"$2"*) ok ;; *) bad "$1: '$2' not in: $3" ;; esac; }
+has "localhost: the address" "listening on http://localhost:$port" "$(cat serve.err)"
+has "localhost: --connect" $'x\n42' "$("$sluice" --connect "http://localhost:$port" --format csv -e 'SELECT 40 + 2 AS x;')"
+kill "$spid"; wait "$spid" && ok || bad "clean stop (localhost)"; spid=""
+if $py -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2> /dev/null; then
+  port=$(free_port)
+  serve_on "[::1]:$port" && ok || bad "serve --listen [::1]: $(cat serve.err)"
+  has "IPv6: the address" "listening on http://[::1]:$port" "$(cat serve.err)"
+  url6="http://[::1]:$port"
+  has "IPv6: --connect" $'x\n42' "$("$sluice" --connect "$url6" --format csv -e 'SELECT 40 + 2 AS x;')"
+  printf "SELECT a FROM file('in.jsonl', format => 'json') INTO file('v6.csv', format => 'csv');\n" > v6.sql
+  out=$("$sluice" submit v6.sql --server "$url6")
+  has "IPv6: submit" '"status":"ok"' "$out"
+  id=$(echo "$out" | sed -n 's/.*"queries":\["\(q[0-9]*\)".*/\1/p')
+  for _ in $(seq 100); do "$sluice" queries --server "$url6" | grep -q '"state":"finished"' && break; sleep 0.05; done
+  has "IPv6: queries" "\"id\":\"$id\",\"state\":\"finished\"" "$("$sluice" queries --server "$url6")"
+  has "IPv6: describe" '["records_out","3"]' "$("$sluice" describe "$id" --server "$url6")"
+  has "IPv6: not on IPv4" "cannot reach" "$("$sluice" queries --server "http://127.0.0.1:$port" 2>&1)"
+  kill "$spid"; wait "$spid" && ok || bad "clean stop (IPv6)"; spid=""
+else
+  echo "connect: no IPv6 loopback in this kernel: the IPv6 checks are skipped"
+fi
+"$sluice" serve --listen "::1:$(free_port)" 2> bad.err; rc=$?
+[ $rc = 2 ] && grep -q 'bad --listen address' bad.err && ok || bad "IPv6 without brackets ($rc): $(cat bad.err)"
+"$sluice" serve --listen "[::]:$(free_port)" 2> bad.err; rc=$?
+[ $rc = 2 ] && grep -q 'needs --token' bad.err && ok || bad "all IPv6 addresses need a token ($rc): $(cat bad.err)"
 finish connect

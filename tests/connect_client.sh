@@ -6,7 +6,9 @@
 # Content-Length or up to the close; several results in one answer; started
 # queries; errors (a 400 with its position, an error line, a wrong token, an
 # unreachable server, an answer cut short or not NDJSON); scripts on stdin,
-# -e and .read; and Ctrl-C during an endless stream in the shell on a
+# -e and .read; other addresses: localhost, the IPv6 loopback, a path
+# prefix, proxies from the environment (never for loopback) and https with
+# --cacert; and Ctrl-C during an endless stream in the shell on a
 # pseudo-terminal: the shell is back at its prompt and usable, and the server
 # saw the connection close.
 set -u
@@ -93,6 +95,9 @@ has "unreachable: message" "error: cannot reach http://127.0.0.1:1" "$(cat err)"
 "$sluice" --connect localhost:80 -e 'SELECT 1;' 2> err; rc=$?
 same "bad URL: exit" 1 $rc
 has "bad URL: message" "bad server URL" "$(cat err)"
+"$sluice" --connect ftp://127.0.0.1:21 -e 'SELECT 1;' 2> err; rc=$?
+same "not http: exit" 1 $rc
+has "not http: message" "bad server URL" "$(cat err)"
 "$sluice" --connect "$url" --state-dir st -e 'SELECT 1;' 2> err; rc=$?
 same "engine option refused: exit" 2 $rc
 has "engine option refused: message" "--state-dir is for a local engine" "$(cat err)"
@@ -121,6 +126,59 @@ same "wrong token: exit" 1 $rc
 same "wrong token: message" "error: wrong token" "$(cat err)"
 stop_fake
 
+# Other ways to the server: localhost; a path prefix (a server behind a
+# reverse proxy); the proxy of the environment, never used for loopback but
+# used for other hosts (the fake, as the proxy, sees the absolute URL), and
+# NO_PROXY as the environment says.
+start_fake && ok || bad "fake server (addresses)"
+two=$'a\n1\nb,c\nx,2'
+same "localhost" "$two" "$("$sluice" --connect "http://localhost:$port" --format csv -e 'SELECT two;')"
+"$sluice" --connect "$url/base/" -e 'SELECT two;' 2> err; rc=$?
+same "a path prefix: exit (the fake knows /query only)" 1 $rc
+has "a path prefix: the path" '"path": "/base/query"' "$(tail -n 1 requests.log)"
+same "loopback is never proxied" "$two" \
+  "$(http_proxy=http://127.0.0.1:1 HTTPS_PROXY=http://127.0.0.1:1 ALL_PROXY=http://127.0.0.1:1 \
+    "$sluice" --connect "$url" --format csv -e 'SELECT two;')"
+same "loopback is never proxied, whatever NO_PROXY says" "$two" \
+  "$(http_proxy=http://127.0.0.1:1 NO_PROXY=example.com "$sluice" --connect "$url" --format csv -e 'SELECT two;')"
+http_proxy=$url "$sluice" --connect http://sluice.invalid:9 -e 'SELECT two;' 2> err; rc=$?
+same "through a proxy: exit (a 404 from the fake)" 1 $rc
+has "through a proxy: the absolute URL" '"path": "http://sluice.invalid:9/query"' "$(tail -n 1 requests.log)"
+http_proxy=$url NO_PROXY=sluice.invalid "$sluice" --connect http://sluice.invalid:9 -e 'SELECT two;' 2> err; rc=$?
+same "NO_PROXY: exit" 1 $rc
+has "NO_PROXY: not through the proxy" "cannot reach http://sluice.invalid:9" "$(cat err)"
+stop_fake
+
+# The IPv6 loopback, when the kernel has one.
+if "$py" -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2> /dev/null; then
+  FAKE_HOST=::1 start_fake && ok || bad "fake server on ::1"
+  same "IPv6" "$two" "$("$sluice" --connect "http://[::1]:$port" --format csv -e 'SELECT two;')"
+  "$sluice" --connect "http://[::1]:$port" -e 'SELECT 1;' --token t6 > /dev/null
+  has "IPv6: the token" '"auth": "Bearer t6"' "$(tail -n 1 requests.log)"
+  stop_fake
+else
+  echo "connect_client: no IPv6 loopback in this kernel: the IPv6 checks are skipped"
+fi
+
+# https, with a certificate made here and trusted with --cacert.
+if command -v openssl > /dev/null 2>&1; then
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 2 \
+    -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" > /dev/null 2>&1
+  FAKE_CERT=cert.pem FAKE_KEY=key.pem start_fake && ok || bad "fake server with TLS"
+  same "https" "$two" \
+    "$("$sluice" --connect "https://localhost:$port" --cacert cert.pem --format csv -e 'SELECT two;')"
+  same "https, a script" "$(printf 'a\n1\nb,c\nx,2')" \
+    "$(printf 'SELECT two;\n' | "$sluice" --connect "https://127.0.0.1:$port" --cacert cert.pem --format csv)"
+  "$sluice" --connect "https://localhost:$port" -e 'SELECT two;' 2> err; rc=$?
+  same "https, not trusted: exit" 1 $rc
+  has "https, not trusted: message" "certificate" "$(cat err)"
+  "$sluice" --connect "http://localhost:$port" -e 'SELECT two;' 2> err; rc=$?
+  same "http to a TLS server: exit" 1 $rc
+  stop_fake
+else
+  echo "connect_client: openssl missing: the https checks are skipped"
+fi
+
 # The shell on a pseudo-terminal (script(1)): a multi-line statement, .mode,
 # .read, then an endless stream stopped by a real Ctrl-C (the byte 0x03 typed
 # into the terminal, which sends SIGINT); the shell then runs one more
@@ -134,7 +192,12 @@ if command -v script > /dev/null 2>&1; then
     printf '\003'
     wait_log "closed q7"
     sleep 0.3
-    printf 'SELECT two;\n.quit\n'
+    printf 'SELECT two;\n'
+    # .quit only once the answer is printed: typed earlier, the terminal
+    # would echo it in the middle of the rows
+    for _ in $(seq 100); do [ "$(grep -c '"body": "SELECT two;"' requests.log)" -ge 2 ] && break; sleep 0.05; done
+    sleep 0.5
+    printf '.quit\n'
   } | HOME=$work SHELL=/bin/sh timeout 30 script -qec "exec '$sluice' --connect $url --format table" /dev/null > shell.raw 2>&1
   rc=$?
   tr -d '\r' < shell.raw > shell.out

@@ -4,7 +4,8 @@
 
     fake_query_server.py PORT LOG [TOKEN]
 
-Listens on 127.0.0.1:PORT and answers POST /query with canned NDJSON chosen
+Listens on 127.0.0.1:PORT (FAKE_HOST: another address, such as ::1; with
+FAKE_CERT and FAKE_KEY, PEM files, it speaks TLS) and answers POST /query with canned NDJSON chosen
 by a marker in the SQL text: chunked in small pieces that cut lines, chunk
 sizes and frames apart (with a chunk extension and a trailer), or with a
 Content-Length, or up to the close.  Appends one JSON line per request to LOG
@@ -14,7 +15,9 @@ without "Authorization: Bearer TOKEN" gets 401.  Stops by itself after two
 minutes.
 """
 import json
+import os
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -149,9 +152,13 @@ def answer(c, sql):
         send_chunked(c, ['{"columns":["sql"]}', json.dumps({"row": [sql]}), '{"status":"ok"}'])
 
 
-def serve(c):
-    """One connection: one request, answered, then closed."""
+def serve(c, tls):
+    """One connection: one request, answered, then closed (tls: an
+    SSLContext for the handshake first, or None)."""
     try:
+        if tls:
+            c.settimeout(10)
+            c = tls.wrap_socket(c, server_side=True)
         req = read_request(c)
         if not req:
             return
@@ -173,10 +180,15 @@ def serve(c):
 
 
 def main():
-    s = socket.socket()
+    host = os.environ.get("FAKE_HOST", "127.0.0.1")
+    s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("127.0.0.1", PORT))
+    s.bind((host, PORT))
     s.listen(8)
+    tls = None
+    if os.environ.get("FAKE_CERT"):
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(os.environ["FAKE_CERT"], os.environ["FAKE_KEY"])
     s.settimeout(1)
     print("listening", flush=True)
     until = time.time() + 120
@@ -186,7 +198,7 @@ def main():
         except socket.timeout:
             continue
         c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        threading.Thread(target=serve, args=(c,), daemon=True).start()
+        threading.Thread(target=serve, args=(c, tls), daemon=True).start()
 
 
 main()

@@ -74,6 +74,6 @@ rc=$?
 [ $rc -eq 1 ] && grep -q "bad topic ''" "$work/b2.err" && ok || { bad "empty topic name (exit $rc)"; cat "$work/b2.err"; }
 "$sluice" --topics a:1 -e "SELECT 1" > /dev/null 2> "$work/b3.err"
 rc=$?
-[ $rc -eq 2 ] && grep -q -- "--topics is for" "$work/b3.err" && ok || { bad "--topics without a broker (exit $rc)"; cat "$work/b3.err"; }
+[ $rc -eq 2 ] && grep -q -- "--topics goes with" "$work/b3.err" && ok || { bad "--topics without a broker (exit $rc)"; cat "$work/b3.err"; }
 
 finish kafka_broker

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "engine.h"
+#include "engine_int.h"
 #include "sluice.h"
 
 /* ---- extensions linked in ---------------------------------------------------------- */
