@@ -310,31 +310,6 @@ int sl_json_element(const char *z, size_t n, size_t *ip, size_t *v, size_t *v_en
   return 1;
 }
 
-/* Write code point c as UTF-8 at out (surrogates too, as SQLite does: three
-** bytes each); returns the number of bytes written. */
-static size_t put_utf8(char *out, unsigned c) {
-  if (c < 0x80) {
-    out[0] = (char)c;
-    return 1;
-  }
-  if (c < 0x800) {
-    out[0] = (char)(0xC0 | (c >> 6));
-    out[1] = (char)(0x80 | (c & 0x3F));
-    return 2;
-  }
-  if (c < 0x10000) {
-    out[0] = (char)(0xE0 | (c >> 12));
-    out[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-    out[2] = (char)(0x80 | (c & 0x3F));
-    return 3;
-  }
-  out[0] = (char)(0xF0 | (c >> 18));
-  out[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-  out[2] = (char)(0x80 | ((c >> 6) & 0x3F));
-  out[3] = (char)(0x80 | (c & 0x3F));
-  return 4;
-}
-
 /* The value of four hex digits at s, or -1 if one is not a hex digit. */
 static int hex4(const char *s) {
   int a = hexv((uint8_t)s[0]), b = hexv((uint8_t)s[1]), c = hexv((uint8_t)s[2]),
@@ -378,7 +353,7 @@ size_t sl_json_unescape(const char *s, size_t len, char *out) {
           i += 6;
         }
       }
-      j += put_utf8(out + j, (unsigned)c);
+      j += sl_utf8_put(out + j, (uint32_t)c);
       break;
     }
     default: return BAD;

@@ -113,6 +113,12 @@ int sl_strnicmp(const char *a, const char *b, size_t n);
 /* FNV-1a hash of n bytes, ASCII-folded to lower case when fold != 0. */
 uint64_t sl_hash(const char *z, size_t n, int fold);
 
+/* Write code point c as UTF-8 at out (room for 4 bytes) and return the
+** number of bytes written, as SQLite writes code points: surrogates
+** (U+D800..U+DFFF) as three bytes each like any other; above U+10FFFF,
+** U+FFFD. */
+size_t sl_utf8_put(char *out, uint32_t c);
+
 #define SL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define SL_UNUSED(x) (void)(x)
 
