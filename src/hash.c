@@ -1,6 +1,6 @@
 /*
 ** hash.c - the open-addressing hash table of hash.h: linear probing,
-** growth by doubling at 3/4 full, backward-shift deletion.
+** growth by doubling at half full, backward-shift deletion.
 **
 ** Invariant: every entry lies in the run of occupied slots that starts at
 ** its home slot (no empty slot between its home and itself, cyclically).
@@ -16,15 +16,7 @@
 
 #define MIN_SLOTS 8 /* a power of two */
 
-/* Stored hashes are never 0 (the empty mark). */
-static inline uint64_t nonzero(uint64_t h) {
-  return h ? h : 1;
-}
-
-/* The home slot of hash h: its top bits after a Fibonacci multiply. */
-static inline size_t home(const sl_htab *t, uint64_t h) {
-  return (size_t)((h * 0x9e3779b97f4a7c15ull) >> t->shift);
-}
+#define home sl_htab_home_
 
 void sl_htab_init(sl_htab *t, const sl_htype *type) {
   memset(t, 0, sizeof *t);
@@ -55,27 +47,14 @@ static void grow(sl_htab *t) {
   free(from);
 }
 
-sl_hslot *sl_htab_find_h(const sl_htab *t, uint64_t h, const void *key) {
-  if (!t->count) return NULL;
-  h = nonzero(h);
-  int (*eq)(const void *, const sl_hslot *) = t->type->eq;
-  for (size_t i = home(t, h);; i = (i + 1) & t->mask) {
-    sl_hslot *s = &t->slot[i];
-    if (!s->hash) return NULL;
-    if (s->hash == h && (!eq || eq(key, s))) return s;
+sl_hslot *sl_htab_add_(sl_htab *t, uint64_t h, size_t i) {
+  if (!t->slot || 2 * (t->count + 1) > t->mask + 1) {
+    grow(t);
+    i = home(t, h);
+    while (t->slot[i].hash)
+      i = (i + 1) & t->mask;
   }
-}
-
-sl_hslot *sl_htab_put_h(sl_htab *t, uint64_t h, const void *key, int *added) {
-  h = nonzero(h);
-  sl_hslot *s = sl_htab_find_h(t, h, key);
-  *added = !s;
-  if (s) return s;
-  if (!t->slot || 4 * (t->count + 1) > 3 * (t->mask + 1)) grow(t);
-  size_t i = home(t, h);
-  while (t->slot[i].hash)
-    i = (i + 1) & t->mask;
-  s = &t->slot[i];
+  sl_hslot *s = &t->slot[i];
   s->hash = h;
   s->u = 0;
   t->count++;
@@ -84,7 +63,7 @@ sl_hslot *sl_htab_put_h(sl_htab *t, uint64_t h, const void *key, int *added) {
 
 sl_hslot *sl_htab_find_entry(const sl_htab *t, uint64_t h, const void *entry) {
   if (!t->count) return NULL;
-  h = nonzero(h);
+  h = sl_htab_nonzero_(h);
   for (size_t i = home(t, h);; i = (i + 1) & t->mask) {
     sl_hslot *s = &t->slot[i];
     if (!s->hash) return NULL;
@@ -114,7 +93,7 @@ sl_hiter sl_htab_iter(const sl_htab *t) {
   sl_hiter it = {0, 0};
   if (!t->count) return it;
   size_t e = 0;
-  while (t->slot[e].hash) /* the table is at most 3/4 full */
+  while (t->slot[e].hash) /* the table is at most half full */
     e++;
   it.at = (e + 1) & t->mask;
   it.left = t->mask + 1;

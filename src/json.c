@@ -35,7 +35,7 @@
 ** is the offset of the first bad byte (never above n, so below ERR). */
 #define ERR ((size_t)1 << (sizeof(size_t) * 8 - 1))
 #define FAIL(at) ((size_t)(at) | ERR)
-#define FAILED(r) ((r) >= ERR)
+#define FAILED(r) ((ptrdiff_t)(r) < 0) /* the top bit: one test of the sign */
 #define FAIL_OFFSET(r) ((r) & ~ERR)
 
 /* 1 for the four JSON whitespace bytes. */

@@ -1423,7 +1423,7 @@ static int vindex_scan(const vkey *k, int n) {
 int sl_vindex_find(const sl_htab *ix, const void *base, size_t stride, int n, const sl_value *v) {
   vkey k = {v, base, stride};
   if (!ix->slot) return vindex_scan(&k, n);
-  sl_hslot *s = sl_htab_find(ix, &k);
+  sl_hslot *s = sl_htab_find_h(ix, sl_value_hash(v), &k);
   return s ? (int)s->u : -1;
 }
 
@@ -1439,7 +1439,7 @@ int sl_vindex_put(sl_htab *ix, const void *base, size_t stride, int n, const sl_
       sl_htab_put(ix, &e, &added)->u = (uint64_t)i;
     }
   }
-  sl_hslot *s = sl_htab_put(ix, &k, &added);
+  sl_hslot *s = sl_htab_put_h(ix, sl_value_hash(v), &k, &added);
   if (!added) return (int)s->u;
   s->u = (uint64_t)n;
   return -1;
