@@ -13,7 +13,9 @@
 ** Probing is linear from a home slot taken from the hash's high bits
 ** (multiplied by 2^64/phi first, so weak low bits do not matter); the stored
 ** hash is compared before the descriptor's eq is called, so a probe touches
-** the caller's entries only for real candidates.  The table doubles when it
+** the caller's entries only for real candidates.  Lookups are inline, and
+** hot paths name their type again as a constant (the _t forms), so that eq
+** is a direct call the compiler may inline.  The table doubles when it
 ** is half full (short runs: under 1.5 probes on average for a key present,
 ** 2.5 for one absent) and never shrinks: a streaming operator that closes a
 ** window's groups and opens the next window's reuses the slots without
@@ -101,20 +103,22 @@ static inline sl_hslot *sl_htab_find_h(const sl_htab *t, uint64_t h, const void 
 ** hash is set and its p/u are zero, for the caller to fill before the next
 ** operation on t; else *added is 0.  May grow the table. */
 static inline sl_hslot *sl_htab_put_h(sl_htab *t, uint64_t h, const void *key, int *added);
+/* The same, for hot paths: type is t's own type, given again as a constant
+** (&my_type) so that the compiler calls, even inlines, its eq directly. */
+static inline sl_hslot *sl_htab_find_t(const sl_htab *t, const sl_htype *type, uint64_t h,
+                                       const void *key);
+static inline sl_hslot *sl_htab_put_t(sl_htab *t, const sl_htype *type, uint64_t h, const void *key,
+                                      int *added);
+/* The same with the type's hash function. */
+static inline sl_hslot *sl_htab_find(const sl_htab *t, const void *key);
+static inline sl_hslot *sl_htab_put(sl_htab *t, const void *key, int *added);
+
 /* The slot whose p is entry (identity, no eq), entry's hash being h; NULL
 ** when none holds it. */
 sl_hslot *sl_htab_find_entry(const sl_htab *t, uint64_t h, const void *entry);
 /* Remove the entry in slot s (a slot of t that holds one); entries after it
 ** may move into other slots. */
 void sl_htab_remove(sl_htab *t, sl_hslot *s);
-
-/* The same with the type's hash function. */
-static inline sl_hslot *sl_htab_find(const sl_htab *t, const void *key) {
-  return t->count ? sl_htab_find_h(t, t->type->hash(key), key) : NULL;
-}
-static inline sl_hslot *sl_htab_put(sl_htab *t, const void *key, int *added) {
-  return sl_htab_put_h(t, t->type->hash(key), key, added);
-}
 
 /* ---- the lookups, inline: they sit on the hottest GROUP BY path ---- */
 
@@ -130,31 +134,44 @@ static inline size_t sl_htab_home_(const sl_htab *t, uint64_t h) {
 ** the table is full; returns the slot. */
 sl_hslot *sl_htab_add_(sl_htab *t, uint64_t h, size_t i);
 
-static inline sl_hslot *sl_htab_find_h(const sl_htab *t, uint64_t h, const void *key) {
+static inline sl_hslot *sl_htab_find_t(const sl_htab *t, const sl_htype *type, uint64_t h,
+                                       const void *key) {
   if (!t->count) return NULL;
   h = sl_htab_nonzero_(h);
-  int (*eq)(const void *, const sl_hslot *) = t->type->eq;
   for (size_t i = sl_htab_home_(t, h);; i = (i + 1) & t->mask) {
     sl_hslot *s = &t->slot[i];
     if (!s->hash) return NULL;
-    if (s->hash == h && (!eq || eq(key, s))) return s;
+    if (s->hash == h && (!type->eq || type->eq(key, s))) return s;
   }
 }
 
-static inline sl_hslot *sl_htab_put_h(sl_htab *t, uint64_t h, const void *key, int *added) {
+static inline sl_hslot *sl_htab_put_t(sl_htab *t, const sl_htype *type, uint64_t h, const void *key,
+                                      int *added) {
   h = sl_htab_nonzero_(h);
-  int (*eq)(const void *, const sl_hslot *) = t->type->eq;
   size_t i = 0;
   if (t->slot) /* find the key, or the empty slot ending its run */
     for (i = sl_htab_home_(t, h); t->slot[i].hash; i = (i + 1) & t->mask) {
       sl_hslot *s = &t->slot[i];
-      if (s->hash == h && (!eq || eq(key, s))) {
+      if (s->hash == h && (!type->eq || type->eq(key, s))) {
         *added = 0;
         return s;
       }
     }
   *added = 1;
   return sl_htab_add_(t, h, i);
+}
+
+static inline sl_hslot *sl_htab_find_h(const sl_htab *t, uint64_t h, const void *key) {
+  return sl_htab_find_t(t, t->type, h, key);
+}
+static inline sl_hslot *sl_htab_put_h(sl_htab *t, uint64_t h, const void *key, int *added) {
+  return sl_htab_put_t(t, t->type, h, key, added);
+}
+static inline sl_hslot *sl_htab_find(const sl_htab *t, const void *key) {
+  return t->count ? sl_htab_find_t(t, t->type, t->type->hash(key), key) : NULL;
+}
+static inline sl_hslot *sl_htab_put(sl_htab *t, const void *key, int *added) {
+  return sl_htab_put_t(t, t->type, t->type->hash(key), key, added);
 }
 
 /* Visit every entry once, in no particular order:

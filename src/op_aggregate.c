@@ -233,7 +233,7 @@ static group *find_group(op_aggregate *p, int64_t wstart, int64_t wend, const sl
   int nk = p->spec.nkeys;
   group_key key = {wstart, keys, nk};
   int added;
-  sl_hslot *s = sl_htab_put_h(&p->groups, group_hash(&key), &key, &added);
+  sl_hslot *s = sl_htab_put_t(&p->groups, &group_type, group_hash(&key), &key, &added);
   if (!added) return s->p;
   group *g = sl_calloc(1, sizeof *g);
   s->p = g;
@@ -437,7 +437,7 @@ static skey *find_skey(op_aggregate *p, const sl_value *keys) {
   int nk = p->spec.nkeys;
   group_key key = {0, keys, nk};
   int added;
-  sl_hslot *s = sl_htab_put(&p->skeys, &key, &added);
+  sl_hslot *s = sl_htab_put_t(&p->skeys, &skey_type, skey_hash(&key), &key, &added);
   if (!added) return s->p;
   skey *k = sl_calloc(1, sizeof *k);
   s->p = k;

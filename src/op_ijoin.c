@@ -217,7 +217,7 @@ static int side_push(op_ijoin *p, int k, sl_batch *in, sl_err *err) {
     rec_key key = {reg, nk};
     uint64_t h = key_hash(&key);
     /* probe the other side: b.ts in [a.ts + lo, a.ts + hi] */
-    sl_hslot *hs = sl_htab_find_h(&o->recs, h, &key);
+    sl_hslot *hs = sl_htab_find_t(&o->recs, &key_type, h, &key);
     for (jrec *r = hs ? hs->p : NULL; r; r = r->next) {
       int64_t ta = k ? r->ts : ts, tb = k ? ts : r->ts;
       if (tb < ta + p->spec.lo || tb > ta + p->spec.hi) continue;
@@ -241,7 +241,7 @@ static int side_push(op_ijoin *p, int k, sl_batch *in, sl_err *err) {
       sl_value_copy(&nr->row[c], &row[c]);
     account(p, rec_bytes(p, k, nr), 1);
     int added;
-    hs = sl_htab_put_h(&s->recs, h, &key, &added);
+    hs = sl_htab_put_t(&s->recs, &key_type, h, &key, &added);
     nr->next = hs->p; /* NULL for a new key */
     hs->p = nr;
   }

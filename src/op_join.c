@@ -126,7 +126,7 @@ static int join_push(sl_operator *base, sl_batch *in, sl_err *err) {
     }
     int matched = 0;
     join_key key = {p, p->keys};
-    sl_hslot *s = has_null ? NULL : sl_htab_find(&p->index, &key);
+    sl_hslot *s = has_null ? NULL : sl_htab_find_t(&p->index, &key_type, key_hash(&key), &key);
     if (s) {
       for (int r = (int)s->u; r >= 0; r = p->chain[r]) { /* the rows of this key */
         if (p->spec.residual) {

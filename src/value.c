@@ -1404,9 +1404,17 @@ static uint64_t vkey_hash(const void *key) {
   return sl_value_hash(((const vkey *)key)->v);
 }
 
+/* sl_value_compare(a, b, SL_COLL_BINARY) == 0, the common cases first. */
+static inline int same_value(const sl_value *a, const sl_value *b) {
+  if (a->type == SL_INTEGER && b->type == SL_INTEGER) return a->u.i == b->u.i;
+  if (a->type == SL_TEXT && b->type == SL_TEXT)
+    return a->n == b->n && (!a->n || memcmp(a->u.z, b->u.z, a->n) == 0);
+  return sl_value_compare(a, b, SL_COLL_BINARY) == 0;
+}
+
 static int vkey_eq(const void *key, const sl_hslot *s) {
   const vkey *k = key;
-  return sl_value_compare(k->v, ventry(k, s->u), SL_COLL_BINARY) == 0;
+  return same_value(k->v, ventry(k, s->u));
 }
 
 static const sl_htype vindex_type = {vkey_hash, vkey_eq};
@@ -1416,14 +1424,14 @@ static const sl_htype vindex_type = {vkey_hash, vkey_eq};
 /* The index of k's value among the first n entries by a scan, or -1. */
 static int vindex_scan(const vkey *k, int n) {
   for (int i = 0; i < n; i++)
-    if (sl_value_compare(k->v, ventry(k, (size_t)i), SL_COLL_BINARY) == 0) return i;
+    if (same_value(k->v, ventry(k, (size_t)i))) return i;
   return -1;
 }
 
 int sl_vindex_find(const sl_htab *ix, const void *base, size_t stride, int n, const sl_value *v) {
   vkey k = {v, base, stride};
   if (!ix->slot) return vindex_scan(&k, n);
-  sl_hslot *s = sl_htab_find_h(ix, sl_value_hash(v), &k);
+  sl_hslot *s = sl_htab_find_t(ix, &vindex_type, sl_value_hash(v), &k);
   return s ? (int)s->u : -1;
 }
 
@@ -1439,7 +1447,7 @@ int sl_vindex_put(sl_htab *ix, const void *base, size_t stride, int n, const sl_
       sl_htab_put(ix, &e, &added)->u = (uint64_t)i;
     }
   }
-  sl_hslot *s = sl_htab_put_h(ix, sl_value_hash(v), &k, &added);
+  sl_hslot *s = sl_htab_put_t(ix, &vindex_type, sl_value_hash(v), &k, &added);
   if (!added) return (int)s->u;
   s->u = (uint64_t)n;
   return -1;
