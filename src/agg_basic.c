@@ -22,6 +22,7 @@
 
 #include "checkpoint.h"
 #include "func.h"
+#include "hash.h"
 #include "json.h"
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -456,29 +457,11 @@ typedef struct topk_entry {
   int64_t n;
 } topk_entry;
 typedef struct topk_state {
-  topk_entry *e;
+  topk_entry *e; /* in order of arrival */
   int n, cap;
   int64_t k;
-  int *idx; /* open addressing over e: entry + 1, 0 empty; 2 * cap slots */
+  sl_htab idx; /* over e (sl_vindex_put) */
 } topk_state;
-
-static int topk_same(const sl_value *a, const sl_value *b) {
-  if ((a->type <= SL_REAL) != (b->type <= SL_REAL)) return 0;
-  return sl_value_compare(a, b, SL_COLL_BINARY) == 0;
-}
-
-/* The slot of v in the index: its entry's, or the empty one it would take. */
-static int *topk_slot(topk_state *s, const sl_value *v) {
-  size_t mask = (size_t)s->cap * 2 - 1;
-  for (size_t i = sl_value_hash(v) & mask;; i = (i + 1) & mask)
-    if (!s->idx[i] || topk_same(&s->e[s->idx[i] - 1].v, v)) return &s->idx[i];
-}
-
-static topk_entry *topk_find(topk_state *s, const sl_value *v) {
-  if (!s->cap) return NULL;
-  int *slot = topk_slot(s, v);
-  return *slot ? &s->e[*slot - 1] : NULL;
-}
 
 static void topk_step(sl_fctx *ctx, int argc, sl_value **argv) {
   topk_state *s = sl_fctx_state(ctx);
@@ -488,29 +471,24 @@ static void topk_step(sl_fctx *ctx, int argc, sl_value **argv) {
     sl_result_error(ctx, "top_k(x, k): k must be at least 1");
     return;
   }
-  topk_entry *e = topk_find(s, argv[0]);
-  if (!e) {
-    if (s->n == s->cap) { /* grow, and index everything again */
+  int i = sl_vindex_put(&s->idx, s->e, sizeof(topk_entry), s->n, argv[0]);
+  if (i < 0) { /* a new value: entry n */
+    if (s->n == s->cap) {
       s->cap = s->cap ? 2 * s->cap : 8;
-      s->e = realloc(s->e, sizeof(topk_entry) * (size_t)s->cap);
-      free(s->idx);
-      s->idx = calloc((size_t)s->cap * 2, sizeof(int));
-      for (int i = 0; i < s->n; i++)
-        *topk_slot(s, &s->e[i].v) = i + 1;
+      s->e = sl_realloc(s->e, sizeof(topk_entry) * (size_t)s->cap);
     }
-    e = &s->e[s->n++];
-    memset(e, 0, sizeof *e);
-    sl_value_copy(&e->v, argv[0]);
-    *topk_slot(s, argv[0]) = s->n;
+    i = s->n++;
+    memset(&s->e[i], 0, sizeof s->e[i]);
+    sl_value_copy(&s->e[i].v, argv[0]);
   }
-  e->n++;
+  s->e[i].n++;
 }
 
 static void topk_inverse(sl_fctx *ctx, int argc, sl_value **argv) {
   topk_state *s = sl_fctx_state(ctx);
   if (argc != 2 || argv[0]->type == SL_NULL) return;
-  topk_entry *e = topk_find(s, argv[0]);
-  if (e && e->n > 0) e->n--;
+  int i = sl_vindex_find(&s->idx, s->e, sizeof(topk_entry), s->n, argv[0]);
+  if (i >= 0 && s->e[i].n > 0) s->e[i].n--;
 }
 
 static int topk_cmp(const void *a, const void *b) {
@@ -563,7 +541,7 @@ static void topk_final(sl_fctx *ctx) {
   for (int i = 0; i < s->n; i++)
     sl_value_free(&s->e[i].v);
   free(s->e);
-  free(s->idx);
+  sl_htab_free(&s->idx);
   memset(s, 0, sizeof *s);
 }
 
@@ -684,21 +662,16 @@ static int topk_load(void *state, const void *z, size_t n) {
   s->k = sl_ckr_i64(&r);
   int64_t cnt = sl_ckr_i64(&r);
   if (cnt < 0 || cnt > (int64_t)n) return -1;
-  s->cap = 0; /* a power of two, as topk_step grows it: the index masks with it */
-  while (s->cap < cnt)
-    s->cap = s->cap ? 2 * s->cap : 8;
+  s->cap = (int)cnt;
   s->n = 0;
-  if (s->cap) {
-    s->e = realloc(s->e, sizeof(topk_entry) * (size_t)s->cap);
-    s->idx = calloc((size_t)s->cap * 2, sizeof(int));
-  }
+  if (s->cap) s->e = sl_realloc(s->e, sizeof(topk_entry) * (size_t)s->cap);
   for (int64_t i = 0; i < cnt && !r.bad; i++) {
     topk_entry *e = &s->e[s->n];
     memset(e, 0, sizeof *e);
     sl_ckr_value(&r, &e->v);
     e->n = sl_ckr_i64(&r);
+    if (sl_vindex_put(&s->idx, s->e, sizeof(topk_entry), s->n, &e->v) >= 0) r.bad = 1;
     s->n++;
-    *topk_slot(s, &e->v) = s->n;
   }
   return read_done(&r);
 }

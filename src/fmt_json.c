@@ -3,7 +3,8 @@
 **
 ** The decoder never builds a tree.  It walks the top-level object's members
 ** once with sl_json_member (json.c's scanner validates every byte as it goes,
-** so a malformed record is always rejected, wherever the damage is) and
+** so a malformed record is always rejected, wherever the damage is, and says
+** at which byte) and
 ** converts only the values whose key names a column of the schema; every
 ** other value is skipped without conversion.  Keys usually come in the same
 ** order in every record, so the decoder remembers, per key position, which
@@ -137,94 +138,6 @@ static int find_col(json_decoder *d, int pos, const char *key, size_t klen, int 
   return s->col;
 }
 
-/* Index of the first byte that makes the value at z[i] malformed (n if the
-** text ends too soon).  Only called for values sl_json_skip rejected. */
-static size_t bad_at(const char *z, size_t n, size_t i, int depth) {
-  if (i >= n) return n;
-  char c = z[i];
-  if (c == '{' || c == '[') {
-    char close = c == '{' ? '}' : ']';
-    if (depth >= SL_JSON_MAX_DEPTH) return i;
-    i = sl_json_ws(z, n, i + 1);
-    if (i < n && z[i] == close) return n; /* cannot happen: the value was bad */
-    for (;;) {
-      if (c == '{') {
-        if (i >= n) return n;
-        if (z[i] != '"') return i;
-        size_t e = sl_json_skip(z, n, i, NULL);
-        if (e == (size_t)-1) return bad_at(z, n, i, depth + 1);
-        i = sl_json_ws(z, n, e);
-        if (i >= n) return n;
-        if (z[i] != ':') return i;
-        i = sl_json_ws(z, n, i + 1);
-      }
-      size_t e = sl_json_skip(z, n, i, NULL);
-      if (e == (size_t)-1) return bad_at(z, n, i, depth + 1);
-      i = sl_json_ws(z, n, e);
-      if (i >= n) return n;
-      if (z[i] == close) return n;
-      if (z[i] != ',') return i;
-      i = sl_json_ws(z, n, i + 1);
-    }
-  }
-  if (c == '"') {
-    for (i++; i < n; i++) {
-      unsigned char b = (unsigned char)z[i];
-      if (b == '"') return n;
-      if (b < 0x20) return i;
-      if (b == '\\') {
-        size_t e = i + 1;
-        if (e >= n) return n;
-        if (z[e] == 'u') {
-          for (e = i + 2; e < i + 6; e++) {
-            if (e >= n) return n;
-            if (!strchr("0123456789abcdefABCDEF", z[e]) || !z[e]) return e;
-          }
-          i += 5;
-        } else if (!strchr("\"\\/bfnrt", z[e]) || !z[e]) {
-          return e;
-        } else {
-          i++;
-        }
-      }
-    }
-    return n;
-  }
-  if (c == 't' || c == 'f' || c == 'n') { /* the first byte that differs */
-    const char *lit = c == 't' ? "true" : c == 'f' ? "false" : "null";
-    for (size_t k = 0; lit[k]; k++) {
-      if (i + k >= n) return n;
-      if (z[i + k] != lit[k]) return i + k;
-    }
-    return i + strlen(lit);
-  }
-  /* A number: follow its grammar to the first byte that breaks it. */
-  if (c == '-') i++;
-  if (i >= n) return n;
-  if (z[i] == '0') {
-    i++;
-  } else if (z[i] >= '1' && z[i] <= '9') {
-    while (i < n && z[i] >= '0' && z[i] <= '9')
-      i++;
-  } else {
-    return i;
-  }
-  if (i < n && z[i] == '.') {
-    if (++i >= n) return n;
-    if (z[i] < '0' || z[i] > '9') return i;
-    while (i < n && z[i] >= '0' && z[i] <= '9')
-      i++;
-  }
-  if (i < n && (z[i] == 'e' || z[i] == 'E')) {
-    if (++i < n && (z[i] == '+' || z[i] == '-')) i++;
-    if (i >= n) return n;
-    if (z[i] < '0' || z[i] > '9') return i;
-    while (i < n && z[i] >= '0' && z[i] <= '9')
-      i++;
-  }
-  return i;
-}
-
 /* "malformed JSON at byte N" (N 1-based) or "malformed JSON: truncated after N
 ** bytes" in the arena, or a static string without an arena. */
 static const char *malformed(const char *rec, size_t len, size_t at, sl_arena *arena) {
@@ -283,10 +196,9 @@ static int json_decode(sl_decoder *dd, const char *rec, size_t len, sl_value *ro
   }
   if (rec[i] != '{') {
     sl_json_kind k;
-    size_t e = sl_json_skip(rec, len, i, &k);
+    size_t bad = 0, e = sl_json_check(rec, len, i, &k, &bad);
     if (e == (size_t)-1 || sl_json_ws(rec, len, e) != len) {
-      *why = malformed(rec, len, e == (size_t)-1 ? bad_at(rec, len, i, 0) : sl_json_ws(rec, len, e),
-                       arena);
+      *why = malformed(rec, len, e == (size_t)-1 ? bad : sl_json_ws(rec, len, e), arena);
       return -1;
     }
     *why = "not a JSON object";
@@ -321,10 +233,8 @@ static int json_decode(sl_decoder *dd, const char *rec, size_t len, sl_value *ro
     else if (cols[c].aff != SL_AFF_NONE && out->type != SL_VECTOR)
       sl_value_apply_affinity(out, cols[c].aff);
   }
-  if (rc < 0) {
-    /* Find the first bad byte: re-scan from the object's start. */
-    size_t s = sl_json_ws(rec, len, 0);
-    *why = malformed(rec, len, bad_at(rec, len, s, 0), arena);
+  if (rc < 0) { /* i is at the first bad byte */
+    *why = malformed(rec, len, i, arena);
     return -1;
   }
   i = sl_json_ws(rec, len, i);

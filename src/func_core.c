@@ -79,31 +79,6 @@ static unsigned utf8_read(const unsigned char *z, size_t n, size_t *len) {
   return c;
 }
 
-/* Encode code point c (at most 0x1FFFFF) as UTF-8 the way SQLite's char()
-** writes it (surrogates are written as they are); returns the bytes used. */
-static size_t utf8_encode(unsigned c, char *out) {
-  if (c < 0x80) {
-    out[0] = (char)c;
-    return 1;
-  }
-  if (c < 0x800) {
-    out[0] = (char)(0xC0 | (c >> 6));
-    out[1] = (char)(0x80 | (c & 0x3F));
-    return 2;
-  }
-  if (c < 0x10000) {
-    out[0] = (char)(0xE0 | (c >> 12));
-    out[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-    out[2] = (char)(0x80 | (c & 0x3F));
-    return 3;
-  }
-  out[0] = (char)(0xF0 | ((c >> 18) & 0x07));
-  out[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-  out[2] = (char)(0x80 | ((c >> 6) & 0x3F));
-  out[3] = (char)(0x80 | (c & 0x3F));
-  return 4;
-}
-
 /* The numeric value of an argument as sqlite3_value_numeric_type sees it:
 ** returns 1 with *out set (no buffer) when the value is a number or a text
 ** that entirely reads as one ('12' -> 12, ' 2.0 ' -> 2.0, '1e3' -> 1000.0);
@@ -370,7 +345,7 @@ static void f_char(sl_fctx *ctx, int argc, sl_value **argv) {
   for (int i = 0; i < argc; i++) {
     int64_t c = sl_value_as_int(argv[i]);
     if (c < 0 || c > 0x10FFFF) c = 0xFFFD;
-    k += utf8_encode((unsigned)c, out + k);
+    k += sl_utf8_put(out + k, (uint32_t)c);
   }
   sl_value_commit_text(ctx->out, k);
 }

@@ -15,6 +15,11 @@
 ** input record.  Strings are skipped eight bytes at a time when they hold
 ** nothing that needs a look (a quote, a backslash or a control byte), and
 ** whitespace tests are a table lookup.  No scanner reads z[n] or beyond.
+**
+** The scanners also say where malformed text goes wrong: the offset of the
+** first byte that cannot continue a valid value (the length when the text
+** ends too soon), carried in the return value with its top bit set.  The
+** record decoder reports it ("malformed JSON at byte N").
 */
 #include "json.h"
 
@@ -25,6 +30,13 @@
 #include <string.h>
 
 #define BAD ((size_t)-1)
+
+/* A scanner's result: the index after what it scanned, or FAIL(at) where at
+** is the offset of the first bad byte (never above n, so below ERR). */
+#define ERR ((size_t)1 << (sizeof(size_t) * 8 - 1))
+#define FAIL(at) ((size_t)(at) | ERR)
+#define FAILED(r) ((ptrdiff_t)(r) < 0) /* the top bit: one test of the sign */
+#define FAIL_OFFSET(r) ((r) & ~ERR)
 
 /* 1 for the four JSON whitespace bytes. */
 static const uint8_t ws_tab[256] = {[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1};
@@ -68,7 +80,7 @@ static inline uint64_t word_has_stop(uint64_t w) {
 }
 
 /* Skip the string whose opening quote is z[i]; return the index after its
-** closing quote, or BAD.  *esc (if given) is set to 1 when it has escapes. */
+** closing quote, or FAIL.  *esc (if given) is set to 1 when it has escapes. */
 static size_t skip_string(const char *z, size_t n, size_t i, int *esc) {
   i++;
   for (;;) {
@@ -90,13 +102,13 @@ static size_t skip_string(const char *z, size_t n, size_t i, int *esc) {
     }
     while (i < n && !str_stop[(uint8_t)z[i]])
       i++;
-    if (i >= n) return BAD;
+    if (i >= n) return FAIL(n);
   stop:;
     char c = z[i];
     if (c == '"') return i + 1;
-    if (c != '\\') return BAD; /* a control character */
+    if (c != '\\') return FAIL(i); /* a control character */
     if (esc) *esc = 1;
-    if (i + 1 >= n) return BAD;
+    if (i + 1 >= n) return FAIL(n);
     switch (z[i + 1]) {
     case '"':
     case '\\':
@@ -107,21 +119,23 @@ static size_t skip_string(const char *z, size_t n, size_t i, int *esc) {
     case 'r':
     case 't': i += 2; break;
     case 'u':
-      if (n - i < 6) return BAD;
-      for (int k = 2; k < 6; k++)
-        if (hexv((uint8_t)z[i + k]) < 0) return BAD;
+      for (int k = 2; k < 6; k++) {
+        if (i + k >= n) return FAIL(n);
+        if (hexv((uint8_t)z[i + k]) < 0) return FAIL(i + k);
+      }
       i += 6;
       break;
-    default: return BAD;
+    default: return FAIL(i + 1);
     }
   }
 }
 
-/* Skip the number at z[i]; BAD if it is not one.  *kind gets INT or REAL. */
+/* Skip the number at z[i]; FAIL if it is not one.  *kind gets INT or REAL.
+** (i <= n throughout, so FAIL(i) with i == n means "ends too soon".) */
 static size_t skip_number(const char *z, size_t n, size_t i, sl_json_kind *kind) {
   *kind = SL_JSON_INT;
   if (i < n && z[i] == '-') i++;
-  if (i >= n) return BAD;
+  if (i >= n) return FAIL(n);
   if (z[i] == '0') {
     i++;
   } else if (z[i] >= '1' && z[i] <= '9') {
@@ -129,11 +143,11 @@ static size_t skip_number(const char *z, size_t n, size_t i, sl_json_kind *kind)
     while (i < n && (unsigned)(z[i] - '0') < 10)
       i++;
   } else {
-    return BAD;
+    return FAIL(i);
   }
   if (i < n && z[i] == '.') {
     i++;
-    if (i >= n || (unsigned)(z[i] - '0') >= 10) return BAD;
+    if (i >= n || (unsigned)(z[i] - '0') >= 10) return FAIL(i);
     while (i < n && (unsigned)(z[i] - '0') < 10)
       i++;
     *kind = SL_JSON_REAL;
@@ -141,7 +155,7 @@ static size_t skip_number(const char *z, size_t n, size_t i, sl_json_kind *kind)
   if (i < n && (z[i] == 'e' || z[i] == 'E')) {
     i++;
     if (i < n && (z[i] == '+' || z[i] == '-')) i++;
-    if (i >= n || (unsigned)(z[i] - '0') >= 10) return BAD;
+    if (i >= n || (unsigned)(z[i] - '0') >= 10) return FAIL(i);
     while (i < n && (unsigned)(z[i] - '0') < 10)
       i++;
     *kind = SL_JSON_REAL;
@@ -149,73 +163,84 @@ static size_t skip_number(const char *z, size_t n, size_t i, sl_json_kind *kind)
   return i;
 }
 
-/* 1 if z[i..) starts with the literal lit of length len. */
-static inline int has_lit(const char *z, size_t n, size_t i, const char *lit, size_t len) {
-  return n - i >= len && memcmp(z + i, lit, len) == 0;
+/* Skip the literal lit of length len at z[i]: the index after it, or FAIL
+** at the first byte that differs. */
+static inline size_t skip_lit(const char *z, size_t n, size_t i, const char *lit, size_t len) {
+  if (n - i >= len && memcmp(z + i, lit, len) == 0) return i + len;
+  for (size_t k = 0;; k++)
+    if (i + k >= n || z[i + k] != lit[k]) return FAIL(i + k < n ? i + k : n);
 }
 
-/* Skip the value at z[i] (i < n is not required); depth is the number of
-** arrays and objects around it.  Returns the index after it, or BAD. */
+/* Skip the value at z[i] (i <= n; i == n is the text ending too soon);
+** depth is the number of arrays and objects around it.  Returns the index
+** after it, or FAIL (a value nested deeper than SL_JSON_MAX_DEPTH fails at
+** its opening bracket). */
 static size_t skip_value(const char *z, size_t n, size_t i, sl_json_kind *kind, int depth) {
-  if (i >= n) return BAD;
+  if (i >= n) return FAIL(n);
   switch (z[i]) {
   case '"': *kind = SL_JSON_STRING; return skip_string(z, n, i, NULL);
   case '{': {
     *kind = SL_JSON_OBJECT;
-    if (depth >= SL_JSON_MAX_DEPTH) return BAD;
+    if (depth >= SL_JSON_MAX_DEPTH) return FAIL(i);
     i++;
     SKIP_WS(z, n, i);
     if (i < n && z[i] == '}') return i + 1;
     for (;;) {
-      if (i >= n || z[i] != '"') return BAD;
+      if (i >= n || z[i] != '"') return FAIL(i);
       i = skip_string(z, n, i, NULL);
-      if (i == BAD) return BAD;
+      if (FAILED(i)) return i;
       SKIP_WS(z, n, i);
-      if (i >= n || z[i] != ':') return BAD;
+      if (i >= n || z[i] != ':') return FAIL(i);
       i++;
       SKIP_WS(z, n, i);
       sl_json_kind k;
       i = skip_value(z, n, i, &k, depth + 1);
-      if (i == BAD) return BAD;
+      if (FAILED(i)) return i;
       SKIP_WS(z, n, i);
-      if (i >= n) return BAD;
+      if (i >= n) return FAIL(n);
       if (z[i] == '}') return i + 1;
-      if (z[i] != ',') return BAD;
+      if (z[i] != ',') return FAIL(i);
       i++;
       SKIP_WS(z, n, i);
     }
   }
   case '[': {
     *kind = SL_JSON_ARRAY;
-    if (depth >= SL_JSON_MAX_DEPTH) return BAD;
+    if (depth >= SL_JSON_MAX_DEPTH) return FAIL(i);
     i++;
     SKIP_WS(z, n, i);
     if (i < n && z[i] == ']') return i + 1;
     for (;;) {
       sl_json_kind k;
       i = skip_value(z, n, i, &k, depth + 1);
-      if (i == BAD) return BAD;
+      if (FAILED(i)) return i;
       SKIP_WS(z, n, i);
-      if (i >= n) return BAD;
+      if (i >= n) return FAIL(n);
       if (z[i] == ']') return i + 1;
-      if (z[i] != ',') return BAD;
+      if (z[i] != ',') return FAIL(i);
       i++;
       SKIP_WS(z, n, i);
     }
   }
-  case 't': *kind = SL_JSON_TRUE; return has_lit(z, n, i, "true", 4) ? i + 4 : BAD;
-  case 'f': *kind = SL_JSON_FALSE; return has_lit(z, n, i, "false", 5) ? i + 5 : BAD;
-  case 'n': *kind = SL_JSON_NULL; return has_lit(z, n, i, "null", 4) ? i + 4 : BAD;
+  case 't': *kind = SL_JSON_TRUE; return skip_lit(z, n, i, "true", 4);
+  case 'f': *kind = SL_JSON_FALSE; return skip_lit(z, n, i, "false", 5);
+  case 'n': *kind = SL_JSON_NULL; return skip_lit(z, n, i, "null", 4);
   default: return skip_number(z, n, i, kind);
   }
 }
 
 /* Validate the value at z[i]; see json.h. */
-size_t sl_json_skip(const char *z, size_t n, size_t i, sl_json_kind *kind) {
+size_t sl_json_check(const char *z, size_t n, size_t i, sl_json_kind *kind, size_t *bad) {
   sl_json_kind k = SL_JSON_BAD;
   size_t r = skip_value(z, n, i, &k, 0);
-  if (kind) *kind = r == BAD ? SL_JSON_BAD : k;
-  return r;
+  if (kind) *kind = FAILED(r) ? SL_JSON_BAD : k;
+  if (!FAILED(r)) return r;
+  if (bad) *bad = FAIL_OFFSET(r);
+  return BAD;
+}
+
+size_t sl_json_skip(const char *z, size_t n, size_t i, sl_json_kind *kind) {
+  return sl_json_check(z, n, i, kind, NULL);
 }
 
 /* 1 if z[0..n) is one JSON value with optional whitespace around it. */
@@ -233,13 +258,14 @@ static inline int at_start(const char *z, size_t i, char open) {
   return i > 0 && z[i - 1] == open;
 }
 
-/* Move i to the start of the next member or element, or report the end:
-** returns 1 (i at the next item), 0 (i just after the closing bracket) or
-** -1 (a missing or extra comma). */
+/* Move *ip to the start of the next member or element, or report the end:
+** returns 1 (*ip at the next item), 0 (*ip just after the closing bracket)
+** or -1 (a missing or extra comma, or the end of the text: *ip at it). */
 static inline int next_item(const char *z, size_t n, size_t *ip, char open, char close) {
   size_t i = *ip;
   int first = at_start(z, i, open);
   SKIP_WS(z, n, i);
+  *ip = i;
   if (i >= n) return -1;
   if (z[i] == close) {
     *ip = i + 1;
@@ -249,9 +275,16 @@ static inline int next_item(const char *z, size_t n, size_t *ip, char open, char
     if (z[i] != ',') return -1;
     i++;
     SKIP_WS(z, n, i);
+    *ip = i;
   }
-  *ip = i;
   return 1;
+}
+
+/* Malformed text: *ip gets the offset of the first bad byte (at, or a
+** scanner's FAIL). */
+static inline int fail_at(size_t *ip, size_t at) {
+  *ip = FAIL_OFFSET(at);
+  return -1;
 }
 
 /* The next member of an object; see json.h for the protocol.  A member must
@@ -262,29 +295,29 @@ int sl_json_member(const char *z, size_t n, size_t *ip, const char **key, size_t
   size_t i = *ip;
   int rc = next_item(z, n, &i, '{', '}');
   if (rc <= 0) {
-    if (rc == 0) *ip = i;
+    *ip = i;
     return rc;
   }
-  if (i >= n || z[i] != '"') return -1;
+  if (i >= n || z[i] != '"') return fail_at(ip, i);
   int esc = 0;
   size_t e = skip_string(z, n, i, &esc);
-  if (e == BAD) return -1;
+  if (FAILED(e)) return fail_at(ip, e);
   *key = z + i + 1;
   *key_len = e - i - 2;
   *key_esc = esc;
   i = e;
   SKIP_WS(z, n, i);
-  if (i >= n || z[i] != ':') return -1;
+  if (i >= n || z[i] != ':') return fail_at(ip, i);
   i++;
   SKIP_WS(z, n, i);
   *v = i;
   sl_json_kind k = SL_JSON_BAD;
   i = skip_value(z, n, i, &k, 1);
-  if (i == BAD) return -1;
+  if (FAILED(i)) return fail_at(ip, i);
   *kind = k;
   *v_end = i;
   SKIP_WS(z, n, i);
-  if (i >= n || (z[i] != ',' && z[i] != '}')) return -1;
+  if (i >= n || (z[i] != ',' && z[i] != '}')) return fail_at(ip, i);
   *ip = i;
   return 1;
 }
@@ -295,44 +328,19 @@ int sl_json_element(const char *z, size_t n, size_t *ip, size_t *v, size_t *v_en
   size_t i = *ip;
   int rc = next_item(z, n, &i, '[', ']');
   if (rc <= 0) {
-    if (rc == 0) *ip = i;
+    *ip = i;
     return rc;
   }
   *v = i;
   sl_json_kind k = SL_JSON_BAD;
   i = skip_value(z, n, i, &k, 1);
-  if (i == BAD) return -1;
+  if (FAILED(i)) return fail_at(ip, i);
   *kind = k;
   *v_end = i;
   SKIP_WS(z, n, i);
-  if (i >= n || (z[i] != ',' && z[i] != ']')) return -1;
+  if (i >= n || (z[i] != ',' && z[i] != ']')) return fail_at(ip, i);
   *ip = i;
   return 1;
-}
-
-/* Write code point c as UTF-8 at out (surrogates too, as SQLite does: three
-** bytes each); returns the number of bytes written. */
-static size_t put_utf8(char *out, unsigned c) {
-  if (c < 0x80) {
-    out[0] = (char)c;
-    return 1;
-  }
-  if (c < 0x800) {
-    out[0] = (char)(0xC0 | (c >> 6));
-    out[1] = (char)(0x80 | (c & 0x3F));
-    return 2;
-  }
-  if (c < 0x10000) {
-    out[0] = (char)(0xE0 | (c >> 12));
-    out[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-    out[2] = (char)(0x80 | (c & 0x3F));
-    return 3;
-  }
-  out[0] = (char)(0xF0 | (c >> 18));
-  out[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-  out[2] = (char)(0x80 | ((c >> 6) & 0x3F));
-  out[3] = (char)(0x80 | (c & 0x3F));
-  return 4;
 }
 
 /* The value of four hex digits at s, or -1 if one is not a hex digit. */
@@ -378,7 +386,7 @@ size_t sl_json_unescape(const char *s, size_t len, char *out) {
           i += 6;
         }
       }
-      j += put_utf8(out + j, (unsigned)c);
+      j += sl_utf8_put(out + j, (uint32_t)c);
       break;
     }
     default: return BAD;

@@ -34,6 +34,10 @@ size_t sl_json_ws(const char *z, size_t n, size_t i);
 /* Validate the value starting at z[i] (no leading whitespace); return the
 ** index just after it, or (size_t)-1 if it is malformed.  *kind gets its kind. */
 size_t sl_json_skip(const char *z, size_t n, size_t i, sl_json_kind *kind);
+/* sl_json_skip that also says where malformed text goes wrong: *bad (if
+** given) gets the offset of the first byte that cannot continue a valid
+** value, or n when the text ends too soon. */
+size_t sl_json_check(const char *z, size_t n, size_t i, sl_json_kind *kind, size_t *bad);
 /* 1 if z[0..n) is exactly one JSON value, optionally surrounded by whitespace. */
 int sl_json_valid(const char *z, size_t n);
 
@@ -41,7 +45,8 @@ int sl_json_valid(const char *z, size_t n);
 ** skips whitespace and commas itself).  On each member sets the raw key (the
 ** bytes between the quotes, still escaped; *key_esc != 0 if it contains a
 ** backslash) and the value's span [*v, *v_end) and kind, and returns 1;
-** returns 0 at '}' and -1 on malformed text. */
+** returns 0 at '}' and -1 on malformed text, with *i then at the first bad
+** byte (n when the text ends too soon; see sl_json_check). */
 int sl_json_member(const char *z, size_t n, size_t *i, const char **key, size_t *key_len,
                    int *key_esc, size_t *v, size_t *v_end, sl_json_kind *kind);
 /* Array elements: same protocol with *i starting just after '['. */

@@ -31,23 +31,30 @@
 #include <string.h>
 
 #include "checkpoint.h"
+#include "hash.h"
 #include "model.h"
 #include "operator.h"
 #include "vm.h"
 
 #include "op_aggregate.h"
 
+/* A DISTINCT aggregate's values seen in a group, in arrival order (owned),
+** with an index over them (sl_vindex_put). */
+typedef struct dset {
+  sl_value *v;
+  int n, cap;
+  sl_htab idx;
+} dset;
+
 typedef struct group group;
 struct group {
-  group *hnext; /* hash chain */
-  group *wnext; /* next group of the same window, in arrival order */
-  group *dnext; /* next changed group of this batch */
-  uint64_t hash;
+  group *wnext;   /* next group of the same window, in arrival order */
+  group *dnext;   /* next changed group of this batch */
+  uint64_t hash;  /* of (wstart, keys): its slot in the group table */
   int64_t wstart; /* the window (0 without windows) */
   int dirty;
-  sl_value *keys;     /* nk owned values */
-  sl_value **dvals;   /* per aggregate: distinct values seen (DISTINCT), owned */
-  int *ndval, *capdv; /* their counts */
+  sl_value *keys; /* nk owned values */
+  dset *dv;       /* per aggregate (with DISTINCT ones only; else NULL) */
   unsigned char *state;
 };
 
@@ -68,8 +75,6 @@ struct session {
 };
 typedef struct skey skey;
 struct skey {
-  skey *hnext;
-  uint64_t hash;
   int64_t seq; /* arrival order of the key: a stable output order */
   sl_value *keys;
   session *sessions;
@@ -88,9 +93,8 @@ typedef struct op_aggregate {
   sl_vm vstep, vout;
   size_t *state_off; /* per aggregate: offset in a group's state block */
   size_t state_size;
-  group **buckets;
-  size_t nbuckets, ngroups;
-  window *wins; /* open windows, by end then start */
+  sl_htab groups; /* group_type: every open group, by window start and keys */
+  window *wins;   /* open windows, by end then start */
   int nwin, capwin;
   group *dirty, *dirty_tail;
   part_time *parts;
@@ -104,8 +108,7 @@ typedef struct op_aggregate {
   sl_arena arena;
   sl_buf msg;
   /* SESSION windows */
-  skey **sbuckets;
-  size_t nsbuckets, nskeys;
+  sl_htab skeys; /* skey_type: every key with open sessions */
   int64_t kseq;
   int64_t min_end;   /* no session ends before this */
   int buf_first;     /* first step register buffered per row */
@@ -125,6 +128,53 @@ static int value_same(const sl_value *a, const sl_value *b) {
   if (a->type == SL_NULL || b->type == SL_NULL) return a->type == b->type;
   return sl_value_compare(a, b, SL_COLL_BINARY) == 0;
 }
+
+/* h combined with the hashes of nk key values. */
+static uint64_t keys_hash(uint64_t h, const sl_value *keys, int nk) {
+  for (int i = 0; i < nk; i++)
+    h = mix(h, sl_value_hash(&keys[i]));
+  return h;
+}
+
+/* 1 if the nk values of a and b are the same key (NULL equals NULL). */
+static int keys_same(const sl_value *a, const sl_value *b, int nk) {
+  for (int i = 0; i < nk; i++)
+    if (!value_same(&a[i], &b[i])) return 0;
+  return 1;
+}
+
+/* A lookup key of the group table (window start and a row's key values,
+** borrowed) and of the session key table (wstart unused). */
+typedef struct group_key {
+  int64_t wstart;
+  const sl_value *keys;
+  int nk;
+} group_key;
+
+static uint64_t group_hash(const void *key) {
+  const group_key *k = key;
+  return keys_hash(mix(0, (uint64_t)k->wstart), k->keys, k->nk);
+}
+
+static int group_eq(const void *key, const sl_hslot *s) {
+  const group_key *k = key;
+  const group *g = s->p;
+  return g->wstart == k->wstart && keys_same(g->keys, k->keys, k->nk);
+}
+
+static const sl_htype group_type = {group_hash, group_eq};
+
+static uint64_t skey_hash(const void *key) {
+  const group_key *k = key;
+  return keys_hash(7, k->keys, k->nk);
+}
+
+static int skey_eq(const void *key, const sl_hslot *s) {
+  const group_key *k = key;
+  return keys_same(((const skey *)s->p)->keys, k->keys, k->nk);
+}
+
+static const sl_htype skey_type = {skey_hash, skey_eq};
 
 /* ---- memory accounting (reported by --stats) ------------------------------- */
 
@@ -176,67 +226,57 @@ static window *find_window(op_aggregate *p, int64_t start, int64_t end) {
 /* The group of (window, keys), created when new. */
 static group *find_group(op_aggregate *p, int64_t wstart, int64_t wend, const sl_value *keys) {
   int nk = p->spec.nkeys;
-  uint64_t h = mix(0, (uint64_t)wstart);
-  for (int i = 0; i < nk; i++)
-    h = mix(h, sl_value_hash(&keys[i]));
-  size_t b = h & (p->nbuckets - 1);
-  for (group *g = p->buckets[b]; g; g = g->hnext) {
-    if (g->hash != h || g->wstart != wstart) continue;
-    int same = 1;
-    for (int i = 0; i < nk && same; i++)
-      same = value_same(&g->keys[i], &keys[i]);
-    if (same) return g;
-  }
+  group_key key = {wstart, keys, nk};
+  int added;
+  sl_hslot *s = sl_htab_put_t(&p->groups, &group_type, group_hash(&key), &key, &added);
+  if (!added) return s->p;
   group *g = sl_calloc(1, sizeof *g);
-  g->hash = h;
+  s->p = g;
+  g->hash = s->hash;
   g->wstart = wstart;
   g->keys = sl_calloc((size_t)(nk ? nk : 1), sizeof(sl_value));
   for (int i = 0; i < nk; i++)
     sl_value_copy(&g->keys[i], &keys[i]);
   g->state = sl_calloc(1, p->state_size ? p->state_size : 1);
   account(p, group_bytes(p, keys), 1);
-  if (p->spec.has_distinct) {
-    g->dvals = sl_calloc((size_t)p->spec.naggs, sizeof(sl_value *));
-    g->ndval = sl_calloc((size_t)p->spec.naggs, sizeof(int));
-    g->capdv = sl_calloc((size_t)p->spec.naggs, sizeof(int));
-  }
-  g->hnext = p->buckets[b];
-  p->buckets[b] = g;
+  if (p->spec.has_distinct) g->dv = sl_calloc((size_t)p->spec.naggs, sizeof(dset));
   window *w = find_window(p, wstart, wend);
   if (w->last)
     w->last->wnext = g;
   else
     w->first = g;
   w->last = g;
-  if (++p->ngroups > p->nbuckets) { /* grow the table */
-    size_t nb = p->nbuckets * 2;
-    group **nbk = sl_calloc(nb, sizeof(group *));
-    for (size_t i = 0; i < p->nbuckets; i++)
-      for (group *x = p->buckets[i], *next; x; x = next) {
-        next = x->hnext;
-        x->hnext = nbk[x->hash & (nb - 1)];
-        nbk[x->hash & (nb - 1)] = x;
-      }
-    free(p->buckets);
-    p->buckets = nbk;
-    p->nbuckets = nb;
-  }
   return g;
 }
 
-/* 1 if v is new among the distinct values of aggregate a in g (and keep it). */
+/* 1 if v (not NULL) is new among the distinct values of aggregate a in g
+** (and keep it). */
 static int distinct_new(op_aggregate *p, group *g, int a, const sl_value *v) {
-  for (int i = 0; i < g->ndval[a]; i++)
-    if (value_same(&g->dvals[a][i], v)) return 0;
-  if (g->ndval[a] == g->capdv[a]) {
-    g->capdv[a] = g->capdv[a] ? 2 * g->capdv[a] : 4;
-    g->dvals[a] = sl_realloc(g->dvals[a], sizeof(sl_value) * (size_t)g->capdv[a]);
+  dset *d = &g->dv[a];
+  if (sl_vindex_put(&d->idx, d->v, sizeof(sl_value), d->n, v) >= 0) return 0;
+  if (d->n == d->cap) {
+    d->cap = d->cap ? 2 * d->cap : 4;
+    d->v = sl_realloc(d->v, sizeof(sl_value) * (size_t)d->cap);
   }
-  sl_value *d = &g->dvals[a][g->ndval[a]++];
-  memset(d, 0, sizeof *d);
-  sl_value_copy(d, v);
-  account(p, value_bytes(d), 0);
+  sl_value *x = &d->v[d->n++];
+  memset(x, 0, sizeof *x);
+  sl_value_copy(x, v);
+  account(p, value_bytes(x), 0);
   return 1;
+}
+
+/* Free a group's DISTINCT values (dv: per aggregate, or NULL). */
+static void dsets_free(op_aggregate *p, dset *dv) {
+  if (!dv) return;
+  for (int a = 0; a < p->spec.naggs; a++) {
+    for (int i = 0; i < dv[a].n; i++) {
+      account(p, -value_bytes(&dv[a].v[i]), 0);
+      sl_value_free(&dv[a].v[i]);
+    }
+    free(dv[a].v);
+    sl_htab_free(&dv[a].idx);
+  }
+  free(dv);
 }
 
 /* Add one row (the step program's registers reg) to g's aggregates.  NULL,
@@ -320,10 +360,7 @@ static int emit_group(op_aggregate *p, group *g, int64_t wend, int final, sl_err
     p->out = sl_realloc(p->out, sizeof(sl_value) * (size_t)p->cap * (size_t)p->spec.ncol);
     p->ids = sl_realloc(p->ids, sizeof(uint64_t) * (size_t)p->cap);
   }
-  uint64_t id = mix(mix(0x5eed, (uint64_t)g->wstart), (uint64_t)wend);
-  for (int i = 0; i < nk; i++)
-    id = mix(id, sl_value_hash(&g->keys[i]));
-  p->ids[p->nout] = id;
+  p->ids[p->nout] = keys_hash(mix(mix(0x5eed, (uint64_t)g->wstart), (uint64_t)wend), g->keys, nk);
   sl_value *o = p->out + (size_t)p->nout * (size_t)p->spec.ncol;
   const sl_value *res = &p->vout.reg[p->vout.prog->result_reg];
   for (int c = 0; c < p->spec.ncol; c++) {
@@ -339,10 +376,6 @@ static int emit_group(op_aggregate *p, group *g, int64_t wend, int final, sl_err
 
 static void group_free(op_aggregate *p, group *g, int finalized) {
   account(p, -group_bytes(p, g->keys), -1);
-  if (g->dvals)
-    for (int a = 0; a < p->spec.naggs; a++)
-      for (int i = 0; i < g->ndval[a]; i++)
-        account(p, -value_bytes(&g->dvals[a][i]), 0);
   if (!finalized)
     for (int a = 0; a < p->spec.naggs; a++) {
       const sl_agg_call *ac = &p->spec.aggs[a];
@@ -353,28 +386,15 @@ static void group_free(op_aggregate *p, group *g, int finalized) {
     }
   for (int i = 0; i < p->spec.nkeys; i++)
     sl_value_free(&g->keys[i]);
-  if (g->dvals) {
-    for (int a = 0; a < p->spec.naggs; a++) {
-      for (int i = 0; i < g->ndval[a]; i++)
-        sl_value_free(&g->dvals[a][i]);
-      free(g->dvals[a]);
-    }
-    free(g->dvals);
-    free(g->ndval);
-    free(g->capdv);
-  }
+  dsets_free(p, g->dv);
   free(g->keys);
   free(g->state);
   free(g);
 }
 
-/* Unlink g from the hash table. */
+/* Remove g from the group table. */
 static void unhash(op_aggregate *p, group *g) {
-  group **pp = &p->buckets[g->hash & (p->nbuckets - 1)];
-  while (*pp != g)
-    pp = &(*pp)->hnext;
-  *pp = g->hnext;
-  p->ngroups--;
+  sl_htab_remove(&p->groups, sl_htab_find_entry(&p->groups, g->hash, g));
 }
 
 /* Close the windows ending at or before wm (all when wm == INT64_MAX):
@@ -407,41 +427,20 @@ static int close_windows(op_aggregate *p, int64_t wm, const sl_batch *in, sl_err
 
 /* ---- sessions ---------------------------------------------------------------- */
 
+/* The session key of keys, created when new. */
 static skey *find_skey(op_aggregate *p, const sl_value *keys) {
   int nk = p->spec.nkeys;
-  uint64_t h = 7;
-  for (int i = 0; i < nk; i++)
-    h = mix(h, sl_value_hash(&keys[i]));
-  size_t b = h & (p->nsbuckets - 1);
-  for (skey *k = p->sbuckets[b]; k; k = k->hnext) {
-    if (k->hash != h) continue;
-    int same = 1;
-    for (int i = 0; i < nk && same; i++)
-      same = value_same(&k->keys[i], &keys[i]);
-    if (same) return k;
-  }
+  group_key key = {0, keys, nk};
+  int added;
+  sl_hslot *s = sl_htab_put_t(&p->skeys, &skey_type, skey_hash(&key), &key, &added);
+  if (!added) return s->p;
   skey *k = sl_calloc(1, sizeof *k);
-  k->hash = h;
+  s->p = k;
   k->seq = p->kseq++;
   k->keys = sl_calloc((size_t)(nk ? nk : 1), sizeof(sl_value));
   for (int i = 0; i < nk; i++)
     sl_value_copy(&k->keys[i], &keys[i]);
   account(p, (int64_t)sizeof(skey) + group_bytes(p, keys) - (int64_t)sizeof(group), 1);
-  k->hnext = p->sbuckets[b];
-  p->sbuckets[b] = k;
-  if (++p->nskeys > p->nsbuckets) {
-    size_t nb = p->nsbuckets * 2;
-    skey **nbk = sl_calloc(nb, sizeof(skey *));
-    for (size_t i = 0; i < p->nsbuckets; i++)
-      for (skey *x = p->sbuckets[i], *next; x; x = next) {
-        next = x->hnext;
-        x->hnext = nbk[x->hash & (nb - 1)];
-        nbk[x->hash & (nb - 1)] = x;
-      }
-    free(p->sbuckets);
-    p->sbuckets = nbk;
-    p->nsbuckets = nb;
-  }
   return k;
 }
 
@@ -525,23 +524,25 @@ static int close_sessions(op_aggregate *p, int64_t wm, const sl_batch *in, sl_er
   closing *c = NULL;
   int nc = 0, cap = 0, rc = 0;
   p->min_end = INT64_MAX;
-  for (size_t b = 0; b < p->nsbuckets; b++)
-    for (skey *k = p->sbuckets[b]; k; k = k->hnext)
-      for (session **pp = &k->sessions; *pp;) {
-        session *s = *pp;
-        if (s->end <= wm) {
-          if (nc == cap) {
-            cap = cap ? 2 * cap : 16;
-            c = sl_realloc(c, sizeof(closing) * (size_t)cap);
-          }
-          c[nc].k = k;
-          c[nc++].s = s;
-          *pp = s->next;
-          continue;
+  sl_hiter it = sl_htab_iter(&p->skeys);
+  for (sl_hslot *hs; (hs = sl_htab_next(&p->skeys, &it));) {
+    skey *k = hs->p;
+    for (session **pp = &k->sessions; *pp;) {
+      session *s = *pp;
+      if (s->end <= wm) {
+        if (nc == cap) {
+          cap = cap ? 2 * cap : 16;
+          c = sl_realloc(c, sizeof(closing) * (size_t)cap);
         }
-        if (s->end < p->min_end) p->min_end = s->end;
-        pp = &s->next;
+        c[nc].k = k;
+        c[nc++].s = s;
+        *pp = s->next;
+        continue;
       }
+      if (s->end < p->min_end) p->min_end = s->end;
+      pp = &s->next;
+    }
+  }
   if (nc) qsort(c, (size_t)nc, sizeof(closing), closing_cmp);
   for (int i = 0; i < nc; i++) {
     session *s = c[i].s;
@@ -552,11 +553,7 @@ static int close_sessions(op_aggregate *p, int64_t wm, const sl_batch *in, sl_er
       g.wstart = s->start;
       g.keys = c[i].k->keys;
       g.state = sl_calloc(1, p->state_size ? p->state_size : 1);
-      if (p->spec.has_distinct) {
-        g.dvals = sl_calloc((size_t)p->spec.naggs, sizeof(sl_value *));
-        g.ndval = sl_calloc((size_t)p->spec.naggs, sizeof(int));
-        g.capdv = sl_calloc((size_t)p->spec.naggs, sizeof(int));
-      }
+      if (p->spec.has_distinct) g.dv = sl_calloc((size_t)p->spec.naggs, sizeof(dset));
       for (int r = 0; r < s->nrows; r++) {
         memcpy(p->fakereg + p->buf_first, s->rows + (size_t)r * (size_t)p->nbuf,
                sizeof(sl_value) * (size_t)p->nbuf);
@@ -564,18 +561,7 @@ static int close_sessions(op_aggregate *p, int64_t wm, const sl_batch *in, sl_er
       }
       memset(p->fakereg + p->buf_first, 0, sizeof(sl_value) * (size_t)p->nbuf);
       rc = emit_group(p, &g, s->end, 1, err);
-      if (g.dvals) {
-        for (int a = 0; a < p->spec.naggs; a++) {
-          for (int j = 0; j < g.ndval[a]; j++) {
-            account(p, -value_bytes(&g.dvals[a][j]), 0);
-            sl_value_free(&g.dvals[a][j]);
-          }
-          free(g.dvals[a]);
-        }
-        free(g.dvals);
-        free(g.ndval);
-        free(g.capdv);
-      }
+      dsets_free(p, g.dv);
       free(g.state);
       if (!rc && p->nout >= 1024) rc = flush_out(p, in, err);
     }
@@ -583,21 +569,17 @@ static int close_sessions(op_aggregate *p, int64_t wm, const sl_batch *in, sl_er
   }
   free(c);
   /* drop keys without sessions (their memory is the keys) */
-  for (size_t b = 0; b < p->nsbuckets; b++)
-    for (skey **kp = &p->sbuckets[b]; *kp;) {
-      skey *k = *kp;
-      if (k->sessions) {
-        kp = &k->hnext;
-        continue;
-      }
-      *kp = k->hnext;
-      account(p, -((int64_t)sizeof(skey) + group_bytes(p, k->keys) - (int64_t)sizeof(group)), -1);
-      for (int i = 0; i < p->spec.nkeys; i++)
-        sl_value_free(&k->keys[i]);
-      free(k->keys);
-      free(k);
-      p->nskeys--;
-    }
+  it = sl_htab_iter(&p->skeys);
+  for (sl_hslot *hs; (hs = sl_htab_next(&p->skeys, &it));) {
+    skey *k = hs->p;
+    if (k->sessions) continue;
+    sl_htab_remove_at(&p->skeys, &it);
+    account(p, -((int64_t)sizeof(skey) + group_bytes(p, k->keys) - (int64_t)sizeof(group)), -1);
+    for (int i = 0; i < p->spec.nkeys; i++)
+      sl_value_free(&k->keys[i]);
+    free(k->keys);
+    free(k);
+  }
   if (!rc) rc = flush_out(p, in, err);
   return rc;
 }
@@ -837,23 +819,23 @@ static void aggregate_free(sl_operator *base) {
       next = g->wnext;
       group_free(p, g, 0);
     }
-  for (size_t b = 0; b < p->nsbuckets; b++)
-    for (skey *k = p->sbuckets[b], *next; k; k = next) {
-      next = k->hnext;
-      for (session *x = k->sessions, *xn; x; x = xn) {
-        xn = x->next;
-        session_free(p, x);
-      }
-      for (int i = 0; i < p->spec.nkeys; i++)
-        sl_value_free(&k->keys[i]);
-      free(k->keys);
-      free(k);
+  sl_hiter it = sl_htab_iter(&p->skeys);
+  for (sl_hslot *hs; (hs = sl_htab_next(&p->skeys, &it));) {
+    skey *k = hs->p;
+    for (session *x = k->sessions, *xn; x; x = xn) {
+      xn = x->next;
+      session_free(p, x);
     }
-  free(p->sbuckets);
+    for (int i = 0; i < p->spec.nkeys; i++)
+      sl_value_free(&k->keys[i]);
+    free(k->keys);
+    free(k);
+  }
+  sl_htab_free(&p->skeys);
   free(p->fakereg);
   free(p->argv);
   free(p->wins);
-  free(p->buckets);
+  sl_htab_free(&p->groups);
   free(p->parts);
   int ng = p->spec.nkeys + 2 + p->spec.naggs;
   for (int i = 0; i < ng; i++)
@@ -876,10 +858,10 @@ static int save_group(op_aggregate *p, const group *g, sl_buf *out, sl_err *err)
   for (int i = 0; i < p->spec.nkeys; i++)
     sl_ck_value(out, &g->keys[i]);
   for (int a = 0; a < p->spec.naggs; a++) {
-    int nd = g->dvals ? g->ndval[a] : 0;
+    int nd = g->dv ? g->dv[a].n : 0;
     sl_ck_i64(out, nd);
     for (int i = 0; i < nd; i++)
-      sl_ck_value(out, &g->dvals[a][i]);
+      sl_ck_value(out, &g->dv[a].v[i]);
     size_t at = sl_ck_open(out);
     if (sl_agg_save(p->spec.aggs[a].func, g->state + p->state_off[a], out, err)) return -1;
     sl_ck_close(out, at);
@@ -912,25 +894,26 @@ static int aggregate_save(sl_operator *base, sl_buf *out, sl_err *err) {
     for (const group *g = win->first; g; g = g->wnext)
       if (save_group(p, g, out, err)) return -1;
   }
-  sl_ck_i64(out, (int64_t)p->nskeys);
+  sl_ck_i64(out, (int64_t)p->skeys.count);
   sl_ck_i64(out, p->kseq);
-  for (size_t b = 0; b < p->nsbuckets; b++)
-    for (const skey *k = p->sbuckets[b]; k; k = k->hnext) {
-      sl_ck_i64(out, k->seq);
-      for (int i = 0; i < p->spec.nkeys; i++)
-        sl_ck_value(out, &k->keys[i]);
-      int64_t ns = 0;
-      for (const session *x = k->sessions; x; x = x->next)
-        ns++;
-      sl_ck_i64(out, ns);
-      for (const session *x = k->sessions; x; x = x->next) {
-        sl_ck_i64(out, x->start);
-        sl_ck_i64(out, x->end);
-        sl_ck_i64(out, x->nrows);
-        for (int i = 0; i < x->nrows * p->nbuf; i++)
-          sl_ck_value(out, &x->rows[i]);
-      }
+  sl_hiter it = sl_htab_iter(&p->skeys);
+  for (sl_hslot *hs; (hs = sl_htab_next(&p->skeys, &it));) {
+    const skey *k = hs->p;
+    sl_ck_i64(out, k->seq);
+    for (int i = 0; i < p->spec.nkeys; i++)
+      sl_ck_value(out, &k->keys[i]);
+    int64_t ns = 0;
+    for (const session *x = k->sessions; x; x = x->next)
+      ns++;
+    sl_ck_i64(out, ns);
+    for (const session *x = k->sessions; x; x = x->next) {
+      sl_ck_i64(out, x->start);
+      sl_ck_i64(out, x->end);
+      sl_ck_i64(out, x->nrows);
+      for (int i = 0; i < x->nrows * p->nbuf; i++)
+        sl_ck_value(out, &x->rows[i]);
     }
+  }
   sl_ck_i64(out, p->spec.nheld);
   for (int i = 0; i < p->spec.nheld; i++) {
     size_t at = sl_ck_open(out);
@@ -969,7 +952,7 @@ static int aggregate_load(sl_operator *base, const void *z, size_t n, sl_err *er
         int64_t nd = sl_ckr_i64(&r);
         for (int64_t i = 0; i < nd && !r.bad; i++) {
           sl_ckr_value(&r, &v);
-          if (g->dvals) distinct_new(p, g, a, &v);
+          if (g->dv) distinct_new(p, g, a, &v);
         }
         size_t len;
         const void *st = sl_ckr_bytes(&r, &len);
@@ -1058,12 +1041,10 @@ static sl_operator *aggregate_make(const void *spec, sl_err *err) {
     p->state_size += (p->spec.aggs[a].func->state_size + 15) & ~(size_t)15;
   }
   p->argv = sl_calloc((size_t)maxargs, sizeof(sl_value *));
-  p->nbuckets = 64;
-  p->buckets = sl_calloc(p->nbuckets, sizeof(group *));
+  sl_htab_init(&p->groups, &group_type);
   p->watermark = INT64_MIN;
   p->min_end = INT64_MAX;
-  p->nsbuckets = 64;
-  p->sbuckets = sl_calloc(p->nsbuckets, sizeof(skey *));
+  sl_htab_init(&p->skeys, &skey_type);
   p->buf_first = p->spec.ts_reg + 1; /* the aggregates' arguments and filters */
   p->nbuf = p->spec.step->result_reg + p->spec.step->nresult - p->buf_first;
   p->fakereg =

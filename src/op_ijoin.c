@@ -5,8 +5,9 @@
 ** The two inputs are two tasks, usually on two threads: the operator's own
 ** push takes a's records, a small port operator (owned here) takes b's; one
 ** mutex serialises both, and everything downstream is called under it.
-** Each side keeps its records (owned copies) in a hash on the key; a new
-** record probes the other side's and emits one joined row [a's columns,
+** Each side keeps its records (owned copies) in a hash table on the key (one
+** entry per key: its records chained, newest first); a new record probes
+** the other side's and emits one joined row [a's columns,
 ** b's columns] per match in the time bound, then is kept itself.  State is
 ** expired by the watermarks: an a record at t can match no b once b's
 ** watermark passes t + hi, a b record at t no a once a's passes t - lo.
@@ -19,12 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "op_ijoin.h"
 
 typedef struct jrec jrec;
 struct jrec {
-  jrec *next; /* same bucket */
-  uint64_t hash;
+  jrec *next; /* the side's next older record with the same key */
   int64_t ts;
   sl_value *keys; /* nkeys owned */
   sl_value *row;  /* the side's ncol owned values */
@@ -32,8 +33,7 @@ struct jrec {
 
 typedef struct side {
   sl_vm vm;       /* keys and time over a joined row */
-  jrec **buckets; /* nbuckets */
-  size_t nbuckets, n;
+  sl_htab recs;   /* key_type: per key, its newest record (p) */
   int ncol;       /* columns kept */
   int64_t max_ts; /* INT64_MIN until a record */
   int done;
@@ -107,6 +107,30 @@ static void add_out(op_ijoin *p, const sl_value *a, const sl_value *b) {
   }
 }
 
+/* A lookup key of the record tables: nkeys values (borrowed), none NULL. */
+typedef struct rec_key {
+  const sl_value *keys;
+  int nk;
+} rec_key;
+
+static uint64_t key_hash(const void *key) {
+  const rec_key *k = key;
+  uint64_t h = 7;
+  for (int j = 0; j < k->nk; j++)
+    h = h * 31 + sl_value_hash(&k->keys[j]);
+  return h;
+}
+
+static int key_eq(const void *key, const sl_hslot *s) {
+  const rec_key *k = key;
+  const jrec *r = s->p;
+  for (int j = 0; j < k->nk; j++)
+    if (sl_value_compare(&r->keys[j], &k->keys[j], SL_COLL_BINARY) != 0) return 0;
+  return 1;
+}
+
+static const sl_htype key_type = {key_hash, key_eq};
+
 /* Memory of a kept record, for --stats. */
 static int64_t rec_bytes(const op_ijoin *p, int k, const jrec *r) {
   int64_t n =
@@ -133,19 +157,25 @@ static void expire(op_ijoin *p, int k) {
   if (o->max_ts == INT64_MIN) return;
   int64_t wm = o->max_ts - p->spec.lateness[!k];
   side *s = &p->s[k];
-  for (size_t b = 0; b < s->nbuckets; b++)
-    for (jrec **pp = &s->buckets[b]; *pp;) {
+  sl_hiter it = sl_htab_iter(&s->recs);
+  for (sl_hslot *hs; (hs = sl_htab_next(&s->recs, &it));) {
+    jrec *head = hs->p;
+    for (jrec **pp = &head; *pp;) {
       jrec *r = *pp;
       int dead = k == 0 ? r->ts + p->spec.hi < wm : r->ts - p->spec.lo < wm;
       if (dead) {
         *pp = r->next;
         sl_op_account(&p->base, -rec_bytes(p, k, r), -1);
         jrec_free(p, k, r);
-        s->n--;
       } else {
         pp = &r->next;
       }
     }
+    if (head)
+      hs->p = head;
+    else
+      sl_htab_remove_at(&s->recs, &it); /* the key's last record is gone */
+  }
 }
 
 static int side_push(op_ijoin *p, int k, sl_batch *in, sl_err *err) {
@@ -171,20 +201,15 @@ static int side_push(op_ijoin *p, int k, sl_batch *in, sl_err *err) {
     }
     int64_t ts = tsv->type == SL_INTEGER ? tsv->u.i : (int64_t)tsv->u.r;
     int has_null = 0;
-    uint64_t h = 7;
-    for (int j = 0; j < nk; j++) {
+    for (int j = 0; j < nk; j++)
       has_null |= reg[j].type == SL_NULL;
-      h = h * 31 + sl_value_hash(&reg[j]);
-    }
     if (ts > s->max_ts) s->max_ts = ts;
     if (has_null) continue;
+    rec_key key = {reg, nk};
+    uint64_t h = key_hash(&key);
     /* probe the other side: b.ts in [a.ts + lo, a.ts + hi] */
-    for (jrec *r = o->buckets[h & (o->nbuckets - 1)]; r; r = r->next) {
-      if (r->hash != h) continue;
-      int eq = 1;
-      for (int j = 0; j < nk && eq; j++)
-        eq = sl_value_compare(&r->keys[j], &reg[j], SL_COLL_BINARY) == 0;
-      if (!eq) continue;
+    sl_hslot *hs = sl_htab_find_t(&o->recs, &key_type, h, &key);
+    for (jrec *r = hs ? hs->p : NULL; r; r = r->next) {
       int64_t ta = k ? r->ts : ts, tb = k ? ts : r->ts;
       if (tb < ta + p->spec.lo || tb > ta + p->spec.hi) continue;
       const sl_value *mine = row;
@@ -198,7 +223,6 @@ static int side_push(op_ijoin *p, int k, sl_batch *in, sl_err *err) {
     int64_t owm = o->max_ts == INT64_MIN ? INT64_MIN : o->max_ts - p->spec.lateness[!k];
     if (owm != INT64_MIN && (k == 0 ? ts + p->spec.hi < owm : ts - p->spec.lo < owm)) continue;
     jrec *nr = sl_calloc(1, sizeof *nr);
-    nr->hash = h;
     nr->ts = ts;
     nr->keys = sl_calloc((size_t)(nk ? nk : 1), sizeof(sl_value));
     for (int j = 0; j < nk; j++)
@@ -207,22 +231,10 @@ static int side_push(op_ijoin *p, int k, sl_batch *in, sl_err *err) {
     for (int c = 0; c < s->ncol && c < in->ncol; c++)
       sl_value_copy(&nr->row[c], &row[c]);
     sl_op_account(&p->base, rec_bytes(p, k, nr), 1);
-    size_t bk = h & (s->nbuckets - 1);
-    nr->next = s->buckets[bk];
-    s->buckets[bk] = nr;
-    if (++s->n > 2 * s->nbuckets) { /* grow the table */
-      size_t nb = s->nbuckets * 4;
-      jrec **nbk = sl_calloc(nb, sizeof(jrec *));
-      for (size_t b = 0; b < s->nbuckets; b++)
-        for (jrec *x = s->buckets[b], *next; x; x = next) {
-          next = x->next;
-          x->next = nbk[x->hash & (nb - 1)];
-          nbk[x->hash & (nb - 1)] = x;
-        }
-      free(s->buckets);
-      s->buckets = nbk;
-      s->nbuckets = nb;
-    }
+    int added;
+    hs = sl_htab_put_t(&s->recs, &key_type, h, &key, &added);
+    nr->next = hs->p; /* NULL for a new key */
+    hs->p = nr;
   }
   if (!rc) rc = emit_pending(p, in, err);
   if (!rc) expire(p, !k); /* this side's watermark moved */
@@ -299,12 +311,13 @@ static void ijoin_free(sl_operator *base) {
   op_ijoin *p = (op_ijoin *)base;
   for (int k = 0; k < 2; k++) {
     side *s = &p->s[k];
-    for (size_t b = 0; b < s->nbuckets; b++)
-      for (jrec *r = s->buckets[b], *next; r; r = next) {
+    sl_hiter it = sl_htab_iter(&s->recs);
+    for (sl_hslot *hs; (hs = sl_htab_next(&s->recs, &it));)
+      for (jrec *r = hs->p, *next; r; r = next) {
         next = r->next;
         jrec_free(p, k, r);
       }
-    free(s->buckets);
+    sl_htab_free(&s->recs);
     sl_vm_free(&s->vm);
   }
   pthread_mutex_destroy(&p->mu);
@@ -342,8 +355,7 @@ static sl_operator *ijoin_make(const void *spec, sl_err *err) {
   for (int k = 0; k < 2; k++) {
     side *s = &p->s[k];
     sl_vm_init(&s->vm, k ? p->spec.bprog : p->spec.aprog);
-    s->nbuckets = 64;
-    s->buckets = sl_calloc(s->nbuckets, sizeof(jrec *));
+    sl_htab_init(&s->recs, &key_type);
     s->ncol = k ? p->spec.nb : p->spec.na;
     s->max_ts = INT64_MIN;
   }

@@ -2,7 +2,8 @@
 ** op_join.c - stream-table join: FROM s [LEFT] JOIN t ON s.k = t.k [AND ...].
 **
 ** t is loaded completely when the query starts (a catalog table, a file,
-** sqlite('db', 'table')) and indexed by a hash on its key columns.  For each
+** sqlite('db', 'table')) and indexed by a hash on its key columns (one
+** entry per distinct key, its rows chained in table order).  For each
 ** input record the key program computes the record's key values (over the
 ** joined row, t's part still NULL); each value takes the affinity of its t
 ** column, as SQLite's comparison would; every row of t with equal keys
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "op_join.h"
 
 typedef struct op_join {
@@ -22,10 +24,8 @@ typedef struct op_join {
   sl_table *own;     /* t when it was loaded here (owned), else NULL */
   sl_vm vkey, vres;
   int nt;         /* columns of t */
-  int *head;      /* hash buckets: first row, -1 */
-  int *chain;     /* next row in the bucket */
-  uint64_t *hash; /* per row */
-  size_t nbuckets;
+  sl_htab index;  /* key_type: per distinct key of t, its first row (u) */
+  int *chain;     /* per row of t: the next row with the same key, or -1 */
   sl_value *keys; /* the record's key values, with t's affinities */
   sl_value *jrow; /* the joined row being built */
   int jcap;
@@ -34,17 +34,36 @@ typedef struct op_join {
   int cap, nout, ncol;
 } op_join;
 
-static uint64_t hash_keys(const sl_value *k, int n) {
-  uint64_t h = 7;
-  for (int i = 0; i < n; i++)
-    h = h * 31 + sl_value_hash(&k[i]);
-  return h;
-}
-
 static int key_equal(const sl_value *a, const sl_value *b) {
   if (a->type == SL_NULL || b->type == SL_NULL) return 0;
   return sl_value_compare(a, b, SL_COLL_BINARY) == 0;
 }
+
+/* A lookup key of the index: nkeys values (borrowed). */
+typedef struct join_key {
+  const op_join *p;
+  const sl_value *keys;
+} join_key;
+
+static uint64_t key_hash(const void *key) {
+  const join_key *k = key;
+  uint64_t h = 7;
+  for (int i = 0; i < k->p->spec.nkeys; i++)
+    h = h * 31 + sl_value_hash(&k->keys[i]);
+  return h;
+}
+
+/* 1 if the row of t in slot s has the key's values in its key columns. */
+static int key_eq(const void *key, const sl_hslot *s) {
+  const join_key *k = key;
+  const op_join *p = k->p;
+  const sl_value *row = p->spec.table->rows + (size_t)s->u * (size_t)p->nt;
+  for (int i = 0; i < p->spec.nkeys; i++)
+    if (!key_equal(&row[p->spec.tkey[i]], &k->keys[i])) return 0;
+  return 1;
+}
+
+static const sl_htype key_type = {key_hash, key_eq};
 
 static void reserve(op_join *p, int n) {
   if (n <= p->cap) return;
@@ -107,15 +126,10 @@ static int join_push(sl_operator *base, sl_batch *in, sl_err *err) {
       has_null |= p->keys[k].type == SL_NULL;
     }
     int matched = 0;
-    if (!has_null) {
-      uint64_t h = hash_keys(p->keys, nk);
-      for (int r = p->head[h % p->nbuckets]; r >= 0; r = p->chain[r]) {
-        if (p->hash[r] != h) continue;
-        int eq = 1;
-        for (int k = 0; k < nk && eq; k++)
-          eq =
-              key_equal(&t->rows[(size_t)r * (size_t)p->nt + (size_t)p->spec.tkey[k]], &p->keys[k]);
-        if (!eq) continue;
+    join_key key = {p, p->keys};
+    sl_hslot *s = has_null ? NULL : sl_htab_find_t(&p->index, &key_type, key_hash(&key), &key);
+    if (s) {
+      for (int r = (int)s->u; r >= 0; r = p->chain[r]) { /* the rows of this key */
         if (p->spec.residual) {
           memcpy(j, t->rows + (size_t)r * (size_t)p->nt, sizeof(sl_value) * (size_t)p->nt);
           for (int c = 0; c < p->nt; c++) {
@@ -170,9 +184,8 @@ static void join_free(sl_operator *base) {
     sl_value_free(&p->keys[k]);
   free(p->keys);
   sl_table_free(p->own);
-  free(p->head);
+  sl_htab_free(&p->index);
   free(p->chain);
-  free(p->hash);
   free(p->jrow);
   free(p->out);
   free(p->recs);
@@ -185,20 +198,23 @@ static const sl_op_vt join_vt = {
 /* Index t by its key columns. */
 static void index_table(op_join *p) {
   const sl_table *t = p->spec.table;
-  p->nbuckets = (size_t)t->nrow * 2 + 1;
-  p->head = sl_malloc(sizeof(int) * p->nbuckets);
-  for (size_t b = 0; b < p->nbuckets; b++)
-    p->head[b] = -1;
+  /* rows with a NULL key can match nothing */
+  sl_htab_init(&p->index, &key_type);
   p->chain = sl_malloc(sizeof(int) * (size_t)(t->nrow ? t->nrow : 1));
-  p->hash = sl_malloc(sizeof(uint64_t) * (size_t)(t->nrow ? t->nrow : 1));
-  sl_value *k = sl_calloc((size_t)p->spec.nkeys, sizeof(sl_value));
+  sl_value *k = sl_calloc((size_t)(p->spec.nkeys ? p->spec.nkeys : 1), sizeof(sl_value));
+  join_key key = {p, k};
   for (int r = t->nrow - 1; r >= 0; r--) { /* chains keep the table's order */
-    for (int i = 0; i < p->spec.nkeys; i++)
+    int has_null = 0;
+    for (int i = 0; i < p->spec.nkeys; i++) {
       k[i] = t->rows[(size_t)r * (size_t)p->nt + (size_t)p->spec.tkey[i]];
-    p->hash[r] = hash_keys(k, p->spec.nkeys);
-    size_t b = p->hash[r] % p->nbuckets;
-    p->chain[r] = p->head[b];
-    p->head[b] = r;
+      has_null |= k[i].type == SL_NULL;
+    }
+    p->chain[r] = -1;
+    if (has_null) continue;
+    int added;
+    sl_hslot *s = sl_htab_put(&p->index, &key, &added);
+    if (!added) p->chain[r] = (int)s->u;
+    s->u = (uint64_t)r;
   }
   free(k);
 }

@@ -133,6 +133,12 @@ int64_t sl_clock_ms(void);
 int64_t sl_clock_us(void);
 int64_t sl_wall_ms(void);
 
+/* Write code point c as UTF-8 at out (room for 4 bytes) and return the
+** number of bytes written, as SQLite writes code points: surrogates
+** (U+D800..U+DFFF) as three bytes each like any other; above U+10FFFF,
+** U+FFFD. */
+size_t sl_utf8_put(char *out, uint32_t c);
+
 #define SL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define SL_UNUSED(x) (void)(x)
 

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
+
 /* ---- storage -------------------------------------------------------------- */
 
 void sl_value_free(sl_value *v) {
@@ -1422,4 +1424,69 @@ uint64_t sl_value_hash(const sl_value *v) {
   b ^= b >> 33;
   b *= 0xc4ceb9fe1a85ec53ull;
   return b ^ (b >> 33);
+}
+
+/* ---- an index of distinct values (see value.h) ------------------------------ */
+
+typedef struct vkey {
+  const sl_value *v;
+  const char *base; /* the caller's entries */
+  size_t stride;
+} vkey;
+
+static const sl_value *ventry(const vkey *k, size_t i) {
+  return (const sl_value *)(const void *)(k->base + i * k->stride);
+}
+
+static uint64_t vkey_hash(const void *key) {
+  return sl_value_hash(((const vkey *)key)->v);
+}
+
+/* sl_value_compare(a, b, SL_COLL_BINARY) == 0, the common cases first. */
+static inline int same_value(const sl_value *a, const sl_value *b) {
+  if (a->type == SL_INTEGER && b->type == SL_INTEGER) return a->u.i == b->u.i;
+  if (a->type == SL_TEXT && b->type == SL_TEXT)
+    return a->n == b->n && (!a->n || memcmp(a->u.z, b->u.z, a->n) == 0);
+  return sl_value_compare(a, b, SL_COLL_BINARY) == 0;
+}
+
+static int vkey_eq(const void *key, const sl_hslot *s) {
+  const vkey *k = key;
+  return same_value(k->v, ventry(k, s->u));
+}
+
+static const sl_htype vindex_type = {vkey_hash, vkey_eq};
+
+#define VINDEX_LINEAR 8 /* entries searched without a table */
+
+/* The index of k's value among the first n entries by a scan, or -1. */
+static int vindex_scan(const vkey *k, int n) {
+  for (int i = 0; i < n; i++)
+    if (same_value(k->v, ventry(k, (size_t)i))) return i;
+  return -1;
+}
+
+int sl_vindex_find(const sl_htab *ix, const void *base, size_t stride, int n, const sl_value *v) {
+  vkey k = {v, base, stride};
+  if (!ix->slot) return vindex_scan(&k, n);
+  sl_hslot *s = sl_htab_find_t(ix, &vindex_type, sl_value_hash(v), &k);
+  return s ? (int)s->u : -1;
+}
+
+int sl_vindex_put(sl_htab *ix, const void *base, size_t stride, int n, const sl_value *v) {
+  vkey k = {v, base, stride};
+  int added;
+  if (!ix->slot) {
+    int i = vindex_scan(&k, n);
+    if (i >= 0 || n < VINDEX_LINEAR) return i;
+    sl_htab_init(ix, &vindex_type); /* too many to scan: index them all */
+    for (i = 0; i < n; i++) {
+      vkey e = {ventry(&k, (size_t)i), base, stride};
+      sl_htab_put(ix, &e, &added)->u = (uint64_t)i;
+    }
+  }
+  sl_hslot *s = sl_htab_put_t(ix, &vindex_type, sl_value_hash(v), &k, &added);
+  if (!added) return (int)s->u;
+  s->u = (uint64_t)n;
+  return -1;
 }

@@ -214,6 +214,19 @@ int sl_value_compare(const sl_value *a, const sl_value *b, sl_coll coll);
 ** numbers hash by their double value (1 and 1.0 alike), text and blobs by
 ** their bytes, NULL alike.  Mixed for power-of-two tables (low bits). */
 uint64_t sl_value_hash(const sl_value *v);
+/* An index over distinct values the caller keeps in an array of entries:
+** entry i is at base + i * stride and starts with its sl_value (DISTINCT's
+** values, top_k's value counts).  Values are equal when sl_value_compare
+** (.., SL_COLL_BINARY) says so.  ix is a zero-initialised sl_htab (hash.h);
+** up to 8 entries it stays empty and the array is searched, after that it
+** holds every entry's index.  Free it with sl_htab_free.
+** sl_vindex_find: the index of v among the n entries, or -1.
+** sl_vindex_put: the same, but when v is absent it records index n for it
+** and returns -1: the caller must then store v as entry n. */
+struct sl_htab;
+int sl_vindex_find(const struct sl_htab *ix, const void *base, size_t stride, int n,
+                   const sl_value *v);
+int sl_vindex_put(struct sl_htab *ix, const void *base, size_t stride, int n, const sl_value *v);
 /* The comparison operators of SQL: apply SQLite's comparison affinity rules
 ** (section 4.2 of datatype3: aff is the affinity to apply to both operands,
 ** computed by the compiler from the operands' affinities) to copies of a and

@@ -321,6 +321,29 @@ static void test_member_protocol(void) {
     }
     CHECK(rc == -1, "member iteration over %s: %d", bad[t], rc);
   }
+  /* after -1, *i is at the first bad byte (n when the text ends too soon) */
+  static const struct {
+    const char *z;
+    size_t at;
+  } at[] = {{"{,\"a\":1}", 1},    {"{\"a\":1,}", 7}, {"{\"a\":1 \"b\":2}", 7},
+            {"{\"a\":[1,x]}", 8}, {"{\"a\":1", 6},   {"{\"a\":\"\\q\"}", 7}};
+  for (size_t t = 0; t < SL_ARRAY_SIZE(at); t++) {
+    i = 1;
+    n = strlen(at[t].z);
+    while ((rc = sl_json_member(at[t].z, n, &i, &k, &kl, &esc, &v, &ve, &kind)) == 1) {
+    }
+    CHECK(rc == -1 && i == at[t].at, "%s: first bad byte %zu, want %zu", at[t].z, i, at[t].at);
+  }
+  i = 1;
+  CHECK(sl_json_element("[1,]", 4, &i, &v, &ve, &kind) == 1 &&
+            sl_json_element("[1,]", 4, &i, &v, &ve, &kind) == -1 && i == 3,
+        "element: first bad byte %zu", i);
+  size_t badat = 0;
+  CHECK(sl_json_check("[1, tru]", 8, 0, &kind, &badat) == (size_t)-1 && badat == 7 &&
+            kind == SL_JSON_BAD,
+        "sl_json_check: %zu", badat);
+  CHECK(sl_json_check("[1, [2]] ", 9, 0, &kind, &badat) == 8 && kind == SL_JSON_ARRAY,
+        "sl_json_check of a good value");
   z = "[1,[2,3],\"x\"]";
   i = 1;
   int count = 0;
@@ -449,11 +472,61 @@ static void test_json_decode(void) {
              {"{\"a\": [1, 2", "malformed JSON: truncated after 11 bytes"},
              {"{\"a\"", "malformed JSON: truncated after 4 bytes"},
              {"{", "malformed JSON: truncated after 1 bytes"},
-             {"nonsense", "malformed JSON at byte 2"}};
+             {"nonsense", "malformed JSON at byte 2"},
+             /* where the scanner stops: truncated objects ... */
+             {"{\"a\": 1,", "malformed JSON: truncated after 8 bytes"},
+             {"{\"a\": {\"b\": 1}", "malformed JSON: truncated after 14 bytes"},
+             {"{\"a\"  :", "malformed JSON: truncated after 7 bytes"},
+             {"{\"a\": fals", "malformed JSON: truncated after 10 bytes"},
+             {"{\"a\": \"x\\", "malformed JSON: truncated after 9 bytes"},
+             /* ... bad escapes, in keys and values ... */
+             {"{\"a\": \"\\u12g4\"}", "malformed JSON at byte 12"},
+             {"{\"a\": \"\\u12\"}", "malformed JSON at byte 12"},
+             {"{\"a\": \"\\u12", "malformed JSON: truncated after 11 bytes"},
+             {"{\"a\\x\": 1}", "malformed JSON at byte 5"},
+             {"{\"a\x01\": 1}", "malformed JSON at byte 4"},
+             {"{\"a\": \"\\uD83D\\uDE0\"}", "malformed JSON at byte 19"},
+             /* ... nested arrays and objects ... */
+             {"{\"a\": [[1, 2], [3 4]]}", "malformed JSON at byte 19"},
+             {"{\"a\": [[1, 2], [3,]]}", "malformed JSON at byte 19"},
+             {"{\"a\": [[1, [2, [3, [4, 5}]]]]}", "malformed JSON at byte 25"},
+             {"{\"a\": [1, 2]]}", "malformed JSON at byte 13"},
+             {"{\"a\": 1, \"b\": }", "malformed JSON at byte 15"},
+             {"{1: 2}", "malformed JSON at byte 2"},
+             /* ... literals and numbers ... */
+             {"{\"a\": trUe}", "malformed JSON at byte 9"},
+             {"{\"a\": nul}", "malformed JSON at byte 10"},
+             {"{\"a\": -}", "malformed JSON at byte 8"},
+             {"{\"a\": 1e+}", "malformed JSON at byte 10"},
+             {"{\"a\": .5}", "malformed JSON at byte 7"},
+             /* ... trailing garbage, and values that are not objects */
+             {"{\"a\": 1}}", "malformed JSON at byte 9"},
+             {"{\"a\": 1} {\"b\": 2}", "malformed JSON at byte 10"},
+             {"[1, 2", "malformed JSON: truncated after 5 bytes"},
+             {"12x", "malformed JSON at byte 3"},
+             {"[1] x", "malformed JSON at byte 5"}};
   for (size_t k = 0; k < SL_ARRAY_SIZE(bad); k++) {
     rc = dec_run(&t, bad[k].rec, strlen(bad[k].rec));
     CHECK(rc == -1 && t.why && !strcmp(t.why, bad[k].why), "'%s': rc %d why '%s', want '%s'",
           bad[k].rec, rc, t.why ? t.why : "(null)", bad[k].why);
+  }
+  /* Nesting deeper than SL_JSON_MAX_DEPTH fails at the first bracket too
+  ** deep: the member value is at depth 1, so its 2000th '[' (byte 6 + 2000). */
+  {
+    size_t d = SL_JSON_MAX_DEPTH, n = 6 + 2 * d + 1;
+    char *deep = malloc(n + 1);
+    memcpy(deep, "{\"a\": ", 6);
+    memset(deep + 6, '[', d);
+    memset(deep + 6 + d, ']', d);
+    deep[n - 1] = '}';
+    rc = dec_run(&t, deep, n);
+    CHECK(rc == -1 && t.why && !strcmp(t.why, "malformed JSON at byte 2006"), "too deep: %s",
+          t.why ? t.why : "(null)");
+    deep[6 + d - 1] = ' '; /* one level less: fine */
+    deep[6 + d] = ' ';
+    rc = dec_run(&t, deep, n);
+    CHECK(rc == 0, "deep but within the limit: %s", t.why ? t.why : "(null)");
+    free(deep);
   }
   /* Binary garbage and random truncations of a good record. */
   srand(7);
@@ -840,7 +913,8 @@ static void sink_rows(sl_sink *k, int append_rows) {
     sl_buf_putc(&b, '\n');
     ends[i] = b.n;
   }
-  CHECK(k->vt->write(k, b.z, ends, append_rows, NULL, NULL, NULL, &err) == 0, "sink write: %s", err.msg);
+  CHECK(k->vt->write(k, b.z, ends, append_rows, NULL, NULL, NULL, &err) == 0, "sink write: %s",
+        err.msg);
   CHECK(k->vt->flush(k, &err) == 0, "flush");
   for (int i = 0; i < 2; i++)
     sl_value_free(&row[i]);

@@ -4,9 +4,11 @@
 # from a users table read two ways: sqlite('users.db', 'users') and a CSV
 # file with a header.  Inner join, LEFT JOIN with a
 # condition on the table in ON, a key expression on the stream side
-# (lower(name) = t.name), an INTEGER key met by TEXT, and a join feeding a
-# GROUP BY; and a stream-stream interval join (clicks within 5 s of an
-# impression).  Rows are compared as multisets.
+# (lower(name) = t.name), an INTEGER key met by TEXT, a key many rows of the
+# table share (and NULL keys on both sides: they match nothing), and a join
+# feeding a GROUP BY; and a stream-stream interval join (clicks within 5 s of
+# an impression).  Rows are compared as multisets, those of the shared key
+# in order (each record's matches in table order).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 sluice=${SLUICE:-$here/../sluice}
@@ -48,6 +50,9 @@ SELECT e.n, u.id FROM $ev AS e JOIN file('$work/users.csv', format => 'csv', hea
 SELECT u.country, count(*) AS n, sum(e.price) AS revenue
   FROM $ev AS e JOIN sqlite('$work/users.db', 'users') AS u ON e.uid = u.id
   GROUP BY u.country INTO file('$work/agg.jsonl', format => 'json');
+SELECT e.n, u.id FROM $ev AS e LEFT JOIN sqlite('$work/users.db', 'users') AS u
+  ON u.country = CASE e.n % 4 WHEN 0 THEN 'FR' WHEN 1 THEN 'DE' WHEN 2 THEN 'US' END
+  INTO file('$work/shared.jsonl', format => 'json');
 EOF
 "$sluice" --stats run "$work/q.sql" 2> "$work/q.err" && ok || { bad "run"; cat "$work/q.err"; }
 
@@ -59,14 +64,17 @@ db.execute("CREATE TEMP TABLE e(uid INTEGER, name TEXT, price REAL, n INTEGER)")
 db.executemany("INSERT INTO e VALUES (?,?,?,?)",
                [(r["uid"], r["name"], r["price"], r["n"]) for r in map(json.loads, open(w + "/ev.jsonl"))])
 fails = 0
-def check(name, sql, cols, changelog=False):
+def check(name, sql, cols, changelog=False, ordered=False):
     global fails
     want = collections.Counter(tuple(r) for r in db.execute(sql))
     rows = [tuple(r[c] for c in cols) for r in map(json.loads, open(w + "/" + name + ".jsonl"))]
     if changelog:  # the last row per key
         rows = list({r[0]: r for r in rows}.values())
     got = collections.Counter(rows)
-    if want != got:
+    if ordered and rows != [tuple(r) for r in db.execute(sql)]:
+        fails += 1
+        print("%s: not in the order of sqlite3's ORDER BY" % name)
+    elif want != got:
         fails += 1
         print("%s: %d rows, sqlite3 %d; e.g. only sluice %s, only sqlite3 %s" % (
             name, sum(got.values()), sum(want.values()), list((got - want).items())[:2],
@@ -80,6 +88,9 @@ check("left", "SELECT e.n, u.tier FROM e LEFT JOIN users u ON u.id = e.uid AND u
 check("expr", "SELECT e.n, u.id FROM e JOIN users u ON u.name = lower(e.name)", ["n", "id"])
 check("agg", "SELECT u.country, count(*), sum(e.price) FROM e JOIN users u ON e.uid = u.id GROUP BY u.country",
       ["country", "n", "revenue"], changelog=True)
+check("shared", """SELECT e.n, u.id FROM e LEFT JOIN users u
+      ON u.country = CASE e.n % 4 WHEN 0 THEN 'FR' WHEN 1 THEN 'DE' WHEN 2 THEN 'US' END
+      ORDER BY e.n, u.rowid""", ["n", "id"], ordered=True)
 sys.exit(1 if fails else 0)
 PY
 # stream-stream interval join: impressions and clicks, two files read by two

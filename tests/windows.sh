@@ -8,7 +8,8 @@
 #   TUMBLE(ts, 10 s) per user: count, sum, avg, min, max, count(DISTINCT),
 #     a FILTER, HAVING, window_start/window_end; stddev/variance and top_k
 #     checked in Python (sqlite3 has none);
-#   HOP(ts, 5 s, 15 s) per product;
+#   HOP(ts, 5 s, 15 s) per product, with count(DISTINCT) and top_k over
+#     hundreds of values per group (1 and 1.0 the same value);
 #   SESSION(ts, 1.5 s) per user (sessions merge as out-of-order events
 #     bridge them), checked against sessions computed in Python;
 #   an unwindowed GROUP BY (a changelog): the last row per user equals the
@@ -49,7 +50,9 @@ SELECT user, window_start, window_end, count(*) AS n, sum(price) AS revenue, avg
        top_k(product, 2) AS top
 FROM purchases GROUP BY user, TUMBLE(ts, INTERVAL '10' SECOND) HAVING count(*) > 1
 INTO file('$work/tumble.jsonl', format => 'json');
-SELECT product, window_start AS ws, count(*) AS n, round(sum(price), 2) AS revenue
+SELECT product, window_start AS ws, count(*) AS n, round(sum(price), 2) AS revenue,
+       count(DISTINCT CASE WHEN ts % 2 = 0 THEN ts % 301 ELSE (ts % 301) * 1.0 END) AS d,
+       top_k(ts % 40, 3) AS tk
 FROM purchases GROUP BY product, HOP(ts, INTERVAL '5' SECOND, INTERVAL '15' SECOND)
 INTO file('$work/hop.jsonl', format => 'json');
 SELECT user, count(*) AS n, total(price) AS revenue FROM purchases GROUP BY user EMIT CHANGES
@@ -65,6 +68,7 @@ grep -q " 0 rejected" "$work/q.err" && ! grep -q "[1-9][0-9]* rejected" "$work/q
 
 $py - "$work" <<'PY' && ok || bad "results against sqlite3"
 import json, math, sqlite3, statistics, sys
+from collections import Counter
 w = sys.argv[1]
 db = sqlite3.connect(":memory:")
 db.execute("CREATE TABLE p(user TEXT, product TEXT, price REAL, ts INTEGER)")
@@ -107,17 +111,27 @@ for g in got:
 # HOP: each event is in the 3 windows starting at floor(ts/5000)*5000 - k*5000, k = 0..2
 want = {}
 for r in db.execute("""WITH k(k) AS (VALUES (0), (1), (2))
-        SELECT product, (ts / 5000) * 5000 - k * 5000 AS ws, count(*), round(sum(price), 2)
+        SELECT product, (ts / 5000) * 5000 - k * 5000 AS ws, count(*), round(sum(price), 2),
+        count(DISTINCT CASE WHEN ts % 2 = 0 THEN ts % 301 ELSE (ts % 301) * 1.0 END)
         FROM p, k GROUP BY product, ws"""):
     want[(r[0], r[1])] = r[2:]
+mods = {}
+for e in evs:
+    for k in range(3):
+        mods.setdefault((e["product"], e["ts"] // 5000 * 5000 - k * 5000), []).append(e["ts"] % 40)
 got = [json.loads(l) for l in open(w + "/hop.jsonl")]
 if len(got) != len(want):
     print("hop: %d rows, sqlite3 %d" % (len(got), len(want))); fails += 1
 for g in got:
-    exp = want.get((g["product"], g["ws"]))
-    if exp is None or not (g["n"] == exp[0] and close(g["revenue"], exp[1])):
+    k = (g["product"], g["ws"])
+    exp = want.get(k)
+    if exp is None or not (g["n"] == exp[0] and close(g["revenue"], exp[1]) and g["d"] == exp[2]):
         fails += 1
         if fails < 5: print("hop mismatch", g, exp)
+    top = sorted(Counter(mods[k]).items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+    if (g["tk"] if isinstance(g["tk"], list) else json.loads(g["tk"])) != [{"value": v, "count": c} for v, c in top]:
+        fails += 1
+        if fails < 5: print("hop top_k mismatch", k, g["tk"], top)
 # changelog: the last row per user is the final aggregate; counts only grow
 last = {}
 for l in open(w + "/changes.jsonl"):
