@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "checkpoint.h"
+#include "hash.h"
 #include "kafka.h"
 
 typedef struct kafka_sink {
@@ -41,9 +42,7 @@ typedef struct kafka_sink {
   ** found past the checkpointed end offsets are not written again */
   int exactly_once;
   char *query_fp;
-  uint64_t *seen;     /* open addressing set of those ids (0: empty) */
-  unsigned char *hit; /* per slot: the replay has come to it (skipped it) */
-  size_t nseen, capseen;
+  sl_htab seen;     /* those ids (hash.h: a set of ids); u: the replay has come to it */
   int64_t pending; /* ids of the set the replay has not come to yet */
   int64_t *from;   /* while pending: the checkpointed end offsets, saved again */
   int nfrom;
@@ -54,42 +53,19 @@ typedef struct kafka_sink {
 
 /* ---- exactly once: the set of ids written after the last checkpoint -------- */
 
-/* The slot of id in the set, or -1. */
-static long seen_slot(const kafka_sink *k, uint64_t id) {
-  if (!k->capseen) return -1;
-  id |= 1; /* 0 marks an empty slot */
-  for (size_t i = id & (k->capseen - 1);; i = (i + 1) & (k->capseen - 1)) {
-    if (!k->seen[i]) return -1;
-    if (k->seen[i] == id) return (long)i;
-  }
+static const sl_htype id_type = {NULL, NULL}; /* hashes given; the hash is the id */
+
+/* The slot of output id in the set, or NULL.  Ids are stored with their low
+** bit set, as the header carries them (never 0). */
+static sl_hslot *seen_find(const kafka_sink *k, uint64_t id) {
+  return sl_htab_find_h(&k->seen, sl_hash_u64(id | 1), NULL);
 }
 
-static int seen_has(const kafka_sink *k, uint64_t id) {
-  return seen_slot(k, id) >= 0;
-}
-
+/* Add id (a header's, low bit set) to the set, not yet come to. */
 static void seen_add(kafka_sink *k, uint64_t id) {
-  if (seen_has(k, id)) return;
-  if (2 * (k->nseen + 1) > k->capseen) {
-    size_t cap = k->capseen ? 2 * k->capseen : 1024;
-    uint64_t *old = k->seen;
-    size_t oldcap = k->capseen;
-    free(k->hit);
-    k->hit = sl_calloc(cap, 1);
-    k->seen = sl_calloc(cap, sizeof(uint64_t));
-    k->capseen = cap;
-    k->nseen = 0;
-    for (size_t i = 0; i < oldcap; i++)
-      if (old[i]) seen_add(k, old[i]);
-    free(old);
-  }
-  id |= 1;
-  size_t i = id & (k->capseen - 1);
-  while (k->seen[i])
-    i = (i + 1) & (k->capseen - 1);
-  k->seen[i] = id;
-  k->nseen++;
-  k->pending++;
+  int added;
+  sl_htab_put_h(&k->seen, sl_hash_u64(id | 1), NULL, &added); /* a new slot's u is 0 */
+  if (added) k->pending++;
 }
 
 #define ACK_RING (1 << 17)
@@ -133,10 +109,10 @@ static int kafka_write(sl_sink *s, const char *buf, const size_t *ends, int n, c
     const char *key = keys ? keys + kstart : NULL;
     size_t klen = keys ? kends[i] - kstart : 0;
     if (keys) kstart = kends[i];
-    long slot = k->exactly_once && ids ? seen_slot(k, ids[i]) : -1;
-    if (slot >= 0) { /* written before the crash */
-      if (!k->hit[slot]) {
-        k->hit[slot] = 1;
+    sl_hslot *seen = k->exactly_once && ids ? seen_find(k, ids[i]) : NULL;
+    if (seen) { /* written before the crash */
+      if (!seen->u) {
+        seen->u = 1;
         k->pending--;
       }
       k->skipped++;
@@ -343,9 +319,8 @@ static void kafka_sink_close(sl_sink *s) {
   if (k->skipped)
     fprintf(stderr, "sluice: kafka: %s: %lld replayed outputs skipped (exactly once)\n", k->topic,
             (long long)k->skipped);
-  free(k->seen);
+  sl_htab_free(&k->seen);
   free(k->ring);
-  free(k->hit);
   free(k->from);
   free(k->query_fp);
   if (k->rconf) rd_kafka_conf_destroy(k->rconf);
@@ -371,6 +346,7 @@ sl_sink *sl_kafka_open_sink(sl_options *o, sl_err *err) {
   const char *topic = sl_kafka_topic(o, "preds", err);
   if (!topic) return NULL;
   kafka_sink *k = sl_calloc(1, sizeof *k);
+  sl_htab_init(&k->seen, &id_type);
   k->base.vt = &kafka_sink_vt;
   k->topic = sl_strdup(topic);
   pthread_mutex_init(&k->mu, NULL);
