@@ -28,12 +28,15 @@ typedef struct sl_engine_hooks {
   int (*terminate)(void *ud, const char *id, sl_row_fn fn, void *fud, sl_err *err);
 } sl_engine_hooks;
 
-/* Modes of sl_engine_exec, or-ed. */
-#define SL_EXEC_IMMEDIATE 0 /* each statement runs (a query to its end) before the next */
-#define SL_EXEC_DEFERRED 1  /* queries with INTO wait in the engine's pending run; implies ATOMIC  \
-                             */
-#define SL_EXEC_ATOMIC 2    /* the whole script or nothing (immediate mode too) */
-#define SL_EXEC_PLAN_ALL 4  /* with DEFERRED (a server): every query waits, with or without INTO */
+/* Modes of sl_engine_exec, or-ed.
+**   IMMEDIATE: each statement runs (a query to its end) before the next;
+**   DEFERRED: queries with INTO wait in the engine's pending run (implies ATOMIC);
+**   ATOMIC: the whole script or nothing (immediate mode too);
+**   PLAN_ALL: with DEFERRED (a server), every query waits, with or without INTO. */
+#define SL_EXEC_IMMEDIATE 0
+#define SL_EXEC_DEFERRED 1
+#define SL_EXEC_ATOMIC 2
+#define SL_EXEC_PLAN_ALL 4
 
 /* Execute every statement of sql.  In deferred mode (`sluice run`, serve)
 ** continuous queries with INTO are only planned, into one plan; when the

@@ -42,7 +42,7 @@ typedef struct kafka_sink {
   ** found past the checkpointed end offsets are not written again */
   int exactly_once;
   char *query_fp;
-  sl_htab seen;     /* those ids (hash.h: a set of ids); u: the replay has come to it */
+  sl_htab seen;    /* those ids (hash.h: a set of ids); u: the replay has come to it */
   int64_t pending; /* ids of the set the replay has not come to yet */
   int64_t *from;   /* while pending: the checkpointed end offsets, saved again */
   int nfrom;

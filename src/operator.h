@@ -207,9 +207,9 @@ typedef struct sl_sink_spec {
   const char *conn_name;   /* the sink's kind, for EXPLAIN (static) */
   const sl_format *format; /* its format, for EXPLAIN */
   int ncol;
-  char **names; /* output column names (owned) */
-  int key_col;  /* message keys from this column, or -1 */
-  int drop_key; /* the key column is left out of the encoded value */
+  char **names;  /* output column names (owned) */
+  int key_col;   /* message keys from this column, or -1 */
+  int drop_key;  /* the key column is left out of the encoded value */
   int line, col; /* where the INTO call was written, for errors when it opens */
 } sl_sink_spec;
 extern const sl_op_kind sl_op_sink;

@@ -44,7 +44,7 @@ typedef struct sl_psource {
   char fp[17];              /* fingerprint of the statement that made it (checkpoints) */
   const sl_connector *conn; /* the connector to open, or NULL for a table snapshot */
   sl_options opts;          /* its call's options, evaluated (owned) */
-  int line, col;             /* where the call was written, for errors when it opens */
+  int line, col;            /* where the call was written, for errors when it opens */
   int declared;             /* it was opened with a CREATE STREAM's columns: a run opens it
                                with desc's schema as the declared columns */
   sl_table *table;   /* conn NULL: the rows to read (owned copy), or NULL for one empty row */

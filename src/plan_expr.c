@@ -10,7 +10,7 @@
 #include "plan_int.h"
 #include "vm.h"
 
-sl_program *sl_plan_args_program(sl_expr *where, sl_expr **e, int n, int mcall_base, sl_err *err) {
+sl_program *sl_plan_row_program(sl_expr *where, sl_expr **e, int n, int mcall_base, sl_err *err) {
   sl_program *p = sl_program_new();
   sl_compiler c = {p, 0, err, 0, mcall_base, NULL, 0};
   int res = sl_reg_alloc(&c, n ? n : 1);
@@ -20,7 +20,9 @@ sl_program *sl_plan_args_program(sl_expr *where, sl_expr **e, int n, int mcall_b
   if (where) {
     int w = sl_reg_alloc(&c, 1);
     if (sl_expr_code(&c, where, w)) goto fail;
+    /* false or NULL: jump to the Halt placed after Result */
     skip = sl_program_add(p, OP_IfNot, w, 0, 1);
+    c.nreg = res + n; /* WHERE's registers are free again */
   }
   for (int i = 0; i < n; i++)
     if (sl_expr_code(&c, e[i], res + i)) goto fail;
@@ -51,7 +53,7 @@ int sl_plan_score(const sl_plan *plan, sl_pquery *q, sl_mcalls *mcalls, sl_expr 
       args[off++] = mc->args[j];
     if (mc->cls) args[off++] = mc->cls;
   }
-  sl_program *sp = sl_plan_args_program(where, args, total, 0, err);
+  sl_program *sp = sl_plan_row_program(where, args, total, 0, err);
   free(args);
   if (!sp) {
     free(arg_reg);
@@ -126,42 +128,12 @@ static int batch_spec(sl_project_spec *sp, const sl_exprs *bc, sl_expr *pre_wher
     }
   }
   if (pre_where || ncomputed) {
-    sp->pre = sl_plan_args_program(pre_where, computed, ncomputed, ncol_in, err);
+    sp->pre = sl_plan_row_program(pre_where, computed, ncomputed, ncol_in, err);
     for (int i = 0; sp->pre && i < nbarg; i++)
       if (sp->args[i].col < 0) sp->args[i].reg += sp->pre->result_reg;
   }
   free(computed);
   return (pre_where || ncomputed) && !sp->pre ? -1 : 0;
-}
-
-/* WHERE (when where is not NULL) and the select list into one program. */
-static sl_program *project_program(sl_expr *where, const sl_exprlist *cols, int ncol_in,
-                                   sl_err *err) {
-  sl_program *prog = sl_program_new();
-  sl_compiler c = {prog, 0, err, 0, ncol_in, NULL, 0};
-  int result = sl_reg_alloc(&c, cols->n);
-  prog->result_reg = result;
-  prog->nresult = cols->n;
-  int filter_jump = -1;
-  if (where) {
-    int w = sl_reg_alloc(&c, 1);
-    if (sl_expr_code(&c, where, w)) goto fail;
-    /* false or NULL: jump to the Halt placed after Result */
-    filter_jump = sl_program_add(prog, OP_IfNot, w, 0, 1);
-    c.nreg = result + cols->n;
-  }
-  for (int i = 0; i < cols->n; i++)
-    if (sl_expr_code(&c, cols->a[i], result + i)) goto fail;
-  sl_program_add(prog, OP_Result, result, cols->n, 0);
-  if (filter_jump >= 0) {
-    prog->ops[filter_jump].p2 = prog->nop;
-    sl_program_add(prog, OP_Halt, 1, 0, 0);
-  }
-  sl_program_finish(prog);
-  return prog;
-fail:
-  sl_program_free(prog);
-  return NULL;
 }
 
 /* Bind the select list and WHERE of sel over in (model calls into mcalls;
@@ -225,7 +197,7 @@ int sl_plan_project(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_input 
   free(bc.a);
   if (rc) return -1;
   sl_plan_set_columns(q, cols);
-  sp->prog = project_program(where, cols, ncol_in, err);
+  sp->prog = sl_plan_row_program(where, cols->a, cols->n, ncol_in, err);
   return sp->prog ? 0 : -1;
 fail_bind:
   sl_mcalls_free(&mcalls);

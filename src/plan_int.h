@@ -51,7 +51,7 @@ int sl_plan_exactly_once(const sl_plan *plan);
 /* A program that skips the row unless where holds (when where is not NULL)
 ** and computes the n expressions e[] into consecutive registers from its
 ** result_reg.  mcall_base: see sl_compiler.  NULL with err set. */
-sl_program *sl_plan_args_program(sl_expr *where, sl_expr **e, int n, int mcall_base, sl_err *err);
+sl_program *sl_plan_row_program(sl_expr *where, sl_expr **e, int n, int mcall_base, sl_err *err);
 /* Add op_score to q for the model calls collected while binding (and where,
 ** a WHERE that uses no model, so rows it drops are not scored).  Takes
 ** mcalls' slot references on success (mcalls is zeroed); on failure the

@@ -1,6 +1,6 @@
 /*
 ** check.h - the failure tally of the C tests: CHECK(cond, fmt, ...) counts a
-** failed check in nfail and prints "FAIL file:line: message" to stderr; a
+** failed check in nfail (of ncheck made) and prints "FAIL file:line: message" to stderr; a
 ** test's main returns nfail ? 1 : 0.  Include it once, from the test's file.
 */
 #ifndef SLUICE_TESTS_CHECK_H
@@ -8,10 +8,11 @@
 
 #include <stdio.h>
 
-static int nfail;
+static int nfail, ncheck;
 
 #define CHECK(cond, ...)                                                                           \
   do {                                                                                             \
+    ncheck++;                                                                                      \
     if (!(cond)) {                                                                                 \
       nfail++;                                                                                     \
       fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                         \

@@ -2,7 +2,9 @@
 ** kafka_check_test.c - the Kafka connector's planning open
 ** (sl_options.check_only, connector.h) does no I/O.  Against a broker
 ** address nobody listens on (127.0.0.1:1), a source and a sink open at once
-** (well under 50 ms; a real open waits 10 s for that broker) with the
+** (about a millisecond; a real open waits 10 s for that broker: the check
+** takes anything under NO_IO_MS, far from both, so that a loaded machine
+** does not fail it; speed itself is `make bench`'s) with the
 ** schema, format and keys a real open gives, start no thread, and close.
 ** Every bad option is still an error with the same message as a real open:
 ** an unknown option, a property librdkafka does not know or refuses, a bad
@@ -15,20 +17,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "check.h"
 #include "kafka.h"
 
-static int nfail, ncheck;
-
-#define CHECK(cond, ...)                                                                           \
-  do {                                                                                             \
-    ncheck++;                                                                                      \
-    if (!(cond)) {                                                                                 \
-      nfail++;                                                                                     \
-      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                         \
-      fprintf(stderr, __VA_ARGS__);                                                                \
-      fputc('\n', stderr);                                                                         \
-    }                                                                                              \
-  } while (0)
+#define NO_IO_MS 2000 /* an open slower than this waited for the broker */
 
 /* Options of a kafka() call planned with check_only: pairs of name and text
 ** value, ending with NULL.  The caller frees them (sl_options_free). */
@@ -82,7 +74,7 @@ static void expect_error(sl_options o, int sink, const char *want, int line) {
   void *r = open_check(&o, sink, &ms, &err);
   CHECK(!r && err.code && err.msg && strstr(err.msg, want),
         "line %d: want an error with \"%s\", got %s", line, want, err.msg ? err.msg : "none");
-  CHECK(ms < 50, "line %d: the failing open took %.1f ms", line, ms);
+  CHECK(ms < NO_IO_MS, "line %d: the failing open took %.1f ms", line, ms);
   if (r && sink) ((sl_sink *)r)->vt->close(r);
   if (r && !sink) ((sl_source *)r)->vt->close(r);
   sl_err_clear(&err);
@@ -102,7 +94,7 @@ int main(void) {
   sl_options o = opts("0", "t", "brokers", nobody, NULL);
   sl_source *s = open_check(&o, 0, &ms, &err);
   CHECK(s, "source: %s", err.msg ? err.msg : "NULL");
-  CHECK(ms < 50, "the source's planning open took %.1f ms", ms);
+  CHECK(ms < NO_IO_MS, "the source's planning open took %.1f ms", ms);
   if (s) {
     CHECK(s->schema.ncol == 7, "source columns: %d", s->schema.ncol);
     for (int c = 0; c < 7 && c < s->schema.ncol; c++)
@@ -122,7 +114,7 @@ int main(void) {
            "plaintext", NULL);
   s = open_check(&o, 0, &ms, &err);
   CHECK(s, "csv source: %s", err.msg ? err.msg : "NULL");
-  CHECK(ms < 50, "the csv source's planning open took %.1f ms", ms);
+  CHECK(ms < NO_IO_MS, "the csv source's planning open took %.1f ms", ms);
   if (s) {
     CHECK(!strcmp(s->format->name, "csv"), "format %s", s->format->name);
     CHECK(s->schema.ncol == 2 && !strcmp(s->schema.cols[1].name, "b"), "csv columns: %d",
@@ -136,7 +128,7 @@ int main(void) {
   o = opts("0", "out", "brokers", nobody, NULL);
   sl_sink *k = open_check(&o, 1, &ms, &err);
   CHECK(k, "sink: %s", err.msg ? err.msg : "NULL");
-  CHECK(ms < 50, "the sink's planning open took %.1f ms", ms);
+  CHECK(ms < NO_IO_MS, "the sink's planning open took %.1f ms", ms);
   if (k) {
     CHECK(!strcmp(k->format->name, "json"), "sink format %s", k->format->name);
     CHECK(k->key_col && !strcmp(k->key_col, "key") && k->key_implicit, "implicit key column");
