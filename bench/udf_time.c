@@ -23,7 +23,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "engine.h"
+#include "engine_int.h"
 #include "sluice.h"
 
 #define NQ 4
