@@ -202,6 +202,17 @@ for topic, exact, outage in (("alo", False, False), ("eo", True, False), ("eo_do
     print("%s (%s): %d inputs, %d outputs: %d missing, %d duplicates, %d malformed"
           % (topic, "exactly once" if exact else "at least once", len(inputs), sum(seen.values()), missing, dups, bad))
     if missing:
+        # which inputs: runs of consecutive n (a source position lost, or
+        # scattered outputs skipped as written before)
+        lost = sorted(i for i in inputs if i not in seen)
+        runs = []
+        for i in lost:
+            if runs and i == runs[-1][1] + 1:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i])
+        print("  %s: missing n in %d runs: %s" % (topic, len(runs),
+              ", ".join("%d-%d" % (a, b) for a, b in runs[:10])))
         # where the log stands: per partition, its offsets read and any gap
         byp = collections.defaultdict(list)
         for m in msgs:
