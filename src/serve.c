@@ -1245,6 +1245,11 @@ int sl_serve(sluice *db, const char *listen, const char *token, volatile sig_ato
   s.hooks = (sl_engine_hooks){&s, hook_show_queries, hook_describe, hook_terminate};
   pthread_mutex_init(&s.mu, NULL);
   sl_engine_set_hooks(db, &s.hooks);
+  /* Where the server keeps state is its owner's choice (--state-dir), never
+  ** a client's: a client's SET state_dir would reach a directory nobody
+  ** granted, and reopening the store under running queries freed it. */
+  sl_engine_fix_setting(db, SL_SET_STATE_DIR);
+  sl_engine_fix_setting(db, SL_SET_RESET_STATE);
   const char *dir = sl_engine_setting_text(db, SL_SET_STATE_DIR);
   struct MHD_Daemon *d[SL_SERVE_MAX_ADDR] = {0};
   int nd = 0;

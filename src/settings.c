@@ -341,8 +341,11 @@ int sl_setting_set(sl_catalog *c, const char *name, const sl_value *v, sl_err *e
     return -1;
   }
   if (id >= 0 && sl_setting_fixed(c, (sl_setting_id)id)) {
-    sl_err_set(err, SL_EBIND, "%s is fixed by %s", registry[id].name,
-               id == SL_SET_LOAD_PATH ? "--load-path" : "the command line");
+    static const char *const flag[SL_SET_N] = {[SL_SET_LOAD_PATH] = "--load-path",
+                                               [SL_SET_STATE_DIR] = "--state-dir",
+                                               [SL_SET_RESET_STATE] = "--reset-state"};
+    sl_err_set(err, SL_EBIND, "%s is fixed by the command line%s%s%s", registry[id].name,
+               flag[id] ? " (" : "", flag[id] ? flag[id] : "", flag[id] ? ")" : "");
     return -1;
   }
   int unset = !v || v->type == SL_NULL || (v->type == SL_TEXT && !v->n);

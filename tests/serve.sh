@@ -293,10 +293,22 @@ r=$(post "LOAD '$sluice';")
 echo "$r" | grep -q 'load_path' && ok || bad "LOAD outside --load-path: $r"
 stop_server
 
+# Where state is kept is the server owner's choice: a client cannot move it
+# (or discard it), with or without --state-dir.
+start_server && ok || bad "server without a state dir"
+r=$(post "SET state_dir = 'elsewhere';")
+echo "$r" | grep -q 'state_dir is fixed by the command line' && ok || bad "SET state_dir refused: $r"
+r=$(post "SET reset_state = true;")
+echo "$r" | grep -q 'reset_state is fixed' && ok || bad "SET reset_state refused: $r"
+[ ! -e elsewhere ] && ok || bad "no state directory made for a client"
+stop_server
+
 # A state directory: the submissions run again after a restart, with the
 # same ids, from their checkpoints (nothing read twice); a terminated query
 # stays terminated; the id a streamed SELECT took stays taken.
 start_server --state-dir st && ok || bad "server with a state dir"
+r=$(post "SET state_dir = 'other'; SELECT 1 AS x INTO file('x.jsonl', format => 'json');")
+echo "$r" | grep -q 'state_dir is fixed by the command line (--state-dir)' && ok || bad "SET state_dir refused with --state-dir: $r"
 post "CREATE STREAM s1 FROM file('in.jsonl', format => 'json');" > /dev/null
 # A submission with an error changes nothing: no stream, no output file, no
 # query id taken (the ids checked below stay as they are, before and after

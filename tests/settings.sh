@@ -103,7 +103,7 @@ has "--state-dir" "state_dir,st," "$out"
 has "--reset-state" "reset_state,true,false" "$out"
 has "--brokers" "kafka.brokers,h:1," "$out"
 has "--load-path" "load_path,$work," "$out"
-has "--load-path fixes it" "load_path is fixed by --load-path" \
+has "--load-path fixes it" "load_path is fixed by the command line (--load-path)" \
   "$("$sluice" --load-path "$work" -e "SET load_path = '/'" 2>&1)"
 
 # ---- a failed script's settings are rolled back (a running server) ---------------------

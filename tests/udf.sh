@@ -86,7 +86,7 @@ check "--load-path with --load" "0.0" \
   "$("$sluice" --format csv --load-path "$work/allowed" --load libgeo.so -e "SELECT haversine(1, 1, 1, 1)" | tail -1)"
 out=$("$sluice" --load-path "$work/allowed" -e "SET load_path = '/'" 2>&1)
 check "--load-path is fixed (exit)" 1 $?
-contains "--load-path is fixed" "load_path is fixed by --load-path" "$out"
+contains "--load-path is fixed" "load_path is fixed by the command line (--load-path)" "$out"
 out=$("$sluice" --load-path "$work/allowed" --load udf/libgeo.so -e "SELECT 1" 2>&1)
 check "--load refused (exit)" 1 $?
 contains "--load refused" "sluice: --load: LOAD 'udf/libgeo.so': not in a directory of load_path" "$out"
