@@ -397,11 +397,32 @@ static void unhash(op_aggregate *p, group *g) {
   sl_htab_remove(&p->groups, sl_htab_find_entry(&p->groups, g->hash, g));
 }
 
+/* EMIT CHANGES: emit a change row for every group the batch updated so far
+** (in the order they were first updated) and empty the dirty list.  Called
+** at the end of a batch, and before windows close inside one, so that a
+** group is never freed while still on the list.  0, or -1 with err set. */
+static int emit_dirty(op_aggregate *p, const sl_batch *in, sl_err *err) {
+  group *g = p->dirty, *next;
+  p->dirty = p->dirty_tail = NULL;
+  int rc = 0;
+  for (; g; g = next) { /* the list is emptied even on an error */
+    next = g->dnext;
+    g->dirty = 0;
+    g->dnext = NULL;
+    int64_t wend = p->spec.wkind == SL_WIN_NONE ? 0 : g->wstart + p->spec.size;
+    if (!rc) rc = emit_group(p, g, wend, 0, err);
+    if (!rc && p->nout >= 1024) rc = flush_out(p, in, err);
+  }
+  return rc;
+}
+
 /* Close the windows ending at or before wm (all when wm == INT64_MAX):
-** emit their groups (unless the changelog already did) and free them. */
+** emit their groups (unless the changelog already did) and free them.
+** With EMIT CHANGES the batch's pending changes go out first: the last
+** change of a window that closes is its final row. */
 static int close_windows(op_aggregate *p, int64_t wm, const sl_batch *in, sl_err *err) {
   int closed = 0;
-  int rc = 0;
+  int rc = p->spec.emit_changes && p->dirty ? emit_dirty(p, in, err) : 0;
   while (closed < p->nwin && p->wins[closed].end <= wm && (wm == INT64_MAX || p->spec.wkind)) {
     window *w = &p->wins[closed];
     for (group *g = w->first, *next; g; g = next) {
@@ -763,13 +784,7 @@ static int aggregate_push(sl_operator *base, sl_batch *in, sl_err *err) {
     if (sp->wkind != SL_WIN_NONE && advance_watermark(p, in, err)) return -1;
   }
   /* the changelog of this batch */
-  for (group *g = p->dirty; g; g = g->dnext) {
-    g->dirty = 0;
-    int64_t wend = sp->wkind == SL_WIN_NONE ? 0 : g->wstart + sp->size;
-    if (emit_group(p, g, wend, 0, err)) return -1;
-    if (p->nout >= 1024 && flush_out(p, in, err)) return -1;
-  }
-  p->dirty = p->dirty_tail = NULL;
+  if (emit_dirty(p, in, err)) return -1;
   if (sp->wkind != SL_WIN_NONE && in->src && in->src->vt->partitions) {
     expect_partitions(p, in->src, 1);
     if (advance_watermark(p, in, err)) return -1;

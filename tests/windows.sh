@@ -189,4 +189,30 @@ late=$(grep -o "[0-9]* rejected" "$work/late.err" | head -n 1 | cut -d' ' -f1)
 # the same with one record per batch: byte for byte the same output
 "$sluice" --stats -e "SET batch_size = 1; $(cat "$work/late.sql" | sed "s|late.jsonl|late1.jsonl|")" 2> "$work/late1.err"
 cmp -s "$work/late.jsonl" "$work/late1.jsonl" && ok || bad "output depends on the batch size"
+
+# EMIT CHANGES on windows that close inside a batch (a backlog read from a
+# file closes many per batch): at every batch size, the last change of each
+# (key, window) equals the row the same query emits ON CLOSE, and no window
+# is missing or extra; TUMBLE and HOP, late records dropped alike.
+for win in "TUMBLE(ts, INTERVAL '10' SECOND)" "HOP(ts, INTERVAL '5' SECOND, INTERVAL '15' SECOND)"; do
+  q="SELECT user, window_start, count(*) AS n, sum(price) AS s, max(price) AS hi
+FROM file('$work/ev.jsonl', format => 'json', columns => 'user TEXT, product TEXT, price REAL, ts INTEGER')
+GROUP BY user, $win"
+  "$sluice" -e "$q;" > "$work/close.jsonl" 2> /dev/null
+  for bs in 1 2 3 7 64 1024; do
+    "$sluice" -e "SET batch_size = $bs; $q EMIT CHANGES;" > "$work/changes.jsonl" 2> "$work/changes.err"
+    rc=$?
+    $py - "$work/close.jsonl" "$work/changes.jsonl" <<'PY' && [ $rc = 0 ] && ok || { bad "EMIT CHANGES, $win, batch_size $bs (exit $rc)"; head -5 "$work/changes.err"; }
+import json, sys
+close = {(r["user"], r["window_start"]): r for r in map(json.loads, open(sys.argv[1]))}
+last = {}
+for r in map(json.loads, open(sys.argv[2])):
+    last[(r["user"], r["window_start"])] = r
+bad = [k for k in close if last.get(k) != close[k]] + [k for k in last if k not in close]
+if bad or not close:
+    print("%d windows on close, %d in the changelog, %d differ, e.g. %s" % (len(close), len(last), len(bad), bad[:3]))
+    sys.exit(1)
+PY
+  done
+done
 finish windows
