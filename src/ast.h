@@ -72,6 +72,7 @@ struct sl_expr {
   double r;         /* E_REAL */
   const char *span; /* the expression's source text (for default column names) */
   int spanlen;
+  int height; /* 1 + the greatest height of its operands (sl_expr_height) */
 
   /* ---- filled in by the binder ---- */
   int col;             /* E_COLUMN: input column index */
@@ -172,6 +173,16 @@ void sl_parse_free(sl_parse *p);
 /* ---- builders called from grammar actions (ast.c) ---- */
 sl_expr *sl_expr_new(sl_parse *p, int kind, const sl_token *at);
 sl_expr *sl_expr_binary(sl_parse *p, int kind, int op, sl_expr *l, sl_expr *r);
+/* The deepest expression tree a statement may hold, as SQLite's
+** SQLITE_MAX_EXPR_DEPTH: the binder, compiler and free recurse over trees,
+** and a chain of left-associative operators (1+1+...+1) deepens one without
+** deepening the parser's stack. */
+#define SL_MAX_EXPR_DEPTH 1000
+/* Set e->height from its operands (left, right, list) once they are in
+** place; a parse error at e's position when it passes SL_MAX_EXPR_DEPTH.
+** The constructors call it; a grammar rule that sets operands itself calls
+** it after. */
+void sl_expr_height(sl_parse *p, sl_expr *e);
 sl_expr *sl_expr_unary(sl_parse *p, int op, sl_expr *e, const sl_token *at);
 sl_expr *sl_expr_literal(sl_parse *p, int tk, const sl_token *t);
 sl_expr *sl_expr_column(sl_parse *p, const sl_token *tab, const sl_token *name);

@@ -95,5 +95,18 @@ else
   echo "script(1) not available: shell test skipped"
 fi
 
+# Deep expression trees: a chain of 50,000 operators (left-deep: the
+# parser's stack does not grow) is an error naming the limit, not a stack
+# overflow in the binder; 999 levels still run, against sqlite3's answer.
+for op in "+" "||" " AND " " COLLATE nocase"; do
+  if [ "$op" = " COLLATE nocase" ]; then sql="SELECT 1$(printf "$op%.0s" $(seq 50000));"
+  else sql="SELECT $(for i in $(seq 50000); do printf "1$op"; done)1;"; fi
+  out=$(printf '%s\n' "$sql" | "$sluice" 2>&1); rc=$?
+  [ $rc = 1 ] && contains "deep chain '$op'" "expression tree is too large (maximum depth 1000)" "$out" || bad "deep chain '$op' exit $rc"
+done
+sql="SELECT $(for i in $(seq 998); do printf "1+"; done)1 AS n;"
+out=$(printf '%s\n' "$sql" | "$sluice" --format csv 2>&1)
+contains "999 levels run" $'n\n999' "$out"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
