@@ -232,7 +232,8 @@ const sl_func *sl_agg_no_inverse(const sl_func *f);
 
 /* SQLite's printf engine (%d %i %u %f %e %E %g %G %x %X %o %s %z %q %Q %w %c %%
 ** %!, flags, width, precision, '*'), over sl_value arguments as printf()
-** takes them.  Appends to out.  Used by printf() / format(). */
+** takes them.  Appends to out; a field wider than SQLite's longest text
+** (1e9 bytes) stops it, the rest not appended.  Used by printf() / format(). */
 void sl_value_printf(sl_buf *out, const char *fmt, size_t fmtlen, int argc, sl_value **argv);
 
 /* LIKE and GLOB matching as SQLite implements them (LIKE is ASCII

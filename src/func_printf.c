@@ -39,7 +39,12 @@ typedef struct pf_args {
 typedef struct pf_out {
   sl_buf *b;   /* output buffer, appended to */
   int touched; /* 1 once any append happened */
+  int toobig;  /* a field would pass PF_MAX_LENGTH: formatting stopped */
 } pf_out;
+
+/* The longest text a printf() makes, SQLite's default SQLITE_MAX_LENGTH
+** (and zeroblob()'s limit). */
+#define PF_MAX_LENGTH 1000000000
 
 /* Next argument as an INTEGER (sqlite3_value_int64); 0 when none is left. */
 static int64_t arg_int(pf_args *a) {
@@ -390,6 +395,15 @@ static void format_all(pf_out *o, const char *fmt, size_t fmtlen, pf_args *a) {
       }
     } while (!done && (c = NEXT()) != 0);
 
+    /* A width (or a precision that pads or repeats) past the longest text
+    ** there may be: the result is too big, and NULL as in SQLite, before
+    ** anything is allocated for it. */
+    int64_t grow = width;
+    if (c && strchr("diuxXopc", c) && prec > grow) grow = prec;
+    if (grow > PF_MAX_LENGTH - (int64_t)o->b->n) {
+      o->toobig = 1;
+      return;
+    }
     switch (c) {
     case 'd':
     case 'i':
@@ -420,14 +434,15 @@ static void format_all(pf_out *o, const char *fmt, size_t fmtlen, pf_args *a) {
 }
 
 void sl_value_printf(sl_buf *out, const char *fmt, size_t fmtlen, int argc, sl_value **argv) {
-  pf_out o = {out, 0};
+  pf_out o = {out, 0, 0};
   pf_args a = {argc, 0, argv};
   format_all(&o, fmt, fmtlen, &a);
 }
 
-/* printf(FORMAT, ...) and format(FORMAT, ...): NULL when the format is NULL
-** or when nothing at all was output (an empty format, or one that starts with
-** an invalid conversion), as in SQLite.  The text is rendered into a
+/* printf(FORMAT, ...) and format(FORMAT, ...): NULL when the format is NULL,
+** when nothing at all was output (an empty format, or one that starts with
+** an invalid conversion), or when the text would pass PF_MAX_LENGTH, as in
+** SQLite.  The text is rendered into a
 ** per-thread scratch buffer that is reused (no allocation per row once warm),
 ** then copied into the result. */
 static void f_printf(sl_fctx *ctx, int argc, sl_value **argv) {
@@ -443,10 +458,10 @@ static void f_printf(sl_fctx *ctx, int argc, sl_value **argv) {
     fmt = copy;
   }
   sl_buf *scratch = sl_scratch(SL_SCRATCH_PRINTF);
-  pf_out o = {scratch, 0};
+  pf_out o = {scratch, 0, 0};
   pf_args a = {argc - 1, 0, argv + 1};
   format_all(&o, fmt, n, &a);
-  if (!o.touched) return;
+  if (!o.touched || o.toobig) return;
   sl_result_text(ctx, scratch->z ? scratch->z : "", scratch->n);
 }
 
