@@ -309,10 +309,13 @@ void sl_stmt_add_col(sl_parse *p, sl_stmt *s, const sl_token *name, const char *
 }
 
 void sl_stmt_add_row(sl_parse *p, sl_stmt *s, sl_exprlist *row) {
-  sl_exprlist **rows = sl_arena_alloc(&p->arena, sizeof(*rows) * (size_t)(s->nrows + 1));
-  if (s->nrows) memcpy(rows, s->values, sizeof(*rows) * (size_t)s->nrows);
-  rows[s->nrows++] = row;
-  s->values = rows;
+  if (s->nrows == s->rowcap) { /* doubling: the arena keeps every old array, O(n) in all */
+    s->rowcap = s->rowcap ? 2 * s->rowcap : 8;
+    sl_exprlist **rows = sl_arena_alloc(&p->arena, sizeof(*rows) * (size_t)s->rowcap);
+    if (s->nrows) memcpy(rows, s->values, sizeof(*rows) * (size_t)s->nrows);
+    s->values = rows;
+  }
+  s->values[s->nrows++] = row;
 }
 
 void sl_parse_stmt_done(sl_parse *p, sl_stmt *s, const char *end) {

@@ -147,7 +147,7 @@ struct sl_stmt {
   int ncols;
   sl_call *source;      /* CREATE STREAM ... FROM source */
   sl_expr *watermark;   /* CREATE STREAM ... WATERMARK expr */
-  int nrows;            /* S_INSERT_VALUES: number of rows */
+  int nrows, rowcap;    /* S_INSERT_VALUES: number of rows, room in values */
   sl_exprlist **values; /* S_INSERT_VALUES: the rows (arena array of nrows lists) */
   sl_expr *value;       /* S_SET value */
   sl_stmt *inner;       /* S_EXPLAIN */

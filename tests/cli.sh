@@ -108,5 +108,22 @@ sql="SELECT $(for i in $(seq 998); do printf "1+"; done)1 AS n;"
 out=$(printf '%s\n' "$sql" | "$sluice" --format csv 2>&1)
 contains "999 levels run" $'n\n999' "$out"
 
+# INSERT ... VALUES with 40,000 rows (780 KB of SQL) parses in memory
+# proportional to it (the row array was copied per row: 6 GB), and every
+# row arrives.
+/usr/bin/python3 - "$sluice" <<'PY' && ok || bad "INSERT of 40,000 rows"
+import resource, subprocess, sys
+n = 40000
+sql = ("CREATE TABLE t (a INTEGER, b TEXT);\nINSERT INTO t VALUES "
+       + ",".join("(%d, 'row%d')" % (i, i) for i in range(n))
+       + ";\nSELECT a FROM t WHERE a % 10000 = 0;\n")
+out = subprocess.run([sys.argv[1], "--format", "csv"], input=sql.encode(), capture_output=True)
+kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+rows = out.stdout.decode().split()
+if out.returncode or rows != ["a", "0", "10000", "20000", "30000"] or kb > 1024 * 1024:
+    print("exit %d, rows %s, %d MB at most" % (out.returncode, rows, kb // 1024))
+    sys.exit(1)
+PY
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
