@@ -134,7 +134,10 @@ void sl_mcalls_free(sl_mcalls *l) {
 
 const char *sl_mcall_misfit(sl_mcall_mode mode, const sl_model *m) {
   switch (mode) {
-  case SL_MC_LABEL: return m->classes ? NULL : "predict_label() needs a classifier";
+  case SL_MC_LABEL:
+    return m->classes && (m->out == SL_OUT_PROBA || m->out == SL_OUT_DECISION)
+               ? NULL
+               : "predict_label() needs a classifier";
   case SL_MC_PROBA:
   case SL_MC_PROBA1:
     return m->out == SL_OUT_PROBA ? NULL : "predict_proba() needs a classifier with probabilities";

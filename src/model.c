@@ -11,22 +11,32 @@
 */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "model.h"
 
 /* ---- JSON field helpers ------------------------------------------------- */
 
+int sl_mj_whole(double d, int64_t lo, int64_t hi, int64_t *out) {
+  /* compared as doubles first: casting a value out of range is undefined */
+  if (!(d >= (double)lo && d <= (double)hi) || d != floor(d)) return -1;
+  *out = (int64_t)d;
+  return 0;
+}
+
 int sl_mj_int(const cJSON *o, const char *field, int *out, sl_err *err) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, field);
-  if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int)v->valuedouble) {
+  int64_t i;
+  if (!cJSON_IsNumber(v) || sl_mj_whole(v->valuedouble, INT_MIN, INT_MAX, &i)) {
     sl_err_set(err, SL_EBIND, "%s: %s", field, v ? "not an integer" : "missing");
     return -1;
   }
-  *out = (int)v->valuedouble;
+  *out = (int)i;
   return 0;
 }
 
@@ -139,8 +149,10 @@ static int read_classes(sl_model *m, const cJSON *o, sl_err *err) {
   int i = 0;
   const cJSON *e;
   cJSON_ArrayForEach(e, c) {
-    if (cJSON_IsNumber(e) && e->valuedouble == (double)(int64_t)e->valuedouble)
-      sl_value_set_int(&m->classes[i], (int64_t)e->valuedouble);
+    int64_t label;
+    if (cJSON_IsNumber(e) &&
+        !sl_mj_whole(e->valuedouble, -(INT64_C(1) << 53), INT64_C(1) << 53, &label))
+      sl_value_set_int(&m->classes[i], label);
     else if (cJSON_IsString(e))
       sl_value_set_text(&m->classes[i], e->valuestring, strlen(e->valuestring));
     else if (cJSON_IsBool(e))
@@ -214,6 +226,20 @@ int sl_model_load_object(sl_model *m, const cJSON *o, sl_err *err) {
     sl_err_set(err, SL_EBIND, "%d classes but %d probabilities", m->nclass, m->n_out);
     return -1;
   }
+  /* a label is classes[argmax of the output]: every output must name one */
+  if (m->out == SL_OUT_DECISION && m->n_out != m->nclass && !(m->n_out == 1 && m->nclass == 2)) {
+    sl_err_set(err, SL_EBIND, "%d classes but %d decision values", m->nclass, m->n_out);
+    return -1;
+  }
+  if (m->classes && m->out != SL_OUT_PROBA && m->out != SL_OUT_DECISION) {
+    sl_err_set(err, SL_EBIND,
+               "\"classes\" given, but the model's output (%s) is not one score per "
+               "class",
+               m->out == SL_OUT_VALUE      ? "a value"
+               : m->out == SL_OUT_DISTANCE ? "distances"
+                                           : "features");
+    return -1;
+  }
   return 0;
 }
 
@@ -236,6 +262,20 @@ sl_model *sl_model_load(const char *path, sl_err *err) {
   FILE *f = fopen(path, "rb");
   if (!f) {
     sl_err_set(err, SL_EIO, "model %s: %s", path, strerror(errno));
+    return NULL;
+  }
+  /* a model is a file of known size: not a device or a pipe that may never
+  ** end (/dev/urandom), and not more than SL_MODEL_MAX_BYTES */
+  struct stat st;
+  if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
+    sl_err_set(err, SL_EIO, "model %s: not a regular file", path);
+    fclose(f);
+    return NULL;
+  }
+  if (st.st_size > SL_MODEL_MAX_BYTES) {
+    sl_err_set(err, SL_EIO, "model %s: %lld bytes, more than a model file may have (%lld)", path,
+               (long long)st.st_size, (long long)SL_MODEL_MAX_BYTES);
+    fclose(f);
     return NULL;
   }
   char *text = sl_read_all(f);

@@ -75,8 +75,13 @@ struct sl_model {
   atomic_int ref;
 };
 
+/* The largest model file sl_model_load reads (1 GiB): XGBoost's JSON for
+** thousands of deep trees is a few hundred MB. */
+#define SL_MODEL_MAX_BYTES ((int64_t)1 << 30)
+
 /* Load a model file.  Returns the model with one reference, or NULL with err
-** naming the file and the problem. */
+** naming the file and the problem (a file that is not a regular one, or is
+** larger than SL_MODEL_MAX_BYTES, is refused unread). */
 sl_model *sl_model_load(const char *path, sl_err *err);
 void sl_model_retain(sl_model *m);
 void sl_model_release(sl_model *m);
@@ -177,6 +182,10 @@ static inline double sl_expit(double v) {
 void sl_softmax(double *p, int k);
 /* Read helpers: each returns 0, or -1 with err set to "FIELD: problem". */
 int sl_mj_int(const cJSON *o, const char *field, int *out, sl_err *err);
+/* d as an integer in [lo, hi] into *out: 0, or -1 when d is not a whole
+** number in that range (NaN, an infinity, a fraction, too big).  The check
+** every double read from a model file passes before a cast. */
+int sl_mj_whole(double d, int64_t lo, int64_t hi, int64_t *out);
 int sl_mj_num(const cJSON *o, const char *field, double *out, sl_err *err);
 const char *sl_mj_str(const cJSON *o, const char *field, sl_err *err);
 /* An array of n numbers (n < 0: any length, stored in *n_out) into a new

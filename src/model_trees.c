@@ -14,6 +14,7 @@
 ** is computed in the same order as the library.
 */
 #include <cjson/cJSON.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,12 +276,13 @@ static int read_ints(const cJSON *o, const char *field, int n, int *out, sl_err 
     return -1;
   }
   int i = 0;
+  int64_t v;
   const cJSON *e;
   cJSON_ArrayForEach(e, a) {
     if (cJSON_IsBool(e))
       out[i++] = cJSON_IsTrue(e);
-    else if (cJSON_IsNumber(e))
-      out[i++] = (int)e->valuedouble;
+    else if (cJSON_IsNumber(e) && !sl_mj_whole(e->valuedouble, INT_MIN, INT_MAX, &v))
+      out[i++] = (int)v;
     else {
       sl_err_set(err, SL_EBIND, "%s: element %d is not an integer", field, i);
       return -1;
@@ -327,7 +329,12 @@ static int load_sk_tree(tree *t, const cJSON *o, int nv, int ti, int n_in, sl_er
   t->value = sl_mj_mat(o, "value", n, nv, &rows, NULL, err);
   if (!t->value) goto done;
   const cJSON *out = cJSON_GetObjectItemCaseSensitive(o, "output");
-  t->output = cJSON_IsNumber(out) ? (int)out->valuedouble : 0;
+  int64_t output = 0;
+  if (cJSON_IsNumber(out) && sl_mj_whole(out->valuedouble, 0, INT_MAX, &output)) {
+    sl_err_set(err, SL_EBIND, "tree %d: output: not an output index", ti);
+    goto done;
+  }
+  t->output = (int)output;
   rc = check_tree(t, n_in, ti, err);
   if (!rc) finish_tree(t);
 done:
@@ -541,12 +548,18 @@ int sl_model_xgb_load(sl_model *m, const cJSON *root, sl_err *err) {
   if (xgb_number(mp, "base_score", &base, err) || xgb_number(mp, "num_feature", &nf, err) ||
       xgb_number(mp, "num_class", &nc, err))
     return -1;
-  m->n_in = (int)nf;
-  if (m->n_in < 1) {
-    sl_err_set(err, SL_EBIND, "num_feature: %d", m->n_in);
+  /* the bounds every model has (model.c: n_features up to a million) */
+  int64_t nfi, nci;
+  if (sl_mj_whole(nf, 1, 1000000, &nfi)) {
+    sl_err_set(err, SL_EBIND, "num_feature: %g is not a count of features from 1 to 1000000", nf);
     return -1;
   }
-  int ncls = (int)nc;
+  if (sl_mj_whole(nc, 0, 1000000, &nci)) {
+    sl_err_set(err, SL_EBIND, "num_class: %g is not a count of classes from 0 to 1000000", nc);
+    return -1;
+  }
+  m->n_in = (int)nfi;
+  int ncls = (int)nci;
   if (!strcmp(oname, "binary:logistic")) {
     if (!(base > 0 && base < 1)) {
       sl_err_set(err, SL_EBIND, "base_score %g is not a probability", base);
