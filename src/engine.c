@@ -479,6 +479,10 @@ const char *sl_engine_setting_text(sluice *db, sl_setting_id id) {
   return sl_setting_text(&db->cat, id);
 }
 
+int64_t sl_engine_setting_int(sluice *db, sl_setting_id id) {
+  return sl_setting_int(&db->cat, id);
+}
+
 const char *sl_engine_stats(sluice *db) {
   return db->stats.z ? db->stats.z : "";
 }

@@ -79,6 +79,9 @@ void sl_engine_fix_setting(sluice *db, sl_setting_id id);
 /* The value of a text or path setting (settings.h: sl_setting_text), NULL
 ** when none; valid until the setting changes. */
 const char *sl_engine_setting_text(sluice *db, sl_setting_id id);
+/* The value of an integer, boolean, duration or enum setting
+** (settings.h: sl_setting_int). */
+int64_t sl_engine_setting_int(sluice *db, sl_setting_id id);
 
 /* The per-query counts ("q1: 3 in, 3 out, 0 rejected\n" lines) of the
 ** queries run since the last sl_engine_stats_reset; "" when none.  Valid

@@ -1102,8 +1102,9 @@ static int64_t mono_ms(void) {
 }
 
 /* Open the state directory's checkpoint store (the job threads then share
-** it rather than race to open it), apply its submissions log again and
-** open it for appending.  0, or -1 (reported). */
+** it rather than race to open it), apply its submissions log again (none
+** with --reset-state: it is removed) and open it for appending.  0, or -1
+** (reported). */
 static int open_state(sl_server *s, const char *dir) {
   sl_buf path;
   sl_buf_init(&path);
@@ -1116,6 +1117,10 @@ static int open_state(sl_server *s, const char *dir) {
     sl_buf_free(&path);
     return -1;
   }
+  /* --reset-state: the submissions go with the checkpoints (a submission
+  ** that crashes the server at every start must not outlive it) */
+  if (sl_engine_setting_int(s->db, SL_SET_RESET_STATE) && unlink(path.z) && errno != ENOENT)
+    fprintf(stderr, "sluice serve: --reset-state: cannot remove %s: %s\n", path.z, strerror(errno));
   pthread_mutex_lock(&s->mu);
   replay_log(s, path.z);
   pthread_mutex_unlock(&s->mu);

@@ -28,6 +28,7 @@ printf '{"a":1}\n{"a":2}\n{"a":3}\n' > in.jsonl
 start_server() {
   port=$(free_port)
   url=http://127.0.0.1:$port
+  rm -f serve.err # the last server's "listening" must not be taken for this one's
   "$sluice" serve --listen "127.0.0.1:$port" "$@" 2> serve.err &
   spid=$!
   for _ in $(seq 100); do grep -q listening serve.err 2>/dev/null && return 0; sleep 0.05; done
@@ -340,6 +341,12 @@ for how in TERM KILL; do
   kill -$how "$spid"; wait "$spid"; spid=""
 done
 [ "$(cat r1.jsonl r2.jsonl | wc -l)" = 6 ] && ok || bad "outputs once: $(wc -l r?.jsonl)"
+# --reset-state discards the submissions with the checkpoints: nothing runs
+# again (a submission that crashed the server at every start goes with it)
+start_server --state-dir st --reset-state && ok || bad "restart with --reset-state"
+[ "$(curl -s "$url/queries")" = '[]' ] && ok || bad "no submission after --reset-state: $(curl -s "$url/queries")"
+stop_server
+[ ! -s st/serve-submissions.log ] && ok || bad "the submissions log is empty after --reset-state"
 kill $gpids 2>/dev/null; gpids=""
 
 # Beyond loopback without a token: refused.
