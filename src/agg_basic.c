@@ -367,10 +367,12 @@ static void concat_inverse(sl_fctx *ctx, int argc, sl_value **argv) {
   }
 }
 
-/* The current text; as SQLite's window function, NULL while it is empty. */
+/* The current text, as concat_final gives it: a changelog's row (EMIT
+** CHANGES) is the aggregate over the rows so far, so empty values give ''
+** (not NULL, as SQLite's window function would). */
 static void concat_value(sl_fctx *ctx) {
   concat_state *s = sl_fctx_state(ctx);
-  if (s->b.n) sl_result_text(ctx, s->b.z, s->b.n);
+  if (s->has) sl_result_text(ctx, s->b.z ? s->b.z : "", s->b.n);
 }
 
 /* The final text: '' when only empty values were added, NULL for none. */

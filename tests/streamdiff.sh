@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# streamdiff.sh - make check's run of tests/streamdiff (random streams and
+# queries in sluice against sqlite3 and a Python model of windows): a fixed
+# seed and a fixed number of cases, so every run checks the same cases.
+# STREAMDIFF_CASES and STREAMDIFF_SEED change them; `make check-long` runs
+# it for an hour from a random seed.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+sluice=${SLUICE:-$here/../sluice}
+exec /usr/bin/python3 "$here/streamdiff" --sluice "$sluice" --seed "${STREAMDIFF_SEED:-1}" \
+  --cases "${STREAMDIFF_CASES:-400}" --recovery-share 0.1
