@@ -43,6 +43,12 @@ void sluice_close(sluice *db) {
   sl_plan_free(db->planning);
   sl_ckpt_close(db->ckpt);
   free(db->ckpt_dir);
+  for (int i = 0; i < db->nold_ckpt; i++) {
+    sl_ckpt_close(db->old_ckpt[i]);
+    free(db->old_ckpt_dir[i]);
+  }
+  free(db->old_ckpt);
+  free(db->old_ckpt_dir);
   sl_catalog_free(&db->cat);
   while (db->parses) {
     sl_parse_node *n = db->parses->next;
@@ -451,9 +457,26 @@ sl_ckpt *sl_engine_state(sluice *db, sl_err *err) {
   const char *dir = sl_setting_text(&db->cat, SL_SET_STATE_DIR);
   if (!dir) return NULL;
   if (db->ckpt && !strcmp(db->ckpt_dir, dir)) return db->ckpt;
-  sl_ckpt_close(db->ckpt);
-  free(db->ckpt_dir);
-  db->ckpt_dir = NULL;
+  /* Another directory.  The store in use is kept open, not closed: runs
+  ** started with it (a server's running submissions) hold it until the
+  ** engine closes.  A directory used before gets its store back. */
+  if (db->ckpt) {
+    db->old_ckpt = sl_realloc(db->old_ckpt, sizeof *db->old_ckpt * (size_t)(db->nold_ckpt + 1));
+    db->old_ckpt_dir =
+        sl_realloc(db->old_ckpt_dir, sizeof *db->old_ckpt_dir * (size_t)(db->nold_ckpt + 1));
+    db->old_ckpt[db->nold_ckpt] = db->ckpt;
+    db->old_ckpt_dir[db->nold_ckpt++] = db->ckpt_dir;
+    db->ckpt = NULL;
+    db->ckpt_dir = NULL;
+  }
+  for (int i = 0; i < db->nold_ckpt; i++)
+    if (!strcmp(db->old_ckpt_dir[i], dir)) {
+      db->ckpt = db->old_ckpt[i];
+      db->ckpt_dir = db->old_ckpt_dir[i];
+      db->old_ckpt[i] = db->old_ckpt[--db->nold_ckpt];
+      db->old_ckpt_dir[i] = db->old_ckpt_dir[db->nold_ckpt];
+      return db->ckpt;
+    }
   db->ckpt = sl_ckpt_open(dir, sl_setting_int(&db->cat, SL_SET_RESET_STATE) != 0, err);
   if (db->ckpt) db->ckpt_dir = sl_strdup(dir);
   return db->ckpt;

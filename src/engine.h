@@ -98,10 +98,12 @@ int sl_engine_nmodels(const sluice *db);
 ** h stays the caller's and must outlive its use). */
 void sl_engine_set_hooks(sluice *db, const sl_engine_hooks *h);
 
-/* The checkpoint store of SET state_dir (--state-dir), opened (or reopened
-** for a new directory) on first use; SET reset_state = 1 (--reset-state)
-** discards what it holds when it opens.  NULL without a state directory
-** (err untouched) or when it cannot be opened (err set). */
+/* The checkpoint store of SET state_dir (--state-dir), opened on first use
+** of each directory; SET reset_state = 1 (--reset-state) discards what it
+** holds when it opens.  A store is never closed before the engine is
+** (runs started with it may still hold it when state_dir changes).  NULL
+** without a state directory (err untouched) or when it cannot be opened
+** (err set). */
 struct sl_ckpt *sl_engine_state(sluice *db, sl_err *err);
 /* Send one row of ncol (at most 8) text cells to fn (a no-op when fn is
 ** NULL); NULL cells become NULL values.  The cells stay the caller's.
