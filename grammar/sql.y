@@ -272,11 +272,11 @@ term(A) ::= TRUE(X). { A = sl_expr_literal(pParse, TK_TRUE, &X); }
 term(A) ::= FALSE(X). { A = sl_expr_literal(pParse, TK_FALSE, &X); }
 
 expr(A) ::= CAST(C) LP expr(E) AS typetoken(T) RP(R).
-  { A = sl_expr_new(pParse, E_CAST, &C); A->left = E; A->z = T ? T : ""; sl_expr_span(pParse, A, C.z, R.z + 1); }
+  { A = sl_expr_new(pParse, E_CAST, &C); A->left = E; A->z = T ? T : ""; sl_expr_span(pParse, A, C.z, R.z + 1); sl_expr_height(pParse, A); }
 expr(A) ::= nm(N) LP(L) distinct(D) exprlist(Y) RP(R) filter(F).
-  { A = sl_expr_call(pParse, &N, Y, D, 0); A->right = F; sl_expr_span(pParse, A, N.z, R.z + 1); (void)L; }
+  { A = sl_expr_call(pParse, &N, Y, D, 0); A->right = F; sl_expr_span(pParse, A, N.z, R.z + 1); sl_expr_height(pParse, A); (void)L; }
 expr(A) ::= nm(N) LP STAR RP(R) filter(F).
-  { A = sl_expr_call(pParse, &N, NULL, 0, 1); A->right = F; sl_expr_span(pParse, A, N.z, R.z + 1); }
+  { A = sl_expr_call(pParse, &N, NULL, 0, 1); A->right = F; sl_expr_span(pParse, A, N.z, R.z + 1); sl_expr_height(pParse, A); }
 %type filter {sl_expr*}
 filter(F) ::= . { F = NULL; }
 filter(F) ::= FILTER LP WHERE expr(X) RP. { F = X; }
@@ -300,7 +300,7 @@ expr(A) ::= expr(X) likeop(O) expr(Y). [LIKE_KW]
   { A = sl_expr_binary(pParse, E_LIKE, 0, X, Y); A->not_ = O.line < 0; A->name = sl_token_name(pParse, &O); }
 expr(A) ::= expr(X) likeop(O) expr(Y) ESCAPE expr(E). [LIKE_KW]
   { A = sl_expr_binary(pParse, E_LIKE, 0, X, Y); A->not_ = O.line < 0; A->name = sl_token_name(pParse, &O);
-    A->list = sl_list_append(pParse, NULL, E, NULL); sl_expr_span(pParse, A, X->span, E->span + E->spanlen); }
+    A->list = sl_list_append(pParse, NULL, E, NULL); sl_expr_span(pParse, A, X->span, E->span + E->spanlen); sl_expr_height(pParse, A); }
 
 expr(A) ::= expr(X) ISNULL|NOTNULL(O). { A = sl_expr_binary(pParse, E_ISNULL, 0, X, NULL); A->not_ = @O == TK_NOTNULL; sl_expr_span(pParse, A, X->span, O.z + O.n); }
 expr(A) ::= expr(X) NOT NULL(E). { A = sl_expr_binary(pParse, E_ISNULL, 0, X, NULL); A->not_ = 1; sl_expr_span(pParse, A, X->span, E.z + E.n); }
@@ -319,16 +319,16 @@ between_op(A) ::= NOT BETWEEN. { A = 1; }
 expr(A) ::= expr(X) between_op(N) expr(Y) AND expr(Z). [BETWEEN]
   { A = sl_expr_binary(pParse, E_BETWEEN, 0, X, NULL); A->not_ = N;
     A->list = sl_list_append(pParse, sl_list_append(pParse, NULL, Y, NULL), Z, NULL);
-    sl_expr_span(pParse, A, X->span, Z->span + Z->spanlen); }
+    sl_expr_span(pParse, A, X->span, Z->span + Z->spanlen); sl_expr_height(pParse, A); }
 
 %type in_op {int}
 in_op(A) ::= IN. { A = 0; }
 in_op(A) ::= NOT IN. { A = 1; }
 expr(A) ::= expr(X) in_op(N) LP exprlist(Y) RP(E). [IN]
-  { A = sl_expr_binary(pParse, E_IN, 0, X, NULL); A->not_ = N; A->list = Y; sl_expr_span(pParse, A, A->span, E.z + 1); }
+  { A = sl_expr_binary(pParse, E_IN, 0, X, NULL); A->not_ = N; A->list = Y; sl_expr_span(pParse, A, A->span, E.z + 1); sl_expr_height(pParse, A); }
 
 expr(A) ::= CASE(C) case_operand(X) case_exprlist(Y) case_else(Z) END(E).
-  { A = sl_expr_new(pParse, E_CASE, &C); A->left = X; A->list = Y; A->right = Z; sl_expr_span(pParse, A, C.z, E.z + E.n); }
+  { A = sl_expr_new(pParse, E_CASE, &C); A->left = X; A->list = Y; A->right = Z; sl_expr_span(pParse, A, C.z, E.z + E.n); sl_expr_height(pParse, A); }
 %type case_exprlist {sl_exprlist*}
 case_exprlist(A) ::= case_exprlist(X) WHEN expr(Y) THEN expr(Z).
   { A = sl_list_append(pParse, sl_list_append(pParse, X, Y, NULL), Z, NULL); }
@@ -342,7 +342,7 @@ case_operand(A) ::= expr(X). { A = X; }
 case_operand(A) ::= . { A = NULL; }
 
 expr(A) ::= expr(X) COLLATE ID|STRING(C).
-  { A = sl_expr_new(pParse, E_COLLATE, &C); A->left = X; A->name = sl_token_name(pParse, &C); sl_expr_span(pParse, A, X->span, C.z + C.n); }
+  { A = sl_expr_new(pParse, E_COLLATE, &C); A->left = X; A->name = sl_token_name(pParse, &C); sl_expr_span(pParse, A, X->span, C.z + C.n); sl_expr_height(pParse, A); }
 
 exprlist(A) ::= nexprlist(X). { A = X; }
 exprlist(A) ::= . { A = NULL; }

@@ -22,6 +22,7 @@ static void *node(sl_parse *p, size_t n) {
 sl_expr *sl_expr_new(sl_parse *p, int kind, const sl_token *at) {
   sl_expr *e = node(p, sizeof *e);
   e->kind = (uint8_t)kind;
+  e->height = 1;
   e->agg = -1;
   e->mcall = -1;
   e->bcall = -1;
@@ -42,6 +43,19 @@ void sl_expr_span(sl_parse *p, sl_expr *e, const char *start, const char *end) {
   e->spanlen = (int)(end - start);
 }
 
+void sl_expr_height(sl_parse *p, sl_expr *e) {
+  int h = 0;
+  if (e->left && e->left->height > h) h = e->left->height;
+  if (e->right && e->right->height > h) h = e->right->height;
+  if (e->list)
+    for (int i = 0; i < e->list->n; i++)
+      if (e->list->a[i] && e->list->a[i]->height > h) h = e->list->a[i]->height;
+  e->height = h + 1;
+  if (e->height > SL_MAX_EXPR_DEPTH && !p->err.code)
+    sl_err_setpos(&p->err, SL_ESYNTAX, e->line, e->pos_col,
+                  "expression too deep (more than %d levels)", SL_MAX_EXPR_DEPTH);
+}
+
 /* The span end of e (one past its last byte), or NULL. */
 static const char *span_end(const sl_expr *e) {
   return e && e->span ? e->span + e->spanlen : NULL;
@@ -60,6 +74,7 @@ sl_expr *sl_expr_binary(sl_parse *p, int kind, int op, sl_expr *l, sl_expr *r) {
   e->line = l->line;
   e->pos_col = l->pos_col;
   sl_expr_span(p, e, l->span, r ? span_end(r) : span_end(l));
+  sl_expr_height(p, e);
   return e;
 }
 
@@ -75,6 +90,7 @@ sl_expr *sl_expr_unary(sl_parse *p, int op, sl_expr *x, const sl_token *at) {
   e->op = op;
   e->left = x;
   sl_expr_span(p, e, at->z, span_end(x));
+  sl_expr_height(p, e);
   return e;
 }
 
@@ -171,6 +187,7 @@ sl_expr *sl_expr_call(sl_parse *p, const sl_token *name, sl_exprlist *args, int 
   e->list = args;
   e->distinct = (uint8_t)distinct;
   e->star = (uint8_t)star;
+  sl_expr_height(p, e);
   return e;
 }
 
@@ -178,6 +195,7 @@ sl_expr *sl_expr_option(sl_parse *p, const sl_token *name, sl_expr *value) {
   sl_expr *e = sl_expr_new(p, E_OPTION, name);
   e->name = name->z[0] == '\'' ? sl_token_str(p, name) : sl_token_name(p, name);
   e->left = value;
+  sl_expr_height(p, e);
   return e;
 }
 
@@ -198,6 +216,7 @@ static int64_t unit_ms(const char *u) {
 sl_expr *sl_expr_interval(sl_parse *p, sl_expr *amount, const sl_token *unit, const sl_token *at) {
   sl_expr *e = sl_expr_new(p, E_INTERVAL, at);
   e->left = amount;
+  sl_expr_height(p, e);
   e->name = sl_token_name(p, unit);
   int64_t ms = unit_ms(e->name);
   if (!ms) {

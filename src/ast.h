@@ -62,6 +62,7 @@ struct sl_expr {
   uint8_t star;      /* f(*) */
   int op;            /* operator token code for E_UNARY / E_BINARY / E_LIKE */
   int line, pos_col; /* position of the expression's first token */
+  int height;        /* 1 for a leaf, else 1 + the tallest child (sl_expr_height) */
   sl_expr *left, *right;
   sl_exprlist *list;
   const char *name; /* E_COLUMN / E_CALL / E_COLLATE / E_INTERVAL / E_OPTION name */
@@ -180,6 +181,15 @@ sl_expr *sl_expr_option(sl_parse *p, const sl_token *name, sl_expr *value);
 sl_expr *sl_expr_interval(sl_parse *p, sl_expr *amount, const sl_token *unit, const sl_token *at);
 sl_exprlist *sl_list_append(sl_parse *p, sl_exprlist *l, sl_expr *e, const sl_token *alias);
 void sl_expr_span(sl_parse *p, sl_expr *e, const char *start, const char *end);
+/* The most levels an expression tree may have (SQLite's default
+** SQLITE_MAX_EXPR_DEPTH): the binder, the compiler and the evaluation of
+** constants recurse over the tree, so its height bounds their stack. */
+#define SL_MAX_EXPR_DEPTH 1000
+/* Set e->height from its children (left, right, list), already built, and
+** report "expression too deep" at e's position when it passes
+** SL_MAX_EXPR_DEPTH.  Every builder of an expression with children calls
+** it; a grammar action that adds children after the builder calls it again. */
+void sl_expr_height(sl_parse *p, sl_expr *e);
 char *sl_token_name(sl_parse *p, const sl_token *t); /* identifier text, dequoted */
 char *sl_token_str(sl_parse *p, const sl_token *t);  /* string literal text, unescaped */
 sl_call *sl_call_new(sl_parse *p, const sl_token *name, sl_exprlist *args, int bare);

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# limits.sh - statements at the engine's size limits get the right result or
+# a clear error, never a crash: expression trees deeper than
+# SL_MAX_EXPR_DEPTH (1000, SQLite's limit) built from long chains of binary
+# and postfix operators (50,000 terms), which the binder and the compiler
+# used to recurse over until the stack overflowed.  The statements are
+# generated here (Python), too long to write out.
+set -u
+export LC_ALL=C
+here=$(cd "$(dirname "$0")" && pwd)
+sluice=${SLUICE:-$here/../sluice}
+py=/usr/bin/python3
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+. "$here/lib.sh"
+cd "$work" || exit 1
+
+printf '{"x":1}\n{"x":2}\n' > n.jsonl
+
+# chain N KIND: a SELECT whose expression is a left-deep chain of N terms
+chain() {
+  $py - "$1" "$2" <<'PY'
+import sys
+n, kind = int(sys.argv[1]), sys.argv[2]
+terms = {
+    "plus": lambda: "+".join(["1"] * n),
+    "concat": lambda: "||".join(["'a'"] * n),
+    "eq": lambda: " = ".join(["x"] * n),
+    "isnull": lambda: "x" + " ISNULL" * (n - 1),
+    "in": lambda: "x" + " IN (1, 2)" * (n - 1),
+    "between": lambda: "x" + " BETWEEN 0 AND 5" * (n - 1),
+    "like": lambda: "'a'" + " LIKE 'a'" * (n - 1),
+    "collate": lambda: "'a'" + " COLLATE nocase" * (n - 1),
+}
+print("SELECT %s AS v FROM file('n.jsonl');" % terms[kind]())
+PY
+}
+
+# 1000 levels (SQLite's limit) is fine; one more is an error at the
+# expression's first token (or the COLLATE's name), for every operator
+check "1000 terms of +" '{"v":1000}
+{"v":1000}' "$(chain 1000 plus | "$sluice" 2>&1)"
+check "1000 terms of ||, length" '{"v":1000}' \
+  "$(chain 1000 concat | sed "s/AS v FROM file('n.jsonl')/AS v/" | "$sluice" 2>&1 |
+    $py -c 'import json, sys; print(json.dumps({"v": len(json.loads(sys.stdin.read())["v"])}, separators=(",", ":")))')"
+for kind in plus concat eq isnull in between like collate; do
+  for n in 1001 50000; do
+    out=$(chain "$n" "$kind" | "$sluice" 2>&1)
+    contains "$n terms of $kind" "error: expression too deep (more than 1000 levels)" "$out"
+    check "$n terms of $kind: one line" 1 "$(printf '%s\n' "$out" | wc -l | tr -d ' ')"
+  done
+done
+check "1001 terms of +: position" "stdin:1:8: error: expression too deep (more than 1000 levels)" \
+  "$(chain 1001 plus | "$sluice" 2>&1)"
+# with -e too, and in a WHERE clause: 999 ANDs over comparisons are 1001 levels
+and=$($py -c "print(' AND '.join(['x > 0'] * 1000))")
+check "WHERE of 1000 comparisons" "1:37: error: expression too deep (more than 1000 levels)" \
+  "$("$sluice" -e "SELECT x FROM file('n.jsonl') WHERE $and" 2>&1)"
+and=$($py -c "print(' AND '.join(['x > 0'] * 999))")
+check "WHERE of 999 comparisons" '{"x":1}
+{"x":2}' "$("$sluice" -e "SELECT x FROM file('n.jsonl') WHERE $and" 2>&1)"
+
+finish limits
