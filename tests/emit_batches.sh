@@ -4,7 +4,7 @@
 #
 # Input: 12 events of 3 keys; one event can close several windows at once
 # (ts 61000 closes [10000, 20000) and [20000, 30000) of every key).  For
-# every batch size from 1 to 13 (one batch holding everything):
+# every batch size from 1 to 13 (13 holds everything in one batch) and 1024:
 #   - EMIT ON CLOSE (TUMBLE, HOP, SESSION, and TUMBLE under a WATERMARK
 #     with lateness): the rows, sorted, are the expected ones;
 #   - EMIT CHANGES (TUMBLE, HOP, and the unwindowed GROUP BY): every row is
@@ -140,7 +140,7 @@ changes_ok() {
   [ -z "$extra" ] && ok || bad "$1: rows no batch-1 state has: $extra"
 }
 
-for b in $(seq 1 13); do
+for b in $(seq 1 13) 1024; do
   check "tumble on close, batch $b" "$tumble_rows" \
     "$(run "$b" "SELECT $cols FROM file('ev.jsonl') $tumble" | sort)"
   check "hop on close, batch $b" "$hop_rows" \
