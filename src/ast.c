@@ -53,7 +53,7 @@ void sl_expr_height(sl_parse *p, sl_expr *e) {
   e->height = h + 1;
   if (e->height > SL_MAX_EXPR_DEPTH && !p->err.code)
     sl_err_setpos(&p->err, SL_ESYNTAX, e->line, e->pos_col,
-                  "expression too deep (more than %d levels)", SL_MAX_EXPR_DEPTH);
+                  "expression tree is too deep (more than %d levels)", SL_MAX_EXPR_DEPTH);
 }
 
 /* The span end of e (one past its last byte), or NULL. */

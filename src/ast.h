@@ -186,7 +186,7 @@ void sl_expr_span(sl_parse *p, sl_expr *e, const char *start, const char *end);
 ** constants recurse over the tree, so its height bounds their stack. */
 #define SL_MAX_EXPR_DEPTH 1000
 /* Set e->height from its children (left, right, list), already built, and
-** report "expression too deep" at e's position when it passes
+** report "expression tree is too deep" at e's position when it passes
 ** SL_MAX_EXPR_DEPTH.  Every builder of an expression with children calls
 ** it; a grammar action that adds children after the builder calls it again. */
 void sl_expr_height(sl_parse *p, sl_expr *e);

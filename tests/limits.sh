@@ -46,15 +46,15 @@ check "1000 terms of ||, length" '{"v":1000}' \
 for kind in plus concat eq isnull in between like collate; do
   for n in 1001 50000; do
     out=$(chain "$n" "$kind" | "$sluice" 2>&1)
-    contains "$n terms of $kind" "error: expression too deep (more than 1000 levels)" "$out"
+    contains "$n terms of $kind" "error: expression tree is too deep (more than 1000 levels)" "$out"
     check "$n terms of $kind: one line" 1 "$(printf '%s\n' "$out" | wc -l | tr -d ' ')"
   done
 done
-check "1001 terms of +: position" "stdin:1:8: error: expression too deep (more than 1000 levels)" \
+check "1001 terms of +: position" "stdin:1:8: error: expression tree is too deep (more than 1000 levels)" \
   "$(chain 1001 plus | "$sluice" 2>&1)"
 # with -e too, and in a WHERE clause: 999 ANDs over comparisons are 1001 levels
 and=$($py -c "print(' AND '.join(['x > 0'] * 1000))")
-check "WHERE of 1000 comparisons" "1:37: error: expression too deep (more than 1000 levels)" \
+check "WHERE of 1000 comparisons" "1:37: error: expression tree is too deep (more than 1000 levels)" \
   "$("$sluice" -e "SELECT x FROM file('n.jsonl') WHERE $and" 2>&1)"
 and=$($py -c "print(' AND '.join(['x > 0'] * 999))")
 check "WHERE of 999 comparisons" '{"x":1}
