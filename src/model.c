@@ -214,6 +214,20 @@ int sl_model_load_object(sl_model *m, const cJSON *o, sl_err *err) {
     sl_err_set(err, SL_EBIND, "%d classes but %d probabilities", m->nclass, m->n_out);
     return -1;
   }
+  /* predict_label() indexes the labels by the output row's argmax: a
+  ** decision row of one value picks one of two labels, any other row one
+  ** label per value.  Labels on a model that outputs no class (a pipeline's
+  ** top-level "classes" over a last step that is a transformer) would be
+  ** indexed by a feature's position. */
+  if (m->classes && m->out != SL_OUT_PROBA && m->out != SL_OUT_DECISION) {
+    sl_err_set(err, SL_EBIND, "classes: %d labels, but the model (%s) is not a classifier",
+               m->nclass, m->kind_desc ? m->kind_desc : kind);
+    return -1;
+  }
+  if (m->out == SL_OUT_DECISION && m->nclass != (m->n_out == 1 ? 2 : m->n_out)) {
+    sl_err_set(err, SL_EBIND, "%d classes but %d decision values", m->nclass, m->n_out);
+    return -1;
+  }
   return 0;
 }
 
