@@ -22,7 +22,7 @@
 
 int sl_mj_int(const cJSON *o, const char *field, int *out, sl_err *err) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, field);
-  if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int)v->valuedouble) {
+  if (!cJSON_IsNumber(v) || !sl_mj_is_int(v->valuedouble)) {
     sl_err_set(err, SL_EBIND, "%s: %s", field, v ? "not an integer" : "missing");
     return -1;
   }
@@ -139,7 +139,9 @@ static int read_classes(sl_model *m, const cJSON *o, sl_err *err) {
   int i = 0;
   const cJSON *e;
   cJSON_ArrayForEach(e, c) {
-    if (cJSON_IsNumber(e) && e->valuedouble == (double)(int64_t)e->valuedouble)
+    /* an integer label: integral and within int64_t (-2^63 <= v < 2^63) */
+    if (cJSON_IsNumber(e) && e->valuedouble == floor(e->valuedouble) && e->valuedouble >= -0x1p63 &&
+        e->valuedouble < 0x1p63)
       sl_value_set_int(&m->classes[i], (int64_t)e->valuedouble);
     else if (cJSON_IsString(e))
       sl_value_set_text(&m->classes[i], e->valuestring, strlen(e->valuestring));
@@ -178,7 +180,7 @@ int sl_model_load_object(sl_model *m, const cJSON *o, sl_err *err) {
   const char *kind = sl_mj_str(o, "kind", err);
   if (!kind) return -1;
   if (sl_mj_int(o, "n_features", &m->n_in, err)) return -1;
-  if (m->n_in < 1 || m->n_in > 1000000) {
+  if (m->n_in < 1 || m->n_in > SL_MODEL_MAX_WIDTH) {
     sl_err_set(err, SL_EBIND, "n_features: %d is out of range", m->n_in);
     return -1;
   }

@@ -175,6 +175,22 @@ static inline double sl_expit(double v) {
 /* scikit-learn's softmax over p[0..k), in place: subtract the maximum,
 ** exponentiate, divide by the sum. */
 void sl_softmax(double *p, int k);
+/* The most features, classes or outputs a model may have: every width read
+** from a file is checked against it before anything is sized by it. */
+#define SL_MODEL_MAX_WIDTH 1000000
+/* Whether v is an integral number within int's range (so (int)v is
+** defined); NaN is not. */
+static inline int sl_mj_is_int(double v) {
+  return v >= -2147483648.0 && v <= 2147483647.0 && v == floor(v);
+}
+/* v rounded to float32 as a C cast does, but defined for every double: beyond
+** float's range it is +-FLT_MAX or +-infinity, whichever the rounding gives
+** (numpy's float32 conversion); NaN stays NaN. */
+static inline float sl_to_float(double v) {
+  if (v > 0x1.fffffep+127) return v < 0x1.ffffffp+127 ? 0x1.fffffep+127f : INFINITY;
+  if (v < -0x1.fffffep+127) return v > -0x1.ffffffp+127 ? -0x1.fffffep+127f : -INFINITY;
+  return (float)v;
+}
 /* Read helpers: each returns 0, or -1 with err set to "FIELD: problem". */
 int sl_mj_int(const cJSON *o, const char *field, int *out, sl_err *err);
 int sl_mj_num(const cJSON *o, const char *field, double *out, sl_err *err);
