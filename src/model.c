@@ -11,10 +11,13 @@
 */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "model.h"
 
@@ -248,18 +251,67 @@ static void model_free(sl_model *m) {
   free(m);
 }
 
-sl_model *sl_model_load(const char *path, sl_err *err) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
+/* The most bytes a model file may have (1 GiB): far more than a model
+** scored at streaming speed needs, and a bound on what a file that grows
+** while it is read makes sluice hold. */
+#define MODEL_MAX_FILE ((size_t)1 << 30)
+
+/* Read the whole regular file at path into a new NUL-terminated string.
+** NULL with err set to "model PATH: problem" when it cannot be opened, is
+** not a regular file (a device such as /dev/urandom, a FIFO or a
+** directory: opened without blocking and never read), holds more than
+** MODEL_MAX_FILE bytes (checked before reading and while reading), or a
+** read fails. */
+static char *read_model_file(const char *path, sl_err *err) {
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
     sl_err_set(err, SL_EIO, "model %s: %s", path, strerror(errno));
     return NULL;
   }
-  char *text = sl_read_all(f);
-  fclose(f);
-  if (!text) {
-    sl_err_set(err, SL_EIO, "model %s: cannot read the file", path);
-    return NULL;
+  struct stat st;
+  char *text = NULL;
+  if (fstat(fd, &st) != 0) {
+    sl_err_set(err, SL_EIO, "model %s: %s", path, strerror(errno));
+    goto fail;
   }
+  if (!S_ISREG(st.st_mode)) {
+    sl_err_set(err, SL_EIO, "model %s: not a regular file", path);
+    goto fail;
+  }
+  if ((uint64_t)st.st_size > MODEL_MAX_FILE) goto toobig;
+  size_t cap = (size_t)st.st_size + 1, n = 0;
+  text = sl_malloc(cap + 1);
+  for (;;) {
+    if (n == cap) { /* the file grew: read on, within the bound */
+      if (cap > MODEL_MAX_FILE) goto toobig;
+      cap = cap * 2 > MODEL_MAX_FILE + 1 ? MODEL_MAX_FILE + 1 : cap * 2;
+      text = sl_realloc(text, cap + 1);
+    }
+    ssize_t r = read(fd, text + n, cap - n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      sl_err_set(err, SL_EIO, "model %s: %s", path, strerror(errno));
+      goto fail;
+    }
+    if (r == 0) break;
+    n += (size_t)r;
+  }
+  if (n > MODEL_MAX_FILE) goto toobig;
+  text[n] = 0;
+  close(fd);
+  return text;
+toobig:
+  sl_err_set(err, SL_EIO, "model %s: larger than %zu bytes (the most a model file may have)", path,
+             MODEL_MAX_FILE);
+fail:
+  free(text);
+  close(fd);
+  return NULL;
+}
+
+sl_model *sl_model_load(const char *path, sl_err *err) {
+  char *text = read_model_file(path, err);
+  if (!text) return NULL;
   cJSON *o = cJSON_Parse(text);
   if (!o || !cJSON_IsObject(o)) {
     const char *at = cJSON_GetErrorPtr();
@@ -489,11 +541,9 @@ int sl_model_export(sl_model_slot *s, const char *path, sl_err *err) {
     cJSON_Delete(o);
   } else {
     sl_model *m = sl_model_slot_acquire(s);
-    FILE *f = fopen(m->path, "rb");
-    if (f) {
-      text = sl_read_all(f);
-      fclose(f);
-    }
+    sl_err e = {0};
+    text = read_model_file(m->path, &e);
+    sl_err_clear(&e);
     if (!text)
       sl_err_set(err, SL_EIO, "EXPORT MODEL %s: cannot read %s, the file it was loaded from",
                  s->name, m->path);
