@@ -300,20 +300,33 @@ sl_stmt *sl_stmt_new(sl_parse *p, int kind) {
   return s;
 }
 
+/* Make room for one more item in the arena array *a of *n items of size
+** bytes each, with room for *cap: the room doubles when full (the old
+** array stays in the arena until the parse is freed), so n appends copy
+** O(n) bytes in all. */
+static void grow(sl_parse *p, void **a, int n, int *cap, size_t size) {
+  if (n < *cap) return;
+  int c = *cap ? 2 * *cap : 8;
+  void *b = sl_arena_alloc(&p->arena, size * (size_t)c);
+  if (n) memcpy(b, *a, size * (size_t)n);
+  *a = b;
+  *cap = c;
+}
+
 void sl_stmt_add_col(sl_parse *p, sl_stmt *s, const sl_token *name, const char *type) {
-  sl_coldef *cols = sl_arena_alloc(&p->arena, sizeof(*cols) * (size_t)(s->ncols + 1));
-  if (s->ncols) memcpy(cols, s->cols, sizeof(*cols) * (size_t)s->ncols);
-  cols[s->ncols].name = sl_token_name(p, name);
-  cols[s->ncols].type = type;
-  s->cols = cols;
+  void *a = s->cols;
+  grow(p, &a, s->ncols, &s->capcols, sizeof(sl_coldef));
+  s->cols = a;
+  s->cols[s->ncols].name = sl_token_name(p, name);
+  s->cols[s->ncols].type = type;
   s->ncols++;
 }
 
 void sl_stmt_add_row(sl_parse *p, sl_stmt *s, sl_exprlist *row) {
-  sl_exprlist **rows = sl_arena_alloc(&p->arena, sizeof(*rows) * (size_t)(s->nrows + 1));
-  if (s->nrows) memcpy(rows, s->values, sizeof(*rows) * (size_t)s->nrows);
-  rows[s->nrows++] = row;
-  s->values = rows;
+  void *a = s->values;
+  grow(p, &a, s->nrows, &s->caprows, sizeof(sl_exprlist *));
+  s->values = a;
+  s->values[s->nrows++] = row;
 }
 
 void sl_parse_stmt_done(sl_parse *p, sl_stmt *s, const char *end) {

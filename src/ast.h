@@ -139,15 +139,15 @@ struct sl_stmt {
   int line, col;   /* first token */
   const char *sql; /* the statement's text (in the script) */
   int sqllen;
-  sl_select *select; /* S_SELECT, S_CREATE_STREAM AS, S_EXPLAIN of a select */
-  const char *name;  /* CREATE/DROP/DESCRIBE/SET/SHOW target */
-  int if_exists;     /* DROP ... IF EXISTS / CREATE ... IF NOT EXISTS */
-  int or_replace;    /* CREATE OR REPLACE */
-  sl_coldef *cols;   /* CREATE STREAM/TABLE column list */
-  int ncols;
+  sl_select *select;    /* S_SELECT, S_CREATE_STREAM AS, S_EXPLAIN of a select */
+  const char *name;     /* CREATE/DROP/DESCRIBE/SET/SHOW target */
+  int if_exists;        /* DROP ... IF EXISTS / CREATE ... IF NOT EXISTS */
+  int or_replace;       /* CREATE OR REPLACE */
+  sl_coldef *cols;      /* CREATE STREAM/TABLE column list */
+  int ncols, capcols;   /* columns, and room for them at cols */
   sl_call *source;      /* CREATE STREAM ... FROM source */
   sl_expr *watermark;   /* CREATE STREAM ... WATERMARK expr */
-  int nrows;            /* S_INSERT_VALUES: number of rows */
+  int nrows, caprows;   /* S_INSERT_VALUES: number of rows, and room for them */
   sl_exprlist **values; /* S_INSERT_VALUES: the rows (arena array of nrows lists) */
   sl_expr *value;       /* S_SET value */
   sl_stmt *inner;       /* S_EXPLAIN */
