@@ -22,11 +22,11 @@ static void *node(sl_parse *p, size_t n) {
 sl_expr *sl_expr_new(sl_parse *p, int kind, const sl_token *at) {
   sl_expr *e = node(p, sizeof *e);
   e->kind = (uint8_t)kind;
+  e->height = 1;
   e->agg = -1;
   e->mcall = -1;
   e->bcall = -1;
   e->col = -1;
-  e->height = 1;
   if (at) {
     e->line = at->line;
     e->pos_col = at->col;
@@ -47,12 +47,13 @@ void sl_expr_height(sl_parse *p, sl_expr *e) {
   int h = 0;
   if (e->left && e->left->height > h) h = e->left->height;
   if (e->right && e->right->height > h) h = e->right->height;
-  for (int i = 0; e->list && i < e->list->n; i++)
-    if (e->list->a[i] && e->list->a[i]->height > h) h = e->list->a[i]->height;
+  if (e->list)
+    for (int i = 0; i < e->list->n; i++)
+      if (e->list->a[i] && e->list->a[i]->height > h) h = e->list->a[i]->height;
   e->height = h + 1;
   if (e->height > SL_MAX_EXPR_DEPTH && !p->err.code)
     sl_err_setpos(&p->err, SL_ESYNTAX, e->line, e->pos_col,
-                  "expression tree is too large (maximum depth %d)", SL_MAX_EXPR_DEPTH);
+                  "expression tree is too deep (more than %d levels)", SL_MAX_EXPR_DEPTH);
 }
 
 /* The span end of e (one past its last byte), or NULL. */
@@ -299,22 +300,32 @@ sl_stmt *sl_stmt_new(sl_parse *p, int kind) {
   return s;
 }
 
+/* Make room for one more item in the arena array *a of *n items of size
+** bytes each, with room for *cap: the room doubles when full (the old
+** array stays in the arena until the parse is freed), so n appends copy
+** O(n) bytes in all. */
+static void grow(sl_parse *p, void **a, int n, int *cap, size_t size) {
+  if (n < *cap) return;
+  int c = *cap ? 2 * *cap : 8;
+  void *b = sl_arena_alloc(&p->arena, size * (size_t)c);
+  if (n) memcpy(b, *a, size * (size_t)n);
+  *a = b;
+  *cap = c;
+}
+
 void sl_stmt_add_col(sl_parse *p, sl_stmt *s, const sl_token *name, const char *type) {
-  sl_coldef *cols = sl_arena_alloc(&p->arena, sizeof(*cols) * (size_t)(s->ncols + 1));
-  if (s->ncols) memcpy(cols, s->cols, sizeof(*cols) * (size_t)s->ncols);
-  cols[s->ncols].name = sl_token_name(p, name);
-  cols[s->ncols].type = type;
-  s->cols = cols;
+  void *a = s->cols;
+  grow(p, &a, s->ncols, &s->capcols, sizeof(sl_coldef));
+  s->cols = a;
+  s->cols[s->ncols].name = sl_token_name(p, name);
+  s->cols[s->ncols].type = type;
   s->ncols++;
 }
 
 void sl_stmt_add_row(sl_parse *p, sl_stmt *s, sl_exprlist *row) {
-  if (s->nrows == s->rowcap) { /* doubling: the arena keeps every old array, O(n) in all */
-    s->rowcap = s->rowcap ? 2 * s->rowcap : 8;
-    sl_exprlist **rows = sl_arena_alloc(&p->arena, sizeof(*rows) * (size_t)s->rowcap);
-    if (s->nrows) memcpy(rows, s->values, sizeof(*rows) * (size_t)s->nrows);
-    s->values = rows;
-  }
+  void *a = s->values;
+  grow(p, &a, s->nrows, &s->caprows, sizeof(sl_exprlist *));
+  s->values = a;
   s->values[s->nrows++] = row;
 }
 

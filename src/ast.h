@@ -62,6 +62,7 @@ struct sl_expr {
   uint8_t star;      /* f(*) */
   int op;            /* operator token code for E_UNARY / E_BINARY / E_LIKE */
   int line, pos_col; /* position of the expression's first token */
+  int height;        /* 1 for a leaf, else 1 + the tallest child (sl_expr_height) */
   sl_expr *left, *right;
   sl_exprlist *list;
   const char *name; /* E_COLUMN / E_CALL / E_COLLATE / E_INTERVAL / E_OPTION name */
@@ -72,7 +73,6 @@ struct sl_expr {
   double r;         /* E_REAL */
   const char *span; /* the expression's source text (for default column names) */
   int spanlen;
-  int height; /* 1 + the greatest height of its operands (sl_expr_height) */
 
   /* ---- filled in by the binder ---- */
   int col;             /* E_COLUMN: input column index */
@@ -139,15 +139,15 @@ struct sl_stmt {
   int line, col;   /* first token */
   const char *sql; /* the statement's text (in the script) */
   int sqllen;
-  sl_select *select; /* S_SELECT, S_CREATE_STREAM AS, S_EXPLAIN of a select */
-  const char *name;  /* CREATE/DROP/DESCRIBE/SET/SHOW target */
-  int if_exists;     /* DROP ... IF EXISTS / CREATE ... IF NOT EXISTS */
-  int or_replace;    /* CREATE OR REPLACE */
-  sl_coldef *cols;   /* CREATE STREAM/TABLE column list */
-  int ncols;
+  sl_select *select;    /* S_SELECT, S_CREATE_STREAM AS, S_EXPLAIN of a select */
+  const char *name;     /* CREATE/DROP/DESCRIBE/SET/SHOW target */
+  int if_exists;        /* DROP ... IF EXISTS / CREATE ... IF NOT EXISTS */
+  int or_replace;       /* CREATE OR REPLACE */
+  sl_coldef *cols;      /* CREATE STREAM/TABLE column list */
+  int ncols, capcols;   /* columns, and room for them at cols */
   sl_call *source;      /* CREATE STREAM ... FROM source */
   sl_expr *watermark;   /* CREATE STREAM ... WATERMARK expr */
-  int nrows, rowcap;    /* S_INSERT_VALUES: number of rows, room in values */
+  int nrows, caprows;   /* S_INSERT_VALUES: number of rows, and room for them */
   sl_exprlist **values; /* S_INSERT_VALUES: the rows (arena array of nrows lists) */
   sl_expr *value;       /* S_SET value */
   sl_stmt *inner;       /* S_EXPLAIN */
@@ -173,16 +173,6 @@ void sl_parse_free(sl_parse *p);
 /* ---- builders called from grammar actions (ast.c) ---- */
 sl_expr *sl_expr_new(sl_parse *p, int kind, const sl_token *at);
 sl_expr *sl_expr_binary(sl_parse *p, int kind, int op, sl_expr *l, sl_expr *r);
-/* The deepest expression tree a statement may hold, as SQLite's
-** SQLITE_MAX_EXPR_DEPTH: the binder, compiler and free recurse over trees,
-** and a chain of left-associative operators (1+1+...+1) deepens one without
-** deepening the parser's stack. */
-#define SL_MAX_EXPR_DEPTH 1000
-/* Set e->height from its operands (left, right, list) once they are in
-** place; a parse error at e's position when it passes SL_MAX_EXPR_DEPTH.
-** The constructors call it; a grammar rule that sets operands itself calls
-** it after. */
-void sl_expr_height(sl_parse *p, sl_expr *e);
 sl_expr *sl_expr_unary(sl_parse *p, int op, sl_expr *e, const sl_token *at);
 sl_expr *sl_expr_literal(sl_parse *p, int tk, const sl_token *t);
 sl_expr *sl_expr_column(sl_parse *p, const sl_token *tab, const sl_token *name);
@@ -191,6 +181,15 @@ sl_expr *sl_expr_option(sl_parse *p, const sl_token *name, sl_expr *value);
 sl_expr *sl_expr_interval(sl_parse *p, sl_expr *amount, const sl_token *unit, const sl_token *at);
 sl_exprlist *sl_list_append(sl_parse *p, sl_exprlist *l, sl_expr *e, const sl_token *alias);
 void sl_expr_span(sl_parse *p, sl_expr *e, const char *start, const char *end);
+/* The most levels an expression tree may have (SQLite's default
+** SQLITE_MAX_EXPR_DEPTH): the binder, the compiler and the evaluation of
+** constants recurse over the tree, so its height bounds their stack. */
+#define SL_MAX_EXPR_DEPTH 1000
+/* Set e->height from its children (left, right, list), already built, and
+** report "expression tree is too deep" at e's position when it passes
+** SL_MAX_EXPR_DEPTH.  Every builder of an expression with children calls
+** it; a grammar action that adds children after the builder calls it again. */
+void sl_expr_height(sl_parse *p, sl_expr *e);
 char *sl_token_name(sl_parse *p, const sl_token *t); /* identifier text, dequoted */
 char *sl_token_str(sl_parse *p, const sl_token *t);  /* string literal text, unescaped */
 sl_call *sl_call_new(sl_parse *p, const sl_token *name, sl_exprlist *args, int bare);

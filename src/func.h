@@ -232,9 +232,10 @@ const sl_func *sl_agg_no_inverse(const sl_func *f);
 
 /* SQLite's printf engine (%d %i %u %f %e %E %g %G %x %X %o %s %z %q %Q %w %c %%
 ** %!, flags, width, precision, '*'), over sl_value arguments as printf()
-** takes them.  Appends to out; a field wider than SQLite's longest text
-** (1e9 bytes) stops it, the rest not appended.  Used by printf() / format(). */
-void sl_value_printf(sl_buf *out, const char *fmt, size_t fmtlen, int argc, sl_value **argv);
+** takes them.  Appends to out and returns 0; returns -1 and appends nothing
+** when the output would pass 999,999,999 bytes (SQLite's printf() is NULL
+** then).  Used by printf() / format(). */
+int sl_value_printf(sl_buf *out, const char *fmt, size_t fmtlen, int argc, sl_value **argv);
 
 /* LIKE and GLOB matching as SQLite implements them (LIKE is ASCII
 ** case-insensitive; esc is the ESCAPE character or 0).  Return 1 on match. */

@@ -34,17 +34,32 @@ typedef struct pf_args {
   sl_value **argv; /* the arguments */
 } pf_args;
 
+/* The longest output, in bytes: SQLite's printf() returns NULL when its
+** output would reach SQLITE_MAX_LENGTH (10^9) bytes, so a huge width or
+** precision ('%2147483647d') is NULL, not a 2 GB allocation. */
+#define PF_MAX_LEN 999999999
+
 /* Where the output goes.  `touched` records whether anything was appended
-** (even zero bytes): SQLite's printf() returns NULL when nothing was. */
+** (even zero bytes): SQLite's printf() returns NULL when nothing was.
+** `toobig` is set, and nothing more is appended, once the output would pass
+** PF_MAX_LEN bytes. */
 typedef struct pf_out {
-  sl_buf *b;   /* output buffer, appended to */
-  int touched; /* 1 once any append happened */
-  int toobig;  /* a field would pass PF_MAX_LENGTH: formatting stopped */
+  sl_buf *b;    /* output buffer, appended to */
+  size_t start; /* its length before this output */
+  int touched;  /* 1 once any append happened */
+  int toobig;   /* the output would pass PF_MAX_LEN: it is abandoned */
 } pf_out;
 
-/* The longest text a printf() makes, SQLite's default SQLITE_MAX_LENGTH
-** (and zeroblob()'s limit). */
-#define PF_MAX_LENGTH 1000000000
+/* Whether n more bytes fit in the output (n < 0 counts as 0); when not,
+** the output is too big from now on.  Checked before anything is reserved. */
+static int room(pf_out *o, int64_t n) {
+  if (o->toobig) return 0;
+  if (n > 0 && (uint64_t)n > (uint64_t)PF_MAX_LEN - (o->b->n - o->start)) {
+    o->toobig = 1;
+    return 0;
+  }
+  return 1;
+}
 
 /* Next argument as an INTEGER (sqlite3_value_int64); 0 when none is left. */
 static int64_t arg_int(pf_args *a) {
@@ -77,13 +92,14 @@ static const char *arg_text(pf_args *a, size_t *n) {
 /* Append n bytes at z. */
 static void emit(pf_out *o, const char *z, size_t n) {
   o->touched = 1;
+  if (!room(o, (int64_t)n)) return;
   sl_buf_append(o->b, z, n);
 }
 
 /* Append n copies of the byte c (nothing when n <= 0). */
 static void emit_repeat(pf_out *o, int64_t n, char c) {
   o->touched = 1;
-  if (n <= 0) return;
+  if (n <= 0 || !room(o, n)) return;
   sl_buf_reserve(o->b, (size_t)n);
   memset(o->b->z + o->b->n, c, (size_t)n);
   o->b->n += (size_t)n;
@@ -167,6 +183,7 @@ static void format_integer(pf_out *o, pf_args *a, char conv, int64_t width, int6
     /* a separator after every character whose distance from the end is a
     ** non-zero multiple of three */
     o->touched = 1;
+    if (!room(o, body + ncomma)) return;
     sl_buf_reserve(o->b, (size_t)(body + ncomma));
     for (int64_t k = 0; k < body; k++) {
       sl_buf_putc(o->b, k < zeros ? '0' : p[k - zeros]);
@@ -184,9 +201,11 @@ static void format_real(pf_out *o, pf_args *a, char conv, int64_t width, int64_t
                         char flag_prefix, int alt, int alt2, int zeropad) {
   double r = arg_real(a);
   int64_t p = prec < 0 ? 6 : prec > 100000000 ? 100000000 : prec;
-  size_t need = (size_t)p + 340 + (size_t)width;
+  /* the digits take at most p + 340 bytes, padded in place to the width */
+  int64_t need = p + 340 > width ? p + 340 : width;
   o->touched = 1;
-  sl_buf_reserve(o->b, need);
+  if (!room(o, width)) return;
+  sl_buf_reserve(o->b, (size_t)need);
   char *z = o->b->z + o->b->n;
   int sign_len, special;
   int64_t len = sl_real_render(z, r, conv, prec, alt, alt2, flag_prefix, &sign_len, &special);
@@ -203,6 +222,7 @@ static void format_real(pf_out *o, pf_args *a, char conv, int64_t width, int64_t
     }
     len = width;
   }
+  if (!room(o, len)) return;
   o->b->n += (size_t)len;
   o->b->z[o->b->n] = 0;
 }
@@ -223,6 +243,7 @@ static void format_char(pf_out *o, pf_args *a, int64_t width, int64_t prec, int 
       }
   }
   if (prec > 1) {
+    if (!room(o, (prec - 1) * (int64_t)len)) return; /* prec < 2^31, len <= 4 */
     width -= prec - 1;
     if (width > 1 && !left) {
       emit_repeat(o, width - 1, ' ');
@@ -308,7 +329,7 @@ static void format_all(pf_out *o, const char *fmt, size_t fmtlen, pf_args *a) {
   const char *end = nul ? nul : fmt + fmtlen;
   const char *f = fmt;
 #define NEXT() (++f < end ? *f : 0)
-  while (f < end) {
+  while (f < end && !o->toobig) {
     if (*f != '%') {
       const char *s = f;
       while (f < end && *f != '%')
@@ -395,15 +416,6 @@ static void format_all(pf_out *o, const char *fmt, size_t fmtlen, pf_args *a) {
       }
     } while (!done && (c = NEXT()) != 0);
 
-    /* A width (or a precision that pads or repeats) past the longest text
-    ** there may be: the result is too big, and NULL as in SQLite, before
-    ** anything is allocated for it. */
-    int64_t grow = width;
-    if (c && strchr("diuxXopc", c) && prec > grow) grow = prec;
-    if (grow > PF_MAX_LENGTH - (int64_t)o->b->n) {
-      o->toobig = 1;
-      return;
-    }
     switch (c) {
     case 'd':
     case 'i':
@@ -433,16 +445,20 @@ static void format_all(pf_out *o, const char *fmt, size_t fmtlen, pf_args *a) {
 #undef NEXT
 }
 
-void sl_value_printf(sl_buf *out, const char *fmt, size_t fmtlen, int argc, sl_value **argv) {
-  pf_out o = {out, 0, 0};
+int sl_value_printf(sl_buf *out, const char *fmt, size_t fmtlen, int argc, sl_value **argv) {
+  pf_out o = {out, out->n, 0, 0};
   pf_args a = {argc, 0, argv};
   format_all(&o, fmt, fmtlen, &a);
+  if (!o.toobig) return 0;
+  out->n = o.start; /* what was appended goes */
+  if (out->z) out->z[out->n] = 0;
+  return -1;
 }
 
 /* printf(FORMAT, ...) and format(FORMAT, ...): NULL when the format is NULL,
 ** when nothing at all was output (an empty format, or one that starts with
-** an invalid conversion), or when the text would pass PF_MAX_LENGTH, as in
-** SQLite.  The text is rendered into a
+** an invalid conversion), or when the output would pass PF_MAX_LEN bytes,
+** as in SQLite.  The text is rendered into a
 ** per-thread scratch buffer that is reused (no allocation per row once warm),
 ** then copied into the result. */
 static void f_printf(sl_fctx *ctx, int argc, sl_value **argv) {
@@ -458,7 +474,7 @@ static void f_printf(sl_fctx *ctx, int argc, sl_value **argv) {
     fmt = copy;
   }
   sl_buf *scratch = sl_scratch(SL_SCRATCH_PRINTF);
-  pf_out o = {scratch, 0, 0};
+  pf_out o = {scratch, scratch->n, 0, 0};
   pf_args a = {argc - 1, 0, argv + 1};
   format_all(&o, fmt, n, &a);
   if (!o.touched || o.toobig) return;

@@ -11,32 +11,25 @@
 */
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <limits.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "model.h"
 
 /* ---- JSON field helpers ------------------------------------------------- */
 
-int sl_mj_whole(double d, int64_t lo, int64_t hi, int64_t *out) {
-  /* compared as doubles first: casting a value out of range is undefined */
-  if (!(d >= (double)lo && d <= (double)hi) || d != floor(d)) return -1;
-  *out = (int64_t)d;
-  return 0;
-}
-
 int sl_mj_int(const cJSON *o, const char *field, int *out, sl_err *err) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, field);
-  int64_t i;
-  if (!cJSON_IsNumber(v) || sl_mj_whole(v->valuedouble, INT_MIN, INT_MAX, &i)) {
+  if (!cJSON_IsNumber(v) || !sl_mj_is_int(v->valuedouble)) {
     sl_err_set(err, SL_EBIND, "%s: %s", field, v ? "not an integer" : "missing");
     return -1;
   }
-  *out = (int)i;
+  *out = (int)v->valuedouble;
   return 0;
 }
 
@@ -149,10 +142,10 @@ static int read_classes(sl_model *m, const cJSON *o, sl_err *err) {
   int i = 0;
   const cJSON *e;
   cJSON_ArrayForEach(e, c) {
-    int64_t label;
-    if (cJSON_IsNumber(e) &&
-        !sl_mj_whole(e->valuedouble, -(INT64_C(1) << 53), INT64_C(1) << 53, &label))
-      sl_value_set_int(&m->classes[i], label);
+    /* an integer label: integral and within int64_t (-2^63 <= v < 2^63) */
+    if (cJSON_IsNumber(e) && e->valuedouble == floor(e->valuedouble) && e->valuedouble >= -0x1p63 &&
+        e->valuedouble < 0x1p63)
+      sl_value_set_int(&m->classes[i], (int64_t)e->valuedouble);
     else if (cJSON_IsString(e))
       sl_value_set_text(&m->classes[i], e->valuestring, strlen(e->valuestring));
     else if (cJSON_IsBool(e))
@@ -190,7 +183,7 @@ int sl_model_load_object(sl_model *m, const cJSON *o, sl_err *err) {
   const char *kind = sl_mj_str(o, "kind", err);
   if (!kind) return -1;
   if (sl_mj_int(o, "n_features", &m->n_in, err)) return -1;
-  if (m->n_in < 1 || m->n_in > 1000000) {
+  if (m->n_in < 1 || m->n_in > SL_MODEL_MAX_WIDTH) {
     sl_err_set(err, SL_EBIND, "n_features: %d is out of range", m->n_in);
     return -1;
   }
@@ -226,18 +219,18 @@ int sl_model_load_object(sl_model *m, const cJSON *o, sl_err *err) {
     sl_err_set(err, SL_EBIND, "%d classes but %d probabilities", m->nclass, m->n_out);
     return -1;
   }
-  /* a label is classes[argmax of the output]: every output must name one */
-  if (m->out == SL_OUT_DECISION && m->n_out != m->nclass && !(m->n_out == 1 && m->nclass == 2)) {
-    sl_err_set(err, SL_EBIND, "%d classes but %d decision values", m->nclass, m->n_out);
+  /* predict_label() indexes the labels by the output row's argmax: a
+  ** decision row of one value picks one of two labels, any other row one
+  ** label per value.  Labels on a model that outputs no class (a pipeline's
+  ** top-level "classes" over a last step that is a transformer) would be
+  ** indexed by a feature's position. */
+  if (m->classes && m->out != SL_OUT_PROBA && m->out != SL_OUT_DECISION) {
+    sl_err_set(err, SL_EBIND, "classes: %d labels, but the model (%s) is not a classifier",
+               m->nclass, m->kind_desc ? m->kind_desc : kind);
     return -1;
   }
-  if (m->classes && m->out != SL_OUT_PROBA && m->out != SL_OUT_DECISION) {
-    sl_err_set(err, SL_EBIND,
-               "\"classes\" given, but the model's output (%s) is not one score per "
-               "class",
-               m->out == SL_OUT_VALUE      ? "a value"
-               : m->out == SL_OUT_DISTANCE ? "distances"
-                                           : "features");
+  if (m->out == SL_OUT_DECISION && m->nclass != (m->n_out == 1 ? 2 : m->n_out)) {
+    sl_err_set(err, SL_EBIND, "%d classes but %d decision values", m->nclass, m->n_out);
     return -1;
   }
   return 0;
@@ -258,32 +251,67 @@ static void model_free(sl_model *m) {
   free(m);
 }
 
-sl_model *sl_model_load(const char *path, sl_err *err) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
+/* The most bytes a model file may have (1 GiB): far more than a model
+** scored at streaming speed needs, and a bound on what a file that grows
+** while it is read makes sluice hold. */
+#define MODEL_MAX_FILE ((size_t)1 << 30)
+
+/* Read the whole regular file at path into a new NUL-terminated string.
+** NULL with err set to "model PATH: problem" when it cannot be opened, is
+** not a regular file (a device such as /dev/urandom, a FIFO or a
+** directory: opened without blocking and never read), holds more than
+** MODEL_MAX_FILE bytes (checked before reading and while reading), or a
+** read fails. */
+static char *read_model_file(const char *path, sl_err *err) {
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
     sl_err_set(err, SL_EIO, "model %s: %s", path, strerror(errno));
     return NULL;
   }
-  /* a model is a file of known size: not a device or a pipe that may never
-  ** end (/dev/urandom), and not more than SL_MODEL_MAX_BYTES */
   struct stat st;
-  if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
+  char *text = NULL;
+  if (fstat(fd, &st) != 0) {
+    sl_err_set(err, SL_EIO, "model %s: %s", path, strerror(errno));
+    goto fail;
+  }
+  if (!S_ISREG(st.st_mode)) {
     sl_err_set(err, SL_EIO, "model %s: not a regular file", path);
-    fclose(f);
-    return NULL;
+    goto fail;
   }
-  if (st.st_size > SL_MODEL_MAX_BYTES) {
-    sl_err_set(err, SL_EIO, "model %s: %lld bytes, more than a model file may have (%lld)", path,
-               (long long)st.st_size, (long long)SL_MODEL_MAX_BYTES);
-    fclose(f);
-    return NULL;
+  if ((uint64_t)st.st_size > MODEL_MAX_FILE) goto toobig;
+  size_t cap = (size_t)st.st_size + 1, n = 0;
+  text = sl_malloc(cap + 1);
+  for (;;) {
+    if (n == cap) { /* the file grew: read on, within the bound */
+      if (cap > MODEL_MAX_FILE) goto toobig;
+      cap = cap * 2 > MODEL_MAX_FILE + 1 ? MODEL_MAX_FILE + 1 : cap * 2;
+      text = sl_realloc(text, cap + 1);
+    }
+    ssize_t r = read(fd, text + n, cap - n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      sl_err_set(err, SL_EIO, "model %s: %s", path, strerror(errno));
+      goto fail;
+    }
+    if (r == 0) break;
+    n += (size_t)r;
   }
-  char *text = sl_read_all(f);
-  fclose(f);
-  if (!text) {
-    sl_err_set(err, SL_EIO, "model %s: cannot read the file", path);
-    return NULL;
-  }
+  if (n > MODEL_MAX_FILE) goto toobig;
+  text[n] = 0;
+  close(fd);
+  return text;
+toobig:
+  sl_err_set(err, SL_EIO, "model %s: larger than %zu bytes (the most a model file may have)", path,
+             MODEL_MAX_FILE);
+fail:
+  free(text);
+  close(fd);
+  return NULL;
+}
+
+sl_model *sl_model_load(const char *path, sl_err *err) {
+  char *text = read_model_file(path, err);
+  if (!text) return NULL;
   cJSON *o = cJSON_Parse(text);
   if (!o || !cJSON_IsObject(o)) {
     const char *at = cJSON_GetErrorPtr();
@@ -513,11 +541,9 @@ int sl_model_export(sl_model_slot *s, const char *path, sl_err *err) {
     cJSON_Delete(o);
   } else {
     sl_model *m = sl_model_slot_acquire(s);
-    FILE *f = fopen(m->path, "rb");
-    if (f) {
-      text = sl_read_all(f);
-      fclose(f);
-    }
+    sl_err e = {0};
+    text = read_model_file(m->path, &e);
+    sl_err_clear(&e);
     if (!text)
       sl_err_set(err, SL_EIO, "EXPORT MODEL %s: cannot read %s, the file it was loaded from",
                  s->name, m->path);

@@ -75,13 +75,8 @@ struct sl_model {
   atomic_int ref;
 };
 
-/* The largest model file sl_model_load reads (1 GiB): XGBoost's JSON for
-** thousands of deep trees is a few hundred MB. */
-#define SL_MODEL_MAX_BYTES ((int64_t)1 << 30)
-
 /* Load a model file.  Returns the model with one reference, or NULL with err
-** naming the file and the problem (a file that is not a regular one, or is
-** larger than SL_MODEL_MAX_BYTES, is refused unread). */
+** naming the file and the problem. */
 sl_model *sl_model_load(const char *path, sl_err *err);
 void sl_model_retain(sl_model *m);
 void sl_model_release(sl_model *m);
@@ -180,12 +175,24 @@ static inline double sl_expit(double v) {
 /* scikit-learn's softmax over p[0..k), in place: subtract the maximum,
 ** exponentiate, divide by the sum. */
 void sl_softmax(double *p, int k);
+/* The most features, classes or outputs a model may have: every width read
+** from a file is checked against it before anything is sized by it. */
+#define SL_MODEL_MAX_WIDTH 1000000
+/* Whether v is an integral number within int's range (so (int)v is
+** defined); NaN is not. */
+static inline int sl_mj_is_int(double v) {
+  return v >= -2147483648.0 && v <= 2147483647.0 && v == floor(v);
+}
+/* v rounded to float32 as a C cast does, but defined for every double: beyond
+** float's range it is +-FLT_MAX or +-infinity, whichever the rounding gives
+** (numpy's float32 conversion); NaN stays NaN. */
+static inline float sl_to_float(double v) {
+  if (v > 0x1.fffffep+127) return v < 0x1.ffffffp+127 ? 0x1.fffffep+127f : INFINITY;
+  if (v < -0x1.fffffep+127) return v > -0x1.ffffffp+127 ? -0x1.fffffep+127f : -INFINITY;
+  return (float)v;
+}
 /* Read helpers: each returns 0, or -1 with err set to "FIELD: problem". */
 int sl_mj_int(const cJSON *o, const char *field, int *out, sl_err *err);
-/* d as an integer in [lo, hi] into *out: 0, or -1 when d is not a whole
-** number in that range (NaN, an infinity, a fraction, too big).  The check
-** every double read from a model file passes before a cast. */
-int sl_mj_whole(double d, int64_t lo, int64_t hi, int64_t *out);
 int sl_mj_num(const cJSON *o, const char *field, double *out, sl_err *err);
 const char *sl_mj_str(const cJSON *o, const char *field, sl_err *err);
 /* An array of n numbers (n < 0: any length, stored in *n_out) into a new

@@ -144,11 +144,15 @@ typedef struct pipeline {
   size_t inter; /* scratch doubles per row for the intermediate outputs */
 } pipeline;
 
-/* Run every step but the last; returns the last step's input. */
+/* Run every step but the last on the n rows x; returns the last step's
+** input.  *scratch holds n * m->scratch_per_row doubles (NULL when that is
+** 0): the intermediate outputs first, then the steps' own scratch, where
+** *scratch is left pointing. */
 static const double *run_prefix(const sl_model *m, const double *x, int n, double **scratch) {
   const pipeline *p = m->impl;
   const double *h = x;
   double *s = *scratch;
+  if (!s) return h; /* no scratch: a single step that needs none (no NULL + 0) */
   double *tail = s + p->inter * (size_t)n; /* the steps' own scratch */
   for (int i = 0; i < p->nsteps - 1; i++) {
     const sl_model *st = p->steps[i];

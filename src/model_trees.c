@@ -14,7 +14,7 @@
 ** is computed in the same order as the library.
 */
 #include <cjson/cJSON.h>
-#include <limits.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,7 +144,7 @@ static void trees_score(const sl_model *m, const double *x, int n, double *out, 
   size_t nin = (size_t)m->n_in, nout = (size_t)m->n_out;
   float *xf = (float *)scratch;
   for (size_t i = 0; i < (size_t)n * nin; i++)
-    xf[i] = (float)x[i];
+    xf[i] = sl_to_float(x[i]);
   switch (e->combine) {
   case C_PROBA_MEAN:
   case C_MEAN: {
@@ -276,13 +276,12 @@ static int read_ints(const cJSON *o, const char *field, int n, int *out, sl_err 
     return -1;
   }
   int i = 0;
-  int64_t v;
   const cJSON *e;
   cJSON_ArrayForEach(e, a) {
     if (cJSON_IsBool(e))
       out[i++] = cJSON_IsTrue(e);
-    else if (cJSON_IsNumber(e) && !sl_mj_whole(e->valuedouble, INT_MIN, INT_MAX, &v))
-      out[i++] = (int)v;
+    else if (cJSON_IsNumber(e) && sl_mj_is_int(e->valuedouble))
+      out[i++] = (int)e->valuedouble;
     else {
       sl_err_set(err, SL_EBIND, "%s: element %d is not an integer", field, i);
       return -1;
@@ -321,7 +320,7 @@ static int load_sk_tree(tree *t, const cJSON *o, int nv, int ti, int n_in, sl_er
   thr = sl_mj_vec(o, "threshold", n, NULL, err);
   if (!thr) goto done;
   for (int i = 0; i < n; i++) {
-    float f = (float)thr[i]; /* the largest float not above the threshold */
+    float f = sl_to_float(thr[i]); /* the largest float not above the threshold */
     if ((double)f > thr[i]) f = nextafterf(f, -INFINITY);
     t->nodes[i].threshold = f;
   }
@@ -329,12 +328,14 @@ static int load_sk_tree(tree *t, const cJSON *o, int nv, int ti, int n_in, sl_er
   t->value = sl_mj_mat(o, "value", n, nv, &rows, NULL, err);
   if (!t->value) goto done;
   const cJSON *out = cJSON_GetObjectItemCaseSensitive(o, "output");
-  int64_t output = 0;
-  if (cJSON_IsNumber(out) && sl_mj_whole(out->valuedouble, 0, INT_MAX, &output)) {
-    sl_err_set(err, SL_EBIND, "tree %d: output: not an output index", ti);
-    goto done;
+  t->output = 0;
+  if (out && !cJSON_IsNull(out)) {
+    if (!cJSON_IsNumber(out) || !sl_mj_is_int(out->valuedouble)) {
+      sl_err_set(err, SL_EBIND, "tree %d: output: not an integer", ti);
+      goto done;
+    }
+    t->output = (int)out->valuedouble;
   }
-  t->output = (int)output;
   rc = check_tree(t, n_in, ti, err);
   if (!rc) finish_tree(t);
 done:
@@ -370,6 +371,10 @@ int sl_model_trees_load(sl_model *m, const cJSON *o, sl_err *err) {
   if (!comb) return -1;
   int nout = 1;
   if (sl_mj_int(o, "n_outputs", &nout, err)) return -1;
+  if (nout < 1 || nout > SL_MODEL_MAX_WIDTH) {
+    sl_err_set(err, SL_EBIND, "n_outputs: %d is out of range (1 to %d)", nout, SL_MODEL_MAX_WIDTH);
+    return -1;
+  }
   if (!strcmp(comb, "proba_mean")) {
     e->combine = C_PROBA_MEAN;
     if (!m->classes || nout != m->nclass) {
@@ -467,6 +472,19 @@ static int xgb_number(const cJSON *o, const char *field, double *out, sl_err *er
   return 0;
 }
 
+/* A count xgboost writes as a string ("4"): an integer from lo to hi. */
+static int xgb_count(const cJSON *o, const char *field, int lo, int hi, int *out, sl_err *err) {
+  double v;
+  if (xgb_number(o, field, &v, err)) return -1;
+  if (v != floor(v) || v < lo || v > hi) {
+    sl_err_set(err, SL_EBIND, "learner_model_param.%s: %.15g is out of range (%d to %d)", field, v,
+               lo, hi);
+    return -1;
+  }
+  *out = (int)v;
+  return 0;
+}
+
 static int load_xgb_tree(tree *t, const cJSON *o, int ti, int n_in, sl_err *err) {
   const cJSON *l = cJSON_GetObjectItemCaseSensitive(o, "left_children");
   int n = cJSON_IsArray(l) ? cJSON_GetArraySize(l) : 0;
@@ -507,7 +525,12 @@ static int load_xgb_tree(tree *t, const cJSON *o, int ti, int n_in, sl_err *err)
   cond = sl_mj_vec(o, "split_conditions", n, NULL, err);
   if (!cond) goto done;
   for (int i = 0; i < n; i++) {
-    /* a leaf's split_condition is its value */
+    /* a leaf's split_condition is its value; xgboost writes float32s */
+    if (fabs(cond[i]) > FLT_MAX) {
+      sl_err_set(err, SL_EBIND, "tree %d: split_conditions: element %d (%g) is not a float32", ti,
+                 i, cond[i]);
+      goto done;
+    }
     t->nodes[i].threshold = (float)cond[i];
     t->value[i] = (float)cond[i];
   }
@@ -544,22 +567,16 @@ int sl_model_xgb_load(sl_model *m, const cJSON *root, sl_err *err) {
   }
   const char *oname = sl_mj_str(obj, "name", err);
   if (!oname) return -1;
-  double base = 0.5, nf = 0, nc = 0;
-  if (xgb_number(mp, "base_score", &base, err) || xgb_number(mp, "num_feature", &nf, err) ||
-      xgb_number(mp, "num_class", &nc, err))
+  double base = 0.5;
+  int ncls = 0;
+  if (xgb_number(mp, "base_score", &base, err) ||
+      xgb_count(mp, "num_feature", 1, SL_MODEL_MAX_WIDTH, &m->n_in, err) ||
+      xgb_count(mp, "num_class", 0, SL_MODEL_MAX_WIDTH, &ncls, err))
     return -1;
-  /* the bounds every model has (model.c: n_features up to a million) */
-  int64_t nfi, nci;
-  if (sl_mj_whole(nf, 1, 1000000, &nfi)) {
-    sl_err_set(err, SL_EBIND, "num_feature: %g is not a count of features from 1 to 1000000", nf);
-    return -1;
-  }
-  if (sl_mj_whole(nc, 0, 1000000, &nci)) {
-    sl_err_set(err, SL_EBIND, "num_class: %g is not a count of classes from 0 to 1000000", nc);
+  if (fabs(base) > FLT_MAX) { /* a float32 in xgboost */
+    sl_err_set(err, SL_EBIND, "learner_model_param.base_score: %g is not a float32", base);
     return -1;
   }
-  m->n_in = (int)nfi;
-  int ncls = (int)nci;
   if (!strcmp(oname, "binary:logistic")) {
     if (!(base > 0 && base < 1)) {
       sl_err_set(err, SL_EBIND, "base_score %g is not a probability", base);

@@ -397,32 +397,30 @@ static void unhash(op_aggregate *p, group *g) {
   sl_htab_remove(&p->groups, sl_htab_find_entry(&p->groups, g->hash, g));
 }
 
-/* EMIT CHANGES: emit a change row for every group the batch updated so far
-** (in the order they were first updated) and empty the dirty list.  Called
-** at the end of a batch, and before windows close inside one, so that a
-** group is never freed while still on the list.  0, or -1 with err set. */
-static int emit_dirty(op_aggregate *p, const sl_batch *in, sl_err *err) {
-  group *g = p->dirty, *next;
-  p->dirty = p->dirty_tail = NULL;
+/* EMIT CHANGES: emit the current value of every group changed since the
+** last changelog (the dirty list, in order of first change) and empty the
+** list.  On error the list is emptied too, so no group stays on it. */
+static int emit_changelog(op_aggregate *p, const sl_batch *in, sl_err *err) {
   int rc = 0;
-  for (; g; g = next) { /* the list is emptied even on an error */
-    next = g->dnext;
+  for (group *g = p->dirty; g; g = g->dnext) {
     g->dirty = 0;
-    g->dnext = NULL;
+    if (rc) continue;
     int64_t wend = p->spec.wkind == SL_WIN_NONE ? 0 : g->wstart + p->spec.size;
-    if (!rc) rc = emit_group(p, g, wend, 0, err);
+    rc = emit_group(p, g, wend, 0, err);
     if (!rc && p->nout >= 1024) rc = flush_out(p, in, err);
   }
+  p->dirty = p->dirty_tail = NULL;
   return rc;
 }
 
 /* Close the windows ending at or before wm (all when wm == INT64_MAX):
 ** emit their groups (unless the changelog already did) and free them.
-** With EMIT CHANGES the batch's pending changes go out first: the last
-** change of a window that closes is its final row. */
+** With EMIT CHANGES, the changes pending in this batch are emitted first,
+** as if the batch ended here: a group freed below must not stay on the
+** dirty list, and its last change must not be lost. */
 static int close_windows(op_aggregate *p, int64_t wm, const sl_batch *in, sl_err *err) {
   int closed = 0;
-  int rc = p->spec.emit_changes && p->dirty ? emit_dirty(p, in, err) : 0;
+  int rc = emit_changelog(p, in, err);
   while (closed < p->nwin && p->wins[closed].end <= wm && (wm == INT64_MAX || p->spec.wkind)) {
     window *w = &p->wins[closed];
     for (group *g = w->first, *next; g; g = next) {
@@ -784,7 +782,7 @@ static int aggregate_push(sl_operator *base, sl_batch *in, sl_err *err) {
     if (sp->wkind != SL_WIN_NONE && advance_watermark(p, in, err)) return -1;
   }
   /* the changelog of this batch */
-  if (emit_dirty(p, in, err)) return -1;
+  if (emit_changelog(p, in, err)) return -1;
   if (sp->wkind != SL_WIN_NONE && in->src && in->src->vt->partitions) {
     expect_partitions(p, in->src, 1);
     if (advance_watermark(p, in, err)) return -1;

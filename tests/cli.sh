@@ -102,7 +102,7 @@ for op in "+" "||" " AND " " COLLATE nocase"; do
   if [ "$op" = " COLLATE nocase" ]; then sql="SELECT 1$(printf "$op%.0s" $(seq 50000));"
   else sql="SELECT $(for i in $(seq 50000); do printf "1$op"; done)1;"; fi
   out=$(printf '%s\n' "$sql" | "$sluice" 2>&1); rc=$?
-  [ $rc = 1 ] && contains "deep chain '$op'" "expression tree is too large (maximum depth 1000)" "$out" || bad "deep chain '$op' exit $rc"
+  [ $rc = 1 ] && contains "deep chain '$op'" "expression tree is too deep (more than 1000 levels)" "$out" || bad "deep chain '$op' exit $rc"
 done
 sql="SELECT $(for i in $(seq 998); do printf "1+"; done)1 AS n;"
 out=$(printf '%s\n' "$sql" | "$sluice" --format csv 2>&1)
