@@ -721,18 +721,27 @@ static int int_to_text(int64_t i, char *out) {
   return j;
 }
 
+/* Append the REAL r as a JSON number (tmp: room for 40 bytes): the fewest
+** digits that read back; an infinity as 9.0e+999 or -9.0e+999, as later
+** SQLite releases write it (a number out of a double's range, which every
+** JSON reader, sluice's included, reads back as the infinity); NaN, which
+** JSON cannot spell, as null. */
+static void append_real(sl_buf *out, double r, char *tmp) {
+  if (isinf(r))
+    sl_buf_append(out, r < 0 ? "-9.0e+999" : "9.0e+999", r < 0 ? 9 : 8);
+  else if (isnan(r))
+    sl_buf_append(out, "null", 4);
+  else
+    sl_buf_append(out, tmp, (size_t)sl_real_to_shortest(r, tmp));
+}
+
 /* Append v as JSON; see json.h. */
 void sl_json_append_value(sl_buf *out, sl_value *v) {
   char tmp[40];
   switch (v->type) {
   case SL_NULL: sl_buf_append(out, "null", 4); break;
   case SL_INTEGER: sl_buf_append(out, tmp, (size_t)int_to_text(v->u.i, tmp)); break;
-  case SL_REAL:
-    if (!isfinite(v->u.r))
-      sl_buf_append(out, "null", 4);
-    else
-      sl_buf_append(out, tmp, (size_t)sl_real_to_shortest(v->u.r, tmp));
-    break;
+  case SL_REAL: append_real(out, v->u.r, tmp); break;
   case SL_TEXT:
     if (v->flags & SL_F_JSON)
       sl_buf_append(out, v->u.z, v->n);
@@ -755,10 +764,7 @@ void sl_json_append_value(sl_buf *out, sl_value *v) {
     sl_buf_putc(out, '[');
     for (uint32_t i = 0; i < v->n; i++) {
       if (i) sl_buf_putc(out, ',');
-      if (!isfinite(v->u.v[i]))
-        sl_buf_append(out, "null", 4);
-      else
-        sl_buf_append(out, tmp, (size_t)sl_real_to_shortest(v->u.v[i], tmp));
+      append_real(out, v->u.v[i], tmp);
     }
     sl_buf_putc(out, ']');
     break;

@@ -88,7 +88,8 @@ int sl_json_path(const char *z, size_t n, const char *path, size_t plen, size_t 
                  const char **why);
 
 /* Append v as a JSON value: INTEGER as an integer, REAL with the shortest
-** round-trip digits and a '.' or exponent (NaN/Inf as null), TEXT as a string
+** round-trip digits and a '.' or exponent (an infinity
+** as 9.0e+999 or -9.0e+999, NaN as null), TEXT as a string
 ** (verbatim if flagged SL_F_JSON), NULL as null, VECTOR as an array, BLOB as a
 ** string of hex digits. */
 void sl_json_append_value(sl_buf *out, sl_value *v);
