@@ -91,8 +91,8 @@ sl_source *sl_table_source_new(const sl_table *t) {
 static int load_records(sl_source *src, sl_decoder *dec, sl_record *recs, int n, sl_value *row,
                         sl_arena *arena, sl_table *t, sl_err *err) {
   for (int i = 0; i < n; i++) {
-    const char *why = NULL;
-    if (src->format->decode(dec, recs[i].data, recs[i].len, row, arena, &why)) {
+    const char *why = recs[i].error;
+    if (why || src->format->decode(dec, recs[i].data, recs[i].len, row, arena, &why)) {
       sl_buf pos;
       sl_buf_init(&pos);
       src->vt->position(src, &recs[i], &pos);

@@ -48,7 +48,12 @@ typedef struct sl_options {
   ** CSV file's header line, a SQLite table's columns), read when present.
   ** The result is inspected and closed, never read from or written to. */
   int check_only;
+  /* A source: the longest record it frames (SET max_record_bytes); 0 for
+  ** the default, SL_MAX_RECORD. */
+  int64_t max_record;
 } sl_options;
+
+#define SL_MAX_RECORD ((int64_t)64 << 20)
 
 void sl_options_free(sl_options *o);
 /* dst = a copy of src: the options (deep, none marked used) and the flags
@@ -80,6 +85,11 @@ typedef struct sl_record {
   int64_t pos;       /* file: 1-based line number of the record's start; kafka: offset */
   int32_t partition; /* kafka partition, or -1 */
   int64_t timestamp; /* ms since the epoch, or -1 when the source has none */
+  /* NULL, or why the source could not frame this record (a CSV quote never
+  ** closed, a line longer than max_record_bytes): the task rejects it with
+  ** this reason (a static string) without decoding it; data is then the
+  ** bytes rejected (or their first part) */
+  const char *error;
 } sl_record;
 
 /* ---- sources ------------------------------------------------------------ */

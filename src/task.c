@@ -210,9 +210,10 @@ static int task_decode(sl_task *t, task_bufs *b, int n) {
   sl_arena_reset(&b->arena);
   for (int i = 0; i < n; i++) {
     sl_value *row = b->rows + (size_t)nrow * (size_t)b->ncol;
-    const char *why = NULL;
+    const char *why = b->recs[i].error;
     t->stats.bytes_in += (int64_t)b->recs[i].len;
-    if (!src->format->decode(t->dec, b->recs[i].data, b->recs[i].len, row, &b->arena, &why)) {
+    if (!why &&
+        !src->format->decode(t->dec, b->recs[i].data, b->recs[i].len, row, &b->arena, &why)) {
       b->recp[nrow++] = &b->recs[i];
       continue;
     }
