@@ -58,6 +58,11 @@ typedef struct sl_fmt_opts {
   int header; /* csv: first line is a header (source: skipped / names; sink: written) */
   char delim; /* csv: field delimiter, default ',' */
   const sl_schema *schema; /* source: the columns to produce (borrowed, outlives the decoder) */
+  /* source: a decoder that makes text out of escapes (JSON's \uD800) makes
+  ** what is not UTF-8 (a lone surrogate) U+FFFD (0) or rejects the record
+  ** (1); records that are not UTF-8 themselves never reach a decoder (the
+  ** task repairs or rejects them first) */
+  int utf8_reject;
 } sl_fmt_opts;
 
 /* frame(): at eof, what is left cannot be a record (an unclosed quote). */

@@ -395,6 +395,28 @@ size_t sl_json_unescape(const char *s, size_t len, char *out) {
   return j;
 }
 
+size_t sl_json_lone_surrogate(const char *z, size_t n) {
+  const char *p = memchr(z, '\\', n);
+  while (p) {
+    size_t i = (size_t)(p - z);
+    if (i + 1 >= n) break;
+    if (z[i + 1] != 'u' || i + 6 > n) {
+      p += 2; /* a one-letter escape, \\ included */
+    } else {
+      int c = hex4(z + i + 2);
+      if (c >= 0xDC00 && c < 0xE000) return i;
+      if (c >= 0xD800 && c < 0xDC00) {
+        int lo = i + 12 <= n && z[i + 6] == '\\' && z[i + 7] == 'u' ? hex4(z + i + 8) : -1;
+        if (lo < 0xDC00 || lo >= 0xE000) return i;
+        p += 6; /* the pair's low half is skipped below */
+      }
+      p += 6;
+    }
+    p = (size_t)(p - z) < n ? memchr(p, '\\', n - (size_t)(p - z)) : NULL;
+  }
+  return n;
+}
+
 /* Minify z[0..n) into out (room for n bytes); returns the length. */
 static size_t minify_into(const char *z, size_t n, char *out) {
   size_t j = 0;

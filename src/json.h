@@ -58,6 +58,13 @@ int sl_json_element(const char *z, size_t n, size_t *i, size_t *v, size_t *v_end
 ** the unescaped length, or (size_t)-1 on a bad escape. */
 size_t sl_json_unescape(const char *s, size_t len, char *out);
 
+/* The offset of the first escape of z[0..n) (JSON text, valid) that is a
+** lone surrogate (a \uD800..\uDBFF not followed by a \uDC00..\uDFFF, or
+** a \uDC00..\uDFFF alone), or n when there is none.  Such an escape is
+** valid JSON to SQLite (json_valid), but its text is not Unicode and strict
+** readers reject it. */
+size_t sl_json_lone_surrogate(const char *z, size_t n);
+
 /* Convert the JSON value z[0..n) (one value, no surrounding whitespace) to a
 ** value the way SQLite's json_extract does: string -> TEXT (unescaped),
 ** integer -> INTEGER (REAL if it does not fit), real -> REAL, true/false ->

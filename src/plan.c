@@ -62,6 +62,7 @@ static int add_source(sl_plan *plan, const char *name, const sl_connector *conn,
   s->desc = desc ? desc : sl_table_source_new(s->table);
   s->fail_on_error = s->desc->errors && sl_stricmp(s->desc->errors, "fail") == 0;
   s->commit_ms = sl_setting_int(plan->ctx.cat, SL_SET_COMMIT_INTERVAL);
+  s->utf8_reject = sl_setting_int(plan->ctx.cat, SL_SET_INVALID_UTF8) == SL_UTF8_REJECT;
   /* Tables are small (and a constant SELECT is one row): small batches.
   ** SET batch_size = N caps the records per batch (tests of determinism). */
   s->batch = s->desc->vt->read_rows ? 64 : BATCH_ROWS;

@@ -191,6 +191,7 @@ static int task_begin(sl_task *t, task_bufs *b) {
   if (b->typed || t->dec) return 0;
   sl_fmt_opts opts = src->fmt_opts;
   opts.schema = &src->schema;
+  opts.utf8_reject = t->plan->utf8_reject;
   t->dec = src->format->decoder_new(&opts, &t->err);
   return t->dec ? 0 : -1;
 }
@@ -202,6 +203,27 @@ static void task_bufs_free(task_bufs *b) {
   free(b->recp);
 }
 
+/* The bytes of rec to decode: rec's own when they are UTF-8; else (SET
+** invalid_utf8 = 'replace', the default) a copy in the arena with each
+** ill-formed sequence replaced by U+FFFD, or (invalid_utf8 = 'reject') NULL
+** with the reason in *why. */
+static const char *utf8_bytes(sl_task *t, task_bufs *b, const sl_record *rec, size_t *len,
+                              const char **why) {
+  *len = rec->len;
+  size_t bad = sl_utf8_check(rec->data, rec->len);
+  if (bad == rec->len) return rec->data;
+  if (t->plan->utf8_reject) {
+    char *m = sl_arena_alloc(&b->arena, 64);
+    snprintf(m, 64, "invalid UTF-8 at byte %zu (invalid_utf8 = 'reject')", bad + 1);
+    *why = m;
+    return NULL;
+  }
+  char *p = sl_arena_alloc(&b->arena, 3 * rec->len + 1);
+  *len = sl_utf8_repair(rec->data, rec->len, p);
+  p[*len] = 0;
+  return p;
+}
+
 /* Decode the n records read into rows; rejected ones are counted and
 ** logged, or (errors => 'fail') fail the task.  Rows made, or -1. */
 static int task_decode(sl_task *t, task_bufs *b, int n) {
@@ -210,10 +232,11 @@ static int task_decode(sl_task *t, task_bufs *b, int n) {
   sl_arena_reset(&b->arena);
   for (int i = 0; i < n; i++) {
     sl_value *row = b->rows + (size_t)nrow * (size_t)b->ncol;
-    const char *why = b->recs[i].error;
+    const char *why = b->recs[i].error, *data = NULL;
+    size_t len = 0;
     t->stats.bytes_in += (int64_t)b->recs[i].len;
-    if (!why &&
-        !src->format->decode(t->dec, b->recs[i].data, b->recs[i].len, row, &b->arena, &why)) {
+    if (!why) data = utf8_bytes(t, b, &b->recs[i], &len, &why);
+    if (data && !src->format->decode(t->dec, data, len, row, &b->arena, &why)) {
       b->recp[nrow++] = &b->recs[i];
       continue;
     }

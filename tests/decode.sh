@@ -58,4 +58,66 @@ rc=$?
 check "/dev/zero: fails" "1" "$rc"
 contains "/dev/zero: says why" "/dev/zero:1: a line longer than max_record_bytes (1000000 bytes), and '/dev/zero' is not a regular file" "$(cat err)"
 
+# ---- invalid UTF-8 and lone surrogates ---------------------------------------------
+# strict: UTF-8 bytes, every line one JSON value, no NaN/Infinity words, no
+# lone surrogate in any string (Python's json reads "\ud800" into a str that
+# cannot be encoded)
+strict_json() {
+  $py - "$1" <<'PY'
+import json, sys
+def walk(o):
+    if isinstance(o, str): o.encode("utf-8")
+    elif isinstance(o, dict): [walk(k) or walk(v) for k, v in o.items()]
+    elif isinstance(o, list): [walk(v) for v in o]
+def refuse(word): raise ValueError("not JSON: " + word)
+try:
+    text = open(sys.argv[1], "rb").read().decode("utf-8")
+    for line in text.splitlines():
+        walk(json.loads(line, parse_constant=refuse))
+except Exception as e:
+    print("%s: %s" % (sys.argv[1], e))
+PY
+}
+printf '{"s":"a\\ud800b","t":"\\udc00","u":"\\ud83d\\ude00","o":{"k":"\\ud800"},"r":"x\xffy\xed\xa0\x80z\xc0\xaf"}\n{"s":"ok","t":"\\\\ud800","u":"\xe2\x82","o":[1,"\\udbff"],"r":"fine"}\n' > u.json
+printf 'a,b\n1,x\xffy\n2,ok\n3,"\xf4\x90\x80\x80"\n' > u.csv
+printf 'l\xfe1\nok\n\xf0\x9f\x98\n' > u.txt
+"$sluice" -e "SELECT s, t, u, o, r FROM file('u.json') INTO file('uo.json');
+  SELECT a, b FROM file('u.csv', header => true) INTO file('uc.json');
+  SELECT value FROM file('u.txt') INTO file('ur.json');
+  SELECT value || '' AS v, value AS w FROM file('u.txt') INTO file('ur.csv', format => 'csv')" 2> err
+check "invalid UTF-8: nothing rejected by default" "" "$(cat err)"
+for f in uo.json uc.json ur.json; do
+  check "$f: strict JSON" "" "$(strict_json $f)"
+done
+check "ur.csv: UTF-8" "ok" "$($py -c 'open("ur.csv","rb").read().decode("utf-8"); print("ok")' 2>&1)"
+fffd=$'\xef\xbf\xbd'
+check "JSON: U+FFFD for each bad sequence" "{\"s\":\"a${fffd}b\",\"t\":\"${fffd}\",\"u\":\"😀\",\"o\":{\"k\":\"\\ufffd\"},\"r\":\"x${fffd}y${fffd}${fffd}${fffd}z${fffd}${fffd}\"}
+{\"s\":\"ok\",\"t\":\"\\\\ud800\",\"u\":\"${fffd}\",\"o\":[1,\"\\ufffd\"],\"r\":\"fine\"}" "$(cat uo.json)"
+check "CSV: U+FFFD" "{\"a\":\"1\",\"b\":\"x${fffd}y\"}
+{\"a\":\"2\",\"b\":\"ok\"}
+{\"a\":\"3\",\"b\":\"${fffd}${fffd}${fffd}${fffd}\"}" "$(cat uc.json)"
+check "raw: U+FFFD" "{\"value\":\"l${fffd}1\"}
+{\"value\":\"ok\"}
+{\"value\":\"${fffd}\"}" "$(cat ur.json)"
+# SET invalid_utf8 = 'reject': those records are rejected, with where
+printf '{"s":"\\ud800"}\n{"s":"fine"}\n{"s":"\\ud800\\udc00"}\n' > sur.json
+out=$("$sluice" --stats -e "SET invalid_utf8 = 'reject'; SELECT s FROM file('sur.json');
+  SELECT b FROM file('u.csv', header => true); SELECT value FROM file('u.txt')" 2> err)
+check "reject: the good records" "{\"s\":\"fine\"}
+{\"s\":\"𐀀\"}
+{\"b\":\"ok\"}
+{\"value\":\"ok\"}" "$out"
+contains "reject: lone surrogate logged" "sur.json:1: a lone surrogate escape (\\uD800..\\uDFFF) is not Unicode (invalid_utf8 = 'reject')" "$(cat err)"
+contains "reject: CSV logged" "u.csv:2: invalid UTF-8 at byte 4 (invalid_utf8 = 'reject')" "$(cat err)"
+contains "reject: raw logged" "u.txt:3: invalid UTF-8 at byte 1" "$(cat err)"
+contains "reject: counted" "q1: 3 in, 2 out, 1 rejected" "$(cat err)"
+
+# ---- infinities round trip, Python too -----------------------------------------------
+printf '{"a":1e309,"b":-%s}\n' "$($py -c 'print("9"*400)')" > inf.json
+"$sluice" -e "SELECT a, b, a * 0 AS nan FROM file('inf.json') INTO file('inf_out.json')"
+check "infinities written" '{"a":9.0e+999,"b":-9.0e+999,"nan":null}' "$(cat inf_out.json)"
+check "infinities: strict JSON" "" "$(strict_json inf_out.json)"
+check "infinities: Python reads them" "inf -inf" "$($py -c 'import json; o=json.load(open("inf_out.json")); print(o["a"], o["b"])')"
+check "infinities: read back" '{"x":1,"y":1}' "$("$sluice" -e "SELECT a = 1e999 AS x, b = -1e999 AS y FROM file('inf_out.json')")"
+
 finish decode
