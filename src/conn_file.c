@@ -42,8 +42,8 @@ typedef struct file_source {
   size_t cap, start, end;
   int64_t buf_off; /* file offset of buf[0] */
   int eof;
-  int64_t line;    /* line number of the next record */
-  int skip_header; /* the next record is a CSV header to skip */
+  int64_t line;      /* line number of the next record */
+  int skip_header;   /* the next record is a CSV header to skip */
   size_t max_record; /* the longest record framed */
   int regular;       /* fd is a regular file (it ends) */
   int skipping;      /* discarding the rest of an overlong line */

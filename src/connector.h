@@ -146,7 +146,8 @@ struct sl_source {
   const sl_format *format; /* how records decode; never NULL (raw by default) */
   sl_fmt_opts fmt_opts;    /* header, delimiter... (schema set by the planner) */
   sl_schema schema;        /* the columns of this source: declared or open */
-  char *errors;            /* errors => 'skip' (default, NULL) | 'fail' */
+  char *errors;            /* errors => 'skip' (default, NULL) | 'fail' | 'dlq' */
+  struct sl_dlq *dlq;      /* where its rejected records go (dlq => sink), borrowed, or NULL */
 };
 
 /* ---- sinks -------------------------------------------------------------- */
@@ -188,6 +189,23 @@ struct sl_sink {
   sl_fmt_opts fmt_opts;
   int by_id; /* writes each output once by its id (exactly once): write() needs ids */
 };
+
+/* ---- dead letters (dlq.c) ------------------------------------------------- */
+/* A source's dead-letter sink: every record it rejects, written as one JSON
+** object a line (the query, the source, the record's position, the reason,
+** the record's bytes).  Thread-safe. */
+typedef struct sl_dlq sl_dlq;
+/* A dead-letter writer to sink (taken). */
+sl_dlq *sl_dlq_new(sl_sink *sink);
+/* Write the dead letter of rec (read from src), rejected by query qname
+** for why.  A failed write is kept for sl_dlq_flush to report. */
+void sl_dlq_put(sl_dlq *q, const char *qname, sl_source *src, const sl_record *rec,
+                const char *why);
+/* Flush the sink (and wait for a sink that acknowledges).  0, or -1 with
+** err set when it, or an earlier write, failed. */
+int sl_dlq_flush(sl_dlq *q, sl_err *err);
+/* Close the sink and free q (NULL: nothing). */
+void sl_dlq_free(sl_dlq *q);
 
 /* ---- the connector registry ---------------------------------------------- */
 typedef struct sl_connector {

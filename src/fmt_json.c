@@ -160,7 +160,8 @@ static void replace_surrogates(sl_value *out, sl_arena *arena) {
   size_t len = out->n;
   if (!(out->flags & SL_F_JSON)) { /* unescaped: a surrogate is ED A0..BF xx, valid otherwise */
     char *p = (char *)out->u.z;
-    for (size_t k = sl_utf8_check(p, len); k + 3 <= len; k = k + 3 + sl_utf8_check(p + k + 3, len - k - 3))
+    for (size_t k = sl_utf8_check(p, len); k + 3 <= len;
+         k = k + 3 + sl_utf8_check(p + k + 3, len - k - 3))
       memcpy(p + k, "\xEF\xBF\xBD", 3);
     return;
   }

@@ -40,6 +40,7 @@ sl_task *sl_task_new(const sl_psource *plan, sl_source *src) {
 
 void sl_task_free(sl_task *t) {
   if (t->dec) t->src->format->decoder_free(t->dec);
+  sl_dlq_free(t->dlq);
   if (t->src) t->src->vt->close(t->src);
   sl_err_clear(&t->err);
   free(t->qs);
@@ -284,7 +285,7 @@ static int task_commit(sl_task *t, int what) {
 static int task_between(sl_task *t, commit_state *cs, int64_t now) {
   SL_ASSERT(!t->ckpt || t->ckpt_ms > 0);
   if (t->ckpt && now - cs->last_ckpt >= t->ckpt_ms) {
-    if (task_barrier(t, SL_BARRIER_FLUSH)) return -1;
+    if (task_barrier(t, SL_BARRIER_FLUSH) || (t->dlq && sl_dlq_flush(t->dlq, &t->err))) return -1;
     task_checkpoint(t);
     if (task_commit(t, SL_COMMIT_NOW)) return -1;
     cs->last_ckpt = cs->last_commit = cs->last_tick = now;
@@ -314,13 +315,14 @@ static int task_between(sl_task *t, commit_state *cs, int64_t now) {
 static void task_end(sl_task *t) {
   if (t->err.code) return;
   if (task_stopping(t) && t->ckpt) {
-    if (task_barrier(t, SL_BARRIER_FLUSH) == 0) {
+    if (task_barrier(t, SL_BARRIER_FLUSH) == 0 && (!t->dlq || !sl_dlq_flush(t->dlq, &t->err))) {
       task_checkpoint(t);
       task_commit(t, SL_COMMIT_NOW);
     }
     return;
   }
   if (t->head->vt->finish(t->head, &t->err)) return;
+  if (t->dlq && sl_dlq_flush(t->dlq, &t->err)) return;
   if (t->ckpt) task_checkpoint(t); /* the end: a restart has nothing left to do */
   task_commit(t, SL_COMMIT_NOW);
 }
