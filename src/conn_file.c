@@ -249,9 +249,18 @@ typedef struct header_ctx {
   sl_schema *schema;
 } header_ctx;
 
+/* A header field names a column; a name that is not UTF-8 gets U+FFFD for
+** each ill-formed sequence (sinks write names as JSON keys), whatever
+** invalid_utf8 says: a header is not a record to reject. */
 static int header_field(void *ud, int i, const char *z, size_t n, int quoted) {
   header_ctx *h = ud;
-  sl_schema_add(h->schema, z, n, NULL);
+  if (sl_utf8_check(z, n) == n) {
+    sl_schema_add(h->schema, z, n, NULL);
+    return 0;
+  }
+  char *p = sl_malloc(3 * n + 1);
+  sl_schema_add(h->schema, p, sl_utf8_repair(z, n, p), NULL);
+  free(p);
   return 0;
 }
 

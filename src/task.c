@@ -225,6 +225,26 @@ static const char *utf8_bytes(sl_task *t, task_bufs *b, const sl_record *rec, si
   return p;
 }
 
+/* Rows of a source without a decoder that reads outside bytes (kafka()
+** without format, sqlite()): each TEXT value (JSON text included) that is
+** not UTF-8 is replaced, in the batch arena, by a copy with U+FFFD for each
+** ill-formed sequence, whatever invalid_utf8 says (these rows have no record
+** to reject).  Tables hold SQL values and are left alone.  The check is the
+** ASCII fast path of sl_utf8_check; nothing is allocated for valid text. */
+static void task_repair_rows(sl_task *t, task_bufs *b, int n) {
+  if (!strcmp(t->src->vt->name, "table")) return;
+  sl_arena_reset(&b->arena);
+  size_t nv = (size_t)n * (size_t)b->ncol;
+  for (size_t i = 0; i < nv; i++) {
+    sl_value *v = &b->rows[i];
+    if (v->type != SL_TEXT || sl_utf8_check(v->u.z, v->n) == v->n) continue;
+    char *p = sl_arena_alloc(&b->arena, 3 * v->n + 1);
+    size_t len = sl_utf8_repair(v->u.z, v->n, p);
+    p[len] = 0;
+    sl_value_borrow_text(v, p, len, SL_F_TERM | (v->flags & SL_F_JSON));
+  }
+}
+
 /* Decode the n records read into rows; rejected ones are counted and
 ** logged, or (errors => 'fail') fail the task.  Rows made, or -1. */
 static int task_decode(sl_task *t, task_bufs *b, int n) {
@@ -366,6 +386,7 @@ void sl_task_run(sl_task *t) {
     /* after each read, before the push (which may wait on a slow consumer) */
     last_lag = 0;
     task_poll_lag(t, t0 / 1000, &last_lag);
+    if (b.typed) task_repair_rows(t, &b, n);
     int nrow = b.typed ? n : task_decode(t, &b, n);
     if (nrow < 0) goto done;
     if (!nrow) continue;

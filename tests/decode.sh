@@ -12,7 +12,8 @@
 #   - invalid UTF-8 and lone surrogates in JSON, CSV and raw input: what
 #     sinks write parses with Python's json module strictly (UTF-8 bytes,
 #     no lone surrogates, no NaN/Infinity words), replaced by U+FFFD by
-#     default, the records rejected under SET invalid_utf8 = 'reject';
+#     default, the records rejected under SET invalid_utf8 = 'reject'; CSV
+#     header names, sqlite() rows and the table sides of joins repaired too;
 #   - infinities written as 9.0e+999 read back (Python too).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -99,6 +100,30 @@ check "CSV: U+FFFD" "{\"a\":\"1\",\"b\":\"x${fffd}y\"}
 check "raw: U+FFFD" "{\"value\":\"l${fffd}1\"}
 {\"value\":\"ok\"}
 {\"value\":\"${fffd}\"}" "$(cat ur.json)"
+# a CSV header names columns: a name that is not UTF-8 gets U+FFFD (sinks
+# write names as JSON keys); sources without a decoder (sqlite()) and table
+# sides of joins (file(), sqlite()) get U+FFFD too
+printf 'a\xff,b\n1,2\n' > uh.csv
+printf 'k,v\nfine,x\xffy\nok,\xc0\n' > side.csv
+printf '{"a":"fine"}\n{"a":"ok"}\n' > l.json
+$py -c 'import sqlite3; c = sqlite3.connect("u.db"); c.executescript("CREATE TABLE t(a TEXT, b TEXT); INSERT INTO t VALUES(CAST(X'"'61FF62'"' AS TEXT), '"'ok'"'), ('"'fine'"', CAST(X'"'EDA080'"' AS TEXT));")'
+"$sluice" -e "SELECT * FROM file('uh.csv', header => true) INTO file('uh.json');
+  SELECT * FROM sqlite('u.db', 't') INTO file('us.json');
+  SELECT l.a, u.b FROM file('l.json', columns => 'a TEXT') AS l JOIN sqlite('u.db', 't') AS u ON l.a = u.a
+    INTO file('uj.json');
+  SELECT l.a, s.v FROM file('l.json', columns => 'a TEXT') AS l JOIN file('side.csv', header => true) AS s
+    ON l.a = s.k INTO file('uk.json')" 2> err
+check "header, sqlite(), table sides: nothing rejected" "" "$(cat err)"
+for f in uh.json us.json uj.json uk.json; do
+  check "$f: strict JSON" "" "$(strict_json $f)"
+done
+check "CSV header: U+FFFD" "{\"a${fffd}\":\"1\",\"b\":\"2\"}" "$(cat uh.json)"
+check "sqlite(): U+FFFD" "{\"a\":\"a${fffd}b\",\"b\":\"ok\"}
+{\"a\":\"fine\",\"b\":\"${fffd}${fffd}${fffd}\"}" "$(cat us.json)"
+check "sqlite() table side: U+FFFD" "{\"a\":\"fine\",\"b\":\"${fffd}${fffd}${fffd}\"}" "$(cat uj.json)"
+check "file() table side: U+FFFD" "{\"a\":\"fine\",\"v\":\"x${fffd}y\"}
+{\"a\":\"ok\",\"v\":\"${fffd}\"}" "$(cat uk.json)"
+
 # SET invalid_utf8 = 'reject': those records are rejected, with where
 printf '{"s":"\\ud800"}\n{"s":"fine"}\n{"s":"\\ud800\\udc00"}\n' > sur.json
 out=$("$sluice" --stats -e "SET invalid_utf8 = 'reject'; SELECT s FROM file('sur.json');
