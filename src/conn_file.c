@@ -8,18 +8,30 @@
 ** point into the buffer and stay valid until the next read call, which is
 ** when the buffer is compacted or grown.  Each record carries the line
 ** number where it starts, for error messages ("people.json:17").
+**
+** Records are bounded (max_record_bytes, SL_MAX_RECORD by default): when no
+** record frames within the bound, or the input ends inside one (a CSV quote
+** never closed), the bad record's first line is handed out as a rejected
+** record (sl_record.error) and reading resumes at the line after it, so one
+** stray quote costs one line, not the rest of the file.  A single line
+** longer than the bound is rejected (its first REJECT_SHOW bytes handed out)
+** and skipped to its end without being buffered; in a source that is not a
+** regular file (a device, a pipe: /dev/zero) such a line may never end, so
+** it is an error that stops the query instead.
 */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "checkpoint.h"
 #include "connector.h"
 
 #define READ_CHUNK (1 << 20)
+#define REJECT_SHOW 4096 /* bytes of an overlong line handed out with its rejection */
 
 typedef struct file_source {
   sl_source base;
@@ -30,8 +42,11 @@ typedef struct file_source {
   size_t cap, start, end;
   int64_t buf_off; /* file offset of buf[0] */
   int eof;
-  int64_t line;    /* line number of the next record */
-  int skip_header; /* the next record is a CSV header to skip */
+  int64_t line;      /* line number of the next record */
+  int skip_header;   /* the next record is a CSV header to skip */
+  size_t max_record; /* the longest record framed */
+  int regular;       /* fd is a regular file (it ends) */
+  int skipping;      /* discarding the rest of an overlong line */
 } file_source;
 
 /* Read more bytes (compacting first).  Returns bytes read, 0 at EOF, -1 on error. */
@@ -59,14 +74,85 @@ static ssize_t fill(file_source *f, sl_err *err) {
   }
 }
 
+/* Discard bytes up to and including the next newline (the rest of an
+** overlong line).  1 when it was found, 0 when more must be read. */
+static int skip_line(file_source *f) {
+  const char *nl = memchr(f->buf + f->start, '\n', f->end - f->start);
+  if (!nl) {
+    f->start = f->end;
+    return 0;
+  }
+  f->start = (size_t)(nl + 1 - f->buf);
+  f->skipping = 0;
+  f->line++;
+  return 1;
+}
+
+/* The record at f->start is longer than the bound (framed or not), or
+** (at_eof) the input ends inside it: make r the rejection of its first line
+** and go on after that line, or, when that line is itself too long, reject
+** its first bytes and skip the rest of it.  0, or -1 with err set when the
+** line's end is not in sight and f is not a regular file. */
+static int reject_first_line(file_source *f, sl_record *r, int at_eof, sl_err *err) {
+  const char *rec = f->buf + f->start;
+  size_t avail = f->end - f->start, lim = avail < f->max_record ? avail : f->max_record;
+  const char *nl = memchr(rec, '\n', lim);
+  memset(r, 0, sizeof *r);
+  r->data = rec;
+  r->pos = f->line;
+  r->partition = -1;
+  r->timestamp = -1;
+  if (nl) { /* a record spanning lines: give up its first line only */
+    r->len = (size_t)(nl - rec) - (nl > rec && nl[-1] == '\r');
+    r->error = at_eof ? "the input ends inside a quoted field: only this line is skipped"
+                      : "no record ends within max_record_bytes (a quote never closed?): only "
+                        "this line is skipped";
+    f->start += (size_t)(nl + 1 - rec);
+    f->line++;
+    return 0;
+  }
+  if (at_eof) { /* the last line, in quotes */
+    r->len = avail;
+    r->error = "the input ends inside a quoted field";
+    f->start = f->end;
+    f->line++;
+    return 0;
+  }
+  if (!f->regular && !memchr(rec + lim, '\n', avail - lim)) {
+    sl_err_set(err, SL_EFORMAT,
+               "%s:%lld: a line longer than max_record_bytes (%zu bytes), and '%s' is not a "
+               "regular file, where it might never end",
+               f->path, (long long)f->line, f->max_record, f->path);
+    return -1;
+  }
+  r->len = avail < REJECT_SHOW ? avail : REJECT_SHOW;
+  r->error = "a line longer than max_record_bytes (its first 4096 bytes kept)";
+  f->skipping = 1; /* no newline in its first lim bytes: the rest is discarded as read */
+  f->start += lim;
+  return 0;
+}
+
 static int file_read(sl_source *s, sl_record *recs, int max, int timeout_ms, sl_err *err) {
   file_source *f = (file_source *)s;
   int n = 0;
   while (n < max) {
-    size_t rlen = 0;
-    size_t flen = f->end > f->start
-                      ? s->format->frame(f->buf + f->start, f->end - f->start, f->eof, &rlen)
-                      : 0;
+    if (f->skipping && (f->end == f->start || !skip_line(f))) {
+      if (f->eof || n > 0) break;
+      if (fill(f, err) < 0) return SL_READ_ERROR;
+      continue;
+    }
+    size_t rlen = 0, avail = f->end - f->start;
+    size_t flen = avail ? s->format->frame(f->buf + f->start, avail, f->eof, &rlen) : 0;
+    if (flen == SL_FRAME_BAD || (!flen && avail >= f->max_record) ||
+        (flen && rlen > f->max_record)) {
+      if (f->skip_header) {
+        sl_err_set(err, SL_EFORMAT, "%s:%lld: malformed CSV header", f->path, (long long)f->line);
+        return SL_READ_ERROR;
+      }
+      if (reject_first_line(f, &recs[n], flen == SL_FRAME_BAD, err)) return SL_READ_ERROR;
+      n++;
+      continue;
+    }
     if (!flen) {
       if (f->eof || n > 0) break; /* records of this call point into buf: no compaction */
       if (fill(f, err) < 0) return SL_READ_ERROR;
@@ -130,6 +216,7 @@ static int file_load_pos(sl_source *s, const void *z, size_t n, sl_err *err) {
   f->buf_off = off;
   f->start = f->end = 0;
   f->eof = 0;
+  f->skipping = 0;
   f->line = line;
   f->skip_header = (int)skip;
   return 0;
@@ -162,9 +249,18 @@ typedef struct header_ctx {
   sl_schema *schema;
 } header_ctx;
 
+/* A header field names a column; a name that is not UTF-8 gets U+FFFD for
+** each ill-formed sequence (sinks write names as JSON keys), whatever
+** invalid_utf8 says: a header is not a record to reject. */
 static int header_field(void *ud, int i, const char *z, size_t n, int quoted) {
   header_ctx *h = ud;
-  sl_schema_add(h->schema, z, n, NULL);
+  if (sl_utf8_check(z, n) == n) {
+    sl_schema_add(h->schema, z, n, NULL);
+    return 0;
+  }
+  char *p = sl_malloc(3 * n + 1);
+  sl_schema_add(h->schema, p, sl_utf8_repair(z, n, p), NULL);
+  free(p);
   return 0;
 }
 
@@ -176,6 +272,10 @@ static int read_header(file_source *f, sl_err *err) {
   if (n == SL_READ_ERROR) return -1;
   if (n < 1) {
     sl_err_set(err, SL_EFORMAT, "%s: empty file, no CSV header", f->path);
+    return -1;
+  }
+  if (rec.error) {
+    sl_err_set(err, SL_EFORMAT, "%s:1: malformed CSV header: %s", f->path, rec.error);
     return -1;
   }
   sl_arena a;
@@ -198,6 +298,9 @@ static sl_source *open_reader(sl_options *opts, const char *path, int fd, int ow
   f->fd = fd;
   f->own_fd = own;
   f->line = 1;
+  f->max_record = (size_t)(opts->max_record > 0 ? opts->max_record : SL_MAX_RECORD);
+  struct stat st;
+  f->regular = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
   if (sl_source_init_format(&f->base, opts, dflt, err) || sl_options_check(opts, err)) {
     file_close(&f->base);
     return NULL;

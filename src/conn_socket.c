@@ -37,6 +37,7 @@ typedef struct socket_source {
   int skip_header;    /* csv header => true: skip the first record of a connection */
   int header_pending; /* the next record is a header */
   int connected_once;
+  size_t max_record; /* the longest record waited for (max_record_bytes) */
 } socket_source;
 
 static int64_t mono_ms(void) {
@@ -89,6 +90,11 @@ static int socket_read(sl_source *base, sl_record *recs, int max, int timeout_ms
       size_t rlen = 0;
       int eof = s->fd < 0 && s->ended;
       size_t flen = base->format->frame(s->buf + s->start, s->end - s->start, eof, &rlen);
+      const char *bad = NULL;
+      if (flen == SL_FRAME_BAD) { /* the input ended inside a CSV quote: reject the rest */
+        flen = rlen = s->end - s->start;
+        bad = "the input ends inside a quoted field";
+      }
       if (!flen) break;
       const char *rec = s->buf + s->start;
       s->start += flen;
@@ -101,6 +107,7 @@ static int socket_read(sl_source *base, sl_record *recs, int max, int timeout_ms
       r->data = rec;
       r->len = rlen;
       r->pos = ++s->line;
+      r->error = bad;
       r->partition = -1;
       r->timestamp = -1;
     }
@@ -133,6 +140,11 @@ static int socket_read(sl_source *base, sl_record *recs, int max, int timeout_ms
       memmove(s->buf, s->buf + s->start, s->end - s->start);
       s->end -= s->start;
       s->start = 0;
+    }
+    if (s->end >= s->max_record) { /* an endless line would take all memory */
+      sl_err_set(err, SL_EFORMAT, "socket %s: record %lld is longer than max_record_bytes (%zu)",
+                 s->addr, (long long)s->line + 1, s->max_record);
+      return SL_READ_ERROR;
     }
     if (s->end == s->cap) {
       s->cap = s->cap ? 2 * s->cap : 1 << 16;
@@ -179,6 +191,7 @@ static sl_source *socket_open_source(sl_options *o, sl_err *err) {
     return NULL;
   }
   socket_source *s = sl_calloc(1, sizeof *s);
+  s->max_record = (size_t)(o->max_record > 0 ? o->max_record : SL_MAX_RECORD);
   s->base.vt = &socket_source_vt;
   s->fd = -1;
   s->addr = sl_strdup(addr);

@@ -86,13 +86,39 @@ sl_source *sl_table_source_new(const sl_table *t) {
   return &s->base;
 }
 
-/* Decode the n records of recs into rows of t.  0, or -1 with err set at
-** the first malformed record. */
+/* z[0..*n) when it is UTF-8; else a copy in arena with U+FFFD for each
+** ill-formed sequence (*n its length).  A table side is loaded whole and
+** fails at its first bad record, so text is always repaired here, never
+** rejected (invalid_utf8 applies to streamed records). */
+static const char *utf8_text(const char *z, size_t *n, sl_arena *arena) {
+  if (sl_utf8_check(z, *n) == *n) return z;
+  char *p = sl_arena_alloc(arena, 3 * *n + 1);
+  *n = sl_utf8_repair(z, *n, p);
+  p[*n] = 0;
+  return p;
+}
+
+/* The TEXT values of row[0..ncol) of a typed source (sqlite()) that are
+** not UTF-8 repaired into arena, as utf8_text does. */
+static void utf8_row(sl_value *row, int ncol, sl_arena *arena) {
+  for (int c = 0; c < ncol; c++) {
+    sl_value *v = &row[c];
+    if (v->type != SL_TEXT) continue;
+    size_t n = v->n;
+    const char *z = utf8_text(v->u.z, &n, arena);
+    if (z != v->u.z) sl_value_borrow_text(v, z, n, SL_F_TERM | (v->flags & SL_F_JSON));
+  }
+}
+
+/* Decode the n records of recs into rows of t (text that is not UTF-8
+** repaired first).  0, or -1 with err set at the first malformed record. */
 static int load_records(sl_source *src, sl_decoder *dec, sl_record *recs, int n, sl_value *row,
                         sl_arena *arena, sl_table *t, sl_err *err) {
   for (int i = 0; i < n; i++) {
-    const char *why = NULL;
-    if (src->format->decode(dec, recs[i].data, recs[i].len, row, arena, &why)) {
+    const char *why = recs[i].error, *data = NULL;
+    size_t len = recs[i].len;
+    if (!why) data = utf8_text(recs[i].data, &len, arena);
+    if (why || src->format->decode(dec, data, len, row, arena, &why)) {
       sl_buf pos;
       sl_buf_init(&pos);
       src->vt->position(src, &recs[i], &pos);
@@ -139,8 +165,11 @@ sl_table *sl_source_load(const sl_connector *c, const sl_options *opts, const ch
       break;
     }
     if (src->vt->read_rows) {
-      for (int i = 0; i < n; i++)
+      sl_arena_reset(&arena);
+      for (int i = 0; i < n; i++) {
+        utf8_row(rows + (size_t)i * (size_t)ncol, ncol, &arena);
         sl_table_insert(t, rows + (size_t)i * (size_t)ncol);
+      }
       continue;
     }
     sl_arena_reset(&arena);

@@ -267,8 +267,9 @@ int sl_source_init_format(sl_source *s, sl_options *opts, const char *dflt, sl_e
     s->schema.open = 1; /* fields are found by name as queries use them */
   }
   const char *errors = sl_opt_str(opts, "errors", "skip");
-  if (sl_stricmp(errors, "skip") != 0 && sl_stricmp(errors, "fail") != 0) {
-    sl_err_set(err, SL_EBIND, "errors => takes 'skip' or 'fail', not '%s'", errors);
+  if (sl_stricmp(errors, "skip") != 0 && sl_stricmp(errors, "fail") != 0 &&
+      sl_stricmp(errors, "dlq") != 0) {
+    sl_err_set(err, SL_EBIND, "errors => takes 'skip', 'fail' or 'dlq', not '%s'", errors);
     return -1;
   }
   s->errors = sl_strdup(errors);

@@ -48,7 +48,12 @@ typedef struct sl_options {
   ** CSV file's header line, a SQLite table's columns), read when present.
   ** The result is inspected and closed, never read from or written to. */
   int check_only;
+  /* A source: the longest record it frames (SET max_record_bytes); 0 for
+  ** the default, SL_MAX_RECORD. */
+  int64_t max_record;
 } sl_options;
+
+#define SL_MAX_RECORD ((int64_t)64 << 20)
 
 void sl_options_free(sl_options *o);
 /* dst = a copy of src: the options (deep, none marked used) and the flags
@@ -80,6 +85,11 @@ typedef struct sl_record {
   int64_t pos;       /* file: 1-based line number of the record's start; kafka: offset */
   int32_t partition; /* kafka partition, or -1 */
   int64_t timestamp; /* ms since the epoch, or -1 when the source has none */
+  /* NULL, or why the source could not frame this record (a CSV quote never
+  ** closed, a line longer than max_record_bytes): the task rejects it with
+  ** this reason (a static string) without decoding it; data is then the
+  ** bytes rejected (or their first part) */
+  const char *error;
 } sl_record;
 
 /* ---- sources ------------------------------------------------------------ */
@@ -136,7 +146,8 @@ struct sl_source {
   const sl_format *format; /* how records decode; never NULL (raw by default) */
   sl_fmt_opts fmt_opts;    /* header, delimiter... (schema set by the planner) */
   sl_schema schema;        /* the columns of this source: declared or open */
-  char *errors;            /* errors => 'skip' (default, NULL) | 'fail' */
+  char *errors;            /* errors => 'skip' (default, NULL) | 'fail' | 'dlq' */
+  struct sl_dlq *dlq;      /* where its rejected records go (dlq => sink), borrowed, or NULL */
 };
 
 /* ---- sinks -------------------------------------------------------------- */
@@ -178,6 +189,23 @@ struct sl_sink {
   sl_fmt_opts fmt_opts;
   int by_id; /* writes each output once by its id (exactly once): write() needs ids */
 };
+
+/* ---- dead letters (dlq.c) ------------------------------------------------- */
+/* A source's dead-letter sink: every record it rejects, written as one JSON
+** object a line (the query, the source, the record's position, the reason,
+** the record's bytes).  Thread-safe. */
+typedef struct sl_dlq sl_dlq;
+/* A dead-letter writer to sink (taken). */
+sl_dlq *sl_dlq_new(sl_sink *sink);
+/* Write the dead letter of rec (read from src), rejected by query qname
+** for why.  A failed write is kept for sl_dlq_flush to report. */
+void sl_dlq_put(sl_dlq *q, const char *qname, sl_source *src, const sl_record *rec,
+                const char *why);
+/* Flush the sink (and wait for a sink that acknowledges).  0, or -1 with
+** err set when it, or an earlier write, failed. */
+int sl_dlq_flush(sl_dlq *q, sl_err *err);
+/* Close the sink and free q (NULL: nothing). */
+void sl_dlq_free(sl_dlq *q);
 
 /* ---- the connector registry ---------------------------------------------- */
 typedef struct sl_connector {

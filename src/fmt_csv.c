@@ -43,6 +43,7 @@ static size_t csv_frame(const char *buf, size_t len, int eof, size_t *rec_len) {
     }
   }
   if (!eof || !len) return 0;
+  if (quoted) return SL_FRAME_BAD; /* the input ends inside quotes */
   *rec_len = len;
   return len;
 }

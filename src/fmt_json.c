@@ -53,6 +53,7 @@ typedef struct json_decoder {
   key_slot slots[NSLOT];
   char *keybuf; /* scratch for unescaped keys */
   size_t keycap;
+  int utf8_reject; /* a lone surrogate escape rejects the record (else U+FFFD) */
 } json_decoder;
 
 /* The first min(n, 8) bytes of z as a word, zero-padded.  may_overread:
@@ -78,6 +79,7 @@ static inline uint64_t prefix8(const char *z, size_t n, int may_overread) {
 static sl_decoder *json_decoder_new(const sl_fmt_opts *opts, sl_err *err) {
   json_decoder *d = sl_calloc(1, sizeof *d);
   d->schema = opts->schema;
+  d->utf8_reject = opts->utf8_reject;
   d->ncol = -1;
   return (sl_decoder *)d;
 }
@@ -150,10 +152,35 @@ static const char *malformed(const char *rec, size_t len, size_t at, sl_arena *a
   return m;
 }
 
+/* out, the TEXT of a JSON value (a string unescaped in the arena,
+** or an array or object as JSON text), holds a lone surrogate escape: make
+** it U+FFFD (the string's three bytes in place; the JSON text's escape
+** rewritten as \ufffd in an arena copy). */
+static void replace_surrogates(sl_value *out, sl_arena *arena) {
+  size_t len = out->n;
+  if (!(out->flags & SL_F_JSON)) { /* unescaped: a surrogate is ED A0..BF xx, valid otherwise */
+    char *p = (char *)out->u.z;
+    for (size_t k = sl_utf8_check(p, len); k + 3 <= len;
+         k = k + 3 + sl_utf8_check(p + k + 3, len - k - 3))
+      memcpy(p + k, "\xEF\xBF\xBD", 3);
+    return;
+  }
+  char *p = sl_arena_alloc(arena, len + 1);
+  memcpy(p, out->u.z, len);
+  p[len] = 0;
+  for (size_t k = sl_json_lone_surrogate(p, len); k < len;
+       k = k + 6 + sl_json_lone_surrogate(p + k + 6, len - k - 6))
+    memcpy(p + k + 2, "fffd", 4);
+  sl_value_borrow_text(out, p, len, SL_F_TERM | SL_F_JSON);
+}
+
 /* Convert the member value rec[v..ve) of the given kind into out; a
-** non-empty array of numbers becomes a VECTOR when vec != 0. */
+** non-empty array of numbers becomes a VECTOR when vec != 0.  A string,
+** array or object holding a lone surrogate escape (\uD800) gets U+FFFD for
+** it, or (utf8_reject) makes the record rejected.  0, -1 when malformed, -2
+** when rejected for a lone surrogate. */
 static int convert(const char *rec, size_t v, size_t ve, sl_json_kind kind, int vec, sl_value *out,
-                   sl_arena *arena) {
+                   sl_arena *arena, int utf8_reject) {
   const char *z = rec + v;
   size_t n = ve - v;
   switch (kind) {
@@ -178,7 +205,12 @@ static int convert(const char *rec, size_t v, size_t ve, sl_json_kind kind, int 
     break;
   default: break;
   }
-  return sl_json_to_value(z, n, out, arena);
+  if (sl_json_to_value(z, n, out, arena)) return -1;
+  /* the slow path only: escaped strings, arrays, objects */
+  if (kind < SL_JSON_STRING || out->type != SL_TEXT || sl_json_lone_surrogate(z, n) == n) return 0;
+  if (utf8_reject) return -2;
+  replace_surrogates(out, arena);
+  return 0;
 }
 
 /* Decode one record into row[0..ncol); see format.h. */
@@ -223,8 +255,12 @@ static int json_decode(sl_decoder *dd, const char *rec, size_t len, sl_value *ro
     int c = find_col(d, pos++, key, klen, readable8);
     if (c < 0) continue;
     sl_value *out = &row[c];
-    if (convert(rec, v, ve, kind, cols[c].aff != SL_AFF_TEXT, out,
-                arena)) { /* cannot happen: validated */
+    int rcv = convert(rec, v, ve, kind, cols[c].aff != SL_AFF_TEXT, out, arena, d->utf8_reject);
+    if (rcv == -2) {
+      *why = "a lone surrogate escape (\\uD800..\\uDFFF) is not Unicode (invalid_utf8 = 'reject')";
+      return -1;
+    }
+    if (rcv) { /* cannot happen: validated */
       *why = malformed(rec, len, v, arena);
       return -1;
     }

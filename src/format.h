@@ -58,7 +58,15 @@ typedef struct sl_fmt_opts {
   int header; /* csv: first line is a header (source: skipped / names; sink: written) */
   char delim; /* csv: field delimiter, default ',' */
   const sl_schema *schema; /* source: the columns to produce (borrowed, outlives the decoder) */
+  /* source: a decoder that makes text out of escapes (JSON's \uD800) makes
+  ** what is not UTF-8 (a lone surrogate) U+FFFD (0) or rejects the record
+  ** (1); records that are not UTF-8 themselves never reach a decoder (the
+  ** task repairs or rejects them first) */
+  int utf8_reject;
 } sl_fmt_opts;
+
+/* frame(): at eof, what is left cannot be a record (an unclosed quote). */
+#define SL_FRAME_BAD ((size_t)-1)
 
 typedef struct sl_decoder sl_decoder;
 typedef struct sl_encoder sl_encoder;
@@ -69,7 +77,9 @@ typedef struct sl_format {
   /* Frame the next record in buf[0..len): return its length including the
   ** terminator (newline), setting *rec_len to the record's length without it;
   ** return 0 if buf holds no complete record yet.  At eof a final record
-  ** without terminator is returned whole.  NULL: one record per message. */
+  ** without terminator is returned whole, unless it cannot be one (CSV: it
+  ** ends inside quotes): then SL_FRAME_BAD.  The caller bounds how much it
+  ** waits for a record (max_record_bytes).  NULL: one record per message. */
   size_t (*frame)(const char *buf, size_t len, int eof, size_t *rec_len);
 
   /* Create a decoder producing the columns of opts->schema (which may still

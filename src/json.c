@@ -395,6 +395,28 @@ size_t sl_json_unescape(const char *s, size_t len, char *out) {
   return j;
 }
 
+size_t sl_json_lone_surrogate(const char *z, size_t n) {
+  const char *p = memchr(z, '\\', n);
+  while (p) {
+    size_t i = (size_t)(p - z);
+    if (i + 1 >= n) break;
+    if (z[i + 1] != 'u' || i + 6 > n) {
+      p += 2; /* a one-letter escape, \\ included */
+    } else {
+      int c = hex4(z + i + 2);
+      if (c >= 0xDC00 && c < 0xE000) return i;
+      if (c >= 0xD800 && c < 0xDC00) {
+        int lo = i + 12 <= n && z[i + 6] == '\\' && z[i + 7] == 'u' ? hex4(z + i + 8) : -1;
+        if (lo < 0xDC00 || lo >= 0xE000) return i;
+        p += 6; /* the pair's low half is skipped below */
+      }
+      p += 6;
+    }
+    p = (size_t)(p - z) < n ? memchr(p, '\\', n - (size_t)(p - z)) : NULL;
+  }
+  return n;
+}
+
 /* Minify z[0..n) into out (room for n bytes); returns the length. */
 static size_t minify_into(const char *z, size_t n, char *out) {
   size_t j = 0;
@@ -721,18 +743,27 @@ static int int_to_text(int64_t i, char *out) {
   return j;
 }
 
+/* Append the REAL r as a JSON number (tmp: room for 40 bytes): the fewest
+** digits that read back; an infinity as 9.0e+999 or -9.0e+999, as later
+** SQLite releases write it (a number out of a double's range, which every
+** JSON reader, sluice's included, reads back as the infinity); NaN, which
+** JSON cannot spell, as null. */
+static void append_real(sl_buf *out, double r, char *tmp) {
+  if (isinf(r))
+    sl_buf_append(out, r < 0 ? "-9.0e+999" : "9.0e+999", r < 0 ? 9 : 8);
+  else if (isnan(r))
+    sl_buf_append(out, "null", 4);
+  else
+    sl_buf_append(out, tmp, (size_t)sl_real_to_shortest(r, tmp));
+}
+
 /* Append v as JSON; see json.h. */
 void sl_json_append_value(sl_buf *out, sl_value *v) {
   char tmp[40];
   switch (v->type) {
   case SL_NULL: sl_buf_append(out, "null", 4); break;
   case SL_INTEGER: sl_buf_append(out, tmp, (size_t)int_to_text(v->u.i, tmp)); break;
-  case SL_REAL:
-    if (!isfinite(v->u.r))
-      sl_buf_append(out, "null", 4);
-    else
-      sl_buf_append(out, tmp, (size_t)sl_real_to_shortest(v->u.r, tmp));
-    break;
+  case SL_REAL: append_real(out, v->u.r, tmp); break;
   case SL_TEXT:
     if (v->flags & SL_F_JSON)
       sl_buf_append(out, v->u.z, v->n);
@@ -755,10 +786,7 @@ void sl_json_append_value(sl_buf *out, sl_value *v) {
     sl_buf_putc(out, '[');
     for (uint32_t i = 0; i < v->n; i++) {
       if (i) sl_buf_putc(out, ',');
-      if (!isfinite(v->u.v[i]))
-        sl_buf_append(out, "null", 4);
-      else
-        sl_buf_append(out, tmp, (size_t)sl_real_to_shortest(v->u.v[i], tmp));
+      append_real(out, v->u.v[i], tmp);
     }
     sl_buf_putc(out, ']');
     break;

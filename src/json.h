@@ -58,6 +58,13 @@ int sl_json_element(const char *z, size_t n, size_t *i, size_t *v, size_t *v_end
 ** the unescaped length, or (size_t)-1 on a bad escape. */
 size_t sl_json_unescape(const char *s, size_t len, char *out);
 
+/* The offset of the first escape of z[0..n) (JSON text, valid) that is a
+** lone surrogate (a \uD800..\uDBFF not followed by a \uDC00..\uDFFF, or
+** a \uDC00..\uDFFF alone), or n when there is none.  Such an escape is
+** valid JSON to SQLite (json_valid), but its text is not Unicode and strict
+** readers reject it. */
+size_t sl_json_lone_surrogate(const char *z, size_t n);
+
 /* Convert the JSON value z[0..n) (one value, no surrounding whitespace) to a
 ** value the way SQLite's json_extract does: string -> TEXT (unescaped),
 ** integer -> INTEGER (REAL if it does not fit), real -> REAL, true/false ->
@@ -88,7 +95,8 @@ int sl_json_path(const char *z, size_t n, const char *path, size_t plen, size_t 
                  const char **why);
 
 /* Append v as a JSON value: INTEGER as an integer, REAL with the shortest
-** round-trip digits and a '.' or exponent (NaN/Inf as null), TEXT as a string
+** round-trip digits and a '.' or exponent (an infinity
+** as 9.0e+999 or -9.0e+999, NaN as null), TEXT as a string
 ** (verbatim if flagged SL_F_JSON), NULL as null, VECTOR as an array, BLOB as a
 ** string of hex digits. */
 void sl_json_append_value(sl_buf *out, sl_value *v);

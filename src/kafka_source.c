@@ -133,6 +133,7 @@ static int kafka_read(sl_source *s, sl_record *recs, int max, int timeout_ms, sl
     r->pos = m->offset;
     r->partition = m->partition;
     r->timestamp = rd_kafka_message_timestamp(m, NULL);
+    r->error = NULL;
   }
   return n;
 }

@@ -1,7 +1,8 @@
 /*
 ** operator.c - what every operator shares (operator.h): passing ticks and
 ** barriers down the chain, rejecting a row (counted, the first few logged
-** with their position), and accounting for the state an operator keeps.
+** with their position, sent to a dead-letter sink), and accounting for the
+** state an operator keeps.
 **
 ** Operators call these and nothing above them: the runtime (run.c,
 ** task.c) drives operators, never the other way round.
@@ -23,13 +24,15 @@ int sl_op_pass_barrier(sl_operator *op, sl_barrier what, sl_err *err) {
 void sl_log_reject(sl_stats *st, const char *qname, sl_source *src, const sl_record *rec,
                    const char *why) {
   st->rejected++;
+  int dead = src && rec && src->dlq;
+  if (dead) sl_dlq_put(src->dlq, qname, src, rec, why);
   if (st->logged >= LOG_REJECTS) return;
   st->logged++;
   sl_buf pos;
   sl_buf_init(&pos);
   if (src && rec && src->vt->position) src->vt->position(src, rec, &pos);
-  fprintf(stderr, "sluice: %s: %s%s%s (record skipped)%s\n", qname ? qname : "query",
-          pos.n ? pos.z : "", pos.n ? ": " : "", why,
+  fprintf(stderr, "sluice: %s: %s%s%s (%s)%s\n", qname ? qname : "query", pos.n ? pos.z : "",
+          pos.n ? ": " : "", why, dead ? "record sent to the dead-letter sink" : "record skipped",
           st->logged == LOG_REJECTS ? "; further rejections are counted, not logged" : "");
   sl_buf_free(&pos);
 }

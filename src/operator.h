@@ -115,9 +115,10 @@ int sl_op_pass_tick(sl_operator *op, int64_t now, sl_err *err);
 int sl_op_pass_barrier(sl_operator *op, sl_barrier what, sl_err *err);
 /* Count a rejected row of b and log the first few with their position. */
 void sl_op_reject(sl_operator *op, const sl_batch *b, int row, const char *why);
-/* Count a rejected record (st->rejected) and log the first few to stderr
-** with the query or task name qname and the record's position (src and rec
-** may be NULL). */
+/* Count a rejected record (st->rejected), send it to its source's
+** dead-letter sink when it has one (src->dlq), and log the first few to
+** stderr with the query or task name qname and the record's position (src
+** and rec may be NULL). */
 void sl_log_reject(sl_stats *st, const char *qname, sl_source *src, const sl_record *rec,
                    const char *why);
 /* State accounting for --stats and metrics: bytes and groups (or kept

@@ -62,6 +62,7 @@ static int add_source(sl_plan *plan, const char *name, const sl_connector *conn,
   s->desc = desc ? desc : sl_table_source_new(s->table);
   s->fail_on_error = s->desc->errors && sl_stricmp(s->desc->errors, "fail") == 0;
   s->commit_ms = sl_setting_int(plan->ctx.cat, SL_SET_COMMIT_INTERVAL);
+  s->utf8_reject = sl_setting_int(plan->ctx.cat, SL_SET_INVALID_UTF8) == SL_UTF8_REJECT;
   /* Tables are small (and a constant SELECT is one row): small batches.
   ** SET batch_size = N caps the records per batch (tests of determinism). */
   s->batch = s->desc->vt->read_rows ? 64 : BATCH_ROWS;
@@ -72,22 +73,95 @@ static int add_source(sl_plan *plan, const char *name, const sl_connector *conn,
   return plan->nsource++;
 }
 
+/* The option dlq => sink(...) of source call c: split off into *rest (c
+** without it; rest->args points to args, whose array the caller frees) and
+** *dlq (the option, or NULL). */
+static void split_dlq(const sl_call *c, sl_call *rest, sl_exprlist *args, const sl_expr **dlq) {
+  *rest = *c;
+  *dlq = NULL;
+  memset(args, 0, sizeof *args);
+  if (!c->args) return;
+  args->a = sl_calloc((size_t)c->args->n + 1, sizeof(sl_expr *));
+  for (int i = 0; i < c->args->n; i++) {
+    sl_expr *a = c->args->a[i];
+    if (a->kind == E_OPTION && !sl_stricmp(a->name, "dlq"))
+      *dlq = a;
+    else
+      args->a[args->n++] = a;
+  }
+  args->cap = args->n;
+  rest->args = args;
+}
+
+/* Check the dead-letter sink of a source (the dlq => option d; desc the
+** source as checked) into s's dlq_conn and dlq_opts.  0, or -1 with err. */
+static int check_dlq(sl_plan *plan, const sl_expr *d, const sl_source *desc, sl_psource *s,
+                     sl_err *err) {
+  int errors_dlq = desc->errors && !sl_stricmp(desc->errors, "dlq");
+  if (!d) {
+    if (!errors_dlq) return 0;
+    sl_err_set(err, SL_EBIND, "errors => 'dlq' needs a sink: dlq => file('bad.jsonl')");
+    return -1;
+  }
+  const sl_expr *v = d->left;
+  if (!v || v->kind != E_CALL) {
+    sl_err_setpos(err, SL_EBIND, d->line, d->pos_col,
+                  "dlq => takes a sink call: dlq => file('bad.jsonl') or kafka('topic')");
+    return -1;
+  }
+  if (desc->errors && !sl_stricmp(desc->errors, "fail")) {
+    sl_err_setpos(err, SL_EBIND, d->line, d->pos_col,
+                  "dlq => and errors => 'fail' contradict each other");
+    return -1;
+  }
+  sl_call dc = {.name = v->name, .line = v->line, .col = v->pos_col, .args = v->list};
+  sl_sink *sink = sl_plan_check(plan, &dc, 1, NULL, &s->dlq_opts, err);
+  if (!sink) return -1;
+  int json = sink->format == &sl_fmt_json;
+  sink->vt->close(sink);
+  if (!json) {
+    sl_err_setpos(err, SL_EBIND, v->line, v->pos_col,
+                  "a dead-letter sink writes JSON lines: drop its format => option");
+    return -1;
+  }
+  s->dlq_opts.exactly_once = 0; /* dead letters have no output ids */
+  s->dlq_conn = sl_connector_find(v->name, strlen(v->name));
+  return 0;
+}
+
 /* A source for connector call c (declared: a CREATE STREAM's columns, or
 ** NULL).  Its index, or -1 with err set. */
-static int add_connector_source(sl_plan *plan, const char *name, const sl_call *c,
+static int add_connector_source(sl_plan *plan, const char *name, const sl_call *call,
                                 const sl_schema *declared, sl_err *err) {
   sl_options o;
+  sl_call cc;
+  sl_exprlist args;
+  const sl_expr *dlq;
+  split_dlq(call, &cc, &args, &dlq);
+  const sl_call *c = &cc;
   sl_source *desc = sl_plan_check(plan, c, 0, declared, &o, err);
   if (!desc) {
+    free(args.a);
     sl_options_free(&o);
     return -1;
   }
+  sl_psource tmp = {0};
+  if (check_dlq(plan, dlq, desc, &tmp, err)) {
+    free(args.a);
+    sl_options_free(&tmp.dlq_opts);
+    desc->vt->close(desc);
+    sl_options_free(&o);
+    return -1;
+  }
+  free(args.a);
   if (declared && declared->ncol) {
     sl_schema_free(&desc->schema);
     sl_schema_copy(&desc->schema, declared);
   }
   int k = add_source(plan, name, sl_connector_find(c->name, strlen(c->name)), &o, desc, NULL);
   plan->sources[k]->declared = declared && declared->ncol;
+  plan->sources[k]->dlq_conn = tmp.dlq_conn;
+  plan->sources[k]->dlq_opts = tmp.dlq_opts;
   plan->sources[k]->line = c->line;
   plan->sources[k]->col = c->col;
   return k;
@@ -96,6 +170,7 @@ static int add_connector_source(sl_plan *plan, const char *name, const sl_call *
 static void psource_free(sl_psource *s) {
   if (s->desc) s->desc->vt->close(s->desc);
   sl_options_free(&s->opts);
+  sl_options_free(&s->dlq_opts);
   sl_table_free(s->table);
   free(s->tops);
   free(s->name);

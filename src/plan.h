@@ -53,6 +53,11 @@ typedef struct sl_psource {
   int batch;         /* records per batch */
   int64_t commit_ms; /* how often its positions are committed */
   int fail_on_error; /* errors => 'fail' */
+  int utf8_reject;   /* SET invalid_utf8 = 'reject': text not UTF-8 rejects the record */
+  /* dlq => sink(...): the dead-letter sink's connector and its evaluated,
+  ** checked options (owned), or NULL */
+  const sl_connector *dlq_conn;
+  sl_options dlq_opts;
   sl_head_kind head;
   int head_index;
   int *tops; /* the caller's queries it feeds (indexes into queries) (owned) */

@@ -66,6 +66,7 @@ void *sl_plan_check(sl_plan *plan, const sl_call *call, int sink, const sl_schem
   keep->declared = declared;
   keep->resume = sink && sl_setting_text(plan->ctx.cat, SL_SET_STATE_DIR) != NULL;
   keep->exactly_once = sink && sl_plan_exactly_once(plan);
+  keep->max_record = sink ? 0 : sl_setting_int(plan->ctx.cat, SL_SET_MAX_RECORD_BYTES);
   connector_defaults(plan, c, call, keep);
   sl_options o;
   sl_options_copy(&o, keep);

@@ -83,6 +83,15 @@ static int make_task(sl_run *run, int i, const sl_run_cfg *cfg, sl_err *err) {
   SL_ASSERT(ps->head_index >= 0 &&
             ps->head_index < (ps->head == SL_HEAD_STREAM ? run->nstream : run->plan->nquery));
   sl_task *t = run->tasks[i] = sl_task_new(ps, src);
+  if (ps->dlq_conn) { /* dlq => sink(...) */
+    sl_options o;
+    sl_options_copy(&o, &ps->dlq_opts);
+    o.check_only = 0;
+    sl_sink *sink = ps->dlq_conn->open_sink(&o, err);
+    sl_options_free(&o);
+    if (!sink) return -1;
+    src->dlq = t->dlq = sl_dlq_new(sink);
+  }
   t->stop = &run->stop;
   t->interrupted = cfg->interrupted;
   t->head = ps->head == SL_HEAD_STREAM ? run->fanouts[ps->head_index]

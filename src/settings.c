@@ -39,6 +39,7 @@ typedef struct sl_setting_def {
 } sl_setting_def;
 
 static const char *const guarantees[] = {"at_least_once", "exactly_once", NULL};
+static const char *const utf8_rules[] = {"replace", "reject", NULL};
 
 /* The registry, indexed by sl_setting_id (alphabetical: SHOW SETTINGS order). */
 static const sl_setting_def registry[SL_SET_N] = {
@@ -54,12 +55,20 @@ static const sl_setting_def registry[SL_SET_N] = {
     [SL_SET_IDLE_TIMEOUT] = {"idle_timeout_ms", SL_STYPE_DURATION, 10000, NULL, 0, MS_MAX, NULL,
                              "a partition without records this long stops holding the "
                              "event-time watermark back"},
+    [SL_SET_INVALID_UTF8] = {"invalid_utf8", SL_STYPE_ENUM, SL_UTF8_REPLACE, NULL, 0, 0, utf8_rules,
+                             "what decoding does with text that is not UTF-8 (and lone "
+                             "surrogates): replace each bad sequence with U+FFFD, or reject the "
+                             "record"},
     [SL_SET_KAFKA_BROKERS] = {"kafka.brokers", SL_STYPE_TEXT, 0, NULL, 0, 0, NULL,
                               "the bootstrap servers of kafka() calls without brokers => "
                               "(--brokers, --dev-broker)"},
     [SL_SET_LOAD_PATH] = {"load_path", SL_STYPE_PATH, 0, NULL, 0, 0, NULL,
                           "the ':'-separated directories LOAD may read; unset: any "
                           "(--load-path fixes it)"},
+    [SL_SET_MAX_RECORD_BYTES] = {"max_record_bytes", SL_STYPE_INT, INT64_C(64) << 20, NULL, 16,
+                                 INT64_C(1) << 40, NULL,
+                                 "the longest record a file, stdin or socket source frames; a "
+                                 "longer one (or a CSV quote never closed) is rejected"},
     [SL_SET_GUARANTEE] = {"processing.guarantee", SL_STYPE_ENUM, SL_GUARANTEE_AT_LEAST_ONCE, NULL,
                           0, 0, guarantees,
                           "what a restart after a crash delivers: at_least_once or "

@@ -30,8 +30,10 @@ typedef enum sl_setting_id {
   SL_SET_CHECKPOINT_INTERVAL,
   SL_SET_COMMIT_INTERVAL,
   SL_SET_IDLE_TIMEOUT,
+  SL_SET_INVALID_UTF8,
   SL_SET_KAFKA_BROKERS,
   SL_SET_LOAD_PATH,
+  SL_SET_MAX_RECORD_BYTES,
   SL_SET_GUARANTEE,
   SL_SET_RESET_STATE,
   SL_SET_STATE_DIR,
@@ -41,6 +43,8 @@ typedef enum sl_setting_id {
 
 /* The values of processing.guarantee, as sl_setting_int returns them. */
 enum { SL_GUARANTEE_AT_LEAST_ONCE, SL_GUARANTEE_EXACTLY_ONCE };
+/* The values of invalid_utf8. */
+enum { SL_UTF8_REPLACE, SL_UTF8_REJECT };
 
 /* SET name = v on c: check name and v as the header says and store the
 ** value (journaled by the catalog); v NULL, a NULL value or '' returns the

@@ -40,6 +40,7 @@ sl_task *sl_task_new(const sl_psource *plan, sl_source *src) {
 
 void sl_task_free(sl_task *t) {
   if (t->dec) t->src->format->decoder_free(t->dec);
+  sl_dlq_free(t->dlq);
   if (t->src) t->src->vt->close(t->src);
   sl_err_clear(&t->err);
   free(t->qs);
@@ -191,6 +192,7 @@ static int task_begin(sl_task *t, task_bufs *b) {
   if (b->typed || t->dec) return 0;
   sl_fmt_opts opts = src->fmt_opts;
   opts.schema = &src->schema;
+  opts.utf8_reject = t->plan->utf8_reject;
   t->dec = src->format->decoder_new(&opts, &t->err);
   return t->dec ? 0 : -1;
 }
@@ -202,6 +204,47 @@ static void task_bufs_free(task_bufs *b) {
   free(b->recp);
 }
 
+/* The bytes of rec to decode: rec's own when they are UTF-8; else (SET
+** invalid_utf8 = 'replace', the default) a copy in the arena with each
+** ill-formed sequence replaced by U+FFFD, or (invalid_utf8 = 'reject') NULL
+** with the reason in *why. */
+static const char *utf8_bytes(sl_task *t, task_bufs *b, const sl_record *rec, size_t *len,
+                              const char **why) {
+  *len = rec->len;
+  size_t bad = sl_utf8_check(rec->data, rec->len);
+  if (bad == rec->len) return rec->data;
+  if (t->plan->utf8_reject) {
+    char *m = sl_arena_alloc(&b->arena, 64);
+    snprintf(m, 64, "invalid UTF-8 at byte %zu (invalid_utf8 = 'reject')", bad + 1);
+    *why = m;
+    return NULL;
+  }
+  char *p = sl_arena_alloc(&b->arena, 3 * rec->len + 1);
+  *len = sl_utf8_repair(rec->data, rec->len, p);
+  p[*len] = 0;
+  return p;
+}
+
+/* Rows of a source without a decoder that reads outside bytes (kafka()
+** without format, sqlite()): each TEXT value (JSON text included) that is
+** not UTF-8 is replaced, in the batch arena, by a copy with U+FFFD for each
+** ill-formed sequence, whatever invalid_utf8 says (these rows have no record
+** to reject).  Tables hold SQL values and are left alone.  The check is the
+** ASCII fast path of sl_utf8_check; nothing is allocated for valid text. */
+static void task_repair_rows(sl_task *t, task_bufs *b, int n) {
+  if (!strcmp(t->src->vt->name, "table")) return;
+  sl_arena_reset(&b->arena);
+  size_t nv = (size_t)n * (size_t)b->ncol;
+  for (size_t i = 0; i < nv; i++) {
+    sl_value *v = &b->rows[i];
+    if (v->type != SL_TEXT || sl_utf8_check(v->u.z, v->n) == v->n) continue;
+    char *p = sl_arena_alloc(&b->arena, 3 * v->n + 1);
+    size_t len = sl_utf8_repair(v->u.z, v->n, p);
+    p[len] = 0;
+    sl_value_borrow_text(v, p, len, SL_F_TERM | (v->flags & SL_F_JSON));
+  }
+}
+
 /* Decode the n records read into rows; rejected ones are counted and
 ** logged, or (errors => 'fail') fail the task.  Rows made, or -1. */
 static int task_decode(sl_task *t, task_bufs *b, int n) {
@@ -210,9 +253,11 @@ static int task_decode(sl_task *t, task_bufs *b, int n) {
   sl_arena_reset(&b->arena);
   for (int i = 0; i < n; i++) {
     sl_value *row = b->rows + (size_t)nrow * (size_t)b->ncol;
-    const char *why = NULL;
+    const char *why = b->recs[i].error, *data = NULL;
+    size_t len = 0;
     t->stats.bytes_in += (int64_t)b->recs[i].len;
-    if (!src->format->decode(t->dec, b->recs[i].data, b->recs[i].len, row, &b->arena, &why)) {
+    if (!why) data = utf8_bytes(t, b, &b->recs[i], &len, &why);
+    if (data && !src->format->decode(t->dec, data, len, row, &b->arena, &why)) {
       b->recp[nrow++] = &b->recs[i];
       continue;
     }
@@ -260,7 +305,7 @@ static int task_commit(sl_task *t, int what) {
 static int task_between(sl_task *t, commit_state *cs, int64_t now) {
   SL_ASSERT(!t->ckpt || t->ckpt_ms > 0);
   if (t->ckpt && now - cs->last_ckpt >= t->ckpt_ms) {
-    if (task_barrier(t, SL_BARRIER_FLUSH)) return -1;
+    if (task_barrier(t, SL_BARRIER_FLUSH) || (t->dlq && sl_dlq_flush(t->dlq, &t->err))) return -1;
     task_checkpoint(t);
     if (task_commit(t, SL_COMMIT_NOW)) return -1;
     cs->last_ckpt = cs->last_commit = cs->last_tick = now;
@@ -290,13 +335,14 @@ static int task_between(sl_task *t, commit_state *cs, int64_t now) {
 static void task_end(sl_task *t) {
   if (t->err.code) return;
   if (task_stopping(t) && t->ckpt) {
-    if (task_barrier(t, SL_BARRIER_FLUSH) == 0) {
+    if (task_barrier(t, SL_BARRIER_FLUSH) == 0 && (!t->dlq || !sl_dlq_flush(t->dlq, &t->err))) {
       task_checkpoint(t);
       task_commit(t, SL_COMMIT_NOW);
     }
     return;
   }
   if (t->head->vt->finish(t->head, &t->err)) return;
+  if (t->dlq && sl_dlq_flush(t->dlq, &t->err)) return;
   if (t->ckpt) task_checkpoint(t); /* the end: a restart has nothing left to do */
   task_commit(t, SL_COMMIT_NOW);
 }
@@ -340,6 +386,7 @@ void sl_task_run(sl_task *t) {
     /* after each read, before the push (which may wait on a slow consumer) */
     last_lag = 0;
     task_poll_lag(t, t0 / 1000, &last_lag);
+    if (b.typed) task_repair_rows(t, &b, n);
     int nrow = b.typed ? n : task_decode(t, &b, n);
     if (nrow < 0) goto done;
     if (!nrow) continue;

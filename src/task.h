@@ -36,6 +36,7 @@ struct sl_task {
   const sl_psource *plan; /* what it reads (the run's plan) */
   sl_source *src;         /* owned */
   sl_decoder *dec;        /* owned, created when it starts */
+  sl_dlq *dlq;            /* its source's dead-letter sink (owned; src->dlq), or NULL */
   sl_operator *head;      /* the first operator fed (owned by a query or the run) */
   sl_stats stats;         /* records in, decode rejections */
   sl_err err;

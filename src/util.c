@@ -343,6 +343,74 @@ int64_t sl_wall_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The length of the well-formed UTF-8 sequence at z[0..n) (n >= 1), or 0
+** when it is not one, with *sub set to the length of its maximal ill-formed
+** subpart (at least 1): the bytes one U+FFFD replaces. */
+static size_t utf8_seq(const unsigned char *z, size_t n, size_t *sub) {
+  unsigned c = z[0], lo = 0x80, hi = 0xBF;
+  size_t need;
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) {
+    need = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    need = 3;
+    if (c == 0xE0) lo = 0xA0; /* overlong */
+    if (c == 0xED) hi = 0x9F; /* surrogates */
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    need = 4;
+    if (c == 0xF0) lo = 0x90; /* overlong */
+    if (c == 0xF4) hi = 0x8F; /* above U+10FFFF */
+  } else {
+    *sub = 1;
+    return 0;
+  }
+  size_t i = 1;
+  for (; i < need && i < n; i++) {
+    unsigned b = z[i];
+    if (i == 1 ? b < lo || b > hi : b < 0x80 || b > 0xBF) break;
+  }
+  if (i == need) return need;
+  *sub = i;
+  return 0;
+}
+
+size_t sl_utf8_check(const char *z, size_t n) {
+  const unsigned char *u = (const unsigned char *)z;
+  size_t i = 0, sub;
+  while (i < n) {
+    if (i + 8 <= n) {
+      uint64_t w;
+      memcpy(&w, u + i, 8);
+      if (!(w & 0x8080808080808080ULL)) {
+        i += 8;
+        continue;
+      }
+    }
+    size_t k = utf8_seq(u + i, n - i, &sub);
+    if (!k) return i;
+    i += k;
+  }
+  return n;
+}
+
+size_t sl_utf8_repair(const char *z, size_t n, char *out) {
+  const unsigned char *u = (const unsigned char *)z;
+  size_t i = 0, j = 0, sub;
+  while (i < n) {
+    size_t k = utf8_seq(u + i, n - i, &sub);
+    if (k) {
+      memcpy(out + j, z + i, k);
+      j += k;
+      i += k;
+    } else {
+      memcpy(out + j, "\xEF\xBF\xBD", 3);
+      j += 3;
+      i += sub;
+    }
+  }
+  return j;
+}
+
 size_t sl_utf8_put(char *out, uint32_t c) {
   if (c < 0x80) {
     out[0] = (char)c;
