@@ -11,6 +11,7 @@
 */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,9 @@
 
 int sl_mj_int(const cJSON *o, const char *field, int *out, sl_err *err) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, field);
-  if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int)v->valuedouble) {
+  /* in range before the conversion: (int) of a larger double is undefined */
+  if (!cJSON_IsNumber(v) || !(v->valuedouble >= INT_MIN && v->valuedouble <= INT_MAX) ||
+      v->valuedouble != (double)(int)v->valuedouble) {
     sl_err_set(err, SL_EBIND, "%s: %s", field, v ? "not an integer" : "missing");
     return -1;
   }
