@@ -14,6 +14,7 @@
 ** is computed in the same order as the library.
 */
 #include <cjson/cJSON.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,7 +280,7 @@ static int read_ints(const cJSON *o, const char *field, int n, int *out, sl_err 
   cJSON_ArrayForEach(e, a) {
     if (cJSON_IsBool(e))
       out[i++] = cJSON_IsTrue(e);
-    else if (cJSON_IsNumber(e))
+    else if (cJSON_IsNumber(e) && e->valuedouble >= INT_MIN && e->valuedouble <= INT_MAX)
       out[i++] = (int)e->valuedouble;
     else {
       sl_err_set(err, SL_EBIND, "%s: element %d is not an integer", field, i);
@@ -327,7 +328,9 @@ static int load_sk_tree(tree *t, const cJSON *o, int nv, int ti, int n_in, sl_er
   t->value = sl_mj_mat(o, "value", n, nv, &rows, NULL, err);
   if (!t->value) goto done;
   const cJSON *out = cJSON_GetObjectItemCaseSensitive(o, "output");
-  t->output = cJSON_IsNumber(out) ? (int)out->valuedouble : 0;
+  t->output = !cJSON_IsNumber(out)                                   ? 0
+              : out->valuedouble >= 0 && out->valuedouble <= INT_MAX ? (int)out->valuedouble
+                                                                     : -1; /* out of range */
   rc = check_tree(t, n_in, ti, err);
   if (!rc) finish_tree(t);
 done:
