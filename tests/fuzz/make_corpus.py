@@ -5,7 +5,7 @@ repository's own inputs: statements of tests/sql/*.slt and sql-examples/*.sql
 those tests write and sql-examples/data, and the model files.  Run from the
 top of the source tree; file names are content hashes, so reruns add nothing
 twice."""
-import glob, hashlib, os, re
+import glob, hashlib, json, os, re
 
 OUT = 'tests/fuzz/corpus'
 IO = re.compile(r'file|sqlite|socket|stdin|stdout|kafka', re.I)
@@ -71,6 +71,43 @@ for data in sorted(glob.glob('sql-examples/data/*')) + sorted(glob.glob('tests/g
 for model in sorted(glob.glob('sql-examples/models/*.json')):
     put('fuzz_model', open(model, 'rb').read(), limit=64000)
 
+# small models of the kinds no file above has (docs/models.md)
+def sluice_model(kind, n, **fields):
+    return dict(format='sluice-model', version=1, kind=kind, n_features=n, **fields)
+mlp_reg = dict(kind='mlp', n_features=2, coefs=[[[1, -1], [0.5, 2]], [[1], [-1]]],
+               intercepts=[[0, 0.1], [0.2]], activation='relu', out_activation='identity')
+mlp_cls = dict(kind='mlp', n_features=2, classes=[0, 1], coefs=[[[1, -1, 0.5], [0.5, 2, 1]], [[1], [-1], [2]]],
+               intercepts=[[0, 0.1, 0], [0.2]], activation='tanh', out_activation='logistic')
+minmax = dict(kind='min_max_scaler', n_features=2, scale=[0.5, 2], min=[0, -1], feature_range=[0, 1], clip=True)
+stdsc = dict(kind='standard_scaler', n_features=2, mean=[1, 2], scale=[2, 0.5])
+kmeans = dict(kind='kmeans', n_features=2, centers=[[0, 0], [1, 1], [5, -2]])
+for m in [mlp_reg, mlp_cls, minmax, kmeans]:
+    put('fuzz_model', json.dumps(dict(format='sluice-model', version=1, **m)))
+put('fuzz_model', json.dumps(sluice_model('mlp', 2, classes=['a', 'b', 'c'], coefs=[[[1, -1, 0.5], [0.5, 2, 1]]],
+                                          intercepts=[[0, 0.1, 0]], activation='logistic', out_activation='softmax')))
+put('fuzz_model', json.dumps(sluice_model('pipeline', 2, steps=[minmax, stdsc, mlp_cls])))
+put('fuzz_model', json.dumps(sluice_model('pipeline', 2, steps=[stdsc, kmeans])))
+
+def xgb_tree(i, feat, cond, leaves):
+    # a root split and two leaves; a leaf's split_conditions entry is its value
+    return dict(id=i, left_children=[1, -1, -1], right_children=[2, -1, -1], parents=[2147483647, 0, 0],
+                split_indices=[feat, 0, 0], split_conditions=[cond] + leaves, default_left=[1, 0, 0],
+                split_type=[0, 0, 0], base_weights=[0, 0, 0], loss_changes=[1, 0, 0], sum_hessian=[2, 1, 1],
+                categories=[], categories_nodes=[], categories_segments=[], categories_sizes=[],
+                tree_param=dict(num_deleted='0', num_feature='3', num_nodes='3', size_leaf_vector='0'))
+def xgb(objective, num_class, trees, info):
+    return json.dumps(dict(version=[1, 7, 6], learner=dict(
+        attributes={}, feature_names=[], feature_types=[],
+        gradient_booster=dict(name='gbtree', model=dict(
+            gbtree_model_param=dict(num_parallel_tree='1', num_trees=str(len(trees)), size_leaf_vector='0'),
+            tree_info=info, trees=trees)),
+        learner_model_param=dict(base_score='5E-1', boost_from_average='1', num_class=str(num_class),
+                                 num_feature='3', num_target='1'),
+        objective=dict(name=objective))))
+put('fuzz_model', xgb('reg:squarederror', 0, [xgb_tree(0, 1, 0.5, [-0.25, 0.75]), xgb_tree(1, 2, -1, [0.1, -0.1])], [0, 0]))
+put('fuzz_model', xgb('multi:softprob', 3, [xgb_tree(i, i, 0.5 * i, [0.3, -0.2]) for i in range(3)], [0, 1, 2]))
+put('fuzz_model', xgb('binary:logistic', 0, [xgb_tree(0, 0, 1.5, [-0.4, 0.6])], [0]))
+
 # queries over the fuzz catalog (fuzz_catalog.h): s, loose, t, m, lr
 for q in [
     "SELECT id, name, x * 2 + 1, upper(name) || '!' FROM s WHERE x BETWEEN 1 AND 10",
@@ -91,4 +128,4 @@ for q in [
 for q in range(11):
     put('fuzz_ckpt', bytes([q]) + bytes(8))
     put('fuzz_ckpt', bytes([q]) + (1).to_bytes(8, 'little') + (3).to_bytes(8, 'little') + b'abc')
-put('fuzz_ckpt', bytes([11]) + bytes([0]) + (5).to_bytes(8, 'little') + bytes([3]) + bytes(9))
+put('fuzz_ckpt', bytes([10]) + bytes([0]) + (5).to_bytes(8, 'little') + bytes([3]) + bytes(9))
