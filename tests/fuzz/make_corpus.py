@@ -4,7 +4,9 @@ repository's own inputs: statements of tests/sql/*.slt and sql-examples/*.sql
 (a file() source replaced by the fuzz catalog's stream s), the data files
 those tests write and sql-examples/data, and the model files.  Run from the
 top of the source tree; file names are content hashes, so reruns add nothing
-twice."""
+twice.  Also writes the dictionaries tests/fuzz.sh passes to libFuzzer:
+fuzz_sql.dict (the tokenizer's keywords, operators, the functions' names) and
+fuzz_json.dict."""
 import glob, hashlib, json, os, re
 
 OUT = 'tests/fuzz/corpus'
@@ -129,3 +131,21 @@ for q in range(11):
     put('fuzz_ckpt', bytes([q]) + bytes(8))
     put('fuzz_ckpt', bytes([q]) + (1).to_bytes(8, 'little') + (3).to_bytes(8, 'little') + b'abc')
 put('fuzz_ckpt', bytes([10]) + bytes([0]) + (5).to_bytes(8, 'little') + bytes([3]) + bytes(9))
+
+# dictionaries (libFuzzer -dict): tokens the fuzzer would take long to guess
+def write_dict(name, words):
+    with open(os.path.join('tests/fuzz', name), 'w') as f:
+        f.write('# made by make_corpus.py\n')
+        for w in sorted(set(words)):
+            f.write('"%s"\n' % w.replace('\\', '\\\\').replace('"', '\\"'))
+tok = open('src/tokenize.c', encoding='utf-8').read()
+words = re.findall(r'\{"([A-Z_]+)", TK_', tok)
+for c in sorted(glob.glob('src/*.c')):
+    words += re.findall(r'^\s*[A-Z_]+\("([a-z_0-9]+)",', open(c, encoding='utf-8').read(), re.M)
+words += ['->', '->>', '=>', '||', '<=', '>=', '<>', '!=', '==', '<<', '>>', "x'", "''", '/*', '*/', '--',
+          'window_start', 'window_end', 'TUMBLE', 'HOP', 'SESSION', "INTERVAL '1' SECOND", 's', 't', 'm', 'lr',
+          'loose', 'id', 'name', 'x', 'ts', 'v', 'k', 'label', 'w', 'predict_proba', 'predict_label', 'EXPLAIN']
+write_dict('fuzz_sql.dict', words)
+write_dict('fuzz_json.dict', ['{', '}', '[', ']', ':', ',', 'true', 'false', 'null', '"id"', '"name"', '"x"',
+                              '"ts"', '"v"', '"nested"', '"tags"', '1e308', '-0', '\\u00e9', '\\ud83d\\ude00',
+                              '\\"', '2024-01-01T00:00:00Z', '0.5', '-1'])
