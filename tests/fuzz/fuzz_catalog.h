@@ -1,7 +1,8 @@
 /*
 ** fuzz_catalog.h - the catalog the SQL and checkpoint targets plan against
 ** (fuzz_sql.c, fuzz_ckpt.c): a stream with a watermark, a schemaless stream,
-** a table with rows, a model loaded from a file and a model that learns.
+** a table with rows, a model loaded from a file and models that learn (lr
+** with its dimension declared, lg and km without).
 ** Made once per process; its streams read files that are never opened
 ** (planning only checks connectors).
 */
@@ -36,7 +37,9 @@ static sluice *fuzz_catalog_open(void) {
            "CREATE TABLE t (k INTEGER, label TEXT, w REAL);\n"
            "INSERT INTO t VALUES (1, 'one', 0.5), (2, 'two', NULL), (NULL, 'none', -1);\n"
            "CREATE MODEL m FROM '%s';\n"
-           "CREATE MODEL lr TYPE linear_sgd WITH (features => 2);\n",
+           "CREATE MODEL lr TYPE linear_sgd WITH (features => 2);\n"
+           "CREATE MODEL lg TYPE logistic_sgd WITH (intercept => true);\n"
+           "CREATE MODEL km TYPE kmeans_stream WITH (k => 3);\n",
            path);
   sl_err err = {0};
   if (sl_engine_exec(db, sql, SL_EXEC_IMMEDIATE, NULL, NULL, &err)) {

@@ -2,11 +2,12 @@
 ** fuzz_ckpt.c - libFuzzer target for checkpoint decoding: the bytes a
 ** restart reads back from the state directory (src/checkpoint.c's sl_ckr_*
 ** readers) and the operator state loads built on them (aggregates with and
-** without windows, count(DISTINCT), EMIT CHANGES, top_k, a trainable model's
-** train(), stream-table and interval joins).  The first input byte picks
-** the query whose operators load the rest; a query that loads then
-** finishes, so the restored state is also emitted.  The last choice reads
-** the bytes as a sequence of encoded values with the sl_ckr_* readers.
+** without windows, count(DISTINCT), EMIT CHANGES, top_k, trainable models'
+** train() with a dimension declared or not, stream-table and interval
+** joins).  The first input byte picks the query whose operators load the
+** rest; a query that loads then finishes, so the restored state is also
+** emitted.  The last choice reads the bytes as a sequence of encoded values
+** with the sl_ckr_* readers.
 */
 #include <stdint.h>
 #include <stdlib.h>
@@ -34,6 +35,8 @@ static const char *const queries[] = {
     "SELECT a.id, b.name FROM s AS a JOIN s AS b ON a.id = b.id AND b.ts BETWEEN a.ts AND "
     "a.ts + INTERVAL '5' SECOND",
     "SELECT count(*), sum(x) FROM s GROUP BY TUMBLE(ts, 5000)",
+    "SELECT train(lg, id > 0, v), train(km, v) FROM s GROUP BY HOP(ts, INTERVAL '1' SECOND, "
+    "INTERVAL '2' SECOND)",
 };
 #define NQUERY ((int)(sizeof queries / sizeof *queries))
 

@@ -126,11 +126,13 @@ for q in [
     "SELECT abs(-1), round(2.5), length('abc'), substr('hello', 2, 3), coalesce(NULL, 1), nullif(1, 1), 1 / 0, 7 % 3",
 ]:
     put('fuzz_sql', q)
-# checkpoint states: the query's index, then a count of nothing
-for q in range(11):
+# checkpoint states: the query's index (fuzz_ckpt.c: NQUERY queries, then the
+# value reader), then a count of nothing
+NQUERY = 11
+for q in range(NQUERY + 1):
     put('fuzz_ckpt', bytes([q]) + bytes(8))
     put('fuzz_ckpt', bytes([q]) + (1).to_bytes(8, 'little') + (3).to_bytes(8, 'little') + b'abc')
-put('fuzz_ckpt', bytes([10]) + bytes([0]) + (5).to_bytes(8, 'little') + bytes([3]) + bytes(9))
+put('fuzz_ckpt', bytes([NQUERY]) + bytes([0]) + (5).to_bytes(8, 'little') + bytes([3]) + bytes(9))
 
 # dictionaries (libFuzzer -dict): tokens the fuzzer would take long to guess
 def write_dict(name, words):
