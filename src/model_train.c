@@ -824,7 +824,7 @@ static int load_state(sl_trainer *t, const void *z, size_t n, int any_dim, sl_er
           last_time = sl_ckr_i64(&r), version = sl_ckr_i64(&r);
   double *w = NULL, *centers = NULL, *cw = NULL;
   if (ok) {
-    w = load_array(&r, dim + (intercept ? 1 : 0), &ok);
+    w = load_array(&r, (int64_t)dim + (intercept ? 1 : 0), &ok);
     centers = load_array(&r, (int64_t)k * dim, &ok);
     cw = load_array(&r, k, &ok);
   }
