@@ -42,7 +42,7 @@ for t in $targets; do
   maxlen=4096
   [ $t = fuzz_model ] && maxlen=65536 # an XGBoost model of a few trees
   echo "== $t: ${seconds}s"
-  if "$fuzzdir/$t" -seed=1 -jobs=1 -timeout=25 -rss_limit_mb=2048 -max_len=$maxlen \
+  if "$fuzzdir/$t" -seed=1 -timeout=25 -rss_limit_mb=2048 -max_len=$maxlen \
       -max_total_time="$seconds" -print_final_stats=1 $dict -artifact_prefix="$run/" \
       "$run/new" "$corpus" > "$run/log" 2>&1; then
     grep -E '^stat::number_of_executed_units|^#[0-9]+.*DONE' "$run/log" | tail -n 2
