@@ -12,6 +12,8 @@ packages=(
   build-essential autoconf automake libtool pkg-config lemon
   librdkafka-dev libcjson-dev libopenblas-dev libsqlite3-dev libedit-dev
   libmicrohttpd-dev libcurl4-openssl-dev
+  # the fuzz targets (tests/fuzz.sh): clang and its libFuzzer runtime
+  clang libclang-rt-dev
   # tests (the sqlite3 oracle, script(1) for the shell test, a Prometheus text parser), benchmarks (sqlite3 and
   # Python peers, hyperfine) and formatting
   sqlite3 bsdutils curl python3-prometheus-client python3-numpy python3-sklearn python3-xgboost hyperfine clang-format

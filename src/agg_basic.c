@@ -663,7 +663,8 @@ static int topk_load(void *state, const void *z, size_t n) {
   sl_ckrd_init(&r, z, n);
   s->k = sl_ckr_i64(&r);
   int64_t cnt = sl_ckr_i64(&r);
-  if (cnt < 0 || cnt > (int64_t)n) return -1;
+  /* k comes from the step, which refuses k < 1 before counting a value */
+  if (cnt < 0 || cnt > (int64_t)n || (cnt > 0 && s->k < 1)) return -1;
   s->cap = (int)cnt;
   s->n = 0;
   if (s->cap) s->e = sl_realloc(s->e, sizeof(topk_entry) * (size_t)s->cap);

@@ -9,6 +9,7 @@
 ** process being killed (kill -9) and the machine losing power.
 */
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -336,7 +337,14 @@ void sl_ckr_value(sl_ckrd *r, sl_value *out) {
   switch (type) {
   case SL_NULL: break;
   case SL_INTEGER: sl_value_set_int(out, sl_ckr_i64(r)); break;
-  case SL_REAL: sl_value_set_real(out, sl_ckr_f64(r)); break;
+  case SL_REAL: {
+    double d = sl_ckr_f64(r);
+    if (isnan(d)) /* never written: the engine's REAL values are never NaN */
+      r->bad = 1;
+    else
+      sl_value_set_real(out, d);
+    break;
+  }
   case SL_TEXT:
     z = sl_ckr_bytes(r, &n);
     sl_value_set_text(out, z, n);

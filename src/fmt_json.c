@@ -140,15 +140,19 @@ static int find_col(json_decoder *d, int pos, const char *key, size_t klen, int 
   return s->col;
 }
 
-/* "malformed JSON at byte N" (N 1-based) or "malformed JSON: truncated after N
-** bytes" in the arena, or a static string without an arena. */
+/* "malformed JSON at byte N" (N 1-based; with why when nested too deeply)
+** or "malformed JSON: truncated after N bytes" in the arena, or a static
+** string without an arena. */
 static const char *malformed(const char *rec, size_t len, size_t at, sl_arena *arena) {
   if (!arena) return "malformed JSON";
-  char *m = sl_arena_alloc(arena, 64);
+  char *m = sl_arena_alloc(arena, 128);
   if (at >= len)
-    snprintf(m, 64, "malformed JSON: truncated after %zu bytes", len);
+    snprintf(m, 128, "malformed JSON: truncated after %zu bytes", len);
+  else if (sl_json_too_deep(rec, len, at))
+    snprintf(m, 128, "malformed JSON at byte %zu: nested deeper than %d arrays and objects", at + 1,
+             SL_JSON_MAX_DEPTH);
   else
-    snprintf(m, 64, "malformed JSON at byte %zu", at + 1);
+    snprintf(m, 128, "malformed JSON at byte %zu", at + 1);
   return m;
 }
 

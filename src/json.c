@@ -243,6 +243,24 @@ size_t sl_json_skip(const char *z, size_t n, size_t i, sl_json_kind *kind) {
   return sl_json_check(z, n, i, kind, NULL);
 }
 
+int sl_json_too_deep(const char *z, size_t n, size_t bad) {
+  if (bad >= n || (z[bad] != '[' && z[bad] != '{')) return 0;
+  /* the text before bad scanned valid: brackets outside strings count */
+  size_t depth = 0;
+  for (size_t i = 0; i < bad; i++) {
+    char c = z[i];
+    if (c == '"') {
+      for (i++; i < bad && z[i] != '"'; i++)
+        if (z[i] == '\\') i++;
+    } else if (c == '[' || c == '{') {
+      depth++;
+    } else if ((c == ']' || c == '}') && depth) {
+      depth--;
+    }
+  }
+  return depth >= SL_JSON_MAX_DEPTH;
+}
+
 /* 1 if z[0..n) is one JSON value with optional whitespace around it. */
 int sl_json_valid(const char *z, size_t n) {
   size_t i = sl_json_ws(z, n, 0);

@@ -38,6 +38,10 @@ size_t sl_json_skip(const char *z, size_t n, size_t i, sl_json_kind *kind);
 ** given) gets the offset of the first byte that cannot continue a valid
 ** value, or n when the text ends too soon. */
 size_t sl_json_check(const char *z, size_t n, size_t i, sl_json_kind *kind, size_t *bad);
+/* 1 if a scanner that stopped at z[bad] (sl_json_check's *bad) stopped
+** because the array or object opening there is nested deeper than
+** SL_JSON_MAX_DEPTH, the text before it being valid; else 0. */
+int sl_json_too_deep(const char *z, size_t n, size_t bad);
 /* 1 if z[0..n) is exactly one JSON value, optionally surrounded by whitespace. */
 int sl_json_valid(const char *z, size_t n);
 

@@ -776,7 +776,8 @@ static void save_array(sl_buf *out, const double *x, int64_t n) {
     sl_ck_f64(out, x[i]);
 }
 
-/* n doubles into a new array (NULL when saved absent); *ok = 0 on a misfit. */
+/* n doubles into a new array (NULL when saved absent); *ok = 0 on a misfit
+** or a number that is not finite (state_model could not make a model). */
 static double *load_array(sl_ckrd *r, int64_t want, int *ok) {
   int64_t n = sl_ckr_i64(r);
   if (n < 0) return NULL;
@@ -786,7 +787,7 @@ static double *load_array(sl_ckrd *r, int64_t want, int *ok) {
   }
   double *x = sl_malloc(sizeof(double) * (size_t)(n ? n : 1));
   for (int64_t i = 0; i < n; i++)
-    x[i] = sl_ckr_f64(r);
+    if (!isfinite(x[i] = sl_ckr_f64(r))) *ok = 0;
   return x;
 }
 
@@ -824,9 +825,12 @@ static int load_state(sl_trainer *t, const void *z, size_t n, int any_dim, sl_er
           last_time = sl_ckr_i64(&r), version = sl_ckr_i64(&r);
   double *w = NULL, *centers = NULL, *cw = NULL;
   if (ok) {
-    w = load_array(&r, dim + (intercept ? 1 : 0), &ok);
+    w = load_array(&r, (int64_t)dim + (intercept ? 1 : 0), &ok);
     centers = load_array(&r, (int64_t)k * dim, &ok);
     cw = load_array(&r, k, &ok);
+    /* a trainer that knows its dimension has its arrays (init_state): a
+    ** dimension without them would be allocated here, however large */
+    if (dim > 0 && (t->kind == T_KMEANS ? !centers || !cw : !w)) ok = 0;
   }
   if (!ok || r.bad || r.p != r.end) {
     free(w);

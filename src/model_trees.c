@@ -15,6 +15,7 @@
 */
 #include <cjson/cJSON.h>
 #include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -960,7 +960,12 @@ static int aggregate_load(sl_operator *base, const void *z, size_t n, sl_err *er
       for (int i = 0; i < nk; i++)
         sl_ckr_value(&r, &keys[i]);
       if (r.bad) break;
+      size_t ngroups = p->groups.count;
       group *g = find_group(p, start, end, keys);
+      if (p->groups.count == ngroups) { /* saved twice: its state would load over the first */
+        r.bad = 1;
+        break;
+      }
       for (int a = 0; a < p->spec.naggs && !r.bad; a++) {
         int64_t nd = sl_ckr_i64(&r);
         for (int64_t i = 0; i < nd && !r.bad; i++) {
@@ -976,12 +981,18 @@ static int aggregate_load(sl_operator *base, const void *z, size_t n, sl_err *er
   }
   int64_t nsk = sl_ckr_i64(&r);
   int64_t kseq = sl_ckr_i64(&r);
+  if (nsk && p->spec.wkind != SL_WIN_SESSION) r.bad = 1; /* sessions of another query */
   for (int64_t k = 0; k < nsk && !r.bad; k++) {
     int64_t seq = sl_ckr_i64(&r);
     for (int i = 0; i < nk; i++)
       sl_ckr_value(&r, &keys[i]);
     if (r.bad) break;
+    size_t nskeys = p->skeys.count;
     skey *sk = find_skey(p, keys);
+    if (p->skeys.count == nskeys) { /* saved twice: its sessions would replace the first */
+      r.bad = 1;
+      break;
+    }
     sk->seq = seq;
     int64_t ns = sl_ckr_i64(&r);
     session **tail = &sk->sessions;

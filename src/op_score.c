@@ -86,9 +86,10 @@ static const char *fill(op_score *p, int i, int k) {
   const sl_mcall *mc = &p->calls.a[i];
   call_state *c = &p->cs[i];
   const sl_model *m = c->m;
+  /* a trainable model before its first update: NULL (and c->x may be NULL) */
+  if (m->n_in == 0) return NULL;
   double *x = c->x + (size_t)k * (size_t)m->n_in;
   sl_value *r = &p->vm.reg[c->arg_reg];
-  if (m->n_in == 0) return NULL; /* a trainable model before its first update: NULL */
   if (mc->vector) {
     sl_value *v = &r[0];
     if (v->type == SL_TEXT) { /* a JSON array, or "1,2,3" */

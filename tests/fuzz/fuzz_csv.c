@@ -1,0 +1,11 @@
+/*
+** fuzz_csv.c - libFuzzer target for the CSV record format (src/fmt_csv.c):
+** framing, decoding with a declared schema and without one, and encoding
+** the decoded row again (the driver: fuzz_format.h).
+*/
+#include "fuzz_format.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  fuzz_format(&sl_fmt_csv, data, size);
+  return 0;
+}

@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""make_corpus.py - (re)makes the seed corpora of tests/fuzz/corpus/ from the
+repository's own inputs: statements of tests/sql/*.slt and sql-examples/*.sql
+(a file() source replaced by the fuzz catalog's stream s), the data files
+those tests write and sql-examples/data, and the model files.  Run from the
+top of the source tree; file names are content hashes, so reruns add nothing
+twice.  Also writes the dictionaries tests/fuzz.sh passes to libFuzzer:
+fuzz_sql.dict (the tokenizer's keywords, operators, the functions' names) and
+fuzz_json.dict."""
+import glob, hashlib, json, os, re
+
+OUT = 'tests/fuzz/corpus'
+IO = re.compile(r'file|sqlite|socket|stdin|stdout|kafka', re.I)
+seen = {}
+
+def put(target, data, limit=4000):
+    if isinstance(data, str):
+        data = data.encode()
+    if not data or len(data) > limit:
+        return
+    d = os.path.join(OUT, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, hashlib.sha1(data).hexdigest()[:16]), 'wb') as f:
+        f.write(data)
+
+def sql_seed(stmt):
+    stmt = re.sub(r"\bfile\s*\((?:[^()']|'[^']*')*\)", 's', stmt.strip(), flags=re.I)
+    if stmt and not IO.search(stmt):
+        put('fuzz_sql', stmt)
+
+def slt_blocks(path):
+    """(kind, name, lines) for each record of an .slt file."""
+    lines = open(path, encoding='utf-8').read().split('\n')
+    i = 0
+    while i < len(lines):
+        head = lines[i]
+        i += 1
+        if not head.strip() or head.startswith('#'):
+            continue
+        body = []
+        while i < len(lines) and lines[i].strip() and lines[i] != '----':
+            body.append(lines[i])
+            i += 1
+        yield head.split(), body
+
+for slt in sorted(glob.glob('tests/sql/*.slt')):
+    for head, body in slt_blocks(slt):
+        if head[0] in ('statement', 'query'):
+            sql_seed('\n'.join(body))
+        elif head[0] == 'file' and len(head) > 1:
+            text = '\n'.join(body) + '\n'
+            name = head[1]
+            if name.endswith('.csv'):
+                put('fuzz_csv', b'\0' + text.encode())  # header line names the columns
+                put('fuzz_raw', b'\0' + text.encode())
+            elif name.endswith('.json') or name.endswith('.jsonl'):
+                if '"format"' in text or '"learner"' in text:
+                    put('fuzz_model', text)
+                else:
+                    put('fuzz_json', b'\0' + text.encode())
+                    put('fuzz_json', b'\1' + text.encode())
+for sql in sorted(glob.glob('sql-examples/*.sql')) + sorted(glob.glob('tests/golden/*.sql')):
+    for stmt in open(sql, encoding='utf-8').read().split(';'):
+        stmt = '\n'.join(l for l in stmt.split('\n') if not l.strip().startswith('--'))
+        sql_seed(stmt)
+for data in sorted(glob.glob('sql-examples/data/*')) + sorted(glob.glob('tests/golden/data/*')):
+    lines = open(data, encoding='utf-8').read().split('\n')
+    head = '\n'.join(lines[:6]) + '\n'
+    target = 'fuzz_csv' if data.endswith('.csv') else 'fuzz_json'
+    put(target, b'\0' + head.encode())
+    put(target, b'\1' + head.encode())
+    put('fuzz_raw', b'\0' + head.encode())
+for model in sorted(glob.glob('sql-examples/models/*.json')):
+    put('fuzz_model', open(model, 'rb').read(), limit=64000)
+
+# small models of the kinds no file above has (docs/models.md)
+def sluice_model(kind, n, **fields):
+    return dict(format='sluice-model', version=1, kind=kind, n_features=n, **fields)
+mlp_reg = dict(kind='mlp', n_features=2, coefs=[[[1, -1], [0.5, 2]], [[1], [-1]]],
+               intercepts=[[0, 0.1], [0.2]], activation='relu', out_activation='identity')
+mlp_cls = dict(kind='mlp', n_features=2, classes=[0, 1], coefs=[[[1, -1, 0.5], [0.5, 2, 1]], [[1], [-1], [2]]],
+               intercepts=[[0, 0.1, 0], [0.2]], activation='tanh', out_activation='logistic')
+minmax = dict(kind='min_max_scaler', n_features=2, scale=[0.5, 2], min=[0, -1], feature_range=[0, 1], clip=True)
+stdsc = dict(kind='standard_scaler', n_features=2, mean=[1, 2], scale=[2, 0.5])
+kmeans = dict(kind='kmeans', n_features=2, centers=[[0, 0], [1, 1], [5, -2]])
+for m in [mlp_reg, mlp_cls, minmax, kmeans]:
+    put('fuzz_model', json.dumps(dict(format='sluice-model', version=1, **m)))
+put('fuzz_model', json.dumps(sluice_model('mlp', 2, classes=['a', 'b', 'c'], coefs=[[[1, -1, 0.5], [0.5, 2, 1]]],
+                                          intercepts=[[0, 0.1, 0]], activation='logistic', out_activation='softmax')))
+put('fuzz_model', json.dumps(sluice_model('pipeline', 2, steps=[minmax, stdsc, mlp_cls])))
+put('fuzz_model', json.dumps(sluice_model('pipeline', 2, steps=[stdsc, kmeans])))
+
+def xgb_tree(i, feat, cond, leaves):
+    # a root split and two leaves; a leaf's split_conditions entry is its value
+    return dict(id=i, left_children=[1, -1, -1], right_children=[2, -1, -1], parents=[2147483647, 0, 0],
+                split_indices=[feat, 0, 0], split_conditions=[cond] + leaves, default_left=[1, 0, 0],
+                split_type=[0, 0, 0], base_weights=[0, 0, 0], loss_changes=[1, 0, 0], sum_hessian=[2, 1, 1],
+                categories=[], categories_nodes=[], categories_segments=[], categories_sizes=[],
+                tree_param=dict(num_deleted='0', num_feature='3', num_nodes='3', size_leaf_vector='0'))
+def xgb(objective, num_class, trees, info):
+    return json.dumps(dict(version=[1, 7, 6], learner=dict(
+        attributes={}, feature_names=[], feature_types=[],
+        gradient_booster=dict(name='gbtree', model=dict(
+            gbtree_model_param=dict(num_parallel_tree='1', num_trees=str(len(trees)), size_leaf_vector='0'),
+            tree_info=info, trees=trees)),
+        learner_model_param=dict(base_score='5E-1', boost_from_average='1', num_class=str(num_class),
+                                 num_feature='3', num_target='1'),
+        objective=dict(name=objective))))
+put('fuzz_model', xgb('reg:squarederror', 0, [xgb_tree(0, 1, 0.5, [-0.25, 0.75]), xgb_tree(1, 2, -1, [0.1, -0.1])], [0, 0]))
+put('fuzz_model', xgb('multi:softprob', 3, [xgb_tree(i, i, 0.5 * i, [0.3, -0.2]) for i in range(3)], [0, 1, 2]))
+put('fuzz_model', xgb('binary:logistic', 0, [xgb_tree(0, 0, 1.5, [-0.4, 0.6])], [0]))
+
+# queries over the fuzz catalog (fuzz_catalog.h): s, loose, t, m, lr
+for q in [
+    "SELECT id, name, x * 2 + 1, upper(name) || '!' FROM s WHERE x BETWEEN 1 AND 10",
+    "SELECT m(x, id), predict(m, x, 1), decision_function(m, 1, 2) FROM s",
+    "SELECT name, window_start, count(*), avg(x) FROM s GROUP BY name, TUMBLE(ts, INTERVAL '10' SECOND) HAVING count(*) > 1",
+    "SELECT s.id, t.label, t.w FROM s JOIN t ON s.id = t.k WHERE t.w > 0",
+    "SELECT a.id, b.name FROM s AS a JOIN s AS b ON a.id = b.id AND b.ts BETWEEN a.ts AND a.ts + INTERVAL '5' SECOND",
+    "SELECT train(lr, x, v) FROM s GROUP BY TUMBLE(ts, INTERVAL '1' SECOND)",
+    "SELECT k, label, CASE WHEN w IS NULL THEN 'none' ELSE printf('%.2f', w) END FROM t ORDER BY k",
+    "SELECT json_extract('{\"a\": [1, 2, {\"b\": 3}]}', '$.a[2].b'), vector(1, 2, 3), cast('12' AS INTEGER)",
+    "SELECT a.b, tags FROM loose WHERE nested IS NOT NULL",
+    "EXPLAIN SELECT window_start, count(*) FROM s GROUP BY HOP(ts, INTERVAL '5' SECOND, INTERVAL '10' SECOND) EMIT CHANGES",
+    "SELECT count(*), sum(w), min(label), max(k) FROM t",
+    "SELECT abs(-1), round(2.5), length('abc'), substr('hello', 2, 3), coalesce(NULL, 1), nullif(1, 1), 1 / 0, 7 % 3",
+]:
+    put('fuzz_sql', q)
+# checkpoint states: the query's index (fuzz_ckpt.c: NQUERY queries, then the
+# value reader), then a count of nothing
+NQUERY = 11
+for q in range(NQUERY + 1):
+    put('fuzz_ckpt', bytes([q]) + bytes(8))
+    put('fuzz_ckpt', bytes([q]) + (1).to_bytes(8, 'little') + (3).to_bytes(8, 'little') + b'abc')
+put('fuzz_ckpt', bytes([NQUERY]) + bytes([0]) + (5).to_bytes(8, 'little') + bytes([3]) + bytes(9))
+
+# dictionaries (libFuzzer -dict): tokens the fuzzer would take long to guess
+def write_dict(name, words):
+    with open(os.path.join('tests/fuzz', name), 'w') as f:
+        f.write('# made by make_corpus.py\n')
+        for w in sorted(set(words)):
+            f.write('"%s"\n' % w.replace('\\', '\\\\').replace('"', '\\"'))
+tok = open('src/tokenize.c', encoding='utf-8').read()
+words = re.findall(r'\{"([A-Z_]+)", TK_', tok)
+for c in sorted(glob.glob('src/*.c')):
+    words += re.findall(r'^\s*[A-Z_]+\("([a-z_0-9]+)",', open(c, encoding='utf-8').read(), re.M)
+words += ['->', '->>', '=>', '||', '<=', '>=', '<>', '!=', '==', '<<', '>>', "x'", "''", '/*', '*/', '--',
+          'window_start', 'window_end', 'TUMBLE', 'HOP', 'SESSION', "INTERVAL '1' SECOND", 's', 't', 'm', 'lr',
+          'loose', 'id', 'name', 'x', 'ts', 'v', 'k', 'label', 'w', 'predict_proba', 'predict_label', 'EXPLAIN']
+write_dict('fuzz_sql.dict', words)
+write_dict('fuzz_json.dict', ['{', '}', '[', ']', ':', ',', 'true', 'false', 'null', '"id"', '"name"', '"x"',
+                              '"ts"', '"v"', '"nested"', '"tags"', '1e308', '-0', '\\u00e9', '\\ud83d\\ude00',
+                              '\\"', '2024-01-01T00:00:00Z', '0.5', '-1'])
