@@ -45,6 +45,7 @@
 ** else by the first batch trained; before that the model predicts NULL.
 */
 #include <cjson/cJSON.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -832,6 +833,7 @@ static int load_state(sl_trainer *t, const void *z, size_t n, int any_dim, sl_er
     ** dimension without them would be allocated here, however large */
     if (dim > 0 && (t->kind == T_KMEANS ? !centers || !cw : !w)) ok = 0;
   }
+  if (version < 0 || version > INT_MAX) ok = 0; /* version - 1 below stays an int */
   if (!ok || r.bad || r.p != r.end) {
     free(w);
     free(centers);

@@ -574,9 +574,15 @@ static int close_sessions(op_aggregate *p, int64_t wm, const sl_batch *in, sl_er
       g.state = sl_calloc(1, p->state_size ? p->state_size : 1);
       if (p->spec.has_distinct) g.dv = sl_calloc((size_t)p->spec.naggs, sizeof(dset));
       for (int r = 0; r < s->nrows; r++) {
-        memcpy(p->fakereg + p->buf_first, s->rows + (size_t)r * (size_t)p->nbuf,
-               sizeof(sl_value) * (size_t)p->nbuf);
+        sl_value *row = s->rows + (size_t)r * (size_t)p->nbuf, *reg = p->fakereg + p->buf_first;
+        memcpy(reg, row, sizeof(sl_value) * (size_t)p->nbuf);
         step_group(p, &g, p->fakereg);
+        /* a conversion made while stepping (an INTEGER's text for
+        ** group_concat) is the row's: it owns the buffer, frees it */
+        for (int j = 0; j < p->nbuf; j++) {
+          account(p, value_bytes(&reg[j]) - value_bytes(&row[j]), 0);
+          row[j] = reg[j];
+        }
       }
       memset(p->fakereg + p->buf_first, 0, sizeof(sl_value) * (size_t)p->nbuf);
       rc = emit_group(p, &g, s->end, 1, err);

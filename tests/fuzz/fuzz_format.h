@@ -69,6 +69,12 @@ static void fuzz_format(const sl_format *f, const uint8_t *data, size_t size) {
     if (f->frame) {
       used = f->frame(buf + at, len - at, 1, &rec_len);
       if (used == 0) break;
+      if (used == SL_FRAME_BAD) { /* as the reader: the first line is rejected, the next read */
+        const char *nl = memchr(buf + at, '\n', len - at);
+        if (!nl) break;
+        at = (size_t)(nl - buf) + 1;
+        continue;
+      }
     }
     const char *rec = buf + at;
     at += used;
