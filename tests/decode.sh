@@ -19,10 +19,8 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 sluice=${SLUICE:-$here/../sluice}
 py=/usr/bin/python3
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 . "$here/lib.sh"
-cd "$work" || exit 99
+in_workdir
 
 # ---- CSV: one stray quote costs one line ------------------------------------------
 $py - <<'PY'

@@ -17,10 +17,8 @@ set -u
 export LC_ALL=C
 here=$(cd "$(dirname "$0")" && pwd)
 sluice=${SLUICE:-$here/../sluice}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 . "$here/lib.sh"
-cd "$work" || exit 1
+in_workdir
 
 cat > ev.jsonl <<'EOF'
 {"k":"a","v":1,"ts":1000}

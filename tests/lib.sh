@@ -1,6 +1,7 @@
 # tests/lib.sh - sourced by the shell tests: a tally of checks and small
 # helpers.  ok / bad "what" count a check; check and contains compare;
-# finish NAME prints the tally and exits 0 only when nothing failed.
+# finish NAME prints the tally and exits 0 only when nothing failed;
+# in_workdir makes and enters a scratch directory.
 pass=0 fail=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
@@ -19,6 +20,12 @@ finish() {
   echo "$1: $pass passed, $fail failed"
   [ "$fail" -eq 0 ]
   exit $?
+}
+# in_workdir: a fresh directory $work, removed at exit, made the current one.
+in_workdir() {
+  work=$(mktemp -d) || exit 99
+  trap 'rm -rf "$work"' EXIT
+  cd "$work" || exit 99
 }
 # A TCP port free on the loopback now.
 free_port() {

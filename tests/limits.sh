@@ -11,10 +11,8 @@ export LC_ALL=C
 here=$(cd "$(dirname "$0")" && pwd)
 sluice=${SLUICE:-$here/../sluice}
 py=/usr/bin/python3
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 . "$here/lib.sh"
-cd "$work" || exit 1
+in_workdir
 
 printf '{"x":1}\n{"x":2}\n' > n.jsonl
 

@@ -11,10 +11,8 @@ set -u
 export LC_ALL=C
 here=$(cd "$(dirname "$0")" && pwd)
 sluice=${SLUICE:-$here/../sluice}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 . "$here/lib.sh"
-cd "$work" || exit 1
+in_workdir
 
 # load PATH: the error (stderr) of CREATE MODEL from PATH
 load() { "$sluice" -e "CREATE MODEL x FROM '$1'" 2>&1 >/dev/null; }
