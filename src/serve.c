@@ -1170,7 +1170,7 @@ static int split_listen(const char *listen, char *host, size_t hostcap, char *po
     return -1;
   snprintf(host, hostcap, "%.*s", (int)(hend - h), h);
   if (!*host) snprintf(host, hostcap, "127.0.0.1");
-  snprintf(port, portcap, "%s", p);
+  memcpy(port, p, strlen(p) + 1); /* fits: checked above */
   return 0;
 }
 
