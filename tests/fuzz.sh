@@ -28,7 +28,9 @@ if [ -n "$missing" ]; then
 fi
 
 if [ "$1" = --long ]; then seconds=${FUZZ_SECONDS:-3600}; else seconds=15; fi
-# libFuzzer's own handling of errors; leak checks stay on.
+# libFuzzer's own handling of errors; leak checks stay on.  4 GB of memory:
+# printf('%999999999d', 1) is a legal text of 10^9 bytes (SQLite's limit),
+# made twice under ASan.
 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1:abort_on_error=0
 UBSAN_OPTIONS=${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:halt_on_error=1
 export ASAN_OPTIONS UBSAN_OPTIONS
@@ -42,7 +44,7 @@ for t in $targets; do
   maxlen=4096
   [ $t = fuzz_model ] && maxlen=65536 # an XGBoost model of a few trees
   echo "== $t: ${seconds}s"
-  if "$fuzzdir/$t" -seed=1 -timeout=25 -rss_limit_mb=2048 -max_len=$maxlen \
+  if "$fuzzdir/$t" -seed=1 -timeout=25 -rss_limit_mb=4096 -max_len=$maxlen \
       -max_total_time="$seconds" -print_final_stats=1 $dict -artifact_prefix="$run/" \
       "$run/new" "$corpus" > "$run/log" 2>&1; then
     grep -E '^stat::number_of_executed_units|^#[0-9]+.*DONE' "$run/log" | tail -n 2
