@@ -86,15 +86,17 @@ int sluice_exec(sluice *db, const char *sql, sluice_row_cb cb, void *ud, char **
 int sl_engine_text_row(sl_row_fn fn, void *ud, int ncol, const char *const *names,
                        const char *const *cells) {
   if (!fn) return 0;
-  sl_value vals[8];
-  sl_value *ptrs[8];
-  for (int i = 0; i < ncol && i < 8; i++) {
+  sl_value vals[SL_TEXT_ROW_MAX];
+  sl_value *ptrs[SL_TEXT_ROW_MAX];
+  SL_ASSERT(ncol >= 0 && ncol <= SL_TEXT_ROW_MAX);
+  if (ncol > SL_TEXT_ROW_MAX) ncol = SL_TEXT_ROW_MAX; /* fn never reads past what is set */
+  for (int i = 0; i < ncol; i++) {
     memset(&vals[i], 0, sizeof vals[i]);
     if (cells[i]) sl_value_borrow_text(&vals[i], cells[i], strlen(cells[i]), 0);
     ptrs[i] = &vals[i];
   }
   int rc = fn(ud, ncol, names, ptrs);
-  for (int i = 0; i < ncol && i < 8; i++)
+  for (int i = 0; i < ncol; i++)
     sl_value_free(&vals[i]); /* fn may have rendered into a value's buffer */
   return rc;
 }

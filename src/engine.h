@@ -105,9 +105,10 @@ void sl_engine_set_hooks(sluice *db, const sl_engine_hooks *h);
 ** without a state directory (err untouched) or when it cannot be opened
 ** (err set). */
 struct sl_ckpt *sl_engine_state(sluice *db, sl_err *err);
-/* Send one row of ncol (at most 8) text cells to fn (a no-op when fn is
-** NULL); NULL cells become NULL values.  The cells stay the caller's.
-** Returns what fn returns. */
+/* Send one row of ncol (at most SL_TEXT_ROW_MAX) text cells to fn (a no-op
+** when fn is NULL); NULL cells become NULL values.  The cells stay the
+** caller's.  Returns what fn returns. */
+#define SL_TEXT_ROW_MAX 16
 int sl_engine_text_row(sl_row_fn fn, void *ud, int ncol, const char *const *names,
                        const char *const *cells);
 
