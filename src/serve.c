@@ -1021,31 +1021,38 @@ typedef struct sl_logrec {
   char *text; /* owned */
 } sl_logrec;
 
-/* Read the records of the log at path; a truncated last record (a crash
-** while writing) ends it.  Returns how many (*out owned by the caller). */
-static int read_log(const char *path, sl_logrec **out) {
+/* Read the records of the log at path.  A record that is not whole (a
+** crash while writing it) ends the log: *valid is set to the bytes before
+** it.  Returns how many records (*out owned by the caller). */
+static int read_log(const char *path, sl_logrec **out, long *valid) {
   *out = NULL;
+  *valid = 0;
   FILE *f = fopen(path, "rb");
   if (!f) return 0;
   char *text = sl_read_all(f);
   fclose(f);
   size_t total = strlen(text);
-  const char *p = text;
+  const char *p = text, *end = text + total;
   int n = 0;
-  while (p < text + total) {
-    char kind;
-    size_t len;
-    int used = 0, job = 0;
-    if (sscanf(p, "%c %zu %d\n%n", &kind, &len, &job, &used) != 3 || !used ||
-        (size_t)(text + total - p - used) < len + 1)
-      break;
+  while (p < end) {
+    /* "K LEN JOB\n", parsed strictly: TEXT may start with blanks */
+    char *q;
+    if (end - p < 3 || p[1] != ' ' || !(p[2] >= '0' && p[2] <= '9')) break;
+    errno = 0;
+    unsigned long long len = strtoull(p + 2, &q, 10);
+    if (errno || *q != ' ' || (q[1] != '-' && (q[1] < '0' || q[1] > '9'))) break;
+    long job = strtol(q + 1, &q, 10);
+    if (errno || *q != '\n' || job < 0 || job > 1000000000) break;
+    q++;
+    if ((unsigned long long)(end - q) < len + 1 || q[len] != '\n') break;
     *out = sl_realloc(*out, sizeof **out * (size_t)(n + 1));
-    (*out)[n].kind = kind;
-    (*out)[n].job = job;
-    (*out)[n].text = sl_strndup(p + used, len);
+    (*out)[n].kind = p[0];
+    (*out)[n].job = (int)job;
+    (*out)[n].text = sl_strndup(q, (size_t)len);
     n++;
-    p += used + len + 1;
+    p = q + len + 1;
   }
+  *valid = (long)(p - text);
   free(text);
   return n;
 }
@@ -1056,10 +1063,17 @@ static int read_log(const char *path, sl_logrec **out) {
 ** terminated since (Q: one query; T, the log of earlier versions: a whole
 ** submission), which are planned and stopped at once; X records (an
 ** interactive SELECT) are executed for their statements and the ids their
-** query took, never run.  Called before serving, with the hooks in place. */
+** query took, never run.  A record left unfinished by a crash is cut off
+** the log (appends then follow the last whole record).  Called before
+** serving, with the hooks in place. */
 static void replay_log(sl_server *s, const char *path) {
   sl_logrec *r;
-  int n = read_log(path, &r);
+  long valid;
+  int n = read_log(path, &r, &valid);
+  struct stat st;
+  if (!stat(path, &st) && st.st_size > valid && truncate(path, valid))
+    fprintf(stderr, "sluice serve: cannot cut the unfinished record off %s: %s\n", path,
+            strerror(errno));
   int nsub = 0;
   for (int i = 0; i < n; i++) {
     if (r[i].kind != 'S' && r[i].kind != 'X') continue;
