@@ -86,15 +86,17 @@ int sluice_exec(sluice *db, const char *sql, sluice_row_cb cb, void *ud, char **
 int sl_engine_text_row(sl_row_fn fn, void *ud, int ncol, const char *const *names,
                        const char *const *cells) {
   if (!fn) return 0;
-  sl_value vals[8];
-  sl_value *ptrs[8];
-  for (int i = 0; i < ncol && i < 8; i++) {
+  sl_value vals[SL_TEXT_ROW_MAX];
+  sl_value *ptrs[SL_TEXT_ROW_MAX];
+  SL_ASSERT(ncol >= 0 && ncol <= SL_TEXT_ROW_MAX);
+  if (ncol > SL_TEXT_ROW_MAX) ncol = SL_TEXT_ROW_MAX; /* fn never reads past what is set */
+  for (int i = 0; i < ncol; i++) {
     memset(&vals[i], 0, sizeof vals[i]);
     if (cells[i]) sl_value_borrow_text(&vals[i], cells[i], strlen(cells[i]), 0);
     ptrs[i] = &vals[i];
   }
   int rc = fn(ud, ncol, names, ptrs);
-  for (int i = 0; i < ncol && i < 8; i++)
+  for (int i = 0; i < ncol; i++)
     sl_value_free(&vals[i]); /* fn may have rendered into a value's buffer */
   return rc;
 }
@@ -490,6 +492,12 @@ sl_run *sl_engine_take_pending(sluice *db) {
   return run;
 }
 
+sl_plan *sl_engine_take_plan(sluice *db) {
+  sl_plan *plan = db->planning;
+  db->planning = NULL;
+  return plan;
+}
+
 int sl_engine_set(sluice *db, const char *name, const char *text, sl_err *err) {
   return sl_setting_set_text(&db->cat, name, text, err);
 }
@@ -686,8 +694,9 @@ static int plan_has_sink(const sl_plan *plan) {
 int sl_engine_exec(sluice *db, const char *sql, int mode, sl_row_fn fn, void *ud, sl_err *err) {
   int deferred = (mode & SL_EXEC_DEFERRED) != 0;
   int atomic = deferred || (mode & SL_EXEC_ATOMIC);
-  if (deferred && db->pending) {
-    /* a failure would have to take this script's queries out of that run */
+  if (deferred && (db->pending || db->planning)) {
+    /* a failure would have to take this script's queries out of that run
+    ** (or plan: SL_EXEC_PLAN_ONLY's, not taken) */
     sl_err_set(err, SL_EINTERNAL, "the queries of the previous script are still pending");
     return -1;
   }
@@ -744,9 +753,10 @@ int sl_engine_exec(sluice *db, const char *sql, int mode, sl_row_fn fn, void *ud
     /* Streams and pending queries point into the tree: keep it then. */
     if (st->kind == S_CREATE_STREAM || (deferred && st->kind == S_SELECT)) keep = 1;
   }
-  if (deferred && !rc && db->planning) {
+  if (deferred && !rc && db->planning && !(mode & SL_EXEC_PLAN_ONLY)) {
     /* the script's queries, made live while its savepoint is open: a source
-    ** or sink that cannot be opened fails the script */
+    ** or sink that cannot be opened fails the script (with PLAN_ONLY the
+    ** plan waits for sl_engine_take_plan instead) */
     sl_plan *plan = db->planning;
     db->planning = NULL;
     int transient = (mode & SL_EXEC_PLAN_ALL) && !plan_has_sink(plan);

@@ -32,11 +32,16 @@ typedef struct sl_engine_hooks {
 **   IMMEDIATE: each statement runs (a query to its end) before the next;
 **   DEFERRED: queries with INTO wait in the engine's pending run (implies ATOMIC);
 **   ATOMIC: the whole script or nothing (immediate mode too);
-**   PLAN_ALL: with DEFERRED (a server), every query waits, with or without INTO. */
+**   PLAN_ALL: with DEFERRED (a server), every query waits, with or without INTO;
+**   PLAN_ONLY: with DEFERRED, no run is made of the script's queries: they
+**     are planned (their ids taken) and the plan waits for
+**     sl_engine_take_plan; nothing is opened, no checkpoint read (a server
+**     applying a logged submission again whose queries are not to run). */
 #define SL_EXEC_IMMEDIATE 0
 #define SL_EXEC_DEFERRED 1
 #define SL_EXEC_ATOMIC 2
 #define SL_EXEC_PLAN_ALL 4
+#define SL_EXEC_PLAN_ONLY 8
 
 /* Execute every statement of sql.  In deferred mode (`sluice run`, serve)
 ** continuous queries with INTO are only planned, into one plan; when the
@@ -69,6 +74,10 @@ int sl_engine_run_pending(sluice *db, sl_err *err);
 /* The queries collected in deferred mode, handed to the caller (who frees
 ** the run, or runs it: run.h); NULL when none.  Nothing is pending after. */
 sl_run *sl_engine_take_pending(sluice *db);
+/* The queries a SL_EXEC_PLAN_ONLY script planned, handed to the caller, who
+** frees the plan (sl_plan_free) before executing anything else (it borrows
+** from the catalog); NULL when none.  Nothing is pending after. */
+sl_plan *sl_engine_take_plan(sluice *db);
 
 /* SET name = text from the command line (--state-dir and the like): the
 ** registry's checks (settings.h), the text read as the setting's type reads
@@ -105,9 +114,10 @@ void sl_engine_set_hooks(sluice *db, const sl_engine_hooks *h);
 ** without a state directory (err untouched) or when it cannot be opened
 ** (err set). */
 struct sl_ckpt *sl_engine_state(sluice *db, sl_err *err);
-/* Send one row of ncol (at most 8) text cells to fn (a no-op when fn is
-** NULL); NULL cells become NULL values.  The cells stay the caller's.
-** Returns what fn returns. */
+/* Send one row of ncol (at most SL_TEXT_ROW_MAX) text cells to fn (a no-op
+** when fn is NULL); NULL cells become NULL values.  The cells stay the
+** caller's.  Returns what fn returns. */
+#define SL_TEXT_ROW_MAX 16
 int sl_engine_text_row(sl_row_fn fn, void *ud, int ncol, const char *const *names,
                        const char *const *cells);
 

@@ -52,6 +52,8 @@ enum {
   O_SERVER,
   O_PORT,
   O_TOPICS,
+  O_RESTART_ATTEMPTS,
+  O_STABLE_AFTER,
   O_VERSION
 };
 
@@ -98,6 +100,13 @@ static const opt_def opt_defs[] = {
      "https: trust the CA certificates in FILE (default: the system's)"},
     {"server", required_argument, O_SERVER, CLIENTS, 0, "URL",
      "the server (default: SLUICE_SERVER, else http://127.0.0.1:8080)"},
+    {"restart-attempts", required_argument, O_RESTART_ATTEMPTS, CMD(C_SERVE), 0, "N",
+     "with --state-dir: a submission whose queries were running when the server ended "
+     "abnormally N times in a row (default 3) is not started again at start, its queries "
+     "failed; 0: always restart"},
+    {"stable-after", required_argument, O_STABLE_AFTER, CMD(C_SERVE), 0, "SECONDS",
+     "a submission that has run this long (default 60) is stable: an end of the server after "
+     "that does not count against it"},
     {"port", required_argument, O_PORT, CMD(C_BROKER), 0, "N",
      "the broker's port (default 9092 when free; 0: any)"},
     {"topics", required_argument, O_TOPICS, CMD(C_BROKER) | ENGINE, 1, "NAME:PARTITIONS,...",
@@ -113,6 +122,7 @@ typedef struct cli {
   const char *arg; /* the command's operand (FILE, ID, NAME), or NULL */
   const char *sql; /* -e SQL */
   int fmt, stats, reset_state, dev, port;
+  int restart_attempts, stable_after; /* serve's restart strategy */
   const char *listen, *brokers, *topics, *load_path, *state_dir;
   sl_remote remote;      /* --connect (url NULL: a local engine) or --server, --token, --cacert */
   const char *loads[32]; /* --load LIB, in order */
@@ -248,6 +258,18 @@ static int take_port(cli *c, const opt_def *o) {
   return 0;
 }
 
+/* The count of option o (its argument in optarg: min to 1000000) into *n.
+** Returns 0, or 2 after a message. */
+static int take_count(cli *c, const opt_def *o, int min, int *n) {
+  char *end;
+  long v = strtol(optarg, &end, 10);
+  if (end == optarg || *end || v < min || v > 1000000)
+    return misuse(c, "--%s takes a whole number from %d to 1000000, not '%s'", o->name, min,
+                  optarg);
+  *n = (int)v;
+  return 0;
+}
+
 /* Take option o (its argument in optarg) into c.  Returns 0, or 2 after a
 ** message. */
 static int take_option(cli *c, const opt_def *o) {
@@ -279,6 +301,8 @@ static int take_option(cli *c, const opt_def *o) {
   case O_TOKEN: c->remote.token = optarg; break;
   case O_CACERT: c->remote.cacert = optarg; break;
   case O_PORT: return take_port(c, o);
+  case O_RESTART_ATTEMPTS: return take_count(c, o, 0, &c->restart_attempts);
+  case O_STABLE_AFTER: return take_count(c, o, 1, &c->stable_after);
   case O_TOPICS: c->topics = optarg; break;
   }
   return 0;
@@ -332,6 +356,8 @@ static int parse_args(int argc, char **argv, cli *c) {
   memset(c, 0, sizeof *c);
   c->fmt = isatty(1) ? SL_OUT_TABLE : SL_OUT_JSON;
   c->port = 9092;
+  c->restart_attempts = SL_SERVE_RESTART_ATTEMPTS;
+  c->stable_after = SL_SERVE_STABLE_AFTER_S;
   c->remote.token = getenv("SLUICE_TOKEN");
   struct option longopts[SL_ARRAY_SIZE(opt_defs) + 1];
   memset(longopts, 0, sizeof longopts);
@@ -491,7 +517,8 @@ static int cmd_serve(cli *c) {
   sluice *db = open_engine(c);
   if (!db) return 1;
   g_db = db;
-  int rc = sl_serve(db, c->listen, c->remote.token, &g_stop);
+  sl_serve_opts o = {c->listen, c->remote.token, c->restart_attempts, c->stable_after};
+  int rc = sl_serve(db, &o, &g_stop);
   g_db = NULL;
   sluice_close(db);
   sl_dev_broker_stop();

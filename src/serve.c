@@ -14,6 +14,13 @@
 ** docs/serve.md).  --listen names an IPv4 or IPv6 address or a host name;
 ** every address it resolves to gets a socket and a daemon of its own.
 **
+** The restart strategy: the log also records when a submission's queries
+** start, end, have run stably, fail, or are removed from the list, so that
+** at start a submission the server did not survive --restart-attempts
+** times in a row is applied for its definitions only, its queries failed
+** and not started; a query that failed of its own error is not started
+** again either (see "When a query fails" in docs/serve.md).
+**
 ** Locking: s->mu is the catalog lock.  Every statement executes under it,
 ** and so does everything that reads or changes the job list; a job's run is
 ** read under it (its counters without stopping its tasks: plan.h).
@@ -47,11 +54,20 @@
 /* every statement all or nothing, every query planned for a job to run */
 #define SERVE_EXEC (SL_EXEC_DEFERRED | SL_EXEC_PLAN_ALL)
 
-/* The queries of one job, as they were when its run ended and was freed. */
+/* The queries of one job, as they were when its run ended and was freed
+** (or, for a job never started, as planned). */
 typedef struct sl_final {
   sl_query_info qi; /* id, sql and error point into the strings below */
   char *id, *sql, *error;
 } sl_final;
+
+/* What the server keeps of one query beyond its run (and, through the
+** submissions log, over restarts). */
+typedef struct sl_qmark {
+  char *failed; /* owned: why it failed (its error, or why it was not started), or NULL */
+  int own;      /* it failed of its own error (not: a server that kept ending under it) */
+  int removed;  /* a user removed it from the list once it had failed */
+} sl_qmark;
 
 /* One submission whose continuous queries run on a thread of their own, or
 ** (transient) the one streaming SELECT of a POST /query. */
@@ -61,10 +77,15 @@ typedef struct sl_job {
   sl_run *run;     /* owned; freed when a persistent job ends (see final) */
   sl_final *final; /* owned: its queries once the run was freed */
   int nfinal;
-  int transient; /* streams to one connection (struct sl_rowpipe) */
-  int done;      /* its thread has finished (atomic) */
-  int started;   /* its thread was started (and must be joined) */
-  char *error;   /* owned: why the run could not start or stopped, or NULL */
+  int transient;   /* streams to one connection (struct sl_rowpipe) */
+  int done;        /* its thread has finished (atomic) */
+  int started;     /* its thread was started (and must be joined) */
+  char *error;     /* owned: why the run could not start or stopped, or NULL */
+  sl_qmark *marks; /* owned: one per query (job_query's index) */
+  int nmark;
+  int attempts;     /* starts in a row the server did not survive (from the log) */
+  int64_t start_ms; /* when its thread started (monotonic) */
+  int stable;       /* it has run --stable-after since then (U logged) */
   pthread_t thread;
   struct sl_server *server;
   struct sl_rowpipe *stream; /* transient: where its rows go */
@@ -78,6 +99,8 @@ typedef struct sl_server {
   sl_job *jobs, **tail; /* oldest first */
   int njob;             /* submissions numbered so far */
   FILE *log;            /* the submissions log in the state directory, or NULL */
+  int restart_attempts; /* a submission the server did not survive this often is not started */
+  int64_t stable_ms;    /* a crash after a submission ran this long is not held against it */
   sl_engine_hooks hooks;
   int64_t started_ms;
 } sl_server;
@@ -100,11 +123,20 @@ typedef struct sl_rowpipe {
 
 /* ---- the submissions log -------------------------------------------------- */
 
-/* Append one record to the submissions log: "KIND LEN JOB\nTEXT\n".  S: a
-** submitted text (JOB: the submission number it got, 0 for none); Q: query
-** TEXT (an id) of submission JOB was terminated; N: TEXT query ids were
-** taken by a transient query.  Flushed to disk before the request is
-** answered.  A no-op without a state directory.  Called with s->mu held. */
+/* Append one record to the submissions log: "KIND LEN JOB\nTEXT\n", TEXT
+** being LEN bytes.  S: a submitted text (JOB: the submission number it got,
+** 0 for none); X: the text of a POST /query that streamed a transient
+** query; Q: query TEXT (an id) of submission JOB was terminated.  The
+** restart strategy's, for submission JOB: R: its queries (TEXT: their ids,
+** "q3 q4", or empty when not known yet) are being made live and started;
+** E: its run ended (its queries ended, or the server stopped cleanly); U:
+** it has run stably (s->stable_ms) since its R; F: query "ID ERROR" failed
+** of its own error; D: failed query TEXT was removed from the list.  An R
+** without an E or U after it is a start the server did not survive.  Each
+** record is flushed to disk (fsync) before anything depends on it; a
+** record cut short by a crash ends the log and is cut off at the next start
+** (open_state).  A no-op without a state directory.  Called with s->mu
+** held. */
 static void log_record(sl_server *s, char kind, const char *text, int job) {
   if (!s->log) return;
   fprintf(s->log, "%c %zu %d\n%s\n", kind, strlen(text), job, text);
@@ -114,15 +146,90 @@ static void log_record(sl_server *s, char kind, const char *text, int job) {
 
 /* ---- jobs -------------------------------------------------------------------- */
 
-/* Query i of job j (live from its run, or as it ended). */
+/* Monotonic milliseconds. */
+static int64_t mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* How many queries job j has (live from its run, or as it ended). */
 static int job_nqueries(const sl_job *j) {
   return j->run ? sl_run_ntop(j->run) : j->nfinal;
 }
-static void job_query(sl_job *j, int i, sl_query_info *qi) {
+
+/* Query i of job j as the server shows it: live from its run, or as it
+** ended; a failure the server keeps (j->marks) overrides its run's state.
+** Returns 0 when a user removed it from the list (qi is filled all the
+** same), else 1.  qi's strings are j's or its run's. */
+static int job_query(sl_job *j, int i, sl_query_info *qi) {
   if (j->run)
     sl_run_query_info(j->run, i, qi);
   else
     *qi = j->final[i].qi;
+  const sl_qmark *m = &j->marks[i];
+  if (m->failed) {
+    qi->state = SL_QUERY_FAILED;
+    qi->error = m->failed;
+  }
+  return !m->removed;
+}
+
+/* The id of query i of job j (borrowed from j or its run). */
+static const char *job_qid(sl_job *j, int i) {
+  sl_query_info qi;
+  job_query(j, i, &qi);
+  return qi.id;
+}
+
+/* The index of query id (len bytes, not terminated) in job j, or -1. */
+static int job_index(sl_job *j, const char *id, size_t len) {
+  for (int i = 0; i < job_nqueries(j); i++) {
+    const char *q = job_qid(j, i);
+    if (strlen(q) == len && !memcmp(q, id, len)) return i;
+  }
+  return -1;
+}
+
+/* How many failed starts in a row query i of job j has had: the server
+** ended under its submission (j->attempts), plus one when it failed of its
+** own error. */
+static int job_attempts(const sl_job *j, int i) {
+  return j->attempts + j->marks[i].own;
+}
+
+/* Log record kind (R, E or U: see log_record) for persistent job j, with
+** its query ids as text.  Called with s->mu held. */
+static void log_ids(sl_server *s, char kind, sl_job *j) {
+  if (!s->log || j->transient) return;
+  sl_buf b;
+  sl_buf_init(&b);
+  for (int i = 0; i < job_nqueries(j); i++) {
+    if (i) sl_buf_putc(&b, ' ');
+    sl_buf_puts(&b, job_qid(j, i));
+  }
+  log_record(s, kind, b.z ? b.z : "", j->id);
+  sl_buf_free(&b);
+}
+
+/* Keep (in j->marks, and in the log: F) every query of persistent job j
+** that has failed since last looked at, with its error: it is shown failed
+** from now on and not started again at the next start.  Called with s->mu
+** held. */
+static void note_failures(sl_server *s, sl_job *j) {
+  for (int i = 0; !j->transient && i < job_nqueries(j); i++) {
+    sl_qmark *m = &j->marks[i];
+    sl_query_info qi;
+    job_query(j, i, &qi);
+    if (m->failed || qi.state != SL_QUERY_FAILED) continue;
+    m->failed = sl_strdup(qi.error ? qi.error : "failed");
+    m->own = 1;
+    sl_buf b;
+    sl_buf_init(&b);
+    sl_buf_printf(&b, "%s %s", qi.id, m->failed);
+    log_record(s, 'F', b.z, j->id);
+    sl_buf_free(&b);
+  }
 }
 
 /* Keep a copy of every query's last state and free the run (its sources'
@@ -152,6 +259,15 @@ static void job_finalize(sl_job *j) {
   j->run = NULL;
 }
 
+/* A persistent job's run has ended (or could not start): keep its
+** failures and log its end (E), so that the next start does not hold this
+** start against it.  Called with s->mu held, after job_finalize. */
+static void job_ended(sl_server *s, sl_job *j) {
+  if (j->transient) return;
+  note_failures(s, j);
+  log_ids(s, 'E', j);
+}
+
 static void job_free(sl_job *j) {
   if (j->run) sl_run_free(j->run);
   for (int i = 0; i < j->nfinal; i++) {
@@ -159,6 +275,9 @@ static void job_free(sl_job *j) {
     free(j->final[i].sql);
     free(j->final[i].error);
   }
+  for (int i = 0; i < j->nmark; i++)
+    free(j->marks[i].failed);
+  free(j->marks);
   free(j->final);
   free(j->sql);
   free(j->error);
@@ -168,8 +287,9 @@ static void job_free(sl_job *j) {
 static void stream_end(sl_rowpipe *st, const char *error);
 
 /* Thread body: run one job's queries to the end.  A persistent job then
-** keeps its queries' last state and frees its run; a transient one queues
-** its last line for the connection (which frees it). */
+** keeps its queries' last state, frees its run and logs its end; a
+** transient one queues its last line for the connection (which frees
+** it). */
 static void *job_main(void *arg) {
   sl_job *j = arg;
   sl_err err = {0};
@@ -181,14 +301,16 @@ static void *job_main(void *arg) {
   } else {
     pthread_mutex_lock(&j->server->mu);
     job_finalize(j);
+    job_ended(j->server, j);
     pthread_mutex_unlock(&j->server->mu);
   }
   __atomic_store_n(&j->done, 1, __ATOMIC_RELEASE);
   return NULL;
 }
 
-/* Make a job of run (taken), numbered when it is a submission, and add it
-** to the list; not started.  Called with s->mu held. */
+/* Make a job of run (taken; NULL: the caller fills j->final and j->marks),
+** numbered when it is a submission, and add it to the list; not started.
+** Called with s->mu held. */
 static sl_job *job_new(sl_server *s, sl_run *run, const char *sql, int transient) {
   sl_job *j = sl_calloc(1, sizeof *j);
   j->id = transient ? 0 : ++s->njob;
@@ -196,6 +318,10 @@ static sl_job *job_new(sl_server *s, sl_run *run, const char *sql, int transient
   j->run = run;
   j->transient = transient;
   j->server = s;
+  if (run) {
+    j->nmark = sl_run_ntop(run);
+    j->marks = sl_calloc((size_t)(j->nmark ? j->nmark : 1), sizeof *j->marks);
+  }
   *s->tail = j;
   s->tail = &j->next;
   return j;
@@ -212,9 +338,11 @@ static void job_unlink(sl_server *s, sl_job *j) {
 }
 
 /* Start j's run (made, opened and restored by the engine) on a thread of
-** its own.  A run that cannot start fails alone: the job keeps why.  Called
-** with s->mu held. */
+** its own.  A run that cannot start fails alone: the job keeps why.  A
+** persistent job's start is logged (R) by the caller, before.  Called with
+** s->mu held. */
 static void job_start(sl_job *j) {
+  j->start_ms = mono_ms();
   if (!pthread_create(&j->thread, NULL, job_main, j)) {
     j->started = 1;
     return;
@@ -226,16 +354,18 @@ static void job_start(sl_job *j) {
     job_finalize(j);
     for (int i = 0; i < j->nfinal; i++)
       j->final[i].qi.state = SL_QUERY_FAILED;
+    job_ended(j->server, j);
   }
   j->done = 1;
 }
 
-/* Find the job with query id; NULL if none.  Called with s->mu held. */
+/* Find the job with query id (one not removed from the list); NULL if
+** none.  Called with s->mu held. */
 static sl_job *find_query(sl_server *s, const char *id, int *index) {
   for (sl_job *j = s->jobs; j; j = j->next)
     for (int i = 0; i < job_nqueries(j); i++) {
       sl_query_info qi;
-      job_query(j, i, &qi);
+      if (!job_query(j, i, &qi)) continue;
       if (!strcmp(qi.id, id)) {
         if (index) *index = i;
         return j;
@@ -245,19 +375,32 @@ static sl_job *find_query(sl_server *s, const char *id, int *index) {
 }
 
 /* Terminate query id (as an interrupt would: checkpointed with a state
-** directory; the other queries run on) and log it.  1 if it was running,
-** 0 if it had already ended, -1 if there is no such query.  Called with
-** s->mu held. */
+** directory; the other queries run on) and log it; a persistent query that
+** has failed is removed from the list instead (logged too: it stays
+** removed after a restart).  1 if it was running, 2 if it was removed, 0
+** if it had already ended otherwise, -1 if there is no such query.  Called
+** with s->mu held. */
 static int terminate_query(sl_server *s, const char *id) {
   int i;
   sl_job *j = find_query(s, id, &i);
   if (!j) return -1;
   sl_query_info qi;
   job_query(j, i, &qi);
+  if (qi.state == SL_QUERY_FAILED && !j->transient) {
+    note_failures(s, j); /* its F record before its D */
+    j->marks[i].removed = 1;
+    log_record(s, 'D', id, j->id);
+    return 2;
+  }
   if (!j->run || qi.state != SL_QUERY_RUNNING) return 0;
   sl_run_terminate(j->run, id);
   if (!j->transient) log_record(s, 'Q', id, j->id);
   return 1;
+}
+
+/* What terminate_query's result says, as DELETE and TERMINATE answer. */
+static const char *terminate_status(int rc) {
+  return rc == 2 ? "removed" : rc ? "terminating" : "already ended";
 }
 
 static const char *state_name(int state) {
@@ -269,34 +412,63 @@ static const char *state_name(int state) {
   }
 }
 
+/* Log what the server must remember of its running jobs: a query that
+** failed (F: it is not started again) and a job that has run stably since
+** it started (U: an end of the server from now on is not held against it,
+** and its count of failed starts is reset).  Called by the serving thread
+** every 100 ms, with s->mu free. */
+static void watch_jobs(sl_server *s) {
+  int64_t now = mono_ms();
+  pthread_mutex_lock(&s->mu);
+  for (sl_job *j = s->jobs; j; j = j->next) {
+    if (j->transient || !j->run || !j->started) continue;
+    note_failures(s, j);
+    if (!j->stable && now - j->start_ms >= s->stable_ms) {
+      j->stable = 1;
+      j->attempts = 0;
+      log_ids(s, 'U', j);
+    }
+  }
+  pthread_mutex_unlock(&s->mu);
+}
+
 /* ---- the engine's hooks: SHOW QUERIES, DESCRIBE qN, TERMINATE ------------ */
 
-/* Called from sl_engine_exec, so with s->mu held. */
+/* SHOW QUERIES: a row per query of the list.  Called from sl_engine_exec,
+** so with s->mu held. */
 static void hook_show_queries(void *ud, sl_row_fn fn, void *fud) {
   sl_server *s = ud;
-  static const char *const names[] = {"id",          "state",    "kind", "records_in",
-                                      "records_out", "rejected", "sql"};
+  static const char *const names[] = {"id",       "state",    "kind",  "records_in", "records_out",
+                                      "rejected", "attempts", "error", "sql"};
   for (sl_job *j = s->jobs; j; j = j->next)
     for (int i = 0; i < job_nqueries(j); i++) {
       sl_query_info qi;
-      job_query(j, i, &qi);
-      char in[24], out[24], rej[24];
+      if (!job_query(j, i, &qi)) continue;
+      char in[24], out[24], rej[24], att[16];
       snprintf(in, sizeof in, "%lld", (long long)qi.in);
       snprintf(out, sizeof out, "%lld", (long long)qi.out);
       snprintf(rej, sizeof rej, "%lld", (long long)qi.rejected);
+      snprintf(att, sizeof att, "%d", job_attempts(j, i));
       char *sql = qi.sql ? sl_strndup(qi.sql, (size_t)qi.sqllen) : NULL;
-      const char *cells[] = {
-          qi.id, state_name(qi.state), j->transient ? "transient" : "persistent", in, out, rej,
-          sql};
-      sl_engine_text_row(fn, fud, 7, names, cells);
+      const char *cells[] = {qi.id,
+                             state_name(qi.state),
+                             j->transient ? "transient" : "persistent",
+                             in,
+                             out,
+                             rej,
+                             att,
+                             qi.error,
+                             sql};
+      sl_engine_text_row(fn, fud, 9, names, cells);
       free(sql);
     }
 }
 
-/* Append query qi's properties as (name, value) text cells to a cJSON
-** object or as rows to fn (exactly one of the two is non-NULL). */
-static void query_props(const sl_job *j, const sl_query_info *qi, cJSON *o, sl_row_fn fn,
-                        void *fud) {
+/* Append the properties of query qi (of job j; attempts: its failed starts
+** in a row) as (name, value) text cells to a cJSON object or as rows to fn
+** (exactly one of the two is non-NULL). */
+static void query_props(const sl_job *j, const sl_query_info *qi, int attempts, cJSON *o,
+                        sl_row_fn fn, void *fud) {
   static const char *const names[] = {"property", "value"};
   char sub[16];
   snprintf(sub, sizeof sub, "%d", j->id);
@@ -324,9 +496,11 @@ static void query_props(const sl_job *j, const sl_query_info *qi, cJSON *o, sl_r
              {"bytes_out", qi->bytes_out},
              {"batches", qi->nbatch},
              {"consumer_lag", qi->lag},
-             {"checkpoint_age_ms", qi->ckpt_age_ms}};
+             {"checkpoint_age_ms", qi->ckpt_age_ms},
+             {"attempts", attempts ? attempts : -1}};
   for (size_t k = 0; k < sizeof num / sizeof num[0]; k++) {
-    if (num[k].v < 0 || (!j->id && !k)) continue; /* unknown, or no submission */
+    /* unknown, no submission, or no failed start */
+    if (num[k].v < 0 || (!j->id && !k)) continue;
     if (o) {
       cJSON_AddNumberToObject(o, num[k].name, (double)num[k].v);
     } else {
@@ -346,7 +520,7 @@ static int hook_describe(void *ud, const char *name, sl_row_fn fn, void *fud) {
   if (!j) return 0;
   sl_query_info qi;
   job_query(j, i, &qi);
-  query_props(j, &qi, NULL, fn, fud);
+  query_props(j, &qi, job_attempts(j, i), NULL, fn, fud);
   return 1;
 }
 
@@ -357,8 +531,7 @@ static int hook_terminate(void *ud, const char *id, sl_row_fn fn, void *fud, sl_
     for (sl_job *j = s->jobs; j; j = j->next)
       for (int i = 0; i < job_nqueries(j); i++) {
         sl_query_info qi;
-        job_query(j, i, &qi);
-        if (j->transient || qi.state != SL_QUERY_RUNNING) continue;
+        if (!job_query(j, i, &qi) || j->transient || qi.state != SL_QUERY_RUNNING) continue;
         const char *cells[] = {qi.id, "terminating"};
         char *qid = sl_strdup(qi.id);
         terminate_query(s, qid);
@@ -372,7 +545,7 @@ static int hook_terminate(void *ud, const char *id, sl_row_fn fn, void *fud, sl_
     sl_err_set(err, SL_EBIND, "no such query: %s", id);
     return -1;
   }
-  const char *cells[] = {id, rc ? "terminating" : "already ended"};
+  const char *cells[] = {id, terminate_status(rc)};
   sl_engine_text_row(fn, fud, 2, names, cells);
   return 0;
 }
@@ -604,6 +777,7 @@ static enum MHD_Result do_statements(sl_server *s, struct MHD_Connection *c, con
     if (j) {
       cJSON_AddNumberToObject(o, "submission", j->id);
       cJSON_AddItemToObject(o, "queries", query_ids(j->run));
+      log_ids(s, 'R', j);
       job_start(j);
     }
     cJSON_AddStringToObject(o, "status", "ok");
@@ -655,6 +829,7 @@ static enum MHD_Result do_query(sl_server *s, struct MHD_Connection *c, const ch
     stream_line(st, z);
     stream_line(st, "\n");
     free(z);
+    log_ids(s, 'R', j);
     job_start(j);
     stream_end(st, NULL);
   } else {
@@ -753,7 +928,7 @@ static enum MHD_Result do_terminate(sl_server *s, struct MHD_Connection *c, cons
     int rc = terminate_query(s, id);
     found = rc >= 0;
     cJSON_AddStringToObject(o, "id", id);
-    cJSON_AddStringToObject(o, "status", rc > 0 ? "terminating" : "already ended");
+    cJSON_AddStringToObject(o, "status", terminate_status(rc));
   } else {
     cJSON *a = cJSON_CreateArray();
     for (sl_job *j = s->jobs; j; j = j->next) {
@@ -761,7 +936,8 @@ static enum MHD_Result do_terminate(sl_server *s, struct MHD_Connection *c, cons
       found = 1;
       for (int i = 0; i < job_nqueries(j); i++) {
         sl_query_info qi;
-        job_query(j, i, &qi);
+        /* the running ones (a failed one is removed only by its id) */
+        if (!job_query(j, i, &qi) || qi.state != SL_QUERY_RUNNING) continue;
         char *qid = sl_strdup(qi.id);
         if (terminate_query(s, qid) > 0) cJSON_AddItemToArray(a, cJSON_CreateString(qid));
         free(qid);
@@ -785,9 +961,9 @@ static enum MHD_Result do_queries(sl_server *s, struct MHD_Connection *c) {
   for (sl_job *j = s->jobs; j; j = j->next)
     for (int i = 0; i < job_nqueries(j); i++) {
       sl_query_info qi;
-      job_query(j, i, &qi);
+      if (!job_query(j, i, &qi)) continue;
       cJSON *o = cJSON_CreateObject();
-      query_props(j, &qi, o, NULL, NULL);
+      query_props(j, &qi, job_attempts(j, i), o, NULL, NULL);
       cJSON_AddItemToArray(a, o);
     }
   pthread_mutex_unlock(&s->mu);
@@ -824,10 +1000,9 @@ static enum MHD_Result do_metrics(sl_server *s, struct MHD_Connection *c) {
   int *sub = sl_calloc((size_t)(nq ? nq : 1), sizeof *sub);
   int k = 0;
   for (sl_job *j = s->jobs; j; j = j->next)
-    for (int i = 0; i < job_nqueries(j); i++, k++) {
-      job_query(j, i, &qs[k]);
-      sub[k] = j->id;
-    }
+    for (int i = 0; i < job_nqueries(j); i++)
+      if (job_query(j, i, &qs[k])) sub[k++] = j->id;
+  nq = k; /* without the queries removed from the list */
   int by_state[4] = {0, 0, 0, 0};
   for (int i = 0; i < nq; i++)
     by_state[qs[i].state]++;
@@ -1021,89 +1196,226 @@ typedef struct sl_logrec {
   char *text; /* owned */
 } sl_logrec;
 
-/* Read the records of the log at path; a truncated last record (a crash
-** while writing) ends it.  Returns how many (*out owned by the caller). */
-static int read_log(const char *path, sl_logrec **out) {
+/* Read the records of the log at path.  A record that is not whole (a
+** crash while writing it) ends the log: *valid is set to the bytes before
+** it.  Returns how many records (*out owned by the caller). */
+static int read_log(const char *path, sl_logrec **out, long *valid) {
   *out = NULL;
+  *valid = 0;
   FILE *f = fopen(path, "rb");
   if (!f) return 0;
   char *text = sl_read_all(f);
   fclose(f);
   size_t total = strlen(text);
-  const char *p = text;
+  const char *p = text, *end = text + total;
   int n = 0;
-  while (p < text + total) {
-    char kind;
-    size_t len;
-    int used = 0, job = 0;
-    if (sscanf(p, "%c %zu %d\n%n", &kind, &len, &job, &used) != 3 || !used ||
-        (size_t)(text + total - p - used) < len + 1)
-      break;
+  while (p < end) {
+    /* "K LEN JOB\n", parsed strictly: TEXT may start with blanks */
+    char *q;
+    if (end - p < 3 || p[1] != ' ' || !(p[2] >= '0' && p[2] <= '9')) break;
+    errno = 0;
+    unsigned long long len = strtoull(p + 2, &q, 10);
+    if (errno || *q != ' ' || (q[1] != '-' && (q[1] < '0' || q[1] > '9'))) break;
+    long job = strtol(q + 1, &q, 10);
+    if (errno || *q != '\n' || job < 0 || job > 1000000000) break;
+    q++;
+    if ((unsigned long long)(end - q) < len + 1 || q[len] != '\n') break;
     *out = sl_realloc(*out, sizeof **out * (size_t)(n + 1));
-    (*out)[n].kind = kind;
-    (*out)[n].job = job;
-    (*out)[n].text = sl_strndup(p + used, len);
+    (*out)[n].kind = p[0];
+    (*out)[n].job = (int)job;
+    (*out)[n].text = sl_strndup(q, (size_t)len);
     n++;
-    p += used + len + 1;
+    p = q + len + 1;
   }
+  *valid = (long)(p - text);
   free(text);
   return n;
 }
 
-/* Apply the log at path again, in its order, so that the catalog, the
-** submission numbers and the query ids (and so the checkpoints) are as
-** before: S records are executed and their queries started, except those
-** terminated since (Q: one query; T, the log of earlier versions: a whole
-** submission), which are planned and stopped at once; X records (an
-** interactive SELECT) are executed for their statements and the ids their
-** query took, never run.  Called before serving, with the hooks in place. */
-static void replay_log(sl_server *s, const char *path) {
-  sl_logrec *r;
-  int n = read_log(path, &r);
-  int nsub = 0;
+/* What the log holds of one submission (by its number), read at start. */
+typedef struct sl_subhist {
+  int crashes;     /* its starts in a row that the server did not survive */
+  int open;        /* its last start (R) has no end (E) or stable mark (U) after it */
+  const char *ids; /* its query ids as last logged ("q3 q4"), or NULL */
+  int *stops;      /* owned: indexes of its Q, T, F and D records */
+  int nstop;
+} sl_subhist;
+
+/* 1 when the log stops query id (len bytes) of h's submission: terminated
+** (Q, or T: all of them), failed (F) or removed (D). */
+static int log_stops(const sl_subhist *h, const sl_logrec *r, const char *id, size_t len) {
+  for (int k = 0; k < h->nstop; k++) {
+    const sl_logrec *x = &r[h->stops[k]];
+    size_t n = x->kind == 'F' ? strcspn(x->text, " ") : strlen(x->text);
+    if (x->kind == 'T' || (n == len && !memcmp(x->text, id, len))) return 1;
+  }
+  return 0;
+}
+
+/* 1 when the log knows h's query ids and stops every one of them. */
+static int log_stops_all(const sl_subhist *h, const sl_logrec *r) {
+  if (!h->ids || !*h->ids) return 0;
+  for (const char *p = h->ids; *p;) {
+    size_t len = strcspn(p, " ");
+    if (!log_stops(h, r, p, len)) return 0;
+    p += len;
+    p += *p == ' ';
+  }
+  return 1;
+}
+
+/* Apply sql again for its definitions and query ids only
+** (SL_EXEC_PLAN_ONLY: nothing opened, no checkpoint read, nothing run) and
+** list its queries as a submission whose queries never started
+** (terminated, until marked otherwise).  0 with *job set (NULL: it planned
+** no query), or -1 with err set.  Called with s->mu held. */
+static int submit_planned(sl_server *s, const char *sql, sl_job **job, sl_err *err) {
+  *job = NULL;
+  int rc = sl_engine_exec(s->db, sql, SERVE_EXEC | SL_EXEC_PLAN_ONLY, NULL, NULL, err);
+  sl_plan *plan = sl_engine_take_plan(s->db);
+  int n = rc || !plan ? 0 : sl_plan_ntop(plan);
+  if (n) {
+    sl_job *j = job_new(s, NULL, sql, 0);
+    j->final = sl_calloc((size_t)n, sizeof *j->final);
+    j->marks = sl_calloc((size_t)n, sizeof *j->marks);
+    j->nmark = n;
+    for (int k = 0; k < plan->nquery; k++) {
+      const sl_pquery *q = plan->queries[k];
+      if (!q->top) continue;
+      sl_final *f = &j->final[j->nfinal++];
+      f->id = sl_strdup(q->id);
+      f->sql = sl_strndup(q->sql, (size_t)q->sqllen);
+      f->qi.id = f->id;
+      f->qi.sql = f->sql;
+      f->qi.sqllen = q->sqllen;
+      f->qi.sink = q->into;
+      f->qi.state = SL_QUERY_TERMINATED;
+      f->qi.lag = -1;
+      f->qi.ckpt_age_ms = -1;
+    }
+    j->done = 1;
+    *job = j;
+  }
+  sl_plan_free(plan);
+  return rc;
+}
+
+/* Mark and stop the queries of job j (made again from the log; h is what
+** the log holds of it) that the log stops: terminated (Q, T), failed (F:
+** with its error) or removed (D).  A job never started needs no stopping:
+** its queries are terminated already.  Called with s->mu held. */
+static void apply_stops(sl_job *j, const sl_subhist *h, const sl_logrec *r) {
+  for (int k = 0; k < h->nstop; k++) {
+    const sl_logrec *x = &r[h->stops[k]];
+    size_t len = x->kind == 'F' ? strcspn(x->text, " ") : strlen(x->text);
+    int only = x->kind == 'T' ? -1 : job_index(j, x->text, len);
+    if (x->kind != 'T' && only < 0) continue; /* not a query of it (any more) */
+    for (int i = 0; i < job_nqueries(j); i++) {
+      if (only >= 0 && i != only) continue;
+      if (x->kind == 'F' && !j->marks[i].failed) {
+        j->marks[i].failed = sl_strdup(x->text[len] ? x->text + len + 1 : "failed");
+        j->marks[i].own = 1;
+      }
+      if (x->kind == 'D') j->marks[i].removed = 1;
+      if (j->run) sl_run_terminate(j->run, job_qid(j, i));
+    }
+  }
+}
+
+/* Apply the log's records r[0..n) again, in their order, so that the
+** catalog, the submission numbers and the query ids (and so the
+** checkpoints) are as before.  S records are executed and their queries
+** started (R logged first), those the log stops (Q, T, F, D) planned and
+** stopped at once; a submission whose queries are all stopped, or whose
+** starts the server did not survive s->restart_attempts times in a row
+** (its queries are then marked failed), is applied for its definitions and
+** ids only, nothing of it opened or run; X records (an interactive SELECT)
+** likewise.  Called before serving, with the hooks in place, the log open
+** for appending and s->mu held. */
+static void replay_log(sl_server *s, const sl_logrec *r, int n) {
+  int nsub = 0, nth = 0;
+  for (int i = 0; i < n; i++)
+    nsub += r[i].kind == 'S';
+  sl_subhist *hist = sl_calloc((size_t)nsub + 1, sizeof *hist);
+  for (int k = 0; k < n; k++) {
+    int job = r[k].kind == 'T' ? atoi(r[k].text) : r[k].job;
+    if (job < 1 || job > nsub) continue; /* not a submission's record */
+    sl_subhist *h = &hist[job];
+    switch (r[k].kind) {
+    case 'R':
+      h->crashes += h->open;
+      h->open = 1;
+      break;
+    case 'E':
+    case 'U':
+      h->crashes = 0;
+      h->open = 0;
+      break;
+    case 'Q':
+    case 'T':
+    case 'F':
+    case 'D':
+      h->stops = sl_realloc(h->stops, sizeof *h->stops * (size_t)(h->nstop + 1));
+      h->stops[h->nstop++] = k;
+      continue;
+    default: continue;
+    }
+    if (*r[k].text) h->ids = r[k].text;
+  }
+  for (int i = 1; i <= nsub; i++)
+    hist[i].crashes += hist[i].open; /* the start this process follows */
   for (int i = 0; i < n; i++) {
     if (r[i].kind != 'S' && r[i].kind != 'X') continue;
-    nsub++;
+    nth++;
     sl_err err = {0};
     sl_job *j = NULL;
-    int rc;
+    int rc, job = r[i].kind == 'S' && r[i].job <= nsub ? r[i].job : 0;
+    sl_subhist *h = job ? &hist[job] : NULL;
+    int given_up = h && s->restart_attempts > 0 && h->crashes >= s->restart_attempts;
+    if (job && s->njob < job - 1) s->njob = job - 1; /* a number skipped stays skipped */
     if (r[i].kind == 'X') {
-      rc = sl_engine_exec(s->db, r[i].text, SERVE_EXEC, drop_rows, NULL, &err);
-      sl_run_free(sl_engine_take_pending(s->db));
+      rc = sl_engine_exec(s->db, r[i].text, SERVE_EXEC | SL_EXEC_PLAN_ONLY, drop_rows, NULL, &err);
+      sl_plan_free(sl_engine_take_plan(s->db));
+    } else if (given_up || (h && log_stops_all(h, r))) {
+      rc = submit_planned(s, r[i].text, &j, &err);
     } else {
+      if (h) log_record(s, 'R', h->ids ? h->ids : "", job);
       rc = submit(s, r[i].text, NULL, NULL, &j, &err);
+      if (h && !j) log_record(s, 'E', "", job); /* nothing of it runs */
     }
     if (rc)
-      fprintf(stderr, "sluice serve: submission %d of the state directory fails now: %s\n", nsub,
+      fprintf(stderr, "sluice serve: submission %d of the state directory fails now: %s\n", nth,
               err.msg ? err.msg : "error");
     sl_err_clear(&err);
     if (!j) continue;
-    for (int k = 0; k < n; k++) {
-      if (r[k].kind == 'Q' && r[k].job == j->id) sl_run_terminate(j->run, r[k].text);
-      if (r[k].kind == 'T' && atoi(r[k].text) == j->id)
-        for (int q = 0; q < sl_run_ntop(j->run); q++) {
-          sl_query_info qi;
-          sl_run_query_info(j->run, q, &qi);
-          sl_run_terminate(j->run, qi.id);
-        }
+    if (h) {
+      j->attempts = h->crashes;
+      apply_stops(j, h, r);
     }
-    job_start(j);
+    if (given_up) {
+      sl_buf why;
+      sl_buf_init(&why);
+      sl_buf_printf(&why,
+                    "not restarted: the server ended abnormally (a crash or a kill) %d times in a "
+                    "row while its submission ran (--restart-attempts %d)",
+                    h->crashes, s->restart_attempts);
+      for (int q = 0; q < j->nmark; q++)
+        if (!j->marks[q].failed && !log_stops(h, r, job_qid(j, q), strlen(job_qid(j, q))))
+          j->marks[q].failed = sl_strdup(why.z);
+      fprintf(stderr, "sluice serve: submission %d: %s\n", j->id, why.z);
+      sl_buf_free(&why);
+    }
+    if (j->run) job_start(j);
   }
-  for (int i = 0; i < n; i++)
-    free(r[i].text);
-  free(r);
-}
-
-/* Monotonic milliseconds. */
-static int64_t mono_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  for (int i = 1; i <= nsub; i++)
+    free(hist[i].stops);
+  free(hist);
 }
 
 /* Open the state directory's checkpoint store (the job threads then share
-** it rather than race to open it), apply its submissions log again (none
-** with --reset-state: it is removed) and open it for appending.  0, or -1
+** it rather than race to open it), read its submissions log (none with
+** --reset-state: it is removed), cut off a record left unfinished by a
+** crash, open the log for appending and apply it again.  0, or -1
 ** (reported). */
 static int open_state(sl_server *s, const char *dir) {
   sl_buf path;
@@ -1121,11 +1433,21 @@ static int open_state(sl_server *s, const char *dir) {
   ** that crashes the server at every start must not outlive it) */
   if (sl_engine_setting_int(s->db, SL_SET_RESET_STATE) && unlink(path.z) && errno != ENOENT)
     fprintf(stderr, "sluice serve: --reset-state: cannot remove %s: %s\n", path.z, strerror(errno));
-  pthread_mutex_lock(&s->mu);
-  replay_log(s, path.z);
-  pthread_mutex_unlock(&s->mu);
+  sl_logrec *r;
+  long valid;
+  int n = read_log(path.z, &r, &valid);
+  struct stat st;
+  if (!stat(path.z, &st) && st.st_size > valid && truncate(path.z, valid))
+    fprintf(stderr, "sluice serve: cannot cut the unfinished record off %s: %s\n", path.z,
+            strerror(errno));
   s->log = fopen(path.z, "ab");
   if (!s->log) fprintf(stderr, "sluice serve: cannot write %s: submissions are not kept\n", path.z);
+  pthread_mutex_lock(&s->mu);
+  replay_log(s, r, n);
+  pthread_mutex_unlock(&s->mu);
+  for (int i = 0; i < n; i++)
+    free(r[i].text);
+  free(r);
   sl_buf_free(&path);
   return 0;
 }
@@ -1234,7 +1556,8 @@ static int open_listener(const char *where, sl_listener *l) {
   return rc;
 }
 
-int sl_serve(sluice *db, const char *listen, const char *token, volatile sig_atomic_t *stop) {
+int sl_serve(sluice *db, const sl_serve_opts *o, volatile sig_atomic_t *stop) {
+  const char *listen = o->listen, *token = o->token;
   sl_listener l;
   int rc = open_listener(listen && *listen ? listen : "127.0.0.1:8080", &l);
   if (rc) return rc;
@@ -1245,7 +1568,12 @@ int sl_serve(sluice *db, const char *listen, const char *token, volatile sig_ato
       close(l.fds[--l.n]);
     return 2;
   }
-  sl_server s = {.db = db, .token = token, .started_ms = mono_ms()};
+  sl_server s = {.db = db,
+                 .token = token,
+                 .started_ms = mono_ms(),
+                 .restart_attempts = o->restart_attempts,
+                 .stable_ms = 1000 * (int64_t)(o->stable_after_s > 0 ? o->stable_after_s
+                                                                     : SL_SERVE_STABLE_AFTER_S)};
   s.tail = &s.jobs;
   s.hooks = (sl_engine_hooks){&s, hook_show_queries, hook_describe, hook_terminate};
   pthread_mutex_init(&s.mu, NULL);
@@ -1276,8 +1604,10 @@ int sl_serve(sluice *db, const char *listen, const char *token, volatile sig_ato
     }
   }
   fprintf(stderr, "sluice serve: listening on %s\n", l.shown);
-  while (!*stop)
+  while (!*stop) {
     usleep(100 * 1000);
+    watch_jobs(&s);
+  }
 done:
   sluice_interrupt(db);        /* every query stops as at Ctrl-C (checkpointed) */
   for (int i = 0; i < nd; i++) /* the streams end, their transient queries with them */

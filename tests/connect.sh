@@ -49,7 +49,7 @@ echo "$out" | grep -q 'started q3' && ok || bad "a persistent query started: $ou
 for _ in $(seq 100); do [ "$(state q3)" = finished ] && break; sleep 0.05; done
 [ "$(tr -d '\n' < out.csv)" = 102030 ] && ok || bad "its output: $(cat out.csv)"
 out=$(remote -e "SHOW QUERIES;")
-echo "$out" | head -n 1 | grep -q '^id,state,kind,records_in,records_out,rejected,sql$' &&
+echo "$out" | head -n 1 | grep -q '^id,state,kind,records_in,records_out,rejected,attempts,error,sql$' &&
   echo "$out" | grep -q '^q3,finished,persistent,3,3,0,' && ok || bad "SHOW QUERIES: $out"
 out=$(remote -e "DESCRIBE q3;")
 echo "$out" | grep -qx 'records_out,3' && ok || bad "DESCRIBE q3: $out"
