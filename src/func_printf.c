@@ -249,8 +249,16 @@ static void format_char(pf_out *o, pf_args *a, int64_t width, int64_t prec, int 
       emit_repeat(o, width - 1, ' ');
       width = 0;
     }
-    for (int64_t k = 1; k < prec; k++)
-      emit(o, ch, len);
+    /* the copies: the first, then doubled from what is there (a precision
+    ** near 10^9 is one memcpy per doubling, not 10^9 appends) */
+    size_t total = (size_t)(prec - 1) * len, at = o->b->n;
+    o->touched = 1;
+    sl_buf_reserve(o->b, total + 1);
+    memcpy(o->b->z + at, ch, len);
+    for (size_t done = len; done < total; done *= 2)
+      memcpy(o->b->z + at + done, o->b->z + at, done < total - done ? done : total - done);
+    o->b->n += total;
+    o->b->z[o->b->n] = 0;
   }
   if (width > 0) width += continuation_bytes(ch, len);
   emit_field(o, ch, len, width, left);
