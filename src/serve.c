@@ -1234,6 +1234,53 @@ static int open_listener(const char *where, sl_listener *l) {
   return rc;
 }
 
+/* Set up s to serve db with token (NULL: none): the engine's hooks point
+** at it, and the state settings become the owner's.  db stays the
+** caller's; server_end undoes this. */
+static void server_init(sl_server *s, sluice *db, const char *token) {
+  *s = (sl_server){.db = db, .token = token, .started_ms = mono_ms()};
+  s->tail = &s->jobs;
+  s->hooks = (sl_engine_hooks){s, hook_show_queries, hook_describe, hook_terminate};
+  pthread_mutex_init(&s->mu, NULL);
+  sl_engine_set_hooks(db, &s->hooks);
+  /* Where the server keeps state is its owner's choice (--state-dir), never
+  ** a client's: a client's SET state_dir would reach a directory nobody
+  ** granted, and reopening the store under running queries freed it. */
+  sl_engine_fix_setting(db, SL_SET_STATE_DIR);
+  sl_engine_fix_setting(db, SL_SET_RESET_STATE);
+}
+
+/* Free what s holds once its daemons are stopped (no request runs): wait
+** for every job's thread (their queries interrupted by the caller) and free
+** the jobs, close the log, take the hooks off the engine. */
+static void server_end(sl_server *s) {
+  for (;;) {
+    pthread_mutex_lock(&s->mu);
+    sl_job *j = s->jobs;
+    if (j) job_unlink(s, j);
+    pthread_mutex_unlock(&s->mu);
+    if (!j) break;
+    if (j->started) pthread_join(j->thread, NULL);
+    job_free(j);
+  }
+  if (s->log) fclose(s->log);
+  sl_engine_set_hooks(s->db, NULL);
+  pthread_mutex_destroy(&s->mu);
+}
+
+/* A daemon serving s (a thread per connection) on fd, a listening socket
+** it takes, or, when fd < 0, on no socket: connections are then handed to
+** it (MHD_add_connection).  NULL when libmicrohttpd cannot start it. */
+static struct MHD_Daemon *start_daemon(sl_server *s, int fd) {
+  unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD;
+  if (fd < 0) flags |= MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
+  /* without a socket the option list ends before MHD_OPTION_LISTEN_SOCKET */
+  return MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_NOTIFY_COMPLETED, on_done,
+                          NULL, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_LIMIT,
+                          SL_SERVE_MAX_CONN, fd >= 0 ? MHD_OPTION_LISTEN_SOCKET : MHD_OPTION_END,
+                          fd, MHD_OPTION_END);
+}
+
 int sl_serve(sluice *db, const char *listen, const char *token, volatile sig_atomic_t *stop) {
   sl_listener l;
   int rc = open_listener(listen && *listen ? listen : "127.0.0.1:8080", &l);
@@ -1245,16 +1292,8 @@ int sl_serve(sluice *db, const char *listen, const char *token, volatile sig_ato
       close(l.fds[--l.n]);
     return 2;
   }
-  sl_server s = {.db = db, .token = token, .started_ms = mono_ms()};
-  s.tail = &s.jobs;
-  s.hooks = (sl_engine_hooks){&s, hook_show_queries, hook_describe, hook_terminate};
-  pthread_mutex_init(&s.mu, NULL);
-  sl_engine_set_hooks(db, &s.hooks);
-  /* Where the server keeps state is its owner's choice (--state-dir), never
-  ** a client's: a client's SET state_dir would reach a directory nobody
-  ** granted, and reopening the store under running queries freed it. */
-  sl_engine_fix_setting(db, SL_SET_STATE_DIR);
-  sl_engine_fix_setting(db, SL_SET_RESET_STATE);
+  sl_server s;
+  server_init(&s, db, token);
   const char *dir = sl_engine_setting_text(db, SL_SET_STATE_DIR);
   struct MHD_Daemon *d[SL_SERVE_MAX_ADDR] = {0};
   int nd = 0;
@@ -1264,11 +1303,7 @@ int sl_serve(sluice *db, const char *listen, const char *token, volatile sig_ato
   }
   /* a daemon per socket (each closes its own when stopped) */
   for (; nd < l.n; nd++) {
-    d[nd] =
-        MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL,
-                         NULL, on_request, &s, MHD_OPTION_LISTEN_SOCKET, l.fds[nd],
-                         MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
-                         30u, MHD_OPTION_CONNECTION_LIMIT, SL_SERVE_MAX_CONN, MHD_OPTION_END);
+    d[nd] = start_daemon(&s, l.fds[nd]);
     if (!d[nd]) {
       fprintf(stderr, "sluice serve: cannot serve on %s\n", listen);
       rc = 1;
@@ -1284,17 +1319,37 @@ done:
     MHD_stop_daemon(d[i]);
   for (int i = nd; i < l.n; i++) /* sockets no daemon took */
     close(l.fds[i]);
-  for (;;) {
-    pthread_mutex_lock(&s.mu);
-    sl_job *j = s.jobs;
-    if (j) job_unlink(&s, j);
-    pthread_mutex_unlock(&s.mu);
-    if (!j) break;
-    if (j->started) pthread_join(j->thread, NULL);
-    job_free(j);
-  }
-  if (s.log) fclose(s.log);
-  sl_engine_set_hooks(db, NULL);
-  pthread_mutex_destroy(&s.mu);
+  server_end(&s);
   return rc;
+}
+
+/* ---- a server on no socket (tests/fuzz/fuzz_http.c) ------------------------ */
+
+struct sl_served {
+  sl_server s;
+  struct MHD_Daemon *d;
+};
+
+sl_served *sl_serve_open(sluice *db, const char *token) {
+  sl_served *v = sl_calloc(1, sizeof *v);
+  server_init(&v->s, db, token && *token ? token : NULL);
+  v->d = start_daemon(&v->s, -1);
+  if (!v->d) {
+    server_end(&v->s);
+    free(v);
+    return NULL;
+  }
+  return v;
+}
+
+int sl_serve_connection(sl_served *v, int fd, const struct sockaddr *peer, socklen_t peerlen) {
+  return MHD_add_connection(v->d, fd, peer, peerlen) == MHD_YES ? 0 : -1;
+}
+
+void sl_serve_close(sl_served *v) {
+  if (!v) return;
+  sluice_interrupt(v->s.db);
+  MHD_stop_daemon(v->d);
+  server_end(&v->s);
+  free(v);
 }
