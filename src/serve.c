@@ -43,6 +43,7 @@
 #define SL_SERVE_MAX_BODY (1u << 20) /* larger request bodies get 413 */
 #define SL_SERVE_MAX_CONN 256u       /* connections at once (a thread each); more are refused */
 #define SL_STREAM_HIGH (1u << 20)    /* rows a slow client has not read: the query waits */
+#define SL_STREAM_STMTS (16u << 20)  /* rows of statements queued before the answer starts */
 #define SL_STREAM_HEARTBEAT_MS 1000  /* an idle stream sends an empty line this often */
 /* every statement all or nothing, every query planned for a job to run */
 #define SERVE_EXEC (SL_EXEC_DEFERRED | SL_EXEC_PLAN_ALL)
@@ -93,6 +94,8 @@ typedef struct sl_rowpipe {
   size_t off;
   int closed;               /* the client went away: the query stops */
   int ended;                /* the last line is queued */
+  int executing;            /* the statements run (under s->mu): nobody reads yet */
+  int cut;                  /* executing, rows past SL_STREAM_STMTS were dropped */
   const char *const *names; /* the columns line was sent for these */
   int ncol;
   sl_job *job; /* the transient query, or NULL */
@@ -420,14 +423,17 @@ static void stream_append_row(sl_rowpipe *st, int ncol, const char *const *names
 
 /* sl_row_fn of POST /query: rows of SHOW/DESCRIBE/EXPLAIN (under s->mu) and
 ** of the transient query (its task's thread), which waits while the client
-** has more than SL_STREAM_HIGH bytes unread.  Returns 1 (stop) once the
-** client has gone. */
+** has more than SL_STREAM_HIGH bytes unread.  The statements' rows come
+** before the answer starts, so nobody reads them yet: they never wait (the
+** catalog lock is held), and past SL_STREAM_STMTS bytes they are dropped
+** (cut).  Returns 1 (stop) once the client has gone or rows are dropped. */
 static int stream_row(void *ud, int ncol, const char *const *names, sl_value **row) {
   sl_rowpipe *st = ud;
   pthread_mutex_lock(&st->mu);
-  while (st->q.n - st->off > SL_STREAM_HIGH && !st->closed)
+  while (!st->executing && st->q.n - st->off > SL_STREAM_HIGH && !st->closed)
     pthread_cond_wait(&st->cv, &st->mu);
-  int closed = st->closed;
+  if (st->executing && st->q.n > SL_STREAM_STMTS) st->cut = 1;
+  int closed = st->closed || st->cut;
   if (!closed) stream_append_row(st, ncol, names, row);
   pthread_cond_broadcast(&st->cv);
   pthread_mutex_unlock(&st->mu);
@@ -624,7 +630,9 @@ static enum MHD_Result do_query(sl_server *s, struct MHD_Connection *c, const ch
   sl_err err = {0};
   pthread_mutex_lock(&s->mu);
   int64_t nchange = sl_engine_changes(s->db);
+  st->executing = 1; /* before any thread but this one has st */
   int rc = sl_engine_exec(s->db, sql, SERVE_EXEC, stream_row, st, &err);
+  st->executing = 0;
   sl_run *run = sl_engine_take_pending(s->db);
   int transient = 0, persistent = 0;
   for (int i = 0; run && i < sl_run_ntop(run); i++) {
@@ -644,8 +652,13 @@ static enum MHD_Result do_query(sl_server *s, struct MHD_Connection *c, const ch
   /* X: replayed for the catalog and the query ids, never run again */
   if (sl_engine_changes(s->db) != nchange) /* not only SHOW, DESCRIBE, EXPLAIN, TERMINATE */
     log_record(s, transient ? 'X' : 'S', sql, persistent ? s->njob + 1 : 0);
+  const char *cut = st->cut ? "the statements' rows are over 16 MiB: the rest were dropped" : NULL;
+  if (cut && transient) { /* the answer ends here: its SELECT does not start */
+    sl_run_free(run);
+    run = NULL;
+  }
   if (!run) {
-    stream_end(st, NULL);
+    stream_end(st, cut);
   } else if (persistent) {
     sl_job *j = job_new(s, run, sql, 0);
     cJSON *o = cJSON_CreateObject();
@@ -656,7 +669,7 @@ static enum MHD_Result do_query(sl_server *s, struct MHD_Connection *c, const ch
     stream_line(st, "\n");
     free(z);
     job_start(j);
-    stream_end(st, NULL);
+    stream_end(st, cut);
   } else {
     sl_job *j = job_new(s, run, sql, 1); /* the engine made it transient: no sink */
     j->stream = st;
