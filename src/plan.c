@@ -244,7 +244,11 @@ static sl_schema *stream_schema(sl_plan *plan, const sl_pstream *si) {
   return si->query >= 0 ? (sl_schema *)&si->own : &plan->sources[si->source]->desc->schema;
 }
 
-static int plan_stream(sl_plan *plan, const sl_stream *s, sl_input *in, sl_err *err) {
+/* Plan the reading of stream s, named by from: its definition is planned
+** at its first reader (a fanout the later ones share).  0, or -1 with err
+** set (also for a stream whose definition reaches the stream itself). */
+static int plan_stream(sl_plan *plan, const sl_stream *s, const sl_call *from, sl_input *in,
+                       sl_err *err) {
   int k = 0;
   while (k < plan->nstream && plan->streams[k]->def != s)
     k++;
@@ -265,6 +269,10 @@ static int plan_stream(sl_plan *plan, const sl_stream *s, sl_input *in, sl_err *
     if (rc) return -1;
   }
   sl_pstream *si = plan->streams[k];
+  if (si->source < 0) { /* read while its definition is being planned */
+    sl_err_setpos(err, SL_EBIND, from->line, from->col, "stream %s reads itself", s->name);
+    return -1;
+  }
   si->nreader++;
   in->source = si->source;
   in->stream = k;
@@ -292,7 +300,7 @@ static int plan_input1(sl_plan *plan, const sl_call *from, const char *id, sl_in
       return 0;
     }
     sl_stream *s = sl_catalog_stream(plan->ctx.cat, from->name);
-    if (s) return plan_stream(plan, s, in, err);
+    if (s) return plan_stream(plan, s, from, in, err);
     if (!sl_connector_find(from->name, strlen(from->name))) {
       sl_err_setpos(err, SL_EBIND, from->line, from->col, "no such stream or table: %s",
                     from->name);

@@ -50,6 +50,7 @@
 #define SL_SERVE_MAX_BODY (1u << 20) /* larger request bodies get 413 */
 #define SL_SERVE_MAX_CONN 256u       /* connections at once (a thread each); more are refused */
 #define SL_STREAM_HIGH (1u << 20)    /* rows a slow client has not read: the query waits */
+#define SL_STREAM_STMTS (16u << 20)  /* rows of statements queued before the answer starts */
 #define SL_STREAM_HEARTBEAT_MS 1000  /* an idle stream sends an empty line this often */
 /* every statement all or nothing, every query planned for a job to run */
 #define SERVE_EXEC (SL_EXEC_DEFERRED | SL_EXEC_PLAN_ALL)
@@ -116,6 +117,8 @@ typedef struct sl_rowpipe {
   size_t off;
   int closed;               /* the client went away: the query stops */
   int ended;                /* the last line is queued */
+  int executing;            /* the statements run (under s->mu): nobody reads yet */
+  int cut;                  /* executing, rows past SL_STREAM_STMTS were dropped */
   const char *const *names; /* the columns line was sent for these */
   int ncol;
   sl_job *job; /* the transient query, or NULL */
@@ -593,14 +596,17 @@ static void stream_append_row(sl_rowpipe *st, int ncol, const char *const *names
 
 /* sl_row_fn of POST /query: rows of SHOW/DESCRIBE/EXPLAIN (under s->mu) and
 ** of the transient query (its task's thread), which waits while the client
-** has more than SL_STREAM_HIGH bytes unread.  Returns 1 (stop) once the
-** client has gone. */
+** has more than SL_STREAM_HIGH bytes unread.  The statements' rows come
+** before the answer starts, so nobody reads them yet: they never wait (the
+** catalog lock is held), and past SL_STREAM_STMTS bytes they are dropped
+** (cut).  Returns 1 (stop) once the client has gone or rows are dropped. */
 static int stream_row(void *ud, int ncol, const char *const *names, sl_value **row) {
   sl_rowpipe *st = ud;
   pthread_mutex_lock(&st->mu);
-  while (st->q.n - st->off > SL_STREAM_HIGH && !st->closed)
+  while (!st->executing && st->q.n - st->off > SL_STREAM_HIGH && !st->closed)
     pthread_cond_wait(&st->cv, &st->mu);
-  int closed = st->closed;
+  if (st->executing && st->q.n > SL_STREAM_STMTS) st->cut = 1;
+  int closed = st->closed || st->cut;
   if (!closed) stream_append_row(st, ncol, names, row);
   pthread_cond_broadcast(&st->cv);
   pthread_mutex_unlock(&st->mu);
@@ -798,7 +804,9 @@ static enum MHD_Result do_query(sl_server *s, struct MHD_Connection *c, const ch
   sl_err err = {0};
   pthread_mutex_lock(&s->mu);
   int64_t nchange = sl_engine_changes(s->db);
+  st->executing = 1; /* before any thread but this one has st */
   int rc = sl_engine_exec(s->db, sql, SERVE_EXEC, stream_row, st, &err);
+  st->executing = 0;
   sl_run *run = sl_engine_take_pending(s->db);
   int transient = 0, persistent = 0;
   for (int i = 0; run && i < sl_run_ntop(run); i++) {
@@ -818,8 +826,13 @@ static enum MHD_Result do_query(sl_server *s, struct MHD_Connection *c, const ch
   /* X: replayed for the catalog and the query ids, never run again */
   if (sl_engine_changes(s->db) != nchange) /* not only SHOW, DESCRIBE, EXPLAIN, TERMINATE */
     log_record(s, transient ? 'X' : 'S', sql, persistent ? s->njob + 1 : 0);
+  const char *cut = st->cut ? "the statements' rows are over 16 MiB: the rest were dropped" : NULL;
+  if (cut && transient) { /* the answer ends here: its SELECT does not start */
+    sl_run_free(run);
+    run = NULL;
+  }
   if (!run) {
-    stream_end(st, NULL);
+    stream_end(st, cut);
   } else if (persistent) {
     sl_job *j = job_new(s, run, sql, 0);
     cJSON *o = cJSON_CreateObject();
@@ -831,7 +844,7 @@ static enum MHD_Result do_query(sl_server *s, struct MHD_Connection *c, const ch
     free(z);
     log_ids(s, 'R', j);
     job_start(j);
-    stream_end(st, NULL);
+    stream_end(st, cut);
   } else {
     sl_job *j = job_new(s, run, sql, 1); /* the engine made it transient: no sink */
     j->stream = st;
@@ -1556,6 +1569,53 @@ static int open_listener(const char *where, sl_listener *l) {
   return rc;
 }
 
+/* Set up s to serve db with token (NULL: none): the engine's hooks point
+** at it, and the state settings become the owner's.  db stays the
+** caller's; server_end undoes this. */
+static void server_init(sl_server *s, sluice *db, const char *token) {
+  *s = (sl_server){.db = db, .token = token, .started_ms = mono_ms()};
+  s->tail = &s->jobs;
+  s->hooks = (sl_engine_hooks){s, hook_show_queries, hook_describe, hook_terminate};
+  pthread_mutex_init(&s->mu, NULL);
+  sl_engine_set_hooks(db, &s->hooks);
+  /* Where the server keeps state is its owner's choice (--state-dir), never
+  ** a client's: a client's SET state_dir would reach a directory nobody
+  ** granted, and reopening the store under running queries freed it. */
+  sl_engine_fix_setting(db, SL_SET_STATE_DIR);
+  sl_engine_fix_setting(db, SL_SET_RESET_STATE);
+}
+
+/* Free what s holds once its daemons are stopped (no request runs): wait
+** for every job's thread (their queries interrupted by the caller) and free
+** the jobs, close the log, take the hooks off the engine. */
+static void server_end(sl_server *s) {
+  for (;;) {
+    pthread_mutex_lock(&s->mu);
+    sl_job *j = s->jobs;
+    if (j) job_unlink(s, j);
+    pthread_mutex_unlock(&s->mu);
+    if (!j) break;
+    if (j->started) pthread_join(j->thread, NULL);
+    job_free(j);
+  }
+  if (s->log) fclose(s->log);
+  sl_engine_set_hooks(s->db, NULL);
+  pthread_mutex_destroy(&s->mu);
+}
+
+/* A daemon serving s (a thread per connection) on fd, a listening socket
+** it takes, or, when fd < 0, on no socket: connections are then handed to
+** it (MHD_add_connection).  NULL when libmicrohttpd cannot start it. */
+static struct MHD_Daemon *start_daemon(sl_server *s, int fd) {
+  unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD;
+  if (fd < 0) flags |= MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
+  /* without a socket the option list ends before MHD_OPTION_LISTEN_SOCKET */
+  return MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_NOTIFY_COMPLETED, on_done,
+                          NULL, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_LIMIT,
+                          SL_SERVE_MAX_CONN, fd >= 0 ? MHD_OPTION_LISTEN_SOCKET : MHD_OPTION_END,
+                          fd, MHD_OPTION_END);
+}
+
 int sl_serve(sluice *db, const sl_serve_opts *o, volatile sig_atomic_t *stop) {
   const char *listen = o->listen, *token = o->token;
   sl_listener l;
@@ -1568,21 +1628,11 @@ int sl_serve(sluice *db, const sl_serve_opts *o, volatile sig_atomic_t *stop) {
       close(l.fds[--l.n]);
     return 2;
   }
-  sl_server s = {.db = db,
-                 .token = token,
-                 .started_ms = mono_ms(),
-                 .restart_attempts = o->restart_attempts,
-                 .stable_ms = 1000 * (int64_t)(o->stable_after_s > 0 ? o->stable_after_s
-                                                                     : SL_SERVE_STABLE_AFTER_S)};
-  s.tail = &s.jobs;
-  s.hooks = (sl_engine_hooks){&s, hook_show_queries, hook_describe, hook_terminate};
-  pthread_mutex_init(&s.mu, NULL);
-  sl_engine_set_hooks(db, &s.hooks);
-  /* Where the server keeps state is its owner's choice (--state-dir), never
-  ** a client's: a client's SET state_dir would reach a directory nobody
-  ** granted, and reopening the store under running queries freed it. */
-  sl_engine_fix_setting(db, SL_SET_STATE_DIR);
-  sl_engine_fix_setting(db, SL_SET_RESET_STATE);
+  sl_server s;
+  server_init(&s, db, token);
+  s.restart_attempts = o->restart_attempts;
+  s.stable_ms =
+      1000 * (int64_t)(o->stable_after_s > 0 ? o->stable_after_s : SL_SERVE_STABLE_AFTER_S);
   const char *dir = sl_engine_setting_text(db, SL_SET_STATE_DIR);
   struct MHD_Daemon *d[SL_SERVE_MAX_ADDR] = {0};
   int nd = 0;
@@ -1592,11 +1642,7 @@ int sl_serve(sluice *db, const sl_serve_opts *o, volatile sig_atomic_t *stop) {
   }
   /* a daemon per socket (each closes its own when stopped) */
   for (; nd < l.n; nd++) {
-    d[nd] =
-        MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL,
-                         NULL, on_request, &s, MHD_OPTION_LISTEN_SOCKET, l.fds[nd],
-                         MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
-                         30u, MHD_OPTION_CONNECTION_LIMIT, SL_SERVE_MAX_CONN, MHD_OPTION_END);
+    d[nd] = start_daemon(&s, l.fds[nd]);
     if (!d[nd]) {
       fprintf(stderr, "sluice serve: cannot serve on %s\n", listen);
       rc = 1;
@@ -1614,17 +1660,37 @@ done:
     MHD_stop_daemon(d[i]);
   for (int i = nd; i < l.n; i++) /* sockets no daemon took */
     close(l.fds[i]);
-  for (;;) {
-    pthread_mutex_lock(&s.mu);
-    sl_job *j = s.jobs;
-    if (j) job_unlink(&s, j);
-    pthread_mutex_unlock(&s.mu);
-    if (!j) break;
-    if (j->started) pthread_join(j->thread, NULL);
-    job_free(j);
-  }
-  if (s.log) fclose(s.log);
-  sl_engine_set_hooks(db, NULL);
-  pthread_mutex_destroy(&s.mu);
+  server_end(&s);
   return rc;
+}
+
+/* ---- a server on no socket (tests/fuzz/fuzz_http.c) ------------------------ */
+
+struct sl_served {
+  sl_server s;
+  struct MHD_Daemon *d;
+};
+
+sl_served *sl_serve_open(sluice *db, const char *token) {
+  sl_served *v = sl_calloc(1, sizeof *v);
+  server_init(&v->s, db, token && *token ? token : NULL);
+  v->d = start_daemon(&v->s, -1);
+  if (!v->d) {
+    server_end(&v->s);
+    free(v);
+    return NULL;
+  }
+  return v;
+}
+
+int sl_serve_connection(sl_served *v, int fd, const struct sockaddr *peer, socklen_t peerlen) {
+  return MHD_add_connection(v->d, fd, peer, peerlen) == MHD_YES ? 0 : -1;
+}
+
+void sl_serve_close(sl_served *v) {
+  if (!v) return;
+  sluice_interrupt(v->s.db);
+  MHD_stop_daemon(v->d);
+  server_end(&v->s);
+  free(v);
 }

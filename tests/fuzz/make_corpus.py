@@ -2,11 +2,13 @@
 """make_corpus.py - (re)makes the seed corpora of tests/fuzz/corpus/ from the
 repository's own inputs: statements of tests/sql/*.slt and sql-examples/*.sql
 (a file() source replaced by the fuzz catalog's stream s), the data files
-those tests write and sql-examples/data, and the model files.  Run from the
+those tests write and sql-examples/data, and the model files; for fuzz_http,
+requests to every endpoint of docs/serve.md, the examples as bodies of POST
+/statements and /query, and malformed requests.  Run from the
 top of the source tree; file names are content hashes, so reruns add nothing
 twice.  Also writes the dictionaries tests/fuzz.sh passes to libFuzzer:
-fuzz_sql.dict (the tokenizer's keywords, operators, the functions' names) and
-fuzz_json.dict."""
+fuzz_sql.dict (the tokenizer's keywords, operators, the functions' names),
+fuzz_json.dict and fuzz_http.dict."""
 import glob, hashlib, json, os, re
 
 OUT = 'tests/fuzz/corpus'
@@ -134,12 +136,118 @@ for q in range(NQUERY + 1):
     put('fuzz_ckpt', bytes([q]) + (1).to_bytes(8, 'little') + (3).to_bytes(8, 'little') + b'abc')
 put('fuzz_ckpt', bytes([NQUERY]) + bytes([0]) + (5).to_bytes(8, 'little') + bytes([3]) + bytes(9))
 
+# fuzz_http: a first byte (bit 0: the server wants "Bearer fuzz"), then the
+# bytes of one connection.  The catalog has stream s (s.jsonl), table t and
+# model m (fuzz_http.c); paths are plain names in its temporary directory.
+def request(method, path, body=None, headers=(), version='HTTP/1.1'):
+    head = '%s %s %s\r\nHost: localhost\r\n' % (method, path, version)
+    for h in headers:
+        head += h + '\r\n'
+    if body is None:
+        return (head + '\r\n').encode()
+    body = body.encode() if isinstance(body, str) else body
+    return (head + 'Content-Length: %d\r\n\r\n' % len(body)).encode() + body
+
+def http_seed(*requests, token=False, auth='Bearer fuzz'):
+    data = b''
+    for r in requests:
+        if token and auth is not None:
+            r = r.replace(b'\r\nHost:', ('\r\nAuthorization: %s\r\nHost:' % auth).encode(), 1)
+        data += r
+    put('fuzz_http', bytes([1 if token else 0]) + data, limit=4096)
+
+def chunked(method, path, body, parts=3):
+    step = max(1, len(body) // parts)
+    data = ''.join('%x\r\n%s\r\n' % (len(body[i:i + step]), body[i:i + step])
+                   for i in range(0, len(body), step))
+    return ('%s %s HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n%s0\r\n\r\n'
+            % (method, path, data)).encode()
+
+def plain_paths(sql):
+    """file('dir/x.json' ...) and FROM 'dir/m.json' with the directories dropped."""
+    return re.sub(r"'[^']*/([^'/]+)'", r"'\1'", sql)
+
+def from_s(sql):
+    """FROM file(...) read from the catalog's stream s instead."""
+    return re.sub(r"(\bFROM\s+)file\s*\((?:[^()']|'[^']*')*\)", r"\1s", sql, flags=re.I)
+
+GET = lambda path: request('GET', path)
+submit = "SELECT id, x * 2 AS y FROM s WHERE x > 0 INTO file('out.jsonl', format => 'json');"
+for token in (False, True):
+    http_seed(GET('/queries'), GET('/metrics'), token=token)
+    http_seed(request('POST', '/statements', submit), GET('/queries'), GET('/describe/q1'),
+              request('DELETE', '/queries/q1'), GET('/metrics'), token=token)
+    http_seed(request('POST', '/query', 'SELECT k, label, w FROM t;'), token=token)
+http_seed(GET('/queries'), token=True, auth=None)
+http_seed(GET('/queries'), token=True, auth='Bearer wrong')
+http_seed(GET('/queries'), token=True, auth='Basic ZnV6ejp4')
+for name in ['s', 't', 'm', 'q1', 'nope', 'a%22b', '%2e%2e', '']:
+    http_seed(GET('/describe/' + name))
+for body in [
+    'SHOW QUERIES; SHOW STREAMS; SHOW SETTINGS;',
+    'DESCRIBE s; DESCRIBE t; DESCRIBE m; EXPLAIN SELECT name, count(*) FROM s GROUP BY name;',
+    "SELECT id, name, m(x, id) AS score FROM s;",
+    "SELECT name, window_start, count(*), avg(x) FROM s GROUP BY name, TUMBLE(ts, INTERVAL '10' SECOND);",
+    "SELECT id, x FROM s INTO file('a.jsonl', format => 'json'); SELECT * FROM t;",
+    "CREATE TABLE u (a INTEGER); INSERT INTO u VALUES (1), (2); SELECT a * 3 FROM u;",
+    "SELECT 1, 2.5, 'x', NULL, x'0aff', 1e308 * 10;",
+    "TERMINATE ALL;",
+    "EXPORT MODEL m TO 'm2.json'; CREATE MODEL m2 FROM 'm2.json'; DESCRIBE m2;",
+    "SET state_dir = 'st';",
+    "LOAD 'libgeo.so';",
+    "SELECT * FROM file('/etc/passwd');",
+    "SELECT a FROM nope;",
+]:
+    http_seed(request('POST', '/query', body))
+http_seed(request('POST', '/statements', submit), request('POST', '/statements', submit),
+          request('DELETE', '/queries/1'), request('DELETE', '/queries/2'), GET('/queries'))
+http_seed(request('POST', '/statements', "CREATE STREAM big AS SELECT id, x FROM s; "
+                  "SELECT id FROM big INTO file('b1.jsonl'); SELECT x FROM big INTO file('b2.jsonl');"),
+          request('POST', '/query', 'SHOW QUERIES; TERMINATE q1;'), request('DELETE', '/queries/q2'),
+          GET('/metrics'))
+http_seed(request('POST', '/statements', json.dumps({'sql': submit}),
+                  headers=['Content-Type: application/json']))
+http_seed(request('POST', '/query', json.dumps({'ksql': 'SELECT * FROM t;'}),
+                  headers=['Content-Type: application/json; charset=utf-8']))
+http_seed(request('POST', '/query', '{"sql": 1}', headers=['Content-Type: application/json']))
+http_seed(request('POST', '/query', '{"sql": "SELECT', headers=['Content-Type: application/json']))
+http_seed(chunked('POST', '/query', 'SELECT k FROM t WHERE k > 1;'))
+http_seed(chunked('POST', '/statements', submit, parts=5))
+http_seed(request('POST', '/statements', submit, headers=['Expect: 100-continue']))
+http_seed(request('POST', '/statements', 'SELECT 1 INTO stdout();', headers=['Connection: close']),
+          GET('/queries'))
+http_seed(request('GET', '/queries', version='HTTP/1.0'))
+# wrong methods, unknown paths, bad bodies and malformed requests
+http_seed(request('GET', '/statements'), request('PUT', '/query', 'x'), request('POST', '/queries'),
+          request('GET', '/queries/q1'), request('DELETE', '/queries/x9'), request('DELETE', '/queries/0'),
+          request('DELETE', '/queries/'), request('GET', '/nope'), request('HEAD', '/metrics'),
+          request('OPTIONS', '*'))
+http_seed(request('POST', '/statements', ''), request('POST', '/query', b'SELECT 1\0;'),
+          request('POST', '/statements', 'SELECT 1 FROM;'))
+for raw in [b'GARBAGE\r\n\r\n', b'GET /queries\r\n\r\n', b'GET /queries HTTP/1.1\r\n\r\n',
+            b'GET /queries HTTP/9.9\r\nHost: x\r\n\r\n',
+            b'POST /query HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nSELECT 1;',
+            b'POST /query HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\nSELECT 1;',
+            b'POST /query HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n',
+            b'POST /query HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
+            b'GET /queries HTTP/1.1\r\nHost: x\r\nX-Long: ' + b'a' * 3000 + b'\r\n\r\n',
+            b'GET /metrics HTTP/1.1\nHost: x\n\n', b'GET /des%63ribe/t?x=1 HTTP/1.1\r\nHost: x\r\n\r\n']:
+    put('fuzz_http', b'\0' + raw)
+# the examples, a whole file as one request: a submission (its paths made
+# plain names), and for the shell's endpoint with its sources stream s
+for sql in sorted(glob.glob('sql-examples/*.sql')):
+    text = '\n'.join(l for l in open(sql, encoding='utf-8').read().split('\n')
+                     if not l.strip().startswith('--'))
+    http_seed(request('POST', '/statements', plain_paths(text)))
+    http_seed(request('POST', '/query', plain_paths(from_s(text))))
+
 # dictionaries (libFuzzer -dict): tokens the fuzzer would take long to guess
 def write_dict(name, words):
     with open(os.path.join('tests/fuzz', name), 'w') as f:
         f.write('# made by make_corpus.py\n')
         for w in sorted(set(words)):
-            f.write('"%s"\n' % w.replace('\\', '\\\\').replace('"', '\\"'))
+            f.write('"%s"\n' % ''.join('\\' + c if c in '\\"' else c if ' ' <= c <= '~' else '\\x%02X' % ord(c)
+                                       for c in w))
 tok = open('src/tokenize.c', encoding='utf-8').read()
 words = re.findall(r'\{"([A-Z_]+)", TK_', tok)
 for c in sorted(glob.glob('src/*.c')):
@@ -151,3 +259,13 @@ write_dict('fuzz_sql.dict', words)
 write_dict('fuzz_json.dict', ['{', '}', '[', ']', ':', ',', 'true', 'false', 'null', '"id"', '"name"', '"x"',
                               '"ts"', '"v"', '"nested"', '"tags"', '1e308', '-0', '\\u00e9', '\\ud83d\\ude00',
                               '\\"', '2024-01-01T00:00:00Z', '0.5', '-1'])
+write_dict('fuzz_http.dict', ['GET', 'POST', 'DELETE', 'PUT', 'HEAD', 'OPTIONS', ' HTTP/1.1\r\n',
+                              ' HTTP/1.0\r\n', '\r\n', '\r\n\r\n', '/statements', '/query', '/queries',
+                              '/queries/', '/queries/q1', '/queries/1', '/describe/', '/metrics',
+                              'Host: localhost\r\n', 'Authorization: Bearer fuzz\r\n', 'Bearer ',
+                              'Content-Length: ', 'Content-Type: application/json\r\n',
+                              'Transfer-Encoding: chunked\r\n', '0\r\n\r\n', 'Expect: 100-continue\r\n',
+                              'Connection: close\r\n', 'Connection: keep-alive\r\n', '{"sql": "', '{"ksql": "',
+                              '"}', 'SELECT ', ' FROM s', ' FROM t', ' INTO file(\'o.jsonl\')', 'TERMINATE ALL;',
+                              'SHOW QUERIES;', 'DESCRIBE ', 'EXPLAIN ', 'CREATE STREAM ', 'GROUP BY ',
+                              "TUMBLE(ts, INTERVAL '1' SECOND)", 'm(x, id)', 'q1', 'q2', '%00', '%2F'])
