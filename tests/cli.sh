@@ -102,7 +102,8 @@ for op in "+" "||" " AND " " COLLATE nocase"; do
   if [ "$op" = " COLLATE nocase" ]; then sql="SELECT 1$(printf "$op%.0s" $(seq 50000));"
   else sql="SELECT $(for i in $(seq 50000); do printf "1$op"; done)1;"; fi
   out=$(printf '%s\n' "$sql" | "$sluice" 2>&1); rc=$?
-  [ $rc = 1 ] && contains "deep chain '$op'" "expression tree is too deep (more than 1000 levels)" "$out" || bad "deep chain '$op' exit $rc"
+  check "deep chain '$op' exit" 1 $rc
+  contains "deep chain '$op'" "expression tree is too deep (more than 1000 levels)" "$out"
 done
 sql="SELECT $(for i in $(seq 998); do printf "1+"; done)1 AS n;"
 out=$(printf '%s\n' "$sql" | "$sluice" --format csv 2>&1)
@@ -111,7 +112,7 @@ contains "999 levels run" $'n\n999' "$out"
 # INSERT ... VALUES with 40,000 rows (780 KB of SQL) parses in memory
 # proportional to it (the row array was copied per row: 6 GB), and every
 # row arrives.
-/usr/bin/python3 - "$sluice" <<'PY' && ok || bad "INSERT of 40,000 rows"
+out=$(/usr/bin/python3 - "$sluice" 2>&1 <<'PY'
 import resource, subprocess, sys
 n = 40000
 sql = ("CREATE TABLE t (a INTEGER, b TEXT);\nINSERT INTO t VALUES "
@@ -123,7 +124,10 @@ rows = out.stdout.decode().split()
 if out.returncode or rows != ["a", "0", "10000", "20000", "30000"] or kb > 1024 * 1024:
     print("exit %d, rows %s, %d MB at most" % (out.returncode, rows, kb // 1024))
     sys.exit(1)
+print("ok")
 PY
+)
+check "INSERT of 40,000 rows" ok "$out"
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

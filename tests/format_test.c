@@ -373,7 +373,7 @@ static void dec_open(dec *t, const sl_format *fmt, const char *spec, int header)
   sl_err err = {0};
   sl_schema_init(&t->schema, 0);
   if (sl_schema_parse(&t->schema, spec, &err)) printf("bad spec %s: %s\n", spec, err.msg);
-  sl_fmt_opts o = {header, ',', &t->schema};
+  sl_fmt_opts o = {header, ',', &t->schema, 0};
   t->fmt = fmt;
   t->d = fmt->decoder_new(&o, &err);
   sl_arena_init(&t->arena);
@@ -602,7 +602,7 @@ static void test_csv(void) {
   /* Round trip: encode awkward text, decode it back. */
   const char *texts[] = {"plain", "a,b", "say \"hi\"", "two\nlines", "cr\r\nlf", "", " lead"};
   const char *names[] = {"t"};
-  sl_fmt_opts o = {1, ',', NULL};
+  sl_fmt_opts o = {1, ',', NULL, 0};
   sl_err err = {0};
   sl_encoder *e = sl_fmt_csv.encoder_new(1, names, &o, &err);
   dec_open(&t, &sl_fmt_csv, "t TEXT", 0);
@@ -665,7 +665,7 @@ static void test_raw(void) {
   dec_close(&t);
   sl_schema_free(&s);
   const char *names[] = {"x", "y"};
-  sl_fmt_opts o = {0, ',', NULL};
+  sl_fmt_opts o = {0, ',', NULL, 0};
   sl_err err = {0};
   sl_encoder *e = sl_fmt_raw.encoder_new(2, names, &o, &err);
   sl_value row[2] = {SL_VALUE_INIT, SL_VALUE_INIT};
