@@ -141,7 +141,7 @@ size_t sl_utf8_put(char *out, uint32_t c);
 /* The offset of the first byte of z[0..n) that does not begin a well-formed
 ** UTF-8 sequence (an overlong form, a surrogate U+D800..U+DFFF, above
 ** U+10FFFF, a stray continuation byte, a sequence cut short), or n when all
-** of it is UTF-8.  ASCII is checked eight bytes at a time. */
+** of it is UTF-8.  ASCII is checked 32, then 8 bytes at a time. */
 size_t sl_utf8_check(const char *z, size_t n);
 /* Copy z[0..n) to out (room for 3 * n bytes) with each maximal ill-formed
 ** subsequence replaced by U+FFFD (EF BF BD), as Unicode recommends; returns

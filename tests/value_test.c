@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "util.h"
 #include "value.h"
 
 static sqlite3 *db;
@@ -924,6 +925,108 @@ static void test_parsers(void) {
 
 /* ---- VECTOR and memory handling -------------------------------------------- */
 
+/* ---- UTF-8 -------------------------------------------------------------- */
+
+/* The reference: where the first byte that is not part of well-formed UTF-8
+** is, found by decoding each sequence and then judging the code point
+** (shortest form, no surrogate, at most U+10FFFF); util.c instead checks
+** each byte against the ranges of Unicode's table 3-7. */
+static size_t ref_utf8_valid(const unsigned char *u, size_t n) {
+  static const uint32_t least[5] = {0, 0, 0x80, 0x800, 0x10000};
+  size_t i = 0;
+  while (i < n) {
+    unsigned c = u[i];
+    size_t len = c < 0x80             ? 1
+                 : (c & 0xE0) == 0xC0 ? 2
+                 : (c & 0xF0) == 0xE0 ? 3
+                 : (c & 0xF8) == 0xF0 ? 4
+                                      : 0;
+    if (!len || i + len > n) return i;
+    uint32_t cp = len == 1 ? c : c & (0x7F >> len);
+    for (size_t k = 1; k < len; k++) {
+      if ((u[i + k] & 0xC0) != 0x80) return i;
+      cp = cp << 6 | (u[i + k] & 0x3F);
+    }
+    if (len > 1 && (cp < least[len] || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)) return i;
+    i += len;
+  }
+  return n;
+}
+
+/* Append code point cp (any value below 2^21, surrogates too) as 1-4 bytes. */
+static size_t put_cp(unsigned char *out, uint32_t cp) {
+  if (cp < 0x80) return out[0] = (unsigned char)cp, 1;
+  if (cp < 0x800) return out[0] = 0xC0 | cp >> 6, out[1] = 0x80 | (cp & 0x3F), 2;
+  if (cp < 0x10000)
+    return out[0] = 0xE0 | cp >> 12, out[1] = 0x80 | (cp >> 6 & 0x3F), out[2] = 0x80 | (cp & 0x3F),
+           3;
+  return out[0] = 0xF0 | cp >> 18, out[1] = 0x80 | (cp >> 12 & 0x3F),
+         out[2] = 0x80 | (cp >> 6 & 0x3F), out[3] = 0x80 | (cp & 0x3F), 4;
+}
+
+/* sl_utf8_check against the reference on random texts (ASCII runs of every
+** length around the 8- and 32-byte steps, characters of every length,
+** surrogates, code points past U+10FFFF, stray and truncated bytes) read
+** from every alignment; sl_utf8_repair's output is well formed and is the
+** text itself when the text was. */
+static void test_utf8(int rounds) {
+  unsigned char buf[600], out[1800];
+  uint64_t r = 0x9E3779B97F4A7C15ULL;
+#define RND() (r ^= r << 13, r ^= r >> 7, r ^= r << 17, r)
+  for (int round = 0; round < rounds; round++) {
+    size_t n = 0;
+    while (n < 500) {
+      switch (RND() % 8) {
+      case 0:
+      case 1:
+      case 2: { /* an ASCII run */
+        size_t k = RND() % 70;
+        for (size_t j = 0; j < k; j++)
+          buf[n++] = (unsigned char)(0x20 + RND() % 95);
+        break;
+      }
+      case 3: n += put_cp(buf + n, (uint32_t)(0x80 + RND() % 0x780)); break;
+      case 4: n += put_cp(buf + n, (uint32_t)(0x800 + RND() % 0xF800)); break;
+      case 5: n += put_cp(buf + n, (uint32_t)(0x10000 + RND() % 0x100000)); break;
+      case 6: /* rare: a surrogate, past U+10FFFF, or a stray byte */
+        if (RND() % 8) break;
+        switch (RND() % 4) {
+        case 0: n += put_cp(buf + n, (uint32_t)(0xD800 + RND() % 0x800)); break;
+        case 1: n += put_cp(buf + n, (uint32_t)(0x110000 + RND() % 0xEFFFF)); break;
+        case 2: buf[n++] = (unsigned char)(0x80 + RND() % 0x80); break;
+        default: { /* a character cut short */
+          unsigned char t[4];
+          size_t k = put_cp(t, (uint32_t)(0x800 + RND() % 0x10F000));
+          size_t keep = 1 + RND() % (k - 1);
+          memcpy(buf + n, t, keep);
+          n += keep;
+        }
+        }
+        break;
+      default: /* an overlong form */
+        if (RND() % 8 == 0) buf[n++] = 0xC0 | (RND() % 2), buf[n++] = 0x80 | (RND() % 0x40);
+      }
+    }
+    for (int t = 0; t < 16; t++) {
+      size_t off = RND() % 40, len = RND() % (n - off + 1);
+      size_t want = ref_utf8_valid(buf + off, len);
+      size_t got = sl_utf8_check((const char *)buf + off, len);
+      char label[160];
+      snprintf(label, sizeof label,
+               "sl_utf8_check round %d, offset %zu, length %zu: %zu, reference %zu", round, off,
+               len, got, want);
+      check_true(got == want, label);
+      size_t m = sl_utf8_repair((const char *)buf + off, len, (char *)out);
+      snprintf(label, sizeof label, "sl_utf8_repair round %d, offset %zu, length %zu", round, off,
+               len);
+      check_true(m <= 3 * len && ref_utf8_valid(out, m) == m &&
+                     (want != len || (m == len && !memcmp(out, buf + off, len))),
+                 label);
+    }
+  }
+#undef RND
+}
+
 static void test_vector_and_memory(void) {
   sl_value v = SL_VALUE_INIT, w = SL_VALUE_INIT, out = SL_VALUE_INIT, one = SL_VALUE_INIT;
   sl_value s1 = SL_VALUE_INIT, s2 = SL_VALUE_INIT;
@@ -1031,6 +1134,7 @@ int main(int argc, char **argv) {
   test_real_text(20000);
   test_shortest(100000);
   test_vector_and_memory();
+  test_utf8(20000);
   for (int i = 0; i < npool; i++)
     sl_value_free(&pool[i]);
   sqlite3_close(db);
