@@ -3,12 +3,25 @@
 ** checkpoint.h for the contracts).
 **
 ** Schema (one database per state directory, DIR/sluice-state.db):
-**   meta(k PRIMARY KEY, v)      format version
+**   meta(k PRIMARY KEY, v)      'format' version, the store's 'id' (16 hex
+**                               digits) and 'generation' (checkpoints committed)
 **   state(owner, key, fingerprint, written_ms, data, PRIMARY KEY(owner, key))
 ** WAL journal with synchronous=FULL: a committed checkpoint survives the
 ** process being killed (kill -9) and the machine losing power.
+**
+** What SQLite cannot see is a database that lost what it had: the file
+** deleted or cut to nothing opens as a new, empty database, and a WAL
+** deleted or overwritten drops the checkpoints it held, silently (a restart
+** would start afresh, and a Kafka sink emit everything again).  So the
+** directory also holds DIR/sluice-state.id, one line "sluice-state ID
+** GENERATION", rewritten (to a temporary file, fsynced, renamed over) after
+** every commit.  The database is made durable first, so the line is never
+** ahead of it: at open, a database that is missing or empty while the line
+** is there, has another id, or a generation below the line's, is an error
+** naming what was found, never a fresh start.
 */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -25,10 +38,13 @@
 
 struct sl_ckpt {
   sqlite3 *db;
-  sqlite3_stmt *put, *get;
+  sqlite3_stmt *put, *get, *bump;
   pthread_mutex_t mu; /* held from begin to commit/abort; error-checking in debug builds */
-  char *path;
-  int in_txn; /* between begin and commit/abort (written under mu) */
+  char *path;         /* DIR/sluice-state.db */
+  char *marker;       /* DIR/sluice-state.id */
+  char id[17];        /* the store's id, 16 hex digits */
+  int64_t generation; /* checkpoints committed (the database's meta row; written under mu) */
+  int in_txn;         /* between begin and commit/abort (written under mu) */
 };
 
 /* Lock / unlock the store.  Debug builds use an error-checking mutex, so a
@@ -55,6 +71,124 @@ static int exec(sl_ckpt *c, const char *sql, sl_err *err) {
   return db_error(c, err, sql);
 }
 
+/* ---- the store's record (DIR/sluice-state.id) ------------------------------- */
+
+/* Read the record at c->marker into id (17 bytes) and *gen.  1 when read, 0
+** when there is none, -1 with err set when it cannot be read or parsed. */
+static int marker_read(const sl_ckpt *c, char *id, int64_t *gen, sl_err *err) {
+  FILE *f = fopen(c->marker, "r");
+  if (!f) {
+    if (errno == ENOENT) return 0;
+    sl_err_set(err, SL_EIO, "state %s: %s", c->marker, strerror(errno));
+    return -1;
+  }
+  char line[80], rest[2];
+  long long g = -1;
+  int ok = fgets(line, sizeof line, f) &&
+           sscanf(line, "sluice-state %16[0-9a-f] %lld%1s", id, &g, rest) == 2 &&
+           strlen(id) == 16 && g >= 0;
+  fclose(f);
+  if (!ok) {
+    sl_err_set(err, SL_EIO,
+               "state %s is damaged: it cannot tell whether %s holds the last checkpoint "
+               "(remove the file to trust the database as it is, or --reset-state to start "
+               "afresh)",
+               c->marker, c->path);
+    return -1;
+  }
+  *gen = g;
+  return 1;
+}
+
+/* Write the record of c (id, generation): a temporary file, fsynced, then
+** renamed over the old one, so a crash leaves the old line or the new one.
+** 0, or -1 with err set. */
+static int marker_write(const sl_ckpt *c, sl_err *err) {
+  sl_buf tmp = {0};
+  sl_buf_printf(&tmp, "%s.tmp", c->marker);
+  char line[64];
+  int n = snprintf(line, sizeof line, "sluice-state %s %lld\n", c->id, (long long)c->generation);
+  int fd = open(tmp.z, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int ok = fd >= 0;
+  for (ssize_t w = 0, done = 0; ok && done < n; done += w) {
+    w = write(fd, line + done, (size_t)(n - done));
+    if (w < 0 && errno == EINTR)
+      w = 0;
+    else if (w < 0)
+      ok = 0;
+  }
+  ok = ok && fsync(fd) == 0;
+  int e = errno;
+  if (fd >= 0 && close(fd) != 0 && ok) ok = 0, e = errno;
+  if (ok && rename(tmp.z, c->marker) != 0) ok = 0, e = errno;
+  if (!ok) {
+    sl_err_set(err, SL_EIO, "state %s: %s", c->marker, strerror(e));
+    unlink(tmp.z);
+  }
+  sl_buf_free(&tmp);
+  return ok ? 0 : -1;
+}
+
+/* The meta value of k as text into out (17 bytes, "" when absent) and as
+** a number (-1 when absent). */
+static int64_t meta_get(sl_ckpt *c, const char *k, char *out) {
+  sqlite3_stmt *st;
+  int64_t v = -1;
+  if (out) out[0] = 0;
+  if (sqlite3_prepare_v2(c->db, "SELECT v FROM meta WHERE k = ?1", -1, &st, NULL) != SQLITE_OK)
+    return -1;
+  sqlite3_bind_text(st, 1, k, -1, SQLITE_STATIC);
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    v = sqlite3_column_type(st, 0) == SQLITE_INTEGER ? sqlite3_column_int64(st, 0) : -1;
+    const char *z = (const char *)sqlite3_column_text(st, 0);
+    if (out && z) snprintf(out, 17, "%s", z);
+  }
+  sqlite3_finalize(st);
+  return v;
+}
+
+/* Check the database just opened against the record of the store, or
+** make them (a new store, or one written before the record existed).  had
+** is 1 when the record was read (id, gen), 0 when there is none.  0, or -1
+** with err set. */
+static int match_record(sl_ckpt *c, int had, const char *id, int64_t gen, sl_err *err) {
+  c->generation = meta_get(c, "generation", NULL);
+  meta_get(c, "id", c->id);
+  if (had) {
+    if (strcmp(c->id, id) != 0) {
+      sl_err_set(err, SL_EIO,
+                 "state %s is not the database of this state directory (%s%s, %s names %s): "
+                 "--reset-state starts afresh",
+                 c->path, c->id[0] ? "its id is " : "it has no id", c->id, c->marker, id);
+      return -1;
+    }
+    if (c->generation < gen) {
+      sl_err_set(err, SL_EIO,
+                 "state %s holds %lld checkpoints, but %lld were committed (%s): the last "
+                 "ones are lost, its write-ahead log %s-wal deleted or damaged; --reset-state "
+                 "starts afresh",
+                 c->path, (long long)(c->generation < 0 ? 0 : c->generation), (long long)gen,
+                 c->marker, c->path);
+      return -1;
+    }
+    return 0;
+  }
+  if (strlen(c->id) != 16 || c->generation < 0) { /* a new store */
+    unsigned char r[8];
+    sqlite3_randomness(sizeof r, r);
+    for (int i = 0; i < 8; i++)
+      snprintf(c->id + 2 * i, 3, "%02x", r[i]);
+    if (c->generation < 0) c->generation = 0;
+    char sql[160];
+    snprintf(sql, sizeof sql,
+             "INSERT OR REPLACE INTO meta VALUES('id', '%s');"
+             "INSERT OR REPLACE INTO meta VALUES('generation', %lld)",
+             c->id, (long long)c->generation);
+    if (exec(c, sql, err)) return -1;
+  }
+  return marker_write(c, err);
+}
+
 sl_ckpt *sl_ckpt_open(const char *dir, int reset, sl_err *err) {
   if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
     sl_err_set(err, SL_EIO, "state directory %s: %s", dir, strerror(errno));
@@ -64,6 +198,9 @@ sl_ckpt *sl_ckpt_open(const char *dir, int reset, sl_err *err) {
   sl_buf p = {0};
   sl_buf_printf(&p, "%s/sluice-state.db", dir);
   c->path = sl_strndup(p.z, p.n);
+  sl_buf_reset(&p);
+  sl_buf_printf(&p, "%s/sluice-state.id", dir);
+  c->marker = sl_strndup(p.z, p.n);
   sl_buf_free(&p);
 #ifdef SL_DEBUG
   pthread_mutexattr_t attr;
@@ -74,11 +211,11 @@ sl_ckpt *sl_ckpt_open(const char *dir, int reset, sl_err *err) {
 #else
   pthread_mutex_init(&c->mu, NULL);
 #endif
-  if (reset) { /* start afresh: the database and its WAL go, corrupt or not */
+  if (reset) { /* start afresh: the database, its WAL, then the record go, corrupt or not */
     static const char *const ext[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
       sl_buf f = {0};
-      sl_buf_printf(&f, "%s%s", c->path, ext[i]);
+      sl_buf_printf(&f, "%s%s", i < 3 ? c->path : c->marker, i < 3 ? ext[i] : "");
       if (unlink(f.z) != 0 && errno != ENOENT) {
         sl_err_set(err, SL_EIO, "--reset-state: cannot remove %s: %s", f.z, strerror(errno));
         sl_buf_free(&f);
@@ -86,6 +223,19 @@ sl_ckpt *sl_ckpt_open(const char *dir, int reset, sl_err *err) {
       }
       sl_buf_free(&f);
     }
+  }
+  char id[17] = "";
+  int64_t gen = 0;
+  int had = marker_read(c, id, &gen, err);
+  if (had < 0) goto fail;
+  struct stat sb;
+  int missing = stat(c->path, &sb) != 0;
+  if (had && (missing || sb.st_size == 0)) {
+    sl_err_set(err, SL_EIO,
+               "state %s is %s, but %s says %lld checkpoints were committed: the state is "
+               "lost; --reset-state starts afresh",
+               c->path, missing ? "missing" : "empty", c->marker, (long long)gen);
+    goto fail;
   }
   if (sqlite3_open_v2(c->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
       SQLITE_OK) {
@@ -122,10 +272,13 @@ sl_ckpt *sl_ckpt_open(const char *dir, int reset, sl_err *err) {
                version, STATE_FORMAT);
     goto fail;
   }
+  if (match_record(c, had, id, gen, err)) goto fail;
   if (sqlite3_prepare_v2(c->db, "INSERT OR REPLACE INTO state VALUES(?1, ?2, ?3, ?4, ?5)", -1,
                          &c->put, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2(c->db, "SELECT fingerprint, data FROM state WHERE owner = ?1 AND key = ?2",
-                         -1, &c->get, NULL) != SQLITE_OK) {
+                         -1, &c->get, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(c->db, "UPDATE meta SET v = ?1 WHERE k = 'generation'", -1, &c->bump,
+                         NULL) != SQLITE_OK) {
     db_error(c, err, "prepare");
     goto fail;
   }
@@ -139,9 +292,11 @@ void sl_ckpt_close(sl_ckpt *c) {
   if (!c) return;
   sqlite3_finalize(c->put);
   sqlite3_finalize(c->get);
+  sqlite3_finalize(c->bump);
   sqlite3_close(c->db);
   pthread_mutex_destroy(&c->mu);
   free(c->path);
+  free(c->marker);
   free(c);
 }
 
@@ -175,8 +330,23 @@ int sl_ckpt_put(sl_ckpt *c, const char *owner, const char *key, const char *fing
 
 int sl_ckpt_commit(sl_ckpt *c, sl_err *err) {
   SL_ASSERT(c->in_txn);
-  int rc = exec(c, "COMMIT", err);
-  if (rc) sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+  sqlite3_reset(c->bump);
+  sqlite3_bind_int64(c->bump, 1, c->generation + 1);
+  int rc = sqlite3_step(c->bump) == SQLITE_DONE ? 0 : db_error(c, err, "writing a checkpoint");
+  sqlite3_reset(c->bump);
+  if (!rc) rc = exec(c, "COMMIT", err);
+  if (rc) {
+    sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+  } else {
+    /* the database has it (synchronous=FULL): only now may the record say so */
+    c->generation++;
+    sl_err m = {0};
+    if (marker_write(c, &m)) {
+      sl_err_set(err, SL_EIO, "the checkpoint was committed, but its record was not: %s", m.msg);
+      sl_err_clear(&m);
+      rc = -1;
+    }
+  }
   c->in_txn = 0;
   store_unlock(c);
   return rc;

@@ -25,16 +25,23 @@
 
 typedef struct sl_ckpt sl_ckpt;
 
-/* Open (creating) DIR/sluice-state.db; reset first removes the database
-** (whatever it holds, even when it is corrupt).  NULL with err set (a
-** corrupt database is named as such, with --reset-state as the way out). */
+/* Open (creating) DIR/sluice-state.db and its record DIR/sluice-state.id;
+** reset first removes both (whatever they hold, even when corrupt).  NULL
+** with err set, naming what was found with --reset-state as the way out:
+** a corrupt database; one missing or empty, or holding fewer checkpoints
+** than the record says were committed (a lost write-ahead log), or with
+** another id; a damaged record.  A database without a record (a new
+** directory, or one an older sluice wrote) gets one. */
 sl_ckpt *sl_ckpt_open(const char *dir, int reset, sl_err *err);
 void sl_ckpt_close(sl_ckpt *c);
 
 const char *sl_ckpt_path(const sl_ckpt *c);
 
 /* One checkpoint: begin, put every part, commit (or abort).  The store is
-** locked from begin to commit/abort. */
+** locked from begin to commit/abort.  Commit makes the transaction durable,
+** then rewrites the record with the new count; -1 with err set when either
+** fails (the checkpoint is in the database if only the record failed, and
+** a restart uses it). */
 int sl_ckpt_begin(sl_ckpt *c, sl_err *err);
 int sl_ckpt_put(sl_ckpt *c, const char *owner, const char *key, const char *fingerprint,
                 const void *data, size_t n, sl_err *err);

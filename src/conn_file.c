@@ -387,6 +387,7 @@ typedef struct file_sink {
   ** checkpoint's length is loaded first. */
   int pending; /* 0 nothing to do, 1 empty it, 2 go to the end */
   int oflags;  /* O_APPEND for mode => 'append' (not when resuming: a checkpoint cuts back) */
+  int created; /* this sink created the file and its directory entry is not yet fsynced */
 } file_sink;
 
 static pthread_mutex_t stdout_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -402,11 +403,36 @@ static int write_all(int fd, const char *p, size_t n) {
   return 0;
 }
 
+/* The directory part of path ("." for a bare name); the caller frees it. */
+static char *dir_of(const char *path) {
+  const char *slash = strrchr(path, '/');
+  return !slash          ? sl_strdup(".")
+         : slash == path ? sl_strdup("/")
+                         : sl_strndup(path, (size_t)(slash - path));
+}
+
+/* fsync the directory that holds path (its entry for a new file).  0, or -1
+** with errno set. */
+static int sync_dir(const char *path) {
+  char *dir = dir_of(path);
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int rc = fd >= 0 && fsync(fd) == 0 ? 0 : -1;
+  int e = errno;
+  if (fd >= 0) close(fd);
+  free(dir);
+  errno = e;
+  return rc;
+}
+
 /* Open (create) the file if it did not exist when the sink was opened.
 ** 0, or -1 with err set. */
 static int ensure_open(file_sink *f, sl_err *err) {
   if (f->fd >= 0) return 0;
-  f->fd = open(f->path, O_WRONLY | O_CREAT | O_CLOEXEC | f->oflags, 0644);
+  f->fd = open(f->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | f->oflags, 0644);
+  if (f->fd >= 0)
+    f->created = 1;
+  else if (errno == EEXIST)
+    f->fd = open(f->path, O_WRONLY | O_CLOEXEC | f->oflags);
   if (f->fd < 0) {
     sl_err_set(err, SL_EIO, "cannot open '%s' for writing: %s", f->path, strerror(errno));
     return -1;
@@ -433,15 +459,29 @@ static int ready(file_sink *f, sl_err *err) {
   return f->pending || f->fd < 0 ? settle(f, err) : 0;
 }
 
-/* Position: the length written (-1 for stdout, which cannot be cut back). */
+/* Position: the length written (-1 for stdout, which cannot be cut back).
+** A checkpoint is taken after a flush and committed after this returns, so
+** what it covers is made durable here: the file's data, and the first time
+** the directory entry of a file this sink created.  0, or -1 with err set
+** (the checkpoint is then not taken). */
 static int file_sink_save_pos(sl_sink *s, sl_buf *out, sl_err *err) {
   file_sink *f = (file_sink *)s;
   if (ready(f, err)) return -1;
   off_t at = f->own_fd ? lseek(f->fd, 0, SEEK_CUR) : -1;
+  if (f->own_fd && (fsync(f->fd) != 0 || (f->created && sync_dir(f->path) != 0))) {
+    sl_err_set(err, SL_EIO, "'%s': fsync: %s", f->path, strerror(errno));
+    return -1;
+  }
+  f->created = 0;
   sl_ck_i64(out, (int64_t)at);
   return 0;
 }
 
+/* Resume: cut the file back to its checkpointed length (what was written
+** after the checkpoint is written again).  A file shorter than that lost
+** records the checkpoint counts as written (a power cut before they reached
+** the disk, or a file cut or replaced): an error, never filled up.  0, or
+** -1 with err set. */
 static int file_sink_load_pos(sl_sink *s, const void *z, size_t n, sl_err *err) {
   file_sink *f = (file_sink *)s;
   sl_ckrd r;
@@ -454,6 +494,14 @@ static int file_sink_load_pos(sl_sink *s, const void *z, size_t n, sl_err *err) 
   if (len < 0 || !f->own_fd) return 0;
   if (ensure_open(f, err)) return -1;
   f->pending = 0;
+  struct stat st;
+  if (fstat(f->fd, &st) == 0 && st.st_size < (off_t)len) {
+    sl_err_set(err, SL_EIO,
+               "'%s' is %lld bytes, shorter than the %lld its last checkpoint covers: output "
+               "written before that checkpoint is lost; --reset-state writes it afresh",
+               f->path, (long long)st.st_size, (long long)len);
+    return -1;
+  }
   if (ftruncate(f->fd, (off_t)len) != 0 || lseek(f->fd, (off_t)len, SEEK_SET) != (off_t)len) {
     sl_err_set(err, SL_EIO, "'%s': cannot cut back to its checkpointed %lld bytes: %s", f->path,
                (long long)len, strerror(errno));
@@ -500,10 +548,7 @@ static const sl_sink_vt file_sink_vt = {
 /* Whether a file could be created at path: its directory is writable and
 ** searchable (errno set when not). */
 static int dir_writable(const char *path) {
-  const char *slash = strrchr(path, '/');
-  char *dir = !slash          ? sl_strdup(".")
-              : slash == path ? sl_strdup("/")
-                              : sl_strndup(path, (size_t)(slash - path));
+  char *dir = dir_of(path);
   int ok = access(dir, W_OK | X_OK) == 0;
   int e = errno;
   free(dir);

@@ -9,8 +9,11 @@
 #   - running per-key totals (EMIT CHANGES): the last value per key equal;
 #   - online learning (train()): the model versions equal.
 # Then the faults: a changed query (clear error; --reset-state discards), a
-# corrupt state database (clear error; --reset-state recovers), a full disk
-# (checkpoints fail, the query goes on and reports it).
+# corrupt state database (clear error; --reset-state recovers), an output
+# cut shorter than its checkpoint, a state database deleted, emptied or
+# without its write-ahead log, a damaged store record (each a clear error,
+# never a fresh start), a full disk (checkpoints fail, the query goes on and
+# reports it).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 sluice=${SLUICE:-$here/../sluice}
@@ -135,6 +138,64 @@ rm -f st-s1/sluice-state.db-wal st-s1/sluice-state.db-shm
     { bad "corrupt database message"; cat corrupt.err; }; }
 "$sluice" --state-dir st-s1 --reset-state run s1.sql 2> corrupt2.err && cmp -s s1-out.json ref/s1-out.json && ok ||
   { bad "--reset-state after corruption"; cat corrupt2.err; }
+
+# What a checkpoint covers must still be there at a restart.  An output cut
+# shorter than its checkpointed length (a power cut before the data reached
+# the disk) is an error, not filled up with NUL bytes; a state database
+# deleted, emptied, or without the write-ahead log that held its last
+# checkpoints, and a damaged store record, are errors, not a fresh start;
+# --reset-state recovers from each.
+refuses() { # refuses NAME NEEDLE: the run just made failed, saying NEEDLE and --reset-state
+  if [ "$rc" = 0 ]; then bad "$1: ran"; return; fi
+  grep -q -- "$2" "$1.err" && grep -q -- "--reset-state" "$1.err" && ok || { bad "$1 message"; cat "$1.err"; }
+}
+half=$(($(stat -c %s ref/s1-out.json) / 2))
+truncate -s "$half" s1-out.json
+"$sluice" --state-dir st-s1 run s1.sql 2> cut.err; rc=$?
+refuses cut "is $half bytes, shorter than the $(stat -c %s ref/s1-out.json) its last checkpoint covers"
+[ "$(stat -c %s s1-out.json)" = "$half" ] && ok || bad "the cut output was changed: $(stat -c %s s1-out.json) bytes"
+"$sluice" --state-dir st-s1 --reset-state run s1.sql 2> cut2.err && cmp -s s1-out.json ref/s1-out.json && ok ||
+  { bad "--reset-state after a cut output"; cat cut2.err; }
+: > st-s1/sluice-state.db
+"$sluice" --state-dir st-s1 run s1.sql 2> empty.err; rc=$?
+refuses empty "sluice-state.db is empty, but st-s1/sluice-state.id says [0-9]* checkpoints were committed"
+rm st-s1/sluice-state.db
+"$sluice" --state-dir st-s1 run s1.sql 2> missing.err; rc=$?
+refuses missing "sluice-state.db is missing"
+"$sluice" --state-dir st-s1 --reset-state run s1.sql 2> missing2.err && cmp -s s1-out.json ref/s1-out.json && ok ||
+  { bad "--reset-state after a missing database"; cat missing2.err; }
+echo "sluice-state 0123" > st-s1/sluice-state.id
+"$sluice" --state-dir st-s1 run s1.sql 2> record.err; rc=$?
+refuses record "sluice-state.id is damaged"
+rm st-s1/sluice-state.id # without the record, the database is trusted as it is
+"$sluice" --state-dir st-s1 run s1.sql 2> record2.err && [ -s st-s1/sluice-state.id ] && ok ||
+  { bad "a database without its record"; cat record2.err; }
+cmp -s s1-out.json ref/s1-out.json && ok || bad "resumed without its record: output differs"
+# the write-ahead log: a first query runs to its end (its checkpoints reach
+# the database file when it closes); then a second one in the same directory
+# is killed while its checkpoints are only in the WAL, which is then lost
+printf '{"id": 1}\n' > one.jsonl
+echo "SELECT id FROM file('one.jsonl') INTO file('one-out.json');" > wal1.sql
+cat wal1.sql s1.sql > wal2.sql
+generation() { cut -d' ' -f3 "$1/sluice-state.id" 2>/dev/null || echo 0; }
+for how in deleted overwritten; do
+  rm -rf "st-$how"
+  "$sluice" --state-dir "st-$how" run wal1.sql 2> "$how.err1" || { bad "wal1 ($how)"; cat "$how.err1"; }
+  g0=$(generation "st-$how")
+  "$sluice" --state-dir "st-$how" run wal2.sql 2> "$how.err2" &
+  pid=$!
+  for _ in $(seq 400); do [ "$(generation "st-$how")" -ge $((g0 + 3)) ] && break; sleep 0.05; done
+  if kill -KILL $pid 2>/dev/null; then
+    wait $pid 2>/dev/null
+    if [ $how = deleted ]; then rm "st-$how/sluice-state.db-wal"; else
+      head -c "$(stat -c %s "st-$how/sluice-state.db-wal")" /dev/urandom > "st-$how/sluice-state.db-wal"; fi
+    rm -f "st-$how/sluice-state.db-shm"
+    "$sluice" --state-dir "st-$how" run wal2.sql 2> "$how.err"; rc=$?
+    refuses "$how" "write-ahead log st-$how/sluice-state.db-wal deleted or damaged"
+  else
+    bad "WAL $how: the run ended before it could be killed"; cat "$how.err2"
+  fi
+done
 
 # a full disk: a file size limit (ulimit -f, SIGXFSZ ignored: writes past
 # it fail with EFBIG) stops the state database growing, while the output goes
