@@ -602,14 +602,16 @@ static int read_done(const sl_ckrd *r) {
   return r->bad || r->p != r->end ? -1 : 0;
 }
 
-static void by_save(const void *state, sl_buf *out) {
+static void by_save(const sl_func *f, const void *state, sl_buf *out) {
+  (void)f;
   const by_state *s = state;
   sl_ck_i64(out, s->has);
   sl_ck_value(out, &s->x);
   sl_ck_value(out, &s->y);
 }
 
-static int by_load(void *state, const void *z, size_t n) {
+static int by_load(const sl_func *f, void *state, const void *z, size_t n) {
+  (void)f;
   by_state *s = state;
   sl_ckrd r;
   sl_ckrd_init(&r, z, n);
@@ -631,12 +633,14 @@ static void entries_save(sl_buf *out, const void *e, size_t stride, int64_t n) {
   }
 }
 
-static void minmax_save(const void *state, sl_buf *out) {
+static void minmax_save(const sl_func *f, const void *state, sl_buf *out) {
+  (void)f;
   const minmax_state *s = state;
   entries_save(out, s->e, sizeof(ms_entry), (int64_t)s->n);
 }
 
-static int minmax_load(void *state, const void *z, size_t n) {
+static int minmax_load(const sl_func *f, void *state, const void *z, size_t n) {
+  (void)f;
   minmax_state *s = state;
   sl_ckrd r;
   sl_ckrd_init(&r, z, n);
@@ -651,13 +655,15 @@ static int minmax_load(void *state, const void *z, size_t n) {
   return read_done(&r);
 }
 
-static void topk_save(const void *state, sl_buf *out) {
+static void topk_save(const sl_func *f, const void *state, sl_buf *out) {
+  (void)f;
   const topk_state *s = state;
   sl_ck_i64(out, s->k);
   entries_save(out, s->e, sizeof(topk_entry), s->n);
 }
 
-static int topk_load(void *state, const void *z, size_t n) {
+static int topk_load(const sl_func *f, void *state, const void *z, size_t n) {
+  (void)f;
   topk_state *s = state;
   sl_ckrd r;
   sl_ckrd_init(&r, z, n);
@@ -679,7 +685,8 @@ static int topk_load(void *state, const void *z, size_t n) {
   return read_done(&r);
 }
 
-static void concat_save(const void *state, sl_buf *out) {
+static void concat_save(const sl_func *f, const void *state, sl_buf *out) {
+  (void)f;
   const concat_state *s = state;
   sl_ck_bytes(out, s->b.z, s->b.n);
   sl_ck_i64(out, s->has);
@@ -691,7 +698,8 @@ static void concat_save(const void *state, sl_buf *out) {
     sl_ck_i64(out, (int64_t)s->sep[s->head + (size_t)i]);
 }
 
-static int concat_load(void *state, const void *z, size_t n) {
+static int concat_load(const sl_func *f, void *state, const void *z, size_t n) {
+  (void)f;
   concat_state *s = state;
   sl_ckrd r;
   sl_ckrd_init(&r, z, n);

@@ -31,10 +31,40 @@
 
 /* A function an extension registered: its descriptor and what it owns. */
 typedef struct ext_func {
-  sl_func f;                   /* the descriptor in the function table */
+  sl_func f;                   /* the descriptor in the function table (first: see ext_of) */
   char *name, *doc;            /* owned copies of the definition's strings */
   void (*destroy)(void *user); /* the definition's destroy, run when the catalog is freed */
+  /* the definition's checkpoint callbacks (version 3), or NULL */
+  size_t (*save)(void *user, const void *state, void *out, size_t cap);
+  int (*load)(void *user, void *state, const void *bytes, size_t n);
 } ext_func;
+
+/* The ext_func whose descriptor f is. */
+static const ext_func *ext_of(const sl_func *f) {
+  return (const ext_func *)f;
+}
+
+/* sl_func.xSave of an extension's aggregate: its save into the buffer's
+** free room, again with the room it asked for when that was too little. */
+static void ext_save(const sl_func *f, const void *state, sl_buf *out) {
+  const ext_func *ef = ext_of(f);
+  size_t room = out->cap > out->n + 1 ? out->cap - out->n - 1 : 0; /* the NUL stays */
+  size_t need = ef->save(f->user, state, room ? out->z + out->n : NULL, room);
+  if (need > room) {
+    sl_buf_reserve(out, need);
+    room = out->cap - out->n - 1;
+    need = ef->save(f->user, state, out->z + out->n, room);
+    if (need > room) need = room; /* it asked for more again: what fits */
+  }
+  out->n += need;
+  if (out->z) out->z[out->n] = 0;
+}
+
+/* sl_func.xLoad of an extension's aggregate. */
+static int ext_load(const sl_func *f, void *state, const void *z, size_t n) {
+  const ext_func *ef = ext_of(f);
+  return ef->load(f->user, state, z, n) == 0 ? 0 : -1;
+}
 
 struct sluice_ext {
   char *name;       /* the path as given to LOAD, or the name of a linked-in extension */
@@ -91,11 +121,14 @@ const char *sluice_extension_setting(sluice_ext *x, const char *name) {
 
 /* Bytes of a sluice_function in the layout of API version v. */
 static size_t def_size(int v) {
-  return v >= 2 ? sizeof(sluice_function) : offsetof(sluice_function, batch);
+  return v >= 3   ? sizeof(sluice_function)
+         : v == 2 ? offsetof(sluice_function, save)
+                  : offsetof(sluice_function, batch);
 }
 
-/* Why d cannot be registered, or NULL. */
-static const char *check_def(const sluice_function *d) {
+/* Why d (of an extension built for API version v) cannot be registered,
+** or NULL. */
+static const char *check_def(const sluice_function *d, int v) {
   if (!d->name || !(isalpha((unsigned char)d->name[0]) || d->name[0] == '_'))
     return "the name must start with a letter or '_'";
   for (const char *p = d->name; *p; p++)
@@ -103,13 +136,19 @@ static const char *check_def(const sluice_function *d) {
       return "the name may only have letters, digits and '_'";
   if (strlen(d->name) > 64) return "the name is longer than 64 characters";
   if (d->nargs < -1 || d->nargs > 127) return "nargs must be -1 (any) or 0 to 127";
-  if (d->flags & ~(unsigned)SLUICE_DETERMINISTIC) return "unknown flags";
+  unsigned known = SLUICE_DETERMINISTIC | (v >= 3 ? SLUICE_PLAIN_STATE : 0u);
+  if (d->flags & ~known) return "unknown flags";
   int agg = d->step || d->final || d->inverse || d->value || d->state_size;
   int scalar = d->scalar || d->batch;
   if (agg && scalar) return "it sets both scalar and aggregate callbacks";
   if (!agg && !scalar) return "it sets neither scalar (or batch) nor step and final";
   if (agg && (!d->step || !d->final)) return "an aggregate needs step and final";
   if (d->state_size > (1u << 20)) return "state_size is larger than 1 MiB";
+  if (!d->save != !d->load) return "it sets one of save and load, not both";
+  if (d->save && !agg) return "save and load are for aggregates";
+  if (d->save && (d->flags & SLUICE_PLAIN_STATE))
+    return "SLUICE_PLAIN_STATE and save/load exclude each other";
+  if ((d->flags & SLUICE_PLAIN_STATE) && !agg) return "SLUICE_PLAIN_STATE is for aggregates";
   return NULL;
 }
 
@@ -121,7 +160,7 @@ int sluice_create_function(sluice_ext *x, const sluice_function *def) {
   sluice_function d;
   memset(&d, 0, sizeof d);
   memcpy(&d, def, def_size(x->version));
-  const char *why = check_def(&d);
+  const char *why = check_def(&d, x->version);
   if (why) {
     sluice_extension_error(x, "function %s: %s", d.name ? d.name : "(no name)", why);
     return -1;
@@ -137,6 +176,7 @@ int sluice_create_function(sluice_ext *x, const sluice_function *def) {
   f->name = ef->name;
   f->nargs = d.nargs;
   f->flags = (d.flags & SLUICE_DETERMINISTIC ? SL_FUNC_DETERMINISTIC : 0u) |
+             (d.flags & SLUICE_PLAIN_STATE ? SL_FUNC_PLAINSTATE : 0u) |
              (agg ? SL_FUNC_AGGREGATE : 0u);
   f->user = d.user;
   f->xFunc = d.scalar;
@@ -147,6 +187,12 @@ int sluice_create_function(sluice_ext *x, const sluice_function *def) {
   f->state_size = d.state_size;
   f->doc = ef->doc;
   f->xBatch = d.batch;
+  if (d.save) {
+    ef->save = d.save;
+    ef->load = d.load;
+    f->xSave = ext_save;
+    f->xLoad = ext_load;
+  }
   x->funcs = sl_realloc(x->funcs, sizeof(*x->funcs) * (size_t)(x->nfunc + 1));
   x->funcs[x->nfunc++] = ef;
   return 0;

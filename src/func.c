@@ -274,7 +274,7 @@ void sl_functab_foreach(const sl_functab *t, void (*cb)(void *ud, const sl_func 
 
 int sl_agg_save(const sl_func *f, const void *state, sl_buf *out, sl_err *err) {
   if (f->xSave) {
-    f->xSave(state, out);
+    f->xSave(f, state, out);
     return 0;
   }
   if (f->flags & SL_FUNC_PLAINSTATE) {
@@ -288,7 +288,7 @@ int sl_agg_save(const sl_func *f, const void *state, sl_buf *out, sl_err *err) {
 int sl_agg_load(const sl_func *f, void *state, const void *z, size_t n, sl_err *err) {
   int rc = -1;
   if (f->xLoad)
-    rc = f->xLoad(state, z, n);
+    rc = f->xLoad(f, state, z, n);
   else if ((f->flags & SL_FUNC_PLAINSTATE) && n == f->state_size) {
     memcpy(state, z, n);
     rc = 0;

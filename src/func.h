@@ -62,9 +62,10 @@ struct sl_func {
   /* aggregate checkpoints: xSave appends what the state block holds
   ** (checkpoint.h encoding); xLoad restores it into a zeroed block (0, or -1
   ** when the bytes are not its).  An aggregate without them checkpoints
-  ** only with SL_FUNC_PLAINSTATE (its block is copied as it is). */
-  void (*xSave)(const void *state, sl_buf *out);
-  int (*xLoad)(void *state, const void *z, size_t n);
+  ** only with SL_FUNC_PLAINSTATE (its block is copied as it is).  f is the
+  ** function itself (an extension's adapters find its callbacks there). */
+  void (*xSave)(const sl_func *f, const void *state, sl_buf *out);
+  int (*xLoad)(const sl_func *f, void *state, const void *z, size_t n);
 };
 
 /* The arguments and results of one batch call (xBatch) of nrow rows.

@@ -524,7 +524,8 @@ done:
 }
 
 /* Checkpoints of a group's batch: its rows as they are. */
-static void train_save(const void *state, sl_buf *out) {
+static void train_save(const sl_func *f, const void *state, sl_buf *out) {
+  (void)f;
   const tbatch *b = state;
   sl_ck_i64(out, b->dim);
   sl_ck_i64(out, b->n);
@@ -533,7 +534,8 @@ static void train_save(const void *state, sl_buf *out) {
     sl_ck_f64(out, b->x[i]);
 }
 
-static int train_load(void *state, const void *z, size_t n) {
+static int train_load(const sl_func *f, void *state, const void *z, size_t n) {
+  (void)f;
   tbatch *b = state;
   sl_ckrd r;
   sl_ckrd_init(&r, z, n);

@@ -1040,14 +1040,16 @@ done:
   return rc;
 }
 
-/* An aggregate whose state cannot be checkpointed (a C function without
-** xSave). */
+/* An aggregate whose state cannot be checkpointed (a C function with
+** neither save/load nor SLUICE_PLAIN_STATE). */
 static int aggregate_no_checkpoint(const void *spec, sl_buf *why) {
   const sl_agg_spec *sp = spec;
   for (int a = 0; a < sp->naggs; a++) {
     const sl_func *f = sp->aggs[a].func;
     if (!f->xSave && !(f->flags & SL_FUNC_PLAINSTATE)) {
-      sl_buf_printf(why, "aggregate %s() cannot be checkpointed (a C function without xSave)",
+      sl_buf_printf(why,
+                    "aggregate %s() cannot be checkpointed (a C function with neither "
+                    "save/load nor SLUICE_PLAIN_STATE: see docs/udf.md)",
                     f->name);
       return 1;
     }
