@@ -21,6 +21,7 @@
 */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,8 +50,14 @@ typedef struct file_source {
   int skipping;      /* discarding the rest of an overlong line */
 } file_source;
 
-/* Read more bytes (compacting first).  Returns bytes read, 0 at EOF, -1 on error. */
-static ssize_t fill(file_source *f, sl_err *err) {
+#define FILL_AGAIN (-2) /* fill(): nothing came within the timeout */
+
+/* Read more bytes (compacting first).  A pipe, terminal or socket is
+** waited on for timeout_ms at most (negative: until data or its end), so
+** that the task can stop (Ctrl-C, SIGTERM, terminate) while its writer is
+** quiet; a regular file is read at once.  Returns bytes read, 0 at EOF,
+** FILL_AGAIN when nothing came in time, -1 on error. */
+static ssize_t fill(file_source *f, int timeout_ms, sl_err *err) {
   if (f->start > 0) {
     memmove(f->buf, f->buf + f->start, f->end - f->start);
     f->end -= f->start;
@@ -60,6 +67,12 @@ static ssize_t fill(file_source *f, sl_err *err) {
   if (f->end == f->cap) {
     f->cap = f->cap ? f->cap * 2 : READ_CHUNK;
     f->buf = sl_realloc(f->buf, f->cap);
+  }
+  if (!f->regular && timeout_ms >= 0) {
+    struct pollfd p = {f->fd, POLLIN, 0};
+    int k = poll(&p, 1, timeout_ms);
+    if (k == 0 || (k < 0 && errno == EINTR)) return FILL_AGAIN;
+    /* an error shows in read() */
   }
   for (;;) {
     ssize_t r = read(f->fd, f->buf + f->end, f->cap - f->end);
@@ -138,7 +151,9 @@ static int file_read(sl_source *s, sl_record *recs, int max, int timeout_ms, sl_
   while (n < max) {
     if (f->skipping && (f->end == f->start || !skip_line(f))) {
       if (f->eof || n > 0) break;
-      if (fill(f, err) < 0) return SL_READ_ERROR;
+      ssize_t got = fill(f, timeout_ms, err);
+      if (got == FILL_AGAIN) return SL_READ_AGAIN;
+      if (got < 0) return SL_READ_ERROR;
       continue;
     }
     size_t rlen = 0, avail = f->end - f->start;
@@ -155,7 +170,9 @@ static int file_read(sl_source *s, sl_record *recs, int max, int timeout_ms, sl_
     }
     if (!flen) {
       if (f->eof || n > 0) break; /* records of this call point into buf: no compaction */
-      if (fill(f, err) < 0) return SL_READ_ERROR;
+      ssize_t got = fill(f, timeout_ms, err);
+      if (got == FILL_AGAIN) return SL_READ_AGAIN;
+      if (got < 0) return SL_READ_ERROR;
       continue;
     }
     const char *rec = f->buf + f->start;

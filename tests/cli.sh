@@ -129,5 +129,26 @@ PY
 )
 check "INSERT of 40,000 rows" ok "$out"
 
+# SIGTERM stops a query whose input is a quiet pipe (its writer still
+# there): the reader waits on the pipe at most 200 ms at a time, so the stop
+# is seen; it waited in read() until the writer went away.  What came before
+# the signal is written.
+rm -f "$work/quiet.fifo"; mkfifo "$work/quiet.fifo"
+for src in "stdin()" "file('/dev/stdin', format => 'raw')"; do
+  (printf 'a\nb\n'; exec sleep 60) > "$work/quiet.fifo" &
+  wpid=$!
+  "$sluice" -e "SELECT value AS v FROM $src INTO file('$work/quiet.out', format => 'raw')" < "$work/quiet.fifo" &
+  qpid=$!
+  for _ in $(seq 100); do [ "$(cat "$work/quiet.out" 2>/dev/null | wc -l)" = 2 ] && break; sleep 0.05; done
+  kill -TERM $qpid
+  stopped=no
+  for _ in $(seq 200); do kill -0 $qpid 2>/dev/null || { stopped=yes; break; }; sleep 0.05; done
+  check "SIGTERM stops a query on a quiet pipe ($src)" yes "$stopped"
+  wait $qpid; check "its exit status ($src)" 0 $?
+  check "what came before SIGTERM ($src)" $'a\nb' "$(cat "$work/quiet.out")"
+  kill $wpid 2>/dev/null
+  rm -f "$work/quiet.out"
+done
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
