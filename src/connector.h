@@ -188,7 +188,13 @@ struct sl_sink {
   const sl_format *format; /* how rows encode */
   sl_fmt_opts fmt_opts;
   int by_id; /* writes each output once by its id (exactly once): write() needs ids */
+  /* set (by op_sink) when its query is stopping: a flush that cannot
+  ** complete (its peer does not answer) then gives up after
+  ** SL_STOP_WAIT_MS with an error instead of waiting for its peer */
+  volatile int stopping;
 };
+
+#define SL_STOP_WAIT_MS 5000
 
 /* ---- dead letters (dlq.c) ------------------------------------------------- */
 /* A source's dead-letter sink: every record it rejects, written as one JSON

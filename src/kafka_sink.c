@@ -181,13 +181,27 @@ static int kafka_acked(sl_sink *s, int64_t n, sl_err *err) {
   return done;
 }
 
+/* Wait for every message's delivery report.  When the query is stopping
+** (s->stopping) and the broker does not answer, give up after
+** SL_STOP_WAIT_MS: the messages are then not counted as written, and the
+** input they came from is not committed (a restart reads it again). */
 static int kafka_flush(sl_sink *s, sl_err *err) {
   kafka_sink *k = (kafka_sink *)s;
-  while (rd_kafka_flush(k->rk, 1000) == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+  int64_t t0 = sl_clock_ms();
+  while (rd_kafka_flush(k->rk, 200) == RD_KAFKA_RESP_ERR__TIMED_OUT) {
     if (delivery_error(k, err)) return -1;
     char fe[256];
     if (rd_kafka_fatal_error(k->rk, fe, sizeof fe)) {
       sl_err_set(err, SL_EIO, "kafka: %s", fe);
+      return -1;
+    }
+    int64_t waited = sl_clock_ms() - t0;
+    if (s->stopping && waited >= SL_STOP_WAIT_MS) {
+      sl_err_set(err, SL_EIO,
+                 "kafka: stopping: %d message(s) to %s not acknowledged after %lld ms (the "
+                 "broker does not answer); their input is not committed and is read again at "
+                 "the next start",
+                 rd_kafka_outq_len(k->rk), k->topic, (long long)waited);
       return -1;
     }
   }
@@ -327,7 +341,11 @@ static void kafka_sink_close(sl_sink *s) {
   sl_buf_free(&k->idbuf);
   if (k->rkt) rd_kafka_topic_destroy(k->rkt);
   if (k->rk) {
-    rd_kafka_flush(k->rk, 10000);
+    /* stopping with a broker that does not answer: what is left is dropped
+    ** (kafka_flush said so, and nothing of it was committed) */
+    if (k->base.stopping && rd_kafka_flush(k->rk, 0) == RD_KAFKA_RESP_ERR__TIMED_OUT)
+      rd_kafka_purge(k->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    rd_kafka_flush(k->rk, k->base.stopping ? 1000 : 10000);
     rd_kafka_destroy(k->rk);
   }
   pthread_mutex_destroy(&k->mu);

@@ -20,6 +20,7 @@
 ** Message memory: a read returns records that point into the messages of
 ** that read; they are destroyed at the next read or at close.
 */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,7 @@ typedef struct kafka_source {
   int64_t *snap;   /* next[] as it was at the last SL_COMMIT_NOTE */
   int64_t *resume; /* from a checkpoint: where each partition goes on (-1: the group's offset) */
   unsigned char *assigned; /* group mode: the partitions the group gave this consumer */
+  int unanswered;          /* the last offset commit timed out (the coordinator is away) */
   int bounded;
   int typed;                 /* no format: rows of kafka_columns */
   rd_kafka_message_t **msgs; /* messages of the last read, destroyed at the next */
@@ -207,6 +209,35 @@ static void kafka_position(sl_source *s, const sl_record *rec, sl_buf *out) {
   sl_buf_printf(out, "%s[%d]@%lld", k->topic, rec->partition, (long long)rec->pos);
 }
 
+static void commit_done(rd_kafka_t *rk, rd_kafka_resp_err_t e,
+                        rd_kafka_topic_partition_list_t *offsets, void *opaque) {
+  (void)rk, (void)e, (void)offsets, (void)opaque; /* the result is read as an event */
+}
+
+/* How long to wait for the group coordinator: SL_STOP_WAIT_MS, or half a
+** second once it has let a commit time out (a stop then does not wait the
+** whole time again for the last commit and for leaving the group). */
+static int wait_ms(const kafka_source *k) {
+  return k->unanswered ? 500 : SL_STOP_WAIT_MS;
+}
+
+/* Commit l and wait for the coordinator's answer for wait_ms() at
+** most: a synchronous commit to a broker that went away blocked the task
+** (and its stop) for the client's whole retry time.  A commit that times
+** out is _TIMED_OUT; its records are read again (at-least-once). */
+static rd_kafka_resp_err_t commit_bounded(kafka_source *k, rd_kafka_topic_partition_list_t *l) {
+  rd_kafka_queue_t *q = rd_kafka_queue_new(k->rk);
+  rd_kafka_resp_err_t e = rd_kafka_commit_queue(k->rk, l, q, commit_done, NULL);
+  if (!e) {
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, wait_ms(k));
+    e = ev ? rd_kafka_event_error(ev) : RD_KAFKA_RESP_ERR__TIMED_OUT;
+    if (ev) rd_kafka_event_destroy(ev);
+    k->unanswered = e == RD_KAFKA_RESP_ERR__TIMED_OUT;
+  }
+  rd_kafka_queue_destroy(q);
+  return e;
+}
+
 static int kafka_commit(sl_source *s, int what, sl_err *err) {
   kafka_source *k = (kafka_source *)s;
   if (what == SL_COMMIT_NOTE) {
@@ -219,7 +250,7 @@ static int kafka_commit(sl_source *s, int what, sl_err *err) {
   for (int p = 0; p < k->nparts; p++)
     if (at[p] >= 0 && (k->bounded || (k->assigned && k->assigned[p])))
       rd_kafka_topic_partition_list_add(l, k->topic, p)->offset = at[p];
-  rd_kafka_resp_err_t e = l->cnt ? rd_kafka_commit(k->rk, l, 0) : RD_KAFKA_RESP_ERR_NO_ERROR;
+  rd_kafka_resp_err_t e = l->cnt ? commit_bounded(k, l) : RD_KAFKA_RESP_ERR_NO_ERROR;
   rd_kafka_topic_partition_list_destroy(l);
   if (!e || e == RD_KAFKA_RESP_ERR__NO_OFFSET) return 0;
   char fatal[256];
@@ -338,14 +369,51 @@ static int64_t kafka_lag(sl_source *s) {
   return known ? lag : -1;
 }
 
+static void *destroy_client(void *rk) {
+  rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+  return NULL;
+}
+
+/* Leave the consumer group, waiting wait_ms() at most: with the
+** broker gone, rd_kafka_consumer_close() waited for the group
+** coordinator for the client's whole retry time.  Then free the client;
+** when the group was not left, its member times out on the broker side
+** (session.timeout.ms), as after a crash. */
+static void close_consumer(kafka_source *k) {
+  rd_kafka_queue_t *q = rd_kafka_queue_new(k->rk);
+  rd_kafka_error_t *ce = rd_kafka_consumer_close_queue(k->rk, q);
+  int closed = 0;
+  if (ce) {
+    rd_kafka_error_destroy(ce);
+  } else {
+    int64_t t0 = sl_clock_ms();
+    while (!(closed = rd_kafka_consumer_closed(k->rk)) && sl_clock_ms() - t0 < wait_ms(k)) {
+      rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 100);
+      if (!ev) continue;
+      if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE) rd_kafka_assign(k->rk, NULL);
+      rd_kafka_event_destroy(ev);
+    }
+  }
+  rd_kafka_queue_destroy(q);
+  if (closed) {
+    rd_kafka_destroy(k->rk);
+    return;
+  }
+  /* The broker does not answer: freeing the client waits for its requests
+  ** in flight to time out (a minute), so that is left to a thread of its
+  ** own; the query's stop does not wait (a process that exits ends it). */
+  pthread_t th;
+  if (pthread_create(&th, NULL, destroy_client, k->rk) == 0)
+    pthread_detach(th);
+  else
+    destroy_client(k->rk);
+}
+
 static void kafka_close(sl_source *s) {
   kafka_source *k = (kafka_source *)s;
   drop_messages(k);
   if (k->q) rd_kafka_queue_destroy(k->q);
-  if (k->rk) {
-    rd_kafka_consumer_close(k->rk);
-    rd_kafka_destroy(k->rk);
-  }
+  if (k->rk) close_consumer(k);
   sl_schema_free(&s->schema);
   free(s->errors);
   free(k->msgs);

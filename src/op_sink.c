@@ -259,9 +259,14 @@ static int sink_tick(sl_operator *base, int64_t now, sl_err *err) {
 
 /* SL_BARRIER_FLUSH: wait until the encoder has written every slot, then
 ** flush the sink (a Kafka sink waits for its delivery reports), so the task
-** may commit what it has read.  MARK and CHECK: see sink_durable. */
+** may commit what it has read.  MARK and CHECK: see sink_durable.
+** STOPPING: the sink's flushes from now on may give up (sl_sink.stopping). */
 static int sink_barrier(sl_operator *base, sl_barrier what, sl_err *err) {
   op_sink *s = (op_sink *)base;
+  if (what == SL_BARRIER_STOPPING) {
+    s->sink->stopping = 1;
+    return 0;
+  }
   if (what != SL_BARRIER_FLUSH) return sink_durable(s, what, err);
   pthread_mutex_lock(&s->mu);
   while ((s->filled || s->busy) && !s->werr.code)

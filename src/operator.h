@@ -56,7 +56,10 @@ typedef struct sl_operator sl_operator;
 typedef enum sl_barrier {
   SL_BARRIER_FLUSH, /* write and flush everything given so far (then 0 or -1) */
   SL_BARRIER_MARK,  /* note what has been given so far; does not wait */
-  SL_BARRIER_CHECK  /* 1 while part of what was noted is not yet durable, else 0 */
+  SL_BARRIER_CHECK, /* 1 while part of what was noted is not yet durable, else 0 */
+  /* the task is stopping (interrupt, terminate): sinks may bound the
+  ** flushes that follow (a broker that does not answer); does not wait */
+  SL_BARRIER_STOPPING
 } sl_barrier;
 
 /* A live operator's entries.  Every entry returns 0, or -1 with err set when

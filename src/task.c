@@ -334,6 +334,9 @@ static int task_between(sl_task *t, commit_state *cs, int64_t now) {
 ** downstream, and only then consumed (at-least-once). */
 static void task_end(sl_task *t) {
   if (t->err.code) return;
+  /* stopping: what is left is written if the sinks' peers answer within
+  ** SL_STOP_WAIT_MS; if not, nothing is committed (read again next time) */
+  if (task_stopping(t) && t->head->vt->barrier(t->head, SL_BARRIER_STOPPING, &t->err)) return;
   if (task_stopping(t) && t->ckpt) {
     if (task_barrier(t, SL_BARRIER_FLUSH) == 0 && (!t->dlq || !sl_dlq_flush(t->dlq, &t->err))) {
       task_checkpoint(t);

@@ -9,6 +9,10 @@
 #      go on and copy records produced afterwards.
 #   2. Fetch: the next Fetch request fails with 29 while both queries are
 #      running; exactly one of them stops, the other copies everything.
+#   3. The broker goes away while a query runs: SIGTERM still stops it
+#      within seconds (offset commits, leaving the group and the producer's
+#      last flush wait a few seconds at most, not the client's retry time of
+#      about 50 s), and with the broker back everything was delivered.
 # The run exits 1 on SIGTERM because a query failed.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -17,7 +21,7 @@ py=/usr/bin/python3
 if ! $py -c 'import kafka' 2>/dev/null; then echo "python3-kafka missing: skipped"; exit 77; fi
 work=$(mktemp -d)
 mkfifo "$work/ctl"
-"$sluice" broker --port 0 --topics in:1,out:1,in2:1,out2:1 < "$work/ctl" > "$work/boot" \
+"$sluice" broker --port 0 --topics in:1,out:1,in2:1,out2:1,in3:1,out3:1 < "$work/ctl" > "$work/boot" \
   2> "$work/broker.log" &
 bpid=$!
 exec 3> "$work/ctl"
@@ -108,5 +112,28 @@ wait $qpid
 rc=$?
 pids=""
 [ $rc -eq 1 ] && ok || bad "exit status $rc after a failed query (want 1)"
+
+# ---- 3. The broker goes away; SIGTERM stops the query anyway -----------
+"$sluice" --brokers "$boot" -e "SET commit_interval_ms = 200;
+  SELECT n FROM kafka('in3', format => 'json', group => 'k1') INTO kafka('out3', format => 'json')" \
+  2> "$work/q3.err" &
+qpid=$!
+pids=$qpid
+sleep 3
+produce in3 0 20 || bad "producer"
+for _ in $(seq 100); do [ "$(count out3)" -ge 20 ] && break; sleep 0.1; done
+[ "$(count out3)" -eq 20 ] && ok || bad "out3 has $(count out3) of 20 before the broker goes"
+echo "down" >&3
+sleep 1
+kill -TERM $qpid
+stopped=no
+for i in $(seq 300); do kill -0 $qpid 2>/dev/null || { stopped=yes; break; }; sleep 0.1; done
+[ $stopped = yes ] && ok || { bad "SIGTERM with the broker down: still running after 30 s"; cat "$work/q3.err"; }
+echo "broker down: stopped after about $((i / 10)) s"
+wait $qpid
+rc=$?
+pids=""
+[ $rc -eq 0 ] && ok || { bad "exit status $rc after a stop with the broker down"; cat "$work/q3.err"; }
+echo "up" >&3
 
 finish kafka_fatal
