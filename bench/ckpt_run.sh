@@ -5,8 +5,12 @@
 # file to file, each run without a state directory and with one
 # (--state-dir, SET checkpoint_interval = '1s'), interleaved, BENCH_REPEAT
 # rounds; min and median seconds and the overhead of the median (target: at
-# most 10%).  Both runs' outputs must be identical.  Run from the build
-# directory.
+# most 10%).  Both runs' outputs must be identical.  Then the restore of a
+# big state: a running count and sum per key over BENCH_RESTORE_KEYS
+# (1,000,000) distinct keys read from a pipe held open, killed with SIGKILL
+# once everything is read and checkpointed, and started again on the same
+# bytes as a file (it resumes at their end): the time and size of loading
+# its state (--stats).  Run from the build directory.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -77,4 +81,43 @@ for job in s1 win; do
   printf '  with:    min %.3f s  median %.3f s (%.0f records/s)\n' "$cmin" "$cmed" "$(echo "$n / $cmed" | bc -l)"
   printf '  overhead of checkpoints every second: %+.1f%% (median; target <= 10%%), outputs identical\n' \
     "$(echo "($cmed / $pmed - 1) * 100" | bc -l)"
+done
+
+# ---- restore: a state of K keys --------------------------------------------
+K=${BENCH_RESTORE_KEYS:-1000000}
+keys=$data/ckpt-keys-$K.jsonl
+[ -f "$keys" ] || "$PYTHON" - "$keys" "$K" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    for i in range(int(sys.argv[2])):
+        f.write('{"k": "key%07d", "v": %d}\n' % (i, i % 100))
+PY
+cat > "$data/ckpt-restore.sql" <<SQL
+SET checkpoint_interval = '1s';
+SELECT k, count(*) AS n, sum(v) AS s FROM stdin(format => 'json', columns => 'k TEXT, v INTEGER')
+GROUP BY k EMIT CHANGES INTO file('$data/ckpt-restore.out', format => 'json');
+SQL
+gen() { cut -d' ' -f3 "$data/ckpt-state-restore/sluice-state.id" 2>/dev/null || echo 0; }
+echo "checkpoints, restore: a running aggregate of $K keys, $REPEAT round(s)"
+for r in $(seq "$REPEAT"); do
+  rm -rf "$data/ckpt-state-restore" "$data/ckpt-restore.out" "$data/ckpt-restore.fifo"
+  mkfifo "$data/ckpt-restore.fifo"
+  (cat "$keys"; exec sleep 600) > "$data/ckpt-restore.fifo" &
+  wpid=$!
+  "$SLUICE" --state-dir "$data/ckpt-state-restore" run "$data/ckpt-restore.sql" < "$data/ckpt-restore.fifo" &
+  pid=$!
+  # everything read (the output has one change per key) and then a checkpoint after that
+  for _ in $(seq 1200); do
+    [ "$({ wc -l < "$data/ckpt-restore.out"; } 2>/dev/null || echo 0)" -ge "$K" ] && break; sleep 0.1
+  done
+  g0=$(gen)
+  for _ in $(seq 100); do [ "$(gen)" -ge $((g0 + 2)) ] && break; sleep 0.1; done
+  kill -KILL $pid 2>/dev/null; wait $pid 2>/dev/null
+  kill $wpid 2>/dev/null; wait $wpid 2>/dev/null
+  t0=$(now)
+  "$SLUICE" --stats --state-dir "$data/ckpt-state-restore" run "$data/ckpt-restore.sql" < "$keys" \
+    2> "$data/ckpt-restore.stats"
+  t1=$(now)
+  printf '  round %d  the run after SIGKILL: %.3f s in all; %s\n' "$r" "$(echo "$t1 - $t0" | bc -l)" \
+    "$(grep -ho 'resumed from one: [^)]*' "$data/ckpt-restore.stats")"
 done

@@ -287,11 +287,14 @@ void sl_run_stats(sl_run *run, sl_buf *out, int64_t *rejected_total) {
   for (int i = 0; i < run->ntask; i++) {
     sl_task *t = run->tasks[i];
     if (!t->ckpt) continue;
+    char resumed[96] = "";
+    if (t->resumed)
+      snprintf(resumed, sizeof resumed, " (resumed from one: %lld bytes of state in %.1f ms)",
+               (long long)t->restore_bytes, (double)t->restore_us / 1000.0);
     sl_buf_printf(
         out, "checkpoints of %s: %lld written%s, %lld failed; the last %lld bytes in %.1f ms\n",
-        t->plan->name[0] ? t->plan->name : "query", (long long)t->nckpt,
-        t->resumed ? " (resumed from one)" : "", (long long)t->nfailed, (long long)t->ckpt_bytes,
-        (double)t->ckpt_us / 1000.0);
+        t->plan->name[0] ? t->plan->name : "query", (long long)t->nckpt, resumed,
+        (long long)t->nfailed, (long long)t->ckpt_bytes, (double)t->ckpt_us / 1000.0);
   }
   if (rejected_total) *rejected_total = total;
 }

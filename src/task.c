@@ -129,11 +129,13 @@ static int restore_query(sl_task *t, sl_lquery *q, sl_buf *b, sl_err *err) {
     int found = sl_ckpt_get(t->ckpt, q->plan->id, key, q->plan->fp, b, err);
     if (found < 0 || (found && op->vt->load(op, b->z, b->n, err))) return -1;
     t->resumed |= found > 0;
+    if (found > 0) t->restore_bytes += (int64_t)b->n;
   }
   return 0;
 }
 
 int sl_task_restore(sl_task *t, sl_err *err) {
+  int64_t t0 = sl_clock_us();
   sl_buf b = {0};
   int rc = 0;
   if (t->src->vt->save_pos) {
@@ -144,6 +146,7 @@ int sl_task_restore(sl_task *t, sl_err *err) {
   for (int i = 0; i < t->nq && !rc; i++)
     rc = restore_query(t, t->qs[i], &b, err);
   sl_buf_free(&b);
+  t->restore_us = sl_clock_us() - t0;
   return rc;
 }
 

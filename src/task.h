@@ -49,10 +49,11 @@ struct sl_task {
   int64_t ckpt_ms; /* how often */
   sl_lquery **qs;  /* the queries it feeds (their operators' state) */
   int nq;
-  int64_t nckpt, nfailed;      /* checkpoints written, failed */
-  int64_t ckpt_bytes, ckpt_us; /* the last one's size and duration */
-  int resumed;                 /* started from a checkpoint */
-  int64_t ckpt_wall;           /* when the last one was written (epoch ms), 0: none */
+  int64_t nckpt, nfailed;            /* checkpoints written, failed */
+  int64_t ckpt_bytes, ckpt_us;       /* the last one's size and duration */
+  int resumed;                       /* started from a checkpoint */
+  int64_t restore_bytes, restore_us; /* what was loaded from it, and how long that took */
+  int64_t ckpt_wall;                 /* when the last one was written (epoch ms), 0: none */
   /* the caller's queries it feeds: when every one of them was terminated
   ** alone, the task stops */
   sl_lquery **tops;
