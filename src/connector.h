@@ -16,6 +16,8 @@
 #ifndef SLUICE_CONNECTOR_H
 #define SLUICE_CONNECTOR_H
 
+#include <signal.h>
+
 #include "format.h"
 
 /* ---- options ------------------------------------------------------------ */
@@ -48,6 +50,10 @@ typedef struct sl_options {
   ** CSV file's header line, a SQLite table's columns), read when present.
   ** The result is inspected and closed, never read from or written to. */
   int check_only;
+  /* Set by the runtime when a source is opened for a run: the engine's
+  ** interrupt flag, so that an open waiting for a peer (Kafka metadata) can
+  ** give up at Ctrl-C or SIGTERM; NULL otherwise. */
+  volatile sig_atomic_t *interrupted;
   /* A source: the longest record it frames (SET max_record_bytes); 0 for
   ** the default, SL_MAX_RECORD. */
   int64_t max_record;

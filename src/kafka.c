@@ -43,15 +43,28 @@ rd_kafka_conf_t *sl_kafka_conf(sl_options *o, sl_err *err) {
   return conf;
 }
 
-int sl_kafka_partition_count(rd_kafka_t *rk, const char *topic, const char *what, sl_err *err) {
+/* An answer that says only that no broker answered (yet). */
+static int unreachable(rd_kafka_resp_err_t e) {
+  return e == RD_KAFKA_RESP_ERR__TIMED_OUT || e == RD_KAFKA_RESP_ERR__TRANSPORT ||
+         e == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN;
+}
+
+int sl_kafka_partition_count(rd_kafka_t *rk, const char *topic, const char *what,
+                             volatile sig_atomic_t *interrupted, sl_err *err) {
   const struct rd_kafka_metadata *md = NULL;
   rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
   rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR_NO_ERROR;
+  int64_t until = sl_clock_ms() + 10000;
   for (int attempt = 0; attempt < 20; attempt++) {
     /* a topic being created has no leader yet: ask again */
     if (md) rd_kafka_metadata_destroy(md);
     md = NULL;
-    e = rd_kafka_metadata(rk, 0, rkt, &md, 10000);
+    /* half a second at a time, so that an interrupt is seen; a broker not
+    ** (yet) reachable is asked again until the 10 s are over */
+    while (unreachable(e = rd_kafka_metadata(rk, 0, rkt, &md, 500)) && sl_clock_ms() < until &&
+           !(interrupted && *interrupted))
+      ;
+    if (unreachable(e)) break;
     if (e || !md || md->topic_cnt < 1 ||
         md->topics[0].err != RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE)
       break;

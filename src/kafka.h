@@ -41,10 +41,12 @@ const char *sl_kafka_topic(sl_options *o, const char *example, sl_err *err);
 ** or librdkafka refuses a property.  No I/O. */
 rd_kafka_conf_t *sl_kafka_conf(sl_options *o, sl_err *err);
 
-/* The number of partitions of topic, asked of the brokers through rk (a
-** topic being created has no leader yet: asked again for up to 5 s).  -1
-** with err set ("kafka: <what> <topic>: <reason>"). */
-int sl_kafka_partition_count(rd_kafka_t *rk, const char *topic, const char *what, sl_err *err);
+/* The number of partitions of topic, asked of the brokers through rk for
+** 10 s at most (a topic being created has no leader yet: asked again for up
+** to 5 s more), or until *interrupted is set (interrupted may be NULL).
+** -1 with err set ("kafka: <what> <topic>: <reason>"). */
+int sl_kafka_partition_count(rd_kafka_t *rk, const char *topic, const char *what,
+                             volatile sig_atomic_t *interrupted, sl_err *err);
 
 /* The watermarks of partition p of topic, asked of the brokers through rk:
 ** *lo the first offset kept, *hi the first past the end.  0, or -1 with err

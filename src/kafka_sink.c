@@ -216,7 +216,7 @@ static int kafka_sink_save_pos(sl_sink *s, sl_buf *out, sl_err *err) {
     sl_ck_i64(out, -1);
     return 0;
   }
-  int np = sl_kafka_partition_count(k->rk, k->topic, "end offsets of ", err);
+  int np = sl_kafka_partition_count(k->rk, k->topic, "end offsets of ", NULL, err);
   if (np < 0) return -1;
   if (k->pending > 0) {
     /* the replay has not yet come to every output the crashed run wrote:

@@ -495,7 +495,7 @@ sl_source *sl_kafka_open_source(sl_options *o, sl_err *err) {
   }
   rd_kafka_poll_set_consumer(k->rk);
   /* every partition of the topic */
-  k->nparts = sl_kafka_partition_count(k->rk, topic, "topic ", err);
+  k->nparts = sl_kafka_partition_count(k->rk, topic, "topic ", o->interrupted, err);
   if (k->nparts < 0) {
     k->nparts = 0;
     goto fail;

@@ -65,6 +65,7 @@ static int make_task(sl_run *run, int i, const sl_run_cfg *cfg, sl_err *err) {
     sl_options o;
     sl_options_copy(&o, &ps->opts);
     o.declared = ps->declared ? &ps->desc->schema : NULL;
+    o.interrupted = cfg->interrupted;
     src = ps->conn->open_source(&o, err);
     sl_options_free(&o);
     if (!src) {

@@ -150,5 +150,18 @@ for src in "stdin()" "file('/dev/stdin', format => 'raw')"; do
   rm -f "$work/quiet.out"
 done
 
+# SIGTERM while a Kafka source waits for an unreachable broker's metadata
+# (10 s) ends the wait: the metadata is asked half a second at a time.
+"$sluice" -e "SELECT value FROM kafka('t', brokers => '127.0.0.1:1') INTO file('$work/k.out', format => 'raw')" \
+  > "$work/k.err" 2>&1 &
+kpid=$!
+sleep 1
+kill -TERM $kpid
+stopped=no
+for _ in $(seq 60); do kill -0 $kpid 2>/dev/null || { stopped=yes; break; }; sleep 0.05; done
+check "SIGTERM during a Kafka source's open" yes "$stopped"
+wait $kpid
+check "its exit status" 1 $?
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
