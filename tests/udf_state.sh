@@ -4,7 +4,7 @@
 # (save/load of memory it allocates).
 #   1. a windowed query's results against Python (median exactly, the others
 #      to 1e-9), with no state directory;
-#   2. the query with --state-dir, killed with SIGKILL at random moments
+#   2. the query with --state-dir, killed with SIGKILL after a checkpoint of its own
 #      ROUNDS times and run to its end: the file equals the failure-free run's
 #      byte for byte (every window once);
 #   3. `sluice serve --state-dir --load`: the server killed while the query
@@ -69,10 +69,15 @@ t0=$(date +%s%N)
 (cd ref && "$sluice" run ../q.sql 2> /dev/null)
 total=$((($(date +%s%N) - t0) / 1000000))
 kills=0
+gen() { cut -d' ' -f3 st/sluice-state.id 2>/dev/null || echo 0; }
 for r in $(seq "$ROUNDS"); do
-  ms=$((total / 10 + RANDOM % (total / 4 + 1)))
+  # killed after a checkpoint of this round (so that the next one resumes
+  # from state with open windows), then a random moment more
+  g0=$(gen)
   "$sluice" --state-dir st run q.sql 2> "kill$r.err" &
   pid=$!
+  for _ in $(seq 200); do [ "$(gen)" -ge $((g0 + 2)) ] && break; sleep 0.02; done
+  ms=$((RANDOM % (total / 10 + 1)))
   sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
   kill -KILL $pid 2>/dev/null && kills=$((kills + 1))
   wait $pid 2>/dev/null
