@@ -362,6 +362,7 @@ static sl_source *file_open_source(sl_options *opts, sl_err *err) {
     sl_err_set(err, SL_EBIND, "file() needs a path: file('data.json')");
     return NULL;
   }
+  if (sl_opt_authorize(opts, SLUICE_AUTH_READ, path, err)) return NULL;
   int fd = -1;
   /* Planning opens nothing, but for a CSV header that names the columns:
   ** that line is read (without blocking: a fifo is not waited for) */
@@ -379,6 +380,7 @@ static sl_source *file_open_source(sl_options *opts, sl_err *err) {
 
 /* stdin: planning reads nothing of it, so its CSV columns are declared. */
 static sl_source *stdin_open_source(sl_options *opts, sl_err *err) {
+  if (sl_opt_authorize(opts, SLUICE_AUTH_STDIO, "stdin", err)) return NULL;
   if (needs_header(opts, "stdin")) {
     sl_err_set(err, SL_EBIND,
                "stdin() is read only when the query runs: name its CSV columns with "
@@ -580,6 +582,7 @@ static sl_sink *file_open_sink(sl_options *opts, sl_err *err) {
     sl_err_set(err, SL_EBIND, "file() needs a path: file('out.json')");
     return NULL;
   }
+  if (sl_opt_authorize(opts, SLUICE_AUTH_WRITE, path, err)) return NULL;
   const char *mode = sl_opt_str(opts, "mode", "overwrite");
   int append = sl_stricmp(mode, "append") == 0;
   if (!append && sl_stricmp(mode, "overwrite") != 0) {
@@ -611,6 +614,7 @@ static sl_sink *file_open_sink(sl_options *opts, sl_err *err) {
 }
 
 static sl_sink *stdout_open_sink(sl_options *opts, sl_err *err) {
+  if (sl_opt_authorize(opts, SLUICE_AUTH_STDIO, "stdout", err)) return NULL;
   file_sink *f = sl_calloc(1, sizeof *f);
   f->base.vt = &file_sink_vt;
   f->path = sl_strdup("stdout");

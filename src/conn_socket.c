@@ -190,6 +190,7 @@ static sl_source *socket_open_source(sl_options *o, sl_err *err) {
     sl_err_set(err, SL_EBIND, "socket() needs 'host:port': socket('127.0.0.1:9999')");
     return NULL;
   }
+  if (sl_opt_authorize(o, SLUICE_AUTH_CONNECT, addr, err)) return NULL;
   socket_source *s = sl_calloc(1, sizeof *s);
   s->max_record = (size_t)(o->max_record > 0 ? o->max_record : SL_MAX_RECORD);
   s->base.vt = &socket_source_vt;

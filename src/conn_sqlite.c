@@ -104,7 +104,11 @@ static sl_source *sqlite_open_source(sl_options *o, sl_err *err) {
     sl_err_set(err, SL_EBIND, "sqlite() needs a database and a table: sqlite('ref.db', 'users')");
     return NULL;
   }
-  if (sl_options_check(o, err)) return NULL;
+  if (sl_options_check(o, err) || sl_opt_authorize(o, SLUICE_AUTH_READ, path, err)) return NULL;
+  if (!strncmp(path, "file:", 5)) { /* what was checked is what gets opened: no URI */
+    sl_err_set(err, SL_EBIND, "sqlite(): '%s': give a path, not a URI", path);
+    return NULL;
+  }
   sqlite_source *q = sl_calloc(1, sizeof *q);
   q->base.vt = &sqlite_vt;
   sl_arena_init(&q->arena);

@@ -4,6 +4,7 @@
 ** format.h for the contracts).
 */
 #include "connector.h"
+#include "auth.h"
 #include "kafka.h"
 
 #include <ctype.h>
@@ -28,6 +29,10 @@ void sl_options_copy(sl_options *dst, const sl_options *src) {
   dst->v = NULL;
   for (int i = 0; i < src->n; i++)
     sl_options_add(dst, src->v[i].name, &src->v[i].value, src->v[i].line, src->v[i].col);
+}
+
+int sl_opt_authorize(const sl_options *o, int action, const char *target, sl_err *err) {
+  return sl_authorize(o->auth, action, target, o->fn, err);
 }
 
 void sl_options_add(sl_options *o, const char *name, const sl_value *value, int line, int col) {

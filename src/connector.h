@@ -18,6 +18,7 @@
 
 #include <signal.h>
 
+#include "auth.h"
 #include "format.h"
 
 /* ---- options ------------------------------------------------------------ */
@@ -57,6 +58,11 @@ typedef struct sl_options {
   /* A source: the longest record it frames (SET max_record_bytes); 0 for
   ** the default, SL_MAX_RECORD. */
   int64_t max_record;
+  /* The engine's authorizer (borrowed; NULL: everything allowed): a
+  ** connector asks it, through sl_opt_authorize, before it reads or writes
+  ** a file, connects to a host or passes a property, when planning as when
+  ** opening. */
+  const struct sl_auth *auth;
 } sl_options;
 
 #define SL_MAX_RECORD ((int64_t)64 << 20)
@@ -77,6 +83,9 @@ const char *sl_opt_str(sl_options *o, const char *name, const char *dflt);
 ** value (err set). */
 int sl_opt_bool(sl_options *o, const char *name, int dflt, sl_err *err);
 int64_t sl_opt_int(sl_options *o, const char *name, int64_t dflt, sl_err *err);
+/* Ask the call's authorizer (auth.h: sl_authorize) whether action may be
+** done on target, detail the connector's name.  0, or -1 with err set. */
+int sl_opt_authorize(const sl_options *o, int action, const char *target, sl_err *err);
 /* Error for the first option not marked used: "unknown option 'x' for file()". */
 int sl_options_check(sl_options *o, sl_err *err);
 

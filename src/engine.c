@@ -65,6 +65,23 @@ void sluice_interrupt(sluice *db) {
   db->interrupted = 1;
 }
 
+void sluice_set_authorizer(sluice *db, sluice_authorizer fn, void *ud) {
+  db->auth.fn = fn;
+  db->auth.ud = ud;
+  db->auth.why = NULL;
+}
+
+void sl_engine_set_auth(sluice *db, sluice_authorizer fn, void *ud,
+                        const char *(*why)(void *ud, int action, const char *target)) {
+  db->auth.fn = fn;
+  db->auth.ud = ud;
+  db->auth.why = why;
+}
+
+void sl_engine_allow_unsafe_properties(sluice *db) {
+  db->auth.unsafe_ok = 1;
+}
+
 int sluice_exec(sluice *db, const char *sql, sluice_row_cb cb, void *ud, char **errmsg) {
   sl_err err = {0};
   int rc = sl_engine_exec(db, sql, SL_EXEC_IMMEDIATE, (sl_row_fn)cb, ud, &err);
@@ -264,7 +281,7 @@ static int exec_terminate(sluice *db, const sl_stmt *st, sl_row_fn fn, void *ud,
 
 /* A new plan over the engine's catalog. */
 static sl_plan *engine_plan(sluice *db) {
-  sl_plan_ctx ctx = {&db->cat, &db->nquery};
+  sl_plan_ctx ctx = {&db->cat, &db->nquery, &db->auth};
   return sl_plan_new(&ctx);
 }
 
@@ -318,7 +335,8 @@ static int exec_export_model(sluice *db, const sl_stmt *st, sl_err *err) {
   }
   char *path = sl_strndup(st->value->z, (size_t)st->value->n);
   sl_err e = {0};
-  int rc = sl_model_export(ms, path, &e);
+  int rc = sl_authorize(&db->auth, SLUICE_AUTH_WRITE, path, "model", &e);
+  if (!rc) rc = sl_model_export(ms, path, &e);
   free(path);
   if (rc) {
     sl_err_setpos(err, e.code, st->line, st->col, "%s", e.msg);
@@ -341,10 +359,12 @@ static int exec_create_model(sluice *db, const sl_stmt *st, sl_err *err) {
   if (st->source) return create_trainable(db, st, err);
   char *path = sl_strndup(st->value->z, (size_t)st->value->n);
   sl_err e = {0};
-  sl_model *m = sl_model_load(path, &e);
+  sl_model *m = NULL;
+  if (!sl_authorize(&db->auth, SLUICE_AUTH_READ, path, "model", &e)) m = sl_model_load(path, &e);
   free(path);
   if (!m) {
-    sl_err_setpos(err, SL_EBIND, st->line, st->col, "%s", e.msg ? e.msg : "cannot load model");
+    sl_err_setpos(err, e.code == SL_EAUTH ? SL_EAUTH : SL_EBIND, st->line, st->col, "%s",
+                  e.msg ? e.msg : "cannot load model");
     sl_err_clear(&e);
     return -1;
   }
@@ -479,6 +499,7 @@ sl_ckpt *sl_engine_state(sluice *db, sl_err *err) {
       db->old_ckpt_dir[i] = db->old_ckpt_dir[db->nold_ckpt];
       return db->ckpt;
     }
+  if (sl_authorize(&db->auth, SLUICE_AUTH_DIRECTORY, dir, "state_dir", err)) return NULL;
   db->ckpt = sl_ckpt_open(dir, sl_setting_int(&db->cat, SL_SET_RESET_STATE) != 0, err);
   if (db->ckpt) db->ckpt_dir = sl_strdup(dir);
   return db->ckpt;
@@ -664,15 +685,9 @@ static int exec_stmt(sluice *db, const sl_stmt *st, int mode, sl_row_fn fn, void
     return 0;
   case S_SET: return exec_set(db, st, err);
   case S_LOAD: {
-    if (db->hooks && !sl_setting_fixed(&db->cat, SL_SET_LOAD_PATH)) {
-      /* a server's clients are remote: they load only what its owner allowed */
-      sl_err_setpos(err, SL_EBIND, st->line, st->col,
-                    "LOAD on a running engine needs its --load-path DIRS (the directories it "
-                    "may load from)");
-      return -1;
-    }
     char *path = sl_strndup(st->value->z, (size_t)st->value->n);
-    int rc = sl_ext_load(&db->cat, path, err);
+    int rc = sl_authorize(&db->auth, SLUICE_AUTH_LOAD, path, "extension", err);
+    if (!rc) rc = sl_ext_load(&db->cat, path, err);
     free(path);
     return rc;
   }

@@ -107,6 +107,14 @@ int sl_engine_nmodels(const sluice *db);
 ** h stays the caller's and must outlive its use). */
 void sl_engine_set_hooks(sluice *db, const sl_engine_hooks *h);
 
+/* The authorizer (auth.h) with a sentence for refusals (why, may be NULL):
+** what a server installs for its clients.  Replaces sluice_set_authorizer's. */
+void sl_engine_set_auth(sluice *db, sluice_authorizer fn, void *ud,
+                        const char *(*why)(void *ud, int action, const char *target));
+/* Connector properties that load code or run commands are taken from now
+** on (--allow-unsafe-properties). */
+void sl_engine_allow_unsafe_properties(sluice *db);
+
 /* The checkpoint store of SET state_dir (--state-dir), opened on first use
 ** of each directory; SET reset_state = 1 (--reset-state) discards what it
 ** holds when it opens.  A store is never closed before the engine is

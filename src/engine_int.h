@@ -8,6 +8,7 @@
 
 #include <signal.h>
 
+#include "auth.h"
 #include "catalog.h"
 #include "engine.h"
 
@@ -31,6 +32,7 @@ struct sluice {
   char **old_ckpt_dir;       /* their directories (owned) */
   int nold_ckpt;
   const sl_engine_hooks *hooks; /* a server's, or NULL */
+  sl_auth auth;                 /* the authorizer every outside action passes (auth.h) */
   int64_t nchange; /* statements executed that may change the catalog or plan a query */
 };
 

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "engine_int.h"
 
 /* A function an extension registered: its descriptor and what it owns. */
@@ -294,16 +295,6 @@ int sl_ext_register(sl_catalog *cat, const char *name, sluice_extension_init_fn 
 
 /* ---- LOAD ---------------------------------------------------------------------------- */
 
-/* Is the real path `real` inside the directory dir? */
-static int inside(const char *real, const char *dir) {
-  char *rd = realpath(dir, NULL);
-  if (!rd) return 0;
-  size_t n = strlen(rd);
-  int yes = strncmp(real, rd, n) == 0 && (real[n] == '/' || (n == 1 && rd[0] == '/'));
-  free(rd);
-  return yes;
-}
-
 /* The file LOAD 'path' names (owned), checked against the directories of
 ** load_path (a ':'-separated list; unset or empty: anything loads).  NULL
 ** with err set when there is no such file or it is not allowed. */
@@ -335,7 +326,7 @@ static char *resolve(sl_catalog *cat, const char *path, sl_err *err) {
     for (const char *d = dirs; d && !ok;) {
       const char *end = strchr(d, ':');
       char *dir = end ? sl_strndup(d, (size_t)(end - d)) : sl_strdup(d);
-      ok = *dir && inside(real, dir);
+      ok = *dir && sl_path_inside(real, dir);
       free(dir);
       d = end ? end + 1 : NULL;
     }

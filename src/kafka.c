@@ -4,6 +4,7 @@
 ** configuration made from a call's options, and what the brokers say of a
 ** topic (its partition count, a partition's watermarks).
 */
+#include <stdio.h>
 #include <string.h>
 
 #include "kafka.h"
@@ -16,6 +17,157 @@ const char *sl_kafka_topic(sl_options *o, const char *example, sl_err *err) {
   return topic;
 }
 
+/* ---- what a call may pass to librdkafka ---------------------------------- */
+
+/* How a librdkafka property passed as an option is authorized (auth.h). */
+enum {
+  KP_SAFE,    /* changes how the client talks to the brokers it was given */
+  KP_FILE,    /* names a file the client reads: SLUICE_AUTH_READ of it */
+  KP_BROKERS, /* a list of brokers: SLUICE_AUTH_CONNECT of each */
+  KP_CODE     /* loads code or runs a command: SLUICE_AUTH_CODE */
+};
+
+/* Properties by class (docs/security.md lists them); a name in none of
+** them is asked about as SLUICE_AUTH_PROPERTY.  Exact names, as librdkafka
+** spells them (case-sensitive there too). */
+static const struct {
+  const char *name;
+  int kind;
+} kafka_props[] = {
+    {"plugin.library.paths", KP_CODE},
+    {"sasl.kerberos.kinit.cmd", KP_CODE},
+    {"ssl.engine.location", KP_CODE},
+    {"ssl.providers", KP_CODE},
+    {"ssl_engine_callback_data", KP_CODE},
+    {"bootstrap.servers", KP_BROKERS},
+    {"metadata.broker.list", KP_BROKERS},
+    {"ssl.key.location", KP_FILE},
+    {"ssl.certificate.location", KP_FILE},
+    {"ssl.ca.location", KP_FILE},
+    {"ssl.crl.location", KP_FILE},
+    {"ssl.keystore.location", KP_FILE},
+    {"sasl.kerberos.keytab", KP_FILE},
+    {"acks", KP_SAFE},
+    {"allow.auto.create.topics", KP_SAFE},
+    {"api.version.request", KP_SAFE},
+    {"api.version.request.timeout.ms", KP_SAFE},
+    {"auto.commit.interval.ms", KP_SAFE},
+    {"auto.offset.reset", KP_SAFE},
+    {"batch.num.messages", KP_SAFE},
+    {"batch.size", KP_SAFE},
+    {"broker.address.family", KP_SAFE},
+    {"broker.version.fallback", KP_SAFE},
+    {"check.crcs", KP_SAFE},
+    {"client.id", KP_SAFE},
+    {"client.rack", KP_SAFE},
+    {"compression.codec", KP_SAFE},
+    {"compression.level", KP_SAFE},
+    {"compression.type", KP_SAFE},
+    {"connections.max.idle.ms", KP_SAFE},
+    {"delivery.timeout.ms", KP_SAFE},
+    {"enable.idempotence", KP_SAFE},
+    {"enable.ssl.certificate.verification", KP_SAFE},
+    {"fetch.error.backoff.ms", KP_SAFE},
+    {"fetch.max.bytes", KP_SAFE},
+    {"fetch.message.max.bytes", KP_SAFE},
+    {"fetch.min.bytes", KP_SAFE},
+    {"fetch.wait.max.ms", KP_SAFE},
+    {"group.instance.id", KP_SAFE},
+    {"heartbeat.interval.ms", KP_SAFE},
+    {"isolation.level", KP_SAFE},
+    {"linger.ms", KP_SAFE},
+    {"max.in.flight", KP_SAFE},
+    {"max.in.flight.requests.per.connection", KP_SAFE},
+    {"max.poll.interval.ms", KP_SAFE},
+    {"message.max.bytes", KP_SAFE},
+    {"message.send.max.retries", KP_SAFE},
+    {"message.timeout.ms", KP_SAFE},
+    {"metadata.max.age.ms", KP_SAFE},
+    {"partition.assignment.strategy", KP_SAFE},
+    {"partitioner", KP_SAFE},
+    {"queue.buffering.max.kbytes", KP_SAFE},
+    {"queue.buffering.max.messages", KP_SAFE},
+    {"queue.buffering.max.ms", KP_SAFE},
+    {"queued.max.messages.kbytes", KP_SAFE},
+    {"queued.min.messages", KP_SAFE},
+    {"receive.message.max.bytes", KP_SAFE},
+    {"reconnect.backoff.max.ms", KP_SAFE},
+    {"reconnect.backoff.ms", KP_SAFE},
+    {"request.required.acks", KP_SAFE},
+    {"request.timeout.ms", KP_SAFE},
+    {"retries", KP_SAFE},
+    {"retry.backoff.max.ms", KP_SAFE},
+    {"retry.backoff.ms", KP_SAFE},
+    {"sasl.mechanism", KP_SAFE},
+    {"sasl.mechanisms", KP_SAFE},
+    {"sasl.password", KP_SAFE},
+    {"sasl.username", KP_SAFE},
+    {"security.protocol", KP_SAFE},
+    {"session.timeout.ms", KP_SAFE},
+    {"socket.connection.setup.timeout.ms", KP_SAFE},
+    {"socket.keepalive.enable", KP_SAFE},
+    {"socket.max.fails", KP_SAFE},
+    {"socket.nagle.disable", KP_SAFE},
+    {"socket.receive.buffer.bytes", KP_SAFE},
+    {"socket.send.buffer.bytes", KP_SAFE},
+    {"socket.timeout.ms", KP_SAFE},
+    {"ssl.cipher.suites", KP_SAFE},
+    {"ssl.curves.list", KP_SAFE},
+    {"ssl.endpoint.identification.algorithm", KP_SAFE},
+    {"ssl.key.password", KP_SAFE},
+    {"ssl.keystore.password", KP_SAFE},
+    {"ssl.sigalgs.list", KP_SAFE},
+    {"sticky.partitioning.linger.ms", KP_SAFE},
+    {"topic.metadata.refresh.interval.ms", KP_SAFE},
+    {"transaction.timeout.ms", KP_SAFE},
+};
+
+/* The class of property name (KP_*); -1 for one not listed. */
+static int prop_kind(const char *name) {
+  for (size_t i = 0; i < sizeof kafka_props / sizeof *kafka_props; i++)
+    if (!strcmp(kafka_props[i].name, name)) return kafka_props[i].kind;
+  return -1;
+}
+
+/* Ask for a connection to each broker of list ("host:port,host:port", a
+** "proto://" prefix allowed, 9092 when no port): 0, or -1 with err set. */
+static int authorize_brokers(sl_options *o, const char *list, sl_err *err) {
+  for (const char *p = list; *p;) {
+    while (*p == ',' || *p == ' ')
+      p++;
+    size_t n = strcspn(p, ", ");
+    if (!n) break;
+    char target[300];
+    if (sl_host_port(p, n, target, sizeof target)) {
+      sl_err_set(err, SL_EBIND, "%s(): '%.*s' is not a broker (HOST:PORT)", o->fn ? o->fn : "kafka",
+                 (int)n, p);
+      return -1;
+    }
+    if (sl_opt_authorize(o, SLUICE_AUTH_CONNECT, target, err)) return -1;
+    p += n;
+  }
+  return 0;
+}
+
+/* Ask for property opt (name and value) as its class says.  0, or -1 with
+** err set (at the option's position). */
+static int authorize_property(sl_options *o, sl_option *opt, sl_err *err) {
+  const char *v = sl_value_cstr(&opt->value);
+  int rc = 0;
+  switch (prop_kind(opt->name)) {
+  case KP_SAFE: break;
+  case KP_FILE: rc = sl_opt_authorize(o, SLUICE_AUTH_READ, v, err); break;
+  case KP_BROKERS: rc = authorize_brokers(o, v, err); break;
+  case KP_CODE: rc = sl_opt_authorize(o, SLUICE_AUTH_CODE, opt->name, err); break;
+  default: rc = sl_opt_authorize(o, SLUICE_AUTH_PROPERTY, opt->name, err);
+  }
+  if (rc && !err->line) {
+    err->line = opt->line;
+    err->col = opt->col;
+  }
+  return rc;
+}
+
 rd_kafka_conf_t *sl_kafka_conf(sl_options *o, sl_err *err) {
   const char *brokers = sl_opt_str(o, "brokers", NULL);
   if (!brokers) {
@@ -25,6 +177,9 @@ rd_kafka_conf_t *sl_kafka_conf(sl_options *o, sl_err *err) {
                o->fn ? o->fn : "kafka");
     return NULL;
   }
+  if (authorize_brokers(o, brokers, err)) return NULL;
+  for (int i = 0; i < o->n; i++)
+    if (strchr(o->v[i].name, '.') && authorize_property(o, &o->v[i], err)) return NULL;
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "bootstrap.servers", brokers, NULL, 0);
   rd_kafka_conf_set(conf, "log_level", "3", NULL, 0);

@@ -21,6 +21,7 @@
 
 #include "client.h"
 #include "engine.h"
+#include "grant.h"
 #include "kafka_broker.h"
 #include "output.h"
 #include "serve.h"
@@ -54,6 +55,9 @@ enum {
   O_TOPICS,
   O_RESTART_ATTEMPTS,
   O_STABLE_AFTER,
+  O_DATA_DIR,
+  O_ALLOW_BROKER,
+  O_ALLOW_UNSAFE,
   O_VERSION
 };
 
@@ -107,6 +111,16 @@ static const opt_def opt_defs[] = {
     {"stable-after", required_argument, O_STABLE_AFTER, CMD(C_SERVE), 0, "SECONDS",
      "a submission that has run this long (default 60) is stable: an end of the server after "
      "that does not count against it"},
+    {"data-dir", required_argument, O_DATA_DIR, CMD(C_SERVE), 0, "DIR",
+     "clients may read and write files, databases and models under DIR (after resolving "
+     "'..' and symbolic links; may be repeated); without it they reach no file"},
+    {"allow-broker", required_argument, O_ALLOW_BROKER, CMD(C_SERVE), 0, "HOST:PORT[,...]",
+     "clients' queries may connect to these Kafka brokers or socket() hosts too (the server's "
+     "own --brokers or --dev-broker always; may be repeated)"},
+    {"allow-unsafe-properties", no_argument, O_ALLOW_UNSAFE, ENGINE, 1, NULL,
+     "take Kafka properties that load code or run commands (plugin.library.paths, "
+     "sasl.kerberos.kinit.cmd, ssl.engine.location, ssl.providers) from the owner's own "
+     "statements; never from a server's clients"},
     {"port", required_argument, O_PORT, CMD(C_BROKER), 0, "N",
      "the broker's port (default 9092 when free; 0: any)"},
     {"topics", required_argument, O_TOPICS, CMD(C_BROKER) | ENGINE, 1, "NAME:PARTITIONS,...",
@@ -127,6 +141,11 @@ typedef struct cli {
   sl_remote remote;      /* --connect (url NULL: a local engine) or --server, --token, --cacert */
   const char *loads[32]; /* --load LIB, in order */
   int nload;
+  const char *data_dirs[32]; /* --data-dir DIR, --allow-broker LIST */
+  int ndata_dir;
+  const char *brokers_ok[32];
+  int nbroker_ok;
+  int unsafe_props;                             /* --allow-unsafe-properties */
   unsigned char given[SL_ARRAY_SIZE(opt_defs)]; /* 1 for each option given */
   int help;
 } cli;
@@ -295,6 +314,15 @@ static int take_option(cli *c, const opt_def *o) {
     c->loads[c->nload++] = optarg;
     break;
   case O_LOAD_PATH: c->load_path = optarg; break;
+  case O_DATA_DIR:
+  case O_ALLOW_BROKER: {
+    const char **list = o->code == O_DATA_DIR ? c->data_dirs : c->brokers_ok;
+    int *n = o->code == O_DATA_DIR ? &c->ndata_dir : &c->nbroker_ok;
+    if (*n == 32) return misuse(c, "at most 32 --%s options", o->name);
+    list[(*n)++] = optarg;
+    break;
+  }
+  case O_ALLOW_UNSAFE: c->unsafe_props = 1; break;
   case O_CONNECT:
   case O_SERVER: c->remote.url = optarg; break;
   case O_LISTEN: c->listen = optarg; break;
@@ -464,6 +492,7 @@ static sluice *open_engine(const cli *c) {
   for (size_t i = 0; i < SL_ARRAY_SIZE(sets) && !err.code; i++)
     if (sets[i].text) sl_engine_set(db, sets[i].name, sets[i].text, &err);
   if (c->load_path) sl_engine_fix_setting(db, SL_SET_LOAD_PATH);
+  if (c->unsafe_props) sl_engine_allow_unsafe_properties(db);
   int failed = err.code != 0;
   if (failed) fprintf(stderr, "sluice: %s\n", err.msg);
   sl_err_clear(&err);
@@ -512,15 +541,48 @@ static int cmd_statements(cli *c) {
   return rc;
 }
 
-/* sluice serve: the engine behind its HTTP API until a signal. */
+/* What the owner of a server grants its clients (grant.h), from c's flags
+** and the engine's settings as the command line made them: the data
+** directories, the brokers allowed and the server's own, its state
+** directory, LOAD with --load-path.  0, or 1 after a message. */
+static int make_grant(const cli *c, sluice *db, sl_grant *g) {
+  sl_err err = {0};
+  sl_grant_init(g);
+  for (int i = 0; i < c->ndata_dir && !err.code; i++)
+    sl_grant_dir(g, c->data_dirs[i], &err);
+  const char *what = ""; /* the flag a broker list came from, for its error */
+  for (int i = 0; i < c->nbroker_ok && !err.code; i++)
+    if (sl_grant_hosts(g, c->brokers_ok[i], &err)) what = "--allow-broker: ";
+  const char *own = sl_engine_setting_text(db, SL_SET_KAFKA_BROKERS);
+  if (own && !err.code && sl_grant_hosts(g, own, &err)) what = "--brokers: ";
+  const char *state = sl_engine_setting_text(db, SL_SET_STATE_DIR);
+  g->state_dir = state ? sl_strdup(state) : NULL;
+  g->load = c->load_path != NULL;
+  if (!err.code) return 0;
+  fprintf(stderr, "sluice: %s%s\n", what, err.msg);
+  sl_err_clear(&err);
+  sl_grant_free(g);
+  return 1;
+}
+
+/* sluice serve: the engine behind its HTTP API until a signal.  The
+** owner's flags run unchecked; every client statement passes the grant. */
 static int cmd_serve(cli *c) {
   sluice *db = open_engine(c);
   if (!db) return 1;
+  sl_grant grant;
+  if (make_grant(c, db, &grant)) {
+    sluice_close(db);
+    sl_dev_broker_stop();
+    return 2;
+  }
+  sl_engine_set_auth(db, sl_grant_check, &grant, sl_grant_why);
   g_db = db;
   sl_serve_opts o = {c->listen, c->remote.token, c->restart_attempts, c->stable_after};
   int rc = sl_serve(db, &o, &g_stop);
   g_db = NULL;
   sluice_close(db);
+  sl_grant_free(&grant);
   sl_dev_broker_stop();
   return rc;
 }

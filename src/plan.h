@@ -29,6 +29,7 @@
 typedef struct sl_plan_ctx {
   sl_catalog *cat;
   int *nquery;
+  const struct sl_auth *auth; /* the engine's authorizer, handed to every connector call */
 } sl_plan_ctx;
 
 /* Where a source's batches go first. */

@@ -727,8 +727,10 @@ static enum MHD_Result reply_error(struct MHD_Connection *c, unsigned status, co
   return reply_json(c, status, o);
 }
 
-/* 400 {"error", "line", "column"} for a failed statement (clears err). */
+/* 400 {"error", "line", "column"} for a failed statement, 403 when the
+** authorizer refused it (clears err). */
 static enum MHD_Result reply_sql_error(struct MHD_Connection *c, sl_err *err) {
+  unsigned status = err->code == SL_EAUTH ? MHD_HTTP_FORBIDDEN : MHD_HTTP_BAD_REQUEST;
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "error", err->msg ? err->msg : "error");
   if (err->line) {
@@ -736,7 +738,7 @@ static enum MHD_Result reply_sql_error(struct MHD_Connection *c, sl_err *err) {
     cJSON_AddNumberToObject(o, "column", err->col);
   }
   sl_err_clear(err);
-  return reply_json(c, MHD_HTTP_BAD_REQUEST, o);
+  return reply_json(c, status, o);
 }
 
 /* The ids of run's queries as a JSON array. */

@@ -108,7 +108,8 @@ enum {
   SL_ERUNTIME = 3, /* error while evaluating (function error, I/O) */
   SL_EIO = 4,      /* file or network I/O */
   SL_EFORMAT = 5,  /* malformed input record */
-  SL_EINTERNAL = 6
+  SL_EINTERNAL = 6,
+  SL_EAUTH = 7 /* refused by the authorizer (auth.h) */
 };
 
 void sl_err_set(sl_err *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -22,8 +22,9 @@ py=/usr/bin/python3
 printf '{"a":1,"b":"x"}\n{"a":2,"b":"y"}\n{"a":3,"b":null}\n' > in.jsonl
 
 port=$(free_port)
+gport=$(free_port) # the socket generator's (below): granted to the server's clients
 url=http://127.0.0.1:$port
-"$sluice" serve --listen "127.0.0.1:$port" 2> serve.err &
+"$sluice" serve --data-dir . --allow-broker "127.0.0.1:$gport" --listen "127.0.0.1:$port" 2> serve.err &
 spid=$!
 for _ in $(seq 100); do grep -q listening serve.err && break; sleep 0.05; done
 grep -q listening serve.err && ok || { bad "server started"; finish connect; }
@@ -74,7 +75,6 @@ for _ in range(3):
     except OSError:
         print("closed", flush=True)
 PY
-gport=$(free_port)
 timeout 120 $py gen.py "$gport" > gen.out &
 gpid=$!
 for _ in $(seq 100); do grep -q listening gen.out && break; sleep 0.05; done
@@ -117,7 +117,7 @@ kill "$spid"; wait "$spid" && ok || bad "clean stop"; spid=""
 
 # serve_on HOST:PORT: a server there; 0 once it listens (serve.err tells).
 serve_on() {
-  "$sluice" serve --listen "$1" 2> serve.err &
+  "$sluice" serve --data-dir . --listen "$1" 2> serve.err &
   spid=$!
   for _ in $(seq 100); do grep -q listening serve.err 2>/dev/null && return 0; sleep 0.05; done
   return 1

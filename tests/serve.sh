@@ -25,12 +25,15 @@ command -v curl > /dev/null || { echo "serve: curl missing (scripts/setup.sh)"; 
 py=/usr/bin/python3
 printf '{"a":1}\n{"a":2}\n{"a":3}\n' > in.jsonl
 
+declare -a gport
+for i in 1 2 3 4; do gport[$i]=$(free_port); done
+gens=$(printf '127.0.0.1:%s,' "${gport[@]}")
 # start_server ARGS...: sluice serve on a new free port; sets url and spid.
 start_server() {
   port=$(free_port)
   url=http://127.0.0.1:$port
   rm -f serve.err # the last server's "listening" must not be taken for this one's
-  "$sluice" serve --listen "127.0.0.1:$port" "$@" 2> serve.err &
+  "$sluice" serve --data-dir . --allow-broker "$gens" --listen "127.0.0.1:$port" "$@" 2> serve.err &
   spid=$!
   for _ in $(seq 100); do grep -q listening serve.err 2>/dev/null && return 0; sleep 0.05; done
   return 1
@@ -67,9 +70,9 @@ for _ in range(4):
     except OSError:
         print("closed", flush=True)
 PY
-# start_gen N: generator N on a free port gport[N].
+# start_gen N: generator N on its port gport[N] (chosen before the server
+# starts: the server grants its clients these hosts with --allow-broker).
 start_gen() {
-  gport[$1]=$(free_port)
   timeout 120 $py gen.py "${gport[$1]}" > "gen$1.out" &
   gpids="$gpids $!"
   for _ in $(seq 100); do grep -q listening "gen$1.out" && return 0; sleep 0.05; done

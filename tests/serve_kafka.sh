@@ -61,7 +61,7 @@ for f in text_string_to_metric_families(sys.stdin.read()):
 
 port=$(free_port)
 url=http://127.0.0.1:$port
-"$sluice" serve --listen "127.0.0.1:$port" --brokers "$boot" --state-dir st 2> serve.err &
+"$sluice" serve --data-dir . --listen "127.0.0.1:$port" --brokers "$boot" --state-dir st 2> serve.err &
 spid=$!
 for _ in $(seq 100); do grep -q listening serve.err && break; sleep 0.05; done
 grep -q listening serve.err && ok || { bad "server started"; cat serve.err; finish serve_kafka; }

@@ -29,7 +29,7 @@ start_server() {
   port=$(free_port)
   url=http://127.0.0.1:$port
   rm -f serve.err
-  "$sluice" serve --listen "127.0.0.1:$port" --state-dir st "$@" 2> serve.err &
+  "$sluice" serve --data-dir . --listen "127.0.0.1:$port" --state-dir st "$@" 2> serve.err &
   spid=$!
   for _ in $(seq 200); do grep -q listening serve.err 2>/dev/null && return 0; sleep 0.05; done
   return 1

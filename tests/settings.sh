@@ -109,7 +109,7 @@ has "--load-path fixes it" "load_path is fixed by the command line (--load-path)
 # ---- a failed script's settings are rolled back (a running server) ---------------------
 port=$(free_port)
 url=http://127.0.0.1:$port
-"$sluice" serve --listen "127.0.0.1:$port" 2> serve.err &
+"$sluice" serve --data-dir . --listen "127.0.0.1:$port" 2> serve.err &
 spid=$!
 for _ in $(seq 100); do grep -q listening serve.err 2>/dev/null && break; sleep 0.05; done
 grep -q listening serve.err && ok || bad "server started"

@@ -92,7 +92,7 @@ port=$(free_port)
 url=http://127.0.0.1:$port
 serve() {
   rm -f serve.err
-  "$sluice" serve --listen "127.0.0.1:$port" --state-dir sst --load "$stats" 2> serve.err &
+  "$sluice" serve --data-dir . --listen "127.0.0.1:$port" --state-dir sst --load "$stats" 2> serve.err &
   spid=$!
   for _ in $(seq 100); do grep -q listening serve.err 2>/dev/null && return 0; sleep 0.05; done
   return 1
