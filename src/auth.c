@@ -27,7 +27,7 @@ static const char *action_verb(int action) {
 
 int sl_authorize(const sl_auth *a, int action, const char *target, const char *detail,
                  sl_err *err) {
-  if (action == SLUICE_AUTH_CODE && !(a && a->unsafe_ok)) {
+  if (action == SLUICE_AUTH_CODE && !(a && (a->unsafe_ok || a->fn))) {
     sl_err_set(err, SL_EAUTH,
                "not authorized: set the property '%s' (%s): it loads code or runs a command, "
                "taken only by a program started with --allow-unsafe-properties",

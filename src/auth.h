@@ -16,7 +16,9 @@
 #include "util.h"
 
 typedef struct sl_auth {
-  sluice_authorizer fn; /* NULL: every action allowed (but SLUICE_AUTH_CODE) */
+  /* NULL: every action allowed but SLUICE_AUTH_CODE, which only unsafe_ok
+  ** allows; an authorizer decides that one too */
+  sluice_authorizer fn;
   void *ud;
   /* Optional: a sentence saying what would grant a refused action (e.g.
   ** "sluice serve grants files under --data-dir DIR only"), appended to the
@@ -28,8 +30,8 @@ typedef struct sl_auth {
 } sl_auth;
 
 /* Ask whether action may be done on target (detail as sluice.h says).  a
-** NULL is the engine of an embedding program that installed nothing:
-** everything but SLUICE_AUTH_CODE is allowed.  Returns 0, or -1 with err
+** NULL (or one without fn) allows everything but SLUICE_AUTH_CODE, which
+** needs unsafe_ok.  Returns 0, or -1 with err
 ** set (SL_EAUTH, "not authorized: read 'x' (file): <why>"). */
 int sl_authorize(const sl_auth *a, int action, const char *target, const char *detail, sl_err *err);
 
