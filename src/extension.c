@@ -331,7 +331,8 @@ static char *resolve(sl_catalog *cat, const char *path, sl_err *err) {
       d = end ? end + 1 : NULL;
     }
     if (!ok) {
-      sl_err_set(err, SL_EBIND, "LOAD '%s': not in a directory of load_path ('%s')", path, dirs);
+      sl_err_set(err, SL_EAUTH, "not authorized: LOAD '%s': not in a directory of load_path ('%s')",
+                 path, dirs);
       free(real);
       real = NULL;
     }

@@ -109,7 +109,8 @@ const char *sl_grant_why(void *ud, int action, const char *target) {
     return "LOAD on a running engine needs its --load-path DIRS (the directories it may load "
            "from)";
   case SLUICE_AUTH_STDIO: return "the server's standard input and output are not its clients'";
-  case SLUICE_AUTH_CODE: return "never taken from a client of sluice serve";
+  case SLUICE_AUTH_CODE:
+    return "it loads code or runs a command, never taken from a client of sluice serve";
   }
   return NULL;
 }

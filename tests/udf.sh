@@ -89,7 +89,7 @@ check "--load-path is fixed (exit)" 1 $?
 contains "--load-path is fixed" "load_path is fixed by the command line (--load-path)" "$out"
 out=$("$sluice" --load-path "$work/allowed" --load udf/libgeo.so -e "SELECT 1" 2>&1)
 check "--load refused (exit)" 1 $?
-contains "--load refused" "sluice: --load: LOAD 'udf/libgeo.so': not in a directory of load_path" "$out"
+contains "--load refused" "sluice: --load: not authorized: LOAD 'udf/libgeo.so': not in a directory of load_path" "$out"
 
 # ---- the how-to of docs/udf.md, as a user follows it ----------------------------------------------
 awk '/^```c$/ && !done { on = 1; next } /^```$/ && on { on = 0; done = 1 } on' "$top_srcdir/docs/udf.md" > "$work/hello.c"
