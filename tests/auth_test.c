@@ -94,14 +94,16 @@ static void part1(void) {
   expect(db, "EXPLAIN SELECT * FROM kafka('t', brokers => 'h:1', 'bootstrap.servers' => 'deny:2')",
          "4 h:1 kafka\n4 deny:2 kafka\n", "not authorized: connect to 'deny:2'");
   refuse_code = 1;
-  expect(db,
-         "EXPLAIN SELECT * FROM kafka('t', brokers => 'h:1', 'plugin.library.paths' => 'x.so')",
+  expect(db, "EXPLAIN SELECT * FROM kafka('t', brokers => 'h:1', 'plugin.library.paths' => 'x.so')",
          "4 h:1 kafka\n8 plugin.library.paths kafka\n",
          "not authorized: set the property 'plugin.library.paths'");
   /* SET kafka.<property> is a default of every call: checked the same */
-  expect(db, "SET kafka.sasl.kerberos.kinit.cmd = 'id'; EXPLAIN SELECT * FROM kafka('t', brokers => 'h:1')",
+  expect(db,
+         "SET kafka.sasl.kerberos.kinit.cmd = 'id'; EXPLAIN SELECT * FROM kafka('t', brokers => "
+         "'h:1')",
          "4 h:1 kafka\n8 sasl.kerberos.kinit.cmd kafka\n", "not authorized");
-  expect(db, "SET state_dir = 'deny_state'; SELECT a FROM file('auth_in.jsonl') INTO file('o.jsonl')",
+  expect(db,
+         "SET state_dir = 'deny_state'; SELECT a FROM file('auth_in.jsonl') INTO file('o.jsonl')",
          "1 auth_in.jsonl file\n2 o.jsonl file\n3 deny_state state_dir\n",
          "not authorized: use the directory 'deny_state'");
   CHECK(access("deny_state", F_OK) != 0, "a refused state directory was created");
@@ -113,7 +115,7 @@ static void part1(void) {
   const char *msg = run(db, "EXPLAIN SELECT a FROM file('deny.jsonl')");
   CHECK(!*msg, "no authorizer refused a file: %s", msg);
   msg = run(db, "EXPLAIN SELECT * FROM kafka('t', brokers => 'h:1', "
-                            "'plugin.library.paths' => 'x.so')");
+                "'plugin.library.paths' => 'x.so')");
   CHECK(strstr(msg, "--allow-unsafe-properties") != NULL, "code property without authorizer: %s",
         msg);
   CHECK(asked.n == 0, "a removed authorizer was asked");
@@ -154,7 +156,7 @@ static void part2(void) {
       {SLUICE_AUTH_READ, "%s/data/../secret", 0},
       {SLUICE_AUTH_READ, "%s/data/link", 0}, /* a link out of the directory */
       {SLUICE_AUTH_READ, "%s/secret", 0},
-      {SLUICE_AUTH_WRITE, "%s/data/new.jsonl", 1}, /* not there yet */
+      {SLUICE_AUTH_WRITE, "%s/data/new.jsonl", 1},     /* not there yet */
       {SLUICE_AUTH_WRITE, "%s/data/sub/new.jsonl", 0}, /* its directory is not there */
       {SLUICE_AUTH_WRITE, "%s/data/..", 0},
       {SLUICE_AUTH_WRITE, "%s/datanext", 0}, /* a sibling sharing the prefix */
@@ -175,8 +177,8 @@ static void part2(void) {
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     snprintf(p, sizeof p, cases[i].target, top);
     int r = sl_grant_check(&g, cases[i].action, p, NULL);
-    CHECK((r == SLUICE_ALLOW) == cases[i].allowed, "grant: action %d on %s: %s", cases[i].action,
-          p, r == SLUICE_ALLOW ? "allowed" : "refused");
+    CHECK((r == SLUICE_ALLOW) == cases[i].allowed, "grant: action %d on %s: %s", cases[i].action, p,
+          r == SLUICE_ALLOW ? "allowed" : "refused");
     if (r != SLUICE_ALLOW)
       CHECK(sl_grant_why(&g, cases[i].action, p) != NULL, "no reason for action %d",
             cases[i].action);

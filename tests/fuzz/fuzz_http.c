@@ -17,14 +17,19 @@
 ** may never end), and then the server is stopped, which interrupts every
 ** query and waits for their threads.
 **
-** Nothing an input does may reach beyond a temporary directory: this
-** program is linked with --wrap for sl_connector_find, sl_model_load and
-** sl_model_export.  file() and sqlite() take only a plain file name (no
-** '/', not starting with '.'), resolved in the temporary directory, and so
-** do CREATE MODEL FROM and EXPORT MODEL; stdin(), stdout(), socket() and
-** kafka() are refused as a bind error.  LOAD is refused by the server
-** itself (no --load-path), and no state directory is opened.  The directory
-** is emptied after every input and removed at exit.
+** What an input may reach is what `sluice serve` grants its clients: the
+** server runs with the authorizer of `sluice serve --data-dir TMP`
+** (grant.h), TMP a temporary directory, and no broker or host granted,
+** no LOAD.  So every path, host, property and LOAD an input invents is
+** judged by the real authorizer; this program only checks the verdicts:
+** file(), sqlite(), CREATE MODEL FROM, EXPORT MODEL and sl_authorize are
+** linked with --wrap, and when one of them really opens a path, that path must resolve
+** inside TMP (abort otherwise: the authorizer let a client out).  A plain
+** file name ("s.jsonl": 1 to MAX_NAME letters, digits, '_', '-', '.', not
+** starting with '.') is taken as TMP's file of that name, so that inputs
+** can name files without knowing TMP; any other path goes to the
+** authorizer as written.  TMP is emptied after every input and removed at
+** exit.
 **
 ** With FUZZ_HTTP_SHOW set in the environment, the server's answers are
 ** copied to stderr: `FUZZ_HTTP_SHOW=1 fuzz_http FILE` shows what an input
@@ -45,8 +50,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "connector.h"
 #include "engine.h"
+#include "grant.h"
 #include "model.h"
 #include "serve.h"
 
@@ -54,7 +61,8 @@
 #define MAX_NAME 64    /* the longest plain file name */
 
 static char tmpdir[] = "/tmp/fuzz_http.XXXXXX";
-static int show; /* FUZZ_HTTP_SHOW set: the answers go to stderr */
+static int show;       /* FUZZ_HTTP_SHOW set: the answers go to stderr */
+static sl_grant grant; /* --data-dir TMP, nothing else */
 
 /* ---- the sandbox ------------------------------------------------------------ */
 
@@ -66,95 +74,107 @@ static int plain_name(const char *z) {
          strspn(z, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") == n;
 }
 
-/* Write into out (cap bytes) the path of z in the temporary
-** directory, when z is a plain name or already such a path (options are
-** seen again when a query opens what planning checked).  0, or -1 with err
-** set. */
-static int sandbox_path(const char *z, char *out, size_t cap, sl_err *err) {
-  size_t dn = strlen(tmpdir);
-  if (!strncmp(z, tmpdir, dn) && z[dn] == '/') z += dn + 1;
-  if (!plain_name(z)) {
-    sl_err_set(err, SL_EBIND, "fuzz_http: a path is a plain file name here, not '%s'", z);
-    return -1;
-  }
+/* The path an input meant by z: TMP/z for a plain name (written into out,
+** cap bytes), else z itself. */
+static const char *input_path(const char *z, char *out, size_t cap) {
+  if (!plain_name(z)) return z;
   snprintf(out, cap, "%s/%s", tmpdir, z);
-  return 0;
+  return out;
 }
 
-/* Point the path options of a file() or sqlite() call ("0", "path") into
-** the temporary directory.  0, or -1 with err set. */
-static int sandbox_options(sl_options *opts, sl_err *err) {
+/* The verdict check: a path that is really opened must be inside TMP. */
+static void must_be_inside(const char *what, const char *path) {
+  if (sl_path_inside(path, tmpdir)) return;
+  fprintf(stderr, "fuzz_http: %s opened '%s', outside %s: the authorizer let it out\n", what, path,
+          tmpdir);
+  abort();
+}
+
+/* Point the path options of a file() or sqlite() call ("0", "path") at
+** TMP when they are plain names.  Returns the path the call names (in
+** the options, valid while they are), or NULL. */
+static const char *input_options(sl_options *opts) {
   static const char *const names[] = {"0", "path"};
+  const char *path = NULL;
   for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
     sl_option *o = sl_opt_find_unused(opts, names[i]);
     if (!o || o->value.type == SL_NULL) continue;
-    char path[sizeof tmpdir + MAX_NAME + 2];
-    if (sandbox_path(sl_value_cstr(&o->value), path, sizeof path, err)) return -1;
-    sl_value_set_text(&o->value, path, strlen(path));
+    char p[sizeof tmpdir + MAX_NAME + 2];
+    const char *z = input_path(sl_value_cstr(&o->value), p, sizeof p);
+    if (z == p) sl_value_set_text(&o->value, p, strlen(p));
+    if (!path) path = sl_value_cstr(&o->value);
   }
-  return 0;
+  return path;
 }
 
 static sl_source *file_source(sl_options *opts, sl_err *err) {
-  return sandbox_options(opts, err) ? NULL : sl_conn_file.open_source(opts, err);
+  const char *path = input_options(opts);
+  char *keep = path ? sl_strdup(path) : NULL;
+  int check = opts->check_only;
+  sl_source *r = sl_conn_file.open_source(opts, err);
+  if (r && !check && keep) must_be_inside("file()", keep);
+  free(keep);
+  return r;
 }
 static sl_sink *file_sink(sl_options *opts, sl_err *err) {
-  return sandbox_options(opts, err) ? NULL : sl_conn_file.open_sink(opts, err);
+  const char *path = input_options(opts);
+  char *keep = path ? sl_strdup(path) : NULL;
+  int check = opts->check_only;
+  sl_sink *r = sl_conn_file.open_sink(opts, err);
+  if (r && !check && keep) must_be_inside("INTO file()", keep);
+  free(keep);
+  return r;
 }
 static sl_source *sqlite_source(sl_options *opts, sl_err *err) {
-  return sandbox_options(opts, err) ? NULL : sl_conn_sqlite.open_source(opts, err);
-}
-static sl_sink *sqlite_sink(sl_options *opts, sl_err *err) {
-  return sandbox_options(opts, err) ? NULL : sl_conn_sqlite.open_sink(opts, err);
-}
-static sl_source *refuse_source(sl_options *opts, sl_err *err) {
-  sl_err_set(err, SL_EBIND, "fuzz_http: %s() is not available here", opts->fn ? opts->fn : "?");
-  return NULL;
-}
-static sl_sink *refuse_sink(sl_options *opts, sl_err *err) {
-  refuse_source(opts, err);
-  return NULL;
+  const char *path = input_options(opts);
+  char *keep = path ? sl_strdup(path) : NULL;
+  sl_source *r = sl_conn_sqlite.open_source(opts, err);
+  if (r && keep) must_be_inside("sqlite()", keep); /* it opens when planned, too */
+  free(keep);
+  return r;
 }
 
-static const sl_connector sandboxed_file = {"file", file_source, file_sink};
-static const sl_connector sandboxed_sqlite = {"sqlite", sqlite_source, sqlite_sink};
+static const sl_connector input_file = {"file", file_source, file_sink};
+static const sl_connector input_sqlite = {"sqlite", sqlite_source, NULL};
 
 const sl_connector *__real_sl_connector_find(const char *name, size_t n);
 
-/* The connector of that name as this program allows it: file() and
-** sqlite() in the temporary directory, any other refused (under its own
-** name, for the planner's messages).  NULL if there is no such connector. */
+/* The connector of that name, file() and sqlite() through the wrappers
+** above; NULL if there is no such connector. */
 const sl_connector *__wrap_sl_connector_find(const char *name, size_t n) {
-  static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-  static sl_connector refused[16];
-  static int nrefused;
   const sl_connector *c = __real_sl_connector_find(name, n);
-  if (!c) return NULL;
-  if (c == &sl_conn_file) return &sandboxed_file;
-  if (c == &sl_conn_sqlite) return &sandboxed_sqlite;
-  pthread_mutex_lock(&mu);
-  int i = 0;
-  while (i < nrefused && refused[i].name != c->name)
-    i++;
-  if (i == nrefused) {
-    if (nrefused == (int)(sizeof refused / sizeof *refused)) abort(); /* more connectors: grow */
-    refused[nrefused++] = (sl_connector){c->name, refuse_source, refuse_sink};
-  }
-  pthread_mutex_unlock(&mu);
-  return &refused[i];
+  return c == &sl_conn_file ? &input_file : c == &sl_conn_sqlite ? &input_sqlite : c;
 }
 
 sl_model *__real_sl_model_load(const char *path, sl_err *err);
 int __real_sl_model_export(sl_model_slot *s, const char *path, sl_err *err);
 
-/* CREATE MODEL FROM and EXPORT MODEL TO, in the temporary directory only. */
+int __real_sl_authorize(const sl_auth *a, int action, const char *target, const char *detail,
+                        sl_err *err);
+
+/* The authorizer asked about a plain name is asked about TMP's file of
+** that name (the path the wrappers then open). */
+int __wrap_sl_authorize(const sl_auth *a, int action, const char *target, const char *detail,
+                        sl_err *err) {
+  char p[sizeof tmpdir + MAX_NAME + 2];
+  if (action == SLUICE_AUTH_READ || action == SLUICE_AUTH_WRITE)
+    target = input_path(target, p, sizeof p);
+  return __real_sl_authorize(a, action, target, detail, err);
+}
+
+/* CREATE MODEL FROM and EXPORT MODEL TO: the engine asked the authorizer
+** about path before calling these, so it must be inside TMP. */
 sl_model *__wrap_sl_model_load(const char *path, sl_err *err) {
   char p[sizeof tmpdir + MAX_NAME + 2];
-  return sandbox_path(path, p, sizeof p, err) ? NULL : __real_sl_model_load(p, err);
+  const char *z = input_path(path, p, sizeof p);
+  must_be_inside("CREATE MODEL", z);
+  return __real_sl_model_load(z, err);
 }
 int __wrap_sl_model_export(sl_model_slot *s, const char *path, sl_err *err) {
   char p[sizeof tmpdir + MAX_NAME + 2];
-  return sandbox_path(path, p, sizeof p, err) ? -1 : __real_sl_model_export(s, p, err);
+  const char *z = input_path(path, p, sizeof p);
+  must_be_inside("EXPORT MODEL", z);
+  return __real_sl_model_export(s, z, err);
 }
 
 /* ---- the temporary directory and the catalog ---------------------------------- */
@@ -218,6 +238,7 @@ static sluice *open_engine(void) {
     fprintf(stderr, "fuzz_http: catalog: %s\n", err.msg ? err.msg : "?");
     abort();
   }
+  sl_engine_set_auth(db, sl_grant_check, &grant, sl_grant_why); /* what follows is a client's */
   return db;
 }
 
@@ -278,6 +299,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     abort();
   }
   atexit(remove_dir);
+  sl_err err = {0};
+  sl_grant_init(&grant);
+  if (sl_grant_dir(&grant, tmpdir, &err)) abort();
   show = getenv("FUZZ_HTTP_SHOW") != NULL;
   return 0;
 }
