@@ -132,6 +132,10 @@ for _ in $(seq 100); do [ -s data/out.json ] && break; sleep 0.05; done
 check "what it wrote" '{"b":10}
 {"b":20}' "$(cat data/out.json 2>/dev/null)"
 refused "INTO a file outside" "SELECT 1 AS x INTO file('outside/w.json');" statements
+refused "a dead-letter file outside" \
+  "SELECT a FROM file('data/in.jsonl', dlq => file('outside/bad.json')) INTO file('data/o2.json');" statements
+refused "a stream declared over a file outside, then read" \
+  "CREATE STREAM sec (line TEXT) FROM file('outside/secret.txt', format => 'raw'); SELECT line FROM sec;"
 allowed "sqlite() under --data-dir" "SELECT k, v FROM sqlite('data/ref.db', 't');" '"row":["x",7]'
 refused "sqlite() outside" "SELECT * FROM sqlite('outside/ref.db', 't');"
 allowed "CREATE MODEL under --data-dir" "CREATE MODEL m FROM 'data/m.json';" '"status":"ok"' statements
@@ -158,7 +162,7 @@ r=$(post query "EXPLAIN SELECT * FROM kafka('t', brokers => '10.1.2.3:9092', 'so
 contains "a property not listed" "docs/security.md lists" "$r"
 r=$(post query "EXPLAIN SELECT * FROM kafka('t', brokers => '10.1.2.3:9092', 'ssl.ca.location' => 'data/in.jsonl');")
 case "$r" in "200 "*) ok ;; *) bad "a file property under --data-dir: $r" ;; esac
-nothing_left "with grants" pwned-by-plugin pwned-by-cmd outside/w.json outside/m2.json
+nothing_left "with grants" pwned-by-plugin pwned-by-cmd outside/w.json outside/m2.json outside/bad.json data/o2.json
 stop_server
 
 # the server's own dev broker is granted; code properties stay refused for

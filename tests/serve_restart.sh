@@ -24,12 +24,16 @@ py=/usr/bin/python3
 printf '{"a":1}\n{"a":2}\n{"a":3}\n' > in.jsonl
 log=st/serve-submissions.log
 
+# the socket generators' ports, granted to the server's clients
+declare -a gport
+for i in 1 2; do gport[$i]=$(free_port); done
+gens=$(printf '127.0.0.1:%s,' "${gport[@]}")
 # start_server ARGS...: sluice serve --state-dir st on a new free port.
 start_server() {
   port=$(free_port)
   url=http://127.0.0.1:$port
   rm -f serve.err
-  "$sluice" serve --data-dir . --listen "127.0.0.1:$port" --state-dir st "$@" 2> serve.err &
+  "$sluice" serve --data-dir . --allow-broker "$gens" --listen "127.0.0.1:$port" --state-dir st "$@" 2> serve.err &
   spid=$!
   for _ in $(seq 200); do grep -q listening serve.err 2>/dev/null && return 0; sleep 0.05; done
   return 1
@@ -77,7 +81,6 @@ while True:
     threading.Thread(target=feed, args=(c,), daemon=True).start()
 PY
 start_gen() {
-  gport[$1]=$(free_port)
   timeout 600 $py gen.py "${gport[$1]}" > "gen$1.out" &
   gpids="$gpids $!"
   for _ in $(seq 100); do grep -q listening "gen$1.out" && return 0; sleep 0.05; done
