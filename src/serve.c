@@ -21,9 +21,19 @@
 ** and not started; a query that failed of its own error is not started
 ** again either (see "When a query fails" in docs/serve.md).
 **
+** A client is not trusted (check_headers): a request's Host must name the
+** server and its Origin, when it has one, be the server's own site or an
+** --allow-origin (403: web pages of other sites, DNS rebinding), a POST
+** body be application/sql or application/json (415), all before its body
+** is read.  A connection must send a whole request within
+** --request-timeout (the watchdog closes it), and past SL_SERVE_MAX_CONN
+** connections the one idle the longest is closed (on_connection); one
+** answering a request is never closed by either.
+**
 ** Locking: s->mu is the catalog lock.  Every statement executes under it,
 ** and so does everything that reads or changes the job list; a job's run is
 ** read under it (its counters without stopping its tasks: plan.h).
+** s->cmu, taken alone, guards the connection records.
 */
 #include <arpa/inet.h>
 #include <ctype.h>
