@@ -163,7 +163,7 @@ static int request_init(request *r, const sl_remote *rm, const char *method, con
   if (set_url(r->u, rm->url, path, err)) return -1;
   r->h = curl_easy_init();
   r->hdrs = curl_slist_append(NULL, "Expect:");
-  if (body) r->hdrs = curl_slist_append(r->hdrs, "Content-Type: text/plain; charset=utf-8");
+  if (body) r->hdrs = curl_slist_append(r->hdrs, "Content-Type: application/sql; charset=utf-8");
   if (rm->token && *rm->token) {
     char *auth = sl_mprintf("Authorization: Bearer %s", rm->token);
     r->hdrs = curl_slist_append(r->hdrs, auth); /* copied */

@@ -58,6 +58,9 @@ enum {
   O_DATA_DIR,
   O_ALLOW_BROKER,
   O_ALLOW_UNSAFE,
+  O_SERVER_NAME,
+  O_ALLOW_ORIGIN,
+  O_REQUEST_TIMEOUT,
   O_VERSION
 };
 
@@ -121,6 +124,16 @@ static const opt_def opt_defs[] = {
      "take Kafka properties that load code or run commands (plugin.library.paths, "
      "sasl.kerberos.kinit.cmd, ssl.engine.location, ssl.providers) from the owner's own "
      "statements; never from a server's clients"},
+    {"server-name", required_argument, O_SERVER_NAME, CMD(C_SERVE), 0, "NAME[:PORT]",
+     "a name the server is reached by (a DNS name, a reverse proxy's): requests whose Host "
+     "names neither it nor the listen address are refused (any port without :PORT; may be "
+     "repeated)"},
+    {"allow-origin", required_argument, O_ALLOW_ORIGIN, CMD(C_SERVE), 0, "ORIGIN",
+     "let web pages of ORIGIN (https://console.example) call the server (CORS); pages of other "
+     "sites are refused (may be repeated)"},
+    {"request-timeout", required_argument, O_REQUEST_TIMEOUT, CMD(C_SERVE), 0, "SECONDS",
+     "close a connection that has not sent a whole request this long (default 10) after it "
+     "connected or its last request ended"},
     {"port", required_argument, O_PORT, CMD(C_BROKER), 0, "N",
      "the broker's port (default 9092 when free; 0: any)"},
     {"topics", required_argument, O_TOPICS, CMD(C_BROKER) | ENGINE, 1, "NAME:PARTITIONS,...",
@@ -137,6 +150,9 @@ typedef struct cli {
   const char *sql; /* -e SQL */
   int fmt, stats, reset_state, dev, port;
   int restart_attempts, stable_after; /* serve's restart strategy */
+  const char *server_names[32];       /* serve's --server-name, in order */
+  const char *allow_origins[32];      /* serve's --allow-origin, in order */
+  int nserver_name, nallow_origin, request_timeout;
   const char *listen, *brokers, *topics, *load_path, *state_dir;
   sl_remote remote;      /* --connect (url NULL: a local engine) or --server, --token, --cacert */
   const char *loads[32]; /* --load LIB, in order */
@@ -326,6 +342,17 @@ static int take_option(cli *c, const opt_def *o) {
   case O_CONNECT:
   case O_SERVER: c->remote.url = optarg; break;
   case O_LISTEN: c->listen = optarg; break;
+  case O_SERVER_NAME:
+    if (c->nserver_name == (int)SL_ARRAY_SIZE(c->server_names))
+      return misuse(c, "at most %d --server-name options", c->nserver_name);
+    c->server_names[c->nserver_name++] = optarg;
+    break;
+  case O_ALLOW_ORIGIN:
+    if (c->nallow_origin == (int)SL_ARRAY_SIZE(c->allow_origins))
+      return misuse(c, "at most %d --allow-origin options", c->nallow_origin);
+    c->allow_origins[c->nallow_origin++] = optarg;
+    break;
+  case O_REQUEST_TIMEOUT: return take_count(c, o, 1, &c->request_timeout);
   case O_TOKEN: c->remote.token = optarg; break;
   case O_CACERT: c->remote.cacert = optarg; break;
   case O_PORT: return take_port(c, o);
@@ -578,7 +605,15 @@ static int cmd_serve(cli *c) {
   }
   sl_engine_set_auth(db, sl_grant_check, &grant, sl_grant_why);
   g_db = db;
-  sl_serve_opts o = {c->listen, c->remote.token, c->restart_attempts, c->stable_after};
+  sl_serve_opts o = {.listen = c->listen,
+                     .token = c->remote.token,
+                     .restart_attempts = c->restart_attempts,
+                     .stable_after_s = c->stable_after};
+  o.server_names = c->server_names;
+  o.nserver_names = c->nserver_name;
+  o.allow_origins = c->allow_origins;
+  o.nallow_origins = c->nallow_origin;
+  o.request_timeout_s = c->request_timeout;
   int rc = sl_serve(db, &o, &g_stop);
   g_db = NULL;
   sluice_close(db);

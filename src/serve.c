@@ -21,11 +21,22 @@
 ** and not started; a query that failed of its own error is not started
 ** again either (see "When a query fails" in docs/serve.md).
 **
+** A client is not trusted (check_headers): a request's Host must name the
+** server and its Origin, when it has one, be the server's own site or an
+** --allow-origin (403: web pages of other sites, DNS rebinding), a POST
+** body be application/sql or application/json (415), all before its body
+** is read.  A connection must send a whole request within
+** --request-timeout (the watchdog closes it), and past SL_SERVE_MAX_CONN
+** connections the one idle the longest is closed (on_connection); one
+** answering a request is never closed by either.
+**
 ** Locking: s->mu is the catalog lock.  Every statement executes under it,
 ** and so does everything that reads or changes the job list; a job's run is
 ** read under it (its counters without stopping its tasks: plan.h).
+** s->cmu, taken alone, guards the connection records.
 */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <malloc.h>
 #include <math.h>
@@ -48,12 +59,16 @@
 #include "serve.h"
 
 #define SL_SERVE_MAX_BODY (1u << 20) /* larger request bodies get 413 */
-#define SL_SERVE_MAX_CONN 256u       /* connections at once (a thread each); more are refused */
+#define SL_SERVE_MAX_CONN 256u       /* connections at once (a thread each): see on_connection */
 #define SL_STREAM_HIGH (1u << 20)    /* rows a slow client has not read: the query waits */
 #define SL_STREAM_STMTS (16u << 20)  /* rows of statements queued before the answer starts */
 #define SL_STREAM_HEARTBEAT_MS 1000  /* an idle stream sends an empty line this often */
 /* every statement all or nothing, every query planned for a job to run */
 #define SERVE_EXEC (SL_EXEC_DEFERRED | SL_EXEC_PLAN_ALL)
+/* libmicrohttpd's own limit is this much above SL_SERVE_MAX_CONN, for the
+** connections closed by the server and not yet cleaned up */
+#define SL_SERVE_CONN_SLACK 64u
+#define SL_SERVE_WATCH_MS 100 /* how often idle connections are checked for the timeout */
 
 /* The queries of one job, as they were when its run ended and was freed
 ** (or, for a job never started, as planned). */
@@ -104,7 +119,41 @@ typedef struct sl_server {
   int64_t stable_ms;    /* a crash after a submission ran this long is not held against it */
   sl_engine_hooks hooks;
   int64_t started_ms;
+  /* browser safety: what a request's Host may name, the origins allowed CORS */
+  struct sl_hostname *names; /* owned */
+  int nnames;
+  const char *const *origins; /* borrowed from the options */
+  int norigins;
+  /* the connections (struct sl_conn), under cmu; the watchdog closes
+  ** those idle past the request timeout */
+  pthread_mutex_t cmu;
+  pthread_cond_t ccv; /* the watchdog's sleep (CLOCK_MONOTONIC), cut short to stop */
+  struct sl_conn *conns, *conns_tail; /* oldest first */
+  unsigned nlive;                     /* connections not closed by the server */
+  int64_t request_timeout_ms;
+  int stopping; /* the watchdog is to end */
+  int watching; /* the watchdog thread runs (and must be joined) */
+  pthread_t watchdog;
 } sl_server;
+
+/* A name a request's Host may give: host (lowercase, an IPv6 address in
+** brackets) and port (0: any). */
+typedef struct sl_hostname {
+  char *host; /* owned */
+  int port;
+} sl_hostname;
+
+/* One client connection, from libmicrohttpd's NOTIFY_STARTED to its
+** NOTIFY_CLOSED (the socket is closed after that, so fd is valid while the
+** record is listed).  Every field but cors is under s->cmu. */
+typedef struct sl_conn {
+  int fd;
+  int64_t since_ms; /* when it connected, or its last request ended (monotonic) */
+  int busy;         /* a whole request of it is being answered: never closed by the server */
+  int shut;         /* the server closed it (timeout, eviction): it answers nothing more */
+  const char *cors; /* the connection's thread's: the --allow-origin of its request, or NULL */
+  struct sl_conn *prev, *next;
+} sl_conn;
 
 /* Rows of a POST /query: NDJSON lines queued for the connection.  Filled
 ** by the executing statements (under s->mu) and then by a transient
@@ -707,7 +756,228 @@ static sl_rowpipe *stream_new(void) {
   return st;
 }
 
+/* ---- connections: the request timeout and eviction ------------------------- */
+
+/* The record of connection c (NULL when it has none: none could be made). */
+static sl_conn *conn_of(struct MHD_Connection *c) {
+  const union MHD_ConnectionInfo *i =
+      MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  return i ? i->socket_context : NULL;
+}
+
+/* Close cn's connection from the server's side: its socket is shut down,
+** which wakes its thread (it reads the end and closes), and it no longer
+** counts.  Called with s->cmu held, on a connection not busy nor shut. */
+static void conn_shut(sl_server *s, sl_conn *cn) {
+  if (cn->fd >= 0) shutdown(cn->fd, SHUT_RDWR);
+  cn->shut = 1;
+  s->nlive--;
+}
+
+/* libmicrohttpd's connection notification (its daemon thread): a new
+** connection gets a record (owned by *socket_context until it closes)
+** and, past SL_SERVE_MAX_CONN, the connection idle the longest is closed
+** (the new one when every other one is busy); a closed one's record is
+** unlisted and freed. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code) {
+  sl_server *s = cls;
+  if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+    const union MHD_ConnectionInfo *fi =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    sl_conn *cn = calloc(1, sizeof *cn);
+    if (!cn) { /* untracked, it would escape the limit: closed at once */
+      if (fi) shutdown(fi->connect_fd, SHUT_RDWR);
+      return;
+    }
+    cn->fd = fi ? fi->connect_fd : -1;
+    cn->since_ms = mono_ms();
+    pthread_mutex_lock(&s->cmu);
+    cn->prev = s->conns_tail;
+    if (s->conns_tail)
+      s->conns_tail->next = cn;
+    else
+      s->conns = cn;
+    s->conns_tail = cn;
+    s->nlive++;
+    if (s->nlive > SL_SERVE_MAX_CONN) {
+      sl_conn *victim = NULL; /* the one idle the longest; the new one is the last resort */
+      for (sl_conn *x = s->conns; x; x = x->next)
+        if (!x->busy && !x->shut && (!victim || x->since_ms < victim->since_ms)) victim = x;
+      conn_shut(s, victim); /* found: cn itself is idle */
+    }
+    pthread_mutex_unlock(&s->cmu);
+    *socket_context = cn;
+    return;
+  }
+  sl_conn *cn = *socket_context;
+  if (!cn) return;
+  pthread_mutex_lock(&s->cmu);
+  if (cn->prev)
+    cn->prev->next = cn->next;
+  else
+    s->conns = cn->next;
+  if (cn->next)
+    cn->next->prev = cn->prev;
+  else
+    s->conns_tail = cn->prev;
+  if (!cn->shut) s->nlive--;
+  pthread_mutex_unlock(&s->cmu);
+  free(cn);
+  *socket_context = NULL;
+}
+
+/* A request of c is to be answered (it is whole, or refused from its
+** headers): its connection is busy, never closed by the server, until
+** on_done.  0 when the server has closed it already (timed out or evicted
+** a moment before): nothing of the request may run. */
+static int conn_begin(sl_server *s, struct MHD_Connection *c) {
+  sl_conn *cn = conn_of(c);
+  if (!cn) return 1;
+  pthread_mutex_lock(&s->cmu);
+  int open = !cn->shut;
+  if (open) cn->busy = 1;
+  pthread_mutex_unlock(&s->cmu);
+  return open;
+}
+
+/* A request of c has been answered (or abandoned): its connection is idle,
+** its next request due within the request timeout from now. */
+static void conn_end(sl_server *s, struct MHD_Connection *c) {
+  sl_conn *cn = conn_of(c);
+  if (!cn) return;
+  pthread_mutex_lock(&s->cmu);
+  cn->busy = 0;
+  cn->since_ms = mono_ms();
+  pthread_mutex_unlock(&s->cmu);
+  cn->cors = NULL;
+}
+
+/* Thread body: every SL_SERVE_WATCH_MS, close the connections idle (not
+** answering a request) for the request timeout or more, until s->stopping. */
+static void *watchdog_main(void *arg) {
+  sl_server *s = arg;
+  pthread_mutex_lock(&s->cmu);
+  while (!s->stopping) {
+    int64_t now = mono_ms();
+    for (sl_conn *cn = s->conns; cn; cn = cn->next)
+      if (!cn->busy && !cn->shut && now - cn->since_ms >= s->request_timeout_ms) conn_shut(s, cn);
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_nsec += SL_SERVE_WATCH_MS * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+      until.tv_sec++;
+      until.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&s->ccv, &s->cmu, &until);
+  }
+  pthread_mutex_unlock(&s->cmu);
+  return NULL;
+}
+
+/* ---- who may ask: Host, Origin, Content-Type ------------------------------- */
+
+/* Parse "HOST", "HOST:PORT", "[V6]" or "[V6]:PORT" (n bytes at z) into
+** host (cap bytes: lowercase, brackets kept) and *port (defport when none).
+** 0, or -1 when it is none of these (an empty host, a character no host
+** name or address has, a port not from 1 to 65535). */
+static int parse_hostport(const char *z, size_t n, char *host, size_t cap, int *port, int defport) {
+  int v6 = n && z[0] == '[';
+  const char *end = v6 ? memchr(z, ']', n) : memchr(z, ':', n);
+  size_t hn = !end ? n : (size_t)(end - z) + (size_t)v6;
+  if (hn <= (size_t)(v6 ? 2 : 0) || hn >= cap || (v6 && !end)) return -1;
+  for (size_t i = 0; i < hn; i++) {
+    unsigned char ch = (unsigned char)z[i];
+    int inner = v6 && i > 0 && i < hn - 1;
+    if (!(v6 && (i == 0 || i == hn - 1)) &&
+        !(inner ? isxdigit(ch) || ch == ':' || ch == '.'
+                : isalnum(ch) || ch == '.' || ch == '-' || ch == '_'))
+      return -1;
+    host[i] = (char)tolower(ch);
+  }
+  host[hn] = 0;
+  *port = defport;
+  if (hn == n) return 0;
+  if (z[hn] != ':' || n - hn - 1 < 1 || n - hn - 1 > 5) return -1;
+  int p = 0;
+  for (size_t i = hn + 1; i < n; i++) {
+    if (z[i] < '0' || z[i] > '9') return -1;
+    p = p * 10 + (z[i] - '0');
+  }
+  if (p < 1 || p > 65535) return -1;
+  *port = p;
+  return 0;
+}
+
+/* Allow host (copied, lowercased) with port (0: any) in a request's Host. */
+static void add_name(sl_server *s, const char *host, int port) {
+  s->names = sl_realloc(s->names, sizeof *s->names * (size_t)(s->nnames + 1));
+  char *h = sl_strdup(host);
+  for (char *p = h; *p; p++)
+    *p = (char)tolower((unsigned char)*p);
+  s->names[s->nnames++] = (sl_hostname){h, port};
+}
+
+/* 1 when z (n bytes: "HOST[:PORT]", defport without a port) names the
+** server: one of s->names. */
+static int host_allowed(const sl_server *s, const char *z, size_t n, int defport) {
+  char host[256];
+  int port;
+  if (parse_hostport(z, n, host, sizeof host, &port, defport)) return 0;
+  for (int i = 0; i < s->nnames; i++)
+    if (!strcmp(s->names[i].host, host) && (!s->names[i].port || s->names[i].port == port))
+      return 1;
+  return 0;
+}
+
+/* 1 when origin (a URL's "SCHEME://HOST[:PORT]") is http or https and names
+** an allowed host, i.e. a page of the server itself. */
+static int own_origin(const sl_server *s, const char *origin) {
+  int https = !strncasecmp(origin, "https://", 8);
+  if (!https && strncasecmp(origin, "http://", 7)) return 0;
+  const char *h = origin + (https ? 8 : 7);
+  return host_allowed(s, h, strlen(h), https ? 443 : 80);
+}
+
+/* 1 when origin (an --allow-origin) is "http://" or "https://" and a host
+** with an optional port, nothing else. */
+static int valid_origin(const char *origin) {
+  int https = !strncmp(origin, "https://", 8);
+  if (!https && strncmp(origin, "http://", 7)) return 0;
+  const char *h = origin + (https ? 8 : 7);
+  char host[256];
+  int port;
+  return !parse_hostport(h, strlen(h), host, sizeof host, &port, 0);
+}
+
+/* What a POST body is by its Content-Type ct (NULL: none): 1 for
+** application/json, 2 for application/sql, with any parameters (charset);
+** 0 for anything else. */
+static int body_type(const char *ct) {
+  if (!ct) return 0;
+  ct += strspn(ct, " \t");
+  size_t n = strcspn(ct, ";");
+  while (n && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
+    n--;
+  if (n == 16 && !strncasecmp(ct, "application/json", 16)) return 1;
+  if (n == 15 && !strncasecmp(ct, "application/sql", 15)) return 2;
+  return 0;
+}
+
 /* ---- HTTP answers ---------------------------------------------------------------- */
+
+/* Queue r (stays the caller's) as the answer of c with status, with the
+** CORS headers when the request came from an origin --allow-origin lists
+** (none otherwise). */
+static enum MHD_Result queue_response(struct MHD_Connection *c, unsigned status,
+                                      struct MHD_Response *r) {
+  sl_conn *cn = conn_of(c);
+  if (cn && cn->cors) {
+    MHD_add_response_header(r, "Access-Control-Allow-Origin", cn->cors);
+    MHD_add_response_header(r, "Vary", "Origin");
+  }
+  return MHD_queue_response(c, status, r);
+}
 
 /* Queue a response of JSON (takes ownership of json, a cJSON tree). */
 static enum MHD_Result reply_json(struct MHD_Connection *c, unsigned status, cJSON *json) {
@@ -715,7 +985,7 @@ static enum MHD_Result reply_json(struct MHD_Connection *c, unsigned status, cJS
   cJSON_Delete(json);
   struct MHD_Response *r = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
   MHD_add_response_header(r, "Content-Type", "application/json");
-  enum MHD_Result ret = MHD_queue_response(c, status, r);
+  enum MHD_Result ret = queue_response(c, status, r);
   MHD_destroy_response(r);
   return ret;
 }
@@ -866,7 +1136,7 @@ static enum MHD_Result do_query(sl_server *s, struct MHD_Connection *c, const ch
     return MHD_NO;
   }
   MHD_add_response_header(r, "Content-Type", "application/x-ndjson");
-  enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+  enum MHD_Result ret = queue_response(c, MHD_HTTP_OK, r);
   MHD_destroy_response(r);
   return ret;
 }
@@ -1106,7 +1376,7 @@ static enum MHD_Result do_metrics(sl_server *s, struct MHD_Connection *c) {
   struct MHD_Response *r =
       MHD_create_response_from_buffer(b.n, b.z, MHD_RESPMEM_MUST_FREE); /* takes b.z */
   MHD_add_response_header(r, "Content-Type", "text/plain; version=0.0.4");
-  enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+  enum MHD_Result ret = queue_response(c, MHD_HTTP_OK, r);
   MHD_destroy_response(r);
   return ret;
 }
@@ -1118,8 +1388,64 @@ typedef struct {
   int too_big;
 } sl_req;
 
-/* libmicrohttpd's request handler: collect the body (at most
-** SL_SERVE_MAX_BODY bytes), check the token, dispatch on method and URL. */
+/* Answer the request of c from its headers alone (its body is not read):
+** status with {"error": msg}, or 204 with the CORS preflight headers when
+** msg is NULL.  MHD_NO when the server has closed the connection already. */
+static enum MHD_Result refuse(sl_server *s, struct MHD_Connection *c, unsigned status,
+                              const char *msg) {
+  if (!conn_begin(s, c)) return MHD_NO;
+  if (msg) return reply_error(c, status, msg);
+  struct MHD_Response *r = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+  if (!r) return MHD_NO;
+  MHD_add_response_header(r, "Access-Control-Allow-Methods", "GET, POST, DELETE");
+  MHD_add_response_header(r, "Access-Control-Allow-Headers", "Authorization, Content-Type");
+  MHD_add_response_header(r, "Access-Control-Max-Age", "600");
+  enum MHD_Result ret = queue_response(c, MHD_HTTP_NO_CONTENT, r);
+  MHD_destroy_response(r);
+  return ret;
+}
+
+/* The checks of a request's headers, before any of its body is read: its
+** Host must name the server and its Origin (when it has one) be the
+** server's own site or an --allow-origin (403: a web page of another site,
+** or DNS rebinding); an allowed origin's CORS preflight (OPTIONS) is
+** answered 204; then the token (401) and a POST body's Content-Type (415).
+** Returns MHD_YES to read on, else what answering did. */
+static enum MHD_Result check_headers(sl_server *s, struct MHD_Connection *c, const char *url,
+                                     const char *method) {
+  sl_conn *cn = conn_of(c);
+  const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
+  if (host && !host_allowed(s, host, strlen(host), 80))
+    return refuse(s, c, MHD_HTTP_FORBIDDEN,
+                  "the Host header names no address of this server (a name it is reached by "
+                  "is given to it with --server-name NAME[:PORT])");
+  const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+  const char *cors = NULL;
+  for (int i = 0; origin && i < s->norigins; i++)
+    if (!strcmp(origin, s->origins[i])) cors = s->origins[i];
+  if (origin && !cors && !own_origin(s, origin))
+    return refuse(s, c, MHD_HTTP_FORBIDDEN,
+                  "a request from a web page of another site is refused (its Origin is not this "
+                  "server; --allow-origin ORIGIN allows a site)");
+  if (cn) cn->cors = cors;
+  if (cors && !strcmp(method, "OPTIONS")) return refuse(s, c, MHD_HTTP_NO_CONTENT, NULL);
+  if (s->token) {
+    const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    if (!auth || strncmp(auth, "Bearer ", 7) || strcmp(auth + 7, s->token))
+      return refuse(s, c, MHD_HTTP_UNAUTHORIZED, "missing or wrong token");
+  }
+  int post_sql = !strcmp(url, "/statements") || !strcmp(url, "/query");
+  if (post_sql && !strcmp(method, "POST") &&
+      !body_type(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type")))
+    return refuse(s, c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                  "the body must be Content-Type: application/sql (SQL text) or "
+                  "application/json ({\"sql\": \"...\"})");
+  return MHD_YES;
+}
+
+/* libmicrohttpd's request handler: check the headers (check_headers),
+** collect the body (at most SL_SERVE_MAX_BODY bytes), dispatch on method
+** and URL once the request is whole. */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *data,
                                   size_t *size, void **con_cls) {
@@ -1129,7 +1455,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     rq = calloc(1, sizeof *rq);
     if (!rq) return MHD_NO;
     *con_cls = rq;
-    return MHD_YES;
+    return check_headers(s, c, url, method);
   }
   if (*size) {
     if (!rq->too_big && rq->n + *size <= SL_SERVE_MAX_BODY) {
@@ -1145,11 +1471,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     *size = 0;
     return MHD_YES;
   }
-  if (s->token) {
-    const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-    if (!auth || strncmp(auth, "Bearer ", 7) || strcmp(auth + 7, s->token))
-      return reply_error(c, MHD_HTTP_UNAUTHORIZED, "missing or wrong token");
-  }
+  if (!conn_begin(s, c)) return MHD_NO; /* timed out or evicted just now: nothing runs */
   if (rq->too_big) return reply_error(c, 413, "request body over 1 MiB");
   int post_sql = !strcmp(url, "/statements") || !strcmp(url, "/query");
   if (post_sql) {
@@ -1157,7 +1479,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (!rq->n || memchr(rq->z, 0, rq->n))
       return reply_error(c, MHD_HTTP_BAD_REQUEST, "empty or binary body");
     const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
-    if (ct && !strncasecmp(ct, "application/json", 16)) {
+    if (body_type(ct) == 1) {
       /* {"sql": "..."} (or ksqlDB's {"ksql": "..."}) instead of plain SQL */
       cJSON *o = cJSON_ParseWithLength(rq->z, rq->n);
       cJSON *q = cJSON_GetObjectItemCaseSensitive(o, "sql");
@@ -1188,7 +1510,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
   return reply_error(c, MHD_HTTP_NOT_FOUND, "no such endpoint");
 }
 
-/* Free the per-request state of on_request. */
+/* libmicrohttpd's NOTIFY_COMPLETED: free the per-request state of
+** on_request; the connection is idle again. */
 static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
                     enum MHD_RequestTerminationCode tc) {
   sl_req *rq = *con_cls;
@@ -1197,6 +1520,7 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
     free(rq);
   }
   *con_cls = NULL;
+  conn_end(cls, c);
 }
 
 /* Rows of statements applied again from the log go nowhere. */
@@ -1571,14 +1895,79 @@ static int open_listener(const char *where, sl_listener *l) {
   return rc;
 }
 
-/* Set up s to serve db with token (NULL: none): the engine's hooks point
-** at it, and the state settings become the owner's.  db stays the
-** caller's; server_end undoes this. */
-static void server_init(sl_server *s, sluice *db, const char *token) {
+/* Fill s's names and origins (browser safety) for a server listening on
+** listen (l: its sockets): the address as given and as bound, the loopback
+** names when it is loopback, o's --server-name; o's --allow-origin
+** (borrowed).  0, or -1 after a message for a bad --server-name or
+** --allow-origin. */
+static int allow_names(sl_server *s, const sl_serve_opts *o, const char *listen,
+                       const sl_listener *l) {
+  char host[256], port[8];
+  if (split_listen(listen, host, sizeof host, port, sizeof port))
+    return -1; /* opened: it is fine */
+  int v6 = strchr(host, ':') != NULL, p = atoi(port);
+  char name[300];
+  snprintf(name, sizeof name, "%s%s%s", v6 ? "[" : "", host, v6 ? "]" : "");
+  add_name(s, name, p);
+  for (int i = 0; i < l->n; i++) {
+    struct sockaddr_storage a;
+    socklen_t alen = sizeof a;
+    char text[INET6_ADDRSTRLEN];
+    if (getsockname(l->fds[i], (struct sockaddr *)&a, &alen)) continue;
+    int six = a.ss_family == AF_INET6;
+    const void *bin = six ? (const void *)&((struct sockaddr_in6 *)&a)->sin6_addr
+                          : (const void *)&((struct sockaddr_in *)&a)->sin_addr;
+    if ((a.ss_family != AF_INET && !six) || !inet_ntop(a.ss_family, bin, text, sizeof text))
+      continue;
+    snprintf(name, sizeof name, "%s%s%s", six ? "[" : "", text, six ? "]" : "");
+    add_name(s, name, p);
+  }
+  if (l->loopback) {
+    add_name(s, "localhost", p);
+    add_name(s, "127.0.0.1", p);
+    add_name(s, "[::1]", p);
+  }
+  for (int i = 0; i < o->nserver_names; i++) {
+    const char *z = o->server_names[i];
+    int np;
+    if (parse_hostport(z, strlen(z), host, sizeof host, &np, 0)) {
+      fprintf(stderr, "sluice serve: bad --server-name '%s' (NAME, NAME:PORT or [IPV6]:PORT)\n", z);
+      return -1;
+    }
+    add_name(s, host, np);
+  }
+  for (int i = 0; i < o->nallow_origins; i++)
+    if (!valid_origin(o->allow_origins[i])) {
+      fprintf(stderr,
+              "sluice serve: bad --allow-origin '%s' (http:// or https://, a host and an "
+              "optional port: https://console.example)\n",
+              o->allow_origins[i]);
+      return -1;
+    }
+  s->origins = o->allow_origins;
+  s->norigins = o->nallow_origins;
+  return 0;
+}
+
+/* Set up s to serve db with token (NULL: none), closing connections idle
+** for timeout_s (0: the default) or more: the engine's hooks point at it,
+** the state settings become the owner's, the watchdog of the connections
+** starts.  db stays the caller's; server_end undoes this. */
+static void server_init(sl_server *s, sluice *db, const char *token, int timeout_s) {
   *s = (sl_server){.db = db, .token = token, .started_ms = mono_ms()};
   s->tail = &s->jobs;
   s->hooks = (sl_engine_hooks){s, hook_show_queries, hook_describe, hook_terminate};
   pthread_mutex_init(&s->mu, NULL);
+  s->request_timeout_ms = 1000 * (int64_t)(timeout_s > 0 ? timeout_s : SL_SERVE_REQUEST_TIMEOUT_S);
+  pthread_mutex_init(&s->cmu, NULL);
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&s->ccv, &ca);
+  pthread_condattr_destroy(&ca);
+  s->watching = !pthread_create(&s->watchdog, NULL, watchdog_main, s);
+  if (!s->watching)
+    fprintf(stderr, "sluice serve: cannot start a thread: idle connections are not timed out\n");
   sl_engine_set_hooks(db, &s->hooks);
   /* Where the server keeps state is its owner's choice (--state-dir), never
   ** a client's: a client's SET state_dir would reach a directory nobody
@@ -1587,10 +1976,21 @@ static void server_init(sl_server *s, sluice *db, const char *token) {
   sl_engine_fix_setting(db, SL_SET_RESET_STATE);
 }
 
-/* Free what s holds once its daemons are stopped (no request runs): wait
-** for every job's thread (their queries interrupted by the caller) and free
-** the jobs, close the log, take the hooks off the engine. */
+/* Free what s holds once its daemons are stopped (no request runs, no
+** connection is left): stop the watchdog, wait for every job's thread
+** (their queries interrupted by the caller) and free the jobs, close the
+** log, take the hooks off the engine. */
 static void server_end(sl_server *s) {
+  pthread_mutex_lock(&s->cmu);
+  s->stopping = 1;
+  pthread_cond_signal(&s->ccv);
+  pthread_mutex_unlock(&s->cmu);
+  if (s->watching) pthread_join(s->watchdog, NULL);
+  pthread_cond_destroy(&s->ccv);
+  pthread_mutex_destroy(&s->cmu);
+  for (int i = 0; i < s->nnames; i++)
+    free(s->names[i].host);
+  free(s->names);
   for (;;) {
     pthread_mutex_lock(&s->mu);
     sl_job *j = s->jobs;
@@ -1607,15 +2007,19 @@ static void server_end(sl_server *s) {
 
 /* A daemon serving s (a thread per connection) on fd, a listening socket
 ** it takes, or, when fd < 0, on no socket: connections are then handed to
-** it (MHD_add_connection).  NULL when libmicrohttpd cannot start it. */
+** it (MHD_add_connection).  Its connections are counted and timed out by s
+** (on_connection, the watchdog); libmicrohttpd closes one with nothing
+** sent or received for 30 s (a busy one too).  NULL when libmicrohttpd
+** cannot start it. */
 static struct MHD_Daemon *start_daemon(sl_server *s, int fd) {
   unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD;
   if (fd < 0) flags |= MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
   /* without a socket the option list ends before MHD_OPTION_LISTEN_SOCKET */
   return MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_NOTIFY_COMPLETED, on_done,
-                          NULL, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_LIMIT,
-                          SL_SERVE_MAX_CONN, fd >= 0 ? MHD_OPTION_LISTEN_SOCKET : MHD_OPTION_END,
-                          fd, MHD_OPTION_END);
+                          s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+                          MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_LIMIT,
+                          SL_SERVE_MAX_CONN + SL_SERVE_CONN_SLACK,
+                          fd >= 0 ? MHD_OPTION_LISTEN_SOCKET : MHD_OPTION_END, fd, MHD_OPTION_END);
 }
 
 int sl_serve(sluice *db, const sl_serve_opts *o, volatile sig_atomic_t *stop) {
@@ -1631,7 +2035,14 @@ int sl_serve(sluice *db, const sl_serve_opts *o, volatile sig_atomic_t *stop) {
     return 2;
   }
   sl_server s;
-  server_init(&s, db, token);
+  server_init(&s, db, token, o->request_timeout_s);
+  if (allow_names(&s, o, listen && *listen ? listen : "127.0.0.1:8080", &l)) {
+    rc = 2;
+    server_end(&s);
+    while (l.n)
+      close(l.fds[--l.n]);
+    return rc;
+  }
   s.restart_attempts = o->restart_attempts;
   s.stable_ms =
       1000 * (int64_t)(o->stable_after_s > 0 ? o->stable_after_s : SL_SERVE_STABLE_AFTER_S);
@@ -1675,7 +2086,10 @@ struct sl_served {
 
 sl_served *sl_serve_open(sluice *db, const char *token) {
   sl_served *v = sl_calloc(1, sizeof *v);
-  server_init(&v->s, db, token && *token ? token : NULL);
+  server_init(&v->s, db, token && *token ? token : NULL, 0);
+  add_name(&v->s, "localhost", 0);
+  add_name(&v->s, "127.0.0.1", 0);
+  add_name(&v->s, "[::1]", 0);
   v->d = start_daemon(&v->s, -1);
   if (!v->d) {
     server_end(&v->s);

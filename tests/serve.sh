@@ -39,8 +39,8 @@ start_server() {
   return 1
 }
 stop_server() { kill "$spid"; wait "$spid"; rc=$?; spid=""; [ $rc = 0 ] || tail -n 40 serve.err; return $rc; }
-post() { curl -s -X POST --data-binary "$1" "$url/statements"; }
-query() { curl -s -N -X POST --data-binary "$1" "$url/query"; }
+post() { curl -s -H 'Content-Type: application/sql' -X POST --data-binary "$1" "$url/statements"; }
+query() { curl -s -N -H 'Content-Type: application/sql' -X POST --data-binary "$1" "$url/query"; }
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 # field ID KEY: that field of query ID in GET /queries ("" if none).
 field() {
@@ -104,7 +104,7 @@ wait_state q2 finished && ok || bad "q2 finished"
 # (the query before the error has not started: q3 is the next query's id).
 r=$(post $'SELECT\n  nosuch(1;')
 echo "$r" | grep -q '"line":2,"column":11' && ok || bad "SQL error position: $r"
-[ "$(code -X POST --data-binary 'SELEC 1;' "$url/statements")" = 400 ] && ok || bad "SQL error is 400"
+[ "$(code -H 'Content-Type: application/sql' -X POST --data-binary 'SELEC 1;' "$url/statements")" = 400 ] && ok || bad "SQL error is 400"
 r=$(post "SELECT 1 AS x;")
 echo "$r" | grep -q 'nowhere to send its rows' && ok || bad "a submitted SELECT without INTO: $r"
 r=$(post "SELECT a FROM file('in.jsonl', format => 'json') INTO file('x.jsonl', format => 'json'); SELECT a FROM nosuch INTO stdout();")
@@ -112,10 +112,10 @@ echo "$r" | grep -q '"line":1,"column":104' && [ -z "$(field q3 state)" ] && [ !
 
 # Bad and hostile requests get a 4xx, and the server goes on.
 head -c 2000000 /dev/zero | tr '\0' a > big
-[ "$(code -X POST --data-binary @big "$url/statements")" = 413 ] && ok || bad "huge body 413"
-[ "$(code -X POST "$url/statements")" = 400 ] && ok || bad "empty body 400"
+[ "$(code -H 'Content-Type: application/sql' -X POST --data-binary @big "$url/statements")" = 413 ] && ok || bad "huge body 413"
+[ "$(code -H 'Content-Type: application/sql' -X POST "$url/statements")" = 400 ] && ok || bad "empty body 400"
 printf 'SELECT 1\0;' > nul.bin
-[ "$(code -X POST --data-binary @nul.bin "$url/query")" = 400 ] && ok || bad "binary body 400"
+[ "$(code -H 'Content-Type: application/sql' -X POST --data-binary @nul.bin "$url/query")" = 400 ] && ok || bad "binary body 400"
 [ "$(code "$url/nope")" = 404 ] && ok || bad "unknown endpoint 404"
 json() { curl -s -H 'Content-Type: application/json' -X POST --data-binary "$1" "$url/statements"; }
 r=$(json '{"sql": "SELECT 1 + "}')
@@ -147,7 +147,7 @@ for junk in [b"\x00\xff\x10garbage\r\n\r\n", b"GET /queries HTTP/1.1\r\nHost: x\
              b"POST /statements HTTP/1.1\r\nContent-Length: -5\r\n\r\n", b"BREW /pot HTCPCP/1.0\r\n\r\n"]:
     r = ask(junk)
     assert r == b"" or r.split(b" ")[1][:1] == b"4", r[:80]
-assert ask(b"GET /queries HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").startswith(b"HTTP/1.1 200")
+assert ask(b"GET /queries HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nConnection: close\r\n\r\n" % sys.argv[1].encode()).startswith(b"HTTP/1.1 200")
 PY
 
 # Concurrent submissions (each writes its own file; all finish with 3 rows)
@@ -246,7 +246,7 @@ r=$(query "DESCRIBE nums;")
 r=$(query "SELECT 7 AS i, 0.5 AS r, 'x' AS t, NULL AS z, x'0aff' AS b;")
 [ "$(echo "$r" | tr -d '\n')" = '{"query":"q12"}{"columns":["i","r","t","z","b"]}{"row":[7,0.5,"x",null,{"blob":"0AFF"}]}{"status":"ok"}' ] && ok || bad "a streamed constant SELECT: $r"
 start_gen 3
-timeout 1.5 curl -s -N -X POST --data-binary "SELECT n FROM socket('127.0.0.1:${gport[3]}', format => 'csv', columns => 'n INTEGER') WHERE n % 2 = 0;" "$url/query" > stream.out
+timeout 1.5 curl -s -N -H 'Content-Type: application/sql' -X POST --data-binary "SELECT n FROM socket('127.0.0.1:${gport[3]}', format => 'csv', columns => 'n INTEGER') WHERE n % 2 = 0;" "$url/query" > stream.out
 head -n 4 stream.out | tr -d '\n' | grep -q '^{"query":"q13"}{"columns":\["n"\]}{"row":\[0\]}{"row":\[2\]}' && ok || bad "streamed rows: $(head -n 5 stream.out)"
 for _ in $(seq 60); do grep -q closed gen3.out && break; sleep 0.05; done
 grep -q closed gen3.out && ok || bad "the streamed query stopped with its client"
@@ -260,12 +260,12 @@ echo "$r" | grep -q 'the only query of its request' && ok || bad "two streamed S
 # dropped, the last line says so and the request's SELECT does not start.
 nfunc=$(query "SHOW FUNCTIONS;" | grep -c '"row"')
 body=$(for _ in $(seq 150); do printf 'SHOW FUNCTIONS;'; done)
-timeout 30 curl -s -N -X POST --data-binary "$body" "$url/query" > show.out
+timeout 30 curl -s -N -H 'Content-Type: application/sql' -X POST --data-binary "$body" "$url/query" > show.out
 [ "$nfunc" -gt 100 ] && [ "$(grep -c '"row"' show.out)" = $((150 * nfunc)) ] &&
   [ "$(tail -n 1 show.out)" = '{"status":"ok"}' ] && ok || bad "150 SHOW FUNCTIONS: $(tail -c 300 show.out)"
 [ "$(timeout 10 curl -s "$url/describe/nums" | head -c 15)" = '{"name":"nums",' ] && ok || bad "served after them"
 body=$(for _ in $(seq 2500); do printf 'SHOW FUNCTIONS;'; done)
-timeout 60 curl -s -N -X POST --data-binary "${body}SELECT 1 AS one;" "$url/query" > show.out
+timeout 60 curl -s -N -H 'Content-Type: application/sql' -X POST --data-binary "${body}SELECT 1 AS one;" "$url/query" > show.out
 tail -n 1 show.out | grep -q '"error":"the statements'"'"' rows are over 16 MiB' && ! grep -q '"query"' show.out &&
   [ "$(wc -c < show.out)" -lt $((17 << 20)) ] && ok || bad "2500 SHOW FUNCTIONS: $(tail -c 300 show.out)"
 # Many shell clients at once, while submissions come in: each gets its own
@@ -293,7 +293,7 @@ start_server --token s3cret && ok || bad "server with token"
 [ "$(code "$url/queries")" = 401 ] && ok || bad "no token 401"
 [ "$(code -H 'Authorization: Bearer wrong' "$url/queries")" = 401 ] && ok || bad "wrong token 401"
 [ "$(code -H 'Authorization: Bearer s3cret' "$url/queries")" = 200 ] && ok || bad "right token 200"
-[ "$(code -X POST --data-binary 'SHOW QUERIES;' "$url/query")" = 401 ] && ok || bad "no token on /query 401"
+[ "$(code -H 'Content-Type: application/sql' -X POST --data-binary 'SHOW QUERIES;' "$url/query")" = 401 ] && ok || bad "no token on /query 401"
 "$sluice" queries --server "$url" --token s3cret > /dev/null && ok || bad "sluice queries --token"
 SLUICE_TOKEN=nope "$sluice" queries --server "$url" > /dev/null; [ $? = 1 ] && ok || bad "client wrong token"
 stop_server && ok || bad "clean stop (token)"

@@ -65,7 +65,7 @@ url=http://127.0.0.1:$port
 spid=$!
 for _ in $(seq 100); do grep -q listening serve.err && break; sleep 0.05; done
 grep -q listening serve.err && ok || { bad "server started"; cat serve.err; finish serve_kafka; }
-post() { curl -s -X POST --data-binary "$1" "$url/statements"; }
+post() { curl -s -H 'Content-Type: application/sql' -X POST --data-binary "$1" "$url/statements"; }
 
 # ---- 1. a fatal error fails its query alone -----------------------------
 produce in 0 5 || bad "producer"
@@ -98,7 +98,8 @@ import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
 q = b"SELECT n, printf('%.2000c', 'x') AS pad FROM kafka('big', format => 'json', group => 'g3');"
-s.sendall(b"POST /query HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(q), q))
+s.sendall(b"POST /query HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nContent-Type: application/sql\r\n"
+          b"Content-Length: %d\r\n\r\n%s" % (sys.argv[1].encode(), len(q), q))
 time.sleep(0.5); print(s.recv(300), flush=True)
 time.sleep(8)
 s.close()

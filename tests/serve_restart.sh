@@ -40,7 +40,7 @@ start_server() {
 }
 # stop_server SIGNAL: end the server with SIGNAL (TERM: a clean stop; KILL).
 stop_server() { kill -"$1" "$spid"; wait "$spid" 2>/dev/null; spid=""; }
-post() { curl -s -X POST --data-binary "$1" "$url/statements"; }
+post() { curl -s -H 'Content-Type: application/sql' -X POST --data-binary "$1" "$url/statements"; }
 queries() { curl -s "$url/queries"; }
 # field ID KEY: that field of query ID in GET /queries ("" if none).
 field() {
@@ -136,7 +136,7 @@ sleep 0.3
 r=$(post "SELECT n FROM socket('127.0.0.1:${gport[2]}', format => 'csv', columns => 'n INTEGER') INTO file('c.csv', format => 'csv');")
 [ "$r" = '{"submission":4,"queries":["q4"],"status":"ok"}' ] && ok || bad "a submission after: $r"
 wait_state q4 running && ok || bad "q4 runs: $(queries)"
-r=$(curl -s -N -X POST --data-binary 'SHOW QUERIES;' "$url/query")
+r=$(curl -s -N -H 'Content-Type: application/sql' -X POST --data-binary 'SHOW QUERIES;' "$url/query")
 echo "$r" | head -n 1 | grep -q '"columns":\["id","state","kind","records_in","records_out","rejected","attempts","error","sql"\]' &&
   echo "$r" | grep -q '"row":\["q1","failed","persistent","0","0","0","3","not restarted: ' &&
   echo "$r" | grep -q '"row":\["q3","failed","persistent","0","0","0","1",".*bad.jsonl:2' &&
@@ -176,7 +176,7 @@ field q1 error | grep -q '4 times in a row.*(--restart-attempts 4)' && ok || bad
 # A failed query is removed from the list by terminating it, for good; its
 # id stays taken.  A running one is terminated as ever.
 [ "$(curl -s -X DELETE "$url/queries/q1")" = '{"id":"q1","status":"removed"}' ] && ok || bad "remove q1"
-r=$(curl -s -N -X POST --data-binary 'TERMINATE q3;' "$url/query")
+r=$(curl -s -N -H 'Content-Type: application/sql' -X POST --data-binary 'TERMINATE q3;' "$url/query")
 echo "$r" | grep -q '"row":\["q3","removed"\]' && ok || bad "TERMINATE q3 removes it: $r"
 [ "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$url/queries/q1")" = 404 ] && ok || bad "q1 is gone"
 [ "$(queries | $py -c 'import json,sys; print(" ".join(q["id"] for q in json.load(sys.stdin)))')" = "q2 q4" ] &&

@@ -100,7 +100,7 @@ serve() {
 state() { curl -s "$url/queries" | $py -c 'import json, sys; print(" ".join(q["state"] for q in json.load(sys.stdin)))'; }
 serve && ok || { bad "server started"; cat serve.err; }
 grep -v '^LOAD' q.sql > sq.sql
-r=$(curl -s -X POST --data-binary @sq.sql "$url/statements")
+r=$(curl -s -H 'Content-Type: application/sql' -X POST --data-binary @sq.sql "$url/statements")
 contains "submitted" '"status":"ok"' "$r"
 for _ in $(seq 200); do [ "$(cut -d' ' -f3 sst/sluice-state.id 2>/dev/null || echo 0)" -ge 3 ] && break; sleep 0.05; done
 before=$(state)

@@ -141,6 +141,8 @@ put('fuzz_ckpt', bytes([NQUERY]) + bytes([0]) + (5).to_bytes(8, 'little') + byte
 # model m (fuzz_http.c); paths are plain names in its temporary directory.
 def request(method, path, body=None, headers=(), version='HTTP/1.1'):
     head = '%s %s %s\r\nHost: localhost\r\n' % (method, path, version)
+    if method == 'POST' and body is not None and not any(h.startswith('Content-Type:') for h in headers):
+        headers = ['Content-Type: application/sql'] + list(headers)  # the server refuses other types
     for h in headers:
         head += h + '\r\n'
     if body is None:
@@ -160,7 +162,8 @@ def chunked(method, path, body, parts=3):
     step = max(1, len(body) // parts)
     data = ''.join('%x\r\n%s\r\n' % (len(body[i:i + step]), body[i:i + step])
                    for i in range(0, len(body), step))
-    return ('%s %s HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n%s0\r\n\r\n'
+    return ('%s %s HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/sql\r\n'
+            'Transfer-Encoding: chunked\r\n\r\n%s0\r\n\r\n'
             % (method, path, data)).encode()
 
 def plain_paths(sql):
@@ -217,6 +220,14 @@ http_seed(request('POST', '/statements', submit, headers=['Expect: 100-continue'
 http_seed(request('POST', '/statements', 'SELECT 1 INTO stdout();', headers=['Connection: close']),
           GET('/queries'))
 http_seed(request('GET', '/queries', version='HTTP/1.0'))
+# who may ask: Host and Origin (403), the body's type (415), a preflight
+http_seed(request('POST', '/statements', submit, headers=['Origin: http://evil.example']),
+          request('GET', '/queries', headers=['Origin: http://localhost:8080']))
+http_seed(request('POST', '/query', 'SELECT * FROM t;', headers=['Content-Type: text/plain']),
+          request('POST', '/query', 'SELECT * FROM t;', headers=['Content-Type: application/sql; charset=utf-8']))
+http_seed(request('OPTIONS', '/statements', headers=['Origin: http://127.0.0.1',
+                                                     'Access-Control-Request-Method: POST']))
+put('fuzz_http', b'\0GET /queries HTTP/1.1\r\nHost: evil.example:8080\r\n\r\n')
 # wrong methods, unknown paths, bad bodies and malformed requests
 http_seed(request('GET', '/statements'), request('PUT', '/query', 'x'), request('POST', '/queries'),
           request('GET', '/queries/q1'), request('DELETE', '/queries/x9'), request('DELETE', '/queries/0'),
@@ -264,6 +275,8 @@ write_dict('fuzz_http.dict', ['GET', 'POST', 'DELETE', 'PUT', 'HEAD', 'OPTIONS',
                               '/queries/', '/queries/q1', '/queries/1', '/describe/', '/metrics',
                               'Host: localhost\r\n', 'Authorization: Bearer fuzz\r\n', 'Bearer ',
                               'Content-Length: ', 'Content-Type: application/json\r\n',
+                              'Content-Type: application/sql\r\n', 'Content-Type: text/plain\r\n',
+                              'Origin: http://localhost\r\n', 'Origin: ', 'Host: 127.0.0.1:',
                               'Transfer-Encoding: chunked\r\n', '0\r\n\r\n', 'Expect: 100-continue\r\n',
                               'Connection: close\r\n', 'Connection: keep-alive\r\n', '{"sql": "', '{"ksql": "',
                               '"}', 'SELECT ', ' FROM s', ' FROM t', ' INTO file(\'o.jsonl\')', 'TERMINATE ALL;',
