@@ -165,7 +165,8 @@ p=$(free_port)
 
 # --request-timeout 2: a slow client and a silent one are closed; a
 # streaming POST /query is not, while 300 connections come and go.
-start_server --request-timeout 2 || bad "server with --request-timeout"
+gport=$(free_port) # the socket generator's (below), granted to the server's clients
+start_server --request-timeout 2 --allow-broker "127.0.0.1:$gport" || bad "server with --request-timeout"
 cat > slow.py <<'PY'
 import socket, sys, time
 port, mode = int(sys.argv[1]), sys.argv[2]
@@ -199,7 +200,6 @@ try:
 except OSError:
     pass
 PY
-gport=$(free_port)
 timeout 60 $py gen.py "$gport" > gen.out &
 gpid=$!
 for _ in $(seq 100); do grep -q listening gen.out && break; sleep 0.05; done
