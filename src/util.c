@@ -58,6 +58,25 @@ char *sl_vmprintf(const char *fmt, va_list ap) {
   return b.z;
 }
 
+char *sl_size_text(char *out, int64_t bytes) {
+  static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
+  if (bytes < 1024) {
+    snprintf(out, 32, "%lld byte%s", (long long)bytes, bytes == 1 ? "" : "s");
+    return out;
+  }
+  double x = (double)bytes;
+  int u = -1;
+  while (x >= 1024 && u < 4) {
+    x /= 1024;
+    u++;
+  }
+  if (x == (double)(int64_t)x)
+    snprintf(out, 32, "%lld %s", (long long)x, units[u]);
+  else
+    snprintf(out, 32, "%.1f %s", x, units[u]);
+  return out;
+}
+
 char *sl_mprintf(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);

@@ -35,6 +35,9 @@ void *sl_calloc(size_t count, size_t n);
 void *sl_realloc(void *p, size_t n);
 char *sl_strdup(const char *z);
 char *sl_strndup(const char *z, size_t n);
+/* bytes for people, into out (room for 32): "812 bytes", "3.5 KiB",
+** "64 MiB", "1.2 GiB" (powers of 1024, one decimal unless whole); returns out. */
+char *sl_size_text(char *out, int64_t bytes);
 /* printf into a fresh heap string; caller frees. */
 char *sl_mprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *sl_vmprintf(const char *fmt, va_list ap);
