@@ -374,17 +374,18 @@ static const char *with_commas(char *out, int64_t n) {
 ** when t goes on, -1 when it fails. */
 static int task_over_memory(sl_task *t, sl_lquery *q) {
   char limit[32], used[32], groups[32];
-  const char *id = q->plan->id, *name = task_name(t);
+  const char *id = q->plan->id;
   char *why =
-      sl_mprintf("%s%sits state passed max_query_memory (%s): %s in %s groups or kept "
-                 "rows (SET max_query_memory raises it)",
-                 strcmp(id, name) ? id : "", strcmp(id, name) ? ": " : "",
+      sl_mprintf("its state passed max_query_memory (%s): %s in %s group%s or kept row%s (SET "
+                 "max_query_memory raises it)",
                  sl_size_text(limit, q->stats.mem_limit), sl_size_text(used, q->stats.state_bytes),
-                 with_commas(groups, q->stats.groups));
+                 with_commas(groups, q->stats.groups), q->stats.groups == 1 ? "" : "s",
+                 q->stats.groups == 1 ? "" : "s");
   int alone = q->plan->top && q->nops && q->ops[0]->halt == &q->stopped && t->head != q->ops[0] &&
               !(q->ops[0]->port && t->head == q->ops[0]->port);
-  if (!alone) {
-    sl_err_set(&t->err, SL_ERUNTIME, "%s", why);
+  if (!alone) { /* the task's messages name the task: say which query, when another */
+    int other = strcmp(id, task_name(t)) != 0;
+    sl_err_set(&t->err, SL_ERUNTIME, "%s%s%s", other ? id : "", other ? ": " : "", why);
     free(why);
     return -1;
   }
