@@ -222,6 +222,26 @@ void sl_arena_reset(sl_arena *a) {
   a->used = 0;
 }
 
+sl_arena_mark sl_arena_tell(const sl_arena *a) {
+  sl_arena_mark m = {a->head, a->used};
+  return m;
+}
+
+void sl_arena_rewind(sl_arena *a, sl_arena_mark m) {
+  /* the chunks started since m are the ones in front of m.head */
+  int popped = 0;
+  while (a->head != m.head) {
+    SL_ASSERT(a->head); /* m is from this arena, and not from before a reset */
+    sl_arena_chunk *next = a->head->next;
+    a->head->next = a->free;
+    a->free = a->head;
+    a->head = next;
+    popped = 1;
+  }
+  SL_ASSERT(popped || m.used <= a->used); /* no going forward */
+  a->used = m.used;
+}
+
 void *sl_arena_alloc(sl_arena *a, size_t n) {
   SL_ASSERT(n <= SIZE_MAX - sizeof(sl_arena_chunk) - 7);
   SL_ASSERT(!a->head || a->used <= a->head->size);
