@@ -179,11 +179,16 @@ static const sl_htype skey_type = {skey_hash, skey_eq};
 
 /* ---- memory accounting (reported by --stats) ------------------------------- */
 
+/* What malloc adds to each block it gives (glibc: a size word, 16-byte
+** alignment), so that the state's bytes are near what the process holds. */
+#define MALLOC_OVERHEAD 16
+
 /* A kept value's memory: the value and the buffer it owns (its capacity,
-** which copies round up to a power of two), else the bytes it has. */
+** which copies round up to a power of two, and malloc's overhead), else the
+** bytes it has. */
 static int64_t value_bytes(const sl_value *v) {
   int64_t n = (int64_t)sizeof(sl_value);
-  if (v->buf) return n + v->cap;
+  if (v->buf) return n + v->cap + MALLOC_OVERHEAD;
   if (v->type == SL_TEXT || v->type == SL_BLOB) n += v->n;
   if (v->type == SL_VECTOR) n += (int64_t)v->n * (int64_t)sizeof(double);
   return n;
@@ -195,10 +200,12 @@ static void account(op_aggregate *p, int64_t bytes, int groups) {
 }
 
 /* A group's memory but what its aggregates own outside the block (extra):
-** the group, its key array and values, its state block and its slot in the
-** group table (about two slots' worth: the table is at most half full). */
+** the group, its key array and values, its state block (three blocks of
+** malloc's) and its slot in the group table (about two slots' worth: the
+** table is at most half full). */
 static int64_t group_bytes(op_aggregate *p, const sl_value *keys) {
-  int64_t n = (int64_t)sizeof(group) + (int64_t)p->state_size + 2 * (int64_t)sizeof(sl_hslot);
+  int64_t n = (int64_t)sizeof(group) + (int64_t)p->state_size + 3 * MALLOC_OVERHEAD +
+              2 * (int64_t)sizeof(sl_hslot);
   for (int i = 0; i < p->spec.nkeys; i++)
     n += value_bytes(&keys[i]);
   return n;
