@@ -215,12 +215,14 @@ static void minmax_step(sl_fctx *ctx, int argc, sl_value **argv) {
       return;
     }
   if (s->n == s->cap) {
+    ctx->grew += (int64_t)((s->cap ? s->cap : 8) * sizeof(ms_entry));
     s->cap = s->cap ? 2 * s->cap : 8;
     s->e = sl_realloc(s->e, s->cap * sizeof(ms_entry));
   }
   memmove(s->e + hi + 1, s->e + hi, (s->n - hi) * sizeof(ms_entry));
   memset(&s->e[hi], 0, sizeof(ms_entry));
   sl_value_copy(&s->e[hi].v, v);
+  ctx->grew += s->e[hi].v.cap;
   s->e[hi].count = 1;
   s->n++;
 }
@@ -308,8 +310,16 @@ static void sep_room(concat_state *s, size_t need) {
 static void concat_step(sl_fctx *ctx, int argc, sl_value **argv) {
   concat_state *s = sl_fctx_state(ctx);
   if (argv[0]->type == SL_NULL) return;
-  int first = !s->has;
   size_t n, nsep = 0;
+  sl_value_text(argv[0], &n);
+  if (argc > 1 && argv[1]->type != SL_NULL) sl_value_text(argv[1], &nsep);
+  if (sl_too_big((uint64_t)s->b.n + (argc > 1 ? nsep : 1) + n)) {
+    sl_result_toobig(ctx);
+    return;
+  }
+  size_t had = s->b.cap + s->cap * sizeof(size_t);
+  nsep = 0;
+  int first = !s->has;
   s->has = 1;
   if (argc == 1) {
     if (!first)
@@ -339,6 +349,7 @@ static void concat_step(sl_fctx *ctx, int argc, sl_value **argv) {
   s->nacc++;
   const char *z = sl_value_text(argv[0], &n);
   sl_buf_append(&s->b, z, n);
+  ctx->grew += (int64_t)(s->b.cap + s->cap * sizeof(size_t)) - (int64_t)had;
 }
 
 /* Remove the oldest value and the separator after it. */
@@ -474,14 +485,16 @@ static void topk_step(sl_fctx *ctx, int argc, sl_value **argv) {
     return;
   }
   int i = sl_vindex_put(&s->idx, s->e, sizeof(topk_entry), s->n, argv[0]);
-  if (i < 0) { /* a new value: entry n */
+  if (i < 0) { /* a new value: entry n (and about 16 bytes of its index) */
     if (s->n == s->cap) {
+      ctx->grew += (int64_t)sizeof(topk_entry) * (s->cap ? s->cap : 8);
       s->cap = s->cap ? 2 * s->cap : 8;
       s->e = sl_realloc(s->e, sizeof(topk_entry) * (size_t)s->cap);
     }
     i = s->n++;
     memset(&s->e[i], 0, sizeof s->e[i]);
     sl_value_copy(&s->e[i].v, argv[0]);
+    ctx->grew += (int64_t)s->e[i].v.cap + 16;
   }
   s->e[i].n++;
 }

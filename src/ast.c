@@ -322,11 +322,75 @@ void sl_stmt_add_col(sl_parse *p, sl_stmt *s, const sl_token *name, const char *
   s->ncols++;
 }
 
+/* 1 when every item of row is a literal (NULL, a number, a string, a blob). */
+static int literal_row(const sl_exprlist *row) {
+  for (int i = 0; i < row->n; i++) {
+    int k = row->a[i]->kind;
+    if (k != E_NULL && k != E_INT && k != E_REAL && k != E_STRING && k != E_BLOB) return 0;
+  }
+  return row->n > 0;
+}
+
+/* A row of literals as values only (sl_exprlist.lit): a VALUES row's parse
+** tree costs about 300 bytes an item, its values 32 and their bytes.  When
+** the arena was marked after s's previous row, the tree (all allocated
+** since: the row's list, arrays, expressions and their strings) is
+** released first, so a million-row INSERT holds its values, not its trees.
+** The values are staged on the stack (or the heap, for a wide row). */
+static sl_exprlist *compact_row(sl_parse *p, sl_stmt *s, sl_exprlist *row) {
+  int n = row->n;
+  size_t bytes = 0;
+  for (int i = 0; i < n; i++)
+    if (row->a[i]->kind == E_STRING || row->a[i]->kind == E_BLOB) bytes += (size_t)row->a[i]->n + 1;
+  sl_value vstack[16];
+  char zstack[512];
+  sl_value *v = n <= 16 ? vstack : sl_malloc(sizeof(sl_value) * (size_t)n);
+  char *z = bytes <= sizeof zstack ? zstack : sl_malloc(bytes);
+  size_t off = 0;
+  for (int i = 0; i < n; i++) {
+    const sl_expr *e = row->a[i];
+    memset(&v[i], 0, sizeof v[i]);
+    switch (e->kind) {
+    case E_INT: sl_value_set_int(&v[i], e->i); break;
+    case E_REAL: sl_value_set_real(&v[i], e->r); break;
+    case E_STRING:
+    case E_BLOB:
+      memcpy(z + off, e->z, (size_t)e->n);
+      z[off + (size_t)e->n] = 0;
+      v[i].type = e->kind == E_STRING ? SL_TEXT : SL_BLOB;
+      v[i].n = (uint32_t)e->n;
+      v[i].u.i = (int64_t)off; /* the offset, until the bytes have their place */
+      off += (size_t)e->n + 1;
+      break;
+    default: break; /* E_NULL */
+    }
+  }
+  if (p->row_stmt == s) sl_arena_rewind(&p->arena, p->row_mark); /* the tree goes */
+  sl_exprlist *l = node(p, sizeof *l);
+  l->n = l->cap = n;
+  l->lit = sl_arena_alloc(&p->arena, sizeof(sl_value) * (size_t)n);
+  char *at = bytes ? sl_arena_alloc(&p->arena, bytes) : NULL;
+  if (bytes) memcpy(at, z, bytes);
+  for (int i = 0; i < n; i++) {
+    l->lit[i] = v[i];
+    if (v[i].type == SL_TEXT)
+      sl_value_borrow_text(&l->lit[i], at + v[i].u.i, v[i].n, SL_F_TERM);
+    else if (v[i].type == SL_BLOB)
+      sl_value_borrow_blob(&l->lit[i], at + v[i].u.i, v[i].n);
+  }
+  if (v != vstack) free(v);
+  if (z != zstack) free(z);
+  return l;
+}
+
 void sl_stmt_add_row(sl_parse *p, sl_stmt *s, sl_exprlist *row) {
+  if (literal_row(row)) row = compact_row(p, s, row);
   void *a = s->values;
   grow(p, &a, s->nrows, &s->caprows, sizeof(sl_exprlist *));
   s->values = a;
   s->values[s->nrows++] = row;
+  p->row_stmt = s; /* a next row of literals starts here */
+  p->row_mark = sl_arena_tell(&p->arena);
 }
 
 void sl_parse_stmt_done(sl_parse *p, sl_stmt *s, const char *end) {

@@ -53,6 +53,10 @@ struct sl_exprlist {
   int n, cap;
   sl_expr **a;
   char **names; /* select list: alias (or NULL) per item; NULL array otherwise */
+  /* an INSERT's row of literals, kept as its n values (sl_stmt_add_row; a
+  ** TEXT's or BLOB's bytes in the parse's arena), a and names then NULL;
+  ** else NULL */
+  sl_value *lit;
 };
 
 struct sl_expr {
@@ -162,6 +166,10 @@ typedef struct sl_parse {
   sl_err err;             /* first syntax error, with line:column */
   const char *stmt_start; /* start of the statement being parsed */
   int stmt_line, stmt_col;
+  /* the arena as it was after row_stmt's last VALUES row: a next row of
+  ** literals goes back there to keep only its values (sl_stmt_add_row) */
+  sl_stmt *row_stmt;
+  sl_arena_mark row_mark;
 } sl_parse;
 
 /* Parse a whole script.  Returns 0 and fills p (statements in order), or -1

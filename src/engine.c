@@ -440,6 +440,10 @@ static int exec_insert(sluice *db, const sl_stmt *st, sl_err *err) {
       break;
     }
     for (int c = 0; c < ncol && !rc; c++) {
+      if (l->lit) { /* a row of literals, kept as values by the parser */
+        sl_value_copy(&row[c], &l->lit[c]);
+        continue;
+      }
       sl_bind b = {.funcs = db->cat.funcs, .err = err};
       if (sl_bind_expr(&b, l->a[c]) || sl_expr_eval_const(l->a[c], &row[c], err)) rc = -1;
     }

@@ -99,7 +99,7 @@ void sl_fbatch_call(const sl_func *f, sl_fbatch *b, int nrow, sl_coll coll) {
   memset(b->failed, 0, (size_t)nrow);
   memset(b->have, 0, (size_t)(b->argc > 0 ? b->argc : 1));
   sl_value_set_null(&b->out[0]);
-  sl_fctx ctx = {f, &b->out[0], NULL, coll, 0, NULL, 0, 0, b};
+  sl_fctx ctx = {f, &b->out[0], NULL, coll, 0, NULL, 0, 0, b, 0};
   f->xBatch(&ctx, nrow, b->argc);
   if (b->res_kind == 0) sl_fbatch_null_rest(b);
 }

@@ -144,6 +144,11 @@ struct sl_fctx {
   int64_t wend;       /* xFinal/xValue of a window's group: the window's end (ms), else 0 */
   int discard;        /* xFinal only to release the state: the group is dropped unfinished */
   sl_fbatch *batch;   /* a batch call (xBatch): its columns, or NULL */
+  /* xStep: bytes the call added to what the state owns outside its block
+  ** (a growing text, new entries), for the query's state accounting
+  ** (max_query_memory); the caller reads it after the call.  What xFinal
+  ** frees need not be reported: the caller takes it all back then. */
+  int64_t grew;
 };
 
 static inline void *sl_fctx_user(sl_fctx *ctx) {
@@ -181,6 +186,11 @@ static inline void sl_result_value(sl_fctx *ctx, const sl_value *v) {
 ** current row (sluice_batch_row). */
 void sl_result_error(sl_fctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sl_result_verror(sl_fctx *ctx, const char *fmt, va_list ap);
+/* Fail the call because its result would be over the longest string or
+** blob (sl_too_big, value.h): SQLite's "string or blob too big". */
+static inline void sl_result_toobig(sl_fctx *ctx) {
+  sl_result_error(ctx, "%s", sl_too_big_msg());
+}
 
 /* ---- the function table ----------------------------------------------- */
 /* A hash table of descriptors keyed by case-folded name; several entries may

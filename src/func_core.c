@@ -168,6 +168,10 @@ static void f_hex(sl_fctx *ctx, int argc, sl_value **argv) {
   size_t n = 0;
   sl_value *v = argv[0];
   const char *z = v->type == SL_NULL ? "" : arg_text(v, &n);
+  if (sl_too_big(2 * (uint64_t)n)) {
+    sl_result_toobig(ctx);
+    return;
+  }
   char *out = sl_value_text_space(ctx->out, 2 * n);
   for (size_t i = 0; i < n; i++) {
     out[2 * i] = hx[(unsigned char)z[i] >> 4];
@@ -323,8 +327,12 @@ static void f_replace(sl_fctx *ctx, int argc, sl_value **argv) {
       i++;
     }
   }
-  size_t total = n - count * nf + count * nt;
-  char *out = sl_value_text_space(ctx->out, total);
+  uint64_t total = (uint64_t)(n - count * nf) + (uint64_t)count * nt;
+  if (sl_too_big(total)) {
+    sl_result_toobig(ctx);
+    return;
+  }
+  char *out = sl_value_text_space(ctx->out, (size_t)total);
   size_t i = 0, k = 0;
   while (i < n) {
     if (i + nf <= n && memcmp(z + i, from, nf) == 0) {
@@ -362,14 +370,19 @@ static void f_unicode(sl_fctx *ctx, int argc, sl_value **argv) {
 /* concat(X, ...): the texts of the non-NULL arguments joined; concat_ws(S,
 ** X, ...) joins them with S (NULL if S is NULL).  As SQLite 3.44. */
 static void concat_args(sl_fctx *ctx, int argc, sl_value **argv, const char *sep, size_t nsep) {
-  size_t total = 0, n, k = 0;
+  uint64_t total = 0;
+  size_t n, k = 0;
   int parts = 0;
   for (int i = 0; i < argc; i++) {
     if (argv[i]->type == SL_NULL) continue;
     arg_text(argv[i], &n);
     total += n + (parts++ ? nsep : 0);
   }
-  char *out = sl_value_text_space(ctx->out, total);
+  if (sl_too_big(total)) {
+    sl_result_toobig(ctx);
+    return;
+  }
+  char *out = sl_value_text_space(ctx->out, (size_t)total);
   parts = 0;
   for (int i = 0; i < argc; i++) {
     if (argv[i]->type == SL_NULL) continue;
@@ -416,7 +429,11 @@ static void f_quote(sl_fctx *ctx, int argc, sl_value **argv) {
   }
   case SL_BLOB: {
     static const char hx[] = "0123456789ABCDEF";
-    char *out = sl_value_text_space(ctx->out, 2 * v->n + 3);
+    if (sl_too_big(2 * (uint64_t)v->n + 3)) {
+      sl_result_toobig(ctx);
+      return;
+    }
+    char *out = sl_value_text_space(ctx->out, 2 * (size_t)v->n + 3);
     out[0] = 'X';
     out[1] = '\'';
     for (uint32_t i = 0; i < v->n; i++) {
@@ -430,6 +447,13 @@ static void f_quote(sl_fctx *ctx, int argc, sl_value **argv) {
   default: {
     size_t n;
     const char *z = arg_text(v, &n);
+    uint64_t quotes = 2;
+    for (size_t i = 0; i < n && z[i]; i++)
+      quotes += z[i] == '\'';
+    if (sl_too_big(n + quotes)) {
+      sl_result_toobig(ctx);
+      return;
+    }
     sl_buf b;
     sl_buf_init(&b);
     sl_buf_putc(&b, '\'');
@@ -494,8 +518,8 @@ static void f_min(sl_fctx *ctx, int argc, sl_value **argv) {
 static void f_zeroblob(sl_fctx *ctx, int argc, sl_value **argv) {
   int64_t n = sl_value_as_int(argv[0]);
   if (n < 0) n = 0;
-  if (n > 1000000000) {
-    sl_result_error(ctx, "string or blob too big");
+  if (sl_too_big((uint64_t)n)) {
+    sl_result_toobig(ctx);
     return;
   }
   char *p = sl_value_text_space(ctx->out, (size_t)n);
@@ -521,8 +545,8 @@ static void f_random(sl_fctx *ctx, int argc, sl_value **argv) {
 static void f_randomblob(sl_fctx *ctx, int argc, sl_value **argv) {
   int64_t n = sl_value_as_int(argv[0]);
   if (n < 1) n = 1;
-  if (n > 1000000000) {
-    sl_result_error(ctx, "string or blob too big");
+  if (sl_too_big((uint64_t)n)) {
+    sl_result_toobig(ctx);
     return;
   }
   char *p = sl_value_text_space(ctx->out, (size_t)n);

@@ -221,11 +221,37 @@ static void result_sql(sl_fctx *ctx, const char *z, size_t n, int plain) {
   if (plain) ctx->out->flags &= (uint8_t)~SL_F_JSON;
 }
 
+/* The length of z[0..n) as a JSON string, quotes included (as
+** sl_json_append_string writes it). */
+static uint64_t json_string_len(const char *z, size_t n) {
+  uint64_t len = 2;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)z[i];
+    len += c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f'
+               ? 2
+           : c < 0x20 ? 6
+                      : 1;
+  }
+  return len;
+}
+
 /* Append SQL value v as SQLite's JSON functions embed it: NULL null, numbers
 ** as their SQL text, TEXT as a string (as is when flagged SL_F_JSON).  A
-** BLOB fails the call (returns -1). */
+** BLOB fails the call (returns -1), and so does a value that would take the
+** text past the longest string (sl_too_big), checked before it is appended:
+** at most six bytes a byte of text (\u0001), 26 a vector element; only
+** when that bound is over is a string's exact length counted. */
 static int append_sql_value(sl_fctx *ctx, sl_buf *out, sl_value *v) {
   size_t n;
+  uint64_t most = v->type == SL_TEXT     ? 6 * (uint64_t)v->n + 2
+                  : v->type == SL_VECTOR ? 26 * (uint64_t)v->n + 2
+                                         : 32;
+  if (sl_too_big(out->n + most) &&
+      (v->type != SL_TEXT ||
+       sl_too_big(out->n + ((v->flags & SL_F_JSON) ? v->n : json_string_len(v->u.z, v->n))))) {
+    sl_result_toobig(ctx);
+    return -1;
+  }
   switch (v->type) {
   case SL_NULL: sl_buf_append(out, "null", 4); return 0;
   case SL_INTEGER:

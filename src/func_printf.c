@@ -42,20 +42,27 @@ typedef struct pf_args {
 /* Where the output goes.  `touched` records whether anything was appended
 ** (even zero bytes): SQLite's printf() returns NULL when nothing was.
 ** `toobig` is set, and nothing more is appended, once the output would pass
-** PF_MAX_LEN bytes. */
+** PF_MAX_LEN bytes (1: SQLite's NULL) or, short of that, the thread's
+** limit on values (2: max_query_memory's, sl_too_big: the row fails). */
 typedef struct pf_out {
   sl_buf *b;    /* output buffer, appended to */
   size_t start; /* its length before this output */
   int touched;  /* 1 once any append happened */
-  int toobig;   /* the output would pass PF_MAX_LEN: it is abandoned */
+  int toobig;   /* the output would pass PF_MAX_LEN (1) or sl_max_length (2): abandoned */
 } pf_out;
 
 /* Whether n more bytes fit in the output (n < 0 counts as 0); when not,
 ** the output is too big from now on.  Checked before anything is reserved. */
 static int room(pf_out *o, int64_t n) {
   if (o->toobig) return 0;
-  if (n > 0 && (uint64_t)n > (uint64_t)PF_MAX_LEN - (o->b->n - o->start)) {
+  if (n <= 0) return 1;
+  uint64_t used = o->b->n - o->start;
+  if ((uint64_t)n > (uint64_t)PF_MAX_LEN - used) {
     o->toobig = 1;
+    return 0;
+  }
+  if (sl_too_big(used + (uint64_t)n)) {
+    o->toobig = 2;
     return 0;
   }
   return 1;
@@ -466,7 +473,8 @@ int sl_value_printf(sl_buf *out, const char *fmt, size_t fmtlen, int argc, sl_va
 /* printf(FORMAT, ...) and format(FORMAT, ...): NULL when the format is NULL,
 ** when nothing at all was output (an empty format, or one that starts with
 ** an invalid conversion), or when the output would pass PF_MAX_LEN bytes,
-** as in SQLite.  The text is rendered into a
+** as in SQLite; the row fails ("string or blob too big") when it would pass
+** a lower limit of the query's (max_query_memory, sl_too_big).  The text is rendered into a
 ** per-thread scratch buffer that is reused (no allocation per row once warm),
 ** then copied into the result. */
 static void f_printf(sl_fctx *ctx, int argc, sl_value **argv) {
@@ -485,6 +493,10 @@ static void f_printf(sl_fctx *ctx, int argc, sl_value **argv) {
   pf_out o = {scratch, scratch->n, 0, 0};
   pf_args a = {argc - 1, 0, argv + 1};
   format_all(&o, fmt, n, &a);
+  if (o.toobig == 2) {
+    sl_result_toobig(ctx);
+    return;
+  }
   if (!o.touched || o.toobig) return;
   sl_result_text(ctx, scratch->z ? scratch->z : "", scratch->n);
 }

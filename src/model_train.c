@@ -360,10 +360,13 @@ static void kmeans_update(sl_trainer *t, const tbatch *b) {
 
 /* ---- train(): the aggregate ------------------------------------------------ */
 
-/* Make room for one more row of `width` doubles. */
-static double *batch_row(tbatch *b, int width) {
+/* Make room for one more row of `width` doubles; what the buffer grew by is
+** added to ctx->grew (the query's state: max_query_memory). */
+static double *batch_row(sl_fctx *ctx, tbatch *b, int width) {
   if (b->n == b->cap) {
+    int64_t was = b->cap;
     b->cap = b->cap ? 2 * b->cap : 64;
+    ctx->grew += (int64_t)sizeof(double) * (b->cap - was) * width;
     b->x = sl_realloc(b->x, sizeof(double) * (size_t)b->cap * (size_t)width);
   }
   return b->x + (size_t)b->n * (size_t)width;
@@ -436,7 +439,7 @@ static void train_step(sl_fctx *ctx, int argc, sl_value **argv) {
     b->dim = n;
   }
   int width = b->width = b->dim + nl;
-  double *row = batch_row(b, width);
+  double *row = batch_row(ctx, b, width);
   const char *why = NULL;
   int n = features(argc - nl, argv + nl, row + nl, b->dim, &why);
   if (n != b->dim) {

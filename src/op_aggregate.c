@@ -56,6 +56,7 @@ struct group {
   sl_value *keys; /* nk owned values */
   dset *dv;       /* per aggregate (with DISTINCT ones only; else NULL) */
   unsigned char *state;
+  int64_t extra; /* bytes its aggregates' states own outside the block (sl_fctx.grew) */
 };
 
 typedef struct window {
@@ -178,8 +179,16 @@ static const sl_htype skey_type = {skey_hash, skey_eq};
 
 /* ---- memory accounting (reported by --stats) ------------------------------- */
 
+/* What malloc adds to each block it gives (glibc: a size word, 16-byte
+** alignment), so that the state's bytes are near what the process holds. */
+#define MALLOC_OVERHEAD 16
+
+/* A kept value's memory: the value and the buffer it owns (its capacity,
+** which copies round up to a power of two, and malloc's overhead), else the
+** bytes it has. */
 static int64_t value_bytes(const sl_value *v) {
   int64_t n = (int64_t)sizeof(sl_value);
+  if (v->buf) return n + v->cap + MALLOC_OVERHEAD;
   if (v->type == SL_TEXT || v->type == SL_BLOB) n += v->n;
   if (v->type == SL_VECTOR) n += (int64_t)v->n * (int64_t)sizeof(double);
   return n;
@@ -190,8 +199,13 @@ static void account(op_aggregate *p, int64_t bytes, int groups) {
   sl_op_account(&p->base, bytes, groups);
 }
 
+/* A group's memory but what its aggregates own outside the block (extra):
+** the group, its key array and values, its state block (three blocks of
+** malloc's) and its slot in the group table (about two slots' worth: the
+** table is at most half full). */
 static int64_t group_bytes(op_aggregate *p, const sl_value *keys) {
-  int64_t n = (int64_t)sizeof(group) + (int64_t)p->state_size;
+  int64_t n = (int64_t)sizeof(group) + (int64_t)p->state_size + 3 * MALLOC_OVERHEAD +
+              2 * (int64_t)sizeof(sl_hslot);
   for (int i = 0; i < p->spec.nkeys; i++)
     n += value_bytes(&keys[i]);
   return n;
@@ -238,7 +252,7 @@ static group *find_group(op_aggregate *p, int64_t wstart, int64_t wend, const sl
   for (int i = 0; i < nk; i++)
     sl_value_copy(&g->keys[i], &keys[i]);
   g->state = sl_calloc(1, p->state_size ? p->state_size : 1);
-  account(p, group_bytes(p, keys), 1);
+  account(p, group_bytes(p, g->keys), 1); /* the copies: group_free counts them */
   if (p->spec.has_distinct) g->dv = sl_calloc((size_t)p->spec.naggs, sizeof(dset));
   window *w = find_window(p, wstart, wend);
   if (w->last)
@@ -261,7 +275,7 @@ static int distinct_new(op_aggregate *p, group *g, int a, const sl_value *v) {
   sl_value *x = &d->v[d->n++];
   memset(x, 0, sizeof *x);
   sl_value_copy(x, v);
-  account(p, value_bytes(x), 0);
+  account(p, value_bytes(x) + 2 * (int64_t)sizeof(sl_hslot), 0); /* and its index slots */
   return 1;
 }
 
@@ -270,7 +284,7 @@ static void dsets_free(op_aggregate *p, dset *dv) {
   if (!dv) return;
   for (int a = 0; a < p->spec.naggs; a++) {
     for (int i = 0; i < dv[a].n; i++) {
-      account(p, -value_bytes(&dv[a].v[i]), 0);
+      account(p, -value_bytes(&dv[a].v[i]) - 2 * (int64_t)sizeof(sl_hslot), 0);
       sl_value_free(&dv[a].v[i]);
     }
     free(dv[a].v);
@@ -293,9 +307,14 @@ static const char *step_group(op_aggregate *p, group *g, sl_value *reg) {
         (reg[ac->arg_reg].type == SL_NULL || !distinct_new(p, g, a, &reg[ac->arg_reg])))
       continue;
     sl_value dummy = SL_VALUE_INIT;
-    sl_fctx ctx = {ac->func, &dummy, g->state + p->state_off[a], ac->coll, 0, &p->msg, 0, 0, NULL};
+    sl_fctx ctx = {ac->func, &dummy, g->state + p->state_off[a], ac->coll, 0, &p->msg, 0, 0,
+                   NULL,     0};
     ac->func->xStep(&ctx, ac->nargs, argv);
     sl_value_free(&dummy);
+    if (ctx.grew) {
+      g->extra += ctx.grew;
+      account(p, ctx.grew, 0);
+    }
     if (ctx.failed) return p->msg.z ? p->msg.z : "aggregate failed";
   }
   return NULL;
@@ -340,7 +359,7 @@ static int emit_group(op_aggregate *p, group *g, int64_t wend, int final, sl_err
     const sl_agg_call *ac = &p->spec.aggs[a];
     sl_value *v = &r[nk + 2 + a];
     sl_value_set_null(v);
-    sl_fctx ctx = {ac->func, v, g->state + p->state_off[a], ac->coll, 0, &p->msg, 0, 0, NULL};
+    sl_fctx ctx = {ac->func, v, g->state + p->state_off[a], ac->coll, 0, &p->msg, 0, 0, NULL, 0};
     if (p->spec.wkind != SL_WIN_NONE) ctx.wend = wend;
     if (final)
       ac->func->xFinal(&ctx);
@@ -375,12 +394,12 @@ static int emit_group(op_aggregate *p, group *g, int64_t wend, int final, sl_err
 }
 
 static void group_free(op_aggregate *p, group *g, int finalized) {
-  account(p, -group_bytes(p, g->keys), -1);
+  account(p, -group_bytes(p, g->keys) - g->extra, -1);
   if (!finalized)
     for (int a = 0; a < p->spec.naggs; a++) {
       const sl_agg_call *ac = &p->spec.aggs[a];
       sl_value v = SL_VALUE_INIT;
-      sl_fctx ctx = {ac->func, &v, g->state + p->state_off[a], ac->coll, 0, &p->msg, 0, 1, NULL};
+      sl_fctx ctx = {ac->func, &v, g->state + p->state_off[a], ac->coll, 0, &p->msg, 0, 1, NULL, 0};
       ac->func->xFinal(&ctx);
       sl_value_free(&v);
     }
@@ -432,9 +451,10 @@ static int close_windows(op_aggregate *p, int64_t wm, const sl_batch *in, sl_err
       }
       unhash(p, g);
       group_free(p, g, emitted);
+      /* a window of a million groups must not buffer a million rows */
+      if (!rc && p->nout >= 1024) rc = flush_out(p, in, err);
     }
     closed++;
-    if (!rc && p->nout >= 1024) rc = flush_out(p, in, err);
   }
   if (closed) {
     memmove(p->wins, p->wins + closed, sizeof(window) * (size_t)(p->nwin - closed));
@@ -459,7 +479,7 @@ static skey *find_skey(op_aggregate *p, const sl_value *keys) {
   k->keys = sl_calloc((size_t)(nk ? nk : 1), sizeof(sl_value));
   for (int i = 0; i < nk; i++)
     sl_value_copy(&k->keys[i], &keys[i]);
-  account(p, (int64_t)sizeof(skey) + group_bytes(p, keys) - (int64_t)sizeof(group), 1);
+  account(p, (int64_t)sizeof(skey) + group_bytes(p, k->keys) - (int64_t)sizeof(group), 1);
   return k;
 }
 
@@ -470,6 +490,7 @@ static void session_free(op_aggregate *p, session *s) {
   }
   free(s->rows);
   free(s);
+  account(p, -(int64_t)sizeof(session), 0);
 }
 
 /* Add the event at ts (its registers in reg) to k: into the session it
@@ -498,12 +519,14 @@ static void session_add(op_aggregate *p, skey *k, int64_t ts, const sl_value *re
       *pp = x->next;
       free(x->rows);
       free(x);
+      account(p, -(int64_t)sizeof(session), 0);
       continue;
     }
     pp = &x->next;
   }
   if (!into) {
     into = sl_calloc(1, sizeof *into);
+    account(p, (int64_t)sizeof(session), 0);
     into->start = ts;
     into->end = ts + gap;
     into->next = k->sessions;
@@ -587,6 +610,7 @@ static int close_sessions(op_aggregate *p, int64_t wm, const sl_batch *in, sl_er
       memset(p->fakereg + p->buf_first, 0, sizeof(sl_value) * (size_t)p->nbuf);
       rc = emit_group(p, &g, s->end, 1, err);
       dsets_free(p, g.dv);
+      account(p, -g.extra, 0);
       free(g.state);
       if (!rc && p->nout >= 1024) rc = flush_out(p, in, err);
     }
@@ -982,6 +1006,12 @@ static int aggregate_load(sl_operator *base, const void *z, size_t n, sl_err *er
         const void *st = sl_ckr_bytes(&r, &len);
         if (!r.bad && sl_agg_load(p->spec.aggs[a].func, g->state + p->state_off[a], st, len, err))
           goto done;
+        /* what the state owns, as near as is known: its saved size */
+        if (!r.bad && len > p->spec.aggs[a].func->state_size) {
+          int64_t more = (int64_t)(len - p->spec.aggs[a].func->state_size);
+          g->extra += more;
+          account(p, more, 0);
+        }
       }
     }
   }
@@ -1004,6 +1034,7 @@ static int aggregate_load(sl_operator *base, const void *z, size_t n, sl_err *er
     session **tail = &sk->sessions;
     for (int64_t j = 0; j < ns && !r.bad; j++) {
       session *x = sl_calloc(1, sizeof *x);
+      account(p, (int64_t)sizeof(session), 0);
       x->start = sl_ckr_i64(&r);
       x->end = sl_ckr_i64(&r);
       int64_t nr = sl_ckr_i64(&r);

@@ -11,12 +11,20 @@
 ** [t's columns, the record's columns].  LEFT JOIN: a record with no match
 ** gives one row with t's columns NULL.  t's values are owned here; the
 ** record's are borrowed for the push.
+**
+** Memory: t loaded for this query (not a catalog table's rows, which the
+** catalog holds) and its index are the query's state, accounted at the
+** first batch (sl_op_account: max_query_memory); the joined rows of a batch
+** go downstream every JOIN_FLUSH_ROWS, so a record matching a million rows
+** does not buffer them all.
 */
 #include <stdlib.h>
 #include <string.h>
 
 #include "hash.h"
 #include "op_join.h"
+
+#define JOIN_FLUSH_ROWS 4096
 
 typedef struct op_join {
   sl_operator base;
@@ -32,6 +40,8 @@ typedef struct op_join {
   sl_value *out;
   const sl_record **recs;
   int cap, nout, ncol;
+  int64_t own_bytes; /* memory of own and the index (0: the catalog's table) */
+  int accounted;     /* own_bytes was accounted into the query's state */
 } op_join;
 
 static int key_equal(const sl_value *a, const sl_value *b) {
@@ -96,10 +106,22 @@ static void add_row(op_join *p, const sl_batch *in, int i, int r) {
   p->recs[p->nout++] = in->recs ? in->recs[i] : NULL;
 }
 
+/* Send the joined rows so far downstream (none: 0).  What the push returns. */
+static int join_flush(op_join *p, const sl_batch *in, sl_err *err) {
+  if (!p->nout) return 0;
+  sl_batch b = {p->ncol, p->nout, p->out, in->recs ? p->recs : NULL, in->src, in->now, NULL};
+  p->nout = 0;
+  return sl_op_emit(&p->base, &b, err);
+}
+
 static int join_push(sl_operator *base, sl_batch *in, sl_err *err) {
   op_join *p = (op_join *)base;
   const sl_table *t = p->spec.table;
   int nk = p->spec.nkeys;
+  if (!p->accounted) { /* here: the run sets stats after make */
+    p->accounted = 1;
+    if (p->own_bytes) sl_op_account(base, p->own_bytes, p->own->nrow);
+  }
   p->ncol = p->nt + in->ncol;
   if (p->ncol > p->jcap) {
     p->jcap = p->ncol;
@@ -146,13 +168,15 @@ static int join_push(sl_operator *base, sl_batch *in, sl_err *err) {
         }
         add_row(p, in, i, r);
         matched = 1;
+        if (p->nout >= JOIN_FLUSH_ROWS) {
+          int rc2 = join_flush(p, in, err);
+          if (rc2) return rc2;
+        }
       }
     }
     if (!matched && p->spec.left) add_row(p, in, i, -1);
   }
-  if (!p->nout) return 0;
-  sl_batch b = {p->ncol, p->nout, p->out, in->recs ? p->recs : NULL, in->src, in->now, NULL};
-  return sl_op_emit(base, &b, err);
+  return join_flush(p, in, err);
 }
 
 static int join_finish(sl_operator *base, sl_err *err) {
@@ -183,6 +207,7 @@ static void join_free(sl_operator *base) {
   for (int k = 0; k < p->spec.nkeys; k++)
     sl_value_free(&p->keys[k]);
   free(p->keys);
+  if (p->accounted && p->own_bytes) sl_op_account(base, -p->own_bytes, -p->own->nrow);
   sl_table_free(p->own);
   sl_htab_free(&p->index);
   free(p->chain);
@@ -249,6 +274,12 @@ static sl_operator *join_make(const void *spec, sl_err *err) {
   sl_vm_init(&p->vkey, p->spec.keyprog);
   if (p->spec.residual) sl_vm_init(&p->vres, p->spec.residual);
   index_table(p);
+  if (own) { /* the values, the index (about two slots a row) and the row chains */
+    p->own_bytes = (int64_t)own->cap * own->schema.ncol * (int64_t)sizeof(sl_value) +
+                   (int64_t)own->nrow * (int64_t)(sizeof(int) + 2 * sizeof(sl_hslot));
+    for (size_t i = 0; i < (size_t)own->nrow * (size_t)p->nt; i++)
+      p->own_bytes += own->rows[i].buf ? own->rows[i].cap : 0;
+  }
   return &p->base;
 }
 

@@ -2,7 +2,7 @@
 ** operator.c - what every operator shares (operator.h): passing ticks and
 ** barriers down the chain, rejecting a row (counted, the first few logged
 ** with their position, sent to a dead-letter sink), and accounting for the
-** state an operator keeps.
+** state an operator keeps (against the query's max_query_memory).
 **
 ** Operators call these and nothing above them: the runtime (run.c,
 ** task.c) drives operators, never the other way round.
@@ -47,6 +47,10 @@ void sl_op_account(sl_operator *op, int64_t bytes, int64_t groups) {
   st->state_bytes += bytes;
   st->groups += groups;
   SL_ASSERT(st->state_bytes >= 0 && st->groups >= 0); /* never more removed than added */
-  if (st->state_bytes > st->state_peak) st->state_peak = st->state_bytes;
+  if (st->state_bytes > st->state_peak) {
+    st->state_peak = st->state_bytes;
+    if (st->mem_limit && st->state_bytes > st->mem_limit)
+      __atomic_store_n(&st->over, 1, __ATOMIC_RELAXED);
+  }
   if (st->groups > st->groups_peak) st->groups_peak = st->groups;
 }

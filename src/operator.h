@@ -31,6 +31,11 @@ typedef struct sl_stats {
   int64_t late;                    /* of the rejected: late for their windows */
   int64_t groups, groups_peak;     /* open groups (GROUP BY state) now and at most */
   int64_t state_bytes, state_peak; /* their memory (keys, aggregate states, kept rows) */
+  /* SET max_query_memory as the query was planned (0: no limit), set by
+  ** the run; over is set (and stays) once state_bytes passed it: the task
+  ** that drives the query checks it after each batch and fails the query */
+  int64_t mem_limit;
+  int over;
 } sl_stats;
 
 /* A batch of rows: nrow rows of ncol values, row-major.  recs (when not NULL)
@@ -124,8 +129,10 @@ void sl_op_reject(sl_operator *op, const sl_batch *b, int row, const char *why);
 ** and rec may be NULL). */
 void sl_log_reject(sl_stats *st, const char *qname, sl_source *src, const sl_record *rec,
                    const char *why);
-/* State accounting for --stats and metrics: bytes and groups (or kept
-** records) added, or removed with negative counts; peaks follow. */
+/* State accounting for --stats, metrics and max_query_memory: bytes and
+** groups (or kept records) added, or removed with negative counts; peaks
+** follow, and op->stats->over is set when the bytes pass the query's
+** mem_limit (a compare; the task acts on it between batches). */
 void sl_op_account(sl_operator *op, int64_t bytes, int64_t groups);
 
 /* Row callback used by op_result: return non-zero to stop the query. */

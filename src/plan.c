@@ -184,6 +184,7 @@ static sl_pquery *new_query(sl_plan *plan, const char *id, int top) {
   q->id = sl_strdup(id);
   q->top = top;
   q->out_stream = q->source = q->source2 = q->in_stream = q->in_stream2 = -1;
+  q->max_mem = sl_setting_int(plan->ctx.cat, SL_SET_MAX_QUERY_MEMORY);
   memcpy(q->fp, plan->fp, sizeof q->fp);
   plan->queries = sl_realloc(plan->queries, sizeof(*plan->queries) * (size_t)(plan->nquery + 1));
   plan->queries[plan->nquery++] = q;
@@ -520,7 +521,12 @@ int sl_plan_query(sl_plan *plan, const sl_stmt *stmt, sl_row_fn fn, void *ud, sl
   snprintf(id, sizeof id, "q%d", ++*plan->ctx.nquery);
   sl_ckpt_fingerprint(stmt->sql, (size_t)stmt->sqllen, plan->fp);
   int ns0 = plan->nsource;
+  /* constants folded while planning stay under the query's limit on values
+  ** (one over it is not folded: its rows fail at run time) */
+  int64_t mem = sl_setting_int(plan->ctx.cat, SL_SET_MAX_QUERY_MEMORY);
+  size_t max_len = sl_max_length_set(mem > 0 && mem < SL_MAX_LENGTH ? (size_t)mem : 0);
   int qi = plan_select(plan, stmt->select, id, 1, -1, fn, ud, err);
+  sl_max_length_set(max_len);
   if (qi < 0) return -1;
   sl_pquery *q = plan->queries[qi];
   SL_ASSERT(q->top && q->nops > 0 && q->source >= 0);

@@ -83,6 +83,8 @@ typedef struct sl_pquery {
   int ncol;
   char **names;  /* output column names (owned) */
   uint8_t *affs; /* output column affinities (owned) */
+  /* SET max_query_memory when it was planned: bytes, 0 no limit */
+  int64_t max_mem;
 } sl_pquery;
 
 /* A named stream read in this plan: one fanout to its readers. */

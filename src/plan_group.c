@@ -242,7 +242,7 @@ static int bind_grouped(const sl_plan *plan, const sl_select *sel, const sl_inpu
 int sl_plan_grouped(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_input *in,
                     sl_exprlist *cols, sl_err *err) {
   sl_agg_spec *spec = sl_calloc(1, sizeof *spec);
-  sl_exprlist keys = {0, 0, NULL, NULL};
+  sl_exprlist keys = {0, 0, NULL, NULL, NULL};
   sl_expr *win = NULL, **aggs = NULL;
   sl_mcalls mcalls = {0};
   sl_held held = {0};

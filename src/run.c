@@ -44,6 +44,7 @@ static int make_query(sl_run *run, int qi, sl_err *err) {
     if (!op) return -1;
     op->stats = &q->stats;
     op->qname = pq->id;
+    q->stats.mem_limit = pq->max_mem;
     if (op->port) {
       op->port->stats = &q->stats;
       op->port->qname = pq->id;
@@ -105,8 +106,18 @@ static int make_task(sl_run *run, int i, const sl_run_cfg *cfg, sl_err *err) {
   return 0;
 }
 
+/* q joins what t watches: its state against max_query_memory, and the
+** longest value t's thread may build. */
+static void watch_query(sl_task *t, sl_lquery *q) {
+  t->watch = sl_realloc(t->watch, sizeof(*t->watch) * (size_t)(t->nwatch + 1));
+  t->watch[t->nwatch++] = q;
+  size_t lim = q->plan->max_mem > 0 && q->plan->max_mem < SL_MAX_LENGTH ? (size_t)q->plan->max_mem
+                                                                        : SL_MAX_LENGTH;
+  if (!t->max_len || lim < t->max_len) t->max_len = lim;
+}
+
 /* Every query fed by a task (directly or through streams) is checkpointed
-** with it; every query knows its tasks. */
+** with it; every query knows its tasks, and its tasks watch its memory. */
 static void link_tasks(sl_run *run) {
   for (int k = 0; k < run->nquery; k++) {
     sl_lquery *q = run->queries[k];
@@ -116,6 +127,8 @@ static void link_tasks(sl_run *run) {
     if (q->plan->source2 >= 0) q->task2 = run->tasks[q->plan->source2];
     t->qs = sl_realloc(t->qs, sizeof(*t->qs) * (size_t)(t->nq + 1));
     t->qs[t->nq++] = q;
+    watch_query(t, q);
+    if (q->task2 && q->task2 != t) watch_query(q->task2, q);
   }
 }
 
@@ -179,6 +192,8 @@ int sl_run_execute(sl_run *run, int threaded, sl_err *err) {
       sl_task_run(run->tasks[i]);
   }
   int nreported = 0;
+  for (int i = 0; i < run->nquery; i++) /* failed alone: reported when they failed */
+    nreported += run->queries[i]->error != NULL;
   for (int i = 0; i < run->ntask; i++) {
     sl_task *t = run->tasks[i];
     nreported += t->reported;
@@ -222,11 +237,15 @@ void sl_run_query_info(sl_run *run, int i, sl_query_info *qi) {
   qi->sink = q->plan->into;
   int a = sl_task_state(q->task), b = q->task2 ? sl_task_state(q->task2) : 1;
   int stopped = __atomic_load_n(&q->stopped, __ATOMIC_ACQUIRE);
-  qi->state = stopped            ? SL_QUERY_TERMINATED
+  const char *alone = __atomic_load_n(&q->error, __ATOMIC_ACQUIRE);
+  qi->state = alone              ? SL_QUERY_FAILED
+              : stopped          ? SL_QUERY_TERMINATED
               : a == 2 || b == 2 ? SL_QUERY_FAILED
               : a == 1 && b == 1 ? SL_QUERY_FINISHED
                                  : SL_QUERY_RUNNING;
-  if (a == 2 || b == 2) {
+  if (alone) {
+    qi->error = alone;
+  } else if (a == 2 || b == 2) {
     const sl_task *bad = a == 2 ? q->task : q->task2;
     qi->error = bad->err.msg ? bad->err.msg : "failed";
   }
@@ -308,6 +327,7 @@ void sl_run_free(sl_run *run) {
     for (int k = 0; k < q->nops; k++)
       q->ops[k]->vt->free(q->ops[k]);
     free(q->ops);
+    free(q->error);
     free(q);
   }
   for (int k = 0; k < run->nstream; k++)

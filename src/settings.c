@@ -19,10 +19,13 @@
 
 #define MS_MAX INT64_C(1000000000000) /* durations: at most ~31 years */
 
+#define SL_SIZE_MAX (INT64_C(1) << 50) /* sizes: at most 1 PiB */
+
 typedef enum sl_setting_type {
   SL_STYPE_INT,      /* an integer within [min, max] */
   SL_STYPE_BOOL,     /* true/false, on/off, yes/no, 1/0 */
   SL_STYPE_DURATION, /* milliseconds: a number, or text with a unit ('500ms', '2s', '1min') */
+  SL_STYPE_SIZE,     /* bytes: a number, or text with a unit ('64kB', '256MB', '1GiB') */
   SL_STYPE_TEXT,     /* any text */
   SL_STYPE_PATH,     /* a file system path (or a ':'-separated list of them) */
   SL_STYPE_ENUM      /* one of the words of choices */
@@ -31,9 +34,9 @@ typedef enum sl_setting_type {
 typedef struct sl_setting_def {
   const char *name; /* lower case */
   sl_setting_type type;
-  int64_t dflt;               /* INT, BOOL, DURATION (ms), ENUM (index): the default */
+  int64_t dflt;               /* INT, BOOL, DURATION (ms), SIZE, ENUM (index): the default */
   const char *dflt_text;      /* TEXT, PATH: the default, or NULL for none */
-  int64_t min, max;           /* INT, DURATION: the allowed range */
+  int64_t min, max;           /* INT, DURATION, SIZE: the allowed range */
   const char *const *choices; /* ENUM: the words, NULL-terminated */
   const char *doc;            /* one line */
 } sl_setting_def;
@@ -65,6 +68,11 @@ static const sl_setting_def registry[SL_SET_N] = {
     [SL_SET_LOAD_PATH] = {"load_path", SL_STYPE_PATH, 0, NULL, 0, 0, NULL,
                           "the ':'-separated directories LOAD may read; unset: any "
                           "(--load-path fixes it)"},
+    [SL_SET_MAX_QUERY_MEMORY] = {"max_query_memory", SL_STYPE_SIZE, SL_QUERY_MEMORY_DEFAULT, NULL,
+                                 0, SL_SIZE_MAX, NULL,
+                                 "the most memory one query's state may hold (groups, distinct "
+                                 "values, sessions, join rows) before it fails alone; also bounds "
+                                 "each string or blob it builds; 0: no limit"},
     [SL_SET_MAX_RECORD_BYTES] = {"max_record_bytes", SL_STYPE_INT, INT64_C(64) << 20, NULL, 16,
                                  INT64_C(1) << 40, NULL,
                                  "the longest record a file, stdin or socket source frames; a "
@@ -112,6 +120,9 @@ static char *takes(const sl_setting_def *d) {
     return sl_mprintf("a duration%s: milliseconds, or text with a unit ('500ms', '2s', "
                       "'1min', '1h')",
                       d->min > 0 ? " above 0" : "");
+  case SL_STYPE_SIZE:
+    return sl_strdup("a size in bytes: a number, or text with a unit ('64kB', '256MB', '1GB'; "
+                     "a kB is 1024 bytes)");
   case SL_STYPE_TEXT: return sl_strdup("text");
   case SL_STYPE_PATH: return sl_strdup("a path (text)");
   case SL_STYPE_ENUM: {
@@ -159,6 +170,44 @@ static int64_t duration_text(const char *z) {
     if (strlen(units[i].unit) == n && !sl_strnicmp(end, units[i].unit, n)) {
       double ms = x * units[i].ms;
       return ms > (double)MS_MAX ? MS_MAX + 1 : (int64_t)ms;
+    }
+  return -1;
+}
+
+/* Bytes of a size's text ("4096", "64kB", "256 MB", "1GiB", "1.5G"; a unit
+** is a power of 1024 whatever its spelling, as in PostgreSQL), or -1 when it
+** is not one (SL_SIZE_MAX + 1 when it is too large). */
+static int64_t size_text(const char *z) {
+  const char *s, *e;
+  trim(z, &s, &e);
+  char *end;
+  errno = 0;
+  double x = strtod(s, &end);
+  if (end == s || errno || !isfinite(x) || x < 0) return -1;
+  while (end < e && *end == ' ')
+    end++;
+  size_t n = (size_t)(e - end);
+  static const struct {
+    const char *unit;
+    double bytes;
+  } units[] = {{"", 1},
+               {"b", 1},
+               {"k", 1024.0},
+               {"kb", 1024.0},
+               {"kib", 1024.0},
+               {"m", 1048576.0},
+               {"mb", 1048576.0},
+               {"mib", 1048576.0},
+               {"g", 1073741824.0},
+               {"gb", 1073741824.0},
+               {"gib", 1073741824.0},
+               {"t", 1099511627776.0},
+               {"tb", 1099511627776.0},
+               {"tib", 1099511627776.0}};
+  for (size_t i = 0; i < SL_ARRAY_SIZE(units); i++)
+    if (strlen(units[i].unit) == n && !sl_strnicmp(end, units[i].unit, n)) {
+      double b = x * units[i].bytes;
+      return b > (double)SL_SIZE_MAX ? SL_SIZE_MAX + 1 : (int64_t)b;
     }
   return -1;
 }
@@ -218,6 +267,16 @@ static int read_value(const sl_setting_def *d, const sl_value *v, sl_value *out)
     rc = x >= d->min && x <= d->max ? 0 : -1;
     if (!rc) sl_value_set_int(out, x);
     break;
+  case SL_STYPE_SIZE:
+    if (v->type == SL_INTEGER)
+      x = v->u.i;
+    else if (v->type == SL_REAL && v->u.r >= 0 && v->u.r <= (double)SL_SIZE_MAX)
+      x = (int64_t)v->u.r;
+    else
+      x = z ? size_text(z) : -1;
+    rc = x >= d->min && x <= d->max ? 0 : -1;
+    if (!rc) sl_value_set_int(out, x);
+    break;
   case SL_STYPE_TEXT:
   case SL_STYPE_PATH:
     if (z) {
@@ -249,7 +308,21 @@ static void write_duration(sl_buf *b, int64_t ms) {
     sl_buf_printf(b, "%lldms", (long long)ms);
 }
 
-/* The text of d's value x (INT, BOOL, DURATION, ENUM index) or z (TEXT,
+/* A size as SHOW SETTINGS writes it: "1GB", "64MB", "512kB", "1000" (bytes:
+** the largest unit that divides it). */
+static void write_size(sl_buf *b, int64_t bytes) {
+  static const char *const units[] = {"TB", "GB", "MB", "kB"};
+  for (int i = 0; i < 4; i++) {
+    int64_t u = INT64_C(1) << (10 * (4 - i));
+    if (bytes && bytes % u == 0) {
+      sl_buf_printf(b, "%lld%s", (long long)(bytes / u), units[i]);
+      return;
+    }
+  }
+  sl_buf_printf(b, "%lld", (long long)bytes);
+}
+
+/* The text of d's value x (INT, BOOL, DURATION, SIZE, ENUM index) or z (TEXT,
 ** PATH; NULL: none) into b; returns b->z or NULL for none. */
 static const char *write_value(sl_buf *b, const sl_setting_def *d, int64_t x, const char *z) {
   sl_buf_reset(b);
@@ -257,6 +330,7 @@ static const char *write_value(sl_buf *b, const sl_setting_def *d, int64_t x, co
   case SL_STYPE_INT: sl_buf_printf(b, "%lld", (long long)x); break;
   case SL_STYPE_BOOL: sl_buf_puts(b, x ? "true" : "false"); break;
   case SL_STYPE_DURATION: write_duration(b, x); break;
+  case SL_STYPE_SIZE: write_size(b, x); break;
   case SL_STYPE_ENUM: sl_buf_puts(b, d->choices[x]); break;
   case SL_STYPE_TEXT:
   case SL_STYPE_PATH:

@@ -6,7 +6,7 @@
 ** Three kinds of name are accepted by SET:
 **   - a registered setting (the table in settings.c): the value is checked
 **     against its type and kept in a canonical form (a duration as integer
-**     milliseconds, a boolean as 0 or 1, an enum as its lower-case word);
+**     milliseconds, a size as bytes, a boolean as 0 or 1, an enum as its lower-case word);
 **   - `<connector>.<option>` (kafka.brokers, kafka.security.protocol, ...):
 **     kept as given and passed to every call of that connector as a default
 **     option (plan.c); the connector checks it when a query uses it;
@@ -33,6 +33,7 @@ typedef enum sl_setting_id {
   SL_SET_INVALID_UTF8,
   SL_SET_KAFKA_BROKERS,
   SL_SET_LOAD_PATH,
+  SL_SET_MAX_QUERY_MEMORY,
   SL_SET_MAX_RECORD_BYTES,
   SL_SET_GUARANTEE,
   SL_SET_RESET_STATE,
@@ -40,6 +41,9 @@ typedef enum sl_setting_id {
   SL_SET_VM_TRACE,
   SL_SET_N
 } sl_setting_id;
+
+/* max_query_memory's default: 1 GiB (settings.c says why in docs/sql.md). */
+#define SL_QUERY_MEMORY_DEFAULT (INT64_C(1) << 30)
 
 /* The values of processing.guarantee, as sl_setting_int returns them. */
 enum { SL_GUARANTEE_AT_LEAST_ONCE, SL_GUARANTEE_EXACTLY_ONCE };
@@ -61,8 +65,8 @@ void sl_setting_fix(sl_catalog *c, sl_setting_id id);
 int sl_setting_fixed(const sl_catalog *c, sl_setting_id id);
 
 /* Typed reads; an unset setting gives its default.  sl_setting_int: an
-** INT's value, a BOOL's 0 or 1, a DURATION's milliseconds, an ENUM's index
-** in choices.  sl_setting_text: a TEXT's or PATH's value, NULL when unset
+** INT's value, a BOOL's 0 or 1, a DURATION's milliseconds, a SIZE's bytes,
+** an ENUM's index in choices.  sl_setting_text: a TEXT's or PATH's value, NULL when unset
 ** without a default or set to '' (valid until the setting changes). */
 int64_t sl_setting_int(sl_catalog *c, sl_setting_id id);
 const char *sl_setting_text(sl_catalog *c, sl_setting_id id);

@@ -44,6 +44,7 @@ void sl_task_free(sl_task *t) {
   if (t->src) t->src->vt->close(t->src);
   sl_err_clear(&t->err);
   free(t->qs);
+  free(t->watch);
   free(t->tops);
   free(t);
 }
@@ -353,6 +354,69 @@ static void task_end(sl_task *t) {
   task_commit(t, SL_COMMIT_NOW);
 }
 
+/* n with thousands separators ("812,345") into out (room for 32). */
+static const char *with_commas(char *out, int64_t n) {
+  char digits[24];
+  int len = snprintf(digits, sizeof digits, "%lld", (long long)(n < 0 ? 0 : n)), k = 0;
+  for (int i = 0; i < len; i++) {
+    if (i && (len - i) % 3 == 0) out[k++] = ',';
+    out[k++] = digits[i];
+  }
+  out[k] = 0;
+  return out;
+}
+
+/* q's state passed its max_query_memory (q->stats.over): q fails.  Alone
+** when it is one of the caller's queries that t feeds through a stream's
+** fanout, which then stops feeding it (as at a terminate: the stream's other
+** readers go on): its message kept in q->error and said at once on stderr.
+** Else t fails with it (t->err; its other queries depend on it).  Returns 0
+** when t goes on, -1 when it fails. */
+static int task_over_memory(sl_task *t, sl_lquery *q) {
+  char limit[32], used[32], groups[32];
+  const char *id = q->plan->id;
+  char *why =
+      sl_mprintf("its state passed max_query_memory (%s): %s in %s group%s or kept row%s (SET "
+                 "max_query_memory raises it)",
+                 sl_size_text(limit, q->stats.mem_limit), sl_size_text(used, q->stats.state_bytes),
+                 with_commas(groups, q->stats.groups), q->stats.groups == 1 ? "" : "s",
+                 q->stats.groups == 1 ? "" : "s");
+  int alone = q->plan->top && q->nops && q->ops[0]->halt == &q->stopped && t->head != q->ops[0] &&
+              !(q->ops[0]->port && t->head == q->ops[0]->port);
+  if (!alone) { /* the task's messages name the task: say which query, when another */
+    int other = strcmp(id, task_name(t)) != 0;
+    sl_err_set(&t->err, SL_ERUNTIME, "%s%s%s", other ? id : "", other ? ": " : "", why);
+    free(why);
+    return -1;
+  }
+  int64_t in = 0, bytes = 0;
+  for (int k = 0; k < 2; k++) {
+    sl_task *x = k ? q->task2 : q->task;
+    if (!x) continue;
+    in += __atomic_load_n(&x->stats.in, __ATOMIC_RELAXED);
+    bytes += __atomic_load_n(&x->stats.bytes_in, __ATOMIC_RELAXED);
+  }
+  __atomic_store_n(&q->in_at_stop, in, __ATOMIC_RELAXED);
+  __atomic_store_n(&q->bytes_at_stop, bytes, __ATOMIC_RELAXED);
+  fprintf(stderr, "sluice: %s stopped: %s\n", id, why);
+  __atomic_store_n(&q->error, why, __ATOMIC_RELEASE);
+  __atomic_store_n(&q->stopped, 1, __ATOMIC_RELEASE);
+  return 0;
+}
+
+/* After a push: the queries t watches whose state passed their
+** max_query_memory fail (task_over_memory).  A load of a flag per query:
+** nothing per row.  0, or -1 when t fails. */
+static int task_check_memory(sl_task *t) {
+  for (int i = 0; i < t->nwatch; i++) {
+    sl_lquery *q = t->watch[i];
+    if (__atomic_load_n(&q->stats.over, __ATOMIC_RELAXED) &&
+        !__atomic_load_n(&q->error, __ATOMIC_ACQUIRE) && task_over_memory(t, q))
+      return -1;
+  }
+  return 0;
+}
+
 /* Read one batch into b: records (or rows) read, 0 when none came within
 ** the timeout, -1 at the end of the source (t->err set when it failed). */
 static int task_read(sl_task *t, task_bufs *b) {
@@ -370,6 +434,8 @@ static int task_read(sl_task *t, task_bufs *b) {
 
 void sl_task_run(sl_task *t) {
   task_bufs b = {0};
+  /* the strings and blobs its queries build stay under their limit */
+  size_t max_len = sl_max_length_set(t->max_len);
   if (task_begin(t, &b)) goto done;
   /* A first checkpoint before any output: a crash before the first
   ** periodic one then resumes from here, and an exactly-once sink knows
@@ -401,12 +467,13 @@ void sl_task_run(sl_task *t) {
     sl_batch batch = {b.ncol, nrow, b.rows, recs, t->src, sl_wall_ms(), NULL};
     int rc = t->head->vt->push(t->head, &batch, &t->err);
     task_time_batch(t, sl_clock_us() - t0);
-    if (rc < 0) goto done;
+    if (rc < 0 || task_check_memory(t)) goto done;
     if (rc > 0) break; /* a consumer has had enough */
   }
   task_end(t);
 done:
   task_bufs_free(&b);
+  sl_max_length_set(max_len);
   __atomic_store_n(&t->done, 1, __ATOMIC_RELEASE);
 }
 

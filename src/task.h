@@ -30,6 +30,10 @@ typedef struct sl_lquery {
   int stopped;                       /* terminated alone; read by the task threads */
   int64_t in_at_stop, bytes_at_stop; /* its sources' counts when it was terminated */
   sl_task *task, *task2;             /* the tasks feeding it (task2: an interval join's right) */
+  /* it failed alone (its state passed max_query_memory) and was halted
+  ** like a terminated query: why (owned; set once by a task thread, read
+  ** with __atomic_load_n by others), else NULL */
+  char *error;
 } sl_lquery;
 
 struct sl_task {
@@ -49,6 +53,14 @@ struct sl_task {
   int64_t ckpt_ms; /* how often */
   sl_lquery **qs;  /* the queries it feeds (their operators' state) */
   int nq;
+  /* the queries whose state its pushes grow (qs and the interval joins
+  ** whose right side it feeds): checked against max_query_memory after each
+  ** batch (borrowed) */
+  sl_lquery **watch;
+  int nwatch;
+  /* the longest string or blob its queries may build: the smallest
+  ** max_query_memory among them, at most SL_MAX_LENGTH (0: that) */
+  size_t max_len;
   int64_t nckpt, nfailed;            /* checkpoints written, failed */
   int64_t ckpt_bytes, ckpt_us;       /* the last one's size and duration */
   int resumed;                       /* started from a checkpoint */

@@ -58,6 +58,25 @@ char *sl_vmprintf(const char *fmt, va_list ap) {
   return b.z;
 }
 
+char *sl_size_text(char *out, int64_t bytes) {
+  static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
+  if (bytes < 1024) {
+    snprintf(out, 32, "%lld byte%s", (long long)bytes, bytes == 1 ? "" : "s");
+    return out;
+  }
+  double x = (double)bytes;
+  int u = -1;
+  while (x >= 1024 && u < 4) {
+    x /= 1024;
+    u++;
+  }
+  if (x == (double)(int64_t)x)
+    snprintf(out, 32, "%lld %s", (long long)x, units[u]);
+  else
+    snprintf(out, 32, "%.1f %s", x, units[u]);
+  return out;
+}
+
 char *sl_mprintf(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
@@ -201,6 +220,26 @@ void sl_arena_reset(sl_arena *a) {
     a->head = next;
   }
   a->used = 0;
+}
+
+sl_arena_mark sl_arena_tell(const sl_arena *a) {
+  sl_arena_mark m = {a->head, a->used};
+  return m;
+}
+
+void sl_arena_rewind(sl_arena *a, sl_arena_mark m) {
+  /* the chunks started since m are the ones in front of m.head */
+  int popped = 0;
+  while (a->head != m.head) {
+    SL_ASSERT(a->head); /* m is from this arena, and not from before a reset */
+    sl_arena_chunk *next = a->head->next;
+    a->head->next = a->free;
+    a->free = a->head;
+    a->head = next;
+    popped = 1;
+  }
+  SL_ASSERT(popped || m.used <= a->used); /* no going forward */
+  a->used = m.used;
 }
 
 void *sl_arena_alloc(sl_arena *a, size_t n) {

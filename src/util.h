@@ -35,6 +35,9 @@ void *sl_calloc(size_t count, size_t n);
 void *sl_realloc(void *p, size_t n);
 char *sl_strdup(const char *z);
 char *sl_strndup(const char *z, size_t n);
+/* bytes for people, into out (room for 32): "812 bytes", "3.5 KiB",
+** "64 MiB", "1.2 GiB" (powers of 1024, one decimal unless whole); returns out. */
+char *sl_size_text(char *out, int64_t bytes);
 /* printf into a fresh heap string; caller frees. */
 char *sl_mprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *sl_vmprintf(const char *fmt, va_list ap);
@@ -91,6 +94,15 @@ void sl_arena_reset(sl_arena *a);
 void *sl_arena_alloc(sl_arena *a, size_t n);
 /* Copy n bytes into the arena and NUL-terminate; returns the copy. */
 char *sl_arena_strndup(sl_arena *a, const char *z, size_t n);
+/* A point in an arena's allocations (sl_arena_tell), to go back to with
+** sl_arena_rewind: everything allocated since is released (the chunks kept
+** for reuse, as by reset) and must no longer be used. */
+typedef struct sl_arena_mark {
+  sl_arena_chunk *head;
+  size_t used;
+} sl_arena_mark;
+sl_arena_mark sl_arena_tell(const sl_arena *a);
+void sl_arena_rewind(sl_arena *a, sl_arena_mark m);
 
 /* A sticky error: the first error recorded wins; later ones are ignored until
 ** cleared.  msg is owned by the record.  Positions are 1-based; 0 = unknown. */

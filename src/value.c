@@ -18,6 +18,23 @@
 
 #include "hash.h"
 
+_Thread_local size_t sl_max_length = SL_MAX_LENGTH;
+
+size_t sl_max_length_set(size_t n) {
+  size_t old = sl_max_length;
+  sl_max_length = n && n < SL_MAX_LENGTH ? n : SL_MAX_LENGTH;
+  return old;
+}
+
+const char *sl_too_big_msg(void) {
+  static _Thread_local char msg[96];
+  if (sl_max_length >= SL_MAX_LENGTH) return "string or blob too big";
+  char size[32];
+  snprintf(msg, sizeof msg, "string or blob too big (over max_query_memory, %s)",
+           sl_size_text(size, (int64_t)sl_max_length));
+  return msg;
+}
+
 /* ---- storage -------------------------------------------------------------- */
 
 void sl_value_free(sl_value *v) {
@@ -1281,22 +1298,27 @@ void sl_value_not(const sl_value *a, sl_value *out) {
     sl_value_set_int(out, !t);
 }
 
-void sl_value_concat(sl_value *a, sl_value *b, sl_value *out) {
+int sl_value_concat(sl_value *a, sl_value *b, sl_value *out) {
   if (a->type == SL_NULL || b->type == SL_NULL) {
     sl_value_set_null(out);
-    return;
+    return 0;
   }
   size_t na, nb;
   const char *za = sl_value_text(a, &na);
   /* a's text may live in a->buf; render b first into its own buffer. */
   const char *zb = sl_value_text(b, &nb);
   za = sl_value_text(a, &na);
+  if (sl_too_big((uint64_t)na + nb)) {
+    sl_value_set_null(out);
+    return -1;
+  }
   char stack[256];
   char *tmp = na + nb <= sizeof stack ? stack : sl_malloc(na + nb);
   memcpy(tmp, za, na);
   memcpy(tmp + na, zb, nb);
   sl_value_set_text(out, tmp, na + nb);
   if (tmp != stack) free(tmp);
+  return 0;
 }
 
 /* ---- comparison ------------------------------------------------------------------ */

@@ -64,6 +64,27 @@ typedef enum sl_affinity {
 /* Collating sequences known to comparison. */
 typedef enum sl_coll { SL_COLL_BINARY = 0, SL_COLL_NOCASE = 1, SL_COLL_RTRIM = 2 } sl_coll;
 
+/* ---- the longest string or blob ---------------------------------------
+** A function that builds a string, blob or vector from a size it is given
+** or by concatenation checks the result's size with sl_too_big() BEFORE it
+** allocates, and fails the row ("string or blob too big", sl_result_toobig)
+** when it is over.  The limit is per thread: SL_MAX_LENGTH (SQLite's
+** SQLITE_MAX_LENGTH) unless a task set a lower one for the queries it drives
+** (min(SL_MAX_LENGTH, max_query_memory), task.c). */
+#define SL_MAX_LENGTH 1000000000
+extern _Thread_local size_t sl_max_length;
+/* 1 when a string, blob or vector of n bytes is over this thread's limit. */
+static inline int sl_too_big(uint64_t n) {
+  return n > (uint64_t)sl_max_length;
+}
+/* Set this thread's limit (at most SL_MAX_LENGTH; 0: SL_MAX_LENGTH) and
+** return the previous one, for the caller to restore. */
+size_t sl_max_length_set(size_t n);
+/* The message of a result over the limit: SQLite's "string or blob too
+** big", saying max_query_memory when that set the limit (a per-thread
+** buffer, valid until the next call on the thread). */
+const char *sl_too_big_msg(void);
+
 /* ---- life cycle ------------------------------------------------------- */
 /* A zeroed sl_value is a valid NULL. */
 #define SL_VALUE_INIT                                                                              \
@@ -202,8 +223,9 @@ void sl_value_arith(sl_arith_op op, const sl_value *a, const sl_value *b, sl_val
 void sl_value_negate(const sl_value *a, sl_value *out);
 void sl_value_bitnot(const sl_value *a, sl_value *out);
 void sl_value_not(const sl_value *a, sl_value *out);
-/* out = a || b (NULL if either is NULL). */
-void sl_value_concat(sl_value *a, sl_value *b, sl_value *out);
+/* out = a || b (NULL if either is NULL).  Returns 0, or -1 (out NULL,
+** nothing allocated) when the result would be over sl_too_big's limit. */
+int sl_value_concat(sl_value *a, sl_value *b, sl_value *out);
 
 /* Compare a and b in SQLite's sort order (NULL < INTEGER/REAL < TEXT < BLOB;
 ** numbers compared numerically, int vs real exactly; text by collation;

@@ -430,7 +430,13 @@ int sl_vm_run(sl_vm *vm, sl_value *row) {
     case OP_ShiftLeft: sl_value_arith(SL_OP_SHL, &r[op->p1], &r[op->p2], &r[op->p3]); break;
     case OP_ShiftRight: sl_value_arith(SL_OP_SHR, &r[op->p1], &r[op->p2], &r[op->p3]); break;
     /* Opcode: Concat P1 P2 P3 / r[P3] = r[P1] || r[P2]. */
-    case OP_Concat: sl_value_concat(&r[op->p1], &r[op->p2], &r[op->p3]); break;
+    case OP_Concat:
+      if (sl_value_concat(&r[op->p1], &r[op->p2], &r[op->p3])) {
+        sl_buf_reset(&vm->errmsg);
+        sl_buf_puts(&vm->errmsg, sl_too_big_msg());
+        goto abort_due_to_error;
+      }
+      break;
     /* Opcode: Negative P1 P2 / r[P2] = -r[P1]. */
     case OP_Negative:
       if (r[op->p1].type == SL_REAL)
@@ -530,7 +536,7 @@ int sl_vm_run(sl_vm *vm, sl_value *row) {
     /* Opcode: Function P1 P2 P3 P4 / r[P3] = f(r[P2] .. r[P2+P1-1]). */
     case OP_Function: {
       const sl_callsite *c = op->p4.call;
-      sl_fctx ctx = {c->func, &r[op->p3], NULL, c->coll, 0, &vm->errmsg, 0, 0, NULL};
+      sl_fctx ctx = {c->func, &r[op->p3], NULL, c->coll, 0, &vm->errmsg, 0, 0, NULL, 0};
       /* The result register may be an argument register: compute into a
       ** scratch value first only when they overlap. */
       if (op->p3 >= c->first_arg && op->p3 < c->first_arg + c->nargs) {
@@ -555,8 +561,8 @@ int sl_vm_run(sl_vm *vm, sl_value *row) {
     case OP_AggStep: {
       const sl_callsite *c = op->p4.call;
       sl_value dummy = SL_VALUE_INIT;
-      sl_fctx ctx = {c->func, &dummy, agg_state(vm, op->p3, c->func), c->coll, 0, &vm->errmsg, 0,
-                     0,       NULL};
+      sl_fctx ctx = {c->func, &dummy, agg_state(vm, op->p3, c->func), c->coll, 0, &vm->errmsg, 0, 0,
+                     NULL,    0};
       c->func->xStep(&ctx, c->nargs, call_args(vm, c));
       sl_value_free(&dummy);
       if (ctx.failed) goto abort_due_to_error;
@@ -566,7 +572,8 @@ int sl_vm_run(sl_vm *vm, sl_value *row) {
     case OP_AggFinal: {
       const sl_callsite *c = op->p4.call;
       sl_fctx ctx = {
-          c->func, &r[op->p2], agg_state(vm, op->p3, c->func), c->coll, 0, &vm->errmsg, 0, 0, NULL};
+          c->func, &r[op->p2], agg_state(vm, op->p3, c->func), c->coll, 0, &vm->errmsg, 0, 0,
+          NULL,    0};
       sl_value_set_null(&r[op->p2]);
       c->func->xFinal(&ctx);
       free(vm->aggstate[op->p3]);

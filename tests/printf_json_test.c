@@ -108,7 +108,7 @@ static const sl_func *find_func(const char *name, int argc) {
 static int call_sluice(const char *name, int argc, sl_value **argv, sl_value *out, sl_buf *err) {
   const sl_func *f = find_func(name, argc);
   if (!f) return -1;
-  sl_fctx ctx = {f, out, NULL, SL_COLL_BINARY, 0, err, 0, 0, NULL};
+  sl_fctx ctx = {f, out, NULL, SL_COLL_BINARY, 0, err, 0, 0, NULL, 0};
   sl_value_set_null(out);
   sl_buf_reset(err);
   f->xFunc(&ctx, argc, argv);

@@ -57,6 +57,9 @@ has "a boolean" "reset_state takes true or false (also on/off, yes/no, 1/0), not
 has "a path" "state_dir takes a path (text), not 5" "$(err "SET state_dir = 5")"
 has "a positive duration" "checkpoint_interval takes a duration above 0" "$(err "SET checkpoint_interval = 0")"
 has "a negative duration" "commit_interval_ms takes a duration" "$(err "SET commit_interval_ms = -1")"
+same "a size" "1:24: error: max_query_memory takes a size in bytes: a number, or text with a unit ('64kB', '256MB', '1GB'; a kB is 1024 bytes), not '12 parsecs'" \
+  "$(err "SET max_query_memory = '12 parsecs'")"
+has "a negative size" "max_query_memory takes a size in bytes" "$(err "SET max_query_memory = -1")"
 printf 'SELECT 1 AS one;\nSET batch_size =\n    2000;\n' > pos.sql
 same "position of the value" "pos.sql:3:5: error: batch_size takes an integer from 1 to 1024, not 2000" \
   "$("$sluice" run pos.sql 2>&1 >/dev/null)"
@@ -69,6 +72,13 @@ same "1.5s" 1500ms "$(setting checkpoint_interval "SET checkpoint_interval = '1.
 same "2 min" 2min "$(setting checkpoint_interval "SET checkpoint_interval = '2 min';")"
 same "a number is milliseconds" 250ms "$(setting commit_interval_ms "SET commit_interval_ms = 250;")"
 same "text milliseconds" 3s "$(setting idle_timeout_ms "SET idle_timeout_ms = '3000';")"
+same "a size: 256MB" 256MB "$(setting max_query_memory "SET max_query_memory = '256MB';")"
+same "a size: 64 MiB" 64MB "$(setting max_query_memory "SET max_query_memory = '64 MiB';")"
+same "a size: 1.5g" 1536MB "$(setting max_query_memory "SET max_query_memory = '1.5g';")"
+same "a size: bytes" 1000 "$(setting max_query_memory "SET max_query_memory = 1000;")"
+same "a size: 4096 is 4kB" 4kB "$(setting max_query_memory "SET max_query_memory = '4096';")"
+same "a size: 0, no limit" 0 "$(setting max_query_memory "SET max_query_memory = 0;")"
+same "a size: the default" 1GB "$(setting max_query_memory "SET max_query_memory = NULL;")"
 same "an integer as text" 12 "$(setting batch_size "SET batch_size = '12';")"
 same "yes" true "$(setting reset_state "SET reset_state = 'yes';")"
 same "0" false "$(setting reset_state "SET reset_state = 0;")"
@@ -81,7 +91,7 @@ same "'': none" "" "$(setting state_dir "SET state_dir = 'x'; SET state_dir = ''
 out=$("$sluice" --format csv -e "SHOW SETTINGS")
 same "SHOW SETTINGS: header" "name,value,default,description" "$(echo "$out" | head -n 1)"
 same "SHOW SETTINGS: every registered setting, unset" \
-  "batch_size checkpoint_interval commit_interval_ms idle_timeout_ms invalid_utf8 kafka.brokers load_path max_record_bytes processing.guarantee reset_state state_dir vm_trace" \
+  "batch_size checkpoint_interval commit_interval_ms idle_timeout_ms invalid_utf8 kafka.brokers load_path max_query_memory max_record_bytes processing.guarantee reset_state state_dir vm_trace" \
   "$(echo "$out" | tail -n +2 | cut -d, -f1 | tr '\n' ' ' | sed 's/ $//')"
 has "SHOW SETTINGS: values and defaults" "checkpoint_interval,5s,5s,how often" "$out"
 has "SHOW SETTINGS: no default" "state_dir,,,checkpoint queries" "$out"

@@ -122,7 +122,7 @@ static void test_inverse(void) {
     sl_value *argv[1] = {&arg};
     sl_buf msg;
     sl_buf_init(&msg);
-    sl_fctx ctx = {f, &out, state, SL_COLL_BINARY, 0, &msg, 0, 0, NULL};
+    sl_fctx ctx = {f, &out, state, SL_COLL_BINARY, 0, &msg, 0, 0, NULL, 0};
     const double xs[] = {2, 8, 4};
     for (int i = 0; i < 3; i++) {
       sl_value_set_real(&arg, xs[i]);
