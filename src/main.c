@@ -56,6 +56,7 @@ enum {
   O_RESTART_ATTEMPTS,
   O_STABLE_AFTER,
   O_DATA_DIR,
+  O_MAX_QUERY_MEMORY,
   O_ALLOW_BROKER,
   O_ALLOW_UNSAFE,
   O_SERVER_NAME,
@@ -120,6 +121,9 @@ static const opt_def opt_defs[] = {
     {"allow-broker", required_argument, O_ALLOW_BROKER, CMD(C_SERVE), 0, "HOST:PORT[,...]",
      "clients' queries may connect to these Kafka brokers or socket() hosts too (the server's "
      "own --brokers or --dev-broker always; may be repeated)"},
+    {"max-query-memory", required_argument, O_MAX_QUERY_MEMORY, ENGINE, 1, "SIZE",
+     "the most memory one query's state and values may take (SET max_query_memory; default "
+     "1GB, 0: no limit); a server's clients cannot change it"},
     {"allow-unsafe-properties", no_argument, O_ALLOW_UNSAFE, ENGINE, 1, NULL,
      "take Kafka properties that load code or run commands (plugin.library.paths, "
      "sasl.kerberos.kinit.cmd, ssl.engine.location, ssl.providers) from the owner's own "
@@ -162,6 +166,7 @@ typedef struct cli {
   const char *brokers_ok[32];
   int nbroker_ok;
   int unsafe_props;                             /* --allow-unsafe-properties */
+  const char *max_query_memory;                 /* --max-query-memory SIZE */
   unsigned char given[SL_ARRAY_SIZE(opt_defs)]; /* 1 for each option given */
   int help;
 } cli;
@@ -339,6 +344,7 @@ static int take_option(cli *c, const opt_def *o) {
     break;
   }
   case O_ALLOW_UNSAFE: c->unsafe_props = 1; break;
+  case O_MAX_QUERY_MEMORY: c->max_query_memory = optarg; break;
   case O_CONNECT:
   case O_SERVER: c->remote.url = optarg; break;
   case O_LISTEN: c->listen = optarg; break;
@@ -515,7 +521,8 @@ static sluice *open_engine(const cli *c) {
   } sets[] = {{"kafka.brokers", c->brokers},
               {"state_dir", c->state_dir},
               {"reset_state", c->reset_state ? "true" : NULL},
-              {"load_path", c->load_path}};
+              {"load_path", c->load_path},
+              {"max_query_memory", c->max_query_memory}};
   for (size_t i = 0; i < SL_ARRAY_SIZE(sets) && !err.code; i++)
     if (sets[i].text) sl_engine_set(db, sets[i].name, sets[i].text, &err);
   if (c->load_path) sl_engine_fix_setting(db, SL_SET_LOAD_PATH);

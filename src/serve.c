@@ -1974,6 +1974,9 @@ static void server_init(sl_server *s, sluice *db, const char *token, int timeout
   ** granted, and reopening the store under running queries freed it. */
   sl_engine_fix_setting(db, SL_SET_STATE_DIR);
   sl_engine_fix_setting(db, SL_SET_RESET_STATE);
+  /* nor the most memory a query may take (--max-query-memory): a client
+  ** must not lift the limit its owner chose */
+  sl_engine_fix_setting(db, SL_SET_MAX_QUERY_MEMORY);
 }
 
 /* Free what s holds once its daemons are stopped (no request runs, no

@@ -426,7 +426,8 @@ int sl_setting_set(sl_catalog *c, const char *name, const sl_value *v, sl_err *e
   if (id >= 0 && sl_setting_fixed(c, (sl_setting_id)id)) {
     static const char *const flag[SL_SET_N] = {[SL_SET_LOAD_PATH] = "--load-path",
                                                [SL_SET_STATE_DIR] = "--state-dir",
-                                               [SL_SET_RESET_STATE] = "--reset-state"};
+                                               [SL_SET_RESET_STATE] = "--reset-state",
+                                               [SL_SET_MAX_QUERY_MEMORY] = "--max-query-memory"};
     sl_err_set(err, SL_EBIND, "%s is fixed by the command line%s%s%s", registry[id].name,
                flag[id] ? " (" : "", flag[id] ? flag[id] : "", flag[id] ? ")" : "");
     return -1;

@@ -115,7 +115,16 @@ refused "a property not listed" "SELECT * FROM kafka('t', brokers => '127.0.0.1:
 refused "ssl.ca.location" "SELECT * FROM kafka('t', brokers => '127.0.0.1:1', 'ssl.ca.location' => '/etc/passwd');"
 r=$(post statements "SET state_dir = '$work/state';")
 case "$r" in "400 "*"fixed by the command line"*) ok ;; *) bad "SET state_dir: $r" ;; esac
+r=$(post statements "SET max_query_memory = 0;")
+case "$r" in "400 "*"fixed by the command line"*) ok ;; *) bad "SET max_query_memory from a client: $r" ;; esac
 nothing_left "default flags" pwned-by-plugin pwned-by-cmd written.json state x.json
+stop_server
+
+# ---- the owner's memory limit holds for clients --------------------------------
+start_server --max-query-memory 64MB && ok || bad "server with --max-query-memory"
+r=$(post query "SELECT length(printf('%.*c', 100000000, 'x')) AS n;")
+contains "a value over --max-query-memory" "string or blob too big (over max_query_memory, 64 MiB)" "$r"
+allowed "one under it" "SELECT length(printf('%.*c', 1000000, 'x')) AS n;" '"row":[1000000]'
 stop_server
 
 # ---- what flags grant --------------------------------------------------------
