@@ -271,15 +271,7 @@ int sl_run_terminate(sl_run *run, const char *id) {
     sl_lquery *q = run->queries[run->tops[i]];
     if (strcmp(q->plan->id, id)) continue;
     if (__atomic_load_n(&q->stopped, __ATOMIC_ACQUIRE)) return 1;
-    int64_t in = 0, bytes = 0;
-    for (int k = 0; k < 2; k++) {
-      sl_task *x = k ? q->task2 : q->task;
-      if (!x) continue;
-      in += __atomic_load_n(&x->stats.in, __ATOMIC_RELAXED);
-      bytes += __atomic_load_n(&x->stats.bytes_in, __ATOMIC_RELAXED);
-    }
-    __atomic_store_n(&q->in_at_stop, in, __ATOMIC_RELAXED);
-    __atomic_store_n(&q->bytes_at_stop, bytes, __ATOMIC_RELAXED);
+    sl_lquery_note_stop(q);
     __atomic_store_n(&q->stopped, 1, __ATOMIC_RELEASE);
     return 1;
   }

@@ -147,9 +147,16 @@ static void trim(const char *z, const char **s, const char **e) {
   *e = end;
 }
 
-/* Milliseconds of a duration's text ("500", "500ms", "2 s", "1.5min", "1h"),
-** or -1 when it is not one. */
-static int64_t duration_text(const char *z) {
+/* A unit of a quantity's text and what one of it is worth. */
+typedef struct unit_def {
+  const char *unit;
+  double worth;
+} unit_def;
+
+/* The number of a quantity's text ("500", "2 s", "1.5G") times the worth of
+** its unit, one of units[0..n) (case-insensitive), as an integer; max + 1
+** when over max; -1 when the text is not such a quantity. */
+static int64_t quantity_text(const char *z, const unit_def *units, size_t nunit, int64_t max) {
   const char *s, *e;
   trim(z, &s, &e);
   char *end;
@@ -159,57 +166,44 @@ static int64_t duration_text(const char *z) {
   while (end < e && *end == ' ')
     end++;
   size_t n = (size_t)(e - end);
-  static const struct {
-    const char *unit;
-    double ms;
-  } units[] = {{"", 1},           {"ms", 1},          {"s", 1000},    {"sec", 1000},
-               {"second", 1000},  {"seconds", 1000},  {"m", 60000},   {"min", 60000},
-               {"minute", 60000}, {"minutes", 60000}, {"h", 3600000}, {"hour", 3600000},
-               {"hours", 3600000}};
-  for (size_t i = 0; i < SL_ARRAY_SIZE(units); i++)
+  for (size_t i = 0; i < nunit; i++)
     if (strlen(units[i].unit) == n && !sl_strnicmp(end, units[i].unit, n)) {
-      double ms = x * units[i].ms;
-      return ms > (double)MS_MAX ? MS_MAX + 1 : (int64_t)ms;
+      double v = x * units[i].worth;
+      return v > (double)max ? max + 1 : (int64_t)v;
     }
   return -1;
+}
+
+/* Milliseconds of a duration's text ("500", "500ms", "2 s", "1.5min", "1h"),
+** or -1 when it is not one. */
+static int64_t duration_text(const char *z) {
+  static const unit_def units[] = {
+      {"", 1},           {"ms", 1},          {"s", 1000},    {"sec", 1000},
+      {"second", 1000},  {"seconds", 1000},  {"m", 60000},   {"min", 60000},
+      {"minute", 60000}, {"minutes", 60000}, {"h", 3600000}, {"hour", 3600000},
+      {"hours", 3600000}};
+  return quantity_text(z, units, SL_ARRAY_SIZE(units), MS_MAX);
 }
 
 /* Bytes of a size's text ("4096", "64kB", "256 MB", "1GiB", "1.5G"; a unit
 ** is a power of 1024 whatever its spelling, as in PostgreSQL), or -1 when it
 ** is not one (SL_SIZE_MAX + 1 when it is too large). */
 static int64_t size_text(const char *z) {
-  const char *s, *e;
-  trim(z, &s, &e);
-  char *end;
-  errno = 0;
-  double x = strtod(s, &end);
-  if (end == s || errno || !isfinite(x) || x < 0) return -1;
-  while (end < e && *end == ' ')
-    end++;
-  size_t n = (size_t)(e - end);
-  static const struct {
-    const char *unit;
-    double bytes;
-  } units[] = {{"", 1},
-               {"b", 1},
-               {"k", 1024.0},
-               {"kb", 1024.0},
-               {"kib", 1024.0},
-               {"m", 1048576.0},
-               {"mb", 1048576.0},
-               {"mib", 1048576.0},
-               {"g", 1073741824.0},
-               {"gb", 1073741824.0},
-               {"gib", 1073741824.0},
-               {"t", 1099511627776.0},
-               {"tb", 1099511627776.0},
-               {"tib", 1099511627776.0}};
-  for (size_t i = 0; i < SL_ARRAY_SIZE(units); i++)
-    if (strlen(units[i].unit) == n && !sl_strnicmp(end, units[i].unit, n)) {
-      double b = x * units[i].bytes;
-      return b > (double)SL_SIZE_MAX ? SL_SIZE_MAX + 1 : (int64_t)b;
-    }
-  return -1;
+  static const unit_def units[] = {{"", 1},
+                                   {"b", 1},
+                                   {"k", 1024.0},
+                                   {"kb", 1024.0},
+                                   {"kib", 1024.0},
+                                   {"m", 1048576.0},
+                                   {"mb", 1048576.0},
+                                   {"mib", 1048576.0},
+                                   {"g", 1073741824.0},
+                                   {"gb", 1073741824.0},
+                                   {"gib", 1073741824.0},
+                                   {"t", 1099511627776.0},
+                                   {"tb", 1099511627776.0},
+                                   {"tib", 1099511627776.0}};
+  return quantity_text(z, units, SL_ARRAY_SIZE(units), SL_SIZE_MAX);
 }
 
 /* An integer's text, whole ("12", " -3 "), into *out: 0, or -1. */

@@ -354,6 +354,18 @@ static void task_end(sl_task *t) {
   task_commit(t, SL_COMMIT_NOW);
 }
 
+void sl_lquery_note_stop(sl_lquery *q) {
+  int64_t in = 0, bytes = 0;
+  for (int k = 0; k < 2; k++) {
+    sl_task *x = k ? q->task2 : q->task;
+    if (!x) continue;
+    in += __atomic_load_n(&x->stats.in, __ATOMIC_RELAXED);
+    bytes += __atomic_load_n(&x->stats.bytes_in, __ATOMIC_RELAXED);
+  }
+  __atomic_store_n(&q->in_at_stop, in, __ATOMIC_RELAXED);
+  __atomic_store_n(&q->bytes_at_stop, bytes, __ATOMIC_RELAXED);
+}
+
 /* n with thousands separators ("812,345") into out (room for 32). */
 static const char *with_commas(char *out, int64_t n) {
   char digits[24];
@@ -389,15 +401,7 @@ static int task_over_memory(sl_task *t, sl_lquery *q) {
     free(why);
     return -1;
   }
-  int64_t in = 0, bytes = 0;
-  for (int k = 0; k < 2; k++) {
-    sl_task *x = k ? q->task2 : q->task;
-    if (!x) continue;
-    in += __atomic_load_n(&x->stats.in, __ATOMIC_RELAXED);
-    bytes += __atomic_load_n(&x->stats.bytes_in, __ATOMIC_RELAXED);
-  }
-  __atomic_store_n(&q->in_at_stop, in, __ATOMIC_RELAXED);
-  __atomic_store_n(&q->bytes_at_stop, bytes, __ATOMIC_RELAXED);
+  sl_lquery_note_stop(q);
   fprintf(stderr, "sluice: %s stopped: %s\n", id, why);
   __atomic_store_n(&q->error, why, __ATOMIC_RELEASE);
   __atomic_store_n(&q->stopped, 1, __ATOMIC_RELEASE);

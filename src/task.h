@@ -78,6 +78,9 @@ struct sl_task {
 };
 
 /* A task reading src (taken) as plan describes it. */
+/* Note q's sources' counts now (in_at_stop, bytes_at_stop): what a query
+** stopped alone (terminated, or failed by itself) shows from now on. */
+void sl_lquery_note_stop(sl_lquery *q);
 sl_task *sl_task_new(const sl_psource *plan, sl_source *src);
 void sl_task_free(sl_task *t);
 /* Load t's last checkpoint (source position and the state of every
