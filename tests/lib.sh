@@ -1,7 +1,8 @@
 # tests/lib.sh - sourced by the shell tests: a tally of checks and small
 # helpers.  ok / bad "what" count a check; check and contains compare;
 # finish NAME prints the tally and exits 0 only when nothing failed;
-# in_workdir makes and enters a scratch directory.
+# in_workdir makes and enters a scratch directory; serve_start and
+# serve_stop run a `sluice serve` on a free loopback port.
 pass=0 fail=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
@@ -30,4 +31,28 @@ in_workdir() {
 # A TCP port free on the loopback now.
 free_port() {
   /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+# serve_start ARGS...: `$sluice serve` with ARGS on a new free loopback port,
+# its stderr in serve.err (the last server's removed first, so that its
+# "listening" is not taken for this one's); sets port, url and spid; 0 once
+# it listens (10 s at most).
+serve_start() {
+  port=$(free_port)
+  url=http://127.0.0.1:$port
+  rm -f serve.err
+  "$sluice" serve --listen "127.0.0.1:$port" "$@" 2> serve.err &
+  spid=$!
+  for _ in $(seq 200); do grep -q listening serve.err 2>/dev/null && return 0; sleep 0.05; done
+  return 1
+}
+# serve_stop [SIGNAL]: end the server (TERM by default; KILL) and wait for
+# it; returns its exit status (after a clean stop, the last lines of
+# serve.err are shown when it is not 0).
+serve_stop() {
+  kill -"${1:-TERM}" "$spid"
+  wait "$spid" 2> /dev/null
+  local rc=$?
+  spid=""
+  [ "${1:-TERM}" != TERM ] || [ $rc = 0 ] || tail -n 40 serve.err
+  return $rc
 }

@@ -49,16 +49,8 @@ EOF
 cc -shared -fPIC -o evil.so evil.c || { bad "evil.so built"; finish security; }
 
 # start_server ARGS...: sluice serve on a new free port; sets url and spid.
-start_server() {
-  port=$(free_port)
-  url=http://127.0.0.1:$port
-  rm -f serve.err
-  "$sluice" serve --listen "127.0.0.1:$port" "$@" 2> serve.err &
-  spid=$!
-  for _ in $(seq 100); do grep -q listening serve.err 2>/dev/null && return 0; sleep 0.05; done
-  return 1
-}
-stop_server() { kill "$spid"; wait "$spid"; spid=""; }
+start_server() { serve_start "$@"; }
+stop_server() { serve_stop; }
 # post ENDPOINT SQL: the answer's status and body ("403 {...}").
 post() {
   curl -s -o body.out -w '%{http_code}' -X POST -H 'Content-Type: application/sql' \

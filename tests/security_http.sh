@@ -24,16 +24,8 @@ cd "$work" || exit 1
 py=/usr/bin/python3
 
 # start_server ARGS...: sluice serve on a new free port; sets port, url, spid.
-start_server() {
-  port=$(free_port)
-  url=http://127.0.0.1:$port
-  rm -f serve.err
-  "$sluice" serve --listen "127.0.0.1:$port" "$@" 2> serve.err &
-  spid=$!
-  for _ in $(seq 100); do grep -q listening serve.err 2>/dev/null && return 0; sleep 0.05; done
-  return 1
-}
-stop_server() { kill "$spid"; wait "$spid"; rc=$?; spid=""; [ $rc = 0 ] || tail -n 40 serve.err; return $rc; }
+start_server() { serve_start "$@"; }
+stop_server() { serve_stop; }
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 SQL='Content-Type: application/sql'
 # exists NAME: 200 when the server's catalog has NAME (GET /describe), else 404.

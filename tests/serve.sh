@@ -29,16 +29,8 @@ declare -a gport
 for i in 1 2 3 4; do gport[$i]=$(free_port); done
 gens=$(printf '127.0.0.1:%s,' "${gport[@]}")
 # start_server ARGS...: sluice serve on a new free port; sets url and spid.
-start_server() {
-  port=$(free_port)
-  url=http://127.0.0.1:$port
-  rm -f serve.err # the last server's "listening" must not be taken for this one's
-  "$sluice" serve --data-dir . --allow-broker "$gens" --listen "127.0.0.1:$port" "$@" 2> serve.err &
-  spid=$!
-  for _ in $(seq 100); do grep -q listening serve.err 2>/dev/null && return 0; sleep 0.05; done
-  return 1
-}
-stop_server() { kill "$spid"; wait "$spid"; rc=$?; spid=""; [ $rc = 0 ] || tail -n 40 serve.err; return $rc; }
+start_server() { serve_start --data-dir . --allow-broker "$gens" "$@"; }
+stop_server() { serve_stop; }
 post() { curl -s -H 'Content-Type: application/sql' -X POST --data-binary "$1" "$url/statements"; }
 query() { curl -s -N -H 'Content-Type: application/sql' -X POST --data-binary "$1" "$url/query"; }
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }

@@ -29,17 +29,9 @@ declare -a gport
 for i in 1 2; do gport[$i]=$(free_port); done
 gens=$(printf '127.0.0.1:%s,' "${gport[@]}")
 # start_server ARGS...: sluice serve --state-dir st on a new free port.
-start_server() {
-  port=$(free_port)
-  url=http://127.0.0.1:$port
-  rm -f serve.err
-  "$sluice" serve --data-dir . --allow-broker "$gens" --listen "127.0.0.1:$port" --state-dir st "$@" 2> serve.err &
-  spid=$!
-  for _ in $(seq 200); do grep -q listening serve.err 2>/dev/null && return 0; sleep 0.05; done
-  return 1
-}
+start_server() { serve_start --data-dir . --allow-broker "$gens" --state-dir st "$@"; }
 # stop_server SIGNAL: end the server with SIGNAL (TERM: a clean stop; KILL).
-stop_server() { kill -"$1" "$spid"; wait "$spid" 2>/dev/null; spid=""; }
+stop_server() { serve_stop "$1"; }
 post() { curl -s -H 'Content-Type: application/sql' -X POST --data-binary "$1" "$url/statements"; }
 queries() { curl -s "$url/queries"; }
 # field ID KEY: that field of query ID in GET /queries ("" if none).
