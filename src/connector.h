@@ -207,9 +207,20 @@ struct sl_sink {
   ** complete (its peer does not answer) then gives up after
   ** SL_STOP_WAIT_MS with an error instead of waiting for its peer */
   volatile int stopping;
+  /* the engine's interrupt flag (sl_options.interrupted at open), or NULL:
+  ** once it is set a flush gives up after SL_STOP_WAIT_MS as when stopping
+  ** (a query that ended by itself and is writing its last records when
+  ** Ctrl-C or SIGTERM comes) */
+  volatile sig_atomic_t *interrupted;
 };
 
 #define SL_STOP_WAIT_MS 5000
+
+/* 1 when s's flushes may give up after SL_STOP_WAIT_MS: its query is
+** stopping, or the engine was interrupted. */
+static inline int sl_sink_giving_up(const sl_sink *s) {
+  return s->stopping || (s->interrupted && *s->interrupted);
+}
 
 /* ---- dead letters (dlq.c) ------------------------------------------------- */
 /* A source's dead-letter sink: every record it rejects, written as one JSON

@@ -196,7 +196,7 @@ static int kafka_flush(sl_sink *s, sl_err *err) {
       return -1;
     }
     int64_t waited = sl_clock_ms() - t0;
-    if (s->stopping && waited >= SL_STOP_WAIT_MS) {
+    if (sl_sink_giving_up(s) && waited >= SL_STOP_WAIT_MS) {
       sl_err_set(err, SL_EIO,
                  "kafka: stopping: %d message(s) to %s not acknowledged after %lld ms (the "
                  "broker does not answer); their input is not committed and is read again at "
@@ -216,7 +216,7 @@ static int kafka_sink_save_pos(sl_sink *s, sl_buf *out, sl_err *err) {
     sl_ck_i64(out, -1);
     return 0;
   }
-  int np = sl_kafka_partition_count(k->rk, k->topic, "end offsets of ", NULL, err);
+  int np = sl_kafka_partition_count(k->rk, k->topic, "end offsets of ", k->base.interrupted, err);
   if (np < 0) return -1;
   if (k->pending > 0) {
     /* the replay has not yet come to every output the crashed run wrote:
@@ -343,9 +343,9 @@ static void kafka_sink_close(sl_sink *s) {
   if (k->rk) {
     /* stopping with a broker that does not answer: what is left is dropped
     ** (kafka_flush said so, and nothing of it was committed) */
-    if (k->base.stopping && rd_kafka_flush(k->rk, 0) == RD_KAFKA_RESP_ERR__TIMED_OUT)
+    if (sl_sink_giving_up(&k->base) && rd_kafka_flush(k->rk, 0) == RD_KAFKA_RESP_ERR__TIMED_OUT)
       rd_kafka_purge(k->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-    rd_kafka_flush(k->rk, k->base.stopping ? 1000 : 10000);
+    rd_kafka_flush(k->rk, sl_sink_giving_up(&k->base) ? 1000 : 10000);
     rd_kafka_destroy(k->rk);
   }
   pthread_mutex_destroy(&k->mu);

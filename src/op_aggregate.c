@@ -1092,7 +1092,7 @@ static const sl_op_vt aggregate_vt = {"aggregate",        aggregate_push,   aggr
                                       sl_op_pass_barrier, aggregate_finish, aggregate_free,
                                       aggregate_save,     aggregate_load};
 
-static sl_operator *aggregate_make(const void *spec, sl_err *err) {
+static sl_operator *aggregate_make(const void *spec, const sl_make_env *env, sl_err *err) {
   op_aggregate *p = sl_calloc(1, sizeof *p);
   p->base.vt = &aggregate_vt;
   p->spec = *(const sl_agg_spec *)spec;

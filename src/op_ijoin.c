@@ -343,7 +343,7 @@ static const sl_op_vt port_vt = {"interval join (right)",
                                  NULL};
 
 /* The live join; its right input is base.port. */
-static sl_operator *ijoin_make(const void *spec, sl_err *err) {
+static sl_operator *ijoin_make(const void *spec, const sl_make_env *env, sl_err *err) {
   op_ijoin *p = sl_calloc(1, sizeof *p);
   p->base.vt = &ijoin_vt;
   p->spec = *(const sl_ijoin_spec *)spec;

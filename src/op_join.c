@@ -245,7 +245,7 @@ static void index_table(op_join *p) {
 }
 
 /* The live join: t loaded (unless the plan holds its rows) and indexed. */
-static sl_operator *join_make(const void *spec, sl_err *err) {
+static sl_operator *join_make(const void *spec, const sl_make_env *env, sl_err *err) {
   const sl_join_spec *sp = spec;
   sl_table *own = NULL;
   if (!sp->table) {

@@ -277,7 +277,7 @@ static void init_batch_calls(op_project *p, const sl_project_spec *sp) {
   p->vm.bres = p->bres;
 }
 
-static sl_operator *project_make(const void *spec, sl_err *err) {
+static sl_operator *project_make(const void *spec, const sl_make_env *env, sl_err *err) {
   const sl_project_spec *sp = spec;
   op_project *p = sl_calloc(1, sizeof *p);
   p->base.vt = &project_vt;

@@ -58,7 +58,7 @@ static const sl_op_vt result_vt = {
     "result", result_push, sl_op_pass_tick, sl_op_pass_barrier, result_finish, result_free,
     NULL,     NULL};
 
-static sl_operator *result_make(const void *spec, sl_err *err) {
+static sl_operator *result_make(const void *spec, const sl_make_env *env, sl_err *err) {
   const sl_result_spec *sp = spec;
   op_result *r = sl_calloc(1, sizeof *r);
   r->base.vt = &result_vt;

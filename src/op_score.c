@@ -382,7 +382,7 @@ static void score_free(sl_operator *base) {
 static const sl_op_vt score_vt = {
     "score", score_push, sl_op_pass_tick, sl_op_pass_barrier, score_finish, score_free, NULL, NULL};
 
-static sl_operator *score_make(const void *spec, sl_err *err) {
+static sl_operator *score_make(const void *spec, const sl_make_env *env, sl_err *err) {
   const sl_score_spec *sp = spec;
   op_score *p = sl_calloc(1, sizeof *p);
   p->base.vt = &score_vt;

@@ -347,10 +347,11 @@ static const sl_op_vt sink_vt = {"sink",      sink_push, sink_tick, sink_barrier
 
 /* The live operator: opens the sink from the spec's options (a copy: an
 ** open marks the options it reads) and makes its encoder. */
-static sl_operator *sink_make(const void *spec, sl_err *err) {
+static sl_operator *sink_make(const void *spec, const sl_make_env *env, sl_err *err) {
   const sl_sink_spec *sp = spec;
   sl_options o;
   sl_options_copy(&o, &sp->opts);
+  o.interrupted = env->interrupted;
   sl_sink *sink = sp->conn->open_sink(&o, err);
   sl_options_free(&o);
   if (!sink) {
@@ -360,6 +361,7 @@ static sl_operator *sink_make(const void *spec, sl_err *err) {
     }
     return NULL;
   }
+  sink->interrupted = env->interrupted;
   int ncol = sp->ncol, key_col = sp->key_col, drop_key = sp->drop_key;
   /* the value's columns: all, or all but the key */
   const char **vnames = sl_calloc((size_t)(ncol ? ncol : 1), sizeof(char *));

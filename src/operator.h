@@ -143,12 +143,19 @@ typedef int (*sl_row_fn)(void *ud, int ncol, const char *const *names, sl_value 
 ** programs and parameters, immutable, owned by the plan) and the kind that
 ** reads it.  A run makes a live operator of each; several runs may make
 ** operators of one plan, which outlives them. */
+/* What a run tells the operators it makes (borrowed, valid during make). */
+typedef struct sl_make_env {
+  /* the engine's interrupt flag (Ctrl-C, SIGTERM), or NULL: a sink or a
+  ** table opened here may give up a wait for its peer when it is set */
+  volatile sig_atomic_t *interrupted;
+} sl_make_env;
+
 typedef struct sl_op_kind {
   const char *name;
   /* A live operator reading spec (borrowed: it must outlive the operator).
   ** This is where an operator does its I/O (a sink opens its connector, a
   ** join loads its table).  NULL with err set. */
-  sl_operator *(*make)(const void *spec, sl_err *err);
+  sl_operator *(*make)(const void *spec, const sl_make_env *env, sl_err *err);
   /* Append a description and the programs of spec, for EXPLAIN. */
   void (*explain)(const void *spec, sl_buf *out);
   void (*free_spec)(void *spec);

@@ -34,13 +34,13 @@ int sl_run_ntop(const sl_run *run) {
 /* ---- making a run ------------------------------------------------------------ */
 
 /* Query qi's live operators, chained.  0, or -1 with err set. */
-static int make_query(sl_run *run, int qi, sl_err *err) {
+static int make_query(sl_run *run, int qi, const sl_make_env *env, sl_err *err) {
   const sl_pquery *pq = run->plan->queries[qi];
   sl_lquery *q = run->queries[qi] = sl_calloc(1, sizeof *q);
   q->plan = pq;
   q->ops = sl_calloc((size_t)(pq->nops ? pq->nops : 1), sizeof(*q->ops));
   for (int k = 0; k < pq->nops; k++) {
-    sl_operator *op = pq->ops[k].kind->make(pq->ops[k].spec, err);
+    sl_operator *op = pq->ops[k].kind->make(pq->ops[k].spec, env, err);
     if (!op) return -1;
     op->stats = &q->stats;
     op->qname = pq->id;
@@ -153,9 +153,10 @@ sl_run *sl_run_new(sl_plan *plan, const sl_run_cfg *cfg, sl_err *err) {
     run->fanouts[k] = sl_op_fanout_new();
   run->queries = sl_calloc((size_t)(plan->nquery ? plan->nquery : 1), sizeof(*run->queries));
   run->tops = sl_calloc((size_t)(plan->nquery ? plan->nquery : 1), sizeof(int));
+  sl_make_env env = {cfg->interrupted};
   for (; run->nquery < plan->nquery; run->nquery++) {
     if (plan->queries[run->nquery]->top) run->tops[run->ntop++] = run->nquery;
-    if (make_query(run, run->nquery, err)) goto fail;
+    if (make_query(run, run->nquery, &env, err)) goto fail;
   }
   attach_readers(run);
   run->tasks = sl_calloc((size_t)(plan->nsource ? plan->nsource : 1), sizeof(*run->tasks));

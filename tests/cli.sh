@@ -163,5 +163,19 @@ check "SIGTERM during a Kafka source's open" yes "$stopped"
 wait $kpid
 check "its exit status" 1 $?
 
+# SIGTERM while a query that has ended writes its last records to a Kafka
+# broker that does not answer (librdkafka would retry for 5 minutes): the
+# sink gives up after 5 s, says so, and the exit status says it failed.
+"$sluice" -e "SELECT 1 AS x INTO kafka('t', brokers => '127.0.0.1:1')" > "$work/ks.err" 2>&1 &
+kpid=$!
+sleep 1
+kill -TERM $kpid
+stopped=no
+for _ in $(seq 200); do kill -0 $kpid 2>/dev/null || { stopped=yes; break; }; sleep 0.05; done
+check "SIGTERM during a Kafka sink's last flush" yes "$stopped"
+wait $kpid
+check "its exit status (sink)" 1 $?
+contains "the sink says what it dropped" "1 message(s) to t not acknowledged" "$(cat "$work/ks.err")"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

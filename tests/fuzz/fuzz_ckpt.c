@@ -53,7 +53,7 @@ static void setup(void) {
   db = fuzz_catalog_open();
   for (int i = 0; i < NQUERY; i++) {
     sl_err err = {0};
-    sl_plan_ctx ctx = {&db->cat, &db->nquery};
+    sl_plan_ctx ctx = {&db->cat, &db->nquery, NULL};
     if (sl_parse_script(&parses[i], queries[i]) || parses[i].first->kind != S_SELECT) abort();
     plans[i] = sl_plan_new(&ctx);
     if (sl_plan_query(plans[i], parses[i].first, drop_rows, NULL, &err) < 0) {
@@ -95,7 +95,8 @@ static void load_query(int q, const uint8_t *z, size_t n) {
     sl_err err = {0};
     int nops = 0, ok = 1;
     for (int k = 0; k < pq->nops && ok; k++) {
-      sl_operator *op = pq->ops[k].kind->make(pq->ops[k].spec, &err);
+      sl_make_env env = {NULL};
+      sl_operator *op = pq->ops[k].kind->make(pq->ops[k].spec, &env, &err);
       if (!op) {
         ok = 0;
         break;

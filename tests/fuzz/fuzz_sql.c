@@ -37,7 +37,7 @@ static int drop_rows(void *ud, int ncol, const char *const *names, sl_value **ro
 }
 
 static void plan_one(const sl_stmt *st) {
-  sl_plan_ctx ctx = {&db->cat, &db->nquery};
+  sl_plan_ctx ctx = {&db->cat, &db->nquery, NULL};
   sl_plan *plan = sl_plan_new(&ctx);
   sl_err err = {0};
   if (sl_plan_query(plan, st, drop_rows, NULL, &err) < 0) {
