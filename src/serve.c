@@ -122,6 +122,11 @@ typedef struct sl_server {
   /* browser safety: what a request's Host may name, the origins allowed CORS */
   struct sl_hostname *names; /* owned */
   int nnames;
+  /* listening on a wildcard address (0.0.0.0, [::]) on this port, else 0:
+  ** a Host that is an IP address with this port is the server's too (a
+  ** page of another site cannot make a browser send one: DNS rebinding
+  ** sends the attacker's name) */
+  int wild_port;
   const char *const *origins; /* borrowed from the options */
   int norigins;
   /* the connections (struct sl_conn), under cmu; the watchdog closes
@@ -924,6 +929,14 @@ static int host_allowed(const sl_server *s, const char *z, size_t n, int defport
   char host[256];
   int port;
   if (parse_hostport(z, n, host, sizeof host, &port, defport)) return 0;
+  if (s->wild_port && port == s->wild_port) {
+    unsigned char bin[sizeof(struct in6_addr)];
+    size_t hl = strlen(host);
+    char v6[256];
+    snprintf(v6, sizeof v6, "%.*s", hl > 2 ? (int)hl - 2 : 0, host + 1);
+    if (inet_pton(AF_INET, host, bin) == 1 || (host[0] == '[' && inet_pton(AF_INET6, v6, bin) == 1))
+      return 1;
+  }
   for (int i = 0; i < s->nnames; i++)
     if (!strcmp(s->names[i].host, host) && (!s->names[i].port || s->names[i].port == port))
       return 1;
@@ -1921,6 +1934,7 @@ static int allow_names(sl_server *s, const sl_serve_opts *o, const char *listen,
       continue;
     snprintf(name, sizeof name, "%s%s%s", six ? "[" : "", text, six ? "]" : "");
     add_name(s, name, p);
+    if (!strcmp(text, "0.0.0.0") || !strcmp(text, "::")) s->wild_port = p;
   }
   if (l->loopback) {
     add_name(s, "localhost", p);

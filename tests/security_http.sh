@@ -224,4 +224,18 @@ wait $cpid
 stop_server && ok || bad "clean stop (timeout)"
 kill $gpid 2> /dev/null
 gpid=""
+# On every address (a token is then required), any IP address with the
+# server's port is its own; a name is not, unless given.
+p=$(free_port)
+"$sluice" serve --listen "0.0.0.0:$p" --token tk 2> wild.err &
+wpid=$!
+for _ in $(seq 200); do grep -q listening wild.err 2>/dev/null && break; sleep 0.05; done
+auth='Authorization: Bearer tk'
+check "wildcard: 127.0.0.1" 200 "$(code -H "$auth" -H "Host: 127.0.0.1:$p" "http://127.0.0.1:$p/queries")"
+check "wildcard: another address" 200 "$(code -H "$auth" -H "Host: 192.0.2.7:$p" "http://127.0.0.1:$p/queries")"
+check "wildcard: [::1]" 200 "$(code -H "$auth" -H "Host: [::1]:$p" "http://127.0.0.1:$p/queries")"
+check "wildcard: a name" 403 "$(code -H "$auth" -H "Host: evil.example:$p" "http://127.0.0.1:$p/queries")"
+check "wildcard: another port" 403 "$(code -H "$auth" -H "Host: 192.0.2.7:1" "http://127.0.0.1:$p/queries")"
+kill $wpid
+wait $wpid
 finish security_http
