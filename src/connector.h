@@ -43,6 +43,12 @@ typedef struct sl_options {
   ** query_fp (borrowed) marks this query's outputs */
   int exactly_once;
   const char *query_fp;
+  /* Set by the runtime when a source is opened for a run: the identity of
+  ** the queries it feeds (16 hex digits of their ids and statements), the
+  ** same for the same queries on any process and different for any other
+  ** query.  A source whose input is shared among processes (a Kafka
+  ** consumer group) names its share by it; NULL when planning. */
+  const char *feeds_id;
   /* Planning (the planner opens nothing): read and check every option and
   ** fill in what the planner inspects (schema, format, fmt_opts, errors,
   ** key_col, key_implicit) exactly as a real open would, but do no I/O: open

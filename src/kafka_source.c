@@ -5,7 +5,8 @@
 ** offset => 'earliest' | 'latest' | 'committed' says where it starts.  With
 ** stop => 'end' it takes every partition itself and reads up to the end
 ** offsets seen when it opens, then ends (a bounded source); without, it
-** joins the consumer group (group => 'name', default "sluice-<topic>"),
+** joins the consumer group (group => 'name', default
+** "sluice-<topic>-<feeds_id>": the queries it feeds, so one group per query),
 ** which shares the partitions among every sluice reading with that group
 ** (rebalance()).  Without a format a record is one row of the columns key,
 ** value, topic, partition, offset, timestamp, headers; with format => 'json'
@@ -460,7 +461,10 @@ sl_source *sl_kafka_open_source(sl_options *o, sl_err *err) {
   const char *offset = sl_opt_str(o, "offset", "earliest");
   const char *stop = sl_opt_str(o, "stop", NULL);
   char group[300];
-  snprintf(group, sizeof group, "sluice-%s", topic);
+  /* each query its own group (the same query on several processes shares
+  ** one), as ksqlDB: two different queries never split a topic */
+  snprintf(group, sizeof group, "sluice-%s%s%s", topic, o->feeds_id ? "-" : "",
+           o->feeds_id ? o->feeds_id : "");
   const char *grp = sl_opt_str(o, "group", group);
   if (sl_stricmp(offset, "earliest") && sl_stricmp(offset, "latest") &&
       sl_stricmp(offset, "committed")) {
