@@ -335,41 +335,70 @@ static int dt_parse_text(const char *z, dtime *p) {
 
 /* ---- local time -------------------------------------------------------------- */
 
-/* Milliseconds to add to the UTC time p to get the local time of the
-** process's zone at that moment (localtime_r).  Outside 1971..2037, where
-** localtime_r may not know the rules, the offset of the same day and time
-** in a year of 2000..2003 with the same leap-ness is used.  Sets *fail when
-** the local time is unavailable. */
-static int64_t dt_local_offset(const dtime *p, int *fail) {
-  dtime x = *p, y;
+/* Move p, a UTC time, to the local time of the process's zone
+** (localtime_r).  Outside 1970-01-01 .. 2038-01-18, where localtime_r may
+** not know the rules, the rules of the same date and time in a year of
+** 2000..2003 with the same leap-ness are used.  An error state before the
+** call is forgotten (p then counts as 2000-01-01 00:00, as in SQLite).
+** Returns 0, or 1 when the local time is unavailable. */
+static int dt_to_local(dtime *p) {
   struct tm tm;
-  dt_compute_all(&x);
-  if (x.Y < 1971 || x.Y >= 2038) x.Y = 2000 + x.Y % 4;
-  x.s = (int)(x.s + 0.5);
-  x.tz = 0;
-  x.have_tz = 0;
-  x.have_jd = 0;
-  x.raw = 0;
-  x.have_ymd = 1;
-  x.have_hms = 1;
-  dt_compute_jd(&x);
-  time_t t = (time_t)(x.jd / 1000 - JD_UNIX_MS / 1000);
-  memset(&tm, 0, sizeof tm);
-  if (!localtime_r(&t, &tm)) {
-    *fail = 1;
-    return 0;
+  time_t t;
+  int shift = 0; /* years added to the date for localtime_r */
+  dt_compute_jd(p);
+  if (p->jd < JD_UNIX_MS || p->jd > INT64_C(213014145600000)) {
+    dtime x = *p;
+    dt_compute_all(&x);
+    shift = 2000 + x.Y % 4 - x.Y;
+    x.Y += shift;
+    x.have_jd = 0;
+    dt_compute_jd(&x);
+    t = (time_t)(x.jd / 1000 - JD_UNIX_MS / 1000);
+  } else {
+    t = (time_t)(p->jd / 1000 - JD_UNIX_MS / 1000);
   }
-  memset(&y, 0, sizeof y);
-  y.Y = tm.tm_year + 1900;
-  y.M = tm.tm_mon + 1;
-  y.D = tm.tm_mday;
-  y.h = tm.tm_hour;
-  y.m = tm.tm_min;
-  y.s = tm.tm_sec;
-  y.have_ymd = 1;
-  y.have_hms = 1;
-  dt_compute_jd(&y);
-  return y.jd - x.jd;
+  memset(&tm, 0, sizeof tm);
+  if (!localtime_r(&t, &tm)) return 1;
+  p->Y = tm.tm_year + 1900 - shift;
+  p->M = tm.tm_mon + 1;
+  p->D = tm.tm_mday;
+  p->h = tm.tm_hour;
+  p->m = tm.tm_min;
+  p->s = tm.tm_sec + (double)(p->jd % 1000) * 0.001;
+  p->have_ymd = 1;
+  p->have_hms = 1;
+  p->have_jd = 0;
+  p->raw = 0;
+  p->tz = 0;
+  p->have_tz = 0;
+  p->err = 0;
+  return 0;
+}
+
+/* Move p, a local time, to UTC: the UTC time whose local time it is, found
+** by up to four corrections of a guess.  A time given with a zone (or
+** already moved by 'utc') is left alone.  Returns 0, or 1 when the local
+** time is unavailable. */
+static int dt_to_utc(dtime *p) {
+  if (p->tz_set) return 0;
+  dt_compute_jd(p);
+  int64_t want = p->jd, guess = p->jd, off = 0;
+  int tries = 0;
+  do {
+    dtime g;
+    memset(&g, 0, sizeof g);
+    guess -= off;
+    g.jd = guess;
+    g.have_jd = 1;
+    if (dt_to_local(&g)) return 1;
+    dt_compute_jd(&g);
+    off = g.jd - want;
+  } while (off && tries++ < 3);
+  memset(p, 0, sizeof *p);
+  p->jd = guess;
+  p->have_jd = 1;
+  p->tz_set = 1;
+  return 0;
 }
 
 /* ---- modifiers --------------------------------------------------------------- */
@@ -389,7 +418,8 @@ static const struct {
 };
 
 /* Whether a raw number of seconds since 1970 lies between -4713-11-24
-** 12:00:00 and 9999-12-31 23:59:59. */
+** 12:00:00 and 9999-12-31 23:59:59 (the range 'auto' takes as Unix
+** times). */
 static int dt_unix_in_range(double s) {
   return s >= -210866760000.0 && s <= 253402300799.0;
 }
@@ -465,15 +495,16 @@ static int dt_mod_number(const char *z, dtime *p) {
   return rc;
 }
 
-/* Apply the modifier z (a C string) to p.  Returns 0 when it was applied,
-** 1 when it is unknown or does not apply (the result is then NULL). */
-static int dt_modify(const char *z, dtime *p) {
+/* Apply the modifier z (a C string), the first one when `first`, to p.
+** Returns 0 when it was applied, 1 when it is unknown or does not apply
+** (the result is then NULL). */
+static int dt_modify(const char *z, int first, dtime *p) {
   double r;
   int c = (unsigned char)z[0];
   if (c >= 'A' && c <= 'Z') c += 32;
   switch (c) {
   case 'a':
-    if (!dt_eq(z, "auto")) return 1;
+    if (!dt_eq(z, "auto") || !first) return 1;
     if (!p->raw || p->have_jd) {
       p->raw = 0;
       return 0;
@@ -482,40 +513,20 @@ static int dt_modify(const char *z, dtime *p) {
     dt_from_unix(p);
     return 0;
   case 'j':
-    if (!dt_eq(z, "julianday") || !p->have_jd || !p->raw) return 1;
+    if (!dt_eq(z, "julianday") || !first || !p->have_jd || !p->raw) return 1;
     p->raw = 0;
     return 0;
-  case 'l': {
-    if (!dt_eq(z, "localtime")) return 1;
-    int fail = 0;
-    dt_compute_jd(p);
-    int64_t off = dt_local_offset(p, &fail);
-    if (fail) return 1;
-    p->jd += off;
-    dt_clear_fields(p);
-    return 0;
-  }
+  case 'l': return dt_eq(z, "localtime") ? dt_to_local(p) : 1;
   case 'u':
     if (dt_eq(z, "unixepoch")) {
-      if (!p->raw || !dt_unix_in_range(p->s)) return 1;
+      /* only right after a number; its milliseconds of Julian day must
+      ** be in 0 .. 10000-01-01 (before the rounding) */
+      double ms = p->s * 1000.0 + 210866760000000.0;
+      if (!first || !p->raw || !(ms >= 0.0 && ms < 464269060800000.0)) return 1;
       dt_from_unix(p);
       return 0;
     }
-    if (dt_eq(z, "utc")) {
-      if (p->tz_set) return 0;
-      int fail = 0;
-      dt_compute_jd(p);
-      int64_t off1 = dt_local_offset(p, &fail);
-      if (fail) return 1;
-      p->jd -= off1;
-      dt_clear_fields(p);
-      int64_t off2 = dt_local_offset(p, &fail);
-      if (fail) return 1;
-      p->jd += off1 - off2;
-      p->tz_set = 1;
-      return 0;
-    }
-    return 1;
+    return dt_eq(z, "utc") ? dt_to_utc(p) : 1;
   case 'w': {
     if (!dt_prefix(z, "weekday ")) return 1;
     if (!dt_number(z + 8, strlen(z + 8), &r)) return 1;
@@ -593,7 +604,7 @@ static int dt_from_args(int argc, sl_value **argv, dtime *p) {
   }
   for (int i = 1; i < argc; i++) {
     const char *z = dt_arg_text(argv[i]);
-    if (!z || dt_modify(z, p)) return 1;
+    if (!z || dt_modify(z, i == 1, p)) return 1;
   }
   dt_compute_jd(p);
   if (p->err || !dt_valid_jd(p->jd)) return 1;
