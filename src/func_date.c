@@ -12,7 +12,8 @@
 **     modifiers seconds since 1970);
 **   - modifiers apply left to right: 'NNN days|hours|minutes|seconds|months|
 **     years', '[+-]HH:MM[:SS[.SSS]]', 'start of month|year|day', 'weekday
-**     N', 'unixepoch', 'julianday', 'auto', 'localtime' and 'utc';
+**     N', 'unixepoch', 'julianday', 'auto' (these three only first),
+**     'localtime' and 'utc';
 **   - strftime() knows %d %f %H %j %J %m %M %s %S %w %W %Y and %% (the
 **     others came after 3.40: a format with one of them is NULL);
 **   - anything invalid makes the result NULL.
@@ -27,6 +28,8 @@
 ** evaluated), not the statement's start as in SQLite; for that reason none
 ** of these functions is SL_FUNC_DETERMINISTIC (never constant-folded).
 ** 'localtime' and 'utc' use the process's time zone (TZ), as SQLite does.
+** One known difference: 'utc' on a time before -4713-11-24 12:00 is NULL
+** here (docs/differences.md).
 */
 #include <stdint.h>
 #include <string.h>
@@ -136,7 +139,7 @@ static void dt_clear_fields(dtime *p) {
 }
 
 /* Whether ms is a Julian day in milliseconds that the functions accept
-** (0000-... from -4713-11-24 12:00 up to 9999-12-31 23:59:59.999). */
+** (from -4713-11-24 12:00 up to 9999-12-31 23:59:59.999). */
 static int dt_valid_jd(int64_t ms) {
   return ms >= 0 && ms <= JD_MAX_MS;
 }
@@ -433,8 +436,8 @@ static void dt_from_unix(dtime *p) {
   p->raw = 0;
 }
 
-/* '[+-]HH:MM[:SS[.SSS]]' (z[0..n) is the part before the ':'): shift p by
-** that time of day.  Returns 0 on success. */
+/* The modifier z, '[+-]HH:MM[:SS[.SSS]]' (a zone may follow): shift p by
+** that time of day, forward or back.  Returns 0 on success. */
 static int dt_mod_hhmm(const char *z, dtime *p) {
   dtime t;
   const char *z2 = z;
