@@ -226,6 +226,7 @@ void sl_functab_foreach(const sl_functab *t, void (*cb)(void *ud, const sl_func 
 extern const sl_func sl_builtin_core[];   /* func_core.c: strings, math, conversion, misc */
 extern const sl_func sl_builtin_printf[]; /* func_printf.c: printf / format */
 extern const sl_func sl_builtin_json[];   /* func_json.c: JSON and VECTOR functions */
+extern const sl_func sl_builtin_date[];   /* func_date.c: date, time, datetime, strftime, ... */
 extern const sl_func
     sl_builtin_aggregate[]; /* agg_basic.c: count, sum, total, avg, min, max, group_concat */
 extern const sl_func sl_builtin_model[]; /* bind.c: predict, predict_label, ... (SL_FUNC_MODEL) */

@@ -7,7 +7,9 @@
 ** limits), reals (fractions, exponents, negative zero, huge), text (numeric
 ** looking and not, empty, spaces, UTF-8, JSON), blobs and NULL, nested to a
 ** random depth with the operators, CAST, CASE, BETWEEN, IN, LIKE/GLOB and the
-** scalar functions of the table `constructs` below.  Each is run as
+** scalar functions of the table `constructs` below, the date and time
+** functions among them (time values and modifier lists of their own: edge
+** dates, invalid texts, Julian days, Unix times).  Each is run as
 ** `SELECT <expr>` in SQLite (sqlite3_prepare/step) and in the engine under
 ** test (sluice_exec), and the results must agree:
 **   - both fail (an error at prepare or run time), or
@@ -20,7 +22,9 @@
 **
 ** Not generated, because they are undefined or deliberately different (see
 ** docs/differences.md): random()/randomblob(); empty IN lists; NUL
-** characters (char(), printf's %c); functions newer than SQLite 3.40.
+** characters (char(), printf's %c); functions newer than SQLite 3.40; the
+** time value 'now' (each engine reads its own clock).  Both engines run in
+** this process, so 'localtime' and 'utc' use the same TZ.
 **
 ** usage: difftest [--seed N] [--count N] [--engine sluice|sqlite]
 **                 [--allow-ulp] [-v] [--print]
@@ -190,12 +194,216 @@ static const char *const json_paths[] = {
     "'$'",     "'$.a'",   "'$.b'",  "'$.b[1]'",    "'$.b[#-1]'", "'$.c'",
     "'$.c.d'", "'$.c.e'", "'$[0]'", "'$[4].five'", "'$.nope'",   "'$.f'",
     "'$.big'", "'$.neg'", "'$.s'",  "'a'",         "'$[1]'",     "'$.b[9]'"};
+/* Time values for the date and time functions: valid and invalid texts,
+** edge dates, Julian day numbers and Unix times (never 'now': the two
+** engines read the clock at different moments). */
+static const char *const times[] = {"'2024-02-29'",
+                                    "'2023-02-29'",
+                                    "'2024-01-31 23:59:59'",
+                                    "'0000-01-01'",
+                                    "'9999-12-31'",
+                                    "'9999-12-31 23:59:59.999'",
+                                    "'-4713-11-24 12:00:00'",
+                                    "'-4714-11-24 12:00'",
+                                    "'-0001-03-01'",
+                                    "'1970-01-01'",
+                                    "'1969-12-31 23:59:59.5'",
+                                    "'2000-02-29T12:34'",
+                                    "'2000-02-30'",
+                                    "'2000-13-01'",
+                                    "'2000-00-10'",
+                                    "'2000-01-32'",
+                                    "'2024-06-15 24:00'",
+                                    "'2024-06-15 12:60'",
+                                    "'2024-06-15 12:30:60'",
+                                    "'2024-06-15 12:30:45.123456789'",
+                                    "'2024-06-15 12:30Z'",
+                                    "'2024-06-15 12:30:45+05:30'",
+                                    "'2024-06-15T12:30:45.5-14:00'",
+                                    "'2024-06-15 12:30 +15:00'",
+                                    "'2024-06-15 12:30z '",
+                                    "'2024-06-15  T 01:02'",
+                                    "'12:34'",
+                                    "'12:34:56.789'",
+                                    "'24:00:00'",
+                                    "'1:2'",
+                                    "'2024-6-15'",
+                                    "'24-06-15'",
+                                    "' 2024-06-15'",
+                                    "'2024-06-15 '",
+                                    "'2024-06-15x'",
+                                    "'now '",
+                                    "''",
+                                    "'abc'",
+                                    "'2460375.5'",
+                                    "' 1700000000 '",
+                                    "'1e3'",
+                                    "'1700000000.999'",
+                                    "'-1'",
+                                    "'0x10'",
+                                    "2460375.088300035",
+                                    "2460375",
+                                    "0",
+                                    "0.0",
+                                    "-0.5",
+                                    "1.5",
+                                    "5373484.49999",
+                                    "5373484.5",
+                                    "1700000000",
+                                    "1700000000.5",
+                                    "-1700000000",
+                                    "253402300799",
+                                    "253402300800",
+                                    "-210866760000",
+                                    "-210866760001",
+                                    "1e100",
+                                    "-1e100",
+                                    "1700000000000",
+                                    "9223372036854775807",
+                                    "NULL",
+                                    "X'32303234'"};
+/* Modifiers: every kind, valid and not, with odd spacing and case. */
+static const char *const modifiers[] = {"'+1 day'",
+                                        "'-1 days'",
+                                        "'+1.5 days'",
+                                        "'5 hours'",
+                                        "'-90 minutes'",
+                                        "'30 seconds'",
+                                        "'+0.001 seconds'",
+                                        "'1 month'",
+                                        "'-1 month'",
+                                        "'+13 months'",
+                                        "'-25 months'",
+                                        "'1.5 months'",
+                                        "'+1 year'",
+                                        "'-1.25 years'",
+                                        "'+10000 years'",
+                                        "'-5373485 days'",
+                                        "'+1 DAYS'",
+                                        "'1  day'",
+                                        "'+1 fortnight'",
+                                        "'1day'",
+                                        "'+1 days '",
+                                        "' +1 day'",
+                                        "'+01:30'",
+                                        "'-01:30:10.5'",
+                                        "'+24:00'",
+                                        "'-23:59:59.999'",
+                                        "'+1:30'",
+                                        "'+01:30Z'",
+                                        "'+01:30-02:00'",
+                                        "'start of month'",
+                                        "'start of year'",
+                                        "'start of day'",
+                                        "'START OF DAY'",
+                                        "'start of week'",
+                                        "'start of  day'",
+                                        "'weekday 0'",
+                                        "'weekday 3'",
+                                        "'weekday 6'",
+                                        "'weekday 7'",
+                                        "'weekday 1.5'",
+                                        "'weekday -1'",
+                                        "'weekday  2 '",
+                                        "'unixepoch'",
+                                        "'UnixEpoch'",
+                                        "'julianday'",
+                                        "'auto'",
+                                        "'localtime'",
+                                        "'utc'",
+                                        "'subsec'",
+                                        "'subsecond'",
+                                        "'+0001-02-03 04:05:06'",
+                                        "''",
+                                        "'now'",
+                                        "1",
+                                        "NULL"};
+/* strftime formats, with the conversions of 3.40 and later ones. */
+static const char *const time_formats[] = {"'%Y-%m-%d %H:%M:%S'",
+                                           "'%d %f %H %j %J %m %M %s %S %w %W %Y %%'",
+                                           "'%J'",
+                                           "'%s'",
+                                           "'%f'",
+                                           "'%W %j %w'",
+                                           "'x%%y'",
+                                           "'%'",
+                                           "'abc'",
+                                           "''",
+                                           "'%e'",
+                                           "'%F'",
+                                           "'%T'",
+                                           "'%u %V %G'",
+                                           "'%Q'",
+                                           "'%Y%m%d%H%M%S'"};
 static const char *const blobs[] = {"X''", "X'41'", "X'616263'", "X'3132'", "X'C3A9'"};
 static const char *const formats[] = {
     "'%d'",    "'%5d|%-5d|'", "'%05d'",   "'%+d'",  "'%s'", "'%10s|%-10s|'", "'%.2s'",
     "'%x'",    "'%X'",        "'%o'",     "'%%'",   "'%q'", "'%Q'",          "'%w'",
     "'%f'",    "'%.2f'",      "'%10.4f'", "'%.0f'", "'%e'", "'%.3e'",        "'%g'",
     "'%.10g'", "'%!.3g'",     "'%,d'",    "'%i'",   "'%u'", "'%lld'",        "'abc'"};
+
+static void gen(buf *b, int depth);
+
+/* Append a random date text to b: fields in and out of range, with or
+** without a time, fractional seconds and a zone. */
+static void date_text(buf *b) {
+  char tmp[96];
+  int n = 0;
+  static const int years[] = {0, 1, 1969, 1970, 1999, 2000, 2024, 2037, 2038, 2100, 9999};
+  int y = pick(3) ? years[pick(COUNT(years))] : pick(10000);
+  n += snprintf(tmp + n, sizeof tmp - (size_t)n, "'%s%04d-%02d-%02d", pick(12) ? "" : "-", y,
+                pick(14), pick(33));
+  if (pick(4)) {
+    n += snprintf(tmp + n, sizeof tmp - (size_t)n, "%s%02d:%02d", pick(3) ? " " : "T", pick(26),
+                  pick(61));
+    if (pick(2)) n += snprintf(tmp + n, sizeof tmp - (size_t)n, ":%02d", pick(61));
+    if (pick(3) == 0) n += snprintf(tmp + n, sizeof tmp - (size_t)n, ".%d", pick(100000));
+    if (pick(4) == 0)
+      n += snprintf(tmp + n, sizeof tmp - (size_t)n, pick(3) ? "%c%02d:%02d" : "Z", "+-"[pick(2)],
+                    pick(16), pick(61));
+  }
+  snprintf(tmp + n, sizeof tmp - (size_t)n, "'");
+  put(b, tmp);
+}
+
+/* Append a random time value to b: a listed one, a random date text, a
+** random Julian day or Unix time, or (rarely) any expression. */
+static void time_value(buf *b, int depth) {
+  char tmp[64];
+  switch (pick(8)) {
+  case 0:
+  case 1:
+  case 2: put(b, times[pick(COUNT(times))]); break;
+  case 3:
+  case 4: date_text(b); break;
+  case 5:
+    snprintf(tmp, sizeof tmp, "%.9f", (double)(int64_t)(rnd() % 5400000000000) / 1000.0 - 10000);
+    put(b, tmp);
+    break;
+  case 6:
+    snprintf(tmp, sizeof tmp, "%lld", (long long)(rnd() % 400000000000) - 200000000000);
+    put(b, tmp);
+    break;
+  default: gen(b, depth); break;
+  }
+}
+
+/* Append nmod random modifiers, each after ", ". */
+static void modifier_list(buf *b, int nmod, int depth) {
+  char tmp[64];
+  for (int i = 0; i < nmod; i++) {
+    put(b, ", ");
+    switch (pick(10)) {
+    case 0:
+      snprintf(tmp, sizeof tmp, "'%+.3f %s'", (double)(pick(2000001) - 1000000) / (1 + pick(1000)),
+               (const char *[]){"days", "hours", "minutes", "seconds", "months", "years"}[pick(6)]);
+      put(b, tmp);
+      break;
+    case 1: gen(b, depth); break;
+    default: put(b, modifiers[pick(COUNT(modifiers))]); break;
+    }
+  }
+}
 
 /* Append a random literal to b. */
 static void leaf(buf *b) {
@@ -243,7 +451,9 @@ enum kind {
   K_ESCAPE,  /* (x LIKE y ESCAPE '!') */
   K_PRINTF,  /* name(format, x, ...) */
   K_JSON,    /* json_extract(doc, path) */
-  K_JSONOP   /* (doc OP path) */
+  K_JSONOP,  /* (doc OP path) */
+  K_DATE,    /* name(time, modifier, ...) with minarg..maxarg modifiers */
+  K_STRFTIME /* strftime(format, time, modifier, ...) */
 };
 
 /* One generated construct: its name in reports, how to write it, and how
@@ -350,6 +560,12 @@ static construct constructs[] = {
     {"json_extract", K_JSON, "json_extract", 0, 0, 0},
     {"->", K_JSONOP, " -> ", 0, 0, 0},
     {"->>", K_JSONOP, " ->> ", 0, 0, 0},
+    {"date", K_DATE, "date", 0, 3, 0},
+    {"time", K_DATE, "time", 0, 3, 0},
+    {"datetime", K_DATE, "datetime", 0, 3, 0},
+    {"julianday", K_DATE, "julianday", 0, 3, 0},
+    {"unixepoch", K_DATE, "unixepoch", 0, 3, 0},
+    {"strftime", K_STRFTIME, "strftime", 0, 3, 0},
 };
 
 static void gen(buf *b, int depth);
@@ -466,6 +682,16 @@ static void gen(buf *b, int depth) {
       put(b, json_paths[pick(COUNT(json_paths))]);
     else
       gen(b, d);
+    put(b, ")");
+    break;
+  case K_DATE:
+  case K_STRFTIME:
+    put(b, c->text);
+    put(b, "(");
+    if (c->kind == K_STRFTIME)
+      put(b, pick(6) ? time_formats[pick(COUNT(time_formats))] : "'%d'"), put(b, ", ");
+    time_value(b, d);
+    modifier_list(b, c->minarg + pick(c->maxarg - c->minarg + 1), d);
     put(b, ")");
     break;
   }

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# difftest.sh - the differential test of `make check`: 2 x 10,000 random
+# difftest.sh - the differential test of `make check`: 3 x 10,000 random
 # expressions evaluated by sluice and by the sqlite3 library, compared by
 # type and value (tests/difftest.c).  Fails on any mismatch; a run is
-# reproduced by `tests/difftest --seed N --count 10000` (add -v for all).
+# reproduced by `TZ=... tests/difftest --seed N --count 10000` (add -v for
+# all).  The date and time functions read the process's time zone
+# ('localtime', 'utc'): two runs in UTC, one in a zone with summer time.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${top_builddir:-$here/..}/tests/difftest
@@ -12,6 +14,7 @@ if [ ! -x "$bin" ]; then
 fi
 status=0
 for seed in 1 2; do
-  "$bin" --count 10000 --seed $seed || status=1
+  TZ=UTC "$bin" --count 10000 --seed $seed || status=1
 done
+TZ=America/New_York "$bin" --count 10000 --seed 7 || status=1
 exit $status

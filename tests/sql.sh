@@ -16,6 +16,8 @@ fi
 top_srcdir=$(cd "$top" && pwd)
 top_builddir=$(cd "${top_builddir:-$here/..}" && pwd)
 export top_srcdir top_builddir
+# datetime.slt's expected values were taken in UTC ('localtime', 'utc')
+export TZ=UTC
 cd "$top" || exit 99
 files=$(find tests/sql -name '*.slt' | LC_ALL=C sort)
 [ -n "$files" ] || { echo "sql.sh: no .slt files in tests/sql"; exit 99; }
