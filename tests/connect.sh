@@ -117,6 +117,7 @@ kill "$spid"; wait "$spid" && ok || bad "clean stop"; spid=""
 
 # serve_on HOST:PORT: a server there; 0 once it listens (serve.err tells).
 serve_on() {
+  rm -f serve.err # made by the background child: the last server's "listening" must not count
   "$sluice" serve --data-dir . --listen "$1" 2> serve.err &
   spid=$!
   for _ in $(seq 100); do grep -q listening serve.err 2>/dev/null && return 0; sleep 0.05; done

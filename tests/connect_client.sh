@@ -34,6 +34,7 @@ start_fake() {
   port=$(free_port)
   url=http://127.0.0.1:$port
   : > requests.log
+  rm -f fake.out # made by the background child: the last server's "listening" must not count
   "$py" "$here/fake_query_server.py" "$port" requests.log "$@" > fake.out 2>&1 &
   fpid=$!
   for _ in $(seq 100); do grep -q listening fake.out 2>/dev/null && return 0; sleep 0.05; done
