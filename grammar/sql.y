@@ -283,7 +283,7 @@ filter(F) ::= FILTER LP WHERE expr(X) RP. { F = X; }
 
 expr(A) ::= INTERVAL(I) term(X) nm(U). { A = sl_expr_interval(pParse, X, &U, &I); }
 
-expr(A) ::= expr(X) AND expr(Y). { A = sl_expr_binary(pParse, E_AND, TK_AND, X, Y); }
+expr(A) ::= expr(X) AND expr(Y). { A = sl_expr_and(pParse, X, Y); }
 expr(A) ::= expr(X) OR expr(Y). { A = sl_expr_binary(pParse, E_OR, TK_OR, X, Y); }
 expr(A) ::= expr(X) LT|GT|GE|LE(O) expr(Y). { A = sl_expr_binary(pParse, E_BINARY, @O, X, Y); }
 expr(A) ::= expr(X) EQ|NE(O) expr(Y). { A = sl_expr_binary(pParse, E_BINARY, @O, X, Y); }

@@ -78,6 +78,17 @@ sl_expr *sl_expr_binary(sl_parse *p, int kind, int op, sl_expr *l, sl_expr *r) {
   return e;
 }
 
+sl_expr *sl_expr_and(sl_parse *p, sl_expr *l, sl_expr *r) {
+  if (!((l->kind == E_INT && l->i == 0 && l->op != TK_FALSE) ||
+        (r->kind == E_INT && r->i == 0 && r->op != TK_FALSE)))
+    return sl_expr_binary(p, E_AND, TK_AND, l, r);
+  sl_expr *e = sl_expr_new(p, E_INT, NULL); /* the two sides stay in the arena, unused */
+  e->line = l->line;
+  e->pos_col = l->pos_col;
+  sl_expr_span(p, e, l->span, span_end(r)); /* the column is named by the whole text */
+  return e;
+}
+
 sl_expr *sl_expr_unary(sl_parse *p, int op, sl_expr *x, const sl_token *at) {
   /* -9223372036854775808 is the one integer literal that only fits negated. */
   if (op == TK_MINUS && x->kind == E_REAL && x->op == TK_INTEGER && x->n == 1) {
@@ -108,6 +119,7 @@ sl_expr *sl_expr_literal(sl_parse *p, int tk, const sl_token *t) {
   case TK_FALSE:
     e = sl_expr_new(p, E_INT, t);
     e->i = tk == TK_TRUE;
+    e->op = tk; /* a keyword, not a literal 0 or 1 (sl_expr_and) */
     return e;
   case TK_STRING:
     e = sl_expr_new(p, E_STRING, t);

@@ -182,6 +182,11 @@ void sl_parse_free(sl_parse *p);
 sl_expr *sl_expr_new(sl_parse *p, int kind, const sl_token *at);
 sl_expr *sl_expr_binary(sl_parse *p, int kind, int op, sl_expr *l, sl_expr *r);
 sl_expr *sl_expr_unary(sl_parse *p, int op, sl_expr *e, const sl_token *at);
+/* l AND r; as SQLite's parser does, the integer 0 when either side is an
+** integer literal 0 (not the keyword FALSE, which SQLite resolves later):
+** the other side is then never evaluated, its errors and calls do not
+** happen. */
+sl_expr *sl_expr_and(sl_parse *p, sl_expr *l, sl_expr *r);
 sl_expr *sl_expr_literal(sl_parse *p, int tk, const sl_token *t);
 sl_expr *sl_expr_column(sl_parse *p, const sl_token *tab, const sl_token *name);
 sl_expr *sl_expr_call(sl_parse *p, const sl_token *name, sl_exprlist *args, int distinct, int star);
