@@ -4,7 +4,7 @@
 # type and value (tests/difftest.c).  Fails on any mismatch; a run is
 # reproduced by `TZ=... tests/difftest --seed N --count 10000` (add -v for
 # all).  The date and time functions read the process's time zone
-# ('localtime', 'utc'): two runs in UTC, one in a zone with summer time.
+# ('localtime', 'utc'): three runs in UTC, one in a zone with summer time.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${top_builddir:-$here/..}/tests/difftest
