@@ -125,9 +125,12 @@ static void part1(void) {
 }
 
 static void part2(void) {
-  char top[] = "/tmp/auth_test.XXXXXX";
-  CHECK(mkdtemp(top) != NULL, "mkdtemp");
-  char data[128], outside[128], link[128], p[256];
+  /* a directory of its own below the working directory (the build tree) */
+  char cwd[512], top[600];
+  CHECK(getcwd(cwd, sizeof cwd) != NULL, "getcwd");
+  snprintf(top, sizeof top, "%s/auth_test.%ld", cwd, (long)getpid());
+  CHECK(mkdir(top, 0700) == 0, "mkdir %s", top);
+  char data[640], outside[640], link[640], p[1024];
   snprintf(data, sizeof data, "%s/data", top);
   snprintf(outside, sizeof outside, "%s/secret", top);
   snprintf(link, sizeof link, "%s/data/link", top);
