@@ -91,3 +91,21 @@ int sl_host_port(const char *z, size_t n, char *out, size_t cap) {
   if (!colon || (bracket && colon < bracket)) strcat(out, ":9092");
   return out[0] == ':' ? -1 : 0;
 }
+
+int sl_host_list_each(const char *list, int (*fn)(void *ud, const char *hostport, sl_err *err),
+                      void *ud, sl_err *err) {
+  for (const char *p = list; *p;) {
+    while (*p == ',' || *p == ' ')
+      p++;
+    size_t n = strcspn(p, ", ");
+    if (!n) break;
+    char hp[300];
+    if (sl_host_port(p, n, hp, sizeof hp)) {
+      sl_err_set(err, SL_EBIND, "'%.*s' is not HOST:PORT", (int)n, p);
+      return -1;
+    }
+    if (fn(ud, hp, err)) return -1;
+    p += n;
+  }
+  return 0;
+}

@@ -51,4 +51,11 @@ char *sl_path_resolve(const char *path);
 ** 0, or -1 when z is not such an entry. */
 int sl_host_port(const char *z, size_t n, char *out, size_t cap);
 
+/* Call fn(ud, hostport, err) for each entry of a broker list ("a:1, b",
+** comma or space separated) as sl_host_port makes it, in order, until fn
+** returns non-zero.  0, or -1 with err set: an entry that is not
+** HOST:PORT ("'x' is not HOST:PORT"), or what fn set. */
+int sl_host_list_each(const char *list, int (*fn)(void *ud, const char *hostport, sl_err *err),
+                      void *ud, sl_err *err);
+
 #endif /* SLUICE_AUTH_H */

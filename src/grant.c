@@ -37,22 +37,17 @@ int sl_grant_dir(sl_grant *g, const char *dir, sl_err *err) {
   return 0;
 }
 
-int sl_grant_hosts(sl_grant *g, const char *list, sl_err *err) {
-  for (const char *p = list; *p;) {
-    while (*p == ',' || *p == ' ')
-      p++;
-    size_t n = strcspn(p, ", ");
-    if (!n) break;
-    char hp[300];
-    if (sl_host_port(p, n, hp, sizeof hp)) {
-      sl_err_set(err, SL_EBIND, "'%.*s' is not HOST:PORT", (int)n, p);
-      return -1;
-    }
-    g->hosts = sl_realloc(g->hosts, sizeof(*g->hosts) * (size_t)(g->nhost + 1));
-    g->hosts[g->nhost++] = sl_strdup(hp);
-    p += n;
-  }
+/* sl_host_list_each's callback: add hostport to the grant ud. */
+static int add_host(void *ud, const char *hostport, sl_err *err) {
+  (void)err;
+  sl_grant *g = ud;
+  g->hosts = sl_realloc(g->hosts, sizeof(*g->hosts) * (size_t)(g->nhost + 1));
+  g->hosts[g->nhost++] = sl_strdup(hostport);
   return 0;
+}
+
+int sl_grant_hosts(sl_grant *g, const char *list, sl_err *err) {
+  return sl_host_list_each(list, add_host, g, err);
 }
 
 /* 1 when path resolves to a granted directory or below one. */

@@ -129,24 +129,16 @@ static int prop_kind(const char *name) {
   return -1;
 }
 
+/* sl_host_list_each's callback: ask the options ud for a connection to
+** hostport. */
+static int authorize_broker(void *ud, const char *hostport, sl_err *err) {
+  return sl_opt_authorize(ud, SLUICE_AUTH_CONNECT, hostport, err);
+}
+
 /* Ask for a connection to each broker of list ("host:port,host:port", a
 ** "proto://" prefix allowed, 9092 when no port): 0, or -1 with err set. */
 static int authorize_brokers(sl_options *o, const char *list, sl_err *err) {
-  for (const char *p = list; *p;) {
-    while (*p == ',' || *p == ' ')
-      p++;
-    size_t n = strcspn(p, ", ");
-    if (!n) break;
-    char target[300];
-    if (sl_host_port(p, n, target, sizeof target)) {
-      sl_err_set(err, SL_EBIND, "%s(): '%.*s' is not a broker (HOST:PORT)", o->fn ? o->fn : "kafka",
-                 (int)n, p);
-      return -1;
-    }
-    if (sl_opt_authorize(o, SLUICE_AUTH_CONNECT, target, err)) return -1;
-    p += n;
-  }
-  return 0;
+  return sl_host_list_each(list, authorize_broker, o, err);
 }
 
 /* Ask for property opt (name and value) as its class says.  0, or -1 with
