@@ -150,32 +150,29 @@ for src in "stdin()" "file('/dev/stdin', format => 'raw')"; do
   rm -f "$work/quiet.out"
 done
 
+# sigterm_stops NAME SECONDS SQL: sluice -e SQL gets SIGTERM after a second
+# and must end within SECONDS, with exit status 1; its stderr in $work/term.err.
+sigterm_stops() {
+  "$sluice" -e "$3" > "$work/term.err" 2>&1 &
+  local kpid=$! stopped=no
+  sleep 1
+  kill -TERM $kpid
+  for _ in $(seq $(($2 * 20))); do kill -0 $kpid 2>/dev/null || { stopped=yes; break; }; sleep 0.05; done
+  check "SIGTERM during $1" yes "$stopped"
+  wait $kpid
+  check "its exit status ($1)" 1 $?
+}
+
 # SIGTERM while a Kafka source waits for an unreachable broker's metadata
 # (10 s) ends the wait: the metadata is asked half a second at a time.
-"$sluice" -e "SELECT value FROM kafka('t', brokers => '127.0.0.1:1') INTO file('$work/k.out', format => 'raw')" \
-  > "$work/k.err" 2>&1 &
-kpid=$!
-sleep 1
-kill -TERM $kpid
-stopped=no
-for _ in $(seq 60); do kill -0 $kpid 2>/dev/null || { stopped=yes; break; }; sleep 0.05; done
-check "SIGTERM during a Kafka source's open" yes "$stopped"
-wait $kpid
-check "its exit status" 1 $?
+sigterm_stops "a Kafka source's open" 3 \
+  "SELECT value FROM kafka('t', brokers => '127.0.0.1:1') INTO file('$work/k.out', format => 'raw')"
 
 # SIGTERM while a query that has ended writes its last records to a Kafka
 # broker that does not answer (librdkafka would retry for 5 minutes): the
 # sink gives up after 5 s, says so, and the exit status says it failed.
-"$sluice" -e "SELECT 1 AS x INTO kafka('t', brokers => '127.0.0.1:1')" > "$work/ks.err" 2>&1 &
-kpid=$!
-sleep 1
-kill -TERM $kpid
-stopped=no
-for _ in $(seq 200); do kill -0 $kpid 2>/dev/null || { stopped=yes; break; }; sleep 0.05; done
-check "SIGTERM during a Kafka sink's last flush" yes "$stopped"
-wait $kpid
-check "its exit status (sink)" 1 $?
-contains "the sink says what it dropped" "1 message(s) to t not acknowledged" "$(cat "$work/ks.err")"
+sigterm_stops "a Kafka sink's last flush" 10 "SELECT 1 AS x INTO kafka('t', brokers => '127.0.0.1:1')"
+contains "the sink says what it dropped" "1 message(s) to t not acknowledged" "$(cat "$work/term.err")"
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
