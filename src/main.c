@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -634,7 +635,16 @@ static int cmd_serve(cli *c) {
 ** lines on standard input are fault injection commands (tests drive them). */
 static int cmd_broker(cli *c) {
   sl_err err = {0};
+  /* SIGINT and SIGTERM are blocked while the broker's threads start, which
+  ** inherit the mask: the signals then always come to this thread, whose
+  ** sigsuspend below would sleep on if another thread took them */
+  sigset_t stops, before;
+  sigemptyset(&stops);
+  sigaddset(&stops, SIGINT);
+  sigaddset(&stops, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stops, &before);
   const char *boot = dev_broker_up(c->port, c->topics, &err);
+  pthread_sigmask(SIG_SETMASK, &before, NULL);
   if (!boot) {
     fprintf(stderr, "sluice: %s\n", err.msg);
     sl_err_clear(&err);
