@@ -12,11 +12,16 @@ packages=(
   build-essential autoconf automake libtool pkg-config lemon
   librdkafka-dev libcjson-dev libopenblas-dev libsqlite3-dev libedit-dev
   libmicrohttpd-dev libcurl4-openssl-dev
+  # formats and sinks: Protobuf, Avro, PostgreSQL
+  libprotobuf-c-dev libavro-dev libpq-dev
   # the fuzz targets (tests/fuzz.sh): clang and its libFuzzer runtime
   clang libclang-rt-dev
   # tests (the sqlite3 oracle, script(1) for the shell test, a Prometheus text parser), benchmarks (sqlite3 and
   # Python peers, hyperfine) and formatting
   sqlite3 bsdutils curl python3-prometheus-client python3-numpy python3-sklearn python3-xgboost hyperfine clang-format
+  # the other side of the format and sink tests: protoc and Python's protobuf, Python's avro,
+  # a PostgreSQL server and psql; the console's browser test: Debian's chromium
+  protobuf-compiler python3-protobuf python3-avro postgresql postgresql-client chromium
   # demo: Kafka clients on the other side of the pipeline
   python3-kafka kcat
 )
