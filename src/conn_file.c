@@ -242,8 +242,7 @@ static int file_load_pos(sl_source *s, const void *z, size_t n, sl_err *err) {
 static void file_close(sl_source *s) {
   file_source *f = (file_source *)s;
   if (f->own_fd && f->fd >= 0) close(f->fd);
-  sl_schema_free(&s->schema);
-  free(s->errors);
+  sl_source_fini(s);
   free(f->buf);
   free(f->path);
   free(f);
@@ -556,6 +555,7 @@ static int file_flush(sl_sink *s, sl_err *err) {
 static void file_sink_close(sl_sink *s) {
   file_sink *f = (file_sink *)s;
   if (f->own_fd && f->fd >= 0) close(f->fd);
+  sl_sink_fini(s);
   free(f->path);
   free(f);
 }

@@ -172,8 +172,7 @@ static void socket_position(sl_source *base, const sl_record *rec, sl_buf *out) 
 static void socket_close(sl_source *base) {
   socket_source *s = (socket_source *)base;
   if (s->fd >= 0) close(s->fd);
-  sl_schema_free(&base->schema);
-  free(base->errors);
+  sl_source_fini(base);
   free(s->buf);
   free(s->addr);
   free(s->host);

@@ -87,8 +87,7 @@ static void sqlite_close(sl_source *s) {
   sqlite3_finalize(q->st);
   sqlite3_close(q->db);
   sl_arena_free(&q->arena);
-  sl_schema_free(&s->schema);
-  free(s->errors);
+  sl_source_fini(s);
   free(q->name);
   free(q);
 }

@@ -60,7 +60,7 @@ static void table_close(sl_source *s) {
     sl_value_free(&t->rows[i]);
   free(t->rows);
   free(t->name);
-  sl_schema_free(&s->schema);
+  sl_source_fini(s);
   free(s);
 }
 

@@ -278,9 +278,27 @@ int sl_source_init_format(sl_source *s, sl_options *opts, const char *dflt, sl_e
     return -1;
   }
   s->errors = sl_strdup(errors);
+  if (s->format->configure && s->format->configure(&s->fmt_opts, opts, &s->schema, err)) return -1;
   return 0;
 }
 
 int sl_sink_init_format(sl_sink *s, sl_options *opts, const char *dflt, sl_err *err) {
-  return format_options(opts, dflt, &s->format, &s->fmt_opts, err);
+  if (format_options(opts, dflt, &s->format, &s->fmt_opts, err)) return -1;
+  if (s->format->configure && s->format->configure(&s->fmt_opts, opts, NULL, err)) return -1;
+  return 0;
+}
+
+void sl_source_fini(sl_source *s) {
+  sl_schema_free(&s->schema);
+  free(s->errors);
+  s->errors = NULL;
+  if (s->fmt_opts.ctx && s->format && s->format->ctx_free) s->format->ctx_free(s->fmt_opts.ctx);
+  s->fmt_opts.ctx = NULL;
+}
+
+void sl_sink_fini(sl_sink *s) {
+  free(s->key_col);
+  s->key_col = NULL;
+  if (s->fmt_opts.ctx && s->format && s->format->ctx_free) s->format->ctx_free(s->fmt_opts.ctx);
+  s->fmt_opts.ctx = NULL;
 }

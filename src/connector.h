@@ -258,9 +258,15 @@ typedef struct sl_connector {
 const sl_connector *sl_connector_find(const char *name, size_t n);
 
 /* Shared by connectors: read `format`, `header`, `delimiter`, `columns` and
-** `errors` options into the source/sink fields (default format: dflt). */
+** `errors` options into the source/sink fields (default format: dflt), then
+** hand the format its own options (sl_format.configure). */
 int sl_source_init_format(sl_source *s, sl_options *opts, const char *dflt, sl_err *err);
 int sl_sink_init_format(sl_sink *s, sl_options *opts, const char *dflt, sl_err *err);
+/* Free what the base of a source (schema, errors, the format's ctx) or of a
+** sink (key_col, the format's ctx) owns; a connector's close calls it
+** before it frees its own struct. */
+void sl_source_fini(sl_source *s);
+void sl_sink_fini(sl_sink *s);
 
 /* conn_table.c: a source over a copy of a table's rows as they are now, or
 ** (t == NULL) over one empty row, which is what a SELECT without FROM

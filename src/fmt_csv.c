@@ -222,6 +222,14 @@ static void csv_encoder_free(sl_encoder *ee) {
   free(e);
 }
 
-const sl_format sl_fmt_csv = {"csv",      csv_frame,        csv_decoder_new,
-                              csv_decode, csv_decoder_free, csv_encoder_new,
-                              csv_begin,  csv_encode,       csv_encoder_free};
+const sl_format sl_fmt_csv = {"csv",
+                              csv_frame,
+                              csv_decoder_new,
+                              csv_decode,
+                              csv_decoder_free,
+                              csv_encoder_new,
+                              csv_begin,
+                              csv_encode,
+                              csv_encoder_free,
+                              NULL,
+                              NULL};

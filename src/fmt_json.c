@@ -330,6 +330,14 @@ static void json_encoder_free(sl_encoder *ee) {
   free(e);
 }
 
-const sl_format sl_fmt_json = {"json",      sl_frame_line,     json_decoder_new,
-                               json_decode, json_decoder_free, json_encoder_new,
-                               NULL,        json_encode,       json_encoder_free};
+const sl_format sl_fmt_json = {"json",
+                               sl_frame_line,
+                               json_decoder_new,
+                               json_decode,
+                               json_decoder_free,
+                               json_encoder_new,
+                               NULL,
+                               json_encode,
+                               json_encoder_free,
+                               NULL,
+                               NULL};

@@ -22,6 +22,8 @@
 
 #include "value.h"
 
+struct sl_options; /* connector.h */
+
 /* A column of a schema. */
 typedef struct sl_column {
   char *name;      /* owned; as declared or as first referenced */
@@ -63,6 +65,11 @@ typedef struct sl_fmt_opts {
   ** (1); records that are not UTF-8 themselves never reach a decoder (the
   ** task repairs or rejects them first) */
   int utf8_reject;
+  /* what the format's configure() made of its own options (a compiled schema),
+  ** owned by the source or sink that holds these options and freed by
+  ** sl_source_fini / sl_sink_fini through the format's ctx_free; NULL for
+  ** formats without configure.  Copies of the options borrow it. */
+  void *ctx;
 } sl_fmt_opts;
 
 /* frame(): at eof, what is left cannot be a record (an unclosed quote). */
@@ -100,6 +107,17 @@ typedef struct sl_format {
   /* Append one row as one record, without the record terminator. */
   void (*encode)(sl_encoder *e, sl_value *row, sl_buf *out);
   void (*encoder_free)(sl_encoder *e);
+
+  /* Optional (NULL: the format has no options of its own).  Called once
+  ** when a source or sink is opened, after the common options: read the
+  ** format's own options from opts (sl_opt_find marks them used; files they
+  ** name are asked for with sl_opt_authorize first), compile what they say
+  ** into fo->ctx, and for a source (schema != NULL) add the columns the
+  ** format's schema defines when none were declared (a declared list is
+  ** checked against it instead).  0, or -1 with err set (fo->ctx then NULL
+  ** or freeable by ctx_free). */
+  int (*configure)(sl_fmt_opts *fo, struct sl_options *opts, sl_schema *schema, sl_err *err);
+  void (*ctx_free)(void *ctx);
 } sl_format;
 
 extern const sl_format sl_fmt_json;

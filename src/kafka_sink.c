@@ -349,7 +349,7 @@ static void kafka_sink_close(sl_sink *s) {
     rd_kafka_destroy(k->rk);
   }
   pthread_mutex_destroy(&k->mu);
-  free(k->base.key_col);
+  sl_sink_fini(&k->base);
   free(k->topic);
   free(k);
 }

@@ -415,8 +415,7 @@ static void kafka_close(sl_source *s) {
   drop_messages(k);
   if (k->q) rd_kafka_queue_destroy(k->q);
   if (k->rk) close_consumer(k);
-  sl_schema_free(&s->schema);
-  free(s->errors);
+  sl_source_fini(s);
   free(k->msgs);
   free(k->end);
   free(k->next);
