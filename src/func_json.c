@@ -3,8 +3,9 @@
 **
 ** JSON: json, json_valid, json_type, json_array_length, json_extract, the
 ** operators -> and ->> (registered as functions of those names), json_array,
-** json_object and json_quote.  They work on JSON text in place with the
-** tree-free scanner of json.c; nothing builds a tree.  Behaviour follows
+** json_object and json_quote work on JSON text in place with the tree-free
+** scanner of json.c; json_set, json_insert, json_replace, json_remove and
+** json_patch build a small tree of indices (see the section on editing).  Behaviour follows
 ** SQLite 3.40.1 as observed (tests/printf_json_test.c compares the two):
 **
 **  - JSON input is the argument's text up to its first NUL byte (numbers are
@@ -466,6 +467,443 @@ static void f_json_quote(sl_fctx *ctx, int argc, sl_value **argv) {
 
 /* ---- VECTOR ---------------------------------------------------------------- */
 
+/* ---- editing: json_set, json_insert, json_replace, json_remove, json_patch ---
+**
+** These build a small tree of the document (nodes in a per-thread scratch
+** buffer, addressed by index, so no allocation per row once warm), mark it
+** the way SQLite 3.40 marks its parse tree, and render it minified:
+**
+**  - A path is looked up over the tree as it stands: members and elements
+**    added by earlier path/value pairs of the same call are found, values
+**    put in place by them are opaque (a later path cannot look inside a
+**    value it set), and a path into a node that was replaced finds the node
+**    that was there before (its new value is what is rendered).
+**  - json_set / json_insert add what a path names when it is missing: a
+**    member of an object (with objects, and arrays whose step is "[0]",
+**    created for the rest of the path), or the element one past the end of
+**    an array ("[N]" with N its length, "[#]").  An error in the part of a
+**    path that would be created is no error: nothing is added.
+**  - Removed elements no longer count as array positions; a removed member
+**    is still found by its key (a second removal of a duplicate key removes
+**    the same member again).
+**  - Replacing the root gives the new value itself, with its type.
+**  - json_patch merges as RFC 7396 describes, with SQLite's details: only
+**    the target's own members are matched (the first with the key as
+**    written), each at most once per patch object; nulls inside an added
+**    value are dropped.
+**  - Keys added from a path are written as JSON strings (escaped); all other
+**    text is written as it was in its document.
+*/
+
+enum { JN_REMOVE = 1, JN_REPLACE = 2, JN_PATCH = 4, JN_ADDED = 8, JN_KEYTEXT = 16 };
+
+/* A node: a JSON value (its raw text for scalars, children for arrays and
+** objects) that may be a member of an object (key set). */
+typedef struct jnode {
+  uint8_t kind;  /* sl_json_kind */
+  uint8_t flags; /* JN_* */
+  int32_t first; /* first child, -1 */
+  int32_t last;  /* last child, -1 */
+  int32_t next;  /* next sibling, -1 */
+  int32_t sub;   /* JN_REPLACE: the argument that replaces it; JN_PATCH: its node */
+  const char *z; /* scalar: its text */
+  size_t n;
+  const char *key; /* member: the key, raw (as written between the quotes) or,
+                      with JN_KEYTEXT, as text to escape (added from a path) */
+  size_t klen;
+} jnode;
+
+typedef struct jtree {
+  sl_buf *b; /* the nodes */
+  int32_t count;
+} jtree;
+
+#define JN(t, i) (((jnode *)(t)->b->z)[i])
+
+/* A new node of kind k, childless; returns its index. */
+static int32_t jn_new(jtree *t, int kind) {
+  sl_buf_reserve(t->b, sizeof(jnode));
+  int32_t i = t->count++;
+  t->b->n += sizeof(jnode);
+  jnode *x = &JN(t, i);
+  memset(x, 0, sizeof *x);
+  x->kind = (uint8_t)kind;
+  x->first = x->last = x->next = x->sub = -1;
+  return i;
+}
+
+static void jn_append(jtree *t, int32_t parent, int32_t child) {
+  if (JN(t, parent).last < 0)
+    JN(t, parent).first = child;
+  else
+    JN(t, JN(t, parent).last).next = child;
+  JN(t, parent).last = child;
+}
+
+/* The tree of the valid JSON value z[0..n) (no surrounding whitespace).
+** Nesting is bounded by validation (SL_JSON_MAX_DEPTH). */
+static int32_t jn_parse(jtree *t, const char *z, size_t n) {
+  sl_json_kind kind;
+  sl_json_skip(z, n, 0, &kind);
+  int32_t me = jn_new(t, kind);
+  if (kind == SL_JSON_OBJECT) {
+    size_t i = 1, a, b, klen;
+    const char *key;
+    int esc;
+    sl_json_kind k;
+    while (sl_json_member(z, n, &i, &key, &klen, &esc, &a, &b, &k) == 1) {
+      int32_t c = jn_parse(t, z + a, b - a);
+      JN(t, c).key = key;
+      JN(t, c).klen = klen;
+      jn_append(t, me, c);
+    }
+  } else if (kind == SL_JSON_ARRAY) {
+    size_t i = 1, a, b;
+    sl_json_kind k;
+    while (sl_json_element(z, n, &i, &a, &b, &k) == 1)
+      jn_append(t, me, jn_parse(t, z + a, b - a));
+  } else {
+    JN(t, me).z = z;
+    JN(t, me).n = n;
+  }
+  return me;
+}
+
+/* A lookup: the path being followed, whether missing parts are added. */
+typedef struct jpath {
+  const char *z;
+  size_t n;
+  int add;      /* json_set / json_insert: add what is missing */
+  int added;    /* set when the node found was added */
+  size_t errat; /* the path error is near z + errat ... */
+  int err;
+} jpath;
+
+static int32_t jn_step(jtree *t, int32_t at, jpath *p, size_t i);
+
+/* Make the nodes for the rest of the path from i (nothing, ".key...",
+** "[0]..."), under a new node returned; *found gets the node the path
+** names.  -1 when the rest is none of those (nothing is added then). */
+static int32_t jn_make(jtree *t, jpath *p, size_t i, int32_t *found) {
+  int32_t top;
+  if (i == p->n) {
+    top = *found = jn_new(t, SL_JSON_NULL);
+    p->added = 1;
+    return top;
+  }
+  if (p->z[i] == '.')
+    top = jn_new(t, SL_JSON_OBJECT);
+  else if (p->n - i >= 3 && memcmp(p->z + i, "[0]", 3) == 0)
+    top = jn_new(t, SL_JSON_ARRAY);
+  else
+    return -1;
+  *found = jn_step(t, top, p, i);
+  return *found < 0 ? -1 : top;
+}
+
+/* Follow the path from p->z[i] down from node at: the node it names, or -1
+** when nothing is there (p->err set on a path error). */
+static int32_t jn_step(jtree *t, int32_t at, jpath *p, size_t i) {
+  const char *z = p->z;
+  size_t n = p->n;
+  if (i == n) return at;
+  if (JN(t, at).flags & JN_REPLACE) return -1; /* a value set is opaque */
+  if (z[i] == '.') {
+    if (JN(t, at).kind != SL_JSON_OBJECT) return -1;
+    size_t k = i + 1, klen, next;
+    const char *key;
+    if (k < n && z[k] == '"') {
+      size_t q = k + 1;
+      while (q < n && z[q] != '"')
+        q++;
+      if (q >= n) {
+        p->err = 1, p->errat = k;
+        return -1;
+      }
+      key = z + k + 1, klen = q - k - 1, next = q + 1;
+    } else {
+      size_t q = k;
+      while (q < n && z[q] != '.' && z[q] != '[')
+        q++;
+      if (q == k) {
+        p->err = 1, p->errat = k;
+        return -1;
+      }
+      key = z + k, klen = q - k, next = q;
+    }
+    /* keys compare as written, added ones too (as SQLite compares labels) */
+    for (int32_t c = JN(t, at).first; c >= 0; c = JN(t, c).next)
+      if (JN(t, c).klen == klen && memcmp(JN(t, c).key, key, klen) == 0)
+        return jn_step(t, c, p, next);
+    if (!p->add) return -1;
+    int32_t found, top = jn_make(t, p, next, &found);
+    if (top < 0) return -1;
+    JN(t, top).key = key;
+    JN(t, top).klen = klen;
+    JN(t, top).flags |= JN_KEYTEXT | JN_ADDED;
+    jn_append(t, at, top);
+    return found;
+  }
+  if (z[i] != '[') {
+    p->err = 1, p->errat = i;
+    return -1;
+  }
+  uint32_t idx = 0;
+  size_t j = i + 1;
+  while (j < n && is_digit(z[j]))
+    idx = idx * 10 + (uint32_t)(z[j++] - '0');
+  if (j == i + 1 || j >= n || z[j] != ']') {
+    if (i + 1 >= n || z[i + 1] != '#') {
+      p->err = 1, p->errat = i;
+      return -1;
+    }
+    if (JN(t, at).kind != SL_JSON_ARRAY) return -1;
+    idx = 0;
+    for (int32_t c = JN(t, at).first; c >= 0; c = JN(t, c).next)
+      if (!(JN(t, c).flags & JN_REMOVE)) idx++;
+    j = i + 2;
+    if (j + 1 < n && z[j] == '-' && is_digit(z[j + 1])) {
+      uint32_t x = 0;
+      j++;
+      do {
+        x = x * 10 + (uint32_t)(z[j++] - '0');
+      } while (j < n && is_digit(z[j]));
+      if (x > idx) return -1;
+      idx -= x;
+    }
+    if (j >= n || z[j] != ']') {
+      p->err = 1, p->errat = i;
+      return -1;
+    }
+  }
+  if (JN(t, at).kind != SL_JSON_ARRAY) return -1;
+  /* SQLite 3.40 keeps an array's own elements in one block and each added
+  ** one in a block of its own, and settles on the position it reaches in
+  ** the last block: counting goes on across blocks, but once the count is
+  ** reached every later block moves the choice to its first element that
+  ** is not removed (so [0] of [1,2] with 3 added is the 3) */
+  int32_t pick = -1;
+  for (int32_t c = JN(t, at).first; c >= 0; c = JN(t, c).next) {
+    if (JN(t, c).flags & JN_ADDED) pick = -1; /* a new block */
+    if (pick >= 0 || (JN(t, c).flags & JN_REMOVE)) continue;
+    if (idx == 0)
+      pick = c;
+    else
+      idx--;
+  }
+  if (pick >= 0) return jn_step(t, pick, p, j + 1);
+  if (idx != 0 || !p->add) return -1;
+  int32_t found, top = jn_make(t, p, j + 1, &found);
+  if (top < 0) return -1;
+  JN(t, top).flags |= JN_ADDED;
+  jn_append(t, at, top);
+  return found;
+}
+
+/* Look path v up from the root (node 0).  -1 when nothing is there or v is
+** NULL; -2 after setting the path error on ctx. */
+static int32_t jn_lookup(sl_fctx *ctx, jtree *t, sl_value *v, int add, int *added) {
+  jpath p = {0};
+  p.z = cstr_arg(v, &p.n);
+  if (!p.z) return -1;
+  p.add = add;
+  int32_t r;
+  if (p.n == 0 || p.z[0] != '$') {
+    p.err = 1, p.errat = 0;
+    r = -1;
+  } else {
+    r = jn_step(t, 0, &p, 1);
+  }
+  if (p.err) {
+    path_error(ctx, p.z + p.errat, p.n - p.errat);
+    return -2;
+  }
+  if (added) *added = p.added;
+  return r;
+}
+
+/* Append node i minified, with the values that replace nodes (argv).
+** -1 when a value cannot be written (the error set on ctx). */
+static int jn_render(sl_fctx *ctx, jtree *t, int32_t i, sl_value **argv, sl_buf *out) {
+  const jnode *x = &JN(t, i);
+  if (x->flags & JN_REPLACE) return append_sql_value(ctx, out, argv[x->sub]);
+  if (x->flags & JN_PATCH) return jn_render(ctx, t, x->sub, argv, out);
+  if (x->kind != SL_JSON_ARRAY && x->kind != SL_JSON_OBJECT) {
+    sl_buf_append(out, x->z, x->n);
+    return 0;
+  }
+  int obj = x->kind == SL_JSON_OBJECT, any = 0;
+  sl_buf_putc(out, obj ? '{' : '[');
+  for (int32_t c = x->first; c >= 0; c = JN(t, c).next) {
+    if (JN(t, c).flags & JN_REMOVE) continue;
+    if (any++) sl_buf_putc(out, ',');
+    if (obj) {
+      if (JN(t, c).flags & JN_KEYTEXT) {
+        sl_json_append_string(out, JN(t, c).key, JN(t, c).klen);
+      } else {
+        sl_buf_putc(out, '"');
+        sl_buf_append(out, JN(t, c).key, JN(t, c).klen);
+        sl_buf_putc(out, '"');
+      }
+      sl_buf_putc(out, ':');
+    }
+    if (jn_render(ctx, t, c, argv, out)) return -1;
+    if (sl_too_big(out->n)) {
+      sl_result_toobig(ctx);
+      return -1;
+    }
+  }
+  sl_buf_putc(out, obj ? '}' : ']');
+  return 0;
+}
+
+/* Set the result to the tree from node i, as JSON text. */
+static void jn_result(sl_fctx *ctx, jtree *t, int32_t i, sl_value **argv) {
+  sl_buf *out = scratch();
+  if (jn_render(ctx, t, i, argv, out) == 0) result_buf_json(ctx, out);
+}
+
+/* Start a tree over argument v (valid JSON): 1 with the root as node 0, 0
+** for NULL (result NULL), -1 after an error. */
+static int jn_begin(sl_fctx *ctx, jtree *t, sl_value *v) {
+  size_t n;
+  int err;
+  const char *z = json_arg(ctx, v, &n, &err);
+  if (!z) return err ? -1 : 0;
+  t->b = sl_scratch(SL_SCRATCH_JSON_TREE);
+  t->count = 0;
+  jn_parse(t, z, n);
+  return 1;
+}
+
+enum { EDIT_SET, EDIT_INSERT, EDIT_REPLACE };
+static const char *const edit_names[] = {"json_set", "json_insert", "json_replace"};
+
+/* json_set / json_insert / json_replace(X, P1, V1, ...). */
+static void edit(sl_fctx *ctx, int argc, sl_value **argv, int mode) {
+  if (argc < 1) return;
+  if ((argc & 1) == 0) {
+    sl_result_error(ctx, "%s() needs an odd number of arguments", edit_names[mode]);
+    return;
+  }
+  jtree t;
+  if (jn_begin(ctx, &t, argv[0]) <= 0) return;
+  for (int i = 1; i < argc; i += 2) {
+    int added = 0;
+    int32_t at = jn_lookup(ctx, &t, argv[i], mode != EDIT_REPLACE, &added);
+    if (at == -2) return;
+    if (at >= 0 && (mode != EDIT_INSERT || added)) {
+      JN(&t, at).flags |= JN_REPLACE;
+      JN(&t, at).sub = i + 1;
+    }
+  }
+  if (JN(&t, 0).flags & JN_REPLACE)
+    sl_result_value(ctx, argv[JN(&t, 0).sub]);
+  else
+    jn_result(ctx, &t, 0, argv);
+}
+
+static void f_json_set(sl_fctx *ctx, int argc, sl_value **argv) {
+  edit(ctx, argc, argv, EDIT_SET);
+}
+static void f_json_insert(sl_fctx *ctx, int argc, sl_value **argv) {
+  edit(ctx, argc, argv, EDIT_INSERT);
+}
+static void f_json_replace(sl_fctx *ctx, int argc, sl_value **argv) {
+  edit(ctx, argc, argv, EDIT_REPLACE);
+}
+
+/* json_remove(X, P, ...): a NULL path makes the result NULL. */
+static void f_json_remove(sl_fctx *ctx, int argc, sl_value **argv) {
+  if (argc < 1) return;
+  jtree t;
+  if (jn_begin(ctx, &t, argv[0]) <= 0) return;
+  for (int i = 1; i < argc; i++) {
+    if (argv[i]->type == SL_NULL) return;
+    int32_t at = jn_lookup(ctx, &t, argv[i], 0, NULL);
+    if (at == -2) return;
+    if (at >= 0) JN(&t, at).flags |= JN_REMOVE;
+  }
+  if (!(JN(&t, 0).flags & JN_REMOVE)) jn_result(ctx, &t, 0, argv);
+}
+
+/* Mark the null members of object i (and of the objects in it) removed. */
+static void jn_drop_nulls(jtree *t, int32_t i) {
+  if (JN(t, i).kind != SL_JSON_OBJECT) return;
+  for (int32_t c = JN(t, i).first; c >= 0; c = JN(t, c).next)
+    if (JN(t, c).kind == SL_JSON_NULL)
+      JN(t, c).flags |= JN_REMOVE;
+    else
+      jn_drop_nulls(t, c);
+}
+
+/* Unlink the members added to object i (they follow its own ones). */
+static void jn_drop_added(jtree *t, int32_t i) {
+  int32_t last = -1;
+  for (int32_t c = JN(t, i).first; c >= 0 && !(JN(t, c).flags & JN_ADDED); c = JN(t, c).next)
+    last = c;
+  if (last < 0)
+    JN(t, i).first = -1;
+  else
+    JN(t, last).next = -1;
+  JN(t, i).last = last;
+}
+
+/* Merge patch node pa into target node ta; returns the node that stands for
+** the result (ta, changed in place, or pa). */
+static int32_t jn_merge(jtree *t, int32_t ta, int32_t pa) {
+  if (JN(t, pa).kind != SL_JSON_OBJECT) return pa;
+  if (JN(t, ta).kind != SL_JSON_OBJECT) {
+    jn_drop_nulls(t, pa);
+    return pa;
+  }
+  int added = 0;
+  for (int32_t pm = JN(t, pa).first; pm >= 0; pm = JN(t, pm).next) {
+    int32_t tm = JN(t, ta).first;
+    for (; tm >= 0; tm = JN(t, tm).next)
+      if (!(JN(t, tm).flags & JN_ADDED) && JN(t, tm).klen == JN(t, pm).klen &&
+          memcmp(JN(t, tm).key, JN(t, pm).key, JN(t, pm).klen) == 0)
+        break;
+    if (tm >= 0) {
+      if (JN(t, tm).flags & (JN_REMOVE | JN_PATCH)) continue;
+      if (JN(t, pm).kind == SL_JSON_NULL) {
+        JN(t, tm).flags |= JN_REMOVE;
+      } else {
+        int32_t r = jn_merge(t, tm, pm);
+        if (r != tm) {
+          JN(t, tm).flags |= JN_PATCH;
+          JN(t, tm).sub = r;
+        }
+      }
+    } else if (JN(t, pm).kind != SL_JSON_NULL) {
+      /* SQLite 3.40 links what one merge adds from the target itself, so a
+      ** second merge into the same object (a key twice in the patch) drops
+      ** what the first one added */
+      if (!added++) jn_drop_added(t, ta);
+      jn_drop_nulls(t, pm);
+      int32_t add = jn_new(t, SL_JSON_NULL);
+      JN(t, add).key = JN(t, pm).key;
+      JN(t, add).klen = JN(t, pm).klen;
+      JN(t, add).flags = JN_ADDED | JN_PATCH;
+      JN(t, add).sub = pm;
+      jn_append(t, ta, add);
+    }
+  }
+  return ta;
+}
+
+/* json_patch(T, P): T with the merge patch P applied (RFC 7396). */
+static void f_json_patch(sl_fctx *ctx, int argc, sl_value **argv) {
+  jtree t;
+  if (jn_begin(ctx, &t, argv[0]) <= 0) return;
+  size_t n;
+  int err;
+  const char *z = json_arg(ctx, argv[1], &n, &err);
+  if (!z) return;
+  int32_t pa = jn_parse(&t, z, n);
+  jn_result(ctx, &t, jn_merge(&t, 0, pa), argv);
+}
+
 /* Make the result a VECTOR of n elements in its own buffer; returns them
 ** for the caller to fill. */
 static double *vector_result(sl_fctx *ctx, int n) {
@@ -567,6 +1005,11 @@ const sl_func sl_builtin_json[] = {
     J("json_array", -1, f_json_array, SL_FUNC_JSONRESULT, "json_array(...): a JSON array"),
     J("json_object", -1, f_json_object, SL_FUNC_JSONRESULT, "json_object(label, value, ...)"),
     J("json_quote", 1, f_json_quote, SL_FUNC_JSONRESULT, "json_quote(X): X as a JSON value"),
+    J("json_set", -1, f_json_set, 0, "json_set(X, P, V, ...): X with V at P (set or added)"),
+    J("json_insert", -1, f_json_insert, 0, "json_insert(X, P, V, ...): X with V added at P"),
+    J("json_replace", -1, f_json_replace, 0, "json_replace(X, P, V, ...): X with P replaced"),
+    J("json_remove", -1, f_json_remove, 0, "json_remove(X, P, ...): X without P"),
+    J("json_patch", 2, f_json_patch, 0, "json_patch(T, P): T merge-patched with P (RFC 7396)"),
     J("vector", -1, f_vector, 0,
       "vector(X) or vector(a, b, ...): a VECTOR from a JSON array, '1,2,3' or numbers"),
     J("vector_len", 1, f_vector_len, 0, "vector_len(V): number of elements"),

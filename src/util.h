@@ -74,7 +74,7 @@ void sl_buf_vprintf(sl_buf *b, const char *fmt, va_list ap);
 ** thread's buffer for slot, reset to empty; it stays valid on this thread
 ** until the next sl_scratch(slot) call.  The buffers belong to the thread and
 ** are freed when it exits (a server's connection threads come and go). */
-enum { SL_SCRATCH_PRINTF, SL_SCRATCH_JSON, SL_SCRATCH_DATE, SL_SCRATCH_N };
+enum { SL_SCRATCH_PRINTF, SL_SCRATCH_JSON, SL_SCRATCH_JSON_TREE, SL_SCRATCH_DATE, SL_SCRATCH_N };
 sl_buf *sl_scratch(int slot);
 
 /* A chunked arena: sl_arena_alloc returns memory that stays valid until

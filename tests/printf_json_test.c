@@ -769,6 +769,172 @@ static void vector_cases(void) {
   sl_buf_free(&err);
 }
 
+/* ---- json_set, json_insert, json_replace, json_remove, json_patch ---------- */
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+static uint32_t rnd(uint32_t n) {
+  rng_state ^= rng_state << 13;
+  rng_state ^= rng_state >> 7;
+  rng_state ^= rng_state << 17;
+  return (uint32_t)(rng_state % n);
+}
+
+/* A random JSON document (as SQL text, quoted) of at most depth levels, with
+** few distinct keys so that paths find things, duplicates and odd spacing. */
+static void rand_json(sl_buf *b, int depth) {
+  static const char *const keys[] = {"a", "b", "c", "a b", "a.b", "\\u0061", "", "x\\\"y"};
+  static const char *const leaves[] = {"1",    "-2",    "1.50", "0.1e3",   "true",        "false",
+                                       "null", "\"s\"", "\"\"", "\"\\n\"", "\"\\u00e9\"", "1e400"};
+  uint32_t r = depth > 0 ? rnd(10) : 10;
+  const char *ws = rnd(4) == 0 ? " " : "";
+  if (r < 4) {
+    int n = (int)rnd(4);
+    sl_buf_printf(b, "{%s", ws);
+    for (int i = 0; i < n; i++) {
+      sl_buf_printf(b, "%s\"%s\"%s:", i ? "," : "", keys[rnd(SL_ARRAY_SIZE(keys))], ws);
+      rand_json(b, depth - 1);
+    }
+    sl_buf_printf(b, "%s}", ws);
+  } else if (r < 7) {
+    int n = (int)rnd(4);
+    sl_buf_printf(b, "[%s", ws);
+    for (int i = 0; i < n; i++) {
+      if (i) sl_buf_putc(b, ',');
+      rand_json(b, depth - 1);
+    }
+    sl_buf_printf(b, "%s]", ws);
+  } else {
+    sl_buf_puts(b, leaves[rnd(SL_ARRAY_SIZE(leaves))]);
+  }
+}
+
+/* A random path (SQL text): steps that often exist in rand_json's documents,
+** sometimes malformed. */
+static void rand_path(sl_buf *b) {
+  static const char *const steps[] = {
+      ".a",    ".b",    ".c",   ".\"a b\"", ".\"a.b\"", ".\\u0061", "[0]", "[1]",  "[2]",  "[#]",
+      "[#-1]", "[#-2]", "[00]", ".\"\"",    ".x\\\"y",  ".",        "[x]", "[#-]", ".\"a", "x"};
+  if (rnd(30) == 0) {
+    sl_buf_puts(b, "NULL");
+    return;
+  }
+  sl_buf_puts(b, rnd(40) ? "'$" : "'");
+  int n = (int)rnd(4);
+  for (int i = 0; i < n; i++) {
+    uint32_t k = rnd(SL_ARRAY_SIZE(steps));
+    if (k >= 15 && rnd(4)) k = rnd(15); /* malformed steps now and then */
+    sl_buf_puts(b, steps[k]);
+  }
+  sl_buf_putc(b, '\'');
+}
+
+/* A random value argument (SQL text). */
+static void rand_value(sl_buf *b) {
+  static const char *const vals[] = {
+      "1",     "2.5",  "'x'",    "NULL",          "json('[1, 2]')", "json_object('k', 1)",
+      "'[1]'", "-0.0", "'a\"b'", "json('\"q\"')", "1e300*1e300",    "x'00'"};
+  sl_buf_puts(b, vals[rnd(rnd(8) ? SL_ARRAY_SIZE(vals) - 1 : SL_ARRAY_SIZE(vals))]);
+}
+
+/* check_expr over argument texts held in bufs. */
+static void check_bufs(const char *name, sl_buf *args, int n) {
+  const char *a[MAXARGS + 1];
+  for (int i = 0; i < n; i++)
+    a[i] = args[i].z;
+  a[n] = NULL;
+  check_expr(name, a);
+}
+
+static void json_edit_cases(void) {
+  /* SQLite's documented examples and the corners seen while writing them */
+  E("json_insert", "'[1,2,3,4]'", "'$[#]'", "99");
+  E("json_insert", "'[1,[2,3],4]'", "'$[1][#]'", "99");
+  E("json_set", "'{\"a\":2,\"c\":4}'", "'$.a'", "99");
+  E("json_set", "'{\"a\":2,\"c\":4}'", "'$.e'", "99");
+  E("json_set", "'{\"a\":2,\"c\":4}'", "'$.c'", "'[97,96]'");
+  E("json_set", "'{\"a\":2,\"c\":4}'", "'$.c'", "json('[97,96]')");
+  E("json_set", "'{\"a\":2,\"c\":4}'", "'$.c'", "json_array(97,96)");
+  E("json_replace", "'{\"a\":2,\"c\":4}'", "'$.a'", "99");
+  E("json_replace", "'{\"a\":2,\"c\":4}'", "'$.e'", "99");
+  E("json_remove", "'[0,1,2,3,4]'", "'$[2]'");
+  E("json_remove", "'[0,1,2,3,4]'", "'$[2]'", "'$[0]'");
+  E("json_remove", "'[0,1,2,3,4]'", "'$[0]'", "'$[2]'");
+  E("json_remove", "'[0,1,2,3,4]'", "'$[#-1]'", "'$[0]'");
+  E("json_remove", "'{\"x\":25,\"y\":42}'");
+  E("json_remove", "'{\"x\":25,\"y\":42}'", "'$.z'");
+  E("json_remove", "'{\"x\":25,\"y\":42}'", "'$.y'");
+  E("json_remove", "'{\"x\":25,\"y\":42}'", "'$'");
+  E("json_patch", "'{\"a\":1,\"b\":2}'", "'{\"c\":3,\"d\":4}'");
+  E("json_patch", "'{\"a\":[1,2],\"b\":2}'", "'{\"a\":9}'");
+  E("json_patch", "'{\"a\":[1,2],\"b\":2}'", "'{\"a\":null}'");
+  E("json_patch", "'{\"a\":1,\"b\":2}'", "'{\"a\":9,\"b\":null,\"c\":8}'");
+  E("json_patch", "'{\"a\":{\"x\":1,\"y\":2},\"b\":3}'", "'{\"a\":{\"y\":9},\"c\":8}'");
+  static const char *const none[] = {NULL};
+  check_expr("json_set", none);
+  check_expr("json_remove", none);
+  E("json_set", "'x'", "'$'");
+  E("json_set", "NULL", "'$'");
+  E("json_insert", "'{}'", "'$'");
+  E("json_remove", "'x'");
+  E("json_remove", "NULL", "'x'");
+  E("json_patch", "'x'", "NULL");
+  E("json_patch", "NULL", "'x'");
+  E("json_set", "'{}'", "'$'", "x'00'");
+  E("json_set", "'{}'", "'$.a'", "x'00'", "'$.a'", "1");
+  E("json_set", "'{\"a\":1}'", "'$.a'", "x'00'", "'$.b'", "1");
+  E("json_set", "1", "'$.a'", "2");
+  E("json_set", "1.5", "'$'", "2");
+  E("json_set", "'{}'", "'$'", "'x'");
+  E("json_set", "'{}'", "'$'", "json('\"x\"')");
+  E("json_set", "'{}'", "1", "2");
+  E("json_set", "'{\"a\":1}'", "' $.a'", "2");
+  E("json_set", "'{}'", "'$.a\\\"b'", "2");
+  E("json_set", "'{}'", "'$.\"a\\\"'", "2");
+  E("json_set", "'{}'", "'$.a[0][#]'", "1");
+  E("json_set", "'{}'", "'$.a.b[0]'", "1");
+  E("json_set", "'{\"a\":[]}'", "'$.a[0].x'", "1");
+  E("json_set", "'{\"a\":1}'", "'$'", "1", "'$.b'", "2");
+  E("json_set", "'{\"a\":1}'", "'$.a'", "json('{\"x\":1}')", "'$.a.y'", "2");
+  E("json_replace", "'{\"a\":{\"b\":1}}'", "'$.a'", "3", "'$.a.b'", "4");
+  E("json_remove", "'{\"a\":1,\"a\":2}'", "'$.a'", "'$.a'");
+  E("json_patch", "'{\"a\":1,\"a\":2}'", "'{\"a\":3}'");
+  E("json_patch", "'{}'", "'{\"a\":1,\"a\":2}'");
+  E("json_patch", "'{\"a\":1}'", "'{\"a\":1,\"a\":null}'");
+  E("json_patch", "'{\"a\":{\"b\":1}}'", "'{\"a\":{\"b\":{\"c\":null}}}'");
+  E("json_patch", "1", "2");
+  /* random documents, paths and values, compared with SQLite */
+  sl_buf args[MAXARGS];
+  for (int i = 0; i < MAXARGS; i++)
+    sl_buf_init(&args[i]);
+  static const char *const edits[] = {"json_set", "json_insert", "json_replace", "json_remove"};
+  for (int k = 0; k < 6000; k++) {
+    for (int i = 0; i < MAXARGS; i++)
+      sl_buf_reset(&args[i]);
+    const char *name = edits[rnd(4)];
+    sl_buf_putc(&args[0], '\'');
+    rand_json(&args[0], 3);
+    sl_buf_putc(&args[0], '\'');
+    int n = 1;
+    int pairs = 1 + (int)rnd(3);
+    for (int p = 0; p < pairs; p++) {
+      rand_path(&args[n++]);
+      if (strcmp(name, "json_remove")) rand_value(&args[n++]);
+    }
+    check_bufs(name, args, n);
+  }
+  for (int k = 0; k < 3000; k++) {
+    for (int i = 0; i < 2; i++) {
+      sl_buf_reset(&args[i]);
+      sl_buf_putc(&args[i], '\'');
+      rand_json(&args[i], 3);
+      sl_buf_putc(&args[i], '\'');
+    }
+    check_bufs("json_patch", args, 2);
+  }
+  for (int i = 0; i < MAXARGS; i++)
+    sl_buf_free(&args[i]);
+}
+
 int main(int argc, char **argv) {
   if (sqlite3_open(":memory:", &db) != SQLITE_OK) return 2;
   int only_printf = argc > 1 && strcmp(argv[1], "printf") == 0;
@@ -779,6 +945,7 @@ int main(int argc, char **argv) {
   }
   if (!only_printf) {
     json_cases();
+    json_edit_cases();
     vector_cases();
   }
   sqlite3_close(db);
