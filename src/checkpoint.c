@@ -300,6 +300,10 @@ void sl_ckpt_close(sl_ckpt *c) {
   free(c);
 }
 
+const char *sl_ckpt_id(const sl_ckpt *c) {
+  return c->id;
+}
+
 const char *sl_ckpt_path(const sl_ckpt *c) {
   return c->path;
 }

@@ -36,6 +36,9 @@ sl_ckpt *sl_ckpt_open(const char *dir, int reset, sl_err *err);
 void sl_ckpt_close(sl_ckpt *c);
 
 const char *sl_ckpt_path(const sl_ckpt *c);
+/* The store's id: 16 hex digits made when the store was created, the same
+** for every run that resumes it. */
+const char *sl_ckpt_id(const sl_ckpt *c);
 
 /* One checkpoint: begin, put every part, commit (or abort).  The store is
 ** locked from begin to commit/abort.  Commit makes the transaction durable,

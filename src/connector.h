@@ -49,6 +49,11 @@ typedef struct sl_options {
   ** query.  A source whose input is shared among processes (a Kafka
   ** consumer group) names its share by it; NULL when planning. */
   const char *feeds_id;
+  /* Set by the runtime when the run keeps checkpoints: the identity of this
+  ** source in this state directory ("<store id>-<source number>"), the same
+  ** when a run resumes it and different in every other state directory.  A
+  ** Kafka source makes its static group membership of it; NULL otherwise. */
+  const char *instance_id;
   /* Planning (the planner opens nothing): read and check every option and
   ** fill in what the planner inspects (schema, format, fmt_opts, errors,
   ** key_col, key_implicit) exactly as a real open would, but do no I/O: open

@@ -8,7 +8,14 @@
 ** joins the consumer group (group => 'name', default
 ** "sluice-<topic>-<feeds_id>": the queries it feeds, so one group per query),
 ** which shares the partitions among every sluice reading with that group
-** (rebalance()).  Without a format a record is one row of the columns key,
+** (rebalance()).  A member of a run with checkpoints is a static member
+** (group.instance.id from the group and sl_options.instance_id, KIP-345): a
+** restart after a crash takes its partitions back at once instead of
+** waiting for the dead member's session to time out.  The dev broker
+** (librdkafka's mock cluster, cluster id "mockCluster...") has no static
+** membership: there a continuous source asks for a 3 s session timeout
+** unless session.timeout.ms is given (docs/checkpoints.md).  Without a format a record is one row
+*of the columns key,
 ** value, topic, partition, offset, timestamp, headers; with format => 'json'
 ** | 'csv' | 'raw' the value is decoded into columns exactly as for files.
 **
@@ -370,6 +377,30 @@ static int64_t kafka_lag(sl_source *s) {
   return known ? lag : -1;
 }
 
+/* group.instance.id for group grp and instance id inst into out: the
+** characters Kafka allows in names ([A-Za-z0-9._-], others made '_'), at
+** most 249 of them. */
+static void static_member_id(const char *grp, const char *inst, char *out, size_t cap) {
+  snprintf(out, cap, "%s-%s", grp, inst);
+  size_t n = strlen(out);
+  if (n > 249) out[n = 249] = 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = out[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+          c == '_' || c == '-'))
+      out[i] = '_';
+  }
+}
+
+/* 1 when rk's cluster is librdkafka's mock cluster (the dev broker), known
+** from its cluster id (the metadata already fetched). */
+static int dev_broker(rd_kafka_t *rk) {
+  char *id = rd_kafka_clusterid(rk, 2000);
+  int mock = id && strncmp(id, "mockCluster", 11) == 0;
+  if (id) rd_kafka_mem_free(rk, id);
+  return mock;
+}
+
 static void *destroy_client(void *rk) {
   rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
   return NULL;
@@ -490,15 +521,42 @@ sl_source *sl_kafka_open_source(sl_options *o, sl_err *err) {
   rd_kafka_conf_set(conf, "enable.auto.commit", "false", NULL, 0);
   rd_kafka_conf_set(conf, "auto.offset.reset", sl_stricmp(offset, "latest") ? "earliest" : "latest",
                     NULL, 0);
+  char member[256];
+  if (!k->bounded && o->instance_id && !sl_opt_find_unused(o, "group.instance.id")) {
+    static_member_id(grp, o->instance_id, member, sizeof member);
+    rd_kafka_conf_set(conf, "group.instance.id", member, NULL, 0);
+  }
+  /* a continuous source on the dev broker is made again with a short
+  ** session timeout: a copy of its configuration for that */
+  rd_kafka_conf_t *again =
+      !k->bounded && !sl_opt_find_unused(o, "session.timeout.ms") ? rd_kafka_conf_dup(conf) : NULL;
   char errstr[512];
   k->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
   if (!k->rk) {
+    if (again) rd_kafka_conf_destroy(again);
     sl_err_set(err, SL_EIO, "kafka: %s", errstr);
     goto fail;
   }
   rd_kafka_poll_set_consumer(k->rk);
   /* every partition of the topic */
   k->nparts = sl_kafka_partition_count(k->rk, topic, "topic ", o->interrupted, err);
+  if (k->nparts >= 0 && again && dev_broker(k->rk)) {
+    /* no static membership there: a member killed keeps its partitions
+    ** until its session times out, so the session is short (heartbeats
+    ** every 500 ms, which a broker on the same machine always gets) */
+    rd_kafka_destroy(k->rk);
+    rd_kafka_conf_set(again, "session.timeout.ms", "3000", NULL, 0);
+    if (!sl_opt_find_unused(o, "heartbeat.interval.ms"))
+      rd_kafka_conf_set(again, "heartbeat.interval.ms", "500", NULL, 0);
+    k->rk = rd_kafka_new(RD_KAFKA_CONSUMER, again, errstr, sizeof errstr);
+    again = NULL;
+    if (!k->rk) {
+      sl_err_set(err, SL_EIO, "kafka: %s", errstr);
+      goto fail;
+    }
+    rd_kafka_poll_set_consumer(k->rk);
+  }
+  if (again) rd_kafka_conf_destroy(again);
   if (k->nparts < 0) {
     k->nparts = 0;
     goto fail;

@@ -83,8 +83,12 @@ static int make_task(sl_run *run, int i, const sl_run_cfg *cfg, sl_err *err) {
     sl_options_copy(&o, &ps->opts);
     o.declared = ps->declared ? &ps->desc->schema : NULL;
     o.interrupted = cfg->interrupted;
-    char feeds[17];
+    char feeds[17], inst[40];
     o.feeds_id = feeds_id(run, ps, feeds);
+    if (cfg->ckpt) {
+      snprintf(inst, sizeof inst, "%s-%d", sl_ckpt_id(cfg->ckpt), i);
+      o.instance_id = inst;
+    }
     src = ps->conn->open_source(&o, err);
     sl_options_free(&o);
     if (!src) {
