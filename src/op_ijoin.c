@@ -14,12 +14,15 @@
 ** Watermarks are per side: the largest event time seen minus the side's
 ** allowed lateness.  The join finishes downstream when both inputs have.
 ** The joined rows are the same whatever the threads do; their order across
-** the two inputs is not fixed.
+** the two inputs is not fixed.  Checkpoints save both sides' records
+** (ijoin_save); the two tasks checkpoint together (task.h, sl_ckgroup), so
+** the state matches both inputs' saved positions.
 */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpoint.h"
 #include "hash.h"
 #include "op_ijoin.h"
 
@@ -295,6 +298,86 @@ static int port_finish(sl_operator *base, sl_err *err) {
   return side_finish(((port *)base)->join, 1, err);
 }
 
+/* ---- checkpoints ------------------------------------------------------------
+** Per side: the largest time seen, then its kept records, each key's
+** oldest first (so that a load, which puts each at the front of its key's
+** chain, makes the chains as they were): time, keys, columns.  Saved under
+** the mutex; the task's checkpoint group (task.h) makes both inputs'
+** positions the ones this state was at. */
+static int ijoin_save(sl_operator *base, sl_buf *out, sl_err *err) {
+  op_ijoin *p = (op_ijoin *)base;
+  sl_buf chain = {0}; /* one key's records, newest first */
+  pthread_mutex_lock(&p->mu);
+  for (int k = 0; k < 2; k++) {
+    side *s = &p->s[k];
+    sl_ck_i64(out, s->max_ts);
+    int64_t n = 0;
+    sl_hiter it = sl_htab_iter(&s->recs);
+    for (sl_hslot *hs; (hs = sl_htab_next(&s->recs, &it));)
+      for (const jrec *r = hs->p; r; r = r->next)
+        n++;
+    sl_ck_i64(out, n);
+    it = sl_htab_iter(&s->recs);
+    for (sl_hslot *hs; (hs = sl_htab_next(&s->recs, &it));) {
+      sl_buf_reset(&chain);
+      for (const jrec *r = hs->p; r; r = r->next)
+        sl_buf_append(&chain, &r, sizeof r);
+      for (size_t i = chain.n / sizeof(jrec *); i-- > 0;) {
+        const jrec *r;
+        memcpy(&r, chain.z + i * sizeof r, sizeof r);
+        sl_ck_i64(out, r->ts);
+        for (int j = 0; j < p->spec.nkeys; j++)
+          sl_ck_value(out, &r->keys[j]);
+        for (int c = 0; c < s->ncol; c++)
+          sl_ck_value(out, &r->row[c]);
+      }
+    }
+  }
+  pthread_mutex_unlock(&p->mu);
+  sl_buf_free(&chain);
+  (void)err;
+  return 0;
+}
+
+/* Load what ijoin_save wrote, before the first push.  0, or -1 with err set
+** when the bytes are not such a state. */
+static int ijoin_load(sl_operator *base, const void *z, size_t n, sl_err *err) {
+  op_ijoin *p = (op_ijoin *)base;
+  sl_ckrd r;
+  sl_ckrd_init(&r, z, n);
+  int nk = p->spec.nkeys;
+  for (int k = 0; k < 2 && !r.bad; k++) {
+    side *s = &p->s[k];
+    s->max_ts = sl_ckr_i64(&r);
+    int64_t nrec = sl_ckr_i64(&r);
+    for (int64_t i = 0; i < nrec && !r.bad; i++) {
+      jrec *nr = sl_calloc(1, sizeof *nr);
+      nr->ts = sl_ckr_i64(&r);
+      nr->keys = sl_calloc((size_t)(nk ? nk : 1), sizeof(sl_value));
+      for (int j = 0; j < nk; j++)
+        sl_ckr_value(&r, &nr->keys[j]);
+      nr->row = sl_calloc((size_t)(s->ncol ? s->ncol : 1), sizeof(sl_value));
+      for (int c = 0; c < s->ncol; c++)
+        sl_ckr_value(&r, &nr->row[c]);
+      if (r.bad) {
+        jrec_free(p, k, nr);
+        break;
+      }
+      rec_key key = {nr->keys, nk};
+      int added;
+      sl_hslot *hs = sl_htab_put_t(&s->recs, &key_type, key_hash(&key), &key, &added);
+      nr->next = hs->p;
+      hs->p = nr;
+      sl_op_account(&p->base, rec_bytes(p, k, nr), 1);
+    }
+  }
+  if (r.bad || r.p != r.end) {
+    sl_err_set(err, SL_EIO, "interval join: its checkpointed state is damaged");
+    return -1;
+  }
+  return 0;
+}
+
 static void ijoin_explain(const void *spec, sl_buf *out) {
   const sl_ijoin_spec *p = spec;
   sl_buf_printf(out,
@@ -332,7 +415,7 @@ static void port_free(sl_operator *base) {
 }
 
 static const sl_op_vt ijoin_vt = {"interval join", ijoin_push, ijoin_tick, ijoin_barrier,
-                                  ijoin_finish,    ijoin_free, NULL,       NULL};
+                                  ijoin_finish,    ijoin_free, ijoin_save, ijoin_load};
 static const sl_op_vt port_vt = {"interval join (right)",
                                  port_push,
                                  port_tick,
@@ -369,12 +452,4 @@ static void ijoin_free_spec(void *spec) {
   free(p);
 }
 
-/* Its kept records are not checkpointed yet. */
-static int ijoin_no_checkpoint(const void *spec, sl_buf *why) {
-  (void)spec;
-  sl_buf_puts(why, "the state of interval joins is not checkpointed yet");
-  return 1;
-}
-
-const sl_op_kind sl_op_ijoin = {"interval join", ijoin_make, ijoin_explain, ijoin_free_spec,
-                                ijoin_no_checkpoint};
+const sl_op_kind sl_op_ijoin = {"interval join", ijoin_make, ijoin_explain, ijoin_free_spec, NULL};

@@ -20,6 +20,8 @@ struct sl_run {
   int nstream;
   int *tops; /* indexes of the caller's queries, in order */
   int ntop;
+  sl_ckgroup **groups; /* the checkpoint groups (owned; their members borrowed) */
+  int ngroup;
   volatile sig_atomic_t stop; /* sl_run_stop: this run only */
 };
 
@@ -154,6 +156,45 @@ static void link_tasks(sl_run *run) {
   }
 }
 
+/* The checkpoint groups (task.h, sl_ckgroup): tasks joined by a query
+** fed by two of them (an interval join), transitively.  Only with a state
+** directory; a task alone has none. */
+static void make_groups(sl_run *run) {
+  int n = run->ntask;
+  int *root = sl_calloc((size_t)(n ? n : 1), sizeof(int));
+  for (int i = 0; i < n; i++)
+    root[i] = i;
+  for (int k = 0; k < run->nquery; k++) {
+    const sl_lquery *q = run->queries[k];
+    if (!q->task2 || q->task2 == q->task) continue;
+    int a = q->plan->source, b = q->plan->source2;
+    while (root[a] != a)
+      a = root[a];
+    while (root[b] != b)
+      b = root[b];
+    if (a != b) root[a > b ? a : b] = a < b ? a : b;
+  }
+  for (int i = 0; i < n; i++) {
+    int r = i;
+    while (root[r] != r)
+      r = root[r];
+    if (r == i) continue; /* a root: its group is made by its members */
+    sl_task *head = run->tasks[r];
+    if (!head->group) {
+      head->group = sl_calloc(1, sizeof *head->group);
+      pthread_mutex_init(&head->group->mu, NULL);
+      pthread_cond_init(&head->group->cv, NULL);
+      head->group->members = sl_calloc((size_t)n, sizeof(sl_task *));
+      head->group->members[head->group->n++] = head;
+      run->groups = sl_realloc(run->groups, sizeof(*run->groups) * (size_t)(run->ngroup + 1));
+      run->groups[run->ngroup++] = head->group;
+    }
+    run->tasks[i]->group = head->group;
+    head->group->members[head->group->n++] = run->tasks[i];
+  }
+  free(root);
+}
+
 /* The readers of each stream: the first operator (or its port) of every
 ** query reading it, in the order they were planned. */
 static void attach_readers(sl_run *run) {
@@ -185,6 +226,16 @@ sl_run *sl_run_new(sl_plan *plan, const sl_run_cfg *cfg, sl_err *err) {
   for (; run->ntask < plan->nsource; run->ntask++)
     if (make_task(run, run->ntask, cfg, err)) goto fail;
   link_tasks(run);
+  for (int i = 0; i < run->ntask; i++) {
+    int same = 0;
+    for (int j = 0; j < i; j++)
+      same += !strcmp(run->tasks[j]->plan->name, run->tasks[i]->plan->name);
+    if (same)
+      snprintf(run->tasks[i]->pos_key, sizeof run->tasks[i]->pos_key, "source-%d", same + 1);
+    else
+      strcpy(run->tasks[i]->pos_key, "source");
+  }
+  if (cfg->ckpt) make_groups(run);
   for (int i = 0; cfg->ckpt && i < run->ntask; i++) {
     sl_task *t = run->tasks[i];
     t->ckpt = cfg->ckpt;
@@ -200,7 +251,8 @@ fail:
 /* ---- running ------------------------------------------------------------------- */
 
 int sl_run_execute(sl_run *run, int threaded, sl_err *err) {
-  if (threaded && run->ntask > 1) {
+  /* a checkpoint group's members meet to checkpoint: each on its thread */
+  if ((threaded || run->ngroup) && run->ntask > 1) {
     int started = 0;
     for (; started < run->ntask; started++)
       if (pthread_create(&run->tasks[started]->thread, NULL, sl_task_thread, run->tasks[started])) {
@@ -327,8 +379,9 @@ void sl_run_stats(sl_run *run, sl_buf *out, int64_t *rejected_total) {
       snprintf(resumed, sizeof resumed, " (resumed from one: %lld bytes of state in %.1f ms)",
                (long long)t->restore_bytes, (double)t->restore_us / 1000.0);
     sl_buf_printf(
-        out, "checkpoints of %s: %lld written%s, %lld failed; the last %lld bytes in %.1f ms\n",
-        t->plan->name[0] ? t->plan->name : "query", (long long)t->nckpt, resumed,
+        out, "checkpoints of %s%s: %lld written%s, %lld failed; the last %lld bytes in %.1f ms\n",
+        t->plan->name[0] ? t->plan->name : "query",
+        strcmp(t->pos_key, "source") ? " (its second input)" : "", (long long)t->nckpt, resumed,
         (long long)t->nfailed, (long long)t->ckpt_bytes, (double)t->ckpt_us / 1000.0);
   }
   if (rejected_total) *rejected_total = total;
@@ -353,6 +406,13 @@ void sl_run_free(sl_run *run) {
   free(run->fanouts);
   free(run->tasks);
   free(run->tops);
+  for (int i = 0; i < run->ngroup; i++) {
+    pthread_mutex_destroy(&run->groups[i]->mu);
+    pthread_cond_destroy(&run->groups[i]->cv);
+    free(run->groups[i]->members);
+    free(run->groups[i]);
+  }
+  free(run->groups);
   sl_plan_free(run->plan);
   free(run);
 }

@@ -8,6 +8,8 @@
 **     sinks write and flush all they were given), then the source position
 **     and every operator's state in one transaction, then the source's
 **     offsets committed;
+**     (a task in a group, sl_ckgroup, checkpoints with the others at a
+**     rendezvous: see group_checkpoint);
 **   - a commit without stopping (every commit_ms otherwise): a MARK barrier
 **     (the sinks note what they were given) and the source's positions
 **     noted; then, while the task reads on, a CHECK barrier between batches
@@ -77,28 +79,41 @@ static int put_states(sl_task *t, sl_buf *b, int64_t *bytes, sl_err *e) {
   return 0;
 }
 
+/* t's source position into the open checkpoint.  0, or -1 with e set. */
+static int put_position(sl_task *t, sl_buf *b, int64_t *bytes, sl_err *e) {
+  if (!t->src->vt->save_pos) return 0;
+  sl_buf_reset(b);
+  if (t->src->vt->save_pos(t->src, b, e) ||
+      sl_ckpt_put(t->ckpt, t->plan->name, t->pos_key, t->plan->fp, b->z, b->n, e))
+    return -1;
+  *bytes += (int64_t)b->n;
+  return 0;
+}
+
 /* Write one checkpoint of t: its source's position and the state of every
-** operator of the queries it feeds, in one transaction.  Called at a
-** barrier (everything pushed has been written and flushed).  A failure
-** (disk full, read-only) is reported and the task goes on: the last good
-** checkpoint stays the one a restart uses. */
+** operator of the queries it feeds, in one transaction; in a group, those
+** of every member (which are all between batches: group_checkpoint).
+** Called at a barrier (everything pushed has been written and flushed).  A
+** failure (disk full, read-only) is reported and the task goes on: the last
+** good checkpoint stays the one a restart uses. */
 static void task_checkpoint(sl_task *t) {
   int64_t t0 = sl_clock_us(), bytes = 0;
   sl_buf b = {0};
   sl_err e = {0};
   if (sl_ckpt_begin(t->ckpt, &e)) goto failed;
-  if (t->src->vt->save_pos) {
-    if (t->src->vt->save_pos(t->src, &b, &e) ||
-        sl_ckpt_put(t->ckpt, t->plan->name, "source", t->plan->fp, b.z, b.n, &e))
-      goto abort;
-    bytes += (int64_t)b.n;
+  int n = t->group ? t->group->n : 1;
+  for (int i = 0; i < n; i++) {
+    sl_task *m = t->group ? t->group->members[i] : t;
+    if (put_position(m, &b, &bytes, &e) || put_states(m, &b, &bytes, &e)) goto abort;
   }
-  if (put_states(t, &b, &bytes, &e)) goto abort;
   if (sl_ckpt_commit(t->ckpt, &e)) goto failed;
-  t->nckpt++;
-  __atomic_store_n(&t->ckpt_wall, sl_wall_ms(), __ATOMIC_RELAXED);
-  t->ckpt_bytes = bytes;
-  t->ckpt_us = sl_clock_us() - t0;
+  for (int i = 0; i < n; i++) { /* the other members wait: their counters are t's to write */
+    sl_task *m = t->group ? t->group->members[i] : t;
+    m->nckpt++;
+    __atomic_store_n(&m->ckpt_wall, sl_wall_ms(), __ATOMIC_RELAXED);
+    m->ckpt_bytes = bytes;
+    m->ckpt_us = sl_clock_us() - t0;
+  }
   sl_buf_free(&b);
   return;
 abort:
@@ -111,6 +126,59 @@ failed:
             task_name(t), (long long)t->nfailed, (long long)t->nckpt, e.msg ? e.msg : "?");
   sl_err_clear(&e);
   sl_buf_free(&b);
+}
+
+/* A checkpoint of t's group (t has flushed its chain): t waits at the
+** rendezvous until every member that still runs is there, and the last to
+** come writes the checkpoint for all (task_checkpoint) while the others
+** wait; members that have ended count as there (their sources and states
+** stay as they were left).  Nothing is written once a member has failed. */
+static void group_checkpoint(sl_task *t) {
+  sl_ckgroup *g = t->group;
+  pthread_mutex_lock(&g->mu);
+  if (!g->broken) {
+    uint64_t round = g->rounds;
+    g->want = 1; /* the others come at their next chance */
+    if (++g->waiting + g->gone == g->n) {
+      task_checkpoint(t);
+      g->rounds++;
+      g->want = 0;
+      g->waiting = 0;
+      pthread_cond_broadcast(&g->cv);
+    } else {
+      while (g->rounds == round && !g->broken)
+        pthread_cond_wait(&g->cv, &g->mu);
+      if (g->rounds == round) g->waiting--; /* broken while waiting */
+    }
+  }
+  pthread_mutex_unlock(&g->mu);
+}
+
+/* A checkpoint of t alone, or of its group. */
+static void checkpoint(sl_task *t) {
+  if (t->group)
+    group_checkpoint(t);
+  else
+    task_checkpoint(t);
+}
+
+/* t's loop has ended (failed: t->err set): its group no longer waits for
+** it, and a failure ends the group's checkpoints. */
+static void group_leave(sl_task *t) {
+  sl_ckgroup *g = t->group;
+  if (!g) return;
+  pthread_mutex_lock(&g->mu);
+  g->gone++;
+  if (t->err.code) g->broken = 1;
+  if (!g->broken && g->waiting && g->waiting + g->gone == g->n) {
+    /* the others were waiting for this one only: it writes for them */
+    task_checkpoint(t);
+    g->rounds++;
+    g->want = 0;
+    g->waiting = 0;
+  }
+  pthread_cond_broadcast(&g->cv);
+  pthread_mutex_unlock(&g->mu);
 }
 
 /* Load one query's operator states.  0, or -1 with err set. */
@@ -140,7 +208,7 @@ int sl_task_restore(sl_task *t, sl_err *err) {
   sl_buf b = {0};
   int rc = 0;
   if (t->src->vt->save_pos) {
-    int found = sl_ckpt_get(t->ckpt, t->plan->name, "source", t->plan->fp, &b, err);
+    int found = sl_ckpt_get(t->ckpt, t->plan->name, t->pos_key, t->plan->fp, &b, err);
     if (found < 0 || (found && t->src->vt->load_pos(t->src, b.z, b.n, err))) rc = -1;
     t->resumed |= found > 0;
   }
@@ -308,9 +376,12 @@ static int task_commit(sl_task *t, int what) {
 ** (see the top of the file).  0, or -1 when the task fails (t->err). */
 static int task_between(sl_task *t, commit_state *cs, int64_t now) {
   SL_ASSERT(!t->ckpt || t->ckpt_ms > 0);
-  if (t->ckpt && now - cs->last_ckpt >= t->ckpt_ms) {
+  int due = t->ckpt && now - cs->last_ckpt >= t->ckpt_ms;
+  if (t->ckpt && t->group) /* its own time, or another member's */
+    due = due || __atomic_load_n(&t->group->want, __ATOMIC_ACQUIRE);
+  if (due) {
     if (task_barrier(t, SL_BARRIER_FLUSH) || (t->dlq && sl_dlq_flush(t->dlq, &t->err))) return -1;
-    task_checkpoint(t);
+    checkpoint(t);
     if (task_commit(t, SL_COMMIT_NOW)) return -1;
     cs->last_ckpt = cs->last_commit = cs->last_tick = now;
     cs->marked = 0;
@@ -343,14 +414,14 @@ static void task_end(sl_task *t) {
   if (task_stopping(t) && t->head->vt->barrier(t->head, SL_BARRIER_STOPPING, &t->err)) return;
   if (task_stopping(t) && t->ckpt) {
     if (task_barrier(t, SL_BARRIER_FLUSH) == 0 && (!t->dlq || !sl_dlq_flush(t->dlq, &t->err))) {
-      task_checkpoint(t);
+      checkpoint(t);
       task_commit(t, SL_COMMIT_NOW);
     }
     return;
   }
   if (t->head->vt->finish(t->head, &t->err)) return;
   if (t->dlq && sl_dlq_flush(t->dlq, &t->err)) return;
-  if (t->ckpt) task_checkpoint(t); /* the end: a restart has nothing left to do */
+  if (t->ckpt) checkpoint(t); /* the end: a restart has nothing left to do */
   task_commit(t, SL_COMMIT_NOW);
 }
 
@@ -444,7 +515,7 @@ void sl_task_run(sl_task *t) {
   /* A first checkpoint before any output: a crash before the first
   ** periodic one then resumes from here, and an exactly-once sink knows
   ** where its output of this run starts. */
-  if (t->ckpt) task_checkpoint(t);
+  if (t->ckpt) checkpoint(t);
   int64_t last_lag = 0;
   commit_state cs = {sl_clock_ms(), 0, 0, 0};
   cs.last_ckpt = cs.last_tick = cs.last_commit;
@@ -476,6 +547,7 @@ void sl_task_run(sl_task *t) {
   }
   task_end(t);
 done:
+  group_leave(t);
   task_bufs_free(&b);
   sl_max_length_set(max_len);
   __atomic_store_n(&t->done, 1, __ATOMIC_RELEASE);

@@ -21,6 +21,25 @@ extern const double sl_lat_bounds[SL_LAT_NB];
 
 typedef struct sl_task sl_task;
 
+/* Tasks whose checkpoints are taken together: those that feed the two
+** sides of an interval join (transitively).  A join's kept records come
+** from both, so its state is consistent only with both positions taken at
+** one moment: a checkpoint of the group waits until every member is
+** between two batches (each flushed), then one of them writes every
+** member's position and every state of the queries they feed in one
+** transaction, while the others wait (task.c). */
+typedef struct sl_ckgroup {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  sl_task **members; /* borrowed */
+  int n;
+  int waiting;     /* members at the rendezvous */
+  int gone;        /* members whose loop ended: they never come again */
+  int want;        /* a checkpoint is due: each member comes at its next chance */
+  int broken;      /* a member failed: no checkpoint of the group any more */
+  uint64_t rounds; /* checkpoints taken: a waiting member waits for it to change */
+} sl_ckgroup;
+
 /* A query of a run: its live operators, made from its plan. */
 typedef struct sl_lquery {
   const sl_pquery *plan;
@@ -53,6 +72,11 @@ struct sl_task {
   int64_t ckpt_ms; /* how often */
   sl_lquery **qs;  /* the queries it feeds (their operators' state) */
   int nq;
+  sl_ckgroup *group; /* the tasks it checkpoints with (owned by the run), or NULL */
+  /* the key of its source's position in the checkpoint (owner: its name):
+  ** "source", or "source-N" for the N-th task of the same name (an
+  ** interval join's right input is named after its query too) */
+  char pos_key[24];
   /* the queries whose state its pushes grow (qs and the interval joins
   ** whose right side it feeds): checked against max_query_memory after each
   ** batch (borrowed) */

@@ -7,7 +7,9 @@
 #   - event-time tumbling windows (count, sum, max, DISTINCT, top_k): every
 #     window's result equal, and the file byte for byte;
 #   - running per-key totals (EMIT CHANGES): the last value per key equal;
-#   - online learning (train()): the model versions equal.
+#   - online learning (train()): the model versions equal;
+#   - an interval join of two files (two tasks checkpointing together):
+#     every joined row once, equal to sqlite3's join of the same records.
 # Then the faults: a changed query (clear error; --reset-state discards), a
 # corrupt state database (clear error; --reset-state recovers), an output
 # cut shorter than its checkpoint, a state database deleted, emptied or
@@ -36,6 +38,16 @@ with open("ev.jsonl", "w") as f:
         t += random.randrange(3)
         f.write(json.dumps({"user": "u%d" % random.randrange(40), "v": random.randrange(100),
                             "ts": t + random.randrange(-300, 1)}) + "\n")
+t = 1700000000000
+with open("imp.jsonl", "w") as f:
+    for i in range(300000):
+        t += random.randrange(0, 40)
+        f.write(json.dumps({"ad": random.randrange(500), "ts": t, "imp": i}) + "\n")
+t = 1700000000000
+with open("clk.jsonl", "w") as f:
+    for i in range(120000):
+        t += random.randrange(0, 100)
+        f.write(json.dumps({"ad": random.randrange(500), "ts": t, "clk": i}) + "\n")
 with open("pts.tsv", "w") as f:
     w = [random.gauss(0, 1) for _ in range(5)]
     for i in range(150000):
@@ -67,10 +79,20 @@ SELECT window_end, train(m, label, f) AS v FROM pts GROUP BY TUMBLE(ts, INTERVAL
 INTO file('train-out.json');
 EOF
 
+cat > ijoin.sql <<'EOF'
+SET checkpoint_interval = '100ms';
+SELECT i.imp, c.clk, c.ts - i.ts AS delay
+FROM file('imp.jsonl', format => 'json') AS i
+JOIN file('clk.jsonl', format => 'json') AS c
+  ON i.ad = c.ad AND c.ts BETWEEN i.ts AND i.ts + INTERVAL '5' SECOND
+INTO file('ij-out.json');
+EOF
+
 # crash NAME: failure-free reference (NAME.ref/), then ROUNDS kills, then the end
 crash() {
   name=$1
-  mkdir -p ref && (cd ref && ln -sf ../in.jsonl ../ev.jsonl ../pts.tsv . && "$sluice" run "../$name.sql") ||
+  mkdir -p ref && (cd ref && ln -sf ../in.jsonl ../ev.jsonl ../pts.tsv ../imp.jsonl ../clk.jsonl . &&
+    "$sluice" run "../$name.sql") ||
     bad "$name: reference run"
   rm -rf "st-$name"
   kills=0
@@ -122,6 +144,24 @@ PY
 crash train
 cmp -s train-out.json ref/train-out.json && ok || bad "train: model versions differ from the failure-free run"
 echo "train: $(wc -l < train-out.json) model versions equal the failure-free run's"
+
+crash ijoin
+$py - <<'PY' && ok || bad "ijoin: every joined row once"
+import collections, json, sqlite3
+db = sqlite3.connect(":memory:")
+db.execute("CREATE TABLE i(ad, ts, imp)")
+db.execute("CREATE TABLE c(ad, ts, clk)")
+db.executemany("INSERT INTO i VALUES (:ad, :ts, :imp)", map(json.loads, open("imp.jsonl")))
+db.executemany("INSERT INTO c VALUES (:ad, :ts, :clk)", map(json.loads, open("clk.jsonl")))
+want = collections.Counter(db.execute(
+    "SELECT i.imp, c.clk, c.ts - i.ts FROM i JOIN c ON i.ad = c.ad AND c.ts BETWEEN i.ts AND i.ts + 5000"))
+got = collections.Counter((r["imp"], r["clk"], r["delay"]) for r in map(json.loads, open("ij-out.json")))
+dups = sum(c - 1 for c in got.values() if c > 1)
+print("ijoin: %d joined rows, sqlite3 %d: %d missing, %d duplicates, %d not in sqlite3's"
+      % (sum(got.values()), sum(want.values()), sum((want - got).values()), dups,
+         sum((got - want).values())))
+assert got == want
+PY
 
 # a changed query is refused; --reset-state starts afresh
 sed 's/count(DISTINCT v % 7) AS d/count(DISTINCT v % 5) AS d/' agg.sql > agg2.sql
