@@ -93,7 +93,7 @@ static void sqlite_close(sl_source *s) {
 }
 
 static const sl_source_vt sqlite_vt = {
-    "sqlite", sqlite_read, sqlite_position, sqlite_close, sqlite_read_rows, NULL, NULL, NULL,
+    "sqlite", sqlite_read, sqlite_position, sqlite_close, sqlite_read_rows, NULL, NULL, NULL, NULL,
     NULL,     NULL};
 
 static sl_source *sqlite_open_source(sl_options *o, sl_err *err) {

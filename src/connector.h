@@ -165,6 +165,10 @@ typedef struct sl_source_vt {
   ** the client already knows (no request); -1 when it does not know yet.
   ** Called by the task between reads. */
   int64_t (*lag)(sl_source *s);
+  /* Optional, for sources with read_rows: the records (positions, for
+  ** output identities and messages) of the rows the last read_rows gave,
+  ** one per row, valid until the next read; NULL when there are none. */
+  const sl_record *(*row_records)(sl_source *s);
 } sl_source_vt;
 
 struct sl_source {

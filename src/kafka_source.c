@@ -61,6 +61,8 @@ typedef struct kafka_source {
   int nmsgs, cap;
   sl_buf headers; /* typed rows: headers as JSON, per message (offsets into it) */
   size_t *hoff;
+  sl_record *rowrec; /* typed rows: the records of the last read (row_records) */
+  int nrowrec;
 } kafka_source;
 
 static void drop_messages(kafka_source *k) {
@@ -173,6 +175,21 @@ static int kafka_read_rows(sl_source *s, sl_value *rows, int ncol, int max, sl_e
   kafka_source *k = (kafka_source *)s;
   int n = fetch(k, max, 1000, err);
   if (n <= 0) return n;
+  if (n > k->nrowrec) {
+    k->rowrec = sl_realloc(k->rowrec, sizeof(sl_record) * (size_t)n);
+    k->nrowrec = n;
+  }
+  for (int i = 0; i < n; i++) {
+    rd_kafka_message_t *m = k->msgs[i];
+    k->rowrec[i] = (sl_record){m->payload,
+                               m->len,
+                               m->key,
+                               m->key_len,
+                               m->offset,
+                               m->partition,
+                               rd_kafka_message_timestamp(m, NULL),
+                               NULL};
+  }
   sl_buf_reset(&k->headers);
   k->hoff = sl_realloc(k->hoff, sizeof(size_t) * (size_t)(n + 1));
   for (int i = 0; i < n; i++) {
@@ -210,6 +227,10 @@ static int kafka_read_rows(sl_source *s, sl_value *rows, int ncol, int max, sl_e
     }
   }
   return n;
+}
+
+static const sl_record *kafka_row_records(sl_source *s) {
+  return ((kafka_source *)s)->rowrec;
 }
 
 static void kafka_position(sl_source *s, const sl_record *rec, sl_buf *out) {
@@ -454,17 +475,18 @@ static void kafka_close(sl_source *s) {
   free(k->resume);
   free(k->assigned);
   free(k->hoff);
+  free(k->rowrec);
   sl_buf_free(&k->headers);
   free(k->topic);
   free(k);
 }
 
 static const sl_source_vt kafka_source_vt = {
-    "kafka",      kafka_read,     kafka_position, kafka_close,      NULL,
-    kafka_commit, kafka_save_pos, kafka_load_pos, kafka_partitions, kafka_lag};
+    "kafka",        kafka_read,     kafka_position,   kafka_close, NULL, kafka_commit,
+    kafka_save_pos, kafka_load_pos, kafka_partitions, kafka_lag,   NULL};
 static const sl_source_vt kafka_typed_vt = {
-    "kafka",      NULL,           kafka_position, kafka_close,      kafka_read_rows,
-    kafka_commit, kafka_save_pos, kafka_load_pos, kafka_partitions, kafka_lag};
+    "kafka",        NULL,           kafka_position,   kafka_close, kafka_read_rows,  kafka_commit,
+    kafka_save_pos, kafka_load_pos, kafka_partitions, kafka_lag,   kafka_row_records};
 
 /* Open the source (connector.h): check the options, then (unless planning)
 ** make the consumer, learn the topic's partitions and their end offsets

@@ -30,6 +30,7 @@ typedef struct jrec jrec;
 struct jrec {
   jrec *next; /* the side's next older record with the same key */
   int64_t ts;
+  uint64_t id;    /* its identity as an input row (sl_batch_ids), 0: none */
   sl_value *keys; /* nkeys owned */
   sl_value *row;  /* the side's ncol owned values */
 };
@@ -57,7 +58,10 @@ struct op_ijoin {
   pthread_mutex_t mu;
   sl_value *jrow; /* a joined row being built: na + nb */
   sl_value *out;  /* output rows */
+  uint64_t *oid;  /* their identities: of the pair of input rows (0: unknown) */
   int nout, cap;
+  uint64_t *inid; /* the identities of the rows being pushed */
+  int ninid;
   sl_buf msg;
 };
 
@@ -80,7 +84,7 @@ static void place(op_ijoin *p, int k, const sl_value *row, int ncol) {
 
 static int emit_pending(op_ijoin *p, const sl_batch *in, sl_err *err) {
   if (!p->nout) return 0;
-  sl_batch b = {width(p), p->nout, p->out, NULL, in ? in->src : NULL, in ? in->now : 0, NULL};
+  sl_batch b = {width(p), p->nout, p->out, NULL, in ? in->src : NULL, in ? in->now : 0, p->oid};
   int rc = sl_op_emit(&p->base, &b, err);
   for (int i = 0; i < p->nout * width(p); i++)
     memset(&p->out[i], 0, sizeof p->out[i]);
@@ -89,12 +93,22 @@ static int emit_pending(op_ijoin *p, const sl_batch *in, sl_err *err) {
 }
 
 /* One joined row from a's values and b's (both owned by kept records or
-** borrowed from the batch being pushed: valid through the emit). */
-static void add_out(op_ijoin *p, const sl_value *a, const sl_value *b) {
+** borrowed from the batch being pushed: valid through the emit), a's and
+** b's identities making its own (the same pair on any replay: exactly-once
+** sinks know it again); 0 when either has none. */
+static void add_out(op_ijoin *p, const sl_value *a, const sl_value *b, uint64_t ida, uint64_t idb) {
   if (p->nout == p->cap) {
     p->cap = p->cap ? 2 * p->cap : 256;
     p->out = sl_realloc(p->out, sizeof(sl_value) * (size_t)p->cap * (size_t)width(p));
+    p->oid = sl_realloc(p->oid, sizeof(uint64_t) * (size_t)p->cap);
   }
+  uint64_t h = ida && idb ? (ida ^ 0x6a09e667f3bcc909ull) * 0x9e3779b97f4a7c15ull : 0;
+  if (h) {
+    h ^= idb + 0xbb67ae8584caa73bull + (h << 6) + (h >> 2);
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 31;
+  }
+  p->oid[p->nout] = h;
   sl_value *o = p->out + (size_t)p->nout++ * (size_t)width(p);
   for (int c = 0; c < p->spec.na; c++) {
     o[c] = a[c];
@@ -187,6 +201,11 @@ static int side_push(op_ijoin *p, int k, sl_batch *in, sl_err *err) {
   const sl_program *prog = k ? p->spec.bprog : p->spec.aprog;
   int rc = 0;
   pthread_mutex_lock(&p->mu);
+  if (in->nrow > p->ninid) {
+    p->inid = sl_realloc(p->inid, sizeof(uint64_t) * (size_t)in->nrow);
+    p->ninid = in->nrow;
+  }
+  sl_batch_ids(in, p->inid);
   for (int i = 0; i < in->nrow && !rc; i++) {
     const sl_value *row = in->rows + (size_t)i * (size_t)in->ncol;
     place(p, k, row, in->ncol);
@@ -217,9 +236,9 @@ static int side_push(op_ijoin *p, int k, sl_batch *in, sl_err *err) {
       if (tb < ta + p->spec.lo || tb > ta + p->spec.hi) continue;
       const sl_value *mine = row;
       if (k == 0)
-        add_out(p, mine, r->row);
+        add_out(p, mine, r->row, p->inid[i], r->id);
       else
-        add_out(p, r->row, mine);
+        add_out(p, r->row, mine, r->id, p->inid[i]);
       if (p->nout >= 1024) rc = emit_pending(p, in, err);
     }
     /* keep it, unless the other side is already past what it could meet */
@@ -227,6 +246,7 @@ static int side_push(op_ijoin *p, int k, sl_batch *in, sl_err *err) {
     if (owm != INT64_MIN && (k == 0 ? ts + p->spec.hi < owm : ts - p->spec.lo < owm)) continue;
     jrec *nr = sl_calloc(1, sizeof *nr);
     nr->ts = ts;
+    nr->id = p->inid[i];
     nr->keys = sl_calloc((size_t)(nk ? nk : 1), sizeof(sl_value));
     for (int j = 0; j < nk; j++)
       sl_value_copy(&nr->keys[j], &reg[j]);
@@ -301,7 +321,7 @@ static int port_finish(sl_operator *base, sl_err *err) {
 /* ---- checkpoints ------------------------------------------------------------
 ** Per side: the largest time seen, then its kept records, each key's
 ** oldest first (so that a load, which puts each at the front of its key's
-** chain, makes the chains as they were): time, keys, columns.  Saved under
+** chain, makes the chains as they were): time, identity, keys, columns.  Saved under
 ** the mutex; the task's checkpoint group (task.h) makes both inputs'
 ** positions the ones this state was at. */
 static int ijoin_save(sl_operator *base, sl_buf *out, sl_err *err) {
@@ -326,6 +346,7 @@ static int ijoin_save(sl_operator *base, sl_buf *out, sl_err *err) {
         const jrec *r;
         memcpy(&r, chain.z + i * sizeof r, sizeof r);
         sl_ck_i64(out, r->ts);
+        sl_ck_i64(out, (int64_t)r->id);
         for (int j = 0; j < p->spec.nkeys; j++)
           sl_ck_value(out, &r->keys[j]);
         for (int c = 0; c < s->ncol; c++)
@@ -353,6 +374,7 @@ static int ijoin_load(sl_operator *base, const void *z, size_t n, sl_err *err) {
     for (int64_t i = 0; i < nrec && !r.bad; i++) {
       jrec *nr = sl_calloc(1, sizeof *nr);
       nr->ts = sl_ckr_i64(&r);
+      nr->id = (uint64_t)sl_ckr_i64(&r);
       nr->keys = sl_calloc((size_t)(nk ? nk : 1), sizeof(sl_value));
       for (int j = 0; j < nk; j++)
         sl_ckr_value(&r, &nr->keys[j]);
@@ -406,6 +428,8 @@ static void ijoin_free(sl_operator *base) {
   pthread_mutex_destroy(&p->mu);
   free(p->jrow);
   free(p->out);
+  free(p->oid);
+  free(p->inid);
   sl_buf_free(&p->msg);
   free(p);
 }

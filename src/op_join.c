@@ -39,6 +39,8 @@ typedef struct op_join {
   int jcap;
   sl_value *out;
   const sl_record **recs;
+  uint64_t
+      *ids; /* per output row: its input row's and table row's identity (when the input has them) */
   int cap, nout, ncol;
   int64_t own_bytes; /* memory of own and the index (0: the catalog's table) */
   int accounted;     /* own_bytes was accounted into the query's state */
@@ -80,6 +82,7 @@ static void reserve(op_join *p, int n) {
   p->cap = n;
   p->out = sl_realloc(p->out, sizeof(sl_value) * (size_t)n * (size_t)p->ncol);
   p->recs = sl_realloc(p->recs, sizeof(*p->recs) * (size_t)n);
+  p->ids = sl_realloc(p->ids, sizeof(*p->ids) * (size_t)n);
 }
 
 /* Append the joined row to the output (t row r, or NULLs when r < 0). */
@@ -103,13 +106,23 @@ static void add_row(op_join *p, const sl_batch *in, int i, int r) {
     o[c].cap = 0;
     o[c].flags &= (uint8_t)~SL_F_OWNBUF;
   }
+  /* one input row may match many table rows: each match its own identity */
+  p->ids[p->nout] =
+      in->ids ? (in->ids[i] ^ ((uint64_t)(r + 2) * 0x9e3779b97f4a7c15ull)) * 0xbf58476d1ce4e5b9ull
+              : 0;
   p->recs[p->nout++] = in->recs ? in->recs[i] : NULL;
 }
 
 /* Send the joined rows so far downstream (none: 0).  What the push returns. */
 static int join_flush(op_join *p, const sl_batch *in, sl_err *err) {
   if (!p->nout) return 0;
-  sl_batch b = {p->ncol, p->nout, p->out, in->recs ? p->recs : NULL, in->src, in->now, NULL};
+  sl_batch b = {p->ncol,
+                p->nout,
+                p->out,
+                in->recs ? p->recs : NULL,
+                in->src,
+                in->now,
+                in->ids ? p->ids : NULL};
   p->nout = 0;
   return sl_op_emit(&p->base, &b, err);
 }
@@ -214,6 +227,7 @@ static void join_free(sl_operator *base) {
   free(p->jrow);
   free(p->out);
   free(p->recs);
+  free(p->ids);
   free(p);
 }
 

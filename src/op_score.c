@@ -47,7 +47,8 @@ typedef struct op_score {
   int ncol_out; /* ncol_in + calls.n */
   sl_value *rows;
   const sl_record **recs;
-  int *keep; /* kept row -> input row */
+  uint64_t *ids; /* per output row: its input row's identity (when the input has them) */
+  int *keep;     /* kept row -> input row */
   int cap;
   double *scratch;
   size_t scratch_cap;
@@ -158,6 +159,7 @@ static void reserve(op_score *p, int n) {
     p->cap = n;
     p->rows = sl_realloc(p->rows, sizeof(sl_value) * (size_t)n * (size_t)p->ncol_out);
     p->recs = sl_realloc(p->recs, sizeof(*p->recs) * (size_t)n);
+    p->ids = sl_realloc(p->ids, sizeof(*p->ids) * (size_t)n);
     p->keep = sl_realloc(p->keep, sizeof(int) * (size_t)n);
   }
   size_t scratch = 0;
@@ -332,10 +334,17 @@ static int score_push(sl_operator *base, sl_batch *in, sl_err *err) {
       result(p, i, k, v);
     }
     p->recs[k] = in->recs ? in->recs[r] : NULL;
+    p->ids[k] = in->ids ? in->ids[r] : 0;
   }
   rc = 0;
   if (n) {
-    sl_batch b = {p->ncol_out, n, p->rows, in->recs ? p->recs : NULL, in->src, in->now, NULL};
+    sl_batch b = {p->ncol_out,
+                  n,
+                  p->rows,
+                  in->recs ? p->recs : NULL,
+                  in->src,
+                  in->now,
+                  in->ids ? p->ids : NULL};
     rc = sl_op_emit(base, &b, err);
   }
 done:
@@ -372,6 +381,7 @@ static void score_free(sl_operator *base) {
   free(p->cs);
   free(p->rows);
   free(p->recs);
+  free(p->ids);
   free(p->keep);
   free(p->scratch);
   sl_arena_free(&p->arena);

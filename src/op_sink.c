@@ -134,31 +134,6 @@ static void *encoder_main(void *arg) {
   return NULL;
 }
 
-/* Each row's identity as an output: the batch's (a closed window), else
-** from the record it came from (source partition and position) and its
-** rank among that record's rows; 0 when there is neither. */
-static void row_ids(const sl_batch *in, uint64_t *ids) {
-  const sl_record *prev = NULL;
-  uint64_t rank = 0;
-  for (int i = 0; i < in->nrow; i++) {
-    if (in->ids) {
-      ids[i] = in->ids[i];
-      continue;
-    }
-    const sl_record *r = in->recs ? in->recs[i] : NULL;
-    if (!r) {
-      ids[i] = 0;
-      continue;
-    }
-    rank = r == prev ? rank + 1 : 0;
-    prev = r;
-    uint64_t h = 0x9e3779b97f4a7c15ull * ((uint64_t)(uint32_t)r->partition + 1);
-    h ^= (uint64_t)r->pos * 0xbf58476d1ce4e5b9ull;
-    h ^= (h >> 29) ^ (rank * 0x94d049bb133111ebull);
-    ids[i] = h ^ (h >> 32);
-  }
-}
-
 /* Copy a batch into sl (values, and their bytes into sl's arena). */
 static void copy_batch(op_sink *s, slot *sl, const sl_batch *in) {
   size_t ncell = (size_t)in->nrow * (size_t)s->ncol;
@@ -167,7 +142,7 @@ static void copy_batch(op_sink *s, slot *sl, const sl_batch *in) {
     sl->rows = sl_realloc(sl->rows, sizeof(sl_value) * (ncell ? ncell : 1));
     if (s->want_ids) sl->ids = sl_realloc(sl->ids, sizeof(uint64_t) * (size_t)in->nrow);
   }
-  if (s->want_ids) row_ids(in, sl->ids);
+  if (s->want_ids) sl_batch_ids(in, sl->ids);
   sl_arena_reset(&sl->arena);
   for (int i = 0; i < in->nrow; i++) {
     const sl_value *src = in->rows + (size_t)i * (size_t)in->ncol;

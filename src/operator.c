@@ -37,6 +37,28 @@ void sl_log_reject(sl_stats *st, const char *qname, sl_source *src, const sl_rec
   sl_buf_free(&pos);
 }
 
+void sl_batch_ids(const sl_batch *in, uint64_t *ids) {
+  const sl_record *prev = NULL;
+  uint64_t rank = 0;
+  for (int i = 0; i < in->nrow; i++) {
+    if (in->ids) {
+      ids[i] = in->ids[i];
+      continue;
+    }
+    const sl_record *r = in->recs ? in->recs[i] : NULL;
+    if (!r) {
+      ids[i] = 0;
+      continue;
+    }
+    rank = r == prev ? rank + 1 : 0;
+    prev = r;
+    uint64_t h = 0x9e3779b97f4a7c15ull * ((uint64_t)(uint32_t)r->partition + 1);
+    h ^= (uint64_t)r->pos * 0xbf58476d1ce4e5b9ull;
+    h ^= (h >> 29) ^ (rank * 0x94d049bb133111ebull);
+    ids[i] = h ^ (h >> 32);
+  }
+}
+
 void sl_op_reject(sl_operator *op, const sl_batch *b, int row, const char *why) {
   sl_log_reject(op->stats, op->qname, b->src, b->recs ? b->recs[row] : NULL, why);
 }

@@ -123,6 +123,11 @@ int sl_op_pass_tick(sl_operator *op, int64_t now, sl_err *err);
 int sl_op_pass_barrier(sl_operator *op, sl_barrier what, sl_err *err);
 /* Count a rejected row of b and log the first few with their position. */
 void sl_op_reject(sl_operator *op, const sl_batch *b, int row, const char *why);
+/* Each row's identity as an output into ids[0..b->nrow): the batch's own
+** (b->ids: a closed window), else one made of the record it came from
+** (partition and position) and its rank among that record's rows; 0 when
+** there is neither.  The same on every replay of the same input. */
+void sl_batch_ids(const sl_batch *b, uint64_t *ids);
 /* Count a rejected record (st->rejected), send it to its source's
 ** dead-letter sink when it has one (src->dlq), and log the first few to
 ** stderr with the query or task name qname and the record's position (src

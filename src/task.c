@@ -259,7 +259,8 @@ static int task_begin(sl_task *t, task_bufs *b) {
   b->batch = t->plan->batch;
   b->rows = sl_calloc((size_t)b->batch * (size_t)(b->ncol ? b->ncol : 1), sizeof(sl_value));
   b->recs = b->typed ? NULL : sl_calloc((size_t)b->batch, sizeof(sl_record));
-  b->recp = b->typed ? NULL : sl_calloc((size_t)b->batch, sizeof(*b->recp));
+  /* typed rows have records too when their source says (row_records) */
+  b->recp = sl_calloc((size_t)b->batch, sizeof(*b->recp));
   sl_arena_init(&b->arena);
   if (b->typed || t->dec) return 0;
   sl_fmt_opts opts = src->fmt_opts;
@@ -539,6 +540,13 @@ void sl_task_run(sl_task *t) {
     if (!nrow) continue;
     SL_ASSERT(nrow <= b.batch && (!b.typed || nrow == n));
     const sl_record **recs = b.typed ? NULL : b.recp;
+    const sl_record *rr =
+        b.typed && t->src->vt->row_records ? t->src->vt->row_records(t->src) : NULL;
+    if (rr) { /* positions of typed rows: one record each */
+      for (int i = 0; i < nrow; i++)
+        b.recp[i] = &rr[i];
+      recs = b.recp;
+    }
     sl_batch batch = {b.ncol, nrow, b.rows, recs, t->src, sl_wall_ms(), NULL};
     int rc = t->head->vt->push(t->head, &batch, &t->err);
     task_time_batch(t, sl_clock_us() - t0);

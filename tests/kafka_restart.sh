@@ -9,7 +9,9 @@
 #   - a model trained per window (train(), as S6, over a topic of one
 #     partition, whose order fixes the windows' batches): every window
 #     once, the model's version, weights and intercept after it equal to an
-#     uninterrupted run's (1e-12).  The error each window reports is not
+#     uninterrupted run's (1e-12);
+#   - an interval join of two topics (two tasks that checkpoint together):
+#     every joined row once, equal to sqlite3's join of what was produced.  The error each window reports is not
 #     compared: a record is scored with the version current when its batch
 #     is (docs/models.md), and batches follow arrival.
 # Restart times are printed; the check fails only past 30 s (the dead
@@ -24,7 +26,7 @@ N=${RESTART_RECORDS:-15000}
 if ! $py -c 'import kafka' 2>/dev/null; then echo "python3-kafka missing"; exit 1; fi
 work=$(mktemp -d)
 mkfifo "$work/ctl"
-"$sluice" broker --topics in:4,ev:4,pts:1,s1out:4,aggout:4,trainout:4 \
+"$sluice" broker --topics in:4,ev:4,pts:1,imp:1,clk:1,s1out:4,aggout:4,trainout:4,ijout:4 \
   < "$work/ctl" > "$work/boot" 2> "$work/broker.log" &
 bpid=$!
 exec 3> "$work/ctl"
@@ -48,6 +50,7 @@ p = KafkaProducer(bootstrap_servers=boot, linger_ms=5, value_serializer=lambda v
 random.seed(17)
 t0 = 1700000000000
 i = 0
+joined = open("join-input.txt", "w")  # what the interval join reads, for the checker
 while i < n:
     for _ in range(60):
         if i == n:
@@ -59,6 +62,13 @@ while i < n:
              "label": label, "features": ",".join(map(str, x))}
         p.send('ev', key=str(i % 7).encode(), value=e)
         p.send('pts', value=e)
+        a = {"ad": random.randrange(50), "ts": t0 + 5 * i, "imp": i}
+        p.send('imp', value=a)
+        joined.write("i %d %d %d\n" % (a["ad"], a["ts"], i))
+        if i % 3 == 0:
+            c = {"ad": random.randrange(50), "ts": t0 + 5 * i + 2, "clk": i}
+            p.send('clk', value=c)
+            joined.write("c %d %d %d\n" % (c["ad"], c["ts"], i))
         i += 1
     p.flush()
     time.sleep(0.2)
@@ -67,6 +77,7 @@ for part in range(4):
     p.send('ev', partition=part, value=end)
 p.send('pts', value=end)
 p.flush()
+joined.close()
 print("produced", n)
 PY
 ppid=$!
@@ -87,6 +98,10 @@ SELECT user, window_start, count(*) AS c, sum(v) AS s FROM ev
 SELECT window_end, count(*) AS c, avg(power(predict(m, features) - label, 2)) AS mse,
        train(m, label, features) AS t
   FROM pts GROUP BY TUMBLE(ts, INTERVAL '1' SECOND) INTO kafka('trainout', format => 'json');
+SELECT i.imp, c.clk, c.ts - i.ts AS delay
+  FROM kafka('imp', format => 'json' $1) AS i JOIN kafka('clk', format => 'json' $1) AS c
+    ON i.ad = c.ad AND c.ts BETWEEN i.ts AND i.ts + INTERVAL '2' SECOND
+  INTO kafka('ijout', format => 'json');
 SQL
 }
 query "" > q.sql
@@ -146,7 +161,7 @@ wait "$qpid" && ok || { bad "the last run's clean stop"; tail -n 5 "run$ROUNDS.e
 qpid=
 
 # the reference for training: the same queries, uninterrupted, bounded
-query ", stop => 'end'" | sed 's/s1out/s1ref/; s/aggout/aggref/; s/trainout/trainref/' > ref.sql
+query ", stop => 'end'" | sed 's/s1out/s1ref/; s/aggout/aggref/; s/trainout/trainref/; s/ijout/ijref/' > ref.sql
 "$sluice" --brokers "$boot" --state-dir stref run ref.sql 2> ref.err || { bad "reference run"; tail -n 5 ref.err; }
 
 $py - "$boot" "$N" <<'PY' && ok || bad "outputs"
@@ -216,6 +231,21 @@ for r in tr:
 if worst > 1e-12: fail("training: the weights differ by %g" % worst)
 print("training: %d windows, each once; weights within %g of the uninterrupted run's"
       % (len(tr), worst))
+# the interval join: sqlite3's join of the records produced
+import sqlite3
+db = sqlite3.connect(":memory:")
+db.execute("CREATE TABLE i(ad, ts, imp)")
+db.execute("CREATE TABLE c(ad, ts, clk)")
+for line in open("join-input.txt"):
+    side, ad, ts, x = line.split()
+    db.execute("INSERT INTO %s VALUES (?, ?, ?)" % side, (int(ad), int(ts), int(x)))
+want = collections.Counter(db.execute(
+    "SELECT i.imp, c.clk, c.ts - i.ts FROM i JOIN c ON i.ad = c.ad AND c.ts BETWEEN i.ts AND i.ts + 2000"))
+got = collections.Counter((r["imp"], r["clk"], r["delay"]) for r in read("ijout"))
+print("interval join: %d joined rows, sqlite3 %d: %d missing, %d duplicates, %d not in sqlite3's"
+      % (sum(got.values()), sum(want.values()), sum((want - got).values()),
+         sum(c - 1 for c in got.values() if c > 1), sum((got - want).values())))
+if got != want: fail("interval join: exactly once")
 sys.exit(0 if ok else 1)
 PY
 finish kafka_restart
