@@ -61,6 +61,10 @@ typedef struct kafka_source {
   int nmsgs, cap;
   sl_buf headers; /* typed rows: headers as JSON, per message (offsets into it) */
   size_t *hoff;
+  /* a bounded read's assignment, made at its first read: a checkpoint's
+  ** positions (load_pos) change it before anything is fetched, so no
+  ** message of the first offsets is ever in flight */
+  rd_kafka_topic_partition_list_t *todo;
   sl_record *rowrec; /* typed rows: the records of the last read (row_records) */
   int nrowrec;
 } kafka_source;
@@ -83,6 +87,15 @@ static int all_done(kafka_source *k) {
 static int fetch(kafka_source *k, int max, int timeout_ms, sl_err *err) {
   drop_messages(k);
   if (k->bounded && all_done(k)) return SL_READ_END;
+  if (k->todo) {
+    rd_kafka_resp_err_t e = rd_kafka_assign(k->rk, k->todo);
+    rd_kafka_topic_partition_list_destroy(k->todo);
+    k->todo = NULL;
+    if (e) {
+      sl_err_set(err, SL_EIO, "kafka: consuming %s: %s", k->topic, rd_kafka_err2str(e));
+      return SL_READ_ERROR;
+    }
+  }
   if (max > k->cap) {
     k->cap = max;
     k->msgs = sl_realloc(k->msgs, sizeof(*k->msgs) * (size_t)max);
@@ -122,6 +135,10 @@ static int fetch(kafka_source *k, int max, int timeout_ms, sl_err *err) {
     int p = m->partition;
     if (p < 0 || p >= k->nparts || (k->bounded && m->offset >= k->end[p])) {
       rd_kafka_message_destroy(m); /* past the end snapshot */
+      continue;
+    }
+    if (k->bounded && k->next[p] >= 0 && m->offset < k->next[p]) {
+      rd_kafka_message_destroy(m); /* a bounded read never goes back: read already */
       continue;
     }
     k->next[p] = m->offset + 1;
@@ -326,18 +343,13 @@ static int kafka_load_pos(sl_source *s, const void *z, size_t n, sl_err *err) {
     sl_err_set(err, SL_EIO, "kafka: %s: the checkpointed position is corrupt", k->topic);
     return -1;
   }
-  if (!k->bounded) return 0;
-  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(k->nparts);
-  for (int p = 0; p < k->nparts; p++) {
-    int64_t at = k->resume[p] >= 0 ? k->resume[p] : RD_KAFKA_OFFSET_BEGINNING;
-    rd_kafka_topic_partition_list_add(l, k->topic, p)->offset = at;
+  if (!k->bounded || !k->todo) return 0;
+  /* the assignment not made yet (fetch makes it) starts from here */
+  for (int i = 0; i < k->todo->cnt; i++) {
+    int p = k->todo->elems[i].partition;
+    if (p < 0 || p >= k->nparts) continue;
+    k->todo->elems[i].offset = k->resume[p] >= 0 ? k->resume[p] : RD_KAFKA_OFFSET_BEGINNING;
     if (k->resume[p] >= 0) k->next[p] = k->resume[p];
-  }
-  rd_kafka_resp_err_t e = rd_kafka_assign(k->rk, l);
-  rd_kafka_topic_partition_list_destroy(l);
-  if (e) {
-    sl_err_set(err, SL_EIO, "kafka: resuming %s: %s", k->topic, rd_kafka_err2str(e));
-    return -1;
   }
   return 0;
 }
@@ -476,6 +488,7 @@ static void kafka_close(sl_source *s) {
   free(k->assigned);
   free(k->hoff);
   free(k->rowrec);
+  if (k->todo) rd_kafka_topic_partition_list_destroy(k->todo);
   sl_buf_free(&k->headers);
   free(k->topic);
   free(k);
@@ -617,8 +630,9 @@ sl_source *sl_kafka_open_source(sl_options *o, sl_err *err) {
       }
   }
   if (k->bounded) {
-    /* a bounded read takes every partition itself */
-    e = rd_kafka_assign(k->rk, l);
+    /* a bounded read takes every partition itself, at its first read */
+    k->todo = l;
+    l = NULL;
   } else {
     /* a continuous query joins the consumer group, which shares the
     ** partitions among every sluice with the same group */
@@ -627,7 +641,7 @@ sl_source *sl_kafka_open_source(sl_options *o, sl_err *err) {
     e = rd_kafka_subscribe(k->rk, sub);
     rd_kafka_topic_partition_list_destroy(sub);
   }
-  rd_kafka_topic_partition_list_destroy(l);
+  if (l) rd_kafka_topic_partition_list_destroy(l);
   if (e) {
     sl_err_set(err, SL_EIO, "kafka: consuming %s: %s", topic, rd_kafka_err2str(e));
     goto fail;
