@@ -174,7 +174,7 @@ static av_type *parse_type(parser *p, const cJSON *j, const char *ns, int depth)
   t->sname = dot ? dot + 1 : t->name;
   if (k == AV_FIXED) {
     const cJSON *sz = cJSON_GetObjectItemCaseSensitive(j, "size");
-    if (!cJSON_IsNumber(sz) || sz->valuedouble < 0 || sz->valuedouble > (1 << 30)) {
+    if (!cJSON_IsNumber(sz) || sz->valuedouble < 0 || sz->valuedouble > (1 << 24)) {
       sl_err_set(p->err, SL_EBIND, "Avro schema: fixed %s needs a size", t->name);
       return NULL;
     }

@@ -15,6 +15,8 @@
 
 #include "value.h"
 
+struct sl_schema; /* format.h */
+
 typedef enum av_kind {
   AV_NULL,
   AV_BOOLEAN,
@@ -122,5 +124,15 @@ int av_registry_latest(av_registry *r, const char *subject, sl_buf *out, int32_t
 /* "host:port" of an http:// or https:// URL into out (room for n bytes),
 ** as the authorizer is asked for it.  0, or -1 when url is not one. */
 int av_registry_hostport(const char *url, char *out, size_t n);
+
+/* ---- for tests and benchmarks (fmt_avro.c) -------------------------------
+** The ctx sl_fmt_avro's configure() makes, from schema texts instead of
+** options: writer (schema =>) and reader (reader_schema =>, NULL: the
+** writer's) for a source, whose columns are added to schema; for a sink
+** (schema NULL) writer only, or NULL for a schema derived from the columns.
+** NULL with err set. */
+void *sl_avro_ctx_new(const char *writer, const char *reader, struct sl_schema *schema,
+                      sl_err *err);
+void sl_avro_ctx_free(void *ctx);
 
 #endif /* SLUICE_AVRO_TYPES_H */

@@ -225,8 +225,7 @@ const sl_connector *sl_connector_find(const char *name, size_t n) {
 }
 
 const sl_format *sl_format_find(const char *name) {
-  static const sl_format *const formats[] = {&sl_fmt_json, &sl_fmt_csv, &sl_fmt_raw,
-                                             &sl_fmt_avro};
+  static const sl_format *const formats[] = {&sl_fmt_json, &sl_fmt_csv, &sl_fmt_raw, &sl_fmt_avro};
   for (size_t i = 0; i < SL_ARRAY_SIZE(formats); i++)
     if (sl_stricmp(formats[i]->name, name) == 0) return formats[i];
   return NULL;

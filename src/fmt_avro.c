@@ -1295,6 +1295,71 @@ static void default_value(const av_type *t, const char *dflt, sl_value *out) {
   sl_value_free(&v);
 }
 
+/* A source's ctx once its schemas are loaded (x->schema the writer's
+** without a registry, x->reader the reader's): the resolution, the
+** defaults, the columns (added to schema, or declared ones checked).  0, or
+** -1 with err set. */
+static int source_setup(avro_ctx *x, sl_schema *schema, sl_err *err) {
+  if (!x->registry) {
+    if (!x->schema) {
+      sl_err_set(err, SL_EBIND,
+                 "format => 'avro' needs schema => 'file.avsc' (the writer's schema) or "
+                 "registry => 'http://host:port'");
+      return -1;
+    }
+    x->res = av_resolve(x->schema->root, x->reader->root);
+    if (x->res->top->why) {
+      sl_err_set(err, SL_EBIND, "reader_schema => cannot read what schema => wrote: %s",
+                 x->res->top->why);
+      return -1;
+    }
+  }
+  const av_type *rt = x->reader->root;
+  if (rt->kind != AV_RECORD) {
+    sl_err_set(err, SL_EBIND, "format => 'avro': the reader schema must be a record");
+    return -1;
+  }
+  x->rdflt = sl_calloc((size_t)(rt->n ? rt->n : 1), sizeof(sl_value));
+  for (int i = 0; i < rt->n; i++)
+    if (rt->fields[i].dflt) default_value(rt->fields[i].type, rt->fields[i].dflt, &x->rdflt[i]);
+  if (schema->ncol) { /* declared columns: each must be a field */
+    x->declared = 1;
+    for (int c = 0; c < schema->ncol; c++) {
+      int found = 0;
+      for (int i = 0; i < rt->n && !found; i++)
+        found = !sl_stricmp(rt->fields[i].name, schema->cols[c].name);
+      if (!found) {
+        sl_err_set(err, SL_EBIND, "format => 'avro': the column '%s' is not a field of %s",
+                   schema->cols[c].name, rt->name);
+        return -1;
+      }
+    }
+    return 0;
+  }
+  for (int i = 0; i < rt->n; i++)
+    sl_schema_add(schema, rt->fields[i].name, strlen(rt->fields[i].name),
+                  decltype_of(rt->fields[i].type));
+  schema->open = 0;
+  return 0;
+}
+
+void *sl_avro_ctx_new(const char *writer, const char *reader, sl_schema *schema, sl_err *err) {
+  avro_ctx *x = sl_calloc(1, sizeof *x);
+  x->sink = schema == NULL;
+  if (writer && !(x->schema = av_schema_parse(writer, strlen(writer), err))) goto fail;
+  if (reader && !(x->reader = av_schema_parse(reader, strlen(reader), err))) goto fail;
+  if (!x->reader) x->reader = x->schema;
+  if (!x->sink && source_setup(x, schema, err)) goto fail;
+  return x;
+fail:
+  ctx_free(x);
+  return NULL;
+}
+
+void sl_avro_ctx_free(void *ctx) {
+  ctx_free(ctx);
+}
+
 static int avro_configure(sl_fmt_opts *fo, sl_options *opts, sl_schema *schema, sl_err *err) {
   avro_ctx *x = sl_calloc(1, sizeof *x);
   fo->ctx = x;
@@ -1343,20 +1408,7 @@ static int avro_configure(sl_fmt_opts *fo, sl_options *opts, sl_schema *schema, 
     return 0;
   }
   x->reader = rd ? rd : x->schema;
-  if (!reg) {
-    if (!x->schema) {
-      sl_err_set(err, SL_EBIND,
-                 "format => 'avro' needs schema => 'file.avsc' (the writer's schema) or "
-                 "registry => 'http://host:port'");
-      return -1;
-    }
-    x->res = av_resolve(x->schema->root, x->reader->root);
-    if (x->res->top->why) {
-      sl_err_set(err, SL_EBIND, "reader_schema => cannot read what schema => wrote: %s",
-                 x->res->top->why);
-      return -1;
-    }
-  } else if (!x->reader) { /* the subject's latest schema names the columns */
+  if (reg && !x->reader) { /* the subject's latest schema names the columns */
     av_registry *r = av_registry_new(reg);
     sl_buf text;
     sl_buf_init(&text);
@@ -1367,33 +1419,7 @@ static int avro_configure(sl_fmt_opts *fo, sl_options *opts, sl_schema *schema, 
     sl_buf_free(&text);
     if (rc) return -1;
   }
-  const av_type *rt = x->reader->root;
-  if (rt->kind != AV_RECORD) {
-    sl_err_set(err, SL_EBIND, "format => 'avro': the reader schema must be a record");
-    return -1;
-  }
-  x->rdflt = sl_calloc((size_t)(rt->n ? rt->n : 1), sizeof(sl_value));
-  for (int i = 0; i < rt->n; i++)
-    if (rt->fields[i].dflt) default_value(rt->fields[i].type, rt->fields[i].dflt, &x->rdflt[i]);
-  if (schema->ncol) { /* declared columns: each must be a field */
-    x->declared = 1;
-    for (int c = 0; c < schema->ncol; c++) {
-      int found = 0;
-      for (int i = 0; i < rt->n && !found; i++)
-        found = !sl_stricmp(rt->fields[i].name, schema->cols[c].name);
-      if (!found) {
-        sl_err_set(err, SL_EBIND, "format => 'avro': the column '%s' is not a field of %s",
-                   schema->cols[c].name, rt->name);
-        return -1;
-      }
-    }
-    return 0;
-  }
-  for (int i = 0; i < rt->n; i++)
-    sl_schema_add(schema, rt->fields[i].name, strlen(rt->fields[i].name),
-                  decltype_of(rt->fields[i].type));
-  schema->open = 0;
-  return 0;
+  return source_setup(x, schema, err);
 }
 
 const sl_format sl_fmt_avro = {
