@@ -20,6 +20,7 @@
 #     the messages with the schema it fetches by id; a sink without schema
 #     => derives one from the columns.
 #  6. Errors: files, missing schema, bad registry, mismatched columns.
+#  7. sluice serve refuses schema files and registries it was not granted.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 sluice=${SLUICE:-$here/../sluice}
@@ -33,7 +34,8 @@ in_workdir
 bpid=$!
 $py "$here/fake_registry.py" rport rlog &
 rpid=$!
-trap 'kill $bpid $rpid 2>/dev/null; wait $bpid $rpid 2>/dev/null; cd /; rm -rf "$work"' EXIT
+spid=
+trap 'kill $bpid $rpid $spid 2>/dev/null; wait $bpid $rpid 2>/dev/null; cd /; rm -rf "$work"' EXIT
 for _ in $(seq 50); do [ -s boot ] && [ -s rport ] && break; sleep 0.1; done
 boot=$(head -n 1 boot)
 [ -n "$boot" ] || { echo "broker did not start"; cat broker.log; exit 1; }
@@ -123,5 +125,17 @@ err=$(S -e "SELECT * FROM kafka('all', format => 'avro', registry => 'ftp://x')"
 contains "bad registry" "registry => needs 'http://host:port'" "$err"
 err=$(S -e "SELECT * FROM kafka('nosubject', format => 'avro', registry => '$reg')" 2>&1)
 contains "no subject" "HTTP 404" "$err"
+
+# 7. a client of sluice serve reaches neither a schema file nor a registry not granted
+if serve_start --allow-broker "$boot"; then
+  for q in "schema => '$D/all.avsc'" "registry => '$reg'"; do
+    r=$(curl -s -w ' %{http_code}' -X POST -H 'Content-Type: application/sql' \
+      --data-binary "SELECT * FROM kafka('all', brokers => '$boot', format => 'avro', $q)" "$url/query")
+    case "$r" in *"not authorized"*403) ok ;; *) bad "serve let $q through: $r" ;; esac
+  done
+  serve_stop
+else
+  bad "sluice serve did not start"
+fi
 
 finish avro
