@@ -84,6 +84,17 @@ $py "$peer" expect-json "$D/reg_v2.avsc" 4 $M v2.json && ok || bad "v2 records d
 S -e "SELECT * FROM kafka('scores', format => 'avro', registry => '$reg', offset => 'earliest', stop => 'end') INTO file('latest.json')" 2> run4b.err || bad "run 4b"
 cmp -s reg.json latest.json && ok || bad "the latest schema read differently"
 
+# a registry that does not answer: the records are rejected with its reason,
+# the query goes on (a sink that cannot register fails at its start)
+dead=http://127.0.0.1:$(free_port)
+S -e "SELECT * FROM kafka('scores', format => 'avro', registry => '$dead', reader_schema => '$D/reg_v2.avsc', offset => 'earliest', stop => 'end') INTO file('dead.json')" 2> run4c.err || bad "run 4c"
+contains "counts without a registry" "$((2 * M + nbad)) in, 0 out, $((2 * M + nbad)) rejected" "$(cat run4c.err)"
+contains "the registry's failure is the reason" "schema id 1: schema registry $dead/schemas/ids/1: " "$(cat run4c.err)"
+err=$(S -e "SELECT * FROM kafka('all', format => 'avro', schema => '$D/all.avsc', offset => 'earliest', stop => 'end') INTO kafka('regout', format => 'avro', schema => '$D/all.avsc', registry => '$dead')" 2>&1)
+contains "a sink without its registry" "schema registry $dead/subjects/regout-value/versions: " "$err"
+err=$(S -e "SELECT * FROM kafka('scores', format => 'avro', registry => '$dead')" 2>&1)
+contains "no latest schema without a registry" "schema registry $dead/subjects/scores-value/versions/latest" "$err"
+
 # 5. sinks with a registry
 : > rlog
 S -e "SELECT * FROM kafka('all', format => 'avro', schema => '$D/all.avsc', offset => 'earliest', stop => 'end') INTO kafka('regout', format => 'avro', schema => '$D/all.avsc', registry => '$reg')" 2> run5.err || bad "run 5"
