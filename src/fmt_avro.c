@@ -813,9 +813,12 @@ static void enc_val(avro_encoder *e, const av_type *t, sl_value *v, sl_buf *out,
     default:
       if (v->flags & SL_F_JSON && v->n && v->u.z[0] == '{')
         b = PICK(t, P_OBJ);
-      else if (v->flags & SL_F_JSON && v->n && v->u.z[0] == '[')
-        b = PICK(t, P_ARR);
-      else
+      else if (v->flags & SL_F_JSON && v->n && v->u.z[0] == '[') {
+        b = PICK(t, P_ARR); /* numbers into an array of numbers; else a string may keep it */
+        if (t->branch[b]->kind == AV_ARRAY && is_number(t->branch[b]->items->kind) &&
+            sl_parse_numlist(v->u.z, v->n, NULL, 0) < 0)
+          b = PICK(t, P_TEXT);
+      } else
         b = PICK(t, P_TEXT);
     }
     wr_long(out, b);
