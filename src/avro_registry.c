@@ -25,10 +25,12 @@ struct av_registry {
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+/* libcurl's global state, once per process. */
 static void curl_init(void) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
+/* See avro_types.h.  No connection is made until the first request. */
 av_registry *av_registry_new(const char *base) {
   pthread_once(&curl_once, curl_init);
   av_registry *r = sl_calloc(1, sizeof *r);
@@ -40,6 +42,7 @@ av_registry *av_registry_new(const char *base) {
   return r;
 }
 
+/* Free r and its HTTP handle; NULL is nothing. */
 void av_registry_free(av_registry *r) {
   if (!r) return;
   if (r->h) curl_easy_cleanup(r->h);
@@ -48,6 +51,7 @@ void av_registry_free(av_registry *r) {
   free(r);
 }
 
+/* See avro_types.h. */
 int av_registry_hostport(const char *url, char *out, size_t n) {
   const char *p;
   if (!strncmp(url, "http://", 7))
@@ -70,6 +74,7 @@ int av_registry_hostport(const char *url, char *out, size_t n) {
   return 0;
 }
 
+/* libcurl's write callback: the body into the sl_buf ud (16 MiB at most). */
 static size_t on_body(char *z, size_t size, size_t nmemb, void *ud) {
   sl_buf *b = ud;
   if (b->n + size * nmemb > (16u << 20)) return 0; /* no schema is that large */
@@ -147,6 +152,7 @@ static int take_schema(cJSON *j, sl_buf *out, const char *what, sl_err *err) {
   return 0;
 }
 
+/* See avro_types.h. */
 int av_registry_get(av_registry *r, int32_t id, sl_buf *out, sl_err *err) {
   char path[64];
   snprintf(path, sizeof path, "/schemas/ids/%d", (int)id);
@@ -175,6 +181,7 @@ static int take_id(cJSON *j, int32_t *id, sl_err *err) {
   return 0;
 }
 
+/* See avro_types.h. */
 int av_registry_register(av_registry *r, const char *subject, const char *schema, int32_t *id,
                          sl_err *err) {
   sl_buf path, body;
@@ -195,6 +202,7 @@ int av_registry_register(av_registry *r, const char *subject, const char *schema
   return rc;
 }
 
+/* See avro_types.h. */
 int av_registry_latest(av_registry *r, const char *subject, sl_buf *out, int32_t *id, sl_err *err) {
   sl_buf path;
   sl_buf_init(&path);

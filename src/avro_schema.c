@@ -77,6 +77,7 @@ static char *json_text(const cJSON *j) {
   return r;
 }
 
+/* The fields of record t (declared as j); t, or NULL with p->err set. */
 static av_type *parse_record(parser *p, av_type *t, const cJSON *j, int depth) {
   const cJSON *fields = cJSON_GetObjectItemCaseSensitive(j, "fields");
   if (!cJSON_IsArray(fields)) {
@@ -216,6 +217,7 @@ static int min_size(av_type *t, int depth) {
   }
 }
 
+/* See avro_types.h. */
 av_schema *av_schema_parse(const char *json, size_t n, sl_err *err) {
   avro_schema_t as = NULL;
   if (avro_schema_from_json_length(json, n, &as)) {
@@ -246,6 +248,7 @@ av_schema *av_schema_parse(const char *json, size_t n, sl_err *err) {
   return s;
 }
 
+/* Free s and every node it owns; NULL is nothing. */
 void av_schema_free(av_schema *s) {
   if (!s) return;
   for (int i = 0; i < s->nall; i++) {
@@ -307,6 +310,9 @@ static int reader_field(const av_type *r, const char *name) {
   return -1;
 }
 
+/* Fill x, the resolution of record w read as record r: the reader field of
+** each writer field, how to read it, and the reader fields that take
+** their default (x->why when one has none). */
 static void resolve_record(av_resolver *rs, av_res *x, const av_type *w, const av_type *r) {
   x->wmap = sl_calloc((size_t)(w->n ? w->n : 1), sizeof(int));
   x->wres = sl_calloc((size_t)(w->n ? w->n : 1), sizeof(av_res *));
@@ -393,12 +399,14 @@ static av_res *resolve(av_resolver *rs, const av_type *w, const av_type *r) {
   return x;
 }
 
+/* See avro_types.h. */
 av_resolver *av_resolve(const av_type *w, const av_type *r) {
   av_resolver *rs = sl_calloc(1, sizeof *rs);
   rs->top = resolve(rs, w, r);
   return rs;
 }
 
+/* Free rs and its nodes; NULL is nothing. */
 void av_resolver_free(av_resolver *rs) {
   if (!rs) return;
   for (int i = 0; i < rs->nall; i++) {

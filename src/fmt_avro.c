@@ -54,6 +54,7 @@ typedef struct avro_ctx {
   int declared;      /* the source's columns were declared: apply their affinity */
 } avro_ctx;
 
+/* Free what configure() made (format.h ctx_free); NULL is nothing. */
 static void ctx_free(void *p) {
   avro_ctx *x = p;
   if (!x) return;
@@ -79,6 +80,7 @@ typedef struct cur {
   int64_t budget; /* items left */
 } cur;
 
+/* Note why c failed (the first reason stays); returns -1. */
 static int fail(cur *c, const char *why) {
   if (!c->why) c->why = why;
   return -1;
@@ -106,6 +108,7 @@ static inline int rd_long(cur *c, int64_t *out) {
   return 0;
 }
 
+/* An int: a varint that must fit in 32 bits. */
 static inline int rd_int(cur *c, int64_t *out) {
   if (rd_long(c, out)) return -1;
   if (*out < INT32_MIN || *out > INT32_MAX) return fail(c, "an int out of 32-bit range");
@@ -120,6 +123,7 @@ static inline int rd_len(cur *c, int64_t *n) {
   return 0;
 }
 
+/* n bytes at *z (borrowed from the record), or a failure past its end. */
 static inline int rd_fixed(cur *c, size_t n, const uint8_t **z) {
   if ((size_t)(c->end - c->p) < n) return fail(c, "the record ends too soon");
   *z = c->p;
@@ -127,6 +131,7 @@ static inline int rd_fixed(cur *c, size_t n, const uint8_t **z) {
   return 0;
 }
 
+/* A float (4 bytes, little-endian) as the double it is. */
 static inline int rd_float(cur *c, double *r) {
   const uint8_t *z;
   if (rd_fixed(c, 4, &z)) return -1;
@@ -137,6 +142,7 @@ static inline int rd_float(cur *c, double *r) {
   return 0;
 }
 
+/* A double (8 bytes, little-endian). */
 static inline int rd_double(cur *c, double *r) {
   const uint8_t *z;
   if (rd_fixed(c, 8, &z)) return -1;
@@ -165,6 +171,8 @@ static int rd_block(cur *c, const av_type *items, int64_t *count) {
 
 static int skip(const av_type *t, cur *c);
 
+/* Step over the blocks of an array or map of type t (blocks that give
+** their size in bytes are jumped over whole). */
 static int skip_blocks(const av_type *t, cur *c) {
   for (;;) {
     int64_t n, size = -1;
@@ -295,6 +303,7 @@ static void json_bytes(sl_buf *out, const uint8_t *z, size_t n) {
   out->z[out->n] = 0;
 }
 
+/* Append v in decimal. */
 static void json_int(sl_buf *out, int64_t v) {
   char t[24], *e = t + sizeof t, *p = e;
   uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
@@ -305,6 +314,7 @@ static void json_int(sl_buf *out, int64_t v) {
   sl_buf_append(out, p, (size_t)(e - p));
 }
 
+/* Append r as the JSON sink writes a REAL (NaN as null). */
 static void json_real(sl_buf *out, double r) {
   sl_value v = SL_VALUE_INIT;
   if (isnan(r))
@@ -434,6 +444,7 @@ static int dec_json(avro_decoder *d, const av_res *x, cur *c, sl_buf *out) {
   return 0;
 }
 
+/* 1 for the numeric kinds (the items of a VECTOR). */
 static int is_number(av_kind k) {
   return k == AV_INT || k == AV_LONG || k == AV_FLOAT || k == AV_DOUBLE;
 }
@@ -597,6 +608,9 @@ static int column_of(const sl_schema *s, const char *f) {
   return sl_schema_find(s, f, strlen(f));
 }
 
+/* A decoder for a source's ctx (opts->ctx, borrowed) filling the
+** columns of opts->schema (borrowed): each reader field finds its column
+** by name.  NULL with err set when the ctx is not a source's. */
 static sl_decoder *avro_decoder_new(const sl_fmt_opts *opts, sl_err *err) {
   const avro_ctx *x = opts->ctx;
   if (!x || x->sink || !x->reader) {
@@ -616,6 +630,7 @@ static sl_decoder *avro_decoder_new(const sl_fmt_opts *opts, sl_err *err) {
   return (sl_decoder *)d;
 }
 
+/* Free the decoder, its cache of schema ids and its registry client. */
 static void avro_decoder_free(sl_decoder *dd) {
   avro_decoder *d = (avro_decoder *)dd;
   for (int i = 0; i < d->nid; i++) {
@@ -719,6 +734,7 @@ static inline void wr_long(sl_buf *b, int64_t v) {
   b->n = (size_t)(o - b->z);
 }
 
+/* Append f as 4 little-endian bytes. */
 static void wr_float(sl_buf *b, float f) {
   uint32_t u;
   memcpy(&u, &f, 4);
@@ -726,6 +742,7 @@ static void wr_float(sl_buf *b, float f) {
   sl_buf_append(b, z, 4);
 }
 
+/* Append r as 8 little-endian bytes. */
 static void wr_double(sl_buf *b, double r) {
   uint64_t u;
   memcpy(&u, &r, 8);
@@ -735,11 +752,13 @@ static void wr_double(sl_buf *b, double r) {
   sl_buf_append(b, z, 8);
 }
 
+/* Append bytes or a string: the length, then the bytes. */
 static void wr_bytes(sl_buf *b, const void *z, size_t n) {
   wr_long(b, (int64_t)n);
   if (n) sl_buf_append(b, z, n);
 }
 
+/* Append exactly size bytes: z's first ones, zeros after them. */
 static void wr_fixed(sl_buf *b, const void *z, size_t n, int64_t size) {
   size_t k = n < (size_t)size ? n : (size_t)size;
   if (k) sl_buf_append(b, z, k);
@@ -747,6 +766,7 @@ static void wr_fixed(sl_buf *b, const void *z, size_t n, int64_t size) {
     sl_buf_putc(b, 0);
 }
 
+/* v within the range of an int. */
 static int64_t clamp32(int64_t v) {
   return v < INT32_MIN ? INT32_MIN : v > INT32_MAX ? INT32_MAX : v;
 }
@@ -1175,6 +1195,8 @@ fail:
   return NULL;
 }
 
+/* Append row as one record (after the wire format's 5 bytes with a
+** registry): each field from its column, its default, or its zero. */
 static void avro_encode(sl_encoder *ee, sl_value *row, sl_buf *out) {
   avro_encoder *e = (avro_encoder *)ee;
   if (e->hdrlen) sl_buf_append(out, e->hdr, (size_t)e->hdrlen);
@@ -1197,6 +1219,7 @@ static void avro_encode(sl_encoder *ee, sl_value *row, sl_buf *out) {
   e->tmp.n = 0;
 }
 
+/* Free the encoder and the schema it derived, if any. */
 static void avro_encoder_free(sl_encoder *ee) {
   avro_encoder *e = (avro_encoder *)ee;
   av_schema_free(e->own);
@@ -1346,6 +1369,7 @@ static int source_setup(avro_ctx *x, sl_schema *schema, sl_err *err) {
   return 0;
 }
 
+/* See avro_types.h. */
 void *sl_avro_ctx_new(const char *writer, const char *reader, sl_schema *schema, sl_err *err) {
   avro_ctx *x = sl_calloc(1, sizeof *x);
   x->sink = schema == NULL;
@@ -1359,10 +1383,14 @@ fail:
   return NULL;
 }
 
+/* Free a ctx of sl_avro_ctx_new. */
 void sl_avro_ctx_free(void *ctx) {
   ctx_free(ctx);
 }
 
+/* format.h's configure(): schema =>, reader_schema =>, registry =>,
+** subject => (docs/avro.md) into a new ctx in fo->ctx; files and the
+** registry's host are authorized first.  0, or -1 with err set. */
 static int avro_configure(sl_fmt_opts *fo, sl_options *opts, sl_schema *schema, sl_err *err) {
   avro_ctx *x = sl_calloc(1, sizeof *x);
   fo->ctx = x;
