@@ -53,6 +53,15 @@ $py "$peer" expect-json "$D/all.avsc" 7 $N out.json && ok || bad "sluice's value
 "$sluice" --brokers "$boot" --format csv -e "SELECT typeof(fx), typeof(vd), typeof(r), typeof(i), typeof(f), typeof(e), typeof(nb) FROM kafka('all', format => 'avro', schema => '$D/all.avsc', offset => 'earliest', stop => 'end') WHERE vd <> '[]'" > types.out 2>&1
 contains "column types" "blob,vector,text,integer,real,text," "$(cat types.out)"
 
+# declared columns pick fields by name, with their affinity
+S -e "SELECT * FROM kafka('all', format => 'avro', schema => '$D/all.avsc', columns => 'S TEXT, id TEXT, nb BLOB', offset => 'earliest', stop => 'end') INTO file('declared.json')" 2> run1b.err || bad "run 1b"
+$py - out.json declared.json <<'PY' && ok || bad "declared columns"
+import json, sys
+a = [json.loads(l) for l in open(sys.argv[1])]
+b = [json.loads(l) for l in open(sys.argv[2])]
+sys.exit(0 if b == [{"S": r["s"], "id": str(r["id"]), "nb": r["nb"]} for r in a] else 1)
+PY
+
 # 2. a reader schema
 S -e "SELECT * FROM kafka('all', format => 'avro', schema => '$D/all.avsc', reader_schema => '$D/all_reader.avsc', offset => 'earliest', stop => 'end') INTO file('evolved.json')" 2> run2.err || bad "run 2"
 contains "counts of run 2" "$((N + nbad)) in, $N out, $nbad rejected" "$(cat run2.err)"
