@@ -86,7 +86,9 @@ typedef struct sl_format {
   ** return 0 if buf holds no complete record yet.  At eof a final record
   ** without terminator is returned whole, unless it cannot be one (CSV: it
   ** ends inside quotes): then SL_FRAME_BAD.  The caller bounds how much it
-  ** waits for a record (max_record_bytes).  NULL: one record per message. */
+  ** waits for a record (max_record_bytes).  NULL: one record per message,
+  ** in a binary format (Avro): the task hands records to decode as they
+  ** are, without its UTF-8 check (the decoder checks its own strings). */
   size_t (*frame)(const char *buf, size_t len, int eof, size_t *rec_len);
 
   /* Create a decoder producing the columns of opts->schema (which may still
@@ -123,6 +125,7 @@ typedef struct sl_format {
 extern const sl_format sl_fmt_json;
 extern const sl_format sl_fmt_csv;
 extern const sl_format sl_fmt_raw;
+extern const sl_format sl_fmt_avro; /* fmt_avro.c, docs/avro.md */
 /* Frame one line (the frame function of line-based formats): a CR before the
 ** LF is not part of the record; at eof a last line without LF is a record. */
 size_t sl_frame_line(const char *buf, size_t len, int eof, size_t *rec_len);
