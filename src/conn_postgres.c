@@ -1,0 +1,1137 @@
+/*
+** conn_postgres.c - postgres('table', conninfo => '...'): a PostgreSQL
+** table as a bounded source of typed rows (a lookup table, the table side of
+** a stream-table join) and as a sink (libpq).
+**
+** The sink.  Rows are encoded by a private format (pg_copy_format below) as
+** the CSV that COPY ... FROM STDIN (FORMAT csv) reads: NULL is an empty
+** unquoted field, text always quoted, reals with 17 digits, blobs as bytea
+** hex.  The encoder also tells the sink the output's column names and the
+** type of the first non-NULL value of each column, from which the sink
+** creates the table when it does not exist.  Each write() is one COPY.  With
+** key => 'col' the sink upserts: COPY into a temporary table, then one
+** INSERT ... SELECT DISTINCT ON (key) ... ON CONFLICT (key) DO UPDATE (the
+** last row of a batch per key wins).
+**
+** Guarantees (docs/postgres.md).  Without a state directory each write()
+** commits by itself before it returns: at least once.  With one, rows go
+** into a transaction that stays open between checkpoints; save_pos (called
+** inside the engine's checkpoint, before the SQLite store commits) stores
+** an epoch number and the ids of the rows that may be replayed in
+** sluice_offsets(query, sink, epoch, ahead, rest) and commits, in the same
+** PostgreSQL transaction as the rows.  A restart (load_pos) compares the
+** store's epoch with PostgreSQL's and skips, during the replay, the rows
+** PostgreSQL already holds: exactly once for replayable sources.
+**
+** Security.  The conninfo is parsed with PQconninfoParse; the hosts it
+** connects to (or the defaults libpq would use) are asked for as
+** SLUICE_AUTH_CONNECT ("host:port", or a Unix socket's path), keys naming
+** files as SLUICE_AUTH_READ, keys not known to be harmless as
+** SLUICE_AUTH_PROPERTY; the hosts and ports checked are then passed to
+** libpq explicitly, so what was checked is what is connected to.  No
+** message carries the conninfo or a password.
+*/
+#include <libpq-fe.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkpoint.h"
+#include "conn_postgres.h"
+#include "connector.h"
+
+/* ---- values ------------------------------------------------------------------ */
+
+/* PostgreSQL's built-in type oids (pg_type.dat), stable across versions. */
+enum {
+  PG_BOOL = 16,
+  PG_BYTEA = 17,
+  PG_INT8 = 20,
+  PG_INT2 = 21,
+  PG_INT4 = 23,
+  PG_OID = 26,
+  PG_FLOAT4 = 700,
+  PG_FLOAT8 = 701,
+  PG_NUMERIC = 1700
+};
+
+sl_type sl_pg_type_of(unsigned oid) {
+  switch (oid) {
+  case PG_BOOL:
+  case PG_INT8:
+  case PG_INT2:
+  case PG_INT4:
+  case PG_OID: return SL_INTEGER;
+  case PG_FLOAT4:
+  case PG_FLOAT8:
+  case PG_NUMERIC: return SL_REAL;
+  case PG_BYTEA: return SL_BLOB;
+  default: return SL_TEXT;
+  }
+}
+
+/* The value of one hex digit, or -1. */
+static int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/* bytea's text form ("\x0a0b", or the old escape form with \\ and \ooo)
+** into arena bytes; 0, or -1 when z is neither form. */
+static int bytea_decode(const char *z, size_t n, sl_value *v, sl_arena *arena) {
+  unsigned char *p = sl_arena_alloc(arena, n + 1);
+  size_t o = 0;
+  if (n >= 2 && z[0] == '\\' && z[1] == 'x') {
+    for (size_t i = 2; i < n; i += 2) {
+      if (i + 1 >= n) return -1;
+      int a = hexval(z[i]), b = hexval(z[i + 1]);
+      if (a < 0 || b < 0) return -1;
+      p[o++] = (unsigned char)(a * 16 + b);
+    }
+  } else {
+    for (size_t i = 0; i < n; i++) {
+      if (z[i] != '\\') {
+        p[o++] = (unsigned char)z[i];
+      } else if (i + 1 < n && z[i + 1] == '\\') {
+        p[o++] = '\\';
+        i++;
+      } else if (i + 3 < n && z[i + 1] >= '0' && z[i + 1] <= '3' && z[i + 2] >= '0' &&
+                 z[i + 2] <= '7' && z[i + 3] >= '0' && z[i + 3] <= '7') {
+        p[o++] = (unsigned char)((z[i + 1] - '0') * 64 + (z[i + 2] - '0') * 8 + (z[i + 3] - '0'));
+        i += 3;
+      } else {
+        return -1;
+      }
+    }
+  }
+  sl_value_borrow_blob(v, p, o);
+  return 0;
+}
+
+void sl_pg_decode_value(unsigned oid, const char *z, size_t n, sl_value *v, sl_arena *arena) {
+  switch (sl_pg_type_of(oid)) {
+  case SL_INTEGER: {
+    int64_t i;
+    if (oid == PG_BOOL && n == 1 && (z[0] == 't' || z[0] == 'f')) {
+      sl_value_set_int(v, z[0] == 't');
+      return;
+    }
+    if (n && sl_atoi64(z, n, &i) == 0) {
+      sl_value_set_int(v, i);
+      return;
+    }
+    break;
+  }
+  case SL_REAL: {
+    double r;
+    if (n == 3 && !memcmp(z, "NaN", 3)) {
+      sl_value_set_null(v); /* SQLite has no NaN: it is NULL there */
+      return;
+    }
+    if ((n == 8 && !memcmp(z, "Infinity", 8)) || (n == 9 && !memcmp(z, "-Infinity", 9))) {
+      sl_value_set_real(v, z[0] == '-' ? -HUGE_VAL : HUGE_VAL);
+      return;
+    }
+    if (n && sl_atof(z, n, &r)) {
+      sl_value_set_real(v, r);
+      return;
+    }
+    break;
+  }
+  case SL_BLOB:
+    if (bytea_decode(z, n, v, arena) == 0) return;
+    break;
+  default: break;
+  }
+  sl_value_borrow_text(v, sl_arena_strndup(arena, z, n), n, SL_F_TERM);
+}
+
+/* Ascending order of ids, for qsort. */
+static int id_cmp(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+int sl_pg_ids_parse(const void *z, size_t n, uint64_t **out, size_t *nout) {
+  *out = NULL;
+  *nout = 0;
+  if (n % 8) return -1;
+  if (!n) return 0;
+  const unsigned char *p = z;
+  uint64_t *ids = sl_malloc(n);
+  for (size_t i = 0; i < n / 8; i++) {
+    uint64_t x = 0;
+    for (int b = 7; b >= 0; b--)
+      x = (x << 8) | p[i * 8 + (size_t)b];
+    ids[i] = x;
+  }
+  qsort(ids, n / 8, sizeof *ids, id_cmp);
+  *out = ids;
+  *nout = n / 8;
+  return 0;
+}
+
+/* ---- connecting ---------------------------------------------------------------- */
+
+/* conninfo keys that name a file the client reads */
+static const char *const file_keys[] = {"passfile", "sslcert",   "sslkey", "sslrootcert",
+                                        "sslcrl",   "sslcrldir", NULL};
+/* conninfo keys that reach nothing but the server already granted */
+static const char *const plain_keys[] = {"dbname",
+                                         "user",
+                                         "password",
+                                         "connect_timeout",
+                                         "client_encoding",
+                                         "application_name",
+                                         "fallback_application_name",
+                                         "keepalives",
+                                         "keepalives_idle",
+                                         "keepalives_interval",
+                                         "keepalives_count",
+                                         "tcp_user_timeout",
+                                         "sslmode",
+                                         "sslcompression",
+                                         "sslsni",
+                                         "requiressl",
+                                         "gssencmode",
+                                         "channel_binding",
+                                         "target_session_attrs",
+                                         "ssl_min_protocol_version",
+                                         "ssl_max_protocol_version",
+                                         "load_balance_hosts",
+                                         "require_auth",
+                                         NULL};
+
+/* 1 when key is in the NULL-ended list. */
+static int in_list(const char *const *list, const char *key) {
+  for (int i = 0; list[i]; i++)
+    if (!strcmp(list[i], key)) return 1;
+  return 0;
+}
+
+/* The i-th entry of a comma-separated list into out (cap bytes); 0, or -1
+** when the list has fewer entries. */
+static int list_entry(const char *list, int i, char *out, size_t cap) {
+  const char *p = list;
+  for (int k = 0; k < i; k++) {
+    p = strchr(p, ',');
+    if (!p) return -1;
+    p++;
+  }
+  size_t n = strcspn(p, ",");
+  if (n >= cap) n = cap - 1;
+  memcpy(out, p, n);
+  out[n] = 0;
+  return 0;
+}
+
+/* Ask for every server the connection may reach: each host of the list (or
+** hostaddr, which is what libpq connects to when given) with its port, a
+** directory as the Unix socket in it.  0, or -1 with err set. */
+static int authorize_hosts(const sl_options *o, const char *hosts, const char *addrs,
+                           const char *ports, sl_err *err) {
+  const char *list = addrs && *addrs ? addrs : hosts;
+  for (int i = 0;; i++) {
+    char h[512], p[64], target[700];
+    if (list_entry(list, i, h, sizeof h)) break;
+    if (list_entry(ports, i, p, sizeof p) || !*p) {
+      if (list_entry(ports, 0, p, sizeof p) || !*p) snprintf(p, sizeof p, "5432");
+    }
+    if (!*h) {
+      sl_err_set(err, SL_EBIND, "postgres(): an empty host in conninfo's host list");
+      return -1;
+    }
+    if (h[0] == '/' || h[0] == '@')
+      snprintf(target, sizeof target, "%s/.s.PGSQL.%s", h, p);
+    else if (strchr(h, ':'))
+      snprintf(target, sizeof target, "[%s]:%s", h, p);
+    else
+      snprintf(target, sizeof target, "%s:%s", h, p);
+    if (sl_opt_authorize(o, SLUICE_AUTH_CONNECT, target, err)) return -1;
+  }
+  return 0;
+}
+
+/* What PQconnectdbParams gets: the conninfo's keys, with the hosts and
+** ports that were authorized made explicit. */
+typedef struct pg_params {
+  PQconninfoOption *parsed; /* owns the explicit values */
+  const char *keys[64], *vals[64];
+  int n;
+  char *host, *port; /* owned: the defaults resolved, or NULL */
+} pg_params;
+
+static void params_free(pg_params *pp) {
+  if (pp->parsed) PQconninfoFree(pp->parsed);
+  free(pp->host);
+  free(pp->port);
+  memset(pp, 0, sizeof *pp);
+}
+
+/* Parse and authorize conninfo (see the top of the file) into pp.  0, or -1
+** with err set (pp then freeable). */
+static int params_make(const sl_options *o, const char *conninfo, pg_params *pp, sl_err *err) {
+  memset(pp, 0, sizeof *pp);
+  char *why = NULL;
+  pp->parsed = PQconninfoParse(conninfo, &why);
+  if (!pp->parsed) {
+    /* libpq's message may quote the string, and so a password: not shown */
+    sl_err_set(err, SL_EBIND,
+               "postgres(): conninfo is not a connection string of key=value pairs%s",
+               why && strstr(conninfo, "password") ? ""
+               : why                               ? " (the parser said so)"
+                                                   : "");
+    if (why) PQfreemem(why);
+    return -1;
+  }
+  const char *host = NULL, *addr = NULL, *port = NULL;
+  int timeout = 0;
+  for (PQconninfoOption *op = pp->parsed; op->keyword; op++) {
+    if (!op->val) continue;
+    timeout |= !strcmp(op->keyword, "connect_timeout");
+    int rc = 0;
+    if (!strcmp(op->keyword, "host")) {
+      host = op->val;
+    } else if (!strcmp(op->keyword, "hostaddr")) {
+      addr = op->val;
+    } else if (!strcmp(op->keyword, "port")) {
+      port = op->val;
+    } else if (!strcmp(op->keyword, "service")) {
+      sl_err_set(err, SL_EBIND,
+                 "postgres(): conninfo's service is not supported: give the connection's keys "
+                 "(host, port, dbname...) in conninfo itself");
+      return -1;
+    } else if (in_list(file_keys, op->keyword)) {
+      rc = sl_opt_authorize(o, SLUICE_AUTH_READ, op->val, err);
+    } else if (!in_list(plain_keys, op->keyword)) {
+      rc = sl_opt_authorize(o, SLUICE_AUTH_PROPERTY, op->keyword, err);
+    }
+    if (rc) return -1;
+    if (pp->n >= 60) {
+      sl_err_set(err, SL_EBIND, "postgres(): too many conninfo keys");
+      return -1;
+    }
+    pp->keys[pp->n] = op->keyword;
+    pp->vals[pp->n++] = op->val;
+  }
+  /* the defaults libpq would take (PGHOST, PGPORT, its socket directory) */
+  if (!host || !port) {
+    PQconninfoOption *d = PQconndefaults();
+    for (PQconninfoOption *op = d; op && op->keyword; op++) {
+      if (!host && !addr && !strcmp(op->keyword, "host") && op->val && *op->val)
+        pp->host = sl_strdup(op->val);
+      if (!port && !strcmp(op->keyword, "port") && op->val && *op->val)
+        pp->port = sl_strdup(op->val);
+    }
+    if (d) PQconninfoFree(d);
+    if (!host && !addr && !pp->host) pp->host = sl_strdup("/var/run/postgresql");
+    if (!port && !pp->port) pp->port = sl_strdup("5432");
+  }
+  if (pp->host) {
+    pp->keys[pp->n] = "host";
+    pp->vals[pp->n++] = host = pp->host;
+  }
+  if (pp->port) {
+    pp->keys[pp->n] = "port";
+    pp->vals[pp->n++] = port = pp->port;
+  }
+  if (!timeout) { /* a server that does not answer is not waited for forever */
+    pp->keys[pp->n] = "connect_timeout";
+    pp->vals[pp->n++] = "10";
+  }
+  pp->keys[pp->n] = NULL;
+  pp->vals[pp->n] = NULL;
+  return authorize_hosts(o, host ? host : "", addr, port, err);
+}
+
+int sl_pg_conninfo_check(const sl_options *o, const char *conninfo, sl_err *err) {
+  pg_params pp;
+  int rc = params_make(o, conninfo, &pp, err);
+  params_free(&pp);
+  return rc;
+}
+
+/* The first line of libpq's message m, for err. */
+static void set_pq_err(sl_err *err, const char *what, const char *m) {
+  size_t n = m ? strcspn(m, "\n") : 0;
+  sl_err_set(err, SL_EIO, "postgres: %s: %.*s", what, (int)n, m ? m : "");
+}
+
+/* A result's error: its primary message and, when there is one, the first
+** line of its context (COPY's "line 3, column x"). */
+static void set_res_err(sl_err *err, const char *what, PGconn *c, const PGresult *r) {
+  const char *m = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+  if (!m) {
+    set_pq_err(err, what, PQerrorMessage(c));
+    return;
+  }
+  const char *ctx = PQresultErrorField(r, PG_DIAG_CONTEXT);
+  size_t cn = ctx ? strcspn(ctx, "\n") : 0;
+  sl_err_set(err, SL_EIO, "postgres: %s: %s%s%.*s%s", what, m, ctx ? " (" : "", (int)cn,
+             ctx ? ctx : "", ctx ? ")" : "");
+}
+
+/* The server's notices ("relation already exists, skipping") are not
+** shown: the connector says what matters in its errors. */
+static void quiet_notice(void *arg, const char *message) {
+  (void)arg, (void)message;
+}
+
+/* Connect as pp says.  The connection, or NULL with err set. */
+static PGconn *pg_connect(const pg_params *pp, sl_err *err) {
+  PGconn *c = PQconnectdbParams(pp->keys, pp->vals, 0);
+  if (!c) {
+    sl_err_set(err, SL_EIO, "postgres: out of memory");
+    return NULL;
+  }
+  if (PQstatus(c) != CONNECTION_OK) {
+    set_pq_err(err, "cannot connect", PQerrorMessage(c));
+    PQfinish(c);
+    return NULL;
+  }
+  PQsetNoticeProcessor(c, quiet_notice, NULL);
+  return c;
+}
+
+/* Append name as a quoted identifier ("a""b"). */
+static void quote_ident(sl_buf *b, const char *z, size_t n) {
+  sl_buf_putc(b, '"');
+  for (size_t i = 0; i < n; i++) {
+    if (z[i] == '"') sl_buf_putc(b, '"');
+    sl_buf_putc(b, z[i]);
+  }
+  sl_buf_putc(b, '"');
+}
+
+/* A table name 'name' or 'schema.name' as quoted SQL. */
+static char *quote_table(const char *t) {
+  sl_buf b = {0};
+  const char *dot = strchr(t, '.');
+  if (dot) {
+    quote_ident(&b, t, (size_t)(dot - t));
+    sl_buf_putc(&b, '.');
+    t = dot + 1;
+  }
+  quote_ident(&b, t, strlen(t));
+  return b.z;
+}
+
+/* Run sql without parameters, expecting want; 0, or -1 with err set. */
+static int exec_ok(PGconn *c, const char *sql, ExecStatusType want, const char *what, sl_err *err) {
+  PGresult *r = PQexec(c, sql);
+  int ok = PQresultStatus(r) == want;
+  if (!ok) set_res_err(err, what, c, r);
+  PQclear(r);
+  return ok ? 0 : -1;
+}
+
+/* ---- the source ------------------------------------------------------------------ */
+
+typedef struct pg_source {
+  sl_source base;
+  PGconn *conn;
+  char *name; /* the table as given, for positions */
+  unsigned *oids;
+  int ncol;
+  sl_arena arena;
+  int done;
+} pg_source;
+
+static int pg_read_rows(sl_source *s, sl_value *rows, int ncol, int max, sl_err *err) {
+  pg_source *q = (pg_source *)s;
+  if (q->done) return SL_READ_END;
+  sl_arena_reset(&q->arena);
+  int n = 0;
+  while (n < max) {
+    PGresult *r = PQgetResult(q->conn);
+    ExecStatusType st = PQresultStatus(r);
+    if (!r || st == PGRES_TUPLES_OK) {
+      PQclear(r);
+      while ((r = PQgetResult(q->conn)))
+        PQclear(r);
+      q->done = 1;
+      break;
+    }
+    if (st != PGRES_SINGLE_TUPLE) {
+      set_res_err(err, q->name, q->conn, r);
+      PQclear(r);
+      return SL_READ_ERROR;
+    }
+    sl_value *row = rows + (size_t)n * (size_t)ncol;
+    for (int c = 0; c < ncol; c++) {
+      if (c >= q->ncol || c >= PQnfields(r) || PQgetisnull(r, 0, c)) {
+        sl_value_set_null(&row[c]);
+        continue;
+      }
+      sl_pg_decode_value(q->oids[c], PQgetvalue(r, 0, c), (size_t)PQgetlength(r, 0, c), &row[c],
+                         &q->arena);
+    }
+    PQclear(r);
+    n++;
+  }
+  return n ? n : SL_READ_END;
+}
+
+static int pg_read(sl_source *s, sl_record *recs, int max, int timeout_ms, sl_err *err) {
+  (void)s, (void)recs, (void)max, (void)timeout_ms;
+  sl_err_set(err, SL_EINTERNAL, "postgres sources deliver rows, not records");
+  return SL_READ_ERROR;
+}
+
+static void pg_position(sl_source *s, const sl_record *rec, sl_buf *out) {
+  (void)rec;
+  sl_buf_printf(out, "postgres:%s", ((pg_source *)s)->name);
+}
+
+static void pg_source_close(sl_source *s) {
+  pg_source *q = (pg_source *)s;
+  if (q->conn) PQfinish(q->conn);
+  sl_arena_free(&q->arena);
+  sl_source_fini(s);
+  free(q->oids);
+  free(q->name);
+  free(q);
+}
+
+static const sl_source_vt pg_source_vt = {
+    "postgres", pg_read, pg_position, pg_source_close, pg_read_rows, NULL, NULL, NULL, NULL, NULL};
+
+/* The declared type a column of oid gets in the source's schema. */
+static const char *decltype_of(unsigned oid) {
+  switch (sl_pg_type_of(oid)) {
+  case SL_INTEGER: return "INTEGER";
+  case SL_REAL: return "REAL";
+  case SL_BLOB: return "BLOB";
+  default: return "TEXT";
+  }
+}
+
+/* Planning connects too: the table's columns are its schema (as sqlite()
+** reads its table's), found with a query that returns no row. */
+static sl_source *pg_open_source(sl_options *o, sl_err *err) {
+  const char *table = sl_opt_str(o, "0", NULL);
+  const char *conninfo = sl_opt_str(o, "conninfo", "");
+  if (!table || !*table) {
+    sl_err_set(err, SL_EBIND,
+               "postgres() needs a table: postgres('users', conninfo => 'host=... dbname=...')");
+    return NULL;
+  }
+  if (sl_options_check(o, err)) return NULL;
+  pg_params pp;
+  if (params_make(o, conninfo, &pp, err)) {
+    params_free(&pp);
+    return NULL;
+  }
+  pg_source *q = sl_calloc(1, sizeof *q);
+  q->base.vt = &pg_source_vt;
+  q->name = sl_strdup(table);
+  sl_arena_init(&q->arena);
+  sl_schema_init(&q->base.schema, 0);
+  q->conn = pg_connect(&pp, err);
+  params_free(&pp);
+  if (!q->conn) goto fail;
+  char *qt = quote_table(table);
+  sl_buf sql = {0};
+  sl_buf_printf(&sql, "SELECT * FROM %s LIMIT 0", qt);
+  PGresult *r = PQexec(q->conn, sql.z);
+  if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+    set_res_err(err, q->name, q->conn, r);
+    PQclear(r);
+    free(qt);
+    sl_buf_free(&sql);
+    goto fail;
+  }
+  q->ncol = PQnfields(r);
+  q->oids = sl_calloc((size_t)(q->ncol ? q->ncol : 1), sizeof *q->oids);
+  for (int c = 0; c < q->ncol; c++) {
+    const char *name = PQfname(r, c);
+    q->oids[c] = PQftype(r, c);
+    sl_schema_add(&q->base.schema, name, strlen(name), decltype_of(q->oids[c]));
+  }
+  PQclear(r);
+  sl_buf_reset(&sql);
+  sl_buf_printf(&sql, "SELECT * FROM %s", qt);
+  free(qt);
+  int sent =
+      o->check_only || (PQsendQuery(q->conn, sql.z) == 1 && PQsetSingleRowMode(q->conn) == 1);
+  sl_buf_free(&sql);
+  if (!sent) {
+    set_pq_err(err, q->name, PQerrorMessage(q->conn));
+    goto fail;
+  }
+  if (o->check_only) {
+    PQfinish(q->conn);
+    q->conn = NULL;
+    q->done = 1;
+  }
+  return &q->base;
+fail:
+  pg_source_close(&q->base);
+  return NULL;
+}
+
+/* ---- the sink ------------------------------------------------------------------ */
+
+typedef struct pg_sink {
+  sl_sink base;
+  PGconn *conn;
+  char *table;  /* as given */
+  char *qtable; /* quoted */
+  char *key;    /* upsert key column, or NULL */
+  char *query;  /* the query's fingerprint: its row in sluice_offsets */
+  int txn;      /* checkpointed: rows go into one transaction per epoch */
+  int in_txn;   /* a transaction is open */
+  int ready;    /* the table is there and the statements made */
+  /* set by the encoder (pg_copy_format) */
+  int ncol;
+  char **names;   /* output column names (owned) */
+  uint8_t *types; /* sl_type of each column's first non-NULL value, SL_NULL until seen */
+  char **cols;    /* the table's names for them, quoted (owned) */
+  char *copy_sql, *upsert_sql;
+  sl_buf fbuf; /* the records kept when some are skipped */
+  /* exactly once (see the top of the file) */
+  int64_t epoch;      /* the last epoch committed (by this run or the checkpoint) */
+  int64_t commits;    /* epochs this run committed */
+  uint64_t *skip;     /* sorted ids PostgreSQL already holds, to skip on replay */
+  uint8_t *seen;      /* skip[i] was met */
+  size_t nskip, left; /* ids, and those not met yet */
+  uint64_t *ahead;    /* ids of rows this epoch may make PostgreSQL hold past the checkpoint */
+  size_t nahead, capahead;
+} pg_sink;
+
+/* Remember an id for this epoch's ahead list. */
+static void ahead_add(pg_sink *k, uint64_t id) {
+  if (k->nahead == k->capahead) {
+    k->capahead = k->capahead ? 2 * k->capahead : 1024;
+    k->ahead = sl_realloc(k->ahead, k->capahead * sizeof *k->ahead);
+  }
+  k->ahead[k->nahead++] = id;
+}
+
+/* The ids not met yet become the next epoch's ahead list. */
+static void ahead_restart(pg_sink *k) {
+  k->nahead = 0;
+  for (size_t i = 0; i < k->nskip; i++)
+    if (!k->seen[i]) ahead_add(k, k->skip[i]);
+  if (!k->left) {
+    free(k->skip);
+    free(k->seen);
+    k->skip = NULL;
+    k->seen = NULL;
+    k->nskip = 0;
+  }
+}
+
+/* 1 (and marks it met) when id is one PostgreSQL already holds. */
+static int skip_take(pg_sink *k, uint64_t id) {
+  size_t lo = 0, hi = k->nskip;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (k->skip[mid] < id)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  for (; lo < k->nskip && k->skip[lo] == id; lo++)
+    if (!k->seen[lo]) {
+      k->seen[lo] = 1;
+      k->left--;
+      return 1;
+    }
+  return 0;
+}
+
+/* The PostgreSQL type of a column created for a value of type t. */
+static const char *pg_type_for(int t) {
+  switch (t) {
+  case SL_INTEGER: return "bigint";
+  case SL_REAL: return "double precision";
+  case SL_BLOB: return "bytea";
+  default: return "text";
+  }
+}
+
+/* Create the table if it is not there, map the output's columns to its
+** own, and make the statements.  Runs on the first write (the encoder has
+** seen a batch: the types are known).  0, or -1 with err set. */
+static int sink_ready(pg_sink *k, sl_err *err) {
+  if (k->ready) return 0;
+  if (!k->names) {
+    sl_err_set(err, SL_EINTERNAL, "postgres sink: no encoder was made");
+    return -1;
+  }
+  const char *pv[1] = {k->qtable};
+  PGresult *r = PQexecParams(k->conn, "SELECT to_regclass($1)::oid", 1, NULL, pv, NULL, NULL, 0);
+  if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+    set_res_err(err, k->table, k->conn, r);
+    PQclear(r);
+    return -1;
+  }
+  int exists = PQntuples(r) == 1 && !PQgetisnull(r, 0, 0);
+  char *oid = exists ? sl_strdup(PQgetvalue(r, 0, 0)) : NULL;
+  PQclear(r);
+  sl_buf b = {0};
+  k->cols = sl_calloc((size_t)(k->ncol ? k->ncol : 1), sizeof(char *));
+  int rc = 0;
+  if (!exists) {
+    sl_buf_printf(&b, "CREATE TABLE IF NOT EXISTS %s (", k->qtable);
+    for (int c = 0; c < k->ncol; c++) {
+      if (c) sl_buf_puts(&b, ", ");
+      quote_ident(&b, k->names[c], strlen(k->names[c]));
+      sl_buf_printf(&b, " %s", pg_type_for(k->types[c]));
+    }
+    if (k->key) {
+      sl_buf_puts(&b, ", PRIMARY KEY (");
+      quote_ident(&b, k->key, strlen(k->key));
+      sl_buf_puts(&b, ")");
+    }
+    sl_buf_puts(&b, ")");
+    rc = exec_ok(k->conn, b.z, PGRES_COMMAND_OK, k->table, err);
+    for (int c = 0; c < k->ncol; c++) {
+      sl_buf q = {0};
+      quote_ident(&q, k->names[c], strlen(k->names[c]));
+      k->cols[c] = q.z;
+    }
+  } else { /* the table's columns: the same name, else one differing in case only */
+    const char *ov[1] = {oid};
+    r = PQexecParams(k->conn,
+                     "SELECT attname FROM pg_attribute WHERE attrelid = $1::oid AND attnum > 0 "
+                     "AND NOT attisdropped ORDER BY attnum",
+                     1, NULL, ov, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+      set_res_err(err, k->table, k->conn, r);
+      rc = -1;
+    }
+    for (int c = 0; !rc && c < k->ncol; c++) {
+      int found = -1;
+      for (int i = 0; i < PQntuples(r) && found < 0; i++)
+        if (!strcmp(PQgetvalue(r, i, 0), k->names[c])) found = i;
+      for (int i = 0; i < PQntuples(r) && found < 0; i++)
+        if (!sl_stricmp(PQgetvalue(r, i, 0), k->names[c])) found = i;
+      if (found < 0) {
+        sl_err_set(err, SL_EBIND, "postgres: table %s has no column %s (the query's column %d)",
+                   k->table, k->names[c], c + 1);
+        rc = -1;
+        break;
+      }
+      sl_buf q = {0};
+      const char *an = PQgetvalue(r, found, 0);
+      quote_ident(&q, an, strlen(an));
+      k->cols[c] = q.z;
+      if (k->key && !sl_stricmp(k->key, k->names[c])) { /* the key by the table's name */
+        free(k->key);
+        k->key = sl_strdup(an);
+      }
+    }
+    PQclear(r);
+  }
+  free(oid);
+  if (rc) {
+    sl_buf_free(&b);
+    return -1;
+  }
+  /* the column list */
+  sl_buf cl = {0};
+  for (int c = 0; c < k->ncol; c++)
+    sl_buf_printf(&cl, "%s%s", c ? ", " : "", k->cols[c]);
+  sl_buf_reset(&b);
+  if (k->key) {
+    sl_buf_printf(&b, "CREATE TEMP TABLE IF NOT EXISTS sluice_stage (LIKE %s INCLUDING DEFAULTS)",
+                  k->qtable);
+    if (exec_ok(k->conn, b.z, PGRES_COMMAND_OK, k->table, err) ||
+        exec_ok(k->conn,
+                "ALTER TABLE pg_temp.sluice_stage ADD COLUMN IF NOT EXISTS sluice_seq bigserial",
+                PGRES_COMMAND_OK, k->table, err)) {
+      sl_buf_free(&b);
+      sl_buf_free(&cl);
+      return -1;
+    }
+    sl_buf_reset(&b);
+    sl_buf qk = {0};
+    quote_ident(&qk, k->key, strlen(k->key));
+    sl_buf_printf(&b,
+                  "INSERT INTO %s (%s) SELECT DISTINCT ON (%s) %s FROM pg_temp.sluice_stage "
+                  "ORDER BY %s, sluice_seq DESC ON CONFLICT (%s) DO ",
+                  k->qtable, cl.z, qk.z, cl.z, qk.z, qk.z);
+    int nset = 0;
+    for (int c = 0; c < k->ncol; c++) {
+      if (!strcmp(k->cols[c], qk.z)) continue;
+      sl_buf_printf(&b, "%s%s = EXCLUDED.%s", nset++ ? ", " : "UPDATE SET ", k->cols[c],
+                    k->cols[c]);
+    }
+    if (!nset) sl_buf_puts(&b, "NOTHING");
+    sl_buf_free(&qk);
+    k->upsert_sql = b.z;
+    b = (sl_buf){0};
+    sl_buf_printf(&b, "COPY pg_temp.sluice_stage (%s) FROM STDIN (FORMAT csv)", cl.z);
+  } else {
+    sl_buf_printf(&b, "COPY %s (%s) FROM STDIN (FORMAT csv)", k->qtable, cl.z);
+  }
+  k->copy_sql = b.z;
+  sl_buf_free(&cl);
+  k->ready = 1;
+  return 0;
+}
+
+/* One COPY of z[0..n) (CSV records).  0, or -1 with err set. */
+static int copy_in(pg_sink *k, const char *z, size_t n, sl_err *err) {
+  PGresult *r = PQexec(k->conn, k->copy_sql);
+  if (PQresultStatus(r) != PGRES_COPY_IN) {
+    set_res_err(err, k->table, k->conn, r);
+    PQclear(r);
+    return -1;
+  }
+  PQclear(r);
+  int ok = 1;
+  for (size_t at = 0; at < n && ok;) {
+    size_t chunk = n - at > (1u << 20) ? (1u << 20) : n - at;
+    ok = PQputCopyData(k->conn, z + at, (int)chunk) == 1;
+    at += chunk;
+  }
+  if (PQputCopyEnd(k->conn, ok ? NULL : "sluice: the data could not be sent") != 1) ok = 0;
+  r = PQgetResult(k->conn);
+  int rc = 0;
+  if (!ok || PQresultStatus(r) != PGRES_COMMAND_OK) {
+    set_res_err(err, k->table, k->conn, r);
+    rc = -1;
+  }
+  PQclear(r);
+  while ((r = PQgetResult(k->conn)))
+    PQclear(r);
+  return rc;
+}
+
+static int pg_sink_write(sl_sink *s, const char *buf, const size_t *ends, int n, const char *keys,
+                         const size_t *kends, const uint64_t *ids, sl_err *err) {
+  (void)keys, (void)kends;
+  pg_sink *k = (pg_sink *)s;
+  if (n <= 0) return 0;
+  if (sink_ready(k, err)) return -1;
+  const char *z = buf;
+  size_t len = ends[n - 1];
+  if (k->txn && ids) { /* exactly once: drop what PostgreSQL holds, note the rest */
+    int filter = k->left > 0;
+    sl_buf_reset(&k->fbuf);
+    for (int i = 0; i < n; i++) {
+      if (filter && skip_take(k, ids[i])) continue;
+      ahead_add(k, ids[i]);
+      size_t from = i ? ends[i - 1] : 0;
+      if (filter) sl_buf_append(&k->fbuf, buf + from, ends[i] - from);
+    }
+    if (filter) {
+      z = k->fbuf.z;
+      len = k->fbuf.n;
+    }
+  }
+  if (!len) return 0;
+  int own = !k->txn && k->key; /* an upsert is two statements: one transaction */
+  if ((k->txn && !k->in_txn) || own) {
+    if (exec_ok(k->conn, "BEGIN", PGRES_COMMAND_OK, k->table, err)) return -1;
+    k->in_txn = 1;
+  }
+  if (copy_in(k, z, len, err)) return -1;
+  if (k->key &&
+      (exec_ok(k->conn, k->upsert_sql, PGRES_COMMAND_OK, k->table, err) ||
+       exec_ok(k->conn, "TRUNCATE pg_temp.sluice_stage", PGRES_COMMAND_OK, k->table, err)))
+    return -1;
+  if (own) {
+    if (exec_ok(k->conn, "COMMIT", PGRES_COMMAND_OK, k->table, err)) return -1;
+    k->in_txn = 0;
+  }
+  return 0;
+}
+
+/* Writes are synchronous: nothing is buffered here. */
+static int pg_sink_flush(sl_sink *s, sl_err *err) {
+  (void)s, (void)err;
+  return 0;
+}
+
+/* The ids as bytea bytes (8 little-endian bytes each) into b. */
+static void ids_bytes(sl_buf *b, const uint64_t *ids, size_t n) {
+  sl_buf_reset(b);
+  for (size_t i = 0; i < n; i++) {
+    unsigned char x[8];
+    for (int j = 0; j < 8; j++)
+      x[j] = (unsigned char)(ids[i] >> (8 * j));
+    sl_buf_append(b, x, 8);
+  }
+}
+
+/* A checkpoint: the next epoch, with the ids of what may be replayed, into
+** sluice_offsets in the rows' transaction, and commit; then the epoch goes
+** into the engine's checkpoint, which commits after this. */
+static int pg_sink_save_pos(sl_sink *s, sl_buf *out, sl_err *err) {
+  pg_sink *k = (pg_sink *)s;
+  if (!k->txn) {
+    sl_ck_i64(out, -1);
+    return 0;
+  }
+  if (!k->in_txn) {
+    if (exec_ok(k->conn, "BEGIN", PGRES_COMMAND_OK, k->table, err)) return -1;
+    k->in_txn = 1;
+  }
+  sl_buf ahead = {0}, rest = {0};
+  ids_bytes(&ahead, k->ahead, k->nahead);
+  uint64_t *unmet = sl_malloc(8 * (k->left + 1));
+  size_t nu = 0;
+  for (size_t i = 0; i < k->nskip; i++)
+    if (!k->seen[i]) unmet[nu++] = k->skip[i];
+  ids_bytes(&rest, unmet, nu);
+  free(unmet);
+  char ep[32];
+  snprintf(ep, sizeof ep, "%lld", (long long)(k->epoch + 1));
+  const char *pv[5] = {k->query, k->table, ep, ahead.z ? ahead.z : "", rest.z ? rest.z : ""};
+  int pl[5] = {0, 0, 0, (int)ahead.n, (int)rest.n};
+  int pf[5] = {0, 0, 0, 1, 1};
+  PGresult *r = PQexecParams(
+      k->conn,
+      "INSERT INTO sluice_offsets (query, sink, epoch, ahead, rest) VALUES ($1, $2, $3, $4, $5) "
+      "ON CONFLICT (query, sink) DO UPDATE SET epoch = EXCLUDED.epoch, ahead = EXCLUDED.ahead, "
+      "rest = EXCLUDED.rest",
+      5, NULL, pv, pl, pf, 0);
+  sl_buf_free(&ahead);
+  sl_buf_free(&rest);
+  int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : -1;
+  if (rc) set_res_err(err, "sluice_offsets", k->conn, r);
+  PQclear(r);
+  if (rc) return -1;
+  /* the commit: from here PostgreSQL may be one epoch ahead of the store */
+  rc = exec_ok(k->conn, "COMMIT", PGRES_COMMAND_OK, k->table, err);
+  k->in_txn = 0;
+  if (rc) return -1;
+  /* tests/postgres.sh: die between PostgreSQL's commit and the store's */
+  const char *kill_at = getenv("SLUICE_TEST_PG_KILL_AFTER_COMMIT");
+  if (kill_at && ++k->commits == atoll(kill_at)) raise(SIGKILL);
+  k->epoch++;
+  ahead_restart(k);
+  sl_ck_i64(out, k->epoch);
+  return 0;
+}
+
+/* Resume from the store's epoch: read PostgreSQL's and take the ids it
+** holds past the store's position as the ones to skip on replay. */
+static int pg_sink_load_pos(sl_sink *s, const void *z, size_t n, sl_err *err) {
+  pg_sink *k = (pg_sink *)s;
+  sl_ckrd rd;
+  sl_ckrd_init(&rd, z, n);
+  int64_t e = sl_ckr_i64(&rd);
+  if (rd.bad) {
+    sl_err_set(err, SL_EIO, "postgres %s: the checkpointed position is corrupt", k->table);
+    return -1;
+  }
+  if (!k->txn || e < 0) return 0;
+  const char *pv[2] = {k->query, k->table};
+  PGresult *r = PQexecParams(k->conn,
+                             "SELECT epoch, ahead, rest FROM sluice_offsets WHERE query = $1 AND "
+                             "sink = $2",
+                             2, NULL, pv, NULL, NULL, 1);
+  if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+    set_res_err(err, "sluice_offsets", k->conn, r);
+    PQclear(r);
+    return -1;
+  }
+  int64_t pe = -1;
+  if (PQntuples(r) == 1 && PQgetlength(r, 0, 0) == 8) {
+    const unsigned char *p = (const unsigned char *)PQgetvalue(r, 0, 0);
+    uint64_t x = 0;
+    for (int i = 0; i < 8; i++)
+      x = (x << 8) | p[i];
+    pe = (int64_t)x;
+  }
+  int col = pe == e + 1 ? 1 : pe == e ? 2 : 0;
+  if (!col) {
+    if (pe < 0 && e == 0) { /* the first checkpoint never reached PostgreSQL: nothing there */
+      PQclear(r);
+      return 0;
+    }
+    sl_err_set(err, SL_EIO,
+               "postgres %s: sluice_offsets says epoch %lld where the checkpoint says %lld: "
+               "the database is not as the checkpoint left it (a row of sluice_offsets removed, "
+               "another database, or a checkpoint that failed before a crash); --reset-state "
+               "starts afresh",
+               k->table, (long long)pe, (long long)e);
+    PQclear(r);
+    return -1;
+  }
+  uint64_t *ids;
+  size_t nids;
+  int bad = PQgetisnull(r, 0, col) ||
+            sl_pg_ids_parse(PQgetvalue(r, 0, col), (size_t)PQgetlength(r, 0, col), &ids, &nids);
+  PQclear(r);
+  if (bad) {
+    sl_err_set(err, SL_EIO, "postgres %s: its row of sluice_offsets is corrupt", k->table);
+    return -1;
+  }
+  free(k->skip);
+  free(k->seen);
+  k->skip = ids;
+  k->nskip = k->left = nids;
+  k->seen = sl_calloc(nids ? nids : 1, 1);
+  k->epoch = e;
+  ahead_restart(k);
+  return 0;
+}
+
+static void pg_sink_close(sl_sink *s) {
+  pg_sink *k = (pg_sink *)s;
+  if (k->conn) PQfinish(k->conn); /* an open transaction is rolled back */
+  sl_sink_fini(s);
+  for (int c = 0; c < k->ncol; c++) {
+    free(k->names[c]);
+    if (k->cols) free(k->cols[c]);
+  }
+  free(k->names);
+  free(k->cols);
+  free(k->types);
+  free(k->copy_sql);
+  free(k->upsert_sql);
+  free(k->table);
+  free(k->qtable);
+  free(k->key);
+  free(k->query);
+  free(k->skip);
+  free(k->seen);
+  free(k->ahead);
+  sl_buf_free(&k->fbuf);
+  free(k);
+}
+
+static const sl_sink_vt pg_sink_vt = {
+    "postgres",       pg_sink_write,    pg_sink_flush, pg_sink_close,
+    pg_sink_save_pos, pg_sink_load_pos, NULL,          NULL};
+
+/* ---- the sink's format: rows as COPY's CSV ------------------------------------------ */
+
+typedef struct pg_encoder {
+  pg_sink *k;
+  int ncol;
+  sl_value scratch;
+} pg_encoder;
+
+static sl_encoder *pgc_encoder_new(int ncol, const char *const *names, const sl_fmt_opts *opts,
+                                   sl_err *err) {
+  pg_sink *k = opts->ctx;
+  if (!k) {
+    sl_err_set(err, SL_EBIND, "the postgres format is the postgres() sink's own");
+    return NULL;
+  }
+  k->ncol = ncol;
+  k->names = sl_calloc((size_t)(ncol ? ncol : 1), sizeof(char *));
+  k->types = sl_calloc((size_t)(ncol ? ncol : 1), 1);
+  for (int c = 0; c < ncol; c++)
+    k->names[c] = sl_strdup(names[c]);
+  pg_encoder *e = sl_calloc(1, sizeof *e);
+  e->k = k;
+  e->ncol = ncol;
+  return (sl_encoder *)e;
+}
+
+/* Append z[0..n) quoted, with "" for ". */
+static void put_quoted(sl_buf *out, const char *z, size_t n) {
+  sl_buf_putc(out, '"');
+  for (size_t i = 0; i < n; i++) {
+    if (z[i] == '"') sl_buf_putc(out, '"');
+    sl_buf_putc(out, z[i]);
+  }
+  sl_buf_putc(out, '"');
+}
+
+static void pgc_encode(sl_encoder *ee, sl_value *row, sl_buf *out) {
+  pg_encoder *e = (pg_encoder *)ee;
+  static const char hex[] = "0123456789abcdef";
+  for (int c = 0; c < e->ncol; c++) {
+    if (c) sl_buf_putc(out, ',');
+    sl_value *v = &row[c];
+    if (v->type != SL_NULL && !e->k->types[c]) e->k->types[c] = v->type;
+    switch (v->type) {
+    case SL_NULL: break;
+    case SL_INTEGER: sl_buf_printf(out, "%lld", (long long)v->u.i); break;
+    case SL_REAL:
+      if (isnan(v->u.r)) break; /* NULL, as SQLite has it */
+      if (isinf(v->u.r))
+        sl_buf_puts(out, v->u.r < 0 ? "-Infinity" : "Infinity");
+      else
+        sl_buf_printf(out, "%.17g", v->u.r);
+      break;
+    case SL_BLOB:
+      sl_buf_puts(out, "\"\\x");
+      for (uint32_t i = 0; i < v->n; i++) {
+        unsigned char b = (unsigned char)v->u.z[i];
+        sl_buf_putc(out, hex[b >> 4]);
+        sl_buf_putc(out, hex[b & 15]);
+      }
+      sl_buf_putc(out, '"');
+      break;
+    default: { /* text, and a vector as its text */
+      sl_value_ref(&e->scratch, v);
+      size_t n = 0;
+      const char *z = sl_value_text(&e->scratch, &n);
+      put_quoted(out, z ? z : "", z ? n : 0);
+    }
+    }
+  }
+}
+
+static void pgc_encoder_free(sl_encoder *ee) {
+  pg_encoder *e = (pg_encoder *)ee;
+  sl_value_free(&e->scratch);
+  free(e);
+}
+
+/* Not a format a query can name (sl_format_find does not know it): the
+** postgres() sink sets it itself, with fmt_opts.ctx its sink. */
+static const sl_format pg_copy_format = {
+    "postgres copy",  NULL, NULL, NULL, NULL, pgc_encoder_new, NULL, pgc_encode,
+    pgc_encoder_free, NULL, NULL};
+
+static sl_sink *pg_open_sink(sl_options *o, sl_err *err) {
+  const char *table = sl_opt_str(o, "0", NULL);
+  const char *conninfo = sl_opt_str(o, "conninfo", "");
+  const char *key = sl_opt_str(o, "key", NULL);
+  if (!table || !*table) {
+    sl_err_set(err, SL_EBIND,
+               "postgres() needs a table: INTO postgres('scores', conninfo => 'host=... "
+               "dbname=...')");
+    return NULL;
+  }
+  if (sl_options_check(o, err)) return NULL;
+  pg_params pp;
+  if (params_make(o, conninfo, &pp, err)) {
+    params_free(&pp);
+    return NULL;
+  }
+  pg_sink *k = sl_calloc(1, sizeof *k);
+  k->base.vt = &pg_sink_vt;
+  k->base.format = &pg_copy_format;
+  k->base.fmt_opts.ctx = k;
+  k->base.key_col = key ? sl_strdup(key) : NULL; /* the planner checks the column is there */
+  k->table = sl_strdup(table);
+  k->qtable = quote_table(table);
+  k->key = key ? sl_strdup(key) : NULL;
+  k->query = sl_strdup(o->query_fp ? o->query_fp : "");
+  k->txn = o->resume;
+  k->base.by_id = k->txn; /* the ids of what is written, to skip on replay */
+  if (o->check_only) {
+    params_free(&pp);
+    return &k->base;
+  }
+  k->conn = pg_connect(&pp, err);
+  params_free(&pp);
+  if (!k->conn ||
+      (k->txn && exec_ok(k->conn,
+                         "CREATE TABLE IF NOT EXISTS sluice_offsets (query text, sink text, "
+                         "epoch bigint NOT NULL, ahead bytea, rest bytea, "
+                         "PRIMARY KEY (query, sink))",
+                         PGRES_COMMAND_OK, "sluice_offsets", err))) {
+    pg_sink_close(&k->base);
+    return NULL;
+  }
+  return &k->base;
+}
+
+const sl_connector sl_conn_postgres = {"postgres", pg_open_source, pg_open_sink};
