@@ -279,12 +279,12 @@ static int params_make(const sl_options *o, const char *conninfo, pg_params *pp,
   char *why = NULL;
   pp->parsed = PQconninfoParse(conninfo, &why);
   if (!pp->parsed) {
-    /* libpq's message may quote the string, and so a password: not shown */
-    sl_err_set(err, SL_EBIND,
-               "postgres(): conninfo is not a connection string of key=value pairs%s",
-               why && strstr(conninfo, "password") ? ""
-               : why                               ? " (the parser said so)"
-                                                   : "");
+    /* libpq's message may quote the string, and so a password: shown only
+    ** when the string has none */
+    int quiet = !why || strcasestr(conninfo, "password") || strstr(conninfo, "://");
+    size_t wn = why ? strcspn(why, "\n") : 0;
+    sl_err_set(err, SL_EBIND, "postgres(): conninfo is not a connection string%s%.*s",
+               quiet ? "" : ": ", quiet ? 0 : (int)wn, quiet ? "" : why);
     if (why) PQfreemem(why);
     return -1;
   }
