@@ -439,43 +439,46 @@ typedef struct pg_source {
   char *name; /* the table as given, for positions */
   unsigned *oids;
   int ncol;
+  PGresult *res; /* the rows of the last FETCH */
+  int at;        /* the next of them */
   sl_arena arena;
   int done;
 } pg_source;
+
+/* Rows of the cursor, 1,024 a round trip: one result (one allocation
+** of libpq's) per batch of rows, not per row. */
 
 static int pg_read_rows(sl_source *s, sl_value *rows, int ncol, int max, sl_err *err) {
   pg_source *q = (pg_source *)s;
   if (q->done) return SL_READ_END;
   sl_arena_reset(&q->arena);
-  int n = 0;
-  while (n < max) {
-    PGresult *r = PQgetResult(q->conn);
-    ExecStatusType st = PQresultStatus(r);
-    if (!r || st == PGRES_TUPLES_OK) {
-      PQclear(r);
-      while ((r = PQgetResult(q->conn)))
-        PQclear(r);
-      q->done = 1;
-      break;
-    }
-    if (st != PGRES_SINGLE_TUPLE) {
-      set_res_err(err, q->name, q->conn, r);
-      PQclear(r);
+  if (!q->res || q->at >= PQntuples(q->res)) {
+    PQclear(q->res);
+    q->at = 0;
+    q->res = PQexec(q->conn, "FETCH 1024 FROM sluice_cursor");
+    if (PQresultStatus(q->res) != PGRES_TUPLES_OK) {
+      set_res_err(err, q->name, q->conn, q->res);
       return SL_READ_ERROR;
     }
+    if (!PQntuples(q->res)) {
+      q->done = 1;
+      return exec_ok(q->conn, "COMMIT", PGRES_COMMAND_OK, q->name, err) ? SL_READ_ERROR
+                                                                        : SL_READ_END;
+    }
+  }
+  int n = 0;
+  for (; n < max && q->at < PQntuples(q->res); n++, q->at++) {
     sl_value *row = rows + (size_t)n * (size_t)ncol;
     for (int c = 0; c < ncol; c++) {
-      if (c >= q->ncol || c >= PQnfields(r) || PQgetisnull(r, 0, c)) {
+      if (c >= q->ncol || c >= PQnfields(q->res) || PQgetisnull(q->res, q->at, c)) {
         sl_value_set_null(&row[c]);
         continue;
       }
-      sl_pg_decode_value(q->oids[c], PQgetvalue(r, 0, c), (size_t)PQgetlength(r, 0, c), &row[c],
-                         &q->arena);
+      sl_pg_decode_value(q->oids[c], PQgetvalue(q->res, q->at, c),
+                         (size_t)PQgetlength(q->res, q->at, c), &row[c], &q->arena);
     }
-    PQclear(r);
-    n++;
   }
-  return n ? n : SL_READ_END;
+  return n;
 }
 
 static int pg_read(sl_source *s, sl_record *recs, int max, int timeout_ms, sl_err *err) {
@@ -491,6 +494,7 @@ static void pg_position(sl_source *s, const sl_record *rec, sl_buf *out) {
 
 static void pg_source_close(sl_source *s) {
   pg_source *q = (pg_source *)s;
+  PQclear(q->res);
   if (q->conn) PQfinish(q->conn);
   sl_arena_free(&q->arena);
   sl_source_fini(s);
@@ -556,15 +560,13 @@ static sl_source *pg_open_source(sl_options *o, sl_err *err) {
   }
   PQclear(r);
   sl_buf_reset(&sql);
-  sl_buf_printf(&sql, "SELECT * FROM %s", qt);
+  sl_buf_printf(&sql, "DECLARE sluice_cursor NO SCROLL CURSOR FOR SELECT * FROM %s", qt);
   free(qt);
   int sent =
-      o->check_only || (PQsendQuery(q->conn, sql.z) == 1 && PQsetSingleRowMode(q->conn) == 1);
+      o->check_only || (!exec_ok(q->conn, "BEGIN READ ONLY", PGRES_COMMAND_OK, q->name, err) &&
+                        !exec_ok(q->conn, sql.z, PGRES_COMMAND_OK, q->name, err));
   sl_buf_free(&sql);
-  if (!sent) {
-    set_pq_err(err, q->name, PQerrorMessage(q->conn));
-    goto fail;
-  }
+  if (!sent) goto fail;
   if (o->check_only) {
     PQfinish(q->conn);
     q->conn = NULL;
