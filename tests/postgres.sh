@@ -10,7 +10,8 @@
 #   - a stream-table join with a PostgreSQL table equals SQLite's join;
 #   - exactly once: a checkpointed query over a file killed between
 #     PostgreSQL's commit and the state store's, then three times with
-#     SIGKILL at random moments, then run to its end: every row once;
+#     SIGKILL at random moments, then run to its end: every row once; an
+#     upsert killed between the commits: the last row of every key;
 #   - scenario S1 (sql-examples/s1_postgres.sql) into a table: the same
 #     predictions as the file run, checked against scikit-learn too;
 #   - conninfo: unknown options, service, a bad string (no password shown),
@@ -197,6 +198,20 @@ want=$($py -c "print('$N|$N|1|$N|%d' % sum(n % 97 for n in range(1, $N + 1)))")
 [ -n "${PG_TEST_VERBOSE:-}" ] && cat eo.log && echo "ahead: $ahead"
 check "exactly once after SIGKILLs (ahead: $ahead; $(tr '\n' ' ' < eo.log))" "$want" "$got"
 case "$ahead" in 0\|0 | "") bad "the first run committed rows before its kill: $ahead" ;; *) ok ;; esac
+
+# an upsert with a state directory, killed between the two commits, then run
+# to its end: the last row of each key
+echo "SET checkpoint_interval = '150ms';
+SELECT g, n, 'row ' || n AS t FROM file('big.jsonl', format => 'json')
+INTO postgres('eo_up', conninfo => '$CI', key => 'g');" > eo_up.sql
+SLUICE_TEST_PG_KILL_AFTER_COMMIT=3 "$sluice" --state-dir st_up run eo_up.sql 2> eo_up.err &
+wait $! 2> /dev/null
+"$sluice" --state-dir st_up run eo_up.sql 2>> eo_up.err || { bad "upsert run to its end"; cat eo_up.err; }
+got=$(psql -Atc "SELECT count(*), sum(n), count(*) FILTER (WHERE t = 'row ' || n) FROM eo_up")
+want=$($py -c "
+last = {n % 97: n for n in range(1, $N + 1)}
+print('%d|%d|%d' % (len(last), sum(last.values()), len(last)))")
+check "upsert with a state directory after a kill" "$want" "$got"
 
 # ---- scenario S1 into PostgreSQL ----------------------------------------------------
 (cd "$top" && PGHOST=$work/sock PGUSER=postgres PGDATABASE=postgres \
