@@ -206,6 +206,7 @@ static const char *const plain_keys[] = {"dbname",
                                          "ssl_max_protocol_version",
                                          "load_balance_hosts",
                                          "require_auth",
+                                         "sslpassword",
                                          NULL};
 
 /* 1 when key is in the NULL-ended list. */
@@ -215,8 +216,8 @@ static int in_list(const char *const *list, const char *key) {
   return 0;
 }
 
-/* The i-th entry of a comma-separated list into out (cap bytes); 0, or -1
-** when the list has fewer entries. */
+/* The i-th entry of a comma-separated list into out (cap bytes); 0, -1
+** when the list has fewer entries, -2 when the entry is longer than out. */
 static int list_entry(const char *list, int i, char *out, size_t cap) {
   const char *p = list;
   for (int k = 0; k < i; k++) {
@@ -225,7 +226,7 @@ static int list_entry(const char *list, int i, char *out, size_t cap) {
     p++;
   }
   size_t n = strcspn(p, ",");
-  if (n >= cap) n = cap - 1;
+  if (n >= cap) return -2;
   memcpy(out, p, n);
   out[n] = 0;
   return 0;
@@ -239,9 +240,14 @@ static int authorize_hosts(const sl_options *o, const char *hosts, const char *a
   const char *list = addrs && *addrs ? addrs : hosts;
   for (int i = 0;; i++) {
     char h[512], p[64], target[700];
-    if (list_entry(list, i, h, sizeof h)) break;
-    if (list_entry(ports, i, p, sizeof p) || !*p) {
-      if (list_entry(ports, 0, p, sizeof p) || !*p) snprintf(p, sizeof p, "5432");
+    int rc = list_entry(list, i, h, sizeof h);
+    if (rc == -1) break;
+    /* as libpq: one port for every host, else each its own; empty: 5432 */
+    int prc = list_entry(ports, strchr(ports, ',') ? i : 0, p, sizeof p);
+    if (prc == -1 || (!prc && !*p)) prc = snprintf(p, sizeof p, "5432") < 0;
+    if (rc || prc) {
+      sl_err_set(err, SL_EBIND, "postgres(): a host or port of conninfo is too long");
+      return -1;
     }
     if (!*h) {
       sl_err_set(err, SL_EBIND, "postgres(): an empty host in conninfo's host list");
