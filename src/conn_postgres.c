@@ -59,6 +59,7 @@ enum {
   PG_NUMERIC = 1700
 };
 
+/* conn_postgres.h */
 sl_type sl_pg_type_of(unsigned oid) {
   switch (oid) {
   case PG_BOOL:
@@ -114,6 +115,7 @@ static int bytea_decode(const char *z, size_t n, sl_value *v, sl_arena *arena) {
   return 0;
 }
 
+/* conn_postgres.h */
 void sl_pg_decode_value(unsigned oid, const char *z, size_t n, sl_value *v, sl_arena *arena) {
   switch (sl_pg_type_of(oid)) {
   case SL_INTEGER: {
@@ -158,6 +160,7 @@ static int id_cmp(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+/* conn_postgres.h */
 int sl_pg_ids_parse(const void *z, size_t n, uint64_t **out, size_t *nout) {
   *out = NULL;
   *nout = 0;
@@ -273,6 +276,7 @@ typedef struct pg_params {
   char *host, *port; /* owned: the defaults resolved, or NULL */
 } pg_params;
 
+/* Free what pp owns (the parsed conninfo, the resolved defaults). */
 static void params_free(pg_params *pp) {
   if (pp->parsed) PQconninfoFree(pp->parsed);
   free(pp->host);
@@ -356,6 +360,7 @@ static int params_make(const sl_options *o, const char *conninfo, pg_params *pp,
   return authorize_hosts(o, host ? host : "", addr, port, err);
 }
 
+/* conn_postgres.h */
 int sl_pg_conninfo_check(const sl_options *o, const char *conninfo, sl_err *err) {
   pg_params pp;
   int rc = params_make(o, conninfo, &pp, err);
@@ -487,17 +492,20 @@ static int pg_read_rows(sl_source *s, sl_value *rows, int ncol, int max, sl_err 
   return n;
 }
 
+/* A table source has no records: the task reads it with read_rows. */
 static int pg_read(sl_source *s, sl_record *recs, int max, int timeout_ms, sl_err *err) {
   (void)s, (void)recs, (void)max, (void)timeout_ms;
   sl_err_set(err, SL_EINTERNAL, "postgres sources deliver rows, not records");
   return SL_READ_ERROR;
 }
 
+/* The position of a row in messages: the table it came from. */
 static void pg_position(sl_source *s, const sl_record *rec, sl_buf *out) {
   (void)rec;
   sl_buf_printf(out, "postgres:%s", ((pg_source *)s)->name);
 }
 
+/* Close the connection (the cursor's transaction ends with it) and free q. */
 static void pg_source_close(sl_source *s) {
   pg_source *q = (pg_source *)s;
   PQclear(q->res);
@@ -884,6 +892,9 @@ static int upsert(pg_sink *k, const char *buf, const size_t *ends, int n, const 
   return rc;
 }
 
+/* Write n encoded records (sl_sink_vt.write): COPY, or an upsert; with a
+** state directory inside the epoch's transaction, less the records whose ids
+** PostgreSQL already holds.  Runs on op_sink's encoder thread. */
 static int pg_sink_write(sl_sink *s, const char *buf, const size_t *ends, int n, const char *keys,
                          const size_t *kends, const uint64_t *ids, sl_err *err) {
   (void)keys, (void)kends;
@@ -1058,6 +1069,8 @@ static int pg_sink_load_pos(sl_sink *s, const void *z, size_t n, sl_err *err) {
   return 0;
 }
 
+/* Close the connection (an open transaction is rolled back: its rows are
+** replayed from the last checkpoint) and free k. */
 static void pg_sink_close(sl_sink *s) {
   pg_sink *k = (pg_sink *)s;
   if (k->conn) PQfinish(k->conn); /* an open transaction is rolled back */
@@ -1103,6 +1116,8 @@ typedef struct pg_encoder {
   sl_value scratch;
 } pg_encoder;
 
+/* The encoder of the sink opts->ctx: tells that sink the output's column
+** names (copied) and gets it ready to learn their types. */
 static sl_encoder *pgc_encoder_new(int ncol, const char *const *names, const sl_fmt_opts *opts,
                                    sl_err *err) {
   pg_sink *k = opts->ctx;
@@ -1131,6 +1146,8 @@ static void put_quoted(sl_buf *out, const char *z, size_t n) {
   sl_buf_putc(out, '"');
 }
 
+/* Append one row as a COPY CSV record (see the top of the file), noting
+** the type of each column's first non-NULL value for the sink. */
 static void pgc_encode(sl_encoder *ee, sl_value *row, sl_buf *out) {
   pg_encoder *e = (pg_encoder *)ee;
   static const char hex[] = "0123456789abcdef";
@@ -1167,6 +1184,7 @@ static void pgc_encode(sl_encoder *ee, sl_value *row, sl_buf *out) {
   }
 }
 
+/* Free the encoder (what it told the sink stays the sink's). */
 static void pgc_encoder_free(sl_encoder *ee) {
   pg_encoder *e = (pg_encoder *)ee;
   sl_value_free(&e->scratch);
@@ -1179,6 +1197,9 @@ static const sl_format pg_copy_format = {
     "postgres copy",  NULL, NULL, NULL, NULL, pgc_encoder_new, NULL, pgc_encode,
     pgc_encoder_free, NULL, NULL};
 
+/* INTO postgres('table', conninfo => ..., key => ...): options read and
+** authorized; planning stops there, a run connects (and with a state
+** directory makes sluice_offsets).  The table is made at the first write. */
 static sl_sink *pg_open_sink(sl_options *o, sl_err *err) {
   const char *table = sl_opt_str(o, "0", NULL);
   const char *conninfo = sl_opt_str(o, "conninfo", "");
