@@ -35,6 +35,7 @@
 */
 #include <libpq-fe.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -301,10 +302,11 @@ static int params_make(const sl_options *o, const char *conninfo, pg_params *pp,
     return -1;
   }
   const char *host = NULL, *addr = NULL, *port = NULL;
-  int timeout = 0;
+  int timeout = 0, fallback = 0;
   for (PQconninfoOption *op = pp->parsed; op->keyword; op++) {
     if (!op->val) continue;
     timeout |= !strcmp(op->keyword, "connect_timeout");
+    fallback |= !strcmp(op->keyword, "fallback_application_name");
     int rc = 0;
     if (!strcmp(op->keyword, "host")) {
       host = op->val;
@@ -323,7 +325,7 @@ static int params_make(const sl_options *o, const char *conninfo, pg_params *pp,
       rc = sl_opt_authorize(o, SLUICE_AUTH_PROPERTY, op->keyword, err);
     }
     if (rc) return -1;
-    if (pp->n >= 60) {
+    if (pp->n >= 59) {
       sl_err_set(err, SL_EBIND, "postgres(): too many conninfo keys");
       return -1;
     }
@@ -350,6 +352,10 @@ static int params_make(const sl_options *o, const char *conninfo, pg_params *pp,
   if (pp->port) {
     pp->keys[pp->n] = "port";
     pp->vals[pp->n++] = port = pp->port;
+  }
+  if (!fallback) { /* what pg_stat_activity shows without an application_name */
+    pp->keys[pp->n] = "fallback_application_name";
+    pp->vals[pp->n++] = "sluice";
   }
   if (!timeout) { /* a server that does not answer is not waited for forever */
     pp->keys[pp->n] = "connect_timeout";
@@ -619,12 +625,13 @@ typedef struct pg_sink {
   uint8_t *keep;      /* upsert: which records of a write are kept */
   int keep_cap;
   /* exactly once (see the top of the file) */
-  int64_t epoch;      /* the last epoch committed (by this run or the checkpoint) */
-  int64_t commits;    /* epochs this run committed */
-  uint64_t *skip;     /* sorted ids PostgreSQL already holds, to skip on replay */
-  uint8_t *seen;      /* skip[i] was met */
-  size_t nskip, left; /* ids, and those not met yet */
-  uint64_t *ahead;    /* ids of rows this epoch may make PostgreSQL hold past the checkpoint */
+  int64_t epoch;        /* the last epoch committed (by this run or the checkpoint) */
+  int64_t commits;      /* epochs this run committed */
+  int64_t giving_up_at; /* sl_clock_us() when a wait first saw the sink giving up, or 0 */
+  uint64_t *skip;       /* sorted ids PostgreSQL already holds, to skip on replay */
+  uint8_t *seen;        /* skip[i] was met */
+  size_t nskip, left;   /* ids, and those not met yet */
+  uint64_t *ahead;      /* ids of rows this epoch may make PostgreSQL hold past the checkpoint */
   size_t nahead, capahead;
 } pg_sink;
 
@@ -670,6 +677,101 @@ static int skip_take(pg_sink *k, uint64_t id) {
   return 0;
 }
 
+/* ---- the sink's statements: sent and waited for without blocking --------------- */
+
+/* One wait of at most 200 ms for the sink's socket (to read, and to write
+** when out is set), then read what came.  Once the sink has been giving up
+** (its query stopping, the engine interrupted: sl_sink_giving_up) for
+** SL_STOP_WAIT_MS, the statement is cancelled and the wait fails, so a
+** server that stops answering does not hold a stop.  0, or -1 with err set. */
+static int sink_poll(pg_sink *k, int out, sl_err *err) {
+  struct pollfd p = {.fd = PQsocket(k->conn), .events = (short)(POLLIN | (out ? POLLOUT : 0))};
+  if (p.fd < 0) {
+    set_pq_err(err, k->table, PQerrorMessage(k->conn));
+    return -1;
+  }
+  if (poll(&p, 1, 200) > 0 && (p.revents & (POLLIN | POLLERR | POLLHUP)) &&
+      !PQconsumeInput(k->conn)) {
+    set_pq_err(err, k->table, PQerrorMessage(k->conn));
+    return -1;
+  }
+  if (!sl_sink_giving_up(&k->base)) return 0;
+  int64_t now = sl_clock_us();
+  if (!k->giving_up_at) k->giving_up_at = now;
+  if (now - k->giving_up_at < (int64_t)SL_STOP_WAIT_MS * 1000) return 0;
+  PGcancel *c = PQgetCancel(k->conn);
+  char why[256];
+  if (c) {
+    PQcancel(c, why, sizeof why);
+    PQfreeCancel(c);
+  }
+  sl_err_set(err, SL_EIO,
+             "postgres %s: the server did not answer within %d s of the stop (what it did not "
+             "commit is written again at the next start)",
+             k->table, SL_STOP_WAIT_MS / 1000);
+  return -1;
+}
+
+/* Send everything libpq holds for the server.  0, or -1 with err set. */
+static int sink_send(pg_sink *k, sl_err *err) {
+  int f;
+  while ((f = PQflush(k->conn)) == 1)
+    if (sink_poll(k, 1, err)) return -1;
+  if (f < 0) {
+    set_pq_err(err, k->table, PQerrorMessage(k->conn));
+    return -1;
+  }
+  return 0;
+}
+
+/* The next result of the statement sent (*r, NULL once there are no more),
+** waited for.  0, or -1 with err set. */
+static int sink_next(pg_sink *k, PGresult **r, sl_err *err) {
+  *r = NULL;
+  while (PQisBusy(k->conn))
+    if (sink_poll(k, 0, err)) return -1;
+  *r = PQgetResult(k->conn);
+  return 0;
+}
+
+/* Run sql with np text parameters (lens/fmts as PQexecParams's, NULL for
+** text) and return its last result in *out (the caller clears it), or the
+** COPY IN result as soon as it comes.  0, or -1 with err set. */
+static int sink_exec(pg_sink *k, const char *sql, int np, const char *const *vals, const int *lens,
+                     const int *fmts, PGresult **out, sl_err *err) {
+  *out = NULL;
+  int sent = np ? PQsendQueryParams(k->conn, sql, np, NULL, vals, lens, fmts, 0)
+                : PQsendQuery(k->conn, sql);
+  if (!sent) {
+    set_pq_err(err, k->table, PQerrorMessage(k->conn));
+    return -1;
+  }
+  if (sink_send(k, err)) return -1;
+  for (;;) {
+    PGresult *r;
+    if (sink_next(k, &r, err)) {
+      PQclear(*out);
+      *out = NULL;
+      return -1;
+    }
+    if (!r) return 0;
+    PQclear(*out);
+    *out = r;
+    if (PQresultStatus(r) == PGRES_COPY_IN) return 0;
+  }
+}
+
+/* sink_exec expecting want (errors named by what).  0, or -1 with err set. */
+static int sink_ok(pg_sink *k, const char *sql, int np, const char *const *vals, const int *lens,
+                   const int *fmts, ExecStatusType want, const char *what, sl_err *err) {
+  PGresult *r;
+  if (sink_exec(k, sql, np, vals, lens, fmts, &r, err)) return -1;
+  int ok = PQresultStatus(r) == want;
+  if (!ok) set_res_err(err, what, k->conn, r);
+  PQclear(r);
+  return ok ? 0 : -1;
+}
+
 /* The PostgreSQL type of a column created for a value of type t. */
 static const char *pg_type_for(int t) {
   switch (t) {
@@ -702,7 +804,8 @@ static int sink_ready(pg_sink *k, sl_err *err) {
     k->kc = kc;
   }
   const char *pv[1] = {k->qtable};
-  PGresult *r = PQexecParams(k->conn, "SELECT to_regclass($1)::oid", 1, NULL, pv, NULL, NULL, 0);
+  PGresult *r;
+  if (sink_exec(k, "SELECT to_regclass($1)::oid", 1, pv, NULL, NULL, &r, err)) return -1;
   if (PQresultStatus(r) != PGRES_TUPLES_OK) {
     set_res_err(err, k->table, k->conn, r);
     PQclear(r);
@@ -728,7 +831,7 @@ static int sink_ready(pg_sink *k, sl_err *err) {
       sl_buf_puts(&b, ")");
     }
     sl_buf_puts(&b, ")");
-    rc = exec_ok(k->conn, b.z, PGRES_COMMAND_OK, k->table, err);
+    rc = sink_ok(k, b.z, 0, NULL, NULL, NULL, PGRES_COMMAND_OK, k->table, err);
     for (int c = 0; c < k->ncol; c++) {
       sl_buf q = {0};
       quote_ident(&q, k->names[c], strlen(k->names[c]));
@@ -737,11 +840,11 @@ static int sink_ready(pg_sink *k, sl_err *err) {
     }
   } else { /* the table's columns: the same name, else one differing in case only */
     const char *ov[1] = {oid};
-    r = PQexecParams(k->conn,
-                     "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
-                     "WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
-                     1, NULL, ov, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+    rc = sink_exec(k,
+                   "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+                   "WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+                   1, ov, NULL, NULL, &r, err);
+    if (!rc && PQresultStatus(r) != PGRES_TUPLES_OK) {
       set_res_err(err, k->table, k->conn, r);
       rc = -1;
     }
@@ -814,29 +917,45 @@ static int sink_ready(pg_sink *k, sl_err *err) {
 
 /* One COPY of z[0..n) (CSV records).  0, or -1 with err set. */
 static int copy_in(pg_sink *k, const char *z, size_t n, sl_err *err) {
-  PGresult *r = PQexec(k->conn, k->copy_sql);
+  PGresult *r;
+  if (sink_exec(k, k->copy_sql, 0, NULL, NULL, NULL, &r, err)) return -1;
   if (PQresultStatus(r) != PGRES_COPY_IN) {
     set_res_err(err, k->table, k->conn, r);
     PQclear(r);
     return -1;
   }
   PQclear(r);
-  int ok = 1;
-  for (size_t at = 0; at < n && ok;) {
+  for (size_t at = 0; at < n;) {
     size_t chunk = n - at > (1u << 20) ? (1u << 20) : n - at;
-    ok = PQputCopyData(k->conn, z + at, (int)chunk) == 1;
+    int put = PQputCopyData(k->conn, z + at, (int)chunk);
+    if (put < 0) {
+      set_pq_err(err, k->table, PQerrorMessage(k->conn));
+      return -1;
+    }
+    if (put == 0) { /* libpq's buffer is full: wait, send, then again */
+      if (sink_poll(k, 1, err) || sink_send(k, err)) return -1;
+      continue;
+    }
+    if (sink_send(k, err)) return -1;
     at += chunk;
   }
-  if (PQputCopyEnd(k->conn, ok ? NULL : "sluice: the data could not be sent") != 1) ok = 0;
-  r = PQgetResult(k->conn);
-  int rc = 0;
-  if (!ok || PQresultStatus(r) != PGRES_COMMAND_OK) {
-    set_res_err(err, k->table, k->conn, r);
-    rc = -1;
+  int end;
+  while ((end = PQputCopyEnd(k->conn, NULL)) == 0)
+    if (sink_poll(k, 1, err)) return -1;
+  if (end < 0 || sink_send(k, err)) {
+    if (!err->code) set_pq_err(err, k->table, PQerrorMessage(k->conn));
+    return -1;
   }
-  PQclear(r);
-  while ((r = PQgetResult(k->conn)))
+  int rc = 0;
+  for (;;) { /* COPY's result, then the end */
+    if (sink_next(k, &r, err)) return -1;
+    if (!r) break;
+    if (!rc && PQresultStatus(r) != PGRES_COMMAND_OK) {
+      set_res_err(err, k->table, k->conn, r);
+      rc = -1;
+    }
     PQclear(r);
+  }
   return rc;
 }
 
@@ -885,11 +1004,7 @@ static int upsert(pg_sink *k, const char *buf, const size_t *ends, int n, const 
     sl_buf_putc(&k->arrs[c], '}');
     k->avals[c] = k->arrs[c].z;
   }
-  PGresult *r = PQexecParams(k->conn, k->upsert_sql, k->ncol, NULL, k->avals, NULL, NULL, 0);
-  int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : -1;
-  if (rc) set_res_err(err, k->table, k->conn, r);
-  PQclear(r);
-  return rc;
+  return sink_ok(k, k->upsert_sql, k->ncol, k->avals, NULL, NULL, PGRES_COMMAND_OK, k->table, err);
 }
 
 /* Write n encoded records (sl_sink_vt.write): COPY, or an upsert; with a
@@ -930,7 +1045,7 @@ static int pg_sink_write(sl_sink *s, const char *buf, const size_t *ends, int n,
   }
   if (!k->key && !len) return 0;
   if (k->txn && !k->in_txn) {
-    if (exec_ok(k->conn, "BEGIN", PGRES_COMMAND_OK, k->table, err)) return -1;
+    if (sink_ok(k, "BEGIN", 0, NULL, NULL, NULL, PGRES_COMMAND_OK, k->table, err)) return -1;
     k->in_txn = 1;
   }
   /* outside a transaction each statement commits by itself */
@@ -964,7 +1079,7 @@ static int pg_sink_save_pos(sl_sink *s, sl_buf *out, sl_err *err) {
     return 0;
   }
   if (!k->in_txn) {
-    if (exec_ok(k->conn, "BEGIN", PGRES_COMMAND_OK, k->table, err)) return -1;
+    if (sink_ok(k, "BEGIN", 0, NULL, NULL, NULL, PGRES_COMMAND_OK, k->table, err)) return -1;
     k->in_txn = 1;
   }
   sl_buf ahead = {0}, rest = {0};
@@ -980,20 +1095,17 @@ static int pg_sink_save_pos(sl_sink *s, sl_buf *out, sl_err *err) {
   const char *pv[5] = {k->query, k->table, ep, ahead.z ? ahead.z : "", rest.z ? rest.z : ""};
   int pl[5] = {0, 0, 0, (int)ahead.n, (int)rest.n};
   int pf[5] = {0, 0, 0, 1, 1};
-  PGresult *r = PQexecParams(
-      k->conn,
+  int rc = sink_ok(
+      k,
       "INSERT INTO sluice_offsets (query, sink, epoch, ahead, rest) VALUES ($1, $2, $3, $4, $5) "
       "ON CONFLICT (query, sink) DO UPDATE SET epoch = EXCLUDED.epoch, ahead = EXCLUDED.ahead, "
       "rest = EXCLUDED.rest",
-      5, NULL, pv, pl, pf, 0);
+      5, pv, pl, pf, PGRES_COMMAND_OK, "sluice_offsets", err);
   sl_buf_free(&ahead);
   sl_buf_free(&rest);
-  int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : -1;
-  if (rc) set_res_err(err, "sluice_offsets", k->conn, r);
-  PQclear(r);
   if (rc) return -1;
   /* the commit: from here PostgreSQL may be one epoch ahead of the store */
-  rc = exec_ok(k->conn, "COMMIT", PGRES_COMMAND_OK, k->table, err);
+  rc = sink_ok(k, "COMMIT", 0, NULL, NULL, NULL, PGRES_COMMAND_OK, k->table, err);
   k->in_txn = 0;
   if (rc) return -1;
   /* tests/postgres.sh: die between PostgreSQL's commit and the store's */
@@ -1233,6 +1345,7 @@ static sl_sink *pg_open_sink(sl_options *o, sl_err *err) {
     return &k->base;
   }
   k->conn = pg_connect(&pp, err);
+  if (k->conn) PQsetnonblocking(k->conn, 1); /* statements waited for by sink_poll */
   params_free(&pp);
   if (!k->conn ||
       (k->txn && exec_ok(k->conn,

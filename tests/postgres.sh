@@ -14,6 +14,8 @@
 #     upsert killed between the commits: the last row of every key;
 #   - scenario S1 (sql-examples/s1_postgres.sql) into a table: the same
 #     predictions as the file run, checked against scikit-learn too;
+#   - a stop (SIGTERM) while the server does not answer ends the query
+#     within about 5 s;
 #   - conninfo: unknown options, service, a bad string (no password shown),
 #     and sluice serve refusing a host it was not granted.
 set -u
@@ -212,6 +214,34 @@ want=$($py -c "
 last = {n % 97: n for n in range(1, $N + 1)}
 print('%d|%d|%d' % (len(last), sum(last.values()), len(last)))")
 check "upsert with a state directory after a kill" "$want" "$got"
+
+# a server that stops answering (its backend stopped with SIGSTOP) does not
+# hold a stop: SIGTERM ends the query about 5 s later, with an error
+"$sluice" -e "SELECT n FROM file('big.jsonl', format => 'json')
+  INTO postgres('hang', conninfo => '$CI')" 2> hang.err &
+sp=$!
+bp=
+for _ in $(seq 100); do
+  bp=$(psql -Atc "SELECT pid FROM pg_stat_activity WHERE application_name = 'sluice'")
+  [ -n "$bp" ] && break
+  sleep 0.1
+done
+if [ -n "$bp" ]; then
+  sleep 0.3
+  kill -STOP "$bp"
+  sleep 0.5
+  t0=$(date +%s%N)
+  kill -TERM "$sp"
+  wait "$sp"
+  rc=$?
+  ms=$((($(date +%s%N) - t0) / 1000000))
+  kill -CONT "$bp"
+  [ "$rc" != 0 ] && [ "$ms" -lt 9000 ] && ok || bad "a stop with the server stopped: rc $rc, $ms ms"
+  contains "a stop with the server stopped" "did not answer within 5 s of the stop" "$(cat hang.err)"
+else
+  bad "no backend of sluice's in pg_stat_activity"
+  wait "$sp"
+fi
 
 # ---- scenario S1 into PostgreSQL ----------------------------------------------------
 (cd "$top" && PGHOST=$work/sock PGUSER=postgres PGDATABASE=postgres \
