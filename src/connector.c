@@ -6,6 +6,7 @@
 #include "connector.h"
 #include "auth.h"
 #include "kafka.h"
+#include "conn_postgres.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -214,8 +215,9 @@ int sl_schema_parse(sl_schema *s, const char *spec, sl_err *err) {
 
 /* ---- the registry ------------------------------------------------------------ */
 
-static const sl_connector *const connectors[] = {&sl_conn_file,  &sl_conn_stdin,  &sl_conn_stdout,
-                                                 &sl_conn_kafka, &sl_conn_socket, &sl_conn_sqlite};
+static const sl_connector *const connectors[] = {&sl_conn_file,    &sl_conn_stdin,  &sl_conn_stdout,
+                                                 &sl_conn_kafka,   &sl_conn_socket, &sl_conn_sqlite,
+                                                 &sl_conn_postgres};
 
 const sl_connector *sl_connector_find(const char *name, size_t n) {
   for (size_t i = 0; i < SL_ARRAY_SIZE(connectors); i++)
