@@ -218,6 +218,17 @@ static int convert(const char *rec, size_t v, size_t ve, sl_json_kind kind, int 
 }
 
 /* Decode one record into row[0..ncol); see format.h. */
+/* Why a record is rejected: column col declared numeric holds the JSON
+** value z[0..n) (a string that is not a number, an array, an object), as
+** CSV says it; the message goes to the arena. */
+static const char *not_a_number(const sl_column *col, const char *z, size_t n, sl_arena *arena) {
+  size_t cap = strlen(col->name) + 96;
+  char *m = sl_arena_alloc(arena, cap);
+  snprintf(m, cap, "column %s: %.*s%s is not a %s", col->name, (int)(n > 40 ? 40 : n), z,
+           n > 40 ? "..." : "", col->decltype ? col->decltype : "number");
+  return m;
+}
+
 static int json_decode(sl_decoder *dd, const char *rec, size_t len, sl_value *row, sl_arena *arena,
                        const char **why) {
   json_decoder *d = (json_decoder *)dd;
@@ -268,10 +279,17 @@ static int json_decode(sl_decoder *dd, const char *rec, size_t len, sl_value *ro
       *why = malformed(rec, len, v, arena);
       return -1;
     }
-    if (cols[c].aff == SL_AFF_TEXT)
+    if (cols[c].aff == SL_AFF_TEXT) {
       sl_value_text_in(out, arena); /* a number's text in the batch's arena: nothing owned */
-    else if (cols[c].aff != SL_AFF_NONE && out->type != SL_VECTOR)
-      sl_value_apply_affinity(out, cols[c].aff);
+    } else if (cols[c].aff != SL_AFF_NONE) {
+      if (out->type != SL_VECTOR) sl_value_apply_affinity(out, cols[c].aff);
+      /* as CSV: a declared number must be one (an array of numbers only
+      ** in a VECTOR column) */
+      if (out->type == SL_TEXT || (out->type == SL_VECTOR && !cols[c].is_vector)) {
+        *why = not_a_number(&cols[c], rec + v, ve - v, arena);
+        return -1;
+      }
+    }
   }
   if (rc < 0) { /* i is at the first bad byte */
     *why = malformed(rec, len, i, arena);
