@@ -72,7 +72,7 @@ cmd(S) ::= EXPLAIN cmd(X). { S = sl_stmt_new(pParse, S_EXPLAIN); S->inner = X; }
 select(S) ::= SELECT distinct(D) sclist(C) from(F) where(W) groupby(G) having(H) emit(M) limit(L) into(I).
   { S = sl_arena_alloc(&pParse->arena, sizeof *S); memset(S, 0, sizeof *S);
     S->distinct = D; S->cols = C; S->from = F; S->where = W; S->group = G; S->having = H;
-    S->emit_changes = M; S->limit = L; S->into = I; }
+    S->emit_changes = M; S->limit = L.limit; S->offset = L.offset; S->into = I; }
 
 %type distinct {int}
 distinct(D) ::= DISTINCT. { D = 1; }
@@ -146,9 +146,12 @@ emit(M) ::= . { M = 0; }
 emit(M) ::= EMIT CHANGES. { M = 1; }
 emit(M) ::= EMIT ON CLOSE. { M = 0; }
 
-%type limit {sl_expr*}
-limit(L) ::= . { L = NULL; }
-limit(L) ::= LIMIT expr(X). { L = X; }
+%type limit {sl_limitc}
+limit(L) ::= . { L.limit = NULL; L.offset = NULL; }
+limit(L) ::= LIMIT expr(X). { L.limit = X; L.offset = NULL; }
+limit(L) ::= LIMIT expr(X) OFFSET expr(Y). { L.limit = X; L.offset = Y; }
+/* SQLite's other spelling: LIMIT offset, count */
+limit(L) ::= LIMIT expr(Y) COMMA expr(X). { L.limit = X; L.offset = Y; }
 
 %type into {sl_call*}
 into(I) ::= . { I = NULL; }

@@ -120,14 +120,20 @@ typedef enum sl_stmt_kind {
   S_TERMINATE      /* TERMINATE id | ALL (name "ALL"): queries of a running engine */
 } sl_stmt_kind;
 
+/* LIMIT and OFFSET as the grammar reads them. */
+typedef struct sl_limitc {
+  struct sl_expr *limit, *offset;
+} sl_limitc;
+
 typedef struct sl_select {
   sl_exprlist *cols; /* result columns with aliases */
   sl_call *from;     /* NULL: SELECT without FROM */
   sl_expr *where;
   sl_exprlist *group;
   sl_expr *having;
-  sl_call *into; /* NULL: rows go to the caller */
-  sl_expr *limit;
+  sl_call *into;   /* NULL: rows go to the caller */
+  sl_expr *limit;  /* LIMIT n, or NULL */
+  sl_expr *offset; /* OFFSET m (or LIMIT m, n), or NULL */
   int distinct;
   int emit_changes; /* EMIT CHANGES */
 } sl_select;

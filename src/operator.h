@@ -237,6 +237,21 @@ typedef struct sl_sink_spec {
 } sl_sink_spec;
 extern const sl_op_kind sl_op_sink;
 
+/* op_distinct.c: SELECT DISTINCT: each distinct row once, in the order
+** first seen (the rows seen are kept, accounted as state, checkpointed). */
+typedef struct sl_distinct_spec {
+  int ncol;
+} sl_distinct_spec;
+extern const sl_op_kind sl_op_distinct;
+
+/* op_limit.c: LIMIT n OFFSET m: skip m rows, pass n, then tell the task it
+** has had enough (push returns 1: the query ends as a bounded one does). */
+typedef struct sl_limit_spec {
+  int64_t limit;  /* rows to pass; < 0: all */
+  int64_t offset; /* rows to skip first */
+} sl_limit_spec;
+extern const sl_op_kind sl_op_limit;
+
 /* op_result.c: hand rows to a callback. */
 typedef struct sl_result_spec {
   int ncol;

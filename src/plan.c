@@ -462,16 +462,64 @@ static int plan_output(sl_plan *plan, const sl_select *sel, sl_pquery *q, int ou
 
 /* What a SELECT asks that the planner cannot do yet: an error (-1). */
 static int unsupported(const sl_select *sel, sl_err *err) {
-  /* DISTINCT over one row (no FROM) changes nothing; over a stream it needs state. */
-  if ((sel->distinct && sel->from) || sel->limit || (!sel->group && sel->emit_changes) ||
-      (sel->having && !sel->group)) {
+  if ((!sel->group && sel->emit_changes) || (sel->having && !sel->group)) {
     sl_err_set(err, SL_EBIND, "%s is not supported yet",
-               sel->distinct ? "SELECT DISTINCT"
-               : sel->limit  ? "LIMIT"
-               : sel->having ? "HAVING without GROUP BY"
-                             : "EMIT CHANGES without GROUP BY");
+               sel->having ? "HAVING without GROUP BY" : "EMIT CHANGES without GROUP BY");
     return -1;
   }
+  return 0;
+}
+
+/* The value of LIMIT's or OFFSET's expression e (a constant) into *out, as
+** SQLite reads it: an integer, or text that is one.  0, or -1 with err set. */
+static int limit_value(const sl_plan *plan, sl_expr *e, const char *what, int64_t *out,
+                       sl_err *err) {
+  sl_input none = {0};
+  sl_bind b = sl_plan_binder(plan, &none, err);
+  b.schema = NULL;
+  if (sl_bind_expr(&b, e)) return -1;
+  if (!e->is_const) {
+    sl_err_setpos(err, SL_EBIND, e->line, e->pos_col, "%s must be a constant", what);
+    return -1;
+  }
+  sl_value v = SL_VALUE_INIT;
+  if (sl_expr_eval_const(e, &v, err)) return -1;
+  sl_value_apply_affinity(&v, SL_AFF_INTEGER);
+  int ok = v.type == SL_INTEGER;
+  if (ok) *out = v.u.i;
+  sl_value_free(&v);
+  if (!ok) {
+    sl_err_setpos(err, SL_EBIND, e->line, e->pos_col,
+                  "%s: datatype mismatch (an integer is needed)", what);
+    return -1;
+  }
+  return 0;
+}
+
+/* SELECT DISTINCT and LIMIT/OFFSET: operators after the query's body, on
+** its ncol output columns.  0, or -1 with err set. */
+static int plan_tail(sl_plan *plan, const sl_select *sel, sl_pquery *q, int ncol, sl_err *err) {
+  if (sel->distinct && sel->group && (sel->emit_changes || !has_window(sel))) {
+    sl_err_set(err, SL_EBIND,
+               "SELECT DISTINCT over a running GROUP BY is not supported: its rows are a "
+               "changelog (each group's value as it changes), not a table; group by a window "
+               "(TUMBLE, HOP, SESSION) to get final rows");
+    return -1;
+  }
+  if (sel->distinct && sel->from) { /* over one row (no FROM) it changes nothing */
+    sl_distinct_spec *d = sl_calloc(1, sizeof *d);
+    d->ncol = ncol;
+    sl_plan_add_op(q, &sl_op_distinct, d);
+  }
+  if (!sel->limit) return 0;
+  int64_t limit, offset = 0;
+  if (limit_value(plan, sel->limit, "LIMIT", &limit, err) ||
+      (sel->offset && limit_value(plan, sel->offset, "OFFSET", &offset, err)))
+    return -1;
+  sl_limit_spec *l = sl_calloc(1, sizeof *l);
+  l->limit = limit < 0 ? -1 : limit; /* as SQLite: a negative LIMIT is none */
+  l->offset = offset < 0 ? 0 : offset;
+  sl_plan_add_op(q, &sl_op_limit, l);
   return 0;
 }
 
@@ -504,6 +552,7 @@ static int plan_select(sl_plan *plan, const sl_select *sel, const char *id, int 
   if (sel->group ? sl_plan_grouped(plan, sel, q, &in, cols, err)
                  : sl_plan_project(plan, sel, q, &in, cols, err))
     return -1;
+  if (plan_tail(plan, sel, q, cols->n, err)) return -1;
   if (plan_output(plan, sel, q, out_stream, fn, ud, err)) return -1;
   return qi;
 }

@@ -84,6 +84,14 @@ out=$("$sluice" --brokers "$boot" --format csv --stats -e "SELECT a FROM kafka('
 grep -q "7 in, 3 out, 4 rejected" "$work/run3.err" && ok || { bad "bad record counts"; cat "$work/run3.err"; }
 grep -q "raw\[0\]@1: malformed JSON" "$work/run3.err" && ok || { bad "bad record position"; cat "$work/run3.err"; }
 
+# 5b. LIMIT on a continuous source is a peek: it ends after n rows (the
+# topic has more, and a continuous read would wait for more forever)
+out=$(timeout 60 "$sluice" --brokers "$boot" --format csv -e "SELECT G1 FROM kafka('dsp', format => 'json') LIMIT 3 OFFSET 2" 2> "$work/peek.err")
+rc=$?
+[ $rc = 0 ] && [ "$(printf '%s\n' "$out" | wc -l)" = 4 ] && ok || { bad "LIMIT peek on a stream: rc $rc, [$out]"; cat "$work/peek.err"; }
+out=$(timeout 60 "$sluice" --brokers "$boot" --format csv -e "SELECT DISTINCT G1 FROM kafka('dsp', format => 'json') LIMIT 2" 2> "$work/peek2.err")
+[ "$(printf '%s\n' "$out" | sort)" = $'0\n1\nG1' ] && ok || { bad "DISTINCT peek on a stream: [$out]"; cat "$work/peek2.err"; }
+
 # 6. an unknown option is a bind error; a bad librdkafka property says librdkafka's words
 "$sluice" --brokers "$boot" -e "SELECT 1 FROM kafka('dsp', stop => 'end', ofset => 'x')" 2> "$work/e1" && bad "unknown option accepted" || ok
 grep -q "unknown option 'ofset' for kafka()" "$work/e1" && ok || { bad "unknown option message"; cat "$work/e1"; }
