@@ -118,11 +118,18 @@ typedef struct sl_format {
   ** or freeable by ctx_free). */
   int (*configure)(sl_fmt_opts *fo, struct sl_options *opts, sl_schema *schema, sl_err *err);
   void (*ctx_free)(void *ctx);
+
+  /* 1: records are bytes, not text (protobuf): the task hands them to the
+  ** decoder without its UTF-8 check (the decoder checks its text fields),
+  ** and a file sink writes each without the newline op_sink puts after it
+  ** (the format frames its records itself). */
+  int binary;
 } sl_format;
 
 extern const sl_format sl_fmt_json;
 extern const sl_format sl_fmt_csv;
 extern const sl_format sl_fmt_raw;
+extern const sl_format sl_fmt_protobuf; /* fmt_protobuf.c */
 /* Frame one line (the frame function of line-based formats): a CR before the
 ** LF is not part of the record; at eof a last line without LF is a record. */
 size_t sl_frame_line(const char *buf, size_t len, int eof, size_t *rec_len);

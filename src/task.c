@@ -260,7 +260,10 @@ static int task_decode(sl_task *t, task_bufs *b, int n) {
     const char *why = b->recs[i].error, *data = NULL;
     size_t len = 0;
     t->stats.bytes_in += (int64_t)b->recs[i].len;
-    if (!why) data = utf8_bytes(t, b, &b->recs[i], &len, &why);
+    if (!why && src->format->binary) /* the decoder checks its own text */
+      data = b->recs[i].data, len = b->recs[i].len;
+    else if (!why)
+      data = utf8_bytes(t, b, &b->recs[i], &len, &why);
     if (data && !src->format->decode(t->dec, data, len, row, &b->arena, &why)) {
       b->recp[nrow++] = &b->recs[i];
       continue;
