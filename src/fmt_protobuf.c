@@ -518,10 +518,14 @@ static int entry_json(pb_decoder *d, const sl_pb_message *em, const uint8_t *z, 
     int f1 = 1;
     if (field_json(d, kf, &kw, out, &f1, arena, depth) < 0) return -1;
     if (f1) sl_buf_putc(out, '0');
-    /* quote the number or bool */
+    /* quote the number or bool (at most 20 characters) */
+    char num[32];
+    size_t k = out->n - at < sizeof num ? out->n - at : sizeof num - 1;
+    memcpy(num, out->z + at, k);
+    out->n = at;
     sl_buf_putc(out, '"');
-    memmove(out->z + at + 1, out->z + at, out->n - at - 1);
-    out->z[at] = '"';
+    sl_buf_append(out, num, k);
+    sl_buf_putc(out, '"');
   }
   sl_buf_putc(out, ':');
   if (!hv) {
@@ -1004,6 +1008,17 @@ static sl_value *json_scalar(pb_encoder *e, const char *z, size_t n, sl_json_kin
   return &e->scratch;
 }
 
+/* Element x of a VECTOR as the value of a field of type t: REAL for
+** floating types and unsigned 64-bit values over INT64_MAX, else INTEGER
+** (saturated). */
+static void vector_elem(ProtobufCType t, double x, sl_value *out) {
+  sl_value_set_real(out, x);
+  if (t == PROTOBUF_C_TYPE_FLOAT || t == PROTOBUF_C_TYPE_DOUBLE) return;
+  if (x >= 9223372036854775808.0 && (t == PROTOBUF_C_TYPE_UINT64 || t == PROTOBUF_C_TYPE_FIXED64))
+    return;
+  sl_value_set_int(out, sl_value_as_int(out));
+}
+
 /* Field f's values from a list: a VECTOR, or a JSON array (TEXT); anything
 ** else is one value. */
 static void put_repeated(pb_encoder *e, const sl_pb_field *f, sl_value *v, int from_json,
@@ -1055,9 +1070,7 @@ static void put_repeated(pb_encoder *e, const sl_pb_field *f, sl_value *v, int f
       sl_buf_reset(pb);
       for (uint32_t i = 0; i < v->n; i++) {
         uint64_t bits;
-        sl_value_set_real(&x, v->u.v[i]);
-        if (f->type != PROTOBUF_C_TYPE_FLOAT && f->type != PROTOBUF_C_TYPE_DOUBLE)
-          sl_value_set_int(&x, (int64_t)v->u.v[i]);
+        vector_elem(f->type, v->u.v[i], &x);
         if (bits_of(f->type, NULL, &x, &bits)) continue;
         put_bits(pb, f->type, bits);
       }
@@ -1066,9 +1079,7 @@ static void put_repeated(pb_encoder *e, const sl_pb_field *f, sl_value *v, int f
       sl_buf_append(b, pb->z, pb->n);
     } else {
       for (uint32_t i = 0; i < v->n; i++) {
-        sl_value_set_real(&x, v->u.v[i]);
-        if (f->type != PROTOBUF_C_TYPE_FLOAT && f->type != PROTOBUF_C_TYPE_DOUBLE)
-          sl_value_set_int(&x, (int64_t)v->u.v[i]);
+        vector_elem(f->type, v->u.v[i], &x);
         put_value(e, f, &x, 0, depth);
       }
     }
