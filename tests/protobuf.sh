@@ -99,6 +99,24 @@ err=$("$sluice" -e "CREATE STREAM s (nope TEXT) FROM file('all.pb', format => 'p
     schema => 'pb_all.desc', message => 'All'); SELECT * FROM s" 2>&1)
 contains "declared column without a field" "column nope: message sltest.All has no such field" "$err"
 
+# sluice serve: the schema file is asked for like any file a query names
+mkdir -p data && cp all.pb pb_all.desc data/
+if serve_start --data-dir data; then
+  ok
+  post() {
+    curl -s -o body.out -w '%{http_code}' -X POST -H 'Content-Type: application/sql' \
+      --data-binary "$1" "$url/query" > code.out
+    echo "$(cat code.out) $(cat body.out)"
+  }
+  r=$(post "SELECT i32 FROM file('data/all.pb', format => 'protobuf', schema => '$work/pb_all.desc', message => 'All');")
+  case "$r" in "403 "*"not authorized"*"pb_all.desc"*) ok ;; *) bad "schema outside --data-dir refused: $r" ;; esac
+  r=$(post "SELECT i32 FROM file('data/all.pb', format => 'protobuf', schema => 'data/pb_all.desc', message => 'All') WHERE i32 = 0;")
+  case "$r" in "200 "*"row"*) ok ;; *) bad "schema under --data-dir allowed: $r" ;; esac
+  serve_stop || bad "server stop"
+else
+  bad "server start: $(cat serve.err)"
+fi
+
 # seed 003 end to end: Kafka in, XGBoost, Kafka out, Python on both sides
 $py -c 'import kafka, xgboost' 2> /dev/null || { bad "python3-kafka / xgboost missing"; finish protobuf; }
 "$sluice" broker --port 0 --topics fraud-pb-input:3,suspicious-pb:1,normal-pb:1 \
