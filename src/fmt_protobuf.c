@@ -117,7 +117,8 @@ static int pb_configure(sl_fmt_opts *fo, sl_options *opts, sl_schema *schema, sl
   const char *mname = sl_opt_str(opts, "message", NULL);
   char *mnamec = mname ? sl_strdup(mname) : NULL;
   const char *framing = sl_opt_str(opts, "framing", NULL);
-  int delimited = !(opts->fn && !sl_stricmp(opts->fn, "kafka"));
+  int kafka = opts->fn && !sl_stricmp(opts->fn, "kafka");
+  int delimited = !kafka;
   int rc = -1;
   pb_ctx *c = NULL;
   char *z = NULL;
@@ -128,6 +129,13 @@ static int pb_configure(sl_fmt_opts *fo, sl_options *opts, sl_schema *schema, sl
       delimited = 0;
     else {
       sl_err_set(err, SL_EBIND, "framing => takes 'delimited' or 'none', not '%s'", framing);
+      goto done;
+    }
+    if (!delimited && !kafka) {
+      sl_err_set(err, SL_EBIND,
+                 "framing => 'none' is for kafka(), where a message is a record: %s() frames "
+                 "Protobuf messages by their length (framing => 'delimited')",
+                 opts->fn ? opts->fn : "?");
       goto done;
     }
   }
@@ -154,11 +162,17 @@ static int pb_configure(sl_fmt_opts *fo, sl_options *opts, sl_schema *schema, sl
   } else {
     c->msg = -1;
     int count = 0;
-    for (int i = 0; i < c->schema.nmsg; i++)
-      if (!c->schema.msgs[i].map_entry) count++, c->msg = c->msg < 0 ? i : c->msg;
+    for (int i = 0; i < c->schema.nmsg; i++) { /* the top-level ones: not nested in a message */
+      const char *nm = c->schema.msgs[i].name, *dot = strrchr(nm, '.');
+      int nested = 0;
+      for (int k = 0; dot && k < c->schema.nmsg && !nested; k++)
+        nested = strlen(c->schema.msgs[k].name) == (size_t)(dot - nm) &&
+                 !memcmp(c->schema.msgs[k].name, nm, (size_t)(dot - nm));
+      if (!nested) count++, c->msg = c->msg < 0 ? i : c->msg;
+    }
     if (count != 1) {
       sl_err_set(err, SL_EBIND,
-                 "protobuf schema '%s' has %d messages: say which with message => "
+                 "protobuf schema '%s' has %d top-level messages: say which with message => "
                  "'pkg.Message'",
                  pathc, count);
       goto done;
@@ -238,6 +252,7 @@ typedef struct pb_decoder {
   int *field_of; /* column -> field index, or -1 */
   col_acc *acc;  /* per column */
   uint8_t *set;  /* per column: set by this record */
+  uint8_t *vec;  /* per column: a repeated number field (a VECTOR) */
   sl_buf tmp;    /* nested JSON */
   int utf8_reject;
 } pb_decoder;
@@ -266,6 +281,7 @@ static void pb_decoder_free(sl_decoder *dd) {
   free(d->col_of);
   free(d->field_of);
   free(d->set);
+  free(d->vec);
   sl_buf_free(&d->tmp);
   free(d);
 }
@@ -280,10 +296,13 @@ static void map_columns(pb_decoder *d) {
   d->field_of = sl_malloc(sizeof(int) * (size_t)(nc + 1));
   d->acc = sl_calloc((size_t)nc + 1, sizeof(col_acc));
   d->set = sl_calloc((size_t)nc + 1, 1);
+  d->vec = sl_calloc((size_t)nc + 1, 1);
   for (int c = 0; c < nc; c++) {
     const char *name = d->schema->cols[c].name;
     int fi = field_index(d->m, name, strlen(name));
     d->field_of[c] = fi;
+    d->vec[c] = fi >= 0 && d->m->fields[fi].repeated &&
+                !strcmp(field_decltype(&d->m->fields[fi]), "VECTOR");
     if (fi >= 0 && d->col_of[fi] < 0) d->col_of[fi] = c;
   }
 }
@@ -666,7 +685,7 @@ static int pb_decode(sl_decoder *dd, const char *rec, size_t len, sl_value *row,
         a->count = 0;
         sl_buf_reset(&a->json);
       }
-      if (!strcmp(field_decltype(f), "VECTOR")) {
+      if (d->vec[c]) {
         num_put np = {a, f->type};
         if (each_number(f, &w, put_vector, &np) < 0) {
           *why = "protobuf: a malformed packed field";
@@ -742,7 +761,7 @@ static int pb_decode(sl_decoder *dd, const char *rec, size_t len, sl_value *row,
     const sl_pb_field *f = &d->m->fields[fi];
     col_acc *a = &d->acc[c];
     if (f->repeated) {
-      int vec = !strcmp(field_decltype(f), "VECTOR");
+      int vec = d->vec[c];
       if (!d->set[c]) {
         a->n = 0;
         sl_buf_reset(&a->json);

@@ -268,6 +268,16 @@ static int resolve_type(sl_pb_schema *s, const char *scope, sl_pb_field *f) {
 /* Resolve every named type, check numbers and names, build the number
 ** index.  0, or -1 with err set. */
 static int resolve(sl_pb_schema *s, sl_err *err) {
+  for (int i = 0; i < s->nmsg + s->nenum; i++) { /* every type name once */
+    const char *ni = i < s->nmsg ? s->msgs[i].name : s->enums[i - s->nmsg].name;
+    for (int k = 0; k < i; k++) {
+      const char *nk = k < s->nmsg ? s->msgs[k].name : s->enums[k - s->nmsg].name;
+      if (!strcmp(ni, nk)) {
+        sl_err_set(err, SL_EBIND, "protobuf schema: type %s defined twice", ni);
+        return -1;
+      }
+    }
+  }
   for (int i = 0; i < s->nmsg; i++) {
     sl_pb_message *m = &s->msgs[i];
     m->by_number = sl_malloc(sizeof(int16_t) * (SL_PB_DIRECT + 1));

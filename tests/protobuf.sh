@@ -38,6 +38,18 @@ done
     message => 'sltest.All')" 2> enc.err && ok || { bad "encode"; cat enc.err; }
 $chk same all.pb out.pb && ok || bad "round trip through sluice"
 
+# proto2: presence on every optional field (absent is NULL), a required
+# field, an enum without 0, packed and unpacked repeated fields
+protoc -I "$top/tests/data" --python_out=. pb_two.proto || bad "protoc pb_two"
+PB_MSG=pb_two_pb2:Two $chk gen 300 7 two.pb /dev/null || bad "gen proto2"
+"$sluice" -e "SELECT * FROM file('two.pb', format => 'protobuf', schema => '$top/tests/data/pb_two.proto')
+    INTO file('two.jsonl', format => 'json')" 2> two.err && ok || { bad "decode proto2"; cat two.err; }
+PB_MSG=pb_two_pb2:Two $chk decoded two.pb two.jsonl && ok || bad "decoded proto2 values"
+"$sluice" -e "SELECT * FROM file('two.pb', format => 'protobuf', schema => '$top/tests/data/pb_two.proto')
+    INTO file('two_out.pb', format => 'protobuf', schema => '$top/tests/data/pb_two.proto')" \
+  2> two.err && ok || { bad "encode proto2"; cat two.err; }
+PB_MSG=pb_two_pb2:Two $chk same two.pb two_out.pb && ok || bad "proto2 round trip through sluice"
+
 # encode rows of JSON: Python reads their values
 cols=$($py -c 'import json,sys
 ks=set()

@@ -22,7 +22,7 @@ usage:
   protobuf_check.py PYDIR consume BOOT TOPIC OUT.jsonl N
       read N fraud.PredictResponse messages as JSON lines {recordID, score}
 """
-import base64, json, math, random, struct, sys
+import base64, importlib, json, math, os, random, struct, sys
 
 sys.path.insert(0, sys.argv[1])
 from google.protobuf.internal.encoder import _VarintBytes
@@ -78,7 +78,7 @@ def rand_scalar(r, fd):
 def fill(r, m, depth=0):
     """Set a random subset of m's fields to random values."""
     for fd in m.DESCRIPTOR.fields:
-        if r.random() < 0.35:
+        if r.random() < 0.35 and fd.label != FD.LABEL_REQUIRED:
             continue
         if fd.containing_oneof and m.WhichOneof(fd.containing_oneof.name):
             continue
@@ -135,7 +135,7 @@ def read_delimited(path, cls):
     while pos < len(data):
         n, pos = _DecodeVarint32(data, pos)
         m = cls()
-        m.ParseFromString(data[pos:pos + n])
+        m.MergeFromString(data[pos:pos + n])
         out.append(m)
         pos += n
     return out
@@ -220,15 +220,18 @@ def main():
         import predict_pb2
     else:
         import pb_all_pb2
+        # PB_MSG=module:Message: another message for gen, decoded and same
+        mod, _, name = os.environ.get("PB_MSG", "pb_all_pb2:All").partition(":")
+        Msg = getattr(importlib.import_module(mod), name)
     if cmd == "gen":
         n, seed, allpb, rows = int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6]
         r = random.Random(seed)
         with open(allpb, "wb") as f:
             for i in range(n):
-                m = pb_all_pb2.All()
+                m = Msg()
                 if i:  # the first message is empty: every default
                     fill(r, m)
-                b = m.SerializeToString()
+                b = m.SerializePartialToString()
                 if r.random() < 0.5:
                     b += unknown_fields(r)
                 f.write(_VarintBytes(len(b)) + b)
@@ -259,7 +262,7 @@ def main():
                 row["rs"] = ["s%d" % r.randint(0, 99) for _ in range(r.randint(0, 3))]
                 f.write(json.dumps(row) + "\n")
     elif cmd == "decoded":
-        msgs = read_delimited(sys.argv[3], pb_all_pb2.All)
+        msgs = read_delimited(sys.argv[3], Msg)
         got = [json.loads(l) for l in open(sys.argv[4])]
         if len(got) != len(msgs):
             sys.exit("decoded: %d rows for %d messages" % (len(got), len(msgs)))
@@ -270,8 +273,8 @@ def main():
                     sys.exit("decoded: message %d field %s: want %r got %r" %
                              (i, fd.name, want, row.get(fd.name, "<absent>")))
     elif cmd == "same":
-        a = read_delimited(sys.argv[3], pb_all_pb2.All)
-        b = read_delimited(sys.argv[4], pb_all_pb2.All)
+        a = read_delimited(sys.argv[3], Msg)
+        b = read_delimited(sys.argv[4], Msg)
         if len(a) != len(b):
             sys.exit("same: %d messages for %d" % (len(b), len(a)))
         wide = (FD.TYPE_INT64, FD.TYPE_SINT64, FD.TYPE_SFIXED64) + UNSIGNED64
