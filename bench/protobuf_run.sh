@@ -9,7 +9,9 @@
 # (Python's protobuf library).  sluice reads each file to its end, decoding
 # all six columns of every record, with a filter that keeps none, so what
 # is timed is reading and decoding.  Each run BENCH_REPEAT times,
-# interleaved; the median rate is shown, and protobuf/json.
+# interleaved; the median rate is shown, and protobuf/json.  Then the
+# decoder alone against protobuf-c's protobuf_c_message_unpack on the same
+# messages (bench/protobuf_decode.c).
 #
 # Run from the build directory; scratch files go to ./bench-data/.
 # Environment: BENCH_PB_RECORDS (500000), BENCH_REPEAT (3), SLUICE
@@ -101,3 +103,6 @@ for f in json protobuf; do
     "$(awk -v b="$bytes" -v t="$m" 'BEGIN { print b / t / 1e6 }')"
 done
 printf '  protobuf/json  %sx\n' "$(awk -v a="${rps[protobuf]}" -v b="${rps[json]}" 'BEGIN { printf "%.2f", a / b }')"
+# the decoder alone, against protobuf-c's unpack (bench/protobuf_decode.c)
+[ -x ./bench/protobuf_decode ] || make bench/protobuf_decode > /dev/null
+./bench/protobuf_decode "$data/pb/recs.pb" "$data/pb/bench.proto"
