@@ -318,6 +318,9 @@ def main():
                     got = int(got)
                 if not same(want, got):
                     sys.exit("rows: row %d field %s: want %r got %r" % (i, k, want, got))
+            for fd in m.DESCRIPTOR.fields:  # a NULL (absent) column: no field
+                if fd.has_presence and fd.name not in row and m.HasField(fd.name):
+                    sys.exit("rows: row %d field %s: set, from no value" % (i, fd.name))
     elif cmd == "produce":
         from kafka import KafkaProducer
         p = KafkaProducer(bootstrap_servers=sys.argv[3])
