@@ -90,13 +90,17 @@ static char *read_file(const char *path, size_t *n, sl_err *err) {
     sl_err_set(err, SL_EBIND, "protobuf: cannot read schema '%s'", path);
     return NULL;
   }
-  char *z = sl_malloc(MAX_SCHEMA_BYTES + 1);
-  *n = fread(z, 1, MAX_SCHEMA_BYTES + 1, f);
+  struct stat st;
+  size_t want = fstat(fileno(f), &st) == 0 && st.st_size >= 0 && st.st_size <= MAX_SCHEMA_BYTES
+                    ? (size_t)st.st_size + 1
+                    : MAX_SCHEMA_BYTES + 1; /* one byte more shows it grew */
+  char *z = sl_malloc(want);
+  *n = fread(z, 1, want, f);
   int bad = ferror(f);
   fclose(f);
-  if (bad || *n > MAX_SCHEMA_BYTES) {
+  if (bad || *n > MAX_SCHEMA_BYTES || *n == want) {
     sl_err_set(err, SL_EBIND, "protobuf: schema '%s' %s", path,
-               bad ? "cannot be read" : "is over 16 MB");
+               bad ? "cannot be read" : "is over 16 MB or growing");
     free(z);
     return NULL;
   }
@@ -803,7 +807,11 @@ typedef struct pb_encoder {
   int ncol;
   int *field_of;             /* column -> field index */
   sl_buf nest[MAX_NEST + 1]; /* a buffer per nesting level */
-  sl_value scratch;
+  /* per nesting level: a member's value (json_to_msg) and an element's or
+  ** a map value's (json_scalar), reused from row to row */
+  sl_value member[MAX_NEST + 2];
+  sl_value elem[MAX_NEST + 2];
+  sl_buf bytes; /* a map key unescaped, or bytes from base64 */
 } pb_encoder;
 
 static sl_encoder *pb_encoder_new(int ncol, const char *const *names, const sl_fmt_opts *opts,
@@ -838,7 +846,11 @@ static void pb_encoder_free(sl_encoder *ee) {
   pb_encoder *e = (pb_encoder *)ee;
   for (int i = 0; i <= MAX_NEST; i++)
     sl_buf_free(&e->nest[i]);
-  sl_value_free(&e->scratch);
+  for (int i = 0; i < MAX_NEST + 2; i++) {
+    sl_value_free(&e->member[i]);
+    sl_value_free(&e->elem[i]);
+  }
+  sl_buf_free(&e->bytes);
   free(e->field_of);
   free(e);
 }
@@ -971,11 +983,11 @@ static void put_value(pb_encoder *e, const sl_pb_field *f, sl_value *v, int from
     }
     put_tag(b, f->number, 2);
     if (f->type == PROTOBUF_C_TYPE_BYTES && from_json && v->type == SL_TEXT) {
-      uint8_t *tmp = sl_malloc(n ? n : 1);
-      size_t k = base64_decode(z, n, tmp);
+      sl_buf_reset(&e->bytes);
+      sl_buf_reserve(&e->bytes, n + 1);
+      size_t k = base64_decode(z, n, (uint8_t *)e->bytes.z);
       put_varint(b, k);
-      sl_buf_append(b, tmp, k);
-      free(tmp);
+      sl_buf_append(b, e->bytes.z, k);
       return;
     }
     put_varint(b, n);
@@ -1017,14 +1029,15 @@ static int is_default(const pb_encoder *e, const sl_pb_field *f, sl_value *v) {
   }
 }
 
-/* A JSON value z[0..n) of kind k as a scalar value in e->scratch. */
-static sl_value *json_scalar(pb_encoder *e, const char *z, size_t n, sl_json_kind k) {
+/* A JSON value z[0..n) of kind k as a value in out (arrays and objects
+** as their text, borrowed; strings unescaped into out's buffer). */
+static sl_value *json_scalar(sl_value *out, const char *z, size_t n, sl_json_kind k) {
   if (k == SL_JSON_ARRAY || k == SL_JSON_OBJECT) {
-    sl_value_borrow_text(&e->scratch, z, n, SL_F_JSON);
-    return &e->scratch;
+    sl_value_borrow_text(out, z, n, SL_F_JSON);
+    return out;
   }
-  if (sl_json_to_value(z, n, &e->scratch, NULL)) sl_value_set_null(&e->scratch);
-  return &e->scratch;
+  if (sl_json_to_value(z, n, out, NULL)) sl_value_set_null(out);
+  return out;
 }
 
 /* Element x of a VECTOR as the value of a field of type t: REAL for
@@ -1061,7 +1074,9 @@ static void put_repeated(pb_encoder *e, const sl_pb_field *f, sl_value *v, int f
       sl_buf_reset(eb);
       /* the key: as text, or as a number for integer keys */
       sl_value kv = SL_VALUE_INIT;
-      char *kz = sl_malloc(klen + 1);
+      sl_buf_reset(&e->bytes);
+      sl_buf_reserve(&e->bytes, klen + 1);
+      char *kz = e->bytes.z;
       size_t kn = kesc ? sl_json_unescape(key, klen, kz) : (memcpy(kz, key, klen), klen);
       if (kn == (size_t)-1) kn = 0;
       sl_value_borrow_text(&kv, kz, kn, 0);
@@ -1070,8 +1085,7 @@ static void put_repeated(pb_encoder *e, const sl_pb_field *f, sl_value *v, int f
       else if (em->fields[0].type != PROTOBUF_C_TYPE_STRING)
         sl_value_numerify(&kv, &kv);
       put_value(e, &em->fields[0], &kv, 0, depth + 1);
-      free(kz);
-      sl_value *val = json_scalar(e, z + vs, ve - vs, k);
+      sl_value *val = json_scalar(&e->elem[depth + 1], z + vs, ve - vs, k);
       if (val->type != SL_NULL) put_value(e, &em->fields[1], val, 1, depth + 1);
       put_tag(b, f->number, 2);
       put_varint(b, eb->n);
@@ -1113,15 +1127,8 @@ static void put_repeated(pb_encoder *e, const sl_pb_field *f, sl_value *v, int f
       sl_json_kind k;
       /* elements are written unpacked: every reader accepts both */
       while (sl_json_element(z, n, &i, &vs, &ve, &k) == 1) {
-        sl_value *val = json_scalar(e, z + vs, ve - vs, k);
-        if (val->type == SL_NULL) continue;
-        sl_value keep = *val; /* put_value may reuse scratch for nested JSON */
-        e->scratch = (sl_value)SL_VALUE_INIT;
-        put_value(e, f, &keep, 1, depth);
-        if (!e->scratch.buf)
-          e->scratch = keep;
-        else
-          sl_value_free(&keep);
+        sl_value *val = json_scalar(&e->elem[depth], z + vs, ve - vs, k);
+        if (val->type != SL_NULL) put_value(e, f, val, 1, depth);
       }
       return;
     }
@@ -1147,16 +1154,12 @@ static int json_to_msg(pb_encoder *e, int mi, const char *z, size_t n, int depth
     int fi = field_index(m, key, klen);
     if (fi < 0 || k == SL_JSON_NULL) continue;
     const sl_pb_field *f = &m->fields[fi];
-    sl_value val = SL_VALUE_INIT;
-    if (k == SL_JSON_ARRAY || k == SL_JSON_OBJECT)
-      sl_value_borrow_text(&val, z + vs, ve - vs, SL_F_JSON);
-    else if (sl_json_to_value(z + vs, ve - vs, &val, NULL))
-      continue;
+    sl_value *val = json_scalar(&e->member[depth], z + vs, ve - vs, k);
+    if (val->type == SL_NULL) continue;
     if (f->repeated)
-      put_repeated(e, f, &val, 1, depth);
+      put_repeated(e, f, val, 1, depth);
     else
-      put_value(e, f, &val, 1, depth);
-    sl_value_free(&val);
+      put_value(e, f, val, 1, depth);
   }
   return r < 0 ? -1 : 0;
 }
