@@ -2,13 +2,15 @@
 ** fuzz_protobuf.c - libFuzzer target for the protobuf format
 ** (src/fmt_protobuf.c) and its schema readers (src/protobuf_schema.c).
 **
-** The first input byte chooses: 0-1 (mod 4) the rest is records of a
+** The first input byte chooses (mod 5): 0-1 the rest is records of a
 ** fixed schema (every field kind: scalars, enums, nested and repeated
 ** messages, maps, oneof), framed as a file (length-delimited, eof at the
-** end; byte 0 even) or as one Kafka message (odd); every record is decoded
-** and a row that decodes is encoded again and decoded back.  2 (mod 4) the
-** rest is .proto text for the text parser, 3 a descriptor set for the
-** descriptor reader; a schema that loads has each message found by name.
+** end; 0) or as one Kafka message (1); every record is decoded
+** and a row that decodes is encoded again and decoded back.  2 the rest
+** is .proto text for the text parser, 3 a descriptor set for the
+** descriptor reader (a schema that loads has each message found by name),
+** 4 the text of every TEXT column (JSON for nested messages, maps and
+** repeated fields) of a row to encode, whose encoding must decode.
 */
 #include <stdint.h>
 #include <stdio.h>
@@ -116,6 +118,38 @@ static void decode_records(int kafka, const char *buf, size_t len) {
   f->decoder_free(d);
 }
 
+/* The rest of the input as the text of every TEXT column (nested
+** messages, maps and repeated fields take JSON), encoded as a row; what
+** the encoder writes must decode. */
+static void encode_json(const char *buf, size_t len) {
+  const sl_format *f = &sl_fmt_protobuf;
+  setup *s = get_setup(0);
+  sl_err err = {0};
+  int ncol = s->schema.ncol;
+  const char **names = calloc((size_t)ncol, sizeof *names);
+  sl_value *row = calloc((size_t)ncol, sizeof *row);
+  for (int c = 0; c < ncol; c++) {
+    names[c] = s->schema.cols[c].name;
+    if (s->schema.cols[c].aff == SL_AFF_TEXT) sl_value_borrow_text(&row[c], buf, len, 0);
+  }
+  sl_encoder *e = f->encoder_new(ncol, names, &s->fo, &err);
+  sl_decoder *d = f->decoder_new(&s->fo, &err);
+  if (!e || !d) abort();
+  sl_buf out;
+  sl_buf_init(&out);
+  f->encode(e, row, &out);
+  sl_arena arena;
+  sl_arena_init(&arena);
+  const char *why = NULL;
+  if (f->decode(d, out.z ? out.z : "", out.n, row, &arena, &why)) abort();
+  sl_arena_free(&arena);
+  sl_buf_free(&out);
+  f->encoder_free(e);
+  f->decoder_free(d);
+  free(row);
+  free(names);
+}
+
 static void load_schema(int text, const uint8_t *z, size_t n) {
   sl_pb_schema s;
   sl_err err = {0};
@@ -130,10 +164,12 @@ static void load_schema(int text, const uint8_t *z, size_t n) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 1) return 0;
-  int mode = data[0] & 3;
+  int mode = data[0] % 5;
   if (mode < 2)
     decode_records(mode, (const char *)data + 1, size - 1);
-  else
+  else if (mode < 4)
     load_schema(mode == 2, data + 1, size - 1);
+  else
+    encode_json((const char *)data + 1, size - 1);
   return 0;
 }
