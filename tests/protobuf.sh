@@ -15,6 +15,8 @@ sluice=$(cd "$(dirname "${SLUICE:-$here/../sluice}")" && pwd)/$(basename "${SLUI
 py=/usr/bin/python3
 . "$here/lib.sh"
 in_workdir
+spid="" bpid=""
+trap 'for p in $spid $bpid; do kill $p 2> /dev/null; wait $p 2> /dev/null; done; rm -rf "$work"' EXIT
 chk="$py $here/protobuf_check.py $work"
 
 protoc -I "$top/tests/data" --python_out=. pb_all.proto || { bad "protoc"; finish protobuf; }
@@ -127,6 +129,8 @@ if serve_start --data-dir data; then
   serve_stop || bad "server stop"
 else
   bad "server start: $(cat serve.err)"
+  kill "$spid" 2> /dev/null
+  spid=""
 fi
 
 # seed 003 end to end: Kafka in, XGBoost, Kafka out, Python on both sides
@@ -134,7 +138,6 @@ $py -c 'import kafka, xgboost' 2> /dev/null || { bad "python3-kafka / xgboost mi
 "$sluice" broker --port 0 --topics fraud-pb-input:3,suspicious-pb:1,normal-pb:1 \
   > boot 2> broker.log &
 bpid=$!
-trap 'kill $bpid 2>/dev/null; wait $bpid 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 100); do [ -s boot ] && break; sleep 0.1; done
 boot=$(head -n 1 boot)
 [ -n "$boot" ] || { bad "broker did not start"; cat broker.log; finish protobuf; }
