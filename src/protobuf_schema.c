@@ -803,17 +803,20 @@ static int parse_map(lexer *L, sl_pb_schema *s, int mi, int depth) {
   }
   sl_buf_append(&en, "Entry", 5);
   char *scope = sl_strdup(s->msgs[mi].name);
-  int ei = add_message(s, scope, en.z, en.n, 1);
+  int proto3 = s->msgs[mi].proto3; /* the entry is of the file's syntax */
+  int ei = add_message(s, scope, en.z, en.n, proto3);
   sl_buf_free(&en);
   s->msgs[ei].map_entry = 1;
   sl_pb_field *k = add_field(&s->msgs[ei]);
   *k = kf;
   k->name = sl_strdup("key");
   k->number = 1;
+  k->presence = !proto3;
   sl_pb_field *v = add_field(&s->msgs[ei]);
   *v = vf;
   v->name = sl_strdup("value");
   v->number = 2;
+  v->presence = !proto3;
   memset(&kf, 0, sizeof kf);
   memset(&vf, 0, sizeof vf);
   sl_pb_field *f = add_field(&s->msgs[mi]);

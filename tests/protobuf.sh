@@ -3,8 +3,11 @@
 # random messages of every field kind (tests/data/pb_all.proto) made by
 # Python are decoded by sluice and checked field by field; sluice encodes
 # them back and Python finds the same messages; sluice encodes rows of JSON
-# and Python finds their values; a corrupt message is counted and skipped;
-# schema errors are plan errors.  Then seed 003 (S4) end to end on the dev
+# and Python finds their values; the same for a proto2 message; the .proto
+# text parser gives the tables protoc's descriptor sets give; corrupt and
+# cut messages are counted and skipped; schema errors are plan errors; the
+# schema file goes through sluice serve's authorizer.  Then seed 003 (S4)
+# end to end on the dev
 # broker: Python produces PredictRequests, sql-examples/s4_protobuf.sql
 # scores them with the XGBoost model, Python reads the PredictResponses and
 # checks them against xgboost.
@@ -13,6 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "${top_srcdir:-$here/..}" && pwd)
 sluice=$(cd "$(dirname "${SLUICE:-$here/../sluice}")" && pwd)/$(basename "${SLUICE:-sluice}")
 py=/usr/bin/python3
+pbtest=${PB_SCHEMA_TEST:-${top_builddir:-$PWD}/tests/pb_schema_test}
 . "$here/lib.sh"
 in_workdir
 spid="" bpid=""
@@ -24,6 +28,13 @@ protoc -I "$top/tests/data" --include_imports --descriptor_set_out=pb_all.desc p
   bad "protoc descriptor set"
 protoc -I "$top/sql-examples" --python_out=. predict.proto || bad "protoc predict"
 $chk gen 400 20261207 all.pb rows.jsonl || bad "gen"
+
+# the .proto text parser gives what protoc gives (tests/pb_schema_test.c)
+for p in "$top/tests/data/pb_all.proto" "$top/tests/data/pb_two.proto" \
+  "$top/tests/data/pb_scope.proto" "$top/sql-examples/predict.proto"; do
+  protoc -I "$(dirname "$p")" --include_imports --descriptor_set_out=cmp.desc "$(basename "$p")" &&
+    "$pbtest" "$p" cmp.desc > cmp.out && ok || { bad "text parser against protoc: $p"; cat cmp.out; }
+done
 
 # decode, with the schema as .proto text and as a descriptor set
 for schema in "$top/tests/data/pb_all.proto" pb_all.desc; do
