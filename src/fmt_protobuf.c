@@ -247,6 +247,16 @@ typedef struct col_acc {
   int count;
 } col_acc;
 
+/* The scratch of one nesting level of msg_to_json. */
+typedef struct json_level {
+  sl_pb_wire *w; /* the known fields of the message, in wire order */
+  int *fi;       /* their field indexes */
+  size_t *order; /* w's indexes bucketed by field */
+  size_t cap;    /* of w, fi, order */
+  int *start;    /* per field: where its bucket starts, then ends */
+  size_t fcap;   /* of start */
+} json_level;
+
 typedef struct pb_decoder {
   const pb_ctx *ctx;
   const sl_pb_message *m;
@@ -258,6 +268,7 @@ typedef struct pb_decoder {
   uint8_t *set;  /* per column: set by this record */
   uint8_t *vec;  /* per column: a repeated number field (a VECTOR) */
   sl_buf tmp;    /* nested JSON */
+  json_level lvl[MAX_NEST + 1];
   int utf8_reject;
 } pb_decoder;
 
@@ -286,6 +297,12 @@ static void pb_decoder_free(sl_decoder *dd) {
   free(d->field_of);
   free(d->set);
   free(d->vec);
+  for (int i = 0; i <= MAX_NEST; i++) {
+    free(d->lvl[i].w);
+    free(d->lvl[i].fi);
+    free(d->lvl[i].order);
+    free(d->lvl[i].start);
+  }
   sl_buf_free(&d->tmp);
   free(d);
 }
@@ -572,60 +589,77 @@ static int entry_json(pb_decoder *d, const sl_pb_message *em, const uint8_t *z, 
 }
 
 /* Message mi's bytes z[0..n) as a JSON object of the fields present, in
-** declaration order (repeated fields as arrays, maps as objects).  0, or
+** declaration order (repeated fields as arrays, maps as objects).  One
+** pass collects the known fields, bucketed by field (a counting sort in
+** the level's scratch), so that the work is linear in the bytes.  0, or
 ** -1 malformed. */
 static int msg_to_json(pb_decoder *d, int mi, const uint8_t *z, size_t n, sl_buf *out,
                        sl_arena *arena, int depth) {
   if (depth > MAX_NEST) return -1;
   const sl_pb_message *m = &d->ctx->schema.msgs[mi];
-  const uint8_t *end = z + n;
+  const uint8_t *p = z, *end = z + n;
+  json_level *L = &d->lvl[depth];
+  size_t ne = 0;
   sl_pb_wire w;
   int rc;
-  { /* check the whole message once */
-    const uint8_t *p = z;
-    while ((rc = sl_pb_next(&p, end, &w)) == 1) {
+  while ((rc = sl_pb_next(&p, end, &w)) == 1) {
+    const sl_pb_field *f = sl_pb_field_by_number(m, w.number);
+    if (!f) continue; /* unknown */
+    if (ne == L->cap) {
+      L->cap = L->cap ? 2 * L->cap : 16;
+      L->w = sl_realloc(L->w, sizeof *L->w * L->cap);
+      L->fi = sl_realloc(L->fi, sizeof *L->fi * L->cap);
+      L->order = sl_realloc(L->order, sizeof *L->order * L->cap);
     }
-    if (rc < 0) return -1;
+    L->w[ne] = w;
+    L->fi[ne++] = (int)(f - m->fields);
   }
+  if (rc < 0) return -1;
+  if ((size_t)m->nfield + 1 > L->fcap) {
+    L->fcap = (size_t)m->nfield + 1;
+    L->start = sl_realloc(L->start, sizeof *L->start * L->fcap);
+  }
+  memset(L->start, 0, sizeof *L->start * ((size_t)m->nfield + 1));
+  for (size_t e = 0; e < ne; e++) /* bucket sizes, then starts */
+    L->start[L->fi[e] + 1]++;
+  for (int fi = 0; fi < m->nfield; fi++)
+    L->start[fi + 1] += L->start[fi];
+  for (size_t e = 0; e < ne; e++) /* in wire order within a field; start[fi] moves to its end */
+    L->order[L->start[L->fi[e]]++] = e;
   sl_buf_putc(out, '{');
   int firstf = 1;
-  for (int fi = 0; fi < m->nfield; fi++) {
+  for (int fi = 0, from = 0; fi < m->nfield; from = L->start[fi++]) {
+    int to = L->start[fi]; /* field fi's occurrences: order[from .. to) */
+    if (from == to) continue;
     const sl_pb_field *f = &m->fields[fi];
-    const uint8_t *p = z;
-    int seen = 0, first = 1;
-    size_t at = out->n;
     const sl_pb_message *em =
         f->type == PROTOBUF_C_TYPE_MESSAGE && d->ctx->schema.msgs[f->msg].map_entry
             ? &d->ctx->schema.msgs[f->msg]
             : NULL;
-    sl_pb_wire last = {0};
-    while (sl_pb_next(&p, end, &w) == 1) {
-      if (w.number != f->number) continue;
-      if (!f->repeated) {
-        if (w.wt == wire_type_of(f->type)) last = w, seen = 1;
-        continue;
-      }
-      if (!seen) {
-        if (!firstf) sl_buf_putc(out, ',');
-        sl_json_append_string(out, f->name, strlen(f->name));
-        sl_buf_putc(out, ':');
-        sl_buf_putc(out, em ? '{' : '[');
-        seen = 1;
-      }
-      int r = em ? (w.wt == 2 ? entry_json(d, em, w.z, w.n, out, &first, arena, depth) : 0)
-                 : field_json(d, f, &w, out, &first, arena, depth);
-      if (r < 0) return -1;
-    }
-    if (!seen) continue;
-    if (f->repeated) {
-      sl_buf_putc(out, em ? '}' : ']');
-    } else {
-      (void)at;
+    int first = 1;
+    if (!f->repeated) { /* the last occurrence of the field's wire type */
+      const sl_pb_wire *last = NULL;
+      for (int k = from; k < to; k++)
+        if (L->w[L->order[k]].wt == wire_type_of(f->type)) last = &L->w[L->order[k]];
+      if (!last) continue;
       if (!firstf) sl_buf_putc(out, ',');
       sl_json_append_string(out, f->name, strlen(f->name));
       sl_buf_putc(out, ':');
-      if (field_json(d, f, &last, out, &first, arena, depth) < 0) return -1;
+      if (field_json(d, f, last, out, &first, arena, depth) < 0) return -1;
+      firstf = 0;
+      continue;
     }
+    if (!firstf) sl_buf_putc(out, ',');
+    sl_json_append_string(out, f->name, strlen(f->name));
+    sl_buf_putc(out, ':');
+    sl_buf_putc(out, em ? '{' : '[');
+    for (int k = from; k < to; k++) {
+      const sl_pb_wire *x = &L->w[L->order[k]];
+      int r = em ? (x->wt == 2 ? entry_json(d, em, x->z, x->n, out, &first, arena, depth) : 0)
+                 : field_json(d, f, x, out, &first, arena, depth);
+      if (r < 0) return -1;
+    }
+    sl_buf_putc(out, em ? '}' : ']');
     firstf = 0;
   }
   sl_buf_putc(out, '}');
