@@ -73,6 +73,31 @@ print(", ".join("\"%s\"" % k for k in sorted(ks)))' rows.jsonl)
     message => 'sltest.All')" 2> rows.err && ok || { bad "encode rows"; cat rows.err; }
 $chk rows rows.jsonl rows.pb && ok || bad "encoded rows"
 
+# a Protobuf file as the table side of a stream-table join (loaded whole)
+$py - all.pb << 'PY' > keys.jsonl || bad "join keys"
+import collections, json, sys
+sys.path.insert(0, ".")
+import pb_all_pb2
+from google.protobuf.internal.decoder import _DecodeVarint32
+data, pos, msgs = open(sys.argv[1], "rb").read(), 0, []
+while pos < len(data):
+    n, pos = _DecodeVarint32(data, pos)
+    m = pb_all_pb2.All(); m.ParseFromString(data[pos:pos + n]); msgs.append(m); pos += n
+count = collections.Counter(m.i32 for m in msgs)
+for m in msgs:
+    if count[m.i32] == 1:
+        print(json.dumps({"k": m.i32, "want": m.st}))
+PY
+"$sluice" -e "SELECT e.k AS k, e.want AS want, t.st AS st FROM file('keys.jsonl', format => 'json') AS e
+    JOIN file('all.pb', format => 'protobuf', schema => 'pb_all.desc', message => 'All') AS t
+    ON e.k = t.i32 INTO file('join.jsonl', format => 'json')" 2> join.err && ok ||
+  { bad "join with a protobuf table"; cat join.err; }
+$py -c 'import json, sys
+rows = [json.loads(l) for l in open("join.jsonl")]
+keys = sum(1 for l in open("keys.jsonl"))
+sys.exit(0 if len(rows) == keys > 100 and all(r["st"] == r["want"] for r in rows) else 1)' &&
+  ok || bad "join values"
+
 # a corrupt message among good ones: counted, skipped, the rest decoded
 $py - all.pb mix.pb << 'PY' || bad "corrupt input"
 import sys
