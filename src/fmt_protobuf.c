@@ -5,7 +5,7 @@
 **
 ** Options: schema => 'x.proto' (the text) or 'x.desc' (a descriptor set,
 ** any other name), message => 'pkg.Msg' (optional when the schema has one
-** message), framing => 'delimited' | 'none' (default: none for kafka(),
+** top-level message), framing => 'delimited' | 'none' (default: none for kafka(),
 ** where a message is a record; delimited elsewhere: each message preceded
 ** by its length as a varint, as writeDelimitedTo / _VarintBytes write).
 **
@@ -154,7 +154,10 @@ static int pb_configure(sl_fmt_opts *fo, sl_options *opts, sl_schema *schema, sl
   int r = text ? sl_pb_schema_from_proto(&c->schema, z, n, err)
                : sl_pb_schema_from_descset(&c->schema, (const uint8_t *)z, n, err);
   if (r) {
-    sl_err_set(err, err->code ? err->code : SL_EBIND, "protobuf schema '%s': %s", pathc, err->msg);
+    char *why = sl_strdup(err->msg ? err->msg : "unreadable"); /* the first error sticks */
+    sl_err_clear(err);
+    sl_err_set(err, SL_EBIND, "'%s': %s", pathc, why);
+    free(why);
     goto done;
   }
   if (mnamec) {
