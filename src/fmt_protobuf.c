@@ -22,6 +22,7 @@
 ** warm.  The encoder writes fields in column order, nested messages through
 ** one buffer per nesting level.
 */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,7 +88,7 @@ static int field_index(const sl_pb_message *m, const char *name, size_t n) {
 static char *read_file(const char *path, size_t *n, sl_err *err) {
   FILE *f = fopen(path, "rb");
   if (!f) {
-    sl_err_set(err, SL_EBIND, "protobuf: cannot read schema '%s'", path);
+    sl_err_set(err, SL_EBIND, "protobuf: cannot read schema '%s': %s", path, strerror(errno));
     return NULL;
   }
   struct stat st;
