@@ -321,8 +321,16 @@ static int resolve(sl_pb_schema *s, sl_err *err) {
           f->type == PROTOBUF_C_TYPE_BYTES)
         f->packed = 0;
     }
-    if (m->map_entry && (m->nfield != 2 || m->fields[0].number != 1 || m->fields[1].number != 2)) {
-      sl_err_set(err, SL_EBIND, "protobuf schema: map entry %s is not key = 1, value = 2", m->name);
+    ProtobufCType kt = m->nfield ? m->fields[0].type : PROTOBUF_C_TYPE_MESSAGE;
+    if (m->map_entry &&
+        (m->nfield != 2 || m->fields[0].number != 1 || m->fields[1].number != 2 ||
+         m->fields[0].repeated || m->fields[1].repeated || kt == PROTOBUF_C_TYPE_MESSAGE ||
+         kt == PROTOBUF_C_TYPE_ENUM || kt == PROTOBUF_C_TYPE_BYTES || kt == PROTOBUF_C_TYPE_FLOAT ||
+         kt == PROTOBUF_C_TYPE_DOUBLE)) {
+      sl_err_set(err, SL_EBIND,
+                 "protobuf schema: map entry %s is not key = 1 (an integer, bool or string), "
+                 "value = 2",
+                 m->name);
       return -1;
     }
   }
