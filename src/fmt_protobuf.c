@@ -728,6 +728,34 @@ static int pb_decode(sl_decoder *dd, const char *rec, size_t len, sl_value *row,
         sl_buf_reset(&a->json);
       }
       if (d->vec[c]) {
+        if (w.wt == 2 && (f->type == PROTOBUF_C_TYPE_FLOAT || f->type == PROTOBUF_C_TYPE_DOUBLE)) {
+          /* packed floats or doubles (a feature vector): straight in */
+          size_t sz = f->type == PROTOBUF_C_TYPE_FLOAT ? 4 : 8, k = w.n / sz;
+          if (w.n % sz) {
+            *why = "protobuf: a malformed packed field";
+            return -1;
+          }
+          if (a->n + k > a->cap) {
+            a->cap = a->n + k > 2 * a->cap ? a->n + k : 2 * a->cap;
+            a->v = sl_realloc(a->v, sizeof(double) * a->cap);
+          }
+          const uint8_t *q = w.z;
+          for (size_t j = 0; j < k; j++, q += sz) { /* little-endian bytes, any host */
+            if (sz == 4) {
+              uint32_t b = (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 |
+                           (uint32_t)q[3] << 24;
+              float x;
+              memcpy(&x, &b, 4);
+              a->v[a->n++] = x;
+            } else {
+              uint64_t b = 0;
+              for (int t = 7; t >= 0; t--)
+                b = b << 8 | q[t];
+              memcpy(&a->v[a->n++], &b, 8);
+            }
+          }
+          continue;
+        }
         num_put np = {a, f->type};
         if (each_number(f, &w, put_vector, &np) < 0) {
           *why = "protobuf: a malformed packed field";
