@@ -536,7 +536,17 @@ static int file_write(sl_sink *s, const char *buf, const size_t *ends, int n, co
   if (!n) return 0;
   if (ready(f, err)) return -1;
   if (f->lock) pthread_mutex_lock(f->lock);
-  int rc = write_all(f->fd, buf, ends[n - 1]);
+  int rc = 0;
+  if (s->format->binary) { /* records frame themselves: each without its newline */
+    sl_buf b;
+    sl_buf_init(&b);
+    for (size_t i = 0, start = 0; i < (size_t)n; start = ends[i++])
+      if (ends[i] > start) sl_buf_append(&b, buf + start, ends[i] - start - 1);
+    rc = b.n ? write_all(f->fd, b.z, b.n) : 0;
+    sl_buf_free(&b);
+  } else {
+    rc = write_all(f->fd, buf, ends[n - 1]);
+  }
   if (f->lock) pthread_mutex_unlock(f->lock);
   if (rc) {
     sl_err_set(err, SL_EIO, "cannot write '%s': %s", f->path, strerror(errno));

@@ -117,7 +117,8 @@ static int load_records(sl_source *src, sl_decoder *dec, sl_record *recs, int n,
   for (int i = 0; i < n; i++) {
     const char *why = recs[i].error, *data = NULL;
     size_t len = recs[i].len;
-    if (!why) data = !src->format->frame ? recs[i].data : utf8_text(recs[i].data, &len, arena);
+    if (!why) /* a binary format checks its own text */
+      data = src->format->binary ? recs[i].data : utf8_text(recs[i].data, &len, arena);
     if (why || src->format->decode(dec, data, len, row, arena, &why)) {
       sl_buf pos;
       sl_buf_init(&pos);

@@ -227,7 +227,8 @@ const sl_connector *sl_connector_find(const char *name, size_t n) {
 }
 
 const sl_format *sl_format_find(const char *name) {
-  static const sl_format *const formats[] = {&sl_fmt_json, &sl_fmt_csv, &sl_fmt_raw, &sl_fmt_avro};
+  static const sl_format *const formats[] = {&sl_fmt_json, &sl_fmt_csv, &sl_fmt_raw, &sl_fmt_avro,
+                                             &sl_fmt_protobuf};
   for (size_t i = 0; i < SL_ARRAY_SIZE(formats); i++)
     if (sl_stricmp(formats[i]->name, name) == 0) return formats[i];
   return NULL;
@@ -241,7 +242,7 @@ static int format_options(sl_options *opts, const char *dflt, const sl_format **
   *fmt = name ? sl_format_find(name) : NULL;
   if (!*fmt) {
     sl_err_setpos(err, SL_EBIND, o ? o->line : 0, o ? o->col : 0,
-                  "unknown format '%s' (json, csv, raw or avro)", name ? name : "NULL");
+                  "unknown format '%s' (json, csv, raw, avro or protobuf)", name ? name : "NULL");
     return -1;
   }
   memset(fo, 0, sizeof *fo);

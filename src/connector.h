@@ -186,7 +186,8 @@ typedef struct sl_sink sl_sink;
 typedef struct sl_sink_vt {
   const char *name;
   /* Write n encoded records.  Record i is buf[ends[i-1] .. ends[i]) (ends[-1]
-  ** taken as 0) and ends with '\n'; a message sink drops the newline.  keys
+  ** taken as 0) and ends with '\n'; a message sink drops the newline, and so
+  ** does a file sink for a binary format (format.h: sl_format.binary).  keys
   ** is NULL, or message keys laid out the same way in keys[kends[i-1] ..
   ** kends[i]) (an empty key is no key); sinks without keys ignore them.
   ** ids is NULL, or each record's identity (sl_batch.ids) for a sink that

@@ -232,4 +232,5 @@ const sl_format sl_fmt_csv = {"csv",
                               csv_encode,
                               csv_encoder_free,
                               NULL,
-                              NULL};
+                              NULL,
+                              0};

@@ -358,4 +358,5 @@ const sl_format sl_fmt_json = {"json",
                                json_encode,
                                json_encoder_free,
                                NULL,
-                               NULL};
+                               NULL,
+                               0};

@@ -68,4 +68,4 @@ static void raw_encoder_free(sl_encoder *ee) {
 
 const sl_format sl_fmt_raw = {
     "raw", sl_frame_line, raw_decoder_new,  raw_decode, raw_free, raw_encoder_new,
-    NULL,  raw_encode,    raw_encoder_free, NULL,       NULL};
+    NULL,  raw_encode,    raw_encoder_free, NULL,       NULL,     0};

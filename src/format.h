@@ -86,9 +86,8 @@ typedef struct sl_format {
   ** return 0 if buf holds no complete record yet.  At eof a final record
   ** without terminator is returned whole, unless it cannot be one (CSV: it
   ** ends inside quotes): then SL_FRAME_BAD.  The caller bounds how much it
-  ** waits for a record (max_record_bytes).  NULL: one record per message,
-  ** in a binary format (Avro): the task hands records to decode as they
-  ** are, without its UTF-8 check (the decoder checks its own strings). */
+  ** waits for a record (max_record_bytes).  NULL: one record per message
+  ** (a format only Kafka and other message sources carry: Avro). */
   size_t (*frame)(const char *buf, size_t len, int eof, size_t *rec_len);
 
   /* Create a decoder producing the columns of opts->schema (which may still
@@ -120,12 +119,19 @@ typedef struct sl_format {
   ** or freeable by ctx_free). */
   int (*configure)(sl_fmt_opts *fo, struct sl_options *opts, sl_schema *schema, sl_err *err);
   void (*ctx_free)(void *ctx);
+
+  /* 1: records are bytes, not text (protobuf, avro): the task hands them to the
+  ** decoder without its UTF-8 check (the decoder checks its text fields),
+  ** and a file sink writes each without the newline op_sink puts after it
+  ** (the format frames its records itself). */
+  int binary;
 } sl_format;
 
 extern const sl_format sl_fmt_json;
 extern const sl_format sl_fmt_csv;
 extern const sl_format sl_fmt_raw;
 extern const sl_format sl_fmt_avro; /* fmt_avro.c, docs/avro.md */
+extern const sl_format sl_fmt_protobuf; /* fmt_protobuf.c */
 /* Frame one line (the frame function of line-based formats): a CR before the
 ** LF is not part of the record; at eof a last line without LF is a record. */
 size_t sl_frame_line(const char *buf, size_t len, int eof, size_t *rec_len);

@@ -284,7 +284,6 @@ static void task_bufs_free(task_bufs *b) {
 static const char *utf8_bytes(sl_task *t, task_bufs *b, const sl_record *rec, size_t *len,
                               const char **why) {
   *len = rec->len;
-  if (!t->src->format->frame) return rec->data; /* its decoder checks its strings */
   size_t bad = sl_utf8_check(rec->data, rec->len);
   if (bad == rec->len) return rec->data;
   if (t->plan->utf8_reject) {
@@ -330,7 +329,10 @@ static int task_decode(sl_task *t, task_bufs *b, int n) {
     const char *why = b->recs[i].error, *data = NULL;
     size_t len = 0;
     t->stats.bytes_in += (int64_t)b->recs[i].len;
-    if (!why) data = utf8_bytes(t, b, &b->recs[i], &len, &why);
+    if (!why && src->format->binary) /* the decoder checks its own text */
+      data = b->recs[i].data, len = b->recs[i].len;
+    else if (!why)
+      data = utf8_bytes(t, b, &b->recs[i], &len, &why);
     if (data && !src->format->decode(t->dec, data, len, row, &b->arena, &why)) {
       b->recp[nrow++] = &b->recs[i];
       continue;
