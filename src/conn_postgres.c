@@ -1308,7 +1308,7 @@ static void pgc_encoder_free(sl_encoder *ee) {
 ** postgres() sink sets it itself, with fmt_opts.ctx its sink. */
 static const sl_format pg_copy_format = {
     "postgres copy",  NULL, NULL, NULL, NULL, pgc_encoder_new, NULL, pgc_encode,
-    pgc_encoder_free, NULL, NULL};
+    pgc_encoder_free, NULL, NULL, 0};
 
 /* INTO postgres('table', conninfo => ..., key => ...): options read and
 ** authorized; planning stops there, a run connects (and with a state
