@@ -31,6 +31,10 @@ int sl_run_ntop(const sl_run *run) {
   return run->ntop;
 }
 
+const sl_plan *sl_run_plan(const sl_run *run) {
+  return run->plan;
+}
+
 /* ---- making a run ------------------------------------------------------------ */
 
 /* Query qi's live operators, chained.  0, or -1 with err set. */
@@ -272,6 +276,7 @@ void sl_run_query_info(sl_run *run, int i, sl_query_info *qi) {
   qi->rejected = __atomic_load_n(&q->stats.rejected, __ATOMIC_RELAXED);
   qi->bytes_out = __atomic_load_n(&q->stats.bytes_out, __ATOMIC_RELAXED);
   qi->groups = __atomic_load_n(&q->stats.groups, __ATOMIC_RELAXED);
+  qi->state_bytes = __atomic_load_n(&q->stats.state_bytes, __ATOMIC_RELAXED);
   qi->lag = -1;
   qi->ckpt_age_ms = -1;
   add_task_info(q->task, qi);

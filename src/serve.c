@@ -54,9 +54,11 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "console.h"
 #include "json.h"
 #include "model.h"
 #include "serve.h"
+#include "serve_plan.h"
 
 #define SL_SERVE_MAX_BODY (1u << 20) /* larger request bodies get 413 */
 #define SL_SERVE_MAX_CONN 256u       /* connections at once (a thread each): see on_connection */
@@ -521,6 +523,29 @@ static void hook_show_queries(void *ud, sl_row_fn fn, void *fud) {
     }
 }
 
+/* The q-quantile (0 < q < 1) of a batch latency histogram (lat: counts
+** per bucket of sl_lat_bounds, not cumulative) in milliseconds, as
+** Prometheus' histogram_quantile estimates it: linear within the bucket the
+** rank falls in, the last finite bound for the +Inf bucket.  -1 when it
+** counts no batch. */
+static double lat_quantile(const uint64_t *lat, double q) {
+  uint64_t total = 0, cum = 0;
+  for (int l = 0; l < SL_LAT_NB; l++)
+    total += lat[l];
+  if (!total) return -1;
+  double rank = q * (double)total;
+  for (int l = 0; l < SL_LAT_NB; l++) {
+    if (!lat[l] || (double)(cum + lat[l]) < rank) {
+      cum += lat[l];
+      continue;
+    }
+    if (l == SL_LAT_NB - 1) return sl_lat_bounds[SL_LAT_NB - 2] * 1e3;
+    double lo = l ? sl_lat_bounds[l - 1] : 0, hi = sl_lat_bounds[l];
+    return (lo + (hi - lo) * (rank - (double)cum) / (double)lat[l]) * 1e3;
+  }
+  return sl_lat_bounds[SL_LAT_NB - 2] * 1e3;
+}
+
 /* Append the properties of query qi (of job j; attempts: its failed starts
 ** in a row) as (name, value) text cells to a cJSON object or as rows to fn
 ** (exactly one of the two is non-NULL). */
@@ -554,7 +579,9 @@ static void query_props(const sl_job *j, const sl_query_info *qi, int attempts, 
              {"batches", qi->nbatch},
              {"consumer_lag", qi->lag},
              {"checkpoint_age_ms", qi->ckpt_age_ms},
-             {"attempts", attempts ? attempts : -1}};
+             {"attempts", attempts ? attempts : -1},
+             {"groups", qi->groups},
+             {"state_bytes", qi->state_bytes}};
   for (size_t k = 0; k < sizeof num / sizeof num[0]; k++) {
     /* unknown, no submission, or no failed start */
     if (num[k].v < 0 || (!j->id && !k)) continue;
@@ -564,6 +591,22 @@ static void query_props(const sl_job *j, const sl_query_info *qi, int attempts, 
       char v[24];
       snprintf(v, sizeof v, "%lld", (long long)num[k].v);
       const char *cells[] = {num[k].name, v};
+      sl_engine_text_row(fn, fud, 2, names, cells);
+    }
+  }
+  /* the batch latency's median and 99th percentile since it started */
+  const struct {
+    const char *name;
+    double v;
+  } ms[] = {{"batch_p50_ms", lat_quantile(qi->lat, 0.5)}, {"batch_p99_ms", lat_quantile(qi->lat, 0.99)}};
+  for (size_t k = 0; k < sizeof ms / sizeof ms[0]; k++) {
+    if (ms[k].v < 0) continue;
+    if (o) {
+      cJSON_AddNumberToObject(o, ms[k].name, ms[k].v);
+    } else {
+      char v[32];
+      snprintf(v, sizeof v, "%.3f", ms[k].v);
+      const char *cells[] = {ms[k].name, v};
       sl_engine_text_row(fn, fud, 2, names, cells);
     }
   }
@@ -578,6 +621,18 @@ static int hook_describe(void *ud, const char *name, sl_row_fn fn, void *fud) {
   sl_query_info qi;
   job_query(j, i, &qi);
   query_props(j, &qi, job_attempts(j, i), NULL, fn, fud);
+  /* its plan, as GET /queries/ID draws it (while its run is kept) */
+  cJSON *g = j->run ? sl_plan_graph(sl_run_plan(j->run), qi.id) : NULL;
+  if (g) {
+    static const char *const names[] = {"property", "value"};
+    sl_buf b;
+    sl_buf_init(&b);
+    sl_plan_graph_text(g, &b);
+    const char *cells[] = {"plan", b.z ? b.z : ""};
+    sl_engine_text_row(fn, fud, 2, names, cells);
+    sl_buf_free(&b);
+    cJSON_Delete(g);
+  }
   return 1;
 }
 
@@ -1268,6 +1323,59 @@ static enum MHD_Result do_queries(sl_server *s, struct MHD_Connection *c) {
   return reply_json(c, MHD_HTTP_OK, a);
 }
 
+/* GET /queries/ID: query ID as in GET /queries, with its batch latency
+** histogram ("latency": {"le_ms": upper bounds, the last null for +Inf;
+** "counts": cumulative}) and its plan as a graph ("plan", sl_plan_graph;
+** null once its run has ended and was freed), or 404. */
+static enum MHD_Result do_query_detail(sl_server *s, struct MHD_Connection *c, const char *id) {
+  pthread_mutex_lock(&s->mu);
+  int i;
+  sl_job *j = find_query(s, id, &i);
+  if (!j) {
+    pthread_mutex_unlock(&s->mu);
+    return reply_error(c, MHD_HTTP_NOT_FOUND, "no such query");
+  }
+  sl_query_info qi;
+  job_query(j, i, &qi);
+  cJSON *o = cJSON_CreateObject();
+  query_props(j, &qi, job_attempts(j, i), o, NULL, NULL);
+  cJSON *lat = cJSON_AddObjectToObject(o, "latency");
+  cJSON *le = cJSON_AddArrayToObject(lat, "le_ms"), *counts = cJSON_AddArrayToObject(lat, "counts");
+  uint64_t cum = 0;
+  for (int l = 0; l < SL_LAT_NB; l++) {
+    cum += qi.lat[l];
+    cJSON_AddItemToArray(le, l == SL_LAT_NB - 1 ? cJSON_CreateNull()
+                                                : cJSON_CreateNumber(sl_lat_bounds[l] * 1e3));
+    cJSON_AddItemToArray(counts, cJSON_CreateNumber((double)cum));
+  }
+  cJSON *g = j->run ? sl_plan_graph(sl_run_plan(j->run), qi.id) : NULL;
+  cJSON_AddItemToObject(o, "plan", g ? g : cJSON_CreateNull());
+  pthread_mutex_unlock(&s->mu);
+  return reply_json(c, MHD_HTTP_OK, o);
+}
+
+/* GET of a console file (console.h): its bytes with its Content-Type, the
+** console's Content-Security-Policy, and an ETag (304 when the request's
+** If-None-Match has it), revalidated on every load (no-cache). */
+static enum MHD_Result do_console(struct MHD_Connection *c, const sl_console_file *f) {
+  char tag[32];
+  sl_console_etag(f, tag, sizeof tag);
+  const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match");
+  int same = inm && !strcmp(inm, tag);
+  struct MHD_Response *r = MHD_create_response_from_buffer(same ? 0 : f->size, (void *)f->data,
+                                                           MHD_RESPMEM_PERSISTENT);
+  if (!r) return MHD_NO;
+  MHD_add_response_header(r, "Content-Type", f->type);
+  MHD_add_response_header(r, "Content-Security-Policy", SL_CONSOLE_CSP);
+  MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+  MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+  MHD_add_response_header(r, "Cache-Control", "no-cache");
+  MHD_add_response_header(r, "ETag", tag);
+  enum MHD_Result ret = queue_response(c, same ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK, r);
+  MHD_destroy_response(r);
+  return ret;
+}
+
 /* The resident set of this process in bytes (Linux), or -1. */
 static int64_t rss_bytes(void) {
   FILE *f = fopen("/proc/self/statm", "r");
@@ -1442,7 +1550,9 @@ static enum MHD_Result check_headers(sl_server *s, struct MHD_Connection *c, con
                   "server; --allow-origin ORIGIN allows a site)");
   if (cn) cn->cors = cors;
   if (cors && !strcmp(method, "OPTIONS")) return refuse(s, c, MHD_HTTP_NO_CONTENT, NULL);
-  if (s->token) {
+  /* the console's files hold no data: the page asks for the token */
+  int console = !strcmp(method, "GET") && sl_console_find(url);
+  if (s->token && !console) {
     const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
     if (!auth || strncmp(auth, "Bearer ", 7) || strcmp(auth + 7, s->token))
       return refuse(s, c, MHD_HTTP_UNAUTHORIZED, "missing or wrong token");
@@ -1513,10 +1623,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return url[1] == 's' ? do_statements(s, c, rq->z) : do_query(s, c, rq->z);
   }
   if (!strncmp(url, "/queries/", 9)) {
-    if (strcmp(method, "DELETE")) return reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use DELETE");
+    if (!strcmp(method, "GET")) return do_query_detail(s, c, url + 9);
+    if (strcmp(method, "DELETE"))
+      return reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET or DELETE");
     return do_terminate(s, c, url + 9);
   }
   if (strcmp(method, "GET")) return reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET");
+  const sl_console_file *f = sl_console_find(url);
+  if (f) return do_console(c, f);
   if (!strcmp(url, "/queries")) return do_queries(s, c);
   if (!strcmp(url, "/metrics")) return do_metrics(s, c);
   if (!strncmp(url, "/describe/", 10)) return do_describe(s, c, url + 10);
