@@ -61,6 +61,14 @@ typedef struct sl_query_info {
   int64_t ckpt_age_ms;     /* since its source's last checkpoint, -1 none */
   uint64_t lat[SL_LAT_NB]; /* batches by decode + push time (not cumulative) */
   int64_t lat_us, nbatch;
+  /* the consumer lag per partition of its Kafka sources (source: the
+  ** index of the plan's source), as last seen */
+  int npart;
+  struct {
+    int source;
+    int32_t partition;
+    int64_t lag;
+  } parts[SL_PLAG_MAX];
 } sl_query_info;
 /* How many queries the caller planned into the run's plan (sl_plan_query),
 ** and a snapshot of query i of them, read while the run's tasks run:

@@ -621,10 +621,20 @@ static int hook_describe(void *ud, const char *name, sl_row_fn fn, void *fud) {
   sl_query_info qi;
   job_query(j, i, &qi);
   query_props(j, &qi, job_attempts(j, i), NULL, fn, fud);
+  static const char *const names[] = {"property", "value"};
+  if (qi.npart) { /* "source0 partition 2: 17, ..." */
+    sl_buf b;
+    sl_buf_init(&b);
+    for (int k = 0; k < qi.npart; k++)
+      sl_buf_printf(&b, "%ssource%d partition %d: %lld", k ? ", " : "", qi.parts[k].source,
+                    (int)qi.parts[k].partition, (long long)qi.parts[k].lag);
+    const char *cells[] = {"partition_lag", b.z};
+    sl_engine_text_row(fn, fud, 2, names, cells);
+    sl_buf_free(&b);
+  }
   /* its plan, as GET /queries/ID draws it (while its run is kept) */
   cJSON *g = j->run ? sl_plan_graph(sl_run_plan(j->run), qi.id) : NULL;
   if (g) {
-    static const char *const names[] = {"property", "value"};
     sl_buf b;
     sl_buf_init(&b);
     sl_plan_graph_text(g, &b);
@@ -1347,6 +1357,16 @@ static enum MHD_Result do_query_detail(sl_server *s, struct MHD_Connection *c, c
     cJSON_AddItemToArray(le, l == SL_LAT_NB - 1 ? cJSON_CreateNull()
                                                 : cJSON_CreateNumber(sl_lat_bounds[l] * 1e3));
     cJSON_AddItemToArray(counts, cJSON_CreateNumber((double)cum));
+  }
+  cJSON *parts = cJSON_AddArrayToObject(o, "partitions");
+  for (int k = 0; k < qi.npart; k++) {
+    cJSON *p = cJSON_CreateObject();
+    char src[24];
+    snprintf(src, sizeof src, "source%d", qi.parts[k].source);
+    cJSON_AddStringToObject(p, "source", src);
+    cJSON_AddNumberToObject(p, "partition", qi.parts[k].partition);
+    cJSON_AddNumberToObject(p, "lag", (double)qi.parts[k].lag);
+    cJSON_AddItemToArray(parts, p);
   }
   cJSON *g = j->run ? sl_plan_graph(sl_run_plan(j->run), qi.id) : NULL;
   cJSON_AddItemToObject(o, "plan", g ? g : cJSON_CreateNull());
