@@ -34,8 +34,8 @@ void sl_console_etag(const sl_console_file *f, char *tag, size_t cap);
 /* The Content-Security-Policy the console's files are served with: scripts
 ** and styles from the server only (none inline), requests to it only, no
 ** frames, no forms, no plugins. */
-#define SL_CONSOLE_CSP                                                                         \
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "           \
+#define SL_CONSOLE_CSP                                                                             \
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "                \
   "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 #endif /* SLUICE_CONSOLE_H */

@@ -56,7 +56,7 @@ typedef struct sl_query_info {
   int state;         /* SL_QUERY_* */
   const char *error; /* why it failed (owned by the run), else NULL */
   int64_t in, out, rejected, bytes_in, bytes_out, groups;
-  int64_t state_bytes; /* memory of its open groups or kept rows (operator.h) */
+  int64_t state_bytes;     /* memory of its open groups or kept rows (operator.h) */
   int64_t lag;             /* consumer lag of its Kafka sources, -1 unknown */
   int64_t ckpt_age_ms;     /* since its source's last checkpoint, -1 none */
   uint64_t lat[SL_LAT_NB]; /* batches by decode + push time (not cumulative) */

@@ -598,7 +598,8 @@ static void query_props(const sl_job *j, const sl_query_info *qi, int attempts, 
   const struct {
     const char *name;
     double v;
-  } ms[] = {{"batch_p50_ms", lat_quantile(qi->lat, 0.5)}, {"batch_p99_ms", lat_quantile(qi->lat, 0.99)}};
+  } ms[] = {{"batch_p50_ms", lat_quantile(qi->lat, 0.5)},
+            {"batch_p99_ms", lat_quantile(qi->lat, 0.99)}};
   for (size_t k = 0; k < sizeof ms / sizeof ms[0]; k++) {
     if (ms[k].v < 0) continue;
     if (o) {
@@ -1382,8 +1383,8 @@ static enum MHD_Result do_console(struct MHD_Connection *c, const sl_console_fil
   sl_console_etag(f, tag, sizeof tag);
   const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match");
   int same = inm && !strcmp(inm, tag);
-  struct MHD_Response *r = MHD_create_response_from_buffer(same ? 0 : f->size, (void *)f->data,
-                                                           MHD_RESPMEM_PERSISTENT);
+  struct MHD_Response *r =
+      MHD_create_response_from_buffer(same ? 0 : f->size, (void *)f->data, MHD_RESPMEM_PERSISTENT);
   if (!r) return MHD_NO;
   MHD_add_response_header(r, "Content-Type", f->type);
   MHD_add_response_header(r, "Content-Security-Policy", SL_CONSOLE_CSP);

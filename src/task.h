@@ -75,12 +75,12 @@ struct sl_task {
   /* live counters, read by other threads (sl_run_query_info) */
   int done;                /* the task has ended (its err is then final) */
   int64_t lag;             /* the source's lag as last seen, -1 unknown */
-  /* the same per partition: nplag (partition, lag) pairs (each read alone) */
+  uint64_t lat[SL_LAT_NB]; /* batches by how long decode + push took */
+  int64_t lat_us, nbatch;  /* their total duration, count */
+  /* lag per partition (Kafka): nplag (partition, lag) pairs, each read alone */
   int32_t ppart[SL_PLAG_MAX];
   int64_t plag[SL_PLAG_MAX];
   int nplag;
-  uint64_t lat[SL_LAT_NB]; /* batches by how long decode + push took */
-  int64_t lat_us, nbatch;  /* their total duration, count */
 };
 
 /* A task reading src (taken) as plan describes it. */

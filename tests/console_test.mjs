@@ -220,10 +220,10 @@ async function tour(page, shot) {
   if (env.TRAINED) {
     await page.goto(env.URL + '/#models/' + env.TRAINED, { waitUntil: 'load' });
     const mp = await until(page, () => {
-      const p = document.querySelector('#m-chart path[data-series="error"]');
+      const p = document.querySelector('#m-chart path[data-series="loss"]');
       return p && Number(p.dataset.points) >= 2 ? Number(p.dataset.points) : null;
     }, 15000);
-    check(mp >= 2, `a trained model's error per version is charted (${mp} points)`);
+    check(mp >= 2, `a trained model's loss per version is charted (${mp} points)`);
     await shot('model.png');
   }
 }

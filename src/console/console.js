@@ -204,6 +204,7 @@ function lineChart(div, series, opts = {}) {
   }
   let x0 = Math.min(...all.map((p) => p[0])), x1 = Math.max(...all.map((p) => p[0]));
   if (opts.xmin !== undefined) x0 = Math.min(x0, opts.xmin);
+  if (opts.xmax !== undefined) x1 = Math.max(x1, opts.xmax);
   if (x1 === x0) x1 = x0 + 1;
   let y1 = Math.max(...all.map((p) => p[1]));
   if (!(y1 > 0)) y1 = 1;
@@ -227,17 +228,26 @@ function lineChart(div, series, opts = {}) {
     const pts = s.points.filter((p) => p[1] !== null && isFinite(p[1]));
     if (!pts.length) return;
     const d = pts.map((p, i) => (i ? 'L' : 'M') + sx(p[0]).toFixed(1) + ' ' + sy(p[1]).toFixed(1)).join(' ');
-    root.append(svg('path', { d: pts.length === 1 ? d + ' h1' : d, class: 'series s' + k, 'data-points': pts.length, 'data-series': s.name }));
+    root.append(svg('path', { d, class: 'series s' + k, 'data-points': pts.length, 'data-series': s.name }));
+    const last = pts[pts.length - 1]; // a dot on the latest point (the only one, at first)
+    root.append(svg('circle', { cx: sx(last[0]).toFixed(1), cy: sy(last[1]).toFixed(1), r: 2.5, class: 'dot l' + k }));
     root.append(svg('text', { x: L + 8 + k * 110, y: 14, class: 'legend l' + k, text: '\u25A0 ' + s.name }));
   });
   div.replaceChildren(root);
 }
 
-function timeAxis(now) {
-  return (x) => {
-    const s = Math.round((x - now) / 1000);
-    return s === 0 ? 'now' : s + ' s';
-  };
+// Time charts show the last minute at least (the page's history: since it
+// was opened), labelled in seconds before now.
+const WINDOW_MS = 60000;
+function timeOpts(now, extra) {
+  return Object.assign({
+    xmin: now - WINDOW_MS,
+    xmax: now,
+    xfmt: (x) => {
+      const s = Math.round((x - now) / 1000);
+      return s === 0 ? 'now' : s + ' s';
+    },
+  }, extra || {});
 }
 
 // ---- the queries ----------------------------------------------------------------
@@ -248,7 +258,8 @@ async function pollQueries() {
   const now = Date.now();
   for (const q of list) {
     const p = state.prev.get(q.id);
-    if (p && now > p.t) {
+    if (p && now - p.t < 900) continue; // polled again at once (a click): rates need a second
+    if (p) {
       const dt = (now - p.t) / 1000;
       const r = { in: Math.max(0, (q.records_in - p.in) / dt), out: Math.max(0, (q.records_out - p.out) / dt) };
       state.rates.set(q.id, r);
@@ -342,12 +353,12 @@ function renderQuery(q) {
   lineChart($('chart-rate'), [
     { name: 'in/s', points: h.map((p) => [p.t, p.in]) },
     { name: 'out/s', points: h.map((p) => [p.t, p.out]) },
-  ], { xfmt: timeAxis(now) });
+  ], timeOpts(now));
   const l = state.lat.get(q.id) || [];
   lineChart($('chart-lat'), [
     { name: 'p50', points: l.map((p) => [p.t, p.p50]) },
     { name: 'p99', points: l.map((p) => [p.t, p.p99]) },
-  ], { xfmt: timeAxis(now), empty: 'no batch yet' });
+  ], timeOpts(now, { empty: 'no batch yet' }));
   const parts = q.partitions || [];
   $('q-partitions').querySelector('tbody').replaceChildren(...parts.map((p) =>
     el('tr', {}, el('td', { text: p.source }), el('td', { class: 'num', text: String(p.partition) }), el('td', { class: 'num', text: String(p.lag) }))));
@@ -526,8 +537,8 @@ async function pollModels() {
   }));
   $('m-chart-fig').hidden = !history;
   if (history) {
-    lineChart($('m-chart'), [{ name: 'error', points: history.filter((h) => h.loss !== null).map((h) => [h.version, h.loss]) }],
-      { xfmt: (x) => 'v' + Math.round(x), empty: 'no update yet' });
+    lineChart($('m-chart'), [{ name: 'loss', points: history.filter((h) => h.loss !== null).map((h) => [h.version, h.loss]) }],
+      { width: 640, xfmt: (x) => 'v' + Math.round(x), empty: 'no update yet' });
   }
 }
 
