@@ -87,6 +87,10 @@ r=$(post "$(sed -e "s/127.0.0.1:9999/127.0.0.1:$g6port/" \
   -e "s/GROUP BY TUMBLE(ts, INTERVAL '1' SECOND);/GROUP BY TUMBLE(ts, INTERVAL '1' SECOND) INTO file('s6.jsonl', format => 'json');/" \
   "$top/sql-examples/s6.sql")")
 contains "S6 submitted" '"queries":["q5"]' "$r"
+# a query that fails: its error is shown, and it is removed from the page
+printf '{"a": 1}\nnot json\n' > bad.jsonl
+r=$(post "SELECT a FROM file('bad.jsonl', format => 'json', errors => 'fail') INTO file('bad-out.jsonl', format => 'json');")
+contains "a failing query submitted" '"queries":["q6"]' "$r"
 
 # ---- the static files and the API, with curl ---------------------------------
 echo "started at ${SECONDS} s"
@@ -147,7 +151,7 @@ contains "describe q1: latency" '["batch_p99_ms",' "$d"
 
 # ---- the browser ------------------------------------------------------------------
 echo "browser at ${SECONDS} s"
-export NODE_DIR=$nodedir CHROMIUM=$chromium URL=$url TOKEN=$token OUT=$out S1=q1 S5=q3 TRAINED=model1
+export NODE_DIR=$nodedir CHROMIUM=$chromium URL=$url TOKEN=$token OUT=$out S1=q1 S5=q3 TRAINED=model1 FAILED=q6
 timeout 120 node "$here/console_test.mjs" token > driver.out 2>&1
 rc=$?
 cat driver.out

@@ -107,7 +107,19 @@ async function tour(page, shot) {
   await rising(page, env.S5, 'S5 over a socket');
   const nrows = await page.$$eval('#queries-table tbody tr[data-id]', (r) => r.length);
   check(nrows >= 4, `the queries table lists the S1 and S5 queries (${nrows} rows)`);
+  if (env.FAILED) {
+    const why = await until(page, (id) => {
+      const tr = document.querySelector(`#queries-table tr[data-id="${id}"][data-state="failed"]`);
+      return tr && tr.nextElementSibling && tr.nextElementSibling.classList.contains('errrow') ? tr.nextElementSibling.textContent : null;
+    }, 10000, env.FAILED);
+    check(why && /bad\.jsonl:2/.test(why), `a failed query is shown with its error: ${why}`);
+  }
   await shot('queries.png');
+  if (env.FAILED) {
+    await page.click(`button.terminate[data-id="${env.FAILED}"]`);
+    const removed = await until(page, (id) => !document.querySelector(`#queries-table tr[data-id="${id}"]`), 5000, env.FAILED);
+    check(removed, 'Remove takes the failed query off the list');
+  }
 
   // one query: plan graph, charts, partitions
   await page.click(`#queries-table tr[data-id="${env.S1}"] a`);
