@@ -58,6 +58,7 @@
 #include "json.h"
 #include "model.h"
 #include "serve.h"
+#include "serve_hist.h"
 #include "serve_plan.h"
 
 #define SL_SERVE_MAX_BODY (1u << 20) /* larger request bodies get 413 */
@@ -107,6 +108,9 @@ typedef struct sl_job {
   pthread_t thread;
   struct sl_server *server;
   struct sl_rowpipe *stream; /* transient: where its rows go */
+  sl_qhist **hist;           /* owned: per query its recent past (sampled while it runs), or NULL */
+  int nhist;
+  int64_t sampled_ms; /* when hist was last sampled (monotonic) */
   struct sl_job *next;
 } sl_job;
 
@@ -337,6 +341,9 @@ static void job_free(sl_job *j) {
   for (int i = 0; i < j->nmark; i++)
     free(j->marks[i].failed);
   free(j->marks);
+  for (int i = 0; i < j->nhist; i++)
+    sl_qhist_free(j->hist[i]);
+  free(j->hist);
   free(j->final);
   free(j->sql);
   free(j->error);
@@ -480,6 +487,19 @@ static void watch_jobs(sl_server *s) {
   int64_t now = mono_ms();
   pthread_mutex_lock(&s->mu);
   for (sl_job *j = s->jobs; j; j = j->next) {
+    if (j->run && j->started && now - j->sampled_ms >= 1000) { /* a second of history */
+      j->sampled_ms = now;
+      if (!j->hist) {
+        j->nhist = job_nqueries(j);
+        j->hist = sl_calloc((size_t)(j->nhist ? j->nhist : 1), sizeof *j->hist);
+      }
+      int64_t wall = sl_wall_ms();
+      for (int i = 0; i < j->nhist; i++) {
+        sl_query_info qi;
+        job_query(j, i, &qi);
+        if (qi.state == SL_QUERY_RUNNING) sl_qhist_sample(&j->hist[i], &qi, now, wall);
+      }
+    }
     if (j->transient || !j->run || !j->started) continue;
     note_failures(s, j);
     if (!j->stable && now - j->start_ms >= s->stable_ms) {
@@ -521,29 +541,6 @@ static void hook_show_queries(void *ud, sl_row_fn fn, void *fud) {
       sl_engine_text_row(fn, fud, 9, names, cells);
       free(sql);
     }
-}
-
-/* The q-quantile (0 < q < 1) of a batch latency histogram (lat: counts
-** per bucket of sl_lat_bounds, not cumulative) in milliseconds, as
-** Prometheus' histogram_quantile estimates it: linear within the bucket the
-** rank falls in, the last finite bound for the +Inf bucket.  -1 when it
-** counts no batch. */
-static double lat_quantile(const uint64_t *lat, double q) {
-  uint64_t total = 0, cum = 0;
-  for (int l = 0; l < SL_LAT_NB; l++)
-    total += lat[l];
-  if (!total) return -1;
-  double rank = q * (double)total;
-  for (int l = 0; l < SL_LAT_NB; l++) {
-    if (!lat[l] || (double)(cum + lat[l]) < rank) {
-      cum += lat[l];
-      continue;
-    }
-    if (l == SL_LAT_NB - 1) return sl_lat_bounds[SL_LAT_NB - 2] * 1e3;
-    double lo = l ? sl_lat_bounds[l - 1] : 0, hi = sl_lat_bounds[l];
-    return (lo + (hi - lo) * (rank - (double)cum) / (double)lat[l]) * 1e3;
-  }
-  return sl_lat_bounds[SL_LAT_NB - 2] * 1e3;
 }
 
 /* Append the properties of query qi (of job j; attempts: its failed starts
@@ -598,8 +595,8 @@ static void query_props(const sl_job *j, const sl_query_info *qi, int attempts, 
   const struct {
     const char *name;
     double v;
-  } ms[] = {{"batch_p50_ms", lat_quantile(qi->lat, 0.5)},
-            {"batch_p99_ms", lat_quantile(qi->lat, 0.99)}};
+  } ms[] = {{"batch_p50_ms", sl_lat_quantile(qi->lat, 0.5)},
+            {"batch_p99_ms", sl_lat_quantile(qi->lat, 0.99)}};
   for (size_t k = 0; k < sizeof ms / sizeof ms[0]; k++) {
     if (ms[k].v < 0) continue;
     if (o) {
@@ -1336,8 +1333,9 @@ static enum MHD_Result do_queries(sl_server *s, struct MHD_Connection *c) {
 
 /* GET /queries/ID: query ID as in GET /queries, with its batch latency
 ** histogram ("latency": {"le_ms": upper bounds, the last null for +Inf;
-** "counts": cumulative}) and its plan as a graph ("plan", sl_plan_graph;
-** null once its run has ended and was freed), or 404. */
+** "counts": cumulative}), the lag per Kafka partition ("partitions"), its
+** plan as a graph ("plan", sl_plan_graph; null once its run has ended and
+** was freed) and its last minutes ("history", sl_qhist_json), or 404. */
 static enum MHD_Result do_query_detail(sl_server *s, struct MHD_Connection *c, const char *id) {
   pthread_mutex_lock(&s->mu);
   int i;
@@ -1371,6 +1369,8 @@ static enum MHD_Result do_query_detail(sl_server *s, struct MHD_Connection *c, c
   }
   cJSON *g = j->run ? sl_plan_graph(sl_run_plan(j->run), qi.id) : NULL;
   cJSON_AddItemToObject(o, "plan", g ? g : cJSON_CreateNull());
+  cJSON_AddItemToObject(o, "history",
+                        sl_qhist_json(i < j->nhist ? j->hist[i] : NULL, sl_wall_ms()));
   pthread_mutex_unlock(&s->mu);
   return reply_json(c, MHD_HTTP_OK, o);
 }

@@ -113,6 +113,10 @@ for _ in $(seq 100); do
   [ "$(get /queries/q1 | $py -c 'import json,sys; print(len(json.load(sys.stdin)["partitions"]))')" = 3 ] && break
   sleep 0.1
 done
+for _ in $(seq 100); do # a second with records read (two samples make a point)
+  [ "$(get /queries/q1 | $py -c 'import json,sys; print(any(p[1] > 0 for p in json.load(sys.stdin)["history"]["points"]))')" = True ] && break
+  sleep 0.1
+done
 get /queries/q1 > q1.json
 $py - q1.json <<'PY' && ok || bad "GET /queries/q1: $(head -c 600 q1.json)"
 import json, sys
@@ -137,6 +141,11 @@ def quantile(phi):
 assert counts[-1] == q["batches"] > 0, (counts, q["batches"])
 for name, phi in (("batch_p50_ms", 0.5), ("batch_p99_ms", 0.99)):
     assert abs(q[name] - quantile(phi)) < 1e-9, (name, q[name], quantile(phi))
+# the last seconds: the producer writes 100 records a second
+pts = q["history"]["points"]
+assert len(pts) >= 1 and all(0 < p[0] <= q["history"]["now_ms"] for p in pts), q["history"]
+assert all(len(p) == 5 and p[1] >= 0 and p[2] >= 0 for p in pts), pts
+assert max(p[1] for p in pts) > 0, pts
 PY
 get /queries/q2 | $py -c '
 import json, sys

@@ -7,7 +7,6 @@
 'use strict';
 
 const POLL_MS = 1000;
-const HISTORY = 600; // points kept per series: 10 minutes at one a second
 const MAX_ROWS = 500; // rows of a streamed SELECT kept on the page
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -19,9 +18,6 @@ const state = {
   queryId: null,
   prev: new Map(), // id -> {t, in, out}: the last poll's counters
   rates: new Map(), // id -> {in, out}: per second, between the last two polls
-  hist: new Map(), // id -> [{t, in, out}]: records/s over time
-  lat: new Map(), // id -> [{t, p50, p99}]: batch latency over time (ms)
-  buckets: new Map(), // id -> {t, counts}: the last latency histogram seen
   sql: null, // the running editor request: {ctrl, id}
   selectedNode: null,
   model: null,
@@ -164,30 +160,6 @@ function setStatus(text, bad) {
   $('status').className = 'status' + (bad ? ' bad' : '');
 }
 
-function push(map, id, point) {
-  if (!map.has(id)) map.set(id, []);
-  const a = map.get(id);
-  a.push(point);
-  if (a.length > HISTORY) a.shift();
-}
-
-// The q-quantile of a histogram's counts (cumulative, by upper bounds le
-// with null for +Inf) as Prometheus' histogram_quantile estimates it.
-function quantile(le, counts, q) {
-  const total = counts[counts.length - 1];
-  if (!total) return null;
-  const rank = q * total;
-  for (let i = 0; i < counts.length; i++) {
-    if (counts[i] < rank) continue;
-    if (le[i] === null) return le[i - 1];
-    const lo = i ? le[i - 1] : 0;
-    const below = i ? counts[i - 1] : 0;
-    const n = counts[i] - below;
-    return n ? lo + (le[i] - lo) * (rank - below) / n : le[i];
-  }
-  return le[le.length - 2];
-}
-
 // ---- charts: lines over time (or over any x), plain SVG ----------------------
 
 // Draw series [{name, points: [[x, y], ...]}] into div: axes with a few
@@ -263,7 +235,6 @@ async function pollQueries() {
       const dt = (now - p.t) / 1000;
       const r = { in: Math.max(0, (q.records_in - p.in) / dt), out: Math.max(0, (q.records_out - p.out) / dt) };
       state.rates.set(q.id, r);
-      if (q.state === 'running') push(state.hist, q.id, { t: now, in: r.in, out: r.out });
     }
     state.prev.set(q.id, { t: now, in: q.records_in, out: q.records_out });
   }
@@ -311,21 +282,7 @@ function renderQueries(list) {
 // ---- one query ------------------------------------------------------------------
 
 async function pollQuery(id) {
-  const q = await apiJson('/queries/' + encodeURIComponent(id));
-  const now = Date.now();
-  const prev = state.buckets.get(id);
-  const counts = q.latency.counts;
-  if (prev) {
-    // the latency of the batches since the last poll (none: no point)
-    const delta = counts.map((c, i) => c - prev.counts[i]);
-    if (delta[delta.length - 1] > 0) {
-      push(state.lat, id, { t: now, p50: quantile(q.latency.le_ms, delta, 0.5), p99: quantile(q.latency.le_ms, delta, 0.99) });
-    }
-  } else if (counts[counts.length - 1] > 0) {
-    push(state.lat, id, { t: now, p50: q.batch_p50_ms, p99: q.batch_p99_ms });
-  }
-  state.buckets.set(id, { t: now, counts });
-  return q;
+  return apiJson('/queries/' + encodeURIComponent(id));
 }
 
 function renderQuery(q) {
@@ -348,13 +305,15 @@ function renderQuery(q) {
   $('q-facts').replaceChildren(...facts.filter((f) => f[1] !== undefined && f[1] !== '').map(
     ([k, v]) => el('div', {}, el('b', { text: String(v) }), el('span', { text: k }))));
   drawPlan(q.plan);
+  // the server's samples (one a second, kept 10 minutes), on this clock
   const now = Date.now();
-  const h = state.hist.get(q.id) || [];
+  const skew = now - q.history.now_ms;
+  const h = q.history.points.map(([t, i, o, p50, p99]) => ({ t: t + skew, in: i, out: o, p50, p99 }));
+  const l = h.filter((p) => p.p50 !== null);
   lineChart($('chart-rate'), [
     { name: 'in/s', points: h.map((p) => [p.t, p.in]) },
     { name: 'out/s', points: h.map((p) => [p.t, p.out]) },
   ], timeOpts(now));
-  const l = state.lat.get(q.id) || [];
   lineChart($('chart-lat'), [
     { name: 'p50', points: l.map((p) => [p.t, p.p50]) },
     { name: 'p99', points: l.map((p) => [p.t, p.p99]) },
