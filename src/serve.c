@@ -1389,6 +1389,7 @@ static enum MHD_Result do_console(struct MHD_Connection *c, const sl_console_fil
   MHD_add_response_header(r, "Content-Type", f->type);
   MHD_add_response_header(r, "Content-Security-Policy", SL_CONSOLE_CSP);
   MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+  MHD_add_response_header(r, "X-Frame-Options", "DENY");
   MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
   MHD_add_response_header(r, "Cache-Control", "no-cache");
   MHD_add_response_header(r, "ETag", tag);
@@ -1465,6 +1466,15 @@ static enum MHD_Result do_metrics(sl_server *s, struct MHD_Connection *c) {
     if (qs[i].lag >= 0)
       sl_buf_printf(&b, "sluice_query_consumer_lag{query=\"%s\"} %lld\n", qs[i].id,
                     (long long)qs[i].lag);
+  metric_head(&b, "sluice_query_partition_lag", "gauge",
+              "The consumer lag of one partition a Kafka source of the query reads.");
+  for (int i = 0; i < nq; i++)
+    for (int k = 0; k < qs[i].npart; k++)
+      sl_buf_printf(
+          &b,
+          "sluice_query_partition_lag{query=\"%s\",source=\"source%d\",partition=\"%d\"} %lld\n",
+          qs[i].id, qs[i].parts[k].source, (int)qs[i].parts[k].partition,
+          (long long)qs[i].parts[k].lag);
   metric_head(&b, "sluice_query_checkpoint_age_seconds", "gauge",
               "Time since the query's last checkpoint.");
   for (int i = 0; i < nq; i++)

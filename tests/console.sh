@@ -153,6 +153,15 @@ q = json.load(sys.stdin)
 kinds = [n["kind"] for n in q["plan"]["nodes"]]
 assert kinds[:2] == ["source", "stream"] and q["plan"]["nodes"][2]["name"] == "aggregate", kinds
 assert q["groups"] >= 0 and q["state_bytes"] >= 0 and q["partitions"] == []' && ok || bad "GET /queries/q2: $(get /queries/q2 | head -c 600)"
+get /metrics | $py -c '
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+lags = {}
+for f in text_string_to_metric_families(sys.stdin.read()):
+    for x in f.samples:
+        if x.name == "sluice_query_partition_lag" and x.labels["query"] == "q1":
+            lags[x.labels["partition"]] = x.value
+assert sorted(lags) == ["0", "1", "2"], lags' && ok || bad "sluice_query_partition_lag in /metrics"
 d=$("$sluice" describe q1 --server "$url" --token "$token")
 contains "describe q1: the plan" '["plan","source kafka, format json, 11 columns -> score: ' "$d"
 contains "describe q1: the lag per partition" '["partition_lag","source0 partition 0: ' "$d"

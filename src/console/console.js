@@ -526,7 +526,16 @@ async function refresh() {
   try {
     const list = await pollQueries();
     if (state.view === 'queries') renderQueries(list);
-    if (state.view === 'query' && state.queryId) renderQuery(await pollQuery(state.queryId));
+    if (state.view === 'query' && state.queryId) {
+      if (list.some((q) => q.id === state.queryId)) {
+        renderQuery(await pollQuery(state.queryId));
+      } else {
+        $('q-id').textContent = state.queryId;
+        $('q-state').textContent = 'gone';
+        $('q-error').textContent = state.queryId + ' is no longer listed (a transient query ended, or a failed one was removed).';
+        $('q-terminate').disabled = true;
+      }
+    }
     if (state.view === 'models') await pollModels();
     const running = list.filter((q) => q.state === 'running').length;
     setStatus(`${list.length} quer${list.length === 1 ? 'y' : 'ies'}, ${running} running \u00b7 ${new Date().toLocaleTimeString()}`);
