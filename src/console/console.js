@@ -432,7 +432,7 @@ async function runSql() {
         tbody = el('tbody');
         count = 0;
         countEl = el('div', { class: 'count' });
-        out.append(el('table', { class: 'grid results' }, el('thead', {}, el('tr', {}, ...o.columns.map((c) => el('th', { text: c })))), tbody), countEl);
+        out.append(countEl, el('table', { class: 'grid results' }, el('thead', {}, el('tr', {}, ...o.columns.map((c) => el('th', { text: c })))), tbody));
       } else if (o.row) {
         tbody.append(el('tr', {}, ...o.row.map((v) => el('td', {}, cellText(v)))));
         if (tbody.rows.length > MAX_ROWS) tbody.deleteRow(0);
