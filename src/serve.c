@@ -78,6 +78,7 @@
 typedef struct sl_final {
   sl_query_info qi; /* id, sql and error point into the strings below */
   char *id, *sql, *error;
+  char *plan; /* its plan's graph (sl_plan_graph) as JSON text, or NULL */
 } sl_final;
 
 /* What the server keeps of one query beyond its run (and, through the
@@ -254,6 +255,18 @@ static int job_index(sl_job *j, const char *id, size_t len) {
   return -1;
 }
 
+/* The plan graph of query i of job j (sl_plan_graph): from its run while
+** it has one, else as kept when the run ended; NULL if none.  The caller
+** owns the result. */
+static cJSON *job_plan(sl_job *j, int i) {
+  if (j->run) {
+    sl_query_info qi;
+    sl_run_query_info(j->run, i, &qi);
+    return sl_plan_graph(sl_run_plan(j->run), qi.id);
+  }
+  return i < j->nfinal && j->final[i].plan ? cJSON_Parse(j->final[i].plan) : NULL;
+}
+
 /* How many failed starts in a row query i of job j has had: the server
 ** ended under its submission (j->attempts), plus one when it failed of its
 ** own error. */
@@ -307,6 +320,9 @@ static void job_finalize(sl_job *j) {
     f->id = sl_strdup(f->qi.id);
     f->sql = f->qi.sql ? sl_strndup(f->qi.sql, (size_t)f->qi.sqllen) : NULL;
     f->error = f->qi.error ? sl_strdup(f->qi.error) : NULL;
+    cJSON *g = sl_plan_graph(sl_run_plan(j->run), f->qi.id);
+    f->plan = g ? cJSON_PrintUnformatted(g) : NULL;
+    cJSON_Delete(g);
     if (f->qi.state == SL_QUERY_RUNNING) {
       /* its run ended without it: stopped by the server's shutdown or an
       ** error of the run's own */
@@ -337,6 +353,7 @@ static void job_free(sl_job *j) {
     free(j->final[i].id);
     free(j->final[i].sql);
     free(j->final[i].error);
+    free(j->final[i].plan);
   }
   for (int i = 0; i < j->nmark; i++)
     free(j->marks[i].failed);
@@ -630,8 +647,8 @@ static int hook_describe(void *ud, const char *name, sl_row_fn fn, void *fud) {
     sl_engine_text_row(fn, fud, 2, names, cells);
     sl_buf_free(&b);
   }
-  /* its plan, as GET /queries/ID draws it (while its run is kept) */
-  cJSON *g = j->run ? sl_plan_graph(sl_run_plan(j->run), qi.id) : NULL;
+  /* its plan, as GET /queries/ID draws it */
+  cJSON *g = job_plan(j, i);
   if (g) {
     sl_buf b;
     sl_buf_init(&b);
@@ -1334,8 +1351,8 @@ static enum MHD_Result do_queries(sl_server *s, struct MHD_Connection *c) {
 /* GET /queries/ID: query ID as in GET /queries, with its batch latency
 ** histogram ("latency": {"le_ms": upper bounds, the last null for +Inf;
 ** "counts": cumulative}), the lag per Kafka partition ("partitions"), its
-** plan as a graph ("plan", sl_plan_graph; null once its run has ended and
-** was freed) and its last minutes ("history", sl_qhist_json), or 404. */
+** plan as a graph ("plan", sl_plan_graph, kept when its run ends) and its
+** last minutes ("history", sl_qhist_json), or 404. */
 static enum MHD_Result do_query_detail(sl_server *s, struct MHD_Connection *c, const char *id) {
   pthread_mutex_lock(&s->mu);
   int i;
@@ -1367,7 +1384,7 @@ static enum MHD_Result do_query_detail(sl_server *s, struct MHD_Connection *c, c
     cJSON_AddNumberToObject(p, "lag", (double)qi.parts[k].lag);
     cJSON_AddItemToArray(parts, p);
   }
-  cJSON *g = j->run ? sl_plan_graph(sl_run_plan(j->run), qi.id) : NULL;
+  cJSON *g = job_plan(j, i);
   cJSON_AddItemToObject(o, "plan", g ? g : cJSON_CreateNull());
   cJSON_AddItemToObject(o, "history",
                         sl_qhist_json(i < j->nhist ? j->hist[i] : NULL, sl_wall_ms()));
@@ -1789,6 +1806,9 @@ static int submit_planned(sl_server *s, const char *sql, sl_job **job, sl_err *e
       f->qi.state = SL_QUERY_TERMINATED;
       f->qi.lag = -1;
       f->qi.ckpt_age_ms = -1;
+      cJSON *g = sl_plan_graph(plan, q->id);
+      f->plan = g ? cJSON_PrintUnformatted(g) : NULL;
+      cJSON_Delete(g);
     }
     j->done = 1;
     *job = j;

@@ -153,6 +153,22 @@ q = json.load(sys.stdin)
 kinds = [n["kind"] for n in q["plan"]["nodes"]]
 assert kinds[:2] == ["source", "stream"] and q["plan"]["nodes"][2]["name"] == "aggregate", kinds
 assert q["groups"] >= 0 and q["state_bytes"] >= 0 and q["partitions"] == []' && ok || bad "GET /queries/q2: $(get /queries/q2 | head -c 600)"
+# the plan of a finished interval join: both sources feed the join
+printf '{"ad": 1, "ts": 1000}\n' > imp.jsonl
+printf '{"ad": 1, "user": "u", "ts": 2000}\n' > clk.jsonl
+r=$(post "SELECT i.ad, c.user FROM file('imp.jsonl', format => 'json') AS i JOIN file('clk.jsonl', format => 'json') AS c ON i.ad = c.ad AND c.ts BETWEEN i.ts AND i.ts + INTERVAL '5' SECOND INTO file('joined.jsonl', format => 'json');")
+contains "a join submitted" '"queries":["q7"]' "$r"
+for _ in $(seq 100); do [ "$(get /queries/q7 | $py -c 'import json,sys; print(json.load(sys.stdin)["state"])')" = finished ] && break; sleep 0.1; done
+get /queries/q7 | $py -c '
+import json, sys
+q = json.load(sys.stdin)
+assert q["state"] == "finished", q["state"]
+n = {x["id"]: x for x in q["plan"]["nodes"]}
+join = [i for i, x in n.items() if x["name"] == "interval join"]
+assert len(join) == 1, n
+srcs = sorted(a for a, b in q["plan"]["edges"] if b == join[0])
+assert len(srcs) == 2 and all(n[a]["kind"] == "source" for a in srcs), q["plan"]' && ok ||
+  bad "the plan of a finished join: $(get /queries/q7 | head -c 800)"
 get /metrics | $py -c '
 import sys
 from prometheus_client.parser import text_string_to_metric_families
