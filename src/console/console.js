@@ -556,6 +556,9 @@ function start() {
     refresh();
   });
   $('forget-token').hidden = !state.token;
+  // the editor's text outlives a reload of the tab
+  $('sql-text').value = sessionStorage.getItem('sluice.sql') || '';
+  $('sql-text').addEventListener('input', () => sessionStorage.setItem('sluice.sql', $('sql-text').value));
   $('sql-run').addEventListener('click', runSql);
   $('sql-stop').addEventListener('click', stopSql);
   $('sql-text').addEventListener('keydown', (e) => {
