@@ -5,7 +5,9 @@
 # generator); Debian's chromium, headless, driven through the DevTools
 # protocol by tests/console_test.mjs (puppeteer-core from npm, installed
 # into the build tree, pointed at /usr/bin/chromium, never downloading a
-# browser), checks that the queries table shows the live counts rising, a
+# browser), checks that the page asks for the token (and refuses a wrong
+# one), that the queries table shows the live counts rising (and a failed
+# query with its error, removed from the page), a
 # query's plan graph, throughput and latency charts and per-partition lag,
 # runs a streaming SELECT from the editor and sees its rows, terminates it
 # from the table, stops another from the editor, shows an error at its line

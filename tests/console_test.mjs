@@ -100,6 +100,13 @@ async function tour(page, shot) {
   await page.goto(env.URL + '/', { waitUntil: 'load' });
   const asked = await until(page, () => !document.getElementById('token-view').hidden, 5000);
   check(asked, 'the page asks for the token');
+  await page.type('#token-input', 'not-the-token');
+  await page.click('#token-save');
+  const refused = await until(page, () => {
+    const e = document.getElementById('token-error');
+    return !document.getElementById('token-view').hidden && e.textContent ? e.textContent : null;
+  }, 5000);
+  check(refused && /refused/.test(refused), `a wrong token is refused: ${refused}`);
   await page.type('#token-input', env.TOKEN);
   await page.click('#token-save');
   // the queries table, counts rising
