@@ -1,22 +1,25 @@
 #!/usr/bin/env bash
-# console.sh - the web console of `sluice serve` in a real browser: a server
-# with a token runs scenario S1 over Kafka (its embedded dev broker, a
-# kafka-python producer writing dsp all along) and S5 over a socket (its
-# generator); Debian's chromium, headless, driven through the DevTools
-# protocol by tests/console_test.mjs (puppeteer-core from npm, installed
-# into the build tree, pointed at /usr/bin/chromium, never downloading a
-# browser), checks that the page asks for the token (and refuses a wrong
-# one), that the queries table shows the live counts rising (and a failed
-# query with its error, removed from the page), a
-# query's plan graph, throughput and latency charts and per-partition lag,
-# runs a streaming SELECT from the editor and sees its rows, terminates it
-# from the table, stops another from the editor, shows an error at its line
-# and column, lists the models; then a server without a token.  Screenshots
-# are kept in tests/console-artifacts/ of the build tree.  With curl: the
-# static files (Content-Type, Content-Security-Policy, ETag, no token
-# needed), the API they use (token needed), GET /queries/ID (plan graph,
-# latency histogram with p50/p99 checked against Prometheus' quantile rule
-# computed here, per-partition lag) and the same through the CLI (describe).
+# console.sh - the web console of `sluice serve` in a real browser.  A
+# server with a token runs scenario S1 over Kafka (its embedded dev broker,
+# a kafka-python producer writing dsp all along), S5 over a socket and S6
+# (online learning) over a socket (their generators), and a query that
+# fails.  Debian's chromium, headless, driven through the DevTools protocol
+# by tests/console_test.mjs (puppeteer-core from npm, installed into the
+# build tree, pointed at /usr/bin/chromium, never downloading a browser):
+# the page asks for the token (and refuses a wrong one); the queries table
+# shows the live counts rising, the failed query with its error (removed
+# from the page); one query's plan graph, throughput and latency charts,
+# state and per-partition lag; the editor streams a SELECT's rows, which is
+# then terminated from the table, another is stopped from the editor, an
+# error is shown at its line and column; the models, a trained model's loss
+# per version as a chart.  Then a server without a token.  Screenshots are
+# kept in tests/console-artifacts/ of the build tree.  With curl: the static
+# files (Content-Type, Content-Security-Policy, ETag, no token needed), the
+# API they use (token needed), GET /queries/ID (plan graph, of a finished
+# interval join too; latency histogram with p50/p99 checked against
+# Prometheus' quantile rule computed here; per-partition lag, also in
+# /metrics; history), the same through the CLI (describe), and S6's loss
+# per version against Spark's update rules (tests/train/spark_ref.py).
 # Fails, never skips, when chromium, node or npm are missing.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
