@@ -22,6 +22,8 @@ packages=(
   # the other side of the format and sink tests: protoc and Python's protobuf, Python's avro,
   # a PostgreSQL server and psql; the console's browser test: Debian's chromium
   protobuf-compiler python3-protobuf python3-avro postgresql postgresql-client chromium
+  # ... and Node.js, whose npm installs puppeteer-core for it (tests/console.sh)
+  nodejs
   # demo: Kafka clients on the other side of the pipeline
   python3-kafka kcat
 )
@@ -38,6 +40,8 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+# npm comes with some Node.js builds (not Debian's): asked for only when missing
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 sudo=()

@@ -30,6 +30,10 @@ extern const sl_connector sl_conn_kafka;
 ** connector contract of connector.h. */
 sl_source *sl_kafka_open_source(sl_options *o, sl_err *err);
 sl_sink *sl_kafka_open_sink(sl_options *o, sl_err *err);
+/* The consumer lag of source s per partition it reads, as its lag() counts
+** it: up to max (partition, lag) pairs into parts and lags; returns how
+** many (0 for a source that is not Kafka's, or before any fetch answer). */
+int sl_kafka_partition_lag(sl_source *s, int32_t *parts, int64_t *lags, int max);
 
 /* The topic, option "0": NULL with a bind error naming an example
 ** (kafka('<example>')) when it is missing.  Borrowed from o. */

@@ -434,6 +434,24 @@ static int dev_broker(rd_kafka_t *rk) {
   return mock;
 }
 
+static const sl_source_vt kafka_source_vt, kafka_typed_vt;
+
+int sl_kafka_partition_lag(sl_source *s, int32_t *parts, int64_t *lags, int max) {
+  if (s->vt != &kafka_source_vt && s->vt != &kafka_typed_vt) return 0;
+  kafka_source *k = (kafka_source *)s;
+  int n = 0;
+  for (int p = 0; p < k->nparts && n < max; p++) {
+    int live = k->bounded ? k->next[p] < k->end[p] : k->assigned && k->assigned[p];
+    int64_t lo, hi;
+    if (!live || k->next[p] < 0 || rd_kafka_get_watermark_offsets(k->rk, k->topic, p, &lo, &hi) ||
+        hi < 0)
+      continue;
+    parts[n] = p;
+    lags[n++] = hi > k->next[p] ? hi - k->next[p] : 0;
+  }
+  return n;
+}
+
 static void *destroy_client(void *rk) {
   rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
   return NULL;

@@ -146,7 +146,14 @@ void sl_trainer_free(sl_trainer *t);
 const struct sl_func *sl_trainer_func(sl_trainer *t);
 /* How many arguments train(m, ...) has before the features (1: the label). */
 int sl_trainer_nlabel(const sl_trainer *t);
-/* Properties for DESCRIBE: type, parameters, version, updates, state. */
+/* Updates a trainer remembers for DESCRIBE's history. */
+#define SL_TRAIN_HISTORY 256
+/* Properties for DESCRIBE: type, parameters, version, updates, state, and
+** (once trained) history: its last SL_TRAIN_HISTORY updates as JSON,
+** [{"version", "time" (the window end), "count", "loss"}] oldest first, the
+** loss being the batch's mean loss under the version before it (test, then
+** train): squared error (linear_sgd), log loss (logistic_sgd), squared
+** distance to the nearest centre (kmeans_stream); null when not finite. */
 void sl_trainer_describe(sl_trainer *t, void (*cb)(void *ud, const char *k, const char *v),
                          void *ud);
 /* Checkpoints: the learning state (weights or centres and cluster weights,

@@ -89,6 +89,14 @@ struct sl_trainer {
   int64_t seen;    /* records trained on */
   int64_t last_count, last_time;
   double *scratch; /* update work space */
+  /* the last SL_TRAIN_HISTORY updates, oldest first from hist[nhist %
+  ** SL_TRAIN_HISTORY] once full: DESCRIBE's "history" (not checkpointed) */
+  struct {
+    int version;
+    int64_t time, count;
+    double loss; /* the batch's loss before the update (batch_loss) */
+  } hist[SL_TRAIN_HISTORY];
+  int64_t nhist;
 };
 
 /* ---- random numbers: splitmix64 ------------------------------------------- */
@@ -317,6 +325,33 @@ static int nearest(const sl_trainer *t, const double *x) {
 }
 
 /* StreamingKMeansModel.update over the batch (t->mu held). */
+/* The mean loss of batch b under the current state, before it is applied
+** (test, then train): the squared error (linear), the log loss (logistic,
+** probabilities kept within [1e-15, 1 - 1e-15]), the squared distance to
+** the nearest centre (kmeans). */
+static double batch_loss(const sl_trainer *t, const tbatch *b) {
+  int d = t->dim;
+  double sum = 0;
+  for (int64_t r = 0; r < b->n; r++) {
+    if (t->kind == T_KMEANS) {
+      const double *x = b->x + (size_t)r * (size_t)d;
+      const double *c = t->centers + (size_t)nearest(t, x) * (size_t)d;
+      for (int j = 0; j < d; j++)
+        sum += (x[j] - c[j]) * (x[j] - c[j]);
+      continue;
+    }
+    const double *row = b->x + (size_t)r * ((size_t)d + 1), *x = row + 1;
+    double m = dot(x, t->w, d) + (t->intercept ? t->w[d] : 0.0);
+    if (t->kind == T_LINEAR) {
+      sum += (m - row[0]) * (m - row[0]);
+    } else {
+      double p = fmin(fmax(1.0 / (1.0 + exp(-m)), 1e-15), 1.0 - 1e-15);
+      sum -= row[0] * log(p) + (1.0 - row[0]) * log(1.0 - p);
+    }
+  }
+  return sum / (double)b->n;
+}
+
 static void kmeans_update(sl_trainer *t, const tbatch *b) {
   int k = t->k, d = t->dim;
   double *sum = t->scratch, *cnt = t->scratch + (size_t)k * (size_t)d;
@@ -505,6 +540,7 @@ static void train_final(sl_fctx *ctx) {
                       t->dim);
       goto done;
     }
+    double loss = batch_loss(t, b);
     if (t->kind == T_KMEANS)
       kmeans_update(t, b);
     else
@@ -514,6 +550,11 @@ static void train_final(sl_fctx *ctx) {
     t->last_count = b->n;
     t->last_time = ctx->wend;
     int version = sl_model_slot_swap(t->slot, state_model(t));
+    int h = (int)(t->nhist++ % SL_TRAIN_HISTORY);
+    t->hist[h].version = version;
+    t->hist[h].time = ctx->wend;
+    t->hist[h].count = b->n;
+    t->hist[h].loss = loss;
     sl_buf out = {0};
     result_json(t, version, ctx->wend, &out);
     pthread_mutex_unlock(&t->mu);
@@ -920,6 +961,24 @@ void sl_trainer_describe(sl_trainer *t, void (*cb)(void *ud, const char *k, cons
     sl_buf_reset(&b);
     result_json(t, version, t->last_time, &b);
     cb(ud, "state", b.z);
+  }
+  if (t->nhist) { /* [{"version", "time", "count", "loss"}, ...], oldest first */
+    sl_buf_reset(&b);
+    sl_buf_putc(&b, '[');
+    int64_t first = t->nhist > SL_TRAIN_HISTORY ? t->nhist - SL_TRAIN_HISTORY : 0;
+    for (int64_t i = first; i < t->nhist; i++) {
+      int h = (int)(i % SL_TRAIN_HISTORY);
+      sl_buf_printf(&b, "%s{\"version\": %d, \"time\": %lld, \"count\": %lld, \"loss\": ",
+                    i > first ? ", " : "", t->hist[h].version, (long long)t->hist[h].time,
+                    (long long)t->hist[h].count);
+      if (isfinite(t->hist[h].loss))
+        put_num(&b, t->hist[h].loss);
+      else
+        sl_buf_puts(&b, "null");
+      sl_buf_putc(&b, '}');
+    }
+    sl_buf_putc(&b, ']');
+    cb(ud, "history", b.z);
   }
   pthread_mutex_unlock(&t->mu);
   sl_buf_free(&b);

@@ -33,6 +33,10 @@ int sl_run_ntop(const sl_run *run) {
   return run->ntop;
 }
 
+const sl_plan *sl_run_plan(const sl_run *run) {
+  return run->plan;
+}
+
 /* ---- making a run ------------------------------------------------------------ */
 
 /* Query qi's live operators, chained.  0, or -1 with err set. */
@@ -284,8 +288,8 @@ int sl_run_execute(sl_run *run, int threaded, sl_err *err) {
 
 /* ---- queries seen from other threads ------------------------------------------- */
 
-/* Add task x's live counters to qi. */
-static void add_task_info(const sl_task *x, sl_query_info *qi) {
+/* Add task x (of run) live counters to qi. */
+static void add_task_info(const sl_run *run, const sl_task *x, sl_query_info *qi) {
   qi->in += __atomic_load_n(&x->stats.in, __ATOMIC_RELAXED);
   qi->rejected += __atomic_load_n(&x->stats.rejected, __ATOMIC_RELAXED);
   qi->bytes_in += __atomic_load_n(&x->stats.bytes_in, __ATOMIC_RELAXED);
@@ -296,6 +300,15 @@ static void add_task_info(const sl_task *x, sl_query_info *qi) {
     int64_t age = sl_wall_ms() - w;
     if (age < 0) age = 0;
     if (qi->ckpt_age_ms < 0 || age > qi->ckpt_age_ms) qi->ckpt_age_ms = age;
+  }
+  int src = 0;
+  while (src < run->ntask && run->tasks[src] != x)
+    src++;
+  int np = __atomic_load_n(&x->nplag, __ATOMIC_ACQUIRE);
+  for (int j = 0; j < np && qi->npart < SL_PLAG_MAX; j++) {
+    qi->parts[qi->npart].source = src;
+    qi->parts[qi->npart].partition = __atomic_load_n(&x->ppart[j], __ATOMIC_RELAXED);
+    qi->parts[qi->npart++].lag = __atomic_load_n(&x->plag[j], __ATOMIC_RELAXED);
   }
   for (int j = 0; j < SL_LAT_NB; j++)
     qi->lat[j] += __atomic_load_n(&x->lat[j], __ATOMIC_RELAXED);
@@ -328,16 +341,18 @@ void sl_run_query_info(sl_run *run, int i, sl_query_info *qi) {
   qi->rejected = __atomic_load_n(&q->stats.rejected, __ATOMIC_RELAXED);
   qi->bytes_out = __atomic_load_n(&q->stats.bytes_out, __ATOMIC_RELAXED);
   qi->groups = __atomic_load_n(&q->stats.groups, __ATOMIC_RELAXED);
+  qi->state_bytes = __atomic_load_n(&q->stats.state_bytes, __ATOMIC_RELAXED);
   qi->lag = -1;
   qi->ckpt_age_ms = -1;
-  add_task_info(q->task, qi);
-  if (q->task2) add_task_info(q->task2, qi);
+  add_task_info(run, q->task, qi);
+  if (q->task2) add_task_info(run, q->task2, qi);
   if (stopped) {
     /* what its sources had read when it stopped: they may read on for the
     ** other readers of a shared stream, and lag for them */
     qi->in = __atomic_load_n(&q->in_at_stop, __ATOMIC_RELAXED);
     qi->bytes_in = __atomic_load_n(&q->bytes_at_stop, __ATOMIC_RELAXED);
     qi->lag = -1;
+    qi->npart = 0;
   }
 }
 

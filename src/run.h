@@ -56,10 +56,19 @@ typedef struct sl_query_info {
   int state;         /* SL_QUERY_* */
   const char *error; /* why it failed (owned by the run), else NULL */
   int64_t in, out, rejected, bytes_in, bytes_out, groups;
+  int64_t state_bytes;     /* memory of its open groups or kept rows (operator.h) */
   int64_t lag;             /* consumer lag of its Kafka sources, -1 unknown */
   int64_t ckpt_age_ms;     /* since its source's last checkpoint, -1 none */
   uint64_t lat[SL_LAT_NB]; /* batches by decode + push time (not cumulative) */
   int64_t lat_us, nbatch;
+  /* the consumer lag per partition of its Kafka sources (source: the
+  ** index of the plan's source), as last seen */
+  int npart;
+  struct {
+    int source;
+    int32_t partition;
+    int64_t lag;
+  } parts[SL_PLAG_MAX];
 } sl_query_info;
 /* How many queries the caller planned into the run's plan (sl_plan_query),
 ** and a snapshot of query i of them, read while the run's tasks run:
@@ -72,5 +81,7 @@ void sl_run_query_info(sl_run *run, int i, sl_query_info *qi);
 ** terminated queries stops as after an interrupt (checkpointed).  Safe from
 ** any thread.  1 if run has that query, else 0. */
 int sl_run_terminate(sl_run *run, const char *id);
+/* The plan run was made of (owned by the run: valid while it is). */
+const sl_plan *sl_run_plan(const sl_run *run);
 
 #endif /* SLUICE_RUN_H */

@@ -54,9 +54,12 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "console.h"
 #include "json.h"
 #include "model.h"
 #include "serve.h"
+#include "serve_hist.h"
+#include "serve_plan.h"
 
 #define SL_SERVE_MAX_BODY (1u << 20) /* larger request bodies get 413 */
 #define SL_SERVE_MAX_CONN 256u       /* connections at once (a thread each): see on_connection */
@@ -75,6 +78,7 @@
 typedef struct sl_final {
   sl_query_info qi; /* id, sql and error point into the strings below */
   char *id, *sql, *error;
+  char *plan; /* its plan's graph (sl_plan_graph) as JSON text, or NULL */
 } sl_final;
 
 /* What the server keeps of one query beyond its run (and, through the
@@ -105,6 +109,9 @@ typedef struct sl_job {
   pthread_t thread;
   struct sl_server *server;
   struct sl_rowpipe *stream; /* transient: where its rows go */
+  sl_qhist **hist;           /* owned: per query its recent past (sampled while it runs), or NULL */
+  int nhist;
+  int64_t sampled_ms; /* when hist was last sampled (monotonic) */
   struct sl_job *next;
 } sl_job;
 
@@ -248,6 +255,18 @@ static int job_index(sl_job *j, const char *id, size_t len) {
   return -1;
 }
 
+/* The plan graph of query i of job j (sl_plan_graph): from its run while
+** it has one, else as kept when the run ended; NULL if none.  The caller
+** owns the result. */
+static cJSON *job_plan(sl_job *j, int i) {
+  if (j->run) {
+    sl_query_info qi;
+    sl_run_query_info(j->run, i, &qi);
+    return sl_plan_graph(sl_run_plan(j->run), qi.id);
+  }
+  return i < j->nfinal && j->final[i].plan ? cJSON_Parse(j->final[i].plan) : NULL;
+}
+
 /* How many failed starts in a row query i of job j has had: the server
 ** ended under its submission (j->attempts), plus one when it failed of its
 ** own error. */
@@ -301,6 +320,9 @@ static void job_finalize(sl_job *j) {
     f->id = sl_strdup(f->qi.id);
     f->sql = f->qi.sql ? sl_strndup(f->qi.sql, (size_t)f->qi.sqllen) : NULL;
     f->error = f->qi.error ? sl_strdup(f->qi.error) : NULL;
+    cJSON *g = sl_plan_graph(sl_run_plan(j->run), f->qi.id);
+    f->plan = g ? cJSON_PrintUnformatted(g) : NULL;
+    cJSON_Delete(g);
     if (f->qi.state == SL_QUERY_RUNNING) {
       /* its run ended without it: stopped by the server's shutdown or an
       ** error of the run's own */
@@ -331,10 +353,14 @@ static void job_free(sl_job *j) {
     free(j->final[i].id);
     free(j->final[i].sql);
     free(j->final[i].error);
+    free(j->final[i].plan);
   }
   for (int i = 0; i < j->nmark; i++)
     free(j->marks[i].failed);
   free(j->marks);
+  for (int i = 0; i < j->nhist; i++)
+    sl_qhist_free(j->hist[i]);
+  free(j->hist);
   free(j->final);
   free(j->sql);
   free(j->error);
@@ -478,6 +504,19 @@ static void watch_jobs(sl_server *s) {
   int64_t now = mono_ms();
   pthread_mutex_lock(&s->mu);
   for (sl_job *j = s->jobs; j; j = j->next) {
+    if (j->run && j->started && now - j->sampled_ms >= 1000) { /* a second of history */
+      j->sampled_ms = now;
+      if (!j->hist) {
+        j->nhist = job_nqueries(j);
+        j->hist = sl_calloc((size_t)(j->nhist ? j->nhist : 1), sizeof *j->hist);
+      }
+      int64_t wall = sl_wall_ms();
+      for (int i = 0; i < j->nhist; i++) {
+        sl_query_info qi;
+        job_query(j, i, &qi);
+        if (qi.state == SL_QUERY_RUNNING) sl_qhist_sample(&j->hist[i], &qi, now, wall);
+      }
+    }
     if (j->transient || !j->run || !j->started) continue;
     note_failures(s, j);
     if (!j->stable && now - j->start_ms >= s->stable_ms) {
@@ -554,7 +593,9 @@ static void query_props(const sl_job *j, const sl_query_info *qi, int attempts, 
              {"batches", qi->nbatch},
              {"consumer_lag", qi->lag},
              {"checkpoint_age_ms", qi->ckpt_age_ms},
-             {"attempts", attempts ? attempts : -1}};
+             {"attempts", attempts ? attempts : -1},
+             {"groups", qi->groups},
+             {"state_bytes", qi->state_bytes}};
   for (size_t k = 0; k < sizeof num / sizeof num[0]; k++) {
     /* unknown, no submission, or no failed start */
     if (num[k].v < 0 || (!j->id && !k)) continue;
@@ -564,6 +605,23 @@ static void query_props(const sl_job *j, const sl_query_info *qi, int attempts, 
       char v[24];
       snprintf(v, sizeof v, "%lld", (long long)num[k].v);
       const char *cells[] = {num[k].name, v};
+      sl_engine_text_row(fn, fud, 2, names, cells);
+    }
+  }
+  /* the batch latency's median and 99th percentile since it started */
+  const struct {
+    const char *name;
+    double v;
+  } ms[] = {{"batch_p50_ms", sl_lat_quantile(qi->lat, 0.5)},
+            {"batch_p99_ms", sl_lat_quantile(qi->lat, 0.99)}};
+  for (size_t k = 0; k < sizeof ms / sizeof ms[0]; k++) {
+    if (ms[k].v < 0) continue;
+    if (o) {
+      cJSON_AddNumberToObject(o, ms[k].name, ms[k].v);
+    } else {
+      char v[32];
+      snprintf(v, sizeof v, "%.3f", ms[k].v);
+      const char *cells[] = {ms[k].name, v};
       sl_engine_text_row(fn, fud, 2, names, cells);
     }
   }
@@ -578,6 +636,28 @@ static int hook_describe(void *ud, const char *name, sl_row_fn fn, void *fud) {
   sl_query_info qi;
   job_query(j, i, &qi);
   query_props(j, &qi, job_attempts(j, i), NULL, fn, fud);
+  static const char *const names[] = {"property", "value"};
+  if (qi.npart) { /* "source0 partition 2: 17, ..." */
+    sl_buf b;
+    sl_buf_init(&b);
+    for (int k = 0; k < qi.npart; k++)
+      sl_buf_printf(&b, "%ssource%d partition %d: %lld", k ? ", " : "", qi.parts[k].source,
+                    (int)qi.parts[k].partition, (long long)qi.parts[k].lag);
+    const char *cells[] = {"partition_lag", b.z};
+    sl_engine_text_row(fn, fud, 2, names, cells);
+    sl_buf_free(&b);
+  }
+  /* its plan, as GET /queries/ID draws it */
+  cJSON *g = job_plan(j, i);
+  if (g) {
+    sl_buf b;
+    sl_buf_init(&b);
+    sl_plan_graph_text(g, &b);
+    const char *cells[] = {"plan", b.z ? b.z : ""};
+    sl_engine_text_row(fn, fud, 2, names, cells);
+    sl_buf_free(&b);
+    cJSON_Delete(g);
+  }
   return 1;
 }
 
@@ -1268,6 +1348,73 @@ static enum MHD_Result do_queries(sl_server *s, struct MHD_Connection *c) {
   return reply_json(c, MHD_HTTP_OK, a);
 }
 
+/* GET /queries/ID: query ID as in GET /queries, with its batch latency
+** histogram ("latency": {"le_ms": upper bounds, the last null for +Inf;
+** "counts": cumulative}), the lag per Kafka partition ("partitions"), its
+** plan as a graph ("plan", sl_plan_graph, kept when its run ends) and its
+** last minutes ("history", sl_qhist_json), or 404. */
+static enum MHD_Result do_query_detail(sl_server *s, struct MHD_Connection *c, const char *id) {
+  pthread_mutex_lock(&s->mu);
+  int i;
+  sl_job *j = find_query(s, id, &i);
+  if (!j) {
+    pthread_mutex_unlock(&s->mu);
+    return reply_error(c, MHD_HTTP_NOT_FOUND, "no such query");
+  }
+  sl_query_info qi;
+  job_query(j, i, &qi);
+  cJSON *o = cJSON_CreateObject();
+  query_props(j, &qi, job_attempts(j, i), o, NULL, NULL);
+  cJSON *lat = cJSON_AddObjectToObject(o, "latency");
+  cJSON *le = cJSON_AddArrayToObject(lat, "le_ms"), *counts = cJSON_AddArrayToObject(lat, "counts");
+  uint64_t cum = 0;
+  for (int l = 0; l < SL_LAT_NB; l++) {
+    cum += qi.lat[l];
+    cJSON_AddItemToArray(le, l == SL_LAT_NB - 1 ? cJSON_CreateNull()
+                                                : cJSON_CreateNumber(sl_lat_bounds[l] * 1e3));
+    cJSON_AddItemToArray(counts, cJSON_CreateNumber((double)cum));
+  }
+  cJSON *parts = cJSON_AddArrayToObject(o, "partitions");
+  for (int k = 0; k < qi.npart; k++) {
+    cJSON *p = cJSON_CreateObject();
+    char src[24];
+    snprintf(src, sizeof src, "source%d", qi.parts[k].source);
+    cJSON_AddStringToObject(p, "source", src);
+    cJSON_AddNumberToObject(p, "partition", qi.parts[k].partition);
+    cJSON_AddNumberToObject(p, "lag", (double)qi.parts[k].lag);
+    cJSON_AddItemToArray(parts, p);
+  }
+  cJSON *g = job_plan(j, i);
+  cJSON_AddItemToObject(o, "plan", g ? g : cJSON_CreateNull());
+  cJSON_AddItemToObject(o, "history",
+                        sl_qhist_json(i < j->nhist ? j->hist[i] : NULL, sl_wall_ms()));
+  pthread_mutex_unlock(&s->mu);
+  return reply_json(c, MHD_HTTP_OK, o);
+}
+
+/* GET of a console file (console.h): its bytes with its Content-Type, the
+** console's Content-Security-Policy, and an ETag (304 when the request's
+** If-None-Match has it), revalidated on every load (no-cache). */
+static enum MHD_Result do_console(struct MHD_Connection *c, const sl_console_file *f) {
+  char tag[32];
+  sl_console_etag(f, tag, sizeof tag);
+  const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match");
+  int same = inm && !strcmp(inm, tag);
+  struct MHD_Response *r =
+      MHD_create_response_from_buffer(same ? 0 : f->size, (void *)f->data, MHD_RESPMEM_PERSISTENT);
+  if (!r) return MHD_NO;
+  MHD_add_response_header(r, "Content-Type", f->type);
+  MHD_add_response_header(r, "Content-Security-Policy", SL_CONSOLE_CSP);
+  MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+  MHD_add_response_header(r, "X-Frame-Options", "DENY");
+  MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+  MHD_add_response_header(r, "Cache-Control", "no-cache");
+  MHD_add_response_header(r, "ETag", tag);
+  enum MHD_Result ret = queue_response(c, same ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK, r);
+  MHD_destroy_response(r);
+  return ret;
+}
+
 /* The resident set of this process in bytes (Linux), or -1. */
 static int64_t rss_bytes(void) {
   FILE *f = fopen("/proc/self/statm", "r");
@@ -1336,6 +1483,15 @@ static enum MHD_Result do_metrics(sl_server *s, struct MHD_Connection *c) {
     if (qs[i].lag >= 0)
       sl_buf_printf(&b, "sluice_query_consumer_lag{query=\"%s\"} %lld\n", qs[i].id,
                     (long long)qs[i].lag);
+  metric_head(&b, "sluice_query_partition_lag", "gauge",
+              "The consumer lag of one partition a Kafka source of the query reads.");
+  for (int i = 0; i < nq; i++)
+    for (int k = 0; k < qs[i].npart; k++)
+      sl_buf_printf(
+          &b,
+          "sluice_query_partition_lag{query=\"%s\",source=\"source%d\",partition=\"%d\"} %lld\n",
+          qs[i].id, qs[i].parts[k].source, (int)qs[i].parts[k].partition,
+          (long long)qs[i].parts[k].lag);
   metric_head(&b, "sluice_query_checkpoint_age_seconds", "gauge",
               "Time since the query's last checkpoint.");
   for (int i = 0; i < nq; i++)
@@ -1442,7 +1598,9 @@ static enum MHD_Result check_headers(sl_server *s, struct MHD_Connection *c, con
                   "server; --allow-origin ORIGIN allows a site)");
   if (cn) cn->cors = cors;
   if (cors && !strcmp(method, "OPTIONS")) return refuse(s, c, MHD_HTTP_NO_CONTENT, NULL);
-  if (s->token) {
+  /* the console's files hold no data: the page asks for the token */
+  int console = !strcmp(method, "GET") && sl_console_find(url);
+  if (s->token && !console) {
     const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
     if (!auth || strncmp(auth, "Bearer ", 7) || strcmp(auth + 7, s->token))
       return refuse(s, c, MHD_HTTP_UNAUTHORIZED, "missing or wrong token");
@@ -1513,10 +1671,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return url[1] == 's' ? do_statements(s, c, rq->z) : do_query(s, c, rq->z);
   }
   if (!strncmp(url, "/queries/", 9)) {
-    if (strcmp(method, "DELETE")) return reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use DELETE");
+    if (!strcmp(method, "GET")) return do_query_detail(s, c, url + 9);
+    if (strcmp(method, "DELETE"))
+      return reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET or DELETE");
     return do_terminate(s, c, url + 9);
   }
   if (strcmp(method, "GET")) return reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET");
+  const sl_console_file *f = sl_console_find(url);
+  if (f) return do_console(c, f);
   if (!strcmp(url, "/queries")) return do_queries(s, c);
   if (!strcmp(url, "/metrics")) return do_metrics(s, c);
   if (!strncmp(url, "/describe/", 10)) return do_describe(s, c, url + 10);
@@ -1644,6 +1806,9 @@ static int submit_planned(sl_server *s, const char *sql, sl_job **job, sl_err *e
       f->qi.state = SL_QUERY_TERMINATED;
       f->qi.lag = -1;
       f->qi.ckpt_age_ms = -1;
+      cJSON *g = sl_plan_graph(plan, q->id);
+      f->plan = g ? cJSON_PrintUnformatted(g) : NULL;
+      cJSON_Delete(g);
     }
     j->done = 1;
     *job = j;

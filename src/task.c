@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kafka.h"
 #include "task.h"
 
 #define TICK_MS 100
@@ -352,10 +353,19 @@ static int task_decode(sl_task *t, task_bufs *b, int n) {
   return nrow;
 }
 
-/* The source's lag, read after every read and every 100 ms while idle. */
+/* The source's lag (and a Kafka source's per partition), read after every
+** read and every 100 ms while idle. */
 static void task_poll_lag(sl_task *t, int64_t now, int64_t *last) {
   if (!t->src->vt->lag || now - *last < 100) return;
   __atomic_store_n(&t->lag, t->src->vt->lag(t->src), __ATOMIC_RELAXED);
+  int32_t parts[SL_PLAG_MAX];
+  int64_t lags[SL_PLAG_MAX];
+  int n = sl_kafka_partition_lag(t->src, parts, lags, SL_PLAG_MAX);
+  for (int i = 0; i < n; i++) {
+    __atomic_store_n(&t->ppart[i], parts[i], __ATOMIC_RELAXED);
+    __atomic_store_n(&t->plag[i], lags[i], __ATOMIC_RELAXED);
+  }
+  __atomic_store_n(&t->nplag, n, __ATOMIC_RELEASE);
   *last = now;
 }
 

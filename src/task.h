@@ -15,6 +15,8 @@
 #include "plan.h"
 
 #define SL_LAT_NB 12
+/* partitions whose lag a task keeps (sl_source_vt.partition_lag) */
+#define SL_PLAG_MAX 64
 /* Upper bounds (seconds) of the batch latency histogram's buckets; the
 ** last is +Inf. */
 extern const double sl_lat_bounds[SL_LAT_NB];
@@ -99,6 +101,10 @@ struct sl_task {
   int64_t lag;             /* the source's lag as last seen, -1 unknown */
   uint64_t lat[SL_LAT_NB]; /* batches by how long decode + push took */
   int64_t lat_us, nbatch;  /* their total duration, count */
+  /* lag per partition (Kafka): nplag (partition, lag) pairs, each read alone */
+  int32_t ppart[SL_PLAG_MAX];
+  int64_t plag[SL_PLAG_MAX];
+  int nplag;
 };
 
 /* A task reading src (taken) as plan describes it. */
