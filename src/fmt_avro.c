@@ -1455,5 +1455,4 @@ static int avro_configure(sl_fmt_opts *fo, sl_options *opts, sl_schema *schema, 
 
 const sl_format sl_fmt_avro = {
     "avro", NULL,        avro_decoder_new,  avro_decode,    avro_decoder_free, avro_encoder_new,
-    NULL,   avro_encode, avro_encoder_free, avro_configure, ctx_free,
-    1 /* binary */};
+    NULL,   avro_encode, avro_encoder_free, avro_configure, ctx_free,          1 /* binary */};

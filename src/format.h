@@ -130,7 +130,7 @@ typedef struct sl_format {
 extern const sl_format sl_fmt_json;
 extern const sl_format sl_fmt_csv;
 extern const sl_format sl_fmt_raw;
-extern const sl_format sl_fmt_avro; /* fmt_avro.c, docs/avro.md */
+extern const sl_format sl_fmt_avro;     /* fmt_avro.c, docs/avro.md */
 extern const sl_format sl_fmt_protobuf; /* fmt_protobuf.c */
 /* Frame one line (the frame function of line-based formats): a CR before the
 ** LF is not part of the record; at eof a last line without LF is a record. */
