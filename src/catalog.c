@@ -178,7 +178,10 @@ static void undo_one(sl_catalog *c, sl_undo *u) {
     pthread_mutex_unlock(&s->mu);
     sl_err e = {0};
     /* the bytes are this trainer's own: they always fit */
-    if (trained) sl_trainer_restore(s->trainer, u->state.z, u->state.n, &e);
+    if (trained) {
+      sl_trainer_restore(s->trainer, u->state.z, u->state.n, &e);
+      sl_trainer_forget_after(s->trainer, u->at);
+    }
     sl_err_clear(&e);
     sl_model_slot_release(s);
     break;

@@ -165,6 +165,10 @@ int sl_trainer_load(sl_trainer *t, const void *z, size_t n, sl_err *err);
 ** savepoint): like sl_trainer_load, but the dimension may change, back to
 ** unknown too. */
 int sl_trainer_restore(sl_trainer *t, const void *z, size_t n, sl_err *err);
+/* Drop the updates after version from t's history (DESCRIBE's), as a
+** rollback to that version does (the newest first; older ones the ring
+** has already dropped stay gone). */
+void sl_trainer_forget_after(sl_trainer *t, int version);
 /* The current state as a model object in the sluice format (caller frees
 ** with cJSON_Delete). */
 cJSON *sl_trainer_json(sl_trainer *t);

@@ -918,6 +918,14 @@ int sl_trainer_restore(sl_trainer *t, const void *z, size_t n, sl_err *err) {
   return load_state(t, z, n, 1, err);
 }
 
+void sl_trainer_forget_after(sl_trainer *t, int version) {
+  pthread_mutex_lock(&t->mu);
+  int64_t first = t->nhist > SL_TRAIN_HISTORY ? t->nhist - SL_TRAIN_HISTORY : 0;
+  while (t->nhist > first && t->hist[(t->nhist - 1) % SL_TRAIN_HISTORY].version > version)
+    t->nhist--;
+  pthread_mutex_unlock(&t->mu);
+}
+
 const sl_func *sl_trainer_func(sl_trainer *t) {
   return &t->fn;
 }
