@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -653,28 +654,45 @@ static int cmd_broker(cli *c) {
   printf("%s\n", boot);
   fflush(stdout);
   fprintf(stderr, "sluice: dev broker at %s (Ctrl-C stops it)\n", boot);
+  /* Lines on stdin until its end, then nothing, until a signal sets g_stop.
+  ** Whichever thread the signal comes to (a thread of the sanitizer's
+  ** runtime takes it too), g_stop is looked at every 200 ms: no wait here
+  ** depends on the signal interrupting this thread. */
   char line[512];
-  while (!g_stop && fgets(line, sizeof line, stdin)) {
-    line[strcspn(line, "\r\n")] = 0;
-    if (!line[0]) continue;
-    sl_buf reply;
-    sl_buf_init(&reply);
-    sl_dev_broker_control(line, &reply);
-    fprintf(stderr, "sluice broker: %s\n", reply.z ? reply.z : "");
-    sl_buf_free(&reply);
+  size_t n = 0;
+  int eof = 0;
+  while (!g_stop) {
+    struct pollfd pfd = {STDIN_FILENO, POLLIN, 0};
+    if (eof || poll(&pfd, 1, 200) <= 0) {
+      if (eof) poll(NULL, 0, 200);
+      continue;
+    }
+    ssize_t got = read(STDIN_FILENO, line + n, sizeof line - 1 - n);
+    if (got <= 0) {
+      if (got < 0 && errno == EINTR) continue;
+      eof = 1;
+      continue;
+    }
+    n += (size_t)got;
+    line[n] = 0;
+    char *nl;
+    while ((nl = strchr(line, '\n')) || n == sizeof line - 1) {
+      size_t len = nl ? (size_t)(nl - line) : n;
+      line[len] = 0;
+      if (len && line[len - 1] == '\r') line[len - 1] = 0;
+      if (line[0]) {
+        sl_buf reply;
+        sl_buf_init(&reply);
+        sl_dev_broker_control(line, &reply);
+        fprintf(stderr, "sluice broker: %s\n", reply.z ? reply.z : "");
+        sl_buf_free(&reply);
+      }
+      size_t used = nl ? len + 1 : n;
+      memmove(line, line + used, n - used);
+      n -= used;
+      line[n] = 0;
+    }
   }
-  /* At the end of input, wait for the signal.  It is blocked from the test
-  ** of g_stop until sigsuspend() unblocks it and waits, at once: pause()
-  ** missed a signal that came between the two (a test closing stdin and
-  ** then sending SIGTERM could wait for ever). */
-  sigset_t block, old;
-  sigemptyset(&block);
-  sigaddset(&block, SIGINT);
-  sigaddset(&block, SIGTERM);
-  sigprocmask(SIG_BLOCK, &block, &old);
-  while (!g_stop)
-    sigsuspend(&old);
-  sigprocmask(SIG_SETMASK, &old, NULL);
   sl_dev_broker_stop();
   return 0;
 }
