@@ -537,22 +537,31 @@ static const char *decltype_of(unsigned oid) {
   }
 }
 
-/* Planning connects too: the table's columns are its schema (as sqlite()
-** reads its table's), found with a query that returns no row. */
-static sl_source *pg_open_source(sl_options *o, sl_err *err) {
+/* What a source and a sink both begin with: the table (the first
+** argument; example is how the error shows a call) and the conninfo checked
+** and authorized into *pp.  The table, or NULL with err set. */
+static const char *pg_open_common(sl_options *o, const char *example, pg_params *pp, sl_err *err) {
   const char *table = sl_opt_str(o, "0", NULL);
   const char *conninfo = sl_opt_str(o, "conninfo", "");
   if (!table || !*table) {
-    sl_err_set(err, SL_EBIND,
-               "postgres() needs a table: postgres('users', conninfo => 'host=... dbname=...')");
+    sl_err_set(err, SL_EBIND, "postgres() needs a table: %s", example);
     return NULL;
   }
   if (sl_options_check(o, err)) return NULL;
-  pg_params pp;
-  if (params_make(o, conninfo, &pp, err)) {
-    params_free(&pp);
+  if (params_make(o, conninfo, pp, err)) {
+    params_free(pp);
     return NULL;
   }
+  return table;
+}
+
+/* Planning connects too: the table's columns are its schema (as sqlite()
+** reads its table's), found with a query that returns no row. */
+static sl_source *pg_open_source(sl_options *o, sl_err *err) {
+  pg_params pp;
+  const char *table =
+      pg_open_common(o, "postgres('users', conninfo => 'host=... dbname=...')", &pp, err);
+  if (!table) return NULL;
   pg_source *q = sl_calloc(1, sizeof *q);
   q->base.vt = &pg_source_vt;
   q->name = sl_strdup(table);
@@ -1314,21 +1323,11 @@ static const sl_format pg_copy_format = {
 ** authorized; planning stops there, a run connects (and with a state
 ** directory makes sluice_offsets).  The table is made at the first write. */
 static sl_sink *pg_open_sink(sl_options *o, sl_err *err) {
-  const char *table = sl_opt_str(o, "0", NULL);
-  const char *conninfo = sl_opt_str(o, "conninfo", "");
   const char *key = sl_opt_str(o, "key", NULL);
-  if (!table || !*table) {
-    sl_err_set(err, SL_EBIND,
-               "postgres() needs a table: INTO postgres('scores', conninfo => 'host=... "
-               "dbname=...')");
-    return NULL;
-  }
-  if (sl_options_check(o, err)) return NULL;
   pg_params pp;
-  if (params_make(o, conninfo, &pp, err)) {
-    params_free(&pp);
-    return NULL;
-  }
+  const char *table =
+      pg_open_common(o, "INTO postgres('scores', conninfo => 'host=... dbname=...')", &pp, err);
+  if (!table) return NULL;
   pg_sink *k = sl_calloc(1, sizeof *k);
   k->base.vt = &pg_sink_vt;
   k->base.format = &pg_copy_format;

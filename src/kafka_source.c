@@ -64,7 +64,7 @@ typedef struct kafka_source {
   /* a bounded read's assignment, made at its first read: a checkpoint's
   ** positions (load_pos) change it before anything is fetched, so no
   ** message of the first offsets is ever in flight */
-  rd_kafka_topic_partition_list_t *todo;
+  rd_kafka_topic_partition_list_t *first_assign;
   sl_record *rowrec; /* typed rows: the records of the last read (row_records) */
   int nrowrec;
 } kafka_source;
@@ -87,10 +87,10 @@ static int all_done(kafka_source *k) {
 static int fetch(kafka_source *k, int max, int timeout_ms, sl_err *err) {
   drop_messages(k);
   if (k->bounded && all_done(k)) return SL_READ_END;
-  if (k->todo) {
-    rd_kafka_resp_err_t e = rd_kafka_assign(k->rk, k->todo);
-    rd_kafka_topic_partition_list_destroy(k->todo);
-    k->todo = NULL;
+  if (k->first_assign) {
+    rd_kafka_resp_err_t e = rd_kafka_assign(k->rk, k->first_assign);
+    rd_kafka_topic_partition_list_destroy(k->first_assign);
+    k->first_assign = NULL;
     if (e) {
       sl_err_set(err, SL_EIO, "kafka: consuming %s: %s", k->topic, rd_kafka_err2str(e));
       return SL_READ_ERROR;
@@ -343,12 +343,12 @@ static int kafka_load_pos(sl_source *s, const void *z, size_t n, sl_err *err) {
     sl_err_set(err, SL_EIO, "kafka: %s: the checkpointed position is corrupt", k->topic);
     return -1;
   }
-  if (!k->bounded || !k->todo) return 0;
+  if (!k->bounded || !k->first_assign) return 0;
   /* the assignment not made yet (fetch makes it) starts from here */
-  for (int i = 0; i < k->todo->cnt; i++) {
-    int p = k->todo->elems[i].partition;
+  for (int i = 0; i < k->first_assign->cnt; i++) {
+    int p = k->first_assign->elems[i].partition;
     if (p < 0 || p >= k->nparts) continue;
-    k->todo->elems[i].offset = k->resume[p] >= 0 ? k->resume[p] : RD_KAFKA_OFFSET_BEGINNING;
+    k->first_assign->elems[i].offset = k->resume[p] >= 0 ? k->resume[p] : RD_KAFKA_OFFSET_BEGINNING;
     if (k->resume[p] >= 0) k->next[p] = k->resume[p];
   }
   return 0;
@@ -394,19 +394,26 @@ static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_part
 ** group member's assigned ones), the high watermark librdkafka last saw in
 ** a fetch answer minus the next offset to read (a partition not read from
 ** yet counts once its first record arrives).  -1 before any answer. */
+/* Partition p's lag into *lag: 1 when it is read (live) and known, else 0. */
+static int partition_lag(kafka_source *k, int p, int64_t *lag) {
+  int live = k->bounded ? k->next[p] < k->end[p] : k->assigned && k->assigned[p];
+  int64_t lo, hi;
+  if (!live || k->next[p] < 0 || rd_kafka_get_watermark_offsets(k->rk, k->topic, p, &lo, &hi) ||
+      hi < 0)
+    return 0;
+  *lag = hi > k->next[p] ? hi - k->next[p] : 0;
+  return 1;
+}
+
 static int64_t kafka_lag(sl_source *s) {
   kafka_source *k = (kafka_source *)s;
-  int64_t lag = 0;
+  int64_t lag = 0, one;
   int known = 0;
-  for (int p = 0; p < k->nparts; p++) {
-    int live = k->bounded ? k->next[p] < k->end[p] : k->assigned && k->assigned[p];
-    int64_t lo, hi;
-    if (!live || k->next[p] < 0 || rd_kafka_get_watermark_offsets(k->rk, k->topic, p, &lo, &hi) ||
-        hi < 0)
-      continue;
-    if (hi > k->next[p]) lag += hi - k->next[p];
-    known = 1;
-  }
+  for (int p = 0; p < k->nparts; p++)
+    if (partition_lag(k, p, &one)) {
+      lag += one;
+      known = 1;
+    }
   return known ? lag : -1;
 }
 
@@ -440,15 +447,8 @@ int sl_kafka_partition_lag(sl_source *s, int32_t *parts, int64_t *lags, int max)
   if (s->vt != &kafka_source_vt && s->vt != &kafka_typed_vt) return 0;
   kafka_source *k = (kafka_source *)s;
   int n = 0;
-  for (int p = 0; p < k->nparts && n < max; p++) {
-    int live = k->bounded ? k->next[p] < k->end[p] : k->assigned && k->assigned[p];
-    int64_t lo, hi;
-    if (!live || k->next[p] < 0 || rd_kafka_get_watermark_offsets(k->rk, k->topic, p, &lo, &hi) ||
-        hi < 0)
-      continue;
-    parts[n] = p;
-    lags[n++] = hi > k->next[p] ? hi - k->next[p] : 0;
-  }
+  for (int p = 0; p < k->nparts && n < max; p++)
+    if (partition_lag(k, p, &lags[n])) parts[n++] = p;
   return n;
 }
 
@@ -506,7 +506,7 @@ static void kafka_close(sl_source *s) {
   free(k->assigned);
   free(k->hoff);
   free(k->rowrec);
-  if (k->todo) rd_kafka_topic_partition_list_destroy(k->todo);
+  if (k->first_assign) rd_kafka_topic_partition_list_destroy(k->first_assign);
   sl_buf_free(&k->headers);
   free(k->topic);
   free(k);
@@ -649,7 +649,7 @@ sl_source *sl_kafka_open_source(sl_options *o, sl_err *err) {
   }
   if (k->bounded) {
     /* a bounded read takes every partition itself, at its first read */
-    k->todo = l;
+    k->first_assign = l;
     l = NULL;
   } else {
     /* a continuous query joins the consumer group, which shares the

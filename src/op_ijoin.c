@@ -102,13 +102,7 @@ static void add_out(op_ijoin *p, const sl_value *a, const sl_value *b, uint64_t 
     p->out = sl_realloc(p->out, sizeof(sl_value) * (size_t)p->cap * (size_t)width(p));
     p->oid = sl_realloc(p->oid, sizeof(uint64_t) * (size_t)p->cap);
   }
-  uint64_t h = ida && idb ? (ida ^ 0x6a09e667f3bcc909ull) * 0x9e3779b97f4a7c15ull : 0;
-  if (h) {
-    h ^= idb + 0xbb67ae8584caa73bull + (h << 6) + (h >> 2);
-    h *= 0xbf58476d1ce4e5b9ull;
-    h ^= h >> 31;
-  }
-  p->oid[p->nout] = h;
+  p->oid[p->nout] = sl_id_pair(ida, idb);
   sl_value *o = p->out + (size_t)p->nout++ * (size_t)width(p);
   for (int c = 0; c < p->spec.na; c++) {
     o[c] = a[c];

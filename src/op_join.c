@@ -107,9 +107,7 @@ static void add_row(op_join *p, const sl_batch *in, int i, int r) {
     o[c].flags &= (uint8_t)~SL_F_OWNBUF;
   }
   /* one input row may match many table rows: each match its own identity */
-  p->ids[p->nout] =
-      in->ids ? (in->ids[i] ^ ((uint64_t)(r + 2) * 0x9e3779b97f4a7c15ull)) * 0xbf58476d1ce4e5b9ull
-              : 0;
+  p->ids[p->nout] = in->ids ? sl_id_pair(in->ids[i], (uint64_t)(r + 2)) : 0;
   p->recs[p->nout++] = in->recs ? in->recs[i] : NULL;
 }
 

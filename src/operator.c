@@ -37,6 +37,14 @@ void sl_log_reject(sl_stats *st, const char *qname, sl_source *src, const sl_rec
   sl_buf_free(&pos);
 }
 
+uint64_t sl_id_pair(uint64_t a, uint64_t b) {
+  if (!a || !b) return 0;
+  uint64_t h = (a ^ 0x6a09e667f3bcc909ull) * 0x9e3779b97f4a7c15ull;
+  h ^= b + 0xbb67ae8584caa73bull + (h << 6) + (h >> 2);
+  h *= 0xbf58476d1ce4e5b9ull;
+  return (h ^ (h >> 31)) | 1;
+}
+
 void sl_batch_ids(const sl_batch *in, uint64_t *ids) {
   const sl_record *prev = NULL;
   uint64_t rank = 0;

@@ -128,6 +128,10 @@ void sl_op_reject(sl_operator *op, const sl_batch *b, int row, const char *why);
 ** (partition and position) and its rank among that record's rows; 0 when
 ** there is neither.  The same on every replay of the same input. */
 void sl_batch_ids(const sl_batch *b, uint64_t *ids);
+/* The identity of an output made of two things with identities a and b
+** (a joined pair, a row and its table match): well mixed, order matters;
+** 0 when either is 0 (unknown). */
+uint64_t sl_id_pair(uint64_t a, uint64_t b);
 /* Count a rejected record (st->rejected), send it to its source's
 ** dead-letter sink when it has one (src->dlq), and log the first few to
 ** stderr with the query or task name qname and the record's position (src
