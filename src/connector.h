@@ -49,6 +49,9 @@ typedef struct sl_options {
   ** query.  A source whose input is shared among processes (a Kafka
   ** consumer group) names its share by it; NULL when planning. */
   const char *feeds_id;
+  /* SET application_id (borrowed), or NULL: what names the consumer groups
+  ** of the application's sources ("sluice" when NULL) */
+  const char *app_id;
   /* Set by the runtime when the run keeps checkpoints: the identity of this
   ** source in this state directory ("<store id>-<source number>"), the same
   ** when a run resumes it and different in every other state directory.  A

@@ -6,7 +6,8 @@
 ** stop => 'end' it takes every partition itself and reads up to the end
 ** offsets seen when it opens, then ends (a bounded source); without, it
 ** joins the consumer group (group => 'name', default
-** "sluice-<topic>-<feeds_id>": the queries it feeds, so one group per query),
+** "<application_id>-<topic>-<feeds_id>": SET application_id, "sluice" when
+** unset, and the queries it feeds, so one group per query),
 ** which shares the partitions among every sluice reading with that group
 ** (rebalance()).  A member of a run with checkpoints is a static member
 ** (group.instance.id from the group and sl_options.instance_id, KIP-345): a
@@ -28,6 +29,7 @@
 ** Message memory: a read returns records that point into the messages of
 ** that read; they are destroyed at the next read or at close.
 */
+#include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -417,6 +419,16 @@ static int64_t kafka_lag(sl_source *s) {
   return known ? lag : -1;
 }
 
+/* 1 unless name is a legal part of a consumer group's name: 1 to 200 of
+** the characters Kafka allows in topic and group names. */
+static int bad_group_name(const char *name) {
+  size_t n = strlen(name);
+  if (n < 1 || n > 200) return 1;
+  for (size_t i = 0; i < n; i++)
+    if (!isalnum((unsigned char)name[i]) && !strchr("._-", name[i])) return 1;
+  return 0;
+}
+
 /* group.instance.id for group grp and instance id inst into out: the
 ** characters Kafka allows in names ([A-Za-z0-9._-], others made '_'), at
 ** most 249 of them. */
@@ -546,7 +558,15 @@ sl_source *sl_kafka_open_source(sl_options *o, sl_err *err) {
   char group[300];
   /* each query its own group (the same query on several processes shares
   ** one), as ksqlDB: two different queries never split a topic */
-  snprintf(group, sizeof group, "sluice-%s%s%s", topic, o->feeds_id ? "-" : "",
+  const char *app = o->app_id ? o->app_id : "sluice";
+  if (bad_group_name(app)) {
+    sl_err_set(err, SL_EBIND,
+               "application_id '%.60s': a consumer group name takes 1 to 200 letters, digits, "
+               "'.', '_' and '-'",
+               app);
+    goto fail;
+  }
+  snprintf(group, sizeof group, "%s-%s%s%s", app, topic, o->feeds_id ? "-" : "",
            o->feeds_id ? o->feeds_id : "");
   const char *grp = sl_opt_str(o, "group", group);
   if (sl_stricmp(offset, "earliest") && sl_stricmp(offset, "latest") &&

@@ -61,6 +61,9 @@ static int add_source(sl_plan *plan, const char *name, const sl_connector *conn,
   }
   s->desc = desc ? desc : sl_table_source_new(s->table);
   s->fail_on_error = s->desc->errors && sl_stricmp(s->desc->errors, "fail") == 0;
+  const char *app = sl_setting_text(plan->ctx.cat, SL_SET_APPLICATION_ID);
+  s->app_id = app ? sl_strdup(app) : NULL;
+  if (opts) s->opts.app_id = s->app_id;
   s->commit_ms = sl_setting_int(plan->ctx.cat, SL_SET_COMMIT_INTERVAL);
   s->utf8_reject = sl_setting_int(plan->ctx.cat, SL_SET_INVALID_UTF8) == SL_UTF8_REJECT;
   /* Tables are small (and a constant SELECT is one row): small batches.
@@ -172,6 +175,7 @@ static void psource_free(sl_psource *s) {
   sl_options_free(&s->opts);
   sl_options_free(&s->dlq_opts);
   sl_table_free(s->table);
+  free(s->app_id);
   free(s->tops);
   free(s->name);
   free(s);

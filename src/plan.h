@@ -51,6 +51,7 @@ typedef struct sl_psource {
   sl_table *table;   /* conn NULL: the rows to read (owned copy), or NULL for one empty row */
   sl_source *desc;   /* the source as checked, never read: its vtable, format, options and
                         the schema queries bind against (open schemas grow) (owned) */
+  char *app_id;      /* SET application_id when it was planned, or NULL (owned) */
   int batch;         /* records per batch */
   int64_t commit_ms; /* how often its positions are committed */
   int fail_on_error; /* errors => 'fail' */

@@ -67,6 +67,7 @@ void *sl_plan_check(sl_plan *plan, const sl_call *call, int sink, const sl_schem
   keep->auth = plan->ctx.auth;
   keep->resume = sink && sl_setting_text(plan->ctx.cat, SL_SET_STATE_DIR) != NULL;
   keep->exactly_once = sink && sl_plan_exactly_once(plan);
+  keep->app_id = sl_setting_text(plan->ctx.cat, SL_SET_APPLICATION_ID); /* the plan's copy later */
   keep->max_record = sink ? 0 : sl_setting_int(plan->ctx.cat, SL_SET_MAX_RECORD_BYTES);
   connector_defaults(plan, c, call, keep);
   sl_options o;

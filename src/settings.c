@@ -46,6 +46,11 @@ static const char *const utf8_rules[] = {"replace", "reject", NULL};
 
 /* The registry, indexed by sl_setting_id (alphabetical: SHOW SETTINGS order). */
 static const sl_setting_def registry[SL_SET_N] = {
+    [SL_SET_APPLICATION_ID] = {"application_id", SL_STYPE_TEXT, 0, NULL, 0, 0, NULL,
+                               "names this application's Kafka consumer groups "
+                               "(<application_id>-<topic>-<query identity>; unset: sluice): "
+                               "processes with the same id running the same query share its "
+                               "partitions (docs/scale-out.md)"},
     [SL_SET_BATCH_SIZE] = {"batch_size", SL_STYPE_INT, 1024, NULL, 1, 1024, NULL,
                            "the most records a task reads per batch (a table source: at most "
                            "64); smaller batches make tests deterministic"},

@@ -26,6 +26,7 @@
 
 /* The registered settings, in the order of the registry (alphabetical). */
 typedef enum sl_setting_id {
+  SL_SET_APPLICATION_ID,
   SL_SET_BATCH_SIZE,
   SL_SET_CHECKPOINT_INTERVAL,
   SL_SET_COMMIT_INTERVAL,

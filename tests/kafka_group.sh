@@ -5,7 +5,9 @@
 # continuous queries stopped with SIGTERM, which drains, commits and exits 0.
 # Then without group =>: the same query on two processes shares the topic
 # (its default group is the query's), while a different query on a third
-# process reads all of it (a group of its own), as in ksqlDB.
+# process reads all of it (a group of its own), as in ksqlDB, and so does
+# the same query on a fourth process of another application (SET
+# application_id: another group).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 sluice=${SLUICE:-$here/../sluice}
@@ -77,9 +79,10 @@ echo "process 1 read ${in1:-?} records, process 2 read ${in2:-?}"
 opts="format => 'json', 'session.timeout.ms' => '6000', 'heartbeat.interval.ms' => '500'"
 sqla="SELECT n FROM kafka('ev2', $opts) INTO kafka('outa', format => 'json');"
 sqlb="SELECT n, 1 AS b FROM kafka('ev2', $opts) INTO kafka('outb', format => 'json');"
-for i in 1 2 3; do
+for i in 1 2 3 4; do
   q=$sqla
   [ $i = 3 ] && q=$sqlb
+  [ $i = 4 ] && q="SET application_id = 'other-app_2'; $sqla"
   "$sluice" --brokers "$boot" --stats -e "$q" 2> "$work/d$i.err" &
   pids="$pids $!"
   sleep 2
@@ -113,9 +116,13 @@ kill -TERM $pids
 for p in $pids; do wait $p || bad "a default-group sluice exited $? on SIGTERM"; done
 pids=""
 ins=()
-for i in 1 2 3; do ins[$i]=$(grep -o '[0-9]* in' "$work/d$i.err" | cut -d' ' -f1); done
-echo "the same query on two processes read ${ins[1]:-?} + ${ins[2]:-?}; another query read ${ins[3]:-?}"
+for i in 1 2 3 4; do ins[$i]=$(grep -o '[0-9]* in' "$work/d$i.err" | cut -d' ' -f1); done
+echo "the same query on two processes read ${ins[1]:-?} + ${ins[2]:-?}; another query read ${ins[3]:-?}; the same query of another application ${ins[4]:-?}"
 [ "${ins[1]:-0}" -gt 0 ] && [ "${ins[2]:-0}" -gt 0 ] && ok || { bad "the same query did not share the topic"; cat "$work"/d*.err; }
 [ $(( ${ins[1]:-0} + ${ins[2]:-0} )) -eq 400 ] && ok || bad "the same query read ${ins[1]:-0} + ${ins[2]:-0}, not 400"
 check "another query reads the whole topic" 400 "${ins[3]:-0}"
+check "the same query of another application reads the whole topic" 400 "${ins[4]:-0}"
+"$sluice" --brokers "$boot" -e "SET application_id = 'a b'; $sqla" > /dev/null 2> "$work/app.err"
+grep -q "application_id 'a b': a consumer group name takes" "$work/app.err" && ok ||
+  { bad "a bad application_id"; cat "$work/app.err"; }
 finish kafka_group
