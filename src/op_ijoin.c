@@ -14,7 +14,13 @@
 ** Watermarks are per side: the largest event time seen minus the side's
 ** allowed lateness.  The join finishes downstream when both inputs have.
 ** The joined rows are the same whatever the threads do; their order across
-** the two inputs is not fixed.  Checkpoints save both sides' records
+** the two inputs is not fixed.
+** LEFT JOIN: an a record remembers whether it met a b; one that expires
+** (or ends with both inputs) without having met any is emitted with NULLs
+** for b's columns, and so is one that can meet none (a NULL key, or a
+** record already past b's watermark that found no match when it came).
+** Such rows appear when the watermark shows that no b can come for them,
+** as in Flink's interval outer joins.  Checkpoints save both sides' records
 ** (ijoin_save); the two tasks checkpoint together (task.h, sl_ckgroup), so
 ** the state matches both inputs' saved positions.
 */
@@ -31,6 +37,7 @@ struct jrec {
   jrec *next; /* the side's next older record with the same key */
   int64_t ts;
   uint64_t id;    /* its identity as an input row (sl_batch_ids), 0: none */
+  int matched;    /* LEFT JOIN, an a record: it met a b */
   sl_value *keys; /* nkeys owned */
   sl_value *row;  /* the side's ncol owned values */
 };
@@ -56,9 +63,11 @@ struct op_ijoin {
   side s[2];
   port right; /* b's entry point */
   pthread_mutex_t mu;
-  sl_value *jrow; /* a joined row being built: na + nb */
-  sl_value *out;  /* output rows */
-  uint64_t *oid;  /* their identities: of the pair of input rows (0: unknown) */
+  sl_value *jrow;  /* a joined row being built: na + nb */
+  sl_value *nulls; /* nb NULLs: b's part of an unmatched a record's row (LEFT) */
+  jrec *dying;     /* expired a records whose NULL-padded rows are pending (LEFT) */
+  sl_value *out;   /* output rows */
+  uint64_t *oid;   /* their identities: of the pair of input rows (0: unknown) */
   int nout, cap;
   uint64_t *inid; /* the identities of the rows being pushed */
   int ninid;
@@ -118,6 +127,10 @@ static void add_out(op_ijoin *p, const sl_value *a, const sl_value *b, uint64_t 
   }
 }
 
+/* The identity of a's row joined with NULLs: a second input that is the
+** same on every replay. */
+#define LEFT_PAD_ID UINT64_C(0x4c45465450414444)
+
 /* A lookup key of the record tables: nkeys values (borrowed), none NULL. */
 typedef struct rec_key {
   const sl_value *keys;
@@ -164,6 +177,7 @@ static void jrec_free(op_ijoin *p, int k, jrec *r) {
 /* Drop side k's records that can no longer match: a's at t once b's
 ** watermark passes t + hi, b's at t once a's passes t - lo. */
 static void expire(op_ijoin *p, int k) {
+  int pad = k == 0 && p->spec.left;
   side *o = &p->s[!k];
   if (o->max_ts == INT64_MIN) return;
   int64_t wm = o->max_ts - p->spec.lateness[!k];
@@ -177,7 +191,13 @@ static void expire(op_ijoin *p, int k) {
       if (dead) {
         *pp = r->next;
         sl_op_account(&p->base, -rec_bytes(p, k, r), -1);
-        jrec_free(p, k, r);
+        if (pad && !r->matched) { /* its row borrows r's values: freed after the emit */
+          add_out(p, r->row, p->nulls, r->id, LEFT_PAD_ID);
+          r->next = p->dying;
+          p->dying = r;
+        } else {
+          jrec_free(p, k, r);
+        }
       } else {
         pp = &r->next;
       }
@@ -187,6 +207,15 @@ static void expire(op_ijoin *p, int k) {
     else
       sl_htab_remove_at(&s->recs, &it); /* the key's last record is gone */
   }
+}
+
+/* Free the expired a records whose rows were emitted. */
+static void free_dying(op_ijoin *p) {
+  for (jrec *r = p->dying, *next; r; r = next) {
+    next = r->next;
+    jrec_free(p, 0, r);
+  }
+  p->dying = NULL;
 }
 
 static int side_push(op_ijoin *p, int k, sl_batch *in, sl_err *err) {
@@ -220,26 +249,38 @@ static int side_push(op_ijoin *p, int k, sl_batch *in, sl_err *err) {
     for (int j = 0; j < nk; j++)
       has_null |= reg[j].type == SL_NULL;
     if (ts > s->max_ts) s->max_ts = ts;
-    if (has_null) continue;
+    int pad = k == 0 && p->spec.left;
+    if (has_null) { /* it meets nothing */
+      if (pad) add_out(p, row, p->nulls, p->inid[i], LEFT_PAD_ID);
+      continue;
+    }
     rec_key key = {reg, nk};
     uint64_t h = key_hash(&key);
     /* probe the other side: b.ts in [a.ts + lo, a.ts + hi] */
     sl_hslot *hs = sl_htab_find_t(&o->recs, &key_type, h, &key);
-    for (jrec *r = hs ? hs->p : NULL; r; r = r->next) {
+    int met = 0;
+    for (jrec *r = hs ? hs->p : NULL; r && !rc; r = r->next) {
       int64_t ta = k ? r->ts : ts, tb = k ? ts : r->ts;
       if (tb < ta + p->spec.lo || tb > ta + p->spec.hi) continue;
       const sl_value *mine = row;
-      if (k == 0)
+      met = 1;
+      if (k == 0) {
         add_out(p, mine, r->row, p->inid[i], r->id);
-      else
+      } else {
         add_out(p, r->row, mine, r->id, p->inid[i]);
+        r->matched = 1;
+      }
       if (p->nout >= 1024) rc = emit_pending(p, in, err);
     }
     /* keep it, unless the other side is already past what it could meet */
     int64_t owm = o->max_ts == INT64_MIN ? INT64_MIN : o->max_ts - p->spec.lateness[!k];
-    if (owm != INT64_MIN && (k == 0 ? ts + p->spec.hi < owm : ts - p->spec.lo < owm)) continue;
+    if (owm != INT64_MIN && (k == 0 ? ts + p->spec.hi < owm : ts - p->spec.lo < owm)) {
+      if (pad && !met) add_out(p, row, p->nulls, p->inid[i], LEFT_PAD_ID);
+      continue;
+    }
     jrec *nr = sl_calloc(1, sizeof *nr);
     nr->ts = ts;
+    nr->matched = met;
     nr->id = p->inid[i];
     nr->keys = sl_calloc((size_t)(nk ? nk : 1), sizeof(sl_value));
     for (int j = 0; j < nk; j++)
@@ -254,7 +295,9 @@ static int side_push(op_ijoin *p, int k, sl_batch *in, sl_err *err) {
     hs->p = nr;
   }
   if (!rc) rc = emit_pending(p, in, err);
-  if (!rc) expire(p, !k); /* this side's watermark moved */
+  if (!rc) expire(p, !k);                 /* this side's watermark moved */
+  if (!rc) rc = emit_pending(p, in, err); /* a LEFT join's expired a records */
+  free_dying(p);
   pthread_mutex_unlock(&p->mu);
   return rc;
 }
@@ -299,7 +342,20 @@ static int port_barrier(sl_operator *base, sl_barrier what, sl_err *err) {
 static int side_finish(op_ijoin *p, int k, sl_err *err) {
   pthread_mutex_lock(&p->mu);
   p->s[k].done = 1;
-  int rc = p->s[!k].done ? sl_op_finish_next(&p->base, err) : 0;
+  int rc = 0;
+  if (p->s[!k].done && p->spec.left) { /* no b can come: every a record unmatched so far */
+    side *a = &p->s[0];
+    sl_hiter it = sl_htab_iter(&a->recs);
+    for (sl_hslot *hs; (hs = sl_htab_next(&a->recs, &it)) && !rc;)
+      for (jrec *r = hs->p; r && !rc; r = r->next)
+        if (!r->matched) {
+          add_out(p, r->row, p->nulls, r->id, LEFT_PAD_ID);
+          r->matched = 1;
+          if (p->nout >= 1024) rc = emit_pending(p, NULL, err);
+        }
+    if (!rc) rc = emit_pending(p, NULL, err);
+  }
+  if (!rc && p->s[!k].done) rc = sl_op_finish_next(&p->base, err);
   pthread_mutex_unlock(&p->mu);
   return rc;
 }
@@ -315,7 +371,8 @@ static int port_finish(sl_operator *base, sl_err *err) {
 /* ---- checkpoints ------------------------------------------------------------
 ** Per side: the largest time seen, then its kept records, each key's
 ** oldest first (so that a load, which puts each at the front of its key's
-** chain, makes the chains as they were): time, identity, keys, columns.  Saved under
+** chain, makes the chains as they were): time, identity, (LEFT JOIN, a's
+** records: whether it met a b,) keys, columns.  Saved under
 ** the mutex; the task's checkpoint group (task.h) makes both inputs'
 ** positions the ones this state was at. */
 static int ijoin_save(sl_operator *base, sl_buf *out, sl_err *err) {
@@ -341,6 +398,7 @@ static int ijoin_save(sl_operator *base, sl_buf *out, sl_err *err) {
         memcpy(&r, chain.z + i * sizeof r, sizeof r);
         sl_ck_i64(out, r->ts);
         sl_ck_i64(out, (int64_t)r->id);
+        if (k == 0 && p->spec.left) sl_ck_i64(out, r->matched);
         for (int j = 0; j < p->spec.nkeys; j++)
           sl_ck_value(out, &r->keys[j]);
         for (int c = 0; c < s->ncol; c++)
@@ -369,6 +427,7 @@ static int ijoin_load(sl_operator *base, const void *z, size_t n, sl_err *err) {
       jrec *nr = sl_calloc(1, sizeof *nr);
       nr->ts = sl_ckr_i64(&r);
       nr->id = (uint64_t)sl_ckr_i64(&r);
+      if (k == 0 && p->spec.left) nr->matched = sl_ckr_i64(&r) != 0;
       nr->keys = sl_calloc((size_t)(nk ? nk : 1), sizeof(sl_value));
       for (int j = 0; j < nk; j++)
         sl_ckr_value(&r, &nr->keys[j]);
@@ -397,10 +456,10 @@ static int ijoin_load(sl_operator *base, const void *z, size_t n, sl_err *err) {
 static void ijoin_explain(const void *spec, sl_buf *out) {
   const sl_ijoin_spec *p = spec;
   sl_buf_printf(out,
-                "interval join: %d key%s, right time in [left time %+lld ms, %+lld ms]; "
+                "%sinterval join: %d key%s, right time in [left time %+lld ms, %+lld ms]; "
                 "joined row = %d left columns, then %d right\nleft keys and time:\n",
-                p->nkeys, p->nkeys == 1 ? "" : "s", (long long)p->lo, (long long)p->hi, p->na,
-                p->nb);
+                p->left ? "left " : "", p->nkeys, p->nkeys == 1 ? "" : "s", (long long)p->lo,
+                (long long)p->hi, p->na, p->nb);
   sl_program_explain(p->aprog, out);
   sl_buf_puts(out, "right keys and time:\n");
   sl_program_explain(p->bprog, out);
@@ -420,7 +479,9 @@ static void ijoin_free(sl_operator *base) {
     sl_vm_free(&s->vm);
   }
   pthread_mutex_destroy(&p->mu);
+  free_dying(p);
   free(p->jrow);
+  free(p->nulls);
   free(p->out);
   free(p->oid);
   free(p->inid);
@@ -453,6 +514,7 @@ static sl_operator *ijoin_make(const void *spec, const sl_make_env *env, sl_err 
   p->base.port = &p->right.base;
   pthread_mutex_init(&p->mu, NULL);
   p->jrow = sl_calloc((size_t)(width(p) ? width(p) : 1), sizeof(sl_value));
+  p->nulls = sl_calloc((size_t)(p->spec.nb ? p->spec.nb : 1), sizeof(sl_value)); /* NULLs */
   for (int k = 0; k < 2; k++) {
     side *s = &p->s[k];
     sl_vm_init(&s->vm, k ? p->spec.bprog : p->spec.aprog);

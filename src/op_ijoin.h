@@ -1,6 +1,6 @@
 /*
 ** op_ijoin.h - what the planner hands op_ijoin.c for an interval join of
-** two streams (FROM a JOIN b ON a.k = b.k AND b.ts BETWEEN a.ts + lo AND
+** two streams (FROM a [LEFT] JOIN b ON a.k = b.k AND b.ts BETWEEN a.ts + lo AND
 ** a.ts + hi).
 */
 #ifndef SLUICE_OP_IJOIN_H
@@ -17,6 +17,7 @@ typedef struct sl_ijoin_spec {
   int64_t lo, hi;      /* b.ts - a.ts must be in [lo, hi] */
   int64_t lateness[2]; /* each side's allowed lateness (its stream's WATERMARK) */
   int na, nb;          /* columns of a and of b in a joined row (a's first) */
+  int left;            /* LEFT JOIN: an a record that met no b joins NULLs when it expires */
 } sl_ijoin_spec;
 
 /* The operator's kind: a spec (owned by the plan) to a live join, fed by a;

@@ -323,6 +323,7 @@ static int plan_ijoin(sl_plan *plan, const sl_select *sel, int qi, sl_input *in,
   sl_plan_add_op(q, &sl_op_ijoin, js); /* freed with the query, also on failure */
   js->na = in->schema->ncol;
   js->nb = rin.schema->ncol;
+  js->left = from->left_join;
   js->lateness[0] = in->lateness;
   js->lateness[1] = rin.lateness;
   in->schema2 = rin.schema;
@@ -359,11 +360,6 @@ int sl_plan_is_interval_join(const sl_select *sel) {
 
 int sl_plan_join(sl_plan *plan, const sl_select *sel, int qi, sl_input *in, sl_input *rin,
                  sl_err *err) {
-  if (rin && sel->from->left_join) {
-    sl_err_setpos(err, SL_EBIND, sel->from->line, sel->from->col,
-                  "LEFT JOIN of two streams is not supported (an inner interval join is)");
-    return -1;
-  }
   return rin ? plan_ijoin(plan, sel, qi, in, rin, err)
              : plan_table_join(plan, sel->from, plan->queries[qi], in, err);
 }

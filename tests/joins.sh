@@ -6,8 +6,9 @@
 # condition on the table in ON, a key expression on the stream side
 # (lower(name) = t.name), an INTEGER key met by TEXT, a key many rows of the
 # table share (and NULL keys on both sides: they match nothing), and a join
-# feeding a GROUP BY; and a stream-stream interval join (clicks within 5 s of
-# an impression).  Rows are compared as multisets, those of the shared key
+# feeding a GROUP BY; and stream-stream interval joins (clicks within 5 s of
+# an impression), inner and LEFT (an impression without a click once, with
+# NULLs).  Rows are compared as multisets, those of the shared key
 # in order (each record's matches in table order).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -128,6 +129,45 @@ want = collections.Counter(db.execute(
     "SELECT i.imp, c.clk, c.ts - i.ts FROM i JOIN c ON i.ad = c.ad AND c.ts BETWEEN i.ts AND i.ts + 5000"))
 got = collections.Counter((r["imp"], r["clk"], r["delay"]) for r in map(json.loads, open(w + "/ij.jsonl")))
 print("interval join: %d rows, sqlite3 %d" % (sum(got.values()), sum(want.values())))
+sys.exit(0 if got == want else 1)
+PY
+
+# LEFT interval join: impressions without a click in the 5 s after them come
+# out once with NULLs (when the clicks' watermark passes them, or at the end),
+# NULL ads included (they meet nothing)
+$py - "$work" <<'PY'
+import json, random, sys
+w = sys.argv[1]
+random.seed(13)
+t = 1700000000000
+with open(w + "/limp.jsonl", "w") as f:
+    for i in range(3000):
+        t += random.randrange(0, 40)
+        f.write(json.dumps({"ad": random.choice([None] + list(range(60))), "ts": t, "imp": i}) + "\n")
+t = 1700000000000
+with open(w + "/lclk.jsonl", "w") as f:
+    for i in range(800):
+        t += random.randrange(0, 150)
+        f.write(json.dumps({"ad": random.randrange(60), "ts": t, "clk": i}) + "\n")
+PY
+"$sluice" -e "SELECT i.imp, c.clk, c.ts - i.ts AS delay
+  FROM file('$work/limp.jsonl', format => 'json') AS i
+  LEFT JOIN file('$work/lclk.jsonl', format => 'json') AS c
+    ON i.ad = c.ad AND c.ts BETWEEN i.ts AND i.ts + INTERVAL '5' SECOND
+  INTO file('$work/lj.jsonl', format => 'json')" 2> "$work/lj.err" && ok || { bad "LEFT interval join run"; cat "$work/lj.err"; }
+$py - "$work" <<'PY' && ok || bad "LEFT interval join against sqlite3"
+import collections, json, sqlite3, sys
+w = sys.argv[1]
+db = sqlite3.connect(":memory:")
+db.execute("CREATE TABLE i(ad, ts, imp)")
+db.execute("CREATE TABLE c(ad, ts, clk)")
+db.executemany("INSERT INTO i VALUES (:ad, :ts, :imp)", map(json.loads, open(w + "/limp.jsonl")))
+db.executemany("INSERT INTO c VALUES (:ad, :ts, :clk)", map(json.loads, open(w + "/lclk.jsonl")))
+want = collections.Counter(db.execute(
+    "SELECT i.imp, c.clk, c.ts - i.ts FROM i LEFT JOIN c ON i.ad = c.ad AND c.ts BETWEEN i.ts AND i.ts + 5000"))
+got = collections.Counter((r["imp"], r["clk"], r["delay"]) for r in map(json.loads, open(w + "/lj.jsonl")))
+print("LEFT interval join: %d rows (%d without a click), sqlite3 %d"
+      % (sum(got.values()), sum(c for k, c in got.items() if k[1] is None), sum(want.values())))
 sys.exit(0 if got == want else 1)
 PY
 

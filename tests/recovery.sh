@@ -8,8 +8,9 @@
 #     window's result equal, and the file byte for byte;
 #   - running per-key totals (EMIT CHANGES): the last value per key equal;
 #   - online learning (train()): the model versions equal;
-#   - an interval join of two files (two tasks checkpointing together):
-#     every joined row once, equal to sqlite3's join of the same records.
+#   - a LEFT interval join of two files (two tasks checkpointing together):
+#     every joined row once (and every impression without a click once, with
+#     NULLs), equal to sqlite3's LEFT JOIN of the same records.
 # Then the faults: a changed query (clear error; --reset-state discards), a
 # corrupt state database (clear error; --reset-state recovers), an output
 # cut shorter than its checkpoint, a state database deleted, emptied or
@@ -83,7 +84,7 @@ cat > ijoin.sql <<'EOF'
 SET checkpoint_interval = '100ms';
 SELECT i.imp, c.clk, c.ts - i.ts AS delay
 FROM file('imp.jsonl', format => 'json') AS i
-JOIN file('clk.jsonl', format => 'json') AS c
+LEFT JOIN file('clk.jsonl', format => 'json') AS c
   ON i.ad = c.ad AND c.ts BETWEEN i.ts AND i.ts + INTERVAL '5' SECOND
 INTO file('ij-out.json');
 EOF
@@ -154,11 +155,12 @@ db.execute("CREATE TABLE c(ad, ts, clk)")
 db.executemany("INSERT INTO i VALUES (:ad, :ts, :imp)", map(json.loads, open("imp.jsonl")))
 db.executemany("INSERT INTO c VALUES (:ad, :ts, :clk)", map(json.loads, open("clk.jsonl")))
 want = collections.Counter(db.execute(
-    "SELECT i.imp, c.clk, c.ts - i.ts FROM i JOIN c ON i.ad = c.ad AND c.ts BETWEEN i.ts AND i.ts + 5000"))
+    "SELECT i.imp, c.clk, c.ts - i.ts FROM i LEFT JOIN c ON i.ad = c.ad AND c.ts BETWEEN i.ts AND i.ts + 5000"))
 got = collections.Counter((r["imp"], r["clk"], r["delay"]) for r in map(json.loads, open("ij-out.json")))
 dups = sum(c - 1 for c in got.values() if c > 1)
-print("ijoin: %d joined rows, sqlite3 %d: %d missing, %d duplicates, %d not in sqlite3's"
-      % (sum(got.values()), sum(want.values()), sum((want - got).values()), dups,
+print("ijoin (LEFT): %d joined rows (%d without a click), sqlite3 %d: %d missing, %d duplicates, %d not in sqlite3's"
+      % (sum(got.values()), sum(c for k, c in got.items() if k[1] is None), sum(want.values()),
+         sum((want - got).values()), dups,
          sum((got - want).values())))
 assert got == want
 PY
