@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "checkpoint.h"
+#include "hash.h"
 #include "json.h"
 #include "kafka.h"
 
@@ -69,6 +70,14 @@ typedef struct kafka_source {
   rd_kafka_topic_partition_list_t *first_assign;
   sl_record *rowrec; /* typed rows: the records of the last read (row_records) */
   int nrowrec;
+  /* as_table => true (a bounded read): the topic read as a compacted table,
+  ** each key's last message (tombstones remove keys), gathered in tab by
+  ** the reads until the end, then given out from tabpos */
+  int as_table, loaded;
+  rd_kafka_message_t **tab; /* owned; NULL where a tombstone removed the key */
+  int ntab, tabcap, tabpos;
+  sl_htab tabkeys; /* message key bytes -> index into tab (u) */
+  int64_t no_key;  /* messages without a key, left out of the table */
 } kafka_source;
 
 static void drop_messages(kafka_source *k) {
@@ -76,6 +85,28 @@ static void drop_messages(kafka_source *k) {
     rd_kafka_message_destroy(k->msgs[i]);
   k->nmsgs = 0;
 }
+
+/* A lookup in a table's keys: a message key (bytes) and the array whose
+** messages the slots index (slot u = index + 1; a key a tombstone removed
+** has no slot, so every slot's message is there). */
+typedef struct tab_lookup {
+  const void *z;
+  size_t n;
+  rd_kafka_message_t *const *tab;
+} tab_lookup;
+
+static uint64_t tab_hash(const void *key) {
+  const tab_lookup *l = key;
+  return sl_hash(l->z, l->n, 0);
+}
+
+static int tab_eq(const void *key, const sl_hslot *s) {
+  const tab_lookup *l = key;
+  const rd_kafka_message_t *m = l->tab[s->u - 1];
+  return m->key_len == l->n && !memcmp(m->key, l->z, l->n);
+}
+
+static const sl_htype tab_type = {tab_hash, tab_eq};
 
 /* All partitions read up to their end offsets? */
 static int all_done(kafka_source *k) {
@@ -86,7 +117,7 @@ static int all_done(kafka_source *k) {
 
 /* Fetch a batch of messages into k->msgs; returns how many were kept, or
 ** SL_READ_* . */
-static int fetch(kafka_source *k, int max, int timeout_ms, sl_err *err) {
+static int fetch_raw(kafka_source *k, int max, int timeout_ms, sl_err *err) {
   drop_messages(k);
   if (k->bounded && all_done(k)) return SL_READ_END;
   if (k->first_assign) {
@@ -149,6 +180,85 @@ static int fetch(kafka_source *k, int max, int timeout_ms, sl_err *err) {
   k->nmsgs = kept;
   if (!kept) return (k->bounded && all_done(k)) ? SL_READ_END : SL_READ_AGAIN;
   return kept;
+}
+
+/* as_table: the messages of the last fetch_raw into the table: a message
+** replaces its key's earlier one, a tombstone (no value) removes the key, a
+** message without a key is left out (counted, the first one logged). */
+static void tab_take(kafka_source *k) {
+  for (int i = 0; i < k->nmsgs; i++) {
+    rd_kafka_message_t *m = k->msgs[i];
+    if (!m->key) {
+      if (!k->no_key++)
+        fprintf(stderr,
+                "sluice: kafka: %s[%d]@%lld: a message without a key, left out of the table "
+                "(as_table => true keeps each key's last message); others are counted\n",
+                k->topic, (int)m->partition, (long long)m->offset);
+      rd_kafka_message_destroy(m);
+      continue;
+    }
+    tab_lookup l = {m->key, m->key_len, k->tab};
+    uint64_t h = tab_hash(&l);
+    sl_hslot *hs = sl_htab_find_t(&k->tabkeys, &tab_type, h, &l);
+    if (hs) {
+      int at = (int)hs->u - 1;
+      rd_kafka_message_destroy(k->tab[at]);
+      k->tab[at] = m->payload ? m : NULL;
+      if (!m->payload) {
+        sl_htab_remove(&k->tabkeys, hs);
+        rd_kafka_message_destroy(m);
+      }
+      continue;
+    }
+    if (!m->payload) { /* a tombstone of a key not in the table */
+      rd_kafka_message_destroy(m);
+      continue;
+    }
+    if (k->ntab == k->tabcap) {
+      k->tabcap = k->tabcap ? 2 * k->tabcap : 1024;
+      k->tab = sl_realloc(k->tab, sizeof(*k->tab) * (size_t)k->tabcap);
+    }
+    k->tab[k->ntab++] = m;
+    l.tab = k->tab;
+    int added;
+    hs = sl_htab_put_t(&k->tabkeys, &tab_type, h, &l, &added);
+    hs->u = (uint64_t)k->ntab;
+  }
+  k->nmsgs = 0; /* taken */
+}
+
+/* Fetch a batch of messages into k->msgs: as fetch_raw, but a table
+** (as_table) is first read to its end (the reads before say SL_READ_AGAIN
+** when the broker keeps them waiting), then given out in the order its keys
+** first came, each key's last message. */
+static int fetch(kafka_source *k, int max, int timeout_ms, sl_err *err) {
+  if (!k->as_table) return fetch_raw(k, max, timeout_ms, err);
+  drop_messages(k);
+  while (!k->loaded) {
+    int n = fetch_raw(k, 1024, timeout_ms, err);
+    if (n < 0) return n; /* an error, or nothing yet */
+    if (n > 0) {
+      tab_take(k);
+      continue;
+    }
+    k->loaded = 1; /* the end: drop the removed keys' places */
+    int w = 0;
+    for (int i = 0; i < k->ntab; i++)
+      if (k->tab[i]) k->tab[w++] = k->tab[i];
+    k->ntab = w;
+    sl_htab_free(&k->tabkeys);
+    sl_htab_init(&k->tabkeys, &tab_type);
+  }
+  int n = k->ntab - k->tabpos < max ? k->ntab - k->tabpos : max;
+  if (n <= 0) return SL_READ_END;
+  if (n > k->cap) {
+    k->cap = n;
+    k->msgs = sl_realloc(k->msgs, sizeof(*k->msgs) * (size_t)n);
+  }
+  memcpy(k->msgs, k->tab + k->tabpos, sizeof(*k->msgs) * (size_t)n);
+  k->tabpos += n; /* given: destroyed by the next fetch */
+  k->nmsgs = n;
+  return n;
 }
 
 static int kafka_read(sl_source *s, sl_record *recs, int max, int timeout_ms, sl_err *err) {
@@ -329,6 +439,7 @@ static int kafka_save_pos(sl_source *s, sl_buf *out, sl_err *err) {
 ** (rebalance()), others at the group's committed offsets. */
 static int kafka_load_pos(sl_source *s, const void *z, size_t n, sl_err *err) {
   kafka_source *k = (kafka_source *)s;
+  if (k->as_table) return 0; /* a table is read whole again at every start */
   sl_ckrd r;
   sl_ckrd_init(&r, z, n);
   int64_t np = sl_ckr_i64(&r);
@@ -518,6 +629,10 @@ static void kafka_close(sl_source *s) {
   free(k->assigned);
   free(k->hoff);
   free(k->rowrec);
+  for (int i = k->tabpos; i < k->ntab; i++)
+    if (k->tab[i]) rd_kafka_message_destroy(k->tab[i]);
+  free(k->tab);
+  sl_htab_free(&k->tabkeys);
   if (k->first_assign) rd_kafka_topic_partition_list_destroy(k->first_assign);
   sl_buf_free(&k->headers);
   free(k->topic);
@@ -539,6 +654,7 @@ sl_source *sl_kafka_open_source(sl_options *o, sl_err *err) {
   const char *topic = sl_kafka_topic(o, "events", err);
   if (!topic) return NULL;
   kafka_source *k = sl_calloc(1, sizeof *k);
+  sl_htab_init(&k->tabkeys, &tab_type);
   k->topic = sl_strdup(topic);
   sl_buf_init(&k->headers);
   k->base.vt = &kafka_source_vt;
@@ -579,7 +695,9 @@ sl_source *sl_kafka_open_source(sl_options *o, sl_err *err) {
     sl_err_set(err, SL_EBIND, "stop => takes 'end', not '%s'", stop);
     goto fail;
   }
-  k->bounded = stop != NULL;
+  k->as_table = sl_opt_bool(o, "as_table", 0, err);
+  if (err->code) goto fail;
+  k->bounded = stop != NULL || k->as_table; /* a table is what the topic holds now */
   rd_kafka_conf_t *conf = sl_kafka_conf(o, err);
   if (!conf) goto fail;
   if (sl_options_check(o, err) || o->check_only) {
