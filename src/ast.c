@@ -320,6 +320,8 @@ void sl_join_add(sl_parse *p, sl_call *head, sl_call *x, int jt, const sl_onusin
     last->natural = (jt & SL_JT_NATURAL) != 0;
     return;
   }
+  for (sl_call *c = x->join; c; c = c->join)
+    if (!c->group) c->group = x;
   /* a parenthesised inner join: the same rows as its items joined in the
   ** list, its ON a condition over them all */
   if (jt != SL_JT_INNER || o->using)

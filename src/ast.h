@@ -109,6 +109,9 @@ typedef struct sl_call {
   sl_exprlist *using; /* USING (a, b): E_COLUMN names, or NULL */
   struct sl_expr *extra;
   const char *unsupported;
+  /* an item inside a parenthesised list, not its first: that first item
+  ** (the innermost list's), whose items alone its ON and USING see */
+  const struct sl_call *group;
 } sl_call;
 
 /* Join types as the grammar reads them (bits). */

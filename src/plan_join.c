@@ -5,7 +5,15 @@
 ** the plan copies, or a bounded connector such as a file or sqlite(...),
 ** read when the query starts); ON's equalities between a column of t and
 ** an expression of s give the keys op_join hashes t on, the rest of ON is a
-** residual program.  The joined row is [t's columns, s's columns].
+** residual program (no keys: op_join's nested loop).  The joined row is
+** [t's columns, s's columns].  A FROM list s, t1, ..., tn (commas, CROSS,
+** INNER, LEFT, USING, NATURAL, parenthesised inner joins flattened by the
+** parser) is a chain of n op_joins, left-deep; the row after the chain is
+** [tn, ..., t1, s], and join k's conditions are bound over its own row
+** [tk, ..., t1, s].  USING and NATURAL add equalities and hide the right
+** item's copy of the column from names alone and `*`; WHERE terms that
+** read only the items and plain deterministic functions move into the
+** first inner join that has every item they read (keys or residual).
 **
 ** FROM a JOIN b ON a.k = b.k AND b.ts BETWEEN a.ts [+ lo] AND a.ts + hi:
 ** two streams, joined by op_ijoin within the time bound; b's input feeds
@@ -151,10 +159,12 @@ static int key_safe(const sl_expr *l, const sl_expr *r) {
 typedef struct jitem {
   const sl_call *call; /* the item */
   const sl_call *prev; /* the item before it: how it is joined (on, left_join, using, natural) */
+  int lo;              /* the first item its ON and USING see (a parenthesised list's) */
   sl_join_spec *js;    /* its op_join (owned by the query) */
   unsigned char *hidden;
   sl_expr **conj; /* the join's conditions: ON's conjuncts, USING's equalities, WHERE's pushed */
   int nconj, capconj;
+  int nown; /* conj[0..nown-1] are ON's and USING's (they see items lo..k only) */
 } jitem;
 
 static void add_conj(jitem *it, sl_expr *e) {
@@ -198,16 +208,16 @@ static sl_expr *make_eq(sl_plan *plan, sl_expr *l, sl_expr *r) {
 /* The first of items 0..k-1 (tabs) with an unhidden column name: its
 ** index and the column in *c, or -1.  An open schema (the first item's)
 ** learns the name when grow is set and no item has it. */
-static int find_left(sl_bind_tab *tabs, int k, const char *name, int grow, int *c) {
+static int find_left(sl_bind_tab *tabs, int lo, int k, const char *name, int grow, int *c) {
   size_t n = strlen(name);
-  for (int j = 0; j < k; j++) {
+  for (int j = lo; j < k; j++) {
     int x = sl_schema_find(tabs[j].schema, name, n);
     if (x >= 0 && !(tabs[j].hidden && tabs[j].hidden[x])) {
       *c = x;
       return j;
     }
   }
-  if (grow && tabs[0].schema->open) {
+  if (grow && lo == 0 && tabs[0].schema->open) {
     *c = sl_schema_need(tabs[0].schema, name, n);
     if (*c >= 0) return 0;
   }
@@ -223,7 +233,7 @@ static int using_terms(sl_plan *plan, sl_bind_tab *tabs, int k, jitem *it, sl_er
     for (int i = 0; i < pv->using->n; i++) {
       const sl_expr *u = pv->using->a[i];
       int c = sl_schema_find(ts, u->name, strlen(u->name)), lc = -1;
-      int j = c >= 0 ? find_left(tabs, k, u->name, 1, &lc) : -1;
+      int j = c >= 0 ? find_left(tabs, it->lo, k, u->name, 1, &lc) : -1;
       if (j < 0) {
         sl_err_setpos(err, SL_EBIND, u->line, u->pos_col,
                       "cannot join using column %s - column not present in both tables", u->name);
@@ -236,7 +246,7 @@ static int using_terms(sl_plan *plan, sl_bind_tab *tabs, int k, jitem *it, sl_er
     }
   } else if (pv->natural) {
     for (int c = 0; c < ts->ncol; c++) {
-      int lc = -1, j = find_left(tabs, k, ts->cols[c].name, 0, &lc);
+      int lc = -1, j = find_left(tabs, it->lo, k, ts->cols[c].name, 0, &lc);
       if (j < 0) continue;
       it->hidden[c] = 1;
       add_conj(it,
@@ -341,17 +351,25 @@ static sl_expr *make_and(sl_plan *plan, sl_expr *l, sl_expr *r) {
 ** residual.  0, or -1 with err set. */
 static int compile_join(sl_plan *plan, sl_bind_tab *all, int k, jitem *it, sl_err *err) {
   sl_join_spec *js = it->js;
+  static sl_schema none; /* an item outside a parenthesised list's ON: no columns */
   sl_bind_tab *tabs = sl_arena_alloc(&plan->arena, sizeof *tabs * (size_t)(k + 1));
+  sl_bind_tab *scoped = sl_arena_alloc(&plan->arena, sizeof *tabs * (size_t)(k + 1));
   int base = 0;
   for (int j = k; j >= 0; j--) { /* item k first, the driving input last */
     tabs[j] = all[j];
     tabs[j].base = base;
     base += j ? all[j].schema->ncol : 0;
+    scoped[j] = tabs[j];
+    if (j < it->lo) {
+      scoped[j].schema = &none;
+      scoped[j].name = NULL;
+    }
   }
-  sl_bind b = {.funcs = plan->ctx.cat->funcs, .err = err, .tabs = tabs, .ntabs = k + 1};
+  sl_bind b = {.funcs = plan->ctx.cat->funcs, .err = err, .tabs = scoped, .ntabs = k + 1};
   sl_expr **conj = NULL;
   int nconj = 0;
   for (int i = 0; i < it->nconj; i++) {
+    if (i == it->nown) b.tabs = tabs; /* WHERE's terms see every item */
     if (sl_bind_expr(&b, it->conj[i])) {
       free(conj);
       return -1;
@@ -423,6 +441,8 @@ static int plan_chain(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_inpu
     sl_plan_add_op(q, &sl_op_join, it->js); /* freed with the query, also on failure */
     it->js->left = pv->left_join;
     const sl_call *c = it->call;
+    for (int j = 1; j < k && c->group; j++)
+      if (items[j].call == c->group) it->lo = j;
     if (c->bare && !sl_catalog_table(plan->ctx.cat, c->name) &&
         sl_catalog_stream(plan->ctx.cat, c->name)) {
       sl_err_setpos(err, SL_EBIND, c->line, c->col,
@@ -450,6 +470,7 @@ static int plan_chain(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_inpu
     }
     if (using_terms(plan, tabs, k, it, err)) goto done;
     if (pv->on) add_conj(it, pv->on);
+    it->nown = it->nconj;
   }
   /* WHERE's terms (and a parenthesised join's ON) into the first inner join
   ** that has every item they read */

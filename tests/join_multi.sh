@@ -68,9 +68,9 @@ def term(items, k, lo=0):
     if r < 0.93: return "(%s.%s = %s.%s OR %s.%s IS NULL)" % (xj, cj[0], xk, ck[0], xk, ck[0])
     return "%s.%s > 1" % (xk, ck[0])
 
-def shared(items, k, name):
-    """Items before k with an unhidden column name."""
-    return [j for j in range(k) if any(c == name for c, _ in tables[items[j]["t"]]) and name not in items[j]["hidden"]]
+def shared(items, k, name, lo=0):
+    """Items lo..k-1 with an unhidden column name."""
+    return [j for j in range(lo, k) if any(c == name for c, _ in tables[items[j]["t"]]) and name not in items[j]["hidden"]]
 
 def query():
     n = random.randint(2, 4)
@@ -102,7 +102,7 @@ def query():
             op = random.choice(["LEFT JOIN", "LEFT OUTER JOIN"])
             cond = " ON " + " AND ".join(term(items, k, lo) for _ in range(random.choice([1, 1, 2])))
         elif r < 0.85:
-            cols = [c for c, _ in tables[it["t"]] if len(shared(items[:k], k, c)) == 1 and shared(items[:k], k, c)[0] >= lo]
+            cols = [c for c, _ in tables[it["t"]] if len(shared(items, k, c, lo)) == 1]
             if cols:
                 use = random.sample(cols, random.randint(1, len(cols)))
                 op = random.choice(["JOIN", "LEFT JOIN"])
@@ -111,8 +111,8 @@ def query():
             else:
                 op = ","
         else:
-            common = [c for c, _ in tables[it["t"]] if shared(items[:k], k, c)]
-            if lo == 0 and all(len(shared(items[:k], k, c)) == 1 for c in common):
+            common = [c for c, _ in tables[it["t"]] if shared(items, k, c, lo)]
+            if all(len(shared(items, k, c, lo)) == 1 for c in common):
                 op = random.choice(["NATURAL JOIN", "NATURAL LEFT JOIN"])
                 it["hidden"].update(common)
             else:
@@ -147,9 +147,11 @@ def query():
             ts.append(term(items, k, 0))
         where = " WHERE " + " AND ".join(ts)
     r = random.random()
-    if r < 0.25:
+    # (SQLite 3.40 orders the columns of a parenthesised LEFT JOIN ... USING
+    # on the right of a join with the USING column first: no * there)
+    if r < 0.25 and not (group and group[0] > 0):
         sel, types = "*", None
-    elif r < 0.35:
+    elif r < 0.35 and not (group and group[0] > 0):
         it = random.choice(items)
         sel = "%s.*" % it["alias"]
         types = "".join(t for _, t in tables[it["t"]])
