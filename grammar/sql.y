@@ -99,15 +99,34 @@ as(A) ::= . { A.n = 0; A.z = 0; A.line = 0; A.col = 0; }
 
 %type from {sl_call*}
 from(F) ::= . { F = NULL; }
-from(F) ::= FROM tcall(C) as(A). { F = C; if (A.n) C->alias = sl_token_name(pParse, &A); }
-from(F) ::= FROM tcall(C) as(A) joinop(J) tcall(D) as(B) ON expr(E).
-  { F = C; if (A.n) C->alias = sl_token_name(pParse, &A); C->join = D; C->on = E; C->left_join = J;
-    if (B.n) D->alias = sl_token_name(pParse, &B); }
+from(F) ::= FROM seltablist(L). { F = L; }
+/* A FROM list: items joined left to right (a comma is an inner join); a
+** parenthesised list is flattened into it (sl_join_add). */
+%type seltablist {sl_call*}
+seltablist(L) ::= fromitem(X). { L = X; }
+seltablist(L) ::= seltablist(A) joinop(J) fromitem(X) onusing(O). { L = A; sl_join_add(pParse, A, X, J, &O); }
+%type fromitem {sl_call*}
+fromitem(X) ::= tcall(C) as(A). { X = C; if (A.n) C->alias = sl_token_name(pParse, &A); }
+fromitem(X) ::= LP seltablist(L) RP. { X = L; }
 %type joinop {int}
-joinop(J) ::= JOIN. { J = 0; }
-joinop(J) ::= INNER JOIN. { J = 0; }
-joinop(J) ::= LEFT JOIN. { J = 1; }
-joinop(J) ::= LEFT OUTER JOIN. { J = 1; }
+joinop(J) ::= COMMA. { J = SL_JT_INNER; }
+joinop(J) ::= JOIN. { J = SL_JT_INNER; }
+joinop(J) ::= INNER JOIN. { J = SL_JT_INNER; }
+joinop(J) ::= CROSS JOIN. { J = SL_JT_INNER; }
+joinop(J) ::= LEFT JOIN. { J = SL_JT_LEFT; }
+joinop(J) ::= LEFT OUTER JOIN. { J = SL_JT_LEFT; }
+joinop(J) ::= NATURAL JOIN. { J = SL_JT_NATURAL; }
+joinop(J) ::= NATURAL INNER JOIN. { J = SL_JT_NATURAL; }
+joinop(J) ::= NATURAL CROSS JOIN. { J = SL_JT_NATURAL; }
+joinop(J) ::= NATURAL LEFT JOIN. { J = SL_JT_NATURAL | SL_JT_LEFT; }
+joinop(J) ::= NATURAL LEFT OUTER JOIN. { J = SL_JT_NATURAL | SL_JT_LEFT; }
+%type onusing {sl_onusing}
+onusing(O) ::= . { O.on = NULL; O.using = NULL; }
+onusing(O) ::= ON expr(E). { O.on = E; O.using = NULL; }
+onusing(O) ::= USING LP idlist(L) RP. { O.on = NULL; O.using = L; }
+%type idlist {sl_exprlist*}
+idlist(L) ::= idlist(A) COMMA nm(N). { L = sl_list_append(pParse, A, sl_expr_column(pParse, NULL, &N), NULL); }
+idlist(L) ::= nm(N). { L = sl_list_append(pParse, NULL, sl_expr_column(pParse, NULL, &N), NULL); }
 
 %type tcall {sl_call*}
 tcall(C) ::= nm(N). { C = sl_call_new(pParse, &N, NULL, 1); }

@@ -304,6 +304,31 @@ sl_call *sl_call_new(sl_parse *p, const sl_token *name, sl_exprlist *args, int b
   return c;
 }
 
+void sl_join_add(sl_parse *p, sl_call *head, sl_call *x, int jt, const sl_onusing *o) {
+  sl_call *last = head;
+  while (last->join)
+    last = last->join;
+  last->join = x;
+  if (!head->unsupported) head->unsupported = x->unsupported;
+  if (x->extra) head->extra = head->extra ? sl_expr_and(p, head->extra, x->extra) : x->extra;
+  x->extra = NULL;
+  x->unsupported = NULL;
+  if (!x->join) { /* one item */
+    last->on = o->on;
+    last->using = o->using;
+    last->left_join = (jt & SL_JT_LEFT) != 0;
+    last->natural = (jt & SL_JT_NATURAL) != 0;
+    return;
+  }
+  for (sl_call *c = x->join; c; c = c->join)
+    if (!c->group) c->group = x;
+  /* a parenthesised inner join: the same rows as its items joined in the
+  ** list, its ON a condition over them all */
+  if (jt != SL_JT_INNER || o->using)
+    head->unsupported = "a parenthesised join on the right of LEFT JOIN, NATURAL JOIN or USING";
+  if (o->on) head->extra = head->extra ? sl_expr_and(p, head->extra, o->on) : o->on;
+}
+
 sl_stmt *sl_stmt_new(sl_parse *p, int kind) {
   sl_stmt *s = node(p, sizeof *s);
   s->kind = (sl_stmt_kind)kind;

@@ -100,7 +100,29 @@ typedef struct sl_call {
   struct sl_call *join; /* FROM x [LEFT] JOIN join ON on: the table joined, or NULL */
   struct sl_expr *on;
   int left_join;
+  /* A FROM list is a chain of items linked by join: x's on, left_join,
+  ** natural and using describe how x->join is joined to the items before
+  ** it (sl_join_add).  On the first item only: extra, conditions of a
+  ** parenthesised inner join's ON that hold over the whole FROM (as WHERE
+  ** terms), and unsupported, a reason the list cannot be planned, or NULL. */
+  int natural;
+  sl_exprlist *using; /* USING (a, b): E_COLUMN names, or NULL */
+  struct sl_expr *extra;
+  const char *unsupported;
+  /* an item inside a parenthesised list, not its first: that first item
+  ** (the innermost list's), whose items alone its ON and USING see */
+  const struct sl_call *group;
 } sl_call;
+
+/* Join types as the grammar reads them (bits). */
+#define SL_JT_INNER 0
+#define SL_JT_LEFT 1
+#define SL_JT_NATURAL 2
+/* ON expr or USING (names) after a FROM item. */
+typedef struct sl_onusing {
+  struct sl_expr *on;
+  sl_exprlist *using;
+} sl_onusing;
 
 typedef enum sl_stmt_kind {
   S_SELECT,        /* SELECT ... [FROM src] [WHERE] [GROUP BY] [HAVING] [INTO sink] */
@@ -213,6 +235,10 @@ char *sl_token_name(sl_parse *p, const sl_token *t); /* identifier text, dequote
 char *sl_token_str(sl_parse *p, const sl_token *t);  /* string literal text, unescaped */
 sl_call *sl_call_new(sl_parse *p, const sl_token *name, sl_exprlist *args, int bare);
 sl_stmt *sl_stmt_new(sl_parse *p, int kind);
+/* Append item x (a FROM item, or the first of a parenthesised list) to the
+** FROM list headed by head, joined by jt (SL_JT_* bits) with o's ON or
+** USING. */
+void sl_join_add(sl_parse *p, sl_call *head, sl_call *x, int jt, const sl_onusing *o);
 void sl_stmt_add_col(sl_parse *p, sl_stmt *s, const sl_token *name, const char *type);
 void sl_stmt_add_row(sl_parse *p, sl_stmt *s, sl_exprlist *row);
 void sl_parse_stmt_done(sl_parse *p, sl_stmt *s, const char *end);

@@ -37,7 +37,59 @@ static int list_const(const sl_exprlist *l) {
   return 1;
 }
 
+/* 1 if FROM item k of b is the one qualifier q names. */
+static int tab_named(const sl_bind *b, int k, const char *q) {
+  if (q[0] == '\x01') return atoi(q + 1) == k;
+  return b->tabs[k].name && sl_stricmp(b->tabs[k].name, q) == 0;
+}
+
+/* A column over a FROM list (b->tabs): qualified, the named item's;
+** unqualified, the one item that has it (hidden columns skipped), else a
+** new field of an open schema.  0, or -1 with b->err set. */
+static int bind_column_tabs(sl_bind *b, sl_expr *e) {
+  size_t n = strlen(e->name);
+  int found = -1, idx = -1;
+  for (int k = 0; k < b->ntabs; k++) {
+    const sl_bind_tab *t = &b->tabs[k];
+    if (e->tab && !tab_named(b, k, e->tab)) continue;
+    int c = sl_schema_find(t->schema, e->name, n);
+    if (c < 0 || (!e->tab && t->hidden && t->hidden[c])) continue;
+    if (found >= 0) {
+      if (e->tab)
+        sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col, "ambiguous column name: %s.%s", e->tab,
+                      e->name);
+      else
+        sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col, "ambiguous column name: %s", e->name);
+      return -1;
+    }
+    found = k;
+    idx = c;
+  }
+  if (found < 0) { /* an open schema learns the field */
+    for (int k = 0; k < b->ntabs && found < 0; k++)
+      if (b->tabs[k].schema->open && (!e->tab || tab_named(b, k, e->tab))) {
+        idx = sl_schema_need(b->tabs[k].schema, e->name, n);
+        if (idx >= 0) found = k;
+      }
+  }
+  if (found < 0) {
+    if (e->tab && e->tab[0] != '\x01')
+      sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col, "no such column: %s.%s", e->tab,
+                    e->name);
+    else
+      sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col, "no such column: %s", e->name);
+    return -1;
+  }
+  e->col = b->tabs[found].base + idx;
+  e->aff = (uint8_t)b->tabs[found].schema->cols[idx].aff;
+  e->is_const = 0;
+  return 0;
+}
+
 static int bind_column(sl_bind *b, sl_expr *e) {
+  if (b->ntabs && !(b->window_cols && !e->tab &&
+                    (!sl_stricmp(e->name, "window_start") || !sl_stricmp(e->name, "window_end"))))
+    return bind_column_tabs(b, e);
   if (b->window_cols && !e->tab &&
       (!sl_stricmp(e->name, "window_start") || !sl_stricmp(e->name, "window_end"))) {
     e->col = sl_stricmp(e->name, "window_start") == 0 ? SL_COL_WSTART : SL_COL_WEND;

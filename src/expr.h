@@ -78,7 +78,24 @@ typedef struct sl_bind {
   sl_schema *schema2;
   const char *srcname2;
   int base1, base2;
+  /* A FROM list of several items (plan_join.c): when ntabs > 0, names
+  ** resolve over tabs alone (schema and schema2 unused). */
+  const struct sl_bind_tab *tabs;
+  int ntabs;
 } sl_bind;
+
+/* One FROM item as the binder sees it: its columns at base in the joined
+** row, the qualifier name, and per column whether it is a USING/NATURAL
+** column merged into an earlier item's (hidden[c]: unqualified names and
+** `*` skip it; NULL: none).  An open schema grows when a name is found
+** nowhere (only the first item's may be open).  A qualifier of the form
+** "\x01<k>" names item k (`*` expands to such names). */
+typedef struct sl_bind_tab {
+  sl_schema *schema;
+  const char *name;
+  int base;
+  const unsigned char *hidden;
+} sl_bind_tab;
 
 /* Columns of a grouped query's window (E_COLUMN col values). */
 #define SL_COL_WSTART (-2)

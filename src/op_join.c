@@ -9,7 +9,11 @@
 ** column, as SQLite's comparison would; every row of t with equal keys
 ** (NULL never matches) and passing the rest of ON gives one joined row
 ** [t's columns, the record's columns].  LEFT JOIN: a record with no match
-** gives one row with t's columns NULL.  t's values are owned here; the
+** gives one row with t's columns NULL.  Without key columns (CROSS JOIN,
+** ON a < b, ON NULL IS NULL) every row of t is a candidate: a nested loop,
+** O(rows of t) per record, the rest of ON deciding each pair.  A FROM list
+** of several items is a chain of these operators, each adding its table's
+** columns in front of the row it receives.  t's values are owned here; the
 ** record's are borrowed for the push.
 **
 ** Memory: t loaded for this query (not a catalog table's rows, which the
@@ -147,22 +151,27 @@ static int join_push(sl_operator *base, sl_batch *in, sl_err *err) {
     sl_value *j = p->jrow;
     memset(j, 0, sizeof(sl_value) * (size_t)p->nt);
     memcpy(j + p->nt, in->rows + (size_t)i * (size_t)in->ncol, sizeof(sl_value) * (size_t)in->ncol);
-    int rc = sl_vm_run(&p->vkey, j);
-    if (rc == SL_VM_ERROR) {
-      sl_op_reject(base, in, i, p->vkey.errmsg.z ? p->vkey.errmsg.z : "evaluation failed");
-      continue;
-    }
-    int has_null = 0;
-    for (int k = 0; k < nk; k++) {
-      sl_value_copy(&p->keys[k], &p->vkey.reg[p->spec.keyprog->result_reg + k]);
-      sl_value_apply_affinity(&p->keys[k], t->schema.cols[p->spec.tkey[k]].aff);
-      has_null |= p->keys[k].type == SL_NULL;
+    int r0 = t->nrow ? 0 : -1; /* no keys: every row of t (a nested loop) */
+    if (nk) {
+      int rc = sl_vm_run(&p->vkey, j);
+      if (rc == SL_VM_ERROR) {
+        sl_op_reject(base, in, i, p->vkey.errmsg.z ? p->vkey.errmsg.z : "evaluation failed");
+        continue;
+      }
+      int has_null = 0;
+      for (int k = 0; k < nk; k++) {
+        sl_value_copy(&p->keys[k], &p->vkey.reg[p->spec.keyprog->result_reg + k]);
+        sl_value_apply_affinity(&p->keys[k], t->schema.cols[p->spec.tkey[k]].aff);
+        has_null |= p->keys[k].type == SL_NULL;
+      }
+      join_key key = {p, p->keys};
+      sl_hslot *s = has_null ? NULL : sl_htab_find_t(&p->index, &key_type, key_hash(&key), &key);
+      r0 = s ? (int)s->u : -1;
     }
     int matched = 0;
-    join_key key = {p, p->keys};
-    sl_hslot *s = has_null ? NULL : sl_htab_find_t(&p->index, &key_type, key_hash(&key), &key);
-    if (s) {
-      for (int r = (int)s->u; r >= 0; r = p->chain[r]) { /* the rows of this key */
+    {
+      /* the rows of this key in table order (chain), or all rows */
+      for (int r = r0; r >= 0; r = nk ? p->chain[r] : (r + 1 < t->nrow ? r + 1 : -1)) {
         if (p->spec.residual) {
           memcpy(j, t->rows + (size_t)r * (size_t)p->nt, sizeof(sl_value) * (size_t)p->nt);
           for (int c = 0; c < p->nt; c++) {
@@ -203,8 +212,12 @@ static void join_explain(const void *spec, sl_buf *out) {
     sl_buf_printf(out, "%s() read when the query starts", p->conn->name);
   sl_buf_printf(out, ", %d key%s; joined row = %d columns of %s, then the input\n", p->nkeys,
                 p->nkeys == 1 ? "" : "s", p->schema.ncol, p->tname);
-  sl_buf_puts(out, "input key:\n");
-  sl_program_explain(p->keyprog, out);
+  if (p->keyprog) {
+    sl_buf_puts(out, "input key:\n");
+    sl_program_explain(p->keyprog, out);
+  } else {
+    sl_buf_puts(out, "no key: every row of the table (a nested loop)\n");
+  }
   if (p->residual) {
     sl_buf_puts(out, "rest of ON:\n");
     sl_program_explain(p->residual, out);
@@ -213,14 +226,14 @@ static void join_explain(const void *spec, sl_buf *out) {
 
 static void join_free(sl_operator *base) {
   op_join *p = (op_join *)base;
-  sl_vm_free(&p->vkey);
+  if (p->spec.keyprog) sl_vm_free(&p->vkey);
   if (p->spec.residual) sl_vm_free(&p->vres);
   for (int k = 0; k < p->spec.nkeys; k++)
     sl_value_free(&p->keys[k]);
   free(p->keys);
   if (p->accounted && p->own_bytes) sl_op_account(base, -p->own_bytes, -p->own->nrow);
   sl_table_free(p->own);
-  sl_htab_free(&p->index);
+  if (p->spec.nkeys) sl_htab_free(&p->index);
   free(p->chain);
   free(p->jrow);
   free(p->out);
@@ -282,10 +295,10 @@ static sl_operator *join_make(const void *spec, const sl_make_env *env, sl_err *
   p->own = own;
   if (own) p->spec.table = own;
   p->nt = p->spec.table->schema.ncol;
-  p->keys = sl_calloc((size_t)p->spec.nkeys, sizeof(sl_value));
-  sl_vm_init(&p->vkey, p->spec.keyprog);
+  p->keys = sl_calloc((size_t)(p->spec.nkeys ? p->spec.nkeys : 1), sizeof(sl_value));
+  if (p->spec.keyprog) sl_vm_init(&p->vkey, p->spec.keyprog);
   if (p->spec.residual) sl_vm_init(&p->vres, p->spec.residual);
-  index_table(p);
+  if (p->spec.nkeys) index_table(p);
   if (own) { /* the values, the index (about two slots a row) and the row chains */
     p->own_bytes = (int64_t)own->cap * own->schema.ncol * (int64_t)sizeof(sl_value) +
                    (int64_t)own->nrow * (int64_t)(sizeof(int) + 2 * sizeof(sl_hslot));

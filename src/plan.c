@@ -537,8 +537,6 @@ static int plan_select(sl_plan *plan, const sl_select *sel, const char *id, int 
   if (unsupported(sel, err) || plan_input(plan, sel->from, id, &in, err) ||
       (ij && plan_input(plan, sel->from->join, id, &rin, err)))
     return -1;
-  sl_exprlist *cols = expand_star(plan, sel->cols, &in, err);
-  if (!cols) return -1;
   sl_pquery *q = new_query(plan, id, top);
   int qi = plan->nquery - 1;
   q->source = in.source;
@@ -547,8 +545,14 @@ static int plan_select(sl_plan *plan, const sl_select *sel, const char *id, int 
     plan->sources[in.source]->head_index = qi;
   }
   q->in_stream = in.stream;
-  if (sel->from && sel->from->join && sl_plan_join(plan, sel, qi, &in, ij ? &rin : NULL, err))
+  const sl_select *body = sel; /* sel without the WHERE terms a join took */
+  if (sel->from && sel->from->join &&
+      sl_plan_join(plan, sel, qi, &in, ij ? &rin : NULL, &body, err))
     return -1;
+  sel = body;
+  sl_exprlist *cols = in.ntabs ? sl_plan_expand_star_tabs(plan, sel->cols, &in, err)
+                               : expand_star(plan, sel->cols, &in, err);
+  if (!cols) return -1;
   if (sel->group && !sel->from) {
     sl_err_set(err, SL_EBIND, "GROUP BY needs FROM");
     return -1;

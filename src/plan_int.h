@@ -20,6 +20,10 @@ typedef struct sl_input {
   sl_schema *schema2;
   const char *name2;
   int base1, base2;
+  /* FROM a, b, ... (plan_join.c): every item, the input first (base1 its
+  ** base), for the binder; NULL otherwise */
+  const sl_bind_tab *tabs;
+  int ntabs;
 } sl_input;
 
 /* A list of expressions (collected calls, arguments). */
@@ -73,11 +77,17 @@ int sl_plan_grouped(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_input 
 /* 1 when sel's FROM joins two streams within a time bound (its ON has a
 ** BETWEEN at the top level), else 0 (a stream-table join, or no join). */
 int sl_plan_is_interval_join(const sl_select *sel);
-/* FROM s [LEFT] JOIN t ON ... (a stream-table join; rin NULL), or FROM a
-** JOIN b ON ... AND b.ts BETWEEN ... (an interval join of two streams; rin
-** the right input, already planned, feeding query qi's port): plan t, bind
-** ON, add the join operator.  0, or -1 with err set. */
+/* FROM s [LEFT] JOIN t ON ... (rin NULL): a FROM list of any length, s
+** the driving input and every later item a bounded table joined by an
+** op_join (a chain); *body becomes sel with the WHERE terms that moved
+** into the joins left out.  FROM a JOIN b ON ... AND b.ts BETWEEN ... (an
+** interval join of two streams; rin the right input, already planned,
+** feeding query qi's port): op_ijoin.  0, or -1 with err set. */
 int sl_plan_join(sl_plan *plan, const sl_select *sel, int qi, sl_input *in, sl_input *rin,
-                 sl_err *err);
+                 const sl_select **body, sl_err *err);
+/* `*` and `t.*` of cols over a FROM list's items (in->tabs), in order, a
+** USING column once.  NULL with err set. */
+sl_exprlist *sl_plan_expand_star_tabs(sl_plan *plan, const sl_exprlist *cols, const sl_input *in,
+                                      sl_err *err);
 
 #endif /* SLUICE_PLAN_INT_H */

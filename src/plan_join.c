@@ -5,7 +5,15 @@
 ** the plan copies, or a bounded connector such as a file or sqlite(...),
 ** read when the query starts); ON's equalities between a column of t and
 ** an expression of s give the keys op_join hashes t on, the rest of ON is a
-** residual program.  The joined row is [t's columns, s's columns].
+** residual program (no keys: op_join's nested loop).  The joined row is
+** [t's columns, s's columns].  A FROM list s, t1, ..., tn (commas, CROSS,
+** INNER, LEFT, USING, NATURAL, parenthesised inner joins flattened by the
+** parser) is a chain of n op_joins, left-deep; the row after the chain is
+** [tn, ..., t1, s], and join k's conditions are bound over its own row
+** [tk, ..., t1, s].  USING and NATURAL add equalities and hide the right
+** item's copy of the column from names alone and `*`; WHERE terms that
+** read only the items and plain deterministic functions move into the
+** first inner join that has every item they read (keys or residual).
 **
 ** FROM a JOIN b ON a.k = b.k AND b.ts BETWEEN a.ts [+ lo] AND a.ts + hi:
 ** two streams, joined by op_ijoin within the time bound; b's input feeds
@@ -13,6 +21,7 @@
 ** width is fixed before binding by first adding every column the query
 ** names to open schemas.
 */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -134,10 +143,243 @@ static sl_program *residual_program(sl_expr **resid, int nres, sl_err *err) {
   return p;
 }
 
-/* ON's conjuncts into js's keys (t's columns, the input's expressions in
-** skey) and the rest (resid).  Counts in js->nkeys, *nres. */
-static void split_on(sl_expr **conj, int nconj, int nt, sl_join_spec *js, sl_expr **skey,
-                     sl_expr **resid, int *nres) {
+/* 1 if the hash on t's column l finds exactly the rows for which l = r
+** holds as SQLite compares them (op_join gives r's value l's affinity):
+** a binary collation, and no conversion SQLite would apply to l's side. */
+static int key_safe(const sl_expr *l, const sl_expr *r) {
+  if (sl_compare_coll(l, r) != SL_COLL_BINARY) return 0;
+  if (l->aff >= SL_AFF_NUMERIC) return 1;
+  if (l->aff == SL_AFF_TEXT) return r->aff <= SL_AFF_TEXT;
+  return r->aff == SL_AFF_NONE;
+}
+
+/* ---- FROM lists: a chain of op_joins -------------------------------------------- */
+
+/* One FROM item after the first, as planned. */
+typedef struct jitem {
+  const sl_call *call; /* the item */
+  const sl_call *prev; /* the item before it: how it is joined (on, left_join, using, natural) */
+  int lo;              /* the first item its ON and USING see (a parenthesised list's) */
+  sl_join_spec *js;    /* its op_join (owned by the query) */
+  unsigned char *hidden;
+  sl_expr **conj; /* the join's conditions: ON's conjuncts, USING's equalities, WHERE's pushed */
+  int nconj, capconj;
+  int nown; /* conj[0..nown-1] are ON's and USING's (they see items lo..k only) */
+} jitem;
+
+static void add_conj(jitem *it, sl_expr *e) {
+  if (it->nconj == it->capconj) {
+    it->capconj = it->capconj ? 2 * it->capconj : 8;
+    it->conj = sl_realloc(it->conj, sizeof(sl_expr *) * (size_t)it->capconj);
+  }
+  it->conj[it->nconj++] = e;
+}
+
+/* A column reference to FROM item k's column name (in the plan's arena). */
+static sl_expr *item_column(sl_plan *plan, int k, const char *name, int line, int col) {
+  sl_expr *x = sl_arena_alloc(&plan->arena, sizeof *x);
+  memset(x, 0, sizeof *x);
+  x->kind = E_COLUMN;
+  x->name = name;
+  char q[16];
+  snprintf(q, sizeof q, "\x01%d", k);
+  x->tab = sl_arena_strndup(&plan->arena, q, strlen(q));
+  x->line = line;
+  x->pos_col = col;
+  x->agg = x->mcall = x->bcall = -1;
+  return x;
+}
+
+/* l = r (in the plan's arena). */
+static sl_expr *make_eq(sl_plan *plan, sl_expr *l, sl_expr *r) {
+  sl_expr *x = sl_arena_alloc(&plan->arena, sizeof *x);
+  memset(x, 0, sizeof *x);
+  x->kind = E_BINARY;
+  x->op = TK_EQ;
+  x->left = l;
+  x->right = r;
+  x->line = l->line;
+  x->pos_col = l->pos_col;
+  x->height = 2;
+  x->agg = x->mcall = x->bcall = -1;
+  return x;
+}
+
+/* The first of items 0..k-1 (tabs) with an unhidden column name: its
+** index and the column in *c, or -1.  An open schema (the first item's)
+** learns the name when grow is set and no item has it. */
+static int find_left(sl_bind_tab *tabs, int lo, int k, const char *name, int grow, int *c) {
+  size_t n = strlen(name);
+  for (int j = lo; j < k; j++) {
+    int x = sl_schema_find(tabs[j].schema, name, n);
+    if (x >= 0 && !(tabs[j].hidden && tabs[j].hidden[x])) {
+      *c = x;
+      return j;
+    }
+  }
+  if (grow && lo == 0 && tabs[0].schema->open) {
+    *c = sl_schema_need(tabs[0].schema, name, n);
+    if (*c >= 0) return 0;
+  }
+  return -1;
+}
+
+/* USING (names) or NATURAL of item k: the equalities between its shared
+** columns and the earlier items', its shared columns hidden.  0, or -1. */
+static int using_terms(sl_plan *plan, sl_bind_tab *tabs, int k, jitem *it, sl_err *err) {
+  const sl_call *pv = it->prev;
+  sl_schema *ts = tabs[k].schema;
+  if (pv->using) {
+    for (int i = 0; i < pv->using->n; i++) {
+      const sl_expr *u = pv->using->a[i];
+      int c = sl_schema_find(ts, u->name, strlen(u->name)), lc = -1;
+      int j = c >= 0 ? find_left(tabs, it->lo, k, u->name, 1, &lc) : -1;
+      if (j < 0) {
+        sl_err_setpos(err, SL_EBIND, u->line, u->pos_col,
+                      "cannot join using column %s - column not present in both tables", u->name);
+        return -1;
+      }
+      it->hidden[c] = 1;
+      add_conj(it, make_eq(plan,
+                           item_column(plan, j, tabs[j].schema->cols[lc].name, u->line, u->pos_col),
+                           item_column(plan, k, ts->cols[c].name, u->line, u->pos_col)));
+    }
+  } else if (pv->natural) {
+    for (int c = 0; c < ts->ncol; c++) {
+      int lc = -1, j = find_left(tabs, it->lo, k, ts->cols[c].name, 0, &lc);
+      if (j < 0) continue;
+      it->hidden[c] = 1;
+      add_conj(it,
+               make_eq(plan, item_column(plan, j, tabs[j].schema->cols[lc].name, pv->line, pv->col),
+                       item_column(plan, k, ts->cols[c].name, pv->line, pv->col)));
+    }
+  }
+  return 0;
+}
+
+/* The FROM item a column of a WHERE term names, by name alone (nothing is
+** bound): its index, or -1 when it is not one item's. */
+static int ref_item(const sl_bind_tab *tabs, int ntab, const sl_expr *e) {
+  size_t n = strlen(e->name);
+  int found = -1;
+  for (int k = 0; k < ntab; k++) {
+    const sl_bind_tab *t = &tabs[k];
+    if (e->tab && !(t->name && sl_stricmp(t->name, e->tab) == 0)) continue;
+    int c = sl_schema_find(t->schema, e->name, n);
+    if (c < 0 || (!e->tab && t->hidden && t->hidden[c])) continue;
+    if (found >= 0) return -1;
+    found = k;
+  }
+  if (found < 0 && tabs[0].schema->open && (!e->tab || sl_stricmp(tabs[0].name, e->tab) == 0))
+    found = 0;
+  return found;
+}
+
+/* The last FROM item a WHERE term reads (-1: none), or -2 when the term
+** cannot move into a join (a name not resolved by name alone, a call that
+** is not a plain deterministic function, anything the binder may treat
+** specially). */
+static int term_items(const sl_plan *plan, const sl_bind_tab *tabs, int ntab, const sl_expr *e) {
+  if (!e) return -1;
+  int m = -1;
+  switch (e->kind) {
+  case E_COLUMN: {
+    if (!sl_stricmp(e->name, "window_start") || !sl_stricmp(e->name, "window_end")) return -2;
+    int k = ref_item(tabs, ntab, e);
+    return k < 0 ? -2 : k;
+  }
+  case E_CALL: {
+    int known = 0, argc = e->star ? 0 : (e->list ? e->list->n : 0);
+    const sl_func *f =
+        sl_functab_find(plan->ctx.cat->funcs, e->name, strlen(e->name), argc, &known);
+    if (!f || e->right || e->distinct || e->star || sl_catalog_model(plan->ctx.cat, e->name) ||
+        (f->flags & (SL_FUNC_AGGREGATE | SL_FUNC_MODEL)) || !(f->flags & SL_FUNC_DETERMINISTIC))
+      return -2;
+    break;
+  }
+  case E_NULL:
+  case E_INT:
+  case E_REAL:
+  case E_STRING:
+  case E_BLOB:
+  case E_UNARY:
+  case E_BINARY:
+  case E_AND:
+  case E_OR:
+  case E_IS:
+  case E_ISNULL:
+  case E_BETWEEN:
+  case E_IN:
+  case E_LIKE:
+  case E_CAST:
+  case E_CASE:
+  case E_COLLATE: break;
+  default: return -2;
+  }
+  const sl_expr *kids[2] = {e->left, e->right};
+  for (int i = 0; i < 2; i++) {
+    int x = term_items(plan, tabs, ntab, kids[i]);
+    if (x == -2) return -2;
+    if (x > m) m = x;
+  }
+  for (int i = 0; e->list && i < e->list->n; i++) {
+    int x = term_items(plan, tabs, ntab, e->list->a[i]);
+    if (x == -2) return -2;
+    if (x > m) m = x;
+  }
+  return m;
+}
+
+/* e1 AND e2 (in the plan's arena); either may be NULL. */
+static sl_expr *make_and(sl_plan *plan, sl_expr *l, sl_expr *r) {
+  if (!l || !r) return l ? l : r;
+  sl_expr *x = sl_arena_alloc(&plan->arena, sizeof *x);
+  memset(x, 0, sizeof *x);
+  x->kind = E_AND;
+  x->left = l;
+  x->right = r;
+  x->line = l->line;
+  x->pos_col = l->pos_col;
+  x->height = 1 + (l->height > r->height ? l->height : r->height);
+  x->agg = x->mcall = x->bcall = -1;
+  return x;
+}
+
+/* Bind join k's conditions over its row [item k, ..., item 1, item 0]
+** and compile them into its spec: equalities between a column of item k
+** and an expression of the earlier items are hash keys, the rest the
+** residual.  0, or -1 with err set. */
+static int compile_join(sl_plan *plan, sl_bind_tab *all, int k, jitem *it, sl_err *err) {
+  sl_join_spec *js = it->js;
+  static sl_schema none; /* an item outside a parenthesised list's ON: no columns */
+  sl_bind_tab *tabs = sl_arena_alloc(&plan->arena, sizeof *tabs * (size_t)(k + 1));
+  sl_bind_tab *scoped = sl_arena_alloc(&plan->arena, sizeof *tabs * (size_t)(k + 1));
+  int base = 0;
+  for (int j = k; j >= 0; j--) { /* item k first, the driving input last */
+    tabs[j] = all[j];
+    tabs[j].base = base;
+    base += j ? all[j].schema->ncol : 0;
+    scoped[j] = tabs[j];
+    if (j < it->lo) {
+      scoped[j].schema = &none;
+      scoped[j].name = NULL;
+    }
+  }
+  sl_bind b = {.funcs = plan->ctx.cat->funcs, .err = err, .tabs = scoped, .ntabs = k + 1};
+  sl_expr **conj = NULL;
+  int nconj = 0;
+  for (int i = 0; i < it->nconj; i++) {
+    if (i == it->nown) b.tabs = tabs; /* WHERE's terms see every item */
+    if (sl_bind_expr(&b, it->conj[i])) {
+      free(conj);
+      return -1;
+    }
+    split_and(it->conj[i], &conj, &nconj);
+  }
+  int nt = js->schema.ncol, nres = 0, rc = -1;
+  js->tkey = sl_calloc((size_t)(nconj ? nconj : 1), sizeof(int));
+  sl_expr **skey = sl_calloc((size_t)(nconj ? nconj : 1), sizeof(sl_expr *));
+  sl_expr **resid = sl_calloc((size_t)(nconj ? nconj : 1), sizeof(sl_expr *));
   for (int i = 0; i < nconj; i++) {
     sl_expr *c = conj[i];
     if (c->kind == E_BINARY && c->op == TK_EQ) {
@@ -147,52 +389,131 @@ static void split_on(sl_expr **conj, int nconj, int nt, sl_join_spec *js, sl_exp
         l = r;
         r = x;
       }
-      if (l->kind == E_COLUMN && l->col >= 0 && l->col < nt && join_sides(r, nt) == 2) {
+      if (l->kind == E_COLUMN && l->col >= 0 && l->col < nt && join_sides(r, nt) == 2 &&
+          key_safe(l, r)) {
         js->tkey[js->nkeys] = l->col;
         skey[js->nkeys++] = r;
         continue;
       }
     }
-    resid[(*nres)++] = c;
+    resid[nres++] = c;
   }
-}
-
-/* FROM s [LEFT] JOIN t ON ...: plan t, bind ON, add op_join, which looks
-** each record's key up in t and emits the joined rows [t's columns, s's]. */
-static int plan_table_join(sl_plan *plan, const sl_call *from, sl_pquery *q, sl_input *in,
-                           sl_err *err) {
-  sl_join_spec *js = sl_calloc(1, sizeof *js);
-  sl_plan_add_op(q, &sl_op_join, js); /* freed with the query, also on failure */
-  js->left = from->left_join;
-  if (join_table(plan, from->join, js, err)) return -1;
-  in->schema2 = &js->schema;
-  in->name2 = js->tname;
-  in->base1 = js->schema.ncol;
-  sl_bind b = sl_plan_binder(plan, in, err);
-  if (sl_bind_expr(&b, from->on)) return -1;
-  sl_expr **conj = NULL;
-  int nconj = 0, nres = 0, rc = -1;
-  split_and(from->on, &conj, &nconj);
-  js->tkey = sl_calloc((size_t)nconj, sizeof(int));
-  sl_expr **skey = sl_calloc((size_t)nconj, sizeof(sl_expr *));
-  sl_expr **resid = sl_calloc((size_t)nconj, sizeof(sl_expr *));
-  split_on(conj, nconj, js->schema.ncol, js, skey, resid, &nres);
-  if (!js->nkeys) {
-    sl_err_setpos(err, SL_EBIND, from->on->line, from->on->pos_col,
-                  "JOIN ... ON needs an equality between a column of %s and the input", js->tname);
-    goto done;
-  }
-  js->keyprog = key_program(skey, js->nkeys, err);
-  if (!js->keyprog) goto done;
-  if (nres) { /* the rest of ON decides whether a matching row joins */
-    js->residual = residual_program(resid, nres, err);
-    if (!js->residual) goto done;
-  }
+  if (js->nkeys && !(js->keyprog = key_program(skey, js->nkeys, err))) goto done;
+  if (nres && !(js->residual = residual_program(resid, nres, err))) goto done;
   rc = 0;
 done:
   free(conj);
   free(skey);
   free(resid);
+  return rc;
+}
+
+/* FROM a, b, c ... (any joins but an interval join): each item after the
+** first is a bounded table joined by one op_join, left-deep; the joined
+** row is [c's columns, b's, a's] (the driving input last, so that an open
+** schema can grow).  WHERE terms over the items move into the first inner
+** join that has all they read; *body is sel with the rest of WHERE. */
+static int plan_chain(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_input *in,
+                      const sl_select **body, sl_err *err) {
+  const sl_call *from = sel->from;
+  if (from->unsupported) {
+    sl_err_setpos(err, SL_EBIND, from->line, from->col, "%s is not supported", from->unsupported);
+    return -1;
+  }
+  if (!in->schema) {
+    sl_err_setpos(err, SL_EBIND, from->line, from->col, "a join needs an input with columns");
+    return -1;
+  }
+  int n = 0;
+  for (const sl_call *c = from->join; c; c = c->join)
+    n++;
+  jitem *items = sl_calloc((size_t)n + 1, sizeof *items);
+  sl_bind_tab *tabs = sl_arena_alloc(&plan->arena, sizeof *tabs * (size_t)(n + 1));
+  memset(tabs, 0, sizeof *tabs * (size_t)(n + 1));
+  tabs[0].schema = in->schema;
+  tabs[0].name = in->name;
+  int rc = -1, k = 1;
+  for (const sl_call *pv = from; pv->join; pv = pv->join, k++) {
+    jitem *it = &items[k];
+    it->call = pv->join;
+    it->prev = pv;
+    it->js = sl_calloc(1, sizeof *it->js);
+    sl_plan_add_op(q, &sl_op_join, it->js); /* freed with the query, also on failure */
+    it->js->left = pv->left_join;
+    const sl_call *c = it->call;
+    for (int j = 1; j < k && c->group; j++)
+      if (items[j].call == c->group) it->lo = j;
+    if (c->bare && !sl_catalog_table(plan->ctx.cat, c->name) &&
+        sl_catalog_stream(plan->ctx.cat, c->name)) {
+      sl_err_setpos(err, SL_EBIND, c->line, c->col,
+                    "%s is a stream: only the first FROM item may be one (joining two streams "
+                    "needs a time bound: ON a.k = b.k AND b.ts BETWEEN a.ts AND a.ts + INTERVAL "
+                    "'...')",
+                    c->name);
+      goto done;
+    }
+    if (join_table(plan, c, it->js, err)) goto done;
+    tabs[k].schema = &it->js->schema;
+    tabs[k].name = it->js->tname;
+    it->hidden = sl_arena_alloc(&plan->arena, (size_t)(it->js->schema.ncol + 1));
+    memset(it->hidden, 0, (size_t)(it->js->schema.ncol + 1));
+    tabs[k].hidden = it->hidden;
+    if (pv->on && pv->using) {
+      sl_err_setpos(err, SL_EBIND, c->line, c->col,
+                    "cannot have both ON and USING clauses in the same join");
+      goto done;
+    }
+    if (pv->natural && (pv->on || pv->using)) {
+      sl_err_setpos(err, SL_EBIND, c->line, c->col,
+                    "a NATURAL join may not have an ON or USING clause");
+      goto done;
+    }
+    if (using_terms(plan, tabs, k, it, err)) goto done;
+    if (pv->on) add_conj(it, pv->on);
+    it->nown = it->nconj;
+  }
+  /* WHERE's terms (and a parenthesised join's ON) into the first inner join
+  ** that has every item they read */
+  sl_expr **w = NULL;
+  int nw = 0;
+  if (sel->where) split_and(sel->where, &w, &nw);
+  if (from->extra) split_and(from->extra, &w, &nw);
+  sl_expr *rest = NULL;
+  for (int i = 0; i < nw; i++) {
+    int m = term_items(plan, tabs, n + 1, w[i]);
+    int j = m < 1 ? 1 : m;
+    while (j <= n && items[j].js->left)
+      j++;
+    if (m >= 0 && j <= n)
+      add_conj(&items[j], w[i]);
+    else
+      rest = make_and(plan, rest, w[i]);
+  }
+  free(w);
+  if (rest != sel->where) {
+    sl_select *copy = sl_arena_alloc(&plan->arena, sizeof *copy);
+    *copy = *sel;
+    copy->where = rest;
+    *body = copy;
+  }
+  for (k = 1; k <= n; k++)
+    if (compile_join(plan, tabs, k, &items[k], err)) goto done;
+  /* the final row: [item n, ..., item 1, item 0] */
+  int base = 0;
+  for (k = n; k >= 1; k--) {
+    tabs[k].base = base;
+    base += tabs[k].schema->ncol;
+  }
+  tabs[0].base = base;
+  in->tabs = tabs;
+  in->ntabs = n + 1;
+  in->base1 = base;
+  in->schema2 = NULL;
+  rc = 0;
+done:
+  for (k = 1; k <= n; k++)
+    free(items[k].conj);
+  free(items);
   return rc;
 }
 
@@ -355,11 +676,52 @@ done:
 }
 
 int sl_plan_is_interval_join(const sl_select *sel) {
-  return sel->from && sel->from->join && on_has_between(sel->from->on);
+  return sel->from && sel->from->join && !sel->from->join->join && on_has_between(sel->from->on);
 }
 
 int sl_plan_join(sl_plan *plan, const sl_select *sel, int qi, sl_input *in, sl_input *rin,
-                 sl_err *err) {
+                 const sl_select **body, sl_err *err) {
   return rin ? plan_ijoin(plan, sel, qi, in, rin, err)
-             : plan_table_join(plan, sel->from, plan->queries[qi], in, err);
+             : plan_chain(plan, sel, plan->queries[qi], in, body, err);
+}
+
+sl_exprlist *sl_plan_expand_star_tabs(sl_plan *plan, const sl_exprlist *cols, const sl_input *in,
+                                      sl_err *err) {
+  int cap = cols->n;
+  for (int k = 0; k < in->ntabs; k++)
+    cap += in->tabs[k].schema->ncol;
+  sl_exprlist *l = sl_arena_alloc(&plan->arena, sizeof *l);
+  memset(l, 0, sizeof *l);
+  l->a = sl_arena_alloc(&plan->arena, sizeof(*l->a) * (size_t)cap);
+  l->names = sl_arena_alloc(&plan->arena, sizeof(*l->names) * (size_t)cap);
+  for (int i = 0; i < cols->n; i++) {
+    sl_expr *e = cols->a[i];
+    if (e->kind != E_STAR) {
+      l->names[l->n] = cols->names[i];
+      l->a[l->n++] = e;
+      continue;
+    }
+    int any = 0;
+    for (int k = 0; k < in->ntabs; k++) {
+      const sl_bind_tab *t = &in->tabs[k];
+      if (e->tab && !(t->name && sl_stricmp(t->name, e->tab) == 0)) continue;
+      any = 1;
+      if (t->schema->open) {
+        sl_err_setpos(err, SL_EBIND, e->line, e->pos_col,
+                      "SELECT * needs declared columns: name the fields, or declare them with "
+                      "columns => 'a TEXT, b REAL' or CREATE STREAM s (a TEXT, ...) FROM ...");
+        return NULL;
+      }
+      for (int c = 0; c < t->schema->ncol; c++) {
+        if (!e->tab && t->hidden && t->hidden[c]) continue; /* USING's column: once */
+        l->names[l->n] = NULL;
+        l->a[l->n++] = item_column(plan, k, t->schema->cols[c].name, e->line, e->pos_col);
+      }
+    }
+    if (!any) {
+      sl_err_setpos(err, SL_EBIND, e->line, e->pos_col, "no such table: %s", e->tab);
+      return NULL;
+    }
+  }
+  return l;
 }

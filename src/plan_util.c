@@ -112,7 +112,9 @@ sl_bind sl_plan_binder(const sl_plan *plan, const sl_input *in, sl_err *err) {
                .schema2 = in->schema2,
                .srcname2 = in->name2,
                .base1 = in->base1,
-               .base2 = in->base2};
+               .base2 = in->base2,
+               .tabs = in->tabs,
+               .ntabs = in->ntabs};
   return b;
 }
 
