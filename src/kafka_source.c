@@ -698,6 +698,7 @@ sl_source *sl_kafka_open_source(sl_options *o, sl_err *err) {
   k->as_table = sl_opt_bool(o, "as_table", 0, err);
   if (err->code) goto fail;
   k->bounded = stop != NULL || k->as_table; /* a table is what the topic holds now */
+  k->base.bounded = k->bounded;
   rd_kafka_conf_t *conf = sl_kafka_conf(o, err);
   if (!conf) goto fail;
   if (sl_options_check(o, err) || o->check_only) {

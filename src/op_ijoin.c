@@ -20,7 +20,13 @@
 ** for b's columns, and so is one that can meet none (a NULL key, or a
 ** record already past b's watermark that found no match when it came).
 ** Such rows appear when the watermark shows that no b can come for them,
-** as in Flink's interval outer joins.  Checkpoints save both sides' records
+** as in Flink's interval outer joins.
+** Without a time bound (spec.proctime: FROM a JOIN b ON a.k = b.k over two
+** streams) the same machinery is a symmetric hash join in processing time:
+** a record's time is when its batch was read, the bound is +/- the state
+** TTL, so a record meets what came within the TTL of it, and ticks expire
+** records older than the TTL also while both inputs are idle; without a
+** TTL nothing expires (memory grows with the inputs: --stats shows it).  Checkpoints save both sides' records
 ** (ijoin_save); the two tasks checkpoint together (task.h, sl_ckgroup), so
 ** the state matches both inputs' saved positions.
 */
@@ -239,12 +245,16 @@ static int side_push(op_ijoin *p, int k, sl_batch *in, sl_err *err) {
       continue;
     }
     const sl_value *reg = &s->vm.reg[prog->result_reg];
-    const sl_value *tsv = &reg[nk];
-    if (tsv->type != SL_INTEGER && tsv->type != SL_REAL) {
-      sl_op_reject(k ? &p->right.base : &p->base, in, i, "the join's time is NULL or not a number");
-      continue;
+    int64_t ts = in->now; /* proctime: when it came */
+    if (!p->spec.proctime) {
+      const sl_value *tsv = &reg[nk];
+      if (tsv->type != SL_INTEGER && tsv->type != SL_REAL) {
+        sl_op_reject(k ? &p->right.base : &p->base, in, i,
+                     "the join's time is NULL or not a number");
+        continue;
+      }
+      ts = tsv->type == SL_INTEGER ? tsv->u.i : (int64_t)tsv->u.r;
     }
-    int64_t ts = tsv->type == SL_INTEGER ? tsv->u.i : (int64_t)tsv->u.r;
     int has_null = 0;
     for (int j = 0; j < nk; j++)
       has_null |= reg[j].type == SL_NULL;
@@ -313,6 +323,15 @@ static int port_push(sl_operator *base, sl_batch *in, sl_err *err) {
 /* Ticks and barriers from either input go downstream under the mutex. */
 static int side_tick(op_ijoin *p, int64_t now, sl_err *err) {
   pthread_mutex_lock(&p->mu);
+  if (p->spec.proctime && p->spec.hi < SL_IJOIN_FOREVER) {
+    /* processing time passes on both sides: what came before now - ttl
+    ** expires, also while the inputs are idle */
+    for (int k = 0; k < 2; k++)
+      if (now > p->s[k].max_ts) p->s[k].max_ts = now;
+    expire(p, 0);
+    expire(p, 1);
+    free_dying(p); /* (a LEFT join has a time bound: nothing pending here) */
+  }
   int rc = sl_op_pass_tick(&p->base, now, err);
   pthread_mutex_unlock(&p->mu);
   return rc;
@@ -455,6 +474,19 @@ static int ijoin_load(sl_operator *base, const void *z, size_t n, sl_err *err) {
 
 static void ijoin_explain(const void *spec, sl_buf *out) {
   const sl_ijoin_spec *p = spec;
+  if (p->proctime) {
+    sl_buf_printf(out, "stream join: %d key%s, no time bound, records kept ", p->nkeys,
+                  p->nkeys == 1 ? "" : "s");
+    if (p->hi < SL_IJOIN_FOREVER)
+      sl_buf_printf(out, "%lld ms (state_ttl)", (long long)p->hi);
+    else
+      sl_buf_puts(out, "forever (no state_ttl)");
+    sl_buf_printf(out, "; joined row = %d left columns, then %d right\nleft keys:\n", p->na, p->nb);
+    sl_program_explain(p->aprog, out);
+    sl_buf_puts(out, "right keys:\n");
+    sl_program_explain(p->bprog, out);
+    return;
+  }
   sl_buf_printf(out,
                 "%sinterval join: %d key%s, right time in [left time %+lld ms, %+lld ms]; "
                 "joined row = %d left columns, then %d right\nleft keys and time:\n",

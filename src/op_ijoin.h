@@ -18,7 +18,16 @@ typedef struct sl_ijoin_spec {
   int64_t lateness[2]; /* each side's allowed lateness (its stream's WATERMARK) */
   int na, nb;          /* columns of a and of b in a joined row (a's first) */
   int left;            /* LEFT JOIN: an a record that met no b joins NULLs when it expires */
+  /* no time bound (a join of two streams on keys alone): a record's time is
+  ** when it came (its batch's processing time), the programs give keys only,
+  ** and lo = -ttl, hi = ttl: records meet those that came within the state
+  ** TTL of them and are dropped after it (SET state_ttl); without a TTL
+  ** (lo, hi = -/+SL_IJOIN_FOREVER) they are kept forever */
+  int proctime;
 } sl_ijoin_spec;
+
+/* A bound that never expires a record (no overflow when added to a time). */
+#define SL_IJOIN_FOREVER (INT64_MAX / 4)
 
 /* The operator's kind: a spec (owned by the plan) to a live join, fed by a;
 ** b feeds its port (sl_operator.port). */

@@ -77,6 +77,10 @@ int sl_plan_grouped(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_input 
 /* 1 when sel's FROM joins two streams within a time bound (its ON has a
 ** BETWEEN at the top level), else 0 (a stream-table join, or no join). */
 int sl_plan_is_interval_join(const sl_select *sel);
+/* 1 if sel is FROM a JOIN b ON ... where b is a stream (a catalog stream, or
+** a connector call whose input does not end): a join of two streams
+** (op_ijoin; without a time bound in ON, on keys alone, with SET state_ttl). */
+int sl_plan_is_stream_join(sl_plan *plan, const sl_select *sel);
 /* FROM s [LEFT] JOIN t ON ... (rin NULL): a FROM list of any length, s
 ** the driving input and every later item a bounded table joined by an
 ** op_join (a chain); *body becomes sel with the WHERE terms that moved

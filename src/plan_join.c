@@ -19,7 +19,10 @@
 ** two streams, joined by op_ijoin within the time bound; b's input feeds
 ** the operator's port.  The joined row is [a's columns, b's columns]; a's
 ** width is fixed before binding by first adding every column the query
-** names to open schemas.
+** names to open schemas.  FROM a JOIN b ON a.k = b.k without a time bound,
+** b a stream (a catalog stream, a connector whose input does not end): the
+** same operator in processing time (op_ijoin.h, proctime), bounded by SET
+** state_ttl.
 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -596,17 +599,19 @@ static int ijoin_terms(sl_expr **conj, int nconj, sl_ijoin_spec *js, sl_expr **a
   return 0;
 }
 
-/* One side's program: its keys, then its time, in result registers. */
+/* One side's program: its keys, then its time (t; NULL: none, a join
+** without a time bound), in result registers. */
 static sl_program *side_program(sl_expr **key, int nkeys, sl_expr *t, sl_err *err) {
   sl_program *pg = sl_program_new();
   sl_compiler c = {.prog = pg, .err = err};
-  int r0 = sl_reg_alloc(&c, nkeys + 1);
+  int nres = nkeys + (t != NULL);
+  int r0 = sl_reg_alloc(&c, nres ? nres : 1);
   pg->result_reg = r0;
-  pg->nresult = nkeys + 1;
+  pg->nresult = nres;
   for (int i = 0; i < nkeys; i++)
     if (sl_expr_code(&c, key[i], r0 + i)) goto fail;
-  if (sl_expr_code(&c, t, r0 + nkeys)) goto fail;
-  sl_program_add(pg, OP_Result, r0, nkeys + 1, 0);
+  if (t && sl_expr_code(&c, t, r0 + nkeys)) goto fail;
+  sl_program_add(pg, OP_Result, r0, nres, 0);
   sl_program_finish(pg);
   return pg;
 fail:
@@ -659,7 +664,25 @@ static int plan_ijoin(sl_plan *plan, const sl_select *sel, int qi, sl_input *in,
   sl_expr **akey = sl_calloc((size_t)nconj, sizeof(sl_expr *));
   sl_expr **bkey = sl_calloc((size_t)nconj, sizeof(sl_expr *));
   if (ijoin_terms(conj, nconj, js, akey, bkey, &ta, &tb, err)) goto done;
-  if (!ta || !js->nkeys) {
+  if (!ta && !on_has_between(from->on)) { /* two streams on keys alone */
+    if (from->left_join) {
+      sl_err_setpos(err, SL_EBIND, from->line, from->col,
+                    "a LEFT JOIN of two streams needs a time bound (ON ... AND b.ts BETWEEN "
+                    "a.ts AND a.ts + INTERVAL ...): without one, a row joined with NULLs "
+                    "would have to be taken back when its match comes, and retractions are "
+                    "not supported yet");
+      goto done;
+    }
+    if (!js->nkeys) {
+      sl_err_setpos(err, SL_EBIND, from->on->line, from->on->pos_col,
+                    "a join of two streams needs a key equality: ON a.k = b.k");
+      goto done;
+    }
+    int64_t ttl = sl_setting_int(plan->ctx.cat, SL_SET_STATE_TTL);
+    js->proctime = 1;
+    js->hi = ttl > 0 ? ttl : SL_IJOIN_FOREVER;
+    js->lo = -js->hi;
+  } else if (!ta || !js->nkeys) {
     sl_err_setpos(err, SL_EBIND, from->on->line, from->on->pos_col,
                   "a stream-stream JOIN needs a key equality and a time bound: ON a.k = b.k AND "
                   "b.ts BETWEEN a.ts AND a.ts + INTERVAL '...'");
@@ -673,6 +696,25 @@ done:
   free(akey);
   free(bkey);
   return rc;
+}
+
+int sl_plan_is_stream_join(sl_plan *plan, const sl_select *sel) {
+  const sl_call *from = sel->from;
+  if (!from || !from->join || from->join->join || !from->on || from->natural || from->using)
+    return 0;
+  const sl_call *r = from->join;
+  if (r->bare && sl_catalog_table(plan->ctx.cat, r->name)) return 0;
+  if (r->bare && sl_catalog_stream(plan->ctx.cat, r->name)) return 1;
+  if (r->bare || !sl_connector_find(r->name, strlen(r->name))) return 0;
+  /* a connector: a stream unless it ends (its check says, doing no I/O) */
+  sl_options o;
+  sl_err e = {0};
+  sl_source *desc = sl_plan_check(plan, r, 0, NULL, &o, &e);
+  int stream = desc && !desc->bounded;
+  if (desc) desc->vt->close(desc);
+  sl_options_free(&o);
+  sl_err_clear(&e);
+  return stream;
 }
 
 int sl_plan_is_interval_join(const sl_select *sel) {

@@ -374,11 +374,16 @@ void sl_run_stats(sl_run *run, sl_buf *out, int64_t *rejected_total) {
   int64_t total = 0;
   for (int i = 0; i < run->nquery; i++) {
     sl_lquery *q = run->queries[i];
-    sl_task *t = q->task;
-    int64_t rej = q->stats.rejected + (t ? t->stats.rejected : 0);
+    int64_t in = 0, rej = q->stats.rejected;
+    for (int k = 0; k < 2; k++) { /* a join of two inputs: both tasks' */
+      const sl_task *t = k ? q->task2 : q->task;
+      if (!t || (k && t == q->task)) continue;
+      in += t->stats.in;
+      rej += t->stats.rejected;
+    }
     total += rej;
-    sl_buf_printf(out, "%s: %lld in, %lld out, %lld rejected", q->plan->id,
-                  (long long)(t ? t->stats.in : 0), (long long)q->stats.out, (long long)rej);
+    sl_buf_printf(out, "%s: %lld in, %lld out, %lld rejected", q->plan->id, (long long)in,
+                  (long long)q->stats.out, (long long)rej);
     if (q->stats.late) sl_buf_printf(out, " (%lld late)", (long long)q->stats.late);
     if (q->stats.groups_peak)
       sl_buf_printf(out, "; state: at most %lld groups or kept records, %lld bytes (%lld each)",

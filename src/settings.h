@@ -39,6 +39,7 @@ typedef enum sl_setting_id {
   SL_SET_GUARANTEE,
   SL_SET_RESET_STATE,
   SL_SET_STATE_DIR,
+  SL_SET_STATE_TTL,
   SL_SET_VM_TRACE,
   SL_SET_N
 } sl_setting_id;
