@@ -26,7 +26,8 @@
 ** a record's time is when its batch was read, the bound is +/- the state
 ** TTL, so a record meets what came within the TTL of it, and ticks expire
 ** records older than the TTL also while both inputs are idle; without a
-** TTL nothing expires (memory grows with the inputs: --stats shows it).  Checkpoints save both sides' records
+** TTL nothing expires (memory grows with the inputs: --stats shows it).  Checkpoints save both
+*sides' records
 ** (ijoin_save); the two tasks checkpoint together (task.h, sl_ckgroup), so
 ** the state matches both inputs' saved positions.
 */
