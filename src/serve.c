@@ -1498,6 +1498,18 @@ static enum MHD_Result do_metrics(sl_server *s, struct MHD_Connection *c) {
     if (qs[i].ckpt_age_ms >= 0)
       sl_buf_printf(&b, "sluice_query_checkpoint_age_seconds{query=\"%s\"} %.3f\n", qs[i].id,
                     (double)qs[i].ckpt_age_ms / 1000.0);
+  metric_head(
+      &b, "sluice_query_state_bytes", "gauge",
+      "Memory of the query's state: groups, kept records of joins, sorts, DISTINCT values.");
+  for (int i = 0; i < nq; i++)
+    sl_buf_printf(&b, "sluice_query_state_bytes{query=\"%s\"} %lld\n", qs[i].id,
+                  (long long)qs[i].state_bytes);
+  metric_head(&b, "sluice_query_state_entries", "gauge",
+              "Entries of the query's state: open groups, a join's kept records (bytes / entries "
+              "is the memory per entry).");
+  for (int i = 0; i < nq; i++)
+    sl_buf_printf(&b, "sluice_query_state_entries{query=\"%s\"} %lld\n", qs[i].id,
+                  (long long)qs[i].groups);
   metric_head(&b, "sluice_query_batch_duration_seconds", "histogram",
               "Time to decode and process one batch of records.");
   for (int i = 0; i < nq; i++) {

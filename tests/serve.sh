@@ -181,6 +181,7 @@ assert h.type == "histogram"
 b = [s for s in h.samples if s.labels.get("query") == "q1" and s.name.endswith("_bucket")]
 assert b[-1].labels["le"] == "+Inf" and b[-1].value == val("sluice_query_batch_duration_seconds_count", query="q1") >= 1
 assert all(x.value <= y.value for x, y in zip(b, b[1:]))
+assert val("sluice_query_state_bytes", query="q1") == 0 and val("sluice_query_state_entries", query="q1") == 0
 assert val("sluice_memory_resident_bytes") > 1e6
 assert val("sluice_submissions_total") == 7
 PY
