@@ -313,6 +313,8 @@ filter(F) ::= FILTER LP WHERE expr(X) RP. { F = X; }
 expr(A) ::= INTERVAL(I) term(X) nm(U). { A = sl_expr_interval(pParse, X, &U, &I); }
 /* EXTRACT(field FROM x): the call extract('field', x) (func_date.c) */
 expr(A) ::= EXTRACT(K) LP nm(F) FROM expr(X) RP(R). { A = sl_expr_extract(pParse, &K, &F, X, R.z + 1); }
+expr(A) ::= EXTRACT(K) LP exprlist(Y) RP(R).
+  { A = sl_expr_call(pParse, &K, Y, 0, 0); A->name = "extract"; sl_expr_span(pParse, A, K.z, R.z + 1); }
 
 expr(A) ::= expr(X) AND expr(Y). { A = sl_expr_and(pParse, X, Y); }
 expr(A) ::= expr(X) OR expr(Y). { A = sl_expr_binary(pParse, E_OR, TK_OR, X, Y); }
