@@ -276,6 +276,8 @@ setname(A) ::= STRING(X). { A = X; A.z++; A.n -= 2; }
 cmd(S) ::= LOAD STRING(P). { S = sl_stmt_new(pParse, S_LOAD); S->value = sl_expr_literal(pParse, TK_STRING, &P); }
 
 cmd(S) ::= SHOW nm(N). { S = sl_stmt_new(pParse, S_SHOW); S->name = sl_token_name(pParse, &N); }
+/* SHOW SCHEMA name: value is the name (a column reference, never bound) */
+cmd(S) ::= SHOW nm(N) nm(M). { S = sl_stmt_new(pParse, S_SHOW); S->name = sl_token_name(pParse, &N); S->value = sl_expr_column(pParse, NULL, &M); }
 cmd(S) ::= DESCRIBE nm(N). { S = sl_stmt_new(pParse, S_DESCRIBE); S->name = sl_token_name(pParse, &N); }
 cmd(S) ::= TERMINATE nm(N). { S = sl_stmt_new(pParse, S_TERMINATE); S->name = sl_token_name(pParse, &N); }
 cmd(S) ::= TERMINATE ALL. { S = sl_stmt_new(pParse, S_TERMINATE); S->name = "ALL"; }

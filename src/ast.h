@@ -234,5 +234,7 @@ void sl_parse_error(sl_parse *p, const sl_token *t, const char *msg);
 int sl_get_token(const char *z, int *tk);
 /* Keyword code for an identifier-like word, or TK_ID. */
 int sl_keyword_code(const char *z, int n);
+/* The i-th keyword (upper case), or NULL past the last (shell completion). */
+const char *sl_keyword_name(int i);
 
 #endif /* SLUICE_AST_H */

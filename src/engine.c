@@ -25,6 +25,7 @@
 #include "expr.h"
 #include "extension.h"
 #include "model.h"
+#include "show_topics.h"
 
 #include <cblas.h>
 
@@ -152,8 +153,54 @@ static void show_setting(void *ud, const char *name, const char *value, const ch
   sl_engine_text_row(s->fn, s->ud, 4, names, cells);
 }
 
+/* One row (type, name, sql) of SHOW SCHEMA, when only is NULL or names it. */
+static void schema_row(sl_row_fn fn, void *ud, const char *only, const char *type, const char *name,
+                       const char *sql, int len) {
+  if (only && sl_stricmp(only, name)) return;
+  static const char *const names[] = {"type", "name", "sql"};
+  char *text = sl_mprintf("%.*s;", len, sql);
+  const char *cells[] = {type, name, text};
+  sl_engine_text_row(fn, ud, 3, names, cells);
+  free(text);
+}
+
+/* SHOW SCHEMA [name]: the statements that made the tables, views and
+** streams (the shell's .schema), in the order they were made. */
+static int show_schema(sluice *db, const sl_stmt *st, sl_row_fn fn, void *ud, sl_err *err) {
+  const char *only = st->value ? st->value->name : NULL;
+  int n = 0;
+  for (sl_table *t = db->cat.tables; t; t = t->next)
+    n++;
+  sl_table **ts = sl_calloc((size_t)n + 1, sizeof *ts);
+  int i = n;
+  for (sl_table *t = db->cat.tables; t; t = t->next)
+    ts[--i] = t; /* the list is newest first */
+  for (i = 0; i < n; i++)
+    if (ts[i]->sql)
+      schema_row(fn, ud, only, "table", ts[i]->name, ts[i]->sql, (int)strlen(ts[i]->sql));
+  free(ts);
+  for (sl_stream *s = db->cat.streams; s; s = s->next)
+    schema_row(fn, ud, only, s->view ? "view" : "stream", s->name, s->def->sql, s->def->sqllen);
+  (void)err;
+  return 0;
+}
+
 static int exec_show(sluice *db, const sl_stmt *st, sl_row_fn fn, void *ud, sl_err *err) {
   const char *what = st->name;
+  if (sl_stricmp(what, "schema") == 0) return show_schema(db, st, fn, ud, err);
+  if (st->value) {
+    sl_err_setpos(err, SL_EBIND, st->value->line, st->value->pos_col,
+                  "SHOW %s takes no name (SHOW SCHEMA does)", what);
+    return -1;
+  }
+  if (sl_stricmp(what, "topics") == 0) {
+    int rc = sl_show_topics(&db->cat, &db->auth, &db->interrupted, fn, ud, err);
+    if (rc && !err->line) {
+      err->line = st->line;
+      err->col = st->col;
+    }
+    return rc;
+  }
   if (sl_stricmp(what, "functions") == 0) {
     show_ctx s = {fn, ud};
     sl_functab_foreach(db->cat.funcs, show_func, &s);
@@ -215,7 +262,8 @@ static int exec_show(sluice *db, const sl_stmt *st, sl_row_fn fn, void *ud, sl_e
     return 0;
   }
   sl_err_setpos(err, SL_EBIND, st->line, st->col,
-                "SHOW what? (FUNCTIONS, STREAMS, TABLES, QUERIES or SETTINGS)");
+                "SHOW what? (FUNCTIONS, STREAMS, TABLES, MODELS, QUERIES, SETTINGS, SCHEMA or "
+                "TOPICS)");
   return -1;
 }
 

@@ -203,6 +203,17 @@ int sl_printer_row(void *ud, int ncol, const char *const *names, sl_value **row)
   pthread_mutex_lock(&p->mu);
   sl_buf *b = &p->line;
   sl_buf_reset(b);
+  if (p->only) { /* one column's values, as they are */
+    for (int i = 0; i < ncol; i++)
+      if (!strcmp(names[i], p->only)) {
+        size_t n;
+        const char *z = cell(row[i], &n, 0);
+        fwrite(z, 1, n, p->f);
+        fputc('\n', p->f);
+      }
+    pthread_mutex_unlock(&p->mu);
+    return 0;
+  }
   if (names != p->names || ncol != p->ncol) header(p, ncol, names);
   switch (p->fmt) {
   case SL_OUT_JSON:

@@ -34,6 +34,9 @@ typedef struct sl_printer {
   int has_flusher;
   pthread_t flusher;
   pthread_cond_t cv;
+  /* NULL, or the one column to print, its values alone one a line (the
+  ** shell's .tables and .schema) */
+  const char *only;
 } sl_printer;
 
 void sl_printer_init(sl_printer *p, sl_outfmt fmt, FILE *f);

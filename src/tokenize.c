@@ -116,6 +116,10 @@ static const kw keywords[] = {
     {"WITH", TK_WITH},
 };
 
+const char *sl_keyword_name(int i) {
+  return i >= 0 && i < (int)SL_ARRAY_SIZE(keywords) ? keywords[i].name : NULL;
+}
+
 int sl_keyword_code(const char *z, int n) {
   int lo = 0, hi = (int)SL_ARRAY_SIZE(keywords) - 1;
   if (n > 16) return TK_ID;
