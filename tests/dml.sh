@@ -40,4 +40,39 @@ $T INSERT INTO t(b) SELECT b || '!' FROM t;
 SELECT b FROM t;
 SQL
 )"
+# views over a stream (a file read to its end), tables made of one
+printf '{"a":1}\n{"a":5}\n{"a":9}\n' > v.json
+check "a view over a file, a table made of it, INSERT SELECT from it" '{"a10":50}
+{"a10":90}
+{"a10":50}
+{"a10":90}
+{"a10":51}
+{"a10":91}' "$(run "CREATE VIEW big AS SELECT a * 10 AS a10 FROM file('v.json', format => 'json') WHERE a > 2;
+  SELECT a10 FROM big; CREATE TABLE snap AS SELECT * FROM big; INSERT INTO snap SELECT a10 + 1 FROM big;
+  SELECT * FROM snap;")"
+
+# All or nothing, in the shell (which goes on after an error): an INSERT ...
+# SELECT whose third row is refused adds none, an UPDATE that fails on one
+# row changes none, a multi-row INSERT with a bad row adds none.
+if command -v script > /dev/null; then
+  cat > shell.in <<SQL
+.mode json
+$T
+CREATE TABLE s(k INTEGER); INSERT INTO s VALUES (5), (6), (1);
+INSERT INTO t(a) SELECT k FROM s;
+UPDATE t SET a = 5;
+INSERT INTO t VALUES (3, 'p'), (1, 'q');
+SELECT * FROM t;
+.quit
+SQL
+  out=$(HOME=$PWD SHELL=/bin/sh timeout 30 script -qec "exec $sluice" /dev/null < shell.in 2>&1 | tr -d '\r')
+  contains "failed statements change nothing" 'SELECT * FROM t;
+{"a":1,"b":"x"}
+{"a":2,"b":"y"}
+sluice>' "$out"
+  [ "$(printf '%s' "$out" | grep -c 'UNIQUE constraint failed: t.a')" = 3 ] && ok ||
+    bad "three UNIQUE errors: $out"
+else
+  bad "script(1) missing (bsdutils)"
+fi
 finish dml.sh
