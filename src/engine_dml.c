@@ -161,9 +161,12 @@ static sl_table *target_table(sluice *db, const char *name, const sl_stmt *st, s
   return NULL;
 }
 
+/* map[i] of a value whose column was listed before: the value is dropped. */
+#define SKIP_VALUE (-1)
+
 /* The column list of INSERT INTO t(a, b, ...) (call c, written with
-** arguments) into map: map[i] the table column of value i; *n how many (the
-** table's width without a list).  0, or -1 with err. */
+** arguments) into map: map[i] the table column of value i (or SKIP_VALUE);
+** *n how many (the table's width without a list).  0, or -1 with err. */
 static int column_map(const sl_table *t, const sl_call *c, int *map, int *n, sl_err *err) {
   int ncol = t->schema.ncol;
   if (!c || c->bare || !c->args) {
@@ -187,6 +190,10 @@ static int column_map(const sl_table *t, const sl_call *c, int *map, int *n, sl_
       return -1;
     }
   }
+  /* a column listed twice takes the first value, as in SQLite */
+  for (int i = 0; i < *n; i++)
+    for (int j = 0; j < i; j++)
+      if (map[j] == map[i]) map[i] = SKIP_VALUE;
   return 0;
 }
 
@@ -221,6 +228,7 @@ int sl_dml_insert_values(sluice *db, const sl_stmt *st, sl_err *err) {
     for (int c = 0; c < ncol; c++)
       sl_value_free(&row[c]); /* columns not listed are NULL */
     for (int i = 0; i < n && !rc; i++) {
+      if (map[i] == SKIP_VALUE) continue;
       sl_value *d = &row[map[i]];
       sl_value_free(d);
       if (l->lit) { /* a row of literals, kept as values by the parser */
@@ -267,7 +275,8 @@ int sl_dml_insert_select(sluice *db, const sl_stmt *st, sl_err *err) {
     for (int c = 0; c < ncol; c++)
       sl_value_free(&row[c]);
     for (int i = 0; i < n; i++)
-      sl_value_copy(&row[map[i]], &b.v[(size_t)r * (size_t)n + (size_t)i]);
+      if (map[i] != SKIP_VALUE)
+        sl_value_copy(&row[map[i]], &b.v[(size_t)r * (size_t)n + (size_t)i]);
     rc = put_row(db, t, row, st->or_replace, st, err);
   }
   for (int c = 0; c < ncol; c++)
@@ -303,9 +312,16 @@ int sl_dml_create_table_as(sluice *db, const sl_stmt *st, sl_err *err) {
   if (!rc) {
     sl_table *t = sl_catalog_add_table(&db->cat, st->name);
     t->sql = sl_strndup(st->sql, (size_t)st->sqllen);
-    for (int i = 0; i < out.ncol; i++)
-      sl_schema_add(&t->schema, out.cols[i].name, strlen(out.cols[i].name),
-                    aff_typename(out.cols[i].aff));
+    for (int i = 0; i < out.ncol; i++) {
+      /* a name taken by an earlier column gets ":1", ":2"... as in SQLite */
+      char *name = sl_strdup(out.cols[i].name);
+      for (int k = 1; sl_schema_find(&t->schema, name, strlen(name)) >= 0; k++) {
+        free(name);
+        name = sl_mprintf("%s:%d", out.cols[i].name, k);
+      }
+      sl_schema_add(&t->schema, name, strlen(name), aff_typename(out.cols[i].aff));
+      free(name);
+    }
     for (int r = 0; r < b.nrow; r++)
       sl_catalog_insert(&db->cat, t, b.v + (size_t)r * (size_t)out.ncol);
   }
