@@ -339,6 +339,7 @@ static int shell_loop(sl_shell_exec *ex, sl_printer *out) {
   g_complete = ex->db;
   g_names_stale = 1;
   rl_attempted_completion_function = complete;
+  rl_basic_word_break_characters = " \t\n\"\\'`@$><=;|&{(),.+-*/%"; /* t.col completes col */
   printf("sluice %s - streaming SQL%s%s.  Enter .help for help.\n", SLUICE_VERSION,
          ex->where ? " on " : "", ex->where ? ex->where : "");
   sl_buf stmt;

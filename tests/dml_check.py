@@ -1,5 +1,5 @@
 """dml_check.py - differential test of sluice's INSERT / REPLACE / UPDATE /
-DELETE / INSERT ... SELECT / CREATE TABLE AS on catalog tables against the
+DELETE / INSERT ... SELECT / CREATE TABLE AS / views on catalog tables against the
 sqlite3 library (the reference), over random tables and statements (fixed
 seed).
 
@@ -143,11 +143,13 @@ failures = 0
 nrows = 0
 for rnd in range(rounds):
     stmts = ["CREATE TABLE t(a INTEGER PRIMARY KEY, b INTEGER, c TEXT, d REAL)",
-             "CREATE TABLE s(x INTEGER, y)"]
+             "CREATE TABLE s(x INTEGER, y)",
+             "CREATE VIEW w AS SELECT a, c || '!' AS c2 FROM t WHERE %s" % cond(TCOLS)]
     stmts += [statement() for _ in range(rng.randrange(8, 20))]
     stmts.append("CREATE TABLE u AS SELECT a, b + 1 AS b1, c FROM t WHERE a % 2 = 1")
-    finals = ["SELECT a, b, c, d FROM t", "SELECT x, y FROM s", "SELECT a, b1, c FROM u"]
-    names = [["a", "b", "c", "d"], ["x", "y"], ["a", "b1", "c"]]
+    finals = ["SELECT a, b, c, d FROM t", "SELECT x, y FROM s", "SELECT a, b1, c FROM u",
+              "SELECT a, c2 FROM w"]
+    names = [["a", "b", "c", "d"], ["x", "y"], ["a", "b1", "c"], ["a", "c2"]]
     db = sqlite3.connect(":memory:")
     want = []
     for st in stmts:

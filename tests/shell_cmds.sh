@@ -32,10 +32,11 @@ contains ".show: engine" "      engine: local" "$out"
 contains ".show: the engine's settings" "max_query_memory" "$out"
 
 # Tab: a keyword in the case begun, a column, a table, a function
-printf 'CREATE TABLE shipments(ship_id INTEGER PRIMARY KEY, amount REAL);\nINSERT INTO shipments VALUES (7, 2.5);\n.mode csv\nsel\tamo\t, uppe\t('"'"'x'"'"') AS u FROM shipm\t;\nSELECT ship_\t FROM shipments;\n.quit\n' > in2
+printf 'CREATE TABLE shipments(ship_id INTEGER PRIMARY KEY, amount REAL);\nINSERT INTO shipments VALUES (7, 2.5);\n.mode csv\nsel\tamo\t, uppe\t('"'"'x'"'"') AS u FROM shipm\t;\nSELECT ship_\t FROM shipments;\nSELECT s.amo\t * 2 AS twice FROM shipments AS s;\n.quit\n' > in2
 out=$(shell in2)
 contains "completion: keyword, column, function, table" $'amount,u\n2.5,X' "$out"
 contains "completion: a column by its prefix" $'ship_id\n7' "$out"
+contains "completion: a qualified column" $'twice\n5.0' "$out"
 
 # table mode: widths fit every row of the result, not only the first
 printf 'CREATE TABLE t(a, b);\nINSERT INTO t VALUES (1, '"'"'x'"'"'), (123456789, '"'"'a much longer text'"'"');\nSELECT a, b FROM t;\n.quit\n' > in3
