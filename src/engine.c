@@ -663,6 +663,18 @@ int sl_engine_run_select(sluice *db, const sl_stmt *st, sl_row_fn fn, void *ud, 
     sl_plan_free(plan);
     return -1;
   }
+  /* rows go into a table when the query ends: refuse one that never ends */
+  for (int i = 0; i < plan->nsource; i++) {
+    sl_psource *ps = plan->sources[i];
+    if (ps->conn && !strcmp(ps->conn->name, "kafka") && !sl_opt_find_unused(&ps->opts, "stop")) {
+      sl_err_setpos(err, SL_EBIND, ps->line, ps->col,
+                    "a table takes the rows of a query that ends: kafka() without stop => 'end' "
+                    "never does (a continuous query writes INTO a sink, or is CREATE STREAM ... "
+                    "AS SELECT)");
+      sl_plan_free(plan);
+      return -1;
+    }
+  }
   const sl_pquery *q = plan->queries[qi];
   for (int i = 0; cols && i < q->ncol; i++) {
     int idx = sl_schema_add(cols, q->names[i], strlen(q->names[i]), NULL);

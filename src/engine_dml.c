@@ -13,9 +13,9 @@
 ** rows when it was planned (a snapshot).
 **
 ** INSERT ... SELECT runs the SELECT to its end first (sl_engine_run_select)
-** and adds its rows only then: all or nothing, as SQLite.  Over an input
-** that never ends the statement never ends (an interrupt adds nothing); a
-** continuous query writes INTO a sink or is a CREATE STREAM ... AS SELECT.
+** and adds its rows only then: all or nothing, as SQLite.  A query over a
+** Kafka topic without stop => 'end' is refused (it never ends); other
+** inputs end, and an interrupt before they do adds nothing.
 */
 #include "engine_dml.h"
 

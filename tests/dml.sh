@@ -40,6 +40,9 @@ $T INSERT INTO t(b) SELECT b || '!' FROM t;
 SELECT b FROM t;
 SQL
 )"
+contains "a table refuses a query that never ends" "kafka() without stop => 'end' never does" \
+  "$("$sluice" --brokers 127.0.0.1:1 -e "CREATE TABLE k AS SELECT value FROM kafka('x')" 2>&1)"
+
 # views over a stream (a file read to its end), tables made of one
 printf '{"a":1}\n{"a":5}\n{"a":9}\n' > v.json
 check "a view over a file, a table made of it, INSERT SELECT from it" '{"a10":50}
