@@ -38,7 +38,7 @@
   ABORT ASC BY CAST COLUMNS DESC DESCRIBE DISTINCT DROP END EXISTS EXPLAIN
   FILTER FIRST FUNCTIONS GLOB IF INTERVAL KEY LAST LIKE_KW LOAD MATCH MODEL MODELS OFFSET
   QUERIES QUERY REPLACE SET SHOW STREAM STREAMS TABLE TABLES TEMP WATERMARK WINDOW
-  CHANGES CLOSE ALL EXPORT TYPE WITH TERMINATE.
+  CHANGES CLOSE ALL EXPORT TYPE WITH TERMINATE VIEW.
 
 %left OR.
 %left AND.
@@ -65,7 +65,12 @@ ecmd ::= cmd(S) SEMI(E). { sl_parse_stmt_done(pParse, S, E.z); }
 %type selectcore {sl_select*}
 
 cmd(S) ::= select(X). { S = sl_stmt_new(pParse, S_SELECT); S->select = X; }
-cmd(S) ::= INSERT INTO tcall(K) select(X). { S = sl_stmt_new(pParse, S_SELECT); S->select = X; X->into = K; }
+cmd(S) ::= insertcmd(R) INTO tcall(K) select(X). { S = sl_stmt_new(pParse, S_SELECT); S->select = X; X->into = K; S->or_replace = R; }
+/* INSERT, INSERT OR REPLACE, REPLACE (1: a row whose PRIMARY KEY is taken replaces the old) */
+%type insertcmd {int}
+insertcmd(R) ::= INSERT. { R = 0; }
+insertcmd(R) ::= INSERT OR REPLACE. { R = 1; }
+insertcmd(R) ::= REPLACE. { R = 1; }
 cmd(S) ::= EXPLAIN cmd(X). { S = sl_stmt_new(pParse, S_EXPLAIN); S->inner = X; }
 
 /* ---- SELECT ---- */
@@ -218,14 +223,14 @@ watermark(W) ::= . { W = NULL; }
 watermark(W) ::= WATERMARK expr(X). { W = X; }
 
 %type coldefs {sl_stmt*}
-coldefs(S) ::= coldefs(A) COMMA coldef(C). { S = A; sl_stmt_add_col(pParse, S, &C.name, C.type); }
-coldefs(S) ::= coldef(C). { S = sl_stmt_new(pParse, S_CREATE_TABLE); sl_stmt_add_col(pParse, S, &C.name, C.type); }
+coldefs(S) ::= coldefs(A) COMMA coldef(C). { S = A; sl_stmt_add_col(pParse, S, &C.name, C.type); S->cols[S->ncols - 1].pk = C.pk; }
+coldefs(S) ::= coldef(C). { S = sl_stmt_new(pParse, S_CREATE_TABLE); sl_stmt_add_col(pParse, S, &C.name, C.type); S->cols[0].pk = C.pk; }
 
 %type coldef {sl_coldef_tok}
 %include {
-typedef struct sl_coldef_tok { sl_token name; const char *type; } sl_coldef_tok;
+typedef struct sl_coldef_tok { sl_token name; const char *type; int pk; } sl_coldef_tok;
 }
-coldef(C) ::= nm(N) typetoken(T) colconstraints. { C.name = N; C.type = T; }
+coldef(C) ::= nm(N) typetoken(T) colconstraints(K). { C.name = N; C.type = T; C.pk = K; }
 
 %type typetoken {const char*}
 typetoken(T) ::= . { T = NULL; }
@@ -239,14 +244,35 @@ signed ::= INTEGER.
 signed ::= PLUS INTEGER.
 signed ::= MINUS INTEGER.
 
-colconstraints ::= .
-colconstraints ::= colconstraints colconstraint.
-colconstraint ::= PRIMARY KEY.
-colconstraint ::= NOT NULL.
-colconstraint ::= NULL.
+%type colconstraints {int}
+colconstraints(K) ::= . { K = 0; }
+colconstraints(K) ::= colconstraints(A) colconstraint(B). { K = A | B; }
+%type colconstraint {int}
+colconstraint(K) ::= PRIMARY KEY. { K = 1; }
+colconstraint(K) ::= NOT NULL. { K = 0; }
+colconstraint(K) ::= NULL. { K = 0; }
 
-cmd(S) ::= INSERT INTO nm(N) VALUES rowlist(L).
-  { S = L; S->kind = S_INSERT_VALUES; S->name = sl_token_name(pParse, &N); }
+/* INSERT INTO t [(cols)] VALUES ...: the column list is read as t's call arguments (engine.c) */
+cmd(S) ::= insertcmd(R) INTO tcall(K) VALUES rowlist(L).
+  { S = L; S->kind = S_INSERT_VALUES; S->name = K->name; S->source = K; S->or_replace = R; }
+
+/* UPDATE t SET a = x, b = y [WHERE w]; DELETE FROM t [WHERE w] (catalog tables, engine_dml.c) */
+cmd(S) ::= UPDATE nm(N) SET setlist(L) where(W).
+  { S = sl_stmt_new(pParse, S_UPDATE); S->name = sl_token_name(pParse, &N); S->sets = L; S->where = W; }
+cmd(S) ::= DELETE FROM nm(N) where(W).
+  { S = sl_stmt_new(pParse, S_DELETE); S->name = sl_token_name(pParse, &N); S->where = W; }
+%type setlist {sl_exprlist*}
+setlist(L) ::= setlist(A) COMMA nm(N) EQ expr(X). { L = sl_list_append(pParse, A, X, &N); }
+setlist(L) ::= nm(N) EQ expr(X). { L = sl_list_append(pParse, NULL, X, &N); }
+
+/* CREATE TABLE t AS SELECT (bounded input); CREATE VIEW v AS SELECT: a stream defined by its
+** select, marked as a view; DROP VIEW */
+cmd(S) ::= CREATE temp TABLE ifnotexists(I) nm(N) AS select(X).
+  { S = sl_stmt_new(pParse, S_CREATE_TABLE); S->name = sl_token_name(pParse, &N); S->if_exists = I; S->select = X; }
+cmd(S) ::= CREATE temp VIEW ifnotexists(I) nm(N) AS select(X).
+  { S = sl_stmt_new(pParse, S_CREATE_STREAM); S->name = sl_token_name(pParse, &N); S->select = X;
+    S->if_exists = I; S->view = 1; }
+cmd(S) ::= DROP VIEW ifexists(I) nm(N). { S = sl_stmt_new(pParse, S_DROP); S->name = sl_token_name(pParse, &N); S->if_exists = I; S->view = 1; }
 
 %type rowlist {sl_stmt*}
 rowlist(S) ::= rowlist(A) COMMA LP nexprlist(L) RP. { S = A; sl_stmt_add_row(pParse, S, L); }
@@ -269,6 +295,8 @@ setname(A) ::= STRING(X). { A = X; A.z++; A.n -= 2; }
 cmd(S) ::= LOAD STRING(P). { S = sl_stmt_new(pParse, S_LOAD); S->value = sl_expr_literal(pParse, TK_STRING, &P); }
 
 cmd(S) ::= SHOW nm(N). { S = sl_stmt_new(pParse, S_SHOW); S->name = sl_token_name(pParse, &N); }
+/* SHOW SCHEMA name: value is the name (a column reference, never bound) */
+cmd(S) ::= SHOW nm(N) nm(M). { S = sl_stmt_new(pParse, S_SHOW); S->name = sl_token_name(pParse, &N); S->value = sl_expr_column(pParse, NULL, &M); }
 cmd(S) ::= DESCRIBE nm(N). { S = sl_stmt_new(pParse, S_DESCRIBE); S->name = sl_token_name(pParse, &N); }
 cmd(S) ::= TERMINATE nm(N). { S = sl_stmt_new(pParse, S_TERMINATE); S->name = sl_token_name(pParse, &N); }
 cmd(S) ::= TERMINATE ALL. { S = sl_stmt_new(pParse, S_TERMINATE); S->name = "ALL"; }
@@ -304,6 +332,10 @@ filter(F) ::= . { F = NULL; }
 filter(F) ::= FILTER LP WHERE expr(X) RP. { F = X; }
 
 expr(A) ::= INTERVAL(I) term(X) nm(U). { A = sl_expr_interval(pParse, X, &U, &I); }
+/* EXTRACT(field FROM x): the call extract('field', x) (func_date.c) */
+expr(A) ::= EXTRACT(K) LP nm(F) FROM expr(X) RP(R). { A = sl_expr_extract(pParse, &K, &F, X, R.z + 1); }
+expr(A) ::= EXTRACT(K) LP exprlist(Y) RP(R).
+  { A = sl_expr_call(pParse, &K, Y, 0, 0); A->name = "extract"; sl_expr_span(pParse, A, K.z, R.z + 1); }
 
 expr(A) ::= expr(X) AND expr(Y). { A = sl_expr_and(pParse, X, Y); }
 expr(A) ::= expr(X) OR expr(Y). { A = sl_expr_binary(pParse, E_OR, TK_OR, X, Y); }

@@ -251,6 +251,19 @@ sl_expr *sl_expr_interval(sl_parse *p, sl_expr *amount, const sl_token *unit, co
   return e;
 }
 
+sl_expr *sl_expr_extract(sl_parse *p, const sl_token *kw, const sl_token *field, sl_expr *x,
+                         const char *end) {
+  sl_expr *f = sl_expr_new(p, E_STRING, field);
+  f->z = sl_token_name(p, field);
+  f->n = (int)strlen(f->z);
+  sl_expr_span(p, f, field->z, field->z + field->n);
+  sl_exprlist *args = sl_list_append(p, sl_list_append(p, NULL, f, NULL), x, NULL);
+  sl_expr *e = sl_expr_call(p, kw, args, 0, 0);
+  e->name = "extract";
+  sl_expr_span(p, e, kw->z, end);
+  return e;
+}
+
 sl_exprlist *sl_list_append(sl_parse *p, sl_exprlist *l, sl_expr *e, const sl_token *alias) {
   if (!l) l = node(p, sizeof *l);
   if (l->n == l->cap) {

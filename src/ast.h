@@ -139,7 +139,9 @@ typedef enum sl_stmt_kind {
   S_DROP_MODEL,    /* DROP MODEL [IF EXISTS] name */
   S_EXPORT_MODEL,  /* EXPORT MODEL name TO 'path' (value) */
   S_LOAD,          /* LOAD 'path' (value): an extension of C functions */
-  S_TERMINATE      /* TERMINATE id | ALL (name "ALL"): queries of a running engine */
+  S_TERMINATE,     /* TERMINATE id | ALL (name "ALL"): queries of a running engine */
+  S_UPDATE,        /* UPDATE name SET sets WHERE where (sets: values named by column) */
+  S_DELETE         /* DELETE FROM name WHERE where */
 } sl_stmt_kind;
 
 /* LIMIT and OFFSET as the grammar reads them. */
@@ -163,6 +165,7 @@ typedef struct sl_select {
 typedef struct sl_coldef {
   const char *name;
   const char *type; /* declared type text or NULL */
+  int pk;           /* declared PRIMARY KEY */
 } sl_coldef;
 
 typedef struct sl_stmt sl_stmt;
@@ -184,6 +187,9 @@ struct sl_stmt {
   sl_expr *value;       /* S_SET value */
   sl_stmt *inner;       /* S_EXPLAIN */
   sl_stmt *next;        /* next statement of the script */
+  sl_exprlist *sets;    /* S_UPDATE: the new values, each named by its column */
+  sl_expr *where;       /* S_UPDATE / S_DELETE: which rows, or NULL for all */
+  int view;             /* CREATE VIEW (an S_CREATE_STREAM) / DROP VIEW (an S_DROP) */
 };
 
 /* The parse context: what the grammar's actions build into. */
@@ -220,6 +226,10 @@ sl_expr *sl_expr_column(sl_parse *p, const sl_token *tab, const sl_token *name);
 sl_expr *sl_expr_call(sl_parse *p, const sl_token *name, sl_exprlist *args, int distinct, int star);
 sl_expr *sl_expr_option(sl_parse *p, const sl_token *name, sl_expr *value);
 sl_expr *sl_expr_interval(sl_parse *p, sl_expr *amount, const sl_token *unit, const sl_token *at);
+/* EXTRACT(field FROM x) at kw (the EXTRACT token), end just past its ')':
+** the call extract('field', x). */
+sl_expr *sl_expr_extract(sl_parse *p, const sl_token *kw, const sl_token *field, sl_expr *x,
+                         const char *end);
 sl_exprlist *sl_list_append(sl_parse *p, sl_exprlist *l, sl_expr *e, const sl_token *alias);
 void sl_expr_span(sl_parse *p, sl_expr *e, const char *start, const char *end);
 /* The most levels an expression tree may have (SQLite's default
@@ -250,5 +260,7 @@ void sl_parse_error(sl_parse *p, const sl_token *t, const char *msg);
 int sl_get_token(const char *z, int *tk);
 /* Keyword code for an identifier-like word, or TK_ID. */
 int sl_keyword_code(const char *z, int n);
+/* The i-th keyword (upper case), or NULL past the last (shell completion). */
+const char *sl_keyword_name(int i);
 
 #endif /* SLUICE_AST_H */

@@ -35,7 +35,15 @@ void sl_table_free(sl_table *t) {
   free(t->rows);
   sl_schema_free(&t->schema);
   free(t->name);
+  free(t->sql);
   free(t);
+}
+
+/* Free nrow rows of ncol values and their array. */
+static void rows_free(sl_value *rows, int nrow, int ncol) {
+  for (int i = 0; i < nrow * ncol; i++)
+    sl_value_free(&rows[i]);
+  free(rows);
 }
 
 static void stream_free(sl_stream *s) {
@@ -61,6 +69,7 @@ typedef enum undo_kind {
   U_FUNC,        /* func: the descriptor added, old_func: the one it replaced, or NULL */
   U_EXT,         /* obj: the extension loaded */
   U_UNDONE,      /* applied by a rollback: holds nothing any more */
+  U_SET_ROWS,    /* obj: the table, rows/nrow/cap: its rows before (owned here), at: ncol */
 } undo_kind;
 
 struct sl_undo {
@@ -73,6 +82,8 @@ struct sl_undo {
   sl_value value;
   sl_buf state;
   sl_undo *next;
+  sl_value *rows; /* U_SET_ROWS */
+  int nrow, cap;
 };
 
 /* A new entry of kind k on top of c's journal, or NULL when no savepoint is
@@ -99,6 +110,7 @@ static void undo_free(sl_undo *u) {
     sl_model_slot_release(u->obj);
     break;
   case U_TRAINING: sl_model_slot_release(u->obj); break;
+  case U_SET_ROWS: rows_free(u->rows, u->nrow, u->at); break; /* the table may be gone */
   default: break;
   }
   free(u->name);
@@ -216,6 +228,15 @@ static void undo_one(sl_catalog *c, sl_undo *u) {
       sl_functab_take(c->funcs, u->func);
     break;
   case U_EXT: sl_ext_unload(c, u->obj); break;
+  case U_SET_ROWS: {
+    sl_table *t = u->obj;
+    rows_free(t->rows, t->nrow, t->schema.ncol);
+    t->rows = u->rows;
+    t->nrow = u->nrow;
+    t->cap = u->cap;
+    u->rows = NULL;
+    break;
+  }
   case U_UNDONE: break;
   }
   u->kind = U_UNDONE; /* what it held is back in the catalog, or freed */
@@ -461,6 +482,21 @@ void sl_catalog_insert(sl_catalog *c, sl_table *t, sl_value *row) {
   if (c->saving && !(top && top->kind == U_ROWS && top->obj == t))
     journal(c, U_ROWS, t)->at = t->nrow;
   sl_table_insert(t, row);
+}
+
+void sl_catalog_set_rows(sl_catalog *c, sl_table *t, sl_value *rows, int nrow, int cap) {
+  sl_undo *u = journal(c, U_SET_ROWS, t);
+  if (u) {
+    u->rows = t->rows;
+    u->nrow = t->nrow;
+    u->cap = t->cap;
+    u->at = t->schema.ncol;
+  } else {
+    rows_free(t->rows, t->nrow, t->schema.ncol);
+  }
+  t->rows = rows;
+  t->nrow = nrow;
+  t->cap = cap;
 }
 
 void sl_table_insert(sl_table *t, sl_value *row) {

@@ -32,13 +32,17 @@ typedef struct sl_table {
   sl_value *rows;   /* nrow * schema.ncol owned values */
   int nrow, cap;
   struct sl_table *next;
+  int pk;    /* 1 + the index of its PRIMARY KEY column, 0 when it has none */
+  int ipk;   /* that column is an INTEGER PRIMARY KEY: a NULL there gets max + 1 */
+  char *sql; /* the statement that created it (owned), or NULL */
 } sl_table;
 
 typedef struct sl_stream {
   char *name;         /* owned */
-  const sl_stmt *def; /* the CREATE STREAM statement (in a kept parse) */
+  const sl_stmt *def; /* the CREATE STREAM/VIEW statement (in a kept parse) */
   sl_schema schema;   /* its columns: declared, open (schemaless source) or the select's */
   struct sl_stream *next;
+  int view; /* made by CREATE VIEW (dropped by DROP VIEW; never written to) */
 } sl_stream;
 
 typedef struct sl_setting {
@@ -90,6 +94,11 @@ void sl_catalog_add_model(sl_catalog *c, sl_model_slot *s);
 int sl_catalog_drop_model(sl_catalog *c, const char *name);
 /* Append a row to the catalog's table t (as sl_table_insert; journaled). */
 void sl_catalog_insert(sl_catalog *c, sl_table *t, sl_value *row);
+/* Replace all the rows of the catalog's table t by rows (nrow * ncol owned
+** values in an array of room for cap rows, malloc'd; taken), for UPDATE and
+** DELETE: the old array is journaled whole (a rollback puts it back), or
+** freed when no savepoint is open. */
+void sl_catalog_set_rows(sl_catalog *c, sl_table *t, sl_value *rows, int nrow, int cap);
 /* Functions: add f to the function table, replacing the entry with its name
 ** and nargs (journaled: a rollback takes f out and puts that entry back).
 ** f must outlive the table (static, or owned by an extension). */

@@ -21,9 +21,11 @@
 
 #include "checkpoint.h"
 #include "connector.h"
+#include "engine_dml.h"
 #include "expr.h"
 #include "extension.h"
 #include "model.h"
+#include "show_topics.h"
 
 #include <cblas.h>
 
@@ -151,8 +153,54 @@ static void show_setting(void *ud, const char *name, const char *value, const ch
   sl_engine_text_row(s->fn, s->ud, 4, names, cells);
 }
 
+/* One row (type, name, sql) of SHOW SCHEMA, when only is NULL or names it. */
+static void schema_row(sl_row_fn fn, void *ud, const char *only, const char *type, const char *name,
+                       const char *sql, int len) {
+  if (only && sl_stricmp(only, name)) return;
+  static const char *const names[] = {"type", "name", "sql"};
+  char *text = sl_mprintf("%.*s;", len, sql);
+  const char *cells[] = {type, name, text};
+  sl_engine_text_row(fn, ud, 3, names, cells);
+  free(text);
+}
+
+/* SHOW SCHEMA [name]: the statements that made the tables, views and
+** streams (the shell's .schema), in the order they were made. */
+static int show_schema(sluice *db, const sl_stmt *st, sl_row_fn fn, void *ud, sl_err *err) {
+  const char *only = st->value ? st->value->name : NULL;
+  int n = 0;
+  for (sl_table *t = db->cat.tables; t; t = t->next)
+    n++;
+  sl_table **ts = sl_calloc((size_t)n + 1, sizeof *ts);
+  int i = n;
+  for (sl_table *t = db->cat.tables; t; t = t->next)
+    ts[--i] = t; /* the list is newest first */
+  for (i = 0; i < n; i++)
+    if (ts[i]->sql)
+      schema_row(fn, ud, only, "table", ts[i]->name, ts[i]->sql, (int)strlen(ts[i]->sql));
+  free(ts);
+  for (sl_stream *s = db->cat.streams; s; s = s->next)
+    schema_row(fn, ud, only, s->view ? "view" : "stream", s->name, s->def->sql, s->def->sqllen);
+  (void)err;
+  return 0;
+}
+
 static int exec_show(sluice *db, const sl_stmt *st, sl_row_fn fn, void *ud, sl_err *err) {
   const char *what = st->name;
+  if (sl_stricmp(what, "schema") == 0) return show_schema(db, st, fn, ud, err);
+  if (st->value) {
+    sl_err_setpos(err, SL_EBIND, st->value->line, st->value->pos_col,
+                  "SHOW %s takes no name (SHOW SCHEMA does)", what);
+    return -1;
+  }
+  if (sl_stricmp(what, "topics") == 0) {
+    int rc = sl_show_topics(&db->cat, &db->auth, &db->interrupted, fn, ud, err);
+    if (rc && !err->line) {
+      err->line = st->line;
+      err->col = st->col;
+    }
+    return rc;
+  }
   if (sl_stricmp(what, "functions") == 0) {
     show_ctx s = {fn, ud};
     sl_functab_foreach(db->cat.funcs, show_func, &s);
@@ -214,7 +262,8 @@ static int exec_show(sluice *db, const sl_stmt *st, sl_row_fn fn, void *ud, sl_e
     return 0;
   }
   sl_err_setpos(err, SL_EBIND, st->line, st->col,
-                "SHOW what? (FUNCTIONS, STREAMS, TABLES, QUERIES or SETTINGS)");
+                "SHOW what? (FUNCTIONS, STREAMS, TABLES, MODELS, QUERIES, SETTINGS, SCHEMA or "
+                "TOPICS)");
   return -1;
 }
 
@@ -382,6 +431,7 @@ static int exec_create_stream(sluice *db, const sl_stmt *st, sl_err *err) {
     sl_catalog_drop_stream(&db->cat, st->name);
   }
   sl_stream *s = sl_catalog_add_stream(&db->cat, st->name, st);
+  s->view = st->view;
   int rc = 0;
   if (st->select) {
     /* Plan it once now: validates the definition and gives its columns. */
@@ -416,43 +466,40 @@ static int exec_create_table(sluice *db, const sl_stmt *st, sl_err *err) {
     sl_err_setpos(err, SL_EBIND, st->line, st->col, "table %s already exists", st->name);
     return -1;
   }
+  if (st->select) return sl_dml_create_table_as(db, st, err);
   sl_table *t = sl_catalog_add_table(&db->cat, st->name);
-  for (int i = 0; i < st->ncols; i++)
+  t->sql = sl_strndup(st->sql, (size_t)st->sqllen);
+  for (int i = 0; i < st->ncols; i++) {
     sl_schema_add(&t->schema, st->cols[i].name, strlen(st->cols[i].name), st->cols[i].type);
+    if (st->cols[i].pk && !t->pk) {
+      t->pk = i + 1;
+      t->ipk = st->cols[i].type && sl_stricmp(st->cols[i].type, "INTEGER") == 0;
+    }
+  }
   return 0;
 }
 
-static int exec_insert(sluice *db, const sl_stmt *st, sl_err *err) {
-  sl_table *t = sl_catalog_table(&db->cat, st->name);
-  if (!t) {
-    sl_err_setpos(err, SL_EBIND, st->line, st->col, "no such table: %s", st->name);
+/* DROP STREAM | TABLE | VIEW [IF EXISTS] name (S_DROP: or_replace marks a
+** table, view a view). */
+static int exec_drop(sluice *db, const sl_stmt *st, sl_err *err) {
+  const char *what = st->view ? "view" : st->or_replace ? "table" : "stream";
+  sl_stream *s = sl_catalog_stream(&db->cat, st->name);
+  if (st->or_replace && !sl_catalog_table(&db->cat, st->name) && s && s->view) {
+    sl_err_setpos(err, SL_EBIND, st->line, st->col, "use DROP VIEW to delete view %s", st->name);
     return -1;
   }
-  int ncol = t->schema.ncol;
-  sl_value *row = sl_calloc((size_t)ncol, sizeof(sl_value));
-  int rc = 0;
-  for (int r = 0; r < st->nrows && !rc; r++) {
-    sl_exprlist *l = st->values[r];
-    if (l->n != ncol) {
-      sl_err_setpos(err, SL_EBIND, st->line, st->col,
-                    "table %s has %d columns but %d values were supplied", st->name, ncol, l->n);
-      rc = -1;
-      break;
-    }
-    for (int c = 0; c < ncol && !rc; c++) {
-      if (l->lit) { /* a row of literals, kept as values by the parser */
-        sl_value_copy(&row[c], &l->lit[c]);
-        continue;
-      }
-      sl_bind b = {.funcs = db->cat.funcs, .err = err};
-      if (sl_bind_expr(&b, l->a[c]) || sl_expr_eval_const(l->a[c], &row[c], err)) rc = -1;
-    }
-    if (!rc) sl_catalog_insert(&db->cat, t, row);
+  if (st->view && s && !s->view) {
+    sl_err_setpos(err, SL_EBIND, st->line, st->col, "use DROP STREAM to delete stream %s",
+                  st->name);
+    return -1;
   }
-  for (int c = 0; c < ncol; c++)
-    sl_value_free(&row[c]);
-  free(row);
-  return rc;
+  int ok = st->or_replace ? sl_catalog_drop_table(&db->cat, st->name)
+                          : sl_catalog_drop_stream(&db->cat, st->name);
+  if (!ok && !st->if_exists) {
+    sl_err_setpos(err, SL_EBIND, st->line, st->col, "no such %s: %s", what, st->name);
+    return -1;
+  }
+  return 0;
 }
 
 /* SET name = value: through the registry (settings.h).  An unknown name is
@@ -602,8 +649,48 @@ static void note_training_select(sluice *db, const sl_select *sel, int depth) {
   note_training_from(db, sel->from, depth);
 }
 
+int sl_engine_run_select(sluice *db, const sl_stmt *st, sl_row_fn fn, void *ud, sl_schema *cols,
+                         sl_err *err) {
+  sl_select sel = *st->select;
+  sel.into = NULL;
+  sl_stmt tmp = *st;
+  tmp.kind = S_SELECT;
+  tmp.select = &sel;
+  note_training_select(db, &sel, 0); /* (only under a savepoint) */
+  sl_plan *plan = engine_plan(db);
+  int qi = sl_plan_query(plan, &tmp, fn, ud, err);
+  if (qi < 0) {
+    sl_plan_free(plan);
+    return -1;
+  }
+  /* rows go into a table when the query ends: refuse one that never ends */
+  for (int i = 0; i < plan->nsource; i++) {
+    sl_psource *ps = plan->sources[i];
+    if (ps->conn && !strcmp(ps->conn->name, "kafka") && !sl_opt_find_unused(&ps->opts, "stop")) {
+      sl_err_setpos(err, SL_EBIND, ps->line, ps->col,
+                    "a table takes the rows of a query that ends: kafka() without stop => 'end' "
+                    "never does (a continuous query writes INTO a sink, or is CREATE STREAM ... "
+                    "AS SELECT)");
+      sl_plan_free(plan);
+      return -1;
+    }
+  }
+  const sl_pquery *q = plan->queries[qi];
+  for (int i = 0; cols && i < q->ncol; i++) {
+    int idx = sl_schema_add(cols, q->names[i], strlen(q->names[i]), NULL);
+    cols->cols[idx].aff = q->affs[i];
+  }
+  sl_run *run = engine_run(db, plan, 1, err);
+  if (!run) return -1;
+  int rc = sl_run_execute(run, 0, err);
+  sl_run_stats(run, &db->stats, NULL);
+  sl_run_free(run);
+  return rc;
+}
+
 static int exec_select(sluice *db, const sl_stmt *st, int mode, sl_row_fn fn, void *ud,
                        sl_err *err) {
+  if (sl_dml_writes_table(db, st)) return sl_dml_insert_select(db, st, err);
   /* Only queries into sinks are collected to start together (they may share
   ** named streams); a SELECT whose rows are printed runs now, in order. */
   if ((mode & SL_EXEC_PLAN_ALL) && !st->select->into && !fn) {
@@ -668,17 +755,10 @@ static int exec_stmt(sluice *db, const sl_stmt *st, int mode, sl_row_fn fn, void
   case S_SELECT: return exec_select(db, st, mode, fn, ud, err);
   case S_CREATE_STREAM: return exec_create_stream(db, st, err);
   case S_CREATE_TABLE: return exec_create_table(db, st, err);
-  case S_INSERT_VALUES: return exec_insert(db, st, err);
-  case S_DROP: {
-    int ok = st->or_replace ? sl_catalog_drop_table(&db->cat, st->name)
-                            : sl_catalog_drop_stream(&db->cat, st->name);
-    if (!ok && !st->if_exists) {
-      sl_err_setpos(err, SL_EBIND, st->line, st->col, "no such %s: %s",
-                    st->or_replace ? "table" : "stream", st->name);
-      return -1;
-    }
-    return 0;
-  }
+  case S_INSERT_VALUES: return sl_dml_insert_values(db, st, err);
+  case S_UPDATE: return sl_dml_update(db, st, err);
+  case S_DELETE: return sl_dml_delete(db, st, err);
+  case S_DROP: return exec_drop(db, st, err);
   case S_CREATE_MODEL: return exec_create_model(db, st, err);
   case S_EXPORT_MODEL: return exec_export_model(db, st, err);
   case S_DROP_MODEL:
@@ -755,7 +835,7 @@ int sl_engine_exec(sluice *db, const char *sql, int mode, sl_row_fn fn, void *ud
     /* One statement's savepoint; a query changes no definition, and it may
     ** run for long while another thread executes statements (the journal
     ** is the catalog's, one at a time). */
-    int own = !atomic && st->kind != S_SELECT;
+    int own = !atomic && (st->kind != S_SELECT || sl_dml_writes_table(db, st));
     if (own) sl_catalog_savepoint(&db->cat);
     int failed =
         exec_stmt(db, st, atomic ? mode | SL_EXEC_ATOMIC : SL_EXEC_IMMEDIATE, fn, ud, err) != 0;

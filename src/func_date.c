@@ -30,7 +30,11 @@
 ** 'localtime' and 'utc' use the process's time zone (TZ), as SQLite does.
 ** One known difference: 'utc' on a time before -4713-11-24 12:00 is NULL
 ** here (docs/differences.md).
+**
+** Also the functions of event times in epoch milliseconds: to_timestamp,
+** epoch_ms, date_trunc and extract (below, before the table).
 */
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -734,6 +738,186 @@ static void f_strftime(sl_fctx *ctx, int argc, sl_value **argv) {
   sl_result_text(ctx, b->z ? b->z : "", b->n);
 }
 
+/* ---- streaming time functions: epoch milliseconds -------------------------- */
+/*
+** Event times in a stream are usually INTEGER milliseconds since 1970
+** (UTC).  These convert them to and from text and cut them down to a unit
+** (docs/sql.md "Time functions for streams"):
+**
+**   to_timestamp(MS)      'YYYY-MM-DD HH:MM:SS.SSS' (UTC)
+**   epoch_ms(T, MOD...)   milliseconds since 1970 of a time value (as datetime())
+**   date_trunc(UNIT, TS)  TS cut down to UNIT; MS in, MS out; text in, text out
+**   extract(FIELD, TS)    a field of TS, INTEGER (epoch: seconds, REAL)
+**
+** Out of the range of the date functions (-4713-11-24 .. 9999-12-31) the
+** result is NULL, as for a malformed text.  Weeks start on Monday (ISO).
+*/
+
+/* The epoch milliseconds argument v as a time into *p (0), or 1 when v is
+** NULL or not a number.  A REAL is rounded down to the millisecond. */
+static int dt_from_ms_value(const sl_value *v, dtime *p, int64_t *ms) {
+  memset(p, 0, sizeof *p);
+  double r;
+  if (v->type == SL_INTEGER) {
+    *ms = v->u.i;
+  } else if (v->type == SL_REAL) {
+    r = v->u.r;
+    if (!(r > -1e15 && r < 1e15)) return 1;
+    *ms = (int64_t)r;
+    if ((double)*ms > r) (*ms)--;
+  } else {
+    return 1;
+  }
+  if (*ms < -JD_UNIX_MS || *ms > JD_MAX_MS - JD_UNIX_MS) return 1;
+  p->jd = *ms + JD_UNIX_MS;
+  p->have_jd = 1;
+  return 0;
+}
+
+/* Write t (jd valid) as 'YYYY-MM-DD HH:MM:SS.SSS' into out; its length. */
+static int dt_put_timestamp(char *out, dtime *t) {
+  dt_compute_all(t);
+  int ms = (int)((t->jd + DAY_MS / 2) % DAY_MS % 1000);
+  int n = dt_put_year(out, t->Y);
+  n += sprintf(out + n, "-%02d-%02d %02d:%02d:%02d.%03d", t->M, t->D, t->h, t->m, (int)t->s, ms);
+  return n;
+}
+
+/* to_timestamp(MS): epoch milliseconds as UTC text. */
+static void f_to_timestamp(sl_fctx *ctx, int argc, sl_value **argv) {
+  (void)argc;
+  dtime t;
+  int64_t ms;
+  char out[48];
+  if (dt_from_ms_value(argv[0], &t, &ms)) return;
+  int n = dt_put_timestamp(out, &t);
+  sl_result_text(ctx, out, (size_t)n);
+}
+
+/* epoch_ms(T, MOD...): milliseconds since 1970 of a time value, INTEGER. */
+static void f_epoch_ms(sl_fctx *ctx, int argc, sl_value **argv) {
+  dtime t;
+  if (dt_from_args(argc, argv, &t)) return;
+  sl_result_int(ctx, t.jd - JD_UNIX_MS);
+}
+
+/* The time value TS of date_trunc / extract into *p: a number is epoch
+** milliseconds (*is_text 0), a text a time value as date() reads it (1).
+** Returns 0, or 1 for NULL / malformed / out of range. */
+static int dt_from_ts(sl_value *v, dtime *p, int *is_text) {
+  int64_t ms;
+  *is_text = 0;
+  if (v->type == SL_INTEGER || v->type == SL_REAL) return dt_from_ms_value(v, p, &ms);
+  if (v->type != SL_TEXT) return 1;
+  *is_text = 1;
+  return dt_from_args(1, &v, p);
+}
+
+/* Units of date_trunc, smallest first. */
+static const char *const trunc_units[] = {"millisecond", "second", "minute",  "hour", "day",
+                                          "week",        "month",  "quarter", "year", NULL};
+
+/* Index of unit z in trunc_units (a trailing 's' allowed), or -1. */
+static int dt_unit(const char *z) {
+  size_t n = strlen(z);
+  for (int i = 0; trunc_units[i]; i++) {
+    size_t k = strlen(trunc_units[i]);
+    if ((n == k || (n == k + 1 && (z[k] == 's' || z[k] == 'S'))) &&
+        dt_prefix_n(z, trunc_units[i], k))
+      return i;
+  }
+  return -1;
+}
+
+/* date_trunc(UNIT, TS): TS cut down to the start of its UNIT. */
+static void f_date_trunc(sl_fctx *ctx, int argc, sl_value **argv) {
+  (void)argc;
+  const char *u = dt_arg_text(argv[0]);
+  if (!u) return;
+  int unit = dt_unit(u);
+  if (unit < 0) {
+    sl_result_error(ctx,
+                    "date_trunc: unknown unit '%s' (millisecond, second, minute, hour, day, "
+                    "week, month, quarter or year)",
+                    u);
+    return;
+  }
+  dtime t;
+  int is_text;
+  if (dt_from_ts(argv[1], &t, &is_text)) return;
+  /* jd counts from noon: shift to midnight to cut whole days */
+  int64_t mid = t.jd + DAY_MS / 2;
+  static const int64_t small[] = {1, 1000, 60000, 3600000, DAY_MS};
+  if (unit <= 4) {
+    mid -= mid % small[unit];
+  } else if (unit == 5) {
+    int64_t day = mid / DAY_MS; /* Julian day number: day % 7 == 0 is a Monday */
+    mid = (day - day % 7) * DAY_MS;
+  } else {
+    dt_compute_ymd(&t);
+    dtime d;
+    memset(&d, 0, sizeof d);
+    d.Y = t.Y;
+    d.M = unit == 8 ? 1 : unit == 7 ? (t.M - 1) / 3 * 3 + 1 : t.M;
+    d.D = 1;
+    d.have_ymd = 1;
+    dt_compute_jd(&d);
+    if (d.err) return;
+    mid = d.jd + DAY_MS / 2;
+  }
+  int64_t jd = mid - DAY_MS / 2;
+  if (!dt_valid_jd(jd)) return;
+  if (!is_text) {
+    sl_result_int(ctx, jd - JD_UNIX_MS);
+    return;
+  }
+  dtime r;
+  memset(&r, 0, sizeof r);
+  r.jd = jd;
+  r.have_jd = 1;
+  char out[48];
+  int n = dt_put_timestamp(out, &r);
+  sl_result_text(ctx, out, (size_t)n);
+}
+
+/* extract(FIELD, TS), also written EXTRACT(FIELD FROM TS). */
+static void f_extract(sl_fctx *ctx, int argc, sl_value **argv) {
+  (void)argc;
+  const char *f = dt_arg_text(argv[0]);
+  if (!f) return;
+  static const char *const fields[] = {"year",        "month", "day", "hour",  "minute", "second",
+                                       "millisecond", "dow",   "doy", "epoch", NULL};
+  int k = 0;
+  while (fields[k] && !dt_eq(f, fields[k]))
+    k++;
+  if (!fields[k]) {
+    sl_result_error(ctx,
+                    "extract: unknown field '%s' (year, month, day, hour, minute, second, "
+                    "millisecond, dow, doy or epoch)",
+                    f);
+    return;
+  }
+  dtime t;
+  int is_text;
+  if (dt_from_ts(argv[1], &t, &is_text)) return;
+  int64_t jd = t.jd;
+  dt_compute_all(&t);
+  int64_t v = 0;
+  switch (k) {
+  case 0: v = t.Y; break;
+  case 1: v = t.M; break;
+  case 2: v = t.D; break;
+  case 3: v = t.h; break;
+  case 4: v = t.m; break;
+  case 5: v = (int)t.s; break;
+  case 6: v = (jd + DAY_MS / 2) % 1000; break;
+  case 7: v = ((jd + DAY_MS / 2) / DAY_MS + 1) % 7; break; /* 0 is Sunday */
+  case 8: v = dt_day_of_year(&t) + 1; break;
+  case 9: sl_result_real(ctx, (double)(jd - JD_UNIX_MS) / 1000.0); return;
+  }
+  sl_result_int(ctx, v);
+}
+
 /* ---- the table ---------------------------------------------------------------- */
 
 /* Not SL_FUNC_DETERMINISTIC: 'now' (and the zone for 'localtime') make the
@@ -748,5 +932,14 @@ const sl_func sl_builtin_date[] = {
     D("julianday", -1, f_julianday, "julianday(T, MOD...): the Julian day number (REAL)"),
     D("unixepoch", -1, f_unixepoch, "unixepoch(T, MOD...): seconds since 1970 (INTEGER)"),
     D("strftime", -1, f_strftime, "strftime(FORMAT, T, MOD...): a time value formatted"),
+    D("to_timestamp", 1, f_to_timestamp,
+      "to_timestamp(MS): epoch milliseconds as 'YYYY-MM-DD HH:MM:SS.SSS' (UTC)"),
+    D("epoch_ms", -1, f_epoch_ms, "epoch_ms(T, MOD...): milliseconds since 1970 of a time value"),
+    D("date_trunc", 2, f_date_trunc,
+      "date_trunc(UNIT, TS): TS (epoch ms or text) cut down to its second, minute, hour, day, "
+      "week, month, quarter or year"),
+    D("extract", 2, f_extract,
+      "extract(FIELD, TS) or EXTRACT(FIELD FROM TS): year, month, day, hour, minute, second, "
+      "millisecond, dow, doy or epoch of TS (epoch ms or text)"),
     {NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL},
 };

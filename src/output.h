@@ -20,6 +20,23 @@ typedef struct sl_printer {
   int ncol;
   int *widths; /* table mode column widths, owned */
   sl_buf line; /* scratch */
+  /* table mode: the first rows of a result are held (their cells in held:
+  ** per cell a byte 1 for right-aligned, 4 bytes of length, the text) until
+  ** the result ends, 500 rows have come or the first is 200 ms old, so
+  ** that the widths fit them all; then the header and they are printed, and
+  ** later rows as they come.  A thread (flusher) watches the age. */
+  sl_buf held;
+  char **hnames; /* the held result's column names (owned: the query may end first) */
+  int nheld;
+  int64_t held_ms; /* when the first held row came */
+  int shown;       /* the current result's header is printed */
+  int stop;        /* the flusher is to end */
+  int has_flusher;
+  pthread_t flusher;
+  pthread_cond_t cv;
+  /* NULL, or the one column to print, its values alone one a line (the
+  ** shell's .tables and .schema) */
+  const char *only;
 } sl_printer;
 
 void sl_printer_init(sl_printer *p, sl_outfmt fmt, FILE *f);

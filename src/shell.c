@@ -7,6 +7,7 @@
 */
 #include "shell.h"
 
+#include <ctype.h>
 #include <editline/readline.h>
 #include <errno.h>
 #include <signal.h>
@@ -111,7 +112,51 @@ static const char *help_text =
     ".read FILE         run the statements of FILE\n"
     ".mode table|csv|json   how rows are shown\n"
     ".stats on|off      show per-query counts after each query (local engine only)\n"
-    "SHOW FUNCTIONS; SHOW STREAMS; SHOW TABLES; DESCRIBE name; EXPLAIN query;\n";
+    ".tables            the tables, views and streams\n"
+    ".schema [NAME]     the statements that made them (SHOW SCHEMA [name])\n"
+    ".show              the shell's settings, then the engine's (SHOW SETTINGS)\n"
+    "Tab completes keywords, and (local engine) functions, names and columns.\n"
+    "SHOW FUNCTIONS; SHOW STREAMS; SHOW TABLES; SHOW MODELS; SHOW TOPICS; DESCRIBE name;\n"
+    "EXPLAIN query;\n";
+
+/* Run sql with ex, its rows printed by out showing only column col (one
+** value a line, no header). */
+static void run_only(sl_shell_exec *ex, sl_printer *out, const char *sql, const char *col) {
+  sl_printer_end(out);
+  out->only = col;
+  *ex->interrupted = 0;
+  ex->run(ex, NULL, sql, 0, out);
+  out->only = NULL;
+  sl_printer_end(out);
+}
+
+/* The SQL text of a name, double-quoted (malloc'd). */
+static char *quote_name(const char *name) {
+  sl_buf b;
+  sl_buf_init(&b);
+  sl_buf_putc(&b, '"');
+  for (const char *p = name; *p; p++) {
+    if (*p == '"') sl_buf_putc(&b, '"');
+    sl_buf_putc(&b, *p);
+  }
+  sl_buf_putc(&b, '"');
+  return b.z;
+}
+
+/* .show: the shell's settings as sqlite3's .show lists them, then the
+** engine's. */
+static void show_settings(sl_shell_exec *ex, sl_printer *out) {
+  static const char *const modes[] = {"table", "csv", "json"};
+  printf("%12s: %s\n", "mode", (int)out->fmt < 3 ? modes[out->fmt] : "?");
+  printf("%12s: %s\n", "stats", ex->can_stats ? (ex->stats ? "on" : "off") : "n/a (server)");
+  printf("%12s: %s\n", "engine", ex->where ? ex->where : "local");
+  const char *home = getenv("HOME");
+  printf("%12s: %s%s\n", "history", home ? home : "(none)", home ? "/.sluice_history" : "");
+  fflush(stdout);
+  *ex->interrupted = 0;
+  ex->run(ex, NULL, "SHOW SETTINGS;", 0, out);
+  sl_printer_end(out);
+}
 
 /* Run one dot-command (line, writable, starts with '.') with ex; returns 1
 ** to quit. */
@@ -147,6 +192,16 @@ static int dot_command(sl_shell_exec *ex, sl_printer *out, char *line) {
       fprintf(stderr, "error: .mode takes table, csv or json\n");
     else
       out->fmt = (sl_outfmt)f;
+  } else if (!strcmp(cmd, "tables")) {
+    run_only(ex, out, "SHOW SCHEMA;", "name");
+  } else if (!strcmp(cmd, "schema")) {
+    char *q = *arg ? quote_name(arg) : NULL;
+    char *sql = sl_mprintf("SHOW SCHEMA%s%s;", q ? " " : "", q ? q : "");
+    run_only(ex, out, sql, "sql");
+    free(sql);
+    free(q);
+  } else if (!strcmp(cmd, "show")) {
+    show_settings(ex, out);
   } else if (!strcmp(cmd, "stats") && ex->can_stats) {
     ex->stats = strcmp(arg, "off") != 0;
   } else if (!strcmp(cmd, "stats")) {
@@ -156,6 +211,116 @@ static int dot_command(sl_shell_exec *ex, sl_printer *out, char *line) {
     fprintf(stderr, "error: unknown command .%s (try .help)\n", cmd);
   }
   return 0;
+}
+
+/* ---- tab completion ------------------------------------------------------ */
+/* Keywords always; with the local engine also the names of functions,
+** tables, streams, models and the columns of tables and streams, read from
+** the engine (SHOW / DESCRIBE) at the first Tab after a statement ran. */
+
+typedef struct words {
+  char **a;
+  int n, cap;
+} words;
+
+static words g_names;      /* the engine's names (owned strings) */
+static int g_names_stale;  /* a statement ran since they were read */
+static sluice *g_complete; /* the local engine, or NULL (a server: keywords only) */
+
+static void words_add(words *w, const char *z, size_t n) {
+  for (int i = 0; i < w->n; i++)
+    if (strlen(w->a[i]) == n && sl_strnicmp(w->a[i], z, n) == 0) return;
+  if (w->n == w->cap) {
+    w->cap = w->cap ? w->cap * 2 : 64;
+    w->a = sl_realloc(w->a, sizeof(*w->a) * (size_t)w->cap);
+  }
+  w->a[w->n++] = sl_strndup(z, n);
+}
+
+static void words_free(words *w) {
+  for (int i = 0; i < w->n; i++)
+    free(w->a[i]);
+  free(w->a);
+  memset(w, 0, sizeof *w);
+}
+
+/* What collect_col gathers: column col of the rows into w. */
+typedef struct collect {
+  const char *col;
+  words *w;
+} collect;
+
+/* sl_row_fn: add the text of column c->col of a row to c->w. */
+static int collect_col(void *ud, int ncol, const char *const *names, sl_value **row) {
+  collect *c = ud;
+  for (int i = 0; i < ncol; i++)
+    if (!strcmp(names[i], c->col) && row[i]->type == SL_TEXT) {
+      size_t n;
+      const char *z = sl_value_text(row[i], &n);
+      if (z && n) words_add(c->w, z, n);
+    }
+  return 0;
+}
+
+/* Run sql in db, column col of its rows into w; errors ignored. */
+static void collect_sql(sluice *db, const char *sql, const char *col, words *w) {
+  collect c = {col, w};
+  sl_err err = {0};
+  sl_engine_exec(db, sql, SL_EXEC_IMMEDIATE, collect_col, &c, &err);
+  sl_err_clear(&err);
+}
+
+/* Read the engine's names again. */
+static void names_refresh(void) {
+  words_free(&g_names);
+  g_names_stale = 0;
+  if (!g_complete) return;
+  words rel = {0};
+  collect_sql(g_complete, "SHOW TABLES;", "name", &rel);
+  collect_sql(g_complete, "SHOW STREAMS;", "name", &rel);
+  for (int i = 0; i < rel.n; i++) {
+    words_add(&g_names, rel.a[i], strlen(rel.a[i]));
+    char *q = quote_name(rel.a[i]);
+    char *sql = sl_mprintf("DESCRIBE %s;", q);
+    collect_sql(g_complete, sql, "column", &g_names);
+    free(sql);
+    free(q);
+  }
+  words_free(&rel);
+  collect_sql(g_complete, "SHOW MODELS;", "name", &g_names);
+  collect_sql(g_complete, "SHOW FUNCTIONS;", "name", &g_names);
+}
+
+/* rl_completion_matches' generator: keywords (in the case the word was
+** begun in), then names, that start with text. */
+static char *complete_word(const char *text, int state) {
+  static int i, nkw;
+  static size_t len;
+  if (!state) {
+    i = 0;
+    len = strlen(text);
+    for (nkw = 0; sl_keyword_name(nkw);)
+      nkw++;
+  }
+  while (i < nkw + g_names.n) {
+    int k = i++;
+    const char *w = k < nkw ? sl_keyword_name(k) : g_names.a[k - nkw];
+    if (sl_strnicmp(w, text, len) != 0) continue;
+    char *r = sl_strdup(w);
+    if (k < nkw && len && islower((unsigned char)text[0]))
+      for (char *p = r; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    return r;
+  }
+  return NULL;
+}
+
+static char **complete(const char *text, int start, int end) {
+  (void)start;
+  (void)end;
+  if (g_names_stale) names_refresh();
+  rl_attempted_completion_over = 1; /* no file names */
+  return rl_completion_matches(text, complete_word);
 }
 
 /* The shell's loop on the terminal with ex: prompt, history, statements
@@ -171,6 +336,10 @@ static int shell_loop(sl_shell_exec *ex, sl_printer *out) {
   char *hist = home ? sl_mprintf("%s/.sluice_history", home) : NULL;
   using_history();
   if (hist) read_history(hist);
+  g_complete = ex->db;
+  g_names_stale = 1;
+  rl_attempted_completion_function = complete;
+  rl_basic_word_break_characters = " \t\n\"\\'`@$><=;|&{(),.+-*/%"; /* t.col completes col */
   printf("sluice %s - streaming SQL%s%s.  Enter .help for help.\n", SLUICE_VERSION,
          ex->where ? " on " : "", ex->where ? ex->where : "");
   sl_buf stmt;
@@ -202,12 +371,15 @@ static int shell_loop(sl_shell_exec *ex, sl_printer *out) {
     ex->run(ex, NULL, stmt.z, 0, out);
     sl_printer_end(out);
     sl_buf_reset(&stmt);
+    g_names_stale = 1;
   }
   if (hist) {
     write_history(hist);
     free(hist);
   }
   sl_buf_free(&stmt);
+  words_free(&g_names);
+  g_complete = NULL;
   printf("\n");
   g_interrupted = NULL;
   g_db = NULL;

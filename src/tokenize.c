@@ -42,6 +42,7 @@ static const kw keywords[] = {
     {"COLUMNS", TK_COLUMNS},
     {"CREATE", TK_CREATE},
     {"CROSS", TK_CROSS},
+    {"DELETE", TK_DELETE},
     {"DESC", TK_DESC},
     {"DESCRIBE", TK_DESCRIBE},
     {"DISTINCT", TK_DISTINCT},
@@ -53,6 +54,7 @@ static const kw keywords[] = {
     {"EXISTS", TK_EXISTS},
     {"EXPLAIN", TK_EXPLAIN},
     {"EXPORT", TK_EXPORT},
+    {"EXTRACT", TK_EXTRACT},
     {"FALSE", TK_FALSE},
     {"FILTER", TK_FILTER},
     {"FIRST", TK_FIRST},
@@ -106,14 +108,20 @@ static const kw keywords[] = {
     {"TO", TK_TO},
     {"TRUE", TK_TRUE},
     {"TYPE", TK_TYPE},
+    {"UPDATE", TK_UPDATE},
     {"USING", TK_USING},
     {"VALUES", TK_VALUES},
+    {"VIEW", TK_VIEW},
     {"WATERMARK", TK_WATERMARK},
     {"WHEN", TK_WHEN},
     {"WHERE", TK_WHERE},
     {"WINDOW", TK_WINDOW},
     {"WITH", TK_WITH},
 };
+
+const char *sl_keyword_name(int i) {
+  return i >= 0 && i < (int)SL_ARRAY_SIZE(keywords) ? keywords[i].name : NULL;
+}
 
 int sl_keyword_code(const char *z, int n) {
   int lo = 0, hi = (int)SL_ARRAY_SIZE(keywords) - 1;
