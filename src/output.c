@@ -251,9 +251,9 @@ int sl_printer_row(void *ud, int ncol, const char *const *names, sl_value **row)
       break;
     }
     {
-      const char *z[64];
-      size_t n[64];
-      uint8_t right[64];
+      const char *z[64] = {0}; /* (a table row is for people: zeroing costs nothing here) */
+      size_t n[64] = {0};
+      uint8_t right[64] = {0};
       const char **zp = ncol <= 64 ? z : sl_calloc((size_t)ncol, sizeof *zp);
       size_t *np = ncol <= 64 ? n : sl_calloc((size_t)ncol, sizeof *np);
       uint8_t *rp = ncol <= 64 ? right : sl_calloc((size_t)ncol, 1);
