@@ -164,7 +164,9 @@ typedef struct jitem {
   unsigned char *hidden;
   sl_expr **conj; /* the join's conditions: ON's conjuncts, USING's equalities, WHERE's pushed */
   int nconj, capconj;
-  int nown; /* conj[0..nown-1] are ON's and USING's (they see items lo..k only) */
+  int nown;      /* conj[0..nown-1] are ON's and USING's (they see items lo..k only) */
+  sl_expr **pre; /* WHERE's terms over the items before it: a filter on its input */
+  int npre;
 } jitem;
 
 static void add_conj(jitem *it, sl_expr *e) {
@@ -345,6 +347,17 @@ static sl_expr *make_and(sl_plan *plan, sl_expr *l, sl_expr *r) {
   return x;
 }
 
+/* 1 if e calls only deterministic functions (evaluating it once per row
+** of a table gives what evaluating it per pair would). */
+static int deterministic(const sl_expr *e) {
+  if (!e) return 1;
+  if (e->kind == E_CALL && (!e->func || !(e->func->flags & SL_FUNC_DETERMINISTIC))) return 0;
+  if (!deterministic(e->left) || !deterministic(e->right)) return 0;
+  for (int i = 0; e->list && i < e->list->n; i++)
+    if (!deterministic(e->list->a[i])) return 0;
+  return 1;
+}
+
 /* Bind join k's conditions over its row [item k, ..., item 1, item 0]
 ** and compile them into its spec: equalities between a column of item k
 ** and an expression of the earlier items are hash keys, the rest the
@@ -376,12 +389,22 @@ static int compile_join(sl_plan *plan, sl_bind_tab *all, int k, jitem *it, sl_er
     }
     split_and(it->conj[i], &conj, &nconj);
   }
-  int nt = js->schema.ncol, nres = 0, rc = -1;
+  for (int i = 0; i < it->npre; i++)
+    if (sl_bind_expr(&b, it->pre[i])) {
+      free(conj);
+      return -1;
+    }
+  int nt = js->schema.ncol, nres = 0, nfilt = 0, rc = -1;
   js->tkey = sl_calloc((size_t)(nconj ? nconj : 1), sizeof(int));
   sl_expr **skey = sl_calloc((size_t)(nconj ? nconj : 1), sizeof(sl_expr *));
   sl_expr **resid = sl_calloc((size_t)(nconj ? nconj : 1), sizeof(sl_expr *));
+  sl_expr **filt = sl_calloc((size_t)(nconj ? nconj : 1), sizeof(sl_expr *));
   for (int i = 0; i < nconj; i++) {
     sl_expr *c = conj[i];
+    if (join_sides(c, nt) == 1 && deterministic(c)) { /* t's rows alone: once */
+      filt[nfilt++] = c;
+      continue;
+    }
     if (c->kind == E_BINARY && c->op == TK_EQ) {
       sl_expr *l = c->left, *r = c->right;
       if (r->kind == E_COLUMN && r->col >= 0 && r->col < nt && join_sides(l, nt) == 2) {
@@ -400,11 +423,14 @@ static int compile_join(sl_plan *plan, sl_bind_tab *all, int k, jitem *it, sl_er
   }
   if (js->nkeys && !(js->keyprog = key_program(skey, js->nkeys, err))) goto done;
   if (nres && !(js->residual = residual_program(resid, nres, err))) goto done;
+  if (nfilt && !(js->tfilter = residual_program(filt, nfilt, err))) goto done;
+  if (it->npre && !(js->pre = residual_program(it->pre, it->npre, err))) goto done;
   rc = 0;
 done:
   free(conj);
   free(skey);
   free(resid);
+  free(filt);
   return rc;
 }
 
@@ -481,13 +507,15 @@ static int plan_chain(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_inpu
   sl_expr *rest = NULL;
   for (int i = 0; i < nw; i++) {
     int m = term_items(plan, tabs, n + 1, w[i]);
-    int j = m < 1 ? 1 : m;
-    while (j <= n && items[j].js->left)
-      j++;
-    if (m >= 0 && j <= n)
-      add_conj(&items[j], w[i]);
-    else
+    if (m >= 1 && !items[m].js->left) { /* a condition of join m */
+      add_conj(&items[m], w[i]);
+    } else if (m >= 0 && m < n) { /* a filter on the rows entering join m + 1 */
+      jitem *it = &items[m + 1];
+      it->pre = sl_realloc(it->pre, sizeof(sl_expr *) * (size_t)(it->npre + 1));
+      it->pre[it->npre++] = w[i];
+    } else {
       rest = make_and(plan, rest, w[i]);
+    }
   }
   free(w);
   if (rest != sel->where) {
@@ -511,8 +539,10 @@ static int plan_chain(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_inpu
   in->schema2 = NULL;
   rc = 0;
 done:
-  for (k = 1; k <= n; k++)
+  for (k = 1; k <= n; k++) {
     free(items[k].conj);
+    free(items[k].pre);
+  }
   free(items);
   return rc;
 }
