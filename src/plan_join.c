@@ -471,11 +471,17 @@ static int plan_chain(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_inpu
       if (items[j].call == c->group) it->lo = j;
     if (c->bare && !sl_catalog_table(plan->ctx.cat, c->name) &&
         sl_catalog_stream(plan->ctx.cat, c->name)) {
-      sl_err_setpos(err, SL_EBIND, c->line, c->col,
-                    "%s is a stream: only the first FROM item may be one (joining two streams "
-                    "needs a time bound: ON a.k = b.k AND b.ts BETWEEN a.ts AND a.ts + INTERVAL "
-                    "'...')",
-                    c->name);
+      if (from->bare && sl_catalog_table(plan->ctx.cat, from->name))
+        sl_err_setpos(err, SL_EBIND, c->line, c->col,
+                      "%s is a stream: write it first in FROM (the first item drives the "
+                      "joins; the later ones are tables, read whole when the query starts)",
+                      c->name);
+      else
+        sl_err_setpos(err, SL_EBIND, c->line, c->col,
+                      "%s is a stream: only the first FROM item may be one (joining two streams "
+                      "needs a time bound: ON a.k = b.k AND b.ts BETWEEN a.ts AND a.ts + "
+                      "INTERVAL '...')",
+                      c->name);
       goto done;
     }
     if (join_table(plan, c, it->js, err)) goto done;
