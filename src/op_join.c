@@ -180,33 +180,32 @@ static int join_push(sl_operator *base, sl_batch *in, sl_err *err) {
       sl_hslot *s = has_null ? NULL : sl_htab_find_t(&p->index, &key_type, key_hash(&key), &key);
       r0 = s ? (int)s->u : -1;
     }
-    int matched = 0;
-    {
-      /* the rows of this key in table order (chain), or all rows */
-      for (int r = r0; r >= 0; r = nk ? p->chain[r] : (++pos < p->nlive ? p->live[pos] : -1)) {
-        if (p->spec.residual) {
-          memcpy(j, t->rows + (size_t)r * (size_t)p->nt, sizeof(sl_value) * (size_t)p->nt);
-          for (int c = 0; c < p->nt; c++) {
-            j[c].buf = NULL;
-            j[c].cap = 0;
-            j[c].flags &= (uint8_t)~SL_F_OWNBUF;
-          }
-          int rr = sl_vm_run(&p->vres, j);
-          if (rr == SL_VM_ERROR) {
-            sl_op_reject(base, in, i, p->vres.errmsg.z ? p->vres.errmsg.z : "evaluation failed");
-            break;
-          }
-          if (rr == SL_VM_SKIP) continue;
+    int matched = 0, rejected = 0;
+    /* the rows of this key in table order (chain), or every live row */
+    for (int r = r0; r >= 0; r = nk ? p->chain[r] : (++pos < p->nlive ? p->live[pos] : -1)) {
+      if (p->spec.residual) {
+        memcpy(j, t->rows + (size_t)r * (size_t)p->nt, sizeof(sl_value) * (size_t)p->nt);
+        for (int c = 0; c < p->nt; c++) {
+          j[c].buf = NULL;
+          j[c].cap = 0;
+          j[c].flags &= (uint8_t)~SL_F_OWNBUF;
         }
-        add_row(p, in, i, r);
-        matched = 1;
-        if (p->nout >= JOIN_FLUSH_ROWS) {
-          int rc2 = join_flush(p, in, err);
-          if (rc2) return rc2;
+        int rr = sl_vm_run(&p->vres, j);
+        if (rr == SL_VM_ERROR) {
+          sl_op_reject(base, in, i, p->vres.errmsg.z ? p->vres.errmsg.z : "evaluation failed");
+          rejected = 1;
+          break;
         }
+        if (rr == SL_VM_SKIP) continue;
+      }
+      add_row(p, in, i, r);
+      matched = 1;
+      if (p->nout >= JOIN_FLUSH_ROWS) {
+        int rc2 = join_flush(p, in, err);
+        if (rc2) return rc2;
       }
     }
-    if (!matched && p->spec.left) add_row(p, in, i, -1);
+    if (!matched && !rejected && p->spec.left) add_row(p, in, i, -1);
   }
   return join_flush(p, in, err);
 }
