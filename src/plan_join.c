@@ -458,6 +458,7 @@ static int plan_chain(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_inpu
   memset(tabs, 0, sizeof *tabs * (size_t)(n + 1));
   tabs[0].schema = in->schema;
   tabs[0].name = in->name;
+  tabs[0].order = from->pos1 ? from->pos1 - 1 : 0;
   int rc = -1, k = 1;
   for (const sl_call *pv = from; pv->join; pv = pv->join, k++) {
     jitem *it = &items[k];
@@ -474,7 +475,9 @@ static int plan_chain(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_inpu
       if (from->bare && sl_catalog_table(plan->ctx.cat, from->name))
         sl_err_setpos(err, SL_EBIND, c->line, c->col,
                       "%s is a stream: write it first in FROM (the first item drives the "
-                      "joins; the later ones are tables, read whole when the query starts)",
+                      "joins, the later ones are tables read whole when the query starts; a "
+                      "stream written later moves to the front only when every join is an "
+                      "inner join without USING, NATURAL or parentheses)",
                       c->name);
       else
         sl_err_setpos(err, SL_EBIND, c->line, c->col,
@@ -487,6 +490,7 @@ static int plan_chain(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_inpu
     if (join_table(plan, c, it->js, err)) goto done;
     tabs[k].schema = &it->js->schema;
     tabs[k].name = it->js->tname;
+    tabs[k].order = c->pos1 ? c->pos1 - 1 : k;
     it->hidden = sl_arena_alloc(&plan->arena, (size_t)(it->js->schema.ncol + 1));
     memset(it->hidden, 0, (size_t)(it->js->schema.ncol + 1));
     tabs[k].hidden = it->hidden;
@@ -725,6 +729,48 @@ int sl_plan_join(sl_plan *plan, const sl_select *sel, int qi, sl_input *in, sl_i
              : plan_chain(plan, sel, plan->queries[qi], in, body, err);
 }
 
+/* 1 if FROM item c is a named stream (not a table of the same name). */
+static int item_is_stream(const sl_plan *plan, const sl_call *c) {
+  return c->bare && !sl_catalog_table(plan->ctx.cat, c->name) &&
+         sl_catalog_stream(plan->ctx.cat, c->name);
+}
+
+const sl_select *sl_plan_join_reorder(sl_plan *plan, const sl_select *sel) {
+  const sl_call *from = sel->from;
+  if (!from || !from->join || from->unsupported || item_is_stream(plan, from)) return sel;
+  int n = 0, si = -1;
+  for (const sl_call *c = from; c; c = c->join, n++) {
+    if (c->left_join || c->using || c->natural || c->group) return sel;
+    if (n > 0 && item_is_stream(plan, c)) {
+      if (si >= 0) return sel; /* two streams: refused by the chain */
+      si = n;
+    }
+  }
+  if (si < 0) return sel;
+  sl_call **v = sl_arena_alloc(&plan->arena, sizeof(sl_call *) * (size_t)n);
+  const sl_call *c = from;
+  sl_expr *on = from->extra;
+  for (int k = 0; k < n; k++, c = c->join) {
+    sl_call *x = sl_arena_alloc(&plan->arena, sizeof *x);
+    *x = *c;
+    x->pos1 = k + 1;
+    x->on = NULL; /* inner joins: ON is a WHERE term */
+    x->extra = NULL;
+    if (c->on) on = make_and(plan, on, c->on);
+    v[k] = x;
+  }
+  sl_call *head = v[si];
+  sl_call *last = head;
+  for (int k = 0; k < n; k++)
+    if (k != si) last = last->join = v[k];
+  last->join = NULL;
+  head->extra = on;
+  sl_select *copy = sl_arena_alloc(&plan->arena, sizeof *copy);
+  *copy = *sel;
+  copy->from = head;
+  return copy;
+}
+
 sl_exprlist *sl_plan_expand_star_tabs(sl_plan *plan, const sl_exprlist *cols, const sl_input *in,
                                       sl_err *err) {
   int cap = cols->n;
@@ -742,7 +788,10 @@ sl_exprlist *sl_plan_expand_star_tabs(sl_plan *plan, const sl_exprlist *cols, co
       continue;
     }
     int any = 0;
-    for (int k = 0; k < in->ntabs; k++) {
+    for (int o = 0; o < in->ntabs; o++) { /* in FROM's order as written */
+      int k = 0;
+      while (k < in->ntabs - 1 && in->tabs[k].order != o)
+        k++;
       const sl_bind_tab *t = &in->tabs[k];
       if (e->tab && !(t->name && sl_stricmp(t->name, e->tab) == 0)) continue;
       any = 1;
