@@ -155,6 +155,12 @@ static int key_safe(const sl_expr *l, const sl_expr *r) {
 
 /* ---- FROM lists: a chain of op_joins -------------------------------------------- */
 
+/* 1 if FROM item c is a named stream (not a table of the same name). */
+static int item_is_stream(const sl_plan *plan, const sl_call *c) {
+  return c->bare && !sl_catalog_table(plan->ctx.cat, c->name) &&
+         sl_catalog_stream(plan->ctx.cat, c->name);
+}
+
 /* One FROM item after the first, as planned. */
 typedef struct jitem {
   const sl_call *call; /* the item */
@@ -470,8 +476,7 @@ static int plan_chain(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_inpu
     const sl_call *c = it->call;
     for (int j = 1; j < k && c->group; j++)
       if (items[j].call == c->group) it->lo = j;
-    if (c->bare && !sl_catalog_table(plan->ctx.cat, c->name) &&
-        sl_catalog_stream(plan->ctx.cat, c->name)) {
+    if (item_is_stream(plan, c)) {
       if (from->bare && sl_catalog_table(plan->ctx.cat, from->name))
         sl_err_setpos(err, SL_EBIND, c->line, c->col,
                       "%s is a stream: write it first in FROM (the first item drives the "
@@ -727,12 +732,6 @@ int sl_plan_join(sl_plan *plan, const sl_select *sel, int qi, sl_input *in, sl_i
   }
   return rin ? plan_ijoin(plan, sel, qi, in, rin, err)
              : plan_chain(plan, sel, plan->queries[qi], in, body, err);
-}
-
-/* 1 if FROM item c is a named stream (not a table of the same name). */
-static int item_is_stream(const sl_plan *plan, const sl_call *c) {
-  return c->bare && !sl_catalog_table(plan->ctx.cat, c->name) &&
-         sl_catalog_stream(plan->ctx.cat, c->name);
 }
 
 const sl_select *sl_plan_join_reorder(sl_plan *plan, const sl_select *sel) {
