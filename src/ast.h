@@ -112,6 +112,9 @@ typedef struct sl_call {
   /* an item inside a parenthesised list, not its first: that first item
   ** (the innermost list's), whose items alone its ON and USING see */
   const struct sl_call *group;
+  /* set by the planner when it moved a stream to the front of the FROM
+  ** list: the item's place as written, plus one (0: not moved) */
+  int pos1;
 } sl_call;
 
 /* Join types as the grammar reads them (bits). */

@@ -95,6 +95,7 @@ typedef struct sl_bind_tab {
   const char *name;
   int base;
   const unsigned char *hidden;
+  int order; /* its place in FROM as written (the order of `*`) */
 } sl_bind_tab;
 
 /* Columns of a grouped query's window (E_COLUMN col values). */

@@ -34,12 +34,15 @@ typedef struct op_join {
   sl_operator base;
   sl_join_spec spec; /* a shallow copy of the plan's; its table may be ours */
   sl_table *own;     /* t when it was loaded here (owned), else NULL */
-  sl_vm vkey, vres;
-  int nt;         /* columns of t */
-  sl_htab index;  /* key_type: per distinct key of t, its first row (u) */
-  int *chain;     /* per row of t: the next row with the same key, or -1 */
-  sl_value *keys; /* the record's key values, with t's affinities */
-  sl_value *jrow; /* the joined row being built */
+  sl_vm vkey, vres, vpre;
+  int *live; /* t's rows that pass spec.tfilter, in order (all without one) */
+  int nlive;
+  unsigned char *pass; /* while indexing: per row of t, whether it passed */
+  int nt;              /* columns of t */
+  sl_htab index;       /* key_type: per distinct key of t, its first row (u) */
+  int *chain;          /* per row of t: the next row with the same key, or -1 */
+  sl_value *keys;      /* the record's key values, with t's affinities */
+  sl_value *jrow;      /* the joined row being built */
   int jcap;
   sl_value *out;
   const sl_record **recs;
@@ -151,7 +154,16 @@ static int join_push(sl_operator *base, sl_batch *in, sl_err *err) {
     sl_value *j = p->jrow;
     memset(j, 0, sizeof(sl_value) * (size_t)p->nt);
     memcpy(j + p->nt, in->rows + (size_t)i * (size_t)in->ncol, sizeof(sl_value) * (size_t)in->ncol);
-    int r0 = t->nrow ? 0 : -1; /* no keys: every row of t (a nested loop) */
+    if (p->spec.pre) { /* WHERE's terms over the record alone */
+      int rc = sl_vm_run(&p->vpre, j);
+      if (rc == SL_VM_ERROR) {
+        sl_op_reject(base, in, i, p->vpre.errmsg.z ? p->vpre.errmsg.z : "evaluation failed");
+        continue;
+      }
+      if (rc == SL_VM_SKIP) continue;
+    }
+    int r0 = p->nlive ? p->live[0] : -1; /* no keys: every live row of t (a nested loop) */
+    int pos = 0;
     if (nk) {
       int rc = sl_vm_run(&p->vkey, j);
       if (rc == SL_VM_ERROR) {
@@ -168,33 +180,32 @@ static int join_push(sl_operator *base, sl_batch *in, sl_err *err) {
       sl_hslot *s = has_null ? NULL : sl_htab_find_t(&p->index, &key_type, key_hash(&key), &key);
       r0 = s ? (int)s->u : -1;
     }
-    int matched = 0;
-    {
-      /* the rows of this key in table order (chain), or all rows */
-      for (int r = r0; r >= 0; r = nk ? p->chain[r] : (r + 1 < t->nrow ? r + 1 : -1)) {
-        if (p->spec.residual) {
-          memcpy(j, t->rows + (size_t)r * (size_t)p->nt, sizeof(sl_value) * (size_t)p->nt);
-          for (int c = 0; c < p->nt; c++) {
-            j[c].buf = NULL;
-            j[c].cap = 0;
-            j[c].flags &= (uint8_t)~SL_F_OWNBUF;
-          }
-          int rr = sl_vm_run(&p->vres, j);
-          if (rr == SL_VM_ERROR) {
-            sl_op_reject(base, in, i, p->vres.errmsg.z ? p->vres.errmsg.z : "evaluation failed");
-            break;
-          }
-          if (rr == SL_VM_SKIP) continue;
+    int matched = 0, rejected = 0;
+    /* the rows of this key in table order (chain), or every live row */
+    for (int r = r0; r >= 0; r = nk ? p->chain[r] : (++pos < p->nlive ? p->live[pos] : -1)) {
+      if (p->spec.residual) {
+        memcpy(j, t->rows + (size_t)r * (size_t)p->nt, sizeof(sl_value) * (size_t)p->nt);
+        for (int c = 0; c < p->nt; c++) {
+          j[c].buf = NULL;
+          j[c].cap = 0;
+          j[c].flags &= (uint8_t)~SL_F_OWNBUF;
         }
-        add_row(p, in, i, r);
-        matched = 1;
-        if (p->nout >= JOIN_FLUSH_ROWS) {
-          int rc2 = join_flush(p, in, err);
-          if (rc2) return rc2;
+        int rr = sl_vm_run(&p->vres, j);
+        if (rr == SL_VM_ERROR) {
+          sl_op_reject(base, in, i, p->vres.errmsg.z ? p->vres.errmsg.z : "evaluation failed");
+          rejected = 1;
+          break;
         }
+        if (rr == SL_VM_SKIP) continue;
+      }
+      add_row(p, in, i, r);
+      matched = 1;
+      if (p->nout >= JOIN_FLUSH_ROWS) {
+        int rc2 = join_flush(p, in, err);
+        if (rc2) return rc2;
       }
     }
-    if (!matched && p->spec.left) add_row(p, in, i, -1);
+    if (!matched && !rejected && p->spec.left) add_row(p, in, i, -1);
   }
   return join_flush(p, in, err);
 }
@@ -222,12 +233,22 @@ static void join_explain(const void *spec, sl_buf *out) {
     sl_buf_puts(out, "rest of ON:\n");
     sl_program_explain(p->residual, out);
   }
+  if (p->pre) {
+    sl_buf_puts(out, "filter on the input (WHERE):\n");
+    sl_program_explain(p->pre, out);
+  }
+  if (p->tfilter) {
+    sl_buf_printf(out, "filter on %s's rows, once:\n", p->tname);
+    sl_program_explain(p->tfilter, out);
+  }
 }
 
 static void join_free(sl_operator *base) {
   op_join *p = (op_join *)base;
   if (p->spec.keyprog) sl_vm_free(&p->vkey);
   if (p->spec.residual) sl_vm_free(&p->vres);
+  if (p->spec.pre) sl_vm_free(&p->vpre);
+  free(p->live);
   for (int k = 0; k < p->spec.nkeys; k++)
     sl_value_free(&p->keys[k]);
   free(p->keys);
@@ -245,6 +266,36 @@ static void join_free(sl_operator *base) {
 static const sl_op_vt join_vt = {
     "join", join_push, sl_op_pass_tick, sl_op_pass_barrier, join_finish, join_free, NULL, NULL};
 
+/* The rows of t that pass spec.tfilter (all without one) into p->live
+** and p->pass (the same as one flag per row, freed by the caller). */
+static void filter_table(op_join *p) {
+  const sl_table *t = p->spec.table;
+  p->live = sl_malloc(sizeof(int) * (size_t)(t->nrow ? t->nrow : 1));
+  p->pass = sl_calloc((size_t)(t->nrow ? t->nrow : 1), 1);
+  sl_vm vm;
+  sl_value *row = NULL;
+  if (p->spec.tfilter) {
+    sl_vm_init(&vm, p->spec.tfilter);
+    row = sl_malloc(sizeof(sl_value) * (size_t)(p->nt ? p->nt : 1));
+  }
+  for (int r = 0; r < t->nrow; r++) {
+    int ok = 1;
+    if (p->spec.tfilter) { /* it reads t's columns only: the start of a joined row */
+      memcpy(row, t->rows + (size_t)r * (size_t)p->nt, sizeof(sl_value) * (size_t)p->nt);
+      for (int c = 0; c < p->nt; c++) { /* borrowed */
+        row[c].buf = NULL;
+        row[c].cap = 0;
+        row[c].flags &= (uint8_t)~SL_F_OWNBUF;
+      }
+      ok = sl_vm_run(&vm, row) == SL_VM_ROW;
+    }
+    if (ok) p->live[p->nlive++] = r;
+    p->pass[r] = (unsigned char)ok;
+  }
+  if (p->spec.tfilter) sl_vm_free(&vm);
+  free(row);
+}
+
 /* Index t by its key columns. */
 static void index_table(op_join *p) {
   const sl_table *t = p->spec.table;
@@ -260,7 +311,7 @@ static void index_table(op_join *p) {
       has_null |= k[i].type == SL_NULL;
     }
     p->chain[r] = -1;
-    if (has_null) continue;
+    if (has_null || !p->pass[r]) continue;
     int added;
     sl_hslot *s = sl_htab_put(&p->index, &key, &added);
     if (!added) p->chain[r] = (int)s->u;
@@ -298,10 +349,14 @@ static sl_operator *join_make(const void *spec, const sl_make_env *env, sl_err *
   p->keys = sl_calloc((size_t)(p->spec.nkeys ? p->spec.nkeys : 1), sizeof(sl_value));
   if (p->spec.keyprog) sl_vm_init(&p->vkey, p->spec.keyprog);
   if (p->spec.residual) sl_vm_init(&p->vres, p->spec.residual);
+  if (p->spec.pre) sl_vm_init(&p->vpre, p->spec.pre);
+  filter_table(p);
   if (p->spec.nkeys) index_table(p);
+  free(p->pass);
+  p->pass = NULL;
   if (own) { /* the values, the index (about two slots a row) and the row chains */
     p->own_bytes = (int64_t)own->cap * own->schema.ncol * (int64_t)sizeof(sl_value) +
-                   (int64_t)own->nrow * (int64_t)(sizeof(int) + 2 * sizeof(sl_hslot));
+                   (int64_t)own->nrow * (int64_t)(2 * sizeof(int) + 2 * sizeof(sl_hslot));
     for (size_t i = 0; i < (size_t)own->nrow * (size_t)p->nt; i++)
       p->own_bytes += own->rows[i].buf ? own->rows[i].cap : 0;
   }
@@ -317,6 +372,8 @@ static void join_free_spec(void *spec) {
   free(p->tkey);
   sl_program_free(p->keyprog);
   sl_program_free(p->residual);
+  sl_program_free(p->pre);
+  sl_program_free(p->tfilter);
   free(p);
 }
 

@@ -23,6 +23,12 @@ typedef struct sl_join_spec {
   sl_program *keyprog;  /* over a joined row (t's part NULL): the input's key values */
   sl_program *residual; /* the rest of ON over a joined row (skips when false), or NULL */
   int left;             /* LEFT JOIN: a record without a match joins NULLs */
+  /* over a joined row, t's part NULL: a record for which it skips joins
+  ** nothing, not even NULLs (WHERE terms over the items before t), or NULL */
+  sl_program *pre;
+  /* over t's row alone: t's rows for which it skips (or fails) are left out
+  ** when the query starts (ON and WHERE terms that read only t), or NULL */
+  sl_program *tfilter;
 } sl_join_spec;
 /* The operator's kind: a spec (owned by the plan) to a live join. */
 extern const sl_op_kind sl_op_join;

@@ -533,6 +533,7 @@ static int plan_tail(sl_plan *plan, const sl_select *sel, sl_pquery *q, int ncol
 static int plan_select(sl_plan *plan, const sl_select *sel, const char *id, int top, int out_stream,
                        sl_row_fn fn, void *ud, sl_err *err) {
   sl_input in, rin;
+  sel = sl_plan_join_reorder(plan, sel); /* FROM t, stream: the stream first */
   int ij = sl_plan_is_interval_join(sel) || sl_plan_is_stream_join(plan, sel);
   if (unsupported(sel, err) || plan_input(plan, sel->from, id, &in, err) ||
       (ij && plan_input(plan, sel->from->join, id, &rin, err)))

@@ -89,6 +89,11 @@ int sl_plan_is_stream_join(sl_plan *plan, const sl_select *sel);
 ** feeding query qi's port): op_ijoin.  0, or -1 with err set. */
 int sl_plan_join(sl_plan *plan, const sl_select *sel, int qi, sl_input *in, sl_input *rin,
                  const sl_select **body, sl_err *err);
+/* sel itself, or a copy whose FROM list starts with its one stream when
+** it has one after a table and only inner joins without USING, NATURAL or
+** parentheses (the stream drives the chain; every ON becomes a WHERE term
+** and `*` keeps the order as written).  The copy lives in plan's arena. */
+const sl_select *sl_plan_join_reorder(sl_plan *plan, const sl_select *sel);
 /* `*` and `t.*` of cols over a FROM list's items (in->tabs), in order, a
 ** USING column once.  NULL with err set. */
 sl_exprlist *sl_plan_expand_star_tabs(sl_plan *plan, const sl_exprlist *cols, const sl_input *in,

@@ -158,6 +158,12 @@ static int key_safe(const sl_expr *l, const sl_expr *r) {
 
 /* ---- FROM lists: a chain of op_joins -------------------------------------------- */
 
+/* 1 if FROM item c is a named stream (not a table of the same name). */
+static int item_is_stream(const sl_plan *plan, const sl_call *c) {
+  return c->bare && !sl_catalog_table(plan->ctx.cat, c->name) &&
+         sl_catalog_stream(plan->ctx.cat, c->name);
+}
+
 /* One FROM item after the first, as planned. */
 typedef struct jitem {
   const sl_call *call; /* the item */
@@ -167,7 +173,9 @@ typedef struct jitem {
   unsigned char *hidden;
   sl_expr **conj; /* the join's conditions: ON's conjuncts, USING's equalities, WHERE's pushed */
   int nconj, capconj;
-  int nown; /* conj[0..nown-1] are ON's and USING's (they see items lo..k only) */
+  int nown;      /* conj[0..nown-1] are ON's and USING's (they see items lo..k only) */
+  sl_expr **pre; /* WHERE's terms over the items before it: a filter on its input */
+  int npre;
 } jitem;
 
 static void add_conj(jitem *it, sl_expr *e) {
@@ -348,6 +356,17 @@ static sl_expr *make_and(sl_plan *plan, sl_expr *l, sl_expr *r) {
   return x;
 }
 
+/* 1 if e calls only deterministic functions (evaluating it once per row
+** of a table gives what evaluating it per pair would). */
+static int deterministic(const sl_expr *e) {
+  if (!e) return 1;
+  if (e->kind == E_CALL && (!e->func || !(e->func->flags & SL_FUNC_DETERMINISTIC))) return 0;
+  if (!deterministic(e->left) || !deterministic(e->right)) return 0;
+  for (int i = 0; e->list && i < e->list->n; i++)
+    if (!deterministic(e->list->a[i])) return 0;
+  return 1;
+}
+
 /* Bind join k's conditions over its row [item k, ..., item 1, item 0]
 ** and compile them into its spec: equalities between a column of item k
 ** and an expression of the earlier items are hash keys, the rest the
@@ -379,12 +398,22 @@ static int compile_join(sl_plan *plan, sl_bind_tab *all, int k, jitem *it, sl_er
     }
     split_and(it->conj[i], &conj, &nconj);
   }
-  int nt = js->schema.ncol, nres = 0, rc = -1;
+  for (int i = 0; i < it->npre; i++)
+    if (sl_bind_expr(&b, it->pre[i])) {
+      free(conj);
+      return -1;
+    }
+  int nt = js->schema.ncol, nres = 0, nfilt = 0, rc = -1;
   js->tkey = sl_calloc((size_t)(nconj ? nconj : 1), sizeof(int));
   sl_expr **skey = sl_calloc((size_t)(nconj ? nconj : 1), sizeof(sl_expr *));
   sl_expr **resid = sl_calloc((size_t)(nconj ? nconj : 1), sizeof(sl_expr *));
+  sl_expr **filt = sl_calloc((size_t)(nconj ? nconj : 1), sizeof(sl_expr *));
   for (int i = 0; i < nconj; i++) {
     sl_expr *c = conj[i];
+    if (join_sides(c, nt) == 1 && deterministic(c)) { /* t's rows alone: once */
+      filt[nfilt++] = c;
+      continue;
+    }
     if (c->kind == E_BINARY && c->op == TK_EQ) {
       sl_expr *l = c->left, *r = c->right;
       if (r->kind == E_COLUMN && r->col >= 0 && r->col < nt && join_sides(l, nt) == 2) {
@@ -403,11 +432,14 @@ static int compile_join(sl_plan *plan, sl_bind_tab *all, int k, jitem *it, sl_er
   }
   if (js->nkeys && !(js->keyprog = key_program(skey, js->nkeys, err))) goto done;
   if (nres && !(js->residual = residual_program(resid, nres, err))) goto done;
+  if (nfilt && !(js->tfilter = residual_program(filt, nfilt, err))) goto done;
+  if (it->npre && !(js->pre = residual_program(it->pre, it->npre, err))) goto done;
   rc = 0;
 done:
   free(conj);
   free(skey);
   free(resid);
+  free(filt);
   return rc;
 }
 
@@ -435,6 +467,7 @@ static int plan_chain(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_inpu
   memset(tabs, 0, sizeof *tabs * (size_t)(n + 1));
   tabs[0].schema = in->schema;
   tabs[0].name = in->name;
+  tabs[0].order = from->pos1 ? from->pos1 - 1 : 0;
   int rc = -1, k = 1;
   for (const sl_call *pv = from; pv->join; pv = pv->join, k++) {
     jitem *it = &items[k];
@@ -446,18 +479,26 @@ static int plan_chain(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_inpu
     const sl_call *c = it->call;
     for (int j = 1; j < k && c->group; j++)
       if (items[j].call == c->group) it->lo = j;
-    if (c->bare && !sl_catalog_table(plan->ctx.cat, c->name) &&
-        sl_catalog_stream(plan->ctx.cat, c->name)) {
-      sl_err_setpos(err, SL_EBIND, c->line, c->col,
-                    "%s is a stream: only the first FROM item may be one (joining two streams "
-                    "needs a time bound: ON a.k = b.k AND b.ts BETWEEN a.ts AND a.ts + INTERVAL "
-                    "'...')",
-                    c->name);
+    if (item_is_stream(plan, c)) {
+      if (from->bare && sl_catalog_table(plan->ctx.cat, from->name))
+        sl_err_setpos(err, SL_EBIND, c->line, c->col,
+                      "%s is a stream: write it first in FROM (the first item drives the "
+                      "joins, the later ones are tables read whole when the query starts; a "
+                      "stream written later moves to the front only when every join is an "
+                      "inner join without USING, NATURAL or parentheses)",
+                      c->name);
+      else
+        sl_err_setpos(err, SL_EBIND, c->line, c->col,
+                      "%s is a stream: only the first FROM item may be one (joining two streams "
+                      "needs a time bound: ON a.k = b.k AND b.ts BETWEEN a.ts AND a.ts + "
+                      "INTERVAL '...')",
+                      c->name);
       goto done;
     }
     if (join_table(plan, c, it->js, err)) goto done;
     tabs[k].schema = &it->js->schema;
     tabs[k].name = it->js->tname;
+    tabs[k].order = c->pos1 ? c->pos1 - 1 : k;
     it->hidden = sl_arena_alloc(&plan->arena, (size_t)(it->js->schema.ncol + 1));
     memset(it->hidden, 0, (size_t)(it->js->schema.ncol + 1));
     tabs[k].hidden = it->hidden;
@@ -484,13 +525,15 @@ static int plan_chain(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_inpu
   sl_expr *rest = NULL;
   for (int i = 0; i < nw; i++) {
     int m = term_items(plan, tabs, n + 1, w[i]);
-    int j = m < 1 ? 1 : m;
-    while (j <= n && items[j].js->left)
-      j++;
-    if (m >= 0 && j <= n)
-      add_conj(&items[j], w[i]);
-    else
+    if (m >= 1 && !items[m].js->left) { /* a condition of join m */
+      add_conj(&items[m], w[i]);
+    } else if (m >= 0 && m < n) { /* a filter on the rows entering join m + 1 */
+      jitem *it = &items[m + 1];
+      it->pre = sl_realloc(it->pre, sizeof(sl_expr *) * (size_t)(it->npre + 1));
+      it->pre[it->npre++] = w[i];
+    } else {
       rest = make_and(plan, rest, w[i]);
+    }
   }
   free(w);
   if (rest != sel->where) {
@@ -514,8 +557,10 @@ static int plan_chain(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_inpu
   in->schema2 = NULL;
   rc = 0;
 done:
-  for (k = 1; k <= n; k++)
+  for (k = 1; k <= n; k++) {
     free(items[k].conj);
+    free(items[k].pre);
+  }
   free(items);
   return rc;
 }
@@ -727,6 +772,42 @@ int sl_plan_join(sl_plan *plan, const sl_select *sel, int qi, sl_input *in, sl_i
              : plan_chain(plan, sel, plan->queries[qi], in, body, err);
 }
 
+const sl_select *sl_plan_join_reorder(sl_plan *plan, const sl_select *sel) {
+  const sl_call *from = sel->from;
+  if (!from || !from->join || from->unsupported || item_is_stream(plan, from)) return sel;
+  int n = 0, si = -1;
+  for (const sl_call *c = from; c; c = c->join, n++) {
+    if (c->left_join || c->using || c->natural || c->group) return sel;
+    if (n > 0 && item_is_stream(plan, c)) {
+      if (si >= 0) return sel; /* two streams: refused by the chain */
+      si = n;
+    }
+  }
+  if (si < 0) return sel;
+  sl_call **v = sl_arena_alloc(&plan->arena, sizeof(sl_call *) * (size_t)n);
+  const sl_call *c = from;
+  sl_expr *on = from->extra;
+  for (int k = 0; k < n; k++, c = c->join) {
+    sl_call *x = sl_arena_alloc(&plan->arena, sizeof *x);
+    *x = *c;
+    x->pos1 = k + 1;
+    x->on = NULL; /* inner joins: ON is a WHERE term */
+    x->extra = NULL;
+    if (c->on) on = make_and(plan, on, c->on);
+    v[k] = x;
+  }
+  sl_call *head = v[si];
+  sl_call *last = head;
+  for (int k = 0; k < n; k++)
+    if (k != si) last = last->join = v[k];
+  last->join = NULL;
+  head->extra = on;
+  sl_select *copy = sl_arena_alloc(&plan->arena, sizeof *copy);
+  *copy = *sel;
+  copy->from = head;
+  return copy;
+}
+
 sl_exprlist *sl_plan_expand_star_tabs(sl_plan *plan, const sl_exprlist *cols, const sl_input *in,
                                       sl_err *err) {
   int cap = cols->n;
@@ -744,7 +825,10 @@ sl_exprlist *sl_plan_expand_star_tabs(sl_plan *plan, const sl_exprlist *cols, co
       continue;
     }
     int any = 0;
-    for (int k = 0; k < in->ntabs; k++) {
+    for (int o = 0; o < in->ntabs; o++) { /* in FROM's order as written */
+      int k = 0;
+      while (k < in->ntabs - 1 && in->tabs[k].order != o)
+        k++;
       const sl_bind_tab *t = &in->tabs[k];
       if (e->tab && !(t->name && sl_stricmp(t->name, e->tab) == 0)) continue;
       any = 1;
