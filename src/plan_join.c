@@ -748,6 +748,7 @@ int sl_plan_is_stream_join(sl_plan *plan, const sl_select *sel) {
   if (!from || !from->join || from->join->join || !from->on || from->natural || from->using)
     return 0;
   const sl_call *r = from->join;
+  if (from->bare && sl_catalog_table(plan->ctx.cat, from->name)) return 0; /* a table first */
   if (r->bare && sl_catalog_table(plan->ctx.cat, r->name)) return 0;
   if (r->bare && sl_catalog_stream(plan->ctx.cat, r->name)) return 1;
   if (r->bare || !sl_connector_find(r->name, strlen(r->name))) return 0;
