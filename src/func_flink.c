@@ -551,13 +551,16 @@ static void f_regexp_extract(sl_fctx *ctx, int argc, sl_value **argv) {
     if (argv[2]->type == SL_NULL) return;
     idx = sl_value_as_int(argv[2]);
   }
-  const char *s = sl_value_text(argv[0], &ns);
   const char *p = sl_value_text(argv[1], &np);
   int owned;
   rx *r = rx_get(p, np, &owned);
   if (r->why) {
     sl_result_error(ctx, "REGEXP_EXTRACT: %s (POSIX regular expressions)", r->why);
   } else if (r->ok && idx >= 0 && idx <= r->ngroup) {
+    /* a terminated copy when the text is borrowed: regexec reads up to a NUL
+    ** (REG_STARTEND bounds the match, not every implementation's reads) */
+    const char *s = sl_value_cstr(argv[0]);
+    sl_value_text(argv[0], &ns);
     regmatch_t m[RX_MAXGROUP + 1];
     size_t nm = r->nsub + 1 < RX_MAXGROUP + 1 ? r->nsub + 1 : RX_MAXGROUP + 1;
     m[0].rm_so = 0;
