@@ -306,6 +306,12 @@ static void f_date_format(sl_fctx *ctx, int argc, sl_value **argv) {
 /* ---- REGEXP_EXTRACT -------------------------------------------------------------- */
 
 #define RX_MAXGROUP 64 /* capturing groups a pattern may have */
+#define RX_MAXLEN 4096 /* bytes of a pattern */
+/* The product of a pattern's counted repetitions ({m,n}) at most: the C
+** library compiles x{n} as n copies of x, so (a{10}){100} is 1,000 of them,
+** and x{1,n} in memory quadratic in n (30 MB for n = 2000; patterns are
+** cached, 64 of them). */
+#define RX_MAXREPS 500
 
 /* A compiled pattern: the POSIX regex and, per Java group number, the POSIX
 ** subexpression that holds it (non-capturing groups become POSIX groups
@@ -421,10 +427,30 @@ done:
 /* Translate the Java pattern p[0..n) into POSIX ERE in o, filling r's group
 ** map.  Returns NULL or the reason the pattern cannot be translated. */
 static const char *tr_pattern(rx *r, sl_buf *o, const char *p, size_t n) {
-  int posix = 0; /* POSIX groups opened */
+  int posix = 0;   /* POSIX groups opened */
+  double reps = 1; /* product of the counted repetitions' bounds */
+  if (n > RX_MAXLEN) return "pattern too long";
   for (size_t i = 0; i < n;) {
     char c = p[i++];
     switch (c) {
+    case '{': { /* x{m}, x{m,}, x{m,n}: the C library copies x that many times */
+      double lo = 0, hi = -1;
+      size_t j = i;
+      while (j < n && p[j] >= '0' && p[j] <= '9' && lo < 1e6)
+        lo = lo * 10 + (p[j++] - '0');
+      if (j < n && p[j] == ',') {
+        j++;
+        if (j < n && p[j] >= '0' && p[j] <= '9') hi = 0;
+        while (j < n && p[j] >= '0' && p[j] <= '9' && hi < 1e6)
+          hi = hi * 10 + (p[j++] - '0');
+      } else {
+        hi = lo;
+      }
+      reps *= (hi < 0 ? lo : hi) + 1;
+      if (reps > RX_MAXREPS) return "counted repetitions too large";
+      sl_buf_putc(o, c);
+      break;
+    }
     case '\\': {
       if (i >= n) return "trailing backslash";
       char e = p[i++];
