@@ -325,7 +325,65 @@ typedef struct rx {
   int ngroup;               /* Java's capturing groups */
   int map[RX_MAXGROUP + 1]; /* Java group -> POSIX subexpression */
   size_t nsub;              /* POSIX subexpressions */
+  char lit[48];             /* bytes every match contains (a quick no-match test), or none */
+  size_t nlit;
 } rx;
+
+/* Find in the Java pattern p[0..n) a run of literal bytes that every match
+** must contain (outside groups and classes, not under a quantifier; none
+** when '|' is at the top level) and keep the longest in r->lit: a text
+** without it cannot match, which memmem tells faster than regexec. */
+static void rx_literal(rx *r, const char *p, size_t n) {
+  char run[sizeof r->lit];
+  size_t nrun = 0;
+  int depth = 0, added = 0; /* added: the last atom went into run */
+  r->nlit = 0;
+  for (size_t i = 0; i <= n; i++) {
+    int lit = -1; /* the literal byte of this atom, if it is one */
+    char c = i < n ? p[i] : 0;
+    if (i == n) {
+      /* the end: keep the last run */
+    } else if (c == '\\' && i + 1 < n) {
+      char e = p[++i];
+      if (!((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z') || (e >= '0' && e <= '9'))) lit = e;
+    } else if (c == '[') { /* skip the class */
+      i++;
+      if (i < n && p[i] == '^') i++;
+      if (i < n && p[i] == ']') i++;
+      for (; i < n && p[i] != ']'; i++)
+        if (p[i] == '\\') i++;
+    } else if (c == '(') {
+      depth++;
+    } else if (c == ')') {
+      depth--;
+    } else if (c == '|') {
+      if (depth == 0) {
+        r->nlit = 0;
+        return;
+      }
+    } else if (c == '*' || c == '+' || c == '?' || c == '{') {
+      if (added && nrun) nrun--; /* the atom before is optional or repeated */
+      if (c == '{')
+        while (i < n && p[i] != '}')
+          i++;
+    } else if (c != '.' && c != '^' && c != '$') {
+      lit = (unsigned char)c;
+    }
+    added = 0;
+    if (lit >= 0 && depth == 0 && nrun < sizeof run) {
+      run[nrun++] = (char)lit;
+      added = 1;
+      continue;
+    }
+    if (lit >= 0 && depth == 0) continue; /* a long run: its first bytes are enough */
+    /* the run ends here (but a quantifier took its last byte first, above) */
+    if (nrun > r->nlit) {
+      memcpy(r->lit, run, nrun);
+      r->nlit = nrun;
+    }
+    nrun = 0;
+  }
+}
 
 /* Append the POSIX bracket form of the Java character class at p[*i] ('['
 ** read), up to its ']'.  Returns NULL or the reason it cannot be said. */
@@ -533,6 +591,7 @@ static rx *rx_compile(const char *p, size_t n) {
     sl_buf_putc(&o, 0); /* make z valid for an empty pattern */
     r->ok = regcomp(&r->re, o.z, REG_EXTENDED) == 0;
     if (r->ok) r->nsub = r->re.re_nsub;
+    if (r->ok) rx_literal(r, p, n);
   }
   sl_buf_free(&o);
   return r;
@@ -563,6 +622,18 @@ static rx *rx_get(const char *p, size_t n, int *owned) {
   return r;
 }
 
+/* The last call's result on this thread, for the next call with the same
+** pattern, group and text (q21 extracts the same group of the same url in
+** its WHERE and its CASE): no allocation, texts up to 256 bytes.  r is a
+** cached pattern (never freed), so its address names it. */
+static _Thread_local struct rx_memo {
+  const rx *r;
+  int g;
+  size_t n;
+  regoff_t so, eo; /* the group in the text, or so < 0: no match */
+  char text[256];
+} rx_memo;
+
 /* REGEXP_EXTRACT(str, regex[, index]): group `index` (0: the whole match,
 ** the default) of the first match of regex in str, as Flink's
 ** Matcher.find(); NULL when an argument is NULL, there is no match, the group
@@ -583,17 +654,39 @@ static void f_regexp_extract(sl_fctx *ctx, int argc, sl_value **argv) {
   if (r->why) {
     sl_result_error(ctx, "REGEXP_EXTRACT: %s (POSIX regular expressions)", r->why);
   } else if (r->ok && idx >= 0 && idx <= r->ngroup) {
-    /* a terminated copy when the text is borrowed: regexec reads up to a NUL
-    ** (REG_STARTEND bounds the match, not every implementation's reads) */
-    const char *s = sl_value_cstr(argv[0]);
-    sl_value_text(argv[0], &ns);
-    regmatch_t m[RX_MAXGROUP + 1];
-    size_t nm = r->nsub + 1 < RX_MAXGROUP + 1 ? r->nsub + 1 : RX_MAXGROUP + 1;
-    m[0].rm_so = 0;
-    m[0].rm_eo = (regoff_t)ns;
-    int g = idx ? r->map[idx] : 0;
-    if ((size_t)g < nm && regexec(&r->re, s ? s : "", nm, m, REG_STARTEND) == 0 && m[g].rm_so >= 0)
-      sl_result_text(ctx, s + m[g].rm_so, (size_t)(m[g].rm_eo - m[g].rm_so));
+    const char *s = sl_value_text(argv[0], &ns);
+    /* a text without the pattern's literal cannot match: no regexec, no copy */
+    if (!r->nlit || memmem(s, ns, r->lit, r->nlit)) {
+      int g = idx ? r->map[idx] : 0;
+      struct rx_memo *mo = &rx_memo;
+      if (!owned && mo->r == r && mo->g == g && mo->n == ns && memcmp(mo->text, s, ns) == 0) {
+        if (mo->so >= 0) sl_result_text(ctx, s + mo->so, (size_t)(mo->eo - mo->so));
+      } else {
+        /* a terminated copy when the text is borrowed: regexec reads up to a
+        ** NUL (REG_STARTEND bounds the match, not every implementation's reads) */
+        s = sl_value_cstr(argv[0]);
+        regmatch_t m[RX_MAXGROUP + 1];
+        size_t nm = r->nsub + 1 < RX_MAXGROUP + 1 ? r->nsub + 1 : RX_MAXGROUP + 1;
+        m[0].rm_so = 0;
+        m[0].rm_eo = (regoff_t)ns;
+        regoff_t so = -1, eo = -1;
+        if ((size_t)g < nm && regexec(&r->re, s, nm, m, REG_STARTEND) == 0 && m[g].rm_so >= 0) {
+          so = m[g].rm_so;
+          eo = m[g].rm_eo;
+          sl_result_text(ctx, s + so, (size_t)(eo - so));
+        }
+        if (!owned && ns <= sizeof mo->text) {
+          mo->r = r;
+          mo->g = g;
+          mo->n = ns;
+          memcpy(mo->text, s, ns);
+          mo->so = so;
+          mo->eo = eo;
+        } else {
+          mo->r = NULL;
+        }
+      }
+    }
   }
   if (owned) rx_free(r);
 }

@@ -21,10 +21,12 @@ TOKENS = ["yyyy", "yy", "y", "yyyyy", "MM", "M", "MMM", "MMMM", "L", "dd", "d", 
           "h", "kk", "K", "mm", "m", "ss", "s", "SSS", "S", "SS", "EEE", "EEEE", "E", "u", "a",
           "D", "DDD", "F", "G", "z", "Z", "X", "-", ":", " ", "/", ".", ",", "'T'", "''",
           "'o''clock'", "_"]
-ALPHA = "ab c&=_-19x/.\t"
+ALPHA = "ab c&=_-19x/.\tab"  # "ab" twice: more matches
 PATTERNS = [r"(&|^)channel_id=([^&]*)", r"\d+", r"(\d+)-(\w*)", r"a(b*)c?", r"[a-c]+",
             r"[^ab]+", r"x(?:ab|cd)(\d)", r"\s+(\S+)", r"^a.b", r"b$", r"[\d.]+", r"(a)|(b)",
-            r"[\-x]+(9)?", r"=(\w+)&?", r"\.(1)", r"[]a]+", r"(ab)+", r"c{2,}", r"[_\t]"]
+            r"[\-x]+(9)?", r"=(\w+)&?", r"\.(1)", r"[]a]+", r"(ab)+", r"c{2,}", r"[_\t]",
+            r"ab*c", r"a(b)?c", r"x\.?1", r"[x]9{2}_", r"ab+", r"ab|c ", r"b{1,2}c", r"a.b*=",
+            r"(x)1/", r"c&=?_"]
 with open("in.jsonl", "w") as f:
     for k in range(3000):
         ts = rnd.randrange(MIN, MAX)
