@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# bench/nexmark_run.sh - Nexmark q0, q1, q2, q5, q7, q8 (`make bench`):
+# bench/nexmark_run.sh - Nexmark q0, q1, q2, q5, q7, q8, q10, q14-q17, q21, q22 (`make bench`):
 # events/s of sluice over N generated events (default 1,000,000, from a
 # file; sql-examples/nexmark/), each query run alone, BENCH_REPEAT rounds,
 # min and median, on one core (taskset -c 0: the task and its output encoder
 # share it).  For scale, Flink's published per-core rates
 # (shared/nexmark/flink GUIDE_V1/V2): q0-q2 about 150-400K/s, q5 22-75K/s,
-# q7 12-23K/s, q8 about 150K/s.  Run from the build directory.
+# q7 12-23K/s, q8 about 150K/s, q10 58-133K/s, q14 161-259K/s, q15 72-168K/s, q16 19-45K/s,
+# q17 117-161K/s, q21 98-147K/s, q22 130-212K/s.  BENCH_QUERIES picks some
+# ("q0 q14").  Run from the build directory.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 N=${BENCH_NEXMARK_EVENTS:-1000000}
@@ -26,7 +28,7 @@ pin=""
 command -v taskset > /dev/null && pin="taskset -c 0"
 stats() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {printf "%s %s", a[1], a[int((NR+1)/2)]}'; }
 echo "Nexmark: $N events, $REPEAT round(s), ${pin:-no taskset: all cores}"
-for q in q0 q1 q2 q5 q7 q8; do
+for q in ${BENCH_QUERIES:-q0 q1 q2 q5 q7 q8 q10 q14 q15 q16 q17 q21 q22}; do
   cat "$nx/events.sql" "$nx/$q.sql" > "$q.sql"
   ts=()
   for _ in $(seq "$REPEAT"); do
@@ -34,6 +36,7 @@ for q in q0 q1 q2 q5 q7 q8; do
     ts+=("$(echo "$t1 - $t0" | bc -l)")
   done
   read -r tmin tmed <<< "$(stats "${ts[@]}")"
+  if [ -d "$q" ]; then out=$(find "$q" -type f -exec cat {} + | wc -l); else out=$(wc -l < "$q.jsonl"); fi
   printf '%-3s min %.3f s  median %.3f s  median %8.0f events/s  (%d rows out)\n' "$q" "$tmin" "$tmed" \
-    "$(echo "$N / $tmed" | bc -l)" "$(wc -l < "$q.jsonl")"
+    "$(echo "$N / $tmed" | bc -l)" "$out"
 done

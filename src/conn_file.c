@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "checkpoint.h"
 #include "connector.h"
 
@@ -588,6 +589,352 @@ static int dir_writable(const char *path) {
   return ok;
 }
 
+/* ---- the partitioned file sink: file('dir/', partition_by => 'a,b') ------------
+** Each row goes to dir/a=<value>/b=<value>/part-0.<format>, as Flink's
+** filesystem connector with PARTITIONED BY lays it out: the partition columns
+** are not in the rows written, values are escaped as Flink (and Hive) escape
+** them (%XX for control characters, DEL and the characters of PART_ESCAPE), a NULL or empty
+** value is __DEFAULT_PARTITION__.  op_sink gives each row's partition values
+** as its key (sl_part_key_put).  Every directory and file is authorized
+** (WRITE) before it is created.  Each file written by a run is emptied when
+** the run first opens it (mode => 'append': appended to; a resumed run
+** appends too: the files have no checkpointed length, so output after the
+** last checkpoint may be written twice - at least once).  A few files are
+** kept open (PART_OPEN, the least recently used is closed). */
+
+#define PART_OPEN 16
+#define PART_DEFAULT "__DEFAULT_PARTITION__"
+#define PART_ESCAPE "\"#%'*/:=?\\{[]^" /* escaped as %XX in a path (and below 0x20, DEL) */
+
+typedef struct part_open {
+  char *path; /* owned; NULL: free */
+  int fd;
+  uint64_t used; /* tick of the last write */
+} part_open;
+
+typedef struct part_sink {
+  sl_sink base;
+  char *dir;    /* the base directory (owned, no trailing '/') */
+  char **names; /* the partition columns (owned) */
+  int nname;
+  const struct sl_auth *auth; /* the engine's (borrowed) */
+  const char *fn;             /* "file" */
+  int append;                 /* never empty a file */
+  sl_buf header;              /* the format's first record (a CSV header): starts every file */
+  int have_header;
+  part_open open[PART_OPEN];
+  uint64_t tick;
+  uint64_t *seen_h; /* files this run has opened: hashes and paths */
+  char **seen;
+  size_t nseen, capseen;
+  sl_buf path, dirs; /* scratch */
+} part_sink;
+
+void sl_part_key_put(sl_buf *keys, const char *z, size_t n) {
+  uint32_t len = z ? (uint32_t)n : UINT32_MAX;
+  sl_buf_append(keys, &len, sizeof len);
+  if (z) sl_buf_append(keys, z, n);
+}
+
+int sl_part_cols_resolve(const char *list, int ncol, char *const *names, int *out, sl_err *err) {
+  int k = 0;
+  for (const char *p = list; *p;) {
+    while (*p == ' ' || *p == ',')
+      p++;
+    const char *e = p;
+    while (*e && *e != ',')
+      e++;
+    size_t n = (size_t)(e - p);
+    while (n && p[n - 1] == ' ')
+      n--;
+    if (n) {
+      int c = 0;
+      while (c < ncol && !(strlen(names[c]) == n && sl_strnicmp(names[c], p, n) == 0))
+        c++;
+      if (c == ncol) {
+        sl_err_set(err, SL_EBIND, "partition_by => '%s': no column '%.*s' in the query's result",
+                   list, (int)n, p);
+        return -1;
+      }
+      for (int j = 0; j < k; j++)
+        if (out[j] == c) {
+          sl_err_set(err, SL_EBIND, "partition_by => '%s': '%.*s' twice", list, (int)n, p);
+          return -1;
+        }
+      if (k == ncol) break;
+      out[k++] = c;
+    }
+    p = e;
+  }
+  if (k == 0 || k >= ncol) {
+    sl_err_set(err, SL_EBIND, "partition_by => '%s': %s", list,
+               k ? "the rows would have no column left" : "no column named");
+    return -1;
+  }
+  return k;
+}
+
+/* Append value z[0..n) (NULL: none) to b as a path component, escaped. */
+static void part_escape(sl_buf *b, const char *z, size_t n) {
+  static const char hex[] = "0123456789ABCDEF";
+  if (!z || n == 0) {
+    sl_buf_puts(b, PART_DEFAULT);
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)z[i];
+    if (c < 0x20 || c == 0x7F || strchr(PART_ESCAPE, c)) {
+      sl_buf_putc(b, '%');
+      sl_buf_putc(b, hex[c >> 4]);
+      sl_buf_putc(b, hex[c & 15]);
+    } else {
+      sl_buf_putc(b, (char)c);
+    }
+  }
+  /* "." and ".." would name a directory that is not the partition's */
+  if ((n == 1 && z[0] == '.') || (n == 2 && z[0] == '.' && z[1] == '.')) {
+    b->n -= n;
+    for (size_t i = 0; i < n; i++)
+      sl_buf_puts(b, "%2E");
+  }
+}
+
+/* Create directory d (one level) unless it exists, after authorizing it.
+** 0, or -1 with err set. */
+static int part_mkdir(part_sink *f, const char *d, sl_err *err) {
+  struct stat st;
+  if (stat(d, &st) == 0 && S_ISDIR(st.st_mode)) return 0;
+  if (sl_authorize(f->auth, SLUICE_AUTH_WRITE, d, f->fn, err)) return -1;
+  if (mkdir(d, 0755) != 0 && errno != EEXIST) {
+    sl_err_set(err, SL_EIO, "cannot create directory '%s': %s", d, strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
+/* The file of the row whose key is k[0..kn): its open descriptor (opened,
+** its directories made, when needed).  -1 with err set. */
+static int part_fd(part_sink *f, const char *k, size_t kn, sl_err *err) {
+  sl_buf *p = &f->path;
+  sl_buf_reset(p);
+  sl_buf_puts(p, f->dir);
+  size_t at = 0;
+  for (int i = 0; i < f->nname; i++) {
+    uint32_t len;
+    if (at + sizeof len > kn) {
+      sl_err_set(err, SL_EINTERNAL, "partitioned sink: a short key");
+      return -1;
+    }
+    memcpy(&len, k + at, sizeof len);
+    at += sizeof len;
+    if (len != UINT32_MAX && at + len > kn) {
+      sl_err_set(err, SL_EINTERNAL, "partitioned sink: a short key");
+      return -1;
+    }
+    sl_buf_putc(p, '/');
+    sl_buf_puts(p, f->names[i]);
+    sl_buf_putc(p, '=');
+    part_escape(p, len == UINT32_MAX ? NULL : k + at, len == UINT32_MAX ? 0 : len);
+    if (len != UINT32_MAX) at += len;
+  }
+  sl_buf_puts(p, "/part-0.");
+  sl_buf_puts(p, f->base.format->name);
+  f->tick++;
+  int lru = 0;
+  for (int i = 0; i < PART_OPEN; i++) {
+    if (f->open[i].path && strcmp(f->open[i].path, p->z) == 0) {
+      f->open[i].used = f->tick;
+      return f->open[i].fd;
+    }
+    if (!f->open[i].path || (f->open[lru].path && f->open[i].used < f->open[lru].used)) lru = i;
+  }
+  /* not open: make its directories, authorize it, open it */
+  sl_buf_reset(&f->dirs);
+  sl_buf_append(&f->dirs, p->z, p->n);
+  for (size_t i = strlen(f->dir) + 1; i < f->dirs.n; i++)
+    if (f->dirs.z[i] == '/') {
+      f->dirs.z[i] = 0;
+      int rc = part_mkdir(f, f->dirs.z, err);
+      f->dirs.z[i] = '/';
+      if (rc) return -1;
+    }
+  uint64_t h = sl_hash(p->z, p->n, 0);
+  int seen = 0;
+  for (size_t i = 0; i < f->nseen && !seen; i++)
+    seen = f->seen_h[i] == h && strcmp(f->seen[i], p->z) == 0;
+  if (!seen && sl_authorize(f->auth, SLUICE_AUTH_WRITE, p->z, f->fn, err)) return -1;
+  int fresh = !seen && !f->append;
+  int fd = open(p->z, O_WRONLY | O_CREAT | O_CLOEXEC | (fresh ? O_TRUNC : O_APPEND), 0644);
+  if (fd < 0) {
+    sl_err_set(err, SL_EIO, "cannot open '%s' for writing: %s", p->z, strerror(errno));
+    return -1;
+  }
+  if (!fresh && lseek(fd, 0, SEEK_END) < 0) {
+    close(fd);
+    sl_err_set(err, SL_EIO, "'%s': %s", p->z, strerror(errno));
+    return -1;
+  }
+  if (!seen) {
+    if (f->nseen == f->capseen) {
+      f->capseen = f->capseen ? 2 * f->capseen : 16;
+      f->seen = sl_realloc(f->seen, f->capseen * sizeof *f->seen);
+      f->seen_h = sl_realloc(f->seen_h, f->capseen * sizeof *f->seen_h);
+    }
+    f->seen[f->nseen] = sl_strdup(p->z);
+    f->seen_h[f->nseen++] = h;
+    /* a new file starts with the header (an appended one that is empty too) */
+    struct stat st;
+    if (f->have_header && fstat(fd, &st) == 0 && st.st_size == 0 &&
+        write_all(fd, f->header.z, f->header.n) != 0) {
+      sl_err_set(err, SL_EIO, "cannot write '%s': %s", p->z, strerror(errno));
+      close(fd);
+      return -1;
+    }
+  }
+  if (f->open[lru].path) {
+    close(f->open[lru].fd);
+    free(f->open[lru].path);
+  }
+  f->open[lru].path = sl_strdup(p->z);
+  f->open[lru].fd = fd;
+  f->open[lru].used = f->tick;
+  return fd;
+}
+
+static int part_write(sl_sink *s, const char *buf, const size_t *ends, int n, const char *keys,
+                      const size_t *kends, const uint64_t *ids, sl_err *err) {
+  part_sink *f = (part_sink *)s;
+  (void)ids;
+  if (!n) return 0;
+  if (!keys) { /* the format's header: kept for the start of every file */
+    sl_buf_reset(&f->header);
+    sl_buf_append(&f->header, buf, ends[n - 1]);
+    f->have_header = 1;
+    return 0;
+  }
+  int bin = s->format->binary; /* records frame themselves: each without its newline */
+  /* consecutive rows of one partition are written at once */
+  for (int i = 0, j; i < n; i = j) {
+    size_t k0 = i ? kends[i - 1] : 0, kl = kends[i] - k0;
+    for (j = i + 1; j < n; j++) {
+      size_t a = kends[j - 1], l = kends[j] - a;
+      if (l != kl || memcmp(keys + a, keys + k0, kl) != 0) break;
+    }
+    int fd = part_fd(f, keys + k0, kl, err);
+    if (fd < 0) return -1;
+    int rc = 0;
+    size_t b0 = i ? ends[i - 1] : 0;
+    if (!bin) {
+      rc = write_all(fd, buf + b0, ends[j - 1] - b0);
+    } else {
+      for (int r = i; r < j && !rc; r++) {
+        size_t st = r ? ends[r - 1] : 0;
+        if (ends[r] > st) rc = write_all(fd, buf + st, ends[r] - st - 1);
+      }
+    }
+    if (rc) {
+      sl_err_set(err, SL_EIO, "cannot write under '%s': %s", f->dir, strerror(errno));
+      return -1;
+    }
+  }
+  return 0;
+}
+
+static int part_flush(sl_sink *s, sl_err *err) {
+  (void)s;
+  (void)err;
+  return 0;
+}
+
+static void part_close(sl_sink *s) {
+  part_sink *f = (part_sink *)s;
+  for (int i = 0; i < PART_OPEN; i++)
+    if (f->open[i].path) {
+      close(f->open[i].fd);
+      free(f->open[i].path);
+    }
+  for (size_t i = 0; i < f->nseen; i++)
+    free(f->seen[i]);
+  free(f->seen);
+  free(f->seen_h);
+  for (int i = 0; i < f->nname; i++)
+    free(f->names[i]);
+  free(f->names);
+  sl_buf_free(&f->header);
+  sl_buf_free(&f->path);
+  sl_buf_free(&f->dirs);
+  free(s->part_cols);
+  s->part_cols = NULL;
+  sl_sink_fini(s);
+  free(f->dir);
+  free(f);
+}
+
+static const sl_sink_vt part_sink_vt = {"file", part_write, part_flush, part_close,
+                                        NULL,   NULL,       NULL,       NULL};
+
+/* file('dir/', partition_by => 'a,b', format => ...): the sink above.  The
+** directory (its path without the trailing '/') is authorized, and made
+** (one level) when opening for a run (not when planning). */
+static sl_sink *part_open_sink(sl_options *opts, const char *path, const char *cols, sl_err *err) {
+  if (opts->exactly_once) {
+    sl_err_set(err, SL_EBIND,
+               "partition_by => cannot write exactly once (its files keep no checkpointed "
+               "length)");
+    return NULL;
+  }
+  size_t n = strlen(path);
+  while (n > 1 && path[n - 1] == '/')
+    n--;
+  char *dir = sl_strndup(path, n);
+  if (sl_opt_authorize(opts, SLUICE_AUTH_WRITE, dir, err)) { /* the directory, as a file */
+    free(dir);
+    return NULL;
+  }
+  part_sink *f = sl_calloc(1, sizeof *f);
+  f->base.vt = &part_sink_vt;
+  f->dir = dir;
+  f->auth = opts->auth;
+  f->fn = opts->fn;
+  f->base.part_cols = sl_strdup(cols);
+  const char *mode = sl_opt_str(opts, "mode", "overwrite");
+  f->append = sl_stricmp(mode, "append") == 0 || opts->resume;
+  if (sl_stricmp(mode, "append") != 0 && sl_stricmp(mode, "overwrite") != 0) {
+    sl_err_set(err, SL_EBIND, "mode => takes 'overwrite' or 'append', not '%s'", mode);
+    part_close(&f->base);
+    return NULL;
+  }
+  for (const char *p = cols; *p;) { /* the names, as partition_by lists them */
+    while (*p == ' ' || *p == ',')
+      p++;
+    const char *e = p;
+    while (*e && *e != ',')
+      e++;
+    size_t l = (size_t)(e - p);
+    while (l && p[l - 1] == ' ')
+      l--;
+    if (l) {
+      f->names = sl_realloc(f->names, sizeof(char *) * (size_t)(f->nname + 1));
+      f->names[f->nname++] = sl_strndup(p, l);
+    }
+    p = e;
+  }
+  sl_buf_init(&f->header);
+  sl_buf_init(&f->path);
+  sl_buf_init(&f->dirs);
+  if (!f->nname) {
+    sl_err_set(err, SL_EBIND, "partition_by => names no column");
+    part_close(&f->base);
+    return NULL;
+  }
+  if (sl_sink_init_format(&f->base, opts, "json", err) || sl_options_check(opts, err) ||
+      (!opts->check_only && part_mkdir(f, f->dir, err))) {
+    part_close(&f->base);
+    return NULL;
+  }
+  return &f->base;
+}
+
 static sl_sink *file_open_sink(sl_options *opts, sl_err *err) {
   const char *path = sl_opt_str(opts, "0", NULL);
   if (!path) path = sl_opt_str(opts, "path", NULL);
@@ -595,6 +942,8 @@ static sl_sink *file_open_sink(sl_options *opts, sl_err *err) {
     sl_err_set(err, SL_EBIND, "file() needs a path: file('out.json')");
     return NULL;
   }
+  const char *part = sl_opt_str(opts, "partition_by", NULL);
+  if (part) return part_open_sink(opts, path, part, err);
   if (sl_opt_authorize(opts, SLUICE_AUTH_WRITE, path, err)) return NULL;
   const char *mode = sl_opt_str(opts, "mode", "overwrite");
   int append = sl_stricmp(mode, "append") == 0;

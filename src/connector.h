@@ -235,7 +235,19 @@ struct sl_sink {
   ** (a query that ended by itself and is writing its last records when
   ** Ctrl-C or SIGTERM comes) */
   volatile sig_atomic_t *interrupted;
+  /* partition_by => 'a,b' of a file sink (owned; freed by the sink's close),
+  ** or NULL: op_sink gives each row's values of these columns as its key
+  ** (sl_part_key_put) and leaves them out of the row encoded */
+  char *part_cols;
 };
+
+/* conn_file.c: the partition columns of list ("a,b") among the ncol names
+** into out (ncol entries); how many, or -1 with err set (an unknown or
+** repeated column, none, or all of them). */
+int sl_part_cols_resolve(const char *list, int ncol, char *const *names, int *out, sl_err *err);
+/* conn_file.c: append one partition value z[0..n) (z NULL: a NULL value) to
+** a row's key, as the partitioned file sink reads it. */
+void sl_part_key_put(sl_buf *keys, const char *z, size_t n);
 
 #define SL_STOP_WAIT_MS 5000
 

@@ -43,6 +43,9 @@ typedef struct op_sink {
   sl_buf keys;       /* encoder thread: the keys of the slot */
   size_t *kends;     /* end of each key in keys */
   sl_value kscratch; /* renders non-text keys */
+  int npart;         /* partition_by (a file sink): the columns whose values are the key */
+  int *part;         /* their indexes */
+  uint8_t *dropped;  /* per column: left out of the value (partition columns) */
 
   slot slots[NSLOT];
   int head;    /* next slot the encoder takes */
@@ -85,7 +88,18 @@ static int encode_write(op_sink *s, sl_value *rows, const uint64_t *ids, int n) 
   sl_buf_reset(&s->keys);
   for (int i = 0; i < n; i++) {
     sl_value *row = rows + (size_t)i * (size_t)s->ncol;
-    if (s->key_col >= 0) {
+    if (s->npart) { /* the partition values are the key, the rest the value */
+      for (int k = 0; k < s->npart; k++) {
+        sl_value_ref(&s->kscratch, &row[s->part[k]]);
+        size_t kn = 0;
+        const char *kz = sl_value_text(&s->kscratch, &kn);
+        sl_part_key_put(&s->keys, kz, kn);
+      }
+      s->kends[i] = s->keys.n;
+      for (int c = 0, o = 0; c < s->ncol; c++)
+        if (!s->dropped[c]) s->vrow[o++] = row[c];
+      row = s->vrow;
+    } else if (s->key_col >= 0) {
       sl_value_ref(&s->kscratch, &row[s->key_col]);
       size_t kn = 0;
       const char *kz = sl_value_text(&s->kscratch, &kn);
@@ -105,8 +119,8 @@ static int encode_write(op_sink *s, sl_value *rows, const uint64_t *ids, int n) 
   /* read by the server's metrics from another thread */
   __atomic_fetch_add(&s->base.stats->bytes_out, (int64_t)s->buf.n, __ATOMIC_RELAXED);
   return s->sink->vt->write(s->sink, s->buf.z, s->ends, n,
-                            s->key_col >= 0 ? (s->keys.z ? s->keys.z : "") : NULL, s->kends, ids,
-                            &s->werr);
+                            s->key_col >= 0 || s->npart ? (s->keys.z ? s->keys.z : "") : NULL,
+                            s->kends, ids, &s->werr);
 }
 
 static void *encoder_main(void *arg) {
@@ -290,6 +304,8 @@ static void sink_free(sl_operator *base) {
   sl_value_free(&s->kscratch);
   free(s->vrow);
   free(s->kends);
+  free(s->part);
+  free(s->dropped);
   free(s->ends);
   free(s);
 }
@@ -338,14 +354,31 @@ static sl_operator *sink_make(const void *spec, const sl_make_env *env, sl_err *
   }
   sink->interrupted = env->interrupted;
   int ncol = sp->ncol, key_col = sp->key_col, drop_key = sp->drop_key;
-  /* the value's columns: all, or all but the key */
+  int *part = NULL, npart = 0;
+  uint8_t *dropped = NULL;
+  if (sink->part_cols) { /* partition_by: those columns are the key, not in the value */
+    part = sl_calloc((size_t)(ncol ? ncol : 1), sizeof(int));
+    npart = sl_part_cols_resolve(sink->part_cols, ncol, sp->names, part, err);
+    if (npart < 0) {
+      free(part);
+      sink->vt->close(sink);
+      return NULL;
+    }
+    dropped = sl_calloc((size_t)(ncol ? ncol : 1), 1);
+    for (int k = 0; k < npart; k++)
+      dropped[part[k]] = 1;
+    key_col = -1;
+  }
+  /* the value's columns: all, or all but the key (or the partition columns) */
   const char **vnames = sl_calloc((size_t)(ncol ? ncol : 1), sizeof(char *));
   int nv = 0;
   for (int c = 0; c < ncol; c++)
-    if (!(drop_key && c == key_col)) vnames[nv++] = sp->names[c];
+    if (!(drop_key && c == key_col) && !(dropped && dropped[c])) vnames[nv++] = sp->names[c];
   sl_encoder *enc = sink->format->encoder_new(nv, vnames, &sink->fmt_opts, err);
   free(vnames);
   if (!enc) {
+    free(part);
+    free(dropped);
     sink->vt->close(sink);
     return NULL;
   }
@@ -356,6 +389,9 @@ static sl_operator *sink_make(const void *spec, const sl_make_env *env, sl_err *
   s->ncol = ncol;
   s->key_col = key_col;
   s->drop_key = drop_key && key_col >= 0;
+  s->npart = npart;
+  s->part = part;
+  s->dropped = dropped;
   s->want_ids = sink->by_id;
   s->mark_rows = s->mark_seq = -1;
   s->vrow = sl_calloc((size_t)(ncol ? ncol : 1), sizeof(sl_value));

@@ -423,6 +423,14 @@ static int plan_sink(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_err *
       sl_err_setpos(err, SL_EBIND, into->line, into->col,
                     "key => '%s': no such column in the query's result", desc->key_col);
   }
+  if (desc && desc->part_cols && !err->code) { /* partition_by => columns of the result */
+    int *pc = sl_calloc((size_t)(q->ncol ? q->ncol : 1), sizeof(int));
+    if (sl_part_cols_resolve(desc->part_cols, q->ncol, q->names, pc, err) < 0) {
+      err->line = into->line;
+      err->col = into->col;
+    }
+    free(pc);
+  }
   sp->conn = sl_connector_find(into->name, strlen(into->name));
   sp->line = into->line;
   sp->col = into->col;

@@ -2,7 +2,8 @@
 # nexmark.sh - Nexmark q0, q1, q2, q3 (stream-table variant), q5, q7, q8 in
 # sluice's dialect (sql-examples/nexmark/) over 200,000 generated events,
 # each checked against an independent computation in Python over the same
-# events.
+# events; then q10, q14-q17, q21, q22 over 100,000 events 500 ms apart (so that
+# they span 14 hours and two days: HOUR and DATE_FORMAT see them change).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=${top_srcdir:-$here/..}
@@ -81,6 +82,119 @@ want = {(p["id"], p["name"], p["dateTime"] // 10000 * 10000) for p in persons.va
         if p["id"] in made[p["dateTime"] // 10000 * 10000]}
 got = {(x["id"], x["name"], x["window_start"]) for x in rows("q8")}
 report("q8", got == want, "%d rows" % len(got))
+raise SystemExit(1 if fails else 0)
+PY
+
+# ---- the queries of the Flink functions, over 14 hours of events -------------
+mkdir slow && cd slow || exit 1
+$py "$nx/gen.py" nexmark.jsonl 100000 --seed 5 --rate 2 || exit 1
+slowq="q10 q14 q15 q16 q17 q21 q22"
+for q in $slowq; do
+  cat "$nx/events.sql" "$nx/$q.sql" > "$q.sql"
+  "$sluice" --stats run "$q.sql" 2> "$q.err" && ! grep -q "[1-9][0-9]* rejected" "$q.err" && ok ||
+    { bad "$q run"; cat "$q.err"; }
+done
+$py - <<'PY' && ok || bad "q10, q14-q17, q21, q22 against Python"
+import collections, csv, datetime, json, os, re
+ev = [json.loads(l) for l in open("nexmark.jsonl")]
+bids = [e for e in ev if e["event_type"] == 2]
+def utc(ms):
+    return datetime.datetime(1970, 1, 1) + datetime.timedelta(milliseconds=ms)
+def rows(q):
+    return [json.loads(l) for l in open(q + ".jsonl")]
+fails = 0
+def report(q, ok, detail=""):
+    global fails
+    print("%s: %s %s" % (q, "ok" if ok else "MISMATCH", detail))
+    fails += not ok
+def last(rs, key):
+    # an upsert stream: the last row of each key is its result
+    return {key(x): x for x in rs}
+# q10: a CSV file per day and minute, the rows without dt and hm
+want = collections.defaultdict(list)
+for b in bids:
+    d = utc(b["dateTime"])
+    want[os.path.join("q10", d.strftime("dt=%Y-%m-%d"), d.strftime("hm=%H%%3A%M"), "part-0.csv")].append(
+        [str(b["auction"]), str(b["bidder"]), str(b["price"]), str(b["dateTime"]), b["extra"]])
+got = {}
+for dirpath, _, files in os.walk("q10"):
+    for f in files:
+        got[os.path.join(dirpath, f)] = list(csv.reader(open(os.path.join(dirpath, f))))
+report("q10", got == want, "%d files" % len(got))
+# q14
+want = []
+for b in bids:
+    p = 0.908 * b["price"]
+    if not (1000000 < p < 50000000): continue
+    h = utc(b["dateTime"]).hour
+    t = "dayTime" if 8 <= h <= 18 else "nightTime" if h <= 6 or h >= 20 else "otherTime"
+    want.append((b["auction"], b["bidder"], t, b["dateTime"], b["extra"], b["extra"].count("c"), p))
+got = [(x["auction"], x["bidder"], x["bidTimeType"], x["dateTime"], x["extra"], x["c_counts"],
+        x["price"]) for x in rows("q14")]
+report("q14", len(got) == len(want) and all(g[:6] == w[:6] and abs(g[6] - w[6]) <= 1e-9 * w[6]
+                                            for g, w in zip(got, want)),
+       "%d rows, %s" % (len(got), sorted(collections.Counter(g[2] for g in got).items())))
+# q21
+named = {"apple": "0", "google": "1", "facebook": "2", "baidu": "3"}
+want = []
+for b in bids:
+    m = re.search(r"(&|^)channel_id=([^&]*)", b["url"])
+    rx = m.group(2) if m else None
+    ch = b["channel"].lower()
+    if rx is not None or ch in named:
+        want.append((b["auction"], b["bidder"], b["price"], b["channel"], named.get(ch, rx)))
+got = [(x["auction"], x["bidder"], x["price"], x["channel"], x["channel_id"]) for x in rows("q21")]
+report("q21", got == want, "%d rows" % len(got))
+# q22
+def piece(u, i):
+    p = u.split("/") if u else []
+    return p[i] if i < len(p) else None
+want = [(b["auction"], b["bidder"], b["price"], b["channel"], piece(b["url"], 3),
+         piece(b["url"], 4), piece(b["url"], 5)) for b in bids]
+got = [(x["auction"], x["bidder"], x["price"], x["channel"], x["dir1"], x["dir2"], x["dir3"])
+       for x in rows("q22")]
+report("q22", got == want, "%d rows" % len(got))
+# q15, q16: per day (and channel)
+RANKS = [lambda p: True, lambda p: p < 10000, lambda p: 10000 <= p < 1000000,
+         lambda p: p >= 1000000]
+NAMES = ["total", "rank1", "rank2", "rank3"]
+def stats(bs):
+    r = {}
+    for n, f in zip(NAMES, RANKS):
+        sel = [b for b in bs if f(b["price"])]
+        r[n + "_bids"] = len(sel)
+        r[n + "_bidders"] = len({b["bidder"] for b in sel})
+        r[n + "_auctions"] = len({b["auction"] for b in sel})
+    return r
+byday = collections.defaultdict(list)
+bych = collections.defaultdict(list)
+for b in bids:
+    d = utc(b["dateTime"])
+    byday[d.strftime("%Y-%m-%d")].append(b)
+    bych[(b["channel"], d.strftime("%Y-%m-%d"))].append(b)
+want = {k: stats(v) for k, v in byday.items()}
+got = {k: {c: v for c, v in x.items() if c != "day"} for k, x in last(rows("q15"), lambda x: x["day"]).items()}
+report("q15", got == want, "%d days" % len(got))
+want = {}
+for k, v in bych.items():
+    want[k] = stats(v)
+    want[k]["minute"] = max(utc(b["dateTime"]).strftime("%H:%M") for b in v)
+got = {k: {c: v for c, v in x.items() if c not in ("channel", "day")}
+       for k, x in last(rows("q16"), lambda x: (x["channel"], x["day"])).items()}
+report("q16", got == want, "%d groups" % len(got))
+# q17: per auction and day
+byad = collections.defaultdict(list)
+for b in bids:
+    byad[(b["auction"], utc(b["dateTime"]).strftime("%Y-%m-%d"))].append(b["price"])
+want = {k: (len(v), sum(p < 10000 for p in v), sum(10000 <= p < 1000000 for p in v),
+            sum(p >= 1000000 for p in v), min(v), max(v), sum(v), sum(v) / len(v))
+        for k, v in byad.items()}
+got = {k: (x["total_bids"], x["rank1_bids"], x["rank2_bids"], x["rank3_bids"], x["min_price"],
+           x["max_price"], x["sum_price"], x["avg_price"])
+       for k, x in last(rows("q17"), lambda x: (x["auction"], x["day"])).items()}
+report("q17", got.keys() == want.keys() and all(got[k][:7] == want[k][:7] and
+                                                 abs(got[k][7] - want[k][7]) <= 1e-9 * want[k][7]
+                                                 for k in want), "%d groups" % len(got))
 raise SystemExit(1 if fails else 0)
 PY
 finish nexmark
