@@ -54,6 +54,7 @@ typedef struct side {
   sl_htab recs;   /* key_type: per key, its newest record (p) */
   int ncol;       /* columns kept */
   int64_t max_ts; /* INT64_MIN until a record */
+  int64_t min_ts; /* no kept record is older (INT64_MAX: none kept); lets expire skip its scan */
   int done;
 } side;
 
@@ -189,12 +190,17 @@ static void expire(op_ijoin *p, int k) {
   if (o->max_ts == INT64_MIN) return;
   int64_t wm = o->max_ts - p->spec.lateness[!k];
   side *s = &p->s[k];
+  if (s->min_ts == INT64_MAX ||
+      (k == 0 ? s->min_ts + p->spec.hi >= wm : s->min_ts - p->spec.lo >= wm))
+    return; /* not even the oldest can go */
+  int64_t min_ts = INT64_MAX;
   sl_hiter it = sl_htab_iter(&s->recs);
   for (sl_hslot *hs; (hs = sl_htab_next(&s->recs, &it));) {
     jrec *head = hs->p;
     for (jrec **pp = &head; *pp;) {
       jrec *r = *pp;
       int dead = k == 0 ? r->ts + p->spec.hi < wm : r->ts - p->spec.lo < wm;
+      if (!dead && r->ts < min_ts) min_ts = r->ts;
       if (dead) {
         *pp = r->next;
         sl_op_account(&p->base, -rec_bytes(p, k, r), -1);
@@ -214,6 +220,7 @@ static void expire(op_ijoin *p, int k) {
     else
       sl_htab_remove_at(&s->recs, &it); /* the key's last record is gone */
   }
+  s->min_ts = min_ts;
 }
 
 /* Free the expired a records whose rows were emitted. */
@@ -291,6 +298,7 @@ static int side_push(op_ijoin *p, int k, sl_batch *in, sl_err *err) {
     }
     jrec *nr = sl_calloc(1, sizeof *nr);
     nr->ts = ts;
+    if (ts < s->min_ts) s->min_ts = ts;
     nr->matched = met;
     nr->id = p->inid[i];
     nr->keys = sl_calloc((size_t)(nk ? nk : 1), sizeof(sl_value));
@@ -306,7 +314,8 @@ static int side_push(op_ijoin *p, int k, sl_batch *in, sl_err *err) {
     hs->p = nr;
   }
   if (!rc) rc = emit_pending(p, in, err);
-  if (!rc) expire(p, !k);                 /* this side's watermark moved */
+  /* this side's watermark moved (a join in processing time expires on ticks) */
+  if (!rc && !p->spec.proctime) expire(p, !k);
   if (!rc) rc = emit_pending(p, in, err); /* a LEFT join's expired a records */
   free_dying(p);
   pthread_mutex_unlock(&p->mu);
@@ -463,6 +472,7 @@ static int ijoin_load(sl_operator *base, const void *z, size_t n, sl_err *err) {
       sl_hslot *hs = sl_htab_put_t(&s->recs, &key_type, key_hash(&key), &key, &added);
       nr->next = hs->p;
       hs->p = nr;
+      if (nr->ts < s->min_ts) s->min_ts = nr->ts;
       sl_op_account(&p->base, rec_bytes(p, k, nr), 1);
     }
   }
@@ -554,6 +564,7 @@ static sl_operator *ijoin_make(const void *spec, const sl_make_env *env, sl_err 
     sl_htab_init(&s->recs, &key_type);
     s->ncol = k ? p->spec.nb : p->spec.na;
     s->max_ts = INT64_MIN;
+    s->min_ts = INT64_MAX;
   }
   return &p->base;
 }

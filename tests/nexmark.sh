@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# nexmark.sh - Nexmark q0, q1, q2, q3 (stream-table variant), q5, q7, q8 in
+# nexmark.sh - Nexmark q0, q1, q2, q3 (and its stream-table variant), q5, q7, q8, q20 in
 # sluice's dialect (sql-examples/nexmark/) over 200,000 generated events,
 # each checked against an independent computation in Python over the same
 # events; then q10, q14-q17, q21, q22 over 100,000 events 500 ms apart (so that
@@ -15,7 +15,7 @@ trap 'rm -rf "$work"' EXIT
 nx=$top/sql-examples/nexmark
 cd "$work"
 $py "$nx/gen.py" nexmark.jsonl 200000 --persons persons.jsonl --seed 4 || exit 1
-for q in q0 q1 q2 q3 q5 q7 q8; do
+for q in q0 q1 q2 q3 q3_table q5 q7 q8 q20; do
   cat "$nx/events.sql" "$nx/$q.sql" > "$q.sql"
   "$sluice" --stats run "$q.sql" 2> "$q.err" && ! grep -q "[1-9][0-9]* rejected" "$q.err" && ok ||
     { bad "$q run"; cat "$q.err"; }
@@ -49,6 +49,16 @@ want = collections.Counter((persons[a["seller"]]["name"], persons[a["seller"]]["
                            and persons[a["seller"]]["state"] in ("OR", "ID", "CA"))
 got = collections.Counter((x["name"], x["city"], x["state"], x["id"]) for x in rows("q3"))
 report("q3", got == want, "%d rows" % sum(got.values()))
+got = collections.Counter((x["name"], x["city"], x["state"], x["id"]) for x in rows("q3_table"))
+report("q3 (stream-table)", got == want, "%d rows" % sum(got.values()))
+# q20: every bid of a category-10 auction with its auction, whichever came first
+auc = {a["id"]: a for a in auctions}
+want = collections.Counter((b["auction"], b["bidder"], b["price"], b["dateTime"], auc[b["auction"]]["dateTime"],
+                            auc[b["auction"]]["seller"], auc[b["auction"]]["itemName"])
+                           for b in bids if b["auction"] in auc and auc[b["auction"]]["category"] == 10)
+got = collections.Counter((x["auction"], x["bidder"], x["price"], x["dateTime"], x["auction_dateTime"],
+                           x["seller"], x["itemName"]) for x in rows("q20"))
+report("q20", got == want, "%d rows" % sum(got.values()))
 # q5: windows [s, s + 10000), s multiple of 2000
 cnt = collections.defaultdict(collections.Counter)
 for b in bids:

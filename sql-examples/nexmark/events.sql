@@ -15,3 +15,6 @@ CREATE STREAM bid AS
 CREATE STREAM auction AS
   SELECT id, itemName, description, initialBid, reserve, dateTime, expires, seller, category, extra
   FROM events WHERE event_type = 1;
+CREATE STREAM person AS
+  SELECT id, name, emailAddress, creditCard, city, state, dateTime, extra
+  FROM events WHERE event_type = 0;
