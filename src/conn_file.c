@@ -375,7 +375,9 @@ static sl_source *file_open_source(sl_options *opts, sl_err *err) {
       return NULL;
     }
   }
-  return open_reader(opts, path, fd, 1, format_for(path), err);
+  sl_source *s = open_reader(opts, path, fd, 1, format_for(path), err);
+  if (s) s->bounded = 1; /* a file ends (stdin() is read as a stream) */
+  return s;
 }
 
 /* stdin: planning reads nothing of it, so its CSV columns are declared. */

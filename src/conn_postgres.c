@@ -564,6 +564,7 @@ static sl_source *pg_open_source(sl_options *o, sl_err *err) {
   if (!table) return NULL;
   pg_source *q = sl_calloc(1, sizeof *q);
   q->base.vt = &pg_source_vt;
+  q->base.bounded = 1;
   q->name = sl_strdup(table);
   sl_arena_init(&q->arena);
   sl_schema_init(&q->base.schema, 0);

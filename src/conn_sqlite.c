@@ -110,6 +110,7 @@ static sl_source *sqlite_open_source(sl_options *o, sl_err *err) {
   }
   sqlite_source *q = sl_calloc(1, sizeof *q);
   q->base.vt = &sqlite_vt;
+  q->base.bounded = 1;
   sl_arena_init(&q->arena);
   sl_schema_init(&q->base.schema, 0);
   size_t nl = strlen(path) + strlen(table) + 2;

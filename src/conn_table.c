@@ -71,6 +71,7 @@ static const sl_source_vt table_vt = {
 sl_source *sl_table_source_new(const sl_table *t) {
   table_source *s = sl_calloc(1, sizeof *s);
   s->base.vt = &table_vt;
+  s->base.bounded = 1;
   s->single = t == NULL;
   sl_schema_init(&s->base.schema, 0);
   if (t) {

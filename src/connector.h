@@ -178,6 +178,10 @@ struct sl_source {
   sl_schema schema;        /* the columns of this source: declared or open */
   char *errors;            /* errors => 'skip' (default, NULL) | 'fail' | 'dlq' */
   struct sl_dlq *dlq;      /* where its rejected records go (dlq => sink), borrowed, or NULL */
+  /* 1 when its input ends (a file, a table, a database query, a Kafka read
+  ** with stop => 'end'): a GROUP BY over it emits its final rows once, at
+  ** the end, instead of a changelog (set by the connector when it opens) */
+  int bounded;
 };
 
 /* ---- sinks -------------------------------------------------------------- */

@@ -560,6 +560,7 @@ sl_source *sl_kafka_open_source(sl_options *o, sl_err *err) {
     goto fail;
   }
   k->bounded = stop != NULL;
+  k->base.bounded = k->bounded;
   rd_kafka_conf_t *conf = sl_kafka_conf(o, err);
   if (!conf) goto fail;
   if (sl_options_check(o, err) || o->check_only) {

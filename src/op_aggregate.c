@@ -452,8 +452,10 @@ static int close_windows(op_aggregate *p, int64_t wm, const sl_batch *in, sl_err
       unhash(p, g);
       group_free(p, g, emitted);
       /* a window of a million groups must not buffer a million rows */
-      if (!rc && p->nout >= 1024) rc = flush_out(p, in, err);
+      if (!rc && p->nout >= 1024 && !p->spec.flush_per_window) rc = flush_out(p, in, err);
     }
+    /* an ORDER BY per window sorts each window's rows: one batch each */
+    if (!rc && p->spec.flush_per_window) rc = flush_out(p, in, err);
     closed++;
   }
   if (closed) {
@@ -835,8 +837,18 @@ static int aggregate_tick(sl_operator *base, int64_t now, sl_err *err) {
 
 static int aggregate_finish(sl_operator *base, sl_err *err) {
   op_aggregate *p = (op_aggregate *)base;
-  if (p->spec.wkind == SL_WIN_SESSION ? close_sessions(p, INT64_MAX, NULL, err)
-                                      : close_windows(p, INT64_MAX, NULL, err))
+  /* aggregates without GROUP BY: one row, also when no row came (COUNT 0) */
+  if (p->spec.one_row && !p->nwin) {
+    group *g = find_group(p, 0, INT64_MAX, NULL);
+    if (p->spec.emit_changes) {
+      g->dirty = 1;
+      g->dnext = NULL;
+      p->dirty = p->dirty_tail = g;
+    }
+  }
+  /* a LIMIT that has had enough (1) still finishes the chain */
+  if ((p->spec.wkind == SL_WIN_SESSION ? close_sessions(p, INT64_MAX, NULL, err)
+                                       : close_windows(p, INT64_MAX, NULL, err)) < 0)
     return -1;
   return sl_op_finish_next(base, err);
 }
