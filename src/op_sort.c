@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpoint.h"
 #include "op_sort.h"
 
 #define SORT_CHUNK 1024
@@ -236,8 +237,55 @@ static void sort_free(sl_operator *base) {
   free(p);
 }
 
-static const sl_op_vt sort_vt = {
-    "sort", sort_push, sl_op_pass_tick, sl_op_pass_barrier, sort_finish, sort_free, NULL, NULL};
+/* The rows kept (a sort at the end of the input, between batches): their
+** count, the arrival counter and whether rows had identities, then per row
+** its arrival number, identity and values. */
+static int sort_save(sl_operator *base, sl_buf *out, sl_err *err) {
+  (void)err;
+  op_sort *p = (op_sort *)base;
+  sl_ck_i64(out, p->n);
+  sl_ck_i64(out, p->next_seq);
+  sl_ck_i64(out, p->has_ids);
+  for (int s = 0; s < p->n; s++) {
+    sl_ck_i64(out, p->seq[s]);
+    sl_ck_i64(out, (int64_t)p->ids[s]);
+    for (int c = 0; c < p->spec.ncol_in; c++)
+      sl_ck_value(out, &p->vals[(size_t)s * (size_t)p->spec.ncol_in + (size_t)c]);
+  }
+  return 0;
+}
+
+static int sort_load(sl_operator *base, const void *z, size_t n, sl_err *err) {
+  op_sort *p = (op_sort *)base;
+  sl_ckrd r;
+  sl_ckrd_init(&r, z, n);
+  int64_t count = sl_ckr_i64(&r);
+  int64_t next_seq = sl_ckr_i64(&r);
+  p->has_ids = sl_ckr_i64(&r) != 0;
+  if (count < 0 || (p->keep >= 0 && count > p->keep) || count > INT32_MAX) r.bad = 1;
+  sl_value *row = sl_calloc((size_t)(p->spec.ncol_in ? p->spec.ncol_in : 1), sizeof(sl_value));
+  for (int64_t i = 0; i < count && !r.bad; i++) {
+    int64_t seq = sl_ckr_i64(&r);
+    uint64_t id = (uint64_t)sl_ckr_i64(&r);
+    for (int c = 0; c < p->spec.ncol_in; c++)
+      sl_ckr_value(&r, &row[c]);
+    if (r.bad) break;
+    p->next_seq = seq;
+    take(p, row, id); /* kept: there is room for every saved row */
+  }
+  for (int c = 0; c < p->spec.ncol_in; c++)
+    sl_value_free(&row[c]);
+  free(row);
+  p->next_seq = next_seq;
+  if (r.bad || r.p != r.end) {
+    sl_err_set(err, SL_EIO, "ORDER BY: its checkpointed rows are damaged");
+    return -1;
+  }
+  return 0;
+}
+
+static const sl_op_vt sort_vt = {"sort",      sort_push, sl_op_pass_tick, sl_op_pass_barrier,
+                                 sort_finish, sort_free, sort_save,       sort_load};
 
 static sl_operator *sort_make(const void *spec, const sl_make_env *env, sl_err *err) {
   (void)env;
@@ -281,12 +329,4 @@ static void sort_free_spec(void *spec) {
   free(sp);
 }
 
-/* The buffered rows of a sort at the end of the input are not checkpointed. */
-static int sort_no_checkpoint(const void *spec, sl_buf *why) {
-  const sl_sort_spec *sp = spec;
-  if (sp->per_batch) return 0;
-  sl_buf_puts(why, "ORDER BY keeps its rows until the input ends, and they are not checkpointed");
-  return 1;
-}
-
-const sl_op_kind sl_op_sort = {"sort", sort_make, sort_explain, sort_free_spec, sort_no_checkpoint};
+const sl_op_kind sl_op_sort = {"sort", sort_make, sort_explain, sort_free_spec, NULL};
