@@ -97,4 +97,30 @@ check "count(*) on a stream: a row per batch" '{"n":3}
 check "count(*) on an empty stream: one row" '{"n":0,"s":null}' \
   "$("$sluice" -e "SELECT count(*) AS n, sum(v) AS s FROM stdin(format => 'json', $cols)" < /dev/null)"
 
+# ---- the kept rows survive a crash (checkpoints) --------------------------------------
+"$py" -c "
+import json, random
+rng = random.Random(9)
+for i in range(200000):
+    print(json.dumps({'id': i, 'x': rng.randint(0, 10**9), 't': rng.choice(['a', 'B', None])}))
+" > big.jsonl
+q="SET checkpoint_interval = '50ms'; SELECT id, x, t FROM file('big.jsonl') ORDER BY t COLLATE NOCASE DESC, x, id LIMIT 20 OFFSET 3 INTO file('top.jsonl')"
+"$sluice" -e "$q" 2> ref.err && mv top.jsonl ref.jsonl
+t0=$(date +%s%N)
+"$sluice" --state-dir st0 -e "$q" 2> /dev/null
+total=$((($(date +%s%N) - t0) / 1000000))
+rm -rf st top.jsonl
+for r in 1 2 3; do
+  ms=$((total / 5 + RANDOM % (total / 3 + 1)))
+  "$sluice" --state-dir st -e "$q" 2> /dev/null &
+  pid=$!
+  sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
+  kill -KILL $pid 2> /dev/null
+  wait $pid 2> /dev/null
+done
+"$sluice" --state-dir st -e "$q" 2> final.err
+check "top-N after SIGKILLs: no error" "" "$(cat final.err)"
+check "top-N after SIGKILLs: the failure-free rows" "$(cat ref.jsonl)" "$(cat top.jsonl)"
+check "top-N: 20 rows" 20 "$(wc -l < ref.jsonl | tr -d ' ')"
+
 finish order_agg
