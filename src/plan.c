@@ -398,7 +398,9 @@ static int plan_sink(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_err *
                   "or SET state_dir)");
     return -1;
   }
-  if (sl_plan_exactly_once(plan) && sel->group && (sel->emit_changes || !has_window(sel))) {
+  int aggregates = sel->group || sl_plan_is_aggregate(plan, sel, sel->cols);
+  if (sl_plan_exactly_once(plan) && aggregates &&
+      (sel->emit_changes || (!has_window(sel) && !sl_plan_bounded(plan, q)))) {
     sl_err_setpos(err, SL_EBIND, into->line, into->col,
                   "processing.guarantee = 'exactly_once' needs results that are the same on "
                   "replay: a changelog (EMIT CHANGES, GROUP BY without a window) is not");

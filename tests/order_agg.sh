@@ -97,6 +97,15 @@ check "count(*) on a stream: a row per batch" '{"n":3}
 check "count(*) on an empty stream: one row" '{"n":0,"s":null}' \
   "$("$sluice" -e "SELECT count(*) AS n, sum(v) AS s FROM stdin(format => 'json', $cols)" < /dev/null)"
 
+# exactly-once: a bounded GROUP BY's final rows are the same on replay, a stream's
+# one-row changelog is not
+eo="SET processing.guarantee = 'exactly_once';"
+"$sluice" --state-dir st_eo -e "$eo SELECT k, count(*) AS n FROM file('ev.jsonl', $cols) GROUP BY k ORDER BY k INTO file('eo.jsonl')" 2> eo.err
+check "exactly-once over a file's GROUP BY: no error" "" "$(cat eo.err)"
+check "exactly-once over a file's GROUP BY: 7 keys" 7 "$(wc -l < eo.jsonl | tr -d ' ')"
+"$sluice" --state-dir st_eo2 -e "$eo SELECT count(*) FROM kafka('t', brokers => 'localhost:1') INTO file('eo2.jsonl')" 2> eo.err
+contains "exactly-once refuses a stream's count(*)" "a changelog" "$(cat eo.err)"
+
 # ---- the kept rows survive a crash (checkpoints) --------------------------------------
 "$py" -c "
 import json, random
