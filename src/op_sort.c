@@ -83,19 +83,20 @@ static void grow(op_sort *p) {
   p->cap = cap;
 }
 
-/* Copy row (ncol_in values, borrowed) into slot s, accounting the bytes. */
-static void store(op_sort *p, int s, const sl_value *row, uint64_t id) {
+/* Copy row (ncol_in values, borrowed) into slot s (fresh: a new one, else
+** the row it held is replaced), accounting the bytes and kept rows. */
+static void store(op_sort *p, int s, const sl_value *row, uint64_t id, int fresh) {
   sl_value *d = p->vals + (size_t)s * (size_t)p->spec.ncol_in;
-  int64_t delta = 0;
+  int64_t delta = fresh ? (int64_t)(sizeof(int64_t) + sizeof(uint64_t) + sizeof(int)) : 0;
   for (int c = 0; c < p->spec.ncol_in; c++) {
-    delta -= value_bytes(&d[c]);
+    if (!fresh) delta -= value_bytes(&d[c]);
     sl_value_copy(&d[c], &row[c]);
     delta += value_bytes(&d[c]);
   }
   p->seq[s] = p->next_seq++;
   p->ids[s] = id;
   p->bytes += delta;
-  sl_op_account(&p->base, delta, 0);
+  sl_op_account(&p->base, delta, fresh);
 }
 
 /* The heap of kept slots: parent before child when it sorts after it. */
@@ -130,7 +131,7 @@ static void take(op_sort *p, const sl_value *row, uint64_t id) {
   if (p->keep < 0 || p->n < p->keep) {
     grow(p);
     int s = p->n++;
-    store(p, s, row, id);
+    store(p, s, row, id, 1);
     if (p->keep >= 0) {
       p->heap[s] = s;
       sift_up(p, s);
@@ -140,7 +141,7 @@ static void take(op_sort *p, const sl_value *row, uint64_t id) {
   int worst = p->heap[0];
   const sl_value *w = p->vals + (size_t)worst * (size_t)p->spec.ncol_in;
   if (row_cmp(&p->spec, row, p->next_seq, w, p->seq[worst]) >= 0) return;
-  store(p, worst, row, id);
+  store(p, worst, row, id, 0);
   sift_down(p, 0);
 }
 
@@ -167,7 +168,7 @@ static void clear(op_sort *p) {
     sl_value_free(&p->vals[i]);
   for (size_t i = 0; i < (size_t)p->cap * w; i++)
     memset(&p->vals[i], 0, sizeof p->vals[i]);
-  sl_op_account(&p->base, -p->bytes, 0);
+  sl_op_account(&p->base, -p->bytes, -p->n);
   p->bytes = 0;
   p->n = 0;
 }
@@ -225,6 +226,7 @@ static int sort_finish(sl_operator *base, sl_err *err) {
 
 static void sort_free(sl_operator *base) {
   op_sort *p = (op_sort *)base;
+  p->base.stats = NULL; /* the query's counters may be gone: nothing to account */
   clear(p);
   free(p->vals);
   free(p->seq);

@@ -132,4 +132,11 @@ check "top-N after SIGKILLs: no error" "" "$(cat final.err)"
 check "top-N after SIGKILLs: the failure-free rows" "$(cat ref.jsonl)" "$(cat top.jsonl)"
 check "top-N: 20 rows" 20 "$(wc -l < ref.jsonl | tr -d ' ')"
 
+# the kept rows are the query's state: max_query_memory bounds a full sort,
+# a top-N keeps only its rows
+"$sluice" -e "SET max_query_memory = '1MB'; SELECT id, x FROM file('big.jsonl') ORDER BY x" > out.txt 2> err.txt
+contains "a full sort over max_query_memory" "passed max_query_memory" "$(cat err.txt)"
+check "a top-N under max_query_memory" 3 \
+  "$("$sluice" -e "SET max_query_memory = '1MB'; SELECT id, x FROM file('big.jsonl') ORDER BY x LIMIT 3" | wc -l | tr -d ' ')"
+
 finish order_agg
