@@ -51,6 +51,9 @@ typedef struct sl_agg_spec {
   int one_row;
   /* a window's rows go on as one batch of their own (an ORDER BY per window) */
   int flush_per_window;
+  /* per key: the collation it groups by (GROUP BY b COLLATE NOCASE), or
+  ** NULL when every key is BINARY (owned) */
+  sl_coll *key_colls;
 } sl_agg_spec;
 
 /* The operator's kind: a spec (owned by the plan, with its programs,

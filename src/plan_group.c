@@ -310,6 +310,12 @@ int sl_plan_grouped(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_input 
   ** running changelog (each batch's changed groups) */
   spec->emit_changes = sel->emit_changes || (!win && !sl_plan_bounded(plan, q));
   spec->one_row = !sel->group;
+  for (int i = 0; i < keys.n; i++) {
+    sl_coll c = sl_compare_coll(keys.a[i], keys.a[i]);
+    if (c != SL_COLL_BINARY && !spec->key_colls)
+      spec->key_colls = sl_calloc((size_t)keys.n, sizeof(sl_coll));
+    if (spec->key_colls) spec->key_colls[i] = c;
+  }
   spec->flush_per_window = win && sel->order;
   sl_plan_set_columns(q, cols);
   spec->held = held.a;
