@@ -12,8 +12,12 @@
 ** Output: a group row [keys..., window_start, window_end, aggregate
 ** values...] goes through an "output" program (HAVING and the select list,
 ** compiled over group rows).
-**   EMIT CHANGES (and every unwindowed GROUP BY, a running table): after
-**   each input batch, the groups it changed, with xValue (a changelog);
+**   EMIT CHANGES (and an unwindowed GROUP BY on a stream, a running table):
+**   after each input batch, the groups it changed, with xValue (a
+**   changelog); an unwindowed GROUP BY over a bounded input is one window
+**   that closes when the input ends (its final rows, once); aggregates
+**   without GROUP BY are one group with no keys, emitted at the end even
+**   when no row came (count(*) 0);
 **   EMIT ON CLOSE (the default for windows): a window's groups once, when
 **   the watermark passes its end, with xFinal; and every open window when a
 **   bounded input ends.
@@ -886,7 +890,8 @@ static void aggregate_explain(const void *spec, sl_buf *out) {
   if (sp->wkind)
     sl_buf_printf(out, " (size %lld ms, slide %lld ms, lateness %lld ms)", (long long)sp->size,
                   (long long)sp->slide, (long long)sp->lateness);
-  sl_buf_printf(out, ", emit %s\nper row:\n", sp->emit_changes ? "changes" : "on close");
+  sl_buf_printf(out, ", emit %s%s\nper row:\n", sp->emit_changes ? "changes" : "on close",
+                sp->one_row ? ", one row also over no input" : "");
   sl_program_explain(sp->step, out);
   sl_buf_puts(out, "per group:\n");
   sl_program_explain(sp->out, out);
