@@ -124,10 +124,25 @@ static void sift_down(op_sort *p, int i) {
   }
 }
 
+/* 1 when keeping row would pass the query's max_query_memory: then it is
+** counted (the query is marked over: the task fails it after this batch)
+** but not copied, so that one huge row is never held twice. */
+static int too_big(op_sort *p, const sl_value *row) {
+  const sl_stats *st = p->base.stats;
+  if (!st || !st->mem_limit) return 0;
+  int64_t n = 0;
+  for (int c = 0; c < p->spec.ncol_in; c++)
+    n += value_bytes(&row[c]) + 16;
+  if (st->state_bytes + n <= st->mem_limit) return 0;
+  sl_op_account(&p->base, n, 0);
+  sl_op_account(&p->base, -n, 0);
+  return 1;
+}
+
 /* Take one row: kept when there is room, or when it sorts before the worst
 ** row kept (which it replaces). */
 static void take(op_sort *p, const sl_value *row, uint64_t id) {
-  if (p->keep == 0) return;
+  if (p->keep == 0 || too_big(p, row)) return;
   if (p->keep < 0 || p->n < p->keep) {
     grow(p);
     int s = p->n++;
@@ -213,8 +228,12 @@ static int sort_push(sl_operator *base, sl_batch *in, sl_err *err) {
   op_sort *p = (op_sort *)base;
   if (in->now > p->now) p->now = in->now;
   if (in->ids) p->has_ids = 1;
-  for (int r = 0; r < in->nrow; r++)
+  for (int r = 0; r < in->nrow; r++) {
+    /* past max_query_memory the task fails the query after this batch:
+    ** keep nothing more meanwhile (a batch of huge rows must not pile up) */
+    if (p->base.stats && __atomic_load_n(&p->base.stats->over, __ATOMIC_RELAXED)) break;
     take(p, in->rows + (size_t)r * (size_t)in->ncol, in->ids ? in->ids[r] : 0);
+  }
   return p->spec.per_batch ? emit_sorted(p, in, err) : 0;
 }
 
