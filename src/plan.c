@@ -600,8 +600,9 @@ static int plan_select_body(sl_plan *plan, const sl_select *sel, const char *id,
     sl_err_set(err, SL_EBIND, "GROUP BY needs FROM");
     return -1;
   }
-  if (sel->group || agg ? sl_plan_grouped(plan, sel, q, &in, cols, err)
-                        : sl_plan_project(plan, sel, q, &in, cols, err))
+  if (sel->group || agg
+          ? sl_plan_grouped(plan, sel, q, &in, cols, sel->order ? ord->nvis : cols->n, err)
+          : sl_plan_project(plan, sel, q, &in, cols, err))
     return -1;
   if (plan_tail(plan, sel, q, cols, sel->order ? ord : NULL, agg, err)) return -1;
   return qi;

@@ -30,7 +30,7 @@ static int input_column(const sl_input *in, const char *name) {
 ** (*win, or NULL).  A term that is an ordinal (GROUP BY 1) or the alias of
 ** a result column of cols (and not an input column's name: that wins, as
 ** in SQLite) stands for that column's expression.  0, or -1 with err set. */
-static int split_group(const sl_select *sel, const sl_input *in, const sl_exprlist *cols,
+static int split_group(const sl_select *sel, const sl_input *in, const sl_exprlist *cols, int nvis,
                        sl_exprlist *keys, sl_expr **win, sl_err *err) {
   *win = NULL;
   for (int i = 0; sel->group && i < sel->group->n; i++) {
@@ -38,7 +38,7 @@ static int split_group(const sl_select *sel, const sl_input *in, const sl_exprli
     int col = -1;
     if (g->kind == E_COLUMN && !g->tab && input_column(in, g->name)) {
       /* an input column */
-    } else if (sl_plan_result_column(cols, cols->n, g, "GROUP BY", i, &col, err)) {
+    } else if (sl_plan_result_column(cols, nvis, g, "GROUP BY", i, &col, err)) {
       return -1;
     } else if (col >= 0) {
       g = cols->a[col];
@@ -285,14 +285,14 @@ int sl_plan_is_aggregate(const sl_plan *plan, const sl_select *sel, const sl_exp
 }
 
 int sl_plan_grouped(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_input *in,
-                    sl_exprlist *cols, sl_err *err) {
+                    sl_exprlist *cols, int nvis, sl_err *err) {
   sl_agg_spec *spec = sl_calloc(1, sizeof *spec);
   sl_exprlist keys = {0, 0, NULL, NULL, NULL};
   sl_expr *win = NULL, **aggs = NULL;
   sl_mcalls mcalls = {0};
   sl_held held = {0};
   int rc = -1;
-  if (split_group(sel, in, cols, &keys, &win, err)) goto done;
+  if (split_group(sel, in, cols, nvis, &keys, &win, err)) goto done;
   /* model calls anywhere (op_score runs first and appends their results);
   ** train() holds its model's slot for the operator's life */
   sl_bind b = sl_plan_binder(plan, in, err);

@@ -65,9 +65,11 @@ int sl_plan_project(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_input 
 
 /* ---- plan_group.c ---- */
 /* GROUP BY [keys], [TUMBLE | HOP | SESSION]: bind, compile the step and
-** output programs, and add op_aggregate (and op_score) to q. */
+** output programs, and add op_aggregate (and op_score) to q.  cols: the
+** result columns, the first nvis the query's own (GROUP BY 1 names one of
+** them), then ORDER BY's hidden ones. */
 int sl_plan_grouped(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_input *in,
-                    sl_exprlist *cols, sl_err *err);
+                    sl_exprlist *cols, int nvis, sl_err *err);
 /* 1 when every source feeding q ends (sl_source.bounded): its GROUP BY
 ** gives final rows at the end, which can be sorted and made distinct. */
 int sl_plan_bounded(const sl_plan *plan, const sl_pquery *q);
