@@ -142,8 +142,9 @@ static int too_big(op_sort *p, const sl_value *row) {
 /* Take one row: kept when there is room, or when it sorts before the worst
 ** row kept (which it replaces). */
 static void take(op_sort *p, const sl_value *row, uint64_t id) {
-  if (p->keep == 0 || too_big(p, row)) return;
+  if (p->keep == 0) return;
   if (p->keep < 0 || p->n < p->keep) {
+    if (too_big(p, row)) return;
     grow(p);
     int s = p->n++;
     store(p, s, row, id, 1);
@@ -155,7 +156,7 @@ static void take(op_sort *p, const sl_value *row, uint64_t id) {
   }
   int worst = p->heap[0];
   const sl_value *w = p->vals + (size_t)worst * (size_t)p->spec.ncol_in;
-  if (row_cmp(&p->spec, row, p->next_seq, w, p->seq[worst]) >= 0) return;
+  if (row_cmp(&p->spec, row, p->next_seq, w, p->seq[worst]) >= 0 || too_big(p, row)) return;
   store(p, worst, row, id, 0);
   sift_down(p, 0);
 }
