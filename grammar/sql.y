@@ -33,10 +33,11 @@
 
 /* Keywords that can also be used as identifiers.  Not those that may follow
 ** a FROM item (GROUP, EMIT, LIMIT, JOIN, INNER, LEFT, OUTER): there an
-** identifier is the item's alias, and lemon would take the keyword for one. */
+** identifier is the item's alias, and lemon would take the keyword for one;
+** ORDER neither: FROM t ORDER BY x). */
 %fallback ID
   ABORT ASC BY CAST COLUMNS DESC DESCRIBE DISTINCT DROP END EXISTS EXPLAIN
-  FILTER FIRST FUNCTIONS GLOB IF INTERVAL KEY LAST LIKE_KW LOAD MATCH MODEL MODELS OFFSET
+  FILTER FIRST FUNCTIONS GLOB IF INTERVAL KEY LAST LIKE_KW LOAD MATCH MODEL MODELS NULLS OFFSET
   QUERIES QUERY REPLACE SET SHOW STREAM STREAMS TABLE TABLES TEMP WATERMARK WINDOW
   CHANGES CLOSE ALL EXPORT TYPE WITH TERMINATE VIEW.
 
@@ -74,10 +75,10 @@ insertcmd(R) ::= REPLACE. { R = 1; }
 cmd(S) ::= EXPLAIN cmd(X). { S = sl_stmt_new(pParse, S_EXPLAIN); S->inner = X; }
 
 /* ---- SELECT ---- */
-select(S) ::= SELECT distinct(D) sclist(C) from(F) where(W) groupby(G) having(H) emit(M) limit(L) into(I).
+select(S) ::= SELECT distinct(D) sclist(C) from(F) where(W) groupby(G) having(H) emit(M) orderby(O) limit(L) into(I).
   { S = sl_arena_alloc(&pParse->arena, sizeof *S); memset(S, 0, sizeof *S);
     S->distinct = D; S->cols = C; S->from = F; S->where = W; S->group = G; S->having = H;
-    S->emit_changes = M; S->limit = L.limit; S->offset = L.offset; S->into = I; }
+    S->emit_changes = M; S->limit = L.limit; S->offset = L.offset; S->into = I; S->order = O; }
 
 %type distinct {int}
 distinct(D) ::= DISTINCT. { D = 1; }
@@ -169,6 +170,22 @@ having(H) ::= HAVING expr(X). { H = X; }
 emit(M) ::= . { M = 0; }
 emit(M) ::= EMIT CHANGES. { M = 1; }
 emit(M) ::= EMIT ON CLOSE. { M = 0; }
+
+/* ORDER BY terms: expr [COLLATE c] [ASC | DESC] [NULLS FIRST | LAST] */
+%type orderby {sl_orderby*}
+orderby(O) ::= . { O = NULL; }
+orderby(O) ::= ORDER BY sortlist(L). { O = L; }
+%type sortlist {sl_orderby*}
+sortlist(L) ::= sortlist(A) COMMA expr(E) sortorder(D) nullsorder(N). { L = sl_orderby_append(pParse, A, E, D, N); }
+sortlist(L) ::= expr(E) sortorder(D) nullsorder(N). { L = sl_orderby_append(pParse, NULL, E, D, N); }
+%type sortorder {int}
+sortorder(D) ::= ASC. { D = 0; }
+sortorder(D) ::= DESC. { D = 1; }
+sortorder(D) ::= . { D = 0; }
+%type nullsorder {int}
+nullsorder(N) ::= . { N = SL_NULLS_DEFAULT; }
+nullsorder(N) ::= NULLS FIRST. { N = SL_NULLS_FIRST; }
+nullsorder(N) ::= NULLS LAST. { N = SL_NULLS_LAST; }
 
 %type limit {sl_limitc}
 limit(L) ::= . { L.limit = NULL; L.offset = NULL; }

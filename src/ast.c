@@ -285,6 +285,19 @@ sl_exprlist *sl_list_append(sl_parse *p, sl_exprlist *l, sl_expr *e, const sl_to
   return l;
 }
 
+sl_orderby *sl_orderby_append(sl_parse *p, sl_orderby *l, sl_expr *e, int desc, int nulls) {
+  if (!l) l = node(p, sizeof *l);
+  if (l->n == l->cap) {
+    int cap = l->cap ? l->cap * 2 : 4;
+    sl_orderterm *a = sl_arena_alloc(&p->arena, sizeof(*a) * (size_t)cap);
+    if (l->n) memcpy(a, l->a, sizeof(*a) * (size_t)l->n);
+    l->a = a;
+    l->cap = cap;
+  }
+  l->a[l->n++] = (sl_orderterm){e, desc, (sl_nulls)nulls};
+  return l;
+}
+
 char *sl_token_name(sl_parse *p, const sl_token *t) {
   const char *z = t->z;
   int n = t->n;

@@ -152,6 +152,19 @@ typedef struct sl_limitc {
   struct sl_expr *limit, *offset;
 } sl_limitc;
 
+/* ORDER BY's terms as the grammar reads them (the rule `orderby`, for
+** any clause that sorts). */
+typedef enum sl_nulls { SL_NULLS_DEFAULT = 0, SL_NULLS_FIRST = 1, SL_NULLS_LAST = 2 } sl_nulls;
+typedef struct sl_orderterm {
+  struct sl_expr *e; /* COLLATE is part of it (E_COLLATE) */
+  int desc;
+  sl_nulls nulls;
+} sl_orderterm;
+typedef struct sl_orderby {
+  sl_orderterm *a; /* arena */
+  int n, cap;
+} sl_orderby;
+
 typedef struct sl_select {
   sl_exprlist *cols; /* result columns with aliases */
   sl_call *from;     /* NULL: SELECT without FROM */
@@ -162,7 +175,8 @@ typedef struct sl_select {
   sl_expr *limit;  /* LIMIT n, or NULL */
   sl_expr *offset; /* OFFSET m (or LIMIT m, n), or NULL */
   int distinct;
-  int emit_changes; /* EMIT CHANGES */
+  int emit_changes;  /* EMIT CHANGES */
+  sl_orderby *order; /* ORDER BY, or NULL */
 } sl_select;
 
 typedef struct sl_coldef {
@@ -234,6 +248,8 @@ sl_expr *sl_expr_interval(sl_parse *p, sl_expr *amount, const sl_token *unit, co
 sl_expr *sl_expr_extract(sl_parse *p, const sl_token *kw, const sl_token *field, sl_expr *x,
                          const char *end);
 sl_exprlist *sl_list_append(sl_parse *p, sl_exprlist *l, sl_expr *e, const sl_token *alias);
+/* Append an ORDER BY term to l (a new list when NULL), in p's arena. */
+sl_orderby *sl_orderby_append(sl_parse *p, sl_orderby *l, sl_expr *e, int desc, int nulls);
 void sl_expr_span(sl_parse *p, sl_expr *e, const char *start, const char *end);
 /* The most levels an expression tree may have (SQLite's default
 ** SQLITE_MAX_EXPR_DEPTH): the binder, the compiler and the evaluation of

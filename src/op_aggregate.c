@@ -12,8 +12,12 @@
 ** Output: a group row [keys..., window_start, window_end, aggregate
 ** values...] goes through an "output" program (HAVING and the select list,
 ** compiled over group rows).
-**   EMIT CHANGES (and every unwindowed GROUP BY, a running table): after
-**   each input batch, the groups it changed, with xValue (a changelog);
+**   EMIT CHANGES (and an unwindowed GROUP BY on a stream, a running table):
+**   after each input batch, the groups it changed, with xValue (a
+**   changelog); an unwindowed GROUP BY over a bounded input is one window
+**   that closes when the input ends (its final rows, once); aggregates
+**   without GROUP BY are one group with no keys, emitted at the end even
+**   when no row came (count(*) 0);
 **   EMIT ON CLOSE (the default for windows): a window's groups once, when
 **   the watermark passes its end, with xFinal; and every open window when a
 **   bounded input ends.
@@ -125,22 +129,45 @@ static uint64_t mix(uint64_t h, uint64_t x) {
   return h ^ (h >> 31);
 }
 
-static int value_same(const sl_value *a, const sl_value *b) {
+static int value_same(const sl_value *a, const sl_value *b, sl_coll coll) {
   if (a->type == SL_NULL || b->type == SL_NULL) return a->type == b->type;
-  return sl_value_compare(a, b, SL_COLL_BINARY) == 0;
+  return sl_value_compare(a, b, coll) == 0;
 }
 
-/* h combined with the hashes of nk key values. */
-static uint64_t keys_hash(uint64_t h, const sl_value *keys, int nk) {
+/* The hash of text v as collation coll (NOCASE: ASCII letters folded;
+** RTRIM: trailing spaces dropped) compares it; other values as they are. */
+static uint64_t coll_hash(const sl_value *v, sl_coll coll) {
+  if (v->type != SL_TEXT || coll == SL_COLL_BINARY) return sl_value_hash(v);
+  uint32_t n = v->n;
+  if (coll == SL_COLL_RTRIM)
+    while (n && v->u.z[n - 1] == ' ')
+      n--;
+  uint64_t b = 0xcbf29ce484222325ull;
+  for (uint32_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)v->u.z[i];
+    if (coll == SL_COLL_NOCASE && c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
+    b = (b ^ c) * 0x100000001b3ull;
+  }
+  return mix(b, n);
+}
+
+/* h combined with the hashes of nk key values (colls: each key's
+** collation, or NULL when all are BINARY). */
+static uint64_t keys_hash(uint64_t h, const sl_value *keys, int nk, const sl_coll *colls) {
+  if (colls) {
+    for (int i = 0; i < nk; i++)
+      h = mix(h, coll_hash(&keys[i], colls[i]));
+    return h;
+  }
   for (int i = 0; i < nk; i++)
     h = mix(h, sl_value_hash(&keys[i]));
   return h;
 }
 
 /* 1 if the nk values of a and b are the same key (NULL equals NULL). */
-static int keys_same(const sl_value *a, const sl_value *b, int nk) {
+static int keys_same(const sl_value *a, const sl_value *b, int nk, const sl_coll *colls) {
   for (int i = 0; i < nk; i++)
-    if (!value_same(&a[i], &b[i])) return 0;
+    if (!value_same(&a[i], &b[i], colls ? colls[i] : SL_COLL_BINARY)) return 0;
   return 1;
 }
 
@@ -150,29 +177,30 @@ typedef struct group_key {
   int64_t wstart;
   const sl_value *keys;
   int nk;
+  const sl_coll *colls; /* the keys' collations, or NULL (all BINARY) */
 } group_key;
 
 static uint64_t group_hash(const void *key) {
   const group_key *k = key;
-  return keys_hash(mix(0, (uint64_t)k->wstart), k->keys, k->nk);
+  return keys_hash(mix(0, (uint64_t)k->wstart), k->keys, k->nk, k->colls);
 }
 
 static int group_eq(const void *key, const sl_hslot *s) {
   const group_key *k = key;
   const group *g = s->p;
-  return g->wstart == k->wstart && keys_same(g->keys, k->keys, k->nk);
+  return g->wstart == k->wstart && keys_same(g->keys, k->keys, k->nk, k->colls);
 }
 
 static const sl_htype group_type = {group_hash, group_eq};
 
 static uint64_t skey_hash(const void *key) {
   const group_key *k = key;
-  return keys_hash(7, k->keys, k->nk);
+  return keys_hash(7, k->keys, k->nk, k->colls);
 }
 
 static int skey_eq(const void *key, const sl_hslot *s) {
   const group_key *k = key;
-  return keys_same(((const skey *)s->p)->keys, k->keys, k->nk);
+  return keys_same(((const skey *)s->p)->keys, k->keys, k->nk, k->colls);
 }
 
 static const sl_htype skey_type = {skey_hash, skey_eq};
@@ -240,7 +268,7 @@ static window *find_window(op_aggregate *p, int64_t start, int64_t end) {
 /* The group of (window, keys), created when new. */
 static group *find_group(op_aggregate *p, int64_t wstart, int64_t wend, const sl_value *keys) {
   int nk = p->spec.nkeys;
-  group_key key = {wstart, keys, nk};
+  group_key key = {wstart, keys, nk, p->spec.key_colls};
   int added;
   sl_hslot *s = sl_htab_put_t(&p->groups, &group_type, group_hash(&key), &key, &added);
   if (!added) return s->p;
@@ -379,7 +407,8 @@ static int emit_group(op_aggregate *p, group *g, int64_t wend, int final, sl_err
     p->out = sl_realloc(p->out, sizeof(sl_value) * (size_t)p->cap * (size_t)p->spec.ncol);
     p->ids = sl_realloc(p->ids, sizeof(uint64_t) * (size_t)p->cap);
   }
-  p->ids[p->nout] = keys_hash(mix(mix(0x5eed, (uint64_t)g->wstart), (uint64_t)wend), g->keys, nk);
+  p->ids[p->nout] = keys_hash(mix(mix(0x5eed, (uint64_t)g->wstart), (uint64_t)wend), g->keys, nk,
+                              p->spec.key_colls);
   sl_value *o = p->out + (size_t)p->nout * (size_t)p->spec.ncol;
   const sl_value *res = &p->vout.reg[p->vout.prog->result_reg];
   for (int c = 0; c < p->spec.ncol; c++) {
@@ -452,8 +481,10 @@ static int close_windows(op_aggregate *p, int64_t wm, const sl_batch *in, sl_err
       unhash(p, g);
       group_free(p, g, emitted);
       /* a window of a million groups must not buffer a million rows */
-      if (!rc && p->nout >= 1024) rc = flush_out(p, in, err);
+      if (!rc && p->nout >= 1024 && !p->spec.flush_per_window) rc = flush_out(p, in, err);
     }
+    /* an ORDER BY per window sorts each window's rows: one batch each */
+    if (!rc && p->spec.flush_per_window) rc = flush_out(p, in, err);
     closed++;
   }
   if (closed) {
@@ -469,7 +500,7 @@ static int close_windows(op_aggregate *p, int64_t wm, const sl_batch *in, sl_err
 /* The session key of keys, created when new. */
 static skey *find_skey(op_aggregate *p, const sl_value *keys) {
   int nk = p->spec.nkeys;
-  group_key key = {0, keys, nk};
+  group_key key = {0, keys, nk, p->spec.key_colls};
   int added;
   sl_hslot *s = sl_htab_put_t(&p->skeys, &skey_type, skey_hash(&key), &key, &added);
   if (!added) return s->p;
@@ -835,8 +866,18 @@ static int aggregate_tick(sl_operator *base, int64_t now, sl_err *err) {
 
 static int aggregate_finish(sl_operator *base, sl_err *err) {
   op_aggregate *p = (op_aggregate *)base;
-  if (p->spec.wkind == SL_WIN_SESSION ? close_sessions(p, INT64_MAX, NULL, err)
-                                      : close_windows(p, INT64_MAX, NULL, err))
+  /* aggregates without GROUP BY: one row, also when no row came (COUNT 0) */
+  if (p->spec.one_row && !p->nwin) {
+    group *g = find_group(p, 0, INT64_MAX, NULL);
+    if (p->spec.emit_changes) {
+      g->dirty = 1;
+      g->dnext = NULL;
+      p->dirty = p->dirty_tail = g;
+    }
+  }
+  /* a LIMIT that has had enough (1) still finishes the chain */
+  if ((p->spec.wkind == SL_WIN_SESSION ? close_sessions(p, INT64_MAX, NULL, err)
+                                       : close_windows(p, INT64_MAX, NULL, err)) < 0)
     return -1;
   return sl_op_finish_next(base, err);
 }
@@ -849,7 +890,8 @@ static void aggregate_explain(const void *spec, sl_buf *out) {
   if (sp->wkind)
     sl_buf_printf(out, " (size %lld ms, slide %lld ms, lateness %lld ms)", (long long)sp->size,
                   (long long)sp->slide, (long long)sp->lateness);
-  sl_buf_printf(out, ", emit %s\nper row:\n", sp->emit_changes ? "changes" : "on close");
+  sl_buf_printf(out, ", emit %s%s\nper row:\n", sp->emit_changes ? "changes" : "on close",
+                sp->one_row ? ", one row also over no input" : "");
   sl_program_explain(sp->step, out);
   sl_buf_puts(out, "per group:\n");
   sl_program_explain(sp->out, out);
@@ -1127,6 +1169,7 @@ static void aggregate_free_spec(void *spec) {
   sl_program_free(sp->step);
   sl_program_free(sp->out);
   free(sp->aggs);
+  free(sp->key_colls);
   free(sp);
 }
 

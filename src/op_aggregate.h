@@ -47,6 +47,13 @@ typedef struct sl_agg_spec {
   ** each, released with the operator (their trainers must outlive it) */
   struct sl_model_slot **held;
   int nheld;
+  /* aggregates without GROUP BY: one row at the end even when no row came */
+  int one_row;
+  /* a window's rows go on as one batch of their own (an ORDER BY per window) */
+  int flush_per_window;
+  /* per key: the collation it groups by (GROUP BY b COLLATE NOCASE), or
+  ** NULL when every key is BINARY (owned) */
+  sl_coll *key_colls;
 } sl_agg_spec;
 
 /* The operator's kind: a spec (owned by the plan, with its programs,

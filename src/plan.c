@@ -211,6 +211,10 @@ static void query_free(sl_pquery *q) {
 
 static int plan_select(sl_plan *plan, const sl_select *sel, const char *id, int top, int out_stream,
                        sl_row_fn fn, void *ud, sl_err *err);
+static int plan_select_body(sl_plan *plan, const sl_select *sel, const char *id, int top,
+                            sl_input *in, sl_input *rin, sl_err *err);
+static int plan_select_rest(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_input *in,
+                            sl_exprlist *cols, sl_order_plan *ord, int agg, sl_err *err);
 
 /* A WATERMARK ts - INTERVAL '5' SECOND: its lateness in ms (else 0). */
 static int64_t watermark_lateness(const sl_stmt *d) {
@@ -399,7 +403,9 @@ static int plan_sink(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_err *
                   "or SET state_dir)");
     return -1;
   }
-  if (sl_plan_exactly_once(plan) && sel->group && (sel->emit_changes || !has_window(sel))) {
+  int aggregates = sel->group || sl_plan_is_aggregate(plan, sel, sel->cols);
+  if (sl_plan_exactly_once(plan) && aggregates &&
+      (sel->emit_changes || (!has_window(sel) && !sl_plan_bounded(plan, q)))) {
     sl_err_setpos(err, SL_EBIND, into->line, into->col,
                   "processing.guarantee = 'exactly_once' needs results that are the same on "
                   "replay: a changelog (EMIT CHANGES, GROUP BY without a window) is not");
@@ -472,16 +478,6 @@ static int plan_output(sl_plan *plan, const sl_select *sel, sl_pquery *q, int ou
 
 /* ---- a SELECT ------------------------------------------------------------------ */
 
-/* What a SELECT asks that the planner cannot do yet: an error (-1). */
-static int unsupported(const sl_select *sel, sl_err *err) {
-  if ((!sel->group && sel->emit_changes) || (sel->having && !sel->group)) {
-    sl_err_set(err, SL_EBIND, "%s is not supported yet",
-               sel->having ? "HAVING without GROUP BY" : "EMIT CHANGES without GROUP BY");
-    return -1;
-  }
-  return 0;
-}
-
 /* The value of LIMIT's or OFFSET's expression e (a constant) into *out, as
 ** SQLite reads it: an integer, or text that is one.  0, or -1 with err set. */
 static int limit_value(const sl_plan *plan, sl_expr *e, const char *what, int64_t *out,
@@ -508,29 +504,59 @@ static int limit_value(const sl_plan *plan, sl_expr *e, const char *what, int64_
   return 0;
 }
 
-/* SELECT DISTINCT and LIMIT/OFFSET: operators after the query's body, on
-** its ncol output columns.  0, or -1 with err set. */
-static int plan_tail(sl_plan *plan, const sl_select *sel, sl_pquery *q, int ncol, sl_err *err) {
-  if (sel->distinct && sel->group && (sel->emit_changes || !has_window(sel))) {
+/* ORDER BY, SELECT DISTINCT and LIMIT/OFFSET: operators after the query's
+** body, over its output columns cols (with ORDER BY's hidden ones, as ord
+** resolved them; ord NULL without ORDER BY).  agg: the body aggregates.
+** ORDER BY sorts before DISTINCT and LIMIT (with LIMIT and no DISTINCT it
+** keeps only the rows it passes: top-N).  0, or -1 with err set. */
+static int plan_tail(sl_plan *plan, const sl_select *sel, sl_pquery *q, const sl_exprlist *cols,
+                     sl_order_plan *ord, int agg, sl_err *err) {
+  int bounded = sl_plan_bounded(plan, q);
+  int windowed = sel->group && has_window(sel);
+  /* a changelog: each group's value as it changes, not a table */
+  int running = (sel->group || agg) && (sel->emit_changes || (!windowed && !bounded));
+  if (sel->distinct && running) {
     sl_err_set(err, SL_EBIND,
                "SELECT DISTINCT over a running GROUP BY is not supported: its rows are a "
                "changelog (each group's value as it changes), not a table; group by a window "
-               "(TUMBLE, HOP, SESSION) to get final rows");
+               "(TUMBLE, HOP, SESSION) to get final rows, or read a bounded input");
     return -1;
+  }
+  if (sel->order && (running || (!bounded && !windowed))) {
+    const sl_expr *e = sel->order->a[0].e;
+    sl_err_setpos(err, SL_EBIND, e->line, e->pos_col,
+                  running ? "ORDER BY over a running aggregate is not supported: its rows are a "
+                            "changelog, not a table; group by a window (TUMBLE, HOP, SESSION) "
+                            "to sort each window's rows, or read a bounded input"
+                          : "ORDER BY over an unbounded stream would wait for its end forever: "
+                            "sort each window's rows (GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE), "
+                            "... ORDER BY ... LIMIT n), or read a bounded input (a file, a table, "
+                            "kafka(..., stop => 'end'))");
+    return -1;
+  }
+  int64_t limit = -1, offset = 0;
+  if (sel->limit && (limit_value(plan, sel->limit, "LIMIT", &limit, err) ||
+                     (sel->offset && limit_value(plan, sel->offset, "OFFSET", &offset, err))))
+    return -1;
+  if (limit < 0) limit = -1; /* as SQLite: a negative LIMIT is none */
+  if (offset < 0) offset = 0;
+  int limited = sel->limit != NULL;
+  if (sel->order) {
+    /* unbounded: windows closed together are sorted (and limited) apart */
+    int per_batch = !bounded;
+    int topn = per_batch || !sel->distinct;
+    sl_plan_sort(plan, q, ord, cols, topn ? limit : -1, topn ? offset : 0, per_batch);
+    if (topn) limited = 0;
   }
   if (sel->distinct && sel->from) { /* over one row (no FROM) it changes nothing */
     sl_distinct_spec *d = sl_calloc(1, sizeof *d);
-    d->ncol = ncol;
+    d->ncol = q->ncol;
     sl_plan_add_op(q, &sl_op_distinct, d);
   }
-  if (!sel->limit) return 0;
-  int64_t limit, offset = 0;
-  if (limit_value(plan, sel->limit, "LIMIT", &limit, err) ||
-      (sel->offset && limit_value(plan, sel->offset, "OFFSET", &offset, err)))
-    return -1;
+  if (!limited) return 0;
   sl_limit_spec *l = sl_calloc(1, sizeof *l);
-  l->limit = limit < 0 ? -1 : limit; /* as SQLite: a negative LIMIT is none */
-  l->offset = offset < 0 ? 0 : offset;
+  l->limit = limit;
+  l->offset = offset;
   sl_plan_add_op(q, &sl_op_limit, l);
   return 0;
 }
@@ -543,9 +569,22 @@ static int plan_select(sl_plan *plan, const sl_select *sel, const char *id, int 
   sl_input in, rin;
   sel = sl_plan_join_reorder(plan, sel); /* FROM t, stream: the stream first */
   int ij = sl_plan_is_interval_join(sel) || sl_plan_is_stream_join(plan, sel);
-  if (unsupported(sel, err) || plan_input(plan, sel->from, id, &in, err) ||
+  if (plan_input(plan, sel->from, id, &in, err) ||
       (ij && plan_input(plan, sel->from->join, id, &rin, err)))
     return -1;
+  int qi = plan_select_body(plan, sel, id, top, &in, ij ? &rin : NULL, err);
+  if (qi < 0) return -1;
+  if (plan_output(plan, sel, plan->queries[qi], out_stream, fn, ud, err)) return -1;
+  return qi;
+}
+
+/* The query of plan_select: its body (joins, then GROUP BY or aggregates,
+** or the select list) and tail (ORDER BY, DISTINCT, LIMIT).  Its index, or
+** -1 with err set. */
+static int plan_select_body(sl_plan *plan, const sl_select *sel, const char *id, int top,
+                            sl_input *in_, sl_input *rin, sl_err *err) {
+  sl_input in = *in_;
+  int ij = rin != NULL;
   sl_pquery *q = new_query(plan, id, top);
   int qi = plan->nquery - 1;
   q->source = in.source;
@@ -556,22 +595,43 @@ static int plan_select(sl_plan *plan, const sl_select *sel, const char *id, int 
   q->in_stream = in.stream;
   const sl_select *body = sel; /* sel without the WHERE terms a join took */
   if (sel->from && sel->from->join &&
-      sl_plan_join(plan, sel, qi, &in, ij ? &rin : NULL, &body, err))
+      sl_plan_join(plan, sel, qi, &in, ij ? rin : NULL, &body, err))
     return -1;
   sel = body;
   sl_exprlist *cols = in.ntabs ? sl_plan_expand_star_tabs(plan, sel->cols, &in, err)
                                : expand_star(plan, sel->cols, &in, err);
   if (!cols) return -1;
+  int agg = sl_plan_is_aggregate(plan, sel, cols);
+  if (!sel->group && !agg && sel->emit_changes) {
+    sl_err_set(err, SL_EBIND, "EMIT CHANGES needs GROUP BY or an aggregate");
+    return -1;
+  }
+  /* ORDER BY's terms that are not result columns: hidden columns after them */
+  sl_order_plan ord = {0};
+  if (sel->order && !(cols = sl_plan_order_cols(plan, sel->order, cols, &ord, err))) {
+    sl_order_plan_free(&ord);
+    return -1;
+  }
+  int rc = plan_select_rest(plan, sel, q, &in, cols, &ord, agg, err);
+  sl_order_plan_free(&ord);
+  return rc ? -1 : qi;
+}
+
+/* The rest of plan_select_body: GROUP BY, aggregates or the select list
+** cols, then the tail.  0, or -1 with err set. */
+static int plan_select_rest(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_input *in_,
+                            sl_exprlist *cols, sl_order_plan *ord, int agg, sl_err *err) {
+  sl_input in = *in_;
   if (sel->group && !sel->from) {
     sl_err_set(err, SL_EBIND, "GROUP BY needs FROM");
     return -1;
   }
-  if (sel->group ? sl_plan_grouped(plan, sel, q, &in, cols, err)
-                 : sl_plan_project(plan, sel, q, &in, cols, err))
+  if (sel->group || agg
+          ? sl_plan_grouped(plan, sel, q, &in, cols, sel->order ? ord->nvis : cols->n, err)
+          : sl_plan_project(plan, sel, q, &in, cols, err))
     return -1;
-  if (plan_tail(plan, sel, q, cols->n, err)) return -1;
-  if (plan_output(plan, sel, q, out_stream, fn, ud, err)) return -1;
-  return qi;
+  if (plan_tail(plan, sel, q, cols, sel->order ? ord : NULL, agg, err)) return -1;
+  return 0;
 }
 
 /* Note that source s feeds the caller's query qi (once). */

@@ -19,12 +19,30 @@ static int is_window(const sl_expr *g) {
                                !sl_stricmp(g->name, "session"));
 }
 
+/* 1 when name is a column of the query's input (either side of a join). */
+static int input_column(const sl_input *in, const char *name) {
+  size_t n = strlen(name);
+  return (in->schema && sl_schema_find(in->schema, name, n) >= 0) ||
+         (in->schema2 && sl_schema_find(in->schema2, name, n) >= 0);
+}
+
 /* GROUP BY's terms: keys (keys->a owned by the caller) and the window
-** (*win, or NULL).  0, or -1 with err set. */
-static int split_group(const sl_select *sel, sl_exprlist *keys, sl_expr **win, sl_err *err) {
+** (*win, or NULL).  A term that is an ordinal (GROUP BY 1) or the alias of
+** a result column of cols (and not an input column's name: that wins, as
+** in SQLite) stands for that column's expression.  0, or -1 with err set. */
+static int split_group(const sl_select *sel, const sl_input *in, const sl_exprlist *cols, int nvis,
+                       sl_exprlist *keys, sl_expr **win, sl_err *err) {
   *win = NULL;
   for (int i = 0; sel->group && i < sel->group->n; i++) {
     sl_expr *g = sel->group->a[i];
+    int col = -1;
+    if (g->kind == E_COLUMN && !g->tab && input_column(in, g->name)) {
+      /* an input column */
+    } else if (sl_plan_result_column(cols, nvis, g, "GROUP BY", i, &col, err)) {
+      return -1;
+    } else if (col >= 0) {
+      g = cols->a[col];
+    }
     if (is_window(g)) {
       if (*win) {
         sl_err_setpos(err, SL_EBIND, g->line, g->pos_col, "GROUP BY has one window at most");
@@ -239,15 +257,42 @@ static int bind_grouped(const sl_plan *plan, const sl_select *sel, const sl_inpu
   return 0;
 }
 
+int sl_plan_bounded(const sl_plan *plan, const sl_pquery *q) {
+  if (q->source < 0 || !plan->sources[q->source]->desc->bounded) return 0;
+  return q->source2 < 0 || plan->sources[q->source2]->desc->bounded;
+}
+
+/* 1 when e calls an aggregate function (not inside a nested query). */
+static int has_agg(const sl_functab *funcs, const sl_expr *e) {
+  if (!e) return 0;
+  if (e->kind == E_CALL && e->name) {
+    int argc = e->star || !e->list ? 0 : e->list->n;
+    const sl_func *f = sl_functab_find(funcs, e->name, strlen(e->name), argc, NULL);
+    if (f && f->flags & SL_FUNC_AGGREGATE) return 1;
+  }
+  if (has_agg(funcs, e->left) || has_agg(funcs, e->right)) return 1;
+  for (int i = 0; e->list && i < e->list->n; i++)
+    if (has_agg(funcs, e->list->a[i])) return 1;
+  return 0;
+}
+
+int sl_plan_is_aggregate(const sl_plan *plan, const sl_select *sel, const sl_exprlist *cols) {
+  if (sel->group) return 0;
+  if (sel->having) return 1; /* HAVING makes an aggregate query (as SQLite) */
+  for (int i = 0; i < cols->n; i++)
+    if (has_agg(plan->ctx.cat->funcs, cols->a[i])) return 1;
+  return 0;
+}
+
 int sl_plan_grouped(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_input *in,
-                    sl_exprlist *cols, sl_err *err) {
+                    sl_exprlist *cols, int nvis, sl_err *err) {
   sl_agg_spec *spec = sl_calloc(1, sizeof *spec);
   sl_exprlist keys = {0, 0, NULL, NULL, NULL};
   sl_expr *win = NULL, **aggs = NULL;
   sl_mcalls mcalls = {0};
   sl_held held = {0};
   int rc = -1;
-  if (split_group(sel, &keys, &win, err)) goto done;
+  if (split_group(sel, in, cols, nvis, &keys, &win, err)) goto done;
   /* model calls anywhere (op_score runs first and appends their results);
   ** train() holds its model's slot for the operator's life */
   sl_bind b = sl_plan_binder(plan, in, err);
@@ -261,7 +306,17 @@ int sl_plan_grouped(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_input 
   if (step_program(spec, sel->where, &keys, win, aggs, ncol_in, err) ||
       out_program(spec, sel->having, &keys, cols, err))
     goto done;
-  spec->emit_changes = sel->emit_changes || !win;
+  /* without a window: final rows at the end of a bounded input, else a
+  ** running changelog (each batch's changed groups) */
+  spec->emit_changes = sel->emit_changes || (!win && !sl_plan_bounded(plan, q));
+  spec->one_row = !sel->group;
+  for (int i = 0; i < keys.n; i++) {
+    sl_coll c = sl_compare_coll(keys.a[i], keys.a[i]);
+    if (c != SL_COLL_BINARY && !spec->key_colls)
+      spec->key_colls = sl_calloc((size_t)keys.n, sizeof(sl_coll));
+    if (spec->key_colls) spec->key_colls[i] = c;
+  }
+  spec->flush_per_window = win && sel->order;
   sl_plan_set_columns(q, cols);
   spec->held = held.a;
   spec->nheld = held.n;

@@ -69,9 +69,17 @@ int sl_plan_project(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_input 
 
 /* ---- plan_group.c ---- */
 /* GROUP BY [keys], [TUMBLE | HOP | SESSION]: bind, compile the step and
-** output programs, and add op_aggregate (and op_score) to q. */
+** output programs, and add op_aggregate (and op_score) to q.  cols: the
+** result columns, the first nvis the query's own (GROUP BY 1 names one of
+** them), then ORDER BY's hidden ones. */
 int sl_plan_grouped(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_input *in,
-                    sl_exprlist *cols, sl_err *err);
+                    sl_exprlist *cols, int nvis, sl_err *err);
+/* 1 when every source feeding q ends (sl_source.bounded): its GROUP BY
+** gives final rows at the end, which can be sorted and made distinct. */
+int sl_plan_bounded(const sl_plan *plan, const sl_pquery *q);
+/* 1 when sel aggregates without GROUP BY: an aggregate call in the select
+** list cols (or HAVING). */
+int sl_plan_is_aggregate(const sl_plan *plan, const sl_select *sel, const sl_exprlist *cols);
 
 /* ---- plan_join.c ---- */
 /* 1 when sel's FROM joins two streams within a time bound (its ON has a
@@ -98,5 +106,33 @@ const sl_select *sl_plan_join_reorder(sl_plan *plan, const sl_select *sel);
 ** USING column once.  NULL with err set. */
 sl_exprlist *sl_plan_expand_star_tabs(sl_plan *plan, const sl_exprlist *cols, const sl_input *in,
                                       sl_err *err);
+
+/* ---- plan_order.c ---- */
+struct sl_sortkey;
+/* ORDER BY resolved against a query's output columns. */
+typedef struct sl_order_plan {
+  struct sl_sortkey *keys;      /* per term: its column and order (owned until sl_plan_sort) */
+  unsigned char *explicit_coll; /* per term: COLLATE written on an ordinal or a name */
+  int nkeys;
+  int nvis; /* the query's own columns */
+  int ncol; /* with the hidden ones the sort needs */
+} sl_order_plan;
+/* Which of the first nvis result columns e names: an ordinal (1-based; out
+** of range is an error naming clause and the term's index), or a bare name
+** equal to a column's alias; *col -1 when neither.  0, or -1 with err set. */
+int sl_plan_result_column(const sl_exprlist *cols, int nvis, const sl_expr *e, const char *clause,
+                          int term, int *col, sl_err *err);
+/* Resolve ORDER BY ob against the result columns cols into op: returns cols
+** extended with a hidden column per term that is not a result column (the
+** body computes them; a list in the plan's arena), or NULL with err set. */
+sl_exprlist *sl_plan_order_cols(sl_plan *plan, const sl_orderby *ob, sl_exprlist *cols,
+                                sl_order_plan *op, sl_err *err);
+/* Add op_sort to q over the columns cols (bound: the collations are read
+** from them) as op says; rows [offset, offset + limit) pass (limit < 0:
+** all); per_batch: each batch sorted on its own.  q's output columns become
+** the visible ones.  Takes op's keys.  0. */
+int sl_plan_sort(sl_plan *plan, sl_pquery *q, sl_order_plan *op, const sl_exprlist *cols,
+                 int64_t limit, int64_t offset, int per_batch);
+void sl_order_plan_free(sl_order_plan *op);
 
 #endif /* SLUICE_PLAN_INT_H */

@@ -127,7 +127,7 @@ c 3 22'
 check "tumble changes, batch 1" "$tumble_changes1" \
   "$(run 1 "SELECT $cols FROM file('ev.jsonl') $tumble EMIT CHANGES")"
 hop_changes1=$(run 1 "SELECT $cols FROM file('ev.jsonl') $hop EMIT CHANGES")
-nowin_changes1=$(run 1 "SELECT k, count(*) AS n, sum(v) AS s FROM file('ev.jsonl') GROUP BY k")
+nowin_changes1=$(run 1 "SELECT k, count(*) AS n, sum(v) AS s FROM file('ev.jsonl') GROUP BY k EMIT CHANGES")
 check "hop changes, batch 1, final" "$hop_rows" "$(printf '%s\n' "$hop_changes1" | last_per_group)"
 check "unwindowed changes, batch 1" 12 "$(printf '%s\n' "$nowin_changes1" | wc -l | tr -d ' ')"
 
@@ -157,10 +157,13 @@ for b in $(seq 1 13) 1024; do
   out=$(run "$b" "SELECT $cols FROM file('ev.jsonl') $hop EMIT CHANGES")
   check "hop changes, batch $b, final" "$hop_rows" "$(printf '%s\n' "$out" | last_per_group)"
   changes_ok "hop changes, batch $b" "$hop_changes1" "$out"
-  out=$(run "$b" "SELECT k, count(*) AS n, sum(v) AS s FROM file('ev.jsonl') GROUP BY k")
+  out=$(run "$b" "SELECT k, count(*) AS n, sum(v) AS s FROM file('ev.jsonl') GROUP BY k EMIT CHANGES")
   check "unwindowed changes, batch $b, final" "$nowin_rows" \
     "$(printf '%s\n' "$out" | awk '{ last[$1] = $0 } END { for (k in last) print last[k] }' | sort)"
   changes_ok "unwindowed changes, batch $b" "$nowin_changes1" "$out"
+  # a file ends: without EMIT CHANGES its final rows, once
+  check "unwindowed final rows, batch $b" "$nowin_rows" \
+    "$(run "$b" "SELECT k, count(*) AS n, sum(v) AS s FROM file('ev.jsonl') GROUP BY k" | sort)"
 done
 
 # SESSION windows only emit on close: EMIT CHANGES is a clear error
