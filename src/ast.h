@@ -43,8 +43,17 @@ typedef enum sl_expr_kind {
   E_CALL,     /* name(list) [FILTER (WHERE right)]; distinct; star for f(*) */
   E_COLLATE,  /* left COLLATE name */
   E_INTERVAL, /* INTERVAL 'n' unit: left is the amount, name the unit; i = milliseconds */
-  E_OPTION    /* name => left, in a table-function call */
+  E_OPTION,   /* name => left, in a table-function call */
+  /* a subquery (plan_subquery.c): op is SL_SUBQ_*: (sub) a scalar, EXISTS
+  ** (sub), left [NOT] IN (sub) (not); bound: subq, and list holds the
+  ** outer values a correlated one reads (bound in the outer query) */
+  E_SUBQUERY
 } sl_expr_kind;
+
+/* E_SUBQUERY's op */
+enum { SL_SUBQ_SCALAR, SL_SUBQ_EXISTS, SL_SUBQ_IN };
+/* sl_select.op of a compound SELECT */
+enum { SL_UNION = 1, SL_UNION_ALL, SL_EXCEPT, SL_INTERSECT };
 
 typedef struct sl_expr sl_expr;
 typedef struct sl_exprlist sl_exprlist;
@@ -88,6 +97,8 @@ struct sl_expr {
   uint8_t coll;        /* sl_coll attached by COLLATE or the column */
   uint8_t has_coll;    /* an explicit COLLATE appears (takes precedence) */
   uint8_t is_const;    /* no column reference and only deterministic calls */
+  struct sl_select *sub; /* E_SUBQUERY: the subquery */
+  void *subq;            /* E_SUBQUERY bound: its plan (an sl_psubq, owned by the plan) */
 };
 
 /* A table function call: file('x', format => 'json'), or a bare name. */
@@ -100,6 +111,7 @@ typedef struct sl_call {
   struct sl_call *join; /* FROM x [LEFT] JOIN join ON on: the table joined, or NULL */
   struct sl_expr *on;
   int left_join;
+  struct sl_select *sub; /* FROM (SELECT ...): the subquery (name "(subquery)"), else NULL */
 } sl_call;
 
 typedef enum sl_stmt_kind {
@@ -136,6 +148,11 @@ typedef struct sl_select {
   sl_expr *offset; /* OFFSET m (or LIMIT m, n), or NULL */
   int distinct;
   int emit_changes; /* EMIT CHANGES */
+  /* a compound: op (SL_UNION...) of prior (the SELECTs to its left) and
+  ** arm (the one to its right); limit, offset and into are the whole
+  ** compound's, cols the first SELECT's; op 0: a simple SELECT */
+  int op;
+  struct sl_select *prior, *arm;
 } sl_select;
 
 typedef struct sl_coldef {
@@ -198,6 +215,16 @@ sl_expr *sl_expr_column(sl_parse *p, const sl_token *tab, const sl_token *name);
 sl_expr *sl_expr_call(sl_parse *p, const sl_token *name, sl_exprlist *args, int distinct, int star);
 sl_expr *sl_expr_option(sl_parse *p, const sl_token *name, sl_expr *value);
 sl_expr *sl_expr_interval(sl_parse *p, sl_expr *amount, const sl_token *unit, const sl_token *at);
+/* A subquery expression (op SL_SUBQ_*; left: IN's operand, else NULL),
+** from the token at (or left's start) to end. */
+sl_expr *sl_expr_subquery(sl_parse *p, int op, sl_expr *left, struct sl_select *sub,
+                          const sl_token *at, const char *end);
+/* SELECT * FROM name (x IN name). */
+struct sl_select *sl_select_table(sl_parse *p, const sl_token *name);
+/* left op right as one compound SELECT: right's LIMIT and INTO move to the
+** compound; one on left is an error, as in SQLite. */
+struct sl_select *sl_select_compound(sl_parse *p, struct sl_select *left, int op,
+                                     struct sl_select *right);
 sl_exprlist *sl_list_append(sl_parse *p, sl_exprlist *l, sl_expr *e, const sl_token *alias);
 void sl_expr_span(sl_parse *p, sl_expr *e, const char *start, const char *end);
 /* The most levels an expression tree may have (SQLite's default

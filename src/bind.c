@@ -37,7 +37,53 @@ static int list_const(const sl_exprlist *l) {
   return 1;
 }
 
+/* 1 when e names a column of b's own input (or could: an open schema), so
+** it is not looked up in an enclosing query. */
+static int local_column(const sl_bind *b, const sl_expr *e) {
+  size_t n = strlen(e->name);
+  if (e->tab) {
+    if ((b->srcname && !sl_stricmp(e->tab, b->srcname)) ||
+        (b->srcname2 && !sl_stricmp(e->tab, b->srcname2)))
+      return 1;
+    return !b->srcname && b->schema && sl_schema_find(b->schema, e->name, n) >= 0;
+  }
+  return (b->schema && (b->schema->open || sl_schema_find(b->schema, e->name, n) >= 0)) ||
+         (b->schema2 && (b->schema2->open || sl_schema_find(b->schema2, e->name, n) >= 0));
+}
+
+/* e, a column of the query enclosing the subquery b binds: bound there (a
+** copy, kept in b->outer->refs once per column) and read here as outer
+** value k (col SL_COL_PARAM0 - k).  0, or -1 with err set. */
+static int bind_outer(sl_bind *b, sl_expr *e) {
+  sl_outer *o = b->outer;
+  sl_expr *x = sl_malloc(sizeof *x);
+  *x = *e;
+  if (sl_bind_expr(o->bind, x)) {
+    free(x);
+    return -1;
+  }
+  int k = 0;
+  while (k < o->n && !(o->refs[k]->col == x->col && o->refs[k]->aff == x->aff))
+    k++;
+  if (k == o->n) {
+    o->refs = sl_realloc(o->refs, sizeof(*o->refs) * (size_t)(o->n + 1));
+    o->refs[o->n++] = x;
+  } else {
+    free(x);
+  }
+  e->col = SL_COL_PARAM0 - k;
+  e->aff = o->refs[k]->aff;
+  e->coll = o->refs[k]->coll;
+  e->is_const = 0;
+  return 0;
+}
+
 static int bind_column(sl_bind *b, sl_expr *e) {
+  if (b->outer &&
+      !(b->window_cols && !e->tab &&
+        (!sl_stricmp(e->name, "window_start") || !sl_stricmp(e->name, "window_end"))) &&
+      !local_column(b, e))
+    return bind_outer(b, e);
   if (b->window_cols && !e->tab &&
       (!sl_stricmp(e->name, "window_start") || !sl_stricmp(e->name, "window_end"))) {
     e->col = sl_stricmp(e->name, "window_start") == 0 ? SL_COL_WSTART : SL_COL_WEND;
@@ -112,7 +158,7 @@ int sl_expr_equal(const sl_expr *a, const sl_expr *b) {
   case E_CAST: return str_equal(a->z, b->z) && sl_expr_equal(a->left, b->left);
   default: break;
   }
-  return str_equal(a->name, b->name) && sl_expr_equal(a->left, b->left) &&
+  return a->sub == b->sub && str_equal(a->name, b->name) && sl_expr_equal(a->left, b->left) &&
          sl_expr_equal(a->right, b->right) && list_equal(a->list, b->list);
 }
 
@@ -415,6 +461,13 @@ int sl_bind_expr(sl_bind *b, sl_expr *e) {
                   e->name);
     return -1;
   case E_CALL: return bind_call(b, e);
+  case E_SUBQUERY:
+    if (!b->plan_subq) {
+      sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col, "a subquery is not allowed here");
+      return -1;
+    }
+    e->is_const = 0;
+    return b->plan_subq(b->subq_ud, b, e);
   case E_CAST:
     if (sl_bind_expr(b, e->left)) return -1;
     e->aff = (uint8_t)sl_affinity_of_typename(e->z, strlen(e->z));

@@ -283,10 +283,32 @@ static int plan_stream(sl_plan *plan, const sl_stream *s, const sl_call *from, s
   return 0;
 }
 
+/* FROM (SELECT ...): planned as an anonymous stream (its own query feeding
+** a fanout, as CREATE STREAM s AS SELECT), so it also reads unbounded input. */
+static int plan_from_subquery(sl_plan *plan, const sl_call *from, sl_input *in, sl_err *err) {
+  sl_stmt *d = sl_arena_alloc(&plan->arena, sizeof *d);
+  memset(d, 0, sizeof *d);
+  d->kind = S_CREATE_STREAM;
+  d->select = from->sub;
+  d->line = from->line;
+  d->col = from->col;
+  sl_stream *s = sl_arena_alloc(&plan->arena, sizeof *s);
+  memset(s, 0, sizeof *s);
+  char name[48];
+  snprintf(name, sizeof name, "(subquery %d)", plan->nstream + 1);
+  s->name = sl_arena_strndup(&plan->arena, name, strlen(name));
+  d->name = s->name;
+  d->sql = s->name;
+  d->sqllen = (int)strlen(s->name);
+  s->def = d;
+  return plan_stream(plan, s, from, in, err);
+}
+
 static int plan_input1(sl_plan *plan, const sl_call *from, const char *id, sl_input *in,
                        sl_err *err) {
   memset(in, 0, sizeof *in);
   in->stream = -1;
+  if (from && from->sub) return plan_from_subquery(plan, from, in, err);
   if (!from) {
     /* A constant SELECT: its errors are the statement's own, unprefixed. */
     in->source = add_source(plan, "", NULL, NULL, NULL, NULL);
@@ -529,6 +551,18 @@ static int plan_tail(sl_plan *plan, const sl_select *sel, sl_pquery *q, int ncol
 static int plan_select(sl_plan *plan, const sl_select *sel, const char *id, int top, int out_stream,
                        sl_row_fn fn, void *ud, sl_err *err) {
   sl_input in, rin;
+  if (sel->op) { /* a compound: its arms are subqueries, its rows op_compound's */
+    if (plan_input(plan, NULL, id, &in, err)) return -1;
+    sl_pquery *q = new_query(plan, id, top);
+    int qi = plan->nquery - 1;
+    q->source = in.source;
+    plan->sources[in.source]->head = SL_HEAD_QUERY;
+    plan->sources[in.source]->head_index = qi;
+    if (sl_plan_compound(plan, sel, q, err) || plan_tail(plan, sel, q, q->ncol, err) ||
+        plan_output(plan, sel, q, out_stream, fn, ud, err))
+      return -1;
+    return qi;
+  }
   int ij = sl_plan_is_interval_join(sel);
   if (unsupported(sel, err) || plan_input(plan, sel->from, id, &in, err) ||
       (ij && plan_input(plan, sel->from->join, id, &rin, err)))
@@ -563,6 +597,19 @@ static void source_add_top(sl_psource *s, int qi) {
     if (s->tops[i] == qi) return;
   s->tops = sl_realloc(s->tops, sizeof(*s->tops) * (size_t)(s->ntop + 1));
   s->tops[s->ntop++] = qi;
+}
+
+int sl_plan_select_rows(sl_plan *plan, const sl_select *sel, const char *id, sl_row_fn fn, void *ud,
+                        sl_err *err) {
+  int ns0 = plan->nsource;
+  int qi = plan_select(plan, sel, id, 1, -1, fn, ud, err);
+  if (qi < 0) return -1;
+  sl_pquery *q = plan->queries[qi];
+  for (int i = ns0; i < plan->nsource; i++)
+    source_add_top(plan->sources[i], qi);
+  source_add_top(plan->sources[q->source], qi);
+  if (q->source2 >= 0) source_add_top(plan->sources[q->source2], qi);
+  return qi;
 }
 
 int sl_plan_query(sl_plan *plan, const sl_stmt *stmt, sl_row_fn fn, void *ud, sl_err *err) {
@@ -610,6 +657,7 @@ void sl_plan_explain(const sl_plan *plan, sl_buf *out) {
     for (int k = 0; k < q->nops; k++)
       q->ops[k].kind->explain(q->ops[k].spec, out);
   }
+  sl_plan_explain_subqueries(plan, out);
 }
 
 void sl_plan_free(sl_plan *plan) {
@@ -622,6 +670,9 @@ void sl_plan_free(sl_plan *plan) {
   }
   for (int i = 0; i < plan->nsource; i++)
     psource_free(plan->sources[i]);
+  for (int i = 0; i < plan->nsubq; i++)
+    sl_psubq_free(plan->subqs[i]);
+  free(plan->subqs);
   free(plan->queries);
   free(plan->streams);
   free(plan->sources);

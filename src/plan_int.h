@@ -80,4 +80,15 @@ int sl_plan_is_interval_join(const sl_select *sel);
 int sl_plan_join(sl_plan *plan, const sl_select *sel, int qi, sl_input *in, sl_input *rin,
                  sl_err *err);
 
+/* ---- plan_subquery.c ---- */
+/* The binder's hook for E_SUBQUERY (sl_bind.plan_subq; ud the plan): plan
+** the subquery, bind IN's operand and the outer values it reads. */
+int sl_plan_subquery(void *ud, sl_bind *b, sl_expr *e);
+/* A compound SELECT (sel->op): each arm a subquery, op_compound added to
+** q (whose input is one empty row); q's columns are the first arm's. */
+int sl_plan_compound(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_err *err);
+void sl_psubq_free(sl_psubq *s);
+/* Append the EXPLAIN text of plan's subqueries (and theirs). */
+void sl_plan_explain_subqueries(const sl_plan *plan, sl_buf *out);
+
 #endif /* SLUICE_PLAN_INT_H */

@@ -111,7 +111,10 @@ sl_bind sl_plan_binder(const sl_plan *plan, const sl_input *in, sl_err *err) {
                .schema2 = in->schema2,
                .srcname2 = in->name2,
                .base1 = in->base1,
-               .base2 = in->base2};
+               .base2 = in->base2,
+               .plan_subq = sl_plan_subquery,
+               .subq_ud = (void *)plan,
+               .outer = plan->outer};
   return b;
 }
 

@@ -1,0 +1,187 @@
+/*
+** vm_subq.c - the VM's side of subqueries (vm.h): OP_Subquery's cache and
+** SQLite's rules for a scalar subquery, EXISTS and IN, OP_Param's frames,
+** and the runner the runtime registers to run a subquery's plan.
+**
+** The VM knows a subquery only as an opaque descriptor; the runner
+** (run_subq.c) makes a run of its plan.  Each machine keeps, per site, the
+** rows of its last run and the outer values they were computed for: an
+** uncorrelated subquery runs once per machine (its operator's life), a
+** correlated one again only when its outer values change.
+*/
+#include <stdlib.h>
+#include <string.h>
+
+#include "ast.h"
+#include "vm.h"
+
+/* One site's last result in one machine. */
+typedef struct sl_subqc {
+  int valid;
+  sl_value *key; /* the outer values it was computed for (owned copies) */
+  int nkey;
+  sl_subq_rows rows;
+} sl_subqc;
+
+static sl_subq_runner runner;
+static _Thread_local sl_vm_frame *frames;
+
+void sl_subq_rows_add(sl_subq_rows *r, int ncol, sl_value *const *row) {
+  if (r->nrow == 0) r->ncol = ncol;
+  size_t need = (size_t)(r->nrow + 1) * (size_t)ncol;
+  if (need > (size_t)r->cap) {
+    size_t cap = r->cap ? (size_t)r->cap * 2 : 16;
+    while (cap < need)
+      cap *= 2;
+    r->v = sl_realloc(r->v, sizeof(*r->v) * cap);
+    for (size_t i = (size_t)r->cap; i < cap; i++)
+      r->v[i] = (sl_value)SL_VALUE_INIT;
+    r->cap = (int)cap;
+  }
+  for (int c = 0; c < ncol; c++)
+    sl_value_copy(&r->v[(size_t)r->nrow * (size_t)ncol + (size_t)c], row[c]);
+  r->nrow++;
+}
+
+void sl_subq_rows_clear(sl_subq_rows *r) {
+  r->nrow = 0;
+}
+
+void sl_subq_rows_free(sl_subq_rows *r) {
+  for (int i = 0; i < r->cap; i++)
+    sl_value_free(&r->v[i]);
+  free(r->v);
+  memset(r, 0, sizeof *r);
+}
+
+void sl_vm_set_subq_runner(sl_subq_runner fn) {
+  __atomic_store_n(&runner, fn, __ATOMIC_RELEASE);
+}
+
+int sl_vm_subquery(const void *desc, const sl_value *params, int nparam, sl_subq_rows *out,
+                   sl_err *err) {
+  sl_subq_runner fn = __atomic_load_n(&runner, __ATOMIC_ACQUIRE);
+  if (!fn) {
+    sl_err_set(err, SL_EINTERNAL, "a subquery runs only inside a run of its plan");
+    return -1;
+  }
+  return fn(desc, params, nparam, out, err);
+}
+
+void sl_vm_frame_push(sl_vm_frame *f, const sl_value *v, int n) {
+  f->v = v;
+  f->n = n;
+  f->up = frames;
+  frames = f;
+}
+
+void sl_vm_frame_pop(sl_vm_frame *f) {
+  frames = f->up;
+}
+
+int sl_vm_param(sl_vm *vm, int k, sl_value *d) {
+  if (!frames || k >= frames->n) {
+    sl_buf_reset(&vm->errmsg);
+    sl_buf_puts(&vm->errmsg, "internal error: an outer value read outside its subquery");
+    return -1;
+  }
+  sl_value_ref(d, &frames->v[k]);
+  return 0;
+}
+
+sl_subqsite *sl_program_subq(sl_program *p) {
+  sl_subqsite *s = sl_calloc(1, sizeof *s);
+  s->slot = p->nsubq;
+  p->subqs = sl_realloc(p->subqs, sizeof(*p->subqs) * (size_t)(p->nsubq + 1));
+  p->subqs[p->nsubq++] = s;
+  return s;
+}
+
+/* 1 when the outer values v[0..n) are those c was computed for: the same
+** types and values (1 and 1.0 differ: typeof() would tell). */
+static int same_key(const sl_subqc *c, const sl_value *v, int n) {
+  if (!c->valid || c->nkey != n) return 0;
+  for (int i = 0; i < n; i++)
+    if (c->key[i].type != v[i].type || sl_value_compare(&c->key[i], &v[i], SL_COLL_BINARY) != 0)
+      return 0;
+  return 1;
+}
+
+/* x IN rows, with SQLite's NULL rules: false over no rows, NULL for a NULL
+** x, true when a row equals x, else NULL when a row is NULL, else false. */
+static void in_rows(sl_vm *vm, const sl_subqsite *s, const sl_subq_rows *rows, const sl_value *x,
+                    sl_value *out) {
+  if (rows->nrow == 0) {
+    sl_value_set_int(out, s->not_);
+    return;
+  }
+  if (x->type == SL_NULL) {
+    sl_value_set_null(out);
+    return;
+  }
+  int null = 0;
+  for (int i = 0; i < rows->nrow; i++) {
+    const sl_value *y = &rows->v[(size_t)i * (size_t)rows->ncol];
+    int c = sl_value_compare_aff(x, y, (sl_affinity)s->aff, (sl_coll)s->coll, &vm->scratch[0],
+                                 &vm->scratch[1]);
+    if (c == 0) {
+      sl_value_set_int(out, !s->not_);
+      return;
+    }
+    null |= c == -2;
+  }
+  if (null)
+    sl_value_set_null(out);
+  else
+    sl_value_set_int(out, s->not_);
+}
+
+int sl_vm_subq_exec(sl_vm *vm, const sl_op *op, sl_value *r) {
+  const sl_subqsite *s = op->p4.sq;
+  if (!vm->subc) vm->subc = sl_calloc((size_t)vm->prog->nsubq, sizeof(sl_subqc));
+  sl_subqc *c = &vm->subc[s->slot];
+  const sl_value *params = &r[op->p1 + 1];
+  if (!same_key(c, params, s->nparam)) {
+    c->valid = 0;
+    sl_err err = {0};
+    if (sl_vm_subquery(s->desc, params, s->nparam, &c->rows, &err)) {
+      sl_buf_reset(&vm->errmsg);
+      sl_buf_puts(&vm->errmsg, err.msg ? err.msg : "subquery failed");
+      sl_err_clear(&err);
+      return -1;
+    }
+    if (s->nparam > c->nkey) {
+      c->key = sl_realloc(c->key, sizeof(*c->key) * (size_t)s->nparam);
+      for (int i = c->nkey; i < s->nparam; i++)
+        c->key[i] = (sl_value)SL_VALUE_INIT;
+    }
+    c->nkey = s->nparam;
+    for (int i = 0; i < s->nparam; i++)
+      sl_value_copy(&c->key[i], &params[i]);
+    c->valid = 1;
+  }
+  sl_value *out = &r[op->p3];
+  switch (s->kind) {
+  case SL_SUBQ_EXISTS: sl_value_set_int(out, c->rows.nrow > 0); break;
+  case SL_SUBQ_IN: in_rows(vm, s, &c->rows, &r[op->p1], out); break;
+  default:
+    if (c->rows.nrow)
+      sl_value_copy(out, &c->rows.v[0]); /* the cache changes with the next outer values */
+    else
+      sl_value_set_null(out);
+  }
+  return 0;
+}
+
+void sl_vm_subq_free(sl_vm *vm) {
+  if (!vm->subc) return;
+  for (int i = 0; i < vm->prog->nsubq; i++) {
+    sl_subqc *c = &vm->subc[i];
+    for (int k = 0; k < c->nkey; k++)
+      sl_value_free(&c->key[k]);
+    free(c->key);
+    sl_subq_rows_free(&c->rows);
+  }
+  free(vm->subc);
+  vm->subc = NULL;
+}
