@@ -225,7 +225,15 @@ static int plan_stream_def(sl_plan *plan, int k, sl_err *err) {
     if (qi < 0) return -1;
     sl_pquery *q = plan->queries[qi];
     for (int c = 0; c < q->ncol; c++) {
-      int idx = sl_schema_add(&si->own, q->names[c], strlen(q->names[c]), NULL);
+      /* a repeated name becomes name:1, name:2 ... (SQLite's), so that
+      ** SELECT * reads each column */
+      char alt[256];
+      const char *nm = q->names[c];
+      for (int k = 1; sl_schema_find(&si->own, nm, strlen(nm)) >= 0; k++) {
+        snprintf(alt, sizeof alt, "%.200s:%d", q->names[c], k);
+        nm = alt;
+      }
+      int idx = sl_schema_add(&si->own, nm, strlen(nm), NULL);
       si->own.cols[idx].aff = q->affs[c];
     }
     si->query = qi;

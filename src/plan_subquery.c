@@ -59,9 +59,10 @@ static const char *unbounded(const sl_plan *p) {
 }
 
 /* Plan sel as a new subquery of plan, reading the outer scope outer (or
-** none); need: the rows it needs (0 all).  NULL with err set. */
-static sl_psubq *plan_subq(sl_plan *plan, const sl_select *sel, sl_outer *outer, int need, int line,
-                           int col, sl_err *err) {
+** none); need: the rows it needs (0 all); compound: an arm of a compound
+** SELECT (for the message when it reads a stream).  NULL with err set. */
+static sl_psubq *plan_subq(sl_plan *plan, const sl_select *sel, sl_outer *outer, int need,
+                           int compound, int line, int col, sl_err *err) {
   sl_psubq *s = sl_calloc(1, sizeof *s);
   int *counter = plan->subq_counter ? plan->subq_counter : &plan->subq_count;
   s->id = ++*counter;
@@ -79,22 +80,32 @@ static sl_psubq *plan_subq(sl_plan *plan, const sl_select *sel, sl_outer *outer,
   if (s->query < 0) return NULL;
   s->ncol = s->plan->queries[s->query]->ncol;
   const char *c = unbounded(s->plan);
+  if (c && compound) {
+    sl_err_set(err, SL_EBIND,
+               "a compound SELECT (UNION, INTERSECT, EXCEPT) reads %s(), which does not end: "
+               "its arms are read to their end before it gives a row, so it reads bounded input "
+               "only (tables, files, sqlite(), postgres()); merging streams with UNION ALL is "
+               "not supported yet",
+               c);
+    return NULL;
+  }
   if (c) {
     sl_err_setpos(err, SL_EBIND, line, col,
-                  "a subquery reads %s(), which does not end: a subquery in an expression or a "
-                  "compound SELECT reads bounded input only (tables, files, sqlite(), "
-                  "postgres()); join the stream with a table, or read the stream in FROM "
-                  "(SELECT ...)",
+                  "a subquery reads %s(), which does not end: a subquery in an expression "
+                  "is read to its end before the row it is part of has a value, so it reads "
+                  "bounded input only (tables, files, sqlite(), postgres()); join the stream "
+                  "with a table, or read the stream in FROM (SELECT ...)",
                   c);
     return NULL;
   }
   return s;
 }
 
-/* The first result expression of sel (its first arm's), or NULL for *. */
-static const sl_expr *first_col(const sl_select *sel) {
-  while (sel->op)
-    sel = sel->prior;
+/* The first result expression of sel's last SELECT (bound), or NULL for
+** *: as in SQLite, a compound's last arm gives the subquery its affinity
+** and collation. */
+static const sl_expr *last_col(const sl_select *sel) {
+  if (sel->op) sel = sel->arm;
   const sl_expr *e = sel->cols && sel->cols->n ? sel->cols->a[0] : NULL;
   return e && e->kind != E_STAR ? e : NULL;
 }
@@ -104,7 +115,7 @@ int sl_plan_subquery(void *ud, sl_bind *b, sl_expr *e) {
   if (e->op == SL_SUBQ_IN && sl_bind_expr(b, e->left)) return -1;
   sl_outer o = {b, NULL, 0};
   sl_psubq *s =
-      plan_subq(plan, e->sub, &o, e->op == SL_SUBQ_IN ? 0 : 1, e->line, e->pos_col, b->err);
+      plan_subq(plan, e->sub, &o, e->op == SL_SUBQ_IN ? 0 : 1, 0, e->line, e->pos_col, b->err);
   if (s) { /* the outer values it reads: its own from now on */
     s->refs = sl_calloc(1, sizeof *s->refs);
     s->refs->a = o.refs;
@@ -125,11 +136,11 @@ int sl_plan_subquery(void *ud, sl_bind *b, sl_expr *e) {
   e->list = s->refs->n ? s->refs : NULL;
   e->i = s->id;
   e->is_const = 0;
-  uint8_t aff0 = s->plan->queries[s->query]->affs[0];
+  const sl_expr *f = last_col(e->sub);
+  uint8_t aff0 = f ? f->aff : s->plan->queries[s->query]->affs[0];
   e->aff = e->op == SL_SUBQ_SCALAR ? aff0 : SL_AFF_NONE;
   if (e->op == SL_SUBQ_IN) {
     sl_expr y = {.kind = E_NULL, .aff = aff0};
-    const sl_expr *f = first_col(e->sub);
     e->n = (int)sl_compare_affinity(e->left, &y);
     e->coll = (uint8_t)sl_compare_coll(e->left, f ? f : &y);
   }
@@ -166,7 +177,7 @@ int sl_plan_compound(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_err *
   for (int i = 0; i < n && !rc; i++) {
     /* an arm reads the enclosing query's scope as the compound does: the
     ** outer values it reads are the compound's, in the frame it runs in */
-    sl_psubq *s = plan_subq(plan, arms[i], plan->outer, 0, 0, 0, err);
+    sl_psubq *s = plan_subq(plan, arms[i], plan->outer, 0, 1, 0, 0, err);
     if (!s) {
       rc = -1;
       break;
