@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# subquery.sh - subqueries and compound SELECTs against the sqlite3 library:
+# tests/subquery_gen.py makes small random tables (NULLs, duplicates, text
+# that reads as numbers) and random queries (scalar, IN, NOT IN, EXISTS
+# subqueries, correlated or not and nested; x IN table; FROM (SELECT ...);
+# UNION [ALL], INTERSECT, EXCEPT, with LIMIT), runs them with Python's
+# sqlite3 module and writes a .slt file of its answers, which the runner
+# (tests/slt) checks sluice against, 4 fixed seeds x 400 queries.  Then
+# what sluice adds: EXPLAIN shows each subquery's plan, a subquery or a
+# compound over a stream is refused with its reason, FROM (SELECT ...)
+# over a stream runs as an anonymous stream.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+sluice=${SLUICE:-$here/../sluice}
+slt=${top_builddir:-$here/..}/tests/slt
+py=/usr/bin/python3
+[ -x "$slt" ] || { echo "subquery.sh: $slt is not built"; exit 99; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+. "$here/lib.sh"
+
+for seed in 1 2 3 4; do
+  $py "$here/subquery_gen.py" $seed 400 >"$work/subq_$seed.slt" || { bad "generator, seed $seed"; continue; }
+  if out=$("$slt" "$work/subq_$seed.slt" 2>&1); then ok; else bad "seed $seed: $out"; fi
+done
+
+cd "$work" || exit 99
+t="CREATE TABLE t (a INTEGER, b TEXT); INSERT INTO t VALUES (1, 'x'), (2, 'y');"
+out=$("$sluice" -e "$t EXPLAIN SELECT a, (SELECT b FROM t AS i WHERE i.a = t.a + 1) FROM t WHERE a IN (SELECT a FROM t UNION SELECT 5)" 2>&1)
+contains "EXPLAIN: the correlated subquery" "subquery 1: correlated: run again for each new value of its 1 outer column" "$out"
+contains "EXPLAIN: its outer value" "Param" "$out"
+contains "EXPLAIN: the compound" "compound: subquery 3 UNION subquery 4" "$out"
+contains "EXPLAIN: the compound's arms" "subquery 4: an arm of a compound SELECT" "$out"
+
+s="CREATE STREAM s (a INTEGER) FROM kafka('topic1', brokers => '127.0.0.1:1');"
+out=$("$sluice" -e "$s SELECT 1 IN (SELECT a FROM s)" 2>&1)
+contains "a subquery over a stream" "a subquery reads kafka(), which does not end" "$out"
+out=$("$sluice" -e "$s SELECT a FROM s UNION ALL SELECT a FROM s" 2>&1)
+contains "UNION ALL of streams" "a compound SELECT (UNION, INTERSECT, EXCEPT) reads kafka(), which does not end" "$out"
+out=$("$sluice" -e "$s EXPLAIN SELECT * FROM (SELECT a + 1 AS b FROM s) AS x WHERE b > 2" 2>&1)
+contains "FROM (SELECT ...) over a stream" "stream (subquery 1): computed once, fanout" "$out"
+
+printf 'a,b\n1,x\n5,y\n7,z\n' >ev.csv
+out=$("$sluice" --format csv -e "CREATE STREAM ev (a INTEGER, b TEXT) FROM file('ev.csv', format => 'csv', header => true); SELECT * FROM (SELECT a * 2 AS d, b FROM ev WHERE a > 1) AS x WHERE d < 14" 2>&1)
+check "FROM (SELECT ...) over a file stream" "$(printf 'd,b\n10,y')" "$out"
+
+out=$("$sluice" -e "SELECT (SELECT 1, 2)" 2>&1)
+contains "a scalar subquery of two columns" "sub-select returns 2 columns - expected 1" "$out"
+out=$("$sluice" -e "SELECT 1 LIMIT 1 UNION SELECT 2" 2>&1)
+contains "LIMIT before UNION" "LIMIT clause should come after UNION not before" "$out"
+out=$("$sluice" -e "SELECT 1 UNION SELECT 1, 2" 2>&1)
+contains "arms of different widths" "do not have the same number of result columns" "$out"
+
+finish subquery.sh
