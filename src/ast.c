@@ -324,6 +324,9 @@ sl_select *sl_select_compound(sl_parse *p, sl_select *left, int op, sl_select *r
   s->prior = left;
   s->arm = right;
   s->cols = left->cols;
+  /* the last SELECT's trailing clauses are the compound's: its LIMIT and
+  ** INTO (and, once the grammar has ORDER BY, its ORDER BY, moved here the
+  ** same way and applied by plan.c's tail over the compound's rows) */
   s->limit = right->limit;
   s->offset = right->offset;
   s->into = right->into;
