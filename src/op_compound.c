@@ -37,8 +37,9 @@ static _Thread_local const sl_value *sort_base;
 
 static int idx_cmp(const void *x, const void *y) {
   int a = *(const int *)x, b = *(const int *)y;
-  return row_cmp(sort_base + (size_t)a * (size_t)sort_ncol,
-                 sort_base + (size_t)b * (size_t)sort_ncol, sort_ncol);
+  int c = row_cmp(sort_base + (size_t)a * (size_t)sort_ncol,
+                  sort_base + (size_t)b * (size_t)sort_ncol, sort_ncol);
+  return c ? c : (a > b) - (a < b); /* equal rows stay in their order */
 }
 
 /* The rows of r in order, sorted (an index array of r->nrow, owned by the
@@ -68,7 +69,7 @@ static int has_row(const sl_subq_rows *r, const int *ix, const sl_value *x, int 
   return 0;
 }
 
-/* Replace acc by its distinct rows, sorted; with other (op SL_EXCEPT or
+/* Replace acc by its distinct rows, sorted (of equal rows, the last); with other (op SL_EXCEPT or
 ** SL_INTERSECT), only those (not) among other's rows. */
 static void combine(sl_subq_rows *acc, const sl_subq_rows *other, int op, int ncol) {
   int *ix = sorted(acc, ncol);
@@ -77,7 +78,9 @@ static void combine(sl_subq_rows *acc, const sl_subq_rows *other, int op, int nc
   sl_value **row = sl_malloc(sizeof(sl_value *) * (size_t)(ncol ? ncol : 1));
   for (int i = 0; i < acc->nrow; i++) {
     const sl_value *x = acc->v + (size_t)ix[i] * (size_t)ncol;
-    if (i && !row_cmp(x, acc->v + (size_t)ix[i - 1] * (size_t)ncol, ncol)) continue;
+    /* of equal rows the last one is kept (1 UNION 1.0 is 1.0), as SQLite's
+    ** temporary index keeps the last row inserted under a key */
+    if (i + 1 < acc->nrow && !row_cmp(x, acc->v + (size_t)ix[i + 1] * (size_t)ncol, ncol)) continue;
     if (other && has_row(other, ox, x, ncol) != (op == SL_INTERSECT)) continue;
     for (int c = 0; c < ncol; c++)
       row[c] = (sl_value *)&x[c];

@@ -29,6 +29,8 @@ def value(typ):
     if rng.random() < 0.2:
         return None
     if typ == "INTEGER":
+        if rng.random() < 0.1:  # a REAL: 2.5 stays one, 1.0 becomes 1
+            return rng.choice([2.5, 1.0, -0.5])
         return rng.randint(-1, 5)
     return rng.choice(TEXTS)
 
@@ -36,8 +38,8 @@ def value(typ):
 def lit(v):
     if v is None:
         return "NULL"
-    if isinstance(v, int):
-        return str(v)
+    if isinstance(v, (int, float)):
+        return repr(v)
     return "'" + v + "'"
 
 
@@ -128,7 +130,8 @@ def simple_query():
 def arm(ncol):
     t = rng.choice(["t1", "t2", "t3"])
     cs = [c for c, _ in TABLES[t]]
-    picked = [rng.choice(cs + [lit(rng.randint(0, 3))]) for _ in range(ncol)]
+    picked = [rng.choice(cs + [lit(rng.randint(0, 3)), lit(rng.choice([1.0, 2.5]))])
+              for _ in range(ncol)]
     where = ""
     if rng.random() < 0.5:
         where = " WHERE " + predicate(t, None, 1)
@@ -165,7 +168,7 @@ def render(v):
     if isinstance(v, int):
         return str(v)
     if isinstance(v, float):
-        raise ValueError("real")
+        return repr(v)
     return v if v != "" else "(empty)"
 
 
