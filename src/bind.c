@@ -37,20 +37,6 @@ static int list_const(const sl_exprlist *l) {
   return 1;
 }
 
-/* 1 when e names a column of b's own input (or could: an open schema), so
-** it is not looked up in an enclosing query. */
-static int local_column(const sl_bind *b, const sl_expr *e) {
-  size_t n = strlen(e->name);
-  if (e->tab) {
-    if ((b->srcname && !sl_stricmp(e->tab, b->srcname)) ||
-        (b->srcname2 && !sl_stricmp(e->tab, b->srcname2)))
-      return 1;
-    return !b->srcname && b->schema && sl_schema_find(b->schema, e->name, n) >= 0;
-  }
-  return (b->schema && (b->schema->open || sl_schema_find(b->schema, e->name, n) >= 0)) ||
-         (b->schema2 && (b->schema2->open || sl_schema_find(b->schema2, e->name, n) >= 0));
-}
-
 /* e, a column of the query enclosing the subquery b binds: bound there (a
 ** copy, kept in b->outer->refs once per column) and read here as outer
 ** value k (col SL_COL_PARAM0 - k).  0, or -1 with err set. */
@@ -78,12 +64,27 @@ static int bind_outer(sl_bind *b, sl_expr *e) {
   return 0;
 }
 
+static int bind_column(sl_bind *b, sl_expr *e);
+
+/* In a subquery (b->outer set): e as a column of the subquery's own input
+** when it is one (however that input resolves names), else as one of the
+** enclosing query's.  0, or -1 with b->err set. */
+static int bind_column_scoped(sl_bind *b, sl_expr *e) {
+  sl_bind here = *b;
+  sl_err err = {0};
+  here.outer = NULL;
+  here.err = &err;
+  if (bind_column(&here, e) == 0) return 0;
+  if (!err.msg || strncmp(err.msg, "no such column", 14) != 0) {
+    *b->err = err; /* ambiguous, or another error of its own: the subquery's */
+    return -1;
+  }
+  sl_err_clear(&err);
+  return bind_outer(b, e);
+}
+
 static int bind_column(sl_bind *b, sl_expr *e) {
-  if (b->outer &&
-      !(b->window_cols && !e->tab &&
-        (!sl_stricmp(e->name, "window_start") || !sl_stricmp(e->name, "window_end"))) &&
-      !local_column(b, e))
-    return bind_outer(b, e);
+  if (b->outer) return bind_column_scoped(b, e);
   if (b->window_cols && !e->tab &&
       (!sl_stricmp(e->name, "window_start") || !sl_stricmp(e->name, "window_end"))) {
     e->col = sl_stricmp(e->name, "window_start") == 0 ? SL_COL_WSTART : SL_COL_WEND;
