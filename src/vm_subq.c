@@ -21,7 +21,18 @@ typedef struct sl_subqc {
   sl_value *key; /* the outer values it was computed for (owned copies) */
   int nkey;
   sl_subq_rows rows;
+  /* IN over many rows with the binary collation: the rows' values as the
+  ** comparison sees them (norm, owned), hashed into slots (row + 1, 0
+  ** empty; nslot a power of two); hashed says they are built for rows */
+  int hashed;
+  sl_value *norm;
+  int *slots;
+  int nslot, nnorm, has_null;
+  sl_value x; /* the operand as the comparison sees it (its buffer reused) */
 } sl_subqc;
+
+/* An IN over fewer rows is a scan. */
+#define IN_HASH_MIN 8
 
 static sl_subq_runner runner;
 static _Thread_local sl_vm_frame *frames;
@@ -107,16 +118,80 @@ static int same_key(const sl_subqc *c, const sl_value *v, int n) {
   return 1;
 }
 
+/* v as a comparison with affinity aff sees it (sl_value_compare_aff):
+** text made a number under a numeric affinity, a number made text under
+** TEXT; into out (its buffer reused). */
+static void norm_value(const sl_value *v, sl_affinity aff, sl_value *out) {
+  sl_value_copy(out, v);
+  if (aff >= SL_AFF_NUMERIC && out->type == SL_TEXT)
+    sl_value_apply_affinity(out, SL_AFF_NUMERIC);
+  else if (aff == SL_AFF_TEXT && (out->type == SL_INTEGER || out->type == SL_REAL))
+    sl_value_apply_affinity(out, SL_AFF_TEXT);
+}
+
+/* Build c's hash of its rows' first column for site s. */
+static void in_hash_build(sl_subqc *c, const sl_subqsite *s) {
+  const sl_subq_rows *rows = &c->rows;
+  if (rows->nrow > c->nnorm) {
+    c->norm = sl_realloc(c->norm, sizeof(*c->norm) * (size_t)rows->nrow);
+    for (int i = c->nnorm; i < rows->nrow; i++)
+      c->norm[i] = (sl_value)SL_VALUE_INIT;
+    c->nnorm = rows->nrow;
+  }
+  int need = 16;
+  while (need < rows->nrow * 2)
+    need *= 2;
+  if (need > c->nslot) {
+    c->slots = sl_realloc(c->slots, sizeof(int) * (size_t)need);
+    c->nslot = need;
+  }
+  memset(c->slots, 0, sizeof(int) * (size_t)c->nslot);
+  c->has_null = 0;
+  for (int i = 0; i < rows->nrow; i++) {
+    const sl_value *y = &rows->v[(size_t)i * (size_t)rows->ncol];
+    if (y->type == SL_NULL) {
+      c->has_null = 1;
+      continue;
+    }
+    norm_value(y, (sl_affinity)s->aff, &c->norm[i]);
+    size_t h = (size_t)sl_value_hash(&c->norm[i]) & (size_t)(c->nslot - 1);
+    while (c->slots[h])
+      h = (h + 1) & (size_t)(c->nslot - 1);
+    c->slots[h] = i + 1;
+  }
+  c->hashed = 1;
+}
+
+/* x IN c's rows through the hash: 1 found, 0 not (x not NULL). */
+static int in_hash_find(sl_subqc *c, const sl_subqsite *s, const sl_value *x) {
+  norm_value(x, (sl_affinity)s->aff, &c->x);
+  size_t h = (size_t)sl_value_hash(&c->x) & (size_t)(c->nslot - 1);
+  for (; c->slots[h]; h = (h + 1) & (size_t)(c->nslot - 1))
+    if (sl_value_compare(&c->x, &c->norm[c->slots[h] - 1], SL_COLL_BINARY) == 0) return 1;
+  return 0;
+}
+
 /* x IN rows, with SQLite's NULL rules: false over no rows, NULL for a NULL
 ** x, true when a row equals x, else NULL when a row is NULL, else false. */
-static void in_rows(sl_vm *vm, const sl_subqsite *s, const sl_subq_rows *rows, const sl_value *x,
+static void in_rows(sl_vm *vm, const sl_subqsite *s, sl_subqc *c, const sl_value *x,
                     sl_value *out) {
+  const sl_subq_rows *rows = &c->rows;
   if (rows->nrow == 0) {
     sl_value_set_int(out, s->not_);
     return;
   }
   if (x->type == SL_NULL) {
     sl_value_set_null(out);
+    return;
+  }
+  if (rows->nrow >= IN_HASH_MIN && s->coll == SL_COLL_BINARY && x->type != SL_BLOB) {
+    if (!c->hashed) in_hash_build(c, s);
+    if (in_hash_find(c, s, x))
+      sl_value_set_int(out, !s->not_);
+    else if (c->has_null)
+      sl_value_set_null(out);
+    else
+      sl_value_set_int(out, s->not_);
     return;
   }
   int null = 0;
@@ -143,6 +218,7 @@ int sl_vm_subq_exec(sl_vm *vm, const sl_op *op, sl_value *r) {
   const sl_value *params = &r[op->p1 + 1];
   if (!same_key(c, params, s->nparam)) {
     c->valid = 0;
+    c->hashed = 0;
     sl_err err = {0};
     if (sl_vm_subquery(s->desc, params, s->nparam, &c->rows, &err)) {
       sl_buf_reset(&vm->errmsg);
@@ -163,7 +239,7 @@ int sl_vm_subq_exec(sl_vm *vm, const sl_op *op, sl_value *r) {
   sl_value *out = &r[op->p3];
   switch (s->kind) {
   case SL_SUBQ_EXISTS: sl_value_set_int(out, c->rows.nrow > 0); break;
-  case SL_SUBQ_IN: in_rows(vm, s, &c->rows, &r[op->p1], out); break;
+  case SL_SUBQ_IN: in_rows(vm, s, c, &r[op->p1], out); break;
   default:
     if (c->rows.nrow)
       sl_value_copy(out, &c->rows.v[0]); /* the cache changes with the next outer values */
@@ -181,6 +257,11 @@ void sl_vm_subq_free(sl_vm *vm) {
       sl_value_free(&c->key[k]);
     free(c->key);
     sl_subq_rows_free(&c->rows);
+    for (int k = 0; k < c->nnorm; k++)
+      sl_value_free(&c->norm[k]);
+    free(c->norm);
+    free(c->slots);
+    sl_value_free(&c->x);
   }
   free(vm->subc);
   vm->subc = NULL;
