@@ -69,8 +69,8 @@ static int has_row(const sl_subq_rows *r, const int *ix, const sl_value *x, int 
   return 0;
 }
 
-/* Replace acc by its distinct rows, sorted (of equal rows, the last); with other (op SL_EXCEPT or
-** SL_INTERSECT), only those (not) among other's rows. */
+/* Replace acc by its distinct rows, sorted (of equal rows, the last); with
+** other (op SL_EXCEPT or SL_INTERSECT), only those (not) among other's rows. */
 static void combine(sl_subq_rows *acc, const sl_subq_rows *other, int op, int ncol) {
   int *ix = sorted(acc, ncol);
   int *ox = other ? sorted(other, ncol) : NULL;
@@ -128,6 +128,7 @@ static int compound_run(op_compound *p, int64_t now, sl_err *err) {
   return rc;
 }
 
+/* Each row pushed (one) runs the compound. */
 static int compound_push(sl_operator *base, sl_batch *in, sl_err *err) {
   for (int i = 0; i < in->nrow; i++) {
     int rc = compound_run((op_compound *)base, in->now, err);
@@ -136,10 +137,12 @@ static int compound_push(sl_operator *base, sl_batch *in, sl_err *err) {
   return 0;
 }
 
+/* The input ended: nothing is pending; pass it on. */
 static int compound_finish(sl_operator *base, sl_err *err) {
   return sl_op_finish_next(base, err);
 }
 
+/* The operator holds nothing but itself. */
 static void compound_free(sl_operator *base) {
   free(base);
 }
@@ -148,6 +151,7 @@ static const sl_op_vt compound_vt = {
     "compound", compound_push, sl_op_pass_tick, sl_op_pass_barrier, compound_finish, compound_free,
     NULL,       NULL};
 
+/* A live compound reading spec (borrowed from the plan). */
 static sl_operator *compound_make(const void *spec, const sl_make_env *env, sl_err *err) {
   (void)env;
   (void)err;
@@ -157,6 +161,7 @@ static sl_operator *compound_make(const void *spec, const sl_make_env *env, sl_e
   return &p->base;
 }
 
+/* EXPLAIN: the arms and their operators. */
 static void compound_explain(const void *spec, sl_buf *out) {
   static const char *names[] = {"", "UNION", "UNION ALL", "EXCEPT", "INTERSECT"};
   const sl_compound_spec *sp = spec;
@@ -166,6 +171,7 @@ static void compound_explain(const void *spec, sl_buf *out) {
   sl_buf_printf(out, " (run when the query starts)\n");
 }
 
+/* Free the spec (not its arms: the plan's). */
 static void compound_free_spec(void *spec) {
   sl_compound_spec *sp = spec;
   for (int i = 0; i < sp->narm; i++)

@@ -138,7 +138,10 @@ typedef struct sl_subq_rows {
   sl_value *v;
   int nrow, ncol, cap;
 } sl_subq_rows;
+/* Append a row of ncol values (deep copies; the buffers of rows cleared
+** before are reused). */
 void sl_subq_rows_add(sl_subq_rows *r, int ncol, sl_value *const *row);
+/* No rows (the values keep their buffers for the next ones). */
 void sl_subq_rows_clear(sl_subq_rows *r);
 void sl_subq_rows_free(sl_subq_rows *r);
 
@@ -160,6 +163,8 @@ typedef struct sl_vm_frame {
   int n;
   struct sl_vm_frame *up;
 } sl_vm_frame;
+/* Push f (the caller's, valid until popped) with outer values v[0..n);
+** pop it after the subquery's run. */
 void sl_vm_frame_push(sl_vm_frame *f, const sl_value *v, int n);
 void sl_vm_frame_pop(sl_vm_frame *f);
 
@@ -181,6 +186,7 @@ int sl_vm_subq_exec(sl_vm *vm, const sl_op *op, sl_value *r);
 /* Read outer value k of the running subquery into d (borrowed): 0, or -1
 ** with vm->errmsg set when there is none. */
 int sl_vm_param(sl_vm *vm, int k, sl_value *d);
+/* Free vm's subquery results (sl_vm_free calls it). */
 void sl_vm_subq_free(sl_vm *vm);
 
 #endif /* SLUICE_VM_H */
