@@ -1,7 +1,7 @@
 /*
-** op_compound.h - the operator of a compound SELECT (UNION [ALL],
-** INTERSECT, EXCEPT) over bounded inputs: its spec, as the planner makes
-** it (plan_subquery.c).
+** op_compound.h - the operators of a compound SELECT: UNION [ALL],
+** INTERSECT, EXCEPT over bounded inputs (op_compound.c) and UNION ALL of
+** two streams (op_merge.c); their specs, as the planner makes them.
 */
 #ifndef SLUICE_OP_COMPOUND_H
 #define SLUICE_OP_COMPOUND_H
@@ -21,5 +21,13 @@ typedef struct sl_compound_spec {
   int ncol;
 } sl_compound_spec;
 extern const sl_op_kind sl_op_compound;
+
+/* op_merge.c: UNION ALL of two streams, the rows of both as they come: the
+** left input feeds the operator, the right its port (two tasks). */
+typedef struct sl_merge_spec {
+  int ncol;
+  char *left, *right; /* the inputs' names, for EXPLAIN (owned) */
+} sl_merge_spec;
+extern const sl_op_kind sl_op_merge;
 
 #endif /* SLUICE_OP_COMPOUND_H */

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "checkpoint.h"
+#include "op_compound.h"
 #include "plan_int.h"
 
 #define BATCH_ROWS 1024
@@ -291,25 +292,33 @@ static int plan_stream(sl_plan *plan, const sl_stream *s, const sl_call *from, s
   return 0;
 }
 
-/* FROM (SELECT ...): planned as an anonymous stream (its own query feeding
-** a fanout, as CREATE STREAM s AS SELECT), so it also reads unbounded input. */
-static int plan_from_subquery(sl_plan *plan, const sl_call *from, sl_input *in, sl_err *err) {
+/* sel planned as an anonymous stream (its own query feeding a fanout, as
+** CREATE STREAM s AS SELECT is) read by in: FROM (SELECT ...), and each
+** input of a UNION ALL of streams.  0, or -1 with err set. */
+static int plan_anon_stream(sl_plan *plan, const sl_select *sel, const sl_call *from, sl_input *in,
+                            sl_err *err) {
   sl_stmt *d = sl_arena_alloc(&plan->arena, sizeof *d);
   memset(d, 0, sizeof *d);
   d->kind = S_CREATE_STREAM;
-  d->select = from->sub;
+  d->select = (sl_select *)sel;
   d->line = from->line;
   d->col = from->col;
   sl_stream *s = sl_arena_alloc(&plan->arena, sizeof *s);
   memset(s, 0, sizeof *s);
   char name[48];
-  snprintf(name, sizeof name, "(subquery %d)", plan->nstream + 1);
+  int *counter = plan->subq_counter ? plan->subq_counter : &plan->subq_count;
+  snprintf(name, sizeof name, "(subquery %d)", ++*counter); /* numbered with the others */
   s->name = sl_arena_strndup(&plan->arena, name, strlen(name));
   d->name = s->name;
   d->sql = s->name;
   d->sqllen = (int)strlen(s->name);
   s->def = d;
   return plan_stream(plan, s, from, in, err);
+}
+
+/* FROM (SELECT ...): an anonymous stream, so it also reads unbounded input. */
+static int plan_from_subquery(sl_plan *plan, const sl_call *from, sl_input *in, sl_err *err) {
+  return plan_anon_stream(plan, from->sub, from, in, err);
 }
 
 static int plan_input1(sl_plan *plan, const sl_call *from, const char *id, sl_input *in,
@@ -553,12 +562,56 @@ static int plan_tail(sl_plan *plan, const sl_select *sel, sl_pquery *q, int ncol
   return 0;
 }
 
+/* a UNION ALL b where a or b reads a stream: each an anonymous stream,
+** merged by op_merge (a feeds it, b its port: two tasks); then the tail
+** and the output as for any query.  The query's index, or -1 with err. */
+static int plan_merge(sl_plan *plan, const sl_select *sel, const char *id, int top, int out_stream,
+                      sl_row_fn fn, void *ud, sl_err *err) {
+  sl_input a, b;
+  sl_call at = {.name = "(subquery)"};
+  if (plan_anon_stream(plan, sel->prior, &at, &a, err) ||
+      plan_anon_stream(plan, sel->arm, &at, &b, err))
+    return -1;
+  const sl_pquery *qa = plan->queries[plan->streams[a.stream]->query];
+  const sl_pquery *qb = plan->queries[plan->streams[b.stream]->query];
+  if (qa->ncol != qb->ncol) {
+    sl_err_set(err, SL_EBIND,
+               "SELECTs to the left and right of UNION ALL do not have the same number of "
+               "result columns");
+    return -1;
+  }
+  sl_pquery *q = new_query(plan, id, top);
+  int qi = plan->nquery - 1;
+  q->source = a.source;
+  q->in_stream = a.stream;
+  q->source2 = b.source;
+  q->in_stream2 = b.stream;
+  q->ncol = qa->ncol;
+  q->names = sl_calloc((size_t)(q->ncol ? q->ncol : 1), sizeof(char *));
+  q->affs = sl_calloc((size_t)(q->ncol ? q->ncol : 1), 1);
+  for (int c = 0; c < q->ncol; c++) {
+    q->names[c] = sl_strdup(qa->names[c]);
+    q->affs[c] = qa->affs[c];
+  }
+  sl_merge_spec *m = sl_calloc(1, sizeof *m);
+  m->ncol = q->ncol;
+  m->left = sl_strdup(plan->streams[a.stream]->def->name);
+  m->right = sl_strdup(plan->streams[b.stream]->def->name);
+  sl_plan_add_op(q, &sl_op_merge, m);
+  if (plan_tail(plan, sel, q, q->ncol, err) || plan_output(plan, sel, q, out_stream, fn, ud, err))
+    return -1;
+  return qi;
+}
+
 /* Plan sel as query id: its input, body and output.  top: the caller's
 ** query (else a stream's own, whose rows go to stream out_stream).  The
 ** query's index, or -1 with err set. */
 static int plan_select(sl_plan *plan, const sl_select *sel, const char *id, int top, int out_stream,
                        sl_row_fn fn, void *ud, sl_err *err) {
   sl_input in, rin;
+  if (sel->op == SL_UNION_ALL &&
+      !(sl_plan_select_bounded(plan, sel->prior) && sl_plan_select_bounded(plan, sel->arm)))
+    return plan_merge(plan, sel, id, top, out_stream, fn, ud, err);
   if (sel->op) { /* a compound: its arms are subqueries, its rows op_compound's */
     if (plan_input(plan, NULL, id, &in, err)) return -1;
     sl_pquery *q = new_query(plan, id, top);

@@ -87,6 +87,10 @@ int sl_plan_subquery(void *ud, sl_bind *b, sl_expr *e);
 /* A compound SELECT (sel->op): each arm a subquery, op_compound added to
 ** q (whose input is one empty row); q's columns are the first arm's. */
 int sl_plan_compound(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_err *err);
+/* 1 when sel reads only inputs that end (tables, files, sqlite(),
+** postgres(), no FROM), looking into streams' definitions and subqueries
+** in FROM; else 0 (a stream). */
+int sl_plan_select_bounded(const sl_plan *plan, const sl_select *sel);
 /* Free a subquery: its plan and the outer values it reads. */
 void sl_psubq_free(sl_psubq *s);
 /* Append the EXPLAIN text of plan's subqueries (and theirs). */

@@ -58,6 +58,28 @@ static const char *unbounded(const sl_plan *p) {
   return NULL;
 }
 
+/* 1 when connector call c's input ends. */
+static int call_bounded(const sl_plan *plan, const sl_call *c) {
+  if (c->sub) return sl_plan_select_bounded(plan, c->sub);
+  if (c->bare && sl_catalog_table(plan->ctx.cat, c->name)) return 1;
+  const sl_stream *st = c->bare ? sl_catalog_stream(plan->ctx.cat, c->name) : NULL;
+  if (st)
+    return st->def->select ? sl_plan_select_bounded(plan, st->def->select)
+                           : call_bounded(plan, st->def->source);
+  static const char *bounded[] = {"file", "sqlite", "postgres"};
+  for (size_t k = 0; k < SL_ARRAY_SIZE(bounded); k++)
+    if (!sl_stricmp(c->name, bounded[k])) return 1;
+  return 0;
+}
+
+int sl_plan_select_bounded(const sl_plan *plan, const sl_select *sel) {
+  if (sel->op)
+    return sl_plan_select_bounded(plan, sel->prior) && sl_plan_select_bounded(plan, sel->arm);
+  for (const sl_call *c = sel->from; c; c = c->join)
+    if (!call_bounded(plan, c)) return 0;
+  return 1;
+}
+
 /* Plan sel as a new subquery of plan, reading the outer scope outer (or
 ** none); need: the rows it needs (0 all); compound: an arm of a compound
 ** SELECT (for the message when it reads a stream).  NULL with err set. */
@@ -84,8 +106,7 @@ static sl_psubq *plan_subq(sl_plan *plan, const sl_select *sel, sl_outer *outer,
     sl_err_set(err, SL_EBIND,
                "a compound SELECT (UNION, INTERSECT, EXCEPT) reads %s(), which does not end: "
                "its arms are read to their end before it gives a row, so it reads bounded input "
-               "only (tables, files, sqlite(), postgres()); merging streams with UNION ALL is "
-               "not supported yet",
+               "only (tables, files, sqlite(), postgres()); UNION ALL merges streams",
                c);
     return NULL;
   }
