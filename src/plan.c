@@ -310,8 +310,12 @@ static int plan_anon_stream(sl_plan *plan, const sl_select *sel, const sl_call *
   snprintf(name, sizeof name, "(subquery %d)", ++*counter); /* numbered with the others */
   s->name = sl_arena_strndup(&plan->arena, name, strlen(name));
   d->name = s->name;
-  d->sql = s->name;
-  d->sqllen = (int)strlen(s->name);
+  /* its checkpoints belong to the statement it is part of: its text, for
+  ** the fingerprint, is its name and that statement's fingerprint */
+  char text[80];
+  snprintf(text, sizeof text, "%s of %.16s", name, plan->fp);
+  d->sql = sl_arena_strndup(&plan->arena, text, strlen(text));
+  d->sqllen = (int)strlen(text);
   s->def = d;
   return plan_stream(plan, s, from, in, err);
 }
