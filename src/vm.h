@@ -127,10 +127,10 @@ void sl_vm_reset_aggs(sl_vm *vm);
 /* ---- subqueries (vm_subq.c) ----------------------------------------------
 ** OP_Subquery evaluates a subquery the planner made (an opaque descriptor,
 ** plan.h's sl_psubq) through the runner the runtime registers (run_subq.c):
-** the VM calls nothing of the runtime itself.  Each machine keeps the last
-** result per site with the outer values it was computed for, so an
-** uncorrelated subquery runs once per machine and a correlated one once per
-** change of its outer values.  A subquery's programs read its outer values
+** the VM calls nothing of the runtime itself.  Each machine keeps the
+** results per site by the outer values they were computed for (bounded),
+** so an uncorrelated subquery runs once per machine and a correlated one
+** once per distinct outer values.  A subquery's programs read its outer values
 ** with OP_Param from the frame its runner pushed on the thread. */
 
 /* Rows a subquery returned: nrow rows of ncol values, owned. */

@@ -5,9 +5,10 @@
 **
 ** The VM knows a subquery only as an opaque descriptor; the runner
 ** (run_subq.c) makes a run of its plan.  Each machine keeps, per site, the
-** rows of its last run and the outer values they were computed for: an
+** rows of its runs by the outer values they were computed for (at most
+** MAX_ENTRIES results and MAX_CELLS values, then it starts again): an
 ** uncorrelated subquery runs once per machine (its operator's life), a
-** correlated one again only when its outer values change.
+** correlated one once per distinct outer values.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -15,10 +16,10 @@
 #include "ast.h"
 #include "vm.h"
 
-/* One site's last result in one machine. */
-typedef struct sl_subqc {
+/* One result of a site: the outer values it was computed for and the rows. */
+typedef struct sl_subqe {
   int valid;
-  sl_value *key; /* the outer values it was computed for (owned copies) */
+  sl_value *key; /* the outer values (owned copies) */
   int nkey;
   sl_subq_rows rows;
   /* IN over many rows with the binary collation: the rows' values as the
@@ -28,8 +29,20 @@ typedef struct sl_subqc {
   sl_value *norm;
   int *slots;
   int nslot, nnorm, has_null;
-  sl_value x; /* the operand as the comparison sees it (its buffer reused) */
+} sl_subqe;
+
+/* A site's results in one machine, by outer values: open addressing over
+** cap entries (a power of two), n of them valid; cleared when it holds
+** MAX_ENTRIES results or MAX_CELLS values. */
+typedef struct sl_subqc {
+  sl_subqe *e;
+  int cap, n;
+  int64_t cells;
+  sl_value x; /* IN's operand as the comparison sees it (its buffer reused) */
 } sl_subqc;
+
+#define MAX_ENTRIES 4096
+#define MAX_CELLS (1 << 20)
 
 /* An IN over fewer rows is a scan. */
 #define IN_HASH_MIN 8
@@ -108,14 +121,75 @@ sl_subqsite *sl_program_subq(sl_program *p) {
   return s;
 }
 
-/* 1 when the outer values v[0..n) are those c was computed for: the same
+/* 1 when the outer values v[0..n) are those e was computed for: the same
 ** types and values (1 and 1.0 differ: typeof() would tell). */
-static int same_key(const sl_subqc *c, const sl_value *v, int n) {
-  if (!c->valid || c->nkey != n) return 0;
+static int same_key(const sl_subqe *e, const sl_value *v, int n) {
+  if (!e->valid || e->nkey != n) return 0;
   for (int i = 0; i < n; i++)
-    if (c->key[i].type != v[i].type || sl_value_compare(&c->key[i], &v[i], SL_COLL_BINARY) != 0)
+    if (e->key[i].type != v[i].type || sl_value_compare(&e->key[i], &v[i], SL_COLL_BINARY) != 0)
       return 0;
   return 1;
+}
+
+/* A hash of outer values that agrees with same_key. */
+static uint64_t key_hash(const sl_value *v, int n) {
+  uint64_t h = 0x243f6a8885a308d3ull;
+  for (int i = 0; i < n; i++)
+    h = (h ^ sl_value_hash(&v[i]) ^ (uint64_t)v[i].type) * 0x100000001b3ull;
+  return h ^ (h >> 29);
+}
+
+/* Free what e holds (it stays a zeroed, empty entry). */
+static void entry_fini(sl_subqe *e) {
+  for (int k = 0; k < e->nkey; k++)
+    sl_value_free(&e->key[k]);
+  free(e->key);
+  sl_subq_rows_free(&e->rows);
+  for (int k = 0; k < e->nnorm; k++)
+    sl_value_free(&e->norm[k]);
+  free(e->norm);
+  free(e->slots);
+  memset(e, 0, sizeof *e);
+}
+
+/* The entry for outer values v[0..n) in c: the valid one, or the empty
+** slot a new one goes to (c grown or cleared first when full). */
+static sl_subqe *entry_find(sl_subqc *c, const sl_value *v, int n) {
+  if (!c->cap) {
+    c->cap = 8;
+    c->e = sl_calloc((size_t)c->cap, sizeof(*c->e));
+  }
+  uint64_t h = key_hash(v, n);
+  for (size_t i = (size_t)h & (size_t)(c->cap - 1);; i = (i + 1) & (size_t)(c->cap - 1)) {
+    sl_subqe *e = &c->e[i];
+    if (same_key(e, v, n)) return e;
+    if (e->valid) continue;
+    if ((c->n + 1) * 2 <= c->cap && c->cells < MAX_CELLS) return e;
+    break; /* full: grow, or clear */
+  }
+  if (c->n >= MAX_ENTRIES || c->cells >= MAX_CELLS) {
+    for (int i = 0; i < c->cap; i++)
+      entry_fini(&c->e[i]);
+    c->n = 0;
+    c->cells = 0;
+  } else {
+    int cap = c->cap * 2;
+    sl_subqe *ne = sl_calloc((size_t)cap, sizeof(*ne));
+    for (int i = 0; i < c->cap; i++) {
+      if (!c->e[i].valid) {
+        entry_fini(&c->e[i]);
+        continue;
+      }
+      size_t k = (size_t)key_hash(c->e[i].key, c->e[i].nkey) & (size_t)(cap - 1);
+      while (ne[k].valid)
+        k = (k + 1) & (size_t)(cap - 1);
+      ne[k] = c->e[i];
+    }
+    free(c->e);
+    c->e = ne;
+    c->cap = cap;
+  }
+  return entry_find(c, v, n);
 }
 
 /* v as a comparison with affinity aff sees it (sl_value_compare_aff):
@@ -130,7 +204,7 @@ static void norm_value(const sl_value *v, sl_affinity aff, sl_value *out) {
 }
 
 /* Build c's hash of its rows' first column for site s. */
-static void in_hash_build(sl_subqc *c, const sl_subqsite *s) {
+static void in_hash_build(sl_subqe *c, const sl_subqsite *s) {
   const sl_subq_rows *rows = &c->rows;
   if (rows->nrow > c->nnorm) {
     c->norm = sl_realloc(c->norm, sizeof(*c->norm) * (size_t)rows->nrow);
@@ -162,18 +236,19 @@ static void in_hash_build(sl_subqc *c, const sl_subqsite *s) {
   c->hashed = 1;
 }
 
-/* x IN c's rows through the hash: 1 found, 0 not (x not NULL). */
-static int in_hash_find(sl_subqc *c, const sl_subqsite *s, const sl_value *x) {
-  norm_value(x, (sl_affinity)s->aff, &c->x);
-  size_t h = (size_t)sl_value_hash(&c->x) & (size_t)(c->nslot - 1);
+/* x IN c's rows through the hash: 1 found, 0 not (x not NULL; nx: a
+** value whose buffer is reused for x as the comparison sees it). */
+static int in_hash_find(sl_subqe *c, const sl_subqsite *s, const sl_value *x, sl_value *nx) {
+  norm_value(x, (sl_affinity)s->aff, nx);
+  size_t h = (size_t)sl_value_hash(nx) & (size_t)(c->nslot - 1);
   for (; c->slots[h]; h = (h + 1) & (size_t)(c->nslot - 1))
-    if (sl_value_compare(&c->x, &c->norm[c->slots[h] - 1], SL_COLL_BINARY) == 0) return 1;
+    if (sl_value_compare(nx, &c->norm[c->slots[h] - 1], SL_COLL_BINARY) == 0) return 1;
   return 0;
 }
 
 /* x IN rows, with SQLite's NULL rules: false over no rows, NULL for a NULL
 ** x, true when a row equals x, else NULL when a row is NULL, else false. */
-static void in_rows(sl_vm *vm, const sl_subqsite *s, sl_subqc *c, const sl_value *x,
+static void in_rows(sl_vm *vm, const sl_subqsite *s, sl_subqe *c, sl_value *nx, const sl_value *x,
                     sl_value *out) {
   const sl_subq_rows *rows = &c->rows;
   if (rows->nrow == 0) {
@@ -186,7 +261,7 @@ static void in_rows(sl_vm *vm, const sl_subqsite *s, sl_subqc *c, const sl_value
   }
   if (rows->nrow >= IN_HASH_MIN && s->coll == SL_COLL_BINARY && x->type != SL_BLOB) {
     if (!c->hashed) in_hash_build(c, s);
-    if (in_hash_find(c, s, x))
+    if (in_hash_find(c, s, x, nx))
       sl_value_set_int(out, !s->not_);
     else if (c->has_null)
       sl_value_set_null(out);
@@ -216,33 +291,35 @@ int sl_vm_subq_exec(sl_vm *vm, const sl_op *op, sl_value *r) {
   if (!vm->subc) vm->subc = sl_calloc((size_t)vm->prog->nsubq, sizeof(sl_subqc));
   sl_subqc *c = &vm->subc[s->slot];
   const sl_value *params = &r[op->p1 + 1];
-  if (!same_key(c, params, s->nparam)) {
-    c->valid = 0;
-    c->hashed = 0;
+  sl_subqe *e = entry_find(c, params, s->nparam);
+  if (!e->valid) {
+    e->hashed = 0;
     sl_err err = {0};
-    if (sl_vm_subquery(s->desc, params, s->nparam, &c->rows, &err)) {
+    if (sl_vm_subquery(s->desc, params, s->nparam, &e->rows, &err)) {
       sl_buf_reset(&vm->errmsg);
       sl_buf_puts(&vm->errmsg, err.msg ? err.msg : "subquery failed");
       sl_err_clear(&err);
       return -1;
     }
-    if (s->nparam > c->nkey) {
-      c->key = sl_realloc(c->key, sizeof(*c->key) * (size_t)s->nparam);
-      for (int i = c->nkey; i < s->nparam; i++)
-        c->key[i] = (sl_value)SL_VALUE_INIT;
+    if (s->nparam > e->nkey) {
+      e->key = sl_realloc(e->key, sizeof(*e->key) * (size_t)s->nparam);
+      for (int i = e->nkey; i < s->nparam; i++)
+        e->key[i] = (sl_value)SL_VALUE_INIT;
     }
-    c->nkey = s->nparam;
+    e->nkey = s->nparam;
     for (int i = 0; i < s->nparam; i++)
-      sl_value_copy(&c->key[i], &params[i]);
-    c->valid = 1;
+      sl_value_copy(&e->key[i], &params[i]);
+    e->valid = 1;
+    c->n++;
+    c->cells += (int64_t)e->rows.nrow * e->rows.ncol + s->nparam + 1;
   }
   sl_value *out = &r[op->p3];
   switch (s->kind) {
-  case SL_SUBQ_EXISTS: sl_value_set_int(out, c->rows.nrow > 0); break;
-  case SL_SUBQ_IN: in_rows(vm, s, c, &r[op->p1], out); break;
+  case SL_SUBQ_EXISTS: sl_value_set_int(out, e->rows.nrow > 0); break;
+  case SL_SUBQ_IN: in_rows(vm, s, e, &c->x, &r[op->p1], out); break;
   default:
-    if (c->rows.nrow)
-      sl_value_copy(out, &c->rows.v[0]); /* the cache changes with the next outer values */
+    if (e->rows.nrow)
+      sl_value_copy(out, &e->rows.v[0]); /* the cache changes with other outer values */
     else
       sl_value_set_null(out);
   }
@@ -253,14 +330,9 @@ void sl_vm_subq_free(sl_vm *vm) {
   if (!vm->subc) return;
   for (int i = 0; i < vm->prog->nsubq; i++) {
     sl_subqc *c = &vm->subc[i];
-    for (int k = 0; k < c->nkey; k++)
-      sl_value_free(&c->key[k]);
-    free(c->key);
-    sl_subq_rows_free(&c->rows);
-    for (int k = 0; k < c->nnorm; k++)
-      sl_value_free(&c->norm[k]);
-    free(c->norm);
-    free(c->slots);
+    for (int k = 0; k < c->cap; k++)
+      entry_fini(&c->e[k]);
+    free(c->e);
     sl_value_free(&c->x);
   }
   free(vm->subc);
