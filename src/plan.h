@@ -99,7 +99,6 @@ typedef struct sl_pstream {
 
 struct sl_outer;
 struct sl_subq_rows;
-typedef struct sl_plan sl_plan;
 
 /* A subquery of a plan (plan_subquery.c): (SELECT ...), EXISTS, IN
 ** (SELECT ...), or an arm of a compound SELECT.  It is planned as a plan of
@@ -109,8 +108,8 @@ typedef struct sl_plan sl_plan;
 ** outer values) for a correlated one, whose programs read the outer values
 ** with OP_Param. */
 typedef struct sl_psubq {
-  sl_plan *plan; /* its own plan (owned) */
-  int id;        /* its number, for EXPLAIN: "subquery 2" */
+  struct sl_plan *plan; /* its own plan (owned) */
+  int id;               /* its number, for EXPLAIN: "subquery 2" */
   /* the outer values it reads, pushed as its frame when it runs; -1: a
   ** compound's arm, reading the frame its compound runs in */
   int nparam;
@@ -126,7 +125,7 @@ typedef struct sl_psubq {
   struct sl_subq_rows *out;
 } sl_psubq;
 
-struct sl_plan {
+typedef struct sl_plan {
   sl_plan_ctx ctx;
   sl_psource **sources;
   int nsource;
@@ -134,9 +133,10 @@ struct sl_plan {
   int nquery;
   sl_pstream **streams;
   int nstream;
-  sl_arena arena;   /* expressions made while planning (an expanded *) */
-  char fp[17];      /* fingerprint of the statement being planned */
-  sl_psubq **subqs; /* the subqueries its queries read (owned) */
+  sl_arena arena; /* expressions made while planning (an expanded *) */
+  char fp[17];    /* fingerprint of the statement being planned */
+  /* the subqueries its queries read (owned) */
+  sl_psubq **subqs;
   int nsubq;
   /* while a subquery's plan is planned: the enclosing query's scope, where
   ** columns it does not have are looked up (borrowed), else NULL */
@@ -145,7 +145,7 @@ struct sl_plan {
   ** subq_count, or its own when NULL */
   int *subq_counter;
   int subq_count;
-};
+} sl_plan;
 
 /* A new, empty plan reading ctx (copied; its pointers borrowed). */
 sl_plan *sl_plan_new(const sl_plan_ctx *ctx);

@@ -48,9 +48,10 @@ typedef struct sl_op {
   union {
     int64_t i;
     double r;
-    sl_value *v;            /* OP_Const: owned by the program's constant pool */
-    sl_callsite *call;      /* OP_Function, OP_AggStep, OP_AggFinal: owned by the program */
-    struct sl_subqsite *sq; /* OP_Subquery: owned by the program */
+    sl_value *v;       /* OP_Const: owned by the program's constant pool */
+    sl_callsite *call; /* OP_Function, OP_AggStep, OP_AggFinal: owned by the program */
+    /* OP_Subquery: owned by the program */
+    struct sl_subqsite *sq;
   } p4;
   const char *comment; /* EXPLAIN annotation, or NULL (static or owned by the program) */
 } sl_op;
@@ -68,9 +69,10 @@ typedef struct sl_program {
   int nstring;
   sl_value **hoist; /* constants loaded into registers once, at sl_vm_init (owned) */
   int nhoist;
-  int result_reg;             /* first output register */
-  int nresult;                /* output columns */
-  struct sl_subqsite **subqs; /* OP_Subquery sites (owned), slot i at index i */
+  int result_reg; /* first output register */
+  int nresult;    /* output columns */
+  /* OP_Subquery sites (owned), slot i at index i */
+  struct sl_subqsite **subqs;
   int nsubq;
 } sl_program;
 
@@ -106,13 +108,14 @@ typedef struct sl_vm {
   void **aggstate; /* prog->nagg state blocks, owned */
   sl_value **argv; /* scratch argument vector, owned */
   int argv_cap;
-  sl_value scratch[2];   /* for comparisons with affinity */
-  sl_buf errmsg;         /* message of the last failure */
-  int trace;             /* print each instruction to stderr (debug builds) */
-  sl_fbatch one;         /* a one-row batch, for functions with only a batch form */
-  sl_fbatch **bres;      /* batch calls (the operator's), for OP_BatchResult */
-  int brow;              /* the row of bres the program reads */
-  struct sl_subqc *subc; /* per OP_Subquery site: its last result (vm_subq.c), or NULL */
+  sl_value scratch[2]; /* for comparisons with affinity */
+  sl_buf errmsg;       /* message of the last failure */
+  int trace;           /* print each instruction to stderr (debug builds) */
+  sl_fbatch one;       /* a one-row batch, for functions with only a batch form */
+  sl_fbatch **bres;    /* batch calls (the operator's), for OP_BatchResult */
+  int brow;            /* the row of bres the program reads */
+  /* per OP_Subquery site: its results (vm_subq.c), or NULL */
+  struct sl_subqc *subc;
 } sl_vm;
 
 /* Prepare a machine for prog (which must outlive it). */
