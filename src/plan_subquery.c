@@ -44,13 +44,17 @@ void sl_psubq_free(sl_psubq *s) {
   free(s);
 }
 
-/* The connector of a source of p that does not end (a stream), or NULL. */
+/* The connector of a source of p that does not end (a stream; a Kafka read
+** with stop => 'end' ends), or NULL. */
 static const char *unbounded(const sl_plan *p) {
   static const char *bounded[] = {"file", "sqlite", "postgres"};
   for (int i = 0; i < p->nsource; i++) {
     const sl_psource *s = p->sources[i];
     if (!s->conn) continue;
-    int ok = 0;
+    /* a Kafka read that stops at the end offsets it saw when it started */
+    const sl_option *stop = sl_opt_find_unused((sl_options *)&s->opts, "stop");
+    int ok = !strcmp(s->conn->name, "kafka") && stop && stop->value.type == SL_TEXT &&
+             stop->value.n == 3 && !sl_strnicmp(stop->value.u.z, "end", 3);
     for (size_t k = 0; k < SL_ARRAY_SIZE(bounded); k++)
       ok |= !strcmp(s->conn->name, bounded[k]);
     if (!ok) return s->conn->name;

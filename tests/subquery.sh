@@ -72,6 +72,19 @@ rows = [(r["k"], r["v"]) for r in csv.DictReader(open("m1.csv"))]
 rows += [(str(int(r["k"]) * 100), r["v"].upper()) for r in csv.DictReader(open("m2.csv")) if int(r["k"]) > 10]
 print("\n".join(sorted(",".join(x) for x in rows)))')
 check "UNION ALL of two Kafka topics" "$want" "$(tail -n +2 merged.csv | LC_ALL=C sort)"
+# a Kafka read with stop => 'end' ends: it may be a subquery, and an arm of
+# a UNION
+got=$("$sluice" --brokers "$boot" --format csv -e "CREATE TABLE q (n INTEGER); INSERT INTO q VALUES (5), (51), (60), (NULL); SELECT n, n IN (SELECT CAST(k AS INTEGER) FROM kafka('m2', format => 'json', stop => 'end')) FROM q" 2>&1)
+want=$($py -c '
+import csv
+ks = {int(r["k"]) for r in csv.DictReader(open("m2.csv"))}
+print("n,\"n IN (SELECT CAST(k AS INTEGER) FROM kafka(%sm2%s, format => %sjson%s, stop => %send%s))\"" % (("\x27",) * 6))
+for n in (5, 51, 60):
+    print("%d,%d" % (n, n in ks))
+print(",")')
+check "IN over a Kafka read to its end" "$want" "$got"
+got=$("$sluice" --brokers "$boot" --format csv -e "SELECT CAST(k AS INTEGER) AS k FROM kafka('m1', format => 'json', stop => 'end') WHERE CAST(k AS INTEGER) < 3 UNION SELECT 7" 2>&1)
+check "UNION over a Kafka read to its end" "$(printf 'k\n0\n1\n2\n7')" "$got"
 out=$("$sluice" --brokers "$boot" -e "EXPLAIN SELECT k FROM kafka('m1', format => 'json') UNION ALL SELECT k FROM kafka('m2', format => 'json')" 2>&1)
 contains "EXPLAIN of a merge" "union all: the rows of (subquery 1) and (subquery 2) as they come" "$out"
 
