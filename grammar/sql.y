@@ -41,6 +41,7 @@
   QUERIES QUERY REPLACE SET SHOW STREAM STREAMS TABLE TABLES TEMP WATERMARK WINDOW
   CHANGES CLOSE ALL EXPORT TYPE WITH TERMINATE VIEW.
 
+%left UNION EXCEPT INTERSECT.
 %left OR.
 %left AND.
 %right NOT.
@@ -79,6 +80,15 @@ select(S) ::= SELECT distinct(D) sclist(C) from(F) where(W) groupby(G) having(H)
   { S = sl_arena_alloc(&pParse->arena, sizeof *S); memset(S, 0, sizeof *S);
     S->distinct = D; S->cols = C; S->from = F; S->where = W; S->group = G; S->having = H;
     S->emit_changes = M; S->limit = L.limit; S->offset = L.offset; S->into = I; S->order = O; }
+
+/* compound SELECTs (SQLite's: one precedence, left to right); the last
+** SELECT's LIMIT and INTO are the compound's (sl_select_compound) */
+select(S) ::= select(A) multiselect_op(O) select(B). [UNION] { S = sl_select_compound(pParse, A, O, B); }
+%type multiselect_op {int}
+multiselect_op(A) ::= UNION. { A = SL_UNION; }
+multiselect_op(A) ::= UNION ALL. { A = SL_UNION_ALL; }
+multiselect_op(A) ::= EXCEPT. { A = SL_EXCEPT; }
+multiselect_op(A) ::= INTERSECT. { A = SL_INTERSECT; }
 
 %type distinct {int}
 distinct(D) ::= DISTINCT. { D = 1; }
@@ -138,6 +148,8 @@ idlist(L) ::= nm(N). { L = sl_list_append(pParse, NULL, sl_expr_column(pParse, N
 tcall(C) ::= nm(N). { C = sl_call_new(pParse, &N, NULL, 1); }
 tcall(C) ::= nm(N) LP RP. { C = sl_call_new(pParse, &N, NULL, 0); }
 tcall(C) ::= nm(N) LP targs(A) RP. { C = sl_call_new(pParse, &N, A, 0); }
+/* FROM (SELECT ...): a subquery, planned as an anonymous stream */
+tcall(C) ::= LP(L) select(X) RP. { C = sl_call_new(pParse, &L, NULL, 1); C->name = "(subquery)"; C->sub = X; }
 
 %type targs {sl_exprlist*}
 targs(L) ::= targs(A) COMMA targ(B). { L = sl_list_append(pParse, A, B, NULL); }
@@ -397,6 +409,14 @@ in_op(A) ::= IN. { A = 0; }
 in_op(A) ::= NOT IN. { A = 1; }
 expr(A) ::= expr(X) in_op(N) LP exprlist(Y) RP(E). [IN]
   { A = sl_expr_binary(pParse, E_IN, 0, X, NULL); A->not_ = N; A->list = Y; sl_expr_span(pParse, A, A->span, E.z + 1); sl_expr_height(pParse, A); }
+
+/* subqueries: (SELECT ...), EXISTS (SELECT ...), x [NOT] IN (SELECT ...), x [NOT] IN t */
+expr(A) ::= LP(L) select(X) RP(R). { A = sl_expr_subquery(pParse, SL_SUBQ_SCALAR, NULL, X, &L, R.z + 1); }
+expr(A) ::= EXISTS(L) LP select(X) RP(R). { A = sl_expr_subquery(pParse, SL_SUBQ_EXISTS, NULL, X, &L, R.z + 1); }
+expr(A) ::= expr(X) in_op(N) LP select(Y) RP(E). [IN]
+  { A = sl_expr_subquery(pParse, SL_SUBQ_IN, X, Y, NULL, E.z + 1); A->not_ = N; }
+expr(A) ::= expr(X) in_op(N) nm(T). [IN]
+  { A = sl_expr_subquery(pParse, SL_SUBQ_IN, X, sl_select_table(pParse, &T), NULL, T.z + T.n); A->not_ = N; }
 
 expr(A) ::= CASE(C) case_operand(X) case_exprlist(Y) case_else(Z) END(E).
   { A = sl_expr_new(pParse, E_CASE, &C); A->left = X; A->list = Y; A->right = Z; sl_expr_span(pParse, A, C.z, E.z + E.n); sl_expr_height(pParse, A); }

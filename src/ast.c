@@ -320,6 +320,48 @@ char *sl_token_str(sl_parse *p, const sl_token *t) {
   return sl_token_name(p, t);
 }
 
+sl_expr *sl_expr_subquery(sl_parse *p, int op, sl_expr *left, sl_select *sub, const sl_token *at,
+                          const char *end) {
+  sl_expr *e =
+      left ? sl_expr_binary(p, E_SUBQUERY, op, left, NULL) : sl_expr_new(p, E_SUBQUERY, at);
+  e->op = op;
+  e->sub = sub;
+  sl_expr_span(p, e, e->span, end);
+  return e;
+}
+
+sl_select *sl_select_table(sl_parse *p, const sl_token *name) {
+  sl_select *s = node(p, sizeof *s);
+  s->from = sl_call_new(p, name, NULL, 1);
+  s->cols = sl_list_append(p, NULL, sl_expr_new(p, E_STAR, name), NULL);
+  return s;
+}
+
+sl_select *sl_select_compound(sl_parse *p, sl_select *left, int op, sl_select *right) {
+  static const char *names[] = {"", "UNION", "UNION ALL", "EXCEPT", "INTERSECT"};
+  if ((!left->op && (left->limit || left->into || left->order)) || right->op) {
+    if (!p->err.code)
+      sl_err_set(&p->err, SL_ESYNTAX, "%s clause should come after %s not before",
+                 left->into ? "INTO" : left->order ? "ORDER BY" : "LIMIT", names[op]);
+    return left;
+  }
+  sl_select *s = node(p, sizeof *s);
+  s->op = op;
+  s->prior = left;
+  s->arm = right;
+  s->cols = left->cols;
+  /* the last SELECT's trailing clauses are the compound's: its ORDER BY,
+  ** LIMIT and INTO (applied by plan.c's tail over the compound's rows) */
+  s->order = right->order;
+  s->limit = right->limit;
+  s->offset = right->offset;
+  s->into = right->into;
+  right->order = NULL;
+  right->limit = right->offset = NULL;
+  right->into = NULL;
+  return s;
+}
+
 sl_call *sl_call_new(sl_parse *p, const sl_token *name, sl_exprlist *args, int bare) {
   sl_call *c = node(p, sizeof *c);
   c->name = sl_token_name(p, name);

@@ -43,8 +43,17 @@ typedef enum sl_expr_kind {
   E_CALL,     /* name(list) [FILTER (WHERE right)]; distinct; star for f(*) */
   E_COLLATE,  /* left COLLATE name */
   E_INTERVAL, /* INTERVAL 'n' unit: left is the amount, name the unit; i = milliseconds */
-  E_OPTION    /* name => left, in a table-function call */
+  E_OPTION,   /* name => left, in a table-function call */
+  /* a subquery (plan_subquery.c): op is SL_SUBQ_*: (sub) a scalar, EXISTS
+  ** (sub), left [NOT] IN (sub) (not); bound: subq, and list holds the
+  ** outer values a correlated one reads (bound in the outer query) */
+  E_SUBQUERY
 } sl_expr_kind;
+
+/* E_SUBQUERY's op */
+enum { SL_SUBQ_SCALAR, SL_SUBQ_EXISTS, SL_SUBQ_IN };
+/* sl_select.op of a compound SELECT */
+enum { SL_UNION = 1, SL_UNION_ALL, SL_EXCEPT, SL_INTERSECT };
 
 typedef struct sl_expr sl_expr;
 typedef struct sl_exprlist sl_exprlist;
@@ -88,6 +97,8 @@ struct sl_expr {
   uint8_t coll;        /* sl_coll attached by COLLATE or the column */
   uint8_t has_coll;    /* an explicit COLLATE appears (takes precedence) */
   uint8_t is_const;    /* no column reference and only deterministic calls */
+  struct sl_select *sub; /* E_SUBQUERY: the subquery */
+  void *subq;            /* E_SUBQUERY bound: its plan (an sl_psubq, owned by the plan) */
 };
 
 /* A table function call: file('x', format => 'json'), or a bare name. */
@@ -115,6 +126,7 @@ typedef struct sl_call {
   /* set by the planner when it moved a stream to the front of the FROM
   ** list: the item's place as written, plus one (0: not moved) */
   int pos1;
+  struct sl_select *sub; /* FROM (SELECT ...): the subquery (name "(subquery)"), else NULL */
 } sl_call;
 
 /* Join types as the grammar reads them (bits). */
@@ -177,6 +189,11 @@ typedef struct sl_select {
   int distinct;
   int emit_changes;  /* EMIT CHANGES */
   sl_orderby *order; /* ORDER BY, or NULL */
+  /* a compound: op (SL_UNION...) of prior (the SELECTs to its left) and
+  ** arm (the one to its right); limit, offset and into are the whole
+  ** compound's, cols the first SELECT's; op 0: a simple SELECT */
+  int op;
+  struct sl_select *prior, *arm;
 } sl_select;
 
 typedef struct sl_coldef {
@@ -247,6 +264,16 @@ sl_expr *sl_expr_interval(sl_parse *p, sl_expr *amount, const sl_token *unit, co
 ** the call extract('field', x). */
 sl_expr *sl_expr_extract(sl_parse *p, const sl_token *kw, const sl_token *field, sl_expr *x,
                          const char *end);
+/* A subquery expression (op SL_SUBQ_*; left: IN's operand, else NULL),
+** from the token at (or left's start) to end. */
+sl_expr *sl_expr_subquery(sl_parse *p, int op, sl_expr *left, struct sl_select *sub,
+                          const sl_token *at, const char *end);
+/* SELECT * FROM name (x IN name). */
+struct sl_select *sl_select_table(sl_parse *p, const sl_token *name);
+/* left op right as one compound SELECT: right's LIMIT and INTO move to the
+** compound; one on left is an error, as in SQLite. */
+struct sl_select *sl_select_compound(sl_parse *p, struct sl_select *left, int op,
+                                     struct sl_select *right);
 sl_exprlist *sl_list_append(sl_parse *p, sl_exprlist *l, sl_expr *e, const sl_token *alias);
 /* Append an ORDER BY term to l (a new list when NULL), in p's arena. */
 sl_orderby *sl_orderby_append(sl_parse *p, sl_orderby *l, sl_expr *e, int desc, int nulls);

@@ -86,7 +86,54 @@ static int bind_column_tabs(sl_bind *b, sl_expr *e) {
   return 0;
 }
 
+/* e, a column of the query enclosing the subquery b binds: bound there (a
+** copy, kept in b->outer->refs once per column) and read here as outer
+** value k (col SL_COL_PARAM0 - k).  0, or -1 with err set. */
+static int bind_outer(sl_bind *b, sl_expr *e) {
+  sl_outer *o = b->outer;
+  sl_expr *x = sl_malloc(sizeof *x);
+  *x = *e;
+  if (sl_bind_expr(o->bind, x)) {
+    free(x);
+    return -1;
+  }
+  int k = 0;
+  while (k < o->n && !(o->refs[k]->col == x->col && o->refs[k]->aff == x->aff))
+    k++;
+  if (k == o->n) {
+    o->refs = sl_realloc(o->refs, sizeof(*o->refs) * (size_t)(o->n + 1));
+    o->refs[o->n++] = x;
+  } else {
+    free(x);
+  }
+  e->col = SL_COL_PARAM0 - k;
+  e->aff = o->refs[k]->aff;
+  e->coll = o->refs[k]->coll;
+  e->is_const = 0;
+  return 0;
+}
+
+static int bind_column(sl_bind *b, sl_expr *e);
+
+/* In a subquery (b->outer set): e as a column of the subquery's own input
+** when it is one (however that input resolves names), else as one of the
+** enclosing query's.  0, or -1 with b->err set. */
+static int bind_column_scoped(sl_bind *b, sl_expr *e) {
+  sl_bind here = *b;
+  sl_err err = {0};
+  here.outer = NULL;
+  here.err = &err;
+  if (bind_column(&here, e) == 0) return 0;
+  if (!err.msg || strncmp(err.msg, "no such column", 14) != 0) {
+    *b->err = err; /* ambiguous, or another error of its own: the subquery's */
+    return -1;
+  }
+  sl_err_clear(&err);
+  return bind_outer(b, e);
+}
+
 static int bind_column(sl_bind *b, sl_expr *e) {
+  if (b->outer) return bind_column_scoped(b, e);
   if (b->ntabs && !(b->window_cols && !e->tab &&
                     (!sl_stricmp(e->name, "window_start") || !sl_stricmp(e->name, "window_end"))))
     return bind_column_tabs(b, e);
@@ -164,7 +211,7 @@ int sl_expr_equal(const sl_expr *a, const sl_expr *b) {
   case E_CAST: return str_equal(a->z, b->z) && sl_expr_equal(a->left, b->left);
   default: break;
   }
-  return str_equal(a->name, b->name) && sl_expr_equal(a->left, b->left) &&
+  return a->sub == b->sub && str_equal(a->name, b->name) && sl_expr_equal(a->left, b->left) &&
          sl_expr_equal(a->right, b->right) && list_equal(a->list, b->list);
 }
 
@@ -467,6 +514,13 @@ int sl_bind_expr(sl_bind *b, sl_expr *e) {
                   e->name);
     return -1;
   case E_CALL: return bind_call(b, e);
+  case E_SUBQUERY:
+    if (!b->plan_subq) {
+      sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col, "a subquery is not allowed here");
+      return -1;
+    }
+    e->is_const = 0;
+    return b->plan_subq(b->subq_ud, b, e);
   case E_CAST:
     if (sl_bind_expr(b, e->left)) return -1;
     e->aff = (uint8_t)sl_affinity_of_typename(e->z, strlen(e->z));

@@ -9,6 +9,7 @@
 ** Lazy forms (CASE, COALESCE, IFNULL, IIF) compile to jumps so that
 ** arguments not needed are never evaluated, as in SQLite.
 */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -169,6 +170,31 @@ static int code_call(sl_compiler *c, const sl_func *f, sl_expr **args, int nargs
   cs->coll = coll;
   int a = add(c, OP_Function, nargs, first, target);
   c->prog->ops[a].p4.call = cs;
+  c->nreg = save;
+  return 0;
+}
+
+/* A subquery (bound by the planner: e->subq its plan, e->list the outer
+** values it reads, e->i its number; IN: e->n the comparison's affinity,
+** e->coll its collation): IN's operand and the outer values into
+** consecutive registers, then OP_Subquery. */
+static int code_subquery(sl_compiler *c, sl_expr *e, int target) {
+  int save = c->nreg;
+  int np = e->list ? e->list->n : 0;
+  int base = sl_reg_alloc(c, 1 + np);
+  if (e->op == SL_SUBQ_IN && sl_expr_code(c, e->left, base)) return -1;
+  for (int i = 0; i < np; i++)
+    if (sl_expr_code(c, e->list->a[i], base + 1 + i)) return -1;
+  sl_subqsite *s = sl_program_subq(c->prog);
+  s->desc = e->subq;
+  s->kind = e->op;
+  s->not_ = e->not_;
+  s->nparam = np;
+  s->aff = (uint8_t)e->n;
+  s->coll = e->coll;
+  snprintf(s->label, sizeof s->label, "subquery %lld", (long long)e->i);
+  int a = add(c, OP_Subquery, base, np, target);
+  c->prog->ops[a].p4.sq = s;
   c->nreg = save;
   return 0;
 }
@@ -360,6 +386,11 @@ int sl_expr_code(sl_compiler *c, sl_expr *e, int target) {
     return 0;
   }
   case E_COLUMN: {
+    if (SL_COL_IS_PARAM(e->col)) { /* a correlated subquery's outer value */
+      int a = add(c, OP_Param, SL_COL_PARAM_INDEX(e->col), target, 0);
+      c->prog->ops[a].comment = e->name;
+      return 0;
+    }
     int a = add(c, OP_Column, e->col, target, 0);
     c->prog->ops[a].comment = e->name;
     return 0;
@@ -389,6 +420,7 @@ int sl_expr_code(sl_compiler *c, sl_expr *e, int target) {
                      e->list && e->list->n ? sl_compare_coll(e->list->a[0], e->list->a[0])
                                            : SL_COLL_BINARY);
   case E_CASE: return code_case(c, e, target);
+  case E_SUBQUERY: return code_subquery(c, e, target);
   case E_IN: return code_in(c, e, target);
   case E_BETWEEN: return code_between(c, e, target);
   case E_LIKE: {

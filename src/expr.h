@@ -82,6 +82,13 @@ typedef struct sl_bind {
   ** resolve over tabs alone (schema and schema2 unused). */
   const struct sl_bind_tab *tabs;
   int ntabs;
+  /* subqueries: the planner's hook that plans an E_SUBQUERY (plan_int.h),
+  ** NULL where none is allowed; and, in a subquery's clauses, the
+  ** enclosing query's scope (columns not found here are looked up there
+  ** and read as outer values: a correlated subquery), else NULL */
+  int (*plan_subq)(void *ud, struct sl_bind *b, sl_expr *e);
+  void *subq_ud;
+  struct sl_outer *outer;
 } sl_bind;
 
 /* One FROM item as the binder sees it: its columns at base in the joined
@@ -98,9 +105,23 @@ typedef struct sl_bind_tab {
   int order; /* its place in FROM as written (the order of `*`) */
 } sl_bind_tab;
 
+/* The scope of the query enclosing a subquery being planned: its binder
+** (where a column the subquery does not have is looked up) and the outer
+** values the subquery reads, bound there (E_COLUMN col SL_COL_PARAM0 - k in
+** the subquery reads refs[k]); refs is owned by the subquery's planner. */
+typedef struct sl_outer {
+  sl_bind *bind;
+  sl_expr **refs;
+  int n;
+} sl_outer;
+
 /* Columns of a grouped query's window (E_COLUMN col values). */
 #define SL_COL_WSTART (-2)
 #define SL_COL_WEND (-3)
+/* A correlated subquery's outer value k (E_COLUMN col): read with OP_Param */
+#define SL_COL_PARAM0 (-100)
+#define SL_COL_IS_PARAM(c) ((c) <= SL_COL_PARAM0)
+#define SL_COL_PARAM_INDEX(c) (SL_COL_PARAM0 - (c))
 
 /* 1 if a and b are the same expression (for matching GROUP BY terms). */
 int sl_expr_equal(const sl_expr *a, const sl_expr *b);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "checkpoint.h"
+#include "op_compound.h"
 #include "plan_int.h"
 
 #define BATCH_ROWS 1024
@@ -233,7 +234,15 @@ static int plan_stream_def(sl_plan *plan, int k, sl_err *err) {
     if (qi < 0) return -1;
     sl_pquery *q = plan->queries[qi];
     for (int c = 0; c < q->ncol; c++) {
-      int idx = sl_schema_add(&si->own, q->names[c], strlen(q->names[c]), NULL);
+      /* a repeated name becomes name:1, name:2 ... (SQLite's), so that
+      ** SELECT * reads each column */
+      char alt[256];
+      const char *nm = q->names[c];
+      for (int k = 1; sl_schema_find(&si->own, nm, strlen(nm)) >= 0; k++) {
+        snprintf(alt, sizeof alt, "%.200s:%d", q->names[c], k);
+        nm = alt;
+      }
+      int idx = sl_schema_add(&si->own, nm, strlen(nm), NULL);
       si->own.cols[idx].aff = q->affs[c];
     }
     si->query = qi;
@@ -291,10 +300,44 @@ static int plan_stream(sl_plan *plan, const sl_stream *s, const sl_call *from, s
   return 0;
 }
 
+/* sel planned as an anonymous stream (its own query feeding a fanout, as
+** CREATE STREAM s AS SELECT is) read by in: FROM (SELECT ...), and each
+** input of a UNION ALL of streams.  0, or -1 with err set. */
+static int plan_anon_stream(sl_plan *plan, const sl_select *sel, const sl_call *from, sl_input *in,
+                            sl_err *err) {
+  sl_stmt *d = sl_arena_alloc(&plan->arena, sizeof *d);
+  memset(d, 0, sizeof *d);
+  d->kind = S_CREATE_STREAM;
+  d->select = (sl_select *)sel;
+  d->line = from->line;
+  d->col = from->col;
+  sl_stream *s = sl_arena_alloc(&plan->arena, sizeof *s);
+  memset(s, 0, sizeof *s);
+  char name[48];
+  int *counter = plan->subq_counter ? plan->subq_counter : &plan->subq_count;
+  snprintf(name, sizeof name, "(subquery %d)", ++*counter); /* numbered with the others */
+  s->name = sl_arena_strndup(&plan->arena, name, strlen(name));
+  d->name = s->name;
+  /* its checkpoints belong to the statement it is part of: its text, for
+  ** the fingerprint, is its name and that statement's fingerprint */
+  char text[80];
+  snprintf(text, sizeof text, "%s of %.16s", name, plan->fp);
+  d->sql = sl_arena_strndup(&plan->arena, text, strlen(text));
+  d->sqllen = (int)strlen(text);
+  s->def = d;
+  return plan_stream(plan, s, from, in, err);
+}
+
+/* FROM (SELECT ...): an anonymous stream, so it also reads unbounded input. */
+static int plan_from_subquery(sl_plan *plan, const sl_call *from, sl_input *in, sl_err *err) {
+  return plan_anon_stream(plan, from->sub, from, in, err);
+}
+
 static int plan_input1(sl_plan *plan, const sl_call *from, const char *id, sl_input *in,
                        sl_err *err) {
   memset(in, 0, sizeof *in);
   in->stream = -1;
+  if (from && from->sub) return plan_from_subquery(plan, from, in, err);
   if (!from) {
     /* A constant SELECT: its errors are the statement's own, unprefixed. */
     in->source = add_source(plan, "", NULL, NULL, NULL, NULL);
@@ -561,12 +604,79 @@ static int plan_tail(sl_plan *plan, const sl_select *sel, sl_pquery *q, const sl
   return 0;
 }
 
+/* The tail of a compound's query q (its rows made): ORDER BY over its
+** result columns, DISTINCT, LIMIT.  0, or -1 with err set. */
+static int compound_tail(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_err *err) {
+  if (!sel->order) return plan_tail(plan, sel, q, NULL, NULL, 0, err);
+  sl_order_plan ord = {0};
+  sl_exprlist *cols = sl_plan_order_result(plan, sel->order, q, &ord, err);
+  int rc = cols ? plan_tail(plan, sel, q, cols, &ord, 0, err) : -1;
+  sl_order_plan_free(&ord);
+  return rc;
+}
+
+/* a UNION ALL b where a or b reads a stream: each an anonymous stream,
+** merged by op_merge (a feeds it, b its port: two tasks); then the tail
+** and the output as for any query.  The query's index, or -1 with err. */
+static int plan_merge(sl_plan *plan, const sl_select *sel, const char *id, int top, int out_stream,
+                      sl_row_fn fn, void *ud, sl_err *err) {
+  sl_input a, b;
+  sl_call at = {.name = "(subquery)"};
+  if (plan_anon_stream(plan, sel->prior, &at, &a, err) ||
+      plan_anon_stream(plan, sel->arm, &at, &b, err))
+    return -1;
+  const sl_pquery *qa = plan->queries[plan->streams[a.stream]->query];
+  const sl_pquery *qb = plan->queries[plan->streams[b.stream]->query];
+  if (qa->ncol != qb->ncol) {
+    sl_err_set(err, SL_EBIND,
+               "SELECTs to the left and right of UNION ALL do not have the same number of "
+               "result columns");
+    return -1;
+  }
+  sl_pquery *q = new_query(plan, id, top);
+  int qi = plan->nquery - 1;
+  q->source = a.source;
+  q->in_stream = a.stream;
+  q->source2 = b.source;
+  q->in_stream2 = b.stream;
+  q->ncol = qa->ncol;
+  q->names = sl_calloc((size_t)(q->ncol ? q->ncol : 1), sizeof(char *));
+  q->affs = sl_calloc((size_t)(q->ncol ? q->ncol : 1), 1);
+  for (int c = 0; c < q->ncol; c++) {
+    q->names[c] = sl_strdup(qa->names[c]);
+    q->affs[c] = qa->affs[c];
+  }
+  sl_merge_spec *m = sl_calloc(1, sizeof *m);
+  m->ncol = q->ncol;
+  m->left = sl_strdup(plan->streams[a.stream]->def->name);
+  m->right = sl_strdup(plan->streams[b.stream]->def->name);
+  sl_plan_add_op(q, &sl_op_merge, m);
+  if (compound_tail(plan, sel, q, err) || plan_output(plan, sel, q, out_stream, fn, ud, err))
+    return -1;
+  return qi;
+}
+
 /* Plan sel as query id: its input, body and output.  top: the caller's
 ** query (else a stream's own, whose rows go to stream out_stream).  The
 ** query's index, or -1 with err set. */
 static int plan_select(sl_plan *plan, const sl_select *sel, const char *id, int top, int out_stream,
                        sl_row_fn fn, void *ud, sl_err *err) {
   sl_input in, rin;
+  if (sel->op == SL_UNION_ALL &&
+      !(sl_plan_select_bounded(plan, sel->prior) && sl_plan_select_bounded(plan, sel->arm)))
+    return plan_merge(plan, sel, id, top, out_stream, fn, ud, err);
+  if (sel->op) { /* a compound: its arms are subqueries, its rows op_compound's */
+    if (plan_input(plan, NULL, id, &in, err)) return -1;
+    sl_pquery *q = new_query(plan, id, top);
+    int qi = plan->nquery - 1;
+    q->source = in.source;
+    plan->sources[in.source]->head = SL_HEAD_QUERY;
+    plan->sources[in.source]->head_index = qi;
+    if (sl_plan_compound(plan, sel, q, err) || compound_tail(plan, sel, q, err) ||
+        plan_output(plan, sel, q, out_stream, fn, ud, err))
+      return -1;
+    return qi;
+  }
   sel = sl_plan_join_reorder(plan, sel); /* FROM t, stream: the stream first */
   int ij = sl_plan_is_interval_join(sel) || sl_plan_is_stream_join(plan, sel);
   if (plan_input(plan, sel->from, id, &in, err) ||
@@ -642,6 +752,19 @@ static void source_add_top(sl_psource *s, int qi) {
   s->tops[s->ntop++] = qi;
 }
 
+int sl_plan_select_rows(sl_plan *plan, const sl_select *sel, const char *id, sl_row_fn fn, void *ud,
+                        sl_err *err) {
+  int ns0 = plan->nsource;
+  int qi = plan_select(plan, sel, id, 1, -1, fn, ud, err);
+  if (qi < 0) return -1;
+  sl_pquery *q = plan->queries[qi];
+  for (int i = ns0; i < plan->nsource; i++)
+    source_add_top(plan->sources[i], qi);
+  source_add_top(plan->sources[q->source], qi);
+  if (q->source2 >= 0) source_add_top(plan->sources[q->source2], qi);
+  return qi;
+}
+
 int sl_plan_query(sl_plan *plan, const sl_stmt *stmt, sl_row_fn fn, void *ud, sl_err *err) {
   char id[32];
   snprintf(id, sizeof id, "q%d", ++*plan->ctx.nquery);
@@ -687,6 +810,7 @@ void sl_plan_explain(const sl_plan *plan, sl_buf *out) {
     for (int k = 0; k < q->nops; k++)
       q->ops[k].kind->explain(q->ops[k].spec, out);
   }
+  sl_plan_explain_subqueries(plan, out);
 }
 
 void sl_plan_free(sl_plan *plan) {
@@ -699,6 +823,9 @@ void sl_plan_free(sl_plan *plan) {
   }
   for (int i = 0; i < plan->nsource; i++)
     psource_free(plan->sources[i]);
+  for (int i = 0; i < plan->nsubq; i++)
+    sl_psubq_free(plan->subqs[i]);
+  free(plan->subqs);
   free(plan->queries);
   free(plan->streams);
   free(plan->sources);

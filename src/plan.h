@@ -98,6 +98,34 @@ typedef struct sl_pstream {
   int nreader;
 } sl_pstream;
 
+struct sl_outer;
+struct sl_subq_rows;
+
+/* A subquery of a plan (plan_subquery.c): (SELECT ...), EXISTS, IN
+** (SELECT ...), or an arm of a compound SELECT.  It is planned as a plan of
+** its own with one query whose rows are collected; a run evaluates it by
+** making a run of that plan (run_subq.c), on the thread of the query that
+** reads it: once for an uncorrelated one, per outer row (cached by the
+** outer values) for a correlated one, whose programs read the outer values
+** with OP_Param. */
+typedef struct sl_psubq {
+  struct sl_plan *plan; /* its own plan (owned) */
+  int id;               /* its number, for EXPLAIN: "subquery 2" */
+  /* the outer values it reads, pushed as its frame when it runs; -1: a
+  ** compound's arm, reading the frame its compound runs in */
+  int nparam;
+  int ncol;
+  int query; /* its query's index in plan */
+  int need;  /* rows it needs: 1 for a scalar or EXISTS, 0 all */
+  /* the outer values it reads, bound in the enclosing query (owned: the
+  ** list, its array and each expression) */
+  struct sl_exprlist *refs;
+  /* where the rows of its current run go: set by the runner around a run
+  ** (the one thing of a plan written while it runs, by the thread running
+  ** the query that reads it) */
+  struct sl_subq_rows *out;
+} sl_psubq;
+
 typedef struct sl_plan {
   sl_plan_ctx ctx;
   sl_psource **sources;
@@ -108,6 +136,16 @@ typedef struct sl_plan {
   int nstream;
   sl_arena arena; /* expressions made while planning (an expanded *) */
   char fp[17];    /* fingerprint of the statement being planned */
+  /* the subqueries its queries read (owned) */
+  sl_psubq **subqs;
+  int nsubq;
+  /* while a subquery's plan is planned: the enclosing query's scope, where
+  ** columns it does not have are looked up (borrowed), else NULL */
+  struct sl_outer *outer;
+  /* numbers subqueries across nested plans (EXPLAIN): the top plan's
+  ** subq_count, or its own when NULL */
+  int *subq_counter;
+  int subq_count;
 } sl_plan;
 
 /* A new, empty plan reading ctx (copied; its pointers borrowed). */
@@ -118,6 +156,10 @@ sl_plan *sl_plan_new(const sl_plan_ctx *ctx);
 ** offending name); on failure the plan may hold part of the query, so the
 ** caller frees it. */
 int sl_plan_query(sl_plan *plan, const sl_stmt *stmt, sl_row_fn fn, void *ud, sl_err *err);
+/* Plan sel as the one query of plan (a subquery's own plan), its rows to
+** fn(ud, ...).  The query's index, or -1 with err set. */
+int sl_plan_select_rows(sl_plan *plan, const sl_select *sel, const char *id, sl_row_fn fn, void *ud,
+                        sl_err *err);
 /* Append the EXPLAIN text of every query of plan. */
 void sl_plan_explain(const sl_plan *plan, sl_buf *out);
 /* How many queries the caller planned (streams' own not counted). */

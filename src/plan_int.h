@@ -127,6 +127,12 @@ int sl_plan_result_column(const sl_exprlist *cols, int nvis, const sl_expr *e, c
 ** body computes them; a list in the plan's arena), or NULL with err set. */
 sl_exprlist *sl_plan_order_cols(sl_plan *plan, const sl_orderby *ob, sl_exprlist *cols,
                                 sl_order_plan *op, sl_err *err);
+/* ORDER BY over the rows q already makes (a compound's): terms may only
+** name its result columns (ordinals or names), as SQLite's compounds; the
+** columns for sl_plan_sort, or NULL with err set ("1st ORDER BY term does
+** not match any column in the result set"). */
+sl_exprlist *sl_plan_order_result(sl_plan *plan, const sl_orderby *ob, const sl_pquery *q,
+                                  sl_order_plan *op, sl_err *err);
 /* Add op_sort to q over the columns cols (bound: the collations are read
 ** from them) as op says; rows [offset, offset + limit) pass (limit < 0:
 ** all); per_batch: each batch sorted on its own.  q's output columns become
@@ -134,5 +140,21 @@ sl_exprlist *sl_plan_order_cols(sl_plan *plan, const sl_orderby *ob, sl_exprlist
 int sl_plan_sort(sl_plan *plan, sl_pquery *q, sl_order_plan *op, const sl_exprlist *cols,
                  int64_t limit, int64_t offset, int per_batch);
 void sl_order_plan_free(sl_order_plan *op);
+
+/* ---- plan_subquery.c ---- */
+/* The binder's hook for E_SUBQUERY (sl_bind.plan_subq; ud the plan): plan
+** the subquery, bind IN's operand and the outer values it reads. */
+int sl_plan_subquery(void *ud, sl_bind *b, sl_expr *e);
+/* A compound SELECT (sel->op): each arm a subquery, op_compound added to
+** q (whose input is one empty row); q's columns are the first arm's. */
+int sl_plan_compound(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_err *err);
+/* 1 when sel reads only inputs that end (tables, files, sqlite(),
+** postgres(), no FROM), looking into streams' definitions and subqueries
+** in FROM; else 0 (a stream). */
+int sl_plan_select_bounded(const sl_plan *plan, const sl_select *sel);
+/* Free a subquery: its plan and the outer values it reads. */
+void sl_psubq_free(sl_psubq *s);
+/* Append the EXPLAIN text of plan's subqueries (and theirs). */
+void sl_plan_explain_subqueries(const sl_plan *plan, sl_buf *out);
 
 #endif /* SLUICE_PLAN_INT_H */

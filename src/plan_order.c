@@ -97,6 +97,38 @@ sl_exprlist *sl_plan_order_cols(sl_plan *plan, const sl_orderby *ob, sl_exprlist
   return l;
 }
 
+sl_exprlist *sl_plan_order_result(sl_plan *plan, const sl_orderby *ob, const sl_pquery *q,
+                                  sl_order_plan *op, sl_err *err) {
+  sl_exprlist *cols = sl_arena_alloc(&plan->arena, sizeof *cols);
+  memset(cols, 0, sizeof *cols);
+  int n = q->ncol ? q->ncol : 1;
+  cols->a = sl_arena_alloc(&plan->arena, sizeof(*cols->a) * (size_t)n);
+  cols->names = sl_arena_alloc(&plan->arena, sizeof(*cols->names) * (size_t)n);
+  for (int c = 0; c < q->ncol; c++) { /* column c of the rows, by its name */
+    sl_expr *x = sl_arena_alloc(&plan->arena, sizeof *x);
+    memset(x, 0, sizeof *x);
+    x->kind = E_COLUMN;
+    x->name = q->names[c];
+    x->col = c;
+    x->aff = q->affs[c];
+    x->agg = -1;
+    cols->a[c] = x;
+    cols->names[c] = q->names[c];
+  }
+  cols->n = cols->cap = q->ncol;
+  sl_exprlist *l = sl_plan_order_cols(plan, ob, cols, op, err);
+  if (!l) return NULL;
+  for (int k = 0; k < op->nkeys; k++)
+    if (op->keys[k].col >= op->nvis) {
+      const sl_expr *e = ob->a[k].e;
+      sl_err_setpos(err, SL_EBIND, e->line, e->pos_col,
+                    "%d%s ORDER BY term does not match any column in the result set", k + 1,
+                    ordinal_suffix(k + 1));
+      return NULL;
+    }
+  return l;
+}
+
 void sl_order_plan_free(sl_order_plan *op) {
   free(op->keys);
   free(op->explicit_coll);

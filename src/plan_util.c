@@ -114,7 +114,10 @@ sl_bind sl_plan_binder(const sl_plan *plan, const sl_input *in, sl_err *err) {
                .base1 = in->base1,
                .base2 = in->base2,
                .tabs = in->tabs,
-               .ntabs = in->ntabs};
+               .ntabs = in->ntabs,
+               .plan_subq = sl_plan_subquery,
+               .subq_ud = (void *)plan,
+               .outer = plan->outer};
   return b;
 }
 

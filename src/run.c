@@ -23,6 +23,7 @@ struct sl_run {
   sl_ckgroup **groups; /* the checkpoint groups (owned; their members borrowed) */
   int ngroup;
   volatile sig_atomic_t stop; /* sl_run_stop: this run only */
+  int borrowed;               /* plan is the caller's (sl_run_borrow): not freed with the run */
 };
 
 void sl_run_stop(sl_run *run) {
@@ -211,9 +212,21 @@ static void attach_readers(sl_run *run) {
   }
 }
 
+static sl_run *run_make(sl_plan *plan, int borrowed, const sl_run_cfg *cfg, sl_err *err);
+
 sl_run *sl_run_new(sl_plan *plan, const sl_run_cfg *cfg, sl_err *err) {
+  sl_run_subq_register();
+  return run_make(plan, 0, cfg, err);
+}
+
+sl_run *sl_run_borrow(const sl_plan *plan, const sl_run_cfg *cfg, sl_err *err) {
+  return run_make((sl_plan *)plan, 1, cfg, err);
+}
+
+static sl_run *run_make(sl_plan *plan, int borrowed, const sl_run_cfg *cfg, sl_err *err) {
   sl_run *run = sl_calloc(1, sizeof *run);
   run->plan = plan;
+  run->borrowed = borrowed;
   run->nstream = plan->nstream;
   run->fanouts = sl_calloc((size_t)(plan->nstream ? plan->nstream : 1), sizeof(*run->fanouts));
   for (int k = 0; k < plan->nstream; k++)
@@ -433,6 +446,6 @@ void sl_run_free(sl_run *run) {
     free(run->groups[i]);
   }
   free(run->groups);
-  sl_plan_free(run->plan);
+  if (!run->borrowed) sl_plan_free(run->plan);
   free(run);
 }

@@ -33,6 +33,12 @@ typedef struct sl_run_cfg {
 ** every join's table read, and, with cfg->ckpt, every task's last
 ** checkpoint loaded.  Nothing runs yet.  NULL with err set. */
 sl_run *sl_run_new(sl_plan *plan, const sl_run_cfg *cfg, sl_err *err);
+/* A run of plan as sl_run_new makes it, but plan stays the caller's (it
+** must outlive the run): a subquery's plan, run again per evaluation. */
+sl_run *sl_run_borrow(const sl_plan *plan, const sl_run_cfg *cfg, sl_err *err);
+/* Register the runner of subqueries with the VM (run_subq.c): a subquery
+** is run as a run of its own plan on the thread that evaluates it. */
+void sl_run_subq_register(void);
 /* Start every task of the run and wait until all have finished (bounded
 ** sources ended, a consumer stopped, an error, or an interrupt).  With
 ** threaded != 0 each task runs on its own thread.  Returns 0, or -1 with the

@@ -53,6 +53,9 @@ void sl_program_free(sl_program *p) {
   free(p->consts);
   free(p->calls);
   free(p->strings);
+  for (int i = 0; i < p->nsubq; i++)
+    free(p->subqs[i]);
+  free(p->subqs);
   free(p->ops);
   free(p);
 }
@@ -138,6 +141,7 @@ void sl_program_explain(const sl_program *p, sl_buf *out) {
       sl_value_free(&tmp);
       break;
     }
+    case OP_Subquery: snprintf(p4, sizeof p4, "%s", op->p4.sq->label); break;
     case OP_Function:
     case OP_AggStep:
     case OP_AggFinal:
@@ -210,6 +214,11 @@ static void program_check(const sl_program *p) {
       SL_ASSERT(REG_OK(p, op->p3));
       break;
     case OP_BatchResult: SL_ASSERT(op->p1 >= 0 && REG_OK(p, op->p2)); break;
+    case OP_Param: SL_ASSERT(op->p1 >= 0 && REG_OK(p, op->p2)); break;
+    case OP_Subquery:
+      SL_ASSERT(op->p4.sq && op->p4.sq->slot < p->nsubq && REGS_OK(p, op->p1, op->p2 + 1) &&
+                REG_OK(p, op->p3));
+      break;
     case OP_AggStep:
       check_call(p, op->p4.call);
       SL_ASSERT(op->p3 >= 0 && op->p3 < p->nagg);
@@ -278,6 +287,7 @@ void sl_vm_free(sl_vm *vm) {
   sl_value_free(&vm->scratch[1]);
   sl_buf_free(&vm->errmsg);
   sl_fbatch_free(&vm->one);
+  sl_vm_subq_free(vm);
   memset(vm, 0, sizeof *vm);
 }
 
@@ -583,6 +593,14 @@ int sl_vm_run(sl_vm *vm, sl_value *row) {
     }
     /* Opcode: Result P1 P2 / the output row is r[P1] .. r[P1+P2-1]. */
     case OP_Result: return SL_VM_ROW;
+    /* Opcode: Param P1 P2 / r[P2] = outer value P1 of the running subquery. */
+    case OP_Param:
+      if (sl_vm_param(vm, op->p1, &r[op->p2])) goto abort_due_to_error;
+      break;
+    /* Opcode: Subquery P1 P2 P3 P4 / r[P3] = the subquery P4.sq's value. */
+    case OP_Subquery:
+      if (sl_vm_subq_exec(vm, op, r)) goto abort_due_to_error;
+      break;
     default:
       sl_buf_reset(&vm->errmsg);
       sl_buf_printf(&vm->errmsg, "internal error: bad opcode %d at %d", op->opcode, pc);

@@ -50,6 +50,8 @@ typedef struct sl_op {
     double r;
     sl_value *v;       /* OP_Const: owned by the program's constant pool */
     sl_callsite *call; /* OP_Function, OP_AggStep, OP_AggFinal: owned by the program */
+    /* OP_Subquery: owned by the program */
+    struct sl_subqsite *sq;
   } p4;
   const char *comment; /* EXPLAIN annotation, or NULL (static or owned by the program) */
 } sl_op;
@@ -69,6 +71,9 @@ typedef struct sl_program {
   int nhoist;
   int result_reg; /* first output register */
   int nresult;    /* output columns */
+  /* OP_Subquery sites (owned), slot i at index i */
+  struct sl_subqsite **subqs;
+  int nsubq;
 } sl_program;
 
 sl_program *sl_program_new(void);
@@ -109,6 +114,8 @@ typedef struct sl_vm {
   sl_fbatch one;       /* a one-row batch, for functions with only a batch form */
   sl_fbatch **bres;    /* batch calls (the operator's), for OP_BatchResult */
   int brow;            /* the row of bres the program reads */
+  /* per OP_Subquery site: its results (vm_subq.c), or NULL */
+  struct sl_subqc *subc;
 } sl_vm;
 
 /* Prepare a machine for prog (which must outlive it). */
@@ -119,5 +126,70 @@ void sl_vm_free(sl_vm *vm);
 int sl_vm_run(sl_vm *vm, sl_value *row);
 /* Reset single-row aggregate states (zero them, after finalizing). */
 void sl_vm_reset_aggs(sl_vm *vm);
+
+/* ---- subqueries (vm_subq.c) ----------------------------------------------
+** OP_Subquery evaluates a subquery the planner made (an opaque descriptor,
+** plan.h's sl_psubq) through the runner the runtime registers (run_subq.c):
+** the VM calls nothing of the runtime itself.  Each machine keeps the
+** results per site by the outer values they were computed for (bounded),
+** so an uncorrelated subquery runs once per machine and a correlated one
+** once per distinct outer values.  A subquery's programs read its outer values
+** with OP_Param from the frame its runner pushed on the thread. */
+
+/* Rows a subquery returned: nrow rows of ncol values, owned. */
+typedef struct sl_subq_rows {
+  sl_value *v;
+  int nrow, ncol, cap;
+} sl_subq_rows;
+/* Append a row of ncol values (deep copies; the buffers of rows cleared
+** before are reused). */
+void sl_subq_rows_add(sl_subq_rows *r, int ncol, sl_value *const *row);
+/* No rows (the values keep their buffers for the next ones). */
+void sl_subq_rows_clear(sl_subq_rows *r);
+void sl_subq_rows_free(sl_subq_rows *r);
+
+/* Run subquery desc with its outer values params[0..nparam) (nparam -1:
+** those of the frame it runs in) into out (cleared first).  0, or -1 with
+** err set. */
+typedef int (*sl_subq_runner)(const void *desc, const sl_value *params, int nparam,
+                              sl_subq_rows *out, sl_err *err);
+/* Set the runner (the runtime's; the same function every time). */
+void sl_vm_set_subq_runner(sl_subq_runner fn);
+/* Call the runner; -1 with err set when there is none. */
+int sl_vm_subquery(const void *desc, const sl_value *params, int nparam, sl_subq_rows *out,
+                   sl_err *err);
+
+/* The outer values of the subquery running on this thread (a stack: a
+** subquery runs inside the evaluation of its outer query's row). */
+typedef struct sl_vm_frame {
+  const sl_value *v;
+  int n;
+  struct sl_vm_frame *up;
+} sl_vm_frame;
+/* Push f (the caller's, valid until popped) with outer values v[0..n);
+** pop it after the subquery's run. */
+void sl_vm_frame_push(sl_vm_frame *f, const sl_value *v, int n);
+void sl_vm_frame_pop(sl_vm_frame *f);
+
+/* An OP_Subquery site: what to make of the rows. */
+typedef struct sl_subqsite {
+  const void *desc; /* the planned subquery (borrowed from the plan) */
+  int kind;         /* SL_SUBQ_SCALAR, SL_SUBQ_EXISTS, SL_SUBQ_IN (ast.h) */
+  int not_;         /* NOT IN */
+  int nparam;       /* outer values (registers after IN's operand) */
+  int slot;         /* its index in the program's subqs */
+  uint8_t aff;      /* IN: the comparison's affinity */
+  uint8_t coll;     /* IN: the comparison's collation */
+  char label[24];   /* "subquery 3", for EXPLAIN */
+} sl_subqsite;
+/* A new site of p (owned by p). */
+sl_subqsite *sl_program_subq(sl_program *p);
+/* Execute OP_Subquery op on vm's registers r: 0, or -1 with vm->errmsg set. */
+int sl_vm_subq_exec(sl_vm *vm, const sl_op *op, sl_value *r);
+/* Read outer value k of the running subquery into d (borrowed): 0, or -1
+** with vm->errmsg set when there is none. */
+int sl_vm_param(sl_vm *vm, int k, sl_value *d);
+/* Free vm's subquery results (sl_vm_free calls it). */
+void sl_vm_subq_free(sl_vm *vm);
 
 #endif /* SLUICE_VM_H */

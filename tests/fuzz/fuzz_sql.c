@@ -36,6 +36,15 @@ static int drop_rows(void *ud, int ncol, const char *const *names, sl_value **ro
   return 0;
 }
 
+/* 1 when every source of plan and of its subqueries' plans is a table. */
+static int tables_only(const sl_plan *plan) {
+  for (int i = 0; i < plan->nsource; i++)
+    if (plan->sources[i]->conn) return 0;
+  for (int i = 0; i < plan->nsubq; i++)
+    if (!tables_only(plan->subqs[i]->plan)) return 0;
+  return 1;
+}
+
 static void plan_one(const sl_stmt *st) {
   sl_plan_ctx ctx = {&db->cat, &db->nquery, NULL};
   sl_plan *plan = sl_plan_new(&ctx);
@@ -49,10 +58,7 @@ static void plan_one(const sl_stmt *st) {
   sl_buf_init(&out);
   sl_plan_explain(plan, &out);
   sl_buf_free(&out);
-  int tables_only = !st->select->into;
-  for (int i = 0; i < plan->nsource; i++)
-    if (plan->sources[i]->conn) tables_only = 0;
-  if (!tables_only) {
+  if (st->select->into || !tables_only(plan)) {
     sl_plan_free(plan);
     return;
   }

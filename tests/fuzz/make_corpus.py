@@ -126,6 +126,11 @@ for q in [
     "EXPLAIN SELECT window_start, count(*) FROM s GROUP BY HOP(ts, INTERVAL '5' SECOND, INTERVAL '10' SECOND) EMIT CHANGES",
     "SELECT count(*), sum(w), min(label), max(k) FROM t",
     "SELECT abs(-1), round(2.5), length('abc'), substr('hello', 2, 3), coalesce(NULL, 1), nullif(1, 1), 1 / 0, 7 % 3",
+    "SELECT k, (SELECT label FROM t AS i WHERE i.k = t.k + 1) FROM t WHERE k IN (SELECT k FROM t WHERE w > 0)",
+    "SELECT k FROM t WHERE EXISTS (SELECT 1 FROM t AS i WHERE i.w < t.w AND i.k NOT IN (SELECT (SELECT k FROM t AS j WHERE j.k = i.k)))",
+    "SELECT k, label FROM t UNION SELECT 1, 'x' EXCEPT SELECT k, label FROM t WHERE k = 2 INTERSECT SELECT k, label FROM t LIMIT 2",
+    "SELECT * FROM (SELECT k, k, w * 2 AS d FROM t UNION ALL SELECT 3, 4, 5) AS u WHERE d IN t",
+    "EXPLAIN SELECT id, (SELECT label FROM t WHERE k = id) FROM s WHERE name IN (SELECT label FROM t)",
 ]:
     put('fuzz_sql', q)
 # checkpoint states: the query's index (fuzz_ckpt.c: NQUERY queries, then the
