@@ -342,7 +342,10 @@ sl_select *sl_select_compound(sl_parse *p, sl_select *left, int op, sl_select *r
   if ((!left->op && (left->limit || left->into || left->order)) || right->op) {
     if (!p->err.code)
       sl_err_set(&p->err, SL_ESYNTAX, "%s clause should come after %s not before",
-                 left->into ? "INTO" : left->order ? "ORDER BY" : "LIMIT", names[op]);
+                 left->into    ? "INTO"
+                 : left->order ? "ORDER BY"
+                               : "LIMIT",
+                 names[op]);
     return left;
   }
   sl_select *s = node(p, sizeof *s);

@@ -227,7 +227,7 @@ extern const sl_func sl_builtin_core[];   /* func_core.c: strings, math, convers
 extern const sl_func sl_builtin_printf[]; /* func_printf.c: printf / format */
 extern const sl_func sl_builtin_json[];   /* func_json.c: JSON and VECTOR functions */
 extern const sl_func sl_builtin_date[];   /* func_date.c: date, time, datetime, strftime, ... */
-extern const sl_func sl_builtin_flink[]; /* func_flink.c: hour, date_format, regexp_extract, ... */
+extern const sl_func sl_builtin_flink[];  /* func_flink.c: hour, date_format, regexp_extract, ... */
 extern const sl_func
     sl_builtin_aggregate[]; /* agg_basic.c: count, sum, total, avg, min, max, group_concat */
 extern const sl_func sl_builtin_model[]; /* bind.c: predict, predict_label, ... (SL_FUNC_MODEL) */

@@ -704,8 +704,7 @@ static int plan_select_body(sl_plan *plan, const sl_select *sel, const char *id,
   }
   q->in_stream = in.stream;
   const sl_select *body = sel; /* sel without the WHERE terms a join took */
-  if (sel->from && sel->from->join &&
-      sl_plan_join(plan, sel, qi, &in, ij ? rin : NULL, &body, err))
+  if (sel->from && sel->from->join && sl_plan_join(plan, sel, qi, &in, ij ? rin : NULL, &body, err))
     return -1;
   sel = body;
   sl_exprlist *cols = in.ntabs ? sl_plan_expand_star_tabs(plan, sel->cols, &in, err)
