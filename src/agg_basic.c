@@ -585,6 +585,17 @@ static void min_by_step(sl_fctx *ctx, int argc, sl_value **argv) {
   (void)argc;
   by_step(ctx, argv[0], argv[1], -1, SL_COLL_BINARY);
 }
+/* any_value(x) (SQL:2023's ANY_VALUE): x of some row of the group: its
+** first, which is the value SQLite 3.40 gives a bare column (a column of a
+** grouped query neither grouped nor aggregated; the planner writes such a
+** column as any_value, or as max_by/min_by next to one max() or min()). */
+static void any_step(sl_fctx *ctx, int argc, sl_value **argv) {
+  (void)argc;
+  by_state *s = sl_fctx_state(ctx);
+  if (s->has) return;
+  sl_value_copy(&s->x, argv[0]);
+  s->has = 1;
+}
 /* Running min/max, for GROUP BY and windows, which never remove a row: the
 ** extreme so far (the first of equal extremes, as SQLite keeps it), O(1) a
 ** row where the multiset that xInverse needs is O(distinct values). */
@@ -788,6 +799,8 @@ const sl_func sl_builtin_aggregate[] = {
          "max_by(x, y): x of the row with the largest y"),
     AGGX("min_by", 2, 0, min_by_step, NULL, by_value, by_final, by_state, by_save, by_load,
          "min_by(x, y): x of the row with the smallest y"),
+    AGGX("any_value", 1, 0, any_step, NULL, by_value, by_final, by_state, by_save, by_load,
+         "any_value(x): x of some row of the group (its first: a bare column's value)"),
     AGGX("top_k", 2, SL_FUNC_JSONRESULT, topk_step, topk_inverse, topk_value, topk_final,
          topk_state, topk_save, topk_load,
          "top_k(x, k): the k most frequent values with their counts (JSON)"),

@@ -222,6 +222,81 @@ static int out_program(sl_agg_spec *spec, sl_expr *having, const sl_exprlist *ke
   return 0;
 }
 
+/* SQLite's bare columns: a column of a grouped query's select list or
+** HAVING (ORDER BY's hidden columns are in the list) that is neither a
+** GROUP BY key nor inside an aggregate is the value of some row of the
+** group: SQLite 3.40's first, or the row of the query's one max() or min()
+** (mm).  Over bound expressions (ba, the aggregates' binder): a node equal
+** to a key is grouped; a bare column becomes any_value(column), or
+** max_by/min_by(column, c) next to max(c)/min(c), bound as one more
+** aggregate.  Window bounds, outer values of a subquery and nested queries
+** are left alone.  0, or -1 with err set. */
+static int bare_columns(sl_bind *ba, const sl_exprlist *keys, const sl_expr *mm, sl_expr *e,
+                        sl_arena *arena) {
+  if (!e || e->kind == E_SUBQUERY || (e->kind == E_CALL && e->agg >= 0)) return 0;
+  for (int i = 0; i < keys->n; i++)
+    if (sl_expr_equal(e, keys->a[i])) return 0;
+  if (e->kind == E_COLUMN) {
+    if (e->col < 0) return 0; /* window_start/end, an enclosing query's value */
+    sl_expr *x = sl_arena_alloc(arena, sizeof *x);
+    *x = *e;
+    sl_exprlist *l = sl_arena_alloc(arena, sizeof *l);
+    memset(l, 0, sizeof *l);
+    l->a = sl_arena_alloc(arena, 2 * sizeof(*l->a));
+    l->a[0] = x;
+    l->n = l->cap = 1;
+    e->kind = E_CALL;
+    e->name = "any_value";
+    if (mm) {
+      sl_expr *y = sl_arena_alloc(arena, sizeof *y);
+      *y = *mm->list->a[0];
+      l->a[l->n++] = y;
+      l->cap = 2;
+      e->name = sl_stricmp(mm->name, "max") ? "min_by" : "max_by";
+    }
+    e->tab = NULL;
+    e->list = l;
+    e->height = x->height + 1;
+    e->func = NULL;
+    e->agg = e->mcall = e->bcall = -1; /* (the span stays: the result column's name) */
+    return sl_bind_expr(ba, e);
+  }
+  if (bare_columns(ba, keys, mm, e->left, arena) || bare_columns(ba, keys, mm, e->right, arena))
+    return -1;
+  for (int i = 0; e->list && i < e->list->n; i++)
+    if (bare_columns(ba, keys, mm, e->list->a[i], arena)) return -1;
+  return 0;
+}
+
+/* The aggregate calls of bound e (not of nested queries): how many, into
+** *n, and the last in *last. */
+static void count_aggs(const sl_expr *e, int *n, const sl_expr **last) {
+  if (!e || e->kind == E_SUBQUERY) return;
+  if (e->kind == E_CALL && e->agg >= 0) {
+    ++*n;
+    *last = e;
+    return;
+  }
+  count_aggs(e->left, n, last);
+  count_aggs(e->right, n, last);
+  for (int i = 0; e->list && i < e->list->n; i++)
+    count_aggs(e->list->a[i], n, last);
+}
+
+/* The query's only aggregate when it is max(c) or min(c) of a column c
+** (SQLite's bare columns then take the row of that extreme), else NULL. */
+static const sl_expr *only_minmax(const sl_select *sel, const sl_exprlist *cols) {
+  int n = 0;
+  const sl_expr *last = NULL;
+  for (int i = 0; i < cols->n; i++)
+    count_aggs(cols->a[i], &n, &last);
+  count_aggs(sel->having, &n, &last);
+  if (n != 1 || (sl_stricmp(last->name, "max") && sl_stricmp(last->name, "min")) || !last->list ||
+      last->list->n != 1 || last->list->a[0]->kind != E_COLUMN || last->distinct || last->right)
+    return NULL;
+  return last;
+}
+
 /* Bind keys, window, WHERE, the select list and HAVING with b (model calls
 ** and held models collected there), and collect the aggregates into
 ** *aggs (owned by the caller).  0, or -1 with err set. */
@@ -241,6 +316,13 @@ static int bind_grouped(const sl_plan *plan, const sl_select *sel, const sl_inpu
   for (int i = 0; i < cols->n; i++)
     if (sl_bind_expr(&ba, cols->a[i])) return -1;
   if (sel->having && sl_bind_expr(&ba, sel->having)) return -1;
+  if (!win) { /* bare columns as SQLite (a window's rows are strict, as Flink's) */
+    const sl_expr *mm = only_minmax(sel, cols);
+    sl_arena *arena = (sl_arena *)&plan->arena;
+    for (int i = 0; i < cols->n; i++)
+      if (bare_columns(&ba, keys, mm, cols->a[i], arena)) return -1;
+    if (bare_columns(&ba, keys, mm, sel->having, arena)) return -1;
+  }
   spec->naggs = ba.naggs;
   *aggs = sl_calloc((size_t)(spec->naggs ? spec->naggs : 1), sizeof(sl_expr *));
   for (int i = 0; i < cols->n; i++)
