@@ -382,11 +382,7 @@ static sl_exprlist *expand_star(sl_plan *plan, const sl_exprlist *cols, const sl
   for (int i = 0; i < cols->n; i++)
     has_star |= cols->a[i]->kind == E_STAR;
   if (!has_star) return (sl_exprlist *)cols;
-  sl_exprlist *l = sl_arena_alloc(&plan->arena, sizeof *l);
-  memset(l, 0, sizeof *l);
-  int cap = cols->n + (in->schema ? in->schema->ncol : 0);
-  l->a = sl_arena_alloc(&plan->arena, sizeof(*l->a) * (size_t)cap);
-  l->names = sl_arena_alloc(&plan->arena, sizeof(*l->names) * (size_t)cap);
+  sl_exprlist *l = sl_plan_list(plan, cols->n + (in->schema ? in->schema->ncol : 0));
   for (int i = 0; i < cols->n; i++) {
     sl_expr *e = cols->a[i];
     if (e->kind != E_STAR) {

@@ -107,6 +107,10 @@ const sl_select *sl_plan_join_reorder(sl_plan *plan, const sl_select *sel);
 sl_exprlist *sl_plan_expand_star_tabs(sl_plan *plan, const sl_exprlist *cols, const sl_input *in,
                                       sl_err *err);
 
+/* An empty expression list with room for cap items and their names, in
+** the plan's arena (freed with the plan). */
+sl_exprlist *sl_plan_list(sl_plan *plan, int cap);
+
 /* ---- plan_order.c ---- */
 struct sl_sortkey;
 /* ORDER BY resolved against a query's output columns. */

@@ -814,10 +814,7 @@ sl_exprlist *sl_plan_expand_star_tabs(sl_plan *plan, const sl_exprlist *cols, co
   int cap = cols->n;
   for (int k = 0; k < in->ntabs; k++)
     cap += in->tabs[k].schema->ncol;
-  sl_exprlist *l = sl_arena_alloc(&plan->arena, sizeof *l);
-  memset(l, 0, sizeof *l);
-  l->a = sl_arena_alloc(&plan->arena, sizeof(*l->a) * (size_t)cap);
-  l->names = sl_arena_alloc(&plan->arena, sizeof(*l->names) * (size_t)cap);
+  sl_exprlist *l = sl_plan_list(plan, cap);
   for (int i = 0; i < cols->n; i++) {
     sl_expr *e = cols->a[i];
     if (e->kind != E_STAR) {

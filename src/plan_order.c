@@ -52,11 +52,8 @@ sl_exprlist *sl_plan_order_cols(sl_plan *plan, const sl_orderby *ob, sl_exprlist
   op->keys = sl_calloc((size_t)ob->n, sizeof(sl_sortkey));
   op->explicit_coll = sl_calloc((size_t)ob->n, 1);
   op->nkeys = ob->n;
-  sl_exprlist *l = sl_arena_alloc(&plan->arena, sizeof *l);
-  memset(l, 0, sizeof *l);
   int cap = cols->n + ob->n;
-  l->a = sl_arena_alloc(&plan->arena, sizeof(*l->a) * (size_t)cap);
-  l->names = sl_arena_alloc(&plan->arena, sizeof(*l->names) * (size_t)cap);
+  sl_exprlist *l = sl_plan_list(plan, cap);
   for (int i = 0; i < cols->n; i++) {
     l->a[i] = cols->a[i];
     l->names[i] = cols->names ? cols->names[i] : NULL;
@@ -99,11 +96,7 @@ sl_exprlist *sl_plan_order_cols(sl_plan *plan, const sl_orderby *ob, sl_exprlist
 
 sl_exprlist *sl_plan_order_result(sl_plan *plan, const sl_orderby *ob, const sl_pquery *q,
                                   sl_order_plan *op, sl_err *err) {
-  sl_exprlist *cols = sl_arena_alloc(&plan->arena, sizeof *cols);
-  memset(cols, 0, sizeof *cols);
-  int n = q->ncol ? q->ncol : 1;
-  cols->a = sl_arena_alloc(&plan->arena, sizeof(*cols->a) * (size_t)n);
-  cols->names = sl_arena_alloc(&plan->arena, sizeof(*cols->names) * (size_t)n);
+  sl_exprlist *cols = sl_plan_list(plan, q->ncol);
   for (int c = 0; c < q->ncol; c++) { /* column c of the rows, by its name */
     sl_expr *x = sl_arena_alloc(&plan->arena, sizeof *x);
     memset(x, 0, sizeof *x);
@@ -115,7 +108,7 @@ sl_exprlist *sl_plan_order_result(sl_plan *plan, const sl_orderby *ob, const sl_
     cols->a[c] = x;
     cols->names[c] = q->names[c];
   }
-  cols->n = cols->cap = q->ncol;
+  cols->n = q->ncol;
   sl_exprlist *l = sl_plan_order_cols(plan, ob, cols, op, err);
   if (!l) return NULL;
   for (int k = 0; k < op->nkeys; k++)

@@ -126,3 +126,13 @@ int sl_plan_input_width(const sl_input *in) {
   if (in->schema2 && in->base2 + in->schema2->ncol > n) n = in->base2 + in->schema2->ncol;
   return n;
 }
+
+sl_exprlist *sl_plan_list(sl_plan *plan, int cap) {
+  sl_exprlist *l = sl_arena_alloc(&plan->arena, sizeof *l);
+  memset(l, 0, sizeof *l);
+  if (cap < 1) cap = 1;
+  l->a = sl_arena_alloc(&plan->arena, sizeof(*l->a) * (size_t)cap);
+  l->names = sl_arena_alloc(&plan->arena, sizeof(*l->names) * (size_t)cap);
+  l->cap = cap;
+  return l;
+}
