@@ -59,7 +59,9 @@ if [ -n "$boot" ]; then
     "$("$sluice" --brokers "$boot" -e "SHOW TOPICS" 2>&1 | grep -v '"__')"
   contains "SHOW TOPICS without brokers" "no brokers" "$("$sluice" -e "SHOW TOPICS" 2>&1)"
   # a bounded read of a topic makes a table (docs/dml.md)
-  "$sluice" --brokers "$boot" -e "SELECT 'v1' AS v INTO kafka('beta', format => 'json'); SELECT 'w' AS v INTO kafka('beta', format => 'json')" 2>&1
+  # (two runs: the queries of one script run together, in no fixed order)
+  "$sluice" --brokers "$boot" -e "SELECT 'v1' AS v INTO kafka('beta', format => 'json')" 2>&1
+  "$sluice" --brokers "$boot" -e "SELECT 'w' AS v INTO kafka('beta', format => 'json')" 2>&1
   check "CREATE TABLE AS over kafka(..., stop => 'end')" $'{"v":"v1"}\n{"v":"w"}' \
     "$(timeout 60 "$sluice" --brokers "$boot" -e "CREATE TABLE k AS SELECT v FROM kafka('beta', format => 'json', stop => 'end', offset => 'earliest'); SELECT * FROM k" 2>&1)"
   if serve_start; then
