@@ -30,7 +30,10 @@ static sluice *fuzz_catalog_open(void) {
   if (fd < 0 || write(fd, fuzz_model_json, n) != (ssize_t)n) abort();
   close(fd);
   char sql[1024];
+  /* values bounded as a user bounds them (max_query_memory also limits one
+  ** string: printf('%999999999s') is refused, not 1 GB built) */
   snprintf(sql, sizeof sql,
+           "SET max_query_memory = '64MB';\n"
            "CREATE STREAM s (id INTEGER, name TEXT, x REAL, ts TIMESTAMP, v VECTOR) "
            "FROM file('fuzz-none.jsonl', format => 'json') WATERMARK ts - INTERVAL '1' SECOND;\n"
            "CREATE STREAM loose FROM file('fuzz-none.jsonl');\n"
