@@ -134,29 +134,12 @@ static int value_same(const sl_value *a, const sl_value *b, sl_coll coll) {
   return sl_value_compare(a, b, coll) == 0;
 }
 
-/* The hash of text v as collation coll (NOCASE: ASCII letters folded;
-** RTRIM: trailing spaces dropped) compares it; other values as they are. */
-static uint64_t coll_hash(const sl_value *v, sl_coll coll) {
-  if (v->type != SL_TEXT || coll == SL_COLL_BINARY) return sl_value_hash(v);
-  uint32_t n = v->n;
-  if (coll == SL_COLL_RTRIM)
-    while (n && v->u.z[n - 1] == ' ')
-      n--;
-  uint64_t b = 0xcbf29ce484222325ull;
-  for (uint32_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)v->u.z[i];
-    if (coll == SL_COLL_NOCASE && c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
-    b = (b ^ c) * 0x100000001b3ull;
-  }
-  return mix(b, n);
-}
-
 /* h combined with the hashes of nk key values (colls: each key's
 ** collation, or NULL when all are BINARY). */
 static uint64_t keys_hash(uint64_t h, const sl_value *keys, int nk, const sl_coll *colls) {
   if (colls) {
     for (int i = 0; i < nk; i++)
-      h = mix(h, coll_hash(&keys[i], colls[i]));
+      h = mix(h, sl_value_hash_coll(&keys[i], colls[i]));
     return h;
   }
   for (int i = 0; i < nk; i++)

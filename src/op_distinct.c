@@ -1,7 +1,9 @@
 /*
 ** op_distinct.c - SELECT DISTINCT: passes each row the first time its
 ** values are seen and drops it after (values equal as SQLite's DISTINCT
-** compares them: NULLs alike, 1 and 1.0 alike, text by its bytes).  Over a
+** compares them: NULLs alike, 1 and 1.0 alike, text by each column's
+** collation: its bytes, or NOCASE/RTRIM as the column was declared or
+** written).  Over a
 ** table or a file that is SQLite's DISTINCT in the order rows come; over a
 ** stream each distinct row is emitted once, when it first arrives.  The
 ** rows seen are the state: owned copies in a hash table, accounted
@@ -17,7 +19,8 @@
 typedef struct op_distinct {
   sl_operator base;
   int ncol;
-  sl_htab seen; /* key: a row of ncol values; entry: its owned copy (p) */
+  const unsigned char *colls; /* the columns' collations (sl_coll), or NULL: all BINARY */
+  sl_htab seen;               /* key: a row of ncol values; entry: its owned copy (p) */
   sl_value *rows;
   const sl_record **recs;
   uint64_t *ids;
@@ -28,13 +31,16 @@ typedef struct op_distinct {
 typedef struct row_key {
   const sl_value *v;
   int n;
+  const unsigned char *colls; /* per column its sl_coll, or NULL (all BINARY) */
 } row_key;
 
 static uint64_t row_hash(const void *key) {
   const row_key *k = key;
   uint64_t h = 0x243f6a8885a308d3ull;
   for (int i = 0; i < k->n; i++)
-    h = (h ^ sl_value_hash(&k->v[i])) * 0x100000001b3ull;
+    h = (h ^ (k->colls ? sl_value_hash_coll(&k->v[i], (sl_coll)k->colls[i])
+                       : sl_value_hash(&k->v[i]))) *
+        0x100000001b3ull;
   return h;
 }
 
@@ -42,7 +48,8 @@ static int row_eq(const void *key, const sl_hslot *s) {
   const row_key *k = key;
   const sl_value *r = s->p;
   for (int i = 0; i < k->n; i++)
-    if (sl_value_compare(&r[i], &k->v[i], SL_COLL_BINARY) != 0) return 0;
+    if (sl_value_compare(&r[i], &k->v[i], k->colls ? (sl_coll)k->colls[i] : SL_COLL_BINARY) != 0)
+      return 0;
   return 1;
 }
 
@@ -61,7 +68,7 @@ static void keep(op_distinct *p, const sl_value *row, uint64_t h) {
   sl_value *copy = sl_calloc((size_t)(p->ncol ? p->ncol : 1), sizeof(sl_value));
   for (int c = 0; c < p->ncol; c++)
     sl_value_copy(&copy[c], &row[c]);
-  row_key key = {copy, p->ncol};
+  row_key key = {copy, p->ncol, p->colls};
   int added;
   sl_hslot *s = sl_htab_put_t(&p->seen, &row_type, h, &key, &added);
   s->p = copy;
@@ -80,7 +87,7 @@ static int distinct_push(sl_operator *base, sl_batch *in, sl_err *err) {
   int n = 0;
   for (int i = 0; i < in->nrow; i++) {
     const sl_value *row = in->rows + (size_t)i * (size_t)in->ncol;
-    row_key key = {row, p->ncol};
+    row_key key = {row, p->ncol, p->colls};
     uint64_t h = row_hash(&key);
     if (sl_htab_find_t(&p->seen, &row_type, h, &key)) continue;
     keep(p, row, h);
@@ -129,7 +136,7 @@ static int distinct_load(sl_operator *base, const void *z, size_t n, sl_err *err
     for (int c = 0; c < p->ncol; c++)
       sl_ckr_value(&r, &row[c]);
     if (r.bad) break;
-    row_key key = {row, p->ncol};
+    row_key key = {row, p->ncol, p->colls};
     uint64_t h = row_hash(&key);
     if (!sl_htab_find_t(&p->seen, &row_type, h, &key)) keep(p, row, h);
   }
@@ -167,6 +174,7 @@ static sl_operator *distinct_make(const void *spec, const sl_make_env *env, sl_e
   op_distinct *p = sl_calloc(1, sizeof *p);
   p->base.vt = &distinct_vt;
   p->ncol = ((const sl_distinct_spec *)spec)->ncol;
+  p->colls = ((const sl_distinct_spec *)spec)->colls;
   sl_htab_init(&p->seen, &row_type);
   return &p->base;
 }
@@ -178,6 +186,7 @@ static void distinct_explain(const void *spec, sl_buf *out) {
 }
 
 static void distinct_free_spec(void *spec) {
+  free(((sl_distinct_spec *)spec)->colls);
   free(spec);
 }
 

@@ -245,6 +245,7 @@ extern const sl_op_kind sl_op_sink;
 ** first seen (the rows seen are kept, accounted as state, checkpointed). */
 typedef struct sl_distinct_spec {
   int ncol;
+  unsigned char *colls; /* per column its collation (sl_coll; owned), or NULL: all BINARY */
 } sl_distinct_spec;
 extern const sl_op_kind sl_op_distinct;
 

@@ -590,6 +590,12 @@ static int plan_tail(sl_plan *plan, const sl_select *sel, sl_pquery *q, const sl
   if (sel->distinct && sel->from) { /* over one row (no FROM) it changes nothing */
     sl_distinct_spec *d = sl_calloc(1, sizeof *d);
     d->ncol = q->ncol;
+    for (int c = 0; cols && c < q->ncol && c < cols->n; c++) { /* each column's collation */
+      sl_coll coll = sl_compare_coll(cols->a[c], cols->a[c]);
+      if (coll == SL_COLL_BINARY) continue;
+      if (!d->colls) d->colls = sl_calloc((size_t)q->ncol, 1);
+      d->colls[c] = (unsigned char)coll;
+    }
     sl_plan_add_op(q, &sl_op_distinct, d);
   }
   if (!limited) return 0;

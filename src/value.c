@@ -1421,6 +1421,25 @@ int sl_value_compare_aff(const sl_value *a, const sl_value *b, sl_affinity aff, 
   return sl_value_compare(a, b, coll);
 }
 
+uint64_t sl_value_hash_coll(const sl_value *v, sl_coll coll) {
+  if (v->type != SL_TEXT || coll == SL_COLL_BINARY) return sl_value_hash(v);
+  uint32_t n = v->n;
+  if (coll == SL_COLL_RTRIM)
+    while (n && v->u.z[n - 1] == ' ')
+      n--;
+  uint64_t b = 0xcbf29ce484222325ull;
+  for (uint32_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)v->u.z[i];
+    if (coll == SL_COLL_NOCASE && c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
+    b = (b ^ c) * 0x100000001b3ull;
+  }
+  b ^= n;
+  b ^= b >> 33; /* murmur3's finaliser, as sl_value_hash */
+  b *= 0xff51afd7ed558ccdull;
+  b ^= b >> 33;
+  return b;
+}
+
 uint64_t sl_value_hash(const sl_value *v) {
   uint64_t b;
   switch (v->type) {

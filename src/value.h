@@ -236,6 +236,10 @@ int sl_value_compare(const sl_value *a, const sl_value *b, sl_coll coll);
 ** numbers hash by their double value (1 and 1.0 alike), text and blobs by
 ** their bytes, NULL alike.  Mixed for power-of-two tables (low bits). */
 uint64_t sl_value_hash(const sl_value *v);
+/* The hash of v as collation coll compares it: TEXT with NOCASE has its ASCII
+** letters folded, with RTRIM its trailing spaces dropped; other values (and
+** BINARY) as sl_value_hash.  Values equal under coll hash alike. */
+uint64_t sl_value_hash_coll(const sl_value *v, sl_coll coll);
 /* An index over distinct values the caller keeps in an array of entries:
 ** entry i is at base + i * stride and starts with its sl_value (DISTINCT's
 ** values, top_k's value counts).  Values are equal when sl_value_compare
