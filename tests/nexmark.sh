@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# nexmark.sh - Nexmark q0, q1, q2, q3 (and its stream-table variant), q5, q7, q8, q20 in
+# nexmark.sh - Nexmark q0, q1, q2, q3 (and its stream-table variant), q5, q7, q8, q11, q20 in
 # sluice's dialect (sql-examples/nexmark/) over 200,000 generated events,
 # each checked against an independent computation in Python over the same
 # events; then q10, q14-q17, q21, q22 over 100,000 events 500 ms apart (so that
@@ -15,7 +15,7 @@ trap 'rm -rf "$work"' EXIT
 nx=$top/sql-examples/nexmark
 cd "$work"
 $py "$nx/gen.py" nexmark.jsonl 200000 --persons persons.jsonl --seed 4 || exit 1
-for q in q0 q1 q2 q3 q3_table q5 q7 q8 q20; do
+for q in q0 q1 q2 q3 q3_table q5 q7 q8 q11 q20; do
   cat "$nx/events.sql" "$nx/$q.sql" > "$q.sql"
   "$sluice" --stats run "$q.sql" 2> "$q.err" && ! grep -q "[1-9][0-9]* rejected" "$q.err" && ok ||
     { bad "$q run"; cat "$q.err"; }
@@ -51,6 +51,24 @@ got = collections.Counter((x["name"], x["city"], x["state"], x["id"]) for x in r
 report("q3", got == want, "%d rows" % sum(got.values()))
 got = collections.Counter((x["name"], x["city"], x["state"], x["id"]) for x in rows("q3_table"))
 report("q3 (stream-table)", got == want, "%d rows" % sum(got.values()))
+# q11: per bidder, sessions of bids less than 10 s apart: [first, last + 10 s)
+times = collections.defaultdict(list)
+for b in bids:
+    times[b["bidder"]].append(b["dateTime"])
+want = collections.Counter()
+for who, ts in times.items():
+    ts.sort()
+    first = last = ts[0]
+    n = 1
+    for t in ts[1:]:
+        if t - last >= 10000:
+            want[(who, n, first, last + 10000)] += 1
+            first, n = t, 0
+        last = t
+        n += 1
+    want[(who, n, first, last + 10000)] += 1
+got = collections.Counter((x["bidder"], x["bid_count"], x["starttime"], x["endtime"]) for x in rows("q11"))
+report("q11", got == want, "%d sessions" % sum(got.values()))
 # q20: every bid of a category-10 auction with its auction, whichever came first
 auc = {a["id"]: a for a in auctions}
 want = collections.Counter((b["auction"], b["bidder"], b["price"], b["dateTime"], auc[b["auction"]]["dateTime"],
