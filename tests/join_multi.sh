@@ -121,7 +121,7 @@ def query():
                 op = "CROSS JOIN"
         it["op"], it["cond"], it["ref"] = op, cond, ref
         if inner_group:
-            parts.append(None)  # placeholder: rendered with the group
+            parts.append(None)  # its text is the parenthesised group's, written below
         else:
             parts.append((" " if op != "," else "") + op + " " + ref + cond)
     if group:
