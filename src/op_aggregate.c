@@ -341,7 +341,8 @@ static int flush_out(op_aggregate *p, const sl_batch *in, sl_err *err) {
                 NULL,
                 in ? in->src : NULL,
                 p->now,
-                p->spec.emit_changes ? NULL : p->ids};
+                p->spec.emit_changes ? NULL : p->ids,
+                NULL};
   int rc = sl_op_emit(&p->base, &b, err);
   p->nout = 0;
   sl_arena_reset(&p->arena);

@@ -120,7 +120,7 @@ static int compound_run(op_compound *p, int64_t now, sl_err *err) {
   }
   for (int r = 0; !rc && r < acc.nrow; r += OUT_BATCH) {
     int n = acc.nrow - r < OUT_BATCH ? acc.nrow - r : OUT_BATCH;
-    sl_batch b = {ncol, n, acc.v + (size_t)r * (size_t)ncol, NULL, NULL, now, NULL};
+    sl_batch b = {ncol, n, acc.v + (size_t)r * (size_t)ncol, NULL, NULL, now, NULL, NULL};
     rc = sl_op_emit(&p->base, &b, err);
   }
   sl_subq_rows_free(&acc);

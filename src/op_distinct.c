@@ -105,7 +105,8 @@ static int distinct_push(sl_operator *base, sl_batch *in, sl_err *err) {
   }
   if (!n) return 0;
   sl_batch out = {
-      p->ncol, n, p->rows, in->recs ? p->recs : NULL, in->src, in->now, in->ids ? p->ids : NULL};
+      p->ncol, n, p->rows, in->recs ? p->recs : NULL, in->src, in->now, in->ids ? p->ids : NULL,
+      NULL};
   return sl_op_emit(base, &out, err);
 }
 

@@ -101,7 +101,8 @@ static void place(op_ijoin *p, int k, const sl_value *row, int ncol) {
 
 static int emit_pending(op_ijoin *p, const sl_batch *in, sl_err *err) {
   if (!p->nout) return 0;
-  sl_batch b = {width(p), p->nout, p->out, NULL, in ? in->src : NULL, in ? in->now : 0, p->oid};
+  sl_batch b = {width(p),         p->nout, p->out, NULL, in ? in->src : NULL,
+                in ? in->now : 0, p->oid,  NULL};
   int rc = sl_op_emit(&p->base, &b, err);
   for (int i = 0; i < p->nout * width(p); i++)
     memset(&p->out[i], 0, sizeof p->out[i]);

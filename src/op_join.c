@@ -127,7 +127,8 @@ static int join_flush(op_join *p, const sl_batch *in, sl_err *err) {
                 in->recs ? p->recs : NULL,
                 in->src,
                 in->now,
-                in->ids ? p->ids : NULL};
+                in->ids ? p->ids : NULL,
+                NULL};
   p->nout = 0;
   return sl_op_emit(&p->base, &b, err);
 }

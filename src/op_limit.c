@@ -36,7 +36,8 @@ static int limit_push(sl_operator *base, sl_batch *in, sl_err *err) {
                     in->recs ? in->recs + skip : NULL,
                     in->src,
                     in->now,
-                    in->ids ? in->ids + skip : NULL};
+                    in->ids ? in->ids + skip : NULL,
+                    in->ops ? in->ops + skip : NULL};
     rc = sl_op_emit(base, &out, err);
     if (rc < 0) return rc;
   }

@@ -195,7 +195,8 @@ static int project_push(sl_operator *base, sl_batch *in, sl_err *err) {
   }
   if (!nout) return 0;
   sl_batch b = {
-      p->ncol, nout, p->rows, in->recs ? p->recs : NULL, in->src, in->now, in->ids ? p->ids : NULL};
+      p->ncol, nout, p->rows, in->recs ? p->recs : NULL, in->src, in->now, in->ids ? p->ids : NULL,
+      NULL};
   return sl_op_emit(base, &b, err);
 }
 

@@ -344,7 +344,8 @@ static int score_push(sl_operator *base, sl_batch *in, sl_err *err) {
                   in->recs ? p->recs : NULL,
                   in->src,
                   in->now,
-                  in->ids ? p->ids : NULL};
+                  in->ids ? p->ids : NULL,
+                  NULL};
     rc = sl_op_emit(base, &b, err);
   }
 done:

@@ -218,7 +218,8 @@ static int emit_sorted(op_sort *p, sl_batch *in, sl_err *err) {
       }
       p->oids[k] = p->ids[s];
     }
-    sl_batch b = {no, k, p->out, NULL, in ? in->src : NULL, p->now, p->has_ids ? p->oids : NULL};
+    sl_batch b = {no,  k, p->out, NULL, in ? in->src : NULL, p->now, p->has_ids ? p->oids : NULL,
+                  NULL};
     rc = sl_op_emit(&p->base, &b, err);
   }
   clear(p);

@@ -560,7 +560,7 @@ void sl_task_run(sl_task *t) {
         b.recp[i] = &rr[i];
       recs = b.recp;
     }
-    sl_batch batch = {b.ncol, nrow, b.rows, recs, t->src, sl_wall_ms(), NULL};
+    sl_batch batch = {b.ncol, nrow, b.rows, recs, t->src, sl_wall_ms(), NULL, NULL};
     int rc = t->head->vt->push(t->head, &batch, &t->err);
     task_time_batch(t, sl_clock_us() - t0);
     if (rc < 0 || task_check_memory(t)) goto done;
