@@ -297,6 +297,7 @@ static int plan_stream(sl_plan *plan, const sl_stream *s, const sl_call *from, s
   in->schema = stream_schema(plan, si);
   in->name = s->name;
   in->lateness = si->lateness;
+  in->changes = si->query >= 0 ? plan->queries[si->query]->changes : SL_APPEND_ONLY;
   return 0;
 }
 

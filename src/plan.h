@@ -67,6 +67,13 @@ typedef struct sl_psource {
 } sl_psource;
 
 /* One query of a plan: the caller's (sl_plan_query) or a stream's own. */
+/* The kinds of rows a query's output (or a query's input) carries
+** (sl_batch.ops): inserts only, or every kind (sl_rowkind), a take-back
+** giving the values of a row given before.  The planner follows it from
+** sources and streams through every query; an operator that cannot fold
+** take-backs in refuses an updating input when the query is planned. */
+typedef enum sl_changes { SL_APPEND_ONLY = 0, SL_UPDATING = 1 } sl_changes;
+
 typedef struct sl_pquery {
   char *id;        /* "q1", or a stream's name for its own query (owned) */
   const char *sql; /* its statement's text (borrowed from the engine's kept parse) */
@@ -86,6 +93,7 @@ typedef struct sl_pquery {
   uint8_t *affs; /* output column affinities (owned) */
   /* SET max_query_memory when it was planned: bytes, 0 no limit */
   int64_t max_mem;
+  sl_changes changes; /* what its output carries (set by the operator that makes it updating) */
 } sl_pquery;
 
 /* A named stream read in this plan: one fanout to its readers. */

@@ -24,6 +24,7 @@ typedef struct sl_input {
   ** base), for the binder; NULL otherwise */
   const sl_bind_tab *tabs;
   int ntabs;
+  sl_changes changes; /* what its rows carry: a stream's, its query's output's */
 } sl_input;
 
 /* A list of expressions (collected calls, arguments). */
