@@ -39,7 +39,7 @@
   ABORT ASC BY CAST COLUMNS DESC DESCRIBE DESCRIPTOR DISTINCT DROP END EXISTS EXPLAIN
   FILTER FIRST FUNCTIONS GLOB IF INTERVAL KEY LAST LIKE_KW LOAD MATCH MODEL MODELS NULLS OFFSET
   QUERIES QUERY REPLACE SET SHOW STREAM STREAMS TABLE TABLES TEMP WATERMARK WINDOW
-  CHANGES CLOSE ALL EXPORT TYPE WITH TERMINATE VIEW.
+  CHANGES CLOSE ALL EXPORT TYPE WITH TERMINATE VIEW OF SYSTEM_TIME.
 
 %left UNION EXCEPT INTERSECT.
 %left OR.
@@ -124,6 +124,9 @@ seltablist(L) ::= fromitem(X). { L = X; }
 seltablist(L) ::= seltablist(A) joinop(J) fromitem(X) onusing(O). { L = A; sl_join_add(pParse, A, X, J, &O); }
 %type fromitem {sl_call*}
 fromitem(X) ::= tcall(C) as(A). { X = C; if (A.n) C->alias = sl_token_name(pParse, &A); }
+/* Flink's lookup join: JOIN t FOR SYSTEM_TIME AS OF s.proc_time (checked by the planner) */
+fromitem(X) ::= tcall(C) FOR SYSTEM_TIME AS OF expr(E) as(A).
+  { X = C; C->as_of = E; if (A.n) C->alias = sl_token_name(pParse, &A); }
 fromitem(X) ::= LP seltablist(L) RP. { X = L; }
 %type joinop {int}
 joinop(J) ::= COMMA. { J = SL_JT_INNER; }

@@ -131,6 +131,8 @@ typedef struct sl_call {
   ** window call TUMBLE(ts, ...) (also HOP, SESSION) its SELECT's GROUP BY
   ** window_start, window_end stands for (sl_select_window_tvf); else NULL */
   struct sl_expr *window;
+  /* JOIN t FOR SYSTEM_TIME AS OF x (a lookup join): x, else NULL */
+  struct sl_expr *as_of;
 } sl_call;
 
 /* Join types as the grammar reads them (bits). */

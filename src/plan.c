@@ -298,6 +298,7 @@ static int plan_stream(sl_plan *plan, const sl_stream *s, const sl_call *from, s
   in->name = s->name;
   in->lateness = si->lateness;
   in->changes = si->query >= 0 ? plan->queries[si->query]->changes : SL_APPEND_ONLY;
+  in->proctime1 = si->query >= 0 ? plan->queries[si->query]->proctime1 : 0;
   return 0;
 }
 
@@ -659,6 +660,39 @@ static int plan_merge(sl_plan *plan, const sl_select *sel, const char *id, int t
   return qi;
 }
 
+/* FROM s JOIN t FOR SYSTEM_TIME AS OF x: Flink's lookup join, which is what
+** a join of a stream with a table is here (the table's rows as they are
+** when the stream's row is joined).  x must be the stream's processing
+** time (in, the first item's input: its PROCTIME() column, by name,
+** qualified by the item's alias or name or not at all); t a table, not a
+** stream (ij: the join is one of two streams).  0, or -1 with err set. */
+static int check_as_of(const sl_select *sel, const sl_input *in, int ij, sl_err *err) {
+  const sl_call *first = sel->from;
+  for (const sl_call *c = first; c; c = c->join) {
+    const sl_expr *x = c->as_of;
+    if (!x) continue;
+    /* pos1: the place as written when the planner moved a stream first */
+    int written_first = c->pos1 ? c->pos1 == 1 : c == first;
+    if (written_first || c == first || ij) {
+      sl_err_setpos(err, SL_EBIND, x->line, x->pos_col,
+                    "FOR SYSTEM_TIME AS OF is a lookup of a table joined to a stream: %s is %s",
+                    c->alias ? c->alias : c->name,
+                    written_first ? "the first item of FROM" : "a stream");
+      return -1;
+    }
+    const char *fname = first->alias ? first->alias : first->name;
+    int pc = in->proctime1 - 1;
+    if (x->kind != E_COLUMN || pc < 0 || !in->schema || pc >= in->schema->ncol ||
+        sl_stricmp(x->name, in->schema->cols[pc].name) || (x->tab && sl_stricmp(x->tab, fname))) {
+      sl_err_setpos(err, SL_EBIND, x->line, x->pos_col,
+                    "FOR SYSTEM_TIME AS OF takes the processing time of the stream joined (its "
+                    "PROCTIME() column): a temporal join in event time is not supported");
+      return -1;
+    }
+  }
+  return 0;
+}
+
 /* Plan sel as query id: its input, body and output.  top: the caller's
 ** query (else a stream's own, whose rows go to stream out_stream).  The
 ** query's index, or -1 with err set. */
@@ -683,7 +717,7 @@ static int plan_select(sl_plan *plan, const sl_select *sel, const char *id, int 
   sel = sl_plan_join_reorder(plan, sel); /* FROM t, stream: the stream first */
   int ij = sl_plan_is_interval_join(sel) || sl_plan_is_stream_join(plan, sel);
   if (plan_input(plan, sel->from, id, &in, err) ||
-      (ij && plan_input(plan, sel->from->join, id, &rin, err)))
+      (ij && plan_input(plan, sel->from->join, id, &rin, err)) || check_as_of(sel, &in, ij, err))
     return -1;
   int qi = plan_select_body(plan, sel, id, top, &in, ij ? &rin : NULL, err);
   if (qi < 0) return -1;

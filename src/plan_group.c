@@ -98,6 +98,8 @@ static int plan_window(const sl_plan *plan, const sl_select *sel, const sl_input
     spec->rowtime = 1; /* the record's own timestamp (Kafka) */
   else if (sl_bind_expr(b, te))
     return -1;
+  else if (te->kind == E_COLUMN && te->col == in->proctime1 - 1)
+    spec->proctime = 1; /* a stream's PROCTIME() column: processing time, as Flink's */
   if (window_ms(win->list->a[1], hop ? &spec->slide : &spec->size, err)) return -1;
   if (hop && window_ms(win->list->a[2], &spec->size, err)) return -1;
   if (!hop) spec->slide = spec->size;

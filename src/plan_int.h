@@ -25,6 +25,9 @@ typedef struct sl_input {
   const sl_bind_tab *tabs;
   int ntabs;
   sl_changes changes; /* what its rows carry: a stream's, its query's output's */
+  /* 1 + the column that is its stream query's PROCTIME() (a window over
+  ** it is in processing time), 0 none */
+  int proctime1;
 } sl_input;
 
 /* A list of expressions (collected calls, arguments). */

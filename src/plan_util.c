@@ -99,6 +99,10 @@ void sl_plan_set_columns(sl_pquery *q, const sl_exprlist *cols) {
   q->names = sl_calloc((size_t)(cols->n ? cols->n : 1), sizeof(char *));
   q->affs = sl_calloc((size_t)(cols->n ? cols->n : 1), 1);
   for (int i = 0; i < cols->n; i++) {
+    const sl_expr *e = cols->a[i];
+    if (!q->proctime1 && e->kind == E_CALL && (!e->list || !e->list->n) &&
+        !sl_stricmp(e->name, "proctime"))
+      q->proctime1 = i + 1;
     q->names[i] = sl_expr_colname(cols->a[i], cols->names[i]);
     q->affs[i] = cols->a[i]->aff;
   }
