@@ -317,7 +317,8 @@ static int kafka_read_rows(sl_source *s, sl_value *rows, int ncol, int max, sl_e
                                m->offset,
                                m->partition,
                                rd_kafka_message_timestamp(m, NULL),
-                               NULL};
+                               NULL,
+                               0};
   }
   sl_buf_reset(&k->headers);
   k->hoff = sl_realloc(k->hoff, sizeof(size_t) * (size_t)(n + 1));

@@ -262,14 +262,23 @@ typedef struct sl_sink_spec {
   int key_col;   /* message keys from this column, or -1 */
   int drop_key;  /* the key column is left out of the encoded value */
   int line, col; /* where the INTO call was written, for errors when it opens */
+  /* what it writes of an updating query (q->changes): changelog => 'op',
+  ** every row with its kind in a first column op; else the rows that add
+  ** (+I, +U), and a keyed Kafka sink tombstones for -D (upserts) */
+  sl_changelog changelog;
+  int updating;  /* its query's output is a changelog */
+  int *key_cols; /* upserts: the columns of each row's message key (owned), or NULL */
+  int nkey_cols;
 } sl_sink_spec;
 extern const sl_op_kind sl_op_sink;
 
 /* op_distinct.c: SELECT DISTINCT: each distinct row once, in the order
-** first seen (the rows seen are kept, accounted as state, checkpointed). */
+** first seen (the rows seen are kept, accounted as state, checkpointed);
+** over an updating input, with a count each: -D when none is left. */
 typedef struct sl_distinct_spec {
   int ncol;
   unsigned char *colls; /* per column its collation (sl_coll; owned), or NULL: all BINARY */
+  int counted;          /* an updating input: each row's count is checkpointed with it */
 } sl_distinct_spec;
 extern const sl_op_kind sl_op_distinct;
 
