@@ -104,6 +104,27 @@ int sl_opt_authorize(const sl_options *o, int action, const char *target, sl_err
 int sl_options_check(sl_options *o, sl_err *err);
 
 /* ---- records ------------------------------------------------------------ */
+/* A row's kind in a changelog (Flink's RowKind; printed +I, -U, +U, -D).
+** An append-only stream has inserts only.  An updating stream (a running
+** GROUP BY, a Top-N, a join fed by an updating input, a source read as a
+** table) says of each row whether it adds it to the result (INSERT,
+** UPDATE_AFTER) or takes back a row it gave before (UPDATE_BEFORE, DELETE:
+** the same values as then).  An UPDATE_BEFORE is followed, in the same
+** batch, by the UPDATE_AFTER of the same key.  An operator that keeps state
+** folds a take-back in (an aggregate's inverse, a join's kept record
+** removed) and emits the take-backs of what it gave from it. */
+typedef enum sl_rowkind {
+  SL_ROW_INSERT = 0,
+  SL_ROW_UPDATE_BEFORE = 1,
+  SL_ROW_UPDATE_AFTER = 2,
+  SL_ROW_DELETE = 3
+} sl_rowkind;
+
+/* 1 when a row of kind k takes a row back (UPDATE_BEFORE, DELETE). */
+static inline int sl_rowkind_retracts(int k) {
+  return k == SL_ROW_UPDATE_BEFORE || k == SL_ROW_DELETE;
+}
+
 /* One record as read by a source.  Bytes are owned by the source and valid
 ** until its next read call. */
 typedef struct sl_record {
@@ -119,7 +140,7 @@ typedef struct sl_record {
   ** this reason (a static string) without decoding it; data is then the
   ** bytes rejected (or their first part) */
   const char *error;
-  /* its row kind (sl_rowkind of operator.h) when the source makes a
+  /* its row kind (sl_rowkind) when the source makes a
   ** changelog itself (kafka with changelog => 'upsert'), else 0: an insert */
   int op;
 } sl_record;
