@@ -97,6 +97,11 @@ typedef struct sl_pquery {
   /* 1 + the output column that is PROCTIME() (its processing-time
   ** attribute), 0 none */
   int proctime1;
+  /* an updating output's key: the columns naming the row each change is
+  ** of (a running GROUP BY's keys), which a Kafka sink writes as message
+  ** keys (upserts) (owned), or NULL when not all of them are columns */
+  int *key_cols;
+  int nkey_cols;
 } sl_pquery;
 
 /* A named stream read in this plan: one fanout to its readers. */

@@ -13,6 +13,21 @@ int sl_plan_exactly_once(const sl_plan *plan) {
   return sl_setting_int(plan->ctx.cat, SL_SET_GUARANTEE) == SL_GUARANTEE_EXACTLY_ONCE;
 }
 
+sl_changes sl_plan_source_changes(const sl_plan *plan, int source) {
+  const sl_source *d = plan->sources[source]->desc;
+  return d && d->changelog != SL_CHANGELOG_NONE ? SL_UPDATING : SL_APPEND_ONLY;
+}
+
+int sl_plan_append_only(sl_changes changes, const char *what, const char *why, int line, int col,
+                        sl_err *err) {
+  if (changes == SL_APPEND_ONLY) return 0;
+  sl_err_setpos(err, SL_EBIND, line, col,
+                "%s cannot read an updating input (a changelog: EMIT CHANGES, a GROUP BY without "
+                "a window, a source read with changelog => 'op' or 'upsert'): %s",
+                what, why);
+  return -1;
+}
+
 /* ---- options of connector calls ----------------------------------------- */
 
 int sl_call_options(sl_functab *funcs, const sl_call *call, sl_options *o, sl_err *err) {
