@@ -45,6 +45,7 @@ static const kw keywords[] = {
     {"DELETE", TK_DELETE},
     {"DESC", TK_DESC},
     {"DESCRIBE", TK_DESCRIBE},
+    {"DESCRIPTOR", TK_DESCRIPTOR},
     {"DISTINCT", TK_DISTINCT},
     {"DROP", TK_DROP},
     {"ELSE", TK_ELSE},
