@@ -94,6 +94,10 @@ typedef struct sl_pquery {
   /* SET max_query_memory when it was planned: bytes, 0 no limit */
   int64_t max_mem;
   sl_changes changes; /* what its output carries (set by the operator that makes it updating) */
+  /* per output column: 1 for a window bound (window_start, window_end of
+  ** TUMBLE or HOP windows, closed in order) or a column taken from one,
+  ** whose values never go down along the output; NULL: none (owned) */
+  unsigned char *wtime;
 } sl_pquery;
 
 /* A named stream read in this plan: one fanout to its readers. */

@@ -25,6 +25,9 @@ typedef struct sl_input {
   const sl_bind_tab *tabs;
   int ntabs;
   sl_changes changes; /* what its rows carry: a stream's, its query's output's */
+  /* per column of schema: a window bound that never goes down (a stream's
+  ** query's sl_pquery.wtime), or NULL */
+  const unsigned char *wtime;
 } sl_input;
 
 /* A list of expressions (collected calls, arguments). */

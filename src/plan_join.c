@@ -773,6 +773,20 @@ static int plan_ijoin(sl_plan *plan, const sl_select *sel, int qi, sl_input *in,
     }
     rest = make_and(plan, rest, c); /* an inner join's filter after it */
   }
+  for (int i = 0; !t.tp && i < js->nkeys && in->wtime && rin.wtime; i++) {
+    /* an equality of two window bounds (each never going down along its
+    ** input): the time bound, b's bound within [a's, a's] */
+    const sl_expr *x = t.akey[i], *y = t.bkey[i];
+    if (x->kind == E_COLUMN && y->kind == E_COLUMN && x->col >= 0 && x->col < js->na &&
+        y->col >= js->na && y->col < js->na + js->nb && in->wtime[x->col] &&
+        rin.wtime[y->col - js->na]) {
+      t.tp = t.bkey[i];
+      t.tr = t.akey[i];
+      js->ranged = 0;
+      js->rhi = 0;
+      js->lo = js->hi = 0;
+    }
+  }
   if (!t.tp) { /* two streams on keys alone */
     if (outer) {
       sl_err_setpos(err, SL_EBIND, from->line, from->col,
@@ -828,26 +842,42 @@ fail:
   return rc;
 }
 
-int sl_plan_is_stream_join(sl_plan *plan, const sl_select *sel) {
-  const sl_call *from = sel->from;
-  if (!from || !from->join || from->join->join || from->natural || from->using) return 0;
-  /* an outer join's conditions are its ON; an inner join's may be in WHERE */
-  if (!from->on && (from->left_join || from->right_join || !sel->where)) return 0;
-  const sl_call *r = from->join;
-  if (from->bare && sl_catalog_table(plan->ctx.cat, from->name)) return 0; /* a table first */
-  if (r->sub) return !sl_plan_select_bounded(plan, r->sub); /* FROM ... JOIN (SELECT ...) */
-  if (r->bare && sl_catalog_table(plan->ctx.cat, r->name)) return 0;
-  if (r->bare && sl_catalog_stream(plan->ctx.cat, r->name)) return 1;
-  if (r->bare || !sl_connector_find(r->name, strlen(r->name))) return 0;
-  /* a connector: a stream unless it ends (its check says, doing no I/O) */
+static int select_is_stream(sl_plan *plan, const sl_select *sel);
+
+/* 1 if FROM item c is a stream: a catalog stream (not a table of the same
+** name), a connector whose input does not end (its check says, doing no
+** I/O), or a subquery that reads one. */
+static int call_is_stream(sl_plan *plan, const sl_call *c) {
+  if (c->sub) return select_is_stream(plan, c->sub);
+  if (c->bare && sl_catalog_table(plan->ctx.cat, c->name)) return 0;
+  if (c->bare && sl_catalog_stream(plan->ctx.cat, c->name)) return 1;
+  if (c->bare || !sl_connector_find(c->name, strlen(c->name))) return 0;
   sl_options o;
   sl_err e = {0};
-  sl_source *desc = sl_plan_check(plan, r, 0, NULL, &o, &e);
+  sl_source *desc = sl_plan_check(plan, c, 0, NULL, &o, &e);
   int stream = desc && !desc->bounded;
   if (desc) desc->vt->close(desc);
   sl_options_free(&o);
   sl_err_clear(&e);
   return stream;
+}
+
+/* 1 if sel (or an arm of its compound) reads a stream in its FROM. */
+static int select_is_stream(sl_plan *plan, const sl_select *sel) {
+  if (!sel) return 0;
+  if (sel->op) return select_is_stream(plan, sel->prior) || select_is_stream(plan, sel->arm);
+  for (const sl_call *c = sel->from; c; c = c->join)
+    if (call_is_stream(plan, c)) return 1;
+  return 0;
+}
+
+int sl_plan_is_stream_join(sl_plan *plan, const sl_select *sel) {
+  const sl_call *from = sel->from;
+  if (!from || !from->join || from->join->join || from->natural || from->using) return 0;
+  /* an outer join's conditions are its ON; an inner join's may be in WHERE */
+  if (!from->on && (from->left_join || from->right_join || !sel->where)) return 0;
+  if (from->bare && sl_catalog_table(plan->ctx.cat, from->name)) return 0; /* a table first */
+  return call_is_stream(plan, from->join);
 }
 
 int sl_plan_is_interval_join(const sl_select *sel) {
