@@ -11,8 +11,13 @@
 #include "vm.h"
 
 sl_program *sl_plan_row_program(sl_expr *where, sl_expr **e, int n, int mcall_base, sl_err *err) {
+  return sl_plan_row_program_w(where, e, n, mcall_base, 0, err);
+}
+
+sl_program *sl_plan_row_program_w(sl_expr *where, sl_expr **e, int n, int mcall_base,
+                                  int wcall_base, sl_err *err) {
   sl_program *p = sl_program_new();
-  sl_compiler c = {p, 0, err, 0, mcall_base, NULL, 0};
+  sl_compiler c = {p, 0, err, 0, mcall_base, NULL, 0, wcall_base};
   int res = sl_reg_alloc(&c, n ? n : 1);
   p->result_reg = res;
   p->nresult = n;
