@@ -202,6 +202,7 @@ int sl_plan_project(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_input 
   free(bc.a);
   if (rc) return -1;
   sl_plan_set_columns(q, cols);
+  q->changes = in->changes; /* op_project passes each row's kind on */
   sp->prog = sl_plan_row_program(where, cols->a, cols->n, ncol_in, err);
   return sp->prog ? 0 : -1;
 fail_bind:

@@ -293,7 +293,7 @@ int sl_plan_window(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_input *
       elist_add(&ex, cols->a[i]);
   }
   if (plan_calls(sp, &wc, &ex, err)) goto done;
-  if (sp->mode != SL_WINDOW_BOUNDED) {
+  if (sp->mode == SL_WINDOW_OVER) {
     sl_err_setpos(err, SL_EBIND, wc.a[0]->line, wc.a[0]->pos_col,
                   "window functions over a stream are not supported");
     goto done;
@@ -322,7 +322,7 @@ int sl_plan_window(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_input *
   }
   sp->pre = pre_program(sel->where, &ex, ncol_in, err);
   if (!sp->pre) goto done;
-  const sl_op_kind *kind = &sl_op_window;
+  const sl_op_kind *kind = sp->mode == SL_WINDOW_BOUNDED ? &sl_op_window : &sl_op_topn;
   sl_plan_add_op(q, kind, sp); /* owned by the query from now on */
   sl_window_spec *added = sp;
   sp = NULL;
