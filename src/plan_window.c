@@ -107,6 +107,10 @@ static int plan_frame(const sl_expr *e, sl_wcall_spec *cs, sl_err *err) {
   return 0;
 }
 
+/* The most rows a streaming window keeps per partition for LAG, LEAD and
+** ROWS frames (op_over). */
+#define SL_OVER_MAX_ROWS 1000000
+
 /* LAG / LEAD's offset when it is a constant (else -1). */
 static int64_t const_offset(const sl_expr *e) {
   if (!e->list || e->list->n < 2) return 1;
@@ -239,6 +243,8 @@ static int check_over(const sl_window_spec *sp, const sl_wcalls *wc, sl_err *err
     e = wc->a[k];
     if ((c->kind == SL_WF_LAG || c->kind == SL_WF_LEAD) && c->offset < 0)
       why = "LAG and LEAD over a stream need a constant non-negative offset";
+    else if (c->offset > SL_OVER_MAX_ROWS || c->start_n > SL_OVER_MAX_ROWS)
+      why = "a stream's window keeps at most 1000000 rows per partition: a smaller offset";
     else if (!c->kind && (c->end != SL_FB_CURRENT ||
                           (c->frame == SL_FRAME_RANGE && c->start != SL_FB_UNBOUNDED_PRECEDING)))
       why = "an aggregate over a stream's window ends at the current row: ROWS BETWEEN n "
@@ -293,11 +299,6 @@ int sl_plan_window(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_input *
       elist_add(&ex, cols->a[i]);
   }
   if (plan_calls(sp, &wc, &ex, err)) goto done;
-  if (sp->mode == SL_WINDOW_OVER) {
-    sl_err_setpos(err, SL_EBIND, wc.a[0]->line, wc.a[0]->pos_col,
-                  "window functions over a stream are not supported");
-    goto done;
-  }
   if (sp->mode == SL_WINDOW_TOPN) {
     if (check_topn(sp, &wc, err)) goto done;
     /* the rank column is op_topn's: the program leaves it NULL */
@@ -322,7 +323,9 @@ int sl_plan_window(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_input *
   }
   sp->pre = pre_program(sel->where, &ex, ncol_in, err);
   if (!sp->pre) goto done;
-  const sl_op_kind *kind = sp->mode == SL_WINDOW_BOUNDED ? &sl_op_window : &sl_op_topn;
+  const sl_op_kind *kind = sp->mode == SL_WINDOW_BOUNDED ? &sl_op_window
+                           : sp->mode == SL_WINDOW_TOPN  ? &sl_op_topn
+                                                         : &sl_op_over;
   sl_plan_add_op(q, kind, sp); /* owned by the query from now on */
   sl_window_spec *added = sp;
   sp = NULL;
