@@ -36,10 +36,10 @@
 ** identifier is the item's alias, and lemon would take the keyword for one;
 ** ORDER neither: FROM t ORDER BY x). */
 %fallback ID
-  ABORT ASC BY CAST COLUMNS DESC DESCRIBE DISTINCT DROP END EXISTS EXPLAIN
+  ABORT ASC BY CAST COLUMNS DESC DESCRIBE DESCRIPTOR DISTINCT DROP END EXISTS EXPLAIN
   FILTER FIRST FUNCTIONS GLOB IF INTERVAL KEY LAST LIKE_KW LOAD MATCH MODEL MODELS NULLS OFFSET
   QUERIES QUERY REPLACE SET SHOW STREAM STREAMS TABLE TABLES TEMP WATERMARK
-  CHANGES CLOSE ALL EXPORT TYPE WITH TERMINATE VIEW
+  CHANGES CLOSE ALL EXPORT TYPE WITH TERMINATE VIEW OF SYSTEM_TIME
   CURRENT FOLLOWING GROUPS PARTITION PRECEDING RANGE ROW ROWS UNBOUNDED.
 
 /* WINDOW and OVER are not in the list: the tokenizer's driver makes them
@@ -84,7 +84,8 @@ cmd(S) ::= EXPLAIN cmd(X). { S = sl_stmt_new(pParse, S_EXPLAIN); S->inner = X; }
 select(S) ::= SELECT distinct(D) sclist(C) from(F) where(W) groupby(G) having(H) windowclause(N) emit(M) orderby(O) limit(L) into(I).
   { S = sl_arena_alloc(&pParse->arena, sizeof *S); memset(S, 0, sizeof *S);
     S->distinct = D; S->cols = C; S->from = F; S->where = W; S->group = G; S->having = H; S->windows = N;
-    S->emit_changes = M; S->limit = L.limit; S->offset = L.offset; S->into = I; S->order = O; }
+    S->emit_changes = M; S->limit = L.limit; S->offset = L.offset; S->into = I; S->order = O;
+    sl_select_window_tvf(pParse, S); }
 
 /* compound SELECTs (SQLite's: one precedence, left to right); the last
 ** SELECT's LIMIT and INTO are the compound's (sl_select_compound) */
@@ -128,6 +129,9 @@ seltablist(L) ::= fromitem(X). { L = X; }
 seltablist(L) ::= seltablist(A) joinop(J) fromitem(X) onusing(O). { L = A; sl_join_add(pParse, A, X, J, &O); }
 %type fromitem {sl_call*}
 fromitem(X) ::= tcall(C) as(A). { X = C; if (A.n) C->alias = sl_token_name(pParse, &A); }
+/* Flink's lookup join: JOIN t FOR SYSTEM_TIME AS OF s.proc_time (checked by the planner) */
+fromitem(X) ::= tcall(C) FOR SYSTEM_TIME AS OF expr(E) as(A).
+  { X = C; C->as_of = E; if (A.n) C->alias = sl_token_name(pParse, &A); }
 fromitem(X) ::= LP seltablist(L) RP. { X = L; }
 %type joinop {int}
 joinop(J) ::= COMMA. { J = SL_JT_INNER; }
@@ -155,6 +159,11 @@ tcall(C) ::= nm(N) LP RP. { C = sl_call_new(pParse, &N, NULL, 0); }
 tcall(C) ::= nm(N) LP targs(A) RP. { C = sl_call_new(pParse, &N, A, 0); }
 /* FROM (SELECT ...): a subquery, planned as an anonymous stream */
 tcall(C) ::= LP(L) select(X) RP. { C = sl_call_new(pParse, &L, NULL, 1); C->name = "(subquery)"; C->sub = X; }
+/* Flink's windowing table functions: TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), size)),
+** HOP(..., slide, size), SESSION(..., gap); the item is t, its GROUP BY
+** window_start, window_end becomes the window call (sl_select_window_tvf). */
+tcall(C) ::= TABLE LP nm(W) LP TABLE nm(T) COMMA DESCRIPTOR LP nm(D) RP COMMA nexprlist(A) RP RP.
+  { C = sl_call_window_tvf(pParse, &W, &T, &D, A); }
 
 %type targs {sl_exprlist*}
 targs(L) ::= targs(A) COMMA targ(B). { L = sl_list_append(pParse, A, B, NULL); }

@@ -377,6 +377,70 @@ sl_call *sl_call_new(sl_parse *p, const sl_token *name, sl_exprlist *args, int b
   return c;
 }
 
+sl_call *sl_call_window_tvf(sl_parse *p, const sl_token *fn, const sl_token *tab,
+                            const sl_token *ts, sl_exprlist *args) {
+  sl_call *c = sl_call_new(p, tab, NULL, 1);
+  char *name = sl_token_name(p, fn);
+  if (sl_stricmp(name, "tumble") && sl_stricmp(name, "hop") && sl_stricmp(name, "session")) {
+    if (!p->err.code)
+      sl_err_setpos(&p->err, SL_ESYNTAX, fn->line, fn->col,
+                    "near \"%.*s\": windowing table functions are TUMBLE, HOP and SESSION", fn->n,
+                    fn->z);
+    return c;
+  }
+  sl_exprlist *l = sl_list_append(p, NULL, sl_expr_column(p, NULL, ts), NULL);
+  for (int i = 0; args && i < args->n; i++)
+    sl_list_append(p, l, args->a[i], NULL);
+  c->window = sl_expr_call(p, fn, l, 0, 0);
+  return c;
+}
+
+/* 1 when g is the column window_start or window_end (which: *end) of the
+** FROM item c, unqualified or qualified by its alias or name. */
+static int window_bound(const sl_expr *g, const sl_call *c, int *end) {
+  if (g->kind != E_COLUMN) return 0;
+  if (g->tab && sl_stricmp(g->tab, c->alias ? c->alias : c->name)) return 0;
+  if (!sl_stricmp(g->name, "window_start"))
+    *end = 0;
+  else if (!sl_stricmp(g->name, "window_end"))
+    *end = 1;
+  else
+    return 0;
+  return 1;
+}
+
+void sl_select_window_tvf(sl_parse *p, sl_select *s) {
+  const sl_call *w = NULL;
+  for (const sl_call *c = s->from; c; c = c->join)
+    if (c->window) {
+      w = c;
+      break;
+    }
+  if (!w || p->err.code) return;
+  const sl_expr *call = w->window;
+  if (s->from->join) {
+    sl_err_setpos(&p->err, SL_ESYNTAX, call->line, call->pos_col,
+                  "a windowing table function must be the only item of its FROM");
+    return;
+  }
+  int seen[2] = {0, 0}, n = 0, end;
+  for (int i = 0; s->group && i < s->group->n; i++) {
+    sl_expr *g = s->group->a[i];
+    if (window_bound(g, w, &end))
+      seen[end] = 1;
+    else
+      s->group->a[n++] = g;
+  }
+  if (!seen[0] || !seen[1]) {
+    sl_err_setpos(&p->err, SL_ESYNTAX, call->line, call->pos_col,
+                  "a windowing table function's rows are aggregated per window: GROUP BY "
+                  "window_start, window_end");
+    return;
+  }
+  s->group->n = n;
+  sl_list_append(p, s->group, w->window, NULL);
+}
+
 void sl_join_add(sl_parse *p, sl_call *head, sl_call *x, int jt, const sl_onusing *o) {
   sl_call *last = head;
   while (last->join)

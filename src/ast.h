@@ -158,6 +158,12 @@ typedef struct sl_call {
   ** list: the item's place as written, plus one (0: not moved) */
   int pos1;
   struct sl_select *sub; /* FROM (SELECT ...): the subquery (name "(subquery)"), else NULL */
+  /* FROM TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), ...)): the item t with the
+  ** window call TUMBLE(ts, ...) (also HOP, SESSION) its SELECT's GROUP BY
+  ** window_start, window_end stands for (sl_select_window_tvf); else NULL */
+  struct sl_expr *window;
+  /* JOIN t FOR SYSTEM_TIME AS OF x (a lookup join): x, else NULL */
+  struct sl_expr *as_of;
 } sl_call;
 
 /* Join types as the grammar reads them (bits). */
@@ -327,6 +333,18 @@ void sl_expr_height(sl_parse *p, sl_expr *e);
 char *sl_token_name(sl_parse *p, const sl_token *t); /* identifier text, dequoted */
 char *sl_token_str(sl_parse *p, const sl_token *t);  /* string literal text, unescaped */
 sl_call *sl_call_new(sl_parse *p, const sl_token *name, sl_exprlist *args, int bare);
+/* A windowing table function fn(TABLE tab, DESCRIPTOR(ts), args): the FROM
+** item tab whose window is the call fn(ts, args).  fn must be TUMBLE, HOP
+** or SESSION (else a syntax error at fn). */
+sl_call *sl_call_window_tvf(sl_parse *p, const sl_token *fn, const sl_token *tab,
+                            const sl_token *ts, sl_exprlist *args);
+/* Called for every SELECT core as it is parsed: when its FROM is a
+** windowing table function, the GROUP BY terms window_start and
+** window_end (both required, as in Flink) are replaced by the window
+** call, the form the planner knows (GROUP BY k, TUMBLE(ts, size)).  A
+** windowing function that is not the only FROM item, or whose SELECT does
+** not group by both, is an error at its position. */
+void sl_select_window_tvf(sl_parse *p, struct sl_select *s);
 sl_stmt *sl_stmt_new(sl_parse *p, int kind);
 /* Append item x (a FROM item, or the first of a parenthesised list) to the
 ** FROM list headed by head, joined by jt (SL_JT_* bits) with o's ON or

@@ -41,7 +41,7 @@ typedef struct op_project {
   sl_value *rows;         /* output values, cap rows of ncol */
   const sl_record **recs; /* output row -> source record */
   uint64_t *ids;          /* output row -> its input row's identity (when the input has them) */
-  uint8_t *ops;           /* output row -> its input row's kind (an updating input: sl_batch.ops) */
+  uint8_t *ops;           /* output row -> its input row's kind (an updating input) */
   int cap;
   sl_arena arena; /* pinned bytes of the current output batch */
   int strict;     /* evaluation errors fail the query */
@@ -118,7 +118,7 @@ static int project_row(op_project *p, sl_batch *in, int i, int *nout, sl_err *er
   }
   p->recs[*nout] = in->recs ? in->recs[i] : NULL;
   p->ids[*nout] = in->ids ? in->ids[i] : 0;
-  p->ops[*nout] = in->ops ? in->ops[i] : SL_ROW_INSERT; /* a row keeps its kind */
+  if (in->ops) p->ops[*nout] = in->ops[i]; /* a row WHERE drops takes its kind along */
   (*nout)++;
   return 0;
 }

@@ -25,6 +25,9 @@ typedef struct sl_input {
   const sl_bind_tab *tabs;
   int ntabs;
   sl_changes changes; /* what its rows carry: a stream's, its query's output's */
+  /* 1 + the column that is its stream query's PROCTIME() (a window over
+  ** it is in processing time), 0 none */
+  int proctime1;
 } sl_input;
 
 /* A list of expressions (collected calls, arguments). */
@@ -51,6 +54,13 @@ void *sl_plan_check(sl_plan *plan, const sl_call *call, int sink, const sl_schem
                     sl_options *keep, sl_err *err);
 /* SET processing.guarantee = 'exactly_once' (else at-least-once). */
 int sl_plan_exactly_once(const sl_plan *plan);
+/* What source `source` of plan gives: SL_UPDATING when it is read as a
+** changelog (changelog => 'op' or 'upsert'), else SL_APPEND_ONLY. */
+sl_changes sl_plan_source_changes(const sl_plan *plan, int source);
+/* 0 when changes is SL_APPEND_ONLY; else -1 with err set at line:col:
+** `what` (e.g. "a join") cannot fold take-backs in, for the reason why. */
+int sl_plan_append_only(sl_changes changes, const char *what, const char *why, int line, int col,
+                        sl_err *err);
 
 /* ---- plan_expr.c ---- */
 /* A program that skips the row unless where holds (when where is not NULL)
