@@ -899,6 +899,7 @@ static int plan_select(sl_plan *plan, const sl_select *sel, const char *id, int 
     return qi;
   }
   sel = sl_plan_join_reorder(plan, sel); /* FROM t, stream: the stream first */
+  sl_plan_note_topn(plan, sel);          /* FROM (SELECT ..., ROW_NUMBER() ...) WHERE rn <= N */
   int ij = sl_plan_is_interval_join(sel) || sl_plan_is_stream_join(plan, sel);
   if (plan_input(plan, sel->from, id, &in, err) ||
       (ij && plan_input(plan, sel->from->join, id, &rin, err)) || check_as_of(sel, &in, ij, err))
@@ -967,7 +968,11 @@ static int plan_select_rest(sl_plan *plan, const sl_select *sel, sl_pquery *q, s
     sl_err_set(err, SL_EBIND, "GROUP BY needs FROM");
     return -1;
   }
-  if (sel->group || agg
+  int windowed = 0;
+  for (int i = 0; i < cols->n && !windowed; i++)
+    windowed = sl_plan_has_window(cols->a[i]);
+  if (windowed ? sl_plan_window(plan, sel, q, &in, cols, agg, err)
+      : sel->group || agg
           ? sl_plan_grouped(plan, sel, q, &in, cols, sel->order ? ord->nvis : cols->n, err)
           : sl_plan_project(plan, sel, q, &in, cols, err))
     return -1;

@@ -180,7 +180,7 @@ static int step_program(sl_agg_spec *spec, sl_expr *where, const sl_exprlist *ke
                         sl_expr **aggs, int ncol_in, sl_err *err) {
   int retract = spec->retract;
   spec->step = sl_program_new();
-  sl_compiler sc = {spec->step, 0, err, 0, ncol_in, NULL, 0};
+  sl_compiler sc = {spec->step, 0, err, 0, ncol_in, NULL, 0, 0};
   int total = keys->n + 1;
   for (int a = 0; a < spec->naggs; a++)
     total += agg_nargs(aggs[a]) + (aggs[a]->right != NULL);
@@ -219,7 +219,7 @@ static int step_program(sl_agg_spec *spec, sl_expr *where, const sl_exprlist *ke
 static int out_program(sl_agg_spec *spec, sl_expr *having, const sl_exprlist *keys,
                        const sl_exprlist *cols, sl_err *err) {
   spec->out = sl_program_new();
-  sl_compiler oc = {spec->out, 0, err, 0, 0, keys, 1};
+  sl_compiler oc = {spec->out, 0, err, 0, 0, keys, 1, 0};
   int ores = sl_reg_alloc(&oc, cols->n ? cols->n : 1);
   spec->out->result_reg = ores;
   spec->out->nresult = cols->n;
@@ -366,6 +366,7 @@ int sl_plan_bounded(const sl_plan *plan, const sl_pquery *q) {
 /* 1 when e calls an aggregate function (not inside a nested query). */
 static int has_agg(const sl_functab *funcs, const sl_expr *e) {
   if (!e) return 0;
+  if (e->kind == E_CALL && e->win) return 0; /* f(...) OVER (...): a window call */
   if (e->kind == E_CALL && e->name) {
     int argc = e->star || !e->list ? 0 : e->list->n;
     const sl_func *f = sl_functab_find(funcs, e->name, strlen(e->name), argc, NULL);
