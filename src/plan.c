@@ -404,7 +404,14 @@ static sl_exprlist *expand_star(sl_plan *plan, const sl_exprlist *cols, const sl
   for (int i = 0; i < cols->n; i++)
     has_star |= cols->a[i]->kind == E_STAR;
   if (!has_star) return (sl_exprlist *)cols;
-  sl_exprlist *l = sl_plan_list(plan, cols->n + (in->schema ? in->schema->ncol : 0));
+  /* one input, or the two of a join of two streams (schema2: the right's) */
+  const sl_schema *sch[2] = {in->schema, in->schema2};
+  const char *qual[2] = {in->name, in->name2};
+  int nside = in->schema2 ? 2 : 1;
+  int width = 0;
+  for (int k = 0; k < nside; k++)
+    width += sch[k] ? sch[k]->ncol : 0;
+  sl_exprlist *l = sl_plan_list(plan, cols->n * (width ? width : 1));
   for (int i = 0; i < cols->n; i++) {
     sl_expr *e = cols->a[i];
     if (e->kind != E_STAR) {
@@ -412,26 +419,37 @@ static sl_exprlist *expand_star(sl_plan *plan, const sl_exprlist *cols, const sl
       l->a[l->n++] = e;
       continue;
     }
-    if (!in->schema) {
-      sl_err_setpos(err, SL_EBIND, e->line, e->pos_col, "no tables specified");
-      return NULL;
+    int matched = 0;
+    for (int k = 0; k < nside; k++) {
+      /* t.* of a join: the side t names */
+      if (nside > 1 && e->tab && !(qual[k] && !sl_stricmp(e->tab, qual[k]))) continue;
+      matched = 1;
+      if (!sch[k]) {
+        sl_err_setpos(err, SL_EBIND, e->line, e->pos_col, "no tables specified");
+        return NULL;
+      }
+      if (sch[k]->open) {
+        sl_err_setpos(err, SL_EBIND, e->line, e->pos_col,
+                      "SELECT * needs declared columns: name the fields, or declare them with "
+                      "columns => 'a TEXT, b REAL' or CREATE STREAM s (a TEXT, ...) FROM ...");
+        return NULL;
+      }
+      for (int c = 0; c < sch[k]->ncol; c++) {
+        sl_expr *x = sl_arena_alloc(&plan->arena, sizeof *x);
+        memset(x, 0, sizeof *x);
+        x->kind = E_COLUMN;
+        x->name = sch[k]->cols[c].name;
+        x->tab = nside > 1 ? qual[k] : NULL; /* a join's columns by their side */
+        x->line = e->line;
+        x->pos_col = e->pos_col;
+        x->agg = -1;
+        l->names[l->n] = NULL;
+        l->a[l->n++] = x;
+      }
     }
-    if (in->schema->open) {
-      sl_err_setpos(err, SL_EBIND, e->line, e->pos_col,
-                    "SELECT * needs declared columns: name the fields, or declare them with "
-                    "columns => 'a TEXT, b REAL' or CREATE STREAM s (a TEXT, ...) FROM ...");
+    if (!matched) {
+      sl_err_setpos(err, SL_EBIND, e->line, e->pos_col, "no such table: %s", e->tab);
       return NULL;
-    }
-    for (int c = 0; c < in->schema->ncol; c++) {
-      sl_expr *x = sl_arena_alloc(&plan->arena, sizeof *x);
-      memset(x, 0, sizeof *x);
-      x->kind = E_COLUMN;
-      x->name = in->schema->cols[c].name;
-      x->line = e->line;
-      x->pos_col = e->pos_col;
-      x->agg = -1;
-      l->names[l->n] = NULL;
-      l->a[l->n++] = x;
     }
   }
   return l;
