@@ -16,8 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <ctype.h>
+
+#include "ast.h"
 #include "checkpoint.h"
 #include "op_compound.h"
+#include "parse.h"
 #include "plan_int.h"
 
 #define BATCH_ROWS 1024
@@ -791,7 +795,73 @@ int sl_plan_query(sl_plan *plan, const sl_stmt *stmt, sl_row_fn fn, void *ud, sl
   return qi;
 }
 
+/* ---- query identity ------------------------------------------------------------ */
+
+/* sql[0..n) normalized into out: its tokens one space apart, comments and
+** layout dropped, keywords in lower case, so the same query written
+** otherwise has the same text.  Names keep their case: a column's name as
+** written is its output's name. */
+static void normalize_sql(const char *sql, int n, sl_buf *out) {
+  char *z = sl_malloc((size_t)n + 1); /* the tokenizer reads to a NUL */
+  memcpy(z, sql, (size_t)n);
+  z[n] = 0;
+  for (int i = 0; i < n;) {
+    int tk, len = sl_get_token(z + i, &tk);
+    if (len <= 0) len = 1;
+    if (tk != TK_SPACE) {
+      if (out->n) sl_buf_putc(out, ' ');
+      for (int k = 0; k < len && i + k < n; k++)
+        sl_buf_putc(out, tk == TK_STRING || tk == TK_ID ? z[i + k]
+                                                        : (char)tolower((unsigned char)z[i + k]));
+    }
+    i += len;
+  }
+  free(z);
+}
+
+void sl_plan_source_identity(const sl_plan *plan, int i, char out[17]) {
+  const sl_psource *ps = plan->sources[i];
+  sl_buf b, mine, other;
+  sl_buf_init(&b);
+  sl_buf_init(&mine);
+  sl_buf_init(&other);
+  for (int k = 0; k < ps->ntop; k++) {
+    const sl_pquery *q = plan->queries[ps->tops[k]];
+    sl_buf_reset(&mine);
+    if (q->sql)
+      normalize_sql(q->sql, q->sqllen, &mine);
+    else
+      sl_buf_printf(&mine, "%s", q->fp);
+    /* the same text twice in one plan: two queries, two identities */
+    int seen = 0;
+    for (int j = 0; j < ps->tops[k]; j++) {
+      const sl_pquery *p = plan->queries[j];
+      if (!p->top || !p->sql) continue;
+      sl_buf_reset(&other);
+      normalize_sql(p->sql, p->sqllen, &other);
+      seen += other.n == mine.n && (!mine.n || !memcmp(other.z, mine.z, mine.n));
+    }
+    sl_buf_printf(&b, "%d:", seen);
+    if (mine.n) sl_buf_append(&b, mine.z, mine.n);
+    sl_buf_putc(&b, ';');
+  }
+  if (!ps->ntop) sl_buf_printf(&b, "%s", ps->fp);
+  sl_ckpt_fingerprint(b.z ? b.z : "", b.n, out);
+  sl_buf_free(&b);
+  sl_buf_free(&mine);
+  sl_buf_free(&other);
+}
+
 /* ---- EXPLAIN ------------------------------------------------------------------- */
+
+void sl_plan_source_detail(const sl_plan *plan, int i, sl_buf *out) {
+  const sl_psource *s = plan->sources[i];
+  if (s->desc->vt->explain) {
+    char feeds[17];
+    sl_plan_source_identity(plan, i, feeds);
+    s->desc->vt->explain(s->desc, feeds, out);
+  }
+}
 
 void sl_plan_explain(const sl_plan *plan, sl_buf *out) {
   for (int i = 0; i < plan->nsource; i++) {
@@ -799,6 +869,7 @@ void sl_plan_explain(const sl_plan *plan, sl_buf *out) {
     const sl_source *d = s->desc;
     sl_buf_printf(out, "task%s%s: source %s", s->name[0] ? " " : "", s->name, d->vt->name);
     if (!d->vt->read_rows) sl_buf_printf(out, ", format %s", d->format->name);
+    sl_plan_source_detail(plan, i, out);
     sl_buf_printf(out, ", %d column%s", d->schema.ncol, d->schema.ncol == 1 ? "" : "s");
     for (int c = 0; c < d->schema.ncol; c++)
       sl_buf_printf(out, "%s%s", c ? ", " : " (", d->schema.cols[c].name);

@@ -65,22 +65,6 @@ static int make_query(sl_run *run, int qi, const sl_make_env *env, sl_err *err) 
   return 0;
 }
 
-/* The identity of the queries source ps feeds (sl_options.feeds_id) into
-** out: a fingerprint of their ids and the fingerprints of their statements,
-** in the plan's order (the source's own statement's when it feeds none). */
-static const char *feeds_id(const sl_run *run, const sl_psource *ps, char out[17]) {
-  sl_buf b;
-  sl_buf_init(&b);
-  for (int k = 0; k < ps->ntop; k++) {
-    const sl_pquery *q = run->plan->queries[ps->tops[k]];
-    sl_buf_printf(&b, "%s:%s;", q->id, q->fp);
-  }
-  if (!ps->ntop) sl_buf_printf(&b, "%s", ps->fp);
-  sl_ckpt_fingerprint(b.z, b.n, out);
-  sl_buf_free(&b);
-  return out;
-}
-
 /* Open source i of the plan as the run's task i.  0, or -1 with err set. */
 static int make_task(sl_run *run, int i, const sl_run_cfg *cfg, sl_err *err) {
   const sl_psource *ps = run->plan->sources[i];
@@ -91,7 +75,8 @@ static int make_task(sl_run *run, int i, const sl_run_cfg *cfg, sl_err *err) {
     o.declared = ps->declared ? &ps->desc->schema : NULL;
     o.interrupted = cfg->interrupted;
     char feeds[17], inst[40];
-    o.feeds_id = feeds_id(run, ps, feeds);
+    sl_plan_source_identity(run->plan, i, feeds);
+    o.feeds_id = feeds;
     if (cfg->ckpt) {
       snprintf(inst, sizeof inst, "%s-%d", sl_ckpt_id(cfg->ckpt), i);
       o.instance_id = inst;
