@@ -295,5 +295,10 @@ extern const sl_op_kind sl_op_result;
 ** the stream starts. */
 sl_operator *sl_op_fanout_new(void);
 void sl_op_fanout_add(sl_operator *fanout, sl_operator *child);
+/* op_gather.c: the meeting point of a query's parallel tasks: ninput
+** copies of its operators push into it, and it passes everything on to
+** tail (borrowed: the query's sink, shared) under a mutex; finish once all
+** inputs finished.  Made by a run. */
+sl_operator *sl_op_gather_new(sl_operator *tail, int ninput);
 
 #endif /* SLUICE_OPERATOR_H */

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include <ctype.h>
+#include <unistd.h>
 
 #include "ast.h"
 #include "checkpoint.h"
@@ -771,6 +772,62 @@ int sl_plan_select_rows(sl_plan *plan, const sl_select *sel, const char *id, sl_
   return qi;
 }
 
+/* ---- parallel tasks ------------------------------------------------------------ */
+
+/* Why query q cannot run as parallel copies of its operators sharing its
+** sink (static text), or NULL when it can: it is one of the caller's, fed
+** by its own source only, writes INTO a sink, and keeps no state (every
+** operator before the sink is a projection or a model's scoring). */
+static const char *serial_query(const sl_plan *plan, const sl_pquery *q) {
+  if (!q->top || q->out_stream >= 0 || q->in_stream >= 0 || q->source2 >= 0)
+    return "its source feeds a named stream or a join of two inputs";
+  if (!q->into || q->ops[q->nops - 1].kind != &sl_op_sink)
+    return "its rows go to the caller, in order, on the caller's thread";
+  if (plan->nsubq) return "it runs subqueries";
+  for (int k = 0; k < q->nops - 1; k++)
+    if (q->ops[k].kind != &sl_op_project && q->ops[k].kind != &sl_op_score)
+      return "it keeps state (GROUP BY, windows, joins, DISTINCT, ORDER BY and LIMIT run as one "
+             "task)";
+  return NULL;
+}
+
+/* Settle how many parallel tasks source si may run as (sl_psource.parallel):
+** SET parallelism (0: the number of cores) when the source can be divided
+** (a file of lines or CSV records, a Kafka group) and its query allows it,
+** else 1 with the reason EXPLAIN gives. */
+static void plan_parallel(sl_plan *plan, int si) {
+  sl_psource *s = plan->sources[si];
+  s->parallel = 1;
+  int64_t want = sl_setting_int(plan->ctx.cat, SL_SET_PARALLELISM);
+  if (want == 0) {
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    want = cores > 1 ? cores : 1;
+  }
+  if (want <= 1 || !s->conn) return;
+  s->min_split = sl_setting_int(plan->ctx.cat, SL_SET_MIN_SPLIT_BYTES);
+  const char *fmt = s->desc->format ? s->desc->format->name : "";
+  int lines = !strcmp(fmt, "json") || !strcmp(fmt, "csv") || !strcmp(fmt, "raw");
+  if (s->conn == &sl_conn_file ? !lines : strcmp(s->conn->name, "kafka") || s->desc->bounded) {
+    s->serial_why = "its source is not divided (a file of JSON lines, CSV or raw lines is, and "
+                    "so is a continuous Kafka read)";
+    return;
+  }
+  if (s->head != SL_HEAD_QUERY) {
+    s->serial_why = "its source feeds a named stream or a join of two inputs";
+    return;
+  }
+  if (s->dlq_conn) {
+    s->serial_why = "its source has a dead-letter sink";
+    return;
+  }
+  if (sl_setting_text(plan->ctx.cat, SL_SET_STATE_DIR)) {
+    s->serial_why = "a state directory checkpoints one task per source";
+    return;
+  }
+  s->serial_why = serial_query(plan, plan->queries[s->head_index]);
+  if (!s->serial_why) s->parallel = (int)want;
+}
+
 int sl_plan_query(sl_plan *plan, const sl_stmt *stmt, sl_row_fn fn, void *ud, sl_err *err) {
   char id[32];
   snprintf(id, sizeof id, "q%d", ++*plan->ctx.nquery);
@@ -792,6 +849,8 @@ int sl_plan_query(sl_plan *plan, const sl_stmt *stmt, sl_row_fn fn, void *ud, sl
     source_add_top(plan->sources[i], qi);
   source_add_top(plan->sources[q->source], qi);
   if (q->source2 >= 0) source_add_top(plan->sources[q->source2], qi);
+  for (int i = ns0; i < plan->nsource; i++)
+    plan_parallel(plan, i);
   return qi;
 }
 
@@ -861,6 +920,13 @@ void sl_plan_source_detail(const sl_plan *plan, int i, sl_buf *out) {
     sl_plan_source_identity(plan, i, feeds);
     s->desc->vt->explain(s->desc, feeds, out);
   }
+  if (s->parallel > 1 && s->conn == &sl_conn_file)
+    sl_buf_printf(out, ", up to %d parallel tasks (parts of at least %lld bytes)", s->parallel,
+                  (long long)s->min_split);
+  else if (s->parallel > 1)
+    sl_buf_printf(out, ", %d parallel tasks (consumers of the group)", s->parallel);
+  else if (s->serial_why)
+    sl_buf_printf(out, ", one task: %s", s->serial_why);
 }
 
 void sl_plan_explain(const sl_plan *plan, sl_buf *out) {

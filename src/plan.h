@@ -64,6 +64,15 @@ typedef struct sl_psource {
   int head_index;
   int *tops; /* the caller's queries it feeds (indexes into queries) (owned) */
   int ntop;
+  /* SET parallelism as it applies to this source (sl_plan_query): the
+  ** most parallel tasks a run divides it among (1: one task), each with its
+  ** own copy of its query's operators but the sink, which they share; a
+  ** file is divided into parts of at least min_split bytes */
+  int parallel;
+  int64_t min_split;
+  /* why it runs as one task although parallelism asks for more (static
+  ** text, for EXPLAIN), or NULL */
+  const char *serial_why;
 } sl_psource;
 
 /* One query of a plan: the caller's (sl_plan_query) or a stream's own. */

@@ -55,6 +55,16 @@ typedef struct sl_lquery {
   ** like a terminated query: why (owned; set once by a task thread, read
   ** with __atomic_load_n by others), else NULL */
   char *error;
+  /* Parallel tasks (SET parallelism, sl_psource.parallel): the npar tasks
+  ** besides `task` that feed it, each through its own copy of every
+  ** operator but the last (pops[k]: nops - 1 of them, owned, their
+  ** counters pstats[k]); the copies and the first task's chain all push
+  ** into gather (owned), which passes on to the one sink they share. */
+  sl_task **par; /* owned */
+  int npar;
+  sl_operator ***pops;
+  sl_stats *pstats;
+  sl_operator *gather;
 } sl_lquery;
 
 struct sl_task {
