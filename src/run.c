@@ -40,11 +40,31 @@ const sl_plan *sl_run_plan(const sl_run *run) {
 
 /* ---- making a run ------------------------------------------------------------ */
 
+/* 1 when query qi of plan may run as parallel tasks that each encode
+** their rows for one shared sink (sl_sink_share): its source is planned
+** parallel and its sink's format has no header. */
+static int shares_sink(const sl_plan *plan, int qi) {
+  const sl_pquery *pq = plan->queries[qi];
+  if (pq->source < 0 || !pq->nops || pq->ops[pq->nops - 1].kind != &sl_op_sink) return 0;
+  const sl_psource *ps = plan->sources[pq->source];
+  const sl_sink_spec *sp = pq->ops[pq->nops - 1].spec;
+  return ps->parallel > 1 && ps->head == SL_HEAD_QUERY && ps->head_index == qi &&
+         !sp->format->begin;
+}
+
 /* Query qi's live operators, chained.  0, or -1 with err set. */
-static int make_query(sl_run *run, int qi, const sl_make_env *env, sl_err *err) {
+static int make_query(sl_run *run, int qi, const sl_make_env *env0, sl_err *err) {
   const sl_pquery *pq = run->plan->queries[qi];
   sl_lquery *q = run->queries[qi] = sl_calloc(1, sizeof *q);
   q->plan = pq;
+  sl_make_env shared = *env0;
+  const sl_make_env *env = env0;
+  if (shares_sink(run->plan, qi)) { /* its sink is opened as a share's member */
+    q->share = sl_sink_share_new();
+    shared.open_sink = sl_sink_share_open;
+    shared.open_ud = q->share;
+    env = &shared;
+  }
   q->ops = sl_calloc((size_t)(pq->nops ? pq->nops : 1), sizeof(*q->ops));
   for (int k = 0; k < pq->nops; k++) {
     sl_operator *op = pq->ops[k].kind->make(pq->ops[k].spec, env, err);
@@ -111,13 +131,17 @@ static int make_parallel(sl_run *run, int i, int m, const sl_run_cfg *cfg, sl_er
   SL_ASSERT(ps->head == SL_HEAD_QUERY);
   sl_lquery *q = run->queries[ps->head_index];
   const sl_pquery *pq = q->plan;
-  int nc = pq->nops - 1; /* operators copied; the last, the sink, is shared */
-  sl_make_env env = {cfg->interrupted};
-  q->gather = sl_op_gather_new(q->ops[nc], m);
-  if (nc)
-    q->ops[nc - 1]->next = q->gather;
-  else
-    run->tasks[i]->head = q->gather;
+  /* operators copied: all, each task encoding for a member of the shared
+  ** sink; else all but the sink, which the tasks reach through a gather */
+  int nc = q->share ? pq->nops : pq->nops - 1;
+  sl_make_env env = {cfg->interrupted, q->share ? sl_sink_share_open : NULL, q->share};
+  if (!q->share) {
+    q->gather = sl_op_gather_new(q->ops[nc], m);
+    if (nc)
+      q->ops[nc - 1]->next = q->gather;
+    else
+      run->tasks[i]->head = q->gather;
+  }
   q->par = sl_calloc((size_t)(m - 1), sizeof(*q->par));
   q->pops = sl_calloc((size_t)(m - 1), sizeof(*q->pops));
   q->pstats = sl_calloc((size_t)(m - 1), sizeof(*q->pstats));
@@ -137,7 +161,7 @@ static int make_parallel(sl_run *run, int i, int m, const sl_run_cfg *cfg, sl_er
     }
     if (nc) {
       ops[0]->halt = &q->stopped;
-      ops[nc - 1]->next = q->gather;
+      ops[nc - 1]->next = q->gather; /* NULL: the copy ends with its own sink */
     }
     t->head = nc ? ops[0] : q->gather;
     t->stop = &run->stop;
@@ -279,7 +303,7 @@ static sl_run *run_make(sl_plan *plan, int borrowed, const sl_run_cfg *cfg, sl_e
     run->fanouts[k] = sl_op_fanout_new();
   run->queries = sl_calloc((size_t)(plan->nquery ? plan->nquery : 1), sizeof(*run->queries));
   run->tops = sl_calloc((size_t)(plan->nquery ? plan->nquery : 1), sizeof(int));
-  sl_make_env env = {cfg->interrupted};
+  sl_make_env env = {.interrupted = cfg->interrupted};
   for (; run->nquery < plan->nquery; run->nquery++) {
     if (plan->queries[run->nquery]->top) run->tops[run->ntop++] = run->nquery;
     if (make_query(run, run->nquery, &env, err)) goto fail;
@@ -432,6 +456,8 @@ void sl_run_query_info(sl_run *run, int i, sl_query_info *qi) {
   for (int k = 0; k < q->npar; k++) {
     add_task_info(q->plan->source, q->par[k], qi);
     qi->rejected += __atomic_load_n(&q->pstats[k].rejected, __ATOMIC_RELAXED);
+    qi->out += __atomic_load_n(&q->pstats[k].out, __ATOMIC_RELAXED);
+    qi->bytes_out += __atomic_load_n(&q->pstats[k].bytes_out, __ATOMIC_RELAXED);
   }
   if (stopped) {
     /* what its sources had read when it stopped: they may read on for the
@@ -461,17 +487,17 @@ void sl_run_stats(sl_run *run, sl_buf *out, int64_t *rejected_total) {
   int64_t total = 0;
   for (int i = 0; i < run->nquery; i++) {
     sl_lquery *q = run->queries[i];
-    int64_t in = 0, rej = q->stats.rejected;
+    int64_t in = 0, rej = q->stats.rejected, nout = q->stats.out;
     for (int k = 0; k < 2 + q->npar; k++) { /* a join of two inputs, parallel tasks: all */
       const sl_task *t = k == 0 ? q->task : k == 1 ? q->task2 : q->par[k - 2];
       if (!t || (k == 1 && t == q->task)) continue;
       in += t->stats.in;
       rej += t->stats.rejected;
-      if (k >= 2) rej += q->pstats[k - 2].rejected;
+      if (k >= 2) rej += q->pstats[k - 2].rejected, nout += q->pstats[k - 2].out;
     }
     total += rej;
     sl_buf_printf(out, "%s: %lld in, %lld out, %lld rejected", q->plan->id, (long long)in,
-                  (long long)q->stats.out, (long long)rej);
+                  (long long)nout, (long long)rej);
     if (q->stats.late) sl_buf_printf(out, " (%lld late)", (long long)q->stats.late);
     if (q->stats.groups_peak)
       sl_buf_printf(out, "; state: at most %lld groups or kept records, %lld bytes (%lld each)",
@@ -503,12 +529,13 @@ void sl_run_free(sl_run *run) {
     for (int k = 0; k < q->nops; k++)
       q->ops[k]->vt->free(q->ops[k]);
     for (int j = 0; q->pops && j < q->npar; j++) {
-      for (int k = 0; q->pops[j] && k < q->plan->nops - 1; k++)
+      for (int k = 0; q->pops[j] && k < q->plan->nops; k++)
         if (q->pops[j][k]) q->pops[j][k]->vt->free(q->pops[j][k]);
       free(q->pops[j]);
       sl_task_free(q->par[j]);
     }
     if (q->gather) q->gather->vt->free(q->gather);
+    sl_sink_share_free(q->share); /* its members closed with their operators */
     free(q->pops);
     free(q->par);
     free(q->pstats);
