@@ -52,14 +52,15 @@ static int shares_sink(const sl_plan *plan, int qi) {
          !sp->format->begin;
 }
 
-/* Query qi's live operators, chained.  0, or -1 with err set. */
-static int make_query(sl_run *run, int qi, const sl_make_env *env0, sl_err *err) {
+/* Query qi's live operators, chained (ckpt: the run keeps checkpoints, so
+** it runs as one task).  0, or -1 with err set. */
+static int make_query(sl_run *run, int qi, const sl_make_env *env0, int ckpt, sl_err *err) {
   const sl_pquery *pq = run->plan->queries[qi];
   sl_lquery *q = run->queries[qi] = sl_calloc(1, sizeof *q);
   q->plan = pq;
   sl_make_env shared = *env0;
   const sl_make_env *env = env0;
-  if (shares_sink(run->plan, qi)) { /* its sink is opened as a share's member */
+  if (!ckpt && shares_sink(run->plan, qi)) { /* its sink is opened as a share's member */
     q->share = sl_sink_share_new();
     shared.open_sink = sl_sink_share_open;
     shared.open_ud = q->share;
@@ -177,7 +178,9 @@ static int make_parallel(sl_run *run, int i, int m, const sl_run_cfg *cfg, sl_er
 ** as parallel tasks, the others: make_parallel).  0, or -1 with err set. */
 static int make_task(sl_run *run, int i, const sl_run_cfg *cfg, sl_err *err) {
   const sl_psource *ps = run->plan->sources[i];
-  int want = ps->parallel > 1 && ps->conn ? ps->parallel : 0;
+  /* checkpoints are taken per task and source: one task (the planner
+  ** already plans one under a state directory) */
+  int want = ps->parallel > 1 && ps->conn && !cfg->ckpt ? ps->parallel : 0;
   sl_source *src = open_part(run, i, 0, want, cfg, err);
   if (!src) return -1;
   SL_ASSERT(ps->head_index >= 0 &&
@@ -306,7 +309,7 @@ static sl_run *run_make(sl_plan *plan, int borrowed, const sl_run_cfg *cfg, sl_e
   sl_make_env env = {.interrupted = cfg->interrupted};
   for (; run->nquery < plan->nquery; run->nquery++) {
     if (plan->queries[run->nquery]->top) run->tops[run->ntop++] = run->nquery;
-    if (make_query(run, run->nquery, &env, err)) goto fail;
+    if (make_query(run, run->nquery, &env, cfg->ckpt != NULL, err)) goto fail;
   }
   attach_readers(run);
   run->tasks = sl_calloc((size_t)(plan->nsource ? plan->nsource : 1), sizeof(*run->tasks));
