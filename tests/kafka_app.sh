@@ -5,8 +5,8 @@
 #     case and comments has the same group; another query, another sink,
 #     another application or group => 'x' another one;
 #   - two `sluice serve` of one application, each given the same query (one
-#     of them after an unrelated query, so the two have different ids),
-#     share the topic's partitions: kcat produces, kcat reads the output,
+#     of them after an unrelated query, so the two have different ids) at
+#     parallelism 2 (two consumers each), share the topic's partitions: kcat produces, kcat reads the output,
 #     whose union is the input (at least once: nothing missing, and with no
 #     failure nothing twice), and each server read part of it;
 #   - a different query on the same topic, on one of those servers, sees
@@ -66,7 +66,7 @@ submit() { # submit URL SQL: the query's id
 }
 start 1
 start 2
-app="SET application_id = 'scale_test';"
+app="SET application_id = 'scale_test'; SET parallelism = 2;"
 # server 2 first runs an unrelated query, so the shared one is q2 there, q1 on server 1
 submit "$u2" "SELECT n FROM kafka('other', format => 'json') INTO kafka('copy', format => 'json');" > /dev/null
 id1=$(submit "$u1" "$app $qa")
@@ -108,6 +108,7 @@ echo "server 1 read $r1 records of the shared query, server 2 read $r2"
 [ $((${r1:-0} + ${r2:-0})) -eq $N ] && ok || bad "together they read ${r1:-0} + ${r2:-0}, not $N"
 DESC=$(curl -s -N -H 'Content-Type: application/sql' -X POST --data-binary "DESCRIBE $id1;" "$u1/query")
 contains "DESCRIBE of the query names its group" "consumer group scale_test-ev-" "$DESC"
+contains "... and its parallel tasks" "2 parallel tasks (consumers of the group)" "$DESC"
 for s in $spids; do kill -TERM "$s"; wait "$s" || bad "a server exited $? on SIGTERM"; done
 spids=""
 finish kafka_app
