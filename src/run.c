@@ -125,8 +125,10 @@ static void watch_query(sl_task *t, sl_lquery *q);
 
 /* Source i's query runs as m parallel tasks (its first task made): m - 1
 ** more tasks, each reading its part of the source through its own copy of
-** the query's operators but the sink, and a gather in front of the sink
-** for all of them (sl_lquery.par).  0, or -1 with err set. */
+** the query's operators: every one, its sink a member of the query's
+** shared sink (sl_lquery.share), or every one but the sink, with a gather
+** in front of the sink for all of them (sl_lquery.par).  0, or -1 with err
+** set (what was made is freed with the run). */
 static int make_parallel(sl_run *run, int i, int m, const sl_run_cfg *cfg, sl_err *err) {
   const sl_psource *ps = run->plan->sources[i];
   SL_ASSERT(ps->head == SL_HEAD_QUERY);
