@@ -32,7 +32,8 @@ cols="id INTEGER, f0 REAL, f1 REAL, f2 REAL, f3 REAL, f4 REAL, f5 REAL, f6 REAL,
 stats() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {printf "%s %s", a[1], a[int((NR+1)/2)]}'; }
 for m in lr rf xgb mlp; do
   read -r _ _ _ py_row _ py_batch <<< "$(grep "^python $m " "$data/python.txt")"
-  printf "CREATE MODEL m FROM '%s/%s.json';\nSELECT id, predict_proba(m, %s, 1) AS p\nFROM file('%s/x.csv', format => 'csv', header => true, columns => '%s')\nINTO file('%s/%s.out', format => 'json');\n" \
+  # one task (SET parallelism = 1): the model's cost per row, as Python's loop
+  printf "SET parallelism = 1;\nCREATE MODEL m FROM '%s/%s.json';\nSELECT id, predict_proba(m, %s, 1) AS p\nFROM file('%s/x.csv', format => 'csv', header => true, columns => '%s')\nINTO file('%s/%s.out', format => 'json');\n" \
     "$data" "$m" "$feats" "$data" "$cols" "$data" "$m" > "$data/$m.sql"
   ts=()
   for _ in $(seq "$REPEAT"); do

@@ -37,7 +37,8 @@ awk -v n="$CSV_ROWS" 'BEGIN { print "x"; for (i = 0; i < n; i++) printf "%.2f\n"
 exprs=("2 * x + 1" "lin(x)" "lin_batch(x)")
 names=(builtin scalar batch)
 for k in 0 1 2; do
-  printf "LOAD '%s';\nSELECT %s AS y FROM file('%s/x.csv', format => 'csv', header => true, columns => 'x REAL')\nINTO file('%s/%s.csv', format => 'csv');\n" \
+  # one task (SET parallelism = 1): the outputs are compared in order
+  printf "SET parallelism = 1;\nLOAD '%s';\nSELECT %s AS y FROM file('%s/x.csv', format => 'csv', header => true, columns => 'x REAL')\nINTO file('%s/%s.csv', format => 'csv');\n" \
     "$lib" "${exprs[$k]}" "$data" "$data" "${names[$k]}" > "$data/${names[$k]}.sql"
 done
 declare -A times

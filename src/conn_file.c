@@ -18,6 +18,10 @@
 ** and skipped to its end without being buffered; in a source that is not a
 ** regular file (a device, a pipe: /dev/zero) such a line may never end, so
 ** it is an error that stops the query instead.
+**
+** A regular file may be divided among parallel tasks (SET parallelism):
+** each opens it as one part, a byte range, and reads the records that
+** start in that range (divide(), find_split_start()).
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,6 +53,13 @@ typedef struct file_source {
   size_t max_record; /* the longest record framed */
   int regular;       /* fd is a regular file (it ends) */
   int skipping;      /* discarding the rest of an overlong line */
+  /* part of a divided file (parallel tasks, sl_options.split): the records
+  ** that start in [split_begin, split_end), split_end -1 for the last part;
+  ** seek_pending: the first read finds the first record at or after
+  ** split_begin (find_split_start); split_done: a record at split_end
+  ** was reached */
+  int64_t split_begin, split_end;
+  int seek_pending, split_done;
 } file_source;
 
 #define FILL_AGAIN (-2) /* fill(): nothing came within the timeout */
@@ -146,10 +157,81 @@ static int reject_first_line(file_source *f, sl_record *r, int at_eof, sl_err *e
   return 0;
 }
 
+/* The first record boundary of f at or after f->split_begin: the start of
+** a line (after a newline) that, in CSV, is not inside a quoted field (an
+** even number of '"' before it: doubled quotes count twice); f is set to
+** read from there with the right line number.  The file is read from its
+** start to get there (newlines counted), on the task's own thread.  0, or
+** -1 with err set. */
+static int find_split_start(file_source *f, sl_err *err) {
+  int csv = f->base.format == &sl_fmt_csv;
+  char *buf = sl_malloc(READ_CHUNK);
+  int64_t off = 0, line = 1, quotes = 0, start = -1;
+  while (start < 0) {
+    ssize_t r = pread(f->fd, buf, READ_CHUNK, (off_t)off);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      sl_err_set(err, SL_EIO, "cannot read '%s': %s", f->path, strerror(errno));
+      free(buf);
+      return -1;
+    }
+    if (r == 0) { /* no boundary after split_begin: an empty part */
+      start = off;
+      break;
+    }
+    /* before split_begin - 1 only counting; from there the first boundary */
+    int64_t count_to = f->split_begin - 1 - off;
+    size_t i = 0, n = (size_t)r;
+    if (count_to > 0) {
+      size_t lim = count_to < (int64_t)n ? (size_t)count_to : n;
+      if (csv) {
+        for (; i < lim; i++) {
+          line += buf[i] == '\n';
+          quotes += buf[i] == '"';
+        }
+      } else {
+        for (const char *p = buf; (p = memchr(p, '\n', (size_t)(buf + lim - p))); p++)
+          line++;
+        i = lim;
+      }
+    }
+    for (; i < n; i++) {
+      if (buf[i] == '"') quotes++;
+      if (buf[i] != '\n') continue;
+      line++;
+      if (off + (int64_t)i + 1 >= f->split_begin && (!csv || !(quotes & 1))) {
+        start = off + (int64_t)i + 1;
+        break;
+      }
+    }
+    off += r;
+  }
+  free(buf);
+  if (lseek(f->fd, (off_t)start, SEEK_SET) != (off_t)start) {
+    sl_err_set(err, SL_EIO, "%s: cannot seek to byte %lld: %s", f->path, (long long)start,
+               strerror(errno));
+    return -1;
+  }
+  f->buf_off = start;
+  f->start = f->end = 0;
+  f->line = line;
+  f->skip_header = 0; /* the header is the first part's */
+  return 0;
+}
+
 static int file_read(sl_source *s, sl_record *recs, int max, int timeout_ms, sl_err *err) {
   file_source *f = (file_source *)s;
   int n = 0;
+  if (f->seek_pending) {
+    f->seek_pending = 0;
+    if (find_split_start(f, err)) return SL_READ_ERROR;
+  }
   while (n < max) {
+    /* a divided file: the records starting before split_end are this part's */
+    if (f->split_end >= 0 && (f->split_done || f->buf_off + (int64_t)f->start >= f->split_end)) {
+      f->split_done = 1;
+      break;
+    }
     if (f->skipping && (f->end == f->start || !skip_line(f))) {
       if (f->eof || n > 0) break;
       ssize_t got = fill(f, timeout_ms, err);
@@ -251,7 +333,7 @@ static void file_close(sl_source *s) {
 
 static const sl_source_vt file_source_vt = {"file", file_read, file_position, file_close,
                                             NULL,   NULL,      file_save_pos, file_load_pos,
-                                            NULL,   NULL,      NULL};
+                                            NULL,   NULL,      NULL,          NULL};
 
 /* The default format for a path: by its extension. */
 static const char *format_for(const char *path) {
@@ -316,6 +398,7 @@ static sl_source *open_reader(sl_options *opts, const char *path, int fd, int ow
   f->fd = fd;
   f->own_fd = own;
   f->line = 1;
+  f->split_end = -1;
   f->max_record = (size_t)(opts->max_record > 0 ? opts->max_record : SL_MAX_RECORD);
   struct stat st;
   f->regular = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
@@ -356,6 +439,34 @@ static int needs_header(sl_options *opts, const char *path) {
          !(opts->declared && opts->declared->ncol);
 }
 
+/* Parallel tasks (sl_options.split, nsplit): make s part opts->split of a
+** file divided into byte ranges of equal size, each part the records
+** that start in its range.  The first part decides how many parts there
+** are: at most nsplit, each at least min_split bytes (a smaller file is
+** read whole, by one task); the others are told.  Only a regular file of
+** line-framed records (JSON lines, CSV, raw lines) is divided.  A CSV
+** record with a newline inside quotes stays whole: a part begins only
+** where an even number of quotes came before. */
+static void divide(sl_source *s, sl_options *opts) {
+  file_source *f = (file_source *)s;
+  struct stat st;
+  const char *fmt = s->format->name;
+  if (!f->regular || fstat(f->fd, &st) || s->format->binary ||
+      (strcmp(fmt, "json") && strcmp(fmt, "csv") && strcmp(fmt, "raw")))
+    return;
+  int64_t size = (int64_t)st.st_size, m = opts->nsplit;
+  if (opts->split == 0) {
+    int64_t min = opts->min_split > 0 ? opts->min_split : 1;
+    if (size / min < m) m = size / min;
+    if (m < 2) return;
+  }
+  s->nsplit = (int)m;
+  int k = opts->split;
+  f->split_begin = size / m * k;
+  f->split_end = k + 1 < m ? size / m * (k + 1) : -1;
+  f->seek_pending = k > 0;
+}
+
 static sl_source *file_open_source(sl_options *opts, sl_err *err) {
   const char *path = sl_opt_str(opts, "0", NULL);
   if (!path) path = sl_opt_str(opts, "path", NULL);
@@ -378,6 +489,7 @@ static sl_source *file_open_source(sl_options *opts, sl_err *err) {
   }
   sl_source *s = open_reader(opts, path, fd, 1, format_for(path), err);
   if (s) s->bounded = 1; /* a file ends (stdin() is read as a stream) */
+  if (s && opts->nsplit > 1 && !opts->check_only) divide(s, opts);
   return s;
 }
 

@@ -92,9 +92,18 @@ static void sqlite_close(sl_source *s) {
   free(q);
 }
 
-static const sl_source_vt sqlite_vt = {
-    "sqlite", sqlite_read, sqlite_position, sqlite_close, sqlite_read_rows, NULL, NULL, NULL, NULL,
-    NULL,     NULL};
+static const sl_source_vt sqlite_vt = {"sqlite",
+                                       sqlite_read,
+                                       sqlite_position,
+                                       sqlite_close,
+                                       sqlite_read_rows,
+                                       NULL,
+                                       NULL,
+                                       NULL,
+                                       NULL,
+                                       NULL,
+                                       NULL,
+                                       NULL};
 
 static sl_source *sqlite_open_source(sl_options *o, sl_err *err) {
   const char *path = sl_opt_str(o, "0", NULL);

@@ -43,11 +43,12 @@ typedef struct sl_options {
   ** query_fp (borrowed) marks this query's outputs */
   int exactly_once;
   const char *query_fp;
-  /* Set by the runtime when a source is opened for a run: the identity of
-  ** the queries it feeds (16 hex digits of their ids and statements), the
-  ** same for the same queries on any process and different for any other
-  ** query.  A source whose input is shared among processes (a Kafka
-  ** consumer group) names its share by it; NULL when planning. */
+  /* The identity of the queries a source feeds (sl_plan_source_identity:
+  ** 16 hex digits of their normalized statements), the same for the same
+  ** queries on any process and different for any other query.  A source
+  ** whose input is shared among processes (a Kafka consumer group) names its
+  ** share by it.  Set by the runtime when a source is opened for a run;
+  ** NULL when planning (EXPLAIN passes it to sl_source_vt.explain). */
   const char *feeds_id;
   /* SET application_id (borrowed), or NULL: what names the consumer groups
   ** of the application's sources ("sluice" when NULL) */
@@ -77,6 +78,16 @@ typedef struct sl_options {
   ** a file, connects to a host or passes a property, when planning as when
   ** opening. */
   const struct sl_auth *auth;
+  /* Set by the runtime for a query run as parallel tasks (SET parallelism):
+  ** this source is part `split` of `nsplit` of the input.  A connector that
+  ** can divide its input (a file into byte ranges cut at record boundaries,
+  ** a Kafka group into several consumers) reads only its part and says in
+  ** sl_source.nsplit how many parts it makes (at most nsplit; split 0 is
+  ** opened first and decides); one that cannot leaves sl_source.nsplit 0
+  ** and reads everything.  nsplit 0: the whole input. */
+  int split, nsplit;
+  /* the smallest part a file is divided into (SET min_split_bytes) */
+  int64_t min_split;
 } sl_options;
 
 #define SL_MAX_RECORD ((int64_t)64 << 20)
@@ -204,6 +215,11 @@ typedef struct sl_source_vt {
   ** output identities and messages) of the rows the last read_rows gave,
   ** one per row, valid until the next read; NULL when there are none. */
   const sl_record *(*row_records)(sl_source *s);
+  /* Optional, for EXPLAIN: append (with a leading ", ") what a run of the
+  ** queries whose identity is feeds_id (sl_options.feeds_id) would open
+  ** besides the format: a Kafka source's consumer group.  s was opened with
+  ** check_only. */
+  void (*explain)(sl_source *s, const char *feeds_id, sl_buf *out);
 } sl_source_vt;
 
 struct sl_source {
@@ -220,6 +236,9 @@ struct sl_source {
   /* changelog => ...: SL_CHANGELOG_OP, its column op gives each row's kind;
   ** SL_CHANGELOG_UPSERT, each record says its own (sl_record.op) */
   sl_changelog changelog;
+  /* opened as part of a divided input (sl_options.split, nsplit): how many
+  ** parts the connector makes, 0 when it reads the whole input */
+  int nsplit;
 };
 
 /* ---- sinks -------------------------------------------------------------- */

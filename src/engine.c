@@ -25,6 +25,7 @@
 #include "expr.h"
 #include "extension.h"
 #include "model.h"
+#include "parse.h"
 #include "show_topics.h"
 
 #include <cblas.h>
@@ -723,9 +724,19 @@ static int exec_explain(sluice *db, const sl_stmt *st, sl_row_fn fn, void *ud, s
     sl_err_setpos(err, SL_EBIND, st->line, st->col, "EXPLAIN takes a query");
     return -1;
   }
+  /* the query's text is the statement's after EXPLAIN: what its identity
+  ** (a Kafka source's consumer group) is made of, as when it runs */
+  sl_stmt q = *inner;
+  if (st->sql) {
+    int i = 0, tk = TK_SPACE;
+    while (i < st->sqllen && tk == TK_SPACE)
+      i += sl_get_token(st->sql + i, &tk); /* through EXPLAIN */
+    q.sql = st->sql + i;
+    q.sqllen = st->sqllen - i;
+  }
   sl_plan *plan = engine_plan(db);
   int saved = db->nquery;
-  int rc = sl_plan_query(plan, inner, NULL, NULL, err) < 0 ? -1 : 0;
+  int rc = sl_plan_query(plan, &q, NULL, NULL, err) < 0 ? -1 : 0;
   db->nquery = saved;
   if (!rc) {
     sl_buf out;

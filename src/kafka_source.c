@@ -7,9 +7,11 @@
 ** offsets seen when it opens, then ends (a bounded source); without, it
 ** joins the consumer group (group => 'name', default
 ** "<application_id>-<topic>-<feeds_id>": SET application_id, "sluice" when
-** unset, and the queries it feeds, so one group per query),
-** which shares the partitions among every sluice reading with that group
-** (rebalance()).  A member of a run with checkpoints is a static member
+** unset, and the identity of the queries it feeds, so one group per query;
+** EXPLAIN names it), which shares the partitions among every consumer
+** reading with that group (rebalance()): the processes running the query,
+** and the parallel tasks of each (SET parallelism, sl_options.nsplit).  A member of a run with
+*checkpoints is a static member
 ** (group.instance.id from the group and sl_options.instance_id, KIP-345): a
 ** restart after a crash takes its partitions back at once instead of
 ** waiting for the dead member's session to time out.  The dev broker
@@ -94,6 +96,10 @@ typedef struct kafka_source {
   struct ukey *pending; /* a +U the last read had no room for: the next read's first */
   int64_t pend_off, pend_ts;
   int32_t pend_part;
+  /* a continuous read: the application id (SET application_id, "sluice"
+  ** when unset) and group => as given (NULL: the default), what names its
+  ** consumer group (group_name) (owned) */
+  char *app, *group;
 } kafka_source;
 
 /* changelog => 'upsert': a key's last value (owned copies). */
@@ -842,15 +848,42 @@ static void kafka_close(sl_source *s) {
   if (k->first_assign) rd_kafka_topic_partition_list_destroy(k->first_assign);
   sl_buf_free(&k->headers);
   free(k->topic);
+  free(k->app);
+  free(k->group);
   free(k);
+}
+
+/* The consumer group of continuous source k feeding the queries whose
+** identity is feeds (NULL: none known) into out: group => as given, else
+** "<application_id>-<topic>-<feeds>", so each query has its own group and
+** the same query on several processes of one application shares one, as
+** in ksqlDB. */
+static void group_name(const kafka_source *k, const char *feeds, char *out, size_t cap) {
+  if (k->group)
+    snprintf(out, cap, "%s", k->group);
+  else
+    snprintf(out, cap, "%s-%s%s%s", k->app, k->topic, feeds ? "-" : "", feeds ? feeds : "");
+}
+
+/* EXPLAIN: the consumer group a run joins (sl_source_vt.explain). */
+static void kafka_explain(sl_source *s, const char *feeds_id, sl_buf *out) {
+  kafka_source *k = (kafka_source *)s;
+  if (k->bounded) {
+    sl_buf_printf(out, ", every partition assigned (no group)");
+    return;
+  }
+  char group[300];
+  group_name(k, feeds_id, group, sizeof group);
+  sl_buf_printf(out, ", consumer group %s", group);
 }
 
 static const sl_source_vt kafka_source_vt = {
     "kafka",        kafka_read,     kafka_position,   kafka_close, NULL, kafka_commit,
-    kafka_save_pos, kafka_load_pos, kafka_partitions, kafka_lag,   NULL};
+    kafka_save_pos, kafka_load_pos, kafka_partitions, kafka_lag,   NULL, kafka_explain};
 static const sl_source_vt kafka_typed_vt = {
-    "kafka",        NULL,           kafka_position,   kafka_close, kafka_read_rows,  kafka_commit,
-    kafka_save_pos, kafka_load_pos, kafka_partitions, kafka_lag,   kafka_row_records};
+    "kafka",          NULL,         kafka_position,    kafka_close,
+    kafka_read_rows,  kafka_commit, kafka_save_pos,    kafka_load_pos,
+    kafka_partitions, kafka_lag,    kafka_row_records, kafka_explain};
 
 /* Open the source (connector.h): check the options, then (unless planning)
 ** make the consumer, learn the topic's partitions and their end offsets
@@ -892,7 +925,7 @@ sl_source *sl_kafka_open_source(sl_options *o, sl_err *err) {
   }
   const char *offset = sl_opt_str(o, "offset", "earliest");
   const char *stop = sl_opt_str(o, "stop", NULL);
-  char group[300];
+  char grp[300];
   /* each query its own group (the same query on several processes shares
   ** one), as ksqlDB: two different queries never split a topic */
   const char *app = o->app_id ? o->app_id : "sluice";
@@ -903,9 +936,10 @@ sl_source *sl_kafka_open_source(sl_options *o, sl_err *err) {
                app);
     goto fail;
   }
-  snprintf(group, sizeof group, "%s-%s%s%s", app, topic, o->feeds_id ? "-" : "",
-           o->feeds_id ? o->feeds_id : "");
-  const char *grp = sl_opt_str(o, "group", group);
+  k->app = sl_strdup(app);
+  const char *given = sl_opt_str(o, "group", NULL);
+  k->group = given ? sl_strdup(given) : NULL;
+  group_name(k, o->feeds_id, grp, sizeof grp);
   if (sl_stricmp(offset, "earliest") && sl_stricmp(offset, "latest") &&
       sl_stricmp(offset, "committed")) {
     sl_err_set(err, SL_EBIND, "offset => takes 'earliest', 'latest' or 'committed', not '%s'",
@@ -926,6 +960,10 @@ sl_source *sl_kafka_open_source(sl_options *o, sl_err *err) {
   }
   k->bounded = stop != NULL || k->as_table; /* a table is what the topic holds now */
   k->base.bounded = k->bounded;
+  /* parallel tasks (SET parallelism): a continuous read is divided by its
+  ** group, each task one consumer of it; a bounded read takes every
+  ** partition itself, so it is read whole, by one task */
+  if (!k->bounded && o->nsplit > 1) k->base.nsplit = o->nsplit;
   rd_kafka_conf_t *conf = sl_kafka_conf(o, err);
   if (!conf) goto fail;
   if (sl_options_check(o, err) || o->check_only) {
@@ -940,7 +978,7 @@ sl_source *sl_kafka_open_source(sl_options *o, sl_err *err) {
   rd_kafka_conf_set(conf, "enable.auto.commit", "false", NULL, 0);
   rd_kafka_conf_set(conf, "auto.offset.reset", sl_stricmp(offset, "latest") ? "earliest" : "latest",
                     NULL, 0);
-  char member[256];
+  char member[320];
   if (!k->bounded && o->instance_id && !sl_opt_find_unused(o, "group.instance.id")) {
     static_member_id(grp, o->instance_id, member, sizeof member);
     rd_kafka_conf_set(conf, "group.instance.id", member, NULL, 0);

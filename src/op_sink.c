@@ -428,7 +428,8 @@ static sl_operator *sink_make(const void *spec, const sl_make_env *env, sl_err *
   sl_options o;
   sl_options_copy(&o, &sp->opts);
   o.interrupted = env->interrupted;
-  sl_sink *sink = sp->conn->open_sink(&o, err);
+  sl_sink *sink = env->open_sink ? env->open_sink(env->open_ud, sp->conn, &o, err)
+                                 : sp->conn->open_sink(&o, err);
   sl_options_free(&o);
   if (!sink) {
     if (!err->line) {

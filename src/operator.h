@@ -163,7 +163,24 @@ typedef struct sl_make_env {
   /* the engine's interrupt flag (Ctrl-C, SIGTERM), or NULL: a sink or a
   ** table opened here may give up a wait for its peer when it is set */
   volatile sig_atomic_t *interrupted;
+  /* NULL, or how a sink operator opens its sink instead of its connector's
+  ** open_sink (with open_ud): the parallel tasks of a query sharing one
+  ** sink (sl_sink_share_open) */
+  sl_sink *(*open_sink)(void *ud, const sl_connector *conn, sl_options *o, sl_err *err);
+  void *open_ud;
 } sl_make_env;
+
+/* sink_share.c: one sink written by several op_sinks (a query's parallel
+** tasks, each encoding on its own thread): the first open opens the real
+** sink, each open gives a member passing whole batches to it under a
+** mutex, the last member's close closes it.  Formats without a header
+** only (sl_format.begin NULL). */
+typedef struct sl_sink_share sl_sink_share;
+sl_sink_share *sl_sink_share_new(void);
+/* Free sh once every member is closed (NULL: nothing). */
+void sl_sink_share_free(sl_sink_share *sh);
+/* An sl_make_env.open_sink: a member of the share ud. */
+sl_sink *sl_sink_share_open(void *ud, const sl_connector *conn, sl_options *o, sl_err *err);
 
 typedef struct sl_op_kind {
   const char *name;
@@ -286,5 +303,10 @@ extern const sl_op_kind sl_op_result;
 ** the stream starts. */
 sl_operator *sl_op_fanout_new(void);
 void sl_op_fanout_add(sl_operator *fanout, sl_operator *child);
+/* op_gather.c: the meeting point of a query's parallel tasks: ninput
+** copies of its operators push into it, and it passes everything on to
+** tail (borrowed: the query's sink, shared) under a mutex; finish once all
+** inputs finished.  Made by a run. */
+sl_operator *sl_op_gather_new(sl_operator *tail, int ninput);
 
 #endif /* SLUICE_OPERATOR_H */

@@ -16,9 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <ctype.h>
+#include <unistd.h>
+
+#include "ast.h"
 #include "checkpoint.h"
 #include "op_aggregate.h"
 #include "op_compound.h"
+#include "parse.h"
 #include "plan_int.h"
 
 #define BATCH_ROWS 1024
@@ -1024,6 +1029,62 @@ int sl_plan_select_rows(sl_plan *plan, const sl_select *sel, const char *id, sl_
   return qi;
 }
 
+/* ---- parallel tasks ------------------------------------------------------------ */
+
+/* Why query q cannot run as parallel copies of its operators sharing its
+** sink (static text), or NULL when it can: it is one of the caller's, fed
+** by its own source only, writes INTO a sink, and keeps no state (every
+** operator before the sink is a projection or a model's scoring). */
+static const char *serial_query(const sl_plan *plan, const sl_pquery *q) {
+  if (!q->top || q->out_stream >= 0 || q->in_stream >= 0 || q->source2 >= 0)
+    return "its source feeds a named stream or a join of two inputs";
+  if (!q->into || q->ops[q->nops - 1].kind != &sl_op_sink)
+    return "its rows go to the caller, in order, on the caller's thread";
+  if (plan->nsubq) return "it runs subqueries";
+  for (int k = 0; k < q->nops - 1; k++)
+    if (q->ops[k].kind != &sl_op_project && q->ops[k].kind != &sl_op_score)
+      return "it keeps state (GROUP BY, windows, joins, DISTINCT, ORDER BY and LIMIT run as one "
+             "task)";
+  return NULL;
+}
+
+/* Settle how many parallel tasks source si may run as (sl_psource.parallel):
+** SET parallelism (0: the number of cores) when the source can be divided
+** (a file of lines or CSV records, a Kafka group) and its query allows it,
+** else 1 with the reason EXPLAIN gives. */
+static void plan_parallel(sl_plan *plan, int si) {
+  sl_psource *s = plan->sources[si];
+  s->parallel = 1;
+  int64_t want = sl_setting_int(plan->ctx.cat, SL_SET_PARALLELISM);
+  if (want == 0) {
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    want = cores > 1 ? cores : 1;
+  }
+  if (want <= 1 || !s->conn) return;
+  s->min_split = sl_setting_int(plan->ctx.cat, SL_SET_MIN_SPLIT_BYTES);
+  const char *fmt = s->desc->format ? s->desc->format->name : "";
+  int lines = !strcmp(fmt, "json") || !strcmp(fmt, "csv") || !strcmp(fmt, "raw");
+  if (s->conn == &sl_conn_file ? !lines : strcmp(s->conn->name, "kafka") || s->desc->bounded) {
+    s->serial_why = "its source is not divided (a file of JSON lines, CSV or raw lines is, and "
+                    "so is a continuous Kafka read)";
+    return;
+  }
+  if (s->head != SL_HEAD_QUERY) {
+    s->serial_why = "its source feeds a named stream or a join of two inputs";
+    return;
+  }
+  if (s->dlq_conn) {
+    s->serial_why = "its source has a dead-letter sink";
+    return;
+  }
+  if (sl_setting_text(plan->ctx.cat, SL_SET_STATE_DIR)) {
+    s->serial_why = "a state directory checkpoints one task per source";
+    return;
+  }
+  s->serial_why = serial_query(plan, plan->queries[s->head_index]);
+  if (!s->serial_why) s->parallel = (int)want;
+}
+
 int sl_plan_query(sl_plan *plan, const sl_stmt *stmt, sl_row_fn fn, void *ud, sl_err *err) {
   char id[32];
   snprintf(id, sizeof id, "q%d", ++*plan->ctx.nquery);
@@ -1045,10 +1106,85 @@ int sl_plan_query(sl_plan *plan, const sl_stmt *stmt, sl_row_fn fn, void *ud, sl
     source_add_top(plan->sources[i], qi);
   source_add_top(plan->sources[q->source], qi);
   if (q->source2 >= 0) source_add_top(plan->sources[q->source2], qi);
+  for (int i = ns0; i < plan->nsource; i++)
+    plan_parallel(plan, i);
   return qi;
 }
 
+/* ---- query identity ------------------------------------------------------------ */
+
+/* sql[0..n) normalized into out: its tokens one space apart, comments and
+** layout dropped, keywords in lower case, so the same query written
+** otherwise has the same text.  Names keep their case: a column's name as
+** written is its output's name. */
+static void normalize_sql(const char *sql, int n, sl_buf *out) {
+  char *z = sl_malloc((size_t)n + 1); /* the tokenizer reads to a NUL */
+  memcpy(z, sql, (size_t)n);
+  z[n] = 0;
+  for (int i = 0; i < n;) {
+    int tk, len = sl_get_token(z + i, &tk);
+    if (len <= 0) len = 1;
+    if (tk != TK_SPACE) {
+      if (out->n) sl_buf_putc(out, ' ');
+      for (int k = 0; k < len && i + k < n; k++)
+        sl_buf_putc(out, tk == TK_STRING || tk == TK_ID ? z[i + k]
+                                                        : (char)tolower((unsigned char)z[i + k]));
+    }
+    i += len;
+  }
+  free(z);
+}
+
+void sl_plan_source_identity(const sl_plan *plan, int i, char out[17]) {
+  const sl_psource *ps = plan->sources[i];
+  sl_buf b, mine, other;
+  sl_buf_init(&b);
+  sl_buf_init(&mine);
+  sl_buf_init(&other);
+  for (int k = 0; k < ps->ntop; k++) {
+    const sl_pquery *q = plan->queries[ps->tops[k]];
+    sl_buf_reset(&mine);
+    if (q->sql)
+      normalize_sql(q->sql, q->sqllen, &mine);
+    else
+      sl_buf_printf(&mine, "%s", q->fp);
+    /* the same text twice in one plan: two queries, two identities */
+    int seen = 0;
+    for (int j = 0; j < ps->tops[k]; j++) {
+      const sl_pquery *p = plan->queries[j];
+      if (!p->top || !p->sql) continue;
+      sl_buf_reset(&other);
+      normalize_sql(p->sql, p->sqllen, &other);
+      seen += other.n == mine.n && (!mine.n || !memcmp(other.z, mine.z, mine.n));
+    }
+    sl_buf_printf(&b, "%d:", seen);
+    if (mine.n) sl_buf_append(&b, mine.z, mine.n);
+    sl_buf_putc(&b, ';');
+  }
+  if (!ps->ntop) sl_buf_printf(&b, "%s", ps->fp);
+  sl_ckpt_fingerprint(b.z ? b.z : "", b.n, out);
+  sl_buf_free(&b);
+  sl_buf_free(&mine);
+  sl_buf_free(&other);
+}
+
 /* ---- EXPLAIN ------------------------------------------------------------------- */
+
+void sl_plan_source_detail(const sl_plan *plan, int i, sl_buf *out) {
+  const sl_psource *s = plan->sources[i];
+  if (s->desc->vt->explain) {
+    char feeds[17];
+    sl_plan_source_identity(plan, i, feeds);
+    s->desc->vt->explain(s->desc, feeds, out);
+  }
+  if (s->parallel > 1 && s->conn == &sl_conn_file)
+    sl_buf_printf(out, ", up to %d parallel tasks (parts of at least %lld bytes)", s->parallel,
+                  (long long)s->min_split);
+  else if (s->parallel > 1)
+    sl_buf_printf(out, ", %d parallel tasks (consumers of the group)", s->parallel);
+  else if (s->serial_why)
+    sl_buf_printf(out, ", one task: %s", s->serial_why);
+}
 
 void sl_plan_explain(const sl_plan *plan, sl_buf *out) {
   for (int i = 0; i < plan->nsource; i++) {
@@ -1056,6 +1192,7 @@ void sl_plan_explain(const sl_plan *plan, sl_buf *out) {
     const sl_source *d = s->desc;
     sl_buf_printf(out, "task%s%s: source %s", s->name[0] ? " " : "", s->name, d->vt->name);
     if (!d->vt->read_rows) sl_buf_printf(out, ", format %s", d->format->name);
+    sl_plan_source_detail(plan, i, out);
     sl_buf_printf(out, ", %d column%s", d->schema.ncol, d->schema.ncol == 1 ? "" : "s");
     for (int c = 0; c < d->schema.ncol; c++)
       sl_buf_printf(out, "%s%s", c ? ", " : " (", d->schema.cols[c].name);

@@ -64,6 +64,15 @@ typedef struct sl_psource {
   int head_index;
   int *tops; /* the caller's queries it feeds (indexes into queries) (owned) */
   int ntop;
+  /* SET parallelism as it applies to this source (sl_plan_query): the
+  ** most parallel tasks a run divides it among (1: one task), each with its
+  ** own copy of its query's operators but the sink, which they share; a
+  ** file is divided into parts of at least min_split bytes */
+  int parallel;
+  int64_t min_split;
+  /* why it runs as one task although parallelism asks for more (static
+  ** text, for EXPLAIN), or NULL */
+  const char *serial_why;
 } sl_psource;
 
 /* One query of a plan: the caller's (sl_plan_query) or a stream's own. */
@@ -180,6 +189,17 @@ int sl_plan_query(sl_plan *plan, const sl_stmt *stmt, sl_row_fn fn, void *ud, sl
 ** fn(ud, ...).  The query's index, or -1 with err set. */
 int sl_plan_select_rows(sl_plan *plan, const sl_select *sel, const char *id, sl_row_fn fn, void *ud,
                         sl_err *err);
+/* The identity of the queries source i of plan feeds, into out (16 hex
+** digits): a fingerprint of each one's statement, normalized (layout,
+** comments and the case of keywords do not count; its INTO sink does), and of
+** how many queries of the plan had the same text before it.  The same
+** queries give the same identity on any process and in any submission
+** order; any other query gives another.  A Kafka source names its consumer
+** group by it (sl_options.feeds_id). */
+void sl_plan_source_identity(const sl_plan *plan, int i, char out[17]);
+/* Append (each with a leading ", ") what EXPLAIN says of source i of plan
+** besides its format and columns: a Kafka source's consumer group. */
+void sl_plan_source_detail(const sl_plan *plan, int i, sl_buf *out);
 /* Append the EXPLAIN text of every query of plan. */
 void sl_plan_explain(const sl_plan *plan, sl_buf *out);
 /* How many queries the caller planned (streams' own not counted). */

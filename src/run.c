@@ -40,11 +40,32 @@ const sl_plan *sl_run_plan(const sl_run *run) {
 
 /* ---- making a run ------------------------------------------------------------ */
 
-/* Query qi's live operators, chained.  0, or -1 with err set. */
-static int make_query(sl_run *run, int qi, const sl_make_env *env, sl_err *err) {
+/* 1 when query qi of plan may run as parallel tasks that each encode
+** their rows for one shared sink (sl_sink_share): its source is planned
+** parallel and its sink's format has no header. */
+static int shares_sink(const sl_plan *plan, int qi) {
+  const sl_pquery *pq = plan->queries[qi];
+  if (pq->source < 0 || !pq->nops || pq->ops[pq->nops - 1].kind != &sl_op_sink) return 0;
+  const sl_psource *ps = plan->sources[pq->source];
+  const sl_sink_spec *sp = pq->ops[pq->nops - 1].spec;
+  return ps->parallel > 1 && ps->head == SL_HEAD_QUERY && ps->head_index == qi &&
+         !sp->format->begin;
+}
+
+/* Query qi's live operators, chained (ckpt: the run keeps checkpoints, so
+** it runs as one task).  0, or -1 with err set. */
+static int make_query(sl_run *run, int qi, const sl_make_env *env0, int ckpt, sl_err *err) {
   const sl_pquery *pq = run->plan->queries[qi];
   sl_lquery *q = run->queries[qi] = sl_calloc(1, sizeof *q);
   q->plan = pq;
+  sl_make_env shared = *env0;
+  const sl_make_env *env = env0;
+  if (!ckpt && shares_sink(run->plan, qi)) { /* its sink is opened as a share's member */
+    q->share = sl_sink_share_new();
+    shared.open_sink = sl_sink_share_open;
+    shared.open_ud = q->share;
+    env = &shared;
+  }
   q->ops = sl_calloc((size_t)(pq->nops ? pq->nops : 1), sizeof(*q->ops));
   for (int k = 0; k < pq->nops; k++) {
     sl_operator *op = pq->ops[k].kind->make(pq->ops[k].spec, env, err);
@@ -65,52 +86,105 @@ static int make_query(sl_run *run, int qi, const sl_make_env *env, sl_err *err) 
   return 0;
 }
 
-/* The identity of the queries source ps feeds (sl_options.feeds_id) into
-** out: a fingerprint of their ids and the fingerprints of their statements,
-** in the plan's order (the source's own statement's when it feeds none). */
-static const char *feeds_id(const sl_run *run, const sl_psource *ps, char out[17]) {
-  sl_buf b;
-  sl_buf_init(&b);
-  for (int k = 0; k < ps->ntop; k++) {
-    const sl_pquery *q = run->plan->queries[ps->tops[k]];
-    sl_buf_printf(&b, "%s:%s;", q->id, q->fp);
+/* Open source i of the plan (part split of nsplit: sl_options.split; 0
+** and 0 for the whole input).  The source, or NULL with err set. */
+static sl_source *open_part(sl_run *run, int i, int split, int nsplit, const sl_run_cfg *cfg,
+                            sl_err *err) {
+  const sl_psource *ps = run->plan->sources[i];
+  if (!ps->conn) return sl_table_source_new(ps->table);
+  sl_options o;
+  sl_options_copy(&o, &ps->opts);
+  o.declared = ps->declared ? &ps->desc->schema : NULL;
+  o.interrupted = cfg->interrupted;
+  char feeds[17], inst[40];
+  sl_plan_source_identity(run->plan, i, feeds);
+  o.feeds_id = feeds;
+  if (cfg->ckpt) {
+    snprintf(inst, sizeof inst, "%s-%d", sl_ckpt_id(cfg->ckpt), i);
+    o.instance_id = inst;
   }
-  if (!ps->ntop) sl_buf_printf(&b, "%s", ps->fp);
-  sl_ckpt_fingerprint(b.z, b.n, out);
-  sl_buf_free(&b);
-  return out;
+  o.split = split;
+  o.nsplit = nsplit;
+  o.min_split = ps->min_split;
+  sl_source *src = ps->conn->open_source(&o, err);
+  sl_options_free(&o);
+  if (!src) {
+    if (!err->line) {
+      err->line = ps->line;
+      err->col = ps->col;
+    }
+    return NULL;
+  }
+  /* the columns as planned: an open schema grew while queries were bound */
+  sl_schema_free(&src->schema);
+  sl_schema_copy(&src->schema, &ps->desc->schema);
+  return src;
 }
 
-/* Open source i of the plan as the run's task i.  0, or -1 with err set. */
+static void watch_query(sl_task *t, sl_lquery *q);
+
+/* Source i's query runs as m parallel tasks (its first task made): m - 1
+** more tasks, each reading its part of the source through its own copy of
+** the query's operators: every one, its sink a member of the query's
+** shared sink (sl_lquery.share), or every one but the sink, with a gather
+** in front of the sink for all of them (sl_lquery.par).  0, or -1 with err
+** set (what was made is freed with the run). */
+static int make_parallel(sl_run *run, int i, int m, const sl_run_cfg *cfg, sl_err *err) {
+  const sl_psource *ps = run->plan->sources[i];
+  SL_ASSERT(ps->head == SL_HEAD_QUERY);
+  sl_lquery *q = run->queries[ps->head_index];
+  const sl_pquery *pq = q->plan;
+  /* operators copied: all, each task encoding for a member of the shared
+  ** sink; else all but the sink, which the tasks reach through a gather */
+  int nc = q->share ? pq->nops : pq->nops - 1;
+  sl_make_env env = {cfg->interrupted, q->share ? sl_sink_share_open : NULL, q->share};
+  if (!q->share) {
+    q->gather = sl_op_gather_new(q->ops[nc], m);
+    if (nc)
+      q->ops[nc - 1]->next = q->gather;
+    else
+      run->tasks[i]->head = q->gather;
+  }
+  q->par = sl_calloc((size_t)(m - 1), sizeof(*q->par));
+  q->pops = sl_calloc((size_t)(m - 1), sizeof(*q->pops));
+  q->pstats = sl_calloc((size_t)(m - 1), sizeof(*q->pstats));
+  for (int k = 1; k < m; k++) {
+    sl_source *src = open_part(run, i, k, m, cfg, err);
+    if (!src) return -1;
+    sl_task *t = q->par[q->npar] = sl_task_new(ps, src);
+    sl_operator **ops = q->pops[q->npar] = sl_calloc((size_t)(nc ? nc : 1), sizeof(*ops));
+    sl_stats *st = &q->pstats[q->npar++];
+    st->mem_limit = pq->max_mem;
+    for (int j = 0; j < nc; j++) {
+      sl_operator *op = ops[j] = pq->ops[j].kind->make(pq->ops[j].spec, &env, err);
+      if (!op) return -1;
+      op->stats = st;
+      op->qname = pq->id;
+      if (j) ops[j - 1]->next = op;
+    }
+    if (nc) {
+      ops[0]->halt = &q->stopped;
+      ops[nc - 1]->next = q->gather; /* NULL: the copy ends with its own sink */
+    }
+    t->head = nc ? ops[0] : q->gather;
+    t->stop = &run->stop;
+    t->interrupted = cfg->interrupted;
+    t->tops = sl_calloc(1, sizeof(*t->tops));
+    t->tops[t->ntop++] = q;
+    watch_query(t, q);
+  }
+  return 0;
+}
+
+/* Open source i of the plan as the run's task i (and, when its query runs
+** as parallel tasks, the others: make_parallel).  0, or -1 with err set. */
 static int make_task(sl_run *run, int i, const sl_run_cfg *cfg, sl_err *err) {
   const sl_psource *ps = run->plan->sources[i];
-  sl_source *src;
-  if (ps->conn) {
-    sl_options o;
-    sl_options_copy(&o, &ps->opts);
-    o.declared = ps->declared ? &ps->desc->schema : NULL;
-    o.interrupted = cfg->interrupted;
-    char feeds[17], inst[40];
-    o.feeds_id = feeds_id(run, ps, feeds);
-    if (cfg->ckpt) {
-      snprintf(inst, sizeof inst, "%s-%d", sl_ckpt_id(cfg->ckpt), i);
-      o.instance_id = inst;
-    }
-    src = ps->conn->open_source(&o, err);
-    sl_options_free(&o);
-    if (!src) {
-      if (!err->line) {
-        err->line = ps->line;
-        err->col = ps->col;
-      }
-      return -1;
-    }
-    /* the columns as planned: an open schema grew while queries were bound */
-    sl_schema_free(&src->schema);
-    sl_schema_copy(&src->schema, &ps->desc->schema);
-  } else {
-    src = sl_table_source_new(ps->table);
-  }
+  /* checkpoints are taken per task and source: one task (the planner
+  ** already plans one under a state directory) */
+  int want = ps->parallel > 1 && ps->conn && !cfg->ckpt ? ps->parallel : 0;
+  sl_source *src = open_part(run, i, 0, want, cfg, err);
+  if (!src) return -1;
   SL_ASSERT(ps->head_index >= 0 &&
             ps->head_index < (ps->head == SL_HEAD_STREAM ? run->nstream : run->plan->nquery));
   sl_task *t = run->tasks[i] = sl_task_new(ps, src);
@@ -132,6 +206,7 @@ static int make_task(sl_run *run, int i, const sl_run_cfg *cfg, sl_err *err) {
   t->tops = sl_calloc((size_t)(ps->ntop ? ps->ntop : 1), sizeof(*t->tops));
   for (int k = 0; k < ps->ntop; k++)
     t->tops[t->ntop++] = run->queries[ps->tops[k]];
+  if (want && src->nsplit > 1) return make_parallel(run, i, src->nsplit, cfg, err);
   return 0;
 }
 
@@ -233,10 +308,10 @@ static sl_run *run_make(sl_plan *plan, int borrowed, const sl_run_cfg *cfg, sl_e
     run->fanouts[k] = sl_op_fanout_new();
   run->queries = sl_calloc((size_t)(plan->nquery ? plan->nquery : 1), sizeof(*run->queries));
   run->tops = sl_calloc((size_t)(plan->nquery ? plan->nquery : 1), sizeof(int));
-  sl_make_env env = {cfg->interrupted};
+  sl_make_env env = {.interrupted = cfg->interrupted};
   for (; run->nquery < plan->nquery; run->nquery++) {
     if (plan->queries[run->nquery]->top) run->tops[run->ntop++] = run->nquery;
-    if (make_query(run, run->nquery, &env, err)) goto fail;
+    if (make_query(run, run->nquery, &env, cfg->ckpt != NULL, err)) goto fail;
   }
   attach_readers(run);
   run->tasks = sl_calloc((size_t)(plan->nsource ? plan->nsource : 1), sizeof(*run->tasks));
@@ -267,32 +342,52 @@ fail:
 
 /* ---- running ------------------------------------------------------------------- */
 
+/* Every task of run into a new array (*n of them): the plan's sources'
+** and the parallel tasks of their queries. */
+static sl_task **all_tasks(const sl_run *run, int *n) {
+  int total = run->ntask;
+  for (int k = 0; k < run->nquery; k++)
+    total += run->queries[k]->npar;
+  sl_task **all = sl_calloc((size_t)(total ? total : 1), sizeof(*all));
+  *n = 0;
+  for (int i = 0; i < run->ntask; i++)
+    all[(*n)++] = run->tasks[i];
+  for (int k = 0; k < run->nquery; k++)
+    for (int j = 0; j < run->queries[k]->npar; j++)
+      all[(*n)++] = run->queries[k]->par[j];
+  return all;
+}
+
 int sl_run_execute(sl_run *run, int threaded, sl_err *err) {
-  /* a checkpoint group's members meet to checkpoint: each on its thread */
-  if ((threaded || run->ngroup) && run->ntask > 1) {
+  int nall;
+  sl_task **all = all_tasks(run, &nall);
+  /* a checkpoint group's members meet to checkpoint, and parallel tasks
+  ** share a sink: each on its thread */
+  if ((threaded || run->ngroup || nall > run->ntask) && nall > 1) {
     int started = 0;
-    for (; started < run->ntask; started++)
-      if (pthread_create(&run->tasks[started]->thread, NULL, sl_task_thread, run->tasks[started])) {
+    for (; started < nall; started++)
+      if (pthread_create(&all[started]->thread, NULL, sl_task_thread, all[started])) {
         sl_err_set(err, SL_EINTERNAL, "cannot start a thread");
         run->stop = 1; /* the others stop too */
         break;
       }
     for (int i = 0; i < started; i++)
-      pthread_join(run->tasks[i]->thread, NULL);
+      pthread_join(all[i]->thread, NULL);
   } else {
-    for (int i = 0; i < run->ntask; i++)
-      sl_task_run(run->tasks[i]);
+    for (int i = 0; i < nall; i++)
+      sl_task_run(all[i]);
   }
   int nreported = 0;
   for (int i = 0; i < run->nquery; i++) /* failed alone: reported when they failed */
     nreported += run->queries[i]->error != NULL;
-  for (int i = 0; i < run->ntask; i++) {
-    sl_task *t = run->tasks[i];
+  for (int i = 0; i < nall; i++) {
+    sl_task *t = all[i];
     nreported += t->reported;
     if (t->err.code && !t->reported && !err->code)
       sl_err_set(err, t->err.code, "%s%s%s", t->plan->name, t->plan->name[0] ? ": " : "",
                  t->err.msg ? t->err.msg : "failed");
   }
+  free(all);
   if (nreported && !err->code)
     sl_err_set(err, SL_EIO, "%d quer%s stopped with an error (reported above)", nreported,
                nreported == 1 ? "y" : "ies");
@@ -301,8 +396,9 @@ int sl_run_execute(sl_run *run, int threaded, sl_err *err) {
 
 /* ---- queries seen from other threads ------------------------------------------- */
 
-/* Add task x (of run) live counters to qi. */
-static void add_task_info(const sl_run *run, const sl_task *x, sl_query_info *qi) {
+/* Add task x's live counters to qi (src: the index of the plan's source
+** it reads). */
+static void add_task_info(int src, const sl_task *x, sl_query_info *qi) {
   qi->in += __atomic_load_n(&x->stats.in, __ATOMIC_RELAXED);
   qi->rejected += __atomic_load_n(&x->stats.rejected, __ATOMIC_RELAXED);
   qi->bytes_in += __atomic_load_n(&x->stats.bytes_in, __ATOMIC_RELAXED);
@@ -314,9 +410,6 @@ static void add_task_info(const sl_run *run, const sl_task *x, sl_query_info *qi
     if (age < 0) age = 0;
     if (qi->ckpt_age_ms < 0 || age > qi->ckpt_age_ms) qi->ckpt_age_ms = age;
   }
-  int src = 0;
-  while (src < run->ntask && run->tasks[src] != x)
-    src++;
   int np = __atomic_load_n(&x->nplag, __ATOMIC_ACQUIRE);
   for (int j = 0; j < np && qi->npart < SL_PLAG_MAX; j++) {
     qi->parts[qi->npart].source = src;
@@ -337,6 +430,10 @@ void sl_run_query_info(sl_run *run, int i, sl_query_info *qi) {
   qi->sqllen = q->plan->sqllen;
   qi->sink = q->plan->into;
   int a = sl_task_state(q->task), b = q->task2 ? sl_task_state(q->task2) : 1;
+  for (int k = 0; k < q->npar; k++) { /* parallel tasks: one failed, or all ended */
+    int p = sl_task_state(q->par[k]);
+    a = a == 2 || p == 2 ? 2 : a == 1 && p == 1 ? 1 : 0;
+  }
   int stopped = __atomic_load_n(&q->stopped, __ATOMIC_ACQUIRE);
   const char *alone = __atomic_load_n(&q->error, __ATOMIC_ACQUIRE);
   qi->state = alone              ? SL_QUERY_FAILED
@@ -347,7 +444,9 @@ void sl_run_query_info(sl_run *run, int i, sl_query_info *qi) {
   if (alone) {
     qi->error = alone;
   } else if (a == 2 || b == 2) {
-    const sl_task *bad = a == 2 ? q->task : q->task2;
+    const sl_task *bad = b == 2 ? q->task2 : q->task;
+    for (int k = 0; k < q->npar && sl_task_state(bad) != 2; k++)
+      bad = q->par[k];
     qi->error = bad->err.msg ? bad->err.msg : "failed";
   }
   qi->out = __atomic_load_n(&q->stats.out, __ATOMIC_RELAXED);
@@ -357,8 +456,14 @@ void sl_run_query_info(sl_run *run, int i, sl_query_info *qi) {
   qi->state_bytes = __atomic_load_n(&q->stats.state_bytes, __ATOMIC_RELAXED);
   qi->lag = -1;
   qi->ckpt_age_ms = -1;
-  add_task_info(run, q->task, qi);
-  if (q->task2) add_task_info(run, q->task2, qi);
+  add_task_info(q->plan->source, q->task, qi);
+  if (q->task2) add_task_info(q->plan->source2, q->task2, qi);
+  for (int k = 0; k < q->npar; k++) {
+    add_task_info(q->plan->source, q->par[k], qi);
+    qi->rejected += __atomic_load_n(&q->pstats[k].rejected, __ATOMIC_RELAXED);
+    qi->out += __atomic_load_n(&q->pstats[k].out, __ATOMIC_RELAXED);
+    qi->bytes_out += __atomic_load_n(&q->pstats[k].bytes_out, __ATOMIC_RELAXED);
+  }
   if (stopped) {
     /* what its sources had read when it stopped: they may read on for the
     ** other readers of a shared stream, and lag for them */
@@ -387,16 +492,17 @@ void sl_run_stats(sl_run *run, sl_buf *out, int64_t *rejected_total) {
   int64_t total = 0;
   for (int i = 0; i < run->nquery; i++) {
     sl_lquery *q = run->queries[i];
-    int64_t in = 0, rej = q->stats.rejected;
-    for (int k = 0; k < 2; k++) { /* a join of two inputs: both tasks' */
-      const sl_task *t = k ? q->task2 : q->task;
-      if (!t || (k && t == q->task)) continue;
+    int64_t in = 0, rej = q->stats.rejected, nout = q->stats.out;
+    for (int k = 0; k < 2 + q->npar; k++) { /* a join of two inputs, parallel tasks: all */
+      const sl_task *t = k == 0 ? q->task : k == 1 ? q->task2 : q->par[k - 2];
+      if (!t || (k == 1 && t == q->task)) continue;
       in += t->stats.in;
       rej += t->stats.rejected;
+      if (k >= 2) rej += q->pstats[k - 2].rejected, nout += q->pstats[k - 2].out;
     }
     total += rej;
     sl_buf_printf(out, "%s: %lld in, %lld out, %lld rejected", q->plan->id, (long long)in,
-                  (long long)q->stats.out, (long long)rej);
+                  (long long)nout, (long long)rej);
     if (q->stats.late) sl_buf_printf(out, " (%lld late)", (long long)q->stats.late);
     if (q->stats.groups_peak)
       sl_buf_printf(out, "; state: at most %lld groups or kept records, %lld bytes (%lld each)",
@@ -427,6 +533,17 @@ void sl_run_free(sl_run *run) {
     if (!q) continue;
     for (int k = 0; k < q->nops; k++)
       q->ops[k]->vt->free(q->ops[k]);
+    for (int j = 0; q->pops && j < q->npar; j++) {
+      for (int k = 0; q->pops[j] && k < q->plan->nops; k++)
+        if (q->pops[j][k]) q->pops[j][k]->vt->free(q->pops[j][k]);
+      free(q->pops[j]);
+      sl_task_free(q->par[j]);
+    }
+    if (q->gather) q->gather->vt->free(q->gather);
+    sl_sink_share_free(q->share); /* its members closed with their operators */
+    free(q->pops);
+    free(q->par);
+    free(q->pstats);
     free(q->ops);
     free(q->error);
     free(q);

@@ -52,6 +52,7 @@ static void add_source(cJSON *g, const sl_plan *plan, int i, char *id, size_t ca
   sl_buf_init(&b);
   sl_buf_printf(&b, "source %s", d->vt->name);
   if (!d->vt->read_rows) sl_buf_printf(&b, ", format %s", d->format->name);
+  sl_plan_source_detail(plan, i, &b);
   sl_buf_printf(&b, ", %d column%s", d->schema.ncol, d->schema.ncol == 1 ? "" : "s");
   sl_buf cols;
   sl_buf_init(&cols);

@@ -496,8 +496,8 @@ static void task_end(sl_task *t) {
 
 void sl_lquery_note_stop(sl_lquery *q) {
   int64_t in = 0, bytes = 0;
-  for (int k = 0; k < 2; k++) {
-    sl_task *x = k ? q->task2 : q->task;
+  for (int k = 0; k < 2 + q->npar; k++) { /* both inputs of a join; parallel tasks */
+    sl_task *x = k == 0 ? q->task : k == 1 ? q->task2 : q->par[k - 2];
     if (!x) continue;
     in += __atomic_load_n(&x->stats.in, __ATOMIC_RELAXED);
     bytes += __atomic_load_n(&x->stats.bytes_in, __ATOMIC_RELAXED);

@@ -55,6 +55,20 @@ typedef struct sl_lquery {
   ** like a terminated query: why (owned; set once by a task thread, read
   ** with __atomic_load_n by others), else NULL */
   char *error;
+  /* Parallel tasks (SET parallelism, sl_psource.parallel): the npar tasks
+  ** besides `task` that feed it, each through its own copy of the
+  ** query's operators (pops[k], owned, their counters pstats[k]): every
+  ** one but the sink, the copies and the first task's chain all pushing
+  ** into gather (owned), which passes on to the one sink they share; or,
+  ** with share, every one, each copy's sink a member of it. */
+  sl_task **par; /* owned */
+  int npar;
+  sl_operator ***pops;
+  sl_stats *pstats;
+  sl_operator *gather;
+  /* or, for a sink format without a header, each copy is the whole chain,
+  ** its own op_sink writing to a member of this share (owned), else NULL */
+  struct sl_sink_share *share;
 } sl_lquery;
 
 struct sl_task {

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# bench/parallel_run.sh - SET parallelism (`make bench`): S1 (the logistic
+# model over JSON lines, bench/s1.sql) and S5 (the per-user tumbling
+# aggregate of bench/s5_run.sh) at parallelism 1 and 2, file to file, the
+# same input, BENCH_REPEAT interleaved rounds; min and median wall time and
+# the ratio of medians (goal on 2 cores: >= 1.8x for S1).  S5 keeps state
+# per key: it runs as one task whatever parallelism says (EXPLAIN says why),
+# so its ratio is about 1.  Both parallelisms' outputs must hold the same
+# lines (as a multiset).  Run from the build directory.  Environment:
+#   BENCH_REPEAT (3)  BENCH_RECORDS (1000000)  BENCH_S5_RECORDS (1000000)
+#   SLUICE (./sluice)  PYTHON (/usr/bin/python3)  BENCH_DATA (bench-data)  CC (cc)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+N=${BENCH_RECORDS:-1000000}
+N5=${BENCH_S5_RECORDS:-1000000}
+REPEAT=${BENCH_REPEAT:-3}
+SLUICE=${SLUICE:-./sluice}
+PYTHON=${PYTHON:-/usr/bin/python3}
+data=${BENCH_DATA:-bench-data}
+mkdir -p "$data/bin"
+data=$(cd "$data" && pwd)
+
+# S1's input and query (the generator and weights of bench/run.sh)
+if [ ! -x "$data/bin/gen_s1" ] || [ "$here/gen_s1.c" -nt "$data/bin/gen_s1" ]; then
+  ${CC:-cc} -std=c11 -D_GNU_SOURCE -O2 -o "$data/bin/gen_s1" "$here/gen_s1.c"
+fi
+s1in=$data/s1-in-$N-seed1.jsonl
+[ -s "$s1in" ] || { "$data/bin/gen_s1" -n "$N" -s 1 "$s1in.tmp" && mv "$s1in.tmp" "$s1in"; }
+linear=$("$PYTHON" - "$here/weights.txt" <<'PY'
+import re, sys
+w = {}
+for l in open(sys.argv[1]):
+    m = re.match(r"w(\d+)\s+(\S+)", l)
+    if m:
+        w[int(m.group(1))] = m.group(2)
+print(w[0] + "".join(" + (%s)*G%d" % (w[i], i) for i in range(1, 11)))
+PY
+)
+# S5's input (the generator of bench/s5_run.sh: the same file when it made one)
+s5in=$data/s5-$N5.jsonl
+if [ ! -f "$s5in" ]; then
+  "$PYTHON" - "$s5in" "$N5" <<'PY'
+import random, sys
+random.seed(5)
+names = ["u%02d" % i for i in range(20)]
+products = [("iPhone Cover", 9.99), ("Headphones", 5.49), ("Samsung Galaxy Cover", 8.95), ("iPad Cover", 7.49)]
+t = 1700000000000
+with open(sys.argv[1], "w") as f:
+    for i in range(int(sys.argv[2])):
+        t += random.randrange(20)
+        p, price = random.choice(products)
+        f.write('{"user": "%s", "product": "%s", "price": %s, "ts": %d}\n' % (random.choice(names), p, price, t))
+PY
+fi
+for p in 1 2; do
+  cat > "$data/par-s1-$p.sql" <<SQL
+SET parallelism = $p;
+SELECT User_ID, 1/(1+exp(-($linear))) AS pred
+FROM file('$s1in', format => 'json')
+INTO file('$data/par-s1-$p.jsonl', format => 'json');
+SQL
+  cat > "$data/par-s5-$p.sql" <<SQL
+SET parallelism = $p;
+SELECT user, window_start, count(*) AS n, sum(price) AS revenue
+FROM file('$s5in', format => 'json', columns => 'user TEXT, product TEXT, price REAL, ts INTEGER')
+GROUP BY user, TUMBLE(ts, INTERVAL '10' SECOND)
+INTO file('$data/par-s5-$p.csv', format => 'csv');
+SQL
+done
+now() { date +%s.%N; }
+status=0
+for s in s1 s5; do
+  n=$N
+  [ $s = s5 ] && n=$N5
+  t1=() t2=()
+  echo "$s at parallelism 1 and 2: $n records, $REPEAT round(s), $(nproc) cores"
+  for r in $(seq "$REPEAT"); do
+    a=$(now); "$SLUICE" run "$data/par-$s-1.sql"; b=$(now)
+    "$SLUICE" run "$data/par-$s-2.sql"; c=$(now)
+    t1+=("$(echo "$b - $a" | bc -l)"); t2+=("$(echo "$c - $b" | bc -l)")
+    printf '  round %d  parallelism 1 %.3f s   parallelism 2 %.3f s\n' "$r" "${t1[-1]}" "${t2[-1]}"
+  done
+  out=$data/par-$s-1.jsonl
+  [ $s = s5 ] && out=$data/par-s5-1.csv
+  if [ "$(sort "$out" | md5sum)" != "$(sort "${out/-1./-2.}" | md5sum)" ]; then
+    echo "  $s: parallelism 2's output is not parallelism 1's"
+    status=1
+  fi
+  "$PYTHON" - "$n" "${t1[*]}" "${t2[*]}" <<'PY'
+import statistics, sys
+n = int(sys.argv[1])
+a = [float(x) for x in sys.argv[2].split()]
+b = [float(x) for x in sys.argv[3].split()]
+for name, t in (("parallelism 1", a), ("parallelism 2", b)):
+    print("  %s: min %.3f s, median %.3f s (%.0f records/s at the median)"
+          % (name, min(t), statistics.median(t), n / statistics.median(t)))
+print("  speedup of 2 over 1: %.2fx (medians), %.2fx (mins)"
+      % (statistics.median(a) / statistics.median(b), min(a) / min(b)))
+PY
+done
+exit $status

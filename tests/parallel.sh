@@ -1,0 +1,227 @@
+#!/usr/bin/env bash
+# parallel.sh - SET parallelism: a query run as parallel tasks gives the
+# same rows (as a multiset) as one task, and sqlite3 agrees.
+#   - S1's query (the logistic model of bench/weights.txt) over random S1
+#     records at parallelism 1, 2 and 3 (the file divided into parts of at
+#     least min_split_bytes, set small so that a few MB make several);
+#   - random filter/project queries (WHERE, arithmetic, text functions,
+#     CASE, NULLs) over random JSON lines with malformed lines and rows that
+#     fail evaluation, random batch sizes: parallelism 2 and 3 against 1
+#     (rows, and the counts of --stats: in, out, rejected) and against
+#     sqlite3's library over the same records;
+#   - random GROUP BY queries: planned as one task (EXPLAIN says why), and
+#     their rows are sqlite3's;
+#   - CSV with a header and quoted fields holding newlines and quotes: the
+#     parts begin outside quotes; rejected records name the same lines;
+#   - parts smaller than a line (some parts empty) and a file too small to
+#     divide.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+sluice=${SLUICE:-$here/../sluice}
+py=/usr/bin/python3
+. "$here/lib.sh"
+in_workdir
+
+cat > par.py <<'PY'
+import json, math, os, random, re, sqlite3, subprocess, sys, uuid
+
+sluice, weights_file = sys.argv[1], sys.argv[2]
+rng = random.Random(int(os.environ.get("PARALLEL_SEED", "20")))
+failures = []
+
+def run(sql, stats=True):
+    """sluice -e sql: (exit status, stderr)."""
+    args = [sluice] + (["--stats"] if stats else []) + ["-e", sql]
+    p = subprocess.run(args, capture_output=True, text=True)
+    return p.returncode, p.stderr
+
+def lines(path):
+    with open(path) as f:
+        return sorted(f.read().splitlines())
+
+def counts(err):
+    m = re.search(r"q1: (\d+) in, (\d+) out, (\d+) rejected", err)
+    return m.groups() if m else None
+
+def fail(what, detail=""):
+    failures.append(what)
+    print("FAIL: %s %s" % (what, detail[:2000]))
+
+# ---- S1 ------------------------------------------------------------------------
+w = {}
+for l in open(weights_file):
+    m = re.match(r"w(\d+)\s+(\S+)", l)
+    if m:
+        w[int(m.group(1))] = m.group(2)
+linear = w[0] + "".join(" + (%s)*G%d" % (w[i], i) for i in range(1, 11))
+with open("s1.json", "w") as f:
+    for i in range(60000):
+        rec = {"G%d" % g: rng.randrange(2) for g in range(1, 11)}
+        rec["User_ID"] = str(uuid.UUID(int=rng.getrandbits(128)))
+        f.write(json.dumps(rec) + "\n")
+outs = {}
+for p in (1, 2, 3):
+    sql = ("SET parallelism = %d; SET min_split_bytes = '256kB'; SET batch_size = %d; "
+           "SELECT User_ID, 1/(1+exp(-(%s))) AS pred FROM file('s1.json', format => 'json') "
+           "INTO file('s1-%d.json', format => 'json');" % (p, rng.randrange(1, 1025), linear, p))
+    rc, err = run(sql)
+    if rc:
+        fail("S1 at parallelism %d exits %d" % (p, rc), err)
+    outs[p] = lines("s1-%d.json" % p)
+if len(outs[1]) != 60000:
+    fail("S1: %d outputs of 60000" % len(outs[1]))
+for p in (2, 3):
+    if outs[p] != outs[1]:
+        fail("S1: parallelism %d differs from 1" % p)
+# the Python model of S1 agrees with sluice's rows
+ref = []
+for l in open("s1.json"):
+    r = json.loads(l)
+    z = float(w[0]) + sum(float(w[i]) * r["G%d" % i] for i in range(1, 11))
+    ref.append((r["User_ID"], 1 / (1 + math.exp(-z))))
+got = sorted((json.loads(l)["User_ID"], json.loads(l)["pred"]) for l in outs[2])
+ref.sort()
+if len(got) != len(ref) or any(a[0] != b[0] or abs(a[1] - b[1]) > 1e-12 * abs(b[1]) for a, b in zip(got, ref)):
+    fail("S1 at parallelism 2: not Python's predictions")
+p = subprocess.run([sluice, "-e", "SET parallelism = 3; SET min_split_bytes = '256kB'; EXPLAIN SELECT "
+                    "User_ID FROM file('s1.json') INTO file('x.json');"], capture_output=True, text=True)
+if "up to 3 parallel tasks (parts of at least 262144 bytes)" not in p.stdout:
+    fail("EXPLAIN names the parallel tasks", p.stdout + p.stderr)
+
+# ---- random filter / project queries ----------------------------------------------
+words = ["alpha", "Beta", "gamma", "delta", "", "x y", "zeta"]
+recs = []
+with open("r.json", "w") as f:
+    for i in range(40000):
+        if rng.random() < 0.003:
+            f.write("{not json %d\n" % i)  # malformed: rejected by the decoder
+            continue
+        r = {"id": i}
+        r["a"] = None if rng.random() < 0.05 else rng.randrange(-50, 50)
+        r["b"] = None if rng.random() < 0.05 else round(rng.uniform(-10, 10), 3)
+        r["s"] = None if rng.random() < 0.05 else rng.choice(words)
+        recs.append(r)
+        f.write(json.dumps(r) + "\n")
+db = sqlite3.connect(":memory:")
+db.execute("CREATE TABLE t(id INTEGER, a INTEGER, b REAL, s TEXT)")
+db.executemany("INSERT INTO t VALUES (?,?,?,?)", [(r["id"], r["a"], r["b"], r["s"]) for r in recs])
+cols = "id INTEGER, a INTEGER, b REAL, s TEXT"
+
+def pred():
+    c = rng.choice([
+        "a > %d" % rng.randrange(-50, 50), "b < %s" % rng.uniform(-10, 10), "a IS NULL",
+        "s = '%s'" % rng.choice(words), "length(s) > %d" % rng.randrange(5), "a %% 3 = %d" % rng.randrange(3),
+        "b BETWEEN %d AND %d" % (rng.randrange(-10, 0), rng.randrange(0, 10)), "s LIKE '%a%'",
+        "coalesce(a, 0) + id % 7 > 20", "s IS NOT NULL AND a < 0"])
+    return c if rng.random() < 0.6 else "(%s) %s (%s)" % (c, rng.choice(["AND", "OR"]), pred())
+
+def expr():
+    return rng.choice(["a + id", "b * 2", "upper(s)", "a * b", "substr(s, 2, 3)", "abs(a)",
+                       "CASE WHEN a > 0 THEN 'pos' ELSE s END", "id % 13", "round(b, 1)",
+                       "coalesce(s, 'none') || '-' || a", "a / 7", "typeof(b)", "-a", "length(s)"])
+
+for qn in range(12):
+    sel = ", ".join("%s AS c%d" % (expr(), k) for k in range(rng.randrange(1, 4)))
+    where = pred()
+    body = "SELECT id, %s FROM file('r.json', format => 'json', columns => '%s') WHERE %s" % (sel, cols, where)
+    res = {}
+    for p in (1, 2, 3):
+        out = "q%d-%d.json" % (qn, p)
+        rc, err = run("SET parallelism = %d; SET min_split_bytes = '64kB'; SET batch_size = %d; %s "
+                      "INTO file('%s', format => 'json');" % (p, rng.randrange(1, 1025), body, out))
+        if rc:
+            fail("query %d at parallelism %d exits %d" % (qn, p, rc), err)
+            break
+        res[p] = (lines(out), counts(err))
+    else:
+        for p in (2, 3):
+            if res[p][0] != res[1][0]:
+                fail("query %d: parallelism %d rows differ from 1: %s" % (qn, p, body))
+            if res[p][1] != res[1][1]:
+                fail("query %d: parallelism %d counts %s, not %s" % (qn, p, res[p][1], res[1][1]))
+        names = ["id"] + ["c%d" % k for k in range(sel.count(" AS c"))]
+        want = sorted(json.dumps(dict(zip(names, row)), separators=(",", ":"))
+                      for row in db.execute("SELECT id, %s FROM t WHERE %s" % (sel, where)))
+        mine = sorted(json.dumps(json.loads(l), separators=(",", ":")) for l in res[2][0])
+        if want != mine:
+            fail("query %d at parallelism 2: not sqlite3's rows: %s" % (qn, body),
+                 "\n".join(sorted(set(want) ^ set(mine))[:5]))
+
+# ---- GROUP BY: one task, sqlite3's rows -------------------------------------------------
+for qn in range(5):
+    key = rng.choice(["s", "a % 5", "s, a % 3"])
+    agg = rng.choice(["count(*)", "sum(a)", "min(b)", "max(id)", "count(s)"])
+    where = pred()
+    body = ("SELECT %s, %s AS v FROM file('r.json', format => 'json', columns => '%s') WHERE %s "
+            "GROUP BY %s" % (key, agg, cols, where, key))
+    sql = "SET parallelism = 3; SET min_split_bytes = '64kB'; %s INTO file('g%d.csv', format => 'csv');" % (body, qn)
+    rc, err = run(sql)
+    if rc:
+        fail("group %d exits %d" % (qn, rc), err)
+        continue
+    ex = subprocess.run([sluice, "-e", "SET parallelism = 3; SET min_split_bytes = '64kB'; EXPLAIN %s "
+                         "INTO file('g.csv', format => 'csv');" % body], capture_output=True, text=True).stdout
+    if "one task: it keeps state" not in ex:
+        fail("EXPLAIN says a GROUP BY runs as one task", ex)
+    def norm(v):
+        if v is None or v == "":
+            return ""
+        try:
+            return repr(round(float(v), 6))
+        except ValueError:
+            return v
+    mine = sorted(tuple(norm(x) for x in l.split(",")) for l in lines("g%d.csv" % qn))
+    want = sorted(tuple(norm(x) for x in row) for row in db.execute("SELECT %s, %s FROM t WHERE %s GROUP BY %s" % (key, agg, where, key)))
+    if mine != want:
+        fail("group %d: not sqlite3's rows: %s" % (qn, body), str(sorted(set(mine) ^ set(want))[:5]))
+
+# ---- CSV: a header, newlines and quotes inside quoted fields ------------------------------
+with open("c.csv", "w") as f:
+    f.write("id,note,v\n")
+    for i in range(30000):
+        k = rng.random()
+        if k < 0.1:
+            note = '"line one\nline ""two""\n%d"' % i
+        elif k < 0.2:
+            note = '"a, ""quoted"" one"'
+        elif k < 0.203:
+            f.write('%d,unterminated "x,1\n' % i)  # a field with a bare quote
+            continue
+        else:
+            note = "plain%d" % (i % 17)
+        v = "oops" if rng.random() < 0.01 else str(rng.randrange(1000))
+        f.write("%d,%s,%s\n" % (i, note, v))
+res = {}
+for p in (1, 2, 3):
+    rc, err = run("SET parallelism = %d; SET min_split_bytes = '32kB'; SELECT id, note, v + 1 AS w "
+                  "FROM file('c.csv', format => 'csv', header => true) WHERE CAST(v AS INTEGER) = v "
+                  "INTO file('c-%d.json', format => 'json');" % (p, p))
+    if rc:
+        fail("CSV at parallelism %d exits %d" % (p, rc), err)
+    rejected = sorted(re.findall(r"c\.csv:(\d+)", err))
+    res[p] = (lines("c-%d.json" % p), counts(err), rejected)
+for p in (2, 3):
+    if res[p][0] != res[1][0]:
+        fail("CSV: parallelism %d rows differ from 1" % p, "\n".join(sorted(set(res[p][0]) ^ set(res[1][0]))[:5]))
+    if res[p][1] != res[1][1]:
+        fail("CSV: parallelism %d counts %s, not %s" % (p, res[p][1], res[1][1]))
+multi = [l for l in res[1][0] if "line one" in l]
+if not multi or len(res[1][0]) < 10000:
+    fail("CSV: quoted newlines kept (%d rows, %d with newlines)" % (len(res[1][0]), len(multi)))
+
+# ---- parts smaller than a line; a file too small to divide ---------------------------------
+with open("small.json", "w") as f:
+    for i in range(50):
+        f.write(json.dumps({"n": i, "pad": "p" * rng.randrange(200)}) + "\n")
+for split, p in (("16", 8), ("1MB", 3)):
+    rc, err = run("SET parallelism = %d; SET min_split_bytes = '%s'; SELECT n FROM file('small.json') "
+                  "INTO file('small-%d.json');" % (p, split, p))
+    got = sorted(json.loads(l)["n"] for l in lines("small-%d.json" % p)) if not rc else None
+    if got != list(range(50)):
+        fail("small file, parts of %s bytes at parallelism %d" % (split, p), err)
+
+print("parallel: %d failure(s)" % len(failures))
+sys.exit(1 if failures else 0)
+PY
+$py par.py "$sluice" "$here/../bench/weights.txt" && ok || bad "parallel comparisons (above)"
+finish parallel
