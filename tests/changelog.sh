@@ -41,6 +41,25 @@ b=$(bs)
   ok || { bad "project"; cat p.err; }
 $py "$chk" project cl.jsonl project.jsonl && ok || bad "project (batch size $b)"
 
+# ---- a model's scores (op_score) pass the kinds on, into a GROUP BY too ------------------
+echo '{"format": "sluice-model", "version": 1, "kind": "linear", "n_features": 2, "feature_names": ["a", "b"], "coef": [[2, 3]], "intercept": [1], "link": "identity"}' > lin.json
+b=$(bs)
+"$sluice" -e "SET batch_size = $b; CREATE MODEL m FROM 'lin.json';
+  SELECT k, m(g, g) AS y FROM $src WHERE v IS NULL OR v % 3 <> 0
+  INTO file('score.jsonl', changelog => 'op');
+  SELECT k, sum(m(g, 1)) AS y FROM $src GROUP BY k EMIT CHANGES
+  INTO file('score_agg.jsonl', changelog => 'op')" 2> m.err && ok || { bad "model"; cat m.err; }
+$py - <<'PY' && ok || bad "scores: the input's changes that pass, each with its kind (batch size $b)"
+import json
+src = [json.loads(l) for l in open("cl.jsonl")]
+want = [{"op": r["op"], "k": r["k"], "y": 1.0 + 5 * r["g"]} for r in src
+        if r["v"] is None or r["v"] % 3 != 0]
+got = [json.loads(l) for l in open("score.jsonl")]
+assert got == want, (len(got), len(want))
+PY
+$py "$chk" keyed cl.jsonl score_agg.jsonl "SELECT k, sum(1.0 + 2 * g + 3) FROM src GROUP BY k" 1 &&
+  ok || bad "a GROUP BY of scores takes them back"
+
 # ---- DISTINCT: the changelog of the set of rows ---------------------------------------
 b=$(bs)
 "$sluice" -e "SET batch_size = $b; SELECT DISTINCT k, g FROM $src
