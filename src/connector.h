@@ -220,6 +220,10 @@ struct sl_source {
   /* changelog => ...: SL_CHANGELOG_OP, its column op gives each row's kind;
   ** SL_CHANGELOG_UPSERT, each record says its own (sl_record.op) */
   sl_changelog changelog;
+  /* what the source keeps between reads (an upsert source's last value per
+  ** key): bytes and keys, kept up to date by the source; the task counts
+  ** them in the state of the queries it feeds (--stats, max_query_memory) */
+  int64_t state_bytes, state_keys;
 };
 
 /* ---- sinks -------------------------------------------------------------- */

@@ -154,9 +154,14 @@ kcat -b "$boot" -C -t agg -e -q -Z -K '\t' -f '%p\t%k\t%s\n' > agg.tsv 2> kcat.e
   { bad "kcat"; cat kcat.err; }
 $py "$chk" compact agg.tsv cl.jsonl "SELECT k, count(*), sum(v), max(t) FROM src GROUP BY k" &&
   ok || bad "one live row per key after compaction = sqlite3's GROUP BY (batch size $b)"
-"$sluice" -e "SELECT k, n, s, mx FROM kafka('agg', brokers => '$boot', format => 'json',
+"$sluice" --stats -e "SELECT k, n, s, mx FROM kafka('agg', brokers => '$boot', format => 'json',
   changelog => 'upsert', stop => 'end') INTO file('upsert.jsonl', changelog => 'op')" 2> u.err &&
   ok || { bad "changelog => 'upsert'"; cat u.err; }
+# the source's last value per key is the query's state (a projection keeps none)
+peak=$(sed -n 's/.*state: at most \([0-9]*\) groups.*/\1/p' u.err)
+live=$(cut -f2 agg.tsv | sort -u | wc -l)
+[ -n "$peak" ] && [ "$peak" -ge "$($py -c "import json; print(len({r['k'] for r in json.load(open('cl.jsonl.final.json'))}))")" ] &&
+  [ "$peak" -le "$live" ] && ok || { bad "the upsert source's keys are counted in state ($peak)"; cat u.err; }
 $py "$chk" keyed cl.jsonl upsert.jsonl "SELECT k, count(*), sum(v), max(t) FROM src GROUP BY k" 1 &&
   ok || bad "the topic read as a changelog applies to sqlite3's GROUP BY"
 out=$("$sluice" -e "SET batch_size = 7; SELECT count(*) AS keys, sum(n) AS rows FROM kafka('agg',
