@@ -238,6 +238,7 @@ static void minmax_inverse(sl_fctx *ctx, int argc, sl_value **argv) {
     k++;
   if (k == hi) k = lo;
   if (--s->e[k].count > 0) return;
+  ctx->grew -= (int64_t)s->e[k].v.cap; /* what its step counted */
   sl_value_free(&s->e[k].v);
   memmove(s->e + k, s->e + k + 1, (s->n - k - 1) * sizeof(ms_entry));
   s->n--;

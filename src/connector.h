@@ -239,6 +239,10 @@ struct sl_source {
   /* opened as part of a divided input (sl_options.split, nsplit): how many
   ** parts the connector makes, 0 when it reads the whole input */
   int nsplit;
+  /* what the source keeps between reads (an upsert source's last value per
+  ** key): bytes and keys, kept up to date by the source; the task counts
+  ** them in the state of the queries it feeds (--stats, max_query_memory) */
+  int64_t state_bytes, state_keys;
 };
 
 /* ---- sinks -------------------------------------------------------------- */

@@ -110,6 +110,11 @@ typedef struct ukey {
   size_t vlen;
 } ukey;
 
+/* What an entry holds (its struct, its two copies, its slots). */
+static int64_t ukey_bytes(const ukey *u) {
+  return (int64_t)(sizeof(ukey) + u->klen + u->vlen + 2 + 2 * sizeof(sl_hslot) + 3 * 16);
+}
+
 /* A lookup of a key's bytes. */
 typedef struct ukey_lookup {
   const char *z;
@@ -392,6 +397,8 @@ static int upsert_read(kafka_source *k, sl_record *recs, int max, int timeout_ms
     if (!m->payload) { /* a tombstone: -D of the key's row, if it has one */
       if (!u) continue;
       upsert_rec(&recs[n++], u, u->val, u->vlen, m->offset, m->partition, ts, SL_ROW_DELETE);
+      k->base.state_bytes -= ukey_bytes(u);
+      k->base.state_keys--;
       sl_htab_remove(&k->ukeys, hs);
       upsert_dead(k, u->val);
       upsert_dead(k, u->key);
@@ -401,8 +408,10 @@ static int upsert_read(kafka_source *k, sl_record *recs, int max, int timeout_ms
     if (u) { /* -U of its last row, +U of the new one */
       upsert_rec(&recs[n++], u, u->val, u->vlen, m->offset, m->partition, ts, SL_ROW_UPDATE_BEFORE);
       upsert_dead(k, u->val);
+      k->base.state_bytes -= ukey_bytes(u);
       u->val = bytes_dup(m->payload, m->len);
       u->vlen = m->len;
+      k->base.state_bytes += ukey_bytes(u);
       if (n == max) { /* batch_size 1: the +U comes first next time */
         SL_ASSERT(i == got - 1);
         k->pending = u;
@@ -422,6 +431,8 @@ static int upsert_read(kafka_source *k, sl_record *recs, int max, int timeout_ms
     u->vlen = m->len;
     l.z = u->key;
     sl_htab_put_t(&k->ukeys, &ukey_type, h, &l, &added)->p = u;
+    k->base.state_bytes += ukey_bytes(u);
+    k->base.state_keys++;
     upsert_rec(&recs[n++], u, u->val, u->vlen, m->offset, m->partition, ts, SL_ROW_INSERT);
   }
   if (n) return n;
@@ -619,6 +630,8 @@ static int upsert_load(kafka_source *k, sl_ckrd *r) {
     u->val = bytes_dup(vz, vn);
     u->vlen = vn;
     hs->p = u;
+    k->base.state_bytes += ukey_bytes(u);
+    k->base.state_keys++;
   }
   if (sl_ckr_i64(r) && !r->bad) {
     size_t kn;

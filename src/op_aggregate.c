@@ -13,8 +13,11 @@
 ** values...] goes through an "output" program (HAVING and the select list,
 ** compiled over group rows).
 **   EMIT CHANGES (and an unwindowed GROUP BY on a stream, a running table):
-**   after each input batch, the groups it changed, with xValue (a
-**   changelog); an unwindowed GROUP BY over a bounded input is one window
+**   after each input batch, the groups it changed, with xValue, as a
+**   changelog (sl_batch.ops): +I for a group's first row, -U (the row it
+**   gave before the batch, kept when the batch first touched it) and +U,
+**   -D when HAVING skips it now or it holds no row any more (the group is
+**   then removed); an unwindowed GROUP BY over a bounded input is one window
 **   that closes when the input ends (its final rows, once); aggregates
 **   without GROUP BY are one group with no keys, emitted at the end even
 **   when no row came (count(*) 0);
@@ -27,9 +30,13 @@
 ** here reads a clock: event times come from the records, so a replay gives
 ** the same output.
 **
+** An updating input (spec.retract: no windows) takes rows back: a -U or -D
+** row runs each aggregate's xInverse on the group holding it (a DISTINCT
+** aggregate's when its value's last row goes), and a group counts its rows.
+**
 ** Memory: a group holds its key values, its window and its aggregate
 ** states; windows are freed when they close.  DISTINCT aggregates keep the
-** distinct values of their group.
+** distinct values of their group, each with the rows holding it.
 */
 #include <stdlib.h>
 #include <string.h>

@@ -72,7 +72,10 @@ void sl_op_reject(sl_operator *op, const sl_batch *b, int row, const char *why) 
 }
 
 void sl_op_account(sl_operator *op, int64_t bytes, int64_t groups) {
-  sl_stats *st = op->stats;
+  sl_stats_account(op->stats, bytes, groups);
+}
+
+void sl_stats_account(sl_stats *st, int64_t bytes, int64_t groups) {
   if (!st) return;
   st->state_bytes += bytes;
   st->groups += groups;

@@ -149,6 +149,9 @@ void sl_log_reject(sl_stats *st, const char *qname, sl_source *src, const sl_rec
 ** follow, and op->stats->over is set when the bytes pass the query's
 ** mem_limit (a compare; the task acts on it between batches). */
 void sl_op_account(sl_operator *op, int64_t bytes, int64_t groups);
+/* The same for a query's counters st (NULL: nothing): what a source keeps
+** for the queries it feeds (sl_source.state_bytes). */
+void sl_stats_account(sl_stats *st, int64_t bytes, int64_t groups);
 
 /* Row callback used by op_result: return non-zero to stop the query. */
 typedef int (*sl_row_fn)(void *ud, int ncol, const char *const *names, sl_value **row);

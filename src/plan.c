@@ -1069,6 +1069,11 @@ static void plan_parallel(sl_plan *plan, int si) {
                     "so is a continuous Kafka read)";
     return;
   }
+  if (s->conn == &sl_conn_file && sl_plan_source_changes(plan, si) == SL_UPDATING) {
+    /* a changelog's changes of one row must meet the sink in their order */
+    s->serial_why = "its source is a changelog, whose changes are read in order";
+    return;
+  }
   if (s->head != SL_HEAD_QUERY) {
     s->serial_why = "its source feeds a named stream or a join of two inputs";
     return;

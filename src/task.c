@@ -246,13 +246,25 @@ static void task_time_batch(sl_task *t, int64_t us) {
 /* What a task reads into and decodes with, reused for every batch. */
 typedef struct task_bufs {
   int ncol, batch, typed;
-  sl_value *rows;         /* batch rows of ncol values */
-  sl_record *recs;        /* batch records (untyped sources) */
-  const sl_record **recp; /* the record of each decoded row */
-  sl_arena arena;         /* decoded bytes of the batch */
-  uint8_t *ops;           /* a changelog source's row kinds (sl_rowkind), else NULL */
-  int op_col;             /* changelog => 'op': the column op, else -1 */
+  sl_value *rows;              /* batch rows of ncol values */
+  sl_record *recs;             /* batch records (untyped sources) */
+  const sl_record **recp;      /* the record of each decoded row */
+  sl_arena arena;              /* decoded bytes of the batch */
+  uint8_t *ops;                /* a changelog source's row kinds (sl_rowkind), else NULL */
+  int op_col;                  /* changelog => 'op': the column op, else -1 */
+  int64_t src_bytes, src_keys; /* the source's state as last counted */
 } task_bufs;
+
+/* What the source keeps (sl_source.state_bytes) counted in the state of
+** the caller's queries it feeds, as their operators count theirs. */
+static void task_source_state(sl_task *t, task_bufs *b) {
+  int64_t db = t->src->state_bytes - b->src_bytes, dk = t->src->state_keys - b->src_keys;
+  if (!db && !dk) return;
+  b->src_bytes += db;
+  b->src_keys += dk;
+  for (int i = 0; i < t->ntop; i++)
+    sl_stats_account(&t->tops[i]->stats, db, dk);
+}
 
 /* Allocate the buffers and the decoder.  0, or -1 with t->err set. */
 static int task_begin(sl_task *t, task_bufs *b) {
@@ -615,6 +627,7 @@ void sl_task_run(sl_task *t) {
         b.recp[i] = &rr[i];
       recs = b.recp;
     }
+    if (b.ops) task_source_state(t, &b);
     if (b.ops && !(nrow = task_ops(t, &b, nrow, recs))) continue;
     sl_batch batch = {b.ncol, nrow, b.rows, recs, t->src, sl_wall_ms(), NULL, b.ops};
     int rc = t->head->vt->push(t->head, &batch, &t->err);
