@@ -32,7 +32,7 @@
 %token SPACE ILLEGAL.
 
 /* Keywords that can also be used as identifiers.  Not those that may follow
-** a FROM item (GROUP, EMIT, LIMIT, JOIN, INNER, LEFT, OUTER): there an
+** a FROM item (GROUP, EMIT, LIMIT, JOIN, INNER, LEFT, RIGHT, FULL, OUTER): there an
 ** identifier is the item's alias, and lemon would take the keyword for one;
 ** ORDER neither: FROM t ORDER BY x). */
 %fallback ID
@@ -140,6 +140,10 @@ joinop(J) ::= INNER JOIN. { J = SL_JT_INNER; }
 joinop(J) ::= CROSS JOIN. { J = SL_JT_INNER; }
 joinop(J) ::= LEFT JOIN. { J = SL_JT_LEFT; }
 joinop(J) ::= LEFT OUTER JOIN. { J = SL_JT_LEFT; }
+joinop(J) ::= RIGHT JOIN. { J = SL_JT_RIGHT; }
+joinop(J) ::= RIGHT OUTER JOIN. { J = SL_JT_RIGHT; }
+joinop(J) ::= FULL JOIN. { J = SL_JT_LEFT | SL_JT_RIGHT; }
+joinop(J) ::= FULL OUTER JOIN. { J = SL_JT_LEFT | SL_JT_RIGHT; }
 joinop(J) ::= NATURAL JOIN. { J = SL_JT_NATURAL; }
 joinop(J) ::= NATURAL INNER JOIN. { J = SL_JT_NATURAL; }
 joinop(J) ::= NATURAL CROSS JOIN. { J = SL_JT_NATURAL; }

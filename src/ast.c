@@ -454,6 +454,7 @@ void sl_join_add(sl_parse *p, sl_call *head, sl_call *x, int jt, const sl_onusin
     last->on = o->on;
     last->using = o->using;
     last->left_join = (jt & SL_JT_LEFT) != 0;
+    last->right_join = (jt & SL_JT_RIGHT) != 0;
     last->natural = (jt & SL_JT_NATURAL) != 0;
     return;
   }

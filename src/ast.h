@@ -142,6 +142,7 @@ typedef struct sl_call {
   struct sl_call *join; /* FROM x [LEFT] JOIN join ON on: the table joined, or NULL */
   struct sl_expr *on;
   int left_join;
+  int right_join; /* RIGHT JOIN (with left_join: FULL JOIN) */
   /* A FROM list is a chain of items linked by join: x's on, left_join,
   ** natural and using describe how x->join is joined to the items before
   ** it (sl_join_add).  On the first item only: extra, conditions of a
@@ -170,6 +171,7 @@ typedef struct sl_call {
 #define SL_JT_INNER 0
 #define SL_JT_LEFT 1
 #define SL_JT_NATURAL 2
+#define SL_JT_RIGHT 4
 /* ON expr or USING (names) after a FROM item. */
 typedef struct sl_onusing {
   struct sl_expr *on;

@@ -15,12 +15,20 @@
 ** allowed lateness.  The join finishes downstream when both inputs have.
 ** The joined rows are the same whatever the threads do; their order across
 ** the two inputs is not fixed.
-** LEFT JOIN: an a record remembers whether it met a b; one that expires
-** (or ends with both inputs) without having met any is emitted with NULLs
-** for b's columns, and so is one that can meet none (a NULL key, or a
-** record already past b's watermark that found no match when it came).
-** Such rows appear when the watermark shows that no b can come for them,
-** as in Flink's interval outer joins.
+** The bound: one side's records (the ranged side) carry an interval
+** [time + lo, top + hi], top being the record's time or, with a bound per
+** row (b.ts BETWEEN a.ts AND a.expires), a column of its own; the other
+** side's records are points.  A record's expiry (jrec.exp) is the time the
+** other side's watermark must pass for it to meet nothing more: a ranged
+** record's upper end, a point t's t - lo (no ranged record with a time
+** past the ranged side's watermark reaches down to it).
+** LEFT JOIN (and RIGHT, FULL: the same per side): a record remembers
+** whether it met one of the other side; one that expires (or ends with
+** both inputs) without having met any is emitted with NULLs for the other
+** side's columns, and so is one that can meet none (a NULL key, or a
+** record already past the other side's watermark that found no match when
+** it came).  Such rows appear when the watermark shows that nothing can
+** come for them, as in Flink's interval outer joins.
 ** Without a time bound (spec.proctime: FROM a JOIN b ON a.k = b.k over two
 ** streams) the same machinery is a symmetric hash join in processing time:
 ** a record's time is when its batch was read, the bound is +/- the state
@@ -43,8 +51,10 @@ typedef struct jrec jrec;
 struct jrec {
   jrec *next; /* the side's next older record with the same key */
   int64_t ts;
-  uint64_t id;    /* its identity as an input row (sl_batch_ids), 0: none */
-  int matched;    /* LEFT JOIN, an a record: it met a b */
+  int64_t top; /* the ranged side's: its interval's upper end (ts + hi, or its own column + hi) */
+  int64_t exp; /* it can meet nothing once the other side's watermark passes this */
+  uint64_t id; /* its identity as an input row (sl_batch_ids), 0: none */
+  int matched; /* an outer join's padded side: it met a record of the other side */
   sl_value *keys; /* nkeys owned */
   sl_value *row;  /* the side's ncol owned values */
 };
@@ -54,7 +64,10 @@ typedef struct side {
   sl_htab recs;   /* key_type: per key, its newest record (p) */
   int ncol;       /* columns kept */
   int64_t max_ts; /* INT64_MIN until a record */
-  int64_t min_ts; /* no kept record is older (INT64_MAX: none kept); lets expire skip its scan */
+  int64_t
+      min_exp; /* no kept record expires sooner (INT64_MAX: none kept); lets expire skip its scan */
+  int pad;     /* an outer join: this side's unmatched records join NULLs */
+  jrec *dying; /* expired unmatched records whose NULL-padded rows are pending */
   int done;
 } side;
 
@@ -72,8 +85,7 @@ struct op_ijoin {
   port right; /* b's entry point */
   pthread_mutex_t mu;
   sl_value *jrow;  /* a joined row being built: na + nb */
-  sl_value *nulls; /* nb NULLs: b's part of an unmatched a record's row (LEFT) */
-  jrec *dying;     /* expired a records whose NULL-padded rows are pending (LEFT) */
+  sl_value *nulls; /* max(na, nb) NULLs: the other part of an unmatched record's row */
   sl_value *out;   /* output rows */
   uint64_t *oid;   /* their identities: of the pair of input rows (0: unknown) */
   int nout, cap;
@@ -137,8 +149,17 @@ static void add_out(op_ijoin *p, const sl_value *a, const sl_value *b, uint64_t 
 }
 
 /* The identity of a's row joined with NULLs: a second input that is the
-** same on every replay. */
+** same on every replay (and RIGHT_PAD_ID first, for b's). */
 #define LEFT_PAD_ID UINT64_C(0x4c45465450414444)
+#define RIGHT_PAD_ID UINT64_C(0x5249474854504144)
+
+/* Side k's record (row, identity id) joined with NULLs for the other side. */
+static void add_padded(op_ijoin *p, int k, const sl_value *row, uint64_t id) {
+  if (k == 0)
+    add_out(p, row, p->nulls, id, LEFT_PAD_ID);
+  else
+    add_out(p, p->nulls, row, RIGHT_PAD_ID, id);
+}
 
 /* A lookup key of the record tables: nkeys values (borrowed), none NULL. */
 typedef struct rec_key {
@@ -183,37 +204,34 @@ static void jrec_free(op_ijoin *p, int k, jrec *r) {
   free(r);
 }
 
-/* Drop side k's records that can no longer match: a's at t once b's
-** watermark passes t + hi, b's at t once a's passes t - lo. */
+/* Drop side k's records that can no longer match: those whose expiry the
+** other side's watermark passed (an unmatched one of a padded side is
+** emitted with NULLs, freed after the emit). */
 static void expire(op_ijoin *p, int k) {
-  int pad = k == 0 && p->spec.left;
   side *o = &p->s[!k];
   if (o->max_ts == INT64_MIN) return;
   int64_t wm = o->max_ts - p->spec.lateness[!k];
   side *s = &p->s[k];
-  if (s->min_ts == INT64_MAX ||
-      (k == 0 ? s->min_ts + p->spec.hi >= wm : s->min_ts - p->spec.lo >= wm))
-    return; /* not even the oldest can go */
-  int64_t min_ts = INT64_MAX;
+  if (s->min_exp == INT64_MAX || s->min_exp >= wm) return; /* not even the soonest can go */
+  int64_t min_exp = INT64_MAX;
   sl_hiter it = sl_htab_iter(&s->recs);
   for (sl_hslot *hs; (hs = sl_htab_next(&s->recs, &it));) {
     jrec *head = hs->p;
     for (jrec **pp = &head; *pp;) {
       jrec *r = *pp;
-      int dead = k == 0 ? r->ts + p->spec.hi < wm : r->ts - p->spec.lo < wm;
-      if (!dead && r->ts < min_ts) min_ts = r->ts;
-      if (dead) {
-        *pp = r->next;
-        sl_op_account(&p->base, -rec_bytes(p, k, r), -1);
-        if (pad && !r->matched) { /* its row borrows r's values: freed after the emit */
-          add_out(p, r->row, p->nulls, r->id, LEFT_PAD_ID);
-          r->next = p->dying;
-          p->dying = r;
-        } else {
-          jrec_free(p, k, r);
-        }
-      } else {
+      if (r->exp >= wm) {
+        if (r->exp < min_exp) min_exp = r->exp;
         pp = &r->next;
+        continue;
+      }
+      *pp = r->next;
+      sl_op_account(&p->base, -rec_bytes(p, k, r), -1);
+      if (s->pad && !r->matched) { /* its row borrows r's values: freed after the emit */
+        add_padded(p, k, r->row, r->id);
+        r->next = s->dying;
+        s->dying = r;
+      } else {
+        jrec_free(p, k, r);
       }
     }
     if (head)
@@ -221,22 +239,39 @@ static void expire(op_ijoin *p, int k) {
     else
       sl_htab_remove_at(&s->recs, &it); /* the key's last record is gone */
   }
-  s->min_ts = min_ts;
+  s->min_exp = min_exp;
 }
 
-/* Free the expired a records whose rows were emitted. */
+/* Free the expired records whose rows were emitted. */
 static void free_dying(op_ijoin *p) {
-  for (jrec *r = p->dying, *next; r; r = next) {
-    next = r->next;
-    jrec_free(p, 0, r);
+  for (int k = 0; k < 2; k++) {
+    for (jrec *r = p->s[k].dying, *next; r; r = next) {
+      next = r->next;
+      jrec_free(p, k, r);
+    }
+    p->s[k].dying = NULL;
   }
-  p->dying = NULL;
+}
+
+/* A time result of a side's program: its value in ms into *t; 0, or -1
+** when it is NULL or not a number. */
+static int time_value(const sl_value *v, int64_t *t) {
+  if (v->type == SL_INTEGER) {
+    *t = v->u.i;
+    return 0;
+  }
+  if (v->type == SL_REAL) {
+    *t = (int64_t)v->u.r;
+    return 0;
+  }
+  return -1;
 }
 
 static int side_push(op_ijoin *p, int k, sl_batch *in, sl_err *err) {
   side *s = &p->s[k], *o = &p->s[!k];
   int nk = p->spec.nkeys;
   const sl_program *prog = k ? p->spec.bprog : p->spec.aprog;
+  int ranged = k == p->spec.ranged;
   int rc = 0;
   pthread_mutex_lock(&p->mu);
   if (in->nrow > p->ninid) {
@@ -254,52 +289,57 @@ static int side_push(op_ijoin *p, int k, sl_batch *in, sl_err *err) {
       continue;
     }
     const sl_value *reg = &s->vm.reg[prog->result_reg];
-    int64_t ts = in->now; /* proctime: when it came */
+    int64_t ts = in->now, top; /* proctime: when it came */
     if (!p->spec.proctime) {
-      const sl_value *tsv = &reg[nk];
-      if (tsv->type != SL_INTEGER && tsv->type != SL_REAL) {
+      if (time_value(&reg[nk], &ts)) {
         sl_op_reject(k ? &p->right.base : &p->base, in, i,
                      "the join's time is NULL or not a number");
         continue;
       }
-      ts = tsv->type == SL_INTEGER ? tsv->u.i : (int64_t)tsv->u.r;
     }
+    top = ts;
+    if (ranged && p->spec.rhi && time_value(&reg[nk + 1], &top)) {
+      sl_op_reject(k ? &p->right.base : &p->base, in, i,
+                   "the join's upper time bound is NULL or not a number");
+      continue;
+    }
+    if (ranged) top += p->spec.hi;
+    int64_t exp = ranged ? top : ts - p->spec.lo;
     int has_null = 0;
     for (int j = 0; j < nk; j++)
       has_null |= reg[j].type == SL_NULL;
     if (ts > s->max_ts) s->max_ts = ts;
-    int pad = k == 0 && p->spec.left;
     if (has_null) { /* it meets nothing */
-      if (pad) add_out(p, row, p->nulls, p->inid[i], LEFT_PAD_ID);
+      if (s->pad) add_padded(p, k, row, p->inid[i]);
       continue;
     }
     rec_key key = {reg, nk};
     uint64_t h = key_hash(&key);
-    /* probe the other side: b.ts in [a.ts + lo, a.ts + hi] */
+    /* probe the other side: the point within the ranged record's interval */
     sl_hslot *hs = sl_htab_find_t(&o->recs, &key_type, h, &key);
     int met = 0;
     for (jrec *r = hs ? hs->p : NULL; r && !rc; r = r->next) {
-      int64_t ta = k ? r->ts : ts, tb = k ? ts : r->ts;
-      if (tb < ta + p->spec.lo || tb > ta + p->spec.hi) continue;
-      const sl_value *mine = row;
+      int64_t base = ranged ? ts : r->ts, end = ranged ? top : r->top, pt = ranged ? r->ts : ts;
+      if (pt < base + p->spec.lo || pt > end) continue;
       met = 1;
-      if (k == 0) {
-        add_out(p, mine, r->row, p->inid[i], r->id);
-      } else {
-        add_out(p, r->row, mine, r->id, p->inid[i]);
-        r->matched = 1;
-      }
+      r->matched = 1;
+      if (k == 0)
+        add_out(p, row, r->row, p->inid[i], r->id);
+      else
+        add_out(p, r->row, row, r->id, p->inid[i]);
       if (p->nout >= 1024) rc = emit_pending(p, in, err);
     }
     /* keep it, unless the other side is already past what it could meet */
     int64_t owm = o->max_ts == INT64_MIN ? INT64_MIN : o->max_ts - p->spec.lateness[!k];
-    if (owm != INT64_MIN && (k == 0 ? ts + p->spec.hi < owm : ts - p->spec.lo < owm)) {
-      if (pad && !met) add_out(p, row, p->nulls, p->inid[i], LEFT_PAD_ID);
+    if (owm != INT64_MIN && exp < owm) {
+      if (s->pad && !met) add_padded(p, k, row, p->inid[i]);
       continue;
     }
     jrec *nr = sl_calloc(1, sizeof *nr);
     nr->ts = ts;
-    if (ts < s->min_ts) s->min_ts = ts;
+    nr->top = top;
+    nr->exp = exp;
+    if (exp < s->min_exp) s->min_exp = exp;
     nr->matched = met;
     nr->id = p->inid[i];
     nr->keys = sl_calloc((size_t)(nk ? nk : 1), sizeof(sl_value));
@@ -317,7 +357,7 @@ static int side_push(op_ijoin *p, int k, sl_batch *in, sl_err *err) {
   if (!rc) rc = emit_pending(p, in, err);
   /* this side's watermark moved (a join in processing time expires on ticks) */
   if (!rc && !p->spec.proctime) expire(p, !k);
-  if (!rc) rc = emit_pending(p, in, err); /* a LEFT join's expired a records */
+  if (!rc) rc = emit_pending(p, in, err); /* an outer join's expired records */
   free_dying(p);
   pthread_mutex_unlock(&p->mu);
   return rc;
@@ -341,7 +381,7 @@ static int side_tick(op_ijoin *p, int64_t now, sl_err *err) {
       if (now > p->s[k].max_ts) p->s[k].max_ts = now;
     expire(p, 0);
     expire(p, 1);
-    free_dying(p); /* (a LEFT join has a time bound: nothing pending here) */
+    free_dying(p); /* (an outer join has a time bound: nothing pending here) */
   }
   int rc = sl_op_pass_tick(&p->base, now, err);
   pthread_mutex_unlock(&p->mu);
@@ -373,13 +413,14 @@ static int side_finish(op_ijoin *p, int k, sl_err *err) {
   pthread_mutex_lock(&p->mu);
   p->s[k].done = 1;
   int rc = 0;
-  if (p->s[!k].done && p->spec.left) { /* no b can come: every a record unmatched so far */
-    side *a = &p->s[0];
-    sl_hiter it = sl_htab_iter(&a->recs);
-    for (sl_hslot *hs; (hs = sl_htab_next(&a->recs, &it)) && !rc;)
+  for (int j = 0; j < 2 && p->s[!k].done; j++) { /* nothing can come: every unmatched record */
+    side *s = &p->s[j];
+    if (!s->pad) continue;
+    sl_hiter it = sl_htab_iter(&s->recs);
+    for (sl_hslot *hs; (hs = sl_htab_next(&s->recs, &it)) && !rc;)
       for (jrec *r = hs->p; r && !rc; r = r->next)
         if (!r->matched) {
-          add_out(p, r->row, p->nulls, r->id, LEFT_PAD_ID);
+          add_padded(p, j, r->row, r->id);
           r->matched = 1;
           if (p->nout >= 1024) rc = emit_pending(p, NULL, err);
         }
@@ -401,8 +442,9 @@ static int port_finish(sl_operator *base, sl_err *err) {
 /* ---- checkpoints ------------------------------------------------------------
 ** Per side: the largest time seen, then its kept records, each key's
 ** oldest first (so that a load, which puts each at the front of its key's
-** chain, makes the chains as they were): time, identity, (LEFT JOIN, a's
-** records: whether it met a b,) keys, columns.  Saved under
+** chain, makes the chains as they were): time, (the ranged side's: its
+** upper end,) identity, (a padded side's: whether it met a record,) keys,
+** columns.  Saved under
 ** the mutex; the task's checkpoint group (task.h) makes both inputs'
 ** positions the ones this state was at. */
 static int ijoin_save(sl_operator *base, sl_buf *out, sl_err *err) {
@@ -427,8 +469,9 @@ static int ijoin_save(sl_operator *base, sl_buf *out, sl_err *err) {
         const jrec *r;
         memcpy(&r, chain.z + i * sizeof r, sizeof r);
         sl_ck_i64(out, r->ts);
+        if (k == p->spec.ranged) sl_ck_i64(out, r->top);
         sl_ck_i64(out, (int64_t)r->id);
-        if (k == 0 && p->spec.left) sl_ck_i64(out, r->matched);
+        if (s->pad) sl_ck_i64(out, r->matched);
         for (int j = 0; j < p->spec.nkeys; j++)
           sl_ck_value(out, &r->keys[j]);
         for (int c = 0; c < s->ncol; c++)
@@ -456,8 +499,10 @@ static int ijoin_load(sl_operator *base, const void *z, size_t n, sl_err *err) {
     for (int64_t i = 0; i < nrec && !r.bad; i++) {
       jrec *nr = sl_calloc(1, sizeof *nr);
       nr->ts = sl_ckr_i64(&r);
+      nr->top = k == p->spec.ranged ? sl_ckr_i64(&r) : nr->ts;
+      nr->exp = k == p->spec.ranged ? nr->top : nr->ts - p->spec.lo;
       nr->id = (uint64_t)sl_ckr_i64(&r);
-      if (k == 0 && p->spec.left) nr->matched = sl_ckr_i64(&r) != 0;
+      if (s->pad) nr->matched = sl_ckr_i64(&r) != 0;
       nr->keys = sl_calloc((size_t)(nk ? nk : 1), sizeof(sl_value));
       for (int j = 0; j < nk; j++)
         sl_ckr_value(&r, &nr->keys[j]);
@@ -473,7 +518,7 @@ static int ijoin_load(sl_operator *base, const void *z, size_t n, sl_err *err) {
       sl_hslot *hs = sl_htab_put_t(&s->recs, &key_type, key_hash(&key), &key, &added);
       nr->next = hs->p;
       hs->p = nr;
-      if (nr->ts < s->min_ts) s->min_ts = nr->ts;
+      if (nr->exp < s->min_exp) s->min_exp = nr->exp;
       sl_op_account(&p->base, rec_bytes(p, k, nr), 1);
     }
   }
@@ -499,13 +544,20 @@ static void ijoin_explain(const void *spec, sl_buf *out) {
     sl_program_explain(p->bprog, out);
     return;
   }
-  sl_buf_printf(out,
-                "%sinterval join: %d key%s, right time in [left time %+lld ms, %+lld ms]; "
-                "joined row = %d left columns, then %d right\nleft keys and time:\n",
-                p->left ? "left " : "", p->nkeys, p->nkeys == 1 ? "" : "s", (long long)p->lo,
-                (long long)p->hi, p->na, p->nb);
+  static const char *const kinds[] = {"", "left ", "right ", "full "};
+  const char *kind = kinds[(p->left ? 1 : 0) + (p->right ? 2 : 0)];
+  sl_buf_printf(out, "%sinterval join: %d key%s, ", kind, p->nkeys, p->nkeys == 1 ? "" : "s");
+  const char *pt = p->ranged ? "left" : "right", *rg = p->ranged ? "right" : "left";
+  if (p->rhi)
+    sl_buf_printf(out, "%s time in [%s time %+lld ms, %s upper time %+lld ms]", pt, rg,
+                  (long long)p->lo, rg, (long long)p->hi);
+  else
+    sl_buf_printf(out, "%s time in [%s time %+lld ms, %+lld ms]", pt, rg, (long long)p->lo,
+                  (long long)p->hi);
+  sl_buf_printf(out, "; joined row = %d left columns, then %d right\nleft keys and time%s:\n",
+                p->na, p->nb, p->rhi && !p->ranged ? "s" : "");
   sl_program_explain(p->aprog, out);
-  sl_buf_puts(out, "right keys and time:\n");
+  sl_buf_puts(out, p->rhi && p->ranged ? "right keys and times:\n" : "right keys and time:\n");
   sl_program_explain(p->bprog, out);
 }
 
@@ -558,14 +610,16 @@ static sl_operator *ijoin_make(const void *spec, const sl_make_env *env, sl_err 
   p->base.port = &p->right.base;
   pthread_mutex_init(&p->mu, NULL);
   p->jrow = sl_calloc((size_t)(width(p) ? width(p) : 1), sizeof(sl_value));
-  p->nulls = sl_calloc((size_t)(p->spec.nb ? p->spec.nb : 1), sizeof(sl_value)); /* NULLs */
+  int most = p->spec.na > p->spec.nb ? p->spec.na : p->spec.nb;
+  p->nulls = sl_calloc((size_t)(most ? most : 1), sizeof(sl_value)); /* NULLs */
   for (int k = 0; k < 2; k++) {
     side *s = &p->s[k];
     sl_vm_init(&s->vm, k ? p->spec.bprog : p->spec.aprog);
     sl_htab_init(&s->recs, &key_type);
     s->ncol = k ? p->spec.nb : p->spec.na;
     s->max_ts = INT64_MIN;
-    s->min_ts = INT64_MAX;
+    s->min_exp = INT64_MAX;
+    s->pad = k ? p->spec.right : p->spec.left;
   }
   return &p->base;
 }

@@ -219,6 +219,7 @@ static void query_free(sl_pquery *q) {
   free(q->names);
   free(q->affs);
   free(q->key_cols);
+  free(q->wtime);
   free(q->ops);
   free(q->id);
   free(q);
@@ -316,6 +317,7 @@ static int plan_stream(sl_plan *plan, const sl_stream *s, const sl_call *from, s
   in->changes =
       si->query >= 0 ? plan->queries[si->query]->changes : sl_plan_source_changes(plan, si->source);
   in->proctime1 = si->query >= 0 ? plan->queries[si->query]->proctime1 : 0;
+  in->wtime = si->query >= 0 ? plan->queries[si->query]->wtime : NULL;
   return 0;
 }
 
@@ -477,6 +479,103 @@ static void sink_changelog(const sl_pquery *q, const sl_sink *desc, sl_sink_spec
   sp->key_cols = sl_calloc((size_t)q->nkey_cols, sizeof(int));
   memcpy(sp->key_cols, q->key_cols, sizeof(int) * (size_t)q->nkey_cols);
   sp->nkey_cols = q->nkey_cols;
+}
+
+/* ---- window bounds through queries ---------------------------------------------
+** A window's bounds (TUMBLE, HOP: windows close in order of their end) never
+** go down along a windowed aggregate's output, nor along the queries that
+** read them (filters, projections, aggregates grouped by them): such
+** columns are noted per query (sl_pquery.wtime).  A GROUP BY over them is
+** an aggregate per window of its input (Flink's cascaded window
+** aggregates: its groups are final once later windows come), and a join
+** may take an equality between two of them as its time bound. */
+
+/* A GROUP BY with TUMBLE or HOP (windows closed in order of their end). */
+static int ordered_window(const sl_select *sel) {
+  for (int i = 0; sel->group && i < sel->group->n; i++) {
+    const sl_expr *g = sel->group->a[i];
+    if (g->kind == E_CALL && (!sl_stricmp(g->name, "tumble") || !sl_stricmp(g->name, "hop")))
+      return 1;
+  }
+  return 0;
+}
+
+/* The column of in (a single input) a plain column reference e names, by
+** name, or -1. */
+static int input_col(const sl_input *in, const sl_expr *e) {
+  if (e->kind != E_COLUMN || !e->name || !in->schema || in->schema2 || in->ntabs) return -1;
+  if (e->tab && !(in->name && !sl_stricmp(e->tab, in->name))) return -1;
+  return sl_schema_find(in->schema, e->name, strlen(e->name));
+}
+
+/* 1 if GROUP BY has in's column c as a plain term. */
+static int grouped_by(const sl_select *sel, const sl_input *in, int c) {
+  for (int i = 0; sel->group && i < sel->group->n; i++)
+    if (input_col(in, sel->group->a[i]) == c) return 1;
+  return 0;
+}
+
+/* sel, or, when it groups (without a window, not EMIT CHANGES) by a window
+** bound of its input, a copy grouped also by TUMBLE(that bound, 1 ms):
+** each bound value its own window, closed once a later one comes (or the
+** input ends), so the rows are final (a cascaded window aggregate). */
+static const sl_select *cascade_window(sl_plan *plan, const sl_select *sel, const sl_input *in) {
+  if (!sel->group || sel->emit_changes || !in->wtime || has_window(sel)) return sel;
+  for (int i = 0; i < sel->group->n; i++) {
+    sl_expr *g = sel->group->a[i];
+    int c = input_col(in, g);
+    if (c < 0 || !in->wtime[c]) continue;
+    sl_expr *t = sl_arena_alloc(&plan->arena, sizeof *t);
+    sl_expr *one = sl_arena_alloc(&plan->arena, sizeof *one);
+    sl_expr *call = sl_arena_alloc(&plan->arena, sizeof *call);
+    *t = *g;
+    memset(one, 0, sizeof *one);
+    one->kind = E_INT;
+    one->i = 1;
+    one->line = g->line;
+    one->pos_col = g->pos_col;
+    one->height = 1;
+    one->agg = one->mcall = one->bcall = -1;
+    memset(call, 0, sizeof *call);
+    call->kind = E_CALL;
+    call->name = "tumble";
+    call->line = g->line;
+    call->pos_col = g->pos_col;
+    call->height = 1 + (g->height > 1 ? g->height : 1);
+    call->agg = call->mcall = call->bcall = -1;
+    call->list = sl_plan_list(plan, 2);
+    call->list->a[call->list->n++] = t;
+    call->list->a[call->list->n++] = one;
+    sl_exprlist *group = sl_plan_list(plan, sel->group->n + 1);
+    for (int k = 0; k < sel->group->n; k++)
+      group->a[group->n++] = sel->group->a[k];
+    group->a[group->n++] = call;
+    sl_select *copy = sl_arena_alloc(&plan->arena, sizeof *copy);
+    *copy = *sel;
+    copy->group = group;
+    return copy;
+  }
+  return sel;
+}
+
+/* q->wtime from its select list cols over input in: window_start and
+** window_end of TUMBLE or HOP windows, and the input's window bounds that
+** a projection passes or an ordered window's GROUP BY keeps as a key. */
+static void note_wtime(const sl_select *sel, sl_pquery *q, const sl_input *in,
+                       const sl_exprlist *cols) {
+  int win = ordered_window(sel) && !sel->emit_changes;
+  for (int i = 0; i < cols->n && i < q->ncol; i++) {
+    const sl_expr *e = cols->a[i];
+    if (e->kind != E_COLUMN || !e->name) continue;
+    int c = input_col(in, e), w = 0;
+    if (c >= 0)
+      w = in->wtime && in->wtime[c] && (sel->group ? win && grouped_by(sel, in, c) : 1);
+    else
+      w = win && (!sl_stricmp(e->name, "window_start") || !sl_stricmp(e->name, "window_end"));
+    if (!w) continue;
+    if (!q->wtime) q->wtime = sl_calloc((size_t)q->ncol, 1);
+    q->wtime[i] = 1;
+  }
 }
 
 /* INTO a connector: what the guarantee needs, then the sink checked and
@@ -839,7 +938,7 @@ static int plan_select_body(sl_plan *plan, const sl_select *sel, const char *id,
     return -1;
   if (sel->from && sel->from->join && sl_plan_join(plan, sel, qi, &in, ij ? rin : NULL, &body, err))
     return -1;
-  sel = body;
+  sel = cascade_window(plan, body, &in);
   sl_exprlist *cols = in.ntabs ? sl_plan_expand_star_tabs(plan, sel->cols, &in, err)
                                : expand_star(plan, sel->cols, &in, err);
   if (!cols) return -1;
@@ -855,6 +954,7 @@ static int plan_select_body(sl_plan *plan, const sl_select *sel, const char *id,
     return -1;
   }
   int rc = plan_select_rest(plan, sel, q, &in, cols, &ord, agg, err);
+  if (!rc && !ij) note_wtime(sel, q, &in, cols);
   sl_order_plan_free(&ord);
   return rc ? -1 : qi;
 }

@@ -102,6 +102,10 @@ typedef struct sl_pquery {
   ** keys (upserts) (owned), or NULL when not all of them are columns */
   int *key_cols;
   int nkey_cols;
+  /* per output column: 1 for a window bound (window_start, window_end of
+  ** TUMBLE or HOP windows, closed in order) or a column taken from one,
+  ** whose values never go down along the output; NULL: none (owned) */
+  unsigned char *wtime;
 } sl_pquery;
 
 /* A named stream read in this plan: one fanout to its readers. */

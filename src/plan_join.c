@@ -477,6 +477,13 @@ static int plan_chain(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_inpu
     sl_plan_add_op(q, &sl_op_join, it->js); /* freed with the query, also on failure */
     it->js->left = pv->left_join;
     const sl_call *c = it->call;
+    if (pv->right_join) {
+      sl_err_setpos(err, SL_EBIND, c->line, c->col,
+                    "%s JOIN joins two streams only (an interval join: ON a.k = b.k AND b.ts "
+                    "BETWEEN a.ts AND a.ts + INTERVAL '...'), and %s is a table",
+                    pv->left_join ? "FULL" : "RIGHT", c->alias ? c->alias : c->name);
+      goto done;
+    }
     for (int j = 1; j < k && c->group; j++)
       if (items[j].call == c->group) it->lo = j;
     if (item_is_stream(plan, c)) {
@@ -612,50 +619,74 @@ static void split_offset(sl_expr *e, sl_expr **base, int64_t *off) {
   }
 }
 
-/* ON's conjuncts into key pairs (akey, bkey) and the time bound (*ta, *tb,
-** js->lo, js->hi).  0, or -1 with err set. */
-static int ijoin_terms(sl_expr **conj, int nconj, sl_ijoin_spec *js, sl_expr **akey, sl_expr **bkey,
-                       sl_expr **ta, sl_expr **tb, sl_err *err) {
-  for (int i = 0; i < nconj; i++) {
-    sl_expr *c = conj[i];
-    if (c->kind == E_BINARY && c->op == TK_EQ) {
-      int l = join_sides(c->left, js->na), r = join_sides(c->right, js->na);
-      if ((l == 1 && r == 2) || (l == 2 && r == 1)) {
-        akey[js->nkeys] = l == 1 ? c->left : c->right;
-        bkey[js->nkeys++] = l == 1 ? c->right : c->left;
-        continue;
-      }
+/* 1 if e holds a subquery (it is planned when bound: bound once only). */
+static int has_subquery(const sl_expr *e) {
+  if (!e) return 0;
+  if (e->kind == E_SUBQUERY) return 1;
+  if (has_subquery(e->left) || has_subquery(e->right)) return 1;
+  for (int i = 0; e->list && i < e->list->n; i++)
+    if (has_subquery(e->list->a[i])) return 1;
+  return 0;
+}
+
+/* What a stream join takes from its conditions. */
+typedef struct jterms {
+  sl_expr **akey, **bkey; /* key pairs (js->nkeys) */
+  sl_expr *tp;            /* the point side's time, or NULL: no time bound */
+  sl_expr *tr, *trhi;     /* the ranged side's time and its own upper end (or NULL) */
+} jterms;
+
+/* c as a key equality (1), a time bound (2), or neither (0), into t and js. */
+static int ijoin_term(sl_expr *c, sl_ijoin_spec *js, jterms *t) {
+  int na = js->na;
+  if (c->kind == E_BINARY && c->op == TK_EQ) {
+    int l = join_sides(c->left, na), r = join_sides(c->right, na);
+    if ((l == 1 && r == 2) || (l == 2 && r == 1)) {
+      t->akey[js->nkeys] = l == 1 ? c->left : c->right;
+      t->bkey[js->nkeys++] = l == 1 ? c->right : c->left;
+      return 1;
     }
-    if (c->kind == E_BETWEEN && !c->not_ && !*ta && join_sides(c->left, js->na) == 2) {
-      sl_expr *b1, *b2;
-      split_offset(c->list->a[0], &b1, &js->lo);
-      split_offset(c->list->a[1], &b2, &js->hi);
-      if (sl_expr_equal(b1, b2) && join_sides(b1, js->na) == 1 && js->lo <= js->hi) {
-        *ta = b1;
-        *tb = c->left;
-        continue;
-      }
-    }
-    sl_err_setpos(err, SL_EBIND, c->line, c->pos_col,
-                  "a stream-stream JOIN's ON takes key equalities and one time bound "
-                  "(b.ts BETWEEN a.ts AND a.ts + INTERVAL ...); put other conditions in WHERE");
-    return -1;
+  }
+  /* x BETWEEN lo_base [+ lo] AND hi_base [+ hi]: x of one side, the bounds
+  ** of the other (the ranged side); hi_base another column than lo_base
+  ** (a.expires) gives each record an upper end of its own */
+  if (c->kind == E_BETWEEN && !c->not_ && !t->tp) {
+    int xs = join_sides(c->left, na);
+    if (xs != 1 && xs != 2) return 0;
+    int other = 3 - xs;
+    sl_expr *b1, *b2;
+    int64_t lo, hi;
+    split_offset(c->list->a[0], &b1, &lo);
+    split_offset(c->list->a[1], &b2, &hi);
+    if (join_sides(b1, na) != other || join_sides(b2, na) != other) return 0;
+    int same = sl_expr_equal(b1, b2);
+    if (same && lo > hi) return 0;
+    js->ranged = other == 2;
+    js->lo = lo;
+    js->hi = hi;
+    js->rhi = !same;
+    t->tp = c->left;
+    t->tr = b1;
+    t->trhi = same ? NULL : b2;
+    return 2;
   }
   return 0;
 }
 
 /* One side's program: its keys, then its time (t; NULL: none, a join
-** without a time bound), in result registers. */
-static sl_program *side_program(sl_expr **key, int nkeys, sl_expr *t, sl_err *err) {
+** without a time bound), then its upper end (t2, or NULL), in result
+** registers. */
+static sl_program *side_program(sl_expr **key, int nkeys, sl_expr *t, sl_expr *t2, sl_err *err) {
   sl_program *pg = sl_program_new();
   sl_compiler c = {.prog = pg, .err = err};
-  int nres = nkeys + (t != NULL);
+  int nres = nkeys + (t != NULL) + (t2 != NULL);
   int r0 = sl_reg_alloc(&c, nres ? nres : 1);
   pg->result_reg = r0;
   pg->nresult = nres;
   for (int i = 0; i < nkeys; i++)
     if (sl_expr_code(&c, key[i], r0 + i)) goto fail;
   if (t && sl_expr_code(&c, t, r0 + nkeys)) goto fail;
+  if (t2 && sl_expr_code(&c, t2, r0 + nkeys + 1)) goto fail;
   sl_program_add(pg, OP_Result, r0, nres, 0);
   sl_program_finish(pg);
   return pg;
@@ -676,11 +707,14 @@ static void attach_right(sl_plan *plan, int qi, const sl_input *rin) {
   }
 }
 
-/* FROM a JOIN b ON a.k = b.k AND b.ts BETWEEN a.ts [+ lo] AND a.ts + hi:
-** plan b's input too, bind ON over the joined row [a's columns, b's],
-** compile each side's keys and time, and add op_ijoin. */
+/* FROM a [LEFT | RIGHT | FULL] JOIN b ON a.k = b.k [AND b.ts BETWEEN a.ts
+** [+ lo] AND a.ts + hi]: plan b's input too, bind the join's conditions
+** over the joined row [a's columns, b's], compile each side's keys and
+** time, and add op_ijoin.  An inner join also takes WHERE's key equalities
+** and time bound (FROM a, b WHERE ...), and its other conditions, ON's too,
+** are a filter after it: *body is sel with them as its WHERE. */
 static int plan_ijoin(sl_plan *plan, const sl_select *sel, int qi, sl_input *in, sl_input *r,
-                      sl_err *err) {
+                      const sl_select **body, sl_err *err) {
   const sl_call *from = sel->from;
   sl_pquery *q = plan->queries[qi];
   sl_input rin = *r;
@@ -695,6 +729,8 @@ static int plan_ijoin(sl_plan *plan, const sl_select *sel, int qi, sl_input *in,
   js->na = in->schema->ncol;
   js->nb = rin.schema->ncol;
   js->left = from->left_join;
+  js->right = from->right_join;
+  int outer = js->left || js->right;
   js->lateness[0] = in->lateness;
   js->lateness[1] = rin.lateness;
   in->schema2 = rin.schema;
@@ -702,65 +738,146 @@ static int plan_ijoin(sl_plan *plan, const sl_select *sel, int qi, sl_input *in,
   in->base1 = 0;
   in->base2 = js->na;
   sl_bind b = sl_plan_binder(plan, in, err);
-  sl_expr **conj = NULL, *ta = NULL, *tb = NULL;
-  int nconj = 0, rc = -1;
-  if (sl_bind_expr(&b, from->on)) return -1;
-  split_and(from->on, &conj, &nconj);
-  sl_expr **akey = sl_calloc((size_t)nconj, sizeof(sl_expr *));
-  sl_expr **bkey = sl_calloc((size_t)nconj, sizeof(sl_expr *));
-  if (ijoin_terms(conj, nconj, js, akey, bkey, &ta, &tb, err)) goto done;
-  if (!ta && !on_has_between(from->on)) { /* two streams on keys alone */
-    if (from->left_join) {
+  sl_expr **conj = NULL, **w = NULL, *rest = NULL;
+  int nconj = 0, non = 0, nw = 0, rc = -1;
+  jterms t = {0};
+  if (from->on) {
+    if (sl_bind_expr(&b, from->on)) return -1;
+    split_and(from->on, &conj, &nconj);
+  }
+  non = nconj;
+  if (!outer && sel->where) split_and(sel->where, &w, &nw);
+  for (int i = 0; i < nw; i++) { /* WHERE's candidates: bound here, the rest in the body */
+    sl_expr *c = w[i];
+    if ((c->kind == E_BETWEEN || (c->kind == E_BINARY && c->op == TK_EQ)) && !has_subquery(c)) {
+      if (sl_bind_expr(&b, c)) goto fail;
+      conj = sl_realloc(conj, sizeof(sl_expr *) * (size_t)(nconj + 1));
+      conj[nconj++] = c;
+    } else {
+      rest = make_and(plan, rest, c);
+    }
+  }
+  t.akey = sl_calloc((size_t)nconj + 1, sizeof(sl_expr *));
+  t.bkey = sl_calloc((size_t)nconj + 1, sizeof(sl_expr *));
+  for (int i = 0; i < nconj; i++) {
+    sl_expr *c = conj[i];
+    if (ijoin_term(c, js, &t)) continue;
+    if (i < non && (outer || has_subquery(c))) {
+      sl_err_setpos(err, SL_EBIND, c->line, c->pos_col,
+                    "a stream-stream %sJOIN's ON takes key equalities and one time bound "
+                    "(b.ts BETWEEN a.ts AND a.ts + INTERVAL ...)%s",
+                    outer ? "outer " : "",
+                    outer ? "; filter its inputs in subqueries (FROM (SELECT ... WHERE ...) AS a)"
+                          : "; put other conditions in WHERE");
+      goto fail;
+    }
+    rest = make_and(plan, rest, c); /* an inner join's filter after it */
+  }
+  for (int i = 0; !t.tp && i < js->nkeys && in->wtime && rin.wtime; i++) {
+    /* an equality of two window bounds (each never going down along its
+    ** input): the time bound, b's bound within [a's, a's] */
+    const sl_expr *x = t.akey[i], *y = t.bkey[i];
+    if (x->kind == E_COLUMN && y->kind == E_COLUMN && x->col >= 0 && x->col < js->na &&
+        y->col >= js->na && y->col < js->na + js->nb && in->wtime[x->col] &&
+        rin.wtime[y->col - js->na]) {
+      t.tp = t.bkey[i];
+      t.tr = t.akey[i];
+      js->ranged = 0;
+      js->rhi = 0;
+      js->lo = js->hi = 0;
+    }
+  }
+  if (!t.tp) { /* two streams on keys alone */
+    if (outer) {
       sl_err_setpos(err, SL_EBIND, from->line, from->col,
-                    "a LEFT JOIN of two streams needs a time bound (ON ... AND b.ts BETWEEN "
+                    "a %s JOIN of two streams needs a time bound (ON ... AND b.ts BETWEEN "
                     "a.ts AND a.ts + INTERVAL ...): without one, a row joined with NULLs "
                     "would have to be taken back when its match comes, and retractions are "
-                    "not supported yet");
-      goto done;
+                    "not supported yet",
+                    js->left && js->right ? "FULL"
+                    : js->left            ? "LEFT"
+                                          : "RIGHT");
+      goto fail;
     }
     if (!js->nkeys) {
-      sl_err_setpos(err, SL_EBIND, from->on->line, from->on->pos_col,
+      const sl_expr *at = from->on ? from->on : sel->where;
+      sl_err_setpos(err, SL_EBIND, at ? at->line : from->line, at ? at->pos_col : from->col,
                     "a join of two streams needs a key equality: ON a.k = b.k");
-      goto done;
+      goto fail;
     }
     int64_t ttl = sl_setting_int(plan->ctx.cat, SL_SET_STATE_TTL);
     js->proctime = 1;
+    js->ranged = 0;
     js->hi = ttl > 0 ? ttl : SL_IJOIN_FOREVER;
     js->lo = -js->hi;
-  } else if (!ta || !js->nkeys) {
-    sl_err_setpos(err, SL_EBIND, from->on->line, from->on->pos_col,
+  } else if (!js->nkeys) {
+    const sl_expr *at = from->on ? from->on : sel->where;
+    sl_err_setpos(err, SL_EBIND, at->line, at->pos_col,
                   "a stream-stream JOIN needs a key equality and a time bound: ON a.k = b.k AND "
                   "b.ts BETWEEN a.ts AND a.ts + INTERVAL '...'");
-    goto done;
+    goto fail;
   }
-  js->aprog = side_program(akey, js->nkeys, ta, err);
-  js->bprog = js->aprog ? side_program(bkey, js->nkeys, tb, err) : NULL;
-  rc = js->bprog ? 0 : -1;
-done:
+  {
+    int ar = !js->proctime && js->ranged == 0;
+    int br = !js->proctime && js->ranged == 1;
+    js->aprog = side_program(t.akey, js->nkeys, ar ? t.tr : t.tp, ar ? t.trhi : NULL, err);
+    js->bprog = js->aprog
+                    ? side_program(t.bkey, js->nkeys, br ? t.tr : t.tp, br ? t.trhi : NULL, err)
+                    : NULL;
+  }
+  if (js->bprog) {
+    rc = 0;
+    if (rest != sel->where) {
+      sl_select *copy = sl_arena_alloc(&plan->arena, sizeof *copy);
+      *copy = *sel;
+      copy->where = rest;
+      *body = copy;
+    }
+  }
+fail:
+  free(t.akey);
+  free(t.bkey);
   free(conj);
-  free(akey);
-  free(bkey);
+  free(w);
   return rc;
 }
 
-int sl_plan_is_stream_join(sl_plan *plan, const sl_select *sel) {
-  const sl_call *from = sel->from;
-  if (!from || !from->join || from->join->join || !from->on || from->natural || from->using)
-    return 0;
-  const sl_call *r = from->join;
-  if (from->bare && sl_catalog_table(plan->ctx.cat, from->name)) return 0; /* a table first */
-  if (r->bare && sl_catalog_table(plan->ctx.cat, r->name)) return 0;
-  if (r->bare && sl_catalog_stream(plan->ctx.cat, r->name)) return 1;
-  if (r->bare || !sl_connector_find(r->name, strlen(r->name))) return 0;
-  /* a connector: a stream unless it ends (its check says, doing no I/O) */
+static int select_is_stream(sl_plan *plan, const sl_select *sel);
+
+/* 1 if FROM item c is a stream: a catalog stream (not a table of the same
+** name), a connector whose input does not end (its check says, doing no
+** I/O), or a subquery that reads one. */
+static int call_is_stream(sl_plan *plan, const sl_call *c) {
+  if (c->sub) return select_is_stream(plan, c->sub);
+  if (c->bare && sl_catalog_table(plan->ctx.cat, c->name)) return 0;
+  if (c->bare && sl_catalog_stream(plan->ctx.cat, c->name)) return 1;
+  if (c->bare || !sl_connector_find(c->name, strlen(c->name))) return 0;
   sl_options o;
   sl_err e = {0};
-  sl_source *desc = sl_plan_check(plan, r, 0, NULL, &o, &e);
+  sl_source *desc = sl_plan_check(plan, c, 0, NULL, &o, &e);
   int stream = desc && !desc->bounded;
   if (desc) desc->vt->close(desc);
   sl_options_free(&o);
   sl_err_clear(&e);
   return stream;
+}
+
+/* 1 if sel (or an arm of its compound) reads a stream in its FROM. */
+static int select_is_stream(sl_plan *plan, const sl_select *sel) {
+  if (!sel) return 0;
+  if (sel->op) return select_is_stream(plan, sel->prior) || select_is_stream(plan, sel->arm);
+  for (const sl_call *c = sel->from; c; c = c->join)
+    if (call_is_stream(plan, c)) return 1;
+  return 0;
+}
+
+int sl_plan_is_stream_join(sl_plan *plan, const sl_select *sel) {
+  const sl_call *from = sel->from;
+  if (!from || !from->join || from->join->join || from->natural || from->using) return 0;
+  /* an outer join's conditions are its ON; an inner join's may be in WHERE */
+  if (!from->on && (from->left_join || from->right_join || !sel->where)) return 0;
+  if (from->bare && sl_catalog_table(plan->ctx.cat, from->name)) return 0; /* a table first */
+  return call_is_stream(plan, from->join);
 }
 
 int sl_plan_is_interval_join(const sl_select *sel) {
@@ -769,7 +886,7 @@ int sl_plan_is_interval_join(const sl_select *sel) {
 
 int sl_plan_join(sl_plan *plan, const sl_select *sel, int qi, sl_input *in, sl_input *rin,
                  const sl_select **body, sl_err *err) {
-  return rin ? plan_ijoin(plan, sel, qi, in, rin, err)
+  return rin ? plan_ijoin(plan, sel, qi, in, rin, body, err)
              : plan_chain(plan, sel, plan->queries[qi], in, body, err);
 }
 
@@ -778,7 +895,7 @@ const sl_select *sl_plan_join_reorder(sl_plan *plan, const sl_select *sel) {
   if (!from || !from->join || from->unsupported || item_is_stream(plan, from)) return sel;
   int n = 0, si = -1;
   for (const sl_call *c = from; c; c = c->join, n++) {
-    if (c->left_join || c->using || c->natural || c->group) return sel;
+    if (c->left_join || c->right_join || c->using || c->natural || c->group) return sel;
     if (n > 0 && item_is_stream(plan, c)) {
       if (si >= 0) return sel; /* two streams: refused by the chain */
       si = n;

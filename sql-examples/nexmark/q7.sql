@@ -1,7 +1,14 @@
--- Nexmark q7: the highest bid of each 10 s window.  The original joins the
--- window's maximum back to the bids (an interval join, keeping ties);
--- sluice takes the bid with max_by (on a tie, the first seen).
-SELECT window_start, window_end, max(price) AS price, max_by(auction, price) AS auction,
-       max_by(bidder, price) AS bidder
-FROM bid GROUP BY TUMBLE(dateTime, INTERVAL '10' SECOND)
+-- Nexmark q7: the highest bids of each 10 s window, ties kept: the standard
+-- text.  Each window's maximum price (a TUMBLE aggregate) is joined back to
+-- the bids of the window: an interval join on the price, each bid's time
+-- within the 10 s before its window's end.  q7_maxby.sql says it with max_by.
+SELECT B.auction, B.price, B.bidder, B.dateTime, B.extra
+FROM bid B
+JOIN (
+  SELECT MAX(price) AS maxprice, window_end AS dateTime
+  FROM TABLE(TUMBLE(TABLE bid, DESCRIPTOR(dateTime), INTERVAL '10' SECOND))
+  GROUP BY window_start, window_end
+) B1
+ON B.price = B1.maxprice
+WHERE B.dateTime BETWEEN B1.dateTime - INTERVAL '10' SECOND AND B1.dateTime
 INTO file('q7.jsonl', format => 'json');
