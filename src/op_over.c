@@ -235,6 +235,8 @@ static int agg_step(op_over *p, opart *t, int k, const sl_value *regs, int inver
   sl_fctx ctx = {f, &dummy, t->state + p->state_off[k], c->coll, 0, &p->msg, 0, 0, NULL, 0};
   (inverse ? f->xInverse : f->xStep)(&ctx, na, argv);
   sl_value_free(&dummy);
+  for (int j = 0; j < na; j++) /* what a conversion in place allocated */
+    sl_value_free(&args[j]);
   if (ctx.grew) sl_op_account(&p->base, ctx.grew, 0);
   if (ctx.failed) {
     sl_err_set(err, SL_ERUNTIME, "%s", p->msg.z ? p->msg.z : "aggregate failed");

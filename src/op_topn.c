@@ -202,12 +202,12 @@ static void take(op_topn *p, const sl_value *reg) {
     p->capold = old_n - pos + 16;
     p->old = sl_realloc(p->old, sizeof(trow) * (size_t)p->capold);
   }
-  memcpy(p->old, t->rows + pos, sizeof(trow) * (size_t)(old_n - pos));
+  if (old_n > pos) memcpy(p->old, t->rows + pos, sizeof(trow) * (size_t)(old_n - pos));
   if (t->n == t->cap) {
     t->cap = t->cap ? 2 * t->cap : 4;
     t->rows = sl_realloc(t->rows, sizeof(trow) * (size_t)t->cap);
   }
-  memmove(t->rows + pos + 1, t->rows + pos, sizeof(trow) * (size_t)(t->n - pos));
+  if (t->n > pos) memmove(t->rows + pos + 1, t->rows + pos, sizeof(trow) * (size_t)(t->n - pos));
   t->n++;
   trow *r = &t->rows[pos];
   r->v = new_values(p);

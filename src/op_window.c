@@ -187,6 +187,8 @@ static int agg_row(op_window *p, const sl_wcall_spec *c, const sl_func *f, int r
   sl_fctx ctx = {f, &dummy, p->state, c->coll, 0, &p->msg, 0, 0, NULL, 0};
   (inverse ? f->xInverse : f->xStep)(&ctx, na, argv);
   sl_value_free(&dummy);
+  for (int k = 0; k < na; k++) /* what a conversion in place allocated */
+    sl_value_free(&args[k]);
   if (ctx.failed) {
     sl_err_set(err, SL_ERUNTIME, "%s", p->msg.z ? p->msg.z : "aggregate failed");
     return -1;
