@@ -219,13 +219,64 @@ static int64_t rec_bytes(const op_ijoin *p, int k, const jrec *r) {
   return n;
 }
 
+/* A kept record's bytes: one allocation holding the record, its keys and
+** columns (values without buffers of their own) and their text, blob and
+** vector bytes (a kept record is made once per input row: one malloc). */
+static size_t value_bytes(const sl_value *v) {
+  if (v->type == SL_VECTOR) return ((size_t)v->n * sizeof(double) + 7) & ~(size_t)7;
+  if (v->type == SL_TEXT || v->type == SL_BLOB) return ((size_t)v->n + 1 + 7) & ~(size_t)7;
+  return 0;
+}
+
+/* v into *dst, its bytes at *tail (moved past them). */
+static void value_into(sl_value *dst, const sl_value *v, char **tail) {
+  *dst = *v;
+  dst->buf = NULL;
+  dst->cap = 0;
+  dst->flags &= (uint8_t)~SL_F_OWNBUF;
+  size_t n = value_bytes(v);
+  if (!n) return;
+  size_t len = v->type == SL_VECTOR ? (size_t)v->n * sizeof(double) : v->n;
+  if (len) memcpy(*tail, v->u.z, len);
+  if (v->type != SL_VECTOR) {
+    (*tail)[len] = 0;
+    dst->flags |= SL_F_TERM;
+  }
+  dst->u.z = *tail;
+  *tail += n;
+}
+
+/* A new record of side k: nk keys, then the side's columns from row (ncol
+** of them; the side's columns past them NULL), copied into one block. */
+static jrec *jrec_new(op_ijoin *p, int k, const sl_value *keys, const sl_value *row, int ncol) {
+  int nk = p->spec.nkeys, sc = p->s[k].ncol;
+  if (ncol > sc) ncol = sc;
+  size_t head = (sizeof(jrec) + 7) & ~(size_t)7;
+  size_t bytes = head + sizeof(sl_value) * (size_t)(nk + sc);
+  for (int j = 0; j < nk; j++)
+    bytes += value_bytes(&keys[j]);
+  for (int c = 0; c < ncol; c++)
+    bytes += value_bytes(&row[c]);
+  char *blk = sl_malloc(bytes);
+  jrec *r = (jrec *)blk;
+  memset(r, 0, sizeof *r);
+  r->keys = (sl_value *)(blk + head);
+  r->row = r->keys + nk;
+  char *tail = (char *)(r->row + sc);
+  for (int j = 0; j < nk; j++)
+    value_into(&r->keys[j], &keys[j], &tail);
+  for (int c = 0; c < sc; c++) {
+    if (c < ncol)
+      value_into(&r->row[c], &row[c], &tail);
+    else
+      memset(&r->row[c], 0, sizeof r->row[c]);
+  }
+  return r;
+}
+
 static void jrec_free(op_ijoin *p, int k, jrec *r) {
-  for (int i = 0; i < p->spec.nkeys; i++)
-    sl_value_free(&r->keys[i]);
-  for (int c = 0; c < p->s[k].ncol; c++)
-    sl_value_free(&r->row[c]);
-  free(r->keys);
-  free(r->row);
+  (void)p;
+  (void)k;
   free(r);
 }
 
@@ -366,19 +417,13 @@ static int side_push(op_ijoin *p, int k, sl_batch *in, sl_err *err) {
       if (s->pad && !met && !p->spec.proctime) add_padded(p, k, row, p->inid[i]);
       continue;
     }
-    jrec *nr = sl_calloc(1, sizeof *nr);
+    jrec *nr = jrec_new(p, k, reg, row, in->ncol);
     nr->ts = ts;
     nr->top = top;
     nr->exp = exp;
     if (exp < s->min_exp) s->min_exp = exp;
     nr->matched = met;
     nr->id = p->inid[i];
-    nr->keys = sl_calloc((size_t)(nk ? nk : 1), sizeof(sl_value));
-    for (int j = 0; j < nk; j++)
-      sl_value_copy(&nr->keys[j], &reg[j]);
-    nr->row = sl_calloc((size_t)(s->ncol ? s->ncol : 1), sizeof(sl_value));
-    for (int c = 0; c < s->ncol && c < in->ncol; c++)
-      sl_value_copy(&nr->row[c], &row[c]);
     sl_op_account(&p->base, rec_bytes(p, k, nr), 1);
     int added;
     hs = sl_htab_put_t(&s->recs, &key_type, h, &key, &added);
@@ -523,27 +568,30 @@ static int ijoin_load(sl_operator *base, const void *z, size_t n, sl_err *err) {
   sl_ckrd r;
   sl_ckrd_init(&r, z, n);
   int nk = p->spec.nkeys;
+  int most = nk + (p->s[0].ncol > p->s[1].ncol ? p->s[0].ncol : p->s[1].ncol);
+  sl_value *tmp = sl_calloc((size_t)(most ? most : 1), sizeof(sl_value)); /* a record's values */
   for (int k = 0; k < 2 && !r.bad; k++) {
     side *s = &p->s[k];
     s->max_ts = sl_ckr_i64(&r);
     int64_t nrec = sl_ckr_i64(&r);
     for (int64_t i = 0; i < nrec && !r.bad; i++) {
-      jrec *nr = sl_calloc(1, sizeof *nr);
-      nr->ts = sl_ckr_i64(&r);
-      nr->top = k == p->spec.ranged ? sl_ckr_i64(&r) : nr->ts;
-      nr->exp = k == p->spec.ranged ? nr->top : nr->ts - p->spec.lo;
-      nr->id = (uint64_t)sl_ckr_i64(&r);
-      if (s->pad) nr->matched = sl_ckr_i64(&r) != 0;
-      nr->keys = sl_calloc((size_t)(nk ? nk : 1), sizeof(sl_value));
+      jrec h = {0};
+      h.ts = sl_ckr_i64(&r);
+      h.top = k == p->spec.ranged ? sl_ckr_i64(&r) : h.ts;
+      h.exp = k == p->spec.ranged ? h.top : h.ts - p->spec.lo;
+      h.id = (uint64_t)sl_ckr_i64(&r);
+      if (s->pad) h.matched = sl_ckr_i64(&r) != 0;
       for (int j = 0; j < nk; j++)
-        sl_ckr_value(&r, &nr->keys[j]);
-      nr->row = sl_calloc((size_t)(s->ncol ? s->ncol : 1), sizeof(sl_value));
+        sl_ckr_value(&r, &tmp[j]);
       for (int c = 0; c < s->ncol; c++)
-        sl_ckr_value(&r, &nr->row[c]);
-      if (r.bad) {
-        jrec_free(p, k, nr);
-        break;
-      }
+        sl_ckr_value(&r, &tmp[nk + c]);
+      jrec *nr = r.bad ? NULL : jrec_new(p, k, tmp, tmp + nk, s->ncol);
+      for (int j = 0; j < nk + s->ncol; j++)
+        sl_value_free(&tmp[j]);
+      if (!nr) break;
+      h.keys = nr->keys;
+      h.row = nr->row;
+      *nr = h;
       rec_key key = {nr->keys, nk};
       int added;
       sl_hslot *hs = sl_htab_put_t(&s->recs, &key_type, key_hash(&key), &key, &added);
@@ -553,6 +601,7 @@ static int ijoin_load(sl_operator *base, const void *z, size_t n, sl_err *err) {
       sl_op_account(&p->base, rec_bytes(p, k, nr), 1);
     }
   }
+  free(tmp);
   if (r.bad || r.p != r.end) {
     sl_err_set(err, SL_EIO, "interval join: its checkpointed state is damaged");
     return -1;
