@@ -34,10 +34,14 @@
 ** a record's time is when its batch was read, the bound is +/- the state
 ** TTL, so a record meets what came within the TTL of it, and ticks expire
 ** records older than the TTL also while both inputs are idle; without a
-** TTL nothing expires (memory grows with the inputs: --stats shows it).  Checkpoints save both
-*sides' records
-** (ijoin_save); the two tasks checkpoint together (task.h, sl_ckgroup), so
-** the state matches both inputs' saved positions.
+** TTL nothing expires (memory grows with the inputs: --stats shows it).
+** Its outer joins are updating (Flink's regular outer joins): a record that
+** meets nothing is emitted with NULLs at once, and when its first match
+** comes that row is taken back (an SL_ROW_DELETE in sl_batch.ops) before
+** the joined row; a record the TTL drops goes without a word.
+** Checkpoints save both sides' records (ijoin_save); the two tasks
+** checkpoint together (task.h, sl_ckgroup), so the state matches both
+** inputs' saved positions.
 */
 #include <pthread.h>
 #include <stdlib.h>
@@ -88,7 +92,9 @@ struct op_ijoin {
   sl_value *nulls; /* max(na, nb) NULLs: the other part of an unmatched record's row */
   sl_value *out;   /* output rows */
   uint64_t *oid;   /* their identities: of the pair of input rows (0: unknown) */
+  uint8_t *okind;  /* their sl_rowkind */
   int nout, cap;
+  int ndel;       /* of them, take-backs (a join without a time bound's padded rows) */
   uint64_t *inid; /* the identities of the rows being pushed */
   int ninid;
   sl_buf msg;
@@ -113,12 +119,19 @@ static void place(op_ijoin *p, int k, const sl_value *row, int ncol) {
 
 static int emit_pending(op_ijoin *p, const sl_batch *in, sl_err *err) {
   if (!p->nout) return 0;
-  sl_batch b = {width(p),         p->nout, p->out, NULL, in ? in->src : NULL,
-                in ? in->now : 0, p->oid,  NULL};
+  sl_batch b = {width(p),
+                p->nout,
+                p->out,
+                NULL,
+                in ? in->src : NULL,
+                in ? in->now : 0,
+                p->oid,
+                p->ndel ? p->okind : NULL};
   int rc = sl_op_emit(&p->base, &b, err);
   for (int i = 0; i < p->nout * width(p); i++)
     memset(&p->out[i], 0, sizeof p->out[i]);
   p->nout = 0;
+  p->ndel = 0;
   return rc;
 }
 
@@ -131,7 +144,9 @@ static void add_out(op_ijoin *p, const sl_value *a, const sl_value *b, uint64_t 
     p->cap = p->cap ? 2 * p->cap : 256;
     p->out = sl_realloc(p->out, sizeof(sl_value) * (size_t)p->cap * (size_t)width(p));
     p->oid = sl_realloc(p->oid, sizeof(uint64_t) * (size_t)p->cap);
+    p->okind = sl_realloc(p->okind, (size_t)p->cap);
   }
+  p->okind[p->nout] = SL_ROW_INSERT;
   p->oid[p->nout] = sl_id_pair(ida, idb);
   sl_value *o = p->out + (size_t)p->nout++ * (size_t)width(p);
   for (int c = 0; c < p->spec.na; c++) {
@@ -152,6 +167,7 @@ static void add_out(op_ijoin *p, const sl_value *a, const sl_value *b, uint64_t 
 ** same on every replay (and RIGHT_PAD_ID first, for b's). */
 #define LEFT_PAD_ID UINT64_C(0x4c45465450414444)
 #define RIGHT_PAD_ID UINT64_C(0x5249474854504144)
+#define UNPAD_ID UINT64_C(0x554e504144444544)
 
 /* Side k's record (row, identity id) joined with NULLs for the other side. */
 static void add_padded(op_ijoin *p, int k, const sl_value *row, uint64_t id) {
@@ -159,6 +175,15 @@ static void add_padded(op_ijoin *p, int k, const sl_value *row, uint64_t id) {
     add_out(p, row, p->nulls, id, LEFT_PAD_ID);
   else
     add_out(p, p->nulls, row, RIGHT_PAD_ID, id);
+}
+
+/* The take-back (DELETE) of what add_padded gave for that record, with an
+** identity of its own. */
+static void add_unpadded(op_ijoin *p, int k, const sl_value *row, uint64_t id) {
+  add_padded(p, k, row, id);
+  p->okind[p->nout - 1] = SL_ROW_DELETE;
+  p->oid[p->nout - 1] = sl_id_pair(p->oid[p->nout - 1], UNPAD_ID);
+  p->ndel++;
 }
 
 /* A lookup key of the record tables: nkeys values (borrowed), none NULL. */
@@ -194,13 +219,64 @@ static int64_t rec_bytes(const op_ijoin *p, int k, const jrec *r) {
   return n;
 }
 
+/* A kept record's bytes: one allocation holding the record, its keys and
+** columns (values without buffers of their own) and their text, blob and
+** vector bytes (a kept record is made once per input row: one malloc). */
+static size_t value_bytes(const sl_value *v) {
+  if (v->type == SL_VECTOR) return ((size_t)v->n * sizeof(double) + 7) & ~(size_t)7;
+  if (v->type == SL_TEXT || v->type == SL_BLOB) return ((size_t)v->n + 1 + 7) & ~(size_t)7;
+  return 0;
+}
+
+/* v into *dst, its bytes at *tail (moved past them). */
+static void value_into(sl_value *dst, const sl_value *v, char **tail) {
+  *dst = *v;
+  dst->buf = NULL;
+  dst->cap = 0;
+  dst->flags &= (uint8_t)~SL_F_OWNBUF;
+  size_t n = value_bytes(v);
+  if (!n) return;
+  size_t len = v->type == SL_VECTOR ? (size_t)v->n * sizeof(double) : v->n;
+  if (len) memcpy(*tail, v->u.z, len);
+  if (v->type != SL_VECTOR) {
+    (*tail)[len] = 0;
+    dst->flags |= SL_F_TERM;
+  }
+  dst->u.z = *tail;
+  *tail += n;
+}
+
+/* A new record of side k: nk keys, then the side's columns from row (ncol
+** of them; the side's columns past them NULL), copied into one block. */
+static jrec *jrec_new(op_ijoin *p, int k, const sl_value *keys, const sl_value *row, int ncol) {
+  int nk = p->spec.nkeys, sc = p->s[k].ncol;
+  if (ncol > sc) ncol = sc;
+  size_t head = (sizeof(jrec) + 7) & ~(size_t)7;
+  size_t bytes = head + sizeof(sl_value) * (size_t)(nk + sc);
+  for (int j = 0; j < nk; j++)
+    bytes += value_bytes(&keys[j]);
+  for (int c = 0; c < ncol; c++)
+    bytes += value_bytes(&row[c]);
+  char *blk = sl_malloc(bytes);
+  jrec *r = (jrec *)blk;
+  memset(r, 0, sizeof *r);
+  r->keys = (sl_value *)(blk + head);
+  r->row = r->keys + nk;
+  char *tail = (char *)(r->row + sc);
+  for (int j = 0; j < nk; j++)
+    value_into(&r->keys[j], &keys[j], &tail);
+  for (int c = 0; c < sc; c++) {
+    if (c < ncol)
+      value_into(&r->row[c], &row[c], &tail);
+    else
+      memset(&r->row[c], 0, sizeof r->row[c]);
+  }
+  return r;
+}
+
 static void jrec_free(op_ijoin *p, int k, jrec *r) {
-  for (int i = 0; i < p->spec.nkeys; i++)
-    sl_value_free(&r->keys[i]);
-  for (int c = 0; c < p->s[k].ncol; c++)
-    sl_value_free(&r->row[c]);
-  free(r->keys);
-  free(r->row);
+  (void)p;
+  (void)k;
   free(r);
 }
 
@@ -226,7 +302,8 @@ static void expire(op_ijoin *p, int k) {
       }
       *pp = r->next;
       sl_op_account(&p->base, -rec_bytes(p, k, r), -1);
-      if (s->pad && !r->matched) { /* its row borrows r's values: freed after the emit */
+      if (s->pad && !r->matched &&
+          !p->spec.proctime) { /* freed after the emit: its row borrows r's values */
         add_padded(p, k, r->row, r->id);
         r->next = s->dying;
         s->dying = r;
@@ -322,6 +399,9 @@ static int side_push(op_ijoin *p, int k, sl_batch *in, sl_err *err) {
       int64_t base = ranged ? ts : r->ts, end = ranged ? top : r->top, pt = ranged ? r->ts : ts;
       if (pt < base + p->spec.lo || pt > end) continue;
       met = 1;
+      if (o->pad && !r->matched &&
+          p->spec.proctime) /* its NULL-padded row was given: take it back */
+        add_unpadded(p, !k, r->row, r->id);
       r->matched = 1;
       if (k == 0)
         add_out(p, row, r->row, p->inid[i], r->id);
@@ -329,25 +409,21 @@ static int side_push(op_ijoin *p, int k, sl_batch *in, sl_err *err) {
         add_out(p, r->row, row, r->id, p->inid[i]);
       if (p->nout >= 1024) rc = emit_pending(p, in, err);
     }
+    /* without a time bound a padded row comes at once, taken back if a match comes */
+    if (s->pad && !met && p->spec.proctime) add_padded(p, k, row, p->inid[i]);
     /* keep it, unless the other side is already past what it could meet */
     int64_t owm = o->max_ts == INT64_MIN ? INT64_MIN : o->max_ts - p->spec.lateness[!k];
     if (owm != INT64_MIN && exp < owm) {
-      if (s->pad && !met) add_padded(p, k, row, p->inid[i]);
+      if (s->pad && !met && !p->spec.proctime) add_padded(p, k, row, p->inid[i]);
       continue;
     }
-    jrec *nr = sl_calloc(1, sizeof *nr);
+    jrec *nr = jrec_new(p, k, reg, row, in->ncol);
     nr->ts = ts;
     nr->top = top;
     nr->exp = exp;
     if (exp < s->min_exp) s->min_exp = exp;
     nr->matched = met;
     nr->id = p->inid[i];
-    nr->keys = sl_calloc((size_t)(nk ? nk : 1), sizeof(sl_value));
-    for (int j = 0; j < nk; j++)
-      sl_value_copy(&nr->keys[j], &reg[j]);
-    nr->row = sl_calloc((size_t)(s->ncol ? s->ncol : 1), sizeof(sl_value));
-    for (int c = 0; c < s->ncol && c < in->ncol; c++)
-      sl_value_copy(&nr->row[c], &row[c]);
     sl_op_account(&p->base, rec_bytes(p, k, nr), 1);
     int added;
     hs = sl_htab_put_t(&s->recs, &key_type, h, &key, &added);
@@ -381,7 +457,7 @@ static int side_tick(op_ijoin *p, int64_t now, sl_err *err) {
       if (now > p->s[k].max_ts) p->s[k].max_ts = now;
     expire(p, 0);
     expire(p, 1);
-    free_dying(p); /* (an outer join has a time bound: nothing pending here) */
+    free_dying(p); /* (records expired by the TTL are dropped: nothing pending here) */
   }
   int rc = sl_op_pass_tick(&p->base, now, err);
   pthread_mutex_unlock(&p->mu);
@@ -415,7 +491,7 @@ static int side_finish(op_ijoin *p, int k, sl_err *err) {
   int rc = 0;
   for (int j = 0; j < 2 && p->s[!k].done; j++) { /* nothing can come: every unmatched record */
     side *s = &p->s[j];
-    if (!s->pad) continue;
+    if (!s->pad || p->spec.proctime) continue; /* (without a time bound: given when it came) */
     sl_hiter it = sl_htab_iter(&s->recs);
     for (sl_hslot *hs; (hs = sl_htab_next(&s->recs, &it)) && !rc;)
       for (jrec *r = hs->p; r && !rc; r = r->next)
@@ -492,27 +568,30 @@ static int ijoin_load(sl_operator *base, const void *z, size_t n, sl_err *err) {
   sl_ckrd r;
   sl_ckrd_init(&r, z, n);
   int nk = p->spec.nkeys;
+  int most = nk + (p->s[0].ncol > p->s[1].ncol ? p->s[0].ncol : p->s[1].ncol);
+  sl_value *tmp = sl_calloc((size_t)(most ? most : 1), sizeof(sl_value)); /* a record's values */
   for (int k = 0; k < 2 && !r.bad; k++) {
     side *s = &p->s[k];
     s->max_ts = sl_ckr_i64(&r);
     int64_t nrec = sl_ckr_i64(&r);
     for (int64_t i = 0; i < nrec && !r.bad; i++) {
-      jrec *nr = sl_calloc(1, sizeof *nr);
-      nr->ts = sl_ckr_i64(&r);
-      nr->top = k == p->spec.ranged ? sl_ckr_i64(&r) : nr->ts;
-      nr->exp = k == p->spec.ranged ? nr->top : nr->ts - p->spec.lo;
-      nr->id = (uint64_t)sl_ckr_i64(&r);
-      if (s->pad) nr->matched = sl_ckr_i64(&r) != 0;
-      nr->keys = sl_calloc((size_t)(nk ? nk : 1), sizeof(sl_value));
+      jrec h = {0};
+      h.ts = sl_ckr_i64(&r);
+      h.top = k == p->spec.ranged ? sl_ckr_i64(&r) : h.ts;
+      h.exp = k == p->spec.ranged ? h.top : h.ts - p->spec.lo;
+      h.id = (uint64_t)sl_ckr_i64(&r);
+      if (s->pad) h.matched = sl_ckr_i64(&r) != 0;
       for (int j = 0; j < nk; j++)
-        sl_ckr_value(&r, &nr->keys[j]);
-      nr->row = sl_calloc((size_t)(s->ncol ? s->ncol : 1), sizeof(sl_value));
+        sl_ckr_value(&r, &tmp[j]);
       for (int c = 0; c < s->ncol; c++)
-        sl_ckr_value(&r, &nr->row[c]);
-      if (r.bad) {
-        jrec_free(p, k, nr);
-        break;
-      }
+        sl_ckr_value(&r, &tmp[nk + c]);
+      jrec *nr = r.bad ? NULL : jrec_new(p, k, tmp, tmp + nk, s->ncol);
+      for (int j = 0; j < nk + s->ncol; j++)
+        sl_value_free(&tmp[j]);
+      if (!nr) break;
+      h.keys = nr->keys;
+      h.row = nr->row;
+      *nr = h;
       rec_key key = {nr->keys, nk};
       int added;
       sl_hslot *hs = sl_htab_put_t(&s->recs, &key_type, key_hash(&key), &key, &added);
@@ -522,6 +601,7 @@ static int ijoin_load(sl_operator *base, const void *z, size_t n, sl_err *err) {
       sl_op_account(&p->base, rec_bytes(p, k, nr), 1);
     }
   }
+  free(tmp);
   if (r.bad || r.p != r.end) {
     sl_err_set(err, SL_EIO, "interval join: its checkpointed state is damaged");
     return -1;
@@ -532,13 +612,19 @@ static int ijoin_load(sl_operator *base, const void *z, size_t n, sl_err *err) {
 static void ijoin_explain(const void *spec, sl_buf *out) {
   const sl_ijoin_spec *p = spec;
   if (p->proctime) {
-    sl_buf_printf(out, "stream join: %d key%s, no time bound, records kept ", p->nkeys,
+    static const char *const outer[] = {"", "left ", "right ", "full "};
+    sl_buf_printf(out, "%sstream join: %d key%s, no time bound, records kept ",
+                  outer[(p->left ? 1 : 0) + (p->right ? 2 : 0)], p->nkeys,
                   p->nkeys == 1 ? "" : "s");
     if (p->hi < SL_IJOIN_FOREVER)
       sl_buf_printf(out, "%lld ms (state_ttl)", (long long)p->hi);
     else
       sl_buf_puts(out, "forever (no state_ttl)");
-    sl_buf_printf(out, "; joined row = %d left columns, then %d right\nleft keys:\n", p->na, p->nb);
+    sl_buf_printf(out, "; joined row = %d left columns, then %d right", p->na, p->nb);
+    if (p->left || p->right)
+      sl_buf_puts(out, "; updating: a row joined with NULLs comes at once, taken back (a delete) "
+                       "when its first match comes");
+    sl_buf_puts(out, "\nleft keys:\n");
     sl_program_explain(p->aprog, out);
     sl_buf_puts(out, "right keys:\n");
     sl_program_explain(p->bprog, out);
@@ -580,6 +666,7 @@ static void ijoin_free(sl_operator *base) {
   free(p->nulls);
   free(p->out);
   free(p->oid);
+  free(p->okind);
   free(p->inid);
   sl_buf_free(&p->msg);
   free(p);

@@ -788,17 +788,8 @@ static int plan_ijoin(sl_plan *plan, const sl_select *sel, int qi, sl_input *in,
     }
   }
   if (!t.tp) { /* two streams on keys alone */
-    if (outer) {
-      sl_err_setpos(err, SL_EBIND, from->line, from->col,
-                    "a %s JOIN of two streams needs a time bound (ON ... AND b.ts BETWEEN "
-                    "a.ts AND a.ts + INTERVAL ...): without one, a row joined with NULLs "
-                    "would have to be taken back when its match comes, and retractions are "
-                    "not supported yet",
-                    js->left && js->right ? "FULL"
-                    : js->left            ? "LEFT"
-                                          : "RIGHT");
-      goto fail;
-    }
+    /* an outer join's NULL-padded rows are taken back when their match comes */
+    if (outer) q->changes = SL_UPDATING;
     if (!js->nkeys) {
       const sl_expr *at = from->on ? from->on : sel->where;
       sl_err_setpos(err, SL_EBIND, at ? at->line : from->line, at ? at->pos_col : from->col,
