@@ -38,8 +38,13 @@
 %fallback ID
   ABORT ASC BY CAST COLUMNS DESC DESCRIBE DESCRIPTOR DISTINCT DROP END EXISTS EXPLAIN
   FILTER FIRST FUNCTIONS GLOB IF INTERVAL KEY LAST LIKE_KW LOAD MATCH MODEL MODELS NULLS OFFSET
-  QUERIES QUERY REPLACE SET SHOW STREAM STREAMS TABLE TABLES TEMP WATERMARK WINDOW
-  CHANGES CLOSE ALL EXPORT TYPE WITH TERMINATE VIEW.
+  QUERIES QUERY REPLACE SET SHOW STREAM STREAMS TABLE TABLES TEMP WATERMARK
+  CHANGES CLOSE ALL EXPORT TYPE WITH TERMINATE VIEW OF SYSTEM_TIME
+  CURRENT FOLLOWING GROUPS PARTITION PRECEDING RANGE ROW ROWS UNBOUNDED.
+
+/* WINDOW and OVER are not in the list: the tokenizer's driver makes them
+** identifiers except where a WINDOW clause or a call's OVER starts
+** (tokenize.c, window_keyword), as SQLite's does. */
 
 %left UNION EXCEPT INTERSECT.
 %left OR.
@@ -76,9 +81,9 @@ insertcmd(R) ::= REPLACE. { R = 1; }
 cmd(S) ::= EXPLAIN cmd(X). { S = sl_stmt_new(pParse, S_EXPLAIN); S->inner = X; }
 
 /* ---- SELECT ---- */
-select(S) ::= SELECT distinct(D) sclist(C) from(F) where(W) groupby(G) having(H) emit(M) orderby(O) limit(L) into(I).
+select(S) ::= SELECT distinct(D) sclist(C) from(F) where(W) groupby(G) having(H) windowclause(N) emit(M) orderby(O) limit(L) into(I).
   { S = sl_arena_alloc(&pParse->arena, sizeof *S); memset(S, 0, sizeof *S);
-    S->distinct = D; S->cols = C; S->from = F; S->where = W; S->group = G; S->having = H;
+    S->distinct = D; S->cols = C; S->from = F; S->where = W; S->group = G; S->having = H; S->windows = N;
     S->emit_changes = M; S->limit = L.limit; S->offset = L.offset; S->into = I; S->order = O;
     sl_select_window_tvf(pParse, S); }
 
@@ -124,6 +129,9 @@ seltablist(L) ::= fromitem(X). { L = X; }
 seltablist(L) ::= seltablist(A) joinop(J) fromitem(X) onusing(O). { L = A; sl_join_add(pParse, A, X, J, &O); }
 %type fromitem {sl_call*}
 fromitem(X) ::= tcall(C) as(A). { X = C; if (A.n) C->alias = sl_token_name(pParse, &A); }
+/* Flink's lookup join: JOIN t FOR SYSTEM_TIME AS OF s.proc_time (checked by the planner) */
+fromitem(X) ::= tcall(C) FOR SYSTEM_TIME AS OF expr(E) as(A).
+  { X = C; C->as_of = E; if (A.n) C->alias = sl_token_name(pParse, &A); }
 fromitem(X) ::= LP seltablist(L) RP. { X = L; }
 %type joinop {int}
 joinop(J) ::= COMMA. { J = SL_JT_INNER; }
@@ -187,6 +195,38 @@ groupby(G) ::= GROUP BY nexprlist(L). { G = L; }
 %type having {sl_expr*}
 having(H) ::= . { H = NULL; }
 having(H) ::= HAVING expr(X). { H = X; }
+
+/* WINDOW name AS (definition), ...: windows a call's OVER names */
+%type windowclause {sl_window*}
+windowclause(N) ::= . { N = NULL; }
+windowclause(N) ::= WINDOW windowlist(L). { N = L; }
+%type windowlist {sl_window*}
+windowlist(L) ::= nm(N) AS LP windowdefn(W) RP. { L = W; sl_window_name(pParse, W, &N); }
+windowlist(L) ::= windowlist(A) COMMA nm(N) AS LP windowdefn(W) RP. { L = sl_window_append(pParse, A, W, &N); }
+
+/* A window: [base] [PARTITION BY ...] [ORDER BY ...] [frame] (SQLite's forms) */
+%type windowdefn {sl_window*}
+windowdefn(W) ::= PARTITION(P) BY nexprlist(X) orderby(O) frameopt(F). { W = sl_window_new(pParse, &P, NULL, X, O, &F); }
+windowdefn(W) ::= nm(B) PARTITION BY nexprlist(X) orderby(O) frameopt(F). { W = sl_window_new(pParse, &B, &B, X, O, &F); }
+windowdefn(W) ::= ORDER(P) BY sortlist(O) frameopt(F). { W = sl_window_new(pParse, &P, NULL, NULL, O, &F); }
+windowdefn(W) ::= nm(B) ORDER BY sortlist(O) frameopt(F). { W = sl_window_new(pParse, &B, &B, NULL, O, &F); }
+windowdefn(W) ::= frameopt(F). { W = sl_window_new(pParse, &F.at, NULL, NULL, NULL, &F); }
+windowdefn(W) ::= nm(B) frameopt(F). { W = sl_window_new(pParse, &B, &B, NULL, NULL, &F); }
+
+%type frameopt {sl_frame}
+frameopt(F) ::= . { memset(&F, 0, sizeof F); }
+frameopt(F) ::= rangeorrows(K) framebound(S). { F = K; F.start = S; F.end.kind = SL_FB_CURRENT; F.end.n = NULL; F.end.line = S.line; F.end.col = S.col; }
+frameopt(F) ::= rangeorrows(K) BETWEEN framebound(S) AND framebound(E). { F = K; F.start = S; F.end = E; }
+%type rangeorrows {sl_frame}
+rangeorrows(A) ::= ROWS(X). { memset(&A, 0, sizeof A); A.kind = SL_FRAME_ROWS; A.at = X; }
+rangeorrows(A) ::= RANGE(X). { memset(&A, 0, sizeof A); A.kind = SL_FRAME_RANGE; A.at = X; }
+rangeorrows(A) ::= GROUPS(X). { memset(&A, 0, sizeof A); A.kind = SL_FRAME_GROUPS; A.at = X; }
+%type framebound {sl_fbound}
+framebound(B) ::= UNBOUNDED(X) PRECEDING. { B.kind = SL_FB_UNBOUNDED_PRECEDING; B.n = NULL; B.line = X.line; B.col = X.col; }
+framebound(B) ::= UNBOUNDED(X) FOLLOWING. { B.kind = SL_FB_UNBOUNDED_FOLLOWING; B.n = NULL; B.line = X.line; B.col = X.col; }
+framebound(B) ::= CURRENT(X) ROW. { B.kind = SL_FB_CURRENT; B.n = NULL; B.line = X.line; B.col = X.col; }
+framebound(B) ::= expr(X) PRECEDING. { B.kind = SL_FB_PRECEDING; B.n = X; B.line = X->line; B.col = X->pos_col; }
+framebound(B) ::= expr(X) FOLLOWING. { B.kind = SL_FB_FOLLOWING; B.n = X; B.line = X->line; B.col = X->pos_col; }
 
 %type emit {int}
 emit(M) ::= . { M = 0; }
@@ -366,6 +406,14 @@ expr(A) ::= nm(N) LP(L) distinct(D) exprlist(Y) RP(R) filter(F).
   { A = sl_expr_call(pParse, &N, Y, D, 0); A->right = F; sl_expr_span(pParse, A, N.z, R.z + 1); sl_expr_height(pParse, A); (void)L; }
 expr(A) ::= nm(N) LP STAR RP(R) filter(F).
   { A = sl_expr_call(pParse, &N, NULL, 0, 1); A->right = F; sl_expr_span(pParse, A, N.z, R.z + 1); sl_expr_height(pParse, A); }
+/* a window function's call: f(args) [FILTER (WHERE ...)] OVER (window) | OVER name */
+expr(A) ::= nm(N) LP distinct(D) exprlist(Y) RP filter(F) over(W).
+  { A = sl_expr_call(pParse, &N, Y, D, 0); A->right = F; A->win = W; sl_expr_span(pParse, A, N.z, W->end); sl_expr_height(pParse, A); }
+expr(A) ::= nm(N) LP STAR RP filter(F) over(W).
+  { A = sl_expr_call(pParse, &N, NULL, 0, 1); A->right = F; A->win = W; sl_expr_span(pParse, A, N.z, W->end); sl_expr_height(pParse, A); }
+%type over {sl_window*}
+over(W) ::= OVER LP windowdefn(X) RP(R). { W = X; W->end = R.z + 1; }
+over(W) ::= OVER nm(B). { W = sl_window_new(pParse, &B, &B, NULL, NULL, NULL); W->end = B.z + B.n; }
 %type filter {sl_expr*}
 filter(F) ::= . { F = NULL; }
 filter(F) ::= FILTER LP WHERE expr(X) RP. { F = X; }

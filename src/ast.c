@@ -26,6 +26,7 @@ sl_expr *sl_expr_new(sl_parse *p, int kind, const sl_token *at) {
   e->agg = -1;
   e->mcall = -1;
   e->bcall = -1;
+  e->wcall = -1;
   e->col = -1;
   if (at) {
     e->line = at->line;
@@ -68,6 +69,7 @@ sl_expr *sl_expr_binary(sl_parse *p, int kind, int op, sl_expr *l, sl_expr *r) {
   e->agg = -1;
   e->mcall = -1;
   e->bcall = -1;
+  e->wcall = -1;
   e->col = -1;
   e->left = l;
   e->right = r;
@@ -591,4 +593,31 @@ void sl_parse_error(sl_parse *p, const sl_token *t, const char *msg) {
   else
     sl_err_setpos(&p->err, SL_ESYNTAX, t->line, t->col, "near \"%.*s\": %s", t->n, t->z,
                   msg ? msg : "syntax error");
+}
+
+/* ---- windows (OVER, WINDOW) ---- */
+
+sl_window *sl_window_new(sl_parse *p, const sl_token *at, const sl_token *base,
+                         sl_exprlist *partition, struct sl_orderby *order, const sl_frame *frame) {
+  sl_window *w = node(p, sizeof *w);
+  w->line = at && at->line ? at->line : p->stmt_line;
+  w->col = at && at->line ? at->col : p->stmt_col;
+  w->base = base ? sl_token_name(p, base) : NULL;
+  w->partition = partition;
+  w->order = order;
+  if (frame) w->frame = *frame;
+  return w;
+}
+
+void sl_window_name(sl_parse *p, sl_window *w, const sl_token *name) {
+  w->name = sl_token_name(p, name);
+}
+
+sl_window *sl_window_append(sl_parse *p, sl_window *l, sl_window *w, const sl_token *name) {
+  sl_window_name(p, w, name);
+  sl_window *t = l;
+  while (t->next)
+    t = t->next;
+  t->next = w;
+  return l;
 }

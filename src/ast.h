@@ -57,6 +57,35 @@ enum { SL_UNION = 1, SL_UNION_ALL, SL_EXCEPT, SL_INTERSECT };
 
 typedef struct sl_expr sl_expr;
 typedef struct sl_exprlist sl_exprlist;
+struct sl_orderby;
+
+/* A window frame's bound (OVER (... ROWS BETWEEN start AND end)); the
+** kinds (sl_fbound_kind) and frame types are func.h's. */
+typedef struct sl_fbound {
+  int kind;   /* sl_fbound_kind */
+  sl_expr *n; /* n PRECEDING / FOLLOWING: the offset, else NULL */
+  int line, col;
+} sl_fbound;
+typedef struct sl_frame {
+  int kind;
+  sl_token at; /* ROWS / RANGE / GROUPS as written */
+  sl_fbound start, end;
+} sl_frame;
+
+/* A window (OVER (...), or WINDOW name AS (...)): its partition, order and
+** frame, and the named window it starts from (base), as SQLite reads them.
+** The binder merges a base's clauses into the window (sl_bind.windows). */
+typedef struct sl_window {
+  const char *name; /* WINDOW name AS (...): its name, else NULL */
+  const char *base; /* OVER name / OVER (name ...): the window it builds on, or NULL */
+  sl_exprlist *partition;
+  struct sl_orderby *order;
+  sl_frame frame;
+  int line, col;          /* where it was written */
+  const char *end;        /* just past its text (the call's span) */
+  struct sl_window *next; /* the next of a WINDOW clause */
+  int resolved;           /* the binder merged its base in */
+} sl_window;
 
 struct sl_exprlist {
   int n, cap;
@@ -98,6 +127,8 @@ struct sl_expr {
   uint8_t has_coll;    /* an explicit COLLATE appears (takes precedence) */
   uint8_t is_const;    /* no column reference and only deterministic calls */
   struct sl_select *sub; /* E_SUBQUERY: the subquery */
+  sl_window *win;        /* E_CALL with OVER: its window, else NULL */
+  int wcall;             /* bound: a window call's index in the query's (sl_bind.wcalls), else -1 */
   void *subq;            /* E_SUBQUERY bound: its plan (an sl_psubq, owned by the plan) */
 };
 
@@ -132,6 +163,8 @@ typedef struct sl_call {
   ** window call TUMBLE(ts, ...) (also HOP, SESSION) its SELECT's GROUP BY
   ** window_start, window_end stands for (sl_select_window_tvf); else NULL */
   struct sl_expr *window;
+  /* JOIN t FOR SYSTEM_TIME AS OF x (a lookup join): x, else NULL */
+  struct sl_expr *as_of;
 } sl_call;
 
 /* Join types as the grammar reads them (bits). */
@@ -200,6 +233,12 @@ typedef struct sl_select {
   ** compound's, cols the first SELECT's; op 0: a simple SELECT */
   int op;
   struct sl_select *prior, *arm;
+  sl_window *windows; /* WINDOW name AS (...), ...: the named windows, or NULL */
+  /* set by the planner: the query reading this one as FROM (SELECT ...)
+  ** keeps the rows whose rank (column topn_col of this select list) is at
+  ** most topn (a Top-N, planned incrementally: plan_window.c); 0: none */
+  int64_t topn;
+  int topn_col;
 } sl_select;
 
 typedef struct sl_coldef {
@@ -316,6 +355,14 @@ void sl_join_add(sl_parse *p, sl_call *head, sl_call *x, int jt, const sl_onusin
 void sl_stmt_add_col(sl_parse *p, sl_stmt *s, const sl_token *name, const char *type);
 void sl_stmt_add_row(sl_parse *p, sl_stmt *s, sl_exprlist *row);
 void sl_parse_stmt_done(sl_parse *p, sl_stmt *s, const char *end);
+/* A window written at `at`: base (a named window it builds on, or NULL),
+** its partition, order and frame (NULL: none). */
+sl_window *sl_window_new(sl_parse *p, const sl_token *at, const sl_token *base,
+                         sl_exprlist *partition, struct sl_orderby *order, const sl_frame *frame);
+/* Name w (WINDOW name AS (w)). */
+void sl_window_name(sl_parse *p, sl_window *w, const sl_token *name);
+/* Append w, named name, to the WINDOW clause list l; returns l. */
+sl_window *sl_window_append(sl_parse *p, sl_window *l, sl_window *w, const sl_token *name);
 void sl_parse_error(sl_parse *p, const sl_token *t, const char *msg);
 
 /* ---- tokenizer (tokenize.c) ---- */

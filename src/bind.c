@@ -211,6 +211,7 @@ int sl_expr_equal(const sl_expr *a, const sl_expr *b) {
   case E_CAST: return str_equal(a->z, b->z) && sl_expr_equal(a->left, b->left);
   default: break;
   }
+  if (a->win || b->win) return a == b; /* calls over windows: each is its own */
   return a->sub == b->sub && str_equal(a->name, b->name) && sl_expr_equal(a->left, b->left) &&
          sl_expr_equal(a->right, b->right) && list_equal(a->list, b->list);
 }
@@ -404,6 +405,107 @@ static int bind_train(sl_bind *b, sl_expr *e) {
   return 0;
 }
 
+/* Merge into w the clauses of the named window it builds on (SQLite's
+** rules: a base's PARTITION BY is taken and may not be repeated, its ORDER
+** BY may not be overridden, and a base with a frame is only used as
+** OVER name).  depth bounds chains of named windows.  0, or -1 with err. */
+static int resolve_window(sl_bind *b, sl_window *w, int depth) {
+  if (w->resolved || !w->base) {
+    w->resolved = 1;
+    return 0;
+  }
+  sl_window *base = NULL;
+  for (const sl_window *n = b->windows; n && !base; n = n->next)
+    if (n->name && !sl_stricmp(n->name, w->base) && n != w) base = (sl_window *)n;
+  if (!base || depth > 64) {
+    sl_err_setpos(b->err, SL_EBIND, w->line, w->col, "no such window: %s", w->base);
+    return -1;
+  }
+  if (resolve_window(b, base, depth + 1)) return -1;
+  int bare = !w->partition && !w->order && !w->frame.kind;
+  if (w->partition && base->partition) {
+    sl_err_setpos(b->err, SL_EBIND, w->line, w->col,
+                  "cannot override PARTITION clause of window: %s", w->base);
+    return -1;
+  }
+  if (w->order && base->order) {
+    sl_err_setpos(b->err, SL_EBIND, w->line, w->col,
+                  "cannot override ORDER BY clause of window: %s", w->base);
+    return -1;
+  }
+  if (base->frame.kind && !bare) {
+    sl_err_setpos(b->err, SL_EBIND, w->line, w->col,
+                  "cannot override frame specification of window: %s", w->base);
+    return -1;
+  }
+  if (!w->partition) w->partition = base->partition;
+  if (!w->order) w->order = base->order;
+  if (bare) w->frame = base->frame;
+  w->resolved = 1;
+  return 0;
+}
+
+/* f(args) OVER (window): a window function or an aggregate over a window,
+** collected into b->wcalls; its arguments, FILTER and window bound over the
+** input.  0, or -1 with err set. */
+static int bind_window_call(sl_bind *b, sl_expr *e) {
+  int argc = e->star ? 0 : (e->list ? e->list->n : 0);
+  int known = 0;
+  const sl_func *f = sl_functab_find(b->funcs, e->name, strlen(e->name), argc, &known);
+  if (!f) {
+    sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col,
+                  known ? "wrong number of arguments to function %s()" : "no such function: %s",
+                  e->name);
+    return -1;
+  }
+  if (!(f->flags & (SL_FUNC_WINDOW | SL_FUNC_AGGREGATE)) ||
+      (f->flags & (SL_FUNC_MODELARG | SL_FUNC_MODEL))) {
+    sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col,
+                  "%s() may not be used as a window function", e->name);
+    return -1;
+  }
+  if (!b->wcalls || b->in_agg || b->in_window) {
+    sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col, "misuse of window function %s()", e->name);
+    return -1;
+  }
+  if (e->distinct) {
+    sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col,
+                  "DISTINCT is not supported for window functions");
+    return -1;
+  }
+  if (e->right && (f->flags & SL_FUNC_WINDOW)) {
+    sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col,
+                  "FILTER clause may only be used with aggregate window functions");
+    return -1;
+  }
+  if (e->star && !(f->flags & SL_FUNC_COUNTSTAR)) {
+    sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col, "%s(*) is not allowed", e->name);
+    return -1;
+  }
+  if (resolve_window(b, e->win, 0)) return -1;
+  e->func = f;
+  b->in_window = 1;
+  int allow = b->allow_agg;
+  b->allow_agg = 0;
+  int rc = bind_list(b, e->list);
+  if (!rc && e->right) rc = sl_bind_expr(b, e->right);
+  if (!rc) rc = bind_list(b, e->win->partition);
+  for (int i = 0; !rc && e->win->order && i < e->win->order->n; i++)
+    rc = sl_bind_expr(b, e->win->order->a[i].e);
+  if (!rc) rc = sl_bind_expr(b, e->win->frame.start.n);
+  if (!rc) rc = sl_bind_expr(b, e->win->frame.end.n);
+  b->allow_agg = allow;
+  b->in_window = 0;
+  if (rc) return -1;
+  e->agg = -1;
+  e->wcall = b->wcalls->n;
+  b->wcalls->a = sl_realloc(b->wcalls->a, sizeof(sl_expr *) * (size_t)(b->wcalls->n + 1));
+  b->wcalls->a[b->wcalls->n++] = e;
+  e->is_const = 0;
+  e->aff = SL_AFF_NONE;
+  return 0;
+}
+
 static int bind_call(sl_bind *b, sl_expr *e) {
   int argc = e->star ? 0 : (e->list ? e->list->n : 0);
   if (e->list)
@@ -415,6 +517,8 @@ static int bind_call(sl_bind *b, sl_expr *e) {
         return -1;
       }
   e->bcall = -1;
+  e->wcall = -1;
+  if (e->win) return bind_window_call(b, e);
   if (sl_stricmp(e->name, "train") == 0) return bind_train(b, e);
   if (b->cat) {
     int r = bind_model_call(b, e);
@@ -449,6 +553,10 @@ static int bind_call(sl_bind *b, sl_expr *e) {
   if (f->flags & SL_FUNC_MODEL) {
     sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col,
                   "%s(): model functions are not allowed here", e->name);
+    return -1;
+  }
+  if (f->flags & SL_FUNC_WINDOW) {
+    sl_err_setpos(b->err, SL_EBIND, e->line, e->pos_col, "misuse of window function %s()", e->name);
     return -1;
   }
   if (e->star && !(f->flags & SL_FUNC_COUNTSTAR) && !(f->flags & SL_FUNC_AGGREGATE && argc == 0)) {

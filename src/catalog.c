@@ -25,6 +25,7 @@ void sl_catalog_init(sl_catalog *c) {
   sl_functab_add_all(c->funcs, sl_builtin_json);
   sl_functab_add_all(c->funcs, sl_builtin_date);
   sl_functab_add_all(c->funcs, sl_builtin_flink);
+  sl_functab_add_all(c->funcs, sl_builtin_window);
   sl_functab_add_all(c->funcs, sl_builtin_aggregate);
   sl_functab_add_all(c->funcs, sl_builtin_model);
 }

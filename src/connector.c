@@ -261,8 +261,29 @@ static int format_options(sl_options *opts, const char *dflt, const sl_format **
   return 0;
 }
 
+/* changelog => 'op' (a source's or a sink's) or 'upsert' (upsert: a source
+** that allows it, the Kafka source) into *out.  0, or -1 with err set. */
+static int changelog_option(sl_options *opts, int upsert, sl_changelog *out, sl_err *err) {
+  sl_option *o = sl_opt_find(opts, "changelog");
+  const char *v = sl_opt_str(opts, "changelog", NULL);
+  *out = SL_CHANGELOG_NONE;
+  if (!v) return 0;
+  if (!sl_stricmp(v, "op")) {
+    *out = SL_CHANGELOG_OP;
+    return 0;
+  }
+  if (upsert && !sl_stricmp(v, "upsert")) {
+    *out = SL_CHANGELOG_UPSERT;
+    return 0;
+  }
+  sl_err_setpos(err, SL_EBIND, o ? o->line : 0, o ? o->col : 0,
+                "changelog => takes 'op'%s, not '%s'", upsert ? " or 'upsert'" : "", v);
+  return -1;
+}
+
 int sl_source_init_format(sl_source *s, sl_options *opts, const char *dflt, sl_err *err) {
   if (format_options(opts, dflt, &s->format, &s->fmt_opts, err)) return -1;
+  if (changelog_option(opts, s->changelog == SL_CHANGELOG_UPSERT, &s->changelog, err)) return -1;
   const char *cols = sl_opt_str(opts, "columns", NULL);
   sl_schema_init(&s->schema, 0);
   if (cols) {
@@ -287,6 +308,7 @@ int sl_source_init_format(sl_source *s, sl_options *opts, const char *dflt, sl_e
 
 int sl_sink_init_format(sl_sink *s, sl_options *opts, const char *dflt, sl_err *err) {
   if (format_options(opts, dflt, &s->format, &s->fmt_opts, err)) return -1;
+  if (changelog_option(opts, 0, &s->changelog, err)) return -1;
   if (s->format->configure && s->format->configure(&s->fmt_opts, opts, NULL, err)) return -1;
   return 0;
 }

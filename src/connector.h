@@ -104,6 +104,27 @@ int sl_opt_authorize(const sl_options *o, int action, const char *target, sl_err
 int sl_options_check(sl_options *o, sl_err *err);
 
 /* ---- records ------------------------------------------------------------ */
+/* A row's kind in a changelog (Flink's RowKind; printed +I, -U, +U, -D).
+** An append-only stream has inserts only.  An updating stream (a running
+** GROUP BY, a Top-N, a join fed by an updating input, a source read as a
+** table) says of each row whether it adds it to the result (INSERT,
+** UPDATE_AFTER) or takes back a row it gave before (UPDATE_BEFORE, DELETE:
+** the same values as then).  An UPDATE_BEFORE is followed, in the same
+** batch, by the UPDATE_AFTER of the same key.  An operator that keeps state
+** folds a take-back in (an aggregate's inverse, a join's kept record
+** removed) and emits the take-backs of what it gave from it. */
+typedef enum sl_rowkind {
+  SL_ROW_INSERT = 0,
+  SL_ROW_UPDATE_BEFORE = 1,
+  SL_ROW_UPDATE_AFTER = 2,
+  SL_ROW_DELETE = 3
+} sl_rowkind;
+
+/* 1 when a row of kind k takes a row back (UPDATE_BEFORE, DELETE). */
+static inline int sl_rowkind_retracts(int k) {
+  return k == SL_ROW_UPDATE_BEFORE || k == SL_ROW_DELETE;
+}
+
 /* One record as read by a source.  Bytes are owned by the source and valid
 ** until its next read call. */
 typedef struct sl_record {
@@ -119,7 +140,18 @@ typedef struct sl_record {
   ** this reason (a static string) without decoding it; data is then the
   ** bytes rejected (or their first part) */
   const char *error;
+  /* its row kind (sl_rowkind) when the source makes a
+  ** changelog itself (kafka with changelog => 'upsert'), else 0: an insert */
+  int op;
 } sl_record;
+
+/* What a source's records or a sink's rows say of their row kinds (the
+** changelog option of every connector, docs/sql.md "Changelogs"). */
+typedef enum sl_changelog {
+  SL_CHANGELOG_NONE = 0,  /* rows are inserts (a sink: take-backs left out) */
+  SL_CHANGELOG_OP = 1,    /* changelog => 'op': a column op holds '+I', '-U', '+U', '-D' */
+  SL_CHANGELOG_UPSERT = 2 /* changelog => 'upsert' (kafka source): key -> row, tombstones delete */
+} sl_changelog;
 
 /* ---- sources ------------------------------------------------------------ */
 typedef struct sl_source sl_source;
@@ -185,6 +217,9 @@ struct sl_source {
   ** with stop => 'end'): a GROUP BY over it emits its final rows once, at
   ** the end, instead of a changelog (set by the connector when it opens) */
   int bounded;
+  /* changelog => ...: SL_CHANGELOG_OP, its column op gives each row's kind;
+  ** SL_CHANGELOG_UPSERT, each record says its own (sl_record.op) */
+  sl_changelog changelog;
 };
 
 /* ---- sinks -------------------------------------------------------------- */
@@ -194,7 +229,9 @@ typedef struct sl_sink_vt {
   const char *name;
   /* Write n encoded records.  Record i is buf[ends[i-1] .. ends[i]) (ends[-1]
   ** taken as 0) and ends with '\n'; a message sink drops the newline, and so
-  ** does a file sink for a binary format (format.h: sl_format.binary).  keys
+  ** does a file sink for a binary format (format.h: sl_format.binary).  A
+  ** record of no bytes at all is a tombstone (an upsert's delete): a message
+  ** sink writes a message with its key and no value.  keys
   ** is NULL, or message keys laid out the same way in keys[kends[i-1] ..
   ** kends[i]) (an empty key is no key); sinks without keys ignore them.
   ** ids is NULL, or each record's identity (sl_batch.ids) for a sink that
@@ -239,6 +276,10 @@ struct sl_sink {
   ** or NULL: op_sink gives each row's values of these columns as its key
   ** (sl_part_key_put) and leaves them out of the row encoded */
   char *part_cols;
+  /* changelog => 'op' (SL_CHANGELOG_OP): op_sink writes every row of an
+  ** updating query with a first column op ('+I', '-U', '+U', '-D'); else
+  ** take-backs are left out (a keyed Kafka sink writes upserts) */
+  sl_changelog changelog;
 };
 
 /* conn_file.c: the partition columns of list ("a,b") among the ncol names
@@ -286,9 +327,11 @@ typedef struct sl_connector {
 
 const sl_connector *sl_connector_find(const char *name, size_t n);
 
-/* Shared by connectors: read `format`, `header`, `delimiter`, `columns` and
-** `errors` options into the source/sink fields (default format: dflt), then
-** hand the format its own options (sl_format.configure). */
+/* Shared by connectors: read `format`, `header`, `delimiter`, `columns`,
+** `errors` and `changelog` options into the source/sink fields (default
+** format: dflt), then hand the format its own options (sl_format.configure).
+** changelog => 'upsert' is taken only by a source that set s->changelog to
+** SL_CHANGELOG_UPSERT before the call (one that keys its records: kafka). */
 int sl_source_init_format(sl_source *s, sl_options *opts, const char *dflt, sl_err *err);
 int sl_sink_init_format(sl_sink *s, sl_options *opts, const char *dflt, sl_err *err);
 /* Free what the base of a source (schema, errors, the format's ctx) or of a

@@ -49,7 +49,7 @@ static void code_const(sl_compiler *c, const sl_value *v, int target) {
 
 int sl_expr_eval_const(sl_expr *e, sl_value *out, sl_err *err) {
   sl_program *p = sl_program_new();
-  sl_compiler c = {p, 0, err, 1, 0, NULL, 0};
+  sl_compiler c = {p, 0, err, 1, 0, NULL, 0, 0};
   int target = sl_reg_alloc(&c, 1);
   int rc = sl_expr_code(&c, e, target);
   if (rc == 0) {
@@ -408,6 +408,11 @@ int sl_expr_code(sl_compiler *c, sl_expr *e, int target) {
     }
     if (e->mcall >= 0) { /* scored by op_score, appended to the input row */
       int a = add(c, OP_Column, c->mcall_base + e->mcall, target, 0);
+      c->prog->ops[a].comment = e->name;
+      return 0;
+    }
+    if (e->win && e->wcall >= 0) { /* computed by a window operator, appended to the row */
+      int a = add(c, OP_Column, c->wcall_base + e->wcall, target, 0);
       c->prog->ops[a].comment = e->name;
       return 0;
     }

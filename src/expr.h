@@ -56,6 +56,15 @@ typedef struct sl_held {
 } sl_held;
 void sl_held_free(sl_held *h); /* releases each reference */
 
+/* The window calls of a query (f(...) OVER (...)), in the order the binder
+** met them: call k's value is column wcall_base + k of the rows the
+** window operator passes on (sl_compiler.wcall_base).  The array is owned
+** by the planner that collects them. */
+typedef struct sl_wcalls {
+  sl_expr **a;
+  int n;
+} sl_wcalls;
+
 typedef struct sl_bind {
   sl_schema *schema;   /* input columns (may grow if open), NULL without FROM */
   const char *srcname; /* name the input may be qualified with, or NULL */
@@ -89,6 +98,12 @@ typedef struct sl_bind {
   int (*plan_subq)(void *ud, struct sl_bind *b, sl_expr *e);
   void *subq_ud;
   struct sl_outer *outer;
+  /* window calls: where they are collected (each E_CALL gets ->wcall),
+  ** NULL where none is allowed (WHERE, GROUP BY, ...); windows: the
+  ** select's WINDOW clause (named windows), or NULL */
+  sl_wcalls *wcalls;
+  const struct sl_window *windows;
+  int in_window; /* binding a window call's arguments or window */
 } sl_bind;
 
 /* One FROM item as the binder sees it: its columns at base in the joined
@@ -145,6 +160,7 @@ typedef struct sl_compiler {
   ** [group keys..., window_start, window_end, aggregate values...]. */
   const sl_exprlist *group; /* the GROUP BY keys (without the window), or NULL */
   int grouped;              /* compiling over group rows */
+  int wcall_base; /* input column of window call 0's value (the window operators append them) */
 } sl_compiler;
 
 /* Compile e so that its value ends up in register target.  Returns 0 or -1

@@ -44,6 +44,31 @@ typedef void (*sl_xbatch)(sl_fctx *ctx, int nrow, int argc);
 #define SL_FUNC_MODELARG 0x20   /* train(m, ...): the first argument names the model (not passed) */
 #define SL_FUNC_MODEL 0x40      /* a model function: scored by op_score, never called */
 #define SL_FUNC_PLAINSTATE 0x80 /* aggregate state without pointers: checkpointed as bytes */
+/* a window function (row_number, rank, dense_rank, lag, lead): computed by
+** the window operators (op_window, op_topn, op_over) from the rows of its
+** window, never called; its kind (sl_wfunc) is sl_func_window_kind(f) */
+#define SL_FUNC_WINDOW 0x100
+
+/* A window frame's bounds and types (ROWS BETWEEN 2 PRECEDING AND CURRENT
+** ROW), as the grammar reads them and the window operators apply them. */
+typedef enum sl_fbound_kind {
+  SL_FB_UNBOUNDED_PRECEDING = 1,
+  SL_FB_PRECEDING, /* n PRECEDING */
+  SL_FB_CURRENT,   /* CURRENT ROW */
+  SL_FB_FOLLOWING, /* n FOLLOWING */
+  SL_FB_UNBOUNDED_FOLLOWING
+} sl_fbound_kind;
+/* frame types (0: none written, SQLite's default) */
+enum { SL_FRAME_ROWS = 1, SL_FRAME_RANGE, SL_FRAME_GROUPS };
+
+/* The window functions' kinds (func_window.c). */
+typedef enum sl_wfunc {
+  SL_WF_ROW_NUMBER = 1,
+  SL_WF_RANK,
+  SL_WF_DENSE_RANK,
+  SL_WF_LAG,
+  SL_WF_LEAD
+} sl_wfunc;
 
 struct sl_func {
   const char *name;  /* lower-case name as written in SQL */
@@ -151,6 +176,11 @@ struct sl_fctx {
   int64_t grew;
 };
 
+/* A window function's kind (sl_wfunc), 0 for any other function. */
+static inline int sl_func_window_kind(const sl_func *f) {
+  return (f->flags & SL_FUNC_WINDOW) ? (int)(intptr_t)f->user : 0;
+}
+
 static inline void *sl_fctx_user(sl_fctx *ctx) {
   return ctx->def->user;
 }
@@ -230,7 +260,8 @@ extern const sl_func sl_builtin_date[];   /* func_date.c: date, time, datetime, 
 extern const sl_func sl_builtin_flink[];  /* func_flink.c: hour, date_format, regexp_extract, ... */
 extern const sl_func
     sl_builtin_aggregate[]; /* agg_basic.c: count, sum, total, avg, min, max, group_concat */
-extern const sl_func sl_builtin_model[]; /* bind.c: predict, predict_label, ... (SL_FUNC_MODEL) */
+extern const sl_func sl_builtin_window[]; /* func_window.c: row_number, rank, lag, ... */
+extern const sl_func sl_builtin_model[];  /* bind.c: predict, predict_label, ... (SL_FUNC_MODEL) */
 
 /* Checkpoint an aggregate's state block (xSave, or the bytes with
 ** SL_FUNC_PLAINSTATE) / restore it into a zeroed block.  0, or -1 with err

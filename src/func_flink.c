@@ -2,7 +2,10 @@
 ** func_flink.c - scalar functions of Flink SQL that SQLite has no equivalent
 ** for, with Flink's semantics, as sl_func descriptors in sl_builtin_flink[]:
 ** HOUR, DATE_FORMAT, REGEXP_EXTRACT and SPLIT_INDEX (what the Nexmark
-** queries q10, q14-q17, q21 and q22 use; docs/nexmark.md).
+** queries q10, q14-q17, q21 and q22 use; docs/nexmark.md), and PROCTIME()
+** (q12, q13): the clock when the row is evaluated, in milliseconds.  A
+** select-list column that is PROCTIME() is its stream's processing-time
+** attribute: a window over it closes on the task's clock (plan_group.c).
 **
 ** Timestamps.  Flink's TIMESTAMP(3) arrives in sluice as an INTEGER of
 ** milliseconds since 1970-01-01 00:00:00 UTC (the Nexmark generator's
@@ -32,6 +35,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "func.h"
 
@@ -742,6 +746,18 @@ static void f_split_index(sl_fctx *ctx, int argc, sl_value **argv) {
   }
 }
 
+/* ---- PROCTIME ------------------------------------------------------------------- */
+
+/* PROCTIME(): the wall clock (CLOCK_REALTIME) in milliseconds since the
+** epoch, read at each call (not deterministic: never folded). */
+static void f_proctime(sl_fctx *ctx, int argc, sl_value **argv) {
+  struct timespec ts;
+  (void)argc;
+  (void)argv;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  sl_result_int(ctx, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
 /* ---- the table ------------------------------------------------------------------- */
 
 #define F(name, n, fn, doc)                                                                        \
@@ -758,5 +774,9 @@ const sl_func sl_builtin_flink[] = {
       "REGEXP_EXTRACT(s, regex, n): group n of the first match (0: the whole match)"),
     F("split_index", 3, f_split_index,
       "SPLIT_INDEX(s, sep, n): the n-th piece (from 0) of s split at sep, or NULL"),
+    {"proctime", 0, 0, NULL, f_proctime, NULL, NULL, NULL, NULL, 0, NULL,
+     "PROCTIME(): processing time, the clock's milliseconds since the epoch (a window over a "
+     "PROCTIME() column closes on the clock)",
+     NULL, NULL, NULL},
     {NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL},
 };

@@ -105,6 +105,8 @@ static int kafka_write(sl_sink *s, const char *buf, const size_t *ends, int n, c
   size_t start = 0, kstart = 0;
   for (int i = 0; i < n; i++) {
     size_t len = ends[i] - start;
+    /* no bytes at all, not even a newline: a tombstone (no value) */
+    const char *val = len ? buf + start : NULL;
     if (len && buf[start + len - 1] == '\n') len--;
     const char *key = keys ? keys + kstart : NULL;
     size_t klen = keys ? kends[i] - kstart : 0;
@@ -136,12 +138,12 @@ static int kafka_write(sl_sink *s, const char *buf, const size_t *ends, int n, c
         sl_buf_printf(&k->idbuf, "%s:%016llx", k->query_fp, (unsigned long long)(ids[i] | 1));
         e = rd_kafka_producev(
             k->rk, RD_KAFKA_V_RKT(k->rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_VALUE((void *)(buf + start), len), RD_KAFKA_V_KEY(klen ? key : NULL, klen),
+            RD_KAFKA_V_VALUE((void *)val, len), RD_KAFKA_V_KEY(klen ? key : NULL, klen),
             RD_KAFKA_V_HEADER("sluice-id", k->idbuf.z, (ssize_t)k->idbuf.n), RD_KAFKA_V_OPAQUE(seq),
             RD_KAFKA_V_END);
       } else {
-        e = rd_kafka_produce(k->rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
-                             (void *)(buf + start), len, klen ? key : NULL, klen, seq) == 0
+        e = rd_kafka_produce(k->rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, (void *)val, len,
+                             klen ? key : NULL, klen, seq) == 0
                 ? RD_KAFKA_RESP_ERR_NO_ERROR
                 : rd_kafka_last_error();
       }

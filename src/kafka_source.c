@@ -28,6 +28,14 @@
 **
 ** Message memory: a read returns records that point into the messages of
 ** that read; they are destroyed at the next read or at close.
+**
+** changelog => 'upsert' reads the topic as a changelog, as Flink's
+** upsert-kafka: a message is its key's row (the value decoded), a new value
+** for a key takes the key's last row back (-U) and gives the new one (+U),
+** a tombstone takes it back (-D), a message without a key is left out.  The
+** source keeps each key's last value (copies: records point into them, not
+** into messages), checkpointed with its position; it commits no offsets to
+** its group, so without a checkpoint it reads the topic from the start.
 */
 #include <ctype.h>
 #include <pthread.h>
@@ -78,7 +86,42 @@ typedef struct kafka_source {
   int ntab, tabcap, tabpos;
   sl_htab tabkeys; /* message key bytes -> index into tab (u) */
   int64_t no_key;  /* messages without a key, left out of the table */
+  /* changelog => 'upsert': every live key's last value (ukey entries, p) */
+  int upsert;
+  sl_htab ukeys;
+  char **dead; /* values taken back in the last read, freed at the next */
+  int ndead, capdead;
+  struct ukey *pending; /* a +U the last read had no room for: the next read's first */
+  int64_t pend_off, pend_ts;
+  int32_t pend_part;
 } kafka_source;
+
+/* changelog => 'upsert': a key's last value (owned copies). */
+typedef struct ukey {
+  char *key;
+  size_t klen;
+  char *val;
+  size_t vlen;
+} ukey;
+
+/* A lookup of a key's bytes. */
+typedef struct ukey_lookup {
+  const char *z;
+  size_t n;
+} ukey_lookup;
+
+static uint64_t ukey_hash(const void *key) {
+  const ukey_lookup *l = key;
+  return sl_hash(l->z, l->n, 0);
+}
+
+static int ukey_eq(const void *key, const sl_hslot *s) {
+  const ukey_lookup *l = key;
+  const ukey *u = s->p;
+  return u->klen == l->n && !memcmp(u->key, l->z, l->n);
+}
+
+static const sl_htype ukey_type = {ukey_hash, ukey_eq};
 
 static void drop_messages(kafka_source *k) {
   for (int i = 0; i < k->nmsgs; i++)
@@ -261,8 +304,11 @@ static int fetch(kafka_source *k, int max, int timeout_ms, sl_err *err) {
   return n;
 }
 
+static int upsert_read(kafka_source *k, sl_record *recs, int max, int timeout_ms, sl_err *err);
+
 static int kafka_read(sl_source *s, sl_record *recs, int max, int timeout_ms, sl_err *err) {
   kafka_source *k = (kafka_source *)s;
+  if (k->upsert) return upsert_read(k, recs, max, timeout_ms, err);
   int n = fetch(k, max, timeout_ms, err);
   for (int i = 0; i < n; i++) {
     rd_kafka_message_t *m = k->msgs[i];
@@ -275,8 +321,105 @@ static int kafka_read(sl_source *s, sl_record *recs, int max, int timeout_ms, sl
     r->partition = m->partition;
     r->timestamp = rd_kafka_message_timestamp(m, NULL);
     r->error = NULL;
+    r->op = SL_ROW_INSERT;
   }
   return n;
+}
+
+/* A copy of n bytes z (NUL-terminated: decoders may read one past). */
+static char *bytes_dup(const void *z, size_t n) {
+  char *c = sl_malloc(n + 1);
+  if (n) memcpy(c, z, n);
+  c[n] = 0;
+  return c;
+}
+
+/* Record r of kind op: u's key, the value z[0..n), at m's place. */
+static void upsert_rec(sl_record *r, const ukey *u, const char *z, size_t n, int64_t off,
+                       int32_t part, int64_t ts, int op) {
+  *r = (sl_record){z, n, u->key, u->klen, off, part, ts, NULL, op};
+}
+
+/* Keep value v (taken back) until the next read: a record points into it. */
+static void upsert_dead(kafka_source *k, char *v) {
+  if (k->ndead == k->capdead) {
+    k->capdead = k->capdead ? 2 * k->capdead : 64;
+    k->dead = sl_realloc(k->dead, sizeof(char *) * (size_t)k->capdead);
+  }
+  k->dead[k->ndead++] = v;
+}
+
+/* changelog => 'upsert': read messages and turn them into up to max
+** records of the topic's changelog (see the file comment).  Records, or
+** SL_READ_*. */
+static int upsert_read(kafka_source *k, sl_record *recs, int max, int timeout_ms, sl_err *err) {
+  for (int i = 0; i < k->ndead; i++)
+    free(k->dead[i]);
+  k->ndead = 0;
+  int n = 0;
+  if (k->pending) { /* the +U of a -U the last read gave */
+    ukey *u = k->pending;
+    k->pending = NULL;
+    upsert_rec(&recs[n++], u, u->val, u->vlen, k->pend_off, k->pend_part, k->pend_ts,
+               SL_ROW_UPDATE_AFTER);
+  }
+  int want = (max - n) / 2; /* a message makes two records at most */
+  if (!n && !want) want = 1;
+  if (!want) return n;
+  int got = fetch(k, want, n ? 0 : timeout_ms, err);
+  if (got == SL_READ_ERROR) return got;
+  for (int i = 0; i < got; i++) {
+    rd_kafka_message_t *m = k->msgs[i];
+    int64_t ts = rd_kafka_message_timestamp(m, NULL);
+    if (!m->key) {
+      if (!k->no_key++)
+        fprintf(stderr,
+                "sluice: kafka: %s[%d]@%lld: a message without a key, left out of the "
+                "changelog (changelog => 'upsert' reads each key's rows); others are counted\n",
+                k->topic, (int)m->partition, (long long)m->offset);
+      continue;
+    }
+    ukey_lookup l = {m->key, m->key_len};
+    uint64_t h = ukey_hash(&l);
+    sl_hslot *hs = sl_htab_find_t(&k->ukeys, &ukey_type, h, &l);
+    ukey *u = hs ? hs->p : NULL;
+    if (!m->payload) { /* a tombstone: -D of the key's row, if it has one */
+      if (!u) continue;
+      upsert_rec(&recs[n++], u, u->val, u->vlen, m->offset, m->partition, ts, SL_ROW_DELETE);
+      sl_htab_remove(&k->ukeys, hs);
+      upsert_dead(k, u->val);
+      upsert_dead(k, u->key);
+      free(u);
+      continue;
+    }
+    if (u) { /* -U of its last row, +U of the new one */
+      upsert_rec(&recs[n++], u, u->val, u->vlen, m->offset, m->partition, ts, SL_ROW_UPDATE_BEFORE);
+      upsert_dead(k, u->val);
+      u->val = bytes_dup(m->payload, m->len);
+      u->vlen = m->len;
+      if (n == max) { /* batch_size 1: the +U comes first next time */
+        SL_ASSERT(i == got - 1);
+        k->pending = u;
+        k->pend_off = m->offset;
+        k->pend_part = m->partition;
+        k->pend_ts = ts;
+        break;
+      }
+      upsert_rec(&recs[n++], u, u->val, u->vlen, m->offset, m->partition, ts, SL_ROW_UPDATE_AFTER);
+      continue;
+    }
+    int added;
+    u = sl_calloc(1, sizeof *u);
+    u->key = bytes_dup(m->key, m->key_len);
+    u->klen = m->key_len;
+    u->val = bytes_dup(m->payload, m->len);
+    u->vlen = m->len;
+    l.z = u->key;
+    sl_htab_put_t(&k->ukeys, &ukey_type, h, &l, &added)->p = u;
+    upsert_rec(&recs[n++], u, u->val, u->vlen, m->offset, m->partition, ts, SL_ROW_INSERT);
+  }
+  if (n) return n;
+  return got == 0 ? SL_READ_END : SL_READ_AGAIN; /* only keyless messages: nothing yet */
 }
 
 /* Headers of m as a JSON object appended to b ({} when none). */
@@ -317,7 +460,8 @@ static int kafka_read_rows(sl_source *s, sl_value *rows, int ncol, int max, sl_e
                                m->offset,
                                m->partition,
                                rd_kafka_message_timestamp(m, NULL),
-                               NULL};
+                               NULL,
+                               0};
   }
   sl_buf_reset(&k->headers);
   k->hoff = sl_realloc(k->hoff, sizeof(size_t) * (size_t)(n + 1));
@@ -398,6 +542,7 @@ static rd_kafka_resp_err_t commit_bounded(kafka_source *k, rd_kafka_topic_partit
 
 static int kafka_commit(sl_source *s, int what, sl_err *err) {
   kafka_source *k = (kafka_source *)s;
+  if (k->upsert) return 0; /* its table lives in checkpoints only: it starts over without one */
   if (what == SL_COMMIT_NOTE) {
     memcpy(k->snap, k->next, sizeof(int64_t) * (size_t)k->nparts);
     return 0;
@@ -431,7 +576,56 @@ static int kafka_save_pos(sl_source *s, sl_buf *out, sl_err *err) {
   sl_ck_i64(out, k->nparts);
   for (int p = 0; p < k->nparts; p++)
     sl_ck_i64(out, k->next[p] >= 0 ? k->next[p] : (k->resume ? k->resume[p] : -1));
+  if (!k->upsert) return 0;
+  /* changelog => 'upsert': each key's last value, and a +U not given yet */
+  sl_ck_i64(out, (int64_t)k->ukeys.count);
+  sl_hiter it = sl_htab_iter(&k->ukeys);
+  for (sl_hslot *hs; (hs = sl_htab_next(&k->ukeys, &it));) {
+    const ukey *u = hs->p;
+    sl_ck_bytes(out, u->key, u->klen);
+    sl_ck_bytes(out, u->val, u->vlen);
+  }
+  sl_ck_i64(out, k->pending != NULL);
+  if (k->pending) {
+    sl_ck_bytes(out, k->pending->key, k->pending->klen);
+    sl_ck_i64(out, k->pend_off);
+    sl_ck_i64(out, k->pend_part);
+    sl_ck_i64(out, k->pend_ts);
+  }
   return 0;
+}
+
+/* changelog => 'upsert': the keys' values of a checkpoint (r after the
+** positions) into the table.  0, or -1 when the bytes are not one. */
+static int upsert_load(kafka_source *k, sl_ckrd *r) {
+  int64_t nk = sl_ckr_i64(r);
+  for (int64_t i = 0; i < nk && !r->bad; i++) {
+    size_t kn, vn;
+    const char *kz = sl_ckr_bytes(r, &kn), *vz = sl_ckr_bytes(r, &vn);
+    if (r->bad) break;
+    ukey_lookup l = {kz, kn};
+    int added;
+    sl_hslot *hs = sl_htab_put_t(&k->ukeys, &ukey_type, ukey_hash(&l), &l, &added);
+    if (!added) return -1; /* a key twice */
+    ukey *u = sl_calloc(1, sizeof *u);
+    u->key = bytes_dup(kz, kn);
+    u->klen = kn;
+    u->val = bytes_dup(vz, vn);
+    u->vlen = vn;
+    hs->p = u;
+  }
+  if (sl_ckr_i64(r) && !r->bad) {
+    size_t kn;
+    const char *kz = sl_ckr_bytes(r, &kn);
+    ukey_lookup l = {kz, kn};
+    sl_hslot *hs = r->bad ? NULL : sl_htab_find_t(&k->ukeys, &ukey_type, ukey_hash(&l), &l);
+    if (!hs) return -1;
+    k->pending = hs->p;
+    k->pend_off = sl_ckr_i64(r);
+    k->pend_part = (int32_t)sl_ckr_i64(r);
+    k->pend_ts = sl_ckr_i64(r);
+  }
+  return r->bad || r->p != r->end ? -1 : 0;
 }
 
 /* Go on from a checkpoint: a bounded read is reassigned at once; in a
@@ -452,6 +646,7 @@ static int kafka_load_pos(sl_source *s, const void *z, size_t n, sl_err *err) {
   k->resume = sl_malloc(sizeof(int64_t) * (size_t)k->nparts);
   for (int p = 0; p < k->nparts; p++)
     k->resume[p] = sl_ckr_i64(&r);
+  if (k->upsert && !r.bad && upsert_load(k, &r)) r.bad = 1;
   if (r.bad) {
     sl_err_set(err, SL_EIO, "kafka: %s: the checkpointed position is corrupt", k->topic);
     return -1;
@@ -633,6 +828,17 @@ static void kafka_close(sl_source *s) {
     if (k->tab[i]) rd_kafka_message_destroy(k->tab[i]);
   free(k->tab);
   sl_htab_free(&k->tabkeys);
+  sl_hiter it = sl_htab_iter(&k->ukeys);
+  for (sl_hslot *hs; (hs = sl_htab_next(&k->ukeys, &it));) {
+    ukey *u = hs->p;
+    free(u->key);
+    free(u->val);
+    free(u);
+  }
+  sl_htab_free(&k->ukeys);
+  for (int i = 0; i < k->ndead; i++)
+    free(k->dead[i]);
+  free(k->dead);
   if (k->first_assign) rd_kafka_topic_partition_list_destroy(k->first_assign);
   sl_buf_free(&k->headers);
   free(k->topic);
@@ -655,11 +861,26 @@ sl_source *sl_kafka_open_source(sl_options *o, sl_err *err) {
   if (!topic) return NULL;
   kafka_source *k = sl_calloc(1, sizeof *k);
   sl_htab_init(&k->tabkeys, &tab_type);
+  sl_htab_init(&k->ukeys, &ukey_type);
   k->topic = sl_strdup(topic);
   sl_buf_init(&k->headers);
   k->base.vt = &kafka_source_vt;
   int typed = !sl_opt_find(o, "format");
+  k->base.changelog = SL_CHANGELOG_UPSERT; /* it may read upserts */
   if (sl_source_init_format(&k->base, o, "raw", err)) goto fail;
+  k->upsert = k->base.changelog == SL_CHANGELOG_UPSERT;
+  if (k->upsert && typed) {
+    sl_err_set(err, SL_EBIND,
+               "changelog => 'upsert' decodes each key's value into its row: give a format "
+               "(format => 'json')");
+    goto fail;
+  }
+  if (k->base.changelog == SL_CHANGELOG_OP && typed) {
+    sl_err_set(err, SL_EBIND,
+               "changelog => 'op' reads each row's kind from a column op of the value: give a "
+               "format (format => 'json')");
+    goto fail;
+  }
   if (typed) {
     /* no format: the message columns */
     k->typed = 1;
@@ -697,6 +918,12 @@ sl_source *sl_kafka_open_source(sl_options *o, sl_err *err) {
   }
   k->as_table = sl_opt_bool(o, "as_table", 0, err);
   if (err->code) goto fail;
+  if (k->as_table && k->base.changelog) {
+    sl_err_set(err, SL_EBIND,
+               "as_table => true reads the topic as it is now (each key's last value, once); "
+               "changelog => reads its changes: choose one");
+    goto fail;
+  }
   k->bounded = stop != NULL || k->as_table; /* a table is what the topic holds now */
   k->base.bounded = k->bounded;
   rd_kafka_conf_t *conf = sl_kafka_conf(o, err);

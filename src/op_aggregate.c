@@ -43,9 +43,12 @@
 #include "op_aggregate.h"
 
 /* A DISTINCT aggregate's values seen in a group, in arrival order (owned),
-** with an index over them (sl_vindex_put). */
+** with an index over them (sl_vindex_put) and how many rows hold each now
+** (a value all of whose rows were taken back stays, with 0, until the
+** group goes). */
 typedef struct dset {
   sl_value *v;
+  int64_t *cnt;
   int n, cap;
   sl_htab idx;
 } dset;
@@ -53,6 +56,7 @@ typedef struct dset {
 typedef struct group group;
 struct group {
   group *wnext;   /* next group of the same window, in arrival order */
+  group *wprev;   /* the one before */
   group *dnext;   /* next changed group of this batch */
   uint64_t hash;  /* of (wstart, keys): its slot in the group table */
   int64_t wstart; /* the window (0 without windows) */
@@ -61,6 +65,13 @@ struct group {
   dset *dv;       /* per aggregate (with DISTINCT ones only; else NULL) */
   unsigned char *state;
   int64_t extra; /* bytes its aggregates' states own outside the block (sl_fctx.grew) */
+  /* rows it holds: inserts less take-backs (a group loaded from a
+  ** checkpoint of an append-only query counts 1): 0 for a new group */
+  int64_t nrows;
+  /* EMIT CHANGES: its output row as it was before this batch changed it
+  ** (ncol values in the operator's barena), or NULL when it gave none */
+  sl_value *before;
+  int keep_empty; /* aggregates without GROUP BY at the end: a row even with no row in */
 };
 
 typedef struct window {
@@ -109,6 +120,9 @@ typedef struct op_aggregate {
   sl_value *grow;    /* a group row for the output program */
   sl_value *out;     /* output rows, cap of ncol */
   uint64_t *ids;     /* per output row: its group's identity (keys and window) */
+  uint8_t *outops;   /* per output row: its kind (sl_rowkind) */
+  sl_arena barena;   /* the before rows of the groups a batch changes */
+  int need_before;   /* EMIT CHANGES with take-backs to give: before rows are kept */
   int nout, cap;
   sl_arena arena;
   sl_buf msg;
@@ -266,6 +280,7 @@ static group *find_group(op_aggregate *p, int64_t wstart, int64_t wend, const sl
   account(p, group_bytes(p, g->keys), 1); /* the copies: group_free counts them */
   if (p->spec.has_distinct) g->dv = sl_calloc((size_t)p->spec.naggs, sizeof(dset));
   window *w = find_window(p, wstart, wend);
+  g->wprev = w->last;
   if (w->last)
     w->last->wnext = g;
   else
@@ -274,20 +289,44 @@ static group *find_group(op_aggregate *p, int64_t wstart, int64_t wend, const sl
   return g;
 }
 
-/* 1 if v (not NULL) is new among the distinct values of aggregate a in g
-** (and keep it). */
-static int distinct_new(op_aggregate *p, group *g, int a, const sl_value *v) {
+/* The group of (window, keys), or NULL when there is none. */
+static group *lookup_group(op_aggregate *p, int64_t wstart, const sl_value *keys) {
+  group_key key = {wstart, keys, p->spec.nkeys, p->spec.key_colls};
+  sl_hslot *s = sl_htab_find_t(&p->groups, &group_type, group_hash(&key), &key);
+  return s ? s->p : NULL;
+}
+
+/* Add count rows holding v (not NULL) to the distinct values of aggregate a
+** in g: 1 when no row held it before (the aggregate is to see it). */
+static int distinct_new(op_aggregate *p, group *g, int a, const sl_value *v, int64_t count) {
   dset *d = &g->dv[a];
-  if (sl_vindex_put(&d->idx, d->v, sizeof(sl_value), d->n, v) >= 0) return 0;
+  int i = sl_vindex_put(&d->idx, d->v, sizeof(sl_value), d->n, v);
+  if (i >= 0) {
+    d->cnt[i] += count;
+    return d->cnt[i] == count;
+  }
   if (d->n == d->cap) {
     d->cap = d->cap ? 2 * d->cap : 4;
     d->v = sl_realloc(d->v, sizeof(sl_value) * (size_t)d->cap);
+    d->cnt = sl_realloc(d->cnt, sizeof(int64_t) * (size_t)d->cap);
   }
+  d->cnt[d->n] = count;
   sl_value *x = &d->v[d->n++];
   memset(x, 0, sizeof *x);
   sl_value_copy(x, v);
-  account(p, value_bytes(x) + 2 * (int64_t)sizeof(sl_hslot), 0); /* and its index slots */
+  /* and its count and index slots */
+  account(p, value_bytes(x) + 8 + 2 * (int64_t)sizeof(sl_hslot), 0);
   return 1;
+}
+
+/* Take one row holding v (not NULL) back from the distinct values of
+** aggregate a in g: 1 when no row holds it any more (the aggregate is to
+** forget it), 0 when others still do or it was not there. */
+static int distinct_gone(group *g, int a, const sl_value *v) {
+  dset *d = &g->dv[a];
+  int i = sl_vindex_find(&d->idx, d->v, sizeof(sl_value), d->n, v);
+  if (i < 0 || d->cnt[i] <= 0) return 0;
+  return --d->cnt[i] == 0;
 }
 
 /* Free a group's DISTINCT values (dv: per aggregate, or NULL). */
@@ -295,10 +334,11 @@ static void dsets_free(op_aggregate *p, dset *dv) {
   if (!dv) return;
   for (int a = 0; a < p->spec.naggs; a++) {
     for (int i = 0; i < dv[a].n; i++) {
-      account(p, -value_bytes(&dv[a].v[i]) - 2 * (int64_t)sizeof(sl_hslot), 0);
+      account(p, -value_bytes(&dv[a].v[i]) - 8 - 2 * (int64_t)sizeof(sl_hslot), 0);
       sl_value_free(&dv[a].v[i]);
     }
     free(dv[a].v);
+    free(dv[a].cnt);
     sl_htab_free(&dv[a].idx);
   }
   free(dv);
@@ -308,6 +348,7 @@ static void dsets_free(op_aggregate *p, dset *dv) {
 ** or why an aggregate failed. */
 static const char *step_group(op_aggregate *p, group *g, sl_value *reg) {
   const sl_agg_spec *sp = &p->spec;
+  g->nrows++;
   for (int a = 0; a < sp->naggs; a++) {
     const sl_agg_call *ac = &sp->aggs[a];
     if (ac->filter_reg >= 0 && sl_value_truth(&reg[ac->filter_reg]) != 1) continue; /* NULL: no */
@@ -315,12 +356,42 @@ static const char *step_group(op_aggregate *p, group *g, sl_value *reg) {
     for (int k = 0; k < ac->nargs; k++)
       argv[k] = &reg[ac->arg_reg + k];
     if (ac->distinct &&
-        (reg[ac->arg_reg].type == SL_NULL || !distinct_new(p, g, a, &reg[ac->arg_reg])))
+        (reg[ac->arg_reg].type == SL_NULL || !distinct_new(p, g, a, &reg[ac->arg_reg], 1)))
       continue;
     sl_value dummy = SL_VALUE_INIT;
     sl_fctx ctx = {ac->func, &dummy, g->state + p->state_off[a], ac->coll, 0, &p->msg, 0, 0,
                    NULL,     0};
     ac->func->xStep(&ctx, ac->nargs, argv);
+    sl_value_free(&dummy);
+    if (ctx.grew) {
+      g->extra += ctx.grew;
+      account(p, ctx.grew, 0);
+    }
+    if (ctx.failed) return p->msg.z ? p->msg.z : "aggregate failed";
+  }
+  return NULL;
+}
+
+/* Take one row (the step program's registers reg) back from g's
+** aggregates: each one's xInverse (a DISTINCT one's when no row of the
+** group holds the value any more).  The planner gave every aggregate of a
+** retracting query an xInverse.  NULL, or why an aggregate failed. */
+static const char *unstep_group(op_aggregate *p, group *g, sl_value *reg) {
+  const sl_agg_spec *sp = &p->spec;
+  g->nrows--;
+  for (int a = 0; a < sp->naggs; a++) {
+    const sl_agg_call *ac = &sp->aggs[a];
+    if (ac->filter_reg >= 0 && sl_value_truth(&reg[ac->filter_reg]) != 1) continue;
+    sl_value **argv = p->argv;
+    for (int k = 0; k < ac->nargs; k++)
+      argv[k] = &reg[ac->arg_reg + k];
+    if (ac->distinct &&
+        (reg[ac->arg_reg].type == SL_NULL || !distinct_gone(g, a, &reg[ac->arg_reg])))
+      continue;
+    sl_value dummy = SL_VALUE_INIT;
+    sl_fctx ctx = {ac->func, &dummy, g->state + p->state_off[a], ac->coll, 0, &p->msg, 0, 0,
+                   NULL,     0};
+    ac->func->xInverse(&ctx, ac->nargs, argv);
     sl_value_free(&dummy);
     if (ctx.grew) {
       g->extra += ctx.grew;
@@ -342,15 +413,22 @@ static int flush_out(op_aggregate *p, const sl_batch *in, sl_err *err) {
                 in ? in->src : NULL,
                 p->now,
                 p->spec.emit_changes ? NULL : p->ids,
-                NULL};
+                p->spec.emit_changes ? p->outops : NULL};
   int rc = sl_op_emit(&p->base, &b, err);
   p->nout = 0;
   sl_arena_reset(&p->arena);
   return rc;
 }
 
-/* Run the output program over group g (final: xFinal, else xValue). */
-static int emit_group(op_aggregate *p, group *g, int64_t wend, int final, sl_err *err) {
+/* The end of g's window (0 without windows). */
+static int64_t group_wend(const op_aggregate *p, const group *g) {
+  return p->spec.wkind == SL_WIN_NONE ? 0 : g->wstart + p->spec.size;
+}
+
+/* Run the output program over group g (final: xFinal, else xValue): 1 with
+** the row in p->vout's result registers (valid until the next run), 0 when
+** HAVING skips it, -1 with err set. */
+static int group_row(op_aggregate *p, group *g, int64_t wend, int final, sl_err *err) {
   int nk = p->spec.nkeys;
   sl_value *r = p->grow;
   for (int i = 0; i < nk; i++) {
@@ -386,23 +464,61 @@ static int emit_group(op_aggregate *p, group *g, int64_t wend, int final, sl_err
     sl_err_set(err, SL_ERUNTIME, "%s", p->vout.errmsg.z ? p->vout.errmsg.z : "evaluation failed");
     return -1;
   }
+  return 1;
+}
+
+/* Append row (ncol values) to the output as g's (window end wend) of kind
+** (sl_rowkind), its bytes pinned in the output arena. */
+static void append_row(op_aggregate *p, const group *g, int64_t wend, const sl_value *row,
+                       int kind) {
   if (p->nout == p->cap) {
     p->cap = p->cap ? 2 * p->cap : 256;
     p->out = sl_realloc(p->out, sizeof(sl_value) * (size_t)p->cap * (size_t)p->spec.ncol);
     p->ids = sl_realloc(p->ids, sizeof(uint64_t) * (size_t)p->cap);
+    p->outops = sl_realloc(p->outops, (size_t)p->cap);
   }
-  p->ids[p->nout] = keys_hash(mix(mix(0x5eed, (uint64_t)g->wstart), (uint64_t)wend), g->keys, nk,
-                              p->spec.key_colls);
+  p->ids[p->nout] = keys_hash(mix(mix(0x5eed, (uint64_t)g->wstart), (uint64_t)wend), g->keys,
+                              p->spec.nkeys, p->spec.key_colls);
+  p->outops[p->nout] = (uint8_t)kind;
   sl_value *o = p->out + (size_t)p->nout * (size_t)p->spec.ncol;
-  const sl_value *res = &p->vout.reg[p->vout.prog->result_reg];
   for (int c = 0; c < p->spec.ncol; c++) {
-    o[c] = res[c];
+    o[c] = row[c];
     o[c].buf = NULL;
     o[c].cap = 0;
     o[c].flags &= (uint8_t)~SL_F_OWNBUF;
     sl_value_pin(&o[c], &p->arena); /* the row must outlive the group */
   }
   p->nout++;
+}
+
+/* Run the output program over group g (final: xFinal, else xValue) and
+** append its row, unless HAVING skips it. */
+static int emit_group(op_aggregate *p, group *g, int64_t wend, int final, sl_err *err) {
+  int rc = group_row(p, g, wend, final, err);
+  if (rc <= 0) return rc;
+  append_row(p, g, wend, &p->vout.reg[p->vout.prog->result_reg], SL_ROW_INSERT);
+  return 0;
+}
+
+/* EMIT CHANGES, before a batch first changes g: keep the row g gives now
+** (the row the changelog gave last) as g->before, in barena, or NULL when
+** it gives none (a new group, or one HAVING skips).  0, or -1 with err. */
+static int keep_before(op_aggregate *p, group *g, sl_err *err) {
+  g->before = NULL;
+  if (g->nrows <= 0 && !g->keep_empty) return 0;
+  int rc = group_row(p, g, group_wend(p, g), 0, err);
+  if (rc <= 0) return rc;
+  const sl_value *res = &p->vout.reg[p->vout.prog->result_reg];
+  sl_value *b =
+      sl_arena_alloc(&p->barena, sizeof(sl_value) * (size_t)(p->spec.ncol ? p->spec.ncol : 1));
+  for (int c = 0; c < p->spec.ncol; c++) {
+    b[c] = res[c];
+    b[c].buf = NULL;
+    b[c].cap = 0;
+    b[c].flags &= (uint8_t)~SL_F_OWNBUF;
+    sl_value_pin(&b[c], &p->barena);
+  }
+  g->before = b;
   return 0;
 }
 
@@ -429,19 +545,56 @@ static void unhash(op_aggregate *p, group *g) {
   sl_htab_remove(&p->groups, sl_htab_find_entry(&p->groups, g->hash, g));
 }
 
-/* EMIT CHANGES: emit the current value of every group changed since the
-** last changelog (the dirty list, in order of first change) and empty the
-** list.  On error the list is emptied too, so no group stays on it. */
+/* Remove and free g, a group every row of which was taken back (no
+** windows: it is in the one window's list). */
+static void remove_group(op_aggregate *p, group *g) {
+  SL_ASSERT(p->spec.wkind == SL_WIN_NONE && p->nwin == 1);
+  window *w = &p->wins[0];
+  if (g->wprev)
+    g->wprev->wnext = g->wnext;
+  else
+    w->first = g->wnext;
+  if (g->wnext)
+    g->wnext->wprev = g->wprev;
+  else
+    w->last = g->wprev;
+  unhash(p, g);
+  group_free(p, g, 0);
+}
+
+/* EMIT CHANGES: the changelog of every group changed since the last one
+** (the dirty list, in order of first change), and empty the list: a group
+** that gave no row before gives +I; one that did gives -U (its before row)
+** then +U, or -D when HAVING now skips it or every row of it was taken back
+** (the group is then removed).  On error the list is emptied too, so no
+** group stays on it. */
 static int emit_changelog(op_aggregate *p, const sl_batch *in, sl_err *err) {
   int rc = 0;
-  for (group *g = p->dirty; g; g = g->dnext) {
+  for (group *g = p->dirty, *next; g; g = next) {
+    next = g->dnext;
     g->dirty = 0;
-    if (rc) continue;
-    int64_t wend = p->spec.wkind == SL_WIN_NONE ? 0 : g->wstart + p->spec.size;
-    rc = emit_group(p, g, wend, 0, err);
-    if (!rc && p->nout >= 1024) rc = flush_out(p, in, err);
+    int live = g->nrows > 0 || g->keep_empty;
+    if (!rc) {
+      int64_t wend = group_wend(p, g);
+      int at = p->nout;
+      if (g->before) append_row(p, g, wend, g->before, SL_ROW_UPDATE_BEFORE);
+      int got = live ? group_row(p, g, wend, 0, err) : 0;
+      if (got < 0) {
+        rc = -1;
+      } else if (got) {
+        append_row(p, g, wend, &p->vout.reg[p->vout.prog->result_reg],
+                   g->before ? SL_ROW_UPDATE_AFTER : SL_ROW_INSERT);
+      } else if (g->before) {
+        p->outops[at] = SL_ROW_DELETE; /* it gives no row any more */
+      }
+      /* a -U and its +U stay in one batch */
+      if (!rc && p->nout >= 1024) rc = flush_out(p, in, err);
+    }
+    g->before = NULL;
+    if (!live) remove_group(p, g);
   }
   p->dirty = p->dirty_tail = NULL;
+  sl_arena_reset(&p->barena);
   return rc;
 }
 
@@ -806,13 +959,24 @@ static int aggregate_push(sl_operator *base, sl_batch *in, sl_err *err) {
       }
       note_time(p, sp->proctime || !in->recs || !in->recs[r] ? 0 : in->recs[r]->partition, ts);
     }
+    /* a take-back (only without windows: the planner refuses windows
+    ** over an updating input) leaves the group that holds its row */
+    int back = in->ops && sl_rowkind_retracts(in->ops[r]);
     for (int64_t ws = first; ws <= last; ws += sp->wkind == SL_WIN_NONE ? 1 : sp->slide) {
       if (sp->wkind != SL_WIN_NONE && ws + sp->size <= p->watermark) continue; /* closed */
-      group *g = find_group(p, ws, sp->wkind == SL_WIN_NONE ? INT64_MAX : ws + sp->size,
-                            &reg[sp->key_reg]);
-      const char *why = step_group(p, g, reg);
-      if (why) sl_op_reject(base, in, r, why);
+      group *g;
+      if (back) {
+        g = lookup_group(p, ws, &reg[sp->key_reg]);
+        if (!g || g->nrows <= 0) {
+          sl_op_reject(base, in, r, "a take-back of a row that no group holds");
+          continue;
+        }
+      } else {
+        g = find_group(p, ws, sp->wkind == SL_WIN_NONE ? INT64_MAX : ws + sp->size,
+                       &reg[sp->key_reg]);
+      }
       if (sp->emit_changes && !g->dirty) {
+        if (p->need_before && keep_before(p, g, err)) return -1;
         g->dirty = 1;
         g->dnext = NULL;
         if (p->dirty_tail)
@@ -821,6 +985,10 @@ static int aggregate_push(sl_operator *base, sl_batch *in, sl_err *err) {
           p->dirty = g;
         p->dirty_tail = g;
       }
+      const char *why = back ? unstep_group(p, g, reg) : step_group(p, g, reg);
+      if (why) sl_op_reject(base, in, r, why);
+      /* emptied: gone now, or (EMIT CHANGES) once its -D is given */
+      if (back && g->nrows <= 0 && !sp->emit_changes) remove_group(p, g);
     }
     /* the watermark moves per record, so what is late does not depend on
     ** how the input was cut into batches */
@@ -851,8 +1019,9 @@ static int aggregate_tick(sl_operator *base, int64_t now, sl_err *err) {
 static int aggregate_finish(sl_operator *base, sl_err *err) {
   op_aggregate *p = (op_aggregate *)base;
   /* aggregates without GROUP BY: one row, also when no row came (COUNT 0) */
-  if (p->spec.one_row && !p->nwin) {
+  if (p->spec.one_row && !p->groups.count) {
     group *g = find_group(p, 0, INT64_MAX, NULL);
+    g->keep_empty = 1;
     if (p->spec.emit_changes) {
       g->dirty = 1;
       g->dnext = NULL;
@@ -912,6 +1081,8 @@ static void aggregate_free(sl_operator *base) {
   free(p->grow);
   free(p->out);
   free(p->ids);
+  free(p->outops);
+  sl_arena_free(&p->barena);
   free(p->state_off);
   sl_vm_free(&p->vstep);
   sl_vm_free(&p->vout);
@@ -926,11 +1097,16 @@ static void aggregate_free(sl_operator *base) {
 static int save_group(op_aggregate *p, const group *g, sl_buf *out, sl_err *err) {
   for (int i = 0; i < p->spec.nkeys; i++)
     sl_ck_value(out, &g->keys[i]);
+  /* a retracting query's groups: their rows and each distinct value's */
+  int counted = p->spec.retract;
+  if (counted) sl_ck_i64(out, g->nrows);
   for (int a = 0; a < p->spec.naggs; a++) {
     int nd = g->dv ? g->dv[a].n : 0;
     sl_ck_i64(out, nd);
-    for (int i = 0; i < nd; i++)
+    for (int i = 0; i < nd; i++) {
       sl_ck_value(out, &g->dv[a].v[i]);
+      if (counted) sl_ck_i64(out, g->dv[a].cnt[i]);
+    }
     size_t at = sl_ck_open(out);
     if (sl_agg_save(p->spec.aggs[a].func, g->state + p->state_off[a], out, err)) return -1;
     sl_ck_close(out, at);
@@ -1022,11 +1198,14 @@ static int aggregate_load(sl_operator *base, const void *z, size_t n, sl_err *er
         r.bad = 1;
         break;
       }
+      /* an append-only query's groups hold rows: their count does not matter */
+      g->nrows = p->spec.retract ? sl_ckr_i64(&r) : 1;
       for (int a = 0; a < p->spec.naggs && !r.bad; a++) {
         int64_t nd = sl_ckr_i64(&r);
         for (int64_t i = 0; i < nd && !r.bad; i++) {
           sl_ckr_value(&r, &v);
-          if (g->dv) distinct_new(p, g, a, &v);
+          int64_t cnt = p->spec.retract ? sl_ckr_i64(&r) : 1;
+          if (g->dv && !r.bad) distinct_new(p, g, a, &v, cnt);
         }
         size_t len;
         const void *st = sl_ckr_bytes(&r, &len);
@@ -1142,6 +1321,8 @@ static sl_operator *aggregate_make(const void *spec, const sl_make_env *env, sl_
   sl_vm_init(&p->vstep, p->spec.step);
   sl_vm_init(&p->vout, p->spec.out);
   sl_arena_init(&p->arena);
+  sl_arena_init(&p->barena);
+  p->need_before = p->spec.emit_changes && p->spec.before_rows;
   return &p->base;
 }
 

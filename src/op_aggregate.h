@@ -42,7 +42,15 @@ typedef struct sl_agg_spec {
   int naggs;
   int has_distinct;
   int emit_changes; /* a changelog after every batch (always for no window) */
-  int ncol;         /* output columns */
+  /* the input is updating (sl_batch.ops): a take-back runs each aggregate's
+  ** xInverse (the planner gave every aggregate its retracting form: min/max
+  ** keep every value) and a group left with no row is removed */
+  int retract;
+  /* EMIT CHANGES: give -U (a group's row before the batch changed it) and
+  ** -D; the planner clears it when nothing downstream reads take-backs and
+  ** none can be made (no HAVING, an append-only input) */
+  int before_rows;
+  int ncol; /* output columns */
   /* trainable models whose train() this query calls: one slot reference
   ** each, released with the operator (their trainers must outlive it) */
   struct sl_model_slot **held;

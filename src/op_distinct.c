@@ -8,6 +8,11 @@
 ** stream each distinct row is emitted once, when it first arrives.  The
 ** rows seen are the state: owned copies in a hash table, accounted
 ** (max_query_memory, --stats) and checkpointed.
+**
+** Over an updating input (sl_batch.ops) each row seen keeps a count: an
+** insert (+I, +U) adds one and emits +I when the row is new, a take-back
+** (-U, -D) removes one and emits -D when none is left, and the row is
+** forgotten.  So the output is the changelog of the set of distinct rows.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -20,10 +25,14 @@ typedef struct op_distinct {
   sl_operator base;
   int ncol;
   const unsigned char *colls; /* the columns' collations (sl_coll), or NULL: all BINARY */
-  sl_htab seen;               /* key: a row of ncol values; entry: its owned copy (p) */
+  int counted;                /* the input is updating: counts are checkpointed too */
+  /* key: a row of ncol values; entry: its owned copy (p) of ncol + 1
+  ** values, the last an INTEGER: how many rows of the input hold it now */
+  sl_htab seen;
   sl_value *rows;
   const sl_record **recs;
   uint64_t *ids;
+  uint8_t *ops;
   int cap;
 } op_distinct;
 
@@ -57,17 +66,18 @@ static const sl_htype row_type = {row_hash, row_eq};
 
 /* Memory of a kept row, for max_query_memory and --stats. */
 static int64_t row_bytes(int ncol, const sl_value *r) {
-  int64_t n = (int64_t)sizeof(sl_hslot) + (int64_t)ncol * (int64_t)sizeof(sl_value);
+  int64_t n = (int64_t)sizeof(sl_hslot) + (int64_t)(ncol + 1) * (int64_t)sizeof(sl_value);
   for (int c = 0; c < ncol; c++)
     if (r[c].type == SL_TEXT || r[c].type == SL_BLOB) n += r[c].n;
   return n;
 }
 
-/* Keep a copy of row (not seen before) under hash h. */
-static void keep(op_distinct *p, const sl_value *row, uint64_t h) {
-  sl_value *copy = sl_calloc((size_t)(p->ncol ? p->ncol : 1), sizeof(sl_value));
+/* Keep a copy of row (not seen before) under hash h, held by count rows. */
+static void keep(op_distinct *p, const sl_value *row, uint64_t h, int64_t count) {
+  sl_value *copy = sl_calloc((size_t)p->ncol + 1, sizeof(sl_value));
   for (int c = 0; c < p->ncol; c++)
     sl_value_copy(&copy[c], &row[c]);
+  sl_value_set_int(&copy[p->ncol], count);
   row_key key = {copy, p->ncol, p->colls};
   int added;
   sl_hslot *s = sl_htab_put_t(&p->seen, &row_type, h, &key, &added);
@@ -83,14 +93,39 @@ static int distinct_push(sl_operator *base, sl_batch *in, sl_err *err) {
         sl_realloc(p->rows, sizeof(sl_value) * (size_t)p->cap * (size_t)(p->ncol ? p->ncol : 1));
     p->recs = sl_realloc(p->recs, sizeof(*p->recs) * (size_t)p->cap);
     p->ids = sl_realloc(p->ids, sizeof(*p->ids) * (size_t)p->cap);
+    p->ops = sl_realloc(p->ops, (size_t)p->cap);
   }
+  /* the rows forgotten in this batch: freed after the push (their -D rows
+  ** are the kept copies) */
+  sl_value **gone = NULL;
+  int ngone = 0;
   int n = 0;
   for (int i = 0; i < in->nrow; i++) {
     const sl_value *row = in->rows + (size_t)i * (size_t)in->ncol;
     row_key key = {row, p->ncol, p->colls};
     uint64_t h = row_hash(&key);
-    if (sl_htab_find_t(&p->seen, &row_type, h, &key)) continue;
-    keep(p, row, h);
+    sl_hslot *s = sl_htab_find_t(&p->seen, &row_type, h, &key);
+    int kind = SL_ROW_INSERT;
+    if (in->ops && sl_rowkind_retracts(in->ops[i])) {
+      if (!s) {
+        sl_op_reject(base, in, i, "a take-back of a row SELECT DISTINCT has not seen");
+        continue;
+      }
+      sl_value *kept = s->p;
+      if (--kept[p->ncol].u.i > 0) continue;
+      /* the last row holding it: -D, with the kept values (freed below) */
+      sl_op_account(&p->base, -row_bytes(p->ncol, kept), -1);
+      sl_htab_remove(&p->seen, s);
+      gone = sl_realloc(gone, sizeof(*gone) * (size_t)(ngone + 1));
+      gone[ngone++] = kept;
+      row = kept;
+      kind = SL_ROW_DELETE;
+    } else if (s) {
+      ((sl_value *)s->p)[p->ncol].u.i++;
+      continue;
+    } else {
+      keep(p, row, h, 1);
+    }
     /* the row as it came (borrowed for the push), with its record and id */
     memcpy(p->rows + (size_t)n * (size_t)p->ncol, row, sizeof(sl_value) * (size_t)p->ncol);
     for (int c = 0; c < p->ncol; c++) {
@@ -101,13 +136,28 @@ static int distinct_push(sl_operator *base, sl_batch *in, sl_err *err) {
     }
     p->recs[n] = in->recs ? in->recs[i] : NULL;
     p->ids[n] = in->ids ? in->ids[i] : 0;
+    p->ops[n] = (uint8_t)kind;
     n++;
   }
-  if (!n) return 0;
-  sl_batch out = {
-      p->ncol, n, p->rows, in->recs ? p->recs : NULL, in->src, in->now, in->ids ? p->ids : NULL,
-      NULL};
-  return sl_op_emit(base, &out, err);
+  int rc = 0;
+  if (n) {
+    sl_batch out = {p->ncol,
+                    n,
+                    p->rows,
+                    in->recs ? p->recs : NULL,
+                    in->src,
+                    in->now,
+                    in->ids ? p->ids : NULL,
+                    in->ops ? p->ops : NULL};
+    rc = sl_op_emit(base, &out, err);
+  }
+  for (int g = 0; g < ngone; g++) {
+    for (int c = 0; c <= p->ncol; c++)
+      sl_value_free(&gone[g][c]);
+    free(gone[g]);
+  }
+  free(gone);
+  return rc;
 }
 
 static int distinct_finish(sl_operator *base, sl_err *err) {
@@ -123,6 +173,7 @@ static int distinct_save(sl_operator *base, sl_buf *out, sl_err *err) {
     const sl_value *r = s->p;
     for (int c = 0; c < p->ncol; c++)
       sl_ck_value(out, &r[c]);
+    if (p->counted) sl_ck_i64(out, r[p->ncol].u.i);
   }
   return 0;
 }
@@ -136,10 +187,14 @@ static int distinct_load(sl_operator *base, const void *z, size_t n, sl_err *err
   for (int64_t i = 0; i < count && !r.bad; i++) {
     for (int c = 0; c < p->ncol; c++)
       sl_ckr_value(&r, &row[c]);
-    if (r.bad) break;
+    int64_t cnt = p->counted ? sl_ckr_i64(&r) : 1;
+    if (r.bad || cnt < 1) {
+      r.bad = 1;
+      break;
+    }
     row_key key = {row, p->ncol, p->colls};
     uint64_t h = row_hash(&key);
-    if (!sl_htab_find_t(&p->seen, &row_type, h, &key)) keep(p, row, h);
+    if (!sl_htab_find_t(&p->seen, &row_type, h, &key)) keep(p, row, h, cnt);
   }
   for (int c = 0; c < p->ncol; c++)
     sl_value_free(&row[c]);
@@ -164,6 +219,7 @@ static void distinct_free(sl_operator *base) {
   free(p->rows);
   free(p->recs);
   free(p->ids);
+  free(p->ops);
   free(p);
 }
 
@@ -176,6 +232,7 @@ static sl_operator *distinct_make(const void *spec, const sl_make_env *env, sl_e
   p->base.vt = &distinct_vt;
   p->ncol = ((const sl_distinct_spec *)spec)->ncol;
   p->colls = ((const sl_distinct_spec *)spec)->colls;
+  p->counted = ((const sl_distinct_spec *)spec)->counted;
   sl_htab_init(&p->seen, &row_type);
   return &p->base;
 }

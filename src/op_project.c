@@ -41,6 +41,7 @@ typedef struct op_project {
   sl_value *rows;         /* output values, cap rows of ncol */
   const sl_record **recs; /* output row -> source record */
   uint64_t *ids;          /* output row -> its input row's identity (when the input has them) */
+  uint8_t *ops;           /* output row -> its input row's kind (an updating input) */
   int cap;
   sl_arena arena; /* pinned bytes of the current output batch */
   int strict;     /* evaluation errors fail the query */
@@ -68,6 +69,7 @@ static void reserve(op_project *p, int n) {
         sl_realloc(p->rows, sizeof(sl_value) * (size_t)p->cap * (size_t)(p->ncol ? p->ncol : 1));
     p->recs = sl_realloc(p->recs, sizeof(*p->recs) * (size_t)p->cap);
     p->ids = sl_realloc(p->ids, sizeof(*p->ids) * (size_t)p->cap);
+    p->ops = sl_realloc(p->ops, (size_t)p->cap);
   }
   if (!p->ncall || n <= p->bcap) return;
   size_t add = (size_t)(n - p->bcap);
@@ -116,6 +118,7 @@ static int project_row(op_project *p, sl_batch *in, int i, int *nout, sl_err *er
   }
   p->recs[*nout] = in->recs ? in->recs[i] : NULL;
   p->ids[*nout] = in->ids ? in->ids[i] : 0;
+  if (in->ops) p->ops[*nout] = in->ops[i]; /* a row WHERE drops takes its kind along */
   (*nout)++;
   return 0;
 }
@@ -194,9 +197,14 @@ static int project_push(sl_operator *base, sl_batch *in, sl_err *err) {
     }
   }
   if (!nout) return 0;
-  sl_batch b = {
-      p->ncol, nout, p->rows, in->recs ? p->recs : NULL, in->src, in->now, in->ids ? p->ids : NULL,
-      NULL};
+  sl_batch b = {p->ncol,
+                nout,
+                p->rows,
+                in->recs ? p->recs : NULL,
+                in->src,
+                in->now,
+                in->ids ? p->ids : NULL,
+                in->ops ? p->ops : NULL};
   return sl_op_emit(base, &b, err);
 }
 
@@ -254,6 +262,7 @@ static void project_free(sl_operator *base) {
   free(p->rows);
   free(p->recs);
   free(p->ids);
+  free(p->ops);
   free(p);
 }
 

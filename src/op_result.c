@@ -3,6 +3,9 @@
 ** caller (a SELECT without INTO run through sluice_exec or the shell): hands
 ** each row to a callback.  The callback may stop the query by returning
 ** non-zero; push then returns 1, which stops the query without an error.
+** Of an updating query's changelog the callback gets the rows it adds (+I,
+** +U: each changed group's new value, as EMIT CHANGES always gave), not
+** the take-backs (-U, -D), which a row callback has no way to tell apart.
 */
 #include <stdlib.h>
 
@@ -22,6 +25,7 @@ typedef struct op_result {
 static int result_push(sl_operator *base, sl_batch *in, sl_err *err) {
   op_result *r = (op_result *)base;
   for (int i = 0; i < in->nrow && !r->stopped; i++) {
+    if (in->ops && sl_rowkind_retracts(in->ops[i])) continue;
     sl_value *row = in->rows + (size_t)i * (size_t)in->ncol;
     /* The callback may convert values (sluice_value_text renders numbers
     ** into the value's buffer): hand it cells whose buffers we own. */

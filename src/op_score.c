@@ -48,6 +48,7 @@ typedef struct op_score {
   sl_value *rows;
   const sl_record **recs;
   uint64_t *ids; /* per output row: its input row's identity (when the input has them) */
+  uint8_t *ops;  /* per output row: its input row's kind (an updating input) */
   int *keep;     /* kept row -> input row */
   int cap;
   double *scratch;
@@ -160,6 +161,7 @@ static void reserve(op_score *p, int n) {
     p->rows = sl_realloc(p->rows, sizeof(sl_value) * (size_t)n * (size_t)p->ncol_out);
     p->recs = sl_realloc(p->recs, sizeof(*p->recs) * (size_t)n);
     p->ids = sl_realloc(p->ids, sizeof(*p->ids) * (size_t)n);
+    p->ops = sl_realloc(p->ops, (size_t)n);
     p->keep = sl_realloc(p->keep, sizeof(int) * (size_t)n);
   }
   size_t scratch = 0;
@@ -335,6 +337,7 @@ static int score_push(sl_operator *base, sl_batch *in, sl_err *err) {
     }
     p->recs[k] = in->recs ? in->recs[r] : NULL;
     p->ids[k] = in->ids ? in->ids[r] : 0;
+    if (in->ops) p->ops[k] = in->ops[r];
   }
   rc = 0;
   if (n) {
@@ -345,7 +348,7 @@ static int score_push(sl_operator *base, sl_batch *in, sl_err *err) {
                   in->src,
                   in->now,
                   in->ids ? p->ids : NULL,
-                  NULL};
+                  in->ops ? p->ops : NULL};
     rc = sl_op_emit(base, &b, err);
   }
 done:
@@ -383,6 +386,7 @@ static void score_free(sl_operator *base) {
   free(p->rows);
   free(p->recs);
   free(p->ids);
+  free(p->ops);
   free(p->keep);
   free(p->scratch);
   sl_arena_free(&p->arena);

@@ -10,12 +10,23 @@
 ** fills the other.  The two slots bound the memory held.  A write error is
 ** kept by the encoder thread and returned by the next push or by finish.
 ** Slots, buffers and arenas are reused, so steady state allocates nothing.
+**
+** An updating query's rows carry their kinds (sl_batch.ops).  With
+** changelog => 'op' every row is written with a first column op ('+I',
+** '-U', '+U', '-D', as Flink prints a changelog).  A Kafka sink otherwise
+** writes upserts, as ksqlDB's tables and Flink's upsert-kafka: the message
+** key is the changelog's key (key => 'col', or the GROUP BY columns), +I
+** and +U are written, a -U followed by the +U of the same key is left out
+** (another is a tombstone), and -D is a tombstone (a message without a
+** value).  Other sinks write the rows that add (+I, +U: each changed
+** group's new value) and leave the take-backs out.
 */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "checkpoint.h"
+#include "json.h"
 #include "operator.h"
 
 #define NSLOT 2
@@ -23,6 +34,7 @@
 typedef struct slot {
   sl_value *rows; /* nrow * ncol copied values; bytes in arena */
   uint64_t *ids;  /* nrow output identities (want_ids) */
+  uint8_t *ops;   /* nrow row kinds (an updating query) */
   int nrow, cap;
   sl_arena arena;
 } slot;
@@ -46,6 +58,14 @@ typedef struct op_sink {
   int npart;         /* partition_by (a file sink): the columns whose values are the key */
   int *part;         /* their indexes */
   uint8_t *dropped;  /* per column: left out of the value (partition columns) */
+  /* an updating query: SL_CHANGELOG_OP (an op column first), upserts (a
+  ** keyed Kafka sink), or take-backs left out */
+  int updating;
+  int op_col; /* changelog => 'op' */
+  int upsert;
+  const int *kcols; /* upserts: the key's columns (the spec's), or NULL: key_col */
+  int nkcols;
+  sl_value *crow; /* encoder thread: a row with its op column first */
 
   slot slots[NSLOT];
   int head;    /* next slot the encoder takes */
@@ -66,7 +86,39 @@ typedef struct op_sink {
 
 /* Encode and write n rows (ids: theirs, or NULL); called by the encoder
 ** thread (or by finish). */
-static int encode_write(op_sink *s, sl_value *rows, const uint64_t *ids, int n) {
+/* The kind name written in an op column. */
+static const char *const kind_names[] = {"+I", "-U", "+U", "-D"};
+
+/* Append row's message key (upserts: its key columns, one as its text,
+** more as a JSON array of their values; else key_col's text) to keys. */
+static void put_key(op_sink *s, sl_value *row) {
+  if (s->kcols && s->nkcols > 1) {
+    sl_buf_putc(&s->keys, '[');
+    for (int k = 0; k < s->nkcols; k++) {
+      if (k) sl_buf_putc(&s->keys, ',');
+      sl_json_append_value(&s->keys, &row[s->kcols[k]]);
+    }
+    sl_buf_putc(&s->keys, ']');
+    return;
+  }
+  sl_value_ref(&s->kscratch, &row[s->kcols ? s->kcols[0] : s->key_col]);
+  size_t kn = 0;
+  const char *kz = sl_value_text(&s->kscratch, &kn);
+  if (kz) sl_buf_append(&s->keys, kz, kn);
+}
+
+/* 1 when rows a and b have the same key (upserts). */
+static int same_key(const op_sink *s, const sl_value *a, const sl_value *b) {
+  int n = s->kcols ? s->nkcols : 1;
+  for (int k = 0; k < n; k++) {
+    int c = s->kcols ? s->kcols[k] : s->key_col;
+    if (a[c].type != b[c].type || sl_value_compare(&a[c], &b[c], SL_COLL_BINARY) != 0) return 0;
+  }
+  return 1;
+}
+
+static int encode_write(op_sink *s, sl_value *rows, const uint8_t *ops, const uint64_t *ids,
+                        int n) {
   const sl_format *f = s->sink->format;
   sl_buf_reset(&s->buf);
   if (!s->begun) {
@@ -86,40 +138,62 @@ static int encode_write(op_sink *s, sl_value *rows, const uint64_t *ids, int n) 
     s->kends = sl_realloc(s->kends, sizeof(size_t) * (size_t)n);
   }
   sl_buf_reset(&s->keys);
+  int w = 0; /* records made (take-backs may be left out) */
   for (int i = 0; i < n; i++) {
     sl_value *row = rows + (size_t)i * (size_t)s->ncol;
-    if (s->npart) { /* the partition values are the key, the rest the value */
+    int kind = ops ? ops[i] : SL_ROW_INSERT, tomb = 0;
+    if (s->upsert && kind == SL_ROW_UPDATE_BEFORE && i + 1 < n &&
+        ops[i + 1] == SL_ROW_UPDATE_AFTER && same_key(s, row, row + s->ncol))
+      continue; /* its +U replaces it */
+    if (s->upsert && sl_rowkind_retracts(kind)) {
+      tomb = 1;
+    } else if (!s->op_col && !s->upsert && sl_rowkind_retracts(kind)) {
+      continue; /* a sink without keys or kinds writes what the changelog adds */
+    }
+    if (s->upsert) {
+      put_key(s, row);
+      s->kends[w] = s->keys.n;
+      if (tomb) { /* no bytes at all: a message without a value */
+        s->ends[w++] = s->buf.n;
+        continue;
+      }
+    } else if (s->npart) { /* the partition values are the key, the rest the value */
       for (int k = 0; k < s->npart; k++) {
         sl_value_ref(&s->kscratch, &row[s->part[k]]);
         size_t kn = 0;
         const char *kz = sl_value_text(&s->kscratch, &kn);
         sl_part_key_put(&s->keys, kz, kn);
       }
-      s->kends[i] = s->keys.n;
+      s->kends[w] = s->keys.n;
       for (int c = 0, o = 0; c < s->ncol; c++)
         if (!s->dropped[c]) s->vrow[o++] = row[c];
       row = s->vrow;
     } else if (s->key_col >= 0) {
-      sl_value_ref(&s->kscratch, &row[s->key_col]);
-      size_t kn = 0;
-      const char *kz = sl_value_text(&s->kscratch, &kn);
-      if (kz) sl_buf_append(&s->keys, kz, kn);
-      s->kends[i] = s->keys.n;
+      put_key(s, row);
+      s->kends[w] = s->keys.n;
     }
     if (s->drop_key) {
       for (int c = 0, o = 0; c < s->ncol; c++)
         if (c != s->key_col) s->vrow[o++] = row[c];
       row = s->vrow;
     }
+    if (s->op_col) { /* changelog => 'op': the kind first */
+      sl_value_borrow_text(&s->crow[0], kind_names[kind & 3], 2, SL_F_TERM);
+      memcpy(s->crow + 1, row, sizeof(sl_value) * (size_t)s->ncol);
+      row = s->crow;
+    }
     f->encode(s->enc, row, &s->buf);
     sl_buf_putc(&s->buf, '\n');
-    s->ends[i] = s->buf.n;
+    s->ends[w++] = s->buf.n;
   }
-  if (!n) return 0;
+  if (!w) return 0;
+  SL_ASSERT(w == n || !ids); /* exactly once refuses updating queries */
+  n = w;
   /* read by the server's metrics from another thread */
   __atomic_fetch_add(&s->base.stats->bytes_out, (int64_t)s->buf.n, __ATOMIC_RELAXED);
   return s->sink->vt->write(s->sink, s->buf.z, s->ends, n,
-                            s->key_col >= 0 || s->npart ? (s->keys.z ? s->keys.z : "") : NULL,
+                            s->key_col >= 0 || s->npart || s->upsert ? (s->keys.z ? s->keys.z : "")
+                                                                     : NULL,
                             s->kends, ids, &s->werr);
 }
 
@@ -134,7 +208,9 @@ static void *encoder_main(void *arg) {
     s->busy = 1;
     int failed = s->werr.code != 0;
     pthread_mutex_unlock(&s->mu);
-    if (!failed) encode_write(s, sl->rows, s->want_ids ? sl->ids : NULL, sl->nrow);
+    if (!failed)
+      encode_write(s, sl->rows, s->updating ? sl->ops : NULL, s->want_ids ? sl->ids : NULL,
+                   sl->nrow);
     pthread_mutex_lock(&s->mu);
     s->written += sl->nrow;
     if (s->mark_rows >= 0 && s->mark_seq < 0 && s->written >= s->mark_rows)
@@ -155,6 +231,13 @@ static void copy_batch(op_sink *s, slot *sl, const sl_batch *in) {
     sl->cap = in->nrow;
     sl->rows = sl_realloc(sl->rows, sizeof(sl_value) * (ncell ? ncell : 1));
     if (s->want_ids) sl->ids = sl_realloc(sl->ids, sizeof(uint64_t) * (size_t)in->nrow);
+    if (s->updating) sl->ops = sl_realloc(sl->ops, (size_t)in->nrow);
+  }
+  if (s->updating) { /* an updating query's batches all say their kinds (NULL: inserts) */
+    if (in->ops)
+      memcpy(sl->ops, in->ops, (size_t)in->nrow);
+    else
+      memset(sl->ops, SL_ROW_INSERT, (size_t)in->nrow);
   }
   if (s->want_ids) sl_batch_ids(in, sl->ids);
   sl_arena_reset(&sl->arena);
@@ -272,7 +355,7 @@ static int sink_finish(sl_operator *base, sl_err *err) {
   op_sink *s = (op_sink *)base;
   stop_encoder(s);
   if (!s->werr.code && !s->begun)
-    encode_write(s, NULL, NULL, 0); /* an empty result gets its header */
+    encode_write(s, NULL, NULL, NULL, 0); /* an empty result gets its header */
   if (s->werr.code) {
     sl_err_set(err, s->werr.code, "%s", s->werr.msg ? s->werr.msg : "write failed");
     return -1;
@@ -294,6 +377,7 @@ static void sink_free(sl_operator *base) {
   for (int i = 0; i < NSLOT; i++) {
     free(s->slots[i].rows);
     free(s->slots[i].ids);
+    free(s->slots[i].ops);
     sl_arena_free(&s->slots[i].arena);
   }
   pthread_mutex_destroy(&s->mu);
@@ -303,6 +387,7 @@ static void sink_free(sl_operator *base) {
   sl_buf_free(&s->keys);
   sl_value_free(&s->kscratch);
   free(s->vrow);
+  free(s->crow);
   free(s->kends);
   free(s->part);
   free(s->dropped);
@@ -369,9 +454,11 @@ static sl_operator *sink_make(const void *spec, const sl_make_env *env, sl_err *
       dropped[part[k]] = 1;
     key_col = -1;
   }
-  /* the value's columns: all, or all but the key (or the partition columns) */
-  const char **vnames = sl_calloc((size_t)(ncol ? ncol : 1), sizeof(char *));
+  /* the value's columns: all, or all but the key (or the partition
+  ** columns); with changelog => 'op', op first */
+  const char **vnames = sl_calloc((size_t)ncol + 1, sizeof(char *));
   int nv = 0;
+  if (sink->changelog == SL_CHANGELOG_OP) vnames[nv++] = "op";
   for (int c = 0; c < ncol; c++)
     if (!(drop_key && c == key_col) && !(dropped && dropped[c])) vnames[nv++] = sp->names[c];
   sl_encoder *enc = sink->format->encoder_new(nv, vnames, &sink->fmt_opts, err);
@@ -395,6 +482,15 @@ static sl_operator *sink_make(const void *spec, const sl_make_env *env, sl_err *
   s->want_ids = sink->by_id;
   s->mark_rows = s->mark_seq = -1;
   s->vrow = sl_calloc((size_t)(ncol ? ncol : 1), sizeof(sl_value));
+  s->crow = sl_calloc((size_t)ncol + 1, sizeof(sl_value));
+  s->updating = sp->updating;
+  s->op_col = sink->changelog == SL_CHANGELOG_OP;
+  s->upsert = sp->updating && !s->op_col && (sp->key_cols || key_col >= 0) && !npart &&
+              !strcmp(sink->vt->name, "kafka");
+  if (s->upsert && key_col < 0) {
+    s->kcols = sp->key_cols;
+    s->nkcols = sp->nkey_cols;
+  }
   sl_buf_init(&s->keys);
   sl_buf_init(&s->buf);
   for (int i = 0; i < NSLOT; i++)
@@ -407,6 +503,7 @@ static sl_operator *sink_make(const void *spec, const sl_make_env *env, sl_err *
 static void sink_free_spec(void *spec) {
   sl_sink_spec *s = spec;
   sl_options_free(&s->opts);
+  free(s->key_cols);
   for (int i = 0; i < s->ncol; i++)
     free(s->names[i]);
   free(s->names);

@@ -38,26 +38,8 @@ typedef struct sl_stats {
   int over;
 } sl_stats;
 
-/* A row's kind in a changelog (Flink's RowKind; printed +I, -U, +U, -D).
-** An append-only stream has inserts only.  An updating stream (a running
-** GROUP BY, a Top-N, a join fed by an updating input, a source read as a
-** table) says of each row whether it adds it to the result (INSERT,
-** UPDATE_AFTER) or takes back a row it gave before (UPDATE_BEFORE, DELETE:
-** the same values as then).  An UPDATE_BEFORE is followed, in the same
-** batch, by the UPDATE_AFTER of the same key.  An operator that keeps state
-** folds a take-back in (an aggregate's inverse, a join's kept record
-** removed) and emits the take-backs of what it gave from it. */
-typedef enum sl_rowkind {
-  SL_ROW_INSERT = 0,
-  SL_ROW_UPDATE_BEFORE = 1,
-  SL_ROW_UPDATE_AFTER = 2,
-  SL_ROW_DELETE = 3
-} sl_rowkind;
-
-/* 1 when a row of kind k takes a row back (UPDATE_BEFORE, DELETE). */
-static inline int sl_rowkind_retracts(int k) {
-  return k == SL_ROW_UPDATE_BEFORE || k == SL_ROW_DELETE;
-}
+/* A row's kind in a changelog: sl_rowkind (connector.h, where records carry
+** theirs too). */
 
 /* A batch of rows: nrow rows of ncol values, row-major.  recs (when not NULL)
 ** gives each row's source record, for error positions. */
@@ -262,14 +244,23 @@ typedef struct sl_sink_spec {
   int key_col;   /* message keys from this column, or -1 */
   int drop_key;  /* the key column is left out of the encoded value */
   int line, col; /* where the INTO call was written, for errors when it opens */
+  /* what it writes of an updating query (q->changes): changelog => 'op',
+  ** every row with its kind in a first column op; else the rows that add
+  ** (+I, +U), and a keyed Kafka sink tombstones for -D (upserts) */
+  sl_changelog changelog;
+  int updating;  /* its query's output is a changelog */
+  int *key_cols; /* upserts: the columns of each row's message key (owned), or NULL */
+  int nkey_cols;
 } sl_sink_spec;
 extern const sl_op_kind sl_op_sink;
 
 /* op_distinct.c: SELECT DISTINCT: each distinct row once, in the order
-** first seen (the rows seen are kept, accounted as state, checkpointed). */
+** first seen (the rows seen are kept, accounted as state, checkpointed);
+** over an updating input, with a count each: -D when none is left. */
 typedef struct sl_distinct_spec {
   int ncol;
   unsigned char *colls; /* per column its collation (sl_coll; owned), or NULL: all BINARY */
+  int counted;          /* an updating input: each row's count is checkpointed with it */
 } sl_distinct_spec;
 extern const sl_op_kind sl_op_distinct;
 

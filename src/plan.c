@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "checkpoint.h"
+#include "op_aggregate.h"
 #include "op_compound.h"
 #include "plan_int.h"
 
@@ -162,6 +163,20 @@ static int add_connector_source(sl_plan *plan, const char *name, const sl_call *
     sl_schema_free(&desc->schema);
     sl_schema_copy(&desc->schema, declared);
   }
+  /* changelog => 'op': the column op holds each row's kind (an open schema
+  ** gets it now, a declared one must have it) */
+  if (desc->changelog == SL_CHANGELOG_OP && sl_schema_find(&desc->schema, "op", 2) < 0) {
+    if (!desc->schema.open) {
+      sl_err_setpos(err, SL_EBIND, c->line, c->col,
+                    "changelog => 'op' reads each row's kind from a column op: the source has "
+                    "no such column (declare op TEXT)");
+      desc->vt->close(desc);
+      sl_options_free(&o);
+      sl_options_free(&tmp.dlq_opts);
+      return -1;
+    }
+    sl_schema_add(&desc->schema, "op", 2, "TEXT");
+  }
   int k = add_source(plan, name, sl_connector_find(c->name, strlen(c->name)), &o, desc, NULL);
   plan->sources[k]->declared = declared && declared->ncol;
   plan->sources[k]->dlq_conn = tmp.dlq_conn;
@@ -203,6 +218,7 @@ static void query_free(sl_pquery *q) {
     free(q->names[i]);
   free(q->names);
   free(q->affs);
+  free(q->key_cols);
   free(q->wtime);
   free(q->ops);
   free(q->id);
@@ -298,7 +314,9 @@ static int plan_stream(sl_plan *plan, const sl_stream *s, const sl_call *from, s
   in->schema = stream_schema(plan, si);
   in->name = s->name;
   in->lateness = si->lateness;
-  in->changes = si->query >= 0 ? plan->queries[si->query]->changes : SL_APPEND_ONLY;
+  in->changes =
+      si->query >= 0 ? plan->queries[si->query]->changes : sl_plan_source_changes(plan, si->source);
+  in->proctime1 = si->query >= 0 ? plan->queries[si->query]->proctime1 : 0;
   in->wtime = si->query >= 0 ? plan->queries[si->query]->wtime : NULL;
   return 0;
 }
@@ -364,6 +382,7 @@ static int plan_input1(sl_plan *plan, const sl_call *from, const char *id, sl_in
   }
   in->source = add_connector_source(plan, id, from, NULL, err);
   if (in->source < 0) return -1;
+  in->changes = sl_plan_source_changes(plan, in->source);
   in->schema = &plan->sources[in->source]->desc->schema;
   in->name = from->name;
   return 0;
@@ -429,6 +448,37 @@ static int has_window(const sl_select *sel) {
       return 1;
   }
   return 0;
+}
+
+/* What sink desc (checked) writes of q's rows into sp: with changelog =>
+** 'op', a column op first (the query may not have one); an updating query
+** into Kafka as upserts, keyed by key => or the GROUP BY columns (one of
+** them is needed); other sinks leave take-backs out.  Sets err on error. */
+static void sink_changelog(const sl_pquery *q, const sl_sink *desc, sl_sink_spec *sp,
+                           const sl_call *into, sl_err *err) {
+  sp->updating = q->changes == SL_UPDATING;
+  if (desc->changelog == SL_CHANGELOG_OP) {
+    for (int c = 0; c < q->ncol; c++)
+      if (!sl_stricmp(q->names[c], "op")) {
+        sl_err_setpos(err, SL_EBIND, into->line, into->col,
+                      "changelog => 'op' writes each row's kind in a column op: the query has a "
+                      "column op already (rename it with AS)");
+        return;
+      }
+    return;
+  }
+  if (!sp->updating || strcmp(desc->vt->name, "kafka") || sp->key_col >= 0) return;
+  if (!q->key_cols) {
+    sl_err_setpos(err, SL_EBIND, into->line, into->col,
+                  "an updating query (a changelog) is written to Kafka as upserts, keyed by its "
+                  "GROUP BY columns: select every GROUP BY column (and window_start of a "
+                  "window), or name the key with key => 'column', or write every change with "
+                  "changelog => 'op'");
+    return;
+  }
+  sp->key_cols = sl_calloc((size_t)q->nkey_cols, sizeof(int));
+  memcpy(sp->key_cols, q->key_cols, sizeof(int) * (size_t)q->nkey_cols);
+  sp->nkey_cols = q->nkey_cols;
 }
 
 /* ---- window bounds through queries ---------------------------------------------
@@ -543,8 +593,9 @@ static int plan_sink(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_err *
     return -1;
   }
   int aggregates = sel->group || sl_plan_is_aggregate(plan, sel, sel->cols);
-  if (sl_plan_exactly_once(plan) && aggregates &&
-      (sel->emit_changes || (!has_window(sel) && !sl_plan_bounded(plan, q)))) {
+  if (sl_plan_exactly_once(plan) &&
+      ((aggregates && (sel->emit_changes || (!has_window(sel) && !sl_plan_bounded(plan, q)))) ||
+       q->changes == SL_UPDATING)) {
     sl_err_setpos(err, SL_EBIND, into->line, into->col,
                   "processing.guarantee = 'exactly_once' needs results that are the same on "
                   "replay: a changelog (EMIT CHANGES, GROUP BY without a window) is not");
@@ -584,15 +635,33 @@ static int plan_sink(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_err *
   sp->names = sl_calloc((size_t)(q->ncol ? q->ncol : 1), sizeof(char *));
   for (int c = 0; c < q->ncol; c++)
     sp->names[c] = sl_strdup(q->names[c]);
+  if (desc && !err->code) sink_changelog(q, desc, sp, into, err);
   if (desc) {
     sp->conn_name = desc->vt->name;
     sp->format = desc->format;
     sp->drop_key = desc->key_implicit;
+    sp->changelog = desc->changelog;
     desc->vt->close(desc);
   }
   sl_plan_add_op(q, &sl_op_sink, sp); /* freed with the query, also on failure */
   q->into = 1;
   return err->code ? -1 : 0;
+}
+
+/* A running GROUP BY whose rows go to the caller or to a sink that leaves
+** take-backs out (all but changelog => 'op') need not keep its groups'
+** rows from before each batch, when it makes no -D either (no HAVING, an
+** append-only input): op_aggregate then does not (the common running
+** GROUP BY pays nothing for changelogs). */
+static void no_take_backs(const sl_select *sel, sl_pquery *q) {
+  if (sel->having || sel->distinct || q->changes != SL_UPDATING) return;
+  const sl_opspec *last = &q->ops[q->nops - 1];
+  if (last->kind == &sl_op_sink && ((const sl_sink_spec *)last->spec)->changelog) return;
+  for (int k = 0; k < q->nops; k++)
+    if (q->ops[k].kind == &sl_op_aggregate) {
+      sl_agg_spec *sp = q->ops[k].spec;
+      if (!sp->retract) sp->before_rows = 0;
+    }
 }
 
 /* Where q's rows go: into a stream's fanout (out_stream >= 0), a sink, or
@@ -603,7 +672,11 @@ static int plan_output(sl_plan *plan, const sl_select *sel, sl_pquery *q, int ou
     q->out_stream = out_stream;
     return 0;
   }
-  if (sel->into) return plan_sink(plan, sel, q, err);
+  if (sel->into) {
+    if (plan_sink(plan, sel, q, err)) return -1;
+    no_take_backs(sel, q);
+    return 0;
+  }
   sl_result_spec *r = sl_calloc(1, sizeof *r);
   r->ncol = q->ncol;
   r->names = sl_calloc((size_t)(q->ncol ? q->ncol : 1), sizeof(char *));
@@ -612,6 +685,7 @@ static int plan_output(sl_plan *plan, const sl_select *sel, sl_pquery *q, int ou
   r->fn = fn;
   r->ud = ud;
   sl_plan_add_op(q, &sl_op_result, r);
+  no_take_backs(sel, q);
   return 0;
 }
 
@@ -661,6 +735,12 @@ static int plan_tail(sl_plan *plan, const sl_select *sel, sl_pquery *q, const sl
                "(TUMBLE, HOP, SESSION) to get final rows, or read a bounded input");
     return -1;
   }
+  if (sel->order && q->changes == SL_UPDATING && !running) {
+    const sl_expr *e = sel->order->a[0].e;
+    return sl_plan_append_only(q->changes, "ORDER BY",
+                               "sorted rows cannot be taken back; aggregate the changelog first",
+                               e->line, e->pos_col, err);
+  }
   if (sel->order && (running || (!bounded && !windowed))) {
     const sl_expr *e = sel->order->a[0].e;
     sl_err_setpos(err, SL_EBIND, e->line, e->pos_col,
@@ -690,6 +770,7 @@ static int plan_tail(sl_plan *plan, const sl_select *sel, sl_pquery *q, const sl
   if (sel->distinct && sel->from) { /* over one row (no FROM) it changes nothing */
     sl_distinct_spec *d = sl_calloc(1, sizeof *d);
     d->ncol = q->ncol;
+    d->counted = q->changes == SL_UPDATING;
     for (int c = 0; cols && c < q->ncol && c < cols->n; c++) { /* each column's collation */
       sl_coll coll = sl_compare_coll(cols->a[c], cols->a[c]);
       if (coll == SL_COLL_BINARY) continue;
@@ -729,6 +810,11 @@ static int plan_merge(sl_plan *plan, const sl_select *sel, const char *id, int t
     return -1;
   const sl_pquery *qa = plan->queries[plan->streams[a.stream]->query];
   const sl_pquery *qb = plan->queries[plan->streams[b.stream]->query];
+  if (sl_plan_append_only(qa->changes, "UNION ALL of streams", "read append-only streams", 0, 0,
+                          err) ||
+      sl_plan_append_only(qb->changes, "UNION ALL of streams", "read append-only streams", 0, 0,
+                          err))
+    return -1;
   if (qa->ncol != qb->ncol) {
     sl_err_set(err, SL_EBIND,
                "SELECTs to the left and right of UNION ALL do not have the same number of "
@@ -758,6 +844,39 @@ static int plan_merge(sl_plan *plan, const sl_select *sel, const char *id, int t
   return qi;
 }
 
+/* FROM s JOIN t FOR SYSTEM_TIME AS OF x: Flink's lookup join, which is what
+** a join of a stream with a table is here (the table's rows as they are
+** when the stream's row is joined).  x must be the stream's processing
+** time (in, the first item's input: its PROCTIME() column, by name,
+** qualified by the item's alias or name or not at all); t a table, not a
+** stream (ij: the join is one of two streams).  0, or -1 with err set. */
+static int check_as_of(const sl_select *sel, const sl_input *in, int ij, sl_err *err) {
+  const sl_call *first = sel->from;
+  for (const sl_call *c = first; c; c = c->join) {
+    const sl_expr *x = c->as_of;
+    if (!x) continue;
+    /* pos1: the place as written when the planner moved a stream first */
+    int written_first = c->pos1 ? c->pos1 == 1 : c == first;
+    if (written_first || c == first || ij) {
+      sl_err_setpos(err, SL_EBIND, x->line, x->pos_col,
+                    "FOR SYSTEM_TIME AS OF is a lookup of a table joined to a stream: %s is %s",
+                    c->alias ? c->alias : c->name,
+                    written_first ? "the first item of FROM" : "a stream");
+      return -1;
+    }
+    const char *fname = first->alias ? first->alias : first->name;
+    int pc = in->proctime1 - 1;
+    if (x->kind != E_COLUMN || pc < 0 || !in->schema || pc >= in->schema->ncol ||
+        sl_stricmp(x->name, in->schema->cols[pc].name) || (x->tab && sl_stricmp(x->tab, fname))) {
+      sl_err_setpos(err, SL_EBIND, x->line, x->pos_col,
+                    "FOR SYSTEM_TIME AS OF takes the processing time of the stream joined (its "
+                    "PROCTIME() column): a temporal join in event time is not supported");
+      return -1;
+    }
+  }
+  return 0;
+}
+
 /* Plan sel as query id: its input, body and output.  top: the caller's
 ** query (else a stream's own, whose rows go to stream out_stream).  The
 ** query's index, or -1 with err set. */
@@ -780,9 +899,10 @@ static int plan_select(sl_plan *plan, const sl_select *sel, const char *id, int 
     return qi;
   }
   sel = sl_plan_join_reorder(plan, sel); /* FROM t, stream: the stream first */
+  sl_plan_note_topn(plan, sel);          /* FROM (SELECT ..., ROW_NUMBER() ...) WHERE rn <= N */
   int ij = sl_plan_is_interval_join(sel) || sl_plan_is_stream_join(plan, sel);
   if (plan_input(plan, sel->from, id, &in, err) ||
-      (ij && plan_input(plan, sel->from->join, id, &rin, err)))
+      (ij && plan_input(plan, sel->from->join, id, &rin, err)) || check_as_of(sel, &in, ij, err))
     return -1;
   int qi = plan_select_body(plan, sel, id, top, &in, ij ? &rin : NULL, err);
   if (qi < 0) return -1;
@@ -806,6 +926,16 @@ static int plan_select_body(sl_plan *plan, const sl_select *sel, const char *id,
   }
   q->in_stream = in.stream;
   const sl_select *body = sel; /* sel without the WHERE terms a join took */
+  if (sel->from && sel->from->join &&
+      (sl_plan_append_only(in.changes, "a join",
+                           "its kept records cannot be taken back yet; aggregate the changelog "
+                           "first or join an append-only stream",
+                           sel->from->line, sel->from->col, err) ||
+       (ij && sl_plan_append_only(rin->changes, "a join",
+                                  "its kept records cannot be taken back yet; join an "
+                                  "append-only stream",
+                                  sel->from->join->line, sel->from->join->col, err))))
+    return -1;
   if (sel->from && sel->from->join && sl_plan_join(plan, sel, qi, &in, ij ? rin : NULL, &body, err))
     return -1;
   sel = cascade_window(plan, body, &in);
@@ -846,10 +976,16 @@ static int plan_select_rest(sl_plan *plan, const sl_select *sel, sl_pquery *q, s
     sl_err_set(err, SL_EBIND, "GROUP BY needs FROM");
     return -1;
   }
-  if (sel->group || agg
+  int windowed = 0;
+  for (int i = 0; i < cols->n && !windowed; i++)
+    windowed = sl_plan_has_window(cols->a[i]);
+  if (windowed ? sl_plan_window(plan, sel, q, &in, cols, agg, err)
+      : sel->group || agg
           ? sl_plan_grouped(plan, sel, q, &in, cols, sel->order ? ord->nvis : cols->n, err)
           : sl_plan_project(plan, sel, q, &in, cols, err))
     return -1;
+  /* a filter and a projection pass the row kinds on (op_aggregate set its own) */
+  if (!sel->group && !agg) q->changes = in.changes;
   if (plan_tail(plan, sel, q, cols, sel->order ? ord : NULL, agg, err)) return -1;
   return 0;
 }
@@ -868,6 +1004,9 @@ int sl_plan_select_rows(sl_plan *plan, const sl_select *sel, const char *id, sl_
   int qi = plan_select(plan, sel, id, 1, -1, fn, ud, err);
   if (qi < 0) return -1;
   sl_pquery *q = plan->queries[qi];
+  if (sl_plan_append_only(q->changes, "a subquery",
+                          "its rows are read as a table; aggregate the changelog in it", 0, 0, err))
+    return -1;
   for (int i = ns0; i < plan->nsource; i++)
     source_add_top(plan->sources[i], qi);
   source_add_top(plan->sources[q->source], qi);

@@ -94,6 +94,14 @@ typedef struct sl_pquery {
   /* SET max_query_memory when it was planned: bytes, 0 no limit */
   int64_t max_mem;
   sl_changes changes; /* what its output carries (set by the operator that makes it updating) */
+  /* 1 + the output column that is PROCTIME() (its processing-time
+  ** attribute), 0 none */
+  int proctime1;
+  /* an updating output's key: the columns naming the row each change is
+  ** of (a running GROUP BY's keys), which a Kafka sink writes as message
+  ** keys (upserts) (owned), or NULL when not all of them are columns */
+  int *key_cols;
+  int nkey_cols;
   /* per output column: 1 for a window bound (window_start, window_end of
   ** TUMBLE or HOP windows, closed in order) or a column taken from one,
   ** whose values never go down along the output; NULL: none (owned) */

@@ -11,8 +11,13 @@
 #include "vm.h"
 
 sl_program *sl_plan_row_program(sl_expr *where, sl_expr **e, int n, int mcall_base, sl_err *err) {
+  return sl_plan_row_program_w(where, e, n, mcall_base, 0, err);
+}
+
+sl_program *sl_plan_row_program_w(sl_expr *where, sl_expr **e, int n, int mcall_base,
+                                  int wcall_base, sl_err *err) {
   sl_program *p = sl_program_new();
-  sl_compiler c = {p, 0, err, 0, mcall_base, NULL, 0};
+  sl_compiler c = {p, 0, err, 0, mcall_base, NULL, 0, wcall_base};
   int res = sl_reg_alloc(&c, n ? n : 1);
   p->result_reg = res;
   p->nresult = n;
@@ -197,6 +202,7 @@ int sl_plan_project(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_input 
   free(bc.a);
   if (rc) return -1;
   sl_plan_set_columns(q, cols);
+  q->changes = in->changes; /* op_project passes each row's kind on */
   sp->prog = sl_plan_row_program(where, cols->a, cols->n, ncol_in, err);
   return sp->prog ? 0 : -1;
 fail_bind:

@@ -98,6 +98,8 @@ static int plan_window(const sl_plan *plan, const sl_select *sel, const sl_input
     spec->rowtime = 1; /* the record's own timestamp (Kafka) */
   else if (sl_bind_expr(b, te))
     return -1;
+  else if (te->kind == E_COLUMN && te->col == in->proctime1 - 1)
+    spec->proctime = 1; /* a stream's PROCTIME() column: processing time, as Flink's */
   if (window_ms(win->list->a[1], hop ? &spec->slide : &spec->size, err)) return -1;
   if (hop && window_ms(win->list->a[2], &spec->size, err)) return -1;
   if (!hop) spec->slide = spec->size;
@@ -134,8 +136,24 @@ static int agg_nargs(const sl_expr *e) {
 
 /* Aggregate a of the step program: its descriptor, arguments from register
 ** *off on (then its FILTER's), compiled with sc. */
-static int step_agg(sl_compiler *sc, sl_expr *e, sl_agg_call *ac, int *off, sl_err *err) {
-  ac->func = sl_agg_no_inverse(e->func);
+static int step_agg(sl_compiler *sc, sl_expr *e, sl_agg_call *ac, int retract, int *off,
+                    sl_err *err) {
+  /* what the aggregate must be able to do: take rows back (xInverse) over
+  ** an updating input; else the cheaper form that never removes a row (a
+  ** running min/max keeps one value where the inverse needs every one) */
+  ac->func = retract ? e->func : sl_agg_no_inverse(e->func);
+  /* group_concat's inverse removes the oldest row (a sliding frame's) */
+  if (retract && (!e->func->xInverse || !sl_stricmp(e->func->name, "group_concat"))) {
+    sl_err_setpos(err, SL_EBIND, e->line, e->pos_col,
+                  "%s() cannot take a row back, so it cannot read an updating input (a "
+                  "changelog: EMIT CHANGES, a GROUP BY without a window, changelog => 'op' or "
+                  "'upsert')%s",
+                  e->func->name,
+                  !sl_stricmp(e->func->name, "any_value")
+                      ? "; a column neither grouped nor aggregated is any_value(): group by it"
+                      : "");
+    return -1;
+  }
   ac->nargs = agg_nargs(e);
   int skip = e->func->flags & SL_FUNC_MODELARG ? 1 : 0; /* train(m, ...): m is bound */
   ac->arg_reg = *off;
@@ -160,8 +178,9 @@ static int step_agg(sl_compiler *sc, sl_expr *e, sl_agg_call *ac, int *off, sl_e
 ** each aggregate's arguments and FILTER.  0, or -1 with err set. */
 static int step_program(sl_agg_spec *spec, sl_expr *where, const sl_exprlist *keys, sl_expr *win,
                         sl_expr **aggs, int ncol_in, sl_err *err) {
+  int retract = spec->retract;
   spec->step = sl_program_new();
-  sl_compiler sc = {spec->step, 0, err, 0, ncol_in, NULL, 0};
+  sl_compiler sc = {spec->step, 0, err, 0, ncol_in, NULL, 0, 0};
   int total = keys->n + 1;
   for (int a = 0; a < spec->naggs; a++)
     total += agg_nargs(aggs[a]) + (aggs[a]->right != NULL);
@@ -184,7 +203,7 @@ static int step_program(sl_agg_spec *spec, sl_expr *where, const sl_exprlist *ke
   spec->aggs = sl_calloc((size_t)(spec->naggs ? spec->naggs : 1), sizeof(sl_agg_call));
   int off = res + keys->n + 1;
   for (int a = 0; a < spec->naggs; a++) {
-    if (step_agg(&sc, aggs[a], &spec->aggs[a], &off, err)) return -1;
+    if (step_agg(&sc, aggs[a], &spec->aggs[a], retract, &off, err)) return -1;
     spec->has_distinct |= spec->aggs[a].distinct;
   }
   sl_program_add(spec->step, OP_Result, res, total, 0);
@@ -200,7 +219,7 @@ static int step_program(sl_agg_spec *spec, sl_expr *where, const sl_exprlist *ke
 static int out_program(sl_agg_spec *spec, sl_expr *having, const sl_exprlist *keys,
                        const sl_exprlist *cols, sl_err *err) {
   spec->out = sl_program_new();
-  sl_compiler oc = {spec->out, 0, err, 0, 0, keys, 1};
+  sl_compiler oc = {spec->out, 0, err, 0, 0, keys, 1, 0};
   int ores = sl_reg_alloc(&oc, cols->n ? cols->n : 1);
   spec->out->result_reg = ores;
   spec->out->nresult = cols->n;
@@ -347,6 +366,7 @@ int sl_plan_bounded(const sl_plan *plan, const sl_pquery *q) {
 /* 1 when e calls an aggregate function (not inside a nested query). */
 static int has_agg(const sl_functab *funcs, const sl_expr *e) {
   if (!e) return 0;
+  if (e->kind == E_CALL && e->win) return 0; /* f(...) OVER (...): a window call */
   if (e->kind == E_CALL && e->name) {
     int argc = e->star || !e->list ? 0 : e->list->n;
     const sl_func *f = sl_functab_find(funcs, e->name, strlen(e->name), argc, NULL);
@@ -366,6 +386,33 @@ int sl_plan_is_aggregate(const sl_plan *plan, const sl_select *sel, const sl_exp
   return 0;
 }
 
+/* A changelog's key as its sink writes upserts: the result columns that are
+** the GROUP BY keys (and window_start or window_end of a window) into
+** q->key_cols; none when one of them is not a result column. */
+static void upsert_key(sl_pquery *q, const sl_exprlist *keys, const sl_expr *win,
+                       const sl_exprlist *cols, int nvis) {
+  int n = keys->n + (win != NULL);
+  int *kc = sl_calloc((size_t)(n ? n : 1), sizeof(int));
+  for (int i = 0; i < n; i++) {
+    kc[i] = -1;
+    for (int c = 0; c < nvis && kc[i] < 0; c++) {
+      const sl_expr *e = cols->a[c];
+      if (i < keys->n
+              ? sl_expr_equal(e, keys->a[i])
+              : e->kind == E_COLUMN && e->name &&
+                    (!sl_stricmp(e->name, "window_start") || !sl_stricmp(e->name, "window_end")))
+        kc[i] = c;
+    }
+    if (kc[i] < 0) {
+      free(kc);
+      return;
+    }
+  }
+  free(q->key_cols);
+  q->key_cols = kc;
+  q->nkey_cols = n;
+}
+
 int sl_plan_grouped(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_input *in,
                     sl_exprlist *cols, int nvis, sl_err *err) {
   sl_agg_spec *spec = sl_calloc(1, sizeof *spec);
@@ -383,6 +430,15 @@ int sl_plan_grouped(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_input 
   b.agg_models = 1;
   b.held = &held;
   if (bind_grouped(plan, sel, in, &b, &keys, win, cols, spec, &aggs, err)) goto done;
+  /* an updating input: the rows it takes back leave their groups (xInverse);
+  ** a window gives its rows once, when it closes, and could not take them
+  ** back when a take-back comes after that */
+  spec->retract = in->changes == SL_UPDATING;
+  if (win && sl_plan_append_only(in->changes, "a window (TUMBLE, HOP, SESSION)",
+                                 "a closed window's rows are final; group the changelog without "
+                                 "a window",
+                                 win->line, win->pos_col, err))
+    goto done;
   int ncol_in = sl_plan_input_width(in);
   if (mcalls.n && sl_plan_score(plan, q, &mcalls, NULL, ncol_in, 0, err)) goto done;
   if (step_program(spec, sel->where, &keys, win, aggs, ncol_in, err) ||
@@ -392,6 +448,10 @@ int sl_plan_grouped(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_input 
   ** running changelog (each batch's changed groups) */
   spec->emit_changes = sel->emit_changes || (!win && !sl_plan_bounded(plan, q));
   spec->one_row = !sel->group;
+  /* a running GROUP BY's output is a changelog (+I, -U/+U, -D per group) */
+  q->changes = spec->emit_changes ? SL_UPDATING : SL_APPEND_ONLY;
+  spec->before_rows = spec->emit_changes; /* plan_output may clear it */
+  if (spec->emit_changes) upsert_key(q, &keys, win, cols, nvis);
   for (int i = 0; i < keys.n; i++) {
     sl_coll c = sl_compare_coll(keys.a[i], keys.a[i]);
     if (c != SL_COLL_BINARY && !spec->key_colls)

@@ -25,6 +25,9 @@ typedef struct sl_input {
   const sl_bind_tab *tabs;
   int ntabs;
   sl_changes changes; /* what its rows carry: a stream's, its query's output's */
+  /* 1 + the column that is its stream query's PROCTIME() (a window over
+  ** it is in processing time), 0 none */
+  int proctime1;
   /* per column of schema: a window bound that never goes down (a stream's
   ** query's sl_pquery.wtime), or NULL */
   const unsigned char *wtime;
@@ -54,12 +57,23 @@ void *sl_plan_check(sl_plan *plan, const sl_call *call, int sink, const sl_schem
                     sl_options *keep, sl_err *err);
 /* SET processing.guarantee = 'exactly_once' (else at-least-once). */
 int sl_plan_exactly_once(const sl_plan *plan);
+/* What source `source` of plan gives: SL_UPDATING when it is read as a
+** changelog (changelog => 'op' or 'upsert'), else SL_APPEND_ONLY. */
+sl_changes sl_plan_source_changes(const sl_plan *plan, int source);
+/* 0 when changes is SL_APPEND_ONLY; else -1 with err set at line:col:
+** `what` (e.g. "a join") cannot fold take-backs in, for the reason why. */
+int sl_plan_append_only(sl_changes changes, const char *what, const char *why, int line, int col,
+                        sl_err *err);
 
 /* ---- plan_expr.c ---- */
 /* A program that skips the row unless where holds (when where is not NULL)
 ** and computes the n expressions e[] into consecutive registers from its
 ** result_reg.  mcall_base: see sl_compiler.  NULL with err set. */
 sl_program *sl_plan_row_program(sl_expr *where, sl_expr **e, int n, int mcall_base, sl_err *err);
+/* The same, window calls read as input columns from wcall_base on
+** (sl_compiler.wcall_base). */
+sl_program *sl_plan_row_program_w(sl_expr *where, sl_expr **e, int n, int mcall_base,
+                                  int wcall_base, sl_err *err);
 /* Add op_score to q for the model calls collected while binding (and where,
 ** a WHERE that uses no model, so rows it drops are not scored).  Takes
 ** mcalls' slot references on success (mcalls is zeroed); on failure the
@@ -148,6 +162,22 @@ sl_exprlist *sl_plan_order_result(sl_plan *plan, const sl_orderby *ob, const sl_
 int sl_plan_sort(sl_plan *plan, sl_pquery *q, sl_order_plan *op, const sl_exprlist *cols,
                  int64_t limit, int64_t offset, int per_batch);
 void sl_order_plan_free(sl_order_plan *op);
+
+/* ---- plan_window.c ---- */
+/* 1 when e calls a function over a window (f(...) OVER (...)), not
+** looking into subqueries. */
+int sl_plan_has_window(const sl_expr *e);
+/* A SELECT whose result columns cols call functions over windows: bind
+** them, add op_window (bounded input), op_topn (a stream read by a Top-N:
+** sel->topn) or op_over (a stream ordered by event time), and op_project
+** for the select list.  agg: the select list also aggregates (refused).
+** 0, or -1 with err set. */
+int sl_plan_window(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_input *in,
+                   sl_exprlist *cols, int agg, sl_err *err);
+/* sel reads FROM (SELECT ..., ROW_NUMBER() OVER (...) AS rn FROM stream)
+** WHERE rn <= N (also RANK, DENSE_RANK; rn < N, rn = 1): note N and the
+** column in the subquery (sub->topn, topn_col), which plans it as a Top-N. */
+void sl_plan_note_topn(const sl_plan *plan, const sl_select *sel);
 
 /* ---- plan_subquery.c ---- */
 /* The binder's hook for E_SUBQUERY (sl_bind.plan_subq; ud the plan): plan

@@ -13,6 +13,21 @@ int sl_plan_exactly_once(const sl_plan *plan) {
   return sl_setting_int(plan->ctx.cat, SL_SET_GUARANTEE) == SL_GUARANTEE_EXACTLY_ONCE;
 }
 
+sl_changes sl_plan_source_changes(const sl_plan *plan, int source) {
+  const sl_source *d = plan->sources[source]->desc;
+  return d && d->changelog != SL_CHANGELOG_NONE ? SL_UPDATING : SL_APPEND_ONLY;
+}
+
+int sl_plan_append_only(sl_changes changes, const char *what, const char *why, int line, int col,
+                        sl_err *err) {
+  if (changes == SL_APPEND_ONLY) return 0;
+  sl_err_setpos(err, SL_EBIND, line, col,
+                "%s cannot read an updating input (a changelog: EMIT CHANGES, a GROUP BY without "
+                "a window, a source read with changelog => 'op' or 'upsert'): %s",
+                what, why);
+  return -1;
+}
+
 /* ---- options of connector calls ----------------------------------------- */
 
 int sl_call_options(sl_functab *funcs, const sl_call *call, sl_options *o, sl_err *err) {
@@ -99,6 +114,10 @@ void sl_plan_set_columns(sl_pquery *q, const sl_exprlist *cols) {
   q->names = sl_calloc((size_t)(cols->n ? cols->n : 1), sizeof(char *));
   q->affs = sl_calloc((size_t)(cols->n ? cols->n : 1), 1);
   for (int i = 0; i < cols->n; i++) {
+    const sl_expr *e = cols->a[i];
+    if (!q->proctime1 && e->kind == E_CALL && (!e->list || !e->list->n) &&
+        !sl_stricmp(e->name, "proctime"))
+      q->proctime1 = i + 1;
     q->names[i] = sl_expr_colname(cols->a[i], cols->names[i]);
     q->affs[i] = cols->a[i]->aff;
   }

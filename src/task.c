@@ -250,6 +250,8 @@ typedef struct task_bufs {
   sl_record *recs;        /* batch records (untyped sources) */
   const sl_record **recp; /* the record of each decoded row */
   sl_arena arena;         /* decoded bytes of the batch */
+  uint8_t *ops;           /* a changelog source's row kinds (sl_rowkind), else NULL */
+  int op_col;             /* changelog => 'op': the column op, else -1 */
 } task_bufs;
 
 /* Allocate the buffers and the decoder.  0, or -1 with t->err set. */
@@ -263,6 +265,11 @@ static int task_begin(sl_task *t, task_bufs *b) {
   /* typed rows have records too when their source says (row_records) */
   b->recp = sl_calloc((size_t)b->batch, sizeof(*b->recp));
   sl_arena_init(&b->arena);
+  b->op_col = -1;
+  if (src->changelog != SL_CHANGELOG_NONE) {
+    b->ops = sl_calloc((size_t)b->batch, 1);
+    if (src->changelog == SL_CHANGELOG_OP) b->op_col = sl_schema_find(&src->schema, "op", 2);
+  }
   if (b->typed || t->dec) return 0;
   sl_fmt_opts opts = src->fmt_opts;
   opts.schema = &src->schema;
@@ -276,6 +283,54 @@ static void task_bufs_free(task_bufs *b) {
   free(b->rows);
   free(b->recs);
   free(b->recp);
+  free(b->ops);
+}
+
+/* The row kind an op column's value names ('+I', '-U', '+U', '-D', as
+** Flink prints them; also 'I', 'UB', 'UA', 'D'), or -1. */
+static int op_kind(const sl_value *v) {
+  if (v->type != SL_TEXT) return -1;
+  static const char *const names[][2] = {{"+I", "I"}, {"-U", "UB"}, {"+U", "UA"}, {"-D", "D"}};
+  for (int k = 0; k < 4; k++)
+    for (int j = 0; j < 2; j++)
+      if (v->n == strlen(names[k][j]) && !memcmp(v->u.z, names[k][j], v->n)) return k;
+  return -1;
+}
+
+/* A changelog source's row kinds into b->ops for its nrow rows: from each
+** row's op column (changelog => 'op'; a row whose op is not a kind is
+** rejected and the rows after it move up) or from each record (upsert).
+** Rows kept. */
+static int task_ops(sl_task *t, task_bufs *b, int nrow, const sl_record **recs) {
+  int w = 0;
+  for (int i = 0; i < nrow; i++) {
+    int k;
+    if (b->op_col >= 0) {
+      k = op_kind(&b->rows[(size_t)i * (size_t)b->ncol + (size_t)b->op_col]);
+    } else if (b->op_col < 0 && t->src->changelog == SL_CHANGELOG_OP) {
+      k = -2; /* no op column in the schema */
+    } else {
+      k = recs && recs[i] ? recs[i]->op : SL_ROW_INSERT;
+    }
+    if (k < 0) {
+      sl_log_reject(&t->stats, t->plan->name, t->src, recs ? recs[i] : NULL,
+                    k == -2 ? "changelog => 'op': the source has no column op"
+                            : "changelog => 'op': op is not '+I', '-U', '+U' or '-D'");
+      continue;
+    }
+    if (w != i) { /* swapped, not copied: a value's buffer stays with one row */
+      sl_value *x = b->rows + (size_t)w * (size_t)b->ncol,
+               *y = b->rows + (size_t)i * (size_t)b->ncol;
+      for (int c = 0; c < b->ncol; c++) {
+        sl_value tmp = x[c];
+        x[c] = y[c];
+        y[c] = tmp;
+      }
+      if (recs) recs[w] = recs[i];
+    }
+    b->ops[w++] = (uint8_t)k;
+  }
+  return w;
 }
 
 /* The bytes of rec to decode: rec's own when they are UTF-8; else (SET
@@ -560,7 +615,8 @@ void sl_task_run(sl_task *t) {
         b.recp[i] = &rr[i];
       recs = b.recp;
     }
-    sl_batch batch = {b.ncol, nrow, b.rows, recs, t->src, sl_wall_ms(), NULL, NULL};
+    if (b.ops && !(nrow = task_ops(t, &b, nrow, recs))) continue;
+    sl_batch batch = {b.ncol, nrow, b.rows, recs, t->src, sl_wall_ms(), NULL, b.ops};
     int rc = t->head->vt->push(t->head, &batch, &t->err);
     task_time_batch(t, sl_clock_us() - t0);
     if (rc < 0 || task_check_memory(t)) goto done;

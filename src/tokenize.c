@@ -42,6 +42,7 @@ static const kw keywords[] = {
     {"COLUMNS", TK_COLUMNS},
     {"CREATE", TK_CREATE},
     {"CROSS", TK_CROSS},
+    {"CURRENT", TK_CURRENT},
     {"DELETE", TK_DELETE},
     {"DESC", TK_DESC},
     {"DESCRIBE", TK_DESCRIBE},
@@ -60,11 +61,14 @@ static const kw keywords[] = {
     {"FALSE", TK_FALSE},
     {"FILTER", TK_FILTER},
     {"FIRST", TK_FIRST},
+    {"FOLLOWING", TK_FOLLOWING},
+    {"FOR", TK_FOR},
     {"FROM", TK_FROM},
     {"FULL", TK_FULL},
     {"FUNCTIONS", TK_FUNCTIONS},
     {"GLOB", TK_LIKE_KW},
     {"GROUP", TK_GROUP},
+    {"GROUPS", TK_GROUPS},
     {"HAVING", TK_HAVING},
     {"IF", TK_IF},
     {"IN", TK_IN},
@@ -90,22 +94,30 @@ static const kw keywords[] = {
     {"NOTNULL", TK_NOTNULL},
     {"NULL", TK_NULL},
     {"NULLS", TK_NULLS},
+    {"OF", TK_OF},
     {"OFFSET", TK_OFFSET},
     {"ON", TK_ON},
     {"OR", TK_OR},
     {"ORDER", TK_ORDER},
     {"OUTER", TK_OUTER},
+    {"OVER", TK_OVER},
+    {"PARTITION", TK_PARTITION},
+    {"PRECEDING", TK_PRECEDING},
     {"PRIMARY", TK_PRIMARY},
     {"QUERIES", TK_QUERIES},
     {"QUERY", TK_QUERY},
+    {"RANGE", TK_RANGE},
     {"REGEXP", TK_LIKE_KW},
     {"REPLACE", TK_REPLACE},
     {"RIGHT", TK_RIGHT},
+    {"ROW", TK_ROW},
+    {"ROWS", TK_ROWS},
     {"SELECT", TK_SELECT},
     {"SET", TK_SET},
     {"SHOW", TK_SHOW},
     {"STREAM", TK_STREAM},
     {"STREAMS", TK_STREAMS},
+    {"SYSTEM_TIME", TK_SYSTEM_TIME},
     {"TABLE", TK_TABLE},
     {"TABLES", TK_TABLES},
     {"TEMP", TK_TEMP},
@@ -115,6 +127,7 @@ static const kw keywords[] = {
     {"TO", TK_TO},
     {"TRUE", TK_TRUE},
     {"TYPE", TK_TYPE},
+    {"UNBOUNDED", TK_UNBOUNDED},
     {"UNION", TK_UNION},
     {"UPDATE", TK_UPDATE},
     {"USING", TK_USING},
@@ -346,6 +359,33 @@ static void advance(const char *z, int n, int *line, int *col) {
   }
 }
 
+/* The code of the first token after z that is not white space or a
+** comment (0 at the end of the text). */
+static int peek_token(const char *z, const char **after) {
+  for (;;) {
+    int tk;
+    if (!*z) return 0;
+    int n = sl_get_token(z, &tk);
+    z += n;
+    if (tk != TK_SPACE) {
+      if (after) *after = z;
+      return tk;
+    }
+  }
+}
+
+/* WINDOW and OVER are keywords only where SQLite takes them for ones (its
+** analyzeWindowKeyword and analyzeOverKeyword), so that both stay usable
+** as names: WINDOW when a name and AS follow (a WINDOW clause), OVER after
+** a ')' when '(' or a name follows (a call's window).  z is just past the
+** word, last the code of the token before it. */
+static int window_keyword(int tk, const char *z, int last) {
+  const char *after = NULL;
+  int next = peek_token(z, &after);
+  if (tk == TK_WINDOW) return next == TK_ID && peek_token(after, NULL) == TK_AS ? TK_WINDOW : TK_ID;
+  return last == TK_RP && (next == TK_LP || next == TK_ID) ? TK_OVER : TK_ID;
+}
+
 int sl_parse_script(sl_parse *p, const char *sql) {
   memset(p, 0, sizeof *p);
   sl_arena_init(&p->arena);
@@ -364,6 +404,7 @@ int sl_parse_script(sl_parse *p, const char *sql) {
       sl_parse_error(p, &t, "unrecognized token");
       break;
     }
+    if (tk == TK_WINDOW || tk == TK_OVER) tk = window_keyword(tk, z + n, last);
     if (tk != TK_SPACE) {
       /* The parser reduces the previous statement only when it sees the
       ** first token of the next one: record the new start after that. */

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # nexmark.sh - Nexmark q0, q1, q2, q3 (and its stream-table variant), q5, q7, q8 (their
-# standard join forms and the variants with top_k, max_by, one GROUP BY), q11, q20 in
+# standard join forms and the variants with top_k, max_by, one GROUP BY), q11, q12, q13, q18, q19,
+# q20 in
 # sluice's dialect (sql-examples/nexmark/) over 200,000 generated events,
 # each checked against an independent computation in Python over the same
 # events; then q10, q14-q17, q21, q22 and again q5, q7, q8 over 100,000 events
@@ -17,10 +18,21 @@ trap 'rm -rf "$work"' EXIT
 nx=$top/sql-examples/nexmark
 cd "$work"
 $py "$nx/gen.py" nexmark.jsonl 200000 --persons persons.jsonl --seed 4 || exit 1
-for q in q0 q1 q2 q3 q3_table q5 q5_topk q7 q7_maxby q8 q8_group q9 q11 q20; do
+for q in q0 q1 q2 q3 q3_table q5 q5_topk q7 q7_maxby q8 q8_group q9 q11 q18 q19 q20; do
   cat "$nx/events.sql" "$nx/$q.sql" > "$q.sql"
   "$sluice" --stats run "$q.sql" 2> "$q.err" && ! grep -q "[1-9][0-9]* rejected" "$q.err" && ok ||
     { bad "$q run"; cat "$q.err"; }
+done
+# q18 and q19 over the events as a stream (stdin, which does not end as a
+# file does): the incremental Top-N (op_topn), whose changelog's last row
+# per key is the result; over the file above they are final rows (op_window)
+for q in q18 q19; do
+  sed "s/file('nexmark.jsonl', format => 'json')/stdin(format => 'json')/" "$nx/events.sql" > "s_$q.sql"
+  sed "s/'$q.jsonl'/'s_$q.jsonl'/" "$nx/$q.sql" >> "s_$q.sql"
+  { cat "s_$q.sql" | sed '/^SELECT/,$d'; echo EXPLAIN; sed -n '/^SELECT/,$p' "$nx/$q.sql"; } > "x_$q.sql"
+  contains "$q over a stream: op_topn" '"plan":"topn: ' "$("$sluice" run "x_$q.sql" 2>&1)"
+  "$sluice" --stats run "s_$q.sql" < nexmark.jsonl 2> "s_$q.err" && ! grep -q "[1-9][0-9]* rejected" "s_$q.err" && ok ||
+    { bad "$q over a stream"; cat "s_$q.err"; }
 done
 
 $py - <<'PY' && ok || bad "results against Python"
@@ -112,6 +124,37 @@ want = {(p["id"], p["name"], p["dateTime"] // 10000 * 10000) for p in persons.va
         if p["id"] in made[p["dateTime"] // 10000 * 10000]}
 got = {(x["id"], x["name"], x["window_start"]) for x in rows("q8_group")}
 report("q8 (one GROUP BY)", got == want, "%d rows" % len(got))
+# q18: per (bidder, auction) its latest bid (of equal times the first);
+# from the file the final rows, from the stream the changelog's last row
+# per key
+last = {}
+for b in bids:
+    k = (b["bidder"], b["auction"])
+    if k not in last or b["dateTime"] > last[k]["dateTime"]:
+        last[k] = b
+want = {k: (b["price"], b["dateTime"], b["url"]) for k, b in last.items()}
+r = rows("q18")
+got = {(x["bidder"], x["auction"]): (x["price"], x["dateTime"], x["url"]) for x in r}
+report("q18", got == want and len(r) == len(want), "%d keys" % len(want))
+got = {}
+for x in rows("s_q18"):
+    got[(x["bidder"], x["auction"])] = (x["price"], x["dateTime"], x["url"])
+report("q18 (stream)", got == want, "%d keys" % len(want))
+# q19: per auction the 10 highest bids, ranked (ties in arrival order)
+per = collections.defaultdict(list)
+for b in bids:
+    per[b["auction"]].append(b)
+want = {}
+for a, l in per.items():
+    for i, b in enumerate(sorted(l, key=lambda b: -b["price"])[:10]):
+        want[(a, i + 1)] = (b["bidder"], b["price"], b["dateTime"])
+r = rows("q19")
+got = {(x["auction"], x["rank_number"]): (x["bidder"], x["price"], x["dateTime"]) for x in r}
+report("q19", got == want and len(r) == len(want), "%d ranks" % len(want))
+got = {}
+for x in rows("s_q19"):
+    got[(x["auction"], x["rank_number"])] = (x["bidder"], x["price"], x["dateTime"])
+report("q19 (stream)", got == want, "%d ranks" % len(want))
 raise SystemExit(1 if fails else 0)
 PY
 # q5, q7, q8 in their standard join forms, ties kept, and q9 (here and over the
@@ -177,6 +220,49 @@ report("q9", got == want, "%d auctions with a winner" % len(got))
 raise SystemExit(1 if fails else 0)
 PY
 $py joins.py && ok || bad "q5, q7, q8 (join forms) against Python"
+
+# ---- processing time: q12 (windows of the clock), q13 (a lookup join) -------
+# q12's counts depend on the clock; what does not: every bid is counted once,
+# in 10 s windows aligned on the clock's multiples of 10 s that overlap the
+# run.  q13: each bid once, with the side input's value of auction mod 10000.
+$py -c '
+import random
+rng = random.Random(13)
+for k in range(10000): print("%d,%s" % (k, rng.choice(["", "x"]) + str(rng.randrange(10**6))))' > side_input.csv
+for q in q12 q13; do
+  cat "$nx/events.sql" "$nx/$q.sql" > "$q.sql"
+  t0=$(date +%s%3N)
+  "$sluice" --stats run "$q.sql" 2> "$q.err" && ! grep -q "[1-9][0-9]* rejected" "$q.err" && ok ||
+    { bad "$q run"; cat "$q.err"; }
+  t1=$(date +%s%3N)
+  echo "$t0 $t1" > "$q.clock"
+done
+$py - <<'PY' && ok || bad "q12, q13 against Python"
+import collections, csv, json
+ev = [json.loads(l) for l in open("nexmark.jsonl")]
+bids = [e for e in ev if e["event_type"] == 2]
+fails = 0
+def report(q, ok, detail=""):
+    global fails
+    print("%s: %s %s" % (q, "ok" if ok else "MISMATCH", detail))
+    fails += not ok
+r = [json.loads(l) for l in open("q12.jsonl")]
+t0, t1 = map(int, open("q12.clock").read().split())
+per = collections.Counter()
+for x in r:
+    per[x["bidder"]] += x["bid_count"]
+keys = collections.Counter((x["bidder"], x["starttime"]) for x in r)
+report("q12", per == collections.Counter(b["bidder"] for b in bids) and max(keys.values()) == 1 and
+       all(x["endtime"] - x["starttime"] == 10000 and x["starttime"] % 10000 == 0 and
+           t0 - 10000 < x["starttime"] <= t1 for x in r), "%d windows" % len(r))
+side = {int(k): v for k, v in csv.reader(open("side_input.csv"))}
+want = collections.Counter((b["auction"], b["bidder"], b["price"], b["dateTime"], side[b["auction"] % 10000])
+                           for b in bids)
+got = collections.Counter((x["auction"], x["bidder"], x["price"], x["dateTime"], x["value"])
+                          for x in (json.loads(l) for l in open("q13.jsonl")))
+report("q13", got == want, "%d rows" % sum(got.values()))
+raise SystemExit(1 if fails else 0)
+PY
 
 # ---- the queries of the Flink functions, over 14 hours of events -------------
 mkdir slow && cd slow || exit 1

@@ -131,6 +131,11 @@ for q in [
     "SELECT k, label FROM t UNION SELECT 1, 'x' EXCEPT SELECT k, label FROM t WHERE k = 2 INTERSECT SELECT k, label FROM t LIMIT 2",
     "SELECT * FROM (SELECT k, k, w * 2 AS d FROM t UNION ALL SELECT 3, 4, 5) AS u WHERE d IN t",
     "EXPLAIN SELECT id, (SELECT label FROM t WHERE k = id) FROM s WHERE name IN (SELECT label FROM t)",
+    "SELECT k, row_number() OVER (PARTITION BY label ORDER BY w DESC), rank() OVER w, lag(w, 2, 0) OVER w, sum(w) OVER (w ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING) FROM t WINDOW w AS (ORDER BY k)",
+    "SELECT k, count(*) FILTER (WHERE w > 0) OVER (ORDER BY k RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING), lead(label) OVER (ORDER BY k, w) FROM t ORDER BY 2",
+    "SELECT * FROM (SELECT id, name, ROW_NUMBER() OVER (PARTITION BY name ORDER BY v DESC) AS rn FROM s) WHERE rn <= 3",
+    "SELECT * FROM (SELECT *, DENSE_RANK() OVER (PARTITION BY name ORDER BY ts) AS r FROM s) WHERE 2 >= r",
+    "SELECT id, lag(v) OVER w, lead(v, 1, -1) OVER w, avg(v) OVER (w ROWS 3 PRECEDING), count(*) OVER w FROM s WINDOW w AS (PARTITION BY name ORDER BY ts)",
 ]:
     put('fuzz_sql', q)
 # checkpoint states: the query's index (fuzz_ckpt.c: NQUERY queries, then the

@@ -1,0 +1,104 @@
+/*
+** op_window.h - what the planner (plan_window.c) hands the window
+** operators: the calls f(...) OVER (PARTITION BY ... ORDER BY ... [frame])
+** of a query, the windows they use, and the program that computes, per
+** input row, WHERE and every key and argument they need.
+**
+** Three operators read it:
+**   op_window.c  a bounded input: every row kept until the input ends, then
+**                each window's partitions sorted and every call computed as
+**                SQLite does (any frame of ROWS, RANGE without offsets);
+**   op_topn.c    a stream read through `WHERE rank <= N`: one ranking call
+**                (ROW_NUMBER, RANK, DENSE_RANK), the top N rows of each
+**                partition kept and their changes emitted (an updating
+**                stream);
+**   op_over.c    a stream whose one window is ordered by its event time:
+**                rows released in event-time order once the watermark
+**                passes them, each with its calls' values (LAG, LEAD,
+**                ROW_NUMBER, RANK, DENSE_RANK, aggregates over ROWS
+**                BETWEEN n PRECEDING AND CURRENT ROW, UNBOUNDED PRECEDING
+**                or the default frame).
+** op_window and op_over pass on each row's input columns followed by one
+** value per call (the select list then reads call k as column ncol_in + k);
+** op_topn passes on the select list itself (its rank column filled in).
+*/
+#ifndef SLUICE_OP_WINDOW_H
+#define SLUICE_OP_WINDOW_H
+
+#include "func.h"
+#include "op_sort.h"
+#include "vm.h"
+
+/* One window of the query: its partition and order keys, in registers of
+** the spec's program. */
+typedef struct sl_wdef {
+  int part_reg, npart;   /* PARTITION BY values */
+  sl_coll *part_colls;   /* per partition key its collation (owned) */
+  int order_reg, norder; /* ORDER BY values */
+  sl_sortkey *order;     /* per ORDER BY term how it sorts (col unused) (owned) */
+} sl_wdef;
+
+/* One call over a window. */
+typedef struct sl_wcall_spec {
+  const sl_func *func; /* an aggregate, or a window function (SL_FUNC_WINDOW) */
+  int kind;            /* sl_wfunc, or 0 for an aggregate */
+  int win;             /* its window: an index into the spec's wins */
+  int nargs;
+  int arg_reg;    /* its first argument's register */
+  int filter_reg; /* FILTER (WHERE ...)'s register, or -1 */
+  sl_coll coll;   /* its first argument's collation */
+  /* an aggregate's frame: SL_FRAME_ROWS or SL_FRAME_RANGE (RANGE: peers,
+  ** no offsets), and its bounds (sl_fbound_kind) with their offsets */
+  int frame;
+  int start, end;
+  int64_t start_n, end_n;
+  /* LAG / LEAD with a constant offset (the streams need one): the offset,
+  ** else -1 */
+  int64_t offset;
+} sl_wcall_spec;
+
+typedef enum sl_window_mode {
+  SL_WINDOW_BOUNDED = 0, /* op_window */
+  SL_WINDOW_TOPN,        /* op_topn */
+  SL_WINDOW_OVER         /* op_over */
+} sl_window_mode;
+
+typedef struct sl_window_spec {
+  sl_window_mode mode;
+  sl_program *pre; /* per input row: WHERE (skips), the keys and arguments (owned) */
+  int ncol_in;     /* the input rows' columns (op_window, op_over pass them on) */
+  sl_wdef *wins;   /* owned */
+  int nwin;
+  sl_wcall_spec *calls; /* owned */
+  int ncall;
+  /* op_topn: the select list (pre's registers out_reg ..), the column its
+  ** ranking call fills, and the most rank kept */
+  int out_reg, nout;
+  int rank_col;
+  int64_t limit;
+  /* op_over: the event time is the window's ORDER BY value; the stream's
+  ** allowed lateness and idle timeout (as op_aggregate's) */
+  int64_t lateness;
+  int64_t idle_ms;
+} sl_window_spec;
+
+extern const sl_op_kind sl_op_window;
+extern const sl_op_kind sl_op_topn;
+extern const sl_op_kind sl_op_over;
+
+/* Free a spec (its program, windows and calls): every kind's free_spec. */
+void sl_window_spec_free(void *spec);
+/* Append the description of spec's windows and calls, and its program,
+** for EXPLAIN (every kind's explain starts with its own line). */
+void sl_window_spec_explain(const sl_window_spec *sp, sl_buf *out);
+
+/* ---- shared by the three operators (op_window.c) ---- */
+/* Compare two rows' values of window w's PARTITION BY (a, b: the first
+** partition value of each): <0, 0, >0 (NULLs equal, and first). */
+int sl_wpart_cmp(const sl_wdef *w, const sl_value *a, const sl_value *b);
+/* Compare two rows' ORDER BY values as the window sorts them. */
+int sl_worder_cmp(const sl_wdef *w, const sl_value *a, const sl_value *b);
+/* Memory of a value kept as state (as op_sort counts it). */
+int64_t sl_wvalue_bytes(const sl_value *v);
+
+#endif /* SLUICE_OP_WINDOW_H */

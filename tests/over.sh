@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# over.sh - window functions (f(...) OVER (...)):
+#   bounded inputs against the sqlite3 library (tests/over_bounded.py: random
+#   tables with ties and NULLs, every function and frame);
+#   the Top-N pattern over a stream (op_topn) against Python: ROW_NUMBER's
+#   changelog, whose last row per (partition, rank) is the result, over
+#   random input and random batch sizes (tests/topn_test checks every row
+#   kind, RANK and DENSE_RANK, and restarts from checkpoints);
+#   LAG, LEAD, ROW_NUMBER, RANK and running aggregates over a stream ordered
+#   by event time (op_over) against a Python model of the watermark: rows
+#   released in time order, late ones dropped, the same for every batch size;
+#   and the errors, with line:column.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+sluice=${top_builddir:-$here/..}/sluice
+py=/usr/bin/python3
+in_workdir
+
+# ---- bounded: against SQLite ------------------------------------------------------------
+for seed in 1 2 3 4; do
+  if out=$("$py" "$here/over_bounded.py" "$sluice" --seed "$seed" --tables 8 --queries 40 2>&1); then
+    ok
+  else
+    bad "over_bounded.py --seed $seed"$'\n'"$(printf '%s\n' "$out" | tail -n 30)"
+  fi
+done
+
+# ---- Top-N over a stream ------------------------------------------------------------------
+"$py" - > ev.jsonl <<'PY'
+import json, random
+rng = random.Random(11)
+for i in range(3000):
+    print(json.dumps({"id": i, "k": rng.choice([None, "a", "b", "c", "d", "e"]),
+                      "v": rng.choice([None] + list(range(40)))}))
+PY
+cols="columns => 'id INTEGER, k TEXT, v INTEGER'"
+for spec in "DESC:3" "ASC:1" "DESC NULLS FIRST:5" "ASC NULLS LAST:2"; do
+  ord=${spec%:*} n=${spec#*:}
+  "$py" - "$ord" "$n" > want.txt <<'PY'
+import json, sys
+ordr, n = sys.argv[1], int(sys.argv[2])
+desc = ordr.startswith("DESC")
+nulls_first = "NULLS FIRST" in ordr or ("NULLS" not in ordr and not desc)
+rows = [json.loads(l) for l in open("ev.jsonl")]
+part = {}
+for r in rows:
+    part.setdefault(r["k"], []).append(r)
+def key(r):
+    v = r["v"]
+    if v is None:
+        return (0 if nulls_first else 2, 0)
+    return (1, -v if desc else v)
+out = []
+for k, l in part.items():
+    for i, r in enumerate(sorted(l, key=key)[:n]):  # stable: arrival order on ties
+        out.append((str(k), i + 1, r["id"], str(r["v"])))
+for t in sorted(out):
+    print(*t)
+PY
+  for b in 1 7 100 1024; do
+    "$sluice" -e "SET batch_size = $b; SELECT id, k, v, rn FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v $ord) AS rn
+      FROM stdin(format => 'json', $cols)) WHERE rn <= $n" < ev.jsonl > got.jsonl 2> err.txt
+    check "Top-N $ord $n, batch $b: no error" "" "$(cat err.txt)"
+    # the changelog's last row per (partition, rank) is the result
+    check "Top-N $ord $n, batch $b" "$(cat want.txt)" "$("$py" -c "
+import json
+last = {}
+for l in open('got.jsonl'):
+    x = json.loads(l)
+    last[(str(x['k']), x['rn'])] = (x['id'], str(x['v']))
+for (k, rn), (i, v) in sorted(last.items()):
+    print(k, rn, i, v)")"
+  done
+done
+# more rows out than kept: each change of a rank is a -U and a +U
+contains "Top-N: EXPLAIN" '"plan":"topn: the rows of row_number() <= 3 per partition' \
+  "$("$sluice" -e "EXPLAIN SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v DESC) AS rn
+     FROM stdin(format => 'json', $cols)) WHERE rn < 4" < /dev/null)"
+# over a file (it ends): the final rows, as SQLite's
+check "Top-N over a file: final rows" "$(cat want.txt | wc -l | tr -d ' ')" \
+  "$("$sluice" -e "SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v ASC NULLS LAST) AS rn
+     FROM file('ev.jsonl', $cols)) WHERE rn <= 2" | wc -l | tr -d ' ')"
+
+# ---- OVER in event-time order --------------------------------------------------------------
+"$py" - > ts.jsonl <<'PY'
+import json, random
+rng = random.Random(7)
+t = 0
+for i in range(2500):
+    t += rng.randint(0, 30)
+    ts = t - rng.randint(0, 2500)  # disorder, some of it past the 2 s of lateness
+    print(json.dumps({"id": i, "k": rng.choice(["a", "b", "c", None]), "ts": ts,
+                      "v": rng.choice([None, 1, 2, 3, 5, 8, 13, -4])}))
+PY
+"$py" - > want_over.txt <<'PY'
+import json
+rows = [json.loads(l) for l in open("ts.jsonl")]
+lateness, wm, kept = 2000, None, []
+for r in rows:  # the watermark per record: late ones are dropped
+    if wm is not None and r["ts"] < wm:
+        continue
+    kept.append(r)
+    m = r["ts"] - lateness
+    wm = m if wm is None or m > wm else wm
+kept.sort(key=lambda r: r["ts"])  # stable: arrival order on equal times
+part = {}
+for r in kept:
+    part.setdefault(r["k"], []).append(r)
+out = []
+def s(x):
+    return "null" if x is None else str(x)
+for k, l in part.items():
+    rank = dense = 0
+    for i, r in enumerate(l):
+        peer = i > 0 and l[i - 1]["ts"] == r["ts"]
+        rank = rank if peer else i + 1
+        dense = dense if peer else dense + 1
+        lag = l[i - 1]["v"] if i >= 1 else None
+        lead2 = l[i + 2]["v"] if i + 2 < len(l) else -1
+        vals = [x["v"] for x in l[max(0, i - 2): i + 1] if x["v"] is not None]
+        s3 = sum(vals) if vals else None
+        # the default frame: up to the row's last peer
+        upto = [x for x in l if x["ts"] <= r["ts"]]
+        cnt = len(upto)
+        mx = max([x["v"] for x in upto if x["v"] is not None], default=None)
+        out.append(" ".join(map(s, [r["id"], i + 1, rank, dense, lag, lead2, s3, cnt, mx])))
+for o in sorted(out):
+    print(o)
+PY
+q="CREATE STREAM ev (id INTEGER, k TEXT, ts INTEGER, v INTEGER) FROM stdin(format => 'json')
+     WATERMARK ts - INTERVAL '2' SECOND;
+   SELECT id, row_number() OVER w AS rn, rank() OVER w AS rk, dense_rank() OVER w AS dr,
+     lag(v) OVER w AS lg, lead(v, 2, -1) OVER w AS ld,
+     sum(v) OVER (w ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS s3,
+     count(*) OVER w AS c, max(v) OVER w AS mx
+   FROM ev WINDOW w AS (PARTITION BY k ORDER BY ts)"
+for b in 1 5 64 1024; do
+  "$sluice" --stats -e "SET batch_size = $b; $q" < ts.jsonl > got.jsonl 2> err.txt
+  check "OVER in event-time order, batch $b" "$(cat want_over.txt)" "$("$py" -c "
+import json
+def s(x):
+    return 'null' if x is None else str(x)
+for o in sorted(' '.join(s(v) for v in json.loads(l).values()) for l in open('got.jsonl')):
+    print(o)")"
+  contains "OVER, batch $b: late rows counted" "late record: the watermark passed its time" "$(cat err.txt)"
+done
+# without LEAD a row goes as soon as the watermark passes it: in time order
+"$sluice" -e "SET batch_size = 3; CREATE STREAM ev (id INTEGER, k TEXT, ts INTEGER, v INTEGER) FROM stdin(format => 'json')
+   WATERMARK ts - INTERVAL '2' SECOND; SELECT ts, sum(v) OVER (ORDER BY ts ROWS UNBOUNDED PRECEDING) AS s FROM ev" \
+  < ts.jsonl > got.jsonl 2> /dev/null
+check "OVER: rows in event-time order" "" "$("$py" -c "
+import json
+t = [json.loads(l)['ts'] for l in open('got.jsonl')]
+print('' if t == sorted(t) and len(t) > 2000 else 'out of order or missing: %d rows' % len(t))")"
+contains "OVER: EXPLAIN" '"plan":"over: 8 calls over a stream in event-time order' \
+  "$("$sluice" -e "$(printf '%s' "$q" | sed 's/SELECT id, row_number/EXPLAIN SELECT id, row_number/')" < /dev/null)"
+
+# ---- errors ---------------------------------------------------------------------------------
+err() { "$sluice" -e "$1" < /dev/null 2>&1 > /dev/null; }
+t="CREATE TABLE t (a INTEGER, b INTEGER);"
+contains "window function without OVER" "1:50: error: misuse of window function row_number()" \
+  "$(err "$t SELECT a, row_number() FROM t")"
+contains "window function in WHERE" "misuse of window function rank()" \
+  "$(err "$t SELECT a FROM t WHERE rank() OVER (ORDER BY a) > 1")"
+contains "a scalar over a window" "abs() may not be used as a window function" \
+  "$(err "$t SELECT abs(a) OVER () FROM t")"
+contains "DISTINCT" "DISTINCT is not supported for window functions" \
+  "$(err "$t SELECT count(DISTINCT a) OVER () FROM t")"
+contains "unknown window" "1:59: error: no such window: w" "$(err "$t SELECT sum(a) OVER w FROM t")"
+contains "frame offset" "frame starting offset must be a non-negative integer" \
+  "$(err "$t SELECT sum(a) OVER (ORDER BY a ROWS BETWEEN -1 PRECEDING AND CURRENT ROW) FROM t")"
+contains "frame order" "unsupported frame specification" \
+  "$(err "$t SELECT sum(a) OVER (ORDER BY a ROWS BETWEEN CURRENT ROW AND 1 PRECEDING) FROM t")"
+contains "GROUPS" "GROUPS frames are not supported" \
+  "$(err "$t SELECT sum(a) OVER (ORDER BY a GROUPS UNBOUNDED PRECEDING) FROM t")"
+contains "syntax error with line:column" "2:32: error: near \"PRECEDING\": syntax error" \
+  "$(err "$t
+SELECT sum(a) OVER (ORDER BY a PRECEDING) FROM t")"
+contains "override ORDER BY" "cannot override ORDER BY clause of window: w" \
+  "$(err "$t SELECT sum(a) OVER (w ORDER BY b) FROM t WINDOW w AS (ORDER BY a)")"
+s="stdin(format => 'json', $cols)"
+contains "a stream's window not in time order" "must be ordered by its event time" \
+  "$(err "SELECT sum(v) OVER (PARTITION BY k ORDER BY v DESC) FROM $s")"
+contains "a stream's aggregate past the row" "ends at the current row" \
+  "$(err "SELECT sum(v) OVER (ORDER BY id ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING) FROM $s")"
+contains "a stream's LAG offset" "need a constant non-negative offset" \
+  "$(err "SELECT lag(v, v) OVER (ORDER BY id) FROM $s")"
+contains "Top-N of two calls" "computes one ROW_NUMBER()" \
+  "$(err "SELECT * FROM (SELECT v, ROW_NUMBER() OVER (ORDER BY v) AS rn, lag(v) OVER (ORDER BY id) AS l FROM $s) WHERE rn <= 2")"
+contains "window over GROUP BY" "window functions over a GROUP BY or aggregates are not supported" \
+  "$(err "$t SELECT a, sum(b), rank() OVER (ORDER BY a) FROM t GROUP BY a")"
+# the keywords stay names where SQLite lets them be
+check "new keywords as names" '{"over":1,"window":2,"rows":3,"range":4,"partition":5,"preceding":6}' \
+  "$("$sluice" -e "SELECT 1 AS over, 2 AS window, 3 AS rows, 4 AS range, 5 AS partition, 6 AS preceding")"
+check "a column named over and window" '{"over":1,"window":2}' \
+  "$("$sluice" -e "CREATE TABLE w (over INTEGER, window INTEGER); INSERT INTO w VALUES (1, 2); SELECT over, window FROM w")"
+
+finish over
