@@ -351,11 +351,14 @@ static void dsets_free(op_aggregate *p, dset *dv) {
   free(dv);
 }
 
-/* Add one row (the step program's registers reg) to g's aggregates.  NULL,
-** or why an aggregate failed. */
-static const char *step_group(op_aggregate *p, group *g, sl_value *reg) {
+/* Add one row (the step program's registers reg) to g's aggregates (back
+** 0: each one's xStep), or take it back (back 1: each one's xInverse; the
+** planner gave every aggregate of a retracting query one).  A DISTINCT
+** aggregate steps a value when no row of the group held it yet, and takes
+** it back when none holds it any more.  NULL, or why an aggregate failed. */
+static const char *step_group(op_aggregate *p, group *g, sl_value *reg, int back) {
   const sl_agg_spec *sp = &p->spec;
-  g->nrows++;
+  g->nrows += back ? -1 : 1;
   for (int a = 0; a < sp->naggs; a++) {
     const sl_agg_call *ac = &sp->aggs[a];
     if (ac->filter_reg >= 0 && sl_value_truth(&reg[ac->filter_reg]) != 1) continue; /* NULL: no */
@@ -363,42 +366,13 @@ static const char *step_group(op_aggregate *p, group *g, sl_value *reg) {
     for (int k = 0; k < ac->nargs; k++)
       argv[k] = &reg[ac->arg_reg + k];
     if (ac->distinct &&
-        (reg[ac->arg_reg].type == SL_NULL || !distinct_new(p, g, a, &reg[ac->arg_reg], 1)))
+        (reg[ac->arg_reg].type == SL_NULL || !(back ? distinct_gone(g, a, &reg[ac->arg_reg])
+                                                    : distinct_new(p, g, a, &reg[ac->arg_reg], 1))))
       continue;
     sl_value dummy = SL_VALUE_INIT;
     sl_fctx ctx = {ac->func, &dummy, g->state + p->state_off[a], ac->coll, 0, &p->msg, 0, 0,
                    NULL,     0};
-    ac->func->xStep(&ctx, ac->nargs, argv);
-    sl_value_free(&dummy);
-    if (ctx.grew) {
-      g->extra += ctx.grew;
-      account(p, ctx.grew, 0);
-    }
-    if (ctx.failed) return p->msg.z ? p->msg.z : "aggregate failed";
-  }
-  return NULL;
-}
-
-/* Take one row (the step program's registers reg) back from g's
-** aggregates: each one's xInverse (a DISTINCT one's when no row of the
-** group holds the value any more).  The planner gave every aggregate of a
-** retracting query an xInverse.  NULL, or why an aggregate failed. */
-static const char *unstep_group(op_aggregate *p, group *g, sl_value *reg) {
-  const sl_agg_spec *sp = &p->spec;
-  g->nrows--;
-  for (int a = 0; a < sp->naggs; a++) {
-    const sl_agg_call *ac = &sp->aggs[a];
-    if (ac->filter_reg >= 0 && sl_value_truth(&reg[ac->filter_reg]) != 1) continue;
-    sl_value **argv = p->argv;
-    for (int k = 0; k < ac->nargs; k++)
-      argv[k] = &reg[ac->arg_reg + k];
-    if (ac->distinct &&
-        (reg[ac->arg_reg].type == SL_NULL || !distinct_gone(g, a, &reg[ac->arg_reg])))
-      continue;
-    sl_value dummy = SL_VALUE_INIT;
-    sl_fctx ctx = {ac->func, &dummy, g->state + p->state_off[a], ac->coll, 0, &p->msg, 0, 0,
-                   NULL,     0};
-    ac->func->xInverse(&ctx, ac->nargs, argv);
+    (back ? ac->func->xInverse : ac->func->xStep)(&ctx, ac->nargs, argv);
     sl_value_free(&dummy);
     if (ctx.grew) {
       g->extra += ctx.grew;
@@ -774,7 +748,7 @@ static int close_sessions(op_aggregate *p, int64_t wm, const sl_batch *in, sl_er
       for (int r = 0; r < s->nrows; r++) {
         sl_value *row = s->rows + (size_t)r * (size_t)p->nbuf, *reg = p->fakereg + p->buf_first;
         memcpy(reg, row, sizeof(sl_value) * (size_t)p->nbuf);
-        step_group(p, &g, p->fakereg);
+        step_group(p, &g, p->fakereg, 0);
         /* a conversion made while stepping (an INTEGER's text for
         ** group_concat) is the row's: it owns the buffer, frees it */
         for (int j = 0; j < p->nbuf; j++) {
@@ -992,7 +966,7 @@ static int aggregate_push(sl_operator *base, sl_batch *in, sl_err *err) {
           p->dirty = g;
         p->dirty_tail = g;
       }
-      const char *why = back ? unstep_group(p, g, reg) : step_group(p, g, reg);
+      const char *why = step_group(p, g, reg, back);
       if (why) sl_op_reject(base, in, r, why);
       /* emptied: gone now, or (EMIT CHANGES) once its -D is given */
       if (back && g->nrows <= 0 && !sp->emit_changes) remove_group(p, g);
