@@ -184,7 +184,8 @@ for f in text_string_to_metric_families(sys.stdin.read()):
             lags[x.labels["partition"]] = x.value
 assert sorted(lags) == ["0", "1", "2"], lags' && ok || bad "sluice_query_partition_lag in /metrics"
 d=$("$sluice" describe q1 --server "$url" --token "$token")
-contains "describe q1: the plan" '["plan","source kafka, format json, 11 columns -> score: ' "$d"
+contains "describe q1: the plan, its consumer group" '["plan","source kafka, format json, consumer group sluice-dsp-' "$d"
+contains "describe q1: the plan's operators" '11 columns -> score: 1 model call' "$d"
 contains "describe q1: the lag per partition" '["partition_lag","source0 partition 0: ' "$d"
 contains "describe q1: latency" '["batch_p99_ms",' "$d"
 

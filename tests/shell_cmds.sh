@@ -55,8 +55,10 @@ for _ in $(seq 100); do [ -s boot ] && break; sleep 0.1; done
 boot=$(head -n 1 boot)
 if [ -n "$boot" ]; then
   ok
+  # (only alpha and beta: a producer of a suite running beside this one may
+  # reach this broker through a port its own broker had, and make topics)
   check "SHOW TOPICS" $'{"topic":"alpha","partitions":"3"}\n{"topic":"beta","partitions":"1"}' \
-    "$("$sluice" --brokers "$boot" -e "SHOW TOPICS" 2>&1 | grep -v '"__')"
+    "$("$sluice" --brokers "$boot" -e "SHOW TOPICS" 2>&1 | grep -E '"topic":"(alpha|beta)"')"
   contains "SHOW TOPICS without brokers" "no brokers" "$("$sluice" -e "SHOW TOPICS" 2>&1)"
   # a bounded read of a topic makes a table (docs/dml.md)
   # (two runs: the queries of one script run together, in no fixed order)
