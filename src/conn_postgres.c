@@ -1248,11 +1248,13 @@ static sl_encoder *pgc_encoder_new(int ncol, const char *const *names, const sl_
     sl_err_set(err, SL_EBIND, "the postgres format is the postgres() sink's own");
     return NULL;
   }
-  k->ncol = ncol;
-  k->names = sl_calloc((size_t)(ncol ? ncol : 1), sizeof(char *));
-  k->types = sl_calloc((size_t)(ncol ? ncol : 1), 1);
-  for (int c = 0; c < ncol; c++)
-    k->names[c] = sl_strdup(names[c]);
+  if (!k->names) { /* the sink's columns, once (parallel tasks each make an encoder) */
+    k->ncol = ncol;
+    k->names = sl_calloc((size_t)(ncol ? ncol : 1), sizeof(char *));
+    k->types = sl_calloc((size_t)(ncol ? ncol : 1), 1);
+    for (int c = 0; c < ncol; c++)
+      k->names[c] = sl_strdup(names[c]);
+  }
   pg_encoder *e = sl_calloc(1, sizeof *e);
   e->k = k;
   e->ncol = ncol;

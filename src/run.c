@@ -382,7 +382,11 @@ int sl_run_execute(sl_run *run, int threaded, sl_err *err) {
     nreported += run->queries[i]->error != NULL;
   for (int i = 0; i < nall; i++) {
     sl_task *t = all[i];
-    nreported += t->reported;
+    /* parallel tasks of one source (one query) count once */
+    int again = 0;
+    for (int j = 0; j < i && t->reported && !again; j++)
+      again = all[j]->reported && all[j]->plan == t->plan;
+    nreported += t->reported && !again;
     if (t->err.code && !t->reported && !err->code)
       sl_err_set(err, t->err.code, "%s%s%s", t->plan->name, t->plan->name[0] ? ": " : "",
                  t->err.msg ? t->err.msg : "failed");
