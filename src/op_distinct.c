@@ -141,15 +141,7 @@ static int distinct_push(sl_operator *base, sl_batch *in, sl_err *err) {
   }
   int rc = 0;
   if (n) {
-    sl_batch out = {p->ncol,
-                    n,
-                    p->rows,
-                    in->recs ? p->recs : NULL,
-                    in->src,
-                    in->now,
-                    in->ids ? p->ids : NULL,
-                    in->ops ? p->ops : NULL};
-    rc = sl_op_emit(base, &out, err);
+    rc = sl_op_emit_derived(base, in, p->ncol, n, p->rows, p->recs, p->ids, p->ops, err);
   }
   for (int g = 0; g < ngone; g++) {
     for (int c = 0; c <= p->ncol; c++)

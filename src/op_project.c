@@ -197,15 +197,7 @@ static int project_push(sl_operator *base, sl_batch *in, sl_err *err) {
     }
   }
   if (!nout) return 0;
-  sl_batch b = {p->ncol,
-                nout,
-                p->rows,
-                in->recs ? p->recs : NULL,
-                in->src,
-                in->now,
-                in->ids ? p->ids : NULL,
-                in->ops ? p->ops : NULL};
-  return sl_op_emit(base, &b, err);
+  return sl_op_emit_derived(base, in, p->ncol, nout, p->rows, p->recs, p->ids, p->ops, err);
 }
 
 static int project_finish(sl_operator *base, sl_err *err) {

@@ -341,15 +341,7 @@ static int score_push(sl_operator *base, sl_batch *in, sl_err *err) {
   }
   rc = 0;
   if (n) {
-    sl_batch b = {p->ncol_out,
-                  n,
-                  p->rows,
-                  in->recs ? p->recs : NULL,
-                  in->src,
-                  in->now,
-                  in->ids ? p->ids : NULL,
-                  in->ops ? p->ops : NULL};
-    rc = sl_op_emit(base, &b, err);
+    rc = sl_op_emit_derived(base, in, p->ncol_out, n, p->rows, p->recs, p->ids, p->ops, err);
   }
 done:
   for (int i = 0; i < p->calls.n; i++) {

@@ -119,6 +119,24 @@ static inline int sl_op_halted(const sl_operator *op) {
 static inline int sl_op_emit(sl_operator *op, sl_batch *b, sl_err *err) {
   return op->next ? op->next->vt->push(op->next, b, err) : 0;
 }
+/* Emit n rows of ncol values derived row by row from batch in: the
+** caller's per-row records, identities and row kinds (recs, ids, ops,
+** filled from in's) go with them where in has them, NULL where it has
+** none; the rest (source, time) is in's.  The batch is borrowed for the
+** push, as sl_op_emit's. */
+static inline int sl_op_emit_derived(sl_operator *op, const sl_batch *in, int ncol, int n,
+                                     sl_value *rows, const sl_record **recs, const uint64_t *ids,
+                                     const uint8_t *ops, sl_err *err) {
+  sl_batch b = {ncol,
+                n,
+                rows,
+                in->recs ? recs : NULL,
+                in->src,
+                in->now,
+                in->ids ? ids : NULL,
+                in->ops ? ops : NULL};
+  return sl_op_emit(op, &b, err);
+}
 static inline int sl_op_finish_next(sl_operator *op, sl_err *err) {
   return op->next ? op->next->vt->finish(op->next, err) : 0;
 }
