@@ -154,7 +154,23 @@ typedef struct sl_record {
   /* its row kind (sl_rowkind) when the source makes a
   ** changelog itself (kafka with changelog => 'upsert'), else 0: an insert */
   int op;
+  /* A record read back from a repartition topic (docs/scale-out.md): 1 +
+  ** the partition of the source record it was made from, and that record's
+  ** offset (origin_pos), carried in the message header "sluice-origin"; 0
+  ** (and origin_pos -1 or 0) for any other record.  Event-time progress is
+  ** tracked per origin partition (sl_record_clock), and a query whose state
+  ** is kept per partition drops a record whose origin it has already seen
+  ** (a writer's replay after a crash). */
+  int32_t origin;
+  int64_t origin_pos;
 } sl_record;
+
+/* The partition whose event-time progress rec shows (the watermarks of
+** windows, OVER and interval joins): its origin's when it was repartitioned,
+** else its own (-1: none). */
+static inline int32_t sl_record_clock(const sl_record *rec) {
+  return rec->origin ? rec->origin - 1 : rec->partition;
+}
 
 /* What a source's records or a sink's rows say of their row kinds (the
 ** changelog option of every connector, docs/sql.md "Changelogs"). */

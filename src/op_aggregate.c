@@ -925,7 +925,7 @@ static int aggregate_push(sl_operator *base, sl_batch *in, sl_err *err) {
           sl_op_reject(base, in, r, "late record: its session has closed (watermark passed)");
           continue;
         }
-        note_time(p, !in->recs || !in->recs[r] ? 0 : in->recs[r]->partition, ts);
+        note_time(p, !in->recs || !in->recs[r] ? 0 : sl_record_clock(in->recs[r]), ts);
         session_add(p, find_skey(p, &reg[sp->key_reg]), ts, reg);
         if (advance_watermark(p, in, err)) return -1;
         continue;
@@ -938,7 +938,8 @@ static int aggregate_push(sl_operator *base, sl_batch *in, sl_err *err) {
         sl_op_reject(base, in, r, "late record: its window has closed (watermark passed)");
         continue;
       }
-      note_time(p, sp->proctime || !in->recs || !in->recs[r] ? 0 : in->recs[r]->partition, ts);
+      note_time(p, sp->proctime || !in->recs || !in->recs[r] ? 0 : sl_record_clock(in->recs[r]),
+                ts);
     }
     /* a take-back (only without windows: the planner refuses windows
     ** over an updating input) leaves the group that holds its row */

@@ -504,7 +504,7 @@ static int over_push(sl_operator *base, sl_batch *in, sl_err *err) {
       sl_value_copy(&rec.v[p->ncol_in + j], &regs[j]);
     sl_op_account(&p->base, rec_bytes(p, rec.v), 1);
     heap_push(p, rec);
-    note_time(p, in->recs && in->recs[r] ? in->recs[r]->partition : 0, ts);
+    note_time(p, in->recs && in->recs[r] ? sl_record_clock(in->recs[r]) : 0, ts);
     if (advance(p, err)) return -1; /* per record: batching changes nothing */
   }
   if (in->src && in->src->vt->partitions) {
