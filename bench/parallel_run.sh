@@ -21,21 +21,7 @@ mkdir -p "$data/bin"
 data=$(cd "$data" && pwd)
 
 # S1's input and query (the generator and weights of bench/run.sh)
-if [ ! -x "$data/bin/gen_s1" ] || [ "$here/gen_s1.c" -nt "$data/bin/gen_s1" ]; then
-  ${CC:-cc} -std=c11 -D_GNU_SOURCE -O2 -o "$data/bin/gen_s1" "$here/gen_s1.c"
-fi
-s1in=$data/s1-in-$N-seed1.jsonl
-[ -s "$s1in" ] || { "$data/bin/gen_s1" -n "$N" -s 1 "$s1in.tmp" && mv "$s1in.tmp" "$s1in"; }
-linear=$("$PYTHON" - "$here/weights.txt" <<'PY'
-import re, sys
-w = {}
-for l in open(sys.argv[1]):
-    m = re.match(r"w(\d+)\s+(\S+)", l)
-    if m:
-        w[int(m.group(1))] = m.group(2)
-print(w[0] + "".join(" + (%s)*G%d" % (w[i], i) for i in range(1, 11)))
-PY
-)
+. "$here/s1_data.sh"
 # S5's input (the generator of bench/s5_run.sh: the same file when it made one)
 s5in=$data/s5-$N5.jsonl
 if [ ! -f "$s5in" ]; then
