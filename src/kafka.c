@@ -233,3 +233,23 @@ int sl_kafka_watermarks(rd_kafka_t *rk, const char *topic, int p, int64_t *lo, i
   sl_err_set(err, SL_EIO, "kafka: end offsets of %s: %s", topic, rd_kafka_err2str(e));
   return -1;
 }
+
+int sl_kafka_parse_origin(const char *z, size_t n, int32_t *part, int64_t *pos) {
+  size_t i = 0;
+  int64_t p = 0, o = 0;
+  if (!z || !n || n > 40) return -1;
+  for (; i < n && z[i] >= '0' && z[i] <= '9'; i++) {
+    p = p * 10 + (z[i] - '0');
+    if (p > INT32_MAX - 1) return -1;
+  }
+  if (!i || i >= n || z[i] != ':') return -1;
+  size_t d = ++i;
+  for (; i < n && z[i] >= '0' && z[i] <= '9'; i++) {
+    if (o > (INT64_MAX - (z[i] - '0')) / 10) return -1;
+    o = o * 10 + (z[i] - '0');
+  }
+  if (i == d || i != n) return -1;
+  *part = (int32_t)p;
+  *pos = o;
+  return 0;
+}

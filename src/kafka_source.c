@@ -86,8 +86,9 @@ typedef struct kafka_source {
   int as_table, loaded;
   rd_kafka_message_t **tab; /* owned; NULL where a tombstone removed the key */
   int ntab, tabcap, tabpos;
-  sl_htab tabkeys; /* message key bytes -> index into tab (u) */
-  int64_t no_key;  /* messages without a key, left out of the table */
+  sl_htab tabkeys;    /* message key bytes -> index into tab (u) */
+  int64_t no_key;     /* messages without a key, left out of the table */
+  int64_t bad_origin; /* messages whose sluice-origin header is malformed */
   /* changelog => 'upsert': every live key's last value (ukey entries, p) */
   int upsert;
   sl_htab ukeys;
@@ -317,6 +318,33 @@ static int fetch(kafka_source *k, int max, int timeout_ms, sl_err *err) {
 
 static int upsert_read(kafka_source *k, sl_record *recs, int max, int timeout_ms, sl_err *err);
 
+/* r's origin (sl_record.origin, origin_pos) from m's header sluice-origin
+** (a repartition topic's, kafka_sink.c origin => true), else none.  A
+** message without headers costs one test; a malformed header is no origin,
+** counted (k->bad_origin) and the first one logged. */
+static void record_origin(kafka_source *k, rd_kafka_message_t *m, sl_record *r) {
+  r->origin = 0;
+  r->origin_pos = -1;
+  rd_kafka_headers_t *h = NULL;
+  const void *v = NULL;
+  size_t vn = 0;
+  if (rd_kafka_message_headers(m, &h) || rd_kafka_header_get_last(h, SL_ORIGIN_HEADER, &v, &vn))
+    return;
+  int32_t part;
+  int64_t pos;
+  if (sl_kafka_parse_origin(v, vn, &part, &pos)) {
+    if (!k->bad_origin++)
+      fprintf(stderr,
+              "sluice: kafka: %s[%d]@%lld: header " SL_ORIGIN_HEADER
+              " is not <partition>:<offset>; the record is read without an origin (others are "
+              "counted)\n",
+              k->topic, (int)m->partition, (long long)m->offset);
+    return;
+  }
+  r->origin = part + 1;
+  r->origin_pos = pos;
+}
+
 static int kafka_read(sl_source *s, sl_record *recs, int max, int timeout_ms, sl_err *err) {
   kafka_source *k = (kafka_source *)s;
   if (k->upsert) return upsert_read(k, recs, max, timeout_ms, err);
@@ -333,6 +361,7 @@ static int kafka_read(sl_source *s, sl_record *recs, int max, int timeout_ms, sl
     r->timestamp = rd_kafka_message_timestamp(m, NULL);
     r->error = NULL;
     r->op = SL_ROW_INSERT;
+    record_origin(k, m, r);
   }
   return n;
 }
@@ -348,7 +377,7 @@ static char *bytes_dup(const void *z, size_t n) {
 /* Record r of kind op: u's key, the value z[0..n), at m's place. */
 static void upsert_rec(sl_record *r, const ukey *u, const char *z, size_t n, int64_t off,
                        int32_t part, int64_t ts, int op) {
-  *r = (sl_record){z, n, u->key, u->klen, off, part, ts, NULL, op};
+  *r = (sl_record){z, n, u->key, u->klen, off, part, ts, NULL, op, 0, -1};
 }
 
 /* Keep value v (taken back) until the next read: a record points into it. */
@@ -478,7 +507,10 @@ static int kafka_read_rows(sl_source *s, sl_value *rows, int ncol, int max, sl_e
                                m->partition,
                                rd_kafka_message_timestamp(m, NULL),
                                NULL,
-                               0};
+                               0,
+                               0,
+                               -1};
+    record_origin(k, m, &k->rowrec[i]);
   }
   sl_buf_reset(&k->headers);
   k->hoff = sl_realloc(k->hoff, sizeof(size_t) * (size_t)(n + 1));
