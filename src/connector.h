@@ -295,6 +295,11 @@ struct sl_source {
   ** source gives the records of one partition per read call. */
   int per_partition;
   const sl_pstate_hooks *pstate;
+  /* how many origin partitions its records may come from (a Kafka source:
+  ** its topic's partition count, as a repartition topic has its source
+  ** topic's), 0 when unknown: event-time windows over records with origins
+  ** wait for each of them (until it is idle), not only for those seen */
+  int norigins;
   /* restore progress, counted by the source (read by other threads with
   ** __atomic_load_n): partition states loaded, their bytes, the time spent
   ** reading them (microseconds), and states written */

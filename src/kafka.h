@@ -68,4 +68,14 @@ int sl_kafka_partition_count(rd_kafka_t *rk, const char *topic, const char *what
 int sl_kafka_watermarks(rd_kafka_t *rk, const char *topic, int p, int64_t *lo, int64_t *hi,
                         sl_err *err);
 
+/* The largest state record of a partition (state_topic =>): the state
+** producer's message.max.bytes and the state topic's max.message.bytes. */
+#define SL_KAFKA_STATE_MAX "67108864"
+
+/* Make topic (compacted, nparts partitions, max.message.bytes
+** SL_KAFKA_STATE_MAX) through rk when it is not there, then check that it
+** has nparts partitions.  0, or -1 with err set. */
+int sl_kafka_ensure_topic(rd_kafka_t *rk, const char *topic, int nparts,
+                          volatile sig_atomic_t *interrupted, sl_err *err);
+
 #endif /* SLUICE_KAFKA_H */
