@@ -492,6 +492,19 @@ static void add_task_info(int src, const sl_task *x, sl_query_info *qi) {
   qi->nbatch += __atomic_load_n(&x->nbatch, __ATOMIC_RELAXED);
 }
 
+/* q keeps its state per partition: what its router and source say of it
+** (read while they run). */
+static void pstate_info(const sl_lquery *q, sl_query_info *qi) {
+  const sl_source *src = q->task->src;
+  qi->pstate = 1;
+  qi->nowned = sl_op_partition_info(q->ops[0], qi->owned, SL_PLAG_MAX, &qi->ps_replays);
+  if (qi->nowned < 0) qi->nowned = 0;
+  qi->ps_restored = __atomic_load_n(&src->ps_restored, __ATOMIC_RELAXED);
+  qi->ps_restore_bytes = __atomic_load_n(&src->ps_restore_bytes, __ATOMIC_RELAXED);
+  qi->ps_restore_us = __atomic_load_n(&src->ps_restore_us, __ATOMIC_RELAXED);
+  qi->ps_written = __atomic_load_n(&src->ps_written, __ATOMIC_RELAXED);
+}
+
 void sl_run_query_info(sl_run *run, int i, sl_query_info *qi) {
   sl_lquery *q = run->queries[run->tops[i]];
   memset(qi, 0, sizeof *qi);
@@ -534,6 +547,7 @@ void sl_run_query_info(sl_run *run, int i, sl_query_info *qi) {
     qi->out += __atomic_load_n(&q->pstats[k].out, __ATOMIC_RELAXED);
     qi->bytes_out += __atomic_load_n(&q->pstats[k].bytes_out, __ATOMIC_RELAXED);
   }
+  if (q->pstate) pstate_info(q, qi);
   if (stopped) {
     /* what its sources had read when it stopped: they may read on for the
     ** other readers of a shared stream, and lag for them */
@@ -579,6 +593,20 @@ void sl_run_stats(sl_run *run, sl_buf *out, int64_t *rejected_total) {
                     (long long)q->stats.groups_peak, (long long)q->stats.state_peak,
                     (long long)(q->stats.state_peak / q->stats.groups_peak));
     sl_buf_putc(out, '\n');
+    if (q->pstate) {
+      sl_query_info qi = {0};
+      pstate_info(q, &qi);
+      sl_buf_printf(out, "%s: state per partition: owns", q->plan->id);
+      for (int k = 0; k < qi.nowned; k++)
+        sl_buf_printf(out, "%s%d", k ? "," : " ", (int)qi.owned[k]);
+      if (!qi.nowned) sl_buf_puts(out, " none");
+      sl_buf_printf(out,
+                    "; %lld states restored (%lld bytes in %.1f ms), written %lld times; %lld "
+                    "replayed records dropped\n",
+                    (long long)qi.ps_restored, (long long)qi.ps_restore_bytes,
+                    (double)qi.ps_restore_us / 1000.0, (long long)qi.ps_written,
+                    (long long)qi.ps_replays);
+    }
   }
   for (int i = 0; i < run->ntask; i++) {
     sl_task *t = run->tasks[i];
