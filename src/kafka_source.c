@@ -1202,6 +1202,7 @@ static void kafka_explain(sl_source *s, const char *feeds_id, sl_buf *out) {
   char group[300];
   group_name(k, feeds_id, group, sizeof group);
   sl_buf_printf(out, ", consumer group %s", group);
+  if (k->state_topic) sl_buf_printf(out, ", state kept per partition in topic %s", k->state_topic);
 }
 
 static const sl_source_vt kafka_source_vt = {

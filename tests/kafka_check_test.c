@@ -172,6 +172,16 @@ int main(void) {
                "offset => takes 'earliest', 'latest' or 'committed', not 'middle'", __LINE__);
   expect_error(opts("0", "t", "brokers", nobody, "stop", "never", NULL), 0,
                "stop => takes 'end', not 'never'", __LINE__);
+  /* state per partition: a continuous group read only */
+  expect_error(opts("0", "t", "brokers", nobody, "stop", "end", "state_topic", "st", NULL), 0,
+               "state_topic => keeps the state of a continuous group read per partition: not "
+               "with stop => 'end'",
+               __LINE__);
+  expect_error(opts("0", "t", "brokers", nobody, "as_table", "true", "state_topic", "st", NULL), 0,
+               "not with as_table => true", __LINE__);
+  expect_error(opts("0", "t", "brokers", nobody, "state_topic", "a b", NULL), 0,
+               "state_topic => 'a b': a topic name takes", __LINE__);
+  expect_error(opts("0", "t", "brokers", nobody, "origin", "maybe", NULL), 1, "origin", __LINE__);
   /* source options are not sink options */
   expect_error(opts("0", "t", "brokers", nobody, "group", "g", NULL), 1,
                "unknown option 'group' for kafka()", __LINE__);
