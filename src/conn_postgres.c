@@ -523,9 +523,9 @@ static void pg_source_close(sl_source *s) {
   free(q);
 }
 
-static const sl_source_vt pg_source_vt = {"postgres",   pg_read, pg_position, pg_source_close,
-                                          pg_read_rows, NULL,    NULL,        NULL,
-                                          NULL,         NULL,    NULL,        NULL};
+static const sl_source_vt pg_source_vt = {
+    "postgres", pg_read, pg_position, pg_source_close, pg_read_rows, NULL, NULL, NULL, NULL, NULL,
+    NULL,       NULL,    NULL};
 
 /* The declared type a column of oid gets in the source's schema. */
 static const char *decltype_of(unsigned oid) {

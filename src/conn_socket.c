@@ -180,7 +180,7 @@ static void socket_close(sl_source *base) {
 }
 
 static const sl_source_vt socket_source_vt = {
-    "socket", socket_read, socket_position, socket_close, NULL, NULL, NULL, NULL, NULL, NULL,
+    "socket", socket_read, socket_position, socket_close, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
     NULL,     NULL};
 
 static sl_source *socket_open_source(sl_options *o, sl_err *err) {

@@ -103,6 +103,7 @@ static const sl_source_vt sqlite_vt = {"sqlite",
                                        NULL,
                                        NULL,
                                        NULL,
+                                       NULL,
                                        NULL};
 
 static sl_source *sqlite_open_source(sl_options *o, sl_err *err) {

@@ -65,7 +65,7 @@ static void table_close(sl_source *s) {
 }
 
 static const sl_source_vt table_vt = {
-    "table", table_read, table_position, table_close, table_read_rows, NULL, NULL, NULL,
+    "table", table_read, table_position, table_close, table_read_rows, NULL, NULL, NULL, NULL,
     NULL,    NULL,       NULL,           NULL};
 
 sl_source *sl_table_source_new(const sl_table *t) {

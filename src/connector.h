@@ -183,6 +183,31 @@ typedef enum sl_changelog {
 /* ---- sources ------------------------------------------------------------ */
 typedef struct sl_source sl_source;
 
+/* State kept per input partition (a Kafka source's state_topic =>,
+** docs/scale-out.md).  The source learns which partitions are this
+** process's (a consumer group's rebalances) and stores each one's state in
+** Kafka; the query's router (op_partition.c) keeps one copy of the query's
+** operators per partition.  The runtime gives the source these hooks
+** (sl_source.pstate, borrowed) before its first read; the source calls them
+** on the task's thread, between batches (inside its read, when the
+** consumer's rebalance runs).  Each returns 0, or -1 with err set (the
+** query then stops). */
+typedef struct sl_pstate_hooks {
+  void *ud;
+  /* Partition p is now this process's: make its operators and load blob
+  ** z[0..n) (what save gave for p before, on this or another process), or
+  ** start it empty (z NULL). */
+  int (*load)(void *ud, int32_t p, const void *z, size_t n, sl_err *err);
+  /* Write and flush everything derived from the records read so far (the
+  ** sink's FLUSH barrier): a state record may then say they were made. */
+  int (*flush)(void *ud, sl_err *err);
+  /* Append partition p's state (the operators' checkpoint encoding and the
+  ** highest origin position seen per origin) to out. */
+  int (*save)(void *ud, int32_t p, sl_buf *out, sl_err *err);
+  /* Partition p is no longer this process's: drop its operators. */
+  void (*drop)(void *ud, int32_t p);
+} sl_pstate_hooks;
+
 #define SL_READ_END 0    /* bounded source exhausted */
 #define SL_READ_ERROR -1 /* err is set; the query stops */
 #define SL_READ_AGAIN -2 /* nothing within the timeout; call again */
@@ -236,6 +261,11 @@ typedef struct sl_source_vt {
   ** besides the format: a Kafka source's consumer group.  s was opened with
   ** check_only. */
   void (*explain)(sl_source *s, const char *feeds_id, sl_buf *out);
+  /* Optional, for a source with per-partition state (sl_source.pstate):
+  ** write the state of every partition it owns now (the hooks' flush, then
+  ** save for each), and wait until the broker has them.  Called by the task
+  ** between batches every checkpoint_interval.  0, or -1 with err set. */
+  int (*pstate_write)(sl_source *s, sl_err *err);
 } sl_source_vt;
 
 struct sl_source {
@@ -259,6 +289,21 @@ struct sl_source {
   ** key): bytes and keys, kept up to date by the source; the task counts
   ** them in the state of the queries it feeds (--stats, max_query_memory) */
   int64_t state_bytes, state_keys;
+  /* state_topic => (a Kafka source): 1 when its queries keep their state
+  ** per input partition (set by the connector when it opens); then pstate,
+  ** the runtime's hooks (borrowed), set before the first read.  Such a
+  ** source gives the records of one partition per read call. */
+  int per_partition;
+  const sl_pstate_hooks *pstate;
+  /* how many origin partitions its records may come from (a Kafka source:
+  ** its topic's partition count, as a repartition topic has its source
+  ** topic's), 0 when unknown: event-time windows over records with origins
+  ** wait for each of them (until it is idle), not only for those seen */
+  int norigins;
+  /* restore progress, counted by the source (read by other threads with
+  ** __atomic_load_n): partition states loaded, their bytes, the time spent
+  ** reading them (microseconds), and states written */
+  int64_t ps_restored, ps_restore_bytes, ps_restore_us, ps_written;
 };
 
 /* ---- sinks -------------------------------------------------------------- */
@@ -319,6 +364,13 @@ struct sl_sink {
   ** updating query with a first column op ('+I', '-U', '+U', '-D'); else
   ** take-backs are left out (a keyed Kafka sink writes upserts) */
   sl_changelog changelog;
+  /* origin => true (a Kafka sink writing a repartition topic): the sink
+  ** wants each record's input position.  op_sink then sets origin_part and
+  ** origin_pos (borrowed, one per record, -1: the row has no Kafka record)
+  ** for the duration of each write() call, and NULL between calls. */
+  int want_origin;
+  const int32_t *origin_part;
+  const int64_t *origin_pos;
 };
 
 /* conn_file.c: the partition columns of list ("a,b") among the ncol names

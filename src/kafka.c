@@ -233,3 +233,57 @@ int sl_kafka_watermarks(rd_kafka_t *rk, const char *topic, int p, int64_t *lo, i
   sl_err_set(err, SL_EIO, "kafka: end offsets of %s: %s", topic, rd_kafka_err2str(e));
   return -1;
 }
+
+int sl_kafka_parse_origin(const char *z, size_t n, int32_t *part, int64_t *pos) {
+  size_t i = 0;
+  int64_t p = 0, o = 0;
+  if (!z || !n || n > 40) return -1;
+  for (; i < n && z[i] >= '0' && z[i] <= '9'; i++) {
+    p = p * 10 + (z[i] - '0');
+    if (p > INT32_MAX - 1) return -1;
+  }
+  if (!i || i >= n || z[i] != ':') return -1;
+  size_t d = ++i;
+  for (; i < n && z[i] >= '0' && z[i] <= '9'; i++) {
+    if (o > (INT64_MAX - (z[i] - '0')) / 10) return -1;
+    o = o * 10 + (z[i] - '0');
+  }
+  if (i == d || i != n) return -1;
+  *part = (int32_t)p;
+  *pos = o;
+  return 0;
+}
+
+int sl_kafka_ensure_topic(rd_kafka_t *rk, const char *topic, int nparts,
+                          volatile sig_atomic_t *interrupted, sl_err *err) {
+  char errstr[256];
+  rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(topic, nparts, -1, errstr, sizeof errstr);
+  if (!nt) {
+    sl_err_set(err, SL_EIO, "kafka: creating %s: %s", topic, errstr);
+    return -1;
+  }
+  rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact");
+  rd_kafka_NewTopic_set_config(nt, "max.message.bytes", SL_KAFKA_STATE_MAX);
+  rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+  rd_kafka_AdminOptions_t *ao = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+  rd_kafka_AdminOptions_set_request_timeout(ao, 10000, NULL, 0);
+  rd_kafka_CreateTopics(rk, &nt, 1, ao, q);
+  rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 15000);
+  /* made now, there already, or a broker that cannot make topics (the dev
+  ** broker makes one of 4 partitions when it is first named): the count
+  ** the brokers give decides */
+  if (ev) rd_kafka_event_destroy(ev);
+  rd_kafka_AdminOptions_destroy(ao);
+  rd_kafka_NewTopic_destroy(nt);
+  rd_kafka_queue_destroy(q);
+  int have = sl_kafka_partition_count(rk, topic, "state topic ", interrupted, err);
+  if (have < 0) return -1;
+  if (have != nparts) {
+    sl_err_set(err, SL_EBIND,
+               "kafka: state topic %s has %d partitions, its source topic %d: create it with %d "
+               "partitions (cleanup.policy=compact) or give another state_topic",
+               topic, have, nparts, nparts);
+    return -1;
+  }
+  return 0;
+}

@@ -35,6 +35,16 @@ sl_sink *sl_kafka_open_sink(sl_options *o, sl_err *err);
 ** many (0 for a source that is not Kafka's, or before any fetch answer). */
 int sl_kafka_partition_lag(sl_source *s, int32_t *parts, int64_t *lags, int max);
 
+/* The header a sink with origin => true puts on each message:
+** "<partition>:<offset>" of the row's input record (kafka_sink.c), read
+** back into sl_record.origin and origin_pos (kafka_source.c). */
+#define SL_ORIGIN_HEADER "sluice-origin"
+
+/* Parse an origin header's value z[0..n) ("<partition>:<offset>", decimal,
+** partition 0 to 2^31-2, offset >= 0) into *part and *pos.  0, or -1 when
+** it is not one (the record then has no origin). */
+int sl_kafka_parse_origin(const char *z, size_t n, int32_t *part, int64_t *pos);
+
 /* The topic, option "0": NULL with a bind error naming an example
 ** (kafka('<example>')) when it is missing.  Borrowed from o. */
 const char *sl_kafka_topic(sl_options *o, const char *example, sl_err *err);
@@ -57,5 +67,15 @@ int sl_kafka_partition_count(rd_kafka_t *rk, const char *topic, const char *what
 ** set ("kafka: end offsets of <topic>: <reason>"). */
 int sl_kafka_watermarks(rd_kafka_t *rk, const char *topic, int p, int64_t *lo, int64_t *hi,
                         sl_err *err);
+
+/* The largest state record of a partition (state_topic =>): the state
+** producer's message.max.bytes and the state topic's max.message.bytes. */
+#define SL_KAFKA_STATE_MAX "67108864"
+
+/* Make topic (compacted, nparts partitions, max.message.bytes
+** SL_KAFKA_STATE_MAX) through rk when it is not there, then check that it
+** has nparts partitions.  0, or -1 with err set. */
+int sl_kafka_ensure_topic(rd_kafka_t *rk, const char *topic, int nparts,
+                          volatile sig_atomic_t *interrupted, sl_err *err);
 
 #endif /* SLUICE_KAFKA_H */

@@ -8,6 +8,11 @@
 ** outputs derived from them are acknowledged, without draining the
 ** producer; flush() waits for all.
 **
+** origin => true: each message carries the header sluice-origin
+** "<partition>:<offset>" of the Kafka record its row came from (a row
+** without one gets none): a repartition topic, read by a query that keeps
+** its state per partition (kafka_source.c, state_topic =>).
+**
 ** Exactly once (processing.guarantee = 'exactly_once'): every message
 ** carries the header sluice-id "<query fingerprint>:<output id>".  A
 ** checkpoint saves the topic's end offsets (save_pos); after a crash,
@@ -133,14 +138,26 @@ static int kafka_write(sl_sink *s, const char *buf, const size_t *ends, int n, c
     for (;;) {
       /* partitioned by key (librdkafka's consistent-random partitioner) */
       rd_kafka_resp_err_t e;
-      if (k->exactly_once && ids) {
-        sl_buf_reset(&k->idbuf);
-        sl_buf_printf(&k->idbuf, "%s:%016llx", k->query_fp, (unsigned long long)(ids[i] | 1));
+      int has_id = k->exactly_once && ids;
+      int has_origin = s->origin_part && s->origin_part[i] >= 0;
+      if (has_id || has_origin) {
+        rd_kafka_headers_t *hs = rd_kafka_headers_new(2);
+        if (has_id) {
+          sl_buf_reset(&k->idbuf);
+          sl_buf_printf(&k->idbuf, "%s:%016llx", k->query_fp, (unsigned long long)(ids[i] | 1));
+          rd_kafka_header_add(hs, "sluice-id", -1, k->idbuf.z, (ssize_t)k->idbuf.n);
+        }
+        if (has_origin) { /* origin => true: where the row's input record was */
+          char o[48];
+          int on =
+              snprintf(o, sizeof o, "%d:%lld", (int)s->origin_part[i], (long long)s->origin_pos[i]);
+          rd_kafka_header_add(hs, SL_ORIGIN_HEADER, -1, o, on);
+        }
         e = rd_kafka_producev(
             k->rk, RD_KAFKA_V_RKT(k->rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
             RD_KAFKA_V_VALUE((void *)val, len), RD_KAFKA_V_KEY(klen ? key : NULL, klen),
-            RD_KAFKA_V_HEADER("sluice-id", k->idbuf.z, (ssize_t)k->idbuf.n), RD_KAFKA_V_OPAQUE(seq),
-            RD_KAFKA_V_END);
+            RD_KAFKA_V_HEADERS(hs), RD_KAFKA_V_OPAQUE(seq), RD_KAFKA_V_END);
+        if (e) rd_kafka_headers_destroy(hs); /* taken only when produced */
       } else {
         e = rd_kafka_produce(k->rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, (void *)val, len,
                              klen ? key : NULL, klen, seq) == 0
@@ -379,6 +396,11 @@ sl_sink *sl_kafka_open_sink(sl_options *o, sl_err *err) {
     k->exactly_once = k->base.by_id = 1;
     k->query_fp = sl_strdup(o->query_fp ? o->query_fp : "sluice");
   }
+  /* origin => true: each message says where its row's input record was
+  ** (header sluice-origin "<partition>:<offset>"), for a reader that keeps
+  ** state per partition (docs/scale-out.md) */
+  k->base.want_origin = sl_opt_bool(o, "origin", 0, err);
+  if (err->code) goto fail;
   if (sl_sink_init_format(&k->base, o, "json", err)) goto fail;
   rd_kafka_conf_t *conf = sl_kafka_conf(o, err);
   if (!conf) goto fail;

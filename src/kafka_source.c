@@ -86,8 +86,9 @@ typedef struct kafka_source {
   int as_table, loaded;
   rd_kafka_message_t **tab; /* owned; NULL where a tombstone removed the key */
   int ntab, tabcap, tabpos;
-  sl_htab tabkeys; /* message key bytes -> index into tab (u) */
-  int64_t no_key;  /* messages without a key, left out of the table */
+  sl_htab tabkeys;    /* message key bytes -> index into tab (u) */
+  int64_t no_key;     /* messages without a key, left out of the table */
+  int64_t bad_origin; /* messages whose sluice-origin header is malformed */
   /* changelog => 'upsert': every live key's last value (ukey entries, p) */
   int upsert;
   sl_htab ukeys;
@@ -100,6 +101,23 @@ typedef struct kafka_source {
   ** when unset) and group => as given (NULL: the default), what names its
   ** consumer group (group_name) (owned) */
   char *app, *group;
+  /* state_topic => (sl_source.per_partition): each owned partition's state
+  ** is one message of the state topic (kept compacted), partition p's on
+  ** its partition p, key "p", value: version, the offset p goes on from,
+  ** the router's blob (sl_pstate_hooks.save).  sprod writes them, sread
+  ** reads one back (no group; the legacy per-partition consumer).  A read
+  ** gives the records of one partition: fetched messages wait in stash
+  ** (stashpos the next) until their partition's turn.  resume[p]: the
+  ** offset p's state says (-1: none). */
+  char *state_topic;
+  rd_kafka_t *sprod, *sread;
+  rd_kafka_topic_t *sprkt, *srrkt;
+  rd_kafka_message_t **stash;
+  int nstash, stashpos, stashcap;
+  sl_err ps_err;   /* a failure in the rebalance callback: the next read says it */
+  int64_t sfailed; /* state records whose delivery failed (under the producer's poll) */
+  char sfailure[256];
+  sl_buf sbuf;
 } kafka_source;
 
 /* changelog => 'upsert': a key's last value (owned copies). */
@@ -169,6 +187,19 @@ static int all_done(kafka_source *k) {
   return 1;
 }
 
+/* m, a message with an error: -1 (err set) when the query must stop (a
+** fatal error, a topic that is not there or not allowed), 0 when
+** librdkafka retries it. */
+static int message_error(kafka_source *k, rd_kafka_message_t *m, sl_err *err) {
+  if ((m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF && rd_kafka_fatal_error(k->rk, NULL, 0)) ||
+      m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
+      m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) {
+    sl_err_set(err, SL_EIO, "kafka: %s", rd_kafka_message_errstr(m));
+    return -1;
+  }
+  return 0;
+}
+
 /* Fetch a batch of messages into k->msgs; returns how many were kept, or
 ** SL_READ_* . */
 static int fetch_raw(kafka_source *k, int max, int timeout_ms, sl_err *err) {
@@ -203,15 +234,7 @@ static int fetch_raw(kafka_source *k, int max, int timeout_ms, sl_err *err) {
   for (ssize_t i = 0; i < n; i++) {
     rd_kafka_message_t *m = k->msgs[i];
     if (m->err) {
-      if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF && rd_kafka_fatal_error(k->rk, NULL, 0)) {
-        sl_err_set(err, SL_EIO, "kafka: %s", rd_kafka_message_errstr(m));
-        for (ssize_t j = i; j < n; j++)
-          rd_kafka_message_destroy(k->msgs[j]);
-        return SL_READ_ERROR;
-      }
-      if (m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
-          m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) {
-        sl_err_set(err, SL_EIO, "kafka: %s", rd_kafka_message_errstr(m));
+      if (message_error(k, m, err)) {
         for (ssize_t j = i; j < n; j++)
           rd_kafka_message_destroy(k->msgs[j]);
         return SL_READ_ERROR;
@@ -285,7 +308,10 @@ static void tab_take(kafka_source *k) {
 ** (as_table) is first read to its end (the reads before say SL_READ_AGAIN
 ** when the broker keeps them waiting), then given out in the order its keys
 ** first came, each key's last message. */
+static int fetch_pstate(kafka_source *k, int max, int timeout_ms, sl_err *err);
+
 static int fetch(kafka_source *k, int max, int timeout_ms, sl_err *err) {
+  if (k->state_topic) return fetch_pstate(k, max, timeout_ms, err);
   if (!k->as_table) return fetch_raw(k, max, timeout_ms, err);
   drop_messages(k);
   while (!k->loaded) {
@@ -317,6 +343,33 @@ static int fetch(kafka_source *k, int max, int timeout_ms, sl_err *err) {
 
 static int upsert_read(kafka_source *k, sl_record *recs, int max, int timeout_ms, sl_err *err);
 
+/* r's origin (sl_record.origin, origin_pos) from m's header sluice-origin
+** (a repartition topic's, kafka_sink.c origin => true), else none.  A
+** message without headers costs one test; a malformed header is no origin,
+** counted (k->bad_origin) and the first one logged. */
+static void record_origin(kafka_source *k, rd_kafka_message_t *m, sl_record *r) {
+  r->origin = 0;
+  r->origin_pos = -1;
+  rd_kafka_headers_t *h = NULL;
+  const void *v = NULL;
+  size_t vn = 0;
+  if (rd_kafka_message_headers(m, &h) || rd_kafka_header_get_last(h, SL_ORIGIN_HEADER, &v, &vn))
+    return;
+  int32_t part;
+  int64_t pos;
+  if (sl_kafka_parse_origin(v, vn, &part, &pos)) {
+    if (!k->bad_origin++)
+      fprintf(stderr,
+              "sluice: kafka: %s[%d]@%lld: header " SL_ORIGIN_HEADER
+              " is not <partition>:<offset>; the record is read without an origin (others are "
+              "counted)\n",
+              k->topic, (int)m->partition, (long long)m->offset);
+    return;
+  }
+  r->origin = part + 1;
+  r->origin_pos = pos;
+}
+
 static int kafka_read(sl_source *s, sl_record *recs, int max, int timeout_ms, sl_err *err) {
   kafka_source *k = (kafka_source *)s;
   if (k->upsert) return upsert_read(k, recs, max, timeout_ms, err);
@@ -333,6 +386,7 @@ static int kafka_read(sl_source *s, sl_record *recs, int max, int timeout_ms, sl
     r->timestamp = rd_kafka_message_timestamp(m, NULL);
     r->error = NULL;
     r->op = SL_ROW_INSERT;
+    record_origin(k, m, r);
   }
   return n;
 }
@@ -348,7 +402,7 @@ static char *bytes_dup(const void *z, size_t n) {
 /* Record r of kind op: u's key, the value z[0..n), at m's place. */
 static void upsert_rec(sl_record *r, const ukey *u, const char *z, size_t n, int64_t off,
                        int32_t part, int64_t ts, int op) {
-  *r = (sl_record){z, n, u->key, u->klen, off, part, ts, NULL, op};
+  *r = (sl_record){z, n, u->key, u->klen, off, part, ts, NULL, op, 0, -1};
 }
 
 /* Keep value v (taken back) until the next read: a record points into it. */
@@ -478,7 +532,10 @@ static int kafka_read_rows(sl_source *s, sl_value *rows, int ncol, int max, sl_e
                                m->partition,
                                rd_kafka_message_timestamp(m, NULL),
                                NULL,
-                               0};
+                               0,
+                               0,
+                               -1};
+    record_origin(k, m, &k->rowrec[i]);
   }
   sl_buf_reset(&k->headers);
   k->hoff = sl_realloc(k->hoff, sizeof(size_t) * (size_t)(n + 1));
@@ -560,6 +617,7 @@ static rd_kafka_resp_err_t commit_bounded(kafka_source *k, rd_kafka_topic_partit
 static int kafka_commit(sl_source *s, int what, sl_err *err) {
   kafka_source *k = (kafka_source *)s;
   if (k->upsert) return 0; /* its table lives in checkpoints only: it starts over without one */
+  if (k->state_topic) return 0; /* offsets are committed with the partitions' states */
   if (what == SL_COMMIT_NOTE) {
     memcpy(k->snap, k->next, sizeof(int64_t) * (size_t)k->nparts);
     return 0;
@@ -652,7 +710,8 @@ static int upsert_load(kafka_source *k, sl_ckrd *r) {
 ** (rebalance()), others at the group's committed offsets. */
 static int kafka_load_pos(sl_source *s, const void *z, size_t n, sl_err *err) {
   kafka_source *k = (kafka_source *)s;
-  if (k->as_table) return 0; /* a table is read whole again at every start */
+  if (k->as_table) return 0;    /* a table is read whole again at every start */
+  if (k->state_topic) return 0; /* the state topic says where each partition goes on */
   sl_ckrd r;
   sl_ckrd_init(&r, z, n);
   int64_t np = sl_ckr_i64(&r);
@@ -695,12 +754,254 @@ static int kafka_partitions(sl_source *s, int32_t *out, int max) {
   return n;
 }
 
+/* ---- state_topic =>: state kept per partition, stored in Kafka ------------ */
+
+/* Fetch into k->msgs the next records of one partition (a read never mixes
+** two): those waiting in the stash, else a new batch from the consumer
+** (the rebalance callback may run inside it: pstate_rebalance).  How many,
+** or SL_READ_*. */
+static int fetch_pstate(kafka_source *k, int max, int timeout_ms, sl_err *err) {
+  drop_messages(k);
+  if (k->stashpos == k->nstash) {
+    k->nstash = k->stashpos = 0;
+    if (max > k->stashcap) {
+      k->stashcap = max;
+      k->stash = sl_realloc(k->stash, sizeof(*k->stash) * (size_t)max);
+    }
+    if (timeout_ms < 0) timeout_ms = 1000;
+    ssize_t n = rd_kafka_consume_batch_queue(k->q, timeout_ms, k->stash, 1);
+    if (n == 1 && max > 1) {
+      ssize_t more = rd_kafka_consume_batch_queue(k->q, 0, k->stash + 1, (size_t)max - 1);
+      if (more > 0) n += more;
+    }
+    if (n < 0) {
+      sl_err_set(err, SL_EIO, "kafka: %s", rd_kafka_err2str(rd_kafka_last_error()));
+      return SL_READ_ERROR;
+    }
+    for (ssize_t i = 0; i < n; i++) {
+      rd_kafka_message_t *m = k->stash[i];
+      int p = m->partition;
+      if (m->err && message_error(k, m, err)) {
+        for (ssize_t j = i; j < n; j++)
+          rd_kafka_message_destroy(k->stash[j]);
+        return SL_READ_ERROR;
+      }
+      /* an error librdkafka retries, a partition not (or no longer) this
+      ** consumer's, or a message before where its partition goes on */
+      if (m->err || p < 0 || p >= k->nparts || !k->assigned || !k->assigned[p] ||
+          (k->next[p] >= 0 && m->offset < k->next[p]) ||
+          (k->next[p] < 0 && k->resume[p] >= 0 && m->offset < k->resume[p])) {
+        rd_kafka_message_destroy(m);
+        continue;
+      }
+      k->stash[k->nstash++] = m;
+    }
+  }
+  if (k->ps_err.code) { /* the rebalance callback failed */
+    sl_err_set(err, k->ps_err.code, "%s", k->ps_err.msg ? k->ps_err.msg : "state_topic failed");
+    sl_err_clear(&k->ps_err);
+    return SL_READ_ERROR;
+  }
+  if (k->stashpos == k->nstash) return SL_READ_AGAIN;
+  if (max > k->cap) {
+    k->cap = max;
+    k->msgs = sl_realloc(k->msgs, sizeof(*k->msgs) * (size_t)max);
+  }
+  int p = k->stash[k->stashpos]->partition, n = 0;
+  while (k->stashpos < k->nstash && n < max && k->stash[k->stashpos]->partition == p) {
+    rd_kafka_message_t *m = k->stash[k->stashpos++];
+    k->next[p] = m->offset + 1;
+    k->msgs[n++] = m;
+  }
+  k->nmsgs = n;
+  return n;
+}
+
+/* Delivery reports of state records: failures counted for pstate_write. */
+static void state_delivered(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+  (void)rk;
+  kafka_source *k = opaque;
+  if (m->err && !k->sfailed++)
+    snprintf(k->sfailure, sizeof k->sfailure, "kafka: writing the state of %s[%d] to %s: %s",
+             k->topic, (int)m->partition, k->state_topic, rd_kafka_err2str(m->err));
+}
+
+/* The last state record of partition p into out (the router's blob) and
+** *off (the offset p goes on from, -1: the group's).  1 found, 0 none, -1
+** with err set. */
+static int state_read(kafka_source *k, int p, sl_buf *out, int64_t *off, sl_err *err) {
+  int64_t lo = 0, hi = 0;
+  *off = -1;
+  if (sl_kafka_watermarks(k->sread, k->state_topic, p, &lo, &hi, err)) return -1;
+  if (hi <= lo) return 0;
+  if (rd_kafka_consume_start(k->srrkt, p, hi - 1)) {
+    sl_err_set(err, SL_EIO, "kafka: reading %s[%d]: %s", k->state_topic, p,
+               rd_kafka_err2str(rd_kafka_last_error()));
+    return -1;
+  }
+  rd_kafka_message_t *m = NULL;
+  int64_t until = sl_clock_ms() + 15000;
+  while (sl_clock_ms() < until) {
+    m = rd_kafka_consume(k->srrkt, p, 500);
+    if (!m) continue;
+    if (!m->err && m->offset >= hi - 1) break;
+    if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      sl_err_set(err, SL_EIO, "kafka: reading %s[%d]: %s", k->state_topic, p,
+                 rd_kafka_message_errstr(m));
+      rd_kafka_message_destroy(m);
+      rd_kafka_consume_stop(k->srrkt, p);
+      return -1;
+    }
+    rd_kafka_message_destroy(m);
+    m = NULL;
+  }
+  rd_kafka_consume_stop(k->srrkt, p);
+  if (!m) {
+    sl_err_set(err, SL_EIO, "kafka: reading %s[%d]: its last record did not come within 15 s",
+               k->state_topic, p);
+    return -1;
+  }
+  sl_ckrd r;
+  sl_ckrd_init(&r, m->payload, m->payload ? m->len : 0);
+  int64_t version = sl_ckr_i64(&r);
+  *off = sl_ckr_i64(&r);
+  size_t bn = 0;
+  const char *b = sl_ckr_bytes(&r, &bn);
+  int bad = r.bad || version != 1 || r.p != r.end;
+  if (!bad) {
+    sl_buf_reset(out);
+    sl_buf_append(out, b, bn);
+  }
+  rd_kafka_message_destroy(m);
+  if (bad) {
+    sl_err_set(err, SL_EIO, "kafka: %s[%d]: the state record at offset %lld is not one of sluice's",
+               k->state_topic, p, (long long)(hi - 1));
+    return -1;
+  }
+  return 1;
+}
+
+/* Write the state of every partition k owns (the router flushes the sink
+** first: the outputs a state counts are durable before it), wait for the
+** broker, then commit the offsets they say to the group (for lag tools;
+** the state records decide where a partition goes on); drop: then the
+** router drops them (a revoke).  0, or -1 with err set. */
+static int pstate_write_all(kafka_source *k, int drop, sl_err *err) {
+  const sl_pstate_hooks *h = k->base.pstate;
+  int any = 0;
+  for (int p = 0; p < k->nparts && !any; p++)
+    any = k->assigned && k->assigned[p];
+  if (!h || !any) return 0;
+  if (h->flush(h->ud, err)) return -1;
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(k->nparts);
+  int rc = 0;
+  for (int p = 0; p < k->nparts && !rc; p++) {
+    if (!k->assigned[p]) continue;
+    int64_t off = k->next[p] >= 0 ? k->next[p] : k->resume[p];
+    sl_buf_reset(&k->sbuf);
+    sl_ck_i64(&k->sbuf, 1);
+    sl_ck_i64(&k->sbuf, off);
+    size_t at = sl_ck_open(&k->sbuf);
+    if (h->save(h->ud, p, &k->sbuf, err)) {
+      rc = -1;
+      break;
+    }
+    sl_ck_close(&k->sbuf, at);
+    char key[16];
+    int kn = snprintf(key, sizeof key, "%d", p);
+    while (rd_kafka_produce(k->sprkt, p, RD_KAFKA_MSG_F_COPY, k->sbuf.z, k->sbuf.n, key, (size_t)kn,
+                            NULL)) {
+      rd_kafka_resp_err_t e = rd_kafka_last_error();
+      if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        sl_err_set(err, SL_EIO, "kafka: writing the state of %s[%d] to %s (%zu bytes): %s",
+                   k->topic, p, k->state_topic, k->sbuf.n, rd_kafka_err2str(e));
+        rc = -1;
+        break;
+      }
+      rd_kafka_poll(k->sprod, 100);
+    }
+    if (off >= 0) rd_kafka_topic_partition_list_add(l, k->topic, p)->offset = off;
+  }
+  int64_t t0 = sl_clock_ms();
+  while (!rc && rd_kafka_flush(k->sprod, 200) == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+    if (sl_clock_ms() - t0 > 30000) {
+      sl_err_set(err, SL_EIO, "kafka: the state records of %s were not acknowledged by %s in 30 s",
+                 k->topic, k->state_topic);
+      rc = -1;
+    }
+  }
+  if (!rc && k->sfailed) {
+    sl_err_set(err, SL_EIO, "%s", k->sfailure);
+    rc = -1;
+  }
+  if (!rc) {
+    __atomic_fetch_add(&k->base.ps_written, 1, __ATOMIC_RELAXED);
+    if (l->cnt) commit_bounded(k, l); /* informative: a failure changes nothing */
+  }
+  rd_kafka_topic_partition_list_destroy(l);
+  for (int p = 0; drop && p < k->nparts; p++)
+    if (k->assigned[p]) h->drop(h->ud, p);
+  return rc;
+}
+
+/* sl_source_vt.pstate_write: every owned partition's state, now. */
+static int kafka_pstate_write(sl_source *s, sl_err *err) {
+  kafka_source *k = (kafka_source *)s;
+  return k->state_topic ? pstate_write_all(k, 0, err) : 0;
+}
+
+/* A rebalance of a source with state_topic (inside the consumer's poll, on
+** the task's thread, between two batches).  Given partitions: each one's
+** state is read and handed to the router, and it goes on from the offset
+** the state says (none: the group's committed offset, or offset =>).
+** Revoked: every state written, then dropped, before the partitions are
+** given up.  A failure is kept for the next read (k->ps_err). */
+static void pstate_rebalance(kafka_source *k, rd_kafka_resp_err_t e,
+                             rd_kafka_topic_partition_list_t *l) {
+  const sl_pstate_hooks *h = k->base.pstate;
+  if (e != RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    if (!k->ps_err.code) pstate_write_all(k, 1, &k->ps_err);
+    memset(k->assigned, 0, (size_t)k->nparts);
+    rd_kafka_assign(k->rk, NULL);
+    return;
+  }
+  memset(k->assigned, 0, (size_t)k->nparts);
+  sl_buf blob = {0};
+  for (int i = 0; i < l->cnt; i++) {
+    int p = l->elems[i].partition;
+    if (p < 0 || p >= k->nparts) continue;
+    k->next[p] = -1;
+    k->resume[p] = -1;
+    k->assigned[p] = 1;
+    if (k->ps_err.code || !h) continue;
+    int64_t t0 = sl_clock_us(), off = -1;
+    int found = state_read(k, p, &blob, &off, &k->ps_err);
+    if (found < 0 || h->load(h->ud, p, found ? blob.z : NULL, found ? blob.n : 0, &k->ps_err))
+      continue;
+    if (found) {
+      __atomic_fetch_add(&k->base.ps_restored, 1, __ATOMIC_RELAXED);
+      __atomic_fetch_add(&k->base.ps_restore_bytes, (int64_t)blob.n, __ATOMIC_RELAXED);
+    }
+    __atomic_fetch_add(&k->base.ps_restore_us, sl_clock_us() - t0, __ATOMIC_RELAXED);
+    if (off >= 0) {
+      k->resume[p] = off;
+      l->elems[i].offset = off;
+    }
+  }
+  sl_buf_free(&blob);
+  rd_kafka_assign(k->rk, l);
+}
+
 /* Consumer group rebalances: take the partitions given, starting where a
 ** checkpoint says when there is one; give them all back when revoked. */
 static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_partition_list_t *l,
                       void *opaque) {
   kafka_source *k = opaque;
   if (!k->assigned) k->assigned = sl_calloc((size_t)(k->nparts ? k->nparts : 1), 1);
+  if (k->state_topic) {
+    pstate_rebalance(k, e, l);
+    return;
+  }
   memset(k->assigned, 0, (size_t)k->nparts);
   if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     for (int i = 0; i < l->cnt; i++)
@@ -832,6 +1133,19 @@ static void close_consumer(kafka_source *k) {
 static void kafka_close(sl_source *s) {
   kafka_source *k = (kafka_source *)s;
   drop_messages(k);
+  for (int i = k->stashpos; i < k->nstash; i++)
+    rd_kafka_message_destroy(k->stash[i]);
+  free(k->stash);
+  if (k->srrkt) rd_kafka_topic_destroy(k->srrkt);
+  if (k->sread) rd_kafka_destroy(k->sread);
+  if (k->sprkt) rd_kafka_topic_destroy(k->sprkt);
+  if (k->sprod) {
+    rd_kafka_flush(k->sprod, 5000);
+    rd_kafka_destroy(k->sprod);
+  }
+  free(k->state_topic);
+  sl_err_clear(&k->ps_err);
+  sl_buf_free(&k->sbuf);
   if (k->q) rd_kafka_queue_destroy(k->q);
   if (k->rk) close_consumer(k);
   sl_source_fini(s);
@@ -888,15 +1202,56 @@ static void kafka_explain(sl_source *s, const char *feeds_id, sl_buf *out) {
   char group[300];
   group_name(k, feeds_id, group, sizeof group);
   sl_buf_printf(out, ", consumer group %s", group);
+  if (k->state_topic) sl_buf_printf(out, ", state kept per partition in topic %s", k->state_topic);
 }
 
 static const sl_source_vt kafka_source_vt = {
-    "kafka",        kafka_read,     kafka_position,   kafka_close, NULL, kafka_commit,
-    kafka_save_pos, kafka_load_pos, kafka_partitions, kafka_lag,   NULL, kafka_explain};
+    "kafka",      kafka_read,     kafka_position,    kafka_close,      NULL,
+    kafka_commit, kafka_save_pos, kafka_load_pos,    kafka_partitions, kafka_lag,
+    NULL,         kafka_explain,  kafka_pstate_write};
 static const sl_source_vt kafka_typed_vt = {
-    "kafka",          NULL,         kafka_position,    kafka_close,
-    kafka_read_rows,  kafka_commit, kafka_save_pos,    kafka_load_pos,
-    kafka_partitions, kafka_lag,    kafka_row_records, kafka_explain};
+    "kafka",           NULL,           kafka_position,    kafka_close,      kafka_read_rows,
+    kafka_commit,      kafka_save_pos, kafka_load_pos,    kafka_partitions, kafka_lag,
+    kafka_row_records, kafka_explain,  kafka_pstate_write};
+
+/* state_topic: the state records' producer (the topic made when it is not
+** there) and reader, of settings conf (taken).  0, or -1 with err set. */
+static int pstate_open(kafka_source *k, rd_kafka_conf_t *conf, volatile sig_atomic_t *intr,
+                       sl_err *err) {
+  char errstr[512];
+  k->resume = sl_malloc(sizeof(int64_t) * (size_t)(k->nparts ? k->nparts : 1));
+  for (int p = 0; p < k->nparts; p++)
+    k->resume[p] = -1;
+  rd_kafka_conf_t *pc = rd_kafka_conf_dup(conf);
+  rd_kafka_conf_set(pc, "message.max.bytes", SL_KAFKA_STATE_MAX, NULL, 0);
+  rd_kafka_conf_set(pc, "enable.idempotence", "true", NULL, 0);
+  rd_kafka_conf_set(pc, "linger.ms", "0", NULL, 0);
+  rd_kafka_conf_set_dr_msg_cb(pc, state_delivered);
+  rd_kafka_conf_set_opaque(pc, k);
+  k->sprod = rd_kafka_new(RD_KAFKA_PRODUCER, pc, errstr, sizeof errstr);
+  if (!k->sprod) {
+    rd_kafka_conf_destroy(conf);
+    sl_err_set(err, SL_EIO, "kafka: state topic %s: %s", k->state_topic, errstr);
+    return -1;
+  }
+  if (sl_kafka_ensure_topic(k->sprod, k->state_topic, k->nparts, intr, err)) {
+    rd_kafka_conf_destroy(conf);
+    return -1;
+  }
+  k->sprkt = rd_kafka_topic_new(k->sprod, k->state_topic, NULL);
+  rd_kafka_conf_set(conf, "enable.auto.commit", "false", NULL, 0);
+  rd_kafka_conf_set(conf, "enable.auto.offset.store", "false", NULL, 0);
+  rd_kafka_conf_set(conf, "fetch.message.max.bytes", SL_KAFKA_STATE_MAX, NULL, 0);
+  rd_kafka_conf_set(conf, "fetch.max.bytes", SL_KAFKA_STATE_MAX, NULL, 0);
+  rd_kafka_conf_set(conf, "receive.message.max.bytes", "67200000", NULL, 0);
+  k->sread = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+  if (!k->sread) {
+    sl_err_set(err, SL_EIO, "kafka: state topic %s: %s", k->state_topic, errstr);
+    return -1;
+  }
+  k->srrkt = rd_kafka_topic_new(k->sread, k->state_topic, NULL);
+  return 0;
+}
 
 /* Open the source (connector.h): check the options, then (unless planning)
 ** make the consumer, learn the topic's partitions and their end offsets
@@ -973,10 +1328,31 @@ sl_source *sl_kafka_open_source(sl_options *o, sl_err *err) {
   }
   k->bounded = stop != NULL || k->as_table; /* a table is what the topic holds now */
   k->base.bounded = k->bounded;
+  const char *st = sl_opt_str(o, "state_topic", NULL);
+  if (st) {
+    if (k->bounded || k->upsert) {
+      sl_err_set(err, SL_EBIND,
+                 "state_topic => keeps the state of a continuous group read per partition: not "
+                 "with %s",
+                 k->upsert ? "changelog => 'upsert'"
+                 : stop    ? "stop => 'end'"
+                           : "as_table => true");
+      goto fail;
+    }
+    if (bad_group_name(st) || strlen(st) > 249) {
+      sl_err_set(err, SL_EBIND,
+                 "state_topic => '%.60s': a topic name takes 1 to 249 letters, digits, '.', '_' "
+                 "and '-'",
+                 st);
+      goto fail;
+    }
+    k->state_topic = sl_strdup(st);
+    k->base.per_partition = 1;
+  }
   /* parallel tasks (SET parallelism): a continuous read is divided by its
   ** group, each task one consumer of it; a bounded read takes every
   ** partition itself, so it is read whole, by one task */
-  if (!k->bounded && o->nsplit > 1) k->base.nsplit = o->nsplit;
+  if (!k->bounded && !k->state_topic && o->nsplit > 1) k->base.nsplit = o->nsplit;
   rd_kafka_conf_t *conf = sl_kafka_conf(o, err);
   if (!conf) goto fail;
   if (sl_options_check(o, err) || o->check_only) {
@@ -985,6 +1361,8 @@ sl_source *sl_kafka_open_source(sl_options *o, sl_err *err) {
     if (err->code) goto fail;
     return &k->base;
   }
+  /* state_topic: its writer and reader are made of the same settings */
+  rd_kafka_conf_t *sconf = k->state_topic ? rd_kafka_conf_dup(conf) : NULL;
   rd_kafka_conf_set(conf, "group.id", grp, NULL, 0);
   rd_kafka_conf_set_opaque(conf, k);
   rd_kafka_conf_set_rebalance_cb(conf, rebalance);
@@ -1004,6 +1382,7 @@ sl_source *sl_kafka_open_source(sl_options *o, sl_err *err) {
   k->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
   if (!k->rk) {
     if (again) rd_kafka_conf_destroy(again);
+    if (sconf) rd_kafka_conf_destroy(sconf);
     sl_err_set(err, SL_EIO, "kafka: %s", errstr);
     goto fail;
   }
@@ -1029,8 +1408,11 @@ sl_source *sl_kafka_open_source(sl_options *o, sl_err *err) {
   if (again) rd_kafka_conf_destroy(again);
   if (k->nparts < 0) {
     k->nparts = 0;
+    if (sconf) rd_kafka_conf_destroy(sconf);
     goto fail;
   }
+  k->base.norigins = k->nparts;
+  if (sconf && pstate_open(k, sconf, o->interrupted, err)) goto fail;
   rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR_NO_ERROR;
   k->end = sl_calloc((size_t)k->nparts, sizeof(int64_t));
   k->next = sl_calloc((size_t)k->nparts, sizeof(int64_t));

@@ -122,6 +122,10 @@ typedef struct op_aggregate {
   group *dirty, *dirty_tail;
   part_time *parts;
   int nparts;
+  /* its records come from a repartition topic (sl_record.origin): event
+  ** time is tracked per origin partition, which the source's partitions
+  ** (repartition partitions) say nothing of */
+  int by_origin, origins_expected;
   int64_t watermark; /* INT64_MIN until a record arrives */
   int64_t now;       /* the latest processing time the task handed in */
   sl_value *grow;    /* a group row for the output program */
@@ -864,11 +868,26 @@ static int advance_watermark(op_aggregate *p, const sl_batch *in, sl_err *err) {
   return close_windows(p, p->watermark, in, err);
 }
 
+/* Partition part holds the watermark from now on (max_ts INT64_MIN until
+** its first record, or until it has been idle for idle_ms), unless known. */
+static void expect_one(op_aggregate *p, int32_t part) {
+  for (int j = 0; j < p->nparts; j++)
+    if (p->parts[j].part == part) return;
+  p->parts = sl_realloc(p->parts, sizeof(part_time) * (size_t)(p->nparts + 1));
+  p->parts[p->nparts++] = (part_time){part, INT64_MIN, p->now, 0};
+}
+
 /* Event time: make every partition the source still reads hold the
 ** watermark from the start (max_ts INT64_MIN until its first record, or
 ** until it has been idle for idle_ms), not only the partitions seen; after
 ** a batch (after != 0), let go of the partitions the source has finished. */
 static void expect_partitions(op_aggregate *p, sl_source *src, int after) {
+  if (p->by_origin) { /* the origins, once: the source's partitions say nothing of them */
+    for (int o = 0; !after && !p->origins_expected && src && o < src->norigins; o++)
+      expect_one(p, o);
+    p->origins_expected = 1;
+    return;
+  }
   if (!src || !src->vt->partitions || p->spec.wkind == SL_WIN_NONE || p->spec.proctime) return;
   int32_t parts[256];
   int n = src->vt->partitions(src, parts, 256);
@@ -882,20 +901,15 @@ static void expect_partitions(op_aggregate *p, sl_source *src, int after) {
     }
     return;
   }
-  for (int i = 0; i < n; i++) {
-    int known = 0;
-    for (int j = 0; j < p->nparts && !known; j++)
-      known = p->parts[j].part == parts[i];
-    if (known) continue;
-    p->parts = sl_realloc(p->parts, sizeof(part_time) * (size_t)(p->nparts + 1));
-    p->parts[p->nparts++] = (part_time){parts[i], INT64_MIN, p->now, 0};
-  }
+  for (int i = 0; i < n; i++)
+    expect_one(p, parts[i]);
 }
 
 static int aggregate_push(sl_operator *base, sl_batch *in, sl_err *err) {
   op_aggregate *p = (op_aggregate *)base;
   const sl_agg_spec *sp = &p->spec;
   if (in->now > p->now) p->now = in->now;
+  if (in->nrow && in->recs && in->recs[0] && in->recs[0]->origin) p->by_origin = 1;
   expect_partitions(p, in->src, 0);
   for (int r = 0; r < in->nrow; r++) {
     int rc = sl_vm_run(&p->vstep, in->rows + (size_t)r * (size_t)in->ncol);

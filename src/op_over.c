@@ -72,6 +72,9 @@ typedef struct op_over {
   int64_t next_seq;
   part_time *pts;
   int npts;
+  /* its records come from a repartition topic: event time per origin
+  ** partition, of which the source's partitions say nothing */
+  int by_origin, origins_expected;
   int64_t watermark, now;
   sl_value **spare;
   int nspare, capspare;
@@ -441,9 +444,24 @@ static int advance(op_over *p, sl_err *err) {
   return release(p, p->watermark, err);
 }
 
+/* Partition part holds the watermark from now on (max_ts INT64_MIN until
+** its first record, or until it has been idle for idle_ms), unless known. */
+static void expect_one(op_over *p, int32_t part) {
+  for (int j = 0; j < p->npts; j++)
+    if (p->pts[j].part == part) return;
+  p->pts = sl_realloc(p->pts, sizeof(part_time) * (size_t)(p->npts + 1));
+  p->pts[p->npts++] = (part_time){part, INT64_MIN, p->now, 0};
+}
+
 /* Every partition the source still reads holds the watermark (after a
 ** batch: those it has finished no longer do). */
 static void expect_partitions(op_over *p, sl_source *src, int after) {
+  if (p->by_origin) { /* the origins, once: the source's partitions say nothing of them */
+    for (int o = 0; !after && !p->origins_expected && src && o < src->norigins; o++)
+      expect_one(p, o);
+    p->origins_expected = 1;
+    return;
+  }
   if (!src || !src->vt->partitions) return;
   int32_t parts[256];
   int n = src->vt->partitions(src, parts, 256);
@@ -457,14 +475,8 @@ static void expect_partitions(op_over *p, sl_source *src, int after) {
     }
     return;
   }
-  for (int i = 0; i < n; i++) {
-    int known = 0;
-    for (int j = 0; j < p->npts && !known; j++)
-      known = p->pts[j].part == parts[i];
-    if (known) continue;
-    p->pts = sl_realloc(p->pts, sizeof(part_time) * (size_t)(p->npts + 1));
-    p->pts[p->npts++] = (part_time){parts[i], INT64_MIN, p->now, 0};
-  }
+  for (int i = 0; i < n; i++)
+    expect_one(p, parts[i]);
 }
 
 /* ---- the vtable ------------------------------------------------------------ */
@@ -472,6 +484,7 @@ static void expect_partitions(op_over *p, sl_source *src, int after) {
 static int over_push(sl_operator *base, sl_batch *in, sl_err *err) {
   op_over *p = (op_over *)base;
   if (in->now > p->now) p->now = in->now;
+  if (in->nrow && in->recs && in->recs[0] && in->recs[0]->origin) p->by_origin = 1;
   expect_partitions(p, in->src, 0);
   for (int r = 0; r < in->nrow; r++) {
     const sl_value *row = in->rows + (size_t)r * (size_t)in->ncol;

@@ -35,6 +35,8 @@ typedef struct slot {
   sl_value *rows; /* nrow * ncol copied values; bytes in arena */
   uint64_t *ids;  /* nrow output identities (want_ids) */
   uint8_t *ops;   /* nrow row kinds (an updating query) */
+  int32_t *opart; /* nrow input partitions (want_origin; -1: none) */
+  int64_t *opos;  /* nrow input positions (want_origin) */
   int nrow, cap;
   sl_arena arena;
 } slot;
@@ -47,13 +49,15 @@ typedef struct op_sink {
   sl_buf buf;   /* encoder thread: records of the slot being written */
   size_t *ends; /* encoder thread: end offset of each record in buf */
   int ends_cap;
-  int begun;         /* begin() (a csv header) written */
-  int want_ids;      /* the sink writes exactly once by id: give it every row's */
-  int key_col;       /* message keys from this column, or -1 */
-  int drop_key;      /* the key column is not part of the value */
-  sl_value *vrow;    /* encoder thread: a row without the key column */
-  sl_buf keys;       /* encoder thread: the keys of the slot */
-  size_t *kends;     /* end of each key in keys */
+  int begun;      /* begin() (a csv header) written */
+  int want_ids;   /* the sink writes exactly once by id: give it every row's */
+  int key_col;    /* message keys from this column, or -1 */
+  int drop_key;   /* the key column is not part of the value */
+  sl_value *vrow; /* encoder thread: a row without the key column */
+  sl_buf keys;    /* encoder thread: the keys of the slot */
+  size_t *kends;  /* end of each key in keys */
+  int32_t *wpart; /* encoder thread: origins of the records made (want_origin) */
+  int64_t *wpos;
   sl_value kscratch; /* renders non-text keys */
   int npart;         /* partition_by (a file sink): the columns whose values are the key */
   int *part;         /* their indexes */
@@ -117,8 +121,8 @@ static int same_key(const op_sink *s, const sl_value *a, const sl_value *b) {
   return 1;
 }
 
-static int encode_write(op_sink *s, sl_value *rows, const uint8_t *ops, const uint64_t *ids,
-                        int n) {
+static int encode_write(op_sink *s, sl_value *rows, const uint8_t *ops, const uint64_t *ids, int n,
+                        const int32_t *opart, const int64_t *opos) {
   const sl_format *f = s->sink->format;
   sl_buf_reset(&s->buf);
   if (!s->begun) {
@@ -136,6 +140,10 @@ static int encode_write(op_sink *s, sl_value *rows, const uint8_t *ops, const ui
     s->ends_cap = n;
     s->ends = sl_realloc(s->ends, sizeof(size_t) * (size_t)n);
     s->kends = sl_realloc(s->kends, sizeof(size_t) * (size_t)n);
+    if (opart) {
+      s->wpart = sl_realloc(s->wpart, sizeof(int32_t) * (size_t)n);
+      s->wpos = sl_realloc(s->wpos, sizeof(int64_t) * (size_t)n);
+    }
   }
   sl_buf_reset(&s->keys);
   int w = 0; /* records made (take-backs may be left out) */
@@ -184,6 +192,7 @@ static int encode_write(op_sink *s, sl_value *rows, const uint8_t *ops, const ui
     }
     f->encode(s->enc, row, &s->buf);
     sl_buf_putc(&s->buf, '\n');
+    if (opart) s->wpart[w] = opart[i], s->wpos[w] = opos[i];
     s->ends[w++] = s->buf.n;
   }
   if (!w) return 0;
@@ -191,10 +200,15 @@ static int encode_write(op_sink *s, sl_value *rows, const uint8_t *ops, const ui
   n = w;
   /* read by the server's metrics from another thread */
   __atomic_fetch_add(&s->base.stats->bytes_out, (int64_t)s->buf.n, __ATOMIC_RELAXED);
-  return s->sink->vt->write(s->sink, s->buf.z, s->ends, n,
-                            s->key_col >= 0 || s->npart || s->upsert ? (s->keys.z ? s->keys.z : "")
-                                                                     : NULL,
-                            s->kends, ids, &s->werr);
+  s->sink->origin_part = opart ? s->wpart : NULL;
+  s->sink->origin_pos = opart ? s->wpos : NULL;
+  int rc = s->sink->vt->write(
+      s->sink, s->buf.z, s->ends, n,
+      s->key_col >= 0 || s->npart || s->upsert ? (s->keys.z ? s->keys.z : "") : NULL, s->kends, ids,
+      &s->werr);
+  s->sink->origin_part = NULL;
+  s->sink->origin_pos = NULL;
+  return rc;
 }
 
 static void *encoder_main(void *arg) {
@@ -210,7 +224,7 @@ static void *encoder_main(void *arg) {
     pthread_mutex_unlock(&s->mu);
     if (!failed)
       encode_write(s, sl->rows, s->updating ? sl->ops : NULL, s->want_ids ? sl->ids : NULL,
-                   sl->nrow);
+                   sl->nrow, s->sink->want_origin ? sl->opart : NULL, sl->opos);
     pthread_mutex_lock(&s->mu);
     s->written += sl->nrow;
     if (s->mark_rows >= 0 && s->mark_seq < 0 && s->written >= s->mark_rows)
@@ -232,6 +246,18 @@ static void copy_batch(op_sink *s, slot *sl, const sl_batch *in) {
     sl->rows = sl_realloc(sl->rows, sizeof(sl_value) * (ncell ? ncell : 1));
     if (s->want_ids) sl->ids = sl_realloc(sl->ids, sizeof(uint64_t) * (size_t)in->nrow);
     if (s->updating) sl->ops = sl_realloc(sl->ops, (size_t)in->nrow);
+    if (s->sink->want_origin) {
+      sl->opart = sl_realloc(sl->opart, sizeof(int32_t) * (size_t)in->nrow);
+      sl->opos = sl_realloc(sl->opos, sizeof(int64_t) * (size_t)in->nrow);
+    }
+  }
+  /* origin => true: each row's Kafka record (a row without one has none) */
+  int kafka = s->sink->want_origin && in->recs && in->src && !strcmp(in->src->vt->name, "kafka");
+  for (int i = 0; s->sink->want_origin && i < in->nrow; i++) {
+    const sl_record *r = kafka ? in->recs[i] : NULL;
+    int has = r && r->partition >= 0;
+    sl->opart[i] = has ? r->partition : -1;
+    sl->opos[i] = has ? r->pos : -1;
   }
   if (s->updating) { /* an updating query's batches all say their kinds (NULL: inserts) */
     if (in->ops)
@@ -355,7 +381,7 @@ static int sink_finish(sl_operator *base, sl_err *err) {
   op_sink *s = (op_sink *)base;
   stop_encoder(s);
   if (!s->werr.code && !s->begun)
-    encode_write(s, NULL, NULL, NULL, 0); /* an empty result gets its header */
+    encode_write(s, NULL, NULL, NULL, 0, NULL, NULL); /* an empty result gets its header */
   if (s->werr.code) {
     sl_err_set(err, s->werr.code, "%s", s->werr.msg ? s->werr.msg : "write failed");
     return -1;
@@ -378,6 +404,8 @@ static void sink_free(sl_operator *base) {
     free(s->slots[i].rows);
     free(s->slots[i].ids);
     free(s->slots[i].ops);
+    free(s->slots[i].opart);
+    free(s->slots[i].opos);
     sl_arena_free(&s->slots[i].arena);
   }
   pthread_mutex_destroy(&s->mu);
@@ -389,6 +417,8 @@ static void sink_free(sl_operator *base) {
   free(s->vrow);
   free(s->crow);
   free(s->kends);
+  free(s->wpart);
+  free(s->wpos);
   free(s->part);
   free(s->dropped);
   free(s->ends);

@@ -330,4 +330,22 @@ void sl_op_fanout_add(sl_operator *fanout, sl_operator *child);
 ** inputs finished.  Made by a run. */
 sl_operator *sl_op_gather_new(sl_operator *tail, int ninput);
 
+/* op_partition.c: the router of a query whose state is kept per input
+** partition (a source with sl_source.per_partition): one copy of the
+** operators specs[0..nspec) (the plan's, borrowed: they outlive it) per
+** partition the source owns, all pushing into sink (borrowed: the query's
+** own); each batch goes to its partition's copy.  fp: the query's
+** fingerprint, kept with every state.  NULL with err set when an operator
+** cannot checkpoint its state.  Made by a run. */
+sl_operator *sl_op_partition_new(const sl_opspec *specs, int nspec, sl_operator *sink,
+                                 const sl_make_env *env, const char *fp, sl_err *err);
+/* The hooks the router's source calls (connector.h), owned by the router;
+** NULL when op is not a router. */
+const sl_pstate_hooks *sl_op_partition_hooks(sl_operator *op);
+/* From any thread: the partitions the router op owns now (up to max into
+** parts; how many) and the records it dropped as replays; -1 when op is not
+** a router. */
+#define SL_PART_OWNED_MAX 64
+int sl_op_partition_info(const sl_operator *op, int32_t *parts, int max, int64_t *replays);
+
 #endif /* SLUICE_OPERATOR_H */

@@ -624,6 +624,14 @@ static int plan_sink(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_err *
                   "replay: a changelog (EMIT CHANGES, GROUP BY without a window) is not");
     return -1;
   }
+  if (sl_plan_exactly_once(plan) &&
+      sl_opt_find_unused(&plan->sources[q->source]->opts, "state_topic")) {
+    sl_err_setpos(err, SL_EBIND, into->line, into->col,
+                  "processing.guarantee = 'exactly_once' with state_topic => is not supported: "
+                  "the state records would have to be written in the outputs' transactions "
+                  "(docs/scale-out.md); use at_least_once");
+    return -1;
+  }
   const sl_source *src = plan->sources[q->source]->desc;
   if (sl_plan_exactly_once(plan) && !src->vt->save_pos) {
     sl_err_set(err, SL_EBIND,

@@ -40,6 +40,41 @@ const sl_plan *sl_run_plan(const sl_run *run) {
 
 /* ---- making a run ------------------------------------------------------------ */
 
+/* 1 when source i of plan keeps its queries' state per partition
+** (state_topic =>, sl_source.per_partition). */
+static int pstate_source(const sl_plan *plan, int i) {
+  if (i < 0 || i >= plan->nsource || !plan->sources[i]->conn) return 0;
+  return sl_opt_find_unused((sl_options *)&plan->sources[i]->opts, "state_topic") != NULL;
+}
+
+/* Query q (its operators made) keeps its state per partition of its
+** source: its operators before the sink become the router's template
+** (op_partition.c), which makes a copy per partition; q->ops is then the
+** router and the sink.  0, or -1 with err set when the query is not one
+** that can (a query that reads its source, directly or through a stream,
+** and writes INTO a sink). */
+static int make_router(sl_lquery *q, const sl_make_env *env, sl_err *err) {
+  const sl_pquery *pq = q->plan;
+  if (!q->nops || pq->ops[q->nops - 1].kind != &sl_op_sink || pq->source2 >= 0 ||
+      pq->out_stream >= 0 || q->ops[0]->port) {
+    sl_err_set(err, SL_EBIND,
+               "%s: state_topic => needs a query that reads its source (or a stream of it) and "
+               "writes INTO a sink, without a join of two streams",
+               pq->id);
+    return -1;
+  }
+  int nc = q->nops - 1;
+  sl_operator *r = sl_op_partition_new(pq->ops, nc, q->ops[nc], env, pq->fp, err);
+  if (!r) return -1;
+  for (int k = 0; k < nc; k++)
+    q->ops[k]->vt->free(q->ops[k]);
+  q->ops[0] = r;
+  q->ops[1] = q->ops[nc];
+  q->nops = 2;
+  q->pstate = 1;
+  return 0;
+}
+
 /* 1 when query qi of plan may run as parallel tasks that each encode
 ** their rows for one shared sink (sl_sink_share): its source is planned
 ** parallel and its sink's format has no header. */
@@ -49,7 +84,7 @@ static int shares_sink(const sl_plan *plan, int qi) {
   const sl_psource *ps = plan->sources[pq->source];
   const sl_sink_spec *sp = pq->ops[pq->nops - 1].spec;
   return ps->parallel > 1 && ps->head == SL_HEAD_QUERY && ps->head_index == qi &&
-         !sp->format->begin;
+         !sp->format->begin && !pstate_source(plan, pq->source);
 }
 
 /* Query qi's live operators, chained (ckpt: the run keeps checkpoints, so
@@ -81,6 +116,7 @@ static int make_query(sl_run *run, int qi, const sl_make_env *env0, int ckpt, sl
     if (k) q->ops[k - 1]->next = op;
     q->ops[q->nops++] = op;
   }
+  if (pstate_source(run->plan, pq->source) && make_router(q, env, err)) return -1;
   if (pq->top && q->nops) q->ops[0]->halt = &q->stopped;
   if (pq->out_stream >= 0 && q->nops) q->ops[q->nops - 1]->next = run->fanouts[pq->out_stream];
   return 0;
@@ -176,13 +212,42 @@ static int make_parallel(sl_run *run, int i, int m, const sl_run_cfg *cfg, sl_er
   return 0;
 }
 
+/* Source i keeps state per partition: the one query it feeds (directly or
+** through a stream read by that query alone) has a router (make_router),
+** whose hooks the source calls.  0, or -1 with err set. */
+static int link_router(sl_run *run, int i, sl_task *t, const sl_run_cfg *cfg, sl_err *err) {
+  const sl_psource *ps = run->plan->sources[i];
+  sl_lquery *q = NULL;
+  int n = 0;
+  if (ps->head == SL_HEAD_QUERY) {
+    q = run->queries[ps->head_index];
+    n = 1;
+  } else if (ps->head == SL_HEAD_STREAM) {
+    for (int k = 0; k < run->nquery; k++)
+      if (run->plan->queries[k]->in_stream == ps->head_index ||
+          run->plan->queries[k]->in_stream2 == ps->head_index)
+        q = run->queries[k], n++;
+  }
+  if (n != 1 || !q->pstate) {
+    sl_err_setpos(err, SL_EBIND, ps->line, ps->col,
+                  "state_topic => keeps the state of the one query reading this source per "
+                  "partition: %s",
+                  n ? "it is read by more than one query" : "nothing reads it that way");
+    return -1;
+  }
+  t->src->pstate = sl_op_partition_hooks(q->ops[0]);
+  t->pstate_ms = cfg->ckpt_ms > 0 ? cfg->ckpt_ms : 5000;
+  return 0;
+}
+
 /* Open source i of the plan as the run's task i (and, when its query runs
 ** as parallel tasks, the others: make_parallel).  0, or -1 with err set. */
 static int make_task(sl_run *run, int i, const sl_run_cfg *cfg, sl_err *err) {
   const sl_psource *ps = run->plan->sources[i];
   /* checkpoints are taken per task and source: one task (the planner
   ** already plans one under a state directory) */
-  int want = ps->parallel > 1 && ps->conn && !cfg->ckpt ? ps->parallel : 0;
+  int want =
+      ps->parallel > 1 && ps->conn && !cfg->ckpt && !pstate_source(run->plan, i) ? ps->parallel : 0;
   sl_source *src = open_part(run, i, 0, want, cfg, err);
   if (!src) return -1;
   SL_ASSERT(ps->head_index >= 0 &&
@@ -206,6 +271,7 @@ static int make_task(sl_run *run, int i, const sl_run_cfg *cfg, sl_err *err) {
   t->tops = sl_calloc((size_t)(ps->ntop ? ps->ntop : 1), sizeof(*t->tops));
   for (int k = 0; k < ps->ntop; k++)
     t->tops[t->ntop++] = run->queries[ps->tops[k]];
+  if (src->per_partition && link_router(run, i, t, cfg, err)) return -1;
   if (want && src->nsplit > 1) return make_parallel(run, i, src->nsplit, cfg, err);
   return 0;
 }
@@ -426,6 +492,19 @@ static void add_task_info(int src, const sl_task *x, sl_query_info *qi) {
   qi->nbatch += __atomic_load_n(&x->nbatch, __ATOMIC_RELAXED);
 }
 
+/* q keeps its state per partition: what its router and source say of it
+** (read while they run). */
+static void pstate_info(const sl_lquery *q, sl_query_info *qi) {
+  const sl_source *src = q->task->src;
+  qi->pstate = 1;
+  qi->nowned = sl_op_partition_info(q->ops[0], qi->owned, SL_PLAG_MAX, &qi->ps_replays);
+  if (qi->nowned < 0) qi->nowned = 0;
+  qi->ps_restored = __atomic_load_n(&src->ps_restored, __ATOMIC_RELAXED);
+  qi->ps_restore_bytes = __atomic_load_n(&src->ps_restore_bytes, __ATOMIC_RELAXED);
+  qi->ps_restore_us = __atomic_load_n(&src->ps_restore_us, __ATOMIC_RELAXED);
+  qi->ps_written = __atomic_load_n(&src->ps_written, __ATOMIC_RELAXED);
+}
+
 void sl_run_query_info(sl_run *run, int i, sl_query_info *qi) {
   sl_lquery *q = run->queries[run->tops[i]];
   memset(qi, 0, sizeof *qi);
@@ -468,6 +547,7 @@ void sl_run_query_info(sl_run *run, int i, sl_query_info *qi) {
     qi->out += __atomic_load_n(&q->pstats[k].out, __ATOMIC_RELAXED);
     qi->bytes_out += __atomic_load_n(&q->pstats[k].bytes_out, __ATOMIC_RELAXED);
   }
+  if (q->pstate) pstate_info(q, qi);
   if (stopped) {
     /* what its sources had read when it stopped: they may read on for the
     ** other readers of a shared stream, and lag for them */
@@ -513,6 +593,20 @@ void sl_run_stats(sl_run *run, sl_buf *out, int64_t *rejected_total) {
                     (long long)q->stats.groups_peak, (long long)q->stats.state_peak,
                     (long long)(q->stats.state_peak / q->stats.groups_peak));
     sl_buf_putc(out, '\n');
+    if (q->pstate) {
+      sl_query_info qi = {0};
+      pstate_info(q, &qi);
+      sl_buf_printf(out, "%s: state per partition: owns", q->plan->id);
+      for (int k = 0; k < qi.nowned; k++)
+        sl_buf_printf(out, "%s%d", k ? "," : " ", (int)qi.owned[k]);
+      if (!qi.nowned) sl_buf_puts(out, " none");
+      sl_buf_printf(out,
+                    "; %lld states restored (%lld bytes in %.1f ms), written %lld times; %lld "
+                    "replayed records dropped\n",
+                    (long long)qi.ps_restored, (long long)qi.ps_restore_bytes,
+                    (double)qi.ps_restore_us / 1000.0, (long long)qi.ps_written,
+                    (long long)qi.ps_replays);
+    }
   }
   for (int i = 0; i < run->ntask; i++) {
     sl_task *t = run->tasks[i];

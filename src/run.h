@@ -75,6 +75,14 @@ typedef struct sl_query_info {
     int32_t partition;
     int64_t lag;
   } parts[SL_PLAG_MAX];
+  /* state kept per partition (state_topic =>): pstate 1, the partitions
+  ** this process owns now (nowned of them in owned), the states restored
+  ** from the state topic (their bytes, the time reading and loading them
+  ** took), the writes of every owned partition's state, and the records
+  ** dropped as replays of a repartition topic's writer */
+  int pstate, nowned;
+  int32_t owned[SL_PLAG_MAX];
+  int64_t ps_restored, ps_restore_bytes, ps_restore_us, ps_written, ps_replays;
 } sl_query_info;
 /* How many queries the caller planned into the run's plan (sl_plan_query),
 ** and a snapshot of query i of them, read while the run's tasks run:

@@ -569,11 +569,16 @@ static void query_props(const sl_job *j, const sl_query_info *qi, int attempts, 
   char sub[16];
   snprintf(sub, sizeof sub, "%d", j->id);
   char *sql = qi->sql ? sl_strndup(qi->sql, (size_t)qi->sqllen) : NULL;
+  /* state_topic =>: the input partitions whose state this process owns */
+  char owned[SL_PLAG_MAX * 12 + 8] = "none";
+  for (int k = 0, n = 0; k < qi->nowned; k++)
+    n += snprintf(owned + n, sizeof owned - (size_t)n, "%s%d", k ? "," : "", (int)qi->owned[k]);
   const char *text[][2] = {{"id", qi->id},
                            {"state", state_name(qi->state)},
                            {"kind", j->transient ? "transient" : "persistent"},
                            {"sql", sql},
-                           {"error", qi->error}};
+                           {"error", qi->error},
+                           {"partitions_owned", qi->pstate ? owned : NULL}};
   for (size_t k = 0; k < sizeof text / sizeof text[0]; k++) {
     if (!text[k][1]) continue;
     if (o)
@@ -595,7 +600,12 @@ static void query_props(const sl_job *j, const sl_query_info *qi, int attempts, 
              {"checkpoint_age_ms", qi->ckpt_age_ms},
              {"attempts", attempts ? attempts : -1},
              {"groups", qi->groups},
-             {"state_bytes", qi->state_bytes}};
+             {"state_bytes", qi->state_bytes},
+             {"states_restored", qi->pstate ? qi->ps_restored : -1},
+             {"state_restore_bytes", qi->pstate ? qi->ps_restore_bytes : -1},
+             {"state_restore_ms", qi->pstate ? qi->ps_restore_us / 1000 : -1},
+             {"state_writes", qi->pstate ? qi->ps_written : -1},
+             {"replays_dropped", qi->pstate ? qi->ps_replays : -1}};
   for (size_t k = 0; k < sizeof num / sizeof num[0]; k++) {
     /* unknown, no submission, or no failed start */
     if (num[k].v < 0 || (!j->id && !k)) continue;
@@ -1492,6 +1502,40 @@ static enum MHD_Result do_metrics(sl_server *s, struct MHD_Connection *c) {
           "sluice_query_partition_lag{query=\"%s\",source=\"source%d\",partition=\"%d\"} %lld\n",
           qs[i].id, qs[i].parts[k].source, (int)qs[i].parts[k].partition,
           (long long)qs[i].parts[k].lag);
+  metric_head(&b, "sluice_query_partition_owned", "gauge",
+              "1 per input partition whose state this process owns (state_topic =>).");
+  for (int i = 0; i < nq; i++)
+    for (int k = 0; k < qs[i].nowned; k++)
+      sl_buf_printf(&b, "sluice_query_partition_owned{query=\"%s\",partition=\"%d\"} 1\n", qs[i].id,
+                    (int)qs[i].owned[k]);
+  static const struct {
+    const char *name, *help;
+    size_t off;
+  } pstate[] = {
+      {"sluice_query_states_restored_total",
+       "Partition states read back from the state topic and loaded.",
+       offsetof(sl_query_info, ps_restored)},
+      {"sluice_query_state_restore_bytes_total", "Bytes of the partition states loaded.",
+       offsetof(sl_query_info, ps_restore_bytes)},
+      {"sluice_query_state_writes_total", "Writes of every owned partition's state.",
+       offsetof(sl_query_info, ps_written)},
+      {"sluice_query_replays_dropped_total",
+       "Records of a repartition topic dropped as a writer's replays.",
+       offsetof(sl_query_info, ps_replays)},
+  };
+  for (size_t m = 0; m < sizeof pstate / sizeof pstate[0]; m++) {
+    metric_head(&b, pstate[m].name, "counter", pstate[m].help);
+    for (int i = 0; i < nq; i++)
+      if (qs[i].pstate)
+        sl_buf_printf(&b, "%s{query=\"%s\"} %lld\n", pstate[m].name, qs[i].id,
+                      (long long)*(const int64_t *)((const char *)&qs[i] + pstate[m].off));
+  }
+  metric_head(&b, "sluice_query_state_restore_seconds_total", "counter",
+              "Time spent reading and loading partition states.");
+  for (int i = 0; i < nq; i++)
+    if (qs[i].pstate)
+      sl_buf_printf(&b, "sluice_query_state_restore_seconds_total{query=\"%s\"} %.6f\n", qs[i].id,
+                    (double)qs[i].ps_restore_us / 1e6);
   metric_head(&b, "sluice_query_checkpoint_age_seconds", "gauge",
               "Time since the query's last checkpoint.");
   for (int i = 0; i < nq; i++)

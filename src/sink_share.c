@@ -38,7 +38,11 @@ static int member_write(sl_sink *s, const char *buf, const size_t *ends, int n, 
   share_member *m = (share_member *)s;
   pthread_mutex_lock(&m->sh->mu);
   pass_flags(m);
+  m->sh->real->origin_part = s->origin_part; /* origin => true: borrowed for the write */
+  m->sh->real->origin_pos = s->origin_pos;
   int rc = m->sh->real->vt->write(m->sh->real, buf, ends, n, keys, kends, ids, err);
+  m->sh->real->origin_part = NULL;
+  m->sh->real->origin_pos = NULL;
   pthread_mutex_unlock(&m->sh->mu);
   return rc;
 }
@@ -124,6 +128,7 @@ sl_sink *sl_sink_share_open(void *ud, const sl_connector *conn, sl_options *o, s
   m->base.format = r->format;
   m->base.fmt_opts = r->fmt_opts;
   m->base.by_id = r->by_id;
+  m->base.want_origin = r->want_origin;
   m->base.part_cols = r->part_cols ? sl_strdup(r->part_cols) : NULL;
   return &m->base;
 }

@@ -66,6 +66,7 @@ static int put_states(sl_task *t, sl_buf *b, int64_t *bytes, sl_err *e) {
   char key[32];
   for (int i = 0; i < t->nq; i++) {
     sl_lquery *q = t->qs[i];
+    if (q->pstate) continue; /* its state is in its source's state topic */
     for (int k = 0; k < q->nops; k++) {
       sl_operator *op = q->ops[k];
       if (!op->vt->save) continue;
@@ -185,6 +186,7 @@ static void group_leave(sl_task *t) {
 /* Load one query's operator states.  0, or -1 with err set. */
 static int restore_query(sl_task *t, sl_lquery *q, sl_buf *b, sl_err *err) {
   char key[32];
+  if (q->pstate) return 0; /* its state comes from its source's state topic */
   for (int k = 0; k < q->nops; k++) {
     const sl_opspec *os = &q->plan->ops[k];
     sl_buf why = {0};
@@ -439,7 +441,8 @@ static void task_poll_lag(sl_task *t, int64_t now, int64_t *last) {
 /* The protocol's state between batches. */
 typedef struct commit_state {
   int64_t last_commit, last_ckpt, last_tick;
-  int marked; /* positions noted, their outputs not yet all acknowledged */
+  int64_t last_pstate; /* the last write of the partitions' states (per_partition) */
+  int marked;          /* positions noted, their outputs not yet all acknowledged */
 } commit_state;
 
 /* A barrier down the chain, after a tick.  What the barrier returns. */
@@ -457,6 +460,11 @@ static int task_commit(sl_task *t, int what) {
 ** (see the top of the file).  0, or -1 when the task fails (t->err). */
 static int task_between(sl_task *t, commit_state *cs, int64_t now) {
   SL_ASSERT(!t->ckpt || t->ckpt_ms > 0);
+  if (t->src->per_partition && now - cs->last_pstate >= t->pstate_ms) {
+    /* the sink flushed, then every owned partition's state written */
+    if (t->src->vt->pstate_write(t->src, &t->err)) return -1;
+    cs->last_pstate = now;
+  }
   int due = t->ckpt && now - cs->last_ckpt >= t->ckpt_ms;
   if (t->ckpt && t->group) /* its own time, or another member's */
     due = due || __atomic_load_n(&t->group->want, __ATOMIC_ACQUIRE);
@@ -493,6 +501,12 @@ static void task_end(sl_task *t) {
   /* stopping: what is left is written if the sinks' peers answer within
   ** SL_STOP_WAIT_MS; if not, nothing is committed (read again next time) */
   if (task_stopping(t) && t->head->vt->barrier(t->head, SL_BARRIER_STOPPING, &t->err)) return;
+  if (t->src->per_partition) {
+    /* open windows stay open: the partitions' states keep them for
+    ** whichever process owns each partition next */
+    t->src->vt->pstate_write(t->src, &t->err);
+    return;
+  }
   if (task_stopping(t) && t->ckpt) {
     if (task_barrier(t, SL_BARRIER_FLUSH) == 0 && (!t->dlq || !sl_dlq_flush(t->dlq, &t->err))) {
       checkpoint(t);
@@ -598,8 +612,8 @@ void sl_task_run(sl_task *t) {
   ** where its output of this run starts. */
   if (t->ckpt) checkpoint(t);
   int64_t last_lag = 0;
-  commit_state cs = {sl_clock_ms(), 0, 0, 0};
-  cs.last_ckpt = cs.last_tick = cs.last_commit;
+  commit_state cs = {sl_clock_ms(), 0, 0, 0, 0};
+  cs.last_ckpt = cs.last_tick = cs.last_pstate = cs.last_commit;
   while (!task_stopping(t)) {
     int64_t now = sl_clock_ms();
     task_poll_lag(t, now, &last_lag); /* while idle too: the broker may have been written to */

@@ -69,6 +69,11 @@ typedef struct sl_lquery {
   /* or, for a sink format without a header, each copy is the whole chain,
   ** its own op_sink writing to a member of this share (owned), else NULL */
   struct sl_sink_share *share;
+  /* its source keeps state per input partition (state_topic =>): ops are
+  ** the router (op_partition.c, a copy of the plan's operators per owned
+  ** partition) and the sink; its state is in Kafka, not in the run's
+  ** checkpoints */
+  int pstate;
 } sl_lquery;
 
 struct sl_task {
@@ -86,7 +91,10 @@ struct sl_task {
   /* checkpoints (a state directory) */
   sl_ckpt *ckpt;   /* the store, or NULL */
   int64_t ckpt_ms; /* how often */
-  sl_lquery **qs;  /* the queries it feeds (their operators' state) */
+  /* a source with per-partition state (sl_source.per_partition): how often
+  ** every owned partition's state is written (checkpoint_interval) */
+  int64_t pstate_ms;
+  sl_lquery **qs; /* the queries it feeds (their operators' state) */
   int nq;
   sl_ckgroup *group; /* the tasks it checkpoints with (owned by the run), or NULL */
   /* the key of its source's position in the checkpoint (owner: its name):

@@ -172,9 +172,54 @@ int main(void) {
                "offset => takes 'earliest', 'latest' or 'committed', not 'middle'", __LINE__);
   expect_error(opts("0", "t", "brokers", nobody, "stop", "never", NULL), 0,
                "stop => takes 'end', not 'never'", __LINE__);
+  /* state per partition: a continuous group read only */
+  expect_error(opts("0", "t", "brokers", nobody, "stop", "end", "state_topic", "st", NULL), 0,
+               "state_topic => keeps the state of a continuous group read per partition: not "
+               "with stop => 'end'",
+               __LINE__);
+  expect_error(opts("0", "t", "brokers", nobody, "as_table", "true", "state_topic", "st", NULL), 0,
+               "not with as_table => true", __LINE__);
+  expect_error(opts("0", "t", "brokers", nobody, "state_topic", "a b", NULL), 0,
+               "state_topic => 'a b': a topic name takes", __LINE__);
+  expect_error(opts("0", "t", "brokers", nobody, "origin", "maybe", NULL), 1, "origin", __LINE__);
   /* source options are not sink options */
   expect_error(opts("0", "t", "brokers", nobody, "group", "g", NULL), 1,
                "unknown option 'group' for kafka()", __LINE__);
+
+  /* the origin header of a repartition topic: well-formed values parse,
+  ** anything else is no origin (the record is then read as any other) */
+  {
+    int32_t part = -7;
+    int64_t pos = -7;
+    CHECK(!sl_kafka_parse_origin("3:1234", 6, &part, &pos) && part == 3 && pos == 1234,
+          "3:1234 -> %d %lld", (int)part, (long long)pos);
+    CHECK(!sl_kafka_parse_origin("0:0", 3, &part, &pos) && part == 0 && pos == 0, "0:0");
+    CHECK(!sl_kafka_parse_origin("2147483646:9223372036854775807", 30, &part, &pos) &&
+              part == 2147483646 && pos == INT64_MAX,
+          "the largest partition and offset");
+    static const char *const bad[] = {"",
+                                      ":",
+                                      "3",
+                                      "3:",
+                                      ":5",
+                                      "-1:5",
+                                      "3:-5",
+                                      "3:5x",
+                                      "x3:5",
+                                      "3 :5",
+                                      "3:5:6",
+                                      "2147483647:1",
+                                      "3:99999999999999999999",
+                                      "3:5\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+      part = -7, pos = -7;
+      CHECK(sl_kafka_parse_origin(bad[i], strlen(bad[i]), &part, &pos) == -1 && part == -7 &&
+                pos == -7,
+            "'%s' is not an origin", bad[i]);
+    }
+    CHECK(sl_kafka_parse_origin(NULL, 0, &part, &pos) == -1, "no value");
+    CHECK(sl_kafka_parse_origin("3:5", 2, &part, &pos) == -1, "a cut value (3:)");
+  }
 
   CHECK(threads() == threads0, "threads: %d at the start, %d at the end", threads0, threads());
   printf("kafka_check_test: %d passed, %d failed\n", ncheck - nfail, nfail);

@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# scale_out.sh - one stateful query on several sluice processes, its state
+# moving with its partitions (docs/scale-out.md).  On the dev broker, three
+# processes run one script of one application: query A repartitions clicks
+# (4 partitions keyed by session) by user into app-agg-repartition with
+# origin headers; query B counts and sums per user and 2 s TUMBLE window,
+# reading the repartition topic with state_topic => 'app-agg-state'.  While
+# the input is written, one process is killed with SIGKILL and started again
+# later, and a fourth process joins (a rebalance).  Then every input
+# partition gets, for every user, a record far ahead in time, which closes
+# every window.  The union of the outputs must equal a Python reference over
+# everything produced: every reference row there (no loss), no row that is
+# not one (no partial count); identical duplicates are allowed
+# (at-least-once) and counted.  The same script's query C, the same
+# aggregate without state_topic (its state stays with the process), runs
+# through the same kills and rebalances and must get some windows wrong: the
+# negative check that the test can fail.  Also: the origin headers checked
+# with kcat against the input, --stats naming the partitions each process
+# owns and the states restored, and the options refused where they cannot
+# work.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+sluice=${SLUICE:-$here/../sluice}
+py=/usr/bin/python3
+if ! $py -c 'import kafka' 2>/dev/null; then echo "python3-kafka missing: skipped"; exit 77; fi
+command -v kcat > /dev/null || { echo "kcat missing: skipped"; exit 77; }
+work=$(mktemp -d)
+"$sluice" broker --topics clicks:4,app-agg-repartition:4,app-agg-state:4,out:1,out-nostate:1 \
+  > "$work/boot" 2> "$work/broker.log" &
+bpid=$!
+pids=""
+ppid=""
+trap 'kill $bpid $pids $ppid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 100); do [ -s "$work/boot" ] && break; sleep 0.1; done
+boot=$(head -n 1 "$work/boot")
+. "$here/lib.sh"
+
+# ---- options refused where they cannot work -------------------------------
+"$sluice" --brokers "$boot" -e "SELECT user, count(*) AS c FROM kafka('clicks', format => 'json',
+  stop => 'end', state_topic => 'st-x') GROUP BY user INTO kafka('o-x', format => 'json');" \
+  > /dev/null 2> "$work/bounded.err"
+grep -q "state_topic => keeps the state of a continuous group read per partition: not with stop => 'end'" \
+  "$work/bounded.err" && ok || { bad "state_topic with a bounded read"; cat "$work/bounded.err"; }
+mkdir "$work/st"
+"$sluice" --brokers "$boot" --state-dir "$work/st" -e "SET processing.guarantee = 'exactly_once';
+  SELECT user, count(*) AS c FROM kafka('clicks', format => 'json', state_topic => 'st-x')
+  GROUP BY user, TUMBLE(ts, INTERVAL '2' SECOND) INTO kafka('o-x', format => 'json');" \
+  > /dev/null 2> "$work/eos.err"
+grep -q "processing.guarantee = 'exactly_once' with state_topic => is not supported" "$work/eos.err" &&
+  grep -q "^3:[0-9]*: error" "$work/eos.err" && ok ||
+  { bad "state_topic with exactly once"; cat "$work/eos.err"; }
+
+cat > "$work/app.sql" <<'SQL'
+SET application_id = 'app';
+SET checkpoint_interval = '1s';
+SET idle_timeout_ms = '600s';
+SELECT user, ts, amount FROM kafka('clicks', format => 'json')
+  INTO kafka('app-agg-repartition', key => 'user', format => 'json', origin => true);
+SELECT user, window_start, count(*) AS c, sum(amount) AS s
+  FROM kafka('app-agg-repartition', format => 'json', state_topic => 'app-agg-state')
+  GROUP BY user, TUMBLE(ts, INTERVAL '2' SECOND) INTO kafka('out', format => 'json');
+SELECT user, window_start, count(*) AS c, sum(amount) AS s
+  FROM kafka('app-agg-repartition', format => 'json', group => 'app-nostate')
+  GROUP BY user, TUMBLE(ts, INTERVAL '2' SECOND) INTO kafka('out-nostate', format => 'json');
+SQL
+
+start() { # N: sluice process N (its stderr in pN.err)
+  "$sluice" --brokers "$boot" --stats run "$work/app.sql" 2> "$work/p$1.err" &
+  eval "p$1=$!"
+  pids="$pids $!"
+}
+count() { # TOPIC: messages in it
+  kcat -C -b "$boot" -t "$1" -e -q -f 'x\n' 2> /dev/null | wc -l
+}
+
+start 1
+start 2
+start 3
+
+# The input, written throughout: 4 partitions, a record's partition its
+# session's (session % 4), users spread over every partition; event time
+# advances 100 ms a round on every partition.  Every record is logged for
+# the reference.  When the file stop appears: for every partition and every
+# user a record far ahead in time, then the end.
+$py - "$boot" "$work" <<'PY' &
+import json, os, random, sys, time
+from kafka import KafkaProducer
+boot, work = sys.argv[1], sys.argv[2]
+rnd = random.Random(20)
+p = KafkaProducer(bootstrap_servers=boot)
+log = open(os.path.join(work, "produced.jsonl"), "w")
+users = ["u%d" % i for i in range(6)]
+r = 0
+while not os.path.exists(os.path.join(work, "stop")) and r < 6000:
+    for part in range(4):
+        for j in range(rnd.randint(1, 4)):
+            sess = rnd.randrange(6) * 4 + part
+            rec = {"user": rnd.choice(users), "session": "s%d" % sess, "ts": r * 100 + j,
+                   "amount": rnd.randint(1, 100)}
+            p.send("clicks", json.dumps(rec).encode(), key=rec["session"].encode(), partition=part)
+            log.write(json.dumps(rec) + "\n")
+    r += 1
+    if r % 10 == 0:
+        p.flush()
+    time.sleep(0.05)
+for part in range(4):
+    for u in users:
+        rec = {"user": u, "session": "s%d" % part, "ts": 10**9, "amount": 0}
+        p.send("clicks", json.dumps(rec).encode(), key=rec["session"].encode(), partition=part)
+p.flush()
+log.close()
+open(os.path.join(work, "produced.done"), "w").close()
+PY
+ppid=$!
+
+# the processes run: outputs come
+for _ in $(seq 300); do [ "$(count out)" -gt 0 ] && break; sleep 0.2; done
+[ "$(count out)" -gt 0 ] && ok || bad "no output from the three processes"
+sleep 3
+kill -KILL $p2
+echo "killed process 2 (SIGKILL)"
+sleep 6
+start 2b
+echo "started process 2 again"
+sleep 6
+start 4
+echo "started a fourth process (a rebalance)"
+sleep 8
+touch "$work/stop"
+for _ in $(seq 600); do [ -e "$work/produced.done" ] && break; sleep 0.1; done
+[ -e "$work/produced.done" ] && ok || bad "the producer did not end"
+ppid=""
+
+# the origin headers: "<partition>:<offset>" of the clicks record each row
+# came from (three of them looked up in clicks with kcat)
+kcat -C -b "$boot" -t app-agg-repartition -p 0 -c 3 -e -q -f '%h\t%s\n' 2> /dev/null > "$work/hdr"
+n=0
+while IFS=$'\t' read -r h v; do
+  o=${h#sluice-origin=}
+  src=$(kcat -C -b "$boot" -t clicks -p "${o%%:*}" -o "${o##*:}" -c 1 -e -q 2> /dev/null)
+  $py -c 'import json,sys; a=json.loads(sys.argv[1]); b=json.loads(sys.argv[2]);
+sys.exit(0 if all(a[k] == b[k] for k in ("user","ts","amount")) else 1)' "$v" "$src" && n=$((n + 1))
+done < "$work/hdr"
+check "three repartitioned rows whose sluice-origin header names their clicks record" 3 "$n"
+
+# The reference, and a wait until every reference row is in out (each
+# window's count and sum), 5 minutes at most.
+$py - "$work/produced.jsonl" > "$work/ref.jsonl" <<'PY'
+import json, sys, collections
+agg = collections.defaultdict(lambda: [0, 0])
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    a = agg[(r["user"], r["ts"] // 2000 * 2000)]
+    a[0] += 1
+    a[1] += r["amount"]
+for (u, w), (c, s) in sorted(agg.items()):
+    print(json.dumps({"user": u, "window_start": w, "c": c, "s": s}, sort_keys=True))
+PY
+compare() { # TOPIC: missing, extra and duplicate rows of TOPIC against ref.jsonl
+  kcat -C -b "$boot" -t "$1" -e -q 2> /dev/null > "$work/$1.jsonl"
+  $py - "$work/ref.jsonl" "$work/$1.jsonl" <<'PY'
+import json, sys, collections
+ref = set(open(sys.argv[1]).read().split("\n")) - {""}
+out = collections.Counter(json.dumps(json.loads(l), sort_keys=True)
+                          for l in open(sys.argv[2]) if l.strip())
+missing = len(ref - set(out))
+extra = len(set(out) - ref)
+dups = sum(n - 1 for n in out.values())
+print(missing, extra, dups, len(ref))
+PY
+}
+for _ in $(seq 300); do
+  read -r missing extra dups nref < <(compare out)
+  [ "$missing" -eq 0 ] && break
+  sleep 1
+done
+echo "state_topic: $nref reference windows; missing $missing, not in the reference $extra, duplicates $dups"
+check "every window of the reference in out (no loss)" 0 "$missing"
+check "no row in out that is not the reference's (no partial count)" 0 "$extra"
+
+# query C, without state_topic, through the same kills and rebalances: its
+# outputs settle, and some are wrong or missing
+prev=-1
+for _ in $(seq 60); do
+  now=$(count out-nostate)
+  [ "$now" -eq "$prev" ] && break
+  prev=$now
+  sleep 2
+done
+read -r nmissing nextra ndups nref < <(compare out-nostate)
+echo "without state_topic: missing $nmissing, not in the reference $nextra, duplicates $ndups"
+[ $((nmissing + nextra)) -gt 0 ] && ok ||
+  bad "the same aggregate without state_topic came out right: the check cannot fail"
+
+kill -TERM $p1 $p3 $p2b $p4
+for p in $p1 $p3 $p2b $p4; do wait $p || bad "a process exited $? on SIGTERM"; done
+pids=""
+grep -h "state per partition" "$work"/p*.err
+restored=0
+for f in "$work"/p1.err "$work"/p3.err "$work"/p2b.err "$work"/p4.err; do
+  grep -q "^q2: state per partition: owns" "$f" && ok || { bad "no state line in $f"; tail -5 "$f"; }
+  r=$(sed -n 's/^q2: state per partition: owns [^;]*; \([0-9]*\) states restored.*/\1/p' "$f")
+  restored=$((restored + ${r:-0}))
+done
+[ "$restored" -gt 0 ] && ok || bad "no process restored a partition's state"
+finish scale_out
