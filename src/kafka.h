@@ -52,6 +52,15 @@ rd_kafka_conf_t *sl_kafka_conf(sl_options *o, sl_err *err);
 int sl_kafka_partition_count(rd_kafka_t *rk, const char *topic, const char *what,
                              volatile sig_atomic_t *interrupted, sl_err *err);
 
+/* Make topic with nparts partitions unless it exists, through rk: the
+** admin API's CreateTopics (the brokers' replication factor), waiting 5 s
+** at most.  A broker that does not create it (one without CreateTopics, as
+** the dev broker) gets a metadata request for it, which creates it as a
+** producer's does, with the broker's own partition count; stderr says so.
+** 0, or -1 with err set ("kafka: topic <topic>: <reason>"). */
+int sl_kafka_make_topic(rd_kafka_t *rk, const char *topic, int nparts,
+                        volatile sig_atomic_t *interrupted, sl_err *err);
+
 /* The watermarks of partition p of topic, asked of the brokers through rk:
 ** *lo the first offset kept, *hi the first past the end.  0, or -1 with err
 ** set ("kafka: end offsets of <topic>: <reason>"). */
