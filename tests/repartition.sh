@@ -26,7 +26,7 @@ py=/usr/bin/python3
 command -v kcat > /dev/null || { echo "kcat missing (scripts/setup.sh)"; exit 77; }
 . "$here/lib.sh"
 in_workdir
-"$sluice" broker --topics ev:3,wout:1,aout:1,wout2:1,aout2:1,shapes:1 > boot 2> broker.log &
+"$sluice" broker --topics ev:3,ev2:3,wout:1,aout:1,wout2:1,aout2:1 > boot 2> broker.log &
 bpid=$!
 pids=""
 trap 'kill $bpid $pids 2>/dev/null; wait 2>/dev/null; cd /; rm -rf "$work"' EXIT
@@ -227,5 +227,136 @@ if [ "$certain" = 1 ] && [ "${in1:-0}" -gt 0 ] && [ "${in2:-0}" -gt 0 ]; then
 else
   bad "repartition off: the data did not make partial rows certain ($certain, ${in1:-0}, ${in2:-0})"
 fi
+
+# ---- more GROUP BY shapes, chosen at random, on two processes ------------------
+$py - "$seed" > shapes.txt <<'PY'
+import random, sys
+r = random.Random(int(sys.argv[1]) + 1)
+size = r.choice([5, 10, 20])
+shapes = [
+  ("multi", "SELECT user, region, window_start AS ws, count(*) AS n, sum(amt) AS total FROM ev2 "
+            "GROUP BY user, region, TUMBLE(ts, INTERVAL '%d' SECOND)" % size),
+  ("expr", "SELECT upper(user) AS u, window_start AS ws, sum(amt) AS total FROM ev2 "
+           "GROUP BY upper(user), TUMBLE(ts, INTERVAL '%d' SECOND)" % size),
+  ("having", "SELECT user, window_start AS ws, count(*) AS n FROM ev2 WHERE amt > %d "
+             "GROUP BY user, TUMBLE(ts, INTERVAL '%d' SECOND) HAVING count(*) > %d"
+             % (r.randrange(10, 60), size, r.randrange(2, 12))),
+  ("join", "SELECT t.label, window_start AS ws, count(*) AS n, max(e.amt) AS top FROM ev2 e "
+           "JOIN regions t ON e.region = t.region GROUP BY t.label, TUMBLE(e.ts, INTERVAL '%d' SECOND)"
+           % size),
+  ("alias", "SELECT user || '-' || region AS k, window_start AS ws, min(amt) AS lo FROM ev2 "
+            "GROUP BY k, TUMBLE(ts, INTERVAL '%d' SECOND)" % size),
+]
+for name, q in r.sample(shapes, 3):
+    print("%s\t%s" % (name, q))
+PY
+{
+  echo "SET application_id = 'rshape'; SET repartition = 'on'; SET idle_timeout_ms = '10min';"
+  echo "CREATE TABLE regions (region TEXT, label TEXT);"
+  echo "INSERT INTO regions VALUES ('a', 'north'), ('b', 'south'), ('c', 'north');"
+  echo "$stream" | sed "s/CREATE STREAM ev /CREATE STREAM ev2 /; s/kafka('ev'/kafka('ev2'/"
+} > shapes_head.sql
+{
+  cat shapes_head.sql
+  while IFS=$'\t' read -r name q; do echo "$q INTO kafka('out_$name', format => 'json');"; done < shapes.txt
+} > shapes.sql
+cut -f1 shapes.txt | tr '\n' ' '; echo
+# each shape's repartition topic (EXPLAIN names it) and how many rows its
+# stage 1 writes there
+: > shape_topics.txt
+while IFS=$'\t' read -r name q; do
+  t=$( (cat shapes_head.sql; echo "EXPLAIN $q INTO kafka('out_$name', format => 'json');") |
+    "$sluice" --brokers "$boot" 2>&1 | grep -o 'into repartition topic rshape-[0-9a-f]*-repartition' |
+    cut -d' ' -f4)
+  n=$($py -c 'import json, re, sys
+q = sys.argv[2]
+m = re.search(r"amt > (\d+)", q)
+print(sum(1 for l in open(sys.argv[1]) if not m or json.loads(l.split("|", 1)[1])["amt"] > int(m.group(1))))' input.txt "$q")
+  [ -n "$t" ] && ok || bad "EXPLAIN names $name's topic"
+  echo "$t $n" >> shape_topics.txt
+done < shapes.txt
+start shapes.sql sh1
+shape_topics() { [ "$(kcat -L -b "$boot" 2> /dev/null | grep -c 'rshape-[0-9a-f]*-repartition"')" -ge 3 ]; }
+wait_for 90 shape_topics && ok || { bad "the shapes' repartition topics were made"; cat sh1.err; }
+sleep 6
+start shapes.sql sh2
+sleep 12
+kcat -P -b "$boot" -t ev2 -K '|' -l input.txt
+while read -r t n; do
+  wait_for 120 holds "$t" "$n" || bad "$t holds its $n rows: $(count "$t")"
+done < shape_topics.txt
+# records 10 hours later, until every partition of every repartition topic
+# has one (their keys are the shapes' own)
+covered_late() { # covered_late TOPIC: each partition holds a record of ts >= 36000000
+  kcat -C -b "$boot" -t "$1" -e -q -f '%p|%s\n' 2> /dev/null | $py -c 'import json, sys
+n, seen = int(sys.argv[1]), set()
+for l in sys.stdin:
+    if not l.strip(): continue
+    p, v = l.split("|", 1)
+    if json.loads(v).get("ts", 0) >= 36000000: seen.add(int(p))
+sys.exit(0 if len(seen) == n else 1)' "$(kcat -L -b "$boot" -t "$1" | grep -c 'partition [0-9]*,')"
+}
+all_covered() {
+  local t n
+  while read -r t n; do covered_late "$t" || return 1; done < shape_topics.txt
+}
+round=0
+while :; do
+  $py - "$round" > late.txt <<'PY'
+import json, sys
+b = int(sys.argv[1])
+for k in range(40 * b, 40 * b + 40):
+    u = "zz%d" % k
+    print("%s|%s" % (u, json.dumps({"session": u, "user": u, "ts": 36000000 + k, "amt": 1, "region": "abc"[k % 3]})))
+PY
+  for p in 0 1 2; do kcat -P -b "$boot" -t ev2 -p $p -K '|' -l late.txt; done
+  wait_for 20 all_covered && break
+  round=$((round + 1))
+  [ $round -lt 5 ] || { bad "records 10 hours later in every repartition partition"; break; }
+done
+$py - input.txt shapes.txt > ref_shapes.txt <<'PY'
+import json, re, sys, collections
+recs = [json.loads(l.split("|", 1)[1]) for l in open(sys.argv[1])]
+label = {"a": "north", "b": "south", "c": "north"}
+for line in open(sys.argv[2]):
+    name, q = line.rstrip("\n").split("\t")
+    size = int(re.search(r"INTERVAL '(\d+)' SECOND", q).group(1)) * 1000
+    g = collections.defaultdict(list)
+    for r in recs:
+        ws = r["ts"] // size * size
+        if name == "multi": g[(r["user"], r["region"], ws)].append(r)
+        elif name == "expr": g[(r["user"].upper(), ws)].append(r)
+        elif name == "having":
+            if r["amt"] > int(re.search(r"amt > (\d+)", q).group(1)): g[(r["user"], ws)].append(r)
+        elif name == "join": g[(label[r["region"]], ws)].append(r)
+        elif name == "alias": g[(r["user"] + "-" + r["region"], ws)].append(r)
+    rows = []
+    for k, rs in g.items():
+        amts = [r["amt"] for r in rs]
+        if name == "multi": rows.append(k + (len(rs), sum(amts)))
+        elif name == "expr": rows.append(k + (sum(amts),))
+        elif name == "having":
+            if len(rs) > int(re.search(r"count\(\*\) > (\d+)", q).group(1)): rows.append(k + (len(rs),))
+        elif name == "join": rows.append(k + (len(rs), max(amts)))
+        elif name == "alias": rows.append(k + (min(amts),))
+    for row in sorted(rows):
+        print(name, *row)
+PY
+shape_rows() { # every shape's output rows, in shapes.txt's order
+  for name in $(cut -f1 shapes.txt); do
+    kcat -C -b "$boot" -t "out_$name" -e -q -f '%s\n' 2> /dev/null | $py -c 'import json, sys
+rows = [tuple(json.loads(l).values()) for l in sys.stdin if l.strip()]
+rows = [r for r in rows if not str(r[0]).lower().startswith("zz")]
+for r in sorted(rows): print(sys.argv[1], *r)' "$name"
+  done
+}
+shapes_done() { [ "$(shape_rows | wc -l)" -ge "$(wc -l < ref_shapes.txt)" ]; }
+wait_for 180 shapes_done || true
+check "GROUP BY shapes through repartition topics ($(cut -f1 shapes.txt | tr '\n' ' '))" \
+  "$(cat ref_shapes.txt)" "$(shape_rows)"
+kill -TERM $pids
+for p in $pids; do wait "$p" || bad "a shapes process exited $? on SIGTERM"; done
+pids=""
+grep -qi late sh1.err sh2.err && bad "shapes: late records" || ok
 
 finish repartition
