@@ -86,10 +86,12 @@ static int is_window_call(const sl_expr *g) {
 }
 
 /* 1 when e holds what stage 2 could not evaluate over the projected
-** columns: a subquery or a window function (OVER). */
+** columns: a subquery, a window function (OVER), or rowtime() (the
+** message's own timestamp, which stage 2's messages do not carry). */
 static int unsplittable(const sl_expr *e) {
   if (!e) return 0;
   if (e->kind == E_SUBQUERY || (e->kind == E_CALL && e->win)) return 1;
+  if (e->kind == E_CALL && e->name && !sl_stricmp(e->name, "rowtime")) return 1;
   if (unsplittable(e->left) || unsplittable(e->right)) return 1;
   for (int i = 0; e->list && e->list->a && i < e->list->n; i++)
     if (unsplittable(e->list->a[i])) return 1;
