@@ -433,6 +433,7 @@ void sl_run_query_info(sl_run *run, int i, sl_query_info *qi) {
   qi->sql = q->plan->sql;
   qi->sqllen = q->plan->sqllen;
   qi->sink = q->plan->into;
+  qi->repart_topic = q->plan->repart_topic;
   int a = sl_task_state(q->task), b = q->task2 ? sl_task_state(q->task2) : 1;
   for (int k = 0; k < q->npar; k++) { /* parallel tasks: one failed, or all ended */
     int p = sl_task_state(q->par[k]);

@@ -13,6 +13,8 @@
 #     the users of its partitions): its outputs differ from the reference
 #     whenever a window of a user has records in every input partition and
 #     both processes read some, which the data makes certain;
+#   - on a server, DESCRIBE q1 names the topic and TERMINATE q1 stops both
+#     stages;
 #   - a few more GROUP BY shapes (a multi-column key, an expression as key,
 #     HAVING, a join with a table before the GROUP BY) on one process over
 #     the same input, compared with Python.
@@ -340,5 +342,27 @@ kill -TERM $pids
 for p in $pids; do wait "$p" || bad "a shapes process exited $? on SIGTERM"; done
 pids=""
 grep -qi late sh1.err sh2.err && bad "shapes: late records" || ok
+
+# ---- a server: DESCRIBE names the topic, TERMINATE stops both stages ----------
+cat > srv.sql <<'SQL'
+SET application_id = 'rsrv'; SET repartition = 'on';
+SELECT user, count(*) AS n FROM kafka('ev', format => 'json') GROUP BY user,
+  TUMBLE(ts, INTERVAL '10' SECOND) INTO kafka('srvout', format => 'json');
+SQL
+serve_start --brokers "$boot" && ok || { bad "the server started"; cat serve.err; }
+spids=$spid
+pids="$pids $spid"
+sub=$("$sluice" submit srv.sql --server "$url")
+contains "submit: both stages" '"queries":["q1_repartition","q1"]' "$sub"
+d=$("$sluice" describe q1 --server "$url")
+contains "DESCRIBE q1: its topic" '["repartition_topic","rsrv-' "$d"
+contains "DESCRIBE q1: its plan reads the topic" 'reads repartition topic rsrv-' "$d"
+d1=$("$sluice" describe q1_repartition --server "$url")
+contains "DESCRIBE q1_repartition: the topic it writes" 'repartitioned into topic rsrv-' "$d1"
+"$sluice" terminate q1 --server "$url" > /dev/null
+stopped() { [ "$("$sluice" queries --server "$url" | grep -o '"state":"terminated"' | wc -l)" = 2 ]; }
+wait_for 60 stopped && ok || bad "TERMINATE q1 stops both stages: $("$sluice" queries --server "$url")"
+pids=${pids% $spids}
+serve_stop && ok || bad "the server stopped"
 
 finish repartition
