@@ -159,6 +159,10 @@ typedef struct sl_call {
   ** list: the item's place as written, plus one (0: not moved) */
   int pos1;
   struct sl_select *sub; /* FROM (SELECT ...): the subquery (name "(subquery)"), else NULL */
+  /* set by the planner: FROM this stream, made by the planner and not in
+  ** the catalog (a repartitioned query's stage 2 reading its topic:
+  ** plan_repart.c), else NULL */
+  const struct sl_stream *stream;
   /* FROM TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), ...)): the item t with the
   ** window call TUMBLE(ts, ...) (also HOP, SESSION) its SELECT's GROUP BY
   ** window_start, window_end stands for (sl_select_window_tvf); else NULL */

@@ -2,7 +2,8 @@
 ** kafka.c - what the Kafka source (kafka_source.c) and sink (kafka_sink.c)
 ** share: the connector entry, the topic option, the librdkafka
 ** configuration made from a call's options, and what the brokers say of a
-** topic (its partition count, a partition's watermarks).
+** topic (its partition count, a partition's watermarks), and making a
+** topic with a partition count (a repartition topic: plan_repart.c).
 */
 #include <stdio.h>
 #include <string.h>
@@ -254,36 +255,71 @@ int sl_kafka_parse_origin(const char *z, size_t n, int32_t *part, int64_t *pos) 
   return 0;
 }
 
-int sl_kafka_ensure_topic(rd_kafka_t *rk, const char *topic, int nparts,
-                          volatile sig_atomic_t *interrupted, sl_err *err) {
-  char errstr[256];
+/* 1 when the brokers rk reaches list topic (0 when they do not, -1 when
+** they cannot be asked).  Asks for every topic: a producer's request for
+** one topic would create it. */
+static int topic_listed(rd_kafka_t *rk, const char *topic) {
+  const struct rd_kafka_metadata *md = NULL;
+  if (rd_kafka_metadata(rk, 1, NULL, &md, 5000) || !md) return -1;
+  int found = 0;
+  for (int i = 0; i < md->topic_cnt && !found; i++)
+    found = !strcmp(md->topics[i].topic, topic) && !md->topics[i].err;
+  rd_kafka_metadata_destroy(md);
+  return found;
+}
+
+int sl_kafka_make_topic(rd_kafka_t *rk, const char *topic, int nparts, int compact,
+                        volatile sig_atomic_t *interrupted, sl_err *err) {
+  if (topic_listed(rk, topic) == 1)
+    return sl_kafka_partition_count(rk, topic, "topic ", interrupted, err);
+  char errstr[512];
   rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(topic, nparts, -1, errstr, sizeof errstr);
   if (!nt) {
-    sl_err_set(err, SL_EIO, "kafka: creating %s: %s", topic, errstr);
+    sl_err_set(err, SL_EIO, "kafka: topic %s: %s", topic, errstr);
     return -1;
   }
-  rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact");
-  rd_kafka_NewTopic_set_config(nt, "max.message.bytes", SL_KAFKA_STATE_MAX);
+  if (compact) {
+    rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact");
+    rd_kafka_NewTopic_set_config(nt, "max.message.bytes", SL_KAFKA_STATE_MAX);
+  }
   rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
   rd_kafka_AdminOptions_t *ao = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-  rd_kafka_AdminOptions_set_request_timeout(ao, 10000, NULL, 0);
+  rd_kafka_AdminOptions_set_request_timeout(ao, 5000, errstr, sizeof errstr);
+  rd_kafka_AdminOptions_set_operation_timeout(ao, 5000, errstr, sizeof errstr);
   rd_kafka_CreateTopics(rk, &nt, 1, ao, q);
-  rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 15000);
-  /* made now, there already, or a broker that cannot make topics (the dev
-  ** broker makes one of 4 partitions when it is first named): the count
-  ** the brokers give decides */
+  rd_kafka_event_t *ev = NULL;
+  for (int waited = 0; !ev && waited < 12000 && !(interrupted && *interrupted); waited += 500)
+    ev = rd_kafka_queue_poll(q, 500);
+  rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR__TIMED_OUT;
+  const char *why = "no answer";
+  if (ev) {
+    e = rd_kafka_event_error(ev);
+    why = rd_kafka_event_error_string(ev);
+    const rd_kafka_CreateTopics_result_t *r = rd_kafka_event_CreateTopics_result(ev);
+    size_t n = 0;
+    const rd_kafka_topic_result_t **t = r ? rd_kafka_CreateTopics_result_topics(r, &n) : NULL;
+    if (!e && n == 1) {
+      e = rd_kafka_topic_result_error(t[0]);
+      why = rd_kafka_topic_result_error_string(t[0]);
+    }
+  }
+  char reason[512];
+  snprintf(reason, sizeof reason, "%s", why ? why : rd_kafka_err2str(e));
   if (ev) rd_kafka_event_destroy(ev);
   rd_kafka_AdminOptions_destroy(ao);
-  rd_kafka_NewTopic_destroy(nt);
   rd_kafka_queue_destroy(q);
-  int have = sl_kafka_partition_count(rk, topic, "state topic ", interrupted, err);
-  if (have < 0) return -1;
-  if (have != nparts) {
-    sl_err_set(err, SL_EBIND,
-               "kafka: state topic %s has %d partitions, its source topic %d: create it with %d "
-               "partitions (cleanup.policy=compact) or give another state_topic",
-               topic, have, nparts, nparts);
+  rd_kafka_NewTopic_destroy(nt);
+  if (interrupted && *interrupted) {
+    sl_err_set(err, SL_EIO, "kafka: topic %s: interrupted", topic);
     return -1;
   }
-  return 0;
+  /* made, or there already; else a producer's metadata request makes it
+  ** as the broker does */
+  int got = sl_kafka_partition_count(rk, topic, "topic ", interrupted, err);
+  if (got >= 0 && e && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS && got != nparts)
+    fprintf(
+        stderr,
+        "sluice: kafka: topic %s: not made with %d partitions (%s); the broker made it with %d\n",
+        topic, nparts, reason, got);
+  return got;
 }

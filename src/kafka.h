@@ -62,6 +62,18 @@ rd_kafka_conf_t *sl_kafka_conf(sl_options *o, sl_err *err);
 int sl_kafka_partition_count(rd_kafka_t *rk, const char *topic, const char *what,
                              volatile sig_atomic_t *interrupted, sl_err *err);
 
+/* Make topic with nparts partitions unless the brokers list it, through
+** rk: the admin API's CreateTopics (the brokers' replication factor),
+** waiting 5 s at most; compact: a state topic (state_topic =>:
+** cleanup.policy=compact, max.message.bytes SL_KAFKA_STATE_MAX).  A broker
+** that does not create it (one without CreateTopics) gets a metadata
+** request for it, which creates it as a producer's does, with the broker's
+** own partition count; stderr says so.  The partition count the topic
+** has (a topic already there keeps its own: the caller checks), or -1 with
+** err set ("kafka: topic <topic>: <reason>"). */
+int sl_kafka_make_topic(rd_kafka_t *rk, const char *topic, int nparts, int compact,
+                        volatile sig_atomic_t *interrupted, sl_err *err);
+
 /* The watermarks of partition p of topic, asked of the brokers through rk:
 ** *lo the first offset kept, *hi the first past the end.  0, or -1 with err
 ** set ("kafka: end offsets of <topic>: <reason>"). */
@@ -71,11 +83,5 @@ int sl_kafka_watermarks(rd_kafka_t *rk, const char *topic, int p, int64_t *lo, i
 /* The largest state record of a partition (state_topic =>): the state
 ** producer's message.max.bytes and the state topic's max.message.bytes. */
 #define SL_KAFKA_STATE_MAX "67108864"
-
-/* Make topic (compacted, nparts partitions, max.message.bytes
-** SL_KAFKA_STATE_MAX) through rk when it is not there, then check that it
-** has nparts partitions.  0, or -1 with err set. */
-int sl_kafka_ensure_topic(rd_kafka_t *rk, const char *topic, int nparts,
-                          volatile sig_atomic_t *interrupted, sl_err *err);
 
 #endif /* SLUICE_KAFKA_H */

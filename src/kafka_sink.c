@@ -401,6 +401,15 @@ sl_sink *sl_kafka_open_sink(sl_options *o, sl_err *err) {
   ** state per partition (docs/scale-out.md) */
   k->base.want_origin = sl_opt_bool(o, "origin", 0, err);
   if (err->code) goto fail;
+  /* partitions => n or partitions_of => 'topic': make the topic first
+  ** (a repartition topic, plan_repart.c) */
+  int64_t nparts = sl_opt_int(o, "partitions", 0, err);
+  const char *parts_of = sl_opt_str(o, "partitions_of", NULL);
+  if (err->code) goto fail;
+  if (nparts < 0 || nparts > 100000) {
+    sl_err_set(err, SL_EBIND, "kafka: partitions => takes 1 to 100000");
+    goto fail;
+  }
   if (sl_sink_init_format(&k->base, o, "json", err)) goto fail;
   rd_kafka_conf_t *conf = sl_kafka_conf(o, err);
   if (!conf) goto fail;
@@ -427,6 +436,13 @@ sl_sink *sl_kafka_open_sink(sl_options *o, sl_err *err) {
     sl_err_set(err, SL_EIO, "kafka: %s", errstr);
     goto fail;
   }
+  if (parts_of && !nparts) {
+    int n = sl_kafka_partition_count(k->rk, parts_of, "partitions of ", o->interrupted, err);
+    if (n < 0) goto fail;
+    nparts = n;
+  }
+  if (nparts && sl_kafka_make_topic(k->rk, topic, (int)nparts, 0, o->interrupted, err) < 0)
+    goto fail;
   k->rkt = rd_kafka_topic_new(k->rk, topic, NULL);
   return &k->base;
 fail:

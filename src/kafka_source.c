@@ -1234,7 +1234,13 @@ static int pstate_open(kafka_source *k, rd_kafka_conf_t *conf, volatile sig_atom
     sl_err_set(err, SL_EIO, "kafka: state topic %s: %s", k->state_topic, errstr);
     return -1;
   }
-  if (sl_kafka_ensure_topic(k->sprod, k->state_topic, k->nparts, intr, err)) {
+  int have = sl_kafka_make_topic(k->sprod, k->state_topic, k->nparts, 1, intr, err);
+  if (have >= 0 && have != k->nparts)
+    sl_err_set(err, SL_EBIND,
+               "kafka: state topic %s has %d partitions, its source topic %d: create it with %d "
+               "partitions (cleanup.policy=compact) or give another state_topic",
+               k->state_topic, have, k->nparts, k->nparts);
+  if (err->code) {
     rd_kafka_conf_destroy(conf);
     return -1;
   }

@@ -225,6 +225,8 @@ static void query_free(sl_pquery *q) {
   free(q->affs);
   free(q->key_cols);
   free(q->wtime);
+  free(q->stage_of);
+  free(q->repart_topic);
   free(q->ops);
   free(q->id);
   free(q);
@@ -364,6 +366,7 @@ static int plan_input1(sl_plan *plan, const sl_call *from, const char *id, sl_in
   memset(in, 0, sizeof *in);
   in->stream = -1;
   if (from && from->sub) return plan_from_subquery(plan, from, in, err);
+  if (from && from->stream) return plan_stream(plan, from->stream, from, in, err);
   if (!from) {
     /* A constant SELECT: its errors are the statement's own, unprefixed. */
     in->source = add_source(plan, "", NULL, NULL, NULL, NULL);
@@ -1106,16 +1109,19 @@ static void plan_parallel(sl_plan *plan, int si) {
   if (!s->serial_why) s->parallel = (int)want;
 }
 
-int sl_plan_query(sl_plan *plan, const sl_stmt *stmt, sl_row_fn fn, void *ud, sl_err *err) {
-  char id[32];
-  snprintf(id, sizeof id, "q%d", ++*plan->ctx.nquery);
-  sl_ckpt_fingerprint(stmt->sql, (size_t)stmt->sqllen, plan->fp);
+static void query_identity(const sl_plan *plan, const char *sql, int n, char out[17]);
+
+/* Plan sel, the SELECT of statement stmt (or one of its stages), as the
+** caller's query id: planned, its text noted (its identity), the sources
+** it feeds and their parallel tasks settled.  Its index, or -1 with err. */
+static int plan_top(sl_plan *plan, const sl_stmt *stmt, const sl_select *sel, const char *id,
+                    sl_row_fn fn, void *ud, sl_err *err) {
   int ns0 = plan->nsource;
   /* constants folded while planning stay under the query's limit on values
   ** (one over it is not folded: its rows fail at run time) */
   int64_t mem = sl_setting_int(plan->ctx.cat, SL_SET_MAX_QUERY_MEMORY);
   size_t max_len = sl_max_length_set(mem > 0 && mem < SL_MAX_LENGTH ? (size_t)mem : 0);
-  int qi = plan_select(plan, stmt->select, id, 1, -1, fn, ud, err);
+  int qi = plan_select(plan, sel, id, 1, -1, fn, ud, err);
   sl_max_length_set(max_len);
   if (qi < 0) return -1;
   sl_pquery *q = plan->queries[qi];
@@ -1130,6 +1136,43 @@ int sl_plan_query(sl_plan *plan, const sl_stmt *stmt, sl_row_fn fn, void *ud, sl
   for (int i = ns0; i < plan->nsource; i++)
     plan_parallel(plan, i);
   return qi;
+}
+
+/* stmt split by rp (plan_repart.c): stage 1 as query <id>_repartition,
+** stage 2 as query id, both named by the identity ident.  Stage 2's index,
+** or -1 with err set. */
+static int plan_stages(sl_plan *plan, const sl_stmt *stmt, const sl_repart *rp, const char *ident,
+                       const char *id, sl_row_fn fn, void *ud, sl_err *err) {
+  char id1[64];
+  snprintf(id1, sizeof id1, "%s_repartition", id);
+  int q1 = plan_top(plan, stmt, rp->stage1, id1, NULL, NULL, err);
+  if (q1 < 0) return -1;
+  sl_pquery *a = plan->queries[q1];
+  a->stage = 1;
+  memcpy(a->ident, ident, sizeof a->ident);
+  a->stage_of = sl_strdup(id);
+  a->repart_topic = sl_strdup(rp->topic);
+  int q2 = plan_top(plan, stmt, rp->stage2, id, fn, ud, err);
+  if (q2 < 0) return -1;
+  sl_pquery *b = plan->queries[q2];
+  b->stage = 2;
+  memcpy(b->ident, ident, sizeof b->ident);
+  b->repart_topic = sl_strdup(rp->topic);
+  return q2;
+}
+
+int sl_plan_query(sl_plan *plan, const sl_stmt *stmt, sl_row_fn fn, void *ud, sl_err *err) {
+  char id[32];
+  snprintf(id, sizeof id, "q%d", ++*plan->ctx.nquery);
+  sl_ckpt_fingerprint(stmt->sql, (size_t)stmt->sqllen, plan->fp);
+  if (sl_setting_int(plan->ctx.cat, SL_SET_REPARTITION) && stmt->sql) {
+    char ident[17];
+    query_identity(plan, stmt->sql, stmt->sqllen, ident);
+    sl_repart rp;
+    if (sl_plan_repart_split(plan, stmt->select, ident, &rp))
+      return plan_stages(plan, stmt, &rp, ident, id, fn, ud, err);
+  }
+  return plan_top(plan, stmt, stmt->select, id, fn, ud, err);
 }
 
 /* ---- query identity ------------------------------------------------------------ */
@@ -1156,12 +1199,48 @@ static void normalize_sql(const char *sql, int n, sl_buf *out) {
   free(z);
 }
 
-void sl_plan_source_identity(const sl_plan *plan, int i, char out[17]) {
-  const sl_psource *ps = plan->sources[i];
-  sl_buf b, mine, other;
+/* How many top queries among the first n of plan have the normalized
+** text norm (a split query counted once, by its stage 1). */
+static int seen_before(const sl_plan *plan, int n, const sl_buf *norm) {
+  sl_buf other;
+  sl_buf_init(&other);
+  int seen = 0;
+  for (int j = 0; j < n; j++) {
+    const sl_pquery *p = plan->queries[j];
+    if (!p->top || !p->sql || p->stage == 2) continue;
+    sl_buf_reset(&other);
+    normalize_sql(p->sql, p->sqllen, &other);
+    seen += other.n == norm->n && (!norm->n || !memcmp(other.z, norm->z, norm->n));
+  }
+  sl_buf_free(&other);
+  return seen;
+}
+
+/* The identity of a query of text sql[0..n) planned next in plan: what
+** sl_plan_source_identity gives a source feeding it alone. */
+static void query_identity(const sl_plan *plan, const char *sql, int n, char out[17]) {
+  sl_buf b, mine;
   sl_buf_init(&b);
   sl_buf_init(&mine);
-  sl_buf_init(&other);
+  normalize_sql(sql, n, &mine);
+  sl_buf_printf(&b, "%d:", seen_before(plan, plan->nquery, &mine));
+  if (mine.n) sl_buf_append(&b, mine.z, mine.n);
+  sl_buf_putc(&b, ';');
+  sl_ckpt_fingerprint(b.z, b.n, out);
+  sl_buf_free(&b);
+  sl_buf_free(&mine);
+}
+
+void sl_plan_source_identity(const sl_plan *plan, int i, char out[17]) {
+  const sl_psource *ps = plan->sources[i];
+  /* a stage of a split query: the query's identity as written */
+  if (ps->ntop == 1 && plan->queries[ps->tops[0]]->ident[0]) {
+    memcpy(out, plan->queries[ps->tops[0]]->ident, 17);
+    return;
+  }
+  sl_buf b, mine;
+  sl_buf_init(&b);
+  sl_buf_init(&mine);
   for (int k = 0; k < ps->ntop; k++) {
     const sl_pquery *q = plan->queries[ps->tops[k]];
     sl_buf_reset(&mine);
@@ -1170,15 +1249,7 @@ void sl_plan_source_identity(const sl_plan *plan, int i, char out[17]) {
     else
       sl_buf_printf(&mine, "%s", q->fp);
     /* the same text twice in one plan: two queries, two identities */
-    int seen = 0;
-    for (int j = 0; j < ps->tops[k]; j++) {
-      const sl_pquery *p = plan->queries[j];
-      if (!p->top || !p->sql) continue;
-      sl_buf_reset(&other);
-      normalize_sql(p->sql, p->sqllen, &other);
-      seen += other.n == mine.n && (!mine.n || !memcmp(other.z, mine.z, mine.n));
-    }
-    sl_buf_printf(&b, "%d:", seen);
+    sl_buf_printf(&b, "%d:", seen_before(plan, ps->tops[k], &mine));
     if (mine.n) sl_buf_append(&b, mine.z, mine.n);
     sl_buf_putc(&b, ';');
   }
@@ -1186,7 +1257,6 @@ void sl_plan_source_identity(const sl_plan *plan, int i, char out[17]) {
   sl_ckpt_fingerprint(b.z ? b.z : "", b.n, out);
   sl_buf_free(&b);
   sl_buf_free(&mine);
-  sl_buf_free(&other);
 }
 
 /* ---- EXPLAIN ------------------------------------------------------------------- */
@@ -1205,6 +1275,14 @@ void sl_plan_source_detail(const sl_plan *plan, int i, sl_buf *out) {
     sl_buf_printf(out, ", %d parallel tasks (consumers of the group)", s->parallel);
   else if (s->serial_why)
     sl_buf_printf(out, ", one task: %s", s->serial_why);
+  for (int k = 0; k < s->ntop; k++) { /* a stage of a split query: its topic */
+    const sl_pquery *q = plan->queries[s->tops[k]];
+    if (q->stage == 1)
+      sl_buf_printf(out, ", repartitioned into topic %s by the GROUP BY key (stage 1 of %s)",
+                    q->repart_topic, q->stage_of);
+    else if (q->stage == 2)
+      sl_buf_printf(out, ", reads repartition topic %s (stage 2 of %s)", q->repart_topic, q->id);
+  }
 }
 
 void sl_plan_explain(const sl_plan *plan, sl_buf *out) {
@@ -1223,7 +1301,13 @@ void sl_plan_explain(const sl_plan *plan, sl_buf *out) {
     sl_buf_printf(out, "stream %s: computed once, fanout\n", plan->streams[i]->def->name);
   for (int i = 0; i < plan->nquery; i++) {
     const sl_pquery *q = plan->queries[i];
-    sl_buf_printf(out, "query %s:\n", q->id);
+    if (q->stage == 1)
+      sl_buf_printf(out, "query %s: stage 1 of %s, into repartition topic %s\n", q->id, q->stage_of,
+                    q->repart_topic);
+    else if (q->stage == 2)
+      sl_buf_printf(out, "query %s: stage 2, from repartition topic %s\n", q->id, q->repart_topic);
+    else
+      sl_buf_printf(out, "query %s:\n", q->id);
     for (int k = 0; k < q->nops; k++)
       q->ops[k].kind->explain(q->ops[k].spec, out);
   }

@@ -115,6 +115,16 @@ typedef struct sl_pquery {
   ** TUMBLE or HOP windows, closed in order) or a column taken from one,
   ** whose values never go down along the output; NULL: none (owned) */
   unsigned char *wtime;
+  /* a query planned as two through a repartition topic (plan_repart.c):
+  ** stage 1 (the source to the topic) or 2 (the topic to the GROUP BY and
+  ** the sink), else 0; ident, the identity of the query as written (both
+  ** stages' sources are named by it); stage_of, stage 1's: the id of its
+  ** stage 2, the query as the user knows it (owned); repart_topic, the
+  ** topic (owned) */
+  int stage;
+  char ident[17];
+  char *stage_of;
+  char *repart_topic;
 } sl_pquery;
 
 /* A named stream read in this plan: one fanout to its readers. */

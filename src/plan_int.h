@@ -129,6 +129,21 @@ sl_exprlist *sl_plan_expand_star_tabs(sl_plan *plan, const sl_exprlist *cols, co
 ** the plan's arena (freed with the plan). */
 sl_exprlist *sl_plan_list(sl_plan *plan, int cap);
 
+/* A GROUP BY split in two queries through a repartition topic
+** (plan_repart.c): the SELECTs of stage 1 and stage 2 and the topic, all
+** in the plan's arena. */
+typedef struct sl_repart {
+  sl_select *stage1, *stage2;
+  const char *topic;
+} sl_repart;
+/* With SET repartition on, split sel (a query whose identity is ident)
+** when it is a GROUP BY over a continuous Kafka read (directly or through
+** a stream over one, joined with tables only) whose keys are not just the
+** message key, and nothing in it needs more than the columns stage 1
+** projects (no subqueries, no window functions): 1 with *out filled, else
+** 0 (plan it whole).  No I/O; nothing of sel changes. */
+int sl_plan_repart_split(sl_plan *plan, const sl_select *sel, const char *ident, sl_repart *out);
+
 /* ---- plan_order.c ---- */
 struct sl_sortkey;
 /* ORDER BY resolved against a query's output columns. */

@@ -512,6 +512,7 @@ void sl_run_query_info(sl_run *run, int i, sl_query_info *qi) {
   qi->sql = q->plan->sql;
   qi->sqllen = q->plan->sqllen;
   qi->sink = q->plan->into;
+  qi->repart_topic = q->plan->repart_topic;
   int a = sl_task_state(q->task), b = q->task2 ? sl_task_state(q->task2) : 1;
   for (int k = 0; k < q->npar; k++) { /* parallel tasks: one failed, or all ended */
     int p = sl_task_state(q->par[k]);
@@ -559,15 +560,17 @@ void sl_run_query_info(sl_run *run, int i, sl_query_info *qi) {
 }
 
 int sl_run_terminate(sl_run *run, const char *id) {
+  int found = 0;
   for (int i = 0; i < run->ntop; i++) {
     sl_lquery *q = run->queries[run->tops[i]];
-    if (strcmp(q->plan->id, id)) continue;
-    if (__atomic_load_n(&q->stopped, __ATOMIC_ACQUIRE)) return 1;
+    /* the query, and stage 1 of a query split through a repartition topic */
+    if (strcmp(q->plan->id, id) && !(q->plan->stage_of && !strcmp(q->plan->stage_of, id))) continue;
+    found = 1;
+    if (__atomic_load_n(&q->stopped, __ATOMIC_ACQUIRE)) continue;
     sl_lquery_note_stop(q);
     __atomic_store_n(&q->stopped, 1, __ATOMIC_RELEASE);
-    return 1;
   }
-  return 0;
+  return found;
 }
 
 /* ---- the end ------------------------------------------------------------------- */

@@ -61,6 +61,9 @@ typedef struct sl_query_info {
   int sink;          /* it writes INTO a sink (else rows go to a callback) */
   int state;         /* SL_QUERY_* */
   const char *error; /* why it failed (owned by the run), else NULL */
+  /* its internal topic: the repartition topic its stages meet at
+  ** (plan_repart.c; owned by the run), else NULL */
+  const char *repart_topic;
   int64_t in, out, rejected, bytes_in, bytes_out, groups;
   int64_t state_bytes;     /* memory of its open groups or kept rows (operator.h) */
   int64_t lag;             /* consumer lag of its Kafka sources, -1 unknown */

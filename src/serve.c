@@ -76,8 +76,8 @@
 /* The queries of one job, as they were when its run ended and was freed
 ** (or, for a job never started, as planned). */
 typedef struct sl_final {
-  sl_query_info qi; /* id, sql and error point into the strings below */
-  char *id, *sql, *error;
+  sl_query_info qi; /* id, sql, error and repart_topic point into the strings below */
+  char *id, *sql, *error, *topic;
   char *plan; /* its plan's graph (sl_plan_graph) as JSON text, or NULL */
 } sl_final;
 
@@ -320,6 +320,7 @@ static void job_finalize(sl_job *j) {
     f->id = sl_strdup(f->qi.id);
     f->sql = f->qi.sql ? sl_strndup(f->qi.sql, (size_t)f->qi.sqllen) : NULL;
     f->error = f->qi.error ? sl_strdup(f->qi.error) : NULL;
+    f->topic = f->qi.repart_topic ? sl_strdup(f->qi.repart_topic) : NULL;
     cJSON *g = sl_plan_graph(sl_run_plan(j->run), f->qi.id);
     f->plan = g ? cJSON_PrintUnformatted(g) : NULL;
     cJSON_Delete(g);
@@ -332,6 +333,7 @@ static void job_finalize(sl_job *j) {
     f->qi.id = f->id;
     f->qi.sql = f->sql;
     f->qi.error = f->error;
+    f->qi.repart_topic = f->topic;
   }
   j->nfinal = n;
   sl_run_free(j->run);
@@ -353,6 +355,7 @@ static void job_free(sl_job *j) {
     free(j->final[i].id);
     free(j->final[i].sql);
     free(j->final[i].error);
+    free(j->final[i].topic);
     free(j->final[i].plan);
   }
   for (int i = 0; i < j->nmark; i++)
@@ -578,7 +581,8 @@ static void query_props(const sl_job *j, const sl_query_info *qi, int attempts, 
                            {"kind", j->transient ? "transient" : "persistent"},
                            {"sql", sql},
                            {"error", qi->error},
-                           {"partitions_owned", qi->pstate ? owned : NULL}};
+                           {"partitions_owned", qi->pstate ? owned : NULL},
+                           {"repartition_topic", qi->repart_topic}};
   for (size_t k = 0; k < sizeof text / sizeof text[0]; k++) {
     if (!text[k][1]) continue;
     if (o)
@@ -1859,6 +1863,8 @@ static int submit_planned(sl_server *s, const char *sql, sl_job **job, sl_err *e
       f->qi.sql = f->sql;
       f->qi.sqllen = q->sqllen;
       f->qi.sink = q->into;
+      f->topic = q->repart_topic ? sl_strdup(q->repart_topic) : NULL;
+      f->qi.repart_topic = f->topic;
       f->qi.state = SL_QUERY_TERMINATED;
       f->qi.lag = -1;
       f->qi.ckpt_age_ms = -1;

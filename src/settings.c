@@ -94,6 +94,15 @@ static const sl_setting_def registry[SL_SET_N] = {
                           0, 0, guarantees,
                           "what a restart after a crash delivers: at_least_once or "
                           "exactly_once (docs/checkpoints.md)"},
+    [SL_SET_REPARTITION] = {"repartition", SL_STYPE_BOOL, 0, NULL, 0, 1, NULL,
+                            "plan a GROUP BY over a continuous Kafka read as two queries meeting "
+                            "at a topic keyed by the GROUP BY key (<application_id>-<query "
+                            "identity>-repartition), so processes sharing the query each hold "
+                            "whole keys (docs/scale-out.md)"},
+    [SL_SET_REPARTITION_PARTITIONS] = {"repartition_partitions", SL_STYPE_INT, 0, NULL, 0, 100000,
+                                       NULL,
+                                       "the partitions of a repartition topic made at a run's "
+                                       "start; 0: as many as the source topic has"},
     [SL_SET_RESET_STATE] = {"reset_state", SL_STYPE_BOOL, 0, NULL, 0, 1, NULL,
                             "discard the checkpoints of state_dir when it is opened "
                             "(--reset-state)"},

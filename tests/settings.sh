@@ -91,7 +91,7 @@ same "'': none" "" "$(setting state_dir "SET state_dir = 'x'; SET state_dir = ''
 out=$("$sluice" --format csv -e "SHOW SETTINGS")
 same "SHOW SETTINGS: header" "name,value,default,description" "$(echo "$out" | head -n 1)"
 same "SHOW SETTINGS: every registered setting, unset" \
-  "application_id batch_size checkpoint_interval commit_interval_ms idle_timeout_ms invalid_utf8 kafka.brokers load_path max_query_memory max_record_bytes min_split_bytes parallelism processing.guarantee reset_state state_dir state_ttl vm_trace" \
+  "application_id batch_size checkpoint_interval commit_interval_ms idle_timeout_ms invalid_utf8 kafka.brokers load_path max_query_memory max_record_bytes min_split_bytes parallelism processing.guarantee repartition repartition_partitions reset_state state_dir state_ttl vm_trace" \
   "$(echo "$out" | tail -n +2 | cut -d, -f1 | tr '\n' ' ' | sed 's/ $//')"
 has "SHOW SETTINGS: values and defaults" "checkpoint_interval,5s,5s,how often" "$out"
 has "SHOW SETTINGS: no default" "state_dir,,,checkpoint queries" "$out"
