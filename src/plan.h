@@ -125,6 +125,10 @@ typedef struct sl_pstream {
   int64_t lateness; /* its WATERMARK's allowed lateness (ms) */
   sl_schema own;    /* an AS SELECT stream's columns */
   int nreader;
+  /* a nest subquery's stream (plan_join.c, planning only): the FROM items
+  ** whose columns its rows hold, in the plan's arena, else NULL */
+  const struct sl_bind_tab *tabs;
+  int ntabs;
 } sl_pstream;
 
 struct sl_outer;

@@ -120,6 +120,17 @@ int sl_plan_join(sl_plan *plan, const sl_select *sel, int qi, sl_input *in, sl_i
 ** parentheses (the stream drives the chain; every ON becomes a WHERE term
 ** and `*` keeps the order as written).  The copy lives in plan's arena. */
 const sl_select *sl_plan_join_reorder(sl_plan *plan, const sl_select *sel);
+/* sel itself, or, when its FROM list is three or more streams joined
+** (a JOIN b ON ... JOIN c ON ...), a copy whose FROM is a subquery of all
+** items but the last (SELECT a.*, b.* FROM a JOIN b ON ..., marked nest)
+** joined to the last one: a join of two streams fed by another.  NULL with
+** err set when such a list cannot be nested (a join without ON, two items
+** of one name).  The copy lives in plan's arena. */
+const sl_select *sl_plan_join_nest(sl_plan *plan, const sl_select *sel, sl_err *err);
+/* After in (FROM item from, a nest subquery) is planned: in->tabs, the
+** items whose columns its rows hold (kept with its stream too, for a nest
+** within a nest). */
+void sl_plan_nest_tabs(sl_plan *plan, const sl_call *from, sl_input *in);
 /* `*` and `t.*` of cols over a FROM list's items (in->tabs), in order, a
 ** USING column once.  NULL with err set. */
 sl_exprlist *sl_plan_expand_star_tabs(sl_plan *plan, const sl_exprlist *cols, const sl_input *in,
