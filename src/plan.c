@@ -928,7 +928,8 @@ static int plan_select(sl_plan *plan, const sl_select *sel, const char *id, int 
   sel = sl_plan_join_reorder(plan, sel);   /* FROM t, stream: the stream first */
   sel = sl_plan_join_nest(plan, sel, err); /* FROM a JOIN b ... JOIN c: (a JOIN b ...) JOIN c */
   if (!sel) return -1;
-  sl_plan_note_topn(plan, sel); /* FROM (SELECT ..., ROW_NUMBER() ...) WHERE rn <= N */
+  sel = sl_plan_topn_view(plan, sel); /* FROM s WHERE rn <= N, s ranking: FROM (s's SELECT) */
+  sl_plan_note_topn(plan, sel);       /* FROM (SELECT ..., ROW_NUMBER() ...) WHERE rn <= N */
   int ij = sl_plan_is_interval_join(sel) || sl_plan_is_stream_join(plan, sel);
   if (plan_input(plan, sel->from, id, &in, err) ||
       (ij && plan_input(plan, sel->from->join, id, &rin, err)) || check_as_of(sel, &in, ij, err))

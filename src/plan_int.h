@@ -189,6 +189,12 @@ int sl_plan_window(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_input *
 ** WHERE rn <= N (also RANK, DENSE_RANK; rn < N, rn = 1): note N and the
 ** column in the subquery (sub->topn, topn_col), which plans it as a Top-N. */
 void sl_plan_note_topn(const sl_plan *plan, const sl_select *sel);
+/* sel itself, or, when it reads FROM s WHERE rn <= N with s a named stream
+** whose SELECT ranks (ROW_NUMBER() OVER (...) AS rn over a stream), a copy
+** reading FROM (s's SELECT) AS s: the Top-N over s's definition, planned
+** for this query alone as a view is (sl_plan_note_topn then notes N).  The
+** copy lives in plan's arena. */
+const sl_select *sl_plan_topn_view(sl_plan *plan, const sl_select *sel);
 
 /* ---- plan_subquery.c ---- */
 /* The binder's hook for E_SUBQUERY (sl_bind.plan_subq; ud the plan): plan
