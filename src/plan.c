@@ -438,9 +438,7 @@ static sl_exprlist *expand_star(sl_plan *plan, const sl_exprlist *cols, const sl
         return NULL;
       }
       if (sch[k]->open) {
-        sl_err_setpos(err, SL_EBIND, e->line, e->pos_col,
-                      "SELECT * needs declared columns: name the fields, or declare them with "
-                      "columns => 'a TEXT, b REAL' or CREATE STREAM s (a TEXT, ...) FROM ...");
+        sl_plan_star_open(e, err);
         return NULL;
       }
       for (int c = 0; c < sch[k]->ncol; c++) {

@@ -127,6 +127,8 @@ const sl_select *sl_plan_join_reorder(sl_plan *plan, const sl_select *sel);
 ** err set when such a list cannot be nested (a join without ON, two items
 ** of one name).  The copy lives in plan's arena. */
 const sl_select *sl_plan_join_nest(sl_plan *plan, const sl_select *sel, sl_err *err);
+/* The error of `*` or `t.*` (e) over an open schema, into err. */
+void sl_plan_star_open(const sl_expr *e, sl_err *err);
 /* After in (FROM item from, a nest subquery) is planned: in->tabs, the
 ** items whose columns its rows hold (kept with its stream too, for a nest
 ** within a nest). */

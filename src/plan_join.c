@@ -891,9 +891,8 @@ int sl_plan_join(sl_plan *plan, const sl_select *sel, int qi, sl_input *in, sl_i
 
 const sl_select *sl_plan_join_reorder(sl_plan *plan, const sl_select *sel) {
   const sl_call *from = sel->from;
-  if (!from || !from->join || from->unsupported || item_is_stream(plan, from) ||
-      (from->sub && select_is_stream(plan, from->sub)))
-    return sel; /* a stream first already (FROM (SELECT ... FROM stream) JOIN ...) */
+  if (!from || !from->join || from->unsupported || call_is_stream(plan, from))
+    return sel; /* a stream first already (a connector, FROM (SELECT ... FROM stream) ...) */
   int n = 0, si = -1;
   for (const sl_call *c = from; c; c = c->join, n++) {
     if (c->left_join || c->right_join || c->using || c->natural || c->group) return sel;
@@ -925,6 +924,23 @@ const sl_select *sl_plan_join_reorder(sl_plan *plan, const sl_select *sel) {
   *copy = *sel;
   copy->from = head;
   return copy;
+}
+
+/* The name of the `t.*` items of a nest subquery's select list (compared
+** by address: their errors say where they come from). */
+static const char nest_star[] = "(join)";
+
+void sl_plan_star_open(const sl_expr *e, sl_err *err) {
+  if (e->name == nest_star)
+    sl_err_setpos(err, SL_EBIND, e->line, e->pos_col,
+                  "%s needs declared columns in a join of more than two streams (all but the "
+                  "last): declare them with columns => 'a TEXT, b REAL' or CREATE STREAM s (a "
+                  "TEXT, ...) FROM ...",
+                  e->tab);
+  else
+    sl_err_setpos(err, SL_EBIND, e->line, e->pos_col,
+                  "SELECT * needs declared columns: name the fields, or declare them with "
+                  "columns => 'a TEXT, b REAL' or CREATE STREAM s (a TEXT, ...) FROM ...");
 }
 
 /* The name FROM item c's columns are qualified by. */
@@ -990,10 +1006,11 @@ const sl_select *sl_plan_join_nest(sl_plan *plan, const sl_select *sel, sl_err *
     sl_expr *e = sl_arena_alloc(&plan->arena, sizeof *e);
     memset(e, 0, sizeof *e);
     e->kind = E_STAR;
+    e->name = nest_star; /* made here: its errors say so */
     e->tab = item_name(v[k]);
     e->line = v[k]->line;
     e->pos_col = v[k]->col;
-    e->agg = e->mcall = e->bcall = -1;
+    e->agg = e->mcall = e->bcall = e->wcall = e->col = -1;
     sub->cols->names[sub->cols->n] = NULL;
     sub->cols->a[sub->cols->n++] = e;
   }
@@ -1063,9 +1080,7 @@ sl_exprlist *sl_plan_expand_star_tabs(sl_plan *plan, const sl_exprlist *cols, co
       if (e->tab && !(t->name && sl_stricmp(t->name, e->tab) == 0)) continue;
       any = 1;
       if (t->schema->open) {
-        sl_err_setpos(err, SL_EBIND, e->line, e->pos_col,
-                      "SELECT * needs declared columns: name the fields, or declare them with "
-                      "columns => 'a TEXT, b REAL' or CREATE STREAM s (a TEXT, ...) FROM ...");
+        sl_plan_star_open(e, err);
         return NULL;
       }
       for (int c = 0; c < t->schema->ncol; c++) {
