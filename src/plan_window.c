@@ -406,7 +406,6 @@ static int topn_col(const sl_plan *plan, const sl_select *sub, const sl_expr *wh
                     const char *qual, int64_t *n) {
   *n = 0;
   if (!where || sub->op || sub->group || sub->distinct || sub->order || sub->limit) return -1;
-  if (sl_plan_select_bounded(plan, sub)) return -1; /* a bounded input: op_window */
   for (int c = 0; c < sub->cols->n; c++) {
     const sl_expr *e = sub->cols->a[c];
     if (e->kind != E_CALL || !e->win || !e->name) continue;
@@ -415,7 +414,8 @@ static int topn_col(const sl_plan *plan, const sl_select *sub, const sl_expr *wh
       continue;
     const char *name = sub->cols->names && sub->cols->names[c] ? sub->cols->names[c] : NULL;
     *n = name ? where_bound(where, name, qual) : 0;
-    if (*n > 0) return c;
+    if (*n > 0 && !sl_plan_select_bounded(plan, sub)) return c; /* bounded: op_window */
+    if (*n > 0) break;
   }
   *n = 0;
   return -1;
