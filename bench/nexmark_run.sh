@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/nexmark_run.sh - Nexmark q0-q22 but q23 (`make bench`; q5, q7, q8, q9 in their standard
+# bench/nexmark_run.sh - Nexmark q0-q23 (`make bench`; q5, q7, q8, q9 in their standard
 # join forms and as q5_topk, q7_maxby, q8_group, q9_maxby):
 # events/s of sluice over N generated events (default 1,000,000, from a
 # file; sql-examples/nexmark/), each query run alone, BENCH_REPEAT rounds,
@@ -9,7 +9,7 @@
 # q7 12-23K/s, q8 about 150K/s, q10 58-133K/s, q14 161-259K/s, q15 72-168K/s, q16 19-45K/s,
 # q17 117-161K/s, q21 98-147K/s, q22 130-212K/s, q3 152-219K/s, q11 40-46K/s, q12 76-194K/s,
 # q13 131-188K/s, q20 18-19K/s, q4 28-34K/s, q6 none (Flink does not run it), q9 about 14K/s,
-# q18 54-65K/s, q19 43-44K/s.  q9_stream, q18_stream and q19_stream read the
+# q18 54-65K/s, q19 43-44K/s, q23 none published.  q9_stream, q18_stream and q19_stream read the
 # events from stdin (a stream: the incremental Top-N, op_topn) where q18 and q19 read the file
 # (final rows, op_window).  BENCH_QUERIES picks some ("q0 q14").  Run from the build directory.
 set -euo pipefail
@@ -34,7 +34,7 @@ pin=""
 command -v taskset > /dev/null && pin="taskset -c 0"
 stats() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {printf "%s %s", a[1], a[int((NR+1)/2)]}'; }
 echo "Nexmark: $N events, $REPEAT round(s), ${pin:-no taskset: all cores}"
-for q in ${BENCH_QUERIES:-q0 q1 q2 q3 q4 q5 q5_topk q6 q7 q7_maxby q8 q8_group q9 q9_stream q9_maxby q10 q11 q12 q13 q14 q15 q16 q17 q18 q18_stream q19 q19_stream q20 q21 q22}; do
+for q in ${BENCH_QUERIES:-q0 q1 q2 q3 q4 q5 q5_topk q6 q7 q7_maxby q8 q8_group q9 q9_stream q9_maxby q10 q11 q12 q13 q14 q15 q16 q17 q18 q18_stream q19 q19_stream q20 q21 q22 q23}; do
   base=${q%_stream} in=/dev/null
   if [ "$base" != "$q" ]; then # the events from stdin: a stream
     sed "s/file('nexmark.jsonl', format => 'json')/stdin(format => 'json')/" "$nx/events.sql" > "$q.sql"

@@ -158,6 +158,10 @@ typedef struct sl_call {
   /* set by the planner when it moved a stream to the front of the FROM
   ** list: the item's place as written, plus one (0: not moved) */
   int pos1;
+  /* set by the planner on the FROM subquery it made of a FROM list's first
+  ** items when every item is a stream (sl_plan_join_nest): the query still
+  ** names those items' columns, which the subquery's rows hold in order */
+  int nest;
   struct sl_select *sub; /* FROM (SELECT ...): the subquery (name "(subquery)"), else NULL */
   /* set by the planner: FROM this stream, made by the planner and not in
   ** the catalog (a repartitioned query's stage 2 reading its topic:

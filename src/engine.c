@@ -331,7 +331,7 @@ static int exec_terminate(sluice *db, const sl_stmt *st, sl_row_fn fn, void *ud,
 
 /* A new plan over the engine's catalog. */
 static sl_plan *engine_plan(sluice *db) {
-  sl_plan_ctx ctx = {&db->cat, &db->nquery, &db->auth};
+  sl_plan_ctx ctx = {&db->cat, &db->nquery, &db->auth, 0};
   return sl_plan_new(&ctx);
 }
 
@@ -440,6 +440,7 @@ static int exec_create_stream(sluice *db, const sl_stmt *st, sl_err *err) {
     tmp.kind = S_SELECT;
     int saved = db->nquery;
     sl_plan *plan = engine_plan(db);
+    plan->ctx.defining = 1;
     int qi = sl_plan_query(plan, &tmp, NULL, NULL, err);
     db->nquery = saved;
     if (qi < 0) {

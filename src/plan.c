@@ -365,7 +365,11 @@ static int plan_input1(sl_plan *plan, const sl_call *from, const char *id, sl_in
                        sl_err *err) {
   memset(in, 0, sizeof *in);
   in->stream = -1;
-  if (from && from->sub) return plan_from_subquery(plan, from, in, err);
+  if (from && from->sub) {
+    if (plan_from_subquery(plan, from, in, err)) return -1;
+    if (from->nest) sl_plan_nest_tabs(plan, from, in);
+    return 0;
+  }
   if (from && from->stream) return plan_stream(plan, from->stream, from, in, err);
   if (!from) {
     /* A constant SELECT: its errors are the statement's own, unprefixed. */
@@ -437,9 +441,7 @@ static sl_exprlist *expand_star(sl_plan *plan, const sl_exprlist *cols, const sl
         return NULL;
       }
       if (sch[k]->open) {
-        sl_err_setpos(err, SL_EBIND, e->line, e->pos_col,
-                      "SELECT * needs declared columns: name the fields, or declare them with "
-                      "columns => 'a TEXT, b REAL' or CREATE STREAM s (a TEXT, ...) FROM ...");
+        sl_plan_star_open(e, err);
         return NULL;
       }
       for (int c = 0; c < sch[k]->ncol; c++) {
@@ -932,8 +934,11 @@ static int plan_select(sl_plan *plan, const sl_select *sel, const char *id, int 
       return -1;
     return qi;
   }
-  sel = sl_plan_join_reorder(plan, sel); /* FROM t, stream: the stream first */
-  sl_plan_note_topn(plan, sel);          /* FROM (SELECT ..., ROW_NUMBER() ...) WHERE rn <= N */
+  sel = sl_plan_join_reorder(plan, sel);   /* FROM t, stream: the stream first */
+  sel = sl_plan_join_nest(plan, sel, err); /* FROM a JOIN b ... JOIN c: (a JOIN b ...) JOIN c */
+  if (!sel) return -1;
+  sel = sl_plan_topn_view(plan, sel); /* FROM s WHERE rn <= N, s ranking: FROM (s's SELECT) */
+  sl_plan_note_topn(plan, sel);       /* FROM (SELECT ..., ROW_NUMBER() ...) WHERE rn <= N */
   int ij = sl_plan_is_interval_join(sel) || sl_plan_is_stream_join(plan, sel);
   if (plan_input(plan, sel->from, id, &in, err) ||
       (ij && plan_input(plan, sel->from->join, id, &rin, err)) || check_as_of(sel, &in, ij, err))

@@ -30,6 +30,10 @@ typedef struct sl_plan_ctx {
   sl_catalog *cat;
   int *nquery;
   const struct sl_auth *auth; /* the engine's authorizer, handed to every connector call */
+  /* 1: the plan only checks a CREATE STREAM's SELECT and learns its columns
+  ** (never run): a ranking over a stream that only a Top-N reader plans
+  ** (FROM s WHERE rn <= N) is checked as a Top-N */
+  int defining;
 } sl_plan_ctx;
 
 /* Where a source's batches go first. */
@@ -135,6 +139,10 @@ typedef struct sl_pstream {
   int64_t lateness; /* its WATERMARK's allowed lateness (ms) */
   sl_schema own;    /* an AS SELECT stream's columns */
   int nreader;
+  /* a nest subquery's stream (plan_join.c, planning only): the FROM items
+  ** whose columns its rows hold, in the plan's arena, else NULL */
+  const struct sl_bind_tab *tabs;
+  int ntabs;
 } sl_pstream;
 
 struct sl_outer;

@@ -120,6 +120,19 @@ int sl_plan_join(sl_plan *plan, const sl_select *sel, int qi, sl_input *in, sl_i
 ** parentheses (the stream drives the chain; every ON becomes a WHERE term
 ** and `*` keeps the order as written).  The copy lives in plan's arena. */
 const sl_select *sl_plan_join_reorder(sl_plan *plan, const sl_select *sel);
+/* sel itself, or, when its FROM list is three or more streams joined
+** (a JOIN b ON ... JOIN c ON ...), a copy whose FROM is a subquery of all
+** items but the last (SELECT a.*, b.* FROM a JOIN b ON ..., marked nest)
+** joined to the last one: a join of two streams fed by another.  NULL with
+** err set when such a list cannot be nested (a join without ON, two items
+** of one name).  The copy lives in plan's arena. */
+const sl_select *sl_plan_join_nest(sl_plan *plan, const sl_select *sel, sl_err *err);
+/* The error of `*` or `t.*` (e) over an open schema, into err. */
+void sl_plan_star_open(const sl_expr *e, sl_err *err);
+/* After in (FROM item from, a nest subquery) is planned: in->tabs, the
+** items whose columns its rows hold (kept with its stream too, for a nest
+** within a nest). */
+void sl_plan_nest_tabs(sl_plan *plan, const sl_call *from, sl_input *in);
 /* `*` and `t.*` of cols over a FROM list's items (in->tabs), in order, a
 ** USING column once.  NULL with err set. */
 sl_exprlist *sl_plan_expand_star_tabs(sl_plan *plan, const sl_exprlist *cols, const sl_input *in,
@@ -193,6 +206,12 @@ int sl_plan_window(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_input *
 ** WHERE rn <= N (also RANK, DENSE_RANK; rn < N, rn = 1): note N and the
 ** column in the subquery (sub->topn, topn_col), which plans it as a Top-N. */
 void sl_plan_note_topn(const sl_plan *plan, const sl_select *sel);
+/* sel itself, or, when it reads FROM s WHERE rn <= N with s a named stream
+** whose SELECT ranks (ROW_NUMBER() OVER (...) AS rn over a stream), a copy
+** reading FROM (s's SELECT) AS s: the Top-N over s's definition, planned
+** for this query alone as a view is (sl_plan_note_topn then notes N).  The
+** copy lives in plan's arena. */
+const sl_select *sl_plan_topn_view(sl_plan *plan, const sl_select *sel);
 
 /* ---- plan_subquery.c ---- */
 /* The binder's hook for E_SUBQUERY (sl_bind.plan_subq; ud the plan): plan

@@ -496,9 +496,9 @@ static int plan_chain(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_inpu
                       c->name);
       else
         sl_err_setpos(err, SL_EBIND, c->line, c->col,
-                      "%s is a stream: only the first FROM item may be one (joining two streams "
-                      "needs a time bound: ON a.k = b.k AND b.ts BETWEEN a.ts AND a.ts + "
-                      "INTERVAL '...')",
+                      "%s is a stream: a FROM list joins one stream to tables, or streams "
+                      "only (a JOIN b ON ... JOIN c ON ...); join the streams in a subquery "
+                      "first: FROM (SELECT ... FROM a JOIN b ON a.k = b.k) AS ab JOIN t ON ...",
                       c->name);
       goto done;
     }
@@ -724,6 +724,14 @@ static int plan_ijoin(sl_plan *plan, const sl_select *sel, int qi, sl_input *in,
   }
   attach_right(plan, qi, &rin);
   grow_all(sel, in, &rin);
+  if (in->ntabs) { /* a is a nest subquery: its items' columns, then b's */
+    sl_bind_tab *t = sl_arena_alloc(&plan->arena, sizeof *t * (size_t)(in->ntabs + 1));
+    memcpy(t, in->tabs, sizeof *t * (size_t)in->ntabs);
+    t[in->ntabs] = (sl_bind_tab){
+        .schema = rin.schema, .name = rin.name, .base = in->schema->ncol, .order = in->ntabs};
+    in->tabs = t;
+    in->ntabs++;
+  }
   sl_ijoin_spec *js = sl_calloc(1, sizeof *js);
   sl_plan_add_op(q, &sl_op_ijoin, js); /* freed with the query, also on failure */
   js->na = in->schema->ncol;
@@ -883,7 +891,8 @@ int sl_plan_join(sl_plan *plan, const sl_select *sel, int qi, sl_input *in, sl_i
 
 const sl_select *sl_plan_join_reorder(sl_plan *plan, const sl_select *sel) {
   const sl_call *from = sel->from;
-  if (!from || !from->join || from->unsupported || item_is_stream(plan, from)) return sel;
+  if (!from || !from->join || from->unsupported || call_is_stream(plan, from))
+    return sel; /* a stream first already (a connector, FROM (SELECT ... FROM stream) ...) */
   int n = 0, si = -1;
   for (const sl_call *c = from; c; c = c->join, n++) {
     if (c->left_join || c->right_join || c->using || c->natural || c->group) return sel;
@@ -917,6 +926,138 @@ const sl_select *sl_plan_join_reorder(sl_plan *plan, const sl_select *sel) {
   return copy;
 }
 
+/* The name of the `t.*` items of a nest subquery's select list (compared
+** by address: their errors say where they come from). */
+static const char nest_star[] = "(join)";
+
+void sl_plan_star_open(const sl_expr *e, sl_err *err) {
+  if (e->name == nest_star)
+    sl_err_setpos(err, SL_EBIND, e->line, e->pos_col,
+                  "%s needs declared columns in a join of more than two streams (all but the "
+                  "last): declare them with columns => 'a TEXT, b REAL' or CREATE STREAM s (a "
+                  "TEXT, ...) FROM ...",
+                  e->tab);
+  else
+    sl_err_setpos(err, SL_EBIND, e->line, e->pos_col,
+                  "SELECT * needs declared columns: name the fields, or declare them with "
+                  "columns => 'a TEXT, b REAL' or CREATE STREAM s (a TEXT, ...) FROM ...");
+}
+
+/* The name FROM item c's columns are qualified by. */
+static const char *item_name(const sl_call *c) {
+  return c->alias ? c->alias : c->name;
+}
+
+const sl_select *sl_plan_join_nest(sl_plan *plan, const sl_select *sel, sl_err *err) {
+  const sl_call *from = sel->from;
+  if (!from || !from->join || !from->join->join || from->unsupported || from->extra) return sel;
+  int n = 0;
+  for (const sl_call *c = from; c; c = c->join, n++)
+    if (c->group || c->window || c->as_of || !call_is_stream(plan, c)) return sel;
+  /* every item a stream: items 0..n-2 joined in a subquery, its rows
+  ** [item 0's columns, ..., item n-2's], joined to item n-1 */
+  const sl_call *c = from;
+  for (int k = 0; k < n; k++, c = c->join) {
+    for (const sl_call *d = from; d != c; d = d->join)
+      if (!sl_stricmp(item_name(c), item_name(d))) {
+        sl_err_setpos(err, SL_EBIND, c->line, c->col,
+                      "%s is named twice in a join of more than two streams: give each its own "
+                      "name (FROM a JOIN b ON ... JOIN a AS a2 ON ...)",
+                      item_name(c));
+        return NULL;
+      }
+    if (k < n - 2 && (!c->on || c->using || c->natural)) {
+      const sl_call *at = c->join;
+      sl_err_setpos(err, SL_EBIND, at->line, at->col,
+                    "a join of more than two streams takes each join's conditions in its ON "
+                    "(a JOIN b ON a.k = b.k JOIN c ON c.k = b.k)");
+      return NULL;
+    }
+  }
+  sl_call **v = sl_arena_alloc(&plan->arena, sizeof(sl_call *) * (size_t)(n - 1));
+  c = from;
+  for (int k = 0; k < n - 1; k++, c = c->join) {
+    v[k] = sl_arena_alloc(&plan->arena, sizeof **v);
+    *v[k] = *c;
+    if (k) v[k - 1]->join = v[k];
+  }
+  const sl_call *last = c, *prev = v[n - 2];
+  sl_call *x = sl_arena_alloc(&plan->arena, sizeof *x); /* the subquery, joined as prev was */
+  memset(x, 0, sizeof *x);
+  x->name = "(subquery)";
+  x->line = from->line;
+  x->col = from->col;
+  x->nest = 1;
+  x->join = (sl_call *)last;
+  x->on = prev->on;
+  x->left_join = prev->left_join;
+  x->right_join = prev->right_join;
+  x->natural = prev->natural;
+  x->using = prev->using;
+  v[n - 2]->join = NULL;
+  v[n - 2]->on = NULL;
+  v[n - 2]->left_join = v[n - 2]->right_join = v[n - 2]->natural = 0;
+  v[n - 2]->using = NULL;
+  sl_select *sub = sl_arena_alloc(&plan->arena, sizeof *sub);
+  memset(sub, 0, sizeof *sub);
+  sub->from = v[0];
+  sub->cols = sl_plan_list(plan, n - 1);
+  for (int k = 0; k < n - 1; k++) { /* item k's columns: item_name(k).* */
+    sl_expr *e = sl_arena_alloc(&plan->arena, sizeof *e);
+    memset(e, 0, sizeof *e);
+    e->kind = E_STAR;
+    e->name = nest_star; /* made here: its errors say so */
+    e->tab = item_name(v[k]);
+    e->line = v[k]->line;
+    e->pos_col = v[k]->col;
+    e->agg = e->mcall = e->bcall = e->wcall = e->col = -1;
+    sub->cols->names[sub->cols->n] = NULL;
+    sub->cols->a[sub->cols->n++] = e;
+  }
+  x->sub = sub;
+  sl_select *copy = sl_arena_alloc(&plan->arena, sizeof *copy);
+  *copy = *sel;
+  copy->from = x;
+  return copy;
+}
+
+/* The columns input (stream, source) of a query gives its rows. */
+static sl_schema *input_schema(sl_plan *plan, int stream, int source) {
+  if (stream < 0) return &plan->sources[source]->desc->schema;
+  sl_pstream *si = plan->streams[stream];
+  return si->query >= 0 ? &si->own : &plan->sources[si->source]->desc->schema;
+}
+
+void sl_plan_nest_tabs(sl_plan *plan, const sl_call *from, sl_input *in) {
+  sl_pstream *si = plan->streams[in->stream];
+  const sl_pquery *q = plan->queries[si->query];    /* the subquery's a JOIN b */
+  const sl_call *a = from->sub->from, *b = a->join; /* a: its FROM nested too when b is not last */
+  while (b->join)
+    b = b->join;
+  const sl_pstream *as = q->in_stream >= 0 ? plan->streams[q->in_stream] : NULL;
+  int na = as && as->tabs ? as->ntabs : 1;
+  sl_bind_tab *t = sl_arena_alloc(&plan->arena, sizeof *t * (size_t)(na + 1));
+  memset(t, 0, sizeof *t * (size_t)(na + 1));
+  if (as && as->tabs) {
+    memcpy(t, as->tabs, sizeof *t * (size_t)na); /* a is a nest itself */
+  } else {
+    t[0].schema = input_schema(plan, q->in_stream, q->source);
+    t[0].name = item_name(a);
+  }
+  int w = 0;
+  for (int k = 0; k < na; k++)
+    w += t[k].schema->ncol;
+  t[na].schema = input_schema(plan, q->in_stream2, q->source2);
+  t[na].name = item_name(b);
+  t[na].base = w;
+  t[na].order = na;
+  SL_ASSERT(w + t[na].schema->ncol == in->schema->ncol);
+  si->tabs = t;
+  si->ntabs = na + 1;
+  in->tabs = t;
+  in->ntabs = na + 1;
+}
+
 sl_exprlist *sl_plan_expand_star_tabs(sl_plan *plan, const sl_exprlist *cols, const sl_input *in,
                                       sl_err *err) {
   int cap = cols->n;
@@ -939,9 +1080,7 @@ sl_exprlist *sl_plan_expand_star_tabs(sl_plan *plan, const sl_exprlist *cols, co
       if (e->tab && !(t->name && sl_stricmp(t->name, e->tab) == 0)) continue;
       any = 1;
       if (t->schema->open) {
-        sl_err_setpos(err, SL_EBIND, e->line, e->pos_col,
-                      "SELECT * needs declared columns: name the fields, or declare them with "
-                      "columns => 'a TEXT, b REAL' or CREATE STREAM s (a TEXT, ...) FROM ...");
+        sl_plan_star_open(e, err);
         return NULL;
       }
       for (int c = 0; c < t->schema->ncol; c++) {

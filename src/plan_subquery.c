@@ -62,26 +62,38 @@ static const char *unbounded(const sl_plan *p) {
   return NULL;
 }
 
+/* How deep call_bounded follows catalog streams' definitions: deeper is a
+** definition that reaches itself (a CREATE OR REPLACE under check), which
+** planning then refuses with its position. */
+#define SL_BOUNDED_DEPTH 64
+
+static int select_bounded(const sl_plan *plan, const sl_select *sel, int depth);
+
 /* 1 when connector call c's input ends. */
-static int call_bounded(const sl_plan *plan, const sl_call *c) {
-  if (c->sub) return sl_plan_select_bounded(plan, c->sub);
+static int call_bounded(const sl_plan *plan, const sl_call *c, int depth) {
+  if (depth > SL_BOUNDED_DEPTH) return 0;
+  if (c->sub) return select_bounded(plan, c->sub, depth + 1);
   if (c->bare && sl_catalog_table(plan->ctx.cat, c->name)) return 1;
   const sl_stream *st = c->bare ? sl_catalog_stream(plan->ctx.cat, c->name) : NULL;
   if (st)
-    return st->def->select ? sl_plan_select_bounded(plan, st->def->select)
-                           : call_bounded(plan, st->def->source);
+    return st->def->select ? select_bounded(plan, st->def->select, depth + 1)
+                           : call_bounded(plan, st->def->source, depth + 1);
   static const char *bounded[] = {"file", "sqlite", "postgres"};
   for (size_t k = 0; k < SL_ARRAY_SIZE(bounded); k++)
     if (!sl_stricmp(c->name, bounded[k])) return 1;
   return 0;
 }
 
-int sl_plan_select_bounded(const sl_plan *plan, const sl_select *sel) {
+static int select_bounded(const sl_plan *plan, const sl_select *sel, int depth) {
   if (sel->op)
-    return sl_plan_select_bounded(plan, sel->prior) && sl_plan_select_bounded(plan, sel->arm);
+    return select_bounded(plan, sel->prior, depth) && select_bounded(plan, sel->arm, depth);
   for (const sl_call *c = sel->from; c; c = c->join)
-    if (!call_bounded(plan, c)) return 0;
+    if (!call_bounded(plan, c, depth)) return 0;
   return 1;
+}
+
+int sl_plan_select_bounded(const sl_plan *plan, const sl_select *sel) {
+  return select_bounded(plan, sel, 0);
 }
 
 /* Plan sel as a new subquery of plan, reading the outer scope outer (or

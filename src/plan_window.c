@@ -237,7 +237,8 @@ static int check_over(const sl_window_spec *sp, const sl_wcalls *wc, sl_err *err
   else if (sp->wins[0].norder != 1 || sp->wins[0].order[0].desc)
     why = "a window over a stream must be ordered by its event time, ascending (ORDER BY ts): "
           "rows are computed once the watermark passes them; a Top-N reads it as "
-          "SELECT * FROM (SELECT ..., ROW_NUMBER() OVER (...) AS rn FROM s) WHERE rn <= N";
+          "SELECT * FROM (SELECT ..., ROW_NUMBER() OVER (...) AS rn FROM s) WHERE rn <= N "
+          "(or reads a stream so defined: FROM ranked WHERE rn <= N)";
   for (int k = 0; k < sp->ncall && !why; k++) {
     const sl_wcall_spec *c = &sp->calls[k];
     e = wc->a[k];
@@ -257,6 +258,19 @@ static int check_over(const sl_window_spec *sp, const sl_wcalls *wc, sl_err *err
     return -1;
   }
   return 0;
+}
+
+/* 1 when wc is one ranking call (ROW_NUMBER, RANK, DENSE_RANK) over a window
+** that op_over cannot compute (not ordered by one value ascending): over a
+** stream only a Top-N computes it. */
+static int topn_only(const sl_wcalls *wc) {
+  if (wc->n != 1) return 0;
+  const sl_expr *e = wc->a[0];
+  if (!e->name || (sl_stricmp(e->name, "row_number") && sl_stricmp(e->name, "rank") &&
+                   sl_stricmp(e->name, "dense_rank")))
+    return 0;
+  const sl_orderby *o = e->win->order;
+  return o && o->n && (o->n != 1 || o->a[0].desc);
 }
 
 int sl_plan_window(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_input *in,
@@ -288,13 +302,16 @@ int sl_plan_window(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_input *
   }
   int ncol_in = sl_plan_input_width(in);
   int bounded = sl_plan_bounded(plan, q);
+  int64_t topn = sel->topn;
+  if (!topn && !bounded && plan->ctx.defining && q->top && topn_only(&wc))
+    topn = 1; /* a stream's definition that a reader's WHERE rn <= N makes a Top-N */
   sp = sl_calloc(1, sizeof *sp);
   sp->ncol_in = ncol_in;
-  sp->mode = bounded ? SL_WINDOW_BOUNDED : sel->topn > 0 ? SL_WINDOW_TOPN : SL_WINDOW_OVER;
+  sp->mode = bounded ? SL_WINDOW_BOUNDED : topn > 0 ? SL_WINDOW_TOPN : SL_WINDOW_OVER;
   if (sp->mode == SL_WINDOW_TOPN) { /* the select list first: op_topn passes it on */
     sp->out_reg = 0;
     sp->nout = cols->n;
-    sp->limit = sel->topn;
+    sp->limit = topn;
     for (int i = 0; i < cols->n; i++)
       elist_add(&ex, cols->a[i]);
   }
@@ -352,8 +369,9 @@ done:
 /* ---- the Top-N pattern ---------------------------------------------------- */
 
 /* Whether `col <= N` (also col < N, col = 1, N >= col, N > col) with col
-** the select's result column c holds in e: N, else 0. */
-static int64_t rank_bound(const sl_expr *e, const char *name) {
+** the select's result column name (unqualified, or qualified by qual, the
+** FROM item's name) holds in e: N, else 0. */
+static int64_t rank_bound(const sl_expr *e, const char *name, const char *qual) {
   if (!e || e->kind != E_BINARY) return 0;
   const sl_expr *l = e->left, *r = e->right;
   int op = e->op;
@@ -363,7 +381,8 @@ static int64_t rank_bound(const sl_expr *e, const char *name) {
     r = t;
     op = op == TK_GE ? TK_LE : op == TK_GT ? TK_LT : op == TK_LE ? TK_GE : op == TK_LT ? TK_GT : op;
   }
-  if (l->kind != E_COLUMN || r->kind != E_INT || l->tab || sl_stricmp(l->name, name)) return 0;
+  if (l->kind != E_COLUMN || r->kind != E_INT || sl_stricmp(l->name, name)) return 0;
+  if (l->tab && !(qual && !sl_stricmp(l->tab, qual))) return 0;
   if (op == TK_LE && r->i >= 1) return r->i;
   if (op == TK_LT && r->i >= 2) return r->i - 1;
   if (op == TK_EQ && r->i == 1) return 1;
@@ -371,20 +390,22 @@ static int64_t rank_bound(const sl_expr *e, const char *name) {
 }
 
 /* The smallest bound on name among WHERE's AND-ed terms, or 0. */
-static int64_t where_bound(const sl_expr *w, const char *name) {
+static int64_t where_bound(const sl_expr *w, const char *name, const char *qual) {
   if (!w) return 0;
   if (w->kind == E_AND) {
-    int64_t a = where_bound(w->left, name), b = where_bound(w->right, name);
+    int64_t a = where_bound(w->left, name, qual), b = where_bound(w->right, name, qual);
     return a && b ? (a < b ? a : b) : a ? a : b;
   }
-  return rank_bound(w, name);
+  return rank_bound(w, name, qual);
 }
 
-void sl_plan_note_topn(const sl_plan *plan, const sl_select *sel) {
-  if (!sel->from || !sel->from->sub || !sel->where || sel->from->join) return;
-  sl_select *sub = sel->from->sub;
-  if (sub->op || sub->group || sub->distinct || sub->order || sub->limit) return;
-  if (sl_plan_select_bounded(plan, sub)) return; /* a bounded input: op_window */
+/* The ranking column of sub (a SELECT over a stream) that where bounds, and
+** the bound in *n: its index, or -1 (no Top-N: *n is 0).  qual: the name
+** the reading query calls sub by, or NULL. */
+static int topn_col(const sl_plan *plan, const sl_select *sub, const sl_expr *where,
+                    const char *qual, int64_t *n) {
+  *n = 0;
+  if (!where || sub->op || sub->group || sub->distinct || sub->order || sub->limit) return -1;
   for (int c = 0; c < sub->cols->n; c++) {
     const sl_expr *e = sub->cols->a[c];
     if (e->kind != E_CALL || !e->win || !e->name) continue;
@@ -392,11 +413,44 @@ void sl_plan_note_topn(const sl_plan *plan, const sl_select *sel) {
         sl_stricmp(e->name, "dense_rank"))
       continue;
     const char *name = sub->cols->names && sub->cols->names[c] ? sub->cols->names[c] : NULL;
-    int64_t n = name ? where_bound(sel->where, name) : 0;
-    if (n > 0) {
-      sub->topn = n;
-      sub->topn_col = c;
-      return;
-    }
+    *n = name ? where_bound(where, name, qual) : 0;
+    if (*n > 0 && !sl_plan_select_bounded(plan, sub)) return c; /* bounded: op_window */
+    if (*n > 0) break;
   }
+  *n = 0;
+  return -1;
+}
+
+void sl_plan_note_topn(const sl_plan *plan, const sl_select *sel) {
+  if (!sel->from || !sel->from->sub || sel->from->join) return;
+  sl_select *sub = sel->from->sub;
+  int64_t n;
+  int c = topn_col(plan, sub, sel->where, sel->from->alias, &n);
+  if (c >= 0) {
+    sub->topn = n;
+    sub->topn_col = c;
+  }
+}
+
+const sl_select *sl_plan_topn_view(sl_plan *plan, const sl_select *sel) {
+  const sl_call *from = sel->from;
+  if (!from || from->join || !from->bare || sl_catalog_table(plan->ctx.cat, from->name)) return sel;
+  const sl_stream *st = sl_catalog_stream(plan->ctx.cat, from->name);
+  const char *qual = from->alias ? from->alias : from->name;
+  int64_t n;
+  if (!st || !st->def->select || topn_col(plan, st->def->select, sel->where, qual, &n) < 0)
+    return sel;
+  /* FROM (the stream's SELECT) AS qual: a copy, which note_topn marks */
+  sl_select *sub = sl_arena_alloc(&plan->arena, sizeof *sub);
+  *sub = *st->def->select;
+  sl_call *x = sl_arena_alloc(&plan->arena, sizeof *x);
+  *x = *from;
+  x->bare = 0;
+  x->name = "(subquery)";
+  x->alias = qual;
+  x->sub = sub;
+  sl_select *copy = sl_arena_alloc(&plan->arena, sizeof *copy);
+  *copy = *sel;
+  copy->from = x;
+  return copy;
 }

@@ -9,6 +9,13 @@
 # first item read as a stream from a JSON file (the driving input of the
 # chain), and when every join is inner, with its second item a stream
 # (which then drives the chain, its columns still in their place for *).
+# Then joins of three and four streams (a JOIN b ON ... JOIN c ON ...:
+# each join's rows feed the next as a stream join, sl_plan_join_nest):
+# catalog streams over JSON files of bigger tables with fewer distinct
+# keys, 300 random inner joins, each ON a key equality with an earlier item
+# (of one type: numbers or text) and maybe other terms, WHERE terms,
+# self-joins, * and t.* or chosen columns; for a share the same query over
+# a FROM subquery of the first joins, (SELECT ...) AS j JOIN c ON ....
 # The expected rows are sqlite3's, written into an .slt file that
 # tests/slt runs (rowsort: the rows compared as multisets).  Seed fixed.
 set -u
@@ -20,7 +27,7 @@ trap 'rm -rf "$work"' EXIT
 . "$here/lib.sh"
 
 $py - "$work/join_multi.slt" <<'PY' || { echo "join_multi.sh: the generator failed"; exit 1; }
-import json, random, sqlite3, sys
+import json, random, re, sqlite3, sys
 random.seed(18)
 out = open(sys.argv[1], "w")
 tables = {
@@ -193,6 +200,94 @@ while nq < 400:
         variants.append(sql.replace(" " + ref, " s" + ref[1:], 1))
     for q in variants:
         out.write("query %s rowsort\n%s\n----\n%s\n" % (types, q, body))
+
+# ---- joins of three and four streams ----------------------------------------------------
+def key_pair(items, k):
+    """x_j.c = x_k.c for an earlier item j sharing column c with item k, or None."""
+    pairs = [(j, c) for j in range(k) for c, _ in tables[items[k]["t"]]
+             if any(c == d for d, _ in tables[items[j]["t"]])]
+    if not pairs:
+        return None
+    j, c = random.choice(pairs)
+    return "%s.%s = %s.%s" % (items[j]["alias"], c, items[k]["alias"], c) if random.random() < 0.5 \
+        else "%s.%s = %s.%s" % (items[k]["alias"], c, items[j]["alias"], c)
+
+def extra(items, k):
+    """Another term over items 0..k (not an equality of two types)."""
+    xk, (ck, tk) = items[k]["alias"], random.choice(tables[items[k]["t"]])
+    j = random.randrange(k + 1)
+    xj, (cj, tj) = items[j]["alias"], random.choice(tables[items[j]["t"]])
+    r = random.random()
+    if r < 0.3 and tk == tj == "I": return "%s.%s < %s.%s" % (xj, cj, xk, ck)
+    if r < 0.45 and tk == tj: return "%s.%s <> %s.%s" % (xj, cj, xk, ck)
+    if r < 0.6: return "%s.%s IS NULL" % (xk, ck)
+    if r < 0.7 and tk == "I": return "%s.%s = %s.%s + 1" % (xk, ck, xj, cj) if tj == "I" else "%s.%s > 1" % (xk, ck)
+    if r < 0.85: return "(%s.%s IS NOT NULL OR %s.%s IS NULL)" % (xk, ck, xj, cj)
+    return "%s.%s > 1" % (xk, ck) if tk == "I" else "%s.%s <> 'p'" % (xk, ck)
+
+# bigger tables u1..u4 with fewer distinct keys (more rows joined), their
+# streams w1..w4
+for name, cols in tables.items():
+    u = "u" + name[1:]
+    rows = [tuple(None if random.random() < 0.1 else
+                  random.randrange(3) if t == "I" else random.choice(["1", "01", "p"])
+                  for _, t in cols) for _ in range(random.randrange(6, 16))]
+    db.execute("CREATE TABLE %s (%s)" % (u, decl(cols)))
+    db.executemany("INSERT INTO %s VALUES (%s)" % (u, ",".join("?" * len(cols))), rows)
+    out.write("file %s.json <<END\n" % u)
+    for r in rows:
+        out.write(json.dumps({c: v for (c, _), v in zip(cols, r)}) + "\n")
+    out.write("END\n\n")
+    out.write("statement ok\nCREATE STREAM w%s (%s) FROM file('%s.json')\n\n" % (name[1:], decl(cols), u))
+
+nq = 0
+while nq < 300:
+    n = random.choice([3, 3, 4])
+    items = [{"t": random.choice(list(tables)), "alias": "x%d" % (i + 1)} for i in range(n)]
+    conds = [None] + [key_pair(items, k) for k in range(1, n)]
+    if any(c is None for c in conds[1:]):
+        continue
+    for k in range(1, n):
+        for _ in range(random.choice([0, 0, 0, 1, 2])):
+            conds[k] += " AND " + extra(items, k)
+    as_ = ["AS " if random.random() < 0.5 else "" for it in items]
+    ops = [random.choice(["JOIN", "INNER JOIN"]) for it in items]
+    def from_list(prefix, last):
+        refs = ["%s%s %s%s" % (prefix, it["t"][1:], as_[k], it["alias"]) for k, it in enumerate(items)]
+        return refs[0] + "".join(" %s %s ON %s" % (ops[k], refs[k], conds[k]) for k in range(1, last))
+    sql_from = from_list("w", n)
+    where = ""
+    if random.random() < 0.3:
+        where = " WHERE " + " AND ".join(extra(items, random.randrange(n)) for _ in range(random.randint(1, 2)))
+    r = random.random()
+    if r < 0.25:
+        sel, types = "*", "".join(t for it in items for _, t in tables[it["t"]])
+    elif r < 0.35:
+        it = random.choice(items)
+        sel, types = "%s.*" % it["alias"], "".join(t for _, t in tables[it["t"]])
+    else:
+        cs = []
+        for _ in range(random.randint(1, 5)):
+            it = random.choice(items)
+            c = random.choice(tables[it["t"]])
+            cs.append((it["alias"] + "." + c[0], c[1]))
+        sel, types = ", ".join(c for c, _ in cs), "".join(t for _, t in cs)
+    sql = "SELECT %s FROM %s%s" % (sel, sql_from, where)
+    rows = db.execute("SELECT %s FROM %s%s" % (sel, from_list("u", n), where)).fetchall()
+    if len(rows) > 2000:
+        continue
+    nq += 1
+    body = "".join(" ".join(render(v) for v in r) + "\n" for r in rows)
+    out.write("query %s rowsort\n%s\n----\n%s\n" % (types, sql, body))
+    if "*" not in sel and random.random() < 0.3:
+        # the first joins said as a FROM subquery: its columns named x<i>_<c>
+        sub_cols = ", ".join("%s.%s AS %s_%s" % (items[i]["alias"], c, items[i]["alias"], c)
+                             for i in range(n - 1) for c, _ in tables[items[i]["t"]])
+        rename = lambda e: re.sub(r"\b(x[1-%d])\.(\w+)" % (n - 1), r"j.\1_\2", e)
+        alt = "SELECT %s FROM (SELECT %s FROM %s) AS j JOIN w%s %sx%d ON %s%s" % (
+            rename(sel), sub_cols, from_list("w", n - 1), items[-1]["t"][1:], as_[-1], n,
+            rename(conds[-1]), rename(where))
+        out.write("query %s rowsort\n%s\n----\n%s\n" % (types, alt, body))
 out.close()
 PY
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # nexmark.sh - Nexmark's queries in sluice's dialect (sql-examples/nexmark/):
-# q0-q9, q11-q13, q18-q20 (q5, q7, q8, q9 in their standard join
+# q0-q9, q11-q13, q18-q20, q23 (q5, q7, q8, q9 in their standard join
 # forms, and the variants with top_k, max_by, one GROUP BY) over 200,000
 # generated events, each checked against an independent computation in
 # Python over the same events (q6 too); then q10, q14-q17, q21, q22 and again q4-q9
@@ -18,7 +18,7 @@ trap 'rm -rf "$work"' EXIT
 nx=$top/sql-examples/nexmark
 cd "$work"
 $py "$nx/gen.py" nexmark.jsonl 200000 --persons persons.jsonl --seed 4 || exit 1
-for q in q0 q1 q2 q3 q3_table q4 q5 q5_topk q6 q7 q7_maxby q8 q8_group q9 q9_maxby q11 q18 q19 q20; do
+for q in q0 q1 q2 q3 q3_table q4 q5 q5_topk q6 q7 q7_maxby q8 q8_group q9 q9_maxby q11 q18 q19 q20 q23; do
   cat "$nx/events.sql" "$nx/$q.sql" > "$q.sql"
   "$sluice" --stats run "$q.sql" 2> "$q.err" && ! grep -q "[1-9][0-9]* rejected" "$q.err" && ok ||
     { bad "$q run"; cat "$q.err"; }
@@ -91,6 +91,26 @@ want = collections.Counter((b["auction"], b["bidder"], b["price"], b["dateTime"]
 got = collections.Counter((x["auction"], x["bidder"], x["price"], x["dateTime"], x["auction_dateTime"],
                            x["seller"], x["itemName"]) for x in rows("q20"))
 report("q20", got == want, "%d rows" % sum(got.values()))
+# q23: every bid with its bidder's person and each auction the bidder sells
+# (a three-way join of the streams), whichever of the three came last;
+# every column compared
+by_seller = collections.defaultdict(list)
+for a in auctions:
+    by_seller[a["seller"]].append(a)
+cols23 = ("bidder", "price", "channel", "url", "bid_extra", "person_id", "name", "emailAddress",
+          "creditCard", "city", "state", "person_extra", "itemName", "description", "initialBid",
+          "reserve", "auction_dateTime", "expires", "seller", "category", "auction_extra")
+want = collections.Counter()
+for b in bids:
+    p = persons.get(b["bidder"])
+    for a in by_seller[b["bidder"]] if p else ():
+        want[(b["bidder"], b["price"], b["channel"], b["url"], b["extra"], p["id"], p["name"],
+              p["emailAddress"], p["creditCard"], p["city"], p["state"], p["extra"], a["itemName"],
+              a["description"], a["initialBid"], a["reserve"], a["dateTime"], a["expires"],
+              a["seller"], a["category"], a["extra"])] += 1
+r = rows("q23")
+got = collections.Counter(tuple(x[c] for c in cols23) for x in r)
+report("q23", got == want and all(len(x) == len(cols23) for x in r), "%d rows" % len(r))
 # q5: windows [s, s + 10000), s multiple of 2000
 cnt = collections.defaultdict(collections.Counter)
 for b in bids:

@@ -82,6 +82,65 @@ check "Top-N over a file: final rows" "$(cat want.txt | wc -l | tr -d ' ')" \
   "$("$sluice" -e "SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v ASC NULLS LAST) AS rn
      FROM file('ev.jsonl', $cols)) WHERE rn <= 2" | wc -l | tr -d ' ')"
 
+# ---- the Top-N over named streams --------------------------------------------------------
+# a stream of the catalog (CREATE STREAM s FROM ..., AS SELECT ...) as the
+# ranking's input, and a stream that ranks (CREATE STREAM ranked AS SELECT
+# ..., ROW_NUMBER() ...) read with WHERE rn <= N: each an op_topn, the same
+# result as over the source itself (Python: rows with v NULL dropped, then
+# the top 3 by v DESC per k, ties in arrival order)
+"$py" - > want_named.txt <<'PY'
+import json
+part = {}
+for r in map(json.loads, open("ev.jsonl")):
+    if r["v"] is not None:
+        part.setdefault(r["k"], []).append(r)
+for t in sorted((str(k), i + 1, r["id"], str(r["v"]))
+                for k, l in part.items() for i, r in enumerate(sorted(l, key=lambda r: -r["v"])[:3])):
+    print(*t)
+PY
+src="CREATE STREAM s FROM stdin(format => 'json', $cols);"
+named_ddl=(
+  "$src"
+  "$src CREATE STREAM s2 AS SELECT id, k, v FROM s WHERE v IS NOT NULL;"
+  "$src CREATE STREAM ranked AS SELECT id, k, v, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v DESC) AS rn
+     FROM s WHERE v IS NOT NULL;"
+  "$src CREATE VIEW ranked AS SELECT id, k, v, ROW_NUMBER() OVER w AS rn FROM s WHERE v IS NOT NULL
+     WINDOW w AS (PARTITION BY k ORDER BY v DESC);")
+named_sel=(
+  "SELECT id, k, v, rn FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v DESC) AS rn
+     FROM s WHERE v IS NOT NULL) WHERE rn <= 3"
+  "SELECT x.id, x.k, x.v, x.rn FROM (SELECT id, k, v, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v DESC) AS rn
+     FROM s2) AS x WHERE x.rn < 4"
+  "SELECT id, k, v, rn FROM ranked WHERE rn <= 3"
+  "SELECT r.id, r.k, r.v, r.rn FROM ranked AS r WHERE 3 >= r.rn AND r.id >= 0")
+for i in "${!named_sel[@]}"; do
+  contains "Top-N over a named stream $i: EXPLAIN" '"plan":"topn: the rows of row_number() <= 3 per partition' \
+    "$("$sluice" -e "${named_ddl[$i]} EXPLAIN ${named_sel[$i]}" < /dev/null 2>&1)"
+  for b in 1 $((RANDOM % 1023 + 2)) $((RANDOM % 1023 + 2)); do
+    "$sluice" -e "SET batch_size = $b; ${named_ddl[$i]} ${named_sel[$i]}" < ev.jsonl > got.jsonl 2> err.txt
+    check "Top-N over a named stream $i, batch $b: no error" "" "$(cat err.txt)"
+    check "Top-N over a named stream $i, batch $b" "$(cat want_named.txt)" "$("$py" -c "
+import json
+last = {}
+for l in open('got.jsonl'):
+    x = json.loads(l)
+    last[(str(x['k']), x['rn'])] = (x['id'], str(x['v']))
+for (k, rn), (i, v) in sorted(last.items()):
+    print(k, rn, i, v)")"
+  done
+done
+# a Kafka stream of the catalog: planned (EXPLAIN opens nothing) as a Top-N
+contains "Top-N over a Kafka stream: EXPLAIN" '"plan":"topn: the rows of row_number() <= 2 per partition' \
+  "$("$sluice" -e "CREATE STREAM ks FROM kafka('ev', brokers => '127.0.0.1:1', format => 'json', $cols);
+     EXPLAIN SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v DESC) AS rn FROM ks) WHERE rn <= 2" \
+     < /dev/null 2>&1)"
+# a stream that ranks is read through a Top-N only
+contains "a ranking stream read whole" "3:3: error: a window over a stream must be ordered by its event time" \
+  "$("$sluice" -e "$src
+CREATE STREAM ranked AS SELECT id, k, v,
+  ROW_NUMBER() OVER (PARTITION BY k ORDER BY v DESC) AS rn FROM s;
+SELECT * FROM ranked WHERE rn > 3" < /dev/null 2>&1)"
+
 # ---- OVER in event-time order --------------------------------------------------------------
 "$py" - > ts.jsonl <<'PY'
 import json, random

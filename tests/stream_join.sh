@@ -12,6 +12,10 @@
 #     both sides written together join;
 #   - two catalog streams over files (CREATE STREAM ... FROM file(...)) join
 #     as streams, the same rows as sqlite3's join;
+#   - three topics joined (a JOIN b ON ... JOIN c ON ...: the first join's
+#     rows feed the second, three tasks pushing into two joins), written in
+#     random interleaved bursts while the query runs: every triple once, as
+#     sqlite3's join of everything produced;
 #   - the refusals: an aggregate over a LEFT JOIN of two streams without a
 #     time bound (an updating result: tests/stream_outer.sh), and a join
 #     without a key equality.
@@ -20,7 +24,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 sluice=${SLUICE:-$here/../sluice}
 py=/usr/bin/python3
 work=$(mktemp -d)
-"$sluice" broker --topics sa:2,sb:3,ta:1,tb:1,out:1,tout:1 > "$work/boot" 2> "$work/broker.log" &
+"$sluice" broker --topics sa:2,sb:3,ta:1,tb:1,out:1,tout:1,sa3:2,sb3:3,sc3:2,out3:1 > "$work/boot" 2> "$work/broker.log" &
 bpid=$!
 pids=""
 trap 'kill $bpid $pids 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
@@ -82,6 +86,68 @@ print("stream join: %d joined rows, sqlite3 %d (%d + %d records)"
 sys.exit(0 if got == want else 1)
 PY
 kill -TERM $pid; wait $pid && ok || { bad "the join exited $? on SIGTERM"; cat run.err; }
+pids=""
+
+# ---- three topics: (a JOIN b) JOIN c ---------------------------------------------------
+"$sluice" --brokers "$boot" --stats -e "SELECT a.id AS aid, b.id AS bid, c.id AS cid, b.k, c.j
+  FROM kafka('sa3', format => 'json', columns => 'id INTEGER, k TEXT') AS a
+  JOIN kafka('sb3', format => 'json', columns => 'id INTEGER, k TEXT, j INTEGER') AS b ON a.k = b.k
+  JOIN kafka('sc3', format => 'json') AS c ON c.j = b.j
+  INTO kafka('out3', format => 'json')" 2> run3.err &
+pid=$!
+pids=$pid
+sleep 4 # the three consumers joined their groups
+$py - "$boot" <<'PY' || bad "producer (three topics)"
+import json, random, sys, time
+from kafka import KafkaProducer
+random.seed(32)
+p = KafkaProducer(bootstrap_servers=sys.argv[1], value_serializer=lambda v: json.dumps(v).encode())
+n = {"a": 0, "b": 0, "c": 0}
+rows = {"a": [], "b": [], "c": []}
+def make(t):
+    i = n[t]
+    n[t] += 1
+    if t == "a":
+        return {"id": i, "k": random.choice([None] + ["k%d" % random.randrange(40)])}
+    if t == "b":
+        return {"id": i, "k": "k%d" % random.randrange(40), "j": random.choice([None] + list(range(30)))}
+    return {"id": i, "j": random.randrange(30)}
+for burst in range(25):
+    for t in random.sample("abc", 3):
+        for _ in range(random.randrange(1, 16)):
+            r = make(t)
+            p.send({"a": "sa3", "b": "sb3", "c": "sc3"}[t], r, partition=r["id"] % (3 if t == "b" else 2))
+            rows[t].append(r)
+    p.flush()
+    time.sleep(random.random() * 0.2)
+json.dump(rows, open("produced3.json", "w"))
+PY
+$py - "$boot" <<'PY' && ok || { bad "three topics: every triple once, as sqlite3"; cat run3.err; }
+import collections, json, sqlite3, sys
+from kafka import KafkaConsumer
+rows = json.load(open("produced3.json"))
+db = sqlite3.connect(":memory:")
+db.execute("CREATE TABLE a(id, k)")
+db.execute("CREATE TABLE b(id, k, j)")
+db.execute("CREATE TABLE c(id, j)")
+db.executemany("INSERT INTO a VALUES (:id, :k)", rows["a"])
+db.executemany("INSERT INTO b VALUES (:id, :k, :j)", rows["b"])
+db.executemany("INSERT INTO c VALUES (:id, :j)", rows["c"])
+want = collections.Counter(db.execute(
+    "SELECT a.id, b.id, c.id, b.k, c.j FROM a JOIN b ON a.k = b.k JOIN c ON c.j = b.j"))
+c = KafkaConsumer("out3", bootstrap_servers=sys.argv[1], auto_offset_reset="earliest",
+                  consumer_timeout_ms=8000, value_deserializer=lambda v: json.loads(v.decode()))
+got = collections.Counter()
+for m in c:
+    v = m.value
+    got[(v["aid"], v["bid"], v["cid"], v["k"], v["j"])] += 1
+    if sum(got.values()) >= sum(want.values()) and got == want:
+        break
+print("three topics: %d joined rows, sqlite3 %d (%d + %d + %d records)"
+      % (sum(got.values()), sum(want.values()), len(rows["a"]), len(rows["b"]), len(rows["c"])))
+sys.exit(0 if got == want and want else 1)
+PY
+kill -TERM $pid; wait $pid && ok || { bad "the three-way join exited $? on SIGTERM"; cat run3.err; }
 pids=""
 
 # ---- state_ttl: records expire while both inputs are idle ----------------------------
