@@ -975,11 +975,15 @@ static int plan_select_body(sl_plan *plan, const sl_select *sel, const char *id,
                                : expand_star(plan, sel->cols, &in, err);
   if (!cols) return -1;
   int agg = sl_plan_is_aggregate(plan, sel, cols);
-  if (ij && q->changes == SL_UPDATING && (sel->group || agg || sel->distinct || sel->order)) {
+  /* an outer join of two streams without a time bound is updating: what
+  ** reads its rows reads their kinds (a GROUP BY takes rows back with
+  ** xInverse; windows and aggregates without an inverse are refused there) */
+  if (ij && q->changes == SL_UPDATING) in.changes = SL_UPDATING;
+  if (ij && q->changes == SL_UPDATING && (sel->distinct || sel->order)) {
     sl_err_setpos(err, SL_EBIND, sel->from->line, sel->from->col,
                   "an outer join of two streams without a time bound is updating (a row joined "
-                  "with NULLs is taken back when its match comes): GROUP BY, aggregates, "
-                  "DISTINCT and ORDER BY over it are not supported; give the join a time bound "
+                  "with NULLs is taken back when its match comes): DISTINCT and ORDER BY over "
+                  "it are not supported; aggregate it (GROUP BY), give the join a time bound "
                   "(b.ts BETWEEN a.ts AND a.ts + INTERVAL ...) or make it an inner join");
     return -1;
   }
