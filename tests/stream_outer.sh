@@ -176,11 +176,15 @@ gq3="SELECT count(*) AS n, sum(a.x) AS sx, min(b.y) AS mn, max(a.x) AS mx FROM a
 # a NULL-padded row's group is gone when its match comes: -D
 gq4="SELECT coalesce(b.y, -1000 - a.k) AS g, count(*) AS n, sum(a.x) AS s, max(a.x) AS mx
   FROM a LEFT JOIN b ON a.k = b.k GROUP BY coalesce(b.y, -1000 - a.k)"
-for q in "$gq1" "$gq2" "$gq3" "$gq4"; do
+# the join itself: its -D reach the sink
+gq5="SELECT a.k AS k, a.x AS x, b.k AS bk, b.y AS y FROM a FULL JOIN b ON a.k = b.k"
+for q in "$gq1" "$gq2" "$gq3" "$gq4" "$gq5"; do
+  emit="EMIT CHANGES"
+  [ "$q" = "$gq5" ] && emit=
   for b in 1 13 1024; do
     rm -f ch.jsonl
     # EMIT CHANGES: the files end, and would give only the final rows
-    "$sluice" -e "SET batch_size = $b; $gdecl $q EMIT CHANGES
+    "$sluice" -e "SET batch_size = $b; $gdecl $q $emit
       INTO file('ch.jsonl', format => 'json', changelog => 'op')" 2> err.txt
     check "aggregate over an outer join, batch $b: no error" "" "$(cat err.txt)"
     cat ch.jsonl >> all.jsonl
