@@ -90,10 +90,10 @@ static int64_t row_bytes(const op_dedup *p, const sl_value *v) {
   return n;
 }
 
-/* The key of values v, made (and accounted) when new: *added says so. */
-static dkey *find_key(op_dedup *p, const sl_value *v, int *added) {
+/* The key of values v (whose hash is h), made (and accounted) when new:
+** *added says so. */
+static dkey *find_key(op_dedup *p, const sl_value *v, uint64_t h, int *added) {
   lkey key = {p->w, v};
-  uint64_t h = keys_hash(p->w, v);
   sl_hslot *s = sl_htab_put_h(&p->keys, h, &key, added);
   if (!*added) return s->p;
   dkey *d = sl_calloc(1, sizeof *d + sizeof(sl_value) * (size_t)p->w->npart);
@@ -258,7 +258,8 @@ static int flush(op_dedup *p, const sl_batch *in, sl_err *err) {
 /* One row in processing time: the first of its key goes. */
 static void take_proctime(op_dedup *p, const sl_value *reg) {
   int added;
-  dkey *d = find_key(p, reg + p->w->part_reg, &added);
+  const sl_value *v = reg + p->w->part_reg;
+  dkey *d = find_key(p, v, keys_hash(p->w, v), &added);
   if (!added) return;
   output(p, reg + p->sp->out_reg);
   went(p, d);
@@ -267,7 +268,8 @@ static void take_proctime(op_dedup *p, const sl_value *reg) {
 /* One row in event time (ts its time): held when it is its key's earliest. */
 static void take_evtime(op_dedup *p, sl_batch *in, int r, const sl_value *reg, int64_t ts) {
   lkey look = {p->w, reg + p->w->part_reg};
-  sl_hslot *s = sl_htab_find_h(&p->keys, keys_hash(p->w, look.v), &look);
+  uint64_t h = keys_hash(p->w, look.v);
+  sl_hslot *s = sl_htab_find_h(&p->keys, h, &look);
   const dkey *seen = s ? s->p : NULL;
   if (seen && !seen->row) return; /* its key's row went: never first */
   if (ts < p->clock.watermark) {
@@ -276,7 +278,7 @@ static void take_evtime(op_dedup *p, sl_batch *in, int r, const sl_value *reg, i
     return;
   }
   int added;
-  dkey *d = find_key(p, reg + p->w->part_reg, &added);
+  dkey *d = find_key(p, look.v, h, &added);
   if (!added && ts >= d->ts) return; /* a row of the key as early or earlier is held */
   hold_row(p, d, reg + p->sp->out_reg);
   d->ts = ts;
@@ -405,7 +407,7 @@ static int dedup_load(sl_operator *base, const void *z, size_t n, sl_err *err) {
       sl_ckr_value(&r, &keys[k]);
     int64_t at = sl_ckr_i64(&r);
     int added;
-    dkey *d = r.bad ? NULL : find_key(p, keys, &added);
+    dkey *d = r.bad ? NULL : find_key(p, keys, keys_hash(p->w, keys), &added);
     if (!d || !added) {
       r.bad = 1;
       break;
@@ -424,7 +426,7 @@ static int dedup_load(sl_operator *base, const void *z, size_t n, sl_err *err) {
     for (int c = 0; c < p->nout; c++)
       sl_ckr_value(&r, &row[c]);
     int added;
-    dkey *d = r.bad ? NULL : find_key(p, keys, &added);
+    dkey *d = r.bad ? NULL : find_key(p, keys, keys_hash(p->w, keys), &added);
     if (!d || !added) {
       r.bad = 1;
       break;
