@@ -301,7 +301,9 @@ static void expire(op_ijoin *p, int k) {
         continue;
       }
       *pp = r->next;
-      sl_op_account(&p->base, -rec_bytes(p, k, r), -1);
+      int64_t rb = rec_bytes(p, k, r);
+      sl_op_account(&p->base, -rb, -1);
+      sl_op_account_keys(&p->base, k, -rb, 0);
       if (s->pad && !r->matched &&
           !p->spec.proctime) { /* freed after the emit: its row borrows r's values */
         add_padded(p, k, r->row, r->id);
@@ -311,10 +313,12 @@ static void expire(op_ijoin *p, int k) {
         jrec_free(p, k, r);
       }
     }
-    if (head)
+    if (head) {
       hs->p = head;
-    else
+    } else {
       sl_htab_remove_at(&s->recs, &it); /* the key's last record is gone */
+      sl_op_account_keys(&p->base, k, 0, -1);
+    }
   }
   s->min_exp = min_exp;
 }
@@ -424,11 +428,13 @@ static int side_push(op_ijoin *p, int k, sl_batch *in, sl_err *err) {
     if (exp < s->min_exp) s->min_exp = exp;
     nr->matched = met;
     nr->id = p->inid[i];
-    sl_op_account(&p->base, rec_bytes(p, k, nr), 1);
+    int64_t rb = rec_bytes(p, k, nr);
+    sl_op_account(&p->base, rb, 1);
     int added;
     hs = sl_htab_put_t(&s->recs, &key_type, h, &key, &added);
     nr->next = hs->p; /* NULL for a new key */
     hs->p = nr;
+    sl_op_account_keys(&p->base, k, rb, added);
   }
   if (!rc) rc = emit_pending(p, in, err);
   /* this side's watermark moved (a join in processing time expires on ticks) */
@@ -598,7 +604,9 @@ static int ijoin_load(sl_operator *base, const void *z, size_t n, sl_err *err) {
       nr->next = hs->p;
       hs->p = nr;
       if (nr->exp < s->min_exp) s->min_exp = nr->exp;
-      sl_op_account(&p->base, rec_bytes(p, k, nr), 1);
+      int64_t rb = rec_bytes(p, k, nr);
+      sl_op_account(&p->base, rb, 1);
+      sl_op_account_keys(&p->base, k, rb, added);
     }
   }
   free(tmp);

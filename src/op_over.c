@@ -16,7 +16,7 @@
 ** dropped.  The rows go on as their input columns and one value per call,
 ** an append-only stream.
 **
-** The watermark is op_aggregate's: the smallest, over the source's
+** The watermark (sl_evclock, op_window.c) is op_aggregate's: the smallest, over the source's
 ** partitions, of the largest time seen there, minus the stream's lateness
 ** (idle partitions left out).  Memory: the rows not yet released, and per
 ** partition its keys, counters, aggregate states and its last rows (as many
@@ -49,12 +49,6 @@ typedef struct opart {
   int nwait, capwait;
 } opart;
 
-typedef struct part_time {
-  int32_t part;
-  int64_t max_ts, seen;
-  int done;
-} part_time;
-
 typedef struct op_over {
   sl_operator base;
   const sl_window_spec *sp;
@@ -70,12 +64,8 @@ typedef struct op_over {
   orec *heap; /* rows held, by (ts, seq) */
   int nheap, capheap;
   int64_t next_seq;
-  part_time *pts;
-  int npts;
-  /* its records come from a repartition topic: event time per origin
-  ** partition, of which the source's partitions say nothing */
-  int by_origin, origins_expected;
-  int64_t watermark, now;
+  sl_evclock clock; /* the watermark */
+  int64_t now;
   sl_value **spare;
   int nspare, capspare;
   orec *run; /* the rows being released */
@@ -416,67 +406,11 @@ static int flush(op_over *p, const sl_batch *in, sl_err *err) {
   return rc;
 }
 
-/* ---- the watermark (as op_aggregate's) ------------------------------------- */
-
-static void note_time(op_over *p, int32_t part, int64_t ts) {
-  for (int i = 0; i < p->npts; i++)
-    if (p->pts[i].part == part) {
-      if (ts > p->pts[i].max_ts) p->pts[i].max_ts = ts;
-      p->pts[i].seen = p->now;
-      return;
-    }
-  p->pts = sl_realloc(p->pts, sizeof(part_time) * (size_t)(p->npts + 1));
-  p->pts[p->npts++] = (part_time){part, ts, p->now, 0};
-}
+/* ---- the watermark ---------------------------------------------------------- */
 
 static int advance(op_over *p, sl_err *err) {
-  int64_t wm = INT64_MAX, busiest = INT64_MIN;
-  for (int i = 0; i < p->npts; i++) {
-    if (p->npts > 1 && p->now - p->pts[i].seen > p->sp->idle_ms) continue;
-    if (p->pts[i].done) continue;
-    if (p->pts[i].max_ts < wm) wm = p->pts[i].max_ts;
-  }
-  for (int i = 0; i < p->npts; i++)
-    if (p->pts[i].max_ts > busiest) busiest = p->pts[i].max_ts;
-  if (wm == INT64_MAX) wm = busiest;
-  if (!p->npts || wm == INT64_MIN || wm - p->sp->lateness <= p->watermark) return 0;
-  p->watermark = wm - p->sp->lateness;
-  return release(p, p->watermark, err);
-}
-
-/* Partition part holds the watermark from now on (max_ts INT64_MIN until
-** its first record, or until it has been idle for idle_ms), unless known. */
-static void expect_one(op_over *p, int32_t part) {
-  for (int j = 0; j < p->npts; j++)
-    if (p->pts[j].part == part) return;
-  p->pts = sl_realloc(p->pts, sizeof(part_time) * (size_t)(p->npts + 1));
-  p->pts[p->npts++] = (part_time){part, INT64_MIN, p->now, 0};
-}
-
-/* Every partition the source still reads holds the watermark (after a
-** batch: those it has finished no longer do). */
-static void expect_partitions(op_over *p, sl_source *src, int after) {
-  if (p->by_origin) { /* the origins, once: the source's partitions say nothing of them */
-    for (int o = 0; !after && !p->origins_expected && src && o < src->norigins; o++)
-      expect_one(p, o);
-    p->origins_expected = 1;
-    return;
-  }
-  if (!src || !src->vt->partitions) return;
-  int32_t parts[256];
-  int n = src->vt->partitions(src, parts, 256);
-  if (n > 256) return;
-  if (after) {
-    for (int j = 0; j < p->npts; j++) {
-      int live = 0;
-      for (int i = 0; i < n && !live; i++)
-        live = p->pts[j].part == parts[i];
-      p->pts[j].done = !live;
-    }
-    return;
-  }
-  for (int i = 0; i < n; i++)
-    expect_one(p, parts[i]);
+  if (!sl_evclock_advance(&p->clock, p->now)) return 0;
+  return release(p, p->clock.watermark, err);
 }
 
 /* ---- the vtable ------------------------------------------------------------ */
@@ -484,8 +418,9 @@ static void expect_partitions(op_over *p, sl_source *src, int after) {
 static int over_push(sl_operator *base, sl_batch *in, sl_err *err) {
   op_over *p = (op_over *)base;
   if (in->now > p->now) p->now = in->now;
-  if (in->nrow && in->recs && in->recs[0] && in->recs[0]->origin) p->by_origin = 1;
-  expect_partitions(p, in->src, 0);
+  /* records from a repartition topic: event time per origin partition */
+  if (in->nrow && in->recs && in->recs[0] && in->recs[0]->origin) p->clock.by_origin = 1;
+  sl_evclock_expect(&p->clock, in->src, 0, p->now);
   for (int r = 0; r < in->nrow; r++) {
     const sl_value *row = in->rows + (size_t)r * (size_t)in->ncol;
     int rc = sl_vm_run(&p->vm, (sl_value *)row);
@@ -505,7 +440,7 @@ static int over_push(sl_operator *base, sl_batch *in, sl_err *err) {
       sl_op_reject(base, in, r, "the event time (the window's ORDER BY) is NULL or not a number");
       continue;
     }
-    if (ts < p->watermark) {
+    if (ts < p->clock.watermark) {
       base->stats->late++;
       sl_op_reject(base, in, r, "late record: the watermark passed its time (OVER)");
       continue;
@@ -517,11 +452,12 @@ static int over_push(sl_operator *base, sl_batch *in, sl_err *err) {
       sl_value_copy(&rec.v[p->ncol_in + j], &regs[j]);
     sl_op_account(&p->base, rec_bytes(p, rec.v), 1);
     heap_push(p, rec);
-    note_time(p, in->recs && in->recs[r] ? sl_record_clock(in->recs[r]) : 0, ts);
+    sl_evclock_note(&p->clock, in->recs && in->recs[r] ? sl_record_clock(in->recs[r]) : 0, ts,
+                    p->now);
     if (advance(p, err)) return -1; /* per record: batching changes nothing */
   }
   if (in->src && in->src->vt->partitions) {
-    expect_partitions(p, in->src, 1);
+    sl_evclock_expect(&p->clock, in->src, 1, p->now);
     if (advance(p, err)) return -1;
   }
   return flush(p, in, err);
@@ -559,7 +495,7 @@ static void over_free(sl_operator *base) {
   free(p->heap);
   free(p->run);
   free(p->out);
-  free(p->pts);
+  sl_evclock_free(&p->clock);
   free(p->funcs);
   free(p->state_off);
   sl_vm_free(&p->vm);
@@ -581,13 +517,9 @@ static void save_rec(const op_over *p, sl_buf *out, const orec *r) {
 
 static int over_save(sl_operator *base, sl_buf *out, sl_err *err) {
   op_over *p = (op_over *)base;
-  sl_ck_i64(out, p->watermark);
+  sl_ck_i64(out, p->clock.watermark);
   sl_ck_i64(out, p->next_seq);
-  sl_ck_i64(out, p->npts);
-  for (int i = 0; i < p->npts; i++) {
-    sl_ck_i64(out, p->pts[i].part);
-    sl_ck_i64(out, p->pts[i].max_ts);
-  }
+  sl_evclock_save(&p->clock, out);
   sl_ck_i64(out, p->nheap);
   for (int i = 0; i < p->nheap; i++)
     save_rec(p, out, &p->heap[i]);
@@ -632,15 +564,11 @@ static int over_load(sl_operator *base, const void *z, size_t n, sl_err *err) {
   op_over *p = (op_over *)base;
   sl_ckrd r;
   sl_ckrd_init(&r, z, n);
-  p->watermark = sl_ckr_i64(&r);
+  p->clock.watermark = sl_ckr_i64(&r);
   p->next_seq = sl_ckr_i64(&r);
-  int64_t np = sl_ckr_i64(&r);
-  for (int64_t i = 0; i < np && np < 65536 && !r.bad; i++) {
-    int32_t part = (int32_t)sl_ckr_i64(&r);
-    note_time(p, part, sl_ckr_i64(&r));
-  }
+  sl_evclock_load(&p->clock, &r, p->now);
   int64_t nh = sl_ckr_i64(&r);
-  if (np < 0 || np >= 65536 || nh < 0 || nh > INT32_MAX) r.bad = 1;
+  if (nh < 0 || nh > INT32_MAX) r.bad = 1;
   for (int64_t i = 0; i < nh && !r.bad; i++) {
     orec rec;
     if (load_rec(p, &r, &rec) == 0) heap_push(p, rec);
@@ -723,7 +651,7 @@ static sl_operator *over_make(const void *spec, const sl_make_env *env, sl_err *
   sl_vm_init(&p->vm, sp->pre);
   sl_htab_init(&p->parts, &part_type);
   sl_arena_init(&p->arena);
-  p->watermark = INT64_MIN;
+  sl_evclock_init(&p->clock, sp->lateness, sp->idle_ms);
   return &p->base;
 }
 

@@ -40,6 +40,103 @@ int64_t sl_wvalue_bytes(const sl_value *v) {
   return n;
 }
 
+/* ---- the event-time clock -------------------------------------------------- */
+
+void sl_evclock_init(sl_evclock *c, int64_t lateness, int64_t idle_ms) {
+  memset(c, 0, sizeof *c);
+  c->lateness = lateness;
+  c->idle_ms = idle_ms;
+  c->watermark = INT64_MIN;
+}
+
+void sl_evclock_free(sl_evclock *c) {
+  free(c->pts);
+  c->pts = NULL;
+  c->npts = 0;
+}
+
+static void evclock_add(sl_evclock *c, int32_t part, int64_t ts, int64_t now) {
+  c->pts = sl_realloc(c->pts, sizeof(sl_evpart) * (size_t)(c->npts + 1));
+  c->pts[c->npts++] = (sl_evpart){part, ts, now, 0};
+}
+
+void sl_evclock_note(sl_evclock *c, int32_t part, int64_t ts, int64_t now) {
+  for (int i = 0; i < c->npts; i++)
+    if (c->pts[i].part == part) {
+      if (ts > c->pts[i].max_ts) c->pts[i].max_ts = ts;
+      c->pts[i].seen = now;
+      return;
+    }
+  evclock_add(c, part, ts, now);
+}
+
+void sl_evclock_expect(sl_evclock *c, sl_source *src, int after, int64_t now) {
+  if (c->by_origin) {
+    for (int o = 0; !after && !c->origins_expected && src && o < src->norigins; o++) {
+      int known = 0;
+      for (int j = 0; j < c->npts && !known; j++)
+        known = c->pts[j].part == o;
+      if (!known) evclock_add(c, o, INT64_MIN, now);
+    }
+    c->origins_expected = 1;
+    return;
+  }
+  if (!src || !src->vt->partitions) return;
+  int32_t parts[256];
+  int n = src->vt->partitions(src, parts, 256);
+  if (n > 256) return;
+  if (after) {
+    for (int j = 0; j < c->npts; j++) {
+      int live = 0;
+      for (int i = 0; i < n && !live; i++)
+        live = c->pts[j].part == parts[i];
+      c->pts[j].done = !live;
+    }
+    return;
+  }
+  for (int i = 0; i < n; i++) {
+    int known = 0;
+    for (int j = 0; j < c->npts && !known; j++)
+      known = c->pts[j].part == parts[i];
+    if (!known) evclock_add(c, parts[i], INT64_MIN, now);
+  }
+}
+
+int sl_evclock_advance(sl_evclock *c, int64_t now) {
+  int64_t wm = INT64_MAX, busiest = INT64_MIN;
+  for (int i = 0; i < c->npts; i++) {
+    if (c->npts > 1 && now - c->pts[i].seen > c->idle_ms) continue;
+    if (c->pts[i].done) continue;
+    if (c->pts[i].max_ts < wm) wm = c->pts[i].max_ts;
+  }
+  for (int i = 0; i < c->npts; i++)
+    if (c->pts[i].max_ts > busiest) busiest = c->pts[i].max_ts;
+  if (wm == INT64_MAX) wm = busiest;
+  if (!c->npts || wm == INT64_MIN || wm - c->lateness <= c->watermark) return 0;
+  c->watermark = wm - c->lateness;
+  return 1;
+}
+
+void sl_evclock_save(const sl_evclock *c, sl_buf *out) {
+  sl_ck_i64(out, c->npts);
+  for (int i = 0; i < c->npts; i++) {
+    sl_ck_i64(out, c->pts[i].part);
+    sl_ck_i64(out, c->pts[i].max_ts);
+  }
+}
+
+int sl_evclock_load(sl_evclock *c, sl_ckrd *r, int64_t now) {
+  int64_t np = sl_ckr_i64(r);
+  if (np < 0 || np >= 65536) r->bad = 1;
+  for (int64_t i = 0; i < np && !r->bad; i++) {
+    int32_t part = (int32_t)sl_ckr_i64(r);
+    sl_evclock_note(c, part, sl_ckr_i64(r), now);
+  }
+  return r->bad ? -1 : 0;
+}
+
+/* ---- keys and order ---------------------------------------------------------- */
+
 int sl_wpart_cmp(const sl_wdef *w, const sl_value *a, const sl_value *b) {
   for (int k = 0; k < w->npart; k++) {
     int an = a[k].type == SL_NULL, bn = b[k].type == SL_NULL;

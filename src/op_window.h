@@ -60,7 +60,8 @@ typedef struct sl_wcall_spec {
 typedef enum sl_window_mode {
   SL_WINDOW_BOUNDED = 0, /* op_window */
   SL_WINDOW_TOPN,        /* op_topn */
-  SL_WINDOW_OVER         /* op_over */
+  SL_WINDOW_OVER,        /* op_over */
+  SL_WINDOW_DEDUP        /* op_dedup */
 } sl_window_mode;
 
 typedef struct sl_window_spec {
@@ -80,11 +81,19 @@ typedef struct sl_window_spec {
   ** allowed lateness and idle timeout (as op_aggregate's) */
   int64_t lateness;
   int64_t idle_ms;
+  /* op_dedup (the Top-1 of ROW_NUMBER ordered by time ascending, nout and
+  ** rank_col as op_topn's): proctime 1 when the window is ordered by
+  ** processing time (PROCTIME(): the first row to come wins), else the
+  ** ORDER BY value is the event time (lateness, idle_ms); ttl_ms: a key
+  ** is forgotten this long after its row went (SET state_ttl; 0 never) */
+  int proctime;
+  int64_t ttl_ms;
 } sl_window_spec;
 
 extern const sl_op_kind sl_op_window;
 extern const sl_op_kind sl_op_topn;
 extern const sl_op_kind sl_op_over;
+extern const sl_op_kind sl_op_dedup;
 
 /* Free a spec (its program, windows and calls): every kind's free_spec. */
 void sl_window_spec_free(void *spec);
@@ -100,5 +109,42 @@ int sl_wpart_cmp(const sl_wdef *w, const sl_value *a, const sl_value *b);
 int sl_worder_cmp(const sl_wdef *w, const sl_value *a, const sl_value *b);
 /* Memory of a value kept as state (as op_sort counts it). */
 int64_t sl_wvalue_bytes(const sl_value *v);
+
+/* The event-time watermark of a stream's rows (op_over, op_dedup; as
+** op_aggregate's): per source partition the largest time seen; the
+** watermark is the smallest of them (partitions idle for idle_ms of
+** processing time, or finished, left out) minus the lateness, and never
+** goes down.  INT64_MIN until a time is seen. */
+typedef struct sl_evpart {
+  int32_t part;
+  int64_t max_ts, seen; /* largest time; when last seen (processing time) */
+  int done;             /* the source no longer reads it */
+} sl_evpart;
+typedef struct sl_evclock {
+  sl_evpart *pts; /* owned */
+  int npts;
+  int64_t lateness, idle_ms;
+  int64_t watermark;
+  /* the records come from a repartition topic (sl_record.origin): the
+  ** partitions are origins, of which the source's own partitions say
+  ** nothing; the source's norigins are expected once (origins_expected) */
+  int by_origin, origins_expected;
+} sl_evclock;
+void sl_evclock_init(sl_evclock *c, int64_t lateness, int64_t idle_ms);
+void sl_evclock_free(sl_evclock *c);
+/* Time ts seen in source partition part at processing time now. */
+void sl_evclock_note(sl_evclock *c, int32_t part, int64_t ts, int64_t now);
+/* Before a batch of src (after 0): every partition src reads holds the
+** watermark back; after it (after 1): those it finished no longer do.
+** With by_origin: the first call expects origins 0 to src->norigins - 1. */
+void sl_evclock_expect(sl_evclock *c, sl_source *src, int after, int64_t now);
+/* Move the watermark as far as the partitions allow at processing time
+** now: 1 when it moved (c->watermark), else 0. */
+int sl_evclock_advance(sl_evclock *c, int64_t now);
+/* The partitions' times in a checkpoint, and back (0, or -1: damaged);
+** the caller saves the watermark where its encoding has it. */
+void sl_evclock_save(const sl_evclock *c, sl_buf *out);
+struct sl_ckrd;
+int sl_evclock_load(sl_evclock *c, struct sl_ckrd *r, int64_t now);
 
 #endif /* SLUICE_OP_WINDOW_H */

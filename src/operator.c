@@ -75,6 +75,15 @@ void sl_op_account(sl_operator *op, int64_t bytes, int64_t groups) {
   sl_stats_account(op->stats, bytes, groups);
 }
 
+void sl_op_account_keys(sl_operator *op, int side, int64_t bytes, int64_t keys) {
+  sl_stats *st = op->stats;
+  if (!st) return;
+  st->join = 1;
+  st->jbytes[side] += bytes;
+  st->jkeys[side] += keys;
+  SL_ASSERT(st->jbytes[side] >= 0 && st->jkeys[side] >= 0);
+}
+
 void sl_stats_account(sl_stats *st, int64_t bytes, int64_t groups) {
   if (!st) return;
   st->state_bytes += bytes;

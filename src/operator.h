@@ -36,6 +36,11 @@ typedef struct sl_stats {
   ** that drives the query checks it after each batch and fails the query */
   int64_t mem_limit;
   int over;
+  /* a join of two inputs (op_ijoin), per side (0 left, 1 right): the
+  ** distinct keys it keeps records of and those records' bytes (part of
+  ** state_bytes); join is set once it kept a record */
+  int64_t jkeys[2], jbytes[2];
+  int join;
 } sl_stats;
 
 /* A row's kind in a changelog: sl_rowkind (connector.h, where records carry
@@ -167,6 +172,10 @@ void sl_log_reject(sl_stats *st, const char *qname, sl_source *src, const sl_rec
 ** follow, and op->stats->over is set when the bytes pass the query's
 ** mem_limit (a compare; the task acts on it between batches). */
 void sl_op_account(sl_operator *op, int64_t bytes, int64_t groups);
+/* A join's side (0 left, 1 right) kept records of bytes more (fewer when
+** negative), and keys more distinct keys (1: a key's first record, -1: its
+** last one gone, else 0); called beside sl_op_account. */
+void sl_op_account_keys(sl_operator *op, int side, int64_t bytes, int64_t keys);
 /* The same for a query's counters st (NULL: nothing): what a source keeps
 ** for the queries it feeds (sl_source.state_bytes). */
 void sl_stats_account(sl_stats *st, int64_t bytes, int64_t groups);

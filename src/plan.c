@@ -248,6 +248,14 @@ static int64_t watermark_lateness(const sl_stmt *d) {
   return 0;
 }
 
+/* The column a stream's WATERMARK is of (WATERMARK ts, ts - INTERVAL ...):
+** its event time, or NULL. */
+static const char *watermark_column(const sl_stmt *d) {
+  const sl_expr *wm = d->watermark;
+  if (wm && wm->kind == E_BINARY) wm = wm->left;
+  return wm && wm->kind == E_COLUMN && !wm->tab ? wm->name : NULL;
+}
+
 /* Plan what stream k is made of: its query (AS SELECT) or its source. */
 static int plan_stream_def(sl_plan *plan, int k, sl_err *err) {
   sl_pstream *si = plan->streams[k];
@@ -324,6 +332,7 @@ static int plan_stream(sl_plan *plan, const sl_stream *s, const sl_call *from, s
   in->changes =
       si->query >= 0 ? plan->queries[si->query]->changes : sl_plan_source_changes(plan, si->source);
   in->proctime1 = si->query >= 0 ? plan->queries[si->query]->proctime1 : 0;
+  in->evtime = si->query >= 0 ? NULL : watermark_column(s->def);
   in->wtime = si->query >= 0 ? plan->queries[si->query]->wtime : NULL;
   return 0;
 }
@@ -982,11 +991,15 @@ static int plan_select_body(sl_plan *plan, const sl_select *sel, const char *id,
                                : expand_star(plan, sel->cols, &in, err);
   if (!cols) return -1;
   int agg = sl_plan_is_aggregate(plan, sel, cols);
-  if (ij && q->changes == SL_UPDATING && (sel->group || agg || sel->distinct || sel->order)) {
+  /* an outer join of two streams without a time bound is updating: what
+  ** reads its rows reads their kinds (a GROUP BY takes rows back with
+  ** xInverse; windows and aggregates without an inverse are refused there) */
+  if (ij && q->changes == SL_UPDATING) in.changes = SL_UPDATING;
+  if (ij && q->changes == SL_UPDATING && (sel->distinct || sel->order)) {
     sl_err_setpos(err, SL_EBIND, sel->from->line, sel->from->col,
                   "an outer join of two streams without a time bound is updating (a row joined "
-                  "with NULLs is taken back when its match comes): GROUP BY, aggregates, "
-                  "DISTINCT and ORDER BY over it are not supported; give the join a time bound "
+                  "with NULLs is taken back when its match comes): DISTINCT and ORDER BY over "
+                  "it are not supported; aggregate it (GROUP BY), give the join a time bound "
                   "(b.ts BETWEEN a.ts AND a.ts + INTERVAL ...) or make it an inner join");
     return -1;
   }
@@ -1023,8 +1036,10 @@ static int plan_select_rest(sl_plan *plan, const sl_select *sel, sl_pquery *q, s
           ? sl_plan_grouped(plan, sel, q, &in, cols, sel->order ? ord->nvis : cols->n, err)
           : sl_plan_project(plan, sel, q, &in, cols, err))
     return -1;
-  /* a filter and a projection pass the row kinds on (op_aggregate set its own) */
-  if (!sel->group && !agg) q->changes = in.changes;
+  /* a filter and a projection pass the row kinds on (op_aggregate and the
+  ** window operators set their own: a Top-N is updating over an append-only
+  ** input) */
+  if (!sel->group && !agg && !windowed) q->changes = in.changes;
   if (plan_tail(plan, sel, q, cols, sel->order ? ord : NULL, agg, err)) return -1;
   return 0;
 }

@@ -28,6 +28,9 @@ typedef struct sl_input {
   /* 1 + the column that is its stream query's PROCTIME() (a window over
   ** it is in processing time), 0 none */
   int proctime1;
+  /* the name of its event-time column: the column of its stream's
+  ** WATERMARK (a stream over a source), or NULL */
+  const char *evtime;
   /* per column of schema: a window bound that never goes down (a stream's
   ** query's sl_pquery.wtime), or NULL */
   const unsigned char *wtime;

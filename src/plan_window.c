@@ -227,6 +227,23 @@ static int check_topn(const sl_window_spec *sp, const sl_wcalls *wc, sl_err *err
   return 0;
 }
 
+/* Whether a Top-N is a deduplication keeping each key's first row
+** (op_dedup): ROW_NUMBER() <= 1 over one ORDER BY term ascending that is a
+** time attribute of the input: 1 processing time (PROCTIME(), or the
+** stream's PROCTIME() column), 2 event time (the column of the stream's
+** WATERMARK), else 0 (a Top-1: updating). */
+static int dedup_clock(const sl_window_spec *sp, const sl_wcalls *wc, const sl_input *in) {
+  const sl_wdef *w = &sp->wins[0];
+  if (sp->calls[0].kind != SL_WF_ROW_NUMBER || sp->limit != 1 || w->norder != 1 || w->order[0].desc)
+    return 0;
+  const sl_expr *t = wc->a[0]->win->order->a[0].e;
+  if (t->kind == E_CALL && (!t->list || !t->list->n) && !sl_stricmp(t->name, "proctime")) return 1;
+  if (t->kind != E_COLUMN || in->schema2 || in->tabs) return 0;
+  if (in->proctime1 && t->col == in->proctime1 - 1) return 1;
+  if (in->evtime && !sl_stricmp(t->name, in->evtime)) return 2;
+  return 0;
+}
+
 /* The streaming OVER's conditions: one window, ordered by one value
 ** ascending (the event time), and calls op_over computes.  0, or -1. */
 static int check_over(const sl_window_spec *sp, const sl_wcalls *wc, sl_err *err) {
@@ -333,6 +350,14 @@ int sl_plan_window(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_input *
     null_expr->agg = null_expr->mcall = null_expr->bcall = null_expr->wcall = -1;
     null_expr->is_const = 1;
     ex.a[sp->rank_col] = null_expr;
+    int clock = dedup_clock(sp, &wc, in);
+    if (clock) { /* keep-first: append-only */
+      sp->mode = SL_WINDOW_DEDUP;
+      sp->proctime = clock == 1;
+      sp->lateness = clock == 2 ? in->lateness : 0;
+      sp->idle_ms = sl_setting_int(plan->ctx.cat, SL_SET_IDLE_TIMEOUT);
+      sp->ttl_ms = sl_setting_int(plan->ctx.cat, SL_SET_STATE_TTL);
+    }
   } else if (sp->mode == SL_WINDOW_OVER) {
     if (check_over(sp, &wc, err)) goto done;
     sp->lateness = in->lateness;
@@ -342,13 +367,14 @@ int sl_plan_window(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_input *
   if (!sp->pre) goto done;
   const sl_op_kind *kind = sp->mode == SL_WINDOW_BOUNDED ? &sl_op_window
                            : sp->mode == SL_WINDOW_TOPN  ? &sl_op_topn
+                           : sp->mode == SL_WINDOW_DEDUP ? &sl_op_dedup
                                                          : &sl_op_over;
   sl_plan_add_op(q, kind, sp); /* owned by the query from now on */
   sl_window_spec *added = sp;
   sp = NULL;
   sl_plan_set_columns(q, cols);
-  if (added->mode == SL_WINDOW_TOPN) {
-    q->changes = SL_UPDATING;
+  if (added->mode == SL_WINDOW_TOPN || added->mode == SL_WINDOW_DEDUP) {
+    if (added->mode == SL_WINDOW_TOPN) q->changes = SL_UPDATING;
     rc = 0;
     goto done;
   }

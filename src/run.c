@@ -538,6 +538,11 @@ void sl_run_query_info(sl_run *run, int i, sl_query_info *qi) {
   qi->bytes_out = __atomic_load_n(&q->stats.bytes_out, __ATOMIC_RELAXED);
   qi->groups = __atomic_load_n(&q->stats.groups, __ATOMIC_RELAXED);
   qi->state_bytes = __atomic_load_n(&q->stats.state_bytes, __ATOMIC_RELAXED);
+  qi->join = __atomic_load_n(&q->stats.join, __ATOMIC_RELAXED);
+  for (int k = 0; k < 2; k++) {
+    qi->jkeys[k] = __atomic_load_n(&q->stats.jkeys[k], __ATOMIC_RELAXED);
+    qi->jbytes[k] = __atomic_load_n(&q->stats.jbytes[k], __ATOMIC_RELAXED);
+  }
   qi->lag = -1;
   qi->ckpt_age_ms = -1;
   add_task_info(q->plan->source, q->task, qi);
@@ -595,6 +600,12 @@ void sl_run_stats(sl_run *run, sl_buf *out, int64_t *rejected_total) {
       sl_buf_printf(out, "; state: at most %lld groups or kept records, %lld bytes (%lld each)",
                     (long long)q->stats.groups_peak, (long long)q->stats.state_peak,
                     (long long)(q->stats.state_peak / q->stats.groups_peak));
+    if (q->stats.join) /* a join of two inputs: its keys now, per side */
+      for (int k = 0; k < 2; k++) {
+        int64_t n = q->stats.jkeys[k];
+        sl_buf_printf(out, "%s %lld key%s (%lld bytes each)", k ? ", right" : "; join keys: left",
+                      (long long)n, n == 1 ? "" : "s", (long long)(n ? q->stats.jbytes[k] / n : 0));
+      }
     sl_buf_putc(out, '\n');
     if (q->pstate) {
       sl_query_info qi = {0};

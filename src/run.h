@@ -65,7 +65,11 @@ typedef struct sl_query_info {
   ** (plan_repart.c; owned by the run), else NULL */
   const char *repart_topic;
   int64_t in, out, rejected, bytes_in, bytes_out, groups;
-  int64_t state_bytes;     /* memory of its open groups or kept rows (operator.h) */
+  int64_t state_bytes; /* memory of its open groups or kept rows (operator.h) */
+  /* a join of two inputs (join set): per side its distinct keys kept and
+  ** the bytes of their records (sl_stats.jkeys, jbytes) */
+  int join;
+  int64_t jkeys[2], jbytes[2];
   int64_t lag;             /* consumer lag of its Kafka sources, -1 unknown */
   int64_t ckpt_age_ms;     /* since its source's last checkpoint, -1 none */
   uint64_t lat[SL_LAT_NB]; /* batches by decode + push time (not cumulative) */

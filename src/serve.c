@@ -1558,6 +1558,19 @@ static enum MHD_Result do_metrics(sl_server *s, struct MHD_Connection *c) {
   for (int i = 0; i < nq; i++)
     sl_buf_printf(&b, "sluice_query_state_entries{query=\"%s\"} %lld\n", qs[i].id,
                   (long long)qs[i].groups);
+  metric_head(&b, "sluice_query_join_keys", "gauge",
+              "A join of two streams: the distinct keys it keeps records of, per side.");
+  for (int i = 0; i < nq; i++)
+    for (int k = 0; qs[i].join && k < 2; k++)
+      sl_buf_printf(&b, "sluice_query_join_keys{query=\"%s\",side=\"%s\"} %lld\n", qs[i].id,
+                    k ? "right" : "left", (long long)qs[i].jkeys[k]);
+  metric_head(&b, "sluice_query_join_key_bytes", "gauge",
+              "A join of two streams: the memory of its kept records per key, per side.");
+  for (int i = 0; i < nq; i++)
+    for (int k = 0; qs[i].join && k < 2; k++)
+      sl_buf_printf(&b, "sluice_query_join_key_bytes{query=\"%s\",side=\"%s\"} %lld\n", qs[i].id,
+                    k ? "right" : "left",
+                    (long long)(qs[i].jkeys[k] ? qs[i].jbytes[k] / qs[i].jkeys[k] : 0));
   metric_head(&b, "sluice_query_batch_duration_seconds", "histogram",
               "Time to decode and process one batch of records.");
   for (int i = 0; i < nq; i++) {

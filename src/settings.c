@@ -111,8 +111,8 @@ static const sl_setting_def registry[SL_SET_N] = {
                           "(--state-dir)"},
     [SL_SET_STATE_TTL] = {"state_ttl", SL_STYPE_DURATION, 0, NULL, 0, MS_MAX, NULL,
                           "how long a join of two streams without a time bound keeps a "
-                          "record (processing time; as Flink's table.exec.state.ttl); 0: "
-                          "forever"},
+                          "record, and a deduplication a key (processing time; as Flink's "
+                          "table.exec.state.ttl); 0: forever"},
     [SL_SET_VM_TRACE] = {"vm_trace", SL_STYPE_BOOL, 0, NULL, 0, 1, NULL,
                          "trace every VM instruction on stderr (debug builds)"},
 };

@@ -9,6 +9,11 @@
 #   LAG, LEAD, ROW_NUMBER, RANK and running aggregates over a stream ordered
 #   by event time (op_over) against a Python model of the watermark: rows
 #   released in time order, late ones dropped, the same for every batch size;
+#   keep-first deduplication (op_dedup: ROW_NUMBER ordered by the event
+#   time or PROCTIME() ascending, rn = 1) against a Python model: the first
+#   row per key by event time once the watermark passes it (late rows
+#   dropped) or the first to come, append-only, the same for every batch
+#   size; a window aggregate over it (refused over a Top-1's changelog);
 #   and the errors, with line:column.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -214,6 +219,119 @@ t = [json.loads(l)['ts'] for l in open('got.jsonl')]
 print('' if t == sorted(t) and len(t) > 2000 else 'out of order or missing: %d rows' % len(t))")"
 contains "OVER: EXPLAIN" '"plan":"over: 8 calls over a stream in event-time order' \
   "$("$sluice" -e "$(printf '%s' "$q" | sed 's/SELECT id, row_number/EXPLAIN SELECT id, row_number/')" < /dev/null)"
+
+# ---- keep-first deduplication -------------------------------------------------------------
+"$py" - > dd.jsonl <<'PY'
+import json, random
+rng = random.Random(23)
+t = 0
+for i in range(4000):
+    t += rng.randint(0, 20)
+    ts = t - rng.randint(0, 1500)  # disorder, some of it past the 1 s of lateness
+    print(json.dumps({"id": i, "k": rng.choice([None] + list(range(300))), "ts": ts,
+                      "v": rng.choice([None, "x", "y"])}))
+PY
+"$py" - > want_dd.txt <<'PY'
+import json
+rows = [json.loads(l) for l in open("dd.jsonl")]
+def s(x):
+    return "null" if x is None else str(x)
+# event time: a key's earliest row (ties: the first to come) once the
+# watermark (largest time - 1000) passes it; late rows (behind it) dropped
+lateness, wm, held, went, out = 1000, None, {}, set(), []
+for n, r in enumerate(rows):
+    key = (r["k"], r["v"])
+    late = wm is not None and r["ts"] < wm
+    if key not in went and not late and (key not in held or r["ts"] < held[key][0]):
+        held[key] = (r["ts"], n, r)
+    # every record moves the watermark (a key's repeats too)
+    m = r["ts"] - lateness
+    wm = m if wm is None or m > wm else wm
+    for k2 in sorted([k for k in held if held[k][0] < wm], key=lambda k: held[k][:2]):
+        out.append(held.pop(k2)[2])
+        went.add(k2)
+for k2 in sorted(held, key=lambda k: held[k][:2]):
+    out.append(held[k2][2])
+print("event", len(out))
+for r in sorted(out, key=lambda r: r["id"]):
+    print(r["id"], s(r["k"]), r["ts"], s(r["v"]))
+# processing time: the first row of each key to come
+seen, first = set(), []
+for r in rows:
+    if (r["k"], r["v"]) not in seen:
+        seen.add((r["k"], r["v"]))
+        first.append(r)
+print("proctime", len(first))
+for r in first:
+    print(r["id"], s(r["k"]), r["ts"], s(r["v"]))
+PY
+dd_stream="CREATE STREAM ev (id INTEGER, k INTEGER, ts INTEGER, v TEXT) FROM stdin(format => 'json')
+  WATERMARK ts - INTERVAL '1' SECOND;"
+dd_query() { # $1: the ORDER BY, $2: the rank bound
+  printf '%s' "SELECT id, k, ts, v, rn FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY k, v ORDER BY $1) AS rn
+    FROM ev) WHERE $2"
+}
+for b in 1 3 50 1024; do
+  "$sluice" -e "SET batch_size = $b; $dd_stream $(dd_query ts 'rn = 1')" < dd.jsonl > got.jsonl 2> err.txt
+  "$sluice" -e "SET batch_size = $b; $dd_stream $(dd_query 'PROCTIME() ASC' 'rn < 2')" < dd.jsonl > gotp.jsonl 2> errp.txt
+  check "dedup, batch $b: rows as Python's" "$(cat want_dd.txt)" "$("$py" -c "
+import json
+def s(x):
+    return 'null' if x is None else str(x)
+for name, f in (('event', 'got.jsonl'), ('proctime', 'gotp.jsonl')):
+    rows = [json.loads(l) for l in open(f)]
+    assert all(r['rn'] == 1 for r in rows), 'a row not first'
+    if name == 'event':  # it goes in event-time order
+        assert [r['ts'] for r in rows] == sorted(r['ts'] for r in rows), 'out of time order'
+        rows.sort(key=lambda r: r['id'])
+    print(name, len(rows))
+    for r in rows:
+        print(r['id'], s(r['k']), r['ts'], s(r['v']))")"
+  contains "dedup, batch $b: late rows counted" "late record: the watermark passed its time (deduplication)" "$(cat err.txt)"
+  check "dedup in processing time, batch $b: no error" "" "$(cat errp.txt)"
+done
+# the stream's PROCTIME() column is processing time too; append-only: a
+# plain file sink takes it, with no op column
+"$sluice" -e "$dd_stream CREATE STREAM evp AS SELECT *, PROCTIME() AS pt FROM ev;
+  SELECT id, k, ts, v FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY k, v ORDER BY pt) AS rn FROM evp)
+  WHERE rn = 1 INTO file('pt.jsonl', format => 'json')" < dd.jsonl 2> err.txt
+check "dedup over a PROCTIME() column into a file" "$(sed -n '/^proctime/,$p' want_dd.txt | tail -n +2)" \
+  "$("$py" -c "
+import json
+def s(x):
+    return 'null' if x is None else str(x)
+for l in open('pt.jsonl'):
+    r = json.loads(l)
+    assert set(r) == {'id', 'k', 'ts', 'v'}, sorted(r)
+    print(r['id'], s(r['k']), r['ts'], s(r['v']))")"
+contains "dedup: EXPLAIN (event time)" '"plan":"dedup: each key'"'"'s first row in event time, emitted as the watermark passes it (lateness 1000 ms; append-only)' \
+  "$("$sluice" -e "$dd_stream EXPLAIN $(dd_query ts 'rn = 1')" < /dev/null)"
+contains "dedup: EXPLAIN (processing time, state_ttl)" '"plan":"dedup: each key'"'"'s first row in processing time, emitted at once (append-only), keys forgotten 60000 ms after' \
+  "$("$sluice" -e "SET state_ttl = '1min'; $dd_stream EXPLAIN $(dd_query 'PROCTIME()' 'rn <= 1')" < /dev/null)"
+for keep_last in "ts DESC:rn = 1" "ts:rn <= 2" "v:rn = 1"; do # stays the updating Top-N
+  contains "not a dedup: ${keep_last%%:*}, ${keep_last#*:}" '"plan":"topn: the rows of row_number()' \
+    "$("$sluice" -e "$dd_stream EXPLAIN $(dd_query "${keep_last%%:*}" "${keep_last#*:}")" < /dev/null)"
+done
+# a window aggregate over the dedup's rows (in event-time order: nothing late
+# for it), against Python; over a keep-last Top-1 (updating) it is refused
+"$sluice" -e "SET batch_size = 17; $dd_stream SELECT window_start, count(*) AS n
+  FROM ($(dd_query ts 'rn = 1')) GROUP BY TUMBLE(ts, INTERVAL '5' SECOND)" < dd.jsonl > gotw.jsonl 2> /dev/null
+check "a window aggregate over the dedup" "$("$py" -c "
+import collections
+c = collections.Counter()
+lines = open('want_dd.txt').read().split('\n')
+n = int(lines[0].split()[1])
+for l in lines[1:1 + n]:
+    c[int(l.split()[2]) // 5000 * 5000] += 1
+for w in sorted(c):
+    print(w, c[w])")" "$("$py" -c "
+import json
+for l in open('gotw.jsonl'):
+    r = json.loads(l)
+    print(r['window_start'], r['n'])" | sort -n)"
+contains "a window over a keep-last Top-1 is refused" "a window (TUMBLE, HOP, SESSION) cannot read an updating input" \
+  "$("$sluice" -e "$dd_stream SELECT window_start, count(*) AS n
+     FROM ($(dd_query 'ts DESC' 'rn = 1')) GROUP BY TUMBLE(ts, INTERVAL '5' SECOND)" < /dev/null 2>&1)"
 
 # ---- errors ---------------------------------------------------------------------------------
 err() { "$sluice" -e "$1" < /dev/null 2>&1 > /dev/null; }

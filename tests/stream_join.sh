@@ -11,14 +11,16 @@
 #     inputs were idle) and --stats shows the state empty again; records of
 #     both sides written together join;
 #   - two catalog streams over files (CREATE STREAM ... FROM file(...)) join
-#     as streams, the same rows as sqlite3's join;
+#     as streams, the same rows as sqlite3's join; --stats and a server's
+#     /metrics give the join's distinct keys per side (as Python counts
+#     them) and bytes per key;
 #   - three topics joined (a JOIN b ON ... JOIN c ON ...: the first join's
 #     rows feed the second, three tasks pushing into two joins), written in
 #     random interleaved bursts while the query runs: every triple once, as
 #     sqlite3's join of everything produced;
-#   - the refusals: an aggregate over a LEFT JOIN of two streams without a
-#     time bound (an updating result: tests/stream_outer.sh), and a join
-#     without a key equality.
+#   - the refusals: DISTINCT over a LEFT JOIN of two streams without a time
+#     bound (an updating result: tests/stream_outer.sh), and a join without
+#     a key equality.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 sluice=${SLUICE:-$here/../sluice}
@@ -27,7 +29,8 @@ work=$(mktemp -d)
 "$sluice" broker --topics sa:2,sb:3,ta:1,tb:1,out:1,tout:1,sa3:2,sb3:3,sc3:2,out3:1 > "$work/boot" 2> "$work/broker.log" &
 bpid=$!
 pids=""
-trap 'kill $bpid $pids 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+spid=""
+trap 'kill $bpid $pids $spid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 50); do [ -s "$work/boot" ] && break; sleep 0.1; done
 boot=$(head -n 1 "$work/boot")
 . "$here/lib.sh"
@@ -199,7 +202,7 @@ with open("fb.jsonl", "w") as f:
     for i in range(2000):
         f.write(json.dumps({"id": i, "k": random.randrange(300), "v": random.random()}) + "\n")
 PY
-"$sluice" -e "CREATE STREAM fa (id INTEGER, k INTEGER) FROM file('fa.jsonl', format => 'json');
+"$sluice" --stats -e "CREATE STREAM fa (id INTEGER, k INTEGER) FROM file('fa.jsonl', format => 'json');
   CREATE STREAM fb (id INTEGER, k INTEGER, v REAL) FROM file('fb.jsonl', format => 'json');
   EXPLAIN SELECT fa.id, fb.id AS bid, fb.v FROM fa JOIN fb ON fa.k = fb.k;
   SELECT fa.id, fb.id AS bid, fb.v FROM fa JOIN fb ON fa.k = fb.k INTO file('fj.jsonl', format => 'json')" \
@@ -219,10 +222,49 @@ print("catalog streams: %d joined rows, sqlite3 %d" % (sum(got.values()), sum(wa
 assert got == want
 PY
 
+# --stats: the join's distinct keys per side, and bytes per key (the
+# sides' bytes add up to the query's state)
+$py - f.err <<'PY' && ok || { bad "--stats: join keys"; cat f.err; }
+import json, re, sys
+line = open(sys.argv[1]).read()
+m = re.search(r"state: at most (\d+) groups or kept records, (\d+) bytes.*; join keys: left (\d+) keys "
+              r"\((\d+) bytes each\), right (\d+) keys \((\d+) bytes each\)", line)
+assert m, line
+recs, total, kl, bl, kr, br = map(int, m.groups())
+ka = len({json.loads(l)["k"] for l in open("fa.jsonl")})
+kb = len({json.loads(l)["k"] for l in open("fb.jsonl")})
+assert (kl, kr) == (ka, kb), ((kl, kr), (ka, kb))
+assert recs == 5000 and 0 <= total - (kl * bl + kr * br) < kl + kr, (total, kl * bl + kr * br)
+print("--stats: join keys %d (%d bytes each) and %d (%d bytes each)" % (kl, bl, kr, br))
+PY
+# /metrics of a server running the join: keys and bytes per key per side
+serve_start --data-dir . && ok || bad "serve start"
+curl -s -H 'Content-Type: application/sql' -X POST --data-binary "CREATE STREAM fa (id INTEGER, k INTEGER) FROM file('fa.jsonl', format => 'json');
+  CREATE STREAM fb (id INTEGER, k INTEGER, v REAL) FROM file('fb.jsonl', format => 'json');
+  SELECT fa.id, fb.id AS bid FROM fa JOIN fb ON fa.k = fb.k INTO file('fj2.jsonl', format => 'json');" \
+  "$url/statements" > sub.txt
+for _ in $(seq 200); do curl -s "$url/queries" | grep -q '"finished"' && break; sleep 0.05; done
+curl -s "$url/metrics" > metrics.txt
+serve_stop
+$py - metrics.txt f.err <<'PY' && ok || bad "/metrics: join keys $(grep join metrics.txt) $(cat sub.txt)"
+import re, sys
+m = {}
+for l in open(sys.argv[1]):
+    x = re.match(r'(sluice_query_join_key\w*)\{query="q1",side="(\w+)"\} (\d+)', l)
+    if x:
+        m[(x.group(1), x.group(2))] = int(x.group(3))
+s = re.search(r"left (\d+) keys \((\d+) bytes each\), right (\d+) keys \((\d+) bytes each\)",
+              open(sys.argv[2]).read())
+want = dict(zip([("sluice_query_join_keys", "left"), ("sluice_query_join_key_bytes", "left"),
+                 ("sluice_query_join_keys", "right")], map(int, s.groups()[:3])))
+assert all(m[k] == v for k, v in want.items()), (m, want)
+assert 0 < m[("sluice_query_join_key_bytes", "right")] < m[("sluice_query_join_key_bytes", "left")], m
+PY
+
 # ---- refusals ------------------------------------------------------------------------
-out=$("$sluice" --brokers "$boot" -e "SELECT b.k, count(*) FROM kafka('sa', format => 'json') AS a
-  LEFT JOIN kafka('sb', format => 'json') AS b ON a.k = b.k GROUP BY b.k" 2>&1)
-contains "an aggregate over a LEFT JOIN of two streams" \
+out=$("$sluice" --brokers "$boot" -e "SELECT DISTINCT b.k FROM kafka('sa', format => 'json') AS a
+  LEFT JOIN kafka('sb', format => 'json') AS b ON a.k = b.k" 2>&1)
+contains "DISTINCT over a LEFT JOIN of two streams" \
   "an outer join of two streams without a time bound is updating" "$out"
 out=$("$sluice" --brokers "$boot" -e "SELECT a.id FROM kafka('sa', format => 'json') AS a
   JOIN kafka('sb', format => 'json') AS b ON a.k < b.k" 2>&1)

@@ -11,10 +11,12 @@
 ** multiset must be the Top-N computed directly from all the rows (a stable
 ** sort per partition, ranks counted as SQL counts them).
 **
-** op_over's restarts: a query of every function it computes run over random
-** rows (disorder, late rows, ties) in random batches, once straight through
-** and once with restarts from checkpoints at random points: the rows out
-** must be the same (tests/over.sh checks the straight run against Python).
+** op_over's and op_dedup's restarts: a query of every function op_over
+** computes, and deduplications keeping each key's first row in event time
+** and in processing time, run over random rows (disorder, late rows, ties)
+** in random batches, once straight through and once with restarts from
+** checkpoints at random points: the rows out must be the same
+** (tests/over.sh checks the straight runs against Python).
 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -264,18 +266,18 @@ static int lines_push(sl_operator *op, sl_batch *in, sl_err *err) {
 static const sl_op_vt lines_vt = {"lines",     lines_push, coll_tick, coll_barrier,
                                   coll_finish, coll_free,  NULL,      NULL};
 
-/* Run op_over of sp over rows (id, k, ts, v) in random batches (seed),
-** restarting from a checkpoint now and then when restarts is set; the rows
-** out, one a line (owned by the caller). */
-static char *over_run(const sl_window_spec *sp, const int64_t *in, int n, unsigned seed,
-                      int restarts) {
+/* Run the operator of kind over sp over rows (id, k, ts, v) in random
+** batches (seed), restarting from a checkpoint now and then when restarts
+** is set; the rows out, one a line (owned by the caller). */
+static char *over_run(const sl_op_kind *kind, const sl_window_spec *sp, const int64_t *in, int n,
+                      unsigned seed, int restarts) {
   srand(seed);
   lines l = {0};
   l.base.vt = &lines_vt;
   sl_err err = {0};
   sl_stats st = {0};
   st.logged = 1 << 30; /* late rows: counted, not logged */
-  sl_operator *op = sl_op_over.make(sp, NULL, &err);
+  sl_operator *op = kind->make(sp, NULL, &err);
   op->stats = &st;
   op->next = &l.base;
   sl_value rows[4 * 40];
@@ -300,7 +302,7 @@ static char *over_run(const sl_window_spec *sp, const int64_t *in, int n, unsign
       sl_buf saved = {0};
       CHECK(op->vt->save(op, &saved, &err) == 0, "save failed");
       op->vt->free(op);
-      op = sl_op_over.make(sp, NULL, &err);
+      op = kind->make(sp, NULL, &err);
       op->stats = &st;
       op->next = &l.base;
       CHECK(op->vt->load(op, saved.z, saved.n, &err) == 0, "load failed: %s",
@@ -315,15 +317,14 @@ static char *over_run(const sl_window_spec *sp, const int64_t *in, int n, unsign
   return l.text.z ? l.text.z : calloc(1, 1);
 }
 
-static void over_case(sl_catalog *cat, unsigned seed) {
-  const char *sql =
-      "CREATE STREAM ev (id INTEGER, k TEXT, ts INTEGER, v INTEGER) FROM stdin(format => 'json') "
-      "WATERMARK ts - INTERVAL '1' SECOND;"
-      "SELECT id, row_number() OVER w, rank() OVER w, dense_rank() OVER w, lag(v) OVER w, "
-      "lag(v, 3, -1) OVER w, lead(v) OVER w, lead(v, 2, 0) OVER w, "
-      "sum(v) OVER (w ROWS BETWEEN 2 PRECEDING AND CURRENT ROW), count(*) OVER w, "
-      "max(v) OVER w, avg(v) OVER (w ROWS UNBOUNDED PRECEDING), min(v) OVER (w ROWS 4 PRECEDING) "
-      "FROM ev WINDOW w AS (PARTITION BY k ORDER BY ts);";
+/* Query sql (after the stream ev) planned with an operator of kind, run
+** straight and with restarts over random rows (seed). */
+static void restart_case(sl_catalog *cat, unsigned seed, const sl_op_kind *kind, const char *q) {
+  char sql[1024];
+  snprintf(sql, sizeof sql, "%s%s",
+           "CREATE STREAM ev (id INTEGER, k TEXT, ts INTEGER, v INTEGER) FROM stdin(format => "
+           "'json') WATERMARK ts - INTERVAL '1' SECOND;",
+           q);
   static int nquery;
   sl_plan_ctx ctx = {cat, &nquery, NULL};
   sl_err err = {0};
@@ -339,8 +340,8 @@ static void over_case(sl_catalog *cat, unsigned seed) {
   if (sl_plan_query(plan, parse.first->next, NULL, NULL, &err) >= 0)
     for (int i = 0; i < plan->nquery && !sp; i++)
       for (int k = 0; k < plan->queries[i]->nops; k++)
-        if (plan->queries[i]->ops[k].kind == &sl_op_over) sp = plan->queries[i]->ops[k].spec;
-  CHECK(sp != NULL, "no op_over planned: %s", err.msg ? err.msg : "");
+        if (plan->queries[i]->ops[k].kind == kind) sp = plan->queries[i]->ops[k].spec;
+  CHECK(sp != NULL, "no %s planned: %s", kind->name, err.msg ? err.msg : "");
   if (sp) {
     srand(seed * 7919);
     int n = 100 + rand() % 900;
@@ -352,8 +353,8 @@ static void over_case(sl_catalog *cat, unsigned seed) {
       in[4 * i + 2] = t - rand() % 1500; /* some late */
       in[4 * i + 3] = rand() % 6 - 1;    /* -1: NULL */
     }
-    char *a = over_run(sp, in, n, seed, 0), *b = over_run(sp, in, n, seed, 1);
-    CHECK(strcmp(a, b) == 0, "seed %u: op_over's rows differ after restarts", seed);
+    char *a = over_run(kind, sp, in, n, seed, 0), *b = over_run(kind, sp, in, n, seed, 1);
+    CHECK(strcmp(a, b) == 0, "seed %u: op_%s's rows differ after restarts", seed, kind->name);
     CHECK(strlen(a) > 0, "seed %u: no rows out", seed);
     free(a);
     free(b);
@@ -370,13 +371,26 @@ int main(void) {
   sl_catalog_init(&cat);
   for (unsigned seed = 1; seed <= 300; seed++)
     run_case(&cat, seed);
-  for (unsigned seed = 1; seed <= 100; seed++)
-    over_case(&cat, seed);
+  for (unsigned seed = 1; seed <= 100; seed++) {
+    restart_case(&cat, seed, &sl_op_over,
+                 "SELECT id, row_number() OVER w, rank() OVER w, dense_rank() OVER w, lag(v) "
+                 "OVER w, lag(v, 3, -1) OVER w, lead(v) OVER w, lead(v, 2, 0) OVER w, "
+                 "sum(v) OVER (w ROWS BETWEEN 2 PRECEDING AND CURRENT ROW), count(*) OVER w, "
+                 "max(v) OVER w, avg(v) OVER (w ROWS UNBOUNDED PRECEDING), min(v) OVER (w ROWS "
+                 "4 PRECEDING) FROM ev WINDOW w AS (PARTITION BY k ORDER BY ts);");
+    /* keep-first deduplication: by event time (k and v as keys), by arrival */
+    restart_case(&cat, seed, &sl_op_dedup,
+                 "SELECT * FROM (SELECT id, k, ts, v, ROW_NUMBER() OVER (PARTITION BY k, v "
+                 "ORDER BY ts) AS rn FROM ev) WHERE rn = 1;");
+    restart_case(&cat, seed, &sl_op_dedup,
+                 "SELECT * FROM (SELECT id, k, ts, v, ROW_NUMBER() OVER (PARTITION BY v ORDER "
+                 "BY PROCTIME()) AS rn FROM ev) WHERE rn <= 1;");
+  }
   sl_catalog_free(&cat);
   if (failures) {
     fprintf(stderr, "topn_test: %d failures\n", failures);
     return 1;
   }
-  printf("topn_test: 300 Top-N cases and 100 OVER restarts passed\n");
+  printf("topn_test: 300 Top-N cases, 100 OVER and 200 deduplication restarts passed\n");
   return 0;
 }
