@@ -69,13 +69,6 @@ typedef struct lkey {
   const sl_value *v;
 } lkey;
 
-static uint64_t keys_hash(const sl_wdef *w, const sl_value *v) {
-  uint64_t h = 0xd3d0;
-  for (int k = 0; k < w->npart; k++)
-    h = (h ^ sl_value_hash_coll(&v[k], w->part_colls[k])) * 0x100000001b3ULL;
-  return h;
-}
-
 static int key_eq(const void *key, const sl_hslot *s) {
   const lkey *k = key;
   const dkey *d = s->p;
@@ -259,7 +252,7 @@ static int flush(op_dedup *p, const sl_batch *in, sl_err *err) {
 static void take_proctime(op_dedup *p, const sl_value *reg) {
   int added;
   const sl_value *v = reg + p->w->part_reg;
-  dkey *d = find_key(p, v, keys_hash(p->w, v), &added);
+  dkey *d = find_key(p, v, sl_wpart_hash(p->w, v), &added);
   if (!added) return;
   output(p, reg + p->sp->out_reg);
   went(p, d);
@@ -268,7 +261,7 @@ static void take_proctime(op_dedup *p, const sl_value *reg) {
 /* One row in event time (ts its time): held when it is its key's earliest. */
 static void take_evtime(op_dedup *p, sl_batch *in, int r, const sl_value *reg, int64_t ts) {
   lkey look = {p->w, reg + p->w->part_reg};
-  uint64_t h = keys_hash(p->w, look.v);
+  uint64_t h = sl_wpart_hash(p->w, look.v);
   sl_hslot *s = sl_htab_find_h(&p->keys, h, &look);
   const dkey *seen = s ? s->p : NULL;
   if (seen && !seen->row) return; /* its key's row went: never first */
@@ -409,7 +402,7 @@ static int dedup_load(sl_operator *base, const void *z, size_t n, sl_err *err) {
       sl_ckr_value(&r, &keys[k]);
     int64_t at = sl_ckr_i64(&r);
     int added;
-    dkey *d = r.bad ? NULL : find_key(p, keys, keys_hash(p->w, keys), &added);
+    dkey *d = r.bad ? NULL : find_key(p, keys, sl_wpart_hash(p->w, keys), &added);
     if (!d || !added) {
       r.bad = 1;
       break;
@@ -428,7 +421,7 @@ static int dedup_load(sl_operator *base, const void *z, size_t n, sl_err *err) {
     for (int c = 0; c < p->nout; c++)
       sl_ckr_value(&r, &row[c]);
     int added;
-    dkey *d = r.bad ? NULL : find_key(p, keys, keys_hash(p->w, keys), &added);
+    dkey *d = r.bad ? NULL : find_key(p, keys, sl_wpart_hash(p->w, keys), &added);
     if (!d || !added) {
       r.bad = 1;
       break;

@@ -107,12 +107,6 @@ typedef struct pkey {
   const sl_value *v;
 } pkey;
 
-static uint64_t keys_hash(const sl_wdef *w, const sl_value *v) {
-  uint64_t h = 0x0e7e;
-  for (int k = 0; k < w->npart; k++)
-    h = (h ^ sl_value_hash_coll(&v[k], w->part_colls[k])) * 0x100000001b3ULL;
-  return h;
-}
 static int part_eq(const void *key, const sl_hslot *s) {
   const pkey *k = key;
   return sl_wpart_cmp(k->w, k->v, ((const opart *)s->p)->keys) == 0;
@@ -126,7 +120,7 @@ static int64_t part_bytes(const op_over *p) {
 
 static opart *find_part(op_over *p, const sl_value *keys) {
   pkey key = {p->w, keys};
-  uint64_t h = keys_hash(p->w, keys);
+  uint64_t h = sl_wpart_hash(p->w, keys);
   int added;
   sl_hslot *s = sl_htab_put_h(&p->parts, h, &key, &added);
   if (!added) return s->p;

@@ -70,13 +70,6 @@ typedef struct pkey {
   const sl_value *v;
 } pkey;
 
-static uint64_t keys_hash(const sl_wdef *w, const sl_value *v) {
-  uint64_t h = 0x7095;
-  for (int k = 0; k < w->npart; k++)
-    h = (h ^ sl_value_hash_coll(&v[k], w->part_colls[k])) * 0x100000001b3ULL;
-  return h;
-}
-
 static int part_eq(const void *key, const sl_hslot *s) {
   const pkey *k = key;
   const tpart *t = s->p;
@@ -94,7 +87,7 @@ static int64_t row_bytes(const op_topn *p, const sl_value *v) {
 /* The partition of the keys at v (made when new). */
 static tpart *find_part(op_topn *p, const sl_value *v) {
   pkey key = {p->w, v};
-  uint64_t h = keys_hash(p->w, v);
+  uint64_t h = sl_wpart_hash(p->w, v);
   int added;
   sl_hslot *s = sl_htab_put_h(&p->parts, h, &key, &added);
   if (!added) return s->p;

@@ -137,6 +137,13 @@ int sl_evclock_load(sl_evclock *c, sl_ckrd *r, int64_t now) {
 
 /* ---- keys and order ---------------------------------------------------------- */
 
+uint64_t sl_wpart_hash(const sl_wdef *w, const sl_value *v) {
+  uint64_t h = 0x0e7e;
+  for (int k = 0; k < w->npart; k++)
+    h = (h ^ sl_value_hash_coll(&v[k], w->part_colls[k])) * 0x100000001b3ULL;
+  return h;
+}
+
 int sl_wpart_cmp(const sl_wdef *w, const sl_value *a, const sl_value *b) {
   for (int k = 0; k < w->npart; k++) {
     int an = a[k].type == SL_NULL, bn = b[k].type == SL_NULL;

@@ -101,10 +101,14 @@ void sl_window_spec_free(void *spec);
 ** for EXPLAIN (every kind's explain starts with its own line). */
 void sl_window_spec_explain(const sl_window_spec *sp, sl_buf *out);
 
-/* ---- shared by the three operators (op_window.c) ---- */
+/* ---- shared by the window operators (op_window.c) ---- */
 /* Compare two rows' values of window w's PARTITION BY (a, b: the first
 ** partition value of each): <0, 0, >0 (NULLs equal, and first). */
 int sl_wpart_cmp(const sl_wdef *w, const sl_value *a, const sl_value *b);
+/* The hash of a row's PARTITION BY values (v: the first), equal for rows
+** sl_wpart_cmp finds equal (its collations): the key of the partition
+** tables of op_over, op_topn and op_dedup. */
+uint64_t sl_wpart_hash(const sl_wdef *w, const sl_value *v);
 /* Compare two rows' ORDER BY values as the window sorts them. */
 int sl_worder_cmp(const sl_wdef *w, const sl_value *a, const sl_value *b);
 /* Memory of a value kept as state (as op_sort counts it). */
