@@ -267,6 +267,17 @@ static int connection_option(const sl_expr *a) {
          !sl_strnicmp(a->name, "sasl.", 5) || !sl_strnicmp(a->name, "ssl.", 4);
 }
 
+/* A call kafka(args) at src's place, in plan's arena. */
+static sl_call *kafka_call(sl_plan *plan, const sl_call *src, sl_exprlist *args) {
+  sl_call *call = sl_arena_alloc(&plan->arena, sizeof *call);
+  memset(call, 0, sizeof *call);
+  call->name = "kafka";
+  call->line = src->line;
+  call->col = src->col;
+  call->args = args;
+  return call;
+}
+
 /* Stage 1's sink: kafka('<topic>', key => 'keycol', format => 'json',
 ** partitions => n | partitions_of => <the source's topic>, and the
 ** source's connection options).  The one place its options are made. */
@@ -293,13 +304,7 @@ static sl_call *stage1_sink(rp_ctx *c, const sl_call *src, const char *topic, co
   }
   for (int i = 0; i < nsrc; i++)
     if (connection_option(src->args->a[i])) list_add(args, src->args->a[i], NULL);
-  sl_call *into = sl_arena_alloc(&plan->arena, sizeof *into);
-  memset(into, 0, sizeof *into);
-  into->name = "kafka";
-  into->line = src->line;
-  into->col = src->col;
-  into->args = args;
-  return into;
+  return kafka_call(plan, src, args);
 }
 
 /* Stage 2's source: kafka('<topic>', format => 'json', state_topic =>
@@ -326,13 +331,7 @@ static sl_call *stage2_source(rp_ctx *c, const sl_call *src, const char *topic) 
     if (connection_option(a) || (a->kind == E_OPTION && strchr(a->name, '.')))
       list_add(args, a, NULL);
   }
-  sl_call *from = sl_arena_alloc(&plan->arena, sizeof *from);
-  memset(from, 0, sizeof *from);
-  from->name = "kafka";
-  from->line = src->line;
-  from->col = src->col;
-  from->args = args;
-  return from;
+  return kafka_call(plan, src, args);
 }
 
 /* The stream stage 2 reads: the topic through stage2_source, with the
