@@ -158,8 +158,14 @@ int main(void) {
   for (int sink = 0; sink <= 1; sink++) {
     expect_error(opts("0", "t", "brokers", nobody, "ofset", "x", NULL), sink,
                  "unknown option 'ofset' for kafka()", __LINE__);
-    expect_error(opts("0", "t", "brokers", nobody, "partitions", "3", NULL), sink,
-                 "unknown option 'partitions' for kafka()", __LINE__);
+    /* a sink makes its topic with partitions => n (a repartition topic); a
+    ** source has no such option */
+    if (sink)
+      expect_error(opts("0", "t", "brokers", nobody, "partitions", "-1", NULL), sink,
+                   "partitions => takes 1 to 100000", __LINE__);
+    else
+      expect_error(opts("0", "t", "brokers", nobody, "partitions", "3", NULL), sink,
+                   "unknown option 'partitions' for kafka()", __LINE__);
     expect_error(opts("0", "t", "brokers", nobody, "no.such.property", "x", NULL), sink,
                  "No such configuration property", __LINE__);
     expect_error(opts("0", "t", "brokers", nobody, "message.max.bytes", "big", NULL), sink,
