@@ -39,6 +39,19 @@ async function until(page, fn, ms, ...args) {
   }
 }
 
+// Click the element sel names as soon as it is there, found and clicked in
+// one turn of the page's script: the queries table is drawn again every
+// second, and a handle found first and clicked after may be a node the
+// page has replaced meanwhile.  true, or null when it did not come in ms.
+async function clickLive(page, sel, ms) {
+  return until(page, (s) => {
+    const e = document.querySelector(s);
+    if (!e) return null;
+    e.click();
+    return true;
+  }, ms, sel);
+}
+
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-chromium-'));
 const browser = await puppeteer.launch({
   executablePath: env.CHROMIUM,
@@ -123,13 +136,13 @@ async function tour(page, shot) {
   }
   await shot('queries.png');
   if (env.FAILED) {
-    await page.click(`button.terminate[data-id="${env.FAILED}"]`);
+    await clickLive(page, `button.terminate[data-id="${env.FAILED}"]`, 5000);
     const removed = await until(page, (id) => !document.querySelector(`#queries-table tr[data-id="${id}"]`), 5000, env.FAILED);
     check(removed, 'Remove takes the failed query off the list');
   }
 
   // one query: plan graph, charts, partitions
-  await page.click(`#queries-table tr[data-id="${env.S1}"] a`);
+  await clickLive(page, `#queries-table tr[data-id="${env.S1}"] a`, 5000);
   const nodes = await until(page, () => {
     const n = document.querySelectorAll('#q-plan g.node').length;
     return n >= 3 ? n : null;
@@ -192,8 +205,7 @@ async function tour(page, shot) {
 
   // terminated from the queries table: the editor's stream ends
   await page.click('#nav-queries');
-  await until(page, (id) => document.querySelector(`button.terminate[data-id="${id}"]`), 5000, msg);
-  await page.click(`button.terminate[data-id="${msg}"]`);
+  await clickLive(page, `button.terminate[data-id="${msg}"]`, 5000);
   const gone = await until(page, (id) => !document.querySelector(`#queries-table tr[data-id="${id}"]`), 10000, msg);
   check(gone, `terminated from the queries table, ${msg} leaves the list`);
   await page.click('#nav-sql');
@@ -233,7 +245,7 @@ async function tour(page, shot) {
   await page.click('#nav-models');
   const churn = await until(page, () => document.querySelector('#models-table tr[data-name="churn"]'), 5000);
   check(churn, 'the models table lists churn');
-  await page.click('#models-table tr[data-name="churn"] a');
+  await clickLive(page, '#models-table tr[data-name="churn"] a', 5000);
   const props = await until(page, () => /LogisticRegression/.test(document.getElementById('m-props').textContent), 5000);
   check(props, "a model's properties are shown");
   if (env.TRAINED) {
