@@ -11,12 +11,11 @@
 # every record has its output (outputs a rebalance repeats count, and are
 # reported).  Prints min and median per count of processes and the ratio
 # of medians (issue 20's goal on 2 cores: >= 1.6x).  The broker is a
-# third process on the same cores, and on this dev broker (librdkafka's
-# mock cluster) a consumer's fetches, not its CPU, bound what one process
-# reads: sluice spends a fraction of the wall time in CPU, so a second
-# process adds a second stream of fetches as much as a second core.  The
-# dev broker keeps about 5 MB per partition (older records are dropped),
-# hence 64 partitions for 1,000,000 records of about 200 bytes.  Consumers
+# third process on the same two cores: it serves both processes' fetches
+# and takes a share of the CPU that a broker on its own machine would not.
+# The dev broker keeps about 5 MB per partition (older records are
+# dropped), hence 64 partitions for 1,000,000 records of about 200 bytes.
+# Consumers
 # wait at most fetch.wait.max.ms (BENCH_FETCH_WAIT, 100) for records.
 # Run from the build directory.  Environment:
 #   BENCH_REPEAT (3)  BENCH_KAFKA_RECORDS (1000000)  SLUICE (./sluice)
