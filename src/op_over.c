@@ -542,6 +542,9 @@ static int over_save(sl_operator *base, sl_buf *out, sl_err *err) {
   return 0;
 }
 
+/* Read a record saved by save_rec into rec (its values owned by p's
+** records, accounted).  0, or -1 when the bytes are damaged: nothing is
+** kept. */
 static int load_rec(op_over *p, sl_ckrd *r, orec *rec) {
   rec->ts = sl_ckr_i64(r);
   rec->seq = sl_ckr_i64(r);
@@ -551,7 +554,9 @@ static int load_rec(op_over *p, sl_ckrd *r, orec *rec) {
   for (int c = 0; c < p->width; c++)
     sl_ckr_value(r, &rec->v[c]);
   sl_op_account(&p->base, rec_bytes(p, rec->v), 1);
-  return r->bad ? -1 : 0;
+  if (!r->bad) return 0;
+  rec_free(p, rec); /* a damaged record: its values go back to the spares */
+  return -1;
 }
 
 static int over_load(sl_operator *base, const void *z, size_t n, sl_err *err) {
