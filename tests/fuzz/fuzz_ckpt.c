@@ -4,7 +4,8 @@
 ** readers) and the operator state loads built on them (aggregates with and
 ** without windows, count(DISTINCT), EMIT CHANGES, top_k, trainable models'
 ** train() with a dimension declared or not, stream-table and interval
-** joins).  The first input byte picks the query whose operators load the
+** joins, the Top-N, keep-first deduplication and OVER of a Kafka stream).
+** The first input byte picks the query whose operators load the
 ** rest; a query that loads then finishes, so the restored state is also
 ** emitted.  The last choice reads the bytes as a sequence of encoded values
 ** with the sl_ckr_* readers.
@@ -37,6 +38,13 @@ static const char *const queries[] = {
     "SELECT count(*), sum(x) FROM s GROUP BY TUMBLE(ts, 5000)",
     "SELECT train(lg, id > 0, v), train(km, v) FROM s GROUP BY HOP(ts, INTERVAL '1' SECOND, "
     "INTERVAL '2' SECOND)",
+    /* window functions over an unbounded stream: op_topn, op_dedup, op_over */
+    "SELECT * FROM (SELECT name, x, ROW_NUMBER() OVER (PARTITION BY name ORDER BY x DESC) AS rn "
+    "FROM ks) WHERE rn <= 2",
+    "SELECT * FROM (SELECT name, x, ROW_NUMBER() OVER (PARTITION BY name ORDER BY ts ASC) AS rn "
+    "FROM ks) WHERE rn = 1",
+    "SELECT name, sum(x) OVER (PARTITION BY name ORDER BY ts ROWS BETWEEN 2 PRECEDING AND "
+    "CURRENT ROW), LAG(x) OVER (PARTITION BY name ORDER BY ts) FROM ks",
 };
 #define NQUERY ((int)(sizeof queries / sizeof *queries))
 
@@ -53,7 +61,7 @@ static void setup(void) {
   db = fuzz_catalog_open();
   for (int i = 0; i < NQUERY; i++) {
     sl_err err = {0};
-    sl_plan_ctx ctx = {&db->cat, &db->nquery, NULL};
+    sl_plan_ctx ctx = {.cat = &db->cat, .nquery = &db->nquery};
     if (sl_parse_script(&parses[i], queries[i]) || parses[i].first->kind != S_SELECT) abort();
     plans[i] = sl_plan_new(&ctx);
     if (sl_plan_query(plans[i], parses[i].first, drop_rows, NULL, &err) < 0) {
@@ -95,7 +103,7 @@ static void load_query(int q, const uint8_t *z, size_t n) {
     sl_err err = {0};
     int nops = 0, ok = 1;
     for (int k = 0; k < pq->nops && ok; k++) {
-      sl_make_env env = {NULL};
+      sl_make_env env = {.interrupted = NULL};
       sl_operator *op = pq->ops[k].kind->make(pq->ops[k].spec, &env, &err);
       if (!op) {
         ok = 0;

@@ -46,7 +46,7 @@ static int tables_only(const sl_plan *plan) {
 }
 
 static void plan_one(const sl_stmt *st) {
-  sl_plan_ctx ctx = {&db->cat, &db->nquery, NULL};
+  sl_plan_ctx ctx = {.cat = &db->cat, .nquery = &db->nquery};
   sl_plan *plan = sl_plan_new(&ctx);
   sl_err err = {0};
   if (sl_plan_query(plan, st, drop_rows, NULL, &err) < 0) {
