@@ -17,6 +17,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "checkpoint.h"
@@ -30,12 +31,26 @@
 
 #include <cblas.h>
 
+/* OpenBLAS's own thread pool: made when the library loads (one worker per
+** core but one), whose workers spin on sched_yield for about 2^28 cycles
+** before they sleep.  sluice scores on its query's own threads, so the
+** pool only takes a core from them: it is told to use one thread and its
+** workers are stopped.  blas_thread_shutdown_ is OpenBLAS's (exported,
+** not in cblas.h); weak, so a BLAS without it is simply not asked. */
+extern int blas_thread_shutdown_(void) __attribute__((weak));
+
+static void blas_one_thread(void) {
+  openblas_set_num_threads(1);
+  if (blas_thread_shutdown_) blas_thread_shutdown_();
+}
+
 /* ---- public API ------------------------------------------------------------ */
 
 sluice *sluice_open(void) {
+  static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
   sluice *db = sl_calloc(1, sizeof *db);
   sl_catalog_init(&db->cat);
-  openblas_set_num_threads(1); /* a query scores on its own thread */
+  pthread_once(&blas_once, blas_one_thread); /* a query scores on its own thread */
   sl_buf_init(&db->stats);
   return db;
 }
