@@ -1000,6 +1000,19 @@ static int aggregate_push(sl_operator *base, sl_batch *in, sl_err *err) {
   return 0;
 }
 
+int sl_aggregate_origin(sl_operator *base, int32_t clock, int64_t now, int done, sl_err *err) {
+  op_aggregate *p = (op_aggregate *)base;
+  if (p->spec.wkind == SL_WIN_NONE || p->spec.proctime) return 0;
+  if (now > p->now) p->now = now;
+  expect_one(p, clock);
+  for (int i = 0; i < p->nparts; i++)
+    if (p->parts[i].part == clock) {
+      p->parts[i].seen = p->now;
+      if (done) p->parts[i].done = 1;
+    }
+  return done ? advance_watermark(p, NULL, err) : 0;
+}
+
 /* Time passes without records: processing-time windows close, and idle
 ** partitions stop holding event-time windows open. */
 static int aggregate_tick(sl_operator *base, int64_t now, sl_err *err) {
@@ -1328,6 +1341,7 @@ static void aggregate_free_spec(void *spec) {
     sl_model_slot_release(sp->held[i]);
   free(sp->held);
   sl_program_free(sp->step);
+  sl_program_free(sp->route);
   sl_program_free(sp->out);
   free(sp->aggs);
   free(sp->key_colls);

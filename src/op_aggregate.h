@@ -29,7 +29,10 @@ typedef struct sl_agg_call {
 typedef struct sl_agg_spec {
   sl_program *step; /* per input row: WHERE (skips), keys, event time, arguments */
   sl_program *out;  /* per group row: HAVING (skips) and the select list */
-  int key_reg;      /* step: the first of nkeys group key registers */
+  /* per input row: the group keys alone (result registers), where the
+  ** parallel tasks' exchange sends the row (op_exchange.c) */
+  sl_program *route;
+  int key_reg; /* step: the first of nkeys group key registers */
   int nkeys;
   int ts_reg; /* step: the event time (windows) */
   sl_win_kind wkind;
@@ -63,6 +66,14 @@ typedef struct sl_agg_spec {
   ** NULL when every key is BINARY (owned) */
   sl_coll *key_colls;
 } sl_agg_spec;
+
+/* A live aggregate fed by an exchange (op_exchange.c): rows of the input
+** partition (or part) whose event time is followed as clock were read at
+** processing time now, though none came to this aggregate: clock is not
+** idle.  done: clock has ended (that part of the input is read) and no
+** longer holds the watermark, and the windows it held close.  Nothing for
+** processing-time windows or no window.  0, or -1 with err set. */
+int sl_aggregate_origin(sl_operator *op, int32_t clock, int64_t now, int done, sl_err *err);
 
 /* The operator's kind: a spec (owned by the plan, with its programs,
 ** aggregate array and held slots) to a live aggregate. */

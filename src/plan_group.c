@@ -174,6 +174,21 @@ static int step_agg(sl_compiler *sc, sl_expr *e, sl_agg_call *ac, int retract, i
   return 0;
 }
 
+/* The route program: per input row the group keys alone (what the
+** exchange of parallel tasks hashes).  0, or -1 with err set. */
+static int route_program(sl_agg_spec *spec, const sl_exprlist *keys, int ncol_in, sl_err *err) {
+  spec->route = sl_program_new();
+  sl_compiler sc = {spec->route, 0, err, 0, ncol_in, NULL, 0, 0};
+  int res = sl_reg_alloc(&sc, keys->n);
+  spec->route->result_reg = res;
+  spec->route->nresult = keys->n;
+  for (int i = 0; i < keys->n; i++)
+    if (sl_expr_code(&sc, keys->a[i], res + i)) return -1;
+  sl_program_add(spec->route, OP_Result, res, keys->n, 0);
+  sl_program_finish(spec->route);
+  return 0;
+}
+
 /* The step program: per input row WHERE (skips), keys, event time (win's),
 ** each aggregate's arguments and FILTER.  0, or -1 with err set. */
 static int step_program(sl_agg_spec *spec, sl_expr *where, const sl_exprlist *keys, sl_expr *win,
@@ -212,7 +227,7 @@ static int step_program(sl_agg_spec *spec, sl_expr *where, const sl_exprlist *ke
     sl_program_add(spec->step, OP_Halt, 1, 0, 0);
   }
   sl_program_finish(spec->step);
-  return 0;
+  return keys->n ? route_program(spec, keys, ncol_in, err) : 0;
 }
 
 /* The output program: per group row HAVING (skips) and the select list. */
