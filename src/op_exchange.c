@@ -79,10 +79,11 @@ typedef struct op_xport {
   xout *out;              /* per lane */
   unsigned char *pending; /* per lane: rows waiting */
   /* the event-time clocks of the batch being routed (at most MAXCLK: more
-  ** are not followed for idleness), and per lane those it got rows of */
+  ** are not told to the lanes that get no row of them) and the latest event
+  ** time of each; timed: the GROUP BY has event-time windows */
   int32_t clk[MAXCLK];
-  int nclk;
-  uint64_t *got;
+  int64_t clkts[MAXCLK];
+  int nclk, timed;
   /* every clock its task's records ever had (those ended with it) */
   int32_t seen[MAXCLK];
   int nseen;
@@ -115,21 +116,22 @@ static void out_grow(xout *o, int ncol) {
   o->cap = cap;
 }
 
-/* The row routed to lane j has event-time clock c: noted among the
-** batch's clocks and the clocks its task ever had. */
-static void note_clock(op_xport *p, int j, int32_t c) {
+/* A row of event-time clock c at event time ts (INT64_MIN: none) was
+** routed: noted among the batch's clocks and the clocks its task ever had. */
+static void note_clock(op_xport *p, int32_t c, int64_t ts) {
   int k = 0;
   while (k < p->nclk && p->clk[k] != c)
     k++;
   if (k == p->nclk) {
     if (k == MAXCLK) return;
-    p->clk[p->nclk++] = c;
+    p->clk[p->nclk] = c;
+    p->clkts[p->nclk++] = INT64_MIN;
     int s = 0;
     while (s < p->nseen && p->seen[s] != c)
       s++;
     if (s == p->nseen && s < MAXCLK) p->seen[p->nseen++] = c;
   }
-  p->got[j] |= 1ull << k;
+  if (ts > p->clkts[k]) p->clkts[k] = ts;
 }
 
 /* Push lane j's rows of in (lock held by the caller). */
@@ -152,28 +154,32 @@ static int lane_push(op_xport *p, int j, const sl_batch *in, sl_err *err) {
 static int xport_push(sl_operator *base, sl_batch *in, sl_err *err) {
   op_xport *p = (op_xport *)base;
   int m = p->x->m, ncol = in->ncol;
-  for (int j = 0; j < m; j++) {
+  const sl_agg_spec *sp = p->x->spec;
+  for (int j = 0; j < m; j++)
     p->out[j].n = 0;
-    p->got[j] = 0;
-  }
   p->nclk = 0;
   for (int r = 0; r < in->nrow; r++) {
     sl_value *row = in->rows + (size_t)r * (size_t)ncol;
-    /* a key that fails to evaluate goes to lane 0, whose aggregate
-    ** rejects the row with the same error */
-    int j = sl_vm_run(&p->vroute, row) == SL_VM_ROW
-                ? route_lane(p, p->vroute.reg + p->vroute.prog->result_reg)
-                : 0;
+    const sl_record *rec = in->recs ? in->recs[r] : NULL;
+    int rc = sl_vm_run(&p->vroute, row), j = 0;
+    if (rc == SL_VM_SKIP) continue; /* WHERE: the aggregate would skip it */
+    int64_t ts = INT64_MIN;
+    if (rc == SL_VM_ROW) {
+      const sl_value *reg = p->vroute.reg + p->vroute.prog->result_reg;
+      j = route_lane(p, reg);
+      if (sp->route_ts && sl_event_time(&reg[sp->nkeys], &ts)) ts = INT64_MIN;
+      if (sp->rowtime && rec && rec->timestamp >= 0) ts = rec->timestamp;
+    } /* else a row that fails to evaluate goes to lane 0, whose aggregate
+      ** rejects it with the same error */
     xout *o = &p->out[j];
     out_grow(o, ncol);
     memcpy(o->rows + (size_t)o->n * (size_t)ncol, row, sizeof(sl_value) * (size_t)ncol);
-    const sl_record *rec = in->recs ? in->recs[r] : NULL;
     if (rec) {
       sl_record *c = &o->copies[o->n];
       *c = *rec;
       if (!c->origin) c->origin = p->x->by_task ? p->index + 1 : c->partition + 1;
       o->recs[o->n] = c;
-      note_clock(p, j, c->origin - 1);
+      if (p->timed) note_clock(p, c->origin - 1, ts);
     } else {
       o->recs[o->n] = NULL;
     }
@@ -183,10 +189,9 @@ static int xport_push(sl_operator *base, sl_batch *in, sl_err *err) {
   }
   /* each lane with rows or clocks to hear of, once: a free one first,
   ** else wait for the first still waiting */
-  uint64_t all = p->nclk >= 64 ? ~0ull : (1ull << p->nclk) - 1;
   int left = 0;
   for (int j = 0; j < m; j++)
-    left += p->pending[j] = p->out[j].n > 0 || p->got[j] != all;
+    left += p->pending[j] = p->out[j].n > 0 || p->nclk > 0;
   int rc = 0;
   while (left && rc == 0) {
     int took = -1;
@@ -200,10 +205,10 @@ static int xport_push(sl_operator *base, sl_batch *in, sl_err *err) {
       pthread_mutex_lock(&p->x->lanes[took].mu);
     }
     rc = p->out[took].n ? lane_push(p, took, in, err) : 0;
-    /* clocks of the batch this lane got no row of are not idle */
+    /* every lane follows the progress of every clock of the batch, also
+    ** those it got no row of: a lane's watermark is then one task's */
     for (int c = 0; c < p->nclk && !rc; c++)
-      if (!(p->got[took] >> c & 1))
-        rc = sl_aggregate_origin(p->x->lanes[took].tail, p->clk[c], in->now, 0, err);
+      rc = sl_aggregate_origin(p->x->lanes[took].tail, p->clk[c], p->clkts[c], in->now, 0, err);
     pthread_mutex_unlock(&p->x->lanes[took].mu);
     p->pending[took] = 0;
     left--;
@@ -252,9 +257,9 @@ static int xport_finish(sl_operator *base, sl_err *err) {
     if (last) {
       rc = l->tail->vt->finish(l->tail, err);
     } else { /* its clocks end: they hold no lane's windows open */
-      if (x->by_task) rc = sl_aggregate_origin(l->tail, p->index, sl_wall_ms(), 1, err);
+      if (x->by_task) rc = sl_aggregate_origin(l->tail, p->index, INT64_MIN, sl_wall_ms(), 1, err);
       for (int c = 0; c < p->nseen && !rc; c++)
-        rc = sl_aggregate_origin(l->tail, p->seen[c], sl_wall_ms(), 1, err);
+        rc = sl_aggregate_origin(l->tail, p->seen[c], INT64_MIN, sl_wall_ms(), 1, err);
     }
     pthread_mutex_unlock(&l->mu);
     if (rc) return rc;
@@ -295,7 +300,7 @@ sl_exchange *sl_exchange_new(const sl_agg_spec *spec, int m, sl_operator **tails
     sl_vm_init(&p->vroute, spec->route);
     p->out = sl_calloc((size_t)m, sizeof *p->out);
     p->pending = sl_calloc((size_t)m, 1);
-    p->got = sl_calloc((size_t)m, sizeof(*p->got));
+    p->timed = spec->wkind != SL_WIN_NONE && !spec->proctime;
     x->ports[j] = &p->base;
   }
   return x;
@@ -320,7 +325,6 @@ void sl_exchange_free(sl_exchange *x) {
     }
     free(p->out);
     free(p->pending);
-    free(p->got);
     free(p);
     pthread_mutex_destroy(&x->lanes[j].mu);
   }
