@@ -1102,7 +1102,7 @@ static int exchange_point(const sl_pquery *q) {
 ** index, else -1). */
 static const char *serial_query(const sl_plan *plan, const sl_pquery *q, int *xat) {
   *xat = -1;
-  if (!q->top || q->out_stream >= 0 || q->in_stream >= 0 || q->source2 >= 0)
+  if (!q->top || q->out_stream >= 0 || q->in_stream2 >= 0 || q->source2 >= 0)
     return "its source feeds a named stream or a join of two inputs";
   if (!q->into || q->ops[q->nops - 1].kind != &sl_op_sink)
     return "its rows go to the caller, in order, on the caller's thread";
@@ -1122,10 +1122,24 @@ static const char *serial_query(const sl_plan *plan, const sl_pquery *q, int *xa
 ** SET parallelism (0: the number of cores) when the source can be divided
 ** (a file of lines or CSV records, a Kafka group) and its query allows it,
 ** else 1 with the reason EXPLAIN gives. */
+/* The one query reading plain stream k (a stream of a source, without a
+** query of its own), or -1 when none or several do. */
+static int sole_reader(const sl_plan *plan, int k) {
+  int qi = -1;
+  for (int i = 0; i < plan->nquery; i++)
+    if (plan->queries[i]->in_stream == k || plan->queries[i]->in_stream2 == k) {
+      if (qi >= 0) return -1;
+      qi = i;
+    }
+  return qi;
+}
+
 static void plan_parallel(sl_plan *plan, int si) {
   sl_psource *s = plan->sources[si];
   s->parallel = 1;
   s->exchange_at = -1;
+  s->par_query = -1;
+  s->serial_why = NULL;
   int64_t want = sl_setting_int(plan->ctx.cat, SL_SET_PARALLELISM);
   if (want == 0) {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -1145,8 +1159,12 @@ static void plan_parallel(sl_plan *plan, int si) {
     s->serial_why = "its source is a changelog, whose changes are read in order";
     return;
   }
-  if (s->head != SL_HEAD_QUERY) {
-    s->serial_why = "its source feeds a named stream or a join of two inputs";
+  int qi = s->head == SL_HEAD_QUERY    ? s->head_index
+           : s->head == SL_HEAD_STREAM ? sole_reader(plan, s->head_index)
+                                       : -1;
+  if (qi < 0) {
+    s->serial_why = "its source feeds a named stream read by several queries, or a join of two "
+                    "inputs";
     return;
   }
   if (s->dlq_conn) {
@@ -1157,8 +1175,11 @@ static void plan_parallel(sl_plan *plan, int si) {
     s->serial_why = "a state directory checkpoints one task per source";
     return;
   }
-  s->serial_why = serial_query(plan, plan->queries[s->head_index], &s->exchange_at);
-  if (!s->serial_why) s->parallel = (int)want;
+  s->serial_why = serial_query(plan, plan->queries[qi], &s->exchange_at);
+  if (!s->serial_why) {
+    s->parallel = (int)want;
+    s->par_query = qi;
+  }
 }
 
 static void query_identity(const sl_plan *plan, const char *sql, int n, char out[17]);
@@ -1187,6 +1208,12 @@ static int plan_top(sl_plan *plan, const sl_stmt *stmt, const sl_select *sel, co
   if (q->source2 >= 0) source_add_top(plan->sources[q->source2], qi);
   for (int i = ns0; i < plan->nsource; i++)
     plan_parallel(plan, i);
+  /* a stream made before: it has one more reader, which may change how
+  ** its source runs */
+  if (q->source < ns0 && plan->sources[q->source]->head == SL_HEAD_STREAM)
+    plan_parallel(plan, q->source);
+  if (q->source2 >= 0 && q->source2 < ns0 && plan->sources[q->source2]->head == SL_HEAD_STREAM)
+    plan_parallel(plan, q->source2);
   return qi;
 }
 
@@ -1351,8 +1378,15 @@ void sl_plan_explain(const sl_plan *plan, sl_buf *out) {
       sl_buf_printf(out, "%s%s", c ? ", " : " (", d->schema.cols[c].name);
     sl_buf_printf(out, "%s\n", d->schema.ncol ? ")" : "");
   }
-  for (int i = 0; i < plan->nstream; i++)
-    sl_buf_printf(out, "stream %s: computed once, fanout\n", plan->streams[i]->def->name);
+  for (int i = 0; i < plan->nstream; i++) {
+    const sl_pstream *st = plan->streams[i];
+    const sl_psource *src = st->query < 0 && st->source >= 0 ? plan->sources[st->source] : NULL;
+    if (src && src->parallel > 1 && src->par_query >= 0)
+      sl_buf_printf(out, "stream %s: read by one query, whose parallel tasks read its source\n",
+                    st->def->name);
+    else
+      sl_buf_printf(out, "stream %s: computed once, fanout\n", st->def->name);
+  }
   for (int i = 0; i < plan->nquery; i++) {
     const sl_pquery *q = plan->queries[i];
     if (q->stage == 1)

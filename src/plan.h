@@ -81,6 +81,11 @@ typedef struct sl_psource {
   ** index, in its query's operators, of the GROUP BY they are cut before;
   ** -1 when each task runs every operator (a query without state) */
   int exchange_at;
+  /* the query its parallel tasks run (parallel > 1): the one it feeds, or
+  ** the one reader of the plain stream it feeds (CREATE STREAM s (...)
+  ** FROM ..., read by one query alone), which its tasks then feed
+  ** directly instead of through the stream's fanout; -1 otherwise */
+  int par_query;
 } sl_psource;
 
 /* One query of a plan: the caller's (sl_plan_query) or a stream's own. */

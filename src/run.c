@@ -47,6 +47,13 @@ static int pstate_source(const sl_plan *plan, int i) {
   return sl_opt_find_unused((sl_options *)&plan->sources[i]->opts, "state_topic") != NULL;
 }
 
+/* 1 when source i runs as parallel tasks (the run keeps no checkpoints,
+** its queries no state per partition), else 0. */
+static int runs_parallel(const sl_run *run, int i, const sl_run_cfg *cfg) {
+  const sl_psource *ps = run->plan->sources[i];
+  return ps->parallel > 1 && ps->conn && !cfg->ckpt && !pstate_source(run->plan, i);
+}
+
 /* Query q (its operators made) keeps its state per partition of its
 ** source: its operators before the sink become the router's template
 ** (op_partition.c), which makes a copy per partition; q->ops is then the
@@ -83,8 +90,8 @@ static int shares_sink(const sl_plan *plan, int qi) {
   if (pq->source < 0 || !pq->nops || pq->ops[pq->nops - 1].kind != &sl_op_sink) return 0;
   const sl_psource *ps = plan->sources[pq->source];
   const sl_sink_spec *sp = pq->ops[pq->nops - 1].spec;
-  return ps->parallel > 1 && ps->head == SL_HEAD_QUERY && ps->head_index == qi &&
-         ps->exchange_at < 0 && !sp->format->begin && !pstate_source(plan, pq->source);
+  return ps->parallel > 1 && ps->par_query == qi && ps->exchange_at < 0 && !sp->format->begin &&
+         !pstate_source(plan, pq->source);
 }
 
 /* Query qi's live operators, chained (ckpt: the run keeps checkpoints, so
@@ -167,8 +174,8 @@ static void watch_query(sl_task *t, sl_lquery *q);
 ** set (what was made is freed with the run). */
 static int make_parallel(sl_run *run, int i, int m, const sl_run_cfg *cfg, sl_err *err) {
   const sl_psource *ps = run->plan->sources[i];
-  SL_ASSERT(ps->head == SL_HEAD_QUERY);
-  sl_lquery *q = run->queries[ps->head_index];
+  SL_ASSERT(ps->par_query >= 0);
+  sl_lquery *q = run->queries[ps->par_query];
   const sl_pquery *pq = q->plan;
   /* operators copied: all, each task encoding for a member of the shared
   ** sink; else all but the sink, which the tasks reach through a gather */
@@ -221,7 +228,7 @@ static int make_parallel(sl_run *run, int i, int m, const sl_run_cfg *cfg, sl_er
 ** made is freed with the run). */
 static int make_exchange(sl_run *run, int i, int m, const sl_run_cfg *cfg, sl_err *err) {
   const sl_psource *ps = run->plan->sources[i];
-  sl_lquery *q = run->queries[ps->head_index];
+  sl_lquery *q = run->queries[ps->par_query];
   const sl_pquery *pq = q->plan;
   int a = ps->exchange_at, ns = pq->nops - 1; /* the aggregate, the sink */
   SL_ASSERT(a >= 0 && a < ns && pq->ops[ns].kind == &sl_op_sink && q->nops == pq->nops);
@@ -339,8 +346,7 @@ static int make_task(sl_run *run, int i, const sl_run_cfg *cfg, sl_err *err) {
   const sl_psource *ps = run->plan->sources[i];
   /* checkpoints are taken per task and source: one task (the planner
   ** already plans one under a state directory) */
-  int want =
-      ps->parallel > 1 && ps->conn && !cfg->ckpt && !pstate_source(run->plan, i) ? ps->parallel : 0;
+  int want = runs_parallel(run, i, cfg) ? ps->parallel : 0;
   sl_source *src = open_part(run, i, 0, want, cfg, err);
   if (!src) return -1;
   SL_ASSERT(ps->head_index >= 0 &&
@@ -357,9 +363,10 @@ static int make_task(sl_run *run, int i, const sl_run_cfg *cfg, sl_err *err) {
   }
   t->stop = &run->stop;
   t->interrupted = cfg->interrupted;
-  t->head = ps->head == SL_HEAD_STREAM ? run->fanouts[ps->head_index]
-            : ps->head == SL_HEAD_PORT ? run->queries[ps->head_index]->ops[0]->port
-                                       : run->queries[ps->head_index]->ops[0];
+  t->head = want && ps->head == SL_HEAD_STREAM ? run->queries[ps->par_query]->ops[0] /* direct */
+            : ps->head == SL_HEAD_STREAM       ? run->fanouts[ps->head_index]
+            : ps->head == SL_HEAD_PORT         ? run->queries[ps->head_index]->ops[0]->port
+                                               : run->queries[ps->head_index]->ops[0];
   SL_ASSERT(t->head != NULL); /* every source feeds something */
   t->tops = sl_calloc((size_t)(ps->ntop ? ps->ntop : 1), sizeof(*t->tops));
   for (int k = 0; k < ps->ntop; k++)
@@ -437,12 +444,17 @@ static void make_groups(sl_run *run) {
 }
 
 /* The readers of each stream: the first operator (or its port) of every
-** query reading it, in the order they were planned. */
-static void attach_readers(sl_run *run) {
+** query reading it, in the order they were planned; but the one reader of
+** a plain stream whose source runs as parallel tasks, which its tasks
+** feed directly (sl_psource.par_query). */
+static void attach_readers(sl_run *run, const sl_run_cfg *cfg) {
   for (int k = 0; k < run->nquery; k++) {
     const sl_pquery *pq = run->plan->queries[k];
     sl_lquery *q = run->queries[k];
-    if (pq->in_stream >= 0) sl_op_fanout_add(run->fanouts[pq->in_stream], q->ops[0]);
+    int direct = pq->source >= 0 && run->plan->sources[pq->source]->head == SL_HEAD_STREAM &&
+                 run->plan->sources[pq->source]->par_query == k &&
+                 runs_parallel(run, pq->source, cfg);
+    if (pq->in_stream >= 0 && !direct) sl_op_fanout_add(run->fanouts[pq->in_stream], q->ops[0]);
     SL_ASSERT(pq->in_stream2 < 0 || q->ops[0]->port);
     if (pq->in_stream2 >= 0) sl_op_fanout_add(run->fanouts[pq->in_stream2], q->ops[0]->port);
   }
@@ -474,7 +486,7 @@ static sl_run *run_make(sl_plan *plan, int borrowed, const sl_run_cfg *cfg, sl_e
     if (plan->queries[run->nquery]->top) run->tops[run->ntop++] = run->nquery;
     if (make_query(run, run->nquery, &env, cfg->ckpt != NULL, err)) goto fail;
   }
-  attach_readers(run);
+  attach_readers(run, cfg);
   run->tasks = sl_calloc((size_t)(plan->nsource ? plan->nsource : 1), sizeof(*run->tasks));
   for (; run->ntask < plan->nsource; run->ntask++)
     if (make_task(run, run->ntask, cfg, err)) goto fail;

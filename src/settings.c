@@ -87,9 +87,9 @@ static const sl_setting_def registry[SL_SET_N] = {
                                 "the smallest part a file is divided into for parallel tasks: a "
                                 "file of less than twice this is read by one task"},
     [SL_SET_PARALLELISM] = {"parallelism", SL_STYPE_INT, 0, NULL, 0, 256, NULL,
-                            "how many parallel tasks a stateless query over a divisible source "
-                            "(a file, a Kafka group) runs as; 0: the number of cores; 1: one "
-                            "task (docs/scale-out.md)"},
+                            "how many parallel tasks a query over a divisible source (a file, a "
+                            "Kafka group) runs as, stateless or a GROUP BY; 0: the number of "
+                            "cores; 1: one task (docs/scale-out.md)"},
     [SL_SET_GUARANTEE] = {"processing.guarantee", SL_STYPE_ENUM, SL_GUARANTEE_AT_LEAST_ONCE, NULL,
                           0, 0, guarantees,
                           "what a restart after a crash delivers: at_least_once or "

@@ -14,7 +14,8 @@
 #     parallel tasks meeting at an exchange (EXPLAIN says so), rows and
 #     --stats counts at parallelism 2 and 3 those of 1, and sqlite3's rows
 #     (TUMBLE as a computed window start); a global aggregate and DISTINCT
-#     stay one task and EXPLAIN says why;
+#     stay one task and EXPLAIN says why; a plain stream read by one query
+#     runs as that query's tasks, read by two as one task, both right;
 #   - CSV with a header and quoted fields holding newlines and quotes: the
 #     parts begin outside quotes; rejected records name the same lines;
 #   - parts smaller than a line (some parts empty) and a file too small to
@@ -230,6 +231,40 @@ for qn in range(14):
         if not same_rows(res[2][0], want):
             fail("group %d at parallelism 2: not sqlite3's rows: %s" % (qn, body),
                  str(sorted(set(res[2][0]) ^ set(want))[:5]))
+
+# a plain stream read by one query runs as that query's parallel tasks; read
+# by two, as one task feeding both
+stream = ("CREATE STREAM rs (%s) FROM file('r.json', format => 'json') "
+          "WATERMARK id * 37 - INTERVAL '1' SECOND;" % cols)
+qa = "SELECT s, window_start, count(*) AS n, sum(a) AS t FROM rs GROUP BY s, TUMBLE(id * 37, INTERVAL '5' SECOND)"
+qb = "SELECT id, upper(s) AS u FROM rs WHERE a > 10"
+ex = subprocess.run([sluice, "-e", "SET parallelism = 3; SET min_split_bytes = '64kB'; %s EXPLAIN %s "
+                     "INTO file('g.csv', format => 'csv');" % (stream, qa)],
+                    capture_output=True, text=True).stdout
+if "task rs: source file, format json, up to 3 parallel tasks" not in ex or "rows exchanged" not in ex:
+    fail("EXPLAIN: a stream read by one query runs as its parallel tasks", ex[:300])
+res = {}
+for p in (1, 3):
+    for two in (0, 1):
+        sql = ("SET parallelism = %d; SET min_split_bytes = '64kB'; SET batch_size = %d; %s %s "
+               "INTO file('sa-%d-%d.csv', format => 'csv');" % (p, rng.randrange(1, 1025), stream, qa, p, two))
+        if two:
+            sql += " %s INTO file('sb-%d.csv', format => 'csv');" % (qb, p)
+        rc, err = run(sql)
+        if rc:
+            fail("stream at parallelism %d (%d readers) exits %d" % (p, 1 + two, rc), err)
+        res[(p, two)] = sorted(tuple(norm(x) for x in l.split(",")) for l in lines("sa-%d-%d.csv" % (p, two)))
+want = sorted(tuple(norm(x) for x in row) for row in db.execute(
+    "SELECT s, ((id * 37) / 5000) * 5000 AS w, count(*), sum(a) FROM t GROUP BY s, w"))
+for key, rows in res.items():
+    if not same_rows(rows, want):
+        fail("stream read at parallelism %d by %d queries: not sqlite3's rows" % (key[0], 1 + key[1]),
+             str(sorted(set(rows) ^ set(want))[:5]))
+wantb = sorted(tuple(norm(x) for x in row) for row in db.execute("SELECT id, upper(s) FROM t WHERE a > 10"))
+for p in (1, 3):
+    got = sorted(tuple(norm(x) for x in l.split(",")) for l in lines("sb-%d.csv" % p))
+    if not same_rows(got, wantb):
+        fail("the stream's second reader at parallelism %d: not sqlite3's rows" % p)
 
 # what keeps one task: no key to send rows by, joins, DISTINCT, ORDER BY
 for body, why in [
