@@ -27,8 +27,9 @@
 ** process of the application), part_load reads back the messages of this
 ** query from there and keeps the ids of that partition's outputs, which its
 ** replay then does not write again.  While the replay has not come to all
-** of them, the partition's next states keep the old offsets, as save_pos
-** does.
+** of them, the partition's next states also carry those it has not come
+** to yet (they are before the new state's end offsets, and the replay from
+** the new state's input offset still makes them).
 */
 #include <pthread.h>
 #include <stdio.h>
@@ -38,6 +39,17 @@
 #include "checkpoint.h"
 #include "hash.h"
 #include "kafka.h"
+
+/* The read-back of one input partition of a query whose state is kept per
+** partition (part_save/part_load): its generation (the u of its ids in the
+** set while not come to), how many of them the replay has not come to, and
+** the ids it found (owned; some may have been come to since). */
+typedef struct part_rb {
+  uint64_t gen;
+  int64_t pending;
+  uint64_t *ids;
+  int nids, cap;
+} part_rb;
 
 typedef struct kafka_sink {
   sl_sink base;
@@ -63,16 +75,7 @@ typedef struct kafka_sink {
   int64_t *from;   /* while pending: the checkpointed end offsets, saved again */
   int nfrom;
   int64_t skipped; /* outputs not written again */
-  /* per input partition of a query whose state is kept per partition
-  ** (part_save/part_load), nrb of them: a read-back's generation (the u of
-  ** its ids in the set while not come to), how many of them the replay has
-  ** not come to, and the offsets it read from (owned) */
-  struct part_rb {
-    uint64_t gen;
-    int64_t pending;
-    int64_t *from;
-    int nfrom;
-  } * rb;
+  part_rb *rb;     /* per input partition (part_save/part_load), nrb of them */
   int nrb;
   uint64_t gen;  /* the last generation given (1: load_pos's ids) */
   int64_t *ends; /* the topic's end offsets, nends of them, when produced was ends_at */
@@ -117,8 +120,14 @@ static void seen_add_part(kafka_sink *k, int32_t p, uint64_t id) {
   sl_hslot *s = sl_htab_put_h(&k->seen, sl_hash_u64(id | 1), NULL, &added);
   if (!added && s->u == k->rb[p].gen) return; /* found twice (a retried produce) */
   if (!added && s->u == ID_PENDING) k->pending--;
-  s->u = k->rb[p].gen;
-  k->rb[p].pending++;
+  part_rb *b = &k->rb[p];
+  s->u = b->gen;
+  b->pending++;
+  if (b->nids == b->cap) {
+    b->cap = b->cap ? 2 * b->cap : 64;
+    b->ids = sl_realloc(b->ids, sizeof(uint64_t) * (size_t)b->cap);
+  }
+  b->ids[b->nids++] = id | 1;
 }
 
 /* The replay has come to id (in the set at slot s): it counts no longer. */
@@ -389,14 +398,12 @@ static int read_back(kafka_sink *k, int64_t *from, int np, int32_t part, int64_t
   return rc;
 }
 
-/* Checkpointed end offsets z[0..n) (save_pos's, part_save's) into a new
+/* Checkpointed end offsets (save_pos's, part_save's; read from rd) into a new
 ** array *from (owned by the caller) of at least min_np entries (those not
 ** in z 0: a partition the topic did not have then); how many, or -1 with
 ** err set (*from NULL). */
-static int parse_ends(kafka_sink *k, const void *z, size_t n, int min_np, int64_t **from,
-                      sl_err *err) {
-  sl_ckrd r;
-  sl_ckrd_init(&r, z, n);
+static int parse_ends(kafka_sink *k, sl_ckrd *rd, int min_np, int64_t **from, sl_err *err) {
+  sl_ckrd r = *rd;
   int64_t np = sl_ckr_i64(&r);
   if (np < 0 || np > 100000) r.bad = 1;
   *from = NULL;
@@ -414,6 +421,7 @@ static int parse_ends(kafka_sink *k, const void *z, size_t n, int min_np, int64_
     return -1;
   }
   *from = f;
+  *rd = r;
   return all;
 }
 
@@ -427,7 +435,8 @@ static int kafka_sink_load_pos(sl_sink *s, const void *z, size_t n, sl_err *err)
   int64_t np = sl_ckr_i64(&r);
   if (np < 0 || !k->exactly_once) return r.bad ? -1 : 0;
   int64_t *from = NULL;
-  int all = parse_ends(k, z, n, 0, &from, err);
+  sl_ckrd_init(&r, z, n);
+  int all = parse_ends(k, &r, 0, &from, err);
   if (all < 0) return -1;
   int64_t found = 0;
   int rc = read_back(k, from, all, -1, &found, err);
@@ -476,50 +485,69 @@ static void rb_room(kafka_sink *k, int32_t p) {
   k->nrb = p + 1;
 }
 
-/* sl_sink_vt.part_save: where input partition p's outputs go on from (see
-** the top of the file). */
+/* sl_sink_vt.part_save: the topic's end offsets, then the ids read back for
+** input partition p that its replay has not come to yet (see the top of
+** the file). */
 static int kafka_sink_part_save(sl_sink *s, int32_t p, sl_buf *out, sl_err *err) {
   kafka_sink *k = (kafka_sink *)s;
-  if (p >= 0 && p < k->nrb && k->rb[p].pending > 0 && k->rb[p].from) {
-    /* p's replay has not yet come to every output read back for it: a
-    ** crash now must still find them */
-    sl_ck_i64(out, k->rb[p].nfrom);
-    for (int i = 0; i < k->rb[p].nfrom; i++)
-      sl_ck_i64(out, k->rb[p].from[i]);
-    return 0;
+  if (put_ends(k, out, err)) return -1;
+  part_rb *b = p >= 0 && p < k->nrb && k->rb[p].pending > 0 ? &k->rb[p] : NULL;
+  int64_t n = 0;
+  for (int pass = 0; pass < 2; pass++) {
+    if (pass) sl_ck_i64(out, n);
+    for (int i = 0; b && i < b->nids; i++) {
+      sl_hslot *sl = seen_find(k, b->ids[i]);
+      if (!sl || sl->u != b->gen) continue; /* come to */
+      if (pass)
+        sl_ck_i64(out, (int64_t)b->ids[i]);
+      else
+        n++;
+    }
   }
-  return put_ends(k, out, err);
+  return 0;
 }
 
-/* sl_sink_vt.part_load: read back the outputs of input partition p written
-** from part_save's offsets z[0..n) on (z NULL: from the topic's start). */
+/* sl_sink_vt.part_load: the ids part_save listed, and those of the outputs
+** of input partition p written from its offsets on (z NULL: from the
+** topic's start), read back. */
 static int kafka_sink_part_load(sl_sink *s, int32_t p, const void *z, size_t n, sl_err *err) {
   kafka_sink *k = (kafka_sink *)s;
   if (p < 0) return 0;
   int np = sl_kafka_partition_count(k->rk, k->topic, "end offsets of ", k->base.interrupted, err);
   if (np < 0) return -1;
+  rb_room(k, p);
+  part_rb *b = &k->rb[p];
+  b->gen = ++k->gen;
+  b->pending = 0;
+  b->nids = 0;
   int64_t *from = NULL;
   int all = np;
   if (z) {
-    all = parse_ends(k, z, n, np, &from, err);
+    sl_ckrd r;
+    sl_ckrd_init(&r, z, n);
+    all = parse_ends(k, &r, np, &from, err);
     if (all < 0) return -1;
+    int64_t nid = sl_ckr_i64(&r);
+    if (nid < 0 || nid > (int64_t)(r.end - r.p)) r.bad = 1;
+    for (int64_t i = 0; i < nid && !r.bad; i++)
+      seen_add_part(k, p, (uint64_t)sl_ckr_i64(&r));
+    if (r.bad || r.p != r.end) {
+      free(from);
+      sl_err_set(err, SL_EIO, "kafka: %s: the read-back position of input partition %d is corrupt",
+                 k->topic, (int)p);
+      return -1;
+    }
   } else {
     from = sl_calloc((size_t)(np ? np : 1), sizeof(int64_t));
   }
-  rb_room(k, p);
-  struct part_rb *b = &k->rb[p];
-  b->gen = ++k->gen;
-  b->pending = 0;
   int64_t found = 0;
   int rc = read_back(k, from, all, p, &found, err);
-  free(b->from);
-  b->from = from;
-  b->nfrom = all;
-  if (!rc && found)
+  free(from);
+  if (!rc && b->pending)
     fprintf(stderr,
             "sluice: kafka: %s: %lld outputs of input partition %d were written after its "
             "last state; they are not written again\n",
-            k->topic, (long long)found, (int)p);
+            k->topic, (long long)b->pending, (int)p);
   return rc;
 }
 
@@ -532,7 +560,7 @@ static void kafka_sink_close(sl_sink *s) {
   free(k->ring);
   free(k->from);
   for (int p = 0; p < k->nrb; p++)
-    free(k->rb[p].from);
+    free(k->rb[p].ids);
   free(k->rb);
   free(k->ends);
   free(k->query_fp);
