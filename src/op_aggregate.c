@@ -790,7 +790,7 @@ static int close_sessions(op_aggregate *p, int64_t wm, const sl_batch *in, sl_er
 
 /* The event time of v in milliseconds: INTEGER/REAL as milliseconds since
 ** the epoch, TEXT as 'YYYY-MM-DD HH:MM:SS[.fff]' (or with 'T') in UTC. */
-static int event_time(const sl_value *v, int64_t *ms) {
+int sl_event_time(const sl_value *v, int64_t *ms) {
   if (v->type == SL_INTEGER) {
     *ms = v->u.i;
     return 0;
@@ -929,7 +929,7 @@ static int aggregate_push(sl_operator *base, sl_batch *in, sl_err *err) {
           sl_op_reject(base, in, r, "rowtime(): the record has no timestamp");
           continue;
         }
-      } else if (event_time(&reg[sp->ts_reg], &ts)) {
+      } else if (sl_event_time(&reg[sp->ts_reg], &ts)) {
         sl_op_reject(base, in, r, "the event time is NULL or not a time");
         continue;
       }
@@ -998,6 +998,21 @@ static int aggregate_push(sl_operator *base, sl_batch *in, sl_err *err) {
   }
   if (flush_out(p, in, err)) return -1;
   return 0;
+}
+
+int sl_aggregate_origin(sl_operator *base, int32_t clock, int64_t ts, int64_t now, int done,
+                        sl_err *err) {
+  op_aggregate *p = (op_aggregate *)base;
+  if (p->spec.wkind == SL_WIN_NONE || p->spec.proctime) return 0;
+  if (now > p->now) p->now = now;
+  expect_one(p, clock);
+  for (int i = 0; i < p->nparts; i++)
+    if (p->parts[i].part == clock) {
+      if (ts > p->parts[i].max_ts) p->parts[i].max_ts = ts;
+      p->parts[i].seen = p->now;
+      if (done) p->parts[i].done = 1;
+    }
+  return advance_watermark(p, NULL, err);
 }
 
 /* Time passes without records: processing-time windows close, and idle
@@ -1328,6 +1343,7 @@ static void aggregate_free_spec(void *spec) {
     sl_model_slot_release(sp->held[i]);
   free(sp->held);
   sl_program_free(sp->step);
+  sl_program_free(sp->route);
   sl_program_free(sp->out);
   free(sp->aggs);
   free(sp->key_colls);

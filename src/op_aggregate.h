@@ -29,7 +29,13 @@ typedef struct sl_agg_call {
 typedef struct sl_agg_spec {
   sl_program *step; /* per input row: WHERE (skips), keys, event time, arguments */
   sl_program *out;  /* per group row: HAVING (skips) and the select list */
-  int key_reg;      /* step: the first of nkeys group key registers */
+  /* per input row: WHERE (skips), the group keys (result registers) and,
+  ** when route_ts, the event time after them: where the parallel tasks'
+  ** exchange sends the row, and the progress it tells every lane of
+  ** (op_exchange.c) */
+  sl_program *route;
+  int route_ts;
+  int key_reg; /* step: the first of nkeys group key registers */
   int nkeys;
   int ts_reg; /* step: the event time (windows) */
   sl_win_kind wkind;
@@ -63,6 +69,20 @@ typedef struct sl_agg_spec {
   ** NULL when every key is BINARY (owned) */
   sl_coll *key_colls;
 } sl_agg_spec;
+
+/* A live aggregate fed by an exchange (op_exchange.c): rows of the input
+** partition (or part) whose event time is followed as clock, the latest
+** at event time ts (INT64_MIN: none), were read at processing time now,
+** whether or not they came to this aggregate: the watermark follows and
+** clock is not idle.  done: clock has ended (that part of the input is
+** read) and no longer holds the watermark.  Windows the watermark passes
+** close.  Nothing for processing-time windows or no window.  0, or -1
+** with err set. */
+int sl_aggregate_origin(sl_operator *op, int32_t clock, int64_t ts, int64_t now, int done,
+                        sl_err *err);
+/* The event time of value v in ms since the epoch (an integer, a real, or
+** a 'YYYY-MM-DD HH:MM:SS[.fff]' text): 0, or -1 when v is not a time. */
+int sl_event_time(const sl_value *v, int64_t *ms);
 
 /* The operator's kind: a spec (owned by the plan, with its programs,
 ** aggregate array and held slots) to a live aggregate. */

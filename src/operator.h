@@ -342,6 +342,23 @@ void sl_op_fanout_add(sl_operator *fanout, sl_operator *child);
 ** inputs finished.  Made by a run. */
 sl_operator *sl_op_gather_new(sl_operator *tail, int ninput);
 
+/* op_exchange.c: the parallel tasks of a GROUP BY query meet at an
+** exchange of m lanes (tails[j]: lane j's copy of the operators from the
+** aggregate on, borrowed; lane_stats[j] its counters, borrowed), each row
+** sent to the lane of its GROUP BY key (spec->route, the plan's) by the
+** port of the task that read it (sl_exchange_port: owned by the exchange).
+** qstats: the query's counters, whose over flag a lane's raises.  by_task:
+** the records have no partitions (parts of a file), so each task's index
+** is the event-time clock of what it reads.  Free the
+** exchange after the tasks stopped; the tails are not its own. */
+typedef struct sl_exchange sl_exchange;
+struct sl_agg_spec;
+sl_exchange *sl_exchange_new(const struct sl_agg_spec *spec, int m, sl_operator **tails,
+                             sl_stats **lane_stats, sl_stats *qstats, int by_task,
+                             const char *qname);
+sl_operator *sl_exchange_port(sl_exchange *x, int i);
+void sl_exchange_free(sl_exchange *x);
+
 /* op_partition.c: the router of a query whose state is kept per input
 ** partition (a source with sl_source.per_partition): one copy of the
 ** operators specs[0..nspec) (the plan's, borrowed: they outlive it) per

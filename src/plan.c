@@ -1094,20 +1094,51 @@ int sl_plan_select_rows(sl_plan *plan, const sl_select *sel, const char *id, sl_
 
 /* ---- parallel tasks ------------------------------------------------------------ */
 
-/* Why query q cannot run as parallel copies of its operators sharing its
-** sink (static text), or NULL when it can: it is one of the caller's, fed
-** by its own source only, writes INTO a sink, and keeps no state (every
-** operator before the sink is a projection or a model's scoring). */
-static const char *serial_query(const sl_plan *plan, const sl_pquery *q) {
+/* 1 when operator spec o keeps no state (a projection, a model's scoring). */
+static int stateless_op(const sl_opspec *o) {
+  return o->kind == &sl_op_project || o->kind == &sl_op_score;
+}
+
+/* The index of q's GROUP BY where its parallel tasks may meet at an
+** exchange (op_exchange.c), or -1: projections before it, projections
+** after it up to the sink, and a GROUP BY that has keys to send rows by,
+** reads an append-only input, trains no model (a model's trainer is one)
+** and emits its windows one batch each only without an ORDER BY per
+** window (whose order one lane cannot give). */
+static int exchange_point(const sl_pquery *q) {
+  int a = 0;
+  while (a < q->nops - 1 && stateless_op(&q->ops[a]))
+    a++;
+  if (a >= q->nops - 1 || q->ops[a].kind != &sl_op_aggregate) return -1;
+  for (int k = a + 1; k < q->nops - 1; k++)
+    if (!stateless_op(&q->ops[k])) return -1;
+  const sl_agg_spec *sp = q->ops[a].spec;
+  if (!sp->nkeys || !sp->route || sp->one_row || sp->retract || sp->nheld || sp->flush_per_window)
+    return -1;
+  return a;
+}
+
+/* Why query q cannot run as parallel copies of its operators (static
+** text), or NULL when it can: it is one of the caller's, fed by its own
+** source only, writes INTO a sink, and either keeps no state (every
+** operator before the sink is a projection or a model's scoring) or keeps
+** it in a GROUP BY whose rows an exchange can send by key (*xat: its
+** index, else -1). */
+static const char *serial_query(const sl_plan *plan, const sl_pquery *q, int *xat) {
+  *xat = -1;
   if (!q->top || q->out_stream >= 0 || q->in_stream >= 0 || q->source2 >= 0)
     return "its source feeds a named stream or a join of two inputs";
   if (!q->into || q->ops[q->nops - 1].kind != &sl_op_sink)
     return "its rows go to the caller, in order, on the caller's thread";
   if (plan->nsubq) return "it runs subqueries";
   for (int k = 0; k < q->nops - 1; k++)
-    if (q->ops[k].kind != &sl_op_project && q->ops[k].kind != &sl_op_score)
-      return "it keeps state (GROUP BY, windows, joins, DISTINCT, ORDER BY and LIMIT run as one "
-             "task)";
+    if (!stateless_op(&q->ops[k])) {
+      *xat = exchange_point(q);
+      return *xat >= 0 ? NULL
+                       : "it keeps state other than a GROUP BY with keys (global aggregates, "
+                         "joins, DISTINCT, OVER, ORDER BY, LIMIT, model training and "
+                         "aggregates over a changelog run as one task)";
+    }
   return NULL;
 }
 
@@ -1118,6 +1149,7 @@ static const char *serial_query(const sl_plan *plan, const sl_pquery *q) {
 static void plan_parallel(sl_plan *plan, int si) {
   sl_psource *s = plan->sources[si];
   s->parallel = 1;
+  s->exchange_at = -1;
   int64_t want = sl_setting_int(plan->ctx.cat, SL_SET_PARALLELISM);
   if (want == 0) {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -1149,7 +1181,7 @@ static void plan_parallel(sl_plan *plan, int si) {
     s->serial_why = "a state directory checkpoints one task per source";
     return;
   }
-  s->serial_why = serial_query(plan, plan->queries[s->head_index]);
+  s->serial_why = serial_query(plan, plan->queries[s->head_index], &s->exchange_at);
   if (!s->serial_why) s->parallel = (int)want;
 }
 
@@ -1317,7 +1349,9 @@ void sl_plan_source_detail(const sl_plan *plan, int i, sl_buf *out) {
                   (long long)s->min_split);
   else if (s->parallel > 1)
     sl_buf_printf(out, ", %d parallel tasks (consumers of the group)", s->parallel);
-  else if (s->serial_why)
+  if (s->parallel > 1 && s->exchange_at >= 0)
+    sl_buf_puts(out, ", rows exchanged between them by the GROUP BY key");
+  else if (s->parallel <= 1 && s->serial_why)
     sl_buf_printf(out, ", one task: %s", s->serial_why);
   for (int k = 0; k < s->ntop; k++) { /* a stage of a split query: its topic */
     const sl_pquery *q = plan->queries[s->tops[k]];

@@ -77,6 +77,10 @@ typedef struct sl_psource {
   /* why it runs as one task although parallelism asks for more (static
   ** text, for EXPLAIN), or NULL */
   const char *serial_why;
+  /* >= 0 when its parallel tasks meet at an exchange (op_exchange.c): the
+  ** index, in its query's operators, of the GROUP BY they are cut before;
+  ** -1 when each task runs every operator (a query without state) */
+  int exchange_at;
 } sl_psource;
 
 /* One query of a plan: the caller's (sl_plan_query) or a stream's own. */

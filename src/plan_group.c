@@ -174,6 +174,37 @@ static int step_agg(sl_compiler *sc, sl_expr *e, sl_agg_call *ac, int retract, i
   return 0;
 }
 
+/* The route program: per input row WHERE (skips), the group keys and, for
+** event-time windows on a column or expression, the event time (what the
+** exchange of parallel tasks sends the row by and tells every lane of
+** its input's progress: op_exchange.c).  0, or -1 with err set. */
+static int route_program(sl_agg_spec *spec, sl_expr *where, const sl_exprlist *keys,
+                         const sl_expr *win, int ncol_in, sl_err *err) {
+  spec->route = sl_program_new();
+  sl_compiler sc = {spec->route, 0, err, 0, ncol_in, NULL, 0, 0};
+  spec->route_ts = win && !spec->proctime && !spec->rowtime;
+  int n = keys->n + spec->route_ts;
+  int res = sl_reg_alloc(&sc, n);
+  spec->route->result_reg = res;
+  spec->route->nresult = n;
+  int fj = -1;
+  if (where) {
+    int w = sl_reg_alloc(&sc, 1);
+    if (sl_expr_code(&sc, where, w)) return -1;
+    fj = sl_program_add(spec->route, OP_IfNot, w, 0, 1);
+  }
+  for (int i = 0; i < keys->n; i++)
+    if (sl_expr_code(&sc, keys->a[i], res + i)) return -1;
+  if (spec->route_ts && sl_expr_code(&sc, win->list->a[0], res + keys->n)) return -1;
+  sl_program_add(spec->route, OP_Result, res, n, 0);
+  if (fj >= 0) {
+    spec->route->ops[fj].p2 = spec->route->nop;
+    sl_program_add(spec->route, OP_Halt, 1, 0, 0);
+  }
+  sl_program_finish(spec->route);
+  return 0;
+}
+
 /* The step program: per input row WHERE (skips), keys, event time (win's),
 ** each aggregate's arguments and FILTER.  0, or -1 with err set. */
 static int step_program(sl_agg_spec *spec, sl_expr *where, const sl_exprlist *keys, sl_expr *win,
@@ -212,7 +243,7 @@ static int step_program(sl_agg_spec *spec, sl_expr *where, const sl_exprlist *ke
     sl_program_add(spec->step, OP_Halt, 1, 0, 0);
   }
   sl_program_finish(spec->step);
-  return 0;
+  return keys->n ? route_program(spec, where, keys, win, ncol_in, err) : 0;
 }
 
 /* The output program: per group row HAVING (skips) and the select list. */

@@ -84,7 +84,7 @@ static int shares_sink(const sl_plan *plan, int qi) {
   const sl_psource *ps = plan->sources[pq->source];
   const sl_sink_spec *sp = pq->ops[pq->nops - 1].spec;
   return ps->parallel > 1 && ps->head == SL_HEAD_QUERY && ps->head_index == qi &&
-         !sp->format->begin && !pstate_source(plan, pq->source);
+         ps->exchange_at < 0 && !sp->format->begin && !pstate_source(plan, pq->source);
 }
 
 /* Query qi's live operators, chained (ckpt: the run keeps checkpoints, so
@@ -212,6 +212,99 @@ static int make_parallel(sl_run *run, int i, int m, const sl_run_cfg *cfg, sl_er
   return 0;
 }
 
+/* Source i's GROUP BY query runs as m parallel tasks (its first task made)
+** meeting at an exchange before its aggregate, operator a
+** (op_exchange.c): m - 1 more tasks, each reading its part of the source
+** through its own copy of the operators before a; m lanes, copies of the
+** operators from a to the sink (lane 0's: the query's own), all pushing
+** into a gather in front of the one sink.  0, or -1 with err set (what was
+** made is freed with the run). */
+static int make_exchange(sl_run *run, int i, int m, const sl_run_cfg *cfg, sl_err *err) {
+  const sl_psource *ps = run->plan->sources[i];
+  sl_lquery *q = run->queries[ps->head_index];
+  const sl_pquery *pq = q->plan;
+  int a = ps->exchange_at, ns = pq->nops - 1; /* the aggregate, the sink */
+  SL_ASSERT(a >= 0 && a < ns && pq->ops[ns].kind == &sl_op_sink && q->nops == pq->nops);
+  sl_make_env env = {cfg->interrupted, NULL, NULL};
+  q->gather = sl_op_gather_new(q->ops[ns], m);
+  q->ops[ns - 1]->next = q->gather;
+  q->nlane = m;
+  q->lstats = sl_calloc((size_t)m, sizeof(*q->lstats));
+  q->par = sl_calloc((size_t)(m - 1), sizeof(*q->par));
+  q->pops = sl_calloc((size_t)(m - 1), sizeof(*q->pops));
+  q->pstats = sl_calloc((size_t)(m - 1), sizeof(*q->pstats));
+  sl_operator **tails = sl_calloc((size_t)m, sizeof(*tails));
+  sl_stats **lst = sl_calloc((size_t)m, sizeof(*lst));
+  sl_operator **heads = sl_calloc((size_t)m, sizeof(*heads)); /* each task's last before a */
+  sl_task **tasks = sl_calloc((size_t)m, sizeof(*tasks));
+  /* each lane holds an equal share of the query's state */
+  int64_t share = pq->max_mem > 0 ? (pq->max_mem + m - 1) / m : 0;
+  for (int k = 0; k < m; k++) {
+    lst[k] = &q->lstats[k];
+    lst[k]->mem_limit = share;
+  }
+  for (int k = a; k < ns; k++)
+    q->ops[k]->stats = lst[0];
+  tails[0] = q->ops[a];
+  heads[0] = a ? q->ops[a - 1] : NULL;
+  tasks[0] = run->tasks[i];
+  int rc = 0;
+  for (int k = 1; k < m && !rc; k++) {
+    sl_source *src = open_part(run, i, k, m, cfg, err);
+    if (!src) {
+      rc = -1;
+      break;
+    }
+    sl_task *t = tasks[k] = q->par[q->npar] = sl_task_new(ps, src);
+    sl_operator **ops = q->pops[q->npar] = sl_calloc((size_t)pq->nops, sizeof(*ops));
+    sl_stats *st = &q->pstats[q->npar++];
+    st->mem_limit = pq->max_mem;
+    for (int j = 0; j < ns && !rc; j++) {
+      sl_operator *op = ops[j] = pq->ops[j].kind->make(pq->ops[j].spec, &env, err);
+      if (!op) {
+        rc = -1;
+        break;
+      }
+      op->stats = j < a ? st : lst[k];
+      op->qname = pq->id;
+      if (j && j != a) ops[j - 1]->next = op;
+    }
+    if (rc) break;
+    ops[ns - 1]->next = q->gather;
+    if (a) ops[0]->halt = &q->stopped;
+    tails[k] = ops[a];
+    heads[k] = a ? ops[a - 1] : NULL;
+    t->stop = &run->stop;
+    t->interrupted = cfg->interrupted;
+    t->tops = sl_calloc(1, sizeof(*t->tops));
+    t->tops[t->ntop++] = q;
+    watch_query(t, q);
+  }
+  if (!rc) {
+    /* a part of a file has no partitions: its task's index is the clock
+    ** its rows' event time is followed by (op_exchange.c) */
+    int by_task = !tasks[0]->src->norigins;
+    q->exch = sl_exchange_new(pq->ops[a].spec, m, tails, lst, &q->stats, by_task, pq->id);
+    for (int k = 0; k < m; k++) {
+      sl_operator *port = sl_exchange_port(q->exch, k);
+      if (heads[k]) {
+        heads[k]->next = port;
+      } else { /* the port is the query's first operator: it carries the flag */
+        port->halt = &q->stopped;
+        q->ops[0]->halt = NULL;
+        tasks[k]->head = port;
+      }
+      if (k) tasks[k]->head = a ? q->pops[k - 1][0] : port;
+      if (by_task) tasks[k]->src->norigins = m;
+    }
+  }
+  free(tails);
+  free(lst);
+  free(heads);
+  free(tasks);
+  return rc;
+}
+
 /* Source i keeps state per partition: the one query it feeds (directly or
 ** through a stream read by that query alone) has a router (make_router),
 ** whose hooks the source calls.  0, or -1 with err set. */
@@ -272,7 +365,9 @@ static int make_task(sl_run *run, int i, const sl_run_cfg *cfg, sl_err *err) {
   for (int k = 0; k < ps->ntop; k++)
     t->tops[t->ntop++] = run->queries[ps->tops[k]];
   if (src->per_partition && link_router(run, i, t, cfg, err)) return -1;
-  if (want && src->nsplit > 1) return make_parallel(run, i, src->nsplit, cfg, err);
+  if (want && src->nsplit > 1)
+    return ps->exchange_at >= 0 ? make_exchange(run, i, src->nsplit, cfg, err)
+                                : make_parallel(run, i, src->nsplit, cfg, err);
   return 0;
 }
 
@@ -505,6 +600,21 @@ static void pstate_info(const sl_lquery *q, sl_query_info *qi) {
   qi->ps_written = __atomic_load_n(&src->ps_written, __ATOMIC_RELAXED);
 }
 
+/* The counters of q's exchange lanes (none without one) added to sum:
+** their rejections, late rows and state; the peaks as a sum of the
+** lanes' (an upper bound).  Read while the lanes run: relaxed loads. */
+static void lanes_add(const sl_lquery *q, sl_stats *sum) {
+  for (int k = 0; k < q->nlane; k++) {
+    const sl_stats *l = &q->lstats[k];
+    sum->rejected += __atomic_load_n(&l->rejected, __ATOMIC_RELAXED);
+    sum->late += __atomic_load_n(&l->late, __ATOMIC_RELAXED);
+    sum->groups += __atomic_load_n(&l->groups, __ATOMIC_RELAXED);
+    sum->groups_peak += __atomic_load_n(&l->groups_peak, __ATOMIC_RELAXED);
+    sum->state_bytes += __atomic_load_n(&l->state_bytes, __ATOMIC_RELAXED);
+    sum->state_peak += __atomic_load_n(&l->state_peak, __ATOMIC_RELAXED);
+  }
+}
+
 void sl_run_query_info(sl_run *run, int i, sl_query_info *qi) {
   sl_lquery *q = run->queries[run->tops[i]];
   memset(qi, 0, sizeof *qi);
@@ -553,6 +663,13 @@ void sl_run_query_info(sl_run *run, int i, sl_query_info *qi) {
     qi->out += __atomic_load_n(&q->pstats[k].out, __ATOMIC_RELAXED);
     qi->bytes_out += __atomic_load_n(&q->pstats[k].bytes_out, __ATOMIC_RELAXED);
   }
+  if (q->nlane) {
+    sl_stats l = {0};
+    lanes_add(q, &l);
+    qi->rejected += l.rejected;
+    qi->groups += l.groups;
+    qi->state_bytes += l.state_bytes;
+  }
   if (q->pstate) pstate_info(q, qi);
   if (stopped) {
     /* what its sources had read when it stopped: they may read on for the
@@ -584,7 +701,9 @@ void sl_run_stats(sl_run *run, sl_buf *out, int64_t *rejected_total) {
   int64_t total = 0;
   for (int i = 0; i < run->nquery; i++) {
     sl_lquery *q = run->queries[i];
-    int64_t in = 0, rej = q->stats.rejected, nout = q->stats.out;
+    sl_stats st = q->stats; /* with its exchange lanes' */
+    lanes_add(q, &st);
+    int64_t in = 0, rej = st.rejected, nout = st.out;
     for (int k = 0; k < 2 + q->npar; k++) { /* a join of two inputs, parallel tasks: all */
       const sl_task *t = k == 0 ? q->task : k == 1 ? q->task2 : q->par[k - 2];
       if (!t || (k == 1 && t == q->task)) continue;
@@ -595,11 +714,11 @@ void sl_run_stats(sl_run *run, sl_buf *out, int64_t *rejected_total) {
     total += rej;
     sl_buf_printf(out, "%s: %lld in, %lld out, %lld rejected", q->plan->id, (long long)in,
                   (long long)nout, (long long)rej);
-    if (q->stats.late) sl_buf_printf(out, " (%lld late)", (long long)q->stats.late);
-    if (q->stats.groups_peak)
+    if (st.late) sl_buf_printf(out, " (%lld late)", (long long)st.late);
+    if (st.groups_peak)
       sl_buf_printf(out, "; state: at most %lld groups or kept records, %lld bytes (%lld each)",
-                    (long long)q->stats.groups_peak, (long long)q->stats.state_peak,
-                    (long long)(q->stats.state_peak / q->stats.groups_peak));
+                    (long long)st.groups_peak, (long long)st.state_peak,
+                    (long long)(st.state_peak / st.groups_peak));
     if (q->stats.join) /* a join of two inputs: its keys now, per side */
       for (int k = 0; k < 2; k++) {
         int64_t n = q->stats.jkeys[k];
@@ -652,6 +771,8 @@ void sl_run_free(sl_run *run) {
       sl_task_free(q->par[j]);
     }
     if (q->gather) q->gather->vt->free(q->gather);
+    sl_exchange_free(q->exch);
+    free(q->lstats);
     sl_sink_share_free(q->share); /* its members closed with their operators */
     free(q->pops);
     free(q->par);

@@ -553,12 +553,15 @@ static const char *with_commas(char *out, int64_t n) {
 static int task_over_memory(sl_task *t, sl_lquery *q) {
   char limit[32], used[32], groups[32];
   const char *id = q->plan->id;
-  char *why =
-      sl_mprintf("its state passed max_query_memory (%s): %s in %s group%s or kept row%s (SET "
-                 "max_query_memory raises it)",
-                 sl_size_text(limit, q->stats.mem_limit), sl_size_text(used, q->stats.state_bytes),
-                 with_commas(groups, q->stats.groups), q->stats.groups == 1 ? "" : "s",
-                 q->stats.groups == 1 ? "" : "s");
+  int64_t bytes = q->stats.state_bytes, ng = q->stats.groups;
+  for (int k = 0; k < q->nlane; k++) { /* an exchange's lanes (op_exchange.c) */
+    bytes += __atomic_load_n(&q->lstats[k].state_bytes, __ATOMIC_RELAXED);
+    ng += __atomic_load_n(&q->lstats[k].groups, __ATOMIC_RELAXED);
+  }
+  char *why = sl_mprintf("its state passed max_query_memory (%s): %s in %s group%s or kept row%s "
+                         "(SET max_query_memory raises it)",
+                         sl_size_text(limit, q->stats.mem_limit), sl_size_text(used, bytes),
+                         with_commas(groups, ng), ng == 1 ? "" : "s", ng == 1 ? "" : "s");
   int alone = q->plan->top && q->nops && q->ops[0]->halt == &q->stopped && t->head != q->ops[0] &&
               !(q->ops[0]->port && t->head == q->ops[0]->port);
   if (!alone) { /* the task's messages name the task: say which query, when another */

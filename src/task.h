@@ -69,6 +69,14 @@ typedef struct sl_lquery {
   /* or, for a sink format without a header, each copy is the whole chain,
   ** its own op_sink writing to a member of this share (owned), else NULL */
   struct sl_sink_share *share;
+  /* or, for a GROUP BY (sl_psource.exchange_at), the tasks' copies of the
+  ** operators before the aggregate push into the ports of this exchange
+  ** (owned), whose nlane lanes are copies of the rest but the sink (lane
+  ** 0's is in ops, lane k's in pops[k - 1]), all pushing into gather;
+  ** lane k's counters are lstats[k] (owned) */
+  struct sl_exchange *exch;
+  sl_stats *lstats;
+  int nlane;
   /* its source keeps state per input partition (state_topic =>): ops are
   ** the router (op_partition.c, a copy of the plan's operators per owned
   ** partition) and the sink; its state is in Kafka, not in the run's

@@ -9,8 +9,12 @@
 #     fail evaluation, random batch sizes: parallelism 2 and 3 against 1
 #     (rows, and the counts of --stats: in, out, rejected) and against
 #     sqlite3's library over the same records;
-#   - random GROUP BY queries: planned as one task (EXPLAIN says why), and
-#     their rows are sqlite3's;
+#   - random GROUP BY queries (keys, expressions, COLLATE, HAVING, DISTINCT
+#     aggregates, TUMBLE and HOP windows), random batch sizes: planned as
+#     parallel tasks meeting at an exchange (EXPLAIN says so), rows and
+#     --stats counts at parallelism 2 and 3 those of 1, and sqlite3's rows
+#     (TUMBLE as a computed window start); a global aggregate and DISTINCT
+#     stay one task and EXPLAIN says why;
 #   - CSV with a header and quoted fields holding newlines and quotes: the
 #     parts begin outside quotes; rejected records name the same lines;
 #   - parts smaller than a line (some parts empty) and a file too small to
@@ -147,33 +151,97 @@ for qn in range(12):
             fail("query %d at parallelism 2: not sqlite3's rows: %s" % (qn, body),
                  "\n".join(sorted(set(want) ^ set(mine))[:5]))
 
-# ---- GROUP BY: one task, sqlite3's rows -------------------------------------------------
-for qn in range(5):
-    key = rng.choice(["s", "a % 5", "s, a % 3"])
-    agg = rng.choice(["count(*)", "sum(a)", "min(b)", "max(id)", "count(s)"])
+# ---- GROUP BY: parallel tasks meeting at an exchange, sqlite3's rows -------------------
+def norm(v):
+    """A field as a sortable pair: (0, number) or (1, text); NULL is (1, "")."""
+    if v is None or v == "":
+        return (1, "")
+    try:
+        return (0, float(v))
+    except ValueError:
+        return (1, v)
+
+def same_rows(x, y):
+    """Sorted rows of norm()ed fields equal, numbers to 1e-9 (sums taken in another order)."""
+    if len(x) != len(y):
+        return False
+    for rx, ry in zip(x, y):
+        if len(rx) != len(ry):
+            return False
+        for a, b in zip(rx, ry):
+            if a[0] != b[0] or (a[1] != b[1] if a[0] else not math.isclose(a[1], b[1], rel_tol=1e-9, abs_tol=1e-9)):
+                return False
+    return True
+
+def agg_list():
+    aggs = rng.sample(["count(*)", "sum(a)", "min(b)", "max(id)", "count(s)", "avg(b)",
+                       "count(DISTINCT a)", "max(s)", "total(b)"], rng.randrange(1, 4))
+    return aggs
+
+for qn in range(14):
+    key = rng.choice(["s", "a % 5", "s, a % 3", "upper(s)", "b > 0", "s COLLATE NOCASE"])
+    aggs = agg_list()
     where = pred()
-    body = ("SELECT %s, %s AS v FROM file('r.json', format => 'json', columns => '%s') WHERE %s "
-            "GROUP BY %s" % (key, agg, cols, where, key))
-    sql = "SET parallelism = 3; SET min_split_bytes = '64kB'; %s INTO file('g%d.csv', format => 'csv');" % (body, qn)
-    rc, err = run(sql)
-    if rc:
-        fail("group %d exits %d" % (qn, rc), err)
-        continue
-    ex = subprocess.run([sluice, "-e", "SET parallelism = 3; SET min_split_bytes = '64kB'; EXPLAIN %s "
-                         "INTO file('g.csv', format => 'csv');" % body], capture_output=True, text=True).stdout
-    if "one task: it keeps state" not in ex:
-        fail("EXPLAIN says a GROUP BY runs as one task", ex)
-    def norm(v):
-        if v is None or v == "":
-            return ""
-        try:
-            return repr(round(float(v), 6))
-        except ValueError:
-            return v
-    mine = sorted(tuple(norm(x) for x in l.split(",")) for l in lines("g%d.csv" % qn))
-    want = sorted(tuple(norm(x) for x in row) for row in db.execute("SELECT %s, %s FROM t WHERE %s GROUP BY %s" % (key, agg, where, key)))
-    if mine != want:
-        fail("group %d: not sqlite3's rows: %s" % (qn, body), str(sorted(set(mine) ^ set(want))[:5]))
+    having = rng.choice(["", "", " HAVING count(*) > %d" % rng.randrange(1, 40)])
+    win = rng.choice(["", "tumble", "tumble", "hop"])
+    wsql = {"": "", "tumble": ", TUMBLE(id * 37, INTERVAL '%d' SECOND)",
+            "hop": ", HOP(id * 37, INTERVAL '1' SECOND, INTERVAL '%d' SECOND)"}[win]
+    size = rng.randrange(2, 30)
+    if wsql:
+        wsql = wsql % size
+    nkeys = key.count(",") + 1
+    knames = ", ".join("k%d" % i for i in range(nkeys))
+    ksel = ", ".join("%s AS k%d" % (k.strip(), i) for i, k in enumerate(key.split(",")))
+    gby = ", ".join(k.strip() for k in key.split(","))
+    sel = ksel + (", window_start" if win else "") + "".join(
+        ", %s AS v%d" % (a, i) for i, a in enumerate(aggs))
+    body = ("SELECT %s FROM file('r.json', format => 'json', columns => '%s') WHERE %s "
+            "GROUP BY %s%s%s" % (sel, cols, where, gby, wsql, having))
+    res = {}
+    for p in (1, 2, 3):
+        sql = ("SET parallelism = %d; SET min_split_bytes = '64kB'; SET batch_size = %d; %s "
+               "INTO file('g%d-%d.csv', format => 'csv');" % (p, rng.randrange(1, 1025), body, qn, p))
+        rc, err = run(sql)
+        if rc:
+            fail("group %d at parallelism %d exits %d" % (qn, p, rc), err)
+            break
+        res[p] = (sorted(tuple(norm(x) for x in l.split(",")) for l in lines("g%d-%d.csv" % (qn, p))),
+                  counts(err))
+    else:
+        for p in (2, 3):
+            if not same_rows(res[p][0], res[1][0]) or res[p][1] != res[1][1]:
+                fail("group %d: parallelism %d differs from 1 (rows or counts %s / %s): %s"
+                     % (qn, p, res[p][1], res[1][1], body),
+                     str(sorted(set(res[p][0]) ^ set(res[1][0]))[:5]))
+        ex = subprocess.run([sluice, "-e", "SET parallelism = 3; SET min_split_bytes = '64kB'; "
+                             "EXPLAIN %s INTO file('g.csv', format => 'csv');" % body],
+                            capture_output=True, text=True).stdout
+        if "rows exchanged between them by the GROUP BY key" not in ex:
+            fail("EXPLAIN says a GROUP BY runs as parallel tasks with an exchange", ex[:300])
+        if win == "hop":
+            continue  # sqlite3 has no HOP: parallelism 1 is the reference above
+        wcol = ""
+        if win:
+            w = size * 1000
+            wcol = ", ((id * 37) / %d) * %d" % (w, w)
+        ref = ("SELECT %s%s%s FROM t WHERE %s GROUP BY %s%s%s"
+               % (ksel, wcol, "".join(", %s" % a for a in aggs), where, gby, wcol, having))
+        want = sorted(tuple(norm(x) for x in row) for row in db.execute(ref))
+        if not same_rows(res[2][0], want):
+            fail("group %d at parallelism 2: not sqlite3's rows: %s" % (qn, body),
+                 str(sorted(set(res[2][0]) ^ set(want))[:5]))
+
+# what keeps one task: no key to send rows by, joins, DISTINCT, ORDER BY
+for body, why in [
+        ("SELECT count(*) AS n FROM file('r.json', format => 'json', columns => '%s')" % cols,
+         "one task: it keeps state other than a GROUP BY with keys"),
+        ("SELECT DISTINCT s FROM file('r.json', format => 'json', columns => '%s')" % cols,
+         "one task: it keeps state other than a GROUP BY with keys")]:
+    ex = subprocess.run([sluice, "-e", "SET parallelism = 3; SET min_split_bytes = '64kB'; "
+                         "EXPLAIN %s INTO file('g.csv', format => 'csv');" % body],
+                        capture_output=True, text=True).stdout
+    if why not in ex:
+        fail("EXPLAIN says why %s runs as one task" % body, ex[:300])
 
 # ---- CSV: a header, newlines and quotes inside quoted fields ------------------------------
 with open("c.csv", "w") as f:
