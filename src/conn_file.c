@@ -687,8 +687,8 @@ static void file_sink_close(sl_sink *s) {
 }
 
 static const sl_sink_vt file_sink_vt = {
-    "file", file_write, file_flush, file_sink_close, file_sink_save_pos, file_sink_load_pos,
-    NULL,   NULL};
+    "file", file_write, file_flush, file_sink_close, file_sink_save_pos, file_sink_load_pos, NULL,
+    NULL,   NULL,       NULL};
 
 /* Whether a file could be created at path: its directory is writable and
 ** searchable (errno set when not). */
@@ -982,8 +982,8 @@ static void part_close(sl_sink *s) {
   free(f);
 }
 
-static const sl_sink_vt part_sink_vt = {"file", part_write, part_flush, part_close,
-                                        NULL,   NULL,       NULL,       NULL};
+static const sl_sink_vt part_sink_vt = {"file", part_write, part_flush, part_close, NULL,
+                                        NULL,   NULL,       NULL,       NULL,       NULL};
 
 /* file('dir/', partition_by => 'a,b', format => ...): the sink above.  The
 ** directory (its path without the trailing '/') is authorized, and made

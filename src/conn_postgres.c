@@ -1228,8 +1228,8 @@ static void pg_sink_close(sl_sink *s) {
 }
 
 static const sl_sink_vt pg_sink_vt = {
-    "postgres",       pg_sink_write,    pg_sink_flush, pg_sink_close,
-    pg_sink_save_pos, pg_sink_load_pos, NULL,          NULL};
+    "postgres",       pg_sink_write, pg_sink_flush, pg_sink_close, pg_sink_save_pos,
+    pg_sink_load_pos, NULL,          NULL,          NULL,          NULL};
 
 /* ---- the sink's format: rows as COPY's CSV ------------------------------------------ */
 

@@ -337,7 +337,28 @@ typedef struct sl_sink_vt {
   ** failed.  Without them a write is durable when write() returns. */
   int64_t (*produced)(sl_sink *s);
   int (*acked)(sl_sink *s, int64_t n, sl_err *err);
+  /* Optional, for a sink that writes exactly once by id (by_id) fed by a
+  ** query that keeps its state per input partition (op_partition.c): each
+  ** id then carries that partition in its top 16 bits (SL_ID_PART).  Both
+  ** are called on the query's task thread while nothing is being written
+  ** (after a FLUSH barrier).  part_save appends where the outputs of input
+  ** partition p written after this moment will be (a Kafka sink: its
+  ** topic's end offsets, or older ones while p's replay has not yet come to
+  ** every output read back for it); part_load takes what part_save gave
+  ** (z NULL: nothing, the whole topic) and reads back the outputs of p
+  ** written from there on, which are then not written again.  0, or -1
+  ** with err set. */
+  int (*part_save)(sl_sink *s, int32_t p, sl_buf *out, sl_err *err);
+  int (*part_load)(sl_sink *s, int32_t p, const void *z, size_t n, sl_err *err);
 } sl_sink_vt;
+
+/* An output id of a query whose state is kept per input partition: the
+** partition (mod 65536) in the top 16 bits, the rest of id below
+** (op_partition.c makes them, sinks' part_load reads them). */
+#define SL_ID_PART_SHIFT 48
+#define SL_ID_PART(id) ((int32_t)((id) >> SL_ID_PART_SHIFT))
+#define SL_ID_WITH_PART(id, p)                                                                     \
+  (((id) & ((1ull << SL_ID_PART_SHIFT) - 1)) | ((uint64_t)((p)&0xffff) << SL_ID_PART_SHIFT))
 
 struct sl_sink {
   const sl_sink_vt *vt;

@@ -18,6 +18,18 @@
 ** checkpoint saves the topic's end offsets (save_pos); after a crash,
 ** load_pos reads back what this query wrote past them into a set of ids,
 ** and the replay skips the outputs whose ids are in it.
+**
+** Exactly once for a query whose state is kept per input partition
+** (op_partition.c; ids carry the partition, SL_ID_PART): there is no
+** checkpoint of the whole query, but a state per partition, each saying
+** where this topic's ends were when it was written (part_save).  When a
+** partition's state is loaded (after a crash or a rebalance, on any
+** process of the application), part_load reads back the messages of this
+** query from there and keeps the ids of that partition's outputs, which its
+** replay then does not write again.  While the replay has not come to all
+** of them, the partition's next states also carry those it has not come
+** to yet (they are before the new state's end offsets, and the replay from
+** the new state's input offset still makes them).
 */
 #include <pthread.h>
 #include <stdio.h>
@@ -27,6 +39,17 @@
 #include "checkpoint.h"
 #include "hash.h"
 #include "kafka.h"
+
+/* The read-back of one input partition of a query whose state is kept per
+** partition (part_save/part_load): its generation (the u of its ids in the
+** set while not come to), how many of them the replay has not come to, and
+** the ids it found (owned; some may have been come to since). */
+typedef struct part_rb {
+  uint64_t gen;
+  int64_t pending;
+  uint64_t *ids;
+  int nids, cap;
+} part_rb;
 
 typedef struct kafka_sink {
   sl_sink base;
@@ -52,6 +75,12 @@ typedef struct kafka_sink {
   int64_t *from;   /* while pending: the checkpointed end offsets, saved again */
   int nfrom;
   int64_t skipped; /* outputs not written again */
+  part_rb *rb;     /* per input partition (part_save/part_load), nrb of them */
+  int nrb;
+  uint64_t gen;  /* the last generation given (1: load_pos's ids) */
+  int64_t *ends; /* the topic's end offsets, nends of them, when produced was ends_at */
+  int nends;
+  int64_t ends_at;
   sl_buf idbuf;
   rd_kafka_conf_t *rconf; /* the user's settings, for the read-back consumer */
 } kafka_sink;
@@ -60,17 +89,56 @@ typedef struct kafka_sink {
 
 static const sl_htype id_type = {NULL, NULL}; /* hashes given; the hash is the id */
 
+/* A slot's u: 0 the replay has come to it (or it counts in no pending);
+** 1 one of load_pos's, not yet come to (counted in pending); else the
+** generation of the read-back of its partition that found it, not yet come
+** to (counted in that partition's pending while it is the partition's
+** latest read-back). */
+#define ID_DONE 0
+#define ID_PENDING 1
+
 /* The slot of output id in the set, or NULL.  Ids are stored with their low
 ** bit set, as the header carries them (never 0). */
 static sl_hslot *seen_find(const kafka_sink *k, uint64_t id) {
   return sl_htab_find_h(&k->seen, sl_hash_u64(id | 1), NULL);
 }
 
-/* Add id (a header's, low bit set) to the set, not yet come to. */
+/* Add id (a header's, low bit set) to the set, not yet come to (load_pos). */
 static void seen_add(kafka_sink *k, uint64_t id) {
   int added;
-  sl_htab_put_h(&k->seen, sl_hash_u64(id | 1), NULL, &added); /* a new slot's u is 0 */
-  if (added) k->pending++;
+  sl_hslot *s = sl_htab_put_h(&k->seen, sl_hash_u64(id | 1), NULL, &added);
+  if (added) {
+    s->u = ID_PENDING;
+    k->pending++;
+  }
+}
+
+/* Add id of input partition p to the set as not yet come to, counted in
+** p's latest read-back (part_load). */
+static void seen_add_part(kafka_sink *k, int32_t p, uint64_t id) {
+  int added;
+  sl_hslot *s = sl_htab_put_h(&k->seen, sl_hash_u64(id | 1), NULL, &added);
+  if (!added && s->u == k->rb[p].gen) return; /* found twice (a retried produce) */
+  if (!added && s->u == ID_PENDING) k->pending--;
+  part_rb *b = &k->rb[p];
+  s->u = b->gen;
+  b->pending++;
+  if (b->nids == b->cap) {
+    b->cap = b->cap ? 2 * b->cap : 64;
+    b->ids = sl_realloc(b->ids, sizeof(uint64_t) * (size_t)b->cap);
+  }
+  b->ids[b->nids++] = id | 1;
+}
+
+/* The replay has come to id (in the set at slot s): it counts no longer. */
+static void seen_done(kafka_sink *k, uint64_t id, sl_hslot *s) {
+  if (s->u == ID_PENDING) {
+    k->pending--;
+  } else if (s->u != ID_DONE) {
+    int32_t p = SL_ID_PART(id);
+    if (p < k->nrb && k->rb[p].gen == s->u) k->rb[p].pending--;
+  }
+  s->u = ID_DONE;
 }
 
 #define ACK_RING (1 << 17)
@@ -118,10 +186,7 @@ static int kafka_write(sl_sink *s, const char *buf, const size_t *ends, int n, c
     if (keys) kstart = kends[i];
     sl_hslot *seen = k->exactly_once && ids ? seen_find(k, ids[i]) : NULL;
     if (seen) { /* written before the crash */
-      if (!seen->u) {
-        seen->u = 1;
-        k->pending--;
-      }
+      seen_done(k, ids[i], seen);
       k->skipped++;
       start = ends[i];
       continue;
@@ -254,35 +319,24 @@ static int kafka_sink_save_pos(sl_sink *s, sl_buf *out, sl_err *err) {
   return 0;
 }
 
-/* Restart: read what this query wrote past the checkpointed end offsets
-** (messages with its sluice-id header) into the set of ids not to write
-** again. */
-static int kafka_sink_load_pos(sl_sink *s, const void *z, size_t n, sl_err *err) {
-  kafka_sink *k = (kafka_sink *)s;
-  sl_ckrd r;
-  sl_ckrd_init(&r, z, n);
-  int64_t np = sl_ckr_i64(&r);
-  if (np < 0 || !k->exactly_once) return r.bad ? -1 : 0;
-  if (np > 100000) r.bad = 1;
-  int64_t *from = sl_calloc((size_t)(np ? np : 1), sizeof(int64_t));
-  for (int64_t p = 0; p < np; p++)
-    from[p] = sl_ckr_i64(&r);
-  if (r.bad) {
-    free(from);
-    sl_err_set(err, SL_EIO, "kafka: %s: the checkpointed end offsets are corrupt", k->topic);
-    return -1;
-  }
+/* Read back what this query wrote to the topic from offsets from[0..np)
+** to the current ends: each message's id (its sluice-id header, this
+** query's fingerprint) into the set: all of them (part < 0, load_pos), or
+** those of input partition part (part_load).  *found: how many.  0, or -1
+** with err set. */
+static int read_back(kafka_sink *k, int64_t *from, int np, int32_t part, int64_t *found,
+                     sl_err *err) {
   char errstr[512];
+  *found = 0;
   rd_kafka_conf_t *conf = rd_kafka_conf_dup(k->rconf);
   rd_kafka_conf_set(conf, "group.id", "sluice-exactly-once-readback", NULL, 0);
   rd_kafka_conf_set(conf, "enable.auto.commit", "false", NULL, 0);
   rd_kafka_t *c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
   if (!c) {
-    free(from);
     sl_err_set(err, SL_EIO, "kafka: reading back %s: %s", k->topic, errstr);
     return -1;
   }
-  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)np);
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(np ? np : 1);
   int64_t *to = sl_calloc((size_t)(np ? np : 1), sizeof(int64_t));
   int rc = 0, left = 0;
   for (int p = 0; p < np && !rc; p++) {
@@ -297,7 +351,6 @@ static int kafka_sink_load_pos(sl_sink *s, const void *z, size_t n, sl_err *err)
   }
   if (!rc && left) rc = rd_kafka_assign(c, l) ? -1 : 0;
   size_t plen = strlen(k->query_fp);
-  int64_t found = 0;
   while (!rc && left) {
     rd_kafka_message_t *m = rd_kafka_consumer_poll(c, 10000);
     if (!m) {
@@ -322,8 +375,14 @@ static int kafka_sink_load_pos(sl_sink *s, const void *z, size_t n, sl_err *err)
       size_t hn = vn - plen - 1 < 16 ? vn - plen - 1 : 16;
       memcpy(hex, (const char *)v + plen + 1, hn);
       hex[hn] = 0;
-      seen_add(k, strtoull(hex, NULL, 16));
-      found++;
+      uint64_t id = strtoull(hex, NULL, 16);
+      if (part < 0) {
+        seen_add(k, id);
+        ++*found;
+      } else if (SL_ID_PART(id) == (part & 0xffff)) {
+        seen_add_part(k, part, id);
+        ++*found;
+      }
     }
     int p = m->partition;
     if (p >= 0 && p < np && m->offset + 1 >= to[p] && to[p] > from[p]) {
@@ -335,15 +394,160 @@ static int kafka_sink_load_pos(sl_sink *s, const void *z, size_t n, sl_err *err)
   rd_kafka_topic_partition_list_destroy(l);
   rd_kafka_consumer_close(c);
   rd_kafka_destroy(c);
+  free(to);
+  return rc;
+}
+
+/* Checkpointed end offsets (save_pos's, part_save's; read from rd) into a new
+** array *from (owned by the caller) of at least min_np entries (those not
+** in z 0: a partition the topic did not have then); how many, or -1 with
+** err set (*from NULL). */
+static int parse_ends(kafka_sink *k, sl_ckrd *rd, int min_np, int64_t **from, sl_err *err) {
+  sl_ckrd r = *rd;
+  int64_t np = sl_ckr_i64(&r);
+  if (np < 0 || np > 100000) r.bad = 1;
+  *from = NULL;
+  if (r.bad) {
+    sl_err_set(err, SL_EIO, "kafka: %s: the checkpointed end offsets are corrupt", k->topic);
+    return -1;
+  }
+  int all = (int)np > min_np ? (int)np : min_np;
+  int64_t *f = sl_calloc((size_t)(all ? all : 1), sizeof(int64_t));
+  for (int64_t p = 0; p < np; p++)
+    f[p] = sl_ckr_i64(&r);
+  if (r.bad) {
+    free(f);
+    sl_err_set(err, SL_EIO, "kafka: %s: the checkpointed end offsets are corrupt", k->topic);
+    return -1;
+  }
+  *from = f;
+  *rd = r;
+  return all;
+}
+
+/* Restart: read what this query wrote past the checkpointed end offsets
+** (messages with its sluice-id header) into the set of ids not to write
+** again. */
+static int kafka_sink_load_pos(sl_sink *s, const void *z, size_t n, sl_err *err) {
+  kafka_sink *k = (kafka_sink *)s;
+  sl_ckrd r;
+  sl_ckrd_init(&r, z, n);
+  int64_t np = sl_ckr_i64(&r);
+  if (np < 0 || !k->exactly_once) return r.bad ? -1 : 0;
+  int64_t *from = NULL;
+  sl_ckrd_init(&r, z, n);
+  int all = parse_ends(k, &r, 0, &from, err);
+  if (all < 0) return -1;
+  int64_t found = 0;
+  int rc = read_back(k, from, all, -1, &found, err);
   free(k->from);
   k->from = from;
-  k->nfrom = (int)np;
-  free(to);
+  k->nfrom = all;
   if (!rc && found)
     fprintf(stderr,
             "sluice: kafka: %s: %lld outputs were written after the last checkpoint; "
             "they are not written again\n",
             k->topic, (long long)found);
+  return rc;
+}
+
+/* The topic's end offsets now into out: np, then each one (those last
+** asked for while nothing has been written since: the ends can only have
+** grown, and older ones are as good a start for a read-back). */
+static int put_ends(kafka_sink *k, sl_buf *out, sl_err *err) {
+  int64_t produced = kafka_produced(&k->base);
+  if (!k->ends || k->ends_at != produced) {
+    int np = sl_kafka_partition_count(k->rk, k->topic, "end offsets of ", k->base.interrupted, err);
+    if (np < 0) return -1;
+    k->ends = sl_realloc(k->ends, sizeof(int64_t) * (size_t)(np ? np : 1));
+    for (int p = 0; p < np; p++) {
+      int64_t lo = 0;
+      if (sl_kafka_watermarks(k->rk, k->topic, p, &lo, &k->ends[p], err)) {
+        free(k->ends);
+        k->ends = NULL;
+        return -1;
+      }
+    }
+    k->nends = np;
+    k->ends_at = produced;
+  }
+  sl_ck_i64(out, k->nends);
+  for (int p = 0; p < k->nends; p++)
+    sl_ck_i64(out, k->ends[p]);
+  return 0;
+}
+
+/* Room for input partition p's read-back state. */
+static void rb_room(kafka_sink *k, int32_t p) {
+  if (p < k->nrb) return;
+  k->rb = sl_realloc(k->rb, sizeof(*k->rb) * (size_t)(p + 1));
+  memset(k->rb + k->nrb, 0, sizeof(*k->rb) * (size_t)(p + 1 - k->nrb));
+  k->nrb = p + 1;
+}
+
+/* sl_sink_vt.part_save: the topic's end offsets, then the ids read back for
+** input partition p that its replay has not come to yet (see the top of
+** the file). */
+static int kafka_sink_part_save(sl_sink *s, int32_t p, sl_buf *out, sl_err *err) {
+  kafka_sink *k = (kafka_sink *)s;
+  if (put_ends(k, out, err)) return -1;
+  part_rb *b = p >= 0 && p < k->nrb && k->rb[p].pending > 0 ? &k->rb[p] : NULL;
+  int64_t n = 0;
+  for (int pass = 0; pass < 2; pass++) {
+    if (pass) sl_ck_i64(out, n);
+    for (int i = 0; b && i < b->nids; i++) {
+      sl_hslot *sl = seen_find(k, b->ids[i]);
+      if (!sl || sl->u != b->gen) continue; /* come to */
+      if (pass)
+        sl_ck_i64(out, (int64_t)b->ids[i]);
+      else
+        n++;
+    }
+  }
+  return 0;
+}
+
+/* sl_sink_vt.part_load: the ids part_save listed, and those of the outputs
+** of input partition p written from its offsets on (z NULL: from the
+** topic's start), read back. */
+static int kafka_sink_part_load(sl_sink *s, int32_t p, const void *z, size_t n, sl_err *err) {
+  kafka_sink *k = (kafka_sink *)s;
+  if (p < 0) return 0;
+  int np = sl_kafka_partition_count(k->rk, k->topic, "end offsets of ", k->base.interrupted, err);
+  if (np < 0) return -1;
+  rb_room(k, p);
+  part_rb *b = &k->rb[p];
+  b->gen = ++k->gen;
+  b->pending = 0;
+  b->nids = 0;
+  int64_t *from = NULL;
+  int all = np;
+  if (z) {
+    sl_ckrd r;
+    sl_ckrd_init(&r, z, n);
+    all = parse_ends(k, &r, np, &from, err);
+    if (all < 0) return -1;
+    int64_t nid = sl_ckr_i64(&r);
+    if (nid < 0 || nid > (int64_t)(r.end - r.p)) r.bad = 1;
+    for (int64_t i = 0; i < nid && !r.bad; i++)
+      seen_add_part(k, p, (uint64_t)sl_ckr_i64(&r));
+    if (r.bad || r.p != r.end) {
+      free(from);
+      sl_err_set(err, SL_EIO, "kafka: %s: the read-back position of input partition %d is corrupt",
+                 k->topic, (int)p);
+      return -1;
+    }
+  } else {
+    from = sl_calloc((size_t)(np ? np : 1), sizeof(int64_t));
+  }
+  int64_t found = 0;
+  int rc = read_back(k, from, all, p, &found, err);
+  free(from);
+  if (!rc && b->pending)
+    fprintf(stderr,
+            "sluice: kafka: %s: %lld outputs of input partition %d were written after its "
+            "last state; they are not written again\n",
+            k->topic, (long long)b->pending, (int)p);
   return rc;
 }
 
@@ -355,6 +559,10 @@ static void kafka_sink_close(sl_sink *s) {
   sl_htab_free(&k->seen);
   free(k->ring);
   free(k->from);
+  for (int p = 0; p < k->nrb; p++)
+    free(k->rb[p].ids);
+  free(k->rb);
+  free(k->ends);
   free(k->query_fp);
   if (k->rconf) rd_kafka_conf_destroy(k->rconf);
   sl_buf_free(&k->idbuf);
@@ -373,9 +581,16 @@ static void kafka_sink_close(sl_sink *s) {
   free(k);
 }
 
-static const sl_sink_vt kafka_sink_vt = {"kafka",          kafka_write,         kafka_flush,
-                                         kafka_sink_close, kafka_sink_save_pos, kafka_sink_load_pos,
-                                         kafka_produced,   kafka_acked};
+static const sl_sink_vt kafka_sink_vt = {"kafka",
+                                         kafka_write,
+                                         kafka_flush,
+                                         kafka_sink_close,
+                                         kafka_sink_save_pos,
+                                         kafka_sink_load_pos,
+                                         kafka_produced,
+                                         kafka_acked,
+                                         kafka_sink_part_save,
+                                         kafka_sink_part_load};
 
 /* Open the sink (connector.h): check the options, then (unless planning)
 ** make the idempotent producer.  NULL with err set. */
@@ -384,6 +599,7 @@ sl_sink *sl_kafka_open_sink(sl_options *o, sl_err *err) {
   if (!topic) return NULL;
   kafka_sink *k = sl_calloc(1, sizeof *k);
   sl_htab_init(&k->seen, &id_type);
+  k->gen = ID_PENDING;
   k->base.vt = &kafka_sink_vt;
   k->topic = sl_strdup(topic);
   pthread_mutex_init(&k->mu, NULL);

@@ -26,19 +26,36 @@
 ** position per origin, then each operator's checkpoint encoding (the local
 ** checkpoint's, checkpoint.h).
 **
+** Exactly once (a sink that writes by id, processing.guarantee =
+** 'exactly_once'): each chain's tail stamps the ids of its rows with its
+** partition (SL_ID_WITH_PART), and a state ends with where the sink's
+** outputs of that partition written after it will be (the sink's
+** part_save, after the flush that precedes every state).  Loading a state
+** (or starting a partition that has none) has the sink read back the
+** outputs of that partition written since (part_load), which the replay
+** of the partition's input from the state's offset then does not write
+** again.  Ids are deterministic: a closed window's are its key and window,
+** the others its input record's position, and the records a repartition
+** topic holds twice are dropped by origin before they reach a chain.
+**
 ** Counters: each chain counts into its own sl_stats; after every call into
 ** a chain what changed (rejections, late records, groups and their bytes) is
 ** moved to the query's, and a dropped chain takes its groups and bytes back
 ** out, so the query's state is what the chains it owns now hold.
 */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "checkpoint.h"
 #include "operator.h"
 
+typedef struct op_partition op_partition;
+
 typedef struct chain {
   int32_t part;
+  sl_operator tail; /* where the last operator pushes: on to the router's sink */
+  op_partition *r;
   sl_operator **ops; /* owned, nops of them; the last pushes into the router's tail */
   int nops;
   sl_stats st;     /* the chain's counters (its operators') */
@@ -47,9 +64,11 @@ typedef struct chain {
   int nomax;
 } chain;
 
-typedef struct op_partition {
-  sl_operator base;       /* next: the shared sink (borrowed) */
-  sl_operator tail;       /* where every chain's last operator pushes */
+struct op_partition {
+  sl_operator base; /* next: the shared sink (borrowed) */
+  sl_sink *sink;    /* the sink's sink when it writes exactly once by id (eos), else NULL */
+  uint64_t *ids;    /* eos: a batch's ids stamped with its partition */
+  int idcap;
   const sl_opspec *specs; /* the plan's operators before the sink (borrowed) */
   int nspec;
   sl_make_env env;
@@ -66,12 +85,26 @@ typedef struct op_partition {
   int64_t replays;
   int32_t owned[SL_PART_OWNED_MAX];
   int nowned;
-} op_partition;
+};
 
 /* ---- the tail: the chains' rows to the one sink ---------------------------- */
 
+/* A chain's rows on to the sink; exactly once, with their ids stamped
+** with the chain's partition. */
 static int tail_push(sl_operator *op, sl_batch *in, sl_err *err) {
-  return sl_op_emit(op, in, err);
+  chain *c = (chain *)((char *)op - offsetof(chain, tail));
+  op_partition *r = c->r;
+  if (!r->sink) return sl_op_emit(op, in, err);
+  if (in->nrow > r->idcap) {
+    r->idcap = in->nrow;
+    r->ids = sl_realloc(r->ids, sizeof(uint64_t) * (size_t)r->idcap);
+  }
+  sl_batch_ids(in, r->ids);
+  for (int i = 0; i < in->nrow; i++)
+    r->ids[i] = SL_ID_WITH_PART(r->ids[i], c->part);
+  sl_batch b = *in;
+  b.ids = r->ids;
+  return sl_op_emit(op, &b, err);
 }
 static int tail_tick(sl_operator *op, int64_t now, sl_err *err) {
   (void)op, (void)now, (void)err; /* the router ticks the sink once */
@@ -145,6 +178,11 @@ static void drop_chain(op_partition *r, int32_t p) {
 static chain *make_chain(op_partition *r, int32_t p, sl_err *err) {
   chain *c = sl_calloc(1, sizeof *c);
   c->part = p;
+  c->r = r;
+  c->tail.vt = &tail_vt;
+  c->tail.next = r->base.next;
+  c->tail.stats = r->base.stats;
+  c->tail.qname = r->base.qname;
   c->ops = sl_calloc((size_t)(r->nspec ? r->nspec : 1), sizeof(*c->ops));
   for (int k = 0; k < r->nspec; k++) {
     sl_operator *op = r->specs[k].kind->make(r->specs[k].spec, &r->env, err);
@@ -157,7 +195,7 @@ static chain *make_chain(op_partition *r, int32_t p, sl_err *err) {
     if (k) c->ops[k - 1]->next = op;
     c->ops[c->nops++] = op;
   }
-  if (c->nops) c->ops[c->nops - 1]->next = &r->tail;
+  if (c->nops) c->ops[c->nops - 1]->next = &c->tail;
   r->chains = sl_realloc(r->chains, sizeof(*r->chains) * (size_t)(r->nchain + 1));
   r->chains[r->nchain++] = c;
   publish_owned(r);
@@ -166,13 +204,29 @@ static chain *make_chain(op_partition *r, int32_t p, sl_err *err) {
 
 /* ---- the hooks (connector.h) ---------------------------------------------------- */
 
+static int hook_flush(void *ud, sl_err *err);
+
+/* Exactly once: the sink reads back the outputs of partition p written
+** since the state that said where they would be, pos[0..n) (NULL: a
+** partition without a state, whose outputs may be anywhere), once nothing
+** is being written.  0, or -1 with err set. */
+static int sink_readback(op_partition *r, int32_t p, const void *pos, size_t n, sl_err *err) {
+  if (!r->sink) return 0;
+  if (hook_flush(r, err)) return -1;
+  return r->sink->vt->part_load(r->sink, p, pos, n, err);
+}
+
 /* Load partition p's state z[0..n) (NULL: none) into a new chain. */
 static int hook_load(void *ud, int32_t p, const void *z, size_t n, sl_err *err) {
   op_partition *r = ud;
   drop_chain(r, p);
   chain *c = make_chain(r, p, err);
   if (!c) return -1;
-  if (!z) return 0;
+  if (!z) {
+    if (!sink_readback(r, p, NULL, 0, err)) return 0;
+    drop_chain(r, p);
+    return -1;
+  }
   sl_ckrd rd;
   sl_ckrd_init(&rd, z, n);
   size_t fn;
@@ -211,6 +265,11 @@ static int hook_load(void *ud, int32_t p, const void *z, size_t n, sl_err *err) 
       return -1;
     }
   }
+  /* then, written in exactly-once mode: where the sink's outputs of p went
+  ** on after this state */
+  const char *spos = NULL;
+  size_t sn = 0;
+  if (!rd.bad && rd.p != rd.end && sl_ckr_i64(&rd) == 1) spos = sl_ckr_bytes(&rd, &sn);
   if (rd.bad || rd.p != rd.end) {
     drop_chain(r, p);
     sl_err_set(err, SL_EIO, "%s: the state of partition %d in its state topic is corrupt",
@@ -218,7 +277,9 @@ static int hook_load(void *ud, int32_t p, const void *z, size_t n, sl_err *err) 
     return -1;
   }
   sync_stats(r, c);
-  return 0;
+  if (!sink_readback(r, p, spos, sn, err)) return 0;
+  drop_chain(r, p);
+  return -1;
 }
 
 static int hook_flush(void *ud, sl_err *err) {
@@ -242,6 +303,12 @@ static int hook_save(void *ud, int32_t p, sl_buf *out, sl_err *err) {
     if (!op || !op->vt->save) continue;
     size_t at = sl_ck_open(out);
     if (op->vt->save(op, out, err)) return -1;
+    sl_ck_close(out, at);
+  }
+  if (r->sink) { /* exactly once: where the sink's outputs of p go on */
+    sl_ck_i64(out, 1);
+    size_t at = sl_ck_open(out);
+    if (r->sink->vt->part_save(r->sink, p, out, err)) return -1;
     sl_ck_close(out, at);
   }
   return 0;
@@ -358,6 +425,7 @@ static void partition_free(sl_operator *base) {
   free(r->krecs);
   free(r->kops);
   free(r->kflag);
+  free(r->ids);
   free(r->fp);
   free(r);
 }
@@ -376,15 +444,20 @@ sl_operator *sl_op_partition_new(const sl_opspec *specs, int nspec, sl_operator 
       return NULL;
     }
   }
+  sl_sink *sk = sl_op_sink_sink(sink);
+  if (sk && sk->by_id && !sk->vt->part_save) {
+    sl_err_set(err, SL_EBIND,
+               "state_topic => with processing.guarantee = 'exactly_once' needs a sink that "
+               "reads back its outputs per partition (kafka), not %s",
+               sk->vt->name);
+    return NULL;
+  }
   op_partition *r = sl_calloc(1, sizeof *r);
   r->base.vt = &partition_vt;
   r->base.next = sink;
   r->base.stats = sink->stats;
   r->base.qname = sink->qname;
-  r->tail.vt = &tail_vt;
-  r->tail.next = sink;
-  r->tail.stats = sink->stats;
-  r->tail.qname = sink->qname;
+  r->sink = sk && sk->by_id ? sk : NULL;
   r->specs = specs;
   r->nspec = nspec;
   r->env = *env;

@@ -451,6 +451,10 @@ static int sink_load(sl_operator *base, const void *z, size_t n, sl_err *err) {
 static const sl_op_vt sink_vt = {"sink",      sink_push, sink_tick, sink_barrier,
                                  sink_finish, sink_free, sink_save, sink_load};
 
+sl_sink *sl_op_sink_sink(sl_operator *op) {
+  return op && op->vt == &sink_vt ? ((op_sink *)op)->sink : NULL;
+}
+
 /* The live operator: opens the sink from the spec's options (a copy: an
 ** open marks the options it reads) and makes its encoder. */
 static sl_operator *sink_make(const void *spec, const sl_make_env *env, sl_err *err) {

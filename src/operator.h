@@ -300,6 +300,9 @@ typedef struct sl_sink_spec {
   int nkey_cols;
 } sl_sink_spec;
 extern const sl_op_kind sl_op_sink;
+/* The sink (owned by op) that sink operator op writes, or NULL when op is
+** not one (op_partition.c reads and restores its positions per partition). */
+sl_sink *sl_op_sink_sink(sl_operator *op);
 
 /* op_distinct.c: SELECT DISTINCT: each distinct row once, in the order
 ** first seen (the rows seen are kept, accounted as state, checkpointed);

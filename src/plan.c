@@ -615,15 +615,33 @@ static void note_wtime(const sl_select *sel, sl_pquery *q, const sl_input *in,
   }
 }
 
+/* 1 when call (INTO's) is given option name, whatever its value. */
+static int call_has_option(const sl_call *call, const char *name) {
+  for (int i = 0; call->args && i < call->args->n; i++) {
+    const sl_expr *e = call->args->a[i];
+    if (e->kind == E_OPTION && e->name && !sl_stricmp(e->name, name)) return 1;
+  }
+  return 0;
+}
+
 /* INTO a connector: what the guarantee needs, then the sink checked and
-** op_sink's spec.  0, or -1 with err set. */
+** op_sink's spec.  0, or -1 with err set.
+**
+** Exactly once needs a state directory, except where the state is not
+** there: a query whose source keeps its state per partition in Kafka
+** (state_topic =>, docs/scale-out.md), whose sink must then be Kafka's
+** (it reads back its outputs per partition, kafka_sink.c), and the writer
+** of a repartition topic (origin => true), which writes at least once: its
+** reader drops the copies a replay writes by their origin. */
 static int plan_sink(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_err *err) {
   const sl_call *into = sel->into;
   if (into->bare && !sl_connector_find(into->name, strlen(into->name))) {
     sl_err_setpos(err, SL_EBIND, into->line, into->col, "no such sink: %s", into->name);
     return -1;
   }
-  if (sl_plan_exactly_once(plan) && !sl_setting_text(plan->ctx.cat, SL_SET_STATE_DIR)) {
+  int pstate = sl_opt_find_unused(&plan->sources[q->source]->opts, "state_topic") != NULL;
+  int no_dir = !sl_setting_text(plan->ctx.cat, SL_SET_STATE_DIR);
+  if (sl_plan_exactly_once(plan) && no_dir && !pstate && !call_has_option(into, "origin")) {
     sl_err_setpos(err, SL_EBIND, into->line, into->col,
                   "processing.guarantee = 'exactly_once' needs a state directory (--state-dir "
                   "or SET state_dir)");
@@ -636,14 +654,6 @@ static int plan_sink(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_err *
     sl_err_setpos(err, SL_EBIND, into->line, into->col,
                   "processing.guarantee = 'exactly_once' needs results that are the same on "
                   "replay: a changelog (EMIT CHANGES, GROUP BY without a window) is not");
-    return -1;
-  }
-  if (sl_plan_exactly_once(plan) &&
-      sl_opt_find_unused(&plan->sources[q->source]->opts, "state_topic")) {
-    sl_err_setpos(err, SL_EBIND, into->line, into->col,
-                  "processing.guarantee = 'exactly_once' with state_topic => is not supported: "
-                  "the state records would have to be written in the outputs' transactions "
-                  "(docs/scale-out.md); use at_least_once");
     return -1;
   }
   const sl_source *src = plan->sources[q->source]->desc;
@@ -680,6 +690,20 @@ static int plan_sink(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_err *
   sp->names = sl_calloc((size_t)(q->ncol ? q->ncol : 1), sizeof(char *));
   for (int c = 0; c < q->ncol; c++)
     sp->names[c] = sl_strdup(q->names[c]);
+  if (desc && !err->code && sl_plan_exactly_once(plan)) {
+    if (desc->want_origin) { /* a repartition topic: at least once (above) */
+      sp->opts.exactly_once = 0;
+    } else if (pstate && strcmp(desc->vt->name, "kafka")) {
+      sl_err_setpos(err, SL_EBIND, into->line, into->col,
+                    "processing.guarantee = 'exactly_once' with state_topic => writes INTO "
+                    "kafka(...) only (it reads back its outputs per partition), not %s",
+                    desc->vt->name);
+    } else if (!pstate && no_dir) {
+      sl_err_setpos(err, SL_EBIND, into->line, into->col,
+                    "processing.guarantee = 'exactly_once' needs a state directory (--state-dir "
+                    "or SET state_dir)");
+    }
+  }
   if (desc && !err->code) sink_changelog(q, desc, sp, into, err);
   if (desc) {
     sp->conn_name = desc->vt->name;

@@ -89,10 +89,11 @@ static void member_close(sl_sink *s) {
   free(m);
 }
 
-static const sl_sink_vt member_vt = {"shared", member_write, member_flush, member_close,
-                                     NULL,     NULL,         NULL,         NULL};
+static const sl_sink_vt member_vt = {"shared", member_write, member_flush, member_close, NULL,
+                                     NULL,     NULL,         NULL,         NULL,         NULL};
 static const sl_sink_vt member_acked_vt = {"shared", member_write, member_flush,    member_close,
-                                           NULL,     NULL,         member_produced, member_acked};
+                                           NULL,     NULL,         member_produced, member_acked,
+                                           NULL,     NULL};
 
 sl_sink_share *sl_sink_share_new(void) {
   sl_sink_share *sh = sl_calloc(1, sizeof *sh);

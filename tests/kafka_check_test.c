@@ -149,6 +149,8 @@ int main(void) {
     CHECK(!strcmp(k->format->name, "raw"), "sink format %s", k->format->name);
     CHECK(!strcmp(k->key_col, "id") && !k->key_implicit, "key => 'id'");
     CHECK(k->by_id, "exactly once: writes by id");
+    /* and reads back per input partition, for state_topic => */
+    CHECK(k->vt->part_save && k->vt->part_load, "exactly once: part_save and part_load");
     k->vt->close(k);
   }
   sl_options_free(&o);

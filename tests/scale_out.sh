@@ -39,6 +39,7 @@ trap 'kill $bpid $pids $ppid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 100); do [ -s "$work/boot" ] && break; sleep 0.1; done
 boot=$(head -n 1 "$work/boot")
 . "$here/lib.sh"
+. "$here/scale_out_lib.sh"
 
 # ---- options refused where they cannot work -------------------------------
 "$sluice" --brokers "$boot" -e "SELECT user, count(*) AS c FROM kafka('clicks', format => 'json',
@@ -46,14 +47,19 @@ boot=$(head -n 1 "$work/boot")
   > /dev/null 2> "$work/bounded.err"
 grep -q "state_topic => keeps the state of a continuous group read per partition: not with stop => 'end'" \
   "$work/bounded.err" && ok || { bad "state_topic with a bounded read"; cat "$work/bounded.err"; }
-mkdir "$work/st"
-"$sluice" --brokers "$boot" --state-dir "$work/st" -e "SET processing.guarantee = 'exactly_once';
+"$sluice" --brokers "$boot" -e "SET processing.guarantee = 'exactly_once';
   SELECT user, count(*) AS c FROM kafka('clicks', format => 'json', state_topic => 'st-x')
-  GROUP BY user, TUMBLE(ts, INTERVAL '2' SECOND) INTO kafka('o-x', format => 'json');" \
+  GROUP BY user, TUMBLE(ts, INTERVAL '2' SECOND) INTO file('$work/o-x.json');" \
   > /dev/null 2> "$work/eos.err"
-grep -q "processing.guarantee = 'exactly_once' with state_topic => is not supported" "$work/eos.err" &&
-  grep -q "^3:[0-9]*: error" "$work/eos.err" && ok ||
-  { bad "state_topic with exactly once"; cat "$work/eos.err"; }
+grep -q "processing.guarantee = 'exactly_once' with state_topic => writes INTO kafka(...) only" \
+  "$work/eos.err" && grep -q "^3:[0-9]*: error" "$work/eos.err" && ok ||
+  { bad "state_topic with exactly once into a file"; cat "$work/eos.err"; }
+"$sluice" --brokers "$boot" -e "SET processing.guarantee = 'exactly_once';
+  SELECT user, count(*) AS c FROM kafka('clicks', format => 'json', state_topic => 'st-x')
+  GROUP BY user INTO kafka('o-x', format => 'json');" > /dev/null 2> "$work/eos2.err"
+grep -q "needs results that are the same on replay" "$work/eos2.err" &&
+  grep -q "^3:[0-9]*: error" "$work/eos2.err" && ok ||
+  { bad "state_topic with exactly once and an updating GROUP BY"; cat "$work/eos2.err"; }
 
 cat > "$work/app.sql" <<'SQL'
 SET application_id = 'app';
@@ -75,54 +81,12 @@ SELECT k.user, window_start, count(*) AS c, sum(k.amount * m.mult) AS s
   GROUP BY k.user, TUMBLE(k.ts, INTERVAL '2' SECOND) INTO kafka('out-split', format => 'json');
 SQL
 
-start() { # N: sluice process N (its stderr in pN.err)
-  "$sluice" --brokers "$boot" --stats run "$work/app.sql" 2> "$work/p$1.err" &
-  eval "p$1=$!"
-  pids="$pids $!"
-}
-count() { # TOPIC: messages in it
-  kcat -C -b "$boot" -t "$1" -e -q -f 'x\n' 2> /dev/null | wc -l
-}
-
 start 1
 start 2
 start 3
 
-# The input, written throughout: 4 partitions, a record's partition its
-# session's (session % 4), users spread over every partition; event time
-# advances 100 ms a round on every partition.  Every record is logged for
-# the reference.  When the file stop appears: for every partition and every
-# user a record far ahead in time, then the end.
-$py - "$boot" "$work" <<'PY' &
-import json, os, random, sys, time
-from kafka import KafkaProducer
-boot, work = sys.argv[1], sys.argv[2]
-rnd = random.Random(20)
-p = KafkaProducer(bootstrap_servers=boot)
-log = open(os.path.join(work, "produced.jsonl"), "w")
-users = ["u%d" % i for i in range(6)]
-r = 0
-while not os.path.exists(os.path.join(work, "stop")) and r < 6000:
-    for part in range(4):
-        for j in range(rnd.randint(1, 4)):
-            sess = rnd.randrange(6) * 4 + part
-            rec = {"user": rnd.choice(users), "session": "s%d" % sess, "ts": r * 100 + j,
-                   "amount": rnd.randint(1, 100)}
-            p.send("clicks", json.dumps(rec).encode(), key=rec["session"].encode(), partition=part)
-            log.write(json.dumps(rec) + "\n")
-    r += 1
-    if r % 10 == 0:
-        p.flush()
-    time.sleep(0.05)
-for part in range(4):
-    for u in users:
-        rec = {"user": u, "session": "s%d" % part, "ts": 10**9, "amount": 0}
-        p.send("clicks", json.dumps(rec).encode(), key=rec["session"].encode(), partition=part)
-p.flush()
-log.close()
-open(os.path.join(work, "produced.done"), "w").close()
-PY
-ppid=$!
+# The input, written throughout (scale_out_lib.sh).
+produce_clicks
 
 # the processes run: outputs come
 for _ in $(seq 300); do [ "$(count out)" -gt 0 ] && break; sleep 0.2; done
@@ -157,48 +121,15 @@ check "three repartitioned rows whose sluice-origin header names their clicks re
 # The reference, and a wait until every reference row is in out (each
 # window's count and sum), 5 minutes at most.
 # (mult 1: queries B and C; the table's mult of each user: query D)
-for m in 1 table; do
-  $py - "$work/produced.jsonl" "$m" > "$work/ref-$m.jsonl" <<'PY'
-import json, sys, collections
-agg = collections.defaultdict(lambda: [0, 0])
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    a = agg[(r["user"], r["ts"] // 2000 * 2000)]
-    a[0] += 1
-    a[1] += r["amount"] * (1 if sys.argv[2] == "1" else int(r["user"][1:]) + 1)
-for (u, w), (c, s) in sorted(agg.items()):
-    print(json.dumps({"user": u, "window_start": w, "c": c, "s": s}, sort_keys=True))
-PY
-done
-compare() { # TOPIC [REF]: missing, extra and duplicate rows of TOPIC against ref-REF.jsonl
-  kcat -C -b "$boot" -t "$1" -e -q 2> /dev/null > "$work/$1.jsonl"
-  $py - "$work/ref-${2:-1}.jsonl" "$work/$1.jsonl" <<'PY'
-import json, sys, collections
-ref = set(open(sys.argv[1]).read().split("\n")) - {""}
-out = collections.Counter(json.dumps(json.loads(l), sort_keys=True)
-                          for l in open(sys.argv[2]) if l.strip())
-missing = len(ref - set(out))
-extra = len(set(out) - ref)
-dups = sum(n - 1 for n in out.values())
-print(missing, extra, dups, len(ref))
-PY
-}
-for _ in $(seq 300); do
-  read -r missing extra dups nref < <(compare out)
-  [ "$missing" -eq 0 ] && break
-  sleep 1
-done
+make_refs
+settle out
 echo "state_topic: $nref reference windows; missing $missing, not in the reference $extra, duplicates $dups"
 check "every window of the reference in out (no loss)" 0 "$missing"
 check "no row in out that is not the reference's (no partial count)" 0 "$extra"
 
 # query D: the same window as one query with SET repartition = 'on' and a
 # join with a table: the planner's two stages (origin => true, state_topic)
-for _ in $(seq 300); do
-  read -r missing extra dups nref < <(compare out-split table)
-  [ "$missing" -eq 0 ] && break
-  sleep 1
-done
+settle out-split table
 echo "SET repartition: $nref reference windows; missing $missing, not in the reference $extra, duplicates $dups"
 check "every window of the reference in out-split (no loss)" 0 "$missing"
 check "no row in out-split that is not the reference's (no partial count)" 0 "$extra"
