@@ -3,10 +3,13 @@
 # model over JSON lines, bench/s1.sql) and S5 (the per-user tumbling
 # aggregate of bench/s5_run.sh) at parallelism 1 and 2, file to file, the
 # same input, BENCH_REPEAT interleaved rounds; min and median wall time and
-# the ratio of medians (goal on 2 cores: >= 1.8x for S1).  S5 keeps state
-# per key: it runs as one task whatever parallelism says (EXPLAIN says why),
-# so its ratio is about 1.  Both parallelisms' outputs must hold the same
-# lines (as a multiset).  Run from the build directory.  Environment:
+# the ratio of medians (goal on 2 cores: >= 1.8x).  S5 keeps state per
+# user: at parallelism 2 its tasks meet at an exchange that sends each row
+# to the copy of the aggregate holding its user (op_exchange.c).  Both
+# parallelisms' outputs must hold the same lines (as a multiset); the CPU
+# time of each run (user + system, from /usr/bin/time) is printed too: at
+# parallelism 1 the sink's encoder thread already uses part of the second
+# core.  Run from the build directory.  Environment:
 #   BENCH_REPEAT (3)  BENCH_RECORDS (1000000)  BENCH_S5_RECORDS (1000000)
 #   SLUICE (./sluice)  PYTHON (/usr/bin/python3)  BENCH_DATA (bench-data)  CC (cc)
 set -euo pipefail
@@ -53,18 +56,28 @@ GROUP BY user, TUMBLE(ts, INTERVAL '10' SECOND)
 INTO file('$data/par-s5-$p.csv', format => 'csv');
 SQL
 done
-now() { date +%s.%N; }
+# timed FILE CMD...: run CMD, its wall, user and system seconds into FILE
+TIMEFORMAT='%R %U %S'
+timed() {
+  local f=$1
+  shift
+  { time "$@" 2> /dev/null; } 2> "$f"
+}
 status=0
 for s in s1 s5; do
   n=$N
   [ $s = s5 ] && n=$N5
-  t1=() t2=()
+  t1=() t2=() c1=() c2=()
   echo "$s at parallelism 1 and 2: $n records, $REPEAT round(s), $(nproc) cores"
   for r in $(seq "$REPEAT"); do
-    a=$(now); "$SLUICE" run "$data/par-$s-1.sql"; b=$(now)
-    "$SLUICE" run "$data/par-$s-2.sql"; c=$(now)
-    t1+=("$(echo "$b - $a" | bc -l)"); t2+=("$(echo "$c - $b" | bc -l)")
-    printf '  round %d  parallelism 1 %.3f s   parallelism 2 %.3f s\n' "$r" "${t1[-1]}" "${t2[-1]}"
+    timed "$data/time1" "$SLUICE" run "$data/par-$s-1.sql"
+    timed "$data/time2" "$SLUICE" run "$data/par-$s-2.sql"
+    read -r w1 u1 s1 < "$data/time1"
+    read -r w2 u2 s2 < "$data/time2"
+    t1+=("$w1") t2+=("$w2")
+    c1+=("$(echo "$u1 + $s1" | bc -l)") c2+=("$(echo "$u2 + $s2" | bc -l)")
+    printf '  round %d  parallelism 1 %.3f s (CPU %.2f s)   parallelism 2 %.3f s (CPU %.2f s)\n' \
+      "$r" "$w1" "${c1[-1]}" "$w2" "${c2[-1]}"
   done
   out=$data/par-$s-1.jsonl
   [ $s = s5 ] && out=$data/par-s5-1.csv
@@ -72,14 +85,16 @@ for s in s1 s5; do
     echo "  $s: parallelism 2's output is not parallelism 1's"
     status=1
   fi
-  "$PYTHON" - "$n" "${t1[*]}" "${t2[*]}" <<'PY'
+  "$PYTHON" - "$n" "${t1[*]}" "${t2[*]}" "${c1[*]}" "${c2[*]}" <<'PY'
 import statistics, sys
 n = int(sys.argv[1])
 a = [float(x) for x in sys.argv[2].split()]
 b = [float(x) for x in sys.argv[3].split()]
-for name, t in (("parallelism 1", a), ("parallelism 2", b)):
-    print("  %s: min %.3f s, median %.3f s (%.0f records/s at the median)"
-          % (name, min(t), statistics.median(t), n / statistics.median(t)))
+ca = [float(x) for x in sys.argv[4].split()]
+cb = [float(x) for x in sys.argv[5].split()]
+for name, t, c in (("parallelism 1", a, ca), ("parallelism 2", b, cb)):
+    print("  %s: min %.3f s, median %.3f s (%.0f records/s at the median), CPU median %.3f s"
+          % (name, min(t), statistics.median(t), n / statistics.median(t), statistics.median(c)))
 print("  speedup of 2 over 1: %.2fx (medians), %.2fx (mins)"
       % (statistics.median(a) / statistics.median(b), min(a) / min(b)))
 PY
