@@ -2,7 +2,8 @@
 # helpers.  ok / bad "what" count a check; check and contains compare;
 # finish NAME prints the tally and exits 0 only when nothing failed;
 # in_workdir makes and enters a scratch directory; serve_start and
-# serve_stop run a `sluice serve` on a free loopback port.
+# serve_stop run a `sluice serve` on a free loopback port; dev_broker runs
+# the dev broker; wait_for retries a check; count and holds read a topic.
 pass=0 fail=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
@@ -56,3 +57,26 @@ serve_stop() {
   [ "${1:-TERM}" != TERM ] || [ $rc = 0 ] || tail -n 40 serve.err
   return $rc
 }
+# dev_broker TOPICS: `$sluice broker --topics TOPICS` (in_workdir first),
+# its address in boot and pid in bpid; at exit it and the processes in
+# $pids are killed and the work directory removed.
+dev_broker() {
+  pids=${pids:-}
+  "$sluice" broker --topics "$1" > "$work/boot" 2> "$work/broker.log" &
+  bpid=$!
+  trap 'kill $bpid $pids 2>/dev/null; wait 2>/dev/null; cd /; rm -rf "$work"' EXIT
+  for _ in $(seq 50); do [ -s "$work/boot" ] && break; sleep 0.1; done
+  boot=$(head -n 1 "$work/boot")
+}
+# wait_for SECONDS CMD...: run CMD every half second until it succeeds (0)
+# or SECONDS pass (1).
+wait_for() {
+  local n=$(($1 * 2))
+  shift
+  for _ in $(seq "$n"); do "$@" && return 0; sleep 0.5; done
+  return 1
+}
+# count TOPIC: the messages in TOPIC now (kcat, from $boot); holds TOPIC N:
+# at least N.
+count() { kcat -C -b "$boot" -t "$1" -e -q -f '%p\n' 2> /dev/null | wc -l; }
+holds() { [ "$(count "$1")" -ge "$2" ]; }

@@ -31,24 +31,7 @@ py=/usr/bin/python3
 command -v kcat > /dev/null || { echo "kcat missing (scripts/setup.sh)"; exit 77; }
 . "$here/lib.sh"
 in_workdir
-"$sluice" broker --topics ev:4,ev2:4,wout:1,aout:1,wout2:1,aout2:1 > boot 2> broker.log &
-bpid=$!
-pids=""
-trap 'kill $bpid $pids 2>/dev/null; wait 2>/dev/null; cd /; rm -rf "$work"' EXIT
-for _ in $(seq 50); do [ -s boot ] && break; sleep 0.1; done
-boot=$(head -n 1 boot)
-
-# wait_for SECONDS CMD...: run CMD every half second until it succeeds (1)
-# or SECONDS pass (0).
-wait_for() {
-  local n=$(($1 * 2))
-  shift
-  for _ in $(seq "$n"); do "$@" && return 0; sleep 0.5; done
-  return 1
-}
-# count TOPIC: the messages in TOPIC now; holds TOPIC N: at least N.
-count() { kcat -C -b "$boot" -t "$1" -e -q -f '%p\n' 2> /dev/null | wc -l; }
-holds() { [ "$(count "$1")" -ge "$2" ]; }
+dev_broker ev:4,ev2:4,wout:1,aout:1,wout2:1,aout2:1
 
 # ---- the input: random records keyed by session, 4 partitions ----------------
 seed=${SEED:-$RANDOM}

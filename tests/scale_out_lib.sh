@@ -5,7 +5,7 @@
 #
 # start N: a `sluice --stats run $work/app.sql` process (stderr in pN.err;
 #   its pid in pN and added to pids).
-# count TOPIC: how many messages TOPIC holds.
+# (count TOPIC, how many messages TOPIC holds, is lib.sh's.)
 # produce_clicks: in the background (pid in ppid), 4 partitions of clicks,
 #   a record's partition its session's (session % 4), users u0..u5 spread
 #   over every partition, event time 100 ms a round on every partition,
@@ -23,9 +23,6 @@ start() {
   "$sluice" --brokers "$boot" --stats run "$work/app.sql" 2> "$work/p$1.err" &
   eval "p$1=$!"
   pids="$pids $!"
-}
-count() {
-  kcat -C -b "$boot" -t "$1" -e -q -f 'x\n' 2> /dev/null | wc -l
 }
 produce_clicks() {
   $py - "$boot" "$work" <<'PY' &
