@@ -114,6 +114,7 @@ static void part_init(op_over *p, opart *t) {
   t->state = (unsigned char *)t->hist + hist_size(p);
 }
 
+/* The partition of the keys at keys (made, with its pointers, when new). */
 static opart *find_part(op_over *p, const sl_value *keys) {
   int added;
   opart *t = (opart *)sl_wptab_put(&p->parts, keys, sl_wpart_hash(p->w, keys), &added);

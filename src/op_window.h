@@ -107,7 +107,7 @@ void sl_window_spec_explain(const sl_window_spec *sp, sl_buf *out);
 int sl_wpart_cmp(const sl_wdef *w, const sl_value *a, const sl_value *b);
 /* The hash of a row's PARTITION BY values (v: the first), equal for rows
 ** sl_wpart_cmp finds equal (its collations): the key of the partition
-** tables of op_over, op_topn and op_dedup. */
+** table of op_over, op_topn and op_dedup (wpart.h). */
 uint64_t sl_wpart_hash(const sl_wdef *w, const sl_value *v);
 /* Compare two rows' ORDER BY values as the window sorts them. */
 int sl_worder_cmp(const sl_wdef *w, const sl_value *a, const sl_value *b);

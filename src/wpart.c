@@ -14,12 +14,15 @@ typedef struct wkey {
   const sl_value *v;
 } wkey;
 
+/* The table's equality: a lookup's values against a partition's keys, by
+** the window's collations (sl_wpart_cmp). */
 static int wpart_eq(const void *key, const sl_hslot *s) {
   const wkey *k = key;
   return sl_wpart_cmp(k->w, k->v, ((const sl_wpart *)s->p)->keys) == 0;
 }
 static const sl_htype wpart_type = {NULL, wpart_eq};
 
+/* n rounded up to a multiple of 16 (the sections of a partition's block). */
 static size_t up16(size_t n) {
   return (n + 15) & ~(size_t)15;
 }
