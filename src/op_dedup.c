@@ -279,14 +279,9 @@ static int dedup_push(sl_operator *base, sl_batch *in, sl_err *err) {
       take_proctime(p, reg);
       continue;
     }
-    const sl_value *t = &reg[p->w->order_reg];
     int64_t ts;
-    if (t->type == SL_INTEGER)
-      ts = t->u.i;
-    else if (t->type == SL_REAL && t->u.r > -9e18 && t->u.r < 9e18)
-      ts = (int64_t)t->u.r;
-    else {
-      sl_op_reject(base, in, r, "the event time (the window's ORDER BY) is NULL or not a number");
+    if (sl_wevtime(&reg[p->w->order_reg], &ts)) {
+      sl_op_reject(base, in, r, SL_WEVTIME_BAD);
       continue;
     }
     take_evtime(p, in, r, reg, ts);

@@ -405,14 +405,9 @@ static int over_push(sl_operator *base, sl_batch *in, sl_err *err) {
       continue;
     }
     const sl_value *regs = &p->vm.reg[p->vm.prog->result_reg];
-    const sl_value *t = &regs[p->w->order_reg];
     int64_t ts;
-    if (t->type == SL_INTEGER)
-      ts = t->u.i;
-    else if (t->type == SL_REAL && t->u.r > -9e18 && t->u.r < 9e18)
-      ts = (int64_t)t->u.r;
-    else {
-      sl_op_reject(base, in, r, "the event time (the window's ORDER BY) is NULL or not a number");
+    if (sl_wevtime(&regs[p->w->order_reg], &ts)) {
+      sl_op_reject(base, in, r, SL_WEVTIME_BAD);
       continue;
     }
     if (ts < p->clock.watermark) {
