@@ -8,20 +8,6 @@
 
 #include "wpart.h"
 
-/* A lookup: the window and the first of a row's PARTITION BY values. */
-typedef struct wkey {
-  const sl_wdef *w;
-  const sl_value *v;
-} wkey;
-
-/* The table's equality: a lookup's values against a partition's keys, by
-** the window's collations (sl_wpart_cmp). */
-static int wpart_eq(const void *key, const sl_hslot *s) {
-  const wkey *k = key;
-  return sl_wpart_cmp(k->w, k->v, ((const sl_wpart *)s->p)->keys) == 0;
-}
-static const sl_htype wpart_type = {NULL, wpart_eq};
-
 /* n rounded up to a multiple of 16 (the sections of a partition's block). */
 static size_t up16(size_t n) {
   return (n + 15) & ~(size_t)15;
@@ -34,7 +20,7 @@ void sl_wptab_init(sl_wptab *t, sl_operator *op, const sl_wdef *w, size_t size, 
   t->keys_off = up16(size);
   t->extra_off = t->keys_off + up16(sizeof(sl_value) * (size_t)w->npart);
   t->extra = extra;
-  sl_htab_init(&t->ht, &wpart_type);
+  sl_htab_init(&t->ht, &sl_wpart_htype_);
 }
 
 /* Free pt's keys and block. */
@@ -53,16 +39,7 @@ void sl_wptab_free(sl_wptab *t, void (*fn)(void *ctx, sl_wpart *pt), void *ctx) 
   sl_htab_free(&t->ht);
 }
 
-sl_wpart *sl_wptab_get(const sl_wptab *t, const sl_value *v, uint64_t h) {
-  wkey key = {t->w, v};
-  sl_hslot *s = sl_htab_find_h(&t->ht, h, &key);
-  return s ? s->p : NULL;
-}
-
-sl_wpart *sl_wptab_put(sl_wptab *t, const sl_value *v, uint64_t h, int *added) {
-  wkey key = {t->w, v};
-  sl_hslot *s = sl_htab_put_h(&t->ht, h, &key, added);
-  if (!*added) return s->p;
+sl_wpart *sl_wpart_make_(sl_wptab *t, sl_hslot *s, const sl_value *v, uint64_t h) {
   sl_wpart *pt = sl_calloc(1, t->extra_off + t->extra);
   pt->hash = h;
   pt->keys = (sl_value *)((char *)pt + t->keys_off);

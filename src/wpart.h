@@ -58,12 +58,37 @@ void sl_wptab_init(sl_wptab *t, sl_operator *op, const sl_wdef *w, size_t size, 
 ** accounting. */
 void sl_wptab_free(sl_wptab *t, void (*fn)(void *ctx, sl_wpart *pt), void *ctx);
 
+/* A lookup of the table (the hash table's key): the window and the first
+** of a row's PARTITION BY values. */
+typedef struct sl_wpart_key {
+  const sl_wdef *w;
+  const sl_value *v;
+} sl_wpart_key;
+/* The table's equality: a lookup's values against a partition's keys, by
+** the window's collations (sl_wpart_cmp).  In the header, with the type,
+** so that the lookups below are inlined in the operators' row loops. */
+static inline int sl_wpart_eq_(const void *key, const sl_hslot *s) {
+  const sl_wpart_key *k = key;
+  return sl_wpart_cmp(k->w, k->v, ((const sl_wpart *)s->p)->keys) == 0;
+}
+static const sl_htype sl_wpart_htype_ = {NULL, sl_wpart_eq_};
+/* wpart.c: a new partition of the keys at v for slot s (sl_wptab_put). */
+sl_wpart *sl_wpart_make_(sl_wptab *t, sl_hslot *s, const sl_value *v, uint64_t h);
+
 /* The partition of the keys at v (npart values; h: sl_wpart_hash(t->w, v)),
 ** or NULL. */
-sl_wpart *sl_wptab_get(const sl_wptab *t, const sl_value *v, uint64_t h);
+static inline sl_wpart *sl_wptab_get(const sl_wptab *t, const sl_value *v, uint64_t h) {
+  sl_wpart_key key = {t->w, v};
+  sl_hslot *s = sl_htab_find_t(&t->ht, &sl_wpart_htype_, h, &key);
+  return s ? s->p : NULL;
+}
 /* The same, made when there is none (*added 1: the block zeroed but for
 ** hash, keys (copies of v's) and bytes; accounted).  v stays the caller's. */
-sl_wpart *sl_wptab_put(sl_wptab *t, const sl_value *v, uint64_t h, int *added);
+static inline sl_wpart *sl_wptab_put(sl_wptab *t, const sl_value *v, uint64_t h, int *added) {
+  sl_wpart_key key = {t->w, v};
+  sl_hslot *s = sl_htab_put_t(&t->ht, &sl_wpart_htype_, h, &key, added);
+  return *added ? sl_wpart_make_(t, s, v, h) : s->p;
+}
 /* Take pt out of the table, take back its bytes and group, free its keys
 ** and block (what the operator owns in it freed before). */
 void sl_wptab_remove(sl_wptab *t, sl_wpart *pt);
