@@ -8,7 +8,7 @@
 
 #include "wpart.h"
 
-/* n rounded up to a multiple of 16 (the sections of a partition's block). */
+/* n rounded up to a multiple of 16 (where the extra bytes start). */
 static size_t up16(size_t n) {
   return (n + 15) & ~(size_t)15;
 }
@@ -17,9 +17,12 @@ void sl_wptab_init(sl_wptab *t, sl_operator *op, const sl_wdef *w, size_t size, 
   t->w = w;
   t->op = op;
   t->size = size;
-  t->keys_off = up16(size);
-  t->extra_off = t->keys_off + up16(sizeof(sl_value) * (size_t)w->npart);
+  size_t a = _Alignof(sl_value);
+  t->keys_off = (size + a - 1) / a * a;
+  size_t keys_end = t->keys_off + sizeof(sl_value) * (size_t)w->npart;
+  t->extra_off = up16(keys_end);
   t->extra = extra;
+  t->block = extra ? t->extra_off + extra : keys_end;
   sl_htab_init(&t->ht, &sl_wpart_htype_);
 }
 
@@ -40,7 +43,7 @@ void sl_wptab_free(sl_wptab *t, void (*fn)(void *ctx, sl_wpart *pt), void *ctx) 
 }
 
 sl_wpart *sl_wpart_make_(sl_wptab *t, sl_hslot *s, const sl_value *v, uint64_t h) {
-  sl_wpart *pt = sl_calloc(1, t->extra_off + t->extra);
+  sl_wpart *pt = sl_calloc(1, t->block);
   pt->hash = h;
   pt->keys = (sl_value *)((char *)pt + t->keys_off);
   pt->bytes = (int64_t)t->size + (int64_t)t->extra + 2 * (int64_t)sizeof(sl_hslot);

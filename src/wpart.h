@@ -45,6 +45,7 @@ typedef struct sl_wptab {
   size_t keys_off;  /* where the keys start in a block */
   size_t extra_off; /* where the extra bytes start */
   size_t extra;     /* zeroed bytes of the operator's after the keys */
+  size_t block;     /* a partition's allocation */
   sl_htab ht;       /* sl_wpart by its keys */
 } sl_wptab;
 
