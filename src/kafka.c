@@ -238,7 +238,7 @@ int sl_kafka_watermarks(rd_kafka_t *rk, const char *topic, int p, int64_t *lo, i
 int sl_kafka_parse_origin(const char *z, size_t n, int32_t *part, int64_t *pos) {
   size_t i = 0;
   int64_t p = 0, o = 0;
-  if (!z || !n || n > 40) return -1;
+  if (!z || !n || n > SL_ORIGIN_MAX) return -1;
   for (; i < n && z[i] >= '0' && z[i] <= '9'; i++) {
     p = p * 10 + (z[i] - '0');
     if (p > INT32_MAX - 1) return -1;

@@ -40,9 +40,17 @@ int sl_kafka_partition_lag(sl_source *s, int32_t *parts, int64_t *lags, int max)
 ** back into sl_record.origin and origin_pos (kafka_source.c). */
 #define SL_ORIGIN_HEADER "sluice-origin"
 
-/* Parse an origin header's value z[0..n) ("<partition>:<offset>", decimal,
-** partition 0 to 2^31-2, offset >= 0) into *part and *pos.  0, or -1 when
-** it is not one (the record then has no origin). */
+/* The longest origin header value sl_kafka_parse_origin accepts, in bytes:
+** the longest canonical one is 30 ("2147483646:9223372036854775807"), the
+** rest is room for leading zeros. */
+#define SL_ORIGIN_MAX 40
+
+/* Parse an origin header's value z[0..n) ("<partition>:<offset>": decimal
+** digits only, no sign or spaces, leading zeros allowed, at most
+** SL_ORIGIN_MAX bytes; partition 0 to 2^31-2, offset 0 to 2^63-1) into
+** *part and *pos.  0, or -1 when it is not one (the record then has no
+** origin) and *part and *pos are left as they were.  Reads z[0..n) only;
+** z need not be terminated. */
 int sl_kafka_parse_origin(const char *z, size_t n, int32_t *part, int64_t *pos);
 
 /* The topic, option "0": NULL with a bind error naming an example

@@ -27,20 +27,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checkpoint.h"
-#include "hash.h"
-#include "op_window.h"
+#include "wpart.h"
 
-/* A key: its values follow the struct (one allocation per key). */
+/* A key: a partition of the table (wpart.h: its values in the table's
+** block; base.bytes: what is accounted for it, its held row included). */
 typedef struct dkey {
-  uint64_t hash;
+  sl_wpart base;
   sl_value *row;     /* held (event time): the select list's nout values (owned), else NULL */
   int64_t ts, seq;   /* the held row's time and arrival number */
   int64_t at;        /* when its row went (processing time; state_ttl) */
-  int64_t bytes;     /* accounted for it */
   int heap_at;       /* its place in the heap while held, else -1 */
   struct dkey *next; /* keys whose row went, in the order it went */
-  sl_value keys[];   /* the PARTITION BY values (owned) */
 } dkey;
 
 typedef struct op_dedup {
@@ -49,8 +46,8 @@ typedef struct op_dedup {
   const sl_wdef *w;
   sl_vm vm;
   int nout;
-  sl_htab keys; /* dkey by its values */
-  dkey **heap;  /* held keys by (ts, seq) */
+  sl_wptab keys; /* dkey by its values */
+  dkey **heap;   /* held keys by (ts, seq) */
   int nheap, capheap;
   dkey *first, *last; /* keys whose row went, oldest first (state_ttl) */
   sl_evclock clock;
@@ -64,18 +61,6 @@ typedef struct op_dedup {
 
 /* ---- keys ------------------------------------------------------------------ */
 
-typedef struct lkey {
-  const sl_wdef *w;
-  const sl_value *v;
-} lkey;
-
-static int key_eq(const void *key, const sl_hslot *s) {
-  const lkey *k = key;
-  const dkey *d = s->p;
-  return sl_wpart_cmp(k->w, k->v, d->keys) == 0;
-}
-static const sl_htype key_type = {NULL, key_eq};
-
 static int64_t row_bytes(const op_dedup *p, const sl_value *v) {
   int64_t n = (int64_t)sizeof(sl_value *);
   for (int c = 0; c < p->nout; c++)
@@ -86,19 +71,8 @@ static int64_t row_bytes(const op_dedup *p, const sl_value *v) {
 /* The key of values v (whose hash is h), made (and accounted) when new:
 ** *added says so. */
 static dkey *find_key(op_dedup *p, const sl_value *v, uint64_t h, int *added) {
-  lkey key = {p->w, v};
-  sl_hslot *s = sl_htab_put_h(&p->keys, h, &key, added);
-  if (!*added) return s->p;
-  dkey *d = sl_calloc(1, sizeof *d + sizeof(sl_value) * (size_t)p->w->npart);
-  d->hash = h;
-  d->heap_at = -1;
-  d->bytes = (int64_t)sizeof *d + (int64_t)sizeof(sl_hslot) * 2;
-  for (int k = 0; k < p->w->npart; k++) {
-    sl_value_copy(&d->keys[k], &v[k]);
-    d->bytes += sl_wvalue_bytes(&d->keys[k]);
-  }
-  s->p = d;
-  sl_op_account(&p->base, d->bytes, 1);
+  dkey *d = (dkey *)sl_wptab_put(&p->keys, v, h, added);
+  if (*added) d->heap_at = -1;
   return d;
 }
 
@@ -107,7 +81,7 @@ static void drop_row(op_dedup *p, dkey *d) {
   if (!d->row) return;
   int64_t b = row_bytes(p, d->row);
   sl_op_account(&p->base, -b, 0);
-  d->bytes -= b;
+  d->base.bytes -= b;
   for (int c = 0; c < p->nout; c++)
     sl_value_free(&d->row[c]);
   if (p->nspare == p->capspare) {
@@ -118,22 +92,30 @@ static void drop_row(op_dedup *p, dkey *d) {
   d->row = NULL;
 }
 
+/* An array for a held row's nout values (empty; from the spares). */
+static sl_value *new_row(op_dedup *p) {
+  return p->nspare ? p->spare[--p->nspare] : sl_calloc((size_t)p->nout, sizeof(sl_value));
+}
+
+/* Account d's row, just filled, as d's. */
+static void account_row(op_dedup *p, dkey *d) {
+  int64_t b = row_bytes(p, d->row);
+  sl_op_account(&p->base, b, 0);
+  d->base.bytes += b;
+}
+
 /* Hold the select list at reg as d's row (replacing what it held). */
 static void hold_row(op_dedup *p, dkey *d, const sl_value *reg) {
   drop_row(p, d);
-  d->row = p->nspare ? p->spare[--p->nspare] : sl_calloc((size_t)p->nout, sizeof(sl_value));
+  d->row = new_row(p);
   for (int c = 0; c < p->nout; c++)
     sl_value_copy(&d->row[c], &reg[c]);
-  int64_t b = row_bytes(p, d->row);
-  sl_op_account(&p->base, b, 0);
-  d->bytes += b;
+  account_row(p, d);
 }
 
-static void key_free(op_dedup *p, dkey *d) {
-  drop_row(p, d);
-  for (int k = 0; k < p->w->npart; k++)
-    sl_value_free(&d->keys[k]);
-  free(d);
+/* sl_wptab_free's callback: what a key owns (its held row). */
+static void key_free(void *ctx, sl_wpart *pt) {
+  drop_row(ctx, (dkey *)pt);
 }
 
 /* ---- held keys: a heap by (ts, seq), each knowing its place ------------------ */
@@ -230,10 +212,8 @@ static void expire(op_dedup *p) {
     dkey *d = p->first;
     p->first = d->next;
     if (!p->first) p->last = NULL;
-    sl_hslot *s = sl_htab_find_entry(&p->keys, d->hash, d);
-    if (s) sl_htab_remove(&p->keys, s);
-    sl_op_account(&p->base, -d->bytes, -1);
-    key_free(p, d);
+    drop_row(p, d);
+    sl_wptab_remove(&p->keys, &d->base);
   }
 }
 
@@ -260,10 +240,9 @@ static void take_proctime(op_dedup *p, const sl_value *reg) {
 
 /* One row in event time (ts its time): held when it is its key's earliest. */
 static void take_evtime(op_dedup *p, sl_batch *in, int r, const sl_value *reg, int64_t ts) {
-  lkey look = {p->w, reg + p->w->part_reg};
-  uint64_t h = sl_wpart_hash(p->w, look.v);
-  sl_hslot *s = sl_htab_find_h(&p->keys, h, &look);
-  const dkey *seen = s ? s->p : NULL;
+  const sl_value *v = reg + p->w->part_reg;
+  uint64_t h = sl_wpart_hash(p->w, v);
+  const dkey *seen = (const dkey *)sl_wptab_get(&p->keys, v, h);
   if (seen && !seen->row) return; /* its key's row went: never first */
   if (ts < p->clock.watermark) {
     p->base.stats->late++;
@@ -271,7 +250,7 @@ static void take_evtime(op_dedup *p, sl_batch *in, int r, const sl_value *reg, i
     return;
   }
   int added;
-  dkey *d = find_key(p, look.v, h, &added);
+  dkey *d = find_key(p, v, h, &added);
   if (!added && ts >= d->ts) return; /* a row of the key as early or earlier is held */
   hold_row(p, d, reg + p->sp->out_reg);
   d->ts = ts;
@@ -300,14 +279,9 @@ static int dedup_push(sl_operator *base, sl_batch *in, sl_err *err) {
       take_proctime(p, reg);
       continue;
     }
-    const sl_value *t = &reg[p->w->order_reg];
     int64_t ts;
-    if (t->type == SL_INTEGER)
-      ts = t->u.i;
-    else if (t->type == SL_REAL && t->u.r > -9e18 && t->u.r < 9e18)
-      ts = (int64_t)t->u.r;
-    else {
-      sl_op_reject(base, in, r, "the event time (the window's ORDER BY) is NULL or not a number");
+    if (sl_wevtime(&reg[p->w->order_reg], &ts)) {
+      sl_op_reject(base, in, r, SL_WEVTIME_BAD);
       continue;
     }
     take_evtime(p, in, r, reg, ts);
@@ -341,10 +315,7 @@ static int dedup_finish(sl_operator *base, sl_err *err) {
 static void dedup_free(sl_operator *base) {
   op_dedup *p = (op_dedup *)base;
   p->base.stats = NULL;
-  sl_hiter it = sl_htab_iter(&p->keys);
-  for (sl_hslot *s; (s = sl_htab_next(&p->keys, &it));)
-    key_free(p, s->p);
-  sl_htab_free(&p->keys);
+  sl_wptab_free(&p->keys, key_free, p);
   for (int i = 0; i < p->nspare; i++)
     free(p->spare[i]);
   free(p->spare);
@@ -365,23 +336,50 @@ static int dedup_save(sl_operator *base, sl_buf *out, sl_err *err) {
   sl_ck_i64(out, p->clock.watermark);
   sl_evclock_save(&p->clock, out);
   sl_ck_i64(out, p->next_seq);
-  int64_t nwent = (int64_t)p->keys.count - p->nheap;
-  sl_ck_i64(out, nwent);
+  sl_ck_i64(out, (int64_t)p->keys.ht.count - p->nheap);
   for (const dkey *d = p->first; d; d = d->next) {
-    for (int k = 0; k < p->w->npart; k++)
-      sl_ck_value(out, &d->keys[k]);
+    sl_wpart_save_keys(&p->keys, &d->base, out);
     sl_ck_i64(out, d->at);
   }
   sl_ck_i64(out, p->nheap);
   for (int i = 0; i < p->nheap; i++) {
     const dkey *d = p->heap[i];
-    for (int k = 0; k < p->w->npart; k++)
-      sl_ck_value(out, &d->keys[k]);
+    sl_wpart_save_keys(&p->keys, &d->base, out);
     sl_ck_i64(out, d->ts);
     sl_ck_i64(out, d->seq);
     for (int c = 0; c < p->nout; c++)
       sl_ck_value(out, &d->row[c]);
   }
+  return 0;
+}
+
+/* sl_wptab_load's callbacks for the new key pt: a key whose row went
+** (when), and a held key (time, arrival number, row). */
+static int load_went(void *ctx, sl_wpart *pt, sl_ckrd *r, sl_err *err) {
+  (void)err;
+  op_dedup *p = ctx;
+  dkey *d = (dkey *)pt;
+  d->heap_at = -1;
+  int64_t now = p->now;
+  p->now = sl_ckr_i64(r);
+  went(p, d);
+  p->now = now;
+  return 0;
+}
+
+static int load_held(void *ctx, sl_wpart *pt, sl_ckrd *r, sl_err *err) {
+  (void)err;
+  op_dedup *p = ctx;
+  dkey *d = (dkey *)pt;
+  d->heap_at = -1;
+  d->ts = sl_ckr_i64(r);
+  d->seq = sl_ckr_i64(r);
+  d->row = new_row(p);
+  for (int c = 0; c < p->nout; c++)
+    sl_ckr_value(r, &d->row[c]);
+  account_row(p, d);
+  if (r->bad) return -1;
+  heap_push(p, d);
   return 0;
 }
 
@@ -392,51 +390,8 @@ static int dedup_load(sl_operator *base, const void *z, size_t n, sl_err *err) {
   p->clock.watermark = sl_ckr_i64(&r);
   sl_evclock_load(&p->clock, &r, p->now);
   p->next_seq = sl_ckr_i64(&r);
-  int npart = p->w->npart;
-  sl_value *keys = sl_calloc((size_t)(npart ? npart : 1), sizeof(sl_value));
-  sl_value *row = sl_calloc((size_t)(p->nout ? p->nout : 1), sizeof(sl_value));
-  int64_t nwent = sl_ckr_i64(&r);
-  if (nwent < 0 || nwent > INT32_MAX) r.bad = 1;
-  for (int64_t i = 0; i < nwent && !r.bad; i++) {
-    for (int k = 0; k < npart; k++)
-      sl_ckr_value(&r, &keys[k]);
-    int64_t at = sl_ckr_i64(&r);
-    int added;
-    dkey *d = r.bad ? NULL : find_key(p, keys, sl_wpart_hash(p->w, keys), &added);
-    if (!d || !added) {
-      r.bad = 1;
-      break;
-    }
-    int64_t now = p->now;
-    p->now = at;
-    went(p, d);
-    p->now = now;
-  }
-  int64_t nheld = r.bad ? 0 : sl_ckr_i64(&r);
-  if (nheld < 0 || nheld > INT32_MAX) r.bad = 1;
-  for (int64_t i = 0; i < nheld && !r.bad; i++) {
-    for (int k = 0; k < npart; k++)
-      sl_ckr_value(&r, &keys[k]);
-    int64_t ts = sl_ckr_i64(&r), seq = sl_ckr_i64(&r);
-    for (int c = 0; c < p->nout; c++)
-      sl_ckr_value(&r, &row[c]);
-    int added;
-    dkey *d = r.bad ? NULL : find_key(p, keys, sl_wpart_hash(p->w, keys), &added);
-    if (!d || !added) {
-      r.bad = 1;
-      break;
-    }
-    hold_row(p, d, row);
-    d->ts = ts;
-    d->seq = seq;
-    heap_push(p, d);
-  }
-  for (int k = 0; k < npart; k++)
-    sl_value_free(&keys[k]);
-  for (int c = 0; c < p->nout; c++)
-    sl_value_free(&row[c]);
-  free(keys);
-  free(row);
+  if (!r.bad) sl_wptab_load(&p->keys, &r, load_went, p, err);
+  if (!r.bad) sl_wptab_load(&p->keys, &r, load_held, p, err);
   if (r.bad || r.p != r.end) {
     sl_err_set(err, SL_EIO, "deduplication: its checkpointed keys are damaged");
     return -1;
@@ -457,7 +412,7 @@ static sl_operator *dedup_make(const void *spec, const sl_make_env *env, sl_err 
   p->w = &sp->wins[0];
   p->nout = sp->nout;
   sl_vm_init(&p->vm, sp->pre);
-  sl_htab_init(&p->keys, &key_type);
+  sl_wptab_init(&p->keys, &p->base, p->w, sizeof(dkey), 0);
   sl_arena_init(&p->arena);
   sl_evclock_init(&p->clock, sp->lateness, sp->idle_ms);
   return &p->base;

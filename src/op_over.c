@@ -25,9 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checkpoint.h"
-#include "hash.h"
-#include "op_window.h"
+#include "wpart.h"
 
 /* A row: its input columns, the program's results and its calls' values. */
 typedef struct orec {
@@ -37,15 +35,17 @@ typedef struct orec {
   struct opart *part;
 } orec;
 
+/* A partition (wpart.h: its keys, aggregate states and history in the
+** table's block). */
 typedef struct opart {
-  uint64_t hash;
-  sl_value *keys;
+  sl_wpart base;
   int64_t count;        /* rows released */
   int64_t rank, dense;  /* the last row's */
   int64_t last_ts;      /* the last row's time */
-  unsigned char *state; /* every aggregate call's state block */
-  sl_value *hist;       /* the last hcap rows' program results: place i at i % hcap */
-  orec *wait;           /* rows waiting for their LEAD values, in order */
+  unsigned char *state; /* every aggregate call's state block (the extra bytes' end) */
+  sl_value *hist;       /* the last hcap rows' program results: place i at i % hcap (the
+                        ** extra bytes' start) */
+  orec *wait;           /* rows waiting for their LEAD values, in order (owned) */
   int nwait, capwait;
 } opart;
 
@@ -58,10 +58,10 @@ typedef struct op_over {
   const sl_func **funcs;           /* per call: the aggregate used (NULL for the others) */
   size_t *state_off;
   size_t state_size;
-  int hcap;     /* rows of history kept per partition */
-  int64_t lead; /* the largest LEAD offset (0: none) */
-  sl_htab parts;
-  orec *heap; /* rows held, by (ts, seq) */
+  int hcap;       /* rows of history kept per partition */
+  int64_t lead;   /* the largest LEAD offset (0: none) */
+  sl_wptab parts; /* opart by its keys */
+  orec *heap;     /* rows held, by (ts, seq) */
   int nheap, capheap;
   int64_t next_seq;
   sl_evclock clock; /* the watermark */
@@ -102,44 +102,31 @@ static void rec_free(op_over *p, orec *r) {
 
 /* ---- partitions ------------------------------------------------------------ */
 
-typedef struct pkey {
-  const sl_wdef *w;
-  const sl_value *v;
-} pkey;
-
-static int part_eq(const void *key, const sl_hslot *s) {
-  const pkey *k = key;
-  return sl_wpart_cmp(k->w, k->v, ((const opart *)s->p)->keys) == 0;
-}
-static const sl_htype part_type = {NULL, part_eq};
-
-static int64_t part_bytes(const op_over *p) {
-  return (int64_t)sizeof(opart) + (int64_t)p->state_size + 2 * (int64_t)sizeof(sl_hslot) +
-         (int64_t)p->hcap * p->nres * (int64_t)sizeof(sl_value);
+/* The extra bytes of a partition: its history (hcap * nres values), then
+** its aggregate states (state_size bytes, 16-byte aligned). */
+static size_t hist_size(const op_over *p) {
+  return ((size_t)p->hcap * (size_t)p->nres * sizeof(sl_value) + 15) & ~(size_t)15;
 }
 
+/* A new partition's pointers into its extra bytes. */
+static void part_init(op_over *p, opart *t) {
+  t->hist = sl_wpart_extra(&p->parts, &t->base);
+  t->state = (unsigned char *)t->hist + hist_size(p);
+}
+
+/* The partition of the keys at keys (made, with its pointers, when new). */
 static opart *find_part(op_over *p, const sl_value *keys) {
-  pkey key = {p->w, keys};
-  uint64_t h = sl_wpart_hash(p->w, keys);
   int added;
-  sl_hslot *s = sl_htab_put_h(&p->parts, h, &key, &added);
-  if (!added) return s->p;
-  opart *t = sl_calloc(1, sizeof *t);
-  t->hash = h;
-  t->keys = sl_calloc((size_t)(p->w->npart ? p->w->npart : 1), sizeof(sl_value));
-  int64_t bytes = part_bytes(p);
-  for (int k = 0; k < p->w->npart; k++) {
-    sl_value_copy(&t->keys[k], &keys[k]);
-    bytes += sl_wvalue_bytes(&t->keys[k]);
-  }
-  t->state = sl_calloc(p->state_size ? p->state_size : 1, 1);
-  t->hist = sl_calloc((size_t)(p->hcap * p->nres > 0 ? p->hcap * p->nres : 1), sizeof(sl_value));
-  s->p = t;
-  sl_op_account(&p->base, bytes, 1);
+  opart *t = (opart *)sl_wptab_put(&p->parts, keys, sl_wpart_hash(p->w, keys), &added);
+  if (added) part_init(p, t);
   return t;
 }
 
-static void part_free(op_over *p, opart *t) {
+/* sl_wptab_free's callback: what a partition owns (aggregate states,
+** history values, rows waiting). */
+static void part_free(void *ctx, sl_wpart *pt) {
+  op_over *p = ctx;
+  opart *t = (opart *)pt;
   for (int k = 0; k < p->sp->ncall; k++)
     if (p->funcs[k]) {
       sl_value v = SL_VALUE_INIT;
@@ -152,13 +139,7 @@ static void part_free(op_over *p, opart *t) {
     sl_value_free(&t->hist[i]);
   for (int i = 0; i < t->nwait; i++)
     rec_free(p, &t->wait[i]);
-  for (int k = 0; k < p->w->npart; k++)
-    sl_value_free(&t->keys[k]);
-  free(t->keys);
-  free(t->state);
-  free(t->hist);
   free(t->wait);
-  free(t);
 }
 
 /* ---- the held rows: a heap by (ts, seq) ------------------------------------ */
@@ -379,9 +360,9 @@ static int release(op_over *p, int64_t upto, sl_err *err) {
 
 /* At the end: every row waiting for LEAD goes with what it has. */
 static void drain_waiting(op_over *p) {
-  sl_hiter it = sl_htab_iter(&p->parts);
-  for (sl_hslot *s; (s = sl_htab_next(&p->parts, &it));) {
-    opart *t = s->p;
+  sl_hiter it = sl_htab_iter(&p->parts.ht);
+  for (sl_wpart *pt; (pt = sl_wptab_next(&p->parts, &it));) {
+    opart *t = (opart *)pt;
     for (int i = 0; i < t->nwait; i++) {
       output(p, &t->wait[i]);
       rec_free(p, &t->wait[i]);
@@ -424,14 +405,9 @@ static int over_push(sl_operator *base, sl_batch *in, sl_err *err) {
       continue;
     }
     const sl_value *regs = &p->vm.reg[p->vm.prog->result_reg];
-    const sl_value *t = &regs[p->w->order_reg];
     int64_t ts;
-    if (t->type == SL_INTEGER)
-      ts = t->u.i;
-    else if (t->type == SL_REAL && t->u.r > -9e18 && t->u.r < 9e18)
-      ts = (int64_t)t->u.r;
-    else {
-      sl_op_reject(base, in, r, "the event time (the window's ORDER BY) is NULL or not a number");
+    if (sl_wevtime(&regs[p->w->order_reg], &ts)) {
+      sl_op_reject(base, in, r, SL_WEVTIME_BAD);
       continue;
     }
     if (ts < p->clock.watermark) {
@@ -475,10 +451,7 @@ static int over_finish(sl_operator *base, sl_err *err) {
 static void over_free(sl_operator *base) {
   op_over *p = (op_over *)base;
   p->base.stats = NULL;
-  sl_hiter it = sl_htab_iter(&p->parts);
-  for (sl_hslot *s; (s = sl_htab_next(&p->parts, &it));)
-    part_free(p, s->p);
-  sl_htab_free(&p->parts);
+  sl_wptab_free(&p->parts, part_free, p);
   while (p->nheap) {
     orec r = heap_pop(p);
     rec_free(p, &r);
@@ -509,6 +482,29 @@ static void save_rec(const op_over *p, sl_buf *out, const orec *r) {
     sl_ck_value(out, &r->v[c]);
 }
 
+/* A partition after its keys (wpart.h): counters, aggregate states,
+** history, waiting rows. */
+static int save_part(void *ctx, const sl_wpart *pt, sl_buf *out, sl_err *err) {
+  const op_over *p = ctx;
+  const opart *t = (const opart *)pt;
+  sl_ck_i64(out, t->count);
+  sl_ck_i64(out, t->rank);
+  sl_ck_i64(out, t->dense);
+  sl_ck_i64(out, t->last_ts);
+  for (int k = 0; k < p->ncall; k++)
+    if (p->funcs[k]) {
+      size_t at = sl_ck_open(out);
+      if (sl_agg_save(p->funcs[k], t->state + p->state_off[k], out, err)) return -1;
+      sl_ck_close(out, at);
+    }
+  for (int i = 0; i < p->hcap * p->nres; i++)
+    sl_ck_value(out, &t->hist[i]);
+  sl_ck_i64(out, t->nwait);
+  for (int i = 0; i < t->nwait; i++)
+    save_rec(p, out, &t->wait[i]);
+  return 0;
+}
+
 static int over_save(sl_operator *base, sl_buf *out, sl_err *err) {
   op_over *p = (op_over *)base;
   sl_ck_i64(out, p->clock.watermark);
@@ -517,29 +513,7 @@ static int over_save(sl_operator *base, sl_buf *out, sl_err *err) {
   sl_ck_i64(out, p->nheap);
   for (int i = 0; i < p->nheap; i++)
     save_rec(p, out, &p->heap[i]);
-  sl_ck_i64(out, (int64_t)p->parts.count);
-  sl_hiter it = sl_htab_iter(&p->parts);
-  for (sl_hslot *s; (s = sl_htab_next(&p->parts, &it));) {
-    const opart *t = s->p;
-    for (int k = 0; k < p->w->npart; k++)
-      sl_ck_value(out, &t->keys[k]);
-    sl_ck_i64(out, t->count);
-    sl_ck_i64(out, t->rank);
-    sl_ck_i64(out, t->dense);
-    sl_ck_i64(out, t->last_ts);
-    for (int k = 0; k < p->ncall; k++)
-      if (p->funcs[k]) {
-        size_t at = sl_ck_open(out);
-        if (sl_agg_save(p->funcs[k], t->state + p->state_off[k], out, err)) return -1;
-        sl_ck_close(out, at);
-      }
-    for (int i = 0; i < p->hcap * p->nres; i++)
-      sl_ck_value(out, &t->hist[i]);
-    sl_ck_i64(out, t->nwait);
-    for (int i = 0; i < t->nwait; i++)
-      save_rec(p, out, &t->wait[i]);
-  }
-  return 0;
+  return sl_wptab_save(&p->parts, out, save_part, p, err);
 }
 
 /* Read a record saved by save_rec into rec (its values owned by p's
@@ -559,6 +533,39 @@ static int load_rec(op_over *p, sl_ckrd *r, orec *rec) {
   return -1;
 }
 
+/* Read what save_part wrote into the new partition pt.  0, or -1 when
+** damaged (what was read stays in pt, freed with it). */
+static int load_part(void *ctx, sl_wpart *pt, sl_ckrd *r, sl_err *err) {
+  op_over *p = ctx;
+  opart *t = (opart *)pt;
+  part_init(p, t);
+  t->count = sl_ckr_i64(r);
+  t->rank = sl_ckr_i64(r);
+  t->dense = sl_ckr_i64(r);
+  t->last_ts = sl_ckr_i64(r);
+  for (int k = 0; k < p->ncall && !r->bad; k++)
+    if (p->funcs[k]) {
+      size_t len;
+      const void *b = sl_ckr_bytes(r, &len);
+      if (!b || sl_agg_load(p->funcs[k], t->state + p->state_off[k], b, len, err)) return -1;
+    }
+  for (int j = 0; j < p->hcap * p->nres && !r->bad; j++)
+    sl_ckr_value(r, &t->hist[j]);
+  int64_t nw = sl_ckr_i64(r);
+  if (nw < 0 || nw > INT32_MAX) return -1;
+  for (int64_t j = 0; j < nw && !r->bad; j++) {
+    orec rec;
+    if (load_rec(p, r, &rec)) return -1;
+    rec.part = t;
+    if (t->nwait == t->capwait) {
+      t->capwait = t->capwait ? 2 * t->capwait : 8;
+      t->wait = sl_realloc(t->wait, sizeof(orec) * (size_t)t->capwait);
+    }
+    t->wait[t->nwait++] = rec;
+  }
+  return 0;
+}
+
 static int over_load(sl_operator *base, const void *z, size_t n, sl_err *err) {
   op_over *p = (op_over *)base;
   sl_ckrd r;
@@ -572,41 +579,7 @@ static int over_load(sl_operator *base, const void *z, size_t n, sl_err *err) {
     orec rec;
     if (load_rec(p, &r, &rec) == 0) heap_push(p, rec);
   }
-  int64_t nparts = r.bad ? 0 : sl_ckr_i64(&r);
-  sl_value *keys = sl_calloc((size_t)(p->w->npart ? p->w->npart : 1), sizeof(sl_value));
-  for (int64_t i = 0; i < nparts && !r.bad; i++) {
-    for (int k = 0; k < p->w->npart; k++)
-      sl_ckr_value(&r, &keys[k]);
-    if (r.bad) break;
-    opart *t = find_part(p, keys);
-    t->count = sl_ckr_i64(&r);
-    t->rank = sl_ckr_i64(&r);
-    t->dense = sl_ckr_i64(&r);
-    t->last_ts = sl_ckr_i64(&r);
-    for (int k = 0; k < p->ncall && !r.bad; k++)
-      if (p->funcs[k]) {
-        size_t len;
-        const void *b = sl_ckr_bytes(&r, &len);
-        if (!b || sl_agg_load(p->funcs[k], t->state + p->state_off[k], b, len, err)) r.bad = 1;
-      }
-    for (int j = 0; j < p->hcap * p->nres && !r.bad; j++)
-      sl_ckr_value(&r, &t->hist[j]);
-    int64_t nw = sl_ckr_i64(&r);
-    if (nw < 0 || nw > INT32_MAX) r.bad = 1;
-    for (int64_t j = 0; j < nw && !r.bad; j++) {
-      orec rec;
-      if (load_rec(p, &r, &rec)) break;
-      rec.part = t;
-      if (t->nwait == t->capwait) {
-        t->capwait = t->capwait ? 2 * t->capwait : 8;
-        t->wait = sl_realloc(t->wait, sizeof(orec) * (size_t)t->capwait);
-      }
-      t->wait[t->nwait++] = rec;
-    }
-  }
-  for (int k = 0; k < p->w->npart; k++)
-    sl_value_free(&keys[k]);
-  free(keys);
+  if (!r.bad) sl_wptab_load(&p->parts, &r, load_part, p, err);
   if (r.bad || r.p != r.end) {
     sl_err_clear(err);
     sl_err_set(err, SL_EIO, "OVER: its checkpointed state is damaged");
@@ -648,7 +621,8 @@ static sl_operator *over_make(const void *spec, const sl_make_env *env, sl_err *
     if (need > p->hcap) p->hcap = (int)need; /* at most 1000000: the planner checks */
   }
   sl_vm_init(&p->vm, sp->pre);
-  sl_htab_init(&p->parts, &part_type);
+  sl_wptab_init(&p->parts, &p->base, p->w, sizeof(opart),
+                hist_size(p) + ((p->state_size + 15) & ~(size_t)15));
   sl_arena_init(&p->arena);
   sl_evclock_init(&p->clock, sp->lateness, sp->idle_ms);
   return &p->base;

@@ -24,9 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checkpoint.h"
-#include "hash.h"
-#include "op_window.h"
+#include "wpart.h"
 
 typedef struct trow {
   sl_value *v;  /* nout select-list values, then norder ORDER BY values (owned) */
@@ -35,10 +33,10 @@ typedef struct trow {
   int64_t bytes;
 } trow;
 
+/* A partition (wpart.h: its keys in the table's block). */
 typedef struct tpart {
-  uint64_t hash;
-  sl_value *keys; /* npart owned values */
-  trow *rows;     /* in order, the top rows */
+  sl_wpart base;
+  trow *rows; /* in order, the top rows (owned) */
   int n, cap;
 } tpart;
 
@@ -49,7 +47,7 @@ typedef struct op_topn {
   int kind; /* sl_wfunc */
   sl_vm vm;
   int nout, width; /* the select list's columns; values per kept row */
-  sl_htab parts;   /* tpart by its keys */
+  sl_wptab parts;  /* tpart by its keys */
   int64_t next_seq;
   int64_t now;
   sl_value **spare; /* value arrays of forgotten rows, for the next ones */
@@ -63,45 +61,11 @@ typedef struct op_topn {
   int capold;
 } op_topn;
 
-/* ---- partitions by their keys --------------------------------------------- */
-
-typedef struct pkey {
-  const sl_wdef *w;
-  const sl_value *v;
-} pkey;
-
-static int part_eq(const void *key, const sl_hslot *s) {
-  const pkey *k = key;
-  const tpart *t = s->p;
-  return sl_wpart_cmp(k->w, k->v, t->keys) == 0;
-}
-static const sl_htype part_type = {NULL, part_eq};
-
 static int64_t row_bytes(const op_topn *p, const sl_value *v) {
   int64_t n = (int64_t)sizeof(trow);
   for (int c = 0; c < p->width; c++)
     n += sl_wvalue_bytes(&v[c]);
   return n;
-}
-
-/* The partition of the keys at v (made when new). */
-static tpart *find_part(op_topn *p, const sl_value *v) {
-  pkey key = {p->w, v};
-  uint64_t h = sl_wpart_hash(p->w, v);
-  int added;
-  sl_hslot *s = sl_htab_put_h(&p->parts, h, &key, &added);
-  if (!added) return s->p;
-  tpart *t = sl_calloc(1, sizeof *t);
-  t->hash = h;
-  t->keys = sl_calloc((size_t)(p->w->npart ? p->w->npart : 1), sizeof(sl_value));
-  int64_t bytes = (int64_t)sizeof *t + (int64_t)sizeof(sl_hslot) * 2;
-  for (int k = 0; k < p->w->npart; k++) {
-    sl_value_copy(&t->keys[k], &v[k]);
-    bytes += sl_wvalue_bytes(&t->keys[k]);
-  }
-  s->p = t;
-  sl_op_account(&p->base, bytes, 1);
-  return t;
 }
 
 /* ---- rows ------------------------------------------------------------------ */
@@ -167,7 +131,9 @@ static void rerank(op_topn *p, tpart *t, int from) {
 /* Take one row (the program's results reg: select list, keys, order). */
 static void take(op_topn *p, const sl_value *reg) {
   const sl_wdef *w = p->w;
-  tpart *t = find_part(p, reg + w->part_reg);
+  int added;
+  tpart *t = (tpart *)sl_wptab_put(&p->parts, reg + w->part_reg,
+                                   sl_wpart_hash(w, reg + w->part_reg), &added);
   /* the values as kept: select list, then ORDER BY values */
   const sl_value *ord = reg + w->order_reg;
   /* its place: after every row that sorts before it or with it */
@@ -264,25 +230,19 @@ static int topn_finish(sl_operator *base, sl_err *err) {
   return sl_op_finish_next(base, err);
 }
 
-static void free_parts(op_topn *p) {
-  sl_hiter it = sl_htab_iter(&p->parts);
-  for (sl_hslot *s; (s = sl_htab_next(&p->parts, &it));) {
-    tpart *t = s->p;
-    for (int i = 0; i < t->n; i++)
-      forget(p, &t->rows[i]);
-    for (int k = 0; k < p->w->npart; k++)
-      sl_value_free(&t->keys[k]);
-    free(t->keys);
-    free(t->rows);
-    free(t);
-  }
-  sl_htab_free(&p->parts);
+/* sl_wptab_free's callback: what a partition owns (its rows). */
+static void part_free(void *ctx, sl_wpart *pt) {
+  op_topn *p = ctx;
+  tpart *t = (tpart *)pt;
+  for (int i = 0; i < t->n; i++)
+    forget(p, &t->rows[i]);
+  free(t->rows);
 }
 
 static void topn_free(sl_operator *base) {
   op_topn *p = (op_topn *)base;
   p->base.stats = NULL;
-  free_parts(p);
+  sl_wptab_free(&p->parts, part_free, p);
   for (int i = 0; i < p->nspare; i++)
     free(p->spare[i]);
   free(p->spare);
@@ -294,25 +254,53 @@ static void topn_free(sl_operator *base) {
   free(p);
 }
 
-/* The partitions: the arrival counter, their count, then per partition its
-** keys, its rows' count and per row its arrival number, rank and values. */
-static int topn_save(sl_operator *base, sl_buf *out, sl_err *err) {
+/* The state: the arrival counter, then the partitions (wpart.h: their
+** count, per partition its keys then what save_part writes). */
+
+/* A partition's rows: their count, per row its arrival number, rank and
+** values. */
+static int save_part(void *ctx, const sl_wpart *pt, sl_buf *out, sl_err *err) {
   (void)err;
+  const op_topn *p = ctx;
+  const tpart *t = (const tpart *)pt;
+  sl_ck_i64(out, t->n);
+  for (int i = 0; i < t->n; i++) {
+    sl_ck_i64(out, t->rows[i].seq);
+    sl_ck_i64(out, t->rows[i].rank);
+    for (int c = 0; c < p->width; c++)
+      sl_ck_value(out, &t->rows[i].v[c]);
+  }
+  return 0;
+}
+
+static int topn_save(sl_operator *base, sl_buf *out, sl_err *err) {
   op_topn *p = (op_topn *)base;
   sl_ck_i64(out, p->next_seq);
-  sl_ck_i64(out, (int64_t)p->parts.count);
-  sl_hiter it = sl_htab_iter(&p->parts);
-  for (sl_hslot *s; (s = sl_htab_next(&p->parts, &it));) {
-    const tpart *t = s->p;
-    for (int k = 0; k < p->w->npart; k++)
-      sl_ck_value(out, &t->keys[k]);
-    sl_ck_i64(out, t->n);
-    for (int i = 0; i < t->n; i++) {
-      sl_ck_i64(out, t->rows[i].seq);
-      sl_ck_i64(out, t->rows[i].rank);
-      for (int c = 0; c < p->width; c++)
-        sl_ck_value(out, &t->rows[i].v[c]);
+  return sl_wptab_save(&p->parts, out, save_part, p, err);
+}
+
+/* Read what save_part wrote into the new partition pt (its rows owned and
+** accounted by p).  0, or -1 when damaged. */
+static int load_part(void *ctx, sl_wpart *pt, sl_ckrd *r, sl_err *err) {
+  (void)err;
+  op_topn *p = ctx;
+  tpart *t = (tpart *)pt;
+  int64_t nr = sl_ckr_i64(r);
+  if (r->bad || nr < 0 || nr > INT32_MAX) return -1;
+  for (int64_t j = 0; j < nr && !r->bad; j++) {
+    if (t->n == t->cap) {
+      t->cap = t->cap ? 2 * t->cap : 4;
+      t->rows = sl_realloc(t->rows, sizeof(trow) * (size_t)t->cap);
     }
+    trow *row = &t->rows[t->n];
+    row->seq = sl_ckr_i64(r);
+    row->rank = sl_ckr_i64(r);
+    row->v = new_values(p);
+    for (int c = 0; c < p->width; c++)
+      sl_ckr_value(r, &row->v[c]);
+    row->bytes = row_bytes(p, row->v);
+    sl_op_account(&p->base, row->bytes, 0);
+    t->n++;
   }
   return 0;
 }
@@ -322,37 +310,7 @@ static int topn_load(sl_operator *base, const void *z, size_t n, sl_err *err) {
   sl_ckrd r;
   sl_ckrd_init(&r, z, n);
   p->next_seq = sl_ckr_i64(&r);
-  int64_t np = sl_ckr_i64(&r);
-  if (np < 0 || np > INT32_MAX) r.bad = 1;
-  sl_value *keys = sl_calloc((size_t)(p->w->npart ? p->w->npart : 1), sizeof(sl_value));
-  for (int64_t i = 0; i < np && !r.bad; i++) {
-    for (int k = 0; k < p->w->npart; k++)
-      sl_ckr_value(&r, &keys[k]);
-    int64_t nr = sl_ckr_i64(&r);
-    if (r.bad || nr < 0 || nr > INT32_MAX) {
-      r.bad = 1;
-      break;
-    }
-    tpart *t = find_part(p, keys);
-    for (int64_t j = 0; j < nr && !r.bad; j++) {
-      if (t->n == t->cap) {
-        t->cap = t->cap ? 2 * t->cap : 4;
-        t->rows = sl_realloc(t->rows, sizeof(trow) * (size_t)t->cap);
-      }
-      trow *row = &t->rows[t->n];
-      row->seq = sl_ckr_i64(&r);
-      row->rank = sl_ckr_i64(&r);
-      row->v = new_values(p);
-      for (int c = 0; c < p->width; c++)
-        sl_ckr_value(&r, &row->v[c]);
-      row->bytes = row_bytes(p, row->v);
-      sl_op_account(&p->base, row->bytes, 0);
-      t->n++;
-    }
-  }
-  for (int k = 0; k < p->w->npart; k++)
-    sl_value_free(&keys[k]);
-  free(keys);
+  sl_wptab_load(&p->parts, &r, load_part, p, err);
   if (r.bad || r.p != r.end) {
     sl_err_set(err, SL_EIO, "Top-N: its checkpointed rows are damaged");
     return -1;
@@ -375,7 +333,7 @@ static sl_operator *topn_make(const void *spec, const sl_make_env *env, sl_err *
   p->nout = sp->nout;
   p->width = sp->nout + p->w->norder;
   sl_vm_init(&p->vm, sp->pre);
-  sl_htab_init(&p->parts, &part_type);
+  sl_wptab_init(&p->parts, &p->base, p->w, sizeof(tpart), 0);
   sl_arena_init(&p->arena);
   return &p->base;
 }

@@ -107,10 +107,24 @@ void sl_window_spec_explain(const sl_window_spec *sp, sl_buf *out);
 int sl_wpart_cmp(const sl_wdef *w, const sl_value *a, const sl_value *b);
 /* The hash of a row's PARTITION BY values (v: the first), equal for rows
 ** sl_wpart_cmp finds equal (its collations): the key of the partition
-** tables of op_over, op_topn and op_dedup. */
+** table of op_over, op_topn and op_dedup (wpart.h). */
 uint64_t sl_wpart_hash(const sl_wdef *w, const sl_value *v);
 /* Compare two rows' ORDER BY values as the window sorts them. */
 int sl_worder_cmp(const sl_wdef *w, const sl_value *a, const sl_value *b);
+/* The event time of a stream row (op_over, op_dedup) from its window's
+** ORDER BY value t: an integer, or a real within int64's range (truncated),
+** into *ts: 0, or -1 when t is NULL or not a number (the row is then
+** rejected with SL_WEVTIME_BAD). */
+#define SL_WEVTIME_BAD "the event time (the window's ORDER BY) is NULL or not a number"
+static inline int sl_wevtime(const sl_value *t, int64_t *ts) {
+  if (t->type == SL_INTEGER)
+    *ts = t->u.i;
+  else if (t->type == SL_REAL && t->u.r > -9e18 && t->u.r < 9e18)
+    *ts = (int64_t)t->u.r;
+  else
+    return -1;
+  return 0;
+}
 /* Memory of a value kept as state (as op_sort counts it). */
 int64_t sl_wvalue_bytes(const sl_value *v);
 

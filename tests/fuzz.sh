@@ -8,7 +8,7 @@
 top_srcdir=${top_srcdir:-.}
 top_builddir=${top_builddir:-.}
 fuzzdir=$top_builddir/tests/fuzz
-targets="fuzz_sql fuzz_json fuzz_csv fuzz_raw fuzz_model fuzz_ckpt fuzz_http fuzz_avro fuzz_pg fuzz_protobuf fuzz_flink"
+targets="fuzz_sql fuzz_json fuzz_csv fuzz_raw fuzz_model fuzz_ckpt fuzz_http fuzz_avro fuzz_pg fuzz_protobuf fuzz_flink fuzz_origin"
 
 missing=
 for t in $targets; do [ -x "$fuzzdir/$t" ] || missing="$missing $t"; done

@@ -146,6 +146,15 @@ for q in range(NQUERY + 1):
     put('fuzz_ckpt', bytes([q]) + (1).to_bytes(8, 'little') + (3).to_bytes(8, 'little') + b'abc')
 put('fuzz_ckpt', bytes([NQUERY]) + bytes([0]) + (5).to_bytes(8, 'little') + bytes([3]) + bytes(9))
 
+# fuzz_origin: values of the sluice-origin Kafka header (src/kafka.c), valid
+# ones and the edges of the contract: leading zeros, the largest partition
+# and offset and one past them, empty parts, signs, spaces, other separators
+for v in ['0:0', '3:12345', '007:000042', '2147483646:9223372036854775807',
+          '2147483647:0', '0:9223372036854775808', '4294967296:0', '99999999999:1', '1:99999999999999999999',
+          '0' * 30 + '1:2', '0' * 37 + '1:2', '0' * 38 + '1:2', '0' * 40 + ':0', '', ':', '1:', ':1', '1', '1:2:3', '-1:5', '+1:5',
+          '1:-5', ' 1:2', '1:2 ', '1 :2', '1: 2', '1;2', '1:2\n', '1:2\0', '0x1:2', '1.5:2']:
+    put('fuzz_origin', v)  # the empty one: libFuzzer always runs it
+
 # fuzz_http: a first byte (bit 0: the server wants "Bearer fuzz"), then the
 # bytes of one connection.  The catalog has stream s (s.jsonl), table t and
 # model m (fuzz_http.c); paths are plain names in its temporary directory.
