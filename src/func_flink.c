@@ -561,6 +561,10 @@ static const char *tr_pattern(rx *r, sl_buf *o, const char *p, size_t n) {
       sl_buf_putc(o, c);
       if (i < n && (p[i] == '?' || p[i] == '+'))
         return "lazy and possessive quantifiers are not supported";
+      /* a*{2}, a** are errors in Java too; and a run of them makes the C
+      ** library's regcomp take seconds */
+      if (c != '}' && i < n && (p[i] == '*' || p[i] == '{'))
+        return "a quantifier cannot follow a quantifier";
       break;
     case '.': sl_buf_puts(o, "[^\n\r]"); break;
     default: sl_buf_putc(o, c);
