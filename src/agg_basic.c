@@ -755,10 +755,12 @@ static int concat_load(const sl_func *f, void *state, const void *z, size_t n) {
 #define AGG(name, n, flags, step, inv, value, final, state, doc)                                   \
   AGGX(name, n, SL_FUNC_PLAINSTATE | (flags), step, inv, value, final, state, NULL, NULL, doc)
 
-static const sl_func running_max = AGGX("max", 1, SL_FUNC_NEEDCOLL, run_max_step, NULL, by_value,
-                                        by_final, by_state, by_save, by_load, "largest value");
-static const sl_func running_min = AGGX("min", 1, SL_FUNC_NEEDCOLL, run_min_step, NULL, by_value,
-                                        by_final, by_state, by_save, by_load, "smallest value");
+static const sl_func running_max =
+    AGGX("max", 1, SL_FUNC_NEEDCOLL | SL_FUNC_ANYORDER, run_max_step, NULL, by_value, by_final,
+         by_state, by_save, by_load, "largest value");
+static const sl_func running_min =
+    AGGX("min", 1, SL_FUNC_NEEDCOLL | SL_FUNC_ANYORDER, run_min_step, NULL, by_value, by_final,
+         by_state, by_save, by_load, "smallest value");
 
 const sl_func *sl_agg_no_inverse(const sl_func *f) {
   if (f->xStep == minmax_step && f->xFinal == max_final) return &running_max;
@@ -767,35 +769,36 @@ const sl_func *sl_agg_no_inverse(const sl_func *f) {
 }
 
 const sl_func sl_builtin_aggregate[] = {
-    AGG("count", 0, SL_FUNC_COUNTSTAR, count_step, count_inverse, count_value, count_value,
-        count_state, "count(*): number of rows"),
-    AGG("count", 1, 0, count_step, count_inverse, count_value, count_value, count_state,
-        "number of non-NULL values"),
-    AGG("sum", 1, 0, sum_step, sum_inverse, sum_value, sum_value, sum_state,
+    AGG("count", 0, SL_FUNC_COUNTSTAR | SL_FUNC_ANYORDER, count_step, count_inverse, count_value,
+        count_value, count_state, "count(*): number of rows"),
+    AGG("count", 1, SL_FUNC_ANYORDER, count_step, count_inverse, count_value, count_value,
+        count_state, "number of non-NULL values"),
+    AGG("sum", 1, SL_FUNC_ANYORDER, sum_step, sum_inverse, sum_value, sum_value, sum_state,
         "sum (INTEGER while exact; NULL for no values)"),
-    AGG("total", 1, 0, sum_step, sum_inverse, total_value, total_value, sum_state,
+    AGG("total", 1, SL_FUNC_ANYORDER, sum_step, sum_inverse, total_value, total_value, sum_state,
         "sum as REAL (0.0 for no values)"),
-    AGG("avg", 1, 0, sum_step, sum_inverse, avg_value, avg_value, sum_state, "average (REAL)"),
-    AGGX("max", 1, SL_FUNC_NEEDCOLL, minmax_step, minmax_inverse, max_value, max_final,
-         minmax_state, minmax_save, minmax_load, "largest value"),
-    AGGX("min", 1, SL_FUNC_NEEDCOLL, minmax_step, minmax_inverse, min_value, min_final,
-         minmax_state, minmax_save, minmax_load, "smallest value"),
+    AGG("avg", 1, SL_FUNC_ANYORDER, sum_step, sum_inverse, avg_value, avg_value, sum_state,
+        "average (REAL)"),
+    AGGX("max", 1, SL_FUNC_NEEDCOLL | SL_FUNC_ANYORDER, minmax_step, minmax_inverse, max_value,
+         max_final, minmax_state, minmax_save, minmax_load, "largest value"),
+    AGGX("min", 1, SL_FUNC_NEEDCOLL | SL_FUNC_ANYORDER, minmax_step, minmax_inverse, min_value,
+         min_final, minmax_state, minmax_save, minmax_load, "smallest value"),
     AGGX("group_concat", 1, 0, concat_step, concat_inverse, concat_value, concat_final,
          concat_state, concat_save, concat_load, "values joined with ','"),
     AGGX("group_concat", 2, 0, concat_step, concat_inverse, concat_value, concat_final,
          concat_state, concat_save, concat_load, "values joined with a separator"),
-    AGG("var_samp", 1, 0, var_step, var_inverse, var_samp_value, var_samp_value, var_state,
-        "sample variance (REAL; NULL for fewer than 2 values)"),
-    AGG("variance", 1, 0, var_step, var_inverse, var_samp_value, var_samp_value, var_state,
-        "sample variance, as var_samp"),
-    AGG("var_pop", 1, 0, var_step, var_inverse, var_pop_value, var_pop_value, var_state,
-        "population variance (REAL)"),
-    AGG("stddev_samp", 1, 0, var_step, var_inverse, stddev_samp_value, stddev_samp_value, var_state,
-        "sample standard deviation (REAL)"),
-    AGG("stddev", 1, 0, var_step, var_inverse, stddev_samp_value, stddev_samp_value, var_state,
-        "sample standard deviation, as stddev_samp"),
-    AGG("stddev_pop", 1, 0, var_step, var_inverse, stddev_pop_value, stddev_pop_value, var_state,
-        "population standard deviation (REAL)"),
+    AGG("var_samp", 1, SL_FUNC_ANYORDER, var_step, var_inverse, var_samp_value, var_samp_value,
+        var_state, "sample variance (REAL; NULL for fewer than 2 values)"),
+    AGG("variance", 1, SL_FUNC_ANYORDER, var_step, var_inverse, var_samp_value, var_samp_value,
+        var_state, "sample variance, as var_samp"),
+    AGG("var_pop", 1, SL_FUNC_ANYORDER, var_step, var_inverse, var_pop_value, var_pop_value,
+        var_state, "population variance (REAL)"),
+    AGG("stddev_samp", 1, SL_FUNC_ANYORDER, var_step, var_inverse, stddev_samp_value,
+        stddev_samp_value, var_state, "sample standard deviation (REAL)"),
+    AGG("stddev", 1, SL_FUNC_ANYORDER, var_step, var_inverse, stddev_samp_value, stddev_samp_value,
+        var_state, "sample standard deviation, as stddev_samp"),
+    AGG("stddev_pop", 1, SL_FUNC_ANYORDER, var_step, var_inverse, stddev_pop_value,
+        stddev_pop_value, var_state, "population standard deviation (REAL)"),
     AGGX("max_by", 2, 0, max_by_step, NULL, by_value, by_final, by_state, by_save, by_load,
          "max_by(x, y): x of the row with the largest y"),
     AGGX("min_by", 2, 0, min_by_step, NULL, by_value, by_final, by_state, by_save, by_load,

@@ -48,6 +48,11 @@ typedef void (*sl_xbatch)(sl_fctx *ctx, int nrow, int argc);
 ** the window operators (op_window, op_topn, op_over) from the rows of its
 ** window, never called; its kind (sl_wfunc) is sl_func_window_kind(f) */
 #define SL_FUNC_WINDOW 0x100
+/* an aggregate whose result does not depend on the order of its rows (but
+** for the rounding of a floating-point sum): a GROUP BY of only such may
+** run as parallel tasks meeting at an exchange (op_exchange.c), which
+** interleaves the rows of a group read by different tasks */
+#define SL_FUNC_ANYORDER 0x200
 
 /* A window frame's bounds and types (ROWS BETWEEN 2 PRECEDING AND CURRENT
 ** ROW), as the grammar reads them and the window operators apply them. */

@@ -1102,9 +1102,11 @@ static int stateless_op(const sl_opspec *o) {
 /* The index of q's GROUP BY where its parallel tasks may meet at an
 ** exchange (op_exchange.c), or -1: projections before it, projections
 ** after it up to the sink, and a GROUP BY that has keys to send rows by,
-** reads an append-only input, trains no model (a model's trainer is one)
-** and emits its windows one batch each only without an ORDER BY per
-** window (whose order one lane cannot give). */
+** reads an append-only input, trains no model (a model's trainer is one),
+** emits its windows one batch each only without an ORDER BY per window
+** (whose order one lane cannot give), and whose aggregates' results do not
+** depend on the order of their rows (SL_FUNC_ANYORDER), which a lane,
+** taking rows from every task, does not keep. */
 static int exchange_point(const sl_pquery *q) {
   int a = 0;
   while (a < q->nops - 1 && stateless_op(&q->ops[a]))
@@ -1115,6 +1117,8 @@ static int exchange_point(const sl_pquery *q) {
   const sl_agg_spec *sp = q->ops[a].spec;
   if (!sp->nkeys || !sp->route || sp->one_row || sp->retract || sp->nheld || sp->flush_per_window)
     return -1;
+  for (int k = 0; k < sp->naggs; k++) /* a lane gets a group's rows in no defined order */
+    if (!(sp->aggs[k].func->flags & SL_FUNC_ANYORDER)) return -1;
   return a;
 }
 
@@ -1135,9 +1139,11 @@ static const char *serial_query(const sl_plan *plan, const sl_pquery *q, int *xa
     if (!stateless_op(&q->ops[k])) {
       *xat = exchange_point(q);
       return *xat >= 0 ? NULL
-                       : "it keeps state other than a GROUP BY with keys (global aggregates, "
-                         "joins, DISTINCT, OVER, ORDER BY, LIMIT, model training and "
-                         "aggregates over a changelog run as one task)";
+                       : "it keeps state other than a GROUP BY with keys whose aggregates "
+                         "do not depend on row order (global aggregates, group_concat, "
+                         "any_value, max_by, C aggregates, joins, DISTINCT, OVER, ORDER BY, "
+                         "LIMIT, model training and aggregates over a changelog run as one "
+                         "task)";
     }
   return NULL;
 }

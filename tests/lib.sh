@@ -3,7 +3,8 @@
 # finish NAME prints the tally and exits 0 only when nothing failed;
 # in_workdir makes and enters a scratch directory; serve_start and
 # serve_stop run a `sluice serve` on a free loopback port; dev_broker runs
-# the dev broker; wait_for retries a check; count and holds read a topic.
+# the dev broker; wait_for retries a check; count and holds read a topic;
+# rows_w and last_a read the per-user outputs of the Kafka GROUP BY tests.
 pass=0 fail=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
@@ -80,3 +81,20 @@ wait_for() {
 # at least N.
 count() { kcat -C -b "$boot" -t "$1" -e -q -f '%p\n' 2> /dev/null | wc -l; }
 holds() { [ "$(count "$1")" -ge "$2" ]; }
+# rows_w TOPIC: the rows of a windowed output of user, ws, n and total
+# (JSON), sorted, duplicates kept; last_a TOPIC: the last value of each key
+# of an upsert output of user, n and total (a tombstone removes it).
+rows_w() { kcat -C -b "$boot" -t "$1" -e -q -f '%s\n' 2> /dev/null |
+  $py -c 'import json,sys
+rows = [json.loads(l) for l in sys.stdin if l.strip()]
+for r in sorted((r["user"], r["ws"], r["n"], r["total"]) for r in rows): print(*r)'; }
+last_a() { kcat -C -b "$boot" -t "$1" -e -q -f '%k|%s\n' 2> /dev/null |
+  $py -c 'import json,sys
+last = {}
+for l in sys.stdin:
+    if not l.strip(): continue
+    k, v = l.rstrip("\n").split("|", 1)
+    last[k] = json.loads(v) if v else None
+for k in sorted(last):
+    v = last[k]
+    if v is not None: print(v["user"], v["n"], v["total"])'; }

@@ -271,7 +271,10 @@ for body, why in [
         ("SELECT count(*) AS n FROM file('r.json', format => 'json', columns => '%s')" % cols,
          "one task: it keeps state other than a GROUP BY with keys"),
         ("SELECT DISTINCT s FROM file('r.json', format => 'json', columns => '%s')" % cols,
-         "one task: it keeps state other than a GROUP BY with keys")]:
+         "one task: it keeps state other than a GROUP BY with keys"),
+        # its result depends on the order of a group's rows, which a lane does not keep
+        ("SELECT s, group_concat(a) AS g FROM file('r.json', format => 'json', columns => '%s') "
+         "GROUP BY s" % cols, "one task: it keeps state other than a GROUP BY with keys")]:
     ex = subprocess.run([sluice, "-e", "SET parallelism = 3; SET min_split_bytes = '64kB'; "
                          "EXPLAIN %s INTO file('g.csv', format => 'csv');" % body],
                         capture_output=True, text=True).stdout

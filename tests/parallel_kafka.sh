@@ -112,20 +112,6 @@ for c in chunks:
 PY
 for p in 0 1 2 3; do kcat -P -b "$boot" -t ev -p $p -K '|' -l sentinels.txt; done
 
-# the rows of a windowed output, sorted (duplicates kept)
-rows_w() { kcat -C -b "$boot" -t "$1" -e -q -f '%s\n' 2> /dev/null |
-  $py -c 'import json,sys
-rows = [json.loads(l) for l in sys.stdin if l.strip()]
-for r in sorted((r["user"], r["ws"], r["n"], r["total"]) for r in rows): print(*r)'; }
-# the last value per key of an upsert output
-last_a() { kcat -C -b "$boot" -t "$1" -e -q -f '%k|%s\n' 2> /dev/null |
-  $py -c 'import json,sys
-last = {}
-for l in sys.stdin:
-    if not l.strip(): continue
-    k, v = l.rstrip("\n").split("|", 1)
-    last[k] = json.loads(v)
-for k in sorted(last): print(last[k]["user"], last[k]["n"], last[k]["total"])'; }
 nref=$(wc -l < ref_w.txt)
 for t in w2 w1; do
   wait_for 120 holds "$t" "$nref" || bad "$t: $(count "$t") rows of $nref"

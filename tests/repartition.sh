@@ -136,22 +136,6 @@ for line in open(sys.argv[1]):
 for u, (n, t) in sorted(a.items()):
     print(u, n, t)
 PY
-# the rows of a windowed output, sorted (duplicates kept)
-rows_w() { kcat -C -b "$boot" -t "$1" -e -q -f '%s\n' 2> /dev/null |
-  $py -c 'import json,sys
-rows = [json.loads(l) for l in sys.stdin if l.strip()]
-for r in sorted((r["user"], r["ws"], r["n"], r["total"]) for r in rows): print(*r)'; }
-# the last value per key of an upsert output
-last_a() { kcat -C -b "$boot" -t "$1" -e -q -f '%k|%s\n' 2> /dev/null |
-  $py -c 'import json,sys
-last = {}
-for l in sys.stdin:
-    if not l.strip(): continue
-    k, v = l.rstrip("\n").split("|", 1)
-    last[k] = json.loads(v) if v else None
-for k in sorted(last):
-    v = last[k]
-    if v is not None: print(v["user"], v["n"], v["total"])'; }
 nref=$(wc -l < ref_w.txt)
 wait_for 180 holds wout "$nref" || bad "wout: $(count wout) rows of $nref"
 a_right() { cmp -s ref_a.txt <(last_a aout); }

@@ -56,27 +56,7 @@ SELECT k.user, window_start, count(*) AS c, sum(k.amount * m.mult) AS s
   GROUP BY k.user, TUMBLE(k.ts, INTERVAL '2' SECOND) INTO kafka('out-eos', format => 'json');
 SQL
 
-start 1
-start 2
-start 3
-produce_clicks
-
-for _ in $(seq 300); do [ "$(count out-eos)" -gt 0 ] && break; sleep 0.2; done
-[ "$(count out-eos)" -gt 0 ] && ok || bad "no output from the three processes"
-sleep 4
-kill -KILL $p2
-echo "killed process 2 (SIGKILL)"
-sleep 6
-start 2b
-echo "started process 2 again"
-sleep 6
-start 4
-echo "started a fourth process (a rebalance)"
-sleep 8
-touch "$work/stop"
-for _ in $(seq 600); do [ -e "$work/produced.done" ] && break; sleep 0.1; done
-[ -e "$work/produced.done" ] && ok || bad "the producer did not end"
-ppid=""
+scenario out-eos 4
 
 make_refs
 settle out-eos table

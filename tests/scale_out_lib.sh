@@ -19,6 +19,11 @@
 #   against ref-REF.jsonl (1 by default).
 # settle TOPIC [REF]: compare until nothing is missing (5 minutes at most);
 #   sets missing, extra, dups, nref.
+# scenario TOPIC SECONDS: processes 1, 2 and 3 started and the clicks
+#   produced; once TOPIC has output and SECONDS more passed, process 2 is
+#   killed with SIGKILL, started again 6 s later (2b), a fourth joins 6 s
+#   after that (a rebalance), and 8 s later the producer is stopped and
+#   waited for.
 start() {
   "$sluice" --brokers "$boot" --stats run "$work/app.sql" 2> "$work/p$1.err" &
   eval "p$1=$!"
@@ -90,4 +95,26 @@ settle() {
     [ "$missing" -eq 0 ] && break
     sleep 1
   done
+}
+scenario() {
+  start 1
+  start 2
+  start 3
+  produce_clicks
+  for _ in $(seq 300); do [ "$(count "$1")" -gt 0 ] && break; sleep 0.2; done
+  [ "$(count "$1")" -gt 0 ] && ok || bad "no output from the three processes"
+  sleep "$2"
+  kill -KILL "$p2"
+  echo "killed process 2 (SIGKILL)"
+  sleep 6
+  start 2b
+  echo "started process 2 again"
+  sleep 6
+  start 4
+  echo "started a fourth process (a rebalance)"
+  sleep 8
+  touch "$work/stop"
+  for _ in $(seq 600); do [ -e "$work/produced.done" ] && break; sleep 0.1; done
+  [ -e "$work/produced.done" ] && ok || bad "the producer did not end"
+  ppid=""
 }

@@ -27,11 +27,13 @@ import json, random
 random.seed(11)
 t = 0
 with open("ev.jsonl", "w") as f:
-    for i in range(300000):
+    for i in range(1000000):
         t += random.randrange(4)
         f.write(json.dumps({"u": "u%d" % random.randrange(25), "x": round(random.uniform(0.5, 100), 3),
                             "ts": t}) + "\n")
 PY
+# (enough records that the query is still running after a few checkpoints
+# of 100 ms, on a fast machine too)
 cat > q.sql <<EOF
 SET checkpoint_interval = '100ms';
 LOAD '$stats';
