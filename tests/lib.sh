@@ -60,13 +60,13 @@ serve_stop() {
 }
 # dev_broker TOPICS: `$sluice broker --topics TOPICS` (in_workdir first),
 # its address in boot and pid in bpid; at exit it and the processes in
-# $pids are killed and the work directory removed.
+# $pids and $ppid are killed and the work directory removed.
 dev_broker() {
   pids=${pids:-}
   "$sluice" broker --topics "$1" > "$work/boot" 2> "$work/broker.log" &
   bpid=$!
-  trap 'kill $bpid $pids 2>/dev/null; wait 2>/dev/null; cd /; rm -rf "$work"' EXIT
-  for _ in $(seq 50); do [ -s "$work/boot" ] && break; sleep 0.1; done
+  trap 'kill $bpid $pids ${ppid:-} 2>/dev/null; wait 2>/dev/null; cd /; rm -rf "$work"' EXIT
+  for _ in $(seq 100); do [ -s "$work/boot" ] && break; sleep 0.1; done
   boot=$(head -n 1 "$work/boot")
 }
 # wait_for SECONDS CMD...: run CMD every half second until it succeeds (0)

@@ -29,16 +29,10 @@ sluice=${SLUICE:-$here/../sluice}
 py=/usr/bin/python3
 if ! $py -c 'import kafka' 2>/dev/null; then echo "python3-kafka missing: skipped"; exit 77; fi
 command -v kcat > /dev/null || { echo "kcat missing: skipped"; exit 77; }
-work=$(mktemp -d)
-"$sluice" broker --topics clicks:4,app-agg-repartition:4,app-agg-state:4,out:1,out-nostate:1,out-split:1 \
-  > "$work/boot" 2> "$work/broker.log" &
-bpid=$!
-pids=""
-ppid=""
-trap 'kill $bpid $pids $ppid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 100); do [ -s "$work/boot" ] && break; sleep 0.1; done
-boot=$(head -n 1 "$work/boot")
 . "$here/lib.sh"
+in_workdir
+ppid=""
+dev_broker clicks:4,app-agg-repartition:4,app-agg-state:4,out:1,out-nostate:1,out-split:1
 . "$here/scale_out_lib.sh"
 
 # ---- options refused where they cannot work -------------------------------

@@ -19,15 +19,10 @@ sluice=${SLUICE:-$here/../sluice}
 py=/usr/bin/python3
 if ! $py -c 'import kafka' 2>/dev/null; then echo "python3-kafka missing: skipped"; exit 77; fi
 command -v kcat > /dev/null || { echo "kcat missing: skipped"; exit 77; }
-work=$(mktemp -d)
-"$sluice" broker --topics clicks:4,out-alo:2,out-eos:2 > "$work/boot" 2> "$work/broker.log" &
-bpid=$!
-pids=""
-ppid=""
-trap 'kill $bpid $pids $ppid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 100); do [ -s "$work/boot" ] && break; sleep 0.1; done
-boot=$(head -n 1 "$work/boot")
 . "$here/lib.sh"
+in_workdir
+ppid=""
+dev_broker clicks:4,out-alo:2,out-eos:2
 . "$here/scale_out_lib.sh"
 
 # the plan: stage 1 at least once (no state directory needed), stage 2
