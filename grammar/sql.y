@@ -299,7 +299,7 @@ ifnotexists(I) ::= IF NOT EXISTS. { I = 1; }
 
 %type watermark {sl_expr*}
 watermark(W) ::= . { W = NULL; }
-watermark(W) ::= WATERMARK expr(X). { W = X; }
+watermark(W) ::= WATERMARK(K) expr(X). { W = sl_expr_watermark(pParse, &K, X); }
 
 %type coldefs {sl_stmt*}
 coldefs(S) ::= coldefs(A) COMMA coldef(C). { S = A; sl_stmt_add_col(pParse, S, &C.name, C.type); S->cols[S->ncols - 1].pk = C.pk; }

@@ -248,9 +248,28 @@ sl_expr *sl_expr_interval(sl_parse *p, sl_expr *amount, const sl_token *unit, co
     sl_parse_error(p, at, "INTERVAL needs a constant amount");
     return e;
   }
-  e->i = (int64_t)llround(n * (double)ms);
+  double v = n * (double)ms;
+  if (!(v >= -(double)SL_SPAN_LIMIT && v <= (double)SL_SPAN_LIMIT)) { /* NaN too */
+    sl_parse_error(p, at, "INTERVAL out of range (at most about 31,000 years)");
+    return e;
+  }
+  e->i = (int64_t)llround(v);
   sl_expr_span(p, e, at->z, unit->z + unit->n);
   return e;
+}
+
+sl_expr *sl_expr_watermark(sl_parse *p, const sl_token *kw, sl_expr *x) {
+  const sl_expr *c = x, *late = NULL;
+  if (x && x->kind == E_BINARY && x->op == TK_MINUS) c = x->left, late = x->right;
+  int ok = c && c->kind == E_COLUMN && !c->tab;
+  if (ok && late)
+    ok = (late->kind == E_INTERVAL || late->kind == E_INT) && late->i >= 0 &&
+         late->i <= SL_SPAN_LIMIT;
+  if (!ok)
+    sl_parse_error(p, kw,
+                   "WATERMARK takes a column, or a column minus a lateness of 0 or more: "
+                   "WATERMARK ts - INTERVAL '5' SECOND");
+  return x;
 }
 
 sl_expr *sl_expr_extract(sl_parse *p, const sl_token *kw, const sl_token *field, sl_expr *x,

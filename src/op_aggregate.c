@@ -791,13 +791,9 @@ static int close_sessions(op_aggregate *p, int64_t wm, const sl_batch *in, sl_er
 /* The event time of v in milliseconds: INTEGER/REAL as milliseconds since
 ** the epoch, TEXT as 'YYYY-MM-DD HH:MM:SS[.fff]' (or with 'T') in UTC. */
 int sl_event_time(const sl_value *v, int64_t *ms) {
-  if (v->type == SL_INTEGER) {
-    *ms = v->u.i;
-    return 0;
-  }
-  if (v->type == SL_REAL) {
-    *ms = (int64_t)v->u.r;
-    return 0;
+  if (v->type == SL_INTEGER || v->type == SL_REAL) {
+    *ms = sl_value_as_int(v); /* a REAL truncated, saturating */
+    return *ms >= -SL_TIME_LIMIT && *ms <= SL_TIME_LIMIT ? 0 : -1;
   }
   if (v->type != SL_TEXT || v->n < 19) return -1;
   const char *z = v->u.z;
@@ -930,7 +926,7 @@ static int aggregate_push(sl_operator *base, sl_batch *in, sl_err *err) {
           continue;
         }
       } else if (sl_event_time(&reg[sp->ts_reg], &ts)) {
-        sl_op_reject(base, in, r, "the event time is NULL or not a time");
+        sl_op_reject(base, in, r, "the event time is NULL, not a time or out of range");
         continue;
       }
       if (sp->wkind == SL_WIN_SESSION) {

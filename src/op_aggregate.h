@@ -81,7 +81,8 @@ typedef struct sl_agg_spec {
 int sl_aggregate_origin(sl_operator *op, int32_t clock, int64_t ts, int64_t now, int done,
                         sl_err *err);
 /* The event time of value v in ms since the epoch (an integer, a real, or
-** a 'YYYY-MM-DD HH:MM:SS[.fff]' text): 0, or -1 when v is not a time. */
+** a 'YYYY-MM-DD HH:MM:SS[.fff]' text): 0, or -1 when v is not a time or is
+** more than SL_TIME_LIMIT from the epoch. */
 int sl_event_time(const sl_value *v, int64_t *ms);
 
 /* The operator's kind: a spec (owned by the plan, with its programs,

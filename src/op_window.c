@@ -370,8 +370,8 @@ static int64_t lag_target(const op_window *p, const sl_wcall_spec *c, int r, int
     sl_value_numerify(reg_at(p, r, c->arg_reg + 1), &v);
     if (v.type == SL_INTEGER)
       off = v.u.i;
-    else if (v.type == SL_REAL && v.u.r == (double)(int64_t)v.u.r && v.u.r > -9e18 && v.u.r < 9e18)
-      off = (int64_t)v.u.r;
+    else if (v.type == SL_REAL && v.u.r > -9e18 && v.u.r < 9e18 && v.u.r == (double)(int64_t)v.u.r)
+      off = (int64_t)v.u.r; /* range first: casting an out-of-range double is undefined */
     else
       off = INT64_MIN; /* NULL, a fraction: nothing */
     sl_value_free(&v);

@@ -241,10 +241,13 @@ static int plan_select_body(sl_plan *plan, const sl_select *sel, const char *id,
 static int plan_select_rest(sl_plan *plan, const sl_select *sel, sl_pquery *q, sl_input *in,
                             sl_exprlist *cols, sl_order_plan *ord, int agg, sl_err *err);
 
-/* A WATERMARK ts - INTERVAL '5' SECOND: its lateness in ms (else 0). */
+/* A WATERMARK ts - INTERVAL '5' SECOND (or ts - 5000): its lateness in ms
+** (else 0); the parser took only these forms (sl_expr_watermark). */
 static int64_t watermark_lateness(const sl_stmt *d) {
   const sl_expr *wm = d->watermark;
-  if (wm && wm->kind == E_BINARY && wm->right && wm->right->kind == E_INTERVAL) return wm->right->i;
+  if (wm && wm->kind == E_BINARY && wm->right &&
+      (wm->right->kind == E_INTERVAL || wm->right->kind == E_INT))
+    return wm->right->i;
   return 0;
 }
 
@@ -317,6 +320,14 @@ static int plan_stream(sl_plan *plan, const sl_stream *s, const sl_call *from, s
     int rc = plan_stream_def(plan, k, err);
     memcpy(plan->fp, saved, sizeof saved);
     if (rc) return -1;
+    const char *wc = watermark_column(s->def);
+    const sl_schema *sch = stream_schema(plan, si);
+    if (wc && !sch->open && sl_schema_find(sch, wc, strlen(wc)) < 0) {
+      const sl_expr *wm = s->def->watermark;
+      sl_err_setpos(err, SL_EBIND, wm->line, wm->pos_col, "WATERMARK %s: stream %s has no such column",
+                    wc, s->name);
+      return -1;
+    }
   }
   sl_pstream *si = plan->streams[k];
   if (si->source < 0) { /* read while its definition is being planned */

@@ -57,14 +57,19 @@ static int split_group(const sl_select *sel, const sl_input *in, const sl_exprli
   return 0;
 }
 
+/* The most windows a HOP puts one row in (size / slide): more would make a
+** row's step a long loop. */
+#define SL_HOP_MAX 100000
+
 /* A window size or slide: an INTERVAL or a number of milliseconds. */
 static int window_ms(sl_expr *e, int64_t *ms, sl_err *err) {
   if (e->kind == E_INTERVAL || e->kind == E_INT) {
     *ms = e->i;
-    if (*ms > 0) return 0;
+    if (*ms > 0 && *ms <= SL_SPAN_LIMIT) return 0;
   }
   sl_err_setpos(err, SL_EBIND, e->line, e->pos_col,
-                "a window size must be a positive INTERVAL (or milliseconds)");
+                "a window size must be a positive INTERVAL (or milliseconds) of at most about "
+                "31,000 years");
   return -1;
 }
 
@@ -106,6 +111,11 @@ static int plan_window(const sl_plan *plan, const sl_select *sel, const sl_input
   if (spec->size % spec->slide) {
     sl_err_setpos(err, SL_EBIND, win->line, win->pos_col,
                   "HOP: the size must be a multiple of the slide");
+    return -1;
+  }
+  if (spec->size / spec->slide > SL_HOP_MAX) {
+    sl_err_setpos(err, SL_EBIND, win->line, win->pos_col,
+                  "HOP: at most %d windows per row (the size over the slide)", SL_HOP_MAX);
     return -1;
   }
   spec->wkind = hop ? SL_WIN_HOP : session ? SL_WIN_SESSION : SL_WIN_TUMBLE;

@@ -613,7 +613,8 @@ static void split_offset(sl_expr *e, sl_expr **base, int64_t *off) {
   *base = e;
   *off = 0;
   if (e->kind == E_BINARY && (e->op == TK_PLUS || e->op == TK_MINUS) && e->right &&
-      (e->right->kind == E_INTERVAL || e->right->kind == E_INT)) {
+      (e->right->kind == E_INTERVAL || e->right->kind == E_INT) && e->right->i >= -SL_SPAN_LIMIT &&
+      e->right->i <= SL_SPAN_LIMIT) { /* else the whole of e is the bound, checked per row */
     *base = e->left;
     *off = e->op == TK_PLUS ? e->right->i : -e->right->i;
   }

@@ -72,6 +72,14 @@ typedef enum sl_coll { SL_COLL_BINARY = 0, SL_COLL_NOCASE = 1, SL_COLL_RTRIM = 2
 ** SQLITE_MAX_LENGTH) unless a task set a lower one for the queries it drives
 ** (min(SL_MAX_LENGTH, max_query_memory), task.c). */
 #define SL_MAX_LENGTH 1000000000
+
+/* Event times (ms since the epoch) are at most SL_TIME_LIMIT from the
+** epoch (about 31.7 million years), and window sizes, slides, gaps, join
+** bounds and INTERVALs at most SL_SPAN_LIMIT (about 31,700 years): so
+** time arithmetic on them (t - size, t + bound, watermarks) cannot
+** overflow int64_t.  Outside, an event time is rejected as not a time. */
+#define SL_TIME_LIMIT INT64_C(1000000000000000000)
+#define SL_SPAN_LIMIT INT64_C(1000000000000000)
 extern _Thread_local size_t sl_max_length;
 /* 1 when a string, blob or vector of n bytes is over this thread's limit. */
 static inline int sl_too_big(uint64_t n) {

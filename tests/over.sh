@@ -367,6 +367,16 @@ contains "Top-N of two calls" "computes one ROW_NUMBER()" \
   "$(err "SELECT * FROM (SELECT v, ROW_NUMBER() OVER (ORDER BY v) AS rn, lag(v) OVER (ORDER BY id) AS l FROM $s) WHERE rn <= 2")"
 contains "window over GROUP BY" "window functions over a GROUP BY or aggregates are not supported" \
   "$(err "$t SELECT a, sum(b), rank() OVER (ORDER BY a) FROM t GROUP BY a")"
+# an event time more than 10^18 ms from the epoch is rejected (logged with
+# its position, counted), as a window GROUP BY rejects it: the time
+# arithmetic of the watermark cannot overflow
+printf '%s\n' '{"k":"a","ts":1e300}' '{"k":"a","ts":-1e300}' '{"k":"a","ts":9223372036854775807}' \
+  '{"k":"a","ts":1000}' '{"k":"a","ts":1000000000000000000}' > far.json
+"$sluice" -e "CREATE STREAM s FROM stdin(format => 'json', columns => 'k TEXT, ts INTEGER');
+SELECT ts, lag(ts) OVER (ORDER BY ts) AS p FROM s" < far.json > far.out 2> far.err
+check "event times out of range: the rest" '{"ts":1000,"p":null}
+{"ts":1000000000000000000,"p":1000}' "$(cat far.out)"
+check "event times out of range: rejected" 3 "$(grep -c 'stdin:[123]: the event time (the window.s ORDER BY) is NULL, not a number or out of range' far.err)"
 # the keywords stay names where SQLite lets them be
 check "new keywords as names" '{"over":1,"window":2,"rows":3,"range":4,"partition":5,"preceding":6}' \
   "$("$sluice" -e "SELECT 1 AS over, 2 AS window, 3 AS rows, 4 AS range, 5 AS partition, 6 AS preceding")"
