@@ -313,9 +313,10 @@ sl_expr *sl_expr_column(sl_parse *p, const sl_token *tab, const sl_token *name);
 sl_expr *sl_expr_call(sl_parse *p, const sl_token *name, sl_exprlist *args, int distinct, int star);
 sl_expr *sl_expr_option(sl_parse *p, const sl_token *name, sl_expr *value);
 sl_expr *sl_expr_interval(sl_parse *p, sl_expr *amount, const sl_token *unit, const sl_token *at);
-/* WATERMARK x at kw: x must be a column, or a column minus a lateness (a
-** constant INTERVAL or number of milliseconds, 0 or more); else a syntax
-** error at kw.  Returns x (the stream keeps it). */
+/* WATERMARK x at kw: x is the event time, or the event time minus a
+** lateness (a constant INTERVAL or number of milliseconds, 0 or more); a
+** sum or difference at its top with another right side is a syntax error
+** at kw.  Returns x (the stream keeps it). */
 sl_expr *sl_expr_watermark(sl_parse *p, const sl_token *kw, sl_expr *x);
 /* EXTRACT(field FROM x) at kw (the EXTRACT token), end just past its ')':
 ** the call extract('field', x). */
