@@ -259,9 +259,8 @@ sl_expr *sl_expr_interval(sl_parse *p, sl_expr *amount, const sl_token *unit, co
 }
 
 sl_expr *sl_expr_watermark(sl_parse *p, const sl_token *kw, sl_expr *x) {
-  const sl_expr *late = x && x->kind == E_BINARY && (x->op == TK_MINUS || x->op == TK_PLUS)
-                           ? x->right
-                           : NULL;
+  const sl_expr *late =
+      x && x->kind == E_BINARY && (x->op == TK_MINUS || x->op == TK_PLUS) ? x->right : NULL;
   if (late && (x->op != TK_MINUS || (late->kind != E_INTERVAL && late->kind != E_INT) ||
                late->i < 0 || late->i > SL_SPAN_LIMIT))
     sl_parse_error(p, kw,

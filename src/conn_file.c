@@ -20,8 +20,15 @@
 ** it is an error that stops the query instead.
 **
 ** A regular file may be divided among parallel tasks (SET parallelism):
-** each opens it as one part, a byte range, and reads the records that
-** start in that range (divide(), find_split_start()).
+** it is cut into chunks of min_split_bytes, and each task's part claims
+** the next unread chunk whenever it has read the records that start in its
+** last one (chunk_next()).  A faster task (or one on a faster core: a
+** virtual machine's two cores can differ twofold) reads more chunks, so
+** the parts end together, and the parts move through the file side by
+** side, so their event times stay close (a GROUP BY's lanes hold windows
+** open only while the slowest part catches up, op_exchange.c).  The parts
+** share one ledger of chunks (file_chunks), made by part 0 and reached by
+** the others through sl_options.split_first.
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -53,14 +60,35 @@ typedef struct file_source {
   size_t max_record; /* the longest record framed */
   int regular;       /* fd is a regular file (it ends) */
   int skipping;      /* discarding the rest of an overlong line */
-  /* part of a divided file (parallel tasks, sl_options.split): the records
-  ** that start in [split_begin, split_end), split_end -1 for the last part;
-  ** seek_pending: the first read finds the first record at or after
-  ** split_begin (find_split_start); split_done: a record at split_end
-  ** was reached */
-  int64_t split_begin, split_end;
-  int seek_pending, split_done;
+  /* part of a divided file (parallel tasks, sl_options.split): the chunks
+  ** ledger shared by the parts (NULL: the whole file); the records of the
+  ** chunk claimed last start before split_end (-1: the last chunk, or the
+  ** whole file) */
+  struct file_chunks *chunks;
+  int64_t split_end;
+  int claim; /* the next read claims a chunk first */
 } file_source;
+
+/* The chunks of a divided file, shared by its parts (each holds a
+** reference; the last to close frees it).  Chunk c is the records that
+** start in bytes [max(c * size, data_start), (c + 1) * size); the newlines
+** and quotes of its bytes are counted by whoever needs them first (a part
+** claiming a later chunk: its first line number and whether a CSV quote
+** is open there). */
+typedef struct file_chunks {
+  pthread_mutex_t mu;
+  int refs;
+  int64_t size;       /* bytes per chunk */
+  int64_t file_size;  /* the file's size when it was divided */
+  int64_t data_start; /* the first record's byte (after a CSV header read at open) */
+  int64_t data_line;  /* its line number */
+  int skip_header;    /* the first record is a CSV header to skip */
+  int nchunk, next;   /* how many, and the next to claim */
+  int64_t *lines;     /* per chunk: newlines in its bytes, or -1 until counted */
+  int64_t *quotes;    /* per chunk: '"' in its bytes (CSV) */
+  int nsum;           /* chunks [0, nsum) are counted, and hold: */
+  int64_t sum_lines, sum_quotes;
+} file_chunks;
 
 #define FILL_AGAIN (-2) /* fill(): nothing came within the timeout */
 
@@ -178,49 +206,118 @@ static int64_t count_byte(const char *p, size_t n, char c) {
   return total;
 }
 
-/* The first record boundary of f at or after f->split_begin: the start of
-** a line (after a newline) that, in CSV, is not inside a quoted field (an
-** even number of '"' before it: doubled quotes count twice); f is set to
-** read from there with the right line number.  The file is read from its
-** start to get there (newlines counted), on the task's own thread.  0, or
-** -1 with err set. */
-static int find_split_start(file_source *f, sl_err *err) {
-  int csv = f->base.format == &sl_fmt_csv;
-  char *buf = sl_malloc(READ_CHUNK);
-  int64_t off = 0, line = 1, quotes = 0, start = -1;
-  while (start < 0) {
-    ssize_t r = pread(f->fd, buf, READ_CHUNK, (off_t)off);
+#define MAX_CHUNKS (1 << 20) /* a ledger's chunks at most (16 bytes each) */
+#define SCAN_BUF 65536       /* bytes read at a time looking for a chunk's first record */
+
+/* Read n bytes of f at off into buf (short only at the end of the file).
+** Bytes read, or -1 with err set. */
+static ssize_t read_at(file_source *f, char *buf, size_t n, int64_t off, sl_err *err) {
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = pread(f->fd, buf + got, n - got, (off_t)(off + (int64_t)got));
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) {
       sl_err_set(err, SL_EIO, "cannot read '%s': %s", f->path, strerror(errno));
+      return -1;
+    }
+    if (r == 0) break;
+    got += (size_t)r;
+  }
+  return (ssize_t)got;
+}
+
+/* The newlines and quotes in the bytes of chunks [0, c) of ledger k, into
+** *lines and *quotes, counting (in buf, k->size bytes) those not counted
+** yet.  Chunks are claimed in order, so the sums of a prefix are kept and
+** each call adds the few chunks after it.  0, or -1 with err set. */
+static int chunks_before(file_source *f, file_chunks *k, int c, char *buf, int64_t *lines,
+                         int64_t *quotes, sl_err *err) {
+  int csv = f->base.format == &sl_fmt_csv, i = 0;
+  *lines = *quotes = 0;
+  pthread_mutex_lock(&k->mu);
+  if (k->nsum <= c) {
+    i = k->nsum;
+    *lines = k->sum_lines;
+    *quotes = k->sum_quotes;
+  }
+  pthread_mutex_unlock(&k->mu);
+  for (; i < c; i++) {
+    pthread_mutex_lock(&k->mu);
+    int64_t nl = k->lines[i], nq = k->quotes[i];
+    pthread_mutex_unlock(&k->mu);
+    if (nl < 0) { /* counted once, by whoever gets here first (a race counts twice, alike) */
+      ssize_t r = read_at(f, buf, (size_t)k->size, (int64_t)i * k->size, err);
+      if (r < 0) return -1;
+      nl = count_byte(buf, (size_t)r, '\n');
+      nq = csv ? count_byte(buf, (size_t)r, '"') : 0;
+      pthread_mutex_lock(&k->mu);
+      k->lines[i] = nl;
+      k->quotes[i] = nq;
+      pthread_mutex_unlock(&k->mu);
+    }
+    *lines += nl;
+    *quotes += nq;
+    pthread_mutex_lock(&k->mu);
+    if (k->nsum == i) { /* the known prefix grows */
+      k->nsum = i + 1;
+      k->sum_lines = *lines;
+      k->sum_quotes = *quotes;
+    }
+    pthread_mutex_unlock(&k->mu);
+  }
+  return 0;
+}
+
+/* Set f to read chunk c of ledger k: from its first record boundary (the
+** start of a line that, in CSV, is not inside a quoted field: an even
+** number of '"' before it, doubled quotes counting twice) with that line's
+** number, up to the records that start in the next chunk.  0, or -1 with
+** err set. */
+static int chunk_start(file_source *f, file_chunks *k, int c, sl_err *err) {
+  int csv = f->base.format == &sl_fmt_csv;
+  int64_t begin = (int64_t)c * k->size, start = -1, line;
+  f->split_end = c + 1 < k->nchunk ? begin + k->size : -1;
+  f->skip_header = 0;
+  if (begin <= k->data_start) { /* the file's first record (after a header read at open) */
+    start = k->data_start;
+    line = k->data_line;
+    f->skip_header = k->skip_header;
+  } else {
+    size_t nbuf = k->size > SCAN_BUF ? (size_t)k->size : SCAN_BUF;
+    char *buf = sl_malloc(nbuf);
+    int64_t quotes;
+    if (chunks_before(f, k, c, buf, &line, &quotes, err)) {
       free(buf);
       return -1;
     }
-    if (r == 0) { /* no boundary after split_begin: an empty part */
-      start = off;
-      break;
-    }
-    /* before split_begin - 1 only counting; from there the first boundary */
-    int64_t count_to = f->split_begin - 1 - off;
-    size_t i = 0, n = (size_t)r;
-    if (count_to > 0) {
-      size_t lim = count_to < (int64_t)n ? (size_t)count_to : n;
-      line += count_byte(buf, lim, '\n');
-      if (csv) quotes += count_byte(buf, lim, '"');
-      i = lim;
-    }
-    for (; i < n; i++) {
-      if (buf[i] == '"') quotes++;
-      if (buf[i] != '\n') continue;
-      line++;
-      if (off + (int64_t)i + 1 >= f->split_begin && (!csv || !(quotes & 1))) {
-        start = off + (int64_t)i + 1;
+    line++; /* line numbers count from 1 */
+    /* the byte before the chunk may end a line: scan from it */
+    int64_t off = begin - 1;
+    int first = 1;
+    while (start < 0) {
+      ssize_t r = read_at(f, buf, nbuf, off, err);
+      if (r < 0) {
+        free(buf);
+        return -1;
+      }
+      if (r == 0) { /* no boundary after the chunk's start: nothing is its */
+        start = off;
         break;
       }
+      for (ssize_t i = 0; i < r; i++) {
+        if (buf[i] == '"' && !(first && i == 0)) quotes++; /* the byte before was counted */
+        if (buf[i] != '\n') continue;
+        if (!(first && i == 0)) line++;
+        if (!csv || !(quotes & 1)) {
+          start = off + i + 1;
+          break;
+        }
+      }
+      off += r;
+      first = 0;
     }
-    off += r;
+    free(buf);
   }
-  free(buf);
   if (lseek(f->fd, (off_t)start, SEEK_SET) != (off_t)start) {
     sl_err_set(err, SL_EIO, "%s: cannot seek to byte %lld: %s", f->path, (long long)start,
                strerror(errno));
@@ -228,23 +325,38 @@ static int find_split_start(file_source *f, sl_err *err) {
   }
   f->buf_off = start;
   f->start = f->end = 0;
+  f->eof = 0;
+  f->skipping = 0;
   f->line = line;
-  f->skip_header = 0; /* the header is the first part's */
   return 0;
+}
+
+/* Claim the next unread chunk of f's file and set f to read it: 1, or 0
+** when every chunk is claimed, or -1 with err set. */
+static int chunk_next(file_source *f, sl_err *err) {
+  file_chunks *k = f->chunks;
+  pthread_mutex_lock(&k->mu);
+  int c = k->next < k->nchunk ? k->next++ : -1;
+  pthread_mutex_unlock(&k->mu);
+  if (c < 0) return 0;
+  return chunk_start(f, k, c, err) ? -1 : 1;
 }
 
 static int file_read(sl_source *s, sl_record *recs, int max, int timeout_ms, sl_err *err) {
   file_source *f = (file_source *)s;
   int n = 0;
-  if (f->seek_pending) {
-    f->seek_pending = 0;
-    if (find_split_start(f, err)) return SL_READ_ERROR;
-  }
   while (n < max) {
-    /* a divided file: the records starting before split_end are this part's */
-    if (f->split_end >= 0 && (f->split_done || f->buf_off + (int64_t)f->start >= f->split_end)) {
-      f->split_done = 1;
-      break;
+    /* a divided file: the records starting before split_end are this
+    ** chunk's; then the next chunk, once this call's records (which point
+    ** into buf) are handed out */
+    if (f->chunks &&
+        (f->claim || (f->split_end >= 0 && f->buf_off + (int64_t)f->start >= f->split_end))) {
+      if (n > 0) break;
+      f->claim = 0;
+      int rc = chunk_next(f, err);
+      if (rc < 0) return SL_READ_ERROR;
+      if (rc == 0) return SL_READ_END;
+      continue;
     }
     if (f->skipping && (f->end == f->start || !skip_line(f))) {
       if (f->eof || n > 0) break;
@@ -338,6 +450,17 @@ static int file_load_pos(sl_source *s, const void *z, size_t n, sl_err *err) {
 
 static void file_close(sl_source *s) {
   file_source *f = (file_source *)s;
+  if (f->chunks) { /* the last part frees the ledger */
+    pthread_mutex_lock(&f->chunks->mu);
+    int last = --f->chunks->refs == 0;
+    pthread_mutex_unlock(&f->chunks->mu);
+    if (last) {
+      pthread_mutex_destroy(&f->chunks->mu);
+      free(f->chunks->lines);
+      free(f->chunks->quotes);
+      free(f->chunks);
+    }
+  }
   if (f->own_fd && f->fd >= 0) close(f->fd);
   sl_source_fini(s);
   free(f->buf);
@@ -454,31 +577,59 @@ static int needs_header(sl_options *opts, const char *path) {
 }
 
 /* Parallel tasks (sl_options.split, nsplit): make s part opts->split of a
-** file divided into byte ranges of equal size, each part the records
-** that start in its range.  The first part decides how many parts there
-** are: at most nsplit, each at least min_split bytes (a smaller file is
-** read whole, by one task); the others are told.  Only a regular file of
-** line-framed records (JSON lines, CSV, raw lines) is divided.  A CSV
-** record with a newline inside quotes stays whole: a part begins only
-** where an even number of quotes came before. */
-static void divide(sl_source *s, sl_options *opts) {
+** divided file.  Part 0 (opened first) decides: a file of at least two
+** chunks of min_split bytes is cut into such chunks
+** and read by at most nsplit parts, which share part 0's ledger
+** (file_chunks; the others reach it through opts->split_first); a smaller
+** file is read whole, by one task.  Only a regular file of line-framed
+** records (JSON lines, CSV, raw lines) is divided.  A CSV record with a
+** newline inside quotes stays whole: a chunk's records begin only where an
+** even number of quotes came before.  0, or -1 with err set (a part after
+** the first without its ledger). */
+static int divide(sl_source *s, sl_options *opts, sl_err *err) {
   file_source *f = (file_source *)s;
+  if (opts->split > 0) {
+    const sl_source *first = opts->split_first;
+    if (!first || first->vt != &file_source_vt || !((const file_source *)first)->chunks) {
+      sl_err_set(err, SL_EINTERNAL, "%s: part %d of a divided file without its first part", f->path,
+                 opts->split);
+      return -1;
+    }
+    f->chunks = ((const file_source *)first)->chunks;
+    pthread_mutex_lock(&f->chunks->mu);
+    f->chunks->refs++;
+    pthread_mutex_unlock(&f->chunks->mu);
+    s->nsplit = opts->nsplit;
+    f->claim = 1;
+    return 0;
+  }
   struct stat st;
   const char *fmt = s->format->name;
   if (!f->regular || fstat(f->fd, &st) || s->format->binary ||
       (strcmp(fmt, "json") && strcmp(fmt, "csv") && strcmp(fmt, "raw")))
-    return;
+    return 0;
   int64_t size = (int64_t)st.st_size, m = opts->nsplit;
-  if (opts->split == 0) {
-    int64_t min = opts->min_split > 0 ? opts->min_split : 1;
-    if (size / min < m) m = size / min;
-    if (m < 2) return;
-  }
+  int64_t chunk = opts->min_split > 0 ? opts->min_split : 1;
+  if (size / chunk > MAX_CHUNKS) chunk = size / MAX_CHUNKS + 1; /* bounds the ledger */
+  if (size / chunk < m) m = size / chunk;
+  if (m < 2) return 0;
+  file_chunks *k = sl_calloc(1, sizeof *k);
+  pthread_mutex_init(&k->mu, NULL);
+  k->refs = 1;
+  k->size = chunk;
+  k->file_size = size;
+  k->data_start = f->buf_off + (int64_t)f->start; /* after a header read at open */
+  k->data_line = f->line;
+  k->skip_header = f->skip_header;
+  k->nchunk = (int)((size + chunk - 1) / chunk);
+  k->lines = sl_malloc(sizeof(int64_t) * (size_t)k->nchunk);
+  k->quotes = sl_malloc(sizeof(int64_t) * (size_t)k->nchunk);
+  for (int i = 0; i < k->nchunk; i++)
+    k->lines[i] = k->quotes[i] = -1;
+  f->chunks = k;
+  f->claim = 1;
   s->nsplit = (int)m;
-  int k = opts->split;
-  f->split_begin = size / m * k;
-  f->split_end = k + 1 < m ? size / m * (k + 1) : -1;
-  f->seek_pending = k > 0;
+  return 0;
 }
 
 static sl_source *file_open_source(sl_options *opts, sl_err *err) {
@@ -503,7 +654,10 @@ static sl_source *file_open_source(sl_options *opts, sl_err *err) {
   }
   sl_source *s = open_reader(opts, path, fd, 1, format_for(path), err);
   if (s) s->bounded = 1; /* a file ends (stdin() is read as a stream) */
-  if (s && opts->nsplit > 1 && !opts->check_only) divide(s, opts);
+  if (s && opts->nsplit > 1 && !opts->check_only && divide(s, opts, err)) {
+    file_close(s);
+    return NULL;
+  }
   return s;
 }
 

@@ -86,7 +86,11 @@ typedef struct sl_options {
   ** opened first and decides); one that cannot leaves sl_source.nsplit 0
   ** and reads everything.  nsplit 0: the whole input. */
   int split, nsplit;
-  /* the smallest part a file is divided into (SET min_split_bytes) */
+  /* split > 0: the source opened as part 0 of the same input (borrowed; it
+  ** outlives this one's open): the connector may share the parts' work
+  ** through it (a file's chunks) */
+  const struct sl_source *split_first;
+  /* the smallest piece a file is divided into (SET min_split_bytes) */
   int64_t min_split;
 } sl_options;
 

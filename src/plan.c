@@ -324,8 +324,8 @@ static int plan_stream(sl_plan *plan, const sl_stream *s, const sl_call *from, s
     const sl_schema *sch = stream_schema(plan, si);
     if (wc && !sch->open && sl_schema_find(sch, wc, strlen(wc)) < 0) {
       const sl_expr *wm = s->def->watermark;
-      sl_err_setpos(err, SL_EBIND, wm->line, wm->pos_col, "WATERMARK %s: stream %s has no such column",
-                    wc, s->name);
+      sl_err_setpos(err, SL_EBIND, wm->line, wm->pos_col,
+                    "WATERMARK %s: stream %s has no such column", wc, s->name);
       return -1;
     }
   }
@@ -1389,7 +1389,7 @@ void sl_plan_source_detail(const sl_plan *plan, int i, sl_buf *out) {
     s->desc->vt->explain(s->desc, feeds, out);
   }
   if (s->parallel > 1 && s->conn == &sl_conn_file)
-    sl_buf_printf(out, ", up to %d parallel tasks (parts of at least %lld bytes)", s->parallel,
+    sl_buf_printf(out, ", up to %d parallel tasks (claiming chunks of %lld bytes)", s->parallel,
                   (long long)s->min_split);
   else if (s->parallel > 1)
     sl_buf_printf(out, ", %d parallel tasks (consumers of the group)", s->parallel);

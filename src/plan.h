@@ -71,7 +71,7 @@ typedef struct sl_psource {
   /* SET parallelism as it applies to this source (sl_plan_query): the
   ** most parallel tasks a run divides it among (1: one task), each with its
   ** own copy of its query's operators but the sink, which they share; a
-  ** file is divided into parts of at least min_split bytes */
+  ** file is cut into chunks of min_split bytes, claimed by the tasks */
   int parallel;
   int64_t min_split;
   /* why it runs as one task although parallelism asks for more (static

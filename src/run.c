@@ -130,7 +130,8 @@ static int make_query(sl_run *run, int qi, const sl_make_env *env0, int ckpt, sl
 }
 
 /* Open source i of the plan (part split of nsplit: sl_options.split; 0
-** and 0 for the whole input).  The source, or NULL with err set. */
+** and 0 for the whole input; a part after the first is told the first's
+** source, run->tasks[i]'s).  The source, or NULL with err set. */
 static sl_source *open_part(sl_run *run, int i, int split, int nsplit, const sl_run_cfg *cfg,
                             sl_err *err) {
   const sl_psource *ps = run->plan->sources[i];
@@ -148,6 +149,7 @@ static sl_source *open_part(sl_run *run, int i, int split, int nsplit, const sl_
   }
   o.split = split;
   o.nsplit = nsplit;
+  o.split_first = split > 0 ? run->tasks[i]->src : NULL;
   o.min_split = ps->min_split;
   sl_source *src = ps->conn->open_source(&o, err);
   sl_options_free(&o);

@@ -84,8 +84,9 @@ static const sl_setting_def registry[SL_SET_N] = {
                                  "longer one (or a CSV quote never closed) is rejected"},
     [SL_SET_MIN_SPLIT_BYTES] = {"min_split_bytes", SL_STYPE_SIZE, INT64_C(1) << 20, NULL, 1,
                                 SL_SIZE_MAX, NULL,
-                                "the smallest part a file is divided into for parallel tasks: a "
-                                "file of less than twice this is read by one task"},
+                                "the size of the chunks a file is cut into for parallel tasks, "
+                                "which claim them as they go: a file of less than twice this is "
+                                "read by one task"},
     [SL_SET_PARALLELISM] = {"parallelism", SL_STYPE_INT, 0, NULL, 0, 256, NULL,
                             "how many parallel tasks a query over a divisible source (a file, a "
                             "Kafka group) runs as, stateless or a GROUP BY; 0: the number of "

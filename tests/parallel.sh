@@ -2,8 +2,8 @@
 # parallel.sh - SET parallelism: a query run as parallel tasks gives the
 # same rows (as a multiset) as one task, and sqlite3 agrees.
 #   - S1's query (the logistic model of bench/weights.txt) over random S1
-#     records at parallelism 1, 2 and 3 (the file divided into parts of at
-#     least min_split_bytes, set small so that a few MB make several);
+#     records at parallelism 1, 2 and 3 (the file divided into chunks of
+#     min_split_bytes, set small so that a few MB make several);
 #   - random filter/project queries (WHERE, arithmetic, text functions,
 #     CASE, NULLs) over random JSON lines with malformed lines and rows that
 #     fail evaluation, random batch sizes: parallelism 2 and 3 against 1
@@ -16,8 +16,11 @@
 #     (TUMBLE as a computed window start); a global aggregate and DISTINCT
 #     stay one task and EXPLAIN says why; a plain stream read by one query
 #     runs as that query's tasks, read by two as one task, both right;
+#   - the file read in chunks the tasks claim as they go (of min_split_bytes):
+#     every rejection logged names a malformed line at parallelism 1, 2 and
+#     3 with chunks of a few kB;
 #   - CSV with a header and quoted fields holding newlines and quotes: the
-#     parts begin outside quotes; rejected records name the same lines;
+#     chunks begin outside quotes; rejected records name the same lines;
 #   - parts smaller than a line (some parts empty) and a file too small to
 #     divide.
 set -u
@@ -90,16 +93,18 @@ if len(got) != len(ref) or any(a[0] != b[0] or abs(a[1] - b[1]) > 1e-12 * abs(b[
     fail("S1 at parallelism 2: not Python's predictions")
 p = subprocess.run([sluice, "-e", "SET parallelism = 3; SET min_split_bytes = '256kB'; EXPLAIN SELECT "
                     "User_ID FROM file('s1.json') INTO file('x.json');"], capture_output=True, text=True)
-if "up to 3 parallel tasks (parts of at least 262144 bytes)" not in p.stdout:
+if "up to 3 parallel tasks (claiming chunks of 262144 bytes)" not in p.stdout:
     fail("EXPLAIN names the parallel tasks", p.stdout + p.stderr)
 
 # ---- random filter / project queries ----------------------------------------------
 words = ["alpha", "Beta", "gamma", "delta", "", "x y", "zeta"]
 recs = []
+bad_lines = []  # the line numbers of the malformed records
 with open("r.json", "w") as f:
     for i in range(40000):
         if rng.random() < 0.003:
             f.write("{not json %d\n" % i)  # malformed: rejected by the decoder
+            bad_lines.append(i + 1)
             continue
         r = {"id": i}
         r["a"] = None if rng.random() < 0.05 else rng.randrange(-50, 50)
@@ -124,6 +129,18 @@ def expr():
     return rng.choice(["a + id", "b * 2", "upper(s)", "a * b", "substr(s, 2, 3)", "abs(a)",
                        "CASE WHEN a > 0 THEN 'pos' ELSE s END", "id % 13", "round(b, 1)",
                        "coalesce(s, 'none') || '-' || a", "a / 7", "typeof(b)", "-a", "length(s)"])
+
+# the chunks a part claims begin with the right line numbers: every
+# rejection logged names a malformed line (small chunks: many claims; the
+# first malformed line is far past the first chunk)
+for p, split in ((1, "1MB"), (2, "8kB"), (3, "3kB")):
+    rc, err = run("SET parallelism = %d; SET min_split_bytes = '%s'; SELECT id FROM file('r.json', "
+                  "format => 'json', columns => '%s') INTO file('ids-%d.json');" % (p, split, cols, p))
+    got = [int(x) for x in re.findall(r"r\.json:(\d+): malformed JSON", err)]
+    if rc or not got or not set(got) <= set(bad_lines) or (p == 1 and got != bad_lines[:len(got)]):
+        fail("logged lines at parallelism %d, chunks of %s: %s" % (p, split, got), err[-300:])
+    if not rc and len(lines("ids-%d.json" % p)) != len(recs):
+        fail("rows at parallelism %d, chunks of %s: %d, not %d" % (p, split, len(lines("ids-%d.json" % p)), len(recs)))
 
 for qn in range(12):
     sel = ", ".join("%s AS c%d" % (expr(), k) for k in range(rng.randrange(1, 4)))
