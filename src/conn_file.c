@@ -66,7 +66,8 @@ typedef struct file_source {
   ** whole file) */
   struct file_chunks *chunks;
   int64_t split_end;
-  int claim; /* the next read claims a chunk first */
+  int claim;  /* the next read claims a chunk first */
+  char *scan; /* SCAN_BUF bytes for counting and finding a chunk's start, owned */
 } file_source;
 
 /* The chunks of a divided file, shared by its parts (each holds a
@@ -207,31 +208,27 @@ static int64_t count_byte(const char *p, size_t n, char c) {
 }
 
 #define MAX_CHUNKS (1 << 20) /* a ledger's chunks at most (16 bytes each) */
-#define SCAN_BUF 65536       /* bytes read at a time looking for a chunk's first record */
+#define SCAN_BUF 65536       /* bytes read at a time to count, or to find a chunk's start */
 
-/* Read n bytes of f at off into buf (short only at the end of the file).
-** Bytes read, or -1 with err set. */
-static ssize_t read_at(file_source *f, char *buf, size_t n, int64_t off, sl_err *err) {
-  size_t got = 0;
-  while (got < n) {
-    ssize_t r = pread(f->fd, buf + got, n - got, (off_t)(off + (int64_t)got));
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) {
-      sl_err_set(err, SL_EIO, "cannot read '%s': %s", f->path, strerror(errno));
-      return -1;
-    }
-    if (r == 0) break;
-    got += (size_t)r;
+/* Read up to SCAN_BUF bytes of f at off into f->scan: bytes read (0 at the
+** end of the file), or -1 with err set. */
+static ssize_t scan_at(file_source *f, int64_t off, sl_err *err) {
+  if (!f->scan) f->scan = sl_malloc(SCAN_BUF);
+  for (;;) {
+    ssize_t r = pread(f->fd, f->scan, SCAN_BUF, (off_t)off);
+    if (r >= 0) return r;
+    if (errno == EINTR) continue;
+    sl_err_set(err, SL_EIO, "cannot read '%s': %s", f->path, strerror(errno));
+    return -1;
   }
-  return (ssize_t)got;
 }
 
-/* The newlines and quotes in the bytes of chunks [0, c) of ledger k, into
-** *lines and *quotes, counting (in buf, k->size bytes) those not counted
-** yet.  Chunks are claimed in order, so the sums of a prefix are kept and
-** each call adds the few chunks after it.  0, or -1 with err set. */
-static int chunks_before(file_source *f, file_chunks *k, int c, char *buf, int64_t *lines,
-                         int64_t *quotes, sl_err *err) {
+/* The newlines and quotes in the bytes of chunks [0, c) of f's ledger k,
+** into *lines and *quotes, counting those not counted yet.  Chunks are
+** claimed in order, so the sums of a prefix are kept and each call adds
+** the few chunks after it.  0, or -1 with err set. */
+static int chunks_before(file_source *f, file_chunks *k, int c, int64_t *lines, int64_t *quotes,
+                         sl_err *err) {
   int csv = f->base.format == &sl_fmt_csv, i = 0;
   *lines = *quotes = 0;
   pthread_mutex_lock(&k->mu);
@@ -246,10 +243,16 @@ static int chunks_before(file_source *f, file_chunks *k, int c, char *buf, int64
     int64_t nl = k->lines[i], nq = k->quotes[i];
     pthread_mutex_unlock(&k->mu);
     if (nl < 0) { /* counted once, by whoever gets here first (a race counts twice, alike) */
-      ssize_t r = read_at(f, buf, (size_t)k->size, (int64_t)i * k->size, err);
-      if (r < 0) return -1;
-      nl = count_byte(buf, (size_t)r, '\n');
-      nq = csv ? count_byte(buf, (size_t)r, '"') : 0;
+      nl = nq = 0;
+      for (int64_t off = (int64_t)i * k->size, end = off + k->size; off < end;) {
+        ssize_t r = scan_at(f, off, err);
+        if (r < 0) return -1;
+        if (r == 0) break; /* the file shrank: what is left */
+        size_t n = (size_t)(r < end - off ? r : end - off);
+        nl += count_byte(f->scan, n, '\n');
+        if (csv) nq += count_byte(f->scan, n, '"');
+        off += (int64_t)n;
+      }
       pthread_mutex_lock(&k->mu);
       k->lines[i] = nl;
       k->quotes[i] = nq;
@@ -271,7 +274,8 @@ static int chunks_before(file_source *f, file_chunks *k, int c, char *buf, int64
 /* Set f to read chunk c of ledger k: from its first record boundary (the
 ** start of a line that, in CSV, is not inside a quoted field: an even
 ** number of '"' before it, doubled quotes counting twice) with that line's
-** number, up to the records that start in the next chunk.  0, or -1 with
+** number, up to the records that start in the next chunk.  A chunk with
+** no boundary before the end of the file gives nothing.  0, or -1 with
 ** err set. */
 static int chunk_start(file_source *f, file_chunks *k, int c, sl_err *err) {
   int csv = f->base.format == &sl_fmt_csv;
@@ -283,40 +287,26 @@ static int chunk_start(file_source *f, file_chunks *k, int c, sl_err *err) {
     line = k->data_line;
     f->skip_header = k->skip_header;
   } else {
-    size_t nbuf = k->size > SCAN_BUF ? (size_t)k->size : SCAN_BUF;
-    char *buf = sl_malloc(nbuf);
     int64_t quotes;
-    if (chunks_before(f, k, c, buf, &line, &quotes, err)) {
-      free(buf);
-      return -1;
-    }
+    if (chunks_before(f, k, c, &line, &quotes, err)) return -1;
     line++; /* line numbers count from 1 */
-    /* the byte before the chunk may end a line: scan from it */
-    int64_t off = begin - 1;
-    int first = 1;
-    while (start < 0) {
-      ssize_t r = read_at(f, buf, nbuf, off, err);
-      if (r < 0) {
-        free(buf);
-        return -1;
-      }
+    /* from the byte before the chunk (counted already), which may end a line */
+    for (int64_t off = begin - 1; start < 0;) {
+      ssize_t r = scan_at(f, off, err);
+      if (r < 0) return -1;
       if (r == 0) { /* no boundary after the chunk's start: nothing is its */
         start = off;
         break;
       }
-      for (ssize_t i = 0; i < r; i++) {
-        if (buf[i] == '"' && !(first && i == 0)) quotes++; /* the byte before was counted */
-        if (buf[i] != '\n') continue;
-        if (!(first && i == 0)) line++;
-        if (!csv || !(quotes & 1)) {
-          start = off + i + 1;
-          break;
-        }
+      for (ssize_t i = 0; i < r && start < 0; i++) {
+        int counted = off + i < begin;
+        if (csv && f->scan[i] == '"' && !counted) quotes++;
+        if (f->scan[i] != '\n') continue;
+        if (!counted) line++;
+        if (!(quotes & 1)) start = off + i + 1;
       }
       off += r;
-      first = 0;
     }
-    free(buf);
   }
   if (lseek(f->fd, (off_t)start, SEEK_SET) != (off_t)start) {
     sl_err_set(err, SL_EIO, "%s: cannot seek to byte %lld: %s", f->path, (long long)start,
@@ -461,6 +451,7 @@ static void file_close(sl_source *s) {
       free(f->chunks);
     }
   }
+  free(f->scan);
   if (f->own_fd && f->fd >= 0) close(f->fd);
   sl_source_fini(s);
   free(f->buf);
