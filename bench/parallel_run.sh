@@ -10,7 +10,10 @@
 # significant digits: a sum's last digits follow the order rows meet); the CPU
 # time of each run (user + system, from /usr/bin/time) is printed too: at
 # parallelism 1 the sink's encoder thread already uses part of the second
-# core.  Run from the build directory.  Environment:
+# core.  Before each input's rounds and after the last, the speed of each
+# core (bench/core_speed.c: the same loop pinned to each) and the speedup
+# it allows: a virtual machine's cores can differ, for minutes at a time.
+# Run from the build directory.  Environment:
 #   BENCH_REPEAT (3)  BENCH_RECORDS (1000000)  BENCH_S5_RECORDS (1000000)
 #   SLUICE (./sluice)  PYTHON (/usr/bin/python3)  BENCH_DATA (bench-data)  CC (cc)
 set -euo pipefail
@@ -57,6 +60,17 @@ GROUP BY user, TUMBLE(ts, INTERVAL '10' SECOND)
 INTO file('$data/par-s5-$p.csv', format => 'csv');
 SQL
 done
+# the machine's cores: the same loop pinned to each, and the most two
+# tasks can do against one on the fastest (speeds a >= b: (a + b) / a)
+${CC:-cc} -std=c11 -O1 -o "$data/bin/core_speed" "$here/core_speed.c"
+cores() {
+  "$data/bin/core_speed" | "$PYTHON" -c '
+import sys
+t = [float(l.split()[1]) for l in sys.stdin]
+s = sorted((1 / x for x in t), reverse=True)
+print("  cores (the same loop pinned to each): %s s; two tasks can do at most %.2fx one on the fastest"
+      % (", ".join("%.3f" % x for x in t), (s[0] + s[1]) / s[0] if len(s) > 1 else 1.0))'
+}
 # timed FILE CMD...: run CMD, its wall, user and system seconds into FILE
 TIMEFORMAT='%R %U %S'
 timed() {
@@ -70,6 +84,7 @@ for s in s1 s5; do
   [ $s = s5 ] && n=$N5
   t1=() t2=() c1=() c2=()
   echo "$s at parallelism 1 and 2: $n records, $REPEAT round(s), $(nproc) cores"
+  cores
   for r in $(seq "$REPEAT"); do
     timed "$data/time1" "$SLUICE" run "$data/par-$s-1.sql"
     timed "$data/time2" "$SLUICE" run "$data/par-$s-2.sql"
@@ -111,4 +126,5 @@ print("  speedup of 2 over 1: %.2fx (medians), %.2fx (mins)"
       % (statistics.median(a) / statistics.median(b), min(a) / min(b)))
 PY
 done
+cores
 exit $status
