@@ -791,10 +791,7 @@ static int close_sessions(op_aggregate *p, int64_t wm, const sl_batch *in, sl_er
 /* The event time of v in milliseconds: INTEGER/REAL as milliseconds since
 ** the epoch, TEXT as 'YYYY-MM-DD HH:MM:SS[.fff]' (or with 'T') in UTC. */
 int sl_event_time(const sl_value *v, int64_t *ms) {
-  if (v->type == SL_INTEGER || v->type == SL_REAL) {
-    *ms = sl_value_as_int(v); /* a REAL truncated, saturating */
-    return *ms >= -SL_TIME_LIMIT && *ms <= SL_TIME_LIMIT ? 0 : -1;
-  }
+  if (v->type == SL_INTEGER || v->type == SL_REAL) return sl_value_time(v, ms);
   if (v->type != SL_TEXT || v->n < 19) return -1;
   const char *z = v->u.z;
   int Y, M, D, h, m, s, n = 0;

@@ -280,7 +280,7 @@ static int dedup_push(sl_operator *base, sl_batch *in, sl_err *err) {
       continue;
     }
     int64_t ts;
-    if (sl_wevtime(&reg[p->w->order_reg], &ts)) {
+    if (sl_value_time(&reg[p->w->order_reg], &ts)) {
       sl_op_reject(base, in, r, SL_WEVTIME_BAD);
       continue;
     }

@@ -334,16 +334,6 @@ static void free_dying(op_ijoin *p) {
   }
 }
 
-/* A time result of a side's program: its value in ms into *t; 0, or -1
-** when it is NULL or not a number. */
-static int time_value(const sl_value *v, int64_t *t) {
-  if (v->type == SL_INTEGER || v->type == SL_REAL) {
-    *t = sl_value_as_int(v); /* a REAL truncated, saturating */
-    return *t >= -SL_TIME_LIMIT && *t <= SL_TIME_LIMIT ? 0 : -1;
-  }
-  return -1;
-}
-
 static int side_push(op_ijoin *p, int k, sl_batch *in, sl_err *err) {
   side *s = &p->s[k], *o = &p->s[!k];
   int nk = p->spec.nkeys;
@@ -368,14 +358,14 @@ static int side_push(op_ijoin *p, int k, sl_batch *in, sl_err *err) {
     const sl_value *reg = &s->vm.reg[prog->result_reg];
     int64_t ts = in->now, top; /* proctime: when it came */
     if (!p->spec.proctime) {
-      if (time_value(&reg[nk], &ts)) {
+      if (sl_value_time(&reg[nk], &ts)) {
         sl_op_reject(k ? &p->right.base : &p->base, in, i,
                      "the join's time is NULL, not a number or out of range");
         continue;
       }
     }
     top = ts;
-    if (ranged && p->spec.rhi && time_value(&reg[nk + 1], &top)) {
+    if (ranged && p->spec.rhi && sl_value_time(&reg[nk + 1], &top)) {
       sl_op_reject(k ? &p->right.base : &p->base, in, i,
                    "the join's upper time bound is NULL, not a number or out of range");
       continue;

@@ -406,7 +406,7 @@ static int over_push(sl_operator *base, sl_batch *in, sl_err *err) {
     }
     const sl_value *regs = &p->vm.reg[p->vm.prog->result_reg];
     int64_t ts;
-    if (sl_wevtime(&regs[p->w->order_reg], &ts)) {
+    if (sl_value_time(&regs[p->w->order_reg], &ts)) {
       sl_op_reject(base, in, r, SL_WEVTIME_BAD);
       continue;
     }

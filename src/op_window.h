@@ -111,20 +111,10 @@ int sl_wpart_cmp(const sl_wdef *w, const sl_value *a, const sl_value *b);
 uint64_t sl_wpart_hash(const sl_wdef *w, const sl_value *v);
 /* Compare two rows' ORDER BY values as the window sorts them. */
 int sl_worder_cmp(const sl_wdef *w, const sl_value *a, const sl_value *b);
-/* The event time of a stream row (op_over, op_dedup) from its window's
-** ORDER BY value t: an integer, or a real (truncated), into *ts: 0, or -1
-** when t is NULL, not a number or more than SL_TIME_LIMIT from the epoch
-** (the row is then rejected with SL_WEVTIME_BAD). */
-#define SL_WEVTIME_BAD "the event time (the window's ORDER BY) is NULL, not a number or out of range"
-static inline int sl_wevtime(const sl_value *t, int64_t *ts) {
-  if (t->type == SL_INTEGER)
-    *ts = t->u.i;
-  else if (t->type == SL_REAL && t->u.r >= -1e18 && t->u.r <= 1e18)
-    *ts = (int64_t)t->u.r;
-  else
-    return -1;
-  return *ts >= -SL_TIME_LIMIT && *ts <= SL_TIME_LIMIT ? 0 : -1;
-}
+/* Why a stream row (op_over, op_dedup) is rejected when its window's ORDER
+** BY value is not an event time (sl_value_time). */
+#define SL_WEVTIME_BAD                                                                             \
+  "the event time (the window's ORDER BY) is NULL, not a number or out of range"
 /* Memory of a value kept as state (as op_sort counts it). */
 int64_t sl_wvalue_bytes(const sl_value *v);
 

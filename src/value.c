@@ -382,6 +382,12 @@ static int64_t real_to_int(double r) {
   return (int64_t)r;
 }
 
+int sl_value_time(const sl_value *v, int64_t *ms) {
+  if (v->type != SL_INTEGER && v->type != SL_REAL) return -1;
+  *ms = v->type == SL_INTEGER ? v->u.i : real_to_int(v->u.r); /* saturating */
+  return *ms >= -SL_TIME_LIMIT && *ms <= SL_TIME_LIMIT ? 0 : -1;
+}
+
 /* Text (or blob) as a number the way arithmetic sees it. */
 static void text_to_number(const char *z, size_t n, sl_value *out) {
   int real, whole;

@@ -148,6 +148,11 @@ void sl_value_pin(sl_value *v, sl_arena *a);
 /* INTEGER value of v as sqlite3_value_int64 gives it (REAL truncated toward
 ** zero with saturation, TEXT parsed as a numeric prefix, NULL -> 0). */
 int64_t sl_value_as_int(const sl_value *v);
+/* A number as an event time in ms since the epoch (a REAL truncated) into
+** *ms: 0, or -1 when v is not an INTEGER or REAL or is more than
+** SL_TIME_LIMIT from the epoch.  What windows, OVER, dedup and interval
+** joins take as a numeric time. */
+int sl_value_time(const sl_value *v, int64_t *ms);
 /* REAL value of v as sqlite3_value_double gives it. */
 double sl_value_as_real(const sl_value *v);
 /* Text of v as SQLite renders it (INTEGER "%lld", REAL "%!.15g" i.e. with ".0"
