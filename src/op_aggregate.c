@@ -206,6 +206,10 @@ static uint64_t skey_hash(const void *key) {
   return keys_hash(7, k->keys, k->nk, k->colls);
 }
 
+uint64_t sl_aggregate_key_hash(const sl_agg_spec *sp, const sl_value *keys) {
+  return keys_hash(7, keys, sp->nkeys, sp->key_colls);
+}
+
 static int skey_eq(const void *key, const sl_hslot *s) {
   const group_key *k = key;
   return keys_same(((const skey *)s->p)->keys, k->keys, k->nk, k->colls);

@@ -70,6 +70,11 @@ typedef struct sl_agg_spec {
   sl_coll *key_colls;
 } sl_agg_spec;
 
+/* The hash of a row's GROUP BY key values (keys: the first of sp->nkeys),
+** equal for keys the aggregate groups together (its collations): what an
+** exchange sends the row to a lane by (op_exchange.c). */
+uint64_t sl_aggregate_key_hash(const sl_agg_spec *sp, const sl_value *keys);
+
 /* A live aggregate fed by an exchange (op_exchange.c): rows of the input
 ** partition (or part) whose event time is followed as clock, the latest
 ** at event time ts (INT64_MIN: none), were read at processing time now,

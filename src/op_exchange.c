@@ -91,13 +91,8 @@ typedef struct op_xport {
 
 /* The lane of the row whose key values the route program left in reg. */
 static int route_lane(const op_xport *p, const sl_value *keys) {
-  const sl_agg_spec *sp = p->x->spec;
-  uint64_t h = 0x2545f4914f6cdd1dull;
-  for (int i = 0; i < sp->nkeys; i++) {
-    uint64_t k = sl_value_hash_coll(&keys[i], sp->key_colls ? sp->key_colls[i] : SL_COLL_BINARY);
-    h = (h ^ k) * 0x100000001b3ull;
-    h ^= h >> 29;
-  }
+  /* the high bits of the key hash, stirred once more, scaled to the lanes */
+  uint64_t h = sl_aggregate_key_hash(p->x->spec, keys) * 0x9e3779b97f4a7c15ull;
   return (int)(((h >> 32) * (uint64_t)p->x->m) >> 32);
 }
 
