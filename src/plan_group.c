@@ -184,6 +184,32 @@ static int step_agg(sl_compiler *sc, sl_expr *e, sl_agg_call *ac, int retract, i
   return 0;
 }
 
+/* The start of a per-row program in sc: WHERE into a register of its own
+** (when there is one) and the nk keys into res...  The index of the jump
+** WHERE takes when false (-1: no WHERE), or -2 with err set. */
+static int code_where_keys(sl_compiler *sc, sl_expr *where, const sl_exprlist *keys, int res) {
+  int fj = -1;
+  if (where) {
+    int w = sl_reg_alloc(sc, 1);
+    if (sl_expr_code(sc, where, w)) return -2;
+    fj = sl_program_add(sc->prog, OP_IfNot, w, 0, 1);
+  }
+  for (int i = 0; i < keys->n; i++)
+    if (sl_expr_code(sc, keys->a[i], res + i)) return -2;
+  return fj;
+}
+
+/* The end of a per-row program pg: its n results from res, then the Halt
+** that WHERE's jump fj (-1: none) lands on when it skips the row. */
+static void end_row_program(sl_program *pg, int res, int n, int fj) {
+  sl_program_add(pg, OP_Result, res, n, 0);
+  if (fj >= 0) {
+    pg->ops[fj].p2 = pg->nop;
+    sl_program_add(pg, OP_Halt, 1, 0, 0);
+  }
+  sl_program_finish(pg);
+}
+
 /* The route program: per input row WHERE (skips), the group keys and, for
 ** event-time windows on a column or expression, the event time (what the
 ** exchange of parallel tasks sends the row by and tells every lane of
@@ -197,21 +223,10 @@ static int route_program(sl_agg_spec *spec, sl_expr *where, const sl_exprlist *k
   int res = sl_reg_alloc(&sc, n);
   spec->route->result_reg = res;
   spec->route->nresult = n;
-  int fj = -1;
-  if (where) {
-    int w = sl_reg_alloc(&sc, 1);
-    if (sl_expr_code(&sc, where, w)) return -1;
-    fj = sl_program_add(spec->route, OP_IfNot, w, 0, 1);
-  }
-  for (int i = 0; i < keys->n; i++)
-    if (sl_expr_code(&sc, keys->a[i], res + i)) return -1;
+  int fj = code_where_keys(&sc, where, keys, res);
+  if (fj == -2) return -1;
   if (spec->route_ts && sl_expr_code(&sc, win->list->a[0], res + keys->n)) return -1;
-  sl_program_add(spec->route, OP_Result, res, n, 0);
-  if (fj >= 0) {
-    spec->route->ops[fj].p2 = spec->route->nop;
-    sl_program_add(spec->route, OP_Halt, 1, 0, 0);
-  }
-  sl_program_finish(spec->route);
+  end_row_program(spec->route, res, n, fj);
   return 0;
 }
 
@@ -228,16 +243,10 @@ static int step_program(sl_agg_spec *spec, sl_expr *where, const sl_exprlist *ke
   int res = sl_reg_alloc(&sc, total);
   spec->step->result_reg = res;
   spec->step->nresult = total;
-  int fj = -1;
-  if (where) {
-    int w = sl_reg_alloc(&sc, 1);
-    if (sl_expr_code(&sc, where, w)) return -1;
-    fj = sl_program_add(spec->step, OP_IfNot, w, 0, 1);
-  }
   spec->key_reg = res;
   spec->nkeys = keys->n;
-  for (int i = 0; i < keys->n; i++)
-    if (sl_expr_code(&sc, keys->a[i], res + i)) return -1;
+  int fj = code_where_keys(&sc, where, keys, res);
+  if (fj == -2) return -1;
   spec->ts_reg = res + keys->n;
   if (win && !spec->proctime && !spec->rowtime && sl_expr_code(&sc, win->list->a[0], spec->ts_reg))
     return -1;
@@ -247,12 +256,7 @@ static int step_program(sl_agg_spec *spec, sl_expr *where, const sl_exprlist *ke
     if (step_agg(&sc, aggs[a], &spec->aggs[a], retract, &off, err)) return -1;
     spec->has_distinct |= spec->aggs[a].distinct;
   }
-  sl_program_add(spec->step, OP_Result, res, total, 0);
-  if (fj >= 0) {
-    spec->step->ops[fj].p2 = spec->step->nop;
-    sl_program_add(spec->step, OP_Halt, 1, 0, 0);
-  }
-  sl_program_finish(spec->step);
+  end_row_program(spec->step, res, total, fj);
   return keys->n ? route_program(spec, where, keys, win, ncol_in, err) : 0;
 }
 
