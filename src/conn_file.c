@@ -80,7 +80,6 @@ typedef struct file_chunks {
   pthread_mutex_t mu;
   int refs;
   int64_t size;       /* bytes per chunk */
-  int64_t file_size;  /* the file's size when it was divided */
   int64_t data_start; /* the first record's byte (after a CSV header read at open) */
   int64_t data_line;  /* its line number */
   int skip_header;    /* the first record is a CSV header to skip */
@@ -608,7 +607,6 @@ static int divide(sl_source *s, sl_options *opts, sl_err *err) {
   pthread_mutex_init(&k->mu, NULL);
   k->refs = 1;
   k->size = chunk;
-  k->file_size = size;
   k->data_start = f->buf_off + (int64_t)f->start; /* after a header read at open */
   k->data_line = f->line;
   k->skip_header = f->skip_header;
