@@ -319,30 +319,27 @@ static int sink_push(sl_operator *base, sl_batch *in, sl_err *err) {
     return -1;
   }
   slot *sl = &s->slots[(s->head + s->filled) % NSLOT];
-  if (in->nrow <= INLINE_ROWS && !s->filled && !s->busy) {
-    /* the encoder is idle with nothing before this batch: write it here,
-    ** in the slot the encoder would take next (it takes only filled ones) */
-    s->busy = 1;
-    pthread_mutex_unlock(&s->mu);
-    copy_batch(s, sl, in);
-    write_slot(s, sl);
-    pthread_mutex_lock(&s->mu);
-    note_written(s, sl->nrow);
-    s->busy = 0;
-    int rc = s->werr.code;
-    if (rc) sl_err_set(err, rc, "%s", s->werr.msg ? s->werr.msg : "write failed");
-    pthread_mutex_unlock(&s->mu);
-    if (rc) return -1;
-    base->stats->out += in->nrow;
-    s->pushed += in->nrow;
-    return 0;
-  }
+  /* the encoder idle with nothing before this batch: a small one is
+  ** written here, in the slot the encoder would take next (it takes only
+  ** filled ones), else the slot is handed to the encoder */
+  int here = in->nrow <= INLINE_ROWS && !s->filled && !s->busy;
+  if (here) s->busy = 1;
   pthread_mutex_unlock(&s->mu);
   copy_batch(s, sl, in); /* the slot is ours until it is counted as filled */
+  if (here) write_slot(s, sl);
   pthread_mutex_lock(&s->mu);
-  s->filled++;
-  pthread_cond_broadcast(&s->cv);
+  int rc = 0;
+  if (here) {
+    note_written(s, sl->nrow);
+    s->busy = 0;
+    rc = s->werr.code;
+    if (rc) sl_err_set(err, rc, "%s", s->werr.msg ? s->werr.msg : "write failed");
+  } else {
+    s->filled++;
+    pthread_cond_broadcast(&s->cv);
+  }
   pthread_mutex_unlock(&s->mu);
+  if (rc) return -1;
   base->stats->out += in->nrow;
   s->pushed += in->nrow;
   return 0;
