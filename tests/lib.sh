@@ -58,6 +58,12 @@ serve_stop() {
   [ "${1:-TERM}" != TERM ] || [ $rc = 0 ] || tail -n 40 serve.err
   return $rc
 }
+# kafka_clients: the suite reads Kafka with kafka-python ($py) and kcat; a
+# skip (77) when either is missing (scripts/test.sh installs both).
+kafka_clients() {
+  "${py:-/usr/bin/python3}" -c 'import kafka' 2> /dev/null || { echo "python3-kafka missing: skipped"; exit 77; }
+  command -v kcat > /dev/null || { echo "kcat missing: skipped"; exit 77; }
+}
 # dev_broker TOPICS: `$sluice broker --topics TOPICS` (in_workdir first),
 # its address in boot and pid in bpid; at exit it and the processes in
 # $pids and $ppid are killed and the work directory removed.

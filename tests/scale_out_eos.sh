@@ -17,9 +17,8 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 sluice=${SLUICE:-$here/../sluice}
 py=/usr/bin/python3
-if ! $py -c 'import kafka' 2>/dev/null; then echo "python3-kafka missing: skipped"; exit 77; fi
-command -v kcat > /dev/null || { echo "kcat missing: skipped"; exit 77; }
 . "$here/lib.sh"
+kafka_clients
 in_workdir
 ppid=""
 dev_broker clicks:4,out-alo:2,out-eos:2
