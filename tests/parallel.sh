@@ -20,7 +20,8 @@
 #     every rejection logged names a malformed line at parallelism 1, 2 and
 #     3 with chunks of a few kB;
 #   - CSV with a header and quoted fields holding newlines and quotes: the
-#     chunks begin outside quotes; rejected records name the same lines;
+#     chunks begin outside quotes; every line a task logs as rejected is one
+#     that one task's dead-letter sink names;
 #   - parts smaller than a line (some parts empty) and a file too small to
 #     divide.
 set -u
@@ -321,9 +322,18 @@ for p in (1, 2, 3):
                   "INTO file('c-%d.json', format => 'json');" % (p, p))
     if rc:
         fail("CSV at parallelism %d exits %d" % (p, rc), err)
-    rejected = sorted(re.findall(r"c\.csv:(\d+)", err))
+    rejected = set(int(x) for x in re.findall(r"c\.csv:(\d+)", err))
     res[p] = (lines("c-%d.json" % p), counts(err), rejected)
+# every rejection's line, from one task with a dead-letter sink (which keeps
+# a query on one task): each line a task logs at 2 and 3 must be one of them
+rc, err = run("SELECT id FROM file('c.csv', format => 'csv', header => true, "
+              "dlq => file('c-dlq.jsonl')) INTO file('c-ids.json', format => 'json');", stats=False)
+all_bad = set(json.loads(l)["line"] for l in lines("c-dlq.jsonl")) if not rc else set()
+if rc or len(all_bad) < 10 or not res[1][2] <= all_bad:
+    fail("CSV: the dead letters of one task (%d lines)" % len(all_bad), err[-300:])
 for p in (2, 3):
+    if not res[p][2] or not res[p][2] <= all_bad:
+        fail("CSV: parallelism %d logs lines %s, not rejected ones" % (p, sorted(res[p][2] - all_bad)[:5]))
     if res[p][0] != res[1][0]:
         fail("CSV: parallelism %d rows differ from 1" % p, "\n".join(sorted(set(res[p][0]) ^ set(res[1][0]))[:5]))
     if res[p][1] != res[1][1]:
