@@ -168,6 +168,26 @@ static sl_source *open_part(sl_run *run, int i, int split, int nsplit, const sl_
 
 static void watch_query(sl_task *t, sl_lquery *q);
 
+/* Part k of m of source i opened as one more parallel task of query q: the
+** task (in q->par), an array for its nops copies of q's operators (in
+** q->pops, made and chained by the caller) and its counters (q->pstats,
+** limited as the query is).  NULL with err set when the part does not
+** open. */
+static sl_task *part_task(sl_run *run, int i, int k, int m, sl_lquery *q, int nops,
+                          const sl_run_cfg *cfg, sl_err *err) {
+  sl_source *src = open_part(run, i, k, m, cfg, err);
+  if (!src) return NULL;
+  sl_task *t = q->par[q->npar] = sl_task_new(run->plan->sources[i], src);
+  q->pops[q->npar] = sl_calloc((size_t)(nops ? nops : 1), sizeof(sl_operator *));
+  q->pstats[q->npar++].mem_limit = q->plan->max_mem;
+  t->stop = &run->stop;
+  t->interrupted = cfg->interrupted;
+  t->tops = sl_calloc(1, sizeof(*t->tops));
+  t->tops[t->ntop++] = q;
+  watch_query(t, q);
+  return t;
+}
+
 /* Source i's query runs as m parallel tasks (its first task made): m - 1
 ** more tasks, each reading its part of the source through its own copy of
 ** the query's operators: every one, its sink a member of the query's
@@ -194,12 +214,10 @@ static int make_parallel(sl_run *run, int i, int m, const sl_run_cfg *cfg, sl_er
   q->pops = sl_calloc((size_t)(m - 1), sizeof(*q->pops));
   q->pstats = sl_calloc((size_t)(m - 1), sizeof(*q->pstats));
   for (int k = 1; k < m; k++) {
-    sl_source *src = open_part(run, i, k, m, cfg, err);
-    if (!src) return -1;
-    sl_task *t = q->par[q->npar] = sl_task_new(ps, src);
-    sl_operator **ops = q->pops[q->npar] = sl_calloc((size_t)(nc ? nc : 1), sizeof(*ops));
-    sl_stats *st = &q->pstats[q->npar++];
-    st->mem_limit = pq->max_mem;
+    sl_task *t = part_task(run, i, k, m, q, nc, cfg, err);
+    if (!t) return -1;
+    sl_operator **ops = q->pops[q->npar - 1];
+    sl_stats *st = &q->pstats[q->npar - 1];
     for (int j = 0; j < nc; j++) {
       sl_operator *op = ops[j] = pq->ops[j].kind->make(pq->ops[j].spec, &env, err);
       if (!op) return -1;
@@ -212,11 +230,6 @@ static int make_parallel(sl_run *run, int i, int m, const sl_run_cfg *cfg, sl_er
       ops[nc - 1]->next = q->gather; /* NULL: the copy ends with its own sink */
     }
     t->head = nc ? ops[0] : q->gather;
-    t->stop = &run->stop;
-    t->interrupted = cfg->interrupted;
-    t->tops = sl_calloc(1, sizeof(*t->tops));
-    t->tops[t->ntop++] = q;
-    watch_query(t, q);
   }
   return 0;
 }
@@ -259,15 +272,13 @@ static int make_exchange(sl_run *run, int i, int m, const sl_run_cfg *cfg, sl_er
   tasks[0] = run->tasks[i];
   int rc = 0;
   for (int k = 1; k < m && !rc; k++) {
-    sl_source *src = open_part(run, i, k, m, cfg, err);
-    if (!src) {
+    sl_task *t = tasks[k] = part_task(run, i, k, m, q, pq->nops, cfg, err);
+    if (!t) {
       rc = -1;
       break;
     }
-    sl_task *t = tasks[k] = q->par[q->npar] = sl_task_new(ps, src);
-    sl_operator **ops = q->pops[q->npar] = sl_calloc((size_t)pq->nops, sizeof(*ops));
-    sl_stats *st = &q->pstats[q->npar++];
-    st->mem_limit = pq->max_mem;
+    sl_operator **ops = q->pops[q->npar - 1];
+    sl_stats *st = &q->pstats[q->npar - 1];
     for (int j = 0; j < ns && !rc; j++) {
       sl_operator *op = ops[j] = pq->ops[j].kind->make(pq->ops[j].spec, &env, err);
       if (!op) {
@@ -283,11 +294,6 @@ static int make_exchange(sl_run *run, int i, int m, const sl_run_cfg *cfg, sl_er
     if (a) ops[0]->halt = &q->stopped;
     tails[k] = ops[a];
     heads[k] = a ? ops[a - 1] : NULL;
-    t->stop = &run->stop;
-    t->interrupted = cfg->interrupted;
-    t->tops = sl_calloc(1, sizeof(*t->tops));
-    t->tops[t->ntop++] = q;
-    watch_query(t, q);
   }
   if (!rc) {
     /* a part of a file has no partitions: its task's index is the clock
